@@ -1,0 +1,32 @@
+#!/bin/sh
+# Installs the Debian packages a task needs, and only those that are missing.
+# Usage: scripts/deps.sh build|test|fuzz|bench
+set -eu
+
+BUILD="build-essential pkg-config libuv1-dev libssl-dev libnghttp2-dev libpcre2-dev
+       zlib1g-dev libbrotli-dev libzstd-dev"
+TEST="$BUILD curl nginx-light openssl python3 python3-pytest mitmproxy"
+FUZZ="$BUILD clang libclang-rt-14-dev"
+BENCH="$BUILD wrk nginx-light mitmproxy curl util-linux python3 procps"
+
+case "${1:-build}" in
+build) want=$BUILD ;;
+test) want=$TEST ;;
+fuzz) want=$FUZZ ;;
+bench) want=$BENCH ;;
+*) echo "usage: $0 build|test|fuzz|bench" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing$missing"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null

@@ -1,0 +1,79 @@
+/*
+ * Addons: the ordered chain every hook goes through (mitmproxy's
+ * AddonManager). Built-in addons (dumper, save, ...) and, later, the Python
+ * bridge and the UIs implement struct addon_ops.
+ *
+ * A hook function either finishes at once (returns ADDON_CONTINUE) or keeps
+ * the call for later (returns ADDON_DEFER, e.g. interception or a UI edit)
+ * and calls addon_resume() when done, from the thread that owns the chain.
+ * While a call is deferred its flow stays paused; nothing else waits.
+ */
+#ifndef MP_ADDONS_ADDON_H
+#define MP_ADDONS_ADDON_H
+
+#include <stddef.h>
+
+#include "proxy/hook.h"
+#include "util/err.h"
+
+struct addon;
+struct addon_chain;
+struct hook_call;
+struct options;
+struct flow;
+
+enum addon_result { ADDON_CONTINUE, ADDON_DEFER };
+
+typedef enum addon_result (*addon_hook_cb)(struct addon *, struct hook_call *);
+typedef void (*hook_done_cb)(struct hook_call *, void *arg);
+
+struct addon_ops {
+    const char *name;
+    /* Called at start-up and whenever options change; an error stops start-up. */
+    int (*configure)(struct addon *, const struct options *, struct err *e);
+    /* The proxy is up (or, with -n, flows are about to be read). */
+    void (*running)(struct addon *);
+    /* Shutting down: flush and close files. */
+    void (*done)(struct addon *);
+    void (*free)(struct addon *);
+    addon_hook_cb hooks[HOOK__COUNT]; /* NULL: not interested */
+};
+
+struct addon {
+    const struct addon_ops *ops;
+};
+
+/* One dispatch of one hook through the chain. Owned by whoever started it. */
+struct hook_call {
+    struct hook_data *data; /* borrowed until done runs */
+    struct addon_chain *chain;
+    size_t next; /* index of the next addon to run */
+    hook_done_cb done;
+    void *arg;
+};
+
+/* An empty chain; addon_chain_free() frees the addons too. */
+struct addon_chain *addon_chain_new(void);
+void addon_chain_free(struct addon_chain *);
+/* Appends a (the chain takes ownership). */
+void addon_chain_add(struct addon_chain *, struct addon *a);
+size_t addon_chain_len(const struct addon_chain *);
+struct addon *addon_chain_get(const struct addon_chain *, size_t i);
+struct addon *addon_chain_find(const struct addon_chain *, const char *name);
+/* configure() on each addon in order; stops at the first error. */
+int addon_chain_configure(struct addon_chain *, const struct options *, struct err *e);
+void addon_chain_running(struct addon_chain *);
+void addon_chain_done(struct addon_chain *);
+
+/*
+ * Runs call->data through the chain from the first addon. done(call, arg)
+ * runs when the last addon is through: before this returns if none
+ * deferred, otherwise from the addon_resume() that finishes it. A killed
+ * flow skips the remaining addons.
+ */
+void addon_dispatch(struct addon_chain *, struct hook_call *call, struct hook_data *data,
+                    hook_done_cb done, void *arg);
+/* Continues a deferred call with the addon after the one that deferred. */
+void addon_resume(struct hook_call *);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * The libuv driver's public face: the proxy server. core/ is the only
+ * module that includes <uv.h>; everything below it is sans-io.
+ *
+ * One server runs one uv loop. Each accepted connection gets a struct
+ * connection, a struct context and the root layer (proxy_root_layer_new);
+ * the driver feeds the layers events and carries out their commands.
+ */
+#ifndef MP_CORE_SERVER_H
+#define MP_CORE_SERVER_H
+
+#include "util/err.h"
+
+struct addon_chain;
+struct proxy_config;
+struct server;
+
+/* cfg and chain are borrowed and must outlive the server. */
+struct server *server_new(const struct proxy_config *cfg, struct addon_chain *chain);
+void server_free(struct server *);
+/* Binds and listens; host "" means all interfaces. port 0 picks a free one. */
+int server_listen(struct server *, const char *host, int port, struct err *e);
+/* The port actually bound (after port 0). */
+int server_port(const struct server *);
+/* Runs until server_stop() or SIGINT/SIGTERM; returns 0 on a clean stop. */
+int server_run(struct server *);
+/* Stops accepting and closes every connection; safe from any callback. */
+void server_stop(struct server *);
+
+#endif

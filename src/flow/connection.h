@@ -1,0 +1,72 @@
+/*
+ * A client or server connection as mitmproxy models it
+ * (mitmproxy.connection.Client / Server): addresses, state, TLS facts and
+ * timestamps. The proxy core fills it; flows hold references to it, so it
+ * outlives the socket. Refcounted: connection_new() returns one reference.
+ *
+ * Timestamps are float seconds since the epoch; 0 means None.
+ */
+#ifndef MP_FLOW_CONNECTION_H
+#define MP_FLOW_CONNECTION_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "util/uuid.h"
+
+struct tns; /* flow/tnetstring.h */
+
+/* mitmproxy.connection.ConnectionState: a bit set. */
+enum conn_state {
+    CONN_CLOSED = 0,
+    CONN_CAN_READ = 1,
+    CONN_CAN_WRITE = 2,
+    CONN_OPEN = 3,
+};
+
+enum conn_side { CONN_CLIENT, CONN_SERVER };
+
+struct addr {
+    char *host; /* owned; NULL means None */
+    uint16_t port;
+};
+
+struct connection {
+    atomic_int refs;
+    enum conn_side side;
+    char id[UUID_STR_LEN];
+    enum conn_state state;
+    /* client: address = peername, sockname. server: address = where we were
+     * asked to go, peername = the IP we reached, sockname = our end. */
+    struct addr address;
+    struct addr peername;
+    struct addr sockname;
+    char *error; /* owned; NULL if none */
+    int tls;
+    int tls_established;
+    char *sni;         /* owned; NULL = None */
+    char *alpn;        /* owned; NULL = None (bytes in the file) */
+    char *tls_version; /* owned; NULL = None */
+    char *cipher;      /* owned; NULL = None */
+    double timestamp_start;
+    double timestamp_end;
+    double timestamp_tcp_setup; /* server only */
+    double timestamp_tls_setup;
+    /* Fields this version does not model (certificate_list, alpn_offers,
+     * cipher_list, tls_extensions, mitmcert, via, via2, ...): kept as loaded so
+     * a flow file round-trips. Owned; NULL when there are none. */
+    struct tns *extra;
+    /* Proxy-internal (not stored): set by the driver, never by layers. */
+    void *driver_data;
+};
+
+/* New connection with a fresh id and state CONN_CLOSED; one reference. */
+struct connection *connection_new(enum conn_side);
+struct connection *connection_ref(struct connection *);
+void connection_unref(struct connection *);
+/* "host:port" into out (IPv6 hosts in brackets). */
+void addr_format(const struct addr *, char *out, size_t outlen);
+void addr_set(struct addr *, const char *host, uint16_t port);
+void addr_clear(struct addr *);
+
+#endif

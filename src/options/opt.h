@@ -1,0 +1,165 @@
+/*
+ * The option registry: every option of mitmproxy 8.1.1 (`mitmdump --options`)
+ * with its type, default and help, generated from one X-macro table so the
+ * struct, the parser, `--options` and `--set` can never disagree.
+ *
+ * Types: BOOL (int 0/1), INT (long), STR (char *, never NULL; `choices` is a
+ * "|"-separated list when only some values are valid), OPTSTR (char *, NULL
+ * means None), SEQ (struct strv: "sequence of str").
+ *
+ * Configuration is immutable once serving starts: a change builds a new
+ * struct options and swaps the pointer (DESIGN.md, Threads).
+ */
+#ifndef MP_OPTIONS_OPT_H
+#define MP_OPTIONS_OPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+struct strv {
+    char **v; /* owned array of owned strings */
+    size_t n;
+};
+
+/* X(type, name, default, choices, help) */
+#define OPT_MAP(X) \
+    X(BOOL, add_upstream_certs_to_client_chain, 0, NULL, "Add all certificates of the upstream server to the certificate chain that will be served to the proxy client, as extras.") \
+    X(SEQ, allow_hosts, NULL, NULL, "Opposite of --ignore-hosts.") \
+    X(BOOL, anticache, 0, NULL, "Strip out request headers that might cause the server to return 304-not-modified.") \
+    X(BOOL, anticomp, 0, NULL, "Try to convince servers to send us un-compressed data.") \
+    X(BOOL, block_global, 1, NULL, "Block connections from public IP addresses.") \
+    X(SEQ, block_list, NULL, NULL, "Block matching requests and return an empty response with the specified HTTP status. Option syntax is \"/flow-filter/status-code\", where flow-filter describes which requests this rule should be applied to and status-code is the HTTP status code to return for blocked requests. The separator (\"/\" in the example) can be any character. Setting a non-standard status code of 444 will close the connection without sending a response.") \
+    X(BOOL, block_private, 0, NULL, "Block connections from local (private) IP addresses. This option does not affect loopback addresses (connections from the local machine), which are always permitted.") \
+    X(OPTSTR, body_size_limit, NULL, NULL, "Byte size limit of HTTP request and response bodies. Understands k/m/g suffixes, i.e. 3m for 3 megabytes.") \
+    X(OPTSTR, cert_passphrase, NULL, NULL, "Passphrase for decrypting the private key provided in the --cert option.  Note that passing cert_passphrase on the command line makes your passphrase visible in your system's process list. Specify it in config.yaml to avoid this.") \
+    X(SEQ, certs, NULL, NULL, "SSL certificates of the form \"[domain=]path\". The domain may include a wildcard, and is equal to \"*\" if not specified. The file at path is a certificate in PEM format. If a private key is included in the PEM, it is used, else the default key in the conf dir is used. The PEM file should contain the full certificate chain, with the leaf certificate as the first entry.") \
+    X(OPTSTR, ciphers_client, NULL, NULL, "Set supported ciphers for client <-> mitmproxy connections using OpenSSL syntax.") \
+    X(OPTSTR, ciphers_server, NULL, NULL, "Set supported ciphers for mitmproxy <-> server connections using OpenSSL syntax.") \
+    X(OPTSTR, client_certs, NULL, NULL, "Client certificate file or directory.") \
+    X(SEQ, client_replay, NULL, NULL, "Replay client requests from a saved file.") \
+    X(INT, client_replay_concurrency, 1, NULL, "Concurrency limit on in-flight client replay requests. Currently the only valid values are 1 and -1 (no limit).") \
+    X(BOOL, command_history, 1, NULL, "Persist command history between mitmproxy invocations.") \
+    X(STR, confdir, "~/.mitmproxy", NULL, "Location of the default mitmproxy configuration files.") \
+    X(OPTSTR, connect_addr, NULL, NULL, "Set the local IP address that mitmproxy should use when connecting to upstream servers.") \
+    X(STR, connection_strategy, "eager", "eager|lazy", "Determine when server connections should be established. When set to lazy, mitmproxy tries to defer establishing an upstream connection as long as possible. This makes it possible to use server replay while being offline. When set to eager, mitmproxy can detect protocols with server-side greetings, as well as accurately mirror TLS ALPN negotiation.") \
+    X(INT, content_view_lines_cutoff, 512, NULL, "Flow content view lines limit. Limit is enabled by default to speedup flows browsing.") \
+    X(STR, dns_listen_host, "", NULL, "Address to bind DNS server to.") \
+    X(INT, dns_listen_port, 53, NULL, "DNS server service port.") \
+    X(STR, dns_mode, "regular", NULL, "One of \"regular\", \"reverse:<ip>[:<port>]\" or \"transparent\". regular....: requests will be resolved using the local resolver reverse....: forward queries to another DNS server transparent: transparent mode") \
+    X(BOOL, dns_server, 0, NULL, "Start a DNS server. Disabled by default.") \
+    X(STR, dumper_default_contentview, "auto", "auto|raw|hex|graphql|json|xml/html|wbxml|javascript|css|url-encoded|multipart form|image|query|protocol buffer|msgpack|grpc/protocol buffer", "The default content view mode.") \
+    X(OPTSTR, dumper_filter, NULL, NULL, "Limit which flows are dumped.") \
+    X(BOOL, export_preserve_original_ip, 0, NULL, "When exporting a request as an external command, make an effort to connect to the same IP as in the original request. This helps with reproducibility in cases where the behaviour depends on the particular host we are connecting to. Currently this only affects curl exports.") \
+    X(INT, flow_detail, 1, NULL, "The display detail level for flows in mitmdump: 0 (quiet) to 4 (very verbose).   0: no output   1: shortened request URL with response status code   2: full request URL with response status code and HTTP headers   3: 2 + truncated response content, content of WebSocket and TCP messages   4: 3 + nothing is truncated") \
+    X(BOOL, http2, 1, NULL, "Enable/disable HTTP/2 support. HTTP/2 support is enabled by default.") \
+    X(INT, http2_ping_keepalive, 58, NULL, "Send a PING frame if an HTTP/2 connection is idle for more than the specified number of seconds to prevent the remote site from closing it. Set to 0 to disable this feature.") \
+    X(SEQ, ignore_hosts, NULL, NULL, "Ignore host and forward all traffic without processing it. In transparent mode, it is recommended to use an IP address (range), not the hostname. In regular mode, only SSL traffic is ignored and the hostname should be used. The supplied value is interpreted as a regular expression and matched on the ip or the hostname.") \
+    X(BOOL, keep_host_header, 0, NULL, "Reverse Proxy: Keep the original host header instead of rewriting it to the reverse proxy target.") \
+    X(BOOL, keepserving, 0, NULL, "Continue serving after client playback, server playback or file read. This option is ignored by interactive tools, which always keep serving.") \
+    X(INT, key_size, 2048, NULL, "TLS key size for certificates and CA.") \
+    X(STR, listen_host, "", NULL, "Address to bind proxy to.") \
+    X(INT, listen_port, 8080, NULL, "Proxy service port.") \
+    X(SEQ, map_local, NULL, NULL, "Map remote resources to a local file using a pattern of the form \"[/flow-filter]/url-regex/file-or-directory-path\", where the separator can be any character.") \
+    X(SEQ, map_remote, NULL, NULL, "Map remote resources to another remote URL using a pattern of the form \"[/flow-filter]/url-regex/replacement\", where the separator can be any character.") \
+    X(STR, mode, "regular", NULL, "Mode can be \"regular\", \"transparent\", \"socks5\", \"reverse:SPEC\", or \"upstream:SPEC\". For reverse and upstream proxy modes, SPEC is host specification in the form of \"http[s]://host[:port]\".") \
+    X(SEQ, modify_body, NULL, NULL, "Replacement pattern of the form \"[/flow-filter]/regex/[@]replacement\", where the separator can be any character. The @ allows to provide a file path that is used to read the replacement string.") \
+    X(SEQ, modify_headers, NULL, NULL, "Header modify pattern of the form \"[/flow-filter]/header- name/[@]header-value\", where the separator can be any character. The @ allows to provide a file path that is used to read the header value string. An empty header-value removes existing header-name headers.") \
+    X(BOOL, normalize_outbound_headers, 1, NULL, "Normalize outgoing HTTP/2 header names, but emit a warning when doing so. HTTP/2 does not allow uppercase header names. This option makes sure that HTTP/2 headers set in custom scripts are lowercased before they are sent.") \
+    X(BOOL, onboarding, 1, NULL, "Toggle the mitmproxy onboarding app.") \
+    X(STR, onboarding_host, "mitm.it", NULL, "Onboarding app domain. For transparent mode, use an IP when a DNS entry for the app domain is not present.") \
+    X(INT, onboarding_port, 80, NULL, "Port to serve the onboarding app from.") \
+    X(BOOL, proxy_debug, 0, NULL, "Enable debug logs in the proxy core.") \
+    X(OPTSTR, proxyauth, NULL, NULL, "Require proxy authentication. Format: \"username:pass\", \"any\" to accept any user/pass combination, \"@path\" to use an Apache htpasswd file, or \"ldap[s]:url_server_ldap[:port]:dn_auth:password:dn_subtree\" for LDAP authentication.") \
+    X(BOOL, rawtcp, 1, NULL, "Enable/disable raw TCP connections. TCP connections are enabled by default.") \
+    X(OPTSTR, readfile_filter, NULL, NULL, "Read only matching flows.") \
+    X(OPTSTR, rfile, NULL, NULL, "Read flows from file.") \
+    X(OPTSTR, save_stream_file, NULL, NULL, "Stream flows to file as they arrive. Prefix path with + to append. The full path can use python strftime() formating, missing directories are created as needed. A new file is opened every time the formatted string changes.") \
+    X(OPTSTR, save_stream_filter, NULL, NULL, "Filter which flows are written to file.") \
+    X(SEQ, scripts, NULL, NULL, "Execute a script.") \
+    X(BOOL, server, 1, NULL, "Start a proxy server. Enabled by default.") \
+    X(SEQ, server_replay, NULL, NULL, "Replay server responses from a saved file.") \
+    X(BOOL, server_replay_ignore_content, 0, NULL, "Ignore request content while searching for a saved flow to replay.") \
+    X(BOOL, server_replay_ignore_host, 0, NULL, "Ignore request destination host while searching for a saved flow to replay.") \
+    X(SEQ, server_replay_ignore_params, NULL, NULL, "Request parameters to be ignored while searching for a saved flow to replay.") \
+    X(SEQ, server_replay_ignore_payload_params, NULL, NULL, "Request payload parameters (application/x-www-form-urlencoded or multipart/form-data) to be ignored while searching for a saved flow to replay.") \
+    X(BOOL, server_replay_ignore_port, 0, NULL, "Ignore request destination port while searching for a saved flow to replay.") \
+    X(BOOL, server_replay_kill_extra, 0, NULL, "Kill extra requests during replay (for which no replayable response was found).") \
+    X(BOOL, server_replay_nopop, 0, NULL, "Don't remove flows from server replay state after use. This makes it possible to replay same response multiple times.") \
+    X(BOOL, server_replay_refresh, 1, NULL, "Refresh server replay responses by adjusting date, expires and last- modified headers, as well as adjusting cookie expiration.") \
+    X(SEQ, server_replay_use_headers, NULL, NULL, "Request headers that need to match while searching for a saved flow to replay.") \
+    X(BOOL, showhost, 0, NULL, "Use the Host header to construct URLs for display.") \
+    X(BOOL, ssl_insecure, 0, NULL, "Do not verify upstream server SSL/TLS certificates.") \
+    X(OPTSTR, ssl_verify_upstream_trusted_ca, NULL, NULL, "Path to a PEM formatted trusted CA certificate.") \
+    X(OPTSTR, ssl_verify_upstream_trusted_confdir, NULL, NULL, "Path to a directory of trusted CA certificates for upstream server verification prepared using the c_rehash tool.") \
+    X(OPTSTR, stickyauth, NULL, NULL, "Set sticky auth filter. Matched against requests.") \
+    X(OPTSTR, stickycookie, NULL, NULL, "Set sticky cookie filter. Matched against requests.") \
+    X(OPTSTR, stream_large_bodies, NULL, NULL, "Stream data to the client if response body exceeds the given threshold. If streamed, the body will not be stored in any way. Understands k/m/g suffixes, i.e. 3m for 3 megabytes.") \
+    X(SEQ, tcp_hosts, NULL, NULL, "Generic TCP SSL proxy mode for all hosts that match the pattern. Similar to --ignore-hosts, but SSL connections are intercepted. The communication contents are printed to the log in verbose mode.") \
+    X(STR, termlog_verbosity, "info", "error|warn|info|alert|debug", "Log verbosity.") \
+    X(STR, tls_version_client_max, "UNBOUNDED", "UNBOUNDED|SSL3|TLS1|TLS1_1|TLS1_2|TLS1_3", "Set the maximum TLS version for client connections.") \
+    X(STR, tls_version_client_min, "TLS1_2", "UNBOUNDED|SSL3|TLS1|TLS1_1|TLS1_2|TLS1_3", "Set the minimum TLS version for client connections.") \
+    X(STR, tls_version_server_max, "UNBOUNDED", "UNBOUNDED|SSL3|TLS1|TLS1_1|TLS1_2|TLS1_3", "Set the maximum TLS version for server connections.") \
+    X(STR, tls_version_server_min, "TLS1_2", "UNBOUNDED|SSL3|TLS1|TLS1_1|TLS1_2|TLS1_3", "Set the minimum TLS version for server connections.") \
+    X(OPTSTR, upstream_auth, NULL, NULL, "Add HTTP Basic authentication to upstream proxy and reverse proxy requests. Format: username:password.") \
+    X(BOOL, upstream_cert, 1, NULL, "Connect to upstream server to look up certificate details.") \
+    X(BOOL, validate_inbound_headers, 1, NULL, "Make sure that incoming HTTP requests are not malformed. Disabling this option makes mitmproxy vulnerable to HTTP smuggling attacks.") \
+    X(BOOL, websocket, 1, NULL, "Enable/disable WebSocket support. WebSocket support is enabled by default.")
+
+#define OPT_CTYPE_BOOL int
+#define OPT_CTYPE_INT long
+#define OPT_CTYPE_STR char *
+#define OPT_CTYPE_OPTSTR char *
+#define OPT_CTYPE_SEQ struct strv
+
+struct options {
+#define X(type, name, def, choices, help) OPT_CTYPE_##type name;
+    OPT_MAP(X)
+#undef X
+};
+
+enum opt_type { OPT_BOOL, OPT_INT, OPT_STR, OPT_OPTSTR, OPT_SEQ };
+
+/* One row of the registry, for `--options`, `--set` and the UIs. */
+struct opt_info {
+    const char *name;
+    enum opt_type type;
+    const char *choices; /* NULL, or "a|b|c" */
+    const char *help;
+    size_t offset; /* of the field in struct options */
+};
+
+/* The registry rows, in name order; *n receives the count. */
+const struct opt_info *opt_registry(size_t *n);
+const struct opt_info *opt_find(const char *name);
+/* "bool", "int", "str", "optional str", "sequence of str" (mitmproxy's words). */
+const char *opt_type_name(enum opt_type);
+
+/* A new options struct holding every default; free with opt_free(). */
+struct options *opt_new(void);
+void opt_free(struct options *);
+/* A deep copy (for building the next configuration). */
+struct options *opt_copy(const struct options *);
+
+/*
+ * `--set name=value` semantics of mitmproxy: with value NULL (no "="),
+ * booleans become true, optional strings None and sequences empty; booleans
+ * take true, false or toggle; a sequence appends one value per call; choices
+ * and integers are checked. Errors name the option and the bad value.
+ */
+int opt_set(struct options *, const char *name, const char *value, struct err *e);
+/* Parses "name=value" or "name". */
+int opt_set_arg(struct options *, const char *arg, struct err *e);
+/* Writes the option's current value as `--options` shows it into out. */
+void opt_format_value(const struct options *, const struct opt_info *, char *out, size_t outlen);
+/* Prints every option with its help, type and default (YAML, like mitmdump --options). */
+void opt_dump(const struct options *, void *file);
+
+/* Parses a size with optional k/m/g/t suffix ("3m" -> 3145728); -1 on error. */
+int64_t opt_parse_size(const char *s, struct err *e);
+
+void strv_push(struct strv *, const char *s);
+void strv_clear(struct strv *);
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * Layers: state machines that take events and emit commands
+ * (mitmproxy.proxy.layer.Layer). A layer never touches a socket.
+ *
+ * A layer that emits a blocking command (CMD_OPEN, CMD_HOOK) with itself as
+ * waiter is paused: layer_feed() queues further events for it (deep copies)
+ * and replays them once the matching EV_DONE arrives. A parent feeds its
+ * child with layer_feed() and moves the child's commands to its own output,
+ * handling those that concern it; a child's blocking command names the
+ * child as waiter, so the parent keeps running.
+ */
+#ifndef MP_PROXY_LAYER_H
+#define MP_PROXY_LAYER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proxy/command.h"
+#include "proxy/context.h"
+#include "proxy/event.h"
+#include "proxy/hook.h"
+
+struct layer;
+
+struct layer_ops {
+    const char *name;
+    void (*handle)(struct layer *, const struct event *, struct cmdq *out);
+    void (*free)(struct layer *);
+};
+
+struct layer {
+    const struct layer_ops *ops;
+    struct context *ctx; /* borrowed; outlives the layer */
+    uint64_t paused_on;  /* id of the blocking command waited for; 0 = running */
+    struct event **pending; /* owned queue of events that came while paused */
+    size_t npending;
+    size_t cappending;
+};
+
+void layer_init(struct layer *, const struct layer_ops *, struct context *);
+/* Feeds one event; commands go to the end of out. Never re-entrant. */
+void layer_feed(struct layer *, const struct event *, struct cmdq *out);
+/* Frees the layer (its ops->free) and its queued events; NULL is a no-op. */
+void layer_free(struct layer *);
+
+/*
+ * Command builders. Each appends one command to out and returns it
+ * (borrowed: out owns it). Blocking ones name l as waiter; emit them last
+ * in a handler, since l is paused from then on.
+ */
+struct command *layer_open(struct layer *l, struct cmdq *out, struct connection *server);
+struct command *layer_send(struct layer *l, struct cmdq *out, struct connection *c,
+                           const void *p, size_t n);
+/* Like layer_send, but takes the bytes of b (left empty). */
+struct command *layer_send_buf(struct layer *l, struct cmdq *out, struct connection *c,
+                               struct buf *b);
+struct command *layer_close(struct layer *l, struct cmdq *out, struct connection *c,
+                            int half_close);
+struct command *layer_hook(struct layer *l, struct cmdq *out, enum hook, struct flow *,
+                           struct connection *client, struct connection *server);
+struct command *layer_log(struct layer *l, struct cmdq *out, enum log_level, const char *fmt,
+                          ...) __attribute__((format(printf, 4, 5)));
+struct command *layer_wakeup(struct layer *l, struct cmdq *out, uint64_t delay_ms);
+
+#endif

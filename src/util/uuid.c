@@ -1,0 +1,25 @@
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "util/uuid.h"
+
+void
+uuid_new(char out[UUID_STR_LEN])
+{
+    uint8_t b[16];
+    if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
+        /* Ids need to be unique, not secret: fall back to a clock-seeded counter. */
+        static uint64_t ctr;
+        uint64_t x = (uint64_t)time(NULL) ^ (++ctr * 0x9E3779B97F4A7C15ull);
+        for (int i = 0; i < 16; i++)
+            b[i] = (uint8_t)(x >> ((i % 8) * 8)) ^ (uint8_t)i;
+    }
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    snprintf(out, UUID_STR_LEN,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+             b[15]);
+}
