@@ -51,10 +51,12 @@ void buf_move(struct buf *dst, struct buf *src);
 /* Returns a NUL-terminated, malloc'd copy of the valid bytes; caller frees. */
 char *buf_strdup(const struct buf *);
 
+/* Never NULL, so an empty buffer can be passed to memchr and friends. */
 static inline uint8_t *
 buf_ptr(const struct buf *b)
 {
-    return b->data ? b->data + b->off : NULL;
+    static uint8_t empty[1];
+    return b->data ? b->data + b->off : empty;
 }
 
 static inline struct slice

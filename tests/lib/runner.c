@@ -89,6 +89,12 @@ test_fail_mem(const char *file, int line, const char *what, const void *a, size_
     exit(1);
 }
 
+int
+test_memeq(const void *a, size_t alen, const void *b, size_t blen)
+{
+    return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
+}
+
 const char *
 test_fixture(const char *relpath)
 {

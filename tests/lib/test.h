@@ -21,6 +21,8 @@ _Noreturn void test_fail(const char *file, int line, const char *fmt, ...)
 void test_print_bytes(FILE *, const void *p, size_t n);
 _Noreturn void test_fail_mem(const char *file, int line, const char *what, const void *a,
                              size_t alen, const void *b, size_t blen);
+/* Out of line so the compiler cannot second-guess sizes of the operands. */
+int test_memeq(const void *a, size_t alen, const void *b, size_t blen);
 /* Absolute path of a file under ../shared/fixtures (found from the repo root). */
 const char *test_fixture(const char *relpath);
 
@@ -64,7 +66,7 @@ const char *test_fixture(const char *relpath);
     do {                                                                                           \
         const void *a_ = (a), *b_ = (b);                                                           \
         size_t al_ = (alen), bl_ = (blen);                                                         \
-        if (al_ != bl_ || (al_ && memcmp(a_, b_, al_) != 0))                                       \
+        if (!test_memeq(a_, al_, b_, bl_))                                                         \
             test_fail_mem(__FILE__, __LINE__, #a " == " #b, a_, al_, b_, bl_);                     \
     } while (0)
 

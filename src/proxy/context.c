@@ -1,0 +1,184 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow/connection.h"
+#include "options/opt.h"
+#include "proxy/context.h"
+#include "util/xmalloc.h"
+
+const char *
+proxy_mode_name(enum proxy_mode_kind k)
+{
+    switch (k) {
+#define X(name, str)                                                                               \
+    case PROXY_MODE_##name:                                                                        \
+        return str;
+        PROXY_MODE_MAP(X)
+#undef X
+    }
+    return "?";
+}
+
+/*
+ * "http[s]://host[:port][/]" as mitmproxy's server_spec.parse: a missing
+ * scheme means https for port 443 or no port, http otherwise.
+ */
+static int
+parse_server_spec(const char *spec, struct proxy_mode *m, struct err *e)
+{
+    const char *p = spec;
+    const char *sep = strstr(p, "://");
+    if (sep) {
+        size_t n = (size_t)(sep - p);
+        if (n >= sizeof(m->scheme))
+            return err_set(e, MP_ERR_INVAL, "invalid server specification: %s", spec);
+        memcpy(m->scheme, p, n);
+        m->scheme[n] = '\0';
+        if (strcmp(m->scheme, "http") != 0 && strcmp(m->scheme, "https") != 0)
+            return err_set(e, MP_ERR_INVAL,
+                           "invalid server specification: %s (scheme must be http or https)",
+                           spec);
+        p = sep + 3;
+    } else {
+        m->scheme[0] = '\0';
+    }
+    const char *end = p + strlen(p);
+    if (end > p && end[-1] == '/')
+        end--;
+    const char *host = p, *hend, *port = NULL;
+    if (*p == '[') {
+        hend = memchr(p, ']', (size_t)(end - p));
+        if (hend == NULL)
+            return err_set(e, MP_ERR_INVAL, "invalid server specification: %s", spec);
+        host = p + 1;
+        if (hend + 1 < end) {
+            if (hend[1] != ':')
+                return err_set(e, MP_ERR_INVAL, "invalid server specification: %s", spec);
+            port = hend + 2;
+        }
+    } else {
+        hend = memchr(p, ':', (size_t)(end - p));
+        if (hend)
+            port = hend + 1;
+        else
+            hend = end;
+    }
+    size_t hlen = (size_t)(hend - host);
+    if (hlen == 0 || hlen >= sizeof(m->host) || memchr(host, '/', hlen))
+        return err_set(e, MP_ERR_INVAL, "invalid server specification: %s", spec);
+    memcpy(m->host, host, hlen);
+    m->host[hlen] = '\0';
+    m->port = 0;
+    if (port) {
+        long v = 0;
+        if (port == end)
+            return err_set(e, MP_ERR_INVAL, "invalid server specification: %s", spec);
+        for (const char *q = port; q < end; q++) {
+            if (*q < '0' || *q > '9' || v > 65535)
+                return err_set(e, MP_ERR_INVAL, "invalid port in server specification: %s",
+                               spec);
+            v = v * 10 + (*q - '0');
+        }
+        if (v < 1 || v > 65535)
+            return err_set(e, MP_ERR_INVAL, "invalid port in server specification: %s", spec);
+        m->port = (uint16_t)v;
+    }
+    if (m->scheme[0] == '\0')
+        strcpy(m->scheme, m->port == 0 || m->port == 443 ? "https" : "http");
+    if (m->port == 0)
+        m->port = strcmp(m->scheme, "https") == 0 ? 443 : 80;
+    return 0;
+}
+
+int
+proxy_mode_parse(const char *spec, struct proxy_mode *m, struct err *e)
+{
+    memset(m, 0, sizeof(*m));
+    if (strcmp(spec, "regular") == 0) {
+        m->kind = PROXY_MODE_REGULAR;
+        return 0;
+    }
+    if (strcmp(spec, "transparent") == 0) {
+        m->kind = PROXY_MODE_TRANSPARENT;
+        return 0;
+    }
+    if (strcmp(spec, "socks5") == 0) {
+        m->kind = PROXY_MODE_SOCKS5;
+        return 0;
+    }
+    if (strncmp(spec, "reverse:", 8) == 0) {
+        m->kind = PROXY_MODE_REVERSE;
+        return parse_server_spec(spec + 8, m, e);
+    }
+    if (strncmp(spec, "upstream:", 9) == 0) {
+        m->kind = PROXY_MODE_UPSTREAM;
+        return parse_server_spec(spec + 9, m, e);
+    }
+    return err_set(e, MP_ERR_INVAL,
+                   "invalid mode '%s' (expected regular, transparent, socks5, reverse:SPEC or "
+                   "upstream:SPEC)",
+                   spec);
+}
+
+static int
+parse_size_opt(const char *name, const char *value, int64_t *out, struct err *e)
+{
+    *out = -1;
+    if (value == NULL || *value == '\0')
+        return 0;
+    struct err sub = {0};
+    int64_t v = opt_parse_size(value, &sub);
+    if (v < 0)
+        return err_set(e, MP_ERR_INVAL, "%s: invalid size '%s'", name, value);
+    *out = v;
+    return 0;
+}
+
+int
+proxy_config_init(struct proxy_config *cfg, const struct options *opts, struct err *e)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->opts = opts;
+    http1_limits_default(&cfg->limits);
+    int rc = proxy_mode_parse(opts->mode, &cfg->mode, e);
+    if (rc < 0)
+        return rc;
+    switch (cfg->mode.kind) {
+    case PROXY_MODE_REGULAR:
+        break;
+    case PROXY_MODE_REVERSE:
+        if (strcmp(cfg->mode.scheme, "https") == 0)
+            return err_set(e, MP_ERR_UNSUPPORTED,
+                           "mode %s: TLS to the upstream server is not supported yet; use an "
+                           "http:// target",
+                           opts->mode);
+        break;
+    default:
+        return err_set(e, MP_ERR_UNSUPPORTED, "mode %s is not supported yet",
+                       proxy_mode_name(cfg->mode.kind));
+    }
+    rc = parse_size_opt("stream_large_bodies", opts->stream_large_bodies,
+                        &cfg->stream_large_bodies, e);
+    if (rc < 0)
+        return rc;
+    return parse_size_opt("body_size_limit", opts->body_size_limit, &cfg->body_size_limit, e);
+}
+
+struct context *
+context_new(struct connection *client, const struct proxy_config *cfg)
+{
+    struct context *ctx = xcalloc(1, sizeof(*ctx));
+    ctx->client = connection_ref(client);
+    ctx->cfg = cfg;
+    return ctx;
+}
+
+void
+context_free(struct context *ctx)
+{
+    if (ctx == NULL)
+        return;
+    connection_unref(ctx->client);
+    free(ctx);
+}

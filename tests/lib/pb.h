@@ -1,0 +1,65 @@
+/*
+ * Playbooks: feed events into a layer and assert, in order, the exact
+ * commands it emits (mitmproxy's tutils.Playbook). A playbook is a function
+ * of a struct pb; pb_run() runs it three ways: with data events whole,
+ * with every data event cut into 1-byte pieces, and cut in two at each
+ * position up to 64. Consecutive sends to one connection are merged before
+ * comparison, so all three runs must give the same transcript.
+ *
+ * On a mismatch the transcript so far is printed: ">>" events in, "<<"
+ * commands out, then what was expected.
+ */
+#ifndef MP_TESTS_PB_H
+#define MP_TESTS_PB_H
+
+#include "flow/connection.h"
+#include "flow/flow.h"
+#include "options/opt.h"
+#include "proxy/layer.h"
+
+enum pb_flags {
+    PB_NOHOOKS = 0, /* hooks are answered at once and not asserted */
+    PB_HOOKS = 1,   /* every hook must be asserted and answered */
+    PB_LOGS = 2,    /* log commands must be asserted too */
+};
+
+struct pb;
+
+typedef struct layer *(*pb_make_cb)(struct context *);
+typedef void (*pb_body_cb)(struct pb *);
+typedef void (*pb_config_cb)(struct options *);
+
+/* Runs body three ways (whole, 1-byte pieces, 2-way splits). */
+void pb_run(pb_body_cb body, pb_make_cb make, int flags, pb_config_cb config);
+
+struct connection *pb_client(struct pb *);
+
+void pb_in_start(struct pb *);
+void pb_in_data(struct pb *, struct connection *, const char *s);
+void pb_in_datan(struct pb *, struct connection *, const void *p, size_t n);
+/* The peer closed its side (EOF): CONN_CAN_READ goes, as the driver does. */
+void pb_in_closed(struct pb *, struct connection *);
+/* Answers the last asserted blocking command: success (opens are CONN_OPEN now). */
+void pb_in_reply(struct pb *);
+void pb_in_reply_err(struct pb *, const char *err);
+
+#define pb_out_hook(pb, hook, flowp) pb__out_hook(pb, hook, flowp, __FILE__, __LINE__)
+#define pb_out_open(pb, connp) pb__out_open(pb, connp, __FILE__, __LINE__)
+#define pb_out_send(pb, conn, s) pb__out_send(pb, conn, s, 0, __FILE__, __LINE__)
+#define pb_out_send_prefix(pb, conn, s) pb__out_send(pb, conn, s, 1, __FILE__, __LINE__)
+#define pb_out_close(pb, conn, half) pb__out_close(pb, conn, half, __FILE__, __LINE__)
+#define pb_out_log(pb, substr) pb__out_log(pb, substr, __FILE__, __LINE__)
+#define pb_end(pb) pb__end(pb, __FILE__, __LINE__)
+
+/* *flowp (if not NULL) receives the hook's flow, borrowed while the pb lives. */
+void pb__out_hook(struct pb *, enum hook, struct flow **flowp, const char *file, int line);
+void pb__out_open(struct pb *, struct connection **connp, const char *file, int line);
+/* prefix: the merged sends must start with s (the rest is consumed). */
+void pb__out_send(struct pb *, struct connection *, const char *s, int prefix, const char *file,
+                  int line);
+void pb__out_close(struct pb *, struct connection *, int half, const char *file, int line);
+void pb__out_log(struct pb *, const char *substr, const char *file, int line);
+/* Fails if commands are left unasserted. */
+void pb__end(struct pb *, const char *file, int line);
+
+#endif

@@ -1,0 +1,545 @@
+/*
+ * Playbooks for the HTTP/1 proxy layer. Each runs whole, byte by byte and
+ * split in two (pb_run), and must give the same transcript every time.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../lib/pb.h"
+#include "../../lib/test.h"
+#include "flow/flow.h"
+#include "proxy/layers/layers.h"
+#include "util/xmalloc.h"
+
+static void
+reverse_mode(struct options *o)
+{
+    free(o->mode);
+    o->mode = xstrdup("reverse:http://backend.test:8081");
+}
+
+static void
+reverse_keep_host(struct options *o)
+{
+    reverse_mode(o);
+    o->keep_host_header = 1;
+}
+
+static void
+stream_1k(struct options *o)
+{
+    free(o->stream_large_bodies);
+    o->stream_large_bodies = xstrdup("10");
+}
+
+#define RESP_OK "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"
+
+static void
+pb_simple_get_hooks(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    struct flow *f, *f2;
+
+    pb_in_start(pb);
+    pb_in_data(pb, client,
+               "GET http://example.com/foo?x=1 HTTP/1.1\r\nHost: example.com\r\n"
+               "X-Mixed-Case: a\r\nx-mixed-case: b\r\n\r\n");
+    pb_out_hook(pb, HOOK_REQUESTHEADERS, &f);
+    ASSERT_STREQ(f->request->method, "GET");
+    ASSERT_STREQ(f->request->host, "example.com");
+    ASSERT_EQ(f->request->port, 80);
+    ASSERT_STREQ(f->request->path, "/foo?x=1");
+    ASSERT_STREQ(f->request->authority, "");
+    pb_in_reply(pb);
+    pb_out_hook(pb, HOOK_REQUEST, &f2);
+    ASSERT(f2 == f);
+    pb_in_reply(pb);
+    pb_out_open(pb, &server);
+    ASSERT_STREQ(server->address.host, "example.com");
+    ASSERT_EQ(server->address.port, 80);
+    pb_in_reply(pb);
+    /* Origin form upstream; header names, case and duplicates as they came. */
+    pb_out_send(pb, server,
+                "GET /foo?x=1 HTTP/1.1\r\nHost: example.com\r\nX-Mixed-Case: a\r\n"
+                "x-mixed-case: b\r\n\r\n");
+    pb_in_data(pb, server, RESP_OK);
+    pb_out_hook(pb, HOOK_RESPONSEHEADERS, NULL);
+    ASSERT_EQ(f->response->status_code, 200);
+    pb_in_reply(pb);
+    pb_out_hook(pb, HOOK_RESPONSE, NULL);
+    ASSERT_MEMEQ(buf_ptr(&f->response->content), f->response->content.len, "hi", 2);
+    pb_in_reply(pb);
+    pb_out_send(pb, client, RESP_OK);
+    pb_end(pb);
+}
+
+TEST(http_layer_simple_get_hooks)
+{
+    pb_run(pb_simple_get_hooks, layer_http_new, PB_HOOKS, NULL);
+}
+
+static void
+pb_keepalive_reuse(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    pb_in_start(pb);
+    pb_in_data(pb, client, "GET http://a.test/1 HTTP/1.1\r\nHost: a.test\r\n\r\n");
+    pb_out_open(pb, &server);
+    pb_in_reply(pb);
+    pb_out_send(pb, server, "GET /1 HTTP/1.1\r\nHost: a.test\r\n\r\n");
+    pb_in_data(pb, server, RESP_OK);
+    pb_out_send(pb, client, RESP_OK);
+    /* Same server again: the connection is reused, no second open. */
+    pb_in_data(pb, client, "GET http://a.test/2 HTTP/1.1\r\nHost: a.test\r\n\r\n");
+    pb_out_send(pb, server, "GET /2 HTTP/1.1\r\nHost: a.test\r\n\r\n");
+    pb_in_data(pb, server, RESP_OK);
+    pb_out_send(pb, client, RESP_OK);
+    /* The client leaves: everything is closed. */
+    pb_in_closed(pb, client);
+    pb_out_close(pb, server, 0);
+    pb_out_close(pb, client, 0);
+    pb_end(pb);
+}
+
+TEST(http_layer_keepalive_reuses_server)
+{
+    pb_run(pb_keepalive_reuse, layer_http_new, PB_NOHOOKS, NULL);
+}
+
+static void
+pb_pipelined(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    pb_in_start(pb);
+    pb_in_data(pb, client,
+               "GET http://a.test/1 HTTP/1.1\r\nHost: a.test\r\n\r\n"
+               "GET http://a.test/2 HTTP/1.1\r\nHost: a.test\r\n\r\n");
+    pb_out_open(pb, &server);
+    pb_in_reply(pb);
+    pb_out_send(pb, server, "GET /1 HTTP/1.1\r\nHost: a.test\r\n\r\n");
+    pb_in_data(pb, server, RESP_OK);
+    /* The second request goes out only after the first is answered. */
+    pb_out_send(pb, client, RESP_OK);
+    pb_out_send(pb, server, "GET /2 HTTP/1.1\r\nHost: a.test\r\n\r\n");
+    pb_in_data(pb, server, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+    pb_out_send(pb, client, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+    pb_end(pb);
+}
+
+TEST(http_layer_pipelined_requests_in_order)
+{
+    pb_run(pb_pipelined, layer_http_new, PB_NOHOOKS, NULL);
+}
+
+static void
+pb_reverse(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    struct flow *f;
+    pb_in_start(pb);
+    pb_in_data(pb, client, "GET /x HTTP/1.1\r\nHost: public.example\r\nAccept: */*\r\n\r\n");
+    pb_out_hook(pb, HOOK_REQUESTHEADERS, &f);
+    ASSERT_STREQ(f->request->host, "backend.test");
+    ASSERT_EQ(f->request->port, 8081);
+    pb_in_reply(pb);
+    pb_out_hook(pb, HOOK_REQUEST, NULL);
+    pb_in_reply(pb);
+    pb_out_open(pb, &server);
+    ASSERT_STREQ(server->address.host, "backend.test");
+    ASSERT_EQ(server->address.port, 8081);
+    pb_in_reply(pb);
+    pb_out_send(pb, server, "GET /x HTTP/1.1\r\nHost: backend.test:8081\r\nAccept: */*\r\n\r\n");
+    pb_end(pb);
+}
+
+TEST(http_layer_reverse_rewrites_host)
+{
+    pb_run(pb_reverse, layer_http_new, PB_HOOKS, reverse_mode);
+}
+
+static void
+pb_reverse_keep(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    pb_in_start(pb);
+    pb_in_data(pb, client, "GET /x HTTP/1.1\r\nHost: public.example\r\n\r\n");
+    pb_out_open(pb, &server);
+    pb_in_reply(pb);
+    pb_out_send(pb, server, "GET /x HTTP/1.1\r\nHost: public.example\r\n\r\n");
+    pb_end(pb);
+}
+
+TEST(http_layer_reverse_keep_host_header)
+{
+    pb_run(pb_reverse_keep, layer_http_new, PB_NOHOOKS, reverse_keep_host);
+}
+
+static void
+pb_connect_refused(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    struct flow *f;
+    pb_in_start(pb);
+    pb_in_data(pb, client, "GET http://a.test:9/ HTTP/1.1\r\nHost: a.test:9\r\n\r\n");
+    pb_out_hook(pb, HOOK_REQUESTHEADERS, &f);
+    pb_in_reply(pb);
+    pb_out_hook(pb, HOOK_REQUEST, NULL);
+    pb_in_reply(pb);
+    pb_out_open(pb, &server);
+    pb_in_reply_err(pb, "connection to a.test:9 refused");
+    pb_out_hook(pb, HOOK_ERROR, NULL);
+    ASSERT(f->error != NULL);
+    ASSERT_STREQ(f->error->msg, "connection to a.test:9 refused");
+    pb_in_reply(pb);
+    pb_out_send_prefix(pb, client, "HTTP/1.1 502 Bad Gateway\r\n");
+    pb_out_close(pb, client, 0);
+    pb_end(pb);
+}
+
+TEST(http_layer_connect_refused_gives_502)
+{
+    pb_run(pb_connect_refused, layer_http_new, PB_HOOKS, NULL);
+}
+
+static void
+pb_server_closed(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    pb_in_start(pb);
+    pb_in_data(pb, client, "GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\n\r\n");
+    pb_out_open(pb, &server);
+    pb_in_reply(pb);
+    pb_out_send(pb, server, "GET / HTTP/1.1\r\nHost: a.test\r\n\r\n");
+    pb_in_closed(pb, server);
+    pb_out_close(pb, server, 0);
+    pb_out_send_prefix(pb, client, "HTTP/1.1 502 Bad Gateway\r\n");
+    pb_out_close(pb, client, 0);
+    pb_end(pb);
+}
+
+TEST(http_layer_server_closes_without_response)
+{
+    pb_run(pb_server_closed, layer_http_new, PB_NOHOOKS, NULL);
+}
+
+static void
+pb_truncated_body(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    struct flow *f;
+    pb_in_start(pb);
+    pb_in_data(pb, client, "GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\n\r\n");
+    pb_out_hook(pb, HOOK_REQUESTHEADERS, &f);
+    pb_in_reply(pb);
+    pb_out_hook(pb, HOOK_REQUEST, NULL);
+    pb_in_reply(pb);
+    pb_out_open(pb, &server);
+    pb_in_reply(pb);
+    pb_out_send(pb, server, "GET / HTTP/1.1\r\nHost: a.test\r\n\r\n");
+    pb_in_data(pb, server, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
+    pb_out_hook(pb, HOOK_RESPONSEHEADERS, NULL);
+    pb_in_reply(pb);
+    pb_in_closed(pb, server);
+    pb_out_hook(pb, HOOK_ERROR, NULL);
+    ASSERT_STREQ(f->error->msg, "HTTP/1 protocol error: peer closed connection without sending "
+                                "complete message body (received 3 bytes, expected 10)");
+    pb_in_reply(pb);
+    pb_out_send_prefix(pb, client, "HTTP/1.1 502 Bad Gateway\r\n");
+    pb_out_close(pb, server, 0);
+    pb_out_close(pb, client, 0);
+    pb_end(pb);
+}
+
+TEST(http_layer_server_closes_mid_body)
+{
+    pb_run(pb_truncated_body, layer_http_new, PB_HOOKS, NULL);
+}
+
+static void
+pb_bad_request(struct pb *pb)
+{
+    struct connection *client = pb_client(pb);
+    pb_in_start(pb);
+    pb_in_data(pb, client,
+               "POST http://a.test/ HTTP/1.1\r\nHost: a.test\r\nContent-Length: 3\r\n"
+               "Transfer-Encoding: chunked\r\n\r\n");
+    pb_out_send_prefix(pb, client, "HTTP/1.1 400 Bad Request\r\n");
+    pb_out_close(pb, client, 0);
+    pb_end(pb);
+}
+
+TEST(http_layer_smuggling_attempt_gets_400)
+{
+    pb_run(pb_bad_request, layer_http_new, PB_NOHOOKS, NULL);
+}
+
+static void
+pb_garbage(struct pb *pb)
+{
+    struct connection *client = pb_client(pb);
+    pb_in_start(pb);
+    pb_in_data(pb, client, "GARBAGE\r\n\r\n");
+    pb_out_send_prefix(pb, client, "HTTP/1.1 400 Bad Request\r\n");
+    pb_out_close(pb, client, 0);
+    pb_end(pb);
+}
+
+TEST(http_layer_garbage_gets_400)
+{
+    pb_run(pb_garbage, layer_http_new, PB_NOHOOKS, NULL);
+}
+
+static void
+pb_origin_form_in_regular(struct pb *pb)
+{
+    struct connection *client = pb_client(pb);
+    pb_in_start(pb);
+    pb_in_data(pb, client, "GET / HTTP/1.1\r\nHost: a.test\r\n\r\n");
+    pb_out_send_prefix(pb, client, "HTTP/1.1 400 Bad Request\r\n");
+    pb_out_close(pb, client, 0);
+    pb_end(pb);
+}
+
+TEST(http_layer_origin_form_refused_in_regular_mode)
+{
+    pb_run(pb_origin_form_in_regular, layer_http_new, PB_NOHOOKS, NULL);
+}
+
+static void
+pb_chunked(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    struct flow *f;
+    pb_in_start(pb);
+    pb_in_data(pb, client,
+               "POST http://a.test/up HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: chunked\r\n\r\n"
+               "3\r\nabc\r\n2;ext=1\r\nde\r\n0\r\nX-Trailer: t\r\n\r\n");
+    pb_out_hook(pb, HOOK_REQUESTHEADERS, &f);
+    pb_in_reply(pb);
+    pb_out_hook(pb, HOOK_REQUEST, NULL);
+    ASSERT_MEMEQ(buf_ptr(&f->request->content), f->request->content.len, "abcde", 5);
+    ASSERT(f->request->trailers != NULL);
+    pb_in_reply(pb);
+    pb_out_open(pb, &server);
+    pb_in_reply(pb);
+    pb_out_send(pb, server,
+                "POST /up HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: chunked\r\n\r\n"
+                "5\r\nabcde\r\n0\r\nX-Trailer: t\r\n\r\n");
+    pb_in_data(pb, server,
+               "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nwxyz\r\n0\r\n\r\n");
+    pb_out_hook(pb, HOOK_RESPONSEHEADERS, NULL);
+    pb_in_reply(pb);
+    pb_out_hook(pb, HOOK_RESPONSE, NULL);
+    pb_in_reply(pb);
+    pb_out_send(pb, client,
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nwxyz\r\n0\r\n\r\n");
+    pb_end(pb);
+}
+
+TEST(http_layer_chunked_both_ways_with_trailers)
+{
+    pb_run(pb_chunked, layer_http_new, PB_HOOKS, NULL);
+}
+
+static void
+pb_streamed_response(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    struct flow *f;
+    pb_in_start(pb);
+    pb_in_data(pb, client, "GET http://a.test/big HTTP/1.1\r\nHost: a.test\r\n\r\n");
+    pb_out_hook(pb, HOOK_REQUESTHEADERS, &f);
+    pb_in_reply(pb);
+    pb_out_hook(pb, HOOK_REQUEST, NULL);
+    pb_in_reply(pb);
+    pb_out_open(pb, &server);
+    pb_in_reply(pb);
+    pb_out_send(pb, server, "GET /big HTTP/1.1\r\nHost: a.test\r\n\r\n");
+    pb_in_data(pb, server, "HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n");
+    pb_out_hook(pb, HOOK_RESPONSEHEADERS, NULL);
+    pb_in_reply(pb);
+    /* Over stream_large_bodies: the head goes out at once, the body as it comes. */
+    pb_out_send(pb, client, "HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n");
+    pb_in_data(pb, server, "0123456789");
+    pb_out_send(pb, client, "0123456789");
+    pb_in_data(pb, server, "abcdefghij");
+    pb_out_send(pb, client, "abcdefghij");
+    pb_out_hook(pb, HOOK_RESPONSE, NULL);
+    ASSERT(f->response->content_none);
+    ASSERT_EQ(f->response->content.len, 0);
+    pb_in_reply(pb);
+    pb_end(pb);
+}
+
+TEST(http_layer_streams_large_response)
+{
+    pb_run(pb_streamed_response, layer_http_new, PB_HOOKS, stream_1k);
+}
+
+static void
+pb_streamed_request(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    pb_in_start(pb);
+    pb_in_data(pb, client,
+               "PUT http://a.test/up HTTP/1.1\r\nHost: a.test\r\nContent-Length: 12\r\n\r\n");
+    pb_out_open(pb, &server);
+    pb_in_reply(pb);
+    pb_out_send(pb, server, "PUT /up HTTP/1.1\r\nHost: a.test\r\nContent-Length: 12\r\n\r\n");
+    pb_in_data(pb, client, "hello world!");
+    pb_out_send(pb, server, "hello world!");
+    pb_in_data(pb, server, RESP_OK);
+    pb_out_send(pb, client, RESP_OK);
+    pb_end(pb);
+}
+
+TEST(http_layer_streams_large_request)
+{
+    pb_run(pb_streamed_request, layer_http_new, PB_NOHOOKS, stream_1k);
+}
+
+static void
+pb_expect_continue(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    pb_in_start(pb);
+    pb_in_data(pb, client,
+               "POST http://a.test/ HTTP/1.1\r\nHost: a.test\r\nContent-Length: 2\r\n"
+               "Expect: 100-continue\r\n\r\n");
+    pb_out_send(pb, client, "HTTP/1.1 100 Continue\r\n\r\n");
+    pb_in_data(pb, client, "ok");
+    pb_out_open(pb, &server);
+    pb_in_reply(pb);
+    pb_out_send(pb, server, "POST / HTTP/1.1\r\nHost: a.test\r\nContent-Length: 2\r\n\r\nok");
+    pb_end(pb);
+}
+
+TEST(http_layer_expect_100_continue)
+{
+    pb_run(pb_expect_continue, layer_http_new, PB_NOHOOKS, NULL);
+}
+
+static void
+pb_http10_close(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    pb_in_start(pb);
+    pb_in_data(pb, client, "GET http://a.test/ HTTP/1.0\r\n\r\n");
+    pb_out_open(pb, &server);
+    pb_in_reply(pb);
+    pb_out_send(pb, server, "GET / HTTP/1.0\r\n\r\n");
+    /* No length: the body runs until the server closes. */
+    pb_in_data(pb, server, "HTTP/1.0 200 OK\r\n\r\nuntil close");
+    pb_in_closed(pb, server);
+    pb_out_send(pb, client, "HTTP/1.0 200 OK\r\n\r\nuntil close");
+    pb_out_close(pb, server, 0);
+    pb_out_close(pb, client, 0);
+    pb_end(pb);
+}
+
+TEST(http_layer_http10_until_close)
+{
+    pb_run(pb_http10_close, layer_http_new, PB_NOHOOKS, NULL);
+}
+
+static void
+pb_head(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    pb_in_start(pb);
+    pb_in_data(pb, client, "HEAD http://a.test/ HTTP/1.1\r\nHost: a.test\r\n\r\n");
+    pb_out_open(pb, &server);
+    pb_in_reply(pb);
+    pb_out_send(pb, server, "HEAD / HTTP/1.1\r\nHost: a.test\r\n\r\n");
+    /* A HEAD response announces a length but has no body. */
+    pb_in_data(pb, server, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n");
+    pb_out_send(pb, client, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n");
+    pb_end(pb);
+}
+
+TEST(http_layer_head_has_no_body)
+{
+    pb_run(pb_head, layer_http_new, PB_NOHOOKS, NULL);
+}
+
+static void
+pb_client_disconnect(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    struct flow *f;
+    pb_in_start(pb);
+    pb_in_data(pb, client, "GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\n\r\n");
+    pb_out_hook(pb, HOOK_REQUESTHEADERS, &f);
+    pb_in_reply(pb);
+    pb_out_hook(pb, HOOK_REQUEST, NULL);
+    pb_in_reply(pb);
+    pb_out_open(pb, &server);
+    pb_in_reply(pb);
+    pb_out_send(pb, server, "GET / HTTP/1.1\r\nHost: a.test\r\n\r\n");
+    pb_in_closed(pb, client);
+    pb_out_hook(pb, HOOK_ERROR, NULL);
+    ASSERT_STREQ(f->error->msg, "Client disconnected.");
+    pb_in_reply(pb);
+    pb_out_close(pb, server, 0);
+    pb_out_close(pb, client, 0);
+    pb_end(pb);
+}
+
+TEST(http_layer_client_disconnect_is_an_error)
+{
+    pb_run(pb_client_disconnect, layer_http_new, PB_HOOKS, NULL);
+}
+
+static void
+pb_connect_tunnel(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    struct flow *f;
+    pb_in_start(pb);
+    pb_in_data(pb, client, "CONNECT a.test:443 HTTP/1.1\r\nHost: a.test:443\r\n\r\n");
+    pb_out_hook(pb, HOOK_HTTP_CONNECT, &f);
+    ASSERT_STREQ(f->request->host, "a.test");
+    ASSERT_EQ(f->request->port, 443);
+    pb_in_reply(pb);
+    pb_out_open(pb, &server);
+    ASSERT_EQ(server->address.port, 443);
+    pb_in_reply(pb);
+    pb_out_send(pb, client, "HTTP/1.1 200 Connection established\r\n\r\n");
+    pb_in_data(pb, client, "\x16\x03\x01 opaque");
+    pb_out_send(pb, server, "\x16\x03\x01 opaque");
+    pb_in_data(pb, server, "reply");
+    pb_out_send(pb, client, "reply");
+    pb_in_closed(pb, client);
+    pb_out_close(pb, server, 1);
+    pb_in_closed(pb, server);
+    pb_out_close(pb, client, 0);
+    pb_out_close(pb, server, 0);
+    pb_end(pb);
+}
+
+TEST(http_layer_connect_relays_tunnel)
+{
+    pb_run(pb_connect_tunnel, layer_http_new, PB_HOOKS, NULL);
+}
+
+static void
+pb_killed(struct pb *pb)
+{
+    struct connection *client = pb_client(pb);
+    struct flow *f;
+    pb_in_start(pb);
+    pb_in_data(pb, client, "GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\n\r\n");
+    pb_out_hook(pb, HOOK_REQUESTHEADERS, &f);
+    flow_kill(f);
+    pb_in_reply(pb);
+    pb_out_hook(pb, HOOK_ERROR, NULL);
+    ASSERT_STREQ(f->error->msg, "Connection killed.");
+    pb_in_reply(pb);
+    pb_out_close(pb, client, 0);
+    pb_end(pb);
+}
+
+TEST(http_layer_killed_flow_closes_client)
+{
+    pb_run(pb_killed, layer_http_new, PB_HOOKS, NULL);
+}
