@@ -1,0 +1,162 @@
+/*
+ * mitmdump: the proxy without a user interface, printing flows as they
+ * pass (tcpdump for HTTP). main() only wires options, addons and the
+ * server together; everything it calls lives in the modules below.
+ */
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "addons/addon.h"
+#include "addons/dumper.h"
+#include "addons/readfile.h"
+#include "addons/save.h"
+#include "core/server.h"
+#include "flow/flowfile.h"
+#include "options/cmdline.h"
+#include "options/opt.h"
+#include "proxy/context.h"
+#include "util/log.h"
+#include "util/version.h"
+
+/* Options this version acts on; setting any other one gets a warning. */
+static const char *const implemented[] = {
+    "mode",          "listen_host",      "listen_port",       "server",
+    "rfile",         "save_stream_file", "flow_detail",       "termlog_verbosity",
+    "showhost",      "keep_host_header", "stream_large_bodies", "body_size_limit",
+    "keepserving",   "confdir",          "content_view_lines_cutoff",
+};
+
+static void
+warn_unimplemented(const struct options *opts)
+{
+    struct options *defaults = opt_new();
+    size_t n;
+    const struct opt_info *reg = opt_registry(&n);
+    for (size_t i = 0; i < n; i++) {
+        int known = 0;
+        for (size_t k = 0; k < sizeof(implemented) / sizeof(implemented[0]); k++)
+            if (strcmp(reg[i].name, implemented[k]) == 0)
+                known = 1;
+        if (known)
+            continue;
+        char a[512], b[512];
+        opt_format_value(opts, &reg[i], a, sizeof(a));
+        opt_format_value(defaults, &reg[i], b, sizeof(b));
+        if (strcmp(a, b) != 0)
+            log_warnx("option %s is not implemented yet in this version and has no effect",
+                      reg[i].name);
+    }
+    opt_free(defaults);
+}
+
+static void
+print_version(void)
+{
+    struct utsname u;
+    uname(&u);
+    printf("Mitmproxy: %s (mitmproxy-c, behaves as mitmproxy %s)\n", MP_VERSION,
+           MP_COMPAT_MITMPROXY);
+    printf("Flow format: %d\n", FFILE_WRITE_VERSION);
+    printf("OpenSSL:   %s\n", OpenSSL_version(OPENSSL_VERSION));
+    printf("Platform:  %s-%s-%s\n", u.sysname, u.release, u.machine);
+}
+
+static int
+usage_error(const char *msg)
+{
+    fprintf(stderr, "usage: mitmdump [options] [filter]\nmitmdump: error: %s\n", msg);
+    return 2;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct options *opts = opt_new();
+    struct cmdline cl = {0};
+    struct err e = {0};
+    int status = 0;
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (cmdline_parse(opts, argc, argv, &cl, &e) < 0) {
+        status = usage_error(e.msg);
+        goto out;
+    }
+    if (cl.help) {
+        cmdline_usage(stdout, "mitmdump");
+        goto out;
+    }
+    if (cl.version) {
+        print_version();
+        goto out;
+    }
+    if (cl.show_options) {
+        opt_dump(opts, stdout);
+        goto out;
+    }
+    if (cl.filters.n) {
+        status = usage_error("filter expressions are not supported yet in this version "
+                             "(they come with the filter language)");
+        goto out;
+    }
+    log_set_level(log_level_parse(opts->termlog_verbosity));
+    log_set_sink(dumper_log_sink, stdout);
+
+    struct proxy_config cfg;
+    if (opts->server && proxy_config_init(&cfg, opts, &e) < 0) {
+        status = usage_error(e.msg);
+        goto out;
+    }
+    warn_unimplemented(opts);
+
+    struct addon_chain *chain = addon_chain_new();
+    addon_chain_add(chain, addon_save_new());
+    addon_chain_add(chain, addon_dumper_new(stdout));
+    if (addon_chain_configure(chain, opts, &e) < 0) {
+        fprintf(stderr, "mitmdump: error: %s\n", e.msg);
+        addon_chain_free(chain);
+        status = 2;
+        goto out;
+    }
+
+    struct server *srv = NULL;
+    if (opts->server) {
+        srv = server_new(&cfg, chain);
+        if (server_listen(srv, opts->listen_host, (int)opts->listen_port, &e) < 0) {
+            fprintf(stderr, "mitmdump: error starting proxy server: %s\n", e.msg);
+            server_free(srv);
+            addon_chain_done(chain);
+            addon_chain_free(chain);
+            status = 1;
+            goto out;
+        }
+    }
+    addon_chain_running(chain);
+    if (opts->rfile) {
+        if (readfile_run(chain, opts->rfile, &e) < 0) {
+            fprintf(stderr, "mitmdump: error: %s\n", e.msg);
+            status = 1;
+            /* A server still serves; without one, stop here. */
+        }
+    }
+    if (srv) {
+        const char *host = opts->listen_host;
+        if (*host == '\0' || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
+            log_info("Proxy server listening at *:%d", server_port(srv));
+        else if (strchr(host, ':'))
+            log_info("Proxy server listening at [%s]:%d", host, server_port(srv));
+        else
+            log_info("Proxy server listening at %s:%d", host, server_port(srv));
+        if (server_run(srv) < 0 && status == 0)
+            status = 1;
+        server_free(srv);
+    }
+    addon_chain_done(chain);
+    addon_chain_free(chain);
+out:
+    cmdline_clear(&cl);
+    opt_free(opts);
+    return status;
+}

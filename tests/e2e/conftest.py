@@ -1,0 +1,203 @@
+"""
+Shared fixtures for the end-to-end tests: our built binaries (MP_BIN, the
+sanitizer build by default), small origin servers on 127.0.0.1, and a
+running mitmdump whose output the tests read.
+"""
+import os
+import re
+import socket
+import subprocess
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.path.join(ROOT, os.environ.get("MP_BIN", "build/asan"))
+FIXTURES = os.path.join(ROOT, "..", "shared", "fixtures")
+
+
+def binary(name):
+    path = os.path.join(BIN, name)
+    if not os.path.exists(path):
+        pytest.fail(f"{path} is not built; run `make test` (or `make asan`) first")
+    return path
+
+
+class Origin(BaseHTTPRequestHandler):
+    """An origin server with one endpoint per behaviour the tests need."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def _send(self, status, body, headers=()):
+        self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def do_HEAD(self):
+        self.do_GET()
+
+    def do_GET(self):
+        path = self.path
+        if path.startswith("/hello"):
+            self._send(200, b"hello world\n", [("Content-Type", "text/plain"), ("X-Path", path)])
+        elif path.startswith("/echo-headers"):
+            body = "".join(f"{k}: {v}\n" for k, v in self.headers.items()).encode()
+            self._send(200, body)
+        elif path.startswith("/chunked"):
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for part in (b"first,", b"second,", b"third"):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+            self.wfile.write(b"0\r\n\r\n")
+        elif path.startswith("/big/"):
+            size = int(path.split("/")[2])
+            self.send_response(200)
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            block = bytes(range(256)) * 256
+            left = size
+            while left:
+                n = min(left, len(block))
+                self.wfile.write(block[:n])
+                left -= n
+        elif path.startswith("/truncated"):
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b"only a part")
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+        elif path.startswith("/close"):
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+        else:
+            self._send(404, b"not found\n")
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            body = b""
+            while True:
+                size = int(self.rfile.readline().split(b";")[0], 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                body += self.rfile.read(size)
+                self.rfile.readline()
+        else:
+            body = self.rfile.read(n)
+        self._send(200, b"got " + str(len(body)).encode() + b" bytes: " + body[:64])
+
+    do_PUT = do_POST
+
+
+@pytest.fixture(scope="session")
+def origin():
+    """An HTTP/1.1 origin on 127.0.0.1; yields its port."""
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Origin)
+    srv.daemon_threads = True
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield srv.server_address[1]
+    srv.shutdown()
+
+
+class Proc:
+    """A running tool whose stdout is collected in the background."""
+
+    def __init__(self, args, env=None):
+        self.lines = []
+        self.args = args
+        self.p = subprocess.Popen(
+            args,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
+        self._t = threading.Thread(target=self._read, daemon=True)
+        self._t.start()
+
+    def _read(self):
+        for raw in self.p.stdout:
+            self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+
+    def output(self):
+        return "\n".join(self.lines)
+
+    def wait_for(self, pattern, timeout=10):
+        rx = re.compile(pattern)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for line in list(self.lines):
+                m = rx.search(line)
+                if m:
+                    return m
+            if self.p.poll() is not None and not self._t.is_alive():
+                break
+            time.sleep(0.02)
+        raise AssertionError(f"no line matching {pattern!r} in output of {self.args}:\n" + self.output())
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(2)
+            try:
+                self.p.wait(10)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        self._t.join(5)
+        return self.p.returncode
+
+
+@pytest.fixture
+def mitmdump():
+    """Starts our mitmdump on a free port: mitmdump(*args) -> (proc, port)."""
+    procs = []
+
+    def start(*args):
+        proc = Proc([binary("mitmdump"), "--listen-host", "127.0.0.1", "-p", "0", *args])
+        procs.append(proc)
+        m = proc.wait_for(r"Proxy server listening at 127\.0\.0\.1:(\d+)")
+        return proc, int(m.group(1))
+
+    yield start
+    for proc in procs:
+        rc = proc.stop()
+        out = proc.output()
+        # The sanitizers report on exit; a clean shutdown is part of every test.
+        assert "ERROR: AddressSanitizer" not in out, out
+        assert "runtime error:" not in out, out
+        assert "LeakSanitizer" not in out, out
+        assert rc == 0, f"mitmdump exited with {rc}:\n{out}"
+
+
+def curl(*args, timeout=20):
+    """Runs curl; returns (returncode, stdout bytes, stderr text)."""
+    r = subprocess.run(
+        ["curl", "-sS", "--max-time", str(timeout), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        timeout=timeout + 5,
+    )
+    return r.returncode, r.stdout, r.stderr.decode("utf-8", "replace")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
