@@ -1,0 +1,91 @@
+"""
+The command line as a user meets it: --version, --options, bad flags and
+values, and -n -r printing saved flows exactly as mitmproxy 8.1.1 does.
+"""
+import glob
+import os
+import subprocess
+
+import pytest
+
+from conftest import FIXTURES, binary
+
+MITMDUMP_811 = "/usr/bin/mitmdump"
+
+
+def run(*args, timeout=60):
+    r = subprocess.run([binary("mitmdump"), *args], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=timeout, stdin=subprocess.DEVNULL)
+    return r.returncode, r.stdout.decode("utf-8", "replace"), r.stderr.decode("utf-8", "replace")
+
+
+def test_version():
+    rc, out, _ = run("--version")
+    assert rc == 0
+    assert out.startswith("Mitmproxy: ")
+    assert "Flow format: 17" in out
+
+
+def test_options_lists_every_option_of_811():
+    rc, ours, _ = run("--options")
+    assert rc == 0
+    ref = subprocess.run([MITMDUMP_811, "--options"], stdout=subprocess.PIPE, check=True).stdout.decode()
+
+    def names(text):
+        return [l.split(":")[0] for l in text.splitlines() if l and not l.startswith("#") and ":" in l]
+
+    assert names(ours) == names(ref)
+    assert "listen_port: 8080" in ours
+    assert "Type bool." in ours
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--no-such-flag"], "--no-such-flag"),
+    (["--set", "no_such_option=1"], "no_such_option"),
+    (["--listen-port", "abc"], "abc"),
+    (["--set", "termlog_verbosity=loud"], "loud"),
+    (["--mode", "sideways"], "sideways"),
+    (["--flow-detail"], "--flow-detail"),
+])
+def test_bad_arguments_exit_2_naming_the_problem(args, needle):
+    rc, out, err = run(*args)
+    assert rc == 2, (out, err)
+    assert needle in err
+    assert len(err.strip().splitlines()) <= 2
+
+
+def test_unreadable_flow_file():
+    rc, out, err = run("-n", "-r", "/nonexistent/flows.mitm")
+    assert rc != 0
+    assert "/nonexistent/flows.mitm" in err
+
+
+def test_unwritable_save_file(tmp_path):
+    rc, out, err = run("-n", "-w", str(tmp_path / "no-dir" / "x.mitm"))
+    assert rc == 2
+    assert "no-dir" in err
+
+
+def test_corrupt_flow_file_delivers_earlier_flows(tmp_path):
+    src = open(os.path.join(FIXTURES, "flows", "methods.mitm"), "rb").read()
+    bad = tmp_path / "cut.mitm"
+    bad.write_bytes(src[: len(src) - 100])
+    rc, out, err = run("-n", "-r", str(bad))
+    assert rc != 0
+    assert "byte" in err and "cut.mitm" in err
+    assert out.count("<< ") >= 4  # the four complete flows were printed
+
+
+HTTP_FIXTURES = [os.path.basename(p) for p in sorted(glob.glob(os.path.join(FIXTURES, "flows", "*.mitm")))
+                 if os.path.basename(p) not in ("all.mitm", "dns.mitm", "tcp.mitm", "websocket.mitm",
+                                                "http2.mitm", "https-connect.mitm")]
+
+
+@pytest.mark.parametrize("name", HTTP_FIXTURES)
+def test_reading_fixtures_prints_like_811(name):
+    path = os.path.join(FIXTURES, "flows", name)
+    ref = subprocess.run([MITMDUMP_811, "-n", "-r", path, "--flow-detail", "1"],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60).stdout.decode()
+    rc, out, err = run("-n", "-r", path, "--flow-detail", "1")
+    assert rc == 0, err
+    assert out.splitlines() == ref.splitlines()
