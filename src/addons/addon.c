@@ -1,0 +1,148 @@
+/*
+ * The addon chain: an ordered array of addons, and the loop that walks one
+ * hook through it. The loop is iterative so that a long chain of
+ * synchronous addons costs no stack; a deferring addon simply leaves the
+ * loop, and addon_resume() re-enters it where it stopped.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "addons/addon.h"
+#include "flow/flow.h"
+#include "util/xmalloc.h"
+
+struct addon_chain {
+    struct addon **v; /* owned addons, in call order */
+    size_t n;
+    size_t cap;
+};
+
+struct addon_chain *
+addon_chain_new(void)
+{
+    return xcalloc(1, sizeof(struct addon_chain));
+}
+
+void
+addon_chain_free(struct addon_chain *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < c->n; i++)
+        if (c->v[i]->ops->free)
+            c->v[i]->ops->free(c->v[i]);
+    free(c->v);
+    free(c);
+}
+
+void
+addon_chain_add(struct addon_chain *c, struct addon *a)
+{
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 8;
+        c->v = xrealloc(c->v, c->cap * sizeof(*c->v));
+    }
+    c->v[c->n++] = a;
+}
+
+size_t
+addon_chain_len(const struct addon_chain *c)
+{
+    return c->n;
+}
+
+struct addon *
+addon_chain_get(const struct addon_chain *c, size_t i)
+{
+    return i < c->n ? c->v[i] : NULL;
+}
+
+struct addon *
+addon_chain_find(const struct addon_chain *c, const char *name)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->v[i]->ops->name && strcmp(c->v[i]->ops->name, name) == 0)
+            return c->v[i];
+    return NULL;
+}
+
+int
+addon_chain_configure(struct addon_chain *c, const struct options *o, struct err *e)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        struct addon *a = c->v[i];
+        if (a->ops->configure == NULL)
+            continue;
+        int rc = a->ops->configure(a, o, e);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+void
+addon_chain_running(struct addon_chain *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->v[i]->ops->running)
+            c->v[i]->ops->running(c->v[i]);
+}
+
+void
+addon_chain_done(struct addon_chain *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->v[i]->ops->done)
+            c->v[i]->ops->done(c->v[i]);
+}
+
+/*
+ * A killed flow stops at the addon that killed it, so later addons do not
+ * act on a connection that is going away. The error hook is the exception:
+ * it is how a kill ("Connection killed.") is reported, and every addon
+ * (the dumper, the flow-file writer) must see it.
+ */
+static int
+stopped(const struct hook_data *d)
+{
+    return d->hook != HOOK_ERROR && d->flow && d->flow->killed;
+}
+
+/*
+ * An addon that returns ADDON_DEFER owns the call until it calls
+ * addon_resume(), and must not resume it before returning: the loop
+ * below would then run the rest of the chain twice. A NULL done callback
+ * is allowed for callers that need no completion (tests, fire-and-forget).
+ */
+static void
+run(struct hook_call *call)
+{
+    struct addon_chain *c = call->chain;
+    struct hook_data *d = call->data;
+    while (call->next < c->n && !stopped(d)) {
+        struct addon *a = c->v[call->next++];
+        addon_hook_cb cb = a->ops->hooks[d->hook];
+        if (cb && cb(a, call) == ADDON_DEFER)
+            return;
+    }
+    if (call->done)
+        call->done(call, call->arg);
+}
+
+void
+addon_dispatch(struct addon_chain *c, struct hook_call *call, struct hook_data *data,
+               hook_done_cb done, void *arg)
+{
+    call->data = data;
+    call->chain = c;
+    call->next = 0;
+    call->done = done;
+    call->arg = arg;
+    run(call);
+}
+
+void
+addon_resume(struct hook_call *call)
+{
+    run(call);
+}

@@ -1,0 +1,230 @@
+/*
+ * mitmdump -w: stream finished flows into a flow file. Writes go straight
+ * to the descriptor (no stdio buffer), so each flow is on disk, or at
+ * least in the kernel, once its hook returns: a crash loses nothing that
+ * was already reported as done.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "addons/save.h"
+#include "flow/flow.h"
+#include "flow/flowfile.h"
+#include "options/opt.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+struct save {
+    struct addon base;
+    char *spec; /* save_stream_file as configured; NULL when off */
+    char *path; /* the file actually opened */
+    int fd;     /* -1 when off */
+    /* Flows seen at request/tcp_start and not yet written: one reference each. */
+    struct flow **active;
+    size_t nactive, cap;
+};
+
+/* "~/x" as the shell would expand it (mitmproxy uses os.path.expanduser). */
+static char *
+expand_path(const char *p)
+{
+    const char *home = getenv("HOME");
+    if (p[0] == '~' && (p[1] == '/' || p[1] == '\0') && home) {
+        struct buf b = BUF_INIT;
+        buf_printf(&b, "%s%s", home, p + 1);
+        char *s = buf_strdup(&b);
+        buf_clear(&b);
+        return s;
+    }
+    return xstrdup(p);
+}
+
+static void
+active_add(struct save *s, struct flow *f)
+{
+    for (size_t i = 0; i < s->nactive; i++)
+        if (s->active[i] == f)
+            return;
+    if (s->nactive == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 16;
+        s->active = xrealloc(s->active, s->cap * sizeof(*s->active));
+    }
+    s->active[s->nactive++] = flow_ref(f);
+}
+
+static void
+active_remove(struct save *s, struct flow *f)
+{
+    for (size_t i = 0; i < s->nactive; i++) {
+        if (s->active[i] == f) {
+            flow_unref(f);
+            s->active[i] = s->active[--s->nactive];
+            return;
+        }
+    }
+}
+
+/*
+ * Writes one record. On a failed write the file is cut back to where the
+ * record started, so the file never ends in half a flow.
+ */
+static int
+write_flow(struct save *s, const struct flow *f)
+{
+    struct buf b = BUF_INIT;
+    ffile_serialize(&b, f);
+    off_t start = lseek(s->fd, 0, SEEK_END);
+    const uint8_t *p = buf_ptr(&b);
+    size_t left = b.len;
+    int rc = 0;
+    while (left > 0) {
+        ssize_t n = write(s->fd, p, left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int saved = n < 0 ? errno : ENOSPC;
+            struct stat st;
+            int regular = fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode);
+            if (regular && start >= 0 && ftruncate(s->fd, start) < 0)
+                log_msg(LOG_ERROR,
+                        "Error while writing to %s: %s (and cannot remove the "
+                        "partial record: %s)",
+                        s->path, strerror(saved), strerror(errno));
+            else
+                log_msg(LOG_ERROR, "Error while writing to %s: %s", s->path, strerror(saved));
+            rc = MP_ERR_IO;
+            break;
+        }
+        p += n;
+        left -= (size_t)n;
+    }
+    buf_clear(&b);
+    return rc;
+}
+
+static void
+save_flow(struct save *s, struct flow *f)
+{
+    if (s->fd < 0)
+        return;
+    write_flow(s, f);
+    active_remove(s, f);
+}
+
+/* Writes the flows that never finished and closes the file. */
+static void
+close_stream(struct save *s)
+{
+    if (s->fd >= 0) {
+        for (size_t i = 0; i < s->nactive; i++)
+            write_flow(s, s->active[i]);
+        close(s->fd);
+    }
+    for (size_t i = 0; i < s->nactive; i++)
+        flow_unref(s->active[i]);
+    s->nactive = 0;
+    s->fd = -1;
+    free(s->path);
+    free(s->spec);
+    s->path = NULL;
+    s->spec = NULL;
+}
+
+static int
+configure(struct addon *a, const struct options *o, struct err *e)
+{
+    struct save *s = (struct save *)a;
+    /* Refuse rather than save flows the user asked us to leave out. */
+    if (o->save_stream_filter && *o->save_stream_filter)
+        return err_set(e, MP_ERR_UNSUPPORTED,
+                       "save_stream_filter: flow filters are not supported yet");
+    const char *spec = o->save_stream_file;
+    if (spec && *spec == '\0')
+        spec = NULL;
+    if ((spec == NULL && s->spec == NULL) || (spec && s->spec && strcmp(spec, s->spec) == 0))
+        return 0;
+    if (spec == NULL) {
+        close_stream(s);
+        return 0;
+    }
+
+    int append = spec[0] == '+';
+    char *path = expand_path(append ? spec + 1 : spec);
+    /* O_TRUNC takes effect only once the open has succeeded. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0666);
+    if (fd < 0) {
+        int rc =
+            err_set(e, MP_ERR_IO, "save_stream_file: cannot open '%s': %s", path, strerror(errno));
+        free(path);
+        return rc;
+    }
+    close_stream(s);
+    s->fd = fd;
+    s->path = path;
+    s->spec = xstrdup(spec);
+    return 0;
+}
+
+static enum addon_result
+on_start(struct addon *a, struct hook_call *call)
+{
+    struct save *s = (struct save *)a;
+    if (s->fd >= 0 && call->data->flow)
+        active_add(s, call->data->flow);
+    return ADDON_CONTINUE;
+}
+
+static enum addon_result
+on_end(struct addon *a, struct hook_call *call)
+{
+    struct flow *f = call->data->flow;
+    /* A websocket flow is written when the websocket ends, not at its 101. */
+    if (f && !(call->data->hook == HOOK_RESPONSE && f->websocket))
+        save_flow((struct save *)a, f);
+    return ADDON_CONTINUE;
+}
+
+static void
+done(struct addon *a)
+{
+    close_stream((struct save *)a);
+}
+
+static void
+save_free(struct addon *a)
+{
+    struct save *s = (struct save *)a;
+    close_stream(s);
+    free(s->active);
+    free(s);
+}
+
+static const struct addon_ops save_ops = {
+    .name = "save",
+    .configure = configure,
+    .done = done,
+    .free = save_free,
+    .hooks =
+        {
+            [HOOK_REQUEST] = on_start,
+            [HOOK_TCP_START] = on_start,
+            [HOOK_RESPONSE] = on_end,
+            [HOOK_ERROR] = on_end,
+            [HOOK_TCP_END] = on_end,
+            [HOOK_TCP_ERROR] = on_end,
+        },
+};
+
+struct addon *
+addon_save_new(void)
+{
+    struct save *s = xcalloc(1, sizeof(*s));
+    s->base.ops = &save_ops;
+    s->fd = -1;
+    return &s->base;
+}

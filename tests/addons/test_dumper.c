@@ -1,0 +1,359 @@
+/*
+ * The dumper's text compared with what mitmdump 8.1.1 printed for the same
+ * flows: tests/addons/expected/<fixture>-<detail>.txt was captured with
+ * `mitmdump -n -r ../shared/fixtures/flows/<fixture>.mitm --flow-detail N`
+ * (stdout not a terminal, so 80 columns and no colours).
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "../lib/test.h"
+#include "addons/builtin.h"
+#include "flow/flow.h"
+#include "options/opt.h"
+#include "util/log.h"
+
+static char *
+slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        test_fail(__FILE__, __LINE__, "cannot open %s", path);
+    char *p = NULL;
+    FILE *m = open_memstream(&p, len);
+    char tmp[4096];
+    size_t n;
+    while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
+        fwrite(tmp, 1, n, m);
+    fclose(f);
+    fclose(m);
+    return p;
+}
+
+static void
+expect_file(const char *got, size_t gotlen, const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "tests/addons/expected/%s.txt", name);
+    size_t n;
+    char *want = slurp(path, &n);
+    if (gotlen != n || memcmp(got, want, n) != 0) {
+        fprintf(stderr, "--- %s: expected\n%s--- got\n%s---\n", name, want, got);
+        test_fail_mem(__FILE__, __LINE__, name, got, gotlen, want, n);
+    }
+    free(want);
+}
+
+/* A chain with just a dumper writing into *out; free with the chain. */
+static struct addon_chain *
+dumper_chain(FILE *out, long detail, int showhost)
+{
+    struct options *o = opt_new();
+    o->flow_detail = detail;
+    o->showhost = showhost;
+    struct addon_chain *c = addon_chain_new();
+    addon_chain_add(c, addon_dumper_new(out));
+    struct err e = {0};
+    ASSERT_EQ(addon_chain_configure(c, o, &e), 0);
+    opt_free(o);
+    return c;
+}
+
+static void
+send_hook(struct addon_chain *c, enum hook h, struct flow *f)
+{
+    struct hook_data d;
+    struct hook_call call;
+    hook_data_init(&d, h, f, NULL, NULL);
+    addon_dispatch(c, &call, &d, NULL, NULL);
+    hook_data_clear(&d);
+}
+
+/* The flow of get-query.mitm, built by hand. */
+static struct flow *
+get_query_flow(void)
+{
+    struct connection *client = connection_new(CONN_CLIENT);
+    struct connection *server = connection_new(CONN_SERVER);
+    addr_set(&client->peername, "127.0.0.1", 43104);
+    addr_set(&server->address, "127.0.0.1", 18080);
+    struct flow *f = flow_new_http(client, server);
+    connection_unref(client);
+    connection_unref(server);
+
+    struct http_request *rq = http_request_new();
+    http_set_str(&rq->method, "GET");
+    http_set_str(&rq->scheme, "http");
+    http_set_str(&rq->host, "127.0.0.1");
+    rq->port = 18080;
+    http_set_str(&rq->path, "/search?q=hello%20world&lang=en&lang=de&empty=&flag");
+    http_set_str(&rq->http_version, "HTTP/1.1");
+    hdrs_add_cstr(&rq->headers, "Host", "127.0.0.1:18080");
+    hdrs_add_cstr(&rq->headers, "User-Agent", "curl/7.88.1");
+    hdrs_add_cstr(&rq->headers, "Accept", "*/*");
+    hdrs_add_cstr(&rq->headers, "Proxy-Connection", "Keep-Alive");
+    f->request = rq;
+
+    struct http_response *rs = http_response_new();
+    http_set_str(&rs->http_version, "HTTP/1.1");
+    rs->status_code = 200;
+    http_set_str(&rs->reason, "OK");
+    hdrs_add_cstr(&rs->headers, "Server", "nginx");
+    hdrs_add_cstr(&rs->headers, "Date", "Mon, 23 Nov 2026 20:21:01 GMT");
+    hdrs_add_cstr(&rs->headers, "Content-Type", "text/plain");
+    hdrs_add_cstr(&rs->headers, "Content-Length", "72");
+    hdrs_add_cstr(&rs->headers, "Connection", "keep-alive");
+    const char *body = "results for hello%20world (q=hello%20world&lang=en&lang=de&empty=&flag)\n";
+    buf_set(&rs->content, body, strlen(body));
+    f->response = rs;
+    return f;
+}
+
+/* The flow of error-refused.mitm, built by hand. */
+static struct flow *
+refused_flow(void)
+{
+    struct connection *client = connection_new(CONN_CLIENT);
+    addr_set(&client->peername, "127.0.0.1", 51960);
+    struct flow *f = flow_new_http(client, NULL);
+    connection_unref(client);
+    struct http_request *rq = http_request_new();
+    http_set_str(&rq->method, "GET");
+    http_set_str(&rq->scheme, "http");
+    http_set_str(&rq->host, "127.0.0.1");
+    rq->port = 18099;
+    http_set_str(&rq->path, "/nothing-listens-here");
+    http_set_str(&rq->http_version, "HTTP/1.1");
+    hdrs_add_cstr(&rq->headers, "Host", "127.0.0.1:18099");
+    hdrs_add_cstr(&rq->headers, "User-Agent", "curl/7.88.1");
+    hdrs_add_cstr(&rq->headers, "Accept", "*/*");
+    hdrs_add_cstr(&rq->headers, "Proxy-Connection", "Keep-Alive");
+    f->request = rq;
+    flow_set_error(f, "[Errno 111] Connect call failed ('127.0.0.1', 18099)");
+    return f;
+}
+
+static void
+check_hand_built(struct flow *(*make)(void), enum hook h, const char *name, long detail)
+{
+    setenv("COLUMNS", "80", 1);
+    char *out = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&out, &len);
+    struct addon_chain *c = dumper_chain(mem, detail, 0);
+    struct flow *f = make();
+    /* Only response and error print. */
+    send_hook(c, HOOK_REQUEST, f);
+    send_hook(c, h, f);
+    flow_unref(f);
+    addon_chain_free(c);
+    fclose(mem);
+    char exp[64];
+    snprintf(exp, sizeof(exp), "%s-%ld", name, detail);
+    expect_file(out, len, exp);
+    free(out);
+}
+
+TEST(dumper_hand_built_response)
+{
+    for (long d = 1; d <= 4; d++)
+        check_hand_built(get_query_flow, HOOK_RESPONSE, "get-query", d);
+}
+
+TEST(dumper_hand_built_error)
+{
+    for (long d = 1; d <= 4; d++)
+        check_hand_built(refused_flow, HOOK_ERROR, "error-refused", d);
+}
+
+TEST(dumper_detail_zero_is_quiet)
+{
+    char *out = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&out, &len);
+    struct addon_chain *c = dumper_chain(mem, 0, 0);
+    struct flow *f = get_query_flow();
+    send_hook(c, HOOK_RESPONSE, f);
+    flow_unref(f);
+    addon_chain_free(c);
+    fclose(mem);
+    ASSERT_EQ(len, 0);
+    free(out);
+}
+
+/* Long URLs are cut at detail 1 to the terminal width minus 25 (at least 50). */
+TEST(dumper_truncates_url_to_columns)
+{
+    setenv("COLUMNS", "100", 1);
+    char *out = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&out, &len);
+    struct addon_chain *c = dumper_chain(mem, 1, 0);
+    struct flow *f = get_query_flow();
+    send_hook(c, HOOK_RESPONSE, f);
+    flow_unref(f);
+    addon_chain_free(c);
+    fclose(mem);
+    /* The URL is 74 characters: it fits in 75. */
+    ASSERT(strstr(out, "&empty=&flag\n") != NULL);
+    free(out);
+}
+
+/* Every non-printable byte escaped, lines split on CR/LF, joined by CRLF. */
+TEST(dumper_binary_body)
+{
+    setenv("COLUMNS", "80", 1);
+    char *out = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&out, &len);
+    struct addon_chain *c = dumper_chain(mem, 3, 0);
+    struct flow *f = get_query_flow();
+    buf_set(&f->response->content, "a\tb\x01\\'\"\r\nc\xff\n\nd", 14);
+    send_hook(c, HOOK_RESPONSE, f);
+    flow_unref(f);
+    addon_chain_free(c);
+    fclose(mem);
+    ASSERT(strstr(out, "\n\n    a\tb\\x01\\\\'\"\r\n    c\\xff\r\n    \r\n    d\n\n") != NULL);
+    free(out);
+}
+
+TEST(dumper_log_sink_writes_lines)
+{
+    char *out = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&out, &len);
+    dumper_log_sink(LOG_INFO, "Proxy server listening at http://*:8080", mem);
+    dumper_log_sink(LOG_WARN, "second", mem);
+    fclose(mem);
+    ASSERT_STREQ(out, "Proxy server listening at http://*:8080\nsecond\n");
+    free(out);
+}
+
+/* Reads a fixture with readfile_run through a dumper and compares. */
+static void
+check_fixture(const char *fixture, long detail, int showhost)
+{
+    setenv("COLUMNS", "80", 1);
+    char *out = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&out, &len);
+    struct addon_chain *c = dumper_chain(mem, detail, showhost);
+    char rel[128];
+    snprintf(rel, sizeof(rel), "flows/%s.mitm", fixture);
+    struct err e = {0};
+    int n = readfile_run(c, test_fixture(rel), &e);
+    if (n < 0)
+        test_fail(__FILE__, __LINE__, "%s: %s", fixture, e.msg);
+    addon_chain_free(c);
+    fclose(mem);
+    char exp[128];
+    snprintf(exp, sizeof(exp), "%s-%ld%s", fixture, detail, showhost ? "-showhost" : "");
+    expect_file(out, len, exp);
+    free(out);
+}
+
+/* Detail 1 and 2 (no bodies) for every HTTP fixture. */
+static const char *const fixtures_12[] = {
+    "get-query",    "post-form",     "post-json",       "chunked",        "gzip",
+    "not-found",    "head",          "headers-cookies", "latin1-headers", "methods",
+    "status-codes", "assets",        "annotated",       "https-connect",  "http2",
+    "reverse",      "error-refused", "error-truncated", "error-reset",    "killed",
+    "blocked",      "intercepted",   "modified",        "replay-client",  "replay-server",
+};
+
+TEST(dumper_fixtures_detail_1)
+{
+    for (size_t i = 0; i < sizeof(fixtures_12) / sizeof(fixtures_12[0]); i++)
+        check_fixture(fixtures_12[i], 1, 0);
+}
+
+TEST(dumper_fixtures_detail_1_showhost)
+{
+    for (size_t i = 0; i < sizeof(fixtures_12) / sizeof(fixtures_12[0]); i++)
+        check_fixture(fixtures_12[i], 1, 1);
+}
+
+TEST(dumper_fixtures_detail_2)
+{
+    for (size_t i = 0; i < sizeof(fixtures_12) / sizeof(fixtures_12[0]); i++)
+        check_fixture(fixtures_12[i], 2, 0);
+}
+
+/* Detail 3 and 4 where mitmproxy's view is the raw (or query) one. */
+static const char *const fixtures_34[] = {
+    "get-query",     "chunked",         "head",        "latin1-headers", "status-codes",
+    "error-refused", "error-truncated", "error-reset", "blocked",
+};
+
+TEST(dumper_fixtures_detail_3)
+{
+    for (size_t i = 0; i < sizeof(fixtures_34) / sizeof(fixtures_34[0]); i++)
+        check_fixture(fixtures_34[i], 3, 0);
+}
+
+TEST(dumper_fixtures_detail_4)
+{
+    for (size_t i = 0; i < sizeof(fixtures_34) / sizeof(fixtures_34[0]); i++)
+        check_fixture(fixtures_34[i], 4, 0);
+}
+
+/*
+ * On a terminal the dumper colours like mitmdump. The expected text was
+ * captured through a pty (`script -q -c "mitmdump ..."`), so its newlines
+ * went through the terminal's ONLCR, as ours do here.
+ */
+static void
+check_fixture_tty(const char *fixture, long detail)
+{
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    ASSERT(master >= 0);
+    ASSERT_EQ(grantpt(master), 0);
+    ASSERT_EQ(unlockpt(master), 0);
+    int slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+    ASSERT(slave >= 0);
+    struct winsize ws = {.ws_row = 24, .ws_col = 80};
+    ioctl(slave, TIOCSWINSZ, &ws);
+    FILE *out = fdopen(slave, "w");
+    setenv("COLUMNS", "80", 1);
+    struct addon_chain *c = dumper_chain(out, detail, 0);
+    char rel[128];
+    snprintf(rel, sizeof(rel), "flows/%s.mitm", fixture);
+    struct err e = {0};
+    ASSERT(readfile_run(c, test_fixture(rel), &e) >= 0);
+    addon_chain_free(c);
+    fclose(out);
+
+    struct buf got = BUF_INIT;
+    char tmp[4096];
+    ssize_t n;
+    while ((n = read(master, tmp, sizeof(tmp))) > 0)
+        buf_append(&got, tmp, (size_t)n);
+    close(master);
+    char exp[128];
+    snprintf(exp, sizeof(exp), "%s-%ld-tty", fixture, detail);
+    expect_file((const char *)buf_ptr(&got), got.len, exp);
+    buf_clear(&got);
+}
+
+TEST(dumper_colours_on_terminal)
+{
+    check_fixture_tty("status-codes", 2);
+    check_fixture_tty("get-query", 3);
+}
+
+TEST(dumper_filter_refused_until_supported)
+{
+    struct options *o = opt_new();
+    opt_set(o, "dumper_filter", "~s", NULL);
+    struct addon_chain *c = addon_chain_new();
+    addon_chain_add(c, addon_dumper_new(stdout));
+    struct err e = {0};
+    ASSERT_EQ(addon_chain_configure(c, o, &e), MP_ERR_UNSUPPORTED);
+    ASSERT_STREQ(e.msg, "dumper_filter: flow filters are not supported yet");
+    addon_chain_free(c);
+    opt_free(o);
+}
