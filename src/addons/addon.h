@@ -73,7 +73,9 @@ void addon_chain_done(struct addon_chain *);
  */
 void addon_dispatch(struct addon_chain *, struct hook_call *call, struct hook_data *data,
                     hook_done_cb done, void *arg);
-/* Continues a deferred call with the addon after the one that deferred. */
+/* Continues a deferred call with the addon after the one that deferred.
+ * Call it only after the hook function that returned ADDON_DEFER has
+ * returned (from a later callback, a timer, a UI action). */
 void addon_resume(struct hook_call *);
 
 #endif
