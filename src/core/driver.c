@@ -1,0 +1,463 @@
+/*
+ * One proxied client connection (mitmproxy's proxy/server.py
+ * ConnectionHandler): feeds the layer stack events and carries out the
+ * commands it emits.
+ *
+ * layer_feed() is never entered twice for one client. Events that turn up
+ * while commands of a feed are being carried out (a hook that finishes at
+ * once, a failed write) go into pc->inbox and the same loop feeds them after
+ * the current call returns, in order.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/internal.h"
+#include "flow/connection.h"
+#include "proxy/command.h"
+#include "proxy/context.h"
+#include "proxy/layer.h"
+#include "proxy/proxy.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+/* A CMD_WAKEUP timer. */
+struct wake {
+    uv_timer_t t;
+    struct pconn *pc;
+    uint64_t id;
+    struct wake *next;
+    struct wake *prev;
+};
+
+static void teardown(struct pconn *pc, int hard);
+
+static void
+pc_free(struct pconn *pc)
+{
+    struct server *srv = pc->srv;
+
+    if (pc->prev)
+        pc->prev->next = pc->next;
+    else
+        srv->pconns = pc->next;
+    if (pc->next)
+        pc->next->prev = pc->prev;
+    while (pc->iblen > 0) {
+        struct event *ev = &pc->inbox[pc->ibhead];
+        free((void *)ev->data.p);
+        free((void *)ev->err);
+        pc->ibhead = (pc->ibhead + 1) % pc->ibcap;
+        pc->iblen--;
+    }
+    free(pc->inbox);
+    if (pc->ctx)
+        context_free(pc->ctx);
+    free(pc);
+}
+
+void
+core__hold(struct pconn *pc)
+{
+    pc->holds++;
+}
+
+void
+core__release(struct pconn *pc)
+{
+    if (--pc->holds == 0)
+        pc_free(pc);
+}
+
+/* Queues an owned copy of ev; the bytes and the error text are copied. */
+static void
+post(struct pconn *pc, const struct event *ev)
+{
+    if (pc->iblen == pc->ibcap) {
+        size_t ncap = pc->ibcap ? pc->ibcap * 2 : 8;
+        struct event *v = xmalloc(ncap * sizeof(*v));
+        for (size_t i = 0; i < pc->iblen; i++)
+            v[i] = pc->inbox[(pc->ibhead + i) % pc->ibcap];
+        free(pc->inbox);
+        pc->inbox = v;
+        pc->ibhead = 0;
+        pc->ibcap = ncap;
+    }
+    struct event *e = &pc->inbox[(pc->ibhead + pc->iblen) % pc->ibcap];
+    *e = *ev;
+    e->data.p = ev->data.len ? xmemdup(ev->data.p, ev->data.len) : NULL;
+    e->err = ev->err ? xstrdup(ev->err) : NULL;
+    pc->iblen++;
+}
+
+static struct sock *
+sock_of(const struct connection *c)
+{
+    return c ? c->driver_data : NULL;
+}
+
+static void
+on_hook_done(struct hook_call *call, void *arg)
+{
+    struct hjob *job = arg;
+    struct pconn *pc = job->pc;
+
+    (void)call;
+    hook_data_clear(&job->data);
+    if (job->then) {
+        job->then(job);
+    } else if (job->blocking) {
+        pc->blocking--;
+        struct event ev = {.type = EV_DONE, .cmd_id = job->id};
+        core__feed(pc, &ev);
+    }
+    free(job);
+    core__settle(pc);
+    core__release(pc);
+}
+
+static void
+run_job(struct pconn *pc, struct hjob *job)
+{
+    job->pc = pc;
+    core__hold(pc);
+    if (pc->srv->chain)
+        addon_dispatch(pc->srv->chain, &job->call, &job->data, on_hook_done, job);
+    else
+        on_hook_done(&job->call, job);
+}
+
+void
+core__hook(struct pconn *pc, enum hook hook, struct connection *server,
+           void (*then)(struct hjob *), void *arg)
+{
+    struct hjob *job = xcalloc(1, sizeof(*job));
+
+    job->then = then;
+    job->arg = arg;
+    hook_data_init(&job->data, hook, NULL, pc->client, server);
+    run_job(pc, job);
+}
+
+static void
+on_wake_close(uv_handle_t *h)
+{
+    struct wake *w = h->data;
+    struct pconn *pc = w->pc;
+
+    free(w);
+    core__release(pc);
+}
+
+static void
+wake_unlink(struct wake *w)
+{
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        w->pc->wakes = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    uv_close((uv_handle_t *)&w->t, on_wake_close);
+}
+
+static void
+on_wake(uv_timer_t *t)
+{
+    struct wake *w = t->data;
+    struct pconn *pc = w->pc;
+    struct event ev = {.type = EV_WAKEUP, .cmd_id = w->id};
+
+    wake_unlink(w);
+    core__feed(pc, &ev);
+}
+
+static void
+exec_wakeup(struct pconn *pc, const struct command *c)
+{
+    struct wake *w = xcalloc(1, sizeof(*w));
+
+    uv_timer_init(&pc->srv->loop, &w->t);
+    w->t.data = w;
+    w->pc = pc;
+    w->id = c->id;
+    w->next = pc->wakes;
+    if (pc->wakes)
+        pc->wakes->prev = w;
+    pc->wakes = w;
+    core__hold(pc);
+    uv_timer_start(&w->t, on_wake, c->delay_ms, 0);
+}
+
+static void
+exec_hook(struct pconn *pc, struct command *c)
+{
+    struct hjob *job = xcalloc(1, sizeof(*job));
+
+    /* The hook outlives the command: steal its references. */
+    job->data = c->hook;
+    memset(&c->hook, 0, sizeof(c->hook));
+    job->id = c->id;
+    job->blocking = c->blocking;
+    if (job->blocking)
+        pc->blocking++;
+    run_job(pc, job);
+}
+
+static void
+exec_close(struct pconn *pc, struct command *c)
+{
+    struct sock *s = sock_of(c->conn);
+
+    (void)pc;
+    /* Never opened, failed to open, or closed already: nothing to do. */
+    if (!s || s->finished)
+        return;
+    if (c->half_close)
+        core__sock_half_close(s);
+    else
+        core__sock_finish(s, 0);
+}
+
+static void
+exec(struct pconn *pc, struct command *c)
+{
+    struct sock *s;
+
+    switch (c->type) {
+    case CMD_OPEN:
+        core__open(pc, c->conn, c->id);
+        break;
+    case CMD_SEND:
+        s = sock_of(c->conn);
+        /* mitmproxy drops sends to connections that are gone, and so do we. */
+        if (s && !s->finished && !s->closing && (c->conn->state & CONN_CAN_WRITE))
+            core__sock_send(s, &c->data);
+        break;
+    case CMD_CLOSE:
+        exec_close(pc, c);
+        break;
+    case CMD_HOOK:
+        exec_hook(pc, c);
+        break;
+    case CMD_LOG:
+        /* Layers write the "<client>: " prefix themselves. */
+        log_msg(c->level, "%s", c->msg ? c->msg : "");
+        break;
+    case CMD_WAKEUP:
+        exec_wakeup(pc, c);
+        break;
+    }
+}
+
+static void
+feed_one(struct pconn *pc, const struct event *ev)
+{
+    struct cmdq out;
+    struct command *c;
+
+    cmdq_init(&out);
+    layer_feed(pc->root, ev, &out);
+    while ((c = cmdq_pop(&out)) != NULL) {
+        exec(pc, c);
+        cmd_free(c);
+    }
+}
+
+void
+core__feed(struct pconn *pc, const struct event *ev)
+{
+    if (pc->dead || !pc->root)
+        return;
+    if (pc->feeding) {
+        post(pc, ev);
+        return;
+    }
+    pc->feeding = 1;
+    pc->last_active = uv_now(&pc->srv->loop);
+    feed_one(pc, ev);
+    while (pc->iblen > 0 && !pc->dead) {
+        struct event e = pc->inbox[pc->ibhead];
+        pc->ibhead = (pc->ibhead + 1) % pc->ibcap;
+        pc->iblen--;
+        feed_one(pc, &e);
+        free((void *)e.data.p);
+        free((void *)e.err);
+    }
+    pc->feeding = 0;
+    core__settle(pc);
+}
+
+void
+core__update_reads(struct pconn *pc)
+{
+    for (struct sock *s = pc->socks; s; s = s->next) {
+        /* Reading pauses while a blocking command is out (the flow waits)
+         * and while another connection of this client is over its write
+         * watermark (backpressure). */
+        int want = s->connected && !s->finished && !s->eof && !s->closing && !pc->dead &&
+                   pc->root && pc->blocking == 0 && pc->ncongested - (int)s->congested == 0;
+        core__sock_read(s, want);
+    }
+}
+
+void
+core__settle(struct pconn *pc)
+{
+    if (pc->feeding || pc->dead)
+        return;
+    if (pc->kill) {
+        teardown(pc, 1);
+        return;
+    }
+    /* mitmproxy's handle_client ends when the client's handler does; we also
+     * let outstanding opens and hooks answer first, so the layers see them. */
+    if ((!pc->csock || pc->csock->finished) && pc->blocking == 0) {
+        teardown(pc, 0);
+        return;
+    }
+    core__update_reads(pc);
+}
+
+void
+core__sweep_idle(struct server *srv)
+{
+    uint64_t now = uv_now(&srv->loop);
+    struct pconn *next;
+
+    for (struct pconn *pc = srv->pconns; pc; pc = next) {
+        next = pc->next;
+        if (pc->dead || pc->blocking > 0 || !pc->csock || pc->csock->finished ||
+            now - pc->last_active < CORE_IDLE_TIMEOUT_MS)
+            continue;
+        log_msg(LOG_INFO, "%s: Closing connection due to inactivity: Client(%s, state=open)",
+                pc->peer, pc->peer);
+        core__sock_fail(pc->csock, NULL, 0);
+    }
+}
+
+void
+core__kill(struct pconn *pc)
+{
+    pc->kill = 1;
+    core__settle(pc);
+}
+
+void
+core__server_addr(const struct connection *c, char *out, size_t outlen)
+{
+    char a[300];
+    char p[300];
+
+    addr_format(&c->address, a, sizeof(a));
+    if (c->peername.host && c->address.host && strcmp(c->peername.host, c->address.host) != 0) {
+        addr_format(&c->peername, p, sizeof(p));
+        snprintf(out, outlen, "%s (%s)", a, p);
+    } else {
+        snprintf(out, outlen, "%s", a);
+    }
+}
+
+void
+core__server_closed(struct pconn *pc, struct connection *server)
+{
+    char addr[640];
+
+    core__server_addr(server, addr, sizeof(addr));
+    log_msg(LOG_INFO, "%s: server disconnect %s", pc->peer, addr);
+    core__hook(pc, HOOK_SERVER_DISCONNECTED, server, NULL, NULL);
+}
+
+static void
+teardown(struct pconn *pc, int hard)
+{
+    pc->dead = 1;
+    log_msg(LOG_INFO, "%s: client disconnect", pc->peer);
+    if (pc->csock)
+        core__sock_finish(pc->csock, hard);
+    if (pc->client && pc->client->timestamp_end == 0)
+        pc->client->timestamp_end = clock_now();
+    if (pc->ctx)
+        core__hook(pc, HOOK_CLIENT_DISCONNECTED, NULL, NULL, NULL);
+    for (struct sock *s = pc->socks; s; s = s->next) {
+        if (s != pc->csock && s->conn)
+            core__sock_finish(s, hard);
+    }
+    while (pc->openers)
+        core__open_cancel(pc->openers);
+    while (pc->wakes)
+        wake_unlink(pc->wakes);
+    layer_free(pc->root);
+    pc->root = NULL;
+    core__release(pc);
+}
+
+static void
+after_client_connected(struct hjob *job)
+{
+    struct pconn *pc = job->pc;
+
+    pc->blocking--;
+    if (pc->dead)
+        return;
+    if (pc->client->error) {
+        log_msg(LOG_INFO, "%s: client kill connection", pc->peer);
+        core__sock_finish(pc->csock, 0);
+        return;
+    }
+    pc->root = proxy_root_layer_new(pc->ctx);
+    struct event ev = {.type = EV_START};
+    core__feed(pc, &ev);
+}
+
+void
+core__accept(struct server *srv, uv_tcp_t *listener)
+{
+    struct pconn *pc = xcalloc(1, sizeof(*pc));
+
+    pc->srv = srv;
+    pc->holds = 1; /* dropped by teardown */
+    pc->last_active = uv_now(&srv->loop);
+    pc->next = srv->pconns;
+    if (srv->pconns)
+        srv->pconns->prev = pc;
+    srv->pconns = pc;
+
+    struct sock *s = core__sock_new(pc);
+    if (uv_accept((uv_stream_t *)listener, (uv_stream_t *)&s->tcp) < 0) {
+        core__sock_discard(s);
+        pc->dead = 1;
+        core__release(pc);
+        return;
+    }
+
+    struct connection *client = connection_new(CONN_CLIENT);
+    struct sockaddr_storage ss;
+    int len = sizeof(ss);
+    char host[64];
+    uint16_t port;
+    if (uv_tcp_getpeername(&s->tcp, (struct sockaddr *)&ss, &len) == 0) {
+        core__sockaddr_host((struct sockaddr *)&ss, host, sizeof(host), &port);
+        addr_set(&client->peername, host, port);
+        addr_set(&client->address, host, port);
+    }
+    len = sizeof(ss);
+    if (uv_tcp_getsockname(&s->tcp, (struct sockaddr *)&ss, &len) == 0) {
+        core__sockaddr_host((struct sockaddr *)&ss, host, sizeof(host), &port);
+        addr_set(&client->sockname, host, port);
+    }
+    client->state = CONN_OPEN;
+    client->timestamp_start = clock_now();
+    core__sock_attach(s, client);
+    pc->csock = s;
+    pc->client = client;
+    pc->ctx = context_new(client, srv->cfg);
+    connection_unref(client); /* the sock and the context hold it now */
+    addr_format(&client->peername, pc->peer, sizeof(pc->peer));
+
+    log_msg(LOG_INFO, "%s: client connect", pc->peer);
+    /* mitmproxy waits for client_connected before it reads a byte. */
+    pc->blocking++;
+    core__hook(pc, HOOK_CLIENT_CONNECTED, NULL, after_client_connected, NULL);
+}

@@ -1,0 +1,176 @@
+/*
+ * Shared between the files of core/ only (STYLE.md: module-internal names
+ * carry a double underscore). Nothing outside core/ includes this.
+ *
+ *   server.c   struct server: loop, listener, signals, accept, stop
+ *   driver.c   struct pconn: one proxied client; inbox, feeding, commands,
+ *              hooks, wakeups, teardown
+ *   sock.c     struct sock: one TCP handle; reads, writes, watermarks, close
+ *   open.c     CMD_OPEN: server_connect hook, resolve, connect, timeout
+ *
+ * Lifetime: every libuv handle is embedded in one of our structs and that
+ * struct is freed only in the handle's close callback. A pconn counts what
+ * still points at it (socks, timers, hook calls, openers) in `holds` and is
+ * freed when the count drops to zero after teardown, always from a close or
+ * done callback, never from inside its own feed loop.
+ */
+#ifndef MP_CORE_INTERNAL_H
+#define MP_CORE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "addons/addon.h"
+#include "proxy/event.h"
+#include "util/buf.h"
+
+struct connection;
+struct context;
+struct layer;
+struct proxy_config;
+struct opener;
+struct pconn;
+
+/* Bytes read per read call; one buffer per loop (see server.readbuf). */
+#define CORE_READ_SIZE 65536
+/*
+ * Write watermarks (smtpd IO_LOWAT). Above HIGH queued bytes on one
+ * connection we stop reading the other connections of the same client, so a
+ * slow reader throttles the fast writer through TCP instead of through our
+ * memory; below LOW we read again.
+ */
+#define CORE_WRITE_HIGH (1024 * 1024)
+#define CORE_WRITE_LOW (256 * 1024)
+/*
+ * How long CMD_OPEN may take (resolution plus TCP handshake). mitmproxy has
+ * no limit of its own and inherits the kernel's (about two minutes); ten
+ * seconds gives the client a 502 while it still waits.
+ */
+#define CORE_CONNECT_TIMEOUT_MS 10000
+/*
+ * mitmproxy's TimeoutWatchdog: a client with no events for ten minutes is
+ * closed, unless a hook is outstanding (an intercepted flow may wait for a
+ * person indefinitely). One sweep timer per server checks every pconn.
+ */
+#define CORE_IDLE_TIMEOUT_MS (10 * 60 * 1000)
+#define CORE_IDLE_SWEEP_MS (30 * 1000)
+
+struct server {
+    uv_loop_t loop;
+    uv_tcp_t listener;
+    uv_signal_t sigint;
+    uv_signal_t sigterm;
+    uv_timer_t stopper; /* runs the stop outside whatever callback asked for it */
+    uv_timer_t sweeper; /* the idle timeout */
+    const struct proxy_config *cfg;
+    struct addon_chain *chain;
+    struct pconn *pconns; /* every live pconn, doubly linked */
+    int port;
+    int listening;
+    int stopping;
+    int handles_closed;
+    /* The read buffer every socket of this loop shares. EV_DATA borrows it for
+     * the duration of one layer_feed call; a pconn already feeding copies the
+     * bytes into its inbox, so the buffer is free again when read_cb returns. */
+    char readbuf[CORE_READ_SIZE];
+};
+
+/* One TCP handle, client or server side. */
+struct sock {
+    uv_tcp_t tcp; /* tcp.data = this sock */
+    struct pconn *pc;
+    struct connection *conn; /* one reference once attached; NULL while connecting */
+    struct sock *next;       /* pc->socks */
+    struct sock *prev;
+    uv_shutdown_t shut_req;
+    size_t queued;      /* bytes handed to uv_write and not yet called back */
+    unsigned connected : 1;
+    unsigned reading : 1;      /* uv_read_start is in effect */
+    unsigned eof : 1;          /* the peer's FIN (or an error) ended reading */
+    unsigned congested : 1;    /* queued went over CORE_WRITE_HIGH */
+    unsigned shutting : 1;     /* a uv_shutdown is in flight */
+    unsigned shut : 1;         /* our FIN is sent or queued */
+    unsigned close_pending : 1;/* uv_close once the shutdown completes */
+    unsigned finished : 1;     /* conn is CLOSED; no more events for it */
+    unsigned closing : 1;      /* uv_close was called */
+};
+
+/* One proxied client connection: mitmproxy's ConnectionHandler. */
+struct pconn {
+    struct server *srv;
+    struct pconn *next; /* srv->pconns */
+    struct pconn *prev;
+    struct context *ctx;
+    struct layer *root; /* NULL before EV_START and after teardown */
+    struct connection *client;
+    struct sock *csock; /* the client's socket */
+    struct sock *socks; /* every socket, the client's first */
+    struct opener *openers;
+    struct wake *wakes;
+    /* Events that arrived while feeding: a ring of owned copies. */
+    struct event *inbox;
+    size_t ibhead;
+    size_t iblen;
+    size_t ibcap;
+    int holds;       /* see the lifetime note at the top */
+    int blocking;    /* outstanding blocking commands (and the connect hook) */
+    int ncongested;  /* socks with congested set */
+    uint64_t last_active; /* uv_now() of the last event fed */
+    unsigned feeding : 1;
+    unsigned dead : 1;     /* torn down: no more events, only closing */
+    unsigned kill : 1;     /* server_stop asked for a hard teardown */
+    char peer[64];   /* the client's address, "ip:port", prefix of log lines */
+};
+
+/* A hook call in flight, with what it needs until done runs. */
+struct hjob {
+    struct hook_call call;
+    struct hook_data data;
+    struct pconn *pc;
+    uint64_t id;  /* the CMD_HOOK answered with EV_DONE when blocking */
+    int blocking; /* counted in pc->blocking until done */
+    void (*then)(struct hjob *);
+    void *arg;
+};
+
+/* driver.c */
+void core__accept(struct server *, uv_tcp_t *client_handle);
+void core__kill(struct pconn *);
+void core__hold(struct pconn *);
+void core__release(struct pconn *);
+/* Feeds ev (borrowed) now, or queues a copy if the pconn is feeding. */
+void core__feed(struct pconn *, const struct event *);
+/* Call after anything changed outside a feed: reads, teardown. */
+void core__settle(struct pconn *);
+void core__update_reads(struct pconn *);
+/* Closes clients idle for CORE_IDLE_TIMEOUT_MS. */
+void core__sweep_idle(struct server *);
+/* Runs hook through the addon chain; then(job) runs when it is done. */
+void core__hook(struct pconn *, enum hook, struct connection *server, void (*then)(struct hjob *),
+                void *arg);
+void core__server_closed(struct pconn *, struct connection *server);
+/* "host:port", plus " (ip:port)" when the address we reached differs. */
+void core__server_addr(const struct connection *server, char *out, size_t outlen);
+
+/* sock.c */
+struct sock *core__sock_new(struct pconn *);
+void core__sock_attach(struct sock *, struct connection *);
+void core__sock_read(struct sock *, int on);
+void core__sock_send(struct sock *, struct buf *data);
+void core__sock_half_close(struct sock *);
+/* Marks conn CLOSED and closes the handle; hard drops unsent data. */
+void core__sock_finish(struct sock *, int hard);
+/* The connection is gone (error, timeout): EV_CLOSED, then a hard close.
+ * what + uv_strerror(status) becomes conn->error when what is not NULL. */
+void core__sock_fail(struct sock *, const char *what, int status);
+/* Closes a handle that was never attached (failed connect). */
+void core__sock_discard(struct sock *);
+void core__sockaddr_host(const struct sockaddr *, char *host, size_t hostlen, uint16_t *port);
+
+/* open.c */
+void core__open(struct pconn *, struct connection *server, uint64_t cmd_id);
+void core__open_cancel(struct opener *);
+
+#endif

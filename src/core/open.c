@@ -1,0 +1,365 @@
+/*
+ * CMD_OPEN: the server_connect hook, name resolution, the TCP handshake
+ * and the server_connected hook, then EV_DONE (mitmproxy's
+ * ConnectionHandler.open_connection).
+ *
+ * An opener lives from the command until EV_DONE has been fed. Teardown
+ * may cancel it in any phase; each callback checks `cancelled` and ends
+ * quietly. The opener is freed in its timer's close callback.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/internal.h"
+#include "flow/connection.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+struct opener {
+    struct pconn *pc;
+    struct connection *conn; /* one reference */
+    uint64_t id;
+    struct opener *next; /* pc->openers while linked */
+    struct opener *prev;
+    uv_timer_t timer; /* the connect timeout; its close frees the opener */
+    uv_getaddrinfo_t gai;
+    uv_connect_t creq;
+    struct addrinfo *res; /* owned, from uv_getaddrinfo */
+    struct addrinfo *cur; /* next address to try */
+    struct sockaddr_storage lit;
+    struct sock *s; /* the socket being connected */
+    int last_status;
+    unsigned linked : 1;
+    unsigned resolving : 1;
+    unsigned connecting : 1;
+    unsigned timed_out : 1;
+    unsigned cancelled : 1;
+    unsigned ended : 1;
+    char host[256];   /* address.host without IPv6 brackets */
+    char target[300]; /* "ip:port" being tried */
+    char msg[600];    /* EV_DONE's err; borrowed by the event */
+};
+
+static void try_next(struct opener *op);
+
+static void
+unlink_op(struct opener *op)
+{
+    if (!op->linked)
+        return;
+    op->linked = 0;
+    if (op->prev)
+        op->prev->next = op->next;
+    else
+        op->pc->openers = op->next;
+    if (op->next)
+        op->next->prev = op->prev;
+}
+
+static void
+on_op_close(uv_handle_t *h)
+{
+    struct opener *op = h->data;
+    struct pconn *pc = op->pc;
+
+    connection_unref(op->conn);
+    free(op);
+    core__release(pc);
+}
+
+/*
+ * Ends the open: feeds EV_DONE (err NULL = success) and frees the opener.
+ * loud: record err on the connection (the layer that gets EV_DONE logs it,
+ * as mitmproxy's "error establishing server connection").
+ */
+static void
+finish(struct opener *op, const char *err, int loud)
+{
+    struct pconn *pc = op->pc;
+
+    if (op->ended)
+        return;
+    op->ended = 1;
+    unlink_op(op);
+    pc->blocking--;
+    uv_timer_stop(&op->timer);
+    if (op->res) {
+        uv_freeaddrinfo(op->res);
+        op->res = NULL;
+    }
+    if (err && loud && !op->conn->error)
+        op->conn->error = xstrdup(err);
+    if (!op->cancelled && !pc->dead) {
+        struct event ev = {.type = EV_DONE, .cmd_id = op->id, .err = err};
+        core__feed(pc, &ev);
+    }
+    uv_close((uv_handle_t *)&op->timer, on_op_close);
+    core__settle(pc);
+}
+
+static void
+end(struct opener *op, const char *err)
+{
+    finish(op, err, 1);
+}
+
+static void
+end_quiet(struct opener *op, const char *err)
+{
+    finish(op, err, 0);
+}
+
+static void
+fail_status(struct opener *op, int status)
+{
+    if (op->timed_out || status == UV_ETIMEDOUT)
+        snprintf(op->msg, sizeof(op->msg), "connection to %s timed out", op->target);
+    else if (status == UV_ECONNREFUSED)
+        snprintf(op->msg, sizeof(op->msg), "connection to %s refused", op->target);
+    else
+        snprintf(op->msg, sizeof(op->msg), "connection to %s failed: %s", op->target,
+                 uv_strerror(status));
+    end(op, op->msg);
+}
+
+static void
+after_connected(struct hjob *job)
+{
+    end(job->arg, NULL);
+}
+
+static void
+connected(struct opener *op)
+{
+    struct connection *c = op->conn;
+    struct sock *s = op->s;
+    struct sockaddr_storage ss;
+    char host[64];
+    uint16_t port;
+    int len;
+
+    op->s = NULL;
+    uv_timer_stop(&op->timer);
+    core__sock_attach(s, c);
+    len = sizeof(ss);
+    if (uv_tcp_getpeername(&s->tcp, (struct sockaddr *)&ss, &len) == 0) {
+        core__sockaddr_host((struct sockaddr *)&ss, host, sizeof(host), &port);
+        addr_set(&c->peername, host, port);
+    }
+    len = sizeof(ss);
+    if (uv_tcp_getsockname(&s->tcp, (struct sockaddr *)&ss, &len) == 0) {
+        core__sockaddr_host((struct sockaddr *)&ss, host, sizeof(host), &port);
+        addr_set(&c->sockname, host, port);
+    }
+    c->timestamp_tcp_setup = clock_now();
+    c->state = CONN_OPEN;
+
+    char addr[640];
+    core__server_addr(c, addr, sizeof(addr));
+    log_msg(LOG_INFO, "%s: server connect %s", op->pc->peer, addr);
+    core__hook(op->pc, HOOK_SERVER_CONNECTED, c, after_connected, op);
+}
+
+static void
+on_connect(uv_connect_t *req, int status)
+{
+    struct opener *op = req->data;
+
+    op->connecting = 0;
+    if (status == 0 && !op->cancelled && !op->timed_out) {
+        connected(op);
+        return;
+    }
+    core__sock_discard(op->s);
+    op->s = NULL;
+    if (op->cancelled) {
+        end(op, NULL);
+        return;
+    }
+    op->last_status = status;
+    if (op->timed_out) {
+        fail_status(op, UV_ETIMEDOUT);
+        return;
+    }
+    try_next(op);
+}
+
+static int
+start_connect(struct opener *op, const struct sockaddr *sa)
+{
+    char ip[64];
+    uint16_t port;
+
+    core__sockaddr_host(sa, ip, sizeof(ip), &port);
+    if (strchr(ip, ':'))
+        snprintf(op->target, sizeof(op->target), "[%s]:%u", ip, port);
+    else
+        snprintf(op->target, sizeof(op->target), "%s:%u", ip, port);
+    op->s = core__sock_new(op->pc);
+    op->creq.data = op;
+    int r = uv_tcp_connect(&op->creq, &op->s->tcp, sa, on_connect);
+    if (r < 0) {
+        core__sock_discard(op->s);
+        op->s = NULL;
+        op->last_status = r;
+        return r;
+    }
+    op->connecting = 1;
+    return 0;
+}
+
+/* Tries the remaining resolved addresses in order (happy eyeballs it isn't). */
+static void
+try_next(struct opener *op)
+{
+    while (op->cur) {
+        struct addrinfo *ai = op->cur;
+        op->cur = ai->ai_next;
+        if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
+            continue;
+        if (start_connect(op, ai->ai_addr) == 0)
+            return;
+    }
+    fail_status(op, op->last_status ? op->last_status : UV_EADDRNOTAVAIL);
+}
+
+static void
+on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+    struct opener *op = req->data;
+
+    op->resolving = 0;
+    op->res = res;
+    if (op->cancelled) {
+        end(op, NULL);
+        return;
+    }
+    if (op->timed_out) {
+        snprintf(op->target, sizeof(op->target), "%s:%u", op->host, op->conn->address.port);
+        fail_status(op, UV_ETIMEDOUT);
+        return;
+    }
+    if (status < 0) {
+        snprintf(op->msg, sizeof(op->msg), "failed to resolve %s: %s", op->host,
+                 uv_strerror(status));
+        end(op, op->msg);
+        return;
+    }
+    op->cur = res;
+    try_next(op);
+}
+
+static void
+on_timeout(uv_timer_t *t)
+{
+    struct opener *op = t->data;
+
+    op->timed_out = 1;
+    if (op->resolving)
+        uv_cancel((uv_req_t *)&op->gai);
+    else if (op->connecting)
+        core__sock_discard(op->s); /* on_connect follows with UV_ECANCELED */
+}
+
+static void
+resolve(struct opener *op)
+{
+    struct pconn *pc = op->pc;
+    struct connection *c = op->conn;
+    uint16_t port = c->address.port;
+
+    c->timestamp_start = clock_now();
+    uv_timer_start(&op->timer, on_timeout, CORE_CONNECT_TIMEOUT_MS, 0);
+
+    /* Literal addresses skip the resolver's thread pool round trip. */
+    struct sockaddr_in *in4 = (struct sockaddr_in *)&op->lit;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&op->lit;
+    if (uv_ip4_addr(op->host, port, in4) == 0 || uv_ip6_addr(op->host, port, in6) == 0) {
+        if (start_connect(op, (struct sockaddr *)&op->lit) < 0)
+            fail_status(op, op->last_status);
+        return;
+    }
+
+    struct addrinfo hints = {0};
+    char portstr[8];
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_protocol = IPPROTO_TCP;
+    snprintf(portstr, sizeof(portstr), "%u", port);
+    op->gai.data = op;
+    int r = uv_getaddrinfo(&pc->srv->loop, &op->gai, on_resolved, op->host, portstr, &hints);
+    if (r < 0) {
+        snprintf(op->msg, sizeof(op->msg), "failed to resolve %s: %s", op->host, uv_strerror(r));
+        end(op, op->msg);
+        return;
+    }
+    op->resolving = 1;
+}
+
+static void
+after_connect_hook(struct hjob *job)
+{
+    struct opener *op = job->arg;
+    struct connection *c = op->conn;
+
+    if (op->cancelled) {
+        end(op, NULL);
+        return;
+    }
+    if (c->error) {
+        char addr[300];
+        addr_format(&c->address, addr, sizeof(addr));
+        log_msg(LOG_INFO, "%s: server connection to %s killed before connect: %s", op->pc->peer,
+                addr, c->error);
+        snprintf(op->msg, sizeof(op->msg), "Connection killed: %s", c->error);
+        end_quiet(op, op->msg);
+        return;
+    }
+    resolve(op);
+}
+
+void
+core__open(struct pconn *pc, struct connection *conn, uint64_t cmd_id)
+{
+    struct opener *op = xcalloc(1, sizeof(*op));
+
+    op->pc = pc;
+    core__hold(pc);
+    op->conn = connection_ref(conn);
+    op->id = cmd_id;
+    op->linked = 1;
+    op->next = pc->openers;
+    if (pc->openers)
+        pc->openers->prev = op;
+    pc->openers = op;
+    pc->blocking++;
+    uv_timer_init(&pc->srv->loop, &op->timer);
+    op->timer.data = op;
+
+    const char *h = conn->address.host;
+    if (!h || !*h) {
+        snprintf(op->msg, sizeof(op->msg), "Cannot open connection, no hostname given.");
+        end(op, op->msg);
+        return;
+    }
+    size_t n = strlen(h);
+    if (h[0] == '[' && n > 2 && h[n - 1] == ']')
+        snprintf(op->host, sizeof(op->host), "%.*s", (int)(n - 2), h + 1);
+    else
+        snprintf(op->host, sizeof(op->host), "%s", h);
+    core__hook(pc, HOOK_SERVER_CONNECT, conn, after_connect_hook, op);
+}
+
+void
+core__open_cancel(struct opener *op)
+{
+    op->cancelled = 1;
+    unlink_op(op);
+    if (op->resolving)
+        uv_cancel((uv_req_t *)&op->gai);
+    else if (op->connecting)
+        core__sock_discard(op->s);
+    /* Otherwise a hook is in flight and its continuation ends the open. */
+}

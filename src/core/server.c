@@ -1,0 +1,229 @@
+/*
+ * The proxy server: one uv loop, one listening socket, SIGINT/SIGTERM, and
+ * a struct pconn (driver.c) per accepted client.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include "core/internal.h"
+#include "core/server.h"
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+/* What nginx and Node use; the kernel caps it at somaxconn anyway. */
+#define LISTEN_BACKLOG 511
+
+static void
+on_signal(uv_signal_t *h, int signum)
+{
+    (void)signum;
+    server_stop(h->data);
+}
+
+struct server *
+server_new(const struct proxy_config *cfg, struct addon_chain *chain)
+{
+    struct server *srv = xcalloc(1, sizeof(*srv));
+
+    if (uv_loop_init(&srv->loop) < 0)
+        fatalx("cannot create the event loop");
+    srv->cfg = cfg;
+    srv->chain = chain;
+    uv_signal_init(&srv->loop, &srv->sigint);
+    uv_signal_init(&srv->loop, &srv->sigterm);
+    srv->sigint.data = srv;
+    srv->sigterm.data = srv;
+    uv_timer_init(&srv->loop, &srv->stopper);
+    srv->stopper.data = srv;
+    uv_timer_init(&srv->loop, &srv->sweeper);
+    srv->sweeper.data = srv;
+    /* A peer that resets while we write must cost an EPIPE, not the process. */
+    signal(SIGPIPE, SIG_IGN);
+    return srv;
+}
+
+/* Closes the listener and the signal handles and tears every client down. */
+static void
+do_stop(struct server *srv)
+{
+    if (srv->handles_closed)
+        return;
+    srv->handles_closed = 1;
+    srv->stopping = 1;
+    if (srv->listening)
+        uv_close((uv_handle_t *)&srv->listener, NULL);
+    uv_close((uv_handle_t *)&srv->sigint, NULL);
+    uv_close((uv_handle_t *)&srv->sigterm, NULL);
+    uv_close((uv_handle_t *)&srv->stopper, NULL);
+    uv_close((uv_handle_t *)&srv->sweeper, NULL);
+    struct pconn *next;
+    for (struct pconn *pc = srv->pconns; pc; pc = next) {
+        next = pc->next;
+        if (!pc->dead)
+            core__kill(pc);
+    }
+}
+
+static void
+on_sweep(uv_timer_t *t)
+{
+    core__sweep_idle(t->data);
+}
+
+static void
+on_stop(uv_timer_t *t)
+{
+    do_stop(t->data);
+}
+
+void
+server_stop(struct server *srv)
+{
+    if (srv->stopping)
+        return;
+    srv->stopping = 1;
+    /* Stop from the loop's top level, never inside the callback (perhaps a
+     * layer feed) that asked for it. */
+    uv_timer_start(&srv->stopper, on_stop, 0, 0);
+}
+
+void
+server_free(struct server *srv)
+{
+    if (!srv)
+        return;
+    do_stop(srv);
+    /* Run the close callbacks of everything do_stop() closed. */
+    uv_run(&srv->loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(&srv->loop) < 0)
+        log_debug("event loop closed with handles still open");
+    free(srv);
+}
+
+static void
+on_connection(uv_stream_t *listener, int status)
+{
+    struct server *srv = listener->data;
+
+    if (status < 0) {
+        log_msg(LOG_WARN, "accept failed: %s", uv_strerror(status));
+        return;
+    }
+    if (srv->stopping)
+        return;
+    core__accept(srv, (uv_tcp_t *)listener);
+}
+
+/* Whether this host can open IPv6 sockets at all (containers often cannot). */
+static int
+have_ipv6(void)
+{
+    int fd = socket(AF_INET6, SOCK_STREAM, 0);
+
+    if (fd < 0)
+        return 0;
+    close(fd);
+    return 1;
+}
+
+static int
+parse_host(const char *host, int port, struct sockaddr_storage *ss, struct err *e)
+{
+    char h[256];
+    size_t n = strlen(host);
+
+    memset(ss, 0, sizeof(*ss));
+    if (n == 0) {
+        /* All interfaces: a dual-stack "::" socket takes IPv4 too. */
+        if (have_ipv6())
+            uv_ip6_addr("::", port, (struct sockaddr_in6 *)ss);
+        else
+            uv_ip4_addr("0.0.0.0", port, (struct sockaddr_in *)ss);
+        return 0;
+    }
+    if (host[0] == '[' && n > 2 && host[n - 1] == ']')
+        snprintf(h, sizeof(h), "%.*s", (int)(n - 2), host + 1);
+    else
+        snprintf(h, sizeof(h), "%s", host);
+    if (uv_ip4_addr(h, port, (struct sockaddr_in *)ss) == 0)
+        return 0;
+    if (uv_ip6_addr(h, port, (struct sockaddr_in6 *)ss) == 0)
+        return 0;
+
+    /* A name: resolving it blocks, which is fine once at start-up. */
+    struct addrinfo hints = {0};
+    struct addrinfo *res;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    int r = getaddrinfo(h, NULL, &hints, &res);
+    if (r != 0)
+        return err_set(e, MP_ERR_NOTFOUND, "cannot listen on %s: %s", host, gai_strerror(r));
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    freeaddrinfo(res);
+    if (ss->ss_family == AF_INET)
+        ((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+    else
+        ((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+    return 0;
+}
+
+int
+server_listen(struct server *srv, const char *host, int port, struct err *e)
+{
+    struct sockaddr_storage ss;
+    int r;
+
+    if (srv->listening)
+        return err_set(e, MP_ERR_EXISTS, "server is already listening");
+    if (port < 0 || port > 65535)
+        return err_set(e, MP_ERR_INVAL, "invalid port %d", port);
+    if (!host)
+        host = "";
+    if ((r = parse_host(host, port, &ss, e)) < 0)
+        return r;
+
+    uv_tcp_init(&srv->loop, &srv->listener);
+    srv->listener.data = srv;
+    srv->listening = 1; /* the handle exists and do_stop closes it */
+    r = uv_tcp_bind(&srv->listener, (struct sockaddr *)&ss, 0);
+    if (r == 0)
+        r = uv_listen((uv_stream_t *)&srv->listener, LISTEN_BACKLOG, on_connection);
+    if (r < 0)
+        return err_set(e, MP_ERR_IO, "cannot listen on %s:%d: %s", *host ? host : "*", port,
+                       uv_strerror(r));
+
+    struct sockaddr_storage bound;
+    int len = sizeof(bound);
+    if (uv_tcp_getsockname(&srv->listener, (struct sockaddr *)&bound, &len) == 0) {
+        char ip[64];
+        uint16_t p;
+        core__sockaddr_host((struct sockaddr *)&bound, ip, sizeof(ip), &p);
+        srv->port = p;
+    }
+    return 0;
+}
+
+int
+server_port(const struct server *srv)
+{
+    return srv->port;
+}
+
+int
+server_run(struct server *srv)
+{
+    if (!srv->handles_closed) {
+        uv_signal_start(&srv->sigint, on_signal, SIGINT);
+        uv_signal_start(&srv->sigterm, on_signal, SIGTERM);
+        uv_timer_start(&srv->sweeper, on_sweep, CORE_IDLE_SWEEP_MS, CORE_IDLE_SWEEP_MS);
+    }
+    uv_run(&srv->loop, UV_RUN_DEFAULT);
+    return 0;
+}

@@ -1,0 +1,329 @@
+/*
+ * One TCP handle of a proxied connection: turning reads into events,
+ * writing CMD_SEND bytes, the write watermarks, half and full close.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <netinet/in.h>
+
+#include "core/internal.h"
+#include "flow/connection.h"
+#include "proxy/context.h"
+#include "util/clock.h"
+#include "util/xmalloc.h"
+
+/* A write in flight; owns the bytes of one CMD_SEND. */
+struct wreq {
+    uv_write_t req;
+    struct sock *s;
+    struct buf data;
+};
+
+static void
+on_close(uv_handle_t *h)
+{
+    struct sock *s = h->data;
+    struct pconn *pc = s->pc;
+
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        pc->socks = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    if (pc->csock == s)
+        pc->csock = NULL;
+    if (s->congested)
+        pc->ncongested--;
+    if (s->conn) {
+        /* The layer may have handed this connection to a newer socket. */
+        if (s->conn->driver_data == s)
+            s->conn->driver_data = NULL;
+        connection_unref(s->conn);
+    }
+    free(s);
+    core__release(pc);
+}
+
+struct sock *
+core__sock_new(struct pconn *pc)
+{
+    struct sock *s = xcalloc(1, sizeof(*s));
+
+    uv_tcp_init(&pc->srv->loop, &s->tcp);
+    s->tcp.data = s;
+    s->pc = pc;
+    s->next = pc->socks;
+    if (pc->socks)
+        pc->socks->prev = s;
+    pc->socks = s;
+    core__hold(pc);
+    return s;
+}
+
+void
+core__sock_attach(struct sock *s, struct connection *conn)
+{
+    s->conn = connection_ref(conn);
+    conn->driver_data = s;
+    s->connected = 1;
+    uv_tcp_nodelay(&s->tcp, 1);
+}
+
+static void
+start_close(struct sock *s)
+{
+    if (s->closing)
+        return;
+    s->closing = 1;
+    s->reading = 0;
+    uv_close((uv_handle_t *)&s->tcp, on_close);
+}
+
+void
+core__sock_discard(struct sock *s)
+{
+    s->finished = 1;
+    start_close(s);
+}
+
+void
+core__sockaddr_host(const struct sockaddr *sa, char *host, size_t hostlen, uint16_t *port)
+{
+    host[0] = '\0';
+    *port = 0;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        uv_ip4_name(in, host, hostlen);
+        *port = ntohs(in->sin_port);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        *port = ntohs(in6->sin6_port);
+        /* A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d; show
+         * them as IPv4, as mitmproxy's format_address does. */
+        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+            struct sockaddr_in in = {.sin_family = AF_INET};
+            memcpy(&in.sin_addr, &in6->sin6_addr.s6_addr[12], 4);
+            uv_ip4_name(&in, host, hostlen);
+        } else {
+            uv_ip6_name(in6, host, hostlen);
+        }
+    }
+}
+
+void
+core__sock_fail(struct sock *s, const char *what, int status)
+{
+    struct connection *c = s->conn;
+
+    if (s->finished || s->pc->dead)
+        return;
+    s->eof = 1;
+    c->state = CONN_CLOSED;
+    if (what && !c->error) {
+        char msg[256];
+        snprintf(msg, sizeof(msg), "%s%s", what, uv_strerror(status));
+        c->error = xstrdup(msg);
+    }
+    struct event ev = {.type = EV_CLOSED, .conn = c};
+    core__feed(s->pc, &ev);
+    core__sock_finish(s, 1);
+    core__settle(s->pc);
+}
+
+static void
+on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+    struct sock *s = h->data;
+
+    (void)suggested;
+    *b = uv_buf_init(s->pc->srv->readbuf, CORE_READ_SIZE);
+}
+
+static void
+on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
+{
+    struct sock *s = st->data;
+    struct pconn *pc = s->pc;
+
+    if (n == 0 || s->finished || pc->dead)
+        return;
+    if (n > 0) {
+        struct event ev = {.type = EV_DATA, .conn = s->conn};
+        ev.data = slice_from(b->base, (size_t)n);
+        core__feed(pc, &ev);
+        return;
+    }
+    if (n != UV_EOF) {
+        core__sock_fail(s, "", (int)n);
+        return;
+    }
+    /* The peer's FIN: we may still write (mitmproxy keeps the writer open
+     * until the layer closes it), so only reading ends here. */
+    s->eof = 1;
+    uv_read_stop(st);
+    s->reading = 0;
+    s->conn->state &= ~CONN_CAN_READ;
+    struct event ev = {.type = EV_CLOSED, .conn = s->conn};
+    core__feed(pc, &ev);
+    if (s->conn->state == CONN_CLOSED)
+        core__sock_finish(s, 0);
+    core__settle(pc);
+}
+
+void
+core__sock_read(struct sock *s, int on)
+{
+    if (on == (int)s->reading)
+        return;
+    if (on) {
+        if (uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read) == 0)
+            s->reading = 1;
+    } else {
+        uv_read_stop((uv_stream_t *)&s->tcp);
+        s->reading = 0;
+    }
+}
+
+static void
+set_congested(struct sock *s, int on)
+{
+    if (on == (int)s->congested)
+        return;
+    s->congested = on;
+    s->pc->ncongested += on ? 1 : -1;
+}
+
+static void
+on_write(uv_write_t *req, int status)
+{
+    struct wreq *w = req->data;
+    struct sock *s = w->s;
+    struct pconn *pc = s->pc;
+
+    s->queued -= w->data.len;
+    buf_clear(&w->data);
+    free(w);
+    if (status < 0 && status != UV_ECANCELED && !pc->dead) {
+        core__sock_fail(s, "Error sending data: ", status);
+        return;
+    }
+    if (s->congested && s->queued < CORE_WRITE_LOW) {
+        set_congested(s, 0);
+        if (!pc->feeding)
+            core__update_reads(pc);
+    }
+}
+
+void
+core__sock_send(struct sock *s, struct buf *data)
+{
+    if (data->len == 0)
+        return;
+    /* With nothing queued, most sends fit the socket buffer at once: write
+     * them now and skip the request allocation and the callback. */
+    if (s->queued == 0) {
+        uv_buf_t b = uv_buf_init((char *)buf_ptr(data), (unsigned)data->len);
+        int n = uv_try_write((uv_stream_t *)&s->tcp, &b, 1);
+        if (n == (int)data->len)
+            return;
+        if (n > 0)
+            buf_consume(data, (size_t)n);
+        else if (n != UV_EAGAIN && n != UV_ENOSYS) {
+            core__sock_fail(s, "Error sending data: ", n);
+            return;
+        }
+    }
+    struct wreq *w = xmalloc(sizeof(*w));
+    w->s = s;
+    w->req.data = w;
+    buf_init(&w->data);
+    buf_move(&w->data, data);
+    uv_buf_t b = uv_buf_init((char *)buf_ptr(&w->data), (unsigned)w->data.len);
+    s->queued += w->data.len;
+    int r = uv_write(&w->req, (uv_stream_t *)&s->tcp, &b, 1, on_write);
+    if (r < 0) {
+        s->queued -= w->data.len;
+        buf_clear(&w->data);
+        free(w);
+        core__sock_fail(s, "Error sending data: ", r);
+        return;
+    }
+    if (s->queued > CORE_WRITE_HIGH)
+        set_congested(s, 1);
+}
+
+static void
+on_shutdown(uv_shutdown_t *req, int status)
+{
+    struct sock *s = req->data;
+
+    (void)status;
+    s->shutting = 0;
+    if (s->close_pending)
+        start_close(s);
+}
+
+static int
+shutdown_sock(struct sock *s)
+{
+    if (s->shut || s->closing)
+        return -1;
+    s->shut = 1;
+    s->shut_req.data = s;
+    if (uv_shutdown(&s->shut_req, (uv_stream_t *)&s->tcp, on_shutdown) < 0)
+        return -1;
+    s->shutting = 1;
+    return 0;
+}
+
+void
+core__sock_half_close(struct sock *s)
+{
+    struct connection *c = s->conn;
+
+    if (s->finished || !(c->state & CONN_CAN_WRITE))
+        return;
+    c->state &= ~CONN_CAN_WRITE;
+    if (c->state == CONN_CLOSED) {
+        core__sock_finish(s, 0);
+        return;
+    }
+    shutdown_sock(s);
+}
+
+void
+core__sock_finish(struct sock *s, int hard)
+{
+    struct connection *c = s->conn;
+
+    if (s->finished) {
+        if (hard)
+            start_close(s);
+        return;
+    }
+    s->finished = 1;
+    c->state = CONN_CLOSED;
+    c->timestamp_end = clock_now();
+    if (s->reading)
+        core__sock_read(s, 0);
+    /*
+     * A full close from the layer flushes what it already sent (asyncio's
+     * transport.close() does the same): with writes pending we shut down
+     * first, which waits for them, and close when that completes. A hard
+     * close (teardown on stop, connection errors) drops them.
+     */
+    if (hard) {
+        start_close(s);
+    } else if (s->shutting) {
+        s->close_pending = 1;
+    } else if (s->queued > 0 && shutdown_sock(s) == 0) {
+        s->close_pending = 1;
+    } else {
+        start_close(s);
+    }
+    if (c->side == CONN_SERVER)
+        core__server_closed(s->pc, c);
+}
