@@ -1,0 +1,357 @@
+#!/usr/bin/python3
+"""Helpers for bench/run.sh: result recording, table rendering and a capture server.
+
+Subcommands (all paths are plain files; RESULTS is a JSON-lines file):
+  port                         print a free TCP port on 127.0.0.1
+  capture PORTFILE OUTFILE     accept one HTTP request on 127.0.0.1, save its head
+  meta RESULTS KEY=VALUE...    record run metadata (versions, settings)
+  wrk RESULTS SCEN SERVER WRKOUT CPU_TICKS HWM_KIB CLK_TCK
+                               record one wrk run (CPU_TICKS/HWM_KIB may be "-")
+  dl RESULTS SERVER RUNSFILE CPU_TICKS HWM_KIB CLK_TCK EXPECTED_BYTES
+                               record the download runs (curl -w lines)
+  skip RESULTS SCEN SERVER NOTE record a row that could not be measured
+  table RESULTS MARKDOWN_OUT   print the aligned table and write the Markdown one
+"""
+
+import json
+import os
+import socket
+import statistics
+import sys
+
+SCENARIOS = [
+    ("explicit", "1) explicit proxy, GET 1 KB, keep-alive (wrk)"),
+    ("reverse", "2) reverse proxy, GET 1 KB, keep-alive (wrk)"),
+    ("download", "3) 100 MiB download (curl, single connection)"),
+]
+SERVERS = ["direct", "nginx", "mitmdump-8.1.1", "ours"]
+BASE_881 = "mitmdump-8.1.1"
+
+
+def append(path, rec):
+    with open(path, "a") as f:
+        f.write(json.dumps(rec) + "\n")
+
+
+def load(path):
+    recs = []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                recs.append(json.loads(line))
+    return recs
+
+
+def num(s):
+    # The shell passes "-" when there is no proxy process to measure.
+    return None if s in ("-", "") else float(s)
+
+
+def cmd_capture(portfile, outfile):
+    # A one-shot HTTP server: proves what request line wrk really sends.
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    srv.settimeout(10)
+    with open(portfile + ".tmp", "w") as f:
+        f.write(str(srv.getsockname()[1]))
+    # Renamed into place so the shell never reads a half-written port.
+    os.rename(portfile + ".tmp", portfile)
+    # wrk first opens and closes a probe connection without sending anything,
+    # so connections are accepted until one carries a request.
+    data = b""
+    while not data:
+        try:
+            conn, _ = srv.accept()
+        except socket.timeout:
+            return 1
+        conn.settimeout(5)
+        while b"\r\n\r\n" not in data and len(data) < 65536:
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        if not data:
+            conn.close()
+    with open(outfile, "wb") as f:
+        f.write(data.split(b"\r\n\r\n")[0] + b"\r\n")
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+    conn.close()
+    srv.close()
+    return 0
+
+
+def cmd_port():
+    # Port 0 lets the kernel choose a free port; the bench binds it right after.
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    print(s.getsockname()[1])
+    s.close()
+    return 0
+
+
+def cmd_meta(results, pairs):
+    rec = {"type": "meta"}
+    for p in pairs:
+        k, _, v = p.partition("=")
+        rec[k] = v
+    append(results, rec)
+    return 0
+
+
+def cmd_wrk(results, scen, server, wrkout, cpu, hwm, clk_tck):
+    rec = {"type": "row", "scenario": scen, "server": server}
+    js = None
+    with open(wrkout) as f:
+        for line in f:
+            if line.startswith("BENCHJSON "):
+                js = json.loads(line[len("BENCHJSON "):])
+    if js is None or js["requests"] == 0:
+        rec["note"] = "failed: no requests completed (see %s)" % wrkout
+        append(results, rec)
+        return 0
+    secs = js["duration_us"] / 1e6
+    rec["requests"] = js["requests"]
+    rec["rps"] = js["requests"] / secs
+    rec["p50_ms"] = js["p50_us"] / 1000.0
+    rec["p99_ms"] = js["p99_us"] / 1000.0
+    errs = sum(js[k] for k in ("err_connect", "err_read", "err_write", "err_status",
+                               "err_timeout"))
+    rec["errors"] = errs
+    ticks = num(cpu)
+    if ticks is not None:
+        rec["cpu_us_per_req"] = ticks * 1e6 / float(clk_tck) / js["requests"]
+        rec["cpu_pct"] = 100.0 * ticks / float(clk_tck) / secs
+    h = num(hwm)
+    if h is not None:
+        rec["rss_mib"] = h / 1024.0
+    if errs:
+        rec["note"] = "%d errors (non-2xx/3xx, socket or timeout)" % errs
+    append(results, rec)
+    return 0
+
+
+def cmd_dl(results, server, runsfile, cpu, hwm, clk_tck, expected):
+    rec = {"type": "row", "scenario": "download", "server": server}
+    speeds, times, bad = [], [], 0
+    with open(runsfile) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) != 3:
+                continue
+            code, size, secs = parts[0], int(float(parts[1])), float(parts[2])
+            if code != "200" or size != int(expected) or secs <= 0:
+                bad += 1
+                continue
+            speeds.append(size / secs / 1e6)
+            times.append(secs)
+    runs = len(speeds) + bad
+    if not speeds:
+        rec["note"] = "failed: no complete download (%d attempts)" % runs
+        append(results, rec)
+        return 0
+    rec["mbps"] = statistics.median(speeds)
+    rec["seconds"] = statistics.median(times)
+    rec["runs"] = runs
+    ticks = num(cpu)
+    if ticks is not None:
+        # CPU per download: the delta covers every attempt, complete or not.
+        rec["cpu_ms_per_dl"] = ticks * 1e3 / float(clk_tck) / runs
+        if bad == 0:
+            rec["cpu_pct"] = 100.0 * ticks / float(clk_tck) / sum(times)
+    h = num(hwm)
+    if h is not None:
+        rec["rss_mib"] = h / 1024.0
+    if bad:
+        rec["note"] = "%d of %d downloads incomplete or not 200" % (bad, runs)
+    append(results, rec)
+    return 0
+
+
+def cmd_skip(results, scen, server, note):
+    append(results, {"type": "row", "scenario": scen, "server": server, "note": note})
+    return 0
+
+
+def fmt(v, digits=1):
+    if v is None:
+        return "-"
+    if abs(v) >= 1000 and digits <= 1:
+        return "{:,.0f}".format(v)
+    return "{:.{d}f}".format(v, d=digits)
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return "-"
+    r = a / b
+    return "{:.2f}x".format(r) if r < 100 else "{:.0f}x".format(r)
+
+
+def build_tables(recs):
+    meta = {}
+    rows = {}
+    for r in recs:
+        if r["type"] == "meta":
+            meta.update({k: v for k, v in r.items() if k != "type"})
+        else:
+            rows[(r["scenario"], r["server"])] = r
+    names = {
+        "direct": "direct (no proxy)",
+        "nginx": "nginx " + meta.get("nginx_version", ""),
+        "mitmdump-8.1.1": "mitmdump 8.1.1",
+        "ours": "mitmdump (ours)",
+    }
+    tables = []
+    for scen, title in SCENARIOS:
+        if scen == "download":
+            head = ["server", "MB/s", "s/dl", "CPU ms/dl", "CPU %", "RSS MiB",
+                    "MB/s /8.1.1", "CPU /8.1.1", "RSS /8.1.1", "MB/s /nginx",
+                    "CPU /nginx", "MB/s /direct", "note"]
+            key, cpukey = "mbps", "cpu_ms_per_dl"
+        else:
+            head = ["server", "req/s", "p50 ms", "p99 ms", "CPU us/req", "CPU %", "RSS MiB",
+                    "req/s /8.1.1", "CPU /8.1.1", "RSS /8.1.1", "req/s /nginx",
+                    "CPU /nginx", "req/s /direct", "note"]
+            key, cpukey = "rps", "cpu_us_per_req"
+        b881 = rows.get((scen, BASE_881), {})
+        bngx = rows.get((scen, "nginx"), {})
+        bdir = rows.get((scen, "direct"), {})
+        body = []
+        for srv in SERVERS:
+            r = rows.get((scen, srv))
+            if r is None:
+                continue
+            v, cpu, rss = r.get(key), r.get(cpukey), r.get("rss_mib")
+            if scen == "download":
+                cells = [names[srv], fmt(v), fmt(r.get("seconds"), 2), fmt(cpu),
+                         fmt(r.get("cpu_pct"), 0), fmt(rss)]
+            else:
+                cells = [names[srv], fmt(v), fmt(r.get("p50_ms"), 2),
+                         fmt(r.get("p99_ms"), 2), fmt(cpu), fmt(r.get("cpu_pct"), 0), fmt(rss)]
+            # A row is not compared against itself: its ratio cells stay "-".
+            same881 = srv == BASE_881
+            samengx = srv == "nginx"
+            cells += [
+                "-" if same881 else ratio(v, b881.get(key)),
+                "-" if same881 else ratio(cpu, b881.get(cpukey)),
+                "-" if same881 else ratio(rss, b881.get("rss_mib")),
+                "-" if samengx else ratio(v, bngx.get(key)),
+                "-" if samengx else ratio(cpu, bngx.get(cpukey)),
+                "-" if srv == "direct" else ratio(v, bdir.get(key)),
+                r.get("note", ""),
+            ]
+            body.append(cells)
+        tables.append((title, head, body))
+    return meta, tables
+
+
+LEGEND = """\
+Legend:
+  req/s        completed responses per second (wrk, {conns} connections, 1 thread, {secs} s)
+  p50/p99 ms   wrk latency percentiles (from sending a request to its full response)
+  CPU us/req   proxy process user+system CPU (/proc/PID/stat) over the measured run,
+               divided by requests completed; lower is better. Download: CPU ms per 100 MiB.
+  CPU %        that CPU time divided by the measured wall time: near 100 the proxy's core was
+               the bottleneck; well below 100 the load side limited it, or other processes
+               took the proxy's core (see the load average above)
+  RSS MiB      peak resident set of the proxy process (VmHWM, /proc/PID/status), fresh
+               process per scenario (includes start-up and warm-up)
+  MB/s         10^6 bytes per second, median of {dlruns} curl downloads of 104,857,600 bytes
+  X /8.1.1     this row's value divided by mitmdump 8.1.1's value (same for /nginx and
+               /direct): for req/s and MB/s higher is better, for CPU and RSS lower is better
+  Pinning      proxy on CPU {pcpu}; origin nginx, wrk and curl on CPU {lcpu}. Direct = wrk or
+               curl straight to the origin (no proxy; no CPU/RSS measured).
+  nginx row    reverse proxy with upstream keep-alive; in scenario 1 it receives the same
+               absolute-form requests and proxy_passes them to its fixed upstream.
+"""
+
+
+def render_text(title, head, body):
+    cols = list(zip(head, *body)) if body else [(h,) for h in head]
+    widths = [max(len(c) for c in col) for col in cols]
+    out = [title]
+    line = []
+    for i, h in enumerate(head):
+        # The first column and the note are text (left-aligned); numbers are right-aligned.
+        line.append(h.ljust(widths[i]) if i in (0, len(head) - 1) else h.rjust(widths[i]))
+    out.append("  " + "  ".join(line).rstrip())
+    out.append("  " + "  ".join("-" * w for w in widths[:-1]))
+    for cells in body:
+        line = []
+        for i, c in enumerate(cells):
+            line.append(c.ljust(widths[i]) if i in (0, len(cells) - 1) else c.rjust(widths[i]))
+        out.append("  " + "  ".join(line).rstrip())
+    return "\n".join(out)
+
+
+def render_md(title, head, body):
+    out = ["### " + title, ""]
+    out.append("| " + " | ".join(head) + " |")
+    out.append("|" + "|".join(":---" if i in (0, len(head) - 1) else "---:"
+                              for i in range(len(head))) + "|")
+    for cells in body:
+        out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(out)
+
+
+def cmd_table(results, mdout):
+    meta, tables = build_tables(load(results))
+    legend = LEGEND.format(conns=meta.get("wrk_connections", "?"),
+                           secs=meta.get("seconds", "?"), dlruns=meta.get("dl_runs", "?"),
+                           pcpu=meta.get("proxy_cpu", "?"), lcpu=meta.get("load_cpu", "?"))
+    info = ("{date}  {cpu_model}, {ncpu} CPUs, load {load}  wrk -t1 -c{conns} -d{secs}s "
+            "(warm-up {warm}s)  {mitm881}").format(
+        date=meta.get("date", "?"), cpu_model=meta.get("cpu_model", "?"),
+        ncpu=meta.get("ncpu", "?"), load=meta.get("loadavg", "?"), conns=meta.get("wrk_connections", "?"),
+        secs=meta.get("seconds", "?"), warm=meta.get("warmup", "?"),
+        mitm881=meta.get("mitmdump_version", ""))
+    print()
+    print(info)
+    for t in tables:
+        print()
+        print(render_text(*t))
+    print()
+    print(legend)
+    with open(mdout, "w") as f:
+        f.write("# Benchmark results\n\n")
+        f.write("`" + info + "`\n\n")
+        if meta.get("ours_note"):
+            f.write("Note: " + meta["ours_note"] + "\n\n")
+        for t in tables:
+            f.write(render_md(*t) + "\n\n")
+        f.write("```\n" + legend + "```\n")
+    return 0
+
+
+def main(argv):
+    if len(argv) < 2:
+        sys.stderr.write(__doc__)
+        return 2
+    cmd, args = argv[1], argv[2:]
+    try:
+        if cmd == "port" and not args:
+            return cmd_port()
+        if cmd == "capture" and len(args) == 2:
+            return cmd_capture(*args)
+        if cmd == "meta" and len(args) >= 1:
+            return cmd_meta(args[0], args[1:])
+        if cmd == "wrk" and len(args) == 7:
+            return cmd_wrk(*args)
+        if cmd == "dl" and len(args) == 7:
+            return cmd_dl(*args)
+        if cmd == "skip" and len(args) == 4:
+            return cmd_skip(*args)
+        if cmd == "table" and len(args) == 2:
+            return cmd_table(*args)
+    except (OSError, ValueError, KeyError) as e:
+        sys.stderr.write("bench.py %s: %s\n" % (cmd, e))
+        return 1
+    sys.stderr.write(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

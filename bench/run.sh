@@ -1,0 +1,446 @@
+#!/bin/bash
+# Benchmarks our build/mitmdump against a direct connection, nginx as a reverse
+# proxy and mitmdump 8.1.1, all in one run, and prints one table per scenario
+# (also written as Markdown to build/bench/results.md). See bench/README.md.
+#
+# Environment:
+#   BENCH_SECONDS      measured wrk duration per row (default 10)
+#   BENCH_WARMUP       unmeasured wrk warm-up per row, seconds (default 1; 0 = none)
+#   BENCH_CONNECTIONS  wrk connections (default 10, one wrk thread)
+#   BENCH_DL_RUNS      100 MiB downloads per row, the median is reported (default 5)
+#   BENCH_OURS         our binary (default build/mitmdump)
+#   BENCH_OURS_ARGS    extra arguments for our binary (default: --set confdir=<tmp>)
+#   BENCH_MITMDUMP_881 mitmdump 8.1.1 (default /usr/bin/mitmdump)
+#   BENCH_PROXY_CPU / BENCH_LOAD_CPU   CPUs for the proxy / for origin+wrk+curl (0 / 1)
+#   BENCH_KEEP_TMP=1   keep the temporary directory (configs, logs, files)
+set -u -o pipefail
+
+cd "$(dirname "$0")/.." || exit 1
+ROOT=$PWD
+PY=/usr/bin/python3
+HELPER="$PY $ROOT/bench/bench.py"
+SECS=${BENCH_SECONDS:-10}
+WARM=${BENCH_WARMUP:-1}
+CONNS=${BENCH_CONNECTIONS:-10}
+DLRUNS=${BENCH_DL_RUNS:-5}
+OURS=${BENCH_OURS:-$ROOT/build/mitmdump}
+MITM881=${BENCH_MITMDUMP_881:-/usr/bin/mitmdump}
+PROXY_CPU=${BENCH_PROXY_CPU:-0}
+LOAD_CPU=${BENCH_LOAD_CPU:-1}
+OUTDIR=$ROOT/build/bench
+RESULTS=$OUTDIR/results.jsonl
+DL_SIZE=104857600
+START_TIMEOUT=30
+
+die() {
+    echo "bench: $*" >&2
+    exit 1
+}
+
+for v in SECS WARM CONNS DLRUNS PROXY_CPU LOAD_CPU; do
+    case ${!v} in
+    '' | *[!0-9]*) die "$v must be a non-negative integer (got '${!v}')" ;;
+    esac
+done
+[ "$SECS" -ge 1 ] || die "BENCH_SECONDS must be at least 1"
+[ "$DLRUNS" -ge 1 ] || die "BENCH_DL_RUNS must be at least 1"
+[ "$CONNS" -ge 1 ] || die "BENCH_CONNECTIONS must be at least 1"
+
+for c in wrk nginx curl taskset timeout; do
+    command -v "$c" >/dev/null || die "$c not found (scripts/deps.sh bench installs it)"
+done
+[ -x "$PY" ] || die "$PY not found"
+[ -x "$MITM881" ] || die "$MITM881 not found (Debian package mitmproxy)"
+
+# A proxy in the environment would silently reroute the "direct" curl runs.
+unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
+
+NCPU=$(nproc)
+if [ "$NCPU" -lt 2 ]; then
+    echo "bench: warning: only $NCPU CPU available; proxy and load share CPU 0" >&2
+    PROXY_CPU=0
+    LOAD_CPU=0
+fi
+CLK_TCK=$(getconf CLK_TCK)
+
+TMP=$(mktemp -d /tmp/mpbench.XXXXXX) || die "mktemp failed"
+PIDS=""
+
+# Every process the bench starts in the background is in PIDS until stopped;
+# the EXIT trap ends whatever is left, so an error or ^C leaves nothing behind.
+cleanup() {
+    local p
+    trap - EXIT INT TERM
+    for p in $PIDS; do
+        kill -TERM "$p" 2>/dev/null
+    done
+    for p in $PIDS; do
+        for _ in 1 2 3 4 5 6 7 8 9 10; do
+            kill -0 "$p" 2>/dev/null || break
+            sleep 0.2
+        done
+        kill -KILL "$p" 2>/dev/null
+        wait "$p" 2>/dev/null
+    done
+    if [ "${BENCH_KEEP_TMP:-0}" = 1 ]; then
+        echo "bench: kept $TMP"
+    else
+        rm -rf "$TMP"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+track() { PIDS="$PIDS $1"; }
+
+untrack() {
+    local p rest=""
+    for p in $PIDS; do
+        [ "$p" = "$1" ] || rest="$rest $p"
+    done
+    PIDS=$rest
+}
+
+# bounded CMD...: runs CMD in the background and waits for it, so that on
+# TERM or INT the trap runs at once (bash runs traps only between foreground
+# commands) and the cleanup also ends CMD.
+bounded() {
+    local p rc
+    "$@" &
+    p=$!
+    track "$p"
+    wait "$p"
+    rc=$?
+    untrack "$p"
+    return $rc
+}
+
+# stop PID: TERM, then KILL after 5 s, and forget it.
+stop() {
+    local pid=$1
+    kill -TERM "$pid" 2>/dev/null
+    for _ in $(seq 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    untrack "$pid"
+}
+
+# User+system CPU ticks of a whole process (all threads). The command name in
+# field 2 may contain spaces, so fields are counted after its closing ")".
+cpu_ticks() {
+    local line rest
+    read -r line <"/proc/$1/stat" || return 1
+    rest=${line##*) }
+    # shellcheck disable=SC2086 # splitting the fields is the point
+    set -- $rest
+    echo $((${12} + ${13}))
+}
+
+hwm_kib() {
+    awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"
+}
+
+# The script itself and thus everything it starts (origin nginx, wrk, curl,
+# helpers) runs on LOAD_CPU; proxies are started with taskset on PROXY_CPU.
+taskset -p -c "$LOAD_CPU" $$ >/dev/null || die "cannot pin to CPU $LOAD_CPU"
+LOAD=(taskset -c "$LOAD_CPU")
+PIN=(taskset -c "$PROXY_CPU")
+
+mkdir -p "$OUTDIR/raw" "$TMP/www" || die "cannot create directories"
+rm -f "$RESULTS" "$OUTDIR/results.md" "$OUTDIR"/raw/*
+
+# Test files: 1 KB of text and 100 MiB of random bytes.
+head -c 1024 /dev/zero | tr '\0' 'x' >"$TMP/www/1k"
+head -c "$DL_SIZE" /dev/urandom >"$TMP/www/100m" || die "cannot write $TMP/www/100m"
+
+# nginx needs its temp paths outside /var/lib/nginx; some modules may be absent.
+nginx_temp_paths() {
+    local dir=$1 m
+    mkdir -p "$dir"
+    echo "    client_body_temp_path $dir/body;"
+    echo "    proxy_temp_path $dir/proxy;"
+    for m in fastcgi uwsgi scgi; do
+        if ! nginx -V 2>&1 | grep -q -- "--without-http_${m}_module"; then
+            echo "    ${m}_temp_path $dir/$m;"
+        fi
+    done
+}
+
+# write_nginx_conf DIR PORT SERVER_BODY [HTTP_EXTRA]: single process (no
+# master, no daemon) so that the PID the bench holds is the one doing the work.
+write_nginx_conf() {
+    local dir=$1 port=$2 body=$3 extra=${4:-}
+    mkdir -p "$dir"
+    cat >"$dir/nginx.conf" <<CONF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    default_type application/octet-stream;
+    sendfile on;
+    tcp_nodelay on;
+    keepalive_requests 10000000;
+    keepalive_timeout 75s;
+$(nginx_temp_paths "$dir/tmp")
+$extra
+    server {
+        listen 127.0.0.1:$port;
+$body
+    }
+}
+CONF
+}
+
+start_nginx() { # DIR PIN... ; sets SPID
+    local dir=$1
+    shift
+    "$@" nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" \
+        >"$dir/stdout.log" 2>&1 &
+    SPID=$!
+    track "$SPID"
+}
+
+# --- origin ----------------------------------------------------------------
+OPORT=$($HELPER port) || die "no free port"
+write_nginx_conf "$TMP/origin" "$OPORT" "        root $TMP/www;"
+start_nginx "$TMP/origin" "${LOAD[@]}"
+ORIGIN_PID=$SPID
+ORIGIN=http://127.0.0.1:$OPORT
+for _ in $(seq 50); do
+    curl -s -o /dev/null --max-time 1 "$ORIGIN/1k" && break
+    kill -0 "$ORIGIN_PID" 2>/dev/null || break
+    sleep 0.1
+done
+[ "$(curl -s --max-time 5 -o /dev/null -w '%{http_code} %{size_download}' "$ORIGIN/1k")" = "200 1024" ] ||
+    die "origin nginx did not start: $(tail -n 5 "$TMP/origin/error.log" 2>/dev/null)"
+
+# --- check: the wrk script really sends absolute-form requests ------------------
+$HELPER capture "$TMP/cap.port" "$TMP/cap.req" &
+CAP_PID=$!
+track $CAP_PID
+for _ in $(seq 50); do
+    [ -s "$TMP/cap.port" ] && break
+    sleep 0.1
+done
+[ -s "$TMP/cap.port" ] || die "capture server did not start"
+BENCH_PATH="$ORIGIN/1k" BENCH_HOST="127.0.0.1:$OPORT" timeout 10 \
+    wrk -t1 -c1 -d1s -s "$ROOT/bench/wrk.lua" "http://127.0.0.1:$(cat "$TMP/cap.port")/" \
+    >/dev/null 2>&1
+stop $CAP_PID
+want="GET $ORIGIN/1k HTTP/1.1"
+got=$(head -n 1 "$TMP/cap.req" 2>/dev/null | tr -d '\r')
+[ "$got" = "$want" ] || die "wrk request line is '$got', expected '$want'"
+grep -qi "^Host: 127.0.0.1:$OPORT" "$TMP/cap.req" || die "wrk did not send Host: 127.0.0.1:$OPORT"
+echo "bench: absolute-form check OK: wrk sends '$got' to the proxy port"
+
+# --- metadata ------------------------------------------------------------------
+# Other work on the machine shares the pinned CPUs and makes the numbers noisy.
+LOADAVG=$(cut -d' ' -f1 /proc/loadavg)
+if awk -v l="$LOADAVG" 'BEGIN { exit !(l > 0.5) }'; then
+    echo "bench: warning: load average is $LOADAVG before the bench; other work will skew" \
+        "the numbers (compare rows of one run, or rerun on an idle machine)" >&2
+fi
+CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+NGINX_VERSION=$(nginx -v 2>&1 | sed 's|.*nginx/||')
+MITM_VERSION=$(HOME=$TMP "$MITM881" --version 2>/dev/null | awk '/^Mitmproxy:/ { print "mitmdump " $2 }')
+OURS_NOTE=""
+[ -x "$OURS" ] || OURS_NOTE="mitmdump (ours) not built ($OURS missing): its rows are skipped"
+$HELPER meta "$RESULTS" "date=$(date -u '+%Y-%m-%d %H:%M UTC')" "cpu_model=${CPU_MODEL:-unknown}" \
+    "ncpu=$NCPU" "loadavg=$LOADAVG" "nginx_version=$NGINX_VERSION" "mitmdump_version=$MITM_VERSION" \
+    "seconds=$SECS" "warmup=$WARM" "wrk_connections=$CONNS" "dl_runs=$DLRUNS" \
+    "proxy_cpu=$PROXY_CPU" "load_cpu=$LOAD_CPU" "ours_note=$OURS_NOTE" ||
+    die "cannot write $RESULTS"
+
+# --- proxies -------------------------------------------------------------------
+# start_proxy SERVER MODE: starts a fresh proxy on a new port, pinned to
+# PROXY_CPU, in MODE explicit or reverse; sets SPID and PPORT, or returns 1.
+start_proxy() {
+    local server=$1 mode=$2 log
+    PPORT=$($HELPER port) || return 1
+    log=$OUTDIR/raw/$server-$mode.log
+    case $server in
+    nginx)
+        # HTTP/1.1 and an empty Connection header keep upstream connections
+        # open; nothing is spooled to disk (proxy_max_temp_file_size 0). The
+        # 64k buffers (default 4k/8k) are a common tuning that roughly
+        # doubles nginx's 100 MiB download rate, so the baseline is not weak.
+        write_nginx_conf "$TMP/nginx-$mode" "$PPORT" "        location / {
+            proxy_pass http://origin;
+            proxy_http_version 1.1;
+            proxy_set_header Connection \"\";
+            proxy_max_temp_file_size 0;
+            proxy_buffer_size 64k;
+            proxy_buffers 8 64k;
+        }" "    upstream origin {
+        server 127.0.0.1:$OPORT;
+        keepalive 64;
+    }"
+        start_nginx "$TMP/nginx-$mode" "${PIN[@]}"
+        log=$TMP/nginx-$mode/error.log
+        ;;
+    mitmdump-8.1.1 | ours)
+        local bin=$MITM881 args
+        args=(--listen-host 127.0.0.1 -p "$PPORT" -q --set stream_large_bodies=1m)
+        if [ "$server" = ours ]; then
+            bin=$OURS
+            if [ -n "${BENCH_OURS_ARGS+set}" ]; then
+                # shellcheck disable=SC2206 # BENCH_OURS_ARGS is a list of arguments
+                args+=($BENCH_OURS_ARGS)
+            else
+                args+=(--set "confdir=$TMP/ours-conf")
+            fi
+        else
+            args+=(--set "confdir=$TMP/mitm881-conf")
+        fi
+        [ "$mode" = reverse ] && args+=(--mode "reverse:$ORIGIN")
+        "${PIN[@]}" "$bin" "${args[@]}" >"$log" 2>&1 &
+        SPID=$!
+        track "$SPID"
+        ;;
+    esac
+    local url=$ORIGIN/1k proxyopt=(-x "http://127.0.0.1:$PPORT")
+    if [ "$mode" = reverse ]; then
+        url=http://127.0.0.1:$PPORT/1k
+        proxyopt=()
+    fi
+    for _ in $(seq $((START_TIMEOUT * 10))); do
+        if ! kill -0 "$SPID" 2>/dev/null; then
+            echo "bench: $server ($mode) exited at start-up:" >&2
+            tail -n 5 "$log" >&2
+            stop "$SPID"
+            return 1
+        fi
+        if [ "$(curl -s --max-time 2 -o /dev/null -w '%{http_code} %{size_download}' \
+            "${proxyopt[@]}" "$url")" = "200 1024" ]; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "bench: $server ($mode) did not serve $url within ${START_TIMEOUT}s:" >&2
+    tail -n 5 "$log" >&2
+    stop "$SPID"
+    return 1
+}
+
+# run_wrk SCEN SERVER PID URL [PATH HOST]: warm-up, then the measured run.
+run_wrk() {
+    local scen=$1 server=$2 pid=$3 url=$4 path=${5:-} host=${6:-}
+    local out=$OUTDIR/raw/$scen-$server.wrk c0="-" c1 cpu="-" hwm="-"
+    if [ "$WARM" -gt 0 ]; then
+        BENCH_PATH=$path BENCH_HOST=$host bounded timeout $((WARM + 30)) "${LOAD[@]}" wrk -t1 -c"$CONNS" \
+            -d"${WARM}s" --timeout 5s -s "$ROOT/bench/wrk.lua" "$url" >"$out.warmup" 2>&1
+    fi
+    [ "$pid" != - ] && c0=$(cpu_ticks "$pid")
+    BENCH_PATH=$path BENCH_HOST=$host bounded timeout $((SECS + 30)) "${LOAD[@]}" wrk -t1 -c"$CONNS" \
+        -d"${SECS}s" --latency --timeout 5s -s "$ROOT/bench/wrk.lua" "$url" >"$out" 2>&1
+    if [ "$pid" != - ]; then
+        if c1=$(cpu_ticks "$pid" 2>/dev/null); then
+            cpu=$((c1 - c0))
+            hwm=$(hwm_kib "$pid")
+        else
+            $HELPER skip "$RESULTS" "$scen" "$server" "failed: proxy died during the run"
+            return
+        fi
+    fi
+    $HELPER wrk "$RESULTS" "$scen" "$server" "$out" "$cpu" "$hwm" "$CLK_TCK"
+}
+
+# run_dl SERVER PID CURLARGS...: DLRUNS downloads, one curl -w line each.
+run_dl() {
+    local server=$1 pid=$2 c0="-" c1 cpu="-" hwm="-"
+    local runs=$OUTDIR/raw/download-$server.txt
+    shift 2
+    : >"$runs"
+    [ "$pid" != - ] && c0=$(cpu_ticks "$pid")
+    for _ in $(seq "$DLRUNS"); do
+        bounded "${LOAD[@]}" curl -s -o /dev/null --max-time 120 \
+            -w '%{http_code} %{size_download} %{time_total}\n' "$@" >>"$runs"
+    done
+    if [ "$pid" != - ]; then
+        if c1=$(cpu_ticks "$pid" 2>/dev/null); then
+            cpu=$((c1 - c0))
+            hwm=$(hwm_kib "$pid")
+        else
+            $HELPER skip "$RESULTS" download "$server" "failed: proxy died during the run"
+            return
+        fi
+    fi
+    $HELPER dl "$RESULTS" "$server" "$runs" "$cpu" "$hwm" "$CLK_TCK" "$DL_SIZE"
+}
+
+label() {
+    case $1 in
+    direct) echo "direct (no proxy)" ;;
+    nginx) echo "nginx $NGINX_VERSION" ;;
+    mitmdump-8.1.1) echo "mitmdump 8.1.1" ;;
+    ours) echo "mitmdump (ours)" ;;
+    esac
+}
+
+bench_server() {
+    local server=$1 scen
+    if [ "$server" = direct ]; then
+        echo "bench: [explicit] $(label direct)"
+        run_wrk explicit direct - "$ORIGIN/1k"
+        echo "bench: [reverse]  $(label direct)"
+        run_wrk reverse direct - "$ORIGIN/1k"
+        echo "bench: [download] $(label direct)"
+        run_dl direct - --noproxy '*' "$ORIGIN/100m"
+        return
+    fi
+    if [ "$server" = ours ] && [ ! -x "$OURS" ]; then
+        echo "bench: $(label ours): not built ($OURS missing), skipping its rows"
+        for scen in explicit reverse download; do
+            $HELPER skip "$RESULTS" "$scen" ours "not built"
+        done
+        return
+    fi
+    echo "bench: [explicit] $(label "$server")"
+    if start_proxy "$server" explicit; then
+        run_wrk explicit "$server" "$SPID" "http://127.0.0.1:$PPORT/" "$ORIGIN/1k" "127.0.0.1:$OPORT"
+        stop "$SPID"
+    else
+        $HELPER skip "$RESULTS" explicit "$server" "failed to start"
+    fi
+    echo "bench: [reverse]  $(label "$server")"
+    if start_proxy "$server" reverse; then
+        run_wrk reverse "$server" "$SPID" "http://127.0.0.1:$PPORT/1k"
+        stop "$SPID"
+    else
+        $HELPER skip "$RESULTS" reverse "$server" "failed to start"
+    fi
+    # nginx downloads through its reverse-proxy config; the mitmdumps as
+    # explicit proxies (curl -x), which is how a client normally uses them.
+    echo "bench: [download] $(label "$server")"
+    if [ "$server" = nginx ]; then
+        if start_proxy nginx reverse; then
+            run_dl nginx "$SPID" "http://127.0.0.1:$PPORT/100m"
+            stop "$SPID"
+        else
+            $HELPER skip "$RESULTS" download nginx "failed to start"
+        fi
+    elif start_proxy "$server" explicit; then
+        run_dl "$server" "$SPID" -x "http://127.0.0.1:$PPORT" "$ORIGIN/100m"
+        stop "$SPID"
+    else
+        $HELPER skip "$RESULTS" download "$server" "failed to start"
+    fi
+}
+
+echo "bench: wrk -t1 -c$CONNS -d${SECS}s (+${WARM}s warm-up), $DLRUNS x 100 MiB downloads;" \
+    "proxy on CPU $PROXY_CPU, load and origin on CPU $LOAD_CPU"
+for server in direct nginx mitmdump-8.1.1 ours; do
+    bench_server "$server"
+done
+
+$HELPER table "$RESULTS" "$OUTDIR/results.md" || die "cannot render the table"
+echo "bench: Markdown table in ${OUTDIR#"$ROOT"/}/results.md, raw wrk/curl output in" \
+    "${OUTDIR#"$ROOT"/}/raw/"

@@ -1,0 +1,99 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow/connection.h"
+#include "flow/internal.h"
+#include "flow/tnetstring.h"
+#include "util/xmalloc.h"
+
+struct connection *
+connection_new(enum conn_side side)
+{
+    struct connection *c = xcalloc(1, sizeof(*c));
+    atomic_init(&c->refs, 1);
+    c->side = side;
+    uuid_new(c->id);
+    c->state = CONN_CLOSED;
+    return c;
+}
+
+struct connection *
+connection_ref(struct connection *c)
+{
+    atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+    return c;
+}
+
+void
+connection_unref(struct connection *c)
+{
+    if (c == NULL)
+        return;
+    /* acq_rel so that the freeing thread sees every write made before the
+     * other references were dropped. */
+    if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    addr_clear(&c->address);
+    addr_clear(&c->peername);
+    addr_clear(&c->sockname);
+    free(c->error);
+    free(c->sni);
+    free(c->alpn);
+    free(c->tls_version);
+    free(c->cipher);
+    tns_free(c->extra);
+    free(c);
+}
+
+static char *
+dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+struct connection *
+connection_copy(const struct connection *src)
+{
+    struct connection *c = xmalloc(sizeof(*c));
+    *c = *src;
+    atomic_init(&c->refs, 1);
+    c->address.host = dup_or_null(src->address.host);
+    c->peername.host = dup_or_null(src->peername.host);
+    c->sockname.host = dup_or_null(src->sockname.host);
+    c->error = dup_or_null(src->error);
+    c->sni = dup_or_null(src->sni);
+    c->alpn = dup_or_null(src->alpn);
+    c->tls_version = dup_or_null(src->tls_version);
+    c->cipher = dup_or_null(src->cipher);
+    c->extra = tns_copy(src->extra);
+    c->driver_data = NULL;
+    return c;
+}
+
+void
+addr_format(const struct addr *a, char *out, size_t outlen)
+{
+    const char *host = a->host ? a->host : "";
+    if (strchr(host, ':'))
+        snprintf(out, outlen, "[%s]:%u", host, a->port);
+    else
+        snprintf(out, outlen, "%s:%u", host, a->port);
+}
+
+void
+addr_set(struct addr *a, const char *host, uint16_t port)
+{
+    char *h = host ? xstrdup(host) : NULL;
+    free(a->host);
+    a->host = h;
+    a->port = port;
+}
+
+void
+addr_clear(struct addr *a)
+{
+    free(a->host);
+    a->host = NULL;
+    a->port = 0;
+}

@@ -1,0 +1,987 @@
+/*
+ * mitmproxy flow files. A record is decoded into a tnetstring tree, brought
+ * to format version 17 (upgrading older records and folding newer ones back),
+ * and then the fields we model are taken out of the tree into struct flow;
+ * whatever is left over stays in the flow's or connection's `extra` tree.
+ *
+ * Writing goes the other way and lists every key in the order mitmproxy
+ * 8.1.1 writes it (its tnetstring encoder emits dict items in reverse
+ * insertion order, which is why "type" and "version" come first and "id"
+ * last). Keys we do not model are taken from `extra` and, when absent there,
+ * get the value mitmproxy would have stored for a fresh object.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow/flowfile.h"
+#include "flow/tnetstring.h"
+#include "util/xmalloc.h"
+
+/* The oldest version whose upgrade to 17 is a mechanical rewrite of fields. */
+#define FFILE_MIN_VERSION 10
+#define FFILE_MAX_VERSION 21
+
+/* Reading: field accessors. Each takes its key out of the dict. */
+
+static int
+missing(const char *ctx, const char *key, struct err *e)
+{
+    return err_set(e, MP_ERR_CORRUPT, "%s: missing field '%s'", ctx, key);
+}
+
+static int
+bad_type(const char *ctx, const char *key, const struct tns *v, struct err *e)
+{
+    return err_set(e, MP_ERR_CORRUPT, "%s: field '%s' has the wrong type '%c'", ctx, key,
+                   (char)v->type);
+}
+
+/*
+ * A byte or text string (older versions used bytes where 17 uses text, so
+ * either is accepted). nullable: absent or null gives *out = NULL. text: the
+ * field is written back as text, so bytes must be UTF-8.
+ */
+static int
+take_str2(struct tns *d, const char *key, char **out, int nullable, int text, const char *ctx,
+          struct err *e)
+{
+    struct tns *v = tns_dict_take(d, key);
+    int rc = 0;
+    *out = NULL;
+    if (v == NULL || v->type == TNS_NULL) {
+        if (!nullable)
+            rc = v ? bad_type(ctx, key, v, e) : missing(ctx, key, e);
+    } else if (text && v->type == TNS_BYTES && !tns_utf8_valid(v->u.str.p, v->u.str.len)) {
+        rc = err_set(e, MP_ERR_CORRUPT, "%s: field '%s' is not UTF-8", ctx, key);
+    } else if (v->type == TNS_BYTES || v->type == TNS_TEXT) {
+        *out = v->u.str.p;
+        v->u.str.p = NULL;
+        v->type = TNS_NULL;
+    } else {
+        rc = bad_type(ctx, key, v, e);
+    }
+    tns_free(v);
+    return rc;
+}
+
+static int
+take_str(struct tns *d, const char *key, char **out, int nullable, const char *ctx, struct err *e)
+{
+    return take_str2(d, key, out, nullable, 0, ctx, e);
+}
+
+static int
+take_text(struct tns *d, const char *key, char **out, int nullable, const char *ctx, struct err *e)
+{
+    return take_str2(d, key, out, nullable, 1, ctx, e);
+}
+
+/* Ids are UUID strings; anything longer would not fit struct flow. */
+static int
+take_id(struct tns *d, char id[UUID_STR_LEN], const char *ctx, struct err *e)
+{
+    char *s;
+    int rc = take_text(d, "id", &s, 0, ctx, e);
+    if (rc < 0)
+        return rc;
+    if (strlen(s) >= UUID_STR_LEN)
+        rc = err_set(e, MP_ERR_CORRUPT, "%s: id longer than a UUID", ctx);
+    else
+        memcpy(id, s, strlen(s) + 1);
+    free(s);
+    return rc;
+}
+
+/* A string field that must be present, with "" standing in for nothing. */
+static int
+take_str_into(struct tns *d, const char *key, char **field, int text, const char *ctx,
+              struct err *e)
+{
+    char *s;
+    int rc = take_str2(d, key, &s, 0, text, ctx, e);
+    if (rc < 0)
+        return rc;
+    free(*field);
+    *field = s;
+    return 0;
+}
+
+/* A timestamp: float or int; null (or absent when optional) is 0. */
+static int
+take_ts(struct tns *d, const char *key, double *out, int optional, const char *ctx, struct err *e)
+{
+    struct tns *v = tns_dict_take(d, key);
+    int rc = 0;
+    *out = 0;
+    if (v == NULL) {
+        if (!optional)
+            rc = missing(ctx, key, e);
+    } else if (v->type == TNS_FLOAT) {
+        *out = v->u.f.v;
+    } else if (v->type == TNS_INT) {
+        *out = (double)v->u.i;
+    } else if (v->type != TNS_NULL || !optional) {
+        rc = bad_type(ctx, key, v, e);
+    }
+    tns_free(v);
+    return rc;
+}
+
+static int
+take_int(struct tns *d, const char *key, int64_t *out, const char *ctx, struct err *e)
+{
+    struct tns *v = tns_dict_take(d, key);
+    int rc = 0;
+    if (v == NULL)
+        rc = missing(ctx, key, e);
+    else if (v->type == TNS_INT)
+        *out = v->u.i;
+    else
+        rc = bad_type(ctx, key, v, e);
+    tns_free(v);
+    return rc;
+}
+
+static int
+take_bool(struct tns *d, const char *key, int *out, const char *ctx, struct err *e)
+{
+    struct tns *v = tns_dict_take(d, key);
+    int rc = 0;
+    if (v == NULL)
+        rc = missing(ctx, key, e);
+    else if (v->type == TNS_BOOL)
+        *out = v->u.b;
+    else if (v->type == TNS_INT)
+        *out = v->u.i != 0;
+    else
+        rc = bad_type(ctx, key, v, e);
+    tns_free(v);
+    return rc;
+}
+
+/* (host, port) or null. */
+static int
+take_addr(struct tns *d, const char *key, struct addr *a, const char *ctx, struct err *e)
+{
+    struct tns *v = tns_dict_take(d, key);
+    int rc = 0;
+    if (v == NULL || v->type == TNS_NULL) {
+        addr_clear(a);
+    } else if (v->type == TNS_LIST && v->u.list.n >= 2 &&
+               (v->u.list.v[0]->type == TNS_TEXT ||
+                (v->u.list.v[0]->type == TNS_BYTES &&
+                 tns_utf8_valid(v->u.list.v[0]->u.str.p, v->u.list.v[0]->u.str.len))) &&
+               v->u.list.v[1]->type == TNS_INT && v->u.list.v[1]->u.i >= 0 &&
+               v->u.list.v[1]->u.i <= 65535) {
+        addr_set(a, v->u.list.v[0]->u.str.p, (uint16_t)v->u.list.v[1]->u.i);
+    } else {
+        rc = err_set(e, MP_ERR_CORRUPT, "%s: field '%s' is not an address", ctx, key);
+    }
+    tns_free(v);
+    return rc;
+}
+
+static int
+is_str(const struct tns *t)
+{
+    return t->type == TNS_BYTES || t->type == TNS_TEXT;
+}
+
+static int
+load_headers(const struct tns *v, struct hdrs *h, const char *ctx, const char *key, struct err *e)
+{
+    if (v->type != TNS_LIST)
+        return bad_type(ctx, key, v, e);
+    for (size_t i = 0; i < v->u.list.n; i++) {
+        const struct tns *f = v->u.list.v[i];
+        if (f->type != TNS_LIST || f->u.list.n != 2 || !is_str(f->u.list.v[0]) ||
+            !is_str(f->u.list.v[1]))
+            return err_set(e, MP_ERR_CORRUPT, "%s: %s[%zu] is not a (name, value) pair", ctx, key,
+                           i);
+        const struct tns *n = f->u.list.v[0], *val = f->u.list.v[1];
+        hdrs_add(h, slice_from(n->u.str.p, n->u.str.len), slice_from(val->u.str.p, val->u.str.len));
+    }
+    return 0;
+}
+
+static int
+take_headers(struct tns *d, const char *key, struct hdrs *h, const char *ctx, struct err *e)
+{
+    struct tns *v = tns_dict_take(d, key);
+    int rc = v ? load_headers(v, h, ctx, key, e) : missing(ctx, key, e);
+    tns_free(v);
+    return rc;
+}
+
+static int
+take_trailers(struct tns *d, struct hdrs **out, const char *ctx, struct err *e)
+{
+    struct tns *v = tns_dict_take(d, "trailers");
+    int rc = 0;
+    if (v && v->type != TNS_NULL) {
+        *out = xmalloc(sizeof(**out));
+        hdrs_init(*out);
+        rc = load_headers(v, *out, ctx, "trailers", e);
+    }
+    tns_free(v);
+    return rc;
+}
+
+static int
+take_content(struct tns *d, struct buf *b, int *none, const char *ctx, struct err *e)
+{
+    struct tns *v = tns_dict_take(d, "content");
+    int rc = 0;
+    *none = 0;
+    if (v == NULL || v->type == TNS_NULL)
+        *none = 1;
+    else if (is_str(v))
+        buf_set(b, v->u.str.p, v->u.str.len);
+    else
+        rc = bad_type(ctx, "content", v, e);
+    tns_free(v);
+    return rc;
+}
+
+/* Whatever is left of a dict after the modeled fields were taken. */
+static struct tns *
+leftover(struct tns *d)
+{
+    if (d->u.dict.n == 0) {
+        tns_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+static int
+load_request(struct tns *d, struct http_request **out, struct err *e)
+{
+    const char *ctx = "request";
+    struct http_request *r = http_request_new();
+    int64_t port = 0;
+    int rc;
+    *out = r;
+    if ((rc = take_str_into(d, "host", &r->host, 1, ctx, e)) < 0 ||
+        (rc = take_int(d, "port", &port, ctx, e)) < 0 ||
+        (rc = take_str_into(d, "method", &r->method, 0, ctx, e)) < 0 ||
+        (rc = take_str_into(d, "scheme", &r->scheme, 0, ctx, e)) < 0 ||
+        (rc = take_str_into(d, "authority", &r->authority, 0, ctx, e)) < 0 ||
+        (rc = take_str_into(d, "path", &r->path, 0, ctx, e)) < 0 ||
+        (rc = take_str_into(d, "http_version", &r->http_version, 0, ctx, e)) < 0 ||
+        (rc = take_headers(d, "headers", &r->headers, ctx, e)) < 0 ||
+        (rc = take_content(d, &r->content, &r->content_none, ctx, e)) < 0 ||
+        (rc = take_trailers(d, &r->trailers, ctx, e)) < 0 ||
+        (rc = take_ts(d, "timestamp_start", &r->timestamp_start, 1, ctx, e)) < 0 ||
+        (rc = take_ts(d, "timestamp_end", &r->timestamp_end, 1, ctx, e)) < 0)
+        return rc;
+    if (port < 0 || port > 65535)
+        return err_set(e, MP_ERR_CORRUPT, "request: port %" PRId64 " out of range", port);
+    r->port = (uint16_t)port;
+    return 0;
+}
+
+static int
+load_response(struct tns *d, struct http_response **out, struct err *e)
+{
+    const char *ctx = "response";
+    struct http_response *r = http_response_new();
+    int64_t code = 0;
+    int rc;
+    *out = r;
+    if ((rc = take_str_into(d, "http_version", &r->http_version, 0, ctx, e)) < 0 ||
+        (rc = take_int(d, "status_code", &code, ctx, e)) < 0 ||
+        (rc = take_str_into(d, "reason", &r->reason, 0, ctx, e)) < 0 ||
+        (rc = take_headers(d, "headers", &r->headers, ctx, e)) < 0 ||
+        (rc = take_content(d, &r->content, &r->content_none, ctx, e)) < 0 ||
+        (rc = take_trailers(d, &r->trailers, ctx, e)) < 0 ||
+        (rc = take_ts(d, "timestamp_start", &r->timestamp_start, 1, ctx, e)) < 0 ||
+        (rc = take_ts(d, "timestamp_end", &r->timestamp_end, 1, ctx, e)) < 0)
+        return rc;
+    if (code < 0 || code > 999)
+        return err_set(e, MP_ERR_CORRUPT, "response: status code %" PRId64 " out of range", code);
+    r->status_code = (int)code;
+    return 0;
+}
+
+/* Takes d (a version-17 connection dict); *out gets a connection or NULL. */
+static int
+load_conn(struct tns *d, enum conn_side side, struct connection **out, struct err *e)
+{
+    const char *ctx = side == CONN_CLIENT ? "client_conn" : "server_conn";
+    *out = NULL;
+    if (d == NULL || d->type == TNS_NULL) {
+        tns_free(d);
+        return 0;
+    }
+    if (d->type != TNS_DICT) {
+        int rc = err_set(e, MP_ERR_CORRUPT, "%s is not a dict", ctx);
+        tns_free(d);
+        return rc;
+    }
+    struct connection *c = connection_new(side);
+    int64_t state = 0;
+    int rc;
+    *out = c;
+    if ((rc = take_id(d, c->id, ctx, e)) < 0)
+        goto done;
+    if ((rc = take_addr(d, "address", &c->address, ctx, e)) < 0 ||
+        (rc = take_int(d, "state", &state, ctx, e)) < 0 ||
+        (rc = take_text(d, "error", &c->error, 1, ctx, e)) < 0 ||
+        (rc = take_bool(d, "tls", &c->tls, ctx, e)) < 0 ||
+        (rc = take_bool(d, "tls_established", &c->tls_established, ctx, e)) < 0 ||
+        (rc = take_text(d, "sni", &c->sni, 1, ctx, e)) < 0 ||
+        (rc = take_str(d, "alpn", &c->alpn, 1, ctx, e)) < 0 ||
+        (rc = take_text(d, "tls_version", &c->tls_version, 1, ctx, e)) < 0 ||
+        (rc = take_text(d, "cipher_name", &c->cipher, 1, ctx, e)) < 0 ||
+        (rc = take_ts(d, "timestamp_start", &c->timestamp_start, 1, ctx, e)) < 0 ||
+        (rc = take_ts(d, "timestamp_end", &c->timestamp_end, 1, ctx, e)) < 0 ||
+        (rc = take_ts(d, "timestamp_tls_setup", &c->timestamp_tls_setup, 1, ctx, e)) < 0)
+        goto done;
+    c->state = (enum conn_state)(state & CONN_OPEN);
+    if (side == CONN_CLIENT) {
+        /* The client's address is its peername. */
+        addr_set(&c->peername, c->address.host, c->address.port);
+        rc = take_addr(d, "sockname", &c->sockname, ctx, e);
+    } else if ((rc = take_addr(d, "ip_address", &c->peername, ctx, e)) == 0 &&
+               (rc = take_addr(d, "source_address", &c->sockname, ctx, e)) == 0) {
+        rc = take_ts(d, "timestamp_tcp_setup", &c->timestamp_tcp_setup, 1, ctx, e);
+    }
+done:
+    c->extra = leftover(d);
+    return rc;
+}
+
+static int
+load_error(struct tns *v, struct flow *f, struct err *e)
+{
+    if (v == NULL || v->type == TNS_NULL)
+        return 0;
+    if (v->type != TNS_DICT)
+        return bad_type("flow", "error", v, e);
+    char *msg;
+    double ts;
+    int rc;
+    if ((rc = take_text(v, "msg", &msg, 0, "error", e)) < 0)
+        return rc;
+    f->error = xcalloc(1, sizeof(*f->error));
+    f->error->msg = msg;
+    if ((rc = take_ts(v, "timestamp", &ts, 1, "error", e)) < 0)
+        return rc;
+    f->error->timestamp = ts;
+    return 0;
+}
+
+static int
+load_http(struct tns *d, struct flow *f, struct err *e)
+{
+    struct tns *v = tns_dict_take(d, "request");
+    int rc = 0;
+    if (v == NULL || v->type != TNS_DICT)
+        rc = v ? bad_type("flow", "request", v, e) : missing("flow", "request", e);
+    else
+        rc = load_request(v, &f->request, e);
+    tns_free(v);
+    if (rc < 0)
+        return rc;
+    v = tns_dict_take(d, "response");
+    if (v && v->type == TNS_DICT)
+        rc = load_response(v, &f->response, e);
+    else if (v && v->type != TNS_NULL)
+        rc = bad_type("flow", "response", v, e);
+    tns_free(v);
+    if (rc < 0)
+        return rc;
+    v = tns_dict_take(d, "websocket");
+    if (v && v->type == TNS_NULL) {
+        tns_free(v);
+        v = NULL;
+    }
+    f->websocket = v;
+    return 0;
+}
+
+/* Takes d, a version-17 flow dict. */
+static int
+load_flow(struct tns *d, struct flow **out, struct err *e)
+{
+    const char *ctx = "flow";
+    char *type, *s;
+    int rc;
+    *out = NULL;
+    if ((rc = take_str(d, "type", &type, 0, ctx, e)) < 0)
+        goto fail;
+    enum flow_type ft;
+    if (strcmp(type, "http") == 0) {
+        ft = FLOW_HTTP;
+    } else if (strcmp(type, "tcp") == 0) {
+        ft = FLOW_TCP;
+    } else if (strcmp(type, "dns") == 0) {
+        ft = FLOW_DNS;
+    } else {
+        rc = err_set(e, MP_ERR_UNSUPPORTED, "unsupported flow type '%.40s'", type);
+        free(type);
+        goto fail;
+    }
+    free(type);
+    struct flow *f = flow_new(ft);
+    *out = f;
+    tns_free(tns_dict_take(d, "version"));
+    if ((rc = take_id(d, f->id, ctx, e)) < 0)
+        goto fail;
+    if ((rc = load_conn(tns_dict_take(d, "client_conn"), CONN_CLIENT, &f->client_conn, e)) < 0 ||
+        (rc = load_conn(tns_dict_take(d, "server_conn"), CONN_SERVER, &f->server_conn, e)) < 0)
+        goto fail;
+    struct tns *v = tns_dict_take(d, "error");
+    rc = load_error(v, f, e);
+    tns_free(v);
+    if (rc < 0 || (rc = take_bool(d, "intercepted", &f->intercepted, ctx, e)) < 0 ||
+        (rc = take_str(d, "is_replay", &s, 1, ctx, e)) < 0)
+        goto fail;
+    if (s && strcmp(s, "request") == 0)
+        f->is_replay = "request";
+    else if (s && strcmp(s, "response") == 0)
+        f->is_replay = "response";
+    free(s);
+    if ((rc = take_str_into(d, "marked", &f->marked, 1, ctx, e)) < 0 ||
+        (rc = take_str_into(d, "comment", &f->comment, 1, ctx, e)) < 0 ||
+        (rc = take_ts(d, "timestamp_created", &f->timestamp_created, 1, ctx, e)) < 0)
+        goto fail;
+    v = tns_dict_take(d, "metadata");
+    if (v && v->type == TNS_DICT && v->u.dict.n > 0) {
+        f->metadata = v;
+    } else {
+        rc = v && v->type != TNS_DICT && v->type != TNS_NULL ? bad_type(ctx, "metadata", v, e) : 0;
+        tns_free(v);
+        if (rc < 0)
+            goto fail;
+    }
+    if (ft == FLOW_HTTP && (rc = load_http(d, f, e)) < 0)
+        goto fail;
+    f->extra = leftover(d);
+    return 0;
+fail:
+    tns_free(d);
+    flow_unref(*out);
+    *out = NULL;
+    return rc;
+}
+
+/* Version migration, applied to the tree before loading. */
+
+static struct tns *
+conn_of(struct tns *d, const char *key)
+{
+    struct tns *c = tns_dict_get(d, key);
+    return c && c->type == TNS_DICT ? c : NULL;
+}
+
+/* 10 -> 11: sni became text, alpn_proto_negotiated became alpn, absent offer
+ * and cipher lists became empty lists. */
+static void
+up_10_11(struct tns *d)
+{
+    struct tns *conns[3] = {conn_of(d, "client_conn"), conn_of(d, "server_conn"), NULL};
+    if (conns[1])
+        conns[2] = conn_of(conns[1], "via");
+    for (int i = 0; i < 3; i++) {
+        struct tns *c = conns[i];
+        if (c == NULL)
+            continue;
+        /* sni turned from bytes into text: take_text() checks it is UTF-8. */
+        tns_dict_rename(c, "alpn_proto_negotiated", "alpn");
+        const char *lists[2] = {"alpn_offers", "cipher_list"};
+        for (int k = 0; k < 2; k++) {
+            struct tns *l = tns_dict_get(c, lists[k]);
+            if (l == NULL || l->type == TNS_NULL)
+                tns_dict_set(c, lists[k], tns_list());
+        }
+    }
+}
+
+/* 11 -> 12: websocket flows used to be separate flows merged into their
+ * handshake; that needs state across records, so we refuse them. */
+static int
+up_11_12(struct tns *d, struct err *e)
+{
+    struct tns *meta = tns_dict_get(d, "metadata");
+    struct tns *type = tns_dict_get(d, "type");
+    if (tns_dict_get(meta, "websocket_handshake") ||
+        (type && is_str(type) && strcmp(type->u.str.p, "http") != 0 &&
+         strcmp(type->u.str.p, "tcp") != 0))
+        return err_set(e, MP_ERR_UNSUPPORTED,
+                       "version 11 websocket flows cannot be upgraded; use mitmproxy");
+    tns_dict_set(d, "websocket", tns_null());
+    return 0;
+}
+
+static void
+up_12_13(struct tns *d)
+{
+    struct tns *m = tns_dict_get(d, "marked");
+    int marked = m && ((m->type == TNS_BOOL && m->u.b) || (is_str(m) && m->u.str.len));
+    tns_dict_set(d, "marked", tns_text(marked ? ":default:" : ""));
+}
+
+static double
+num(const struct tns *t)
+{
+    if (t && t->type == TNS_FLOAT)
+        return t->u.f.v;
+    if (t && t->type == TNS_INT)
+        return (double)t->u.i;
+    return 0;
+}
+
+static void
+up_13_14(struct tns *d)
+{
+    tns_dict_set(d, "comment", tns_text(""));
+    struct tns *resp = conn_of(d, "response"), *req = conn_of(d, "request");
+    struct tns *ts = tns_dict_get(resp, "timestamp_start");
+    if (resp && req && (ts == NULL || ts->type == TNS_NULL)) {
+        double end = num(tns_dict_get(req, "timestamp_end"));
+        tns_dict_set(resp, "timestamp_start", tns_float(end));
+        tns_dict_set(resp, "timestamp_end", tns_float(end + 1));
+    }
+}
+
+static void
+up_14_15(struct tns *d)
+{
+    struct tns *msgs = tns_dict_get(conn_of(d, "websocket"), "messages");
+    if (msgs == NULL || msgs->type != TNS_LIST)
+        return;
+    for (size_t i = 0; i < msgs->u.list.n; i++)
+        if (msgs->u.list.v[i]->type == TNS_LIST)
+            tns_list_append(msgs->u.list.v[i], tns_bool(0));
+}
+
+static void
+up_15_16(struct tns *d)
+{
+    struct tns *src = conn_of(d, "request");
+    if (src == NULL)
+        src = conn_of(d, "client_conn");
+    struct tns *ts = tns_dict_get(src, "timestamp_start");
+    tns_dict_set(d, "timestamp_created", ts ? tns_copy(ts) : tns_float(0));
+}
+
+/*
+ * 18..21 -> 17. 18 added client_conn.proxy_mode; 19 renamed the address
+ * fields (client address -> peername, server ip_address/source_address ->
+ * peername/sockname, via2 -> via), cipher_name -> cipher, dropped
+ * tls_established and tls_extensions and added transport_protocol; 20
+ * dropped state; 21 renamed tls_version "QUIC" to "QUICv1". Fields we do
+ * not know are tolerated and dropped on write.
+ */
+static void
+down_to_17(struct tns *d, int64_t version)
+{
+    struct tns *cc = conn_of(d, "client_conn"), *sc = conn_of(d, "server_conn");
+    struct tns *conns[2] = {cc, sc};
+    for (int i = 0; i < 2; i++) {
+        struct tns *c = conns[i];
+        if (c == NULL)
+            continue;
+        tns_free(tns_dict_take(c, "proxy_mode"));
+        if (version >= 19) {
+            tns_free(tns_dict_take(c, "transport_protocol"));
+            tns_dict_rename(c, "cipher", "cipher_name");
+            struct tns *tls = tns_dict_get(c, "timestamp_tls_setup");
+            if (!tns_dict_get(c, "tls_established"))
+                tns_dict_set(c, "tls_established", tns_bool(tls && tls->type != TNS_NULL));
+        }
+        if (!tns_dict_get(c, "state")) {
+            struct tns *end = tns_dict_get(c, "timestamp_end");
+            tns_dict_set(c, "state",
+                         tns_int(end && end->type != TNS_NULL ? CONN_CLOSED : CONN_OPEN));
+        }
+    }
+    if (version >= 19 && cc) {
+        tns_dict_rename(cc, "peername", "address");
+        if (!tns_dict_get(cc, "tls_extensions"))
+            tns_dict_set(cc, "tls_extensions", tns_list());
+    }
+    if (version >= 19 && sc) {
+        tns_dict_rename(sc, "peername", "ip_address");
+        tns_dict_rename(sc, "sockname", "source_address");
+        tns_dict_rename(sc, "via", "via2");
+    }
+}
+
+static int
+migrate(struct tns *d, int64_t *version_out, struct err *e)
+{
+    struct tns *v = tns_dict_get(d, "version");
+    if (v == NULL || v->type != TNS_INT)
+        return err_set(e, MP_ERR_UNSUPPORTED,
+                       "unsupported flow file version (not an integer: mitmproxy < 3)");
+    int64_t version = v->u.i;
+    *version_out = version;
+    if (version < FFILE_MIN_VERSION || version > FFILE_MAX_VERSION)
+        return err_set(e, MP_ERR_UNSUPPORTED, "unsupported flow file version %" PRId64, version);
+    int rc;
+    switch (version) {
+    case 10:
+        up_10_11(d);
+        __attribute__((fallthrough));
+    case 11:
+        if ((rc = up_11_12(d, e)) < 0)
+            return rc;
+        __attribute__((fallthrough));
+    case 12:
+        up_12_13(d);
+        __attribute__((fallthrough));
+    case 13:
+        up_13_14(d);
+        __attribute__((fallthrough));
+    case 14:
+        up_14_15(d);
+        __attribute__((fallthrough));
+    case 15:
+        up_15_16(d);
+        __attribute__((fallthrough));
+    case 16:
+        tns_free(tns_dict_take(d, "mode"));
+        break;
+    default:
+        if (version > 17)
+            down_to_17(d, version);
+        break;
+    }
+    return 0;
+}
+
+int
+ffile_deserialize(const uint8_t *p, size_t len, size_t *used, struct flow **out, struct err *e)
+{
+    struct tns *d;
+    int64_t version = 0;
+    *out = NULL;
+    int rc = tns_decode(p, len, used, &d, e);
+    if (rc < 0)
+        return rc;
+    if (d->type != TNS_DICT) {
+        tns_free(d);
+        return err_set(e, MP_ERR_CORRUPT, "record is not a dict");
+    }
+    if ((rc = migrate(d, &version, e)) < 0) {
+        tns_free(d);
+        return rc;
+    }
+    if ((rc = load_flow(d, out, e)) < 0)
+        return rc;
+    (*out)->loaded_version = (int)version;
+    return 0;
+}
+
+/* Writing. */
+
+static struct tns *
+str_or_null(const char *s, enum tns_type type)
+{
+    if (s == NULL)
+        return tns_null();
+    struct tns *t = tns_bytes(s, strlen(s));
+    t->type = type;
+    return t;
+}
+
+static struct tns *
+bytes(const char *s)
+{
+    return tns_bytes(s ? s : "", s ? strlen(s) : 0);
+}
+
+/* Optional timestamps: 0 is None. */
+static struct tns *
+ts_opt(double v)
+{
+    return v ? tns_float(v) : tns_null();
+}
+
+static struct tns *
+addr_tns(const struct addr *a)
+{
+    if (a->host == NULL)
+        return tns_null();
+    struct tns *l = tns_list();
+    tns_list_append(l, tns_text(a->host));
+    tns_list_append(l, tns_int(a->port));
+    return l;
+}
+
+static struct tns *
+headers_tns(const struct hdrs *h)
+{
+    struct tns *l = tns_list();
+    for (size_t i = 0; i < h->n; i++) {
+        struct tns *f = tns_list();
+        tns_list_append(f, tns_bytes(h->v[i].name, h->v[i].name_len));
+        tns_list_append(f, tns_bytes(h->v[i].value, h->v[i].value_len));
+        tns_list_append(l, f);
+    }
+    return l;
+}
+
+static struct tns *
+content_tns(const struct buf *b, int none)
+{
+    return none ? tns_null() : tns_bytes(buf_ptr(b), b->len);
+}
+
+/* A field we do not model: as loaded, or mitmproxy's default. */
+static struct tns *
+extra_or(const struct tns *extra, const char *key, struct tns *dflt)
+{
+    const struct tns *v = tns_dict_get(extra, key);
+    if (v == NULL)
+        return dflt;
+    tns_free(dflt);
+    return tns_copy(v);
+}
+
+static struct tns *
+conn_tns(const struct connection *c)
+{
+    if (c == NULL)
+        return tns_null();
+    struct tns *d = tns_dict();
+    const struct tns *x = c->extra;
+    int client = c->side == CONN_CLIENT;
+    if (!client)
+        tns_dict_set(d, "via2", extra_or(x, "via2", tns_null()));
+    tns_dict_set(d, "cipher_list", extra_or(x, "cipher_list", tns_list()));
+    if (!client)
+        tns_dict_set(d, "cipher_name", str_or_null(c->cipher, TNS_TEXT));
+    tns_dict_set(d, "alpn_offers", extra_or(x, "alpn_offers", tns_list()));
+    tns_dict_set(d, "certificate_list", extra_or(x, "certificate_list", tns_list()));
+    tns_dict_set(d, "tls", tns_bool(c->tls));
+    tns_dict_set(d, "error", str_or_null(c->error, TNS_TEXT));
+    if (client)
+        tns_dict_set(d, "sockname", addr_tns(&c->sockname));
+    tns_dict_set(d, "state", tns_int(c->state));
+    if (!client)
+        tns_dict_set(d, "via", extra_or(x, "via", tns_null()));
+    tns_dict_set(d, "tls_version", str_or_null(c->tls_version, TNS_TEXT));
+    if (client)
+        tns_dict_set(d, "tls_extensions", extra_or(x, "tls_extensions", tns_list()));
+    tns_dict_set(d, "tls_established", tns_bool(c->tls_established));
+    tns_dict_set(d, "timestamp_tls_setup", ts_opt(c->timestamp_tls_setup));
+    if (!client)
+        tns_dict_set(d, "timestamp_tcp_setup", ts_opt(c->timestamp_tcp_setup));
+    /* A client connection always has a start time in mitmproxy 8. */
+    tns_dict_set(d, "timestamp_start",
+                 client ? tns_float(c->timestamp_start) : ts_opt(c->timestamp_start));
+    tns_dict_set(d, "timestamp_end", ts_opt(c->timestamp_end));
+    if (!client)
+        tns_dict_set(d, "source_address", addr_tns(&c->sockname));
+    tns_dict_set(d, "sni", str_or_null(c->sni, TNS_TEXT));
+    if (!client)
+        tns_dict_set(d, "ip_address", addr_tns(&c->peername));
+    if (client)
+        tns_dict_set(d, "mitmcert", extra_or(x, "mitmcert", tns_null()));
+    tns_dict_set(d, "id", tns_text(c->id));
+    if (client)
+        tns_dict_set(d, "cipher_name", str_or_null(c->cipher, TNS_TEXT));
+    tns_dict_set(d, "alpn", str_or_null(c->alpn, TNS_BYTES));
+    /* mitmproxy's Client.address is the peername; we keep both in step but
+     * the peername is what the proxy core fills for clients. */
+    tns_dict_set(d, "address", addr_tns(client && c->peername.host ? &c->peername : &c->address));
+    return d;
+}
+
+static struct tns *
+request_tns(const struct http_request *r)
+{
+    struct tns *d = tns_dict();
+    tns_dict_set(d, "path", bytes(r->path));
+    tns_dict_set(d, "authority", bytes(r->authority));
+    tns_dict_set(d, "scheme", bytes(r->scheme));
+    tns_dict_set(d, "method", bytes(r->method));
+    tns_dict_set(d, "port", tns_int(r->port));
+    tns_dict_set(d, "host", tns_text(r->host ? r->host : ""));
+    tns_dict_set(d, "timestamp_end", ts_opt(r->timestamp_end));
+    tns_dict_set(d, "timestamp_start", tns_float(r->timestamp_start));
+    tns_dict_set(d, "trailers", r->trailers ? headers_tns(r->trailers) : tns_null());
+    tns_dict_set(d, "content", content_tns(&r->content, r->content_none));
+    tns_dict_set(d, "headers", headers_tns(&r->headers));
+    tns_dict_set(d, "http_version", bytes(r->http_version));
+    return d;
+}
+
+static struct tns *
+response_tns(const struct http_response *r)
+{
+    struct tns *d = tns_dict();
+    tns_dict_set(d, "reason", bytes(r->reason));
+    tns_dict_set(d, "status_code", tns_int(r->status_code));
+    tns_dict_set(d, "timestamp_end", ts_opt(r->timestamp_end));
+    tns_dict_set(d, "timestamp_start", tns_float(r->timestamp_start));
+    tns_dict_set(d, "trailers", r->trailers ? headers_tns(r->trailers) : tns_null());
+    tns_dict_set(d, "content", content_tns(&r->content, r->content_none));
+    tns_dict_set(d, "headers", headers_tns(&r->headers));
+    tns_dict_set(d, "http_version", bytes(r->http_version));
+    return d;
+}
+
+static struct tns *
+flow_tns(const struct flow *f)
+{
+    struct tns *d = tns_dict();
+    const struct tns *x = f->extra;
+    /* Flow.backup() (a modified flow's original state) comes first. */
+    const struct tns *backup = tns_dict_get(x, "backup");
+    if (backup)
+        tns_dict_set(d, "backup", tns_copy(backup));
+    tns_dict_set(d, "type", tns_text(flow_type_name(f->type)));
+    tns_dict_set(d, "version", tns_int(FFILE_WRITE_VERSION));
+    switch (f->type) {
+    case FLOW_HTTP:
+        tns_dict_set(d, "websocket", f->websocket ? tns_copy(f->websocket) : tns_null());
+        tns_dict_set(d, "response", f->response ? response_tns(f->response) : tns_null());
+        tns_dict_set(d, "request", f->request ? request_tns(f->request) : tns_null());
+        break;
+    case FLOW_TCP:
+        tns_dict_set(d, "messages", extra_or(x, "messages", tns_list()));
+        break;
+    case FLOW_DNS:
+        tns_dict_set(d, "response", extra_or(x, "response", tns_null()));
+        tns_dict_set(d, "request", extra_or(x, "request", tns_null()));
+        break;
+    }
+    tns_dict_set(d, "timestamp_created", tns_float(f->timestamp_created));
+    tns_dict_set(d, "comment", tns_text(f->comment ? f->comment : ""));
+    tns_dict_set(d, "metadata", f->metadata ? tns_copy(f->metadata) : tns_dict());
+    tns_dict_set(d, "marked", tns_text(f->marked ? f->marked : ""));
+    tns_dict_set(d, "is_replay", str_or_null(f->is_replay, TNS_TEXT));
+    tns_dict_set(d, "intercepted", tns_bool(f->intercepted));
+    tns_dict_set(d, "server_conn", conn_tns(f->server_conn));
+    tns_dict_set(d, "client_conn", conn_tns(f->client_conn));
+    if (f->error) {
+        struct tns *err = tns_dict();
+        tns_dict_set(err, "timestamp", tns_float(f->error->timestamp));
+        tns_dict_set(err, "msg", tns_text(f->error->msg ? f->error->msg : ""));
+        tns_dict_set(d, "error", err);
+    } else {
+        tns_dict_set(d, "error", tns_null());
+    }
+    tns_dict_set(d, "id", tns_text(f->id));
+    return d;
+}
+
+void
+ffile_serialize(struct buf *out, const struct flow *f)
+{
+    struct tns *d = flow_tns(f);
+    tns_encode(out, d);
+    tns_free(d);
+}
+
+/* The streaming reader. */
+
+struct ffile_reader {
+    FILE *f;
+    char *name;
+    uint64_t offset; /* of the next record */
+    struct buf rec;
+    struct err err; /* sticky once set */
+};
+
+struct ffile_reader *
+ffile_reader_new(FILE *f, const char *name)
+{
+    struct ffile_reader *r = xcalloc(1, sizeof(*r));
+    r->f = f;
+    r->name = xstrdup(name ? name : "flow file");
+    return r;
+}
+
+void
+ffile_reader_free(struct ffile_reader *r)
+{
+    if (r == NULL)
+        return;
+    buf_clear(&r->rec);
+    free(r->name);
+    free(r);
+}
+
+uint64_t
+ffile_reader_offset(const struct ffile_reader *r)
+{
+    return r->offset;
+}
+
+static int
+fail(struct ffile_reader *r, int code, const char *why, struct err *e)
+{
+    err_set(&r->err, code, "%s: %s flow record at byte %" PRIu64 ": %s", r->name,
+            code == MP_ERR_UNSUPPORTED ? "unreadable" : "corrupt", r->offset, why);
+    if (e)
+        *e = r->err;
+    return code;
+}
+
+int
+ffile_read(struct ffile_reader *r, struct flow **out, struct err *e)
+{
+    *out = NULL;
+    if (r->err.code) {
+        if (e)
+            *e = r->err;
+        return r->err.code;
+    }
+    buf_reset(&r->rec);
+    /* The length prefix, byte by byte: a bogus one must not make us read or
+     * allocate much before we know the record is damaged. */
+    uint64_t n = 0;
+    int c, digits = 0;
+    while ((c = getc(r->f)) != EOF && c >= '0' && c <= '9') {
+        uint8_t ch = (uint8_t)c;
+        buf_append(&r->rec, &ch, 1);
+        if (++digits > TNS_MAX_LEN_DIGITS)
+            return fail(r, MP_ERR_CORRUPT, "length prefix too long", e);
+        n = n * 10 + (uint64_t)(c - '0');
+    }
+    if (c == EOF) {
+        if (ferror(r->f))
+            return fail(r, MP_ERR_IO, "read error", e);
+        if (digits == 0)
+            return 0;
+        return fail(r, MP_ERR_CORRUPT, "file ends in the length prefix", e);
+    }
+    if (digits == 0 || c != ':')
+        return fail(r, MP_ERR_CORRUPT, "not a tnetstring (bad length prefix)", e);
+    buf_append(&r->rec, ":", 1);
+    /* Grow with what actually arrives, not with what the prefix claims. */
+    uint64_t want = n + 1;
+    while (want > 0) {
+        size_t chunk = want > (1u << 20) ? (1u << 20) : (size_t)want;
+        buf_reserve(&r->rec, chunk);
+        size_t got = fread(buf_ptr(&r->rec) + r->rec.len, 1, chunk, r->f);
+        r->rec.len += got;
+        want -= got;
+        if (got < chunk) {
+            if (ferror(r->f))
+                return fail(r, MP_ERR_IO, "read error", e);
+            char why[96];
+            snprintf(why, sizeof(why),
+                     "file ends inside the record (%" PRIu64 " of %" PRIu64
+                     " payload bytes present)",
+                     n + 1 - want, n);
+            return fail(r, MP_ERR_CORRUPT, why, e);
+        }
+    }
+    size_t used = 0;
+    struct err de = {0, ""};
+    int rc = ffile_deserialize(buf_ptr(&r->rec), r->rec.len, &used, out, &de);
+    if (rc == MP_ERR_INCOMPLETE)
+        rc = MP_ERR_CORRUPT;
+    if (rc < 0)
+        return fail(r, rc, de.msg, e);
+    r->offset += r->rec.len;
+    return 1;
+}

@@ -1,0 +1,115 @@
+/*
+ * tnetstrings as mitmproxy's flow files use them: a value tree with byte and
+ * text strings, integers, floats, booleans, null, lists and dicts whose keys
+ * are text strings kept in file order (mitmproxy relies on that order, and we
+ * write files byte-identical to the ones we read).
+ *
+ * Wire form: <decimal length>:<payload><tag>, the length counting payload
+ * bytes only. Floats keep the text they were loaded with so that a value read
+ * and written again comes out byte for byte the same.
+ */
+#ifndef MP_FLOW_TNETSTRING_H
+#define MP_FLOW_TNETSTRING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/buf.h"
+#include "util/err.h"
+
+/* The tag characters are the enum values. */
+enum tns_type {
+    TNS_BYTES = ',',
+    TNS_TEXT = ';',
+    TNS_INT = '#',
+    TNS_FLOAT = '^',
+    TNS_BOOL = '!',
+    TNS_NULL = '~',
+    TNS_LIST = ']',
+    TNS_DICT = '}',
+};
+
+/* Limits the decoder enforces on untrusted input. */
+#define TNS_MAX_DEPTH 64
+#define TNS_MAX_LEN_DIGITS 12
+
+struct tns_pair {
+    char *key; /* owned, NUL-terminated UTF-8 */
+    size_t key_len;
+    struct tns *val; /* owned */
+};
+
+struct tns {
+    enum tns_type type;
+    union {
+        struct {
+            char *p; /* owned; always NUL-terminated (p[len] == 0) */
+            size_t len;
+        } str; /* TNS_BYTES, TNS_TEXT */
+        int64_t i;
+        struct {
+            double v;
+            char *text; /* owned original text, or NULL to format v */
+        } f;
+        int b;
+        struct {
+            struct tns **v; /* owned items */
+            size_t n, cap;
+        } list;
+        struct {
+            struct tns_pair *v; /* in insertion order */
+            size_t n, cap;
+        } dict;
+    } u;
+};
+
+/* Constructors: each returns a new value the caller owns (tns_free). */
+struct tns *tns_bytes(const void *p, size_t len);
+struct tns *tns_text(const char *s);
+struct tns *tns_text_n(const char *s, size_t len);
+struct tns *tns_int(int64_t);
+struct tns *tns_float(double);
+struct tns *tns_bool(int);
+struct tns *tns_null(void);
+struct tns *tns_list(void);
+struct tns *tns_dict(void);
+void tns_free(struct tns *);
+struct tns *tns_copy(const struct tns *);
+/* Structural equality (floats compare by value and, if both have one, text). */
+int tns_equal(const struct tns *, const struct tns *);
+
+/* Appends item (ownership passes to the list). */
+void tns_list_append(struct tns *list, struct tns *item);
+/*
+ * Sets key to val (ownership passes to the dict): an existing key keeps its
+ * position and its old value is freed, a new key goes to the end.
+ */
+void tns_dict_set(struct tns *dict, const char *key, struct tns *val);
+/* The value under key, borrowed, or NULL (also when t is not a dict). */
+struct tns *tns_dict_get(const struct tns *dict, const char *key);
+/* Removes key and hands its value to the caller; NULL if absent. */
+struct tns *tns_dict_take(struct tns *dict, const char *key);
+/* Renames key in place, keeping its position; 0 if absent. */
+int tns_dict_rename(struct tns *dict, const char *from, const char *to);
+
+/*
+ * Decodes one value from p[0..len). On success returns 0, the value in *out
+ * and the bytes it took in *used. MP_ERR_INCOMPLETE means the input ends
+ * before the value does; MP_ERR_CORRUPT (or MP_ERR_LIMIT past TNS_MAX_DEPTH)
+ * means it cannot be a tnetstring, with e->msg saying why.
+ */
+int tns_decode(const uint8_t *p, size_t len, size_t *used, struct tns **out, struct err *e);
+/* Appends the wire form of t to out. */
+void tns_encode(struct buf *out, const struct tns *t);
+
+/* Strict UTF-8 as Python's codec checks it (text strings must pass). */
+int tns_utf8_valid(const void *p, size_t n);
+
+/*
+ * Formats a double the way Python's repr() does: the shortest text that reads
+ * back as the same double, "1795465261.5772097", "0.0", "1e+16", "inf".
+ * out needs 32 bytes.
+ */
+void tns_format_float(double v, char out[32]);
+
+#endif

@@ -1,0 +1,140 @@
+#include "../lib/test.h"
+#include "flow/flow.h"
+#include "flow/flowfile.h"
+#include "flow/tnetstring.h"
+#include "util/clock.h"
+
+static int
+is_uuid4(const char *s)
+{
+    if (strlen(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-')
+        return 0;
+    return s[14] == '4';
+}
+
+TEST(flow_new_http_defaults)
+{
+    clock_pin(1700000000.25);
+    struct connection *cc = connection_new(CONN_CLIENT), *sc = connection_new(CONN_SERVER);
+    ASSERT(is_uuid4(cc->id));
+    ASSERT_EQ(cc->state, CONN_CLOSED);
+    struct flow *f = flow_new_http(cc, sc);
+    ASSERT(is_uuid4(f->id));
+    ASSERT(strcmp(f->id, cc->id) != 0);
+    ASSERT_EQ(f->type, FLOW_HTTP);
+    ASSERT(f->timestamp_created == 1700000000.25);
+    ASSERT_STREQ(f->marked, "");
+    ASSERT_STREQ(f->comment, "");
+    ASSERT(f->is_replay == NULL);
+    ASSERT(f->error == NULL);
+    ASSERT_EQ(f->live, 1);
+    /* The flow holds its own references to the connections. */
+    ASSERT_EQ(atomic_load(&cc->refs), 2);
+    connection_unref(cc);
+    connection_unref(sc);
+    ASSERT(f->client_conn == cc);
+    ASSERT(flow_ref(f) == f);
+    ASSERT_EQ(atomic_load(&f->refs), 2);
+    flow_unref(f);
+    flow_unref(f);
+    clock_pin(0);
+}
+
+TEST(flow_kill_and_error)
+{
+    clock_pin(42.5);
+    struct flow *f = flow_new_http(NULL, NULL);
+    flow_set_error(f, "first");
+    flow_set_error(f, "second");
+    ASSERT_STREQ(f->error->msg, "second");
+    ASSERT(f->error->timestamp == 42.5);
+    f->intercepted = 1;
+    flow_kill(f);
+    ASSERT_STREQ(f->error->msg, "Connection killed.");
+    ASSERT_EQ(f->killed, 1);
+    ASSERT_EQ(f->intercepted, 0);
+    flow_unref(f);
+    clock_pin(0);
+}
+
+TEST(flow_copy_is_deep)
+{
+    struct connection *cc = connection_new(CONN_CLIENT), *sc = connection_new(CONN_SERVER);
+    addr_set(&cc->peername, "10.0.0.1", 1234);
+    cc->sni = strdup("example.com");
+    cc->extra = tns_dict();
+    tns_dict_set(cc->extra, "alpn_offers", tns_list());
+    struct flow *f = flow_new_http(cc, sc);
+    f->request = http_request_new();
+    http_set_str(&f->request->path, "/a");
+    buf_set(&f->request->content, "body", 4);
+    f->response = http_response_new();
+    f->response->status_code = 204;
+    f->metadata = tns_dict();
+    tns_dict_set(f->metadata, "k", tns_int(1));
+    flow_set_error(f, "err");
+    free(f->comment);
+    f->comment = strdup("note");
+
+    struct flow *g = flow_copy(f);
+    ASSERT(strcmp(g->id, f->id) != 0);
+    ASSERT(is_uuid4(g->id));
+    ASSERT_EQ(g->live, 0);
+    ASSERT_EQ(atomic_load(&g->refs), 1);
+    /* Connections are copies that keep their ids, like mitmproxy's copy. */
+    ASSERT(g->client_conn != cc);
+    ASSERT_STREQ(g->client_conn->id, cc->id);
+    ASSERT_STREQ(g->client_conn->sni, "example.com");
+    ASSERT(g->client_conn->sni != cc->sni);
+    ASSERT(tns_equal(g->client_conn->extra, cc->extra));
+    ASSERT(g->request != f->request);
+    ASSERT_STREQ(g->request->path, "/a");
+    ASSERT_BUF_STR(&g->request->content, "body");
+    ASSERT_EQ(g->response->status_code, 204);
+    ASSERT(tns_equal(g->metadata, f->metadata));
+    ASSERT_STREQ(g->error->msg, "err");
+    ASSERT_STREQ(g->comment, "note");
+
+    /* Apart from the flow id, both serialize identically. */
+    struct buf a = BUF_INIT, b = BUF_INIT;
+    ffile_serialize(&a, f);
+    memcpy(g->id, f->id, sizeof(g->id));
+    ffile_serialize(&b, g);
+    ASSERT_MEMEQ(buf_ptr(&a), a.len, buf_ptr(&b), b.len);
+    buf_clear(&a);
+    buf_clear(&b);
+
+    flow_unref(f);
+    flow_unref(g);
+    connection_unref(cc);
+    connection_unref(sc);
+}
+
+TEST(flow_type_names)
+{
+    ASSERT_STREQ(flow_type_name(FLOW_HTTP), "http");
+    ASSERT_STREQ(flow_type_name(FLOW_TCP), "tcp");
+    ASSERT_STREQ(flow_type_name(FLOW_DNS), "dns");
+    struct flow *f = flow_new(FLOW_TCP);
+    ASSERT_EQ(f->type, FLOW_TCP);
+    ASSERT(f->timestamp_created == 0);
+    flow_unref(f);
+    flow_unref(NULL);
+}
+
+TEST(flow_addr_format)
+{
+    struct addr a = {NULL, 0};
+    char out[64];
+    addr_set(&a, "127.0.0.1", 8080);
+    addr_format(&a, out, sizeof(out));
+    ASSERT_STREQ(out, "127.0.0.1:8080");
+    addr_set(&a, "::1", 443);
+    addr_format(&a, out, sizeof(out));
+    ASSERT_STREQ(out, "[::1]:443");
+    addr_set(&a, a.host, 80); /* setting from its own host is safe */
+    ASSERT_STREQ(a.host, "::1");
+    addr_clear(&a);
+    ASSERT(a.host == NULL);
+    ASSERT_EQ(a.port, 0);
+}

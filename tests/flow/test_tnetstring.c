@@ -1,0 +1,243 @@
+#include <math.h>
+
+#include "../lib/test.h"
+#include "flow/tnetstring.h"
+
+/* Decodes s completely (asserting success) and returns the tree. */
+static struct tns *
+dec(const char *s)
+{
+    struct tns *t = NULL;
+    struct err e = {0, ""};
+    size_t used = 0;
+    int rc = tns_decode((const uint8_t *)s, strlen(s), &used, &t, &e);
+    if (rc != 0)
+        test_fail(__FILE__, __LINE__, "decode '%s': %s", s, e.msg);
+    ASSERT_EQ(used, strlen(s));
+    return t;
+}
+
+static int
+dec_err(const char *s, size_t len, struct err *e)
+{
+    struct tns *t = NULL;
+    size_t used = 0;
+    int rc = tns_decode((const uint8_t *)s, len, &used, &t, e);
+    ASSERT(t == NULL || rc == 0);
+    tns_free(t);
+    return rc;
+}
+
+/* Decoding then encoding gives back the same bytes. */
+static void
+roundtrip(const char *s)
+{
+    struct tns *t = dec(s);
+    struct buf b = BUF_INIT;
+    tns_encode(&b, t);
+    ASSERT_BUF_STR(&b, s);
+    buf_clear(&b);
+    tns_free(t);
+}
+
+TEST(tns_scalars)
+{
+    struct tns *t = dec("5:hello,");
+    ASSERT_EQ(t->type, TNS_BYTES);
+    ASSERT_MEMEQ(t->u.str.p, t->u.str.len, "hello", 5);
+    tns_free(t);
+    t = dec("3:\xc3\xa9x;");
+    ASSERT_EQ(t->type, TNS_TEXT);
+    ASSERT_EQ(t->u.str.len, 3);
+    tns_free(t);
+    t = dec("3:-42#");
+    ASSERT_EQ(t->u.i, -42);
+    tns_free(t);
+    t = dec("19:9223372036854775807#");
+    ASSERT(t->u.i == INT64_MAX);
+    tns_free(t);
+    t = dec("4:true!");
+    ASSERT_EQ(t->u.b, 1);
+    tns_free(t);
+    t = dec("5:false!");
+    ASSERT_EQ(t->u.b, 0);
+    tns_free(t);
+    t = dec("0:~");
+    ASSERT_EQ(t->type, TNS_NULL);
+    tns_free(t);
+    t = dec("18:1795465261.5772097^");
+    ASSERT(t->u.f.v == 1795465261.5772097);
+    tns_free(t);
+    /* Bytes may hold anything, NUL included. */
+    struct tns *nul = NULL;
+    size_t used;
+    ASSERT_EQ(tns_decode((const uint8_t *)"3:a\0b,", 6, &used, &nul, NULL), 0);
+    ASSERT_EQ(nul->u.str.len, 3);
+    tns_free(nul);
+}
+
+TEST(tns_containers_keep_order)
+{
+    const char *s = "35:1:b;1:1#1:a;7:1:x,0:~]1:c;6:0:}0:]]}";
+    struct tns *t = dec(s);
+    ASSERT_EQ(t->type, TNS_DICT);
+    ASSERT_EQ(t->u.dict.n, 3);
+    ASSERT_STREQ(t->u.dict.v[0].key, "b");
+    ASSERT_STREQ(t->u.dict.v[1].key, "a");
+    ASSERT_STREQ(t->u.dict.v[2].key, "c");
+    ASSERT_EQ(tns_dict_get(t, "a")->u.list.n, 2);
+    tns_free(t);
+    roundtrip(s);
+    roundtrip("0:}");
+    roundtrip("0:]");
+    roundtrip("29:5:hello,3:abc;2:17#4:true!0:~]");
+}
+
+TEST(tns_every_type_roundtrips)
+{
+    roundtrip("5:hello,");
+    roundtrip("0:,");
+    roundtrip("4:text;");
+    roundtrip("1:0#");
+    roundtrip("2:-1#");
+    roundtrip("3:0.0^");
+    roundtrip("5:1e+16^");
+    roundtrip("4:true!");
+    roundtrip("5:false!");
+    roundtrip("0:~");
+    /* A float keeps its loaded text even where repr would differ. */
+    roundtrip("3:1.5^");
+    roundtrip("5:1.500^");
+}
+
+TEST(tns_build_and_encode)
+{
+    struct tns *d = tns_dict();
+    tns_dict_set(d, "z", tns_int(1));
+    tns_dict_set(d, "a", tns_float(0.5));
+    struct tns *l = tns_list();
+    tns_list_append(l, tns_bool(1));
+    tns_list_append(l, tns_null());
+    tns_list_append(l, tns_bytes("x\0y", 3));
+    tns_dict_set(d, "l", l);
+    tns_dict_set(d, "z", tns_text("replaced"));
+    struct buf b = BUF_INIT;
+    tns_encode(&b, d);
+    const char exp[] = "49:1:z;8:replaced;1:a;3:0.5^1:l;16:4:true!0:~3:x\0y,]}";
+    ASSERT_MEMEQ(buf_ptr(&b), b.len, exp, sizeof(exp) - 1);
+    struct tns *c = tns_copy(d);
+    ASSERT(tns_equal(c, d));
+    struct tns *taken = tns_dict_take(c, "a");
+    ASSERT(taken && taken->u.f.v == 0.5);
+    ASSERT(!tns_equal(c, d));
+    ASSERT(tns_dict_get(c, "a") == NULL);
+    ASSERT(tns_dict_rename(c, "l", "m"));
+    ASSERT_STREQ(c->u.dict.v[1].key, "m");
+    tns_free(taken);
+    tns_free(c);
+    buf_clear(&b);
+    tns_free(d);
+}
+
+TEST(tns_float_repr)
+{
+    static const struct {
+        double v;
+        const char *s;
+    } cases[] = {
+        {0.0, "0.0"},
+        {-0.0, "-0.0"},
+        {1.0, "1.0"},
+        {0.1, "0.1"},
+        {1e16, "1e+16"},
+        {1e15, "1000000000000000.0"},
+        {123456.0, "123456.0"},
+        {100000.0, "100000.0"},
+        {1e-5, "1e-05"},
+        {0.0001, "0.0001"},
+        {1795465261.5772097, "1795465261.5772097"},
+        {1.5e300, "1.5e+300"},
+        {5e-324, "5e-324"},
+        {1.7976931348623157e308, "1.7976931348623157e+308"},
+        {2.5, "2.5"},
+        {1e22, "1e+22"},
+        {0.3, "0.3"},
+        {-1.25e-07, "-1.25e-07"},
+        {12345678901234567.0, "1.2345678901234568e+16"},
+        {9007199254740993.0, "9007199254740992.0"},
+        {INFINITY, "inf"},
+        {-INFINITY, "-inf"},
+        {NAN, "nan"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char out[32];
+        tns_format_float(cases[i].v, out);
+        ASSERT_STREQ(out, cases[i].s);
+    }
+    struct buf b = BUF_INIT;
+    struct tns *t = tns_float(1795465261.5772097);
+    tns_encode(&b, t);
+    ASSERT_BUF_STR(&b, "18:1795465261.5772097^");
+    tns_free(t);
+    buf_clear(&b);
+}
+
+TEST(tns_truncated_is_incomplete)
+{
+    const char *s = "35:1:b;1:1#1:a;7:1:x,0:~]1:c;6:0:}0:]]}";
+    struct err e;
+    for (size_t n = 0; n < strlen(s); n++)
+        ASSERT_EQ(dec_err(s, n, &e), MP_ERR_INCOMPLETE);
+}
+
+TEST(tns_bad_input_is_corrupt)
+{
+    struct err e = {0, ""};
+    ASSERT_EQ(dec_err(":0~", 3, &e), MP_ERR_CORRUPT);
+    ASSERT_EQ(dec_err("x:", 2, &e), MP_ERR_CORRUPT);
+    ASSERT_EQ(dec_err("1x0:~", 5, &e), MP_ERR_CORRUPT);
+    ASSERT_EQ(dec_err("1234567890123:", 14, &e), MP_ERR_CORRUPT);
+    ASSERT(strstr(e.msg, "12 digits"));
+    ASSERT_EQ(dec_err("3:abc?", 6, &e), MP_ERR_CORRUPT);
+    ASSERT_EQ(dec_err("3:abc#", 6, &e), MP_ERR_CORRUPT);
+    ASSERT_EQ(dec_err("0:#", 3, &e), MP_ERR_CORRUPT);
+    ASSERT_EQ(dec_err("20:99999999999999999999#", 24, &e), MP_ERR_CORRUPT);
+    ASSERT_EQ(dec_err("3:1.x^", 6, &e), MP_ERR_CORRUPT);
+    ASSERT_EQ(dec_err("3:yes!", 6, &e), MP_ERR_CORRUPT);
+    ASSERT_EQ(dec_err("1:x~", 4, &e), MP_ERR_CORRUPT);
+    ASSERT_EQ(dec_err("2:\xc3(;", 5, &e), MP_ERR_CORRUPT);
+    ASSERT(strstr(e.msg, "UTF-8"));
+    ASSERT_EQ(dec_err("3:\xed\xa0\x80;", 6, &e), MP_ERR_CORRUPT); /* surrogate */
+    /* A dict key must be text, and must have a value. */
+    ASSERT_EQ(dec_err("8:1:a,1:b;}", 11, &e), MP_ERR_CORRUPT);
+    ASSERT_EQ(dec_err("4:1:a;}", 7, &e), MP_ERR_CORRUPT);
+    /* An item may not run past its container's declared length. */
+    ASSERT_EQ(dec_err("3:5:hello,]", 11, &e), MP_ERR_CORRUPT);
+}
+
+TEST(tns_nesting_limit)
+{
+    struct buf in = BUF_INIT, tmp = BUF_INIT;
+    buf_append_str(&in, "0:]");
+    for (int depth = 1; depth <= TNS_MAX_DEPTH + 1; depth++) {
+        buf_reset(&tmp);
+        buf_printf(&tmp, "%zu:", in.len);
+        buf_append(&tmp, buf_ptr(&in), in.len);
+        buf_append_str(&tmp, "]");
+        buf_set(&in, buf_ptr(&tmp), tmp.len);
+        struct tns *t = NULL;
+        struct err e;
+        size_t used;
+        int rc = tns_decode(buf_ptr(&in), in.len, &used, &t, &e);
+        /* depth counts the lists around the innermost one. */
+        if (depth < TNS_MAX_DEPTH) {
+            ASSERT_EQ(rc, 0);
+        } else {
+            ASSERT_EQ(rc, MP_ERR_LIMIT);
+            ASSERT(t == NULL);
+        }
+        tns_free(t);
+    }
+    buf_clear(&in);
+    buf_clear(&tmp);
+}
