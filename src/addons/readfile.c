@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "addons/readfile.h"
+#include "flow/tnetstring.h"
 #include "flow/flow.h"
 #include "flow/flowfile.h"
 #include "util/xmalloc.h"
@@ -45,8 +46,12 @@ readfile_load_flow(struct addon_chain *c, struct flow *f)
             fire(c, HOOK_RESPONSEHEADERS, f);
             fire(c, HOOK_RESPONSE, f);
         }
-        /* Websocket messages are kept as loaded (f->websocket) and not
-         * replayed as hooks yet. */
+        /* Websocket messages are kept as loaded (f->websocket); the
+         * per-message hooks come with the WebSocket layer. */
+        if (f->websocket) {
+            fire(c, HOOK_WEBSOCKET_START, f);
+            fire(c, HOOK_WEBSOCKET_END, f);
+        }
         if (f->error)
             fire(c, HOOK_ERROR, f);
         break;
@@ -56,9 +61,17 @@ readfile_load_flow(struct addon_chain *c, struct flow *f)
         fire(c, HOOK_TCP_START, f);
         fire(c, f->error ? HOOK_TCP_ERROR : HOOK_TCP_END, f);
         break;
-    case FLOW_DNS:
-        /* No DNS hooks yet. */
+    case FLOW_DNS: {
+        /* As mitmproxy's eventsequence: request, then response or error. The
+         * DNS messages themselves are kept as loaded in f->extra. */
+        const struct tns *resp = f->extra ? tns_dict_get(f->extra, "response") : NULL;
+        fire(c, HOOK_DNS_REQUEST, f);
+        if (resp && resp->type != TNS_NULL)
+            fire(c, HOOK_DNS_RESPONSE, f);
+        if (f->error)
+            fire(c, HOOK_DNS_ERROR, f);
         break;
+    }
     }
 }
 

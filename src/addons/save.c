@@ -183,8 +183,10 @@ static enum addon_result
 on_end(struct addon *a, struct hook_call *call)
 {
     struct flow *f = call->data->flow;
-    /* A websocket flow is written when the websocket ends, not at its 101. */
-    if (f && !(call->data->hook == HOOK_RESPONSE && f->websocket))
+    /* A websocket flow is written when the websocket ends, not at its 101
+     * nor at an error (mitmproxy's save addon does the same). */
+    enum hook h = call->data->hook;
+    if (f && !((h == HOOK_RESPONSE || h == HOOK_ERROR) && f->websocket))
         save_flow((struct save *)a, f);
     return ADDON_CONTINUE;
 }
@@ -217,6 +219,10 @@ static const struct addon_ops save_ops = {
             [HOOK_ERROR] = on_end,
             [HOOK_TCP_END] = on_end,
             [HOOK_TCP_ERROR] = on_end,
+            [HOOK_WEBSOCKET_END] = on_end,
+            [HOOK_DNS_REQUEST] = on_start,
+            [HOOK_DNS_RESPONSE] = on_end,
+            [HOOK_DNS_ERROR] = on_end,
         },
 };
 

@@ -24,7 +24,13 @@ struct connection;
     X(TCP_START, "tcp_start")                                                                      \
     X(TCP_MESSAGE, "tcp_message")                                                                  \
     X(TCP_END, "tcp_end")                                                                          \
-    X(TCP_ERROR, "tcp_error")
+    X(TCP_ERROR, "tcp_error")                                                                      \
+    X(WEBSOCKET_START, "websocket_start")                                                          \
+    X(WEBSOCKET_MESSAGE, "websocket_message")                                                      \
+    X(WEBSOCKET_END, "websocket_end")                                                              \
+    X(DNS_REQUEST, "dns_request")                                                                  \
+    X(DNS_RESPONSE, "dns_response")                                                                \
+    X(DNS_ERROR, "dns_error")
 
 enum hook {
 #define X(name, str) HOOK_##name,
