@@ -1,15 +1,36 @@
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/random.h>
 #include <time.h>
 
 #include "util/uuid.h"
 
+/*
+ * Random bytes are fetched 4 KiB at a time: one getrandom() per 256 ids
+ * instead of one per flow, which showed up in the per-request syscall count.
+ */
+static _Thread_local uint8_t pool[4096];
+static _Thread_local size_t pool_left;
+
+static int
+random16(uint8_t b[16])
+{
+    if (pool_left < 16) {
+        if (getrandom(pool, sizeof(pool), 0) != (ssize_t)sizeof(pool))
+            return -1;
+        pool_left = sizeof(pool);
+    }
+    pool_left -= 16;
+    memcpy(b, pool + pool_left, 16);
+    return 0;
+}
+
 void
 uuid_new(char out[UUID_STR_LEN])
 {
     uint8_t b[16];
-    if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
+    if (random16(b) < 0) {
         /* Ids need to be unique, not secret: fall back to a clock-seeded counter. */
         static uint64_t ctr;
         uint64_t x = (uint64_t)time(NULL) ^ (++ctr * 0x9E3779B97F4A7C15ull);

@@ -383,7 +383,7 @@ need_server(struct http_layer *h, struct cmdq *out, enum after_open what)
     layer_open(&h->base, out, c);
 }
 
-static void
+static struct command *
 write_request_head(struct http_layer *h, struct cmdq *out)
 {
     struct http_request *req = h->flow->request;
@@ -398,7 +398,7 @@ write_request_head(struct http_layer *h, struct cmdq *out)
             hdrs_set_cstr(&req->headers, "Content-Length", num);
     }
     http1_write_request_head(&b, req, HTTP1_FORM_ORIGIN);
-    layer_send_buf(&h->base, out, h->server, &b);
+    return layer_send_buf(&h->base, out, h->server, &b);
 }
 
 static void
@@ -559,7 +559,7 @@ step_open(struct http_layer *h, struct cmdq *out, const struct event *ev)
     if (h->server->state != CONN_OPEN)
         return 0;
     struct http_request *req = h->flow->request;
-    write_request_head(h, out);
+    struct command *head = write_request_head(h, out);
     if (h->after_open == AFTER_STREAM_REQUEST) {
         /* Whatever was buffered before we decided to stream goes first. */
         send_body(h, out, h->server, h->req_chunked_out, buf_ptr(&req->content),
@@ -569,11 +569,12 @@ step_open(struct http_layer *h, struct cmdq *out, const struct event *ev)
         h->step = h->reader_live ? ST_REQ_BODY : ST_RESP_HEAD;
         return 1;
     }
+    /* Head and body in one send: one write(2) per request. */
     if (h->req_chunked_out) {
-        send_body(h, out, h->server, 1, buf_ptr(&req->content), req->content.len);
-        send_last_chunk(h, out, h->server, req->trailers);
+        http1_write_chunk(&head->data, buf_ptr(&req->content), req->content.len);
+        http1_write_last_chunk(&head->data, req->trailers);
     } else if (req->content.len) {
-        layer_send(&h->base, out, h->server, buf_ptr(&req->content), req->content.len);
+        buf_append(&head->data, buf_ptr(&req->content), req->content.len);
     }
     h->step = ST_RESP_HEAD;
     return 1;
@@ -581,7 +582,7 @@ step_open(struct http_layer *h, struct cmdq *out, const struct event *ev)
 
 /* --- response side --- */
 
-static void
+static struct command *
 send_response_head(struct http_layer *h, struct cmdq *out)
 {
     struct http_response *resp = h->flow->response;
@@ -597,8 +598,8 @@ send_response_head(struct http_layer *h, struct cmdq *out)
             hdrs_set_cstr(&resp->headers, "Content-Length", num);
     }
     http1_write_response_head(&b, resp);
-    layer_send_buf(&h->base, out, h->base.ctx->client, &b);
     h->resp_sent = 1;
+    return layer_send_buf(&h->base, out, h->base.ctx->client, &b);
 }
 
 static int
@@ -750,19 +751,19 @@ read_response_body(struct http_layer *h, struct cmdq *out)
 static int
 finish_flow(struct http_layer *h, struct cmdq *out)
 {
-    struct connection *client = h->base.ctx->client;
     struct http_request *req = h->flow->request;
     struct http_response *resp = h->flow->response;
 
     if (flow_killed(h, out))
         return 0;
     if (!h->resp_sent) {
-        send_response_head(h, out);
+        /* Head and body in one send: one write(2) per response. */
+        struct command *cmd = send_response_head(h, out);
         if (h->resp_chunked_out) {
-            send_body(h, out, client, 1, buf_ptr(&resp->content), resp->content.len);
-            send_last_chunk(h, out, client, resp->trailers);
+            http1_write_chunk(&cmd->data, buf_ptr(&resp->content), resp->content.len);
+            http1_write_last_chunk(&cmd->data, resp->trailers);
         } else if (resp->content.len) {
-            layer_send(&h->base, out, client, buf_ptr(&resp->content), resp->content.len);
+            buf_append(&cmd->data, buf_ptr(&resp->content), resp->content.len);
         }
     }
     int client_keep = !h->until_close && http1_keep_alive(req->http_version, &req->headers) &&
