@@ -728,6 +728,9 @@ read_response_body(struct http_layer *h, struct cmdq *out)
             if (http1_body_eof(&h->reader, &e) < 0) {
                 char msg[300];
                 snprintf(msg, sizeof(msg), "HTTP/1 protocol error: %s", e.msg);
+                /* As mitmproxy: an incomplete body is not stored (content None). */
+                buf_clear(&resp->content);
+                resp->content_none = 1;
                 /* The server stays in the pool: close_all() closes it after the hook. */
                 fail_flow(h, out, 502, msg);
                 return 0;
