@@ -10,6 +10,7 @@
 #include <sys/utsname.h>
 
 #include "addons/addon.h"
+#include "addons/block.h"
 #include "addons/dumper.h"
 #include "addons/readfile.h"
 #include "addons/save.h"
@@ -26,7 +27,8 @@ static const char *const implemented[] = {
     "mode",          "listen_host",      "listen_port",       "server",
     "rfile",         "save_stream_file", "flow_detail",       "termlog_verbosity",
     "showhost",      "keep_host_header", "stream_large_bodies", "body_size_limit",
-    "keepserving",   "confdir",          "content_view_lines_cutoff",
+    "keepserving",   "confdir",          "content_view_lines_cutoff", "block_global",
+    "block_private",
 };
 
 static void
@@ -112,6 +114,7 @@ main(int argc, char **argv)
     warn_unimplemented(opts);
 
     struct addon_chain *chain = addon_chain_new();
+    addon_chain_add(chain, addon_block_new());
     addon_chain_add(chain, addon_save_new());
     addon_chain_add(chain, addon_dumper_new(stdout));
     if (addon_chain_configure(chain, opts, &e) < 0) {

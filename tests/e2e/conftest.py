@@ -201,3 +201,56 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+@pytest.fixture(scope="session")
+def nginx_origin(tmp_path_factory):
+    """nginx on 127.0.0.1 serving a few static files; yields (port, root dir)."""
+    d = tmp_path_factory.mktemp("nginx")
+    root = d / "html"
+    root.mkdir()
+    (root / "index.html").write_text("<h1>nginx origin</h1>\n")
+    (root / "five-mib.bin").write_bytes(bytes(range(256)) * (5 * 4096))
+    port = free_port()
+    conf = d / "nginx.conf"
+    conf.write_text(f"""
+daemon off;
+master_process off;
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/error.log;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    client_body_temp_path {d}/body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    gzip on;
+    gzip_types text/plain;
+    gzip_min_length 10;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root};
+        location /chunked {{ return 200 "chunked body from nginx\\n"; }}
+    }}
+}}
+""")
+    if not os.path.exists("/usr/sbin/nginx"):
+        pytest.fail("nginx is not installed; `make test` installs it (scripts/deps.sh)")
+    p = subprocess.Popen(["/usr/sbin/nginx", "-c", str(conf), "-p", str(d)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    else:
+        p.kill()
+        pytest.fail("nginx did not start: " + (d / "error.log").read_text())
+    yield port, root
+    p.terminate()
+    p.wait(10)
