@@ -34,7 +34,7 @@ struct opener;
 struct pconn;
 
 /* Bytes read per read call; one buffer per loop (see server.readbuf). */
-#define CORE_READ_SIZE 65536
+#define CORE_READ_SIZE (256 * 1024)
 /*
  * Write watermarks (smtpd IO_LOWAT). Above HIGH queued bytes on one
  * connection we stop reading the other connections of the same client, so a

@@ -416,6 +416,19 @@ send_body(struct http_layer *h, struct cmdq *out, struct connection *to, int chu
     }
 }
 
+/* Like send_body, but hands the bytes of b over without copying them (b is left empty). */
+static void
+send_body_buf(struct http_layer *h, struct cmdq *out, struct connection *to, int chunked,
+              struct buf *b)
+{
+    if (b->len == 0)
+        return;
+    if (chunked)
+        send_body(h, out, to, 1, buf_ptr(b), b->len);
+    else
+        layer_send_buf(&h->base, out, to, b);
+}
+
 static void
 send_last_chunk(struct http_layer *h, struct cmdq *out, struct connection *to,
                 const struct hdrs *trailers)
@@ -482,7 +495,7 @@ read_request_body(struct http_layer *h, struct cmdq *out)
         }
         buf_consume(&h->cbuf, (size_t)n);
         if (h->streaming)
-            send_body(h, out, h->server, h->req_chunked_out, buf_ptr(&tmp), tmp.len);
+            send_body_buf(h, out, h->server, h->req_chunked_out, &tmp);
         buf_clear(&tmp);
         if (!h->streaming && cfg->body_size_limit >= 0 &&
             req->content.len > (uint64_t)cfg->body_size_limit) {
@@ -703,7 +716,7 @@ read_response_body(struct http_layer *h, struct cmdq *out)
         }
         buf_consume(&h->sbuf, (size_t)n);
         if (h->streaming)
-            send_body(h, out, client, h->resp_chunked_out, buf_ptr(&tmp), tmp.len);
+            send_body_buf(h, out, client, h->resp_chunked_out, &tmp);
         buf_clear(&tmp);
         if (!h->streaming && cfg->body_size_limit >= 0 &&
             resp->content.len > (uint64_t)cfg->body_size_limit) {
@@ -748,6 +761,29 @@ read_response_body(struct http_layer *h, struct cmdq *out)
     h->step = ST_RESPONSE_HOOK;
     layer_hook(&h->base, out, HOOK_RESPONSE, h->flow, NULL, NULL);
     return 0;
+}
+
+/*
+ * A streamed response body read straight from the event's bytes, without
+ * first copying them into sbuf (a copy per byte saved on large downloads).
+ * Returns what is left for the normal path: framing errors, the end of the
+ * body and anything after it are handled there.
+ */
+static struct slice
+stream_direct(struct http_layer *h, struct cmdq *out, struct slice data)
+{
+    if (h->reader.done || h->reader.body.kind == HTTP1_BODY_CHUNKED)
+        return data;
+    struct buf tmp = BUF_INIT;
+    struct err e = {0};
+    ssize_t n = http1_body_read(&h->reader, data.p, data.len, &tmp, &e);
+    if (n <= 0) {
+        buf_clear(&tmp);
+        return data;
+    }
+    send_body_buf(h, out, h->base.ctx->client, h->resp_chunked_out, &tmp);
+    buf_clear(&tmp);
+    return (struct slice){data.p + n, data.len - (size_t)n};
 }
 
 /* The response hook is through: send what is left and get ready for the next request. */
@@ -959,7 +995,10 @@ handle(struct layer *l, const struct event *ev, struct cmdq *out)
         if (ev->conn == client) {
             buf_append(&h->cbuf, ev->data.p, ev->data.len);
         } else if (ev->conn == h->server) {
-            buf_append(&h->sbuf, ev->data.p, ev->data.len);
+            struct slice rest = ev->data;
+            if (h->step == ST_RESP_BODY && h->streaming && h->sbuf.len == 0)
+                rest = stream_direct(h, out, rest);
+            buf_append(&h->sbuf, rest.p, rest.len);
         } else {
             /* An idle pooled connection spoke out of turn: it is of no use now. */
             layer_close(l, out, ev->conn, 0);
