@@ -1,0 +1,66 @@
+/*
+ * The certificate authority of mitmproxy's conf dir, and the leaf
+ * certificates it signs for interception.
+ *
+ * Files (created on first use, the same names and formats as mitmproxy's,
+ * so either tool can use a directory the other made):
+ *   mitmproxy-ca.pem        CA private key (PKCS#8 PEM) + CA certificate (PEM), 0600
+ *   mitmproxy-ca-cert.pem   CA certificate (PEM)
+ *   mitmproxy-ca-cert.cer   the same PEM (Android wants .cer)
+ *   mitmproxy-ca-cert.p12   CA certificate only, PKCS#12 (Windows)
+ *   mitmproxy-ca.p12        CA key + certificate, PKCS#12, 0600
+ *   mitmproxy-dhparam.pem   DH parameters (a fixed, well-known group)
+ *
+ * Leaf certificates reuse the CA's key pair, as mitmproxy does: no key
+ * generation per host, so a new name costs one signature. Leaves are kept
+ * in an LRU cache keyed by their name set.
+ *
+ * Private keys stay behind this interface (STYLE.md 3.7): callers get
+ * opaque handles for a TLS context, never the key bytes.
+ */
+#ifndef MP_TLS_CA_H
+#define MP_TLS_CA_H
+
+#include <stddef.h>
+
+#include "util/err.h"
+
+struct ca;
+
+/* An issued leaf: certificate and key as OpenSSL objects (X509 *, EVP_PKEY *),
+ * typed void * here so that callers need not include OpenSSL headers. Owned
+ * by the CA's cache; valid until ca_free(). */
+struct ca_leaf {
+    void *cert; /* X509 * */
+    void *key;  /* EVP_PKEY * */
+    void *chain; /* STACK_OF(X509) * of extra certificates to send (may be NULL) */
+};
+
+/*
+ * Loads the CA from confdir (a leading "~" is expanded), creating the
+ * directory and every file above when mitmproxy-ca.pem does not exist.
+ * key_size is the RSA key size for a new CA (option key_size, 2048).
+ * A damaged or unreadable mitmproxy-ca.pem is an error naming the file and
+ * the reason; it is never replaced. Returns NULL on error.
+ */
+struct ca *ca_load_or_create(const char *confdir, int key_size, struct err *e);
+void ca_free(struct ca *);
+
+/* Path of one of the CA files in the conf dir (e.g. "mitmproxy-ca-cert.pem"). */
+const char *ca_dir(const struct ca *);
+
+/*
+ * A leaf for the given names: cn becomes the subject CN (left out if NULL
+ * or longer than 64 bytes); every name in sans becomes a subjectAltName, as
+ * an IP address when it parses as one, else as a DNS name. Signed by the
+ * CA with SHA-256, valid from two days ago for one year (mitmproxy's
+ * choice, to survive clients with a skewed clock). Cached by (cn, sans).
+ * Returns 0, or an error with e set.
+ */
+int ca_leaf_get(struct ca *, const char *cn, const char *const *sans, size_t nsans,
+                struct ca_leaf *out, struct err *e);
+
+/* The CA certificate as PEM text (malloc'd, caller frees), for mitm.it. */
+char *ca_cert_pem(const struct ca *);
+
+#endif
