@@ -5,6 +5,9 @@
 #include "flow/connection.h"
 #include "options/opt.h"
 #include "proxy/context.h"
+#include "proxy/hostmatch.h"
+#include "tls/ca.h"
+#include "tls/session.h"
 #include "util/xmalloc.h"
 
 const char *
@@ -148,11 +151,6 @@ proxy_config_init(struct proxy_config *cfg, const struct options *opts, struct e
     case PROXY_MODE_REGULAR:
         break;
     case PROXY_MODE_REVERSE:
-        if (strcmp(cfg->mode.scheme, "https") == 0)
-            return err_set(e, MP_ERR_UNSUPPORTED,
-                           "mode %s: TLS to the upstream server is not supported yet; use an "
-                           "http:// target",
-                           opts->mode);
         break;
     default:
         return err_set(e, MP_ERR_UNSUPPORTED, "mode %s is not supported yet",
@@ -162,7 +160,67 @@ proxy_config_init(struct proxy_config *cfg, const struct options *opts, struct e
                         &cfg->stream_large_bodies, e);
     if (rc < 0)
         return rc;
-    return parse_size_opt("body_size_limit", opts->body_size_limit, &cfg->body_size_limit, e);
+    rc = parse_size_opt("body_size_limit", opts->body_size_limit, &cfg->body_size_limit, e);
+    if (rc < 0)
+        return rc;
+    if (opts->ignore_hosts.n && opts->allow_hosts.n)
+        return err_set(e, MP_ERR_INVAL, "ignore_hosts and allow_hosts are mutually exclusive");
+    rc = hostmatch_compile(&cfg->ignore_hosts, &opts->ignore_hosts, "ignore_hosts", e);
+    if (rc == 0)
+        rc = hostmatch_compile(&cfg->allow_hosts, &opts->allow_hosts, "allow_hosts", e);
+    if (rc < 0) {
+        proxy_config_clear(cfg);
+        return rc;
+    }
+    cfg->tls_client_min = tls_version_parse(opts->tls_version_client_min);
+    cfg->tls_client_max = tls_version_parse(opts->tls_version_client_max);
+    cfg->tls_server_min = tls_version_parse(opts->tls_version_server_min);
+    cfg->tls_server_max = tls_version_parse(opts->tls_version_server_max);
+    return 0;
+}
+
+int
+proxy_config_load_ca(struct proxy_config *cfg, struct err *e)
+{
+    cfg->ca = ca_load_or_create(cfg->opts->confdir, (int)cfg->opts->key_size, e);
+    return cfg->ca ? 0 : (e && e->code ? e->code : MP_ERR_IO);
+}
+
+void
+proxy_config_clear(struct proxy_config *cfg)
+{
+    hostmatch_free(cfg->ignore_hosts);
+    hostmatch_free(cfg->allow_hosts);
+    ca_free(cfg->ca);
+    cfg->ignore_hosts = NULL;
+    cfg->allow_hosts = NULL;
+    cfg->ca = NULL;
+}
+
+static int
+any_match(const struct hostmatch *m, const char *host, const char *sni, uint16_t port)
+{
+    char subject[300];
+    const char *names[2] = {host, sni};
+    for (int i = 0; i < 2; i++) {
+        if (names[i] == NULL || *names[i] == '\0')
+            continue;
+        snprintf(subject, sizeof(subject), "%s:%u", names[i], port);
+        if (hostmatch_search(m, subject))
+            return 1;
+    }
+    return 0;
+}
+
+int
+proxy_config_ignored(const struct proxy_config *cfg, const char *host, const char *sni,
+                     uint16_t port)
+{
+    if (cfg->ignore_hosts)
+        return any_match(cfg->ignore_hosts, host, sni, port);
+    if (cfg->allow_hosts)
+        return !any_match(cfg->allow_hosts, host, sni, port);
+    return 0;
 }
 
 struct context *

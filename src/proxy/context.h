@@ -11,7 +11,9 @@
 #include "http/http1.h"
 #include "util/err.h"
 
+struct ca;
 struct connection;
+struct hostmatch;
 struct options;
 
 #define PROXY_MODE_MAP(X)                                                                          \
@@ -46,10 +48,26 @@ struct proxy_config {
     struct http1_limits limits;
     int64_t stream_large_bodies; /* bytes; -1 = never stream */
     int64_t body_size_limit;     /* bytes; -1 = no limit */
+    struct hostmatch *ignore_hosts; /* owned; NULL = none */
+    struct hostmatch *allow_hosts;  /* owned; NULL = none */
+    struct ca *ca;                  /* owned; NULL: TLS is passed through, not intercepted */
+    int tls_client_min, tls_client_max; /* enum tls_version */
+    int tls_server_min, tls_server_max;
 };
 
-/* Builds cfg from opts; errors name the bad option. */
+/* Builds cfg from opts; errors name the bad option. Free with proxy_config_clear(). */
 int proxy_config_init(struct proxy_config *cfg, const struct options *opts, struct err *e);
+/* Loads (or creates) the CA in opts->confdir so TLS can be intercepted. */
+int proxy_config_load_ca(struct proxy_config *cfg, struct err *e);
+void proxy_config_clear(struct proxy_config *cfg);
+
+/*
+ * Whether a connection to these names is passed through untouched
+ * (ignore_hosts / allow_hosts), decided before any TLS is terminated.
+ * Each non-NULL host is tried as "host:port" (destination, SNI, Host header).
+ */
+int proxy_config_ignored(const struct proxy_config *cfg, const char *host, const char *sni,
+                         uint16_t port);
 
 struct context {
     struct connection *client;      /* one reference */

@@ -12,6 +12,7 @@
 #include "addons/addon.h"
 #include "addons/block.h"
 #include "addons/dumper.h"
+#include "addons/onboarding.h"
 #include "addons/readfile.h"
 #include "addons/save.h"
 #include "core/server.h"
@@ -19,6 +20,7 @@
 #include "options/cmdline.h"
 #include "options/opt.h"
 #include "proxy/context.h"
+#include "tls/session.h"
 #include "util/log.h"
 #include "util/version.h"
 
@@ -28,7 +30,10 @@ static const char *const implemented[] = {
     "rfile",         "save_stream_file", "flow_detail",       "termlog_verbosity",
     "showhost",      "keep_host_header", "stream_large_bodies", "body_size_limit",
     "keepserving",   "confdir",          "content_view_lines_cutoff", "block_global",
-    "block_private",
+    "block_private", "key_size",         "ssl_insecure",      "ssl_verify_upstream_trusted_ca",
+    "ssl_verify_upstream_trusted_confdir", "upstream_cert",   "ignore_hosts", "allow_hosts",
+    "tls_version_client_min", "tls_version_client_max", "tls_version_server_min",
+    "tls_version_server_max", "onboarding", "onboarding_host", "onboarding_port",
 };
 
 static void
@@ -106,20 +111,40 @@ main(int argc, char **argv)
     log_set_level(log_level_parse(opts->termlog_verbosity));
     log_set_sink(dumper_log_sink, stdout);
 
-    struct proxy_config cfg;
+    struct proxy_config cfg = {0};
     if (opts->server && proxy_config_init(&cfg, opts, &e) < 0) {
         status = usage_error(e.msg);
         goto out;
     }
     warn_unimplemented(opts);
+    if (opts->server && proxy_config_load_ca(&cfg, &e) < 0) {
+        fprintf(stderr, "mitmdump: error: %s\n", e.msg);
+        proxy_config_clear(&cfg);
+        status = 2;
+        goto out;
+    }
+    /* Key logging as mitmproxy: MITMPROXY_SSLKEYLOGFILE, else SSLKEYLOGFILE. */
+    const char *keylog = getenv("MITMPROXY_SSLKEYLOGFILE");
+    if (keylog == NULL || *keylog == '\0')
+        keylog = getenv("SSLKEYLOGFILE");
+    if (keylog && *keylog && tls_keylog_open(keylog, &e) < 0) {
+        fprintf(stderr, "mitmdump: error: %s\n", e.msg);
+        if (opts->server)
+            proxy_config_clear(&cfg);
+        status = 2;
+        goto out;
+    }
 
     struct addon_chain *chain = addon_chain_new();
     addon_chain_add(chain, addon_block_new());
+    addon_chain_add(chain, addon_onboarding_new());
     addon_chain_add(chain, addon_save_new());
     addon_chain_add(chain, addon_dumper_new(stdout));
     if (addon_chain_configure(chain, opts, &e) < 0) {
         fprintf(stderr, "mitmdump: error: %s\n", e.msg);
         addon_chain_free(chain);
+        if (opts->server)
+            proxy_config_clear(&cfg);
         status = 2;
         goto out;
     }
@@ -132,6 +157,7 @@ main(int argc, char **argv)
             server_free(srv);
             addon_chain_done(chain);
             addon_chain_free(chain);
+            proxy_config_clear(&cfg);
             status = 1;
             goto out;
         }
@@ -158,6 +184,8 @@ main(int argc, char **argv)
     }
     addon_chain_done(chain);
     addon_chain_free(chain);
+    if (opts->server)
+        proxy_config_clear(&cfg);
 out:
     cmdline_clear(&cl);
     opt_free(opts);

@@ -355,6 +355,7 @@ pb_free(struct pb *pb)
         flow_unref(pb->flows[i]);
     context_free(pb->ctx);
     connection_unref(pb->client);
+    proxy_config_clear(&pb->cfg);
     opt_free(pb->opts);
     buf_clear(&pb->transcript);
     free(pb);

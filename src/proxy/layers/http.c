@@ -21,6 +21,7 @@
  * Bytes that arrive for a message we are not reading yet (pipelined
  * requests, an early response) wait in cbuf/sbuf; nothing is parsed twice.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,14 @@ struct http_layer {
     enum after_open after_open;
     int error_status;     /* status of the error response owed to the client; 0 = none */
     struct layer *child;  /* ST_TUNNEL */
+
+    /* Inside a tunnel (layer_http_new_tunnel): where requests go. */
+    int tunnel;
+    int tunnel_https;
+    char *tunnel_host; /* owned */
+    uint16_t tunnel_port;
+    char *tunnel_sni;   /* owned; NULL = none */
+    char *tunnel_error; /* owned; NULL = the server is reachable */
 };
 
 static const struct layer_ops http_ops;
@@ -211,6 +220,13 @@ in_pool(struct http_layer *h, struct connection *c)
     return 0;
 }
 
+static int
+host_is_ip(const char *host)
+{
+    unsigned char tmp[16];
+    return inet_pton(AF_INET, host, tmp) == 1 || inet_pton(AF_INET6, host, tmp) == 1;
+}
+
 static struct connection *
 pool_find(struct http_layer *h, const char *host, uint16_t port)
 {
@@ -244,6 +260,18 @@ start_flow(struct http_layer *h, struct cmdq *out, struct http_request *req,
     h->flow->live = 1;
     h->flow->request = req;
     req->timestamp_start = clock_now();
+
+    if (h->tunnel) {
+        if (form == HTTP1_FORM_AUTHORITY) {
+            fail_flow(h, out, 400, "CONNECT is not allowed inside a tunnel.");
+            return -1;
+        }
+        http_set_str(&req->host, h->tunnel_host);
+        req->port = h->tunnel_port;
+        http_set_str(&req->scheme, h->tunnel_https ? "https" : "http");
+        http_set_str(&req->authority, "");
+        return 0;
+    }
 
     if (cfg->mode.kind == PROXY_MODE_REVERSE) {
         if (form == HTTP1_FORM_AUTHORITY) {
@@ -367,6 +395,14 @@ need_server(struct http_layer *h, struct cmdq *out, enum after_open what)
     }
     c = connection_new(CONN_SERVER);
     addr_set(&c->address, req->host, req->port);
+    if (strcmp(req->scheme, "https") == 0) {
+        /* The TLS layer below us speaks TLS on connections marked so. */
+        c->tls = 1;
+        if (h->tunnel)
+            c->sni = h->tunnel_sni ? xstrdup(h->tunnel_sni) : NULL;
+        else if (!host_is_ip(req->host))
+            c->sni = xstrdup(req->host);
+    }
     if (h->npool == MAX_SERVERS) {
         /* Too many distinct servers for one client: drop the oldest idle one. */
         layer_close(&h->base, out, h->pool[0], 0);
@@ -471,6 +507,10 @@ after_requestheaders(struct http_layer *h, struct cmdq *out)
         body.length > (uint64_t)cfg->stream_large_bodies) {
         h->streaming = 1;
         req->content_none = 1;
+        if (h->tunnel_error) {
+            fail_flow(h, out, 502, h->tunnel_error);
+            return;
+        }
         need_server(h, out, AFTER_STREAM_REQUEST);
     }
 }
@@ -549,6 +589,10 @@ after_request(struct http_layer *h, struct cmdq *out)
     }
     if (h->server && h->after_open == AFTER_STREAM_REQUEST) {
         h->step = ST_RESP_HEAD; /* the request already went out */
+        return;
+    }
+    if (h->tunnel_error) {
+        fail_flow(h, out, 502, h->tunnel_error);
         return;
     }
     need_server(h, out, AFTER_SEND_REQUEST);
@@ -858,7 +902,7 @@ connect_open_done(struct http_layer *h, struct cmdq *out, const struct event *ev
     static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
     layer_send(&h->base, out, h->base.ctx->client, ok, sizeof(ok) - 1);
     struct connection *server = h->server;
-    h->child = layer_tunnel_new(h->base.ctx, server);
+    h->child = layer_nextlayer_new(h->base.ctx, server);
     h->step = ST_TUNNEL;
     /* The tunnel owns the server connection from here on. */
     pool_remove(h, server);
@@ -1044,6 +1088,9 @@ http_free(struct layer *l)
     if (h->server)
         connection_unref(h->server);
     layer_free(h->child);
+    free(h->tunnel_host);
+    free(h->tunnel_sni);
+    free(h->tunnel_error);
     buf_clear(&h->cbuf);
     buf_clear(&h->sbuf);
     free(h);
@@ -1061,5 +1108,21 @@ layer_http_new(struct context *ctx)
     struct http_layer *h = xcalloc(1, sizeof(*h));
     layer_init(&h->base, &http_ops, ctx);
     h->step = ST_REQ_HEAD;
+    return &h->base;
+}
+
+struct layer *
+layer_http_new_tunnel(struct context *ctx, struct connection *server, int https,
+                      const char *server_error)
+{
+    struct http_layer *h = (struct http_layer *)layer_http_new(ctx);
+    h->tunnel = 1;
+    h->tunnel_https = https;
+    h->tunnel_host = xstrdup(server->address.host ? server->address.host : "");
+    h->tunnel_port = server->address.port;
+    h->tunnel_sni = server->sni ? xstrdup(server->sni) : NULL;
+    h->tunnel_error = server_error ? xstrdup(server_error) : NULL;
+    if (server->state == CONN_OPEN && !server_error)
+        h->pool[h->npool++] = connection_ref(server);
     return &h->base;
 }

@@ -9,6 +9,39 @@
 
 /* HTTP/1 proxying of one client connection (regular and reverse mode). */
 struct layer *layer_http_new(struct context *ctx);
+/*
+ * HTTP/1 inside a tunnel (after CONNECT, or behind TLS): requests in origin
+ * form go to server's address; server (an open connection, one reference
+ * taken) is reused while it lives. https: requests are https and new server
+ * connections are TLS (with server's SNI). server_error: if not NULL, the
+ * upstream could not be reached (e.g. its TLS handshake failed) and every
+ * request is answered 502 with that reason.
+ */
+struct layer *layer_http_new_tunnel(struct context *ctx, struct connection *server, int https,
+                                    const char *server_error);
+
+/*
+ * Decides what a CONNECT tunnel (or a reverse-mode client connection)
+ * carries, from the client's first bytes: a TLS ClientHello is intercepted
+ * (layer_tls_new) unless ignore_hosts/allow_hosts say to pass it through;
+ * HTTP is parsed; anything else is relayed. server is the tunnel's open
+ * connection (one reference taken), or NULL in reverse mode.
+ */
+struct layer *layer_nextlayer_new(struct context *ctx, struct connection *server);
+
+struct clienthello;
+/*
+ * TLS interception: terminates the client's TLS with a certificate from the
+ * CA (after the upstream handshake when server is not NULL, so the
+ * upstream certificate's names can be copied), and speaks TLS to every
+ * server connection whose tls flag is set. The child (an HTTP layer) sees
+ * plaintext only. hello is the client's parsed ClientHello and first the
+ * client bytes read so far (both copied); with hello NULL the client is
+ * not TLS and only server connections are encrypted.
+ */
+struct layer *layer_tls_new(struct context *ctx, struct connection *server,
+                            const struct clienthello *hello, struct slice first);
+
 /* Relays bytes between the client and an open server connection, both ways,
  * with half-closes passed on (CONNECT tunnels until TLS interception). */
 struct layer *layer_tunnel_new(struct context *ctx, struct connection *server);

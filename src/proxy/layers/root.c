@@ -1,7 +1,8 @@
 /*
  * The root of a client connection's layer stack, by proxy mode. Regular
- * and reverse mode both start with HTTP; the other modes add their own
- * layers (TLS detection, SOCKS5, transparent) in later work.
+ * mode starts with HTTP (CONNECT then decides what the tunnel carries);
+ * reverse mode first looks at the client's bytes. SOCKS5 and transparent
+ * mode add their own layers in later work.
  */
 #include "proxy/layers/layers.h"
 #include "proxy/proxy.h"
@@ -9,5 +10,9 @@
 struct layer *
 proxy_root_layer_new(struct context *ctx)
 {
+    /* Reverse mode accepts TLS and plain HTTP on the same port: the first
+     * bytes decide (ClientHello or request line). */
+    if (ctx->cfg->mode.kind == PROXY_MODE_REVERSE)
+        return layer_nextlayer_new(ctx, NULL);
     return layer_http_new(ctx);
 }

@@ -1,0 +1,67 @@
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proxy/hostmatch.h"
+#include "util/xmalloc.h"
+
+struct hostmatch {
+    pcre2_code **re;
+    size_t n;
+    pcre2_match_data *md;
+};
+
+int
+hostmatch_compile(struct hostmatch **out, const struct strv *patterns, const char *option,
+                  struct err *e)
+{
+    *out = NULL;
+    if (patterns->n == 0)
+        return 0;
+    struct hostmatch *m = xcalloc(1, sizeof(*m));
+    m->re = xcalloc(patterns->n, sizeof(*m->re));
+    for (size_t i = 0; i < patterns->n; i++) {
+        int code;
+        PCRE2_SIZE off;
+        m->re[i] = pcre2_compile((PCRE2_SPTR)patterns->v[i], PCRE2_ZERO_TERMINATED, PCRE2_CASELESS,
+                                 &code, &off, NULL);
+        if (m->re[i] == NULL) {
+            PCRE2_UCHAR msg[160];
+            pcre2_get_error_message(code, msg, sizeof(msg));
+            err_set(e, MP_ERR_INVAL, "%s: invalid regular expression '%s': %s at offset %zu",
+                    option, patterns->v[i], (const char *)msg, (size_t)off);
+            m->n = i;
+            hostmatch_free(m);
+            return MP_ERR_INVAL;
+        }
+        pcre2_jit_compile(m->re[i], PCRE2_JIT_COMPLETE);
+        m->n = i + 1;
+    }
+    m->md = pcre2_match_data_create(4, NULL);
+    *out = m;
+    return 0;
+}
+
+int
+hostmatch_search(const struct hostmatch *m, const char *subject)
+{
+    if (m == NULL || subject == NULL)
+        return 0;
+    for (size_t i = 0; i < m->n; i++)
+        if (pcre2_match(m->re[i], (PCRE2_SPTR)subject, strlen(subject), 0, 0, m->md, NULL) >= 0)
+            return 1;
+    return 0;
+}
+
+void
+hostmatch_free(struct hostmatch *m)
+{
+    if (m == NULL)
+        return;
+    for (size_t i = 0; i < m->n; i++)
+        pcre2_code_free(m->re[i]);
+    free(m->re);
+    pcre2_match_data_free(m->md);
+    free(m);
+}
