@@ -4,7 +4,8 @@
  *
  * Files (created on first use, the same names and formats as mitmproxy's,
  * so either tool can use a directory the other made):
- *   mitmproxy-ca.pem        CA private key (PKCS#8 PEM) + CA certificate (PEM), 0600
+ *   mitmproxy-ca.pem        CA private key (traditional "RSA PRIVATE KEY" PEM, as
+ *                           mitmproxy 8.1.1 writes it) + CA certificate (PEM), 0600
  *   mitmproxy-ca-cert.pem   CA certificate (PEM)
  *   mitmproxy-ca-cert.cer   the same PEM (Android wants .cer)
  *   mitmproxy-ca-cert.p12   CA certificate only, PKCS#12 (Windows)
@@ -29,7 +30,9 @@ struct ca;
 
 /* An issued leaf: certificate and key as OpenSSL objects (X509 *, EVP_PKEY *),
  * typed void * here so that callers need not include OpenSSL headers. Owned
- * by the CA's cache; valid until ca_free(). */
+ * by the CA's LRU cache: valid until the next ca_leaf_get() may evict it, so
+ * a caller that keeps it takes its own references (SSL_use_cert_and_key
+ * does). */
 struct ca_leaf {
     void *cert; /* X509 * */
     void *key;  /* EVP_PKEY * */
@@ -46,7 +49,7 @@ struct ca_leaf {
 struct ca *ca_load_or_create(const char *confdir, int key_size, struct err *e);
 void ca_free(struct ca *);
 
-/* Path of one of the CA files in the conf dir (e.g. "mitmproxy-ca-cert.pem"). */
+/* The conf dir, "~" expanded (borrowed). */
 const char *ca_dir(const struct ca *);
 
 /*

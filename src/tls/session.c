@@ -1,0 +1,806 @@
+/*
+ * TLS sessions over memory BIOs (see session.h).
+ *
+ * Each session owns one SSL with two memory BIOs: rbio holds ciphertext fed
+ * from the peer, wbio collects ciphertext for the peer. No socket is ever
+ * touched, so the TLS layer stays sans-io.
+ *
+ * Contexts: creating an SSL_CTX costs tens of microseconds, and loading the
+ * system trust store costs milliseconds, while the budget is about one
+ * millisecond of CPU per intercepted connection. So contexts are shared:
+ *
+ *   client side  one SSL_CTX per (verify, ca_file, ca_dir, min, max,
+ *                client_cert), in a small LRU cache;
+ *   server side  one SSL_CTX per (min, max), in a small LRU cache.
+ *
+ * Everything that changes per connection is set on the SSL instead: SNI,
+ * ALPN, the host name to verify, and on the server side the leaf
+ * certificate. Keying server contexts by leaf pointer would be unsafe: the
+ * CA's LRU frees leaves, and a new leaf can land at a freed address, which
+ * would then find a context holding another host's certificate. Setting the
+ * leaf with SSL_use_cert_and_key() costs a few microseconds and has no such
+ * trap. The ALPN select callback reads the session's own protocol list via
+ * the SSL's app data for the same reason.
+ *
+ * A cached client context remembers the trust files as they were when it
+ * was made; a changed ca_file path makes a new context, changed contents
+ * under the same path do not.
+ *
+ * Cache lookups take a mutex, since every worker thread makes sessions.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "tls/session.h"
+#include "util/xmalloc.h"
+
+#define CLIENT_CACHE_SIZE 8
+#define SERVER_CACHE_SIZE 8
+#define READ_CHUNK 16384
+
+struct tls_session {
+    SSL *ssl;
+    BIO *rbio; /* owned by ssl */
+    BIO *wbio; /* owned by ssl */
+    int is_client;
+    int done;        /* handshake complete */
+    int alert_in;    /* last non-close_notify alert received (level << 8 | desc), or -1 */
+    int alert_out;   /* the same for alerts we sent */
+    uint8_t head[4]; /* first bytes fed, to recognise a peer that speaks no TLS */
+    size_t nhead;
+    char *verify_host;  /* client: the name or IP we check, for messages */
+    uint8_t *alpn_wire; /* server: accepted protocols, length-prefixed */
+    size_t alpn_len;
+    char *alpn;    /* negotiated protocol, after the handshake */
+    int have_peer; /* peer facts below are filled */
+    char *peer_cn;
+    char **sans;
+    size_t nsans;
+};
+
+struct client_key {
+    int verify;
+    char *ca_file, *ca_dir, *cert;
+    enum tls_version min, max;
+};
+
+static struct {
+    SSL_CTX *ctx;
+    struct client_key key;
+    unsigned long used;
+} ccache[CLIENT_CACHE_SIZE];
+
+static struct {
+    SSL_CTX *ctx;
+    enum tls_version min, max;
+    unsigned long used;
+} scache[SERVER_CACHE_SIZE];
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned long cache_clock;
+
+static pthread_mutex_t keylog_lock = PTHREAD_MUTEX_INITIALIZER;
+static FILE *keylog;
+
+static int on_alpn_select(SSL *, const unsigned char **, unsigned char *, const unsigned char *,
+                          unsigned int, void *);
+
+static const char *const version_names[] = {"UNBOUNDED", "SSL3",   "TLS1",
+                                            "TLS1_1",    "TLS1_2", "TLS1_3"};
+
+int
+tls_version_parse(const char *s)
+{
+    for (size_t i = 0; i < sizeof(version_names) / sizeof(version_names[0]); i++)
+        if (strcmp(s, version_names[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int
+proto_version(enum tls_version v)
+{
+    switch (v) {
+    case TLS_VER_UNBOUNDED:
+        return 0;
+    case TLS_VER_SSL3:
+        return SSL3_VERSION;
+    case TLS_VER_TLS1:
+        return TLS1_VERSION;
+    case TLS_VER_TLS1_1:
+        return TLS1_1_VERSION;
+    case TLS_VER_TLS1_2:
+        return TLS1_2_VERSION;
+    case TLS_VER_TLS1_3:
+        return TLS1_3_VERSION;
+    }
+    return 0;
+}
+
+/* The reason of the last queued OpenSSL error, or a fallback. */
+static const char *
+ssl_reason(void)
+{
+    unsigned long code = ERR_peek_last_error();
+    const char *r = code ? ERR_reason_error_string(code) : NULL;
+    return r ? r : "unknown error";
+}
+
+static int
+streq_null(const char *a, const char *b)
+{
+    return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
+static char *
+strdup_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+static void
+on_keylog(const SSL *ssl, const char *line)
+{
+    pthread_mutex_lock(&keylog_lock);
+    if (keylog) {
+        fputs(line, keylog);
+        fputc('\n', keylog);
+        fflush(keylog);
+    }
+    pthread_mutex_unlock(&keylog_lock);
+}
+
+int
+tls_keylog_open(const char *path, struct err *e)
+{
+    FILE *f = NULL;
+    if (path) {
+        char full[4096];
+        const char *home = getenv("HOME");
+        if (path[0] == '~' && (path[1] == '/' || path[1] == '\0') && home)
+            snprintf(full, sizeof(full), "%s%s", home, path + 1);
+        else
+            snprintf(full, sizeof(full), "%s", path);
+        int fd = open(full, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0)
+            return err_set(e, MP_ERR_IO, "cannot open key log file %s: %s", full, strerror(errno));
+        f = fdopen(fd, "a");
+        if (f == NULL) {
+            close(fd);
+            return err_set(e, MP_ERR_IO, "cannot open key log file %s: %s", full, strerror(errno));
+        }
+    }
+    pthread_mutex_lock(&keylog_lock);
+    FILE *old = keylog;
+    keylog = f;
+    pthread_mutex_unlock(&keylog_lock);
+    if (old)
+        fclose(old);
+    return 0;
+}
+
+/* Settings both roles share: versions, options, key logging. */
+static int
+ctx_common(SSL_CTX *ctx, enum tls_version min, enum tls_version max, struct err *e)
+{
+    if (!SSL_CTX_set_min_proto_version(ctx, proto_version(min)) ||
+        !SSL_CTX_set_max_proto_version(ctx, proto_version(max)))
+        return err_set(e, MP_ERR_UNSUPPORTED,
+                       "cannot set TLS versions (min %s, max %s): this libssl lacks them",
+                       version_names[min], version_names[max]);
+    /*
+     * Versions below TLS 1.2 need SHA-1 and small keys, which OpenSSL 3
+     * refuses at its default security level. Asking for them is asking
+     * for that, as in mitmproxy.
+     */
+    if (min != TLS_VER_UNBOUNDED && min < TLS_VER_TLS1_2)
+        SSL_CTX_set_security_level(ctx, 0);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION);
+    SSL_CTX_set_keylog_callback(ctx, on_keylog);
+    return 0;
+}
+
+static SSL_CTX *
+client_ctx_new(const struct tls_client_opts *o, struct err *e)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (ctx == NULL) {
+        err_set(e, MP_ERR_FATAL, "cannot create a TLS context: %s", ssl_reason());
+        return NULL;
+    }
+    if (ctx_common(ctx, o->min_version, o->max_version, e) < 0)
+        goto fail;
+    SSL_CTX_set_verify(ctx, o->verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
+    if (o->verify) {
+        if (!SSL_CTX_set_default_verify_paths(ctx)) {
+            err_set(e, MP_ERR_IO, "cannot load the system's trusted certificates: %s",
+                    ssl_reason());
+            goto fail;
+        }
+        if ((o->ca_file || o->ca_dir) &&
+            !SSL_CTX_load_verify_locations(ctx, o->ca_file, o->ca_dir)) {
+            err_set(e, MP_ERR_IO, "cannot load trusted certificates (ca_file=%s, ca_dir=%s): %s",
+                    o->ca_file ? o->ca_file : "none", o->ca_dir ? o->ca_dir : "none", ssl_reason());
+            goto fail;
+        }
+    }
+    if (o->client_cert_file) {
+        if (!SSL_CTX_use_certificate_chain_file(ctx, o->client_cert_file) ||
+            !SSL_CTX_use_PrivateKey_file(ctx, o->client_cert_file, SSL_FILETYPE_PEM) ||
+            !SSL_CTX_check_private_key(ctx)) {
+            err_set(e, MP_ERR_IO, "cannot load client certificate %s: %s", o->client_cert_file,
+                    ssl_reason());
+            goto fail;
+        }
+    }
+    return ctx;
+fail:
+    SSL_CTX_free(ctx);
+    ERR_clear_error();
+    return NULL;
+}
+
+static SSL_CTX *
+server_ctx_new(enum tls_version min, enum tls_version max, struct err *e)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (ctx == NULL) {
+        err_set(e, MP_ERR_FATAL, "cannot create a TLS context: %s", ssl_reason());
+        return NULL;
+    }
+    if (ctx_common(ctx, min, max, e) < 0) {
+        SSL_CTX_free(ctx);
+        ERR_clear_error();
+        return NULL;
+    }
+    SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
+    /* Old clients may only offer DHE; use the built-in groups. */
+    SSL_CTX_set_dh_auto(ctx, 1);
+    /* The callback reads each session's own list; an empty one acknowledges nothing. */
+    SSL_CTX_set_alpn_select_cb(ctx, on_alpn_select, NULL);
+    return ctx;
+}
+
+/* Returns a context with a reference for the caller, from the cache or new. */
+static SSL_CTX *
+client_ctx_get(const struct tls_client_opts *o, struct err *e)
+{
+    struct client_key k = {!!o->verify,       (char *)o->ca_file,
+                           (char *)o->ca_dir, (char *)o->client_cert_file,
+                           o->min_version,    o->max_version};
+    if (!k.verify)
+        k.ca_file = k.ca_dir = NULL; /* trust files are not loaded then */
+    SSL_CTX *ctx = NULL;
+    size_t victim = 0;
+    pthread_mutex_lock(&cache_lock);
+    for (size_t i = 0; i < CLIENT_CACHE_SIZE; i++) {
+        struct client_key *c = &ccache[i].key;
+        if (ccache[i].ctx && c->verify == k.verify && c->min == k.min && c->max == k.max &&
+            streq_null(c->ca_file, k.ca_file) && streq_null(c->ca_dir, k.ca_dir) &&
+            streq_null(c->cert, k.cert)) {
+            ctx = ccache[i].ctx;
+            ccache[i].used = ++cache_clock;
+            SSL_CTX_up_ref(ctx);
+            break;
+        }
+        if (ccache[i].ctx == NULL || (ccache[victim].ctx && ccache[i].used < ccache[victim].used))
+            victim = i;
+    }
+    if (ctx == NULL && (ctx = client_ctx_new(o, e)) != NULL) {
+        /* Sessions still using an evicted context hold their own reference. */
+        SSL_CTX_free(ccache[victim].ctx);
+        free(ccache[victim].key.ca_file);
+        free(ccache[victim].key.ca_dir);
+        free(ccache[victim].key.cert);
+        ccache[victim].ctx = ctx;
+        ccache[victim].key = k;
+        ccache[victim].key.ca_file = strdup_null(k.ca_file);
+        ccache[victim].key.ca_dir = strdup_null(k.ca_dir);
+        ccache[victim].key.cert = strdup_null(k.cert);
+        ccache[victim].used = ++cache_clock;
+        SSL_CTX_up_ref(ctx);
+    }
+    pthread_mutex_unlock(&cache_lock);
+    return ctx;
+}
+
+static SSL_CTX *
+server_ctx_get(enum tls_version min, enum tls_version max, struct err *e)
+{
+    SSL_CTX *ctx = NULL;
+    size_t victim = 0;
+    pthread_mutex_lock(&cache_lock);
+    for (size_t i = 0; i < SERVER_CACHE_SIZE; i++) {
+        if (scache[i].ctx && scache[i].min == min && scache[i].max == max) {
+            ctx = scache[i].ctx;
+            scache[i].used = ++cache_clock;
+            SSL_CTX_up_ref(ctx);
+            break;
+        }
+        if (scache[i].ctx == NULL || (scache[victim].ctx && scache[i].used < scache[victim].used))
+            victim = i;
+    }
+    if (ctx == NULL && (ctx = server_ctx_new(min, max, e)) != NULL) {
+        SSL_CTX_free(scache[victim].ctx);
+        scache[victim].ctx = ctx;
+        scache[victim].min = min;
+        scache[victim].max = max;
+        scache[victim].used = ++cache_clock;
+        SSL_CTX_up_ref(ctx);
+    }
+    pthread_mutex_unlock(&cache_lock);
+    return ctx;
+}
+
+static void
+on_info(const SSL *ssl, int where, int ret)
+{
+    if (!(where & SSL_CB_ALERT) || (ret & 0xff) == SSL_AD_CLOSE_NOTIFY)
+        return;
+    struct tls_session *s = SSL_get_app_data(ssl);
+    if (where & SSL_CB_READ)
+        s->alert_in = ret;
+    else
+        s->alert_out = ret;
+}
+
+/* Server preference: the first of our protocols that the client offered. */
+static int
+on_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
+               unsigned int inlen, void *arg)
+{
+    struct tls_session *s = SSL_get_app_data(ssl);
+    for (size_t i = 0; i < s->alpn_len; i += 1 + s->alpn_wire[i]) {
+        const uint8_t *ours = &s->alpn_wire[i];
+        for (unsigned int j = 0; j < inlen; j += 1 + in[j]) {
+            if (j + 1 + in[j] > inlen)
+                break;
+            if (in[j] == ours[0] && memcmp(in + j + 1, ours + 1, ours[0]) == 0) {
+                *out = in + j + 1;
+                *outlen = in[j];
+                return SSL_TLSEXT_ERR_OK;
+            }
+        }
+    }
+    /* No overlap: go on without ALPN rather than failing the handshake. */
+    return SSL_TLSEXT_ERR_NOACK;
+}
+
+/* Builds the length-prefixed protocol list ALPN uses on the wire. */
+static int
+alpn_wire(const char *const *alpn, size_t n, uint8_t **out, size_t *outlen, struct err *e)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(alpn[i]);
+        if (l == 0 || l > 255)
+            return err_set(e, MP_ERR_INVAL, "invalid ALPN protocol \"%s\"", alpn[i]);
+        len += 1 + l;
+    }
+    uint8_t *w = xmalloc(len ? len : 1);
+    size_t off = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(alpn[i]);
+        w[off++] = (uint8_t)l;
+        memcpy(w + off, alpn[i], l);
+        off += l;
+    }
+    *out = w;
+    *outlen = len;
+    return 0;
+}
+
+/* Makes the SSL and its BIOs; takes over the caller's reference to ctx. */
+static struct tls_session *
+session_new(SSL_CTX *ctx, int is_client, struct err *e)
+{
+    SSL *ssl = SSL_new(ctx);
+    SSL_CTX_free(ctx);
+    if (ssl == NULL) {
+        err_set(e, MP_ERR_FATAL, "cannot create a TLS session: %s", ssl_reason());
+        ERR_clear_error();
+        return NULL;
+    }
+    struct tls_session *s = xcalloc(1, sizeof(*s));
+    s->ssl = ssl;
+    s->is_client = is_client;
+    s->alert_in = s->alert_out = -1;
+    s->rbio = BIO_new(BIO_s_mem());
+    s->wbio = BIO_new(BIO_s_mem());
+    if (s->rbio == NULL || s->wbio == NULL)
+        abort(); /* Out of memory, as xmalloc would. */
+    /* An empty rbio means "wait for more", never end of file. */
+    BIO_set_mem_eof_return(s->rbio, -1);
+    SSL_set_bio(ssl, s->rbio, s->wbio);
+    SSL_set_app_data(ssl, s);
+    SSL_set_info_callback(ssl, on_info);
+    if (is_client)
+        SSL_set_connect_state(ssl);
+    else
+        SSL_set_accept_state(ssl);
+    return s;
+}
+
+static int
+is_ip(const char *s)
+{
+    uint8_t a[16];
+    return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
+}
+
+struct tls_session *
+tls_session_new_client(const struct tls_client_opts *o, struct err *e)
+{
+    SSL_CTX *ctx = client_ctx_get(o, e);
+    if (ctx == NULL)
+        return NULL;
+    struct tls_session *s = session_new(ctx, 1, e);
+    if (s == NULL)
+        return NULL;
+    /* RFC 6066 3: literal IP addresses are not permitted in SNI. */
+    if (o->sni && *o->sni && !is_ip(o->sni) && !SSL_set_tlsext_host_name(s->ssl, o->sni)) {
+        err_set(e, MP_ERR_INVAL, "invalid server name \"%s\": %s", o->sni, ssl_reason());
+        goto fail;
+    }
+    if (o->nalpn) {
+        uint8_t *w;
+        size_t len;
+        if (alpn_wire(o->alpn, o->nalpn, &w, &len, e) < 0)
+            goto fail;
+        int bad = SSL_set_alpn_protos(s->ssl, w, (unsigned int)len); /* 0 on success */
+        free(w);
+        if (bad) {
+            err_set(e, MP_ERR_INVAL, "cannot offer ALPN: %s", ssl_reason());
+            goto fail;
+        }
+    }
+    const char *host = o->verify_host ? o->verify_host : o->sni;
+    if (o->verify && host && *host) {
+        s->verify_host = xstrdup(host);
+        int ok;
+        if (is_ip(host)) {
+            ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(s->ssl), host);
+        } else {
+            SSL_set_hostflags(s->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+            ok = SSL_set1_host(s->ssl, host);
+        }
+        if (!ok) {
+            err_set(e, MP_ERR_INVAL, "invalid host name to verify \"%s\"", host);
+            goto fail;
+        }
+    }
+    return s;
+fail:
+    ERR_clear_error();
+    tls_session_free(s);
+    return NULL;
+}
+
+struct tls_session *
+tls_session_new_server(const struct tls_server_opts *o, struct err *e)
+{
+    if (o->leaf == NULL || o->leaf->cert == NULL || o->leaf->key == NULL) {
+        err_set(e, MP_ERR_INVAL, "no certificate for the TLS server side");
+        return NULL;
+    }
+    SSL_CTX *ctx = server_ctx_get(o->min_version, o->max_version, e);
+    if (ctx == NULL)
+        return NULL;
+    struct tls_session *s = session_new(ctx, 0, e);
+    if (s == NULL)
+        return NULL;
+    if (!SSL_use_cert_and_key(s->ssl, o->leaf->cert, o->leaf->key, o->leaf->chain, 1)) {
+        err_set(e, MP_ERR_INVAL, "cannot use the leaf certificate: %s", ssl_reason());
+        goto fail;
+    }
+    if (o->nalpn) {
+        if (alpn_wire(o->alpn, o->nalpn, &s->alpn_wire, &s->alpn_len, e) < 0)
+            goto fail;
+    }
+    return s;
+fail:
+    ERR_clear_error();
+    tls_session_free(s);
+    return NULL;
+}
+
+void
+tls_session_free(struct tls_session *s)
+{
+    if (s == NULL)
+        return;
+    SSL_free(s->ssl);
+    free(s->verify_host);
+    free(s->alpn_wire);
+    free(s->alpn);
+    free(s->peer_cn);
+    for (size_t i = 0; i < s->nsans; i++)
+        free(s->sans[i]);
+    free(s->sans);
+    free(s);
+}
+
+void
+tls_session_feed(struct tls_session *s, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n && s->nhead < sizeof(s->head); i++)
+        s->head[s->nhead++] = p[i];
+    /* A memory BIO only fails when out of memory. */
+    while (n > 0) {
+        int chunk = n > INT_MAX ? INT_MAX : (int)n;
+        if (BIO_write(s->rbio, p, chunk) != chunk)
+            abort();
+        p += chunk;
+        n -= (size_t)chunk;
+    }
+}
+
+void
+tls_session_take_output(struct tls_session *s, struct buf *out)
+{
+    size_t pending = BIO_ctrl_pending(s->wbio);
+    if (pending == 0)
+        return;
+    buf_reserve(out, pending);
+    size_t got = 0;
+    BIO_read_ex(s->wbio, buf_ptr(out) + out->len, pending, &got);
+    out->len += got;
+}
+
+static void
+add_san(struct tls_session *s, char *text)
+{
+    s->sans = xrealloc(s->sans, (s->nsans + 1) * sizeof(*s->sans));
+    s->sans[s->nsans++] = text;
+}
+
+/* The peer's leaf: on the client side also after a failed verification. */
+static X509 *
+peer_leaf(const struct tls_session *s)
+{
+    X509 *x = SSL_get0_peer_certificate(s->ssl);
+    if (x == NULL && s->is_client) {
+        STACK_OF(X509) *chain = SSL_get_peer_cert_chain(s->ssl);
+        if (chain && sk_X509_num(chain) > 0)
+            x = sk_X509_value(chain, 0);
+    }
+    return x;
+}
+
+static void
+load_peer(struct tls_session *s)
+{
+    if (s->have_peer)
+        return;
+    X509 *x = peer_leaf(s);
+    if (x == NULL)
+        return;
+    s->have_peer = 1;
+    X509_NAME *name = X509_get_subject_name(x);
+    int idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+    if (idx >= 0) {
+        unsigned char *utf8 = NULL;
+        int n =
+            ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx)));
+        if (n >= 0 && memchr(utf8, '\0', (size_t)n) == NULL)
+            s->peer_cn = xstrndup((char *)utf8, (size_t)n);
+        OPENSSL_free(utf8);
+    }
+    GENERAL_NAMES *names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    for (int i = 0; names && i < sk_GENERAL_NAME_num(names); i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
+        if (g->type == GEN_DNS) {
+            const unsigned char *p = ASN1_STRING_get0_data(g->d.dNSName);
+            int n = ASN1_STRING_length(g->d.dNSName);
+            /* An embedded NUL would let a name pose as another. */
+            if (n > 0 && memchr(p, '\0', (size_t)n) == NULL)
+                add_san(s, xstrndup((const char *)p, (size_t)n));
+        } else if (g->type == GEN_IPADD) {
+            const unsigned char *p = ASN1_STRING_get0_data(g->d.iPAddress);
+            int n = ASN1_STRING_length(g->d.iPAddress);
+            char text[INET6_ADDRSTRLEN];
+            if ((n == 4 && inet_ntop(AF_INET, p, text, sizeof(text))) ||
+                (n == 16 && inet_ntop(AF_INET6, p, text, sizeof(text))))
+                add_san(s, xstrdup(text));
+        }
+    }
+    GENERAL_NAMES_free(names);
+}
+
+static int
+is_cert_alert(int desc)
+{
+    switch (desc) {
+    case SSL_AD_BAD_CERTIFICATE:
+    case SSL_AD_UNSUPPORTED_CERTIFICATE:
+    case SSL_AD_CERTIFICATE_REVOKED:
+    case SSL_AD_CERTIFICATE_EXPIRED:
+    case SSL_AD_CERTIFICATE_UNKNOWN:
+    case SSL_AD_UNKNOWN_CA:
+    case SSL_AD_CERTIFICATE_REQUIRED:
+        return 1;
+    }
+    return 0;
+}
+
+static void
+alert_text(int alert, char *out, size_t n)
+{
+    snprintf(out, n, "%s", SSL_alert_desc_string_long(alert));
+    for (char *p = out; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+}
+
+/*
+ * Turns a failed handshake or read into a reason a user can act on, in the
+ * spirit of mitmproxy's tls layer: a verification result with the peer's
+ * name, a certificate the peer refused, a version mismatch, a peer that
+ * does not speak TLS, or else OpenSSL's own reason.
+ */
+static int
+fail(struct tls_session *s, const char *what, struct err *e)
+{
+    const char *peer = s->is_client ? "server" : "client";
+    const char *side = s->is_client ? "server" : "client"; /* mitmproxy's option names */
+    unsigned long code = ERR_peek_last_error();
+    int reason = ERR_GET_REASON(code);
+    long vr = SSL_get_verify_result(s->ssl);
+    char alert[64] = "";
+    if (s->alert_in >= 0)
+        alert_text(s->alert_in, alert, sizeof(alert));
+    load_peer(s);
+
+    if (s->is_client && vr != X509_V_OK && reason == SSL_R_CERTIFICATE_VERIFY_FAILED) {
+        const char *why = X509_verify_cert_error_string(vr);
+        const char *cn = s->peer_cn ? s->peer_cn : "none";
+        if ((vr == X509_V_ERR_HOSTNAME_MISMATCH || vr == X509_V_ERR_IP_ADDRESS_MISMATCH) &&
+            s->verify_host)
+            err_set(e, MP_ERR_PROTOCOL, "certificate verify failed: %s (CN=%s, expected %s)", why,
+                    cn, s->verify_host);
+        else
+            err_set(e, MP_ERR_PROTOCOL, "certificate verify failed: %s (CN=%s)", why, cn);
+    } else if (s->alert_in >= 0 && is_cert_alert(s->alert_in & 0xff)) {
+        if (s->is_client)
+            err_set(e, MP_ERR_PROTOCOL, "the server rejected our client certificate (alert: %s)",
+                    alert);
+        else
+            err_set(e, MP_ERR_PROTOCOL, "the client rejected our certificate (alert: %s)", alert);
+    } else if ((s->alert_in & 0xff) == SSL_AD_PROTOCOL_VERSION ||
+               reason == SSL_R_UNSUPPORTED_PROTOCOL || reason == SSL_R_NO_PROTOCOLS_AVAILABLE ||
+               reason == SSL_R_VERSION_TOO_LOW || reason == SSL_R_VERSION_TOO_HIGH) {
+        err_set(e, MP_ERR_PROTOCOL,
+                "the %s and we cannot agree on a TLS version (%s%s); "
+                "see the tls_version_%s_min/max options",
+                peer, s->alert_in >= 0 ? "alert: " : "", s->alert_in >= 0 ? alert : ssl_reason(),
+                side);
+    } else if (s->alert_in >= 0) {
+        err_set(e, MP_ERR_PROTOCOL, "%s failed: the %s sent alert \"%s\"", what, peer, alert);
+    } else if ((reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_HTTP_REQUEST ||
+                reason == SSL_R_PACKET_LENGTH_TOO_LONG) &&
+               s->nhead == sizeof(s->head) && isprint(s->head[0]) && isprint(s->head[1]) &&
+               isprint(s->head[2]) && isprint(s->head[3])) {
+        err_set(e, MP_ERR_PROTOCOL, "the %s does not speak TLS", peer);
+    } else {
+        err_set(e, MP_ERR_PROTOCOL, "%s failed: %s", what, ssl_reason());
+    }
+    ERR_clear_error();
+    return MP_ERR_PROTOCOL;
+}
+
+int
+tls_session_handshake(struct tls_session *s, struct err *e)
+{
+    if (s->done)
+        return 1;
+    ERR_clear_error();
+    int r = SSL_do_handshake(s->ssl);
+    if (r == 1) {
+        s->done = 1;
+        const unsigned char *p;
+        unsigned int n;
+        SSL_get0_alpn_selected(s->ssl, &p, &n);
+        if (n)
+            s->alpn = xstrndup((const char *)p, n);
+        load_peer(s);
+        return 1;
+    }
+    int ssl_err = SSL_get_error(s->ssl, r);
+    if (ssl_err == SSL_ERROR_WANT_READ || ssl_err == SSL_ERROR_WANT_WRITE)
+        return 0;
+    return fail(s, "TLS handshake", e);
+}
+
+int
+tls_session_read(struct tls_session *s, struct buf *out, struct err *e)
+{
+    ERR_clear_error();
+    for (;;) {
+        buf_reserve(out, READ_CHUNK);
+        size_t got = 0;
+        int r = SSL_read_ex(s->ssl, buf_ptr(out) + out->len, READ_CHUNK, &got);
+        if (r == 1) {
+            out->len += got;
+            continue;
+        }
+        switch (SSL_get_error(s->ssl, r)) {
+        case SSL_ERROR_WANT_READ:
+        case SSL_ERROR_WANT_WRITE:
+            return 0;
+        case SSL_ERROR_ZERO_RETURN:
+            return 1;
+        default:
+            return fail(s, "TLS read", e);
+        }
+    }
+}
+
+int
+tls_session_write(struct tls_session *s, const uint8_t *p, size_t n, struct err *e)
+{
+    ERR_clear_error();
+    while (n > 0) {
+        size_t done = 0;
+        int r = SSL_write_ex(s->ssl, p, n, &done);
+        if (r != 1) {
+            int ssl_err = SSL_get_error(s->ssl, r);
+            if (ssl_err == SSL_ERROR_WANT_READ || ssl_err == SSL_ERROR_WANT_WRITE)
+                return err_set(e, MP_ERR_INCOMPLETE, "TLS write before the handshake completed");
+            return fail(s, "TLS write", e);
+        }
+        p += done;
+        n -= done;
+    }
+    return 0;
+}
+
+void
+tls_session_close_notify(struct tls_session *s)
+{
+    /* Before the handshake there is nothing to close; OpenSSL says so in
+     * its error queue, which nobody needs to read. */
+    SSL_shutdown(s->ssl);
+    ERR_clear_error();
+}
+
+const char *
+tls_session_alpn(const struct tls_session *s)
+{
+    return s->alpn;
+}
+
+const char *
+tls_session_version(const struct tls_session *s)
+{
+    return s->done ? SSL_get_version(s->ssl) : NULL;
+}
+
+const char *
+tls_session_cipher(const struct tls_session *s)
+{
+    return s->done ? SSL_get_cipher_name(s->ssl) : NULL;
+}
+
+const char *
+tls_session_peer_cn(const struct tls_session *s)
+{
+    return s->peer_cn;
+}
+
+size_t
+tls_session_peer_sans(const struct tls_session *s, const char *const **sans)
+{
+    *sans = (const char *const *)s->sans;
+    return s->nsans;
+}
