@@ -163,12 +163,16 @@ class Proc:
 
 
 @pytest.fixture
-def mitmdump():
-    """Starts our mitmdump on a free port: mitmdump(*args) -> (proc, port)."""
+def mitmdump(tmp_path):
+    """Starts our mitmdump on a free port: mitmdump(*args) -> (proc, port). Its CA lives in
+    a fresh conf dir under tmp_path ("conf") unless the test passes its own confdir=."""
     procs = []
 
-    def start(*args):
-        proc = Proc([binary("mitmdump"), "--listen-host", "127.0.0.1", "-p", "0", *args])
+    def start(*args, confdir=None, env=None):
+        confdir = confdir or str(tmp_path / "conf")
+        full_env = dict(os.environ, **(env or {}))
+        proc = Proc([binary("mitmdump"), "--listen-host", "127.0.0.1", "-p", "0",
+                     "--set", f"confdir={confdir}", *args], env=full_env)
         procs.append(proc)
         m = proc.wait_for(r"Proxy server listening at 127\.0\.0\.1:(\d+)")
         return proc, int(m.group(1))
@@ -252,5 +256,66 @@ http {{
         p.kill()
         pytest.fail("nginx did not start: " + (d / "error.log").read_text())
     yield port, root
+    p.terminate()
+    p.wait(10)
+
+
+def make_cert(d, name, cn, sans):
+    """A self-signed certificate + key for a TLS origin (openssl CLI)."""
+    key, cert = d / f"{name}-key.pem", d / f"{name}-cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+                    "-out", str(cert), "-days", "30", "-subj", f"/CN={cn}",
+                    "-addext", "subjectAltName=" + ",".join(sans)],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return cert, key
+
+
+@pytest.fixture(scope="session")
+def tls_origin(tmp_path_factory):
+    """nginx with TLS on 127.0.0.1: `plain` (CN=localhost, SAN localhost + 127.0.0.1) and
+    `odd` (CN=cn.example, SANs san.example + localhost). Yields a dict of ports and certs."""
+    d = tmp_path_factory.mktemp("tls-nginx")
+    root = d / "html"
+    root.mkdir()
+    (root / "hello.txt").write_text("hello over tls\n")
+    plain = make_cert(d, "plain", "localhost", ["DNS:localhost", "IP:127.0.0.1"])
+    odd = make_cert(d, "odd", "cn.example", ["DNS:san.example", "DNS:localhost"])
+    ports = {"plain": free_port(), "odd": free_port()}
+    servers = "".join(f"""
+    server {{
+        listen 127.0.0.1:{ports[n]} ssl;
+        ssl_certificate {c};
+        ssl_certificate_key {k};
+        root {root};
+    }}""" for n, (c, k) in (("plain", plain), ("odd", odd)))
+    conf = d / "nginx.conf"
+    conf.write_text(f"""
+daemon off;
+master_process off;
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/error.log;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    client_body_temp_path {d}/body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    {servers}
+}}
+""")
+    p = subprocess.Popen(["/usr/sbin/nginx", "-c", str(conf), "-p", str(d)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for port in ports.values():
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+    yield {"ports": ports, "plain_cert": str(plain[0]), "odd_cert": str(odd[0]), "dir": d}
     p.terminate()
     p.wait(10)

@@ -62,7 +62,6 @@ struct tls_layer {
     size_t nsides;
 };
 
-static const char *const supported_alpn[] = {"http/1.1"};
 
 static void
 peer_of(struct tls_layer *t, char *out, size_t n)
