@@ -412,8 +412,8 @@ no_passphrase(char *buf, int size, int rwflag, void *u)
 static int
 load_store(struct ca *ca, const char *path, struct err *e)
 {
-    char *data;
-    size_t len;
+    char *data = NULL;
+    size_t len = 0;
     int rc = read_file(path, &data, &len, e);
     if (rc < 0)
         return rc;
