@@ -280,7 +280,11 @@ def tls_origin(tmp_path_factory):
     (root / "hello.txt").write_text("hello over tls\n")
     plain = make_cert(d, "plain", "localhost", ["DNS:localhost", "IP:127.0.0.1"])
     odd = make_cert(d, "odd", "cn.example", ["DNS:san.example", "DNS:localhost"])
-    ports = {"plain": free_port(), "odd": free_port()}
+    # A client certificate (self-signed, so it is its own trust anchor for nginx).
+    client = make_cert(d, "client", "proxy-client", ["DNS:proxy-client"])
+    client_pem = d / "client-bundle.pem"
+    client_pem.write_bytes(client[1].read_bytes() + client[0].read_bytes())
+    ports = {"plain": free_port(), "odd": free_port(), "mtls": free_port()}
     servers = "".join(f"""
     server {{
         listen 127.0.0.1:{ports[n]} ssl;
@@ -288,6 +292,15 @@ def tls_origin(tmp_path_factory):
         ssl_certificate_key {k};
         root {root};
     }}""" for n, (c, k) in (("plain", plain), ("odd", odd)))
+    servers += f"""
+    server {{
+        listen 127.0.0.1:{ports["mtls"]} ssl;
+        ssl_certificate {plain[0]};
+        ssl_certificate_key {plain[1]};
+        ssl_client_certificate {client[0]};
+        ssl_verify_client on;
+        root {root};
+    }}"""
     conf = d / "nginx.conf"
     conf.write_text(f"""
 daemon off;
@@ -316,6 +329,7 @@ http {{
                 break
             except OSError:
                 time.sleep(0.05)
-    yield {"ports": ports, "plain_cert": str(plain[0]), "odd_cert": str(odd[0]), "dir": d}
+    yield {"ports": ports, "plain_cert": str(plain[0]), "odd_cert": str(odd[0]), "dir": d,
+           "client_bundle": str(client_pem)}
     p.terminate()
     p.wait(10)

@@ -241,3 +241,21 @@ def test_mitm_it_serves_the_ca(mitmdump, tmp_path):
     assert body == open(conf_ca(tmp_path), "rb").read()
     rc, body, err = curl("-x", f"http://127.0.0.1:{pport}", "http://mitm.it/")
     assert b"/cert/p12" in body and b"/cert/cer" in body
+
+
+def test_client_certs_presented_upstream(mitmdump, tls_origin, tmp_path):
+    port = tls_origin["ports"]["mtls"]
+    certdir = tmp_path / "client-certs"
+    certdir.mkdir()
+    shutil.copy(tls_origin["client_bundle"], certdir / "localhost.pem")
+    url = f"https://localhost:{port}/hello.txt"
+    # Without a client certificate nginx refuses the request.
+    _, pport = mitmdump("-k")
+    rc, body, err = curl("--cacert", conf_ca(tmp_path), "-x", f"http://127.0.0.1:{pport}",
+                         "-w", "%{http_code}", url)
+    assert body.endswith(b"400")
+    # With --client-certs DIR, DIR/<sni>.pem is presented.
+    _, pport = mitmdump("-k", "--set", f"client_certs={certdir}")
+    rc, body, err = curl("--cacert", conf_ca(tmp_path), "-x", f"http://127.0.0.1:{pport}", url)
+    assert rc == 0, err
+    assert body == b"hello over tls\n"

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "flow/connection.h"
 #include "options/opt.h"
@@ -117,6 +118,35 @@ is_ip(const char *host)
     return host && (inet_pton(AF_INET, host, tmp) == 1 || inet_pton(AF_INET6, host, tmp) == 1);
 }
 
+/*
+ * The client certificate to present to conn's server (option client_certs,
+ * as mitmproxy's tlsconfig): a file is used for every server; in a
+ * directory, "<sni or host>.pem" if it exists. Writes into path; NULL if none.
+ */
+static const char *
+client_cert_for(const struct tls_layer *t, const struct connection *conn, char *path, size_t n)
+{
+    const char *spec = t->base.ctx->cfg->opts->client_certs;
+    if (spec == NULL || *spec == '\0')
+        return NULL;
+    char expanded[1024];
+    const char *home = getenv("HOME");
+    if (spec[0] == '~' && home)
+        snprintf(expanded, sizeof(expanded), "%s%s", home, spec + 1);
+    else
+        snprintf(expanded, sizeof(expanded), "%s", spec);
+    struct stat st;
+    if (stat(expanded, &st) == 0 && S_ISREG(st.st_mode)) {
+        snprintf(path, n, "%s", expanded);
+        return path;
+    }
+    const char *name = conn->sni ? conn->sni : conn->address.host;
+    if (name == NULL)
+        return NULL;
+    snprintf(path, n, "%s/%s.pem", expanded, name);
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) ? path : NULL;
+}
+
 /* A new client-role session towards conn, with the SNI and ALPN it should carry. */
 static struct tls_session *
 upstream_session(struct tls_layer *t, struct connection *conn, struct err *e)
@@ -144,6 +174,8 @@ upstream_session(struct tls_layer *t, struct connection *conn, struct err *e)
         .max_version = cfg->tls_server_max,
         .client_cert_file = NULL,
     };
+    char certpath[1200];
+    o.client_cert_file = client_cert_for(t, conn, certpath, sizeof(certpath));
     return tls_session_new_client(&o, e);
 }
 
