@@ -259,3 +259,27 @@ def test_client_certs_presented_upstream(mitmdump, tls_origin, tmp_path):
     rc, body, err = curl("--cacert", conf_ca(tmp_path), "-x", f"http://127.0.0.1:{pport}", url)
     assert rc == 0, err
     assert body == b"hello over tls\n"
+
+
+def s_client(pport, port, *extra):
+    r = subprocess.run(["openssl", "s_client", "-proxy", f"127.0.0.1:{pport}", "-connect",
+                        f"localhost:{port}", "-servername", "localhost", *extra],
+                       input=b"", stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=20)
+    return r.stdout.decode()
+
+
+def test_tls_versions_modern_by_default_widened_by_option(mitmdump, tls_origin):
+    port = tls_origin["ports"]["plain"]
+    old = ["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"]
+    proc, pport = mitmdump("-k")
+    assert "Cipher is (NONE)" in s_client(pport, port, *old)
+    proc.wait_for(r"cannot agree on a TLS version.*tls_version_client_min")
+    _, pport = mitmdump("-k", "--set", "tls_version_client_min=TLS1")
+    assert "Protocol  : TLSv1.1" in s_client(pport, port, *old)
+
+
+def test_only_http11_is_offered_by_alpn(mitmdump, tls_origin):
+    port = tls_origin["ports"]["plain"]
+    _, pport = mitmdump("-k")
+    # The client asks for h2 first; we speak HTTP/1.1 only (HTTP/2 comes later).
+    assert "ALPN protocol: http/1.1" in s_client(pport, port, "-alpn", "h2,http/1.1")

@@ -264,10 +264,13 @@ fail_client(struct tls_layer *t, struct cmdq *out, const char *why)
                        : t->first_server ? t->first_server->address.host
                                          : t->base.ctx->cfg->mode.host;
     /* Certificate pinning shows up here: say which host, so it can be ignored. */
-    layer_log(&t->base, out, LOG_WARN,
-              "%s: client TLS handshake failed for %s: %s (if the client pins certificates, "
-              "add it to ignore_hosts)",
-              peer, host, why);
+    int cert_problem = strstr(why, "certificate") || strstr(why, "unknown ca") ||
+                       strstr(why, "bad certificate");
+    layer_log(&t->base, out, LOG_WARN, "%s: client TLS handshake failed for %s: %s%s", peer, host,
+              why,
+              cert_problem ? " (the client does not trust our certificate: install the CA, or "
+                             "if it pins certificates, add the host to ignore_hosts)"
+                           : "");
     free(client->error);
     client->error = xstrdup(why);
     t->state = T_CLOSED;
