@@ -543,3 +543,62 @@ TEST(http_layer_killed_flow_closes_client)
 {
     pb_run(pb_killed, layer_http_new, PB_HOOKS, NULL);
 }
+
+static void
+pb_http_inside_connect(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    struct flow *f;
+    pb_in_start(pb);
+    pb_in_data(pb, client, "CONNECT a.test:8000 HTTP/1.1\r\nHost: a.test:8000\r\n\r\n");
+    pb_out_hook(pb, HOOK_HTTP_CONNECT, NULL);
+    pb_in_reply(pb);
+    pb_out_open(pb, &server);
+    pb_in_reply(pb);
+    pb_out_send(pb, client, "HTTP/1.1 200 Connection established\r\n\r\n");
+    /* Plain HTTP in the tunnel is parsed: origin form, destination from CONNECT. */
+    pb_in_data(pb, client, "GET /in HTTP/1.1\r\nHost: a.test:8000\r\n\r\n");
+    pb_out_hook(pb, HOOK_REQUESTHEADERS, &f);
+    ASSERT_STREQ(f->request->host, "a.test");
+    ASSERT_EQ(f->request->port, 8000);
+    ASSERT_STREQ(f->request->scheme, "http");
+    pb_in_reply(pb);
+    pb_out_hook(pb, HOOK_REQUEST, NULL);
+    pb_in_reply(pb);
+    /* The tunnel's connection is reused: no second open. */
+    pb_out_send(pb, server, "GET /in HTTP/1.1\r\nHost: a.test:8000\r\n\r\n");
+    pb_in_data(pb, server, RESP_OK);
+    pb_out_hook(pb, HOOK_RESPONSEHEADERS, NULL);
+    pb_in_reply(pb);
+    pb_out_hook(pb, HOOK_RESPONSE, NULL);
+    pb_in_reply(pb);
+    pb_out_send(pb, client, RESP_OK);
+    pb_end(pb);
+}
+
+TEST(http_layer_http_inside_connect_is_parsed)
+{
+    pb_run(pb_http_inside_connect, layer_http_new, PB_HOOKS, NULL);
+}
+
+static void
+pb_server_speaks_first(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    pb_in_start(pb);
+    pb_in_data(pb, client, "CONNECT a.test:25 HTTP/1.1\r\n\r\n");
+    pb_out_open(pb, &server);
+    pb_in_reply(pb);
+    pb_out_send(pb, client, "HTTP/1.1 200 Connection established\r\n\r\n");
+    /* An SMTP server greets first: relayed as bytes. */
+    pb_in_data(pb, server, "220 hello\r\n");
+    pb_out_send(pb, client, "220 hello\r\n");
+    pb_in_data(pb, client, "EHLO x\r\n");
+    pb_out_send(pb, server, "EHLO x\r\n");
+    pb_end(pb);
+}
+
+TEST(http_layer_connect_server_first_is_relayed)
+{
+    pb_run(pb_server_speaks_first, layer_http_new, PB_NOHOOKS, NULL);
+}
