@@ -7,6 +7,7 @@
 #include "proxy/context.h"
 #include "proxy/hostmatch.h"
 #include "tls/ca.h"
+#include "tls/certs.h"
 #include "tls/session.h"
 #include "util/xmalloc.h"
 
@@ -183,7 +184,9 @@ int
 proxy_config_load_ca(struct proxy_config *cfg, struct err *e)
 {
     cfg->ca = ca_load_or_create(cfg->opts->confdir, (int)cfg->opts->key_size, e);
-    return cfg->ca ? 0 : (e && e->code ? e->code : MP_ERR_IO);
+    if (cfg->ca == NULL)
+        return e && e->code ? e->code : MP_ERR_IO;
+    return tls_certs_load(&cfg->certs, &cfg->opts->certs, cfg->opts->cert_passphrase, e);
 }
 
 void
@@ -192,6 +195,8 @@ proxy_config_clear(struct proxy_config *cfg)
     hostmatch_free(cfg->ignore_hosts);
     hostmatch_free(cfg->allow_hosts);
     ca_free(cfg->ca);
+    tls_certs_free(cfg->certs);
+    cfg->certs = NULL;
     cfg->ignore_hosts = NULL;
     cfg->allow_hosts = NULL;
     cfg->ca = NULL;

@@ -12,6 +12,7 @@
 #include "util/err.h"
 
 struct ca;
+struct tls_certs;
 struct connection;
 struct hostmatch;
 struct options;
@@ -51,13 +52,15 @@ struct proxy_config {
     struct hostmatch *ignore_hosts; /* owned; NULL = none */
     struct hostmatch *allow_hosts;  /* owned; NULL = none */
     struct ca *ca;                  /* owned; NULL: TLS is passed through, not intercepted */
+    struct tls_certs *certs;        /* owned; custom certificates (--certs); NULL = none */
     int tls_client_min, tls_client_max; /* enum tls_version */
     int tls_server_min, tls_server_max;
 };
 
 /* Builds cfg from opts; errors name the bad option. Free with proxy_config_clear(). */
 int proxy_config_init(struct proxy_config *cfg, const struct options *opts, struct err *e);
-/* Loads (or creates) the CA in opts->confdir so TLS can be intercepted. */
+/* Loads (or creates) the CA in opts->confdir so TLS can be intercepted, and
+ * the custom certificates of opts->certs. */
 int proxy_config_load_ca(struct proxy_config *cfg, struct err *e);
 void proxy_config_clear(struct proxy_config *cfg);
 

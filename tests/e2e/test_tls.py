@@ -283,3 +283,25 @@ def test_only_http11_is_offered_by_alpn(mitmdump, tls_origin):
     _, pport = mitmdump("-k")
     # The client asks for h2 first; we speak HTTP/1.1 only (HTTP/2 comes later).
     assert "ALPN protocol: http/1.1" in s_client(pport, port, "-alpn", "h2,http/1.1")
+
+
+def test_custom_certificate_with_certs_option(mitmdump, tls_origin, tmp_path):
+    from conftest import make_cert
+    cert, key = make_cert(tmp_path, "custom", "custom.example", ["DNS:localhost"])
+    bundle = tmp_path / "custom-bundle.pem"
+    bundle.write_bytes(key.read_bytes() + cert.read_bytes())
+    port = tls_origin["ports"]["plain"]
+    _, pport = mitmdump("-k", "--certs", f"localhost={bundle}")
+    # The client is served our custom certificate, not a forged one: it verifies with it.
+    rc, body, err = curl("--cacert", str(cert), "-x", f"http://127.0.0.1:{pport}",
+                         f"https://localhost:{port}/hello.txt")
+    assert rc == 0, err
+    assert body == b"hello over tls\n"
+
+
+def test_bad_certs_option_is_reported(tmp_path):
+    r = subprocess.run([binary("mitmdump"), "--set", f"confdir={tmp_path}/conf", "-p", "0",
+                        "--certs", "localhost=/nonexistent.pem"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    assert r.returncode == 2
+    assert b"/nonexistent.pem" in r.stderr

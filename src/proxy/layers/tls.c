@@ -32,6 +32,7 @@
 #include "options/opt.h"
 #include "proxy/layers/layers.h"
 #include "tls/ca.h"
+#include "tls/certs.h"
 #include "tls/clienthello.h"
 #include "tls/session.h"
 #include "util/clock.h"
@@ -334,7 +335,14 @@ start_client_handshake(struct tls_layer *t, struct cmdq *out)
     struct connection *client = t->base.ctx->client;
     struct err e = {0};
     struct ca_leaf leaf;
-    if (forge_leaf(t, &leaf, &e) < 0) {
+    const char *name = t->hello.sni[0]          ? t->hello.sni
+                       : t->first_server        ? t->first_server->address.host
+                                                : cfg->mode.host;
+    /* A certificate given with --certs wins over a forged one (mitmproxy's CertStore). */
+    const struct ca_leaf *custom = cfg->certs ? tls_certs_find(cfg->certs, name) : NULL;
+    if (custom) {
+        leaf = *custom;
+    } else if (forge_leaf(t, &leaf, &e) < 0) {
         fail_client(t, out, e.msg);
         return;
     }
