@@ -9,6 +9,8 @@ Subcommands (all paths are plain files; RESULTS is a JSON-lines file):
                                record one wrk run (CPU_TICKS/HWM_KIB may be "-")
   dl RESULTS SERVER RUNSFILE CPU_TICKS HWM_KIB CLK_TCK EXPECTED_BYTES
                                record the download runs (curl -w lines)
+  idle RESULTS SERVER READYFILE RSS0_KIB RSS1_KIB FDS0 FDS1
+                               record the idle-connection RSS scenario (tlsload.py idle)
   skip RESULTS SCEN SERVER NOTE record a row that could not be measured
   table RESULTS MARKDOWN_OUT   print the aligned table and write the Markdown one
 """
@@ -23,7 +25,16 @@ SCENARIOS = [
     ("explicit", "1) explicit proxy, GET 1 KB, keep-alive (wrk)"),
     ("reverse", "2) reverse proxy, GET 1 KB, keep-alive (wrk)"),
     ("download", "3) 100 MiB download (curl, single connection)"),
+    ("tls-keepalive", "4) HTTPS, GET 1 KB, keep-alive (tlsload.py; mitmdumps intercept CONNECT)"),
+    ("tls-newconn", "5) HTTPS, new TLS connection per GET 1 KB (tlsload.py)"),
+    ("tls-idle", "6) RSS per idle intercepted TLS connection (tlsload.py idle)"),
 ]
+# The issue's targets for our rows: (scenario, text, check(value, 8.1.1 value)).
+TARGETS = {
+    "tls-keepalive": (">=30x 8.1.1 req/s", lambda v, b: v / b >= 30 if b else None),
+    "tls-newconn": ("<=1,000 CPU us/conn", lambda v, b: v <= 1000),
+    "tls-idle": ("<=50 KB/conn", lambda v, b: v <= 50),
+}
 SERVERS = ["direct", "nginx", "mitmdump-8.1.1", "ours"]
 BASE_881 = "mitmdump-8.1.1"
 
@@ -170,6 +181,27 @@ def cmd_dl(results, server, runsfile, cpu, hwm, clk_tck, expected):
     return 0
 
 
+def cmd_idle(results, server, readyfile, rss0, rss1, fds0, fds1):
+    rec = {"type": "row", "scenario": "tls-idle", "server": server}
+    with open(readyfile) as f:
+        js = json.loads(f.read())
+    opened = js["opened"]
+    rec.update(conns=opened, rss0_mib=float(rss0) / 1024.0, rss1_mib=float(rss1) / 1024.0,
+               fds=int(fds1) - int(fds0))
+    notes = []
+    if opened:
+        rec["kb_per_conn"] = (float(rss1) - float(rss0)) * 1.024 / opened
+    if opened < js["wanted"]:
+        notes.append("%d of %d connections opened" % (opened, js["wanted"]))
+    # A connection the proxy already closed would make it look cheaper.
+    if rec["fds"] < opened:
+        notes.append("only %d more fds in the proxy" % rec["fds"])
+    if notes:
+        rec["note"] = "; ".join(notes)
+    append(results, rec)
+    return 0
+
+
 def cmd_skip(results, scen, server, note):
     append(results, {"type": "row", "scenario": scen, "server": server, "note": note})
     return 0
@@ -206,6 +238,9 @@ def build_tables(recs):
     }
     tables = []
     for scen, title in SCENARIOS:
+        if scen == "tls-idle":
+            tables.append(idle_table(rows, names, title))
+            continue
         if scen == "download":
             head = ["server", "MB/s", "s/dl", "CPU ms/dl", "CPU %", "RSS MiB",
                     "MB/s /8.1.1", "CPU /8.1.1", "RSS /8.1.1", "MB/s /nginx",
@@ -216,6 +251,11 @@ def build_tables(recs):
                     "req/s /8.1.1", "CPU /8.1.1", "RSS /8.1.1", "req/s /nginx",
                     "CPU /nginx", "req/s /direct", "note"]
             key, cpukey = "rps", "cpu_us_per_req"
+        if scen == "tls-newconn":
+            head[1], head[4], head[7] = "conn/s", "CPU us/conn", "conn/s /8.1.1"
+            head[10], head[12] = "conn/s /nginx", "conn/s /direct"
+        if scen in TARGETS:
+            head.insert(-1, "target")
         b881 = rows.get((scen, BASE_881), {})
         bngx = rows.get((scen, "nginx"), {})
         bdir = rows.get((scen, "direct"), {})
@@ -243,9 +283,43 @@ def build_tables(recs):
                 "-" if srv == "direct" else ratio(v, bdir.get(key)),
                 r.get("note", ""),
             ]
+            if scen in TARGETS:
+                what = cpu if scen == "tls-newconn" else v
+                cells.insert(-1, target_cell(scen, srv, what, b881.get(
+                    cpukey if scen == "tls-newconn" else key)))
             body.append(cells)
         tables.append((title, head, body))
     return meta, tables
+
+
+def target_cell(scen, srv, v, base):
+    # Only our row is held to the issue's targets; the cell says met or missed.
+    if srv != "ours":
+        return "-"
+    text, check = TARGETS[scen]
+    if v is None:
+        return text
+    ok = check(v, base)
+    if ok is None:
+        return text
+    return text + (": met" if ok else ": MISSED")
+
+
+def idle_table(rows, names, title):
+    head = ["server", "conns", "RSS0 MiB", "RSS1 MiB", "KB/conn", "KB /8.1.1", "fds +",
+            "target", "note"]
+    base = rows.get(("tls-idle", BASE_881), {}).get("kb_per_conn")
+    body = []
+    for srv in SERVERS:
+        r = rows.get(("tls-idle", srv))
+        if r is None:
+            continue
+        kb = r.get("kb_per_conn")
+        body.append([names[srv], fmt(r.get("conns"), 0), fmt(r.get("rss0_mib")),
+                     fmt(r.get("rss1_mib")), fmt(kb), "-" if srv == BASE_881 else ratio(kb, base),
+                     fmt(r.get("fds"), 0), target_cell("tls-idle", srv, kb, base),
+                     r.get("note", "")])
+    return (title, head, body)
 
 
 LEGEND = """\
@@ -266,6 +340,16 @@ Legend:
                curl straight to the origin (no proxy; no CPU/RSS measured).
   nginx row    reverse proxy with upstream keep-alive; in scenario 1 it receives the same
                absolute-form requests and proxy_passes them to its fixed upstream.
+  TLS (4-6)    tlsload.py ({conns} connections, {secs} s): the mitmdumps (-k) get CONNECT, then a
+               TLS handshake verified against their CA; nginx terminates TLS (RSA 2048 key,
+               like the forged leaves) and keeps TLS connections to the origin alive; direct
+               talks TLS to the origin (ECDSA P-256). conn/s and CPU us/conn: each connection
+               is TCP + CONNECT + full handshake + one GET 1 KB + close. tlsload.py shares CPU
+               {lcpu} with the origin; direct shows its ceiling.
+  KB/conn      (VmRSS with {idle} idle connections open - VmRSS before) / connections, after a
+               10-connection warm-up; fds + is the proxy's added file descriptors (2 per
+               intercepted connection). Issue's reference: mitmdump 8.1.1 about 7,700 CPU
+               us/conn and 124 KB/conn.
 """
 
 
@@ -301,7 +385,8 @@ def cmd_table(results, mdout):
     meta, tables = build_tables(load(results))
     legend = LEGEND.format(conns=meta.get("wrk_connections", "?"),
                            secs=meta.get("seconds", "?"), dlruns=meta.get("dl_runs", "?"),
-                           pcpu=meta.get("proxy_cpu", "?"), lcpu=meta.get("load_cpu", "?"))
+                           pcpu=meta.get("proxy_cpu", "?"), lcpu=meta.get("load_cpu", "?"),
+                           idle=meta.get("idle_conns", "?"))
     info = ("{date}  {cpu_model}, {ncpu} CPUs, load {load}  wrk -t1 -c{conns} -d{secs}s "
             "(warm-up {warm}s)  {mitm881}").format(
         date=meta.get("date", "?"), cpu_model=meta.get("cpu_model", "?"),
@@ -342,6 +427,8 @@ def main(argv):
             return cmd_wrk(*args)
         if cmd == "dl" and len(args) == 7:
             return cmd_dl(*args)
+        if cmd == "idle" and len(args) == 7:
+            return cmd_idle(*args)
         if cmd == "skip" and len(args) == 4:
             return cmd_skip(*args)
         if cmd == "table" and len(args) == 2:

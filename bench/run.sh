@@ -1,13 +1,16 @@
 #!/bin/bash
 # Benchmarks our build/mitmdump against a direct connection, nginx as a reverse
 # proxy and mitmdump 8.1.1, all in one run, and prints one table per scenario
-# (also written as Markdown to build/bench/results.md). See bench/README.md.
+# (also written as Markdown to build/bench/results.md). The TLS scenarios use
+# bench/tlsload.py instead of wrk, which cannot tunnel through CONNECT. See
+# bench/README.md.
 #
 # Environment:
 #   BENCH_SECONDS      measured wrk duration per row (default 10)
 #   BENCH_WARMUP       unmeasured wrk warm-up per row, seconds (default 1; 0 = none)
 #   BENCH_CONNECTIONS  wrk connections (default 10, one wrk thread)
 #   BENCH_DL_RUNS      100 MiB downloads per row, the median is reported (default 5)
+#   BENCH_IDLE_CONNS   idle intercepted TLS connections for the RSS scenario (default 200)
 #   BENCH_OURS         our binary (default build/mitmdump)
 #   BENCH_OURS_ARGS    extra arguments for our binary (default: --set confdir=<tmp>)
 #   BENCH_MITMDUMP_881 mitmdump 8.1.1 (default /usr/bin/mitmdump)
@@ -19,10 +22,12 @@ cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
 PY=/usr/bin/python3
 HELPER="$PY $ROOT/bench/bench.py"
+TLSLOAD=("$PY" "$ROOT/bench/tlsload.py")
 SECS=${BENCH_SECONDS:-10}
 WARM=${BENCH_WARMUP:-1}
 CONNS=${BENCH_CONNECTIONS:-10}
 DLRUNS=${BENCH_DL_RUNS:-5}
+IDLE_CONNS=${BENCH_IDLE_CONNS:-200}
 OURS=${BENCH_OURS:-$ROOT/build/mitmdump}
 MITM881=${BENCH_MITMDUMP_881:-/usr/bin/mitmdump}
 PROXY_CPU=${BENCH_PROXY_CPU:-0}
@@ -37,7 +42,7 @@ die() {
     exit 1
 }
 
-for v in SECS WARM CONNS DLRUNS PROXY_CPU LOAD_CPU; do
+for v in SECS WARM CONNS DLRUNS IDLE_CONNS PROXY_CPU LOAD_CPU; do
     case ${!v} in
     '' | *[!0-9]*) die "$v must be a non-negative integer (got '${!v}')" ;;
     esac
@@ -45,8 +50,9 @@ done
 [ "$SECS" -ge 1 ] || die "BENCH_SECONDS must be at least 1"
 [ "$DLRUNS" -ge 1 ] || die "BENCH_DL_RUNS must be at least 1"
 [ "$CONNS" -ge 1 ] || die "BENCH_CONNECTIONS must be at least 1"
+[ "$IDLE_CONNS" -ge 1 ] || die "BENCH_IDLE_CONNS must be at least 1"
 
-for c in wrk nginx curl taskset timeout; do
+for c in wrk nginx curl taskset timeout openssl; do
     command -v "$c" >/dev/null || die "$c not found (scripts/deps.sh bench installs it)"
 done
 [ -x "$PY" ] || die "$PY not found"
@@ -144,6 +150,16 @@ hwm_kib() {
     awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"
 }
 
+rss_kib() {
+    awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+}
+
+nfds() {
+    local fds
+    fds=(/proc/"$1"/fd/*)
+    echo ${#fds[@]}
+}
+
 # The script itself and thus everything it starts (origin nginx, wrk, curl,
 # helpers) runs on LOAD_CPU; proxies are started with taskset on PROXY_CPU.
 taskset -p -c "$LOAD_CPU" $$ >/dev/null || die "cannot pin to CPU $LOAD_CPU"
@@ -156,6 +172,19 @@ rm -f "$RESULTS" "$OUTDIR/results.md" "$OUTDIR"/raw/*
 # Test files: 1 KB of text and 100 MiB of random bytes.
 head -c 1024 /dev/zero | tr '\0' 'x' >"$TMP/www/1k"
 head -c "$DL_SIZE" /dev/urandom >"$TMP/www/100m" || die "cannot write $TMP/www/100m"
+
+# Self-signed certificates for 127.0.0.1. The origin's key is ECDSA P-256 so
+# that its handshakes cost the shared load CPU little; nginx's front key is RSA
+# 2048 like the leaves the mitmdumps forge, so the three proxies sign alike.
+make_cert() { # NAME KEYOPTS...
+    local name=$1
+    shift
+    openssl req -x509 "$@" -nodes -days 2 -subj /CN=localhost \
+        -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+        -keyout "$TMP/$name.key" -out "$TMP/$name.crt" >/dev/null 2>&1
+}
+make_cert origin -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 || die "openssl req failed"
+make_cert front -newkey rsa:2048 || die "openssl req failed"
 
 # nginx needs its temp paths outside /var/lib/nginx; some modules may be absent.
 nginx_temp_paths() {
@@ -210,7 +239,13 @@ start_nginx() { # DIR PIN... ; sets SPID
 
 # --- origin ----------------------------------------------------------------
 OPORT=$($HELPER port) || die "no free port"
-write_nginx_conf "$TMP/origin" "$OPORT" "        root $TMP/www;"
+TPORT=$($HELPER port) || die "no free port"
+write_nginx_conf "$TMP/origin" "$OPORT" "        root $TMP/www;" "    server {
+        listen 127.0.0.1:$TPORT ssl;
+        ssl_certificate $TMP/origin.crt;
+        ssl_certificate_key $TMP/origin.key;
+        root $TMP/www;
+    }"
 start_nginx "$TMP/origin" "${LOAD[@]}"
 ORIGIN_PID=$SPID
 ORIGIN=http://127.0.0.1:$OPORT
@@ -221,6 +256,10 @@ for _ in $(seq 50); do
 done
 [ "$(curl -s --max-time 5 -o /dev/null -w '%{http_code} %{size_download}' "$ORIGIN/1k")" = "200 1024" ] ||
     die "origin nginx did not start: $(tail -n 5 "$TMP/origin/error.log" 2>/dev/null)"
+TORIGIN=https://127.0.0.1:$TPORT
+[ "$(curl -s --max-time 5 --cacert "$TMP/origin.crt" -o /dev/null \
+    -w '%{http_code} %{size_download}' "$TORIGIN/1k")" = "200 1024" ] ||
+    die "origin nginx does not serve TLS: $(tail -n 5 "$TMP/origin/error.log" 2>/dev/null)"
 
 # --- check: the wrk script really sends absolute-form requests ------------------
 $HELPER capture "$TMP/cap.port" "$TMP/cap.req" &
@@ -256,23 +295,45 @@ OURS_NOTE=""
 $HELPER meta "$RESULTS" "date=$(date -u '+%Y-%m-%d %H:%M UTC')" "cpu_model=${CPU_MODEL:-unknown}" \
     "ncpu=$NCPU" "loadavg=$LOADAVG" "nginx_version=$NGINX_VERSION" "mitmdump_version=$MITM_VERSION" \
     "seconds=$SECS" "warmup=$WARM" "wrk_connections=$CONNS" "dl_runs=$DLRUNS" \
+    "idle_conns=$IDLE_CONNS" \
     "proxy_cpu=$PROXY_CPU" "load_cpu=$LOAD_CPU" "ours_note=$OURS_NOTE" ||
     die "cannot write $RESULTS"
 
 # --- proxies -------------------------------------------------------------------
 # start_proxy SERVER MODE: starts a fresh proxy on a new port, pinned to
-# PROXY_CPU, in MODE explicit or reverse; sets SPID and PPORT, or returns 1.
+# PROXY_CPU, in MODE explicit, reverse or tls; sets SPID and PPORT, or returns
+# 1. In tls mode the mitmdumps are explicit proxies that intercept HTTPS and
+# nginx terminates TLS as a reverse proxy to the origin's TLS port; PCA is the
+# certificate a client must trust and TLSARGS the tlsload.py arguments.
 start_proxy() {
     local server=$1 mode=$2 log
     PPORT=$($HELPER port) || return 1
     log=$OUTDIR/raw/$server-$mode.log
     case $server in
     nginx)
-        # HTTP/1.1 and an empty Connection header keep upstream connections
-        # open; nothing is spooled to disk (proxy_max_temp_file_size 0). The
-        # 64k buffers (default 4k/8k) are a common tuning that roughly
-        # doubles nginx's 100 MiB download rate, so the baseline is not weak.
-        write_nginx_conf "$TMP/nginx-$mode" "$PPORT" "        location / {
+        if [ "$mode" = tls ]; then
+            # Upstream TLS connections are kept alive and their sessions
+            # reused (nginx's defaults): what a tuned TLS reverse proxy does.
+            # The port argument "PORT ssl" makes the listen line a TLS one.
+            write_nginx_conf "$TMP/nginx-$mode" "$PPORT ssl" "        ssl_certificate $TMP/front.crt;
+        ssl_certificate_key $TMP/front.key;
+        location / {
+            proxy_pass https://origin_tls;
+            proxy_http_version 1.1;
+            proxy_set_header Connection \"\";
+            proxy_max_temp_file_size 0;
+        }" "    upstream origin_tls {
+        server 127.0.0.1:$TPORT;
+        keepalive 64;
+    }"
+            PCA=$TMP/front.crt
+            TLSARGS=(--target "127.0.0.1:$PPORT")
+        else
+            # HTTP/1.1 and an empty Connection header keep upstream connections
+            # open; nothing is spooled to disk (proxy_max_temp_file_size 0). The
+            # 64k buffers (default 4k/8k) are a common tuning that roughly
+            # doubles nginx's 100 MiB download rate, so the baseline is not weak.
+            write_nginx_conf "$TMP/nginx-$mode" "$PPORT" "        location / {
             proxy_pass http://origin;
             proxy_http_version 1.1;
             proxy_set_header Connection \"\";
@@ -283,24 +344,39 @@ start_proxy() {
         server 127.0.0.1:$OPORT;
         keepalive 64;
     }"
+        fi
         start_nginx "$TMP/nginx-$mode" "${PIN[@]}"
         log=$TMP/nginx-$mode/error.log
         ;;
     mitmdump-8.1.1 | ours)
         local bin=$MITM881 args
         args=(--listen-host 127.0.0.1 -p "$PPORT" -q --set stream_large_bodies=1m)
+        local confdir=$TMP/mitm881-conf
         if [ "$server" = ours ]; then
             bin=$OURS
+            confdir=$TMP/ours-conf
             if [ -n "${BENCH_OURS_ARGS+set}" ]; then
                 # shellcheck disable=SC2206 # BENCH_OURS_ARGS is a list of arguments
                 args+=($BENCH_OURS_ARGS)
+                # The CA to trust is in the conf dir these arguments name.
+                confdir=$(printf '%s\n' "$BENCH_OURS_ARGS" |
+                    sed -n 's/.*confdir=\([^ ]*\).*/\1/p')
+                confdir=${confdir:-$HOME/.mitmproxy}
+                confdir=${confdir/#\~/$HOME}
             else
-                args+=(--set "confdir=$TMP/ours-conf")
+                args+=(--set "confdir=$confdir")
             fi
         else
-            args+=(--set "confdir=$TMP/mitm881-conf")
+            args+=(--set "confdir=$confdir")
         fi
         [ "$mode" = reverse ] && args+=(--mode "reverse:$ORIGIN")
+        # -k: the origin's certificate is self-signed. The CA file appears
+        # in the conf dir at the first start, so the check below waits for it.
+        if [ "$mode" = tls ]; then
+            args+=(-k)
+            PCA=$confdir/mitmproxy-ca-cert.pem
+            TLSARGS=(--proxy "127.0.0.1:$PPORT" --target "127.0.0.1:$TPORT")
+        fi
         "${PIN[@]}" "$bin" "${args[@]}" >"$log" 2>&1 &
         SPID=$!
         track "$SPID"
@@ -310,6 +386,12 @@ start_proxy() {
     if [ "$mode" = reverse ]; then
         url=http://127.0.0.1:$PPORT/1k
         proxyopt=()
+    elif [ "$mode" = tls ] && [ "$server" = nginx ]; then
+        url=https://127.0.0.1:$PPORT/1k
+        proxyopt=(--cacert "$PCA")
+    elif [ "$mode" = tls ]; then
+        url=$TORIGIN/1k
+        proxyopt+=(--cacert "$PCA")
     fi
     for _ in $(seq $((START_TIMEOUT * 10))); do
         if ! kill -0 "$SPID" 2>/dev/null; then
@@ -376,6 +458,75 @@ run_dl() {
     $HELPER dl "$RESULTS" "$server" "$runs" "$cpu" "$hwm" "$CLK_TCK" "$DL_SIZE"
 }
 
+# run_tls SCEN SERVER PID MODE TLSLOAD_ARGS...: like run_wrk, with
+# bench/tlsload.py in MODE keepalive or newconn (one request per connection).
+run_tls() {
+    local scen=$1 server=$2 pid=$3 mode=$4 c0="-" c1 cpu="-" hwm="-"
+    local out=$OUTDIR/raw/$scen-$server.txt
+    shift 4
+    if [ "$WARM" -gt 0 ]; then
+        bounded timeout $((WARM + 30)) "${LOAD[@]}" "${TLSLOAD[@]}" "$mode" -c "$CONNS" -d "$WARM" "$@" \
+            >"$out.warmup" 2>&1
+    fi
+    [ "$pid" != - ] && c0=$(cpu_ticks "$pid")
+    bounded timeout $((SECS + 30)) "${LOAD[@]}" "${TLSLOAD[@]}" "$mode" -c "$CONNS" -d "$SECS" "$@" \
+        >"$out" 2>&1
+    if [ "$pid" != - ]; then
+        if c1=$(cpu_ticks "$pid" 2>/dev/null); then
+            cpu=$((c1 - c0))
+            hwm=$(hwm_kib "$pid")
+        else
+            $HELPER skip "$RESULTS" "$scen" "$server" "failed: proxy died during the run"
+            return
+        fi
+    fi
+    $HELPER wrk "$RESULTS" "$scen" "$server" "$out" "$cpu" "$hwm" "$CLK_TCK"
+}
+
+# run_idle SERVER PID TLSLOAD_ARGS...: the proxy's VmRSS before and while
+# IDLE_CONNS intercepted connections (one request each) sit idle. A warm-up of
+# 10 connections, closed again, comes first so that one-time costs (the forged
+# leaf certificate, lazily built state) are not charged to the connections.
+run_idle() {
+    local server=$1 pid=$2 lp rss0 rss1="-" fd0 fd1="-"
+    local ready=$TMP/idle-$server.json
+    local out=$OUTDIR/raw/tls-idle-$server.txt
+    shift 2
+    bounded timeout 60 "${LOAD[@]}" "${TLSLOAD[@]}" idle -n 10 -c 10 -d 30 --hold 0 "$@" \
+        >"$out.warmup" 2>&1
+    sleep 0.5
+    if ! kill -0 "$pid" 2>/dev/null; then
+        $HELPER skip "$RESULTS" tls-idle "$server" "failed: proxy died during the warm-up"
+        return
+    fi
+    rss0=$(rss_kib "$pid")
+    fd0=$(nfds "$pid")
+    rm -f "$ready"
+    "${LOAD[@]}" "${TLSLOAD[@]}" idle -n "$IDLE_CONNS" -c 20 -d 60 --hold 120 --ready "$ready" "$@" \
+        >"$out" 2>&1 &
+    lp=$!
+    track "$lp"
+    for _ in $(seq 700); do
+        [ -s "$ready" ] && break
+        kill -0 "$lp" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [ -s "$ready" ]; then
+        # The last responses have arrived; give the proxy a moment to settle.
+        sleep 0.5
+        if kill -0 "$pid" 2>/dev/null; then
+            rss1=$(rss_kib "$pid")
+            fd1=$(nfds "$pid")
+        fi
+    fi
+    stop "$lp"
+    if [ "$rss1" = - ]; then
+        $HELPER skip "$RESULTS" tls-idle "$server" "failed: connections not opened or proxy died"
+        return
+    fi
+    $HELPER idle "$RESULTS" "$server" "$ready" "$rss0" "$rss1" "$fd0" "$fd1"
+}
+
 label() {
     case $1 in
     direct) echo "direct (no proxy)" ;;
@@ -394,11 +545,17 @@ bench_server() {
         run_wrk reverse direct - "$ORIGIN/1k"
         echo "bench: [download] $(label direct)"
         run_dl direct - --noproxy '*' "$ORIGIN/100m"
+        echo "bench: [tls-keepalive] $(label direct)"
+        run_tls tls-keepalive direct - keepalive --target "127.0.0.1:$TPORT" \
+            --cafile "$TMP/origin.crt"
+        echo "bench: [tls-newconn] $(label direct)"
+        run_tls tls-newconn direct - newconn --target "127.0.0.1:$TPORT" \
+            --cafile "$TMP/origin.crt"
         return
     fi
     if [ "$server" = ours ] && [ ! -x "$OURS" ]; then
         echo "bench: $(label ours): not built ($OURS missing), skipping its rows"
-        for scen in explicit reverse download; do
+        for scen in explicit reverse download tls-keepalive tls-newconn tls-idle; do
             $HELPER skip "$RESULTS" "$scen" ours "not built"
         done
         return
@@ -433,10 +590,24 @@ bench_server() {
     else
         $HELPER skip "$RESULTS" download "$server" "failed to start"
     fi
+    # HTTPS: the mitmdumps intercept CONNECT tunnels, nginx terminates TLS.
+    for scen in tls-keepalive tls-newconn tls-idle; do
+        echo "bench: [$scen] $(label "$server")"
+        if ! start_proxy "$server" tls; then
+            $HELPER skip "$RESULTS" "$scen" "$server" "failed to start"
+            continue
+        fi
+        case $scen in
+        tls-idle) run_idle "$server" "$SPID" "${TLSARGS[@]}" --cafile "$PCA" ;;
+        *) run_tls "$scen" "$server" "$SPID" "${scen#tls-}" "${TLSARGS[@]}" --cafile "$PCA" ;;
+        esac
+        stop "$SPID"
+    done
 }
 
-echo "bench: wrk -t1 -c$CONNS -d${SECS}s (+${WARM}s warm-up), $DLRUNS x 100 MiB downloads;" \
-    "proxy on CPU $PROXY_CPU, load and origin on CPU $LOAD_CPU"
+echo "bench: wrk and tlsload.py -c$CONNS -d${SECS}s (+${WARM}s warm-up), $DLRUNS x 100 MiB" \
+    "downloads, $IDLE_CONNS idle TLS connections; proxy on CPU $PROXY_CPU, load and origin on" \
+    "CPU $LOAD_CPU"
 for server in direct nginx mitmdump-8.1.1 ours; do
     bench_server "$server"
 done

@@ -7,7 +7,7 @@ BUILD="build-essential pkg-config libuv1-dev libssl-dev libnghttp2-dev libpcre2-
        zlib1g-dev libbrotli-dev libzstd-dev"
 TEST="$BUILD curl nginx-light openssl python3 python3-pytest mitmproxy"
 FUZZ="$BUILD clang libclang-rt-14-dev"
-BENCH="$BUILD wrk nginx-light mitmproxy curl util-linux python3 procps"
+BENCH="$BUILD wrk nginx-light mitmproxy curl util-linux python3 procps openssl"
 
 case "${1:-build}" in
 build) want=$BUILD ;;
