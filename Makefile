@@ -74,7 +74,7 @@ unit: asan
 	./build/asan/tests/unit
 
 e2e: asan
-	MP_BIN=build/asan /usr/bin/python3 -m pytest -q tests/e2e
+	MP_BIN=build/asan /usr/bin/python3 -m pytest -q --timeout=180 tests/e2e
 
 FUZZ_SECONDS ?= 30
 FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -Isrc $(PKG_CFLAGS) -D_GNU_SOURCE -std=gnu17

@@ -17,7 +17,7 @@ rm -f "$unit_out"
 [ -z "$up" ] && { up=0; uf=1; }
 
 e2e_out=$(mktemp)
-MP_BIN=build/asan /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e 2>&1 | tee "$e2e_out"
+MP_BIN=build/asan /usr/bin/python3 -m pytest -q -p no:cacheprovider --timeout=180 tests/e2e 2>&1 | tee "$e2e_out"
 e2e_rc=$?
 ep=$(grep -Eo '[0-9]+ passed' "$e2e_out" | tail -1 | grep -Eo '[0-9]+' || echo 0)
 ef=$(grep -Eo "[0-9]+ (failed|error|errors)" "$e2e_out" | grep -Eo "[0-9]+" | awk "{s+=\$1} END {print s+0}")

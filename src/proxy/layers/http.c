@@ -865,6 +865,11 @@ finish_flow(struct http_layer *h, struct cmdq *out)
         close_all(h, out);
         return 0;
     }
+    /* An idle keep-alive connection should cost little memory: drop empty buffers. */
+    if (h->cbuf.len == 0)
+        buf_clear(&h->cbuf);
+    if (h->sbuf.len == 0)
+        buf_clear(&h->sbuf);
     h->step = ST_REQ_HEAD;
     return 1;
 }
