@@ -812,3 +812,32 @@ tls_session_peer_sans(const struct tls_session *s, const char *const **sans)
     *sans = (const char *const *)s->sans;
     return s->nsans;
 }
+
+int
+tls_session_peer_cert_pem(const struct tls_session *s, size_t i, struct buf *out)
+{
+    /* On the client side the chain includes the leaf; on the server side it
+     * does not, so the leaf comes first from SSL_get0_peer_certificate. */
+    X509 *x = NULL;
+    STACK_OF(X509) *chain = SSL_get_peer_cert_chain(s->ssl);
+    if (s->is_client) {
+        if (chain && i < (size_t)sk_X509_num(chain))
+            x = sk_X509_value(chain, (int)i);
+    } else if (i == 0) {
+        x = SSL_get0_peer_certificate(s->ssl);
+    } else if (chain && i - 1 < (size_t)sk_X509_num(chain)) {
+        x = sk_X509_value(chain, (int)(i - 1));
+    }
+    if (x == NULL)
+        return -1;
+    BIO *b = BIO_new(BIO_s_mem());
+    if (b == NULL || !PEM_write_bio_X509(b, x)) {
+        BIO_free(b);
+        return -1;
+    }
+    char *p;
+    long n = BIO_get_mem_data(b, &p);
+    buf_append(out, p, (size_t)n);
+    BIO_free(b);
+    return 0;
+}

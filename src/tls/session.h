@@ -85,6 +85,10 @@ const char *tls_session_cipher(const struct tls_session *);
 const char *tls_session_peer_cn(const struct tls_session *);
 size_t tls_session_peer_sans(const struct tls_session *, const char *const **sans);
 
+/* The i-th certificate the peer sent (leaf first) as PEM, appended to out:
+ * 0, or -1 when there is no such certificate. For flow files' certificate_list. */
+int tls_session_peer_cert_pem(const struct tls_session *, size_t i, struct buf *out);
+
 /*
  * Key logging in NSS format (SSLKEYLOGFILE, MITMPROXY_SSLKEYLOGFILE): lines
  * for both sides go to the file named by path (appended, created 0600).

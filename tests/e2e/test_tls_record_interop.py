@@ -123,6 +123,11 @@ def check_tls_conns(flow, proxy_port, origin_port, local_port, window):
     assert sc.tls_version in ("TLSv1.2", "TLSv1.3")
     assert re.fullmatch(r"[A-Z0-9_-]+", sc.cipher or ""), sc.cipher
     assert sc.error is None and sc.via is None
+    # As 8.1.1 records them: what the client offered, what we offered upstream (of what
+    # we speak), and the upstream's certificate chain (nginx's self-signed leaf).
+    assert b"http/1.1" in cc.alpn_offers
+    assert sc.alpn_offers == [b"http/1.1"]
+    assert len(sc.certificate_list) == 1 and sc.certificate_list[0].cn == "localhost"
 
     # 8.1.1's order in its fixture: the upstream handshake completes before the client's
     # (the server connection is opened as soon as CONNECT arrives), then the request.

@@ -35,6 +35,7 @@
 #include "tls/certs.h"
 #include "tls/clienthello.h"
 #include "tls/session.h"
+#include "flow/tnetstring.h"
 #include "util/clock.h"
 #include "util/xmalloc.h"
 
@@ -112,6 +113,38 @@ set_facts(struct connection *c, struct tls_session *s)
     c->cipher = (v = tls_session_cipher(s)) ? xstrdup(v) : NULL;
 }
 
+/* Fields mitmproxy's flow files keep that we do not model go into conn->extra. */
+static void
+set_extra(struct connection *c, const char *key, struct tns *val)
+{
+    if (c->extra == NULL)
+        c->extra = tns_dict();
+    tns_dict_set(c->extra, key, val);
+}
+
+static struct tns *
+alpn_list(const char *const *alpn, size_t n)
+{
+    struct tns *l = tns_list();
+    for (size_t i = 0; i < n; i++)
+        tns_list_append(l, tns_bytes(alpn[i], strlen(alpn[i])));
+    return l;
+}
+
+/* certificate_list: the server's chain as it sent it, PEM each. */
+static void
+record_certificates(struct connection *c, struct tls_session *s)
+{
+    struct tns *l = tns_list();
+    struct buf pem = BUF_INIT;
+    for (size_t i = 0; i < 16 && tls_session_peer_cert_pem(s, i, &pem) == 0; i++) {
+        tns_list_append(l, tns_bytes(buf_ptr(&pem), pem.len));
+        buf_reset(&pem);
+    }
+    buf_clear(&pem);
+    set_extra(c, "certificate_list", l);
+}
+
 static int
 is_ip(const char *host)
 {
@@ -177,6 +210,7 @@ upstream_session(struct tls_layer *t, struct connection *conn, struct err *e)
     };
     char certpath[1200];
     o.client_cert_file = client_cert_for(t, conn, certpath, sizeof(certpath));
+    set_extra(conn, "alpn_offers", alpn_list(alpn, nalpn));
     return tls_session_new_client(&o, e);
 }
 
@@ -192,6 +226,7 @@ server_handshake(struct tls_layer *t, struct side *sd, struct cmdq *out, struct 
     if (rc == 1) {
         sd->established = 1;
         set_facts(sd->conn, sd->s);
+        record_certificates(sd->conn, sd->s);
     }
     return rc;
 }
@@ -371,6 +406,12 @@ start_client_handshake(struct tls_layer *t, struct cmdq *out)
     client->tls = 1;
     free(client->sni);
     client->sni = t->hello.sni[0] ? xstrdup(t->hello.sni) : NULL;
+    {
+        const char *offers[CH_MAX_ALPN];
+        for (size_t i = 0; i < t->hello.nalpn; i++)
+            offers[i] = t->hello.alpn[i];
+        set_extra(client, "alpn_offers", alpn_list(offers, t->hello.nalpn));
+    }
     t->state = T_CLIENT_HS;
     tls_session_feed(t->client_s, buf_ptr(&t->client_in), t->client_in.len);
     buf_clear(&t->client_in);
