@@ -478,6 +478,73 @@ view_query(const struct dumper *d, struct lines *l, const struct http_request *r
     return any;
 }
 
+/* strutils.is_mostly_bin: over 30% of the first 100 bytes are not text. */
+static int
+mostly_binary(const struct buf *body)
+{
+    size_t n = body->len < 100 ? body->len : 100, bin = 0;
+    const uint8_t *p = buf_ptr(body);
+    for (size_t i = 0; i < n; i++)
+        if (p[i] < 9 || (p[i] > 13 && p[i] < 32) || p[i] > 126)
+            bin++;
+    return n > 0 && (double)bin / (double)n > 0.3;
+}
+
+/*
+ * The hex view: "offset hex   ascii" per 16 bytes, the offset in ten hex
+ * digits, the hex column padded to 47 characters, and every byte that is
+ * not printable ASCII shown as ".".
+ */
+static void
+view_hex(const struct dumper *d, struct lines *l, const struct buf *body)
+{
+    const uint8_t *p = buf_ptr(body);
+    for (size_t off = 0; off < body->len; off += 16) {
+        size_t n = body->len - off < 16 ? body->len - off : 16;
+        struct buf *line = line_add(l);
+        style_on(d, line, FG_BLUE, 0);
+        buf_printf(line, "%010zx ", off);
+        style_off(d, line, FG_BLUE, 0);
+        style_on(d, line, FG_GREEN, 0);
+        for (size_t i = 0; i < 16; i++)
+            buf_printf(line, i < n ? "%s%02x" : "%s  ", i ? " " : "", i < n ? p[off + i] : 0);
+        buf_append_str(line, "   ");
+        style_off(d, line, FG_GREEN, 0);
+        style_on(d, line, FG_GREEN, 0);
+        for (size_t i = 0; i < n; i++) {
+            uint8_t c = p[off + i];
+            buf_append(line, c >= 0x20 && c < 0x7f ? (const char *)&c : ".", 1);
+        }
+        style_off(d, line, FG_GREEN, 0);
+    }
+}
+
+/* Prints a content view's lines as dumper.py's _echo_message does. */
+static void
+echo_lines(const struct dumper *d, struct buf *b, struct lines *l)
+{
+    size_t shown = d->detail == 3 && l->n > CUTOFF_LINES ? CUTOFF_LINES : l->n;
+    if (shown) {
+        buf_append(b, "\n", 1);
+        for (size_t i = 0; i < shown; i++) {
+            if (i)
+                buf_append_str(b, "\r\n");
+            buf_append_str(b, "    ");
+            buf_append(b, buf_ptr(&l->v[i]), l->v[i].len);
+        }
+        buf_append(b, "\n", 1);
+    }
+    if (shown < l->n) {
+        buf_append_str(b, "    ");
+        style_on(d, b, FG_NONE, ST_DIM);
+        buf_append_str(b, "(cut off)");
+        style_off(d, b, FG_NONE, ST_DIM);
+        buf_append(b, "\n", 1);
+    }
+    if (d->detail >= 2)
+        buf_append(b, "\n", 1);
+}
+
 static void
 message_body(const struct dumper *d, struct buf *b, const struct buf *content, int content_none,
              const struct http_request *rq_for_query)
@@ -490,27 +557,24 @@ message_body(const struct dumper *d, struct buf *b, const struct buf *content, i
             view_query(d, &l, rq_for_query);
     } else
         view_raw(d, &l, content);
+    echo_lines(d, b, &l);
+    lines_clear(&l);
+}
 
-    size_t shown = d->detail == 3 && l.n > CUTOFF_LINES ? CUTOFF_LINES : l.n;
-    if (shown) {
-        buf_append(b, "\n", 1);
-        for (size_t i = 0; i < shown; i++) {
-            if (i)
-                buf_append_str(b, "\r\n");
-            buf_append_str(b, "    ");
-            buf_append(b, buf_ptr(&l.v[i]), l.v[i].len);
-        }
-        buf_append(b, "\n", 1);
-    }
-    if (shown < l.n) {
-        buf_append_str(b, "    ");
-        style_on(d, b, FG_NONE, ST_DIM);
-        buf_append_str(b, "(cut off)");
-        style_off(d, b, FG_NONE, ST_DIM);
-        buf_append(b, "\n", 1);
-    }
-    if (d->detail >= 2)
-        buf_append(b, "\n", 1);
+/*
+ * A TCP message has no content type, so mitmproxy's automatic view picks
+ * hex for mostly binary data and raw otherwise. (It would pick the XML view
+ * for data starting with "<", which we do not have: raw is shown instead.)
+ */
+static void
+tcp_body(const struct dumper *d, struct buf *b, const struct buf *content)
+{
+    struct lines l = {0};
+    if (mostly_binary(content))
+        view_hex(d, &l, content);
+    else if (content->len)
+        view_raw(d, &l, content);
+    echo_lines(d, b, &l);
     lines_clear(&l);
 }
 
@@ -559,6 +623,52 @@ on_flow_end(struct addon *a, struct hook_call *call)
     return ADDON_CONTINUE;
 }
 
+/* dumper.py's tcp_message: one line per message, the content from detail 3. */
+static enum addon_result
+on_tcp_message(struct addon *a, struct hook_call *call)
+{
+    struct dumper *d = (struct dumper *)a;
+    const struct flow *f = call->data->flow;
+    if (d->detail <= 0 || f == NULL || f->nmessages == 0)
+        return ADDON_CONTINUE;
+    const struct tcp_message *m = &f->messages[f->nmessages - 1];
+    const char *dir = m->from_client ? "->" : "<-";
+    struct buf b = BUF_INIT;
+    put_address(&b, f->client_conn ? &f->client_conn->peername : NULL);
+    buf_printf(&b, " %s tcp %s ", dir, dir);
+    put_address(&b, f->server_conn ? &f->server_conn->address : NULL);
+    buf_append(&b, "\n", 1);
+    if (d->detail >= 3)
+        tcp_body(d, &b, &m->content);
+    fwrite(buf_ptr(&b), 1, b.len, d->out);
+    fflush(d->out);
+    buf_clear(&b);
+    return ADDON_CONTINUE;
+}
+
+/* dumper.py's tcp_error: the whole line in red, the message unescaped. */
+static enum addon_result
+on_tcp_error(struct addon *a, struct hook_call *call)
+{
+    struct dumper *d = (struct dumper *)a;
+    const struct flow *f = call->data->flow;
+    if (d->detail <= 0 || f == NULL)
+        return ADDON_CONTINUE;
+    struct buf b = BUF_INIT;
+    style_on(d, &b, FG_RED, 0);
+    buf_append_str(&b, "Error in TCP connection to ");
+    put_address(&b, f->server_conn ? &f->server_conn->address : NULL);
+    buf_append_str(&b, ": ");
+    if (f->error && f->error->msg)
+        buf_append_str(&b, f->error->msg);
+    style_off(d, &b, FG_RED, 0);
+    buf_append(&b, "\n", 1);
+    fwrite(buf_ptr(&b), 1, b.len, d->out);
+    fflush(d->out);
+    buf_clear(&b);
+    return ADDON_CONTINUE;
+}
+
 static int
 configure(struct addon *a, const struct options *o, struct err *e)
 {
@@ -581,7 +691,10 @@ static const struct addon_ops dumper_ops = {
     .name = "dumper",
     .configure = configure,
     .free = dumper_free,
-    .hooks = {[HOOK_RESPONSE] = on_flow_end, [HOOK_ERROR] = on_flow_end},
+    .hooks = {[HOOK_RESPONSE] = on_flow_end,
+              [HOOK_ERROR] = on_flow_end,
+              [HOOK_TCP_MESSAGE] = on_tcp_message,
+              [HOOK_TCP_ERROR] = on_tcp_error},
 };
 
 struct addon *

@@ -55,12 +55,20 @@ readfile_load_flow(struct addon_chain *c, struct flow *f)
         if (f->error)
             fire(c, HOOK_ERROR, f);
         break;
-    case FLOW_TCP:
-        /* tcp_message hooks need the message list, which is still kept as
-         * loaded in f->extra. */
+    case FLOW_TCP: {
+        /* mitmproxy replays the messages by growing the list one at a time,
+         * so the hook for message i sees messages 0..i. Shortening the count
+         * shows the same thing without copying the messages. */
+        size_t n = f->nmessages;
         fire(c, HOOK_TCP_START, f);
+        for (size_t i = 0; i < n; i++) {
+            f->nmessages = i + 1;
+            fire(c, HOOK_TCP_MESSAGE, f);
+        }
+        f->nmessages = n;
         fire(c, f->error ? HOOK_TCP_ERROR : HOOK_TCP_END, f);
         break;
+    }
     case FLOW_DNS: {
         /* As mitmproxy's eventsequence: request, then response or error. The
          * DNS messages themselves are kept as loaded in f->extra. */

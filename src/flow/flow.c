@@ -31,6 +31,33 @@ flow_new_http(struct connection *client, struct connection *server)
 }
 
 struct flow *
+flow_new_tcp(struct connection *client, struct connection *server)
+{
+    struct flow *f = flow_new(FLOW_TCP);
+    f->client_conn = client ? connection_ref(client) : NULL;
+    f->server_conn = server ? connection_ref(server) : NULL;
+    f->timestamp_created = clock_now();
+    f->live = 1;
+    return f;
+}
+
+struct tcp_message *
+flow_tcp_add_message(struct flow *f, int from_client, const void *p, size_t n)
+{
+    if (f->nmessages == f->capmessages) {
+        f->capmessages = f->capmessages ? f->capmessages * 2 : 8;
+        f->messages = xrealloc(f->messages, f->capmessages * sizeof(*f->messages));
+    }
+    struct tcp_message *m = &f->messages[f->nmessages++];
+    m->from_client = from_client ? 1 : 0;
+    buf_init(&m->content);
+    buf_append(&m->content, p, n);
+    m->timestamp = clock_now();
+    m->dropped = 0;
+    return m;
+}
+
+struct flow *
 flow_ref(struct flow *f)
 {
     atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
@@ -64,6 +91,9 @@ flow_unref(struct flow *f)
     if (f->response)
         http_response_free(f->response);
     tns_free(f->websocket);
+    for (size_t i = 0; i < f->nmessages; i++)
+        buf_clear(&f->messages[i].content);
+    free(f->messages);
     tns_free(f->extra);
     free(f);
 }
@@ -106,6 +136,15 @@ flow_copy(const struct flow *src)
     f->request = src->request ? http_request_copy(src->request) : NULL;
     f->response = src->response ? http_response_copy(src->response) : NULL;
     f->websocket = tns_copy(src->websocket);
+    f->messages = NULL;
+    f->nmessages = f->capmessages = 0;
+    for (size_t i = 0; i < src->nmessages; i++) {
+        const struct tcp_message *m = &src->messages[i];
+        struct tcp_message *c =
+            flow_tcp_add_message(f, m->from_client, buf_ptr(&m->content), m->content.len);
+        c->timestamp = m->timestamp;
+        c->dropped = m->dropped;
+    }
     f->extra = tns_copy(src->extra);
     /* A copy is never live (mitmproxy's Flow.copy), so nothing kills it. */
     f->live = 0;

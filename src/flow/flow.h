@@ -26,6 +26,13 @@ struct flow_error {
     double timestamp;
 };
 
+struct tcp_message {
+    int from_client;
+    struct buf content; /* owned */
+    double timestamp;
+    int dropped; /* set by an addon in tcp_message: not forwarded (not stored) */
+};
+
 struct flow {
     atomic_int refs;
     enum flow_type type;
@@ -47,8 +54,15 @@ struct flow {
     struct http_response *response; /* owned; NULL if none */
     struct tns *websocket;          /* owned, as loaded; NULL = None */
 
-    /* FLOW_TCP / FLOW_DNS and any unmodeled top-level fields: kept as loaded
-     * so they are written back intact. Owned; NULL when empty. */
+    /* FLOW_TCP: the messages in the order they passed (mitmproxy's
+     * TCPFlow.messages). The tcp_message hook is about the last one, which
+     * an addon may change (content) or drop (dropped) before it is sent. */
+    struct tcp_message *messages; /* owned array */
+    size_t nmessages;
+    size_t capmessages;
+
+    /* FLOW_DNS and any unmodeled top-level fields: kept as loaded so they
+     * are written back intact. Owned; NULL when empty. */
     struct tns *extra;
 
     /* Not stored: the format version this flow was read with (0 = live). */
@@ -57,6 +71,11 @@ struct flow {
 
 /* A new live HTTP flow with a fresh id, timestamp_created = now. */
 struct flow *flow_new_http(struct connection *client, struct connection *server);
+/* A new live TCP flow with a fresh id, timestamp_created = now. */
+struct flow *flow_new_tcp(struct connection *client, struct connection *server);
+/* Appends a message (the bytes are copied, timestamp now); returns it, borrowed. */
+struct tcp_message *flow_tcp_add_message(struct flow *, int from_client, const void *p, size_t n);
+
 /* An empty flow of the given type (used by the flow-file reader). */
 struct flow *flow_new(enum flow_type);
 struct flow *flow_ref(struct flow *);

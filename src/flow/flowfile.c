@@ -402,6 +402,37 @@ load_http(struct tns *d, struct flow *f, struct err *e)
     return 0;
 }
 
+/* TCPFlow.messages: a list of (from_client, content, timestamp) triples. */
+static int
+load_tcp(struct tns *d, struct flow *f, struct err *e)
+{
+    struct tns *v = tns_dict_take(d, "messages");
+    int rc = 0;
+    if (v == NULL || v->type != TNS_LIST) {
+        rc = v ? bad_type("flow", "messages", v, e) : missing("flow", "messages", e);
+        tns_free(v);
+        return rc;
+    }
+    for (size_t i = 0; i < v->u.list.n; i++) {
+        const struct tns *m = v->u.list.v[i];
+        const struct tns *fc, *content, *ts;
+        if (m->type != TNS_LIST || m->u.list.n != 3 ||
+            ((fc = m->u.list.v[0])->type != TNS_BOOL && fc->type != TNS_INT) ||
+            !is_str(content = m->u.list.v[1]) ||
+            ((ts = m->u.list.v[2])->type != TNS_FLOAT && ts->type != TNS_INT)) {
+            rc =
+                err_set(e, MP_ERR_CORRUPT,
+                        "flow: messages[%zu] is not a (from_client, content, timestamp) triple", i);
+            break;
+        }
+        struct tcp_message *tm = flow_tcp_add_message(
+            f, fc->type == TNS_BOOL ? fc->u.b : fc->u.i != 0, content->u.str.p, content->u.str.len);
+        tm->timestamp = ts->type == TNS_FLOAT ? ts->u.f.v : (double)ts->u.i;
+    }
+    tns_free(v);
+    return rc;
+}
+
 /* Takes d, a version-17 flow dict. */
 static int
 load_flow(struct tns *d, struct flow **out, struct err *e)
@@ -458,6 +489,8 @@ load_flow(struct tns *d, struct flow **out, struct err *e)
             goto fail;
     }
     if (ft == FLOW_HTTP && (rc = load_http(d, f, e)) < 0)
+        goto fail;
+    if (ft == FLOW_TCP && (rc = load_tcp(d, f, e)) < 0)
         goto fail;
     f->extra = leftover(d);
     return 0;
@@ -827,6 +860,28 @@ response_tns(const struct http_response *r)
     return d;
 }
 
+/*
+ * Timestamps are written in Python's float repr, which is the text mitmproxy
+ * wrote them with, so loaded messages come out byte for byte the same.
+ * Dropped messages were never sent and are not stored.
+ */
+static struct tns *
+messages_tns(const struct flow *f)
+{
+    struct tns *l = tns_list();
+    for (size_t i = 0; i < f->nmessages; i++) {
+        const struct tcp_message *m = &f->messages[i];
+        if (m->dropped)
+            continue;
+        struct tns *t = tns_list();
+        tns_list_append(t, tns_bool(m->from_client));
+        tns_list_append(t, tns_bytes(buf_ptr(&m->content), m->content.len));
+        tns_list_append(t, tns_float(m->timestamp));
+        tns_list_append(l, t);
+    }
+    return l;
+}
+
 static struct tns *
 flow_tns(const struct flow *f)
 {
@@ -845,7 +900,7 @@ flow_tns(const struct flow *f)
         tns_dict_set(d, "request", f->request ? request_tns(f->request) : tns_null());
         break;
     case FLOW_TCP:
-        tns_dict_set(d, "messages", extra_or(x, "messages", tns_list()));
+        tns_dict_set(d, "messages", messages_tns(f));
         break;
     case FLOW_DNS:
         tns_dict_set(d, "response", extra_or(x, "response", tns_null()));

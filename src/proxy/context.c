@@ -169,6 +169,8 @@ proxy_config_init(struct proxy_config *cfg, const struct options *opts, struct e
     rc = hostmatch_compile(&cfg->ignore_hosts, &opts->ignore_hosts, "ignore_hosts", e);
     if (rc == 0)
         rc = hostmatch_compile(&cfg->allow_hosts, &opts->allow_hosts, "allow_hosts", e);
+    if (rc == 0)
+        rc = hostmatch_compile(&cfg->tcp_hosts, &opts->tcp_hosts, "tcp_hosts", e);
     if (rc < 0) {
         proxy_config_clear(cfg);
         return rc;
@@ -194,6 +196,8 @@ proxy_config_clear(struct proxy_config *cfg)
 {
     hostmatch_free(cfg->ignore_hosts);
     hostmatch_free(cfg->allow_hosts);
+    hostmatch_free(cfg->tcp_hosts);
+    cfg->tcp_hosts = NULL;
     ca_free(cfg->ca);
     tls_certs_free(cfg->certs);
     cfg->certs = NULL;
@@ -244,4 +248,10 @@ context_free(struct context *ctx)
         return;
     connection_unref(ctx->client);
     free(ctx);
+}
+
+int
+proxy_config_tcp(const struct proxy_config *cfg, const char *host, const char *sni, uint16_t port)
+{
+    return cfg->tcp_hosts && any_match(cfg->tcp_hosts, host, sni, port);
 }

@@ -51,6 +51,7 @@ struct proxy_config {
     int64_t body_size_limit;     /* bytes; -1 = no limit */
     struct hostmatch *ignore_hosts; /* owned; NULL = none */
     struct hostmatch *allow_hosts;  /* owned; NULL = none */
+    struct hostmatch *tcp_hosts;    /* owned; NULL = none */
     struct ca *ca;                  /* owned; NULL: TLS is passed through, not intercepted */
     struct tls_certs *certs;        /* owned; custom certificates (--certs); NULL = none */
     int tls_client_min, tls_client_max; /* enum tls_version */
@@ -71,6 +72,9 @@ void proxy_config_clear(struct proxy_config *cfg);
  */
 int proxy_config_ignored(const struct proxy_config *cfg, const char *host, const char *sni,
                          uint16_t port);
+/* Whether a connection is a raw TCP flow by tcp_hosts (same subjects as above). */
+int proxy_config_tcp(const struct proxy_config *cfg, const char *host, const char *sni,
+                     uint16_t port);
 
 struct context {
     struct connection *client;      /* one reference */

@@ -14,6 +14,7 @@
 #include "../lib/test.h"
 #include "addons/builtin.h"
 #include "flow/flow.h"
+#include "flow/flowfile.h"
 #include "options/opt.h"
 #include "util/log.h"
 
@@ -343,6 +344,122 @@ TEST(dumper_colours_on_terminal)
 {
     check_fixture_tty("status-codes", 2);
     check_fixture_tty("get-query", 3);
+}
+
+/* TCP: one line per message, its content from detail 3 on. */
+TEST(dumper_tcp_fixture)
+{
+    for (long detail = 1; detail <= 4; detail++)
+        check_fixture("tcp", detail, 0);
+    check_fixture_tty("tcp", 3);
+}
+
+/* Sees what each hook of a replayed TCP flow is shown. */
+struct spy {
+    struct addon base;
+    struct buf log;
+};
+
+static enum addon_result
+spy_hook(struct addon *a, struct hook_call *call)
+{
+    struct spy *s = (struct spy *)a;
+    const struct flow *f = call->data->flow;
+    buf_printf(&s->log, "%s:%zu ", hook_name(call->data->hook), f->nmessages);
+    return ADDON_CONTINUE;
+}
+
+static void
+spy_free(struct addon *a)
+{
+    buf_clear(&((struct spy *)a)->log);
+    free(a);
+}
+
+static const struct addon_ops spy_ops = {
+    .name = "spy",
+    .free = spy_free,
+    .hooks = {[HOOK_TCP_START] = spy_hook,
+              [HOOK_TCP_MESSAGE] = spy_hook,
+              [HOOK_TCP_END] = spy_hook,
+              [HOOK_TCP_ERROR] = spy_hook},
+};
+
+/* mitmproxy's eventsequence: the message list grows as it is replayed. */
+TEST(dumper_tcp_readfile_hook_sequence)
+{
+    struct spy *s = calloc(1, sizeof(*s));
+    s->base.ops = &spy_ops;
+    struct addon_chain *c = addon_chain_new();
+    addon_chain_add(c, &s->base);
+    struct err e = {0};
+    ASSERT_EQ(readfile_run(c, test_fixture("flows/tcp.mitm"), &e), 1);
+    ASSERT_BUF_STR(&s->log, "tcp_start:6 tcp_message:1 tcp_message:2 tcp_message:3 "
+                            "tcp_message:4 tcp_message:5 tcp_message:6 tcp_end:6 ");
+    addon_chain_free(c);
+}
+
+/*
+ * Binary content (the hex view), empty messages and tcp_error, checked
+ * against mitmdump itself: the flow is written to a file that both read.
+ */
+TEST(dumper_tcp_hex_and_error_match_mitmdump)
+{
+    setenv("COLUMNS", "80", 1);
+    struct connection *cc = connection_new(CONN_CLIENT), *sc = connection_new(CONN_SERVER);
+    addr_set(&cc->peername, "127.0.0.1", 40000);
+    addr_set(&cc->address, "127.0.0.1", 40000);
+    addr_set(&sc->address, "example.com", 7);
+    struct flow *f = flow_new_tcp(cc, sc);
+    uint8_t bin[40];
+    for (size_t i = 0; i < sizeof(bin); i++)
+        bin[i] = (uint8_t)(i * 7 + (i > 30 ? 0x61 : 0));
+    flow_tcp_add_message(f, 1, bin, sizeof(bin));
+    flow_tcp_add_message(f, 0, "", 0);
+    flow_tcp_add_message(f, 0, "text \x00 reply\r\nsecond\n", 21);
+    flow_tcp_add_message(f, 1,
+                         "\x80\x81\x82"
+                         "abc\x7f\x01\x02\x03",
+                         10);
+    flow_set_error(f, "Connection reset by peer\x01");
+    f->live = 0;
+    char path[] = "/tmp/mp-dumper-tcp-XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT(fd >= 0);
+    struct buf rec = BUF_INIT;
+    ffile_serialize(&rec, f);
+    ASSERT_EQ(write(fd, buf_ptr(&rec), rec.len), (ssize_t)rec.len);
+    close(fd);
+    buf_clear(&rec);
+    for (long detail = 1; detail <= 4; detail++) {
+        char cmd[256];
+        snprintf(cmd, sizeof(cmd), "/usr/bin/mitmdump -n -r %s --flow-detail %ld 2>/dev/null", path,
+                 detail);
+        FILE *p = popen(cmd, "r");
+        ASSERT(p != NULL);
+        struct buf want = BUF_INIT;
+        char tmp[4096];
+        size_t n;
+        while ((n = fread(tmp, 1, sizeof(tmp), p)) > 0)
+            buf_append(&want, tmp, n);
+        ASSERT_EQ(pclose(p), 0);
+
+        char *out = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&out, &len);
+        struct addon_chain *c = dumper_chain(mem, detail, 0);
+        struct err e = {0};
+        ASSERT_EQ(readfile_run(c, path, &e), 1);
+        addon_chain_free(c);
+        fclose(mem);
+        ASSERT_MEMEQ(out, len, buf_ptr(&want), want.len);
+        free(out);
+        buf_clear(&want);
+    }
+    unlink(path);
+    flow_unref(f);
+    connection_unref(cc);
+    connection_unref(sc);
 }
 
 TEST(dumper_filter_refused_until_supported)

@@ -110,6 +110,61 @@ TEST(flow_copy_is_deep)
     connection_unref(sc);
 }
 
+TEST(flow_new_tcp_and_messages)
+{
+    clock_pin(1700000000.5);
+    struct connection *cc = connection_new(CONN_CLIENT), *sc = connection_new(CONN_SERVER);
+    struct flow *f = flow_new_tcp(cc, sc);
+    ASSERT(is_uuid4(f->id));
+    ASSERT_EQ(f->type, FLOW_TCP);
+    ASSERT(f->timestamp_created == 1700000000.5);
+    ASSERT_EQ(f->live, 1);
+    ASSERT_EQ(atomic_load(&cc->refs), 2);
+    ASSERT_EQ(atomic_load(&sc->refs), 2);
+    ASSERT_EQ(f->nmessages, 0);
+    /* Enough messages to make the array grow a few times. */
+    char text[16];
+    for (int i = 0; i < 20; i++) {
+        clock_pin(1700000001.0 + i);
+        int n = snprintf(text, sizeof(text), "msg %d", i);
+        struct tcp_message *m = flow_tcp_add_message(f, i % 2 == 0, text, (size_t)n);
+        ASSERT(m == &f->messages[i]);
+        m->content.data[0] = 'M'; /* the bytes were copied */
+    }
+    ASSERT_EQ(f->nmessages, 20);
+    ASSERT(f->capmessages >= 20);
+    ASSERT_EQ(f->messages[0].from_client, 1);
+    ASSERT_EQ(f->messages[19].from_client, 0);
+    ASSERT_BUF_STR(&f->messages[19].content, "Msg 19");
+    ASSERT(f->messages[19].timestamp == 1700000020.0);
+    ASSERT_EQ(f->messages[3].dropped, 0);
+    ASSERT_STREQ(text, "msg 19");
+    struct tcp_message *empty = flow_tcp_add_message(f, 1, NULL, 0);
+    ASSERT_EQ(empty->content.len, 0);
+
+    struct flow *g = flow_copy(f);
+    ASSERT_EQ(g->nmessages, 21);
+    ASSERT(g->messages != f->messages);
+    ASSERT(g->messages[5].content.data != f->messages[5].content.data);
+    ASSERT_BUF_STR(&g->messages[5].content, "Msg 5");
+    ASSERT(g->messages[5].timestamp == f->messages[5].timestamp);
+    ASSERT_EQ(g->messages[5].from_client, 0);
+    ASSERT_EQ(g->live, 0);
+    struct buf a = BUF_INIT, b = BUF_INIT;
+    ffile_serialize(&a, f);
+    memcpy(g->id, f->id, sizeof(g->id));
+    ffile_serialize(&b, g);
+    ASSERT_MEMEQ(buf_ptr(&a), a.len, buf_ptr(&b), b.len);
+    buf_clear(&a);
+    buf_clear(&b);
+
+    flow_unref(f);
+    flow_unref(g);
+    connection_unref(cc);
+    connection_unref(sc);
+    clock_pin(0);
+}
+
 TEST(flow_type_names)
 {
     ASSERT_STREQ(flow_type_name(FLOW_HTTP), "http");

@@ -7,6 +7,7 @@
  */
 #include <dirent.h>
 #include <openssl/sha.h>
+#include <unistd.h>
 
 #include "../lib/test.h"
 #include "flow/flowfile.h"
@@ -610,6 +611,115 @@ TEST(ffile_serialize_new_flow)
     buf_clear(&again);
     buf_clear(&out);
     flow_unref(g);
+    flow_unref(f);
+    connection_unref(cc);
+    connection_unref(sc);
+}
+
+/* TCP messages are modeled, not kept as loaded in extra. */
+TEST(ffile_tcp_messages_loaded)
+{
+    struct buf orig = BUF_INIT;
+    struct tns *t = first_record("flows/tcp.mitm", &orig);
+    struct err e = {0, ""};
+    int rc;
+    struct flow *f = load_tree(t, &e, &rc);
+    ASSERT_EQ(rc, 0);
+    ASSERT_EQ(f->type, FLOW_TCP);
+    ASSERT(tns_dict_get(f->extra, "messages") == NULL);
+    ASSERT_EQ(f->nmessages, 6);
+    ASSERT_EQ(f->messages[0].from_client, 1);
+    ASSERT_BUF_STR(&f->messages[0].content, "ping 1\n");
+    ASSERT(f->messages[0].timestamp == 1795465268.9644816);
+    ASSERT_EQ(f->messages[3].from_client, 0);
+    ASSERT_MEMEQ(buf_ptr(&f->messages[3].content), f->messages[3].content.len,
+                 "echo:\x00\x01"
+                 "binary\xff\n",
+                 15);
+    ASSERT_BUF_STR(&f->messages[5].content, "echo:last line\n");
+    struct buf out = BUF_INIT;
+    ffile_serialize(&out, f);
+    ASSERT_MEMEQ(buf_ptr(&out), out.len, buf_ptr(&orig), orig.len);
+    buf_clear(&out);
+    buf_clear(&orig);
+    flow_unref(f);
+    tns_free(t);
+}
+
+TEST(ffile_tcp_bad_messages_rejected)
+{
+    struct buf orig = BUF_INIT;
+    struct tns *t = first_record("flows/tcp.mitm", &orig);
+    struct tns *msgs = tns_dict_get(t, "messages");
+    struct tns *m = msgs->u.list.v[2];
+    tns_free(m->u.list.v[2]);
+    m->u.list.v[2] = tns_text("soon");
+    struct err e = {0, ""};
+    int rc;
+    struct flow *f = load_tree(t, &e, &rc);
+    ASSERT_EQ(rc, MP_ERR_CORRUPT);
+    ASSERT(f == NULL);
+    ASSERT(strstr(e.msg, "messages[2]"));
+    tns_free(tns_dict_take(t, "messages"));
+    f = load_tree(t, &e, &rc);
+    ASSERT_EQ(rc, MP_ERR_CORRUPT);
+    ASSERT(strstr(e.msg, "missing field 'messages'"));
+    buf_clear(&orig);
+    tns_free(t);
+}
+
+/* A TCP flow built the way the proxy builds one is a record mitmproxy 8.1.1
+ * loads with the same messages; a dropped message is not stored. */
+TEST(ffile_tcp_live_flow_loads_in_mitmproxy)
+{
+    struct connection *cc = connection_new(CONN_CLIENT), *sc = connection_new(CONN_SERVER);
+    addr_set(&cc->peername, "127.0.0.1", 40000);
+    addr_set(&cc->address, "127.0.0.1", 40000);
+    addr_set(&sc->address, "127.0.0.1", 18083);
+    cc->timestamp_start = 1700000000.125;
+    struct flow *f = flow_new_tcp(cc, sc);
+    flow_tcp_add_message(f, 1, "hello\n", 6);
+    flow_tcp_add_message(f, 0, "\x00\xff\r\n", 4);
+    flow_tcp_add_message(f, 1, "dropped", 7)->dropped = 1;
+    flow_tcp_add_message(f, 1, "", 0);
+    f->live = 0;
+    char path[] = "/tmp/mp-tcp-XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT(fd >= 0);
+    struct buf out = BUF_INIT;
+    ffile_serialize(&out, f);
+    ASSERT_EQ(write(fd, buf_ptr(&out), out.len), (ssize_t)out.len);
+    close(fd);
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd),
+             "/usr/bin/python3 -c \"\n"
+             "from mitmproxy import io, tcp\n"
+             "fl = list(io.FlowReader(open('%s', 'rb')).stream())\n"
+             "assert len(fl) == 1 and isinstance(fl[0], tcp.TCPFlow), fl\n"
+             "m = [(x.from_client, x.content) for x in fl[0].messages]\n"
+             "assert m == [(True, b'hello\\\\n'), (False, b'\\\\x00\\\\xff\\\\r\\\\n'),"
+             " (True, b'')], m\n"
+             "assert fl[0].id == '%s'\n"
+             "assert fl[0].client_conn.peername == ('127.0.0.1', 40000)\n"
+             "assert fl[0].messages[0].timestamp > 0\n"
+             "\"",
+             path, f->id);
+    int st = system(cmd);
+    unlink(path);
+    ASSERT_EQ(st, 0);
+    /* And we read back what we wrote, byte for byte. */
+    struct flow **flows;
+    int rc;
+    struct err e = {0, ""};
+    size_t n = read_all(buf_ptr(&out), out.len, &flows, &rc, &e);
+    ASSERT_EQ(n, 1);
+    ASSERT_EQ(flows[0]->nmessages, 3);
+    struct buf again = BUF_INIT;
+    ffile_serialize(&again, flows[0]);
+    ASSERT_MEMEQ(buf_ptr(&again), again.len, buf_ptr(&out), out.len);
+    buf_clear(&again);
+    buf_clear(&out);
+    free_flows(flows, n);
     flow_unref(f);
     connection_unref(cc);
     connection_unref(sc);

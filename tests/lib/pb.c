@@ -371,3 +371,11 @@ pb_run(pb_body_cb body, pb_make_cb make, int flags, pb_config_cb config)
         pb_free(pb);
     }
 }
+
+void
+pb_run_once(pb_body_cb body, pb_make_cb make, int flags, pb_config_cb config)
+{
+    struct pb *pb = pb_new(make, flags, config, 0);
+    body(pb);
+    pb_free(pb);
+}

@@ -31,6 +31,9 @@ typedef void (*pb_config_cb)(struct options *);
 
 /* Runs body three ways (whole, 1-byte pieces, 2-way splits). */
 void pb_run(pb_body_cb body, pb_make_cb make, int flags, pb_config_cb config);
+/* Runs body with data events whole only, for layers whose commands depend
+ * on how bytes are chunked (raw TCP records each chunk as a message). */
+void pb_run_once(pb_body_cb body, pb_make_cb make, int flags, pb_config_cb config);
 
 struct connection *pb_client(struct pb *);
 

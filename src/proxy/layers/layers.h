@@ -37,10 +37,15 @@ struct clienthello;
  * server connection whose tls flag is set. The child (an HTTP layer) sees
  * plaintext only. hello is the client's parsed ClientHello and first the
  * client bytes read so far (both copied); with hello NULL the client is
- * not TLS and only server connections are encrypted.
+ * not TLS and only server connections are encrypted. raw_tcp: the plaintext
+ * is a TCP flow (tcp_hosts) rather than HTTP.
  */
 struct layer *layer_tls_new(struct context *ctx, struct connection *server,
-                            const struct clienthello *hello, struct slice first);
+                            const struct clienthello *hello, struct slice first, int raw_tcp);
+
+/* A raw TCP flow between the client and server (open; one reference
+ * taken): every chunk is a message through the tcp_message hook. */
+struct layer *layer_tcp_new(struct context *ctx, struct connection *server);
 
 /* Relays bytes between the client and an open server connection, both ways,
  * with half-closes passed on (CONNECT tunnels until TLS interception). */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "flow/connection.h"
+#include "options/opt.h"
 #include "proxy/layers/layers.h"
 #include "tls/clienthello.h"
 #include "util/xmalloc.h"
@@ -61,12 +62,18 @@ relay(struct nextlayer *n, struct cmdq *out)
         /* Reverse mode: not TLS, so HTTP (which answers garbage with a 400). */
         const struct proxy_mode *m = &n->base.ctx->cfg->mode;
         if (strcmp(m->scheme, "https") == 0)
-            start_child(n, out, layer_tls_new(n->base.ctx, NULL, NULL, (struct slice){NULL, 0}), 1);
+            start_child(n, out, layer_tls_new(n->base.ctx, NULL, NULL, (struct slice){NULL, 0}, 0),
+                        1);
         else
             start_child(n, out, layer_http_new(n->base.ctx), 1);
         return;
     }
-    start_child(n, out, layer_tunnel_new(n->base.ctx, n->server), 1);
+    /* Neither TLS nor HTTP: a TCP flow (option rawtcp, on by default), or an
+     * unrecorded byte pipe when that is off. */
+    if (n->base.ctx->cfg->opts->rawtcp)
+        start_child(n, out, layer_tcp_new(n->base.ctx, n->server), 1);
+    else
+        start_child(n, out, layer_tunnel_new(n->base.ctx, n->server), 1);
 }
 
 static void
@@ -82,8 +89,11 @@ decide(struct nextlayer *n, struct cmdq *out)
         return;
     if (tls == 1) {
         if (cfg->ca == NULL) {
-            /* Without a CA there is nothing to intercept with. */
-            relay(n, out);
+            /* Without a CA there is nothing to intercept with: pass it through. */
+            if (n->server)
+                start_child(n, out, layer_tunnel_new(n->base.ctx, n->server), 1);
+            else
+                relay(n, out);
             return;
         }
         struct clienthello ch;
@@ -115,7 +125,12 @@ decide(struct nextlayer *n, struct cmdq *out)
                 return;
             }
         }
-        start_child(n, out, layer_tls_new(n->base.ctx, n->server, &ch, s), 0);
+        int tcp = proxy_config_tcp(cfg, host, ch.sni, port);
+        start_child(n, out, layer_tls_new(n->base.ctx, n->server, &ch, s, tcp), 0);
+        return;
+    }
+    if (n->server && proxy_config_tcp(cfg, n->server->address.host, NULL, n->server->address.port)) {
+        start_child(n, out, layer_tcp_new(n->base.ctx, n->server), 1);
         return;
     }
     int http = looks_like_http(s);

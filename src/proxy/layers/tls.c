@@ -61,6 +61,7 @@ struct tls_layer {
     struct tls_session *client_s;
     struct connection *first_server; /* CONNECT target; NULL in reverse mode */
     char *server_error;          /* upstream TLS failure, for the child's 502s */
+    int raw_tcp;                 /* the child is a TCP flow, not HTTP */
     struct side sides[MAX_SIDES];
     size_t nsides;
 };
@@ -320,7 +321,16 @@ start_child(struct tls_layer *t, struct cmdq *out)
 {
     struct context *ctx = t->base.ctx;
     t->state = T_RUNNING;
-    if (t->first_server)
+    if (t->raw_tcp && t->first_server && t->server_error) {
+        /* Nothing to relay to: a TCP flow has no way to report it but closing. */
+        t->state = T_CLOSED;
+        layer_close(&t->base, out, ctx->client, 0);
+        layer_close(&t->base, out, t->first_server, 0);
+        return;
+    }
+    if (t->raw_tcp && t->first_server)
+        t->child = layer_tcp_new(ctx, t->first_server);
+    else if (t->first_server)
         t->child = layer_http_new_tunnel(ctx, t->first_server, 1, t->server_error);
     else
         t->child = layer_http_new(ctx);
@@ -638,10 +648,11 @@ static const struct layer_ops tls_ops = {
 
 struct layer *
 layer_tls_new(struct context *ctx, struct connection *server, const struct clienthello *hello,
-              struct slice first)
+              struct slice first, int raw_tcp)
 {
     struct tls_layer *t = xcalloc(1, sizeof(*t));
     layer_init(&t->base, &tls_ops, ctx);
+    t->raw_tcp = raw_tcp;
     if (server) {
         t->first_server = connection_ref(server);
         server->tls = 1;

@@ -590,15 +590,65 @@ pb_server_speaks_first(struct pb *pb)
     pb_out_open(pb, &server);
     pb_in_reply(pb);
     pb_out_send(pb, client, "HTTP/1.1 200 Connection established\r\n\r\n");
-    /* An SMTP server greets first: relayed as bytes. */
+    /* An SMTP server greets first: relayed (as a TCP flow) both ways. */
     pb_in_data(pb, server, "220 hello\r\n");
     pb_out_send(pb, client, "220 hello\r\n");
     pb_in_data(pb, client, "EHLO x\r\n");
     pb_out_send(pb, server, "EHLO x\r\n");
+    pb_in_closed(pb, client);
+    pb_out_close(pb, server, 1);
+    pb_in_closed(pb, server);
+    pb_out_close(pb, client, 0);
+    pb_out_close(pb, server, 0);
     pb_end(pb);
 }
 
 TEST(http_layer_connect_server_first_is_relayed)
 {
     pb_run(pb_server_speaks_first, layer_http_new, PB_NOHOOKS, NULL);
+}
+
+/* Hooks of a TCP flow depend on how bytes are chunked, so this one runs whole only. */
+static void
+pb_tcp_flow_hooks(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    struct flow *f;
+    pb_in_start(pb);
+    pb_in_data(pb, client, "CONNECT a.test:7 HTTP/1.1\r\n\r\n");
+    pb_out_hook(pb, HOOK_HTTP_CONNECT, NULL);
+    pb_in_reply(pb);
+    pb_out_open(pb, &server);
+    pb_in_reply(pb);
+    pb_out_send(pb, client, "HTTP/1.1 200 Connection established\r\n\r\n");
+    pb_in_data(pb, client, "\x01\x02binary");
+    pb_out_hook(pb, HOOK_TCP_START, &f);
+    ASSERT_EQ(f->type, FLOW_TCP);
+    pb_in_reply(pb);
+    pb_out_hook(pb, HOOK_TCP_MESSAGE, NULL);
+    ASSERT_EQ(f->nmessages, 1);
+    ASSERT(f->messages[0].from_client);
+    /* An addon changes the message before it is forwarded. */
+    buf_set(&f->messages[0].content, "changed", 7);
+    pb_in_reply(pb);
+    pb_out_send(pb, server, "changed");
+    pb_in_data(pb, server, "reply");
+    pb_out_hook(pb, HOOK_TCP_MESSAGE, NULL);
+    ASSERT_EQ(f->nmessages, 2);
+    ASSERT(!f->messages[1].from_client);
+    f->messages[1].dropped = 1; /* and drops the next */
+    pb_in_reply(pb);
+    pb_in_closed(pb, server);
+    pb_out_close(pb, client, 1);
+    pb_in_closed(pb, client);
+    pb_out_close(pb, client, 0);
+    pb_out_close(pb, server, 0);
+    pb_out_hook(pb, HOOK_TCP_END, NULL);
+    pb_in_reply(pb);
+    pb_end(pb);
+}
+
+TEST(tcp_layer_messages_through_hooks)
+{
+    pb_run_once(pb_tcp_flow_hooks, layer_http_new, PB_HOOKS, NULL);
 }
