@@ -49,6 +49,7 @@ static const struct alias aliases[] = {
     {"rheader", "server_replay_use_headers", NULL},
     {"norefresh", "server_replay_refresh", "false"},
     {"stream", "stream_large_bodies", NULL},
+    {"cert", "certs", NULL},
     {"reverse", NULL, "reverse:"},
     {"upstream", NULL, "upstream:"},
     {"transparent", "mode", "transparent"},

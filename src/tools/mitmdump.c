@@ -34,7 +34,8 @@ static const char *const implemented[] = {
     "ssl_verify_upstream_trusted_confdir", "upstream_cert",   "ignore_hosts", "allow_hosts",
     "tls_version_client_min", "tls_version_client_max", "tls_version_server_min",
     "tls_version_server_max", "onboarding", "onboarding_host", "onboarding_port",
-    "client_certs",  "certs",            "cert_passphrase",
+    "client_certs",  "certs",            "cert_passphrase",   "tcp_hosts",
+    "rawtcp",
 };
 
 static void

@@ -220,12 +220,18 @@ def test_damaged_ca_is_reported_not_replaced(tmp_path):
 
 def test_key_log_file(mitmdump, tls_origin, tmp_path):
     keylog = tmp_path / "keys.log"
+    client_log = tmp_path / "client-keys.log"
     port = tls_origin["ports"]["plain"]
     _, pport = mitmdump("-k", env={"SSLKEYLOGFILE": str(keylog)})
-    rc, body, err = curl("--cacert", conf_ca(tmp_path), "-x", f"http://127.0.0.1:{pport}",
-                         f"https://localhost:{port}/hello.txt")
-    assert rc == 0, err
+    # curl logs its own keys too: its client random must be in ours (the client side).
+    r = subprocess.run(["curl", "-sS", "--max-time", "20", "--cacert", conf_ca(tmp_path), "-x",
+                        f"http://127.0.0.1:{pport}", f"https://localhost:{port}/hello.txt"],
+                       env=dict(os.environ, SSLKEYLOGFILE=str(client_log)),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    assert r.returncode == 0, r.stderr
+    client_randoms = {l.split()[1] for l in client_log.read_text().splitlines() if " " in l}
     lines = keylog.read_text().splitlines()
+    assert client_randoms & {l.split()[1] for l in lines}
     # Both sides' handshakes (client->proxy, proxy->server) are logged in NSS format:
     # CLIENT_RANDOM for TLS 1.2 (nginx 1.22's default), the traffic secrets for TLS 1.3.
     randoms = {l.split()[1] for l in lines

@@ -1,8 +1,9 @@
 /*
  * A byte pipe between the client and one server connection. A FIN from one
  * side becomes a half-close towards the other; once both sides are done,
- * both connections are closed. Nothing is recorded: raw TCP flows with
- * tcp_* hooks are a layer of their own (tcp.c, to come).
+ * both connections are closed. Nothing is recorded: this is the
+ * passthrough of ignore_hosts (and of TLS when there is no CA); recorded
+ * raw TCP flows are tcp.c.
  */
 #include <stdlib.h>
 
