@@ -207,15 +207,11 @@ def free_port():
     return port
 
 
-@pytest.fixture(scope="session")
-def nginx_origin(tmp_path_factory):
-    """nginx on 127.0.0.1 serving a few static files; yields (port, root dir)."""
-    d = tmp_path_factory.mktemp("nginx")
-    root = d / "html"
-    root.mkdir()
-    (root / "index.html").write_text("<h1>nginx origin</h1>\n")
-    (root / "five-mib.bin").write_bytes(bytes(range(256)) * (5 * 4096))
-    port = free_port()
+def start_nginx(d, http_body, ports):
+    """Runs nginx in the foreground with its own config, pid and temp dirs under d, its
+    http block being http_body; waits until every port accepts. Returns the process."""
+    if not os.path.exists("/usr/sbin/nginx"):
+        pytest.fail("nginx is not installed; `make test` installs it (scripts/deps.sh)")
     conf = d / "nginx.conf"
     conf.write_text(f"""
 daemon off;
@@ -231,6 +227,35 @@ http {{
     fastcgi_temp_path {d}/fastcgi;
     uwsgi_temp_path {d}/uwsgi;
     scgi_temp_path {d}/scgi;
+    {http_body}
+}}
+""")
+    p = subprocess.Popen(["/usr/sbin/nginx", "-c", str(conf), "-p", str(d)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for port in ports:
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            p.kill()
+            pytest.fail("nginx did not start: " + (d / "error.log").read_text())
+    return p
+
+
+@pytest.fixture(scope="session")
+def nginx_origin(tmp_path_factory):
+    """nginx on 127.0.0.1 serving a few static files; yields (port, root dir)."""
+    d = tmp_path_factory.mktemp("nginx")
+    root = d / "html"
+    root.mkdir()
+    (root / "index.html").write_text("<h1>nginx origin</h1>\n")
+    (root / "five-mib.bin").write_bytes(bytes(range(256)) * (5 * 4096))
+    port = free_port()
+    p = start_nginx(d, f"""
     gzip on;
     gzip_types text/plain;
     gzip_min_length 10;
@@ -238,23 +263,7 @@ http {{
         listen 127.0.0.1:{port};
         root {root};
         location /chunked {{ return 200 "chunked body from nginx\\n"; }}
-    }}
-}}
-""")
-    if not os.path.exists("/usr/sbin/nginx"):
-        pytest.fail("nginx is not installed; `make test` installs it (scripts/deps.sh)")
-    p = subprocess.Popen(["/usr/sbin/nginx", "-c", str(conf), "-p", str(d)],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    else:
-        p.kill()
-        pytest.fail("nginx did not start: " + (d / "error.log").read_text())
+    }}""", [port])
     yield port, root
     p.terminate()
     p.wait(10)
@@ -301,34 +310,7 @@ def tls_origin(tmp_path_factory):
         ssl_verify_client on;
         root {root};
     }}"""
-    conf = d / "nginx.conf"
-    conf.write_text(f"""
-daemon off;
-master_process off;
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/error.log;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-    client_body_temp_path {d}/body;
-    proxy_temp_path {d}/proxy;
-    fastcgi_temp_path {d}/fastcgi;
-    uwsgi_temp_path {d}/uwsgi;
-    scgi_temp_path {d}/scgi;
-    {servers}
-}}
-""")
-    p = subprocess.Popen(["/usr/sbin/nginx", "-c", str(conf), "-p", str(d)],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for port in ports.values():
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+    p = start_nginx(d, servers, ports.values())
     yield {"ports": ports, "plain_cert": str(plain[0]), "odd_cert": str(odd[0]), "dir": d,
            "client_bundle": str(client_pem)}
     p.terminate()
