@@ -8,7 +8,7 @@
 # make format     clang-format every source file
 
 PKGS     := libuv openssl libnghttp2 libpcre2-8 zlib libbrotlienc libbrotlidec libzstd
-MODULES  := util core proxy proxy/layers http tls flow addons options
+MODULES  := util core proxy proxy/layers http tls flow filter addons options
 TOOLS    := mitmdump
 
 CC       ?= cc
