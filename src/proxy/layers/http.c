@@ -79,6 +79,7 @@ struct http_layer {
     int until_close;      /* response framed by connection close */
     enum after_open after_open;
     int error_status;     /* status of the error response owed to the client; 0 = none */
+    int addon_response;   /* an addon answered the request (no server involved) */
     struct layer *child;  /* ST_TUNNEL */
 
     /* Inside a tunnel (layer_http_new_tunnel): where requests go. */
@@ -175,6 +176,7 @@ drop_flow(struct http_layer *h)
     h->resp_sent = 0;
     h->until_close = 0;
     h->error_status = 0;
+    h->addon_response = 0;
 }
 
 /*
@@ -582,9 +584,12 @@ after_request(struct http_layer *h, struct cmdq *out)
     http1_body_reader_clear(&h->reader);
     h->reader_live = 0;
     if (h->flow->response) {
-        /* An addon answered the request itself (mitmproxy: flow.response set). */
-        h->step = ST_RESPONSE_HOOK;
-        layer_hook(&h->base, out, HOOK_RESPONSE, h->flow, NULL, NULL);
+        /* An addon answered the request itself (mitmproxy: flow.response set in
+         * requestheaders or request); emulate responseheaders, then response. */
+        h->addon_response = 1;
+        h->flow->response->timestamp_start = clock_now();
+        h->step = ST_RESPHEADERS_HOOK;
+        layer_hook(&h->base, out, HOOK_RESPONSEHEADERS, h->flow, NULL, NULL);
         return;
     }
     if (h->server && h->after_open == AFTER_STREAM_REQUEST) {
@@ -651,7 +656,8 @@ send_response_head(struct http_layer *h, struct cmdq *out)
         const struct hdr *cl = hdrs_get(&resp->headers, "content-length");
         char num[32];
         snprintf(num, sizeof(num), "%zu", resp->content.len);
-        if (cl ? strcmp(cl->value, num) != 0 : 0)
+        /* An addon's response may come without framing: give it a length. */
+        if (cl ? strcmp(cl->value, num) != 0 : h->addon_response)
             hdrs_set_cstr(&resp->headers, "Content-Length", num);
     }
     http1_write_response_head(&b, resp);
@@ -719,6 +725,13 @@ after_responseheaders(struct http_layer *h, struct cmdq *out)
     const struct proxy_config *cfg = h->base.ctx->cfg;
     if (flow_killed(h, out))
         return;
+    if (h->addon_response) {
+        if (h->flow->response->timestamp_end == 0)
+            h->flow->response->timestamp_end = clock_now();
+        h->step = ST_RESPONSE_HOOK;
+        layer_hook(&h->base, out, HOOK_RESPONSE, h->flow, NULL, NULL);
+        return;
+    }
     const struct http1_body *body = &h->reader.body;
     if (cfg->body_size_limit >= 0 && body->kind == HTTP1_BODY_LENGTH &&
         body->length > (uint64_t)cfg->body_size_limit) {

@@ -652,3 +652,37 @@ TEST(tcp_layer_messages_through_hooks)
 {
     pb_run_once(pb_tcp_flow_hooks, layer_http_new, PB_HOOKS, NULL);
 }
+
+static void
+pb_addon_answers(struct pb *pb)
+{
+    struct connection *client = pb_client(pb);
+    struct flow *f;
+    pb_in_start(pb);
+    pb_in_data(pb, client, "GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\n\r\n");
+    pb_out_hook(pb, HOOK_REQUESTHEADERS, &f);
+    /* An addon (proxyauth, block_list, server replay...) answers in requestheaders. */
+    f->response = http_response_new();
+    http_set_str(&f->response->http_version, "HTTP/1.1");
+    f->response->status_code = 407;
+    http_set_str(&f->response->reason, "Proxy Authentication Required");
+    hdrs_add_cstr(&f->response->headers, "Proxy-Authenticate", "Basic realm=\"mitmproxy\"");
+    buf_set(&f->response->content, "auth!", 5);
+    pb_in_reply(pb);
+    pb_out_hook(pb, HOOK_REQUEST, NULL);
+    pb_in_reply(pb);
+    /* No server connection: responseheaders is emulated, then response. */
+    pb_out_hook(pb, HOOK_RESPONSEHEADERS, NULL);
+    pb_in_reply(pb);
+    pb_out_hook(pb, HOOK_RESPONSE, NULL);
+    pb_in_reply(pb);
+    pb_out_send(pb, client,
+                "HTTP/1.1 407 Proxy Authentication Required\r\n"
+                "Proxy-Authenticate: Basic realm=\"mitmproxy\"\r\nContent-Length: 5\r\n\r\nauth!");
+    pb_end(pb);
+}
+
+TEST(http_layer_addon_response_skips_server)
+{
+    pb_run(pb_addon_answers, layer_http_new, PB_HOOKS, NULL);
+}
