@@ -14,6 +14,7 @@
 
 #include "core/internal.h"
 #include "flow/connection.h"
+#include "flow/flow.h"
 #include "proxy/command.h"
 #include "proxy/context.h"
 #include "proxy/layer.h"
@@ -210,7 +211,12 @@ exec_close(struct pconn *pc, struct command *c)
 {
     struct sock *s = sock_of(c->conn);
 
-    (void)pc;
+    if (pc->vclient && c->conn == pc->client) {
+        /* The replayed client has no socket: closing it ends the replay. */
+        pc->vclosed = 1;
+        pc->client->state = CONN_CLOSED;
+        return;
+    }
     /* Never opened, failed to open, or closed already: nothing to do. */
     if (!s || s->finished)
         return;
@@ -313,7 +319,8 @@ core__settle(struct pconn *pc)
     }
     /* mitmproxy's handle_client ends when the client's handler does; we also
      * let outstanding opens and hooks answer first, so the layers see them. */
-    if ((!pc->csock || pc->csock->finished) && pc->blocking == 0) {
+    int client_gone = pc->vclient ? pc->vclosed : (!pc->csock || pc->csock->finished);
+    if (client_gone && pc->blocking == 0) {
         teardown(pc, 0);
         return;
     }
@@ -328,7 +335,7 @@ core__sweep_idle(struct server *srv)
 
     for (struct pconn *pc = srv->pconns; pc; pc = next) {
         next = pc->next;
-        if (pc->dead || pc->blocking > 0 || !pc->csock || pc->csock->finished ||
+        if (pc->dead || pc->vclient || pc->blocking > 0 || !pc->csock || pc->csock->finished ||
             now - pc->last_active < CORE_IDLE_TIMEOUT_MS)
             continue;
         log_msg(LOG_INFO, "%s: Closing connection due to inactivity: Client(%s, state=open)",
@@ -373,12 +380,13 @@ static void
 teardown(struct pconn *pc, int hard)
 {
     pc->dead = 1;
-    log_msg(LOG_INFO, "%s: client disconnect", pc->peer);
+    if (!pc->vclient)
+        log_msg(LOG_INFO, "%s: client disconnect", pc->peer);
     if (pc->csock)
         core__sock_finish(pc->csock, hard);
-    if (pc->client && pc->client->timestamp_end == 0)
+    if (pc->client && pc->client->timestamp_end == 0 && !pc->vclient)
         pc->client->timestamp_end = clock_now();
-    if (pc->ctx)
+    if (pc->ctx && !pc->vclient)
         core__hook(pc, HOOK_CLIENT_DISCONNECTED, NULL, NULL, NULL);
     for (struct sock *s = pc->socks; s; s = s->next) {
         if (s != pc->csock && s->conn)
@@ -390,6 +398,11 @@ teardown(struct pconn *pc, int hard)
         wake_unlink(pc->wakes);
     layer_free(pc->root);
     pc->root = NULL;
+    if (pc->replay_done) {
+        void (*done)(void *) = pc->replay_done;
+        pc->replay_done = NULL;
+        done(pc->replay_arg);
+    }
     core__release(pc);
 }
 
@@ -460,4 +473,40 @@ core__accept(struct server *srv, uv_tcp_t *listener)
     /* mitmproxy waits for client_connected before it reads a byte. */
     pc->blocking++;
     core__hook(pc, HOOK_CLIENT_CONNECTED, NULL, after_client_connected, NULL);
+}
+
+/*
+ * Client replay (mitmproxy's ReplayHandler): a pconn whose client is the
+ * saved flow's client connection, without a socket. No client_connected
+ * hook, as in mitmproxy; the layers send the request upstream and close
+ * the client after the response, which tears the pconn down.
+ */
+void
+core__replay(struct server *srv, struct flow *f, void (*done)(void *arg), void *arg)
+{
+    struct pconn *pc = xcalloc(1, sizeof(*pc));
+
+    pc->srv = srv;
+    pc->holds = 1; /* dropped by teardown */
+    pc->last_active = uv_now(&srv->loop);
+    pc->next = srv->pconns;
+    if (srv->pconns)
+        srv->pconns->prev = pc;
+    srv->pconns = pc;
+    pc->vclient = 1;
+    pc->replay_done = done;
+    pc->replay_arg = arg;
+
+    struct connection *client = f->client_conn ? connection_ref(f->client_conn)
+                                               : connection_new(CONN_CLIENT);
+    if (client->peername.host == NULL)
+        addr_set(&client->peername, "client-playback", 0);
+    client->state = CONN_OPEN;
+    pc->client = client;
+    pc->ctx = context_new(client, srv->cfg);
+    connection_unref(client); /* the context holds it now */
+    addr_format(&client->peername, pc->peer, sizeof(pc->peer));
+    pc->root = proxy_replay_layer_new(pc->ctx, f);
+    struct event ev = {.type = EV_START};
+    core__feed(pc, &ev);
 }

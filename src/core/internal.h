@@ -28,6 +28,7 @@
 
 struct connection;
 struct context;
+struct flow;
 struct layer;
 struct proxy_config;
 struct opener;
@@ -119,6 +120,10 @@ struct pconn {
     int ncongested;  /* socks with congested set */
     uint64_t last_active; /* uv_now() of the last event fed */
     unsigned feeding : 1;
+    unsigned vclient : 1;  /* client replay: the client has no socket */
+    unsigned vclosed : 1;  /* ... and the layers have closed it */
+    void (*replay_done)(void *arg); /* client replay: runs at teardown */
+    void *replay_arg;
     unsigned dead : 1;     /* torn down: no more events, only closing */
     unsigned kill : 1;     /* server_stop asked for a hard teardown */
     char peer[64];   /* the client's address, "ip:port", prefix of log lines */
@@ -138,6 +143,7 @@ struct hjob {
 /* driver.c */
 void core__accept(struct server *, uv_tcp_t *client_handle);
 void core__kill(struct pconn *);
+void core__replay(struct server *, struct flow *, void (*done)(void *arg), void *arg);
 void core__hold(struct pconn *);
 void core__release(struct pconn *);
 /* Feeds ev (borrowed) now, or queues a copy if the pconn is feeding. */

@@ -227,3 +227,9 @@ server_run(struct server *srv)
     uv_run(&srv->loop, UV_RUN_DEFAULT);
     return 0;
 }
+
+void
+server_replay(struct server *srv, struct flow *f, void (*done)(void *arg), void *arg)
+{
+    core__replay(srv, f, done, arg);
+}

@@ -27,4 +27,15 @@ int server_run(struct server *);
 /* Stops accepting and closes every connection; safe from any callback. */
 void server_stop(struct server *);
 
+struct flow;
+/*
+ * Client replay: sends flow f's saved request again through the proxy
+ * core, as if its client had sent it (hooks, upstream connection, TLS),
+ * without a client socket. f (one reference taken) should have its
+ * response and error cleared and is_replay set by the caller; done(arg)
+ * runs when the exchange is over (response or error). Call on the loop's
+ * thread, after server_new (a listening socket is not needed: -n).
+ */
+void server_replay(struct server *, struct flow *f, void (*done)(void *arg), void *arg);
+
 #endif

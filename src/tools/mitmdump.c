@@ -11,6 +11,7 @@
 
 #include "addons/addon.h"
 #include "addons/block.h"
+#include "addons/clientplayback.h"
 #include "addons/dumper.h"
 #include "addons/onboarding.h"
 #include "addons/readfile.h"
@@ -35,7 +36,7 @@ static const char *const implemented[] = {
     "tls_version_client_min", "tls_version_client_max", "tls_version_server_min",
     "tls_version_server_max", "onboarding", "onboarding_host", "onboarding_port",
     "client_certs",  "certs",            "cert_passphrase",   "tcp_hosts",
-    "rawtcp",
+    "rawtcp",        "client_replay",    "client_replay_concurrency",
 };
 
 static void
@@ -71,6 +72,21 @@ print_version(void)
     printf("Flow format: %d\n", FFILE_WRITE_VERSION);
     printf("OpenSSL:   %s\n", OpenSSL_version(OPENSSL_VERSION));
     printf("Platform:  %s-%s-%s\n", u.sysname, u.release, u.machine);
+}
+
+/* Client replay goes through the proxy core. */
+static void
+start_replay(void *srv, struct flow *f, playback_done_cb done, void *arg)
+{
+    server_replay(srv, f, done, arg);
+}
+
+/* With -n (no proxy server), mitmdump ends when the replay queue is through. */
+static void
+replay_finished(void *srv)
+{
+    if (srv)
+        server_stop(srv);
 }
 
 static int
@@ -113,13 +129,15 @@ main(int argc, char **argv)
     log_set_level(log_level_parse(opts->termlog_verbosity));
     log_set_sink(dumper_log_sink, stdout);
 
+    /* The proxy core runs for the server and for client replay (-C also with -n). */
+    int need_core = opts->server || opts->client_replay.n > 0;
     struct proxy_config cfg = {0};
-    if (opts->server && proxy_config_init(&cfg, opts, &e) < 0) {
+    if (need_core && proxy_config_init(&cfg, opts, &e) < 0) {
         status = usage_error(e.msg);
         goto out;
     }
     warn_unimplemented(opts);
-    if (opts->server && proxy_config_load_ca(&cfg, &e) < 0) {
+    if (need_core && proxy_config_load_ca(&cfg, &e) < 0) {
         fprintf(stderr, "mitmdump: error: %s\n", e.msg);
         proxy_config_clear(&cfg);
         status = 2;
@@ -131,8 +149,7 @@ main(int argc, char **argv)
         keylog = getenv("SSLKEYLOGFILE");
     if (keylog && *keylog && tls_keylog_open(keylog, &e) < 0) {
         fprintf(stderr, "mitmdump: error: %s\n", e.msg);
-        if (opts->server)
-            proxy_config_clear(&cfg);
+        proxy_config_clear(&cfg);
         status = 2;
         goto out;
     }
@@ -140,20 +157,25 @@ main(int argc, char **argv)
     struct addon_chain *chain = addon_chain_new();
     addon_chain_add(chain, addon_block_new());
     addon_chain_add(chain, addon_onboarding_new());
+    struct addon *playback = addon_clientplayback_new();
+    addon_chain_add(chain, playback);
     addon_chain_add(chain, addon_save_new());
     addon_chain_add(chain, addon_dumper_new(stdout));
     if (addon_chain_configure(chain, opts, &e) < 0) {
         fprintf(stderr, "mitmdump: error: %s\n", e.msg);
         addon_chain_free(chain);
-        if (opts->server)
-            proxy_config_clear(&cfg);
+        proxy_config_clear(&cfg);
         status = 2;
         goto out;
     }
 
     struct server *srv = NULL;
-    if (opts->server) {
+    if (need_core) {
         srv = server_new(&cfg, chain);
+        clientplayback_wire(playback, start_replay, srv, opts->server ? NULL : replay_finished,
+                            opts->keepserving ? NULL : srv);
+    }
+    if (opts->server) {
         if (server_listen(srv, opts->listen_host, (int)opts->listen_port, &e) < 0) {
             fprintf(stderr, "mitmdump: error starting proxy server: %s\n", e.msg);
             server_free(srv);
@@ -172,6 +194,19 @@ main(int argc, char **argv)
             /* A server still serves; without one, stop here. */
         }
     }
+    if (srv && !opts->server && (opts->keepserving || clientplayback_count(playback) == 0)) {
+        /* -n: nothing to wait for (or keepserving: until Ctrl-C). */
+        if (!opts->keepserving) {
+            server_free(srv);
+            srv = NULL;
+        }
+    }
+    if (srv && !opts->server) {
+        if (server_run(srv) < 0 && status == 0)
+            status = 1;
+        server_free(srv);
+        srv = NULL;
+    }
     if (srv) {
         const char *host = opts->listen_host;
         if (*host == '\0' || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
@@ -186,8 +221,7 @@ main(int argc, char **argv)
     }
     addon_chain_done(chain);
     addon_chain_free(chain);
-    if (opts->server)
-        proxy_config_clear(&cfg);
+    proxy_config_clear(&cfg);
 out:
     cmdline_clear(&cl);
     opt_free(opts);

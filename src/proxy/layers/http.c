@@ -80,6 +80,7 @@ struct http_layer {
     enum after_open after_open;
     int error_status;     /* status of the error response owed to the client; 0 = none */
     int addon_response;   /* an addon answered the request (no server involved) */
+    int replay;           /* client replay: one saved request, then close */
     struct layer *child;  /* ST_TUNNEL */
 
     /* Inside a tunnel (layer_http_new_tunnel): where requests go. */
@@ -485,6 +486,13 @@ after_requestheaders(struct http_layer *h, struct cmdq *out)
 
     if (flow_killed(h, out))
         return;
+    if (h->replay) {
+        /* The saved request is complete: its body is already in the flow. */
+        req->timestamp_end = req->timestamp_start;
+        h->step = ST_REQUEST_HOOK;
+        layer_hook(&h->base, out, HOOK_REQUEST, h->flow, NULL, NULL);
+        return;
+    }
     if (http1_expects_continue(req)) {
         static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
         layer_send(&h->base, out, h->base.ctx->client, cont, sizeof(cont) - 1);
@@ -581,7 +589,8 @@ after_request(struct http_layer *h, struct cmdq *out)
 {
     if (flow_killed(h, out))
         return;
-    http1_body_reader_clear(&h->reader);
+    if (h->reader_live)
+        http1_body_reader_clear(&h->reader);
     h->reader_live = 0;
     if (h->flow->response) {
         /* An addon answered the request itself (mitmproxy: flow.response set in
@@ -862,7 +871,8 @@ finish_flow(struct http_layer *h, struct cmdq *out)
             buf_append(&cmd->data, buf_ptr(&resp->content), resp->content.len);
         }
     }
-    int client_keep = !h->until_close && http1_keep_alive(req->http_version, &req->headers) &&
+    int client_keep = !h->until_close && !h->replay &&
+                      http1_keep_alive(req->http_version, &req->headers) &&
                       http1_keep_alive(resp->http_version, &resp->headers);
     if (h->server) {
         int server_keep = client_keep && !h->server_eof && h->sbuf.len == 0;
@@ -1051,6 +1061,12 @@ handle(struct layer *l, const struct event *ev, struct cmdq *out)
     }
     switch (ev->type) {
     case EV_START:
+        if (h->replay && h->flow) {
+            h->flow->request->timestamp_start = clock_now();
+            h->step = ST_REQHEADERS_HOOK;
+            layer_hook(l, out, HOOK_REQUESTHEADERS, h->flow, NULL, NULL);
+            return;
+        }
         run_steps(h, out, NULL);
         return;
     case EV_DATA:
@@ -1126,6 +1142,16 @@ layer_http_new(struct context *ctx)
     struct http_layer *h = xcalloc(1, sizeof(*h));
     layer_init(&h->base, &http_ops, ctx);
     h->step = ST_REQ_HEAD;
+    return &h->base;
+}
+
+struct layer *
+layer_http_new_replay(struct context *ctx, struct flow *f)
+{
+    struct http_layer *h = (struct http_layer *)layer_http_new(ctx);
+    h->replay = 1;
+    h->flow = flow_ref(f);
+    f->live = 1;
     return &h->base;
 }
 

@@ -43,6 +43,18 @@ struct clienthello;
 struct layer *layer_tls_new(struct context *ctx, struct connection *server,
                             const struct clienthello *hello, struct slice first, int raw_tcp);
 
+/*
+ * Client replay: sends the saved request of f (one reference taken; its
+ * response and error are expected to be cleared) to f->request's host and
+ * port through the usual hooks, then closes the client side. ctx->client is
+ * a connection without a socket; what the layer sends it is dropped.
+ */
+struct layer *layer_http_new_replay(struct context *ctx, struct flow *f);
+
+/* TLS only towards servers (connections opened with tls set) around child,
+ * which the layer owns: client replay and reverse mode to https://. */
+struct layer *layer_tls_new_wrap(struct context *ctx, struct layer *child);
+
 /* A raw TCP flow between the client and server (open; one reference
  * taken): every chunk is a message through the tcp_message hook. */
 struct layer *layer_tcp_new(struct context *ctx, struct connection *server);

@@ -16,3 +16,9 @@ proxy_root_layer_new(struct context *ctx)
         return layer_nextlayer_new(ctx, NULL);
     return layer_http_new(ctx);
 }
+
+struct layer *
+proxy_replay_layer_new(struct context *ctx, struct flow *f)
+{
+    return layer_tls_new_wrap(ctx, layer_http_new_replay(ctx, f));
+}

@@ -321,6 +321,12 @@ start_child(struct tls_layer *t, struct cmdq *out)
 {
     struct context *ctx = t->base.ctx;
     t->state = T_RUNNING;
+    if (t->child) {
+        /* layer_tls_new_wrap: the child came with us. */
+        struct event start = {.type = EV_START};
+        feed_child(t, &start, out);
+        return;
+    }
     if (t->raw_tcp && t->first_server && t->server_error) {
         /* Nothing to relay to: a TCP flow has no way to report it but closing. */
         t->state = T_CLOSED;
@@ -666,5 +672,14 @@ layer_tls_new(struct context *ctx, struct connection *server, const struct clien
         t->hello = *hello;
         buf_append(&t->client_in, first.p, first.len);
     }
+    return &t->base;
+}
+
+struct layer *
+layer_tls_new_wrap(struct context *ctx, struct layer *child)
+{
+    struct tls_layer *t = (struct tls_layer *)layer_tls_new(ctx, NULL, NULL,
+                                                            (struct slice){NULL, 0}, 0);
+    t->child = child;
     return &t->base;
 }
