@@ -85,12 +85,18 @@ on_stop(uv_timer_t *t)
 void
 server_stop(struct server *srv)
 {
+    server_stop_after(srv, 0);
+}
+
+void
+server_stop_after(struct server *srv, uint64_t ms)
+{
     if (srv->stopping)
         return;
     srv->stopping = 1;
     /* Stop from the loop's top level, never inside the callback (perhaps a
      * layer feed) that asked for it. */
-    uv_timer_start(&srv->stopper, on_stop, 0, 0);
+    uv_timer_start(&srv->stopper, on_stop, ms, 0);
 }
 
 void

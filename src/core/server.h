@@ -9,6 +9,8 @@
 #ifndef MP_CORE_SERVER_H
 #define MP_CORE_SERVER_H
 
+#include <stdint.h>
+
 #include "util/err.h"
 
 struct addon_chain;
@@ -26,6 +28,9 @@ int server_port(const struct server *);
 int server_run(struct server *);
 /* Stops accepting and closes every connection; safe from any callback. */
 void server_stop(struct server *);
+/* The same after ms milliseconds, so what is being sent now can go out
+ * (mitmdump -S stops this way once the last recorded response is served). */
+void server_stop_after(struct server *, uint64_t ms);
 
 struct flow;
 /*

@@ -16,6 +16,7 @@
 #include "addons/onboarding.h"
 #include "addons/readfile.h"
 #include "addons/save.h"
+#include "addons/serverplayback.h"
 #include "core/server.h"
 #include "flow/flowfile.h"
 #include "options/cmdline.h"
@@ -36,7 +37,11 @@ static const char *const implemented[] = {
     "tls_version_client_min", "tls_version_client_max", "tls_version_server_min",
     "tls_version_server_max", "onboarding", "onboarding_host", "onboarding_port",
     "client_certs",  "certs",            "cert_passphrase",   "tcp_hosts",
-    "rawtcp",        "client_replay",    "client_replay_concurrency",
+    "rawtcp",        "client_replay",    "client_replay_concurrency", "server_replay",
+    "server_replay_use_headers", "server_replay_ignore_params",
+    "server_replay_ignore_payload_params", "server_replay_ignore_content",
+    "server_replay_ignore_host", "server_replay_ignore_port", "server_replay_kill_extra",
+    "server_replay_nopop", "server_replay_refresh",
 };
 
 static void
@@ -87,6 +92,14 @@ replay_finished(void *srv)
 {
     if (srv)
         server_stop(srv);
+}
+
+/* The last recorded response is being served: stop once it has gone out
+ * (mitmproxy polls the final flow every 0.1 s for the same purpose). */
+static void
+server_replay_drained(void *srv)
+{
+    server_stop_after(srv, 500);
 }
 
 static int
@@ -159,6 +172,8 @@ main(int argc, char **argv)
     addon_chain_add(chain, addon_onboarding_new());
     struct addon *playback = addon_clientplayback_new();
     addon_chain_add(chain, playback);
+    struct addon *serverplayback = addon_serverplayback_new();
+    addon_chain_add(chain, serverplayback);
     addon_chain_add(chain, addon_save_new());
     addon_chain_add(chain, addon_dumper_new(stdout));
     if (addon_chain_configure(chain, opts, &e) < 0) {
@@ -174,6 +189,9 @@ main(int argc, char **argv)
         srv = server_new(&cfg, chain);
         clientplayback_wire(playback, start_replay, srv, opts->server ? NULL : replay_finished,
                             opts->keepserving ? NULL : srv);
+        /* mitmproxy exits once every recorded response was served, unless keepserving. */
+        if (opts->server_replay.n && !opts->keepserving)
+            serverplayback_wire(serverplayback, server_replay_drained, srv);
     }
     if (opts->server) {
         if (server_listen(srv, opts->listen_host, (int)opts->listen_port, &e) < 0) {
