@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "addons/dumper.h"
+#include "filter/filter.h"
 #include "flow/flow.h"
 #include "options/opt.h"
 #include "util/buf.h"
@@ -28,7 +29,15 @@ struct dumper {
     long detail;  /* flow_detail */
     int showhost; /* use the Host header for URLs */
     int color;    /* out is a terminal */
+    struct filt *filt; /* dumper_filter compiled; NULL shows every flow */
 };
+
+/* dumper.py's match(): flow_detail 0 shows nothing, the filter the rest. */
+static int
+shown(const struct dumper *d, const struct flow *f)
+{
+    return d->detail > 0 && f && (!d->filt || filt_match(d->filt, f));
+}
 
 /* Styles as click.style() writes them: colour, then attributes, then reset. */
 enum fg { FG_NONE = 0, FG_RED = 31, FG_GREEN = 32, FG_YELLOW = 33, FG_BLUE = 34, FG_MAGENTA = 35 };
@@ -618,7 +627,7 @@ on_flow_end(struct addon *a, struct hook_call *call)
 {
     struct dumper *d = (struct dumper *)a;
     const struct flow *f = call->data->flow;
-    if (d->detail > 0 && f && f->type == FLOW_HTTP)
+    if (shown(d, f) && f->type == FLOW_HTTP)
         echo_flow(d, f);
     return ADDON_CONTINUE;
 }
@@ -629,7 +638,7 @@ on_tcp_message(struct addon *a, struct hook_call *call)
 {
     struct dumper *d = (struct dumper *)a;
     const struct flow *f = call->data->flow;
-    if (d->detail <= 0 || f == NULL || f->nmessages == 0)
+    if (!shown(d, f) || f->nmessages == 0)
         return ADDON_CONTINUE;
     const struct tcp_message *m = &f->messages[f->nmessages - 1];
     const char *dir = m->from_client ? "->" : "<-";
@@ -652,7 +661,7 @@ on_tcp_error(struct addon *a, struct hook_call *call)
 {
     struct dumper *d = (struct dumper *)a;
     const struct flow *f = call->data->flow;
-    if (d->detail <= 0 || f == NULL)
+    if (!shown(d, f))
         return ADDON_CONTINUE;
     struct buf b = BUF_INIT;
     style_on(d, &b, FG_RED, 0);
@@ -673,9 +682,14 @@ static int
 configure(struct addon *a, const struct options *o, struct err *e)
 {
     struct dumper *d = (struct dumper *)a;
-    /* Refuse rather than print every flow the user asked us to leave out. */
-    if (o->dumper_filter && *o->dumper_filter)
-        return err_set(e, MP_ERR_UNSUPPORTED, "dumper_filter: flow filters are not supported yet");
+    struct filt *nf = NULL;
+    if (o->dumper_filter && *o->dumper_filter) {
+        struct err fe = {0};
+        if ((nf = filt_compile(o->dumper_filter, &fe)) == NULL)
+            return err_set(e, MP_ERR_SYNTAX, "dumper_filter: %s", fe.msg);
+    }
+    filt_free(d->filt);
+    d->filt = nf;
     d->detail = o->flow_detail;
     d->showhost = o->showhost;
     return 0;
@@ -684,6 +698,7 @@ configure(struct addon *a, const struct options *o, struct err *e)
 static void
 dumper_free(struct addon *a)
 {
+    filt_free(((struct dumper *)a)->filt);
     free(a);
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "addons/save.h"
+#include "filter/filter.h"
 #include "flow/flow.h"
 #include "flow/flowfile.h"
 #include "options/opt.h"
@@ -27,6 +28,7 @@ struct save {
     /* Flows seen at request/tcp_start and not yet written: one reference each. */
     struct flow **active;
     size_t nactive, cap;
+    struct filt *filt; /* save_stream_filter compiled; NULL saves every flow */
 };
 
 /* "~/x" as the shell would expand it (mitmproxy uses os.path.expanduser). */
@@ -76,6 +78,9 @@ active_remove(struct save *s, struct flow *f)
 static int
 write_flow(struct save *s, const struct flow *f)
 {
+    /* io.FilteredFlowWriter: flows the filter rejects are skipped. */
+    if (s->filt && !filt_match(s->filt, f))
+        return 0;
     struct buf b = BUF_INIT;
     ffile_serialize(&b, f);
     off_t start = lseek(s->fd, 0, SEEK_END);
@@ -139,10 +144,14 @@ static int
 configure(struct addon *a, const struct options *o, struct err *e)
 {
     struct save *s = (struct save *)a;
-    /* Refuse rather than save flows the user asked us to leave out. */
-    if (o->save_stream_filter && *o->save_stream_filter)
-        return err_set(e, MP_ERR_UNSUPPORTED,
-                       "save_stream_filter: flow filters are not supported yet");
+    struct filt *nf = NULL;
+    if (o->save_stream_filter && *o->save_stream_filter) {
+        struct err fe = {0};
+        if ((nf = filt_compile(o->save_stream_filter, &fe)) == NULL)
+            return err_set(e, MP_ERR_SYNTAX, "save_stream_filter: %s", fe.msg);
+    }
+    filt_free(s->filt);
+    s->filt = nf;
     const char *spec = o->save_stream_file;
     if (spec && *spec == '\0')
         spec = NULL;
@@ -202,6 +211,7 @@ save_free(struct addon *a)
 {
     struct save *s = (struct save *)a;
     close_stream(s);
+    filt_free(s->filt);
     free(s->active);
     free(s);
 }

@@ -134,13 +134,35 @@ main(int argc, char **argv)
         opt_dump(opts, stdout);
         goto out;
     }
-    if (cl.filters.n) {
-        status = usage_error("filter expressions are not supported yet in this version "
-                             "(they come with the filter language)");
+    /* As 8.1.1's main.py: the positional filter words, joined by spaces,
+     * limit what is read, shown and saved. A bad filter is reported when the
+     * addons are configured below. */
+    struct buf fexpr = BUF_INIT, fshown = BUF_INIT;
+    for (size_t i = 0; i < cl.filters.n; i++) {
+        buf_append_str(&fexpr, i ? " " : "");
+        buf_append_str(&fexpr, cl.filters.v[i]);
+        buf_append_str(&fshown, i ? " & " : "");
+        buf_append_str(&fshown, cl.filters.v[i]);
+    }
+    char *filter_expr = cl.filters.n ? buf_strdup(&fexpr) : NULL;
+    char *filter_shown = cl.filters.n ? buf_strdup(&fshown) : NULL;
+    buf_clear(&fexpr);
+    buf_clear(&fshown);
+    if (filter_expr && (opt_set(opts, "save_stream_filter", filter_expr, &e) < 0 ||
+                        opt_set(opts, "readfile_filter", filter_expr, &e) < 0 ||
+                        opt_set(opts, "dumper_filter", filter_expr, &e) < 0)) {
+        free(filter_expr);
+        free(filter_shown);
+        status = usage_error(e.msg);
         goto out;
     }
+    free(filter_expr);
     log_set_level(log_level_parse(opts->termlog_verbosity));
     log_set_sink(dumper_log_sink, stdout);
+    if (filter_shown) {
+        log_msg(LOG_INFO, "Only processing flows that match \"%s\"", filter_shown);
+        free(filter_shown);
+    }
 
     /* The proxy core runs for the server and for client replay (-C also with -n). */
     int need_core = opts->server || opts->client_replay.n > 0;
