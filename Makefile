@@ -13,7 +13,7 @@ TOOLS    := mitmdump
 
 CC       ?= cc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcrypt
 WARN     := -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
             -Wmissing-prototypes -Wformat=2 -Wimplicit-fallthrough -Wno-unused-parameter
 BASE_CFLAGS := -std=gnu17 -g -Isrc $(PKG_CFLAGS) $(WARN) -D_GNU_SOURCE -MMD -MP

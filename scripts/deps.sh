@@ -3,7 +3,7 @@
 # Usage: scripts/deps.sh build|test|fuzz|bench
 set -eu
 
-BUILD="build-essential pkg-config libuv1-dev libssl-dev libnghttp2-dev libpcre2-dev
+BUILD="build-essential pkg-config libuv1-dev libssl-dev libnghttp2-dev libpcre2-dev libcrypt-dev
        zlib1g-dev libbrotli-dev libzstd-dev"
 TEST="$BUILD curl nginx-light openssl python3 python3-pytest python3-pytest-timeout mitmproxy"
 FUZZ="$BUILD clang libclang-rt-14-dev"

@@ -23,6 +23,7 @@
 #include "options/opt.h"
 #include "proxy/context.h"
 #include "tls/session.h"
+#include "util/buf.h"
 #include "util/log.h"
 #include "util/version.h"
 
@@ -41,7 +42,7 @@ static const char *const implemented[] = {
     "server_replay_use_headers", "server_replay_ignore_params",
     "server_replay_ignore_payload_params", "server_replay_ignore_content",
     "server_replay_ignore_host", "server_replay_ignore_port", "server_replay_kill_extra",
-    "server_replay_nopop", "server_replay_refresh",
+    "server_replay_nopop", "server_replay_refresh", "dumper_filter", "save_stream_filter",
 };
 
 static void
@@ -55,6 +56,11 @@ warn_unimplemented(const struct options *opts)
         for (size_t k = 0; k < sizeof(implemented) / sizeof(implemented[0]); k++)
             if (strcmp(reg[i].name, implemented[k]) == 0)
                 known = 1;
+        /* The positional filter also sets readfile_filter; dumper_filter and
+         * save_stream_filter, set to the same, already give its effect. */
+        if (strcmp(reg[i].name, "readfile_filter") == 0 && opts->readfile_filter &&
+            opts->dumper_filter && strcmp(opts->readfile_filter, opts->dumper_filter) == 0)
+            known = 1;
         if (known)
             continue;
         char a[512], b[512];

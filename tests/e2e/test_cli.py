@@ -89,3 +89,28 @@ def test_reading_fixtures_prints_like_811(name):
     rc, out, err = run("-n", "-r", path, "--flow-detail", "1")
     assert rc == 0, err
     assert out.splitlines() == ref.splitlines()
+
+
+def test_filter_argument_limits_what_is_saved_and_printed(tmp_path):
+    """The seeds' `mitmdump -nr infile -w outfile "~m post"`, checked against the
+    expected matches of public.json for that expression."""
+    import json
+    from mitmproxy import io as mio
+    vectors = json.load(open(os.path.join(FIXTURES, "filters", "public.json")))
+    by_expr = {v["expr"]: v for v in vectors["valid"]}
+    expr = "~m post"
+    want = {fid for fid, hit in by_expr[expr]["matches"].items() if hit} if expr in by_expr else None
+    out = tmp_path / "post.mitm"
+    rc, text, err = run("-n", "-r", os.path.join(FIXTURES, "flows", "all.mitm"), "-w", str(out), expr)
+    assert rc == 0, err
+    got = [f.id for f in mio.FlowReader(open(out, "rb")).stream()]
+    assert got and all(line.split(": ", 1)[1].startswith("POST") for line in text.splitlines()
+                       if ": " in line and " http" in line)
+    if want is not None:
+        assert set(got) == want
+
+
+def test_invalid_filter_argument_exits_2():
+    rc, out, err = run("-n", "~x nonsense")
+    assert rc == 2
+    assert "~x" in err

@@ -1,0 +1,539 @@
+/*
+ * Evaluating a parsed filter against a flow, operator by operator as
+ * mitmproxy's flowfilter does: each operator applies to some flow types
+ * only (~c to HTTP, ~u to HTTP and DNS, ~b to HTTP, TCP and DNS, ...) and is
+ * false for the rest. Strings are built per call, so a compiled filter is
+ * never written to and any thread may match with it.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "filter/internal.h"
+#include "flow/flow.h"
+#include "flow/tnetstring.h"
+#include "http/encoding.h"
+#include "util/xmalloc.h"
+
+static int
+search_str(const struct filt_node *nd, const char *s)
+{
+    return s && filt__rex_search(nd->re, s, strlen(s));
+}
+
+static int
+search_buf(const struct filt_node *nd, const struct buf *b)
+{
+    return filt__rex_search(nd->re, buf_ptr(b), b->len);
+}
+
+/* Headers as bytes(Headers): "name: value\r\n" per field. */
+static int
+search_headers(const struct filt_node *nd, const struct hdrs *h)
+{
+    struct buf b = BUF_INIT;
+    for (size_t i = 0; i < h->n; i++) {
+        buf_append(&b, h->v[i].name, h->v[i].name_len);
+        buf_append_str(&b, ": ");
+        buf_append(&b, h->v[i].value, h->v[i].value_len);
+        buf_append_str(&b, "\r\n");
+    }
+    int m = search_buf(nd, &b);
+    buf_clear(&b);
+    return m;
+}
+
+/* Any Content-Type field whose value re finds a match in. */
+static int
+content_type(const pcre2_code *re, const struct hdrs *h)
+{
+    for (size_t i = 0; i < h->n; i++)
+        if (strcasecmp(h->v[i].name, "content-type") == 0 &&
+            filt__rex_search(re, h->v[i].value, h->v[i].value_len))
+            return 1;
+    return 0;
+}
+
+/* get_content(strict=False): the decoded body, or the raw one if it does
+ * not decode. Empty bodies never match (mitmproxy tests raw_content). */
+static int
+search_body(const struct filt_node *nd, const struct hdrs *h, const struct buf *content)
+{
+    if (content->len == 0)
+        return 0;
+    struct buf dec = BUF_INIT;
+    struct err e;
+    int m;
+    if (enc_decoded_content(h, content, &dec, &e) == 0)
+        m = search_buf(nd, &dec);
+    else
+        m = search_buf(nd, content);
+    buf_clear(&dec);
+    return m;
+}
+
+/* Websocket messages as loaded: [type, from_client, content, timestamp, ...].
+ * side: 1 client's, 0 server's, -1 both. */
+static int
+search_ws(const struct filt_node *nd, const struct tns *ws, int side)
+{
+    const struct tns *msgs = tns_dict_get(ws, "messages");
+    if (!msgs || msgs->type != TNS_LIST)
+        return 0;
+    for (size_t i = 0; i < msgs->u.list.n; i++) {
+        const struct tns *m = msgs->u.list.v[i];
+        if (m->type != TNS_LIST || m->u.list.n < 3)
+            continue;
+        const struct tns *fc = m->u.list.v[1], *c = m->u.list.v[2];
+        int from_client = fc->type == TNS_BOOL && fc->u.b;
+        if (side >= 0 && from_client != side)
+            continue;
+        if ((c->type == TNS_BYTES || c->type == TNS_TEXT) &&
+            filt__rex_search(nd->re, c->u.str.p, c->u.str.len))
+            return 1;
+    }
+    return 0;
+}
+
+static int
+search_tcp(const struct filt_node *nd, const struct flow *f, int side)
+{
+    for (size_t i = 0; i < f->nmessages; i++) {
+        const struct tcp_message *m = &f->messages[i];
+        if (side >= 0 && !!m->from_client != side)
+            continue;
+        if (search_buf(nd, &m->content))
+            return 1;
+    }
+    return 0;
+}
+
+static const struct tns *
+dns_msg(const struct flow *f, const char *which)
+{
+    const struct tns *m = f->extra ? tns_dict_get(f->extra, which) : NULL;
+    return m && m->type == TNS_DICT ? m : NULL;
+}
+
+static int64_t
+tns_int_or(const struct tns *t, int64_t dflt)
+{
+    return t && t->type == TNS_INT ? t->u.i : dflt;
+}
+
+static const char *
+tns_str(const struct tns *t)
+{
+    return t && (t->type == TNS_TEXT || t->type == TNS_BYTES) ? t->u.str.p : NULL;
+}
+
+/* A domain name packed in RR data, without compression; 0 if malformed. */
+static int
+dns_name(const uint8_t *p, size_t n, struct buf *out)
+{
+    size_t i = 0;
+    int first = 1;
+    while (i < n) {
+        size_t l = p[i++];
+        if (l == 0)
+            return i == n;
+        if (l > 63 || i + l > n)
+            return 0;
+        if (!first)
+            buf_append(out, ".", 1);
+        buf_append(out, p + i, l);
+        first = 0;
+        i += l;
+    }
+    return 0;
+}
+
+/* str(ResourceRecord) of mitmproxy's dns module. */
+static void
+dns_rr_str(const struct tns *rr, struct buf *out)
+{
+    const struct tns *d = tns_dict_get(rr, "data");
+    const uint8_t *p = d && d->type == TNS_BYTES ? (const uint8_t *)d->u.str.p : NULL;
+    size_t n = p ? d->u.str.len : 0;
+    int64_t type = tns_int_or(tns_dict_get(rr, "type"), 0);
+    char tmp[INET6_ADDRSTRLEN];
+    if (type == 1 && n == 4 && inet_ntop(AF_INET, p, tmp, sizeof(tmp))) {
+        buf_append_str(out, tmp);
+        return;
+    }
+    if (type == 28 && n == 16 && inet_ntop(AF_INET6, p, tmp, sizeof(tmp))) {
+        buf_append_str(out, tmp);
+        return;
+    }
+    if (type == 16 && p) {
+        buf_append(out, p, n);
+        return;
+    }
+    const char *tname = type == 1 ? "A" : type == 28 ? "AAAA" : type == 2 ? "NS"
+                        : type == 5 ? "CNAME" : type == 12 ? "PTR" : NULL;
+    size_t mark = out->len;
+    if ((type == 2 || type == 5 || type == 12) && p && dns_name(p, n, out))
+        return;
+    out->len = mark;
+    buf_append_str(out, "0x");
+    for (size_t i = 0; i < n; i++)
+        buf_printf(out, "%02x", p[i]);
+    if (tname)
+        buf_printf(out, " (invalid %s data)", tname);
+}
+
+/* Message.content: questions and records, one per line. */
+static int
+search_dns(const struct filt_node *nd, const struct tns *msg)
+{
+    static const char *const sections[] = {"questions", "answers", "authorities", "additionals"};
+    struct buf b = BUF_INIT;
+    int first = 1;
+    for (size_t s = 0; s < 4; s++) {
+        const struct tns *l = tns_dict_get(msg, sections[s]);
+        if (!l || l->type != TNS_LIST)
+            continue;
+        for (size_t i = 0; i < l->u.list.n; i++) {
+            if (!first)
+                buf_append_str(&b, "\r\n");
+            first = 0;
+            if (s == 0) {
+                const char *name = tns_str(tns_dict_get(l->u.list.v[i], "name"));
+                buf_append_str(&b, name ? name : "");
+            } else {
+                dns_rr_str(l->u.list.v[i], &b);
+            }
+        }
+    }
+    int m = search_buf(nd, &b);
+    buf_clear(&b);
+    return m;
+}
+
+static int
+dns_body(const struct filt_node *nd, const struct flow *f, int side)
+{
+    const struct tns *q = dns_msg(f, "request"), *r = dns_msg(f, "response");
+    if (side != 0 && q && search_dns(nd, q))
+        return 1;
+    return side != 1 && r && search_dns(nd, r);
+}
+
+static int
+body(const struct filt_node *nd, const struct flow *f, int side)
+{
+    if (f->type == FLOW_TCP)
+        return search_tcp(nd, f, side);
+    if (f->type == FLOW_DNS)
+        return dns_body(nd, f, side);
+    if (side != 0 && f->request && search_body(nd, &f->request->headers, &f->request->content))
+        return 1;
+    if (side != 1 && f->response &&
+        search_body(nd, &f->response->headers, &f->response->content))
+        return 1;
+    return f->websocket && f->websocket->type == TNS_DICT && search_ws(nd, f->websocket, side);
+}
+
+/* Request.pretty_host: the host the client asked for (Host header, or
+ * :authority in HTTP/2), without the port; else the destination host. */
+static char *
+pretty_host(const struct http_request *r)
+{
+    const char *a = NULL;
+    size_t n = 0;
+    if (strncmp(r->http_version, "HTTP/2", 6) == 0 || strncmp(r->http_version, "HTTP/3", 6) == 0) {
+        a = r->authority;
+        n = strlen(a);
+    } else {
+        const struct hdr *h = hdrs_get(&r->headers, "Host");
+        if (h) {
+            a = h->value;
+            n = h->value_len;
+        }
+    }
+    if (!a || n == 0)
+        return xstrdup(r->host);
+    if (a[0] == '[') {
+        const char *close = memchr(a, ']', n);
+        if (close && close > a + 1)
+            return strndup(a + 1, (size_t)(close - a - 1));
+        return strndup(a, n);
+    }
+    const char *colon = memrchr(a, ':', n);
+    if (colon && colon > a && colon + 1 < a + n) {
+        const char *d = colon + 1;
+        while (d < a + n && *d >= '0' && *d <= '9')
+            d++;
+        if (d == a + n)
+            return strndup(a, (size_t)(colon - a));
+    }
+    return strndup(a, n);
+}
+
+static int
+search_addr(const struct filt_node *nd, const struct addr *a)
+{
+    if (!a->host)
+        return 0;
+    /* mitmproxy formats f"{host}:{port}": no brackets around IPv6. */
+    struct buf b = BUF_INIT;
+    buf_printf(&b, "%s:%u", a->host, (unsigned)a->port);
+    int m = search_buf(nd, &b);
+    buf_clear(&b);
+    return m;
+}
+
+/* repr() of a Python str: quotes chosen as Python chooses them. */
+static void
+py_repr_str(struct buf *out, const char *s, size_t n, int bytes)
+{
+    char q = (memchr(s, '\'', n) && !memchr(s, '"', n)) ? '"' : '\'';
+    if (bytes)
+        buf_append(out, "b", 1);
+    buf_append(out, &q, 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == (unsigned char)q || c == '\\')
+            buf_printf(out, "\\%c", c);
+        else if (c == '\n')
+            buf_append_str(out, "\\n");
+        else if (c == '\r')
+            buf_append_str(out, "\\r");
+        else if (c == '\t')
+            buf_append_str(out, "\\t");
+        else if (c < 0x20 || c == 0x7f || (bytes && c >= 0x80))
+            buf_printf(out, "\\x%02x", c);
+        else
+            buf_append(out, &c, 1);
+    }
+    buf_append(out, &q, 1);
+}
+
+/* str(value) (repr for the items of containers) of a metadata value. */
+static void
+py_str(struct buf *out, const struct tns *t, int repr)
+{
+    char tmp[32];
+    switch (t->type) {
+    case TNS_TEXT:
+        if (repr)
+            py_repr_str(out, t->u.str.p, t->u.str.len, 0);
+        else
+            buf_append(out, t->u.str.p, t->u.str.len);
+        break;
+    case TNS_BYTES:
+        py_repr_str(out, t->u.str.p, t->u.str.len, 1);
+        break;
+    case TNS_INT:
+        buf_printf(out, "%lld", (long long)t->u.i);
+        break;
+    case TNS_FLOAT:
+        if (t->u.f.text) {
+            buf_append_str(out, t->u.f.text);
+        } else {
+            tns_format_float(t->u.f.v, tmp);
+            buf_append_str(out, tmp);
+        }
+        break;
+    case TNS_BOOL:
+        buf_append_str(out, t->u.b ? "True" : "False");
+        break;
+    case TNS_NULL:
+        buf_append_str(out, "None");
+        break;
+    case TNS_LIST:
+        buf_append(out, "[", 1);
+        for (size_t i = 0; i < t->u.list.n; i++) {
+            if (i)
+                buf_append_str(out, ", ");
+            py_str(out, t->u.list.v[i], 1);
+        }
+        buf_append(out, "]", 1);
+        break;
+    case TNS_DICT:
+        buf_append(out, "{", 1);
+        for (size_t i = 0; i < t->u.dict.n; i++) {
+            if (i)
+                buf_append_str(out, ", ");
+            py_repr_str(out, t->u.dict.v[i].key, t->u.dict.v[i].key_len, 0);
+            buf_append_str(out, ": ");
+            py_str(out, t->u.dict.v[i].val, 1);
+        }
+        buf_append(out, "}", 1);
+        break;
+    }
+}
+
+static int
+search_meta(const struct filt_node *nd, const struct tns *md)
+{
+    struct buf b = BUF_INIT;
+    if (md && md->type == TNS_DICT) {
+        for (size_t i = 0; i < md->u.dict.n; i++) {
+            if (i)
+                buf_append(&b, "\n", 1);
+            buf_append(&b, md->u.dict.v[i].key, md->u.dict.v[i].key_len);
+            buf_append_str(&b, ": ");
+            py_str(&b, md->u.dict.v[i].val, 0);
+        }
+    }
+    int m = search_buf(nd, &b);
+    buf_clear(&b);
+    return m;
+}
+
+/* Any response Content-Type that mitmproxy's asset patterns find a match in:
+ * they are unanchored and end in ".*", so each is a case-sensitive
+ * substring test. */
+static int
+asset(const struct flow *f)
+{
+    static const char *const types[] = {
+        "text/javascript", "application/x-javascript", "application/javascript", "text/css",
+        "image/",          "font/",                    "application/font",
+    };
+    if (!f->response)
+        return 0;
+    const struct hdrs *h = &f->response->headers;
+    for (size_t i = 0; i < h->n; i++) {
+        if (strcasecmp(h->v[i].name, "content-type") != 0)
+            continue;
+        for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++)
+            if (memmem(h->v[i].value, h->v[i].value_len, types[t], strlen(types[t])))
+                return 1;
+    }
+    return 0;
+}
+
+static int
+has_response(const struct flow *f)
+{
+    if (f->type == FLOW_DNS)
+        return dns_msg(f, "response") != NULL;
+    return f->response != NULL;
+}
+
+static int
+op(const struct filt_node *nd, const struct flow *f)
+{
+    int http = f->type == FLOW_HTTP && f->request;
+    const struct http_request *rq = f->request;
+    const struct http_response *rs = f->response;
+    switch (nd->op->op) {
+    case FOP_ALL:
+        return 1;
+    case FOP_A:
+        return http && asset(f);
+    case FOP_E:
+        return f->error != NULL;
+    case FOP_HTTP:
+        return f->type == FLOW_HTTP;
+    case FOP_TCP:
+        return f->type == FLOW_TCP;
+    case FOP_DNS:
+        return f->type == FLOW_DNS;
+    case FOP_UDP:
+        /* Only raw UDP flows, which this version does not record. */
+        return 0;
+    case FOP_WEBSOCKET:
+        return f->type == FLOW_HTTP && f->websocket && f->websocket->type != TNS_NULL;
+    case FOP_MARKED:
+        return f->marked && f->marked[0];
+    case FOP_REPLAY:
+        return f->is_replay != NULL;
+    case FOP_REPLAYQ:
+        return f->is_replay && strcmp(f->is_replay, "request") == 0;
+    case FOP_REPLAYS:
+        return f->is_replay && strcmp(f->is_replay, "response") == 0;
+    case FOP_Q:
+        return (f->type == FLOW_HTTP || f->type == FLOW_DNS) && !has_response(f);
+    case FOP_S:
+        return (f->type == FLOW_HTTP || f->type == FLOW_DNS) && has_response(f);
+    case FOP_C:
+        return http && rs && rs->status_code == nd->code;
+    case FOP_B:
+        return f->type != FLOW_HTTP || rq ? body(nd, f, -1) : 0;
+    case FOP_BQ:
+        return f->type != FLOW_HTTP || rq ? body(nd, f, 1) : 0;
+    case FOP_BS:
+        return f->type != FLOW_HTTP || rq ? body(nd, f, 0) : 0;
+    case FOP_T:
+        return http && (content_type(nd->re, &rq->headers) ||
+                        (rs && content_type(nd->re, &rs->headers)));
+    case FOP_TQ:
+        return http && content_type(nd->re, &rq->headers);
+    case FOP_TS:
+        return http && rs && content_type(nd->re, &rs->headers);
+    case FOP_H:
+        return http && (search_headers(nd, &rq->headers) || (rs && search_headers(nd, &rs->headers)));
+    case FOP_HQ:
+        return http && search_headers(nd, &rq->headers);
+    case FOP_HS:
+        return http && rs && search_headers(nd, &rs->headers);
+    case FOP_M:
+        return http && search_str(nd, rq->method);
+    case FOP_D: {
+        if (!http)
+            return 0;
+        if (search_str(nd, rq->host))
+            return 1;
+        char *ph = pretty_host(rq);
+        int m = search_str(nd, ph);
+        free(ph);
+        return m;
+    }
+    case FOP_U: {
+        if (f->type == FLOW_DNS) {
+            const struct tns *q = dns_msg(f, "request");
+            const struct tns *qs = q ? tns_dict_get(q, "questions") : NULL;
+            if (!qs || qs->type != TNS_LIST || qs->u.list.n == 0)
+                return 0;
+            return search_str(nd, tns_str(tns_dict_get(qs->u.list.v[0], "name")));
+        }
+        if (!http)
+            return 0;
+        char *u = http_request_pretty_url(rq);
+        int m = search_str(nd, u);
+        free(u);
+        return m;
+    }
+    case FOP_SRC:
+        if (!f->client_conn)
+            return 0;
+        return search_addr(nd, f->client_conn->peername.host ? &f->client_conn->peername
+                                                              : &f->client_conn->address);
+    case FOP_DST:
+        return f->server_conn && search_addr(nd, &f->server_conn->address);
+    case FOP_META:
+        return search_meta(nd, f->metadata);
+    case FOP_MARKER:
+        return search_str(nd, f->marked ? f->marked : "");
+    case FOP_COMMENT:
+        return search_str(nd, f->comment ? f->comment : "");
+    }
+    return 0;
+}
+
+int
+filt__eval(const struct filt_node *nd, const struct flow *f)
+{
+    switch (nd->kind) {
+    case FN_AND:
+        for (size_t i = 0; i < nd->nkids; i++)
+            if (!filt__eval(nd->kids[i], f))
+                return 0;
+        return 1;
+    case FN_OR:
+        for (size_t i = 0; i < nd->nkids; i++)
+            if (filt__eval(nd->kids[i], f))
+                return 1;
+        return 0;
+    case FN_NOT:
+        return !filt__eval(nd->kids[0], f);
+    case FN_OP:
+        return op(nd, f) ? 1 : 0;
+    }
+    return 0;
+}

@@ -1,0 +1,272 @@
+/*
+ * Filter tests. The main ones run every expression of the fixtures'
+ * filters/public.json (converted to tests/filter/vectors.txt by
+ * gen_vectors.py) against every flow of flows/all.mitm, in both case modes,
+ * and compare the parsed tree with mitmproxy's.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/test.h"
+#include "filter/filter.h"
+#include "flow/flowfile.h"
+#include "util/xmalloc.h"
+
+#define MAXFLOWS 64
+
+struct vec {
+    char kind;     /* 'V' or 'I' */
+    char *expr;    /* unescaped */
+    char *matches; /* bit strings, V only */
+    char *cs;
+    char *ast;
+    char *errkind; /* I only */
+};
+
+static struct flow *flows[MAXFLOWS];
+static size_t nflows;
+static char *ids[MAXFLOWS];
+static size_t nids;
+static struct vec vecs[512];
+static size_t nvecs;
+
+static char *
+unescape(const char *s)
+{
+    size_t n = strlen(s);
+    char *out = xmalloc(n + 1), *o = out;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '\\' || i + 1 >= n) {
+            *o++ = s[i];
+            continue;
+        }
+        char c = s[++i];
+        if (c == 't')
+            *o++ = '\t';
+        else if (c == 'n')
+            *o++ = '\n';
+        else if (c == 'r')
+            *o++ = '\r';
+        else if (c == 'x' && i + 2 < n) {
+            char hex[3] = {s[i + 1], s[i + 2], 0};
+            *o++ = (char)strtol(hex, NULL, 16);
+            i += 2;
+        } else
+            *o++ = c;
+    }
+    *o = 0;
+    return out;
+}
+
+static void
+load(void)
+{
+    FILE *f = fopen(test_fixture("flows/all.mitm"), "rb");
+    ASSERT(f != NULL);
+    struct ffile_reader *r = ffile_reader_new(f, "all.mitm");
+    struct err e;
+    struct flow *fl;
+    int rc;
+    while ((rc = ffile_read(r, &fl, &e)) == 1) {
+        ASSERT(nflows < MAXFLOWS);
+        flows[nflows++] = fl;
+    }
+    ASSERT_EQ(rc, 0);
+    ffile_reader_free(r);
+    fclose(f);
+
+    FILE *v = fopen("tests/filter/vectors.txt", "r");
+    ASSERT(v != NULL);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    while ((len = getline(&line, &cap, v)) > 0) {
+        if (line[len - 1] == '\n')
+            line[len - 1] = 0;
+        char *fields[5] = {0};
+        size_t nf = 0;
+        for (char *save = NULL, *t = strtok_r(line, "\t", &save); t && nf < 5;
+             t = strtok_r(NULL, "\t", &save))
+            fields[nf++] = t;
+        if (line[0] == 'F') {
+            ids[nids++] = xstrdup(fields[1]);
+            continue;
+        }
+        struct vec *x = &vecs[nvecs++];
+        x->kind = line[0];
+        /* The empty expression leaves its field out of strtok's view. */
+        if (x->kind == 'I' && nf == 2) {
+            x->expr = xstrdup("");
+            x->errkind = xstrdup(fields[1]);
+            continue;
+        }
+        x->expr = unescape(fields[1]);
+        if (x->kind == 'V') {
+            ASSERT_EQ(nf, 5);
+            x->matches = xstrdup(fields[2]);
+            x->cs = xstrdup(fields[3]);
+            x->ast = unescape(fields[4]);
+        } else {
+            x->errkind = xstrdup(fields[2]);
+        }
+    }
+    free(line);
+    fclose(v);
+    ASSERT_EQ(nids, nflows);
+    for (size_t i = 0; i < nflows; i++)
+        ASSERT_STREQ(flows[i]->id, ids[i]);
+}
+
+static void
+unload(void)
+{
+    for (size_t i = 0; i < nflows; i++)
+        flow_unref(flows[i]);
+    for (size_t i = 0; i < nids; i++)
+        free(ids[i]);
+    for (size_t i = 0; i < nvecs; i++) {
+        free(vecs[i].expr);
+        free(vecs[i].matches);
+        free(vecs[i].cs);
+        free(vecs[i].ast);
+        free(vecs[i].errkind);
+    }
+    nflows = nids = nvecs = 0;
+}
+
+static void
+run_vectors(int case_sensitive)
+{
+    load();
+    size_t bad = 0, nvalid = 0, ninvalid = 0;
+    for (size_t i = 0; i < nvecs; i++) {
+        struct vec *x = &vecs[i];
+        struct err e = {0};
+        struct filt *f = filt_compile(x->expr, &e);
+        if (x->kind == 'I') {
+            ninvalid++;
+            if (f) {
+                fprintf(stderr, "accepted invalid %s filter '%s'\n", x->errkind, x->expr);
+                bad++;
+                filt_free(f);
+            } else if (strncmp(e.msg, "filter: ", 8) != 0) {
+                fprintf(stderr, "bad message for '%s': %s\n", x->expr, e.msg);
+                bad++;
+            }
+            continue;
+        }
+        nvalid++;
+        if (!f) {
+            fprintf(stderr, "rejected '%s': %s\n", x->expr, e.msg);
+            bad++;
+            continue;
+        }
+        struct buf ast = BUF_INIT;
+        filt_ast_json(f, &ast);
+        char *got = buf_strdup(&ast);
+        if (strcmp(got, x->ast) != 0) {
+            fprintf(stderr, "ast of '%s':\n  got  %s\n  want %s\n", x->expr, got, x->ast);
+            bad++;
+        }
+        free(got);
+        buf_clear(&ast);
+        const char *want = case_sensitive ? x->cs : x->matches;
+        for (size_t j = 0; j < nflows; j++) {
+            int m = filt_match(f, flows[j]);
+            if (m != (want[j] == '1')) {
+                fprintf(stderr, "'%s' on flow %zu (%s): got %d\n", x->expr, j, ids[j], m);
+                bad++;
+            }
+        }
+        filt_free(f);
+    }
+    ASSERT(nvalid >= 161);
+    ASSERT(ninvalid >= 23);
+    unload();
+    ASSERT_EQ(bad, 0);
+}
+
+TEST(filter_vectors)
+{
+    unsetenv("MITMPROXY_CASE_SENSITIVE_FILTERS");
+    run_vectors(0);
+}
+
+TEST(filter_vectors_case_sensitive)
+{
+    setenv("MITMPROXY_CASE_SENSITIVE_FILTERS", "1", 1);
+    run_vectors(1);
+}
+
+static void
+check_ast(const char *expr, const char *want)
+{
+    struct err e = {0};
+    struct filt *f = filt_compile(expr, &e);
+    if (!f)
+        test_fail(__FILE__, __LINE__, "'%s' rejected: %s", expr, e.msg);
+    struct buf b = BUF_INIT;
+    filt_ast_json(f, &b);
+    char *got = buf_strdup(&b);
+    if (strcmp(got, want) != 0)
+        test_fail(__FILE__, __LINE__, "'%s':\n  got  %s\n  want %s", expr, got, want);
+    free(got);
+    buf_clear(&b);
+    filt_free(f);
+}
+
+static void
+check_err(const char *expr, const char *want)
+{
+    struct err e = {0};
+    struct filt *f = filt_compile(expr, &e);
+    if (f) {
+        filt_free(f);
+        test_fail(__FILE__, __LINE__, "'%s' accepted", expr);
+    }
+    if (!strstr(e.msg, want))
+        test_fail(__FILE__, __LINE__, "'%s': message '%s' lacks '%s'", expr, e.msg, want);
+}
+
+TEST(filter_grammar_corners)
+{
+    /* pyparsing backtracks: a dangling operator is a bare word. */
+    check_ast("a &", "{\"and\": [{\"op\": \"~u\", \"regex\": \"a\"}, {\"op\": \"~u\", \"regex\": \"&\"}]}");
+    check_ast("!", "{\"op\": \"~u\", \"regex\": \"!\"}");
+    check_ast("a&b", "{\"op\": \"~u\", \"regex\": \"a&b\"}");
+    check_ast("!!~q", "{\"not\": {\"not\": {\"op\": \"~q\"}}}");
+    check_ast("~q ~s | ~e", "{\"and\": [{\"op\": \"~q\"}, {\"or\": [{\"op\": \"~s\"}, {\"op\": \"~e\"}]}]}");
+    check_ast("~a & ~b x & ~c 1", "{\"and\": [{\"op\": \"~a\"}, {\"op\": \"~b\", \"regex\": \"x\"}, "
+                                  "{\"op\": \"~c\", \"num\": 1}]}");
+    check_ast("~c 200x", "{\"and\": [{\"op\": \"~c\", \"num\": 200}, {\"op\": \"~u\", \"regex\": \"x\"}]}");
+    check_ast("\"a\\\\\\\"b\"", "{\"op\": \"~u\", \"regex\": \"a\\\\\\\"b\"}");
+    check_ast("'\\t'", "{\"op\": \"~u\", \"regex\": \"\\t\"}");
+    check_ast("~udp", "{\"op\": \"~udp\"}");
+    check_ast("\"\xc3\xa9\"", "{\"op\": \"~u\", \"regex\": \"\\u00e9\"}");
+}
+
+TEST(filter_errors)
+{
+    check_err("", "empty expression");
+    check_err("~x foo", "unknown operator '~x' at column 1");
+    check_err("~s & ~q)", "unexpected ')' after ~q");
+    check_err("(~q", "missing ')' at the end (column 4)");
+    check_err("~m", "~m needs a regular expression");
+    check_err("~c abc", "~c needs a number at column 4");
+    check_err("~h \"abc", "unterminated quoted string at column 4");
+    check_err("~u \"(\"", "invalid regular expression '(' in ~u");
+    check_err("~b 'a\\\\q'", "bad escape \\q");
+    check_err("~b 'a(?i)'", "global flags not at the start");
+    check_err("~b '(*ACCEPT)'", "nothing to repeat");
+    check_err("(a b)", "missing ')' at column 4");
+}
+
+TEST(filter_python_regex)
+{
+    /* \Z is the very end in Python; {,2} is {0,2}. */
+    struct err e = {0};
+    struct filt *f = filt_compile("~u 'x\\\\Z' ~u 'a{,2}' ~b '(?i)x'", &e);
+    ASSERT(f != NULL);
+    filt_free(f);
+}
