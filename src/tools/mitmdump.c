@@ -17,6 +17,7 @@
 #include "addons/readfile.h"
 #include "addons/save.h"
 #include "addons/serverplayback.h"
+#include "addons/traffic.h"
 #include "core/server.h"
 #include "flow/flowfile.h"
 #include "options/cmdline.h"
@@ -42,7 +43,8 @@ static const char *const implemented[] = {
     "server_replay_use_headers", "server_replay_ignore_params",
     "server_replay_ignore_payload_params", "server_replay_ignore_content",
     "server_replay_ignore_host", "server_replay_ignore_port", "server_replay_kill_extra",
-    "server_replay_nopop", "server_replay_refresh", "dumper_filter", "save_stream_filter",
+    "server_replay_nopop", "server_replay_refresh", "anticache", "anticomp", "stickycookie",
+    "stickyauth", "proxyauth", "dumper_filter", "save_stream_filter",
 };
 
 static void
@@ -195,13 +197,19 @@ main(int argc, char **argv)
         goto out;
     }
 
+    /* mitmproxy 8.1.1's default_addons() order. */
     struct addon_chain *chain = addon_chain_new();
     addon_chain_add(chain, addon_block_new());
-    addon_chain_add(chain, addon_onboarding_new());
+    addon_chain_add(chain, addon_anticache_new());
+    addon_chain_add(chain, addon_anticomp_new());
     struct addon *playback = addon_clientplayback_new();
     addon_chain_add(chain, playback);
+    addon_chain_add(chain, addon_onboarding_new());
+    addon_chain_add(chain, addon_proxyauth_new());
     struct addon *serverplayback = addon_serverplayback_new();
     addon_chain_add(chain, serverplayback);
+    addon_chain_add(chain, addon_stickyauth_new());
+    addon_chain_add(chain, addon_stickycookie_new());
     addon_chain_add(chain, addon_save_new());
     addon_chain_add(chain, addon_dumper_new(stdout));
     if (addon_chain_configure(chain, opts, &e) < 0) {

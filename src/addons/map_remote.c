@@ -1,0 +1,235 @@
+/*
+ * The map_remote addon. The regex runs over the pretty URL (the one built
+ * from the Host header), as in mapremote.py, so a rule written against what
+ * the client asked for matches in every proxy mode.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addons/map_remote.h"
+#include "addons/spec.h"
+#include "flow/flow.h"
+#include "options/opt.h"
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+struct rule {
+    struct spec spec;
+    struct spec_re *re;
+};
+
+struct map_remote {
+    struct addon base;
+    struct rule *rules; /* owned array of n */
+    size_t n;
+};
+
+static void
+free_rules(struct rule *rules, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        spec_clear(&rules[i].spec);
+        spec_re_free(rules[i].re);
+    }
+    free(rules);
+}
+
+static int
+configure(struct addon *a, const struct options *o, struct err *e)
+{
+    struct map_remote *mr = (struct map_remote *)a;
+    const struct strv *opt = &o->map_remote;
+    struct rule *rules = xcalloc(opt->n ? opt->n : 1, sizeof(*rules));
+    for (size_t i = 0; i < opt->n; i++) {
+        struct err pe = {0};
+        struct rule *r = &rules[i];
+        int rc = spec_parse(opt->v[i], &r->spec, &pe);
+        if (rc == 0) {
+            r->re =
+                spec_re_compile((const uint8_t *)r->spec.subject, strlen(r->spec.subject), 0, &pe);
+            if (r->re == NULL) {
+                spec_clear(&r->spec);
+                rc = MP_ERR_SYNTAX;
+            }
+        }
+        if (rc < 0) {
+            free_rules(rules, i);
+            return err_set(e, MP_ERR_INVAL, "Cannot parse map_remote option %s: %s", opt->v[i],
+                           pe.msg);
+        }
+    }
+    free_rules(mr->rules, mr->n);
+    mr->rules = rules;
+    mr->n = opt->n;
+    return 0;
+}
+
+static int
+default_port(const char *scheme)
+{
+    if (strcmp(scheme, "http") == 0)
+        return 80;
+    if (strcmp(scheme, "https") == 0)
+        return 443;
+    return -1;
+}
+
+int
+map_remote_set_url(struct http_request *req, const char *url, struct err *e)
+{
+    /* urllib.parse.urlparse: scheme, then "//" netloc, then the rest. */
+    size_t sl = strcspn(url, ":/?#");
+    char *scheme = NULL;
+    const char *p = url;
+    if (url[sl] == ':' && sl > 0 && isalpha((unsigned char)url[0])) {
+        scheme = xstrndup(url, sl);
+        for (char *c = scheme; *c; c++)
+            *c = (char)tolower((unsigned char)*c);
+        p = url + sl + 1;
+    } else {
+        scheme = xstrdup("");
+    }
+    if (strncmp(p, "//", 2) != 0) {
+        free(scheme);
+        return err_set(e, MP_ERR_SYNTAX, "No hostname given: %s", url);
+    }
+    p += 2;
+    size_t nl = strcspn(p, "/?#");
+    const char *rest = p + nl;
+    /* Userinfo is not part of the host. */
+    const char *at = NULL;
+    for (const char *q = p; q < p + nl; q++)
+        if (*q == '@')
+            at = q;
+    const char *h = at ? at + 1 : p;
+    const char *end = p + nl;
+    const char *hend, *portp = NULL;
+    if (*h == '[') {
+        const char *close = memchr(h, ']', (size_t)(end - h));
+        if (close == NULL) {
+            free(scheme);
+            return err_set(e, MP_ERR_SYNTAX, "Invalid IPv6 URL: %s", url);
+        }
+        hend = close;
+        h++;
+        if (close + 1 < end && close[1] == ':')
+            portp = close + 2;
+    } else {
+        const char *colon = memchr(h, ':', (size_t)(end - h));
+        hend = colon ? colon : end;
+        if (colon)
+            portp = colon + 1;
+    }
+    if (hend == h) {
+        free(scheme);
+        return err_set(e, MP_ERR_SYNTAX, "No hostname given: %s", url);
+    }
+    long port = -1;
+    if (portp && portp < end) {
+        port = 0;
+        for (const char *q = portp; q < end; q++) {
+            if (!isdigit((unsigned char)*q) || port > 65535) {
+                free(scheme);
+                return err_set(e, MP_ERR_SYNTAX, "Port out of range or invalid in %s", url);
+            }
+            port = port * 10 + (*q - '0');
+        }
+        if (port > 65535) {
+            free(scheme);
+            return err_set(e, MP_ERR_SYNTAX, "Port out of range or invalid in %s", url);
+        }
+    }
+    if (port <= 0)
+        port = default_port(scheme);
+    if (port < 0) {
+        free(scheme);
+        return err_set(e, MP_ERR_SYNTAX, "Invalid port in %s", url);
+    }
+    char *host = xstrndup(h, (size_t)(hend - h));
+    for (char *c = host; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+
+    http_set_str(&req->scheme, scheme);
+    http_set_str(&req->host, host);
+    req->port = (uint16_t)port;
+    if (rest[0] == '/') {
+        http_set_str(&req->path, rest);
+    } else {
+        char *path = xmalloc(strlen(rest) + 2);
+        path[0] = '/';
+        strcpy(path + 1, rest);
+        http_set_str(&req->path, path);
+        free(path);
+    }
+    /* Request.host's setter: the Host header gets the bare host. */
+    if (hdrs_get(&req->headers, "Host") != NULL)
+        hdrs_set_cstr(&req->headers, "Host", host);
+    if (req->authority && req->authority[0]) {
+        char auth[600];
+        int v6 = strchr(host, ':') != NULL;
+        if (port == default_port(scheme))
+            snprintf(auth, sizeof(auth), v6 ? "[%s]" : "%s", host);
+        else
+            snprintf(auth, sizeof(auth), v6 ? "[%s]:%ld" : "%s:%ld", host, port);
+        http_set_str(&req->authority, auth);
+    }
+    free(scheme);
+    free(host);
+    return 0;
+}
+
+static enum addon_result
+on_request(struct addon *a, struct hook_call *call)
+{
+    struct map_remote *mr = (struct map_remote *)a;
+    struct flow *f = call->data->flow;
+    if (f == NULL || f->type != FLOW_HTTP || f->request == NULL || f->response || f->error ||
+        !f->live)
+        return ADDON_CONTINUE;
+    for (size_t i = 0; i < mr->n; i++) {
+        const struct rule *r = &mr->rules[i];
+        if (!spec_matches(&r->spec, f))
+            continue;
+        char *url = http_request_pretty_url(f->request);
+        struct buf out = BUF_INIT;
+        struct err e = {0};
+        if (spec_re_sub(r->re, (const uint8_t *)r->spec.replacement, strlen(r->spec.replacement),
+                        (const uint8_t *)url, strlen(url), &out, NULL, &e) < 0) {
+            log_msg(LOG_WARN, "map_remote: bad replacement %s: %s", r->spec.replacement, e.msg);
+        } else {
+            char *next = buf_strdup(&out);
+            /* Setting the URL also rewrites Host, so only do it when something changed. */
+            if (strcmp(next, url) != 0 && map_remote_set_url(f->request, next, &e) < 0)
+                log_msg(LOG_WARN, "map_remote: cannot use %s: %s", next, e.msg);
+            free(next);
+        }
+        buf_clear(&out);
+        free(url);
+    }
+    return ADDON_CONTINUE;
+}
+
+static void
+map_remote_free(struct addon *a)
+{
+    struct map_remote *mr = (struct map_remote *)a;
+    free_rules(mr->rules, mr->n);
+    free(mr);
+}
+
+static const struct addon_ops map_remote_ops = {
+    .name = "mapremote",
+    .configure = configure,
+    .free = map_remote_free,
+    .hooks = {[HOOK_REQUEST] = on_request},
+};
+
+struct addon *
+addon_map_remote_new(void)
+{
+    struct map_remote *mr = xcalloc(1, sizeof(*mr));
+    mr->base.ops = &map_remote_ops;
+    return &mr->base;
+}

@@ -1,0 +1,173 @@
+/*
+ * The modify_body addon. Rules are rebuilt as a whole on every configure
+ * and swapped in only when all of them parsed, so a bad option leaves the
+ * running rules alone. "@file" replacements are read again for every flow,
+ * as modifybody.py does, so editing the file takes effect at once.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "addons/modify_body.h"
+#include "addons/spec.h"
+#include "flow/flow.h"
+#include "http/encoding.h"
+#include "options/opt.h"
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+struct rule {
+    struct spec spec;
+    struct spec_re *re;
+};
+
+struct modify_body {
+    struct addon base;
+    struct rule *rules; /* owned array of n */
+    size_t n;
+};
+
+static void
+free_rules(struct rule *rules, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        spec_clear(&rules[i].spec);
+        spec_re_free(rules[i].re);
+    }
+    free(rules);
+}
+
+static int
+parse_rule(const char *option, struct rule *r, struct err *e)
+{
+    memset(r, 0, sizeof(*r));
+    if (spec_parse(option, &r->spec, e) < 0)
+        return MP_ERR_SYNTAX;
+    struct buf subject = BUF_INIT, repl = BUF_INIT;
+    int rc = spec_unescape(r->spec.subject, &subject, e);
+    if (rc == 0) {
+        r->re = spec_re_compile(buf_ptr(&subject), subject.len, PCRE2_DOTALL, e);
+        if (r->re == NULL)
+            rc = MP_ERR_SYNTAX;
+    }
+    /* An unreadable "@file" is an error now, as parse_modify_spec makes it. */
+    if (rc == 0)
+        rc = spec_read_replacement(r->spec.replacement, &repl, e);
+    buf_clear(&subject);
+    buf_clear(&repl);
+    if (rc < 0) {
+        spec_clear(&r->spec);
+        spec_re_free(r->re);
+        r->re = NULL;
+    }
+    return rc;
+}
+
+static int
+configure(struct addon *a, const struct options *o, struct err *e)
+{
+    struct modify_body *mb = (struct modify_body *)a;
+    const struct strv *opt = &o->modify_body;
+    struct rule *rules = xcalloc(opt->n ? opt->n : 1, sizeof(*rules));
+    for (size_t i = 0; i < opt->n; i++) {
+        struct err pe = {0};
+        if (parse_rule(opt->v[i], &rules[i], &pe) < 0) {
+            free_rules(rules, i);
+            return err_set(e, MP_ERR_INVAL, "Cannot parse modify_body option %s: %s", opt->v[i],
+                           pe.msg);
+        }
+    }
+    free_rules(mb->rules, mb->n);
+    mb->rules = rules;
+    mb->n = opt->n;
+    return 0;
+}
+
+/* Applies one rule to a message's decoded body; the body is kept on any failure. */
+static void
+apply(const struct rule *r, const struct buf *repl, struct hdrs *headers, struct buf *content)
+{
+    struct buf decoded = BUF_INIT, out = BUF_INIT;
+    struct err e = {0};
+    size_t count = 0;
+    if (enc_decoded_content(headers, content, &decoded, &e) < 0) {
+        log_msg(LOG_WARN, "modify_body: cannot decode body, left unchanged: %s", e.msg);
+    } else if (spec_re_sub(r->re, buf_ptr(repl), repl->len, buf_ptr(&decoded), decoded.len, &out,
+                           &count, &e) < 0) {
+        log_msg(LOG_WARN, "modify_body: bad replacement %s: %s", r->spec.replacement, e.msg);
+    } else if (count > 0) {
+        enc_set_content(headers, content, buf_ptr(&out), out.len, NULL);
+    }
+    buf_clear(&decoded);
+    buf_clear(&out);
+}
+
+static void
+run(struct modify_body *mb, struct flow *f)
+{
+    for (size_t i = 0; i < mb->n; i++) {
+        const struct rule *r = &mb->rules[i];
+        if (!spec_matches(&r->spec, f))
+            continue;
+        struct buf repl = BUF_INIT;
+        struct err e = {0};
+        if (spec_read_replacement(r->spec.replacement, &repl, &e) < 0) {
+            log_msg(LOG_WARN, "Could not read replacement file: %s", e.msg);
+            buf_clear(&repl);
+            continue;
+        }
+        if (f->response) {
+            if (!f->response->content_none)
+                apply(r, &repl, &f->response->headers, &f->response->content);
+        } else if (!f->request->content_none) {
+            apply(r, &repl, &f->request->headers, &f->request->content);
+        }
+        buf_clear(&repl);
+    }
+}
+
+static enum addon_result
+on_request(struct addon *a, struct hook_call *call)
+{
+    struct flow *f = call->data->flow;
+    if (f == NULL || f->type != FLOW_HTTP || f->request == NULL || f->response || f->error ||
+        !f->live)
+        return ADDON_CONTINUE;
+    run((struct modify_body *)a, f);
+    return ADDON_CONTINUE;
+}
+
+static enum addon_result
+on_response(struct addon *a, struct hook_call *call)
+{
+    struct flow *f = call->data->flow;
+    if (f == NULL || f->type != FLOW_HTTP || f->request == NULL || f->error || !f->live)
+        return ADDON_CONTINUE;
+    run((struct modify_body *)a, f);
+    return ADDON_CONTINUE;
+}
+
+static void
+modify_body_free(struct addon *a)
+{
+    struct modify_body *mb = (struct modify_body *)a;
+    free_rules(mb->rules, mb->n);
+    free(mb);
+}
+
+static const struct addon_ops modify_body_ops = {
+    .name = "modifybody",
+    .configure = configure,
+    .free = modify_body_free,
+    .hooks = {[HOOK_REQUEST] = on_request, [HOOK_RESPONSE] = on_response},
+};
+
+struct addon *
+addon_modify_body_new(void)
+{
+    struct modify_body *mb = xcalloc(1, sizeof(*mb));
+    mb->base.ops = &modify_body_ops;
+    return &mb->base;
+}

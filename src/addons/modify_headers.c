@@ -1,0 +1,148 @@
+/*
+ * The modify_headers addon. As in modifyheaders.py, every filter is
+ * evaluated against the unmodified message first, then all matching names
+ * are removed, then the non-empty values added, so two rules for one name
+ * both end up in the message.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "addons/modify_headers.h"
+#include "addons/spec.h"
+#include "flow/flow.h"
+#include "options/opt.h"
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+struct rule {
+    struct spec spec;
+    char *name; /* owned: the unescaped header name */
+};
+
+struct modify_headers {
+    struct addon base;
+    struct rule *rules; /* owned array of n */
+    size_t n;
+};
+
+static void
+free_rules(struct rule *rules, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        spec_clear(&rules[i].spec);
+        free(rules[i].name);
+    }
+    free(rules);
+}
+
+static int
+parse_rule(const char *option, struct rule *r, struct err *e)
+{
+    memset(r, 0, sizeof(*r));
+    if (spec_parse(option, &r->spec, e) < 0)
+        return MP_ERR_SYNTAX;
+    struct buf name = BUF_INIT, repl = BUF_INIT;
+    int rc = spec_unescape(r->spec.subject, &name, e);
+    if (rc == 0)
+        rc = spec_read_replacement(r->spec.replacement, &repl, e);
+    if (rc == 0)
+        r->name = buf_strdup(&name);
+    else
+        spec_clear(&r->spec);
+    buf_clear(&name);
+    buf_clear(&repl);
+    return rc;
+}
+
+static int
+configure(struct addon *a, const struct options *o, struct err *e)
+{
+    struct modify_headers *mh = (struct modify_headers *)a;
+    const struct strv *opt = &o->modify_headers;
+    struct rule *rules = xcalloc(opt->n ? opt->n : 1, sizeof(*rules));
+    for (size_t i = 0; i < opt->n; i++) {
+        struct err pe = {0};
+        if (parse_rule(opt->v[i], &rules[i], &pe) < 0) {
+            free_rules(rules, i);
+            return err_set(e, MP_ERR_INVAL, "Cannot parse modify_headers option %s: %s", opt->v[i],
+                           pe.msg);
+        }
+    }
+    free_rules(mh->rules, mh->n);
+    mh->rules = rules;
+    mh->n = opt->n;
+    return 0;
+}
+
+static void
+run(struct modify_headers *mh, struct flow *f, struct hdrs *h)
+{
+    if (mh->n == 0)
+        return;
+    char *matches = xcalloc(mh->n, 1);
+    for (size_t i = 0; i < mh->n; i++)
+        matches[i] = (char)spec_matches(&mh->rules[i].spec, f);
+    for (size_t i = 0; i < mh->n; i++)
+        if (matches[i])
+            hdrs_remove(h, mh->rules[i].name);
+    for (size_t i = 0; i < mh->n; i++) {
+        if (!matches[i])
+            continue;
+        struct buf v = BUF_INIT;
+        struct err e = {0};
+        if (spec_read_replacement(mh->rules[i].spec.replacement, &v, &e) < 0) {
+            log_msg(LOG_WARN, "Could not read replacement file: %s", e.msg);
+        } else if (v.len > 0) {
+            /* A header value cannot hold NUL (message.h); keep what precedes one. */
+            const uint8_t *nul = memchr(buf_ptr(&v), 0, v.len);
+            size_t n = nul ? (size_t)(nul - buf_ptr(&v)) : v.len;
+            hdrs_add(h, slice_cstr(mh->rules[i].name), slice_from(buf_ptr(&v), n));
+        }
+        buf_clear(&v);
+    }
+    free(matches);
+}
+
+static enum addon_result
+on_request(struct addon *a, struct hook_call *call)
+{
+    struct flow *f = call->data->flow;
+    if (f == NULL || f->type != FLOW_HTTP || f->request == NULL || f->response || f->error ||
+        !f->live)
+        return ADDON_CONTINUE;
+    run((struct modify_headers *)a, f, &f->request->headers);
+    return ADDON_CONTINUE;
+}
+
+static enum addon_result
+on_response(struct addon *a, struct hook_call *call)
+{
+    struct flow *f = call->data->flow;
+    if (f == NULL || f->type != FLOW_HTTP || f->response == NULL || f->error || !f->live)
+        return ADDON_CONTINUE;
+    run((struct modify_headers *)a, f, &f->response->headers);
+    return ADDON_CONTINUE;
+}
+
+static void
+modify_headers_free(struct addon *a)
+{
+    struct modify_headers *mh = (struct modify_headers *)a;
+    free_rules(mh->rules, mh->n);
+    free(mh);
+}
+
+static const struct addon_ops modify_headers_ops = {
+    .name = "modifyheaders",
+    .configure = configure,
+    .free = modify_headers_free,
+    .hooks = {[HOOK_REQUEST] = on_request, [HOOK_RESPONSE] = on_response},
+};
+
+struct addon *
+addon_modify_headers_new(void)
+{
+    struct modify_headers *mh = xcalloc(1, sizeof(*mh));
+    mh->base.ops = &modify_headers_ops;
+    return &mh->base;
+}
