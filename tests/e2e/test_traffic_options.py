@@ -11,9 +11,6 @@ import pytest
 
 from conftest import binary, curl
 
-# Until the lead adds these addons to mitmdump's chain the options have no
-# effect; the tests then fail, which is expected.
-
 HTPASSWD = (
     # htpasswd -nbB alice bcrypt-pw
     "alice:$2y$05$Du1PfidSoEVHioemsoQIu.J0l1MnlJMtR.Zy.VwTv1UQfJ15VMKZu\n"
