@@ -11,6 +11,11 @@
 
 #include "addons/addon.h"
 #include "addons/block.h"
+#include "addons/blocklist.h"
+#include "addons/map_local.h"
+#include "addons/map_remote.h"
+#include "addons/modify_body.h"
+#include "addons/modify_headers.h"
 #include "addons/clientplayback.h"
 #include "addons/dumper.h"
 #include "addons/onboarding.h"
@@ -44,7 +49,8 @@ static const char *const implemented[] = {
     "server_replay_ignore_payload_params", "server_replay_ignore_content",
     "server_replay_ignore_host", "server_replay_ignore_port", "server_replay_kill_extra",
     "server_replay_nopop", "server_replay_refresh", "anticache", "anticomp", "stickycookie",
-    "stickyauth", "proxyauth", "dumper_filter", "save_stream_filter",
+    "stickyauth", "proxyauth", "modify_body", "modify_headers", "map_remote", "map_local",
+    "block_list", "dumper_filter", "save_stream_filter",
 };
 
 static void
@@ -200,6 +206,7 @@ main(int argc, char **argv)
     /* mitmproxy 8.1.1's default_addons() order. */
     struct addon_chain *chain = addon_chain_new();
     addon_chain_add(chain, addon_block_new());
+    addon_chain_add(chain, addon_blocklist_new());
     addon_chain_add(chain, addon_anticache_new());
     addon_chain_add(chain, addon_anticomp_new());
     struct addon *playback = addon_clientplayback_new();
@@ -208,6 +215,10 @@ main(int argc, char **argv)
     addon_chain_add(chain, addon_proxyauth_new());
     struct addon *serverplayback = addon_serverplayback_new();
     addon_chain_add(chain, serverplayback);
+    addon_chain_add(chain, addon_map_remote_new());
+    addon_chain_add(chain, addon_map_local_new());
+    addon_chain_add(chain, addon_modify_body_new());
+    addon_chain_add(chain, addon_modify_headers_new());
     addon_chain_add(chain, addon_stickyauth_new());
     addon_chain_add(chain, addon_stickycookie_new());
     addon_chain_add(chain, addon_save_new());
