@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "addons/readfile.h"
+#include "filter/filter.h"
 #include "flow/tnetstring.h"
 #include "flow/flow.h"
 #include "flow/flowfile.h"
@@ -86,6 +87,13 @@ readfile_load_flow(struct addon_chain *c, struct flow *f)
 int
 readfile_run(struct addon_chain *c, const char *path, struct err *e)
 {
+    return readfile_run_filtered(c, path, NULL, e);
+}
+
+int
+readfile_run_filtered(struct addon_chain *c, const char *path, const struct filt *filter,
+                      struct err *e)
+{
     FILE *fp = fopen(path, "rb");
     if (fp == NULL)
         return err_set(e, MP_ERR_IO, "cannot read flows from '%s': %s", path, strerror(errno));
@@ -93,9 +101,12 @@ readfile_run(struct addon_chain *c, const char *path, struct err *e)
     int count = 0, rc;
     struct flow *f;
     while ((rc = ffile_read(r, &f, e)) == 1) {
-        readfile_load_flow(c, f);
+        /* readfile_filter: flows that do not match are not loaded at all. */
+        if (filter == NULL || filt_match(filter, f)) {
+            readfile_load_flow(c, f);
+            count++;
+        }
         flow_unref(f);
-        count++;
     }
     ffile_reader_free(r);
     fclose(fp);

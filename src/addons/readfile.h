@@ -24,6 +24,11 @@ struct flow;
  * first.
  */
 int readfile_run(struct addon_chain *, const char *path, struct err *e);
+struct filt;
+/* The same, loading only the flows that match filter (option readfile_filter;
+ * NULL loads all); returns the number loaded. */
+int readfile_run_filtered(struct addon_chain *, const char *path, const struct filt *filter,
+                          struct err *e);
 
 /* Sends one flow through the chain as readfile_run() does. */
 void readfile_load_flow(struct addon_chain *, struct flow *f);

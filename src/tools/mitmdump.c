@@ -24,6 +24,7 @@
 #include "addons/serverplayback.h"
 #include "addons/traffic.h"
 #include "core/server.h"
+#include "filter/filter.h"
 #include "flow/flowfile.h"
 #include "options/cmdline.h"
 #include "options/opt.h"
@@ -50,7 +51,7 @@ static const char *const implemented[] = {
     "server_replay_ignore_host", "server_replay_ignore_port", "server_replay_kill_extra",
     "server_replay_nopop", "server_replay_refresh", "anticache", "anticomp", "stickycookie",
     "stickyauth", "proxyauth", "modify_body", "modify_headers", "map_remote", "map_local",
-    "block_list", "dumper_filter", "save_stream_filter",
+    "block_list",    "readfile_filter", "dumper_filter", "save_stream_filter",
 };
 
 static void
@@ -64,11 +65,6 @@ warn_unimplemented(const struct options *opts)
         for (size_t k = 0; k < sizeof(implemented) / sizeof(implemented[0]); k++)
             if (strcmp(reg[i].name, implemented[k]) == 0)
                 known = 1;
-        /* The positional filter also sets readfile_filter; dumper_filter and
-         * save_stream_filter, set to the same, already give its effect. */
-        if (strcmp(reg[i].name, "readfile_filter") == 0 && opts->readfile_filter &&
-            opts->dumper_filter && strcmp(opts->readfile_filter, opts->dumper_filter) == 0)
-            known = 1;
         if (known)
             continue;
         char a[512], b[512];
@@ -253,11 +249,17 @@ main(int argc, char **argv)
     }
     addon_chain_running(chain);
     if (opts->rfile) {
-        if (readfile_run(chain, opts->rfile, &e) < 0) {
+        struct filt *rf = NULL;
+        if (opts->readfile_filter && *opts->readfile_filter &&
+            (rf = filt_compile(opts->readfile_filter, &e)) == NULL) {
+            fprintf(stderr, "mitmdump: error: readfile_filter: %s\n", e.msg);
+            status = 2;
+        } else if (readfile_run_filtered(chain, opts->rfile, rf, &e) < 0) {
             fprintf(stderr, "mitmdump: error: %s\n", e.msg);
             status = 1;
             /* A server still serves; without one, stop here. */
         }
+        filt_free(rf);
     }
     if (srv && !opts->server && (opts->keepserving || clientplayback_count(playback) == 0)) {
         /* -n: nothing to wait for (or keepserving: until Ctrl-C). */
