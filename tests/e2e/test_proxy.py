@@ -246,3 +246,25 @@ def test_flow_detail_levels(mitmdump, origin):
     curl(*proxy(port), "-H", "X-Test: yes", f"http://127.0.0.1:{origin}/hello")
     proc.wait_for(r"X-Test: yes")
     proc.wait_for(r"hello world")
+
+
+def test_showhost_prints_the_host_header(mitmdump, origin):
+    proc, port = mitmdump("--showhost")
+    curl("-x", f"http://127.0.0.1:{port}", "-H", "Host: shown.example",
+         f"http://127.0.0.1:{origin}/hello")
+    proc.wait_for(r"GET http://shown\.example/hello")
+
+
+def test_body_size_limit(mitmdump, origin):
+    proc, port = mitmdump("--set", "body_size_limit=1k")
+    # A request body over the limit is refused with 413 ...
+    rc, body, err = curl(*proxy(port), "-w", "%{http_code}", "--data-binary", "x" * 2000,
+                         f"http://127.0.0.1:{origin}/up")
+    assert body.endswith(b"413")
+    # ... a response over it gives 502 and an error on the flow ...
+    rc, body, err = curl(*proxy(port), "-w", "%{http_code}", f"http://127.0.0.1:{origin}/big/5000")
+    assert body.endswith(b"502")
+    proc.wait_for(r"body_size_limit")
+    # ... and bodies under it pass.
+    rc, body, err = curl(*proxy(port), f"http://127.0.0.1:{origin}/big/500")
+    assert rc == 0 and len(body) == 500
