@@ -42,6 +42,13 @@ struct opener {
     char msg[600];    /* EV_DONE's err; borrowed by the event */
 };
 
+/* Where the socket goes: the upstream proxy when there is one, else the destination. */
+static const struct addr *
+dest(const struct connection *c)
+{
+    return c->via.host ? &c->via : &c->address;
+}
+
 static void try_next(struct opener *op);
 
 static void
@@ -237,7 +244,7 @@ on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
         return;
     }
     if (op->timed_out) {
-        snprintf(op->target, sizeof(op->target), "%s:%u", op->host, op->conn->address.port);
+        snprintf(op->target, sizeof(op->target), "%s:%u", op->host, dest(op->conn)->port);
         fail_status(op, UV_ETIMEDOUT);
         return;
     }
@@ -268,7 +275,7 @@ resolve(struct opener *op)
 {
     struct pconn *pc = op->pc;
     struct connection *c = op->conn;
-    uint16_t port = c->address.port;
+    uint16_t port = dest(c)->port;
 
     c->timestamp_start = clock_now();
     uv_timer_start(&op->timer, on_timeout, CORE_CONNECT_TIMEOUT_MS, 0);
@@ -338,7 +345,7 @@ core__open(struct pconn *pc, struct connection *conn, uint64_t cmd_id)
     uv_timer_init(&pc->srv->loop, &op->timer);
     op->timer.data = op;
 
-    const char *h = conn->address.host;
+    const char *h = dest(conn)->host;
     if (!h || !*h) {
         snprintf(op->msg, sizeof(op->msg), "Cannot open connection, no hostname given.");
         end(op, op->msg);

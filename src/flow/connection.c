@@ -37,6 +37,7 @@ connection_unref(struct connection *c)
     addr_clear(&c->address);
     addr_clear(&c->peername);
     addr_clear(&c->sockname);
+    addr_clear(&c->via);
     free(c->error);
     free(c->sni);
     free(c->alpn);
@@ -61,6 +62,7 @@ connection_copy(const struct connection *src)
     c->address.host = dup_or_null(src->address.host);
     c->peername.host = dup_or_null(src->peername.host);
     c->sockname.host = dup_or_null(src->sockname.host);
+    c->via.host = dup_or_null(src->via.host);
     c->error = dup_or_null(src->error);
     c->sni = dup_or_null(src->sni);
     c->alpn = dup_or_null(src->alpn);

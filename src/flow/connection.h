@@ -41,6 +41,9 @@ struct connection {
     struct addr address;
     struct addr peername;
     struct addr sockname;
+    /* server: an upstream proxy the connection goes through (upstream mode's
+     * CONNECT); host NULL = direct. address stays the final destination. */
+    struct addr via;
     char *error; /* owned; NULL if none */
     int tls;
     int tls_established;

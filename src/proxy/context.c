@@ -1,3 +1,4 @@
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,9 +154,32 @@ proxy_config_init(struct proxy_config *cfg, const struct options *opts, struct e
         break;
     case PROXY_MODE_REVERSE:
         break;
+    case PROXY_MODE_UPSTREAM:
+        if (strcmp(cfg->mode.scheme, "https") == 0)
+            return err_set(e, MP_ERR_UNSUPPORTED,
+                           "mode %s: TLS to the upstream proxy is not supported yet; use an "
+                           "http:// upstream",
+                           opts->mode);
+        break;
+    case PROXY_MODE_SOCKS5:
+        break;
     default:
         return err_set(e, MP_ERR_UNSUPPORTED, "mode %s is not supported yet",
                        proxy_mode_name(cfg->mode.kind));
+    }
+    if (opts->upstream_auth && *opts->upstream_auth) {
+        /* mitmproxy's UpstreamAuth: "user:pass" -> a Basic credential. */
+        if (strchr(opts->upstream_auth, ':') == NULL)
+            return err_set(e, MP_ERR_INVAL,
+                           "upstream_auth: invalid value '%s' (expected username:password)",
+                           opts->upstream_auth);
+        size_t n = strlen(opts->upstream_auth);
+        unsigned char *b64 = xmalloc(4 * ((n + 2) / 3) + 1);
+        EVP_EncodeBlock(b64, (const unsigned char *)opts->upstream_auth, (int)n);
+        size_t len = strlen((char *)b64) + 7;
+        cfg->upstream_auth = xmalloc(len);
+        snprintf(cfg->upstream_auth, len, "Basic %s", (char *)b64);
+        free(b64);
     }
     rc = parse_size_opt("stream_large_bodies", opts->stream_large_bodies,
                         &cfg->stream_large_bodies, e);
@@ -200,6 +224,8 @@ proxy_config_clear(struct proxy_config *cfg)
     cfg->tcp_hosts = NULL;
     ca_free(cfg->ca);
     tls_certs_free(cfg->certs);
+    free(cfg->upstream_auth);
+    cfg->upstream_auth = NULL;
     cfg->certs = NULL;
     cfg->ignore_hosts = NULL;
     cfg->allow_hosts = NULL;

@@ -56,6 +56,7 @@ struct proxy_config {
     struct tls_certs *certs;        /* owned; custom certificates (--certs); NULL = none */
     int tls_client_min, tls_client_max; /* enum tls_version */
     int tls_server_min, tls_server_max;
+    char *upstream_auth; /* owned "Basic <base64>" from upstream_auth; NULL = none */
 };
 
 /* Builds cfg from opts; errors name the bad option. Free with proxy_config_clear(). */

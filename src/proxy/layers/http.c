@@ -47,6 +47,7 @@ enum step {
     ST_RESPONSE_HOOK,
     ST_CONNECT_HOOK,
     ST_CONNECT_OPEN,
+    ST_UPSTREAM_CONNECT, /* upstream mode: our CONNECT to the upstream proxy is answered */
     ST_ERROR_HOOK,
     ST_TUNNEL, /* CONNECT or 101: the child layer relays */
     ST_CLOSED,
@@ -294,9 +295,11 @@ start_flow(struct http_layer *h, struct cmdq *out, struct http_request *req,
         }
         return 0;
     }
-    /* Regular mode: the client must tell us where to go. */
+    /* Regular and upstream mode: the client must tell us where to go. */
     switch (form) {
     case HTTP1_FORM_ABSOLUTE:
+        if (cfg->mode.kind == PROXY_MODE_UPSTREAM && cfg->upstream_auth)
+            hdrs_set_cstr(&req->headers, "Proxy-Authorization", cfg->upstream_auth);
         if (strcmp(req->scheme, "http") != 0) {
             fail_flow(h, out, 400,
                       "Invalid request scheme: only http:// URLs can be sent in the clear; "
@@ -386,8 +389,13 @@ static void
 need_server(struct http_layer *h, struct cmdq *out, enum after_open what)
 {
     const struct http_request *req = h->flow->request;
+    const struct proxy_mode *mode = &h->base.ctx->cfg->mode;
     h->after_open = what;
-    struct connection *c = pool_find(h, req->host, req->port);
+    /* Upstream mode: plain requests all go to the upstream proxy, in proxy form. */
+    int via_upstream = mode->kind == PROXY_MODE_UPSTREAM && !h->tunnel;
+    const char *dhost = via_upstream ? mode->host : req->host;
+    uint16_t dport = via_upstream ? mode->port : req->port;
+    struct connection *c = pool_find(h, dhost, dport);
     if (c) {
         h->server = connection_ref(c);
         if (h->flow->server_conn)
@@ -397,8 +405,8 @@ need_server(struct http_layer *h, struct cmdq *out, enum after_open what)
         return; /* step_open sees it open and goes on */
     }
     c = connection_new(CONN_SERVER);
-    addr_set(&c->address, req->host, req->port);
-    if (strcmp(req->scheme, "https") == 0) {
+    addr_set(&c->address, dhost, dport);
+    if (!via_upstream && strcmp(req->scheme, "https") == 0) {
         /* The TLS layer below us speaks TLS on connections marked so. */
         c->tls = 1;
         if (h->tunnel)
@@ -436,7 +444,8 @@ write_request_head(struct http_layer *h, struct cmdq *out)
         if (cl ? strcmp(cl->value, num) != 0 : req->content.len > 0)
             hdrs_set_cstr(&req->headers, "Content-Length", num);
     }
-    http1_write_request_head(&b, req, HTTP1_FORM_ORIGIN);
+    int proxy_form = h->base.ctx->cfg->mode.kind == PROXY_MODE_UPSTREAM && !h->tunnel;
+    http1_write_request_head(&b, req, proxy_form ? HTTP1_FORM_ABSOLUTE : HTTP1_FORM_ORIGIN);
     return layer_send_buf(&h->base, out, h->server, &b);
 }
 
@@ -914,10 +923,62 @@ after_connect_hook(struct http_layer *h, struct cmdq *out)
     const struct http_request *req = h->flow->request;
     struct connection *c = connection_new(CONN_SERVER);
     addr_set(&c->address, req->host, req->port);
+    const struct proxy_mode *mode = &h->base.ctx->cfg->mode;
+    if (mode->kind == PROXY_MODE_UPSTREAM)
+        addr_set(&c->via, mode->host, mode->port); /* the socket goes to the upstream proxy */
     h->server = c;
     h->flow->server_conn = connection_ref(c);
     h->step = ST_CONNECT_OPEN;
     layer_open(&h->base, out, c);
+}
+
+static void tunnel_handover(struct http_layer *h, struct cmdq *out);
+
+/* Upstream mode: ask the upstream proxy for the same tunnel. */
+static void
+send_upstream_connect(struct http_layer *h, struct cmdq *out)
+{
+    const struct http_request *req = h->flow->request;
+    const struct proxy_config *cfg = h->base.ctx->cfg;
+    struct buf b = BUF_INIT;
+    int v6 = strchr(req->host, ':') != NULL;
+    buf_printf(&b, v6 ? "CONNECT [%s]:%u HTTP/1.1\r\nHost: [%s]:%u\r\n" : "CONNECT %s:%u HTTP/1.1\r\nHost: %s:%u\r\n",
+               req->host, req->port, req->host, req->port);
+    if (cfg->upstream_auth)
+        buf_printf(&b, "Proxy-Authorization: %s\r\n", cfg->upstream_auth);
+    buf_append_str(&b, "\r\n");
+    layer_send_buf(&h->base, out, h->server, &b);
+    h->step = ST_UPSTREAM_CONNECT;
+}
+
+static int
+read_upstream_connect(struct http_layer *h, struct cmdq *out)
+{
+    struct http_response *resp = NULL;
+    struct err e = {0};
+    ssize_t n = http1_parse_response_head(buf_ptr(&h->sbuf), h->sbuf.len,
+                                          &h->base.ctx->cfg->limits, &resp, &e);
+    if (n == MP_ERR_INCOMPLETE) {
+        if (h->server_eof)
+            fail_flow(h, out, 502, "upstream proxy closed the connection before answering CONNECT");
+        return 0;
+    }
+    char msg[300];
+    if (n < 0) {
+        snprintf(msg, sizeof(msg), "upstream proxy: HTTP/1 protocol error: %s", e.msg);
+        fail_flow(h, out, 502, msg);
+        return 0;
+    }
+    int status = resp->status_code;
+    snprintf(msg, sizeof(msg), "upstream proxy refused CONNECT: %d %s", status, resp->reason);
+    http_response_free(resp);
+    if (status < 200 || status > 299) {
+        fail_flow(h, out, 502, msg);
+        return 0;
+    }
+    buf_consume(&h->sbuf, (size_t)n);
+    tunnel_handover(h, out);
+    return 0;
 }
 
 static void
@@ -927,6 +988,17 @@ connect_open_done(struct http_layer *h, struct cmdq *out, const struct event *ev
         step_open(h, out, ev); /* logs, answers 502 */
         return;
     }
+    if (h->base.ctx->cfg->mode.kind == PROXY_MODE_UPSTREAM) {
+        send_upstream_connect(h, out);
+        return;
+    }
+    tunnel_handover(h, out);
+}
+
+/* The tunnel is up: answer the client and let the next layer take over. */
+static void
+tunnel_handover(struct http_layer *h, struct cmdq *out)
+{
     static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
     layer_send(&h->base, out, h->base.ctx->client, ok, sizeof(ok) - 1);
     struct connection *server = h->server;
@@ -949,6 +1021,12 @@ connect_open_done(struct http_layer *h, struct cmdq *out, const struct event *ev
                              .data = buf_slice(&h->cbuf)};
         layer_feed(h->child, &data, &tmp);
         buf_reset(&h->cbuf);
+    }
+    if (h->sbuf.len) {
+        /* Bytes the upstream proxy sent right after its 200 belong to the tunnel. */
+        struct event data = {.type = EV_DATA, .conn = server, .data = buf_slice(&h->sbuf)};
+        layer_feed(h->child, &data, &tmp);
+        buf_reset(&h->sbuf);
     }
     if (h->client_eof) {
         struct event closed = {.type = EV_CLOSED, .conn = h->base.ctx->client};
@@ -990,6 +1068,8 @@ advance(struct http_layer *h, struct cmdq *out, const struct event *ev)
     case ST_CONNECT_OPEN:
         connect_open_done(h, out, ev);
         return 0;
+    case ST_UPSTREAM_CONNECT:
+        return read_upstream_connect(h, out);
     case ST_ERROR_HOOK: {
         if (h->error_status) {
             char *msg = xstrdup(h->flow->error ? h->flow->error->msg : "error");

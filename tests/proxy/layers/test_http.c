@@ -744,3 +744,58 @@ TEST(http_layer_client_replay_sends_saved_request)
     pb_run_once(pb_client_replay, make_replay, PB_HOOKS, NULL);
     flow_unref(replay_flow);
 }
+
+static void
+upstream_mode(struct options *o)
+{
+    free(o->mode);
+    o->mode = xstrdup("upstream:http://up.test:3128");
+    free(o->upstream_auth);
+    o->upstream_auth = xstrdup("u:p");
+}
+
+static void
+pb_upstream_plain(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    pb_in_start(pb);
+    pb_in_data(pb, client, "GET http://a.test/x HTTP/1.1\r\nHost: a.test\r\n\r\n");
+    pb_out_open(pb, &server);
+    ASSERT_STREQ(server->address.host, "up.test");
+    ASSERT_EQ(server->address.port, 3128);
+    pb_in_reply(pb);
+    /* Proxy form, with the upstream credentials (base64 of "u:p"). */
+    pb_out_send(pb, server,
+                "GET http://a.test/x HTTP/1.1\r\nHost: a.test\r\n"
+                "Proxy-Authorization: Basic dTpw\r\n\r\n");
+    pb_end(pb);
+}
+
+TEST(http_layer_upstream_mode_plain_request)
+{
+    pb_run(pb_upstream_plain, layer_http_new, PB_NOHOOKS, upstream_mode);
+}
+
+static void
+pb_upstream_connect(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    pb_in_start(pb);
+    pb_in_data(pb, client, "CONNECT a.test:7 HTTP/1.1\r\nHost: a.test:7\r\n\r\n");
+    pb_out_open(pb, &server);
+    /* The destination stays a.test:7; the socket goes to the upstream proxy. */
+    ASSERT_STREQ(server->address.host, "a.test");
+    ASSERT_STREQ(server->via.host, "up.test");
+    pb_in_reply(pb);
+    pb_out_send(pb, server,
+                "CONNECT a.test:7 HTTP/1.1\r\nHost: a.test:7\r\n"
+                "Proxy-Authorization: Basic dTpw\r\n\r\n");
+    pb_in_data(pb, server, "HTTP/1.1 200 Connection established\r\n\r\n");
+    pb_out_send(pb, client, "HTTP/1.1 200 Connection established\r\n\r\n");
+    pb_end(pb);
+}
+
+TEST(http_layer_upstream_mode_connect_through_upstream)
+{
+    pb_run(pb_upstream_connect, layer_http_new, PB_NOHOOKS, upstream_mode);
+}
