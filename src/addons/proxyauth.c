@@ -48,6 +48,7 @@ struct proxyauth {
     struct addon base;
     enum validator kind;
     int http_proxy;            /* Proxy-Authorization and 407, else Authorization and 401 */
+    int socks5;                /* the SOCKS5 layer authenticates; HTTP inside is not asked */
     char *user;                /* V_SINGLE; owned */
     char *pass;                /* V_SINGLE; owned */
     struct htpasswd *htpasswd; /* V_HTPASSWD; owned */
@@ -75,6 +76,7 @@ configure(struct addon *a, const struct options *o, struct err *e)
     const char *spec = o->proxyauth;
     reset(p);
     p->http_proxy = strcmp(o->mode, "regular") == 0 || strncmp(o->mode, "upstream:", 9) == 0;
+    p->socks5 = strcmp(o->mode, "socks5") == 0;
     if (spec == NULL || spec[0] == '\0')
         return 0;
     if (strcmp(o->mode, "transparent") == 0)
@@ -349,7 +351,9 @@ on_requestheaders(struct addon *a, struct hook_call *call)
 {
     struct proxyauth *p = (struct proxyauth *)a;
     struct flow *f = call->data->flow;
-    if (p->kind == V_NONE || f == NULL || f->request == NULL)
+    /* In SOCKS5 mode the credentials were checked in the SOCKS handshake
+     * (mitmproxy's socks5_auth hook); requests in the tunnel are not asked. */
+    if (p->kind == V_NONE || p->socks5 || f == NULL || f->request == NULL)
         return ADDON_CONTINUE;
     int found = 0;
     if (f->client_conn) {

@@ -63,4 +63,28 @@ struct layer *layer_tcp_new(struct context *ctx, struct connection *server);
  * with half-closes passed on (CONNECT tunnels until TLS interception). */
 struct layer *layer_tunnel_new(struct context *ctx, struct connection *server);
 
+/* SOCKS5 mode (RFC 1928): the handshake names the destination, which is
+ * opened; then layer_nextlayer_new() decides what the tunnel carries. */
+struct layer *layer_socks5_new(struct context *ctx);
+
+struct flow;
+/*
+ * WebSocket over HTTP/1.1 after a 101 answer to an Upgrade: websocket
+ * request: flow (one reference taken) has the handshake and collects the
+ * messages in flow->websocket; server (open; one reference taken) is the
+ * connection that answered. The caller feeds EV_START first.
+ */
+struct layer *layer_websocket_new(struct context *ctx, struct flow *flow,
+                                  struct connection *server);
+/*
+ * Gives flow an empty flow->websocket (mitmproxy's WebSocketData) when its
+ * response is a 101 to a WebSocket upgrade and the websocket option is on:
+ * the HTTP layer calls it before the response hook and then hands the
+ * connections to layer_websocket_new().
+ */
+void layer_websocket_mark(struct context *ctx, struct flow *flow);
+/* For tests: a fixed masking key (4 bytes) for frames to the server, or
+ * NULL for fresh random keys again. */
+void layer_websocket_set_test_mask(const uint8_t *key);
+
 #endif

@@ -14,6 +14,8 @@ proxy_root_layer_new(struct context *ctx)
      * bytes decide (ClientHello or request line). */
     if (ctx->cfg->mode.kind == PROXY_MODE_REVERSE)
         return layer_nextlayer_new(ctx, NULL);
+    if (ctx->cfg->mode.kind == PROXY_MODE_SOCKS5)
+        return layer_socks5_new(ctx);
     return layer_http_new(ctx);
 }
 
