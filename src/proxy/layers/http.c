@@ -833,6 +833,8 @@ read_response_body(struct http_layer *h, struct cmdq *out)
         buf_clear(&resp->content);
         resp->content_none = 1;
     }
+    /* Before the response hook, so that addons see a WebSocket is coming. */
+    layer_websocket_mark(h->base.ctx, h->flow);
     h->step = ST_RESPONSE_HOOK;
     layer_hook(&h->base, out, HOOK_RESPONSE, h->flow, NULL, NULL);
     return 0;
@@ -861,6 +863,44 @@ stream_direct(struct http_layer *h, struct cmdq *out, struct slice data)
     return (struct slice){data.p + n, data.len - (size_t)n};
 }
 
+/* A 101 to Upgrade: websocket: both connections go to the WebSocket layer,
+ * with whatever bytes either side sent after the handshake. */
+static void
+start_websocket(struct http_layer *h, struct cmdq *out)
+{
+    struct connection *server = h->server;
+    struct connection *client = h->base.ctx->client;
+    h->child = layer_websocket_new(h->base.ctx, h->flow, server);
+    h->step = ST_TUNNEL;
+    pool_remove(h, server);
+    h->server = NULL;
+    drop_flow(h);
+    struct cmdq tmp;
+    cmdq_init(&tmp);
+    struct event start = {.type = EV_START};
+    layer_feed(h->child, &start, &tmp);
+    if (h->cbuf.len) {
+        struct event data = {.type = EV_DATA, .conn = client, .data = buf_slice(&h->cbuf)};
+        layer_feed(h->child, &data, &tmp);
+        buf_reset(&h->cbuf);
+    }
+    if (h->sbuf.len) {
+        struct event data = {.type = EV_DATA, .conn = server, .data = buf_slice(&h->sbuf)};
+        layer_feed(h->child, &data, &tmp);
+        buf_reset(&h->sbuf);
+    }
+    if (h->client_eof) {
+        struct event closed = {.type = EV_CLOSED, .conn = client};
+        layer_feed(h->child, &closed, &tmp);
+    }
+    if (h->server_eof) {
+        struct event closed = {.type = EV_CLOSED, .conn = server};
+        layer_feed(h->child, &closed, &tmp);
+    }
+    connection_unref(server);
+    cmdq_splice(out, &tmp);
+}
+
 /* The response hook is through: send what is left and get ready for the next request. */
 static int
 finish_flow(struct http_layer *h, struct cmdq *out)
@@ -879,6 +919,10 @@ finish_flow(struct http_layer *h, struct cmdq *out)
         } else if (resp->content.len) {
             buf_append(&cmd->data, buf_ptr(&resp->content), resp->content.len);
         }
+    }
+    if (resp->status_code == 101 && h->flow->websocket && h->server) {
+        start_websocket(h, out);
+        return 0;
     }
     int client_keep = !h->until_close && !h->replay &&
                       http1_keep_alive(req->http_version, &req->headers) &&
