@@ -16,6 +16,7 @@
 #include "addons/dumper.h"
 #include "filter/filter.h"
 #include "flow/flow.h"
+#include "flow/tnetstring.h"
 #include "options/opt.h"
 #include "util/buf.h"
 #include "util/xmalloc.h"
@@ -655,6 +656,170 @@ on_tcp_message(struct addon *a, struct hook_call *call)
     return ADDON_CONTINUE;
 }
 
+/* wsproto's Opcode names, lower-cased as dumper.py prints them. */
+static const char *
+ws_type_name(int64_t opcode)
+{
+    switch (opcode) {
+    case 0:
+        return "continuation";
+    case 1:
+        return "text";
+    case 2:
+        return "binary";
+    case 8:
+        return "close";
+    case 9:
+        return "ping";
+    case 10:
+        return "pong";
+    default:
+        return "unknown";
+    }
+}
+
+/* Stored messages are [type, from_client, content, timestamp, ...]. */
+static void
+ws_message(const struct dumper *d, struct buf *b, const struct flow *f, const struct tns *m)
+{
+    if (m == NULL || m->type != TNS_LIST || m->u.list.n < 3)
+        return;
+    const struct tns *type = m->u.list.v[0], *fc = m->u.list.v[1], *content = m->u.list.v[2];
+    const char *dir = fc->type == TNS_BOOL && fc->u.b ? "->" : "<-";
+    put_address(b, f->client_conn ? &f->client_conn->peername : NULL);
+    buf_printf(b, " %s WebSocket %s message %s ", dir,
+               ws_type_name(type->type == TNS_INT ? type->u.i : -1), dir);
+    put_address(b, f->server_conn ? &f->server_conn->address : NULL);
+    if (f->request)
+        buf_append_str(b, f->request->path);
+    buf_append(b, "\n", 1);
+    if (d->detail >= 3 && (content->type == TNS_BYTES || content->type == TNS_TEXT)) {
+        struct buf c = BUF_INIT;
+        buf_append(&c, content->u.str.p, content->u.str.len);
+        tcp_body(d, b, &c);
+        buf_clear(&c);
+    }
+}
+
+static const struct tns *
+ws_messages(const struct flow *f)
+{
+    const struct tns *l = f->websocket ? tns_dict_get(f->websocket, "messages") : NULL;
+    return l && l->type == TNS_LIST ? l : NULL;
+}
+
+static void
+flush_buf(const struct dumper *d, struct buf *b)
+{
+    if (b->len)
+        fwrite(buf_ptr(b), 1, b->len, d->out);
+    fflush(d->out);
+    buf_clear(b);
+}
+
+/* dumper.py's websocket_message: like tcp_message, with the request path. */
+static enum addon_result
+on_ws_message(struct addon *a, struct hook_call *call)
+{
+    struct dumper *d = (struct dumper *)a;
+    const struct flow *f = call->data->flow;
+    const struct tns *l = ws_messages(f);
+    if (!shown(d, f) || l == NULL || l->u.list.n == 0)
+        return ADDON_CONTINUE;
+    struct buf b = BUF_INIT;
+    ws_message(d, &b, f, l->u.list.v[l->u.list.n - 1]);
+    flush_buf(d, &b);
+    return ADDON_CONTINUE;
+}
+
+/* wsproto's CloseReason names, which format_websocket_error prints. */
+static const char *
+ws_close_name(int64_t code)
+{
+    static const struct {
+        int code;
+        const char *name;
+    } names[] = {
+        {1000, "NORMAL_CLOSURE"},   {1001, "GOING_AWAY"},
+        {1002, "PROTOCOL_ERROR"},   {1003, "UNSUPPORTED_DATA"},
+        {1005, "NO_STATUS_RCVD"},   {1006, "ABNORMAL_CLOSURE"},
+        {1007, "INVALID_FRAME_PAYLOAD_DATA"}, {1008, "POLICY_VIOLATION"},
+        {1009, "MESSAGE_TOO_BIG"},  {1010, "MANDATORY_EXT"},
+        {1011, "INTERNAL_ERROR"},   {1012, "SERVICE_RESTART"},
+        {1013, "TRY_AGAIN_LATER"},  {1015, "TLS_HANDSHAKE_FAILED"},
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (names[i].code == code)
+            return names[i].name;
+    return NULL;
+}
+
+/* Python's str() of a stored scalar, as the f-strings in dumper.py show it. */
+static void
+put_scalar(struct buf *b, const struct tns *t)
+{
+    if (t == NULL || t->type == TNS_NULL)
+        buf_append_str(b, "None");
+    else if (t->type == TNS_INT)
+        buf_printf(b, "%" PRId64, t->u.i);
+    else if (t->type == TNS_TEXT || t->type == TNS_BYTES)
+        buf_append(b, t->u.str.p, t->u.str.len);
+}
+
+/*
+ * dumper.py's websocket_end. Our readfile raises no websocket_message for
+ * a loaded flow, while mitmproxy's does (one per message, before the end),
+ * so a flow that is not live has all its messages printed here first: the
+ * output is then the same.
+ */
+static enum addon_result
+on_ws_end(struct addon *a, struct hook_call *call)
+{
+    struct dumper *d = (struct dumper *)a;
+    const struct flow *f = call->data->flow;
+    if (!shown(d, f) || f->websocket == NULL)
+        return ADDON_CONTINUE;
+    struct buf b = BUF_INIT;
+    const struct tns *l = ws_messages(f);
+    if (!f->live && l) {
+        for (size_t i = 0; i < l->u.list.n; i++)
+            ws_message(d, &b, f, l->u.list.v[i]);
+    }
+    const struct tns *code = tns_dict_get(f->websocket, "close_code");
+    const struct tns *reason = tns_dict_get(f->websocket, "close_reason");
+    const struct tns *by = tns_dict_get(f->websocket, "closed_by_client");
+    int64_t c = code && code->type == TNS_INT ? code->u.i : -1;
+    if (c == 1000 || c == 1001 || c == 1005) {
+        buf_printf(&b, "WebSocket connection closed by %s: %" PRId64 " ",
+                   by && by->type == TNS_BOOL && by->u.b ? "client" : "server", c);
+        put_scalar(&b, reason);
+        buf_append(&b, "\n", 1);
+    } else {
+        style_on(d, &b, FG_RED, 0);
+        buf_append_str(&b, "Error in WebSocket connection to ");
+        put_address(&b, f->server_conn ? &f->server_conn->address : NULL);
+        buf_append_str(&b, ": WebSocket Error: ");
+        const char *name = ws_close_name(c);
+        if (name) {
+            buf_append_str(&b, name);
+        } else {
+            buf_append_str(&b, "UNKNOWN_ERROR=");
+            put_scalar(&b, code);
+        }
+        /* Python's truthiness: None and "" add nothing. */
+        if (reason && (reason->type == TNS_TEXT || reason->type == TNS_BYTES) &&
+            reason->u.str.len) {
+            buf_append_str(&b, " (reason: ");
+            put_scalar(&b, reason);
+            buf_append_str(&b, ")");
+        }
+        style_off(d, &b, FG_RED, 0);
+        buf_append(&b, "\n", 1);
+    }
+    flush_buf(d, &b);
+    return ADDON_CONTINUE;
+}
+
 /* dumper.py's tcp_error: the whole line in red, the message unescaped. */
 static enum addon_result
 on_tcp_error(struct addon *a, struct hook_call *call)
@@ -709,7 +874,9 @@ static const struct addon_ops dumper_ops = {
     .hooks = {[HOOK_RESPONSE] = on_flow_end,
               [HOOK_ERROR] = on_flow_end,
               [HOOK_TCP_MESSAGE] = on_tcp_message,
-              [HOOK_TCP_ERROR] = on_tcp_error},
+              [HOOK_TCP_ERROR] = on_tcp_error,
+              [HOOK_WEBSOCKET_MESSAGE] = on_ws_message,
+              [HOOK_WEBSOCKET_END] = on_ws_end},
 };
 
 struct addon *

@@ -15,6 +15,7 @@
 #include "addons/builtin.h"
 #include "flow/flow.h"
 #include "flow/flowfile.h"
+#include "flow/tnetstring.h"
 #include "options/opt.h"
 #include "util/log.h"
 
@@ -352,6 +353,109 @@ TEST(dumper_tcp_fixture)
     for (long detail = 1; detail <= 4; detail++)
         check_fixture("tcp", detail, 0);
     check_fixture_tty("tcp", 3);
+}
+
+/* WebSocket: the handshake, one line per message and the close line. */
+TEST(dumper_websocket_fixture)
+{
+    for (long detail = 1; detail <= 4; detail++)
+        check_fixture("websocket", detail, 0);
+}
+
+/* The first flow of a fixture, as loaded. */
+static struct flow *
+load_first(const char *fixture)
+{
+    FILE *fp = fopen(test_fixture(fixture), "rb");
+    ASSERT(fp != NULL);
+    struct ffile_reader *r = ffile_reader_new(fp, fixture);
+    struct flow *f = NULL;
+    struct err e = {0};
+    ASSERT_EQ(ffile_read(r, &f, &e), 1);
+    ffile_reader_free(r);
+    fclose(fp);
+    return f;
+}
+
+/*
+ * A live flow gets one websocket_message per message, each seeing the list
+ * up to it, and only the close line at the end: the same text as a loaded
+ * flow, which has every message printed at websocket_end.
+ */
+TEST(dumper_websocket_live_matches_loaded)
+{
+    setenv("COLUMNS", "80", 1);
+    struct flow *f = load_first("flows/websocket.mitm");
+    ASSERT(f->websocket != NULL);
+    struct tns *msgs = tns_dict_take(f->websocket, "messages");
+    ASSERT(msgs != NULL && msgs->type == TNS_LIST && msgs->u.list.n == 11);
+    tns_dict_set(f->websocket, "messages", tns_list());
+    struct tns *l = tns_dict_get(f->websocket, "messages");
+    f->live = 1;
+    char *out = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&out, &len);
+    struct addon_chain *c = dumper_chain(mem, 3, 0);
+    send_hook(c, HOOK_RESPONSE, f);
+    send_hook(c, HOOK_WEBSOCKET_START, f);
+    for (size_t i = 0; i < msgs->u.list.n; i++) {
+        tns_list_append(l, tns_copy(msgs->u.list.v[i]));
+        send_hook(c, HOOK_WEBSOCKET_MESSAGE, f);
+    }
+    send_hook(c, HOOK_WEBSOCKET_END, f);
+    addon_chain_free(c);
+    fclose(mem);
+    expect_file(out, len, "websocket-3");
+    free(out);
+    tns_free(msgs);
+    flow_unref(f);
+}
+
+/* Abnormal close codes: the red error line, checked against mitmdump. */
+TEST(dumper_websocket_close_errors_match_mitmdump)
+{
+    static const struct {
+        int64_t code;
+        const char *reason;
+    } cases[] = {{1006, ""}, {1011, "boom"}, {4000, "app"}, {1001, "away"}};
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        struct flow *f = load_first("flows/websocket.mitm");
+        tns_dict_set(f->websocket, "close_code", tns_int(cases[k].code));
+        tns_dict_set(f->websocket, "close_reason", tns_text(cases[k].reason));
+        tns_dict_set(f->websocket, "closed_by_client", tns_bool(0));
+        char path[] = "/tmp/mp-dumper-ws-XXXXXX";
+        int fd = mkstemp(path);
+        ASSERT(fd >= 0);
+        struct buf rec = BUF_INIT;
+        ffile_serialize(&rec, f);
+        ASSERT_EQ(write(fd, buf_ptr(&rec), rec.len), (ssize_t)rec.len);
+        close(fd);
+        buf_clear(&rec);
+        char cmd[256];
+        snprintf(cmd, sizeof(cmd), "/usr/bin/mitmdump -n -r %s --flow-detail 1 2>/dev/null", path);
+        FILE *p = popen(cmd, "r");
+        ASSERT(p != NULL);
+        struct buf want = BUF_INIT;
+        char tmp[4096];
+        size_t n;
+        while ((n = fread(tmp, 1, sizeof(tmp), p)) > 0)
+            buf_append(&want, tmp, n);
+        ASSERT_EQ(pclose(p), 0);
+
+        char *out = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&out, &len);
+        struct addon_chain *c = dumper_chain(mem, 1, 0);
+        struct err e = {0};
+        ASSERT_EQ(readfile_run(c, path, &e), 1);
+        addon_chain_free(c);
+        fclose(mem);
+        ASSERT_MEMEQ(out, len, buf_ptr(&want), want.len);
+        free(out);
+        buf_clear(&want);
+        unlink(path);
+        flow_unref(f);
+    }
 }
 
 /* Sees what each hook of a replayed TCP flow is shown. */

@@ -77,7 +77,7 @@ def test_corrupt_flow_file_delivers_earlier_flows(tmp_path):
 
 
 HTTP_FIXTURES = [os.path.basename(p) for p in sorted(glob.glob(os.path.join(FIXTURES, "flows", "*.mitm")))
-                 if os.path.basename(p) not in ("all.mitm", "dns.mitm", "websocket.mitm",
+                 if os.path.basename(p) not in ("all.mitm", "dns.mitm",
                                                 "http2.mitm", "https-connect.mitm")]
 
 
