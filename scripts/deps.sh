@@ -5,7 +5,7 @@ set -eu
 
 BUILD="build-essential pkg-config libuv1-dev libssl-dev libnghttp2-dev libpcre2-dev libcrypt-dev
        zlib1g-dev libbrotli-dev libzstd-dev"
-TEST="$BUILD curl nginx-light openssl python3 python3-pytest python3-pytest-timeout mitmproxy"
+TEST="$BUILD curl nginx-light openssl python3 python3-pytest python3-pytest-timeout mitmproxy iptables iproute2"
 FUZZ="$BUILD clang libclang-rt-14-dev"
 BENCH="$BUILD wrk nginx-light mitmproxy curl util-linux python3 procps openssl"
 

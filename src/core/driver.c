@@ -8,9 +8,14 @@
  * once, a failed write) go into pc->inbox and the same loop feeds them after
  * the current call returns, in order.
  */
+/* netinet/in.h before the linux/ headers, or they define in_addr twice. */
+#include <netinet/in.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6/ip6_tables.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "core/internal.h"
 #include "flow/connection.h"
@@ -33,6 +38,36 @@ struct wake {
 };
 
 static void teardown(struct pconn *pc, int hard);
+
+/*
+ * Transparent mode: where the client's connection was going before the
+ * firewall's REDIRECT rule sent it to us (netfilter's SO_ORIGINAL_DST).
+ * Fails when there was no such rule, and also when the "original"
+ * destination is our own listening address: connecting there would loop.
+ */
+static int
+original_dst(uv_tcp_t *tcp, const struct addr *sockname, struct addr *out)
+{
+    uv_os_fd_t fd;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    char host[64];
+    uint16_t port;
+
+    if (uv_fileno((uv_handle_t *)tcp, &fd) < 0)
+        return -1;
+    memset(&ss, 0, sizeof(ss));
+    if (getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &ss, &len) < 0) {
+        len = sizeof(ss);
+        if (getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, &ss, &len) < 0)
+            return -1;
+    }
+    core__sockaddr_host((struct sockaddr *)&ss, host, sizeof(host), &port);
+    if (sockname->host && strcmp(sockname->host, host) == 0 && sockname->port == port)
+        return -1;
+    addr_set(out, host, port);
+    return 0;
+}
 
 static void
 pc_free(struct pconn *pc)
@@ -470,6 +505,14 @@ core__accept(struct server *srv, uv_tcp_t *listener)
     addr_format(&client->peername, pc->peer, sizeof(pc->peer));
 
     log_msg(LOG_INFO, "%s: client connect", pc->peer);
+    /* Without a destination the transparent layer closes the client, after
+     * the usual client hooks, so addons see a complete connection. */
+    if (srv->cfg->mode.kind == PROXY_MODE_TRANSPARENT &&
+        original_dst(&s->tcp, &client->sockname, &pc->ctx->original_dst) < 0)
+        log_msg(LOG_WARN,
+                "%s: transparent mode: cannot read the original destination (no REDIRECT "
+                "rule?)",
+                pc->peer);
     /* mitmproxy waits for client_connected before it reads a byte. */
     pc->blocking++;
     core__hook(pc, HOOK_CLIENT_CONNECTED, NULL, after_client_connected, NULL);

@@ -163,6 +163,8 @@ proxy_config_init(struct proxy_config *cfg, const struct options *opts, struct e
         break;
     case PROXY_MODE_SOCKS5:
         break;
+    case PROXY_MODE_TRANSPARENT:
+        break;
     default:
         return err_set(e, MP_ERR_UNSUPPORTED, "mode %s is not supported yet",
                        proxy_mode_name(cfg->mode.kind));
@@ -273,6 +275,7 @@ context_free(struct context *ctx)
     if (ctx == NULL)
         return;
     connection_unref(ctx->client);
+    addr_clear(&ctx->original_dst);
     free(ctx);
 }
 

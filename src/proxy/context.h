@@ -6,8 +6,10 @@
 #ifndef MP_PROXY_CONTEXT_H
 #define MP_PROXY_CONTEXT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
+#include "flow/connection.h"
 #include "http/http1.h"
 #include "util/err.h"
 
@@ -81,6 +83,9 @@ struct context {
     struct connection *client;      /* one reference */
     const struct proxy_config *cfg; /* borrowed; outlives the context */
     uint64_t next_cmd_id;
+    /* Transparent mode: where the client was going before the firewall's
+     * REDIRECT (SO_ORIGINAL_DST), set by the driver; host NULL = unknown. */
+    struct addr original_dst;
 };
 
 /* A new context holding a reference to client; free with context_free(). */

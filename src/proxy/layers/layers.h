@@ -67,6 +67,10 @@ struct layer *layer_tunnel_new(struct context *ctx, struct connection *server);
  * opened; then layer_nextlayer_new() decides what the tunnel carries. */
 struct layer *layer_socks5_new(struct context *ctx);
 
+/* Transparent mode: opens ctx->original_dst (closing the client when it is
+ * unset or cannot be reached), then layer_nextlayer_new() takes over. */
+struct layer *layer_transparent_new(struct context *ctx);
+
 struct flow;
 /*
  * WebSocket over HTTP/1.1 after a 101 answer to an Upgrade: websocket

@@ -1,8 +1,8 @@
 /*
  * The root of a client connection's layer stack, by proxy mode. Regular
  * mode starts with HTTP (CONNECT then decides what the tunnel carries);
- * reverse mode first looks at the client's bytes. SOCKS5 and transparent
- * mode add their own layers in later work.
+ * reverse mode first looks at the client's bytes. SOCKS5 mode starts with
+ * its handshake, transparent mode by connecting to the original destination.
  */
 #include "proxy/layers/layers.h"
 #include "proxy/proxy.h"
@@ -16,6 +16,8 @@ proxy_root_layer_new(struct context *ctx)
         return layer_nextlayer_new(ctx, NULL);
     if (ctx->cfg->mode.kind == PROXY_MODE_SOCKS5)
         return layer_socks5_new(ctx);
+    if (ctx->cfg->mode.kind == PROXY_MODE_TRANSPARENT)
+        return layer_transparent_new(ctx);
     return layer_http_new(ctx);
 }
 
