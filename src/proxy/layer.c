@@ -90,6 +90,30 @@ layer_free(struct layer *l)
     l->ops->free(l);
 }
 
+void
+layer_start_child(struct layer *child, struct cmdq *out, struct connection *client,
+                  struct slice client_data, struct connection *server, struct slice server_data)
+{
+    struct event ev = {.type = EV_START};
+    layer_feed(child, &ev, out);
+    if (client_data.len) {
+        ev = (struct event){.type = EV_DATA, .conn = client, .data = client_data};
+        layer_feed(child, &ev, out);
+    }
+    if (server && server_data.len) {
+        ev = (struct event){.type = EV_DATA, .conn = server, .data = server_data};
+        layer_feed(child, &ev, out);
+    }
+    if (!(client->state & CONN_CAN_READ)) {
+        ev = (struct event){.type = EV_CLOSED, .conn = client};
+        layer_feed(child, &ev, out);
+    }
+    if (server && !(server->state & CONN_CAN_READ)) {
+        ev = (struct event){.type = EV_CLOSED, .conn = server};
+        layer_feed(child, &ev, out);
+    }
+}
+
 static struct command *
 push(struct layer *l, struct cmdq *out, enum cmd_type type, struct connection *c)
 {

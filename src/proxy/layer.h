@@ -44,6 +44,18 @@ void layer_feed(struct layer *, const struct event *, struct cmdq *out);
 void layer_free(struct layer *);
 
 /*
+ * Hands the connections to a child that takes over from here (after
+ * CONNECT, a SOCKS5 handshake, a 101, the transparent open, next-layer
+ * detection): feeds it EV_START, the bytes each side sent that the parent
+ * read but did not use (either slice may be empty, server may be NULL),
+ * then EV_CLOSED for each side whose peer already closed (from conn->state).
+ * Commands go to out. Later events are the parent's to forward.
+ */
+void layer_start_child(struct layer *child, struct cmdq *out, struct connection *client,
+                       struct slice client_data, struct connection *server,
+                       struct slice server_data);
+
+/*
  * Command builders. Each appends one command to out and returns it
  * (borrowed: out owns it). Blocking ones name l as waiter; emit them last
  * in a handler, since l is paused from then on.

@@ -875,30 +875,10 @@ start_websocket(struct http_layer *h, struct cmdq *out)
     pool_remove(h, server);
     h->server = NULL;
     drop_flow(h);
-    struct cmdq tmp;
-    cmdq_init(&tmp);
-    struct event start = {.type = EV_START};
-    layer_feed(h->child, &start, &tmp);
-    if (h->cbuf.len) {
-        struct event data = {.type = EV_DATA, .conn = client, .data = buf_slice(&h->cbuf)};
-        layer_feed(h->child, &data, &tmp);
-        buf_reset(&h->cbuf);
-    }
-    if (h->sbuf.len) {
-        struct event data = {.type = EV_DATA, .conn = server, .data = buf_slice(&h->sbuf)};
-        layer_feed(h->child, &data, &tmp);
-        buf_reset(&h->sbuf);
-    }
-    if (h->client_eof) {
-        struct event closed = {.type = EV_CLOSED, .conn = client};
-        layer_feed(h->child, &closed, &tmp);
-    }
-    if (h->server_eof) {
-        struct event closed = {.type = EV_CLOSED, .conn = server};
-        layer_feed(h->child, &closed, &tmp);
-    }
+    layer_start_child(h->child, out, client, buf_slice(&h->cbuf), server, buf_slice(&h->sbuf));
+    buf_reset(&h->cbuf);
+    buf_reset(&h->sbuf);
     connection_unref(server);
-    cmdq_splice(out, &tmp);
 }
 
 /* The response hook is through: send what is left and get ready for the next request. */
@@ -1053,30 +1033,14 @@ tunnel_handover(struct http_layer *h, struct cmdq *out)
     connection_unref(h->server);
     h->server = NULL;
     drop_flow(h);
-    struct cmdq tmp;
-    cmdq_init(&tmp);
-    struct event start = {.type = EV_START};
-    layer_feed(h->child, &start, &tmp);
-    /* Some clients send superfluous newlines after CONNECT (mitmproxy strips them too). */
+    /* Some clients send superfluous newlines after CONNECT (mitmproxy strips them too).
+     * Bytes the upstream proxy sent right after its 200 belong to the tunnel. */
     while (h->cbuf.len && (buf_ptr(&h->cbuf)[0] == '\r' || buf_ptr(&h->cbuf)[0] == '\n'))
         buf_consume(&h->cbuf, 1);
-    if (h->cbuf.len) {
-        struct event data = {.type = EV_DATA, .conn = h->base.ctx->client,
-                             .data = buf_slice(&h->cbuf)};
-        layer_feed(h->child, &data, &tmp);
-        buf_reset(&h->cbuf);
-    }
-    if (h->sbuf.len) {
-        /* Bytes the upstream proxy sent right after its 200 belong to the tunnel. */
-        struct event data = {.type = EV_DATA, .conn = server, .data = buf_slice(&h->sbuf)};
-        layer_feed(h->child, &data, &tmp);
-        buf_reset(&h->sbuf);
-    }
-    if (h->client_eof) {
-        struct event closed = {.type = EV_CLOSED, .conn = h->base.ctx->client};
-        layer_feed(h->child, &closed, &tmp);
-    }
-    cmdq_splice(out, &tmp);
+    layer_start_child(h->child, out, h->base.ctx->client, buf_slice(&h->cbuf), server,
+                      buf_slice(&h->sbuf));
+    buf_reset(&h->cbuf);
+    buf_reset(&h->sbuf);
 }
 
 /* --- the event loop of the layer --- */

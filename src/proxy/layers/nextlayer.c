@@ -40,19 +40,11 @@ looks_like_http(struct slice s)
 static void
 start_child(struct nextlayer *n, struct cmdq *out, struct layer *child, int feed_first)
 {
-    struct connection *client = n->base.ctx->client;
     n->child = child;
-    struct event start = {.type = EV_START};
-    layer_feed(child, &start, out);
-    if (feed_first && n->first.len) {
-        struct event data = {.type = EV_DATA, .conn = client, .data = buf_slice(&n->first)};
-        layer_feed(child, &data, out);
-    }
+    layer_start_child(child, out, n->base.ctx->client,
+                      feed_first ? buf_slice(&n->first) : (struct slice){NULL, 0}, NULL,
+                      (struct slice){NULL, 0});
     buf_clear(&n->first);
-    if (!(client->state & CONN_CAN_READ)) {
-        struct event closed = {.type = EV_CLOSED, .conn = client};
-        layer_feed(child, &closed, out);
-    }
 }
 
 static void

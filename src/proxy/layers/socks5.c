@@ -259,12 +259,8 @@ open_done(struct socks5 *s, struct cmdq *out, const struct event *ev)
     connection_unref(s->server);
     s->server = NULL;
     s->step = ST_TUNNEL;
-    struct event start = {.type = EV_START};
-    layer_feed(s->child, &start, out);
-    if (s->buf.len) {
-        struct event data = {.type = EV_DATA, .conn = client, .data = buf_slice(&s->buf)};
-        layer_feed(s->child, &data, out);
-    }
+    layer_start_child(s->child, out, client, buf_slice(&s->buf), NULL,
+                      (struct slice){NULL, 0});
     buf_clear(&s->buf);
 }
 

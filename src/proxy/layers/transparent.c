@@ -74,12 +74,8 @@ open_done(struct transparent *t, struct cmdq *out, const struct event *ev)
     connection_unref(t->server);
     t->server = NULL;
     t->step = ST_TUNNEL;
-    struct event begin = {.type = EV_START};
-    layer_feed(t->child, &begin, out);
-    if (t->buf.len) {
-        struct event data = {.type = EV_DATA, .conn = client, .data = buf_slice(&t->buf)};
-        layer_feed(t->child, &data, out);
-    }
+    layer_start_child(t->child, out, client, buf_slice(&t->buf), NULL,
+                      (struct slice){NULL, 0});
     buf_clear(&t->buf);
 }
 
