@@ -20,6 +20,7 @@
 #include "options/opt.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/path.h"
 #include "util/xmalloc.h"
 
 /* mitmproxy's version.MITMPROXY, sent as Server like maplocal.py does. */
@@ -60,7 +61,7 @@ parse_rule(const char *option, struct rule *r, struct err *e)
         return MP_ERR_SYNTAX;
     }
     /* Path.expanduser().resolve(strict=True): the path must exist now. */
-    char *path = spec_expand_home(r->spec.replacement);
+    char *path = path_expand_home(r->spec.replacement);
     char *real = realpath(path, NULL);
     if (real == NULL) {
         int rc = err_set(e, MP_ERR_NOTFOUND, "Invalid file path: %s (%s)", r->spec.replacement,

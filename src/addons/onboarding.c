@@ -18,6 +18,7 @@
 #include "options/opt.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/path.h"
 #include "util/xmalloc.h"
 
 /* CA files are a few kilobytes; anything far bigger is not one of ours. */
@@ -171,24 +172,6 @@ static const char index_html[] =
     "</body>\n"
     "</html>\n";
 
-/* "~" and "~/..." become $HOME and $HOME/..., as Python's expanduser. */
-static char *
-expand_home(const char *path)
-{
-    const char *home = getenv("HOME");
-    if (path[0] != '~' || (path[1] != '\0' && path[1] != '/') || home == NULL || !home[0])
-        return xstrdup(path);
-    struct buf b = BUF_INIT;
-    buf_append_str(&b, home);
-    /* expanduser drops a trailing slash of HOME before appending the rest. */
-    if (path[1] == '/' && b.len > 1 && buf_ptr(&b)[b.len - 1] == '/')
-        b.len--;
-    buf_append_str(&b, path + 1);
-    char *s = buf_strdup(&b);
-    buf_clear(&b);
-    return s;
-}
-
 static int
 configure(struct addon *a, const struct options *o, struct err *e)
 {
@@ -199,7 +182,7 @@ configure(struct addon *a, const struct options *o, struct err *e)
     free(ob->host);
     ob->host = xstrdup(o->onboarding_host);
     free(ob->confdir);
-    ob->confdir = expand_home(o->confdir);
+    ob->confdir = path_expand_home(o->confdir);
     return 0;
 }
 
@@ -445,6 +428,6 @@ addon_onboarding_new(void)
     ob->enabled = 1;
     ob->host = xstrdup("mitm.it");
     ob->port = 80;
-    ob->confdir = expand_home("~/.mitmproxy");
+    ob->confdir = path_expand_home("~/.mitmproxy");
     return &ob->base;
 }

@@ -18,6 +18,7 @@
 #include "options/opt.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/path.h"
 #include "util/xmalloc.h"
 
 struct save {
@@ -30,21 +31,6 @@ struct save {
     size_t nactive, cap;
     struct filt *filt; /* save_stream_filter compiled; NULL saves every flow */
 };
-
-/* "~/x" as the shell would expand it (mitmproxy uses os.path.expanduser). */
-static char *
-expand_path(const char *p)
-{
-    const char *home = getenv("HOME");
-    if (p[0] == '~' && (p[1] == '/' || p[1] == '\0') && home) {
-        struct buf b = BUF_INIT;
-        buf_printf(&b, "%s%s", home, p + 1);
-        char *s = buf_strdup(&b);
-        buf_clear(&b);
-        return s;
-    }
-    return xstrdup(p);
-}
 
 static void
 active_add(struct save *s, struct flow *f)
@@ -163,7 +149,7 @@ configure(struct addon *a, const struct options *o, struct err *e)
     }
 
     int append = spec[0] == '+';
-    char *path = expand_path(append ? spec + 1 : spec);
+    char *path = path_expand_home(append ? spec + 1 : spec);
     /* O_TRUNC takes effect only once the open has succeeded. */
     int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0666);
     if (fd < 0) {

@@ -15,6 +15,7 @@
 
 #include "addons/spec.h"
 #include "filter/filter.h"
+#include "util/path.h"
 #include "util/xmalloc.h"
 
 /* Files named by "@path" are replacement bodies; refuse anything absurd. */
@@ -146,28 +147,12 @@ spec_unescape(const char *s, struct buf *out, struct err *e)
     return 0;
 }
 
-char *
-spec_expand_home(const char *path)
-{
-    const char *home = getenv("HOME");
-    if (path[0] != '~' || (path[1] != '\0' && path[1] != '/') || home == NULL || !home[0])
-        return xstrdup(path);
-    struct buf b = BUF_INIT;
-    buf_append_str(&b, home);
-    if (path[1] == '/' && b.len > 1 && buf_ptr(&b)[b.len - 1] == '/')
-        b.len--;
-    buf_append_str(&b, path + 1);
-    char *r = buf_strdup(&b);
-    buf_clear(&b);
-    return r;
-}
-
 int
 spec_read_replacement(const char *repl, struct buf *out, struct err *e)
 {
     if (repl[0] != '@')
         return spec_unescape(repl, out, e);
-    char *path = spec_expand_home(repl + 1);
+    char *path = path_expand_home(repl + 1);
     FILE *fp = fopen(path, "rb");
     if (fp == NULL) {
         int rc = err_set(e, MP_ERR_IO, "Invalid file path: %s (%s)", repl + 1, strerror(errno));

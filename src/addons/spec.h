@@ -69,7 +69,5 @@ int spec_re_first(const struct spec_re *, const uint8_t *s, size_t n, int group,
 /* Number of capture groups. */
 int spec_re_groups(const struct spec_re *);
 
-/* "~/x" with $HOME; returns a malloc'd string. */
-char *spec_expand_home(const char *path);
 
 #endif

@@ -27,6 +27,7 @@
 #include <openssl/x509v3.h>
 
 #include "tls/ca.h"
+#include "util/path.h"
 #include "util/xmalloc.h"
 
 /* The cache bound: mitmproxy keeps 100; a browser session touches more hosts. */
@@ -111,25 +112,6 @@ path_join(const char *dir, const char *name)
     memcpy(p, dir, dl);
     p[dl] = '/';
     memcpy(p + dl + 1, name, nl + 1);
-    return p;
-}
-
-/* "~" and "~/x" become the home directory; "~user" is left alone, as
- * mitmproxy's os.path.expanduser would not be asked for it in practice. */
-static char *
-expand_home(const char *path)
-{
-    if (path[0] != '~' || (path[1] != '\0' && path[1] != '/'))
-        return xstrdup(path);
-    const char *home = getenv("HOME");
-    if (home == NULL || home[0] == '\0') {
-        struct passwd *pw = getpwuid(getuid());
-        home = pw ? pw->pw_dir : "/";
-    }
-    size_t hl = strlen(home), rl = strlen(path + 1);
-    char *p = xmalloc(hl + rl + 1);
-    memcpy(p, home, hl);
-    memcpy(p + hl, path + 1, rl + 1);
     return p;
 }
 
@@ -488,7 +470,7 @@ struct ca *
 ca_load_or_create(const char *confdir, int key_size, struct err *e)
 {
     struct ca *ca = xcalloc(1, sizeof(*ca));
-    ca->dir = expand_home(confdir);
+    ca->dir = path_expand_home(confdir);
     char *path = path_join(ca->dir, CA_PEM);
     struct stat st;
     int rc;

@@ -22,6 +22,7 @@
 #include <openssl/x509v3.h>
 
 #include "tls/certs.h"
+#include "util/path.h"
 #include "util/xmalloc.h"
 
 /* A file larger than this is not a certificate chain. */
@@ -47,24 +48,6 @@ ossl_reason(void)
     const char *r = code ? ERR_reason_error_string(code) : NULL;
     ERR_clear_error();
     return r ? r : "unknown OpenSSL error";
-}
-
-/* "~" and "~/x" become the home directory, like os.path.expanduser. */
-static char *
-expand_home(const char *path)
-{
-    if (path[0] != '~' || (path[1] != '\0' && path[1] != '/'))
-        return xstrdup(path);
-    const char *home = getenv("HOME");
-    if (home == NULL || home[0] == '\0') {
-        struct passwd *pw = getpwuid(getuid());
-        home = pw ? pw->pw_dir : "/";
-    }
-    size_t hl = strlen(home), rl = strlen(path + 1);
-    char *p = xmalloc(hl + rl + 1);
-    memcpy(p, home, hl);
-    memcpy(p + hl, path + 1, rl + 1);
-    return p;
 }
 
 static char *
@@ -291,7 +274,7 @@ load_one(struct tls_certs *c, const char *spec, const char *passphrase, struct e
     if (path[0] == '\0')
         return err_set(e, MP_ERR_INVAL, "certs: %s: empty path", spec);
 
-    char *full = expand_home(path);
+    char *full = path_expand_home(path);
     char *data = NULL;
     size_t len = 0;
     int rc = read_file(full, &data, &len, e, spec);

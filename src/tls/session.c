@@ -44,6 +44,7 @@
 #include <openssl/x509v3.h>
 
 #include "tls/session.h"
+#include "util/path.h"
 #include "util/xmalloc.h"
 
 #define CLIENT_CACHE_SIZE 8
@@ -167,20 +168,17 @@ tls_keylog_open(const char *path, struct err *e)
 {
     FILE *f = NULL;
     if (path) {
-        char full[4096];
-        const char *home = getenv("HOME");
-        if (path[0] == '~' && (path[1] == '/' || path[1] == '\0') && home)
-            snprintf(full, sizeof(full), "%s%s", home, path + 1);
-        else
-            snprintf(full, sizeof(full), "%s", path);
+        char *full = path_expand_home(path);
         int fd = open(full, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-        if (fd < 0)
-            return err_set(e, MP_ERR_IO, "cannot open key log file %s: %s", full, strerror(errno));
-        f = fdopen(fd, "a");
-        if (f == NULL) {
+        if (fd >= 0 && (f = fdopen(fd, "a")) == NULL)
             close(fd);
-            return err_set(e, MP_ERR_IO, "cannot open key log file %s: %s", full, strerror(errno));
+        if (f == NULL) {
+            int rc = err_set(e, MP_ERR_IO, "cannot open key log file %s: %s", full,
+                             strerror(errno));
+            free(full);
+            return rc;
         }
+        free(full);
     }
     pthread_mutex_lock(&keylog_lock);
     FILE *old = keylog;

@@ -37,6 +37,7 @@
 #include "tls/session.h"
 #include "flow/tnetstring.h"
 #include "util/clock.h"
+#include "util/path.h"
 #include "util/xmalloc.h"
 
 enum tls_state { T_SERVER_HS, T_CLIENT_HS, T_RUNNING, T_CLOSED };
@@ -164,22 +165,19 @@ client_cert_for(const struct tls_layer *t, const struct connection *conn, char *
     const char *spec = t->base.ctx->cfg->opts->client_certs;
     if (spec == NULL || *spec == '\0')
         return NULL;
-    char expanded[1024];
-    const char *home = getenv("HOME");
-    if (spec[0] == '~' && home)
-        snprintf(expanded, sizeof(expanded), "%s%s", home, spec + 1);
-    else
-        snprintf(expanded, sizeof(expanded), "%s", spec);
-    struct stat st;
-    if (stat(expanded, &st) == 0 && S_ISREG(st.st_mode)) {
-        snprintf(path, n, "%s", expanded);
-        return path;
-    }
+    char *spec_path = path_expand_home(spec);
     const char *name = conn->sni ? conn->sni : conn->address.host;
-    if (name == NULL)
-        return NULL;
-    snprintf(path, n, "%s/%s.pem", expanded, name);
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode) ? path : NULL;
+    struct stat st;
+    int found = 0;
+    if (stat(spec_path, &st) == 0 && S_ISREG(st.st_mode)) {
+        snprintf(path, n, "%s", spec_path);
+        found = 1;
+    } else if (name) {
+        snprintf(path, n, "%s/%s.pem", spec_path, name);
+        found = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+    }
+    free(spec_path);
+    return found ? path : NULL;
 }
 
 /* A new client-role session towards conn, with the SNI and ALPN it should carry. */
