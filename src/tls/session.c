@@ -45,6 +45,7 @@
 
 #include "tls/session.h"
 #include "util/path.h"
+#include "util/netaddr.h"
 #include "util/xmalloc.h"
 
 #define CLIENT_CACHE_SIZE 8
@@ -439,13 +440,6 @@ session_new(SSL_CTX *ctx, int is_client, struct err *e)
     return s;
 }
 
-static int
-is_ip(const char *s)
-{
-    uint8_t a[16];
-    return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
-}
-
 struct tls_session *
 tls_session_new_client(const struct tls_client_opts *o, struct err *e)
 {
@@ -456,7 +450,7 @@ tls_session_new_client(const struct tls_client_opts *o, struct err *e)
     if (s == NULL)
         return NULL;
     /* RFC 6066 3: literal IP addresses are not permitted in SNI. */
-    if (o->sni && *o->sni && !is_ip(o->sni) && !SSL_set_tlsext_host_name(s->ssl, o->sni)) {
+    if (o->sni && *o->sni && !netaddr_is_ip(o->sni) && !SSL_set_tlsext_host_name(s->ssl, o->sni)) {
         err_set(e, MP_ERR_INVAL, "invalid server name \"%s\": %s", o->sni, ssl_reason());
         goto fail;
     }
@@ -476,7 +470,7 @@ tls_session_new_client(const struct tls_client_opts *o, struct err *e)
     if (o->verify && host && *host) {
         s->verify_host = xstrdup(host);
         int ok;
-        if (is_ip(host)) {
+        if (netaddr_is_ip(host)) {
             ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(s->ssl), host);
         } else {
             SSL_set_hostflags(s->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);

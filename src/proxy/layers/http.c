@@ -21,7 +21,6 @@
  * Bytes that arrive for a message we are not reading yet (pipelined
  * requests, an early response) wait in cbuf/sbuf; nothing is parsed twice.
  */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +32,7 @@
 #include "proxy/layers/layers.h"
 #include "util/clock.h"
 #include "util/version.h"
+#include "util/netaddr.h"
 #include "util/xmalloc.h"
 
 enum step {
@@ -224,13 +224,6 @@ in_pool(struct http_layer *h, struct connection *c)
     return 0;
 }
 
-static int
-host_is_ip(const char *host)
-{
-    unsigned char tmp[16];
-    return inet_pton(AF_INET, host, tmp) == 1 || inet_pton(AF_INET6, host, tmp) == 1;
-}
-
 static struct connection *
 pool_find(struct http_layer *h, const char *host, uint16_t port)
 {
@@ -411,7 +404,7 @@ need_server(struct http_layer *h, struct cmdq *out, enum after_open what)
         c->tls = 1;
         if (h->tunnel)
             c->sni = h->tunnel_sni ? xstrdup(h->tunnel_sni) : NULL;
-        else if (!host_is_ip(req->host))
+        else if (!netaddr_is_ip(req->host))
             c->sni = xstrdup(req->host);
     }
     if (h->npool == MAX_SERVERS) {

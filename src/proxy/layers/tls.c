@@ -22,7 +22,6 @@
  * connection that closed, or reverse mode to https://) get their handshake
  * here before the child's open is reported done.
  */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +37,7 @@
 #include "flow/tnetstring.h"
 #include "util/clock.h"
 #include "util/path.h"
+#include "util/netaddr.h"
 #include "util/xmalloc.h"
 
 enum tls_state { T_SERVER_HS, T_CLIENT_HS, T_RUNNING, T_CLOSED };
@@ -145,13 +145,6 @@ record_certificates(struct connection *c, struct tls_session *s)
     }
     buf_clear(&pem);
     set_extra(c, "certificate_list", l);
-}
-
-static int
-is_ip(const char *host)
-{
-    unsigned char tmp[16];
-    return host && (inet_pton(AF_INET, host, tmp) == 1 || inet_pton(AF_INET6, host, tmp) == 1);
 }
 
 /*
@@ -662,7 +655,7 @@ layer_tls_new(struct context *ctx, struct connection *server, const struct clien
         server->tls = 1;
         if (hello && hello->sni[0] && server->sni == NULL)
             server->sni = xstrdup(hello->sni);
-        else if (!hello && server->sni == NULL && !is_ip(server->address.host))
+        else if (!hello && server->sni == NULL && !netaddr_is_ip(server->address.host))
             server->sni = xstrdup(server->address.host);
     }
     if (hello) {
