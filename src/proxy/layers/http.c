@@ -202,6 +202,15 @@ fail_flow(struct http_layer *h, struct cmdq *out, int status, const char *msg)
     layer_hook(&h->base, out, HOOK_ERROR, h->flow, NULL, NULL);
 }
 
+/* fail_flow() for a parse error of the codec: mitmproxy's "HTTP/1 protocol error: ..." */
+static void
+fail_protocol(struct http_layer *h, struct cmdq *out, int status, const struct err *e)
+{
+    char msg[300];
+    snprintf(msg, sizeof(msg), "HTTP/1 protocol error: %s", e->msg);
+    fail_flow(h, out, status, msg);
+}
+
 /* Forgets a server connection that closed or that we close. */
 static void
 pool_remove(struct http_layer *h, struct connection *c)
@@ -213,6 +222,14 @@ pool_remove(struct http_layer *h, struct connection *c)
             return;
         }
     }
+}
+
+/* The current server spoke out of line: close it and never reuse it. */
+static void
+drop_server(struct http_layer *h, struct cmdq *out)
+{
+    layer_close(&h->base, out, h->server, 0);
+    pool_remove(h, h->server);
 }
 
 static int
@@ -470,6 +487,27 @@ send_body_buf(struct http_layer *h, struct cmdq *out, struct connection *to, int
         layer_send_buf(&h->base, out, to, b);
 }
 
+/*
+ * Feeds bytes from in to the body reader: into content while buffering,
+ * or, while streaming, straight on to `to`. Returns what http1_body_read
+ * returned (bytes used, or an error with e set).
+ */
+static ssize_t
+pump_body(struct http_layer *h, struct cmdq *out, struct buf *in, struct buf *content,
+          struct connection *to, int chunked_out, struct err *e)
+{
+    struct buf tmp = BUF_INIT;
+    ssize_t n = http1_body_read(&h->reader, buf_ptr(in), in->len, h->streaming ? &tmp : content,
+                                e);
+    if (n >= 0) {
+        buf_consume(in, (size_t)n);
+        if (h->streaming)
+            send_body_buf(h, out, to, chunked_out, &tmp);
+    }
+    buf_clear(&tmp);
+    return n;
+}
+
 static void
 send_last_chunk(struct http_layer *h, struct cmdq *out, struct connection *to,
                 const struct hdrs *trailers)
@@ -535,20 +573,10 @@ read_request_body(struct http_layer *h, struct cmdq *out)
     struct err e = {0};
 
     if (!h->reader.done) {
-        struct buf tmp = BUF_INIT;
-        struct buf *dst = h->streaming ? &tmp : &req->content;
-        ssize_t n = http1_body_read(&h->reader, buf_ptr(&h->cbuf), h->cbuf.len, dst, &e);
-        if (n < 0) {
-            buf_clear(&tmp);
-            char msg[300];
-            snprintf(msg, sizeof(msg), "HTTP/1 protocol error: %s", e.msg);
-            fail_flow(h, out, 400, msg);
+        if (pump_body(h, out, &h->cbuf, &req->content, h->server, h->req_chunked_out, &e) < 0) {
+            fail_protocol(h, out, 400, &e);
             return 0;
         }
-        buf_consume(&h->cbuf, (size_t)n);
-        if (h->streaming)
-            send_body_buf(h, out, h->server, h->req_chunked_out, &tmp);
-        buf_clear(&tmp);
         if (!h->streaming && cfg->body_size_limit >= 0 &&
             req->content.len > (uint64_t)cfg->body_size_limit) {
             fail_flow(h, out, 413, "Request body exceeds mitmproxy's body_size_limit.");
@@ -563,11 +591,8 @@ read_request_body(struct http_layer *h, struct cmdq *out)
         }
         if (!h->reader.done) {
             if (h->client_eof) {
-                if (http1_body_eof(&h->reader, &e) < 0) {
-                    char msg[300];
-                    snprintf(msg, sizeof(msg), "HTTP/1 protocol error: %s", e.msg);
-                    fail_flow(h, out, 0, msg);
-                }
+                if (http1_body_eof(&h->reader, &e) < 0)
+                    fail_protocol(h, out, 0, &e);
             }
             return 0;
         }
@@ -687,18 +712,14 @@ read_response_head(struct http_layer *h, struct cmdq *out)
                                               &resp, &e);
         if (n == MP_ERR_INCOMPLETE) {
             if (h->server_eof) {
-                layer_close(&h->base, out, h->server, 0);
-                pool_remove(h, h->server);
+                drop_server(h, out);
                 fail_flow(h, out, 502, "server closed connection");
             }
             return 0;
         }
         if (n < 0) {
-            char msg[300];
-            snprintf(msg, sizeof(msg), "HTTP/1 protocol error: %s", e.msg);
-            layer_close(&h->base, out, h->server, 0);
-            pool_remove(h, h->server);
-            fail_flow(h, out, 502, msg);
+            drop_server(h, out);
+            fail_protocol(h, out, 502, &e);
             return 0;
         }
         buf_consume(&h->sbuf, (size_t)n);
@@ -714,11 +735,8 @@ read_response_head(struct http_layer *h, struct cmdq *out)
         h->flow->response = resp;
         struct http1_body body;
         if (http1_response_body(h->flow->request->method, resp, &body, &e) < 0) {
-            char msg[300];
-            snprintf(msg, sizeof(msg), "HTTP/1 protocol error: %s", e.msg);
-            layer_close(&h->base, out, h->server, 0);
-            pool_remove(h, h->server);
-            fail_flow(h, out, 502, msg);
+            drop_server(h, out);
+            fail_protocol(h, out, 502, &e);
             return 0;
         }
         http1_body_reader_init(&h->reader, &body, &cfg->limits);
@@ -746,8 +764,7 @@ after_responseheaders(struct http_layer *h, struct cmdq *out)
     const struct http1_body *body = &h->reader.body;
     if (cfg->body_size_limit >= 0 && body->kind == HTTP1_BODY_LENGTH &&
         body->length > (uint64_t)cfg->body_size_limit) {
-        layer_close(&h->base, out, h->server, 0);
-        pool_remove(h, h->server);
+        drop_server(h, out);
         fail_flow(h, out, 502, "Response body exceeds mitmproxy's body_size_limit.");
         return;
     }
@@ -770,26 +787,14 @@ read_response_body(struct http_layer *h, struct cmdq *out)
     struct err e = {0};
 
     if (!h->reader.done) {
-        struct buf tmp = BUF_INIT;
-        struct buf *dst = h->streaming ? &tmp : &resp->content;
-        ssize_t n = http1_body_read(&h->reader, buf_ptr(&h->sbuf), h->sbuf.len, dst, &e);
-        if (n < 0) {
-            buf_clear(&tmp);
-            char msg[300];
-            snprintf(msg, sizeof(msg), "HTTP/1 protocol error: %s", e.msg);
-            layer_close(&h->base, out, h->server, 0);
-            pool_remove(h, h->server);
-            fail_flow(h, out, 502, msg);
+        if (pump_body(h, out, &h->sbuf, &resp->content, client, h->resp_chunked_out, &e) < 0) {
+            drop_server(h, out);
+            fail_protocol(h, out, 502, &e);
             return 0;
         }
-        buf_consume(&h->sbuf, (size_t)n);
-        if (h->streaming)
-            send_body_buf(h, out, client, h->resp_chunked_out, &tmp);
-        buf_clear(&tmp);
         if (!h->streaming && cfg->body_size_limit >= 0 &&
             resp->content.len > (uint64_t)cfg->body_size_limit) {
-            layer_close(&h->base, out, h->server, 0);
-            pool_remove(h, h->server);
+            drop_server(h, out);
             fail_flow(h, out, 502, "Response body exceeds mitmproxy's body_size_limit.");
             return 0;
         }
@@ -807,13 +812,11 @@ read_response_body(struct http_layer *h, struct cmdq *out)
             if (!h->server_eof)
                 return 0;
             if (http1_body_eof(&h->reader, &e) < 0) {
-                char msg[300];
-                snprintf(msg, sizeof(msg), "HTTP/1 protocol error: %s", e.msg);
                 /* As mitmproxy: an incomplete body is not stored (content None). */
                 buf_clear(&resp->content);
                 resp->content_none = 1;
                 /* The server stays in the pool: close_all() closes it after the hook. */
-                fail_flow(h, out, 502, msg);
+                fail_protocol(h, out, 502, &e);
                 return 0;
             }
         }
@@ -903,8 +906,7 @@ finish_flow(struct http_layer *h, struct cmdq *out)
     if (h->server) {
         int server_keep = client_keep && !h->server_eof && h->sbuf.len == 0;
         if (!server_keep && in_pool(h, h->server)) {
-            layer_close(&h->base, out, h->server, 0);
-            pool_remove(h, h->server);
+            drop_server(h, out);
         }
         connection_unref(h->server);
         h->server = NULL;
