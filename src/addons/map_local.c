@@ -39,20 +39,18 @@ struct map_local {
 };
 
 static void
-free_rules(struct rule *rules, size_t n)
+clear_rule(void *p)
 {
-    for (size_t i = 0; i < n; i++) {
-        spec_clear(&rules[i].spec);
-        spec_re_free(rules[i].re);
-        free(rules[i].local_path);
-    }
-    free(rules);
+    struct rule *r = p;
+    spec_clear(&r->spec);
+    spec_re_free(r->re);
+    free(r->local_path);
 }
 
 static int
-parse_rule(const char *option, struct rule *r, struct err *e)
+parse_rule(const char *option, void *p, struct err *e)
 {
-    memset(r, 0, sizeof(*r));
+    struct rule *r = p;
     if (spec_parse(option, &r->spec, e) < 0)
         return MP_ERR_SYNTAX;
     r->re = spec_re_compile((const uint8_t *)r->spec.subject, strlen(r->spec.subject), 0, e);
@@ -81,19 +79,14 @@ static int
 configure(struct addon *a, const struct options *o, struct err *e)
 {
     struct map_local *ml = (struct map_local *)a;
-    const struct strv *opt = &o->map_local;
-    struct rule *rules = xcalloc(opt->n ? opt->n : 1, sizeof(*rules));
-    for (size_t i = 0; i < opt->n; i++) {
-        struct err pe = {0};
-        if (parse_rule(opt->v[i], &rules[i], &pe) < 0) {
-            free_rules(rules, i);
-            return err_set(e, MP_ERR_INVAL, "Cannot parse map_local option %s: %s", opt->v[i],
-                           pe.msg);
-        }
-    }
-    free_rules(ml->rules, ml->n);
+    struct rule *rules;
+    int rc = spec_rules_parse(&o->map_local, "map_local", sizeof(*rules), parse_rule, clear_rule,
+                              (void **)&rules, e);
+    if (rc < 0)
+        return rc;
+    spec_rules_free(ml->rules, ml->n, sizeof(*rules), clear_rule);
     ml->rules = rules;
-    ml->n = opt->n;
+    ml->n = o->map_local.n;
     return 0;
 }
 
@@ -479,7 +472,7 @@ static void
 map_local_free(struct addon *a)
 {
     struct map_local *ml = (struct map_local *)a;
-    free_rules(ml->rules, ml->n);
+    spec_rules_free(ml->rules, ml->n, sizeof(*ml->rules), clear_rule);
     free(ml);
 }
 

@@ -27,42 +27,39 @@ struct map_remote {
 };
 
 static void
-free_rules(struct rule *rules, size_t n)
+clear_rule(void *p)
 {
-    for (size_t i = 0; i < n; i++) {
-        spec_clear(&rules[i].spec);
-        spec_re_free(rules[i].re);
+    struct rule *r = p;
+    spec_clear(&r->spec);
+    spec_re_free(r->re);
+}
+
+static int
+parse_rule(const char *option, void *p, struct err *e)
+{
+    struct rule *r = p;
+    if (spec_parse(option, &r->spec, e) < 0)
+        return MP_ERR_SYNTAX;
+    r->re = spec_re_compile((const uint8_t *)r->spec.subject, strlen(r->spec.subject), 0, e);
+    if (r->re == NULL) {
+        spec_clear(&r->spec);
+        return MP_ERR_SYNTAX;
     }
-    free(rules);
+    return 0;
 }
 
 static int
 configure(struct addon *a, const struct options *o, struct err *e)
 {
     struct map_remote *mr = (struct map_remote *)a;
-    const struct strv *opt = &o->map_remote;
-    struct rule *rules = xcalloc(opt->n ? opt->n : 1, sizeof(*rules));
-    for (size_t i = 0; i < opt->n; i++) {
-        struct err pe = {0};
-        struct rule *r = &rules[i];
-        int rc = spec_parse(opt->v[i], &r->spec, &pe);
-        if (rc == 0) {
-            r->re =
-                spec_re_compile((const uint8_t *)r->spec.subject, strlen(r->spec.subject), 0, &pe);
-            if (r->re == NULL) {
-                spec_clear(&r->spec);
-                rc = MP_ERR_SYNTAX;
-            }
-        }
-        if (rc < 0) {
-            free_rules(rules, i);
-            return err_set(e, MP_ERR_INVAL, "Cannot parse map_remote option %s: %s", opt->v[i],
-                           pe.msg);
-        }
-    }
-    free_rules(mr->rules, mr->n);
+    struct rule *rules;
+    int rc = spec_rules_parse(&o->map_remote, "map_remote", sizeof(*rules), parse_rule, clear_rule,
+                              (void **)&rules, e);
+    if (rc < 0)
+        return rc;
+    spec_rules_free(mr->rules, mr->n, sizeof(*rules), clear_rule);
     mr->rules = rules;
-    mr->n = opt->n;
+    mr->n = o->map_remote.n;
     return 0;
 }
 
@@ -215,7 +212,7 @@ static void
 map_remote_free(struct addon *a)
 {
     struct map_remote *mr = (struct map_remote *)a;
-    free_rules(mr->rules, mr->n);
+    spec_rules_free(mr->rules, mr->n, sizeof(*mr->rules), clear_rule);
     free(mr);
 }
 

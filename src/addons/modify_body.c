@@ -30,19 +30,17 @@ struct modify_body {
 };
 
 static void
-free_rules(struct rule *rules, size_t n)
+clear_rule(void *p)
 {
-    for (size_t i = 0; i < n; i++) {
-        spec_clear(&rules[i].spec);
-        spec_re_free(rules[i].re);
-    }
-    free(rules);
+    struct rule *r = p;
+    spec_clear(&r->spec);
+    spec_re_free(r->re);
 }
 
 static int
-parse_rule(const char *option, struct rule *r, struct err *e)
+parse_rule(const char *option, void *p, struct err *e)
 {
-    memset(r, 0, sizeof(*r));
+    struct rule *r = p;
     if (spec_parse(option, &r->spec, e) < 0)
         return MP_ERR_SYNTAX;
     struct buf subject = BUF_INIT, repl = BUF_INIT;
@@ -69,19 +67,14 @@ static int
 configure(struct addon *a, const struct options *o, struct err *e)
 {
     struct modify_body *mb = (struct modify_body *)a;
-    const struct strv *opt = &o->modify_body;
-    struct rule *rules = xcalloc(opt->n ? opt->n : 1, sizeof(*rules));
-    for (size_t i = 0; i < opt->n; i++) {
-        struct err pe = {0};
-        if (parse_rule(opt->v[i], &rules[i], &pe) < 0) {
-            free_rules(rules, i);
-            return err_set(e, MP_ERR_INVAL, "Cannot parse modify_body option %s: %s", opt->v[i],
-                           pe.msg);
-        }
-    }
-    free_rules(mb->rules, mb->n);
+    struct rule *rules;
+    int rc = spec_rules_parse(&o->modify_body, "modify_body", sizeof(*rules), parse_rule, clear_rule,
+                              (void **)&rules, e);
+    if (rc < 0)
+        return rc;
+    spec_rules_free(mb->rules, mb->n, sizeof(*rules), clear_rule);
     mb->rules = rules;
-    mb->n = opt->n;
+    mb->n = o->modify_body.n;
     return 0;
 }
 
@@ -153,7 +146,7 @@ static void
 modify_body_free(struct addon *a)
 {
     struct modify_body *mb = (struct modify_body *)a;
-    free_rules(mb->rules, mb->n);
+    spec_rules_free(mb->rules, mb->n, sizeof(*mb->rules), clear_rule);
     free(mb);
 }
 

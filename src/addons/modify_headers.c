@@ -26,19 +26,17 @@ struct modify_headers {
 };
 
 static void
-free_rules(struct rule *rules, size_t n)
+clear_rule(void *p)
 {
-    for (size_t i = 0; i < n; i++) {
-        spec_clear(&rules[i].spec);
-        free(rules[i].name);
-    }
-    free(rules);
+    struct rule *r = p;
+    spec_clear(&r->spec);
+    free(r->name);
 }
 
 static int
-parse_rule(const char *option, struct rule *r, struct err *e)
+parse_rule(const char *option, void *p, struct err *e)
 {
-    memset(r, 0, sizeof(*r));
+    struct rule *r = p;
     if (spec_parse(option, &r->spec, e) < 0)
         return MP_ERR_SYNTAX;
     struct buf name = BUF_INIT, repl = BUF_INIT;
@@ -58,19 +56,14 @@ static int
 configure(struct addon *a, const struct options *o, struct err *e)
 {
     struct modify_headers *mh = (struct modify_headers *)a;
-    const struct strv *opt = &o->modify_headers;
-    struct rule *rules = xcalloc(opt->n ? opt->n : 1, sizeof(*rules));
-    for (size_t i = 0; i < opt->n; i++) {
-        struct err pe = {0};
-        if (parse_rule(opt->v[i], &rules[i], &pe) < 0) {
-            free_rules(rules, i);
-            return err_set(e, MP_ERR_INVAL, "Cannot parse modify_headers option %s: %s", opt->v[i],
-                           pe.msg);
-        }
-    }
-    free_rules(mh->rules, mh->n);
+    struct rule *rules;
+    int rc = spec_rules_parse(&o->modify_headers, "modify_headers", sizeof(*rules), parse_rule, clear_rule,
+                              (void **)&rules, e);
+    if (rc < 0)
+        return rc;
+    spec_rules_free(mh->rules, mh->n, sizeof(*rules), clear_rule);
     mh->rules = rules;
-    mh->n = opt->n;
+    mh->n = o->modify_headers.n;
     return 0;
 }
 
@@ -128,7 +121,7 @@ static void
 modify_headers_free(struct addon *a)
 {
     struct modify_headers *mh = (struct modify_headers *)a;
-    free_rules(mh->rules, mh->n);
+    spec_rules_free(mh->rules, mh->n, sizeof(*mh->rules), clear_rule);
     free(mh);
 }
 

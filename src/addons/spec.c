@@ -14,6 +14,7 @@
 #include <pcre2.h>
 
 #include "addons/spec.h"
+#include "options/opt.h"
 #include "filter/filter.h"
 #include "util/path.h"
 #include "util/xmalloc.h"
@@ -384,5 +385,31 @@ spec_re_sub(const struct spec_re *r, const uint8_t *repl, size_t repl_len, const
     buf_clear(&tmp);
     if (count)
         *count = subs;
+    return 0;
+}
+
+void
+spec_rules_free(void *rules, size_t n, size_t rule_size, spec_rule_clear_cb clear)
+{
+    for (size_t i = 0; i < n; i++)
+        clear((char *)rules + i * rule_size);
+    free(rules);
+}
+
+int
+spec_rules_parse(const struct strv *values, const char *option, size_t rule_size,
+                 spec_rule_parse_cb parse, spec_rule_clear_cb clear, void **rules,
+                 struct err *e)
+{
+    char *v = xcalloc(values->n ? values->n : 1, rule_size);
+    for (size_t i = 0; i < values->n; i++) {
+        struct err pe = {0};
+        if (parse(values->v[i], v + i * rule_size, &pe) < 0) {
+            spec_rules_free(v, i, rule_size, clear);
+            return err_set(e, MP_ERR_INVAL, "Cannot parse %s option %s: %s", option,
+                           values->v[i], pe.msg);
+        }
+    }
+    *rules = v;
     return 0;
 }

@@ -19,6 +19,7 @@
 
 struct filt;
 struct flow;
+struct strv;
 
 struct spec {
     struct filt *filter; /* owned; NULL matches every flow */
@@ -69,5 +70,21 @@ int spec_re_first(const struct spec_re *, const uint8_t *s, size_t n, int group,
 /* Number of capture groups. */
 int spec_re_groups(const struct spec_re *);
 
+
+
+/*
+ * The rules of one sequence option (modify_body, modify_headers,
+ * map_remote, map_local): every value parsed by parse into an array of
+ * rule_size-byte rules, all or nothing. parse gets a zeroed rule and
+ * leaves it complete, or released on error; clear releases a complete
+ * one. Errors read "Cannot parse OPTION option VALUE: why", as mitmproxy's.
+ * On success *rules (owned; spec_rules_free()) holds values->n rules.
+ */
+typedef int (*spec_rule_parse_cb)(const char *value, void *rule, struct err *e);
+typedef void (*spec_rule_clear_cb)(void *rule);
+int spec_rules_parse(const struct strv *values, const char *option, size_t rule_size,
+                     spec_rule_parse_cb parse, spec_rule_clear_cb clear, void **rules,
+                     struct err *e);
+void spec_rules_free(void *rules, size_t n, size_t rule_size, spec_rule_clear_cb clear);
 
 #endif
