@@ -67,5 +67,8 @@ char *http_request_host_header_or_host(const struct http_request *);
 
 /* The standard reason phrase for a status code ("" if unknown). */
 const char *http_status_reason(int code);
+/* mitmproxy's make_error_response body: a small HTML page naming status and
+ * msg (HTML-escaped), appended to out. */
+void http_error_page(struct buf *out, int status, const char *msg);
 
 #endif

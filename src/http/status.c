@@ -142,3 +142,26 @@ http_status_reason(int code)
         return "";
     }
 }
+
+void
+http_error_page(struct buf *out, int status, const char *msg)
+{
+    const char *reason = http_status_reason(status);
+    if (*reason == '\0')
+        reason = "Unknown";
+    buf_printf(out,
+               "<html>\n<head>\n    <title>%d %s</title>\n</head>\n<body>\n    <h1>%d %s</h1>\n"
+               "    <p>",
+               status, reason, status, reason);
+    for (const char *p = msg; *p; p++) {
+        switch (*p) {
+        case '<': buf_append_str(out, "&lt;"); break;
+        case '>': buf_append_str(out, "&gt;"); break;
+        case '&': buf_append_str(out, "&amp;"); break;
+        case '"': buf_append_str(out, "&quot;"); break;
+        case '\'': buf_append_str(out, "&#x27;"); break;
+        default: buf_append(out, p, 1);
+        }
+    }
+    buf_append_str(out, "</p>\n</body>\n</html>");
+}

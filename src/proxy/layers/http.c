@@ -120,21 +120,7 @@ send_error_response(struct http_layer *h, struct cmdq *out, int status, const ch
     const char *reason = http_status_reason(status);
     if (*reason == '\0')
         reason = "Unknown";
-    buf_printf(&body,
-               "<html>\n<head>\n    <title>%d %s</title>\n</head>\n<body>\n    <h1>%d %s</h1>\n"
-               "    <p>",
-               status, reason, status, reason);
-    for (const char *p = msg; *p; p++) {
-        switch (*p) {
-        case '<': buf_append_str(&body, "&lt;"); break;
-        case '>': buf_append_str(&body, "&gt;"); break;
-        case '&': buf_append_str(&body, "&amp;"); break;
-        case '"': buf_append_str(&body, "&quot;"); break;
-        case '\'': buf_append_str(&body, "&#x27;"); break;
-        default: buf_append(&body, p, 1);
-        }
-    }
-    buf_append_str(&body, "</p>\n</body>\n</html>");
+    http_error_page(&body, status, msg);
     buf_printf(&b,
                "HTTP/1.1 %d %s\r\nServer: " MP_SERVER_HEADER "\r\nConnection: close\r\n"
                "Content-Type: text/html\r\nContent-Length: %zu\r\n\r\n",

@@ -21,6 +21,15 @@ struct layer *layer_http_new_tunnel(struct context *ctx, struct connection *serv
                                     const char *server_error);
 
 /*
+ * HTTP/2 proxying of one client connection (ALPN h2, or the cleartext
+ * preface): each stream a flow. The arguments are layer_http_new_tunnel's;
+ * server NULL: requests go where the mode says (reverse) or where their
+ * :authority says. Servers are spoken to in HTTP/2 when they agree to it
+ * (or with reverse:h2c://), in HTTP/1.1 otherwise.
+ */
+struct layer *layer_http2_new(struct context *ctx, struct connection *server, int https,
+                              const char *server_error);
+/*
  * Decides what a CONNECT tunnel (or a reverse-mode client connection)
  * carries, from the client's first bytes: a TLS ClientHello is intercepted
  * (layer_tls_new) unless ignore_hosts/allow_hosts say to pass it through;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "flow/connection.h"
+#include "h2/h2.h"
 #include "options/opt.h"
 #include "proxy/layers/layers.h"
 #include "tls/clienthello.h"
@@ -124,6 +125,18 @@ decide(struct nextlayer *n, struct cmdq *out)
     if (n->server && proxy_config_tcp(cfg, n->server->address.host, NULL, n->server->address.port)) {
         start_child(n, out, layer_tcp_new(n->base.ctx, n->server), 1);
         return;
+    }
+    /* Cleartext HTTP/2 with prior knowledge starts with the connection preface. */
+    if (cfg->opts->http2 && s.len && s.p[0] == 'P') {
+        size_t k = s.len < H2_PREFACE_LEN ? s.len : H2_PREFACE_LEN;
+        if (memcmp(s.p, H2_PREFACE, k) == 0) {
+            if (k < H2_PREFACE_LEN && !client_eof)
+                return;
+            if (k == H2_PREFACE_LEN) {
+                start_child(n, out, layer_http2_new(n->base.ctx, n->server, 0, NULL), 1);
+                return;
+            }
+        }
     }
     int http = looks_like_http(s);
     if (http == -1 && !client_eof)

@@ -42,8 +42,6 @@
 
 enum tls_state { T_SERVER_HS, T_CLIENT_HS, T_RUNNING, T_CLOSED };
 
-#define MAX_SIDES 8
-
 /* A TLS server connection and the open of the child's it completes. */
 struct side {
     struct connection *conn; /* one reference */
@@ -63,8 +61,9 @@ struct tls_layer {
     struct connection *first_server; /* CONNECT target; NULL in reverse mode */
     char *server_error;          /* upstream TLS failure, for the child's 502s */
     int raw_tcp;                 /* the child is a TCP flow, not HTTP */
-    struct side sides[MAX_SIDES];
+    struct side **sides; /* owned array of owned sides: one per TLS server connection */
     size_t nsides;
+    size_t capsides;
 };
 
 
@@ -78,17 +77,37 @@ static struct side *
 side_of(struct tls_layer *t, const struct connection *c)
 {
     for (size_t i = 0; i < t->nsides; i++)
-        if (t->sides[i].conn == c)
-            return &t->sides[i];
+        if (t->sides[i]->conn == c)
+            return t->sides[i];
     return NULL;
+}
+
+/* A new side for conn (one reference taken); the layer owns it. */
+static struct side *
+side_add(struct tls_layer *t, struct connection *conn, struct tls_session *s, uint64_t open_id)
+{
+    if (t->nsides == t->capsides) {
+        t->capsides = t->capsides ? t->capsides * 2 : 4;
+        t->sides = xrealloc(t->sides, t->capsides * sizeof(*t->sides));
+    }
+    struct side *sd = xcalloc(1, sizeof(*sd));
+    *sd = (struct side){.conn = connection_ref(conn), .s = s, .open_id = open_id};
+    t->sides[t->nsides++] = sd;
+    return sd;
 }
 
 static void
 side_drop(struct tls_layer *t, struct side *sd)
 {
+    for (size_t i = 0; i < t->nsides; i++) {
+        if (t->sides[i] == sd) {
+            t->sides[i] = t->sides[--t->nsides];
+            break;
+        }
+    }
     tls_session_free(sd->s);
     connection_unref(sd->conn);
-    *sd = t->sides[--t->nsides];
+    free(sd);
 }
 
 static void
@@ -180,10 +199,18 @@ upstream_session(struct tls_layer *t, struct connection *conn, struct err *e)
     const struct proxy_config *cfg = t->base.ctx->cfg;
     const char *alpn[CH_MAX_ALPN];
     size_t nalpn = 0;
-    if (t->client_tls) {
-        /* Offer what the client offered, of what we can speak. */
+    const char *chosen = t->client_s ? tls_session_alpn(t->client_s) : NULL;
+    if (t->state == T_RUNNING && chosen && strcmp(chosen, "h2") == 0) {
+        /* The client speaks HTTP/2 with us already: we translate to either. */
+        alpn[nalpn++] = "h2";
+        alpn[nalpn++] = "http/1.1";
+    } else if (t->client_tls) {
+        /* Offer what the client offered, of what we can speak (h2 only for
+         * HTTP: a tcp_hosts flow is relayed as bytes). Before the client's
+         * handshake, so that we can offer the client what the server chose. */
         for (size_t i = 0; i < t->hello.nalpn; i++)
-            if (strcmp(t->hello.alpn[i], "http/1.1") == 0)
+            if (strcmp(t->hello.alpn[i], "http/1.1") == 0 ||
+                (strcmp(t->hello.alpn[i], "h2") == 0 && cfg->opts->http2 && !t->raw_tcp))
                 alpn[nalpn++] = t->hello.alpn[i];
     } else {
         alpn[nalpn++] = "http/1.1";
@@ -230,14 +257,12 @@ begin_server(struct tls_layer *t, struct connection *conn, uint64_t open_id, str
     struct tls_session *s = upstream_session(t, conn, &e);
     char peer[300];
     peer_of(t, peer, sizeof(peer));
-    if (s == NULL || t->nsides == MAX_SIDES) {
+    if (s == NULL) {
         layer_log(&t->base, out, LOG_WARN, "%s: cannot start TLS to %s: %s", peer,
-                  conn->address.host, s ? "too many connections" : e.msg);
-        tls_session_free(s);
+                  conn->address.host, e.msg);
         return;
     }
-    struct side *sd = &t->sides[t->nsides++];
-    *sd = (struct side){.conn = connection_ref(conn), .s = s, .open_id = open_id};
+    struct side *sd = side_add(t, conn, s, open_id);
     server_handshake(t, sd, out, &e);
 }
 
@@ -304,7 +329,7 @@ fail_client(struct tls_layer *t, struct cmdq *out, const char *why)
     t->state = T_CLOSED;
     layer_close(&t->base, out, client, 0);
     for (size_t i = 0; i < t->nsides; i++)
-        layer_close(&t->base, out, t->sides[i].conn, 0);
+        layer_close(&t->base, out, t->sides[i]->conn, 0);
 }
 
 static void
@@ -325,8 +350,11 @@ start_child(struct tls_layer *t, struct cmdq *out)
         layer_close(&t->base, out, t->first_server, 0);
         return;
     }
+    const char *alpn = t->client_s ? tls_session_alpn(t->client_s) : NULL;
     if (t->raw_tcp && t->first_server)
         t->child = layer_tcp_new(ctx, t->first_server);
+    else if (alpn && strcmp(alpn, "h2") == 0)
+        t->child = layer_http2_new(ctx, t->first_server, 1, t->server_error);
     else if (t->first_server)
         t->child = layer_http_new_tunnel(ctx, t->first_server, 1, t->server_error);
     else
@@ -389,11 +417,20 @@ start_client_handshake(struct tls_layer *t, struct cmdq *out)
         return;
     }
     /* Mirror the server's ALPN choice; with no server yet, what we speak. */
-    const char *alpn[1] = {"http/1.1"};
-    size_t nalpn = 1;
+    const char *alpn[2] = {"h2", "http/1.1"};
+    size_t nalpn = 2;
     struct side *up = t->first_server ? side_of(t, t->first_server) : NULL;
-    if (up && up->established && tls_session_alpn(up->s) == NULL)
-        nalpn = 0;
+    if (up && up->established) {
+        const char *chosen = tls_session_alpn(up->s);
+        if (chosen == NULL)
+            nalpn = 0;
+        else if (strcmp(chosen, "h2") == 0)
+            nalpn = 1;
+        else
+            alpn[0] = "http/1.1", nalpn = 1;
+    } else if (!cfg->opts->http2 || t->raw_tcp) {
+        alpn[0] = "http/1.1", nalpn = 1;
+    }
     struct tls_server_opts o = {
         .leaf = NULL,
         .alpn = alpn,
@@ -452,13 +489,17 @@ feed_child(struct tls_layer *t, const struct event *ev, struct cmdq *out)
         if (c->type == CMD_CLOSE && s) {
             tls_session_close_notify(s);
             flush(t, out, s, c->conn);
+            struct side *sd = c->half_close ? NULL : side_of(t, c->conn);
+            if (sd) {
+                /* Gone for good: a long HTTP/2 session opens many of these. */
+                cmdq_push(out, c);
+                side_drop(t, sd);
+                continue;
+            }
         }
         if (c->type == CMD_OPEN && c->conn->tls) {
             /* We finish this open (handshake) before the child hears of it. */
-            if (t->nsides < MAX_SIDES) {
-                struct side *sd = &t->sides[t->nsides++];
-                *sd = (struct side){.conn = connection_ref(c->conn), .s = NULL, .open_id = c->id};
-            }
+            side_add(t, c->conn, NULL, c->id);
         }
         cmdq_push(out, c);
     }
@@ -591,7 +632,7 @@ handle(struct layer *l, const struct event *ev, struct cmdq *out)
     }
     case EV_DONE: {
         for (size_t i = 0; i < t->nsides; i++) {
-            struct side *sd = &t->sides[i];
+            struct side *sd = t->sides[i];
             if (sd->open_id == ev->cmd_id && sd->s == NULL) {
                 if (ev->err) {
                     side_drop(t, sd);
@@ -628,7 +669,8 @@ tls_free(struct layer *l)
     struct tls_layer *t = (struct tls_layer *)l;
     layer_free(t->child);
     while (t->nsides)
-        side_drop(t, &t->sides[0]);
+        side_drop(t, t->sides[0]);
+    free(t->sides);
     tls_session_free(t->client_s);
     if (t->first_server)
         connection_unref(t->first_server);
