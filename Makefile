@@ -8,8 +8,8 @@
 # make format     clang-format every source file
 
 PKGS     := libuv openssl libnghttp2 libpcre2-8 zlib libbrotlienc libbrotlidec libzstd
-MODULES  := util core proxy proxy/layers http tls flow filter addons options
-TOOLS    := mitmdump
+MODULES  := util core proxy proxy/layers http h2 tls flow filter addons options pathod
+TOOLS    := mitmdump pathod pathoc
 
 CC       ?= cc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
