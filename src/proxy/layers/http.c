@@ -278,14 +278,16 @@ start_flow(struct http_layer *h, struct cmdq *out, struct http_request *req,
             fail_flow(h, out, 400, "CONNECT is not allowed in reverse proxy mode.");
             return -1;
         }
+        /* reverse:h2c:// is plain http in the flow; h1_over_h2 speaks HTTP/2 below us. */
+        const char *scheme = strcmp(cfg->mode.scheme, "h2c") == 0 ? "http" : cfg->mode.scheme;
         http_set_str(&req->host, cfg->mode.host);
-        http_set_str(&req->scheme, cfg->mode.scheme);
+        http_set_str(&req->scheme, scheme);
         req->port = cfg->mode.port;
         if (form == HTTP1_FORM_ABSOLUTE)
             http_set_str(&req->authority, "");
         if (!cfg->opts->keep_host_header) {
             struct buf hp = BUF_INIT;
-            format_hostport(&hp, cfg->mode.scheme, cfg->mode.host, cfg->mode.port);
+            format_hostport(&hp, scheme, cfg->mode.host, cfg->mode.port);
             hdrs_set(&req->headers, "Host", buf_slice(&hp));
             buf_clear(&hp);
         }

@@ -30,6 +30,12 @@ struct layer *layer_http_new_tunnel(struct context *ctx, struct connection *serv
 struct layer *layer_http2_new(struct context *ctx, struct connection *server, int https,
                               const char *server_error);
 /*
+ * Lets child (an HTTP/1 layer, owned) talk to servers that speak only
+ * HTTP/2 with prior knowledge (reverse:h2c://): its HTTP/1.1 requests
+ * become streams, the responses come back to it as HTTP/1.1.
+ */
+struct layer *layer_h1_over_h2_new(struct context *ctx, struct layer *child);
+/*
  * Decides what a CONNECT tunnel (or a reverse-mode client connection)
  * carries, from the client's first bytes: a TLS ClientHello is intercepted
  * (layer_tls_new) unless ignore_hosts/allow_hosts say to pass it through;

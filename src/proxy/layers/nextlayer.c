@@ -57,6 +57,8 @@ relay(struct nextlayer *n, struct cmdq *out)
         if (strcmp(m->scheme, "https") == 0)
             start_child(n, out, layer_tls_new(n->base.ctx, NULL, NULL, (struct slice){NULL, 0}, 0),
                         1);
+        else if (strcmp(m->scheme, "h2c") == 0)
+            start_child(n, out, layer_h1_over_h2_new(n->base.ctx, layer_http_new(n->base.ctx)), 1);
         else
             start_child(n, out, layer_http_new(n->base.ctx), 1);
         return;

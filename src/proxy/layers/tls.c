@@ -357,6 +357,8 @@ start_child(struct tls_layer *t, struct cmdq *out)
         t->child = layer_http2_new(ctx, t->first_server, 1, t->server_error);
     else if (t->first_server)
         t->child = layer_http_new_tunnel(ctx, t->first_server, 1, t->server_error);
+    else if (strcmp(ctx->cfg->mode.scheme, "h2c") == 0)
+        t->child = layer_h1_over_h2_new(ctx, layer_http_new(ctx)); /* reverse:h2c:// */
     else
         t->child = layer_http_new(ctx);
     struct event start = {.type = EV_START};
