@@ -936,6 +936,27 @@ on_header(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *n
     return 0;
 }
 
+/* A malformed field (upper case, forbidden characters, connection-specific):
+ * the request is malformed, a stream error (RFC 9113 8.1.1); others go on. */
+static int
+on_invalid_header(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *name,
+                  size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags,
+                  void *user_data)
+{
+    struct h2_layer *h = user_data;
+    struct stream *s = client_stream(h, frame->hd.stream_id);
+    if (s == NULL || s->step != S_HEADERS)
+        return 0;
+    char peer[300];
+    peer_of(h, peer, sizeof(peer));
+    layer_log(&h->base, h->out, LOG_INFO, "%s: HTTP/2 stream %d reset: invalid header field %.*s",
+              peer, frame->hd.stream_id, (int)(namelen > 64 ? 64 : namelen), name);
+    nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id,
+                              NGHTTP2_PROTOCOL_ERROR);
+    s->step = S_DONE;
+    return 0;
+}
+
 static int
 on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *user_data)
 {
@@ -943,7 +964,7 @@ on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *user_d
     if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA)
         return 0;
     struct stream *s = client_stream(h, frame->hd.stream_id);
-    if (s == NULL)
+    if (s == NULL || s->step == S_DONE)
         return 0;
     if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)
         s->req_complete = 1;
@@ -1169,6 +1190,7 @@ start(struct h2_layer *h)
     nghttp2_session_callbacks_new(&cb);
     nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
     nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
+    nghttp2_session_callbacks_set_on_invalid_header_callback(cb, on_invalid_header);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
@@ -1316,4 +1338,14 @@ layer_http2_new(struct context *ctx, struct connection *server, int https,
         }
     }
     return &h->base;
+}
+
+size_t
+layer_http2_live_streams(const struct layer *l)
+{
+    const struct h2_layer *h = (const struct h2_layer *)l;
+    size_t n = 0;
+    for (const struct stream *s = h->streams; s; s = s->next)
+        n++;
+    return n;
 }

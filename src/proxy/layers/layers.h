@@ -29,6 +29,8 @@ struct layer *layer_http_new_tunnel(struct context *ctx, struct connection *serv
  */
 struct layer *layer_http2_new(struct context *ctx, struct connection *server, int https,
                               const char *server_error);
+/* Streams an HTTP/2 layer still holds (a finished stream is freed at once). */
+size_t layer_http2_live_streams(const struct layer *);
 /*
  * Lets child (an HTTP/1 layer, owned) talk to servers that speak only
  * HTTP/2 with prior knowledge (reverse:h2c://): its HTTP/1.1 requests
