@@ -76,6 +76,8 @@ struct stream {
     struct flow *flow; /* one reference */
     int req_complete;  /* END_STREAM came from the client */
     int resp_complete; /* the whole response is here */
+    int resp_streaming; /* stream_large_bodies: the body goes out as it comes */
+    struct buf resp_pending; /* streamed bytes the client session has not taken */
     int resp_head_done;
     int addon_response;
     int error_status; /* response owed after the error hook; 0 = reset the stream */
@@ -214,6 +216,7 @@ static void
 stream_free(struct stream *s)
 {
     stream_release_up(s, 1);
+    buf_clear(&s->resp_pending);
     if (s->flow) {
         s->flow->live = 0;
         flow_unref(s->flow);
@@ -327,6 +330,80 @@ send_response(struct stream *s)
     if (s->id)
         nghttp2_submit_response(s->h->cs, s->id, nv.nv, nv.n, with_data ? &dp : NULL);
     h2_nvs_clear(&nv);
+}
+
+/* A streamed body: what has come so far; the end once the server's end came. */
+static ssize_t
+client_stream_read(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t length,
+                   uint32_t *data_flags, nghttp2_data_source *source, void *user_data)
+{
+    struct stream *s = source->ptr;
+    struct http_response *r = s->flow->response;
+    if (s->resp_pending.len == 0 && !s->resp_complete)
+        return NGHTTP2_ERR_DEFERRED;
+    size_t n = s->resp_pending.len < length ? s->resp_pending.len : length;
+    memcpy(buf, buf_ptr(&s->resp_pending), n);
+    buf_consume(&s->resp_pending, n);
+    if (s->resp_pending.len == 0 && s->resp_complete) {
+        *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+        if (r->trailers && r->trailers->n) {
+            struct h2_nvs nv = {0};
+            h2_trailer_nvs(r->trailers, &nv);
+            if (nghttp2_submit_trailer(session, stream_id, nv.nv, nv.n) == 0)
+                *data_flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+            h2_nvs_clear(&nv);
+        }
+    }
+    return (ssize_t)n;
+}
+
+/* Sends the response head now and the body as it comes (mitmproxy's
+ * stream_large_bodies): the flow keeps no body (content None). */
+static void
+start_streaming(struct stream *s)
+{
+    struct http_response *r = s->flow->response;
+    buf_append(&s->resp_pending, buf_ptr(&r->content), r->content.len);
+    buf_clear(&r->content);
+    r->content_none = 1;
+    s->resp_streaming = 1;
+    struct h2_nvs nv = {0};
+    h2_response_nvs(r, 0, &nv);
+    nghttp2_data_provider dp = {.source.ptr = s, .read_callback = client_stream_read};
+    if (s->id)
+        nghttp2_submit_response(s->h->cs, s->id, nv.nv, nv.n,
+                                no_body(s->flow->request, r) ? NULL : &dp);
+    h2_nvs_clear(&nv);
+}
+
+/* Whether the response head announces a body above stream_large_bodies. */
+static int
+wants_streaming(struct stream *s)
+{
+    int64_t limit = s->h->base.ctx->cfg->stream_large_bodies;
+    if (limit < 0 || s->addon_response || no_body(s->flow->request, s->flow->response))
+        return 0;
+    if (s->until_close)
+        return 1;
+    const struct hdr *cl = hdrs_get(&s->flow->response->headers, "content-length");
+    return cl && strtoll(cl->value, NULL, 10) > limit;
+}
+
+/* Response body bytes from the server. */
+static void
+resp_data(struct stream *s, const uint8_t *p, size_t n)
+{
+    struct http_response *r = s->flow->response;
+    if (s->resp_streaming) {
+        buf_append(&s->resp_pending, p, n);
+        if (s->id)
+            nghttp2_session_resume_data(s->h->cs, s->id);
+        return;
+    }
+    buf_append(&r->content, p, n);
+    int64_t limit = s->h->base.ctx->cfg->stream_large_bodies;
+    if (limit >= 0 && s->step == S_RESP_BODY && r->content.len > (uint64_t)limit)
+        start_streaming(s); /* grew past the limit without announcing it */
 }
 
 /* mitmproxy's make_error_response, as HTTP/2. */
@@ -670,6 +747,8 @@ response_complete(struct stream *s)
             up_kill(u);
     }
     stream_release_up(s, 0);
+    if (s->resp_streaming && s->id)
+        nghttp2_session_resume_data(s->h->cs, s->id); /* the end goes out */
     hook(s, S_RESPONSE_HOOK, HOOK_RESPONSE);
 }
 
@@ -723,7 +802,11 @@ h1_response(struct stream *s)
         return;
     struct http_response *resp = s->flow->response;
     if (!s->reader.done) {
-        ssize_t n = http1_body_read(&s->reader, buf_ptr(&u->in), u->in.len, &resp->content, &e);
+        struct buf got = BUF_INIT;
+        ssize_t n = http1_body_read(&s->reader, buf_ptr(&u->in), u->in.len, &got, &e);
+        if (got.len)
+            resp_data(s, buf_ptr(&got), got.len);
+        buf_clear(&got);
         if (n < 0) {
             up_kill(u);
             snprintf(msg, sizeof(msg), "HTTP/1 protocol error: %s", e.msg);
@@ -837,7 +920,7 @@ up_on_data(nghttp2_session *session, uint8_t flags, int32_t stream_id, const uin
 {
     struct stream *s = up_stream(session, stream_id);
     if (s && s->flow->response)
-        buf_append(&s->flow->response->content, data, len);
+        resp_data(s, data, len);
     return 0;
 }
 
@@ -1009,6 +1092,8 @@ on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t error_code
     s->id = 0;
     if (s->step == S_SENDING) {
         s->step = S_DONE;
+    } else if (s->resp_streaming && s->resp_complete && error_code == NGHTTP2_NO_ERROR) {
+        /* A streamed response ended while its response hook runs: all is well. */
     } else if (s->step != S_DONE && s->step != S_ERROR_HOOK) {
         /* The client reset the stream (or the connection went) before the end. */
         if (s->wait_id) {
@@ -1052,6 +1137,8 @@ advance(struct stream *s, const struct event *ev)
             return;
         }
         s->step = S_RESP_BODY;
+        if (wants_streaming(s))
+            start_streaming(s);
         if (s->addon_response || s->resp_complete) {
             if (s->addon_response) {
                 if (s->flow->response->timestamp_end == 0)
@@ -1066,10 +1153,18 @@ advance(struct stream *s, const struct event *ev)
             h1_response(s);
         return;
     case S_RESPONSE_HOOK:
+        if (s->resp_streaming && s->id == 0) {
+            s->step = S_DONE; /* sent in full while the hook ran */
+            return;
+        }
         if (killed(s))
             return;
         if (s->id == 0) {
             s->step = S_DONE;
+            return;
+        }
+        if (s->resp_streaming) {
+            s->step = S_SENDING; /* the body is on its way already */
             return;
         }
         send_response(s);
@@ -1288,6 +1383,7 @@ h2_free(struct layer *l)
         struct stream *s = h->streams;
         h->streams = s->next;
         stream_release_up(s, 0);
+        buf_clear(&s->resp_pending);
         if (s->flow) {
             s->flow->live = 0;
             flow_unref(s->flow);

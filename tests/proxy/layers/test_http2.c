@@ -60,6 +60,7 @@ struct t {
     int open_fail;
     int h2_servers;
     int answer_in_request; /* the request hook answers with a 204 */
+    int last_content_none; /* of the last response hook's flow */
 };
 
 /* --- the test's HTTP/2 client --- */
@@ -171,9 +172,10 @@ srv_frame(nghttp2_session *s, const nghttp2_frame *f, void *ud)
         (f->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
         sv->requests++;
         nghttp2_nv nv[] = {{(uint8_t *)":status", (uint8_t *)"200", 7, 3, 0},
-                           {(uint8_t *)"server", (uint8_t *)"test-h2", 6, 7, 0}};
+                           {(uint8_t *)"server", (uint8_t *)"test-h2", 6, 7, 0},
+                           {(uint8_t *)"content-length", (uint8_t *)"7", 14, 1, 0}};
         nghttp2_data_provider dp = {.source.ptr = "h2 body", .read_callback = srv_body};
-        nghttp2_submit_response(s, f->hd.stream_id, nv, 2, &dp);
+        nghttp2_submit_response(s, f->hd.stream_id, nv, 3, &dp);
     }
     return 0;
 }
@@ -258,6 +260,8 @@ pump(struct t *t)
             if (t->nhooks < MAXH)
                 t->hooks[t->nhooks++] = c->hook.hook;
             struct flow *f = c->hook.flow;
+            if (c->hook.hook == HOOK_RESPONSE)
+                t->last_content_none = f->response->content_none;
             if (t->answer_in_request && c->hook.hook == HOOK_REQUEST) {
                 f->response = http_response_new();
                 f->response->status_code = 204;
@@ -315,12 +319,14 @@ pump(struct t *t)
 }
 
 static void
-setup(struct t *t, const char *mode)
+setup_with(struct t *t, const char *mode, const char *name, const char *value)
 {
     memset(t, 0, sizeof(*t));
     t->opts = opt_new();
     struct err e = {0};
     ASSERT_EQ(opt_set(t->opts, "mode", mode, &e), 0);
+    if (name)
+        ASSERT_EQ(opt_set(t->opts, name, value, &e), 0);
     ASSERT_EQ(proxy_config_init(&t->cfg, t->opts, &e), 0);
     t->client = connection_new(CONN_CLIENT);
     t->client->state = CONN_OPEN;
@@ -337,6 +343,12 @@ setup(struct t *t, const char *mode)
     nghttp2_submit_settings(t->cli, NGHTTP2_FLAG_NONE, NULL, 0);
     struct event start = {.type = EV_START};
     layer_feed(t->l, &start, &t->q);
+}
+
+static void
+setup(struct t *t, const char *mode)
+{
+    setup_with(t, mode, NULL, NULL);
 }
 
 static void
@@ -562,5 +574,28 @@ TEST(http2_many_streams_leave_nothing_behind)
     }
     ASSERT_EQ(t.nsrv, 1);
     ASSERT_EQ(t.srv[0].requests, 1000);
+    teardown(&t);
+}
+
+TEST(http2_large_bodies_stream)
+{
+    /* Bodies above stream_large_bodies reach the client without being kept:
+     * announced by Content-Length (HTTP/1.1 server) or grown past it (h2). */
+    struct t t;
+    setup_with(&t, "reverse:http://origin.example:8080", "stream_large_bodies", "3");
+    int32_t id = request(&t, "GET", "/a-long-path", NULL, NULL, NULL);
+    pump(&t);
+    ASSERT_BUF_STR(&resp_of(&t, id)->body, "/a-long-path");
+    ASSERT(t.last_content_none);
+    ASSERT_EQ(layer_http2_live_streams(t.l), 0);
+    teardown(&t);
+
+    setup_with(&t, "reverse:h2c://origin.example:8080", "stream_large_bodies", "3");
+    t.h2_servers = 1;
+    id = request(&t, "GET", "/", NULL, NULL, NULL);
+    pump(&t);
+    ASSERT_BUF_STR(&resp_of(&t, id)->body, "h2 body");
+    ASSERT(t.last_content_none);
+    ASSERT_EQ(layer_http2_live_streams(t.l), 0);
     teardown(&t);
 }
