@@ -77,6 +77,10 @@ struct stream {
     int req_complete;  /* END_STREAM came from the client */
     int resp_complete; /* the whole response is here */
     int resp_streaming; /* stream_large_bodies: the body goes out as it comes */
+    int req_streaming;  /* the same for the request body */
+    int req_sent;       /* a streamed request's head went to the server */
+    int req_chunked;    /* ... to an HTTP/1.1 server, chunked */
+    struct buf req_pending; /* streamed request bytes not yet sent */
     struct buf resp_pending; /* streamed bytes the client session has not taken */
     int resp_head_done;
     int addon_response;
@@ -217,6 +221,7 @@ stream_free(struct stream *s)
 {
     stream_release_up(s, 1);
     buf_clear(&s->resp_pending);
+    buf_clear(&s->req_pending);
     if (s->flow) {
         s->flow->live = 0;
         flow_unref(s->flow);
@@ -552,6 +557,35 @@ up_body_read(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t l
     return (ssize_t)n;
 }
 
+/* A streamed request body: what the client sent so far, the end once it ended. */
+static ssize_t
+up_stream_read(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t length,
+               uint32_t *data_flags, nghttp2_data_source *source, void *user_data)
+{
+    struct stream *s = nghttp2_session_get_stream_user_data(session, stream_id);
+    if (s == NULL) {
+        *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+        return 0;
+    }
+    struct http_request *r = s->flow->request;
+    if (s->req_pending.len == 0 && !s->req_complete)
+        return NGHTTP2_ERR_DEFERRED;
+    size_t n = s->req_pending.len < length ? s->req_pending.len : length;
+    memcpy(buf, buf_ptr(&s->req_pending), n);
+    buf_consume(&s->req_pending, n);
+    if (s->req_pending.len == 0 && s->req_complete) {
+        *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+        if (r->trailers && r->trailers->n) {
+            struct h2_nvs nv = {0};
+            h2_trailer_nvs(r->trailers, &nv);
+            if (nghttp2_submit_trailer(session, stream_id, nv.nv, nv.n) == 0)
+                *data_flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+            h2_nvs_clear(&nv);
+        }
+    }
+    return (ssize_t)n;
+}
+
 static void
 send_request_h2(struct stream *s)
 {
@@ -561,6 +595,10 @@ send_request_h2(struct stream *s)
     h2_request_nvs(r, &nv);
     nghttp2_data_provider dp = {.source.ptr = s, .read_callback = up_body_read};
     int with_data = r->content.len || (r->trailers && r->trailers->n);
+    if (s->req_streaming) {
+        dp.read_callback = up_stream_read;
+        with_data = 1;
+    }
     s->req_off = 0;
     int32_t id = nghttp2_submit_request(u->h2, NULL, nv.nv, nv.n, with_data ? &dp : NULL, s);
     h2_nvs_clear(&nv);
@@ -578,11 +616,15 @@ send_request_h1(struct stream *s)
     struct upstream *u = s->up;
     struct http_request *wire = http_request_copy(s->flow->request);
     h2_request_to_h1(wire);
-    int chunked = wire->trailers && wire->trailers->n;
+    int chunked = (wire->trailers && wire->trailers->n) ||
+                  (s->req_streaming && hdrs_get(&wire->headers, "content-length") == NULL);
+    s->req_chunked = chunked;
     hdrs_remove(&wire->headers, "transfer-encoding");
     if (chunked) {
         hdrs_remove(&wire->headers, "content-length");
         hdrs_add_cstr(&wire->headers, "Transfer-Encoding", "chunked");
+    } else if (s->req_streaming) {
+        /* The client's content-length stands: the body is not here yet. */
     } else if (wire->content.len || hdrs_get(&wire->headers, "content-length")) {
         char num[32];
         snprintf(num, sizeof(num), "%zu", wire->content.len);
@@ -590,7 +632,9 @@ send_request_h1(struct stream *s)
     }
     struct buf b = BUF_INIT;
     http1_write_request_head(&b, wire, HTTP1_FORM_ORIGIN);
-    if (chunked) {
+    if (s->req_streaming) {
+        /* The rest follows as it comes (req_flush). */
+    } else if (chunked) {
         http1_write_chunk(&b, buf_ptr(&wire->content), wire->content.len);
         http1_write_last_chunk(&b, wire->trailers);
     } else {
@@ -600,6 +644,44 @@ send_request_h1(struct stream *s)
     layer_send_buf(&s->h->base, s->h->out, u->conn, &b);
     u->user = s;
     s->step = S_RESPONSE_WAIT;
+}
+
+static void request_complete(struct stream *s);
+
+/*
+ * A streamed request: sends what came so far; at the end, the last chunk
+ * and then the request hook (mitmproxy raises it once the body is over,
+ * content None). A response that came first skips it.
+ */
+static void
+req_flush(struct stream *s)
+{
+    struct upstream *u = s->up;
+    if (!s->req_sent || u == NULL)
+        return;
+    if (u->h2) {
+        if (s->up_id)
+            nghttp2_session_resume_data(u->h2, s->up_id);
+    } else if (s->req_pending.len || s->req_complete) {
+        struct buf b = BUF_INIT;
+        if (s->req_chunked) {
+            if (s->req_pending.len)
+                http1_write_chunk(&b, buf_ptr(&s->req_pending), s->req_pending.len);
+            if (s->req_complete)
+                http1_write_last_chunk(&b, s->flow->request->trailers);
+        } else {
+            buf_append(&b, buf_ptr(&s->req_pending), s->req_pending.len);
+        }
+        buf_reset(&s->req_pending);
+        if (b.len)
+            layer_send_buf(&s->h->base, s->h->out, u->conn, &b);
+        buf_clear(&b);
+    }
+    if (s->req_complete) {
+        s->req_streaming = 2; /* all out: nothing more to flush */
+        if (s->step == S_RESPONSE_WAIT && !s->resp_head_done)
+            request_complete(s);
+    }
 }
 
 static void
@@ -615,6 +697,10 @@ send_request(struct stream *s)
         send_request_h2(s);
     else
         send_request_h1(s);
+    if (s->req_streaming && s->step == S_RESPONSE_WAIT) {
+        s->req_sent = 1;
+        req_flush(s);
+    }
 }
 
 static int h2_up_start(struct upstream *u);
@@ -726,10 +812,19 @@ after_request(struct stream *s)
     need_upstream(s);
 }
 
+static int
+wants_request_streaming(struct stream *s)
+{
+    int64_t limit = s->h->base.ctx->cfg->stream_large_bodies;
+    const struct hdr *cl = hdrs_get(&s->flow->request->headers, "content-length");
+    return limit >= 0 && cl && strtoll(cl->value, NULL, 10) > limit;
+}
+
 static void
 request_complete(struct stream *s)
 {
-    s->flow->request->timestamp_end = clock_now();
+    if (s->flow->request->timestamp_end == 0)
+        s->flow->request->timestamp_end = clock_now();
     hook(s, S_REQUEST_HOOK, HOOK_REQUEST);
 }
 
@@ -1055,8 +1150,12 @@ on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *user_d
         request_head_done(s);
         return 0;
     }
-    if (s->req_complete && s->step == S_REQ_BODY)
+    if (s->req_complete && s->req_streaming == 1) {
+        s->flow->request->timestamp_end = clock_now();
+        req_flush(s);
+    } else if (s->req_complete && s->step == S_REQ_BODY) {
         request_complete(s);
+    }
     return 0;
 }
 
@@ -1076,6 +1175,11 @@ on_data(nghttp2_session *session, uint8_t flags, int32_t stream_id, const uint8_
         s->id = 0;
         if (s->step < S_SENDING && !s->wait_id)
             fail(s, 0, "Request body exceeds mitmproxy's body_size_limit.");
+        return 0;
+    }
+    if (s->req_streaming == 1) {
+        buf_append(&s->req_pending, data, len);
+        req_flush(s);
         return 0;
     }
     buf_append(&r->content, data, len);
@@ -1119,10 +1223,34 @@ advance(struct stream *s, const struct event *ev)
         if (killed(s))
             return;
         s->step = S_REQ_BODY;
+        if (!s->req_complete && wants_request_streaming(s)) {
+            /* The server gets the head now and the body as it comes. */
+            struct http_request *r = s->flow->request;
+            s->req_streaming = 1;
+            buf_append(&s->req_pending, buf_ptr(&r->content), r->content.len);
+            buf_clear(&r->content);
+            r->content_none = 1;
+            if (s->h->server_error)
+                fail(s, 502, s->h->server_error);
+            else
+                need_upstream(s);
+            return;
+        }
         if (s->req_complete)
             request_complete(s);
         return;
     case S_REQUEST_HOOK:
+        if (s->req_streaming) {
+            /* The request went out while it came; now wait for the answer. */
+            if (killed(s))
+                return;
+            s->step = S_RESPONSE_WAIT;
+            if (s->up && !s->up->h2)
+                h1_response(s);
+            else if (s->resp_head_done)
+                hook(s, S_RESPHEADERS_HOOK, HOOK_RESPONSEHEADERS);
+            return;
+        }
         after_request(s);
         return;
     case S_OPEN:
@@ -1384,6 +1512,7 @@ h2_free(struct layer *l)
         h->streams = s->next;
         stream_release_up(s, 0);
         buf_clear(&s->resp_pending);
+        buf_clear(&s->req_pending);
         if (s->flow) {
             s->flow->live = 0;
             flow_unref(s->flow);

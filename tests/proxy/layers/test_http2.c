@@ -41,6 +41,7 @@ struct srv {
     int requests;
     int push_disabled; /* the proxy's SETTINGS said ENABLE_PUSH=0 */
     int32_t want_trailers;
+    struct buf body; /* HTTP/2: request body bytes received */
 };
 
 struct t {
@@ -180,11 +181,20 @@ srv_frame(nghttp2_session *s, const nghttp2_frame *f, void *ud)
     return 0;
 }
 
+static int
+srv_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *p, size_t n, void *ud)
+{
+    struct srv *sv = ud;
+    buf_append(&sv->body, p, n);
+    return 0;
+}
+
 static void
 srv_start_h2(struct srv *sv)
 {
     nghttp2_session_callbacks *cb;
     nghttp2_session_callbacks_new(&cb);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, srv_data);
     nghttp2_session_callbacks_set_on_header_callback(cb, srv_header);
     nghttp2_session_callbacks_set_on_begin_headers_callback(cb, srv_begin);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb, srv_frame);
@@ -364,6 +374,7 @@ teardown(struct t *t)
             nghttp2_session_del(t->srv[i].h2);
         connection_unref(t->srv[i].conn);
         buf_clear(&t->srv[i].in);
+        buf_clear(&t->srv[i].body);
     }
     context_free(t->ctx);
     connection_unref(t->client);
@@ -596,6 +607,30 @@ TEST(http2_large_bodies_stream)
     pump(&t);
     ASSERT_BUF_STR(&resp_of(&t, id)->body, "h2 body");
     ASSERT(t.last_content_none);
+    ASSERT_EQ(layer_http2_live_streams(t.l), 0);
+    teardown(&t);
+}
+
+TEST(http2_large_request_bodies_stream)
+{
+    struct t t;
+    setup_with(&t, "reverse:http://origin.example:8080", "stream_large_bodies", "3");
+    request(&t, "POST", "/up", "posted body", "content-length", "11");
+    pump(&t);
+    ASSERT_EQ(t.nsrv, 1);
+    ASSERT(strstr(t.srv[0].last_request, "content-length: 11\r\n\r\nposted body") != NULL);
+    ASSERT_EQ(count_hooks(&t, HOOK_REQUEST), 1);
+    ASSERT_EQ(count_hooks(&t, HOOK_RESPONSE), 1);
+    ASSERT_EQ(layer_http2_live_streams(t.l), 0);
+    teardown(&t);
+
+    setup_with(&t, "reverse:h2c://origin.example:8080", "stream_large_bodies", "3");
+    t.h2_servers = 1;
+    int32_t id = request(&t, "POST", "/up", "posted body", "content-length", "11");
+    pump(&t);
+    ASSERT_BUF_STR(&t.srv[0].body, "posted body");
+    ASSERT_BUF_STR(&resp_of(&t, id)->body, "h2 body");
+    ASSERT_EQ(count_hooks(&t, HOOK_REQUEST), 1);
     ASSERT_EQ(layer_http2_live_streams(t.l), 0);
     teardown(&t);
 }
