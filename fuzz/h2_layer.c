@@ -4,7 +4,8 @@
  * blocking command is answered (opens succeed or fail by a flag bit) and a
  * server that is written to answers with the bytes after the first 0xff
  * 0xfe pair of the input (an HTTP/1.1 response, or with flag bit 8 HTTP/2
- * frames from an h2c server). Nothing may crash, leak or loop.
+ * frames from an h2c server; bit 16 streams every body). Nothing may crash,
+ * leak or loop.
  * Input: flags, chunk size, client bytes [0xff 0xfe server bytes].
  */
 #include <stdlib.h>
@@ -87,6 +88,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *mode = (flags & 8) ? "reverse:h2c://127.0.0.1:80" : "reverse:http://127.0.0.1:80";
     if (opt_set(opts, "mode", mode, &e) < 0)
         abort();
+    if ((flags & 16) && opt_set(opts, "stream_large_bodies", "1", &e) < 0)
+        abort(); /* the streaming paths */
     struct proxy_config cfg;
     if (proxy_config_init(&cfg, opts, &e) < 0)
         abort();
