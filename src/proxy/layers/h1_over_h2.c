@@ -101,8 +101,9 @@ static void
 write_head(struct side *sd, int end_stream)
 {
     struct http_response *r = sd->rhead;
-    const char *reason = http_status_reason(r->status_code);
-    buf_printf(&sd->resp, "HTTP/1.1 %d %s\r\n", r->status_code, reason);
+    /* The flow records what the server spoke; the HTTP/1 layer writes it to
+     * its client as HTTP/1.1 (mitmproxy's Http1Server does the same). */
+    buf_printf(&sd->resp, "HTTP/2.0 %d \r\n", r->status_code);
     int has_length = hdrs_get(&r->headers, "content-length") != NULL;
     int bodyless = sd->head_request || r->status_code == 204 || r->status_code == 304 ||
                    r->status_code < 200;
