@@ -315,3 +315,44 @@ def tls_origin(tmp_path_factory):
            "client_bundle": str(client_pem)}
     p.terminate()
     p.wait(10)
+
+
+@pytest.fixture(scope="session")
+def nginx_h2_origin(tmp_path_factory):
+    """nginx speaking HTTP/2 on 127.0.0.1: `tls` (h2 and http/1.1 by ALPN, CN=localhost, SAN
+    localhost + 127.0.0.1) and `h2c` (cleartext HTTP/2 with prior knowledge only: nginx 1.22's
+    `listen ... http2;` without ssl). Both serve index.html, hello.txt and five-mib.bin;
+    /trailers/t.txt carries a response trailer (x-trailer: from nginx). Yields a dict of
+    ports, cert and root."""
+    d = tmp_path_factory.mktemp("nginx-h2")
+    root = d / "html"
+    root.mkdir()
+    (root / "index.html").write_text("<h1>nginx h2 origin</h1>\n")
+    (root / "hello.txt").write_text("hello over h2\n")
+    (root / "five-mib.bin").write_bytes(bytes(range(256)) * (5 * 4096))
+    cert, key = make_cert(d, "h2", "localhost", ["DNS:localhost", "IP:127.0.0.1"])
+    ports = {"tls": free_port(), "h2c": free_port()}
+    (root / "trailers").mkdir()
+    (root / "trailers" / "t.txt").write_text("body with a trailer\n")
+    # nginx 1.22 sends add_trailer fields for static files, not for `return` bodies.
+    locations = f"""
+        root {root};
+        http2_max_concurrent_streams 128;
+        keepalive_requests 100000;
+        location /trailers/ {{
+            add_trailer X-Trailer "from nginx" always;
+        }}"""
+    p = start_nginx(d, f"""
+    server {{
+        listen 127.0.0.1:{ports["tls"]} ssl http2;
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
+        {locations}
+    }}
+    server {{
+        listen 127.0.0.1:{ports["h2c"]} http2;
+        {locations}
+    }}""", ports.values())
+    yield {"ports": ports, "cert": str(cert), "root": root}
+    p.terminate()
+    p.wait(10)

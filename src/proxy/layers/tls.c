@@ -48,6 +48,8 @@ struct side {
     struct tls_session *s;
     int established;
     uint64_t open_id; /* the child's CMD_OPEN waiting for this handshake; 0 = none */
+    struct buf early; /* plaintext the server sent before the child existed */
+    int early_eof;    /* ... and its end */
 };
 
 struct tls_layer {
@@ -107,6 +109,7 @@ side_drop(struct tls_layer *t, struct side *sd)
     }
     tls_session_free(sd->s);
     connection_unref(sd->conn);
+    buf_clear(&sd->early);
     free(sd);
 }
 
@@ -363,6 +366,26 @@ start_child(struct tls_layer *t, struct cmdq *out)
         t->child = layer_http_new(ctx);
     struct event start = {.type = EV_START};
     feed_child(t, &start, out);
+    for (size_t i = 0; i < t->nsides && t->child; i++) {
+        struct side *sd = t->sides[i];
+        struct connection *c = connection_ref(sd->conn);
+        if (sd->early.len) {
+            struct buf b = BUF_INIT;
+            buf_move(&b, &sd->early);
+            struct event d = {.type = EV_DATA, .conn = c, .data = buf_slice(&b)};
+            feed_child(t, &d, out);
+            buf_clear(&b);
+        }
+        if (sd->early_eof) {
+            sd->early_eof = 0;
+            c->state &= ~CONN_CAN_READ;
+            struct event cl = {.type = EV_CLOSED, .conn = c};
+            feed_child(t, &cl, out);
+        }
+        connection_unref(c);
+        if (i < t->nsides && t->sides[i]->conn != c)
+            i--; /* the child closed this side: the array moved */
+    }
 }
 
 static void
@@ -552,8 +575,14 @@ on_server_data(struct tls_layer *t, struct side *sd, const struct event *ev, str
     if (plain.len && t->child) {
         struct event d = {.type = EV_DATA, .conn = sd->conn, .data = buf_slice(&plain)};
         feed_child(t, &d, out);
+    } else if (plain.len) {
+        /* A server that speaks first (an HTTP/2 SETTINGS frame right after the
+         * handshake) while the client's handshake still runs: kept for the child. */
+        buf_append(&sd->early, buf_ptr(&plain), plain.len);
     }
     buf_clear(&plain);
+    if (rc != 0 && !t->child)
+        sd->early_eof = 1;
     if (rc != 0 && t->child) {
         sd->conn->state &= ~CONN_CAN_READ;
         struct event cl = {.type = EV_CLOSED, .conn = sd->conn};
