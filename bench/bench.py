@@ -11,12 +11,17 @@ Subcommands (all paths are plain files; RESULTS is a JSON-lines file):
                                record the download runs (curl -w lines)
   idle RESULTS SERVER READYFILE RSS0_KIB RSS1_KIB FDS0 FDS1
                                record the idle-connection RSS scenario (tlsload.py idle)
+  h2load RESULTS SCEN SERVER H2LOADOUT CPU_TICKS HWM_KIB CLK_TCK
+                               record one h2load run (like wrk)
+  h2rss RESULTS SERVER H2STREAMSOUT
+                               record the streams-on-one-connection RSS row (h2streams.py)
   skip RESULTS SCEN SERVER NOTE record a row that could not be measured
   table RESULTS MARKDOWN_OUT   print the aligned table and write the Markdown one
 """
 
 import json
 import os
+import re
 import socket
 import statistics
 import sys
@@ -28,12 +33,17 @@ SCENARIOS = [
     ("tls-keepalive", "4) HTTPS, GET 1 KB, keep-alive (tlsload.py; mitmdumps intercept CONNECT)"),
     ("tls-newconn", "5) HTTPS, new TLS connection per GET 1 KB (tlsload.py)"),
     ("tls-idle", "6) RSS per idle intercepted TLS connection (tlsload.py idle)"),
+    ("h2", "7) HTTP/2 reverse proxy over TLS, GET 1 KB, many streams on few connections (h2load)"),
+    ("h2-rss", "8) RSS while one HTTP/2 connection carries many streams (h2streams.py)"),
 ]
 # The issue's targets for our rows: (scenario, text, check(value, 8.1.1 value)).
 TARGETS = {
     "tls-keepalive": (">=30x 8.1.1 req/s", lambda v, b: v / b >= 30 if b else None),
     "tls-newconn": ("<=1,000 CPU us/conn", lambda v, b: v <= 1000),
     "tls-idle": ("<=50 KB/conn", lambda v, b: v <= 50),
+    # Finished streams must be forgotten: RSS at 100% of the streams no more than 1 MiB
+    # above RSS at 10%.
+    "h2-rss": ("flat: <=1 MiB 10%->100%", lambda v, b: v <= 1.0),
 }
 SERVERS = ["direct", "nginx", "mitmdump-8.1.1", "ours"]
 BASE_881 = "mitmdump-8.1.1"
@@ -202,6 +212,91 @@ def cmd_idle(results, server, readyfile, rss0, rss1, fds0, fds1):
     return 0
 
 
+def duration_s(text):
+    """h2load's durations: "1.81ms", "815us", "3.00s"."""
+    m = re.match(r"([\d.]+)(us|ms|s)$", text)
+    if not m:
+        raise ValueError("bad h2load duration %r" % text)
+    return float(m.group(1)) / {"us": 1e6, "ms": 1e3, "s": 1.0}[m.group(2)]
+
+
+def cmd_h2load(results, scen, server, out, cpu, hwm, clk_tck):
+    rec = {"type": "row", "scenario": scen, "server": server}
+    with open(out) as f:
+        text = f.read()
+    fin = re.search(r"^finished in (\S+), ([\d.]+) req/s", text, re.M)
+    req = re.search(r"^requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, "
+                    r"(\d+) failed, (\d+) errored, (\d+) timeout", text, re.M)
+    codes = re.search(r"^status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", text, re.M)
+    lat = re.search(r"^time for request:\s+(\S+)\s+(\S+)\s+(\S+)", text, re.M)
+    proto = re.search(r"^Application protocol: (\S+)", text, re.M)
+    if not (fin and req and codes) or int(req.group(3)) == 0:
+        rec["note"] = "failed: no requests completed (see %s)" % out
+        append(results, rec)
+        return 0
+    secs = duration_s(fin.group(1))
+    ok = int(codes.group(1)) + int(codes.group(2))
+    rec["requests"] = ok
+    rec["rps"] = ok / secs
+    if lat:
+        rec["mean_ms"] = duration_s(lat.group(3)) * 1e3
+        rec["max_ms"] = duration_s(lat.group(2)) * 1e3
+    # Streams still open when -D ends are "started" but neither done nor failed.
+    rec["errors"] = (int(req.group(5)) + int(req.group(6)) + int(req.group(7)) +
+                     int(codes.group(3)) + int(codes.group(4)))
+    ticks = num(cpu)
+    if ticks is not None:
+        rec["cpu_us_per_req"] = ticks * 1e6 / float(clk_tck) / ok if ok else None
+        rec["cpu_pct"] = 100.0 * ticks / float(clk_tck) / secs
+    h = num(hwm)
+    if h is not None:
+        rec["rss_mib"] = h / 1024.0
+    notes = []
+    if rec["errors"]:
+        notes.append("%d errors (failed, reset, timeout, 4xx/5xx)" % rec["errors"])
+    if not proto or proto.group(1) != "h2":
+        notes.append("protocol %s, not h2" % (proto.group(1) if proto else "unknown"))
+    if notes:
+        rec["note"] = "; ".join(notes)
+    append(results, rec)
+    return 0
+
+
+def cmd_h2rss(results, server, out):
+    rec = {"type": "row", "scenario": "h2-rss", "server": server}
+    js = None
+    with open(out) as f:
+        for line in f:
+            if line.startswith("BENCHJSON "):
+                js = json.loads(line[len("BENCHJSON "):])
+    if js is None:
+        rec["note"] = "failed: no result (see %s)" % out
+        append(results, rec)
+        return 0
+    rss = js["rss_kib"]
+    rec.update(streams=js["done"], wanted=js["wanted"], seconds=js["seconds"],
+               errors=js["errors"])
+    for p in ("10", "50", "100"):
+        if rss.get(p) is not None:
+            rec["rss%s_mib" % p] = rss[p] / 1024.0
+    if rss.get("10") is not None and rss.get("100") is not None:
+        rec["growth_mib"] = (rss["100"] - rss["10"]) / 1024.0
+        # Per 1000 streams between the 10% and the 100% samples.
+        span = js["wanted"] - max(1, js["wanted"] * 10 // 100)
+        rec["kb_per_1000"] = (rss["100"] - rss["10"]) * 1.024 * 1000 / span if span else None
+    notes = []
+    if js["done"] < js["wanted"]:
+        notes.append("%d of %d streams completed" % (js["done"], js["wanted"]))
+    if js["errors"]:
+        notes.append("%d errors (non-2xx or reset)" % js["errors"])
+    if js.get("note"):
+        notes.append(js["note"])
+    if notes:
+        rec["note"] = "; ".join(notes)
+    append(results, rec)
+    return 0
+
+
 def cmd_skip(results, scen, server, note):
     append(results, {"type": "row", "scenario": scen, "server": server, "note": note})
     return 0
@@ -241,6 +336,9 @@ def build_tables(recs):
         if scen == "tls-idle":
             tables.append(idle_table(rows, names, title))
             continue
+        if scen == "h2-rss":
+            tables.append(h2rss_table(rows, names, title))
+            continue
         if scen == "download":
             head = ["server", "MB/s", "s/dl", "CPU ms/dl", "CPU %", "RSS MiB",
                     "MB/s /8.1.1", "CPU /8.1.1", "RSS /8.1.1", "MB/s /nginx",
@@ -251,6 +349,11 @@ def build_tables(recs):
                     "req/s /8.1.1", "CPU /8.1.1", "RSS /8.1.1", "req/s /nginx",
                     "CPU /nginx", "req/s /direct", "note"]
             key, cpukey = "rps", "cpu_us_per_req"
+        lat = ("p50_ms", "p99_ms")
+        if scen == "h2":
+            # h2load reports the mean and the maximum, not percentiles.
+            head[2], head[3] = "mean ms", "max ms"
+            lat = ("mean_ms", "max_ms")
         if scen == "tls-newconn":
             head[1], head[4], head[7] = "conn/s", "CPU us/conn", "conn/s /8.1.1"
             head[10], head[12] = "conn/s /nginx", "conn/s /direct"
@@ -269,8 +372,8 @@ def build_tables(recs):
                 cells = [names[srv], fmt(v), fmt(r.get("seconds"), 2), fmt(cpu),
                          fmt(r.get("cpu_pct"), 0), fmt(rss)]
             else:
-                cells = [names[srv], fmt(v), fmt(r.get("p50_ms"), 2),
-                         fmt(r.get("p99_ms"), 2), fmt(cpu), fmt(r.get("cpu_pct"), 0), fmt(rss)]
+                cells = [names[srv], fmt(v), fmt(r.get(lat[0]), 2),
+                         fmt(r.get(lat[1]), 2), fmt(cpu), fmt(r.get("cpu_pct"), 0), fmt(rss)]
             # A row is not compared against itself: its ratio cells stay "-".
             same881 = srv == BASE_881
             samengx = srv == "nginx"
@@ -322,6 +425,22 @@ def idle_table(rows, names, title):
     return (title, head, body)
 
 
+def h2rss_table(rows, names, title):
+    head = ["server", "streams", "s", "RSS@10% MiB", "RSS@50% MiB", "RSS@100% MiB",
+            "10%->100% MiB", "KB/1000 streams", "target", "note"]
+    body = []
+    for srv in SERVERS:
+        r = rows.get(("h2-rss", srv))
+        if r is None:
+            continue
+        growth = r.get("growth_mib")
+        body.append([names[srv], fmt(r.get("streams"), 0), fmt(r.get("seconds")),
+                     fmt(r.get("rss10_mib")), fmt(r.get("rss50_mib")), fmt(r.get("rss100_mib")),
+                     fmt(growth, 2), fmt(r.get("kb_per_1000"), 2),
+                     target_cell("h2-rss", srv, growth, None), r.get("note", "")])
+    return (title, head, body)
+
+
 LEGEND = """\
 Legend:
   req/s        completed responses per second (wrk, {conns} connections, 1 thread, {secs} s)
@@ -350,6 +469,14 @@ Legend:
                10-connection warm-up; fds + is the proxy's added file descriptors (2 per
                intercepted connection). Issue's reference: mitmdump 8.1.1 about 7,700 CPU
                us/conn and 124 KB/conn.
+  HTTP/2 (7)   h2load -c{h2c} -m{h2m} for {secs} s against a TLS reverse proxy speaking h2 to
+               the client: the mitmdumps (reverse:https, -k) to the origin's h2 port, nginx
+               (no h2 upstreams) to the origin's TLS port over kept-alive HTTP/1.1; direct is
+               h2load to the origin's h2 port. mean/max ms: h2load's time for request.
+  HTTP/2 (8)   one h2 connection carrying {h2n} streams ({h2n881} for 8.1.1, about 1,200
+               streams/s), {h2m} at a time, through the same reverse proxy; the proxy's VmRSS
+               when 10%, 50% and 100% of them have completed (connection still open).
+               KB/1000 streams = growth from 10% to 100% per thousand streams.
 """
 
 
@@ -386,7 +513,9 @@ def cmd_table(results, mdout):
     legend = LEGEND.format(conns=meta.get("wrk_connections", "?"),
                            secs=meta.get("seconds", "?"), dlruns=meta.get("dl_runs", "?"),
                            pcpu=meta.get("proxy_cpu", "?"), lcpu=meta.get("load_cpu", "?"),
-                           idle=meta.get("idle_conns", "?"))
+                           idle=meta.get("idle_conns", "?"), h2c=meta.get("h2_conns", "?"),
+                           h2m=meta.get("h2_streams", "?"), h2n=meta.get("h2_rss_streams", "?"),
+                           h2n881=meta.get("h2_rss_streams_881", "?"))
     info = ("{date}  {cpu_model}, {ncpu} CPUs, load {load}  wrk -t1 -c{conns} -d{secs}s "
             "(warm-up {warm}s)  {mitm881}").format(
         date=meta.get("date", "?"), cpu_model=meta.get("cpu_model", "?"),
@@ -429,6 +558,10 @@ def main(argv):
             return cmd_dl(*args)
         if cmd == "idle" and len(args) == 7:
             return cmd_idle(*args)
+        if cmd == "h2load" and len(args) == 7:
+            return cmd_h2load(*args)
+        if cmd == "h2rss" and len(args) == 3:
+            return cmd_h2rss(*args)
         if cmd == "skip" and len(args) == 4:
             return cmd_skip(*args)
         if cmd == "table" and len(args) == 2:

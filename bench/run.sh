@@ -2,8 +2,8 @@
 # Benchmarks our build/mitmdump against a direct connection, nginx as a reverse
 # proxy and mitmdump 8.1.1, all in one run, and prints one table per scenario
 # (also written as Markdown to build/bench/results.md). The TLS scenarios use
-# bench/tlsload.py instead of wrk, which cannot tunnel through CONNECT. See
-# bench/README.md.
+# bench/tlsload.py instead of wrk, which cannot tunnel through CONNECT; the
+# HTTP/2 ones h2load and bench/h2streams.py. See bench/README.md.
 #
 # Environment:
 #   BENCH_SECONDS      measured wrk duration per row (default 10)
@@ -11,6 +11,11 @@
 #   BENCH_CONNECTIONS  wrk connections (default 10, one wrk thread)
 #   BENCH_DL_RUNS      100 MiB downloads per row, the median is reported (default 5)
 #   BENCH_IDLE_CONNS   idle intercepted TLS connections for the RSS scenario (default 200)
+#   BENCH_H2_CONNS     h2load connections (default 4)
+#   BENCH_H2_STREAMS   concurrent streams per HTTP/2 connection, h2load -m (default 32)
+#   BENCH_H2_RSS_STREAMS      streams on the one connection of the HTTP/2 RSS row (default 50000)
+#   BENCH_H2_RSS_STREAMS_881  the same for mitmdump 8.1.1, about 1,200 streams/s (default 10000)
+#   BENCH_H2_RSS_SECONDS      time limit of an HTTP/2 RSS row (default 120)
 #   BENCH_OURS         our binary (default build/mitmdump)
 #   BENCH_OURS_ARGS    extra arguments for our binary (default: --set confdir=<tmp>)
 #   BENCH_MITMDUMP_881 mitmdump 8.1.1 (default /usr/bin/mitmdump)
@@ -28,6 +33,11 @@ WARM=${BENCH_WARMUP:-1}
 CONNS=${BENCH_CONNECTIONS:-10}
 DLRUNS=${BENCH_DL_RUNS:-5}
 IDLE_CONNS=${BENCH_IDLE_CONNS:-200}
+H2_CONNS=${BENCH_H2_CONNS:-4}
+H2_STREAMS=${BENCH_H2_STREAMS:-32}
+H2_RSS_STREAMS=${BENCH_H2_RSS_STREAMS:-50000}
+H2_RSS_STREAMS_881=${BENCH_H2_RSS_STREAMS_881:-10000}
+H2_RSS_SECS=${BENCH_H2_RSS_SECONDS:-120}
 OURS=${BENCH_OURS:-$ROOT/build/mitmdump}
 MITM881=${BENCH_MITMDUMP_881:-/usr/bin/mitmdump}
 PROXY_CPU=${BENCH_PROXY_CPU:-0}
@@ -42,7 +52,8 @@ die() {
     exit 1
 }
 
-for v in SECS WARM CONNS DLRUNS IDLE_CONNS PROXY_CPU LOAD_CPU; do
+for v in SECS WARM CONNS DLRUNS IDLE_CONNS PROXY_CPU LOAD_CPU H2_CONNS H2_STREAMS H2_RSS_STREAMS \
+    H2_RSS_STREAMS_881 H2_RSS_SECS; do
     case ${!v} in
     '' | *[!0-9]*) die "$v must be a non-negative integer (got '${!v}')" ;;
     esac
@@ -51,11 +62,17 @@ done
 [ "$DLRUNS" -ge 1 ] || die "BENCH_DL_RUNS must be at least 1"
 [ "$CONNS" -ge 1 ] || die "BENCH_CONNECTIONS must be at least 1"
 [ "$IDLE_CONNS" -ge 1 ] || die "BENCH_IDLE_CONNS must be at least 1"
+[ "$H2_CONNS" -ge 1 ] || die "BENCH_H2_CONNS must be at least 1"
+[ "$H2_STREAMS" -ge 1 ] || die "BENCH_H2_STREAMS must be at least 1"
+[ "$H2_RSS_STREAMS" -ge 10 ] || die "BENCH_H2_RSS_STREAMS must be at least 10"
+[ "$H2_RSS_STREAMS_881" -ge 10 ] || die "BENCH_H2_RSS_STREAMS_881 must be at least 10"
+[ "$H2_RSS_SECS" -ge 1 ] || die "BENCH_H2_RSS_SECONDS must be at least 1"
 
-for c in wrk nginx curl taskset timeout openssl; do
+for c in wrk nginx curl taskset timeout openssl h2load; do
     command -v "$c" >/dev/null || die "$c not found (scripts/deps.sh bench installs it)"
 done
 [ -x "$PY" ] || die "$PY not found"
+$PY -c "import h2" 2>/dev/null || die "python3-h2 not found (scripts/deps.sh bench installs it)"
 [ -x "$MITM881" ] || die "$MITM881 not found (Debian package mitmproxy)"
 
 # A proxy in the environment would silently reroute the "direct" curl runs.
@@ -240,8 +257,16 @@ start_nginx() { # DIR PIN... ; sets SPID
 # --- origin ----------------------------------------------------------------
 OPORT=$($HELPER port) || die "no free port"
 TPORT=$($HELPER port) || die "no free port"
+H2PORT=$($HELPER port) || die "no free port"
+# H2PORT: the same files over TLS with ALPN h2 (and http/1.1), for the HTTP/2 rows.
 write_nginx_conf "$TMP/origin" "$OPORT" "        root $TMP/www;" "    server {
         listen 127.0.0.1:$TPORT ssl;
+        ssl_certificate $TMP/origin.crt;
+        ssl_certificate_key $TMP/origin.key;
+        root $TMP/www;
+    }
+    server {
+        listen 127.0.0.1:$H2PORT ssl http2;
         ssl_certificate $TMP/origin.crt;
         ssl_certificate_key $TMP/origin.key;
         root $TMP/www;
@@ -260,6 +285,10 @@ TORIGIN=https://127.0.0.1:$TPORT
 [ "$(curl -s --max-time 5 --cacert "$TMP/origin.crt" -o /dev/null \
     -w '%{http_code} %{size_download}' "$TORIGIN/1k")" = "200 1024" ] ||
     die "origin nginx does not serve TLS: $(tail -n 5 "$TMP/origin/error.log" 2>/dev/null)"
+H2ORIGIN=https://127.0.0.1:$H2PORT
+[ "$(curl -s --max-time 5 --http2 --cacert "$TMP/origin.crt" -o /dev/null \
+    -w '%{http_code} %{size_download} %{http_version}' "$H2ORIGIN/1k")" = "200 1024 2" ] ||
+    die "origin nginx does not serve HTTP/2: $(tail -n 5 "$TMP/origin/error.log" 2>/dev/null)"
 
 # --- check: the wrk script really sends absolute-form requests ------------------
 $HELPER capture "$TMP/cap.port" "$TMP/cap.req" &
@@ -295,27 +324,34 @@ OURS_NOTE=""
 $HELPER meta "$RESULTS" "date=$(date -u '+%Y-%m-%d %H:%M UTC')" "cpu_model=${CPU_MODEL:-unknown}" \
     "ncpu=$NCPU" "loadavg=$LOADAVG" "nginx_version=$NGINX_VERSION" "mitmdump_version=$MITM_VERSION" \
     "seconds=$SECS" "warmup=$WARM" "wrk_connections=$CONNS" "dl_runs=$DLRUNS" \
-    "idle_conns=$IDLE_CONNS" \
+    "idle_conns=$IDLE_CONNS" "h2_conns=$H2_CONNS" "h2_streams=$H2_STREAMS" \
+    "h2_rss_streams=$H2_RSS_STREAMS" "h2_rss_streams_881=$H2_RSS_STREAMS_881" \
     "proxy_cpu=$PROXY_CPU" "load_cpu=$LOAD_CPU" "ours_note=$OURS_NOTE" ||
     die "cannot write $RESULTS"
 
 # --- proxies -------------------------------------------------------------------
 # start_proxy SERVER MODE: starts a fresh proxy on a new port, pinned to
-# PROXY_CPU, in MODE explicit, reverse or tls; sets SPID and PPORT, or returns
-# 1. In tls mode the mitmdumps are explicit proxies that intercept HTTPS and
-# nginx terminates TLS as a reverse proxy to the origin's TLS port; PCA is the
-# certificate a client must trust and TLSARGS the tlsload.py arguments.
+# PROXY_CPU, in MODE explicit, reverse, tls or h2; sets SPID and PPORT, or
+# returns 1. In tls mode the mitmdumps are explicit proxies that intercept HTTPS
+# and nginx terminates TLS as a reverse proxy to the origin's TLS port; PCA is
+# the certificate a client must trust and TLSARGS the tlsload.py arguments. In
+# h2 mode every proxy is a TLS reverse proxy speaking HTTP/2 to the client: the
+# mitmdumps to the origin's h2 port (reverse:https, so h2 on both sides), nginx
+# (which has no h2 upstreams) to the origin's TLS port over kept-alive
+# HTTP/1.1.
 start_proxy() {
     local server=$1 mode=$2 log
     PPORT=$($HELPER port) || return 1
     log=$OUTDIR/raw/$server-$mode.log
     case $server in
     nginx)
-        if [ "$mode" = tls ]; then
+        if [ "$mode" = tls ] || [ "$mode" = h2 ]; then
             # Upstream TLS connections are kept alive and their sessions
             # reused (nginx's defaults): what a tuned TLS reverse proxy does.
             # The port argument "PORT ssl" makes the listen line a TLS one.
-            write_nginx_conf "$TMP/nginx-$mode" "$PPORT ssl" "        ssl_certificate $TMP/front.crt;
+            local listen="$PPORT ssl"
+            [ "$mode" = h2 ] && listen="$PPORT ssl http2"
+            write_nginx_conf "$TMP/nginx-$mode" "$listen" "        ssl_certificate $TMP/front.crt;
         ssl_certificate_key $TMP/front.key;
         location / {
             proxy_pass https://origin_tls;
@@ -370,6 +406,13 @@ start_proxy() {
             args+=(--set "confdir=$confdir")
         fi
         [ "$mode" = reverse ] && args+=(--mode "reverse:$ORIGIN")
+        if [ "$mode" = h2 ]; then
+            args+=(--mode "reverse:$H2ORIGIN" -k)
+            # 8.1.1's default eager strategy shakes hands with the origin before
+            # the ClientHello arrives, offering no ALPN, and then never offers the
+            # client h2; lazy connects after it and mirrors the client's offer.
+            [ "$server" = ours ] || args+=(--set connection_strategy=lazy)
+        fi
         # -k: the origin's certificate is self-signed. The CA file appears
         # in the conf dir at the first start, so the check below waits for it.
         if [ "$mode" = tls ]; then
@@ -386,6 +429,9 @@ start_proxy() {
     if [ "$mode" = reverse ]; then
         url=http://127.0.0.1:$PPORT/1k
         proxyopt=()
+    elif [ "$mode" = h2 ]; then
+        url=https://127.0.0.1:$PPORT/1k
+        proxyopt=(-k --http2)
     elif [ "$mode" = tls ] && [ "$server" = nginx ]; then
         url=https://127.0.0.1:$PPORT/1k
         proxyopt=(--cacert "$PCA")
@@ -527,6 +573,47 @@ run_idle() {
     $HELPER idle "$RESULTS" "$server" "$ready" "$rss0" "$rss1" "$fd0" "$fd1"
 }
 
+# run_h2load SCEN SERVER PID URL: like run_wrk, with h2load (H2_CONNS
+# connections, H2_STREAMS concurrent streams each) for a fixed duration.
+run_h2load() {
+    local scen=$1 server=$2 pid=$3 url=$4 c0="-" c1 cpu="-" hwm="-"
+    local out=$OUTDIR/raw/$scen-$server.txt
+    local h2l=(h2load -c "$H2_CONNS" -m "$H2_STREAMS")
+    if [ "$WARM" -gt 0 ]; then
+        bounded timeout $((WARM + 30)) "${LOAD[@]}" "${h2l[@]}" -D "$WARM" "$url" \
+            >"$out.warmup" 2>&1
+    fi
+    [ "$pid" != - ] && c0=$(cpu_ticks "$pid")
+    bounded timeout $((SECS + 30)) "${LOAD[@]}" "${h2l[@]}" -D "$SECS" "$url" >"$out" 2>&1
+    if [ "$pid" != - ]; then
+        if c1=$(cpu_ticks "$pid" 2>/dev/null); then
+            cpu=$((c1 - c0))
+            hwm=$(hwm_kib "$pid")
+        else
+            $HELPER skip "$RESULTS" "$scen" "$server" "failed: proxy died during the run"
+            return
+        fi
+    fi
+    $HELPER h2load "$RESULTS" "$scen" "$server" "$out" "$cpu" "$hwm" "$CLK_TCK"
+}
+
+# run_h2rss SERVER PID STREAMS: one HTTP/2 connection through the proxy carries
+# STREAMS requests (H2_STREAMS at a time); h2streams.py samples the proxy's
+# VmRSS at 10%, 50% and 100% of them. A proxy that forgets finished streams
+# stays flat.
+run_h2rss() {
+    local server=$1 pid=$2 n=$3
+    local out=$OUTDIR/raw/h2-rss-$server.txt
+    bounded timeout $((H2_RSS_SECS + 30)) "${LOAD[@]}" "$PY" "$ROOT/bench/h2streams.py" \
+        --target "127.0.0.1:$PPORT" --path /1k --pid "$pid" -n "$n" -m "$H2_STREAMS" \
+        -d "$H2_RSS_SECS" >"$out" 2>&1
+    if ! kill -0 "$pid" 2>/dev/null; then
+        $HELPER skip "$RESULTS" h2-rss "$server" "failed: proxy died during the run"
+        return
+    fi
+    $HELPER h2rss "$RESULTS" "$server" "$out"
+}
+
 label() {
     case $1 in
     direct) echo "direct (no proxy)" ;;
@@ -551,11 +638,13 @@ bench_server() {
         echo "bench: [tls-newconn] $(label direct)"
         run_tls tls-newconn direct - newconn --target "127.0.0.1:$TPORT" \
             --cafile "$TMP/origin.crt"
+        echo "bench: [h2] $(label direct)"
+        run_h2load h2 direct - "$H2ORIGIN/1k"
         return
     fi
     if [ "$server" = ours ] && [ ! -x "$OURS" ]; then
         echo "bench: $(label ours): not built ($OURS missing), skipping its rows"
-        for scen in explicit reverse download tls-keepalive tls-newconn tls-idle; do
+        for scen in explicit reverse download tls-keepalive tls-newconn tls-idle h2 h2-rss; do
             $HELPER skip "$RESULTS" "$scen" ours "not built"
         done
         return
@@ -603,11 +692,29 @@ bench_server() {
         esac
         stop "$SPID"
     done
+    # HTTP/2: TLS reverse proxies, h2 towards the client.
+    echo "bench: [h2] $(label "$server")"
+    if start_proxy "$server" h2; then
+        run_h2load h2 "$server" "$SPID" "https://127.0.0.1:$PPORT/1k"
+        stop "$SPID"
+    else
+        $HELPER skip "$RESULTS" h2 "$server" "failed to start"
+    fi
+    [ "$server" = nginx ] && return
+    local n=$H2_RSS_STREAMS
+    [ "$server" = ours ] || n=$H2_RSS_STREAMS_881
+    echo "bench: [h2-rss] $(label "$server"), $n streams on one connection"
+    if start_proxy "$server" h2; then
+        run_h2rss "$server" "$SPID" "$n"
+        stop "$SPID"
+    else
+        $HELPER skip "$RESULTS" h2-rss "$server" "failed to start"
+    fi
 }
 
 echo "bench: wrk and tlsload.py -c$CONNS -d${SECS}s (+${WARM}s warm-up), $DLRUNS x 100 MiB" \
-    "downloads, $IDLE_CONNS idle TLS connections; proxy on CPU $PROXY_CPU, load and origin on" \
-    "CPU $LOAD_CPU"
+    "downloads, $IDLE_CONNS idle TLS connections, h2load -c$H2_CONNS -m$H2_STREAMS; proxy on" \
+    "CPU $PROXY_CPU, load and origin on CPU $LOAD_CPU"
 for server in direct nginx mitmdump-8.1.1 ours; do
     bench_server "$server"
 done
