@@ -75,11 +75,24 @@ configure(struct addon *a, const struct options *o, struct err *e)
     struct proxyauth *p = (struct proxyauth *)a;
     const char *spec = o->proxyauth;
     reset(p);
-    p->http_proxy = strcmp(o->mode, "regular") == 0 || strncmp(o->mode, "upstream:", 9) == 0;
-    p->socks5 = strcmp(o->mode, "socks5") == 0;
+    /* mode is a list (one proxy server per mode): any HTTP proxy among them
+     * asks with 407; only a SOCKS5-only setup leaves HTTP alone. */
+    int transparent = 0;
+    p->http_proxy = 0;
+    p->socks5 = o->mode.n > 0;
+    for (size_t i = 0; i < o->mode.n; i++) {
+        const char *m = o->mode.v[i];
+        size_t n = strcspn(m, "@");
+        if ((n == 7 && strncmp(m, "regular", 7) == 0) || strncmp(m, "upstream:", 9) == 0)
+            p->http_proxy = 1;
+        if (!(n == 6 && strncmp(m, "socks5", 6) == 0))
+            p->socks5 = 0;
+        if (n == 11 && strncmp(m, "transparent", 11) == 0)
+            transparent = 1;
+    }
     if (spec == NULL || spec[0] == '\0')
         return 0;
-    if (strcmp(o->mode, "transparent") == 0)
+    if (transparent)
         return err_set(e, MP_ERR_INVAL, "Proxy Authentication not supported in transparent mode.");
     if (strcmp(spec, "any") == 0) {
         p->kind = V_ANY;

@@ -334,6 +334,8 @@ void
 core__update_reads(struct pconn *pc)
 {
     for (struct sock *s = pc->socks; s; s = s->next) {
+        if (s->hs)
+            continue; /* an opener's handshake reads on its own */
         /* Reading pauses while a blocking command is out (the flow waits)
          * and while another connection of this client is over its write
          * watermark (backpressure). */
@@ -460,8 +462,9 @@ after_client_connected(struct hjob *job)
 }
 
 void
-core__accept(struct server *srv, uv_tcp_t *listener)
+core__accept(struct listener *l)
 {
+    struct server *srv = l->srv;
     struct pconn *pc = xcalloc(1, sizeof(*pc));
 
     pc->srv = srv;
@@ -473,7 +476,7 @@ core__accept(struct server *srv, uv_tcp_t *listener)
     srv->pconns = pc;
 
     struct sock *s = core__sock_new(pc);
-    if (uv_accept((uv_stream_t *)listener, (uv_stream_t *)&s->tcp) < 0) {
+    if (uv_accept((uv_stream_t *)&l->tcp, (uv_stream_t *)&s->tcp) < 0) {
         core__sock_discard(s);
         pc->dead = 1;
         core__release(pc);
@@ -500,14 +503,14 @@ core__accept(struct server *srv, uv_tcp_t *listener)
     core__sock_attach(s, client);
     pc->csock = s;
     pc->client = client;
-    pc->ctx = context_new(client, srv->cfg);
+    pc->ctx = context_new(client, l->cfg);
     connection_unref(client); /* the sock and the context hold it now */
     addr_format(&client->peername, pc->peer, sizeof(pc->peer));
 
     log_msg(LOG_INFO, "%s: client connect", pc->peer);
     /* Without a destination the transparent layer closes the client, after
      * the usual client hooks, so addons see a complete connection. */
-    if (srv->cfg->mode.kind == PROXY_MODE_TRANSPARENT &&
+    if (l->cfg->mode.kind == PROXY_MODE_TRANSPARENT &&
         original_dst(&s->tcp, &client->sockname, &pc->ctx->original_dst) < 0)
         log_msg(LOG_WARN,
                 "%s: transparent mode: cannot read the original destination (no REDIRECT "

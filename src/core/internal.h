@@ -32,6 +32,7 @@ struct flow;
 struct layer;
 struct proxy_config;
 struct opener;
+struct tls_session;
 struct pconn;
 
 /* Bytes read per read call; one buffer per loop (see server.readbuf). */
@@ -58,9 +59,18 @@ struct pconn;
 #define CORE_IDLE_TIMEOUT_MS (10 * 60 * 1000)
 #define CORE_IDLE_SWEEP_MS (30 * 1000)
 
+/* One listening socket and the configuration (mode) of what it accepts. */
+struct listener {
+    uv_tcp_t tcp; /* tcp.data = this listener; freed in its close callback */
+    struct server *srv;
+    const struct proxy_config *cfg; /* borrowed; outlives the server */
+    int port;                       /* the port actually bound */
+};
+
 struct server {
     uv_loop_t loop;
-    uv_tcp_t listener;
+    struct listener **listeners; /* owned array; one per proxy mode */
+    size_t nlisteners;
     uv_signal_t sigint;
     uv_signal_t sigterm;
     uv_timer_t stopper; /* runs the stop outside whatever callback asked for it */
@@ -68,8 +78,6 @@ struct server {
     const struct proxy_config *cfg;
     struct addon_chain *chain;
     struct pconn *pconns; /* every live pconn, doubly linked */
-    int port;
-    int listening;
     int stopping;
     int handles_closed;
     /* The read buffer every socket of this loop shares. EV_DATA borrows it for
@@ -96,6 +104,19 @@ struct sock {
     unsigned close_pending : 1;/* uv_close once the shutdown completes */
     unsigned finished : 1;     /* conn is CLOSED; no more events for it */
     unsigned closing : 1;      /* uv_close was called */
+    /*
+     * Transport TLS to an upstream proxy (upstream:https://): what the
+     * layers send is encrypted here and what arrives is decrypted before it
+     * becomes EV_DATA, so the layers never know. Owned; NULL = plain TCP.
+     */
+    struct tls_session *tls;
+    /*
+     * A handshake of the opener (SOCKS5, TLS to the proxy) owns the socket
+     * before it is attached: reads go to hs instead of the layers; n > 0 is
+     * data, n < 0 a libuv error (UV_EOF for the peer's FIN).
+     */
+    void (*hs)(struct sock *, const char *p, ssize_t n);
+    void *hs_arg;
 };
 
 /* One proxied client connection: mitmproxy's ConnectionHandler. */
@@ -141,7 +162,8 @@ struct hjob {
 };
 
 /* driver.c */
-void core__accept(struct server *, uv_tcp_t *client_handle);
+/* Accepts a client on l; its connections get l->cfg (and so l's mode). */
+void core__accept(struct listener *l);
 void core__kill(struct pconn *);
 void core__replay(struct server *, struct flow *, void (*done)(void *arg), void *arg);
 void core__hold(struct pconn *);
@@ -165,6 +187,8 @@ struct sock *core__sock_new(struct pconn *);
 void core__sock_attach(struct sock *, struct connection *);
 void core__sock_read(struct sock *, int on);
 void core__sock_send(struct sock *, struct buf *data);
+/* Writes bytes as they are, bypassing transport TLS (handshakes). */
+void core__sock_send_raw(struct sock *, struct buf *data);
 void core__sock_half_close(struct sock *);
 /* Marks conn CLOSED and closes the handle; hard drops unsent data. */
 void core__sock_finish(struct sock *, int hard);

@@ -3,6 +3,13 @@
  * and the server_connected hook, then EV_DONE (mitmproxy's
  * ConnectionHandler.open_connection).
  *
+ * Upstream proxies the layers do not see: with upstream:socks5:// every
+ * server connection goes through the SOCKS5 proxy (conn->via is set here,
+ * the SOCKS5 handshake runs after the TCP handshake), and with
+ * upstream:https:// the socket to the upstream proxy speaks TLS (the
+ * handshake runs here, then sock.c encrypts and decrypts). Only after these
+ * is the connection reported open.
+ *
  * An opener lives from the command until EV_DONE has been fed. Teardown
  * may cancel it in any phase; each callback checks `cancelled` and ends
  * quietly. The opener is freed in its timer's close callback.
@@ -13,6 +20,10 @@
 
 #include "core/internal.h"
 #include "flow/connection.h"
+#include "options/opt.h"
+#include "proxy/context.h"
+#include "proxy/socks5_client.h"
+#include "tls/session.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
@@ -37,9 +48,13 @@ struct opener {
     unsigned timed_out : 1;
     unsigned cancelled : 1;
     unsigned ended : 1;
-    char host[256];   /* address.host without IPv6 brackets */
-    char target[300]; /* "ip:port" being tried */
-    char msg[600];    /* EV_DONE's err; borrowed by the event */
+    unsigned handshaking : 1; /* SOCKS5 or TLS with the upstream proxy, on op->s */
+    struct socks5_client socks;
+    struct tls_session *tls; /* the transport TLS until the sock takes it */
+    struct buf hsbuf;        /* SOCKS5 replies not consumed yet */
+    char host[256];          /* address.host without IPv6 brackets */
+    char target[300];        /* "ip:port" being tried */
+    char msg[600];           /* EV_DONE's err; borrowed by the event */
 };
 
 /* Where the socket goes: the upstream proxy when there is one, else the destination. */
@@ -72,6 +87,8 @@ on_op_close(uv_handle_t *h)
     struct pconn *pc = op->pc;
 
     connection_unref(op->conn);
+    tls_session_free(op->tls);
+    buf_clear(&op->hsbuf);
     free(op);
     core__release(pc);
 }
@@ -134,11 +151,28 @@ fail_status(struct opener *op, int status)
 static void
 after_connected(struct hjob *job)
 {
-    end(job->arg, NULL);
+    struct opener *op = job->arg;
+    struct pconn *pc = op->pc;
+    struct connection *c = op->conn; /* op's reference lasts until its close callback */
+    struct buf left = BUF_INIT;
+
+    /* What the destination sent right behind the SOCKS5 reply is its data:
+     * the layers get it once they know the connection is open. */
+    buf_move(&left, &op->hsbuf);
+    end(op, NULL);
+    struct sock *s = c->driver_data;
+    if (left.len > 0 && s && !s->finished && !pc->dead) {
+        struct event ev = {.type = EV_DATA, .conn = c};
+        ev.data = buf_slice(&left);
+        core__feed(pc, &ev);
+        core__settle(pc);
+    }
+    buf_clear(&left);
 }
 
+/* The socket is ready for the layers: attach it and report. */
 static void
-connected(struct opener *op)
+established(struct opener *op)
 {
     struct connection *c = op->conn;
     struct sock *s = op->s;
@@ -148,6 +182,11 @@ connected(struct opener *op)
     int len;
 
     op->s = NULL;
+    op->handshaking = 0;
+    s->hs = NULL;
+    s->hs_arg = NULL;
+    s->tls = op->tls; /* NULL unless upstream:https:// */
+    op->tls = NULL;
     uv_timer_stop(&op->timer);
     core__sock_attach(s, c);
     len = sizeof(ss);
@@ -167,6 +206,173 @@ connected(struct opener *op)
     core__server_addr(c, addr, sizeof(addr));
     log_msg(LOG_INFO, "%s: server connect %s", op->pc->peer, addr);
     core__hook(op->pc, HOOK_SERVER_CONNECTED, c, after_connected, op);
+}
+
+static const struct proxy_mode *
+mode_of(const struct opener *op)
+{
+    return &op->pc->ctx->cfg->mode;
+}
+
+/* A handshake with the proxy failed: drop the socket and report why. */
+static void
+hs_fail(struct opener *op, const char *msg)
+{
+    op->handshaking = 0;
+    op->s->hs = NULL;
+    core__sock_discard(op->s);
+    op->s = NULL;
+    if (msg != op->msg)
+        snprintf(op->msg, sizeof(op->msg), "%s", msg);
+    end(op, op->msg);
+}
+
+/* A read error or EOF while handshaking. */
+static void
+hs_closed(struct opener *op, const char *what, ssize_t n)
+{
+    if (n == UV_EOF)
+        snprintf(op->msg, sizeof(op->msg), "%s %s closed the connection during the handshake", what,
+                 op->target);
+    else
+        snprintf(op->msg, sizeof(op->msg), "%s %s: connection failed during the handshake: %s",
+                 what, op->target, uv_strerror((int)n));
+    hs_fail(op, op->msg);
+}
+
+static void
+on_socks(struct sock *s, const char *p, ssize_t n)
+{
+    struct opener *op = s->hs_arg;
+    struct buf out = BUF_INIT;
+    struct err e = {0};
+
+    if (n < 0) {
+        hs_closed(op, "SOCKS5 proxy", n);
+        return;
+    }
+    buf_append(&op->hsbuf, p, (size_t)n);
+    int r = socks5_client_feed(&op->socks, &op->hsbuf, &out, &e);
+    core__sock_send_raw(s, &out);
+    buf_clear(&out);
+    if (op->s == NULL)
+        return; /* the write failed and ended the open */
+    if (r < 0) {
+        hs_fail(op, e.msg);
+        return;
+    }
+    /* Bytes behind the reply stay in hsbuf for after_connected. */
+    if (r == 1)
+        established(op);
+}
+
+static void
+start_socks(struct opener *op)
+{
+    const struct proxy_mode *m = mode_of(op);
+    struct connection *c = op->conn;
+    struct buf out = BUF_INIT;
+    struct err e = {0};
+
+    socks5_client_init(&op->socks, c->address.host, c->address.port, m->user, m->pass, op->target);
+    if (socks5_client_start(&op->socks, &out, &e) < 0) {
+        buf_clear(&out);
+        hs_fail(op, e.msg);
+        return;
+    }
+    op->s->hs = on_socks;
+    core__sock_send_raw(op->s, &out);
+    buf_clear(&out);
+    if (op->s)
+        core__sock_read(op->s, 1);
+}
+
+/* Runs the TLS handshake as far as it goes; 1 when it is complete. */
+static int
+tls_step(struct opener *op)
+{
+    struct buf out = BUF_INIT;
+    struct err e = {0};
+    int r = tls_session_handshake(op->tls, &e);
+    tls_session_take_output(op->tls, &out);
+    core__sock_send_raw(op->s, &out);
+    buf_clear(&out);
+    if (op->s == NULL)
+        return -1;
+    if (r < 0) {
+        snprintf(op->msg, sizeof(op->msg), "TLS handshake with upstream proxy %s failed: %s",
+                 op->target, e.msg);
+        hs_fail(op, op->msg);
+        return -1;
+    }
+    return r;
+}
+
+static void
+on_tls(struct sock *s, const char *p, ssize_t n)
+{
+    struct opener *op = s->hs_arg;
+
+    if (n < 0) {
+        hs_closed(op, "upstream proxy", n);
+        return;
+    }
+    tls_session_feed(op->tls, (const uint8_t *)p, (size_t)n);
+    if (tls_step(op) == 1)
+        established(op);
+}
+
+/* upstream:https://: TLS to the proxy, verified like any upstream server. */
+static void
+start_tls(struct opener *op)
+{
+    const struct proxy_mode *m = mode_of(op);
+    const struct proxy_config *cfg = op->pc->ctx->cfg;
+    struct tls_client_opts o = {
+        .sni = m->host,
+        .verify = !cfg->opts->ssl_insecure,
+        .verify_host = m->host,
+        .ca_file = cfg->opts->ssl_verify_upstream_trusted_ca,
+        .ca_dir = cfg->opts->ssl_verify_upstream_trusted_confdir,
+        .min_version = (enum tls_version)cfg->tls_server_min,
+        .max_version = (enum tls_version)cfg->tls_server_max,
+    };
+    struct err e = {0};
+
+    /* SNI carries names only (RFC 6066); an IP is still verified. */
+    if (strchr(m->host, ':') || strspn(m->host, "0123456789.") == strlen(m->host))
+        o.sni = NULL;
+    op->tls = tls_session_new_client(&o, &e);
+    if (op->tls == NULL) {
+        snprintf(op->msg, sizeof(op->msg), "TLS to upstream proxy %s: %s", op->target, e.msg);
+        hs_fail(op, op->msg);
+        return;
+    }
+    op->s->hs = on_tls;
+    if (tls_step(op) < 0)
+        return;
+    core__sock_read(op->s, 1);
+}
+
+/* TCP is up: a handshake with the upstream proxy may come first. */
+static void
+connected(struct opener *op)
+{
+    const struct proxy_mode *m = mode_of(op);
+
+    if (m->kind == PROXY_MODE_UPSTREAM_SOCKS5) {
+        op->handshaking = 1;
+        op->s->hs_arg = op;
+        start_socks(op);
+        return;
+    }
+    if (m->kind == PROXY_MODE_UPSTREAM && strcmp(m->scheme, "https") == 0) {
+        op->handshaking = 1;
+        op->s->hs_arg = op;
+        start_tls(op);
+        return;
+    }
+    established(op);
 }
 
 static void
@@ -264,10 +470,15 @@ on_timeout(uv_timer_t *t)
     struct opener *op = t->data;
 
     op->timed_out = 1;
-    if (op->resolving)
+    if (op->resolving) {
         uv_cancel((uv_req_t *)&op->gai);
-    else if (op->connecting)
+    } else if (op->connecting) {
         core__sock_discard(op->s); /* on_connect follows with UV_ECANCELED */
+    } else if (op->handshaking) {
+        snprintf(op->msg, sizeof(op->msg), "handshake with upstream proxy %s timed out",
+                 op->target);
+        hs_fail(op, op->msg);
+    }
 }
 
 static void
@@ -345,6 +556,11 @@ core__open(struct pconn *pc, struct connection *conn, uint64_t cmd_id)
     uv_timer_init(&pc->srv->loop, &op->timer);
     op->timer.data = op;
 
+    /* upstream:socks5://: the socket goes to the SOCKS proxy, which goes on
+     * to conn->address. */
+    const struct proxy_mode *m = &pc->ctx->cfg->mode;
+    if (m->kind == PROXY_MODE_UPSTREAM_SOCKS5 && conn->via.host == NULL)
+        addr_set(&conn->via, m->host, m->port);
     const char *h = dest(conn)->host;
     if (!h || !*h) {
         snprintf(op->msg, sizeof(op->msg), "Cannot open connection, no hostname given.");
@@ -364,9 +580,17 @@ core__open_cancel(struct opener *op)
 {
     op->cancelled = 1;
     unlink_op(op);
-    if (op->resolving)
+    if (op->resolving) {
         uv_cancel((uv_req_t *)&op->gai);
-    else if (op->connecting)
+    } else if (op->connecting) {
         core__sock_discard(op->s);
+    } else if (op->handshaking) {
+        /* No callback is pending for a handshake: end the open here. */
+        op->handshaking = 0;
+        op->s->hs = NULL;
+        core__sock_discard(op->s);
+        op->s = NULL;
+        end(op, NULL);
+    }
     /* Otherwise a hook is in flight and its continuation ends the open. */
 }

@@ -48,7 +48,13 @@ server_new(const struct proxy_config *cfg, struct addon_chain *chain)
     return srv;
 }
 
-/* Closes the listener and the signal handles and tears every client down. */
+static void
+on_listener_close(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+/* Closes the listeners and the signal handles and tears every client down. */
 static void
 do_stop(struct server *srv)
 {
@@ -56,8 +62,8 @@ do_stop(struct server *srv)
         return;
     srv->handles_closed = 1;
     srv->stopping = 1;
-    if (srv->listening)
-        uv_close((uv_handle_t *)&srv->listener, NULL);
+    for (size_t i = 0; i < srv->nlisteners; i++)
+        uv_close((uv_handle_t *)&srv->listeners[i]->tcp, on_listener_close);
     uv_close((uv_handle_t *)&srv->sigint, NULL);
     uv_close((uv_handle_t *)&srv->sigterm, NULL);
     uv_close((uv_handle_t *)&srv->stopper, NULL);
@@ -109,21 +115,22 @@ server_free(struct server *srv)
     uv_run(&srv->loop, UV_RUN_DEFAULT);
     if (uv_loop_close(&srv->loop) < 0)
         log_debug("event loop closed with handles still open");
+    free(srv->listeners);
     free(srv);
 }
 
 static void
-on_connection(uv_stream_t *listener, int status)
+on_connection(uv_stream_t *st, int status)
 {
-    struct server *srv = listener->data;
+    struct listener *l = st->data;
 
     if (status < 0) {
         log_msg(LOG_WARN, "accept failed: %s", uv_strerror(status));
         return;
     }
-    if (srv->stopping)
+    if (l->srv->stopping)
         return;
-    core__accept(srv, (uv_tcp_t *)listener);
+    core__accept(l);
 }
 
 /* Whether this host can open IPv6 sockets at all (containers often cannot). */
@@ -183,11 +190,18 @@ parse_host(const char *host, int port, struct sockaddr_storage *ss, struct err *
 int
 server_listen(struct server *srv, const char *host, int port, struct err *e)
 {
+    return server_listen_cfg(srv, srv->cfg, host, port, e);
+}
+
+int
+server_listen_cfg(struct server *srv, const struct proxy_config *cfg, const char *host, int port,
+                  struct err *e)
+{
     struct sockaddr_storage ss;
     int r;
 
-    if (srv->listening)
-        return err_set(e, MP_ERR_EXISTS, "server is already listening");
+    if (srv->handles_closed)
+        return err_set(e, MP_ERR_INVAL, "server is stopped");
     if (port < 0 || port > 65535)
         return err_set(e, MP_ERR_INVAL, "invalid port %d", port);
     if (!host)
@@ -195,23 +209,28 @@ server_listen(struct server *srv, const char *host, int port, struct err *e)
     if ((r = parse_host(host, port, &ss, e)) < 0)
         return r;
 
-    uv_tcp_init(&srv->loop, &srv->listener);
-    srv->listener.data = srv;
-    srv->listening = 1; /* the handle exists and do_stop closes it */
-    r = uv_tcp_bind(&srv->listener, (struct sockaddr *)&ss, 0);
+    struct listener *l = xcalloc(1, sizeof(*l));
+    l->srv = srv;
+    l->cfg = cfg;
+    uv_tcp_init(&srv->loop, &l->tcp);
+    l->tcp.data = l;
+    /* The handle exists now: do_stop closes (and frees) it from here on. */
+    srv->listeners = xrealloc(srv->listeners, (srv->nlisteners + 1) * sizeof(*srv->listeners));
+    srv->listeners[srv->nlisteners++] = l;
+    r = uv_tcp_bind(&l->tcp, (struct sockaddr *)&ss, 0);
     if (r == 0)
-        r = uv_listen((uv_stream_t *)&srv->listener, LISTEN_BACKLOG, on_connection);
+        r = uv_listen((uv_stream_t *)&l->tcp, LISTEN_BACKLOG, on_connection);
     if (r < 0)
         return err_set(e, MP_ERR_IO, "cannot listen on %s:%d: %s", *host ? host : "*", port,
                        uv_strerror(r));
 
     struct sockaddr_storage bound;
     int len = sizeof(bound);
-    if (uv_tcp_getsockname(&srv->listener, (struct sockaddr *)&bound, &len) == 0) {
+    if (uv_tcp_getsockname(&l->tcp, (struct sockaddr *)&bound, &len) == 0) {
         char ip[64];
         uint16_t p;
         core__sockaddr_host((struct sockaddr *)&bound, ip, sizeof(ip), &p);
-        srv->port = p;
+        l->port = p;
     }
     return 0;
 }
@@ -219,7 +238,13 @@ server_listen(struct server *srv, const char *host, int port, struct err *e)
 int
 server_port(const struct server *srv)
 {
-    return srv->port;
+    return server_listener_port(srv, 0);
+}
+
+int
+server_listener_port(const struct server *srv, size_t i)
+{
+    return i < srv->nlisteners ? srv->listeners[i]->port : 0;
 }
 
 int

@@ -2,13 +2,14 @@
  * The libuv driver's public face: the proxy server. core/ is the only
  * module that includes <uv.h>; everything below it is sans-io.
  *
- * One server runs one uv loop. Each accepted connection gets a struct
+ * One server runs one uv loop with one or more listeners. Each accepted connection gets a struct
  * connection, a struct context and the root layer (proxy_root_layer_new);
  * the driver feeds the layers events and carries out their commands.
  */
 #ifndef MP_CORE_SERVER_H
 #define MP_CORE_SERVER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util/err.h"
@@ -20,10 +21,18 @@ struct server;
 /* cfg and chain are borrowed and must outlive the server. */
 struct server *server_new(const struct proxy_config *cfg, struct addon_chain *chain);
 void server_free(struct server *);
-/* Binds and listens; host "" means all interfaces. port 0 picks a free one. */
+/* Binds and listens; host "" means all interfaces. port 0 picks a free one.
+ * Connections accepted there get the server's cfg. */
 int server_listen(struct server *, const char *host, int port, struct err *e);
-/* The port actually bound (after port 0). */
+/* The same with a configuration of its own (one listener per proxy mode,
+ * see proxy_config_for_mode()); cfg is borrowed and must outlive the server.
+ * A server may listen any number of times. */
+int server_listen_cfg(struct server *, const struct proxy_config *cfg, const char *host, int port,
+                      struct err *e);
+/* The port the first listener bound (after port 0), or 0 without one. */
 int server_port(const struct server *);
+/* The same for the i-th listener, in the order they were added. */
+int server_listener_port(const struct server *, size_t i);
 /* Runs until server_stop() or SIGINT/SIGTERM; returns 0 on a clean stop. */
 int server_run(struct server *);
 /* Stops accepting and closes every connection; safe from any callback. */

@@ -11,6 +11,7 @@
 #include "core/internal.h"
 #include "flow/connection.h"
 #include "proxy/context.h"
+#include "tls/session.h"
 #include "util/clock.h"
 #include "util/xmalloc.h"
 
@@ -43,6 +44,7 @@ on_close(uv_handle_t *h)
             s->conn->driver_data = NULL;
         connection_unref(s->conn);
     }
+    tls_session_free(s->tls);
     free(s);
     core__release(pc);
 }
@@ -118,6 +120,12 @@ core__sock_fail(struct sock *s, const char *what, int status)
 {
     struct connection *c = s->conn;
 
+    if (c == NULL) {
+        /* Not attached yet: a handshake of the opener owns the socket. */
+        if (s->hs && !s->finished)
+            s->hs(s, NULL, status < 0 ? status : UV_EIO);
+        return;
+    }
     if (s->finished || s->pc->dead)
         return;
     s->eof = 1;
@@ -142,6 +150,45 @@ on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
     *b = uv_buf_init(s->pc->srv->readbuf, CORE_READ_SIZE);
 }
 
+/* The end of reading: the peer's FIN, or its TLS close_notify. */
+static void read_eof(struct sock *s);
+
+/* Transport TLS: decrypts what arrived and feeds the plaintext. */
+static void
+read_tls(struct sock *s, const char *p, size_t n)
+{
+    struct buf plain = BUF_INIT, out = BUF_INIT;
+    struct err e = {0};
+
+    tls_session_feed(s->tls, (const uint8_t *)p, n);
+    int r = tls_session_read(s->tls, &plain, &e);
+    tls_session_take_output(s->tls, &out);
+    /* TLS may answer while reading (key updates); not once our FIN is out. */
+    if (!s->shut)
+        core__sock_send_raw(s, &out);
+    buf_clear(&out);
+    if (plain.len > 0 && !s->finished && !s->pc->dead) {
+        struct event ev = {.type = EV_DATA, .conn = s->conn};
+        ev.data = buf_slice(&plain);
+        core__feed(s->pc, &ev);
+    }
+    buf_clear(&plain);
+    if (s->finished || s->pc->dead)
+        return;
+    if (r < 0) {
+        if (!s->conn->error) {
+            char msg[400];
+            snprintf(msg, sizeof(msg), "TLS error on the connection to the upstream proxy: %s",
+                     e.msg);
+            s->conn->error = xstrdup(msg);
+        }
+        core__sock_fail(s, NULL, 0);
+        return;
+    }
+    if (r == 1)
+        read_eof(s);
+}
+
 static void
 on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 {
@@ -150,6 +197,14 @@ on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 
     if (n == 0 || s->finished || pc->dead)
         return;
+    if (s->hs) {
+        s->hs(s, b->base, n);
+        return;
+    }
+    if (n > 0 && s->tls) {
+        read_tls(s, b->base, (size_t)n);
+        return;
+    }
     if (n > 0) {
         struct event ev = {.type = EV_DATA, .conn = s->conn};
         ev.data = slice_from(b->base, (size_t)n);
@@ -160,10 +215,20 @@ on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
         core__sock_fail(s, "", (int)n);
         return;
     }
+    read_eof(s);
+}
+
+static void
+read_eof(struct sock *s)
+{
+    struct pconn *pc = s->pc;
+
+    if (s->eof)
+        return;
     /* The peer's FIN: we may still write (mitmproxy keeps the writer open
      * until the layer closes it), so only reading ends here. */
     s->eof = 1;
-    uv_read_stop(st);
+    uv_read_stop((uv_stream_t *)&s->tcp);
     s->reading = 0;
     s->conn->state &= ~CONN_CAN_READ;
     struct event ev = {.type = EV_CLOSED, .conn = s->conn};
@@ -219,6 +284,29 @@ on_write(uv_write_t *req, int status)
 
 void
 core__sock_send(struct sock *s, struct buf *data)
+{
+    if (s->tls && data->len > 0) {
+        struct buf out = BUF_INIT;
+        struct err e = {0};
+        int r = tls_session_write(s->tls, buf_ptr(data), data->len, &e);
+        tls_session_take_output(s->tls, &out);
+        buf_reset(data);
+        core__sock_send_raw(s, &out);
+        buf_clear(&out);
+        if (r < 0 && s->conn && !s->conn->error) {
+            char msg[400];
+            snprintf(msg, sizeof(msg), "TLS error on the connection to the upstream proxy: %s",
+                     e.msg);
+            s->conn->error = xstrdup(msg);
+            core__sock_fail(s, NULL, 0);
+        }
+        return;
+    }
+    core__sock_send_raw(s, data);
+}
+
+void
+core__sock_send_raw(struct sock *s, struct buf *data)
 {
     if (data->len == 0)
         return;
@@ -290,6 +378,14 @@ core__sock_half_close(struct sock *s)
     if (c->state == CONN_CLOSED) {
         core__sock_finish(s, 0);
         return;
+    }
+    if (s->tls) {
+        /* Our half of the transport TLS ends with a close_notify. */
+        struct buf out = BUF_INIT;
+        tls_session_close_notify(s->tls);
+        tls_session_take_output(s->tls, &out);
+        core__sock_send_raw(s, &out);
+        buf_clear(&out);
     }
     shutdown_sock(s);
 }

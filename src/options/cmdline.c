@@ -53,6 +53,7 @@ static const struct alias aliases[] = {
     {"reverse", NULL, "reverse:"},
     {"upstream", NULL, "upstream:"},
     {"transparent", "mode", "transparent"},
+    {"socks", "mode", "socks5"},
     {"port", "listen_port", NULL},
     {"host", "listen_host", NULL},
 };
@@ -310,8 +311,12 @@ cmdline_usage(FILE *f, const char *prog)
             "                        multiple invocations to set for the same option.\n"
             "  -q, --quiet           Quiet.\n"
             "  -v, --verbose         Increase log verbosity.\n"
-            "  --mode MODE, -m MODE  Mode can be \"regular\" or \"reverse:SPEC\" (SPEC is\n"
-            "                        http://host[:port]); -R SPEC is the older spelling.\n"
+            "  --mode MODE, -m MODE  regular, transparent, socks5, reverse:SPEC or\n"
+            "                        upstream:SPEC (SPEC is http[s]://host[:port], for\n"
+            "                        upstream also socks5://[user:pass@]host[:port]).\n"
+            "                        Repeat for several proxy servers; MODE@PORT or\n"
+            "                        MODE@HOST:PORT picks one's listen address. -R SPEC,\n"
+            "                        -U SPEC, -T and --socks are the older spellings.\n"
             "  --rfile PATH, -r PATH Read flows from file.\n"
             "  --save-stream-file PATH, -w PATH\n"
             "                        Stream flows to file as they arrive. Prefix path with\n"

@@ -75,6 +75,14 @@ dupnull(const char *s)
 #define FIELD(o, info, T) ((T *)(void *)((char *)(o) + (info)->offset))
 #define CFIELD(o, info, T) ((const T *)(const void *)((const char *)(o) + (info)->offset))
 
+/* A sequence's default is empty or one value (mode's "regular"). */
+static void
+seq_default(struct strv *sv, const char *def)
+{
+    if (def)
+        strv_push(sv, def);
+}
+
 struct options *
 opt_new(void)
 {
@@ -83,7 +91,7 @@ opt_new(void)
 #define INIT_INT(name, def) o->name = (def);
 #define INIT_STR(name, def) o->name = xstrdup(def);
 #define INIT_OPTSTR(name, def) o->name = dupnull(def);
-#define INIT_SEQ(name, def) /* calloc left it empty */
+#define INIT_SEQ(name, def) seq_default(&o->name, def);
 #define X(type, name, def, choices, help) INIT_##type(name, def)
     OPT_MAP(X)
 #undef X
@@ -270,6 +278,11 @@ opt_set(struct options *o, const char *name, const char *value, struct err *e)
     }
     case OPT_SEQ: {
         struct strv *sv = FIELD(o, info, struct strv);
+        size_t idx = (size_t)(info - registry);
+        if (!o->seq_set[idx]) {
+            o->seq_set[idx] = 1;
+            strv_clear(sv);
+        }
         if (value == NULL)
             strv_clear(sv);
         else

@@ -63,7 +63,7 @@ struct strv {
     X(INT, listen_port, 8080, NULL, "Proxy service port.") \
     X(SEQ, map_local, NULL, NULL, "Map remote resources to a local file using a pattern of the form \"[/flow-filter]/url-regex/file-or-directory-path\", where the separator can be any character.") \
     X(SEQ, map_remote, NULL, NULL, "Map remote resources to another remote URL using a pattern of the form \"[/flow-filter]/url-regex/replacement\", where the separator can be any character.") \
-    X(STR, mode, "regular", NULL, "Mode can be \"regular\", \"transparent\", \"socks5\", \"reverse:SPEC\", or \"upstream:SPEC\". For reverse and upstream proxy modes, SPEC is host specification in the form of \"http[s]://host[:port]\".") \
+    X(SEQ, mode, "regular", NULL, "Mode can be \"regular\", \"transparent\", \"socks5\", \"reverse:SPEC\", or \"upstream:SPEC\". For reverse and upstream proxy modes, SPEC is host specification in the form of \"http[s]://host[:port]\". Can be passed multiple times, one proxy server per mode. Append @listen_port or @listen_host:listen_port to override listen_host or listen_port for a specific mode. The upstream SPEC may also be \"socks5://[user:pass@]host[:port]\".") \
     X(SEQ, modify_body, NULL, NULL, "Replacement pattern of the form \"[/flow-filter]/regex/[@]replacement\", where the separator can be any character. The @ allows to provide a file path that is used to read the replacement string.") \
     X(SEQ, modify_headers, NULL, NULL, "Header modify pattern of the form \"[/flow-filter]/header- name/[@]header-value\", where the separator can be any character. The @ allows to provide a file path that is used to read the header value string. An empty header-value removes existing header-name headers.") \
     X(BOOL, normalize_outbound_headers, 1, NULL, "Normalize outgoing HTTP/2 header names, but emit a warning when doing so. HTTP/2 does not allow uppercase header names. This option makes sure that HTTP/2 headers set in custom scripts are lowercased before they are sent.") \
@@ -113,10 +113,22 @@ struct strv {
 #define OPT_CTYPE_OPTSTR char *
 #define OPT_CTYPE_SEQ struct strv
 
+/* Each option's index in OPT_MAP (which is also the registry's order). */
+enum opt_index {
+#define X(type, name, def, choices, help) OPT_INDEX_##name,
+    OPT_MAP(X)
+#undef X
+    OPT_COUNT
+};
+
 struct options {
 #define X(type, name, def, choices, help) OPT_CTYPE_##type name;
     OPT_MAP(X)
 #undef X
+    /* Not an option: per sequence option, whether opt_set() has set it since
+     * opt_new(). The first set replaces the default (mitmproxy's `--set`
+     * gives a sequence the values of this command line), later ones append. */
+    unsigned char seq_set[OPT_COUNT];
 };
 
 enum opt_type { OPT_BOOL, OPT_INT, OPT_STR, OPT_OPTSTR, OPT_SEQ };
@@ -145,7 +157,8 @@ struct options *opt_copy(const struct options *);
 /*
  * `--set name=value` semantics of mitmproxy: with value NULL (no "="),
  * booleans become true, optional strings None and sequences empty; booleans
- * take true, false or toggle; a sequence appends one value per call; choices
+ * take true, false or toggle; a sequence's first set replaces its default
+ * (mode: ["regular"]) and every later one appends one value; choices
  * and integers are checked. Errors name the option and the bad value.
  */
 int opt_set(struct options *, const char *name, const char *value, struct err *e);

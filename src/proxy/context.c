@@ -96,10 +96,117 @@ parse_server_spec(const char *spec, struct proxy_mode *m, struct err *e)
     return 0;
 }
 
+/* "PORT" or "HOST:PORT" ("[v6]:PORT") after a mode's "@". */
+static int
+parse_listen(const char *at, const char *spec, struct proxy_mode *m, struct err *e)
+{
+    const char *colon = strrchr(at, ':');
+    const char *port = colon ? colon + 1 : at;
+    if (colon) {
+        size_t hlen = (size_t)(colon - at);
+        if (hlen >= 2 && at[0] == '[' && at[hlen - 1] == ']') {
+            at++;
+            hlen -= 2;
+        }
+        if (hlen >= sizeof(m->listen_host))
+            return err_set(e, MP_ERR_INVAL, "invalid listen address in mode '%s'", spec);
+        memcpy(m->listen_host, at, hlen);
+        m->listen_host[hlen] = '\0';
+        m->listen_host_given = 1;
+    }
+    long v = 0;
+    if (*port == '\0')
+        return err_set(e, MP_ERR_INVAL, "invalid listen port in mode '%s'", spec);
+    for (const char *q = port; *q; q++) {
+        if (*q < '0' || *q > '9' || v > 65535)
+            return err_set(e, MP_ERR_INVAL, "invalid listen port in mode '%s'", spec);
+        v = v * 10 + (*q - '0');
+    }
+    if (v > 65535)
+        return err_set(e, MP_ERR_INVAL, "invalid listen port in mode '%s'", spec);
+    m->listen_port = (int)v;
+    return 0;
+}
+
+static int
+all_digits(const char *s)
+{
+    if (*s == '\0')
+        return 0;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return 0;
+    return 1;
+}
+
+/*
+ * "socks5://[user:pass@]host[:port]" (port 1080 by default). The spec's
+ * listen suffix is already cut off.
+ */
+static int
+parse_socks_spec(const char *spec, const char *full, struct proxy_mode *m, struct err *e)
+{
+    const char *p = spec + strlen("socks5://");
+    const char *at = strchr(p, '@');
+    if (at) {
+        const char *colon = memchr(p, ':', (size_t)(at - p));
+        size_t ulen = colon ? (size_t)(colon - p) : (size_t)(at - p);
+        size_t plen = colon ? (size_t)(at - colon - 1) : 0;
+        /* RFC 1929: each is 1..255 bytes. */
+        if (colon == NULL || ulen == 0 || ulen > 255 || plen == 0 || plen > 255)
+            return err_set(e, MP_ERR_INVAL,
+                           "invalid mode '%s': SOCKS5 credentials must be user:password "
+                           "(1 to 255 bytes each)",
+                           full);
+        memcpy(m->user, p, ulen);
+        m->user[ulen] = '\0';
+        memcpy(m->pass, colon + 1, plen);
+        m->pass[plen] = '\0';
+        p = at + 1;
+    }
+    /* The host part has the same shape as an http server spec. */
+    char tmp[300];
+    struct err sub = {0};
+    if (strlen(p) >= sizeof(tmp) - 8)
+        return err_set(e, MP_ERR_INVAL, "invalid mode '%s': bad SOCKS5 proxy address", full);
+    memcpy(tmp, "http://", 7);
+    strcpy(tmp + 7, p);
+    if (parse_server_spec(tmp, m, &sub) < 0)
+        return err_set(e, MP_ERR_INVAL, "invalid mode '%s': bad SOCKS5 proxy address", full);
+    strcpy(m->scheme, "socks5");
+    if (strchr(p, ':') == NULL || (p[0] == '[' && strstr(p, "]:") == NULL))
+        m->port = 1080;
+    return 0;
+}
+
 int
-proxy_mode_parse(const char *spec, struct proxy_mode *m, struct err *e)
+proxy_mode_parse(const char *full, struct proxy_mode *m, struct err *e)
 {
     memset(m, 0, sizeof(*m));
+    m->listen_port = -1;
+
+    /*
+     * mitmproxy 9's "MODE@PORT" / "MODE@HOST:PORT". The "@" is the last one;
+     * in "upstream:socks5://user:pass@host" a single "@" belongs to the
+     * credentials unless only digits (a port) follow it.
+     */
+    char spec[1024];
+    if (strlen(full) >= sizeof(spec))
+        return err_set(e, MP_ERR_INVAL, "invalid mode '%.60s...': too long", full);
+    strcpy(spec, full);
+    char *at = strrchr(spec, '@');
+    if (at && strncmp(spec, "upstream:socks5://", 18) == 0) {
+        char *first = strchr(spec + 18, '@');
+        if (first == at && !all_digits(at + 1))
+            at = NULL;
+    }
+    if (at) {
+        *at = '\0';
+        int rc = parse_listen(at + 1, full, m, e);
+        if (rc < 0)
+            return rc;
+    }
+
     if (strcmp(spec, "regular") == 0) {
         m->kind = PROXY_MODE_REGULAR;
         return 0;
@@ -112,9 +219,23 @@ proxy_mode_parse(const char *spec, struct proxy_mode *m, struct err *e)
         m->kind = PROXY_MODE_SOCKS5;
         return 0;
     }
+    if (strncmp(spec, "reverse:h2c://", 14) == 0) {
+        /* Cleartext HTTP/2 with prior knowledge to the server (not in 8.1.1). */
+        char tmp[1030];
+        snprintf(tmp, sizeof(tmp), "http://%s", spec + 14);
+        m->kind = PROXY_MODE_REVERSE;
+        int rc = parse_server_spec(tmp, m, e);
+        if (rc == 0)
+            strcpy(m->scheme, "h2c");
+        return rc;
+    }
     if (strncmp(spec, "reverse:", 8) == 0) {
         m->kind = PROXY_MODE_REVERSE;
         return parse_server_spec(spec + 8, m, e);
+    }
+    if (strncmp(spec, "upstream:socks5://", 18) == 0) {
+        m->kind = PROXY_MODE_UPSTREAM_SOCKS5;
+        return parse_socks_spec(spec + 9, full, m, e);
     }
     if (strncmp(spec, "upstream:", 9) == 0) {
         m->kind = PROXY_MODE_UPSTREAM;
@@ -122,8 +243,88 @@ proxy_mode_parse(const char *spec, struct proxy_mode *m, struct err *e)
     }
     return err_set(e, MP_ERR_INVAL,
                    "invalid mode '%s' (expected regular, transparent, socks5, reverse:SPEC or "
-                   "upstream:SPEC)",
-                   spec);
+                   "upstream:SPEC, optionally followed by @PORT or @HOST:PORT)",
+                   full);
+}
+
+const char *
+proxy_mode_listen_host(const struct proxy_mode *m, const struct options *opts)
+{
+    return m->listen_host_given ? m->listen_host : opts->listen_host;
+}
+
+int
+proxy_mode_listen_port(const struct proxy_mode *m, const struct options *opts)
+{
+    return m->listen_port >= 0 ? m->listen_port : (int)opts->listen_port;
+}
+
+const char *
+proxy_mode_description(const struct proxy_mode *m)
+{
+    switch (m->kind) {
+    case PROXY_MODE_REGULAR:
+        return "HTTP(S) proxy";
+    case PROXY_MODE_REVERSE:
+        return "Reverse proxy";
+    case PROXY_MODE_UPSTREAM:
+    case PROXY_MODE_UPSTREAM_SOCKS5:
+        return "HTTP(S) proxy (upstream mode)";
+    case PROXY_MODE_TRANSPARENT:
+        return "Transparent proxy";
+    case PROXY_MODE_SOCKS5:
+        return "SOCKS v5 proxy";
+    }
+    return "Proxy server";
+}
+
+/* Whether two listen hosts can collide: the same, or one is "all interfaces". */
+static int
+hosts_overlap(const char *a, const char *b)
+{
+    static const char *const any[] = {"", "0.0.0.0", "::", "[::]"};
+    for (size_t i = 0; i < sizeof(any) / sizeof(any[0]); i++)
+        if (strcmp(a, any[i]) == 0 || strcmp(b, any[i]) == 0)
+            return 1;
+    return strcmp(a, b) == 0;
+}
+
+/* Two modes on one address cannot both listen: say so before binding. */
+static int
+check_listeners(const struct proxy_config *cfg, struct err *e)
+{
+    for (size_t i = 0; i < cfg->nmodes; i++) {
+        for (size_t j = 0; j < i; j++) {
+            const struct proxy_mode *a = &cfg->modes[j], *b = &cfg->modes[i];
+            int pa = proxy_mode_listen_port(a, cfg->opts);
+            int pb = proxy_mode_listen_port(b, cfg->opts);
+            if (pa == 0 || pa != pb ||
+                !hosts_overlap(proxy_mode_listen_host(a, cfg->opts),
+                               proxy_mode_listen_host(b, cfg->opts)))
+                continue;
+            return err_set(e, MP_ERR_INVAL,
+                           "modes '%s' and '%s' would both listen on port %d; give one of them "
+                           "its own port with @PORT",
+                           cfg->opts->mode.v[j], cfg->opts->mode.v[i], pa);
+        }
+    }
+    return 0;
+}
+
+/* Parses every --mode into cfg->modes; an empty list means regular. */
+static int
+parse_modes(struct proxy_config *cfg, const struct options *opts, struct err *e)
+{
+    size_t n = opts->mode.n ? opts->mode.n : 1;
+    cfg->modes = xcalloc(n, sizeof(*cfg->modes));
+    cfg->nmodes = n;
+    for (size_t i = 0; i < n; i++) {
+        int rc = proxy_mode_parse(opts->mode.n ? opts->mode.v[i] : "regular", &cfg->modes[i], e);
+        if (rc < 0)
+            return rc;
+    }
+    cfg->mode = cfg->modes[0];
+    return check_listeners(cfg, e);
 }
 
 static int
@@ -146,29 +347,7 @@ proxy_config_init(struct proxy_config *cfg, const struct options *opts, struct e
     memset(cfg, 0, sizeof(*cfg));
     cfg->opts = opts;
     http1_limits_default(&cfg->limits);
-    int rc = proxy_mode_parse(opts->mode, &cfg->mode, e);
-    if (rc < 0)
-        return rc;
-    switch (cfg->mode.kind) {
-    case PROXY_MODE_REGULAR:
-        break;
-    case PROXY_MODE_REVERSE:
-        break;
-    case PROXY_MODE_UPSTREAM:
-        if (strcmp(cfg->mode.scheme, "https") == 0)
-            return err_set(e, MP_ERR_UNSUPPORTED,
-                           "mode %s: TLS to the upstream proxy is not supported yet; use an "
-                           "http:// upstream",
-                           opts->mode);
-        break;
-    case PROXY_MODE_SOCKS5:
-        break;
-    case PROXY_MODE_TRANSPARENT:
-        break;
-    default:
-        return err_set(e, MP_ERR_UNSUPPORTED, "mode %s is not supported yet",
-                       proxy_mode_name(cfg->mode.kind));
-    }
+    int rc;
     if (opts->upstream_auth && *opts->upstream_auth) {
         /* mitmproxy's UpstreamAuth: "user:pass" -> a Basic credential. */
         if (strchr(opts->upstream_auth, ':') == NULL)
@@ -197,6 +376,8 @@ proxy_config_init(struct proxy_config *cfg, const struct options *opts, struct e
         rc = hostmatch_compile(&cfg->allow_hosts, &opts->allow_hosts, "allow_hosts", e);
     if (rc == 0)
         rc = hostmatch_compile(&cfg->tcp_hosts, &opts->tcp_hosts, "tcp_hosts", e);
+    if (rc == 0)
+        rc = parse_modes(cfg, opts, e);
     if (rc < 0) {
         proxy_config_clear(cfg);
         return rc;
@@ -218,8 +399,21 @@ proxy_config_load_ca(struct proxy_config *cfg, struct err *e)
 }
 
 void
+proxy_config_for_mode(const struct proxy_config *base, size_t i, struct proxy_config *out)
+{
+    *out = *base;
+    out->mode = base->modes[i];
+    out->borrowed = 1;
+}
+
+void
 proxy_config_clear(struct proxy_config *cfg)
 {
+    if (cfg->borrowed)
+        return;
+    free(cfg->modes);
+    cfg->modes = NULL;
+    cfg->nmodes = 0;
     hostmatch_free(cfg->ignore_hosts);
     hostmatch_free(cfg->allow_hosts);
     hostmatch_free(cfg->tcp_hosts);

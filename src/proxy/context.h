@@ -24,7 +24,8 @@ struct options;
     X(REVERSE, "reverse")                                                                          \
     X(UPSTREAM, "upstream")                                                                        \
     X(TRANSPARENT, "transparent")                                                                  \
-    X(SOCKS5, "socks5")
+    X(SOCKS5, "socks5")                                                                            \
+    X(UPSTREAM_SOCKS5, "upstream:socks5")
 
 enum proxy_mode_kind {
 #define X(name, str) PROXY_MODE_##name,
@@ -32,22 +33,42 @@ enum proxy_mode_kind {
 #undef X
 };
 
-/* A parsed --mode value, e.g. "reverse:http://example.com:8081". */
+/*
+ * A parsed --mode value, e.g. "reverse:http://example.com:8081" or
+ * "socks5@1080".
+ *
+ * UPSTREAM_SOCKS5 ("upstream:socks5://[user:pass@]host[:port]") faces the
+ * client as a regular HTTP proxy, so every layer treats it as REGULAR; only
+ * the driver differs: it opens each server connection through the SOCKS5
+ * proxy. UPSTREAM with scheme "https" speaks TLS to the upstream proxy, also
+ * in the driver only (the layers see a plain upstream proxy).
+ */
 struct proxy_mode {
     enum proxy_mode_kind kind;
-    char scheme[8];  /* reverse/upstream: "http", "https" */
+    char scheme[8];  /* reverse/upstream: "http", "https"; upstream SOCKS: "socks5" */
     char host[256];  /* reverse/upstream target */
-    uint16_t port;   /* 0 when not given: the scheme's default */
+    uint16_t port;   /* after parsing: the given port, else the scheme's default */
+    char user[256];  /* upstream SOCKS: RFC 1929 credentials; "" = no authentication */
+    char pass[256];
+    /* "@PORT" or "@HOST:PORT": this mode's own listen address. */
+    char listen_host[256]; /* valid when listen_host_given */
+    int listen_host_given;
+    int listen_port;       /* -1: the listen_port option */
 };
 
 /* Parses a mode spec; errors name the bad part ("invalid mode: ..."). */
 int proxy_mode_parse(const char *spec, struct proxy_mode *out, struct err *e);
+/* The address a mode listens on: its "@" suffix, else the listen_* options. */
+const char *proxy_mode_listen_host(const struct proxy_mode *, const struct options *);
+int proxy_mode_listen_port(const struct proxy_mode *, const struct options *);
+/* How mitmproxy 9+ announces the server: "HTTP(S) proxy", "SOCKS v5 proxy", ... */
+const char *proxy_mode_description(const struct proxy_mode *);
 const char *proxy_mode_name(enum proxy_mode_kind);
 
 /* Values derived once from the options, so layers need not re-parse them. */
 struct proxy_config {
     const struct options *opts; /* borrowed; immutable while serving */
-    struct proxy_mode mode;
+    struct proxy_mode mode; /* this listener's mode; modes[0] in the base config */
     struct http1_limits limits;
     int64_t stream_large_bodies; /* bytes; -1 = never stream */
     int64_t body_size_limit;     /* bytes; -1 = no limit */
@@ -59,14 +80,28 @@ struct proxy_config {
     int tls_client_min, tls_client_max; /* enum tls_version */
     int tls_server_min, tls_server_max;
     char *upstream_auth; /* owned "Basic <base64>" from upstream_auth; NULL = none */
+    /* Every --mode in order (mode is a copy of one of them). Owned by the
+     * base config; borrowed by proxy_config_for_mode() copies. */
+    struct proxy_mode *modes;
+    size_t nmodes;
+    int borrowed; /* a proxy_config_for_mode() copy: owns nothing */
 };
 
-/* Builds cfg from opts; errors name the bad option. Free with proxy_config_clear(). */
+/*
+ * Builds cfg from opts; errors name the bad option, and two modes that
+ * would listen on the same address. Free with proxy_config_clear().
+ */
 int proxy_config_init(struct proxy_config *cfg, const struct options *opts, struct err *e);
 /* Loads (or creates) the CA in opts->confdir so TLS can be intercepted, and
  * the custom certificates of opts->certs. */
 int proxy_config_load_ca(struct proxy_config *cfg, struct err *e);
 void proxy_config_clear(struct proxy_config *cfg);
+/*
+ * One listener's configuration: a copy of base whose mode is base->modes[i].
+ * It borrows everything base owns (base must outlive it); clearing it is a
+ * no-op. Make it after proxy_config_load_ca(base).
+ */
+void proxy_config_for_mode(const struct proxy_config *base, size_t i, struct proxy_config *out);
 
 /*
  * Whether a connection to these names is passed through untouched

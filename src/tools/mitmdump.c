@@ -33,6 +33,7 @@
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/version.h"
+#include "util/xmalloc.h"
 
 /* Options this version acts on; setting any other one gets a warning. */
 static const char *const implemented[] = {
@@ -110,6 +111,27 @@ static void
 server_replay_drained(void *srv)
 {
     server_stop_after(srv, 500);
+}
+
+/*
+ * One line per listener. A single mode keeps mitmproxy 8.1.1's wording;
+ * several name their kind as mitmproxy 9 does ("SOCKS v5 proxy listening
+ * at *:1080.").
+ */
+static void
+announce(const struct proxy_mode *m, const char *host, int port, int several)
+{
+    char where[300];
+    if (*host == '\0' || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
+        snprintf(where, sizeof(where), "*:%d", port);
+    else if (strchr(host, ':'))
+        snprintf(where, sizeof(where), "[%s]:%d", host, port);
+    else
+        snprintf(where, sizeof(where), "%s:%d", host, port);
+    if (several)
+        log_info("%s listening at %s.", proxy_mode_description(m), where);
+    else
+        log_info("Proxy server listening at %s", where);
 }
 
 static int
@@ -227,6 +249,13 @@ main(int argc, char **argv)
         goto out;
     }
 
+    /* One configuration per listener: the same but for the mode. */
+    struct proxy_config *lcfgs = NULL;
+    if (need_core) {
+        lcfgs = xcalloc(cfg.nmodes, sizeof(*lcfgs));
+        for (size_t i = 0; i < cfg.nmodes; i++)
+            proxy_config_for_mode(&cfg, i, &lcfgs[i]);
+    }
     struct server *srv = NULL;
     if (need_core) {
         srv = server_new(&cfg, chain);
@@ -237,14 +266,19 @@ main(int argc, char **argv)
             serverplayback_wire(serverplayback, server_replay_drained, srv);
     }
     if (opts->server) {
-        if (server_listen(srv, opts->listen_host, (int)opts->listen_port, &e) < 0) {
-            fprintf(stderr, "mitmdump: error starting proxy server: %s\n", e.msg);
-            server_free(srv);
-            addon_chain_done(chain);
-            addon_chain_free(chain);
-            proxy_config_clear(&cfg);
-            status = 1;
-            goto out;
+        for (size_t i = 0; i < cfg.nmodes; i++) {
+            const struct proxy_mode *m = &cfg.modes[i];
+            if (server_listen_cfg(srv, &lcfgs[i], proxy_mode_listen_host(m, opts),
+                                  proxy_mode_listen_port(m, opts), &e) < 0) {
+                fprintf(stderr, "mitmdump: error starting proxy server: %s\n", e.msg);
+                server_free(srv);
+                addon_chain_done(chain);
+                addon_chain_free(chain);
+                free(lcfgs);
+                proxy_config_clear(&cfg);
+                status = 1;
+                goto out;
+            }
         }
     }
     addon_chain_running(chain);
@@ -275,19 +309,16 @@ main(int argc, char **argv)
         srv = NULL;
     }
     if (srv) {
-        const char *host = opts->listen_host;
-        if (*host == '\0' || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
-            log_info("Proxy server listening at *:%d", server_port(srv));
-        else if (strchr(host, ':'))
-            log_info("Proxy server listening at [%s]:%d", host, server_port(srv));
-        else
-            log_info("Proxy server listening at %s:%d", host, server_port(srv));
+        for (size_t i = 0; i < cfg.nmodes; i++)
+            announce(&cfg.modes[i], proxy_mode_listen_host(&cfg.modes[i], opts),
+                     server_listener_port(srv, i), cfg.nmodes > 1);
         if (server_run(srv) < 0 && status == 0)
             status = 1;
         server_free(srv);
     }
     addon_chain_done(chain);
     addon_chain_free(chain);
+    free(lcfgs);
     proxy_config_clear(&cfg);
 out:
     cmdline_clear(&cl);

@@ -283,6 +283,7 @@ proxy_stop(struct proxy *p)
     ASSERT_EQ(p->rc, 0);
     server_free(p->srv);
     addon_chain_free(p->chain);
+    proxy_config_clear(&p->cfg);
     opt_free(p->opts);
 }
 
@@ -605,5 +606,57 @@ TEST(server_sigterm_stops)
     char b;
     ASSERT_EQ(recv(c1.fd, &b, 1, 0), 0);
     client_close(&c1);
+    origin_stop(&o);
+}
+
+/*
+ * Two listeners, each with its own mode (mitmdump --mode regular@A
+ * --mode socks5@B): the connections of each get that listener's mode.
+ */
+TEST(server_two_listeners_two_modes)
+{
+    struct origin o;
+    struct proxy p;
+    struct proxy_config socks_cfg;
+    struct client c1, c2;
+    char body[256];
+    struct err e = {0};
+
+    origin_start(&o);
+    memset(&p, 0, sizeof(p));
+    log_set_level(LOG_ERROR);
+    p.opts = opt_new();
+    ASSERT_EQ(opt_set(p.opts, "mode", "regular@0", &e), 0);
+    ASSERT_EQ(opt_set(p.opts, "mode", "socks5@0", &e), 0);
+    ASSERT_EQ(proxy_config_init(&p.cfg, p.opts, &e), 0);
+    proxy_config_for_mode(&p.cfg, 1, &socks_cfg);
+    p.chain = addon_chain_new();
+    addon_chain_add(p.chain, &t_addon);
+    p.srv = server_new(&p.cfg, p.chain);
+    ASSERT_EQ(server_listen(p.srv, "127.0.0.1", 0, &e), 0);
+    ASSERT_EQ(server_listen_cfg(p.srv, &socks_cfg, "127.0.0.1", 0, &e), 0);
+    p.port = server_port(p.srv);
+    int sport = server_listener_port(p.srv, 1);
+    ASSERT(p.port > 0 && sport > 0 && sport != p.port);
+    ASSERT_EQ(server_listener_port(p.srv, 2), 0);
+    p.rc = -1;
+    ASSERT_EQ(pthread_create(&p.thread, NULL, proxy_main, &p), 0);
+
+    client_open(&c1, p.port);
+    client_get(&c1, o.port, "/fast");
+    ASSERT_EQ(client_response(&c1, body, sizeof(body)), 200);
+    ASSERT_STREQ(body, "/fast");
+
+    /* The SOCKS5 listener answers a SOCKS5 greeting: "no authentication". */
+    client_open(&c2, sport);
+    ASSERT_EQ(send(c2.fd, "\x05\x01\x00", 3, MSG_NOSIGNAL), 3);
+    char reply[2];
+    ASSERT_EQ(recv(c2.fd, reply, 2, MSG_WAITALL), 2);
+    ASSERT_EQ(reply[0], 5);
+    ASSERT_EQ(reply[1], 0);
+
+    client_close(&c1);
+    client_close(&c2);
+    proxy_stop(&p);
     origin_stop(&o);
 }

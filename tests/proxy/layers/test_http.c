@@ -14,8 +14,7 @@
 static void
 reverse_mode(struct options *o)
 {
-    free(o->mode);
-    o->mode = xstrdup("reverse:http://backend.test:8081");
+    opt_set(o, "mode", "reverse:http://backend.test:8081", NULL);
 }
 
 static void
@@ -748,8 +747,7 @@ TEST(http_layer_client_replay_sends_saved_request)
 static void
 upstream_mode(struct options *o)
 {
-    free(o->mode);
-    o->mode = xstrdup("upstream:http://up.test:3128");
+    opt_set(o, "mode", "upstream:http://up.test:3128", NULL);
     free(o->upstream_auth);
     o->upstream_auth = xstrdup("u:p");
 }
