@@ -145,6 +145,7 @@ on_hook_done(struct hook_call *call, void *arg)
         job->then(job);
     } else if (job->blocking) {
         pc->blocking--;
+        pc->pausing -= job->pausing;
         struct event ev = {.type = EV_DONE, .cmd_id = job->id};
         core__feed(pc, &ev);
     }
@@ -236,8 +237,10 @@ exec_hook(struct pconn *pc, struct command *c)
     memset(&c->hook, 0, sizeof(c->hook));
     job->id = c->id;
     job->blocking = c->blocking;
+    job->pausing = c->blocking && !c->stream_only;
     if (job->blocking)
         pc->blocking++;
+    pc->pausing += job->pausing;
     run_job(pc, job);
 }
 
@@ -268,7 +271,7 @@ exec(struct pconn *pc, struct command *c)
 
     switch (c->type) {
     case CMD_OPEN:
-        core__open(pc, c->conn, c->id);
+        core__open(pc, c->conn, c->id, !c->stream_only);
         break;
     case CMD_SEND:
         s = sock_of(c->conn);
@@ -336,11 +339,12 @@ core__update_reads(struct pconn *pc)
     for (struct sock *s = pc->socks; s; s = s->next) {
         if (s->hs)
             continue; /* an opener's handshake reads on its own */
-        /* Reading pauses while a blocking command is out (the flow waits)
+        /* Reading pauses while a blocking command is out (the flow waits;
+         * an HTTP/2 stream's own hooks and opens pause only that stream)
          * and while another connection of this client is over its write
          * watermark (backpressure). */
         int want = s->connected && !s->finished && !s->eof && !s->closing && !pc->dead &&
-                   pc->root && pc->blocking == 0 && pc->ncongested - (int)s->congested == 0;
+                   pc->root && pc->pausing == 0 && pc->ncongested - (int)s->congested == 0;
         core__sock_read(s, want);
     }
 }
@@ -449,6 +453,7 @@ after_client_connected(struct hjob *job)
     struct pconn *pc = job->pc;
 
     pc->blocking--;
+    pc->pausing--;
     if (pc->dead)
         return;
     if (pc->client->error) {
@@ -518,6 +523,7 @@ core__accept(struct listener *l)
                 pc->peer);
     /* mitmproxy waits for client_connected before it reads a byte. */
     pc->blocking++;
+    pc->pausing++;
     core__hook(pc, HOOK_CLIENT_CONNECTED, NULL, after_client_connected, NULL);
 }
 

@@ -138,6 +138,7 @@ struct pconn {
     size_t ibcap;
     int holds;       /* see the lifetime note at the top */
     int blocking;    /* outstanding blocking commands (and the connect hook) */
+    int pausing;     /* ... of which reading waits for: all but stream_only ones */
     int ncongested;  /* socks with congested set */
     uint64_t last_active; /* uv_now() of the last event fed */
     unsigned feeding : 1;
@@ -157,6 +158,7 @@ struct hjob {
     struct pconn *pc;
     uint64_t id;  /* the CMD_HOOK answered with EV_DONE when blocking */
     int blocking; /* counted in pc->blocking until done */
+    int pausing;  /* counted in pc->pausing until done */
     void (*then)(struct hjob *);
     void *arg;
 };
@@ -200,7 +202,8 @@ void core__sock_discard(struct sock *);
 void core__sockaddr_host(const struct sockaddr *, char *host, size_t hostlen, uint16_t *port);
 
 /* open.c */
-void core__open(struct pconn *, struct connection *server, uint64_t cmd_id);
+/* pausing: reading stops until the open is done (not for an HTTP/2 stream's). */
+void core__open(struct pconn *, struct connection *server, uint64_t cmd_id, int pausing);
 void core__open_cancel(struct opener *);
 
 #endif

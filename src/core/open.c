@@ -42,6 +42,7 @@ struct opener {
     struct sockaddr_storage lit;
     struct sock *s; /* the socket being connected */
     int last_status;
+    int pausing; /* counted in pc->pausing until done */
     unsigned linked : 1;
     unsigned resolving : 1;
     unsigned connecting : 1;
@@ -108,6 +109,7 @@ finish(struct opener *op, const char *err, int loud)
     op->ended = 1;
     unlink_op(op);
     pc->blocking--;
+    pc->pausing -= op->pausing;
     uv_timer_stop(&op->timer);
     if (op->res) {
         uv_freeaddrinfo(op->res);
@@ -539,7 +541,7 @@ after_connect_hook(struct hjob *job)
 }
 
 void
-core__open(struct pconn *pc, struct connection *conn, uint64_t cmd_id)
+core__open(struct pconn *pc, struct connection *conn, uint64_t cmd_id, int pausing)
 {
     struct opener *op = xcalloc(1, sizeof(*op));
 
@@ -553,6 +555,8 @@ core__open(struct pconn *pc, struct connection *conn, uint64_t cmd_id)
         pc->openers->prev = op;
     pc->openers = op;
     pc->blocking++;
+    op->pausing = pausing;
+    pc->pausing += pausing;
     uv_timer_init(&pc->srv->loop, &op->timer);
     op->timer.data = op;
 

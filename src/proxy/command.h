@@ -42,6 +42,8 @@ struct command {
     enum cmd_type type;
     uint64_t id;             /* unique per context; EV_DONE/EV_WAKEUP name it */
     int blocking;            /* CMD_OPEN, CMD_HOOK */
+    int stream_only;         /* blocking, but pauses one HTTP/2 stream, not the
+                              * connection: the driver keeps reading */
     struct layer *waiter;    /* the innermost layer paused on it */
     struct connection *conn; /* OPEN, SEND, CLOSE: one reference */
     struct buf data;         /* SEND: owned */

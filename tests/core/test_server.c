@@ -24,6 +24,8 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <nghttp2/nghttp2.h>
+
 #include "../lib/test.h"
 #include "addons/addon.h"
 #include "core/server.h"
@@ -248,14 +250,17 @@ proxy_main(void *arg)
     return NULL;
 }
 
+/* mode: a --mode value, or NULL for regular. */
 static void
-proxy_start(struct proxy *p)
+proxy_start_mode(struct proxy *p, const char *mode)
 {
     struct err e = {0};
 
     memset(p, 0, sizeof(*p));
     log_set_level(LOG_ERROR);
     p->opts = opt_new();
+    if (mode)
+        ASSERT_EQ(opt_set(p->opts, "mode", mode, &e), 0);
     ASSERT_EQ(proxy_config_init(&p->cfg, p->opts, &e), 0);
     p->chain = addon_chain_new();
     addon_chain_add(p->chain, &t_addon);
@@ -266,6 +271,12 @@ proxy_start(struct proxy *p)
     ASSERT(p->port > 0);
     p->rc = -1;
     ASSERT_EQ(pthread_create(&p->thread, NULL, proxy_main, p), 0);
+}
+
+static void
+proxy_start(struct proxy *p)
+{
+    proxy_start_mode(p, NULL);
 }
 
 /*
@@ -657,6 +668,120 @@ TEST(server_two_listeners_two_modes)
 
     client_close(&c1);
     client_close(&c2);
+    proxy_stop(&p);
+    origin_stop(&o);
+}
+
+/* ---- HTTP/2: a held stream pauses itself only. ---- */
+
+struct h2c {
+    int done[2];       /* stream 1 (/hold), stream 3 (/release) finished */
+    int order[2];      /* stream ids in the order they finished */
+    int nfinished;
+    char body[2][64];
+};
+
+static int
+h2c_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *p, size_t n, void *ud)
+{
+    struct h2c *h = ud;
+    char *b = h->body[id == 1 ? 0 : 1];
+    size_t used = strlen(b);
+    snprintf(b + used, 64 - used, "%.*s", (int)n, (const char *)p);
+    return 0;
+}
+
+static int
+h2c_close(nghttp2_session *s, int32_t id, uint32_t err, void *ud)
+{
+    struct h2c *h = ud;
+    if (id == 1 || id == 3) {
+        h->done[id == 1 ? 0 : 1] = 1;
+        h->order[h->nfinished++] = id;
+    }
+    return 0;
+}
+
+static void
+h2c_submit(nghttp2_session *s, const char *authority, const char *path)
+{
+    nghttp2_nv nv[] = {
+        {(uint8_t *)":method", (uint8_t *)"GET", 7, 3, 0},
+        {(uint8_t *)":scheme", (uint8_t *)"http", 7, 4, 0},
+        {(uint8_t *)":authority", (uint8_t *)authority, 10, strlen(authority), 0},
+        {(uint8_t *)":path", (uint8_t *)path, 5, strlen(path), 0},
+    };
+    ASSERT(nghttp2_submit_request(s, NULL, nv, 4, NULL, NULL) > 0);
+}
+
+static void
+h2c_flush(nghttp2_session *s, struct client *c)
+{
+    const uint8_t *p;
+    ssize_t n;
+    while ((n = nghttp2_session_mem_send(s, &p)) > 0)
+        ASSERT_EQ(send(c->fd, p, (size_t)n, MSG_NOSIGNAL), n);
+}
+
+/* Sends what the session has and reads until both streams are done (or time runs out). */
+static void
+h2c_run(nghttp2_session *s, struct client *c, struct h2c *h)
+{
+    for (int rounds = 0; rounds < 40 && !(h->done[0] && h->done[1]); rounds++) {
+        h2c_flush(s, c);
+        if (!client_readable(c, 100))
+            continue;
+        uint8_t buf[4096];
+        ssize_t r = recv(c->fd, buf, sizeof(buf), 0);
+        ASSERT(r > 0);
+        ASSERT(nghttp2_session_mem_recv(s, buf, (size_t)r) == r);
+    }
+}
+
+/*
+ * An HTTP/2 client connection (cleartext, prior knowledge) with a held
+ * stream: the connection keeps being read, so another stream on it goes all
+ * the way through (and releases the first from its response hook).
+ */
+TEST(server_http2_held_stream_others_go_on)
+{
+    struct origin o;
+    struct proxy p;
+    struct client c;
+    struct h2c h = {0};
+    char authority[64];
+
+    origin_start(&o);
+    snprintf(authority, sizeof(authority), "127.0.0.1:%d", o.port);
+    char mode[80];
+    snprintf(mode, sizeof(mode), "reverse:http://%s", authority);
+    proxy_start_mode(&p, mode);
+    client_open(&c, p.port); /* nghttp2 starts with the preface, which reverse mode knows */
+
+    nghttp2_session_callbacks *cb;
+    nghttp2_session *s;
+    nghttp2_session_callbacks_new(&cb);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, h2c_data);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cb, h2c_close);
+    nghttp2_session_client_new(&s, cb, &h);
+    nghttp2_session_callbacks_del(cb);
+    nghttp2_submit_settings(s, NGHTTP2_FLAG_NONE, NULL, 0);
+
+    h2c_submit(s, authority, "/hold");
+    h2c_flush(s, &c);
+    wait_held(1);
+    h2c_submit(s, authority, "/release");
+    h2c_run(s, &c, &h);
+
+    ASSERT(h.done[0] && h.done[1]);
+    ASSERT_EQ(h.order[0], 3); /* /release first: it did not wait for /hold */
+    ASSERT_EQ(h.order[1], 1);
+    ASSERT_STREQ(h.body[0], "/hold");
+    ASSERT_STREQ(h.body[1], "/release");
+    ASSERT_EQ(atomic_load(&released), 1);
+
+    nghttp2_session_del(s);
+    client_close(&c);
     proxy_stop(&p);
     origin_stop(&o);
 }

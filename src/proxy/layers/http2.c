@@ -259,6 +259,7 @@ hook(struct stream *s, enum sstep step, enum hook which)
 {
     s->step = step;
     struct command *c = layer_hook(&s->base, s->h->out, which, s->flow, NULL, NULL);
+    c->stream_only = 1; /* the other streams go on meanwhile */
     s->wait_id = c->id;
 }
 
@@ -753,6 +754,7 @@ need_upstream(struct stream *s)
     s->up = u;
     s->step = S_OPEN;
     struct command *c = layer_open(&s->base, h->out, u->conn);
+    c->stream_only = 1;
     s->wait_id = c->id;
 }
 
