@@ -52,7 +52,7 @@ static const char *const implemented[] = {
     "server_replay_ignore_host", "server_replay_ignore_port", "server_replay_kill_extra",
     "server_replay_nopop", "server_replay_refresh", "anticache", "anticomp", "stickycookie",
     "stickyauth", "proxyauth", "modify_body", "modify_headers", "map_remote", "map_local",
-    "block_list",    "readfile_filter", "dumper_filter", "save_stream_filter",
+    "block_list",    "readfile_filter", "dumper_filter", "save_stream_filter", "http2",
 };
 
 static void
