@@ -61,6 +61,9 @@ struct connection {
     struct tns *extra;
     /* Proxy-internal (not stored): set by the driver, never by layers. */
     void *driver_data;
+    /* Proxy-internal: offer only http/1.1 by ALPN on this server connection
+     * (a WebSocket an HTTP/2 client opened goes to the server over HTTP/1.1). */
+    int http1_only;
 };
 
 /* New connection with a fresh id and state CONN_CLOSED; one reference. */

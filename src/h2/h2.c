@@ -178,7 +178,8 @@ h2_request_field(struct http_request *r, const uint8_t *name, size_t nlen, const
                  size_t vlen, struct err *e)
 {
     if (nlen && name[0] == ':') {
-        if (r->headers.n)
+        /* Only :protocol is kept among the fields, and always before any regular one. */
+        if (r->headers.n && r->headers.v[r->headers.n - 1].name[0] != ':')
             return err_set(e, MP_ERR_PROTOCOL, "pseudo-header after regular header fields");
         /* A pseudo-header seen is marked by a non-NULL field; http_request_new
          * gives empty strings, so track with the strings' first use instead. */

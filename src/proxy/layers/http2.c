@@ -24,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/random.h>
 
 #include "flow/connection.h"
 #include "flow/flow.h"
@@ -81,6 +83,16 @@ struct stream {
     int req_sent;       /* a streamed request's head went to the server */
     int req_chunked;    /* ... to an HTTP/1.1 server, chunked */
     struct buf req_pending; /* streamed request bytes not yet sent */
+
+    /* RFC 8441: a WebSocket opened with an extended CONNECT. After the
+     * server's 101 the WebSocket layer relays it, seeing the stream as a
+     * client connection of its own (ws_client, in ws_ctx). */
+    int ws;
+    struct connection *ws_client; /* one reference */
+    struct context *ws_ctx;       /* owned */
+    struct layer *ws_layer;       /* owned */
+    uint64_t ws_wait;             /* its blocking command; 0 = none */
+    int ws_closed;                /* it closed the stream */
     struct buf resp_pending; /* streamed bytes the client session has not taken */
     int resp_head_done;
     int addon_response;
@@ -216,10 +228,16 @@ stream_release_up(struct stream *s, int abandon)
     s->up_id = 0;
 }
 
+/* abandon: reset or close what the stream still has on the server side. */
 static void
-stream_free(struct stream *s)
+stream_free(struct stream *s, int abandon)
 {
-    stream_release_up(s, 1);
+    layer_free(s->ws_layer);
+    if (s->ws_ctx)
+        context_free(s->ws_ctx);
+    if (s->ws_client)
+        connection_unref(s->ws_client);
+    stream_release_up(s, abandon);
     buf_clear(&s->resp_pending);
     buf_clear(&s->req_pending);
     if (s->flow) {
@@ -233,7 +251,8 @@ stream_free(struct stream *s)
 static void
 stream_maybe_free(struct stream *s)
 {
-    if (s->step != S_DONE || s->wait_id || s->id)
+    if (s->step != S_DONE || s->wait_id || s->id || s->ws_wait ||
+        (s->ws_layer && !s->ws_closed))
         return;
     struct h2_layer *h = s->h;
     for (struct stream **pp = &h->streams; *pp; pp = &(*pp)->next) {
@@ -242,7 +261,7 @@ stream_maybe_free(struct stream *s)
             break;
         }
     }
-    stream_free(s);
+    stream_free(s, 1);
 }
 
 static struct stream *
@@ -507,6 +526,136 @@ route_request(struct stream *s)
     return 0;
 }
 
+/*
+ * An extended CONNECT for a WebSocket (RFC 8441) becomes, for the flow and
+ * the server, the HTTP/1.1 handshake it stands for: a GET with Upgrade,
+ * Connection and a fresh Sec-WebSocket-Key (the version, protocol and
+ * extensions fields come from the client).
+ */
+static void
+ws_request(struct stream *s)
+{
+    struct http_request *req = s->flow->request;
+    hdrs_remove(&req->headers, ":protocol");
+    http_set_str(&req->method, "GET");
+    uint8_t key[16];
+    char b64[32];
+    if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key))
+        memset(key, 0x5a, sizeof(key)); /* the key only needs to be well-formed */
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t o = 0;
+    for (size_t i = 0; i < 16; i += 3) {
+        uint32_t v = (uint32_t)key[i] << 16;
+        if (i + 1 < 16)
+            v |= (uint32_t)key[i + 1] << 8;
+        if (i + 2 < 16)
+            v |= key[i + 2];
+        b64[o++] = tab[(v >> 18) & 63];
+        b64[o++] = tab[(v >> 12) & 63];
+        b64[o++] = i + 1 < 16 ? tab[(v >> 6) & 63] : '=';
+        b64[o++] = i + 2 < 16 ? tab[v & 63] : '=';
+    }
+    b64[o] = '\0';
+    hdrs_set_cstr(&req->headers, "upgrade", "websocket");
+    hdrs_set_cstr(&req->headers, "connection", "Upgrade");
+    hdrs_set_cstr(&req->headers, "sec-websocket-key", b64);
+    s->ws = 1;
+}
+
+static void ws_feed(struct stream *s, const struct event *ev);
+
+/* The WebSocket layer's commands: its client is this stream. */
+static void
+ws_commands(struct stream *s, struct cmdq *q)
+{
+    struct h2_layer *h = s->h;
+    struct command *c;
+    while ((c = cmdq_pop(q)) != NULL) {
+        if (c->conn == s->ws_client && c->type == CMD_SEND) {
+            buf_append(&s->resp_pending, buf_ptr(&c->data), c->data.len);
+            if (s->id)
+                nghttp2_session_resume_data(h->cs, s->id);
+            cmd_free(c);
+            continue;
+        }
+        if (c->conn == s->ws_client && c->type == CMD_CLOSE) {
+            /* The end of the stream from our side (END_STREAM once sent). */
+            s->ws_closed = 1;
+            s->resp_complete = 1;
+            s->ws_client->state = CONN_CLOSED;
+            if (s->id)
+                nghttp2_session_resume_data(h->cs, s->id);
+            cmd_free(c);
+            continue;
+        }
+        if (c->blocking) {
+            c->stream_only = 1; /* other streams go on */
+            s->ws_wait = c->id;
+        }
+        cmdq_push(h->out, c);
+    }
+}
+
+/* Feeds the WebSocket layer; its command ids come from the connection's counter. */
+static void
+ws_feed(struct stream *s, const struct event *ev)
+{
+    struct cmdq q;
+    cmdq_init(&q);
+    s->ws_ctx->next_cmd_id = s->h->base.ctx->next_cmd_id;
+    layer_feed(s->ws_layer, ev, &q);
+    s->h->base.ctx->next_cmd_id = s->ws_ctx->next_cmd_id;
+    ws_commands(s, &q);
+}
+
+/* The server answered 101: tell the client 200 and relay the WebSocket. */
+static void
+ws_start(struct stream *s)
+{
+    struct h2_layer *h = s->h;
+    struct http_response *r = s->flow->response;
+    struct h2_nvs nv = {0};
+    h2_nvs_add(&nv, ":status", 7, "200", 3);
+    static const char *const keep[] = {"sec-websocket-protocol", "sec-websocket-extensions"};
+    for (size_t i = 0; i < 2; i++) {
+        const struct hdr *f = hdrs_get(&r->headers, keep[i]);
+        if (f)
+            h2_nvs_add(&nv, keep[i], strlen(keep[i]), f->value, f->value_len);
+    }
+    h2_nvs_finish(&nv);
+    s->resp_streaming = 1;
+    s->resp_complete = 0;
+    nghttp2_data_provider dp = {.source.ptr = s, .read_callback = client_stream_read};
+    nghttp2_submit_response(h->cs, s->id, nv.nv, nv.n, &dp);
+    h2_nvs_clear(&nv);
+    s->step = S_SENDING;
+
+    struct upstream *u = s->up;
+    s->ws_client = connection_new(CONN_CLIENT);
+    s->ws_client->state = CONN_OPEN;
+    addr_set(&s->ws_client->peername, h->base.ctx->client->peername.host,
+             h->base.ctx->client->peername.port);
+    s->ws_ctx = context_new(s->ws_client, h->base.ctx->cfg);
+    s->ws_layer = layer_websocket_new(s->ws_ctx, s->flow, u->conn);
+    struct event start = {.type = EV_START};
+    ws_feed(s, &start);
+    if (s->req_pending.len) {
+        /* Frames the client sent before our 200 reached it. */
+        struct buf b = BUF_INIT;
+        buf_move(&b, &s->req_pending);
+        struct event d = {.type = EV_DATA, .conn = s->ws_client, .data = buf_slice(&b)};
+        ws_feed(s, &d);
+        buf_clear(&b);
+    }
+    if (u->in.len) {
+        struct buf b = BUF_INIT;
+        buf_move(&b, &u->in);
+        struct event d = {.type = EV_DATA, .conn = u->conn, .data = buf_slice(&b)};
+        ws_feed(s, &d);
+        buf_clear(&b);
+    }
+}
+
 static void
 request_head_done(struct stream *s)
 {
@@ -518,9 +667,15 @@ request_head_done(struct stream *s)
         return;
     }
     if (strcmp(req->method, "CONNECT") == 0) {
-        /* Extended CONNECT (RFC 8441) and CONNECT tunnels over HTTP/2 are not relayed. */
-        send_error(s, 501, "CONNECT over HTTP/2 is not supported.");
-        return;
+        const struct hdr *proto = hdrs_get(&req->headers, ":protocol");
+        if (proto && strcasecmp(proto->value, "websocket") == 0 &&
+            s->h->base.ctx->cfg->opts->websocket) {
+            ws_request(s);
+        } else {
+            /* CONNECT tunnels over HTTP/2 are not relayed. */
+            send_error(s, 501, "CONNECT over HTTP/2 is not supported.");
+            return;
+        }
     }
     if (route_request(s) < 0) {
         send_error(s, 400, "Invalid :authority.");
@@ -716,8 +871,14 @@ need_upstream(struct stream *s)
     int tls = strcmp(req->scheme, "https") == 0;
     int h2c = !tls && !h->tunnel && cfg->mode.kind == PROXY_MODE_REVERSE &&
               strcmp(cfg->mode.scheme, "h2c") == 0;
+    if (s->ws && h2c) {
+        fail(s, 502, "WebSocket to an h2c server is not supported.");
+        return;
+    }
     for (struct upstream *u = h->ups; u; u = u->next) {
         const struct connection *c = u->conn;
+        if (s->ws && u->h2)
+            continue; /* a WebSocket goes over HTTP/1.1 */
         if (u->dead || c->tls != tls || c->address.port != req->port || c->address.host == NULL ||
             strcmp(c->address.host, req->host) != 0)
             continue;
@@ -740,6 +901,7 @@ need_upstream(struct stream *s)
     u->h = h;
     u->h2c = h2c;
     u->conn = connection_new(CONN_SERVER);
+    u->conn->http1_only = s->ws;
     addr_set(&u->conn->address, req->host, req->port);
     if (tls) {
         u->conn->tls = 1;
@@ -784,7 +946,7 @@ open_done(struct upstream *u, const char *err)
         if (err) {
             s->up = NULL;
             fail(s, 502, err);
-        } else if (u->h2 || u->user == NULL) {
+        } else if ((u->h2 && !s->ws) || (!u->h2 && u->user == NULL)) {
             send_request(s);
         } else {
             /* HTTP/1.1: one exchange per connection; find another. */
@@ -836,6 +998,12 @@ response_complete(struct stream *s)
     struct http_response *r = s->flow->response;
     if (r->timestamp_end == 0)
         r->timestamp_end = clock_now();
+    if (s->ws && r->status_code == 101 && s->up && !s->up->h2) {
+        /* The connection now carries the WebSocket: it stays with the stream. */
+        layer_websocket_mark(s->h->base.ctx, s->flow);
+        hook(s, S_RESPONSE_HOOK, HOOK_RESPONSE);
+        return;
+    }
     if (s->up && !s->up->h2) {
         /* HTTP/1: the connection serves the next exchange unless it ends here. */
         struct upstream *u = s->up;
@@ -875,7 +1043,7 @@ h1_response(struct stream *s)
             return;
         }
         buf_consume(&u->in, (size_t)n);
-        if (resp->status_code < 200) {
+        if (resp->status_code < 200 && !(s->ws && resp->status_code == 101)) {
             http_response_free(resp); /* interim responses are not relayed */
             continue;
         }
@@ -1152,6 +1320,14 @@ on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *user_d
         request_head_done(s);
         return 0;
     }
+    if (s->ws) {
+        if (s->req_complete && s->ws_layer && (s->ws_client->state & CONN_CAN_READ)) {
+            s->ws_client->state &= ~CONN_CAN_READ;
+            struct event ev = {.type = EV_CLOSED, .conn = s->ws_client};
+            ws_feed(s, &ev);
+        }
+        return 0;
+    }
     if (s->req_complete && s->req_streaming == 1) {
         s->flow->request->timestamp_end = clock_now();
         req_flush(s);
@@ -1179,6 +1355,16 @@ on_data(nghttp2_session *session, uint8_t flags, int32_t stream_id, const uint8_
             fail(s, 0, "Request body exceeds mitmproxy's body_size_limit.");
         return 0;
     }
+    if (s->ws) {
+        if (s->ws_layer) {
+            struct event ev = {.type = EV_DATA, .conn = s->ws_client,
+                               .data = slice_from(data, len)};
+            ws_feed(s, &ev);
+        } else {
+            buf_append(&s->req_pending, data, len); /* before our 200 went out */
+        }
+        return 0;
+    }
     if (s->req_streaming == 1) {
         buf_append(&s->req_pending, data, len);
         req_flush(s);
@@ -1196,7 +1382,14 @@ on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t error_code
     if (s == NULL)
         return 0;
     s->id = 0;
-    if (s->step == S_SENDING) {
+    if (s->ws_layer) {
+        s->step = S_DONE;
+        if (!s->ws_closed && s->ws_client->state != CONN_CLOSED) {
+            s->ws_client->state = CONN_CLOSED;
+            struct event ev = {.type = EV_CLOSED, .conn = s->ws_client};
+            ws_feed(s, &ev);
+        }
+    } else if (s->step == S_SENDING) {
         s->step = S_DONE;
     } else if (s->resp_streaming && s->resp_complete && error_code == NGHTTP2_NO_ERROR) {
         /* A streamed response ended while its response hook runs: all is well. */
@@ -1225,6 +1418,11 @@ advance(struct stream *s, const struct event *ev)
         if (killed(s))
             return;
         s->step = S_REQ_BODY;
+        if (s->ws) {
+            /* The extended CONNECT has no body: its stream carries the WebSocket. */
+            request_complete(s);
+            return;
+        }
         if (!s->req_complete && wants_request_streaming(s)) {
             /* The server gets the head now and the body as it comes. */
             struct http_request *r = s->flow->request;
@@ -1291,6 +1489,10 @@ advance(struct stream *s, const struct event *ev)
             return;
         if (s->id == 0) {
             s->step = S_DONE;
+            return;
+        }
+        if (s->ws && s->flow->response->status_code == 101 && s->up) {
+            ws_start(s);
             return;
         }
         if (s->resp_streaming) {
@@ -1381,6 +1583,11 @@ upstream_data(struct h2_layer *h, struct upstream *u, struct slice data)
         }
         return;
     }
+    if (u->user && u->user->ws_layer) {
+        struct event ev = {.type = EV_DATA, .conn = u->conn, .data = data};
+        ws_feed(u->user, &ev);
+        return;
+    }
     buf_append(&u->in, data.p, data.len);
     if (u->user)
         h1_response(u->user);
@@ -1400,6 +1607,11 @@ upstream_closed(struct h2_layer *h, struct upstream *u)
                 fail(s, 502, "server closed connection");
         if (u->conn->state != CONN_CLOSED)
             layer_close(&h->base, h->out, u->conn, 0);
+        return;
+    }
+    if (u->user && u->user->ws_layer) {
+        struct event ev = {.type = EV_CLOSED, .conn = u->conn};
+        ws_feed(u->user, &ev);
         return;
     }
     if (u->user)
@@ -1422,6 +1634,11 @@ start(struct h2_layer *h)
     nghttp2_session_server_new(&h->cs, cb, h);
     nghttp2_session_callbacks_del(cb);
     h2_session_settings(h->cs, 0);
+    if (h->base.ctx->cfg->opts->websocket) {
+        /* RFC 8441: clients may open WebSockets with an extended CONNECT. */
+        nghttp2_settings_entry ws = {NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1};
+        nghttp2_submit_settings(h->cs, NGHTTP2_FLAG_NONE, &ws, 1);
+    }
 }
 
 static void
@@ -1468,6 +1685,15 @@ handle(struct layer *l, const struct event *ev, struct cmdq *out)
             s->wait_id = 0;
             advance(s, ev);
             stream_maybe_free(s);
+            break;
+        }
+        for (s = h->streams; s; s = s->next) {
+            if (s->ws_wait && s->ws_wait == ev->cmd_id) {
+                s->ws_wait = 0;
+                ws_feed(s, ev);
+                stream_maybe_free(s);
+                break;
+            }
         }
         break;
     }
@@ -1512,15 +1738,7 @@ h2_free(struct layer *l)
     while (h->streams) {
         struct stream *s = h->streams;
         h->streams = s->next;
-        stream_release_up(s, 0);
-        buf_clear(&s->resp_pending);
-        buf_clear(&s->req_pending);
-        if (s->flow) {
-            s->flow->live = 0;
-            flow_unref(s->flow);
-            s->flow = NULL;
-        }
-        layer_free(&s->base);
+        stream_free(s, 0);
     }
     while (h->ups) {
         struct upstream *u = h->ups;

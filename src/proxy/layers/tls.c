@@ -203,7 +203,9 @@ upstream_session(struct tls_layer *t, struct connection *conn, struct err *e)
     const char *alpn[CH_MAX_ALPN];
     size_t nalpn = 0;
     const char *chosen = t->client_s ? tls_session_alpn(t->client_s) : NULL;
-    if (t->state == T_RUNNING && chosen && strcmp(chosen, "h2") == 0) {
+    if (conn->http1_only) {
+        alpn[nalpn++] = "http/1.1";
+    } else if (t->state == T_RUNNING && chosen && strcmp(chosen, "h2") == 0) {
         /* The client speaks HTTP/2 with us already: we translate to either. */
         alpn[nalpn++] = "h2";
         alpn[nalpn++] = "http/1.1";
