@@ -31,10 +31,8 @@ tok_spec(const struct ptok *t, struct buf *out)
         break;
     case T_METHOD:
         if (t->method >= 0) {
-            for (const char *p = pathod_methods[t->method]; *p; p++) {
-                char c = (char)tolower((unsigned char)*p);
-                buf_append(out, &c, 1);
-            }
+            /* As pathod printed it (the seeds' ">> 'GET':/"): a quoted literal. */
+            buf_printf(out, "'%s'", pathod_methods[t->method]);
         } else {
             pval_spec(&t->val, out);
         }

@@ -47,7 +47,7 @@ def test_pathoc_against_pathod(pathod):
     _, port = pathod()
     rc, out, err = pathoc(f"127.0.0.1:{port}", "get:'/p/200:b@100'", "get:/p/404")
     assert rc == 0, err
-    assert ">> get:'/p/200:b@100'\n<< 200 OK: 100 bytes" in out
+    assert ">> 'GET':'/p/200:b@100'\n<< 200 OK: 100 bytes" in out
     assert "<< 404 Not Found: 0 bytes" in out
 
 
@@ -142,12 +142,12 @@ def test_seed_examples(pathod):
     assert rc == 0, err
     assert ("<< 401 Unauthorized: " in out or "Invalid server response" in out
             or "Timeout" in out), out
-    assert ">> get:/p/:s'401:i" in out
+    assert ">> 'GET':/p/:s'401:i" in out
     assert "h'Host'='127.0.0.1'" in out
     # A request spec from the seeds' table.
     rc, out, err = pathoc("-t", "2", f"127.0.0.1:{port}", "get:/:b@100,ascii:ir,@1")
     assert rc == 0, err
-    assert ">> get:/:b@100,ascii:ir,@1" in out
+    assert ">> 'GET':/:b@100,ascii:ir,@1" in out
 
 
 def test_pathoc_bad_spec_and_refused():

@@ -82,8 +82,8 @@ TEST(pathoc_simple)
     struct run r;
     run_pathoc(&cfg, specs, 2, &r);
     ASSERT_EQ(r.rc, 0);
-    ASSERT(strstr(r.text, ": >> get:'/p/200:b@100'\n<< 200 OK: 100 bytes\n") != NULL);
-    ASSERT(strstr(r.text, ": >> get:/p/200:b@5\n<< 200 OK: 0 bytes\n") != NULL);
+    ASSERT(strstr(r.text, ": >> 'GET':'/p/200:b@100'\n<< 200 OK: 100 bytes\n") != NULL);
+    ASSERT(strstr(r.text, ": >> 'GET':/p/200:b@5\n<< 200 OK: 0 bytes\n") != NULL);
     run_free(&r);
     pathod_server_stop(s);
 }
@@ -130,7 +130,7 @@ TEST(pathoc_explain_and_ignore)
     ASSERT(strstr(r.text, "<< 200") == NULL);
     ASSERT(strstr(r.text, "<< 401 ") != NULL || strstr(r.text, "Invalid server response") ||
            strstr(r.text, "Timeout"));
-    ASSERT(strstr(r.text, ">> get:/p/:s'401:") != NULL);
+    ASSERT(strstr(r.text, ">> 'GET':/p/:s'401:") != NULL);
     ASSERT(strstr(r.text, "h'Host'='127.0.0.1'") != NULL);
     run_free(&r);
     pathod_server_stop(s);

@@ -644,7 +644,7 @@ TEST(pathod_lang_ws_handshake)
         buf_reset(&v);
     }
     pathod_request_spec(rq, &b);
-    ASSERT(starts(&b, "ws:get:/:h'Connection'='Upgrade':h'Upgrade'='websocket'"));
+    ASSERT(starts(&b, "ws:'GET':/:h'Connection'='Upgrade':h'Upgrade'='websocket'"));
     buf_reset(&b);
     pathod_request_free(rq);
 
