@@ -57,14 +57,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size -= 2;
 
     struct options *opts = opt_new();
-    free(opts->mode);
-    opts->mode = xstrdup("socks5");
+    struct err e = {0};
+    if (opt_set(opts, "mode", "socks5", &e) < 0)
+        abort();
     if (flags & 1) {
         free(opts->proxyauth);
         opts->proxyauth = xstrdup("user:pass");
     }
     struct proxy_config cfg;
-    struct err e = {0};
     if (proxy_config_init(&cfg, opts, &e) < 0)
         abort();
     struct connection *client = connection_new(CONN_CLIENT);
