@@ -77,7 +77,8 @@ main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct pathoc_config cfg = {.repeat = 1};
-    int *codes = xcalloc(64, sizeof(*codes));
+    static int *codes; /* for the program's lifetime (see pathod.c) */
+    codes = xcalloc(64, sizeof(*codes));
     int port = 0;
     int c;
 

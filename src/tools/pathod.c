@@ -149,9 +149,14 @@ main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct pathod_config cfg = {.port = PATHOD_DEFAULT_PORT};
-    struct pathod_anchor *anchors = xcalloc((size_t)argc + 1, sizeof(*anchors));
-    char **owned = xcalloc((size_t)argc + 1, sizeof(*owned)); /* anchor strings we made */
-    const char **sans = xcalloc((size_t)argc + 1, sizeof(*sans));
+    /* For the program's lifetime; kept in statics so that every early exit
+     * (--help, a bad flag) leaves nothing unreachable behind. */
+    static struct pathod_anchor *anchors;
+    static char **owned; /* anchor strings we made */
+    static const char **sans;
+    anchors = xcalloc((size_t)argc + 1, sizeof(*anchors));
+    owned = xcalloc((size_t)argc + 1, sizeof(*owned));
+    sans = xcalloc((size_t)argc + 1, sizeof(*sans));
     const char *logfile = NULL;
     int daemonize = 0;
     int c;

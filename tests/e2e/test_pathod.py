@@ -210,3 +210,16 @@ def test_pathod_broken_upstream(pathod, mitmdump):
     assert body == b"502", (body, err)
     rc, body, err = curl(f"http://127.0.0.1:{mport}/p/200:b'still%20here'")
     assert rc == 0 and body == b"still here", err
+
+
+def test_help_and_bad_flags():
+    """--help prints the usage to stdout and exits 0 (with nothing left to free); a bad
+    flag is named on stderr with exit 2."""
+    rc, out, err = pathoc("--help")
+    assert rc == 0 and out.startswith("usage: pathoc [options] host[:port] spec"), err
+    r = subprocess.run([binary("pathod"), "--help"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=30)
+    assert r.returncode == 0 and r.stdout.startswith(b"usage: pathod [options]"), r.stderr
+    r = subprocess.run([binary("pathod"), "--bogus"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=30)
+    assert r.returncode == 2 and b"--bogus" in r.stderr and b"Sanitizer" not in r.stderr
