@@ -140,7 +140,10 @@ def test_seed_examples(pathod):
     # bounds that case.
     rc, out, err = pathoc("-e", "-t", "2", f"127.0.0.1:{port}", "get:/p/:s'401:ir,@1'")
     assert rc == 0, err
-    assert ("<< 401 Unauthorized: " in out or "Invalid server response" in out
+    # It may also land in the reason phrase ("<< 401 Unaut$horized") or a header; and a
+    # byte such as a space or LF in the embedded spec makes the request line itself bad,
+    # which pathod answers with its 800.
+    assert ("<< 401 " in out or "<< 800 Bad request" in out or "Invalid server response" in out
             or "Timeout" in out), out
     assert ">> 'GET':/p/:s'401:i" in out
     assert "h'Host'='127.0.0.1'" in out
