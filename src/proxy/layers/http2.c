@@ -311,27 +311,48 @@ killed(struct stream *s)
 
 /* --- sending a response to the client --- */
 
+/*
+ * Fills a DATA frame for nghttp2 from body, read from *off on (off NULL:
+ * what is taken is consumed). complete: nothing more will come, so the end
+ * of body is the end of the stream, or of the data before the trailers,
+ * which go as a HEADERS frame of their own. Nothing yet: deferred.
+ */
 static ssize_t
-client_body_read(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t length,
-                 uint32_t *data_flags, nghttp2_data_source *source, void *user_data)
+provide(nghttp2_session *session, int32_t stream_id, uint8_t *dst, size_t length,
+        uint32_t *data_flags, struct buf *body, size_t *off, int complete,
+        const struct hdrs *trailers)
 {
-    struct stream *s = source->ptr;
-    struct http_response *r = s->flow->response;
-    size_t left = r->content.len - s->resp_off;
+    size_t start = off ? *off : 0;
+    size_t left = body->len - start;
+    if (left == 0 && !complete)
+        return NGHTTP2_ERR_DEFERRED;
     size_t n = left < length ? left : length;
-    memcpy(buf, buf_ptr(&r->content) + s->resp_off, n);
-    s->resp_off += n;
-    if (s->resp_off == r->content.len) {
+    memcpy(dst, buf_ptr(body) + start, n);
+    if (off)
+        *off += n;
+    else
+        buf_consume(body, n);
+    if (n == left && complete) {
         *data_flags |= NGHTTP2_DATA_FLAG_EOF;
-        if (r->trailers && r->trailers->n) {
+        if (trailers && trailers->n) {
             struct h2_nvs nv = {0};
-            h2_trailer_nvs(r->trailers, &nv);
+            h2_trailer_nvs(trailers, &nv);
             if (nghttp2_submit_trailer(session, stream_id, nv.nv, nv.n) == 0)
                 *data_flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
             h2_nvs_clear(&nv);
         }
     }
     return (ssize_t)n;
+}
+
+static ssize_t
+client_body_read(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t length,
+                 uint32_t *data_flags, nghttp2_data_source *source, void *user_data)
+{
+    struct stream *s = source->ptr;
+    struct http_response *r = s->flow->response;
+    return provide(session, stream_id, buf, length, data_flags, &r->content, &s->resp_off, 1,
+                   r->trailers);
 }
 
 static int
@@ -363,23 +384,8 @@ client_stream_read(nghttp2_session *session, int32_t stream_id, uint8_t *buf, si
                    uint32_t *data_flags, nghttp2_data_source *source, void *user_data)
 {
     struct stream *s = source->ptr;
-    struct http_response *r = s->flow->response;
-    if (s->resp_pending.len == 0 && !s->resp_complete)
-        return NGHTTP2_ERR_DEFERRED;
-    size_t n = s->resp_pending.len < length ? s->resp_pending.len : length;
-    memcpy(buf, buf_ptr(&s->resp_pending), n);
-    buf_consume(&s->resp_pending, n);
-    if (s->resp_pending.len == 0 && s->resp_complete) {
-        *data_flags |= NGHTTP2_DATA_FLAG_EOF;
-        if (r->trailers && r->trailers->n) {
-            struct h2_nvs nv = {0};
-            h2_trailer_nvs(r->trailers, &nv);
-            if (nghttp2_submit_trailer(session, stream_id, nv.nv, nv.n) == 0)
-                *data_flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-            h2_nvs_clear(&nv);
-        }
-    }
-    return (ssize_t)n;
+    return provide(session, stream_id, buf, length, data_flags, &s->resp_pending, NULL,
+                   s->resp_complete, s->flow->response->trailers);
 }
 
 /* Sends the response head now and the body as it comes (mitmproxy's
@@ -690,27 +696,14 @@ static ssize_t
 up_body_read(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t length,
              uint32_t *data_flags, nghttp2_data_source *source, void *user_data)
 {
-    struct stream *s = source->ptr;
+    struct stream *s = nghttp2_session_get_stream_user_data(session, stream_id);
     if (s == NULL) {
-        *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+        *data_flags |= NGHTTP2_DATA_FLAG_EOF; /* the stream was let go of */
         return 0;
     }
     struct http_request *r = s->flow->request;
-    size_t left = r->content.len - s->req_off;
-    size_t n = left < length ? left : length;
-    memcpy(buf, buf_ptr(&r->content) + s->req_off, n);
-    s->req_off += n;
-    if (s->req_off == r->content.len) {
-        *data_flags |= NGHTTP2_DATA_FLAG_EOF;
-        if (r->trailers && r->trailers->n) {
-            struct h2_nvs nv = {0};
-            h2_trailer_nvs(r->trailers, &nv);
-            if (nghttp2_submit_trailer(session, stream_id, nv.nv, nv.n) == 0)
-                *data_flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-            h2_nvs_clear(&nv);
-        }
-    }
-    return (ssize_t)n;
+    return provide(session, stream_id, buf, length, data_flags, &r->content, &s->req_off, 1,
+                   r->trailers);
 }
 
 /* A streamed request body: what the client sent so far, the end once it ended. */
@@ -723,23 +716,8 @@ up_stream_read(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t
         *data_flags |= NGHTTP2_DATA_FLAG_EOF;
         return 0;
     }
-    struct http_request *r = s->flow->request;
-    if (s->req_pending.len == 0 && !s->req_complete)
-        return NGHTTP2_ERR_DEFERRED;
-    size_t n = s->req_pending.len < length ? s->req_pending.len : length;
-    memcpy(buf, buf_ptr(&s->req_pending), n);
-    buf_consume(&s->req_pending, n);
-    if (s->req_pending.len == 0 && s->req_complete) {
-        *data_flags |= NGHTTP2_DATA_FLAG_EOF;
-        if (r->trailers && r->trailers->n) {
-            struct h2_nvs nv = {0};
-            h2_trailer_nvs(r->trailers, &nv);
-            if (nghttp2_submit_trailer(session, stream_id, nv.nv, nv.n) == 0)
-                *data_flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-            h2_nvs_clear(&nv);
-        }
-    }
-    return (ssize_t)n;
+    return provide(session, stream_id, buf, length, data_flags, &s->req_pending, NULL,
+                   s->req_complete, s->flow->request->trailers);
 }
 
 static void
