@@ -32,7 +32,7 @@ import time
 
 import pytest
 
-from conftest import FIXTURES, Proc, binary, curl, make_cert
+from conftest import FIXTURES, Proc, binary, curl, free_port, make_cert, start_nginx
 
 try:
     import h2.config
@@ -541,6 +541,38 @@ def test_h2load_smoke_reverse(proxy, nginx_h2_origin):
     assert "status codes: 2000 2xx" in out, out
     assert "Application protocol: h2" in out, out
     stopped(proc)
+
+
+@ours_only("answers the streams an origin refuses in its GOAWAY with 502")
+def test_origin_goaway_every_100_requests(proxy, tmp_path):
+    """nginx ends each HTTP/2 connection after 100 requests (GOAWAY); streams it refused
+    are sent again on a new connection, so every request still succeeds (RFC 9113 8.7),
+    and the connection closes that follow under load do not trip the proxy."""
+    need("h2load")
+    root = tmp_path / "html"
+    root.mkdir()
+    (root / "hello.txt").write_text("hello over h2\n")
+    cert, key = make_cert(tmp_path, "goaway", "localhost", ["DNS:localhost", "IP:127.0.0.1"])
+    port = free_port()
+    nginx = start_nginx(tmp_path, f"""
+    server {{
+        listen 127.0.0.1:{port} ssl http2;
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
+        keepalive_requests 100;
+        root {root};
+    }}""", [port])
+    try:
+        proc, pport = proxy("--mode", f"reverse:https://127.0.0.1:{port}", "--ssl-insecure",
+                            "--flow-detail", "0")
+        rc, out = run(["h2load", "-n", "3000", "-c", "4", "-m", "20", "-T", "60",
+                       f"https://127.0.0.1:{pport}/hello.txt"], timeout=120)
+        assert rc == 0, out
+        assert "status codes: 3000 2xx" in out, out + proc.output()
+        stopped(proc)
+    finally:
+        nginx.terminate()
+        nginx.wait(10)
 
 
 # --- cleartext h2 (prior knowledge) -------------------------------------------------------------

@@ -64,7 +64,8 @@ struct upstream {
     struct stream *opener; /* the stream whose open this is; NULL once open */
     struct buf in;         /* HTTP/1: bytes not yet parsed */
     int open;
-    int dead; /* closed, failed or going away: no new streams */
+    int dead; /* closed, failed or going away (GOAWAY): no new streams */
+    int gone; /* closed by us or the server: nothing more is sent */
     int h2c;  /* HTTP/2 with prior knowledge (reverse:h2c://) */
     struct upstream *next;
 };
@@ -104,6 +105,7 @@ struct stream {
     struct http1_body_reader reader; /* HTTP/1 upstream: response body */
     int reader_live;
     int until_close;
+    int retries; /* sent again after the server refused the stream */
     struct stream *next;
 };
 
@@ -152,9 +154,10 @@ static void
 up_kill(struct upstream *u)
 {
     struct h2_layer *h = u->h;
-    if (!u->dead && u->conn->state != CONN_CLOSED)
+    if (!u->gone && u->conn->state != CONN_CLOSED)
         layer_close(&h->base, h->out, u->conn, 0);
     u->dead = 1;
+    u->gone = 1;
 }
 
 static struct upstream *
@@ -178,6 +181,7 @@ up_gc(struct h2_layer *h)
             if (s->up == u)
                 used = 1;
         if (u->dead && !used) {
+            up_kill(u); /* e.g. after a GOAWAY, once its last stream is done */
             *pp = u->next;
             up_free(u);
         } else {
@@ -1178,6 +1182,17 @@ up_on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t error_c
     if (s->resp_complete)
         return 0;
     char msg[200];
+    if (error_code == NGHTTP2_REFUSED_STREAM && s->step == S_RESPONSE_WAIT &&
+        !s->resp_head_done && !s->req_streaming && s->retries < 3) {
+        /* Not processed by the server (RFC 9113 8.7): send it again, on
+         * another connection (this one is going away). */
+        struct upstream *u = user_data;
+        u->dead = 1;
+        s->retries++;
+        stream_release_up(s, 0);
+        need_upstream(s);
+        return 0;
+    }
     if (error_code == NGHTTP2_REFUSED_STREAM)
         snprintf(msg, sizeof(msg), "server refused the stream (GOAWAY)");
     else
@@ -1499,7 +1514,7 @@ flush(struct h2_layer *h)
 {
     struct buf b = BUF_INIT;
     for (struct upstream *u = h->ups; u; u = u->next) {
-        if (u->h2 == NULL || u->dead)
+        if (u->h2 == NULL || u->gone)
             continue;
         if (h2_session_drain(u->h2, &b) < 0)
             up_kill(u);
@@ -1579,12 +1594,10 @@ static void
 upstream_closed(struct h2_layer *h, struct upstream *u)
 {
     if (u->h2) {
-        u->dead = 1;
         for (struct stream *s = h->streams; s; s = s->next)
             if (s->up == u && (s->step == S_RESPONSE_WAIT || s->step == S_RESP_BODY))
                 fail(s, 502, "server closed connection");
-        if (u->conn->state != CONN_CLOSED)
-            layer_close(&h->base, h->out, u->conn, 0);
+        up_kill(u);
         return;
     }
     if (u->user && u->user->ws_layer) {

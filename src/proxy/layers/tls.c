@@ -535,6 +535,10 @@ feed_child(struct tls_layer *t, const struct event *ev, struct cmdq *out)
 static void
 on_server_data(struct tls_layer *t, struct side *sd, const struct event *ev, struct cmdq *out)
 {
+    /* The child may close this connection whenever it runs, which drops its
+     * side: sd is looked up again after each feed_child() (the driver holds
+     * the connection itself while the event is fed). */
+    struct connection *conn = ev->conn;
     struct err e = {0};
     tls_session_feed(sd->s, ev->data.p, ev->data.len);
     if (!sd->established) {
@@ -568,15 +572,16 @@ on_server_data(struct tls_layer *t, struct side *sd, const struct event *ev, str
         }
         if (t->child)
             feed_child(t, &done, out);
-        if (rc < 0)
+        if (rc < 0 || (sd = side_of(t, conn)) == NULL)
             return;
     }
     struct buf plain = BUF_INIT;
     int rc = tls_session_read(sd->s, &plain, &e);
     flush(t, out, sd->s, sd->conn);
     if (plain.len && t->child) {
-        struct event d = {.type = EV_DATA, .conn = sd->conn, .data = buf_slice(&plain)};
+        struct event d = {.type = EV_DATA, .conn = conn, .data = buf_slice(&plain)};
         feed_child(t, &d, out);
+        sd = side_of(t, conn);
     } else if (plain.len) {
         /* A server that speaks first (an HTTP/2 SETTINGS frame right after the
          * handshake) while the client's handshake still runs: kept for the child. */
@@ -585,9 +590,9 @@ on_server_data(struct tls_layer *t, struct side *sd, const struct event *ev, str
     buf_clear(&plain);
     if (rc != 0 && !t->child)
         sd->early_eof = 1;
-    if (rc != 0 && t->child) {
-        sd->conn->state &= ~CONN_CAN_READ;
-        struct event cl = {.type = EV_CLOSED, .conn = sd->conn};
+    if (rc != 0 && t->child && sd) {
+        conn->state &= ~CONN_CAN_READ;
+        struct event cl = {.type = EV_CLOSED, .conn = conn};
         feed_child(t, &cl, out);
     }
 }
