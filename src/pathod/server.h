@@ -9,9 +9,9 @@
  * thread, one thread per connection, OpenSSL directly on the socket. It
  * does not use src/core, which is the proxy's event-driven driver.
  *
- * The small blocking connection type at the end (struct pathod_io) is
- * shared with pathoc (client.c): both read and write plain or TLS sockets
- * with the same hexdump and timeout handling.
+ * The blocking connection type (struct pathod_io, io.h) is shared with
+ * pathoc (client.c): both read and write plain or TLS sockets with the same
+ * hexdump and timeout handling.
  */
 #ifndef MP_PATHOD_SERVER_H
 #define MP_PATHOD_SERVER_H
@@ -21,6 +21,7 @@
 #include <sys/types.h>
 
 #include "http/headers.h"
+#include "pathod/io.h"
 #include "util/buf.h"
 #include "util/err.h"
 
@@ -29,8 +30,6 @@
 #define PATHOD_DEFAULT_CN "pathod.net"
 /* The server keeps at most this many log entries, newest first (pathod's LOGBUF). */
 #define PATHOD_LOG_MAX 500
-/* Request and response dumps (-q, -r, -x) stop after this many bytes of a message. */
-#define PATHOD_DUMP_MAX (1024 * 1024)
 
 struct pathod_anchor {
     const char *pattern; /* PCRE2 regex matched at the start of the path */
@@ -120,46 +119,5 @@ void pathod_log_free(struct pathod_log_entry *, size_t n);
 void pathod_server_log_clear(struct pathod_server *);
 /* The log as /api/log serves it: {"log": [...]}. Appended to out. */
 void pathod_server_log_json(struct pathod_server *, struct buf *out);
-
-/*
- * A blocking connection, plain or TLS, shared by pathod and pathoc.
- */
-struct pathod_io {
-    int fd;           /* owned; -1 once closed */
-    void *ssl;        /* SSL *, owned; NULL for plain */
-    int stop_fd;      /* borrowed; readable = give up waiting (pauses, reads); -1 = none */
-    int timeout_ms;   /* per read; 0 = forever */
-    int timed_out;    /* the last read failed by timeout */
-    struct buf in;    /* owned: bytes read but not yet used */
-    struct buf *rlog; /* borrowed; when set, bytes read are appended (up to PATHOD_DUMP_MAX) */
-    struct buf *wlog; /* borrowed; when set, bytes written are appended (ditto) */
-    uint64_t written; /* bytes written so far */
-};
-
-void pathod_io_init(struct pathod_io *, int fd, int stop_fd, int timeout_ms);
-/* Closes the socket and frees the TLS session and buffers. */
-void pathod_io_close(struct pathod_io *);
-/* Reads what is available (at least one byte) into io->in. Returns the count,
- * 0 on orderly close, or MP_ERR_IO (timed_out says if it was the timeout). */
-ssize_t pathod_io_fill(struct pathod_io *);
-/* Writes all of p[0..n). Returns 0 or MP_ERR_IO. */
-int pathod_io_write(struct pathod_io *, const void *p, size_t n);
-/* Sleeps ms milliseconds (ms < 0: until stop_fd fires). Returns -1 if stop_fd fired. */
-int pathod_io_pause(struct pathod_io *, int ms);
-
-/*
- * TLS over the io's socket. ctx is an SSL_CTX *. Server side: SNI (if the
- * client sent one) is returned in *sni as a malloc'd string. Client side:
- * sni may be NULL. Both return 0 or MP_ERR_IO with e set.
- */
-int pathod_io_tls_accept(struct pathod_io *, void *ctx, char **sni, struct err *e);
-int pathod_io_tls_connect(struct pathod_io *, void *ctx, const char *sni, struct err *e);
-/* "TLS_AES_256_GCM_SHA384 TLSv1.3 256" style description; malloc'd; NULL for plain. */
-char *pathod_io_cipher(const struct pathod_io *);
-
-/* pathod's log line helpers: "DD-MM-YY HH:MM:SS: " and a hexdump or escaped dump
- * of p[0..n), one "\t"-indented line per 16 bytes or per text line. */
-void pathod_timestamp(struct buf *out);
-void pathod_dump(struct buf *out, const uint8_t *p, size_t n, int hexdump);
 
 #endif
