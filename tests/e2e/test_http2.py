@@ -575,6 +575,76 @@ def test_origin_goaway_every_100_requests(proxy, tmp_path):
         nginx.wait(10)
 
 
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(ln.split()[1]) for ln in f if ln.startswith("VmRSS:"))
+
+
+@ours_only("buffers what the origin sends whatever the client's window")
+def test_streamed_body_follows_a_small_client_window(proxy, tmp_path):
+    """A client that keeps reading its socket but opens only a 64 KiB HTTP/2 window (and
+    never widens it): with stream_large_bodies the proxy acknowledges the origin's data
+    only as the client takes it, so a 64 MiB body does not pile up in the proxy."""
+    root = tmp_path / "html"
+    root.mkdir()
+    (root / "big.bin").write_bytes(bytes(64 << 20))
+    cert, key = make_cert(tmp_path, "win", "localhost", ["DNS:localhost", "IP:127.0.0.1"])
+    port = free_port()
+    nginx = start_nginx(tmp_path, f"""
+    server {{
+        listen 127.0.0.1:{port} ssl http2;
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
+        root {root};
+    }}""", [port])
+    try:
+        # ASan keeps freed memory in quarantine, which would blur the RSS figure.
+        asan = os.environ.get("ASAN_OPTIONS", "")
+        proc, pport = proxy("--mode", f"reverse:https://127.0.0.1:{port}", "--ssl-insecure",
+                            "--set", "stream_large_bodies=1m",
+                            env={"ASAN_OPTIONS": (asan + ":" if asan else "") +
+                                 "quarantine_size_mb=0"})
+        import h2.config
+        import h2.connection
+        import h2.events
+        import h2.settings
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        ctx.set_alpn_protocols(["h2"])
+        sock = ctx.wrap_socket(socket.create_connection(("127.0.0.1", pport), timeout=10))
+        conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+        conn.local_settings = h2.settings.Settings(client=True, initial_values={
+            h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 65535})
+        conn.initiate_connection()
+        conn.send_headers(1, [(":method", "GET"), (":scheme", "https"), (":path", "/big.bin"),
+                              (":authority", f"127.0.0.1:{pport}")], end_stream=True)
+        sock.sendall(conn.data_to_send())
+        got, status = 0, None
+        before = rss_kib(proc.p.pid)
+        deadline = time.time() + 3
+        while time.time() < deadline:  # read, but never acknowledge the data
+            r, _, _ = select.select([sock], [], [], 0.2)
+            if not r:
+                continue
+            for ev in conn.receive_data(sock.recv(65536)):
+                if isinstance(ev, h2.events.ResponseReceived):
+                    status = dict(ev.headers)[b":status"]
+                elif isinstance(ev, h2.events.DataReceived):
+                    got += len(ev.data)
+            sock.sendall(conn.data_to_send())
+        grown = rss_kib(proc.p.pid) - before
+        assert status == b"200"
+        assert got <= 65535
+        # The origin may run ahead by one stream window (4 MiB), not by the whole body.
+        assert grown < 24 * 1024, f"proxy RSS grew by {grown} KiB"
+        sock.close()
+        stopped(proc)
+    finally:
+        nginx.terminate()
+        nginx.wait(10)
+
+
 # --- cleartext h2 (prior knowledge) -------------------------------------------------------------
 
 @ours_only(NO_H2C_ORIGIN)

@@ -95,6 +95,11 @@ struct stream {
     uint64_t ws_wait;             /* its blocking command; 0 = none */
     int ws_closed;                /* it closed the stream */
     struct buf resp_pending; /* streamed bytes the client session has not taken */
+    /* HTTP/2 server: of resp_pending, the bytes at its start that were already
+     * acknowledged to the server, then those not yet (WINDOW_UPDATE only once
+     * the client takes them: a slow client slows the server, not our memory). */
+    size_t pending_acked;
+    size_t pending_unacked;
     int resp_head_done;
     int addon_response;
     int error_status; /* response owed after the error hook; 0 = reset the stream */
@@ -204,6 +209,17 @@ stream_new(struct h2_layer *h, int32_t id)
     return s;
 }
 
+/* Tells an HTTP/2 server it may send n more bytes (on stream id, if still open). */
+static void
+up_ack(struct upstream *u, int32_t id, size_t n)
+{
+    if (u == NULL || u->h2 == NULL || n == 0)
+        return;
+    nghttp2_session_consume_connection(u->h2, n);
+    if (id && nghttp2_session_find_stream(u->h2, id))
+        nghttp2_session_consume_stream(u->h2, id, n);
+}
+
 /* Lets go of the stream's upstream side (the exchange is over or abandoned). */
 static void
 stream_release_up(struct stream *s, int abandon)
@@ -212,6 +228,9 @@ stream_release_up(struct stream *s, int abandon)
     if (u == NULL)
         return;
     if (u->h2) {
+        /* What the client has not taken yet no longer holds the server back. */
+        up_ack(u, s->up_id, s->pending_unacked);
+        s->pending_unacked = 0;
         if (s->up_id) {
             nghttp2_session_set_stream_user_data(u->h2, s->up_id, NULL);
             if (abandon)
@@ -388,8 +407,19 @@ client_stream_read(nghttp2_session *session, int32_t stream_id, uint8_t *buf, si
                    uint32_t *data_flags, nghttp2_data_source *source, void *user_data)
 {
     struct stream *s = source->ptr;
-    return provide(session, stream_id, buf, length, data_flags, &s->resp_pending, NULL,
-                   s->resp_complete, s->flow->response->trailers);
+    ssize_t n = provide(session, stream_id, buf, length, data_flags, &s->resp_pending, NULL,
+                        s->resp_complete, s->flow->response->trailers);
+    if (n > 0) {
+        /* Handed to the client: the server may send as much again. */
+        size_t k = (size_t)n, pre = k < s->pending_acked ? k : s->pending_acked;
+        s->pending_acked -= pre;
+        k -= pre;
+        size_t ack = k < s->pending_unacked ? k : s->pending_unacked;
+        s->pending_unacked -= ack;
+        if (ack && s->up)
+            up_ack(s->up, s->up_id, ack);
+    }
+    return n;
 }
 
 /* Sends the response head now and the body as it comes (mitmproxy's
@@ -399,6 +429,7 @@ start_streaming(struct stream *s)
 {
     struct http_response *r = s->flow->response;
     buf_append(&s->resp_pending, buf_ptr(&r->content), r->content.len);
+    s->pending_acked += r->content.len; /* buffered bytes were acknowledged as they came */
     buf_clear(&r->content);
     r->content_none = 1;
     s->resp_streaming = 1;
@@ -1166,8 +1197,15 @@ up_on_data(nghttp2_session *session, uint8_t flags, int32_t stream_id, const uin
            size_t len, void *user_data)
 {
     struct stream *s = up_stream(session, stream_id);
+    if (s && s->flow->response && s->resp_streaming) {
+        /* Acknowledged once the client takes it (client_stream_read). */
+        s->pending_unacked += len;
+        resp_data(s, data, len);
+        return 0;
+    }
     if (s && s->flow->response)
         resp_data(s, data, len);
+    nghttp2_session_consume(session, stream_id, len);
     return 0;
 }
 
@@ -1218,7 +1256,16 @@ h2_up_start(struct upstream *u)
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb, up_on_frame_recv);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, up_on_data);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, up_on_stream_close);
-    int rv = nghttp2_session_client_new(&u->h2, cb, u);
+    /* Flow control by hand: a streamed body is acknowledged when the client
+     * takes it, everything else as it arrives. */
+    nghttp2_option *opt;
+    if (nghttp2_option_new(&opt) != 0) {
+        nghttp2_session_callbacks_del(cb);
+        return -1;
+    }
+    nghttp2_option_set_no_auto_window_update(opt, 1);
+    int rv = nghttp2_session_client_new2(&u->h2, cb, u, opt);
+    nghttp2_option_del(opt);
     nghttp2_session_callbacks_del(cb);
     if (rv != 0) {
         u->h2 = NULL;
@@ -1525,6 +1572,17 @@ flush(struct h2_layer *h)
     if (h->cs && !h->closed) {
         if (h2_session_drain(h->cs, &b) == 0 && b.len)
             layer_send_buf(&h->base, h->out, h->base.ctx->client, &b);
+        buf_reset(&b);
+        /* Sending to the client acknowledged server data: its WINDOW_UPDATEs. */
+        for (struct upstream *u = h->ups; u; u = u->next) {
+            if (u->h2 == NULL || u->gone)
+                continue;
+            if (h2_session_drain(u->h2, &b) < 0)
+                up_kill(u);
+            else if (b.len)
+                layer_send_buf(&h->base, h->out, u->conn, &b);
+            buf_reset(&b);
+        }
     }
     buf_clear(&b);
 }
