@@ -17,6 +17,7 @@
 #include "filter/filter.h"
 #include "flow/flow.h"
 #include "flow/tnetstring.h"
+#include "http/url.h"
 #include "options/opt.h"
 #include "util/buf.h"
 #include "util/xmalloc.h"
@@ -413,31 +414,6 @@ view_raw(const struct dumper *d, struct lines *l, const struct buf *body)
     buf_clear(&esc);
 }
 
-static int
-hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* urllib.parse.unquote_plus over p[0..n). */
-static void
-unquote(struct buf *out, const char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        char c = p[i];
-        if (c == '+')
-            c = ' ';
-        else if (c == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
-            c = (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
-            i += 2;
-        }
-        buf_append(out, &c, 1);
-    }
-}
-
 /*
  * The query view (mitmproxy picks it for an empty request body with a
  * query string): "key:" padded to the widest key, then the value.
@@ -456,10 +432,10 @@ view_query(const struct dumper *d, struct lines *l, const struct http_request *r
         if (len > 0) {
             const char *eq = memchr(q, '=', len);
             size_t klen = eq ? (size_t)(eq - q) : len;
-            unquote(line_add(&keys), q, klen);
+            http_unquote(line_add(&keys), q, klen, 1);
             struct buf *v = line_add(&vals);
             if (eq)
-                unquote(v, eq + 1, len - klen - 1);
+                http_unquote(v, eq + 1, len - klen - 1, 1);
         }
         q += len + (amp ? 1 : 0);
     }

@@ -17,6 +17,7 @@
 #include "addons/map_local.h"
 #include "addons/spec.h"
 #include "flow/flow.h"
+#include "http/url.h"
 #include "options/opt.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -235,37 +236,6 @@ paths_clear(struct paths *ps)
     memset(ps, 0, sizeof(*ps));
 }
 
-static int
-hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static char *
-unquote(const char *s, size_t n)
-{
-    char *r = xmalloc(n + 1);
-    size_t j = 0;
-    for (size_t i = 0; i < n; i++) {
-        int hi, lo;
-        if (s[i] == '%' && i + 2 < n && (hi = hexval((unsigned char)s[i + 1])) >= 0 &&
-            (lo = hexval((unsigned char)s[i + 2])) >= 0) {
-            r[j++] = (char)(hi * 16 + lo);
-            i += 2;
-        } else {
-            r[j++] = s[i];
-        }
-    }
-    r[j] = '\0';
-    return r;
-}
-
 /* re.sub(r"[^0-9a-zA-Z\-_.=(),/]", "_", s) over text: one "_" per character. */
 static char *
 escape_suffix(const char *s)
@@ -342,7 +312,10 @@ file_candidates(const struct rule *r, const char *url, struct paths *out)
         free(suffix);
         return;
     }
-    char *decoded = unquote(suffix, strlen(suffix));
+    struct buf unq = BUF_INIT;
+    http_unquote(&unq, suffix, strlen(suffix), 0);
+    char *decoded = buf_strdup(&unq);
+    buf_clear(&unq);
     char *escaped = escape_suffix(decoded);
     const char *bases[2] = {decoded, escaped};
     int nb = strcmp(decoded, escaped) != 0 ? 2 : 1;

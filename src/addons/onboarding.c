@@ -15,6 +15,7 @@
 #include "flow/flow.h"
 #include "http/headers.h"
 #include "http/message.h"
+#include "http/url.h"
 #include "options/opt.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -218,36 +219,17 @@ should_serve(const struct onboarding *ob, const struct flow *f)
     return req->port == ob->port && slice_eq_cstr_nocase(asked_host(req), ob->host);
 }
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The route part of a request path: no query, %XX decoded (as a WSGI app sees it). */
 static char *
 route_of(const char *path)
 {
     size_t n = strcspn(path, "?#");
-    char *r = xmalloc(n + 1);
-    size_t j = 0;
-    for (size_t i = 0; i < n; i++) {
-        int hi, lo;
-        if (path[i] == '%' && i + 2 < n && (hi = hexval(path[i + 1])) >= 0 &&
-            (lo = hexval(path[i + 2])) >= 0 && (hi | lo) != 0) {
-            r[j++] = (char)(hi * 16 + lo);
-            i += 2;
-        } else {
-            r[j++] = path[i];
-        }
-    }
-    r[j] = '\0';
+    struct buf b = BUF_INIT;
+    http_unquote(&b, path, n, 0);
+    /* A decoded NUL would cut the route short ("/cert/pem%00x"): such a path
+     * stays as it came, and matches no route. */
+    char *r = memchr(buf_ptr(&b), '\0', b.len) ? xstrndup(path, n) : buf_strdup(&b);
+    buf_clear(&b);
     return r;
 }
 

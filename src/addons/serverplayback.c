@@ -22,6 +22,7 @@
 #include "addons/serverplayback.h"
 #include "flow/flow.h"
 #include "flow/flowfile.h"
+#include "http/url.h"
 #include "options/opt.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -53,38 +54,6 @@ struct serverplayback {
 
 /* ---- URL and form parsing ---- */
 
-static int
-hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-/*
- * Appends p[0..n) to out as urllib's unquote_plus does: "+" is a space and
- * "%XX" a byte; a "%" without two hex digits stays. (Python then decodes
- * UTF-8 with "replace"; we compare the bytes, which only differs for
- * invalid UTF-8.)
- */
-static void
-unquote_plus(struct buf *out, const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        uint8_t c = p[i];
-        if (c == '+') {
-            c = ' ';
-        } else if (c == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
-            c = (uint8_t)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
-            i += 2;
-        }
-        buf_append(out, &c, 1);
-    }
-}
-
 typedef void (*pair_cb)(void *arg, struct slice name, struct slice value);
 
 /*
@@ -103,9 +72,9 @@ parse_qsl(struct slice qs, pair_cb cb, void *arg)
             const uint8_t *eq = memchr(start, '=', n);
             size_t nl = eq ? (size_t)(eq - start) : n;
             struct buf name = BUF_INIT, value = BUF_INIT;
-            unquote_plus(&name, start, nl);
+            http_unquote(&name, (const char *)start, nl, 1);
             if (eq)
-                unquote_plus(&value, eq + 1, n - nl - 1);
+                http_unquote(&value, (const char *)eq + 1, n - nl - 1, 1);
             cb(arg, buf_slice(&name), buf_slice(&value));
             buf_clear(&name);
             buf_clear(&value);

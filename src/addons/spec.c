@@ -16,6 +16,7 @@
 #include "addons/spec.h"
 #include "options/opt.h"
 #include "filter/filter.h"
+#include "util/hex.h"
 #include "util/path.h"
 #include "util/xmalloc.h"
 
@@ -89,18 +90,6 @@ octal(int c)
     return c >= '0' && c <= '7';
 }
 
-static int
-hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int
 spec_unescape(const char *s, struct buf *out, struct err *e)
 {
@@ -129,8 +118,8 @@ spec_unescape(const char *s, struct buf *out, struct err *e)
             buf_append(&tmp, &b, 1);
             i = j;
         } else if (d == 'x') {
-            int hi = hexval((unsigned char)s[i + 2]);
-            int lo = hi < 0 ? -1 : hexval((unsigned char)s[i + 3]);
+            int hi = hex_value((unsigned char)s[i + 2]);
+            int lo = hi < 0 ? -1 : hex_value((unsigned char)s[i + 3]);
             if (lo < 0) {
                 buf_clear(&tmp);
                 return err_set(e, MP_ERR_SYNTAX, "invalid \\x escape at position %zu", i);

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "pathod/internal.h"
+#include "util/hex.h"
 #include "util/xmalloc.h"
 
 struct parser {
@@ -106,18 +107,6 @@ parse_int(struct parser *p, uint64_t *out)
     return 0;
 }
 
-static int
-hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Python's escape_decode over s[a..b), the escapes of a bytes literal. */
 static int
 unescape(struct parser *p, size_t a, size_t b, struct buf *out)
@@ -162,8 +151,8 @@ unescape(struct parser *p, size_t a, size_t b, struct buf *out)
         case '\n':
             break;
         case 'x': {
-            int h1 = i + 1 < b ? hexval((unsigned char)p->s[i + 1]) : -1;
-            int h2 = i + 2 < b ? hexval((unsigned char)p->s[i + 2]) : -1;
+            int h1 = i + 1 < b ? hex_value((unsigned char)p->s[i + 1]) : -1;
+            int h2 = i + 2 < b ? hex_value((unsigned char)p->s[i + 2]) : -1;
             if (h1 < 0 || h2 < 0)
                 return fail(p, i - 1, "invalid \\x escape");
             x = (uint8_t)(h1 * 16 + h2);
@@ -268,14 +257,14 @@ parse_generator(struct parser *p, struct pval *v)
     v->dtype = best;
     /* Our extension: ",s<hex>" fixes the seed, so printed specs stay reproducible. */
     if (p->pos + 2 < p->len && p->s[p->pos] == ',' && p->s[p->pos + 1] == 's' &&
-        hexval((unsigned char)p->s[p->pos + 2]) >= 0) {
+        hex_value((unsigned char)p->s[p->pos + 2]) >= 0) {
         p->pos += 2;
         size_t a = p->pos;
         uint64_t seed = 0;
-        while (hexval(peek(p)) >= 0) {
+        while (hex_value(peek(p)) >= 0) {
             if (p->pos - a >= 16)
                 return fail(p, a, "seed longer than 16 hex digits");
-            seed = seed * 16 + (uint64_t)hexval(peek(p));
+            seed = seed * 16 + (uint64_t)hex_value(peek(p));
             p->pos++;
         }
         v->seed = seed;

@@ -33,6 +33,7 @@
 
 #include "http/http1.h"
 #include "http/message.h"
+#include "http/url.h"
 #include "pathod/lang.h"
 #include "pathod/server.h"
 #include "tls/ca.h"
@@ -370,25 +371,6 @@ struct session {
 
 #define CHUNK 65536
 
-static void
-urldecode(struct buf *out, const char *s)
-{
-    for (size_t i = 0; s[i]; i++) {
-        if (s[i] == '%' && s[i + 1] && s[i + 2]) {
-            char hex[3] = {s[i + 1], s[i + 2], 0};
-            char *end;
-            long v = strtol(hex, &end, 16);
-            if (*end == 0 && end == hex + 2) {
-                uint8_t c = (uint8_t)v;
-                buf_append(out, &c, 1);
-                i += 2;
-                continue;
-            }
-        }
-        buf_append(out, &s[i], 1);
-    }
-}
-
 /* pathod's own answer: status 800 with the reason and a short body naming the problem. */
 static int
 send_error(struct session *ss, const char *reason, const char *body, struct buf *lines)
@@ -665,7 +647,7 @@ serve_request(struct session *ss, const struct http_request *req, struct buf *li
             l->msg = xstrdup("Crafting disabled.");
             return send_error(ss, "Crafting disabled.", NULL, lines) < 0 ? -1 : 0;
         }
-        urldecode(&spec, path + alen);
+        http_unquote(&spec, path + alen, strlen(path + alen), 0);
     } else if (ws) {
         buf_append_str(&spec, "ws");
     }
