@@ -466,12 +466,11 @@ after_client_connected(struct hjob *job)
     core__feed(pc, &ev);
 }
 
-void
-core__accept(struct listener *l)
+/* A new client connection's state, linked into the server's list. */
+static struct pconn *
+pconn_new(struct server *srv)
 {
-    struct server *srv = l->srv;
     struct pconn *pc = xcalloc(1, sizeof(*pc));
-
     pc->srv = srv;
     pc->holds = 1; /* dropped by teardown */
     pc->last_active = uv_now(&srv->loop);
@@ -479,6 +478,14 @@ core__accept(struct listener *l)
     if (srv->pconns)
         srv->pconns->prev = pc;
     srv->pconns = pc;
+    return pc;
+}
+
+void
+core__accept(struct listener *l)
+{
+    struct server *srv = l->srv;
+    struct pconn *pc = pconn_new(srv);
 
     struct sock *s = core__sock_new(pc);
     if (uv_accept((uv_stream_t *)&l->tcp, (uv_stream_t *)&s->tcp) < 0) {
@@ -536,15 +543,7 @@ core__accept(struct listener *l)
 void
 core__replay(struct server *srv, struct flow *f, void (*done)(void *arg), void *arg)
 {
-    struct pconn *pc = xcalloc(1, sizeof(*pc));
-
-    pc->srv = srv;
-    pc->holds = 1; /* dropped by teardown */
-    pc->last_active = uv_now(&srv->loop);
-    pc->next = srv->pconns;
-    if (srv->pconns)
-        srv->pconns->prev = pc;
-    srv->pconns = pc;
+    struct pconn *pc = pconn_new(srv);
     pc->vclient = 1;
     pc->replay_done = done;
     pc->replay_arg = arg;

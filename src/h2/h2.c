@@ -229,6 +229,20 @@ h2_response_field(struct http_response *r, const uint8_t *name, size_t nlen, con
 }
 
 int
+h2_trailer_field(struct hdrs **trailers, const uint8_t *name, size_t nlen, const uint8_t *value,
+                 size_t vlen)
+{
+    if (nlen && name[0] == ':')
+        return -1;
+    if (*trailers == NULL) {
+        *trailers = xcalloc(1, sizeof(**trailers));
+        hdrs_init(*trailers);
+    }
+    hdrs_add(*trailers, (struct slice){name, nlen}, (struct slice){value, vlen});
+    return 0;
+}
+
+int
 h2_request_check(const struct http_request *r, struct err *e)
 {
     if (r->method[0] == '\0')

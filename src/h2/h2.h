@@ -71,6 +71,12 @@ int h2_request_field(struct http_request *, const uint8_t *name, size_t nlen,
                      const uint8_t *value, size_t vlen, struct err *e);
 int h2_response_field(struct http_response *, const uint8_t *name, size_t nlen,
                       const uint8_t *value, size_t vlen, struct err *e);
+/*
+ * One received trailer field, added to *trailers (made on first use). -1
+ * for a pseudo-header, which trailers may not carry (a stream error).
+ */
+int h2_trailer_field(struct hdrs **trailers, const uint8_t *name, size_t nlen,
+                     const uint8_t *value, size_t vlen);
 /* Checks that a received request head had what HTTP/2 requires (:method,
  * and :scheme and :path unless CONNECT). */
 int h2_request_check(const struct http_request *, struct err *e);

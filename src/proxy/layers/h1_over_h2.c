@@ -141,14 +141,8 @@ on_header(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *n
         return 0;
     if (sd->head_sent) {
         /* Trailers: kept for a chunked response, dropped after a length. */
-        if (namelen && name[0] == ':')
+        if (h2_trailer_field(&sd->rhead->trailers, name, namelen, value, valuelen) < 0)
             return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-        if (sd->rhead->trailers == NULL) {
-            sd->rhead->trailers = xcalloc(1, sizeof(*sd->rhead->trailers));
-            hdrs_init(sd->rhead->trailers);
-        }
-        hdrs_add(sd->rhead->trailers, (struct slice){name, namelen},
-                 (struct slice){value, valuelen});
         return 0;
     }
     struct err e = {0};

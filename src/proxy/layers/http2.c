@@ -1139,16 +1139,10 @@ up_on_header(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t
     if (s == NULL || frame->hd.type != NGHTTP2_HEADERS || s->flow->response == NULL)
         return 0;
     struct http_response *r = s->flow->response;
-    if (s->resp_head_done) {
-        if (namelen && name[0] == ':')
-            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-        if (r->trailers == NULL) {
-            r->trailers = xcalloc(1, sizeof(*r->trailers));
-            hdrs_init(r->trailers);
-        }
-        hdrs_add(r->trailers, (struct slice){name, namelen}, (struct slice){value, valuelen});
-        return 0;
-    }
+    if (s->resp_head_done)
+        return h2_trailer_field(&r->trailers, name, namelen, value, valuelen) < 0
+                   ? NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE
+                   : 0;
     struct err e = {0};
     if (h2_response_field(r, name, namelen, value, valuelen, &e) < 0)
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
@@ -1313,14 +1307,8 @@ on_header(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *n
             return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
         return 0;
     }
-    /* Trailers. */
-    if (namelen && name[0] == ':')
+    if (h2_trailer_field(&r->trailers, name, namelen, value, valuelen) < 0)
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-    if (r->trailers == NULL) {
-        r->trailers = xcalloc(1, sizeof(*r->trailers));
-        hdrs_init(r->trailers);
-    }
-    hdrs_add(r->trailers, (struct slice){name, namelen}, (struct slice){value, valuelen});
     return 0;
 }
 
