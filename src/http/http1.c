@@ -848,8 +848,12 @@ http1_write_request_head(struct buf *out, const struct http_request *r, enum htt
 void
 http1_write_response_head(struct buf *out, const struct http_response *r)
 {
-    buf_printf(out, "%s %03d ", r->http_version[0] ? r->http_version : "HTTP/1.1", r->status_code);
-    buf_append_str(out, r->reason);
+    /* A response that came over HTTP/2 goes out as HTTP/1.1 with the standard
+     * reason phrase (HTTP/2 has none), as mitmproxy's Http1Server does. */
+    int h2 = strncmp(r->http_version, "HTTP/2", 6) == 0;
+    const char *version = r->http_version[0] && !h2 ? r->http_version : "HTTP/1.1";
+    buf_printf(out, "%s %03d ", version, r->status_code);
+    buf_append_str(out, h2 && r->reason[0] == '\0' ? http_status_reason(r->status_code) : r->reason);
     buf_append(out, "\r\n", 2);
     write_fields(out, &r->headers);
     buf_append(out, "\r\n", 2);

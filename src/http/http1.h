@@ -125,6 +125,7 @@ struct hdrs *http1_body_take_trailers(struct http1_body_reader *r);
  * the authority (or host:port).
  */
 void http1_write_request_head(struct buf *out, const struct http_request *, enum http1_form);
+/* An HTTP/2.0 response (from an HTTP/2 server) is written as HTTP/1.1. */
 void http1_write_response_head(struct buf *out, const struct http_response *);
 /* One chunk of chunked encoding; nothing for n == 0. */
 void http1_write_chunk(struct buf *out, const uint8_t *p, size_t n);

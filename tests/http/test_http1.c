@@ -945,3 +945,16 @@ TEST(http1_req_matches_mitmproxy_fixture)
     free(u);
     http_request_free(r);
 }
+
+TEST(http1_write_http2_response_as_http11)
+{
+    struct http_response *r = http_response_new();
+    http_set_str(&r->http_version, "HTTP/2.0");
+    r->status_code = 404;
+    hdrs_add_cstr(&r->headers, "content-length", "0");
+    struct buf b = BUF_INIT;
+    http1_write_response_head(&b, r);
+    ASSERT_BUF_STR(&b, "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n");
+    buf_clear(&b);
+    http_response_free(r);
+}

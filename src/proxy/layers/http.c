@@ -112,26 +112,6 @@ format_hostport(struct buf *out, const char *scheme, const char *host, uint16_t 
         buf_printf(out, ":%u", port);
 }
 
-/*
- * A response head for an HTTP/1 client. One that came over HTTP/2 (from an
- * h2c server) goes out as HTTP/1.1 with the standard reason phrase, as
- * mitmproxy's Http1Server does; the flow keeps what the server said.
- */
-static void
-write_response_head(struct buf *b, struct http_response *resp)
-{
-    if (strcmp(resp->http_version, "HTTP/2.0") != 0) {
-        http1_write_response_head(b, resp);
-        return;
-    }
-    char *version = resp->http_version, *reason = resp->reason;
-    resp->http_version = (char *)"HTTP/1.1";
-    resp->reason = (char *)http_status_reason(resp->status_code);
-    http1_write_response_head(b, resp);
-    resp->http_version = version;
-    resp->reason = reason;
-}
-
 /* mitmproxy's make_error_response: a small HTML page, Connection: close. */
 static void
 send_error_response(struct http_layer *h, struct cmdq *out, int status, const char *msg)
@@ -704,7 +684,7 @@ send_response_head(struct http_layer *h, struct cmdq *out)
         if (cl ? strcmp(cl->value, num) != 0 : h->addon_response)
             hdrs_set_cstr(&resp->headers, "Content-Length", num);
     }
-    write_response_head(&b, resp);
+    http1_write_response_head(&b, resp);
     h->resp_sent = 1;
     return layer_send_buf(&h->base, out, h->base.ctx->client, &b);
 }
@@ -734,7 +714,7 @@ read_response_head(struct http_layer *h, struct cmdq *out)
         if (resp->status_code >= 100 && resp->status_code < 200 && resp->status_code != 101) {
             /* Interim responses go straight through. */
             struct buf b = BUF_INIT;
-            write_response_head(&b, resp);
+            http1_write_response_head(&b, resp);
             layer_send_buf(&h->base, out, h->base.ctx->client, &b);
             http_response_free(resp);
             continue;
