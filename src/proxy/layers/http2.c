@@ -27,6 +27,8 @@
 #include <strings.h>
 #include <sys/random.h>
 
+#include <openssl/evp.h>
+
 #include "flow/connection.h"
 #include "flow/flow.h"
 #include "h2/h2.h"
@@ -178,6 +180,11 @@ up_of(struct h2_layer *h, const struct connection *c)
 static void
 up_gc(struct h2_layer *h)
 {
+    int any_dead = 0;
+    for (struct upstream *u = h->ups; u; u = u->next)
+        any_dead |= u->dead;
+    if (!any_dead)
+        return; /* the usual case, after every event: no stream scan */
     struct upstream **pp = &h->ups;
     while (*pp) {
         struct upstream *u = *pp;
@@ -583,20 +590,7 @@ ws_request(struct stream *s)
     char b64[32];
     if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key))
         memset(key, 0x5a, sizeof(key)); /* the key only needs to be well-formed */
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t o = 0;
-    for (size_t i = 0; i < 16; i += 3) {
-        uint32_t v = (uint32_t)key[i] << 16;
-        if (i + 1 < 16)
-            v |= (uint32_t)key[i + 1] << 8;
-        if (i + 2 < 16)
-            v |= key[i + 2];
-        b64[o++] = tab[(v >> 18) & 63];
-        b64[o++] = tab[(v >> 12) & 63];
-        b64[o++] = i + 1 < 16 ? tab[(v >> 6) & 63] : '=';
-        b64[o++] = i + 2 < 16 ? tab[v & 63] : '=';
-    }
-    b64[o] = '\0';
+    EVP_EncodeBlock((unsigned char *)b64, key, sizeof(key));
     hdrs_set_cstr(&req->headers, "upgrade", "websocket");
     hdrs_set_cstr(&req->headers, "connection", "Upgrade");
     hdrs_set_cstr(&req->headers, "sec-websocket-key", b64);
