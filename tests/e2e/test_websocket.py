@@ -185,8 +185,12 @@ def test_websocket_absolute_form(mitmdump, tmp_path):
     handshake(s, port, f"http://127.0.0.1:{port}/chat")
     conversation(s)
     proc.wait_for(r"101")
+    proc.wait_for(r"WebSocket connection closed by client")
     proc.stop()
     check_flow(out, port)
+    # Each message printed once, as it passes (not again when the WebSocket ends).
+    printed = [ln for ln in proc.output().splitlines() if "WebSocket" in ln and "message" in ln]
+    assert len(printed) == 7, proc.output()
 
 
 def test_websocket_through_connect(mitmdump, tmp_path):

@@ -86,8 +86,11 @@ def test_websocket_over_h2_extended_connect(mitmdump, tmp_path):
     s = H2Socket(pport, f"127.0.0.1:{pport}")
     conversation(s)
     proc.wait_for(r"101")
+    proc.wait_for(r"WebSocket connection closed by client")
     proc.stop()
     check_flow(out, port)
+    printed = [ln for ln in proc.output().splitlines() if "WebSocket" in ln and "message" in ln]
+    assert len(printed) == 7, proc.output()
 
 
 def test_no_websocket_option_refuses_extended_connect(mitmdump):

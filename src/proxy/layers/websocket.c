@@ -124,7 +124,8 @@ end(struct ws_layer *w, struct cmdq *out)
         tns_dict_set(d, "timestamp_end", tns_float(clock_now()));
     layer_close(&w->base, out, w->base.ctx->client, 0);
     layer_close(&w->base, out, w->server, 0);
-    w->flow->live = 0;
+    /* Still live during websocket_end: addons tell a flow being proxied from
+     * one read from a file by that (the dumper prints a file's messages there). */
     w->state = WS_END_HOOK;
     layer_hook(&w->base, out, HOOK_WEBSOCKET_END, w->flow, NULL, NULL);
 }
@@ -322,8 +323,10 @@ handle(struct layer *l, const struct event *ev, struct cmdq *out)
         pump(w, out);
         return;
     case WS_END_HOOK:
-        if (ev->type == EV_DONE)
+        if (ev->type == EV_DONE) {
+            w->flow->live = 0;
             w->state = WS_DONE;
+        }
         return;
     case WS_DONE:
         return;

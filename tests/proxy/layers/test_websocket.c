@@ -142,7 +142,7 @@ pb_conversation(struct pb *pb)
     pb_out_close(pb, client, 0);
     pb_out_close(pb, server, 0);
     pb_out_hook(pb, HOOK_WEBSOCKET_END, NULL);
-    ASSERT(!f->live);
+    ASSERT(f->live); /* until websocket_end is through: addons tell it from a file's flow */
     ASSERT_EQ(tns_dict_get(f->websocket, "close_code")->u.i, 1000);
     struct tns *reason = tns_dict_get(f->websocket, "close_reason");
     ASSERT_EQ(reason->type, TNS_TEXT);
@@ -151,6 +151,7 @@ pb_conversation(struct pb *pb)
     ASSERT_EQ(tns_dict_get(f->websocket, "timestamp_end")->type, TNS_FLOAT);
     ASSERT_EQ(tns_dict_get(f->websocket, "messages")->u.list.n, 3);
     pb_in_reply(pb);
+    ASSERT(!f->live);
     pb_end(pb);
     layer_websocket_set_test_mask(NULL);
 }
