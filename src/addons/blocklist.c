@@ -14,6 +14,7 @@
 #include "flow/tnetstring.h"
 #include "http/message.h"
 #include "options/opt.h"
+#include "util/num.h"
 #include "util/clock.h"
 #include "util/xmalloc.h"
 
@@ -55,9 +56,8 @@ parse_rule(const char *spec, struct rule *r, struct err *e)
                        "expected)",
                        spec);
     char *status_s = xstrdup(mid + 1);
-    char *end;
-    long status = strtol(status_s, &end, 10);
-    int bad = *status_s == '\0' || *end != '\0' ||
+    int64_t status = 0;
+    int bad = num_parse_cstr(status_s, 0, 999, &status) < 0 ||
               (status != NO_RESPONSE && *http_status_reason((int)status) == '\0');
     if (bad) {
         err_set(e, MP_ERR_INVAL, "Cannot parse block_list option %s: Invalid HTTP status code: %s",

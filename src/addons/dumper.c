@@ -19,6 +19,7 @@
 #include "flow/tnetstring.h"
 #include "http/url.h"
 #include "options/opt.h"
+#include "util/num.h"
 #include "util/buf.h"
 #include "util/xmalloc.h"
 
@@ -180,11 +181,9 @@ static int
 terminal_width(void)
 {
     const char *env = getenv("COLUMNS");
-    if (env) {
-        int n = atoi(env);
-        if (n > 0)
-            return n;
-    }
+    int64_t n;
+    if (env && num_parse_cstr(env, 1, 100000, &n) == 0)
+        return (int)n;
     struct winsize ws;
     if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
         return ws.ws_col;

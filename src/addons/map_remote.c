@@ -41,7 +41,13 @@ parse_rule(const char *option, void *p, struct err *e)
     if (spec_parse(option, &r->spec, e) < 0)
         return MP_ERR_SYNTAX;
     r->re = spec_re_compile((const uint8_t *)r->spec.subject, strlen(r->spec.subject), 0, e);
-    if (r->re == NULL) {
+    /* A template re.sub would refuse (say, a group the regex lacks) is
+     * refused now, not once per request. */
+    if (r->re == NULL ||
+        spec_re_check_template(r->re, (const uint8_t *)r->spec.replacement,
+                               strlen(r->spec.replacement), e) < 0) {
+        spec_re_free(r->re);
+        r->re = NULL;
         spec_clear(&r->spec);
         return MP_ERR_SYNTAX;
     }

@@ -53,6 +53,10 @@ parse_rule(const char *option, void *p, struct err *e)
     /* An unreadable "@file" is an error now, as parse_modify_spec makes it. */
     if (rc == 0)
         rc = spec_read_replacement(r->spec.replacement, &repl, e);
+    /* A template re.sub would refuse (say, a group the regex lacks) is
+     * refused now, not once per flow. */
+    if (rc == 0)
+        rc = spec_re_check_template(r->re, buf_ptr(&repl), repl.len, e);
     buf_clear(&subject);
     buf_clear(&repl);
     if (rc < 0) {

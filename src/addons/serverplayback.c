@@ -24,6 +24,7 @@
 #include "flow/flowfile.h"
 #include "http/url.h"
 #include "options/opt.h"
+#include "util/num.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -352,8 +353,8 @@ pretty_host(const struct http_request *r)
     }
     int ok = 1;
     if (*rest == ':') {
-        ok = rest[1] != '\0' && strspn(rest + 1, "0123456789") == strlen(rest + 1) &&
-             atol(rest + 1) <= 65535;
+        int64_t port;
+        ok = num_parse_cstr(rest + 1, 0, 65535, &port) == 0;
     } else if (*rest != '\0') {
         ok = 0;
     }

@@ -18,6 +18,7 @@
 #include "filter/filter.h"
 #include "util/hex.h"
 #include "util/path.h"
+#include "util/num.h"
 #include "util/xmalloc.h"
 
 /* Files named by "@path" are replacement bodies; refuse anything absurd. */
@@ -282,7 +283,12 @@ expand(const struct spec_re *r, const uint8_t *t, size_t tn, const uint8_t *s, s
             memcpy(name, t + i + 3, nlen);
             name[nlen] = '\0';
             if (strspn(name, "0123456789") == nlen) {
-                g = atoi(name);
+                /* Python checks the number against the pattern's groups;
+                 * a number past them (or past any int) is refused whole. */
+                int64_t v;
+                if (num_parse(name, nlen, 0, r->groups, &v) < 0)
+                    return err_set(e, MP_ERR_SYNTAX, "invalid group reference %s", name);
+                g = (int)v;
             } else {
                 g = pcre2_substring_number_from_name(r->code, (PCRE2_SPTR)name);
                 if (g < 0)
@@ -343,10 +349,17 @@ expand(const struct spec_re *r, const uint8_t *t, size_t tn, const uint8_t *s, s
 }
 
 int
+spec_re_check_template(const struct spec_re *r, const uint8_t *repl, size_t repl_len,
+                       struct err *e)
+{
+    return expand(r, repl, repl_len, NULL, NULL, e);
+}
+
+int
 spec_re_sub(const struct spec_re *r, const uint8_t *repl, size_t repl_len, const uint8_t *s,
             size_t n, struct buf *out, size_t *count, struct err *e)
 {
-    int rc = expand(r, repl, repl_len, NULL, NULL, e);
+    int rc = spec_re_check_template(r, repl, repl_len, e);
     if (rc < 0)
         return rc;
     struct buf tmp = BUF_INIT;

@@ -63,14 +63,16 @@ int spec_re_search(const struct spec_re *, const uint8_t *s, size_t n);
  */
 int spec_re_sub(const struct spec_re *, const uint8_t *repl, size_t repl_len, const uint8_t *s,
                 size_t n, struct buf *out, size_t *count, struct err *e);
+/* Checks repl as re.sub would before it looks for a match: a bad escape or
+ * a reference to a group the pattern does not have is an error naming it. */
+int spec_re_check_template(const struct spec_re *, const uint8_t *repl, size_t repl_len,
+                           struct err *e);
 /* The span of group (0: the whole match) in the first match, for map_local.
  * Returns 1 with *start and *end set (both 0 for an unmatched group), or 0. */
 int spec_re_first(const struct spec_re *, const uint8_t *s, size_t n, int group, size_t *start,
                   size_t *end);
 /* Number of capture groups. */
 int spec_re_groups(const struct spec_re *);
-
-
 
 /*
  * The rules of one sequence option (modify_body, modify_headers,

@@ -5,6 +5,7 @@
  * builds a struct pathoc_config and runs it.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include "pathod/client.h"
 #include "util/buf.h"
+#include "util/num.h"
 #include "util/version.h"
 #include "util/xmalloc.h"
 
@@ -80,31 +82,46 @@ main(int argc, char **argv)
     static int *codes; /* for the program's lifetime (see pathod.c) */
     codes = xcalloc(64, sizeof(*codes));
     int port = 0;
+    int64_t v;
     int c;
 
     while ((c = getopt_long(argc, argv, "p:c:n:w:rt:si:C:I:SeoqPTxh", longopts, NULL)) != -1) {
         switch (c) {
         case 'p':
-            port = atoi(optarg);
-            if (port <= 0 || port > 65535) {
+            if (num_parse_cstr(optarg, 1, 65535, &v) < 0) {
                 fprintf(stderr, "pathoc: invalid port: %s\n", optarg);
                 return 2;
             }
+            port = (int)v;
             break;
         case 'c':
             cfg.connect_to = optarg;
             break;
         case 'n':
-            cfg.repeat = atoi(optarg);
+            if (num_parse_cstr(optarg, 0, INT_MAX, &v) < 0) {
+                fprintf(stderr, "pathoc: invalid repeat count: %s\n", optarg);
+                return 2;
+            }
+            cfg.repeat = (int)v;
             break;
-        case 'w':
-            cfg.wait = atof(optarg);
+        case 'w': {
+            char *end;
+            cfg.wait = strtod(optarg, &end);
+            if (end == optarg || *end || !(cfg.wait >= 0 && cfg.wait <= 86400)) {
+                fprintf(stderr, "pathoc: invalid wait: %s\n", optarg);
+                return 2;
+            }
             break;
+        }
         case 'r':
             cfg.random = 1;
             break;
         case 't':
-            cfg.timeout = atoi(optarg);
+            if (num_parse_cstr(optarg, 0, INT_MAX / 1000, &v) < 0) {
+                fprintf(stderr, "pathoc: invalid timeout: %s\n", optarg);
+                return 2;
+            }
+            cfg.timeout = (int)v;
             break;
         case 's':
             cfg.ssl = 1;
@@ -118,9 +135,7 @@ main(int argc, char **argv)
         case 'I': {
             char *dup = xstrdup(optarg), *save = NULL;
             for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-                char *end;
-                long v = strtol(t, &end, 10);
-                if (*end || cfg.nignore == 64) {
+                if (num_parse_cstr(t, 0, 999, &v) < 0 || cfg.nignore == 64) {
                     fprintf(stderr, "pathoc: invalid return code specification: %s\n", optarg);
                     free(dup);
                     return 2;

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 
 #include "pathod/server.h"
 #include "util/buf.h"
+#include "util/num.h"
 #include "util/version.h"
 #include "util/xmalloc.h"
 
@@ -84,7 +86,7 @@ parse_size(const char *s)
     default:
         return -1;
     }
-    if (*end && end[1])
+    if ((*end && end[1]) || v > LLONG_MAX / mult)
         return -1;
     return v * mult;
 }
@@ -161,15 +163,16 @@ main(int argc, char **argv)
     int daemonize = 0;
     int c;
     long long v;
+    int64_t n;
 
     while ((c = getopt_long(argc, argv, "p:l:a:c:d:t:DsCeqrxf:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'p':
-            cfg.port = atoi(optarg);
-            if (cfg.port < 0 || cfg.port > 65535) {
+            if (num_parse_cstr(optarg, 0, 65535, &n) < 0) {
                 fprintf(stderr, "pathod: invalid port: %s\n", optarg);
                 return 2;
             }
+            cfg.port = (int)n;
             break;
         case 'l':
             cfg.address = optarg;
@@ -196,7 +199,11 @@ main(int argc, char **argv)
             cfg.staticdir = optarg;
             break;
         case 't':
-            cfg.timeout = atoi(optarg);
+            if (num_parse_cstr(optarg, 0, INT_MAX / 1000, &n) < 0) {
+                fprintf(stderr, "pathod: invalid timeout: %s\n", optarg);
+                return 2;
+            }
+            cfg.timeout = (int)n;
             break;
         case 'D':
             daemonize = 1;

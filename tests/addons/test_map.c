@@ -107,6 +107,12 @@ TEST(map_remote_filter_and_errors)
     ASSERT(strstr(e.msg, "Cannot parse map_remote option /(unclosed/x") != NULL);
     ASSERT(strstr(e.msg, "Invalid regular expression") != NULL);
     addon_chain_free(c);
+
+    static const char *const badgroup[] = {"|example|\\g<4294967295>", NULL};
+    c = chain(addon_map_remote_new(), "map_remote", badgroup, &e, &rc);
+    ASSERT(rc < 0);
+    ASSERT(strstr(e.msg, "invalid group reference 4294967295") != NULL);
+    addon_chain_free(c);
 }
 
 TEST(map_remote_set_url_rules)

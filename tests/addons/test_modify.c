@@ -146,6 +146,14 @@ TEST(modify_re_sub_python_rules)
     ASSERT(strstr(e.msg, "bad escape") != NULL);
     ASSERT(sub("(?P<n>a)", 0, "\\g<m>", "a", &e) == NULL);
     ASSERT(sub("a", 0, "\\", "a", &e) == NULL);
+    /* Numbers atoi() would wrap to -1 or overflow are refused, not used. */
+    ASSERT(sub("(a)?", 0, "\\g<4294967295>", "a", &e) == NULL);
+    ASSERT_STREQ(e.msg, "invalid group reference 4294967295");
+    ASSERT(sub("(a)", 0, "\\g<2147483648>", "a", &e) == NULL);
+    ASSERT_STREQ(e.msg, "invalid group reference 2147483648");
+    ASSERT(sub("(a)", 0, "\\g<99999999999999999999999>", "a", &e) == NULL);
+    ASSERT(sub("(a)", 0, "\\g<2>", "a", &e) == NULL);
+    check_sub("(a)", "\\g<01>", "a", "a");
 }
 
 TEST(modify_re_sub_dotall)
@@ -234,6 +242,19 @@ TEST(modify_body_request_and_response)
     /* The request is left alone in the response hook. */
     ASSERT_BUF_STR(&f->request->content, "bar hello bar");
     flow_unref(f);
+    addon_chain_free(c);
+}
+
+TEST(modify_body_refuses_bad_group_at_configure)
+{
+    /* Once crashed the proxy on the first request (heap overflow in put_group). */
+    static const char *const rules[] = {"/~s/foo/\\g<4294967295>", NULL};
+    struct err e = {0};
+    int rc;
+    struct addon_chain *c = chain(addon_modify_body_new(), "modify_body", rules, &e, &rc);
+    ASSERT(rc < 0);
+    ASSERT_STREQ(e.msg, "Cannot parse modify_body option /~s/foo/\\g<4294967295>: "
+                        "invalid group reference 4294967295");
     addon_chain_free(c);
 }
 

@@ -35,6 +35,7 @@
 #include "http/http1.h"
 #include "options/opt.h"
 #include "proxy/layers/layers.h"
+#include "util/num.h"
 #include "util/clock.h"
 #include "util/netaddr.h"
 #include "util/xmalloc.h"
@@ -459,7 +460,8 @@ wants_streaming(struct stream *s)
     if (s->until_close)
         return 1;
     const struct hdr *cl = hdrs_get(&s->flow->response->headers, "content-length");
-    return cl && strtoll(cl->value, NULL, 10) > limit;
+    int64_t n;
+    return cl && num_parse_cstr(cl->value, 0, INT64_MAX, &n) == 0 && n > limit;
 }
 
 /* Response body bytes from the server. */
@@ -528,8 +530,8 @@ split_authority(const char *a, char *host, size_t hostlen, uint16_t *port)
     host[n] = '\0';
     *port = 0;
     if (colon) {
-        long p = strtol(colon + 1, NULL, 10);
-        if (p <= 0 || p > 65535)
+        int64_t p;
+        if (num_parse_cstr(colon + 1, 1, 65535, &p) < 0)
             return -1;
         *port = (uint16_t)p;
     }
@@ -988,7 +990,8 @@ wants_request_streaming(struct stream *s)
 {
     int64_t limit = s->h->base.ctx->cfg->stream_large_bodies;
     const struct hdr *cl = hdrs_get(&s->flow->request->headers, "content-length");
-    return limit >= 0 && cl && strtoll(cl->value, NULL, 10) > limit;
+    int64_t n;
+    return limit >= 0 && cl && num_parse_cstr(cl->value, 0, INT64_MAX, &n) == 0 && n > limit;
 }
 
 static void

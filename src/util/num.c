@@ -1,0 +1,46 @@
+#include <string.h>
+
+#include "util/err.h"
+#include "util/num.h"
+
+int
+num_parse(const char *s, size_t n, int64_t min, int64_t max, int64_t *out)
+{
+    size_t i = 0;
+    int neg = 0;
+    if (n > 0 && s[0] == '-' && min < 0) {
+        neg = 1;
+        i = 1;
+    }
+    if (i == n)
+        return MP_ERR_SYNTAX;
+    /* Accumulate as a negative number: it has room for INT64_MIN. */
+    int64_t v = 0;
+    int over = 0;
+    for (; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return MP_ERR_SYNTAX;
+        int d = s[i] - '0';
+        if (v < (INT64_MIN + d) / 10)
+            over = 1;
+        else
+            v = v * 10 - d;
+    }
+    if (over)
+        return MP_ERR_LIMIT;
+    if (!neg) {
+        if (v == INT64_MIN)
+            return MP_ERR_LIMIT;
+        v = -v;
+    }
+    if (v < min || v > max)
+        return MP_ERR_LIMIT;
+    *out = v;
+    return 0;
+}
+
+int
+num_parse_cstr(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+    return num_parse(s, strlen(s), min, max, out);
+}

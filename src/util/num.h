@@ -1,0 +1,23 @@
+/*
+ * Decimal integers from text a user or a peer wrote: flags, options, rule
+ * templates, header values. atoi() and strtol() without checks wrap or
+ * saturate silently (atoi("4294967295") is -1), so every such parse goes
+ * through here and gets a range.
+ */
+#ifndef MP_UTIL_NUM_H
+#define MP_UTIL_NUM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Parses all of s[0..n) as a decimal integer in [min, max]: digits only,
+ * a leading '-' only when min < 0, no sign otherwise, no white space.
+ * Returns 0 with *out set, MP_ERR_SYNTAX for anything but digits,
+ * MP_ERR_LIMIT for a number outside [min, max] (however many digits).
+ */
+int num_parse(const char *s, size_t n, int64_t min, int64_t max, int64_t *out);
+/* The same for a NUL-terminated string. */
+int num_parse_cstr(const char *s, int64_t min, int64_t max, int64_t *out);
+
+#endif

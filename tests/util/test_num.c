@@ -1,0 +1,35 @@
+#include "../lib/test.h"
+#include "util/err.h"
+#include "util/num.h"
+
+TEST(num_parse_ranges_and_syntax)
+{
+    int64_t v = 7;
+    ASSERT_EQ(num_parse_cstr("0", 0, 10, &v), 0);
+    ASSERT_EQ(v, 0);
+    ASSERT_EQ(num_parse_cstr("65535", 1, 65535, &v), 0);
+    ASSERT_EQ(v, 65535);
+    ASSERT_EQ(num_parse_cstr("65536", 1, 65535, &v), MP_ERR_LIMIT);
+    ASSERT_EQ(num_parse_cstr("0", 1, 65535, &v), MP_ERR_LIMIT);
+    /* What atoi() wraps: never a small or negative number. */
+    ASSERT_EQ(num_parse_cstr("4294967295", 0, 99, &v), MP_ERR_LIMIT);
+    ASSERT_EQ(num_parse_cstr("2147483648", 0, INT32_MAX, &v), MP_ERR_LIMIT);
+    ASSERT_EQ(num_parse_cstr("99999999999999999999999999", 0, INT64_MAX, &v), MP_ERR_LIMIT);
+    ASSERT_EQ(num_parse_cstr("9223372036854775807", 0, INT64_MAX, &v), 0);
+    ASSERT_EQ(v, INT64_MAX);
+    ASSERT_EQ(num_parse_cstr("9223372036854775808", 0, INT64_MAX, &v), MP_ERR_LIMIT);
+    ASSERT_EQ(num_parse_cstr("-9223372036854775808", INT64_MIN, 0, &v), 0);
+    ASSERT(v == INT64_MIN);
+    ASSERT_EQ(num_parse_cstr("-1", -1, 1, &v), 0);
+    ASSERT_EQ(v, -1);
+    /* A sign only where negatives are allowed; nothing but digits. */
+    ASSERT_EQ(num_parse_cstr("-1", 0, 10, &v), MP_ERR_SYNTAX);
+    ASSERT_EQ(num_parse_cstr("+1", 0, 10, &v), MP_ERR_SYNTAX);
+    ASSERT_EQ(num_parse_cstr("", 0, 10, &v), MP_ERR_SYNTAX);
+    ASSERT_EQ(num_parse_cstr("-", -5, 10, &v), MP_ERR_SYNTAX);
+    ASSERT_EQ(num_parse_cstr(" 1", 0, 10, &v), MP_ERR_SYNTAX);
+    ASSERT_EQ(num_parse_cstr("1 ", 0, 10, &v), MP_ERR_SYNTAX);
+    ASSERT_EQ(num_parse_cstr("0x10", 0, 100, &v), MP_ERR_SYNTAX);
+    ASSERT_EQ(num_parse("123", 2, 0, 100, &v), 0);
+    ASSERT_EQ(v, 12);
+}
