@@ -413,7 +413,7 @@ core__server_closed(struct pconn *pc, struct connection *server)
     char addr[640];
 
     core__server_addr(server, addr, sizeof(addr));
-    log_msg(LOG_INFO, "%s: server disconnect %s", pc->peer, addr);
+    log_msg(LOG_INFO, "%sserver disconnect %s", pc->ctx->log_prefix, addr);
     core__hook(pc, HOOK_SERVER_DISCONNECTED, server, NULL, NULL);
 }
 
@@ -422,7 +422,7 @@ teardown(struct pconn *pc, int hard)
 {
     pc->dead = 1;
     if (!pc->vclient)
-        log_msg(LOG_INFO, "%s: client disconnect", pc->peer);
+        log_msg(LOG_INFO, "%sclient disconnect", pc->ctx->log_prefix);
     if (pc->csock)
         core__sock_finish(pc->csock, hard);
     if (pc->client && pc->client->timestamp_end == 0 && !pc->vclient)
@@ -457,7 +457,7 @@ after_client_connected(struct hjob *job)
     if (pc->dead)
         return;
     if (pc->client->error) {
-        log_msg(LOG_INFO, "%s: client kill connection", pc->peer);
+        log_msg(LOG_INFO, "%sclient kill connection", pc->ctx->log_prefix);
         core__sock_finish(pc->csock, 0);
         return;
     }
@@ -519,15 +519,14 @@ core__accept(struct listener *l)
     connection_unref(client); /* the sock and the context hold it now */
     addr_format(&client->peername, pc->peer, sizeof(pc->peer));
 
-    log_msg(LOG_INFO, "%s: client connect", pc->peer);
+    log_msg(LOG_INFO, "%sclient connect", pc->ctx->log_prefix);
     /* Without a destination the transparent layer closes the client, after
      * the usual client hooks, so addons see a complete connection. */
     if (l->cfg->mode.kind == PROXY_MODE_TRANSPARENT &&
         original_dst(&s->tcp, &client->sockname, &pc->ctx->original_dst) < 0)
         log_msg(LOG_WARN,
-                "%s: transparent mode: cannot read the original destination (no REDIRECT "
-                "rule?)",
-                pc->peer);
+                "%stransparent mode: cannot read the original destination (no REDIRECT rule?)",
+                pc->ctx->log_prefix);
     /* mitmproxy waits for client_connected before it reads a byte. */
     pc->blocking++;
     pc->pausing++;
@@ -555,6 +554,7 @@ core__replay(struct server *srv, struct flow *f, void (*done)(void *arg), void *
     client->state = CONN_OPEN;
     pc->client = client;
     pc->ctx = context_new(client, srv->cfg);
+    context_set_log_prefix(pc->ctx, "[replay] ");
     connection_unref(client); /* the context holds it now */
     addr_format(&client->peername, pc->peer, sizeof(pc->peer));
     pc->root = proxy_replay_layer_new(pc->ctx, f);

@@ -206,7 +206,7 @@ established(struct opener *op)
 
     char addr[640];
     core__server_addr(c, addr, sizeof(addr));
-    log_msg(LOG_INFO, "%s: server connect %s", op->pc->peer, addr);
+    log_msg(LOG_INFO, "%sserver connect %s", op->pc->ctx->log_prefix, addr);
     core__hook(op->pc, HOOK_SERVER_CONNECTED, c, after_connected, op);
 }
 
@@ -531,7 +531,7 @@ after_connect_hook(struct hjob *job)
     if (c->error) {
         char addr[300];
         addr_format(&c->address, addr, sizeof(addr));
-        log_msg(LOG_INFO, "%s: server connection to %s killed before connect: %s", op->pc->peer,
+        log_msg(LOG_INFO, "%sserver connection to %s killed before connect: %s", op->pc->ctx->log_prefix,
                 addr, c->error);
         snprintf(op->msg, sizeof(op->msg), "Connection killed: %s", c->error);
         end_quiet(op, op->msg);

@@ -460,7 +460,16 @@ context_new(struct connection *client, const struct proxy_config *cfg)
     struct context *ctx = xcalloc(1, sizeof(*ctx));
     ctx->client = connection_ref(client);
     ctx->cfg = cfg;
+    char peer[sizeof(ctx->log_prefix) - 2];
+    addr_format(&client->peername, peer, sizeof(peer));
+    snprintf(ctx->log_prefix, sizeof(ctx->log_prefix), "%s: ", peer);
     return ctx;
+}
+
+void
+context_set_log_prefix(struct context *ctx, const char *prefix)
+{
+    snprintf(ctx->log_prefix, sizeof(ctx->log_prefix), "%s", prefix);
 }
 
 void

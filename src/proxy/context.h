@@ -121,10 +121,15 @@ struct context {
     /* Transparent mode: where the client was going before the firewall's
      * REDIRECT (SO_ORIGINAL_DST), set by the driver; host NULL = unknown. */
     struct addr original_dst;
+    /* What every log line of this connection starts with: "ip:port: " of
+     * the client, or "[replay] " for client replay (as mitmproxy 8.1.1). */
+    char log_prefix[80];
 };
 
 /* A new context holding a reference to client; free with context_free(). */
 struct context *context_new(struct connection *client, const struct proxy_config *cfg);
+/* Replaces the log prefix (at most 79 bytes are kept). */
+void context_set_log_prefix(struct context *, const char *prefix);
 void context_free(struct context *);
 
 #endif

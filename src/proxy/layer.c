@@ -174,6 +174,7 @@ layer_log(struct layer *l, struct cmdq *out, enum log_level level, const char *f
     struct command *cmd = push(l, out, CMD_LOG, NULL);
     struct buf b = BUF_INIT;
     va_list ap;
+    buf_append_str(&b, l->ctx->log_prefix);
     va_start(ap, fmt);
     buf_vprintf(&b, fmt, ap);
     va_end(ap);

@@ -70,6 +70,8 @@ struct command *layer_close(struct layer *l, struct cmdq *out, struct connection
                             int half_close);
 struct command *layer_hook(struct layer *l, struct cmdq *out, enum hook, struct flow *,
                            struct connection *client, struct connection *server);
+/* The message gets the context's log prefix ("ip:port: "), as every
+ * mitmproxy log line about a connection does. */
 struct command *layer_log(struct layer *l, struct cmdq *out, enum log_level, const char *fmt,
                           ...) __attribute__((format(printf, 4, 5)));
 struct command *layer_wakeup(struct layer *l, struct cmdq *out, uint64_t delay_ms);

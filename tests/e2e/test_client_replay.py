@@ -29,7 +29,8 @@ def test_replay_with_no_server(mitmdump, origin, tmp_path):
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
         text = r.stdout.decode()
         assert r.returncode == 0, text
-        assert text.count("[replay]") == 3, text
+        # Per flow: server connect, the flow, server disconnect.
+        assert text.count("[replay]") == 9, text
         flows = list(mio.FlowReader(open(out, "rb")).stream())
         assert [f.id for f in flows] == [f.id for f in saved]
         for f, orig in zip(flows, saved):
@@ -64,3 +65,19 @@ def test_replay_of_unreachable_server_records_error(tmp_path, mitmdump, origin):
     assert r.returncode == 0, r.stdout
     flows = list(mio.FlowReader(open(out, "rb")).stream())
     assert flows[0].error is not None and "refused" in flows[0].error.msg
+
+
+def test_replay_output_as_811(mitmdump, origin, tmp_path):
+    """The replay handler's lines say "[replay]" where a client's address would be."""
+    record(mitmdump, origin, tmp_path / "rec.mitm", n=2)
+    outs = []
+    for exe in (binary("mitmdump"), "/usr/bin/mitmdump"):
+        r = subprocess.run([exe, "-n", "-C", str(tmp_path / "rec.mitm"),
+                            "--set", f"confdir={tmp_path}/conf"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+        assert r.returncode == 0, r.stdout
+        outs.append(r.stdout.decode().splitlines())
+    ours, ref = outs
+    assert ours == ref
+    assert ours[0] == f"[replay] server connect 127.0.0.1:{origin}"
+    assert ours[1].startswith(f"[replay]: POST http://127.0.0.1:{origin}/post/0")

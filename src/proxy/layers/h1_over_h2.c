@@ -339,9 +339,7 @@ deliver(struct h1h2 *a, struct side *sd)
 static void
 fail_side(struct h1h2 *a, struct side *sd, const char *why)
 {
-    char peer[300];
-    addr_format(&a->base.ctx->client->peername, peer, sizeof(peer));
-    layer_log(&a->base, a->out, LOG_INFO, "%s: HTTP/2 error with server %s: %s", peer,
+    layer_log(&a->base, a->out, LOG_INFO, "HTTP/2 error with server %s: %s",
               sd->conn->address.host, why);
     if (sd->conn->state != CONN_CLOSED)
         layer_close(&a->base, a->out, sd->conn, 0);

@@ -322,7 +322,6 @@ static int
 read_request_head(struct http_layer *h, struct cmdq *out)
 {
     struct context *ctx = h->base.ctx;
-    char peer[300];
 
     /* RFC 9112 2.2: ignore empty lines before a request line. */
     while (h->cbuf.len && (buf_ptr(&h->cbuf)[0] == '\r' || buf_ptr(&h->cbuf)[0] == '\n'))
@@ -339,17 +338,14 @@ read_request_head(struct http_layer *h, struct cmdq *out)
                                          &form, &e);
     if (n == MP_ERR_INCOMPLETE) {
         if (h->client_eof) {
-            addr_format(&ctx->client->peername, peer, sizeof(peer));
             layer_log(&h->base, out, LOG_INFO,
-                      "%s: client closed connection before completing request headers", peer);
+                      "client closed connection before completing request headers");
             close_all(h, out);
         }
         return 0;
     }
     if (n < 0) {
-        addr_format(&ctx->client->peername, peer, sizeof(peer));
-        layer_log(&h->base, out, LOG_INFO, "%s: HTTP/1 protocol error in client request: %s",
-                  peer, e.msg);
+        layer_log(&h->base, out, LOG_INFO, "HTTP/1 protocol error in client request: %s", e.msg);
         send_error_response(h, out, 400, e.msg);
         close_all(h, out);
         return 0;
@@ -630,12 +626,8 @@ after_request(struct http_layer *h, struct cmdq *out)
 static int
 step_open(struct http_layer *h, struct cmdq *out, const struct event *ev)
 {
-    struct context *ctx = h->base.ctx;
     if (ev && ev->type == EV_DONE && ev->err) {
-        char peer[300];
-        addr_format(&ctx->client->peername, peer, sizeof(peer));
-        layer_log(&h->base, out, LOG_INFO, "%s: error establishing server connection: %s", peer,
-                  ev->err);
+        layer_log(&h->base, out, LOG_INFO, "error establishing server connection: %s", ev->err);
         pool_remove(h, h->server);
         connection_unref(h->server);
         h->server = NULL;

@@ -139,12 +139,6 @@ static const struct layer_ops stream_ops;
 static void advance(struct stream *s, const struct event *ev);
 static void flush(struct h2_layer *h);
 
-static void
-peer_of(struct h2_layer *h, char *out, size_t n)
-{
-    addr_format(&h->base.ctx->client->peername, out, n);
-}
-
 /* --- upstreams --- */
 
 static void
@@ -943,10 +937,7 @@ open_done(struct upstream *u, const char *err)
         err = "server closed connection";
     }
     if (err) {
-        char peer[300];
-        peer_of(h, peer, sizeof(peer));
-        layer_log(&h->base, h->out, LOG_INFO, "%s: error establishing server connection: %s",
-                  peer, err);
+        layer_log(&h->base, h->out, LOG_INFO, "error establishing server connection: %s", err);
         u->dead = 1;
     }
     for (struct stream *s = h->streams; s; s = s->next) {
@@ -1320,10 +1311,8 @@ on_invalid_header(nghttp2_session *session, const nghttp2_frame *frame, const ui
     struct stream *s = client_stream(h, frame->hd.stream_id);
     if (s == NULL || s->step != S_HEADERS)
         return 0;
-    char peer[300];
-    peer_of(h, peer, sizeof(peer));
-    layer_log(&h->base, h->out, LOG_INFO, "%s: HTTP/2 stream %d reset: invalid header field %.*s",
-              peer, frame->hd.stream_id, (int)(namelen > 64 ? 64 : namelen), name);
+    layer_log(&h->base, h->out, LOG_INFO, "HTTP/2 stream %d reset: invalid header field %.*s",
+              frame->hd.stream_id, (int)(namelen > 64 ? 64 : namelen), name);
     nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id,
                               NGHTTP2_PROTOCOL_ERROR);
     s->step = S_DONE;
@@ -1608,10 +1597,8 @@ upstream_data(struct h2_layer *h, struct upstream *u, struct slice data)
     if (u->h2) {
         ssize_t n = nghttp2_session_mem_recv(u->h2, data.p, data.len);
         if (n < 0) {
-            char peer[300];
-            peer_of(h, peer, sizeof(peer));
-            layer_log(&h->base, h->out, LOG_INFO, "%s: HTTP/2 protocol error from server %s: %s",
-                      peer, u->conn->address.host, nghttp2_strerror((int)n));
+            layer_log(&h->base, h->out, LOG_INFO, "HTTP/2 protocol error from server %s: %s",
+                      u->conn->address.host, nghttp2_strerror((int)n));
             up_kill(u);
             for (struct stream *s = h->streams; s; s = s->next)
                 if (s->up == u && (s->step == S_RESPONSE_WAIT || s->step == S_RESP_BODY))
@@ -1691,9 +1678,7 @@ handle(struct layer *l, const struct event *ev, struct cmdq *out)
         if (ev->conn == client) {
             ssize_t n = nghttp2_session_mem_recv(h->cs, ev->data.p, ev->data.len);
             if (n < 0) {
-                char peer[300];
-                peer_of(h, peer, sizeof(peer));
-                layer_log(l, out, LOG_INFO, "%s: HTTP/2 protocol error in client data: %s", peer,
+                layer_log(l, out, LOG_INFO, "HTTP/2 protocol error in client data: %s",
                           nghttp2_strerror((int)n));
                 flush(h); /* the GOAWAY nghttp2 queued */
                 client_gone(h);

@@ -97,9 +97,7 @@ decide(struct nextlayer *n, struct cmdq *out)
         if (r == MP_ERR_INCOMPLETE && !client_eof)
             return;
         if (r < 0) {
-            char peer[300];
-            addr_format(&client->peername, peer, sizeof(peer));
-            layer_log(&n->base, out, LOG_WARN, "%s: invalid TLS ClientHello: %s", peer,
+            layer_log(&n->base, out, LOG_WARN, "invalid TLS ClientHello: %s",
                       r == MP_ERR_INCOMPLETE ? "client closed the connection mid-ClientHello"
                                              : e.msg);
             n->done = 1;
@@ -111,10 +109,8 @@ decide(struct nextlayer *n, struct cmdq *out)
         const char *host = n->server ? n->server->address.host : cfg->mode.host;
         uint16_t port = n->server ? n->server->address.port : cfg->mode.port;
         if (proxy_config_ignored(cfg, host, ch.sni, port)) {
-            char peer[300];
-            addr_format(&client->peername, peer, sizeof(peer));
-            layer_log(&n->base, out, LOG_INFO, "%s: ignoring %s:%u (sni: %s): passed through",
-                      peer, host, port, ch.sni[0] ? ch.sni : "none");
+            layer_log(&n->base, out, LOG_INFO, "ignoring %s:%u (sni: %s): passed through", host,
+                      port, ch.sni[0] ? ch.sni : "none");
             if (n->server) {
                 start_child(n, out, layer_tunnel_new(n->base.ctx, n->server), 1);
                 return;

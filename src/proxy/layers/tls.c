@@ -69,12 +69,6 @@ struct tls_layer {
 };
 
 
-static void
-peer_of(struct tls_layer *t, char *out, size_t n)
-{
-    addr_format(&t->base.ctx->client->peername, out, n);
-}
-
 static struct side *
 side_of(struct tls_layer *t, const struct connection *c)
 {
@@ -260,11 +254,9 @@ begin_server(struct tls_layer *t, struct connection *conn, uint64_t open_id, str
 {
     struct err e = {0};
     struct tls_session *s = upstream_session(t, conn, &e);
-    char peer[300];
-    peer_of(t, peer, sizeof(peer));
     if (s == NULL) {
-        layer_log(&t->base, out, LOG_WARN, "%s: cannot start TLS to %s: %s", peer,
-                  conn->address.host, e.msg);
+        layer_log(&t->base, out, LOG_WARN, "cannot start TLS to %s: %s", conn->address.host,
+                  e.msg);
         return;
     }
     struct side *sd = side_add(t, conn, s, open_id);
@@ -316,16 +308,13 @@ static void
 fail_client(struct tls_layer *t, struct cmdq *out, const char *why)
 {
     struct connection *client = t->base.ctx->client;
-    char peer[300];
-    peer_of(t, peer, sizeof(peer));
     const char *host = t->hello.sni[0] ? t->hello.sni
                        : t->first_server ? t->first_server->address.host
                                          : t->base.ctx->cfg->mode.host;
     /* Certificate pinning shows up here: say which host, so it can be ignored. */
     int cert_problem = strstr(why, "certificate") || strstr(why, "unknown ca") ||
                        strstr(why, "bad certificate");
-    layer_log(&t->base, out, LOG_WARN, "%s: client TLS handshake failed for %s: %s%s", peer, host,
-              why,
+    layer_log(&t->base, out, LOG_WARN, "client TLS handshake failed for %s: %s%s", host, why,
               cert_problem ? " (the client does not trust our certificate: install the CA, or "
                              "if it pins certificates, add the host to ignore_hosts)"
                            : "");
@@ -545,11 +534,9 @@ on_server_data(struct tls_layer *t, struct side *sd, const struct event *ev, str
         int rc = server_handshake(t, sd, out, &e);
         if (rc == 0)
             return;
-        char peer[300];
-        peer_of(t, peer, sizeof(peer));
         if (rc < 0) {
-            layer_log(&t->base, out, LOG_WARN, "%s: server TLS handshake with %s failed: %s",
-                      peer, sd->conn->address.host, e.msg);
+            layer_log(&t->base, out, LOG_WARN, "server TLS handshake with %s failed: %s",
+                      sd->conn->address.host, e.msg);
             free(sd->conn->error);
             sd->conn->error = xstrdup(e.msg);
         }
