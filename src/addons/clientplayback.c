@@ -62,10 +62,9 @@ enqueue(struct playback *p, struct flow *f)
 static int
 load(struct playback *p, const char *path, struct err *e)
 {
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL)
-        return err_set(e, MP_ERR_IO, "client_replay: cannot read '%s'", path);
-    struct ffile_reader *r = ffile_reader_new(fp, path);
+    struct ffile_reader *r = ffile_reader_open(path, e);
+    if (r == NULL)
+        return MP_ERR_IO;
     struct flow *f;
     int rc;
     while ((rc = ffile_read(r, &f, e)) == 1) {
@@ -78,7 +77,6 @@ load(struct playback *p, const char *path, struct err *e)
         enqueue(p, f);
     }
     ffile_reader_free(r);
-    fclose(fp);
     return rc < 0 ? rc : 0;
 }
 

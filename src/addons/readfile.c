@@ -94,10 +94,9 @@ int
 readfile_run_filtered(struct addon_chain *c, const char *path, const struct filt *filter,
                       struct err *e)
 {
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL)
-        return err_set(e, MP_ERR_IO, "cannot read flows from '%s': %s", path, strerror(errno));
-    struct ffile_reader *r = ffile_reader_new(fp, path);
+    struct ffile_reader *r = ffile_reader_open(path, e);
+    if (r == NULL)
+        return MP_ERR_IO;
     int count = 0, rc;
     struct flow *f;
     while ((rc = ffile_read(r, &f, e)) == 1) {
@@ -109,6 +108,5 @@ readfile_run_filtered(struct addon_chain *c, const char *path, const struct filt
         flow_unref(f);
     }
     ffile_reader_free(r);
-    fclose(fp);
     return rc < 0 ? rc : count;
 }

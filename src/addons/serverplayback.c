@@ -977,13 +977,11 @@ load_files(struct serverplayback *sp, const struct strv *paths, struct err *e)
     size_t n = 0, cap = 0;
     int rc = 0;
     for (size_t i = 0; i < paths->n && rc == 0; i++) {
-        FILE *fp = fopen(paths->v[i], "rb");
-        if (fp == NULL) {
-            rc = err_set(e, MP_ERR_IO, "cannot read flows from '%s': %s", paths->v[i],
-                         strerror(errno));
+        struct ffile_reader *r = ffile_reader_open(paths->v[i], e);
+        if (r == NULL) {
+            rc = MP_ERR_IO;
             break;
         }
-        struct ffile_reader *r = ffile_reader_new(fp, paths->v[i]);
         struct flow *f;
         int got;
         while ((got = ffile_read(r, &f, e)) == 1) {
@@ -996,7 +994,6 @@ load_files(struct serverplayback *sp, const struct strv *paths, struct err *e)
         if (got < 0)
             rc = got;
         ffile_reader_free(r);
-        fclose(fp);
     }
     if (rc == 0)
         serverplayback_load(&sp->base, flows, n);

@@ -10,12 +10,14 @@
  * last). Keys we do not model are taken from `extra` and, when absent there,
  * get the value mitmproxy would have stored for a fresh object.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "flow/flowfile.h"
 #include "flow/tnetstring.h"
+#include "util/path.h"
 #include "util/xmalloc.h"
 
 /* The oldest version whose upgrade to 17 is a mechanical rewrite of fields. */
@@ -939,6 +941,7 @@ ffile_serialize(struct buf *out, const struct flow *f)
 
 struct ffile_reader {
     FILE *f;
+    int owns_f; /* opened by ffile_reader_open(): closed by ffile_reader_free() */
     char *name;
     uint64_t offset; /* of the next record */
     struct buf rec;
@@ -954,11 +957,31 @@ ffile_reader_new(FILE *f, const char *name)
     return r;
 }
 
+struct ffile_reader *
+ffile_reader_open(const char *path, struct err *e)
+{
+    if (strcmp(path, "-") == 0) {
+        struct ffile_reader *r = ffile_reader_new(stdin, "<stdin>");
+        return r;
+    }
+    char *full = path_expand_home(path);
+    FILE *f = fopen(full, "rb");
+    free(full);
+    if (f == NULL)
+        return err_set(e, MP_ERR_IO, "cannot read flows from '%s': %s", path, strerror(errno)),
+               NULL;
+    struct ffile_reader *r = ffile_reader_new(f, path);
+    r->owns_f = 1;
+    return r;
+}
+
 void
 ffile_reader_free(struct ffile_reader *r)
 {
     if (r == NULL)
         return;
+    if (r->owns_f)
+        fclose(r->f);
     buf_clear(&r->rec);
     free(r->name);
     free(r);
@@ -1022,11 +1045,20 @@ ffile_read(struct ffile_reader *r, struct flow **out, struct err *e)
         if (got < chunk) {
             if (ferror(r->f))
                 return fail(r, MP_ERR_IO, "read error", e);
-            char why[96];
-            snprintf(why, sizeof(why),
-                     "file ends inside the record (%" PRIu64 " of %" PRIu64
-                     " payload bytes present)",
-                     n + 1 - want, n);
+            /* The record is the payload's n bytes and one type byte. */
+            uint64_t present = n + 1 - want;
+            char why[160];
+            if (present < n)
+                snprintf(why, sizeof(why),
+                         "file ends inside the record: %" PRIu64 " of its %" PRIu64
+                         " payload bytes present, %" PRIu64 " bytes missing (file cut short?)",
+                         present, n, want);
+            else
+                snprintf(why, sizeof(why),
+                         "file ends inside the record: its %" PRIu64
+                         " payload bytes are present, the type byte after them is missing "
+                         "(file cut short?)",
+                         n);
             return fail(r, MP_ERR_CORRUPT, why, e);
         }
     }

@@ -24,6 +24,13 @@ struct ffile_reader;
  */
 struct ffile_reader *ffile_reader_new(FILE *f, const char *name);
 /*
+ * Opens the flow file at path as mitmproxy's readers do: "-" is standard
+ * input, a leading "~" is the home directory. Returns NULL with e reading
+ * "cannot read flows from 'PATH': REASON" when the file cannot be opened.
+ * ffile_reader_free() closes what this opened.
+ */
+struct ffile_reader *ffile_reader_open(const char *path, struct err *e);
+/*
  * Reads the next flow: returns 1 and a new flow (one reference) in *out, 0
  * at a clean end of file, or a negative MP_ERR_* with e->msg naming the
  * problem and the byte offset of the damaged record. After an error the

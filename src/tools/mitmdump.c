@@ -284,13 +284,16 @@ main(int argc, char **argv)
     addon_chain_running(chain);
     if (opts->rfile) {
         struct filt *rf = NULL;
+        int rc;
         if (opts->readfile_filter && *opts->readfile_filter &&
             (rf = filt_compile(opts->readfile_filter, &e)) == NULL) {
             fprintf(stderr, "mitmdump: error: readfile_filter: %s\n", e.msg);
             status = 2;
-        } else if (readfile_run_filtered(chain, opts->rfile, rf, &e) < 0) {
+        } else if ((rc = readfile_run_filtered(chain, opts->rfile, rf, &e)) < 0) {
             fprintf(stderr, "mitmdump: error: %s\n", e.msg);
-            status = 1;
+            /* A file that cannot be opened is a start-up error (2, as for
+             * -C and -S); a damaged one is found while running (1). */
+            status = rc == MP_ERR_IO ? 2 : 1;
             /* A server still serves; without one, stop here. */
         }
         filt_free(rf);

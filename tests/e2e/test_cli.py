@@ -4,6 +4,7 @@ values, and -n -r printing saved flows exactly as mitmproxy 8.1.1 does.
 """
 import glob
 import os
+import re
 import subprocess
 
 import pytest
@@ -114,3 +115,32 @@ def test_invalid_filter_argument_exits_2():
     rc, out, err = run("-n", "~x nonsense")
     assert rc == 2
     assert "~x" in err
+
+
+@pytest.mark.parametrize("flag", ["-r", "-C", "-S"])
+def test_missing_flow_file_one_message_for_every_reader(flag, tmp_path):
+    rc, out, err = run("-n", flag, "missing.mitm", "--set", f"confdir={tmp_path}")
+    assert rc == 2, (out, err)
+    assert err == ("mitmdump: error: cannot read flows from 'missing.mitm': "
+                   "No such file or directory\n")
+
+
+def test_read_flows_from_stdin():
+    """`-r -` reads standard input, as 8.1.1 does."""
+    data = open(os.path.join(FIXTURES, "flows", "methods.mitm"), "rb").read()
+    r = subprocess.run([binary("mitmdump"), "-n", "-r", "-"], input=data,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    ref = subprocess.run([MITMDUMP_811, "-n", "-r", "-"], input=data,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count(b"<< ") == 5
+    assert r.stdout == ref.stdout
+
+
+def test_one_byte_short_file_says_what_is_missing(tmp_path):
+    src = open(os.path.join(FIXTURES, "flows", "get-query.mitm"), "rb").read()
+    bad = tmp_path / "short.mitm"
+    bad.write_bytes(src[:-1])
+    rc, out, err = run("-n", "-r", str(bad))
+    assert rc == 1
+    assert "the type byte after them is missing" in err, err

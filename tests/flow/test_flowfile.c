@@ -445,7 +445,16 @@ TEST(ffile_empty_and_garbage)
     /* A huge declared length must not be allocated up front. */
     n = read_all((const uint8_t *)"999999999999:abc", 16, &flows, &rc, &e);
     ASSERT_EQ(rc, MP_ERR_CORRUPT);
-    ASSERT(strstr(e.msg, "file ends inside the record"));
+    ASSERT_STREQ(e.msg, "test.mitm: corrupt flow record at byte 0: file ends inside the record: "
+                        "3 of its 999999999999 payload bytes present, 999999999997 bytes missing "
+                        "(file cut short?)");
+    free(flows);
+    /* One byte short: what is missing is the type byte, not payload. */
+    n = read_all((const uint8_t *)"5:hello", 7, &flows, &rc, &e);
+    ASSERT_EQ(rc, MP_ERR_CORRUPT);
+    ASSERT_STREQ(e.msg, "test.mitm: corrupt flow record at byte 0: file ends inside the record: "
+                        "its 5 payload bytes are present, the type byte after them is missing "
+                        "(file cut short?)");
     free(flows);
 }
 
