@@ -32,12 +32,20 @@ struct save {
     struct filt *filt; /* save_stream_filter compiled; NULL saves every flow */
 };
 
-static void
-active_add(struct save *s, struct flow *f)
+static int
+active_has(const struct save *s, const struct flow *f)
 {
     for (size_t i = 0; i < s->nactive; i++)
         if (s->active[i] == f)
-            return;
+            return 1;
+    return 0;
+}
+
+static void
+active_add(struct save *s, struct flow *f)
+{
+    if (active_has(s, f))
+        return;
     if (s->nactive == s->cap) {
         s->cap = s->cap ? s->cap * 2 : 16;
         s->active = xrealloc(s->active, s->cap * sizeof(*s->active));
@@ -181,8 +189,22 @@ on_end(struct addon *a, struct hook_call *call)
     /* A websocket flow is written when the websocket ends, not at its 101
      * nor at an error (mitmproxy's save addon does the same). */
     enum hook h = call->data->hook;
-    if (f && !((h == HOOK_RESPONSE || h == HOOK_ERROR) && f->websocket))
-        save_flow((struct save *)a, f);
+    struct save *s = (struct save *)a;
+    if (f == NULL || ((h == HOOK_RESPONSE || h == HOOK_ERROR) && f->websocket))
+        return ADDON_CONTINUE;
+    /*
+     * An HTTP flow with a response and an error is written once (mitmproxy
+     * writes it at both hooks). Read from a file it already has its error
+     * at the response hook: wait for the error hook, which writes it whole.
+     * Live, the error comes after a response hook we saw (the client left
+     * while the response went out): the flow was written then, and the
+     * error hook finds it no longer active.
+     */
+    if (h == HOOK_RESPONSE && f->error)
+        return ADDON_CONTINUE;
+    if (h == HOOK_ERROR && f->response && !active_has(s, f))
+        return ADDON_CONTINUE;
+    save_flow(s, f);
     return ADDON_CONTINUE;
 }
 
