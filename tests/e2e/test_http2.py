@@ -685,6 +685,19 @@ def test_h2c_prior_knowledge_client_to_http11_origin(proxy, origin):
     assert flow_lines(out) == [("GET", f"http://127.0.0.1:{origin}/hello", "HTTP/2.0")], out
 
 
+def test_h2c_prior_knowledge_on_regular_port_is_one_log_line(proxy, origin):
+    """A regular proxy port expects HTTP/1 (8.1.1 and ours): an h2c client gets no flow,
+    and ours says why in one line (8.1.1 says nothing) and answers GOAWAY HTTP_1_1_REQUIRED."""
+    proc, pport = proxy()
+    rc, body, err = curl("--http2-prior-knowledge", f"http://127.0.0.1:{pport}/hello")
+    assert rc != 0, err
+    out = stopped(proc)
+    assert flow_lines(out) == [], out
+    assert "PRI" not in out, out
+    if not REF:
+        assert out.count("HTTP/2 with prior knowledge (h2c) is not supported") == 1, out
+
+
 @ours_only(NO_H2C_ORIGIN)
 def test_h2c_prior_knowledge_client_to_h2c_origin(proxy, nginx_h2_origin):
     port = nginx_h2_origin["ports"]["h2c"]

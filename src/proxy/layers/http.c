@@ -318,6 +318,27 @@ start_flow(struct http_layer *h, struct cmdq *out, struct http_request *req,
     return -1;
 }
 
+/*
+ * An HTTP/2 client with prior knowledge (RFC 9113 3.3) on a port that
+ * expects HTTP/1: it would not read an HTTP/1 error page, so it gets an
+ * empty SETTINGS frame (the server preface) and a GOAWAY with
+ * HTTP_1_1_REQUIRED, and the log gets one line instead of a flow.
+ * (Reverse mode and CONNECT tunnels accept h2c; see nextlayer.c.)
+ */
+static void
+refuse_h2_prior_knowledge(struct http_layer *h, struct cmdq *out)
+{
+    static const uint8_t frames[] = {
+        0, 0, 0, 0x4, 0, 0, 0, 0, 0,                 /* SETTINGS, empty */
+        0, 0, 8, 0x7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xd, /* GOAWAY, last stream 0 */
+    };
+    layer_log(&h->base, out, LOG_INFO,
+              "HTTP/2 with prior knowledge (h2c) is not supported on a regular proxy port; "
+              "clients can use HTTP/1.1 or TLS with ALPN h2");
+    layer_send(&h->base, out, h->base.ctx->client, frames, sizeof(frames));
+    close_all(h, out);
+}
+
 static int
 read_request_head(struct http_layer *h, struct cmdq *out)
 {
@@ -351,6 +372,12 @@ read_request_head(struct http_layer *h, struct cmdq *out)
         return 0;
     }
     buf_consume(&h->cbuf, (size_t)n);
+    if (form == HTTP1_FORM_ASTERISK && strcmp(req->method, "PRI") == 0 &&
+        strcmp(req->http_version, "HTTP/2.0") == 0) {
+        refuse_h2_prior_knowledge(h, out);
+        http_request_free(req);
+        return 0;
+    }
     if (start_flow(h, out, req, form) < 0)
         return 0;
 
