@@ -353,7 +353,10 @@ filt_compile(const char *s, struct err *e)
             f->root = root;
             return f;
         }
-        fail(&p, p.pos, "unexpected '%c'", p.s[p.pos]);
+        /* A token that failed right here already says why ("unknown
+         * operator '~zz'"); "unexpected '~'" would say less. */
+        if (!(p.have_why && p.far == p.pos))
+            fail(&p, p.pos, "unexpected '%c'", p.s[p.pos]);
     }
     filt__node_free(root);
     if (p.fatal)

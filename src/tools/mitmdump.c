@@ -180,6 +180,19 @@ main(int argc, char **argv)
     char *filter_shown = cl.filters.n ? buf_strdup(&fshown) : NULL;
     buf_clear(&fexpr);
     buf_clear(&fshown);
+    /* Checked here, so the message names the argument the user typed rather
+     * than the three options it sets. */
+    struct filt *check = filter_expr ? filt_compile(filter_expr, &e) : NULL;
+    if (filter_expr && check == NULL) {
+        const char *why = strncmp(e.msg, "filter: ", 8) == 0 ? e.msg + 8 : e.msg;
+        fprintf(stderr, "mitmdump: error: invalid filter expression '%s': %s\n", filter_expr,
+                why);
+        free(filter_expr);
+        free(filter_shown);
+        status = 2;
+        goto out;
+    }
+    filt_free(check);
     if (filter_expr && (opt_set(opts, "save_stream_filter", filter_expr, &e) < 0 ||
                         opt_set(opts, "readfile_filter", filter_expr, &e) < 0 ||
                         opt_set(opts, "dumper_filter", filter_expr, &e) < 0)) {

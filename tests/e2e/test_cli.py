@@ -117,6 +117,18 @@ def test_invalid_filter_argument_exits_2():
     assert "~x" in err
 
 
+@pytest.mark.parametrize("expr,why", [
+    ("~d [", "invalid regular expression '[' in ~d: missing terminating ] for character class"),
+    ("~q ~zz", "unknown operator '~zz' at column 4"),
+])
+def test_invalid_filter_argument_names_it_and_the_bad_part(expr, why):
+    """The message is about the argument typed, not an option it sets (save_stream_filter)."""
+    rc, out, err = run("-nr", os.path.join(FIXTURES, "flows", "get-query.mitm"), expr)
+    assert rc == 2
+    assert err == f"mitmdump: error: invalid filter expression '{expr}': {why}\n"
+    assert out == ""
+
+
 @pytest.mark.parametrize("flag", ["-r", "-C", "-S"])
 def test_missing_flow_file_one_message_for_every_reader(flag, tmp_path):
     rc, out, err = run("-n", flag, "missing.mitm", "--set", f"confdir={tmp_path}")

@@ -250,6 +250,9 @@ TEST(filter_errors)
 {
     check_err("", "empty expression");
     check_err("~x foo", "unknown operator '~x' at column 1");
+    /* An unknown operator after a good one is named, not "unexpected '~'". */
+    check_err("~q ~zz", "unknown operator '~zz' at column 4");
+    check_err("~q & ~zz", "unknown operator '~zz' at column 6");
     check_err("~s & ~q)", "unexpected ')' after ~q");
     check_err("(~q", "missing ')' at the end (column 4)");
     check_err("~m", "~m needs a regular expression");
