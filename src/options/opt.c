@@ -14,8 +14,8 @@
 #include "util/xmalloc.h"
 
 static const struct opt_info registry[] = {
-#define X(type, name, def, choices, help)                                                          \
-    {#name, OPT_##type, choices, help, offsetof(struct options, name)},
+#define X(type, state, name, def, choices, help)                                                   \
+    {#name, OPT_##type, choices, help, offsetof(struct options, name), OPT_STATE_##state},
     OPT_MAP(X)
 #undef X
 };
@@ -92,7 +92,7 @@ opt_new(void)
 #define INIT_STR(name, def) o->name = xstrdup(def);
 #define INIT_OPTSTR(name, def) o->name = dupnull(def);
 #define INIT_SEQ(name, def) seq_default(&o->name, def);
-#define X(type, name, def, choices, help) INIT_##type(name, def)
+#define X(type, state, name, def, choices, help) INIT_##type(name, def)
     OPT_MAP(X)
 #undef X
 #undef INIT_BOOL

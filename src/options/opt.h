@@ -23,89 +23,97 @@ struct strv {
     size_t n;
 };
 
-/* X(type, name, default, choices, help) */
+/*
+ * X(type, state, name, default, choices, help). state is ACTIVE for an
+ * option this version acts on, PLANNED for one it accepts (so mitmproxy
+ * command lines and config files keep working) but ignores for now; setting
+ * a PLANNED option gets a warning at start-up.
+ */
 #define OPT_MAP(X) \
-    X(BOOL, add_upstream_certs_to_client_chain, 0, NULL, "Add all certificates of the upstream server to the certificate chain that will be served to the proxy client, as extras.") \
-    X(SEQ, allow_hosts, NULL, NULL, "Opposite of --ignore-hosts.") \
-    X(BOOL, anticache, 0, NULL, "Strip out request headers that might cause the server to return 304-not-modified.") \
-    X(BOOL, anticomp, 0, NULL, "Try to convince servers to send us un-compressed data.") \
-    X(BOOL, block_global, 1, NULL, "Block connections from public IP addresses.") \
-    X(SEQ, block_list, NULL, NULL, "Block matching requests and return an empty response with the specified HTTP status. Option syntax is \"/flow-filter/status-code\", where flow-filter describes which requests this rule should be applied to and status-code is the HTTP status code to return for blocked requests. The separator (\"/\" in the example) can be any character. Setting a non-standard status code of 444 will close the connection without sending a response.") \
-    X(BOOL, block_private, 0, NULL, "Block connections from local (private) IP addresses. This option does not affect loopback addresses (connections from the local machine), which are always permitted.") \
-    X(OPTSTR, body_size_limit, NULL, NULL, "Byte size limit of HTTP request and response bodies. Understands k/m/g suffixes, i.e. 3m for 3 megabytes.") \
-    X(OPTSTR, cert_passphrase, NULL, NULL, "Passphrase for decrypting the private key provided in the --cert option.  Note that passing cert_passphrase on the command line makes your passphrase visible in your system's process list. Specify it in config.yaml to avoid this.") \
-    X(SEQ, certs, NULL, NULL, "SSL certificates of the form \"[domain=]path\". The domain may include a wildcard, and is equal to \"*\" if not specified. The file at path is a certificate in PEM format. If a private key is included in the PEM, it is used, else the default key in the conf dir is used. The PEM file should contain the full certificate chain, with the leaf certificate as the first entry.") \
-    X(OPTSTR, ciphers_client, NULL, NULL, "Set supported ciphers for client <-> mitmproxy connections using OpenSSL syntax.") \
-    X(OPTSTR, ciphers_server, NULL, NULL, "Set supported ciphers for mitmproxy <-> server connections using OpenSSL syntax.") \
-    X(OPTSTR, client_certs, NULL, NULL, "Client certificate file or directory.") \
-    X(SEQ, client_replay, NULL, NULL, "Replay client requests from a saved file.") \
-    X(INT, client_replay_concurrency, 1, NULL, "Concurrency limit on in-flight client replay requests. Currently the only valid values are 1 and -1 (no limit).") \
-    X(BOOL, command_history, 1, NULL, "Persist command history between mitmproxy invocations.") \
-    X(STR, confdir, "~/.mitmproxy", NULL, "Location of the default mitmproxy configuration files.") \
-    X(OPTSTR, connect_addr, NULL, NULL, "Set the local IP address that mitmproxy should use when connecting to upstream servers.") \
-    X(STR, connection_strategy, "eager", "eager|lazy", "Determine when server connections should be established. When set to lazy, mitmproxy tries to defer establishing an upstream connection as long as possible. This makes it possible to use server replay while being offline. When set to eager, mitmproxy can detect protocols with server-side greetings, as well as accurately mirror TLS ALPN negotiation.") \
-    X(INT, content_view_lines_cutoff, 512, NULL, "Flow content view lines limit. Limit is enabled by default to speedup flows browsing.") \
-    X(STR, dns_listen_host, "", NULL, "Address to bind DNS server to.") \
-    X(INT, dns_listen_port, 53, NULL, "DNS server service port.") \
-    X(STR, dns_mode, "regular", NULL, "One of \"regular\", \"reverse:<ip>[:<port>]\" or \"transparent\". regular....: requests will be resolved using the local resolver reverse....: forward queries to another DNS server transparent: transparent mode") \
-    X(BOOL, dns_server, 0, NULL, "Start a DNS server. Disabled by default.") \
-    X(STR, dumper_default_contentview, "auto", "auto|raw|hex|graphql|json|xml/html|wbxml|javascript|css|url-encoded|multipart form|image|query|protocol buffer|msgpack|grpc/protocol buffer", "The default content view mode.") \
-    X(OPTSTR, dumper_filter, NULL, NULL, "Limit which flows are dumped.") \
-    X(BOOL, export_preserve_original_ip, 0, NULL, "When exporting a request as an external command, make an effort to connect to the same IP as in the original request. This helps with reproducibility in cases where the behaviour depends on the particular host we are connecting to. Currently this only affects curl exports.") \
-    X(INT, flow_detail, 1, NULL, "The display detail level for flows in mitmdump: 0 (quiet) to 4 (very verbose).   0: no output   1: shortened request URL with response status code   2: full request URL with response status code and HTTP headers   3: 2 + truncated response content, content of WebSocket and TCP messages   4: 3 + nothing is truncated") \
-    X(BOOL, http2, 1, NULL, "Enable/disable HTTP/2 support. HTTP/2 support is enabled by default.") \
-    X(INT, http2_ping_keepalive, 58, NULL, "Send a PING frame if an HTTP/2 connection is idle for more than the specified number of seconds to prevent the remote site from closing it. Set to 0 to disable this feature.") \
-    X(SEQ, ignore_hosts, NULL, NULL, "Ignore host and forward all traffic without processing it. In transparent mode, it is recommended to use an IP address (range), not the hostname. In regular mode, only SSL traffic is ignored and the hostname should be used. The supplied value is interpreted as a regular expression and matched on the ip or the hostname.") \
-    X(BOOL, keep_host_header, 0, NULL, "Reverse Proxy: Keep the original host header instead of rewriting it to the reverse proxy target.") \
-    X(BOOL, keepserving, 0, NULL, "Continue serving after client playback, server playback or file read. This option is ignored by interactive tools, which always keep serving.") \
-    X(INT, key_size, 2048, NULL, "TLS key size for certificates and CA.") \
-    X(STR, listen_host, "", NULL, "Address to bind proxy to.") \
-    X(INT, listen_port, 8080, NULL, "Proxy service port.") \
-    X(SEQ, map_local, NULL, NULL, "Map remote resources to a local file using a pattern of the form \"[/flow-filter]/url-regex/file-or-directory-path\", where the separator can be any character.") \
-    X(SEQ, map_remote, NULL, NULL, "Map remote resources to another remote URL using a pattern of the form \"[/flow-filter]/url-regex/replacement\", where the separator can be any character.") \
-    X(SEQ, mode, "regular", NULL, "Mode can be \"regular\", \"transparent\", \"socks5\", \"reverse:SPEC\", or \"upstream:SPEC\". For reverse and upstream proxy modes, SPEC is host specification in the form of \"http[s]://host[:port]\". Can be passed multiple times, one proxy server per mode. Append @listen_port or @listen_host:listen_port to override listen_host or listen_port for a specific mode. The upstream SPEC may also be \"socks5://[user:pass@]host[:port]\".") \
-    X(SEQ, modify_body, NULL, NULL, "Replacement pattern of the form \"[/flow-filter]/regex/[@]replacement\", where the separator can be any character. The @ allows to provide a file path that is used to read the replacement string.") \
-    X(SEQ, modify_headers, NULL, NULL, "Header modify pattern of the form \"[/flow-filter]/header- name/[@]header-value\", where the separator can be any character. The @ allows to provide a file path that is used to read the header value string. An empty header-value removes existing header-name headers.") \
-    X(BOOL, normalize_outbound_headers, 1, NULL, "Normalize outgoing HTTP/2 header names, but emit a warning when doing so. HTTP/2 does not allow uppercase header names. This option makes sure that HTTP/2 headers set in custom scripts are lowercased before they are sent.") \
-    X(BOOL, onboarding, 1, NULL, "Toggle the mitmproxy onboarding app.") \
-    X(STR, onboarding_host, "mitm.it", NULL, "Onboarding app domain. For transparent mode, use an IP when a DNS entry for the app domain is not present.") \
-    X(INT, onboarding_port, 80, NULL, "Port to serve the onboarding app from.") \
-    X(BOOL, proxy_debug, 0, NULL, "Enable debug logs in the proxy core.") \
-    X(OPTSTR, proxyauth, NULL, NULL, "Require proxy authentication. Format: \"username:pass\", \"any\" to accept any user/pass combination, \"@path\" to use an Apache htpasswd file, or \"ldap[s]:url_server_ldap[:port]:dn_auth:password:dn_subtree\" for LDAP authentication.") \
-    X(BOOL, rawtcp, 1, NULL, "Enable/disable raw TCP connections. TCP connections are enabled by default.") \
-    X(OPTSTR, readfile_filter, NULL, NULL, "Read only matching flows.") \
-    X(OPTSTR, rfile, NULL, NULL, "Read flows from file.") \
-    X(OPTSTR, save_stream_file, NULL, NULL, "Stream flows to file as they arrive. Prefix path with + to append. The full path can use python strftime() formating, missing directories are created as needed. A new file is opened every time the formatted string changes.") \
-    X(OPTSTR, save_stream_filter, NULL, NULL, "Filter which flows are written to file.") \
-    X(SEQ, scripts, NULL, NULL, "Execute a script.") \
-    X(BOOL, server, 1, NULL, "Start a proxy server. Enabled by default.") \
-    X(SEQ, server_replay, NULL, NULL, "Replay server responses from a saved file.") \
-    X(BOOL, server_replay_ignore_content, 0, NULL, "Ignore request content while searching for a saved flow to replay.") \
-    X(BOOL, server_replay_ignore_host, 0, NULL, "Ignore request destination host while searching for a saved flow to replay.") \
-    X(SEQ, server_replay_ignore_params, NULL, NULL, "Request parameters to be ignored while searching for a saved flow to replay.") \
-    X(SEQ, server_replay_ignore_payload_params, NULL, NULL, "Request payload parameters (application/x-www-form-urlencoded or multipart/form-data) to be ignored while searching for a saved flow to replay.") \
-    X(BOOL, server_replay_ignore_port, 0, NULL, "Ignore request destination port while searching for a saved flow to replay.") \
-    X(BOOL, server_replay_kill_extra, 0, NULL, "Kill extra requests during replay (for which no replayable response was found).") \
-    X(BOOL, server_replay_nopop, 0, NULL, "Don't remove flows from server replay state after use. This makes it possible to replay same response multiple times.") \
-    X(BOOL, server_replay_refresh, 1, NULL, "Refresh server replay responses by adjusting date, expires and last- modified headers, as well as adjusting cookie expiration.") \
-    X(SEQ, server_replay_use_headers, NULL, NULL, "Request headers that need to match while searching for a saved flow to replay.") \
-    X(BOOL, showhost, 0, NULL, "Use the Host header to construct URLs for display.") \
-    X(BOOL, ssl_insecure, 0, NULL, "Do not verify upstream server SSL/TLS certificates.") \
-    X(OPTSTR, ssl_verify_upstream_trusted_ca, NULL, NULL, "Path to a PEM formatted trusted CA certificate.") \
-    X(OPTSTR, ssl_verify_upstream_trusted_confdir, NULL, NULL, "Path to a directory of trusted CA certificates for upstream server verification prepared using the c_rehash tool.") \
-    X(OPTSTR, stickyauth, NULL, NULL, "Set sticky auth filter. Matched against requests.") \
-    X(OPTSTR, stickycookie, NULL, NULL, "Set sticky cookie filter. Matched against requests.") \
-    X(OPTSTR, stream_large_bodies, NULL, NULL, "Stream data to the client if response body exceeds the given threshold. If streamed, the body will not be stored in any way. Understands k/m/g suffixes, i.e. 3m for 3 megabytes.") \
-    X(SEQ, tcp_hosts, NULL, NULL, "Generic TCP SSL proxy mode for all hosts that match the pattern. Similar to --ignore-hosts, but SSL connections are intercepted. The communication contents are printed to the log in verbose mode.") \
-    X(STR, termlog_verbosity, "info", "error|warn|info|alert|debug", "Log verbosity.") \
-    X(STR, tls_version_client_max, "UNBOUNDED", "UNBOUNDED|SSL3|TLS1|TLS1_1|TLS1_2|TLS1_3", "Set the maximum TLS version for client connections.") \
-    X(STR, tls_version_client_min, "TLS1_2", "UNBOUNDED|SSL3|TLS1|TLS1_1|TLS1_2|TLS1_3", "Set the minimum TLS version for client connections.") \
-    X(STR, tls_version_server_max, "UNBOUNDED", "UNBOUNDED|SSL3|TLS1|TLS1_1|TLS1_2|TLS1_3", "Set the maximum TLS version for server connections.") \
-    X(STR, tls_version_server_min, "TLS1_2", "UNBOUNDED|SSL3|TLS1|TLS1_1|TLS1_2|TLS1_3", "Set the minimum TLS version for server connections.") \
-    X(OPTSTR, upstream_auth, NULL, NULL, "Add HTTP Basic authentication to upstream proxy and reverse proxy requests. Format: username:password.") \
-    X(BOOL, upstream_cert, 1, NULL, "Connect to upstream server to look up certificate details.") \
-    X(BOOL, validate_inbound_headers, 1, NULL, "Make sure that incoming HTTP requests are not malformed. Disabling this option makes mitmproxy vulnerable to HTTP smuggling attacks.") \
-    X(BOOL, websocket, 1, NULL, "Enable/disable WebSocket support. WebSocket support is enabled by default.")
+    X(BOOL, PLANNED, add_upstream_certs_to_client_chain, 0, NULL, "Add all certificates of the upstream server to the certificate chain that will be served to the proxy client, as extras.") \
+    X(SEQ, ACTIVE, allow_hosts, NULL, NULL, "Opposite of --ignore-hosts.") \
+    X(BOOL, ACTIVE, anticache, 0, NULL, "Strip out request headers that might cause the server to return 304-not-modified.") \
+    X(BOOL, ACTIVE, anticomp, 0, NULL, "Try to convince servers to send us un-compressed data.") \
+    X(BOOL, ACTIVE, block_global, 1, NULL, "Block connections from public IP addresses.") \
+    X(SEQ, ACTIVE, block_list, NULL, NULL, "Block matching requests and return an empty response with the specified HTTP status. Option syntax is \"/flow-filter/status-code\", where flow-filter describes which requests this rule should be applied to and status-code is the HTTP status code to return for blocked requests. The separator (\"/\" in the example) can be any character. Setting a non-standard status code of 444 will close the connection without sending a response.") \
+    X(BOOL, ACTIVE, block_private, 0, NULL, "Block connections from local (private) IP addresses. This option does not affect loopback addresses (connections from the local machine), which are always permitted.") \
+    X(OPTSTR, ACTIVE, body_size_limit, NULL, NULL, "Byte size limit of HTTP request and response bodies. Understands k/m/g suffixes, i.e. 3m for 3 megabytes.") \
+    X(OPTSTR, ACTIVE, cert_passphrase, NULL, NULL, "Passphrase for decrypting the private key provided in the --cert option.  Note that passing cert_passphrase on the command line makes your passphrase visible in your system's process list. Specify it in config.yaml to avoid this.") \
+    X(SEQ, ACTIVE, certs, NULL, NULL, "SSL certificates of the form \"[domain=]path\". The domain may include a wildcard, and is equal to \"*\" if not specified. The file at path is a certificate in PEM format. If a private key is included in the PEM, it is used, else the default key in the conf dir is used. The PEM file should contain the full certificate chain, with the leaf certificate as the first entry.") \
+    X(OPTSTR, PLANNED, ciphers_client, NULL, NULL, "Set supported ciphers for client <-> mitmproxy connections using OpenSSL syntax.") \
+    X(OPTSTR, PLANNED, ciphers_server, NULL, NULL, "Set supported ciphers for mitmproxy <-> server connections using OpenSSL syntax.") \
+    X(OPTSTR, ACTIVE, client_certs, NULL, NULL, "Client certificate file or directory.") \
+    X(SEQ, ACTIVE, client_replay, NULL, NULL, "Replay client requests from a saved file.") \
+    X(INT, ACTIVE, client_replay_concurrency, 1, NULL, "Concurrency limit on in-flight client replay requests. Currently the only valid values are 1 and -1 (no limit).") \
+    X(BOOL, PLANNED, command_history, 1, NULL, "Persist command history between mitmproxy invocations.") \
+    X(STR, ACTIVE, confdir, "~/.mitmproxy", NULL, "Location of the default mitmproxy configuration files.") \
+    X(OPTSTR, PLANNED, connect_addr, NULL, NULL, "Set the local IP address that mitmproxy should use when connecting to upstream servers.") \
+    X(STR, PLANNED, connection_strategy, "eager", "eager|lazy", "Determine when server connections should be established. When set to lazy, mitmproxy tries to defer establishing an upstream connection as long as possible. This makes it possible to use server replay while being offline. When set to eager, mitmproxy can detect protocols with server-side greetings, as well as accurately mirror TLS ALPN negotiation.") \
+    X(INT, ACTIVE, content_view_lines_cutoff, 512, NULL, "Flow content view lines limit. Limit is enabled by default to speedup flows browsing.") \
+    X(STR, PLANNED, dns_listen_host, "", NULL, "Address to bind DNS server to.") \
+    X(INT, PLANNED, dns_listen_port, 53, NULL, "DNS server service port.") \
+    X(STR, PLANNED, dns_mode, "regular", NULL, "One of \"regular\", \"reverse:<ip>[:<port>]\" or \"transparent\". regular....: requests will be resolved using the local resolver reverse....: forward queries to another DNS server transparent: transparent mode") \
+    X(BOOL, PLANNED, dns_server, 0, NULL, "Start a DNS server. Disabled by default.") \
+    X(STR, PLANNED, dumper_default_contentview, "auto", "auto|raw|hex|graphql|json|xml/html|wbxml|javascript|css|url-encoded|multipart form|image|query|protocol buffer|msgpack|grpc/protocol buffer", "The default content view mode.") \
+    X(OPTSTR, ACTIVE, dumper_filter, NULL, NULL, "Limit which flows are dumped.") \
+    X(BOOL, PLANNED, export_preserve_original_ip, 0, NULL, "When exporting a request as an external command, make an effort to connect to the same IP as in the original request. This helps with reproducibility in cases where the behaviour depends on the particular host we are connecting to. Currently this only affects curl exports.") \
+    X(INT, ACTIVE, flow_detail, 1, NULL, "The display detail level for flows in mitmdump: 0 (quiet) to 4 (very verbose).   0: no output   1: shortened request URL with response status code   2: full request URL with response status code and HTTP headers   3: 2 + truncated response content, content of WebSocket and TCP messages   4: 3 + nothing is truncated") \
+    X(BOOL, ACTIVE, http2, 1, NULL, "Enable/disable HTTP/2 support. HTTP/2 support is enabled by default.") \
+    X(INT, PLANNED, http2_ping_keepalive, 58, NULL, "Send a PING frame if an HTTP/2 connection is idle for more than the specified number of seconds to prevent the remote site from closing it. Set to 0 to disable this feature.") \
+    X(SEQ, ACTIVE, ignore_hosts, NULL, NULL, "Ignore host and forward all traffic without processing it. In transparent mode, it is recommended to use an IP address (range), not the hostname. In regular mode, only SSL traffic is ignored and the hostname should be used. The supplied value is interpreted as a regular expression and matched on the ip or the hostname.") \
+    X(BOOL, ACTIVE, keep_host_header, 0, NULL, "Reverse Proxy: Keep the original host header instead of rewriting it to the reverse proxy target.") \
+    X(BOOL, ACTIVE, keepserving, 0, NULL, "Continue serving after client playback, server playback or file read. This option is ignored by interactive tools, which always keep serving.") \
+    X(INT, ACTIVE, key_size, 2048, NULL, "TLS key size for certificates and CA.") \
+    X(STR, ACTIVE, listen_host, "", NULL, "Address to bind proxy to.") \
+    X(INT, ACTIVE, listen_port, 8080, NULL, "Proxy service port.") \
+    X(SEQ, ACTIVE, map_local, NULL, NULL, "Map remote resources to a local file using a pattern of the form \"[/flow-filter]/url-regex/file-or-directory-path\", where the separator can be any character.") \
+    X(SEQ, ACTIVE, map_remote, NULL, NULL, "Map remote resources to another remote URL using a pattern of the form \"[/flow-filter]/url-regex/replacement\", where the separator can be any character.") \
+    X(SEQ, ACTIVE, mode, "regular", NULL, "Mode can be \"regular\", \"transparent\", \"socks5\", \"reverse:SPEC\", or \"upstream:SPEC\". For reverse and upstream proxy modes, SPEC is host specification in the form of \"http[s]://host[:port]\". Can be passed multiple times, one proxy server per mode. Append @listen_port or @listen_host:listen_port to override listen_host or listen_port for a specific mode. The upstream SPEC may also be \"socks5://[user:pass@]host[:port]\".") \
+    X(SEQ, ACTIVE, modify_body, NULL, NULL, "Replacement pattern of the form \"[/flow-filter]/regex/[@]replacement\", where the separator can be any character. The @ allows to provide a file path that is used to read the replacement string.") \
+    X(SEQ, ACTIVE, modify_headers, NULL, NULL, "Header modify pattern of the form \"[/flow-filter]/header- name/[@]header-value\", where the separator can be any character. The @ allows to provide a file path that is used to read the header value string. An empty header-value removes existing header-name headers.") \
+    X(BOOL, PLANNED, normalize_outbound_headers, 1, NULL, "Normalize outgoing HTTP/2 header names, but emit a warning when doing so. HTTP/2 does not allow uppercase header names. This option makes sure that HTTP/2 headers set in custom scripts are lowercased before they are sent.") \
+    X(BOOL, ACTIVE, onboarding, 1, NULL, "Toggle the mitmproxy onboarding app.") \
+    X(STR, ACTIVE, onboarding_host, "mitm.it", NULL, "Onboarding app domain. For transparent mode, use an IP when a DNS entry for the app domain is not present.") \
+    X(INT, ACTIVE, onboarding_port, 80, NULL, "Port to serve the onboarding app from.") \
+    X(BOOL, PLANNED, proxy_debug, 0, NULL, "Enable debug logs in the proxy core.") \
+    X(OPTSTR, ACTIVE, proxyauth, NULL, NULL, "Require proxy authentication. Format: \"username:pass\", \"any\" to accept any user/pass combination, \"@path\" to use an Apache htpasswd file, or \"ldap[s]:url_server_ldap[:port]:dn_auth:password:dn_subtree\" for LDAP authentication.") \
+    X(BOOL, ACTIVE, rawtcp, 1, NULL, "Enable/disable raw TCP connections. TCP connections are enabled by default.") \
+    X(OPTSTR, ACTIVE, readfile_filter, NULL, NULL, "Read only matching flows.") \
+    X(OPTSTR, ACTIVE, rfile, NULL, NULL, "Read flows from file.") \
+    X(OPTSTR, ACTIVE, save_stream_file, NULL, NULL, "Stream flows to file as they arrive. Prefix path with + to append. The full path can use python strftime() formating, missing directories are created as needed. A new file is opened every time the formatted string changes.") \
+    X(OPTSTR, ACTIVE, save_stream_filter, NULL, NULL, "Filter which flows are written to file.") \
+    X(SEQ, PLANNED, scripts, NULL, NULL, "Execute a script.") \
+    X(BOOL, ACTIVE, server, 1, NULL, "Start a proxy server. Enabled by default.") \
+    X(SEQ, ACTIVE, server_replay, NULL, NULL, "Replay server responses from a saved file.") \
+    X(BOOL, ACTIVE, server_replay_ignore_content, 0, NULL, "Ignore request content while searching for a saved flow to replay.") \
+    X(BOOL, ACTIVE, server_replay_ignore_host, 0, NULL, "Ignore request destination host while searching for a saved flow to replay.") \
+    X(SEQ, ACTIVE, server_replay_ignore_params, NULL, NULL, "Request parameters to be ignored while searching for a saved flow to replay.") \
+    X(SEQ, ACTIVE, server_replay_ignore_payload_params, NULL, NULL, "Request payload parameters (application/x-www-form-urlencoded or multipart/form-data) to be ignored while searching for a saved flow to replay.") \
+    X(BOOL, ACTIVE, server_replay_ignore_port, 0, NULL, "Ignore request destination port while searching for a saved flow to replay.") \
+    X(BOOL, ACTIVE, server_replay_kill_extra, 0, NULL, "Kill extra requests during replay (for which no replayable response was found).") \
+    X(BOOL, ACTIVE, server_replay_nopop, 0, NULL, "Don't remove flows from server replay state after use. This makes it possible to replay same response multiple times.") \
+    X(BOOL, ACTIVE, server_replay_refresh, 1, NULL, "Refresh server replay responses by adjusting date, expires and last- modified headers, as well as adjusting cookie expiration.") \
+    X(SEQ, ACTIVE, server_replay_use_headers, NULL, NULL, "Request headers that need to match while searching for a saved flow to replay.") \
+    X(BOOL, ACTIVE, showhost, 0, NULL, "Use the Host header to construct URLs for display.") \
+    X(BOOL, ACTIVE, ssl_insecure, 0, NULL, "Do not verify upstream server SSL/TLS certificates.") \
+    X(OPTSTR, ACTIVE, ssl_verify_upstream_trusted_ca, NULL, NULL, "Path to a PEM formatted trusted CA certificate.") \
+    X(OPTSTR, ACTIVE, ssl_verify_upstream_trusted_confdir, NULL, NULL, "Path to a directory of trusted CA certificates for upstream server verification prepared using the c_rehash tool.") \
+    X(OPTSTR, ACTIVE, stickyauth, NULL, NULL, "Set sticky auth filter. Matched against requests.") \
+    X(OPTSTR, ACTIVE, stickycookie, NULL, NULL, "Set sticky cookie filter. Matched against requests.") \
+    X(OPTSTR, ACTIVE, stream_large_bodies, NULL, NULL, "Stream data to the client if response body exceeds the given threshold. If streamed, the body will not be stored in any way. Understands k/m/g suffixes, i.e. 3m for 3 megabytes.") \
+    X(SEQ, ACTIVE, tcp_hosts, NULL, NULL, "Generic TCP SSL proxy mode for all hosts that match the pattern. Similar to --ignore-hosts, but SSL connections are intercepted. The communication contents are printed to the log in verbose mode.") \
+    X(STR, ACTIVE, termlog_verbosity, "info", "error|warn|info|alert|debug", "Log verbosity.") \
+    X(STR, ACTIVE, tls_version_client_max, "UNBOUNDED", "UNBOUNDED|SSL3|TLS1|TLS1_1|TLS1_2|TLS1_3", "Set the maximum TLS version for client connections.") \
+    X(STR, ACTIVE, tls_version_client_min, "TLS1_2", "UNBOUNDED|SSL3|TLS1|TLS1_1|TLS1_2|TLS1_3", "Set the minimum TLS version for client connections.") \
+    X(STR, ACTIVE, tls_version_server_max, "UNBOUNDED", "UNBOUNDED|SSL3|TLS1|TLS1_1|TLS1_2|TLS1_3", "Set the maximum TLS version for server connections.") \
+    X(STR, ACTIVE, tls_version_server_min, "TLS1_2", "UNBOUNDED|SSL3|TLS1|TLS1_1|TLS1_2|TLS1_3", "Set the minimum TLS version for server connections.") \
+    X(OPTSTR, ACTIVE, upstream_auth, NULL, NULL, "Add HTTP Basic authentication to upstream proxy and reverse proxy requests. Format: username:password.") \
+    X(BOOL, ACTIVE, upstream_cert, 1, NULL, "Connect to upstream server to look up certificate details.") \
+    X(BOOL, PLANNED, validate_inbound_headers, 1, NULL, "Make sure that incoming HTTP requests are not malformed. Disabling this option makes mitmproxy vulnerable to HTTP smuggling attacks.") \
+    X(BOOL, ACTIVE, websocket, 1, NULL, "Enable/disable WebSocket support. WebSocket support is enabled by default.")
+
+#define OPT_STATE_ACTIVE 0
+#define OPT_STATE_PLANNED 1
 
 #define OPT_CTYPE_BOOL int
 #define OPT_CTYPE_INT long
@@ -115,14 +123,14 @@ struct strv {
 
 /* Each option's index in OPT_MAP (which is also the registry's order). */
 enum opt_index {
-#define X(type, name, def, choices, help) OPT_INDEX_##name,
+#define X(type, state, name, def, choices, help) OPT_INDEX_##name,
     OPT_MAP(X)
 #undef X
     OPT_COUNT
 };
 
 struct options {
-#define X(type, name, def, choices, help) OPT_CTYPE_##type name;
+#define X(type, state, name, def, choices, help) OPT_CTYPE_##type name;
     OPT_MAP(X)
 #undef X
     /* Not an option: per sequence option, whether opt_set() has set it since
@@ -140,6 +148,7 @@ struct opt_info {
     const char *choices; /* NULL, or "a|b|c" */
     const char *help;
     size_t offset; /* of the field in struct options */
+    int planned;   /* accepted but not acted on yet (see OPT_MAP) */
 };
 
 /* The registry rows, in name order; *n receives the count. */

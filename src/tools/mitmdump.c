@@ -35,26 +35,6 @@
 #include "util/version.h"
 #include "util/xmalloc.h"
 
-/* Options this version acts on; setting any other one gets a warning. */
-static const char *const implemented[] = {
-    "mode",          "listen_host",      "listen_port",       "server",
-    "rfile",         "save_stream_file", "flow_detail",       "termlog_verbosity",
-    "showhost",      "keep_host_header", "stream_large_bodies", "body_size_limit",
-    "keepserving",   "confdir",          "content_view_lines_cutoff", "block_global",
-    "block_private", "key_size",         "ssl_insecure",      "ssl_verify_upstream_trusted_ca",
-    "ssl_verify_upstream_trusted_confdir", "upstream_cert",   "ignore_hosts", "allow_hosts",
-    "tls_version_client_min", "tls_version_client_max", "tls_version_server_min",
-    "tls_version_server_max", "onboarding", "onboarding_host", "onboarding_port",
-    "client_certs",  "certs",            "cert_passphrase",   "tcp_hosts",
-    "rawtcp",        "client_replay",    "client_replay_concurrency", "server_replay",
-    "server_replay_use_headers", "server_replay_ignore_params",
-    "server_replay_ignore_payload_params", "server_replay_ignore_content",
-    "server_replay_ignore_host", "server_replay_ignore_port", "server_replay_kill_extra",
-    "server_replay_nopop", "server_replay_refresh", "anticache", "anticomp", "stickycookie",
-    "stickyauth", "proxyauth", "modify_body", "modify_headers", "map_remote", "map_local",
-    "block_list",    "readfile_filter", "dumper_filter", "save_stream_filter", "http2",
-};
-
 static void
 warn_unimplemented(const struct options *opts)
 {
@@ -62,11 +42,7 @@ warn_unimplemented(const struct options *opts)
     size_t n;
     const struct opt_info *reg = opt_registry(&n);
     for (size_t i = 0; i < n; i++) {
-        int known = 0;
-        for (size_t k = 0; k < sizeof(implemented) / sizeof(implemented[0]); k++)
-            if (strcmp(reg[i].name, implemented[k]) == 0)
-                known = 1;
-        if (known)
+        if (!reg[i].planned)
             continue;
         char a[512], b[512];
         opt_format_value(opts, &reg[i], a, sizeof(a));

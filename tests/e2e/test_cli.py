@@ -156,3 +156,14 @@ def test_one_byte_short_file_says_what_is_missing(tmp_path):
     rc, out, err = run("-n", "-r", str(bad))
     assert rc == 1
     assert "the type byte after them is missing" in err, err
+
+
+def test_options_acted_on_get_no_warning():
+    """upstream_auth and websocket take effect: no "not implemented" warning for them, one
+    for an option this version does not act on yet."""
+    rc, out, err = run("-n", "--set", "upstream_auth=u:p", "--set", "websocket=false",
+                       "--set", "connect_addr=127.0.0.1")
+    assert rc == 0, (out, err)
+    text = out + err
+    assert "upstream_auth" not in text and "websocket" not in text, text
+    assert text.count("not implemented yet") == 1 and "connect_addr" in text, text
