@@ -15,7 +15,16 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.join(ROOT, os.environ.get("MP_BIN", "build/asan"))
-FIXTURES = os.path.join(ROOT, "..", "shared", "fixtures")
+FIXTURES = os.environ.get("MP_FIXTURES", os.path.join(ROOT, "..", "shared", "fixtures"))
+
+
+def pytest_sessionstart(session):
+    """Many tests read mitmproxy 8.1.1's reference flows: stop once, naming the folder,
+    rather than failing each of them on its own."""
+    if not os.path.exists(os.path.join(FIXTURES, "flows", "all.mitm")):
+        pytest.exit(f"the reference fixtures are missing: {os.path.abspath(FIXTURES)}/flows/"
+                    "all.mitm not found; they live in ../shared/fixtures beside the repository "
+                    "(or set MP_FIXTURES)", returncode=1)
 
 
 def binary(name):

@@ -19,7 +19,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.join(ROOT, os.environ.get("MP_BIN", "build/asan"))
-FIXTURES = os.environ.get("MP_FIXTURES", os.path.join(ROOT, "..", "shared", "fixtures"))
+from conftest import FIXTURES  # noqa: E402
 FLOW_FILES = sorted(glob.glob(os.path.join(FIXTURES, "flows", "*.mitm")))
 REAL_MITMDUMP = "/usr/bin/mitmdump"
 
