@@ -11,6 +11,9 @@ PKGS     := libuv openssl libnghttp2 libpcre2-8 zlib libbrotlienc libbrotlidec l
 MODULES  := util core proxy proxy/layers http h2 tls flow filter addons options pathod
 TOOLS    := mitmdump pathod pathoc
 
+.DEFAULT_GOAL := all
+NPROC    := $(shell nproc 2>/dev/null || echo 2)
+
 CC       ?= cc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcrypt
@@ -60,12 +63,12 @@ deps:
 	@scripts/deps.sh build
 
 run: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(NPROC) all
 	./build/mitmdump --listen-port 8080
 
 test:
 	@scripts/deps.sh test
-	@$(MAKE) --no-print-directory asan
+	@$(MAKE) --no-print-directory -j$(NPROC) asan
 	@scripts/test.sh
 
 asan: $(addprefix build/asan/,$(TOOLS)) build/asan/tests/unit
@@ -76,19 +79,35 @@ unit: asan
 e2e: asan
 	MP_BIN=build/asan /usr/bin/python3 -m pytest -q --timeout=180 tests/e2e
 
+# The library is built once with clang and the sanitizers (fuzzer-no-link:
+# coverage without libFuzzer's main); each target links against it.
 FUZZ_SECONDS ?= 30
-FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -Isrc $(PKG_CFLAGS) -D_GNU_SOURCE -std=gnu17
-build/fuzz/%: fuzz/%.c $(LIB_SRCS)
-	@mkdir -p build/fuzz
-	clang $(FUZZ_FLAGS) -o $@ $< $(filter-out src/tools/%,$(LIB_SRCS)) $(PKG_LIBS) -lm -lpthread
+FUZZ_SAN := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined
+FUZZ_TARGETS := $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
+build/fuzzlib/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(BASE_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
 
-fuzz: $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
+build/fuzzlib/libmitm.a: $(patsubst %.c,build/fuzzlib/obj/%.o,$(LIB_SRCS))
+	@rm -f $@
+	ar rcs $@ $^
+
+build/fuzz/%: fuzz/%.c build/fuzzlib/libmitm.a
+	@mkdir -p build/fuzz
+	clang $(BASE_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< build/fuzzlib/libmitm.a \
+	    $(PKG_LIBS) -lm -lpthread
+
+-include $(patsubst %.c,build/fuzzlib/obj/%.d,$(LIB_SRCS))
+
+# clang comes from scripts/deps.sh, so it is installed before anything is built.
+fuzz:
 	@scripts/deps.sh fuzz
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS)
 	@scripts/fuzz.sh $(FUZZ_SECONDS) $(patsubst fuzz/%.c,%,$(FUZZ_SRCS))
 
 bench:
 	@scripts/deps.sh bench
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(NPROC) all
 	@bench/run.sh
 
 format:

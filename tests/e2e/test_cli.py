@@ -167,3 +167,15 @@ def test_options_acted_on_get_no_warning():
     text = out + err
     assert "upstream_auth" not in text and "websocket" not in text, text
     assert text.count("not implemented yet") == 1 and "connect_addr" in text, text
+
+
+def test_make_without_a_target_builds_the_tools():
+    """`make` builds the tools the README promises, not only the library."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    r = subprocess.run(["make", "-pq", "--no-print-directory"], cwd=root, stdout=subprocess.PIPE,
+                       stderr=subprocess.DEVNULL, timeout=120)
+    db = r.stdout.decode()
+    assert re.search(r"^\.DEFAULT_GOAL := all$", db, re.M), "make's default goal is not 'all'"
+    goal = re.search(r"^all: (.*)$", db, re.M).group(1).split()
+    for tool in ("mitmdump", "pathod", "pathoc"):
+        assert f"build/{tool}" in goal, goal
