@@ -69,11 +69,18 @@ addon_chain_find(const struct addon_chain *c, const char *name)
 int
 addon_chain_configure(struct addon_chain *c, const struct options *o, struct err *e)
 {
+    return addon_chain_update(c, o, NULL, e);
+}
+
+int
+addon_chain_update(struct addon_chain *c, const struct options *o,
+                   const struct opt_changes *updated, struct err *e)
+{
     for (size_t i = 0; i < c->n; i++) {
         struct addon *a = c->v[i];
         if (a->ops->configure == NULL)
             continue;
-        int rc = a->ops->configure(a, o, e);
+        int rc = a->ops->configure(a, o, updated, e);
         if (rc < 0)
             return rc;
     }

@@ -20,6 +20,7 @@ struct addon;
 struct addon_chain;
 struct hook_call;
 struct options;
+struct opt_changes;
 struct flow;
 
 enum addon_result { ADDON_CONTINUE, ADDON_DEFER };
@@ -29,8 +30,14 @@ typedef void (*hook_done_cb)(struct hook_call *, void *arg);
 
 struct addon_ops {
     const char *name;
-    /* Called at start-up and whenever options change; an error stops start-up. */
-    int (*configure)(struct addon *, const struct options *, struct err *e);
+    /*
+     * Called at start-up with updated NULL (every option), and again with
+     * the options that changed whenever some do. On an error the addon
+     * keeps its previous state; the caller then configures every addon
+     * again with the previous options (mitmproxy's rollback).
+     */
+    int (*configure)(struct addon *, const struct options *, const struct opt_changes *updated,
+                     struct err *e);
     /* The proxy is up (or, with -n, flows are about to be read). */
     void (*running)(struct addon *);
     /* Shutting down: flush and close files. */
@@ -60,8 +67,13 @@ void addon_chain_add(struct addon_chain *, struct addon *a);
 size_t addon_chain_len(const struct addon_chain *);
 struct addon *addon_chain_get(const struct addon_chain *, size_t i);
 struct addon *addon_chain_find(const struct addon_chain *, const char *name);
-/* configure() on each addon in order; stops at the first error. */
+/* configure() on each addon in order with every option; stops at the
+ * first error. */
 int addon_chain_configure(struct addon_chain *, const struct options *, struct err *e);
+/* configure() on each addon in order with the options in updated, which
+ * opts already hold. Stops at the first error. */
+int addon_chain_update(struct addon_chain *, const struct options *opts,
+                       const struct opt_changes *updated, struct err *e);
 void addon_chain_running(struct addon_chain *);
 void addon_chain_done(struct addon_chain *);
 

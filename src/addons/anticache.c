@@ -17,7 +17,8 @@ struct anticache {
 };
 
 static int
-configure(struct addon *a, const struct options *o, struct err *e)
+configure(struct addon *a, const struct options *o, const struct opt_changes *updated,
+          struct err *e)
 {
     (void)e;
     ((struct anticache *)a)->enabled = o->anticache;

@@ -17,7 +17,8 @@ struct anticomp {
 };
 
 static int
-configure(struct addon *a, const struct options *o, struct err *e)
+configure(struct addon *a, const struct options *o, const struct opt_changes *updated,
+          struct err *e)
 {
     (void)e;
     ((struct anticomp *)a)->enabled = o->anticomp;

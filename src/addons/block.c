@@ -136,7 +136,8 @@ block_classify(const char *ip)
 }
 
 static int
-configure(struct addon *a, const struct options *o, struct err *e)
+configure(struct addon *a, const struct options *o, const struct opt_changes *updated,
+          struct err *e)
 {
     struct block *b = (struct block *)a;
     (void)e;

@@ -81,7 +81,8 @@ parse_rule(const char *spec, struct rule *r, struct err *e)
 }
 
 static int
-configure(struct addon *a, const struct options *o, struct err *e)
+configure(struct addon *a, const struct options *o, const struct opt_changes *updated,
+          struct err *e)
 {
     struct blocklist *b = (struct blocklist *)a;
     clear_rules(b);

@@ -111,13 +111,18 @@ kick(struct playback *p)
 }
 
 static int
-configure(struct addon *a, const struct options *o, struct err *e)
+configure(struct addon *a, const struct options *o, const struct opt_changes *updated,
+          struct err *e)
 {
     struct playback *p = (struct playback *)a;
     if (o->client_replay_concurrency != 1 && o->client_replay_concurrency != -1)
         return err_set(e, MP_ERR_INVAL,
                        "Currently the only valid client_replay_concurrency values are -1 and 1.");
     p->concurrent = o->client_replay_concurrency == -1;
+    /* As clientplayback.py: files are read when client_replay is set (again),
+     * and their flows join the queue; other option changes leave it alone. */
+    if (!OPT_CHANGED(updated, client_replay))
+        return 0;
     for (size_t i = 0; i < o->client_replay.n; i++) {
         int rc = load(p, o->client_replay.v[i], e);
         if (rc < 0)

@@ -819,7 +819,8 @@ on_tcp_error(struct addon *a, struct hook_call *call)
 }
 
 static int
-configure(struct addon *a, const struct options *o, struct err *e)
+configure(struct addon *a, const struct options *o, const struct opt_changes *updated,
+          struct err *e)
 {
     struct dumper *d = (struct dumper *)a;
     struct filt *nf = NULL;

@@ -77,7 +77,8 @@ parse_rule(const char *option, void *p, struct err *e)
 }
 
 static int
-configure(struct addon *a, const struct options *o, struct err *e)
+configure(struct addon *a, const struct options *o, const struct opt_changes *updated,
+          struct err *e)
 {
     struct map_local *ml = (struct map_local *)a;
     struct rule *rules;

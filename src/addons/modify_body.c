@@ -68,7 +68,8 @@ parse_rule(const char *option, void *p, struct err *e)
 }
 
 static int
-configure(struct addon *a, const struct options *o, struct err *e)
+configure(struct addon *a, const struct options *o, const struct opt_changes *updated,
+          struct err *e)
 {
     struct modify_body *mb = (struct modify_body *)a;
     struct rule *rules;

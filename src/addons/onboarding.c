@@ -174,7 +174,8 @@ static const char index_html[] =
     "</html>\n";
 
 static int
-configure(struct addon *a, const struct options *o, struct err *e)
+configure(struct addon *a, const struct options *o, const struct opt_changes *updated,
+          struct err *e)
 {
     struct onboarding *ob = (struct onboarding *)a;
     (void)e;

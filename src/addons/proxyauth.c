@@ -70,7 +70,8 @@ reset(struct proxyauth *p)
 }
 
 static int
-configure(struct addon *a, const struct options *o, struct err *e)
+configure(struct addon *a, const struct options *o, const struct opt_changes *updated,
+          struct err *e)
 {
     struct proxyauth *p = (struct proxyauth *)a;
     const char *spec = o->proxyauth;

@@ -135,7 +135,8 @@ close_stream(struct save *s)
 }
 
 static int
-configure(struct addon *a, const struct options *o, struct err *e)
+configure(struct addon *a, const struct options *o, const struct opt_changes *updated,
+          struct err *e)
 {
     struct save *s = (struct save *)a;
     struct filt *nf = NULL;

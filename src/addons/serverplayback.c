@@ -39,7 +39,7 @@ struct group {
 
 struct serverplayback {
     struct addon base;
-    int configured; /* the files were loaded (once, as mitmproxy does) */
+    int configured; /* server_replay files are loaded */
     /* The matching options of the last configure. */
     struct strv use_headers;
     struct strv ignore_params;
@@ -1003,8 +1003,28 @@ load_files(struct serverplayback *sp, const struct strv *paths, struct err *e)
     return rc;
 }
 
+/* The flows not yet served, filed again under keys made with the current
+ * matching options. */
+static void
+rekey(struct serverplayback *sp)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < sp->ngroups; i++)
+        n += sp->groups[i].n - sp->groups[i].head;
+    struct flow **flows = xcalloc(n ? n : 1, sizeof(*flows));
+    size_t k = 0;
+    for (size_t i = 0; i < sp->ngroups; i++)
+        for (size_t j = sp->groups[i].head; j < sp->groups[i].n; j++)
+            flows[k++] = flow_ref(sp->groups[i].v[j]);
+    serverplayback_load(&sp->base, flows, n);
+    for (size_t i = 0; i < n; i++)
+        flow_unref(flows[i]);
+    free(flows);
+}
+
 static int
-configure(struct addon *a, const struct options *o, struct err *e)
+configure(struct addon *a, const struct options *o, const struct opt_changes *updated,
+          struct err *e)
 {
     struct serverplayback *sp = (struct serverplayback *)a;
     copy_strv(&sp->use_headers, &o->server_replay_use_headers);
@@ -1016,10 +1036,30 @@ configure(struct addon *a, const struct options *o, struct err *e)
     sp->kill_extra = o->server_replay_kill_extra;
     sp->nopop = o->server_replay_nopop;
     sp->refresh = o->server_replay_refresh;
-    if (sp->configured || o->server_replay.n == 0)
+    /* As serverplayback.py: a new server_replay replaces what was loaded
+     * (an empty one clears it); other changes keep the recorded flows, filed
+     * under keys that follow the new matching options. */
+    if (!OPT_CHANGED(updated, server_replay)) {
+        if (OPT_CHANGED(updated, server_replay_use_headers) ||
+            OPT_CHANGED(updated, server_replay_ignore_params) ||
+            OPT_CHANGED(updated, server_replay_ignore_payload_params) ||
+            OPT_CHANGED(updated, server_replay_ignore_content) ||
+            OPT_CHANGED(updated, server_replay_ignore_host) ||
+            OPT_CHANGED(updated, server_replay_ignore_port))
+            rekey(sp);
         return 0;
-    sp->configured = 1;
-    return load_files(sp, &o->server_replay, e);
+    }
+    if (updated == NULL && o->server_replay.n == 0)
+        return 0;
+    if (o->server_replay.n == 0) {
+        serverplayback_load(&sp->base, NULL, 0);
+        sp->configured = 0;
+        return 0;
+    }
+    int rc = load_files(sp, &o->server_replay, e);
+    if (rc == 0)
+        sp->configured = 1;
+    return rc;
 }
 
 static void

@@ -30,7 +30,8 @@ struct stickyauth {
 };
 
 static int
-configure(struct addon *a, const struct options *o, struct err *e)
+configure(struct addon *a, const struct options *o, const struct opt_changes *updated,
+          struct err *e)
 {
     struct stickyauth *s = (struct stickyauth *)a;
     struct filt *flt = NULL;

@@ -506,7 +506,8 @@ domain_match(const char *a, const char *b)
 /* --- The addon ------------------------------------------------------------- */
 
 static int
-configure(struct addon *a, const struct options *o, struct err *e)
+configure(struct addon *a, const struct options *o, const struct opt_changes *updated,
+          struct err *e)
 {
     struct stickycookie *sc = (struct stickycookie *)a;
     struct filt *flt = NULL;

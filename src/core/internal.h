@@ -23,6 +23,7 @@
 #include <uv.h>
 
 #include "addons/addon.h"
+#include "core/server.h"
 #include "proxy/event.h"
 #include "util/buf.h"
 
@@ -67,8 +68,21 @@ struct listener {
     int port;                       /* the port actually bound */
 };
 
+/* A function posted from another thread (server_post). */
+struct post {
+    server_post_cb fn;
+    void *arg;
+    struct post *next;
+};
+
 struct server {
     uv_loop_t loop;
+    /* server_post(): the one structure shared across threads. mu guards
+     * posts and async_closed; async wakes the loop. */
+    uv_mutex_t mu;
+    uv_async_t async;
+    struct post *posts, **posts_tail;
+    int async_closed;
     struct listener **listeners; /* owned array; one per proxy mode */
     size_t nlisteners;
     uv_signal_t sigint;

@@ -19,6 +19,49 @@
 /* What nginx and Node use; the kernel caps it at somaxconn anyway. */
 #define LISTEN_BACKLOG 511
 
+/* Takes the queue under the lock and runs it outside, so fn may post again. */
+static void
+run_posts(struct server *srv)
+{
+    for (;;) {
+        uv_mutex_lock(&srv->mu);
+        struct post *p = srv->posts;
+        srv->posts = NULL;
+        srv->posts_tail = &srv->posts;
+        uv_mutex_unlock(&srv->mu);
+        if (p == NULL)
+            return;
+        while (p) {
+            struct post *next = p->next;
+            p->fn(p->arg);
+            free(p);
+            p = next;
+        }
+    }
+}
+
+static void
+on_async(uv_async_t *a)
+{
+    run_posts(a->data);
+}
+
+void
+server_post(struct server *srv, server_post_cb fn, void *arg)
+{
+    struct post *p = xmalloc(sizeof(*p));
+    p->fn = fn;
+    p->arg = arg;
+    p->next = NULL;
+    uv_mutex_lock(&srv->mu);
+    *srv->posts_tail = p;
+    srv->posts_tail = &p->next;
+    /* Once the handle is closing, server_free() runs what is queued. */
+    if (!srv->async_closed)
+        uv_async_send(&srv->async);
+    uv_mutex_unlock(&srv->mu);
+}
+
 static void
 on_signal(uv_signal_t *h, int signum)
 {
@@ -33,6 +76,11 @@ server_new(const struct proxy_config *cfg, struct addon_chain *chain)
 
     if (uv_loop_init(&srv->loop) < 0)
         fatalx("cannot create the event loop");
+    if (uv_mutex_init(&srv->mu) < 0)
+        fatalx("cannot create a mutex");
+    srv->posts_tail = &srv->posts;
+    uv_async_init(&srv->loop, &srv->async, on_async);
+    srv->async.data = srv;
     srv->cfg = cfg;
     srv->chain = chain;
     uv_signal_init(&srv->loop, &srv->sigint);
@@ -64,6 +112,12 @@ do_stop(struct server *srv)
     srv->stopping = 1;
     for (size_t i = 0; i < srv->nlisteners; i++)
         uv_close((uv_handle_t *)&srv->listeners[i]->tcp, on_listener_close);
+    uv_mutex_lock(&srv->mu);
+    srv->async_closed = 1;
+    uv_mutex_unlock(&srv->mu);
+    uv_close((uv_handle_t *)&srv->async, NULL);
+    /* What was posted before the stop runs before server_run() returns. */
+    run_posts(srv);
     uv_close((uv_handle_t *)&srv->sigint, NULL);
     uv_close((uv_handle_t *)&srv->sigterm, NULL);
     uv_close((uv_handle_t *)&srv->stopper, NULL);
@@ -111,10 +165,19 @@ server_free(struct server *srv)
     if (!srv)
         return;
     do_stop(srv);
-    /* Run the close callbacks of everything do_stop() closed. */
-    uv_run(&srv->loop, UV_RUN_DEFAULT);
+    /* Run the close callbacks of everything do_stop() closed, and whatever
+     * was posted meanwhile (it may close more). */
+    int more;
+    do {
+        run_posts(srv);
+        uv_run(&srv->loop, UV_RUN_DEFAULT);
+        uv_mutex_lock(&srv->mu);
+        more = srv->posts != NULL;
+        uv_mutex_unlock(&srv->mu);
+    } while (more);
     if (uv_loop_close(&srv->loop) < 0)
         log_debug("event loop closed with handles still open");
+    uv_mutex_destroy(&srv->mu);
     free(srv->listeners);
     free(srv);
 }

@@ -41,6 +41,17 @@ void server_stop(struct server *);
  * (mitmdump -S stops this way once the last recorded response is served). */
 void server_stop_after(struct server *, uint64_t ms);
 
+/*
+ * Runs fn(arg) on the loop's thread, soon, in the order posted. This is the
+ * one way into the proxy from another thread (a thread-pool job, a Python
+ * thread, a UI): everything else in core/, addons/ and proxy/ belongs to the
+ * loop's thread and takes no locks (DESIGN.md, Threads). Safe from any
+ * thread between server_new() and server_free(); what is still queued when
+ * the loop stops runs in server_free(), so fn always runs exactly once.
+ */
+typedef void (*server_post_cb)(void *arg);
+void server_post(struct server *, server_post_cb fn, void *arg);
+
 struct flow;
 /*
  * Client replay: sends flow f's saved request again through the proxy

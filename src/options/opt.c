@@ -156,6 +156,61 @@ opt_copy(const struct options *src)
     return o;
 }
 
+int
+opt_changed(const struct opt_changes *updated, size_t index)
+{
+    if (updated == NULL)
+        return 1;
+    return index < OPT_COUNT && (updated->bits[index / 8] >> (index % 8)) & 1;
+}
+
+void
+opt_changes_add(struct opt_changes *ch, size_t index)
+{
+    if (index < OPT_COUNT)
+        ch->bits[index / 8] |= (unsigned char)(1u << (index % 8));
+}
+
+static int
+same_value(const struct options *a, const struct options *b, const struct opt_info *info)
+{
+    switch (info->type) {
+    case OPT_BOOL:
+        return *CFIELD(a, info, int) == *CFIELD(b, info, int);
+    case OPT_INT:
+        return *CFIELD(a, info, long) == *CFIELD(b, info, long);
+    case OPT_STR:
+    case OPT_OPTSTR: {
+        const char *x = *CFIELD(a, info, char *), *y = *CFIELD(b, info, char *);
+        return x == y || (x && y && strcmp(x, y) == 0);
+    }
+    case OPT_SEQ: {
+        const struct strv *x = CFIELD(a, info, struct strv), *y = CFIELD(b, info, struct strv);
+        if (x->n != y->n)
+            return 0;
+        for (size_t i = 0; i < x->n; i++)
+            if (strcmp(x->v[i], y->v[i]) != 0)
+                return 0;
+        return 1;
+    }
+    }
+    return 0;
+}
+
+size_t
+opt_diff(const struct options *a, const struct options *b, struct opt_changes *out)
+{
+    size_t n = 0;
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; i < NOPTS; i++) {
+        if (!same_value(a, b, &registry[i])) {
+            opt_changes_add(out, i);
+            n++;
+        }
+    }
+    return n;
+}
+
 void
 strv_push(struct strv *sv, const char *s)
 {

@@ -151,6 +151,23 @@ struct opt_info {
     int planned;   /* accepted but not acted on yet (see OPT_MAP) */
 };
 
+/*
+ * Which options a configure call is about: mitmproxy's `updated` set, one
+ * bit per registry index. A NULL struct opt_changes * means all of them
+ * (the first configure at start-up).
+ */
+struct opt_changes {
+    unsigned char bits[(OPT_COUNT + 7) / 8];
+};
+
+/* Whether the option at index (OPT_INDEX_name) is in updated. */
+int opt_changed(const struct opt_changes *updated, size_t index);
+#define OPT_CHANGED(updated, name) opt_changed(updated, OPT_INDEX_##name)
+/* Sets out to the options whose values differ between a and b; returns how many. */
+size_t opt_diff(const struct options *a, const struct options *b, struct opt_changes *out);
+/* Adds index to ch. */
+void opt_changes_add(struct opt_changes *ch, size_t index);
+
 /* The registry rows, in name order; *n receives the count. */
 const struct opt_info *opt_registry(size_t *n);
 const struct opt_info *opt_find(const char *name);

@@ -47,7 +47,8 @@ toy_hook(struct addon *a, struct hook_call *call)
 }
 
 static int
-toy_configure(struct addon *a, const struct options *o, struct err *e)
+toy_configure(struct addon *a, const struct options *o, const struct opt_changes *updated,
+              struct err *e)
 {
     struct toy *t = (struct toy *)a;
     t->configured = 1;

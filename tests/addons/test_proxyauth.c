@@ -150,7 +150,7 @@ config_error(const char *spec, const char *mode, char msg[256])
     if (mode)
         ASSERT_EQ(opt_set(o, "mode", mode, &e), 0);
     struct addon *a = addon_proxyauth_new();
-    int rc = a->ops->configure(a, o, &e);
+    int rc = a->ops->configure(a, o, NULL, &e);
     snprintf(msg, 256, "%s", e.msg);
     a->ops->free(a);
     opt_free(o);

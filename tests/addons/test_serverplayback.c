@@ -630,3 +630,51 @@ TEST(serverplayback_drained)
     ASSERT_EQ(calls, 1);
     addon_chain_free(c);
 }
+
+/* configure() again with what changed, as `set` does while serving. */
+static void
+update(struct addon_chain *c, struct options *o, const char *setting)
+{
+    struct err e = {0};
+    struct options *old = opt_copy(o);
+    if (opt_set_arg(o, setting, &e) != 0)
+        test_fail(__FILE__, __LINE__, "%s: %s", setting, e.msg);
+    struct opt_changes ch;
+    opt_diff(old, o, &ch);
+    opt_free(old);
+    if (addon_chain_update(c, o, &ch, &e) != 0)
+        test_fail(__FILE__, __LINE__, "update %s: %s", setting, e.msg);
+}
+
+TEST(serverplayback_second_configure)
+{
+    struct err e = {0};
+    struct options *o = opt_new();
+    ASSERT_EQ(opt_set_arg(o, replay_arg("flows/get-query.mitm"), &e), 0);
+    struct addon_chain *c = addon_chain_new();
+    addon_chain_add(c, addon_serverplayback_new());
+    ASSERT_EQ(addon_chain_configure(c, o, &e), 0);
+    ASSERT_EQ(serverplayback_count(sp_of(c)), 1);
+
+    /* Another option: the recorded flows stay (they were reloaded, or lost, before). */
+    update(c, o, "anticache=true");
+    ASSERT_EQ(serverplayback_count(sp_of(c)), 1);
+
+    /* A matching option: the flows are filed again, so it applies at once. */
+    update(c, o, "server_replay_ignore_params=lang");
+    struct flow *f = request_like("flows/get-query.mitm", 0);
+    no_lang(f->request);
+    dispatch(c, f);
+    ASSERT(f->response != NULL);
+    flow_unref(f);
+    ASSERT_EQ(serverplayback_count(sp_of(c)), 0);
+
+    /* A new server_replay replaces what was loaded... */
+    update(c, o, replay_arg("flows/methods.mitm"));
+    ASSERT_EQ(serverplayback_count(sp_of(c)), 6);
+    /* ...and emptying it clears it. */
+    update(c, o, "server_replay");
+    ASSERT_EQ(serverplayback_count(sp_of(c)), 0);
+    opt_free(o);
+    addon_chain_free(c);
+}

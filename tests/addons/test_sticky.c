@@ -101,7 +101,7 @@ TEST(sticky_cookie_bad_filter_is_an_error)
     struct err e = {0};
     ASSERT_EQ(opt_set_arg(o, "stickycookie=~nosuchop", &e), 0);
     struct addon *a = addon_stickycookie_new();
-    ASSERT(a->ops->configure(a, o, &e) < 0);
+    ASSERT(a->ops->configure(a, o, NULL, &e) < 0);
     ASSERT(e.msg[0] != '\0');
     a->ops->free(a);
     opt_free(o);
