@@ -64,7 +64,7 @@ struct pconn;
 struct listener {
     uv_tcp_t tcp; /* tcp.data = this listener; freed in its close callback */
     struct server *srv;
-    const struct proxy_config *cfg; /* borrowed; outlives the server */
+    const struct proxy_config *cfg; /* one reference (proxy_config_ref) */
     int port;                       /* the port actually bound */
 };
 

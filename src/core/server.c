@@ -13,6 +13,7 @@
 
 #include "core/internal.h"
 #include "core/server.h"
+#include "proxy/context.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 
@@ -81,7 +82,7 @@ server_new(const struct proxy_config *cfg, struct addon_chain *chain)
     srv->posts_tail = &srv->posts;
     uv_async_init(&srv->loop, &srv->async, on_async);
     srv->async.data = srv;
-    srv->cfg = cfg;
+    srv->cfg = proxy_config_ref(cfg);
     srv->chain = chain;
     uv_signal_init(&srv->loop, &srv->sigint);
     uv_signal_init(&srv->loop, &srv->sigterm);
@@ -99,7 +100,42 @@ server_new(const struct proxy_config *cfg, struct addon_chain *chain)
 static void
 on_listener_close(uv_handle_t *h)
 {
-    free(h->data);
+    struct listener *l = h->data;
+    proxy_config_unref(l->cfg);
+    free(l);
+}
+
+void
+server_close_listeners(struct server *srv)
+{
+    for (size_t i = 0; i < srv->nlisteners; i++)
+        uv_close((uv_handle_t *)&srv->listeners[i]->tcp, on_listener_close);
+    srv->nlisteners = 0;
+}
+
+size_t
+server_listeners(const struct server *srv)
+{
+    return srv->nlisteners;
+}
+
+void
+server_set_listener_config(struct server *srv, size_t i, const struct proxy_config *cfg)
+{
+    if (i >= srv->nlisteners)
+        return;
+    struct listener *l = srv->listeners[i];
+    const struct proxy_config *old = l->cfg;
+    l->cfg = proxy_config_ref(cfg);
+    proxy_config_unref(old);
+}
+
+void
+server_set_replay_config(struct server *srv, const struct proxy_config *cfg)
+{
+    const struct proxy_config *old = srv->cfg;
+    srv->cfg = proxy_config_ref(cfg);
+    proxy_config_unref(old);
 }
 
 /* Closes the listeners and the signal handles and tears every client down. */
@@ -110,8 +146,7 @@ do_stop(struct server *srv)
         return;
     srv->handles_closed = 1;
     srv->stopping = 1;
-    for (size_t i = 0; i < srv->nlisteners; i++)
-        uv_close((uv_handle_t *)&srv->listeners[i]->tcp, on_listener_close);
+    server_close_listeners(srv);
     uv_mutex_lock(&srv->mu);
     srv->async_closed = 1;
     uv_mutex_unlock(&srv->mu);
@@ -178,6 +213,7 @@ server_free(struct server *srv)
     if (uv_loop_close(&srv->loop) < 0)
         log_debug("event loop closed with handles still open");
     uv_mutex_destroy(&srv->mu);
+    proxy_config_unref(srv->cfg);
     free(srv->listeners);
     free(srv);
 }
@@ -274,7 +310,7 @@ server_listen_cfg(struct server *srv, const struct proxy_config *cfg, const char
 
     struct listener *l = xcalloc(1, sizeof(*l));
     l->srv = srv;
-    l->cfg = cfg;
+    l->cfg = proxy_config_ref(cfg);
     uv_tcp_init(&srv->loop, &l->tcp);
     l->tcp.data = l;
     /* The handle exists now: do_stop closes (and frees) it from here on. */

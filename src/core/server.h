@@ -18,17 +18,35 @@ struct addon_chain;
 struct proxy_config;
 struct server;
 
-/* cfg and chain are borrowed and must outlive the server. */
+/*
+ * chain is borrowed and must outlive the server. cfg is what client replay
+ * connections get: a reference is taken (one initialized in place, as in
+ * tests, is borrowed and must outlive the server); it may be NULL when
+ * nothing is replayed.
+ */
 struct server *server_new(const struct proxy_config *cfg, struct addon_chain *chain);
 void server_free(struct server *);
 /* Binds and listens; host "" means all interfaces. port 0 picks a free one.
  * Connections accepted there get the server's cfg. */
 int server_listen(struct server *, const char *host, int port, struct err *e);
 /* The same with a configuration of its own (one listener per proxy mode,
- * see proxy_config_for_mode()); cfg is borrowed and must outlive the server.
- * A server may listen any number of times. */
+ * see proxy_config_new()); a reference is taken. A server may listen any
+ * number of times. */
 int server_listen_cfg(struct server *, const struct proxy_config *cfg, const char *host, int port,
                       struct err *e);
+/* Number of listeners. */
+size_t server_listeners(const struct server *);
+/*
+ * Options changed while serving: connections accepted from now on by
+ * listener i (or client replays, for server_set_replay_config) get cfg
+ * (a reference is taken, the old one dropped); connections already open
+ * keep the configuration they started with.
+ */
+void server_set_listener_config(struct server *, size_t i, const struct proxy_config *cfg);
+void server_set_replay_config(struct server *, const struct proxy_config *cfg);
+/* Closes every listener (open connections go on); server_listen_cfg() may
+ * add new ones. For a change of mode or listen address while running. */
+void server_close_listeners(struct server *);
 /* The port the first listener bound (after port 0), or 0 without one. */
 int server_port(const struct server *);
 /* The same for the i-th listener, in the order they were added. */

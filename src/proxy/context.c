@@ -398,6 +398,48 @@ proxy_config_load_ca(struct proxy_config *cfg, struct err *e)
     return tls_certs_load(&cfg->certs, &cfg->opts->certs, cfg->opts->cert_passphrase, e);
 }
 
+const struct proxy_config *
+proxy_config_new(const struct options *opts, struct ca *ca, size_t i, struct err *e)
+{
+    struct proxy_config *cfg = xmalloc(sizeof(*cfg));
+    struct options *copy = opt_copy(opts);
+    int rc = proxy_config_init(cfg, copy, e);
+    if (rc == 0 && i >= cfg->nmodes)
+        rc = err_set(e, MP_ERR_INVAL, "no mode number %zu", i);
+    if (rc == 0)
+        rc = tls_certs_load(&cfg->certs, &copy->certs, copy->cert_passphrase, e);
+    if (rc < 0) {
+        proxy_config_clear(cfg);
+        opt_free(copy);
+        free(cfg);
+        return NULL;
+    }
+    cfg->mode = cfg->modes[i];
+    cfg->ca = ca_ref(ca);
+    cfg->refs = 1;
+    return cfg;
+}
+
+const struct proxy_config *
+proxy_config_ref(const struct proxy_config *cfg)
+{
+    if (cfg && cfg->refs > 0)
+        ((struct proxy_config *)cfg)->refs++;
+    return cfg;
+}
+
+void
+proxy_config_unref(const struct proxy_config *c)
+{
+    struct proxy_config *cfg = (struct proxy_config *)c;
+    if (cfg == NULL || cfg->refs == 0 || --cfg->refs > 0)
+        return;
+    struct options *opts = (struct options *)cfg->opts;
+    proxy_config_clear(cfg);
+    opt_free(opts);
+    free(cfg);
+}
+
 void
 proxy_config_for_mode(const struct proxy_config *base, size_t i, struct proxy_config *out)
 {
@@ -459,7 +501,7 @@ context_new(struct connection *client, const struct proxy_config *cfg)
 {
     struct context *ctx = xcalloc(1, sizeof(*ctx));
     ctx->client = connection_ref(client);
-    ctx->cfg = cfg;
+    ctx->cfg = proxy_config_ref(cfg);
     char peer[sizeof(ctx->log_prefix) - 2];
     addr_format(&client->peername, peer, sizeof(peer));
     snprintf(ctx->log_prefix, sizeof(ctx->log_prefix), "%s: ", peer);
@@ -478,6 +520,7 @@ context_free(struct context *ctx)
     if (ctx == NULL)
         return;
     connection_unref(ctx->client);
+    proxy_config_unref(ctx->cfg);
     addr_clear(&ctx->original_dst);
     free(ctx);
 }

@@ -83,6 +83,7 @@ struct leaf {
 };
 
 struct ca {
+    int refs;
     char *dir;
     X509 *cert;
     EVP_PKEY *key;
@@ -470,6 +471,7 @@ struct ca *
 ca_load_or_create(const char *confdir, int key_size, struct err *e)
 {
     struct ca *ca = xcalloc(1, sizeof(*ca));
+    ca->refs = 1;
     ca->dir = path_expand_home(confdir);
     char *path = path_join(ca->dir, CA_PEM);
     struct stat st;
@@ -499,7 +501,7 @@ leaf_free(struct leaf *l)
 void
 ca_free(struct ca *ca)
 {
-    if (ca == NULL)
+    if (ca == NULL || --ca->refs > 0)
         return;
     for (struct leaf *l = ca->head, *next; l; l = next) {
         next = l->next;
@@ -510,6 +512,14 @@ ca_free(struct ca *ca)
     EVP_PKEY_free(ca->key);
     free(ca->dir);
     free(ca);
+}
+
+struct ca *
+ca_ref(struct ca *ca)
+{
+    if (ca)
+        ca->refs++;
+    return ca;
 }
 
 const char *

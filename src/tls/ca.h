@@ -47,6 +47,10 @@ struct ca_leaf {
  * the reason; it is never replaced. Returns NULL on error.
  */
 struct ca *ca_load_or_create(const char *confdir, int key_size, struct err *e);
+/* The CA is shared by the configurations built from one set of options:
+ * ca_load_or_create() returns one reference, ca_ref() adds one and
+ * ca_free() drops one (the last frees it). Loop thread only. */
+struct ca *ca_ref(struct ca *);
 void ca_free(struct ca *);
 
 /* The conf dir, "~" expanded (borrowed). */
