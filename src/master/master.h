@@ -1,0 +1,86 @@
+/*
+ * The master: what mitmdump, mitmproxy and mitmweb share (mitmproxy's
+ * Master and its default addons). It owns the options, the addon chain in
+ * mitmproxy's order, the CA, one proxy configuration per --mode, the proxy
+ * server with its listeners, and the wiring of client and server replay;
+ * it changes options while serving. A tool makes one, adds its own addons
+ * (mitmdump's dumper, a UI), and runs it:
+ *
+ *   m = master_new(opts);          the built-in addons, options taken
+ *   master_add_addon(m, dumper);   the tool's addons, after the built-ins
+ *   master_configure(m, &e);       every addon configured; CA and configs
+ *   master_listen(m, &e);          one listener per mode (unless -n)
+ *   master_read_flows(m, &e);      -r, through the chain
+ *   master_run(m);                 until the server stops (Ctrl-C, -n done)
+ *   master_free(m);
+ *
+ * Everything here runs on the loop's thread; another thread reaches the
+ * master through master_post().
+ */
+#ifndef MP_MASTER_MASTER_H
+#define MP_MASTER_MASTER_H
+
+#include <stddef.h>
+
+#include "util/err.h"
+
+struct addon;
+struct addon_chain;
+struct master;
+struct options;
+struct server;
+
+/* A master with mitmproxy 8.1.1's default addons; it takes opts. */
+struct master *master_new(struct options *opts);
+void master_free(struct master *);
+/* Appends an addon (the master owns it) after those already there. */
+void master_add_addon(struct master *, struct addon *);
+
+/*
+ * Start-up, before anything listens: loads the CA when the proxy core runs
+ * (a server, or client replay), builds the proxy configurations (errors
+ * name the bad option), opens the TLS key log ($MITMPROXY_SSLKEYLOGFILE,
+ * else $SSLKEYLOGFILE) and configures every addon with every option.
+ */
+int master_configure(struct master *, struct err *e);
+/* Opens one listener per mode (nothing with server=false). */
+int master_listen(struct master *, struct err *e);
+/*
+ * Calls running() on the addons, then reads the rfile option's flows
+ * through the chain (readfile_filter applied). Returns the flows read, or
+ * a negative MP_ERR_*: MP_ERR_IO when the file cannot be opened.
+ */
+int master_read_flows(struct master *, struct err *e);
+/* Logs each listener's address as mitmproxy does ("Proxy server listening
+ * at *:8080", or one line per mode when there are several). */
+void master_announce(struct master *);
+/*
+ * Runs the loop: until Ctrl-C, SIGTERM or master_shutdown(); with
+ * server=false (-n), until client replay is through (or returns at once
+ * when there is nothing to replay, unless keepserving). Then done() on
+ * every addon.
+ */
+int master_run(struct master *);
+/* Asks the loop to stop (mitmproxy's ctx.master.shutdown()). */
+void master_shutdown(struct master *);
+
+/*
+ * Changes options while serving (mitmproxy's `set` command and
+ * options.update): settings are "name=value" or "name" (the --set forms).
+ * Every addon whose options changed is configured again; if one refuses,
+ * the options and every addon go back to what they were (mitmproxy's
+ * rollback) and e says why. New connections get a configuration built
+ * from the new options; open ones keep theirs. A change of mode or listen
+ * address closes the listeners and opens new ones.
+ */
+int master_set(struct master *, const char *const *settings, size_t n, struct err *e);
+
+/* The current options (borrowed; replaced by master_set). */
+const struct options *master_options(const struct master *);
+struct addon_chain *master_chain(struct master *);
+/* NULL before master_listen() when no proxy core runs. */
+struct server *master_server(struct master *);
+/* server_post() on the master's loop (any thread). */
+void master_post(struct master *, void (*fn)(void *arg), void *arg);
+
+#endif
