@@ -120,6 +120,13 @@ decide(struct nextlayer *n, struct cmdq *out)
         start_child(n, out, layer_tls_new(n->base.ctx, n->server, &ch, s, tcp), 0);
         return;
     }
+    /* As mitmproxy's NextLayer: ignore_hosts passes any tunnel to a matching
+     * destination through, whatever it carries, not only TLS. */
+    if (n->server &&
+        proxy_config_ignored(cfg, n->server->address.host, NULL, n->server->address.port)) {
+        start_child(n, out, layer_tunnel_new(n->base.ctx, n->server), 1);
+        return;
+    }
     if (n->server && proxy_config_tcp(cfg, n->server->address.host, NULL, n->server->address.port)) {
         start_child(n, out, layer_tcp_new(n->base.ctx, n->server), 1);
         return;
