@@ -133,6 +133,31 @@ sock_of(const struct connection *c)
     return c ? c->driver_data : NULL;
 }
 
+static void on_hook_done(struct hook_call *call, void *arg);
+
+static void
+unpark(struct hjob *job)
+{
+    struct pconn *pc = job->pc;
+    if (job->prev_parked)
+        job->prev_parked->next_parked = job->next_parked;
+    else
+        pc->parked = job->next_parked;
+    if (job->next_parked)
+        job->next_parked->prev_parked = job->prev_parked;
+    job->next_parked = job->prev_parked = NULL;
+}
+
+/* flow_resume() (or flow_kill()) of a flow that waited in a hook. */
+static void
+on_flow_resumed(struct flow *f, void *arg)
+{
+    struct hjob *job = arg;
+    (void)f;
+    unpark(job);
+    on_hook_done(&job->call, job);
+}
+
 static void
 on_hook_done(struct hook_call *call, void *arg)
 {
@@ -140,6 +165,20 @@ on_hook_done(struct hook_call *call, void *arg)
     struct pconn *pc = job->pc;
 
     (void)call;
+    /* mitmproxy's wait_for_resume(): an intercepted flow waits here, its
+     * hook answered, until flow_resume() or flow_kill(). Only this flow's
+     * layer waits; a client that leaves meanwhile is noticed when it goes
+     * on. */
+    struct flow *f = job->data.flow;
+    if (f && f->intercepted && !pc->dead) {
+        f->resume = on_flow_resumed;
+        f->resume_arg = job;
+        job->next_parked = pc->parked;
+        if (pc->parked)
+            pc->parked->prev_parked = job;
+        pc->parked = job;
+        return;
+    }
     hook_data_clear(&job->data);
     if (job->then) {
         job->then(job);
@@ -437,6 +476,16 @@ teardown(struct pconn *pc, int hard)
         core__open_cancel(pc->openers);
     while (pc->wakes)
         wake_unlink(pc->wakes);
+    /* Intercepted flows of a connection torn down (server stop) wait no
+     * more: they end as their layers did. */
+    while (pc->parked) {
+        struct hjob *job = pc->parked;
+        struct flow *f = job->data.flow;
+        unpark(job);
+        f->resume = NULL;
+        f->intercepted = 0;
+        on_hook_done(&job->call, job);
+    }
     layer_free(pc->root);
     pc->root = NULL;
     if (pc->replay_done) {

@@ -145,6 +145,7 @@ struct pconn {
     struct sock *socks; /* every socket, the client's first */
     struct opener *openers;
     struct wake *wakes;
+    struct hjob *parked; /* hooks answered whose intercepted flows wait */
     /* Events that arrived while feeding: a ring of owned copies. */
     struct event *inbox;
     size_t ibhead;
@@ -175,6 +176,9 @@ struct hjob {
     int pausing;  /* counted in pc->pausing until done */
     void (*then)(struct hjob *);
     void *arg;
+    /* In pc->parked while its flow is intercepted (waiting for flow_resume). */
+    struct hjob *next_parked;
+    struct hjob *prev_parked;
 };
 
 /* driver.c */

@@ -113,7 +113,24 @@ flow_kill(struct flow *f)
 {
     flow_set_error(f, "Connection killed.");
     f->killed = 1;
+    flow_resume(f);
+}
+
+void
+flow_intercept(struct flow *f)
+{
+    f->intercepted = 1;
+}
+
+void
+flow_resume(struct flow *f)
+{
     f->intercepted = 0;
+    void (*cb)(struct flow *, void *) = f->resume;
+    if (cb) {
+        f->resume = NULL;
+        cb(f, f->resume_arg);
+    }
 }
 
 struct flow *
@@ -149,6 +166,9 @@ flow_copy(const struct flow *src)
     /* A copy is never live (mitmproxy's Flow.copy), so nothing kills it. */
     f->live = 0;
     f->killed = 0;
+    f->intercepted = 0;
+    f->resume = NULL;
+    f->resume_arg = NULL;
     return f;
 }
 

@@ -48,6 +48,14 @@ struct flow {
     double timestamp_created;
     int live;   /* being proxied now (never stored) */
     int killed; /* set by flow_kill(): the proxy drops the connection */
+    /*
+     * Interception (mitmproxy's intercept / wait_for_resume / resume): a
+     * flow that is intercepted when a hook is through waits there until
+     * flow_resume() or flow_kill(). Whoever waits (the driver) sets resume
+     * and resume_arg; they are cleared before resume is called. Not stored.
+     */
+    void (*resume)(struct flow *, void *arg);
+    void *resume_arg;
 
     /* FLOW_HTTP */
     struct http_request *request;   /* owned; NULL until parsed */
@@ -83,8 +91,13 @@ void flow_unref(struct flow *);
 
 /* Sets the error (replacing any), timestamped now. */
 void flow_set_error(struct flow *, const char *msg);
-/* Marks the flow killed with mitmproxy's error "Connection killed.". */
+/* Marks the flow killed with mitmproxy's error "Connection killed."; a flow
+ * waiting in interception goes on (and is dropped by the proxy). */
 void flow_kill(struct flow *);
+/* Intercepts the flow: after the hook in progress it waits for flow_resume(). */
+void flow_intercept(struct flow *);
+/* Lets an intercepted flow go on. Loop thread only (another thread posts). */
+void flow_resume(struct flow *);
 /* A deep copy with a new id (mitmproxy's Flow.copy), one reference. */
 struct flow *flow_copy(const struct flow *);
 const char *flow_type_name(enum flow_type);
