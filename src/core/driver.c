@@ -460,13 +460,13 @@ static void
 teardown(struct pconn *pc, int hard)
 {
     pc->dead = 1;
-    if (!pc->vclient)
+    if (!pc->vclient && !pc->app)
         log_msg(LOG_INFO, "%sclient disconnect", pc->ctx->log_prefix);
     if (pc->csock)
         core__sock_finish(pc->csock, hard);
     if (pc->client && pc->client->timestamp_end == 0 && !pc->vclient)
         pc->client->timestamp_end = clock_now();
-    if (pc->ctx && !pc->vclient)
+    if (pc->ctx && !pc->vclient && !pc->app)
         core__hook(pc, HOOK_CLIENT_DISCONNECTED, NULL, NULL, NULL);
     for (struct sock *s = pc->socks; s; s = s->next) {
         if (s != pc->csock && s->conn)
@@ -567,6 +567,14 @@ core__accept(struct listener *l)
     pc->ctx = context_new(client, l->cfg);
     connection_unref(client); /* the sock and the context hold it now */
     addr_format(&client->peername, pc->peer, sizeof(pc->peer));
+    if (l->root_new) {
+        /* Not a proxy connection: straight to its own root layer. */
+        pc->app = 1;
+        pc->root = l->root_new(pc->ctx, l->root_arg);
+        struct event ev = {.type = EV_START};
+        core__feed(pc, &ev);
+        return;
+    }
 
     log_msg(LOG_INFO, "%sclient connect", pc->ctx->log_prefix);
     /* Without a destination the transparent layer closes the client, after

@@ -35,6 +35,7 @@ struct proxy_config;
 struct opener;
 struct tls_session;
 struct pconn;
+struct uhandle;
 
 /* Bytes read per read call; one buffer per loop (see server.readbuf). */
 #define CORE_READ_SIZE (256 * 1024)
@@ -66,6 +67,8 @@ struct listener {
     struct server *srv;
     const struct proxy_config *cfg; /* one reference (proxy_config_ref) */
     int port;                       /* the port actually bound */
+    server_root_cb root_new;        /* an app listener's root layer; NULL: the proxy's */
+    void *root_arg;
 };
 
 /* A function posted from another thread (server_post). */
@@ -92,6 +95,7 @@ struct server {
     const struct proxy_config *cfg;
     struct addon_chain *chain;
     struct pconn *pconns; /* every live pconn, doubly linked */
+    struct uhandle *uhandles; /* watches and timers of the server's users */
     int stopping;
     int handles_closed;
     /* The read buffer every socket of this loop shares. EV_DATA borrows it for
@@ -161,6 +165,7 @@ struct pconn {
     unsigned vclosed : 1;  /* ... and the layers have closed it */
     void (*replay_done)(void *arg); /* client replay: runs at teardown */
     void *replay_arg;
+    unsigned app : 1;      /* accepted by an app listener: no proxy hooks or logs */
     unsigned dead : 1;     /* torn down: no more events, only closing */
     unsigned kill : 1;     /* server_stop asked for a hard teardown */
     char peer[64];   /* the client's address, "ip:port", prefix of log lines */

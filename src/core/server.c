@@ -17,6 +17,17 @@
 #include "util/log.h"
 #include "util/xmalloc.h"
 
+/*
+ * Watches and timers belong to their owners (a UI), but once the server
+ * stops they must not keep the loop running: do_stop() unrefs them, and the
+ * owner frees them after server_run() returns. The server keeps a list of
+ * the handles for that (struct uhandle, first in each).
+ */
+struct uhandle {
+    uv_handle_t *h;
+    struct uhandle *next, *prev;
+};
+
 /* What nginx and Node use; the kernel caps it at somaxconn anyway. */
 #define LISTEN_BACKLOG 511
 
@@ -147,6 +158,8 @@ do_stop(struct server *srv)
     srv->handles_closed = 1;
     srv->stopping = 1;
     server_close_listeners(srv);
+    for (struct uhandle *u = srv->uhandles; u; u = u->next)
+        uv_unref(u->h);
     uv_mutex_lock(&srv->mu);
     srv->async_closed = 1;
     uv_mutex_unlock(&srv->mu);
@@ -332,6 +345,152 @@ server_listen_cfg(struct server *srv, const struct proxy_config *cfg, const char
         l->port = p;
     }
     return 0;
+}
+
+int
+server_listen_app(struct server *srv, const char *host, int port, server_root_cb root_new,
+                  void *arg, struct err *e)
+{
+    int rc = server_listen_cfg(srv, NULL, host, port, e);
+    if (rc < 0)
+        return rc;
+    struct listener *l = srv->listeners[srv->nlisteners - 1];
+    l->root_new = root_new;
+    l->root_arg = arg;
+    return (int)srv->nlisteners - 1;
+}
+
+/* --- fd watches and timers --- */
+
+static void
+uhandle_add(struct server *srv, struct uhandle *u, uv_handle_t *h)
+{
+    u->h = h;
+    u->next = srv->uhandles;
+    u->prev = NULL;
+    if (srv->uhandles)
+        srv->uhandles->prev = u;
+    srv->uhandles = u;
+    if (srv->stopping)
+        uv_unref(h);
+}
+
+static void
+uhandle_remove(struct server *srv, struct uhandle *u)
+{
+    if (u->prev)
+        u->prev->next = u->next;
+    else
+        srv->uhandles = u->next;
+    if (u->next)
+        u->next->prev = u->prev;
+}
+
+struct server_watch {
+    struct uhandle u;
+    struct server *srv;
+    uv_poll_t poll; /* poll.data = this; freed in its close callback */
+    server_watch_cb cb;
+    void *arg;
+};
+
+static void
+on_poll(uv_poll_t *p, int status, int events)
+{
+    struct server_watch *w = p->data;
+    int ev = 0;
+    if (status < 0 || (events & UV_READABLE))
+        ev |= SERVER_READABLE; /* an error: let the reader find out */
+    if (events & UV_WRITABLE)
+        ev |= SERVER_WRITABLE;
+    w->cb(w->arg, ev);
+}
+
+struct server_watch *
+server_watch_fd(struct server *srv, int fd, int events, server_watch_cb cb, void *arg,
+                struct err *e)
+{
+    struct server_watch *w = xcalloc(1, sizeof(*w));
+    int r = uv_poll_init(&srv->loop, &w->poll, fd);
+    if (r < 0) {
+        free(w);
+        return err_set(e, MP_ERR_IO, "cannot watch fd %d: %s", fd, uv_strerror(r)), NULL;
+    }
+    w->poll.data = w;
+    w->srv = srv;
+    w->cb = cb;
+    w->arg = arg;
+    uhandle_add(srv, &w->u, (uv_handle_t *)&w->poll);
+    int uvev = ((events & SERVER_READABLE) ? UV_READABLE : 0) |
+               ((events & SERVER_WRITABLE) ? UV_WRITABLE : 0);
+    uv_poll_start(&w->poll, uvev, on_poll);
+    return w;
+}
+
+static void
+free_handle_data(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+void
+server_unwatch(struct server_watch *w)
+{
+    if (w == NULL)
+        return;
+    uv_poll_stop(&w->poll);
+    uhandle_remove(w->srv, &w->u);
+    uv_close((uv_handle_t *)&w->poll, free_handle_data);
+}
+
+struct server_timer {
+    struct uhandle u;
+    struct server *srv;
+    uv_timer_t timer; /* timer.data = this; freed in its close callback */
+    void (*cb)(void *arg);
+    void *arg;
+};
+
+static void
+on_timer(uv_timer_t *t)
+{
+    struct server_timer *st = t->data;
+    st->cb(st->arg);
+}
+
+struct server_timer *
+server_timer_new(struct server *srv, void (*cb)(void *arg), void *arg)
+{
+    struct server_timer *t = xcalloc(1, sizeof(*t));
+    uv_timer_init(&srv->loop, &t->timer);
+    t->timer.data = t;
+    t->srv = srv;
+    t->cb = cb;
+    t->arg = arg;
+    uhandle_add(srv, &t->u, (uv_handle_t *)&t->timer);
+    return t;
+}
+
+void
+server_timer_start(struct server_timer *t, uint64_t ms, uint64_t repeat_ms)
+{
+    uv_timer_start(&t->timer, on_timer, ms, repeat_ms);
+}
+
+void
+server_timer_stop(struct server_timer *t)
+{
+    uv_timer_stop(&t->timer);
+}
+
+void
+server_timer_free(struct server_timer *t)
+{
+    if (t == NULL)
+        return;
+    uv_timer_stop(&t->timer);
+    uhandle_remove(t->srv, &t->u);
+    uv_close((uv_handle_t *)&t->timer, free_handle_data);
 }
 
 int

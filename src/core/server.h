@@ -70,6 +70,44 @@ void server_stop_after(struct server *, uint64_t ms);
 typedef void (*server_post_cb)(void *arg);
 void server_post(struct server *, server_post_cb fn, void *arg);
 
+/*
+ * A file descriptor watched by the loop (a terminal's input, a pipe): cb
+ * runs on the loop's thread with SERVER_READABLE and/or SERVER_WRITABLE
+ * when fd is ready for what was asked. server_unwatch() stops it and frees
+ * the watch (later, from the loop); fd stays the caller's.
+ */
+#define SERVER_READABLE 1
+#define SERVER_WRITABLE 2
+struct server_watch;
+typedef void (*server_watch_cb)(void *arg, int events);
+struct server_watch *server_watch_fd(struct server *, int fd, int events, server_watch_cb cb,
+                                     void *arg, struct err *e);
+void server_unwatch(struct server_watch *);
+
+/*
+ * A timer on the loop (a UI's refresh, a blinking cursor): cb runs on the
+ * loop's thread ms after server_timer_start(), then every repeat_ms if that
+ * is not 0. server_timer_free() stops it and frees it (later, from the loop).
+ */
+struct server_timer;
+struct server_timer *server_timer_new(struct server *, void (*cb)(void *arg), void *arg);
+void server_timer_start(struct server_timer *, uint64_t ms, uint64_t repeat_ms);
+void server_timer_stop(struct server_timer *);
+void server_timer_free(struct server_timer *);
+
+struct context;
+struct layer;
+/*
+ * A listener for something other than the proxy (the web UI's API): each
+ * connection it accepts gets root_new(ctx, arg) as its root layer, with a
+ * context whose configuration is NULL. No proxy hooks are raised and no
+ * connection lines are logged for it. Returns the listener's index, as
+ * server_listener_port() takes it, or a negative MP_ERR_*.
+ */
+typedef struct layer *(*server_root_cb)(struct context *, void *arg);
+int server_listen_app(struct server *, const char *host, int port, server_root_cb root_new,
+                      void *arg, struct err *e);
+
 struct flow;
 /*
  * Client replay: sends flow f's saved request again through the proxy
