@@ -23,6 +23,7 @@
 #include "core/server.h"
 #include "filter/filter.h"
 #include "master/master.h"
+#include "options/cmdline.h"
 #include "options/opt.h"
 #include "proxy/context.h"
 #include "tls/ca.h"
@@ -131,6 +132,25 @@ server_replay_drained(void *srv)
     server_stop_after(srv, 500);
 }
 
+static int
+apply_deferred(struct master *m, struct err *e)
+{
+    struct options *next = opt_copy(m->opts);
+    int rc = opt_apply_deferred(next, e);
+    if (rc == 0 && next->deferred.n)
+        rc = cmdline_unknown_options(next, e);
+    struct opt_changes ch;
+    if (rc == 0 && opt_diff(m->opts, next, &ch) > 0)
+        rc = addon_chain_update(m->chain, next, &ch, e);
+    if (rc < 0) {
+        opt_free(next);
+        return rc;
+    }
+    opt_free(m->opts);
+    m->opts = next;
+    return 0;
+}
+
 int
 master_configure(struct master *m, struct err *e)
 {
@@ -157,6 +177,11 @@ master_configure(struct master *m, struct err *e)
     if (m->core && keylog && *keylog && (rc = tls_keylog_open(keylog, e)) < 0)
         return rc;
     if ((rc = addon_chain_configure(m->chain, o, e)) < 0)
+        return rc;
+    /* --set of options that did not exist on the command line: scripts
+     * register theirs while they are configured (loaded); the rest is an
+     * error, as in mitmproxy. */
+    if (o->deferred.n && (rc = apply_deferred(m, e)) < 0)
         return rc;
     m->srv = server_new(m->core ? m->cfgs[0] : NULL, m->chain);
     if (m->core) {

@@ -167,7 +167,8 @@ parse_long(struct options *opts, int argc, char **argv, int *i, struct cmdline *
         if (v == NULL)
             return MP_ERR_INVAL;
         struct err sub = {0};
-        if (opt_set_arg(opts, v, &sub) < 0)
+        /* An option a script (-s) may add is kept until it exists. */
+        if (opt_set_deferred(opts, v, &sub) < 0)
             return err_set(e, MP_ERR_INVAL, "%s", sub.msg);
         return 0;
     }
@@ -276,6 +277,9 @@ cmdline_parse(struct options *opts, int argc, char **argv, struct cmdline *cl, s
         if (rc < 0)
             return rc;
     }
+    /* Without scripts nothing can add an option: unknown ones are errors now. */
+    if (opts->deferred.n && opts->scripts.n == 0)
+        return cmdline_unknown_options(opts, e);
     /* As mitmproxy's process_options: -q (and --options) silence, -v wins. */
     if (quiet || cl->show_options) {
         set(opts, "termlog_verbosity", "error", NULL);
@@ -286,6 +290,20 @@ cmdline_parse(struct options *opts, int argc, char **argv, struct cmdline *cl, s
         set(opts, "flow_detail", "2", NULL);
     }
     return 0;
+}
+
+int
+cmdline_unknown_options(const struct options *opts, struct err *e)
+{
+    struct buf b = BUF_INIT;
+    for (size_t i = 0; i < opts->deferred.n; i++) {
+        const char *arg = opts->deferred.v[i];
+        buf_printf(&b, "%s%.*s", i ? ", " : "", (int)strcspn(arg, "="), arg);
+    }
+    buf_append(&b, "", 1);
+    int rc = err_set(e, MP_ERR_NOTFOUND, "Unknown option(s): %s", (const char *)buf_ptr(&b));
+    buf_clear(&b);
+    return rc;
 }
 
 void

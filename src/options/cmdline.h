@@ -30,6 +30,9 @@ struct cmdline {
 int cmdline_parse(struct options *opts, int argc, char **argv, struct cmdline *cl,
                   struct err *e);
 void cmdline_clear(struct cmdline *);
+/* The error for settings of options nobody registered (opts->deferred):
+ * "Unknown option(s): a, b", as mitmproxy says it. */
+int cmdline_unknown_options(const struct options *opts, struct err *e);
 /* The --help text. */
 void cmdline_usage(FILE *, const char *prog);
 

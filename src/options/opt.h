@@ -129,14 +129,31 @@ enum opt_index {
     OPT_COUNT
 };
 
+/* Options registered at run time (opt_register) follow OPT_MAP's: at most this many. */
+#define OPT_DYN_MAX 256
+
+/* The value of one option; for a registered option, struct options keeps one. */
+union opt_slot {
+    int b;          /* BOOL */
+    long i;         /* INT */
+    char *s;        /* STR, OPTSTR (owned; NULL is None) */
+    struct strv seq; /* SEQ */
+};
+
 struct options {
 #define X(type, state, name, def, choices, help) OPT_CTYPE_##type name;
     OPT_MAP(X)
 #undef X
-    /* Not an option: per sequence option, whether opt_set() has set it since
+    /* Not options: per sequence option, whether opt_set() has set it since
      * opt_new(). The first set replaces the default (mitmproxy's `--set`
      * gives a sequence the values of this command line), later ones append. */
-    unsigned char seq_set[OPT_COUNT];
+    unsigned char seq_set[OPT_COUNT + OPT_DYN_MAX];
+    /* Values of registered options set in this struct (owned); the others
+     * have their defaults. */
+    union opt_slot *dyn;
+    size_t ndyn;
+    /* "name=value" settings of options not registered yet (opt_set_deferred). */
+    struct strv deferred;
 };
 
 enum opt_type { OPT_BOOL, OPT_INT, OPT_STR, OPT_OPTSTR, OPT_SEQ };
@@ -147,8 +164,9 @@ struct opt_info {
     enum opt_type type;
     const char *choices; /* NULL, or "a|b|c" */
     const char *help;
-    size_t offset; /* of the field in struct options */
+    size_t offset; /* of the field in struct options (OPT_MAP's options only) */
     int planned;   /* accepted but not acted on yet (see OPT_MAP) */
+    size_t index;  /* OPT_INDEX_name, or OPT_COUNT + k for the k-th registered one */
 };
 
 /*
@@ -157,20 +175,35 @@ struct opt_info {
  * (the first configure at start-up).
  */
 struct opt_changes {
-    unsigned char bits[(OPT_COUNT + 7) / 8];
+    unsigned char bits[(OPT_COUNT + OPT_DYN_MAX + 7) / 8];
 };
 
 /* Whether the option at index (OPT_INDEX_name) is in updated. */
 int opt_changed(const struct opt_changes *updated, size_t index);
 #define OPT_CHANGED(updated, name) opt_changed(updated, OPT_INDEX_##name)
+/* The same by name (a registered option's addon asks this way). */
+int opt_changed_name(const struct opt_changes *updated, const char *name);
 /* Sets out to the options whose values differ between a and b; returns how many. */
 size_t opt_diff(const struct options *a, const struct options *b, struct opt_changes *out);
 /* Adds index to ch. */
 void opt_changes_add(struct opt_changes *ch, size_t index);
 
-/* The registry rows, in name order; *n receives the count. */
+/* OPT_MAP's rows, in name order; *n receives the count. */
 const struct opt_info *opt_registry(size_t *n);
+/* Every option, registered ones included: opt_at(0 .. opt_count() - 1). */
+size_t opt_count(void);
+const struct opt_info *opt_at(size_t index);
 const struct opt_info *opt_find(const char *name);
+/*
+ * Registers an option at run time (mitmproxy's loader.add_option, for
+ * scripts): def is the default as --set would write it (NULL: false, 0,
+ * "" or None, an empty sequence). Registering the same name and type again
+ * is allowed (a script reloaded) and returns the same index. Returns the
+ * option's index, or a negative MP_ERR_* when the name is taken by another
+ * option, is not an identifier, or OPT_DYN_MAX are registered.
+ */
+int opt_register(const char *name, enum opt_type type, const char *def, const char *choices,
+                 const char *help, struct err *e);
 /* "bool", "int", "str", "optional str", "sequence of str" (mitmproxy's words). */
 const char *opt_type_name(enum opt_type);
 
@@ -190,6 +223,14 @@ struct options *opt_copy(const struct options *);
 int opt_set(struct options *, const char *name, const char *value, struct err *e);
 /* Parses "name=value" or "name". */
 int opt_set_arg(struct options *, const char *arg, struct err *e);
+/*
+ * As opt_set_arg(), but a setting of an option that does not exist yet is
+ * kept (a script may register it): opt_apply_deferred() applies those whose
+ * option now exists (the first bad value is the error) and keeps the rest,
+ * which o->deferred lists for the caller to report.
+ */
+int opt_set_deferred(struct options *, const char *arg, struct err *e);
+int opt_apply_deferred(struct options *, struct err *e);
 /* Writes the option's current value as `--options` shows it into out. */
 void opt_format_value(const struct options *, const struct opt_info *, char *out, size_t outlen);
 /* Prints every option with its help, type and default (YAML, like mitmdump --options). */

@@ -1,0 +1,264 @@
+/*
+ * `--options` and the text form of option values: mitmdump 8.1.1's YAML
+ * (ruamel.yaml's quoting) with the help wrapped as Python's textwrap does.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "options/internal.h"
+#include "options/opt.h"
+#include "util/buf.h"
+#include "util/xmalloc.h"
+
+/*
+ * Whether s can be written as a plain YAML scalar that reads back as the
+ * same string. Conservative: anything unusual is quoted instead.
+ */
+static int
+yaml_plain(const char *s)
+{
+    static const char *const special[] = {"true", "false", "yes", "no", "on",
+                                          "off",  "null",  "~",   "y",  "n"};
+    if (*s == '\0')
+        return 0;
+    for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++)
+        if (strcasecmp(s, special[i]) == 0)
+            return 0;
+    if (isdigit((unsigned char)*s) || *s == '-' || *s == '+' || *s == '.') {
+        /* Could read back as a number: quote it. */
+        char *end;
+        (void)strtod(s, &end);
+        if (*end == '\0')
+            return 0;
+    }
+    if (strchr("-?:,[]{}#&*!|>'\"%@`", *s) && !(*s == '-' && s[1] != ' ' && s[1] != '\0'))
+        return 0;
+    for (const char *p = s; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20 || c == 0x7f)
+            return 0;
+        if (c == ':' && (p[1] == ' ' || p[1] == '\0'))
+            return 0;
+        if (c == '#' && p > s && p[-1] == ' ')
+            return 0;
+        /* Flow-style lists ("[a, b]") would split or nest on these. */
+        if (strchr(",[]{}", c))
+            return 0;
+    }
+    size_t n = strlen(s);
+    return s[n - 1] != ' ';
+}
+
+static void
+yaml_str(struct buf *b, const char *s)
+{
+    if (yaml_plain(s)) {
+        buf_append_str(b, s);
+        return;
+    }
+    buf_append(b, "'", 1);
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'')
+            buf_append(b, "'", 1);
+        buf_append(b, p, 1);
+    }
+    buf_append(b, "'", 1);
+}
+
+static void
+format_value(struct buf *b, const struct options *o, const struct opt_info *info)
+{
+    switch (info->type) {
+    case OPT_BOOL:
+        buf_append_str(b, *CFIELD(o, info, int) ? "true" : "false");
+        break;
+    case OPT_INT:
+        buf_printf(b, "%ld", *CFIELD(o, info, long));
+        break;
+    case OPT_STR:
+    case OPT_OPTSTR: {
+        const char *s = *CFIELD(o, info, char *);
+        if (s)
+            yaml_str(b, s);
+        break;
+    }
+    case OPT_SEQ: {
+        const struct strv *sv = CFIELD(o, info, struct strv);
+        buf_append(b, "[", 1);
+        for (size_t i = 0; i < sv->n; i++) {
+            if (i)
+                buf_append_str(b, ", ");
+            yaml_str(b, sv->v[i]);
+        }
+        buf_append(b, "]", 1);
+        break;
+    }
+    }
+}
+
+void
+opt_format_value(const struct options *o, const struct opt_info *info, char *out, size_t outlen)
+{
+    struct buf b = BUF_INIT;
+    format_value(&b, o, info);
+    if (outlen) {
+        size_t n = b.len < outlen - 1 ? b.len : outlen - 1;
+        if (n)
+            memcpy(out, buf_ptr(&b), n);
+        out[n] = '\0';
+    }
+    buf_clear(&b);
+}
+
+/*
+ * Python's textwrap.wrap(text, 70), which `mitmdump --options` uses for the
+ * help comments: greedy filling of chunks, where a chunk is a run of
+ * whitespace or a word, and words also break after a hyphen between letters
+ * ("not-modified" may wrap after "not-"). Whitespace at a line's start
+ * (except the first) and end is dropped; inner runs are kept as they are.
+ */
+#define WRAP_WIDTH 70
+
+struct chunk {
+    const char *p;
+    size_t len;
+    int space;
+};
+
+static int
+isletter(char c)
+{
+    return isalpha((unsigned char)c) || c == '_';
+}
+
+static size_t
+split_chunks(const char *s, struct chunk **out)
+{
+    size_t n = 0, cap = 16;
+    struct chunk *v = xmalloc(cap * sizeof(*v));
+    const char *p = s;
+    while (*p) {
+        const char *q = p;
+        int space = isspace((unsigned char)*p) != 0;
+        if (space) {
+            while (*q && isspace((unsigned char)*q))
+                q++;
+        } else {
+            while (*q && !isspace((unsigned char)*q)) {
+                /* textwrap: "-" ends a chunk when two letters precede it and a
+                 * letter (maybe after one more "-") follows. */
+                if (*q == '-' && q - p >= 2 && isletter(q[-1]) && isletter(q[-2]) &&
+                    (isletter(q[1]) || (q[1] == '-' && isletter(q[2])))) {
+                    q++;
+                    break;
+                }
+                q++;
+            }
+        }
+        if (n == cap) {
+            cap *= 2;
+            v = xrealloc(v, cap * sizeof(*v));
+        }
+        v[n++] = (struct chunk){p, (size_t)(q - p), space};
+        p = q;
+    }
+    *out = v;
+    return n;
+}
+
+static void
+wrap_comment(FILE *f, const char *text)
+{
+    struct chunk *c;
+    size_t n = split_chunks(text, &c);
+    size_t i = 0;
+    int first = 1;
+    while (i < n) {
+        if (!first && c[i].space)
+            i++;
+        if (i >= n)
+            break;
+        size_t start = i, len = 0;
+        while (i < n && len + c[i].len <= WRAP_WIDTH) {
+            len += c[i].len;
+            i++;
+        }
+        struct chunk cut = {NULL, 0, 0};
+        if (i == start) {
+            /* A word longer than the line: cut it (textwrap's break_long_words). */
+            cut = (struct chunk){c[i].p, WRAP_WIDTH, 0};
+            c[i].p += WRAP_WIDTH;
+            c[i].len -= WRAP_WIDTH;
+        }
+        size_t end = i;
+        if (end > start && c[end - 1].space)
+            end--;
+        fputs("# ", f);
+        if (cut.p)
+            fwrite(cut.p, 1, cut.len, f);
+        for (size_t j = start; j < end; j++)
+            fwrite(c[j].p, 1, c[j].len, f);
+        fputc('\n', f);
+        first = 0;
+    }
+    free(c);
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+    return strcmp((*(const struct opt_info *const *)a)->name,
+                  (*(const struct opt_info *const *)b)->name);
+}
+
+void
+opt_dump(const struct options *o, void *file)
+{
+    FILE *f = file;
+    struct buf txt = BUF_INIT, val = BUF_INIT;
+    /* mitmproxy lists every option, a script's included, by name. */
+    size_t n = opt_count();
+    const struct opt_info **rows = xmalloc(n * sizeof(*rows));
+    for (size_t i = 0; i < n; i++)
+        rows[i] = opt_at(i);
+    qsort(rows, n, sizeof(*rows), by_name);
+    for (size_t i = 0; i < n; i++) {
+        const struct opt_info *info = rows[i];
+        buf_reset(&txt);
+        buf_append_str(&txt, info->help);
+        if (info->choices) {
+            buf_append_str(&txt, " Valid values are ");
+            opt__list_choices(&txt, info->choices, "'", ", ");
+            buf_append_str(&txt, ".");
+        } else {
+            buf_printf(&txt, " Type %s.", opt_type_name(info->type));
+        }
+        buf_append(&txt, "", 1);
+        fputc('\n', f);
+        wrap_comment(f, (const char *)buf_ptr(&txt));
+
+        const struct strv *sv = CFIELD(o, info, struct strv);
+        if (info->type == OPT_SEQ && sv->n > 0) {
+            /* Block style, as ruamel.yaml writes a non-empty list. */
+            fprintf(f, "%s:\n", info->name);
+            for (size_t j = 0; j < sv->n; j++) {
+                buf_reset(&val);
+                yaml_str(&val, sv->v[j]);
+                fprintf(f, "- %.*s\n", (int)val.len, (const char *)buf_ptr(&val));
+            }
+            continue;
+        }
+        buf_reset(&val);
+        format_value(&val, o, info);
+        if (val.len)
+            fprintf(f, "%s: %.*s\n", info->name, (int)val.len, (const char *)buf_ptr(&val));
+        else
+            fprintf(f, "%s:\n", info->name);
+    }
+    free(rows);
+    buf_clear(&txt);
+    buf_clear(&val);
+}
