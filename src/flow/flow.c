@@ -57,6 +57,88 @@ flow_tcp_add_message(struct flow *f, int from_client, const void *p, size_t n)
     return m;
 }
 
+static struct websocket_data *
+ws_new(void)
+{
+    struct websocket_data *d = xcalloc(1, sizeof(*d));
+    d->closed_by_client = -1;
+    d->close_code = -1;
+    return d;
+}
+
+static void
+ws_free(struct websocket_data *d)
+{
+    if (d == NULL)
+        return;
+    for (size_t i = 0; i < d->nmessages; i++)
+        buf_clear(&d->messages[i].content);
+    free(d->messages);
+    free(d->close_reason);
+    free(d);
+}
+
+static struct ws_message *
+ws_append(struct websocket_data *d)
+{
+    if (d->nmessages == d->capmessages) {
+        d->capmessages = d->capmessages ? d->capmessages * 2 : 8;
+        d->messages = xrealloc(d->messages, d->capmessages * sizeof(*d->messages));
+    }
+    struct ws_message *m = &d->messages[d->nmessages++];
+    memset(m, 0, sizeof(*m));
+    return m;
+}
+
+static struct websocket_data *
+ws_copy(const struct websocket_data *s)
+{
+    if (s == NULL)
+        return NULL;
+    struct websocket_data *d = ws_new();
+    for (size_t i = 0; i < s->nmessages; i++) {
+        struct ws_message *m = ws_append(d);
+        *m = s->messages[i];
+        buf_init(&m->content);
+        buf_append(&m->content, buf_ptr(&s->messages[i].content), s->messages[i].content.len);
+    }
+    d->closed_by_client = s->closed_by_client;
+    d->close_code = s->close_code;
+    d->close_reason = s->close_reason ? xstrdup(s->close_reason) : NULL;
+    d->timestamp_end = s->timestamp_end;
+    return d;
+}
+
+struct websocket_data *
+flow_ws_data(struct flow *f)
+{
+    if (f->websocket == NULL)
+        f->websocket = ws_new();
+    return f->websocket;
+}
+
+struct ws_message *
+flow_ws_add_message(struct flow *f, int type, int from_client, const void *p, size_t n)
+{
+    struct ws_message *m = ws_append(flow_ws_data(f));
+    m->type = type;
+    m->from_client = from_client ? 1 : 0;
+    buf_append(&m->content, p, n);
+    m->timestamp = clock_now();
+    return m;
+}
+
+void
+flow_ws_set_close(struct flow *f, int by_client, int code, const void *reason, size_t n)
+{
+    struct websocket_data *d = flow_ws_data(f);
+    d->closed_by_client = by_client ? 1 : 0;
+    d->close_code = code;
+    free(d->close_reason);
+    d->close_reason = xstrndup(reason, n);
+    d->timestamp_end = clock_now();
+}
+
 struct flow *
 flow_ref(struct flow *f)
 {
@@ -90,7 +172,7 @@ flow_unref(struct flow *f)
         http_request_free(f->request);
     if (f->response)
         http_response_free(f->response);
-    tns_free(f->websocket);
+    ws_free(f->websocket);
     for (size_t i = 0; i < f->nmessages; i++)
         buf_clear(&f->messages[i].content);
     free(f->messages);
@@ -135,7 +217,7 @@ flow_copy(const struct flow *src)
     f->metadata = tns_copy(src->metadata);
     f->request = src->request ? http_request_copy(src->request) : NULL;
     f->response = src->response ? http_response_copy(src->response) : NULL;
-    f->websocket = tns_copy(src->websocket);
+    f->websocket = ws_copy(src->websocket);
     f->messages = NULL;
     f->nmessages = f->capmessages = 0;
     for (size_t i = 0; i < src->nmessages; i++) {

@@ -33,6 +33,35 @@ struct tcp_message {
     int dropped; /* set by an addon in tcp_message: not forwarded (not stored) */
 };
 
+/*
+ * One WebSocket message, its fragments reassembled (mitmproxy's
+ * WebSocketMessage). Only text and binary messages are recorded; control
+ * frames are relayed and not kept. 48 bytes plus the content (on LP64): a
+ * store holds many of these.
+ */
+struct ws_message {
+    struct buf content; /* owned; the message's bytes (inflated if compressed) */
+    double timestamp;
+    int type; /* the opcode: WS_TEXT or WS_BINARY (http/ws.h) */
+    unsigned from_client : 1;
+    unsigned dropped : 1;  /* set by an addon in websocket_message: not forwarded (stored) */
+    unsigned injected : 1; /* made by the proxy or an addon, not by a peer */
+};
+
+/*
+ * What a WebSocket carried and how it ended (mitmproxy's WebSocketData,
+ * HTTPFlow.websocket). The close fields stay None while it is open.
+ */
+struct websocket_data {
+    struct ws_message *messages; /* owned array, in the order they passed */
+    size_t nmessages;
+    size_t capmessages;
+    int closed_by_client; /* 1 the client, 0 the server, -1 None */
+    int close_code;       /* RFC 6455 7.4 status code, -1 None */
+    char *close_reason;   /* owned UTF-8; NULL = None */
+    double timestamp_end; /* 0 = None */
+};
+
 struct flow {
     atomic_int refs;
     enum flow_type type;
@@ -52,7 +81,10 @@ struct flow {
     /* FLOW_HTTP */
     struct http_request *request;   /* owned; NULL until parsed */
     struct http_response *response; /* owned; NULL if none */
-    struct tns *websocket;          /* owned, as loaded; NULL = None */
+    /* Set when the response is a 101 to a WebSocket upgrade. The
+     * websocket_message hook is about the last message, which an addon may
+     * change (content) or drop (dropped) before it is sent. */
+    struct websocket_data *websocket; /* owned; NULL = None */
 
     /* FLOW_TCP: the messages in the order they passed (mitmproxy's
      * TCPFlow.messages). The tcp_message hook is about the last one, which
@@ -75,6 +107,15 @@ struct flow *flow_new_http(struct connection *client, struct connection *server)
 struct flow *flow_new_tcp(struct connection *client, struct connection *server);
 /* Appends a message (the bytes are copied, timestamp now); returns it, borrowed. */
 struct tcp_message *flow_tcp_add_message(struct flow *, int from_client, const void *p, size_t n);
+
+/* f->websocket, first made empty (mitmproxy's WebSocketData()) if it is None. */
+struct websocket_data *flow_ws_data(struct flow *);
+/* Appends a message of type (an opcode) to flow_ws_data(f): the bytes are
+ * copied, the timestamp is now. Returns it, borrowed until the next append. */
+struct ws_message *flow_ws_add_message(struct flow *, int type, int from_client, const void *p,
+                                       size_t n);
+/* Records the close (who, status code, reason of n bytes), timestamp_end now. */
+void flow_ws_set_close(struct flow *, int by_client, int code, const void *reason, size_t n);
 
 /* An empty flow of the given type (used by the flow-file reader). */
 struct flow *flow_new(enum flow_type);

@@ -4,6 +4,9 @@
  * and then the fields we model are taken out of the tree into struct flow;
  * whatever is left over stays in the flow's or connection's `extra` tree.
  *
+ * The typed parts that live elsewhere in the tnetstring form are converted
+ * only here: WebSocket messages (struct ws_message).
+ *
  * Writing goes the other way and lists every key in the order mitmproxy
  * 8.1.1 writes it (its tnetstring encoder emits dict items in reverse
  * insertion order, which is why "type" and "version" come first and "id"
@@ -375,6 +378,89 @@ load_error(struct tns *v, struct flow *f, struct err *e)
     return 0;
 }
 
+/* A bool stored by Python, or an int from an older writer. */
+static int
+is_flag(const struct tns *t)
+{
+    return t->type == TNS_BOOL || t->type == TNS_INT;
+}
+
+static int
+flag(const struct tns *t)
+{
+    return t->type == TNS_BOOL ? t->u.b : t->u.i != 0;
+}
+
+/* wsproto's Opcode values, the only ones mitmproxy loads. */
+static int
+is_opcode(const struct tns *t)
+{
+    return t->type == TNS_INT && (t->u.i == 0 || t->u.i == 1 || t->u.i == 2 || t->u.i == 8 ||
+                                  t->u.i == 9 || t->u.i == 10);
+}
+
+/* WebSocketData.messages: (type, from_client, content, timestamp, dropped,
+ * injected) tuples. */
+static int
+load_ws_messages(const struct tns *v, struct flow *f, struct err *e)
+{
+    if (v->type != TNS_LIST)
+        return bad_type("websocket", "messages", v, e);
+    for (size_t i = 0; i < v->u.list.n; i++) {
+        const struct tns *m = v->u.list.v[i];
+        struct tns *const *x = m->type == TNS_LIST ? m->u.list.v : NULL;
+        if (x == NULL || m->u.list.n != 6 || !is_opcode(x[0]) || !is_flag(x[1]) || !is_str(x[2]) ||
+            (x[3]->type != TNS_FLOAT && x[3]->type != TNS_INT) || !is_flag(x[4]) || !is_flag(x[5]))
+            return err_set(e, MP_ERR_CORRUPT,
+                           "websocket: messages[%zu] is not a (type, from_client, content, "
+                           "timestamp, dropped, injected) tuple",
+                           i);
+        struct ws_message *wm =
+            flow_ws_add_message(f, (int)x[0]->u.i, flag(x[1]), x[2]->u.str.p, x[2]->u.str.len);
+        wm->timestamp = x[3]->type == TNS_FLOAT ? x[3]->u.f.v : (double)x[3]->u.i;
+        wm->dropped = flag(x[4]) ? 1 : 0;
+        wm->injected = flag(x[5]) ? 1 : 0;
+    }
+    return 0;
+}
+
+/* HTTPFlow.websocket: WebSocketData's fields; absent ones are None. */
+static int
+load_websocket(struct tns *d, struct flow *f, struct err *e)
+{
+    const char *ctx = "websocket";
+    if (d->type != TNS_DICT)
+        return bad_type("flow", "websocket", d, e);
+    struct websocket_data *ws = flow_ws_data(f);
+    struct tns *v = tns_dict_take(d, "messages");
+    int rc = v && v->type != TNS_NULL ? load_ws_messages(v, f, e) : 0;
+    tns_free(v);
+    if (rc < 0)
+        return rc;
+    v = tns_dict_take(d, "closed_by_client");
+    if (v && v->type != TNS_NULL) {
+        if (is_flag(v))
+            ws->closed_by_client = flag(v) ? 1 : 0;
+        else
+            rc = bad_type(ctx, "closed_by_client", v, e);
+    }
+    tns_free(v);
+    if (rc < 0)
+        return rc;
+    v = tns_dict_take(d, "close_code");
+    if (v && v->type == TNS_INT && v->u.i >= 0 && v->u.i <= 65535)
+        ws->close_code = (int)v->u.i;
+    else if (v && v->type == TNS_INT)
+        rc = err_set(e, MP_ERR_CORRUPT, "websocket: close code %" PRId64 " out of range", v->u.i);
+    else if (v && v->type != TNS_NULL)
+        rc = bad_type(ctx, "close_code", v, e);
+    tns_free(v);
+    if (rc < 0 || (rc = take_text(d, "close_reason", &ws->close_reason, 1, ctx, e)) < 0)
+        return rc;
+    /* Keys mitmproxy does not write are dropped, as down_to_17() drops them. */
+    return take_ts(d, "timestamp_end", &ws->timestamp_end, 1, ctx, e);
+}
+
 static int
 load_http(struct tns *d, struct flow *f, struct err *e)
 {
@@ -396,12 +482,10 @@ load_http(struct tns *d, struct flow *f, struct err *e)
     if (rc < 0)
         return rc;
     v = tns_dict_take(d, "websocket");
-    if (v && v->type == TNS_NULL) {
-        tns_free(v);
-        v = NULL;
-    }
-    f->websocket = v;
-    return 0;
+    if (v && v->type != TNS_NULL)
+        rc = load_websocket(v, f, e);
+    tns_free(v);
+    return rc;
 }
 
 /* TCPFlow.messages: a list of (from_client, content, timestamp) triples. */
@@ -884,6 +968,34 @@ messages_tns(const struct flow *f)
     return l;
 }
 
+/* WebSocketMessage.get_state(): (type, from_client, content, timestamp,
+ * dropped, injected). Dropped messages are kept, as mitmproxy keeps them. */
+static struct tns *
+websocket_tns(const struct websocket_data *ws)
+{
+    struct tns *d = tns_dict();
+    /* The key order mitmproxy 8.1.1 writes. */
+    tns_dict_set(d, "timestamp_end", ts_opt(ws->timestamp_end));
+    tns_dict_set(d, "close_reason", str_or_null(ws->close_reason, TNS_TEXT));
+    tns_dict_set(d, "close_code", ws->close_code >= 0 ? tns_int(ws->close_code) : tns_null());
+    tns_dict_set(d, "closed_by_client",
+                 ws->closed_by_client >= 0 ? tns_bool(ws->closed_by_client) : tns_null());
+    struct tns *l = tns_list();
+    for (size_t i = 0; i < ws->nmessages; i++) {
+        const struct ws_message *m = &ws->messages[i];
+        struct tns *t = tns_list();
+        tns_list_append(t, tns_int(m->type));
+        tns_list_append(t, tns_bool(m->from_client));
+        tns_list_append(t, tns_bytes(buf_ptr(&m->content), m->content.len));
+        tns_list_append(t, tns_float(m->timestamp));
+        tns_list_append(t, tns_bool(m->dropped));
+        tns_list_append(t, tns_bool(m->injected));
+        tns_list_append(l, t);
+    }
+    tns_dict_set(d, "messages", l);
+    return d;
+}
+
 static struct tns *
 flow_tns(const struct flow *f)
 {
@@ -897,7 +1009,7 @@ flow_tns(const struct flow *f)
     tns_dict_set(d, "version", tns_int(FFILE_WRITE_VERSION));
     switch (f->type) {
     case FLOW_HTTP:
-        tns_dict_set(d, "websocket", f->websocket ? tns_copy(f->websocket) : tns_null());
+        tns_dict_set(d, "websocket", f->websocket ? websocket_tns(f->websocket) : tns_null());
         tns_dict_set(d, "response", f->response ? response_tns(f->response) : tns_null());
         tns_dict_set(d, "request", f->request ? request_tns(f->request) : tns_null());
         break;

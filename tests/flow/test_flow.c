@@ -165,6 +165,71 @@ TEST(flow_new_tcp_and_messages)
     clock_pin(0);
 }
 
+/* WebSocket data as the layer builds it: typed messages and the close. */
+TEST(flow_ws_messages_and_close)
+{
+    clock_pin(1700000000.5);
+    struct flow *f = flow_new_http(NULL, NULL);
+    ASSERT(f->websocket == NULL);
+    struct websocket_data *ws = flow_ws_data(f);
+    ASSERT(ws == f->websocket && flow_ws_data(f) == ws);
+    /* Everything None while it is open. */
+    ASSERT_EQ(ws->nmessages, 0);
+    ASSERT(sizeof(struct ws_message) <= 48); /* compact: a store holds millions */
+    ASSERT_EQ(ws->closed_by_client, -1);
+    ASSERT_EQ(ws->close_code, -1);
+    ASSERT(ws->close_reason == NULL);
+    ASSERT(ws->timestamp_end == 0);
+    char text[16];
+    for (int i = 0; i < 20; i++) {
+        clock_pin(1700000001.0 + i);
+        int n = snprintf(text, sizeof(text), "msg %d", i);
+        struct ws_message *m = flow_ws_add_message(f, i % 2 ? 2 : 1, i % 2 == 0, text, (size_t)n);
+        ASSERT(m == &ws->messages[i]);
+        m->content.data[0] = 'M'; /* the bytes were copied */
+    }
+    ASSERT_EQ(ws->nmessages, 20);
+    ASSERT_EQ(ws->messages[0].type, 1);
+    ASSERT_EQ(ws->messages[0].from_client, 1);
+    ASSERT_EQ(ws->messages[19].type, 2);
+    ASSERT_EQ(ws->messages[19].from_client, 0);
+    ASSERT_BUF_STR(&ws->messages[19].content, "Msg 19");
+    ASSERT(ws->messages[19].timestamp == 1700000020.0);
+    ASSERT_EQ(ws->messages[4].dropped, 0);
+    ASSERT_EQ(ws->messages[4].injected, 0);
+    /* An addon drops one (mitmproxy's message.drop()). */
+    ws->messages[4].dropped = 1;
+    clock_pin(1700000100.25);
+    flow_ws_set_close(f, 1, 1000, "done!", 4);
+    ASSERT_EQ(ws->closed_by_client, 1);
+    ASSERT_EQ(ws->close_code, 1000);
+    ASSERT_STREQ(ws->close_reason, "done");
+    ASSERT(ws->timestamp_end == 1700000100.25);
+    /* A second close (the other side's) replaces the first. */
+    flow_ws_set_close(f, 0, 1006, "", 0);
+    ASSERT_EQ(ws->closed_by_client, 0);
+    ASSERT_STREQ(ws->close_reason, "");
+
+    struct flow *g = flow_copy(f);
+    ASSERT(g->websocket != ws && g->websocket->messages != ws->messages);
+    ASSERT_EQ(g->websocket->nmessages, 20);
+    ASSERT(g->websocket->messages[5].content.data != ws->messages[5].content.data);
+    ASSERT_BUF_STR(&g->websocket->messages[5].content, "Msg 5");
+    ASSERT_EQ(g->websocket->messages[4].dropped, 1);
+    ASSERT(g->websocket->close_reason != ws->close_reason);
+    ASSERT_EQ(g->websocket->close_code, 1006);
+    struct buf a = BUF_INIT, b = BUF_INIT;
+    ffile_serialize(&a, f);
+    memcpy(g->id, f->id, sizeof(g->id));
+    ffile_serialize(&b, g);
+    ASSERT_MEMEQ(buf_ptr(&a), a.len, buf_ptr(&b), b.len);
+    buf_clear(&a);
+    buf_clear(&b);
+    flow_unref(g);
+    flow_unref(f);
+    clock_pin(0);
+}
+
 TEST(flow_type_names)
 {
     ASSERT_STREQ(flow_type_name(FLOW_HTTP), "http");
