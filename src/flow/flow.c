@@ -168,6 +168,7 @@ flow_unref(struct flow *f)
     free(f->marked);
     free(f->comment);
     tns_free(f->metadata);
+    flow_unref(f->backup);
     if (f->request)
         http_request_free(f->request);
     if (f->response)
@@ -191,6 +192,13 @@ flow_set_error(struct flow *f, const char *msg)
 }
 
 void
+flow_clear_error(struct flow *f)
+{
+    error_free(f->error);
+    f->error = NULL;
+}
+
+void
 flow_kill(struct flow *f)
 {
     flow_set_error(f, "Connection killed.");
@@ -198,13 +206,13 @@ flow_kill(struct flow *f)
     f->intercepted = 0;
 }
 
-struct flow *
-flow_copy(const struct flow *src)
+/* Everything of src, deep; the backup too when with_backup. */
+static struct flow *
+dup_flow(const struct flow *src, int with_backup)
 {
     struct flow *f = xmalloc(sizeof(*f));
     *f = *src;
     atomic_init(&f->refs, 1);
-    uuid_new(f->id);
     f->client_conn = src->client_conn ? connection_copy(src->client_conn) : NULL;
     f->server_conn = src->server_conn ? connection_copy(src->server_conn) : NULL;
     if (src->error) {
@@ -215,6 +223,7 @@ flow_copy(const struct flow *src)
     f->marked = xstrdup(src->marked);
     f->comment = xstrdup(src->comment);
     f->metadata = tns_copy(src->metadata);
+    f->backup = with_backup && src->backup ? dup_flow(src->backup, 0) : NULL;
     f->request = src->request ? http_request_copy(src->request) : NULL;
     f->response = src->response ? http_response_copy(src->response) : NULL;
     f->websocket = ws_copy(src->websocket);
@@ -228,10 +237,91 @@ flow_copy(const struct flow *src)
         c->dropped = m->dropped;
     }
     f->extra = tns_copy(src->extra);
+    return f;
+}
+
+struct flow *
+flow_copy(const struct flow *src)
+{
+    struct flow *f = dup_flow(src, 1);
+    uuid_new(f->id);
     /* A copy is never live (mitmproxy's Flow.copy), so nothing kills it. */
     f->live = 0;
     f->killed = 0;
     return f;
+}
+
+struct flow *
+flow_snapshot(const struct flow *src)
+{
+    return dup_flow(src, 1);
+}
+
+void
+flow_backup(struct flow *f)
+{
+    if (f->backup)
+        return;
+    struct flow *b = dup_flow(f, 0);
+    b->live = 0;
+    b->killed = 0;
+    f->backup = b;
+}
+
+#define SWAP(T, a, b)                                                                              \
+    do {                                                                                           \
+        T swap_tmp_ = (a);                                                                         \
+        (a) = (b);                                                                                 \
+        (b) = swap_tmp_;                                                                           \
+    } while (0)
+
+/*
+ * Swaps the objects a and b point to when both exist, so that an address
+ * a layer holds (h->flow->request) stays valid; otherwise the pointers.
+ */
+#define SWAP_OBJECTS(T, a, b)                                                                      \
+    do {                                                                                           \
+        if ((a) && (b))                                                                            \
+            SWAP(T, *(a), *(b));                                                                   \
+        else                                                                                       \
+            SWAP(T *, a, b);                                                                       \
+    } while (0)
+
+/* mitmproxy's set_state(backup): every stored field; live and killed stay. */
+void
+flow_revert(struct flow *f)
+{
+    struct flow *b = f->backup;
+    if (b == NULL)
+        return;
+    f->backup = NULL;
+    /* f takes what b kept and b what f has now; then b goes. */
+    memcpy(f->id, b->id, sizeof(f->id));
+    if (!f->live) {
+        SWAP(struct connection *, f->client_conn, b->client_conn);
+        SWAP(struct connection *, f->server_conn, b->server_conn);
+    }
+    SWAP(struct flow_error *, f->error, b->error);
+    f->intercepted = b->intercepted;
+    f->is_replay = b->is_replay;
+    SWAP(char *, f->marked, b->marked);
+    SWAP(char *, f->comment, b->comment);
+    SWAP(struct tns *, f->metadata, b->metadata);
+    f->timestamp_created = b->timestamp_created;
+    SWAP_OBJECTS(struct http_request, f->request, b->request);
+    SWAP_OBJECTS(struct http_response, f->response, b->response);
+    SWAP_OBJECTS(struct websocket_data, f->websocket, b->websocket);
+    SWAP(struct tcp_message *, f->messages, b->messages);
+    SWAP(size_t, f->nmessages, b->nmessages);
+    SWAP(size_t, f->capmessages, b->capmessages);
+    SWAP(struct tns *, f->extra, b->extra);
+    flow_unref(b);
+}
+
+int
+flow_modified(const struct flow *f)
+{
+    return f->backup && !flow__same_state(f, f->backup);
 }
 
 const char *

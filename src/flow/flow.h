@@ -6,7 +6,8 @@
  * returns one reference.
  *
  * A flow is changed only by the thread that currently holds it for a hook
- * (the proxy's worker while the flow is live), so it has no lock.
+ * (the proxy's worker while the flow is live), so it has no lock; another
+ * thread reads a flow_snapshot() of it.
  */
 #ifndef MP_FLOW_FLOW_H
 #define MP_FLOW_FLOW_H
@@ -77,6 +78,10 @@ struct flow {
     double timestamp_created;
     int live;   /* being proxied now (never stored) */
     int killed; /* set by flow_kill(): the proxy drops the connection */
+    /* The state flow_backup() kept (mitmproxy's Flow._backup): a flow of the
+     * same type holding no backup of its own, never live. Flow files store it
+     * as "backup" while it differs from the flow. Owned; NULL if none. */
+    struct flow *backup;
 
     /* FLOW_HTTP */
     struct http_request *request;   /* owned; NULL until parsed */
@@ -124,10 +129,32 @@ void flow_unref(struct flow *);
 
 /* Sets the error (replacing any), timestamped now. */
 void flow_set_error(struct flow *, const char *msg);
+/* Removes the error, if any (mitmproxy's `flow.error = None`). */
+void flow_clear_error(struct flow *);
 /* Marks the flow killed with mitmproxy's error "Connection killed.". */
 void flow_kill(struct flow *);
-/* A deep copy with a new id (mitmproxy's Flow.copy), one reference. */
+/* A deep copy with a new id and its backup, never live (mitmproxy's
+ * Flow.copy): a duplicate to edit or replay. One reference. */
 struct flow *flow_copy(const struct flow *);
+/*
+ * A deep copy that keeps the id, the backup and the live and killed flags:
+ * what the flow is now, for a UI or another thread to read while the live
+ * flow goes on. Changing it changes nothing in the proxy. One reference.
+ */
+struct flow *flow_snapshot(const struct flow *);
+
+/*
+ * mitmproxy's Flow.backup(), revert() and modified(), for the edits of a
+ * UI or a replay. flow_backup() keeps a copy of the state unless there is
+ * one already, so the first backup wins. flow_revert() puts that state
+ * back and drops the backup; the request, response and WebSocket data keep
+ * their addresses where both states have one, and a live flow keeps its
+ * connections, whose state is the proxy's. flow_modified() is 1 when there
+ * is a backup and the state (everything a flow file stores) differs from it.
+ */
+void flow_backup(struct flow *);
+void flow_revert(struct flow *);
+int flow_modified(const struct flow *);
 const char *flow_type_name(enum flow_type);
 
 #endif

@@ -5,7 +5,8 @@
  * whatever is left over stays in the flow's or connection's `extra` tree.
  *
  * The typed parts that live elsewhere in the tnetstring form are converted
- * only here: WebSocket messages (struct ws_message).
+ * only here: WebSocket messages (struct ws_message) and the backup of an
+ * edited flow, itself a flow.
  *
  * Writing goes the other way and lists every key in the order mitmproxy
  * 8.1.1 writes it (its tnetstring encoder emits dict items in reverse
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #include "flow/flowfile.h"
+#include "flow/internal.h"
 #include "flow/tnetstring.h"
 #include "util/path.h"
 #include "util/xmalloc.h"
@@ -519,9 +521,45 @@ load_tcp(struct tns *d, struct flow *f, struct err *e)
     return rc;
 }
 
-/* Takes d, a version-17 flow dict. */
+static int migrate(struct tns *d, int64_t *version_out, struct err *e);
+static int load_flow(struct tns *d, struct flow **out, int with_backup, struct err *e);
+
+/*
+ * Flow.backup(): the state of the flow before an edit, stored whole under
+ * "backup" with its own version (mitmproxy upgrades only the outer state,
+ * so a backup may be older). Takes v; loaded as a flow of f's type.
+ */
 static int
-load_flow(struct tns *d, struct flow **out, struct err *e)
+load_backup(struct tns *v, struct flow *f, struct err *e)
+{
+    struct err be = {0, ""};
+    struct flow *b = NULL;
+    int64_t version;
+    int rc;
+    if (v->type != TNS_DICT) {
+        rc = bad_type("flow", "backup", v, e);
+        tns_free(v);
+        return rc;
+    }
+    if ((rc = migrate(v, &version, &be)) < 0) {
+        tns_free(v);
+        return err_set(e, rc, "backup: %s", be.msg);
+    }
+    if ((rc = load_flow(v, &b, 0, &be)) < 0)
+        return err_set(e, rc, "backup: %s", be.msg);
+    if (b->type != f->type) {
+        rc = err_set(e, MP_ERR_CORRUPT, "backup: a %s flow backs up a %s flow",
+                     flow_type_name(b->type), flow_type_name(f->type));
+        flow_unref(b);
+        return rc;
+    }
+    f->backup = b;
+    return 0;
+}
+
+/* Takes d, a version-17 flow dict; with_backup: d may hold a backup. */
+static int
+load_flow(struct tns *d, struct flow **out, int with_backup, struct err *e)
 {
     const char *ctx = "flow";
     char *type, *s;
@@ -578,6 +616,14 @@ load_flow(struct tns *d, struct flow **out, struct err *e)
         goto fail;
     if (ft == FLOW_TCP && (rc = load_tcp(d, f, e)) < 0)
         goto fail;
+    /* A backup's own "backup" stays in its extra, which is never written. */
+    v = with_backup ? tns_dict_take(d, "backup") : NULL;
+    if (v && v->type != TNS_NULL) {
+        if ((rc = load_backup(v, f, e)) < 0)
+            goto fail;
+    } else {
+        tns_free(v);
+    }
     f->extra = leftover(d);
     return 0;
 fail:
@@ -790,7 +836,7 @@ ffile_deserialize(const uint8_t *p, size_t len, size_t *used, struct flow **out,
         tns_free(d);
         return rc;
     }
-    if ((rc = load_flow(d, out, e)) < 0)
+    if ((rc = load_flow(d, out, 1, e)) < 0)
         return rc;
     (*out)->loaded_version = (int)version;
     return 0;
@@ -996,15 +1042,11 @@ websocket_tns(const struct websocket_data *ws)
     return d;
 }
 
-static struct tns *
-flow_tns(const struct flow *f)
+/* Flow.get_state() without the backup, into the dict d. */
+static void
+state_tns(struct tns *d, const struct flow *f)
 {
-    struct tns *d = tns_dict();
     const struct tns *x = f->extra;
-    /* Flow.backup() (a modified flow's original state) comes first. */
-    const struct tns *backup = tns_dict_get(x, "backup");
-    if (backup)
-        tns_dict_set(d, "backup", tns_copy(backup));
     tns_dict_set(d, "type", tns_text(flow_type_name(f->type)));
     tns_dict_set(d, "version", tns_int(FFILE_WRITE_VERSION));
     switch (f->type) {
@@ -1038,6 +1080,46 @@ flow_tns(const struct flow *f)
         tns_dict_set(d, "error", tns_null());
     }
     tns_dict_set(d, "id", tns_text(f->id));
+}
+
+static struct tns *
+state_of(const struct flow *f)
+{
+    struct tns *d = tns_dict();
+    state_tns(d, f);
+    return d;
+}
+
+int
+flow__same_state(const struct flow *a, const struct flow *b)
+{
+    struct tns *sa = state_of(a), *sb = state_of(b);
+    int same = tns_equal(sa, sb);
+    tns_free(sa);
+    tns_free(sb);
+    return same;
+}
+
+/*
+ * Flow.get_state(): the state, and the backup while it differs from the
+ * state. The backup comes first in the file (mitmproxy adds it last and
+ * its encoder writes dict items in reverse).
+ */
+static struct tns *
+flow_tns(const struct flow *f)
+{
+    struct tns *d = state_of(f);
+    if (f->backup == NULL)
+        return d;
+    struct tns *b = state_of(f->backup);
+    if (tns_equal(b, d)) {
+        tns_free(b);
+        return d;
+    }
+    tns_free(d);
+    d = tns_dict();
+    tns_dict_set(d, "backup", b);
+    state_tns(d, f);
     return d;
 }
 

@@ -230,6 +230,165 @@ TEST(flow_ws_messages_and_close)
     clock_pin(0);
 }
 
+TEST(flow_clear_error)
+{
+    struct flow *f = flow_new_http(NULL, NULL);
+    flow_clear_error(f); /* none: nothing happens */
+    ASSERT(f->error == NULL);
+    flow_set_error(f, "refused");
+    flow_clear_error(f);
+    ASSERT(f->error == NULL);
+    flow_unref(f);
+}
+
+/* A small HTTP flow with a request, a response and a backup-worthy past. */
+static struct flow *
+http_flow(struct connection *cc, struct connection *sc)
+{
+    struct flow *f = flow_new_http(cc, sc);
+    f->request = http_request_new();
+    http_set_str(&f->request->method, "GET");
+    http_set_str(&f->request->host, "example.com");
+    http_set_str(&f->request->path, "/a");
+    f->request->port = 80;
+    f->response = http_response_new();
+    f->response->status_code = 200;
+    buf_set(&f->response->content, "old", 3);
+    return f;
+}
+
+/* Two flows store the same state: the flow-file bytes are equal. */
+static int
+same_bytes(const struct flow *a, const struct flow *b)
+{
+    struct buf x = BUF_INIT, y = BUF_INIT;
+    ffile_serialize(&x, a);
+    ffile_serialize(&y, b);
+    int same = x.len == y.len && memcmp(buf_ptr(&x), buf_ptr(&y), x.len) == 0;
+    buf_clear(&x);
+    buf_clear(&y);
+    return same;
+}
+
+/* A snapshot is the same flow, id included, that no longer moves with it. */
+TEST(flow_snapshot_keeps_id)
+{
+    struct connection *cc = connection_new(CONN_CLIENT), *sc = connection_new(CONN_SERVER);
+    struct flow *f = http_flow(cc, sc);
+    flow_ws_add_message(f, 1, 1, "hi", 2);
+    flow_backup(f);
+    f->response->status_code = 500;
+    struct flow *s = flow_snapshot(f);
+    ASSERT_STREQ(s->id, f->id);
+    ASSERT_EQ(s->live, 1); /* what the flow is now */
+    ASSERT_EQ(atomic_load(&s->refs), 1);
+    ASSERT(s->request != f->request && s->response != f->response);
+    ASSERT(s->client_conn != cc);
+    ASSERT_STREQ(s->client_conn->id, cc->id);
+    ASSERT(s->backup != NULL && s->backup != f->backup);
+    ASSERT(flow_modified(s));
+    ASSERT(same_bytes(s, f));
+    /* The live flow goes on; the snapshot does not follow. */
+    flow_ws_add_message(f, 1, 0, "more", 4);
+    buf_set(&f->response->content, "new", 3);
+    ASSERT_EQ(s->websocket->nmessages, 1);
+    ASSERT_BUF_STR(&s->response->content, "old");
+    ASSERT(!same_bytes(s, f));
+    /* A copy is another flow: new id, not live, its own backup. */
+    struct flow *c = flow_copy(f);
+    ASSERT(strcmp(c->id, f->id) != 0);
+    ASSERT_EQ(c->live, 0);
+    ASSERT(c->backup != NULL && c->backup != f->backup);
+    ASSERT_STREQ(c->backup->id, f->id); /* mitmproxy's copy keeps the backup as it is */
+    flow_unref(c);
+    flow_unref(s);
+    flow_unref(f);
+    connection_unref(cc);
+    connection_unref(sc);
+}
+
+/* mitmproxy's backup(), modified() and revert() on a flow a UI edits. */
+TEST(flow_backup_revert_modified)
+{
+    struct connection *cc = connection_new(CONN_CLIENT), *sc = connection_new(CONN_SERVER);
+    struct flow *f = http_flow(cc, sc);
+    f->live = 0;
+    struct flow *before = flow_snapshot(f);
+    ASSERT(!flow_modified(f)); /* no backup */
+    flow_revert(f);            /* no backup: nothing happens */
+    ASSERT(same_bytes(f, before));
+
+    flow_backup(f);
+    ASSERT(f->backup != NULL);
+    ASSERT_EQ(f->backup->live, 0);
+    ASSERT(f->backup->backup == NULL);
+    ASSERT(!flow_modified(f)); /* backed up, not changed yet */
+
+    /* Edits of every kind. */
+    struct http_request *req = f->request;
+    struct http_response *resp = f->response;
+    http_set_str(&f->request->path, "/edited");
+    buf_set(&f->response->content, "new", 3);
+    free(f->comment);
+    f->comment = strdup("looked at");
+    flow_set_error(f, "boom");
+    f->is_replay = "request";
+    ASSERT(flow_modified(f));
+    /* The first backup wins: a second one keeps the original state. */
+    struct flow *kept = f->backup;
+    flow_backup(f);
+    ASSERT(f->backup == kept);
+    ASSERT_STREQ(f->backup->request->path, "/a");
+
+    flow_revert(f);
+    ASSERT(f->backup == NULL);
+    ASSERT(!flow_modified(f));
+    ASSERT(same_bytes(f, before));
+    /* Layers that hold the request or response keep valid addresses. */
+    ASSERT(f->request == req && f->response == resp);
+    ASSERT_STREQ(f->request->path, "/a");
+    ASSERT_BUF_STR(&f->response->content, "old");
+    ASSERT(f->error == NULL);
+    ASSERT(f->is_replay == NULL);
+    ASSERT_STREQ(f->comment, "");
+    /* Not live: the connections are the backed-up ones, ids kept. */
+    ASSERT(f->client_conn != cc);
+    ASSERT_STREQ(f->client_conn->id, cc->id);
+
+    /* What the backup lacked goes: a response set after the backup. */
+    http_response_free(f->response);
+    f->response = NULL;
+    flow_backup(f);
+    f->response = http_response_new();
+    ASSERT(flow_modified(f));
+    flow_revert(f);
+    ASSERT(f->response == NULL);
+    flow_unref(before);
+    flow_unref(f);
+    connection_unref(cc);
+    connection_unref(sc);
+}
+
+/* A live flow keeps the proxy's connections through a revert. */
+TEST(flow_revert_live_keeps_connections)
+{
+    struct connection *cc = connection_new(CONN_CLIENT), *sc = connection_new(CONN_SERVER);
+    struct flow *f = http_flow(cc, sc);
+    flow_backup(f);
+    cc->timestamp_end = 5; /* the client went away meanwhile */
+    http_set_str(&f->request->path, "/edited");
+    ASSERT(flow_modified(f));
+    flow_revert(f);
+    ASSERT(f->client_conn == cc && f->server_conn == sc);
+    ASSERT_EQ(atomic_load(&cc->refs), 2);
+    ASSERT_STREQ(f->request->path, "/a");
+    ASSERT(f->live);
+    flow_unref(f);
+    ASSERT_EQ(atomic_load(&cc->refs), 1);
+    connection_unref(cc);
+    connection_unref(sc);
+}
+
 TEST(flow_type_names)
 {
     ASSERT_STREQ(flow_type_name(FLOW_HTTP), "http");

@@ -961,3 +961,139 @@ TEST(ffile_websocket_live_flow_loads_in_mitmproxy)
     connection_unref(cc);
     connection_unref(sc);
 }
+
+/* replay-client.mitm: mitmproxy's client replay kept the recorded flow as
+ * the backup. It is a flow of its own here, and revert brings it back. */
+TEST(ffile_backup_loaded_and_reverted)
+{
+    struct buf orig = BUF_INIT;
+    struct tns *t = first_record("flows/replay-client.mitm", &orig);
+    struct err e = {0, ""};
+    int rc;
+    struct flow *f = load_tree(t, &e, &rc);
+    ASSERT_EQ(rc, 0);
+    ASSERT(tns_dict_get(f->extra, "backup") == NULL);
+    ASSERT(f->backup != NULL);
+    ASSERT_EQ(f->backup->type, FLOW_HTTP);
+    ASSERT_STREQ(f->backup->id, f->id);
+    ASSERT(f->backup->is_replay == NULL);
+    ASSERT_STREQ(f->is_replay, "request");
+    ASSERT(flow_modified(f));
+    struct buf out = BUF_INIT;
+    ffile_serialize(&out, f);
+    ASSERT_MEMEQ(buf_ptr(&out), out.len, buf_ptr(&orig), orig.len);
+
+    /* Reverted, the flow is the backup as mitmproxy wrote it, byte for byte. */
+    struct http_response *resp = f->response;
+    flow_revert(f);
+    ASSERT(f->backup == NULL);
+    ASSERT(!flow_modified(f));
+    ASSERT(f->response == resp);
+    ASSERT(f->is_replay == NULL);
+    struct buf want = BUF_INIT, got = BUF_INIT;
+    tns_encode(&want, tns_dict_get(t, "backup"));
+    ffile_serialize(&got, f);
+    ASSERT_MEMEQ(buf_ptr(&got), got.len, buf_ptr(&want), want.len);
+    buf_clear(&want);
+    buf_clear(&got);
+    buf_clear(&out);
+    buf_clear(&orig);
+    flow_unref(f);
+    tns_free(t);
+}
+
+/* flow_backup() and an edit: the record holds the backup first, mitmproxy
+ * reverts to it; an unmodified backup is not written (as get_state()). */
+TEST(ffile_backup_written_while_modified)
+{
+    struct buf orig = BUF_INIT;
+    struct tns *t = first_record("flows/get-query.mitm", &orig);
+    struct err e = {0, ""};
+    int rc;
+    struct flow *f = load_tree(t, &e, &rc);
+    ASSERT_EQ(rc, 0);
+    char *path0 = strdup(f->request->path);
+    flow_backup(f);
+    struct buf out = BUF_INIT;
+    ffile_serialize(&out, f);
+    ASSERT_MEMEQ(buf_ptr(&out), out.len, buf_ptr(&orig), orig.len);
+
+    http_set_str(&f->request->path, "/edited?by=ui");
+    buf_reset(&out);
+    ffile_serialize(&out, f);
+    const char *colon = memchr(buf_ptr(&out), ':', out.len);
+    ASSERT(colon && strncmp(colon + 1, "6:backup;", 9) == 0);
+    char path[] = "/tmp/mp-backup-XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT(fd >= 0);
+    close(fd);
+    write_file(path, &out);
+    char code[1024];
+    snprintf(code, sizeof(code),
+             "assert f.modified()\n"
+             "assert f.request.path == '/edited?by=ui'\n"
+             "f.revert()\n"
+             "assert f.request.path == '%s', f.request.path\n"
+             "assert not f.modified()\n",
+             path0);
+    mitmproxy_check(path, code);
+    unlink(path);
+
+    /* Read back: the same backup, the same bytes. */
+    struct flow **flows;
+    size_t n = read_all(buf_ptr(&out), out.len, &flows, &rc, &e);
+    ASSERT_EQ(n, 1);
+    ASSERT(flows[0]->backup != NULL);
+    ASSERT_STREQ(flows[0]->backup->request->path, path0);
+    ASSERT(flow_modified(flows[0]));
+    struct buf again = BUF_INIT;
+    ffile_serialize(&again, flows[0]);
+    ASSERT_MEMEQ(buf_ptr(&again), again.len, buf_ptr(&out), out.len);
+    buf_clear(&again);
+    free_flows(flows, n);
+    free(path0);
+    buf_clear(&out);
+    buf_clear(&orig);
+    flow_unref(f);
+    tns_free(t);
+}
+
+/* A backup is loaded with its own version and must be a flow of the same
+ * type; what is wrong with it is named as the backup's. */
+TEST(ffile_backup_errors_named)
+{
+    struct buf orig = BUF_INIT;
+    struct tns *t = first_record("flows/replay-client.mitm", &orig);
+    struct tns *b = tns_dict_get(t, "backup");
+    struct err e = {0, ""};
+    int rc;
+    tns_dict_set(b, "version", tns_int(99));
+    struct flow *f = load_tree(t, &e, &rc);
+    ASSERT_EQ(rc, MP_ERR_UNSUPPORTED);
+    ASSERT(f == NULL);
+    ASSERT_STREQ(e.msg, "backup: unsupported flow file version 99");
+    /* An older backup is upgraded as a record of its version would be. */
+    tns_dict_set(b, "version", tns_int(16));
+    tns_dict_set(b, "mode", tns_text("regular"));
+    f = load_tree(t, &e, &rc);
+    ASSERT_EQ(rc, 0);
+    ASSERT(f->backup != NULL);
+    flow_unref(f);
+    tns_dict_set(b, "version", tns_int(17));
+    tns_dict_set(b, "type", tns_text("tcp"));
+    tns_dict_set(b, "messages", tns_list());
+    f = load_tree(t, &e, &rc);
+    ASSERT_EQ(rc, MP_ERR_CORRUPT);
+    ASSERT_STREQ(e.msg, "backup: a tcp flow backs up a http flow");
+    tns_dict_set(t, "backup", tns_int(1));
+    f = load_tree(t, &e, &rc);
+    ASSERT_EQ(rc, MP_ERR_CORRUPT);
+    ASSERT_STREQ(e.msg, "flow: field 'backup' has the wrong type '#'");
+    tns_dict_set(t, "backup", tns_null());
+    f = load_tree(t, &e, &rc);
+    ASSERT_EQ(rc, 0);
+    ASSERT(f->backup == NULL);
+    flow_unref(f);
+    buf_clear(&orig);
+    tns_free(t);
+}
