@@ -728,12 +728,7 @@ put_reason(struct buf *b, const char *reason)
     buf_append_str(b, reason ? reason : "None");
 }
 
-/*
- * dumper.py's websocket_end. Our readfile raises no websocket_message for
- * a loaded flow, while mitmproxy's does (one per message, before the end),
- * so a flow that is not live has all its messages printed here first: the
- * output is then the same.
- */
+/* dumper.py's websocket_end: how the connection closed. */
 static enum addon_result
 on_ws_end(struct addon *a, struct hook_call *call)
 {
@@ -743,10 +738,6 @@ on_ws_end(struct addon *a, struct hook_call *call)
         return ADDON_CONTINUE;
     const struct websocket_data *ws = f->websocket;
     struct buf b = BUF_INIT;
-    if (!f->live) {
-        for (size_t i = 0; i < ws->nmessages; i++)
-            ws_message(d, &b, f, &ws->messages[i]);
-    }
     int c = ws->close_code;
     if (c == 1000 || c == 1001 || c == 1005) {
         buf_printf(&b, "WebSocket connection closed by %s: ",

@@ -380,7 +380,7 @@ load_first(const char *fixture)
 /*
  * A live flow gets one websocket_message per message, each seeing the list
  * up to it, and only the close line at the end: the same text as a loaded
- * flow, which has every message printed at websocket_end.
+ * flow, which readfile sends through the same hooks.
  */
 TEST(dumper_websocket_live_matches_loaded)
 {
