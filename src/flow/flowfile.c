@@ -4,6 +4,10 @@
  * and then the fields we model are taken out of the tree into struct flow;
  * whatever is left over stays in the flow's or connection's `extra` tree.
  *
+ * The typed parts that live elsewhere in the tnetstring form are converted
+ * only here: WebSocket messages (struct ws_message) and the backup of an
+ * edited flow, itself a flow.
+ *
  * Writing goes the other way and lists every key in the order mitmproxy
  * 8.1.1 writes it (its tnetstring encoder emits dict items in reverse
  * insertion order, which is why "type" and "version" come first and "id"
@@ -16,6 +20,7 @@
 #include <string.h>
 
 #include "flow/flowfile.h"
+#include "flow/internal.h"
 #include "flow/tnetstring.h"
 #include "util/path.h"
 #include "util/xmalloc.h"
@@ -375,6 +380,89 @@ load_error(struct tns *v, struct flow *f, struct err *e)
     return 0;
 }
 
+/* A bool stored by Python, or an int from an older writer. */
+static int
+is_flag(const struct tns *t)
+{
+    return t->type == TNS_BOOL || t->type == TNS_INT;
+}
+
+static int
+flag(const struct tns *t)
+{
+    return t->type == TNS_BOOL ? t->u.b : t->u.i != 0;
+}
+
+/* wsproto's Opcode values, the only ones mitmproxy loads. */
+static int
+is_opcode(const struct tns *t)
+{
+    return t->type == TNS_INT && (t->u.i == 0 || t->u.i == 1 || t->u.i == 2 || t->u.i == 8 ||
+                                  t->u.i == 9 || t->u.i == 10);
+}
+
+/* WebSocketData.messages: (type, from_client, content, timestamp, dropped,
+ * injected) tuples. */
+static int
+load_ws_messages(const struct tns *v, struct flow *f, struct err *e)
+{
+    if (v->type != TNS_LIST)
+        return bad_type("websocket", "messages", v, e);
+    for (size_t i = 0; i < v->u.list.n; i++) {
+        const struct tns *m = v->u.list.v[i];
+        struct tns *const *x = m->type == TNS_LIST ? m->u.list.v : NULL;
+        if (x == NULL || m->u.list.n != 6 || !is_opcode(x[0]) || !is_flag(x[1]) || !is_str(x[2]) ||
+            (x[3]->type != TNS_FLOAT && x[3]->type != TNS_INT) || !is_flag(x[4]) || !is_flag(x[5]))
+            return err_set(e, MP_ERR_CORRUPT,
+                           "websocket: messages[%zu] is not a (type, from_client, content, "
+                           "timestamp, dropped, injected) tuple",
+                           i);
+        struct ws_message *wm =
+            flow_ws_add_message(f, (int)x[0]->u.i, flag(x[1]), x[2]->u.str.p, x[2]->u.str.len);
+        wm->timestamp = x[3]->type == TNS_FLOAT ? x[3]->u.f.v : (double)x[3]->u.i;
+        wm->dropped = flag(x[4]) ? 1 : 0;
+        wm->injected = flag(x[5]) ? 1 : 0;
+    }
+    return 0;
+}
+
+/* HTTPFlow.websocket: WebSocketData's fields; absent ones are None. */
+static int
+load_websocket(struct tns *d, struct flow *f, struct err *e)
+{
+    const char *ctx = "websocket";
+    if (d->type != TNS_DICT)
+        return bad_type("flow", "websocket", d, e);
+    struct websocket_data *ws = flow_ws_data(f);
+    struct tns *v = tns_dict_take(d, "messages");
+    int rc = v && v->type != TNS_NULL ? load_ws_messages(v, f, e) : 0;
+    tns_free(v);
+    if (rc < 0)
+        return rc;
+    v = tns_dict_take(d, "closed_by_client");
+    if (v && v->type != TNS_NULL) {
+        if (is_flag(v))
+            ws->closed_by_client = flag(v) ? 1 : 0;
+        else
+            rc = bad_type(ctx, "closed_by_client", v, e);
+    }
+    tns_free(v);
+    if (rc < 0)
+        return rc;
+    v = tns_dict_take(d, "close_code");
+    if (v && v->type == TNS_INT && v->u.i >= 0 && v->u.i <= 65535)
+        ws->close_code = (int)v->u.i;
+    else if (v && v->type == TNS_INT)
+        rc = err_set(e, MP_ERR_CORRUPT, "websocket: close code %" PRId64 " out of range", v->u.i);
+    else if (v && v->type != TNS_NULL)
+        rc = bad_type(ctx, "close_code", v, e);
+    tns_free(v);
+    if (rc < 0 || (rc = take_text(d, "close_reason", &ws->close_reason, 1, ctx, e)) < 0)
+        return rc;
+    /* Keys mitmproxy does not write are dropped, as down_to_17() drops them. */
+    return take_ts(d, "timestamp_end", &ws->timestamp_end, 1, ctx, e);
+}
+
 static int
 load_http(struct tns *d, struct flow *f, struct err *e)
 {
@@ -396,12 +484,10 @@ load_http(struct tns *d, struct flow *f, struct err *e)
     if (rc < 0)
         return rc;
     v = tns_dict_take(d, "websocket");
-    if (v && v->type == TNS_NULL) {
-        tns_free(v);
-        v = NULL;
-    }
-    f->websocket = v;
-    return 0;
+    if (v && v->type != TNS_NULL)
+        rc = load_websocket(v, f, e);
+    tns_free(v);
+    return rc;
 }
 
 /* TCPFlow.messages: a list of (from_client, content, timestamp) triples. */
@@ -435,9 +521,45 @@ load_tcp(struct tns *d, struct flow *f, struct err *e)
     return rc;
 }
 
-/* Takes d, a version-17 flow dict. */
+static int migrate(struct tns *d, int64_t *version_out, struct err *e);
+static int load_flow(struct tns *d, struct flow **out, int with_backup, struct err *e);
+
+/*
+ * Flow.backup(): the state of the flow before an edit, stored whole under
+ * "backup" with its own version (mitmproxy upgrades only the outer state,
+ * so a backup may be older). Takes v; loaded as a flow of f's type.
+ */
 static int
-load_flow(struct tns *d, struct flow **out, struct err *e)
+load_backup(struct tns *v, struct flow *f, struct err *e)
+{
+    struct err be = {0, ""};
+    struct flow *b = NULL;
+    int64_t version;
+    int rc;
+    if (v->type != TNS_DICT) {
+        rc = bad_type("flow", "backup", v, e);
+        tns_free(v);
+        return rc;
+    }
+    if ((rc = migrate(v, &version, &be)) < 0) {
+        tns_free(v);
+        return err_set(e, rc, "backup: %s", be.msg);
+    }
+    if ((rc = load_flow(v, &b, 0, &be)) < 0)
+        return err_set(e, rc, "backup: %s", be.msg);
+    if (b->type != f->type) {
+        rc = err_set(e, MP_ERR_CORRUPT, "backup: a %s flow backs up a %s flow",
+                     flow_type_name(b->type), flow_type_name(f->type));
+        flow_unref(b);
+        return rc;
+    }
+    f->backup = b;
+    return 0;
+}
+
+/* Takes d, a version-17 flow dict; with_backup: d may hold a backup. */
+static int
+load_flow(struct tns *d, struct flow **out, int with_backup, struct err *e)
 {
     const char *ctx = "flow";
     char *type, *s;
@@ -494,6 +616,14 @@ load_flow(struct tns *d, struct flow **out, struct err *e)
         goto fail;
     if (ft == FLOW_TCP && (rc = load_tcp(d, f, e)) < 0)
         goto fail;
+    /* A backup's own "backup" stays in its extra, which is never written. */
+    v = with_backup ? tns_dict_take(d, "backup") : NULL;
+    if (v && v->type != TNS_NULL) {
+        if ((rc = load_backup(v, f, e)) < 0)
+            goto fail;
+    } else {
+        tns_free(v);
+    }
     f->extra = leftover(d);
     return 0;
 fail:
@@ -706,7 +836,7 @@ ffile_deserialize(const uint8_t *p, size_t len, size_t *used, struct flow **out,
         tns_free(d);
         return rc;
     }
-    if ((rc = load_flow(d, out, e)) < 0)
+    if ((rc = load_flow(d, out, 1, e)) < 0)
         return rc;
     (*out)->loaded_version = (int)version;
     return 0;
@@ -884,20 +1014,44 @@ messages_tns(const struct flow *f)
     return l;
 }
 
+/* WebSocketMessage.get_state(): (type, from_client, content, timestamp,
+ * dropped, injected). Dropped messages are kept, as mitmproxy keeps them. */
 static struct tns *
-flow_tns(const struct flow *f)
+websocket_tns(const struct websocket_data *ws)
 {
     struct tns *d = tns_dict();
+    /* The key order mitmproxy 8.1.1 writes. */
+    tns_dict_set(d, "timestamp_end", ts_opt(ws->timestamp_end));
+    tns_dict_set(d, "close_reason", str_or_null(ws->close_reason, TNS_TEXT));
+    tns_dict_set(d, "close_code", ws->close_code >= 0 ? tns_int(ws->close_code) : tns_null());
+    tns_dict_set(d, "closed_by_client",
+                 ws->closed_by_client >= 0 ? tns_bool(ws->closed_by_client) : tns_null());
+    struct tns *l = tns_list();
+    for (size_t i = 0; i < ws->nmessages; i++) {
+        const struct ws_message *m = &ws->messages[i];
+        struct tns *t = tns_list();
+        tns_list_append(t, tns_int(m->type));
+        tns_list_append(t, tns_bool(m->from_client));
+        tns_list_append(t, tns_bytes(buf_ptr(&m->content), m->content.len));
+        tns_list_append(t, tns_float(m->timestamp));
+        tns_list_append(t, tns_bool(m->dropped));
+        tns_list_append(t, tns_bool(m->injected));
+        tns_list_append(l, t);
+    }
+    tns_dict_set(d, "messages", l);
+    return d;
+}
+
+/* Flow.get_state() without the backup, into the dict d. */
+static void
+state_tns(struct tns *d, const struct flow *f)
+{
     const struct tns *x = f->extra;
-    /* Flow.backup() (a modified flow's original state) comes first. */
-    const struct tns *backup = tns_dict_get(x, "backup");
-    if (backup)
-        tns_dict_set(d, "backup", tns_copy(backup));
     tns_dict_set(d, "type", tns_text(flow_type_name(f->type)));
     tns_dict_set(d, "version", tns_int(FFILE_WRITE_VERSION));
     switch (f->type) {
     case FLOW_HTTP:
-        tns_dict_set(d, "websocket", f->websocket ? tns_copy(f->websocket) : tns_null());
+        tns_dict_set(d, "websocket", f->websocket ? websocket_tns(f->websocket) : tns_null());
         tns_dict_set(d, "response", f->response ? response_tns(f->response) : tns_null());
         tns_dict_set(d, "request", f->request ? request_tns(f->request) : tns_null());
         break;
@@ -926,6 +1080,46 @@ flow_tns(const struct flow *f)
         tns_dict_set(d, "error", tns_null());
     }
     tns_dict_set(d, "id", tns_text(f->id));
+}
+
+static struct tns *
+state_of(const struct flow *f)
+{
+    struct tns *d = tns_dict();
+    state_tns(d, f);
+    return d;
+}
+
+int
+flow__same_state(const struct flow *a, const struct flow *b)
+{
+    struct tns *sa = state_of(a), *sb = state_of(b);
+    int same = tns_equal(sa, sb);
+    tns_free(sa);
+    tns_free(sb);
+    return same;
+}
+
+/*
+ * Flow.get_state(): the state, and the backup while it differs from the
+ * state. The backup comes first in the file (mitmproxy adds it last and
+ * its encoder writes dict items in reverse).
+ */
+static struct tns *
+flow_tns(const struct flow *f)
+{
+    struct tns *d = state_of(f);
+    if (f->backup == NULL)
+        return d;
+    struct tns *b = state_of(f->backup);
+    if (tns_equal(b, d)) {
+        tns_free(b);
+        return d;
+    }
+    tns_free(d);
+    d = tns_dict();
+    tns_dict_set(d, "backup", b);
+    state_tns(d, f);
     return d;
 }
 

@@ -44,6 +44,11 @@ struct master {
     size_t ncfgs;
     int core;      /* the proxy core runs: a server, or client replay */
     int listening; /* master_listen() opened the listeners */
+    /* -r under way: the filter it reads with (owned) and whom to tell. */
+    int reading;
+    struct filt *read_filter;
+    master_read_cb read_done;
+    void *read_arg;
 };
 
 /* mitmproxy 8.1.1's default_addons(), the ones this version has, in order. */
@@ -218,22 +223,50 @@ master_listen(struct master *m, struct err *e)
     return rc;
 }
 
+/* With -n the master has nothing left to do once replay and -r are through. */
+static int
+idle(const struct master *m)
+{
+    const struct options *o = m->opts;
+    return !o->server && !o->keepserving && !m->reading &&
+           (!m->core || clientplayback_count(m->clientplayback) == 0);
+}
+
+static void
+read_done(void *arg, int rc, const struct err *e)
+{
+    struct master *m = arg;
+    m->reading = 0;
+    filt_free(m->read_filter);
+    m->read_filter = NULL;
+    if (m->read_done)
+        m->read_done(m->read_arg, rc, e);
+    if (idle(m) && m->srv)
+        server_stop(m->srv);
+}
+
 int
-master_read_flows(struct master *m, struct err *e)
+master_read_flows(struct master *m, master_read_cb done, void *arg, struct err *e)
 {
     addon_chain_running(m->chain);
     const struct options *o = m->opts;
     if (o->rfile == NULL)
         return 0;
-    struct filt *rf = NULL;
     if (o->readfile_filter && *o->readfile_filter &&
-        (rf = filt_compile(o->readfile_filter, e)) == NULL) {
+        (m->read_filter = filt_compile(o->readfile_filter, e)) == NULL) {
         char why[sizeof(e->msg)];
         snprintf(why, sizeof(why), "%s", e->msg);
         return err_set(e, MP_ERR_SYNTAX, "readfile_filter: %s", why);
     }
-    int rc = readfile_run_filtered(m->chain, o->rfile, rf, e);
-    filt_free(rf);
+    m->read_done = done;
+    m->read_arg = arg;
+    m->reading = 1;
+    int rc = readfile_start(m->chain, o->rfile, m->read_filter, read_done, m, e);
+    if (rc < 0) {
+        m->reading = 0;
+        filt_free(m->read_filter);
+        m->read_filter = NULL;
+    }
     return rc;
 }
 
@@ -273,13 +306,10 @@ master_announce(struct master *m)
 int
 master_run(struct master *m)
 {
-    const struct options *o = m->opts;
     int rc = 0;
-    /* -n: nothing to wait for unless client replay is under way (or
+    /* -n: nothing to wait for unless client replay or -r is under way (or
      * keepserving: until Ctrl-C). */
-    int idle = !o->server && !o->keepserving &&
-               (!m->core || clientplayback_count(m->clientplayback) == 0);
-    if (m->srv && !idle && server_run(m->srv) < 0)
+    if (m->srv && !idle(m) && server_run(m->srv) < 0)
         rc = 1;
     addon_chain_done(m->chain);
     return rc;
@@ -299,6 +329,7 @@ master_free(struct master *m)
         return;
     /* Connections (and their configurations) are gone once the server is. */
     server_free(m->srv);
+    filt_free(m->read_filter);
     addon_chain_free(m->chain);
     drop_configs(m->cfgs, m->ncfgs);
     ca_free(m->ca);
