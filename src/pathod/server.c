@@ -25,11 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PCRE2_CODE_UNIT_WIDTH 8
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
-#include <pcre2.h>
 
 #include "http/http1.h"
 #include "http/message.h"
@@ -37,6 +35,7 @@
 #include "pathod/lang.h"
 #include "pathod/server.h"
 #include "tls/ca.h"
+#include "util/pyre.h"
 #include "util/version.h"
 #include "util/xmalloc.h"
 
@@ -628,11 +627,7 @@ serve_request(struct session *ss, const struct http_request *req, struct buf *li
     /* pathod's order: a matching anchor wins, then the craft anchor, then a bare
      * WebSocket handshake gets the default `ws` response. */
     for (size_t i = 0; i < s->nanchors; i++) {
-        pcre2_match_data *md = pcre2_match_data_create_from_pattern(s->anchors[i].re, NULL);
-        int m = pcre2_match(s->anchors[i].re, (PCRE2_SPTR)path, strlen(path), 0, PCRE2_ANCHORED, md,
-                            NULL);
-        pcre2_match_data_free(md);
-        if (m >= 0) {
+        if (pyre_match(s->anchors[i].re, path, strlen(path))) {
             anchor_spec = s->anchors[i].spec;
             break;
         }
@@ -1053,15 +1048,13 @@ pathod_server_start(const struct pathod_config *cfg, struct err *e)
     /* Anchors: the regex must compile and the spec must parse now, not at the first hit. */
     s->anchors = xcalloc(cfg->nanchors + 1, sizeof(*s->anchors));
     for (size_t i = 0; i < cfg->nanchors; i++) {
-        int code;
-        PCRE2_SIZE off;
-        pcre2_code *re = pcre2_compile((PCRE2_SPTR)cfg->anchors[i].pattern, PCRE2_ZERO_TERMINATED,
-                                       0, &code, &off, NULL);
+        struct err re_err = {0};
+        size_t off = 0;
+        const char *pat = cfg->anchors[i].pattern;
+        pcre2_code *re = pyre_compile(pat, strlen(pat), 0, &off, &re_err);
         if (!re) {
-            PCRE2_UCHAR msg[120];
-            pcre2_get_error_message(code, msg, sizeof(msg));
-            err_set(e, MP_ERR_INVAL, "invalid regex in anchor: %s (%s at offset %zu)",
-                    cfg->anchors[i].pattern, (char *)msg, (size_t)off);
+            err_set(e, MP_ERR_INVAL, "invalid regex in anchor: %s (%s at offset %zu)", pat,
+                    re_err.msg, off);
             free_server(s);
             return NULL;
         }
