@@ -11,17 +11,16 @@
  * "HttpOnly="), so a replayed response has the bytes mitmproxy sends.
  */
 #include <ctype.h>
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "addons/serverplayback.h"
 #include "flow/flow.h"
 #include "flow/flowfile.h"
+#include "http/cookies.h"
+#include "http/date.h"
 #include "http/url.h"
 #include "options/opt.h"
 #include "util/num.h"
@@ -519,416 +518,57 @@ next_flow(struct serverplayback *sp, const struct http_request *r)
 
 /* ---- refreshing ---- */
 
-static const char *const months[] = {"jan", "feb", "mar", "apr", "may", "jun",
-                                     "jul", "aug", "sep", "oct", "nov", "dec"};
-static const char *const long_months[] = {"january",   "february", "march",    "april",
-                                          "may",       "june",     "july",     "august",
-                                          "september", "october",  "november", "december"};
-static const char *const days[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
-
-static int
-month_index(const char *s)
+/* The date t + delta as formatdate() writes it (malloc'd), or NULL when
+ * the text is not a date or the result is past what Python can write. */
+static char *
+shift_date(const char *text, size_t n, double delta)
 {
-    for (int i = 0; i < 12; i++)
-        if (strcasecmp(s, months[i]) == 0 || strcasecmp(s, long_months[i]) == 0)
-            return i + 1;
-    return 0;
-}
-
-/* Python's int() for what dates hold: optional sign, digits, surrounding blanks. */
-static int
-parse_int(const char *s, long *out)
-{
-    char *end;
-    if (*s == '\0' || isspace((unsigned char)*s))
-        return -1;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || *end != '\0')
-        return -1;
-    *out = v;
-    return 0;
-}
-
-/*
- * email.utils.parsedate_tz() followed by mktime_tz(): the date as epoch
- * seconds, or -1 if s is not a date. Like Python, a date without a known
- * zone is local time (and "-0000" means unknown).
- */
-static int
-parse_date(const char *s, double *out)
-{
-    char *copy = xstrdup(s);
-    char *tok[8];
-    int nt = 0;
-    for (char *save, *t = strtok_r(copy, " \t\r\n\v\f", &save); t;
-         t = strtok_r(NULL, " \t\r\n\v\f", &save)) {
-        if (nt == 8)
-            break;
-        tok[nt++] = t;
-    }
-    int rc = -1;
-    if (nt == 0)
-        goto out;
-    size_t l0 = strlen(tok[0]);
-    int is_day = 0;
-    for (int i = 0; i < 7; i++)
-        if (strcasecmp(tok[0], days[i]) == 0)
-            is_day = 1;
-    if (tok[0][l0 - 1] == ',' || is_day) {
-        memmove(tok, tok + 1, (size_t)--nt * sizeof(*tok));
-    } else {
-        char *comma = strrchr(tok[0], ',');
-        if (comma)
-            tok[0] = comma + 1;
-    }
-    if (nt == 3) {
-        /* RFC 850: 06-Nov-94. */
-        char *a = tok[0], *d1 = strchr(a, '-'), *d2 = d1 ? strchr(d1 + 1, '-') : NULL;
-        if (d1 && d2 && strchr(d2 + 1, '-') == NULL) {
-            *d1 = *d2 = '\0';
-            tok[4] = tok[2];
-            tok[3] = tok[1];
-            tok[0] = a;
-            tok[1] = d1 + 1;
-            tok[2] = d2 + 1;
-            nt = 5;
-        }
-    }
-    char empty[1] = "";
-    char tzbuf[64];
-    if (nt == 4) {
-        char *s3 = tok[3];
-        char *sign = strchr(s3, '+');
-        if (sign == NULL)
-            sign = strchr(s3, '-');
-        if (sign && sign > s3 && strlen(sign) < sizeof(tzbuf)) {
-            snprintf(tzbuf, sizeof(tzbuf), "%s", sign);
-            *sign = '\0';
-            tok[4] = tzbuf;
-        } else {
-            tok[4] = empty;
-        }
-        nt = 5;
-    }
-    if (nt < 5)
-        goto out;
-    char *dd = tok[0], *mm = tok[1], *yy = tok[2], *tm = tok[3], *tz = tok[4];
-    if (!*dd || !*mm || !*yy)
-        goto out;
-    int mon = month_index(mm);
-    if (mon == 0) {
-        char *t = dd;
-        dd = mm;
-        mm = t;
-        if ((mon = month_index(mm)) == 0)
-            goto out;
-    }
-    size_t n = strlen(dd);
-    if (dd[n - 1] == ',')
-        dd[n - 1] = '\0';
-    char *colon = strchr(yy, ':');
-    if (colon && colon > yy) {
-        char *t = yy;
-        yy = tm;
-        tm = t;
-    }
-    n = strlen(yy);
-    if (n && yy[n - 1] == ',') {
-        yy[n - 1] = '\0';
-        if (!*yy)
-            goto out;
-    }
-    if (!isdigit((unsigned char)yy[0])) {
-        char *t = yy;
-        yy = tz;
-        tz = t;
-    }
-    n = strlen(tm);
-    if (n && tm[n - 1] == ',')
-        tm[n - 1] = '\0';
-    char *hh = tm, *mi = NULL, *ss = empty;
-    char *c1 = strchr(tm, ':');
-    if (c1 == NULL)
-        goto out;
-    *c1 = '\0';
-    mi = c1 + 1;
-    char *c2 = strchr(mi, ':');
-    if (c2) {
-        *c2 = '\0';
-        ss = c2 + 1;
-        if (strchr(ss, ':'))
-            goto out;
-    }
-    long y, d, h, m, sec = 0;
-    if (parse_int(yy, &y) || parse_int(dd, &d) || parse_int(hh, &h) || parse_int(mi, &m) ||
-        (c2 && parse_int(ss, &sec)))
-        goto out;
-    if (y < 100)
-        y += y > 68 ? 1900 : 2000;
-
-    static const struct {
-        const char *name;
-        long off;
-    } zones[] = {{"UT", 0},     {"UTC", 0},    {"GMT", 0},    {"Z", 0},      {"AST", -400},
-                 {"ADT", -300}, {"EST", -500}, {"EDT", -400}, {"CST", -600}, {"CDT", -500},
-                 {"MST", -700}, {"MDT", -600}, {"PST", -800}, {"PDT", -700}};
-    int known = 0;
-    long off = 0;
-    for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++)
-        if (strcasecmp(tz, zones[i].name) == 0) {
-            known = 1;
-            off = zones[i].off;
-        }
-    if (!known && parse_int(tz, &off) == 0) {
-        known = !(off == 0 && tz[0] == '-');
-    }
-    long secs_off = 0;
-    if (known && off) {
-        long sign = off < 0 ? -1 : 1;
-        off *= sign;
-        secs_off = sign * ((off / 100) * 3600 + (off % 100) * 60);
-    }
-    struct tm t = {.tm_year = (int)(y - 1900),
-                   .tm_mon = mon - 1,
-                   .tm_mday = (int)d,
-                   .tm_hour = (int)h,
-                   .tm_min = (int)m,
-                   .tm_sec = (int)sec,
-                   .tm_isdst = -1};
-    time_t when = known ? timegm(&t) - secs_off : mktime(&t);
-    *out = (double)when;
-    rc = 0;
-out:
-    free(copy);
-    return rc;
-}
-
-/* email.utils.formatdate(t, usegmt=True). */
-static void
-format_date(double t, char *out, size_t n)
-{
-    static const char *const wd[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-    static const char *const mo[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    time_t secs = (time_t)floor(t);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    snprintf(out, n, "%s, %02d %s %04d %02d:%02d:%02d GMT", wd[tm.tm_wday], tm.tm_mday,
-             mo[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
-/* One lhs=rhs of a Set-Cookie header, as cookies.py's pair lists. */
-struct pair {
-    struct buf k, v;
-    int gone;
-};
-
-struct cookie {
-    struct pair *p;
-    size_t n, cap;
-};
-
-static void
-cookie_add(struct cookie *c, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn)
-{
-    if (c->n == c->cap) {
-        c->cap = c->cap ? c->cap * 2 : 4;
-        c->p = xrealloc(c->p, c->cap * sizeof(*c->p));
-    }
-    struct pair *p = &c->p[c->n++];
-    *p = (struct pair){BUF_INIT, BUF_INIT, 0};
-    buf_append(&p->k, k, kn);
-    buf_append(&p->v, v, vn);
-}
-
-/* _read_until: the text up to a character of term (or the end). */
-static size_t
-read_until(const char *s, size_t len, size_t start, const char *term, struct buf *out)
-{
-    if (start >= len)
-        return start + 1;
-    size_t i = start;
-    while (i < len && strchr(term, s[i]) == NULL)
-        i++;
-    buf_append(out, s + start, i - start);
-    return i;
-}
-
-/* _read_value: a quoted string (backslash escapes) or text up to a delimiter. */
-static size_t
-read_value(const char *s, size_t len, size_t start, const char *delims, struct buf *out)
-{
-    if (start >= len)
-        return start;
-    if (s[start] != '"')
-        return read_until(s, len, start, delims, out);
-    int esc = 0;
-    size_t i = start;
-    for (i = start + 1; i < len; i++) {
-        if (esc) {
-            buf_append(out, s + i, 1);
-            esc = 0;
-        } else if (s[i] == '"') {
-            break;
-        } else if (s[i] == '\\') {
-            esc = 1;
-        } else {
-            buf_append(out, s + i, 1);
-        }
-    }
-    return i < len ? i + 1 : len;
-}
-
-/* _read_set_cookie_pairs: the cookies of one Set-Cookie value. */
-static size_t
-read_set_cookie(const char *s, size_t len, struct cookie **out)
-{
-    struct cookie *cs = NULL;
-    size_t n = 0;
-    struct cookie cur = {0};
-    size_t off = 0;
-    for (;;) {
-        struct buf lhs = BUF_INIT, rhs = BUF_INIT;
-        off = read_until(s, len, off, ";=,", &lhs);
-        size_t ls = 0;
-        while (ls < lhs.len && isspace(buf_ptr(&lhs)[ls]))
-            ls++;
-        const uint8_t *lp = buf_ptr(&lhs) + ls;
-        size_t ln = lhs.len - ls;
-        if (off < len && s[off] == '=') {
-            off = read_value(s, len, off + 1, ";,", &rhs);
-            if (ln == 7 && strncasecmp((const char *)lp, "expires", 7) == 0 && rhs.len <= 3) {
-                /* The date's comma split it: read the rest too. */
-                buf_append_str(&rhs, ",");
-                off = read_value(s, len, off + 1, ";,", &rhs);
-            }
-            cookie_add(&cur, lp, ln, buf_ptr(&rhs), rhs.len);
-        } else if (ln) {
-            cookie_add(&cur, lp, ln, (const uint8_t *)"", 0);
-        }
-        buf_clear(&lhs);
-        buf_clear(&rhs);
-        if (off < len && s[off] == ',') {
-            cs = xrealloc(cs, (n + 1) * sizeof(*cs));
-            cs[n++] = cur;
-            cur = (struct cookie){0};
-        }
-        off++;
-        if (off >= len)
-            break;
-    }
-    if (cur.n || n == 0) {
-        cs = xrealloc(cs, (n + 1) * sizeof(*cs));
-        cs[n++] = cur;
-    }
-    *out = cs;
-    return n;
-}
-
-static void
-cookies_free(struct cookie *cs, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        for (size_t j = 0; j < cs[i].n; j++) {
-            buf_clear(&cs[i].p[j].k);
-            buf_clear(&cs[i].p[j].v);
-        }
-        free(cs[i].p);
-    }
-    free(cs);
-}
-
-static int
-has_special(const struct buf *v)
-{
-    const uint8_t *p = buf_ptr(v);
-    for (size_t i = 0; i < v->len; i++)
-        if (strchr("\",;\\", p[i]) != NULL || p[i] < 0x21 || p[i] > 0x7e)
-            return 1;
-    return 0;
-}
-
-static int
-is_key(const struct pair *p, const char *name)
-{
-    return p->k.len == strlen(name) &&
-           strncasecmp((const char *)buf_ptr(&p->k), name, p->k.len) == 0;
+    double t;
+    struct buf d = BUF_INIT;
+    char *s = NULL;
+    if (http_date_parse(text, n, &t, NULL) == 0 && http_date_format(t + delta, &d) == 0)
+        s = buf_strdup(&d);
+    buf_clear(&d);
+    return s;
 }
 
 /*
  * refresh_set_cookie_header(): returns the new value (malloc'd), or NULL
- * when the header is left as it was (a cookie without name or value).
+ * when the header is left as it was (mitmproxy's ValueError: a cookie
+ * without name or value, or an expiry it cannot write).
  */
 static char *
-refresh_cookie(const char *value, double delta)
+refresh_cookie(const char *value, size_t len, double delta)
 {
-    struct cookie *cs;
-    size_t n = read_set_cookie(value, strlen(value), &cs);
-    struct buf out = BUF_INIT;
-    size_t emitted = 0;
-    for (size_t i = 0; i < n; i++) {
-        struct cookie *c = &cs[i];
-        if (c->n == 0)
+    struct cookies cs = {0};
+    cookies_parse_set(value, len, &cs);
+    char *res = NULL;
+    for (size_t i = 0; i < cs.n; i++) {
+        struct cookie *c = &cs.v[i];
+        if (c->kv.name_len == 0 || c->kv.value_len == 0)
+            goto out;
+        const struct cookie_pair *exp = cookie_attr(c, "expires");
+        if (exp == NULL)
             continue;
-        if (c->p[0].k.len == 0 || c->p[0].v.len == 0) {
-            cookies_free(cs, n);
-            buf_clear(&out);
-            return NULL;
+        double t;
+        if (http_date_parse(exp->value, exp->value_len, &t, NULL) < 0) {
+            /* An expiry that is not a date is dropped, as mitmproxy does. */
+            cookie_attr_del(c, "expires");
+            continue;
         }
-        /* CookieAttrs: the last expires counts; set_all keeps the first's place. */
-        struct pair *last = NULL;
-        for (size_t j = 1; j < c->n; j++)
-            if (is_key(&c->p[j], "expires"))
-                last = &c->p[j];
-        if (last) {
-            char *text = buf_strdup(&last->v);
-            double t;
-            int ok = parse_date(text, &t) == 0;
-            free(text);
-            char date[64];
-            if (ok)
-                format_date(t + delta, date, sizeof(date));
-            int first = 1;
-            for (size_t j = 1; j < c->n; j++) {
-                if (!is_key(&c->p[j], "expires"))
-                    continue;
-                if (ok && first)
-                    buf_set(&c->p[j].v, date, strlen(date));
-                else
-                    c->p[j].gone = 1;
-                first = 0;
-            }
-        }
-        if (emitted++)
-            buf_append_str(&out, ", ");
-        size_t k = 0;
-        for (size_t j = 0; j < c->n; j++) {
-            struct pair *p = &c->p[j];
-            if (p->gone)
-                continue;
-            if (k++)
-                buf_append_str(&out, "; ");
-            buf_append(&out, buf_ptr(&p->k), p->k.len);
-            buf_append_str(&out, "=");
-            if (!is_key(p, "expires") && !is_key(p, "path") && has_special(&p->v)) {
-                buf_append_str(&out, "\"");
-                const uint8_t *v = buf_ptr(&p->v);
-                for (size_t b = 0; b < p->v.len; b++) {
-                    if (v[b] == '"' || v[b] == '\\')
-                        buf_append_str(&out, "\\");
-                    buf_append(&out, v + b, 1);
-                }
-                buf_append_str(&out, "\"");
-            } else {
-                buf_append(&out, buf_ptr(&p->v), p->v.len);
-            }
-        }
+        char *date = shift_date(exp->value, exp->value_len, delta);
+        if (date == NULL)
+            goto out;
+        cookie_attr_set(c, "expires", date);
+        free(date);
     }
-    cookies_free(cs, n);
-    char *s = buf_strdup(&out);
-    buf_clear(&out);
-    return s;
+    struct buf b = BUF_INIT;
+    cookies_format_set(&b, &cs);
+    res = buf_strdup(&b);
+    buf_clear(&b);
+out:
+    cookies_clear(&cs);
+    return res;
 }
 
 void
@@ -938,19 +578,17 @@ serverplayback_refresh(struct http_response *r, double now)
     double delta = now - r->timestamp_start;
     for (size_t i = 0; i < 3; i++) {
         char *v = header_joined(&r->headers, names[i]);
-        double t;
-        if (v && parse_date(v, &t) == 0) {
-            char date[64];
-            format_date(t + delta, date, sizeof(date));
+        char *date = v ? shift_date(v, strlen(v), delta) : NULL;
+        if (date)
             hdrs_set_cstr(&r->headers, names[i], date);
-        }
+        free(date);
         free(v);
     }
     for (size_t i = 0; i < r->headers.n; i++) {
         struct hdr *h = &r->headers.v[i];
         if (strcasecmp(h->name, "set-cookie") != 0)
             continue;
-        char *nv = refresh_cookie(h->value, delta);
+        char *nv = refresh_cookie(h->value, h->value_len, delta);
         if (nv == NULL)
             continue;
         free(h->value);
