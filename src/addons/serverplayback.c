@@ -21,7 +21,7 @@
 #include "flow/flowfile.h"
 #include "http/cookies.h"
 #include "http/date.h"
-#include "http/url.h"
+#include "http/forms.h"
 #include "options/opt.h"
 #include "util/num.h"
 #include "util/buf.h"
@@ -53,35 +53,6 @@ struct serverplayback {
 };
 
 /* ---- URL and form parsing ---- */
-
-typedef void (*pair_cb)(void *arg, struct slice name, struct slice value);
-
-/*
- * urllib.parse.parse_qsl(qs, keep_blank_values=True): "&"-separated,
- * empty items skipped, an item without "=" has the value "".
- */
-static void
-parse_qsl(struct slice qs, pair_cb cb, void *arg)
-{
-    size_t i = 0;
-    while (i <= qs.len && qs.len > 0) {
-        const uint8_t *start = qs.p + i;
-        const uint8_t *amp = memchr(start, '&', qs.len - i);
-        size_t n = amp ? (size_t)(amp - start) : qs.len - i;
-        if (n > 0) {
-            const uint8_t *eq = memchr(start, '=', n);
-            size_t nl = eq ? (size_t)(eq - start) : n;
-            struct buf name = BUF_INIT, value = BUF_INIT;
-            http_unquote(&name, (const char *)start, nl, 1);
-            if (eq)
-                http_unquote(&value, (const char *)eq + 1, n - nl - 1, 1);
-            cb(arg, buf_slice(&name), buf_slice(&value));
-            buf_clear(&name);
-            buf_clear(&value);
-        }
-        i += n + 1;
-    }
-}
 
 /*
  * The path and query of urlparse(request.url): the fragment goes first,
@@ -132,22 +103,17 @@ strv_has(const struct strv *v, struct slice s)
     return 0;
 }
 
-struct pairs_arg {
-    struct buf *key;
-    const struct strv *ignore;
-    char tag;
-    size_t count; /* pairs seen, ignored or not */
-};
-
+/* The fields of f not named in ignore, each name and value tagged. */
 static void
-add_pair(void *arg, struct slice name, struct slice value)
+add_fields(struct buf *k, const struct form *f, const struct strv *ignore, char tag)
 {
-    struct pairs_arg *pa = arg;
-    pa->count++;
-    if (strv_has(pa->ignore, name))
-        return;
-    key_add(pa->key, pa->tag, name.p, name.len);
-    key_add(pa->key, pa->tag, value.p, value.len);
+    for (size_t i = 0; i < f->n; i++) {
+        const struct form_field *fl = &f->v[i];
+        if (strv_has(ignore, slice_from(fl->name, fl->name_len)))
+            continue;
+        key_add(k, tag, fl->name, fl->name_len);
+        key_add(k, tag, fl->value, fl->value_len);
+    }
 }
 
 /* All values of a header joined with ", " (Headers.__getitem__); NULL if absent. */
@@ -182,150 +148,18 @@ ctype_has(const struct http_request *r, const char *what)
     return found;
 }
 
-/* The boundary parameter of a Content-Type as headers.parse_content_type
- * reads it (stripped, quotes kept); NULL if none. */
-static char *
-ctype_boundary(const char *ct)
-{
-    const char *semi = strchr(ct, ';');
-    const char *slash = strchr(ct, '/');
-    if (slash == NULL || (semi && slash > semi))
-        return NULL;
-    char *found = NULL;
-    while (semi) {
-        const char *start = semi + 1;
-        semi = strchr(start, ';');
-        size_t n = semi ? (size_t)(semi - start) : strlen(start);
-        const char *eq = memchr(start, '=', n);
-        if (eq == NULL)
-            continue;
-        const char *k = start, *ke = eq, *v = eq + 1, *ve = start + n;
-        while (k < ke && isspace((unsigned char)*k))
-            k++;
-        while (ke > k && isspace((unsigned char)ke[-1]))
-            ke--;
-        while (v < ve && isspace((unsigned char)*v))
-            v++;
-        while (ve > v && isspace((unsigned char)ve[-1]))
-            ve--;
-        if ((size_t)(ke - k) == 8 && memcmp(k, "boundary", 8) == 0) {
-            free(found);
-            found = xstrndup(v, (size_t)(ve - v));
-        }
-    }
-    return found;
-}
-
-struct line {
-    const uint8_t *p;
-    size_t n;
-};
-
-/* bytes.splitlines(): "\n", "\r\n" and "\r" end a line. */
-static size_t
-splitlines(const uint8_t *p, size_t n, struct line **out)
-{
-    size_t count = 0, cap = 0;
-    struct line *v = NULL;
-    size_t i = 0;
-    while (i < n) {
-        size_t j = i;
-        while (j < n && p[j] != '\n' && p[j] != '\r')
-            j++;
-        if (count == cap) {
-            cap = cap ? cap * 2 : 8;
-            v = xrealloc(v, cap * sizeof(*v));
-        }
-        v[count++] = (struct line){p + i, j - i};
-        if (j < n && p[j] == '\r' && j + 1 < n && p[j + 1] == '\n')
-            j++;
-        i = j + 1;
-    }
-    *out = v;
-    return count;
-}
-
-/* The first name="..." in a line that follows a word boundary (re's \bname="([^"]+)"). */
-static int
-part_name(struct line l, struct slice *name)
-{
-    for (size_t i = 0; i + 6 <= l.n; i++) {
-        if (memcmp(l.p + i, "name=\"", 6) != 0)
-            continue;
-        if (i > 0 && (isalnum(l.p[i - 1]) || l.p[i - 1] == '_'))
-            continue;
-        size_t j = i + 6;
-        while (j < l.n && l.p[j] != '"')
-            j++;
-        if (j < l.n && j > i + 6) {
-            *name = slice_from(l.p + i + 6, j - i - 6);
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /*
- * multipart.decode(): split at "--boundary"; a piece whose first line does
- * not start with "--" and whose second line names a field gives that field
- * the lines after the first empty one, joined without separators. A piece
- * without an empty line makes the whole form empty (mitmproxy's ValueError).
- * Returns the number of fields passed to cb (0 = no form).
+ * multipart.decode() of the request's body as serverplayback sees it: no
+ * fields for a body that is None or a form mitmproxy refuses.
  */
-static size_t
-multipart_items(const struct http_request *r, pair_cb cb, void *arg)
+static void
+multipart_fields(const struct http_request *r, struct form *out)
 {
     char *ct = header_joined(&r->headers, "content-type");
-    char *boundary = ct ? ctype_boundary(ct) : NULL;
+    if (ct && !r->content_none &&
+        form_parse_multipart(ct, strlen(ct), buf_ptr(&r->content), r->content.len, out, NULL) < 0)
+        form_clear(out);
     free(ct);
-    if (boundary == NULL || r->content_none) {
-        free(boundary);
-        return 0;
-    }
-    size_t blen = strlen(boundary) + 2;
-    char *delim = xmalloc(blen + 1);
-    snprintf(delim, blen + 1, "--%s", boundary);
-    free(boundary);
-
-    /* Two passes: the first only checks that every piece is well formed. */
-    size_t fields = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        const uint8_t *p = buf_ptr(&r->content);
-        size_t n = r->content.len;
-        size_t i = 0;
-        for (;;) {
-            const uint8_t *next = blen ? memmem(p + i, n - i, delim, blen) : NULL;
-            size_t end = next ? (size_t)(next - p) : n;
-            struct line *lines;
-            size_t nl = splitlines(p + i, end - i, &lines);
-            struct slice name;
-            if (nl > 1 && !(lines[0].n >= 2 && memcmp(lines[0].p, "--", 2) == 0) &&
-                part_name(lines[1], &name)) {
-                size_t blank = 2;
-                while (blank < nl && lines[blank].n != 0)
-                    blank++;
-                if (blank == nl) {
-                    free(lines);
-                    free(delim);
-                    return 0;
-                }
-                if (pass == 1) {
-                    struct buf value = BUF_INIT;
-                    for (size_t k = blank + 1; k < nl; k++)
-                        buf_append(&value, lines[k].p, lines[k].n);
-                    cb(arg, name, buf_slice(&value));
-                    buf_clear(&value);
-                    fields++;
-                }
-            }
-            free(lines);
-            if (next == NULL)
-                break;
-            i = end + blen;
-        }
-    }
-    free(delim);
-    return fields;
 }
 
 /* Request.pretty_host: the Host header's (or an HTTP/2 :authority's) host, else host. */
@@ -378,14 +212,19 @@ make_key(const struct serverplayback *sp, const struct http_request *r, struct b
     if (!sp->ignore_content) {
         int done = 0;
         if (sp->ignore_payload_params.n && ctype_has(r, "multipart/form-data")) {
-            struct pairs_arg pa = {k, &sp->ignore_payload_params, 'M', 0};
-            done = multipart_items(r, add_pair, &pa) > 0;
+            struct form f = {0};
+            multipart_fields(r, &f);
+            add_fields(k, &f, &sp->ignore_payload_params, 'M');
+            done = f.n > 0;
+            form_clear(&f);
         }
         if (!done && sp->ignore_payload_params.n && !r->content_none &&
             ctype_has(r, "application/x-www-form-urlencoded")) {
-            struct pairs_arg pa = {k, &sp->ignore_payload_params, 'U', 0};
-            parse_qsl(buf_slice(&r->content), add_pair, &pa);
-            done = pa.count > 0;
+            struct form f = {0};
+            form_parse_urlencoded((const char *)buf_ptr(&r->content), r->content.len, &f);
+            add_fields(k, &f, &sp->ignore_payload_params, 'U');
+            done = f.n > 0;
+            form_clear(&f);
         }
         if (!done) {
             if (r->content_none)
@@ -402,8 +241,10 @@ make_key(const struct serverplayback *sp, const struct http_request *r, struct b
     if (!sp->ignore_port)
         buf_printf(k, "P%u;", (unsigned)r->port);
 
-    struct pairs_arg pa = {k, &sp->ignore_params, 'q', 0};
-    parse_qsl(query, add_pair, &pa);
+    struct form q = {0};
+    form_parse_urlencoded((const char *)query.p, query.len, &q);
+    add_fields(k, &q, &sp->ignore_params, 'q');
+    form_clear(&q);
 
     for (size_t i = 0; i < sp->use_headers.n; i++) {
         char *v = header_joined(&r->headers, sp->use_headers.v[i]);
