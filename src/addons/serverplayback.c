@@ -22,8 +22,8 @@
 #include "http/cookies.h"
 #include "http/date.h"
 #include "http/forms.h"
+#include "http/url.h"
 #include "options/opt.h"
-#include "util/num.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -176,27 +176,13 @@ pretty_host(const struct http_request *r)
         return xstrdup(r->host);
     }
     /* url.parse_authority(check=False): host[:port] or [v6][:port]; else all of it. */
-    char *host_end, *rest;
-    if (auth[0] == '[' && (host_end = strchr(auth, ']')) != NULL) {
-        rest = host_end + 1;
-    } else {
-        host_end = strchr(auth, ':');
-        rest = host_end ? host_end : auth + strlen(auth);
-        host_end = rest;
-    }
-    int ok = 1;
-    if (*rest == ':') {
-        int64_t port;
-        ok = num_parse_cstr(rest + 1, 0, 65535, &port) == 0;
-    } else if (*rest != '\0') {
-        ok = 0;
-    }
-    if (!ok || host_end == auth)
+    struct slice host;
+    int port;
+    if (http_hostport_parse(auth, strlen(auth), 0, &host, &port, NULL) < 0)
         return auth;
-    char *host = auth[0] == '[' ? xstrndup(auth + 1, (size_t)(host_end - auth - 1))
-                                : xstrndup(auth, (size_t)(host_end - auth));
+    char *h = slice_strdup(host);
     free(auth);
-    return host;
+    return h;
 }
 
 /* ServerPlayback._hash as a comparable byte string. */
