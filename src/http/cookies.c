@@ -12,23 +12,12 @@
 #include "http/date.h"
 #include "util/xmalloc.h"
 
-/* A copy of p[0..n) with a NUL after it (p may hold NULs). */
-static char *
-dup(const char *p, size_t n)
-{
-    char *s = xmalloc(n + 1);
-    if (n)
-        memcpy(s, p, n);
-    s[n] = '\0';
-    return s;
-}
-
 static void
 pair_set(struct cookie_pair *p, const char *k, size_t kn, const char *v, size_t vn)
 {
-    p->name = dup(k, kn);
+    p->name = slice_strdup(slice_from(k, kn));
     p->name_len = kn;
-    p->value = dup(v, vn);
+    p->value = slice_strdup(slice_from(v, vn));
     p->value_len = vn;
 }
 

@@ -6,16 +6,6 @@
 #include "http/url.h"
 #include "util/xmalloc.h"
 
-static char *
-dup(const void *p, size_t n)
-{
-    char *s = xmalloc(n + 1);
-    if (n)
-        memcpy(s, p, n);
-    s[n] = '\0';
-    return s;
-}
-
 void
 form_clear(struct form *f)
 {
@@ -32,8 +22,8 @@ void
 form_add(struct form *f, const void *name, size_t name_len, const void *value, size_t value_len)
 {
     f->v = xrealloc(f->v, (f->n + 1) * sizeof(*f->v));
-    f->v[f->n++] =
-        (struct form_field){dup(name, name_len), name_len, dup(value, value_len), value_len};
+    f->v[f->n++] = (struct form_field){slice_strdup(slice_from(name, name_len)), name_len,
+                                       slice_strdup(slice_from(value, value_len)), value_len};
 }
 
 void
