@@ -27,6 +27,7 @@
 #include <openssl/x509v3.h>
 
 #include "tls/ca.h"
+#include "tls/internal.h"
 #include "util/path.h"
 #include "util/xmalloc.h"
 
@@ -94,16 +95,6 @@ struct ca {
     struct leaf *head, *tail;
     size_t nleaves;
 };
-
-/* The text of OpenSSL's most recent error, then its queue emptied. */
-static const char *
-ossl_reason(void)
-{
-    unsigned long code = ERR_peek_last_error();
-    const char *r = code ? ERR_reason_error_string(code) : NULL;
-    ERR_clear_error();
-    return r ? r : "unknown OpenSSL error";
-}
 
 static char *
 path_join(const char *dir, const char *name)
@@ -317,10 +308,10 @@ create_store(struct ca *ca, int key_size, struct err *e)
 
     ca->key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)key_size);
     if (ca->key == NULL)
-        return err_set(e, MP_ERR_FATAL, "cannot generate a CA key: %s", ossl_reason());
+        return err_set(e, MP_ERR_FATAL, "cannot generate a CA key: %s", tls__ossl_reason());
     ca->cert = make_ca_cert(ca->key);
     if (ca->cert == NULL)
-        return err_set(e, MP_ERR_FATAL, "cannot make the CA certificate: %s", ossl_reason());
+        return err_set(e, MP_ERR_FATAL, "cannot make the CA certificate: %s", tls__ossl_reason());
 
     char *certpem = NULL, *keypem = NULL, *p12 = NULL, *certp12 = NULL;
     size_t certlen = 0, keylen = 0, p12len = 0, certp12len = 0;
@@ -337,7 +328,7 @@ create_store(struct ca *ca, int key_size, struct err *e)
     p12 = p12_bytes(ca->key, ca->cert, &p12len);
     certp12 = p12_bytes(NULL, ca->cert, &certp12len);
     if (!certpem || !keypem || !p12 || !certp12) {
-        rc = err_set(e, MP_ERR_FATAL, "cannot encode the CA: %s", ossl_reason());
+        rc = err_set(e, MP_ERR_FATAL, "cannot encode the CA: %s", tls__ossl_reason());
         goto out;
     }
 
@@ -413,7 +404,7 @@ load_store(struct ca *ca, const char *path, struct err *e)
     if (ca->key == NULL) {
         rc = err_set(e, MP_ERR_CORRUPT,
                      "%s: cannot read the CA private key (damaged or truncated?): %s", path,
-                     ossl_reason());
+                     tls__ossl_reason());
         goto out;
     }
 
@@ -434,7 +425,7 @@ load_store(struct ca *ca, const char *path, struct err *e)
     if (certs == NULL || sk_X509_num(certs) == 0 || damaged) {
         if (damaged)
             rc = err_set(e, MP_ERR_CORRUPT, "%s: cannot read the CA certificate: %s", path,
-                         ossl_reason());
+                         tls__ossl_reason());
         else
             rc = err_set(e, MP_ERR_CORRUPT, "%s: no CA certificate found", path);
         sk_X509_pop_free(certs, X509_free);
@@ -714,7 +705,7 @@ ca_leaf_get(struct ca *ca, const char *cn, const char *const *sans, size_t nsans
                            cn      ? cn
                            : nsans ? sans[0]
                                    : "(no name)",
-                           ossl_reason());
+                           tls__ossl_reason());
         }
         if (ca->nleaves >= CA_CACHE_CAP)
             evict_oldest(ca);
