@@ -23,22 +23,27 @@ buf_reserve(struct buf *b, size_t n)
 {
     if (b->cap - b->off - b->len >= n)
         return;
-    /* Compact first: a consumed prefix is free room. */
-    if (b->off && b->cap - b->len >= n) {
-        memmove(b->data, b->data + b->off, b->len);
+    /*
+     * Compact only when the consumed prefix is at least as large as what
+     * remains. The move then costs no more than the bytes consumed since the
+     * last one, so a buffer that is eaten from the front while it is appended
+     * to (a send buffer after a partial send) costs O(1) per byte. Moving the
+     * whole rest whenever the prefix was not empty was O(len) per append:
+     * quadratic for a large body sent in small pieces.
+     */
+    if (b->off > 0 && b->off >= b->len) {
+        if (b->len)
+            memcpy(b->data, b->data + b->off, b->len); /* no overlap: off >= len */
         b->off = 0;
-        return;
+        if (b->cap - b->len >= n)
+            return;
     }
-    size_t need = b->len + n;
+    /* A prefix smaller than the rest is kept: at most half of what the buffer holds. */
+    size_t need = b->off + b->len + n;
     size_t cap = b->cap ? b->cap : 64;
     while (cap < need)
         cap = cap * 2;
-    uint8_t *p = xmalloc(cap);
-    if (b->len)
-        memcpy(p, b->data + b->off, b->len);
-    free(b->data);
-    b->data = p;
-    b->off = 0;
+    b->data = xrealloc(b->data, cap);
     b->cap = cap;
 }
 
