@@ -80,6 +80,12 @@ struct tcp_message *flow_tcp_add_message(struct flow *, int from_client, const v
 struct flow *flow_new(enum flow_type);
 struct flow *flow_ref(struct flow *);
 void flow_unref(struct flow *);
+/*
+ * Whether anybody besides the caller, who holds one reference, holds the
+ * flow. When not, nothing else can see it any more, so the caller may take
+ * parts of it (a body to send) instead of copying them.
+ */
+int flow_shared(const struct flow *);
 
 /* Sets the error (replacing any), timestamped now. */
 void flow_set_error(struct flow *, const char *msg);
