@@ -6,8 +6,10 @@
  * so a parser can eat a buffer without moving bytes. buf_reserve() compacts
  * when it needs room and the consumed prefix is at least as large as the
  * valid bytes (else it grows): bytes moved never exceed bytes consumed, so
- * appending to a buffer eaten from the front stays linear. Allocation failure
- * aborts (see xmalloc), so the append functions cannot fail.
+ * appending to a buffer eaten from the front stays linear. From 4 MiB on the
+ * storage is a mapping of its own, grown without copying (see buf.c), so it
+ * is only ever freed by buf_clear(). Allocation failure aborts (see
+ * xmalloc), so the append functions cannot fail.
  */
 #ifndef MP_UTIL_BUF_H
 #define MP_UTIL_BUF_H

@@ -1,3 +1,5 @@
+#include <stdint.h>
+
 #include "../lib/test.h"
 #include "util/buf.h"
 
@@ -128,6 +130,47 @@ TEST(buf_send_buffer_stays_linear)
     /* The prefix is reclaimed: the storage stays within 4x what is held. */
     ASSERT(b.cap <= 4 * b.len);
     buf_clear(&b);
+}
+
+/*
+ * Past 4 MiB a buffer is a mapping of its own, aligned for huge pages and
+ * grown by mremap(): the bytes (and a consumed prefix) survive each growth,
+ * from malloc'ed storage into a mapping and from mapping to mapping, and
+ * moving and clearing such a buffer works as for a small one.
+ */
+TEST(buf_big_storage_keeps_bytes)
+{
+    struct buf b = BUF_INIT, moved = BUF_INIT;
+    static uint8_t piece[1 << 20];
+    /* Stream positions: "xxxx" is 0..3, of which 0..2 are consumed; the
+     * prefix is smaller than the rest, so growth keeps it. */
+    buf_append(&b, "xxxx", 4);
+    buf_consume(&b, 3);
+    size_t end = 4;
+    while (end < (40u << 20)) {
+        for (size_t i = 0; i < sizeof(piece); i++)
+            piece[i] = (uint8_t)((end + i) * 7);
+        buf_append(&b, piece, sizeof(piece));
+        end += sizeof(piece);
+        if (b.cap >= (4u << 20)) {
+            ASSERT_EQ((uintptr_t)b.data % (2u << 20), 0);
+            ASSERT_EQ(b.cap % (2u << 20), 0);
+        }
+        ASSERT(b.off + b.len <= b.cap);
+    }
+    ASSERT_EQ(b.len, end - 3);
+    ASSERT_EQ(buf_ptr(&b)[0], 'x');
+    for (size_t pos = 4; pos < end; pos += 4093)
+        ASSERT_EQ(buf_ptr(&b)[pos - 3], (uint8_t)(pos * 7));
+    ASSERT_EQ(buf_ptr(&b)[end - 1 - 3], (uint8_t)((end - 1) * 7));
+    buf_move(&moved, &b);
+    ASSERT(b.data == NULL);
+    buf_consume(&moved, moved.len - 1);
+    buf_append(&moved, "yz", 2);
+    ASSERT_EQ(moved.len, 3);
+    ASSERT_MEMEQ(buf_ptr(&moved) + 1, 2, "yz", 2);
+    buf_clear(&moved);
+    ASSERT(moved.data == NULL);
 }
 
 TEST(slice_nocase)
