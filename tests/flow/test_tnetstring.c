@@ -168,6 +168,18 @@ TEST(tns_float_repr)
         {INFINITY, "inf"},
         {-INFINITY, "-inf"},
         {NAN, "nan"},
+        {1670000000.123456, "1670000000.123456"},
+        {1670000000.0, "1670000000.0"},
+        {5.0, "5.0"},
+        {-5.0, "-5.0"},
+        {2.2250738585072014e-308, "2.2250738585072014e-308"}, /* smallest normal */
+        {2.225073858507201e-308, "2.225073858507201e-308"},   /* largest subnormal */
+        {1e23, "1e+23"},
+        {0.1 + 0.2, "0.30000000000000004"},
+        /* A power of two: the double below is half as far as the one above, so
+         * 16 digits do here where the nearest 16-digit decimal (below) does not. */
+        {0x1p-1017, "7.120236347223045e-307"},
+        {0x1p-1007, "7.291122019556398e-304"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char out[32];
@@ -180,6 +192,39 @@ TEST(tns_float_repr)
     ASSERT_BUF_STR(&b, "18:1795465261.5772097^");
     tns_free(t);
     buf_clear(&b);
+}
+
+/*
+ * 108,000 doubles against Python's repr() (tests/flow/gen_float_repr.py:
+ * timestamps, integers, powers of two and ten and their neighbours,
+ * subnormals, random bit patterns), so a flow file we write has the floats
+ * mitmproxy writes.
+ */
+TEST(tns_float_repr_matches_python)
+{
+    FILE *py = popen("/usr/bin/python3 tests/flow/gen_float_repr.py", "r");
+    ASSERT(py != NULL);
+    char line[128];
+    size_t checked = 0, bad = 0;
+    while (fgets(line, sizeof(line), py)) {
+        char *sp = strchr(line, ' ');
+        ASSERT(sp != NULL);
+        *sp = '\0';
+        char *want = sp + 1;
+        want[strcspn(want, "\n")] = '\0';
+        uint64_t bits = strtoull(line, NULL, 16);
+        double v;
+        memcpy(&v, &bits, sizeof(v));
+        char out[32];
+        tns_format_float(v, out);
+        if (strcmp(out, want) != 0 && bad++ < 10)
+            fprintf(stderr, "%s: want %s, got %s\n", line, want, out);
+        checked++;
+    }
+    if (pclose(py) != 0)
+        test_fail(__FILE__, __LINE__, "gen_float_repr.py failed (is /usr/bin/python3 installed?)");
+    ASSERT_EQ(bad, 0);
+    ASSERT(checked > 100000);
 }
 
 TEST(tns_truncated_is_incomplete)
