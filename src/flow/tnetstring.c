@@ -199,21 +199,31 @@ tns_list_append(struct tns *l, struct tns *item)
     l->u.list.v[l->u.list.n++] = item;
 }
 
+/* Lengths first: most keys of a flow's dicts differ in length, and the
+ * lookups of reading and writing a flow file were a tenth of its time. */
 static struct tns_pair *
-find(const struct tns *d, const char *key)
+find_n(const struct tns *d, const char *key, size_t key_len)
 {
     if (d == NULL || d->type != TNS_DICT)
         return NULL;
-    for (size_t i = 0; i < d->u.dict.n; i++)
-        if (strcmp(d->u.dict.v[i].key, key) == 0)
-            return &d->u.dict.v[i];
+    for (size_t i = 0; i < d->u.dict.n; i++) {
+        struct tns_pair *p = &d->u.dict.v[i];
+        if (p->key_len == key_len && memcmp(p->key, key, key_len) == 0)
+            return p;
+    }
     return NULL;
+}
+
+static struct tns_pair *
+find(const struct tns *d, const char *key)
+{
+    return find_n(d, key, strlen(key));
 }
 
 static void
 dict_set_n(struct tns *d, const char *key, size_t key_len, struct tns *val)
 {
-    struct tns_pair *p = find(d, key);
+    struct tns_pair *p = find_n(d, key, key_len);
     if (p) {
         tns_free(p->val);
         p->val = val;
