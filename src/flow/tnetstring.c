@@ -1,7 +1,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -489,98 +488,4 @@ tns_decode(const uint8_t *p, size_t len, size_t *used, struct tns **out, struct 
 {
     *out = NULL;
     return decode(p, len, used, out, 0, e);
-}
-
-/* Encoding. */
-
-/* Payload length of t, so a container's prefix can be written before it. */
-static size_t
-payload_len(const struct tns *t)
-{
-    char tmp[32];
-    size_t n = 0;
-    switch (t->type) {
-    case TNS_BYTES:
-    case TNS_TEXT:
-        return t->u.str.len;
-    case TNS_INT:
-        return (size_t)snprintf(tmp, sizeof(tmp), "%" PRId64, t->u.i);
-    case TNS_FLOAT:
-        if (t->u.f.text)
-            return strlen(t->u.f.text);
-        tns_format_float(t->u.f.v, tmp);
-        return strlen(tmp);
-    case TNS_BOOL:
-        return t->u.b ? 4 : 5;
-    case TNS_NULL:
-        return 0;
-    case TNS_LIST:
-        for (size_t i = 0; i < t->u.list.n; i++) {
-            size_t k = payload_len(t->u.list.v[i]);
-            n += (size_t)snprintf(tmp, sizeof(tmp), "%zu", k) + k + 2;
-        }
-        return n;
-    case TNS_DICT:
-        for (size_t i = 0; i < t->u.dict.n; i++) {
-            size_t k = t->u.dict.v[i].key_len;
-            n += (size_t)snprintf(tmp, sizeof(tmp), "%zu", k) + k + 2;
-            k = payload_len(t->u.dict.v[i].val);
-            n += (size_t)snprintf(tmp, sizeof(tmp), "%zu", k) + k + 2;
-        }
-        return n;
-    }
-    return 0;
-}
-
-static void
-encode_str(struct buf *out, const char *p, size_t n, char tag)
-{
-    buf_printf(out, "%zu:", n);
-    buf_append(out, p, n);
-    buf_append(out, &tag, 1);
-}
-
-void
-tns_encode(struct buf *out, const struct tns *t)
-{
-    char tmp[32];
-    char tag = (char)t->type;
-    switch (t->type) {
-    case TNS_BYTES:
-    case TNS_TEXT:
-        encode_str(out, t->u.str.p, t->u.str.len, tag);
-        return;
-    case TNS_INT:
-        snprintf(tmp, sizeof(tmp), "%" PRId64, t->u.i);
-        encode_str(out, tmp, strlen(tmp), tag);
-        return;
-    case TNS_FLOAT:
-        if (t->u.f.text) {
-            encode_str(out, t->u.f.text, strlen(t->u.f.text), tag);
-            return;
-        }
-        tns_format_float(t->u.f.v, tmp);
-        encode_str(out, tmp, strlen(tmp), tag);
-        return;
-    case TNS_BOOL:
-        encode_str(out, t->u.b ? "true" : "false", t->u.b ? 4 : 5, tag);
-        return;
-    case TNS_NULL:
-        encode_str(out, "", 0, tag);
-        return;
-    case TNS_LIST:
-        buf_printf(out, "%zu:", payload_len(t));
-        for (size_t i = 0; i < t->u.list.n; i++)
-            tns_encode(out, t->u.list.v[i]);
-        buf_append(out, &tag, 1);
-        return;
-    case TNS_DICT:
-        buf_printf(out, "%zu:", payload_len(t));
-        for (size_t i = 0; i < t->u.dict.n; i++) {
-            encode_str(out, t->u.dict.v[i].key, t->u.dict.v[i].key_len, TNS_TEXT);
-            tns_encode(out, t->u.dict.v[i].val);
-        }
-        buf_append(out, &tag, 1);
-        return;
-    }
 }
