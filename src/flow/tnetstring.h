@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "util/buf.h"
 #include "util/err.h"
@@ -135,8 +136,13 @@ void tns_writer_clear(struct tns_writer *);
 size_t tns_w_open(struct tns_writer *);
 void tns_w_close(struct tns_writer *, size_t handle, enum tns_type container);
 void tns_w_str(struct tns_writer *, const void *p, size_t n, enum tns_type bytes_or_text);
-/* A dict key: a text string. */
-void tns_w_key(struct tns_writer *, const char *key);
+/* A dict key: a text string. Inline, so that a literal's length is known
+ * when compiling (a record has some sixty keys). */
+static inline void
+tns_w_key(struct tns_writer *w, const char *key)
+{
+    tns_w_str(w, key, strlen(key), TNS_TEXT);
+}
 void tns_w_int(struct tns_writer *, int64_t);
 /* In Python's repr (tns_format_float). */
 void tns_w_float(struct tns_writer *, double);

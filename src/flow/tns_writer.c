@@ -106,12 +106,6 @@ tns_w_str(struct tns_writer *w, const void *p, size_t n, enum tns_type tag)
 }
 
 void
-tns_w_key(struct tns_writer *w, const char *key)
-{
-    tns_w_str(w, key, strlen(key), TNS_TEXT);
-}
-
-void
 tns_w_int(struct tns_writer *w, int64_t v)
 {
     uint64_t mag = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
