@@ -155,6 +155,12 @@ error_free(struct flow_error *err)
     }
 }
 
+int
+flow_shared(const struct flow *f)
+{
+    return atomic_load_explicit(&f->refs, memory_order_acquire) > 1;
+}
+
 void
 flow_unref(struct flow *f)
 {

@@ -134,6 +134,12 @@ void flow_ws_set_close(struct flow *, int by_client, int code, const void *reaso
 struct flow *flow_new(enum flow_type);
 struct flow *flow_ref(struct flow *);
 void flow_unref(struct flow *);
+/*
+ * Whether anybody besides the caller, who holds one reference, holds the
+ * flow. When not, nothing else can see it any more, so the caller may take
+ * parts of it (a body to send) instead of copying them.
+ */
+int flow_shared(const struct flow *);
 
 /* Sets the error (replacing any), timestamped now. */
 void flow_set_error(struct flow *, const char *msg);

@@ -865,8 +865,20 @@ http1_write_chunk(struct buf *out, const uint8_t *p, size_t n)
 {
     if (n == 0)
         return;
-    buf_printf(out, "%zx\r\n", n);
+    http1_write_chunk_size(out, n);
     buf_append(out, p, n);
+    http1_write_chunk_end(out);
+}
+
+void
+http1_write_chunk_size(struct buf *out, size_t n)
+{
+    buf_printf(out, "%zx\r\n", n);
+}
+
+void
+http1_write_chunk_end(struct buf *out)
+{
     buf_append(out, "\r\n", 2);
 }
 

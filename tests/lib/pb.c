@@ -93,6 +93,13 @@ fail(struct pb *pb, const char *file, int line, const char *fmt, ...)
 static void feed(struct pb *pb, const struct event *ev);
 
 static void
+hold_flow(struct pb *pb, struct flow *f)
+{
+    if (f && pb->nflows < 64 && !(pb->flags & PB_UNHELD))
+        pb->flows[pb->nflows++] = flow_ref(f);
+}
+
+static void
 take_commands(struct pb *pb, struct cmdq *tmp)
 {
     uint64_t auto_reply[16];
@@ -106,8 +113,7 @@ take_commands(struct pb *pb, struct cmdq *tmp)
         }
         if (c->type == CMD_HOOK && !(pb->flags & PB_HOOKS)) {
             note(pb, "<< hook %s (auto-reply)", hook_name(c->hook.hook));
-            if (c->hook.flow && pb->nflows < 64)
-                pb->flows[pb->nflows++] = flow_ref(c->hook.flow);
+            hold_flow(pb, c->hook.flow);
             if (nauto < 16)
                 auto_reply[nauto++] = c->id;
             cmd_free(c);
@@ -242,8 +248,7 @@ pb__out_hook(struct pb *pb, enum hook h, struct flow **flowp, const char *file, 
     note(pb, "<< hook %s", hook_name(c->hook.hook));
     if (c->hook.hook != h)
         fail(pb, file, line, "expected hook %s, got %s", hook_name(h), hook_name(c->hook.hook));
-    if (c->hook.flow && pb->nflows < 64)
-        pb->flows[pb->nflows++] = flow_ref(c->hook.flow);
+    hold_flow(pb, c->hook.flow);
     if (flowp)
         *flowp = c->hook.flow;
     pb->last_blocking = c->id;
@@ -263,19 +268,30 @@ pb__out_open(struct pb *pb, struct connection **connp, const char *file, int lin
     pb->last_open = c;
 }
 
-void
-pb__out_send(struct pb *pb, struct connection *conn, const char *s, int prefix, const char *file,
-             int line)
+/* Merges the pending sends to conn up to want bytes; returns how many there were. */
+static size_t
+merge_sends(struct pb *pb, struct connection *conn, size_t want, struct buf *got)
+{
+    size_t n = 0;
+    while (got->len < want && pb->outq.head && pb->outq.head->type == CMD_SEND &&
+           pb->outq.head->conn == conn) {
+        struct command *c = cmdq_pop(&pb->outq);
+        buf_append(got, buf_ptr(&c->data), c->data.len);
+        cmd_free(c);
+        n++;
+    }
+    return n;
+}
+
+/* Asserts the pending sends to conn (merged) and returns how many commands they were. */
+static size_t
+out_send(struct pb *pb, struct connection *conn, const char *s, int prefix, const char *file,
+         int line)
 {
     size_t want = strlen(s);
     struct buf got = BUF_INIT;
-    while (got.len < want && pb->outq.head && pb->outq.head->type == CMD_SEND &&
-           pb->outq.head->conn == conn) {
-        struct command *c = cmdq_pop(&pb->outq);
-        buf_append(&got, buf_ptr(&c->data), c->data.len);
-        cmd_free(c);
-    }
-    note(pb, "<< send %s (%zu bytes)", conn_name(pb, conn), got.len);
+    size_t n = merge_sends(pb, conn, want, &got);
+    note(pb, "<< send %s (%zu bytes in %zu commands)", conn_name(pb, conn), got.len, n);
     if (got.len == 0)
         fail(pb, file, line, "expected << send %s \"%s\"", conn_name(pb, conn), s);
     int ok = prefix ? got.len >= want && memcmp(buf_ptr(&got), s, want) == 0
@@ -289,6 +305,24 @@ pb__out_send(struct pb *pb, struct connection *conn, const char *s, int prefix, 
         fail(pb, file, line, "send to %s differs", conn_name(pb, conn));
     }
     buf_clear(&got);
+    return n;
+}
+
+void
+pb__out_send(struct pb *pb, struct connection *conn, const char *s, int prefix, const char *file,
+             int line)
+{
+    out_send(pb, conn, s, prefix, file, line);
+}
+
+void
+pb__out_send_n(struct pb *pb, struct connection *conn, const char *s, size_t n, const char *file,
+               int line)
+{
+    size_t got = out_send(pb, conn, s, 0, file, line);
+    if (got != n)
+        fail(pb, file, line, "send to %s came in %zu commands, expected %zu", conn_name(pb, conn),
+             got, n);
 }
 
 void

@@ -21,6 +21,10 @@ enum pb_flags {
     PB_NOHOOKS = 0, /* hooks are answered at once and not asserted */
     PB_HOOKS = 1,   /* every hook must be asserted and answered */
     PB_LOGS = 2,    /* log commands must be asserted too */
+    /* The playbook keeps no references to flows, as mitmdump's addons keep
+     * none: after its hooks the layer holds a flow's last reference. A flow
+     * from pb_out_hook is then valid only until the layer is through with it. */
+    PB_UNHELD = 4,
 };
 
 struct pb;
@@ -50,6 +54,8 @@ void pb_in_reply_err(struct pb *, const char *err);
 #define pb_out_open(pb, connp) pb__out_open(pb, connp, __FILE__, __LINE__)
 #define pb_out_send(pb, conn, s) pb__out_send(pb, conn, s, 0, __FILE__, __LINE__)
 #define pb_out_send_prefix(pb, conn, s) pb__out_send(pb, conn, s, 1, __FILE__, __LINE__)
+/* Like pb_out_send, and the bytes came in exactly n send commands. */
+#define pb_out_send_n(pb, conn, s, n) pb__out_send_n(pb, conn, s, n, __FILE__, __LINE__)
 #define pb_out_close(pb, conn, half) pb__out_close(pb, conn, half, __FILE__, __LINE__)
 #define pb_out_log(pb, substr) pb__out_log(pb, substr, __FILE__, __LINE__)
 #define pb_end(pb) pb__end(pb, __FILE__, __LINE__)
@@ -60,6 +66,8 @@ void pb__out_open(struct pb *, struct connection **connp, const char *file, int 
 /* prefix: the merged sends must start with s (the rest is consumed). */
 void pb__out_send(struct pb *, struct connection *, const char *s, int prefix, const char *file,
                   int line);
+void pb__out_send_n(struct pb *, struct connection *, const char *s, size_t n, const char *file,
+                    int line);
 void pb__out_close(struct pb *, struct connection *, int half, const char *file, int line);
 void pb__out_log(struct pb *, const char *substr, const char *file, int line);
 /* Fails if commands are left unasserted. */
