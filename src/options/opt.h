@@ -152,8 +152,11 @@ struct options {
      * have their defaults. */
     union opt_slot *dyn;
     size_t ndyn;
-    /* "name=value" settings of options not registered yet (opt_set_deferred). */
+    /* "name=value" settings of options not registered yet (opt_set_deferred);
+     * those from a config file are dropped quietly if nothing registers them
+     * (a config.yaml may hold the console's options when mitmdump reads it). */
     struct strv deferred;
+    struct strv deferred_quiet;
 };
 
 enum opt_type { OPT_BOOL, OPT_INT, OPT_STR, OPT_OPTSTR, OPT_SEQ };
@@ -231,6 +234,23 @@ int opt_set_arg(struct options *, const char *arg, struct err *e);
  */
 int opt_set_deferred(struct options *, const char *arg, struct err *e);
 int opt_apply_deferred(struct options *, struct err *e);
+
+/*
+ * Reads mitmproxy's config.yaml format (a mapping of option names to
+ * values; lists as [a, b] or "- a" lines) into o, with mitmproxy's type
+ * checks. Unknown names are kept in o->deferred_quiet. Errors name the line
+ * ("Config error at line 3: listen_port expects a int, not a str").
+ */
+int opt_load_yaml(struct options *, const char *text, size_t len, struct err *e);
+/* The same from a file; a file that does not exist is no error. */
+int opt_load_file(struct options *, const char *path, struct err *e);
+/* mitmproxy's start-up read of confdir/config.yaml, then config.yml. */
+int opt_load_config(struct options *, const char *confdir, struct err *e);
+/*
+ * Writes the options that differ from their defaults (all with
+ * defaults=1) in the format opt_load_yaml() reads, as options.save does.
+ */
+void opt_save_yaml(const struct options *, int defaults, void *file);
 /* Writes the option's current value as `--options` shows it into out. */
 void opt_format_value(const struct options *, const struct opt_info *, char *out, size_t outlen);
 /* Prints every option with its help, type and default (YAML, like mitmdump --options). */
