@@ -156,6 +156,29 @@ apply_deferred(struct master *m, struct err *e)
     return 0;
 }
 
+/*
+ * mitmproxy's intercept addon sets intercept_active from its configure:
+ * a new filter turns interception on, an empty one turns it off. Options
+ * here are set before the addons hear of them, so the master applies that
+ * rule to next whenever intercept changed (and intercept_active did not).
+ */
+static void
+intercept_rule(const struct options *before, struct options *next)
+{
+    const struct opt_info *f = opt_find("intercept"), *a = opt_find("intercept_active");
+    if (f == NULL || a == NULL)
+        return;
+    struct opt_changes ch;
+    if (before) {
+        opt_diff(before, next, &ch);
+        if (!opt_changed(&ch, f->index) || opt_changed(&ch, a->index))
+            return;
+    }
+    const char *expr = opt_get_str(next, f);
+    if (before || (expr && *expr))
+        opt_set(next, "intercept_active", expr && *expr ? "true" : "false", NULL);
+}
+
 int
 master_configure(struct master *m, struct err *e)
 {
@@ -175,6 +198,7 @@ master_configure(struct master *m, struct err *e)
         if ((rc = build_configs(o, m->ca, &m->cfgs, &m->ncfgs, e)) < 0)
             return rc;
     }
+    intercept_rule(NULL, m->opts);
     /* Key logging as mitmproxy: MITMPROXY_SSLKEYLOGFILE, else SSLKEYLOGFILE. */
     const char *keylog = getenv("MITMPROXY_SSLKEYLOGFILE");
     if (keylog == NULL || *keylog == '\0')
@@ -360,6 +384,8 @@ master_set(struct master *m, const char *const *settings, size_t n, struct err *
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = opt_set_arg(next, settings[i], e);
+    if (rc == 0)
+        intercept_rule(m->opts, next);
     struct opt_changes ch;
     if (rc < 0 || opt_diff(m->opts, next, &ch) == 0) {
         opt_free(next);

@@ -165,6 +165,30 @@ opt__field(struct options *o, const struct opt_info *info)
     return &o->dyn[k];
 }
 
+int
+opt_get_bool(const struct options *o, const struct opt_info *info)
+{
+    return *CFIELD(o, info, int);
+}
+
+long
+opt_get_int(const struct options *o, const struct opt_info *info)
+{
+    return *CFIELD(o, info, long);
+}
+
+const char *
+opt_get_str(const struct options *o, const struct opt_info *info)
+{
+    return *CFIELD(o, info, char *);
+}
+
+const struct strv *
+opt_get_seq(const struct options *o, const struct opt_info *info)
+{
+    return CFIELD(o, info, struct strv);
+}
+
 struct options *
 opt_new(void)
 {

@@ -207,6 +207,15 @@ const struct opt_info *opt_find(const char *name);
  */
 int opt_register(const char *name, enum opt_type type, const char *def, const char *choices,
                  const char *help, struct err *e);
+/*
+ * The value of any option by its row, a registered one's included (an
+ * addon that registered "intercept" reads it so). The type must match.
+ */
+int opt_get_bool(const struct options *, const struct opt_info *);
+long opt_get_int(const struct options *, const struct opt_info *);
+const char *opt_get_str(const struct options *, const struct opt_info *); /* NULL: None */
+const struct strv *opt_get_seq(const struct options *, const struct opt_info *);
+
 /* "bool", "int", "str", "optional str", "sequence of str" (mitmproxy's words). */
 const char *opt_type_name(enum opt_type);
 
