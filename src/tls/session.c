@@ -53,6 +53,7 @@
 #define READ_CHUNK 16384
 
 struct tls_session {
+    int refs;
     SSL *ssl;
     BIO *rbio; /* owned by ssl */
     BIO *wbio; /* owned by ssl */
@@ -421,6 +422,7 @@ session_new(SSL_CTX *ctx, int is_client, struct err *e)
         return NULL;
     }
     struct tls_session *s = xcalloc(1, sizeof(*s));
+    s->refs = 1;
     s->ssl = ssl;
     s->is_client = is_client;
     s->alert_in = s->alert_out = -1;
@@ -516,10 +518,17 @@ fail:
     return NULL;
 }
 
+struct tls_session *
+tls_session_ref(struct tls_session *s)
+{
+    s->refs++;
+    return s;
+}
+
 void
 tls_session_free(struct tls_session *s)
 {
-    if (s == NULL)
+    if (s == NULL || --s->refs > 0)
         return;
     SSL_free(s->ssl);
     free(s->verify_host);

@@ -47,9 +47,16 @@ struct tls_server_opts {
     enum tls_version min_version, max_version;
 };
 
-/* Both return NULL with e set on failure. Free with tls_session_free(). */
+/*
+ * Both return a new session (one reference) or NULL with e set. Sessions
+ * are counted because a hook's data may hold one while its layer does (the
+ * tlsconfig addon hands one over); the count is not atomic: a session
+ * belongs to one thread. tls_session_free() drops a reference (NULL is a
+ * no-op) and frees the session with the last.
+ */
 struct tls_session *tls_session_new_client(const struct tls_client_opts *, struct err *e);
 struct tls_session *tls_session_new_server(const struct tls_server_opts *, struct err *e);
+struct tls_session *tls_session_ref(struct tls_session *);
 void tls_session_free(struct tls_session *);
 
 /* Ciphertext from the peer. */
