@@ -68,6 +68,14 @@ struct listener {
     int port;                       /* the port actually bound */
 };
 
+/* A job for libuv's thread pool (server_queue_work). */
+struct work {
+    uv_work_t req; /* req.data = this work; freed after `after` ran */
+    server_work_cb work;
+    server_work_cb after;
+    void *arg;
+};
+
 /* A function posted from another thread (server_post). */
 struct post {
     server_post_cb fn;
