@@ -41,8 +41,9 @@ struct layer *layer_h1_over_h2_new(struct context *ctx, struct layer *child);
  * Decides what a CONNECT tunnel (or a reverse-mode client connection)
  * carries, from the client's first bytes: a TLS ClientHello is intercepted
  * (layer_tls_new) unless ignore_hosts/allow_hosts say to pass it through;
- * HTTP is parsed; anything else is relayed. server is the tunnel's open
- * connection (one reference taken), or NULL in reverse mode.
+ * HTTP is parsed; anything else is relayed. The decision goes through the
+ * next_layer hook, where an addon may change it. server is the tunnel's
+ * open connection (one reference taken), or NULL in reverse mode.
  */
 struct layer *layer_nextlayer_new(struct context *ctx, struct connection *server);
 
@@ -79,6 +80,14 @@ struct layer *layer_tcp_new(struct context *ctx, struct connection *server);
 /* Relays bytes between the client and an open server connection, both ways,
  * with half-closes passed on (CONNECT tunnels until TLS interception). */
 struct layer *layer_tunnel_new(struct context *ctx, struct connection *server);
+
+/*
+ * Reverse mode, when an addon chose raw bytes before any server was
+ * connected: opens a connection to the mode's target (with tls set, for a
+ * TLS layer above to encrypt), then runs a TCP flow over it (record) or an
+ * unrecorded tunnel.
+ */
+struct layer *layer_relay_new(struct context *ctx, int record, int tls);
 
 /* SOCKS5 mode (RFC 1928): the handshake names the destination, which is
  * opened; then layer_nextlayer_new() decides what the tunnel carries. */
