@@ -37,6 +37,7 @@ struct tls_client_opts {
     const char *ca_dir;             /* extra trusted CA dir (hashed); NULL: none */
     enum tls_version min_version, max_version;
     const char *client_cert_file;   /* PEM with key + cert to present; NULL: none */
+    const char *ciphers;            /* OpenSSL cipher list (up to TLS 1.2); NULL: defaults */
 };
 
 /* We are the server, towards the client, with a certificate from the CA. */
@@ -45,6 +46,7 @@ struct tls_server_opts {
     const char *const *alpn;        /* protocols we accept, in preference order */
     size_t nalpn;
     enum tls_version min_version, max_version;
+    const char *ciphers;            /* as in tls_client_opts */
 };
 
 /*

@@ -22,6 +22,7 @@
 #include "addons/readfile.h"
 #include "addons/save.h"
 #include "addons/serverplayback.h"
+#include "addons/tlsconfig.h"
 #include "addons/traffic.h"
 #include "core/server.h"
 #include "filter/filter.h"
@@ -71,6 +72,13 @@ static void
 start_replay(void *srv, struct flow *f, playback_done_cb done, void *arg)
 {
     server_replay(srv, f, done, arg);
+}
+
+/* Certificates are signed in the loop's thread pool. */
+static void
+queue_work(void *srv, tlsconfig_work_cb work, tlsconfig_work_cb after, void *arg)
+{
+    server_queue_work(srv, work, after, arg);
 }
 
 /* With -n (no proxy server), mitmdump ends when the replay queue is through. */
@@ -229,6 +237,8 @@ main(int argc, char **argv)
     addon_chain_add(chain, addon_stickyauth_new());
     addon_chain_add(chain, addon_stickycookie_new());
     addon_chain_add(chain, addon_save_new());
+    struct addon *tlsconfig = addon_tlsconfig_new();
+    addon_chain_add(chain, tlsconfig);
     addon_chain_add(chain, addon_dumper_new(stdout));
     if (addon_chain_configure(chain, opts, &e) < 0) {
         fprintf(stderr, "mitmdump: error: %s\n", e.msg);
@@ -248,6 +258,7 @@ main(int argc, char **argv)
     struct server *srv = NULL;
     if (need_core) {
         srv = server_new(&cfg, chain);
+        tlsconfig_wire(tlsconfig, queue_work, srv);
         clientplayback_wire(playback, start_replay, srv, opts->server ? NULL : replay_finished,
                             opts->keepserving ? NULL : srv);
         /* mitmproxy exits once every recorded response was served, unless keepserving. */

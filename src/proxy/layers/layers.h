@@ -49,12 +49,13 @@ struct layer *layer_nextlayer_new(struct context *ctx, struct connection *server
 
 struct clienthello;
 /*
- * TLS interception: terminates the client's TLS with a certificate from the
- * CA (after the upstream handshake when server is not NULL, so the
- * upstream certificate's names can be copied), and speaks TLS to every
- * server connection whose tls flag is set. The child (an HTTP layer) sees
- * plaintext only. hello is the client's parsed ClientHello and first the
- * client bytes read so far (both copied); with hello NULL the client is
+ * TLS interception: terminates the client's TLS (after the upstream
+ * handshake when server is not NULL, so the upstream certificate's names
+ * and ALPN can be copied), and speaks TLS to every server connection whose
+ * tls flag is set. The sessions come from the tls_start_client and
+ * tls_start_server hooks (the tlsconfig addon). The child (an HTTP layer)
+ * sees plaintext only. hello is the client's parsed ClientHello and first
+ * the client bytes read so far (both copied); with hello NULL the client is
  * not TLS and only server connections are encrypted. raw_tcp: the plaintext
  * is a TCP flow (tcp_hosts) rather than HTTP.
  */
