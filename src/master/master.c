@@ -19,6 +19,7 @@
 #include "addons/readfile.h"
 #include "addons/save.h"
 #include "addons/serverplayback.h"
+#include "addons/tlsconfig.h"
 #include "addons/traffic.h"
 #include "core/server.h"
 #include "filter/filter.h"
@@ -36,6 +37,7 @@ struct master {
     struct addon_chain *chain;
     struct addon *clientplayback; /* in chain */
     struct addon *serverplayback; /* in chain */
+    struct addon *tlsconfig;      /* in chain */
     struct server *srv;           /* the loop; created by master_configure */
     struct ca *ca;                /* one reference; NULL when no proxy core runs */
     /* One configuration per --mode, one reference each; cfgs[0] also
@@ -75,6 +77,8 @@ master_new(struct options *opts)
     addon_chain_add(m->chain, addon_stickyauth_new());
     addon_chain_add(m->chain, addon_stickycookie_new());
     addon_chain_add(m->chain, addon_save_new());
+    m->tlsconfig = addon_tlsconfig_new();
+    addon_chain_add(m->chain, m->tlsconfig);
     return m;
 }
 
@@ -112,6 +116,13 @@ build_configs(const struct options *opts, struct ca *ca, const struct proxy_conf
     *out = v;
     *nout = n;
     return 0;
+}
+
+/* Certificates are signed in the loop's thread pool. */
+static void
+queue_work(void *srv, tlsconfig_work_cb work, tlsconfig_work_cb after, void *arg)
+{
+    server_queue_work(srv, work, after, arg);
 }
 
 /* Client replay goes through the proxy core. */
@@ -213,6 +224,7 @@ master_configure(struct master *m, struct err *e)
     if (o->deferred.n && (rc = apply_deferred(m, e)) < 0)
         return rc;
     m->srv = server_new(m->core ? m->cfgs[0] : NULL, m->chain);
+    tlsconfig_wire(m->tlsconfig, queue_work, m->srv);
     if (m->core) {
         clientplayback_wire(m->clientplayback, start_replay, m->srv,
                             o->server ? NULL : replay_finished, o->keepserving ? NULL : m->srv);
