@@ -40,8 +40,8 @@ struct strv {
     X(OPTSTR, ACTIVE, body_size_limit, NULL, NULL, "Byte size limit of HTTP request and response bodies. Understands k/m/g suffixes, i.e. 3m for 3 megabytes.") \
     X(OPTSTR, ACTIVE, cert_passphrase, NULL, NULL, "Passphrase for decrypting the private key provided in the --cert option.  Note that passing cert_passphrase on the command line makes your passphrase visible in your system's process list. Specify it in config.yaml to avoid this.") \
     X(SEQ, ACTIVE, certs, NULL, NULL, "SSL certificates of the form \"[domain=]path\". The domain may include a wildcard, and is equal to \"*\" if not specified. The file at path is a certificate in PEM format. If a private key is included in the PEM, it is used, else the default key in the conf dir is used. The PEM file should contain the full certificate chain, with the leaf certificate as the first entry.") \
-    X(OPTSTR, PLANNED, ciphers_client, NULL, NULL, "Set supported ciphers for client <-> mitmproxy connections using OpenSSL syntax.") \
-    X(OPTSTR, PLANNED, ciphers_server, NULL, NULL, "Set supported ciphers for mitmproxy <-> server connections using OpenSSL syntax.") \
+    X(OPTSTR, ACTIVE, ciphers_client, NULL, NULL, "Set supported ciphers for client <-> mitmproxy connections using OpenSSL syntax.") \
+    X(OPTSTR, ACTIVE, ciphers_server, NULL, NULL, "Set supported ciphers for mitmproxy <-> server connections using OpenSSL syntax.") \
     X(OPTSTR, ACTIVE, client_certs, NULL, NULL, "Client certificate file or directory.") \
     X(SEQ, ACTIVE, client_replay, NULL, NULL, "Replay client requests from a saved file.") \
     X(INT, ACTIVE, client_replay_concurrency, 1, NULL, "Concurrency limit on in-flight client replay requests. Currently the only valid values are 1 and -1 (no limit).") \
