@@ -469,7 +469,10 @@ cmd_reading(void *arg, struct cmds_call *c, struct err *e)
     return 0;
 }
 
-#define P(name, type) {name, CMDS_##type, 0, NULL}
+#define P(name, type)                                                                              \
+    {                                                                                              \
+        name, CMDS_##type, 0, NULL                                                                 \
+    }
 static const struct cmds_param set_p[] = {P("option", STR), {"value", CMDS_STR, 1, NULL}};
 static const struct cmds_param flows_p[] = {P("flows", FLOWS)};
 static const struct cmds_param mark_p[] = {P("flows", FLOWS), P("marker", MARKER)};
@@ -502,8 +505,7 @@ static const struct {
     {"flow.resume", "Resume flows if they are intercepted.", flows_p, N(flows_p), CMDS_NONE,
      cmd_resume},
     {"flow.mark", "Mark flows.", mark_p, N(mark_p), CMDS_NONE, cmd_mark},
-    {"flow.mark.toggle", "Toggle mark for flows.", flows_p, N(flows_p), CMDS_NONE,
-     cmd_mark_toggle},
+    {"flow.mark.toggle", "Toggle mark for flows.", flows_p, N(flows_p), CMDS_NONE, cmd_mark_toggle},
     {"flow.comment", "Add a comment to a flow", comment_p, N(comment_p), CMDS_NONE, cmd_comment},
     {"flow.kill", "Kill running flows.", flows_p, N(flows_p), CMDS_NONE, cmd_kill},
     {"flow.revert", "Revert flow changes.", flows_p, N(flows_p), CMDS_NONE, cmd_revert},
@@ -529,9 +531,9 @@ int
 master__core_commands(struct master *m, struct cmds *cmds, struct err *e)
 {
     for (size_t i = 0; i < N(core_commands); i++) {
-        int rc = cmds_add(cmds, core_commands[i].name, core_commands[i].help,
-                          core_commands[i].params, core_commands[i].nparams,
-                          core_commands[i].ret, core_commands[i].fn, m, e);
+        int rc =
+            cmds_add(cmds, core_commands[i].name, core_commands[i].help, core_commands[i].params,
+                     core_commands[i].nparams, core_commands[i].ret, core_commands[i].fn, m, e);
         if (rc < 0)
             return rc;
     }

@@ -231,9 +231,9 @@ TEST(core_encode_and_toggle)
     ASSERT_STREQ(hdrs_get(&flows[0]->response->headers, "content-encoding")->value, "br");
     struct buf plain = BUF_INIT;
     struct err e = {0};
-    ASSERT_EQ(enc_decoded_content(&flows[0]->response->headers, &flows[0]->response->content,
-                                  &plain, &e),
-              0);
+    ASSERT_EQ(
+        enc_decoded_content(&flows[0]->response->headers, &flows[0]->response->content, &plain, &e),
+        0);
     ASSERT_BUF_STR(&plain, "hello hello hello hello");
     buf_clear(&plain);
     /* Encoding an encoded body is skipped; toggle decodes it, then deflates. */
