@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/socket.h>
+
 #include "../lib/test.h"
 #include "../lib/tnet.h"
 #include "addons/addon.h"
@@ -173,31 +175,51 @@ shutdown_master(void *arg)
     master_shutdown(arg);
 }
 
+static void
+start(struct running *r, const char *intercept)
+{
+    struct err e = {0};
+    char confdir[128], setting[128];
+    snprintf(confdir, sizeof(confdir), "confdir=/tmp/mp-test-icmd-%d", (int)getpid());
+    snprintf(setting, sizeof(setting), "intercept=%s", intercept);
+    struct addon *icpt = addon_intercept_new(); /* registers `intercept` */
+    struct options *opts = opt_new();
+    ASSERT_EQ(opt_set_arg(opts, "listen_host=127.0.0.1", &e), 0);
+    ASSERT_EQ(opt_set_arg(opts, "listen_port=0", &e), 0);
+    ASSERT_EQ(opt_set_arg(opts, confdir, &e), 0);
+    ASSERT_EQ(opt_set_arg(opts, setting, &e), 0);
+    log_set_level(LOG_ERROR);
+    r->m = master_new(opts);
+    master_add_addon(r->m, icpt);
+    static struct addon recorder = {.ops = &recorder_ops};
+    master_add_addon(r->m, &recorder);
+    ASSERT_EQ(master_configure(r->m, &e), 0);
+    cmds_set_resolver(master_commands(r->m), resolve, NULL);
+    ASSERT_EQ(master_listen(r->m, &e), 0);
+    ASSERT(master_read_flows(r->m, NULL, NULL, &e) >= 0);
+    r->port = server_listener_port(master_server(r->m), 0);
+    ASSERT_EQ(pthread_create(&r->loop, NULL, loop_main, r), 0);
+}
+
+static void
+stop(struct running *r)
+{
+    on_loop(r, drop_seen, NULL);
+    master_post(r->m, shutdown_master, r->m);
+    ASSERT_EQ(pthread_join(r->loop, NULL), 0);
+    ASSERT_EQ(r->rc, 0);
+    master_free(r->m);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf /tmp/mp-test-icmd-%d", (int)getpid());
+    ASSERT_EQ(system(cmd), 0);
+}
+
 TEST(intercept_commands_edit_resume_and_kill_real_requests)
 {
     struct torigin *o = torigin_start();
     int oport = torigin_port(o);
     struct running r = {0};
-    struct err e = {0};
-    char confdir[128];
-    snprintf(confdir, sizeof(confdir), "confdir=/tmp/mp-test-icmd-%d", (int)getpid());
-    struct addon *intercept = addon_intercept_new(); /* registers `intercept` */
-    struct options *opts = opt_new();
-    ASSERT_EQ(opt_set_arg(opts, "listen_host=127.0.0.1", &e), 0);
-    ASSERT_EQ(opt_set_arg(opts, "listen_port=0", &e), 0);
-    ASSERT_EQ(opt_set_arg(opts, confdir, &e), 0);
-    ASSERT_EQ(opt_set_arg(opts, "intercept=~u /hold/", &e), 0);
-    log_set_level(LOG_ERROR);
-    r.m = master_new(opts);
-    master_add_addon(r.m, intercept);
-    static struct addon recorder = {.ops = &recorder_ops};
-    master_add_addon(r.m, &recorder);
-    ASSERT_EQ(master_configure(r.m, &e), 0);
-    cmds_set_resolver(master_commands(r.m), resolve, NULL);
-    ASSERT_EQ(master_listen(r.m, &e), 0);
-    ASSERT(master_read_flows(r.m, NULL, NULL, &e) >= 0);
-    r.port = server_listener_port(master_server(r.m), 0);
-    ASSERT_EQ(pthread_create(&r.loop, NULL, loop_main, &r), 0);
+    start(&r, "~u /hold/");
 
     char req[256], resp[4096];
     int c1 = tnet_connect(r.port), c2 = tnet_connect(r.port), c3 = tnet_connect(r.port);
@@ -246,15 +268,69 @@ TEST(intercept_commands_edit_resume_and_kill_real_requests)
     ASSERT_EQ(on_loop(&r, do_errors, "~u /hold/4").count, 1);
     ASSERT_EQ(torigin_requests(o), 2);
 
-    on_loop(&r, drop_seen, NULL);
     close(c1);
     close(c2);
     close(c3);
-    master_post(r.m, shutdown_master, r.m);
-    ASSERT_EQ(pthread_join(r.loop, NULL), 0);
-    ASSERT_EQ(r.rc, 0);
-    master_free(r.m);
-    snprintf(req, sizeof(req), "rm -rf /tmp/mp-test-icmd-%d", (int)getpid());
-    ASSERT_EQ(system(req), 0);
+    stop(&r);
+    torigin_stop(o);
+}
+
+/* Reads a response head (no body: a 101) into out; its status, or -1. */
+static int
+read_head(int fd, char *out, size_t outlen)
+{
+    size_t n = 0;
+    while (n + 1 < outlen) {
+        if (tnet_quiet(fd, TIMEOUT_MS) || recv(fd, out + n, 1, 0) != 1)
+            return -1;
+        out[++n] = '\0';
+        if (n >= 4 && memcmp(out + n - 4, "\r\n\r\n", 4) == 0)
+            return atoi(out + 9);
+    }
+    return -1;
+}
+
+/* Beyond mitmproxy (#5432): a WebSocket message that matches waits too. */
+TEST(intercept_commands_hold_a_websocket_message)
+{
+    struct torigin *o = torigin_start();
+    int oport = torigin_port(o);
+    struct running r = {0};
+    start(&r, "~websocket & ~b secret");
+
+    char req[512], msg[256];
+    int c = tnet_connect(r.port);
+    snprintf(req, sizeof(req),
+             "GET http://127.0.0.1:%d/ws HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+             "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+             oport, oport);
+    tnet_send(c, req);
+    ASSERT_EQ(read_head(c, req, sizeof(req)), 101);
+    tnet_ws_send(c, "hello");
+    ASSERT_EQ(tnet_ws_recv(c, msg, sizeof(msg), TIMEOUT_MS), 5);
+    ASSERT_STREQ(msg, "hello");
+
+    /* Held on its way to the server until resumed; its echo matches the
+     * filter too, so it is held on the way back as well. */
+    tnet_ws_send(c, "secret 1");
+    wait_intercepted(&r, "~websocket", 1);
+    ASSERT(tnet_quiet(c, 100));
+    int got = -1;
+    for (int tries = 0; tries < 50 && got < 0; tries++) {
+        command(&r, "flow.resume ~websocket");
+        got = tnet_ws_recv(c, msg, sizeof(msg), 100);
+    }
+    ASSERT_EQ(got, 8);
+    ASSERT_STREQ(msg, "secret 1");
+
+    /* Killed while a message waits: the connection ends, the message is lost. */
+    tnet_ws_send(c, "secret 2");
+    wait_intercepted(&r, "~websocket", 1);
+    command(&r, "flow.kill ~websocket");
+    ASSERT_EQ(tnet_ws_recv(c, msg, sizeof(msg), TIMEOUT_MS), -1);
+
+    close(c);
+    stop(&r);
     torigin_stop(o);
 }
