@@ -253,7 +253,8 @@ TEST(intercept_commands_edit_resume_and_kill_real_requests)
     ASSERT_EQ(torigin_requests(o), 2);
 
     /* A client that gives up leaves its flow in place until it is resumed;
-     * then the flow ends with an error and the origin never sees it. */
+     * then the flow ends with an error. (Its request may still reach the
+     * origin: a FIN after a whole request can be a half-close.) */
     command(&r, "set intercept_active true");
     int c4 = tnet_connect(r.port);
     snprintf(req, sizeof(req), "GET http://127.0.0.1:%d/hold/4 HTTP/1.1\r\nHost: x\r\n\r\n", oport);
@@ -266,7 +267,6 @@ TEST(intercept_commands_edit_resume_and_kill_real_requests)
     for (int tries = 0; tries < 200 && on_loop(&r, do_errors, "~u /hold/4").count == 0; tries++)
         usleep(10 * 1000);
     ASSERT_EQ(on_loop(&r, do_errors, "~u /hold/4").count, 1);
-    ASSERT_EQ(torigin_requests(o), 2);
 
     close(c1);
     close(c2);
