@@ -8,7 +8,7 @@
 # make format     clang-format every source file
 
 PKGS     := libuv openssl libnghttp2 libpcre2-8 zlib libbrotlienc libbrotlidec libzstd
-MODULES  := util core proxy proxy/layers http h2 tls flow filter addons options master pathod
+MODULES  := util core proxy proxy/layers http h2 tls flow filter contentviews addons options master pathod
 TOOLS    := mitmdump pathod pathoc
 
 .DEFAULT_GOAL := all
