@@ -76,6 +76,14 @@ TEST(cv_content_type_is_type_and_subtype_lower_cased)
 TEST(cv_auto_no_content_and_ties)
 {
     EXPECT_VIEW(CV_VIEW_AUTO, "text/plain", "", "No content", "");
+    /* Protobuf types: gRPC/Protocol Buffer (1.5) wins over Protocol Buffer (1). */
+    struct cv_render *r = cvt_render(CV_VIEW_AUTO, "application/x-protobuf", "\x08\x01", 2);
+    struct cv_lines l = CV_LINES_INIT;
+    cv_render_all(r, &l, 0);
+    ASSERT_EQ(cv_render_view(r), CV_VIEW_GRPC);
+    ASSERT_STREQ(cv_render_description(r), "Protobuf (flattened)");
+    cv_lines_clear(&l);
+    cv_render_free(r);
 }
 
 static struct cv_render *
