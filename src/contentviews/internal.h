@@ -239,9 +239,17 @@ void cv__strip(const uint8_t *p, size_t n, size_t *off, size_t *len);
 /* str.splitlines(): the line at p is p[0..return) and its line break is
  * *brk bytes long (0 at the end of the text). */
 size_t cv__line_len(const uint8_t *p, size_t n, size_t *brk);
-/* strutils.bytes_to_escaped_str(p, keep_spacing): Python's bytes repr
- * without quotes, quotes not escaped, tab/CR/LF kept if keep_spacing. */
-void cv__escape_bytes(struct buf *out, const uint8_t *p, size_t n, int keep_spacing);
+/*
+ * strutils.bytes_to_escaped_str(p, keep_spacing): Python's bytes repr
+ * without quotes, quotes not escaped, tab/CR/LF kept if keep_spacing. Its
+ * regex keeps only one of the escaped backslashes right before a quote
+ * (or a kept tab, CR, LF); *run counts the backslashes last appended
+ * (0 to start), so the text can be escaped in pieces, and
+ * cv__escape_unrun() applies the loss where the caller drops such a
+ * character (a line break).
+ */
+void cv__escape_bytes(struct buf *out, const uint8_t *p, size_t n, int keep_spacing, size_t *run);
+void cv__escape_unrun(struct buf *out, size_t *run);
 
 /* ---- Python repr (pyrepr.c) ---- */
 

@@ -193,7 +193,9 @@ push(struct cv__jenc *e, size_t val, int level)
         e->cap = e->cap ? e->cap * 2 : 16;
         e->stack = xrealloc(e->stack, e->cap * sizeof(*e->stack));
     }
-    e->stack[e->depth++] = (struct cv__jenc_frame){.val = val, .level = level};
+    /* items: where this frame's object items would start; popping any
+     * frame gives back what was pushed above it. */
+    e->stack[e->depth++] = (struct cv__jenc_frame){.val = val, .level = level, .items = e->items.n};
 }
 
 static void

@@ -134,10 +134,12 @@ ext(struct doc *d, uint64_t n, size_t *out)
     d->v[v].ext = (int8_t)code[0];
     d->v[v].p = p;
     d->v[v].n = (size_t)n;
-    if (d->v[v].ext != -1) {
+    if (d->v[v].ext >= 0) {
         *out = v;
         return 0;
     }
+    if (d->v[v].ext != -1)
+        return -1; /* ExtType: "code must be 0~127" */
     /* Timestamp.from_bytes(): 32, 64 or 96 bits, nanoseconds < 10**9. */
     uint64_t sec, ns;
     if (n == 4) {

@@ -204,6 +204,17 @@ cv__strip(const uint8_t *p, size_t n, size_t *off, size_t *len)
  * str.splitlines() breaks at \n, \r, \r\n, \v, \f, \x1c, \x1d, \x1e, and
  * U+0085, U+2028, U+2029.
  */
+void
+cv__escape_unrun(struct buf *out, size_t *run)
+{
+    /* 8.1.1 undoes the repr's \' (and \t, \n, \r) with a regex whose
+     * replacement keeps only the last of the escaped backslashes before
+     * it: "\\\\\\'" becomes "\\'". */
+    if (*run >= 2)
+        out->len -= 2 * (*run - 1);
+    *run = 0;
+}
+
 size_t
 cv__line_len(const uint8_t *p, size_t n, size_t *brk)
 {
@@ -231,12 +242,15 @@ cv__line_len(const uint8_t *p, size_t n, size_t *brk)
 }
 
 void
-cv__escape_bytes(struct buf *out, const uint8_t *p, size_t n, int keep_spacing)
+cv__escape_bytes(struct buf *out, const uint8_t *p, size_t n, int keep_spacing, size_t *run)
 {
     static const char hex[] = "0123456789abcdef";
     buf_reserve(out, n);
     for (size_t i = 0; i < n; i++) {
         uint8_t c = p[i];
+        if (c == '\'' || (keep_spacing && (c == '\t' || c == '\n' || c == '\r')))
+            cv__escape_unrun(out, run);
+        *run = c == '\\' ? *run + 1 : 0;
         if (c == '\\') {
             buf_append(out, "\\\\", 2);
         } else if (c == '\t' || c == '\n' || c == '\r') {

@@ -12,6 +12,7 @@
 struct raw {
     size_t pos;      /* next byte of the body */
     struct buf line; /* the escaped line being built */
+    size_t run;      /* backslashes at its end (see cv__escape_bytes) */
 };
 
 static void
@@ -46,19 +47,21 @@ cv__raw_render(struct cv_render *r)
         size_t i = s->pos, j = i;
         while (j < n && p[j] != '\n' && p[j] != '\r' && j - i < 65536)
             j++;
-        cv__escape_bytes(&s->line, p + i, j - i, 1);
+        cv__escape_bytes(&s->line, p + i, j - i, 1, &s->run);
         cv__spend(r, j - i + 1);
         if (j == n || (p[j] != '\n' && p[j] != '\r')) {
             s->pos = j; /* a long line: continue it in the next round */
             if (j < n)
                 continue;
         } else {
+            cv__escape_unrun(&s->line, &s->run);
             s->pos = j + 1 + (p[j] == '\r' && j + 1 < n && p[j + 1] == '\n');
         }
         /* Escaping leaves no other control character, so the line is safe. */
         cv__line(r->out);
         cv__tok_plain(r->out, CV_STYLE_TEXT, buf_ptr(&s->line), s->line.len);
         buf_reset(&s->line);
+        s->run = 0;
     }
     return CV__DONE;
 }

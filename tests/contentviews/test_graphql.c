@@ -96,3 +96,28 @@ TEST(cv_graphql_not_graphql_falls_back)
 {
     EXPECT_RAW_FALLBACK(CV_VIEW_GRAPHQL, "application/json", "{\"a\": 1}");
 }
+
+/* The same in the header, where keys keep their order. */
+TEST(cv_graphql_keys_after_a_list_of_objects)
+{
+    EXPECT_VIEW(CV_VIEW_GRAPHQL, "application/json",
+                "{\"query\": \"{\\n a }\", \"v\": [{\"x\": 1}], \"w\": {\"y\": [{}]}, \"z\": 5}",
+                "GraphQL",
+                "{\n"
+                "  \"query\": \"...\",\n"
+                "  \"v\": [\n"
+                "    {\n"
+                "      \"x\": 1\n"
+                "    }\n"
+                "  ],\n"
+                "  \"w\": {\n"
+                "    \"y\": [\n"
+                "      {}\n"
+                "    ]\n"
+                "  },\n"
+                "  \"z\": 5\n"
+                "}\n"
+                "---\n"
+                "{\n"
+                " a }\n");
+}

@@ -167,3 +167,31 @@ TEST(cv_json_nesting_limit_is_811s)
     ASSERT(pretty_at_depth(CV_VIEW_JSON, NULL, 968));
     ASSERT(!pretty_at_depth(CV_VIEW_JSON, NULL, 969));
 }
+
+/* Keys after a list of objects: the encoder's item stack survives the list. */
+TEST(cv_json_keys_after_a_list_of_objects)
+{
+    EXPECT_VIEW(
+        CV_VIEW_JSON, "application/json",
+        "{\"a\": [{\"x\": 1}, {\"y\": [{\"z\": 2}]}], \"b\": {\"c\": [], \"d\": 3}, \"e\": 4}",
+        "JSON",
+        "{\n"
+        "    \"a\": [\n"
+        "        {\n"
+        "            \"x\": 1\n"
+        "        },\n"
+        "        {\n"
+        "            \"y\": [\n"
+        "                {\n"
+        "                    \"z\": 2\n"
+        "                }\n"
+        "            ]\n"
+        "        }\n"
+        "    ],\n"
+        "    \"b\": {\n"
+        "        \"c\": [],\n"
+        "        \"d\": 3\n"
+        "    },\n"
+        "    \"e\": 4\n"
+        "}\n");
+}

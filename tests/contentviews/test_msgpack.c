@@ -89,3 +89,9 @@ TEST(cv_msgpack_bad_utf8_falls_back) { EXPECT_RAW_FALLBACK(CV_VIEW_MSGPACK, NULL
 TEST(cv_msgpack_reserved_byte_falls_back) { EXPECT_RAW_FALLBACK(CV_VIEW_MSGPACK, NULL, "\xc1"); }
 
 TEST(cv_msgpack_truncated_falls_back) { EXPECT_RAW_FALLBACK(CV_VIEW_MSGPACK, NULL, "\x92\x01"); }
+
+/* ExtType codes are 0..127; -1 is a timestamp, any other negative raises. */
+TEST(cv_msgpack_negative_ext_code_falls_back)
+{
+    EXPECT_RAW_FALLBACK(CV_VIEW_MSGPACK, NULL, "\xd4\xe4\x01");
+}

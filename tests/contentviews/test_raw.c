@@ -43,3 +43,17 @@ TEST(cv_raw_is_text_styled)
 }
 
 TEST(cv_raw_empty_body_has_no_lines) { EXPECT_VIEW(CV_VIEW_RAW, NULL, "", "Raw", ""); }
+
+/* 8.1.1's unescaping regex keeps one of the escaped backslashes before a
+ * quote, tab, CR or LF; a line break counts too. */
+TEST(cv_raw_loses_backslashes_before_quotes_and_kept_whitespace)
+{
+    EXPECT_VIEW(CV_VIEW_RAW, NULL,
+                "a\\\\\\\n"
+                "b\\\\\\\\'c\\\\\\\\\td\\\\\r\n"
+                "e\\' \\\\' \\\\\\'\\",
+                "Raw",
+                "a\\\\\n"
+                "b\\\\'c\\\\\td\\\\\n"
+                "e\\\\' \\\\' \\\\'\\\\\n");
+}
