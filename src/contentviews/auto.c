@@ -31,7 +31,6 @@ cv__auto_render(struct cv_render *r)
             best_p = p;
         }
     }
-    r->chosen = 1;
     if (best_p == 0 && r->body.len == 0) {
         cv__set_desc(r, "No content");
         return CV__DONE;

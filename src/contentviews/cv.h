@@ -172,9 +172,12 @@ struct cv_render *cv_render_bytes(const char *view_name, const struct flow *f, c
  * Appends at most max_lines lines to out (0: no limit) and stops after
  * about budget bytes of work (0: no limit). Returns 1 while more lines may
  * follow, 0 once the render is complete. The first lines of Raw, Hex,
- * Query and URL-encoded come at once; JSON (and GraphQL, and Auto on a JSON
- * body) reads the whole body first, budget bytes per call; the other views
- * transform the whole body on their first call and then hand out lines.
+ * Query and URL-encoded come at once; XML/HTML checks that the body is
+ * UTF-8 and then formats as lines are asked for; JSON (and GraphQL, and
+ * Auto on an application/json body) reads the whole body first, CSS and
+ * JavaScript run their passes over it, both a budget at a time; the binary
+ * decoders (protobuf, gRPC, MsgPack, WBXML, Multipart, Image) decode on
+ * their first call and then hand out lines.
  */
 int cv_render_step(struct cv_render *, struct cv_lines *out, size_t max_lines, size_t budget);
 /* Renders everything (or up to max_lines; 0: all) in one go. */

@@ -46,7 +46,6 @@ struct cv__queue {
 struct cv_render {
     enum cv_view requested;
     enum cv_view view;   /* the view rendering: Auto's choice, or Raw after a fallback */
-    int chosen;          /* requested == AUTO and the choice is made */
     int done;            /* every line is out */
     struct buf body;     /* owned: the bytes every view reads */
     char *ctype;         /* owned "type/subtype", or NULL */

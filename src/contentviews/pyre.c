@@ -1,12 +1,9 @@
 /*
- * Python's re.sub and re.split for the CSS and JavaScript beautifiers,
- * through PCRE2: both are backtracking engines with Perl's leftmost-first
- * semantics, so the same pattern finds the same matches. The patterns are
- * written in PCRE2 syntax with Python's meaning spelt out where the two
- * differ (see CV__S); "^" matches after a final newline, as in Python.
- *
- * A match that hits PCRE2's backtracking limit is an error, where Python
- * would keep going for a very long time: the view then falls back to Raw.
+ * Python's re.sub and strutils' special areas through PCRE2, a budget at a
+ * time. Both engines backtrack with Perl's leftmost-first semantics, so
+ * the same pattern finds the same matches; what PCRE2 needs told is
+ * Python's idea of \s (CV__S), of "." (anything but "\n": NEWLINE_LF) and
+ * of "^" (also after a final newline: ALT_CIRCUMFLEX).
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -18,14 +15,14 @@
 #include "util/xmalloc.h"
 
 static pcre2_code *
-compile(const char *pattern, uint32_t flags)
+compile(const char *pattern, int multiline)
 {
     int errcode;
     PCRE2_SIZE erroff;
     pcre2_compile_context *cc = pcre2_compile_context_create(NULL);
     pcre2_set_newline(cc, PCRE2_NEWLINE_LF);
     uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_ALT_CIRCUMFLEX | PCRE2_NO_UTF_CHECK;
-    if (flags & CV__RE_MULTILINE)
+    if (multiline)
         opts |= PCRE2_MULTILINE;
     pcre2_code *re =
         pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, opts, &errcode, &erroff, cc);
@@ -37,115 +34,140 @@ compile(const char *pattern, uint32_t flags)
     return re;
 }
 
-int
-cv__re_sub(struct buf *text, const char *pattern, uint32_t flags, const char *repl)
+void
+cv__pipeline_init(struct cv__pipeline *p, const struct cv__pass *passes, size_t npasses, void *ctx,
+                  struct buf *text)
 {
-    pcre2_code *re = compile(pattern, flags);
-    pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
-    struct buf out = BUF_INIT;
-    const uint8_t *s = buf_ptr(text);
-    size_t n = text->len, pos = 0, copied = 0;
-    int rc = 0;
-    while (pos <= n) {
-        int m = pcre2_match(re, s, n, pos, PCRE2_NO_UTF_CHECK, md, NULL);
-        if (m == PCRE2_ERROR_NOMATCH)
-            break;
-        if (m < 0) {
-            rc = -1;
-            break;
-        }
-        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-        buf_append(&out, s + copied, ov[0] - copied);
-        /* The replacement: literal text, and $1 for group 1 ("" when the
-         * group did not take part, as Python's re.sub does). */
-        for (const char *c = repl; *c; c++) {
-            if (c[0] == '$' && c[1] == '1') {
-                if (m > 1 && ov[2] != PCRE2_UNSET)
-                    buf_append(&out, s + ov[2], ov[3] - ov[2]);
-                c++;
-            } else {
-                buf_append(&out, c, 1);
-            }
-        }
-        copied = ov[1];
-        /* None of our patterns matches the empty string. */
-        pos = ov[1] > ov[0] ? ov[1] : ov[1] + 1;
-    }
-    if (rc == 0) {
-        buf_append(&out, s + copied, n - copied);
-        buf_move(text, &out);
-    }
-    buf_clear(&out);
-    pcre2_match_data_free(md);
-    pcre2_code_free(re);
-    return rc;
+    memset(p, 0, sizeof(*p));
+    p->passes = passes;
+    p->npasses = npasses;
+    p->ctx = ctx;
+    buf_move(&p->in, text);
 }
 
-/* chr(ord(c) + 0xE000): the character moved to the private use area. */
 static void
-append_moved(struct buf *out, uint8_t c)
+end_regex(struct cv__pipeline *p)
 {
-    cv__append_cp(out, 0xe000 + c);
-}
-
-int
-cv__re_escape_areas(struct buf *text, const char *areas, const char *chars)
-{
-    pcre2_code *re = compile(areas, CV__RE_MULTILINE);
-    pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
-    struct buf out = BUF_INIT;
-    const uint8_t *s = buf_ptr(text);
-    size_t n = text->len, pos = 0;
-    int rc = 0;
-    while (pos < n) {
-        int m = pcre2_match(re, s, n, pos, PCRE2_NO_UTF_CHECK, md, NULL);
-        if (m == PCRE2_ERROR_NOMATCH)
-            break;
-        if (m < 0) {
-            rc = -1;
-            break;
-        }
-        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-        buf_append(&out, s + pos, ov[0] - pos);
-        for (size_t i = ov[0]; i < ov[1]; i++) {
-            if (strchr(chars, s[i]) && s[i])
-                append_moved(&out, s[i]);
-            else
-                buf_append(&out, s + i, 1);
-        }
-        pos = ov[1] > ov[0] ? ov[1] : ov[1] + 1;
-    }
-    if (rc == 0) {
-        if (pos < n)
-            buf_append(&out, s + pos, n - pos);
-        buf_move(text, &out);
-    }
-    buf_clear(&out);
-    pcre2_match_data_free(md);
-    pcre2_code_free(re);
-    return rc;
+    pcre2_match_data_free(p->md);
+    pcre2_code_free(p->re);
+    p->md = p->re = NULL;
 }
 
 void
-cv__re_unescape_areas(struct buf *text)
+cv__pipeline_free(struct cv__pipeline *p)
+{
+    end_regex(p);
+    buf_clear(&p->in);
+    buf_clear(&p->out);
+}
+
+/* The replacement of a match: literal text, and $1 for group 1. */
+static void
+replace(struct buf *out, const char *repl, const uint8_t *s, int groups, const PCRE2_SIZE *ov)
+{
+    for (const char *c = repl; *c; c++) {
+        if (c[0] == '$' && c[1] == '1') {
+            if (groups > 1 && ov[2] != PCRE2_UNSET)
+                buf_append(out, s + ov[2], ov[3] - ov[2]);
+            c++;
+        } else {
+            buf_append(out, c, 1);
+        }
+    }
+}
+
+/* One regex pass from p->pos on; 1 when done, 0 on budget, -1 on error. */
+static int
+regex_step(struct cv__pipeline *p, const struct cv__pass *pass, struct cv_render *r)
+{
+    if (p->re == NULL) {
+        p->re = compile(pass->pattern, pass->kind == CV__PASS_ESCAPE);
+        p->md = pcre2_match_data_create_from_pattern(p->re, NULL);
+    }
+    const uint8_t *s = buf_ptr(&p->in);
+    size_t n = p->in.len;
+    for (;;) {
+        if (!cv__spend(r, 0))
+            return 0;
+        int m = p->pos > n ? PCRE2_ERROR_NOMATCH
+                           : pcre2_match(p->re, s, n, p->pos, PCRE2_NO_UTF_CHECK, p->md, NULL);
+        if (m == PCRE2_ERROR_NOMATCH)
+            break;
+        if (m < 0)
+            return -1;
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(p->md);
+        buf_append(&p->out, s + p->copied, ov[0] - p->copied);
+        if (pass->kind == CV__PASS_SUB) {
+            replace(&p->out, pass->arg, s, m, ov);
+        } else {
+            for (size_t i = ov[0]; i < ov[1]; i++) {
+                if (s[i] && strchr(pass->arg, s[i]))
+                    cv__append_cp(&p->out, 0xe000 + s[i]);
+                else
+                    buf_append(&p->out, s + i, 1);
+            }
+        }
+        cv__spend(r, ov[1] - p->pos + 1);
+        p->copied = ov[1];
+        /* None of the patterns matches the empty string. */
+        p->pos = ov[1] > ov[0] ? ov[1] : ov[1] + 1;
+    }
+    buf_append(&p->out, s + p->copied, n - p->copied);
+    cv__spend(r, n - p->pos);
+    return 1;
+}
+
+int
+cv__pipeline_run(struct cv__pipeline *p, struct cv_render *r)
+{
+    while (p->i < p->npasses) {
+        const struct cv__pass *pass = &p->passes[p->i];
+        int done;
+        if (pass->kind == CV__PASS_FN) {
+            while (p->pos < p->in.len && cv__spend(r, 0)) {
+                size_t next =
+                    pass->fn(p->ctx, buf_ptr(&p->in), p->in.len, p->pos, &p->out, r->budget);
+                cv__spend(r, next - p->pos);
+                p->pos = next;
+            }
+            done = p->pos >= p->in.len;
+        } else {
+            done = regex_step(p, pass, r);
+            if (done < 0)
+                return CV__FAIL;
+        }
+        if (!done)
+            return CV__MORE;
+        end_regex(p);
+        buf_move(&p->in, &p->out);
+        p->pos = p->copied = 0;
+        p->i++;
+    }
+    return CV__DONE;
+}
+
+size_t
+cv__pass_unescape(void *ctx, const uint8_t *in, size_t n, size_t pos, struct buf *out,
+                  size_t budget)
 {
     /* Every character in U+E000..U+E0FF (EE 80 80 .. EE 83 BF) goes back
      * down, whether escape_special_areas put it there or the text had it. */
-    const uint8_t *s = buf_ptr(text);
-    size_t n = text->len;
-    if (memchr(s, 0xee, n) == NULL)
-        return;
-    struct buf out = BUF_INIT;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == 0xee && i + 2 < n && s[i + 1] >= 0x80 && s[i + 1] <= 0x83 &&
-            (s[i + 2] & 0xc0) == 0x80) {
-            uint32_t cp = ((uint32_t)(s[i + 1] & 0x3f) << 6 | (s[i + 2] & 0x3f));
-            cv__append_cp(&out, cp);
-            i += 2;
+    size_t end = n - pos > budget ? pos + budget : n;
+    while (pos < end) {
+        const uint8_t *e = memchr(in + pos, 0xee, end - pos);
+        size_t stop = e ? (size_t)(e - in) : end;
+        buf_append(out, in + pos, stop - pos);
+        pos = stop;
+        if (pos >= end)
+            break;
+        if (pos + 2 < n && in[pos + 1] >= 0x80 && in[pos + 1] <= 0x83 &&
+            (in[pos + 2] & 0xc0) == 0x80) {
+            cv__append_cp(out, (uint32_t)(in[pos + 1] & 0x3f) << 6 | (in[pos + 2] & 0x3f));
+            pos += 3;
         } else {
-            buf_append(&out, s + i, 1);
+            buf_append(out, in + pos, 1);
+            pos++;
         }
     }
-    buf_move(text, &out);
-    buf_clear(&out);
+    return pos;
 }

@@ -14,7 +14,6 @@
 
 #include "contentviews/internal.h"
 #include "contentviews/jsondoc.h"
-#include "flow/flow.h"
 #include "http/encoding.h"
 #include "http/headers.h"
 #include "http/message.h"

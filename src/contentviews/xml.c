@@ -8,7 +8,9 @@
  * open nothing.
  *
  * The body must be UTF-8 (8.1.1 decodes it with an error handler that
- * cannot decode, so anything else falls back to Raw).
+ * cannot decode, so anything else falls back to Raw): it is checked first,
+ * a budget at a time, then tokens are formatted as lines are asked for,
+ * five at a time in view (each token's layout depends on two either side).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -29,11 +31,6 @@ struct token {
      * tag_len 0 is "<empty>", a tag without a name */
     size_t tag_off, tag_len;
     int closing, self_closing;
-};
-
-struct tokens {
-    struct token *v;
-    size_t n, cap;
 };
 
 static const char *const void_elements[] = {"area", "base",  "br",     "col",    "embed",
@@ -102,26 +99,19 @@ tag_is(const uint8_t *data, size_t off, size_t len, const char *const *list, siz
     return 0;
 }
 
+/* Fills in a token's tag fields from its text. */
 static void
-add(struct tokens *t, int type, size_t off, size_t len, const uint8_t *data)
+set_tag(struct token *k, const uint8_t *data)
 {
-    if (t->n == t->cap) {
-        t->cap = t->cap ? t->cap * 2 : 64;
-        t->v = xrealloc(t->v, t->cap * sizeof(*t->v));
-    }
-    struct token *k = &t->v[t->n++];
-    memset(k, 0, sizeof(*k));
-    k->type = type, k->off = off, k->len = len;
-    if (type == TOK_TAG) {
-        const uint8_t *p = data + off;
-        tag_name(p, len, &k->tag_off, &k->tag_len);
-        k->tag_off += off;
-        int comment = starts(p, len, "<!--"), cdata = starts(p, len, "<![CDATA[");
-        k->closing = starts(p, len, "</");
-        k->self_closing = comment || cdata || ends(p, len, "/>") ||
-                          tag_is(data, k->tag_off, k->tag_len, void_elements,
-                                 sizeof(void_elements) / sizeof(*void_elements));
-    }
+    const uint8_t *p = data + k->off;
+    size_t len = k->len;
+    tag_name(p, len, &k->tag_off, &k->tag_len);
+    k->tag_off += k->off;
+    int comment = starts(p, len, "<!--"), cdata = starts(p, len, "<![CDATA[");
+    k->closing = starts(p, len, "</");
+    k->self_closing = comment || cdata || ends(p, len, "/>") ||
+                      tag_is(data, k->tag_off, k->tag_len, void_elements,
+                             sizeof(void_elements) / sizeof(*void_elements));
 }
 
 /* A tag is done at ">", a comment at "-->", CDATA at "]]>". */
@@ -143,19 +133,28 @@ has_text(const uint8_t *p, size_t n)
     return len > 0;
 }
 
-/* 8.1.1's tokenize(): texts that strip to nothing are dropped. */
-static void
-tokenize(const uint8_t *p, size_t n, struct tokens *t)
+/*
+ * 8.1.1's tokenize(), one token per call: texts that strip to nothing are
+ * dropped, a tag runs to its ">" (a comment to "-->", CDATA to "]]>"), an
+ * unfinished one to the end. Returns 0 at the end of p.
+ */
+static int
+next_token(const uint8_t *p, size_t n, size_t *pos, struct token *k)
 {
-    size_t i = 0;
+    size_t i = *pos;
     while (i < n) {
-        const uint8_t *lt = memchr(p + i, '<', n - i);
-        size_t end = lt ? (size_t)(lt - p) : n;
-        if (has_text(p + i, end - i))
-            add(t, TOK_TEXT, i, end - i, p);
-        i = end;
-        if (i >= n)
-            break;
+        if (p[i] != '<') {
+            const uint8_t *lt = memchr(p + i, '<', n - i);
+            size_t end = lt ? (size_t)(lt - p) : n;
+            size_t start = i;
+            i = end;
+            if (has_text(p + start, end - start)) {
+                *k = (struct token){.type = TOK_TEXT, .off = start, .len = end - start};
+                *pos = i;
+                return 1;
+            }
+            continue;
+        }
         size_t start = i;
         for (;;) {
             const uint8_t *gt = memchr(p + i, '>', n - i);
@@ -163,9 +162,13 @@ tokenize(const uint8_t *p, size_t n, struct tokens *t)
             if (tag_done(p + start, i - start) || i >= n)
                 break;
         }
-        if (tag_done(p + start, i - start) || has_text(p + start, i - start))
-            add(t, TOK_TAG, start, i - start, p);
+        *k = (struct token){.type = TOK_TAG, .off = start, .len = i - start};
+        set_tag(k, p);
+        *pos = i;
+        return 1;
     }
+    *pos = i;
+    return 0;
 }
 
 static int
@@ -203,9 +206,10 @@ is_inline(const struct token *w[5], const uint8_t *data)
     return 0;
 }
 
-/* ElementStack: the open tags and the indentation they make. */
+/* ElementStack: the open tags (their names in the body) and the
+ * indentation they make. */
 struct stack {
-    const struct token *open[MAX_OPEN + 1];
+    size_t off[MAX_OPEN + 1], len[MAX_OPEN + 1];
     size_t n;
     size_t indent; /* spaces */
 };
@@ -213,9 +217,9 @@ struct stack {
 static const char *const no_indent[] = {"xml", "doctype", "html"};
 
 static int
-indents(const uint8_t *data, const struct token *t)
+indents(const uint8_t *data, size_t off, size_t len)
 {
-    return !tag_is(data, t->tag_off, t->tag_len, no_indent, 3);
+    return !tag_is(data, off, len, no_indent, 3);
 }
 
 static void
@@ -223,8 +227,9 @@ push_tag(struct stack *s, const uint8_t *data, const struct token *t)
 {
     if (s->n > MAX_OPEN)
         return;
-    s->open[s->n++] = t;
-    if (indents(data, t))
+    s->off[s->n] = t->tag_off, s->len[s->n] = t->tag_len;
+    s->n++;
+    if (indents(data, t->tag_off, t->tag_len))
         s->indent += INDENT;
 }
 
@@ -232,13 +237,15 @@ static void
 pop_tag(struct stack *s, const uint8_t *data, const struct token *t)
 {
     size_t i = s->n;
-    while (i > 0 && !same_tag(data, s->open[i - 1], t))
+    while (i > 0 && !(s->len[i - 1] == t->tag_len &&
+                      strncasecmp((const char *)data + s->off[i - 1],
+                                  (const char *)data + t->tag_off, t->tag_len) == 0))
         i--;
     if (i == 0)
         return; /* no start tag: the indentation stays */
     size_t remove = 0;
     while (s->n >= i) {
-        if (indents(data, s->open[s->n - 1]))
+        if (indents(data, s->off[s->n - 1], s->len[s->n - 1]))
             remove += INDENT;
         s->n--;
     }
@@ -264,16 +271,35 @@ blank_line(const uint8_t *p, size_t n)
  * textwrap.indent() with prefix (at most 32 spaces).
  */
 static void
-indent_text(struct buf *out, const uint8_t *data, size_t n, size_t prefix)
+indent_text(struct buf *out, const uint8_t *data, size_t n, size_t prefix, struct buf *scratch)
 {
-    struct buf t = BUF_INIT;
-    for (int i = 0; i < 32; i++)
+    if (prefix > 32)
+        prefix = 32;
+    /* One line (no character str.splitlines() breaks at): the dedent takes
+     * its leading spaces and tabs, and strip() the rest. */
+    size_t f = 0;
+    while (f < n && data[f] != '\n' && data[f] != '\r' && data[f] != 0x0b && data[f] != 0x0c &&
+           !(data[f] >= 0x1c && data[f] <= 0x1e) && data[f] != 0xc2 && data[f] != 0xe2)
+        f++;
+    if (f == n) {
+        size_t off, len;
+        cv__strip(data, n, &off, &len);
+        if (len > 0) {
+            static const char spaces[] = "                                ";
+            buf_append(out, spaces, prefix);
+            buf_append(out, data + off, len);
+        }
+        return;
+    }
+    struct buf t = BUF_INIT, d = BUF_INIT;
+    buf_move(&t, scratch); /* reuse its storage */
+    buf_reset(&t);
+    for (int k = 0; k < 32; k++)
         buf_append(&t, " ", 1);
     buf_append(&t, data, n);
 
     /* dedent: blank lines emptied, then the common margin of the others
      * (tabs and spaces compared as they are) removed. */
-    struct buf d = BUF_INIT;
     const uint8_t *p = buf_ptr(&t);
     size_t len = t.len, margin = 0;
     const uint8_t *mp = NULL;
@@ -316,69 +342,98 @@ indent_text(struct buf *out, const uint8_t *data, size_t n, size_t prefix)
     size_t off, slen;
     cv__strip(buf_ptr(&d), d.len, &off, &slen);
     const uint8_t *s = buf_ptr(&d) + off;
-    if (prefix > 32)
-        prefix = 32;
-    for (size_t i = 0; i < slen;) {
+    for (size_t j = 0; j < slen;) {
         size_t brk;
-        size_t ln = cv__line_len(s + i, slen - i, &brk);
-        if (has_text(s + i, ln + brk))
+        size_t ln = cv__line_len(s + j, slen - j, &brk);
+        if (has_text(s + j, ln + brk))
             for (size_t k = 0; k < prefix; k++)
                 buf_append(out, " ", 1);
-        buf_append(out, s + i, ln + brk);
-        i += ln + brk;
+        buf_append(out, s + j, ln + brk);
+        j += ln + brk;
     }
-    buf_clear(&t);
+    buf_move(scratch, &t);
     buf_clear(&d);
 }
 
+/* The render's state. */
+struct xml {
+    size_t vpos;         /* how far the body is checked */
+    int html;            /* "html" is in it (the description) */
+    size_t tpos;         /* the tokenizer's position */
+    int eof;             /* no token left */
+    struct token win[5]; /* token k in win[k % 5] */
+    size_t have;         /* tokens read */
+    size_t next;         /* the token to format next */
+    struct stack st;
+    struct buf pending; /* formatted text not yet cut into lines */
+    struct buf scratch; /* indent_text's */
+};
+
 static void
-format_xml(struct buf *out, const uint8_t *data, const struct tokens *t)
+xml_free(void *p)
 {
-    struct stack st = {{NULL}, 0, 0};
-    for (size_t i = 0; i < t->n; i++) {
-        const struct token *w[5];
-        for (int k = 0; k < 5; k++) {
-            size_t j = i + (size_t)k;
-            w[k] = j >= 2 && j - 2 < t->n ? &t->v[j - 2] : NULL;
-        }
-        const struct token *tok = w[2];
-        const uint8_t *p = data + tok->off;
-        if (tok->type == TOK_TAG) {
-            if (opening(tok)) {
-                indent_text(out, p, tok->len, st.indent);
-                if (!is_inline(w, data))
-                    buf_append(out, "\n", 1);
-                push_tag(&st, data, tok);
-            } else if (tok->closing) {
-                pop_tag(&st, data, tok);
-                if (is_inline(w, data))
-                    buf_append(out, p, tok->len);
-                else
-                    indent_text(out, p, tok->len, st.indent);
+    struct xml *x = p;
+    buf_clear(&x->pending);
+    buf_clear(&x->scratch);
+    free(x);
+}
+
+/* format_xml() for token k, appended to out. */
+static void
+format_token(struct xml *x, const uint8_t *data, size_t k, struct buf *out)
+{
+    const struct token *w[5];
+    for (int j = 0; j < 5; j++) {
+        size_t t = k + (size_t)j; /* t - 2 is the token in view */
+        w[j] = t >= 2 && t - 2 < x->have ? &x->win[(t - 2) % 5] : NULL;
+    }
+    const struct token *tok = w[2];
+    const uint8_t *p = data + tok->off;
+    if (tok->type == TOK_TAG) {
+        if (opening(tok)) {
+            indent_text(out, p, tok->len, x->st.indent, &x->scratch);
+            if (!is_inline(w, data))
                 buf_append(out, "\n", 1);
-            } else {
-                indent_text(out, p, tok->len, st.indent);
-                buf_append(out, "\n", 1);
-            }
-        } else if (is_inline(w, data)) {
-            size_t off, len;
-            cv__strip(p, tok->len, &off, &len);
-            buf_append(out, p + off, len);
+            push_tag(&x->st, data, tok);
+        } else if (tok->closing) {
+            pop_tag(&x->st, data, tok);
+            if (is_inline(w, data))
+                buf_append(out, p, tok->len);
+            else
+                indent_text(out, p, tok->len, x->st.indent, &x->scratch);
+            buf_append(out, "\n", 1);
         } else {
-            indent_text(out, p, tok->len, st.indent);
+            indent_text(out, p, tok->len, x->st.indent, &x->scratch);
             buf_append(out, "\n", 1);
         }
+    } else if (is_inline(w, data)) {
+        size_t off, len;
+        cv__strip(p, tok->len, &off, &len);
+        buf_append(out, p + off, len);
+    } else {
+        indent_text(out, p, tok->len, x->st.indent, &x->scratch);
+        buf_append(out, "\n", 1);
     }
 }
 
-/* "html" in data.lower(): no character but ASCII lower-cases to these letters. */
+/* Hands out the complete lines of pending (all of it at the end). */
 static int
-has_html(const uint8_t *p, size_t n)
+drain(struct cv_render *r, struct xml *x, int end)
 {
-    for (size_t i = 0; i + 4 <= n; i++)
-        if (strncasecmp((const char *)p + i, "html", 4) == 0)
-            return 1;
-    return 0;
+    const uint8_t *p = buf_ptr(&x->pending);
+    size_t n = x->pending.len, i = 0;
+    while (i < n && cv__room(r)) {
+        size_t brk, len = cv__line_len(p + i, n - i, &brk);
+        /* A line is complete at its break, but a CR at the very end may
+         * yet be the first half of a CRLF. */
+        if (!end && (brk == 0 || (brk == 1 && p[i + len] == '\r' && i + len + 1 == n)))
+            break;
+        cv__line(r->out);
+        cv__tok(r->out, CV_STYLE_TEXT, p + i, len);
+        i += len + brk;
+    }
+    buf_consume(&x->pending, i);
+    return x->pending.len == 0 || !end ? CV__DONE : CV__MORE;
 }
 
 int
@@ -399,17 +454,56 @@ cv__xml_priority(struct cv_render *r)
 int
 cv__xml_render(struct cv_render *r)
 {
-    if (r->state)
-        return cv__text_drain(r, r->state);
     const uint8_t *p = cv__data(r);
     size_t n = r->body.len;
-    if (!cv__utf8_valid(p, n))
-        return CV__FAIL;
-    struct tokens t = {0};
-    tokenize(p, n, &t);
-    struct buf out = BUF_INIT;
-    format_xml(&out, p, &t);
-    free(t.v);
-    cv__set_desc(r, has_html(p, n) ? "HTML" : "XML");
-    return cv__text_start(r, &out);
+    struct xml *x = r->state;
+    if (x == NULL) {
+        x = xcalloc(1, sizeof(*x));
+        cv__set_state(r, x, xml_free);
+    }
+    /* The whole body must decode as UTF-8 before a line is shown; the
+     * description says HTML if "html" is in data.lower() (no character
+     * but ASCII lower-cases to those letters). */
+    while (x->vpos < n) {
+        if (!cv__spend(r, 0))
+            return CV__MORE;
+        size_t chunk = r->budget < 65536 ? r->budget : 65536;
+        size_t end = n - x->vpos > chunk ? x->vpos + chunk : n;
+        uint32_t cp;
+        for (size_t i = x->vpos; i < end;) {
+            if (!x->html && (p[i] | 0x20) == 'h' && n - i >= 4 &&
+                strncasecmp((const char *)p + i, "html", 4) == 0)
+                x->html = 1;
+            if (p[i] < 0x80) {
+                i++;
+                continue;
+            }
+            size_t k = cv__utf8_next(p + i, n - i, &cp);
+            if (k == 0)
+                return CV__FAIL;
+            i += k;
+            end = i > end ? i : end;
+        }
+        cv__spend(r, end - x->vpos);
+        x->vpos = end;
+    }
+    if (!r->have_desc)
+        cv__set_desc(r, x->html ? "HTML" : "XML");
+    for (;;) {
+        drain(r, x, 0);
+        if (!cv__room(r) || !cv__spend(r, 0))
+            return CV__MORE;
+        /* Token next needs the two after it read. */
+        while (!x->eof && x->have < x->next + 3) {
+            if (next_token(p, n, &x->tpos, &x->win[x->have % 5]))
+                x->have++;
+            else
+                x->eof = 1;
+        }
+        if (x->next >= x->have)
+            return drain(r, x, 1);
+        format_token(x, p, x->next, &x->pending);
+        cv__spend(r, x->win[x->next % 5].len + 1);
+        x->next++;
+    }
 }

@@ -217,3 +217,42 @@ TEST(cv_json_is_read_a_budget_at_a_time)
     cv_lines_clear(&l);
     cv_render_free(r);
 }
+
+/* CSS and JavaScript run their passes a budget at a time; XML/HTML checks
+ * the whole body is UTF-8 before its first line, a budget at a time too. */
+TEST(cv_text_views_work_a_budget_at_a_time)
+{
+    const struct {
+        enum cv_view view;
+        const char *unit;
+    } cases[] = {{CV_VIEW_CSS, "a{b:c;d:e}"},
+                 {CV_VIEW_JAVASCRIPT, "f(){g();}"},
+                 {CV_VIEW_XML_HTML, "<a><b>c</b></a>"}};
+    for (size_t c = 0; c < 3; c++) {
+        struct buf body = BUF_INIT;
+        while (body.len < (256u << 10))
+            buf_append_str(&body, cases[c].unit);
+        struct cv_render *r = cv_render_new(cases[c].view, &body, NULL);
+        struct cv_lines l = CV_LINES_INIT;
+        int steps = 0;
+        while (cv_render_step(r, &l, 5, 4096) && l.n == 0)
+            steps++;
+        ASSERT(steps >= 16); /* over 64 KB of work before the first line */
+        ASSERT(l.n > 0 && l.n <= 5);
+        ASSERT(cv_render_view(r) == cases[c].view);
+        cv_lines_clear(&l);
+        cv_render_free(r);
+    }
+    /* A byte that is not UTF-8 at the very end still makes XML fall back. */
+    struct buf body = BUF_INIT;
+    while (body.len < (256u << 10))
+        buf_append_str(&body, "<a><b>c</b></a>");
+    buf_append(&body, "\xff", 1);
+    struct cv_render *r = cv_render_new(CV_VIEW_XML_HTML, &body, NULL);
+    struct cv_lines l = CV_LINES_INIT;
+    while (cv_render_step(r, &l, 5, 4096) && l.n == 0)
+        ;
+    ASSERT_EQ(cv_render_view(r), CV_VIEW_RAW);
+    cv_lines_clear(&l);
+    cv_render_free(r);
+}
