@@ -47,15 +47,14 @@ enqueue(struct playback *p, struct flow *f)
         p->cap = p->cap ? p->cap * 2 : 16;
         p->queue = xrealloc(p->queue, p->cap * sizeof(*p->queue));
     }
-    /* Prepared as mitmproxy does: a replay of the request, nothing else kept. */
+    /* Prepared as mitmproxy does: the state as loaded is kept as the backup
+     * (written with the flow, so the original can be restored), then the
+     * flow becomes a replay of the request, nothing else kept. */
+    flow_backup(f);
     f->is_replay = "request";
     http_response_free(f->response);
     f->response = NULL;
-    if (f->error) {
-        free(f->error->msg);
-        free(f->error);
-        f->error = NULL;
-    }
+    flow_clear_error(f);
     p->queue[p->n++] = f;
 }
 

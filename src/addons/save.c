@@ -30,6 +30,7 @@ struct save {
     struct flow **active;
     size_t nactive, cap;
     struct filt *filt; /* save_stream_filter compiled; NULL saves every flow */
+    struct buf rec;    /* the record being written, kept for the next one */
 };
 
 static int
@@ -65,9 +66,14 @@ active_remove(struct save *s, struct flow *f)
     }
 }
 
+/* Records up to this size keep their buffer for the next one. */
+#define KEEP_REC (1024 * 1024)
+
 /*
  * Writes one record. On a failed write the file is cut back to where the
- * record started, so the file never ends in half a flow.
+ * record started, so the file never ends in half a flow. That place is found
+ * after the failure (the end minus what went out) rather than asked for
+ * before each record, which cost an lseek() per flow.
  */
 static int
 write_flow(struct save *s, const struct flow *f)
@@ -75,11 +81,11 @@ write_flow(struct save *s, const struct flow *f)
     /* io.FilteredFlowWriter: flows the filter rejects are skipped. */
     if (s->filt && !filt_match(s->filt, f))
         return 0;
-    struct buf b = BUF_INIT;
-    ffile_serialize(&b, f);
-    off_t start = lseek(s->fd, 0, SEEK_END);
-    const uint8_t *p = buf_ptr(&b);
-    size_t left = b.len;
+    struct buf *b = &s->rec;
+    buf_reset(b);
+    ffile_serialize(b, f);
+    const uint8_t *p = buf_ptr(b);
+    size_t left = b->len;
     int rc = 0;
     while (left > 0) {
         ssize_t n = write(s->fd, p, left);
@@ -89,7 +95,9 @@ write_flow(struct save *s, const struct flow *f)
             int saved = n < 0 ? errno : ENOSPC;
             struct stat st;
             int regular = fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode);
-            if (regular && start >= 0 && ftruncate(s->fd, start) < 0)
+            off_t end = regular ? lseek(s->fd, 0, SEEK_END) : -1;
+            off_t start = end - (off_t)(b->len - left);
+            if (regular && end >= 0 && ftruncate(s->fd, start) < 0)
                 log_msg(LOG_ERROR,
                         "Error while writing to %s: %s (and cannot remove the "
                         "partial record: %s)",
@@ -102,7 +110,8 @@ write_flow(struct save *s, const struct flow *f)
         p += n;
         left -= (size_t)n;
     }
-    buf_clear(&b);
+    if (b->cap > KEEP_REC)
+        buf_clear(b);
     return rc;
 }
 
@@ -221,6 +230,7 @@ save_free(struct addon *a)
     struct save *s = (struct save *)a;
     close_stream(s);
     filt_free(s->filt);
+    buf_clear(&s->rec);
     free(s->active);
     free(s);
 }

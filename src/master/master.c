@@ -19,6 +19,7 @@
 #include "addons/readfile.h"
 #include "addons/save.h"
 #include "addons/serverplayback.h"
+#include "addons/tlsconfig.h"
 #include "addons/traffic.h"
 #include "core/server.h"
 #include "filter/filter.h"
@@ -36,6 +37,7 @@ struct master {
     struct addon_chain *chain;
     struct addon *clientplayback; /* in chain */
     struct addon *serverplayback; /* in chain */
+    struct addon *tlsconfig;      /* in chain */
     struct server *srv;           /* the loop; created by master_configure */
     struct ca *ca;                /* one reference; NULL when no proxy core runs */
     /* One configuration per --mode, one reference each; cfgs[0] also
@@ -44,6 +46,11 @@ struct master {
     size_t ncfgs;
     int core;      /* the proxy core runs: a server, or client replay */
     int listening; /* master_listen() opened the listeners */
+    /* -r under way: the filter it reads with (owned) and whom to tell. */
+    int reading;
+    struct filt *read_filter;
+    master_read_cb read_done;
+    void *read_arg;
 };
 
 /* mitmproxy 8.1.1's default_addons(), the ones this version has, in order. */
@@ -70,6 +77,8 @@ master_new(struct options *opts)
     addon_chain_add(m->chain, addon_stickyauth_new());
     addon_chain_add(m->chain, addon_stickycookie_new());
     addon_chain_add(m->chain, addon_save_new());
+    m->tlsconfig = addon_tlsconfig_new();
+    addon_chain_add(m->chain, m->tlsconfig);
     return m;
 }
 
@@ -107,6 +116,13 @@ build_configs(const struct options *opts, struct ca *ca, const struct proxy_conf
     *out = v;
     *nout = n;
     return 0;
+}
+
+/* Certificates are signed in the loop's thread pool. */
+static void
+queue_work(void *srv, tlsconfig_work_cb work, tlsconfig_work_cb after, void *arg)
+{
+    server_queue_work(srv, work, after, arg);
 }
 
 /* Client replay goes through the proxy core. */
@@ -151,6 +167,29 @@ apply_deferred(struct master *m, struct err *e)
     return 0;
 }
 
+/*
+ * mitmproxy's intercept addon sets intercept_active from its configure:
+ * a new filter turns interception on, an empty one turns it off. Options
+ * here are set before the addons hear of them, so the master applies that
+ * rule to next whenever intercept changed (and intercept_active did not).
+ */
+static void
+intercept_rule(const struct options *before, struct options *next)
+{
+    const struct opt_info *f = opt_find("intercept"), *a = opt_find("intercept_active");
+    if (f == NULL || a == NULL)
+        return;
+    struct opt_changes ch;
+    if (before) {
+        opt_diff(before, next, &ch);
+        if (!opt_changed(&ch, f->index) || opt_changed(&ch, a->index))
+            return;
+    }
+    const char *expr = opt_get_str(next, f);
+    if (before || (expr && *expr))
+        opt_set(next, "intercept_active", expr && *expr ? "true" : "false", NULL);
+}
+
 int
 master_configure(struct master *m, struct err *e)
 {
@@ -170,6 +209,7 @@ master_configure(struct master *m, struct err *e)
         if ((rc = build_configs(o, m->ca, &m->cfgs, &m->ncfgs, e)) < 0)
             return rc;
     }
+    intercept_rule(NULL, m->opts);
     /* Key logging as mitmproxy: MITMPROXY_SSLKEYLOGFILE, else SSLKEYLOGFILE. */
     const char *keylog = getenv("MITMPROXY_SSLKEYLOGFILE");
     if (keylog == NULL || *keylog == '\0')
@@ -184,6 +224,7 @@ master_configure(struct master *m, struct err *e)
     if (o->deferred.n && (rc = apply_deferred(m, e)) < 0)
         return rc;
     m->srv = server_new(m->core ? m->cfgs[0] : NULL, m->chain);
+    tlsconfig_wire(m->tlsconfig, queue_work, m->srv);
     if (m->core) {
         clientplayback_wire(m->clientplayback, start_replay, m->srv,
                             o->server ? NULL : replay_finished, o->keepserving ? NULL : m->srv);
@@ -218,22 +259,50 @@ master_listen(struct master *m, struct err *e)
     return rc;
 }
 
+/* With -n the master has nothing left to do once replay and -r are through. */
+static int
+idle(const struct master *m)
+{
+    const struct options *o = m->opts;
+    return !o->server && !o->keepserving && !m->reading &&
+           (!m->core || clientplayback_count(m->clientplayback) == 0);
+}
+
+static void
+read_done(void *arg, int rc, const struct err *e)
+{
+    struct master *m = arg;
+    m->reading = 0;
+    filt_free(m->read_filter);
+    m->read_filter = NULL;
+    if (m->read_done)
+        m->read_done(m->read_arg, rc, e);
+    if (idle(m) && m->srv)
+        server_stop(m->srv);
+}
+
 int
-master_read_flows(struct master *m, struct err *e)
+master_read_flows(struct master *m, master_read_cb done, void *arg, struct err *e)
 {
     addon_chain_running(m->chain);
     const struct options *o = m->opts;
     if (o->rfile == NULL)
         return 0;
-    struct filt *rf = NULL;
     if (o->readfile_filter && *o->readfile_filter &&
-        (rf = filt_compile(o->readfile_filter, e)) == NULL) {
+        (m->read_filter = filt_compile(o->readfile_filter, e)) == NULL) {
         char why[sizeof(e->msg)];
         snprintf(why, sizeof(why), "%s", e->msg);
         return err_set(e, MP_ERR_SYNTAX, "readfile_filter: %s", why);
     }
-    int rc = readfile_run_filtered(m->chain, o->rfile, rf, e);
-    filt_free(rf);
+    m->read_done = done;
+    m->read_arg = arg;
+    m->reading = 1;
+    int rc = readfile_start(m->chain, o->rfile, m->read_filter, read_done, m, e);
+    if (rc < 0) {
+        m->reading = 0;
+        filt_free(m->read_filter);
+        m->read_filter = NULL;
+    }
     return rc;
 }
 
@@ -273,13 +342,10 @@ master_announce(struct master *m)
 int
 master_run(struct master *m)
 {
-    const struct options *o = m->opts;
     int rc = 0;
-    /* -n: nothing to wait for unless client replay is under way (or
+    /* -n: nothing to wait for unless client replay or -r is under way (or
      * keepserving: until Ctrl-C). */
-    int idle = !o->server && !o->keepserving &&
-               (!m->core || clientplayback_count(m->clientplayback) == 0);
-    if (m->srv && !idle && server_run(m->srv) < 0)
+    if (m->srv && !idle(m) && server_run(m->srv) < 0)
         rc = 1;
     addon_chain_done(m->chain);
     return rc;
@@ -299,6 +365,7 @@ master_free(struct master *m)
         return;
     /* Connections (and their configurations) are gone once the server is. */
     server_free(m->srv);
+    filt_free(m->read_filter);
     addon_chain_free(m->chain);
     drop_configs(m->cfgs, m->ncfgs);
     ca_free(m->ca);
@@ -329,6 +396,8 @@ master_set(struct master *m, const char *const *settings, size_t n, struct err *
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = opt_set_arg(next, settings[i], e);
+    if (rc == 0)
+        intercept_rule(m->opts, next);
     struct opt_changes ch;
     if (rc < 0 || opt_diff(m->opts, next, &ch) == 0) {
         opt_free(next);

@@ -10,7 +10,7 @@
  *   master_add_addon(m, dumper);   the tool's addons, after the built-ins
  *   master_configure(m, &e);       every addon configured; CA and configs
  *   master_listen(m, &e);          one listener per mode (unless -n)
- *   master_read_flows(m, &e);      -r, through the chain
+ *   master_read_flows(m, cb, &e);  -r, through the chain (done(cb) maybe later)
  *   master_run(m);                 until the server stops (Ctrl-C, -n done)
  *   master_free(m);
  *
@@ -46,19 +46,25 @@ int master_configure(struct master *, struct err *e);
 /* Opens one listener per mode (nothing with server=false). */
 int master_listen(struct master *, struct err *e);
 /*
- * Calls running() on the addons, then reads the rfile option's flows
- * through the chain (readfile_filter applied). Returns the flows read, or
- * a negative MP_ERR_*: MP_ERR_IO when the file cannot be opened.
+ * Calls running() on the addons, then starts reading the rfile option's
+ * flows through the chain (readfile_filter applied). done(arg, rc, e) runs
+ * once when the read is over: rc is the number of flows read, or a negative
+ * MP_ERR_* with e naming the file and the damaged record. That is before
+ * this returns unless an addon holds a hook (a script awaiting something),
+ * then from the loop (master_run). Returns 0, or a negative MP_ERR_* (and
+ * done does not run): MP_ERR_IO when the file cannot be opened,
+ * MP_ERR_SYNTAX for a bad readfile_filter.
  */
-int master_read_flows(struct master *, struct err *e);
+typedef void (*master_read_cb)(void *arg, int rc, const struct err *e);
+int master_read_flows(struct master *, master_read_cb done, void *arg, struct err *e);
 /* Logs each listener's address as mitmproxy does ("Proxy server listening
  * at *:8080", or one line per mode when there are several). */
 void master_announce(struct master *);
 /*
  * Runs the loop: until Ctrl-C, SIGTERM or master_shutdown(); with
- * server=false (-n), until client replay is through (or returns at once
- * when there is nothing to replay, unless keepserving). Then done() on
- * every addon.
+ * server=false (-n), until client replay and reading -r are through (at
+ * once when nothing is left, unless keepserving). Then done() on every
+ * addon.
  */
 int master_run(struct master *);
 /* Asks the loop to stop (mitmproxy's ctx.master.shutdown()). */

@@ -11,6 +11,7 @@
 #include "options/internal.h"
 #include "options/opt.h"
 #include "util/buf.h"
+#include "util/textwrap.h"
 #include "util/xmalloc.h"
 
 /*
@@ -113,98 +114,14 @@ opt_format_value(const struct options *o, const struct opt_info *info, char *out
     buf_clear(&b);
 }
 
-/*
- * Python's textwrap.wrap(text, 70), which `mitmdump --options` uses for the
- * help comments: greedy filling of chunks, where a chunk is a run of
- * whitespace or a word, and words also break after a hyphen between letters
- * ("not-modified" may wrap after "not-"). Whitespace at a line's start
- * (except the first) and end is dropped; inner runs are kept as they are.
- */
-#define WRAP_WIDTH 70
-
-struct chunk {
-    const char *p;
-    size_t len;
-    int space;
-};
-
-static int
-isletter(char c)
-{
-    return isalpha((unsigned char)c) || c == '_';
-}
-
-static size_t
-split_chunks(const char *s, struct chunk **out)
-{
-    size_t n = 0, cap = 16;
-    struct chunk *v = xmalloc(cap * sizeof(*v));
-    const char *p = s;
-    while (*p) {
-        const char *q = p;
-        int space = isspace((unsigned char)*p) != 0;
-        if (space) {
-            while (*q && isspace((unsigned char)*q))
-                q++;
-        } else {
-            while (*q && !isspace((unsigned char)*q)) {
-                /* textwrap: "-" ends a chunk when two letters precede it and a
-                 * letter (maybe after one more "-") follows. */
-                if (*q == '-' && q - p >= 2 && isletter(q[-1]) && isletter(q[-2]) &&
-                    (isletter(q[1]) || (q[1] == '-' && isletter(q[2])))) {
-                    q++;
-                    break;
-                }
-                q++;
-            }
-        }
-        if (n == cap) {
-            cap *= 2;
-            v = xrealloc(v, cap * sizeof(*v));
-        }
-        v[n++] = (struct chunk){p, (size_t)(q - p), space};
-        p = q;
-    }
-    *out = v;
-    return n;
-}
-
+/* One help line of --options: "# " and the line. */
 static void
-wrap_comment(FILE *f, const char *text)
+comment_line(void *arg, const char *p, size_t n)
 {
-    struct chunk *c;
-    size_t n = split_chunks(text, &c);
-    size_t i = 0;
-    int first = 1;
-    while (i < n) {
-        if (!first && c[i].space)
-            i++;
-        if (i >= n)
-            break;
-        size_t start = i, len = 0;
-        while (i < n && len + c[i].len <= WRAP_WIDTH) {
-            len += c[i].len;
-            i++;
-        }
-        struct chunk cut = {NULL, 0, 0};
-        if (i == start) {
-            /* A word longer than the line: cut it (textwrap's break_long_words). */
-            cut = (struct chunk){c[i].p, WRAP_WIDTH, 0};
-            c[i].p += WRAP_WIDTH;
-            c[i].len -= WRAP_WIDTH;
-        }
-        size_t end = i;
-        if (end > start && c[end - 1].space)
-            end--;
-        fputs("# ", f);
-        if (cut.p)
-            fwrite(cut.p, 1, cut.len, f);
-        for (size_t j = start; j < end; j++)
-            fwrite(c[j].p, 1, c[j].len, f);
-        fputc('\n', f);
-        first = 0;
-    }
-    free(c);
+    FILE *f = arg;
+    fputs("# ", f);
+    fwrite(p, 1, n, f);
+    fputc('\n', f);
 }
 
 static int
@@ -238,7 +155,7 @@ opt_dump(const struct options *o, void *file)
         }
         buf_append(&txt, "", 1);
         fputc('\n', f);
-        wrap_comment(f, (const char *)buf_ptr(&txt));
+        textwrap((const char *)buf_ptr(&txt), TEXTWRAP_WIDTH, comment_line, f);
 
         const struct strv *sv = CFIELD(o, info, struct strv);
         if (info->type == OPT_SEQ && sv->n > 0) {
@@ -261,4 +178,54 @@ opt_dump(const struct options *o, void *file)
     free(rows);
     buf_clear(&txt);
     buf_clear(&val);
+}
+
+/* Whether o's value of info is its default (an opt_new() struct's). */
+static int
+is_default(const struct options *o, const struct options *defaults, const struct opt_info *info)
+{
+    struct buf a = BUF_INIT, b = BUF_INIT;
+    format_value(&a, o, info);
+    format_value(&b, defaults, info);
+    int same = a.len == b.len && memcmp(buf_ptr(&a), buf_ptr(&b), a.len) == 0;
+    buf_clear(&a);
+    buf_clear(&b);
+    return same;
+}
+
+void
+opt_save_yaml(const struct options *o, int defaults, void *file)
+{
+    FILE *f = file;
+    struct options *def = opt_new();
+    struct buf val = BUF_INIT;
+    size_t n = opt_count();
+    const struct opt_info **rows = xmalloc((n ? n : 1) * sizeof(*rows));
+    for (size_t i = 0; i < n; i++)
+        rows[i] = opt_at(i);
+    qsort(rows, n, sizeof(*rows), by_name);
+    for (size_t i = 0; i < n; i++) {
+        const struct opt_info *info = rows[i];
+        if (!defaults && is_default(o, def, info))
+            continue;
+        const struct strv *sv = CFIELD(o, info, struct strv);
+        if (info->type == OPT_SEQ && sv->n > 0) {
+            fprintf(f, "%s:\n", info->name);
+            for (size_t j = 0; j < sv->n; j++) {
+                buf_reset(&val);
+                yaml_str(&val, sv->v[j]);
+                fprintf(f, "- %.*s\n", (int)val.len, (const char *)buf_ptr(&val));
+            }
+            continue;
+        }
+        buf_reset(&val);
+        format_value(&val, o, info);
+        if (val.len)
+            fprintf(f, "%s: %.*s\n", info->name, (int)val.len, (const char *)buf_ptr(&val));
+        else
+            fprintf(f, "%s:\n", info->name);
+    }
+    free(rows);
+    buf_clear(&val);
+    opt_free(def);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "flow/connection.h"
+#include "http/url.h"
 #include "options/opt.h"
 #include "proxy/context.h"
 #include "proxy/hostmatch.h"
@@ -51,44 +52,16 @@ parse_server_spec(const char *spec, struct proxy_mode *m, struct err *e)
     const char *end = p + strlen(p);
     if (end > p && end[-1] == '/')
         end--;
-    const char *host = p, *hend, *port = NULL;
-    if (*p == '[') {
-        hend = memchr(p, ']', (size_t)(end - p));
-        if (hend == NULL)
-            return err_set(e, MP_ERR_INVAL, "invalid server specification: %s", spec);
-        host = p + 1;
-        if (hend + 1 < end) {
-            if (hend[1] != ':')
-                return err_set(e, MP_ERR_INVAL, "invalid server specification: %s", spec);
-            port = hend + 2;
-        }
-    } else {
-        hend = memchr(p, ':', (size_t)(end - p));
-        if (hend)
-            port = hend + 1;
-        else
-            hend = end;
-    }
-    size_t hlen = (size_t)(hend - host);
-    if (hlen == 0 || hlen >= sizeof(m->host) || memchr(host, '/', hlen))
+    struct slice host;
+    int port;
+    int rc = http_hostport_parse(p, (size_t)(end - p), 0, &host, &port, NULL);
+    if ((rc == MP_ERR_INVAL && end[-1] != ':') || (rc == 0 && port == 0))
+        return err_set(e, MP_ERR_INVAL, "invalid port in server specification: %s", spec);
+    if (rc < 0 || host.len >= sizeof(m->host) || memchr(host.p, '/', host.len))
         return err_set(e, MP_ERR_INVAL, "invalid server specification: %s", spec);
-    memcpy(m->host, host, hlen);
-    m->host[hlen] = '\0';
-    m->port = 0;
-    if (port) {
-        long v = 0;
-        if (port == end)
-            return err_set(e, MP_ERR_INVAL, "invalid server specification: %s", spec);
-        for (const char *q = port; q < end; q++) {
-            if (*q < '0' || *q > '9' || v > 65535)
-                return err_set(e, MP_ERR_INVAL, "invalid port in server specification: %s",
-                               spec);
-            v = v * 10 + (*q - '0');
-        }
-        if (v < 1 || v > 65535)
-            return err_set(e, MP_ERR_INVAL, "invalid port in server specification: %s", spec);
-        m->port = (uint16_t)v;
-    }
+    memcpy(m->host, host.p, host.len);
+    m->host[host.len] = '\0';
+    m->port = port > 0 ? (uint16_t)port : 0;
     if (m->scheme[0] == '\0')
         strcpy(m->scheme, m->port == 0 || m->port == 443 ? "https" : "http");
     if (m->port == 0)

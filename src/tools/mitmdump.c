@@ -51,6 +51,17 @@ print_version(void)
     printf("Platform:  %s-%s-%s\n", u.sysname, u.release, u.machine);
 }
 
+/* The end of -r: a damaged file is reported (its earlier flows were shown). */
+static void
+read_done(void *arg, int rc, const struct err *e)
+{
+    int *status = arg;
+    if (rc < 0) {
+        fprintf(stderr, "mitmdump: error: %s\n", e->msg);
+        *status = 1;
+    }
+}
+
 static int
 usage_error(const char *msg)
 {
@@ -67,7 +78,7 @@ main(int argc, char **argv)
     int status = 0;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
-    if (cmdline_parse(opts, argc, argv, &cl, &e) < 0) {
+    if (cmdline_parse_config(opts, argc, argv, &cl, &e) < 0) {
         status = usage_error(e.msg);
         goto out;
     }
@@ -80,7 +91,10 @@ main(int argc, char **argv)
         goto out;
     }
     if (cl.show_options) {
-        opt_dump(opts, stdout);
+        /* As mitmproxy: the defaults, whatever this command line sets. */
+        struct options *defaults = opt_new();
+        opt_dump(defaults, stdout);
+        opt_free(defaults);
         goto out;
     }
     /* As 8.1.1's main.py: the positional filter words, joined by spaces,
@@ -139,12 +153,12 @@ main(int argc, char **argv)
         fprintf(stderr, "mitmdump: error starting proxy server: %s\n", e.msg);
         status = 1;
     } else {
-        if ((rc = master_read_flows(m, &e)) < 0) {
+        /* A file that cannot be opened (or a bad readfile_filter) is a
+         * start-up error (2, as for -C and -S); a damaged one is found
+         * while reading (1, see read_done). A server still serves. */
+        if ((rc = master_read_flows(m, read_done, &status, &e)) < 0) {
             fprintf(stderr, "mitmdump: error: %s\n", e.msg);
-            /* A file that cannot be opened (or a bad readfile_filter) is a
-             * start-up error (2, as for -C and -S); a damaged one is found
-             * while running (1). A server still serves. */
-            status = rc == MP_ERR_IO || rc == MP_ERR_SYNTAX ? 2 : 1;
+            status = 2;
         }
         master_announce(m);
         if (master_run(m) != 0 && status == 0)

@@ -55,7 +55,7 @@ start(struct running *r, const char *const *settings)
     log_set_level(LOG_ERROR);
     r->m = master_new(o);
     if (master_configure(r->m, &e) < 0 || master_listen(r->m, &e) < 0 ||
-        master_read_flows(r->m, &e) < 0)
+        master_read_flows(r->m, NULL, NULL, &e) < 0)
         test_fail(__FILE__, __LINE__, "start: %s", e.msg);
     r->port = server_listener_port(master_server(r->m), 0);
     ASSERT(r->port > 0);
@@ -327,7 +327,7 @@ TEST(master_intercepted_flows_resumed_and_killed_from_another_thread)
     master_add_addon(r.m, &intercept);
     ASSERT_EQ(master_configure(r.m, &e), 0);
     ASSERT_EQ(master_listen(r.m, &e), 0);
-    ASSERT(master_read_flows(r.m, &e) >= 0);
+    ASSERT(master_read_flows(r.m, NULL, NULL, &e) >= 0);
     r.port = server_listener_port(master_server(r.m), 0);
     ASSERT_EQ(pthread_create(&r.loop, NULL, loop_main, &r), 0);
 
@@ -381,7 +381,7 @@ TEST(master_stop_with_a_flow_still_intercepted)
     master_add_addon(r.m, &intercept);
     ASSERT_EQ(master_configure(r.m, &e), 0);
     ASSERT_EQ(master_listen(r.m, &e), 0);
-    ASSERT(master_read_flows(r.m, &e) >= 0);
+    ASSERT(master_read_flows(r.m, NULL, NULL, &e) >= 0);
     r.port = server_listener_port(master_server(r.m), 0);
     ASSERT_EQ(pthread_create(&r.loop, NULL, loop_main, &r), 0);
     int c = tnet_connect(r.port);
@@ -400,4 +400,85 @@ TEST(master_stop_with_a_flow_still_intercepted)
     stop(&r);
     ASSERT_EQ(torigin_requests(o), 0);
     torigin_stop(o);
+}
+
+/* ---- -r with an addon that holds each hook for a while (a script awaiting). ---- */
+
+struct slow_addon {
+    struct addon base;
+    struct server_timer *timer;
+    struct hook_call *held;
+    int requests;
+    int responses;
+};
+
+static void
+release(void *arg)
+{
+    struct slow_addon *s = arg;
+    struct hook_call *c = s->held;
+    s->held = NULL;
+    addon_resume(c);
+}
+
+static enum addon_result
+slow_request(struct addon *a, struct hook_call *call)
+{
+    struct slow_addon *s = (struct slow_addon *)a;
+    s->requests++;
+    s->held = call;
+    server_timer_start(s->timer, 5, 0);
+    return ADDON_DEFER;
+}
+
+static enum addon_result
+slow_response(struct addon *a, struct hook_call *call)
+{
+    (void)call;
+    struct slow_addon *s = (struct slow_addon *)a;
+    /* Each flow's response comes after its own request was released. */
+    ASSERT(s->held == NULL);
+    s->responses++;
+    return ADDON_CONTINUE;
+}
+
+static const struct addon_ops slow_ops = {
+    .name = "test_slow",
+    .hooks = {[HOOK_REQUEST] = slow_request, [HOOK_RESPONSE] = slow_response},
+};
+
+static int read_rc = -100;
+
+static void
+on_read(void *arg, int rc, const struct err *e)
+{
+    (void)arg;
+    (void)e;
+    read_rc = rc;
+}
+
+TEST(master_read_flows_waits_for_held_hooks_on_the_loop)
+{
+    struct err e = {0};
+    char rfile[4096];
+    struct options *o = opt_new();
+    snprintf(rfile, sizeof(rfile), "rfile=%s", test_fixture("flows/methods.mitm"));
+    ASSERT_EQ(opt_set_arg(o, rfile, &e), 0);
+    ASSERT_EQ(opt_set_arg(o, "server=false", &e), 0);
+    log_set_level(LOG_ERROR);
+    struct master *m = master_new(o);
+    static struct slow_addon slow = {.base = {.ops = &slow_ops}};
+    master_add_addon(m, &slow.base);
+    ASSERT_EQ(master_configure(m, &e), 0);
+    slow.timer = server_timer_new(master_server(m), release, &slow);
+    ASSERT_EQ(master_read_flows(m, on_read, NULL, &e), 0);
+    /* The first request hook is held: the read goes on in the loop. */
+    ASSERT_EQ(read_rc, -100);
+    ASSERT_EQ(slow.requests, 1);
+    ASSERT_EQ(master_run(m), 0);
+    ASSERT_EQ(read_rc, 5);
+    ASSERT_EQ(slow.requests, 5);
+    ASSERT_EQ(slow.responses, 5);
+    server_timer_free(slow.timer);
+    master_free(m);
 }

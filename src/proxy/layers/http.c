@@ -57,6 +57,9 @@ enum step {
 enum after_open { AFTER_SEND_REQUEST, AFTER_STREAM_REQUEST };
 
 #define MAX_SERVERS 8
+/* A buffered body this large is handed to the client without a copy
+ * (send_buffered_response); below it, the copy is cheaper than a write(2). */
+#define BODY_MOVE_MIN (64 * 1024)
 
 struct http_layer {
     struct layer base;
@@ -844,24 +847,27 @@ read_response_body(struct http_layer *h, struct cmdq *out)
 }
 
 /*
- * A streamed response body read straight from the event's bytes, without
- * first copying them into sbuf (a copy per byte saved on large downloads).
- * Returns what is left for the normal path: framing errors, the end of the
+ * A response body read straight from the event's bytes, without first
+ * copying them into sbuf (a copy per byte saved on large downloads): on to
+ * the client while streaming, into the flow while buffering. Returns what
+ * is left for the normal path: framing errors, the limits, the end of the
  * body and anything after it are handled there.
  */
 static struct slice
-stream_direct(struct http_layer *h, struct cmdq *out, struct slice data)
+body_direct(struct http_layer *h, struct cmdq *out, struct slice data)
 {
     if (h->reader.done || h->reader.body.kind == HTTP1_BODY_CHUNKED)
         return data;
     struct buf tmp = BUF_INIT;
+    struct buf *dst = h->streaming ? &tmp : &h->flow->response->content;
     struct err e = {0};
-    ssize_t n = http1_body_read(&h->reader, data.p, data.len, &tmp, &e);
+    ssize_t n = http1_body_read(&h->reader, data.p, data.len, dst, &e);
     if (n <= 0) {
         buf_clear(&tmp);
         return data;
     }
-    send_body_buf(h, out, h->base.ctx->client, h->resp_chunked_out, &tmp);
+    if (h->streaming)
+        send_body_buf(h, out, h->base.ctx->client, h->resp_chunked_out, &tmp);
     buf_clear(&tmp);
     return (struct slice){data.p + n, data.len - (size_t)n};
 }
@@ -884,6 +890,42 @@ start_websocket(struct http_layer *h, struct cmdq *out)
     connection_unref(server);
 }
 
+/*
+ * A buffered response after its hook. A small body goes out with the head:
+ * one write(2) per response. A large one is not copied when this layer
+ * holds the flow's last reference: finish_flow() drops the flow right after,
+ * so nobody can see it again, and the body's own storage becomes the send
+ * (no second copy of a 100 MiB body in memory, nor the time to make it). A
+ * flow that lives on (a 101's, a replayed one, one an addon keeps) keeps its
+ * content, and the client gets a copy.
+ */
+static void
+send_buffered_response(struct http_layer *h, struct cmdq *out)
+{
+    struct http_response *resp = h->flow->response;
+    struct connection *client = h->base.ctx->client;
+    struct command *cmd = send_response_head(h, out);
+    size_t n = resp->content.len;
+    if (n >= BODY_MOVE_MIN && resp->status_code != 101 && !flow_shared(h->flow)) {
+        if (h->resp_chunked_out)
+            http1_write_chunk_size(&cmd->data, n);
+        layer_send_buf(&h->base, out, client, &resp->content);
+        if (h->resp_chunked_out) {
+            struct buf tail = BUF_INIT;
+            http1_write_chunk_end(&tail);
+            http1_write_last_chunk(&tail, resp->trailers);
+            layer_send_buf(&h->base, out, client, &tail);
+        }
+        return;
+    }
+    if (h->resp_chunked_out) {
+        http1_write_chunk(&cmd->data, buf_ptr(&resp->content), n);
+        http1_write_last_chunk(&cmd->data, resp->trailers);
+    } else if (n) {
+        buf_append(&cmd->data, buf_ptr(&resp->content), n);
+    }
+}
+
 /* The response hook is through: send what is left and get ready for the next request. */
 static int
 finish_flow(struct http_layer *h, struct cmdq *out)
@@ -893,16 +935,8 @@ finish_flow(struct http_layer *h, struct cmdq *out)
 
     if (flow_killed(h, out))
         return 0;
-    if (!h->resp_sent) {
-        /* Head and body in one send: one write(2) per response. */
-        struct command *cmd = send_response_head(h, out);
-        if (h->resp_chunked_out) {
-            http1_write_chunk(&cmd->data, buf_ptr(&resp->content), resp->content.len);
-            http1_write_last_chunk(&cmd->data, resp->trailers);
-        } else if (resp->content.len) {
-            buf_append(&cmd->data, buf_ptr(&resp->content), resp->content.len);
-        }
-    }
+    if (!h->resp_sent)
+        send_buffered_response(h, out);
     if (resp->status_code == 101 && h->flow->websocket && h->server) {
         start_websocket(h, out);
         return 0;
@@ -1164,8 +1198,8 @@ handle(struct layer *l, const struct event *ev, struct cmdq *out)
             buf_append(&h->cbuf, ev->data.p, ev->data.len);
         } else if (ev->conn == h->server) {
             struct slice rest = ev->data;
-            if (h->step == ST_RESP_BODY && h->streaming && h->sbuf.len == 0)
-                rest = stream_direct(h, out, rest);
+            if (h->step == ST_RESP_BODY && h->sbuf.len == 0)
+                rest = body_direct(h, out, rest);
             buf_append(&h->sbuf, rest.p, rest.len);
         } else {
             /* An idle pooled connection spoke out of turn: it is of no use now. */
