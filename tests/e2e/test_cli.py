@@ -143,6 +143,16 @@ def test_reading_flows_prints_bodies_like_811(which, detail, tmp_path):
     _same_output_as_811(["-n", "-r", _concatenated(paths, tmp_path), "--flow-detail", detail])
 
 
+@pytest.mark.parametrize("detail", ["3", "4"])
+def test_fixtures_holding_dns_flows_print_the_rest_like_811(detail, tmp_path):
+    """all.mitm and dns.mitm hold DNS flows among the others: with those
+    filtered out (the dumper does not print DNS flows yet), every other flow's
+    bodies print as 8.1.1 prints them."""
+    paths = [os.path.join(FIXTURES, "flows", n) for n in ("all.mitm", "dns.mitm")]
+    _same_output_as_811(["-n", "-r", _concatenated(paths, tmp_path), "--flow-detail", detail,
+                         "!~dns"])
+
+
 @pytest.mark.parametrize("view", CONTENTVIEWS)
 def test_every_contentview_prints_like_811(view, tmp_path):
     """dumper_default_contentview chooses the view for every body, including
