@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "contentviews/cv.h"
+#include "http/forms.h"
 #include "util/buf.h"
 
 /* What a view's render or priority function returns. */
@@ -200,11 +201,11 @@ void cv__format_pairs(struct cv_lines *, const struct cv__pair *, size_t n, int 
 size_t cv__pairs_unique(struct cv__pair *v, size_t n);
 
 /*
- * urllib.parse.parse_qsl(qs, keep_blank_values=True, errors=
- * "surrogateescape"): "&"-separated fields, empty ones skipped, "+" and
- * %XX decoded in names and values. The pairs point into *store.
+ * The fields of a form (http/forms.h: parse_qsl's and multipart.decode's
+ * reading) as pairs that borrow its names and values. Returns an owned
+ * array of f->n pairs.
  */
-struct cv__pair *cv__parse_qsl(const char *qs, size_t n, struct buf *store, size_t *npairs);
+struct cv__pair *cv__form_pairs(const struct form *f);
 /* Hands out pairs as format_pairs lines (a queue in the render's state). */
 int cv__pairs_start(struct cv_render *, const struct cv__pair *, size_t n, int bytes);
 

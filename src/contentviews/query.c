@@ -7,47 +7,15 @@
 #include <string.h>
 
 #include "contentviews/internal.h"
-#include "http/url.h"
 #include "util/xmalloc.h"
 
 struct cv__pair *
-cv__parse_qsl(const char *qs, size_t n, struct buf *store, size_t *npairs)
+cv__form_pairs(const struct form *f)
 {
-    /* Offsets first: store may move while it grows. */
-    struct span {
-        size_t k, klen, v, vlen;
-    } *sp = NULL;
-    size_t count = 0, cap = 0;
-    const char *end = qs + n;
-    while (qs < end) {
-        const char *amp = memchr(qs, '&', (size_t)(end - qs));
-        size_t len = amp ? (size_t)(amp - qs) : (size_t)(end - qs);
-        if (len > 0) {
-            const char *eq = memchr(qs, '=', len);
-            size_t klen = eq ? (size_t)(eq - qs) : len;
-            if (count == cap) {
-                cap = cap ? cap * 2 : 16;
-                sp = xrealloc(sp, cap * sizeof(*sp));
-            }
-            struct span *s = &sp[count++];
-            s->k = store->len;
-            http_unquote(store, qs, klen, 1);
-            s->klen = store->len - s->k;
-            s->v = store->len;
-            if (eq)
-                http_unquote(store, eq + 1, len - klen - 1, 1);
-            s->vlen = store->len - s->v;
-        }
-        qs += len + (amp ? 1 : 0);
-    }
-    struct cv__pair *pairs = xmalloc((count ? count : 1) * sizeof(*pairs));
-    const uint8_t *base = buf_ptr(store);
-    for (size_t i = 0; i < count; i++) {
-        pairs[i].k = slice_from(base + sp[i].k, sp[i].klen);
-        pairs[i].v = slice_from(base + sp[i].v, sp[i].vlen);
-    }
-    free(sp);
-    *npairs = count;
+    struct cv__pair *pairs = xmalloc((f->n ? f->n : 1) * sizeof(*pairs));
+    for (size_t i = 0; i < f->n; i++)
+        pairs[i] = (struct cv__pair){slice_from(f->v[i].name, f->v[i].name_len),
+                                     slice_from(f->v[i].value, f->v[i].value_len)};
     return pairs;
 }
 
@@ -84,12 +52,12 @@ cv__query_render(struct cv_render *r)
     if (r->state)
         return cv__queue_drain(r, r->state);
     cv__set_desc(r, "Query");
-    struct buf store = BUF_INIT;
-    size_t n = 0;
-    struct cv__pair *pairs =
-        r->query ? cv__parse_qsl(r->query, strlen(r->query), &store, &n) : NULL;
-    int rc = cv__pairs_start(r, pairs, n, 0);
+    struct form f = {0};
+    if (r->query)
+        form_parse_urlencoded(r->query, strlen(r->query), &f);
+    struct cv__pair *pairs = cv__form_pairs(&f);
+    int rc = cv__pairs_start(r, pairs, f.n, 0);
     free(pairs);
-    buf_clear(&store);
+    form_clear(&f);
     return rc;
 }

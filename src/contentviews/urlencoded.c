@@ -25,11 +25,11 @@ cv__urlencoded_render(struct cv_render *r)
         if (p[i] >= 0x80)
             return CV__FAIL;
     cv__set_desc(r, "URLEncoded form");
-    struct buf store = BUF_INIT;
-    size_t n = 0;
-    struct cv__pair *pairs = cv__parse_qsl((const char *)p, r->body.len, &store, &n);
-    int rc = cv__pairs_start(r, pairs, n, 0);
+    struct form f = {0};
+    form_parse_urlencoded((const char *)p, r->body.len, &f);
+    struct cv__pair *pairs = cv__form_pairs(&f);
+    int rc = cv__pairs_start(r, pairs, f.n, 0);
     free(pairs);
-    buf_clear(&store);
+    form_clear(&f);
     return rc;
 }
