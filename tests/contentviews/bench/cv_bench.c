@@ -13,6 +13,9 @@
  *   json page      the first 100 lines of a 100 MB JSON body, read in
  *                  1 MB budgets (the time until the first line)
  *
+ * Paged rows also print their longest single cv_render_step() (CPU time):
+ * what one loop turn of a UI paging that body would be held for.
+ *
  * Build and run: tests/contentviews/bench/run.sh (after `make`).
  */
 #include <stdio.h>
@@ -80,6 +83,9 @@ cmp(const void *a, const void *b)
 }
 
 /* Renders body (copied each run) with view; lines 0 means all of them. */
+/* The longest single cv_render_step() of the last paged run, in ms. */
+static double longest_step;
+
 static double
 run(enum cv_view view, const char *ctype, const struct buf *body, size_t lines, size_t budget,
     struct cv_lines *l, clockid_t clock, size_t *nlines)
@@ -90,8 +96,13 @@ run(enum cv_view view, const char *ctype, const struct buf *body, size_t lines, 
     double t0 = clock_ms(clock);
     struct cv_render *r = cv_render_new(view, &b, &m);
     if (budget) {
-        while (l->n < lines && cv_render_step(r, l, lines - l->n, budget))
-            ;
+        longest_step = 0;
+        for (int more = 1; more && l->n < lines;) {
+            double s0 = clock_ms(clock);
+            more = cv_render_step(r, l, lines - l->n, budget);
+            double s = clock_ms(clock) - s0;
+            longest_step = s > longest_step ? s : longest_step;
+        }
     } else {
         cv_render_all(r, l, lines);
     }
@@ -121,9 +132,11 @@ row(const char *name, enum cv_view view, const char *ctype, const struct buf *bo
     }
     cv_lines_clear(&reused);
     qsort(t, (size_t)runs, sizeof(t[0]), cmp);
-    printf(
-        "%-15s %8.1f KB %8zu lines  wall best %8.2f ms  median %8.2f ms  cpu (reused) %8.2f ms\n",
-        name, body->len / 1024.0, nlines, t[0], t[runs / 2], cpu);
+    printf("%-15s %8.1f KB %8zu lines  wall best %8.2f ms  median %8.2f ms  cpu (reused) %8.2f ms",
+           name, body->len / 1024.0, nlines, t[0], t[runs / 2], cpu);
+    if (budget)
+        printf("  longest step %6.2f ms", longest_step);
+    printf("\n");
 }
 
 int
