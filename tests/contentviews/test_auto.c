@@ -40,7 +40,7 @@ static const struct auto_case cases[] = {
     {"multipart/form-data", B("--x\r\n"), "Couldn't parse: falling back to Raw", CV_VIEW_RAW},
     {"image/png", png_1x1, sizeof(png_1x1) - 1, "PNG Image", CV_VIEW_IMAGE},
     {"image/png", B("\x89PNG\r\n\x1a\n"), "Couldn't parse: falling back to Raw", CV_VIEW_RAW},
-    {"application/msgpack", B("\x81\xa1" "a\x01"), "MsgPack", CV_VIEW_MSGPACK},
+    {"application/msgpack", B("\x81\xa1\x61\x01"), "MsgPack", CV_VIEW_MSGPACK},
     {"application/x-msgpack", B("\x93\x01\x02\x03"), "MsgPack", CV_VIEW_MSGPACK},
     {"application/vnd.ms-sync.wbxml", B("\x03\x01j\x00"), "WBXML", CV_VIEW_WBXML},
     {"application/grpc", B("\x00\x00\x00\x00\x02\x08\x01"), "gRPC", CV_VIEW_GRPC},
@@ -52,7 +52,7 @@ static const struct auto_case cases[] = {
     /* By sniffing: XML/HTML looks at the start, Hex at how binary it is. */
     {NULL, B("<?xml version=\"1.0\"?><a/>"), "XML", CV_VIEW_XML_HTML},
     {NULL, B("  <html><body>x</body></html>"), "HTML", CV_VIEW_XML_HTML},
-    {NULL, B("\x00\x01\x02\x03" "binary\xff\xfe"), "Hex", CV_VIEW_HEX},
+    {NULL, B("\x00\x01\x02\x03\x62inary\xff\xfe"), "Hex", CV_VIEW_HEX},
     {"application/octet-stream", B("\x00\x01\x02\x03\x04\x05"), "Hex", CV_VIEW_HEX},
     {NULL, B("hello"), "Raw", CV_VIEW_RAW},
     /* Image sniffs nothing: without an image type a PNG is binary. */
@@ -79,7 +79,8 @@ TEST(cv_auto_chooses_as_811_by_type_and_sniffing)
 /* Auto's lines are those of the view it chose, a step at a time too. */
 TEST(cv_auto_renders_the_chosen_view)
 {
-    EXPECT_STYLED(CV_VIEW_AUTO, "text/css", "a{b:c}", "CSS", "[text]a {\n[text]    b: c\n[text]}\n");
+    EXPECT_STYLED(CV_VIEW_AUTO, "text/css", "a{b:c}", "CSS",
+                  "[text]a {\n[text]    b: c\n[text]}\n");
     EXPECT_STYLED(CV_VIEW_AUTO, NULL, "\x00\x01", "Hex",
                   "[offset]0000000000 [text]00 01                                             "
                   "[text]..\n");

@@ -57,3 +57,21 @@ TEST(cv_multipart_part_without_blank_line_falls_back)
                         "no blank line\r\n"
                         "--XYZ--");
 }
+
+/* The fall back says which part could not be read, for a debug log. */
+TEST(cv_multipart_fall_back_names_the_bad_part)
+{
+    static const char body[] = "--XYZ\r\n"
+                               "Content-Disposition: form-data; name=\"f\"\r\n"
+                               "no blank line\r\n"
+                               "--XYZ--";
+    struct cv_render *r =
+        cvt_render(CV_VIEW_MULTIPART, "multipart/form-data; boundary=XYZ", body, sizeof(body) - 1);
+    struct cv_lines l = CV_LINES_INIT;
+    cv_render_all(r, &l, 0);
+    ASSERT_EQ(cv_render_view(r), CV_VIEW_RAW);
+    ASSERT(strstr(cv_render_error(r), "\"f\"") != NULL);
+    ASSERT(strstr(cv_render_error(r), "no empty line") != NULL);
+    cv_lines_clear(&l);
+    cv_render_free(r);
+}
