@@ -14,16 +14,15 @@
 #include <unistd.h>
 
 #include "addons/dumper.h"
+#include "contentviews/cv.h"
 #include "filter/filter.h"
 #include "flow/flow.h"
-#include "http/url.h"
 #include "options/opt.h"
 #include "util/num.h"
 #include "util/buf.h"
 #include "util/xmalloc.h"
 
 #define CUTOFF_LINES 70 /* dumper.py: itertools.islice(lines, 70) */
-#define KEY_MAX 30      /* contentviews/base.py: widest padded key */
 
 struct dumper {
     struct addon base;
@@ -31,6 +30,7 @@ struct dumper {
     long detail;  /* flow_detail */
     int showhost; /* use the Host header for URLs */
     int color;    /* out is a terminal */
+    char *view;   /* dumper_default_contentview */
     struct filt *filt; /* dumper_filter compiled; NULL shows every flow */
 };
 
@@ -362,204 +362,78 @@ trailers(const struct dumper *d, struct buf *b, const struct hdrs *t)
     headers(d, b, t);
 }
 
-/* Lines of a content view: each an owned byte string. */
-struct lines {
-    struct buf *v;
-    size_t n, cap;
-};
-
-static struct buf *
-line_add(struct lines *l)
-{
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 16;
-        l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
-    }
-    buf_init(&l->v[l->n]);
-    return &l->v[l->n++];
-}
-
+/* contentviews' styles as dumper.py's CONTENTVIEW_STYLES colours them. */
 static void
-lines_clear(struct lines *l)
+token_style(enum cv_style style, enum fg *fg, int *attrs)
 {
-    for (size_t i = 0; i < l->n; i++)
-        buf_clear(&l->v[i]);
-    free(l->v);
+    *fg = FG_NONE, *attrs = 0;
+    if (style == CV_STYLE_HIGHLIGHT)
+        *attrs = ST_BOLD;
+    else if (style == CV_STYLE_OFFSET)
+        *fg = FG_BLUE;
+    else if (style == CV_STYLE_HEADER)
+        *fg = FG_GREEN, *attrs = ST_BOLD;
+    else if (style == CV_STYLE_TEXT)
+        *fg = FG_GREEN;
 }
 
 /*
- * The raw view: escaped bytes split the way Python's str.splitlines()
- * splits them (after escaping only \n, \r and \r\n are left to split on).
+ * Prints a content view's lines as dumper.py's _echo_message does: at
+ * detail 3 the first 70, then "(cut off)" if a 71st line has any token.
  */
 static void
-view_raw(const struct dumper *d, struct lines *l, const struct buf *body)
+echo_lines(const struct dumper *d, struct buf *b, struct cv_render *r)
 {
-    struct buf esc = BUF_INIT;
-    put_bytes_escaped(&esc, buf_ptr(body), body->len, 1);
-    const char *p = (const char *)buf_ptr(&esc), *end = p + esc.len;
-    while (p < end) {
-        const char *q = p;
-        while (q < end && *q != '\n' && *q != '\r')
-            q++;
-        struct buf *line = line_add(l);
-        style_on(d, line, FG_GREEN, 0);
-        put_ctrl_escaped(line, p, (size_t)(q - p));
-        style_off(d, line, FG_GREEN, 0);
-        if (q < end && *q == '\r' && q + 1 < end && q[1] == '\n')
-            q++;
-        p = q < end ? q + 1 : q;
-    }
-    buf_clear(&esc);
-}
-
-/*
- * The query view (mitmproxy picks it for an empty request body with a
- * query string): "key:" padded to the widest key, then the value.
- */
-static int
-view_query(const struct dumper *d, struct lines *l, const struct http_request *rq)
-{
-    const char *q = strchr(rq->path, '?');
-    if (q == NULL || q[1] == '\0')
-        return 0;
-    q++;
-    struct lines keys = {0}, vals = {0};
-    while (*q) {
-        const char *amp = strchr(q, '&');
-        size_t len = amp ? (size_t)(amp - q) : strlen(q);
-        if (len > 0) {
-            const char *eq = memchr(q, '=', len);
-            size_t klen = eq ? (size_t)(eq - q) : len;
-            http_unquote(line_add(&keys), q, klen, 1);
-            struct buf *v = line_add(&vals);
-            if (eq)
-                http_unquote(v, eq + 1, len - klen - 1, 1);
-        }
-        q += len + (amp ? 1 : 0);
-    }
-    size_t width = 0;
-    for (size_t i = 0; i < keys.n; i++) {
-        size_t w = utf8_len((const char *)buf_ptr(&keys.v[i]), keys.v[i].len);
-        width = w > width ? w : width;
-    }
-    width = width < KEY_MAX ? width : KEY_MAX;
-    for (size_t i = 0; i < keys.n; i++) {
-        struct buf *line = line_add(l);
-        style_on(d, line, FG_GREEN, ST_BOLD);
-        put_ctrl_escaped(line, (const char *)buf_ptr(&keys.v[i]), keys.v[i].len);
-        buf_append(line, ":", 1);
-        size_t w = utf8_len((const char *)buf_ptr(&keys.v[i]), keys.v[i].len) + 1;
-        for (; w < width + 2; w++)
-            buf_append(line, " ", 1);
-        style_off(d, line, FG_GREEN, ST_BOLD);
-        style_on(d, line, FG_GREEN, 0);
-        put_ctrl_escaped(line, (const char *)buf_ptr(&vals.v[i]), vals.v[i].len);
-        style_off(d, line, FG_GREEN, 0);
-    }
-    int any = keys.n > 0;
-    lines_clear(&keys);
-    lines_clear(&vals);
-    return any;
-}
-
-/* strutils.is_mostly_bin: over 30% of the first 100 bytes are not text. */
-static int
-mostly_binary(const struct buf *body)
-{
-    size_t n = body->len < 100 ? body->len : 100, bin = 0;
-    const uint8_t *p = buf_ptr(body);
-    for (size_t i = 0; i < n; i++)
-        if (p[i] < 9 || (p[i] > 13 && p[i] < 32) || p[i] > 126)
-            bin++;
-    return n > 0 && (double)bin / (double)n > 0.3;
-}
-
-/*
- * The hex view: "offset hex   ascii" per 16 bytes, the offset in ten hex
- * digits, the hex column padded to 47 characters, and every byte that is
- * not printable ASCII shown as ".".
- */
-static void
-view_hex(const struct dumper *d, struct lines *l, const struct buf *body)
-{
-    const uint8_t *p = buf_ptr(body);
-    for (size_t off = 0; off < body->len; off += 16) {
-        size_t n = body->len - off < 16 ? body->len - off : 16;
-        struct buf *line = line_add(l);
-        style_on(d, line, FG_BLUE, 0);
-        buf_printf(line, "%010zx ", off);
-        style_off(d, line, FG_BLUE, 0);
-        style_on(d, line, FG_GREEN, 0);
-        for (size_t i = 0; i < 16; i++)
-            buf_printf(line, i < n ? "%s%02x" : "%s  ", i ? " " : "", i < n ? p[off + i] : 0);
-        buf_append_str(line, "   ");
-        style_off(d, line, FG_GREEN, 0);
-        style_on(d, line, FG_GREEN, 0);
-        for (size_t i = 0; i < n; i++) {
-            uint8_t c = p[off + i];
-            buf_append(line, c >= 0x20 && c < 0x7f ? (const char *)&c : ".", 1);
-        }
-        style_off(d, line, FG_GREEN, 0);
-    }
-}
-
-/* Prints a content view's lines as dumper.py's _echo_message does. */
-static void
-echo_lines(const struct dumper *d, struct buf *b, struct lines *l)
-{
-    size_t shown = d->detail == 3 && l->n > CUTOFF_LINES ? CUTOFF_LINES : l->n;
+    struct cv_lines l = CV_LINES_INIT;
+    cv_render_all(r, &l, d->detail == 3 ? CUTOFF_LINES + 1 : 0);
+    size_t shown = l.n > CUTOFF_LINES && d->detail == 3 ? CUTOFF_LINES : l.n;
     if (shown) {
         buf_append(b, "\n", 1);
         for (size_t i = 0; i < shown; i++) {
+            struct cv_line ln;
+            cv_lines_get(&l, i, &ln);
             if (i)
                 buf_append_str(b, "\r\n");
             buf_append_str(b, "    ");
-            buf_append(b, buf_ptr(&l->v[i]), l->v[i].len);
+            size_t off = 0;
+            for (size_t k = 0; k < ln.ntok; k++) {
+                enum fg fg;
+                int attrs;
+                token_style(ln.tok[k].style, &fg, &attrs);
+                style_on(d, b, fg, attrs);
+                buf_append(b, ln.text + off, ln.tok[k].len);
+                style_off(d, b, fg, attrs);
+                off += ln.tok[k].len;
+            }
         }
         buf_append(b, "\n", 1);
     }
-    if (shown < l->n) {
-        buf_append_str(b, "    ");
+    struct cv_line next;
+    if (shown < l.n && (cv_lines_get(&l, shown, &next), next.ntok > 0)) {
+        /* echo(..., ident=4, dim=True) styles the indented text. */
         style_on(d, b, FG_NONE, ST_DIM);
-        buf_append_str(b, "(cut off)");
+        buf_append_str(b, "    (cut off)");
         style_off(d, b, FG_NONE, ST_DIM);
         buf_append(b, "\n", 1);
     }
     if (d->detail >= 2)
         buf_append(b, "\n", 1);
+    cv_lines_clear(&l);
+    cv_render_free(r);
 }
 
 static void
-message_body(const struct dumper *d, struct buf *b, const struct buf *content, int content_none,
-             const struct http_request *rq_for_query)
+message_body(const struct dumper *d, struct buf *b, const struct flow *f,
+             const struct http_request *rq, const struct http_response *rs)
 {
-    struct lines l = {0};
-    if (content_none)
-        buf_append_str(line_add(&l), "content missing");
-    else if (content->len == 0) {
-        if (rq_for_query)
-            view_query(d, &l, rq_for_query);
-    } else
-        view_raw(d, &l, content);
-    echo_lines(d, b, &l);
-    lines_clear(&l);
+    echo_lines(d, b, cv_render_message(d->view, f, rq, rs));
 }
 
-/*
- * A TCP message has no content type, so mitmproxy's automatic view picks
- * hex for mostly binary data and raw otherwise. (It would pick the XML view
- * for data starting with "<", which we do not have: raw is shown instead.)
- */
+/* A TCP or WebSocket message: bytes without a content type. */
 static void
 tcp_body(const struct dumper *d, struct buf *b, const struct buf *content)
 {
-    struct lines l = {0};
-    if (mostly_binary(content))
-        view_hex(d, &l, content);
-    else if (content->len)
-        view_raw(d, &l, content);
-    echo_lines(d, b, &l);
-    lines_clear(&l);
+    echo_lines(d, b, cv_render_bytes(d->view, NULL, buf_ptr(content), content->len));
 }
 
 static void
@@ -571,7 +445,7 @@ echo_flow(const struct dumper *d, const struct flow *f)
         if (d->detail >= 2)
             headers(d, &b, &f->request->headers);
         if (d->detail >= 3)
-            message_body(d, &b, &f->request->content, f->request->content_none, f->request);
+            message_body(d, &b, f, f->request, NULL);
         if (d->detail >= 2)
             trailers(d, &b, f->request->trailers);
     }
@@ -580,7 +454,7 @@ echo_flow(const struct dumper *d, const struct flow *f)
         if (d->detail >= 2)
             headers(d, &b, &f->response->headers);
         if (d->detail >= 3)
-            message_body(d, &b, &f->response->content, f->response->content_none, NULL);
+            message_body(d, &b, f, NULL, f->response);
         if (d->detail >= 2)
             trailers(d, &b, f->response->trailers);
     }
@@ -809,6 +683,8 @@ configure(struct addon *a, const struct options *o, const struct opt_changes *up
     d->filt = nf;
     d->detail = o->flow_detail;
     d->showhost = o->showhost;
+    free(d->view);
+    d->view = xstrdup(o->dumper_default_contentview);
     return 0;
 }
 
@@ -816,6 +692,7 @@ static void
 dumper_free(struct addon *a)
 {
     filt_free(((struct dumper *)a)->filt);
+    free(((struct dumper *)a)->view);
     free(a);
 }
 
@@ -838,6 +715,7 @@ addon_dumper_new(FILE *out)
     d->base.ops = &dumper_ops;
     d->out = out;
     d->detail = 1;
+    d->view = xstrdup("auto");
     int fd = fileno(out);
     d->color = fd >= 0 && isatty(fd);
     return &d->base;

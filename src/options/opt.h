@@ -54,7 +54,7 @@ struct strv {
     X(INT, PLANNED, dns_listen_port, 53, NULL, "DNS server service port.") \
     X(STR, PLANNED, dns_mode, "regular", NULL, "One of \"regular\", \"reverse:<ip>[:<port>]\" or \"transparent\". regular....: requests will be resolved using the local resolver reverse....: forward queries to another DNS server transparent: transparent mode") \
     X(BOOL, PLANNED, dns_server, 0, NULL, "Start a DNS server. Disabled by default.") \
-    X(STR, PLANNED, dumper_default_contentview, "auto", "auto|raw|hex|graphql|json|xml/html|wbxml|javascript|css|url-encoded|multipart form|image|query|protocol buffer|msgpack|grpc/protocol buffer", "The default content view mode.") \
+    X(STR, ACTIVE, dumper_default_contentview, "auto", "auto|raw|hex|graphql|json|xml/html|wbxml|javascript|css|url-encoded|multipart form|image|query|protocol buffer|msgpack|grpc/protocol buffer", "The default content view mode.") \
     X(OPTSTR, ACTIVE, dumper_filter, NULL, NULL, "Limit which flows are dumped.") \
     X(BOOL, PLANNED, export_preserve_original_ip, 0, NULL, "When exporting a request as an external command, make an effort to connect to the same IP as in the original request. This helps with reproducibility in cases where the behaviour depends on the particular host we are connecting to. Currently this only affects curl exports.") \
     X(INT, ACTIVE, flow_detail, 1, NULL, "The display detail level for flows in mitmdump: 0 (quiet) to 4 (very verbose).   0: no output   1: shortened request URL with response status code   2: full request URL with response status code and HTTP headers   3: 2 + truncated response content, content of WebSocket and TCP messages   4: 3 + nothing is truncated") \

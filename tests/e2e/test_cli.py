@@ -2,9 +2,11 @@
 The command line as a user meets it: --version, --options, bad flags and
 values, and -n -r printing saved flows exactly as mitmproxy 8.1.1 does.
 """
+import difflib
 import glob
 import os
 import re
+import shlex
 import subprocess
 
 import pytest
@@ -125,6 +127,80 @@ def test_reading_fixtures_prints_like_811(name):
     rc, out, err = run("-n", "-r", path, "--flow-detail", "1")
     assert rc == 0, err
     assert out.splitlines() == ref.splitlines()
+
+
+# Every fixture but the two that hold DNS flows (all.mitm, dns.mitm: the
+# dumper does not print DNS flows yet), and the bodies for every content view
+# that tests/contentviews/mkflows.py wrote.
+BODY_FIXTURES = [p for p in sorted(glob.glob(os.path.join(FIXTURES, "flows", "*.mitm")))
+                 if os.path.basename(p) not in ("all.mitm", "dns.mitm")]
+CONTENTVIEW_FLOWS = sorted(glob.glob(os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "contentviews", "flows", "*.mitm")))
+CONTENTVIEWS = ["auto", "raw", "hex", "graphql", "json", "xml/html", "wbxml", "javascript", "css",
+                "url-encoded", "multipart form", "image", "query", "protocol buffer", "msgpack",
+                "grpc/protocol buffer"]
+
+
+def _concatenated(paths, tmp_path):
+    """One flow file holding every flow of paths (flow files concatenate), so
+    that mitmdump 8.1.1 starts once for all of them."""
+    out = tmp_path / "flows.mitm"
+    out.write_bytes(b"".join(open(p, "rb").read() for p in paths))
+    return str(out)
+
+
+def _same_output_as_811(args, tty=False):
+    """Runs ours and 8.1.1 with args; their standard outputs must be equal
+    byte for byte. With tty set both write to a terminal (colours on)."""
+    def cmd(exe):
+        if not tty:
+            return [exe, *args]
+        return ["script", "-qec", " ".join(shlex.quote(a) for a in [exe, *args]), "/dev/null"]
+    ours = subprocess.run(cmd(binary("mitmdump")), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          stdin=subprocess.DEVNULL, timeout=180)
+    ref = subprocess.run(cmd(MITMDUMP_811), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         stdin=subprocess.DEVNULL, timeout=180)
+    assert ours.returncode == 0, ours.stderr.decode("utf-8", "replace")
+    if ours.stdout != ref.stdout:
+        diff = difflib.unified_diff(ref.stdout.decode("utf-8", "replace").splitlines(),
+                                    ours.stdout.decode("utf-8", "replace").splitlines(),
+                                    "mitmdump 8.1.1", "ours", lineterm="", n=2)
+        pytest.fail("output differs from 8.1.1's:\n" + "\n".join(list(diff)[:60]))
+
+
+@pytest.mark.parametrize("detail", ["3", "4"])
+@pytest.mark.parametrize("which", ["fixtures", "contentviews"])
+def test_reading_flows_prints_bodies_like_811(which, detail, tmp_path):
+    """--flow-detail 3 and 4 print bodies through the content views: the
+    output is 8.1.1's byte for byte, for every fixture and every view's bodies."""
+    paths = BODY_FIXTURES if which == "fixtures" else CONTENTVIEW_FLOWS
+    assert paths
+    _same_output_as_811(["-n", "-r", _concatenated(paths, tmp_path), "--flow-detail", detail])
+
+
+@pytest.mark.parametrize("detail", ["3", "4"])
+def test_fixtures_holding_dns_flows_print_the_rest_like_811(detail, tmp_path):
+    """all.mitm and dns.mitm hold DNS flows among the others: with those
+    filtered out (the dumper does not print DNS flows yet), every other flow's
+    bodies print as 8.1.1 prints them."""
+    paths = [os.path.join(FIXTURES, "flows", n) for n in ("all.mitm", "dns.mitm")]
+    _same_output_as_811(["-n", "-r", _concatenated(paths, tmp_path), "--flow-detail", detail,
+                         "!~dns"])
+
+
+@pytest.mark.parametrize("view", CONTENTVIEWS)
+def test_every_contentview_prints_like_811(view, tmp_path):
+    """dumper_default_contentview chooses the view for every body, including
+    bodies the view cannot show (they fall back to Raw as in 8.1.1)."""
+    _same_output_as_811(["-n", "-r", _concatenated(CONTENTVIEW_FLOWS, tmp_path), "--flow-detail",
+                         "4", "--set", f"dumper_default_contentview={view}"])
+
+
+def test_contentview_colours_like_811(tmp_path):
+    """On a terminal each token is coloured by its style as 8.1.1 colours it
+    (empty tokens too), and "(cut off)" is dimmed with its indentation."""
+    _same_output_as_811(["-n", "-r", _concatenated(CONTENTVIEW_FLOWS, tmp_path), "--flow-detail",
+                         "3"], tty=True)
 
 
 def test_filter_argument_limits_what_is_saved_and_printed(tmp_path):

@@ -1,0 +1,13 @@
+/*
+ * libFuzzer target for the WBXML view's decoder and printer.
+ */
+#include "cv_fuzz.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    cv_fuzz_view(CV_VIEW_WBXML, NULL, data, size);
+    return 0;
+}
