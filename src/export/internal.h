@@ -49,6 +49,8 @@ const char *exp__guess_charset(const struct hdrs *h, const uint8_t *p, size_t n,
  * MP_ERR_CORRUPT (bytes that are not in the charset) or MP_ERR_NOTFOUND
  * (a charset neither we nor iconv know); out is then unchanged. */
 int exp__decode_charset(const char *charset, const uint8_t *p, size_t n, struct buf *out);
+/* The other way: text p[0..n) (UTF-8) encoded in charset, appended. */
+int exp__encode_charset(const char *charset, const uint8_t *p, size_t n, struct buf *out);
 
 /*
  * Message.decode(strict=False) of 8.1.1 on a copy: the body decoded, the
@@ -84,5 +86,13 @@ void exp__repr_float(struct buf *out, double v);
 void exp__shlex_quote(struct buf *out, const void *p, size_t n);
 /* Whether p[0..n) is valid UTF-8. */
 int exp__is_utf8(const uint8_t *p, size_t n);
+/* strutils.is_mostly_bin(): whether a body looks binary rather than text. */
+int exp__is_mostly_bin(const uint8_t *p, size_t n);
+
+/* Base64 (RFC 4648, padded), appended to out. */
+void exp__b64_encode(struct buf *out, const void *p, size_t n);
+/* Python's b64decode(): characters outside the alphabet are skipped, the
+ * padding must be right. Returns 0, or MP_ERR_SYNTAX (out unchanged). */
+int exp__b64_decode(struct buf *out, const char *p, size_t n);
 
 #endif

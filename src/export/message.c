@@ -295,9 +295,9 @@ in_list(const char *s, const char *const *list)
 }
 
 static int
-iconv_decode(const char *from, const uint8_t *p, size_t n, struct buf *out)
+iconv_convert(const char *to, const char *from, const uint8_t *p, size_t n, struct buf *out)
 {
-    iconv_t cd = iconv_open("UTF-8", from);
+    iconv_t cd = iconv_open(to, from);
     if (cd == (iconv_t)-1)
         return MP_ERR_NOTFOUND;
     size_t start = out->len;
@@ -330,8 +330,11 @@ iconv_decode(const char *from, const uint8_t *p, size_t n, struct buf *out)
     return rc;
 }
 
-int
-exp__decode_charset(const char *charset, const uint8_t *p, size_t n, struct buf *out)
+/* The codecs done here, by Python's names for them. */
+enum builtin { CS_OTHER, CS_UTF8, CS_ASCII, CS_LATIN1 };
+
+static enum builtin
+builtin(const char *charset, char norm[64], int *sig)
 {
     static const char *const utf8[] = {"utf_8",   "utf8",      "u8",        "utf",
                                        "cp65001", "utf8_ucs2", "utf8_ucs4", NULL};
@@ -343,27 +346,54 @@ exp__decode_charset(const char *charset, const uint8_t *p, size_t n, struct buf 
         "ascii",          "us_ascii",       "646",     "us",     "ansi_x3.4_1968",
         "ansi_x3_4_1968", "cp367",          "csascii", "ibm367", "iso646_us",
         "iso_ir_6",       "ansi_x3.4_1986", NULL};
-    char norm[64];
-    normalize(charset, norm, sizeof(norm));
-    if (strcmp(norm, "utf_8_sig") == 0) {
-        if (n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
-            p += 3, n -= 3;
-        strcpy(norm, "utf8");
+    normalize(charset, norm, 64);
+    *sig = strcmp(norm, "utf_8_sig") == 0;
+    if (*sig || in_list(norm, utf8))
+        return CS_UTF8;
+    if (in_list(norm, ascii))
+        return CS_ASCII;
+    if (in_list(norm, latin1))
+        return CS_LATIN1;
+    return CS_OTHER;
+}
+
+/* iconv by the name as given, else as Python normalized it with '-'. */
+static int
+iconv_named(const char *charset, char norm[64], int to_charset, const uint8_t *p, size_t n,
+            struct buf *out)
+{
+    int rc = to_charset ? iconv_convert(charset, "UTF-8", p, n, out)
+                        : iconv_convert("UTF-8", charset, p, n, out);
+    if (rc == MP_ERR_NOTFOUND) {
+        for (char *c = norm; *c; c++)
+            if (*c == '_')
+                *c = '-';
+        rc = to_charset ? iconv_convert(norm, "UTF-8", p, n, out)
+                        : iconv_convert("UTF-8", norm, p, n, out);
     }
-    if (in_list(norm, utf8)) {
+    return rc;
+}
+
+int
+exp__decode_charset(const char *charset, const uint8_t *p, size_t n, struct buf *out)
+{
+    char norm[64];
+    int sig;
+    switch (builtin(charset, norm, &sig)) {
+    case CS_UTF8:
+        if (sig && n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+            p += 3, n -= 3;
         if (!exp__is_utf8(p, n))
             return MP_ERR_CORRUPT;
         buf_append(out, p, n);
         return 0;
-    }
-    if (in_list(norm, ascii)) {
+    case CS_ASCII:
         for (size_t i = 0; i < n; i++)
             if (p[i] >= 0x80)
                 return MP_ERR_CORRUPT;
         buf_append(out, p, n);
         return 0;
-    }
-    if (in_list(norm, latin1)) {
+    case CS_LATIN1:
         for (size_t i = 0; i < n; i++) {
             if (p[i] < 0x80) {
                 buf_append(out, &p[i], 1);
@@ -373,15 +403,49 @@ exp__decode_charset(const char *charset, const uint8_t *p, size_t n, struct buf 
             }
         }
         return 0;
+    default:
+        return iconv_named(charset, norm, 0, p, n, out);
     }
-    int rc = iconv_decode(charset, p, n, out);
-    if (rc == MP_ERR_NOTFOUND) {
-        for (char *c = norm; *c; c++)
-            if (*c == '_')
-                *c = '-';
-        rc = iconv_decode(norm, p, n, out);
+}
+
+int
+exp__encode_charset(const char *charset, const uint8_t *p, size_t n, struct buf *out)
+{
+    char norm[64];
+    int sig;
+    if (!exp__is_utf8(p, n))
+        return MP_ERR_CORRUPT; /* a surrogate escape: no codec takes one */
+    switch (builtin(charset, norm, &sig)) {
+    case CS_UTF8:
+        if (sig)
+            buf_append(out, "\xef\xbb\xbf", 3);
+        buf_append(out, p, n);
+        return 0;
+    case CS_ASCII:
+        for (size_t i = 0; i < n; i++)
+            if (p[i] >= 0x80)
+                return MP_ERR_CORRUPT;
+        buf_append(out, p, n);
+        return 0;
+    case CS_LATIN1: {
+        size_t start = out->len;
+        for (size_t i = 0; i < n; i++) {
+            if (p[i] < 0x80) {
+                buf_append(out, &p[i], 1);
+            } else if (p[i] == 0xc2 || p[i] == 0xc3) {
+                uint8_t b = (uint8_t)(((p[i] & 0x03) << 6) | (p[i + 1] & 0x3f));
+                buf_append(out, &b, 1);
+                i++;
+            } else {
+                out->len = start;
+                return MP_ERR_CORRUPT;
+            }
+        }
+        return 0;
     }
-    return rc;
+    default:
+        return iconv_named(charset, norm, 1, p, n, out);
+    }
 }
 
 int
