@@ -19,6 +19,7 @@
 #include "addons/readfile.h"
 #include "addons/save.h"
 #include "addons/serverplayback.h"
+#include "addons/tlsconfig.h"
 #include "addons/traffic.h"
 #include "core/server.h"
 #include "filter/filter.h"
@@ -36,6 +37,7 @@ struct master {
     struct addon_chain *chain;
     struct addon *clientplayback; /* in chain */
     struct addon *serverplayback; /* in chain */
+    struct addon *tlsconfig;      /* in chain */
     struct server *srv;           /* the loop; created by master_configure */
     struct ca *ca;                /* one reference; NULL when no proxy core runs */
     /* One configuration per --mode, one reference each; cfgs[0] also
@@ -75,6 +77,8 @@ master_new(struct options *opts)
     addon_chain_add(m->chain, addon_stickyauth_new());
     addon_chain_add(m->chain, addon_stickycookie_new());
     addon_chain_add(m->chain, addon_save_new());
+    m->tlsconfig = addon_tlsconfig_new();
+    addon_chain_add(m->chain, m->tlsconfig);
     return m;
 }
 
@@ -112,6 +116,13 @@ build_configs(const struct options *opts, struct ca *ca, const struct proxy_conf
     *out = v;
     *nout = n;
     return 0;
+}
+
+/* Certificates are signed in the loop's thread pool. */
+static void
+queue_work(void *srv, tlsconfig_work_cb work, tlsconfig_work_cb after, void *arg)
+{
+    server_queue_work(srv, work, after, arg);
 }
 
 /* Client replay goes through the proxy core. */
@@ -156,6 +167,29 @@ apply_deferred(struct master *m, struct err *e)
     return 0;
 }
 
+/*
+ * mitmproxy's intercept addon sets intercept_active from its configure:
+ * a new filter turns interception on, an empty one turns it off. Options
+ * here are set before the addons hear of them, so the master applies that
+ * rule to next whenever intercept changed (and intercept_active did not).
+ */
+static void
+intercept_rule(const struct options *before, struct options *next)
+{
+    const struct opt_info *f = opt_find("intercept"), *a = opt_find("intercept_active");
+    if (f == NULL || a == NULL)
+        return;
+    struct opt_changes ch;
+    if (before) {
+        opt_diff(before, next, &ch);
+        if (!opt_changed(&ch, f->index) || opt_changed(&ch, a->index))
+            return;
+    }
+    const char *expr = opt_get_str(next, f);
+    if (before || (expr && *expr))
+        opt_set(next, "intercept_active", expr && *expr ? "true" : "false", NULL);
+}
+
 int
 master_configure(struct master *m, struct err *e)
 {
@@ -175,6 +209,7 @@ master_configure(struct master *m, struct err *e)
         if ((rc = build_configs(o, m->ca, &m->cfgs, &m->ncfgs, e)) < 0)
             return rc;
     }
+    intercept_rule(NULL, m->opts);
     /* Key logging as mitmproxy: MITMPROXY_SSLKEYLOGFILE, else SSLKEYLOGFILE. */
     const char *keylog = getenv("MITMPROXY_SSLKEYLOGFILE");
     if (keylog == NULL || *keylog == '\0')
@@ -189,6 +224,7 @@ master_configure(struct master *m, struct err *e)
     if (o->deferred.n && (rc = apply_deferred(m, e)) < 0)
         return rc;
     m->srv = server_new(m->core ? m->cfgs[0] : NULL, m->chain);
+    tlsconfig_wire(m->tlsconfig, queue_work, m->srv);
     if (m->core) {
         clientplayback_wire(m->clientplayback, start_replay, m->srv,
                             o->server ? NULL : replay_finished, o->keepserving ? NULL : m->srv);
@@ -360,6 +396,8 @@ master_set(struct master *m, const char *const *settings, size_t n, struct err *
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = opt_set_arg(next, settings[i], e);
+    if (rc == 0)
+        intercept_rule(m->opts, next);
     struct opt_changes ch;
     if (rc < 0 || opt_diff(m->opts, next, &ch) == 0) {
         opt_free(next);

@@ -306,6 +306,23 @@ cmdline_unknown_options(const struct options *opts, struct err *e)
     return rc;
 }
 
+int
+cmdline_parse_config(struct options *opts, int argc, char **argv, struct cmdline *cl,
+                     struct err *e)
+{
+    /* The conf dir may come from the command line itself. */
+    struct options *probe = opt_new();
+    struct cmdline pcl = {0};
+    int rc = cmdline_parse(probe, argc, argv, &pcl, e);
+    cmdline_clear(&pcl);
+    if (rc == 0 && !pcl.help && !pcl.version)
+        rc = opt_load_config(opts, probe->confdir, e);
+    opt_free(probe);
+    if (rc == 0)
+        rc = cmdline_parse(opts, argc, argv, cl, e);
+    return rc;
+}
+
 void
 cmdline_clear(struct cmdline *cl)
 {

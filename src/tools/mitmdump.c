@@ -78,7 +78,7 @@ main(int argc, char **argv)
     int status = 0;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
-    if (cmdline_parse(opts, argc, argv, &cl, &e) < 0) {
+    if (cmdline_parse_config(opts, argc, argv, &cl, &e) < 0) {
         status = usage_error(e.msg);
         goto out;
     }
@@ -91,7 +91,10 @@ main(int argc, char **argv)
         goto out;
     }
     if (cl.show_options) {
-        opt_dump(opts, stdout);
+        /* As mitmproxy: the defaults, whatever this command line sets. */
+        struct options *defaults = opt_new();
+        opt_dump(defaults, stdout);
+        opt_free(defaults);
         goto out;
     }
     /* As 8.1.1's main.py: the positional filter words, joined by spaces,

@@ -179,3 +179,25 @@ def test_make_without_a_target_builds_the_tools():
     goal = re.search(r"^all: (.*)$", db, re.M).group(1).split()
     for tool in ("mitmdump", "pathod", "pathoc"):
         assert f"build/{tool}" in goal, goal
+
+
+def test_config_yaml_in_confdir_is_read_and_the_command_line_wins(tmp_path):
+    """As mitmproxy: confdir/config.yaml sets options; flags given on the command line win."""
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    (conf / "config.yaml").write_text("# set by hand\nflow_detail: 0\nshowhost: true\n")
+    src = os.path.join(FIXTURES, "flows", "methods.mitm")
+    outs = []
+    for exe in (binary("mitmdump"), MITMDUMP_811):
+        r = subprocess.run([exe, "-n", "-r", src, "--set", f"confdir={conf}"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        assert r.returncode == 0, r.stderr
+        outs.append(r.stdout)
+    assert outs[0] == outs[1] == b""
+    rc, out, err = run("-n", "-r", src, "--set", f"confdir={conf}", "--flow-detail", "1")
+    assert rc == 0, err
+    assert out.count("<< ") == 5
+    (conf / "config.yaml").write_text("listen_port: 'x'\n")
+    rc, out, err = run("-n", "-r", src, "--set", f"confdir={conf}")
+    assert rc == 2
+    assert "config.yaml: Config error at line 1: listen_port expects a int" in err
