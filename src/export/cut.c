@@ -554,21 +554,22 @@ extract_last(struct obj *o, const char *spec, struct buf *out, enum cut_kind *ki
     if (strncmp(spec, "header[", 7) == 0) {
         if (falsy(o))
             return 0;
+        const struct hdrs *h = o->t == O_REQUEST    ? &o->req->headers
+                               : o->t == O_RESPONSE ? &o->resp->headers
+                                                    : NULL;
+        /* Anything else has no headers: mitmproxy fails with an
+         * AttributeError there, before it reads the spec; no value is
+         * what we say. */
+        if (h == NULL)
+            return 0;
         if (spec[n - 1] != ']')
             return err_set(e, MP_ERR_INVAL, "Invalid header spec: %s", spec);
         const char *name = spec + 7;
         size_t len = n - 8;
         strip(&name, &len);
-        const struct hdrs *h = o->t == O_REQUEST    ? &o->req->headers
-                               : o->t == O_RESPONSE ? &o->resp->headers
-                                                    : NULL;
-        /* Anything else has no headers: mitmproxy fails with an
-         * AttributeError there; no value is what we say. */
-        if (h) {
-            char *key = slice_strdup(slice_from(name, len));
-            header_values(out, h, key);
-            free(key);
-        }
+        char *key = slice_strdup(slice_from(name, len));
+        header_values(out, h, key);
+        free(key);
         return 0;
     }
     getattr(o, spec);

@@ -57,6 +57,8 @@ CUTS = [
     "killable", "request.is_http10", "response.is_http2", "response.trailers",
     "server_conn.state", "server_conn.tls", "server_conn.cipher", "client_conn.alpn.x",
     "request.header[ content-type ]", "header[x]", "request.header[x",
+    "", ".", "request.", ".id", "header[", "request.header[]]", "_", "a._b",
+    "client_conn.peername.port.x", "server_conn.address.host.x", "response.status_code.x",
 ]
 
 # The flows whose cuts cut.txt holds (all of them with --all-cuts): HTTP/1
