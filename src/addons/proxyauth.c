@@ -17,7 +17,6 @@
  * Specifications: "user:pass", "any" (any credentials, but some must be
  * sent), "@path" (an htpasswd file, see htpasswd.h). LDAP is refused.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +52,6 @@ struct proxyauth {
     char *pass;                /* V_SINGLE; owned */
     struct htpasswd *htpasswd; /* V_HTPASSWD; owned */
 
-    pthread_mutex_t lock; /* guards authed: hooks run on every worker */
     struct authed *authed;
     size_t nauthed;
 };
@@ -338,13 +336,11 @@ authenticate(struct proxyauth *p, struct flow *f, char **user_out, char **pass_o
 static void
 remember(struct proxyauth *p, const struct connection *client, char *user, char *pass)
 {
-    pthread_mutex_lock(&p->lock);
     p->authed = xrealloc(p->authed, (p->nauthed + 1) * sizeof(*p->authed));
     struct authed *au = &p->authed[p->nauthed++];
     memcpy(au->id, client->id, sizeof(au->id));
     au->user = user;
     au->pass = pass;
-    pthread_mutex_unlock(&p->lock);
 }
 
 static enum addon_result
@@ -386,14 +382,12 @@ on_requestheaders(struct addon *a, struct hook_call *call)
         return ADDON_CONTINUE;
     int found = 0;
     if (f->client_conn) {
-        pthread_mutex_lock(&p->lock);
         for (size_t i = 0; i < p->nauthed && !found; i++) {
             if (strcmp(p->authed[i].id, f->client_conn->id) == 0) {
                 set_metadata(f, p->authed[i].user, p->authed[i].pass);
                 found = 1;
             }
         }
-        pthread_mutex_unlock(&p->lock);
     }
     if (!found)
         authenticate(p, f, NULL, NULL);
@@ -407,7 +401,6 @@ on_client_disconnected(struct addon *a, struct hook_call *call)
     const struct connection *c = call->data->client;
     if (c == NULL)
         return ADDON_CONTINUE;
-    pthread_mutex_lock(&p->lock);
     for (size_t i = 0; i < p->nauthed;) {
         if (strcmp(p->authed[i].id, c->id) == 0) {
             free(p->authed[i].user);
@@ -417,7 +410,6 @@ on_client_disconnected(struct addon *a, struct hook_call *call)
             i++;
         }
     }
-    pthread_mutex_unlock(&p->lock);
     return ADDON_CONTINUE;
 }
 
@@ -431,7 +423,6 @@ proxyauth_free(struct addon *a)
         free(p->authed[i].pass);
     }
     free(p->authed);
-    pthread_mutex_destroy(&p->lock);
     free(p);
 }
 
@@ -454,6 +445,5 @@ addon_proxyauth_new(void)
     struct proxyauth *p = xcalloc(1, sizeof(*p));
     p->base.ops = &proxyauth_ops;
     p->http_proxy = 1;
-    pthread_mutex_init(&p->lock, NULL);
     return &p->base;
 }

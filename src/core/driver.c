@@ -153,9 +153,16 @@ static void
 on_flow_resumed(struct flow *f, void *arg)
 {
     struct hjob *job = arg;
+    struct pconn *pc = job->pc;
     (void)f;
     unpark(job);
+    /* A client that left while its flow waited (we were not reading it) is
+     * noticed now: the flow goes on and ends with "Client disconnected." */
+    core__hold(pc);
     on_hook_done(&job->call, job);
+    if (!pc->dead && !pc->vclient && pc->csock)
+        core__sock_check_eof(pc->csock);
+    core__release(pc);
 }
 
 static void
@@ -205,8 +212,8 @@ run_job(struct pconn *pc, struct hjob *job)
 }
 
 void
-core__hook(struct pconn *pc, enum hook hook, struct connection *server,
-           void (*then)(struct hjob *), void *arg)
+core__hook(struct pconn *pc, enum hook hook, struct connection *server, void (*then)(struct hjob *),
+           void *arg)
 {
     struct hjob *job = xcalloc(1, sizeof(*job));
 
@@ -604,8 +611,8 @@ core__replay(struct server *srv, struct flow *f, void (*done)(void *arg), void *
     pc->replay_done = done;
     pc->replay_arg = arg;
 
-    struct connection *client = f->client_conn ? connection_ref(f->client_conn)
-                                               : connection_new(CONN_CLIENT);
+    struct connection *client =
+        f->client_conn ? connection_ref(f->client_conn) : connection_new(CONN_CLIENT);
     if (client->peername.host == NULL)
         addr_set(&client->peername, "client-playback", 0);
     client->state = CONN_OPEN;

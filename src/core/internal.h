@@ -219,6 +219,9 @@ void core__server_addr(const struct connection *server, char *out, size_t outlen
 struct sock *core__sock_new(struct pconn *);
 void core__sock_attach(struct sock *, struct connection *);
 void core__sock_read(struct sock *, int on);
+/* Whether the peer has closed a socket we are not reading (a FIN waiting
+ * with nothing before it); if so, reading ends as if it had been read. */
+int core__sock_check_eof(struct sock *);
 void core__sock_send(struct sock *, struct buf *data);
 /* Writes bytes as they are, bypassing transport TLS (handshakes). */
 void core__sock_send_raw(struct sock *, struct buf *data);

@@ -21,8 +21,10 @@
 #include "addons/serverplayback.h"
 #include "addons/tlsconfig.h"
 #include "addons/traffic.h"
+#include "commands/commands.h"
 #include "core/server.h"
 #include "filter/filter.h"
+#include "master/internal.h"
 #include "master/master.h"
 #include "options/cmdline.h"
 #include "options/opt.h"
@@ -38,6 +40,8 @@ struct master {
     struct addon *clientplayback; /* in chain */
     struct addon *serverplayback; /* in chain */
     struct addon *tlsconfig;      /* in chain */
+    struct cmds *cmds;            /* owned: every addon's commands and the core's */
+    int commands_collected;
     struct server *srv;           /* the loop; created by master_configure */
     struct ca *ca;                /* one reference; NULL when no proxy core runs */
     /* One configuration per --mode, one reference each; cfgs[0] also
@@ -60,6 +64,7 @@ master_new(struct options *opts)
     struct master *m = xcalloc(1, sizeof(*m));
     m->opts = opts;
     m->chain = addon_chain_new();
+    m->cmds = cmds_new();
     addon_chain_add(m->chain, addon_block_new());
     addon_chain_add(m->chain, addon_blocklist_new());
     addon_chain_add(m->chain, addon_anticache_new());
@@ -86,6 +91,30 @@ void
 master_add_addon(struct master *m, struct addon *a)
 {
     addon_chain_add(m->chain, a);
+}
+
+int
+master_collect_commands(struct master *m, struct err *e)
+{
+    if (m->commands_collected)
+        return 0;
+    int rc = master__core_commands(m, m->cmds, e);
+    if (rc == 0)
+        rc = addon_chain_commands(m->chain, m->cmds, e);
+    m->commands_collected = rc == 0;
+    return rc;
+}
+
+int
+master__reading(const struct master *m)
+{
+    return m->reading;
+}
+
+struct cmds *
+master_commands(struct master *m)
+{
+    return m->cmds;
 }
 
 static void
@@ -195,6 +224,8 @@ master_configure(struct master *m, struct err *e)
 {
     const struct options *o = m->opts;
     int rc;
+    if ((rc = master_collect_commands(m, e)) < 0)
+        return rc;
     /* The proxy core runs for the server and for client replay (-C also with -n). */
     m->core = o->server || o->client_replay.n > 0;
     if (m->core) {
@@ -367,6 +398,7 @@ master_free(struct master *m)
     server_free(m->srv);
     filt_free(m->read_filter);
     addon_chain_free(m->chain);
+    cmds_free(m->cmds);
     drop_configs(m->cfgs, m->ncfgs);
     ca_free(m->ca);
     opt_free(m->opts);
@@ -393,15 +425,25 @@ int
 master_set(struct master *m, const char *const *settings, size_t n, struct err *e)
 {
     struct options *next = opt_copy(m->opts);
+    for (size_t i = 0; i < n; i++) {
+        int rc = opt_set_arg(next, settings[i], e);
+        if (rc < 0) {
+            opt_free(next);
+            return rc;
+        }
+    }
+    return master_update(m, next, e);
+}
+
+int
+master_update(struct master *m, struct options *next, struct err *e)
+{
     int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++)
-        rc = opt_set_arg(next, settings[i], e);
-    if (rc == 0)
-        intercept_rule(m->opts, next);
+    intercept_rule(m->opts, next);
     struct opt_changes ch;
-    if (rc < 0 || opt_diff(m->opts, next, &ch) == 0) {
+    if (opt_diff(m->opts, next, &ch) == 0) {
         opt_free(next);
-        return rc;
+        return 0;
     }
     /* The new proxy configurations first: a bad value changes nothing. */
     struct ca *ca = m->ca ? ca_ref(m->ca) : NULL;

@@ -154,6 +154,10 @@ parse_long(struct options *opts, int argc, char **argv, int *i, struct cmdline *
         cl->show_options = 1;
         return 0;
     }
+    if (strcmp(name, "commands") == 0) {
+        cl->show_commands = 1;
+        return 0;
+    }
     if (strcmp(name, "quiet") == 0) {
         *quiet = 1;
         return 0;
@@ -281,7 +285,7 @@ cmdline_parse(struct options *opts, int argc, char **argv, struct cmdline *cl, s
     if (opts->deferred.n && opts->scripts.n == 0)
         return cmdline_unknown_options(opts, e);
     /* As mitmproxy's process_options: -q (and --options) silence, -v wins. */
-    if (quiet || cl->show_options) {
+    if (quiet || cl->show_options || cl->show_commands) {
         set(opts, "termlog_verbosity", "error", NULL);
         set(opts, "flow_detail", "0", NULL);
     }
@@ -339,6 +343,7 @@ cmdline_usage(FILE *f, const char *prog)
             "  -h, --help            show this help message and exit\n"
             "  --version             show version number and exit\n"
             "  --options             Show all options and their default values\n"
+            "  --commands            Show all commands and their signatures\n"
             "  --set option[=value]  Set an option. When the value is omitted, booleans are\n"
             "                        set to true, strings and integers are set to None (if\n"
             "                        permitted), and sequences are emptied. Boolean values\n"

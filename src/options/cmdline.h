@@ -19,6 +19,7 @@ struct cmdline {
     int help;
     int version;
     int show_options;
+    int show_commands;
     struct strv filters; /* positional filter expressions */
 };
 

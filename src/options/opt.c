@@ -259,6 +259,34 @@ opt_copy(const struct options *src)
     return o;
 }
 
+void
+opt_reset_one(struct options *o, const struct opt_info *info)
+{
+    struct options *d = opt_new();
+    const void *src = opt__cfield(d, info);
+    void *dst = opt__field(o, info);
+    switch (info->type) {
+    case OPT_BOOL:
+        *(int *)dst = *(const int *)src;
+        break;
+    case OPT_INT:
+        *(long *)dst = *(const long *)src;
+        break;
+    case OPT_STR:
+    case OPT_OPTSTR:
+        free(*(char **)dst);
+        *(char **)dst = dupnull(*(char *const *)src);
+        break;
+    case OPT_SEQ:
+        strv_clear(dst);
+        for (size_t j = 0; j < ((const struct strv *)src)->n; j++)
+            strv_push(dst, ((const struct strv *)src)->v[j]);
+        break;
+    }
+    o->seq_set[info->index] = 0;
+    opt_free(d);
+}
+
 int
 opt_changed(const struct opt_changes *updated, size_t index)
 {

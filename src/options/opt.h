@@ -233,6 +233,8 @@ struct options *opt_copy(const struct options *);
  * and integers are checked. Errors name the option and the bad value.
  */
 int opt_set(struct options *, const char *name, const char *value, struct err *e);
+/* Sets one option back to its default (options.reset.one). */
+void opt_reset_one(struct options *, const struct opt_info *);
 /* Parses "name=value" or "name". */
 int opt_set_arg(struct options *, const char *arg, struct err *e);
 /*

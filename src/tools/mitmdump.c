@@ -11,6 +11,7 @@
 #include <sys/utsname.h>
 
 #include "addons/dumper.h"
+#include "commands/commands.h"
 #include "filter/filter.h"
 #include "flow/flowfile.h"
 #include "master/master.h"
@@ -146,7 +147,15 @@ main(int argc, char **argv)
     opts = NULL;
     master_add_addon(m, addon_dumper_new(stdout));
     int rc;
-    if (master_configure(m, &e) < 0) {
+    if (cl.show_commands) {
+        /* As mitmproxy: every addon's commands, before anything starts. */
+        if (master_collect_commands(m, &e) < 0) {
+            fprintf(stderr, "mitmdump: error: %s\n", e.msg);
+            status = 1;
+        } else {
+            cmds_dump(master_commands(m), stdout);
+        }
+    } else if (master_configure(m, &e) < 0) {
         fprintf(stderr, "mitmdump: error: %s\n", e.msg);
         status = 2;
     } else if (master_listen(m, &e) < 0) {

@@ -40,6 +40,41 @@ def test_options_lists_every_option_of_811():
     assert "Type bool." in ours
 
 
+def command_blocks(text):
+    """--commands output as {name: its help lines and signature}."""
+    blocks, lines = {}, []
+    for line in text.splitlines():
+        if not line:
+            continue
+        lines.append(line)
+        if not line.startswith("#"):
+            blocks[line.split(" ")[0]] = "\n".join(lines)
+            lines = []
+    return blocks
+
+
+# 8.1.1's commands that come with later parts (scripts, export and cut,
+# the console's command history, TCP/WebSocket injection, the browser).
+COMMANDS_LATER = {"browser.start", "commands.history.add", "commands.history.clear",
+                  "commands.history.filter", "commands.history.get", "commands.history.next",
+                  "commands.history.prev", "cut", "cut.clip", "cut.save", "export",
+                  "export.clip", "export.file", "export.formats", "inject.tcp",
+                  "inject.websocket", "script.run"}
+
+
+def test_commands_print_as_811_does():
+    rc, ours, _ = run("--commands")
+    assert rc == 0
+    ref = subprocess.run([MITMDUMP_811, "--commands"], stdout=subprocess.PIPE,
+                         check=True).stdout.decode()
+    mine, theirs = command_blocks(ours), command_blocks(ref)
+    # Every command we have reads as 8.1.1's: help, parameter names, result type.
+    for name, block in mine.items():
+        assert theirs.get(name) == block, name
+    assert set(theirs) - set(mine) <= COMMANDS_LATER
+    assert list(mine) == sorted(mine)
+
+
 @pytest.mark.parametrize("args,needle", [
     (["--no-such-flag"], "--no-such-flag"),
     (["--set", "no_such_option=1"], "no_such_option"),
