@@ -170,24 +170,34 @@ static const struct {
      3, CMDS_NONE, cmd_save},
 };
 
+static int
+cutter_commands(struct addon *a, struct cmds *cmds, struct err *e)
+{
+    for (size_t i = 0; i < sizeof(COMMANDS) / sizeof(COMMANDS[0]); i++) {
+        int rc = cmds_add(cmds, COMMANDS[i].name, COMMANDS[i].help, p_cut, COMMANDS[i].nparams,
+                          COMMANDS[i].ret, COMMANDS[i].fn, a, e);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 static void
 cutter_free(struct addon *a)
 {
     free(a);
 }
 
-static const struct addon_ops cutter_ops = {.name = "cut", .free = cutter_free};
+static const struct addon_ops cutter_ops = {
+    .name = "cut",
+    .free = cutter_free,
+    .commands = cutter_commands,
+};
 
 struct addon *
-addon_cut_new(struct cmds *cmds)
+addon_cut_new(void)
 {
     struct cutter *x = xcalloc(1, sizeof(*x));
     x->base.ops = &cutter_ops;
-    for (size_t i = 0; cmds && i < sizeof(COMMANDS) / sizeof(COMMANDS[0]); i++) {
-        struct err e = {0};
-        if (cmds_add(cmds, COMMANDS[i].name, COMMANDS[i].help, p_cut, COMMANDS[i].nparams,
-                     COMMANDS[i].ret, COMMANDS[i].fn, x, &e) < 0)
-            fatalx("cannot register %s: %s", COMMANDS[i].name, e.msg);
-    }
     return &x->base;
 }

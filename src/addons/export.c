@@ -127,6 +127,18 @@ static const struct {
      cmd_formats},
 };
 
+static int
+exporter_commands(struct addon *a, struct cmds *cmds, struct err *e)
+{
+    for (size_t i = 0; i < sizeof(COMMANDS) / sizeof(COMMANDS[0]); i++) {
+        int rc = cmds_add(cmds, COMMANDS[i].name, COMMANDS[i].help, COMMANDS[i].params,
+                          COMMANDS[i].nparams, COMMANDS[i].ret, COMMANDS[i].fn, a, e);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 static void
 exporter_free(struct addon *a)
 {
@@ -137,18 +149,13 @@ static const struct addon_ops exporter_ops = {
     .name = "export",
     .configure = configure,
     .free = exporter_free,
+    .commands = exporter_commands,
 };
 
 struct addon *
-addon_export_new(struct cmds *cmds)
+addon_export_new(void)
 {
     struct exporter *x = xcalloc(1, sizeof(*x));
     x->base.ops = &exporter_ops;
-    for (size_t i = 0; cmds && i < sizeof(COMMANDS) / sizeof(COMMANDS[0]); i++) {
-        struct err e = {0};
-        if (cmds_add(cmds, COMMANDS[i].name, COMMANDS[i].help, COMMANDS[i].params,
-                     COMMANDS[i].nparams, COMMANDS[i].ret, COMMANDS[i].fn, x, &e) < 0)
-            fatalx("cannot register %s: %s", COMMANDS[i].name, e.msg);
-    }
     return &x->base;
 }

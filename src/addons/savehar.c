@@ -197,11 +197,21 @@ savehar_free(struct addon *a)
     free(x);
 }
 
+static int
+savehar_commands(struct addon *a, struct cmds *cmds, struct err *e)
+{
+    static const struct cmds_param p[] = {{"flows", CMDS_FLOWS, 0, NULL},
+                                          {"path", CMDS_PATH, 0, NULL}};
+    return cmds_add(cmds, "save.har", "Export flows to an HAR (HTTP Archive) file.", p, 2,
+                    CMDS_NONE, cmd_save_har, a, e);
+}
+
 static const struct addon_ops savehar_ops = {
     .name = "savehar",
     .configure = configure,
     .done = done,
     .free = savehar_free,
+    .commands = savehar_commands,
     .hooks =
         {
             [HOOK_RESPONSE] = on_response,
@@ -210,11 +220,8 @@ static const struct addon_ops savehar_ops = {
         },
 };
 
-static const struct cmds_param p_save_har[] = {{"flows", CMDS_FLOWS, 0, NULL},
-                                               {"path", CMDS_PATH, 0, NULL}};
-
 struct addon *
-addon_savehar_new(struct cmds *cmds)
+addon_savehar_new(void)
 {
     struct savehar *x = xcalloc(1, sizeof(*x));
     x->base.ops = &savehar_ops;
@@ -227,8 +234,5 @@ addon_savehar_new(struct cmds *cmds)
                      &e) < 0)
         fatalx("cannot register the hardump option: %s", e.msg);
     x->opt_hardump = opt_find("hardump");
-    if (cmds && cmds_add(cmds, "save.har", "Export flows to an HAR (HTTP Archive) file.",
-                         p_save_har, 2, CMDS_NONE, cmd_save_har, x, &e) < 0)
-        fatalx("cannot register save.har: %s", e.msg);
     return &x->base;
 }

@@ -50,11 +50,12 @@ rig_init(struct rig *g)
     g->cmds = cmds_new();
     cmds_set_resolver(g->cmds, resolve, NULL);
     g->chain = addon_chain_new();
-    addon_chain_add(g->chain, addon_cut_new(g->cmds));
-    addon_chain_add(g->chain, addon_export_new(g->cmds));
-    addon_chain_add(g->chain, addon_savehar_new(g->cmds));
+    addon_chain_add(g->chain, addon_cut_new());
+    addon_chain_add(g->chain, addon_export_new());
+    addon_chain_add(g->chain, addon_savehar_new());
     struct options *o = opt_new();
     struct err e = {0};
+    ASSERT_EQ(addon_chain_commands(g->chain, g->cmds, &e), 0);
     ASSERT_EQ(addon_chain_configure(g->chain, o, &e), 0);
     opt_free(o);
 }
@@ -390,7 +391,7 @@ hardump(const char *fixture, const char *filter, size_t *n)
     tmp_path(path, sizeof(path), "dump.har");
     unlink(path);
     struct addon_chain *c = addon_chain_new();
-    addon_chain_add(c, addon_savehar_new(NULL));
+    addon_chain_add(c, addon_savehar_new());
     struct options *o = opt_new();
     struct err e = {0};
     ASSERT_EQ(opt_set(o, "hardump", path, &e), 0);
@@ -448,7 +449,7 @@ TEST(savehar_hardump_when_done)
 TEST(savehar_without_hardump_writes_nothing)
 {
     struct addon_chain *c = addon_chain_new();
-    addon_chain_add(c, addon_savehar_new(NULL));
+    addon_chain_add(c, addon_savehar_new());
     struct options *o = opt_new();
     struct err e = {0};
     ASSERT_EQ(addon_chain_configure(c, o, &e), 0);
