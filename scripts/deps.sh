@@ -6,7 +6,7 @@ set -eu
 BUILD="build-essential pkg-config libuv1-dev libssl-dev libnghttp2-dev libpcre2-dev libcrypt-dev
        zlib1g-dev libbrotli-dev libzstd-dev"
 TEST="$BUILD curl nginx-light openssl python3 python3-pytest python3-pytest-timeout mitmproxy iptables iproute2
-      nghttp2-client python3-h2"
+      nghttp2-client python3-h2 chromium nodejs"
 FUZZ="$BUILD clang libclang-rt-14-dev"
 BENCH="$BUILD wrk nginx-light mitmproxy curl util-linux python3 procps openssl nghttp2-client python3-h2"
 
@@ -24,10 +24,26 @@ for p in $want; do
         missing="$missing $p"
     fi
 done
-[ -z "$missing" ] && exit 0
+# npm comes with some builds of nodejs; Debian's is a package of its own.
+if [ "${1:-build}" = test ] && ! command -v npm >/dev/null 2>&1; then
+    missing="$missing npm"
+fi
 
-echo "deps: installing$missing"
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO=sudo
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
+if [ -n "$missing" ]; then
+    echo "deps: installing$missing"
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
+fi
+
+# The HAR test drives Debian's chromium with playwright-core, from the
+# lock file (never a downloaded browser).
+if [ "${1:-build}" = test ]; then
+    har="$(dirname "$0")/../tests/e2e/har"
+    if [ ! -f "$har/node_modules/playwright-core/package.json" ] ||
+        [ "$har/package-lock.json" -nt "$har/node_modules/.package-lock.json" ]; then
+        echo "deps: npm ci in tests/e2e/har"
+        (cd "$har" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
+    fi
+fi

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "addons/readfile.h"
+#include "export/har.h"
 #include "filter/filter.h"
 #include "flow/flow.h"
 #include "flow/flowfile.h"
@@ -23,6 +24,7 @@
 struct readfile {
     struct addon_chain *chain;
     struct ffile_reader *reader; /* owned; NULL when delivering one given flow */
+    struct har_reader *har;      /* owned; instead of reader for a HAR file */
     const struct filt *filter;   /* borrowed until done runs; NULL loads all */
     readfile_done_cb done;       /* NULL: nobody waits for the end */
     void *done_arg;
@@ -209,11 +211,12 @@ next_hook(struct readfile *rf)
 static int
 next_flow(struct readfile *rf)
 {
-    if (rf->reader == NULL || rf->stop)
+    if ((rf->reader == NULL && rf->har == NULL) || rf->stop)
         return 0;
     struct flow *f;
     int rc;
-    while ((rc = ffile_read(rf->reader, &f, &rf->err)) == 1) {
+    while ((rc = rf->har ? har_reader_next(rf->har, &f, &rf->err)
+                         : ffile_read(rf->reader, &f, &rf->err)) == 1) {
         /* readfile_filter: flows that do not match are not loaded at all. */
         if (rf->filter == NULL || filt_match(rf->filter, f)) {
             rf->flow = f;
@@ -241,6 +244,7 @@ finish(struct readfile *rf)
     if (rf->done)
         rf->done(rf->done_arg, rf->rc < 0 ? rf->rc : rf->count, &rf->err);
     ffile_reader_free(rf->reader);
+    har_reader_free(rf->har);
     free(rf);
 }
 
@@ -301,11 +305,25 @@ start(struct addon_chain *c, const char *path, const struct filt *filter, readfi
       void *arg, struct readfile **out, struct err *e)
 {
     *out = NULL;
-    struct ffile_reader *r = ffile_reader_open(path, e);
-    if (r == NULL)
+    /* A HAR file or a flow file, by the first byte, as mitmproxy's
+     * FlowReader decides. A HAR file that cannot be read is a damaged
+     * file: its error goes to done, as a flow file's would. */
+    struct har_reader *har = NULL;
+    struct ffile_reader *r = NULL;
+    struct err herr = {0};
+    int hrc = har_reader_open(path, &har, &herr);
+    if (hrc == MP_ERR_IO)
+        return err_set(e, hrc, "%s", herr.msg);
+    if (hrc == 0 && (r = ffile_reader_open(path, e)) == NULL)
         return MP_ERR_IO;
     struct readfile *rf = readfile_new(c, done, arg);
     rf->reader = r;
+    rf->har = har;
+    if (hrc < 0) {
+        rf->rc = hrc;
+        rf->err = herr;
+        rf->stop = 1;
+    }
     rf->filter = filter;
     *out = pump(rf) ? rf : NULL;
     return 0;

@@ -11,6 +11,7 @@
 #include "addons/block.h"
 #include "addons/blocklist.h"
 #include "addons/clientplayback.h"
+#include "addons/export.h"
 #include "addons/map_local.h"
 #include "addons/map_remote.h"
 #include "addons/modify_body.h"
@@ -71,6 +72,8 @@ master_new(struct options *opts)
     addon_chain_add(m->chain, addon_anticomp_new());
     m->clientplayback = addon_clientplayback_new();
     addon_chain_add(m->chain, m->clientplayback);
+    addon_chain_add(m->chain, addon_cut_new());
+    addon_chain_add(m->chain, addon_export_new());
     addon_chain_add(m->chain, addon_onboarding_new());
     addon_chain_add(m->chain, addon_proxyauth_new());
     m->serverplayback = addon_serverplayback_new();

@@ -415,3 +415,90 @@ TEST(readfile_load_flow_waits)
     flow_unref(f);
     addon_chain_free(g.chain);
 }
+
+/* A HAR file where a flow file was expected: chosen by its first byte. */
+static const char HAR_TWO[] =
+    "\xef\xbb\xbf{\"log\": {\"entries\": ["
+    "{\"startedDateTime\": \"2024-01-02T03:04:05.000Z\", \"time\": 10,"
+    " \"request\": {\"method\": \"GET\", \"url\": \"http://example.com/a\","
+    " \"httpVersion\": \"HTTP/1.1\", \"headers\": [], \"cookies\": [], \"queryString\": [],"
+    " \"headersSize\": -1, \"bodySize\": 0},"
+    " \"response\": {\"status\": 200, \"statusText\": \"OK\", \"httpVersion\": \"HTTP/1.1\","
+    " \"headers\": [], \"cookies\": [], \"content\": {\"size\": 2, \"mimeType\": \"text/plain\","
+    " \"text\": \"hi\"}, \"redirectURL\": \"\", \"headersSize\": -1, \"bodySize\": 2},"
+    " \"cache\": {}, \"timings\": {\"send\": 1, \"wait\": 2, \"receive\": 3}},"
+    "{\"startedDateTime\": \"2024-01-02T03:04:06.000Z\", \"time\": 10,"
+    " \"request\": {\"method\": \"POST\", \"url\": \"https://example.com/b\","
+    " \"httpVersion\": \"HTTP/2.0\", \"headers\": [], \"cookies\": [], \"queryString\": [],"
+    " \"headersSize\": -1, \"bodySize\": 0},"
+    " \"response\": {\"status\": 204, \"statusText\": \"\", \"httpVersion\": \"HTTP/2.0\","
+    " \"headers\": [], \"cookies\": [], \"content\": {\"size\": 0, \"mimeType\": \"\"},"
+    " \"redirectURL\": \"\", \"headersSize\": -1, \"bodySize\": 0},"
+    " \"cache\": {}, \"timings\": {\"send\": 1, \"wait\": 2, \"receive\": 3}}"
+    "]}}";
+
+static void
+write_file(char *path, size_t n, const char *text)
+{
+    snprintf(path, n, "/tmp/mp-test-readfile-%d.har", (int)getpid());
+    FILE *out = fopen(path, "wb");
+    ASSERT(out != NULL);
+    fputs(text, out);
+    fclose(out);
+}
+
+TEST(readfile_reads_har_files)
+{
+    char path[128];
+    write_file(path, sizeof(path), HAR_TWO);
+    struct rig g;
+    rig_init(&g, pick_all);
+    struct outcome o = {0};
+    struct err e = {0};
+    ASSERT_EQ(readfile_start(g.chain, path, NULL, on_done, &o, &e), 0);
+    while (g.holder->held)
+        release(&g);
+    ASSERT_EQ(o.calls, 1);
+    ASSERT_EQ(o.rc, 2);
+    ASSERT_BUF_STR(&g.rec->log, "requestheaders,request,responseheaders,response,"
+                                "requestheaders,request,responseheaders,response");
+    addon_chain_free(g.chain);
+    unlink(path);
+}
+
+/* A HAR file with a bad entry: the entries before it, then the error. */
+TEST(readfile_har_damage_through_done)
+{
+    char path[128];
+    struct buf text = BUF_INIT;
+    buf_append(&text, HAR_TWO, sizeof(HAR_TWO) - 1 - 3);
+    buf_append_str(&text, ", {\"request\": 7}]}}");
+    char *doc = buf_strdup(&text);
+    write_file(path, sizeof(path), doc);
+    free(doc);
+    buf_clear(&text);
+    struct rig g;
+    rig_init(&g, pick_none);
+    struct outcome o = {0};
+    struct err e = {0};
+    ASSERT_EQ(readfile_start(g.chain, path, NULL, on_done, &o, &e), 0);
+    ASSERT_EQ(o.calls, 1);
+    ASSERT(o.rc < 0);
+    ASSERT(strstr(o.msg, "entry 2") != NULL);
+    ASSERT_BUF_STR(&g.rec->log, "requestheaders,request,responseheaders,response,"
+                                "requestheaders,request,responseheaders,response");
+    addon_chain_free(g.chain);
+    unlink(path);
+
+    /* Not JSON at all: nothing delivered, the error names the file. */
+    write_file(path, sizeof(path), "{\"log\": ");
+    rig_init(&g, pick_none);
+    memset(&o, 0, sizeof(o));
+    ASSERT_EQ(readfile_start(g.chain, path, NULL, on_done, &o, &e), 0);
+    ASSERT_EQ(o.calls, 1);
+    ASSERT(o.rc < 0);
+    ASSERT(strstr(o.msg, path) != NULL);
+    ASSERT_BUF_STR(&g.rec->log, "");
+    addon_chain_free(g.chain);
+    unlink(path);
+}
