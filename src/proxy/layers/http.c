@@ -29,9 +29,9 @@
 #include "flow/flow.h"
 #include "http/http1.h"
 #include "options/opt.h"
+#include "proxy/layers/http_internal.h"
 #include "proxy/layers/layers.h"
 #include "util/clock.h"
-#include "util/version.h"
 #include "util/netaddr.h"
 #include "util/xmalloc.h"
 
@@ -95,38 +95,12 @@ struct http_layer {
 
 static const struct layer_ops http_ops;
 
-static int
-hostport_is_default(const char *scheme, uint16_t port)
-{
-    return (strcmp(scheme, "http") == 0 && port == 80) ||
-           (strcmp(scheme, "https") == 0 && port == 443);
-}
-
-/* host[:port] with brackets for IPv6, the port left out when default. */
-static void
-format_hostport(struct buf *out, const char *scheme, const char *host, uint16_t port)
-{
-    int v6 = strchr(host, ':') != NULL;
-    buf_printf(out, v6 ? "[%s]" : "%s", host);
-    if (!hostport_is_default(scheme, port))
-        buf_printf(out, ":%u", port);
-}
-
-/* mitmproxy's make_error_response: a small HTML page, Connection: close. */
+/* mitmproxy's make_error_response, sent as it is. */
 static void
 send_error_response(struct http_layer *h, struct cmdq *out, int status, const char *msg)
 {
-    struct buf body = BUF_INIT, b = BUF_INIT;
-    const char *reason = http_status_reason(status);
-    if (*reason == '\0')
-        reason = "Unknown";
-    http_error_page(&body, status, msg);
-    buf_printf(&b,
-               "HTTP/1.1 %d %s\r\nServer: " MP_SERVER_HEADER "\r\nConnection: close\r\n"
-               "Content-Type: text/html\r\nContent-Length: %zu\r\n\r\n",
-               status, reason, body.len);
-    buf_append(&b, buf_ptr(&body), body.len);
-    buf_clear(&body);
+    struct buf b = BUF_INIT;
+    http__error_response_h1(&b, status, msg);
     layer_send_buf(&h->base, out, h->base.ctx->client, &b);
 }
 
@@ -287,7 +261,7 @@ start_flow(struct http_layer *h, struct cmdq *out, struct http_request *req,
             http_set_str(&req->authority, "");
         if (!cfg->opts->keep_host_header) {
             struct buf hp = BUF_INIT;
-            format_hostport(&hp, scheme, cfg->mode.host, cfg->mode.port);
+            http__format_hostport(&hp, scheme, cfg->mode.host, cfg->mode.port);
             hdrs_set(&req->headers, "Host", buf_slice(&hp));
             buf_clear(&hp);
         }

@@ -34,6 +34,7 @@
 #include "h2/h2.h"
 #include "http/http1.h"
 #include "options/opt.h"
+#include "proxy/layers/http_internal.h"
 #include "proxy/layers/layers.h"
 #include "util/num.h"
 #include "util/clock.h"
@@ -475,32 +476,17 @@ resp_data(struct stream *s, const uint8_t *p, size_t n)
         start_streaming(s); /* grew past the limit without announcing it */
 }
 
-/* mitmproxy's make_error_response, as HTTP/2. */
+/* mitmproxy's make_error_response, as HTTP/2: the flow records it. */
 static void
 send_error(struct stream *s, int status, const char *msg)
 {
-    struct http_response *r = http_response_new();
-    r->status_code = status;
-    http_set_str(&r->http_version, "HTTP/2.0");
-    http_error_page(&r->content, status, msg);
-    hdrs_add_cstr(&r->headers, "content-type", "text/html");
     if (s->flow->response)
         http_response_free(s->flow->response);
-    s->flow->response = r;
+    s->flow->response = http__error_response_h2(status, msg);
     send_response(s);
 }
 
 /* --- the request side --- */
-
-static void
-format_hostport(struct buf *out, const char *scheme, const char *host, uint16_t port)
-{
-    int def = (strcmp(scheme, "http") == 0 && port == 80) ||
-              (strcmp(scheme, "https") == 0 && port == 443);
-    buf_printf(out, strchr(host, ':') ? "[%s]" : "%s", host);
-    if (!def)
-        buf_printf(out, ":%u", port);
-}
 
 /* host[:port] of an :authority; port 0 when absent. */
 static int
@@ -552,7 +538,7 @@ route_request(struct stream *s)
         req->port = cfg->mode.port ? cfg->mode.port : (h2c ? 80 : 0);
         if (!cfg->opts->keep_host_header) {
             struct buf hp = BUF_INIT;
-            format_hostport(&hp, req->scheme, req->host, req->port);
+            http__format_hostport(&hp, req->scheme, req->host, req->port);
             char *a = buf_strdup(&hp);
             http_set_str(&req->authority, a);
             free(a);
