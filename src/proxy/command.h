@@ -42,9 +42,9 @@ struct command {
     enum cmd_type type;
     uint64_t id;             /* unique per context; EV_DONE/EV_WAKEUP name it */
     int blocking;            /* CMD_OPEN, CMD_HOOK */
-    int stream_only;         /* blocking, but pauses one HTTP/2 stream, not the
-                              * connection: the driver keeps reading */
-    struct layer *waiter;    /* the innermost layer paused on it */
+    struct layer *waiter;    /* the innermost layer paused on it; whether the
+                              * client is read meanwhile is its say
+                              * (layer.reads_while_paused) */
     struct connection *conn; /* OPEN, SEND, CLOSE: one reference */
     struct buf data;         /* SEND: owned */
     int half_close;          /* CLOSE */

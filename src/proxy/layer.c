@@ -22,6 +22,7 @@ layer_init(struct layer *l, const struct layer_ops *ops, struct context *ctx)
     l->pending = NULL;
     l->npending = 0;
     l->cappending = 0;
+    l->reads_while_paused = 0;
 }
 
 static void

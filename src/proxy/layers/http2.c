@@ -205,6 +205,7 @@ stream_new(struct h2_layer *h, int32_t id)
 {
     struct stream *s = xcalloc(1, sizeof(*s));
     layer_init(&s->base, &stream_ops, h->base.ctx);
+    s->base.reads_while_paused = 1; /* the other streams go on meanwhile */
     s->h = h;
     s->id = id;
     s->next = h->streams;
@@ -304,7 +305,6 @@ hook(struct stream *s, enum sstep step, enum hook which)
 {
     s->step = step;
     struct command *c = layer_hook(&s->base, s->h->out, which, s->flow, NULL, NULL);
-    c->stream_only = 1; /* the other streams go on meanwhile */
     s->wait_id = c->id;
 }
 
@@ -605,10 +605,8 @@ ws_commands(struct stream *s, struct cmdq *q)
             cmd_free(c);
             continue;
         }
-        if (c->blocking) {
-            c->stream_only = 1; /* other streams go on */
+        if (c->blocking)
             s->ws_wait = c->id;
-        }
         cmdq_push(h->out, c);
     }
 }
@@ -654,6 +652,7 @@ ws_start(struct stream *s)
              h->base.ctx->client->peername.port);
     s->ws_ctx = context_new(s->ws_client, h->base.ctx->cfg);
     s->ws_layer = layer_websocket_new(s->ws_ctx, s->flow, u->conn);
+    s->ws_layer->reads_while_paused = 1; /* other streams go on */
     struct event start = {.type = EV_START};
     ws_feed(s, &start);
     if (s->req_pending.len) {
@@ -905,7 +904,6 @@ need_upstream(struct stream *s)
     s->up = u;
     s->step = S_OPEN;
     struct command *c = layer_open(&s->base, h->out, u->conn);
-    c->stream_only = 1;
     s->wait_id = c->id;
 }
 
