@@ -50,8 +50,8 @@ struct hsrv {
 
 struct http_layer {
     struct layer base;
-    struct hconn *client; /* the client's connection layer */
-    int h2;               /* the client speaks HTTP/2 */
+    struct hconn *client;        /* the client's connection layer */
+    int h2;                      /* the client speaks HTTP/2 */
     struct http_stream *streams; /* newest first */
     struct http_stream *spare;   /* HTTP/1: the last stream, made new for the next */
     struct hsrv *servers;        /* oldest first */
@@ -141,7 +141,7 @@ static struct http_stream *
 stream_by_id(struct http_layer *h, int32_t id)
 {
     for (struct http_stream *s = h->streams; s; s = s->next)
-        if (s->id == id && !s->done)
+        if (s->id == id)
             return s;
     return NULL;
 }
@@ -271,8 +271,8 @@ http__get_server(struct http_layer *h, struct http_stream *s, struct cmdq *out, 
     const char *host = via_upstream ? mode->host : req->host;
     uint16_t port = via_upstream ? mode->port : req->port;
     int tls = !via_upstream && strcmp(req->scheme, "https") == 0;
-    int h2c = !tls && !h->tunnel && mode->kind == PROXY_MODE_REVERSE &&
-              strcmp(mode->scheme, "h2c") == 0;
+    int h2c =
+        !tls && !h->tunnel && mode->kind == PROXY_MODE_REVERSE && strcmp(mode->scheme, "h2c") == 0;
 
     s->srv = NULL;
     s->srv_id = 0;
@@ -297,8 +297,9 @@ http__get_server(struct http_layer *h, struct http_stream *s, struct cmdq *out, 
         }
         if (srv->hc == NULL || (s->ws && srv->hc->h2))
             continue; /* a WebSocket goes over HTTP/1.1 */
-        if (srv->hc->h2 ? srv->hc->ops->can_take(srv->hc)
-                        : srv->user == s || (srv->user == NULL && srv->hc->ops->can_take(srv->hc))) {
+        if (srv->hc->h2
+                ? srv->hc->ops->can_take(srv->hc)
+                : srv->user == s || (srv->user == NULL && srv->hc->ops->can_take(srv->hc))) {
             if (!srv->hc->h2)
                 srv->user = s;
             s->srv = srv;
@@ -483,12 +484,12 @@ after_feed(struct http_layer *h, struct http_stream *s, struct cmdq *out, int re
             finish_h1(h, s, out);
         return;
     }
-    if (!resume || h->h2 || http__stream_paused(s))
+    if (!resume || http__stream_paused(s))
         return;
     struct hsrv *srv = s->srv;
     if (srv && srv->hc && srv->user == s)
         srv->hc->ops->resume(srv->hc, out);
-    if (!http__stream_paused(s) && !s->done && h->streams == s)
+    if (!h->h2 && !http__stream_paused(s) && !s->done && h->streams == s)
         h->client->ops->resume(h->client, out);
 }
 
@@ -571,7 +572,9 @@ open_result(struct http_layer *h, struct hsrv *srv, const char *err, struct cmdq
     if (err == NULL && srv->conn->state != CONN_OPEN)
         err = "server closed connection";
     if (err == NULL) {
-        srv->hc = http__h1_client_new(h, ctx, srv->conn, srv->proxy_form);
+        int h2 = srv->h2c || (srv->conn->alpn && strcmp(srv->conn->alpn, "h2") == 0);
+        srv->hc = h2 ? http__h2_client_new(h, ctx, srv->conn)
+                     : http__h1_client_new(h, ctx, srv->conn, srv->proxy_form);
         if (srv->hc == NULL)
             err = "cannot start an HTTP/2 session";
         else if (!srv->hc->h2)
@@ -766,7 +769,7 @@ http_new(struct context *ctx, int h2)
     struct http_layer *h = xcalloc(1, sizeof(*h));
     layer_init(&h->base, &http_ops, ctx);
     h->h2 = h2;
-    h->client = http__h1_server_new(h, ctx);
+    h->client = h2 ? http__h2_server_new(h, ctx) : http__h1_server_new(h, ctx);
     return h;
 }
 
@@ -784,7 +787,12 @@ set_tunnel(struct http_layer *h, struct connection *server, int https, const cha
         return;
     struct hsrv *srv = xcalloc(1, sizeof(*srv));
     srv->conn = connection_ref(server);
-    srv->hc = http__h1_client_new(h, h->base.ctx, server, 0);
+    if (server->alpn && strcmp(server->alpn, "h2") == 0) {
+        srv->hc = http__h2_client_new(h, h->base.ctx, server);
+        srv->dead = srv->hc == NULL;
+    } else {
+        srv->hc = http__h1_client_new(h, h->base.ctx, server, 0);
+    }
     h->servers = srv;
     h->nservers = 1;
 }
@@ -811,4 +819,32 @@ layer_http_new_tunnel(struct context *ctx, struct connection *server, int https,
     struct http_layer *h = http_new(ctx, 0);
     set_tunnel(h, server, https, server_error);
     return &h->base;
+}
+
+struct layer *
+layer_http2_new(struct context *ctx, struct connection *server, int https, const char *server_error)
+{
+    struct http_layer *h = http_new(ctx, 1);
+    if (server)
+        set_tunnel(h, server, https, server_error);
+    return &h->base;
+}
+
+size_t
+layer_http2_live_streams(const struct layer *l)
+{
+    const struct http_layer *h = (const struct http_layer *)l;
+    size_t n = 0;
+    for (const struct http_stream *s = h->streams; s; s = s->next)
+        n++;
+    return n + (h->client ? http__h2_streams(h->client) : 0);
+}
+
+/* reverse:h2c:// needs nothing around the HTTP layer any more: its server
+ * connections speak HTTP/2 themselves. Kept for the callers' sake. */
+struct layer *
+layer_h1_over_h2_new(struct context *ctx, struct layer *child)
+{
+    (void)ctx;
+    return child;
 }

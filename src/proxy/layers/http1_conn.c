@@ -100,6 +100,14 @@ s1_reader_clear(struct h1_server *c)
     c->reader_live = 0;
 }
 
+/* Hands ev to the HTTP layer; it may look at what is left here meanwhile. */
+static int
+s1_up(struct h1_server *c, const struct hev *ev, struct cmdq *out)
+{
+    c->hc.rest = c->in.len;
+    return http__receive(c->hc.h, &c->hc, ev, out);
+}
+
 static void
 s1_over(struct h1_server *c, struct cmdq *out)
 {
@@ -115,11 +123,11 @@ s1_over(struct h1_server *c, struct cmdq *out)
  * HTTP_1_1_REQUIRED, and the log gets one line instead of a flow.
  * (Reverse mode and CONNECT tunnels accept h2c; see nextlayer.c.)
  */
-void
-http__h1_refuse_h2(struct hconn *hc, struct cmdq *out)
+static void
+refuse_h2(struct hconn *hc, struct cmdq *out)
 {
     static const uint8_t frames[] = {
-        0, 0, 0, 0x4, 0, 0, 0, 0, 0,                          /* SETTINGS, empty */
+        0, 0, 0, 0x4, 0, 0, 0, 0, 0,                           /* SETTINGS, empty */
         0, 0, 8, 0x7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xd, /* GOAWAY, last stream 0 */
     };
     layer_log(&hc->base, out, LOG_INFO,
@@ -154,8 +162,7 @@ s1_head(struct h1_server *c, struct cmdq *out)
         return 0;
     }
     if (n < 0) {
-        layer_log(&c->hc.base, out, LOG_INFO, "HTTP/1 protocol error in client request: %s",
-                  e.msg);
+        layer_log(&c->hc.base, out, LOG_INFO, "HTTP/1 protocol error in client request: %s", e.msg);
         struct buf b = BUF_INIT;
         http__error_response_h1(&b, 400, e.msg);
         send_buf(&c->hc, out, &b);
@@ -165,14 +172,14 @@ s1_head(struct h1_server *c, struct cmdq *out)
     buf_consume(&c->in, (size_t)n);
     if (form == HTTP1_FORM_ASTERISK && strcmp(req->method, "PRI") == 0 &&
         strcmp(req->http_version, "HTTP/2.0") == 0) {
-        http__h1_refuse_h2(&c->hc, out);
+        refuse_h2(&c->hc, out);
         http_request_free(req);
         s1_over(c, out);
         return 0;
     }
     req->timestamp_start = clock_now();
-    struct hev ev = {.type = HEV_REQUEST_HEADERS, .id = 1, .request = req, .form = form,
-                     .length = -1};
+    struct hev ev = {
+        .type = HEV_REQUEST_HEADERS, .id = 1, .request = req, .form = form, .length = -1};
     struct http1_body body = {.kind = HTTP1_BODY_NONE};
     if (form == HTTP1_FORM_AUTHORITY) {
         c->state = S1_WAIT; /* CONNECT has no body: what follows is the tunnel's */
@@ -187,7 +194,7 @@ s1_head(struct h1_server *c, struct cmdq *out)
         c->state = S1_BODY;
     }
     c->disconnect = 0;
-    return http__receive(c->hc.h, &c->hc, &ev, out);
+    return s1_up(c, &ev, out);
 }
 
 /* Reads body bytes from p[0..len): returns the bytes used, or -1 when the
@@ -206,13 +213,13 @@ s1_body_bytes(struct h1_server *c, struct cmdq *out, const uint8_t *p, size_t le
         c->state = S1_OVER;
         s1_reader_clear(c);
         struct hev ev = {.type = HEV_REQUEST_ERROR, .id = 1, .msg = msg, .status = 400};
-        http__receive(c->hc.h, &c->hc, &ev, out);
+        s1_up(c, &ev, out);
         *more = 0;
         return -1;
     }
     if (got.len) {
         struct hev ev = {.type = HEV_REQUEST_DATA, .id = 1, .data = buf_slice(&got), .take = &got};
-        *more = http__receive(c->hc.h, &c->hc, &ev, out);
+        *more = s1_up(c, &ev, out);
     }
     buf_clear(&got);
     return n;
@@ -231,11 +238,11 @@ s1_body(struct h1_server *c, struct cmdq *out)
             return 0;
     }
     if (c->reader.done) {
-        struct hev ev = {.type = HEV_REQUEST_END, .id = 1,
-                         .trailers = http1_body_take_trailers(&c->reader)};
+        struct hev ev = {
+            .type = HEV_REQUEST_END, .id = 1, .trailers = http1_body_take_trailers(&c->reader)};
         s1_reader_clear(c);
         c->state = S1_WAIT;
-        return http__receive(c->hc.h, &c->hc, &ev, out);
+        return s1_up(c, &ev, out);
     }
     if (c->hc.eof) {
         struct err e = {0};
@@ -245,7 +252,7 @@ s1_body(struct h1_server *c, struct cmdq *out)
             c->state = S1_OVER;
             s1_reader_clear(c);
             struct hev ev = {.type = HEV_REQUEST_ERROR, .id = 1, .msg = msg};
-            http__receive(c->hc.h, &c->hc, &ev, out);
+            s1_up(c, &ev, out);
             return 0;
         }
         return 1;
@@ -272,7 +279,7 @@ s1_pump(struct h1_server *c, struct cmdq *out)
                 /* mitmproxy: a peer that sent a FIN wants no more data from us. */
                 c->disconnect = 0;
                 struct hev ev = {.type = HEV_REQUEST_ERROR, .id = 1, .msg = "Client disconnected."};
-                http__receive(c->hc.h, &c->hc, &ev, out);
+                s1_up(c, &ev, out);
             }
             more = 0;
             break;
@@ -292,8 +299,7 @@ s1_handle(struct layer *l, const struct event *ev, struct cmdq *out)
     if (c->state == S1_OVER)
         return;
     if (ev->type == EV_DATA) {
-        if (c->state == S1_BODY && c->in.len == 0 && !c->pumping &&
-            http__ready(c->hc.h, &c->hc)) {
+        if (c->state == S1_BODY && c->in.len == 0 && !c->pumping && http__ready(c->hc.h, &c->hc)) {
             /* The common case of an upload: straight from the event. */
             int more;
             ssize_t n = s1_body_bytes(c, out, ev->data.p, ev->data.len, &more);
@@ -468,14 +474,21 @@ enum c1_state {
 struct h1_client {
     struct hconn hc;
     enum c1_state state;
-    int proxy_form;  /* requests in absolute form (to an upstream proxy) */
-    int req_chunked; /* the request goes out chunked */
+    int proxy_form;     /* requests in absolute form (to an upstream proxy) */
+    int req_chunked;    /* the request goes out chunked */
     const char *method; /* "HEAD", "CONNECT" or "GET": what the response framing needs */
     struct buf in;
     struct http1_body_reader reader;
     int reader_live;
     int pumping;
 };
+
+static int
+c1_up(struct h1_client *c, const struct hev *ev, struct cmdq *out)
+{
+    c->hc.rest = c->in.len;
+    return http__receive(c->hc.h, &c->hc, ev, out);
+}
 
 static void
 c1_reader_clear(struct h1_client *c)
@@ -501,9 +514,9 @@ c1_fail(struct h1_client *c, struct cmdq *out, const char *msg, struct http_resp
 {
     c->state = C1_DONE;
     c1_reader_clear(c);
-    struct hev ev = {.type = HEV_RESPONSE_ERROR, .id = 1, .msg = msg, .response = resp,
-                     .drop_body = drop_body};
-    http__receive(c->hc.h, &c->hc, &ev, out);
+    struct hev ev = {
+        .type = HEV_RESPONSE_ERROR, .id = 1, .msg = msg, .response = resp, .drop_body = drop_body};
+    c1_up(c, &ev, out);
 }
 
 static void
@@ -539,7 +552,7 @@ c1_head(struct h1_client *c, struct cmdq *out)
         if (resp->status_code >= 100 && resp->status_code < 200 && resp->status_code != 101) {
             /* Interim responses go straight through. */
             struct hev ev = {.type = HEV_RESPONSE_INTERIM, .id = 1, .response = resp};
-            http__receive(c->hc.h, &c->hc, &ev, out);
+            c1_up(c, &ev, out);
             continue;
         }
         resp->timestamp_start = clock_now();
@@ -552,10 +565,13 @@ c1_head(struct h1_client *c, struct cmdq *out)
         c->reader_live = 1;
         c->hc.until_close = body.kind == HTTP1_BODY_UNTIL_CLOSE;
         c->state = C1_BODY;
-        struct hev ev = {.type = HEV_RESPONSE_HEADERS, .id = 1, .response = resp,
-                         .length = announced(&body), .end = body.kind == HTTP1_BODY_NONE,
+        struct hev ev = {.type = HEV_RESPONSE_HEADERS,
+                         .id = 1,
+                         .response = resp,
+                         .length = announced(&body),
+                         .end = body.kind == HTTP1_BODY_NONE,
                          .until_close = c->hc.until_close};
-        return http__receive(c->hc.h, &c->hc, &ev, out);
+        return c1_up(c, &ev, out);
     }
 }
 
@@ -573,9 +589,8 @@ c1_body_bytes(struct h1_client *c, struct cmdq *out, const uint8_t *p, size_t le
         return -1;
     }
     if (got.len) {
-        struct hev ev = {.type = HEV_RESPONSE_DATA, .id = 1, .data = buf_slice(&got),
-                         .take = &got};
-        *more = http__receive(c->hc.h, &c->hc, &ev, out);
+        struct hev ev = {.type = HEV_RESPONSE_DATA, .id = 1, .data = buf_slice(&got), .take = &got};
+        *more = c1_up(c, &ev, out);
     }
     buf_clear(&got);
     return n;
@@ -605,11 +620,11 @@ c1_body(struct h1_client *c, struct cmdq *out)
             return 0;
         }
     }
-    struct hev ev = {.type = HEV_RESPONSE_END, .id = 1,
-                     .trailers = http1_body_take_trailers(&c->reader)};
+    struct hev ev = {
+        .type = HEV_RESPONSE_END, .id = 1, .trailers = http1_body_take_trailers(&c->reader)};
     c1_reader_clear(c);
     c->state = C1_DONE;
-    http__receive(c->hc.h, &c->hc, &ev, out);
+    c1_up(c, &ev, out);
     return 0;
 }
 
@@ -652,8 +667,7 @@ c1_handle(struct layer *l, const struct event *ev, struct cmdq *out)
     if (ev->type == EV_DATA) {
         if (c->hc.dead)
             return;
-        if (c->state == C1_BODY && c->in.len == 0 && !c->pumping &&
-            http__ready(c->hc.h, &c->hc)) {
+        if (c->state == C1_BODY && c->in.len == 0 && !c->pumping && http__ready(c->hc.h, &c->hc)) {
             /* A large download: straight from the event, no copy kept here. */
             int more;
             ssize_t n = c1_body_bytes(c, out, ev->data.p, ev->data.len, &more);

@@ -43,20 +43,20 @@ struct hconn;
  * call (the flow's own messages).
  */
 enum hev_type {
-    HEV_REQUEST_HEADERS, /* request; up: end, length, form, msg; down: whole */
-    HEV_REQUEST_DATA,    /* data */
-    HEV_REQUEST_END,     /* trailers (or NULL) */
-    HEV_REQUEST_ERROR,   /* up: the client's side broke (msg, status); down:
-                          * give the request up (reset the stream, close) */
-    HEV_RESPONSE_INTERIM,  /* response (a 1xx head), passed straight on */
-    HEV_RESPONSE_HEADERS,  /* response; up: end, length, until_close; down: whole */
-    HEV_RESPONSE_DATA,     /* data */
-    HEV_RESPONSE_END,      /* trailers (or NULL) */
-    HEV_RESPONSE_ERROR,    /* up: the server's side broke (msg, drop_body,
-                            * refused); down: answer status with msg, or
-                            * with status 0 end the exchange without an answer */
-    HEV_SERVER_READY,      /* up, from the HTTP layer: the server connection
-                            * the stream waited for is open (msg NULL) or failed */
+    HEV_REQUEST_HEADERS,  /* request; up: end, length, form, msg; down: whole */
+    HEV_REQUEST_DATA,     /* data */
+    HEV_REQUEST_END,      /* trailers (or NULL) */
+    HEV_REQUEST_ERROR,    /* up: the client's side broke (msg, status); down:
+                           * give the request up (reset the stream, close) */
+    HEV_RESPONSE_INTERIM, /* response (a 1xx head), passed straight on */
+    HEV_RESPONSE_HEADERS, /* response; up: end, length, until_close; down: whole */
+    HEV_RESPONSE_DATA,    /* data */
+    HEV_RESPONSE_END,     /* trailers (or NULL) */
+    HEV_RESPONSE_ERROR,   /* up: the server's side broke (msg, drop_body,
+                           * refused); down: answer status with msg, or
+                           * with status 0 end the exchange without an answer */
+    HEV_SERVER_READY,     /* up, from the HTTP layer: the server connection
+                           * the stream waited for is open (msg NULL) or failed */
 };
 
 struct hev {
@@ -135,10 +135,7 @@ struct hconn *http__h1_client_new(struct http_layer *, struct context *, struct 
                                   int proxy_form);
 struct hconn *http__h2_server_new(struct http_layer *, struct context *);
 /* Returns NULL if nghttp2 cannot start a session. */
-struct hconn *http__h2_client_new(struct http_layer *, struct context *,
-                                  struct connection *server);
-/* HTTP/1 server side: an HTTP/2 client's preface refused (one log line). */
-void http__h1_refuse_h2(struct hconn *, struct cmdq *out);
+struct hconn *http__h2_client_new(struct http_layer *, struct context *, struct connection *server);
 /* Streams an HTTP/2 connection layer still holds (sending, or not yet
  * handed to the HTTP layer). */
 size_t http__h2_streams(const struct hconn *);
@@ -151,15 +148,14 @@ size_t http__h2_streams(const struct hconn *);
  * events, 0 when it waits (a hook): HTTP/1 then parses nothing further
  * until ops->resume.
  */
-int http__receive(struct http_layer *, struct hconn *from, const struct hev *ev,
-                  struct cmdq *out);
+int http__receive(struct http_layer *, struct hconn *from, const struct hev *ev, struct cmdq *out);
 /* Whether the stream a connection layer serves takes events now (HTTP/1). */
 int http__ready(struct http_layer *, struct hconn *);
 /* From the client's connection layer: it is over (peer gone, protocol error
  * answered): every connection closes. */
 void http__client_over(struct http_layer *, struct cmdq *out);
-/* From the HTTP/2 client session: the client reported n response bytes
- * taken on stream id. */
+/* From the client's HTTP/2 connection layer: the client took n response
+ * bytes of stream id. */
 void http__client_took(struct http_layer *, int32_t id, size_t n);
 
 /* A stream's SendHttp to its client or to its server connection; the
@@ -187,8 +183,7 @@ struct connection *http__server_connection(struct http_layer *, struct http_stre
  * HTTP/2 client's stream leaves stays for the next exchange unless its
  * response ended with the connection or said close.
  */
-void http__release_server(struct http_layer *, struct http_stream *, int abandon,
-                          struct cmdq *out);
+void http__release_server(struct http_layer *, struct http_stream *, int abandon, struct cmdq *out);
 /* The connection s->srv stays with s (a WebSocket after 101): the HTTP
  * layer passes its events to s from now on; the bytes it received but did
  * not use go to rest. */
@@ -208,11 +203,11 @@ enum http_handoff {
 
 /* The request side of a stream (mitmproxy's client_state). */
 enum http_cstate {
-    HC_HEAD,     /* the request head is being dealt with */
-    HC_BODY,     /* its body is read into the flow */
-    HC_STREAM,   /* its body goes to the server as it comes */
-    HC_DONE,     /* complete */
-    HC_ERRORED,  /* failed: events for it are dropped */
+    HC_HEAD,    /* the request head is being dealt with */
+    HC_BODY,    /* its body is read into the flow */
+    HC_STREAM,  /* its body goes to the server as it comes */
+    HC_DONE,    /* complete */
+    HC_ERRORED, /* failed: events for it are dropped */
 };
 
 /* The response side (server_state). */
@@ -249,8 +244,8 @@ struct http_stream {
                         * took over */
     struct http_layer *h;
     struct http_stream *next;
-    int32_t id;   /* on the client's connection */
-    int h2;       /* the client speaks HTTP/2 */
+    int32_t id; /* on the client's connection */
+    int h2;     /* the client speaks HTTP/2 */
     enum http_cstate cs;
     enum http_sstate ss;
     enum http_wait wait;
@@ -264,27 +259,27 @@ struct http_stream {
     struct buf handoff_rest;           /* server bytes the next layer gets */
 
     /* the request */
-    int replay;           /* client replay: the saved request, as it is */
-    int64_t req_length;   /* announced body length; -1 unknown */
-    int req_nobody;       /* the head said no body follows */
-    int req_end;          /* the client's request is complete */
-    int req_sent;         /* its head went to the server */
-    int req_streamed;     /* its body goes to the server as it comes */
+    int replay;             /* client replay: the saved request, as it is */
+    int64_t req_length;     /* announced body length; -1 unknown */
+    int req_nobody;         /* the head said no body follows */
+    int req_end;            /* the client's request is complete */
+    int req_sent;           /* its head went to the server */
+    int req_streamed;       /* its body goes to the server as it comes */
     struct buf req_pending; /* streamed (or WebSocket) bytes not sent yet */
 
     /* the response */
     int64_t resp_length;
-    int resp_nobody;      /* the server's head said no body follows */
-    int until_close;      /* HTTP/1 server: the body ends with its connection */
-    int resp_head;        /* a response head came from the server */
+    int resp_nobody; /* the server's head said no body follows */
+    int until_close; /* HTTP/1 server: the body ends with its connection */
+    int resp_head;   /* a response head came from the server */
     int resp_streamed;
-    int resp_sent;        /* the response head went to the client */
-    int addon_response;   /* an addon answered: no server involved */
-    int error_status;     /* owed to the client after the error hook; 0 = none */
-    int client_gone;      /* HTTP/2: the client's stream is closed */
-    int retries;          /* sent again after the server refused the stream */
-    size_t preacked;      /* streamed bytes the server was told of already */
-    size_t unacked;       /* streamed bytes passed on, not yet taken by the client */
+    int resp_sent;      /* the response head went to the client */
+    int addon_response; /* an addon answered: no server involved */
+    int error_status;   /* owed to the client after the error hook; 0 = none */
+    int client_gone;    /* HTTP/2: the client's stream is closed */
+    int retries;        /* sent again after the server refused the stream */
+    size_t preacked;    /* streamed bytes the server was told of already */
+    size_t unacked;     /* streamed bytes passed on, not yet taken by the client */
 
     /* CONNECT (HTTP/1) */
     struct connection *tunnel; /* the CONNECT's own server connection (one reference) */
@@ -311,8 +306,7 @@ struct http_stream {
 /* A stream for a request that arrives on the client connection (id). */
 struct http_stream *http__stream_new(struct http_layer *, struct context *, int32_t id, int h2);
 /* Client replay: a stream for the saved request of f (one reference taken). */
-struct http_stream *http__stream_new_replay(struct http_layer *, struct context *,
-                                            struct flow *f);
+struct http_stream *http__stream_new_replay(struct http_layer *, struct context *, struct flow *f);
 /* Makes a finished HTTP/1 stream new again for the next request (id). */
 void http__stream_reset(struct http_stream *, int32_t id);
 void http__stream_free(struct http_stream *);
@@ -341,8 +335,7 @@ int http__stream_finished(const struct http_stream *);
 int http__route_h1(struct http_layer *, struct context *, struct http_request *,
                    enum http1_form form, const char **msg);
 /* The same for an HTTP/2 client (:authority). */
-int http__route_h2(struct http_layer *, struct context *, struct http_request *,
-                   const char **msg);
+int http__route_h2(struct http_layer *, struct context *, struct http_request *, const char **msg);
 
 /* --- common (http_common.c) --- */
 

@@ -249,8 +249,10 @@ refuse_h2(struct http_stream *s, struct cmdq *out, int status, const char *msg)
     if (s->flow->response)
         http_response_free(s->flow->response);
     s->flow->response = http__error_response_h2(status, msg);
-    struct hev ev = {.type = HEV_RESPONSE_HEADERS, .response = s->flow->response,
-                     .request = s->flow->request, .whole = 1};
+    struct hev ev = {.type = HEV_RESPONSE_HEADERS,
+                     .response = s->flow->response,
+                     .request = s->flow->request,
+                     .whole = 1};
     send_client(s, out, &ev);
     s->resp_sent = 1;
     s->cs = HC_ERRORED;
@@ -685,8 +687,10 @@ start_response_stream(struct http_stream *s, struct cmdq *out)
     s->ss = HS_STREAM;
     s->resp_streamed = 1;
     resp->content_none = 1;
-    struct hev ev = {.type = HEV_RESPONSE_HEADERS, .response = resp,
-                     .request = s->flow->request, .end = s->resp_nobody,
+    struct hev ev = {.type = HEV_RESPONSE_HEADERS,
+                     .response = resp,
+                     .request = s->flow->request,
+                     .end = s->resp_nobody,
                      .until_close = s->until_close};
     send_client(s, out, &ev);
     s->resp_sent = 1;
@@ -824,8 +828,7 @@ response_error(struct http_stream *s, const struct hev *ev, struct cmdq *out)
     }
     if (s->ss != HS_SENT && s->ss != HS_BODY && s->ss != HS_STREAM)
         return;
-    if (ev->refused && s->ss == HS_SENT && !s->resp_head && !s->req_streamed &&
-        s->retries < 3) {
+    if (ev->refused && s->ss == HS_SENT && !s->resp_head && !s->req_streamed && s->retries < 3) {
         /* Not processed by the server (RFC 9113 8.7): send it again, on
          * another connection (this one is going away). */
         s->retries++;
@@ -868,8 +871,12 @@ after_response(struct http_stream *s, struct cmdq *out)
             /* An addon's response may come without framing: give it a length. */
             honest_length(&resp->headers, resp->content.len, s->addon_response);
         }
-        struct hev ev = {.type = HEV_RESPONSE_HEADERS, .response = resp, .request = req,
-                         .whole = 1, .end = s->resp_nobody, .until_close = s->until_close};
+        struct hev ev = {.type = HEV_RESPONSE_HEADERS,
+                         .response = resp,
+                         .request = req,
+                         .whole = 1,
+                         .end = s->resp_nobody,
+                         .until_close = s->until_close};
         send_client(s, out, &ev);
         s->resp_sent = 1;
     }
@@ -1035,6 +1042,7 @@ ws_start(struct http_stream *s, struct cmdq *out)
     s->resp_sent = 1;
     s->resp_streamed = 1;
     s->ss = HS_WEBSOCKET;
+    s->done = 1; /* as HTTP; it is let go of once both ends are gone */
 
     struct buf rest = BUF_INIT;
     s->ws_server = connection_ref(http__take_server(s->h, s, &rest));
