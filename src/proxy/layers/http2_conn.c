@@ -549,6 +549,7 @@ http__h2_streams(const struct hconn *hc)
 
 struct h2c_stream {
     int32_t id;
+    int released;               /* the HTTP layer let go of it: it waits only for nghttp2 */
     const char *method;         /* "HEAD" or "GET": whether a body can come */
     struct http_response *resp; /* the head being received; handed up once complete */
     struct hdrs *trailers;      /* the response's, as they come */
@@ -565,10 +566,23 @@ struct h2_client {
     struct h2c_stream *streams;
 };
 
+/* In nghttp2's callbacks: the stream's record, unless let go of. */
 static struct h2c_stream *
 c2_stream(struct h2_client *c, int32_t id)
 {
-    return nghttp2_session_get_stream_user_data(c->s, id);
+    struct h2c_stream *st = nghttp2_session_get_stream_user_data(c->s, id);
+    return st && !st->released ? st : NULL;
+}
+
+/* From the HTTP layer: nghttp2 opens a stream only once its HEADERS go
+ * out, so the record is found in our own list. */
+static struct h2c_stream *
+c2_find(struct h2_client *c, int32_t id)
+{
+    for (struct h2c_stream *st = c->streams; st; st = st->next)
+        if (st->id == id && !st->released)
+            return st;
+    return NULL;
 }
 
 static void
@@ -708,11 +722,13 @@ static int
 c2_stream_close(nghttp2_session *session, int32_t id, uint32_t error_code, void *user_data)
 {
     struct h2_client *c = user_data;
-    struct h2c_stream *st = c2_stream(c, id);
+    struct h2c_stream *st = nghttp2_session_get_stream_user_data(session, id);
     if (st == NULL)
         return 0;
     nghttp2_session_set_stream_user_data(session, id, NULL);
-    if (!st->complete) {
+    int told = st->complete || st->released;
+    st->released = 1; /* freed here, whatever the stream does meanwhile */
+    if (!told) {
         char msg[200];
         int refused = error_code == NGHTTP2_REFUSED_STREAM;
         if (refused)
@@ -747,7 +763,7 @@ c2_fail_all(struct h2_client *c, struct cmdq *out, const char *msg)
 {
     for (;;) {
         struct h2c_stream *st = c->streams;
-        while (st && st->complete)
+        while (st && (st->complete || st->released))
             st = st->next;
         if (st == NULL)
             return;
@@ -809,7 +825,7 @@ c2_send(struct hconn *hc, const struct hev *ev, struct cmdq *out)
             c->streams = st;
         }
     } else {
-        struct h2c_stream *st = c2_stream(c, ev->id);
+        struct h2c_stream *st = c2_find(c, ev->id);
         if (st && ev->type == HEV_REQUEST_DATA) {
             buf_append(&st->out.pending, ev->data.p, ev->data.len);
             nghttp2_session_resume_data(c->s, st->id);
@@ -845,13 +861,16 @@ static void
 c2_release(struct hconn *hc, int32_t id, int abandon, struct cmdq *out)
 {
     struct h2_client *c = (struct h2_client *)hc;
-    struct h2c_stream *st = id ? c2_stream(c, id) : NULL;
+    struct h2c_stream *st = id ? c2_find(c, id) : NULL;
     if (st == NULL)
         return;
-    nghttp2_session_set_stream_user_data(c->s, id, NULL);
     if (abandon && !st->complete)
         nghttp2_submit_rst_stream(c->s, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
-    c2_stream_free(c, st);
+    st->released = 1;
+    /* nghttp2 may not have opened it yet (its HEADERS have not gone out):
+     * then the record waits for the stream's close, or for the session's end. */
+    if (nghttp2_session_set_stream_user_data(c->s, id, NULL) == 0)
+        c2_stream_free(c, st);
 }
 
 static void
