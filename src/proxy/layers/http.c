@@ -32,6 +32,9 @@
 #include "util/xmalloc.h"
 
 #define MAX_SERVERS 8
+/* Waits of streams remembered in the order they began: with hooks answered
+ * in that order, an EV_DONE finds its stream at once. */
+#define MAX_WAITS 32
 
 /* A server connection the streams of this client use. */
 struct hsrv {
@@ -39,7 +42,6 @@ struct hsrv {
     struct hconn *hc;           /* its connection layer once open; NULL before */
     uint64_t open_id;           /* the CMD_OPEN under way; 0 once done */
     struct http_stream *opener; /* the stream whose open it is */
-    struct http_stream *user;   /* HTTP/1: the stream it serves */
     struct http_stream *owner;  /* the stream that took it over (a WebSocket) */
     int dead;                   /* failed or given up: nothing new goes here */
     int gone;                   /* closed by us */
@@ -50,8 +52,18 @@ struct hsrv {
 
 struct http_layer {
     struct layer base;
-    struct hconn *client;        /* the client's connection layer */
-    int h2;                      /* the client speaks HTTP/2 */
+    struct hconn *client;         /* the client's connection layer */
+    int h2;                       /* the client speaks HTTP/2 */
+    int h2_servers;               /* HTTP/2 server connections were made */
+    int gc;                       /* a server connection may be dead and unused */
+    int opening;                  /* opens under way */
+    struct hsrv *last;            /* the record srv_of_conn() found last */
+    struct http_stream *finished; /* HTTP/2: streams through, to let go of */
+    struct {
+        uint64_t id; /* 0: answered meanwhile */
+        struct http_stream *s;
+    } waits[MAX_WAITS];
+    unsigned whead, wlen;
     struct http_stream *streams; /* newest first */
     struct http_stream *spare;   /* HTTP/1: the last stream, made new for the next */
     struct hsrv *servers;        /* oldest first */
@@ -76,9 +88,11 @@ static const struct layer_ops http_ops;
 static struct hsrv *
 srv_of_conn(struct http_layer *h, const struct connection *c)
 {
+    if (h->last && h->last->conn == c)
+        return h->last; /* events of one connection tend to come in a row */
     for (struct hsrv *srv = h->servers; srv; srv = srv->next)
         if (srv->conn == c)
-            return srv;
+            return h->last = srv;
     return NULL;
 }
 
@@ -103,6 +117,8 @@ srv_free(struct hsrv *srv)
 static void
 srv_unlink(struct http_layer *h, struct hsrv *srv)
 {
+    if (h->last == srv)
+        h->last = NULL;
     for (struct hsrv **pp = &h->servers; *pp; pp = &(*pp)->next) {
         if (*pp == srv) {
             *pp = srv->next;
@@ -126,6 +142,7 @@ srv_kill(struct http_layer *h, struct hsrv *srv, struct cmdq *out)
         layer_close(&h->base, out, srv->conn, 0);
     srv->gone = 1;
     srv->dead = 1;
+    h->gc = 1;
 }
 
 static int
@@ -149,11 +166,11 @@ stream_by_id(struct http_layer *h, int32_t id)
 static struct http_stream *
 stream_of_server(struct http_layer *h, const struct hconn *c, int32_t id)
 {
+    if (!c->h2)
+        return c->user;
     struct hsrv *srv = srv_of_hconn(h, c);
     if (srv == NULL)
         return NULL;
-    if (!c->h2)
-        return srv->user;
     for (struct http_stream *s = h->streams; s; s = s->next)
         if (s->srv == srv && s->srv_id == id)
             return s;
@@ -163,13 +180,23 @@ stream_of_server(struct http_layer *h, const struct hconn *c, int32_t id)
 static void
 stream_unlink(struct http_layer *h, struct http_stream *s)
 {
-    for (struct http_stream **pp = &h->streams; *pp; pp = &(*pp)->next) {
-        if (*pp == s) {
-            *pp = s->next;
-            s->next = NULL;
-            return;
-        }
-    }
+    if (s->prev)
+        s->prev->next = s->next;
+    else if (h->streams == s)
+        h->streams = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    s->next = s->prev = NULL;
+}
+
+static void
+stream_link(struct http_layer *h, struct http_stream *s)
+{
+    s->prev = NULL;
+    s->next = h->streams;
+    if (h->streams)
+        h->streams->prev = s;
+    h->streams = s;
 }
 
 static struct http_stream *
@@ -177,13 +204,12 @@ stream_new(struct http_layer *h, int32_t id)
 {
     struct http_stream *s = h->spare;
     if (s) {
-        h->spare = NULL;
-        http__stream_reset(s, id);
+        h->spare = NULL; /* made new when it was let go of */
+        s->id = id;
     } else {
         s = http__stream_new(h, h->base.ctx, id, h->h2);
     }
-    s->next = h->streams;
-    h->streams = s;
+    stream_link(h, s);
     return s;
 }
 
@@ -205,6 +231,12 @@ void
 http__client_over(struct http_layer *h, struct cmdq *out)
 {
     close_all(h, out);
+}
+
+void
+http__conn_dead(struct http_layer *h)
+{
+    h->gc = 1;
 }
 
 /* --- what streams ask for --- */
@@ -255,8 +287,10 @@ http__send_server(struct http_layer *h, struct http_stream *s, const struct hev 
     if (c == NULL)
         return 0;
     int rv = c->ops->send(c, ev, out);
-    if (ev->type == HEV_REQUEST_HEADERS && rv > 0)
+    if (ev->type == HEV_REQUEST_HEADERS && rv > 0) {
         s->srv_id = rv;
+        c->ops->bind(c, rv, s);
+    }
     return rv;
 }
 
@@ -284,6 +318,8 @@ http__get_server(struct http_layer *h, struct http_stream *s, struct cmdq *out, 
         const struct connection *c = srv->conn;
         if (srv->dead || srv->owner || srv_gone(srv) || (srv->hc && srv->hc->dead))
             continue;
+        if (srv->hc && !srv->hc->h2 && srv->hc->user && srv->hc->user != s)
+            continue; /* busy with another exchange */
         if (c->tls != tls || c->address.port != port || c->address.host == NULL ||
             strcmp(c->address.host, host) != 0)
             continue;
@@ -297,11 +333,11 @@ http__get_server(struct http_layer *h, struct http_stream *s, struct cmdq *out, 
         }
         if (srv->hc == NULL || (s->ws && srv->hc->h2))
             continue; /* a WebSocket goes over HTTP/1.1 */
-        if (srv->hc->h2
-                ? srv->hc->ops->can_take(srv->hc)
-                : srv->user == s || (srv->user == NULL && srv->hc->ops->can_take(srv->hc))) {
+        if (srv->hc->h2 ? srv->hc->ops->can_take(srv->hc)
+                        : srv->hc->user == s ||
+                              (srv->hc->user == NULL && srv->hc->ops->can_take(srv->hc))) {
             if (!srv->hc->h2)
-                srv->user = s;
+                srv->hc->user = s;
             s->srv = srv;
             return HTTP_GET_READY;
         }
@@ -320,6 +356,7 @@ http__get_server(struct http_layer *h, struct http_stream *s, struct cmdq *out, 
     if (!h->h2 && h->nservers >= MAX_SERVERS) {
         /* Too many distinct servers for one client: drop the oldest. */
         struct hsrv *old = h->servers;
+        h->opening -= old->open_id != 0;
         srv_kill(h, old, out);
         srv_unlink(h, old);
         srv_free(old);
@@ -336,6 +373,7 @@ http__get_server(struct http_layer *h, struct http_stream *s, struct cmdq *out, 
     h->nservers++;
     s->srv = srv;
     srv->open_id = layer_open(&s->base, out, c)->id;
+    h->opening++;
     return HTTP_GET_OPEN;
 }
 
@@ -348,6 +386,7 @@ http__release_server(struct http_layer *h, struct http_stream *s, int abandon, s
     int32_t id = s->srv_id;
     s->srv = NULL;
     s->srv_id = 0;
+    h->gc = 1; /* it may have been its last user */
     if (srv->opener == s)
         srv->opener = NULL;
     if (srv->owner == s) {
@@ -363,8 +402,8 @@ http__release_server(struct http_layer *h, struct http_stream *s, int abandon, s
     srv->hc->ops->release(srv->hc, id, abandon, out);
     if (srv->hc->h2)
         return;
-    if (srv->user == s)
-        srv->user = NULL;
+    if (srv->hc->user == s)
+        srv->hc->user = NULL;
     const struct http_response *r = s->flow ? s->flow->response : NULL;
     if (!abandon && s->h2 &&
         (srv->hc->until_close || srv->hc->rest || r == NULL ||
@@ -372,6 +411,7 @@ http__release_server(struct http_layer *h, struct http_stream *s, int abandon, s
         /* HTTP/1: the connection serves the next exchange unless it ends here. */
         srv_kill(h, srv, out);
     }
+    srv->hc->ops->next(srv->hc, out);
 }
 
 struct connection *
@@ -381,7 +421,8 @@ http__take_server(struct http_layer *h, struct http_stream *s, struct buf *rest)
     srv->hc->ops->take_rest(srv->hc, rest);
     srv->hc->dead = 1;
     srv->owner = s;
-    srv->user = NULL;
+    h->gc = 1;
+    srv->hc->user = NULL;
     return srv->conn;
 }
 
@@ -454,21 +495,29 @@ finish_h1(struct http_layer *h, struct http_stream *s, struct cmdq *out)
                       http1_keep_alive(resp->http_version, &resp->headers);
     }
     struct hsrv *srv = s->srv;
+    int32_t srv_id = s->srv_id;
     if (srv && !s->failed) {
         int server_keep = client_keep && srv->hc && !srv->hc->eof && srv->hc->rest == 0;
-        if (srv->hc)
-            srv->hc->ops->release(srv->hc, s->srv_id, 0, out);
         if (!server_keep && !srv->dead)
             srv_kill(h, srv, out);
     }
-    if (srv && srv->user == s)
-        srv->user = NULL;
+    int failed = s->failed;
     s->srv = NULL;
-    recycle(h, s);
-    if (!client_keep || h->closed)
+    h->gc |= srv != NULL;
+    if (srv && srv->hc && srv->hc->user == s)
+        srv->hc->user = NULL;
+    recycle(h, s); /* the flow goes first, the buffers after it */
+    if (srv && srv->hc && !failed)
+        srv->hc->ops->release(srv->hc, srv_id, 0, out);
+    if (!client_keep || h->closed) {
         close_all(h, out);
-    else
-        h->client->ops->next(h->client, out);
+        return;
+    }
+    /* Idle buffers go (the client's first), then on to the next request. */
+    h->client->ops->release(h->client, 1, 0, out);
+    if (srv && srv->hc && !srv_gone(srv))
+        srv->hc->ops->next(srv->hc, out);
+    h->client->ops->next(h->client, out);
 }
 
 /*
@@ -480,14 +529,37 @@ static void
 after_feed(struct http_layer *h, struct http_stream *s, struct cmdq *out, int resume)
 {
     if (s->done) {
-        if (!s->h2)
+        if (!s->h2) {
             finish_h1(h, s, out);
+        } else if (!s->let_go && http__stream_finished(s)) {
+            /* Let go of when the turn ends; nothing reaches it meanwhile. */
+            s->let_go = 1;
+            stream_unlink(h, s);
+            h->client->ops->bind(h->client, s->id, NULL);
+            struct hconn *c = http__server_conn(h, s);
+            if (c)
+                c->ops->bind(c, s->srv_id, NULL);
+            s->next = h->finished;
+            h->finished = s;
+        }
         return;
+    }
+    if (h->h2 && http__stream_paused(s)) {
+        unsigned last = (h->whead + h->wlen + MAX_WAITS - 1) % MAX_WAITS;
+        if (h->wlen == 0 || h->waits[last].id != s->base.paused_on) {
+            if (h->wlen == MAX_WAITS) {
+                h->whead = (h->whead + 1) % MAX_WAITS; /* found by looking, then */
+                h->wlen--;
+            }
+            unsigned i = (h->whead + h->wlen++) % MAX_WAITS;
+            h->waits[i].id = s->base.paused_on;
+            h->waits[i].s = s;
+        }
     }
     if (!resume || http__stream_paused(s))
         return;
     struct hsrv *srv = s->srv;
-    if (srv && srv->hc && srv->user == s)
+    if (srv && srv->hc && srv->hc->user == s)
         srv->hc->ops->resume(srv->hc, out);
     if (!h->h2 && !http__stream_paused(s) && !s->done && h->streams == s)
         h->client->ops->resume(h->client, out);
@@ -515,26 +587,24 @@ http__ready(struct http_layer *h, struct hconn *c)
     struct http_stream *s;
     if (h->child || h->closed)
         return 0;
-    if (c == h->client) {
-        s = h->streams;
-    } else {
-        struct hsrv *srv = srv_of_hconn(h, c);
-        s = srv ? srv->user : NULL;
-    }
+    s = c == h->client ? h->streams : c->user;
     return s != NULL && !s->done && !http__stream_paused(s);
 }
 
 int
 http__receive(struct http_layer *h, struct hconn *from, const struct hev *ev, struct cmdq *out)
 {
-    struct http_stream *s;
+    struct http_stream *s = ev->stream;
     if (from == h->client) {
-        if (ev->type == HEV_REQUEST_HEADERS)
+        if (ev->type == HEV_REQUEST_HEADERS) {
             s = stream_new(h, ev->id);
-        else
+            from->ops->bind(from, ev->id, s);
+        } else if (s == NULL) {
             s = stream_by_id(h, ev->id);
+        }
     } else {
-        s = stream_of_server(h, from, ev->id);
+        if (s == NULL)
+            s = stream_of_server(h, from, ev->id);
         if (s && ev->type == HEV_RESPONSE_INTERIM) {
             /* Interim responses go straight through (an HTTP/2 client gets none). */
             struct hev interim = *ev;
@@ -569,20 +639,23 @@ open_result(struct http_layer *h, struct hsrv *srv, const char *err, struct cmdq
 {
     struct context *ctx = h->base.ctx;
     srv->open_id = 0;
+    h->opening--;
     if (err == NULL && srv->conn->state != CONN_OPEN)
         err = "server closed connection";
     if (err == NULL) {
         int h2 = srv->h2c || (srv->conn->alpn && strcmp(srv->conn->alpn, "h2") == 0);
         srv->hc = h2 ? http__h2_client_new(h, ctx, srv->conn)
                      : http__h1_client_new(h, ctx, srv->conn, srv->proxy_form);
+        h->h2_servers += h2;
         if (srv->hc == NULL)
             err = "cannot start an HTTP/2 session";
         else if (!srv->hc->h2)
-            srv->user = srv->opener; /* the opener goes first */
+            srv->hc->user = srv->opener; /* the opener goes first */
     }
     if (err) {
         layer_log(&h->base, out, LOG_INFO, "error establishing server connection: %s", err);
         srv->dead = 1;
+        h->gc = 1;
     }
     return err;
 }
@@ -590,17 +663,31 @@ open_result(struct http_layer *h, struct hsrv *srv, const char *err, struct cmdq
 static void
 done_event(struct http_layer *h, const struct event *ev, struct cmdq *out)
 {
-    struct hsrv *srv;
-    for (srv = h->servers; srv; srv = srv->next)
+    struct hsrv *srv = NULL;
+    for (srv = h->opening ? h->servers : NULL; srv; srv = srv->next)
         if (srv->open_id && srv->open_id == ev->cmd_id)
             break;
     struct event done = *ev;
     if (srv)
         done.err = open_result(h, srv, ev->err, out);
-    struct http_stream *s;
-    for (s = h->streams; s; s = s->next)
-        if (http__stream_waits_for(s, ev->cmd_id))
+    struct http_stream *s = NULL;
+    for (unsigned i = 0; i < h->wlen && s == NULL; i++) {
+        unsigned k = (h->whead + i) % MAX_WAITS;
+        if (h->waits[k].id == ev->cmd_id && http__stream_waits_for(h->waits[k].s, ev->cmd_id)) {
+            s = h->waits[k].s;
+            h->waits[k].id = 0;
+        }
+    }
+    while (h->wlen && h->waits[h->whead].id == 0) {
+        h->whead = (h->whead + 1) % MAX_WAITS;
+        h->wlen--;
+    }
+    for (struct http_stream *t = s ? NULL : h->streams; t; t = t->next) {
+        if (http__stream_waits_for(t, ev->cmd_id)) {
+            s = t;
             break;
+        }
+    }
     if (s) {
         layer_feed(&s->base, &done, out);
         after_feed(h, s, out, 1);
@@ -621,6 +708,14 @@ done_event(struct http_layer *h, const struct event *ev, struct cmdq *out)
     }
 }
 
+/* A connection layer never waits on a command of its own, so it needs none
+ * of layer_feed()'s queueing: its handler is called as it is. */
+static void
+conn_feed(struct hconn *c, const struct event *ev, struct cmdq *out)
+{
+    c->base.ops->handle(&c->base, ev, out);
+}
+
 static void
 conn_event(struct http_layer *h, const struct event *ev, struct cmdq *out)
 {
@@ -632,19 +727,21 @@ conn_event(struct http_layer *h, const struct event *ev, struct cmdq *out)
         return;
     }
     if (ev->conn == client) {
-        layer_feed(&h->client->base, ev, out);
+        conn_feed(h->client, ev, out);
         return;
     }
-    for (struct http_stream *s = h->streams; s; s = s->next) {
-        if (http__stream_owns(s, ev->conn)) {
-            layer_feed(&s->base, ev, out);
-            after_feed(h, s, out, 0);
-            return;
-        }
-    }
     struct hsrv *srv = srv_of_conn(h, ev->conn);
+    struct http_stream *owner = srv ? srv->owner : NULL;
+    for (struct http_stream *s = h->streams; s && srv == NULL; s = s->next)
+        if (http__stream_owns(s, ev->conn))
+            owner = s; /* a CONNECT's own connection */
+    if (owner) {
+        layer_feed(&owner->base, ev, out);
+        after_feed(h, owner, out, 0);
+        return;
+    }
     if (srv && srv->hc) {
-        layer_feed(&srv->hc->base, ev, out);
+        conn_feed(srv->hc, ev, out);
         return;
     }
     if (srv == NULL && !h->h2 && (ev->type == EV_DATA || ev->conn->state != CONN_CLOSED))
@@ -668,32 +765,36 @@ settle(struct http_layer *h, struct cmdq *out)
         }
         return;
     }
-    for (struct hsrv *srv = h->servers; srv; srv = srv->next)
-        if (srv->hc)
+    /* HTTP/1 sends as it goes; HTTP/2 sessions say their piece now. */
+    for (struct hsrv *srv = h->h2_servers ? h->servers : NULL; srv; srv = srv->next)
+        if (srv->hc && srv->hc->h2)
             srv->hc->ops->flush(srv->hc, out);
-    h->client->ops->flush(h->client, out);
     if (h->h2) {
-        /* Sending to the client acknowledged server data: its WINDOW_UPDATEs. */
-        for (struct hsrv *srv = h->servers; srv; srv = srv->next)
-            if (srv->hc)
+        h->client->ops->flush(h->client, out);
+        /* Sending to the client acknowledged server data: WINDOW_UPDATEs. */
+        for (struct hsrv *srv = h->h2_servers ? h->servers : NULL; srv; srv = srv->next)
+            if (srv->hc && srv->hc->h2)
                 srv->hc->ops->flush(srv->hc, out);
-        for (struct http_stream *s = h->streams, *next; s; s = next) {
-            next = s->next;
-            if (!http__stream_finished(s))
-                continue;
-            stream_unlink(h, s);
-            http__release_server(h, s, 1, out);
-            http__stream_free(s);
-        }
     }
-    for (struct hsrv *srv = h->servers, *next; srv; srv = next) {
-        next = srv->next;
-        int dead = srv->dead || (srv->hc && srv->hc->dead);
-        if (!dead || srv->open_id || srv->owner || srv_used(h, srv))
-            continue;
-        srv_kill(h, srv, out); /* e.g. after a GOAWAY, once its last stream is done */
-        srv_unlink(h, srv);
-        srv_free(srv);
+    while (h->finished) {
+        struct http_stream *s = h->finished;
+        h->finished = s->next;
+        s->next = NULL;
+        http__release_server(h, s, 1, out);
+        http__stream_free(s);
+    }
+    if (h->gc) {
+        h->gc = 0;
+        for (struct hsrv *srv = h->servers, *next; srv; srv = next) {
+            next = srv->next;
+            int dead = srv->dead || (srv->hc && srv->hc->dead);
+            if (!dead || srv->open_id || srv->owner || srv_used(h, srv))
+                continue;
+            srv_kill(h, srv, out); /* e.g. after a GOAWAY, once its last stream is done */
+            srv_unlink(h, srv);
+            srv_free(srv);
+        }
+        h->gc = 0; /* what is still used is looked at again when it is let go of */
     }
 }
 
@@ -711,8 +812,7 @@ handle(struct layer *l, const struct event *ev, struct cmdq *out)
             struct http_stream *s = http__stream_new_replay(h, h->base.ctx, h->replay);
             flow_unref(h->replay);
             h->replay = NULL;
-            s->next = h->streams;
-            h->streams = s;
+            stream_link(h, s);
             layer_feed(&s->base, ev, out);
             after_feed(h, s, out, 0);
         }
@@ -736,7 +836,12 @@ http_free(struct layer *l)
     struct http_layer *h = (struct http_layer *)l;
     while (h->streams) {
         struct http_stream *s = h->streams;
-        h->streams = s->next;
+        stream_unlink(h, s);
+        http__stream_free(s);
+    }
+    while (h->finished) {
+        struct http_stream *s = h->finished;
+        h->finished = s->next;
         http__stream_free(s);
     }
     if (h->spare)
@@ -770,6 +875,10 @@ http_new(struct context *ctx, int h2)
     layer_init(&h->base, &http_ops, ctx);
     h->h2 = h2;
     h->client = h2 ? http__h2_server_new(h, ctx) : http__h1_server_new(h, ctx);
+    /* HTTP/1 has one stream at a time: made now, with the layer, so that it
+     * does not come to lie between what each exchange allocates and frees. */
+    if (!h2)
+        h->spare = http__stream_new(h, ctx, 0, 0);
     return h;
 }
 
@@ -790,6 +899,7 @@ set_tunnel(struct http_layer *h, struct connection *server, int https, const cha
     if (server->alpn && strcmp(server->alpn, "h2") == 0) {
         srv->hc = http__h2_client_new(h, h->base.ctx, server);
         srv->dead = srv->hc == NULL;
+        h->h2_servers++;
     } else {
         srv->hc = http__h1_client_new(h, h->base.ctx, server, 0);
     }

@@ -330,11 +330,10 @@ s1_send(struct hconn *hc, const struct hev *ev, struct cmdq *out)
         break;
     case HEV_RESPONSE_HEADERS: {
         const struct http_response *r = ev->response;
-        c->chunked = hdrs_has_token(&r->headers, "transfer-encoding", "chunked");
+        c->chunked = ev->chunked;
         http1_write_response_head(&b, r);
-        int bodyless = strcmp(ev->request->method, "HEAD") == 0 || r->status_code == 204 ||
-                       r->status_code == 304 || r->status_code < 200;
-        if (is_h2(r->http_version) && !bodyless && !c->chunked &&
+        if (is_h2(r->http_version) && !c->chunked && strcmp(ev->request->method, "HEAD") != 0 &&
+            r->status_code != 204 && r->status_code != 304 && r->status_code >= 200 &&
             hdrs_get(&r->headers, "content-length") == NULL) {
             /* HTTP/2 frames its body itself; HTTP/1.1 needs a length or chunks. */
             b.len -= 2;
@@ -348,13 +347,14 @@ s1_send(struct hconn *hc, const struct hev *ev, struct cmdq *out)
         if (!ev->whole)
             break;
         /* Head and body in one send: one write(2) per response. */
+        struct command *cmd = layer_send_buf(&hc->base, out, hc->conn, &b);
         if (c->chunked) {
-            http1_write_chunk(&b, buf_ptr(&r->content), r->content.len);
-            http1_write_last_chunk(&b, r->trailers);
+            http1_write_chunk(&cmd->data, buf_ptr(&r->content), r->content.len);
+            http1_write_last_chunk(&cmd->data, r->trailers);
         } else if (r->content.len) {
-            buf_append(&b, buf_ptr(&r->content), r->content.len);
+            buf_append(&cmd->data, buf_ptr(&r->content), r->content.len);
         }
-        break;
+        return 0;
     }
     case HEV_RESPONSE_DATA:
         send_body(hc, out, c->chunked, ev);
@@ -384,9 +384,6 @@ s1_next(struct hconn *hc, struct cmdq *out)
     c->state = S1_HEAD;
     c->chunked = 0;
     s1_reader_clear(c);
-    /* An idle keep-alive connection should cost little memory. */
-    if (c->in.len == 0)
-        buf_clear(&c->in);
     s1_pump(c, out);
 }
 
@@ -415,6 +412,11 @@ s1_free(struct layer *l)
     free(c);
 }
 
+static void
+no_bind(struct hconn *hc, int32_t id, struct http_stream *s)
+{
+}
+
 static int
 never(const struct hconn *hc)
 {
@@ -431,9 +433,14 @@ no_ack(struct hconn *hc, int32_t id, size_t n)
 {
 }
 
+/* The exchange (id) is over: an idle keep-alive connection should cost
+ * little memory. */
 static void
 s1_release(struct hconn *hc, int32_t id, int abandon, struct cmdq *out)
 {
+    struct h1_server *c = (struct h1_server *)hc;
+    if (c->in.len == 0)
+        buf_clear(&c->in);
 }
 
 static const struct hconn_ops s1_ops = {
@@ -446,6 +453,7 @@ static const struct hconn_ops s1_ops = {
     .release = s1_release,
     .take_rest = s1_take_rest,
     .next = s1_next,
+    .bind = no_bind,
 };
 
 struct hconn *
@@ -506,6 +514,7 @@ c1_close(struct h1_client *c, struct cmdq *out)
         layer_close(&c->hc.base, out, c->hc.conn, 0);
     c->hc.gone = 1;
     c->hc.dead = 1;
+    http__conn_dead(c->hc.h);
 }
 
 static void
@@ -728,22 +737,27 @@ c1_send(struct hconn *hc, const struct hev *ev, struct cmdq *out)
     switch (ev->type) {
     case HEV_REQUEST_HEADERS: {
         const struct http_request *req = ev->request;
-        c->method = strcmp(req->method, "HEAD") == 0      ? "HEAD"
-                    : strcmp(req->method, "CONNECT") == 0 ? "CONNECT"
-                                                          : "GET";
+        /* The framing of the answer depends on these (http1_response_body). */
+        c->method = "GET";
+        if (strcmp(req->method, "HEAD") == 0)
+            c->method = "HEAD";
+        else if (req->method[0] == 'C' && strcmp(req->method, "CONNECT") == 0)
+            c->method = "CONNECT";
         if (is_h2(req->http_version)) {
             c1_write_h2_request(c, req, !ev->whole, &b);
         } else {
-            c->req_chunked = hdrs_has_token(&req->headers, "transfer-encoding", "chunked");
+            c->req_chunked = ev->chunked;
             http1_write_request_head(&b, req,
                                      c->proxy_form ? HTTP1_FORM_ABSOLUTE : HTTP1_FORM_ORIGIN);
-            /* Head and body in one send: one write(2) per request. */
-            if (!ev->whole) {
-            } else if (c->req_chunked) {
-                http1_write_chunk(&b, buf_ptr(&req->content), req->content.len);
-                http1_write_last_chunk(&b, req->trailers);
-            } else if (req->content.len) {
-                buf_append(&b, buf_ptr(&req->content), req->content.len);
+            if (ev->whole) {
+                /* Head and body in one send: one write(2) per request. */
+                struct command *cmd = layer_send_buf(&hc->base, out, hc->conn, &b);
+                if (c->req_chunked) {
+                    http1_write_chunk(&cmd->data, buf_ptr(&req->content), req->content.len);
+                    http1_write_last_chunk(&cmd->data, req->trailers);
+                } else if (req->content.len) {
+                    buf_append(&cmd->data, buf_ptr(&req->content), req->content.len);
+                }
             }
         }
         c->state = ev->whole ? C1_HEAD : C1_REQUEST;
@@ -789,8 +803,6 @@ c1_release(struct hconn *hc, int32_t id, int abandon, struct cmdq *out)
     c->state = C1_IDLE;
     c1_reader_clear(c);
     c->hc.until_close = 0;
-    if (c->in.len == 0)
-        buf_clear(&c->in);
 }
 
 static void
@@ -811,9 +823,13 @@ c1_free(struct layer *l)
     free(c);
 }
 
+/* Idle now: a kept-alive connection should cost little memory. */
 static void
 c1_next(struct hconn *hc, struct cmdq *out)
 {
+    struct h1_client *c = (struct h1_client *)hc;
+    if (c->in.len == 0)
+        buf_clear(&c->in);
 }
 
 static const struct hconn_ops c1_ops = {
@@ -826,6 +842,7 @@ static const struct hconn_ops c1_ops = {
     .release = c1_release,
     .take_rest = c1_take_rest,
     .next = c1_next,
+    .bind = no_bind,
 };
 
 struct hconn *

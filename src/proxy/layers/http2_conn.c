@@ -131,20 +131,27 @@ drain(struct hconn *c, nghttp2_session *s, struct cmdq *out, int *broken)
 
 struct h2s_stream {
     int32_t id;
-    struct http_request *req; /* until the HTTP layer has it */
-    struct hdrs *trailers;    /* the request's, as they come */
-    int known;                /* the HTTP layer has a stream for it */
-    int bad;                  /* reset as malformed: nothing more of it goes up */
-    int ended;                /* our response is complete (END_STREAM on its way) */
+    struct http_stream *stream; /* the HTTP layer's, once bound */
+    struct http_request *req;   /* until the HTTP layer has it */
+    struct hdrs *trailers;      /* the request's, as they come */
+    int known;                  /* the HTTP layer has a stream for it */
+    int bad;                    /* reset as malformed: nothing more of it goes up */
+    int ended;                  /* our response is complete (END_STREAM on its way) */
     struct h2_out out;
     struct h2s_stream *next;
 };
+
+/* Records of streams that ended, kept for the next ones: a connection that
+ * carries thousands of streams allocates a handful. */
+#define H2_SPARE_RECORDS 16
 
 struct h2_server {
     struct hconn hc;
     nghttp2_session *s;
     struct cmdq *out; /* where commands go during a call into the session */
     struct h2s_stream *streams;
+    struct h2s_stream *spare; /* at most H2_SPARE_RECORDS */
+    int nspare;
     int over; /* the client's session is done for */
 };
 
@@ -169,7 +176,14 @@ s2_stream_free(struct h2_server *c, struct h2s_stream *st)
         free(st->trailers);
     }
     out_clear(&st->out);
-    free(st);
+    if (c->nspare < H2_SPARE_RECORDS) {
+        memset(st, 0, sizeof(*st));
+        st->next = c->spare;
+        c->spare = st;
+        c->nspare++;
+    } else {
+        free(st);
+    }
 }
 
 static void
@@ -184,7 +198,14 @@ s2_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *use
     struct h2_server *c = user_data;
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
         return 0;
-    struct h2s_stream *st = xcalloc(1, sizeof(*st));
+    struct h2s_stream *st = c->spare;
+    if (st) {
+        c->spare = st->next;
+        c->nspare--;
+        st->next = NULL;
+    } else {
+        st = xcalloc(1, sizeof(*st));
+    }
     st->id = frame->hd.stream_id;
     st->req = http_request_new();
     http_set_str(&st->req->http_version, "HTTP/2.0");
@@ -235,7 +256,8 @@ s2_invalid_header(nghttp2_session *session, const nghttp2_frame *frame, const ui
 static void
 s2_request_end(struct h2_server *c, struct h2s_stream *st)
 {
-    struct hev ev = {.type = HEV_REQUEST_END, .id = st->id, .trailers = st->trailers};
+    struct hev ev = {
+        .type = HEV_REQUEST_END, .id = st->id, .stream = st->stream, .trailers = st->trailers};
     st->trailers = NULL;
     s2_up(c, &ev);
 }
@@ -282,7 +304,8 @@ s2_data(nghttp2_session *session, uint8_t flags, int32_t id, const uint8_t *data
     struct h2s_stream *st = s2_stream(c, id);
     if (st == NULL || st->bad || !st->known)
         return 0;
-    struct hev ev = {.type = HEV_REQUEST_DATA, .id = id, .data = slice_from(data, len)};
+    struct hev ev = {
+        .type = HEV_REQUEST_DATA, .id = id, .stream = st->stream, .data = slice_from(data, len)};
     s2_up(c, &ev);
     return 0;
 }
@@ -299,6 +322,7 @@ s2_stream_close(nghttp2_session *session, int32_t id, uint32_t error_code, void 
         /* After both ends it is just over; before, the client left. */
         struct hev ev = {.type = HEV_REQUEST_ERROR,
                          .id = id,
+                         .stream = st->stream,
                          .msg = GONE,
                          .end = st->ended && error_code == NGHTTP2_NO_ERROR};
         s2_up(c, &ev);
@@ -344,7 +368,8 @@ s2_gone(struct h2_server *c, struct cmdq *out)
         if (st == NULL)
             break;
         st->known = 0;
-        struct hev ev = {.type = HEV_REQUEST_ERROR, .id = st->id, .msg = GONE};
+        struct hev ev = {
+            .type = HEV_REQUEST_ERROR, .id = st->id, .stream = st->stream, .msg = GONE};
         http__receive(c->hc.h, &c->hc, &ev, out);
     }
     http__client_over(c->hc.h, out);
@@ -456,6 +481,11 @@ s2_free(struct layer *l)
     struct h2_server *c = (struct h2_server *)l;
     while (c->streams)
         s2_stream_free(c, c->streams);
+    while (c->spare) {
+        struct h2s_stream *st = c->spare;
+        c->spare = st->next;
+        free(st);
+    }
     nghttp2_session_del(c->s);
     connection_unref(c->hc.conn);
     free(c);
@@ -492,6 +522,14 @@ s2_next(struct hconn *hc, struct cmdq *out)
 {
 }
 
+static void
+s2_bind(struct hconn *hc, int32_t id, struct http_stream *s)
+{
+    struct h2s_stream *st = s2_stream((struct h2_server *)hc, id);
+    if (st)
+        st->stream = s;
+}
+
 static const struct hconn_ops s2_ops = {
     .base = {.name = "http2-server", .handle = s2_handle, .free = s2_free},
     .send = s2_send,
@@ -502,6 +540,7 @@ static const struct hconn_ops s2_ops = {
     .release = s2_release,
     .take_rest = s2_take_rest,
     .next = s2_next,
+    .bind = s2_bind,
 };
 
 struct hconn *
@@ -549,6 +588,7 @@ http__h2_streams(const struct hconn *hc)
 
 struct h2c_stream {
     int32_t id;
+    struct http_stream *stream; /* the HTTP layer's, once bound */
     int released;               /* the HTTP layer let go of it: it waits only for nghttp2 */
     const char *method;         /* "HEAD" or "GET": whether a body can come */
     struct http_response *resp; /* the head being received; handed up once complete */
@@ -564,6 +604,8 @@ struct h2_client {
     nghttp2_session *s;
     struct cmdq *out;
     struct h2c_stream *streams;
+    struct h2c_stream *spare; /* at most H2_SPARE_RECORDS */
+    int nspare;
 };
 
 /* In nghttp2's callbacks: the stream's record, unless let go of. */
@@ -600,7 +642,14 @@ c2_stream_free(struct h2_client *c, struct h2c_stream *st)
         free(st->trailers);
     }
     out_clear(&st->out);
-    free(st);
+    if (c->nspare < H2_SPARE_RECORDS) {
+        memset(st, 0, sizeof(*st));
+        st->next = c->spare;
+        c->spare = st;
+        c->nspare++;
+    } else {
+        free(st);
+    }
 }
 
 /* Marks the connection unusable and closes it. */
@@ -611,6 +660,7 @@ c2_kill(struct h2_client *c, struct cmdq *out)
         layer_close(&c->hc.base, out, c->hc.conn, 0);
     c->hc.gone = 1;
     c->hc.dead = 1;
+    http__conn_dead(c->hc.h);
 }
 
 static void
@@ -653,7 +703,8 @@ static void
 c2_response_end(struct h2_client *c, struct h2c_stream *st)
 {
     st->complete = 1;
-    struct hev ev = {.type = HEV_RESPONSE_END, .id = st->id, .trailers = st->trailers};
+    struct hev ev = {
+        .type = HEV_RESPONSE_END, .id = st->id, .stream = st->stream, .trailers = st->trailers};
     st->trailers = NULL;
     c2_up(c, &ev);
 }
@@ -665,6 +716,7 @@ c2_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *user_d
     if (frame->hd.type == NGHTTP2_GOAWAY) {
         /* Streams above last_stream_id are closed by nghttp2; no new ones here. */
         c->hc.dead = 1;
+        http__conn_dead(c->hc.h);
         return 0;
     }
     if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA)
@@ -680,7 +732,8 @@ c2_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *user_d
         st->resp = NULL;
         if (r->status_code < 200) {
             /* An interim response: the final one follows. */
-            struct hev ev = {.type = HEV_RESPONSE_INTERIM, .id = st->id, .response = r};
+            struct hev ev = {
+                .type = HEV_RESPONSE_INTERIM, .id = st->id, .stream = st->stream, .response = r};
             c2_up(c, &ev);
             return 0;
         }
@@ -689,6 +742,7 @@ c2_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *user_d
             strcmp(st->method, "HEAD") == 0 || r->status_code == 204 || r->status_code == 304;
         struct hev ev = {.type = HEV_RESPONSE_HEADERS,
                          .id = st->id,
+                         .stream = st->stream,
                          .response = r,
                          .end = end,
                          .length = bodyless ? 0 : content_length(&r->headers)};
@@ -713,7 +767,8 @@ c2_data(nghttp2_session *session, uint8_t flags, int32_t id, const uint8_t *data
         return 0;
     }
     /* Acknowledged when the stream says so (ops->ack). */
-    struct hev ev = {.type = HEV_RESPONSE_DATA, .id = id, .data = slice_from(data, len)};
+    struct hev ev = {
+        .type = HEV_RESPONSE_DATA, .id = id, .stream = st->stream, .data = slice_from(data, len)};
     c2_up(c, &ev);
     return 0;
 }
@@ -736,9 +791,15 @@ c2_stream_close(nghttp2_session *session, int32_t id, uint32_t error_code, void 
         else
             snprintf(msg, sizeof(msg), "stream reset by server (%s)",
                      nghttp2_http2_strerror(error_code));
-        struct hev ev = {.type = HEV_RESPONSE_ERROR, .id = id, .msg = msg, .refused = refused};
-        if (refused && !st->head_done)
+        struct hev ev = {.type = HEV_RESPONSE_ERROR,
+                         .id = id,
+                         .stream = st->stream,
+                         .msg = msg,
+                         .refused = refused};
+        if (refused && !st->head_done) {
             c->hc.dead = 1; /* this one is going away */
+            http__conn_dead(c->hc.h);
+        }
         c2_up(c, &ev);
     }
     c2_stream_free(c, st);
@@ -769,7 +830,8 @@ c2_fail_all(struct h2_client *c, struct cmdq *out, const char *msg)
             return;
         /* Told once; the stream may let go of it (and free it) right away. */
         st->complete = 1;
-        struct hev ev = {.type = HEV_RESPONSE_ERROR, .id = st->id, .msg = msg};
+        struct hev ev = {
+            .type = HEV_RESPONSE_ERROR, .id = st->id, .stream = st->stream, .msg = msg};
         http__receive(c->hc.h, &c->hc, &ev, out);
     }
 }
@@ -805,7 +867,14 @@ c2_send(struct hconn *hc, const struct hev *ev, struct cmdq *out)
     int rv = 0;
     if (ev->type == HEV_REQUEST_HEADERS) {
         const struct http_request *r = ev->request;
-        struct h2c_stream *st = xcalloc(1, sizeof(*st));
+        struct h2c_stream *st = c->spare;
+        if (st) {
+            c->spare = st->next;
+            c->nspare--;
+            st->next = NULL;
+        } else {
+            st = xcalloc(1, sizeof(*st));
+        }
         st->method = strcmp(r->method, "HEAD") == 0 ? "HEAD" : "GET";
         st->out.request = 1;
         st->out.flow = flow_ref(ev->flow);
@@ -894,6 +963,11 @@ c2_free(struct layer *l)
     struct h2_client *c = (struct h2_client *)l;
     while (c->streams)
         c2_stream_free(c, c->streams);
+    while (c->spare) {
+        struct h2c_stream *st = c->spare;
+        c->spare = st->next;
+        free(st);
+    }
     nghttp2_session_del(c->s);
     connection_unref(c->hc.conn);
     free(c);
@@ -914,6 +988,14 @@ c2_next(struct hconn *hc, struct cmdq *out)
 {
 }
 
+static void
+c2_bind(struct hconn *hc, int32_t id, struct http_stream *s)
+{
+    struct h2c_stream *st = c2_find((struct h2_client *)hc, id);
+    if (st)
+        st->stream = s;
+}
+
 static const struct hconn_ops c2_ops = {
     .base = {.name = "http2-client", .handle = c2_handle, .free = c2_free},
     .send = c2_send,
@@ -924,6 +1006,7 @@ static const struct hconn_ops c2_ops = {
     .release = c2_release,
     .take_rest = c2_take_rest,
     .next = c2_next,
+    .bind = c2_bind,
 };
 
 struct hconn *

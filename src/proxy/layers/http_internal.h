@@ -62,6 +62,7 @@ enum hev_type {
 struct hev {
     enum hev_type type;
     int32_t id;                     /* the stream on that connection; HTTP/1: 1 */
+    struct http_stream *stream;     /* up: the stream bound to id there (ops->bind), if any */
     struct flow *flow;              /* down: the stream's flow */
     struct http_request *request;   /* *_HEADERS of a request */
     struct http_response *response; /* *_HEADERS and INTERIM of a response */
@@ -77,6 +78,8 @@ struct hev {
     int end;                        /* up *_HEADERS: no body follows */
     int whole;                      /* down *_HEADERS: the whole message goes: body
                                      * (content) and trailers with it */
+    int chunked;                    /* down *_HEADERS: its Transfer-Encoding says
+                                     * chunked (HTTP/1 framing, looked up once) */
     int until_close;                /* up RESPONSE_HEADERS: HTTP/1 body ends with the
                                      * connection */
     int form;                       /* up REQUEST_HEADERS: enum http1_form */
@@ -109,23 +112,28 @@ struct hconn_ops {
     void (*release)(struct hconn *, int32_t id, int abandon, struct cmdq *out);
     /* Takes the bytes received but not used (for a hand-off): moved into out. */
     void (*take_rest)(struct hconn *, struct buf *out);
-    /* The exchange is over and the connection stays: the next request
-     * (HTTP/1 server side). */
+    /* The exchange is over and the connection stays: on to the next
+     * request (HTTP/1 server side), or idle (HTTP/1 client side). */
     void (*next)(struct hconn *, struct cmdq *out);
+    /* HTTP/2: s (NULL: none any more) is the stream of id here; events of
+     * id carry it up, so the HTTP layer need not look for it. */
+    void (*bind)(struct hconn *, int32_t id, struct http_stream *s);
 };
 
 struct hconn {
     struct layer base;
     const struct hconn_ops *ops;
-    struct http_layer *h;    /* gets what the connection says */
-    struct connection *conn; /* one reference */
-    int h2;                  /* multiplexes streams */
-    int client;              /* the client's connection (we are the server) */
-    int dead;                /* closed, broken or going away: no new exchanges */
-    int gone;                /* closed by us: nothing more is said on it */
-    int eof;                 /* the peer closed its side */
-    int until_close;         /* HTTP/1: the current response ends with the connection */
-    size_t rest;             /* HTTP/1: bytes received and not yet used */
+    struct http_layer *h;     /* gets what the connection says */
+    struct connection *conn;  /* one reference */
+    int h2;                   /* multiplexes streams */
+    int client;               /* the client's connection (we are the server) */
+    int dead;                 /* closed, broken or going away: no new exchanges */
+    int gone;                 /* closed by us: nothing more is said on it */
+    int eof;                  /* the peer closed its side */
+    int until_close;          /* HTTP/1: the current response ends with the connection */
+    size_t rest;              /* HTTP/1: bytes received and not yet used */
+    struct http_stream *user; /* HTTP/1 server connection: the stream it serves
+                               * (kept by the HTTP layer) */
 };
 
 /* Connection layers; each is owned by the HTTP layer (layer_free()). */
@@ -154,6 +162,9 @@ int http__ready(struct http_layer *, struct hconn *);
 /* From the client's connection layer: it is over (peer gone, protocol error
  * answered): every connection closes. */
 void http__client_over(struct http_layer *, struct cmdq *out);
+/* From a server's connection layer: it is dead now (closed, broken, going
+ * away); the HTTP layer lets go of it once no stream uses it. */
+void http__conn_dead(struct http_layer *);
 /* From the client's HTTP/2 connection layer: the client took n response
  * bytes of stream id. */
 void http__client_took(struct http_layer *, int32_t id, size_t n);
@@ -243,7 +254,7 @@ struct http_stream {
                         * in the inbox), and the events of a connection it
                         * took over */
     struct http_layer *h;
-    struct http_stream *next;
+    struct http_stream *next, *prev;
     int32_t id; /* on the client's connection */
     int h2;     /* the client speaks HTTP/2 */
     enum http_cstate cs;
@@ -253,6 +264,7 @@ struct http_stream {
     void *srv;         /* the HTTP layer's record of its server connection */
     int32_t srv_id;    /* the stream there (HTTP/2); 0 = none */
     int done;          /* over: the HTTP layer lets it go (DropStream) */
+    int let_go;        /* HTTP/2: on the HTTP layer's list of streams to free */
     int failed;        /* HTTP/1: over after an error: the client goes too */
     enum http_handoff handoff;
     struct connection *handoff_server; /* one reference: the next layer's server */
@@ -315,14 +327,36 @@ void http__stream_free(struct http_stream *);
 void http__stream_event(struct http_stream *, const struct hev *, struct cmdq *out);
 /* Response bytes the client took (HTTP/2 flow control): passed upstream. */
 void http__stream_took(struct http_stream *, size_t n);
-/* Whether a blocking command id is the stream's (or its WebSocket's). */
-int http__stream_waits_for(const struct http_stream *, uint64_t cmd_id);
 /* Whether the stream is paused on a blocking command. */
-int http__stream_paused(const struct http_stream *);
+static inline int
+http__stream_paused(const struct http_stream *s)
+{
+    return s->base.paused_on != 0;
+}
+
+/* Whether a blocking command id is the stream's (or its WebSocket's). */
+static inline int
+http__stream_waits_for(const struct http_stream *s, uint64_t cmd_id)
+{
+    return (s->base.paused_on && s->base.paused_on == cmd_id) ||
+           (s->ws_wait && s->ws_wait == cmd_id);
+}
+
 /* Whether conn is a connection the stream took over (CONNECT, WebSocket). */
-int http__stream_owns(const struct http_stream *, const struct connection *);
-/* Whether the stream can be let go of (done, waiting for nothing). */
-int http__stream_finished(const struct http_stream *);
+static inline int
+http__stream_owns(const struct http_stream *s, const struct connection *c)
+{
+    return (s->tunnel && s->tunnel == c) || (s->ws_server && s->ws_server == c);
+}
+/* Whether the stream can be let go of (done, waiting for nothing). A
+ * WebSocket lives until both ends are gone. */
+static inline int
+http__stream_finished(const struct http_stream *s)
+{
+    if (!s->done || s->base.paused_on || s->ws_wait)
+        return 0;
+    return s->ws_layer == NULL || (s->ws_closed && s->client_gone);
+}
 
 /* --- routing (http_route.c) --- */
 

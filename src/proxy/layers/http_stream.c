@@ -16,12 +16,13 @@
  * Each hook or open is a blocking command with the stream as its waiter,
  * so the stream is paused on it alone: with an HTTP/2 client the connection
  * goes on (reads_while_paused); an HTTP/1 client, one exchange at a time,
- * is not read meanwhile. HTTP events that come while the stream waits are
- * kept in its inbox, in order: the HTTP layer rings the stream with an
- * EV_WAKEUP of id 0 (no command has id 0) through layer_feed(), which
- * queues the ring with everything else the stream is fed and replays it
- * once the wait is over. An HTTP/1 connection layer does not even parse on
- * while its stream waits, so its bytes are never copied twice.
+ * is not read meanwhile. An HTTP event reaches a running stream through
+ * layer_feed(), as an EV_WAKEUP of id 0 (no command has id 0), so that a
+ * hook it raises pauses it as any layer is paused; one that comes while the
+ * stream waits is kept in its inbox (the flow does not change under a
+ * hook), and handled in order once the wait is over, until the stream waits
+ * again. An HTTP/1 connection layer does not even parse on while its stream
+ * waits, so its bytes are never copied twice.
  *
  * A stream body above stream_large_bodies goes on as it comes (the flow
  * keeps no body), either announced by its length or grown past the limit;
@@ -131,15 +132,38 @@ queued(const struct http_stream *s, enum hev_type type)
 void
 http__stream_event(struct http_stream *s, const struct hev *ev, struct cmdq *out)
 {
-    struct event ring = {.type = EV_WAKEUP, .cmd_id = 0};
     if (s->base.paused_on || s->nq) {
-        enqueue(s, ev);
-        layer_feed(&s->base, &ring, out);
+        enqueue(s, ev); /* until the wait is over (drain) */
         return;
     }
+    struct event ring = {.type = EV_WAKEUP, .cmd_id = 0};
     s->cur = ev;
     layer_feed(&s->base, &ring, out);
     s->cur = NULL;
+}
+
+/* Whether the handler just emitted a blocking command of the stream's own:
+ * its turn is over (layer_feed() marks it paused once it returns). */
+static int
+cmd_pending(const struct cmdq *out, const struct layer *l)
+{
+    struct command *last = cmdq_last(out);
+    return last && last->blocking && last->waiter == l;
+}
+
+/* The wait is over: what came meanwhile is handled, in order, until the
+ * stream waits again. */
+static void
+drain(struct http_stream *s, struct cmdq *out)
+{
+    while (s->nq && !cmd_pending(out, &s->base)) {
+        struct http_qev q = s->q[s->qhead];
+        s->qhead++;
+        if (--s->nq == 0)
+            s->qhead = 0;
+        http_event(s, &q.ev, out);
+        free(q.mem);
+    }
 }
 
 /* --- small things --- */
@@ -201,11 +225,16 @@ release_server(struct http_stream *s, struct cmdq *out, int abandon)
 static void
 honest_length(struct hdrs *headers, size_t len, int add)
 {
+    /* The decimal digits of len, as "%zu" would give them: printf costs
+     * more than the rest of this check, which runs for every message. */
+    char num[24], *p = num + sizeof(num);
+    *--p = '\0';
+    do
+        *--p = (char)('0' + len % 10);
+    while ((len /= 10) != 0);
     const struct hdr *cl = hdrs_get(headers, "content-length");
-    char num[32];
-    snprintf(num, sizeof(num), "%zu", len);
-    if (cl ? strcmp(cl->value, num) != 0 : add)
-        hdrs_set_cstr(headers, "Content-Length", num);
+    if (cl ? strcmp(cl->value, p) != 0 : add)
+        hdrs_set_cstr(headers, "Content-Length", p);
 }
 
 /* --- failure --- */
@@ -448,10 +477,12 @@ send_request(struct http_stream *s, struct cmdq *out)
         if (s->flow->server_conn)
             connection_unref(s->flow->server_conn);
         s->flow->server_conn = connection_ref(c->conn);
-    } else if (!s->req_streamed && !hdrs_has_token(&req->headers, "transfer-encoding", "chunked")) {
-        honest_length(&req->headers, req->content.len, req->content.len > 0);
     }
-    struct hev ev = {.type = HEV_REQUEST_HEADERS, .request = req, .whole = !s->req_streamed};
+    int chunked = !s->h2 && hdrs_has_token(&req->headers, "transfer-encoding", "chunked");
+    if (!s->h2 && !s->req_streamed && !chunked)
+        honest_length(&req->headers, req->content.len, req->content.len > 0);
+    struct hev ev = {
+        .type = HEV_REQUEST_HEADERS, .request = req, .whole = !s->req_streamed, .chunked = chunked};
     s->req_sent = 1;
     s->ss = HS_SENT;
     int rv = send_server(s, out, &ev);
@@ -691,7 +722,9 @@ start_response_stream(struct http_stream *s, struct cmdq *out)
                      .response = resp,
                      .request = s->flow->request,
                      .end = s->resp_nobody,
-                     .until_close = s->until_close};
+                     .until_close = s->until_close,
+                     .chunked =
+                         !s->h2 && hdrs_has_token(&resp->headers, "transfer-encoding", "chunked")};
     send_client(s, out, &ev);
     s->resp_sent = 1;
     if (resp->content.len) {
@@ -865,9 +898,9 @@ after_response(struct http_stream *s, struct cmdq *out)
     }
     if (!s->resp_streamed) {
         struct http_request *req = s->flow->request;
-        if (!s->h2 && !hdrs_has_token(&resp->headers, "transfer-encoding", "chunked") &&
-            !s->until_close && strcmp(req->method, "HEAD") != 0 && resp->status_code != 204 &&
-            resp->status_code != 304 && resp->status_code >= 200) {
+        int chunked = !s->h2 && hdrs_has_token(&resp->headers, "transfer-encoding", "chunked");
+        if (!s->h2 && !chunked && !s->until_close && strcmp(req->method, "HEAD") != 0 &&
+            resp->status_code != 204 && resp->status_code != 304 && resp->status_code >= 200) {
             /* An addon's response may come without framing: give it a length. */
             honest_length(&resp->headers, resp->content.len, s->addon_response);
         }
@@ -876,7 +909,8 @@ after_response(struct http_stream *s, struct cmdq *out)
                          .request = req,
                          .whole = 1,
                          .end = s->resp_nobody,
-                         .until_close = s->until_close};
+                         .until_close = s->until_close,
+                         .chunked = chunked};
         send_client(s, out, &ev);
         s->resp_sent = 1;
     }
@@ -1154,26 +1188,14 @@ handle(struct layer *l, const struct event *ev, struct cmdq *out)
             hook(s, out, HW_REQUESTHEADERS, HOOK_REQUESTHEADERS);
         }
         return;
-    case EV_WAKEUP: {
-        if (ev->cmd_id != 0)
-            return;
-        /* The bell: an HTTP event is here (cur) or first in the inbox. */
-        if (s->cur) {
+    case EV_WAKEUP:
+        /* The bell (id 0, which no command has): an HTTP event is here. */
+        if (ev->cmd_id == 0 && s->cur) {
             const struct hev *e = s->cur;
             s->cur = NULL;
             http_event(s, e, out);
-            return;
         }
-        if (s->nq == 0)
-            return;
-        struct http_qev q = s->q[s->qhead];
-        s->qhead++;
-        if (--s->nq == 0)
-            s->qhead = 0;
-        http_event(s, &q.ev, out);
-        free(q.mem);
         return;
-    }
     case EV_DONE:
         if (s->ws_wait && ev->cmd_id == s->ws_wait) {
             s->ws_wait = 0;
@@ -1181,6 +1203,7 @@ handle(struct layer *l, const struct event *ev, struct cmdq *out)
             return;
         }
         resume(s, ev, out);
+        drain(s, out);
         return;
     case EV_DATA:
     case EV_CLOSED:
@@ -1302,34 +1325,6 @@ http__stream_took(struct http_stream *s, size_t n)
     size_t ack = n < s->unacked ? n : s->unacked;
     s->unacked -= ack;
     ack_server(s, ack);
-}
-
-int
-http__stream_waits_for(const struct http_stream *s, uint64_t cmd_id)
-{
-    return (s->base.paused_on && s->base.paused_on == cmd_id) ||
-           (s->ws_wait && s->ws_wait == cmd_id);
-}
-
-int
-http__stream_paused(const struct http_stream *s)
-{
-    return s->base.paused_on != 0;
-}
-
-int
-http__stream_owns(const struct http_stream *s, const struct connection *c)
-{
-    return (s->tunnel && s->tunnel == c) || (s->ws_server && s->ws_server == c);
-}
-
-int
-http__stream_finished(const struct http_stream *s)
-{
-    if (!s->done || s->base.paused_on || s->ws_wait)
-        return 0;
-    /* A WebSocket lives until both ends are gone. */
-    return s->ws_layer == NULL || (s->ws_closed && s->client_gone);
 }
 
 static const struct layer_ops stream_ops = {
