@@ -7,8 +7,12 @@
 # make bench      benchmarks against direct, nginx and mitmdump 8.1.1
 # make format     clang-format every source file
 
+# The flavour rules below come first in the file; without this, a bare
+# `make` would build only their first target, build/libmitm.a.
+.DEFAULT_GOAL := all
+
 PKGS     := libuv openssl libnghttp2 libpcre2-8 zlib libbrotlienc libbrotlidec libzstd
-MODULES  := util core proxy proxy/layers http h2 tls flow filter addons options pathod
+MODULES  := util core proxy proxy/layers http h2 tls flow filter addons options commands master pathod
 TOOLS    := mitmdump pathod pathoc
 
 .DEFAULT_GOAL := all

@@ -7,35 +7,50 @@ Subcommands (all paths are plain files; RESULTS is a JSON-lines file):
   meta RESULTS KEY=VALUE...    record run metadata (versions, settings)
   wrk RESULTS SCEN SERVER WRKOUT CPU_TICKS HWM_KIB CLK_TCK
                                record one wrk run (CPU_TICKS/HWM_KIB may be "-")
-  dl RESULTS SERVER RUNSFILE CPU_TICKS HWM_KIB CLK_TCK EXPECTED_BYTES
-                               record the download runs (curl -w lines)
+  dl RESULTS SCEN SERVER RUNSFILE CPU_TICKS HWM_KIB CLK_TCK EXPECTED_BYTES
+                               record the download runs (curl -w lines) of SCEN
+                               (download or download-buffered)
   idle RESULTS SERVER READYFILE RSS0_KIB RSS1_KIB FDS0 FDS1
                                record the idle-connection RSS scenario (tlsload.py idle)
   h2load RESULTS SCEN SERVER H2LOADOUT CPU_TICKS HWM_KIB CLK_TCK
                                record one h2load run (like wrk)
   h2rss RESULTS SERVER H2STREAMSOUT
                                record the streams-on-one-connection RSS row (h2streams.py)
+  flowfile OUT N DIR           write a flow file of N flows: the records of DIR/*.mitm
+                               (but all.mitm) over and over
+  timed LOG CMD...             run CMD (output to LOG); print "WALL_S USER_S SYS_S MAXRSS_KIB EXIT"
+  count FILE                   print how many records a flow file holds ("-" if unreadable)
+  flows RESULTS SERVER RAWFILE N
+                               record the flow-file runs (bench_flowfile's lines)
   skip RESULTS SCEN SERVER NOTE record a row that could not be measured
   table RESULTS MARKDOWN_OUT   print the aligned table and write the Markdown one
 """
 
+import glob
 import json
 import os
 import re
+import resource
 import socket
 import statistics
+import subprocess
 import sys
+import time
 
 SCENARIOS = [
     ("explicit", "1) explicit proxy, GET 1 KB, keep-alive (wrk)"),
     ("reverse", "2) reverse proxy, GET 1 KB, keep-alive (wrk)"),
-    ("download", "3) 100 MiB download (curl, single connection)"),
+    ("download", "3) 100 MiB download, streamed: stream_large_bodies=1m (curl, single connection)"),
+    ("download-buffered", "3b) 100 MiB download, buffered: stream_large_bodies off, the default "
+     "(curl, single connection)"),
     ("tls-keepalive", "4) HTTPS, GET 1 KB, keep-alive (tlsload.py; mitmdumps intercept CONNECT)"),
     ("tls-newconn", "5) HTTPS, new TLS connection per GET 1 KB (tlsload.py)"),
     ("tls-idle", "6) RSS per idle intercepted TLS connection (tlsload.py idle)"),
     ("h2", "7) HTTP/2 reverse proxy over TLS, GET 1 KB, many streams on few connections (h2load)"),
     ("h2-rss", "8) RSS while one HTTP/2 connection carries many streams (h2streams.py)"),
+    ("flowfile", "9) flow files: mitmdump -n -q -r FILE, and -r FILE -w OUT (no proxy)"),
 ]
+DL_SIZE = 104857600
 # The issue's targets for our rows: (scenario, text, check(value, 8.1.1 value)).
 TARGETS = {
     "tls-keepalive": (">=30x 8.1.1 req/s", lambda v, b: v / b >= 30 if b else None),
@@ -44,6 +59,15 @@ TARGETS = {
     # Finished streams must be forgotten: RSS at 100% of the streams no more than 1 MiB
     # above RSS at 10%.
     "h2-rss": ("flat: <=1 MiB 10%->100%", lambda v, b: v <= 1.0),
+    # A body held whole before it is sent: half the direct rate, peak RSS at most 1.2x the
+    # body. v is our row, b the direct row.
+    "download-buffered": (">=0.5x direct, RSS <=1.2x body",
+                          lambda v, b: (v.get("mbps") is not None and b.get("mbps") is not None
+                                        and v.get("rss_mib") is not None
+                                        and v["mbps"] >= 0.5 * b["mbps"]
+                                        and v["rss_mib"] <= 1.2 * DL_SIZE / 1048576.0)),
+    # Writing costs no more than reading: -r -w at most twice the time of -r.
+    "flowfile": ("-r -w <=2x -r", lambda v, b: v <= 2.0),
 }
 SERVERS = ["direct", "nginx", "mitmdump-8.1.1", "ours"]
 BASE_881 = "mitmdump-8.1.1"
@@ -154,15 +178,16 @@ def cmd_wrk(results, scen, server, wrkout, cpu, hwm, clk_tck):
     return 0
 
 
-def cmd_dl(results, server, runsfile, cpu, hwm, clk_tck, expected):
-    rec = {"type": "row", "scenario": "download", "server": server}
-    speeds, times, bad = [], [], 0
+def cmd_dl(results, scen, server, runsfile, cpu, hwm, clk_tck, expected):
+    rec = {"type": "row", "scenario": scen, "server": server}
+    speeds, times, bad, longest = [], [], 0, 0.0
     with open(runsfile) as f:
         for line in f:
             parts = line.split()
             if len(parts) != 3:
                 continue
             code, size, secs = parts[0], int(float(parts[1])), float(parts[2])
+            longest = max(longest, secs)
             if code != "200" or size != int(expected) or secs <= 0:
                 bad += 1
                 continue
@@ -170,7 +195,10 @@ def cmd_dl(results, server, runsfile, cpu, hwm, clk_tck, expected):
             times.append(secs)
     runs = len(speeds) + bad
     if not speeds:
-        rec["note"] = "failed: no complete download (%d attempts)" % runs
+        # A proxy that never finished within curl's time limit was slower than this.
+        rec["note"] = "failed: no complete download within %.0f s (%d %s; < %.2f MB/s)" % (
+            longest, runs, "attempt" if runs == 1 else "attempts",
+            int(expected) / longest / 1e6 if longest else 0)
         append(results, rec)
         return 0
     rec["mbps"] = statistics.median(speeds)
@@ -297,6 +325,93 @@ def cmd_h2rss(results, server, out):
     return 0
 
 
+def records(data):
+    """The records of a flow file: each a tnetstring, LENGTH:PAYLOAD and a type byte."""
+    out, i = [], 0
+    while i < len(data):
+        colon = data.index(b":", i)
+        end = colon + 1 + int(data[i:colon]) + 1
+        if end > len(data):
+            raise ValueError("truncated record at byte %d" % i)
+        out.append(data[i:end])
+        i = end
+    return out
+
+
+def cmd_flowfile(out, n, directory):
+    # all.mitm is the other fixture files concatenated; taking it too would only repeat them.
+    recs = []
+    for path in sorted(glob.glob(os.path.join(directory, "*.mitm"))):
+        if os.path.basename(path) != "all.mitm":
+            with open(path, "rb") as f:
+                recs += records(f.read())
+    if not recs:
+        raise ValueError("no flow records in %s/*.mitm" % directory)
+    n = int(n)
+    with open(out + ".tmp", "wb") as f:
+        for k in range(n):
+            f.write(recs[k % len(recs)])
+    os.rename(out + ".tmp", out)
+    return 0
+
+
+def cmd_count(path):
+    try:
+        with open(path, "rb") as f:
+            print(len(records(f.read())))
+    except (OSError, ValueError):
+        print("-")
+    return 0
+
+
+def cmd_timed(log, argv):
+    # Wall time, and CPU time and peak RSS from the kernel's accounting of the one child.
+    t0 = time.monotonic()
+    with open(log, "wb") as out:
+        rc = subprocess.call(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+    wall = time.monotonic() - t0
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print("%.3f %.3f %.3f %d %d" % (wall, ru.ru_utime, ru.ru_stime, ru.ru_maxrss, rc))
+    return 0
+
+
+def cmd_flows(results, server, raw, n):
+    n = int(n)
+    rec = {"type": "row", "scenario": "flowfile", "server": server, "flows": n}
+    runs = {"r": [], "rw": []}
+    bad = []
+    with open(raw) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) != 7:
+                continue
+            mode, wall, user, sys_, rss, rc, count = parts
+            # mitmproxy's save addon writes a flow at its response and again at its error
+            # (a killed flow has both), and so do we: more records out than in is right.
+            if rc != "0":
+                bad.append("%s exited with %s" % (mode, rc))
+            elif mode == "rw" and (count == "-" or int(count) < n):
+                bad.append("-w wrote %s records for %d flows" % (count, n))
+            else:
+                if mode == "rw":
+                    rec["written"] = int(count)
+                runs[mode].append((float(wall), float(user) + float(sys_), int(rss)))
+    rec["runs"] = min(len(runs["r"]), len(runs["rw"]))
+    for mode in ("r", "rw"):
+        if runs[mode]:
+            wall = statistics.median(x[0] for x in runs[mode])
+            rec[mode + "_s"] = wall
+            rec[mode + "_fps"] = n / wall if wall > 0 else None
+            rec[mode + "_cpu_s"] = statistics.median(x[1] for x in runs[mode])
+            rec[mode + "_rss_mib"] = max(x[2] for x in runs[mode]) / 1024.0
+    if rec.get("r_s") and rec.get("rw_s"):
+        rec["rw_over_r"] = rec["rw_s"] / rec["r_s"]
+    if bad:
+        rec["note"] = "; ".join(sorted(set(bad)))
+    append(results, rec)
+    return 0
+
+
 def cmd_skip(results, scen, server, note):
     append(results, {"type": "row", "scenario": scen, "server": server, "note": note})
     return 0
@@ -333,13 +448,19 @@ def build_tables(recs):
     }
     tables = []
     for scen, title in SCENARIOS:
+        # Scenarios BENCH_ONLY left out have no rows and no table.
+        if not any((scen, srv) in rows for srv in SERVERS):
+            continue
+        if scen == "flowfile":
+            tables.append(flowfile_table(rows, names, title))
+            continue
         if scen == "tls-idle":
             tables.append(idle_table(rows, names, title))
             continue
         if scen == "h2-rss":
             tables.append(h2rss_table(rows, names, title))
             continue
-        if scen == "download":
+        if scen in ("download", "download-buffered"):
             head = ["server", "MB/s", "s/dl", "CPU ms/dl", "CPU %", "RSS MiB",
                     "MB/s /8.1.1", "CPU /8.1.1", "RSS /8.1.1", "MB/s /nginx",
                     "CPU /nginx", "MB/s /direct", "note"]
@@ -368,7 +489,7 @@ def build_tables(recs):
             if r is None:
                 continue
             v, cpu, rss = r.get(key), r.get(cpukey), r.get("rss_mib")
-            if scen == "download":
+            if scen in ("download", "download-buffered"):
                 cells = [names[srv], fmt(v), fmt(r.get("seconds"), 2), fmt(cpu),
                          fmt(r.get("cpu_pct"), 0), fmt(rss)]
             else:
@@ -386,7 +507,10 @@ def build_tables(recs):
                 "-" if srv == "direct" else ratio(v, bdir.get(key)),
                 r.get("note", ""),
             ]
-            if scen in TARGETS:
+            if scen == "download-buffered":
+                # Held against the direct rate and the body size, so the whole rows go in.
+                cells.insert(-1, target_cell(scen, srv, r, bdir))
+            elif scen in TARGETS:
                 what = cpu if scen == "tls-newconn" else v
                 cells.insert(-1, target_cell(scen, srv, what, b881.get(
                     cpukey if scen == "tls-newconn" else key)))
@@ -425,6 +549,29 @@ def idle_table(rows, names, title):
     return (title, head, body)
 
 
+def flowfile_table(rows, names, title):
+    head = ["server", "flows", "runs", "-r s", "-r flows/s", "-r CPU s", "-r -w s",
+            "-r -w flows/s", "-r -w CPU s", "RSS MiB", "-r -w / -r", "-r /8.1.1",
+            "-r -w /8.1.1", "target", "note"]
+    base = rows.get(("flowfile", BASE_881), {})
+    body = []
+    for srv in SERVERS:
+        r = rows.get(("flowfile", srv))
+        if r is None:
+            continue
+        same = srv == BASE_881
+        rss = max([r[k] for k in ("r_rss_mib", "rw_rss_mib") if r.get(k) is not None],
+                  default=None)
+        body.append([names[srv], fmt(r.get("flows"), 0), fmt(r.get("runs"), 0),
+                     fmt(r.get("r_s"), 2), fmt(r.get("r_fps")), fmt(r.get("r_cpu_s"), 2),
+                     fmt(r.get("rw_s"), 2), fmt(r.get("rw_fps")), fmt(r.get("rw_cpu_s"), 2),
+                     fmt(rss), ratio(r.get("rw_s"), r.get("r_s")),
+                     "-" if same else ratio(r.get("r_fps"), base.get("r_fps")),
+                     "-" if same else ratio(r.get("rw_fps"), base.get("rw_fps")),
+                     target_cell("flowfile", srv, r.get("rw_over_r"), None), r.get("note", "")])
+    return (title, head, body)
+
+
 def h2rss_table(rows, names, title):
     head = ["server", "streams", "s", "RSS@10% MiB", "RSS@50% MiB", "RSS@100% MiB",
             "10%->100% MiB", "KB/1000 streams", "target", "note"]
@@ -453,6 +600,10 @@ Legend:
   RSS MiB      peak resident set of the proxy process (VmHWM, /proc/PID/status), fresh
                process per scenario (includes start-up and warm-up)
   MB/s         10^6 bytes per second, median of {dlruns} curl downloads of 104,857,600 bytes
+  3 and 3b     the mitmdumps as explicit proxies, nginx as reverse proxy (it streams). 3: the
+               mitmdumps stream (stream_large_bodies=1m); 3b: they hold each body whole
+               before sending it on (stream_large_bodies off, mitmproxy's default), so 3b's
+               target is half the direct rate and a peak RSS of at most 1.2x the body.
   X /8.1.1     this row's value divided by mitmdump 8.1.1's value (same for /nginx and
                /direct): for req/s and MB/s higher is better, for CPU and RSS lower is better
   Pinning      proxy on CPU {pcpu}; origin nginx, wrk and curl on CPU {lcpu}. Direct = wrk or
@@ -477,6 +628,11 @@ Legend:
                streams/s), {h2m} at a time, through the same reverse proxy; the proxy's VmRSS
                when 10%, 50% and 100% of them have completed (connection still open).
                KB/1000 streams = growth from 10% to 100% per thousand streams.
+  Flow files   (9) mitmdump -n -q -r FILE, then -r FILE -w OUT, pinned like the proxies;
+               FILE is the fixture flow files concatenated to {flows} flows ({flows881} for
+               8.1.1, which reads about 1,100 flows/s). s: median wall time of {flowruns} runs
+               (8.1.1: one); flows/s = flows / s; CPU s: user+system; RSS: the larger peak of
+               the two. -r -w / -r: what writing adds (target: at most 2x).
 """
 
 
@@ -515,7 +671,9 @@ def cmd_table(results, mdout):
                            pcpu=meta.get("proxy_cpu", "?"), lcpu=meta.get("load_cpu", "?"),
                            idle=meta.get("idle_conns", "?"), h2c=meta.get("h2_conns", "?"),
                            h2m=meta.get("h2_streams", "?"), h2n=meta.get("h2_rss_streams", "?"),
-                           h2n881=meta.get("h2_rss_streams_881", "?"))
+                           h2n881=meta.get("h2_rss_streams_881", "?"),
+                           flows=meta.get("flows", "?"), flows881=meta.get("flows_881", "?"),
+                           flowruns=meta.get("flow_runs", "?"))
     info = ("{date}  {cpu_model}, {ncpu} CPUs, load {load}  wrk -t1 -c{conns} -d{secs}s "
             "(warm-up {warm}s)  {mitm881}").format(
         date=meta.get("date", "?"), cpu_model=meta.get("cpu_model", "?"),
@@ -554,8 +712,16 @@ def main(argv):
             return cmd_meta(args[0], args[1:])
         if cmd == "wrk" and len(args) == 7:
             return cmd_wrk(*args)
-        if cmd == "dl" and len(args) == 7:
+        if cmd == "dl" and len(args) == 8:
             return cmd_dl(*args)
+        if cmd == "flowfile" and len(args) == 3:
+            return cmd_flowfile(*args)
+        if cmd == "count" and len(args) == 1:
+            return cmd_count(*args)
+        if cmd == "timed" and len(args) >= 2:
+            return cmd_timed(args[0], args[1:])
+        if cmd == "flows" and len(args) == 4:
+            return cmd_flows(*args)
         if cmd == "idle" and len(args) == 7:
             return cmd_idle(*args)
         if cmd == "h2load" and len(args) == 7:

@@ -16,6 +16,15 @@
 #   BENCH_H2_RSS_STREAMS      streams on the one connection of the HTTP/2 RSS row (default 50000)
 #   BENCH_H2_RSS_STREAMS_881  the same for mitmdump 8.1.1, about 1,200 streams/s (default 10000)
 #   BENCH_H2_RSS_SECONDS      time limit of an HTTP/2 RSS row (default 120)
+#   BENCH_DL_881_BUFFERED_RUNS     downloads of 8.1.1's buffered row (default 1)
+#   BENCH_DL_881_BUFFERED_SECONDS  time limit of each (default 120)
+#   BENCH_FLOWS        flows in the flow-file scenario's file (default 100000)
+#   BENCH_FLOWS_881    the same for mitmdump 8.1.1, about 1,100 flows/s (default 10000)
+#   BENCH_FLOW_RUNS    runs of each flow-file row, the median is reported (default 3)
+#   BENCH_FIXTURES     flow files to build it from (default ../shared/fixtures/flows)
+#   BENCH_ONLY         the scenarios to run, space-separated (default: all of them):
+#                      explicit reverse download download-buffered tls-keepalive
+#                      tls-newconn tls-idle h2 h2-rss flowfile
 #   BENCH_OURS         our binary (default build/mitmdump)
 #   BENCH_OURS_ARGS    extra arguments for our binary (default: --set confdir=<tmp>)
 #   BENCH_MITMDUMP_881 mitmdump 8.1.1 (default /usr/bin/mitmdump)
@@ -38,6 +47,15 @@ H2_STREAMS=${BENCH_H2_STREAMS:-32}
 H2_RSS_STREAMS=${BENCH_H2_RSS_STREAMS:-50000}
 H2_RSS_STREAMS_881=${BENCH_H2_RSS_STREAMS_881:-10000}
 H2_RSS_SECS=${BENCH_H2_RSS_SECONDS:-120}
+DL_881_BUFFERED_RUNS=${BENCH_DL_881_BUFFERED_RUNS:-1}
+DL_881_BUFFERED_SECS=${BENCH_DL_881_BUFFERED_SECONDS:-120}
+FLOWS=${BENCH_FLOWS:-100000}
+FLOWS_881=${BENCH_FLOWS_881:-10000}
+FLOW_RUNS=${BENCH_FLOW_RUNS:-3}
+FIXTURES=${BENCH_FIXTURES:-$ROOT/../shared/fixtures/flows}
+ALL_SCENARIOS=(explicit reverse download download-buffered tls-keepalive tls-newconn tls-idle h2
+    h2-rss flowfile)
+read -r -a ONLY <<<"${BENCH_ONLY:-${ALL_SCENARIOS[*]}}"
 OURS=${BENCH_OURS:-$ROOT/build/mitmdump}
 MITM881=${BENCH_MITMDUMP_881:-/usr/bin/mitmdump}
 PROXY_CPU=${BENCH_PROXY_CPU:-0}
@@ -53,7 +71,8 @@ die() {
 }
 
 for v in SECS WARM CONNS DLRUNS IDLE_CONNS PROXY_CPU LOAD_CPU H2_CONNS H2_STREAMS H2_RSS_STREAMS \
-    H2_RSS_STREAMS_881 H2_RSS_SECS; do
+    H2_RSS_STREAMS_881 H2_RSS_SECS FLOWS FLOWS_881 FLOW_RUNS DL_881_BUFFERED_RUNS \
+    DL_881_BUFFERED_SECS; do
     case ${!v} in
     '' | *[!0-9]*) die "$v must be a non-negative integer (got '${!v}')" ;;
     esac
@@ -67,6 +86,28 @@ done
 [ "$H2_RSS_STREAMS" -ge 10 ] || die "BENCH_H2_RSS_STREAMS must be at least 10"
 [ "$H2_RSS_STREAMS_881" -ge 10 ] || die "BENCH_H2_RSS_STREAMS_881 must be at least 10"
 [ "$H2_RSS_SECS" -ge 1 ] || die "BENCH_H2_RSS_SECONDS must be at least 1"
+[ "$DL_881_BUFFERED_RUNS" -ge 1 ] || die "BENCH_DL_881_BUFFERED_RUNS must be at least 1"
+[ "$DL_881_BUFFERED_SECS" -ge 1 ] || die "BENCH_DL_881_BUFFERED_SECONDS must be at least 1"
+[ "$FLOWS" -ge 1 ] || die "BENCH_FLOWS must be at least 1"
+[ "$FLOWS_881" -ge 1 ] || die "BENCH_FLOWS_881 must be at least 1"
+[ "$FLOW_RUNS" -ge 1 ] || die "BENCH_FLOW_RUNS must be at least 1"
+# in_list WORD LIST...: whether WORD is one of LIST.
+in_list() {
+    local w=$1 x
+    shift
+    for x in "$@"; do
+        [ "$x" = "$w" ] && return 0
+    done
+    return 1
+}
+for scen in "${ONLY[@]}"; do
+    in_list "$scen" "${ALL_SCENARIOS[@]}" ||
+        die "BENCH_ONLY: unknown scenario '$scen' (known: ${ALL_SCENARIOS[*]})"
+done
+[ "${#ONLY[@]}" -ge 1 ] || die "BENCH_ONLY names no scenario"
+
+# want SCEN: whether BENCH_ONLY selects the scenario.
+want() { in_list "$1" "${ONLY[@]}"; }
 
 for c in wrk nginx curl taskset timeout openssl h2load; do
     command -v "$c" >/dev/null || die "$c not found (scripts/deps.sh bench installs it)"
@@ -291,23 +332,30 @@ H2ORIGIN=https://127.0.0.1:$H2PORT
     die "origin nginx does not serve HTTP/2: $(tail -n 5 "$TMP/origin/error.log" 2>/dev/null)"
 
 # --- check: the wrk script really sends absolute-form requests ------------------
-$HELPER capture "$TMP/cap.port" "$TMP/cap.req" &
-CAP_PID=$!
-track $CAP_PID
-for _ in $(seq 50); do
-    [ -s "$TMP/cap.port" ] && break
-    sleep 0.1
-done
-[ -s "$TMP/cap.port" ] || die "capture server did not start"
-BENCH_PATH="$ORIGIN/1k" BENCH_HOST="127.0.0.1:$OPORT" timeout 10 \
-    wrk -t1 -c1 -d1s -s "$ROOT/bench/wrk.lua" "http://127.0.0.1:$(cat "$TMP/cap.port")/" \
-    >/dev/null 2>&1
-stop $CAP_PID
-want="GET $ORIGIN/1k HTTP/1.1"
-got=$(head -n 1 "$TMP/cap.req" 2>/dev/null | tr -d '\r')
-[ "$got" = "$want" ] || die "wrk request line is '$got', expected '$want'"
-grep -qi "^Host: 127.0.0.1:$OPORT" "$TMP/cap.req" || die "wrk did not send Host: 127.0.0.1:$OPORT"
-echo "bench: absolute-form check OK: wrk sends '$got' to the proxy port"
+# check_absolute_form: dies unless wrk, as bench/wrk.lua drives it, sends an
+# absolute-form request line (scenario 1 depends on it).
+check_absolute_form() {
+    local wanted got
+    $HELPER capture "$TMP/cap.port" "$TMP/cap.req" &
+    CAP_PID=$!
+    track $CAP_PID
+    for _ in $(seq 50); do
+        [ -s "$TMP/cap.port" ] && break
+        sleep 0.1
+    done
+    [ -s "$TMP/cap.port" ] || die "capture server did not start"
+    BENCH_PATH="$ORIGIN/1k" BENCH_HOST="127.0.0.1:$OPORT" timeout 10 \
+        wrk -t1 -c1 -d1s -s "$ROOT/bench/wrk.lua" "http://127.0.0.1:$(cat "$TMP/cap.port")/" \
+        >/dev/null 2>&1
+    stop $CAP_PID
+    wanted="GET $ORIGIN/1k HTTP/1.1"
+    got=$(head -n 1 "$TMP/cap.req" 2>/dev/null | tr -d '\r')
+    [ "$got" = "$wanted" ] || die "wrk request line is '$got', expected '$wanted'"
+    grep -qi "^Host: 127.0.0.1:$OPORT" "$TMP/cap.req" ||
+        die "wrk did not send Host: 127.0.0.1:$OPORT"
+    echo "bench: absolute-form check OK: wrk sends '$got' to the proxy port"
+}
+want explicit && check_absolute_form
 
 # --- metadata ------------------------------------------------------------------
 # Other work on the machine shares the pinned CPUs and makes the numbers noisy.
@@ -326,16 +374,19 @@ $HELPER meta "$RESULTS" "date=$(date -u '+%Y-%m-%d %H:%M UTC')" "cpu_model=${CPU
     "seconds=$SECS" "warmup=$WARM" "wrk_connections=$CONNS" "dl_runs=$DLRUNS" \
     "idle_conns=$IDLE_CONNS" "h2_conns=$H2_CONNS" "h2_streams=$H2_STREAMS" \
     "h2_rss_streams=$H2_RSS_STREAMS" "h2_rss_streams_881=$H2_RSS_STREAMS_881" \
+    "flows=$FLOWS" "flows_881=$FLOWS_881" "flow_runs=$FLOW_RUNS" "only=${ONLY[*]}" \
     "proxy_cpu=$PROXY_CPU" "load_cpu=$LOAD_CPU" "ours_note=$OURS_NOTE" ||
     die "cannot write $RESULTS"
 
 # --- proxies -------------------------------------------------------------------
 # start_proxy SERVER MODE: starts a fresh proxy on a new port, pinned to
-# PROXY_CPU, in MODE explicit, reverse, tls or h2; sets SPID and PPORT, or
-# returns 1. In tls mode the mitmdumps are explicit proxies that intercept HTTPS
-# and nginx terminates TLS as a reverse proxy to the origin's TLS port; PCA is
-# the certificate a client must trust and TLSARGS the tlsload.py arguments. In
-# h2 mode every proxy is a TLS reverse proxy speaking HTTP/2 to the client: the
+# PROXY_CPU, in MODE explicit, buffered, reverse, tls or h2; sets SPID and
+# PPORT, or returns 1. The mitmdumps run with stream_large_bodies=1m except in
+# buffered mode (an explicit proxy with the default: bodies held whole). In tls
+# mode the mitmdumps are explicit proxies that intercept HTTPS and nginx
+# terminates TLS as a reverse proxy to the origin's TLS port; PCA is the
+# certificate a client must trust and TLSARGS the tlsload.py arguments. In h2
+# mode every proxy is a TLS reverse proxy speaking HTTP/2 to the client: the
 # mitmdumps to the origin's h2 port (reverse:https, so h2 on both sides), nginx
 # (which has no h2 upstreams) to the origin's TLS port over kept-alive
 # HTTP/1.1.
@@ -386,7 +437,8 @@ start_proxy() {
         ;;
     mitmdump-8.1.1 | ours)
         local bin=$MITM881 args
-        args=(--listen-host 127.0.0.1 -p "$PPORT" -q --set stream_large_bodies=1m)
+        args=(--listen-host 127.0.0.1 -p "$PPORT" -q)
+        [ "$mode" = buffered ] || args+=(--set stream_large_bodies=1m)
         local confdir=$TMP/mitm881-conf
         if [ "$server" = ours ]; then
             bin=$OURS
@@ -481,15 +533,16 @@ run_wrk() {
     $HELPER wrk "$RESULTS" "$scen" "$server" "$out" "$cpu" "$hwm" "$CLK_TCK"
 }
 
-# run_dl SERVER PID CURLARGS...: DLRUNS downloads, one curl -w line each.
+# run_dl SCEN SERVER PID N MAXSECS CURLARGS...: N downloads of at most MAXSECS
+# seconds each, one curl -w line each.
 run_dl() {
-    local server=$1 pid=$2 c0="-" c1 cpu="-" hwm="-"
-    local runs=$OUTDIR/raw/download-$server.txt
-    shift 2
+    local scen=$1 server=$2 pid=$3 n=$4 max=$5 c0="-" c1 cpu="-" hwm="-"
+    local runs=$OUTDIR/raw/$scen-$server.txt
+    shift 5
     : >"$runs"
     [ "$pid" != - ] && c0=$(cpu_ticks "$pid")
-    for _ in $(seq "$DLRUNS"); do
-        bounded "${LOAD[@]}" curl -s -o /dev/null --max-time 120 \
+    for _ in $(seq "$n"); do
+        bounded "${LOAD[@]}" curl -s -o /dev/null --max-time "$max" \
             -w '%{http_code} %{size_download} %{time_total}\n' "$@" >>"$runs"
     done
     if [ "$pid" != - ]; then
@@ -497,11 +550,11 @@ run_dl() {
             cpu=$((c1 - c0))
             hwm=$(hwm_kib "$pid")
         else
-            $HELPER skip "$RESULTS" download "$server" "failed: proxy died during the run"
+            $HELPER skip "$RESULTS" "$scen" "$server" "failed: proxy died during the run"
             return
         fi
     fi
-    $HELPER dl "$RESULTS" "$server" "$runs" "$cpu" "$hwm" "$CLK_TCK" "$DL_SIZE"
+    $HELPER dl "$RESULTS" "$scen" "$server" "$runs" "$cpu" "$hwm" "$CLK_TCK" "$DL_SIZE"
 }
 
 # run_tls SCEN SERVER PID MODE TLSLOAD_ARGS...: like run_wrk, with
@@ -623,64 +676,137 @@ label() {
     esac
 }
 
+# bench_download SCEN SERVER: the 100 MiB downloads. nginx downloads through
+# its reverse-proxy config; the mitmdumps as explicit proxies (curl -x), which
+# is how a client normally uses them, streaming (download) or holding each
+# body whole before sending it on (download-buffered: stream_large_bodies off,
+# the default).
+bench_download() {
+    local scen=$1 server=$2 mode=explicit n=$DLRUNS max=120
+    [ "$scen" = download-buffered ] && mode=buffered
+    if [ "$mode" = buffered ] && [ "$server" = mitmdump-8.1.1 ]; then
+        # 8.1.1 buffers a body in time quadratic in its size (10 MiB: 7 s, 20 MiB:
+        # 21 s here); 100 MiB takes minutes, so it gets one try.
+        n=$DL_881_BUFFERED_RUNS
+        max=$DL_881_BUFFERED_SECS
+    fi
+    echo "bench: [$scen] $(label "$server")"
+    if [ "$server" = direct ]; then
+        run_dl "$scen" direct - "$n" "$max" --noproxy '*' "$ORIGIN/100m"
+    elif [ "$server" = nginx ]; then
+        if start_proxy nginx reverse; then
+            run_dl "$scen" nginx "$SPID" "$n" "$max" "http://127.0.0.1:$PPORT/100m"
+            stop "$SPID"
+        else
+            $HELPER skip "$RESULTS" "$scen" nginx "failed to start"
+        fi
+    elif start_proxy "$server" "$mode"; then
+        run_dl "$scen" "$server" "$SPID" "$n" "$max" -x "http://127.0.0.1:$PPORT" "$ORIGIN/100m"
+        stop "$SPID"
+    else
+        $HELPER skip "$RESULTS" "$scen" "$server" "failed to start"
+    fi
+}
+
+# bench_flowfile SERVER: `mitmdump -n -q -r FILE` and the same with `-w OUT`,
+# FLOW_RUNS times each, pinned to PROXY_CPU like the proxies. FILE holds FLOWS
+# flows (FLOWS_881 for 8.1.1, which reads about 1,100 flows/s, and runs each
+# once), the fixture flow files concatenated over and over. The written file
+# must hold every flow.
+bench_flowfile() {
+    local server=$1 bin=$OURS n=$FLOWS runs=$FLOW_RUNS file mode count line
+    local raw=$OUTDIR/raw/flowfile-$server.txt written=$TMP/written.mitm
+    if [ "$server" = mitmdump-8.1.1 ]; then
+        bin=$MITM881
+        n=$FLOWS_881
+        runs=1
+    fi
+    echo "bench: [flowfile] $(label "$server"), $n flows"
+    file=$TMP/flows-$n.mitm
+    if [ ! -s "$file" ] && ! $HELPER flowfile "$file" "$n" "$FIXTURES"; then
+        $HELPER skip "$RESULTS" flowfile "$server" "cannot build the flow file from $FIXTURES"
+        return
+    fi
+    : >"$raw"
+    for _ in $(seq "$runs"); do
+        for mode in r rw; do
+            local args=(-n -q --set "confdir=$TMP/flowfile-conf" -r "$file")
+            rm -f "$written"
+            [ "$mode" = rw ] && args+=(-w "$written")
+            # One line a run: MODE WALL_S USER_S SYS_S MAXRSS_KIB EXIT FLOWS_WRITTEN
+            line=$($HELPER timed "$OUTDIR/raw/flowfile-$server-$mode.log" "${PIN[@]}" "$bin" \
+                "${args[@]}")
+            count=-
+            [ "$mode" = rw ] && count=$($HELPER count "$written")
+            echo "$mode $line $count" >>"$raw"
+        done
+    done
+    rm -f "$written"
+    $HELPER flows "$RESULTS" "$server" "$raw" "$n"
+}
+
 bench_server() {
     local server=$1 scen
     if [ "$server" = direct ]; then
-        echo "bench: [explicit] $(label direct)"
-        run_wrk explicit direct - "$ORIGIN/1k"
-        echo "bench: [reverse]  $(label direct)"
-        run_wrk reverse direct - "$ORIGIN/1k"
-        echo "bench: [download] $(label direct)"
-        run_dl direct - --noproxy '*' "$ORIGIN/100m"
-        echo "bench: [tls-keepalive] $(label direct)"
-        run_tls tls-keepalive direct - keepalive --target "127.0.0.1:$TPORT" \
-            --cafile "$TMP/origin.crt"
-        echo "bench: [tls-newconn] $(label direct)"
-        run_tls tls-newconn direct - newconn --target "127.0.0.1:$TPORT" \
-            --cafile "$TMP/origin.crt"
-        echo "bench: [h2] $(label direct)"
-        run_h2load h2 direct - "$H2ORIGIN/1k"
+        if want explicit; then
+            echo "bench: [explicit] $(label direct)"
+            run_wrk explicit direct - "$ORIGIN/1k"
+        fi
+        if want reverse; then
+            echo "bench: [reverse]  $(label direct)"
+            run_wrk reverse direct - "$ORIGIN/1k"
+        fi
+        for scen in download download-buffered; do
+            want "$scen" && bench_download "$scen" direct
+        done
+        if want tls-keepalive; then
+            echo "bench: [tls-keepalive] $(label direct)"
+            run_tls tls-keepalive direct - keepalive --target "127.0.0.1:$TPORT" \
+                --cafile "$TMP/origin.crt"
+        fi
+        if want tls-newconn; then
+            echo "bench: [tls-newconn] $(label direct)"
+            run_tls tls-newconn direct - newconn --target "127.0.0.1:$TPORT" \
+                --cafile "$TMP/origin.crt"
+        fi
+        if want h2; then
+            echo "bench: [h2] $(label direct)"
+            run_h2load h2 direct - "$H2ORIGIN/1k"
+        fi
         return
     fi
     if [ "$server" = ours ] && [ ! -x "$OURS" ]; then
         echo "bench: $(label ours): not built ($OURS missing), skipping its rows"
-        for scen in explicit reverse download tls-keepalive tls-newconn tls-idle h2 h2-rss; do
+        for scen in "${ONLY[@]}"; do
             $HELPER skip "$RESULTS" "$scen" ours "not built"
         done
         return
     fi
-    echo "bench: [explicit] $(label "$server")"
-    if start_proxy "$server" explicit; then
-        run_wrk explicit "$server" "$SPID" "http://127.0.0.1:$PPORT/" "$ORIGIN/1k" "127.0.0.1:$OPORT"
-        stop "$SPID"
-    else
-        $HELPER skip "$RESULTS" explicit "$server" "failed to start"
-    fi
-    echo "bench: [reverse]  $(label "$server")"
-    if start_proxy "$server" reverse; then
-        run_wrk reverse "$server" "$SPID" "http://127.0.0.1:$PPORT/1k"
-        stop "$SPID"
-    else
-        $HELPER skip "$RESULTS" reverse "$server" "failed to start"
-    fi
-    # nginx downloads through its reverse-proxy config; the mitmdumps as
-    # explicit proxies (curl -x), which is how a client normally uses them.
-    echo "bench: [download] $(label "$server")"
-    if [ "$server" = nginx ]; then
-        if start_proxy nginx reverse; then
-            run_dl nginx "$SPID" "http://127.0.0.1:$PPORT/100m"
+    if want explicit; then
+        echo "bench: [explicit] $(label "$server")"
+        if start_proxy "$server" explicit; then
+            run_wrk explicit "$server" "$SPID" "http://127.0.0.1:$PPORT/" "$ORIGIN/1k" \
+                "127.0.0.1:$OPORT"
             stop "$SPID"
         else
-            $HELPER skip "$RESULTS" download nginx "failed to start"
+            $HELPER skip "$RESULTS" explicit "$server" "failed to start"
         fi
-    elif start_proxy "$server" explicit; then
-        run_dl "$server" "$SPID" -x "http://127.0.0.1:$PPORT" "$ORIGIN/100m"
-        stop "$SPID"
-    else
-        $HELPER skip "$RESULTS" download "$server" "failed to start"
     fi
+    if want reverse; then
+        echo "bench: [reverse]  $(label "$server")"
+        if start_proxy "$server" reverse; then
+            run_wrk reverse "$server" "$SPID" "http://127.0.0.1:$PPORT/1k"
+            stop "$SPID"
+        else
+            $HELPER skip "$RESULTS" reverse "$server" "failed to start"
+        fi
+    fi
+    for scen in download download-buffered; do
+        want "$scen" && bench_download "$scen" "$server"
+    done
     # HTTPS: the mitmdumps intercept CONNECT tunnels, nginx terminates TLS.
     for scen in tls-keepalive tls-newconn tls-idle; do
+        want "$scen" || continue
         echo "bench: [$scen] $(label "$server")"
         if ! start_proxy "$server" tls; then
             $HELPER skip "$RESULTS" "$scen" "$server" "failed to start"
@@ -693,28 +819,34 @@ bench_server() {
         stop "$SPID"
     done
     # HTTP/2: TLS reverse proxies, h2 towards the client.
-    echo "bench: [h2] $(label "$server")"
-    if start_proxy "$server" h2; then
-        run_h2load h2 "$server" "$SPID" "https://127.0.0.1:$PPORT/1k"
-        stop "$SPID"
-    else
-        $HELPER skip "$RESULTS" h2 "$server" "failed to start"
+    if want h2; then
+        echo "bench: [h2] $(label "$server")"
+        if start_proxy "$server" h2; then
+            run_h2load h2 "$server" "$SPID" "https://127.0.0.1:$PPORT/1k"
+            stop "$SPID"
+        else
+            $HELPER skip "$RESULTS" h2 "$server" "failed to start"
+        fi
     fi
     [ "$server" = nginx ] && return
     local n=$H2_RSS_STREAMS
     [ "$server" = ours ] || n=$H2_RSS_STREAMS_881
-    echo "bench: [h2-rss] $(label "$server"), $n streams on one connection"
-    if start_proxy "$server" h2; then
-        run_h2rss "$server" "$SPID" "$n"
-        stop "$SPID"
-    else
-        $HELPER skip "$RESULTS" h2-rss "$server" "failed to start"
+    if want h2-rss; then
+        echo "bench: [h2-rss] $(label "$server"), $n streams on one connection"
+        if start_proxy "$server" h2; then
+            run_h2rss "$server" "$SPID" "$n"
+            stop "$SPID"
+        else
+            $HELPER skip "$RESULTS" h2-rss "$server" "failed to start"
+        fi
     fi
+    want flowfile && bench_flowfile "$server"
 }
 
-echo "bench: wrk and tlsload.py -c$CONNS -d${SECS}s (+${WARM}s warm-up), $DLRUNS x 100 MiB" \
-    "downloads, $IDLE_CONNS idle TLS connections, h2load -c$H2_CONNS -m$H2_STREAMS; proxy on" \
-    "CPU $PROXY_CPU, load and origin on CPU $LOAD_CPU"
+echo "bench: scenarios ${ONLY[*]}; wrk and tlsload.py -c$CONNS -d${SECS}s (+${WARM}s warm-up)," \
+    "$DLRUNS x 100 MiB downloads, $IDLE_CONNS idle TLS connections, h2load -c$H2_CONNS" \
+    "-m$H2_STREAMS, flow files of $FLOWS flows ($FLOWS_881 for 8.1.1); proxy on CPU $PROXY_CPU," \
+    "load and origin on CPU $LOAD_CPU"
 for server in direct nginx mitmdump-8.1.1 ours; do
     bench_server "$server"
 done

@@ -16,7 +16,6 @@
 #include "addons/dumper.h"
 #include "filter/filter.h"
 #include "flow/flow.h"
-#include "flow/tnetstring.h"
 #include "http/url.h"
 #include "options/opt.h"
 #include "util/num.h"
@@ -633,7 +632,7 @@ on_tcp_message(struct addon *a, struct hook_call *call)
 
 /* wsproto's Opcode names, lower-cased as dumper.py prints them. */
 static const char *
-ws_type_name(int64_t opcode)
+ws_type_name(int opcode)
 {
     switch (opcode) {
     case 0:
@@ -653,34 +652,18 @@ ws_type_name(int64_t opcode)
     }
 }
 
-/* Stored messages are [type, from_client, content, timestamp, ...]. */
 static void
-ws_message(const struct dumper *d, struct buf *b, const struct flow *f, const struct tns *m)
+ws_message(const struct dumper *d, struct buf *b, const struct flow *f, const struct ws_message *m)
 {
-    if (m == NULL || m->type != TNS_LIST || m->u.list.n < 3)
-        return;
-    const struct tns *type = m->u.list.v[0], *fc = m->u.list.v[1], *content = m->u.list.v[2];
-    const char *dir = fc->type == TNS_BOOL && fc->u.b ? "->" : "<-";
+    const char *dir = m->from_client ? "->" : "<-";
     put_address(b, f->client_conn ? &f->client_conn->peername : NULL);
-    buf_printf(b, " %s WebSocket %s message %s ", dir,
-               ws_type_name(type->type == TNS_INT ? type->u.i : -1), dir);
+    buf_printf(b, " %s WebSocket %s message %s ", dir, ws_type_name(m->type), dir);
     put_address(b, f->server_conn ? &f->server_conn->address : NULL);
     if (f->request)
         buf_append_str(b, f->request->path);
     buf_append(b, "\n", 1);
-    if (d->detail >= 3 && (content->type == TNS_BYTES || content->type == TNS_TEXT)) {
-        struct buf c = BUF_INIT;
-        buf_append(&c, content->u.str.p, content->u.str.len);
-        tcp_body(d, b, &c);
-        buf_clear(&c);
-    }
-}
-
-static const struct tns *
-ws_messages(const struct flow *f)
-{
-    const struct tns *l = f->websocket ? tns_dict_get(f->websocket, "messages") : NULL;
-    return l && l->type == TNS_LIST ? l : NULL;
+    if (d->detail >= 3)
+        tcp_body(d, b, &m->content);
 }
 
 static void
@@ -698,18 +681,17 @@ on_ws_message(struct addon *a, struct hook_call *call)
 {
     struct dumper *d = (struct dumper *)a;
     const struct flow *f = call->data->flow;
-    const struct tns *l = ws_messages(f);
-    if (!shown(d, f) || l == NULL || l->u.list.n == 0)
+    if (!shown(d, f) || f->websocket == NULL || f->websocket->nmessages == 0)
         return ADDON_CONTINUE;
     struct buf b = BUF_INIT;
-    ws_message(d, &b, f, l->u.list.v[l->u.list.n - 1]);
+    ws_message(d, &b, f, &f->websocket->messages[f->websocket->nmessages - 1]);
     flush_buf(d, &b);
     return ADDON_CONTINUE;
 }
 
 /* wsproto's CloseReason names, which format_websocket_error prints. */
 static const char *
-ws_close_name(int64_t code)
+ws_close_name(int code)
 {
     static const struct {
         int code;
@@ -729,24 +711,24 @@ ws_close_name(int64_t code)
     return NULL;
 }
 
-/* Python's str() of a stored scalar, as the f-strings in dumper.py show it. */
+/* Python's str() of close_code and close_reason, as dumper.py's f-strings
+ * show them: None when unset. */
 static void
-put_scalar(struct buf *b, const struct tns *t)
+put_code(struct buf *b, int code)
 {
-    if (t == NULL || t->type == TNS_NULL)
+    if (code < 0)
         buf_append_str(b, "None");
-    else if (t->type == TNS_INT)
-        buf_printf(b, "%" PRId64, t->u.i);
-    else if (t->type == TNS_TEXT || t->type == TNS_BYTES)
-        buf_append(b, t->u.str.p, t->u.str.len);
+    else
+        buf_printf(b, "%d", code);
 }
 
-/*
- * dumper.py's websocket_end. Our readfile raises no websocket_message for
- * a loaded flow, while mitmproxy's does (one per message, before the end),
- * so a flow that is not live has all its messages printed here first: the
- * output is then the same.
- */
+static void
+put_reason(struct buf *b, const char *reason)
+{
+    buf_append_str(b, reason ? reason : "None");
+}
+
+/* dumper.py's websocket_end: how the connection closed. */
 static enum addon_result
 on_ws_end(struct addon *a, struct hook_call *call)
 {
@@ -754,20 +736,15 @@ on_ws_end(struct addon *a, struct hook_call *call)
     const struct flow *f = call->data->flow;
     if (!shown(d, f) || f->websocket == NULL)
         return ADDON_CONTINUE;
+    const struct websocket_data *ws = f->websocket;
     struct buf b = BUF_INIT;
-    const struct tns *l = ws_messages(f);
-    if (!f->live && l) {
-        for (size_t i = 0; i < l->u.list.n; i++)
-            ws_message(d, &b, f, l->u.list.v[i]);
-    }
-    const struct tns *code = tns_dict_get(f->websocket, "close_code");
-    const struct tns *reason = tns_dict_get(f->websocket, "close_reason");
-    const struct tns *by = tns_dict_get(f->websocket, "closed_by_client");
-    int64_t c = code && code->type == TNS_INT ? code->u.i : -1;
+    int c = ws->close_code;
     if (c == 1000 || c == 1001 || c == 1005) {
-        buf_printf(&b, "WebSocket connection closed by %s: %" PRId64 " ",
-                   by && by->type == TNS_BOOL && by->u.b ? "client" : "server", c);
-        put_scalar(&b, reason);
+        buf_printf(&b, "WebSocket connection closed by %s: ",
+                   ws->closed_by_client == 1 ? "client" : "server");
+        put_code(&b, c);
+        buf_append(&b, " ", 1);
+        put_reason(&b, ws->close_reason);
         buf_append(&b, "\n", 1);
     } else {
         style_on(d, &b, FG_RED, 0);
@@ -779,13 +756,12 @@ on_ws_end(struct addon *a, struct hook_call *call)
             buf_append_str(&b, name);
         } else {
             buf_append_str(&b, "UNKNOWN_ERROR=");
-            put_scalar(&b, code);
+            put_code(&b, c);
         }
         /* Python's truthiness: None and "" add nothing. */
-        if (reason && (reason->type == TNS_TEXT || reason->type == TNS_BYTES) &&
-            reason->u.str.len) {
+        if (ws->close_reason && ws->close_reason[0]) {
             buf_append_str(&b, " (reason: ");
-            put_scalar(&b, reason);
+            put_reason(&b, ws->close_reason);
             buf_append_str(&b, ")");
         }
         style_off(d, &b, FG_RED, 0);

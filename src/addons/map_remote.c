@@ -10,6 +10,7 @@
 
 #include "addons/map_remote.h"
 #include "addons/spec.h"
+#include "http/url.h"
 #include "flow/flow.h"
 #include "options/opt.h"
 #include "util/log.h"
@@ -70,16 +71,6 @@ configure(struct addon *a, const struct options *o, const struct opt_changes *up
     return 0;
 }
 
-static int
-default_port(const char *scheme)
-{
-    if (strcmp(scheme, "http") == 0)
-        return 80;
-    if (strcmp(scheme, "https") == 0)
-        return 443;
-    return -1;
-}
-
 int
 map_remote_set_url(struct http_request *req, const char *url, struct err *e)
 {
@@ -108,50 +99,25 @@ map_remote_set_url(struct http_request *req, const char *url, struct err *e)
         if (*q == '@')
             at = q;
     const char *h = at ? at + 1 : p;
-    const char *end = p + nl;
-    const char *hend, *portp = NULL;
-    if (*h == '[') {
-        const char *close = memchr(h, ']', (size_t)(end - h));
-        if (close == NULL) {
-            free(scheme);
-            return err_set(e, MP_ERR_SYNTAX, "Invalid IPv6 URL: %s", url);
-        }
-        hend = close;
-        h++;
-        if (close + 1 < end && close[1] == ':')
-            portp = close + 2;
-    } else {
-        const char *colon = memchr(h, ':', (size_t)(end - h));
-        hend = colon ? colon : end;
-        if (colon)
-            portp = colon + 1;
-    }
-    if (hend == h) {
+    struct slice hs;
+    int port;
+    int rc = http_hostport_parse(h, (size_t)(p + nl - h), HTTP_HOSTPORT_EMPTY_PORT, &hs, &port,
+                                 NULL);
+    if (rc < 0) {
         free(scheme);
-        return err_set(e, MP_ERR_SYNTAX, "No hostname given: %s", url);
-    }
-    long port = -1;
-    if (portp && portp < end) {
-        port = 0;
-        for (const char *q = portp; q < end; q++) {
-            if (!isdigit((unsigned char)*q) || port > 65535) {
-                free(scheme);
-                return err_set(e, MP_ERR_SYNTAX, "Port out of range or invalid in %s", url);
-            }
-            port = port * 10 + (*q - '0');
-        }
-        if (port > 65535) {
-            free(scheme);
-            return err_set(e, MP_ERR_SYNTAX, "Port out of range or invalid in %s", url);
-        }
+        if (rc == MP_ERR_SYNTAX)
+            return err_set(e, MP_ERR_SYNTAX, "Invalid IPv6 URL: %s", url);
+        if (rc == MP_ERR_NOTFOUND)
+            return err_set(e, MP_ERR_SYNTAX, "No hostname given: %s", url);
+        return err_set(e, MP_ERR_SYNTAX, "Port out of range or invalid in %s", url);
     }
     if (port <= 0)
-        port = default_port(scheme);
-    if (port < 0) {
+        port = http_default_port(scheme);
+    if (port == 0) {
         free(scheme);
         return err_set(e, MP_ERR_SYNTAX, "Invalid port in %s", url);
     }
-    char *host = xstrndup(h, (size_t)(hend - h));
+    char *host = slice_strdup(hs);
     for (char *c = host; *c; c++)
         *c = (char)tolower((unsigned char)*c);
 
@@ -171,13 +137,12 @@ map_remote_set_url(struct http_request *req, const char *url, struct err *e)
     if (hdrs_get(&req->headers, "Host") != NULL)
         hdrs_set_cstr(&req->headers, "Host", host);
     if (req->authority && req->authority[0]) {
-        char auth[600];
-        int v6 = strchr(host, ':') != NULL;
-        if (port == default_port(scheme))
-            snprintf(auth, sizeof(auth), v6 ? "[%s]" : "%s", host);
-        else
-            snprintf(auth, sizeof(auth), v6 ? "[%s]:%ld" : "%s:%ld", host, port);
-        http_set_str(&req->authority, auth);
+        struct buf auth = BUF_INIT;
+        http_hostport_write(&auth, scheme, host, port, 0);
+        char *as = buf_strdup(&auth);
+        http_set_str(&req->authority, as);
+        free(as);
+        buf_clear(&auth);
     }
     free(scheme);
     free(host);

@@ -7,15 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
-
 #include "addons/modify_body.h"
 #include "addons/spec.h"
 #include "flow/flow.h"
 #include "http/encoding.h"
 #include "options/opt.h"
 #include "util/log.h"
+#include "util/pyre.h"
 #include "util/xmalloc.h"
 
 struct rule {
@@ -46,7 +44,7 @@ parse_rule(const char *option, void *p, struct err *e)
     struct buf subject = BUF_INIT, repl = BUF_INIT;
     int rc = spec_unescape(r->spec.subject, &subject, e);
     if (rc == 0) {
-        r->re = spec_re_compile(buf_ptr(&subject), subject.len, PCRE2_DOTALL, e);
+        r->re = spec_re_compile(buf_ptr(&subject), subject.len, PYRE_DOTALL, e);
         if (r->re == NULL)
             rc = MP_ERR_SYNTAX;
     }

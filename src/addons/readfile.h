@@ -1,13 +1,16 @@
 /*
  * mitmdump -r: every flow of a flow file sent through the addon chain the
- * way mitmproxy's Master.load_flow does: requestheaders, request, then
- * responseheaders and response when the flow has a response, then error
- * when it has one (TCP flows: tcp_start, then tcp_error or tcp_end).
+ * way mitmproxy's Master.load_flow does (eventsequence.iterate):
+ * requestheaders, request, then responseheaders and response when the flow
+ * has a response, then for a WebSocket websocket_start, one
+ * websocket_message per message and websocket_end, else error when it has
+ * one. TCP flows: tcp_start, one tcp_message per message, then tcp_error or
+ * tcp_end. DNS flows: dns_request, then dns_response and dns_error as
+ * present. A message hook sees the messages up to its own, as live.
  *
- * -r expects synchronous addons for now: readfile does not wait for a
- * deferred hook. A deferred call stays valid (it is heap-allocated and
- * frees itself when its addon resumes it), but the next hooks are sent
- * without waiting for it.
+ * Hooks go out one at a time, each from the done of the one before: an
+ * addon that defers a hook (ADDON_DEFER) holds back the rest of that flow
+ * and every flow after it until it calls addon_resume().
  */
 #ifndef MP_ADDONS_READFILE_H
 #define MP_ADDONS_READFILE_H
@@ -16,21 +19,39 @@
 #include "util/err.h"
 
 struct flow;
+struct filt;
 
 /*
- * Reads path and delivers each flow. Returns the number of flows delivered,
- * or a negative MP_ERR_* with e naming the file and, for a damaged file,
- * the byte offset of the bad record; the flows before it are delivered
- * first.
+ * The end of a read: rc is the number of flows delivered, or a negative
+ * MP_ERR_* with e naming the file and, for a damaged file, the byte offset
+ * of the bad record (the flows before it were delivered). e is borrowed
+ * for the call.
  */
-int readfile_run(struct addon_chain *, const char *path, struct err *e);
-struct filt;
-/* The same, loading only the flows that match filter (option readfile_filter;
- * NULL loads all); returns the number loaded. */
+typedef void (*readfile_done_cb)(void *arg, int rc, const struct err *e);
+
+/*
+ * Reads path and delivers the flows that match filter (option
+ * readfile_filter; NULL loads all; borrowed until done runs). done (may be
+ * NULL) runs once, before this returns when no addon deferred a hook, else
+ * from the addon_resume() that lets the last hook through. Returns 0, or
+ * MP_ERR_IO with e when path cannot be opened (done does not run then).
+ */
+int readfile_start(struct addon_chain *, const char *path, const struct filt *filter,
+                   readfile_done_cb done, void *arg, struct err *e);
+
+/*
+ * readfile_start() for callers with no event loop to wait in (mitmdump -n
+ * today): returns the number of flows delivered, or a negative MP_ERR_*
+ * with e, as done would get it. If an addon defers a hook, the call returns
+ * MP_ERR_UNSUPPORTED at once: that flow's hooks go on when the addon
+ * resumes it, but no flow after it is read, since nothing here can wait.
+ */
 int readfile_run_filtered(struct addon_chain *, const char *path, const struct filt *filter,
                           struct err *e);
+int readfile_run(struct addon_chain *, const char *path, struct err *e);
 
-/* Sends one flow through the chain as readfile_run() does. */
+/* Sends one flow (a reference is taken) through the chain as the readers
+ * do; a deferred hook holds back the rest of its hooks until resumed. */
 void readfile_load_flow(struct addon_chain *, struct flow *f);
 
 #endif

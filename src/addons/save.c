@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "addons/save.h"
+#include "commands/commands.h"
 #include "filter/filter.h"
 #include "flow/flow.h"
 #include "flow/flowfile.h"
@@ -30,6 +31,7 @@ struct save {
     struct flow **active;
     size_t nactive, cap;
     struct filt *filt; /* save_stream_filter compiled; NULL saves every flow */
+    struct buf rec;    /* the record being written, kept for the next one */
 };
 
 static int
@@ -65,9 +67,14 @@ active_remove(struct save *s, struct flow *f)
     }
 }
 
+/* Records up to this size keep their buffer for the next one. */
+#define KEEP_REC (1024 * 1024)
+
 /*
  * Writes one record. On a failed write the file is cut back to where the
- * record started, so the file never ends in half a flow.
+ * record started, so the file never ends in half a flow. That place is found
+ * after the failure (the end minus what went out) rather than asked for
+ * before each record, which cost an lseek() per flow.
  */
 static int
 write_flow(struct save *s, const struct flow *f)
@@ -75,11 +82,11 @@ write_flow(struct save *s, const struct flow *f)
     /* io.FilteredFlowWriter: flows the filter rejects are skipped. */
     if (s->filt && !filt_match(s->filt, f))
         return 0;
-    struct buf b = BUF_INIT;
-    ffile_serialize(&b, f);
-    off_t start = lseek(s->fd, 0, SEEK_END);
-    const uint8_t *p = buf_ptr(&b);
-    size_t left = b.len;
+    struct buf *b = &s->rec;
+    buf_reset(b);
+    ffile_serialize(b, f);
+    const uint8_t *p = buf_ptr(b);
+    size_t left = b->len;
     int rc = 0;
     while (left > 0) {
         ssize_t n = write(s->fd, p, left);
@@ -89,7 +96,9 @@ write_flow(struct save *s, const struct flow *f)
             int saved = n < 0 ? errno : ENOSPC;
             struct stat st;
             int regular = fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode);
-            if (regular && start >= 0 && ftruncate(s->fd, start) < 0)
+            off_t end = regular ? lseek(s->fd, 0, SEEK_END) : -1;
+            off_t start = end - (off_t)(b->len - left);
+            if (regular && end >= 0 && ftruncate(s->fd, start) < 0)
                 log_msg(LOG_ERROR,
                         "Error while writing to %s: %s (and cannot remove the "
                         "partial record: %s)",
@@ -102,7 +111,8 @@ write_flow(struct save *s, const struct flow *f)
         p += n;
         left -= (size_t)n;
     }
-    buf_clear(&b);
+    if (b->cap > KEEP_REC)
+        buf_clear(b);
     return rc;
 }
 
@@ -221,8 +231,70 @@ save_free(struct addon *a)
     struct save *s = (struct save *)a;
     close_stream(s);
     filt_free(s->filt);
+    buf_clear(&s->rec);
     free(s->active);
     free(s);
+}
+
+static int
+write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = ENOSPC;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* save.file: the flows written to path, or appended with "+path". */
+static int
+cmd_save_file(void *arg, struct cmds_call *c, struct err *e)
+{
+    (void)arg;
+    const struct cmds_flows *fl = &cmds_arg(c, 0)->flows;
+    const char *path = cmds_arg(c, 1)->s;
+    int append = path[0] == '+';
+    char *full = path_expand_home(path + append);
+    int fd = open(full, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644);
+    int rc = 0;
+    if (fd < 0) {
+        rc = err_set(e, MP_ERR_IO, "[Errno %d] %s: '%s'", errno, strerror(errno), full);
+        free(full);
+        return rc;
+    }
+    struct buf rec = BUF_INIT;
+    for (size_t i = 0; i < fl->n && rc == 0; i++) {
+        buf_reset(&rec);
+        ffile_serialize(&rec, fl->v[i]);
+        if (write_all(fd, buf_ptr(&rec), rec.len) < 0)
+            rc = err_set(e, MP_ERR_IO, "[Errno %d] %s: '%s'", errno, strerror(errno), full);
+    }
+    if (close(fd) < 0 && rc == 0)
+        rc = err_set(e, MP_ERR_IO, "[Errno %d] %s: '%s'", errno, strerror(errno), full);
+    buf_clear(&rec);
+    free(full);
+    if (rc == 0)
+        log_msg(LOG_ALERT, "Saved %zu flows.", fl->n);
+    return rc;
+}
+
+static int
+save_commands(struct addon *a, struct cmds *cmds, struct err *e)
+{
+    static const struct cmds_param p[] = {{"flows", CMDS_FLOWS, 0, NULL},
+                                          {"path", CMDS_PATH, 0, NULL}};
+    return cmds_add(cmds, "save.file",
+                    "Save flows to a file. If the path starts with a +, flows are\n        "
+                    "appended to the file, otherwise it is over-written.",
+                    p, 2, CMDS_NONE, cmd_save_file, a, e);
 }
 
 static const struct addon_ops save_ops = {
@@ -230,6 +302,7 @@ static const struct addon_ops save_ops = {
     .configure = configure,
     .done = done,
     .free = save_free,
+    .commands = save_commands,
     .hooks =
         {
             [HOOK_REQUEST] = on_start,

@@ -11,20 +11,20 @@
  * "HttpOnly="), so a replayed response has the bytes mitmproxy sends.
  */
 #include <ctype.h>
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "addons/serverplayback.h"
+#include "commands/commands.h"
 #include "flow/flow.h"
 #include "flow/flowfile.h"
+#include "http/cookies.h"
+#include "http/date.h"
+#include "http/forms.h"
 #include "http/url.h"
 #include "options/opt.h"
-#include "util/num.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -54,35 +54,6 @@ struct serverplayback {
 };
 
 /* ---- URL and form parsing ---- */
-
-typedef void (*pair_cb)(void *arg, struct slice name, struct slice value);
-
-/*
- * urllib.parse.parse_qsl(qs, keep_blank_values=True): "&"-separated,
- * empty items skipped, an item without "=" has the value "".
- */
-static void
-parse_qsl(struct slice qs, pair_cb cb, void *arg)
-{
-    size_t i = 0;
-    while (i <= qs.len && qs.len > 0) {
-        const uint8_t *start = qs.p + i;
-        const uint8_t *amp = memchr(start, '&', qs.len - i);
-        size_t n = amp ? (size_t)(amp - start) : qs.len - i;
-        if (n > 0) {
-            const uint8_t *eq = memchr(start, '=', n);
-            size_t nl = eq ? (size_t)(eq - start) : n;
-            struct buf name = BUF_INIT, value = BUF_INIT;
-            http_unquote(&name, (const char *)start, nl, 1);
-            if (eq)
-                http_unquote(&value, (const char *)eq + 1, n - nl - 1, 1);
-            cb(arg, buf_slice(&name), buf_slice(&value));
-            buf_clear(&name);
-            buf_clear(&value);
-        }
-        i += n + 1;
-    }
-}
 
 /*
  * The path and query of urlparse(request.url): the fragment goes first,
@@ -133,22 +104,17 @@ strv_has(const struct strv *v, struct slice s)
     return 0;
 }
 
-struct pairs_arg {
-    struct buf *key;
-    const struct strv *ignore;
-    char tag;
-    size_t count; /* pairs seen, ignored or not */
-};
-
+/* The fields of f not named in ignore, each name and value tagged. */
 static void
-add_pair(void *arg, struct slice name, struct slice value)
+add_fields(struct buf *k, const struct form *f, const struct strv *ignore, char tag)
 {
-    struct pairs_arg *pa = arg;
-    pa->count++;
-    if (strv_has(pa->ignore, name))
-        return;
-    key_add(pa->key, pa->tag, name.p, name.len);
-    key_add(pa->key, pa->tag, value.p, value.len);
+    for (size_t i = 0; i < f->n; i++) {
+        const struct form_field *fl = &f->v[i];
+        if (strv_has(ignore, slice_from(fl->name, fl->name_len)))
+            continue;
+        key_add(k, tag, fl->name, fl->name_len);
+        key_add(k, tag, fl->value, fl->value_len);
+    }
 }
 
 /* All values of a header joined with ", " (Headers.__getitem__); NULL if absent. */
@@ -183,150 +149,18 @@ ctype_has(const struct http_request *r, const char *what)
     return found;
 }
 
-/* The boundary parameter of a Content-Type as headers.parse_content_type
- * reads it (stripped, quotes kept); NULL if none. */
-static char *
-ctype_boundary(const char *ct)
-{
-    const char *semi = strchr(ct, ';');
-    const char *slash = strchr(ct, '/');
-    if (slash == NULL || (semi && slash > semi))
-        return NULL;
-    char *found = NULL;
-    while (semi) {
-        const char *start = semi + 1;
-        semi = strchr(start, ';');
-        size_t n = semi ? (size_t)(semi - start) : strlen(start);
-        const char *eq = memchr(start, '=', n);
-        if (eq == NULL)
-            continue;
-        const char *k = start, *ke = eq, *v = eq + 1, *ve = start + n;
-        while (k < ke && isspace((unsigned char)*k))
-            k++;
-        while (ke > k && isspace((unsigned char)ke[-1]))
-            ke--;
-        while (v < ve && isspace((unsigned char)*v))
-            v++;
-        while (ve > v && isspace((unsigned char)ve[-1]))
-            ve--;
-        if ((size_t)(ke - k) == 8 && memcmp(k, "boundary", 8) == 0) {
-            free(found);
-            found = xstrndup(v, (size_t)(ve - v));
-        }
-    }
-    return found;
-}
-
-struct line {
-    const uint8_t *p;
-    size_t n;
-};
-
-/* bytes.splitlines(): "\n", "\r\n" and "\r" end a line. */
-static size_t
-splitlines(const uint8_t *p, size_t n, struct line **out)
-{
-    size_t count = 0, cap = 0;
-    struct line *v = NULL;
-    size_t i = 0;
-    while (i < n) {
-        size_t j = i;
-        while (j < n && p[j] != '\n' && p[j] != '\r')
-            j++;
-        if (count == cap) {
-            cap = cap ? cap * 2 : 8;
-            v = xrealloc(v, cap * sizeof(*v));
-        }
-        v[count++] = (struct line){p + i, j - i};
-        if (j < n && p[j] == '\r' && j + 1 < n && p[j + 1] == '\n')
-            j++;
-        i = j + 1;
-    }
-    *out = v;
-    return count;
-}
-
-/* The first name="..." in a line that follows a word boundary (re's \bname="([^"]+)"). */
-static int
-part_name(struct line l, struct slice *name)
-{
-    for (size_t i = 0; i + 6 <= l.n; i++) {
-        if (memcmp(l.p + i, "name=\"", 6) != 0)
-            continue;
-        if (i > 0 && (isalnum(l.p[i - 1]) || l.p[i - 1] == '_'))
-            continue;
-        size_t j = i + 6;
-        while (j < l.n && l.p[j] != '"')
-            j++;
-        if (j < l.n && j > i + 6) {
-            *name = slice_from(l.p + i + 6, j - i - 6);
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /*
- * multipart.decode(): split at "--boundary"; a piece whose first line does
- * not start with "--" and whose second line names a field gives that field
- * the lines after the first empty one, joined without separators. A piece
- * without an empty line makes the whole form empty (mitmproxy's ValueError).
- * Returns the number of fields passed to cb (0 = no form).
+ * multipart.decode() of the request's body as serverplayback sees it: no
+ * fields for a body that is None or a form mitmproxy refuses.
  */
-static size_t
-multipart_items(const struct http_request *r, pair_cb cb, void *arg)
+static void
+multipart_fields(const struct http_request *r, struct form *out)
 {
     char *ct = header_joined(&r->headers, "content-type");
-    char *boundary = ct ? ctype_boundary(ct) : NULL;
+    if (ct && !r->content_none &&
+        form_parse_multipart(ct, strlen(ct), buf_ptr(&r->content), r->content.len, out, NULL) < 0)
+        form_clear(out);
     free(ct);
-    if (boundary == NULL || r->content_none) {
-        free(boundary);
-        return 0;
-    }
-    size_t blen = strlen(boundary) + 2;
-    char *delim = xmalloc(blen + 1);
-    snprintf(delim, blen + 1, "--%s", boundary);
-    free(boundary);
-
-    /* Two passes: the first only checks that every piece is well formed. */
-    size_t fields = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        const uint8_t *p = buf_ptr(&r->content);
-        size_t n = r->content.len;
-        size_t i = 0;
-        for (;;) {
-            const uint8_t *next = blen ? memmem(p + i, n - i, delim, blen) : NULL;
-            size_t end = next ? (size_t)(next - p) : n;
-            struct line *lines;
-            size_t nl = splitlines(p + i, end - i, &lines);
-            struct slice name;
-            if (nl > 1 && !(lines[0].n >= 2 && memcmp(lines[0].p, "--", 2) == 0) &&
-                part_name(lines[1], &name)) {
-                size_t blank = 2;
-                while (blank < nl && lines[blank].n != 0)
-                    blank++;
-                if (blank == nl) {
-                    free(lines);
-                    free(delim);
-                    return 0;
-                }
-                if (pass == 1) {
-                    struct buf value = BUF_INIT;
-                    for (size_t k = blank + 1; k < nl; k++)
-                        buf_append(&value, lines[k].p, lines[k].n);
-                    cb(arg, name, buf_slice(&value));
-                    buf_clear(&value);
-                    fields++;
-                }
-            }
-            free(lines);
-            if (next == NULL)
-                break;
-            i = end + blen;
-        }
-    }
-    free(delim);
-    return fields;
 }
 
 /* Request.pretty_host: the Host header's (or an HTTP/2 :authority's) host, else host. */
@@ -343,27 +177,13 @@ pretty_host(const struct http_request *r)
         return xstrdup(r->host);
     }
     /* url.parse_authority(check=False): host[:port] or [v6][:port]; else all of it. */
-    char *host_end, *rest;
-    if (auth[0] == '[' && (host_end = strchr(auth, ']')) != NULL) {
-        rest = host_end + 1;
-    } else {
-        host_end = strchr(auth, ':');
-        rest = host_end ? host_end : auth + strlen(auth);
-        host_end = rest;
-    }
-    int ok = 1;
-    if (*rest == ':') {
-        int64_t port;
-        ok = num_parse_cstr(rest + 1, 0, 65535, &port) == 0;
-    } else if (*rest != '\0') {
-        ok = 0;
-    }
-    if (!ok || host_end == auth)
+    struct slice host;
+    int port;
+    if (http_hostport_parse(auth, strlen(auth), 0, &host, &port, NULL) < 0)
         return auth;
-    char *host = auth[0] == '[' ? xstrndup(auth + 1, (size_t)(host_end - auth - 1))
-                                : xstrndup(auth, (size_t)(host_end - auth));
+    char *h = slice_strdup(host);
     free(auth);
-    return host;
+    return h;
 }
 
 /* ServerPlayback._hash as a comparable byte string. */
@@ -379,14 +199,19 @@ make_key(const struct serverplayback *sp, const struct http_request *r, struct b
     if (!sp->ignore_content) {
         int done = 0;
         if (sp->ignore_payload_params.n && ctype_has(r, "multipart/form-data")) {
-            struct pairs_arg pa = {k, &sp->ignore_payload_params, 'M', 0};
-            done = multipart_items(r, add_pair, &pa) > 0;
+            struct form f = {0};
+            multipart_fields(r, &f);
+            add_fields(k, &f, &sp->ignore_payload_params, 'M');
+            done = f.n > 0;
+            form_clear(&f);
         }
         if (!done && sp->ignore_payload_params.n && !r->content_none &&
             ctype_has(r, "application/x-www-form-urlencoded")) {
-            struct pairs_arg pa = {k, &sp->ignore_payload_params, 'U', 0};
-            parse_qsl(buf_slice(&r->content), add_pair, &pa);
-            done = pa.count > 0;
+            struct form f = {0};
+            form_parse_urlencoded((const char *)buf_ptr(&r->content), r->content.len, &f);
+            add_fields(k, &f, &sp->ignore_payload_params, 'U');
+            done = f.n > 0;
+            form_clear(&f);
         }
         if (!done) {
             if (r->content_none)
@@ -403,8 +228,10 @@ make_key(const struct serverplayback *sp, const struct http_request *r, struct b
     if (!sp->ignore_port)
         buf_printf(k, "P%u;", (unsigned)r->port);
 
-    struct pairs_arg pa = {k, &sp->ignore_params, 'q', 0};
-    parse_qsl(query, add_pair, &pa);
+    struct form q = {0};
+    form_parse_urlencoded((const char *)query.p, query.len, &q);
+    add_fields(k, &q, &sp->ignore_params, 'q');
+    form_clear(&q);
 
     for (size_t i = 0; i < sp->use_headers.n; i++) {
         char *v = header_joined(&r->headers, sp->use_headers.v[i]);
@@ -519,416 +346,57 @@ next_flow(struct serverplayback *sp, const struct http_request *r)
 
 /* ---- refreshing ---- */
 
-static const char *const months[] = {"jan", "feb", "mar", "apr", "may", "jun",
-                                     "jul", "aug", "sep", "oct", "nov", "dec"};
-static const char *const long_months[] = {"january",   "february", "march",    "april",
-                                          "may",       "june",     "july",     "august",
-                                          "september", "october",  "november", "december"};
-static const char *const days[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
-
-static int
-month_index(const char *s)
+/* The date t + delta as formatdate() writes it (malloc'd), or NULL when
+ * the text is not a date or the result is past what Python can write. */
+static char *
+shift_date(const char *text, size_t n, double delta)
 {
-    for (int i = 0; i < 12; i++)
-        if (strcasecmp(s, months[i]) == 0 || strcasecmp(s, long_months[i]) == 0)
-            return i + 1;
-    return 0;
-}
-
-/* Python's int() for what dates hold: optional sign, digits, surrounding blanks. */
-static int
-parse_int(const char *s, long *out)
-{
-    char *end;
-    if (*s == '\0' || isspace((unsigned char)*s))
-        return -1;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || *end != '\0')
-        return -1;
-    *out = v;
-    return 0;
-}
-
-/*
- * email.utils.parsedate_tz() followed by mktime_tz(): the date as epoch
- * seconds, or -1 if s is not a date. Like Python, a date without a known
- * zone is local time (and "-0000" means unknown).
- */
-static int
-parse_date(const char *s, double *out)
-{
-    char *copy = xstrdup(s);
-    char *tok[8];
-    int nt = 0;
-    for (char *save, *t = strtok_r(copy, " \t\r\n\v\f", &save); t;
-         t = strtok_r(NULL, " \t\r\n\v\f", &save)) {
-        if (nt == 8)
-            break;
-        tok[nt++] = t;
-    }
-    int rc = -1;
-    if (nt == 0)
-        goto out;
-    size_t l0 = strlen(tok[0]);
-    int is_day = 0;
-    for (int i = 0; i < 7; i++)
-        if (strcasecmp(tok[0], days[i]) == 0)
-            is_day = 1;
-    if (tok[0][l0 - 1] == ',' || is_day) {
-        memmove(tok, tok + 1, (size_t)--nt * sizeof(*tok));
-    } else {
-        char *comma = strrchr(tok[0], ',');
-        if (comma)
-            tok[0] = comma + 1;
-    }
-    if (nt == 3) {
-        /* RFC 850: 06-Nov-94. */
-        char *a = tok[0], *d1 = strchr(a, '-'), *d2 = d1 ? strchr(d1 + 1, '-') : NULL;
-        if (d1 && d2 && strchr(d2 + 1, '-') == NULL) {
-            *d1 = *d2 = '\0';
-            tok[4] = tok[2];
-            tok[3] = tok[1];
-            tok[0] = a;
-            tok[1] = d1 + 1;
-            tok[2] = d2 + 1;
-            nt = 5;
-        }
-    }
-    char empty[1] = "";
-    char tzbuf[64];
-    if (nt == 4) {
-        char *s3 = tok[3];
-        char *sign = strchr(s3, '+');
-        if (sign == NULL)
-            sign = strchr(s3, '-');
-        if (sign && sign > s3 && strlen(sign) < sizeof(tzbuf)) {
-            snprintf(tzbuf, sizeof(tzbuf), "%s", sign);
-            *sign = '\0';
-            tok[4] = tzbuf;
-        } else {
-            tok[4] = empty;
-        }
-        nt = 5;
-    }
-    if (nt < 5)
-        goto out;
-    char *dd = tok[0], *mm = tok[1], *yy = tok[2], *tm = tok[3], *tz = tok[4];
-    if (!*dd || !*mm || !*yy)
-        goto out;
-    int mon = month_index(mm);
-    if (mon == 0) {
-        char *t = dd;
-        dd = mm;
-        mm = t;
-        if ((mon = month_index(mm)) == 0)
-            goto out;
-    }
-    size_t n = strlen(dd);
-    if (dd[n - 1] == ',')
-        dd[n - 1] = '\0';
-    char *colon = strchr(yy, ':');
-    if (colon && colon > yy) {
-        char *t = yy;
-        yy = tm;
-        tm = t;
-    }
-    n = strlen(yy);
-    if (n && yy[n - 1] == ',') {
-        yy[n - 1] = '\0';
-        if (!*yy)
-            goto out;
-    }
-    if (!isdigit((unsigned char)yy[0])) {
-        char *t = yy;
-        yy = tz;
-        tz = t;
-    }
-    n = strlen(tm);
-    if (n && tm[n - 1] == ',')
-        tm[n - 1] = '\0';
-    char *hh = tm, *mi = NULL, *ss = empty;
-    char *c1 = strchr(tm, ':');
-    if (c1 == NULL)
-        goto out;
-    *c1 = '\0';
-    mi = c1 + 1;
-    char *c2 = strchr(mi, ':');
-    if (c2) {
-        *c2 = '\0';
-        ss = c2 + 1;
-        if (strchr(ss, ':'))
-            goto out;
-    }
-    long y, d, h, m, sec = 0;
-    if (parse_int(yy, &y) || parse_int(dd, &d) || parse_int(hh, &h) || parse_int(mi, &m) ||
-        (c2 && parse_int(ss, &sec)))
-        goto out;
-    if (y < 100)
-        y += y > 68 ? 1900 : 2000;
-
-    static const struct {
-        const char *name;
-        long off;
-    } zones[] = {{"UT", 0},     {"UTC", 0},    {"GMT", 0},    {"Z", 0},      {"AST", -400},
-                 {"ADT", -300}, {"EST", -500}, {"EDT", -400}, {"CST", -600}, {"CDT", -500},
-                 {"MST", -700}, {"MDT", -600}, {"PST", -800}, {"PDT", -700}};
-    int known = 0;
-    long off = 0;
-    for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++)
-        if (strcasecmp(tz, zones[i].name) == 0) {
-            known = 1;
-            off = zones[i].off;
-        }
-    if (!known && parse_int(tz, &off) == 0) {
-        known = !(off == 0 && tz[0] == '-');
-    }
-    long secs_off = 0;
-    if (known && off) {
-        long sign = off < 0 ? -1 : 1;
-        off *= sign;
-        secs_off = sign * ((off / 100) * 3600 + (off % 100) * 60);
-    }
-    struct tm t = {.tm_year = (int)(y - 1900),
-                   .tm_mon = mon - 1,
-                   .tm_mday = (int)d,
-                   .tm_hour = (int)h,
-                   .tm_min = (int)m,
-                   .tm_sec = (int)sec,
-                   .tm_isdst = -1};
-    time_t when = known ? timegm(&t) - secs_off : mktime(&t);
-    *out = (double)when;
-    rc = 0;
-out:
-    free(copy);
-    return rc;
-}
-
-/* email.utils.formatdate(t, usegmt=True). */
-static void
-format_date(double t, char *out, size_t n)
-{
-    static const char *const wd[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-    static const char *const mo[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    time_t secs = (time_t)floor(t);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    snprintf(out, n, "%s, %02d %s %04d %02d:%02d:%02d GMT", wd[tm.tm_wday], tm.tm_mday,
-             mo[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
-/* One lhs=rhs of a Set-Cookie header, as cookies.py's pair lists. */
-struct pair {
-    struct buf k, v;
-    int gone;
-};
-
-struct cookie {
-    struct pair *p;
-    size_t n, cap;
-};
-
-static void
-cookie_add(struct cookie *c, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn)
-{
-    if (c->n == c->cap) {
-        c->cap = c->cap ? c->cap * 2 : 4;
-        c->p = xrealloc(c->p, c->cap * sizeof(*c->p));
-    }
-    struct pair *p = &c->p[c->n++];
-    *p = (struct pair){BUF_INIT, BUF_INIT, 0};
-    buf_append(&p->k, k, kn);
-    buf_append(&p->v, v, vn);
-}
-
-/* _read_until: the text up to a character of term (or the end). */
-static size_t
-read_until(const char *s, size_t len, size_t start, const char *term, struct buf *out)
-{
-    if (start >= len)
-        return start + 1;
-    size_t i = start;
-    while (i < len && strchr(term, s[i]) == NULL)
-        i++;
-    buf_append(out, s + start, i - start);
-    return i;
-}
-
-/* _read_value: a quoted string (backslash escapes) or text up to a delimiter. */
-static size_t
-read_value(const char *s, size_t len, size_t start, const char *delims, struct buf *out)
-{
-    if (start >= len)
-        return start;
-    if (s[start] != '"')
-        return read_until(s, len, start, delims, out);
-    int esc = 0;
-    size_t i = start;
-    for (i = start + 1; i < len; i++) {
-        if (esc) {
-            buf_append(out, s + i, 1);
-            esc = 0;
-        } else if (s[i] == '"') {
-            break;
-        } else if (s[i] == '\\') {
-            esc = 1;
-        } else {
-            buf_append(out, s + i, 1);
-        }
-    }
-    return i < len ? i + 1 : len;
-}
-
-/* _read_set_cookie_pairs: the cookies of one Set-Cookie value. */
-static size_t
-read_set_cookie(const char *s, size_t len, struct cookie **out)
-{
-    struct cookie *cs = NULL;
-    size_t n = 0;
-    struct cookie cur = {0};
-    size_t off = 0;
-    for (;;) {
-        struct buf lhs = BUF_INIT, rhs = BUF_INIT;
-        off = read_until(s, len, off, ";=,", &lhs);
-        size_t ls = 0;
-        while (ls < lhs.len && isspace(buf_ptr(&lhs)[ls]))
-            ls++;
-        const uint8_t *lp = buf_ptr(&lhs) + ls;
-        size_t ln = lhs.len - ls;
-        if (off < len && s[off] == '=') {
-            off = read_value(s, len, off + 1, ";,", &rhs);
-            if (ln == 7 && strncasecmp((const char *)lp, "expires", 7) == 0 && rhs.len <= 3) {
-                /* The date's comma split it: read the rest too. */
-                buf_append_str(&rhs, ",");
-                off = read_value(s, len, off + 1, ";,", &rhs);
-            }
-            cookie_add(&cur, lp, ln, buf_ptr(&rhs), rhs.len);
-        } else if (ln) {
-            cookie_add(&cur, lp, ln, (const uint8_t *)"", 0);
-        }
-        buf_clear(&lhs);
-        buf_clear(&rhs);
-        if (off < len && s[off] == ',') {
-            cs = xrealloc(cs, (n + 1) * sizeof(*cs));
-            cs[n++] = cur;
-            cur = (struct cookie){0};
-        }
-        off++;
-        if (off >= len)
-            break;
-    }
-    if (cur.n || n == 0) {
-        cs = xrealloc(cs, (n + 1) * sizeof(*cs));
-        cs[n++] = cur;
-    }
-    *out = cs;
-    return n;
-}
-
-static void
-cookies_free(struct cookie *cs, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        for (size_t j = 0; j < cs[i].n; j++) {
-            buf_clear(&cs[i].p[j].k);
-            buf_clear(&cs[i].p[j].v);
-        }
-        free(cs[i].p);
-    }
-    free(cs);
-}
-
-static int
-has_special(const struct buf *v)
-{
-    const uint8_t *p = buf_ptr(v);
-    for (size_t i = 0; i < v->len; i++)
-        if (strchr("\",;\\", p[i]) != NULL || p[i] < 0x21 || p[i] > 0x7e)
-            return 1;
-    return 0;
-}
-
-static int
-is_key(const struct pair *p, const char *name)
-{
-    return p->k.len == strlen(name) &&
-           strncasecmp((const char *)buf_ptr(&p->k), name, p->k.len) == 0;
+    double t;
+    struct buf d = BUF_INIT;
+    char *s = NULL;
+    if (http_date_parse(text, n, &t, NULL) == 0 && http_date_format(t + delta, &d) == 0)
+        s = buf_strdup(&d);
+    buf_clear(&d);
+    return s;
 }
 
 /*
  * refresh_set_cookie_header(): returns the new value (malloc'd), or NULL
- * when the header is left as it was (a cookie without name or value).
+ * when the header is left as it was (mitmproxy's ValueError: a cookie
+ * without name or value, or an expiry it cannot write).
  */
 static char *
-refresh_cookie(const char *value, double delta)
+refresh_cookie(const char *value, size_t len, double delta)
 {
-    struct cookie *cs;
-    size_t n = read_set_cookie(value, strlen(value), &cs);
-    struct buf out = BUF_INIT;
-    size_t emitted = 0;
-    for (size_t i = 0; i < n; i++) {
-        struct cookie *c = &cs[i];
-        if (c->n == 0)
+    struct cookies cs = {0};
+    cookies_parse_set(value, len, &cs);
+    char *res = NULL;
+    for (size_t i = 0; i < cs.n; i++) {
+        struct cookie *c = &cs.v[i];
+        if (c->kv.name_len == 0 || c->kv.value_len == 0)
+            goto out;
+        const struct cookie_pair *exp = cookie_attr(c, "expires");
+        if (exp == NULL)
             continue;
-        if (c->p[0].k.len == 0 || c->p[0].v.len == 0) {
-            cookies_free(cs, n);
-            buf_clear(&out);
-            return NULL;
+        double t;
+        if (http_date_parse(exp->value, exp->value_len, &t, NULL) < 0) {
+            /* An expiry that is not a date is dropped, as mitmproxy does. */
+            cookie_attr_del(c, "expires");
+            continue;
         }
-        /* CookieAttrs: the last expires counts; set_all keeps the first's place. */
-        struct pair *last = NULL;
-        for (size_t j = 1; j < c->n; j++)
-            if (is_key(&c->p[j], "expires"))
-                last = &c->p[j];
-        if (last) {
-            char *text = buf_strdup(&last->v);
-            double t;
-            int ok = parse_date(text, &t) == 0;
-            free(text);
-            char date[64];
-            if (ok)
-                format_date(t + delta, date, sizeof(date));
-            int first = 1;
-            for (size_t j = 1; j < c->n; j++) {
-                if (!is_key(&c->p[j], "expires"))
-                    continue;
-                if (ok && first)
-                    buf_set(&c->p[j].v, date, strlen(date));
-                else
-                    c->p[j].gone = 1;
-                first = 0;
-            }
-        }
-        if (emitted++)
-            buf_append_str(&out, ", ");
-        size_t k = 0;
-        for (size_t j = 0; j < c->n; j++) {
-            struct pair *p = &c->p[j];
-            if (p->gone)
-                continue;
-            if (k++)
-                buf_append_str(&out, "; ");
-            buf_append(&out, buf_ptr(&p->k), p->k.len);
-            buf_append_str(&out, "=");
-            if (!is_key(p, "expires") && !is_key(p, "path") && has_special(&p->v)) {
-                buf_append_str(&out, "\"");
-                const uint8_t *v = buf_ptr(&p->v);
-                for (size_t b = 0; b < p->v.len; b++) {
-                    if (v[b] == '"' || v[b] == '\\')
-                        buf_append_str(&out, "\\");
-                    buf_append(&out, v + b, 1);
-                }
-                buf_append_str(&out, "\"");
-            } else {
-                buf_append(&out, buf_ptr(&p->v), p->v.len);
-            }
-        }
+        char *date = shift_date(exp->value, exp->value_len, delta);
+        if (date == NULL)
+            goto out;
+        cookie_attr_set(c, "expires", date);
+        free(date);
     }
-    cookies_free(cs, n);
-    char *s = buf_strdup(&out);
-    buf_clear(&out);
-    return s;
+    struct buf b = BUF_INIT;
+    cookies_format_set(&b, &cs);
+    res = buf_strdup(&b);
+    buf_clear(&b);
+out:
+    cookies_clear(&cs);
+    return res;
 }
 
 void
@@ -938,19 +406,17 @@ serverplayback_refresh(struct http_response *r, double now)
     double delta = now - r->timestamp_start;
     for (size_t i = 0; i < 3; i++) {
         char *v = header_joined(&r->headers, names[i]);
-        double t;
-        if (v && parse_date(v, &t) == 0) {
-            char date[64];
-            format_date(t + delta, date, sizeof(date));
+        char *date = v ? shift_date(v, strlen(v), delta) : NULL;
+        if (date)
             hdrs_set_cstr(&r->headers, names[i], date);
-        }
+        free(date);
         free(v);
     }
     for (size_t i = 0; i < r->headers.n; i++) {
         struct hdr *h = &r->headers.v[i];
         if (strcasecmp(h->name, "set-cookie") != 0)
             continue;
-        char *nv = refresh_cookie(h->value, delta);
+        char *nv = refresh_cookie(h->value, h->value_len, delta);
         if (nv == NULL)
             continue;
         free(h->value);
@@ -1128,11 +594,74 @@ sp_free(struct addon *a)
     free(sp);
 }
 
+static int
+cmd_replay(void *arg, struct cmds_call *c, struct err *e)
+{
+    (void)e;
+    struct addon *a = arg;
+    const struct cmds_flows *fl = &cmds_arg(c, 0)->flows;
+    serverplayback_load(a, fl->v, fl->n);
+    addon_trigger_update(a->chain, NULL, 0);
+    return 0;
+}
+
+static int
+cmd_replay_file(void *arg, struct cmds_call *c, struct err *e)
+{
+    struct serverplayback *sp = arg;
+    struct strv one = {0};
+    strv_push(&one, cmds_arg(c, 0)->s);
+    int rc = load_files(sp, &one, e);
+    strv_clear(&one);
+    if (rc == 0)
+        addon_trigger_update(sp->base.chain, NULL, 0);
+    return rc;
+}
+
+static int
+cmd_replay_stop(void *arg, struct cmds_call *c, struct err *e)
+{
+    (void)c;
+    (void)e;
+    struct addon *a = arg;
+    serverplayback_clear(a);
+    addon_trigger_update(a->chain, NULL, 0);
+    return 0;
+}
+
+static int
+cmd_replay_count(void *arg, struct cmds_call *c, struct err *e)
+{
+    (void)e;
+    cmds_return_int(c, (long)serverplayback_count(arg));
+    return 0;
+}
+
+static int
+sp_commands(struct addon *a, struct cmds *cmds, struct err *e)
+{
+    static const struct cmds_param flows_p[] = {{"flows", CMDS_FLOWS, 0, NULL}};
+    static const struct cmds_param path_p[] = {{"path", CMDS_PATH, 0, NULL}};
+    int rc = cmds_add(cmds, "replay.server", "Replay server responses from flows.", flows_p, 1,
+                      CMDS_NONE, cmd_replay, a, e);
+    if (rc == 0)
+        rc = cmds_add(cmds, "replay.server.count", NULL, NULL, 0, CMDS_INT, cmd_replay_count, a,
+                      e);
+    if (rc == 0)
+        rc = cmds_add(cmds, "replay.server.file", NULL, path_p, 1, CMDS_NONE, cmd_replay_file, a,
+                      e);
+    if (rc == 0)
+        rc = cmds_add(cmds, "replay.server.stop", "Stop server replay.", NULL, 0, CMDS_NONE,
+                      cmd_replay_stop, a, e);
+    return rc;
+}
+
 static const struct addon_ops serverplayback_ops = {
     .name = "serverplayback",
     .configure = configure,
     .running = running,
     .free = sp_free,
+    .commands = sp_commands,
     .hooks = {[HOOK_REQUEST] = on_request},
 };
 

@@ -1,8 +1,8 @@
 /*
- * Spec parsing and Python-compatible substitution. PCRE2 speaks Python's
- * regex dialect closely enough ((?P<name>...), lookarounds, \d); what it
- * does not do is Python's replacement templates and empty-match rules, so
- * those are written out here.
+ * Spec parsing and Python-compatible substitution. Patterns are Python's
+ * (util/pyre translates them for PCRE2); what PCRE2 does not do is Python's
+ * replacement templates and empty-match rules, so those are written out
+ * here.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -10,15 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
-
 #include "addons/spec.h"
 #include "options/opt.h"
 #include "filter/filter.h"
 #include "util/hex.h"
 #include "util/path.h"
 #include "util/num.h"
+#include "util/pyre.h"
 #include "util/xmalloc.h"
 
 /* Files named by "@path" are replacement bodies; refuse anything absurd. */
@@ -172,20 +170,16 @@ spec_read_replacement(const char *repl, struct buf *out, struct err *e)
 }
 
 struct spec_re *
-spec_re_compile(const uint8_t *pattern, size_t n, uint32_t flags, struct err *e)
+spec_re_compile(const uint8_t *pattern, size_t n, unsigned flags, struct err *e)
 {
-    int code;
-    PCRE2_SIZE off;
-    pcre2_code *re = pcre2_compile(pattern, n, flags, &code, &off, NULL);
+    struct err re_err = {0};
+    size_t off = 0;
+    pcre2_code *re = pyre_compile((const char *)pattern, n, flags, &off, &re_err);
     if (re == NULL) {
-        PCRE2_UCHAR msg[160];
-        pcre2_get_error_message(code, msg, sizeof(msg));
         return err_set(e, MP_ERR_SYNTAX, "Invalid regular expression '%.*s' (%s at position %zu)",
-                       (int)(n > 100 ? 100 : n), (const char *)pattern, (const char *)msg,
-                       (size_t)off),
+                       (int)(n > 100 ? 100 : n), (const char *)pattern, re_err.msg, off),
                NULL;
     }
-    pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
     struct spec_re *r = xcalloc(1, sizeof(*r));
     r->code = re;
     r->md = pcre2_match_data_create_from_pattern(re, NULL);

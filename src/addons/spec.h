@@ -48,9 +48,9 @@ int spec_unescape(const char *s, struct buf *out, struct err *e);
  */
 int spec_read_replacement(const char *repl, struct buf *out, struct err *e);
 
-/* A compiled regex; flags are PCRE2 compile options (PCRE2_DOTALL, ...). */
+/* A compiled Python regex (util/pyre.h); flags are PYRE_* (PYRE_DOTALL, ...). */
 struct spec_re;
-struct spec_re *spec_re_compile(const uint8_t *pattern, size_t n, uint32_t flags, struct err *e);
+struct spec_re *spec_re_compile(const uint8_t *pattern, size_t n, unsigned flags, struct err *e);
 void spec_re_free(struct spec_re *);
 /* 1 if the regex matches anywhere in s (re.search). */
 int spec_re_search(const struct spec_re *, const uint8_t *s, size_t n);

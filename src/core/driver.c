@@ -133,6 +133,38 @@ sock_of(const struct connection *c)
     return c ? c->driver_data : NULL;
 }
 
+static void on_hook_done(struct hook_call *call, void *arg);
+
+static void
+unpark(struct hjob *job)
+{
+    struct pconn *pc = job->pc;
+    if (job->prev_parked)
+        job->prev_parked->next_parked = job->next_parked;
+    else
+        pc->parked = job->next_parked;
+    if (job->next_parked)
+        job->next_parked->prev_parked = job->prev_parked;
+    job->next_parked = job->prev_parked = NULL;
+}
+
+/* flow_resume() (or flow_kill()) of a flow that waited in a hook. */
+static void
+on_flow_resumed(struct flow *f, void *arg)
+{
+    struct hjob *job = arg;
+    struct pconn *pc = job->pc;
+    (void)f;
+    unpark(job);
+    /* A client that left while its flow waited (we were not reading it) is
+     * noticed now: the flow goes on and ends with "Client disconnected." */
+    core__hold(pc);
+    on_hook_done(&job->call, job);
+    if (!pc->dead && !pc->vclient && pc->csock)
+        core__sock_check_eof(pc->csock);
+    core__release(pc);
+}
+
 static void
 on_hook_done(struct hook_call *call, void *arg)
 {
@@ -140,6 +172,20 @@ on_hook_done(struct hook_call *call, void *arg)
     struct pconn *pc = job->pc;
 
     (void)call;
+    /* mitmproxy's wait_for_resume(): an intercepted flow waits here, its
+     * hook answered, until flow_resume() or flow_kill(). Only this flow's
+     * layer waits; a client that leaves meanwhile is noticed when it goes
+     * on. */
+    struct flow *f = job->data.flow;
+    if (f && f->intercepted && !pc->dead) {
+        f->resume = on_flow_resumed;
+        f->resume_arg = job;
+        job->next_parked = pc->parked;
+        if (pc->parked)
+            pc->parked->prev_parked = job;
+        pc->parked = job;
+        return;
+    }
     hook_data_clear(&job->data);
     if (job->then) {
         job->then(job);
@@ -166,8 +212,8 @@ run_job(struct pconn *pc, struct hjob *job)
 }
 
 void
-core__hook(struct pconn *pc, enum hook hook, struct connection *server,
-           void (*then)(struct hjob *), void *arg)
+core__hook(struct pconn *pc, enum hook hook, struct connection *server, void (*then)(struct hjob *),
+           void *arg)
 {
     struct hjob *job = xcalloc(1, sizeof(*job));
 
@@ -237,7 +283,7 @@ exec_hook(struct pconn *pc, struct command *c)
     memset(&c->hook, 0, sizeof(c->hook));
     job->id = c->id;
     job->blocking = c->blocking;
-    job->pausing = c->blocking && !c->waiter->reads_while_paused;
+    job->pausing = c->blocking && !c->reads_on;
     if (job->blocking)
         pc->blocking++;
     pc->pausing += job->pausing;
@@ -271,7 +317,7 @@ exec(struct pconn *pc, struct command *c)
 
     switch (c->type) {
     case CMD_OPEN:
-        core__open(pc, c->conn, c->id, !c->waiter->reads_while_paused);
+        core__open(pc, c->conn, c->id, !c->reads_on);
         break;
     case CMD_SEND:
         s = sock_of(c->conn);
@@ -340,7 +386,7 @@ core__update_reads(struct pconn *pc)
         if (s->hs)
             continue; /* an opener's handshake reads on its own */
         /* Reading pauses while a blocking command is out whose layer says
-         * so (the flow waits; layer.reads_while_paused) and while another
+         * so (the flow waits; command.reads_on) and while another
          * connection of this client is over its write watermark
          * (backpressure). */
         int want = s->connected && !s->finished && !s->eof && !s->closing && !pc->dead &&
@@ -421,13 +467,13 @@ static void
 teardown(struct pconn *pc, int hard)
 {
     pc->dead = 1;
-    if (!pc->vclient)
+    if (!pc->vclient && !pc->app)
         log_msg(LOG_INFO, "%sclient disconnect", pc->ctx->log_prefix);
     if (pc->csock)
         core__sock_finish(pc->csock, hard);
     if (pc->client && pc->client->timestamp_end == 0 && !pc->vclient)
         pc->client->timestamp_end = clock_now();
-    if (pc->ctx && !pc->vclient)
+    if (pc->ctx && !pc->vclient && !pc->app)
         core__hook(pc, HOOK_CLIENT_DISCONNECTED, NULL, NULL, NULL);
     for (struct sock *s = pc->socks; s; s = s->next) {
         if (s != pc->csock && s->conn)
@@ -437,6 +483,16 @@ teardown(struct pconn *pc, int hard)
         core__open_cancel(pc->openers);
     while (pc->wakes)
         wake_unlink(pc->wakes);
+    /* Intercepted flows of a connection torn down (server stop) wait no
+     * more: they end as their layers did. */
+    while (pc->parked) {
+        struct hjob *job = pc->parked;
+        struct flow *f = job->data.flow;
+        unpark(job);
+        f->resume = NULL;
+        f->intercepted = 0;
+        on_hook_done(&job->call, job);
+    }
     layer_free(pc->root);
     pc->root = NULL;
     if (pc->replay_done) {
@@ -518,6 +574,14 @@ core__accept(struct listener *l)
     pc->ctx = context_new(client, l->cfg);
     connection_unref(client); /* the sock and the context hold it now */
     addr_format(&client->peername, pc->peer, sizeof(pc->peer));
+    if (l->root_new) {
+        /* Not a proxy connection: straight to its own root layer. */
+        pc->app = 1;
+        pc->root = l->root_new(pc->ctx, l->root_arg);
+        struct event ev = {.type = EV_START};
+        core__feed(pc, &ev);
+        return;
+    }
 
     log_msg(LOG_INFO, "%sclient connect", pc->ctx->log_prefix);
     /* Without a destination the transparent layer closes the client, after
@@ -547,8 +611,8 @@ core__replay(struct server *srv, struct flow *f, void (*done)(void *arg), void *
     pc->replay_done = done;
     pc->replay_arg = arg;
 
-    struct connection *client = f->client_conn ? connection_ref(f->client_conn)
-                                               : connection_new(CONN_CLIENT);
+    struct connection *client =
+        f->client_conn ? connection_ref(f->client_conn) : connection_new(CONN_CLIENT);
     if (client->peername.host == NULL)
         addr_set(&client->peername, "client-playback", 0);
     client->state = CONN_OPEN;

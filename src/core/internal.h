@@ -35,6 +35,7 @@ struct proxy_config;
 struct opener;
 struct tls_session;
 struct pconn;
+struct uhandle;
 
 /* Bytes read per read call; one buffer per loop (see server.readbuf). */
 #define CORE_READ_SIZE (256 * 1024)
@@ -64,8 +65,18 @@ struct pconn;
 struct listener {
     uv_tcp_t tcp; /* tcp.data = this listener; freed in its close callback */
     struct server *srv;
-    const struct proxy_config *cfg; /* borrowed; outlives the server */
+    const struct proxy_config *cfg; /* one reference (proxy_config_ref) */
     int port;                       /* the port actually bound */
+    server_root_cb root_new;        /* an app listener's root layer; NULL: the proxy's */
+    void *root_arg;
+};
+
+/* A job for libuv's thread pool (server_queue_work). */
+struct work {
+    uv_work_t req; /* req.data = this work; freed after `after` ran */
+    server_work_cb work;
+    server_work_cb after;
+    void *arg;
 };
 
 /* A function posted from another thread (server_post). */
@@ -92,6 +103,7 @@ struct server {
     const struct proxy_config *cfg;
     struct addon_chain *chain;
     struct pconn *pconns; /* every live pconn, doubly linked */
+    struct uhandle *uhandles; /* watches and timers of the server's users */
     int stopping;
     int handles_closed;
     /* The read buffer every socket of this loop shares. EV_DATA borrows it for
@@ -145,6 +157,7 @@ struct pconn {
     struct sock *socks; /* every socket, the client's first */
     struct opener *openers;
     struct wake *wakes;
+    struct hjob *parked; /* hooks answered whose intercepted flows wait */
     /* Events that arrived while feeding: a ring of owned copies. */
     struct event *inbox;
     size_t ibhead;
@@ -152,7 +165,7 @@ struct pconn {
     size_t ibcap;
     int holds;       /* see the lifetime note at the top */
     int blocking;    /* outstanding blocking commands (and the connect hook) */
-    int pausing;     /* ... of which reading waits for (the waiter's say) */
+    int pausing;     /* ... of which reading waits for (the waiting layer's say) */
     int ncongested;  /* socks with congested set */
     uint64_t last_active; /* uv_now() of the last event fed */
     unsigned feeding : 1;
@@ -160,6 +173,7 @@ struct pconn {
     unsigned vclosed : 1;  /* ... and the layers have closed it */
     void (*replay_done)(void *arg); /* client replay: runs at teardown */
     void *replay_arg;
+    unsigned app : 1;      /* accepted by an app listener: no proxy hooks or logs */
     unsigned dead : 1;     /* torn down: no more events, only closing */
     unsigned kill : 1;     /* server_stop asked for a hard teardown */
     char peer[64];   /* the client's address, "ip:port", prefix of log lines */
@@ -175,6 +189,9 @@ struct hjob {
     int pausing;  /* counted in pc->pausing until done */
     void (*then)(struct hjob *);
     void *arg;
+    /* In pc->parked while its flow is intercepted (waiting for flow_resume). */
+    struct hjob *next_parked;
+    struct hjob *prev_parked;
 };
 
 /* driver.c */
@@ -202,6 +219,9 @@ void core__server_addr(const struct connection *server, char *out, size_t outlen
 struct sock *core__sock_new(struct pconn *);
 void core__sock_attach(struct sock *, struct connection *);
 void core__sock_read(struct sock *, int on);
+/* Whether the peer has closed a socket we are not reading (a FIN waiting
+ * with nothing before it); if so, reading ends as if it had been read. */
+int core__sock_check_eof(struct sock *);
 void core__sock_send(struct sock *, struct buf *data);
 /* Writes bytes as they are, bypassing transport TLS (handshakes). */
 void core__sock_send_raw(struct sock *, struct buf *data);

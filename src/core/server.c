@@ -13,8 +13,20 @@
 
 #include "core/internal.h"
 #include "core/server.h"
+#include "proxy/context.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
+
+/*
+ * Watches and timers belong to their owners (a UI), but once the server
+ * stops they must not keep the loop running: do_stop() unrefs them, and the
+ * owner frees them after server_run() returns. The server keeps a list of
+ * the handles for that (struct uhandle, first in each).
+ */
+struct uhandle {
+    uv_handle_t *h;
+    struct uhandle *next, *prev;
+};
 
 /* What nginx and Node use; the kernel caps it at somaxconn anyway. */
 #define LISTEN_BACKLOG 511
@@ -63,6 +75,38 @@ server_post(struct server *srv, server_post_cb fn, void *arg)
 }
 
 static void
+on_work(uv_work_t *req)
+{
+    struct work *w = req->data;
+    w->work(w->arg);
+}
+
+static void
+on_work_done(uv_work_t *req, int status)
+{
+    struct work *w = req->data;
+    (void)status; /* UV_ECANCELED only after uv_cancel(), which we never call */
+    w->after(w->arg);
+    free(w);
+}
+
+void
+server_queue_work(struct server *srv, server_work_cb work, server_work_cb after, void *arg)
+{
+    struct work *w = xmalloc(sizeof(*w));
+    w->req.data = w;
+    w->work = work;
+    w->after = after;
+    w->arg = arg;
+    if (uv_queue_work(&srv->loop, &w->req, on_work, on_work_done) < 0) {
+        /* Only with invalid arguments; do the work here rather than lose it. */
+        work(arg);
+        after(arg);
+        free(w);
+    }
+}
+
+static void
 on_signal(uv_signal_t *h, int signum)
 {
     (void)signum;
@@ -81,7 +125,7 @@ server_new(const struct proxy_config *cfg, struct addon_chain *chain)
     srv->posts_tail = &srv->posts;
     uv_async_init(&srv->loop, &srv->async, on_async);
     srv->async.data = srv;
-    srv->cfg = cfg;
+    srv->cfg = proxy_config_ref(cfg);
     srv->chain = chain;
     uv_signal_init(&srv->loop, &srv->sigint);
     uv_signal_init(&srv->loop, &srv->sigterm);
@@ -99,7 +143,42 @@ server_new(const struct proxy_config *cfg, struct addon_chain *chain)
 static void
 on_listener_close(uv_handle_t *h)
 {
-    free(h->data);
+    struct listener *l = h->data;
+    proxy_config_unref(l->cfg);
+    free(l);
+}
+
+void
+server_close_listeners(struct server *srv)
+{
+    for (size_t i = 0; i < srv->nlisteners; i++)
+        uv_close((uv_handle_t *)&srv->listeners[i]->tcp, on_listener_close);
+    srv->nlisteners = 0;
+}
+
+size_t
+server_listeners(const struct server *srv)
+{
+    return srv->nlisteners;
+}
+
+void
+server_set_listener_config(struct server *srv, size_t i, const struct proxy_config *cfg)
+{
+    if (i >= srv->nlisteners)
+        return;
+    struct listener *l = srv->listeners[i];
+    const struct proxy_config *old = l->cfg;
+    l->cfg = proxy_config_ref(cfg);
+    proxy_config_unref(old);
+}
+
+void
+server_set_replay_config(struct server *srv, const struct proxy_config *cfg)
+{
+    const struct proxy_config *old = srv->cfg;
+    srv->cfg = proxy_config_ref(cfg);
+    proxy_config_unref(old);
 }
 
 /* Closes the listeners and the signal handles and tears every client down. */
@@ -110,8 +189,9 @@ do_stop(struct server *srv)
         return;
     srv->handles_closed = 1;
     srv->stopping = 1;
-    for (size_t i = 0; i < srv->nlisteners; i++)
-        uv_close((uv_handle_t *)&srv->listeners[i]->tcp, on_listener_close);
+    server_close_listeners(srv);
+    for (struct uhandle *u = srv->uhandles; u; u = u->next)
+        uv_unref(u->h);
     uv_mutex_lock(&srv->mu);
     srv->async_closed = 1;
     uv_mutex_unlock(&srv->mu);
@@ -178,6 +258,7 @@ server_free(struct server *srv)
     if (uv_loop_close(&srv->loop) < 0)
         log_debug("event loop closed with handles still open");
     uv_mutex_destroy(&srv->mu);
+    proxy_config_unref(srv->cfg);
     free(srv->listeners);
     free(srv);
 }
@@ -274,7 +355,7 @@ server_listen_cfg(struct server *srv, const struct proxy_config *cfg, const char
 
     struct listener *l = xcalloc(1, sizeof(*l));
     l->srv = srv;
-    l->cfg = cfg;
+    l->cfg = proxy_config_ref(cfg);
     uv_tcp_init(&srv->loop, &l->tcp);
     l->tcp.data = l;
     /* The handle exists now: do_stop closes (and frees) it from here on. */
@@ -296,6 +377,152 @@ server_listen_cfg(struct server *srv, const struct proxy_config *cfg, const char
         l->port = p;
     }
     return 0;
+}
+
+int
+server_listen_app(struct server *srv, const char *host, int port, server_root_cb root_new,
+                  void *arg, struct err *e)
+{
+    int rc = server_listen_cfg(srv, NULL, host, port, e);
+    if (rc < 0)
+        return rc;
+    struct listener *l = srv->listeners[srv->nlisteners - 1];
+    l->root_new = root_new;
+    l->root_arg = arg;
+    return (int)srv->nlisteners - 1;
+}
+
+/* --- fd watches and timers --- */
+
+static void
+uhandle_add(struct server *srv, struct uhandle *u, uv_handle_t *h)
+{
+    u->h = h;
+    u->next = srv->uhandles;
+    u->prev = NULL;
+    if (srv->uhandles)
+        srv->uhandles->prev = u;
+    srv->uhandles = u;
+    if (srv->stopping)
+        uv_unref(h);
+}
+
+static void
+uhandle_remove(struct server *srv, struct uhandle *u)
+{
+    if (u->prev)
+        u->prev->next = u->next;
+    else
+        srv->uhandles = u->next;
+    if (u->next)
+        u->next->prev = u->prev;
+}
+
+struct server_watch {
+    struct uhandle u;
+    struct server *srv;
+    uv_poll_t poll; /* poll.data = this; freed in its close callback */
+    server_watch_cb cb;
+    void *arg;
+};
+
+static void
+on_poll(uv_poll_t *p, int status, int events)
+{
+    struct server_watch *w = p->data;
+    int ev = 0;
+    if (status < 0 || (events & UV_READABLE))
+        ev |= SERVER_READABLE; /* an error: let the reader find out */
+    if (events & UV_WRITABLE)
+        ev |= SERVER_WRITABLE;
+    w->cb(w->arg, ev);
+}
+
+struct server_watch *
+server_watch_fd(struct server *srv, int fd, int events, server_watch_cb cb, void *arg,
+                struct err *e)
+{
+    struct server_watch *w = xcalloc(1, sizeof(*w));
+    int r = uv_poll_init(&srv->loop, &w->poll, fd);
+    if (r < 0) {
+        free(w);
+        return err_set(e, MP_ERR_IO, "cannot watch fd %d: %s", fd, uv_strerror(r)), NULL;
+    }
+    w->poll.data = w;
+    w->srv = srv;
+    w->cb = cb;
+    w->arg = arg;
+    uhandle_add(srv, &w->u, (uv_handle_t *)&w->poll);
+    int uvev = ((events & SERVER_READABLE) ? UV_READABLE : 0) |
+               ((events & SERVER_WRITABLE) ? UV_WRITABLE : 0);
+    uv_poll_start(&w->poll, uvev, on_poll);
+    return w;
+}
+
+static void
+free_handle_data(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+void
+server_unwatch(struct server_watch *w)
+{
+    if (w == NULL)
+        return;
+    uv_poll_stop(&w->poll);
+    uhandle_remove(w->srv, &w->u);
+    uv_close((uv_handle_t *)&w->poll, free_handle_data);
+}
+
+struct server_timer {
+    struct uhandle u;
+    struct server *srv;
+    uv_timer_t timer; /* timer.data = this; freed in its close callback */
+    void (*cb)(void *arg);
+    void *arg;
+};
+
+static void
+on_timer(uv_timer_t *t)
+{
+    struct server_timer *st = t->data;
+    st->cb(st->arg);
+}
+
+struct server_timer *
+server_timer_new(struct server *srv, void (*cb)(void *arg), void *arg)
+{
+    struct server_timer *t = xcalloc(1, sizeof(*t));
+    uv_timer_init(&srv->loop, &t->timer);
+    t->timer.data = t;
+    t->srv = srv;
+    t->cb = cb;
+    t->arg = arg;
+    uhandle_add(srv, &t->u, (uv_handle_t *)&t->timer);
+    return t;
+}
+
+void
+server_timer_start(struct server_timer *t, uint64_t ms, uint64_t repeat_ms)
+{
+    uv_timer_start(&t->timer, on_timer, ms, repeat_ms);
+}
+
+void
+server_timer_stop(struct server_timer *t)
+{
+    uv_timer_stop(&t->timer);
+}
+
+void
+server_timer_free(struct server_timer *t)
+{
+    if (t == NULL)
+        return;
+    uv_timer_stop(&t->timer);
+    uhandle_remove(t->srv, &t->u);
+    uv_close((uv_handle_t *)&t->timer, free_handle_data);
 }
 
 int

@@ -18,17 +18,35 @@ struct addon_chain;
 struct proxy_config;
 struct server;
 
-/* cfg and chain are borrowed and must outlive the server. */
+/*
+ * chain is borrowed and must outlive the server. cfg is what client replay
+ * connections get: a reference is taken (one initialized in place, as in
+ * tests, is borrowed and must outlive the server); it may be NULL when
+ * nothing is replayed.
+ */
 struct server *server_new(const struct proxy_config *cfg, struct addon_chain *chain);
 void server_free(struct server *);
 /* Binds and listens; host "" means all interfaces. port 0 picks a free one.
  * Connections accepted there get the server's cfg. */
 int server_listen(struct server *, const char *host, int port, struct err *e);
 /* The same with a configuration of its own (one listener per proxy mode,
- * see proxy_config_for_mode()); cfg is borrowed and must outlive the server.
- * A server may listen any number of times. */
+ * see proxy_config_new()); a reference is taken. A server may listen any
+ * number of times. */
 int server_listen_cfg(struct server *, const struct proxy_config *cfg, const char *host, int port,
                       struct err *e);
+/* Number of listeners. */
+size_t server_listeners(const struct server *);
+/*
+ * Options changed while serving: connections accepted from now on by
+ * listener i (or client replays, for server_set_replay_config) get cfg
+ * (a reference is taken, the old one dropped); connections already open
+ * keep the configuration they started with.
+ */
+void server_set_listener_config(struct server *, size_t i, const struct proxy_config *cfg);
+void server_set_replay_config(struct server *, const struct proxy_config *cfg);
+/* Closes every listener (open connections go on); server_listen_cfg() may
+ * add new ones. For a change of mode or listen address while running. */
+void server_close_listeners(struct server *);
 /* The port the first listener bound (after port 0), or 0 without one. */
 int server_port(const struct server *);
 /* The same for the i-th listener, in the order they were added. */
@@ -51,6 +69,55 @@ void server_stop_after(struct server *, uint64_t ms);
  */
 typedef void (*server_post_cb)(void *arg);
 void server_post(struct server *, server_post_cb fn, void *arg);
+
+/*
+ * A file descriptor watched by the loop (a terminal's input, a pipe): cb
+ * runs on the loop's thread with SERVER_READABLE and/or SERVER_WRITABLE
+ * when fd is ready for what was asked. server_unwatch() stops it and frees
+ * the watch (later, from the loop); fd stays the caller's.
+ */
+#define SERVER_READABLE 1
+#define SERVER_WRITABLE 2
+struct server_watch;
+typedef void (*server_watch_cb)(void *arg, int events);
+struct server_watch *server_watch_fd(struct server *, int fd, int events, server_watch_cb cb,
+                                     void *arg, struct err *e);
+void server_unwatch(struct server_watch *);
+
+/*
+ * A timer on the loop (a UI's refresh, a blinking cursor): cb runs on the
+ * loop's thread ms after server_timer_start(), then every repeat_ms if that
+ * is not 0. server_timer_free() stops it and frees it (later, from the loop).
+ */
+struct server_timer;
+struct server_timer *server_timer_new(struct server *, void (*cb)(void *arg), void *arg);
+void server_timer_start(struct server_timer *, uint64_t ms, uint64_t repeat_ms);
+void server_timer_stop(struct server_timer *);
+void server_timer_free(struct server_timer *);
+
+struct context;
+struct layer;
+/*
+ * A listener for something other than the proxy (the web UI's API): each
+ * connection it accepts gets root_new(ctx, arg) as its root layer, with a
+ * context whose configuration is NULL. No proxy hooks are raised and no
+ * connection lines are logged for it. Returns the listener's index, as
+ * server_listener_port() takes it, or a negative MP_ERR_*.
+ */
+typedef struct layer *(*server_root_cb)(struct context *, void *arg);
+int server_listen_app(struct server *, const char *host, int port, server_root_cb root_new,
+                      void *arg, struct err *e);
+
+/*
+ * Runs work(arg) on a thread of libuv's pool, then after(arg) on the loop's
+ * thread (DESIGN.md, Threads): for CPU work that must not hold up every
+ * other connection, such as signing a certificate. work may touch only
+ * what arg gives it and nothing of the loop's; after runs exactly once,
+ * also when the server stops meanwhile (server_free() waits for the
+ * pool). Call on the loop's thread.
+ */
+typedef void (*server_work_cb)(void *arg);
+void server_queue_work(struct server *, server_work_cb work, server_work_cb after, void *arg);
 
 struct flow;
 /*

@@ -238,6 +238,22 @@ read_eof(struct sock *s)
     core__settle(pc);
 }
 
+int
+core__sock_check_eof(struct sock *s)
+{
+    uv_os_fd_t fd;
+    char c;
+    if (s->eof || s->finished || s->conn == NULL || s->hs ||
+        uv_fileno((uv_handle_t *)&s->tcp, &fd) != 0)
+        return 0;
+    /* MSG_PEEK leaves any bytes for the reader; 0 means the FIN is next. */
+    ssize_t r = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (r != 0)
+        return 0;
+    read_eof(s);
+    return 1;
+}
+
 void
 core__sock_read(struct sock *s, int on)
 {

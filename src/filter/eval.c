@@ -74,24 +74,15 @@ search_body(const struct filt_node *nd, const struct hdrs *h, const struct buf *
     return m;
 }
 
-/* Websocket messages as loaded: [type, from_client, content, timestamp, ...].
- * side: 1 client's, 0 server's, -1 both. */
+/* side: 1 the client's messages, 0 the server's, -1 both. */
 static int
-search_ws(const struct filt_node *nd, const struct tns *ws, int side)
+search_ws(const struct filt_node *nd, const struct websocket_data *ws, int side)
 {
-    const struct tns *msgs = tns_dict_get(ws, "messages");
-    if (!msgs || msgs->type != TNS_LIST)
-        return 0;
-    for (size_t i = 0; i < msgs->u.list.n; i++) {
-        const struct tns *m = msgs->u.list.v[i];
-        if (m->type != TNS_LIST || m->u.list.n < 3)
+    for (size_t i = 0; i < ws->nmessages; i++) {
+        const struct ws_message *m = &ws->messages[i];
+        if (side >= 0 && m->from_client != (unsigned)side)
             continue;
-        const struct tns *fc = m->u.list.v[1], *c = m->u.list.v[2];
-        int from_client = fc->type == TNS_BOOL && fc->u.b;
-        if (side >= 0 && from_client != side)
-            continue;
-        if ((c->type == TNS_BYTES || c->type == TNS_TEXT) &&
-            filt__rex_search(nd->re, c->u.str.p, c->u.str.len))
+        if (search_buf(nd, &m->content))
             return 1;
     }
     return 0;
@@ -233,7 +224,7 @@ body(const struct filt_node *nd, const struct flow *f, int side)
     if (side != 1 && f->response &&
         search_body(nd, &f->response->headers, &f->response->content))
         return 1;
-    return f->websocket && f->websocket->type == TNS_DICT && search_ws(nd, f->websocket, side);
+    return f->websocket && search_ws(nd, f->websocket, side);
 }
 
 /* Request.pretty_host: the host the client asked for (Host header, or
@@ -438,7 +429,7 @@ op(const struct filt_node *nd, const struct flow *f)
         /* Only raw UDP flows, which this version does not record. */
         return 0;
     case FOP_WEBSOCKET:
-        return f->type == FLOW_HTTP && f->websocket && f->websocket->type != TNS_NULL;
+        return f->type == FLOW_HTTP && f->websocket != NULL;
     case FOP_MARKED:
         return f->marked && f->marked[0];
     case FOP_REPLAY:

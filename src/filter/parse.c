@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "filter/internal.h"
+#include "util/json.h"
 #include "util/xmalloc.h"
 
 struct parser {
@@ -385,99 +386,46 @@ filt_match(const struct filt *f, const struct flow *fl)
     return filt__eval(f->root, fl);
 }
 
-/* A JSON string as Python's json.dumps writes it (ensure_ascii). */
 static void
-json_str(struct buf *out, const char *s)
+ast(const struct filt_node *nd, struct json *w)
 {
-    const unsigned char *u = (const unsigned char *)s;
-    buf_append(out, "\"", 1);
-    while (*u) {
-        unsigned c = *u;
-        if (c == '"' || c == '\\') {
-            buf_printf(out, "\\%c", c);
-            u++;
-        } else if (c == '\n') {
-            buf_append_str(out, "\\n");
-            u++;
-        } else if (c == '\r') {
-            buf_append_str(out, "\\r");
-            u++;
-        } else if (c == '\t') {
-            buf_append_str(out, "\\t");
-            u++;
-        } else if (c == '\b') {
-            buf_append_str(out, "\\b");
-            u++;
-        } else if (c == '\f') {
-            buf_append_str(out, "\\f");
-            u++;
-        } else if (c < 0x20) {
-            buf_printf(out, "\\u%04x", c);
-            u++;
-        } else if (c < 0x80) {
-            buf_append(out, u, 1);
-            u++;
-        } else {
-            /* Decode one UTF-8 sequence; a stray byte stands for itself. */
-            unsigned cp = c, len = 1;
-            if ((c & 0xe0) == 0xc0 && (u[1] & 0xc0) == 0x80) {
-                cp = ((c & 0x1fu) << 6) | (u[1] & 0x3fu);
-                len = 2;
-            } else if ((c & 0xf0) == 0xe0 && (u[1] & 0xc0) == 0x80 && (u[2] & 0xc0) == 0x80) {
-                cp = ((c & 0x0fu) << 12) | ((u[1] & 0x3fu) << 6) | (u[2] & 0x3fu);
-                len = 3;
-            } else if ((c & 0xf8) == 0xf0 && (u[1] & 0xc0) == 0x80 && (u[2] & 0xc0) == 0x80 &&
-                       (u[3] & 0xc0) == 0x80) {
-                cp = ((c & 0x07u) << 18) | ((u[1] & 0x3fu) << 12) | ((u[2] & 0x3fu) << 6) |
-                     (u[3] & 0x3fu);
-                len = 4;
-            }
-            if (cp >= 0x10000) {
-                cp -= 0x10000;
-                buf_printf(out, "\\u%04x\\u%04x", 0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
-            } else {
-                buf_printf(out, "\\u%04x", cp);
-            }
-            u += len;
-        }
-    }
-    buf_append(out, "\"", 1);
-}
-
-static void
-ast(const struct filt_node *nd, struct buf *out)
-{
+    json_object_begin(w);
     switch (nd->kind) {
     case FN_AND:
     case FN_OR:
-        buf_append_str(out, nd->kind == FN_AND ? "{\"and\": [" : "{\"or\": [");
-        for (size_t i = 0; i < nd->nkids; i++) {
-            if (i)
-                buf_append_str(out, ", ");
-            ast(nd->kids[i], out);
-        }
-        buf_append_str(out, "]}");
+        json_key(w, nd->kind == FN_AND ? "and" : "or");
+        json_array_begin(w);
+        for (size_t i = 0; i < nd->nkids; i++)
+            ast(nd->kids[i], w);
+        json_array_end(w);
         break;
     case FN_NOT:
-        buf_append_str(out, "{\"not\": ");
-        ast(nd->kids[0], out);
-        buf_append_str(out, "}");
+        json_key(w, "not");
+        ast(nd->kids[0], w);
         break;
-    case FN_OP:
-        buf_printf(out, "{\"op\": \"~%s\"", nd->op->name);
+    case FN_OP: {
+        char name[16];
+        snprintf(name, sizeof(name), "~%s", nd->op->name);
+        json_key(w, "op");
+        json_string(w, name);
         if (nd->op->arg == FARG_REGEX) {
-            buf_append_str(out, ", \"regex\": ");
-            json_str(out, nd->regex);
+            json_key(w, "regex");
+            json_string(w, nd->regex);
         } else if (nd->op->arg == FARG_INT) {
-            buf_printf(out, ", \"num\": %s", nd->num);
+            json_key(w, "num");
+            json_raw(w, nd->num);
         }
-        buf_append_str(out, "}");
         break;
     }
+    }
+    json_object_end(w);
 }
 
 void
 filt_ast_json(const struct filt *f, struct buf *out)
 {
-    ast(f->root, out);
+    struct json w;
+    json_init(&w, out, 0);
+    ast(f->root, &w);
+    json_clear(&w);
 }

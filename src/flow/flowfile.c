@@ -4,6 +4,10 @@
  * and then the fields we model are taken out of the tree into struct flow;
  * whatever is left over stays in the flow's or connection's `extra` tree.
  *
+ * The typed parts that live elsewhere in the tnetstring form are converted
+ * only here: WebSocket messages (struct ws_message) and the backup of an
+ * edited flow, itself a flow.
+ *
  * Writing goes the other way and lists every key in the order mitmproxy
  * 8.1.1 writes it (its tnetstring encoder emits dict items in reverse
  * insertion order, which is why "type" and "version" come first and "id"
@@ -16,6 +20,7 @@
 #include <string.h>
 
 #include "flow/flowfile.h"
+#include "flow/internal.h"
 #include "flow/tnetstring.h"
 #include "util/path.h"
 #include "util/xmalloc.h"
@@ -375,6 +380,89 @@ load_error(struct tns *v, struct flow *f, struct err *e)
     return 0;
 }
 
+/* A bool stored by Python, or an int from an older writer. */
+static int
+is_flag(const struct tns *t)
+{
+    return t->type == TNS_BOOL || t->type == TNS_INT;
+}
+
+static int
+flag(const struct tns *t)
+{
+    return t->type == TNS_BOOL ? t->u.b : t->u.i != 0;
+}
+
+/* wsproto's Opcode values, the only ones mitmproxy loads. */
+static int
+is_opcode(const struct tns *t)
+{
+    return t->type == TNS_INT && (t->u.i == 0 || t->u.i == 1 || t->u.i == 2 || t->u.i == 8 ||
+                                  t->u.i == 9 || t->u.i == 10);
+}
+
+/* WebSocketData.messages: (type, from_client, content, timestamp, dropped,
+ * injected) tuples. */
+static int
+load_ws_messages(const struct tns *v, struct flow *f, struct err *e)
+{
+    if (v->type != TNS_LIST)
+        return bad_type("websocket", "messages", v, e);
+    for (size_t i = 0; i < v->u.list.n; i++) {
+        const struct tns *m = v->u.list.v[i];
+        struct tns *const *x = m->type == TNS_LIST ? m->u.list.v : NULL;
+        if (x == NULL || m->u.list.n != 6 || !is_opcode(x[0]) || !is_flag(x[1]) || !is_str(x[2]) ||
+            (x[3]->type != TNS_FLOAT && x[3]->type != TNS_INT) || !is_flag(x[4]) || !is_flag(x[5]))
+            return err_set(e, MP_ERR_CORRUPT,
+                           "websocket: messages[%zu] is not a (type, from_client, content, "
+                           "timestamp, dropped, injected) tuple",
+                           i);
+        struct ws_message *wm =
+            flow_ws_add_message(f, (int)x[0]->u.i, flag(x[1]), x[2]->u.str.p, x[2]->u.str.len);
+        wm->timestamp = x[3]->type == TNS_FLOAT ? x[3]->u.f.v : (double)x[3]->u.i;
+        wm->dropped = flag(x[4]) ? 1 : 0;
+        wm->injected = flag(x[5]) ? 1 : 0;
+    }
+    return 0;
+}
+
+/* HTTPFlow.websocket: WebSocketData's fields; absent ones are None. */
+static int
+load_websocket(struct tns *d, struct flow *f, struct err *e)
+{
+    const char *ctx = "websocket";
+    if (d->type != TNS_DICT)
+        return bad_type("flow", "websocket", d, e);
+    struct websocket_data *ws = flow_ws_data(f);
+    struct tns *v = tns_dict_take(d, "messages");
+    int rc = v && v->type != TNS_NULL ? load_ws_messages(v, f, e) : 0;
+    tns_free(v);
+    if (rc < 0)
+        return rc;
+    v = tns_dict_take(d, "closed_by_client");
+    if (v && v->type != TNS_NULL) {
+        if (is_flag(v))
+            ws->closed_by_client = flag(v) ? 1 : 0;
+        else
+            rc = bad_type(ctx, "closed_by_client", v, e);
+    }
+    tns_free(v);
+    if (rc < 0)
+        return rc;
+    v = tns_dict_take(d, "close_code");
+    if (v && v->type == TNS_INT && v->u.i >= 0 && v->u.i <= 65535)
+        ws->close_code = (int)v->u.i;
+    else if (v && v->type == TNS_INT)
+        rc = err_set(e, MP_ERR_CORRUPT, "websocket: close code %" PRId64 " out of range", v->u.i);
+    else if (v && v->type != TNS_NULL)
+        rc = bad_type(ctx, "close_code", v, e);
+    tns_free(v);
+    if (rc < 0 || (rc = take_text(d, "close_reason", &ws->close_reason, 1, ctx, e)) < 0)
+        return rc;
+    /* Keys mitmproxy does not write are dropped, as down_to_17() drops them. */
+    return take_ts(d, "timestamp_end", &ws->timestamp_end, 1, ctx, e);
+}
+
 static int
 load_http(struct tns *d, struct flow *f, struct err *e)
 {
@@ -396,12 +484,10 @@ load_http(struct tns *d, struct flow *f, struct err *e)
     if (rc < 0)
         return rc;
     v = tns_dict_take(d, "websocket");
-    if (v && v->type == TNS_NULL) {
-        tns_free(v);
-        v = NULL;
-    }
-    f->websocket = v;
-    return 0;
+    if (v && v->type != TNS_NULL)
+        rc = load_websocket(v, f, e);
+    tns_free(v);
+    return rc;
 }
 
 /* TCPFlow.messages: a list of (from_client, content, timestamp) triples. */
@@ -435,9 +521,45 @@ load_tcp(struct tns *d, struct flow *f, struct err *e)
     return rc;
 }
 
-/* Takes d, a version-17 flow dict. */
+static int migrate(struct tns *d, int64_t *version_out, struct err *e);
+static int load_flow(struct tns *d, struct flow **out, int with_backup, struct err *e);
+
+/*
+ * Flow.backup(): the state of the flow before an edit, stored whole under
+ * "backup" with its own version (mitmproxy upgrades only the outer state,
+ * so a backup may be older). Takes v; loaded as a flow of f's type.
+ */
 static int
-load_flow(struct tns *d, struct flow **out, struct err *e)
+load_backup(struct tns *v, struct flow *f, struct err *e)
+{
+    struct err be = {0, ""};
+    struct flow *b = NULL;
+    int64_t version;
+    int rc;
+    if (v->type != TNS_DICT) {
+        rc = bad_type("flow", "backup", v, e);
+        tns_free(v);
+        return rc;
+    }
+    if ((rc = migrate(v, &version, &be)) < 0) {
+        tns_free(v);
+        return err_set(e, rc, "backup: %s", be.msg);
+    }
+    if ((rc = load_flow(v, &b, 0, &be)) < 0)
+        return err_set(e, rc, "backup: %s", be.msg);
+    if (b->type != f->type) {
+        rc = err_set(e, MP_ERR_CORRUPT, "backup: a %s flow backs up a %s flow",
+                     flow_type_name(b->type), flow_type_name(f->type));
+        flow_unref(b);
+        return rc;
+    }
+    f->backup = b;
+    return 0;
+}
+
+/* Takes d, a version-17 flow dict; with_backup: d may hold a backup. */
+static int
+load_flow(struct tns *d, struct flow **out, int with_backup, struct err *e)
 {
     const char *ctx = "flow";
     char *type, *s;
@@ -494,6 +616,14 @@ load_flow(struct tns *d, struct flow **out, struct err *e)
         goto fail;
     if (ft == FLOW_TCP && (rc = load_tcp(d, f, e)) < 0)
         goto fail;
+    /* A backup's own "backup" stays in its extra, which is never written. */
+    v = with_backup ? tns_dict_take(d, "backup") : NULL;
+    if (v && v->type != TNS_NULL) {
+        if ((rc = load_backup(v, f, e)) < 0)
+            goto fail;
+    } else {
+        tns_free(v);
+    }
     f->extra = leftover(d);
     return 0;
 fail:
@@ -706,160 +836,247 @@ ffile_deserialize(const uint8_t *p, size_t len, size_t *used, struct flow **out,
         tns_free(d);
         return rc;
     }
-    if ((rc = load_flow(d, out, e)) < 0)
+    if ((rc = load_flow(d, out, 1, e)) < 0)
         return rc;
     (*out)->loaded_version = (int)version;
     return 0;
 }
 
-/* Writing. */
+/*
+ * Writing: straight from the flow into the record with a tns_writer, in
+ * mitmproxy 8.1.1's key order. Building a tree first cost an allocation per
+ * value and a copy of every body and header, and made writing a flow file
+ * slower than reading one.
+ */
 
-static struct tns *
-str_or_null(const char *s, enum tns_type type)
+static void
+str_or_null(struct tns_writer *w, const char *s, enum tns_type type)
 {
     if (s == NULL)
-        return tns_null();
-    struct tns *t = tns_bytes(s, strlen(s));
-    t->type = type;
-    return t;
+        tns_w_null(w);
+    else
+        tns_w_str(w, s, strlen(s), type);
 }
 
-static struct tns *
-bytes(const char *s)
+static void
+bytes(struct tns_writer *w, const char *s)
 {
-    return tns_bytes(s ? s : "", s ? strlen(s) : 0);
+    tns_w_str(w, s ? s : "", s ? strlen(s) : 0, TNS_BYTES);
+}
+
+static void
+text(struct tns_writer *w, const char *s)
+{
+    tns_w_str(w, s, strlen(s), TNS_TEXT);
 }
 
 /* Optional timestamps: 0 is None. */
-static struct tns *
-ts_opt(double v)
+static void
+ts_opt(struct tns_writer *w, double v)
 {
-    return v ? tns_float(v) : tns_null();
+    if (v)
+        tns_w_float(w, v);
+    else
+        tns_w_null(w);
 }
 
-static struct tns *
-addr_tns(const struct addr *a)
+static void
+write_addr(struct tns_writer *w, const struct addr *a)
 {
-    if (a->host == NULL)
-        return tns_null();
-    struct tns *l = tns_list();
-    tns_list_append(l, tns_text(a->host));
-    tns_list_append(l, tns_int(a->port));
-    return l;
-}
-
-static struct tns *
-headers_tns(const struct hdrs *h)
-{
-    struct tns *l = tns_list();
-    for (size_t i = 0; i < h->n; i++) {
-        struct tns *f = tns_list();
-        tns_list_append(f, tns_bytes(h->v[i].name, h->v[i].name_len));
-        tns_list_append(f, tns_bytes(h->v[i].value, h->v[i].value_len));
-        tns_list_append(l, f);
+    if (a->host == NULL) {
+        tns_w_null(w);
+        return;
     }
-    return l;
+    size_t l = tns_w_open(w);
+    text(w, a->host);
+    tns_w_int(w, a->port);
+    tns_w_close(w, l, TNS_LIST);
 }
 
-static struct tns *
-content_tns(const struct buf *b, int none)
+static void
+write_headers(struct tns_writer *w, const struct hdrs *h)
 {
-    return none ? tns_null() : tns_bytes(buf_ptr(b), b->len);
+    size_t l = tns_w_open(w);
+    for (size_t i = 0; i < h->n; i++) {
+        size_t f = tns_w_open(w);
+        tns_w_str(w, h->v[i].name, h->v[i].name_len, TNS_BYTES);
+        tns_w_str(w, h->v[i].value, h->v[i].value_len, TNS_BYTES);
+        tns_w_close(w, f, TNS_LIST);
+    }
+    tns_w_close(w, l, TNS_LIST);
 }
+
+static void
+write_content(struct tns_writer *w, const struct buf *b, int none)
+{
+    if (none)
+        tns_w_null(w);
+    else
+        tns_w_str(w, buf_ptr(b), b->len, TNS_BYTES);
+}
+
+/* The ways a field we do not model is written when extra lacks it. */
+enum dflt { D_NULL, D_LIST, D_DICT };
 
 /* A field we do not model: as loaded, or mitmproxy's default. */
-static struct tns *
-extra_or(const struct tns *extra, const char *key, struct tns *dflt)
+static void
+extra_or(struct tns_writer *w, const struct tns *extra, const char *key, enum dflt dflt)
 {
     const struct tns *v = tns_dict_get(extra, key);
-    if (v == NULL)
-        return dflt;
-    tns_free(dflt);
-    return tns_copy(v);
+    if (v) {
+        tns_w_tree(w, v);
+    } else if (dflt == D_NULL) {
+        tns_w_null(w);
+    } else {
+        size_t h = tns_w_open(w);
+        tns_w_close(w, h, dflt == D_LIST ? TNS_LIST : TNS_DICT);
+    }
 }
 
-static struct tns *
-conn_tns(const struct connection *c)
+static void
+write_conn(struct tns_writer *w, const struct connection *c)
 {
-    if (c == NULL)
-        return tns_null();
-    struct tns *d = tns_dict();
+    if (c == NULL) {
+        tns_w_null(w);
+        return;
+    }
     const struct tns *x = c->extra;
     int client = c->side == CONN_CLIENT;
-    if (!client)
-        tns_dict_set(d, "via2", extra_or(x, "via2", tns_null()));
-    tns_dict_set(d, "cipher_list", extra_or(x, "cipher_list", tns_list()));
-    if (!client)
-        tns_dict_set(d, "cipher_name", str_or_null(c->cipher, TNS_TEXT));
-    tns_dict_set(d, "alpn_offers", extra_or(x, "alpn_offers", tns_list()));
-    tns_dict_set(d, "certificate_list", extra_or(x, "certificate_list", tns_list()));
-    tns_dict_set(d, "tls", tns_bool(c->tls));
-    tns_dict_set(d, "error", str_or_null(c->error, TNS_TEXT));
-    if (client)
-        tns_dict_set(d, "sockname", addr_tns(&c->sockname));
-    tns_dict_set(d, "state", tns_int(c->state));
-    if (!client)
-        tns_dict_set(d, "via", extra_or(x, "via", tns_null()));
-    tns_dict_set(d, "tls_version", str_or_null(c->tls_version, TNS_TEXT));
-    if (client)
-        tns_dict_set(d, "tls_extensions", extra_or(x, "tls_extensions", tns_list()));
-    tns_dict_set(d, "tls_established", tns_bool(c->tls_established));
-    tns_dict_set(d, "timestamp_tls_setup", ts_opt(c->timestamp_tls_setup));
-    if (!client)
-        tns_dict_set(d, "timestamp_tcp_setup", ts_opt(c->timestamp_tcp_setup));
+    size_t d = tns_w_open(w);
+    if (!client) {
+        tns_w_key(w, "via2");
+        extra_or(w, x, "via2", D_NULL);
+    }
+    tns_w_key(w, "cipher_list");
+    extra_or(w, x, "cipher_list", D_LIST);
+    if (!client) {
+        tns_w_key(w, "cipher_name");
+        str_or_null(w, c->cipher, TNS_TEXT);
+    }
+    tns_w_key(w, "alpn_offers");
+    extra_or(w, x, "alpn_offers", D_LIST);
+    tns_w_key(w, "certificate_list");
+    extra_or(w, x, "certificate_list", D_LIST);
+    tns_w_key(w, "tls");
+    tns_w_bool(w, c->tls);
+    tns_w_key(w, "error");
+    str_or_null(w, c->error, TNS_TEXT);
+    if (client) {
+        tns_w_key(w, "sockname");
+        write_addr(w, &c->sockname);
+    }
+    tns_w_key(w, "state");
+    tns_w_int(w, c->state);
+    if (!client) {
+        tns_w_key(w, "via");
+        extra_or(w, x, "via", D_NULL);
+    }
+    tns_w_key(w, "tls_version");
+    str_or_null(w, c->tls_version, TNS_TEXT);
+    if (client) {
+        tns_w_key(w, "tls_extensions");
+        extra_or(w, x, "tls_extensions", D_LIST);
+    }
+    tns_w_key(w, "tls_established");
+    tns_w_bool(w, c->tls_established);
+    tns_w_key(w, "timestamp_tls_setup");
+    ts_opt(w, c->timestamp_tls_setup);
+    if (!client) {
+        tns_w_key(w, "timestamp_tcp_setup");
+        ts_opt(w, c->timestamp_tcp_setup);
+    }
     /* A client connection always has a start time in mitmproxy 8. */
-    tns_dict_set(d, "timestamp_start",
-                 client ? tns_float(c->timestamp_start) : ts_opt(c->timestamp_start));
-    tns_dict_set(d, "timestamp_end", ts_opt(c->timestamp_end));
-    if (!client)
-        tns_dict_set(d, "source_address", addr_tns(&c->sockname));
-    tns_dict_set(d, "sni", str_or_null(c->sni, TNS_TEXT));
-    if (!client)
-        tns_dict_set(d, "ip_address", addr_tns(&c->peername));
+    tns_w_key(w, "timestamp_start");
     if (client)
-        tns_dict_set(d, "mitmcert", extra_or(x, "mitmcert", tns_null()));
-    tns_dict_set(d, "id", tns_text(c->id));
-    if (client)
-        tns_dict_set(d, "cipher_name", str_or_null(c->cipher, TNS_TEXT));
-    tns_dict_set(d, "alpn", str_or_null(c->alpn, TNS_BYTES));
+        tns_w_float(w, c->timestamp_start);
+    else
+        ts_opt(w, c->timestamp_start);
+    tns_w_key(w, "timestamp_end");
+    ts_opt(w, c->timestamp_end);
+    if (!client) {
+        tns_w_key(w, "source_address");
+        write_addr(w, &c->sockname);
+    }
+    tns_w_key(w, "sni");
+    str_or_null(w, c->sni, TNS_TEXT);
+    if (!client) {
+        tns_w_key(w, "ip_address");
+        write_addr(w, &c->peername);
+    }
+    if (client) {
+        tns_w_key(w, "mitmcert");
+        extra_or(w, x, "mitmcert", D_NULL);
+    }
+    tns_w_key(w, "id");
+    text(w, c->id);
+    if (client) {
+        tns_w_key(w, "cipher_name");
+        str_or_null(w, c->cipher, TNS_TEXT);
+    }
+    tns_w_key(w, "alpn");
+    str_or_null(w, c->alpn, TNS_BYTES);
     /* mitmproxy's Client.address is the peername; we keep both in step but
      * the peername is what the proxy core fills for clients. */
-    tns_dict_set(d, "address", addr_tns(client && c->peername.host ? &c->peername : &c->address));
-    return d;
+    tns_w_key(w, "address");
+    write_addr(w, client && c->peername.host ? &c->peername : &c->address);
+    tns_w_close(w, d, TNS_DICT);
 }
 
-static struct tns *
-request_tns(const struct http_request *r)
+/* What requests and responses share, from timestamp_end on. */
+static void
+write_message_tail(struct tns_writer *w, double timestamp_end, double timestamp_start,
+                   const struct hdrs *trailers, const struct buf *content, int content_none,
+                   const struct hdrs *headers, const char *http_version)
 {
-    struct tns *d = tns_dict();
-    tns_dict_set(d, "path", bytes(r->path));
-    tns_dict_set(d, "authority", bytes(r->authority));
-    tns_dict_set(d, "scheme", bytes(r->scheme));
-    tns_dict_set(d, "method", bytes(r->method));
-    tns_dict_set(d, "port", tns_int(r->port));
-    tns_dict_set(d, "host", tns_text(r->host ? r->host : ""));
-    tns_dict_set(d, "timestamp_end", ts_opt(r->timestamp_end));
-    tns_dict_set(d, "timestamp_start", tns_float(r->timestamp_start));
-    tns_dict_set(d, "trailers", r->trailers ? headers_tns(r->trailers) : tns_null());
-    tns_dict_set(d, "content", content_tns(&r->content, r->content_none));
-    tns_dict_set(d, "headers", headers_tns(&r->headers));
-    tns_dict_set(d, "http_version", bytes(r->http_version));
-    return d;
+    tns_w_key(w, "timestamp_end");
+    ts_opt(w, timestamp_end);
+    tns_w_key(w, "timestamp_start");
+    tns_w_float(w, timestamp_start);
+    tns_w_key(w, "trailers");
+    if (trailers)
+        write_headers(w, trailers);
+    else
+        tns_w_null(w);
+    tns_w_key(w, "content");
+    write_content(w, content, content_none);
+    tns_w_key(w, "headers");
+    write_headers(w, headers);
+    tns_w_key(w, "http_version");
+    bytes(w, http_version);
 }
 
-static struct tns *
-response_tns(const struct http_response *r)
+static void
+write_request(struct tns_writer *w, const struct http_request *r)
 {
-    struct tns *d = tns_dict();
-    tns_dict_set(d, "reason", bytes(r->reason));
-    tns_dict_set(d, "status_code", tns_int(r->status_code));
-    tns_dict_set(d, "timestamp_end", ts_opt(r->timestamp_end));
-    tns_dict_set(d, "timestamp_start", tns_float(r->timestamp_start));
-    tns_dict_set(d, "trailers", r->trailers ? headers_tns(r->trailers) : tns_null());
-    tns_dict_set(d, "content", content_tns(&r->content, r->content_none));
-    tns_dict_set(d, "headers", headers_tns(&r->headers));
-    tns_dict_set(d, "http_version", bytes(r->http_version));
-    return d;
+    size_t d = tns_w_open(w);
+    tns_w_key(w, "path");
+    bytes(w, r->path);
+    tns_w_key(w, "authority");
+    bytes(w, r->authority);
+    tns_w_key(w, "scheme");
+    bytes(w, r->scheme);
+    tns_w_key(w, "method");
+    bytes(w, r->method);
+    tns_w_key(w, "port");
+    tns_w_int(w, r->port);
+    tns_w_key(w, "host");
+    text(w, r->host ? r->host : "");
+    write_message_tail(w, r->timestamp_end, r->timestamp_start, r->trailers, &r->content,
+                       r->content_none, &r->headers, r->http_version);
+    tns_w_close(w, d, TNS_DICT);
+}
+
+static void
+write_response(struct tns_writer *w, const struct http_response *r)
+{
+    size_t d = tns_w_open(w);
+    tns_w_key(w, "reason");
+    bytes(w, r->reason);
+    tns_w_key(w, "status_code");
+    tns_w_int(w, r->status_code);
+    write_message_tail(w, r->timestamp_end, r->timestamp_start, r->trailers, &r->content,
+                       r->content_none, &r->headers, r->http_version);
+    tns_w_close(w, d, TNS_DICT);
 }
 
 /*
@@ -867,74 +1084,197 @@ response_tns(const struct http_response *r)
  * wrote them with, so loaded messages come out byte for byte the same.
  * Dropped messages were never sent and are not stored.
  */
-static struct tns *
-messages_tns(const struct flow *f)
+static void
+write_messages(struct tns_writer *w, const struct flow *f)
 {
-    struct tns *l = tns_list();
+    size_t l = tns_w_open(w);
     for (size_t i = 0; i < f->nmessages; i++) {
         const struct tcp_message *m = &f->messages[i];
         if (m->dropped)
             continue;
-        struct tns *t = tns_list();
-        tns_list_append(t, tns_bool(m->from_client));
-        tns_list_append(t, tns_bytes(buf_ptr(&m->content), m->content.len));
-        tns_list_append(t, tns_float(m->timestamp));
-        tns_list_append(l, t);
+        size_t t = tns_w_open(w);
+        tns_w_bool(w, m->from_client);
+        tns_w_str(w, buf_ptr(&m->content), m->content.len, TNS_BYTES);
+        tns_w_float(w, m->timestamp);
+        tns_w_close(w, t, TNS_LIST);
     }
-    return l;
+    tns_w_close(w, l, TNS_LIST);
 }
 
-static struct tns *
-flow_tns(const struct flow *f)
+/* WebSocketData.get_state(): its fields, then the messages, each
+ * WebSocketMessage.get_state() (type, from_client, content, timestamp,
+ * dropped, injected). Dropped messages are kept, as mitmproxy keeps them. */
+static void
+write_websocket(struct tns_writer *w, const struct websocket_data *ws)
 {
-    struct tns *d = tns_dict();
+    size_t d = tns_w_open(w);
+    /* The key order mitmproxy 8.1.1 writes. */
+    tns_w_key(w, "timestamp_end");
+    ts_opt(w, ws->timestamp_end);
+    tns_w_key(w, "close_reason");
+    str_or_null(w, ws->close_reason, TNS_TEXT);
+    tns_w_key(w, "close_code");
+    if (ws->close_code >= 0)
+        tns_w_int(w, ws->close_code);
+    else
+        tns_w_null(w);
+    tns_w_key(w, "closed_by_client");
+    if (ws->closed_by_client >= 0)
+        tns_w_bool(w, ws->closed_by_client);
+    else
+        tns_w_null(w);
+    tns_w_key(w, "messages");
+    size_t l = tns_w_open(w);
+    for (size_t i = 0; i < ws->nmessages; i++) {
+        const struct ws_message *m = &ws->messages[i];
+        size_t t = tns_w_open(w);
+        tns_w_int(w, m->type);
+        tns_w_bool(w, m->from_client);
+        tns_w_str(w, buf_ptr(&m->content), m->content.len, TNS_BYTES);
+        tns_w_float(w, m->timestamp);
+        tns_w_bool(w, m->dropped);
+        tns_w_bool(w, m->injected);
+        tns_w_close(w, t, TNS_LIST);
+    }
+    tns_w_close(w, l, TNS_LIST);
+    tns_w_close(w, d, TNS_DICT);
+}
+
+/* The fields of the flow's type: HTTP, TCP or DNS. */
+static void
+write_typed(struct tns_writer *w, const struct flow *f)
+{
     const struct tns *x = f->extra;
-    /* Flow.backup() (a modified flow's original state) comes first. */
-    const struct tns *backup = tns_dict_get(x, "backup");
-    if (backup)
-        tns_dict_set(d, "backup", tns_copy(backup));
-    tns_dict_set(d, "type", tns_text(flow_type_name(f->type)));
-    tns_dict_set(d, "version", tns_int(FFILE_WRITE_VERSION));
     switch (f->type) {
     case FLOW_HTTP:
-        tns_dict_set(d, "websocket", f->websocket ? tns_copy(f->websocket) : tns_null());
-        tns_dict_set(d, "response", f->response ? response_tns(f->response) : tns_null());
-        tns_dict_set(d, "request", f->request ? request_tns(f->request) : tns_null());
+        tns_w_key(w, "websocket");
+        if (f->websocket)
+            write_websocket(w, f->websocket);
+        else
+            tns_w_null(w);
+        tns_w_key(w, "response");
+        if (f->response)
+            write_response(w, f->response);
+        else
+            tns_w_null(w);
+        tns_w_key(w, "request");
+        if (f->request)
+            write_request(w, f->request);
+        else
+            tns_w_null(w);
         break;
     case FLOW_TCP:
-        tns_dict_set(d, "messages", messages_tns(f));
+        tns_w_key(w, "messages");
+        write_messages(w, f);
         break;
     case FLOW_DNS:
-        tns_dict_set(d, "response", extra_or(x, "response", tns_null()));
-        tns_dict_set(d, "request", extra_or(x, "request", tns_null()));
+        tns_w_key(w, "response");
+        extra_or(w, x, "response", D_NULL);
+        tns_w_key(w, "request");
+        extra_or(w, x, "request", D_NULL);
         break;
     }
-    tns_dict_set(d, "timestamp_created", tns_float(f->timestamp_created));
-    tns_dict_set(d, "comment", tns_text(f->comment ? f->comment : ""));
-    tns_dict_set(d, "metadata", f->metadata ? tns_copy(f->metadata) : tns_dict());
-    tns_dict_set(d, "marked", tns_text(f->marked ? f->marked : ""));
-    tns_dict_set(d, "is_replay", str_or_null(f->is_replay, TNS_TEXT));
-    tns_dict_set(d, "intercepted", tns_bool(f->intercepted));
-    tns_dict_set(d, "server_conn", conn_tns(f->server_conn));
-    tns_dict_set(d, "client_conn", conn_tns(f->client_conn));
-    if (f->error) {
-        struct tns *err = tns_dict();
-        tns_dict_set(err, "timestamp", tns_float(f->error->timestamp));
-        tns_dict_set(err, "msg", tns_text(f->error->msg ? f->error->msg : ""));
-        tns_dict_set(d, "error", err);
-    } else {
-        tns_dict_set(d, "error", tns_null());
-    }
-    tns_dict_set(d, "id", tns_text(f->id));
-    return d;
 }
 
+/* Flow.get_state() without the backup: the fields of an open dict. */
+static void
+write_state(struct tns_writer *w, const struct flow *f)
+{
+    tns_w_key(w, "type");
+    text(w, flow_type_name(f->type));
+    tns_w_key(w, "version");
+    tns_w_int(w, FFILE_WRITE_VERSION);
+    write_typed(w, f);
+    tns_w_key(w, "timestamp_created");
+    tns_w_float(w, f->timestamp_created);
+    tns_w_key(w, "comment");
+    text(w, f->comment ? f->comment : "");
+    tns_w_key(w, "metadata");
+    if (f->metadata) {
+        tns_w_tree(w, f->metadata);
+    } else {
+        size_t m = tns_w_open(w);
+        tns_w_close(w, m, TNS_DICT);
+    }
+    tns_w_key(w, "marked");
+    text(w, f->marked ? f->marked : "");
+    tns_w_key(w, "is_replay");
+    str_or_null(w, f->is_replay, TNS_TEXT);
+    tns_w_key(w, "intercepted");
+    tns_w_bool(w, f->intercepted);
+    tns_w_key(w, "server_conn");
+    write_conn(w, f->server_conn);
+    tns_w_key(w, "client_conn");
+    write_conn(w, f->client_conn);
+    tns_w_key(w, "error");
+    if (f->error) {
+        size_t e = tns_w_open(w);
+        tns_w_key(w, "timestamp");
+        tns_w_float(w, f->error->timestamp);
+        tns_w_key(w, "msg");
+        text(w, f->error->msg ? f->error->msg : "");
+        tns_w_close(w, e, TNS_DICT);
+    } else {
+        tns_w_null(w);
+    }
+    tns_w_key(w, "id");
+    text(w, f->id);
+}
+
+/* The state of f as one finished dict, appended to out. */
+static void
+state_bytes(struct buf *out, const struct flow *f)
+{
+    struct tns_writer w;
+    tns_writer_init(&w, out);
+    size_t d = tns_w_open(&w);
+    write_state(&w, f);
+    tns_w_close(&w, d, TNS_DICT);
+    tns_writer_finish(&w);
+    tns_writer_clear(&w);
+}
+
+int
+flow__same_state(const struct flow *a, const struct flow *b)
+{
+    struct buf x = BUF_INIT, y = BUF_INIT;
+    state_bytes(&x, a);
+    state_bytes(&y, b);
+    int same = x.len == y.len && memcmp(buf_ptr(&x), buf_ptr(&y), x.len) == 0;
+    buf_clear(&x);
+    buf_clear(&y);
+    return same;
+}
+
+/*
+ * Flow.get_state(): the state, and the backup while it differs from the
+ * state. The backup comes first in the file (mitmproxy adds it last and
+ * its encoder writes dict items in reverse).
+ */
 void
 ffile_serialize(struct buf *out, const struct flow *f)
 {
-    struct tns *d = flow_tns(f);
-    tns_encode(out, d);
-    tns_free(d);
+    struct buf backup = BUF_INIT;
+    if (f->backup) {
+        struct buf now = BUF_INIT;
+        state_bytes(&backup, f->backup);
+        state_bytes(&now, f);
+        if (backup.len == now.len && memcmp(buf_ptr(&backup), buf_ptr(&now), now.len) == 0)
+            buf_reset(&backup);
+        buf_clear(&now);
+    }
+    struct tns_writer w;
+    tns_writer_init(&w, out);
+    size_t d = tns_w_open(&w);
+    if (backup.len) {
+        tns_w_key(&w, "backup");
+        tns_w_raw(&w, buf_ptr(&backup), backup.len);
+    }
+    write_state(&w, f);
+    tns_w_close(&w, d, TNS_DICT);
+    tns_writer_finish(&w);
+    tns_writer_clear(&w);
+    buf_clear(&backup);
 }
 
 /* The streaming reader. */

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "util/buf.h"
 #include "util/err.h"
@@ -101,6 +102,55 @@ int tns_dict_rename(struct tns *dict, const char *from, const char *to);
 int tns_decode(const uint8_t *p, size_t len, size_t *used, struct tns **out, struct err *e);
 /* Appends the wire form of t to out. */
 void tns_encode(struct buf *out, const struct tns *t);
+
+/*
+ * Writing without a tree: values go straight into out, containers between
+ * tns_w_open() and tns_w_close(). Their length prefixes are filled in by
+ * tns_writer_finish(), so out holds the wire form only after it (see
+ * tns_writer.c). Every opened container must be closed before then.
+ *
+ *     size_t d = tns_w_open(&w);
+ *     tns_w_key(&w, "port");
+ *     tns_w_int(&w, 8080);
+ *     tns_w_close(&w, d, TNS_DICT);
+ *     tns_writer_finish(&w);     // out: "13:4:port;4:8080#}"
+ */
+struct tns_hole {
+    size_t pos;     /* of the gap in out */
+    size_t len;     /* the payload's, once closed */
+    size_t shrink0; /* the writer's shrink when opened */
+};
+
+struct tns_writer {
+    struct buf *out; /* borrowed */
+    struct tns_hole *holes;
+    size_t nholes, cap;
+    size_t shrink; /* bytes the closed gaps will give back */
+};
+
+void tns_writer_init(struct tns_writer *, struct buf *out);
+/* Fills in the length prefixes; the writer can go on with the next record. */
+void tns_writer_finish(struct tns_writer *);
+void tns_writer_clear(struct tns_writer *);
+/* Returns the handle tns_w_close() takes. */
+size_t tns_w_open(struct tns_writer *);
+void tns_w_close(struct tns_writer *, size_t handle, enum tns_type container);
+void tns_w_str(struct tns_writer *, const void *p, size_t n, enum tns_type bytes_or_text);
+/* A dict key: a text string. Inline, so that a literal's length is known
+ * when compiling (a record has some sixty keys). */
+static inline void
+tns_w_key(struct tns_writer *w, const char *key)
+{
+    tns_w_str(w, key, strlen(key), TNS_TEXT);
+}
+void tns_w_int(struct tns_writer *, int64_t);
+/* In Python's repr (tns_format_float). */
+void tns_w_float(struct tns_writer *, double);
+void tns_w_bool(struct tns_writer *, int);
+void tns_w_null(struct tns_writer *);
+void tns_w_tree(struct tns_writer *, const struct tns *);
+/* Appends p[0..n), which must be one whole finished tnetstring. */
+void tns_w_raw(struct tns_writer *, const void *p, size_t n);
 
 /* Strict UTF-8 as Python's codec checks it (text strings must pass). */
 int tns_utf8_valid(const void *p, size_t n);

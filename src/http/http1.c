@@ -34,7 +34,7 @@
 #include <strings.h>
 
 #include "http/http1.h"
-#include "http/internal.h"
+#include "http/url.h"
 #include "util/xmalloc.h"
 
 #define INT63_MAX ((uint64_t)INT64_MAX)
@@ -239,13 +239,13 @@ parse_absolute(struct slice t, struct http_request *r, struct err *e)
         ae++;
     struct slice host;
     int port;
-    if (http__split_authority(a, (size_t)(ae - a), 1, &host, &port) < 0)
+    if (http_hostport_parse(a, (size_t)(ae - a), HTTP_HOSTPORT_STRICT, &host, &port, NULL) < 0)
         return err_set(e, MP_ERR_PROTOCOL, "bad host or port in request target");
     free(r->scheme);
     r->scheme = xstrdup(scheme);
     free(r->host);
     r->host = dup_slice(host);
-    r->port = (uint16_t)(port ? port : http__default_port(scheme));
+    r->port = (uint16_t)(port > 0 ? port : http_default_port(scheme));
     free(r->path);
     if (ae == end) {
         r->path = xstrdup("/");
@@ -299,8 +299,9 @@ parse_request_line(struct slice l, struct http_request *r, enum http1_form *form
         r->path = xstrdup("");
         struct slice host;
         int port;
-        if (http__split_authority((const char *)target.p, target.len, 1, &host, &port) < 0 ||
-            port == 0)
+        if (http_hostport_parse((const char *)target.p, target.len, HTTP_HOSTPORT_STRICT, &host,
+                                &port, NULL) < 0 ||
+            port < 0)
             return err_set(e, MP_ERR_PROTOCOL, "bad CONNECT target (need host:port)");
         free(r->host);
         r->host = dup_slice(host);
@@ -828,14 +829,14 @@ http1_write_request_head(struct buf *out, const struct http_request *r, enum htt
         if (r->authority[0])
             buf_append_str(out, r->authority);
         else
-            http__append_hostport(out, r->scheme, r->host, r->port, 0);
+            http_hostport_write(out, r->scheme, r->host, r->port, 0);
         buf_append_str(out, r->path[0] ? r->path : "/");
         break;
     case HTTP1_FORM_AUTHORITY:
         if (r->authority[0])
             buf_append_str(out, r->authority);
         else
-            http__append_hostport(out, "", r->host, r->port, 1);
+            http_hostport_write(out, "", r->host, r->port, 1);
         break;
     }
     buf_append(out, " ", 1);
@@ -864,8 +865,20 @@ http1_write_chunk(struct buf *out, const uint8_t *p, size_t n)
 {
     if (n == 0)
         return;
-    buf_printf(out, "%zx\r\n", n);
+    http1_write_chunk_size(out, n);
     buf_append(out, p, n);
+    http1_write_chunk_end(out);
+}
+
+void
+http1_write_chunk_size(struct buf *out, size_t n)
+{
+    buf_printf(out, "%zx\r\n", n);
+}
+
+void
+http1_write_chunk_end(struct buf *out)
+{
     buf_append(out, "\r\n", 2);
 }
 

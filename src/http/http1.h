@@ -129,6 +129,10 @@ void http1_write_request_head(struct buf *out, const struct http_request *, enum
 void http1_write_response_head(struct buf *out, const struct http_response *);
 /* One chunk of chunked encoding; nothing for n == 0. */
 void http1_write_chunk(struct buf *out, const uint8_t *p, size_t n);
+/* The size line of a chunk of n > 0 bytes whose payload is sent on its own,
+ * followed by http1_write_chunk_end(). */
+void http1_write_chunk_size(struct buf *out, size_t n);
+void http1_write_chunk_end(struct buf *out);
 /* The last chunk, trailers (may be NULL) and the final CRLF. */
 void http1_write_last_chunk(struct buf *out, const struct hdrs *trailers);
 

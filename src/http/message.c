@@ -6,8 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "http/internal.h"
 #include "http/message.h"
+#include "http/url.h"
 #include "util/xmalloc.h"
 
 struct http_request *
@@ -130,93 +130,6 @@ http_set_str(char **field, const char *s)
     *field = c;
 }
 
-int
-http__default_port(const char *scheme)
-{
-    if (strcmp(scheme, "http") == 0)
-        return 80;
-    if (strcmp(scheme, "https") == 0)
-        return 443;
-    return 0;
-}
-
-static int
-host_char(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '.' || c == '_';
-}
-
-static int
-v6_char(unsigned char c)
-{
-    return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || (c >= '0' && c <= '9') || c == ':' ||
-           c == '.' || c == '%';
-}
-
-int
-http__split_authority(const char *p, size_t n, int strict, struct slice *host, int *port)
-{
-    const char *end = p + n, *hend, *colon;
-    *port = 0;
-    if (n == 0)
-        return -1;
-    if (p[0] == '[') {
-        const char *close = memchr(p, ']', n);
-        if (!close || close == p + 1)
-            return -1;
-        *host = slice_from(p + 1, (size_t)(close - p - 1));
-        if (strict)
-            for (const char *c = p + 1; c < close; c++)
-                if (!v6_char((unsigned char)*c))
-                    return -1;
-        hend = close + 1;
-        if (hend != end && *hend != ':')
-            return -1;
-        colon = hend == end ? NULL : hend;
-    } else {
-        colon = memrchr(p, ':', n);
-        hend = colon ? colon : end;
-        *host = slice_from(p, (size_t)(hend - p));
-        if (host->len == 0)
-            return -1;
-        if (strict)
-            for (const char *c = p; c < hend; c++)
-                if (!host_char((unsigned char)*c))
-                    return -1;
-    }
-    if (colon) {
-        const char *d = colon + 1;
-        if (d == end || end - d > 5)
-            return -1;
-        int v = 0;
-        for (; d < end; d++) {
-            if (*d < '0' || *d > '9')
-                return -1;
-            v = v * 10 + (*d - '0');
-        }
-        if (v > 65535 || (strict && v == 0))
-            return -1;
-        *port = v;
-    }
-    return 0;
-}
-
-void
-http__append_hostport(struct buf *out, const char *scheme, const char *host, int port,
-                      int always_port)
-{
-    if (strchr(host, ':')) {
-        buf_append(out, "[", 1);
-        buf_append_str(out, host);
-        buf_append(out, "]", 1);
-    } else {
-        buf_append_str(out, host);
-    }
-    if (always_port || port != http__default_port(scheme))
-        buf_printf(out, ":%d", port);
-}
-
 static int
 is_connect(const struct http_request *r)
 {
@@ -229,7 +142,7 @@ build_url(const char *scheme, const char *host, int port, const char *path)
     struct buf b = BUF_INIT;
     buf_append_str(&b, scheme);
     buf_append_str(&b, "://");
-    http__append_hostport(&b, scheme, host, port, 0);
+    http_hostport_write(&b, scheme, host, port, 0);
     /* mitmproxy's url.unparse drops the asterisk of "OPTIONS *". */
     if (strcmp(path, "*") != 0)
         buf_append_str(&b, path);
@@ -244,7 +157,7 @@ http_request_url(const struct http_request *r)
     if (is_connect(r)) {
         /* Authority form: mitmproxy's url is just host:port. */
         struct buf b = BUF_INIT;
-        http__append_hostport(&b, "", r->host, r->port, 1);
+        http_hostport_write(&b, "", r->host, r->port, 1);
         char *s = buf_strdup(&b);
         buf_clear(&b);
         return s;
@@ -263,15 +176,15 @@ http_request_pretty_url(const struct http_request *r)
     struct slice host;
     int port;
     char *hs;
-    if (http__split_authority(h->value, h->value_len, 0, &host, &port) == 0) {
+    if (http_hostport_parse(h->value, h->value_len, 0, &host, &port, NULL) == 0) {
         hs = slice_strdup(host);
     } else {
         /* Like mitmproxy with check=False: the whole value is the host. */
         hs = xstrdup(h->value);
         port = 0;
     }
-    if (port == 0)
-        port = http__default_port(r->scheme) ? http__default_port(r->scheme) : 443;
+    if (port <= 0)
+        port = http_default_port(r->scheme) ? http_default_port(r->scheme) : 443;
     char *s = build_url(r->scheme, hs, port, r->path);
     free(hs);
     return s;
@@ -285,7 +198,7 @@ http_request_host_header_or_host(const struct http_request *r)
     if (h && h->value_len)
         return xstrdup(h->value);
     struct buf b = BUF_INIT;
-    http__append_hostport(&b, r->scheme, r->host, r->port, 0);
+    http_hostport_write(&b, r->scheme, r->host, r->port, 0);
     char *s = buf_strdup(&b);
     buf_clear(&b);
     return s;

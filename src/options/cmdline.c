@@ -154,6 +154,10 @@ parse_long(struct options *opts, int argc, char **argv, int *i, struct cmdline *
         cl->show_options = 1;
         return 0;
     }
+    if (strcmp(name, "commands") == 0) {
+        cl->show_commands = 1;
+        return 0;
+    }
     if (strcmp(name, "quiet") == 0) {
         *quiet = 1;
         return 0;
@@ -167,7 +171,8 @@ parse_long(struct options *opts, int argc, char **argv, int *i, struct cmdline *
         if (v == NULL)
             return MP_ERR_INVAL;
         struct err sub = {0};
-        if (opt_set_arg(opts, v, &sub) < 0)
+        /* An option a script (-s) may add is kept until it exists. */
+        if (opt_set_deferred(opts, v, &sub) < 0)
             return err_set(e, MP_ERR_INVAL, "%s", sub.msg);
         return 0;
     }
@@ -276,8 +281,11 @@ cmdline_parse(struct options *opts, int argc, char **argv, struct cmdline *cl, s
         if (rc < 0)
             return rc;
     }
+    /* Without scripts nothing can add an option: unknown ones are errors now. */
+    if (opts->deferred.n && opts->scripts.n == 0)
+        return cmdline_unknown_options(opts, e);
     /* As mitmproxy's process_options: -q (and --options) silence, -v wins. */
-    if (quiet || cl->show_options) {
+    if (quiet || cl->show_options || cl->show_commands) {
         set(opts, "termlog_verbosity", "error", NULL);
         set(opts, "flow_detail", "0", NULL);
     }
@@ -286,6 +294,37 @@ cmdline_parse(struct options *opts, int argc, char **argv, struct cmdline *cl, s
         set(opts, "flow_detail", "2", NULL);
     }
     return 0;
+}
+
+int
+cmdline_unknown_options(const struct options *opts, struct err *e)
+{
+    struct buf b = BUF_INIT;
+    for (size_t i = 0; i < opts->deferred.n; i++) {
+        const char *arg = opts->deferred.v[i];
+        buf_printf(&b, "%s%.*s", i ? ", " : "", (int)strcspn(arg, "="), arg);
+    }
+    buf_append(&b, "", 1);
+    int rc = err_set(e, MP_ERR_NOTFOUND, "Unknown option(s): %s", (const char *)buf_ptr(&b));
+    buf_clear(&b);
+    return rc;
+}
+
+int
+cmdline_parse_config(struct options *opts, int argc, char **argv, struct cmdline *cl,
+                     struct err *e)
+{
+    /* The conf dir may come from the command line itself. */
+    struct options *probe = opt_new();
+    struct cmdline pcl = {0};
+    int rc = cmdline_parse(probe, argc, argv, &pcl, e);
+    cmdline_clear(&pcl);
+    if (rc == 0 && !pcl.help && !pcl.version)
+        rc = opt_load_config(opts, probe->confdir, e);
+    opt_free(probe);
+    if (rc == 0)
+        rc = cmdline_parse(opts, argc, argv, cl, e);
+    return rc;
 }
 
 void
@@ -304,6 +343,7 @@ cmdline_usage(FILE *f, const char *prog)
             "  -h, --help            show this help message and exit\n"
             "  --version             show version number and exit\n"
             "  --options             Show all options and their default values\n"
+            "  --commands            Show all commands and their signatures\n"
             "  --set option[=value]  Set an option. When the value is omitted, booleans are\n"
             "                        set to true, strings and integers are set to None (if\n"
             "                        permitted), and sequences are emptied. Boolean values\n"

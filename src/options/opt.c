@@ -1,6 +1,8 @@
 /*
- * The option registry: defaults, `--set` parsing, `--options` output. Every
- * table here is generated from OPT_MAP in opt.h so nothing can drift.
+ * The option registry: defaults, values, `--set` parsing, changes. The
+ * options of mitmproxy 8.1.1 are generated from OPT_MAP in opt.h so nothing
+ * can drift; options registered at run time (scripts' loader.add_option)
+ * follow them, their values kept in struct options' dyn slots.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -9,24 +11,49 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "options/internal.h"
 #include "options/opt.h"
 #include "util/buf.h"
 #include "util/xmalloc.h"
 
 static const struct opt_info registry[] = {
 #define X(type, state, name, def, choices, help)                                                   \
-    {#name, OPT_##type, choices, help, offsetof(struct options, name), OPT_STATE_##state},
+    {#name, OPT_##type, choices, help, offsetof(struct options, name), OPT_STATE_##state,      \
+     OPT_INDEX_##name},
     OPT_MAP(X)
 #undef X
 };
 
 #define NOPTS (sizeof(registry) / sizeof(registry[0]))
 
+/*
+ * Options registered at run time, in registration order; index OPT_COUNT + k.
+ * Their rows own their strings; defaults holds each one's default value.
+ * Registered on the loop's thread (a script's load), read anywhere after.
+ */
+static struct opt_info dyn_rows[OPT_DYN_MAX];
+static union opt_slot dyn_defaults[OPT_DYN_MAX];
+static size_t ndyn_rows;
+
 const struct opt_info *
 opt_registry(size_t *n)
 {
     *n = NOPTS;
     return registry;
+}
+
+size_t
+opt_count(void)
+{
+    return NOPTS + ndyn_rows;
+}
+
+const struct opt_info *
+opt_at(size_t i)
+{
+    if (i < NOPTS)
+        return &registry[i];
+    return i - NOPTS < ndyn_rows ? &dyn_rows[i - NOPTS] : NULL;
 }
 
 const struct opt_info *
@@ -44,6 +71,9 @@ opt_find(const char *name)
         else
             lo = mid + 1;
     }
+    for (size_t i = 0; i < ndyn_rows; i++)
+        if (strcmp(name, dyn_rows[i].name) == 0)
+            return &dyn_rows[i];
     return NULL;
 }
 
@@ -71,16 +101,92 @@ dupnull(const char *s)
     return s ? xstrdup(s) : NULL;
 }
 
-/* Field accessors by registry row. */
-#define FIELD(o, info, T) ((T *)(void *)((char *)(o) + (info)->offset))
-#define CFIELD(o, info, T) ((const T *)(const void *)((const char *)(o) + (info)->offset))
-
 /* A sequence's default is empty or one value (mode's "regular"). */
 static void
 seq_default(struct strv *sv, const char *def)
 {
     if (def)
         strv_push(sv, def);
+}
+
+static void
+slot_copy(union opt_slot *dst, const union opt_slot *src, enum opt_type t)
+{
+    switch (t) {
+    case OPT_BOOL:
+        dst->b = src->b;
+        break;
+    case OPT_INT:
+        dst->i = src->i;
+        break;
+    case OPT_STR:
+    case OPT_OPTSTR:
+        dst->s = dupnull(src->s);
+        break;
+    case OPT_SEQ:
+        dst->seq = (struct strv){NULL, 0};
+        for (size_t j = 0; j < src->seq.n; j++)
+            strv_push(&dst->seq, src->seq.v[j]);
+        break;
+    }
+}
+
+static void
+slot_clear(union opt_slot *v, enum opt_type t)
+{
+    if (t == OPT_STR || t == OPT_OPTSTR)
+        free(v->s);
+    else if (t == OPT_SEQ)
+        strv_clear(&v->seq);
+}
+
+const void *
+opt__cfield(const struct options *o, const struct opt_info *info)
+{
+    if (info->index < NOPTS)
+        return (const char *)o + info->offset;
+    size_t k = info->index - NOPTS;
+    /* A registered option this struct has not stored yet has its default. */
+    return k < o->ndyn ? (const void *)&o->dyn[k] : (const void *)&dyn_defaults[k];
+}
+
+void *
+opt__field(struct options *o, const struct opt_info *info)
+{
+    if (info->index < NOPTS)
+        return (char *)o + info->offset;
+    size_t k = info->index - NOPTS;
+    if (k >= o->ndyn) {
+        o->dyn = xrealloc(o->dyn, (k + 1) * sizeof(*o->dyn));
+        for (size_t j = o->ndyn; j <= k; j++)
+            slot_copy(&o->dyn[j], &dyn_defaults[j], dyn_rows[j].type);
+        o->ndyn = k + 1;
+    }
+    return &o->dyn[k];
+}
+
+int
+opt_get_bool(const struct options *o, const struct opt_info *info)
+{
+    return *CFIELD(o, info, int);
+}
+
+long
+opt_get_int(const struct options *o, const struct opt_info *info)
+{
+    return *CFIELD(o, info, long);
+}
+
+const char *
+opt_get_str(const struct options *o, const struct opt_info *info)
+{
+    return *CFIELD(o, info, char *);
+}
+
+const struct strv *
+opt_get_seq(const struct options *o, const struct opt_info *info)
+{
+    return CFIELD(o, info, struct strv);
 }
 
 struct options *
@@ -110,19 +216,16 @@ opt_free(struct options *o)
         return;
     for (size_t i = 0; i < NOPTS; i++) {
         const struct opt_info *info = &registry[i];
-        switch (info->type) {
-        case OPT_STR:
-        case OPT_OPTSTR:
+        if (info->type == OPT_STR || info->type == OPT_OPTSTR)
             free(*FIELD(o, info, char *));
-            break;
-        case OPT_SEQ:
+        else if (info->type == OPT_SEQ)
             strv_clear(FIELD(o, info, struct strv));
-            break;
-        case OPT_BOOL:
-        case OPT_INT:
-            break;
-        }
     }
+    for (size_t k = 0; k < o->ndyn; k++)
+        slot_clear(&o->dyn[k], dyn_rows[k].type);
+    free(o->dyn);
+    strv_clear(&o->deferred);
+    strv_clear(&o->deferred_quiet);
     free(o);
 }
 
@@ -133,27 +236,55 @@ opt_copy(const struct options *src)
     memcpy(o, src, sizeof(*o));
     for (size_t i = 0; i < NOPTS; i++) {
         const struct opt_info *info = &registry[i];
-        switch (info->type) {
-        case OPT_STR:
-        case OPT_OPTSTR: {
+        if (info->type == OPT_STR || info->type == OPT_OPTSTR) {
             char **p = FIELD(o, info, char *);
             *p = dupnull(*p);
-            break;
-        }
-        case OPT_SEQ: {
+        } else if (info->type == OPT_SEQ) {
             struct strv *dst = FIELD(o, info, struct strv);
             const struct strv *sv = CFIELD(src, info, struct strv);
             *dst = (struct strv){NULL, 0};
             for (size_t j = 0; j < sv->n; j++)
                 strv_push(dst, sv->v[j]);
-            break;
-        }
-        case OPT_BOOL:
-        case OPT_INT:
-            break;
         }
     }
+    o->dyn = src->ndyn ? xmalloc(src->ndyn * sizeof(*o->dyn)) : NULL;
+    for (size_t k = 0; k < src->ndyn; k++)
+        slot_copy(&o->dyn[k], &src->dyn[k], dyn_rows[k].type);
+    o->deferred = (struct strv){NULL, 0};
+    for (size_t j = 0; j < src->deferred.n; j++)
+        strv_push(&o->deferred, src->deferred.v[j]);
+    o->deferred_quiet = (struct strv){NULL, 0};
+    for (size_t j = 0; j < src->deferred_quiet.n; j++)
+        strv_push(&o->deferred_quiet, src->deferred_quiet.v[j]);
     return o;
+}
+
+void
+opt_reset_one(struct options *o, const struct opt_info *info)
+{
+    struct options *d = opt_new();
+    const void *src = opt__cfield(d, info);
+    void *dst = opt__field(o, info);
+    switch (info->type) {
+    case OPT_BOOL:
+        *(int *)dst = *(const int *)src;
+        break;
+    case OPT_INT:
+        *(long *)dst = *(const long *)src;
+        break;
+    case OPT_STR:
+    case OPT_OPTSTR:
+        free(*(char **)dst);
+        *(char **)dst = dupnull(*(char *const *)src);
+        break;
+    case OPT_SEQ:
+        strv_clear(dst);
+        for (size_t j = 0; j < ((const struct strv *)src)->n; j++)
+            strv_push(dst, ((const struct strv *)src)->v[j]);
+        break;
+    }
+    o->seq_set[info->index] = 0;
+    opt_free(d);
 }
 
 int
@@ -161,14 +292,21 @@ opt_changed(const struct opt_changes *updated, size_t index)
 {
     if (updated == NULL)
         return 1;
-    return index < OPT_COUNT && (updated->bits[index / 8] >> (index % 8)) & 1;
+    return index < OPT_COUNT + OPT_DYN_MAX && (updated->bits[index / 8] >> (index % 8)) & 1;
 }
 
 void
 opt_changes_add(struct opt_changes *ch, size_t index)
 {
-    if (index < OPT_COUNT)
+    if (index < OPT_COUNT + OPT_DYN_MAX)
         ch->bits[index / 8] |= (unsigned char)(1u << (index % 8));
+}
+
+int
+opt_changed_name(const struct opt_changes *updated, const char *name)
+{
+    const struct opt_info *info = opt_find(name);
+    return info && opt_changed(updated, info->index);
 }
 
 static int
@@ -202,8 +340,8 @@ opt_diff(const struct options *a, const struct options *b, struct opt_changes *o
 {
     size_t n = 0;
     memset(out, 0, sizeof(*out));
-    for (size_t i = 0; i < NOPTS; i++) {
-        if (!same_value(a, b, &registry[i])) {
+    for (size_t i = 0; i < opt_count(); i++) {
+        if (!same_value(a, b, opt_at(i))) {
             opt_changes_add(out, i);
             n++;
         }
@@ -246,8 +384,8 @@ in_choices(const char *choices, const char *value)
 }
 
 /* Writes "a|b|c" as "<a><sep><b>..." with each choice wrapped in quote. */
-static void
-list_choices(struct buf *b, const char *choices, const char *quote, const char *sep)
+void
+opt__list_choices(struct buf *b, const char *choices, const char *quote, const char *sep)
 {
     const char *p = choices;
     for (int first = 1;; first = 0) {
@@ -320,7 +458,7 @@ opt_set(struct options *o, const char *name, const char *value, struct err *e)
         }
         if (info->choices && !in_choices(info->choices, value)) {
             struct buf b = BUF_INIT;
-            list_choices(&b, info->choices, "", ", ");
+            opt__list_choices(&b, info->choices, "", ", ");
             buf_append(&b, "", 1);
             err_set(e, MP_ERR_INVAL, "%s: invalid value '%s' (valid: %s)", name, value,
                     (const char *)buf_ptr(&b));
@@ -333,9 +471,8 @@ opt_set(struct options *o, const char *name, const char *value, struct err *e)
     }
     case OPT_SEQ: {
         struct strv *sv = FIELD(o, info, struct strv);
-        size_t idx = (size_t)(info - registry);
-        if (!o->seq_set[idx]) {
-            o->seq_set[idx] = 1;
+        if (!o->seq_set[info->index]) {
+            o->seq_set[info->index] = 1;
             strv_clear(sv);
         }
         if (value == NULL)
@@ -360,240 +497,110 @@ opt_set_arg(struct options *o, const char *arg, struct err *e)
     return rc;
 }
 
-/*
- * Whether s can be written as a plain YAML scalar that reads back as the
- * same string. Conservative: anything unusual is quoted instead.
- */
 static int
-yaml_plain(const char *s)
+valid_name(const char *name)
 {
-    static const char *const special[] = {"true", "false", "yes", "no", "on",
-                                          "off",  "null",  "~",   "y",  "n"};
-    if (*s == '\0')
+    if (!isalpha((unsigned char)*name) && *name != '_')
         return 0;
-    for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++)
-        if (strcasecmp(s, special[i]) == 0)
+    for (const char *p = name; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '_')
             return 0;
-    if (isdigit((unsigned char)*s) || *s == '-' || *s == '+' || *s == '.') {
-        /* Could read back as a number: quote it. */
-        char *end;
-        (void)strtod(s, &end);
-        if (*end == '\0')
-            return 0;
-    }
-    if (strchr("-?:,[]{}#&*!|>'\"%@`", *s) && !(*s == '-' && s[1] != ' ' && s[1] != '\0'))
-        return 0;
-    for (const char *p = s; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c < 0x20 || c == 0x7f)
-            return 0;
-        if (c == ':' && (p[1] == ' ' || p[1] == '\0'))
-            return 0;
-        if (c == '#' && p > s && p[-1] == ' ')
-            return 0;
-        /* Flow-style lists ("[a, b]") would split or nest on these. */
-        if (strchr(",[]{}", c))
-            return 0;
-    }
-    size_t n = strlen(s);
-    return s[n - 1] != ' ';
+    return 1;
 }
 
-static void
-yaml_str(struct buf *b, const char *s)
+int
+opt_register(const char *name, enum opt_type type, const char *def, const char *choices,
+             const char *help, struct err *e)
 {
-    if (yaml_plain(s)) {
-        buf_append_str(b, s);
-        return;
+    const struct opt_info *have = opt_find(name);
+    if (have) {
+        /* A script loaded again registers its options again: fine when
+         * they are the same option. */
+        if (have->index >= NOPTS && have->type == type)
+            return (int)have->index;
+        return err_set(e, MP_ERR_EXISTS, "option '%s' already exists", name);
     }
-    buf_append(b, "'", 1);
-    for (const char *p = s; *p; p++) {
-        if (*p == '\'')
-            buf_append(b, "'", 1);
-        buf_append(b, p, 1);
-    }
-    buf_append(b, "'", 1);
-}
-
-static void
-format_value(struct buf *b, const struct options *o, const struct opt_info *info)
-{
-    switch (info->type) {
+    if (!valid_name(name))
+        return err_set(e, MP_ERR_INVAL, "invalid option name '%s'", name);
+    if (ndyn_rows == OPT_DYN_MAX)
+        return err_set(e, MP_ERR_LIMIT, "too many options (at most %d can be added)", OPT_DYN_MAX);
+    size_t k = ndyn_rows;
+    union opt_slot *d = &dyn_defaults[k];
+    memset(d, 0, sizeof(*d));
+    switch (type) {
     case OPT_BOOL:
-        buf_append_str(b, *CFIELD(o, info, int) ? "true" : "false");
+        d->b = def && strcmp(def, "true") == 0;
         break;
-    case OPT_INT:
-        buf_printf(b, "%ld", *CFIELD(o, info, long));
+    case OPT_INT: {
+        long v = 0;
+        if (def && parse_long(def, &v) < 0)
+            return err_set(e, MP_ERR_INVAL, "%s: invalid integer default '%s'", name, def);
+        d->i = v;
         break;
+    }
     case OPT_STR:
-    case OPT_OPTSTR: {
-        const char *s = *CFIELD(o, info, char *);
-        if (s)
-            yaml_str(b, s);
+        d->s = xstrdup(def ? def : "");
+        break;
+    case OPT_OPTSTR:
+        d->s = dupnull(def);
+        break;
+    case OPT_SEQ:
+        seq_default(&d->seq, def);
         break;
     }
-    case OPT_SEQ: {
-        const struct strv *sv = CFIELD(o, info, struct strv);
-        buf_append(b, "[", 1);
-        for (size_t i = 0; i < sv->n; i++) {
-            if (i)
-                buf_append_str(b, ", ");
-            yaml_str(b, sv->v[i]);
-        }
-        buf_append(b, "]", 1);
-        break;
-    }
-    }
+    dyn_rows[k] = (struct opt_info){
+        .name = xstrdup(name),
+        .type = type,
+        .choices = dupnull(choices),
+        .help = xstrdup(help ? help : ""),
+        .index = NOPTS + k,
+    };
+    ndyn_rows++;
+    return (int)(NOPTS + k);
 }
 
-void
-opt_format_value(const struct options *o, const struct opt_info *info, char *out, size_t outlen)
+int
+opt_set_deferred(struct options *o, const char *arg, struct err *e)
 {
-    struct buf b = BUF_INIT;
-    format_value(&b, o, info);
-    if (outlen) {
-        size_t n = b.len < outlen - 1 ? b.len : outlen - 1;
-        if (n)
-            memcpy(out, buf_ptr(&b), n);
-        out[n] = '\0';
-    }
-    buf_clear(&b);
+    size_t n = strcspn(arg, "=");
+    char *name = xstrndup(arg, n);
+    int known = opt_find(name) != NULL;
+    free(name);
+    if (known)
+        return opt_set_arg(o, arg, e);
+    strv_push(&o->deferred, arg);
+    return 0;
 }
 
-/*
- * Python's textwrap.wrap(text, 70), which `mitmdump --options` uses for the
- * help comments: greedy filling of chunks, where a chunk is a run of
- * whitespace or a word, and words also break after a hyphen between letters
- * ("not-modified" may wrap after "not-"). Whitespace at a line's start
- * (except the first) and end is dropped; inner runs are kept as they are.
- */
-#define WRAP_WIDTH 70
-
-struct chunk {
-    const char *p;
-    size_t len;
-    int space;
-};
-
+/* Applies the settings of sv whose options now exist; keeps the rest in sv. */
 static int
-isletter(char c)
+apply_known(struct options *o, struct strv *sv, struct err *e)
 {
-    return isalpha((unsigned char)c) || c == '_';
+    struct strv left = {NULL, 0};
+    int rc = 0;
+    for (size_t i = 0; i < sv->n; i++) {
+        const char *arg = sv->v[i];
+        size_t n = strcspn(arg, "=");
+        char *name = xstrndup(arg, n);
+        int known = opt_find(name) != NULL;
+        free(name);
+        if (!known)
+            strv_push(&left, arg);
+        else if (rc == 0)
+            rc = opt_set_arg(o, arg, e);
+    }
+    strv_clear(sv);
+    *sv = left;
+    return rc;
 }
 
-static size_t
-split_chunks(const char *s, struct chunk **out)
+int
+opt_apply_deferred(struct options *o, struct err *e)
 {
-    size_t n = 0, cap = 16;
-    struct chunk *v = xmalloc(cap * sizeof(*v));
-    const char *p = s;
-    while (*p) {
-        const char *q = p;
-        int space = isspace((unsigned char)*p) != 0;
-        if (space) {
-            while (*q && isspace((unsigned char)*q))
-                q++;
-        } else {
-            while (*q && !isspace((unsigned char)*q)) {
-                /* textwrap: "-" ends a chunk when two letters precede it and a
-                 * letter (maybe after one more "-") follows. */
-                if (*q == '-' && q - p >= 2 && isletter(q[-1]) && isletter(q[-2]) &&
-                    (isletter(q[1]) || (q[1] == '-' && isletter(q[2])))) {
-                    q++;
-                    break;
-                }
-                q++;
-            }
-        }
-        if (n == cap) {
-            cap *= 2;
-            v = xrealloc(v, cap * sizeof(*v));
-        }
-        v[n++] = (struct chunk){p, (size_t)(q - p), space};
-        p = q;
-    }
-    *out = v;
-    return n;
-}
-
-static void
-wrap_comment(FILE *f, const char *text)
-{
-    struct chunk *c;
-    size_t n = split_chunks(text, &c);
-    size_t i = 0;
-    int first = 1;
-    while (i < n) {
-        if (!first && c[i].space)
-            i++;
-        if (i >= n)
-            break;
-        size_t start = i, len = 0;
-        while (i < n && len + c[i].len <= WRAP_WIDTH) {
-            len += c[i].len;
-            i++;
-        }
-        struct chunk cut = {NULL, 0, 0};
-        if (i == start) {
-            /* A word longer than the line: cut it (textwrap's break_long_words). */
-            cut = (struct chunk){c[i].p, WRAP_WIDTH, 0};
-            c[i].p += WRAP_WIDTH;
-            c[i].len -= WRAP_WIDTH;
-        }
-        size_t end = i;
-        if (end > start && c[end - 1].space)
-            end--;
-        fputs("# ", f);
-        if (cut.p)
-            fwrite(cut.p, 1, cut.len, f);
-        for (size_t j = start; j < end; j++)
-            fwrite(c[j].p, 1, c[j].len, f);
-        fputc('\n', f);
-        first = 0;
-    }
-    free(c);
-}
-
-void
-opt_dump(const struct options *o, void *file)
-{
-    FILE *f = file;
-    struct buf txt = BUF_INIT, val = BUF_INIT;
-    for (size_t i = 0; i < NOPTS; i++) {
-        const struct opt_info *info = &registry[i];
-        buf_reset(&txt);
-        buf_append_str(&txt, info->help);
-        if (info->choices) {
-            buf_append_str(&txt, " Valid values are ");
-            list_choices(&txt, info->choices, "'", ", ");
-            buf_append_str(&txt, ".");
-        } else {
-            buf_printf(&txt, " Type %s.", opt_type_name(info->type));
-        }
-        buf_append(&txt, "", 1);
-        fputc('\n', f);
-        wrap_comment(f, (const char *)buf_ptr(&txt));
-
-        const struct strv *sv = CFIELD(o, info, struct strv);
-        if (info->type == OPT_SEQ && sv->n > 0) {
-            /* Block style, as ruamel.yaml writes a non-empty list. */
-            fprintf(f, "%s:\n", info->name);
-            for (size_t j = 0; j < sv->n; j++) {
-                buf_reset(&val);
-                yaml_str(&val, sv->v[j]);
-                fprintf(f, "- %.*s\n", (int)val.len, (const char *)buf_ptr(&val));
-            }
-            continue;
-        }
-        buf_reset(&val);
-        format_value(&val, o, info);
-        if (val.len)
-            fprintf(f, "%s: %.*s\n", info->name, (int)val.len, (const char *)buf_ptr(&val));
-        else
-            fprintf(f, "%s:\n", info->name);
-    }
-    buf_clear(&txt);
-    buf_clear(&val);
+    int rc = apply_known(o, &o->deferred_quiet, e);
+    if (rc == 0)
+        rc = apply_known(o, &o->deferred, e);
+    return rc;
 }
 
 int64_t

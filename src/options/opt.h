@@ -40,8 +40,8 @@ struct strv {
     X(OPTSTR, ACTIVE, body_size_limit, NULL, NULL, "Byte size limit of HTTP request and response bodies. Understands k/m/g suffixes, i.e. 3m for 3 megabytes.") \
     X(OPTSTR, ACTIVE, cert_passphrase, NULL, NULL, "Passphrase for decrypting the private key provided in the --cert option.  Note that passing cert_passphrase on the command line makes your passphrase visible in your system's process list. Specify it in config.yaml to avoid this.") \
     X(SEQ, ACTIVE, certs, NULL, NULL, "SSL certificates of the form \"[domain=]path\". The domain may include a wildcard, and is equal to \"*\" if not specified. The file at path is a certificate in PEM format. If a private key is included in the PEM, it is used, else the default key in the conf dir is used. The PEM file should contain the full certificate chain, with the leaf certificate as the first entry.") \
-    X(OPTSTR, PLANNED, ciphers_client, NULL, NULL, "Set supported ciphers for client <-> mitmproxy connections using OpenSSL syntax.") \
-    X(OPTSTR, PLANNED, ciphers_server, NULL, NULL, "Set supported ciphers for mitmproxy <-> server connections using OpenSSL syntax.") \
+    X(OPTSTR, ACTIVE, ciphers_client, NULL, NULL, "Set supported ciphers for client <-> mitmproxy connections using OpenSSL syntax.") \
+    X(OPTSTR, ACTIVE, ciphers_server, NULL, NULL, "Set supported ciphers for mitmproxy <-> server connections using OpenSSL syntax.") \
     X(OPTSTR, ACTIVE, client_certs, NULL, NULL, "Client certificate file or directory.") \
     X(SEQ, ACTIVE, client_replay, NULL, NULL, "Replay client requests from a saved file.") \
     X(INT, ACTIVE, client_replay_concurrency, 1, NULL, "Concurrency limit on in-flight client replay requests. Currently the only valid values are 1 and -1 (no limit).") \
@@ -129,14 +129,34 @@ enum opt_index {
     OPT_COUNT
 };
 
+/* Options registered at run time (opt_register) follow OPT_MAP's: at most this many. */
+#define OPT_DYN_MAX 256
+
+/* The value of one option; for a registered option, struct options keeps one. */
+union opt_slot {
+    int b;          /* BOOL */
+    long i;         /* INT */
+    char *s;        /* STR, OPTSTR (owned; NULL is None) */
+    struct strv seq; /* SEQ */
+};
+
 struct options {
 #define X(type, state, name, def, choices, help) OPT_CTYPE_##type name;
     OPT_MAP(X)
 #undef X
-    /* Not an option: per sequence option, whether opt_set() has set it since
+    /* Not options: per sequence option, whether opt_set() has set it since
      * opt_new(). The first set replaces the default (mitmproxy's `--set`
      * gives a sequence the values of this command line), later ones append. */
-    unsigned char seq_set[OPT_COUNT];
+    unsigned char seq_set[OPT_COUNT + OPT_DYN_MAX];
+    /* Values of registered options set in this struct (owned); the others
+     * have their defaults. */
+    union opt_slot *dyn;
+    size_t ndyn;
+    /* "name=value" settings of options not registered yet (opt_set_deferred);
+     * those from a config file are dropped quietly if nothing registers them
+     * (a config.yaml may hold the console's options when mitmdump reads it). */
+    struct strv deferred;
+    struct strv deferred_quiet;
 };
 
 enum opt_type { OPT_BOOL, OPT_INT, OPT_STR, OPT_OPTSTR, OPT_SEQ };
@@ -147,8 +167,9 @@ struct opt_info {
     enum opt_type type;
     const char *choices; /* NULL, or "a|b|c" */
     const char *help;
-    size_t offset; /* of the field in struct options */
+    size_t offset; /* of the field in struct options (OPT_MAP's options only) */
     int planned;   /* accepted but not acted on yet (see OPT_MAP) */
+    size_t index;  /* OPT_INDEX_name, or OPT_COUNT + k for the k-th registered one */
 };
 
 /*
@@ -157,20 +178,44 @@ struct opt_info {
  * (the first configure at start-up).
  */
 struct opt_changes {
-    unsigned char bits[(OPT_COUNT + 7) / 8];
+    unsigned char bits[(OPT_COUNT + OPT_DYN_MAX + 7) / 8];
 };
 
 /* Whether the option at index (OPT_INDEX_name) is in updated. */
 int opt_changed(const struct opt_changes *updated, size_t index);
 #define OPT_CHANGED(updated, name) opt_changed(updated, OPT_INDEX_##name)
+/* The same by name (a registered option's addon asks this way). */
+int opt_changed_name(const struct opt_changes *updated, const char *name);
 /* Sets out to the options whose values differ between a and b; returns how many. */
 size_t opt_diff(const struct options *a, const struct options *b, struct opt_changes *out);
 /* Adds index to ch. */
 void opt_changes_add(struct opt_changes *ch, size_t index);
 
-/* The registry rows, in name order; *n receives the count. */
+/* OPT_MAP's rows, in name order; *n receives the count. */
 const struct opt_info *opt_registry(size_t *n);
+/* Every option, registered ones included: opt_at(0 .. opt_count() - 1). */
+size_t opt_count(void);
+const struct opt_info *opt_at(size_t index);
 const struct opt_info *opt_find(const char *name);
+/*
+ * Registers an option at run time (mitmproxy's loader.add_option, for
+ * scripts): def is the default as --set would write it (NULL: false, 0,
+ * "" or None, an empty sequence). Registering the same name and type again
+ * is allowed (a script reloaded) and returns the same index. Returns the
+ * option's index, or a negative MP_ERR_* when the name is taken by another
+ * option, is not an identifier, or OPT_DYN_MAX are registered.
+ */
+int opt_register(const char *name, enum opt_type type, const char *def, const char *choices,
+                 const char *help, struct err *e);
+/*
+ * The value of any option by its row, a registered one's included (an
+ * addon that registered "intercept" reads it so). The type must match.
+ */
+int opt_get_bool(const struct options *, const struct opt_info *);
+long opt_get_int(const struct options *, const struct opt_info *);
+const char *opt_get_str(const struct options *, const struct opt_info *); /* NULL: None */
+const struct strv *opt_get_seq(const struct options *, const struct opt_info *);
+
 /* "bool", "int", "str", "optional str", "sequence of str" (mitmproxy's words). */
 const char *opt_type_name(enum opt_type);
 
@@ -188,8 +233,35 @@ struct options *opt_copy(const struct options *);
  * and integers are checked. Errors name the option and the bad value.
  */
 int opt_set(struct options *, const char *name, const char *value, struct err *e);
+/* Sets one option back to its default (options.reset.one). */
+void opt_reset_one(struct options *, const struct opt_info *);
 /* Parses "name=value" or "name". */
 int opt_set_arg(struct options *, const char *arg, struct err *e);
+/*
+ * As opt_set_arg(), but a setting of an option that does not exist yet is
+ * kept (a script may register it): opt_apply_deferred() applies those whose
+ * option now exists (the first bad value is the error) and keeps the rest,
+ * which o->deferred lists for the caller to report.
+ */
+int opt_set_deferred(struct options *, const char *arg, struct err *e);
+int opt_apply_deferred(struct options *, struct err *e);
+
+/*
+ * Reads mitmproxy's config.yaml format (a mapping of option names to
+ * values; lists as [a, b] or "- a" lines) into o, with mitmproxy's type
+ * checks. Unknown names are kept in o->deferred_quiet. Errors name the line
+ * ("Config error at line 3: listen_port expects a int, not a str").
+ */
+int opt_load_yaml(struct options *, const char *text, size_t len, struct err *e);
+/* The same from a file; a file that does not exist is no error. */
+int opt_load_file(struct options *, const char *path, struct err *e);
+/* mitmproxy's start-up read of confdir/config.yaml, then config.yml. */
+int opt_load_config(struct options *, const char *confdir, struct err *e);
+/*
+ * Writes the options that differ from their defaults (all with
+ * defaults=1) in the format opt_load_yaml() reads, as options.save does.
+ */
+void opt_save_yaml(const struct options *, int defaults, void *file);
 /* Writes the option's current value as `--options` shows it into out. */
 void opt_format_value(const struct options *, const struct opt_info *, char *out, size_t outlen);
 /* Prints every option with its help, type and default (YAML, like mitmdump --options). */

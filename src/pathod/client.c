@@ -24,6 +24,7 @@
 
 #include "http/http1.h"
 #include "http/message.h"
+#include "http/url.h"
 #include "pathod/client.h"
 #include "pathod/lang.h"
 #include "pathod/server.h"
@@ -45,36 +46,16 @@ struct client {
 int
 pathoc_split_hostport(const char *s, char **host, int *port)
 {
-    const char *colon = strrchr(s, ':');
-    /* A bracketed IPv6 literal keeps its colons: "[::1]:8080". */
-    if (s[0] == '[') {
-        const char *close = strchr(s, ']');
-        if (!close)
-            return MP_ERR_INVAL;
-        *host = xstrndup(s + 1, (size_t)(close - s - 1));
-        if (close[1] == 0)
-            return 0;
-        if (close[1] != ':')
-            goto bad;
-        colon = close + 1;
-    } else if (colon && strchr(s, ':') != colon) {
-        *host = xstrdup(s); /* a bare IPv6 address */
-        return 0;
-    } else {
-        *host = colon ? xstrndup(s, (size_t)(colon - s)) : xstrdup(s);
-        if (!colon)
-            return 0;
-    }
-    char *end;
-    long p = strtol(colon + 1, &end, 10);
-    if (*end || end == colon + 1 || p <= 0 || p > 65535)
-        goto bad;
-    *port = (int)p;
-    return 0;
-bad:
-    free(*host);
+    /* "[::1]:8080", or a bare IPv6 literal without a port. */
+    struct slice h;
+    int p;
     *host = NULL;
-    return MP_ERR_INVAL;
+    if (http_hostport_parse(s, strlen(s), HTTP_HOSTPORT_BARE_IPV6, &h, &p, NULL) < 0 || p == 0)
+        return MP_ERR_INVAL;
+    *host = slice_strdup(h);
+    if (p > 0)
+        *port = p;
+    return 0;
 }
 
 static int

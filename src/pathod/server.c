@@ -25,11 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PCRE2_CODE_UNIT_WIDTH 8
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
-#include <pcre2.h>
 
 #include "http/http1.h"
 #include "http/message.h"
@@ -37,6 +35,8 @@
 #include "pathod/lang.h"
 #include "pathod/server.h"
 #include "tls/ca.h"
+#include "util/json.h"
+#include "util/pyre.h"
 #include "util/version.h"
 #include "util/xmalloc.h"
 
@@ -180,100 +180,96 @@ pathod_server_log_clear(struct pathod_server *s)
     pthread_mutex_unlock(&s->lock);
 }
 
-/* A JSON string: bytes that are not valid in JSON text are escaped; bytes >= 0x80 are
- * written as \u00XX (latin-1), as Python's json does for a surrogate-escaped str. */
+/* Log text is bytes from the wire: each one a character (\u00XX from 0x7f
+ * on), as pathod's Python showed them; NULL is null. */
 static void
-json_str(struct buf *out, const char *s, size_t n)
+text(struct json *w, const char *key, const char *s, size_t n)
 {
-    if (!s) {
-        buf_append_str(out, "null");
-        return;
-    }
-    buf_append_str(out, "\"");
-    for (size_t i = 0; i < n; i++) {
-        uint8_t c = (uint8_t)s[i];
-        if (c == '"' || c == '\\')
-            buf_printf(out, "\\%c", c);
-        else if (c == '\n')
-            buf_append_str(out, "\\n");
-        else if (c == '\r')
-            buf_append_str(out, "\\r");
-        else if (c == '\t')
-            buf_append_str(out, "\\t");
-        else if (c < 0x20 || c >= 0x7f)
-            buf_printf(out, "\\u%04x", c);
-        else
-            buf_append(out, &c, 1);
-    }
-    buf_append_str(out, "\"");
+    json_key(w, key);
+    json_bytes(w, s, n, JSON_LATIN1);
 }
 
 static void
-json_cstr(struct buf *out, const char *s)
+ctext(struct json *w, const char *key, const char *s)
 {
-    json_str(out, s, s ? strlen(s) : 0);
+    text(w, key, s, s ? strlen(s) : 0);
 }
 
 static void
-entry_json(struct buf *out, const struct pathod_log_entry *l)
+entry_json(struct json *w, const struct pathod_log_entry *l)
 {
-    buf_printf(out, "{\"id\": %u, \"type\": ", l->id);
-    json_cstr(out, l->type);
-    if (l->msg) {
-        buf_append_str(out, ", \"msg\": ");
-        json_cstr(out, l->msg);
-    }
+    json_object_begin(w);
+    json_key(w, "id");
+    json_uint(w, l->id);
+    ctext(w, "type", l->type);
+    if (l->msg)
+        ctext(w, "msg", l->msg);
     if (l->method) {
-        buf_append_str(out, ", \"protocol\": \"http\", \"request\": {\"path\": ");
-        json_cstr(out, l->path);
-        buf_append_str(out, ", \"method\": ");
-        json_cstr(out, l->method);
-        buf_append_str(out, ", \"headers\": [");
+        json_key(w, "protocol");
+        json_string(w, "http");
+        json_key(w, "request");
+        json_object_begin(w);
+        ctext(w, "path", l->path);
+        ctext(w, "method", l->method);
+        json_key(w, "headers");
+        json_array_begin(w);
         for (size_t i = 0; i < l->headers.n; i++) {
             const struct hdr *h = &l->headers.v[i];
-            buf_append_str(out, i ? ", [" : "[");
-            json_str(out, h->name, h->name_len);
-            buf_append_str(out, ", ");
-            json_str(out, h->value, h->value_len);
-            buf_append_str(out, "]");
+            json_array_begin(w);
+            json_bytes(w, h->name, h->name_len, JSON_LATIN1);
+            json_bytes(w, h->value, h->value_len, JSON_LATIN1);
+            json_array_end(w);
         }
-        buf_append_str(out, "], \"http_version\": ");
-        json_cstr(out, l->http_version);
-        buf_append_str(out, ", \"sni\": ");
-        json_cstr(out, l->sni);
-        buf_append_str(out, ", \"remote_address\": ");
-        json_cstr(out, l->remote_address);
-        buf_append_str(out, ", \"clientcert\": null}");
-        buf_printf(out, ", \"response\": {\"code\": %d, \"spec\": ", l->code);
-        json_cstr(out, l->spec);
-        buf_printf(out, ", \"length\": %" PRIu64 ", \"disconnect\": %s, \"error\": %s}", l->bytes,
-                   l->disconnect ? "true" : "false", l->error_response ? "true" : "false");
+        json_array_end(w);
+        ctext(w, "http_version", l->http_version);
+        ctext(w, "sni", l->sni);
+        ctext(w, "remote_address", l->remote_address);
+        json_key(w, "clientcert");
+        json_null(w);
+        json_object_end(w);
+        json_key(w, "response");
+        json_object_begin(w);
+        json_key(w, "code");
+        json_int(w, l->code);
+        ctext(w, "spec", l->spec);
+        json_key(w, "length");
+        json_uint(w, l->bytes);
+        json_key(w, "disconnect");
+        json_bool(w, l->disconnect);
+        json_key(w, "error");
+        json_bool(w, l->error_response);
+        json_object_end(w);
     }
     if (strcmp(l->type, "inbound") == 0) {
-        buf_printf(out, ", \"protocol\": \"websockets\", \"frame\": {\"opcode\": %d, \"payload\": ",
-                   l->opcode);
-        json_str(out, (const char *)buf_ptr(&l->payload), l->payload.len);
-        buf_append_str(out, "}");
+        json_key(w, "protocol");
+        json_string(w, "websockets");
+        json_key(w, "frame");
+        json_object_begin(w);
+        json_key(w, "opcode");
+        json_int(w, l->opcode);
+        text(w, "payload", (const char *)buf_ptr(&l->payload), l->payload.len);
+        json_object_end(w);
     }
-    if (l->method || strcmp(l->type, "inbound") == 0) {
-        buf_append_str(out, ", \"cipher\": ");
-        json_cstr(out, l->cipher);
-    }
-    buf_append_str(out, "}");
+    if (l->method || strcmp(l->type, "inbound") == 0)
+        ctext(w, "cipher", l->cipher);
+    json_object_end(w);
 }
 
 void
 pathod_server_log_json(struct pathod_server *s, struct buf *out)
 {
+    struct json w;
+    json_init(&w, out, 0);
     pthread_mutex_lock(&s->lock);
-    buf_append_str(out, "{\"log\": [");
-    for (size_t i = 0; i < s->nlog; i++) {
-        if (i)
-            buf_append_str(out, ", ");
-        entry_json(out, &s->log[s->nlog - 1 - i]);
-    }
-    buf_append_str(out, "]}");
+    json_object_begin(&w);
+    json_key(&w, "log");
+    json_array_begin(&w);
+    for (size_t i = 0; i < s->nlog; i++)
+        entry_json(&w, &s->log[s->nlog - 1 - i]);
+    json_array_end(&w);
+    json_object_end(&w);
     pthread_mutex_unlock(&s->lock);
+    json_clear(&w);
 }
 
 int
@@ -628,11 +624,7 @@ serve_request(struct session *ss, const struct http_request *req, struct buf *li
     /* pathod's order: a matching anchor wins, then the craft anchor, then a bare
      * WebSocket handshake gets the default `ws` response. */
     for (size_t i = 0; i < s->nanchors; i++) {
-        pcre2_match_data *md = pcre2_match_data_create_from_pattern(s->anchors[i].re, NULL);
-        int m = pcre2_match(s->anchors[i].re, (PCRE2_SPTR)path, strlen(path), 0, PCRE2_ANCHORED, md,
-                            NULL);
-        pcre2_match_data_free(md);
-        if (m >= 0) {
+        if (pyre_match(s->anchors[i].re, path, strlen(path))) {
             anchor_spec = s->anchors[i].spec;
             break;
         }
@@ -1053,15 +1045,13 @@ pathod_server_start(const struct pathod_config *cfg, struct err *e)
     /* Anchors: the regex must compile and the spec must parse now, not at the first hit. */
     s->anchors = xcalloc(cfg->nanchors + 1, sizeof(*s->anchors));
     for (size_t i = 0; i < cfg->nanchors; i++) {
-        int code;
-        PCRE2_SIZE off;
-        pcre2_code *re = pcre2_compile((PCRE2_SPTR)cfg->anchors[i].pattern, PCRE2_ZERO_TERMINATED,
-                                       0, &code, &off, NULL);
+        struct err re_err = {0};
+        size_t off = 0;
+        const char *pat = cfg->anchors[i].pattern;
+        pcre2_code *re = pyre_compile(pat, strlen(pat), 0, &off, &re_err);
         if (!re) {
-            PCRE2_UCHAR msg[120];
-            pcre2_get_error_message(code, msg, sizeof(msg));
-            err_set(e, MP_ERR_INVAL, "invalid regex in anchor: %s (%s at offset %zu)",
-                    cfg->anchors[i].pattern, (char *)msg, (size_t)off);
+            err_set(e, MP_ERR_INVAL, "invalid regex in anchor: %s (%s at offset %zu)", pat,
+                    re_err.msg, off);
             free_server(s);
             return NULL;
         }

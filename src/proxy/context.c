@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "flow/connection.h"
+#include "http/url.h"
 #include "options/opt.h"
 #include "proxy/context.h"
 #include "proxy/hostmatch.h"
@@ -51,44 +52,16 @@ parse_server_spec(const char *spec, struct proxy_mode *m, struct err *e)
     const char *end = p + strlen(p);
     if (end > p && end[-1] == '/')
         end--;
-    const char *host = p, *hend, *port = NULL;
-    if (*p == '[') {
-        hend = memchr(p, ']', (size_t)(end - p));
-        if (hend == NULL)
-            return err_set(e, MP_ERR_INVAL, "invalid server specification: %s", spec);
-        host = p + 1;
-        if (hend + 1 < end) {
-            if (hend[1] != ':')
-                return err_set(e, MP_ERR_INVAL, "invalid server specification: %s", spec);
-            port = hend + 2;
-        }
-    } else {
-        hend = memchr(p, ':', (size_t)(end - p));
-        if (hend)
-            port = hend + 1;
-        else
-            hend = end;
-    }
-    size_t hlen = (size_t)(hend - host);
-    if (hlen == 0 || hlen >= sizeof(m->host) || memchr(host, '/', hlen))
+    struct slice host;
+    int port;
+    int rc = http_hostport_parse(p, (size_t)(end - p), 0, &host, &port, NULL);
+    if ((rc == MP_ERR_INVAL && end[-1] != ':') || (rc == 0 && port == 0))
+        return err_set(e, MP_ERR_INVAL, "invalid port in server specification: %s", spec);
+    if (rc < 0 || host.len >= sizeof(m->host) || memchr(host.p, '/', host.len))
         return err_set(e, MP_ERR_INVAL, "invalid server specification: %s", spec);
-    memcpy(m->host, host, hlen);
-    m->host[hlen] = '\0';
-    m->port = 0;
-    if (port) {
-        long v = 0;
-        if (port == end)
-            return err_set(e, MP_ERR_INVAL, "invalid server specification: %s", spec);
-        for (const char *q = port; q < end; q++) {
-            if (*q < '0' || *q > '9' || v > 65535)
-                return err_set(e, MP_ERR_INVAL, "invalid port in server specification: %s",
-                               spec);
-            v = v * 10 + (*q - '0');
-        }
-        if (v < 1 || v > 65535)
-            return err_set(e, MP_ERR_INVAL, "invalid port in server specification: %s", spec);
-        m->port = (uint16_t)v;
-    }
+    memcpy(m->host, host.p, host.len);
+    m->host[host.len] = '\0';
+    m->port = port > 0 ? (uint16_t)port : 0;
     if (m->scheme[0] == '\0')
         strcpy(m->scheme, m->port == 0 || m->port == 443 ? "https" : "http");
     if (m->port == 0)
@@ -398,6 +371,48 @@ proxy_config_load_ca(struct proxy_config *cfg, struct err *e)
     return tls_certs_load(&cfg->certs, &cfg->opts->certs, cfg->opts->cert_passphrase, e);
 }
 
+const struct proxy_config *
+proxy_config_new(const struct options *opts, struct ca *ca, size_t i, struct err *e)
+{
+    struct proxy_config *cfg = xmalloc(sizeof(*cfg));
+    struct options *copy = opt_copy(opts);
+    int rc = proxy_config_init(cfg, copy, e);
+    if (rc == 0 && i >= cfg->nmodes)
+        rc = err_set(e, MP_ERR_INVAL, "no mode number %zu", i);
+    if (rc == 0)
+        rc = tls_certs_load(&cfg->certs, &copy->certs, copy->cert_passphrase, e);
+    if (rc < 0) {
+        proxy_config_clear(cfg);
+        opt_free(copy);
+        free(cfg);
+        return NULL;
+    }
+    cfg->mode = cfg->modes[i];
+    cfg->ca = ca_ref(ca);
+    cfg->refs = 1;
+    return cfg;
+}
+
+const struct proxy_config *
+proxy_config_ref(const struct proxy_config *cfg)
+{
+    if (cfg && cfg->refs > 0)
+        ((struct proxy_config *)cfg)->refs++;
+    return cfg;
+}
+
+void
+proxy_config_unref(const struct proxy_config *c)
+{
+    struct proxy_config *cfg = (struct proxy_config *)c;
+    if (cfg == NULL || cfg->refs == 0 || --cfg->refs > 0)
+        return;
+    struct options *opts = (struct options *)cfg->opts;
+    proxy_config_clear(cfg);
+    opt_free(opts);
+    free(cfg);
+}
+
 void
 proxy_config_for_mode(const struct proxy_config *base, size_t i, struct proxy_config *out)
 {
@@ -459,7 +474,7 @@ context_new(struct connection *client, const struct proxy_config *cfg)
 {
     struct context *ctx = xcalloc(1, sizeof(*ctx));
     ctx->client = connection_ref(client);
-    ctx->cfg = cfg;
+    ctx->cfg = proxy_config_ref(cfg);
     char peer[sizeof(ctx->log_prefix) - 2];
     addr_format(&client->peername, peer, sizeof(peer));
     snprintf(ctx->log_prefix, sizeof(ctx->log_prefix), "%s: ", peer);
@@ -478,6 +493,7 @@ context_free(struct context *ctx)
     if (ctx == NULL)
         return;
     connection_unref(ctx->client);
+    proxy_config_unref(ctx->cfg);
     addr_clear(&ctx->original_dst);
     free(ctx);
 }

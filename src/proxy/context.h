@@ -65,9 +65,20 @@ int proxy_mode_listen_port(const struct proxy_mode *, const struct options *);
 const char *proxy_mode_description(const struct proxy_mode *);
 const char *proxy_mode_name(enum proxy_mode_kind);
 
-/* Values derived once from the options, so layers need not re-parse them. */
+/*
+ * Values derived once from the options, so layers need not re-parse them.
+ * Immutable once built: a change of options builds new configurations, new
+ * connections take them, and a connection keeps the one it started with
+ * (context_new() holds a reference) until it ends.
+ *
+ * Two ways to own one: proxy_config_new() returns a reference-counted one
+ * (what the tools serve with: it owns a copy of the options); one
+ * initialized in place with proxy_config_init() (tests) has refs == 0, is
+ * borrowed by its users and must outlive them.
+ */
 struct proxy_config {
-    const struct options *opts; /* borrowed; immutable while serving */
+    int refs;                   /* 0: initialized in place, not counted */
+    const struct options *opts; /* owned copy when refs > 0; else borrowed */
     struct proxy_mode mode; /* this listener's mode; modes[0] in the base config */
     struct http1_limits limits;
     int64_t stream_large_bodies; /* bytes; -1 = never stream */
@@ -104,6 +115,19 @@ void proxy_config_clear(struct proxy_config *cfg);
 void proxy_config_for_mode(const struct proxy_config *base, size_t i, struct proxy_config *out);
 
 /*
+ * A reference-counted configuration for the i-th of opts' modes (its
+ * listener): opts is copied; ca is shared (a reference is taken; NULL:
+ * TLS passes through untouched); --certs are loaded. Returns one
+ * reference, or NULL with e naming the bad option. Loop thread only.
+ */
+const struct proxy_config *proxy_config_new(const struct options *opts, struct ca *ca, size_t i,
+                                            struct err *e);
+/* Adds a reference (nothing for a configuration initialized in place). */
+const struct proxy_config *proxy_config_ref(const struct proxy_config *);
+/* Drops one; the last frees it (nothing for one initialized in place). */
+void proxy_config_unref(const struct proxy_config *);
+
+/*
  * Whether a connection to these names is passed through untouched
  * (ignore_hosts / allow_hosts), decided before any TLS is terminated.
  * Each non-NULL host is tried as "host:port" (destination, SNI, Host header).
@@ -116,7 +140,7 @@ int proxy_config_tcp(const struct proxy_config *cfg, const char *host, const cha
 
 struct context {
     struct connection *client;      /* one reference */
-    const struct proxy_config *cfg; /* borrowed; outlives the context */
+    const struct proxy_config *cfg; /* one reference (see struct proxy_config) */
     uint64_t next_cmd_id;
     /* Transparent mode: where the client was going before the firewall's
      * REDIRECT (SO_ORIGINAL_DST), set by the driver; host NULL = unknown. */
@@ -126,7 +150,7 @@ struct context {
     char log_prefix[80];
 };
 
-/* A new context holding a reference to client; free with context_free(). */
+/* A new context holding a reference to client and to cfg; free with context_free(). */
 struct context *context_new(struct connection *client, const struct proxy_config *cfg);
 /* Replaces the log prefix (at most 79 bytes are kept). */
 void context_set_log_prefix(struct context *, const char *prefix);

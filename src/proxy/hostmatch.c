@@ -1,9 +1,8 @@
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "proxy/hostmatch.h"
+#include "util/pyre.h"
 #include "util/xmalloc.h"
 
 struct hostmatch {
@@ -22,20 +21,16 @@ hostmatch_compile(struct hostmatch **out, const struct strv *patterns, const cha
     struct hostmatch *m = xcalloc(1, sizeof(*m));
     m->re = xcalloc(patterns->n, sizeof(*m->re));
     for (size_t i = 0; i < patterns->n; i++) {
-        int code;
-        PCRE2_SIZE off;
-        m->re[i] = pcre2_compile((PCRE2_SPTR)patterns->v[i], PCRE2_ZERO_TERMINATED, PCRE2_CASELESS,
-                                 &code, &off, NULL);
+        struct err re = {0};
+        size_t off = 0;
+        m->re[i] = pyre_compile(patterns->v[i], strlen(patterns->v[i]), PYRE_IGNORECASE, &off, &re);
         if (m->re[i] == NULL) {
-            PCRE2_UCHAR msg[160];
-            pcre2_get_error_message(code, msg, sizeof(msg));
             err_set(e, MP_ERR_INVAL, "%s: invalid regular expression '%s': %s at offset %zu",
-                    option, patterns->v[i], (const char *)msg, (size_t)off);
+                    option, patterns->v[i], re.msg, off);
             m->n = i;
             hostmatch_free(m);
             return MP_ERR_INVAL;
         }
-        pcre2_jit_compile(m->re[i], PCRE2_JIT_COMPLETE);
         m->n = i + 1;
     }
     m->md = pcre2_match_data_create(4, NULL);

@@ -1,6 +1,6 @@
 /*
- * ignore_hosts / allow_hosts / tcp_hosts: lists of Python-style regular
- * expressions (PCRE2, compiled once) searched, case-insensitively, in
+ * ignore_hosts / allow_hosts / tcp_hosts: lists of Python regular
+ * expressions (util/pyre, compiled once) searched, case-insensitively, in
  * "host:port" strings, as mitmproxy's re.search(pattern, subject, re.I).
  */
 #ifndef MP_PROXY_HOSTMATCH_H

@@ -122,6 +122,7 @@ push(struct layer *l, struct cmdq *out, enum cmd_type type, struct connection *c
     cmd->type = type;
     cmd->id = ++l->ctx->next_cmd_id;
     cmd->waiter = l;
+    cmd->reads_on = l->reads_while_paused;
     cmd->conn = c ? connection_ref(c) : NULL;
     cmdq_push(out, cmd);
     return cmd;

@@ -27,6 +27,7 @@
 #include <openssl/x509v3.h>
 
 #include "tls/ca.h"
+#include "tls/internal.h"
 #include "util/path.h"
 #include "util/xmalloc.h"
 
@@ -83,6 +84,7 @@ struct leaf {
 };
 
 struct ca {
+    int refs;
     char *dir;
     X509 *cert;
     EVP_PKEY *key;
@@ -93,16 +95,6 @@ struct ca {
     struct leaf *head, *tail;
     size_t nleaves;
 };
-
-/* The text of OpenSSL's most recent error, then its queue emptied. */
-static const char *
-ossl_reason(void)
-{
-    unsigned long code = ERR_peek_last_error();
-    const char *r = code ? ERR_reason_error_string(code) : NULL;
-    ERR_clear_error();
-    return r ? r : "unknown OpenSSL error";
-}
 
 static char *
 path_join(const char *dir, const char *name)
@@ -316,10 +308,10 @@ create_store(struct ca *ca, int key_size, struct err *e)
 
     ca->key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)key_size);
     if (ca->key == NULL)
-        return err_set(e, MP_ERR_FATAL, "cannot generate a CA key: %s", ossl_reason());
+        return err_set(e, MP_ERR_FATAL, "cannot generate a CA key: %s", tls__ossl_reason());
     ca->cert = make_ca_cert(ca->key);
     if (ca->cert == NULL)
-        return err_set(e, MP_ERR_FATAL, "cannot make the CA certificate: %s", ossl_reason());
+        return err_set(e, MP_ERR_FATAL, "cannot make the CA certificate: %s", tls__ossl_reason());
 
     char *certpem = NULL, *keypem = NULL, *p12 = NULL, *certp12 = NULL;
     size_t certlen = 0, keylen = 0, p12len = 0, certp12len = 0;
@@ -336,7 +328,7 @@ create_store(struct ca *ca, int key_size, struct err *e)
     p12 = p12_bytes(ca->key, ca->cert, &p12len);
     certp12 = p12_bytes(NULL, ca->cert, &certp12len);
     if (!certpem || !keypem || !p12 || !certp12) {
-        rc = err_set(e, MP_ERR_FATAL, "cannot encode the CA: %s", ossl_reason());
+        rc = err_set(e, MP_ERR_FATAL, "cannot encode the CA: %s", tls__ossl_reason());
         goto out;
     }
 
@@ -412,7 +404,7 @@ load_store(struct ca *ca, const char *path, struct err *e)
     if (ca->key == NULL) {
         rc = err_set(e, MP_ERR_CORRUPT,
                      "%s: cannot read the CA private key (damaged or truncated?): %s", path,
-                     ossl_reason());
+                     tls__ossl_reason());
         goto out;
     }
 
@@ -433,7 +425,7 @@ load_store(struct ca *ca, const char *path, struct err *e)
     if (certs == NULL || sk_X509_num(certs) == 0 || damaged) {
         if (damaged)
             rc = err_set(e, MP_ERR_CORRUPT, "%s: cannot read the CA certificate: %s", path,
-                         ossl_reason());
+                         tls__ossl_reason());
         else
             rc = err_set(e, MP_ERR_CORRUPT, "%s: no CA certificate found", path);
         sk_X509_pop_free(certs, X509_free);
@@ -470,6 +462,7 @@ struct ca *
 ca_load_or_create(const char *confdir, int key_size, struct err *e)
 {
     struct ca *ca = xcalloc(1, sizeof(*ca));
+    ca->refs = 1;
     ca->dir = path_expand_home(confdir);
     char *path = path_join(ca->dir, CA_PEM);
     struct stat st;
@@ -499,7 +492,7 @@ leaf_free(struct leaf *l)
 void
 ca_free(struct ca *ca)
 {
-    if (ca == NULL)
+    if (ca == NULL || --ca->refs > 0)
         return;
     for (struct leaf *l = ca->head, *next; l; l = next) {
         next = l->next;
@@ -510,6 +503,14 @@ ca_free(struct ca *ca)
     EVP_PKEY_free(ca->key);
     free(ca->dir);
     free(ca);
+}
+
+struct ca *
+ca_ref(struct ca *ca)
+{
+    if (ca)
+        ca->refs++;
+    return ca;
 }
 
 const char *
@@ -642,7 +643,7 @@ make_sans(const char *const *sans, size_t nsans)
 /* certs.py dummy_cert(): the CA's public key, issuer = CA subject, serverAuth,
  * the SANs (critical when the subject is empty, RFC 5280 4.2.1.6). */
 static X509 *
-make_leaf(struct ca *ca, const char *cn, const char *const *sans, size_t nsans)
+make_leaf(const struct ca *ca, const char *cn, const char *const *sans, size_t nsans)
 {
     X509 *x = X509_new();
     X509V3_CTX ctx;
@@ -680,46 +681,96 @@ fail:
     return NULL;
 }
 
+/* The cached leaf of this key (moved to the front), or NULL. */
+static struct leaf *
+find(struct ca *ca, const char *key, size_t keylen, uint64_t h)
+{
+    struct leaf *l;
+    for (l = ca->buckets[h & (CA_BUCKETS - 1)]; l; l = l->hnext)
+        if (l->hash == h && l->keylen == keylen && memcmp(l->key, key, keylen) == 0)
+            break;
+    if (l) {
+        lru_unlink(ca, l);
+        lru_push_front(ca, l);
+    }
+    return l;
+}
+
+static void
+fill(const struct ca *ca, const struct leaf *l, struct ca_leaf *out)
+{
+    out->cert = l->cert;
+    out->key = ca->key;
+    out->chain = ca->chain;
+}
+
 int
-ca_leaf_get(struct ca *ca, const char *cn, const char *const *sans, size_t nsans,
-            struct ca_leaf *out, struct err *e)
+ca_leaf_lookup(struct ca *ca, const char *cn, const char *const *sans, size_t nsans,
+               struct ca_leaf *out)
+{
+    size_t keylen;
+    char *key = make_key(cn, sans, nsans, &keylen);
+    struct leaf *l = find(ca, key, keylen, hash_key(key, keylen));
+    free(key);
+    if (l == NULL)
+        return 0;
+    fill(ca, l, out);
+    return 1;
+}
+
+void *
+ca_leaf_sign(const struct ca *ca, const char *cn, const char *const *sans, size_t nsans,
+             struct err *e)
+{
+    X509 *x = make_leaf(ca, cn, sans, nsans);
+    if (x == NULL)
+        err_set(e, MP_ERR_FATAL, "cannot sign a certificate for %s: %s",
+                cn      ? cn
+                : nsans ? sans[0]
+                        : "(no name)",
+                tls__ossl_reason());
+    return x;
+}
+
+void
+ca_leaf_put(struct ca *ca, const char *cn, const char *const *sans, size_t nsans, void *cert,
+            struct ca_leaf *out)
 {
     size_t keylen;
     char *key = make_key(cn, sans, nsans, &keylen);
     uint64_t h = hash_key(key, keylen);
-    struct leaf **bucket = &ca->buckets[h & (CA_BUCKETS - 1)];
-    struct leaf *l;
-    for (l = *bucket; l; l = l->hnext)
-        if (l->hash == h && l->keylen == keylen && memcmp(l->key, key, keylen) == 0)
-            break;
+    struct leaf *l = find(ca, key, keylen, h);
     if (l) {
+        /* Signed twice meanwhile (two connections to a new host at once). */
         free(key);
-        lru_unlink(ca, l);
-        lru_push_front(ca, l);
-    } else {
-        X509 *x = make_leaf(ca, cn, sans, nsans);
-        if (x == NULL) {
-            free(key);
-            return err_set(e, MP_ERR_FATAL, "cannot sign a certificate for %s: %s",
-                           cn      ? cn
-                           : nsans ? sans[0]
-                                   : "(no name)",
-                           ossl_reason());
-        }
-        if (ca->nleaves >= CA_CACHE_CAP)
-            evict_oldest(ca);
-        l = xcalloc(1, sizeof(*l));
-        l->hash = h;
-        l->key = key;
-        l->keylen = keylen;
-        l->cert = x;
-        l->hnext = *bucket;
-        *bucket = l;
-        lru_push_front(ca, l);
-        ca->nleaves++;
+        X509_free(cert);
+        fill(ca, l, out);
+        return;
     }
-    out->cert = l->cert;
-    out->key = ca->key;
-    out->chain = ca->chain;
+    if (ca->nleaves >= CA_CACHE_CAP)
+        evict_oldest(ca);
+    struct leaf **bucket = &ca->buckets[h & (CA_BUCKETS - 1)];
+    l = xcalloc(1, sizeof(*l));
+    l->hash = h;
+    l->key = key;
+    l->keylen = keylen;
+    l->cert = cert;
+    l->hnext = *bucket;
+    *bucket = l;
+    lru_push_front(ca, l);
+    ca->nleaves++;
+    fill(ca, l, out);
+}
+
+int
+ca_leaf_get(struct ca *ca, const char *cn, const char *const *sans, size_t nsans,
+            struct ca_leaf *out, struct err *e)
+{
+    if (ca_leaf_lookup(ca, cn, sans, nsans, out))
+        return 0;
+    X509 *x = ca_leaf_sign(ca, cn, sans, nsans, e);
+    if (x == NULL)
+        return e ? e->code : MP_ERR_FATAL;
+    ca_leaf_put(ca, cn, sans, nsans, x, out);
     return 0;
 }

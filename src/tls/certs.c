@@ -22,6 +22,7 @@
 #include <openssl/x509v3.h>
 
 #include "tls/certs.h"
+#include "tls/internal.h"
 #include "util/path.h"
 #include "util/xmalloc.h"
 
@@ -39,16 +40,6 @@ struct tls_certs {
     struct name *names;
     size_t nnames, capnames;
 };
-
-/* The text of OpenSSL's most recent error, then its queue emptied. */
-static const char *
-ossl_reason(void)
-{
-    unsigned long code = ERR_peek_last_error();
-    const char *r = code ? ERR_reason_error_string(code) : NULL;
-    ERR_clear_error();
-    return r ? r : "unknown OpenSSL error";
-}
 
 static char *
 lower_dup(const char *s, size_t n)
@@ -150,7 +141,7 @@ load_certs(const char *data, size_t len, X509 **leaf, STACK_OF(X509) * *chain, s
 {
     BIO *b = BIO_new_mem_buf(data, (int)len);
     if (b == NULL)
-        return err_set(e, MP_ERR_FATAL, "certs: %s: %s", spec, ossl_reason());
+        return err_set(e, MP_ERR_FATAL, "certs: %s: %s", spec, tls__ossl_reason());
     *leaf = NULL;
     *chain = NULL;
     X509 *x;
@@ -167,7 +158,8 @@ load_certs(const char *data, size_t len, X509 **leaf, STACK_OF(X509) * *chain, s
     }
     BIO_free(b);
     if (!pem_none_left()) {
-        int rc = err_set(e, MP_ERR_CORRUPT, "certs: %s: bad certificate: %s", spec, ossl_reason());
+        int rc = err_set(e, MP_ERR_CORRUPT, "certs: %s: bad certificate: %s", spec,
+                         tls__ossl_reason());
         X509_free(*leaf);
         sk_X509_pop_free(*chain, X509_free);
         *leaf = NULL;
@@ -236,7 +228,7 @@ load_key(const char *data, size_t len, const char *passphrase, EVP_PKEY **key, s
         return err_set(e, MP_ERR_NOTFOUND, "certs: %s: no private key", spec);
     BIO *b = BIO_new_mem_buf(data, (int)len);
     if (b == NULL)
-        return err_set(e, MP_ERR_FATAL, "certs: %s: %s", spec, ossl_reason());
+        return err_set(e, MP_ERR_FATAL, "certs: %s: %s", spec, tls__ossl_reason());
     struct pass p = {passphrase, false};
     ERR_clear_error();
     *key = PEM_read_bio_PrivateKey(b, NULL, pass_cb, &p);
@@ -255,7 +247,7 @@ load_key(const char *data, size_t len, const char *passphrase, EVP_PKEY **key, s
         return err_set(e, MP_ERR_INVAL,
                        "certs: %s: cannot decrypt private key (wrong cert_passphrase?)", spec);
     }
-    return err_set(e, MP_ERR_CORRUPT, "certs: %s: bad private key: %s", spec, ossl_reason());
+    return err_set(e, MP_ERR_CORRUPT, "certs: %s: bad private key: %s", spec, tls__ossl_reason());
 }
 
 static int

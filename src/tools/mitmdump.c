@@ -1,7 +1,8 @@
 /*
  * mitmdump: the proxy without a user interface, printing flows as they
- * pass (tcpdump for HTTP). main() only wires options, addons and the
- * server together; everything it calls lives in the modules below.
+ * pass (tcpdump for HTTP). main() turns the command line into options and
+ * runs a master (master/master.h) with the dumper as its one addon of its
+ * own; everything it calls lives in the modules below.
  */
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -9,31 +10,16 @@
 #include <string.h>
 #include <sys/utsname.h>
 
-#include "addons/addon.h"
-#include "addons/block.h"
-#include "addons/blocklist.h"
-#include "addons/map_local.h"
-#include "addons/map_remote.h"
-#include "addons/modify_body.h"
-#include "addons/modify_headers.h"
-#include "addons/clientplayback.h"
 #include "addons/dumper.h"
-#include "addons/onboarding.h"
-#include "addons/readfile.h"
-#include "addons/save.h"
-#include "addons/serverplayback.h"
-#include "addons/traffic.h"
-#include "core/server.h"
+#include "commands/commands.h"
 #include "filter/filter.h"
 #include "flow/flowfile.h"
+#include "master/master.h"
 #include "options/cmdline.h"
 #include "options/opt.h"
-#include "proxy/context.h"
-#include "tls/session.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/version.h"
-#include "util/xmalloc.h"
 
 static void
 warn_unimplemented(const struct options *opts)
@@ -66,48 +52,15 @@ print_version(void)
     printf("Platform:  %s-%s-%s\n", u.sysname, u.release, u.machine);
 }
 
-/* Client replay goes through the proxy core. */
+/* The end of -r: a damaged file is reported (its earlier flows were shown). */
 static void
-start_replay(void *srv, struct flow *f, playback_done_cb done, void *arg)
+read_done(void *arg, int rc, const struct err *e)
 {
-    server_replay(srv, f, done, arg);
-}
-
-/* With -n (no proxy server), mitmdump ends when the replay queue is through. */
-static void
-replay_finished(void *srv)
-{
-    if (srv)
-        server_stop(srv);
-}
-
-/* The last recorded response is being served: stop once it has gone out
- * (mitmproxy polls the final flow every 0.1 s for the same purpose). */
-static void
-server_replay_drained(void *srv)
-{
-    server_stop_after(srv, 500);
-}
-
-/*
- * One line per listener. A single mode keeps mitmproxy 8.1.1's wording;
- * several name their kind as mitmproxy 9 does ("SOCKS v5 proxy listening
- * at *:1080.").
- */
-static void
-announce(const struct proxy_mode *m, const char *host, int port, int several)
-{
-    char where[300];
-    if (*host == '\0' || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
-        snprintf(where, sizeof(where), "*:%d", port);
-    else if (strchr(host, ':'))
-        snprintf(where, sizeof(where), "[%s]:%d", host, port);
-    else
-        snprintf(where, sizeof(where), "%s:%d", host, port);
-    if (several)
-        log_info("%s listening at %s.", proxy_mode_description(m), where);
-    else
-        log_info("Proxy server listening at %s", where);
+    int *status = arg;
+    if (rc < 0) {
+        fprintf(stderr, "mitmdump: error: %s\n", e->msg);
+        *status = 1;
+    }
 }
 
 static int
@@ -126,7 +79,7 @@ main(int argc, char **argv)
     int status = 0;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
-    if (cmdline_parse(opts, argc, argv, &cl, &e) < 0) {
+    if (cmdline_parse_config(opts, argc, argv, &cl, &e) < 0) {
         status = usage_error(e.msg);
         goto out;
     }
@@ -139,7 +92,10 @@ main(int argc, char **argv)
         goto out;
     }
     if (cl.show_options) {
-        opt_dump(opts, stdout);
+        /* As mitmproxy: the defaults, whatever this command line sets. */
+        struct options *defaults = opt_new();
+        opt_dump(defaults, stdout);
+        opt_free(defaults);
         goto out;
     }
     /* As 8.1.1's main.py: the positional filter words, joined by spaces,
@@ -185,133 +141,39 @@ main(int argc, char **argv)
         free(filter_shown);
     }
 
-    /* The proxy core runs for the server and for client replay (-C also with -n). */
-    int need_core = opts->server || opts->client_replay.n > 0;
-    struct proxy_config cfg = {0};
-    if (need_core && proxy_config_init(&cfg, opts, &e) < 0) {
-        status = usage_error(e.msg);
-        goto out;
-    }
     warn_unimplemented(opts);
-    if (need_core && proxy_config_load_ca(&cfg, &e) < 0) {
-        fprintf(stderr, "mitmdump: error: %s\n", e.msg);
-        proxy_config_clear(&cfg);
-        status = 2;
-        goto out;
-    }
-    /* Key logging as mitmproxy: MITMPROXY_SSLKEYLOGFILE, else SSLKEYLOGFILE. */
-    const char *keylog = getenv("MITMPROXY_SSLKEYLOGFILE");
-    if (keylog == NULL || *keylog == '\0')
-        keylog = getenv("SSLKEYLOGFILE");
-    if (keylog && *keylog && tls_keylog_open(keylog, &e) < 0) {
-        fprintf(stderr, "mitmdump: error: %s\n", e.msg);
-        proxy_config_clear(&cfg);
-        status = 2;
-        goto out;
-    }
-
-    /* mitmproxy 8.1.1's default_addons() order. */
-    struct addon_chain *chain = addon_chain_new();
-    addon_chain_add(chain, addon_block_new());
-    addon_chain_add(chain, addon_blocklist_new());
-    addon_chain_add(chain, addon_anticache_new());
-    addon_chain_add(chain, addon_anticomp_new());
-    struct addon *playback = addon_clientplayback_new();
-    addon_chain_add(chain, playback);
-    addon_chain_add(chain, addon_onboarding_new());
-    addon_chain_add(chain, addon_proxyauth_new());
-    struct addon *serverplayback = addon_serverplayback_new();
-    addon_chain_add(chain, serverplayback);
-    addon_chain_add(chain, addon_map_remote_new());
-    addon_chain_add(chain, addon_map_local_new());
-    addon_chain_add(chain, addon_modify_body_new());
-    addon_chain_add(chain, addon_modify_headers_new());
-    addon_chain_add(chain, addon_stickyauth_new());
-    addon_chain_add(chain, addon_stickycookie_new());
-    addon_chain_add(chain, addon_save_new());
-    addon_chain_add(chain, addon_dumper_new(stdout));
-    if (addon_chain_configure(chain, opts, &e) < 0) {
-        fprintf(stderr, "mitmdump: error: %s\n", e.msg);
-        addon_chain_free(chain);
-        proxy_config_clear(&cfg);
-        status = 2;
-        goto out;
-    }
-
-    /* One configuration per listener: the same but for the mode. */
-    struct proxy_config *lcfgs = NULL;
-    if (need_core) {
-        lcfgs = xcalloc(cfg.nmodes, sizeof(*lcfgs));
-        for (size_t i = 0; i < cfg.nmodes; i++)
-            proxy_config_for_mode(&cfg, i, &lcfgs[i]);
-    }
-    struct server *srv = NULL;
-    if (need_core) {
-        srv = server_new(&cfg, chain);
-        clientplayback_wire(playback, start_replay, srv, opts->server ? NULL : replay_finished,
-                            opts->keepserving ? NULL : srv);
-        /* mitmproxy exits once every recorded response was served, unless keepserving. */
-        if (opts->server_replay.n && !opts->keepserving)
-            serverplayback_wire(serverplayback, server_replay_drained, srv);
-    }
-    if (opts->server) {
-        for (size_t i = 0; i < cfg.nmodes; i++) {
-            const struct proxy_mode *m = &cfg.modes[i];
-            if (server_listen_cfg(srv, &lcfgs[i], proxy_mode_listen_host(m, opts),
-                                  proxy_mode_listen_port(m, opts), &e) < 0) {
-                fprintf(stderr, "mitmdump: error starting proxy server: %s\n", e.msg);
-                server_free(srv);
-                addon_chain_done(chain);
-                addon_chain_free(chain);
-                free(lcfgs);
-                proxy_config_clear(&cfg);
-                status = 1;
-                goto out;
-            }
-        }
-    }
-    addon_chain_running(chain);
-    if (opts->rfile) {
-        struct filt *rf = NULL;
-        int rc;
-        if (opts->readfile_filter && *opts->readfile_filter &&
-            (rf = filt_compile(opts->readfile_filter, &e)) == NULL) {
-            fprintf(stderr, "mitmdump: error: readfile_filter: %s\n", e.msg);
-            status = 2;
-        } else if ((rc = readfile_run_filtered(chain, opts->rfile, rf, &e)) < 0) {
+    /* The master takes the options; nothing below frees them. */
+    struct master *m = master_new(opts);
+    opts = NULL;
+    master_add_addon(m, addon_dumper_new(stdout));
+    int rc;
+    if (cl.show_commands) {
+        /* As mitmproxy: every addon's commands, before anything starts. */
+        if (master_collect_commands(m, &e) < 0) {
             fprintf(stderr, "mitmdump: error: %s\n", e.msg);
-            /* A file that cannot be opened is a start-up error (2, as for
-             * -C and -S); a damaged one is found while running (1). */
-            status = rc == MP_ERR_IO ? 2 : 1;
-            /* A server still serves; without one, stop here. */
-        }
-        filt_free(rf);
-    }
-    if (srv && !opts->server && (opts->keepserving || clientplayback_count(playback) == 0)) {
-        /* -n: nothing to wait for (or keepserving: until Ctrl-C). */
-        if (!opts->keepserving) {
-            server_free(srv);
-            srv = NULL;
-        }
-    }
-    if (srv && !opts->server) {
-        if (server_run(srv) < 0 && status == 0)
             status = 1;
-        server_free(srv);
-        srv = NULL;
-    }
-    if (srv) {
-        for (size_t i = 0; i < cfg.nmodes; i++)
-            announce(&cfg.modes[i], proxy_mode_listen_host(&cfg.modes[i], opts),
-                     server_listener_port(srv, i), cfg.nmodes > 1);
-        if (server_run(srv) < 0 && status == 0)
+        } else {
+            cmds_dump(master_commands(m), stdout);
+        }
+    } else if (master_configure(m, &e) < 0) {
+        fprintf(stderr, "mitmdump: error: %s\n", e.msg);
+        status = 2;
+    } else if (master_listen(m, &e) < 0) {
+        fprintf(stderr, "mitmdump: error starting proxy server: %s\n", e.msg);
+        status = 1;
+    } else {
+        /* A file that cannot be opened (or a bad readfile_filter) is a
+         * start-up error (2, as for -C and -S); a damaged one is found
+         * while reading (1, see read_done). A server still serves. */
+        if ((rc = master_read_flows(m, read_done, &status, &e)) < 0) {
+            fprintf(stderr, "mitmdump: error: %s\n", e.msg);
+            status = 2;
+        }
+        master_announce(m);
+        if (master_run(m) != 0 && status == 0)
             status = 1;
-        server_free(srv);
     }
-    addon_chain_done(chain);
-    addon_chain_free(chain);
-    free(lcfgs);
-    proxy_config_clear(&cfg);
+    master_free(m);
 out:
     cmdline_clear(&cl);
     opt_free(opts);

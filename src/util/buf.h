@@ -3,9 +3,13 @@
  *
  * A struct buf owns its storage. The valid bytes are data[off .. off + len);
  * off + len <= cap always holds. Consuming from the front only advances off,
- * so a parser can eat a buffer without moving bytes; buf_reserve() compacts
- * when it needs room. Allocation failure aborts (see xmalloc), so the append
- * functions cannot fail.
+ * so a parser can eat a buffer without moving bytes. buf_reserve() compacts
+ * when it needs room and the consumed prefix is at least as large as the
+ * valid bytes (else it grows): bytes moved never exceed bytes consumed, so
+ * appending to a buffer eaten from the front stays linear. From 4 MiB on the
+ * storage is a mapping of its own, grown without copying (see buf.c), so it
+ * is only ever freed by buf_clear(). Allocation failure aborts (see
+ * xmalloc), so the append functions cannot fail.
  */
 #ifndef MP_UTIL_BUF_H
 #define MP_UTIL_BUF_H
@@ -33,7 +37,7 @@ struct buf {
 void buf_init(struct buf *);
 /* Frees the storage; the buf is empty and reusable afterwards. */
 void buf_clear(struct buf *);
-/* Makes room for n more bytes after the valid ones. */
+/* Makes room for n more bytes after the valid ones (see above for when it moves them). */
 void buf_reserve(struct buf *, size_t n);
 void buf_append(struct buf *, const void *p, size_t n);
 void buf_append_str(struct buf *, const char *s);

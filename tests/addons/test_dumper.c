@@ -380,17 +380,19 @@ load_first(const char *fixture)
 /*
  * A live flow gets one websocket_message per message, each seeing the list
  * up to it, and only the close line at the end: the same text as a loaded
- * flow, which has every message printed at websocket_end.
+ * flow, which readfile sends through the same hooks.
  */
 TEST(dumper_websocket_live_matches_loaded)
 {
     setenv("COLUMNS", "80", 1);
     struct flow *f = load_first("flows/websocket.mitm");
     ASSERT(f->websocket != NULL);
-    struct tns *msgs = tns_dict_take(f->websocket, "messages");
-    ASSERT(msgs != NULL && msgs->type == TNS_LIST && msgs->u.list.n == 11);
-    tns_dict_set(f->websocket, "messages", tns_list());
-    struct tns *l = tns_dict_get(f->websocket, "messages");
+    struct flow *loaded = flow_copy(f);
+    struct websocket_data *msgs = loaded->websocket;
+    ASSERT(msgs != NULL && msgs->nmessages == 11);
+    for (size_t i = 0; i < f->websocket->nmessages; i++)
+        buf_clear(&f->websocket->messages[i].content);
+    f->websocket->nmessages = 0;
     f->live = 1;
     char *out = NULL;
     size_t len = 0;
@@ -398,8 +400,11 @@ TEST(dumper_websocket_live_matches_loaded)
     struct addon_chain *c = dumper_chain(mem, 3, 0);
     send_hook(c, HOOK_RESPONSE, f);
     send_hook(c, HOOK_WEBSOCKET_START, f);
-    for (size_t i = 0; i < msgs->u.list.n; i++) {
-        tns_list_append(l, tns_copy(msgs->u.list.v[i]));
+    for (size_t i = 0; i < msgs->nmessages; i++) {
+        const struct ws_message *m = &msgs->messages[i];
+        struct ws_message *n =
+            flow_ws_add_message(f, m->type, m->from_client, buf_ptr(&m->content), m->content.len);
+        n->timestamp = m->timestamp;
         send_hook(c, HOOK_WEBSOCKET_MESSAGE, f);
     }
     send_hook(c, HOOK_WEBSOCKET_END, f);
@@ -407,7 +412,7 @@ TEST(dumper_websocket_live_matches_loaded)
     fclose(mem);
     expect_file(out, len, "websocket-3");
     free(out);
-    tns_free(msgs);
+    flow_unref(loaded);
     flow_unref(f);
 }
 
@@ -420,9 +425,9 @@ TEST(dumper_websocket_close_errors_match_mitmdump)
     } cases[] = {{1006, ""}, {1011, "boom"}, {4000, "app"}, {1001, "away"}};
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
         struct flow *f = load_first("flows/websocket.mitm");
-        tns_dict_set(f->websocket, "close_code", tns_int(cases[k].code));
-        tns_dict_set(f->websocket, "close_reason", tns_text(cases[k].reason));
-        tns_dict_set(f->websocket, "closed_by_client", tns_bool(0));
+        double end = f->websocket->timestamp_end;
+        flow_ws_set_close(f, 0, (int)cases[k].code, cases[k].reason, strlen(cases[k].reason));
+        f->websocket->timestamp_end = end;
         char path[] = "/tmp/mp-dumper-ws-XXXXXX";
         int fd = mkstemp(path);
         ASSERT(fd >= 0);

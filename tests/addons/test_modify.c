@@ -9,9 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
-
 #include "../lib/test.h"
 #include "addons/modify_body.h"
 #include "addons/modify_headers.h"
@@ -19,6 +16,7 @@
 #include "flow/flow.h"
 #include "http/encoding.h"
 #include "options/opt.h"
+#include "util/pyre.h"
 
 /* --- spec --- */
 
@@ -100,7 +98,7 @@ TEST(modify_spec_read_replacement_file)
 
 /* re.sub(pattern, repl, s) as a string. */
 static char *
-sub(const char *pattern, uint32_t flags, const char *repl, const char *s, struct err *e)
+sub(const char *pattern, unsigned flags, const char *repl, const char *s, struct err *e)
 {
     struct spec_re *re = spec_re_compile((const uint8_t *)pattern, strlen(pattern), flags, e);
     ASSERT(re != NULL);
@@ -159,7 +157,7 @@ TEST(modify_re_sub_python_rules)
 TEST(modify_re_sub_dotall)
 {
     struct err e = {0};
-    char *got = sub("a.b", PCRE2_DOTALL, "X", "a\nb", &e);
+    char *got = sub("a.b", PYRE_DOTALL, "X", "a\nb", &e);
     ASSERT_STREQ(got, "X");
     free(got);
     got = sub("a.b", 0, "X", "a\nb", &e);
@@ -167,6 +165,20 @@ TEST(modify_re_sub_dotall)
     free(got);
     ASSERT(spec_re_compile((const uint8_t *)"(", 1, 0, &e) == NULL);
     ASSERT(strstr(e.msg, "Invalid regular expression") != NULL);
+}
+
+/* Patterns are Python's: "$" may stand before a final newline, "\\Z" may
+ * not, and Python-only syntax ({,n}, \\v) means what it means there. */
+TEST(modify_re_python_syntax)
+{
+    check_sub("b$", "X", "ab\n", "aX\n");
+    check_sub("b\\Z", "X", "ab\n", "ab\n");
+    check_sub("b\\Z", "X", "ab", "aX");
+    check_sub("^a{,2}", "X", "aaa", "Xa");
+    check_sub("\\v", "X", "\n\v", "\nX");
+    struct err e = {0};
+    ASSERT(spec_re_compile((const uint8_t *)"(?<n>a)", 7, 0, &e) == NULL);
+    ASSERT(strstr(e.msg, "unknown extension ?<n at position 1") != NULL);
 }
 
 /* --- the addons --- */

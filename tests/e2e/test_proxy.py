@@ -214,6 +214,22 @@ def test_connect_tunnel_relays_raw_bytes(mitmdump):
     srv.close()
 
 
+def test_ignore_hosts_passes_a_plain_tunnel_through(mitmdump, origin):
+    """As mitmproxy 8.1.1: a CONNECT tunnel to an ignored host is relayed untouched,
+    whatever it carries (here plain HTTP): no flow is recorded or printed."""
+    proc, port = mitmdump("--ignore-hosts", r"^127\.0\.0\.1:")
+    rc, body, err = curl("-p", *proxy(port), f"http://127.0.0.1:{origin}/hello")
+    assert rc == 0, err
+    assert body == b"hello world\n"
+    proc.wait_for(r"client disconnect")
+    assert "GET " not in proc.output(), proc.output()
+    # Without the option the same tunnel's HTTP is a flow.
+    proc, port = mitmdump()
+    rc, body, err = curl("-p", *proxy(port), f"http://127.0.0.1:{origin}/hello")
+    assert rc == 0, err
+    proc.wait_for(rf"GET http://127\.0\.0\.1:{origin}/hello")
+
+
 def test_reverse_mode_rewrites_host(mitmdump, origin):
     proc, port = mitmdump("--mode", f"reverse:http://127.0.0.1:{origin}")
     rc, body, err = curl("-H", "Host: public.example", f"http://127.0.0.1:{port}/echo-headers")

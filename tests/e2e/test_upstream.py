@@ -205,7 +205,9 @@ def test_upstream_https_untrusted_proxy_gives_502(mitmdump, origin, tmp_path):
 # --- upstream:socks5:// -- every server connection through a SOCKS5 proxy ---
 
 def test_upstream_socks5_http_and_https(mitmdump, origin, tls_origin, tmp_path):
-    up, up_port = mitmdump("--mode", "socks5", "--ignore-hosts", ".",
+    # The SOCKS proxy passes the TLS origin (localhost) through untouched and
+    # records the plain one (127.0.0.1): ignore_hosts applies to any tunnel.
+    up, up_port = mitmdump("--mode", "socks5", "--ignore-hosts", r"^localhost:",
                            confdir=str(tmp_path / "up-conf"))
     down, port = mitmdump("-k", "--mode", f"upstream:socks5://127.0.0.1:{up_port}")
     rc, body, err = curl("-x", f"http://127.0.0.1:{port}", f"http://127.0.0.1:{origin}/hello")

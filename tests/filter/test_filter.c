@@ -10,7 +10,9 @@
 
 #include "../lib/test.h"
 #include "filter/filter.h"
+#include "flow/flow.h"
 #include "flow/flowfile.h"
+#include "http/message.h"
 #include "util/xmalloc.h"
 
 #define MAXFLOWS 64
@@ -272,4 +274,42 @@ TEST(filter_python_regex)
     struct filt *f = filt_compile("~u 'x\\\\Z' ~u 'a{,2}' ~b '(?i)x'", &e);
     ASSERT(f != NULL);
     filt_free(f);
+}
+
+/* The filter's regexes are Python's: "$" may stand before a final newline
+ * and "\Z" may not; (?P=name) and {,n} are Python's syntax. */
+TEST(filter_python_dollar_and_syntax)
+{
+    struct flow *f = flow_new_http(NULL, NULL);
+    struct http_request *r = http_request_new();
+    http_set_str(&r->method, "POST");
+    http_set_str(&r->scheme, "http");
+    http_set_str(&r->host, "example.com");
+    r->port = 80;
+    http_set_str(&r->path, "/aa");
+    http_set_str(&r->http_version, "HTTP/1.1");
+    buf_append_str(&r->content, "body\n");
+    f->request = r;
+    static const struct {
+        const char *expr;
+        int match;
+    } cases[] = {
+        {"~bq 'body$'", 1},
+        {"~bq 'body\\\\Z'", 0},
+        {"~bq 'body\\n\\\\Z'", 1},
+        {"~u '/(?P<c>a)(?P=c)$'", 1},
+        {"~u '/a{,1}$'", 0},
+        {"~u '/a{,2}$'", 1},
+        {"~u '/A{,2}$'", 1}, /* filters ignore case */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct err e = {0};
+        struct filt *flt = filt_compile(cases[i].expr, &e);
+        if (flt == NULL)
+            test_fail(__FILE__, __LINE__, "%s: %s", cases[i].expr, e.msg);
+        if (filt_match(flt, f) != cases[i].match)
+            test_fail(__FILE__, __LINE__, "%s: want %d", cases[i].expr, cases[i].match);
+        filt_free(flt);
+    }
+    flow_unref(f);
 }

@@ -165,6 +165,230 @@ TEST(flow_new_tcp_and_messages)
     clock_pin(0);
 }
 
+/* WebSocket data as the layer builds it: typed messages and the close. */
+TEST(flow_ws_messages_and_close)
+{
+    clock_pin(1700000000.5);
+    struct flow *f = flow_new_http(NULL, NULL);
+    ASSERT(f->websocket == NULL);
+    struct websocket_data *ws = flow_ws_data(f);
+    ASSERT(ws == f->websocket && flow_ws_data(f) == ws);
+    /* Everything None while it is open. */
+    ASSERT_EQ(ws->nmessages, 0);
+    ASSERT(sizeof(struct ws_message) <= 48); /* compact: a store holds millions */
+    ASSERT_EQ(ws->closed_by_client, -1);
+    ASSERT_EQ(ws->close_code, -1);
+    ASSERT(ws->close_reason == NULL);
+    ASSERT(ws->timestamp_end == 0);
+    char text[16];
+    for (int i = 0; i < 20; i++) {
+        clock_pin(1700000001.0 + i);
+        int n = snprintf(text, sizeof(text), "msg %d", i);
+        struct ws_message *m = flow_ws_add_message(f, i % 2 ? 2 : 1, i % 2 == 0, text, (size_t)n);
+        ASSERT(m == &ws->messages[i]);
+        m->content.data[0] = 'M'; /* the bytes were copied */
+    }
+    ASSERT_EQ(ws->nmessages, 20);
+    ASSERT_EQ(ws->messages[0].type, 1);
+    ASSERT_EQ(ws->messages[0].from_client, 1);
+    ASSERT_EQ(ws->messages[19].type, 2);
+    ASSERT_EQ(ws->messages[19].from_client, 0);
+    ASSERT_BUF_STR(&ws->messages[19].content, "Msg 19");
+    ASSERT(ws->messages[19].timestamp == 1700000020.0);
+    ASSERT_EQ(ws->messages[4].dropped, 0);
+    ASSERT_EQ(ws->messages[4].injected, 0);
+    /* An addon drops one (mitmproxy's message.drop()). */
+    ws->messages[4].dropped = 1;
+    clock_pin(1700000100.25);
+    flow_ws_set_close(f, 1, 1000, "done!", 4);
+    ASSERT_EQ(ws->closed_by_client, 1);
+    ASSERT_EQ(ws->close_code, 1000);
+    ASSERT_STREQ(ws->close_reason, "done");
+    ASSERT(ws->timestamp_end == 1700000100.25);
+    /* A second close (the other side's) replaces the first. */
+    flow_ws_set_close(f, 0, 1006, "", 0);
+    ASSERT_EQ(ws->closed_by_client, 0);
+    ASSERT_STREQ(ws->close_reason, "");
+
+    struct flow *g = flow_copy(f);
+    ASSERT(g->websocket != ws && g->websocket->messages != ws->messages);
+    ASSERT_EQ(g->websocket->nmessages, 20);
+    ASSERT(g->websocket->messages[5].content.data != ws->messages[5].content.data);
+    ASSERT_BUF_STR(&g->websocket->messages[5].content, "Msg 5");
+    ASSERT_EQ(g->websocket->messages[4].dropped, 1);
+    ASSERT(g->websocket->close_reason != ws->close_reason);
+    ASSERT_EQ(g->websocket->close_code, 1006);
+    struct buf a = BUF_INIT, b = BUF_INIT;
+    ffile_serialize(&a, f);
+    memcpy(g->id, f->id, sizeof(g->id));
+    ffile_serialize(&b, g);
+    ASSERT_MEMEQ(buf_ptr(&a), a.len, buf_ptr(&b), b.len);
+    buf_clear(&a);
+    buf_clear(&b);
+    flow_unref(g);
+    flow_unref(f);
+    clock_pin(0);
+}
+
+TEST(flow_clear_error)
+{
+    struct flow *f = flow_new_http(NULL, NULL);
+    flow_clear_error(f); /* none: nothing happens */
+    ASSERT(f->error == NULL);
+    flow_set_error(f, "refused");
+    flow_clear_error(f);
+    ASSERT(f->error == NULL);
+    flow_unref(f);
+}
+
+/* A small HTTP flow with a request, a response and a backup-worthy past. */
+static struct flow *
+http_flow(struct connection *cc, struct connection *sc)
+{
+    struct flow *f = flow_new_http(cc, sc);
+    f->request = http_request_new();
+    http_set_str(&f->request->method, "GET");
+    http_set_str(&f->request->host, "example.com");
+    http_set_str(&f->request->path, "/a");
+    f->request->port = 80;
+    f->response = http_response_new();
+    f->response->status_code = 200;
+    buf_set(&f->response->content, "old", 3);
+    return f;
+}
+
+/* Two flows store the same state: the flow-file bytes are equal. */
+static int
+same_bytes(const struct flow *a, const struct flow *b)
+{
+    struct buf x = BUF_INIT, y = BUF_INIT;
+    ffile_serialize(&x, a);
+    ffile_serialize(&y, b);
+    int same = x.len == y.len && memcmp(buf_ptr(&x), buf_ptr(&y), x.len) == 0;
+    buf_clear(&x);
+    buf_clear(&y);
+    return same;
+}
+
+/* A snapshot is the same flow, id included, that no longer moves with it. */
+TEST(flow_snapshot_keeps_id)
+{
+    struct connection *cc = connection_new(CONN_CLIENT), *sc = connection_new(CONN_SERVER);
+    struct flow *f = http_flow(cc, sc);
+    flow_ws_add_message(f, 1, 1, "hi", 2);
+    flow_backup(f);
+    f->response->status_code = 500;
+    struct flow *s = flow_snapshot(f);
+    ASSERT_STREQ(s->id, f->id);
+    ASSERT_EQ(s->live, 1); /* what the flow is now */
+    ASSERT_EQ(atomic_load(&s->refs), 1);
+    ASSERT(s->request != f->request && s->response != f->response);
+    ASSERT(s->client_conn != cc);
+    ASSERT_STREQ(s->client_conn->id, cc->id);
+    ASSERT(s->backup != NULL && s->backup != f->backup);
+    ASSERT(flow_modified(s));
+    ASSERT(same_bytes(s, f));
+    /* The live flow goes on; the snapshot does not follow. */
+    flow_ws_add_message(f, 1, 0, "more", 4);
+    buf_set(&f->response->content, "new", 3);
+    ASSERT_EQ(s->websocket->nmessages, 1);
+    ASSERT_BUF_STR(&s->response->content, "old");
+    ASSERT(!same_bytes(s, f));
+    /* A copy is another flow: new id, not live, its own backup. */
+    struct flow *c = flow_copy(f);
+    ASSERT(strcmp(c->id, f->id) != 0);
+    ASSERT_EQ(c->live, 0);
+    ASSERT(c->backup != NULL && c->backup != f->backup);
+    ASSERT_STREQ(c->backup->id, f->id); /* mitmproxy's copy keeps the backup as it is */
+    flow_unref(c);
+    flow_unref(s);
+    flow_unref(f);
+    connection_unref(cc);
+    connection_unref(sc);
+}
+
+/* mitmproxy's backup(), modified() and revert() on a flow a UI edits. */
+TEST(flow_backup_revert_modified)
+{
+    struct connection *cc = connection_new(CONN_CLIENT), *sc = connection_new(CONN_SERVER);
+    struct flow *f = http_flow(cc, sc);
+    f->live = 0;
+    struct flow *before = flow_snapshot(f);
+    ASSERT(!flow_modified(f)); /* no backup */
+    flow_revert(f);            /* no backup: nothing happens */
+    ASSERT(same_bytes(f, before));
+
+    flow_backup(f);
+    ASSERT(f->backup != NULL);
+    ASSERT_EQ(f->backup->live, 0);
+    ASSERT(f->backup->backup == NULL);
+    ASSERT(!flow_modified(f)); /* backed up, not changed yet */
+
+    /* Edits of every kind. */
+    struct http_request *req = f->request;
+    struct http_response *resp = f->response;
+    http_set_str(&f->request->path, "/edited");
+    buf_set(&f->response->content, "new", 3);
+    free(f->comment);
+    f->comment = strdup("looked at");
+    flow_set_error(f, "boom");
+    f->is_replay = "request";
+    ASSERT(flow_modified(f));
+    /* The first backup wins: a second one keeps the original state. */
+    struct flow *kept = f->backup;
+    flow_backup(f);
+    ASSERT(f->backup == kept);
+    ASSERT_STREQ(f->backup->request->path, "/a");
+
+    flow_revert(f);
+    ASSERT(f->backup == NULL);
+    ASSERT(!flow_modified(f));
+    ASSERT(same_bytes(f, before));
+    /* Layers that hold the request or response keep valid addresses. */
+    ASSERT(f->request == req && f->response == resp);
+    ASSERT_STREQ(f->request->path, "/a");
+    ASSERT_BUF_STR(&f->response->content, "old");
+    ASSERT(f->error == NULL);
+    ASSERT(f->is_replay == NULL);
+    ASSERT_STREQ(f->comment, "");
+    /* Not live: the connections are the backed-up ones, ids kept. */
+    ASSERT(f->client_conn != cc);
+    ASSERT_STREQ(f->client_conn->id, cc->id);
+
+    /* What the backup lacked goes: a response set after the backup. */
+    http_response_free(f->response);
+    f->response = NULL;
+    flow_backup(f);
+    f->response = http_response_new();
+    ASSERT(flow_modified(f));
+    flow_revert(f);
+    ASSERT(f->response == NULL);
+    flow_unref(before);
+    flow_unref(f);
+    connection_unref(cc);
+    connection_unref(sc);
+}
+
+/* A live flow keeps the proxy's connections through a revert. */
+TEST(flow_revert_live_keeps_connections)
+{
+    struct connection *cc = connection_new(CONN_CLIENT), *sc = connection_new(CONN_SERVER);
+    struct flow *f = http_flow(cc, sc);
+    flow_backup(f);
+    cc->timestamp_end = 5; /* the client went away meanwhile */
+    http_set_str(&f->request->path, "/edited");
+    ASSERT(flow_modified(f));
+    flow_revert(f);
+    ASSERT(f->client_conn == cc && f->server_conn == sc);
+    ASSERT_EQ(atomic_load(&cc->refs), 2);
+    ASSERT_STREQ(f->request->path, "/a");
+    ASSERT(f->live);
+    flow_unref(f);
+    ASSERT_EQ(atomic_load(&cc->refs), 1);
+    connection_unref(cc);
+    connection_unref(sc);
+}
+
 TEST(flow_type_names)
 {
     ASSERT_STREQ(flow_type_name(FLOW_HTTP), "http");

@@ -733,3 +733,367 @@ TEST(ffile_tcp_live_flow_loads_in_mitmproxy)
     connection_unref(cc);
     connection_unref(sc);
 }
+
+/* WebSocket messages and the close are modeled (struct websocket_data). */
+TEST(ffile_websocket_loaded)
+{
+    struct buf orig = BUF_INIT;
+    struct tns *t = first_record("flows/websocket.mitm", &orig);
+    struct err e = {0, ""};
+    int rc;
+    struct flow *f = load_tree(t, &e, &rc);
+    ASSERT_EQ(rc, 0);
+    ASSERT(tns_dict_get(f->extra, "websocket") == NULL);
+    const struct websocket_data *ws = f->websocket;
+    ASSERT(ws != NULL);
+    ASSERT_EQ(ws->nmessages, 11);
+    ASSERT_EQ(ws->messages[0].type, 1);
+    ASSERT_EQ(ws->messages[0].from_client, 0);
+    ASSERT_BUF_STR(&ws->messages[0].content, "welcome");
+    ASSERT(ws->messages[0].timestamp == 1795465266.6209323);
+    ASSERT_EQ(ws->messages[3].type, 2);
+    ASSERT_EQ(ws->messages[3].from_client, 1);
+    ASSERT_MEMEQ(buf_ptr(&ws->messages[3].content), ws->messages[3].content.len,
+                 "\x00\x01\x02\xfe\xff", 5);
+    ASSERT_EQ(ws->messages[3].dropped, 0);
+    ASSERT_EQ(ws->messages[3].injected, 0);
+    ASSERT_EQ(ws->closed_by_client, 1);
+    ASSERT_EQ(ws->close_code, 1000);
+    ASSERT_STREQ(ws->close_reason, "done");
+    ASSERT(ws->timestamp_end == 1795465266.633994);
+    struct buf out = BUF_INIT;
+    ffile_serialize(&out, f);
+    ASSERT_MEMEQ(buf_ptr(&out), out.len, buf_ptr(&orig), orig.len);
+    buf_clear(&out);
+    buf_clear(&orig);
+    flow_unref(f);
+    tns_free(t);
+}
+
+/* Loads a websocket.mitm record changed by edit; returns the error code. */
+static int
+load_ws_edited(void (*edit)(struct tns *ws), struct err *e)
+{
+    struct buf orig = BUF_INIT;
+    struct tns *t = first_record("flows/websocket.mitm", &orig);
+    edit(tns_dict_get(t, "websocket"));
+    int rc;
+    struct flow *f = load_tree(t, e, &rc);
+    ASSERT(rc == 0 || f == NULL);
+    flow_unref(f);
+    tns_free(t);
+    buf_clear(&orig);
+    return rc;
+}
+
+static void
+ws_short_message(struct tns *ws)
+{
+    struct tns *m = tns_dict_get(ws, "messages")->u.list.v[1];
+    tns_free(m->u.list.v[--m->u.list.n]);
+}
+
+static void
+ws_bad_opcode(struct tns *ws)
+{
+    struct tns *m = tns_dict_get(ws, "messages")->u.list.v[2];
+    m->u.list.v[0]->u.i = 3;
+}
+
+static void
+ws_bad_close_code(struct tns *ws)
+{
+    tns_dict_set(ws, "close_code", tns_int(70000));
+}
+
+static void
+ws_bad_reason(struct tns *ws)
+{
+    tns_dict_set(ws, "close_reason", tns_int(1));
+}
+
+static void
+ws_open(struct tns *ws)
+{
+    /* Still open when saved: no close, no end. */
+    tns_dict_set(ws, "close_code", tns_null());
+    tns_dict_set(ws, "close_reason", tns_null());
+    tns_dict_set(ws, "closed_by_client", tns_null());
+    tns_dict_set(ws, "timestamp_end", tns_null());
+}
+
+TEST(ffile_websocket_bad_fields_rejected)
+{
+    struct err e = {0, ""};
+    ASSERT_EQ(load_ws_edited(ws_short_message, &e), MP_ERR_CORRUPT);
+    ASSERT_STREQ(e.msg, "websocket: messages[1] is not a (type, from_client, content, timestamp, "
+                        "dropped, injected) tuple");
+    ASSERT_EQ(load_ws_edited(ws_bad_opcode, &e), MP_ERR_CORRUPT);
+    ASSERT(strstr(e.msg, "messages[2]"));
+    ASSERT_EQ(load_ws_edited(ws_bad_close_code, &e), MP_ERR_CORRUPT);
+    ASSERT_STREQ(e.msg, "websocket: close code 70000 out of range");
+    ASSERT_EQ(load_ws_edited(ws_bad_reason, &e), MP_ERR_CORRUPT);
+    ASSERT_STREQ(e.msg, "websocket: field 'close_reason' has the wrong type '#'");
+    ASSERT_EQ(load_ws_edited(ws_open, &e), 0);
+}
+
+/* An open WebSocket keeps its None fields through a round trip. */
+TEST(ffile_websocket_open_roundtrip)
+{
+    struct buf orig = BUF_INIT;
+    struct tns *t = first_record("flows/websocket.mitm", &orig);
+    ws_open(tns_dict_get(t, "websocket"));
+    struct buf want = BUF_INIT;
+    tns_encode(&want, t);
+    struct err e = {0, ""};
+    int rc;
+    struct flow *f = load_tree(t, &e, &rc);
+    ASSERT_EQ(rc, 0);
+    ASSERT_EQ(f->websocket->closed_by_client, -1);
+    ASSERT_EQ(f->websocket->close_code, -1);
+    ASSERT(f->websocket->close_reason == NULL);
+    struct buf out = BUF_INIT;
+    ffile_serialize(&out, f);
+    ASSERT_MEMEQ(buf_ptr(&out), out.len, buf_ptr(&want), want.len);
+    buf_clear(&out);
+    buf_clear(&want);
+    buf_clear(&orig);
+    flow_unref(f);
+    tns_free(t);
+}
+
+/* A minimal live HTTP flow as the proxy builds one. */
+static struct flow *
+live_http_flow(struct connection **cc, struct connection **sc)
+{
+    *cc = connection_new(CONN_CLIENT);
+    *sc = connection_new(CONN_SERVER);
+    addr_set(&(*cc)->peername, "127.0.0.1", 40000);
+    addr_set(&(*cc)->address, "127.0.0.1", 40000);
+    addr_set(&(*sc)->address, "127.0.0.1", 18082);
+    (*cc)->timestamp_start = 1700000000.125;
+    struct flow *f = flow_new_http(*cc, *sc);
+    f->request = http_request_new();
+    http_set_str(&f->request->method, "GET");
+    http_set_str(&f->request->scheme, "http");
+    http_set_str(&f->request->host, "127.0.0.1");
+    http_set_str(&f->request->path, "/chat");
+    http_set_str(&f->request->http_version, "HTTP/1.1");
+    f->request->port = 18082;
+    f->request->timestamp_start = 1700000000.25;
+    f->response = http_response_new();
+    http_set_str(&f->response->http_version, "HTTP/1.1");
+    http_set_str(&f->response->reason, "Switching Protocols");
+    f->response->status_code = 101;
+    f->response->timestamp_start = 1700000000.5;
+    f->live = 0;
+    return f;
+}
+
+/* Runs a Python check against the flow file at path, with mitmproxy 8.1.1. */
+static void
+mitmproxy_check(const char *path, const char *code)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd),
+             "/usr/bin/python3 -c \"\nfrom mitmproxy import io\n"
+             "fl = list(io.FlowReader(open('%s', 'rb')).stream())\nf = fl[0]\n%s\"",
+             path, code);
+    int st = system(cmd);
+    ASSERT_EQ(st, 0);
+}
+
+static void
+write_file(const char *path, const struct buf *b)
+{
+    FILE *fp = fopen(path, "wb");
+    ASSERT(fp != NULL);
+    ASSERT_EQ(fwrite(buf_ptr(b), 1, b->len, fp), b->len);
+    fclose(fp);
+}
+
+/* A WebSocket built the way the layer builds one is a record mitmproxy
+ * 8.1.1 loads with the same messages; a dropped one is kept, marked. */
+TEST(ffile_websocket_live_flow_loads_in_mitmproxy)
+{
+    struct connection *cc, *sc;
+    struct flow *f = live_http_flow(&cc, &sc);
+    flow_ws_add_message(f, 1, 1, "hello", 5);
+    flow_ws_add_message(f, 2, 0, "\x00\xff", 2);
+    flow_ws_add_message(f, 1, 1, "secret", 6)->dropped = 1;
+    flow_ws_set_close(f, 0, 1001, "bye \xc3\xa9", 6);
+    struct buf out = BUF_INIT;
+    ffile_serialize(&out, f);
+    char path[] = "/tmp/mp-ws-XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT(fd >= 0);
+    close(fd);
+    write_file(path, &out);
+    char code[1024];
+    snprintf(code, sizeof(code),
+             "m = [(x.type, x.from_client, x.content, x.dropped, x.injected)"
+             " for x in f.websocket.messages]\n"
+             "assert m == [(1, True, b'hello', False, False), (2, False, b'\\\\x00\\\\xff', False,"
+             " False), (1, True, b'secret', True, False)], m\n"
+             "assert f.websocket.closed_by_client is False\n"
+             "assert f.websocket.close_code == 1001\n"
+             "assert f.websocket.close_reason == 'bye \\\\xe9', f.websocket.close_reason\n"
+             "assert f.websocket.timestamp_end > 0\n"
+             "assert f.id == '%s'\n",
+             f->id);
+    mitmproxy_check(path, code);
+    unlink(path);
+    /* And we read back what we wrote, byte for byte. */
+    struct flow **flows;
+    int rc;
+    struct err e = {0, ""};
+    size_t n = read_all(buf_ptr(&out), out.len, &flows, &rc, &e);
+    ASSERT_EQ(n, 1);
+    ASSERT_EQ(flows[0]->websocket->nmessages, 3);
+    ASSERT_EQ(flows[0]->websocket->messages[2].dropped, 1);
+    struct buf again = BUF_INIT;
+    ffile_serialize(&again, flows[0]);
+    ASSERT_MEMEQ(buf_ptr(&again), again.len, buf_ptr(&out), out.len);
+    buf_clear(&again);
+    buf_clear(&out);
+    free_flows(flows, n);
+    flow_unref(f);
+    connection_unref(cc);
+    connection_unref(sc);
+}
+
+/* replay-client.mitm: mitmproxy's client replay kept the recorded flow as
+ * the backup. It is a flow of its own here, and revert brings it back. */
+TEST(ffile_backup_loaded_and_reverted)
+{
+    struct buf orig = BUF_INIT;
+    struct tns *t = first_record("flows/replay-client.mitm", &orig);
+    struct err e = {0, ""};
+    int rc;
+    struct flow *f = load_tree(t, &e, &rc);
+    ASSERT_EQ(rc, 0);
+    ASSERT(tns_dict_get(f->extra, "backup") == NULL);
+    ASSERT(f->backup != NULL);
+    ASSERT_EQ(f->backup->type, FLOW_HTTP);
+    ASSERT_STREQ(f->backup->id, f->id);
+    ASSERT(f->backup->is_replay == NULL);
+    ASSERT_STREQ(f->is_replay, "request");
+    ASSERT(flow_modified(f));
+    struct buf out = BUF_INIT;
+    ffile_serialize(&out, f);
+    ASSERT_MEMEQ(buf_ptr(&out), out.len, buf_ptr(&orig), orig.len);
+
+    /* Reverted, the flow is the backup as mitmproxy wrote it, byte for byte. */
+    struct http_response *resp = f->response;
+    flow_revert(f);
+    ASSERT(f->backup == NULL);
+    ASSERT(!flow_modified(f));
+    ASSERT(f->response == resp);
+    ASSERT(f->is_replay == NULL);
+    struct buf want = BUF_INIT, got = BUF_INIT;
+    tns_encode(&want, tns_dict_get(t, "backup"));
+    ffile_serialize(&got, f);
+    ASSERT_MEMEQ(buf_ptr(&got), got.len, buf_ptr(&want), want.len);
+    buf_clear(&want);
+    buf_clear(&got);
+    buf_clear(&out);
+    buf_clear(&orig);
+    flow_unref(f);
+    tns_free(t);
+}
+
+/* flow_backup() and an edit: the record holds the backup first, mitmproxy
+ * reverts to it; an unmodified backup is not written (as get_state()). */
+TEST(ffile_backup_written_while_modified)
+{
+    struct buf orig = BUF_INIT;
+    struct tns *t = first_record("flows/get-query.mitm", &orig);
+    struct err e = {0, ""};
+    int rc;
+    struct flow *f = load_tree(t, &e, &rc);
+    ASSERT_EQ(rc, 0);
+    char *path0 = strdup(f->request->path);
+    flow_backup(f);
+    struct buf out = BUF_INIT;
+    ffile_serialize(&out, f);
+    ASSERT_MEMEQ(buf_ptr(&out), out.len, buf_ptr(&orig), orig.len);
+
+    http_set_str(&f->request->path, "/edited?by=ui");
+    buf_reset(&out);
+    ffile_serialize(&out, f);
+    const char *colon = memchr(buf_ptr(&out), ':', out.len);
+    ASSERT(colon && strncmp(colon + 1, "6:backup;", 9) == 0);
+    char path[] = "/tmp/mp-backup-XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT(fd >= 0);
+    close(fd);
+    write_file(path, &out);
+    char code[1024];
+    snprintf(code, sizeof(code),
+             "assert f.modified()\n"
+             "assert f.request.path == '/edited?by=ui'\n"
+             "f.revert()\n"
+             "assert f.request.path == '%s', f.request.path\n"
+             "assert not f.modified()\n",
+             path0);
+    mitmproxy_check(path, code);
+    unlink(path);
+
+    /* Read back: the same backup, the same bytes. */
+    struct flow **flows;
+    size_t n = read_all(buf_ptr(&out), out.len, &flows, &rc, &e);
+    ASSERT_EQ(n, 1);
+    ASSERT(flows[0]->backup != NULL);
+    ASSERT_STREQ(flows[0]->backup->request->path, path0);
+    ASSERT(flow_modified(flows[0]));
+    struct buf again = BUF_INIT;
+    ffile_serialize(&again, flows[0]);
+    ASSERT_MEMEQ(buf_ptr(&again), again.len, buf_ptr(&out), out.len);
+    buf_clear(&again);
+    free_flows(flows, n);
+    free(path0);
+    buf_clear(&out);
+    buf_clear(&orig);
+    flow_unref(f);
+    tns_free(t);
+}
+
+/* A backup is loaded with its own version and must be a flow of the same
+ * type; what is wrong with it is named as the backup's. */
+TEST(ffile_backup_errors_named)
+{
+    struct buf orig = BUF_INIT;
+    struct tns *t = first_record("flows/replay-client.mitm", &orig);
+    struct tns *b = tns_dict_get(t, "backup");
+    struct err e = {0, ""};
+    int rc;
+    tns_dict_set(b, "version", tns_int(99));
+    struct flow *f = load_tree(t, &e, &rc);
+    ASSERT_EQ(rc, MP_ERR_UNSUPPORTED);
+    ASSERT(f == NULL);
+    ASSERT_STREQ(e.msg, "backup: unsupported flow file version 99");
+    /* An older backup is upgraded as a record of its version would be. */
+    tns_dict_set(b, "version", tns_int(16));
+    tns_dict_set(b, "mode", tns_text("regular"));
+    f = load_tree(t, &e, &rc);
+    ASSERT_EQ(rc, 0);
+    ASSERT(f->backup != NULL);
+    flow_unref(f);
+    tns_dict_set(b, "version", tns_int(17));
+    tns_dict_set(b, "type", tns_text("tcp"));
+    tns_dict_set(b, "messages", tns_list());
+    f = load_tree(t, &e, &rc);
+    ASSERT_EQ(rc, MP_ERR_CORRUPT);
+    ASSERT_STREQ(e.msg, "backup: a tcp flow backs up a http flow");
+    tns_dict_set(t, "backup", tns_int(1));
+    f = load_tree(t, &e, &rc);
+    ASSERT_EQ(rc, MP_ERR_CORRUPT);
+    ASSERT_STREQ(e.msg, "flow: field 'backup' has the wrong type '#'");
+    tns_dict_set(t, "backup", tns_null());
+    f = load_tree(t, &e, &rc);
+    ASSERT_EQ(rc, 0);
+    ASSERT(f->backup == NULL);
+    flow_unref(f);
+    buf_clear(&orig);
+    tns_free(t);
+}

@@ -1,3 +1,4 @@
+#include <inttypes.h>
 #include <math.h>
 
 #include "../lib/test.h"
@@ -168,6 +169,18 @@ TEST(tns_float_repr)
         {INFINITY, "inf"},
         {-INFINITY, "-inf"},
         {NAN, "nan"},
+        {1670000000.123456, "1670000000.123456"},
+        {1670000000.0, "1670000000.0"},
+        {5.0, "5.0"},
+        {-5.0, "-5.0"},
+        {2.2250738585072014e-308, "2.2250738585072014e-308"}, /* smallest normal */
+        {2.225073858507201e-308, "2.225073858507201e-308"},   /* largest subnormal */
+        {1e23, "1e+23"},
+        {0.1 + 0.2, "0.30000000000000004"},
+        /* A power of two: the double below is half as far as the one above, so
+         * 16 digits do here where the nearest 16-digit decimal (below) does not. */
+        {0x1p-1017, "7.120236347223045e-307"},
+        {0x1p-1007, "7.291122019556398e-304"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char out[32];
@@ -180,6 +193,183 @@ TEST(tns_float_repr)
     ASSERT_BUF_STR(&b, "18:1795465261.5772097^");
     tns_free(t);
     buf_clear(&b);
+}
+
+/*
+ * 108,000 doubles against Python's repr() (tests/flow/gen_float_repr.py:
+ * timestamps, integers, powers of two and ten and their neighbours,
+ * subnormals, random bit patterns), so a flow file we write has the floats
+ * mitmproxy writes.
+ */
+TEST(tns_float_repr_matches_python)
+{
+    FILE *py = popen("/usr/bin/python3 tests/flow/gen_float_repr.py", "r");
+    ASSERT(py != NULL);
+    char line[128];
+    size_t checked = 0, bad = 0;
+    while (fgets(line, sizeof(line), py)) {
+        char *sp = strchr(line, ' ');
+        ASSERT(sp != NULL);
+        *sp = '\0';
+        char *want = sp + 1;
+        want[strcspn(want, "\n")] = '\0';
+        uint64_t bits = strtoull(line, NULL, 16);
+        double v;
+        memcpy(&v, &bits, sizeof(v));
+        char out[32];
+        tns_format_float(v, out);
+        if (strcmp(out, want) != 0 && bad++ < 10)
+            fprintf(stderr, "%s: want %s, got %s\n", line, want, out);
+        checked++;
+    }
+    if (pclose(py) != 0)
+        test_fail(__FILE__, __LINE__, "gen_float_repr.py failed (is /usr/bin/python3 installed?)");
+    ASSERT_EQ(bad, 0);
+    ASSERT(checked > 100000);
+}
+
+/* The obvious encoder: each container's payload encoded first, then prefixed. */
+static void
+ref_encode(struct buf *out, const struct tns *t)
+{
+    struct buf p = BUF_INIT;
+    char num[32];
+    switch (t->type) {
+    case TNS_BYTES:
+    case TNS_TEXT:
+        buf_append(&p, t->u.str.p, t->u.str.len);
+        break;
+    case TNS_INT:
+        buf_printf(&p, "%" PRId64, t->u.i);
+        break;
+    case TNS_FLOAT:
+        tns_format_float(t->u.f.v, num);
+        buf_append_str(&p, t->u.f.text ? t->u.f.text : num);
+        break;
+    case TNS_BOOL:
+        buf_append_str(&p, t->u.b ? "true" : "false");
+        break;
+    case TNS_NULL:
+        break;
+    case TNS_LIST:
+        for (size_t i = 0; i < t->u.list.n; i++)
+            ref_encode(&p, t->u.list.v[i]);
+        break;
+    case TNS_DICT:
+        for (size_t i = 0; i < t->u.dict.n; i++) {
+            buf_printf(&p, "%zu:%s;", t->u.dict.v[i].key_len, t->u.dict.v[i].key);
+            ref_encode(&p, t->u.dict.v[i].val);
+        }
+        break;
+    }
+    buf_printf(out, "%zu:", p.len);
+    buf_append(out, buf_ptr(&p), p.len);
+    buf_append(out, &(char){(char)t->type}, 1);
+    buf_clear(&p);
+}
+
+/* A random tree; string lengths around the points where a length gains a digit. */
+static struct tns *
+random_tree(unsigned *seed, int depth)
+{
+    static const size_t lens[] = {0, 1, 8, 9, 10, 11, 88, 89, 90, 99, 100, 101, 997, 1000, 10001};
+    *seed = *seed * 1103515245u + 12345u;
+    unsigned r = *seed >> 8;
+    int kind = depth >= 5 ? (int)(r % 6) : (int)(r % 8);
+    size_t n = lens[(r >> 4) % (sizeof(lens) / sizeof(lens[0]))];
+    switch (kind) {
+    case 0: {
+        char *s = malloc(n + 1);
+        memset(s, 'a' + (int)(r % 26), n);
+        struct tns *t = tns_bytes(s, n);
+        free(s);
+        return t;
+    }
+    case 1:
+        return tns_int((int64_t)(r % 2000) - 1000);
+    case 2:
+        return tns_float((double)r / 7.0 + 1.6e9);
+    case 3:
+        return tns_bool((int)(r & 1));
+    case 4:
+        return tns_null();
+    case 5:
+        return tns_text("t\xc3\xa9xt");
+    case 6: {
+        struct tns *l = tns_list();
+        for (size_t i = 0; i < r % 5; i++)
+            tns_list_append(l, random_tree(seed, depth + 1));
+        return l;
+    }
+    default: {
+        struct tns *d = tns_dict();
+        for (size_t i = 0; i < r % 5; i++) {
+            char key[16];
+            snprintf(key, sizeof(key), "key%zu", i * (r % 1000));
+            tns_dict_set(d, key, random_tree(seed, depth + 1));
+        }
+        return d;
+    }
+    }
+}
+
+/*
+ * tns_encode() writes in one pass and fills the length prefixes afterwards
+ * (tns_writer.c): it must agree with the obvious encoder on nested trees
+ * whose lengths cross 10, 100, 1000 and 10000 at every level, and what it
+ * writes must decode to the same tree.
+ */
+TEST(tns_writer_matches_obvious_encoder)
+{
+    unsigned seed = 7;
+    for (int i = 0; i < 3000; i++) {
+        struct tns *t = random_tree(&seed, 0);
+        struct buf got = BUF_INIT, want = BUF_INIT;
+        tns_encode(&got, t);
+        ref_encode(&want, t);
+        ASSERT_MEMEQ(buf_ptr(&got), got.len, buf_ptr(&want), want.len);
+        struct tns *back = NULL;
+        size_t used = 0;
+        struct err e = {0};
+        ASSERT_EQ(tns_decode(buf_ptr(&got), got.len, &used, &back, &e), 0);
+        ASSERT_EQ(used, got.len);
+        ASSERT(tns_equal(back, t));
+        tns_free(back);
+        tns_free(t);
+        buf_clear(&got);
+        buf_clear(&want);
+    }
+}
+
+/* The writer used directly: two records in one buffer, after bytes already there. */
+TEST(tns_writer_api)
+{
+    struct buf out = BUF_INIT;
+    buf_append_str(&out, "head|");
+    struct tns_writer w;
+    tns_writer_init(&w, &out);
+    size_t d = tns_w_open(&w);
+    tns_w_key(&w, "port");
+    tns_w_int(&w, 8080);
+    tns_w_key(&w, "l");
+    size_t l = tns_w_open(&w);
+    tns_w_float(&w, 5.0);
+    tns_w_bool(&w, 0);
+    tns_w_null(&w);
+    tns_w_int(&w, -12);
+    tns_w_close(&w, l, TNS_LIST);
+    tns_w_key(&w, "e");
+    size_t e = tns_w_open(&w);
+    tns_w_close(&w, e, TNS_DICT);
+    tns_w_close(&w, d, TNS_DICT);
+    tns_writer_finish(&w);
+    tns_w_str(&w, "ab", 2, TNS_BYTES);
+    l = tns_w_open(&w);
+    tns_w_close(&w, l, TNS_LIST);
+    tns_writer_finish(&w);
+    tns_writer_clear(&w);
+    ASSERT_BUF_STR(&out, "head|52:4:port;4:8080#1:l;23:3:5.0^5:false!0:~3:-12#]1:e;0:}}2:ab,0:]");
+    buf_clear(&out);
 }
 
 TEST(tns_truncated_is_incomplete)

@@ -542,3 +542,35 @@ TEST(pathod_request_too_large)
     buf_clear(&out);
     pathod_server_stop(s);
 }
+
+/* Anchors are Python regexes: "$" allows nothing after the path, "\Z" is the
+ * very end, and Python's (?P=name) and {,n} work. */
+TEST(pathod_anchor_python_regex)
+{
+    struct pathod_anchor a[] = {{"/(?P<w>[a-c])(?P=w)$", "201"}, {"/y{,2}\\Z", "202"}};
+    struct pathod_config cfg = {.anchors = a, .nanchors = 2};
+    struct pathod_server *s = start(&cfg);
+    struct buf out = BUF_INIT;
+    exchange(pathod_server_port(s), "GET /aa HTTP/1.1\r\n\r\n", &out);
+    ASSERT(starts(&out, "HTTP/1.1 201 "));
+    buf_reset(&out);
+    exchange(pathod_server_port(s), "GET /ab HTTP/1.1\r\n\r\n", &out);
+    ASSERT(starts(&out, "HTTP/1.1 800 "));
+    buf_reset(&out);
+    exchange(pathod_server_port(s), "GET /aab HTTP/1.1\r\n\r\n", &out);
+    ASSERT(starts(&out, "HTTP/1.1 800 "));
+    buf_reset(&out);
+    exchange(pathod_server_port(s), "GET /yy HTTP/1.1\r\n\r\n", &out);
+    ASSERT(starts(&out, "HTTP/1.1 202 "));
+    buf_reset(&out);
+    exchange(pathod_server_port(s), "GET /yyy HTTP/1.1\r\n\r\n", &out);
+    ASSERT(starts(&out, "HTTP/1.1 800 "));
+    buf_clear(&out);
+    pathod_server_stop(s);
+    /* What Python refuses is refused when the server starts. */
+    struct pathod_anchor bad[] = {{"/(?<w>x)", "200"}};
+    cfg = (struct pathod_config){.anchors = bad, .nanchors = 1};
+    struct err e = {0};
+    ASSERT(pathod_server_start(&cfg, &e) == NULL);
+    ASSERT(strstr(e.msg, "unknown extension ?<w at offset 2") != NULL);
+}

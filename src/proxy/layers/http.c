@@ -591,6 +591,12 @@ http__ready(struct http_layer *h, struct hconn *c)
     return s != NULL && !s->done && !http__stream_paused(s);
 }
 
+struct buf *
+http__body_sink(struct http_layer *h, struct hconn *c)
+{
+    return http__ready(h, c) && c != h->client ? http__stream_sink(c->user) : NULL;
+}
+
 int
 http__receive(struct http_layer *h, struct hconn *from, const struct hev *ev, struct cmdq *out)
 {

@@ -348,7 +348,17 @@ s1_send(struct hconn *hc, const struct hev *ev, struct cmdq *out)
             break;
         /* Head and body in one send: one write(2) per response. */
         struct command *cmd = layer_send_buf(&hc->base, out, hc->conn, &b);
-        if (c->chunked) {
+        if (ev->take) {
+            /* A large body the stream gives away: its storage is the send. */
+            if (c->chunked)
+                http1_write_chunk_size(&cmd->data, ev->take->len);
+            layer_send_buf(&hc->base, out, hc->conn, ev->take);
+            if (c->chunked) {
+                http1_write_chunk_end(&b);
+                http1_write_last_chunk(&b, r->trailers);
+                layer_send_buf(&hc->base, out, hc->conn, &b);
+            }
+        } else if (c->chunked) {
             http1_write_chunk(&cmd->data, buf_ptr(&r->content), r->content.len);
             http1_write_last_chunk(&cmd->data, r->trailers);
         } else if (r->content.len) {
@@ -587,17 +597,27 @@ c1_head(struct h1_client *c, struct cmdq *out)
 static ssize_t
 c1_body_bytes(struct h1_client *c, struct cmdq *out, const uint8_t *p, size_t len, int *more)
 {
-    struct buf got = BUF_INIT;
+    /* A buffered body is read straight into the flow. */
+    struct buf got = BUF_INIT, *sink = http__body_sink(c->hc.h, &c->hc);
+    size_t before = sink ? sink->len : 0;
     struct err e = {0};
-    ssize_t n = http1_body_read(&c->reader, p, len, &got, &e);
+    ssize_t n = http1_body_read(&c->reader, p, len, sink ? sink : &got, &e);
     *more = 1;
     if (n < 0) {
+        if (sink)
+            sink->len = before; /* the flow keeps what was good */
         buf_clear(&got);
         *more = 0;
         c1_protocol_error(c, out, &e, NULL);
         return -1;
     }
-    if (got.len) {
+    if (sink && sink->len > before) {
+        struct hev ev = {.type = HEV_RESPONSE_DATA,
+                         .id = 1,
+                         .data = {buf_ptr(sink) + before, sink->len - before},
+                         .in_place = 1};
+        *more = c1_up(c, &ev, out);
+    } else if (got.len) {
         struct hev ev = {.type = HEV_RESPONSE_DATA, .id = 1, .data = buf_slice(&got), .take = &got};
         *more = c1_up(c, &ev, out);
     }

@@ -70,7 +70,11 @@ struct hev {
     struct slice data;              /* *_DATA */
     struct buf *take;               /* *_DATA: data is all of this buffer, whose bytes
                                      * the receiver may take (left empty) instead of
-                                     * copying them; NULL = copy */
+                                     * copying them; NULL = copy. Down whole
+                                     * RESPONSE_HEADERS to HTTP/1: the content, given
+                                     * away (sent without a copy) */
+    int in_place;                   /* up RESPONSE_DATA: data was read straight into
+                                     * the buffer http__body_sink() gave */
     const char *msg;                /* *_ERROR, SERVER_READY; up REQUEST_HEADERS: an
                                      * HTTP/1 framing error (the request is refused) */
     int status;                     /* *_ERROR: status to answer; 0 = none */
@@ -159,6 +163,10 @@ size_t http__h2_streams(const struct hconn *);
 int http__receive(struct http_layer *, struct hconn *from, const struct hev *ev, struct cmdq *out);
 /* Whether the stream a connection layer serves takes events now (HTTP/1). */
 int http__ready(struct http_layer *, struct hconn *);
+/* HTTP/1 server side: where the stream c serves keeps its response body,
+ * when it is ready and buffers it; the body bytes are read straight into
+ * it (one copy fewer) and go up as in_place RESPONSE_DATA. NULL: none. */
+struct buf *http__body_sink(struct http_layer *, struct hconn *c);
 /* From the client's connection layer: it is over (peer gone, protocol error
  * answered): every connection closes. */
 void http__client_over(struct http_layer *, struct cmdq *out);
@@ -325,6 +333,8 @@ void http__stream_free(struct http_stream *);
 /* Gets an HTTP event (objects handed over); it waits in the inbox while the
  * stream is paused. */
 void http__stream_event(struct http_stream *, const struct hev *, struct cmdq *out);
+/* The stream's response body when it is buffered now (http__body_sink). */
+struct buf *http__stream_sink(struct http_stream *);
 /* Response bytes the client took (HTTP/2 flow control): passed upstream. */
 void http__stream_took(struct http_stream *, size_t n);
 /* Whether the stream is paused on a blocking command. */

@@ -56,6 +56,9 @@
 #define KILLED "Connection killed."
 #define REQ_TOO_LARGE "Request body exceeds mitmproxy's body_size_limit."
 #define RESP_TOO_LARGE "Response body exceeds mitmproxy's body_size_limit."
+/* A buffered body this large is handed to an HTTP/1 client without a copy
+ * (after_response); below it, the copy is cheaper than a write(2). */
+#define BODY_MOVE_MIN (64 * 1024)
 
 /* An HTTP event kept while the stream waited: data and msg in mem. */
 struct http_qev {
@@ -777,7 +780,9 @@ response_data(struct http_stream *s, const struct hev *ev, struct cmdq *out)
     struct http_response *resp = s->flow->response;
     switch (s->ss) {
     case HS_BODY:
-        if (resp->content.len == 0 && ev->take)
+        if (ev->in_place)
+            ; /* read into it already (http__body_sink) */
+        else if (resp->content.len == 0 && ev->take)
             buf_move(&resp->content, ev->take);
         else
             buf_append(&resp->content, ev->data.p, ev->data.len);
@@ -806,6 +811,14 @@ response_data(struct http_stream *s, const struct hev *ev, struct cmdq *out)
     default:
         return;
     }
+}
+
+struct buf *
+http__stream_sink(struct http_stream *s)
+{
+    if (s == NULL || s->ss != HS_BODY || s->nq || s->flow == NULL || s->flow->response == NULL)
+        return NULL;
+    return &s->flow->response->content;
 }
 
 static void
@@ -911,6 +924,14 @@ after_response(struct http_stream *s, struct cmdq *out)
                          .end = s->resp_nobody,
                          .until_close = s->until_close,
                          .chunked = chunked};
+        /* A large body of a flow nobody else holds is not copied: the
+         * stream drops the flow once this is sent, so nobody can see it
+         * again, and the body's own storage becomes the send. A flow that
+         * lives on (a 101's, a replayed one, one an addon keeps) keeps its
+         * content, and the client gets a copy. */
+        if (!s->h2 && resp->content.len >= BODY_MOVE_MIN && resp->status_code != 101 &&
+            !flow_shared(s->flow))
+            ev.take = &resp->content;
         send_client(s, out, &ev);
         s->resp_sent = 1;
     }

@@ -10,9 +10,8 @@
  *   START_HOOK --websocket_start--> RELAY <--websocket_message--> MSG_HOOK
  *   RELAY --close frame / EOF / protocol error--> END_HOOK --> DONE
  *
- * The messages live in flow->websocket in the flow-file shape (a tnetstring
- * dict) so that -w writes them as mitmproxy does: each message is
- * [type, from_client, content, timestamp, dropped, injected].
+ * The messages are appended to flow->websocket (struct websocket_data) as
+ * they complete; after the hook the layer sends what the flow holds then.
  *
  * With permessage-deflate negotiated in the 101, compressed messages are
  * inflated for the flow and the hooks and deflated again when forwarded
@@ -24,7 +23,7 @@
 #include <sys/random.h>
 
 #include "flow/flow.h"
-#include "flow/tnetstring.h"
+#include "flow/tnetstring.h" /* tns_utf8_valid: Python's UTF-8 rules */
 #include "http/headers.h"
 #include "http/ws.h"
 #include "options/opt.h"
@@ -71,23 +70,6 @@ new_mask(uint8_t key[4])
     }
 }
 
-static struct tns *
-ws_data(struct flow *f)
-{
-    if (f->websocket == NULL || f->websocket->type != TNS_DICT) {
-        tns_free(f->websocket);
-        struct tns *d = tns_dict();
-        /* The key order mitmproxy 8.1.1 writes. */
-        tns_dict_set(d, "timestamp_end", tns_null());
-        tns_dict_set(d, "close_reason", tns_null());
-        tns_dict_set(d, "close_code", tns_null());
-        tns_dict_set(d, "closed_by_client", tns_null());
-        tns_dict_set(d, "messages", tns_list());
-        f->websocket = d;
-    }
-    return f->websocket;
-}
-
 void
 layer_websocket_mark(struct context *ctx, struct flow *f)
 {
@@ -99,7 +81,7 @@ layer_websocket_mark(struct context *ctx, struct flow *f)
     up = hdrs_get(&f->response->headers, "Upgrade");
     ver = hdrs_get(&f->request->headers, "Sec-WebSocket-Version");
     if (up && strcasecmp(up->value, "websocket") == 0 && ver && strcmp(ver->value, "13") == 0)
-        ws_data(f);
+        flow_ws_data(f);
 }
 
 /* Sends one frame to c, masked when it goes to the server. */
@@ -119,25 +101,15 @@ send_frame(struct ws_layer *w, struct cmdq *out, struct connection *c, int rsv1,
 static void
 end(struct ws_layer *w, struct cmdq *out)
 {
-    struct tns *d = ws_data(w->flow);
-    if (tns_dict_get(d, "timestamp_end")->type == TNS_NULL)
-        tns_dict_set(d, "timestamp_end", tns_float(clock_now()));
+    struct websocket_data *d = flow_ws_data(w->flow);
+    if (d->timestamp_end == 0)
+        d->timestamp_end = clock_now();
     layer_close(&w->base, out, w->base.ctx->client, 0);
     layer_close(&w->base, out, w->server, 0);
     /* Still live during websocket_end: addons tell a flow being proxied from
-     * one read from a file by that (the dumper prints a file's messages there). */
+     * one read from a file by that. */
     w->state = WS_END_HOOK;
     layer_hook(&w->base, out, HOOK_WEBSOCKET_END, w->flow, NULL, NULL);
-}
-
-static void
-record_close(struct ws_layer *w, int from_client, int code, const void *reason, size_t n)
-{
-    struct tns *d = ws_data(w->flow);
-    tns_dict_set(d, "timestamp_end", tns_float(clock_now()));
-    tns_dict_set(d, "close_reason", tns_text_n(reason, n));
-    tns_dict_set(d, "close_code", tns_int(code));
-    tns_dict_set(d, "closed_by_client", tns_bool(from_client));
 }
 
 static void
@@ -152,7 +124,7 @@ on_close_frame(struct ws_layer *w, struct cmdq *out, int from_client, const stru
         reason = (const uint8_t *)"";
         rn = 0;
     }
-    record_close(w, from_client, code, reason, rn);
+    flow_ws_set_close(w->flow, from_client, code, reason, rn);
     /* As mitmproxy: the close goes on to the peer and is answered to the
      * side that sent it, then both connections close. */
     struct connection *conns[2] = {w->server, w->base.ctx->client};
@@ -168,7 +140,7 @@ protocol_error(struct ws_layer *w, struct cmdq *out, int from_client, const stru
 {
     layer_log(&w->base, out, LOG_INFO, "WebSocket protocol error from %s: %s",
               from_client ? "client" : "server", e->msg[0] ? e->msg : "invalid frame");
-    record_close(w, from_client, 1002, "", 0);
+    flow_ws_set_close(w->flow, from_client, 1002, "", 0);
     /* Tell the side that broke the protocol (status 1002), close the other. */
     uint8_t body[2] = {1002 >> 8, 1002 & 0xff};
     struct connection *bad = from_client ? w->base.ctx->client : w->server;
@@ -224,15 +196,8 @@ pump(struct ws_layer *w, struct cmdq *out)
                 }
                 buf_move(&payload, &plain);
             }
-            struct tns *m = tns_list();
-            tns_list_append(m, tns_int(opcode));
-            tns_list_append(m, tns_bool(from_client));
-            tns_list_append(m, tns_bytes(buf_ptr(&payload), payload.len));
-            tns_list_append(m, tns_float(clock_now()));
-            tns_list_append(m, tns_bool(0));
-            tns_list_append(m, tns_bool(0));
-            tns_list_append(tns_dict_get(ws_data(w->flow), "messages"), m);
-            buf_clear(&payload);
+            struct ws_message *m = flow_ws_add_message(w->flow, opcode, from_client, NULL, 0);
+            buf_move(&m->content, &payload);
             w->compressed = compressed;
             w->state = WS_MSG_HOOK;
             layer_hook(&w->base, out, HOOK_WEBSOCKET_MESSAGE, w->flow, NULL, NULL);
@@ -245,33 +210,24 @@ pump(struct ws_layer *w, struct cmdq *out)
 static void
 forward_last(struct ws_layer *w, struct cmdq *out)
 {
-    struct tns *msgs = tns_dict_get(ws_data(w->flow), "messages");
-    if (msgs == NULL || msgs->type != TNS_LIST || msgs->u.list.n == 0)
+    const struct websocket_data *d = flow_ws_data(w->flow);
+    if (d->nmessages == 0)
         return;
-    struct tns *m = msgs->u.list.v[msgs->u.list.n - 1];
-    if (m->type != TNS_LIST || m->u.list.n < 5)
+    const struct ws_message *m = &d->messages[d->nmessages - 1];
+    if (m->dropped)
         return;
-    struct tns **v = m->u.list.v;
-    if (v[4]->type == TNS_BOOL && v[4]->u.b)
-        return; /* dropped */
-    int opcode = v[0]->type == TNS_INT ? (int)v[0]->u.i : WS_BINARY;
-    int from_client = v[1]->type == TNS_BOOL && v[1]->u.b;
-    struct connection *dst = from_client ? w->server : w->base.ctx->client;
+    struct connection *dst = m->from_client ? w->server : w->base.ctx->client;
     if (!(dst->state & CONN_CAN_WRITE))
         return;
-    const char *p = "";
-    size_t n = 0;
-    if (v[2]->type == TNS_BYTES || v[2]->type == TNS_TEXT) {
-        p = v[2]->u.str.p;
-        n = v[2]->u.str.len;
-    }
+    const uint8_t *p = buf_ptr(&m->content);
+    size_t n = m->content.len;
     if (!w->compressed) {
-        send_frame(w, out, dst, 0, opcode, p, n);
+        send_frame(w, out, dst, 0, m->type, p, n);
         return;
     }
     struct buf z = BUF_INIT;
-    ws_deflate_message(&w->z[from_client ? 0 : 1], (const uint8_t *)p, n, &z);
-    send_frame(w, out, dst, 1, opcode, buf_ptr(&z), z.len);
+    ws_deflate_message(&w->z[m->from_client ? 0 : 1], p, n, &z);
+    send_frame(w, out, dst, 1, m->type, buf_ptr(&z), z.len);
     buf_clear(&z);
 }
 
@@ -285,7 +241,7 @@ handle(struct layer *l, const struct event *ev, struct cmdq *out)
     case WS_START_HOOK:
         if (ev->type == EV_START) {
             w->flow->live = 1;
-            ws_data(w->flow);
+            flow_ws_data(w->flow);
             layer_hook(l, out, HOOK_WEBSOCKET_START, w->flow, NULL, NULL);
             return;
         }
@@ -305,7 +261,7 @@ handle(struct layer *l, const struct event *ev, struct cmdq *out)
         } else if (ev->type == EV_CLOSED) {
             /* The peer went away without a close frame (wsproto: 1006). */
             int from_client = ev->conn == client;
-            record_close(w, from_client, 1006, "", 0);
+            flow_ws_set_close(w->flow, from_client, 1006, "", 0);
             if (ev->conn->state == CONN_CLOSED && ev->conn->error && w->flow->error == NULL)
                 flow_set_error(w->flow, ev->conn->error);
             end(w, out);

@@ -340,6 +340,81 @@ TEST(http_layer_chunked_both_ways_with_trailers)
     pb_run(pb_chunked, layer_http_new, PB_HOOKS, NULL);
 }
 
+/*
+ * A buffered response body over http.c's BODY_MOVE_MIN (64 KiB). When the
+ * layer holds the flow's last reference after the response hook, the body's
+ * storage itself is sent (head, body, and for chunked framing the end: one
+ * command each); when anybody else holds the flow it keeps its content and
+ * the client gets a copy, in one command with the head.
+ */
+#define BIG_LEN 100000
+static int big_chunked;
+static size_t big_sends;
+
+static void
+pb_buffered_big_response(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    struct buf body = BUF_INIT, from = BUF_INIT, to = BUF_INIT;
+    for (size_t i = 0; i < BIG_LEN; i++)
+        buf_append(&body, &"abcdefghijklmnopqrstuvwxyz"[i % 26], 1);
+    if (big_chunked) {
+        /* Four chunks from the server, one to the client. */
+        buf_append_str(&from, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+        for (size_t i = 0; i < 4; i++) {
+            buf_printf(&from, "%x\r\n", BIG_LEN / 4);
+            buf_append(&from, buf_ptr(&body) + i * (BIG_LEN / 4), BIG_LEN / 4);
+            buf_append_str(&from, "\r\n");
+        }
+        buf_append_str(&from, "0\r\n\r\n");
+        buf_printf(&to, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n", BIG_LEN);
+        buf_append(&to, buf_ptr(&body), body.len);
+        buf_append_str(&to, "\r\n0\r\n\r\n");
+    } else {
+        buf_printf(&from, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", BIG_LEN);
+        buf_append(&from, buf_ptr(&body), body.len);
+        buf_printf(&to, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", BIG_LEN);
+        buf_append(&to, buf_ptr(&body), body.len);
+    }
+    char *want = buf_strdup(&to);
+
+    pb_in_start(pb);
+    pb_in_data(pb, client, "GET http://a.test/big HTTP/1.1\r\nHost: a.test\r\n\r\n");
+    pb_out_open(pb, &server);
+    pb_in_reply(pb);
+    pb_out_send(pb, server, "GET /big HTTP/1.1\r\nHost: a.test\r\n\r\n");
+    pb_in_datan(pb, server, buf_ptr(&from), from.len);
+    pb_out_send_n(pb, client, want, big_sends);
+    pb_end(pb);
+    free(want);
+    buf_clear(&body);
+    buf_clear(&from);
+    buf_clear(&to);
+}
+
+TEST(http_layer_buffered_big_body_is_moved_not_copied)
+{
+    big_chunked = 0;
+    big_sends = 2;
+    pb_run(pb_buffered_big_response, layer_http_new, PB_NOHOOKS | PB_UNHELD, NULL);
+}
+
+TEST(http_layer_buffered_big_chunked_body_is_moved_not_copied)
+{
+    big_chunked = 1;
+    big_sends = 3;
+    pb_run(pb_buffered_big_response, layer_http_new, PB_NOHOOKS | PB_UNHELD, NULL);
+}
+
+TEST(http_layer_buffered_big_body_of_a_held_flow_is_copied)
+{
+    big_chunked = 0;
+    big_sends = 1;
+    pb_run(pb_buffered_big_response, layer_http_new, PB_NOHOOKS, NULL);
+    big_chunked = 1;
+    pb_run(pb_buffered_big_response, layer_http_new, PB_NOHOOKS, NULL);
+}
+
 static void
 pb_streamed_response(struct pb *pb)
 {
@@ -505,6 +580,9 @@ pb_connect_tunnel(struct pb *pb)
     pb_in_reply(pb);
     pb_out_send(pb, client, "HTTP/1.1 200 Connection established\r\n\r\n");
     pb_in_data(pb, client, "\x16\x03\x01 opaque");
+    /* TLS without a CA to intercept it with: passed through, by default. */
+    pb_out_hook(pb, HOOK_NEXT_LAYER, NULL);
+    pb_in_reply(pb);
     pb_out_send(pb, server, "\x16\x03\x01 opaque");
     pb_in_data(pb, server, "reply");
     pb_out_send(pb, client, "reply");
@@ -557,6 +635,8 @@ pb_http_inside_connect(struct pb *pb)
     pb_out_send(pb, client, "HTTP/1.1 200 Connection established\r\n\r\n");
     /* Plain HTTP in the tunnel is parsed: origin form, destination from CONNECT. */
     pb_in_data(pb, client, "GET /in HTTP/1.1\r\nHost: a.test:8000\r\n\r\n");
+    pb_out_hook(pb, HOOK_NEXT_LAYER, NULL);
+    pb_in_reply(pb);
     pb_out_hook(pb, HOOK_REQUESTHEADERS, &f);
     ASSERT_STREQ(f->request->host, "a.test");
     ASSERT_EQ(f->request->port, 8000);
@@ -621,6 +701,8 @@ pb_tcp_flow_hooks(struct pb *pb)
     pb_in_reply(pb);
     pb_out_send(pb, client, "HTTP/1.1 200 Connection established\r\n\r\n");
     pb_in_data(pb, client, "\x01\x02binary");
+    pb_out_hook(pb, HOOK_NEXT_LAYER, NULL);
+    pb_in_reply(pb);
     pb_out_hook(pb, HOOK_TCP_START, &f);
     ASSERT_EQ(f->type, FLOW_TCP);
     pb_in_reply(pb);

@@ -10,6 +10,7 @@
 #include "../../lib/pb.h"
 #include "../../lib/test.h"
 #include "flow/flow.h"
+#include "flow/flowfile.h"
 #include "flow/tnetstring.h"
 #include "http/ws.h"
 #include "proxy/layers/layers.h"
@@ -83,25 +84,52 @@ handshake(struct pb *pb, struct flow **f, struct connection **server)
     pb_in_reply(pb);
 }
 
-static struct tns *
+static struct ws_message *
 message(struct flow *f, size_t i)
 {
-    struct tns *m = tns_dict_get(f->websocket, "messages");
-    ASSERT(m && m->type == TNS_LIST && i < m->u.list.n);
-    return m->u.list.v[i];
+    ASSERT(f->websocket != NULL && i < f->websocket->nmessages);
+    return &f->websocket->messages[i];
 }
 
 static void
 check_message(struct flow *f, size_t i, int type, int from_client, const char *content)
 {
-    struct tns *m = message(f, i);
-    ASSERT_EQ(m->u.list.n, 6);
-    ASSERT_EQ(m->u.list.v[0]->u.i, type);
-    ASSERT_EQ(m->u.list.v[1]->u.b, from_client);
-    ASSERT_EQ(m->u.list.v[2]->type, TNS_BYTES);
-    ASSERT_MEMEQ(m->u.list.v[2]->u.str.p, m->u.list.v[2]->u.str.len, content, strlen(content));
-    ASSERT_EQ(m->u.list.v[3]->type, TNS_FLOAT);
-    ASSERT_EQ(m->u.list.v[4]->u.b, 0);
+    struct ws_message *m = message(f, i);
+    ASSERT_EQ(m->type, type);
+    ASSERT_EQ(m->from_client, from_client);
+    ASSERT_MEMEQ(buf_ptr(&m->content), m->content.len, content, strlen(content));
+    ASSERT(m->timestamp > 0);
+    ASSERT_EQ(m->dropped, 0);
+    ASSERT_EQ(m->injected, 0);
+}
+
+/* As a flow file stores the messages and the close: mitmproxy's types. */
+static void
+check_stored(struct flow *f)
+{
+    struct buf b = BUF_INIT;
+    ffile_serialize(&b, f);
+    struct tns *d;
+    size_t used;
+    struct err e = {0};
+    ASSERT_EQ(tns_decode(buf_ptr(&b), b.len, &used, &d, &e), 0);
+    const struct tns *ws = tns_dict_get(d, "websocket"), *msgs = tns_dict_get(ws, "messages");
+    ASSERT(msgs && msgs->type == TNS_LIST);
+    ASSERT_EQ(msgs->u.list.n, f->websocket->nmessages);
+    for (size_t i = 0; i < msgs->u.list.n; i++) {
+        const struct tns *m = msgs->u.list.v[i];
+        ASSERT_EQ(m->u.list.n, 6);
+        static const enum tns_type types[6] = {TNS_INT,   TNS_BOOL, TNS_BYTES,
+                                               TNS_FLOAT, TNS_BOOL, TNS_BOOL};
+        for (size_t k = 0; k < 6; k++)
+            ASSERT_EQ(m->u.list.v[k]->type, types[k]);
+    }
+    ASSERT_EQ(tns_dict_get(ws, "close_reason")->type, TNS_TEXT);
+    ASSERT_EQ(tns_dict_get(ws, "close_code")->type, TNS_INT);
+    ASSERT_EQ(tns_dict_get(ws, "closed_by_client")->type, TNS_BOOL);
+    ASSERT_EQ(tns_dict_get(ws, "timestamp_end")->type, TNS_FLOAT);
+    tns_free(d);
+    buf_clear(&b);
 }
 
 static void
@@ -143,13 +171,13 @@ pb_conversation(struct pb *pb)
     pb_out_close(pb, server, 0);
     pb_out_hook(pb, HOOK_WEBSOCKET_END, NULL);
     ASSERT(f->live); /* until websocket_end is through: addons tell it from a file's flow */
-    ASSERT_EQ(tns_dict_get(f->websocket, "close_code")->u.i, 1000);
-    struct tns *reason = tns_dict_get(f->websocket, "close_reason");
-    ASSERT_EQ(reason->type, TNS_TEXT);
-    ASSERT_STREQ(reason->u.str.p, "done");
-    ASSERT_EQ(tns_dict_get(f->websocket, "closed_by_client")->u.b, 1);
-    ASSERT_EQ(tns_dict_get(f->websocket, "timestamp_end")->type, TNS_FLOAT);
-    ASSERT_EQ(tns_dict_get(f->websocket, "messages")->u.list.n, 3);
+    ASSERT_EQ(f->websocket->close_code, 1000);
+    ASSERT(f->websocket->close_reason != NULL);
+    ASSERT_STREQ(f->websocket->close_reason, "done");
+    ASSERT_EQ(f->websocket->closed_by_client, 1);
+    ASSERT(f->websocket->timestamp_end > 0);
+    ASSERT_EQ(f->websocket->nmessages, 3);
+    check_stored(f);
     pb_in_reply(pb);
     ASSERT(!f->live);
     pb_end(pb);
@@ -167,18 +195,14 @@ pb_addon_changes(struct pb *pb)
 
     in_frame(pb, client, 1, WS_TEXT, "hello");
     pb_out_hook(pb, HOOK_WEBSOCKET_MESSAGE, NULL);
-    struct tns **v = message(f, 0)->u.list.v;
-    tns_free(v[2]);
-    v[2] = tns_bytes("HELLO, CHANGED", 14);
+    buf_set(&message(f, 0)->content, "HELLO, CHANGED", 14);
     pb_in_reply(pb);
     out_frame(pb, server, WS_TEXT, "HELLO, CHANGED", 14);
 
     /* A dropped message is recorded but not sent. */
     in_frame(pb, server, 1, WS_TEXT, "secret");
     pb_out_hook(pb, HOOK_WEBSOCKET_MESSAGE, NULL);
-    v = message(f, 1)->u.list.v;
-    tns_free(v[4]);
-    v[4] = tns_bool(1);
+    message(f, 1)->dropped = 1;
     pb_in_reply(pb);
 
     /* The server goes away without a close frame. */
@@ -186,8 +210,8 @@ pb_addon_changes(struct pb *pb)
     pb_out_close(pb, client, 0);
     pb_out_close(pb, server, 0);
     pb_out_hook(pb, HOOK_WEBSOCKET_END, NULL);
-    ASSERT_EQ(tns_dict_get(f->websocket, "close_code")->u.i, 1006);
-    ASSERT_EQ(tns_dict_get(f->websocket, "closed_by_client")->u.b, 0);
+    ASSERT_EQ(f->websocket->close_code, 1006);
+    ASSERT_EQ(f->websocket->closed_by_client, 0);
     pb_in_reply(pb);
     pb_end(pb);
     layer_websocket_set_test_mask(NULL);
@@ -207,7 +231,7 @@ pb_protocol_error(struct pb *pb)
     pb_out_close(pb, client, 0);
     pb_out_close(pb, server, 0);
     pb_out_hook(pb, HOOK_WEBSOCKET_END, NULL);
-    ASSERT_EQ(tns_dict_get(f->websocket, "close_code")->u.i, 1002);
+    ASSERT_EQ(f->websocket->close_code, 1002);
     pb_in_reply(pb);
     pb_end(pb);
     layer_websocket_set_test_mask(NULL);

@@ -1,0 +1,520 @@
+/*
+ * The master (mitmproxy's master.py, addons/__init__.py default_addons()
+ * and addons/proxyserver.py): options, the addon chain, the proxy server
+ * and its configurations, and option changes while serving.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addons/addon.h"
+#include "addons/block.h"
+#include "addons/blocklist.h"
+#include "addons/clientplayback.h"
+#include "addons/map_local.h"
+#include "addons/map_remote.h"
+#include "addons/modify_body.h"
+#include "addons/modify_headers.h"
+#include "addons/onboarding.h"
+#include "addons/readfile.h"
+#include "addons/save.h"
+#include "addons/serverplayback.h"
+#include "addons/tlsconfig.h"
+#include "addons/traffic.h"
+#include "commands/commands.h"
+#include "core/server.h"
+#include "filter/filter.h"
+#include "master/internal.h"
+#include "master/master.h"
+#include "options/cmdline.h"
+#include "options/opt.h"
+#include "proxy/context.h"
+#include "tls/ca.h"
+#include "tls/session.h"
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+struct master {
+    struct options *opts; /* owned; replaced whole by master_set */
+    struct addon_chain *chain;
+    struct addon *clientplayback; /* in chain */
+    struct addon *serverplayback; /* in chain */
+    struct addon *tlsconfig;      /* in chain */
+    struct cmds *cmds;            /* owned: every addon's commands and the core's */
+    int commands_collected;
+    struct server *srv;           /* the loop; created by master_configure */
+    struct ca *ca;                /* one reference; NULL when no proxy core runs */
+    /* One configuration per --mode, one reference each; cfgs[0] also
+     * serves client replay. */
+    const struct proxy_config **cfgs;
+    size_t ncfgs;
+    int core;      /* the proxy core runs: a server, or client replay */
+    int listening; /* master_listen() opened the listeners */
+    /* -r under way: the filter it reads with (owned) and whom to tell. */
+    int reading;
+    struct filt *read_filter;
+    master_read_cb read_done;
+    void *read_arg;
+};
+
+/* mitmproxy 8.1.1's default_addons(), the ones this version has, in order. */
+struct master *
+master_new(struct options *opts)
+{
+    struct master *m = xcalloc(1, sizeof(*m));
+    m->opts = opts;
+    m->chain = addon_chain_new();
+    m->cmds = cmds_new();
+    addon_chain_add(m->chain, addon_block_new());
+    addon_chain_add(m->chain, addon_blocklist_new());
+    addon_chain_add(m->chain, addon_anticache_new());
+    addon_chain_add(m->chain, addon_anticomp_new());
+    m->clientplayback = addon_clientplayback_new();
+    addon_chain_add(m->chain, m->clientplayback);
+    addon_chain_add(m->chain, addon_onboarding_new());
+    addon_chain_add(m->chain, addon_proxyauth_new());
+    m->serverplayback = addon_serverplayback_new();
+    addon_chain_add(m->chain, m->serverplayback);
+    addon_chain_add(m->chain, addon_map_remote_new());
+    addon_chain_add(m->chain, addon_map_local_new());
+    addon_chain_add(m->chain, addon_modify_body_new());
+    addon_chain_add(m->chain, addon_modify_headers_new());
+    addon_chain_add(m->chain, addon_stickyauth_new());
+    addon_chain_add(m->chain, addon_stickycookie_new());
+    addon_chain_add(m->chain, addon_save_new());
+    m->tlsconfig = addon_tlsconfig_new();
+    addon_chain_add(m->chain, m->tlsconfig);
+    return m;
+}
+
+void
+master_add_addon(struct master *m, struct addon *a)
+{
+    addon_chain_add(m->chain, a);
+}
+
+int
+master_collect_commands(struct master *m, struct err *e)
+{
+    if (m->commands_collected)
+        return 0;
+    int rc = master__core_commands(m, m->cmds, e);
+    if (rc == 0)
+        rc = addon_chain_commands(m->chain, m->cmds, e);
+    m->commands_collected = rc == 0;
+    return rc;
+}
+
+int
+master__reading(const struct master *m)
+{
+    return m->reading;
+}
+
+struct cmds *
+master_commands(struct master *m)
+{
+    return m->cmds;
+}
+
+static void
+drop_configs(const struct proxy_config **cfgs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        proxy_config_unref(cfgs[i]);
+    free(cfgs);
+}
+
+/* One configuration per mode of opts, sharing ca. */
+static int
+build_configs(const struct options *opts, struct ca *ca, const struct proxy_config ***out,
+              size_t *nout, struct err *e)
+{
+    const struct proxy_config *first = proxy_config_new(opts, ca, 0, e);
+    if (first == NULL)
+        return e && e->code ? e->code : MP_ERR_INVAL;
+    size_t n = first->nmodes;
+    const struct proxy_config **v = xcalloc(n, sizeof(*v));
+    v[0] = first;
+    for (size_t i = 1; i < n; i++) {
+        if ((v[i] = proxy_config_new(opts, ca, i, e)) == NULL) {
+            drop_configs(v, i);
+            return e && e->code ? e->code : MP_ERR_INVAL;
+        }
+    }
+    *out = v;
+    *nout = n;
+    return 0;
+}
+
+/* Certificates are signed in the loop's thread pool. */
+static void
+queue_work(void *srv, tlsconfig_work_cb work, tlsconfig_work_cb after, void *arg)
+{
+    server_queue_work(srv, work, after, arg);
+}
+
+/* Client replay goes through the proxy core. */
+static void
+start_replay(void *srv, struct flow *f, playback_done_cb done, void *arg)
+{
+    server_replay(srv, f, done, arg);
+}
+
+/* With -n (no proxy server), the master ends when the replay queue is through. */
+static void
+replay_finished(void *srv)
+{
+    if (srv)
+        server_stop(srv);
+}
+
+/* The last recorded response is being served: stop once it has gone out
+ * (mitmproxy polls the final flow every 0.1 s for the same purpose). */
+static void
+server_replay_drained(void *srv)
+{
+    server_stop_after(srv, 500);
+}
+
+static int
+apply_deferred(struct master *m, struct err *e)
+{
+    struct options *next = opt_copy(m->opts);
+    int rc = opt_apply_deferred(next, e);
+    if (rc == 0 && next->deferred.n)
+        rc = cmdline_unknown_options(next, e);
+    struct opt_changes ch;
+    if (rc == 0 && opt_diff(m->opts, next, &ch) > 0)
+        rc = addon_chain_update(m->chain, next, &ch, e);
+    if (rc < 0) {
+        opt_free(next);
+        return rc;
+    }
+    opt_free(m->opts);
+    m->opts = next;
+    return 0;
+}
+
+/*
+ * mitmproxy's intercept addon sets intercept_active from its configure:
+ * a new filter turns interception on, an empty one turns it off. Options
+ * here are set before the addons hear of them, so the master applies that
+ * rule to next whenever intercept changed (and intercept_active did not).
+ */
+static void
+intercept_rule(const struct options *before, struct options *next)
+{
+    const struct opt_info *f = opt_find("intercept"), *a = opt_find("intercept_active");
+    if (f == NULL || a == NULL)
+        return;
+    struct opt_changes ch;
+    if (before) {
+        opt_diff(before, next, &ch);
+        if (!opt_changed(&ch, f->index) || opt_changed(&ch, a->index))
+            return;
+    }
+    const char *expr = opt_get_str(next, f);
+    if (before || (expr && *expr))
+        opt_set(next, "intercept_active", expr && *expr ? "true" : "false", NULL);
+}
+
+int
+master_configure(struct master *m, struct err *e)
+{
+    const struct options *o = m->opts;
+    int rc;
+    if ((rc = master_collect_commands(m, e)) < 0)
+        return rc;
+    /* The proxy core runs for the server and for client replay (-C also with -n). */
+    m->core = o->server || o->client_replay.n > 0;
+    if (m->core) {
+        /* Options first, so a bad one is named before any file is made. */
+        struct proxy_config probe;
+        rc = proxy_config_init(&probe, o, e);
+        proxy_config_clear(&probe);
+        if (rc < 0)
+            return rc;
+        if ((m->ca = ca_load_or_create(o->confdir, (int)o->key_size, e)) == NULL)
+            return e && e->code ? e->code : MP_ERR_IO;
+        if ((rc = build_configs(o, m->ca, &m->cfgs, &m->ncfgs, e)) < 0)
+            return rc;
+    }
+    intercept_rule(NULL, m->opts);
+    /* Key logging as mitmproxy: MITMPROXY_SSLKEYLOGFILE, else SSLKEYLOGFILE. */
+    const char *keylog = getenv("MITMPROXY_SSLKEYLOGFILE");
+    if (keylog == NULL || *keylog == '\0')
+        keylog = getenv("SSLKEYLOGFILE");
+    if (m->core && keylog && *keylog && (rc = tls_keylog_open(keylog, e)) < 0)
+        return rc;
+    if ((rc = addon_chain_configure(m->chain, o, e)) < 0)
+        return rc;
+    /* --set of options that did not exist on the command line: scripts
+     * register theirs while they are configured (loaded); the rest is an
+     * error, as in mitmproxy. */
+    if (o->deferred.n && (rc = apply_deferred(m, e)) < 0)
+        return rc;
+    m->srv = server_new(m->core ? m->cfgs[0] : NULL, m->chain);
+    tlsconfig_wire(m->tlsconfig, queue_work, m->srv);
+    if (m->core) {
+        clientplayback_wire(m->clientplayback, start_replay, m->srv,
+                            o->server ? NULL : replay_finished, o->keepserving ? NULL : m->srv);
+        /* mitmproxy exits once every recorded response was served, unless keepserving. */
+        if (o->server_replay.n && !o->keepserving)
+            serverplayback_wire(m->serverplayback, server_replay_drained, m->srv);
+    }
+    return 0;
+}
+
+static int
+open_listeners(struct master *m, struct err *e)
+{
+    for (size_t i = 0; i < m->ncfgs; i++) {
+        const struct proxy_mode *mode = &m->cfgs[i]->mode;
+        int rc = server_listen_cfg(m->srv, m->cfgs[i], proxy_mode_listen_host(mode, m->opts),
+                                   proxy_mode_listen_port(mode, m->opts), e);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int
+master_listen(struct master *m, struct err *e)
+{
+    if (!m->opts->server || m->srv == NULL)
+        return 0;
+    int rc = open_listeners(m, e);
+    if (rc == 0)
+        m->listening = 1;
+    return rc;
+}
+
+/* With -n the master has nothing left to do once replay and -r are through. */
+static int
+idle(const struct master *m)
+{
+    const struct options *o = m->opts;
+    return !o->server && !o->keepserving && !m->reading &&
+           (!m->core || clientplayback_count(m->clientplayback) == 0);
+}
+
+static void
+read_done(void *arg, int rc, const struct err *e)
+{
+    struct master *m = arg;
+    m->reading = 0;
+    filt_free(m->read_filter);
+    m->read_filter = NULL;
+    if (m->read_done)
+        m->read_done(m->read_arg, rc, e);
+    if (idle(m) && m->srv)
+        server_stop(m->srv);
+}
+
+int
+master_read_flows(struct master *m, master_read_cb done, void *arg, struct err *e)
+{
+    addon_chain_running(m->chain);
+    const struct options *o = m->opts;
+    if (o->rfile == NULL)
+        return 0;
+    if (o->readfile_filter && *o->readfile_filter &&
+        (m->read_filter = filt_compile(o->readfile_filter, e)) == NULL) {
+        char why[sizeof(e->msg)];
+        snprintf(why, sizeof(why), "%s", e->msg);
+        return err_set(e, MP_ERR_SYNTAX, "readfile_filter: %s", why);
+    }
+    m->read_done = done;
+    m->read_arg = arg;
+    m->reading = 1;
+    int rc = readfile_start(m->chain, o->rfile, m->read_filter, read_done, m, e);
+    if (rc < 0) {
+        m->reading = 0;
+        filt_free(m->read_filter);
+        m->read_filter = NULL;
+    }
+    return rc;
+}
+
+/*
+ * One line per listener. A single mode keeps mitmproxy 8.1.1's wording;
+ * several name their kind as mitmproxy 9 does ("SOCKS v5 proxy listening
+ * at *:1080.").
+ */
+static void
+announce(const struct proxy_mode *mode, const char *host, int port, int several)
+{
+    char where[300];
+    if (*host == '\0' || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
+        snprintf(where, sizeof(where), "*:%d", port);
+    else if (strchr(host, ':'))
+        snprintf(where, sizeof(where), "[%s]:%d", host, port);
+    else
+        snprintf(where, sizeof(where), "%s:%d", host, port);
+    if (several)
+        log_info("%s listening at %s.", proxy_mode_description(mode), where);
+    else
+        log_info("Proxy server listening at %s", where);
+}
+
+void
+master_announce(struct master *m)
+{
+    if (!m->listening)
+        return;
+    for (size_t i = 0; i < m->ncfgs; i++) {
+        const struct proxy_mode *mode = &m->cfgs[i]->mode;
+        announce(mode, proxy_mode_listen_host(mode, m->opts), server_listener_port(m->srv, i),
+                 m->ncfgs > 1);
+    }
+}
+
+int
+master_run(struct master *m)
+{
+    int rc = 0;
+    /* -n: nothing to wait for unless client replay or -r is under way (or
+     * keepserving: until Ctrl-C). */
+    if (m->srv && !idle(m) && server_run(m->srv) < 0)
+        rc = 1;
+    addon_chain_done(m->chain);
+    return rc;
+}
+
+void
+master_shutdown(struct master *m)
+{
+    if (m->srv)
+        server_stop(m->srv);
+}
+
+void
+master_free(struct master *m)
+{
+    if (m == NULL)
+        return;
+    /* Connections (and their configurations) are gone once the server is. */
+    server_free(m->srv);
+    filt_free(m->read_filter);
+    addon_chain_free(m->chain);
+    cmds_free(m->cmds);
+    drop_configs(m->cfgs, m->ncfgs);
+    ca_free(m->ca);
+    opt_free(m->opts);
+    free(m);
+}
+
+/* Options that need the listeners opened again (mitmproxy's proxyserver
+ * restarts its servers for these). */
+static int
+listeners_changed(const struct opt_changes *ch)
+{
+    return OPT_CHANGED(ch, mode) || OPT_CHANGED(ch, listen_host) ||
+           OPT_CHANGED(ch, listen_port) || OPT_CHANGED(ch, server);
+}
+
+/* Options the CA depends on. */
+static int
+ca_changed(const struct opt_changes *ch)
+{
+    return OPT_CHANGED(ch, confdir) || OPT_CHANGED(ch, key_size);
+}
+
+int
+master_set(struct master *m, const char *const *settings, size_t n, struct err *e)
+{
+    struct options *next = opt_copy(m->opts);
+    for (size_t i = 0; i < n; i++) {
+        int rc = opt_set_arg(next, settings[i], e);
+        if (rc < 0) {
+            opt_free(next);
+            return rc;
+        }
+    }
+    return master_update(m, next, e);
+}
+
+int
+master_update(struct master *m, struct options *next, struct err *e)
+{
+    int rc = 0;
+    intercept_rule(m->opts, next);
+    struct opt_changes ch;
+    if (opt_diff(m->opts, next, &ch) == 0) {
+        opt_free(next);
+        return 0;
+    }
+    /* The new proxy configurations first: a bad value changes nothing. */
+    struct ca *ca = m->ca ? ca_ref(m->ca) : NULL;
+    const struct proxy_config **cfgs = NULL;
+    size_t ncfgs = 0;
+    if (m->core && ca_changed(&ch)) {
+        ca_free(ca);
+        if ((ca = ca_load_or_create(next->confdir, (int)next->key_size, e)) == NULL)
+            rc = e && e->code ? e->code : MP_ERR_IO;
+    }
+    if (rc == 0 && m->core)
+        rc = build_configs(next, ca, &cfgs, &ncfgs, e);
+    if (rc == 0 && (rc = addon_chain_update(m->chain, next, &ch, e)) < 0) {
+        /* Roll back: every addon gets the old values again. */
+        addon_chain_update(m->chain, m->opts, &ch, NULL);
+    }
+    if (rc < 0) {
+        drop_configs(cfgs, ncfgs);
+        ca_free(ca);
+        opt_free(next);
+        return rc;
+    }
+    struct options *old = m->opts;
+    m->opts = next;
+    if (m->core) {
+        ca_free(m->ca);
+        m->ca = ca;
+        drop_configs(m->cfgs, m->ncfgs);
+        m->cfgs = cfgs;
+        m->ncfgs = ncfgs;
+        server_set_replay_config(m->srv, cfgs[0]);
+        if (m->listening && listeners_changed(&ch)) {
+            server_close_listeners(m->srv);
+            m->listening = 0;
+            if (next->server) {
+                struct err le = {0};
+                if (open_listeners(m, &le) < 0)
+                    log_msg(LOG_ERROR, "%s", le.msg);
+                else
+                    m->listening = 1;
+                master_announce(m);
+            }
+        } else if (m->listening) {
+            for (size_t i = 0; i < ncfgs && i < server_listeners(m->srv); i++)
+                server_set_listener_config(m->srv, i, cfgs[i]);
+        }
+    }
+    opt_free(old);
+    return 0;
+}
+
+const struct options *
+master_options(const struct master *m)
+{
+    return m->opts;
+}
+
+struct addon_chain *
+master_chain(struct master *m)
+{
+    return m->chain;
+}
+
+struct server *
+master_server(struct master *m)
+{
+    return m->srv;
+}
+
+void
+master_post(struct master *m, void (*fn)(void *arg), void *arg)
+{
+    server_post(m->srv, fn, arg);
+}

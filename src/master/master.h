@@ -1,0 +1,105 @@
+/*
+ * The master: what mitmdump, mitmproxy and mitmweb share (mitmproxy's
+ * Master and its default addons). It owns the options, the addon chain in
+ * mitmproxy's order, the CA, one proxy configuration per --mode, the proxy
+ * server with its listeners, and the wiring of client and server replay;
+ * it changes options while serving. A tool makes one, adds its own addons
+ * (mitmdump's dumper, a UI), and runs it:
+ *
+ *   m = master_new(opts);          the built-in addons, options taken
+ *   master_add_addon(m, dumper);   the tool's addons, after the built-ins
+ *   master_configure(m, &e);       every addon configured; CA and configs
+ *   master_listen(m, &e);          one listener per mode (unless -n)
+ *   master_read_flows(m, cb, &e);  -r, through the chain (done(cb) maybe later)
+ *   master_run(m);                 until the server stops (Ctrl-C, -n done)
+ *   master_free(m);
+ *
+ * Everything here runs on the loop's thread; another thread reaches the
+ * master through master_post().
+ */
+#ifndef MP_MASTER_MASTER_H
+#define MP_MASTER_MASTER_H
+
+#include <stddef.h>
+
+#include "util/err.h"
+
+struct addon;
+struct addon_chain;
+struct cmds;
+struct master;
+struct options;
+struct server;
+
+/* A master with mitmproxy 8.1.1's default addons; it takes opts. */
+struct master *master_new(struct options *opts);
+void master_free(struct master *);
+/* Appends an addon (the master owns it) after those already there. Add
+ * them all before master_collect_commands() or master_configure(). */
+void master_add_addon(struct master *, struct addon *);
+/*
+ * Fills the command registry: the core commands (set, flow.*, options.*)
+ * and every addon's. master_configure() does it if nobody has; a tool
+ * calls it first to print them (--commands).
+ */
+int master_collect_commands(struct master *, struct err *e);
+/* The command registry (mitmproxy's master.commands); borrowed. */
+struct cmds *master_commands(struct master *);
+
+/*
+ * Start-up, before anything listens: loads the CA when the proxy core runs
+ * (a server, or client replay), builds the proxy configurations (errors
+ * name the bad option), opens the TLS key log ($MITMPROXY_SSLKEYLOGFILE,
+ * else $SSLKEYLOGFILE) and configures every addon with every option.
+ */
+int master_configure(struct master *, struct err *e);
+/* Opens one listener per mode (nothing with server=false). */
+int master_listen(struct master *, struct err *e);
+/*
+ * Calls running() on the addons, then starts reading the rfile option's
+ * flows through the chain (readfile_filter applied). done(arg, rc, e) runs
+ * once when the read is over: rc is the number of flows read, or a negative
+ * MP_ERR_* with e naming the file and the damaged record. That is before
+ * this returns unless an addon holds a hook (a script awaiting something),
+ * then from the loop (master_run). Returns 0, or a negative MP_ERR_* (and
+ * done does not run): MP_ERR_IO when the file cannot be opened,
+ * MP_ERR_SYNTAX for a bad readfile_filter.
+ */
+typedef void (*master_read_cb)(void *arg, int rc, const struct err *e);
+int master_read_flows(struct master *, master_read_cb done, void *arg, struct err *e);
+/* Logs each listener's address as mitmproxy does ("Proxy server listening
+ * at *:8080", or one line per mode when there are several). */
+void master_announce(struct master *);
+/*
+ * Runs the loop: until Ctrl-C, SIGTERM or master_shutdown(); with
+ * server=false (-n), until client replay and reading -r are through (at
+ * once when nothing is left, unless keepserving). Then done() on every
+ * addon.
+ */
+int master_run(struct master *);
+/* Asks the loop to stop (mitmproxy's ctx.master.shutdown()). */
+void master_shutdown(struct master *);
+
+/*
+ * Changes options while serving (mitmproxy's `set` command and
+ * options.update): settings are "name=value" or "name" (the --set forms).
+ * Every addon whose options changed is configured again; if one refuses,
+ * the options and every addon go back to what they were (mitmproxy's
+ * rollback) and e says why. New connections get a configuration built
+ * from the new options; open ones keep theirs. A change of mode or listen
+ * address closes the listeners and opens new ones.
+ */
+int master_set(struct master *, const char *const *settings, size_t n, struct err *e);
+/* The same with a whole new set of options (options.load, options.reset),
+ * which the master takes whatever the outcome. */
+int master_update(struct master *, struct options *next, struct err *e);
+
+/* The current options (borrowed; replaced by master_set). */
+const struct options *master_options(const struct master *);
+struct addon_chain *master_chain(struct master *);
+/* NULL before master_listen() when no proxy core runs. */
+struct server *master_server(struct master *);
+/* server_post() on the master's loop (any thread). */
+void master_post(struct master *, void (*fn)(void *arg), void *arg);
+
+#endif

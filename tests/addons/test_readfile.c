@@ -1,0 +1,417 @@
+/*
+ * readfile (-r): the hooks of each stored flow in mitmproxy's order, one
+ * at a time. A holder addon defers hooks and a test loop resumes them
+ * later, the way an interception UI would; a recorder behind it shows what
+ * got through and when.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../lib/test.h"
+#include "addons/readfile.h"
+#include "filter/filter.h"
+#include "flow/flow.h"
+#include "util/xmalloc.h"
+
+/* Defers the hooks its filter picks; holds at most one call. */
+struct holder {
+    struct addon base;
+    int (*pick)(const struct hook_data *, int nth);
+    int nth; /* hooks seen */
+    struct hook_call *held;
+};
+
+static enum addon_result
+hold_hook(struct addon *a, struct hook_call *call)
+{
+    struct holder *h = (struct holder *)a;
+    if (!h->pick(call->data, h->nth++))
+        return ADDON_CONTINUE;
+    /* One hook at a time: nothing may overtake a held one. */
+    if (h->held != NULL)
+        test_fail(__FILE__, __LINE__, "%s sent while another hook is held",
+                  hook_name(call->data->hook));
+    h->held = call;
+    return ADDON_DEFER;
+}
+
+/* Logs "hook" or, for message hooks, "hook:messages the flow has". */
+struct recorder {
+    struct addon base;
+    struct buf log;
+    size_t entries;
+};
+
+static size_t
+nmessages(const struct flow *f)
+{
+    if (f->type == FLOW_TCP)
+        return f->nmessages;
+    return f->websocket ? f->websocket->nmessages : 0;
+}
+
+static enum addon_result
+rec_hook(struct addon *a, struct hook_call *call)
+{
+    struct recorder *r = (struct recorder *)a;
+    enum hook h = call->data->hook;
+    buf_printf(&r->log, "%s%s", r->entries++ ? "," : "", hook_name(h));
+    if (h == HOOK_TCP_START || h == HOOK_TCP_MESSAGE || h == HOOK_TCP_END ||
+        h == HOOK_WEBSOCKET_START || h == HOOK_WEBSOCKET_MESSAGE || h == HOOK_WEBSOCKET_END)
+        buf_printf(&r->log, ":%zu", nmessages(call->data->flow));
+    return ADDON_CONTINUE;
+}
+
+static void
+rec_free(struct addon *a)
+{
+    buf_clear(&((struct recorder *)a)->log);
+    free(a);
+}
+
+static void
+plain_free(struct addon *a)
+{
+    free(a);
+}
+
+#define ALL_HOOKS(fn)                                                                              \
+    {                                                                                              \
+        [HOOK_REQUESTHEADERS] = fn, [HOOK_REQUEST] = fn, [HOOK_RESPONSEHEADERS] = fn,              \
+        [HOOK_RESPONSE] = fn, [HOOK_ERROR] = fn, [HOOK_TCP_START] = fn, [HOOK_TCP_MESSAGE] = fn,   \
+        [HOOK_TCP_END] = fn, [HOOK_TCP_ERROR] = fn, [HOOK_WEBSOCKET_START] = fn,                   \
+        [HOOK_WEBSOCKET_MESSAGE] = fn, [HOOK_WEBSOCKET_END] = fn, [HOOK_DNS_REQUEST] = fn,         \
+        [HOOK_DNS_RESPONSE] = fn, [HOOK_DNS_ERROR] = fn,                                           \
+    }
+
+static const struct addon_ops hold_ops = {
+    .name = "holder", .free = plain_free, .hooks = ALL_HOOKS(hold_hook)};
+static const struct addon_ops rec_ops = {
+    .name = "recorder", .free = rec_free, .hooks = ALL_HOOKS(rec_hook)};
+
+struct rig {
+    struct addon_chain *chain;
+    struct holder *holder;
+    struct recorder *rec;
+};
+
+static void
+rig_init(struct rig *g, int (*pick)(const struct hook_data *, int))
+{
+    g->chain = addon_chain_new();
+    g->holder = xcalloc(1, sizeof(*g->holder));
+    g->holder->base.ops = &hold_ops;
+    g->holder->pick = pick;
+    g->rec = xcalloc(1, sizeof(*g->rec));
+    g->rec->base.ops = &rec_ops;
+    addon_chain_add(g->chain, &g->holder->base);
+    addon_chain_add(g->chain, &g->rec->base);
+}
+
+/* Resumes the held hook, as a UI would long after it was deferred. */
+static void
+release(struct rig *g)
+{
+    struct hook_call *call = g->holder->held;
+    ASSERT(call != NULL);
+    g->holder->held = NULL;
+    addon_resume(call);
+}
+
+/* The end of a read, as done reports it. */
+struct outcome {
+    int calls;
+    int rc;
+    char msg[256];
+};
+
+static void
+on_done(void *arg, int rc, const struct err *e)
+{
+    struct outcome *o = arg;
+    o->calls++;
+    o->rc = rc;
+    snprintf(o->msg, sizeof(o->msg), "%s", rc < 0 ? e->msg : "");
+}
+
+/* Fixtures back to back in one file, as `cat a.mitm b.mitm` makes. */
+static void
+concat(char *path, size_t n, const char *const *fixtures)
+{
+    snprintf(path, n, "/tmp/mp-test-readfile-%d.mitm", (int)getpid());
+    FILE *out = fopen(path, "wb");
+    ASSERT(out != NULL);
+    for (size_t i = 0; fixtures[i]; i++) {
+        char rel[128];
+        snprintf(rel, sizeof(rel), "flows/%s.mitm", fixtures[i]);
+        FILE *in = fopen(test_fixture(rel), "rb");
+        ASSERT(in != NULL);
+        char tmp[4096];
+        size_t k;
+        while ((k = fread(tmp, 1, sizeof(tmp), in)) > 0)
+            fwrite(tmp, 1, k, out);
+        fclose(in);
+    }
+    fclose(out);
+}
+
+static const char *const FOUR[] = {"get-query", "websocket", "tcp", "error-refused", NULL};
+
+/* What mitmproxy's eventsequence sends for FOUR, in order. */
+#define FOUR_SEQUENCE                                                                              \
+    "requestheaders,request,responseheaders,response,"                                             \
+    "requestheaders,request,responseheaders,response,websocket_start:0,"                           \
+    "websocket_message:1,websocket_message:2,websocket_message:3,websocket_message:4,"             \
+    "websocket_message:5,websocket_message:6,websocket_message:7,websocket_message:8,"             \
+    "websocket_message:9,websocket_message:10,websocket_message:11,websocket_end:11,"              \
+    "tcp_start:6,tcp_message:1,tcp_message:2,tcp_message:3,tcp_message:4,tcp_message:5,"           \
+    "tcp_message:6,tcp_end:6,"                                                                     \
+    "requestheaders,request,error"
+
+static int
+pick_none(const struct hook_data *d, int nth)
+{
+    return 0;
+}
+
+static int
+pick_all(const struct hook_data *d, int nth)
+{
+    return 1;
+}
+
+/* Without deferral everything goes through before readfile_start returns. */
+TEST(readfile_hooks_in_eventsequence_order)
+{
+    char path[128];
+    concat(path, sizeof(path), FOUR);
+    struct rig g;
+    rig_init(&g, pick_none);
+    struct outcome o = {0};
+    struct err e = {0};
+    ASSERT_EQ(readfile_start(g.chain, path, NULL, on_done, &o, &e), 0);
+    ASSERT_EQ(o.calls, 1);
+    ASSERT_EQ(o.rc, 4);
+    ASSERT_BUF_STR(&g.rec->log, FOUR_SEQUENCE);
+    addon_chain_free(g.chain);
+    unlink(path);
+}
+
+/*
+ * Every hook deferred and resumed later from the loop below: each hook
+ * goes out only once the one before is through, flows after a held one
+ * wait, and done comes once, after the last.
+ */
+TEST(readfile_waits_for_deferred_hooks)
+{
+    char path[128];
+    concat(path, sizeof(path), FOUR);
+    struct rig g;
+    rig_init(&g, pick_all);
+    struct outcome o = {0};
+    struct err e = {0};
+    ASSERT_EQ(readfile_start(g.chain, path, NULL, on_done, &o, &e), 0);
+    size_t resumed = 0;
+    while (g.holder->held) {
+        /* The held hook has not reached the recorder, nor has anything after it. */
+        ASSERT_EQ(g.rec->entries, resumed);
+        ASSERT_EQ(o.calls, 0);
+        release(&g);
+        resumed++;
+        ASSERT_EQ(g.rec->entries, resumed);
+    }
+    ASSERT_EQ(resumed, 32);
+    ASSERT_EQ(o.calls, 1);
+    ASSERT_EQ(o.rc, 4);
+    ASSERT_BUF_STR(&g.rec->log, FOUR_SEQUENCE);
+    addon_chain_free(g.chain);
+    unlink(path);
+}
+
+/* Only the fifth WebSocket message is held: the rest runs up to it. */
+static int
+pick_fifth_message(const struct hook_data *d, int nth)
+{
+    return d->hook == HOOK_WEBSOCKET_MESSAGE && d->flow->websocket->nmessages == 5;
+}
+
+TEST(readfile_one_held_hook_holds_later_flows)
+{
+    char path[128];
+    concat(path, sizeof(path), FOUR);
+    struct rig g;
+    rig_init(&g, pick_fifth_message);
+    struct outcome o = {0};
+    struct err e = {0};
+    ASSERT_EQ(readfile_start(g.chain, path, NULL, on_done, &o, &e), 0);
+    ASSERT(g.holder->held != NULL);
+    ASSERT_EQ(o.calls, 0);
+    const char *log = (const char *)buf_ptr(&g.rec->log);
+    size_t len = g.rec->log.len;
+    const char *tail = "websocket_message:4";
+    ASSERT(len > strlen(tail) && memcmp(log + len - strlen(tail), tail, strlen(tail)) == 0);
+    release(&g);
+    ASSERT(g.holder->held == NULL);
+    ASSERT_EQ(o.calls, 1);
+    ASSERT_EQ(o.rc, 4);
+    ASSERT_BUF_STR(&g.rec->log, FOUR_SEQUENCE);
+    addon_chain_free(g.chain);
+    unlink(path);
+}
+
+/* An addon in websocket_message changes the message it is shown; the
+ * flow keeps the change (as a UI edit of a loaded flow would). */
+static enum addon_result
+upper_hook(struct addon *a, struct hook_call *call)
+{
+    struct websocket_data *ws = call->data->flow->websocket;
+    struct ws_message *m = &ws->messages[ws->nmessages - 1];
+    for (size_t i = 0; i < m->content.len; i++)
+        if (buf_ptr(&m->content)[i] >= 'a' && buf_ptr(&m->content)[i] <= 'z')
+            buf_ptr(&m->content)[i] -= 32;
+    return ADDON_CONTINUE;
+}
+
+static struct flow *last_seen;
+
+static enum addon_result
+keep_hook(struct addon *a, struct hook_call *call)
+{
+    flow_unref(last_seen);
+    last_seen = flow_ref(call->data->flow);
+    return ADDON_CONTINUE;
+}
+
+static const struct addon_ops upper_ops = {
+    .name = "upper", .free = plain_free, .hooks = {[HOOK_WEBSOCKET_MESSAGE] = upper_hook}};
+static const struct addon_ops keep_ops = {
+    .name = "keep", .free = plain_free, .hooks = {[HOOK_WEBSOCKET_END] = keep_hook}};
+
+TEST(readfile_websocket_messages_editable)
+{
+    struct addon_chain *c = addon_chain_new();
+    struct addon *up = xcalloc(1, sizeof(*up)), *keep = xcalloc(1, sizeof(*keep));
+    up->ops = &upper_ops;
+    keep->ops = &keep_ops;
+    addon_chain_add(c, up);
+    addon_chain_add(c, keep);
+    struct err e = {0};
+    ASSERT_EQ(readfile_run(c, test_fixture("flows/websocket.mitm"), &e), 1);
+    ASSERT(last_seen != NULL);
+    const struct websocket_data *ws = last_seen->websocket;
+    ASSERT_EQ(ws->nmessages, 11);
+    ASSERT_BUF_STR(&ws->messages[0].content, "WELCOME");
+    ASSERT_BUF_STR(&ws->messages[10].content, "ECHO: BYE");
+    ASSERT(ws->messages[10].timestamp == 1795465266.633395);
+    ASSERT_EQ(ws->close_code, 1000);
+    flow_unref(last_seen);
+    last_seen = NULL;
+    addon_chain_free(c);
+}
+
+/* readfile_filter: only matching flows are loaded, and counted. */
+TEST(readfile_start_filtered)
+{
+    char path[128];
+    concat(path, sizeof(path), FOUR);
+    struct rig g;
+    rig_init(&g, pick_none);
+    struct err e = {0};
+    struct filt *websockets = filt_compile("~websocket", &e);
+    ASSERT(websockets != NULL);
+    struct outcome o = {0};
+    ASSERT_EQ(readfile_start(g.chain, path, websockets, on_done, &o, &e), 0);
+    ASSERT_EQ(o.rc, 1);
+    ASSERT(strncmp((const char *)buf_ptr(&g.rec->log), "requestheaders,request,", 23) == 0);
+    ASSERT(strstr((const char *)buf_ptr(&g.rec->log), "tcp_start") == NULL);
+    filt_free(websockets);
+    addon_chain_free(g.chain);
+    unlink(path);
+}
+
+/* A file that cannot be opened: an error at once, no done. */
+TEST(readfile_start_missing_file)
+{
+    struct rig g;
+    rig_init(&g, pick_none);
+    struct outcome o = {0};
+    struct err e = {0};
+    ASSERT_EQ(readfile_start(g.chain, "/nonexistent.mitm", NULL, on_done, &o, &e), MP_ERR_IO);
+    ASSERT_EQ(o.calls, 0);
+    ASSERT_STREQ(e.msg, "cannot read flows from '/nonexistent.mitm': No such file or directory");
+    addon_chain_free(g.chain);
+}
+
+/* A damaged record ends the read with its error, after the flows before it. */
+TEST(readfile_start_reports_damage_through_done)
+{
+    char path[128];
+    concat(path, sizeof(path), FOUR);
+    FILE *f = fopen(path, "ab");
+    fputs("12:not a flow!", f);
+    fclose(f);
+    struct rig g;
+    rig_init(&g, pick_all);
+    struct outcome o = {0};
+    struct err e = {0};
+    ASSERT_EQ(readfile_start(g.chain, path, NULL, on_done, &o, &e), 0);
+    while (g.holder->held)
+        release(&g);
+    ASSERT_EQ(o.calls, 1);
+    ASSERT_EQ(o.rc, MP_ERR_CORRUPT);
+    ASSERT(strstr(o.msg, "corrupt flow record at byte") != NULL);
+    ASSERT_BUF_STR(&g.rec->log, FOUR_SEQUENCE);
+    addon_chain_free(g.chain);
+    unlink(path);
+}
+
+/*
+ * readfile_run() has no loop to wait in: a deferred hook ends the call
+ * with an error. The held flow still finishes when resumed; the flows
+ * after it are not read.
+ */
+static int
+pick_first_request(const struct hook_data *d, int nth)
+{
+    return nth == 1;
+}
+
+TEST(readfile_run_cannot_wait)
+{
+    struct rig g;
+    rig_init(&g, pick_first_request);
+    struct err e = {0};
+    int rc = readfile_run(g.chain, test_fixture("flows/methods.mitm"), &e);
+    ASSERT_EQ(rc, MP_ERR_UNSUPPORTED);
+    ASSERT(strstr(e.msg, "an addon deferred a hook of flow 1; reading on needs an event loop"));
+    ASSERT_BUF_STR(&g.rec->log, "requestheaders");
+    release(&g);
+    ASSERT_BUF_STR(&g.rec->log, "requestheaders,request,responseheaders,response");
+    addon_chain_free(g.chain);
+}
+
+/* One flow handed over directly: a held hook holds back the rest of it. */
+TEST(readfile_load_flow_waits)
+{
+    struct flow *f = flow_new_tcp(NULL, NULL);
+    flow_tcp_add_message(f, 1, "a", 1);
+    flow_tcp_add_message(f, 0, "b", 1);
+    f->live = 0;
+    struct rig g;
+    rig_init(&g, pick_all);
+    readfile_load_flow(g.chain, f);
+    int n = 0;
+    while (g.holder->held) {
+        release(&g);
+        n++;
+    }
+    ASSERT_EQ(n, 4);
+    ASSERT_BUF_STR(&g.rec->log, "tcp_start:2,tcp_message:1,tcp_message:2,tcp_end:2");
+    /* The messages are back where they were. */
+    ASSERT_EQ(f->nmessages, 2);
+    ASSERT_BUF_STR(&f->messages[1].content, "b");
+    flow_unref(f);
+    addon_chain_free(g.chain);
+}
