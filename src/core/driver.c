@@ -283,7 +283,7 @@ exec_hook(struct pconn *pc, struct command *c)
     memset(&c->hook, 0, sizeof(c->hook));
     job->id = c->id;
     job->blocking = c->blocking;
-    job->pausing = c->blocking && !c->stream_only;
+    job->pausing = c->blocking && !c->reads_on;
     if (job->blocking)
         pc->blocking++;
     pc->pausing += job->pausing;
@@ -317,7 +317,7 @@ exec(struct pconn *pc, struct command *c)
 
     switch (c->type) {
     case CMD_OPEN:
-        core__open(pc, c->conn, c->id, !c->stream_only);
+        core__open(pc, c->conn, c->id, !c->reads_on);
         break;
     case CMD_SEND:
         s = sock_of(c->conn);
@@ -385,10 +385,10 @@ core__update_reads(struct pconn *pc)
     for (struct sock *s = pc->socks; s; s = s->next) {
         if (s->hs)
             continue; /* an opener's handshake reads on its own */
-        /* Reading pauses while a blocking command is out (the flow waits;
-         * an HTTP/2 stream's own hooks and opens pause only that stream)
-         * and while another connection of this client is over its write
-         * watermark (backpressure). */
+        /* Reading pauses while a blocking command is out whose layer says
+         * so (the flow waits; command.reads_on) and while another
+         * connection of this client is over its write watermark
+         * (backpressure). */
         int want = s->connected && !s->finished && !s->eof && !s->closing && !pc->dead &&
                    pc->root && pc->pausing == 0 && pc->ncongested - (int)s->congested == 0;
         core__sock_read(s, want);

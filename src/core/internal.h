@@ -165,7 +165,7 @@ struct pconn {
     size_t ibcap;
     int holds;       /* see the lifetime note at the top */
     int blocking;    /* outstanding blocking commands (and the connect hook) */
-    int pausing;     /* ... of which reading waits for: all but stream_only ones */
+    int pausing;     /* ... of which reading waits for (the waiting layer's say) */
     int ncongested;  /* socks with congested set */
     uint64_t last_active; /* uv_now() of the last event fed */
     unsigned feeding : 1;
@@ -236,7 +236,7 @@ void core__sock_discard(struct sock *);
 void core__sockaddr_host(const struct sockaddr *, char *host, size_t hostlen, uint16_t *port);
 
 /* open.c */
-/* pausing: reading stops until the open is done (not for an HTTP/2 stream's). */
+/* pausing: reading stops until the open is done (unless its layer reads on). */
 void core__open(struct pconn *, struct connection *server, uint64_t cmd_id, int pausing);
 void core__open_cancel(struct opener *);
 

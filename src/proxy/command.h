@@ -42,9 +42,12 @@ struct command {
     enum cmd_type type;
     uint64_t id;             /* unique per context; EV_DONE/EV_WAKEUP name it */
     int blocking;            /* CMD_OPEN, CMD_HOOK */
-    int stream_only;         /* blocking, but pauses one HTTP/2 stream, not the
-                              * connection: the driver keeps reading */
     struct layer *waiter;    /* the innermost layer paused on it */
+    int reads_on;            /* blocking: the client is read meanwhile. The
+                              * waiting layer's say (layer.reads_while_paused),
+                              * copied when the command is made; a layer that
+                              * holds the wait of another (TLS around an open)
+                              * passes it on. */
     struct connection *conn; /* OPEN, SEND, CLOSE: one reference */
     struct buf data;         /* SEND: owned */
     int half_close;          /* CLOSE */

@@ -22,6 +22,7 @@ layer_init(struct layer *l, const struct layer_ops *ops, struct context *ctx)
     l->pending = NULL;
     l->npending = 0;
     l->cappending = 0;
+    l->reads_while_paused = 0;
 }
 
 static void
@@ -121,6 +122,7 @@ push(struct layer *l, struct cmdq *out, enum cmd_type type, struct connection *c
     cmd->type = type;
     cmd->id = ++l->ctx->next_cmd_id;
     cmd->waiter = l;
+    cmd->reads_on = l->reads_while_paused;
     cmd->conn = c ? connection_ref(c) : NULL;
     cmdq_push(out, cmd);
     return cmd;

@@ -35,6 +35,14 @@ struct layer {
     struct event **pending; /* owned queue of events that came while paused */
     size_t npending;
     size_t cappending;
+    /*
+     * Whether the client connection is read while this layer waits on a
+     * blocking command of its own. 0 (layer_init's default): the connection
+     * waits with it, so a paused flow holds its client back (backpressure).
+     * A layer that is one of several independent exchanges on a connection
+     * (an HTTP/2 stream) sets it: its hooks and opens pause only itself.
+     */
+    int reads_while_paused;
 };
 
 void layer_init(struct layer *, const struct layer_ops *, struct context *);

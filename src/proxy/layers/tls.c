@@ -78,7 +78,7 @@ struct side {
     struct tls_session *s;   /* one reference; NULL until tls_start_server answered */
     int established;
     uint64_t open_id;
-    int stream_only; /* the child's open paused one HTTP/2 stream only */
+    int reads_on;    /* the child's open let the client be read (command.reads_on) */
     uint64_t hook_id;
     enum hook hook;
     struct tls_data *data; /* one reference while hook_id */
@@ -383,7 +383,7 @@ side_hook(struct tls_layer *t, struct side *sd, enum hook h, struct cmdq *out)
     struct command *c = layer_hook(&t->base, out, h, NULL, t->base.ctx->client, sd->conn);
     c->hook.tls = tls_data_ref(sd->data);
     c->waiter = NULL;
-    c->stream_only = sd->stream_only;
+    c->reads_on = sd->reads_on;
     sd->hook = h;
     sd->hook_id = c->id;
 }
@@ -786,7 +786,7 @@ feed_child(struct tls_layer *t, const struct event *ev, struct cmdq *out)
         }
         if (c->type == CMD_OPEN && c->conn->tls) {
             /* We finish this open (handshake) before the child hears of it. */
-            side_add(t, c->conn, c->id)->stream_only = c->stream_only;
+            side_add(t, c->conn, c->id)->reads_on = c->reads_on;
         }
         cmdq_push(out, c);
     }

@@ -42,6 +42,7 @@ struct srv {
     int push_disabled; /* the proxy's SETTINGS said ENABLE_PUSH=0 */
     int32_t want_trailers;
     struct buf body; /* HTTP/2: request body bytes received */
+    int refuse;      /* HTTP/2: goes away, refusing the first stream (RFC 9113 8.7) */
 };
 
 struct t {
@@ -61,6 +62,7 @@ struct t {
     int open_fail;
     int h2_servers;
     int answer_in_request; /* the request hook answers with a 204 */
+    int refuse_first;      /* the first HTTP/2 server refuses the stream and goes away */
     int last_content_none; /* of the last response hook's flow */
 };
 
@@ -168,6 +170,12 @@ srv_frame(nghttp2_session *s, const nghttp2_frame *f, void *ud)
             if (f->settings.iv[i].settings_id == NGHTTP2_SETTINGS_ENABLE_PUSH &&
                 f->settings.iv[i].value == 0)
                 sv->push_disabled = 1;
+    }
+    if ((f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) &&
+        (f->hd.flags & NGHTTP2_FLAG_END_STREAM) && sv->refuse) {
+        nghttp2_submit_goaway(s, NGHTTP2_FLAG_NONE, 0, NGHTTP2_NO_ERROR, NULL, 0);
+        nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, f->hd.stream_id, NGHTTP2_REFUSED_STREAM);
+        return 0;
     }
     if ((f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) &&
         (f->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
@@ -292,6 +300,7 @@ pump(struct t *t)
                 sv->conn = connection_ref(c->conn);
                 c->conn->state = CONN_OPEN;
                 if (t->h2_servers) {
+                    sv->refuse = t->refuse_first && t->nsrv == 1;
                     srv_start_h2(sv);
                     free(c->conn->alpn);
                     c->conn->alpn = xstrdup("h2");
@@ -631,6 +640,30 @@ TEST(http2_large_request_bodies_stream)
     ASSERT_BUF_STR(&t.srv[0].body, "posted body");
     ASSERT_BUF_STR(&resp_of(&t, id)->body, "h2 body");
     ASSERT_EQ(count_hooks(&t, HOOK_REQUEST), 1);
+    ASSERT_EQ(layer_http2_live_streams(t.l), 0);
+    teardown(&t);
+}
+
+TEST(http2_refused_stream_goes_again_on_a_new_connection)
+{
+    /* The server refuses the stream and goes away (GOAWAY, REFUSED_STREAM):
+     * it did not process the request, which goes again on a connection of
+     * its own (RFC 9113 8.7), and the flow sees no error. */
+    struct t t;
+    setup(&t, "reverse:h2c://origin.example:8080");
+    t.h2_servers = 1;
+    t.refuse_first = 1;
+    int32_t id = request(&t, "GET", "/", NULL, NULL, NULL);
+    pump(&t);
+    ASSERT_EQ(resp_of(&t, id)->status, 200);
+    ASSERT_BUF_STR(&resp_of(&t, id)->body, "h2 body");
+    ASSERT_EQ(t.nsrv, 2);
+    ASSERT_EQ(t.srv[0].requests, 0);
+    ASSERT_EQ(t.srv[1].requests, 1);
+    enum hook want[] = {HOOK_REQUESTHEADERS, HOOK_REQUEST, HOOK_RESPONSEHEADERS, HOOK_RESPONSE};
+    ASSERT_EQ(t.nhooks, 4);
+    for (size_t i = 0; i < 4; i++)
+        ASSERT_EQ(t.hooks[i], want[i]);
     ASSERT_EQ(layer_http2_live_streams(t.l), 0);
     teardown(&t);
 }
