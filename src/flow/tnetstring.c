@@ -114,6 +114,9 @@ tns_free(struct tns *t)
     free(t);
 }
 
+/* Keys are bytes: a key may hold NUL, so copies go by length. */
+static void dict_set_n(struct tns *d, const char *key, size_t key_len, struct tns *val);
+
 struct tns *
 tns_copy(const struct tns *t)
 {
@@ -138,7 +141,8 @@ tns_copy(const struct tns *t)
     case TNS_DICT:
         c = tns_dict();
         for (size_t i = 0; i < t->u.dict.n; i++)
-            tns_dict_set(c, t->u.dict.v[i].key, tns_copy(t->u.dict.v[i].val));
+            dict_set_n(c, t->u.dict.v[i].key, t->u.dict.v[i].key_len,
+                       tns_copy(t->u.dict.v[i].val));
         return c;
     default:
         c = alloc(t->type);

@@ -431,3 +431,25 @@ TEST(tns_nesting_limit)
     buf_clear(&in);
     buf_clear(&tmp);
 }
+
+/* Dict keys are bytes: a copy keeps a key with a NUL in it whole (a DNS
+ * flow's record data read from a file had one; its snapshot lost it). */
+TEST(tns_copy_keeps_keys_with_nul)
+{
+    static const char s[] = "20:4:\0\0\0\003;1:1#3:a\0b;1:2#}";
+    struct tns *t = NULL;
+    size_t used = 0;
+    struct err e = {0};
+    ASSERT_EQ(tns_decode((const uint8_t *)s, sizeof(s) - 1, &used, &t, &e), 0);
+    struct tns *c = tns_copy(t);
+    struct buf a = BUF_INIT, b = BUF_INIT;
+    tns_encode(&a, t);
+    tns_encode(&b, c);
+    ASSERT_MEMEQ(buf_ptr(&b), b.len, s, sizeof(s) - 1);
+    ASSERT_MEMEQ(buf_ptr(&a), a.len, buf_ptr(&b), b.len);
+    ASSERT_EQ(c->u.dict.v[0].key_len, 4);
+    buf_clear(&a);
+    buf_clear(&b);
+    tns_free(t);
+    tns_free(c);
+}
