@@ -436,7 +436,7 @@ TEST(tns_nesting_limit)
  * flow's record data read from a file had one; its snapshot lost it). */
 TEST(tns_copy_keeps_keys_with_nul)
 {
-    static const char s[] = "20:4:\0\0\0\003;1:1#3:a\0b;1:2#}";
+    static const char s[] = "21:4:\0\0\0\003;1:1#3:a\0b;1:2#}";
     struct tns *t = NULL;
     size_t used = 0;
     struct err e = {0};
