@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "addons/addon.h"
 #include "addons/block.h"
@@ -26,6 +27,7 @@
 #include "options/cmdline.h"
 #include "options/opt.h"
 #include "proxy/context.h"
+#include "store/store.h"
 #include "tls/ca.h"
 #include "tls/session.h"
 #include "util/log.h"
@@ -413,6 +415,33 @@ master_set(struct master *m, const char *const *settings, size_t n, struct err *
     }
     opt_free(old);
     return 0;
+}
+
+/* The store's workers hand their results to the loop. */
+static void
+store_post(void *ctx, void (*fn)(void *), void *arg)
+{
+    master_post(ctx, fn, arg);
+}
+
+struct store *
+master_enable_store(struct master *m, struct cmds *cmds, struct err *e)
+{
+    if (store_register_options(e) < 0)
+        return NULL;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    struct store_config cfg = {
+        .threads = cpus < 1 ? 1 : cpus > 8 ? 8 : (unsigned)cpus,
+        .post = store_post,
+        .post_ctx = m,
+    };
+    struct store *s = store_new(&cfg);
+    if (cmds && store_register_commands(s, cmds, e) < 0) {
+        store_free(s);
+        return NULL;
+    }
+    addon_chain_add(m->chain, store_addon(s));
+    return s;
 }
 
 const struct options *

@@ -81,6 +81,19 @@ void master_shutdown(struct master *);
  */
 int master_set(struct master *, const char *const *settings, size_t n, struct err *e);
 
+/*
+ * The flow store for the interactive tools (mitmproxy's View, which the
+ * console and web masters add; mitmdump streams and has none, so its
+ * memory stays flat). Registers the store's options (view_filter,
+ * view_order, ..., store_memory_budget), adds the store after the
+ * built-in addons and, with cmds, its view.* commands and the flow-spec
+ * resolver. Call before master_configure(). The master owns the store
+ * (borrowed by the caller); NULL with e if an option cannot be registered.
+ */
+struct cmds;
+struct store;
+struct store *master_enable_store(struct master *, struct cmds *cmds, struct err *e);
+
 /* The current options (borrowed; replaced by master_set). */
 const struct options *master_options(const struct master *);
 struct addon_chain *master_chain(struct master *);
