@@ -176,6 +176,21 @@ store__blog_set_budget(struct bodylog *l, uint64_t budget)
     spill(l);
 }
 
+void
+store__blog_seal(struct bodylog *l)
+{
+    struct blog_chunk *c = l->nchunks ? &l->chunks[l->nchunks - 1] : NULL;
+    if (c && c->open && c->data) {
+        if (c->len > 0) {
+            c->data = xrealloc(c->data, c->len);
+            l->ram -= c->cap - c->len;
+            c->cap = c->len;
+        }
+        c->open = 0;
+    }
+    spill(l);
+}
+
 /* The chunk holding off (binary search by base). */
 static const struct blog_chunk *
 chunk_at(const struct bodylog *l, uint64_t off)

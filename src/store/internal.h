@@ -117,6 +117,9 @@ uint64_t store__blog_append(struct bodylog *, const void *p, size_t n);
 /* Takes data (malloc'd, len bytes used) as the next chunk; returns its base. */
 uint64_t store__blog_adopt(struct bodylog *, uint8_t *data, size_t len);
 void store__blog_set_budget(struct bodylog *, uint64_t budget);
+/* Closes the chunk being filled (shrunk to its length) so that it, too,
+ * may move to the file when RAM is over budget. */
+void store__blog_seal(struct bodylog *);
 /*
  * The n bytes at off: a pointer into RAM, or into r's window after reading
  * them from the file (valid until the next read with r). Any thread, while
@@ -316,6 +319,9 @@ struct store {
     size_t nsubs;
     int next_handle;
     struct bodylog log;
+    /* The loop's window onto the body file: flows opened one after the
+     * other are near each other in it. Cleared with the log. */
+    struct blog_reader rd;
     struct packer pack;
     uint32_t *cached; /* slots whose row holds a struct flow */
     size_t ncached, capcached, sweep_pos;
@@ -403,6 +409,7 @@ void store__focus_set(struct store *, uint32_t slot_plus1);
 #define NEED_CONNS 0x08
 #define NEED_META 0x10
 #define NEED_FULL 0x20 /* an operator this file does not know */
+#define NEED_DNS 0x40  /* reads a DNS flow's messages (~q, ~s: is there a response?) */
 
 /* What flt reads of a flow (from its tree as filt_ast_json() prints it). */
 unsigned store__filter_needs(const struct filt *flt);

@@ -37,8 +37,8 @@ op_needs(const char *op, size_t n)
     } ops[] = {
         {"all", 0},           {"e", 0},        {"http", 0},      {"tcp", 0},
         {"dns", 0},           {"udp", 0},      {"websocket", 0}, {"marked", 0},
-        {"replay", 0},        {"replayq", 0},  {"replays", 0},   {"q", 0},
-        {"s", 0},             {"c", 0},        {"m", 0},         {"marker", 0},
+        {"replay", 0},        {"replayq", 0},  {"replays", 0},   {"q", NEED_DNS},
+        {"s", NEED_DNS},             {"c", 0},        {"m", 0},         {"marker", 0},
         {"comment", 0},       {"u", NEED_KEYHDRS}, {"d", NEED_KEYHDRS},
         {"t", NEED_KEYHDRS},  {"tq", NEED_KEYHDRS}, {"ts", NEED_KEYHDRS},
         {"a", NEED_KEYHDRS},  {"b", NEED_KEYHDRS | NEED_BODIES},

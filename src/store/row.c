@@ -69,10 +69,7 @@ store__record(const struct store *s, const struct row *r, ZSTD_DCtx *dctx,
 static int
 record(struct store *s, const struct row *r, struct buf *out)
 {
-    struct blog_reader rd = {0};
-    int rc = store__record(s, r, s->pack.dctx, &rd, out);
-    store__blog_reader_clear(&rd);
-    return rc;
+    return store__record(s, r, s->pack.dctx, &s->rd, out);
 }
 
 static void
@@ -130,11 +127,9 @@ store__flow(struct store *s, uint32_t slot, struct err *e)
     struct row *r = &s->rows[slot];
     if (r->flow)
         return r->flow;
-    struct blog_reader rd = {0};
     struct buf raw = BUF_INIT;
     struct err le = {0};
-    struct flow *f = store__read_flow(s, r, s->pack.dctx, &rd, &raw, e ? e : &le);
-    store__blog_reader_clear(&rd);
+    struct flow *f = store__read_flow(s, r, s->pack.dctx, &s->rd, &raw, e ? e : &le);
     buf_clear(&raw);
     if (f == NULL) {
         if (e == NULL)
@@ -194,12 +189,9 @@ same_body(struct store *s, const struct row *r, int which, const struct buf *b)
         return 0;
     if (b->len == 0)
         return 1;
-    struct blog_reader rd = {0};
     const uint8_t *p;
-    int same = store__blog_read(&s->log, r->body_off[which], b->len, &rd, &p) == 0 &&
-               memcmp(p, buf_ptr(b), b->len) == 0;
-    store__blog_reader_clear(&rd);
-    return same;
+    return store__blog_read(&s->log, r->body_off[which], b->len, &s->rd, &p) == 0 &&
+           memcmp(p, buf_ptr(b), b->len) == 0;
 }
 
 /* The compressed record into the row: RAM if small, the log if not. */

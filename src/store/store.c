@@ -456,6 +456,7 @@ store_free(struct store *s)
     store__intern_clear(&s->strs);
     store__intern_clear(&s->hsets);
     store__blog_clear(&s->log);
+    store__blog_reader_clear(&s->rd);
     store__pack_clear(&s->pack);
     filt_free(s->filt);
     free(s->filter_expr);
@@ -477,6 +478,7 @@ store_clear(struct store *s)
     store__intern_init(&s->strs, 0);
     store__intern_init(&s->hsets, 1);
     store__blog_clear(&s->log);
+    store__blog_reader_clear(&s->rd);
     store__blog_init(&s->log, s->cfg.memory_budget, s->tmpdir);
     store__pack_clear(&s->pack);
     store__pack_init(&s->pack);

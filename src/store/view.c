@@ -229,10 +229,12 @@ store__view_insert(struct store *s, uint32_t slot)
     s->view[pos] = slot;
     s->vlen++;
     r->flags |= RF_SHOWN;
+    /* The list first, then the focus: a FOCUS event's index is into the
+     * list as the subscribers have it. */
+    store__emit(s, STORE_ADD, slot, store__pub(s, pos, s->vlen));
     if (s->focus_follow)
         store__focus_set(s, slot + 1);
     store__focus_on_add(s, slot);
-    store__emit(s, STORE_ADD, slot, store__pub(s, pos, s->vlen));
 }
 
 void
@@ -243,8 +245,8 @@ store__view_erase(struct store *s, uint32_t slot)
     memmove(&s->view[pos], &s->view[pos + 1], (s->vlen - pos - 1) * sizeof(*s->view));
     s->vlen--;
     s->rows[slot].flags &= (uint16_t)~RF_SHOWN;
-    store__focus_on_remove(s, slot, pub);
     store__emit(s, STORE_REMOVE, slot, pub);
+    store__focus_on_remove(s, slot, pub);
 }
 
 /* Sorting many rows: keys computed once (urls are costly to build). */
