@@ -1,8 +1,9 @@
 /*
  * libFuzzer target for the SOCKS5 layer: arbitrary client bytes, cut into
  * chunks, go through a fresh layer; every blocking command is answered
- * (opens succeed or fail by a flag byte) so the tunnel's next layers run
- * too. Nothing may crash, leak or loop. Input: flags, chunk size, bytes.
+ * (opens succeed or fail by a flag byte; socks5_auth accepts user:pass, as
+ * the proxyauth addon would) so the tunnel's next layers run too. Nothing
+ * may crash, leak or loop. Input: flags, chunk size, bytes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,10 @@ drain(struct layer *l, struct cmdq *q, int open_fails)
                 else
                     c->conn->state = CONN_OPEN;
             }
+            struct socks5_auth_data *auth = c->hook.socks5_auth;
+            if (auth)
+                auth->valid =
+                    strcmp(auth->username, "user") == 0 && strcmp(auth->password, "pass") == 0;
             cmd_free(c);
             layer_feed(l, &done, q);
             continue;

@@ -42,6 +42,7 @@ addon_chain_add(struct addon_chain *c, struct addon *a)
         c->cap = c->cap ? c->cap * 2 : 8;
         c->v = xrealloc(c->v, c->cap * sizeof(*c->v));
     }
+    a->chain = c;
     c->v[c->n++] = a;
 }
 
@@ -93,6 +94,17 @@ addon_chain_running(struct addon_chain *c)
     for (size_t i = 0; i < c->n; i++)
         if (c->v[i]->ops->running)
             c->v[i]->ops->running(c->v[i]);
+}
+
+int
+addon_chain_commands(struct addon_chain *c, struct cmds *cmds, struct err *e)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        int rc = c->v[i]->ops->commands ? c->v[i]->ops->commands(c->v[i], cmds, e) : 0;
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
 }
 
 void
@@ -152,4 +164,30 @@ void
 addon_resume(struct hook_call *call)
 {
     run(call);
+}
+
+/* An update hook in flight: the call and its data live until the last
+ * addon is through (one may defer). */
+struct update_call {
+    struct hook_call call;
+    struct hook_data data;
+};
+
+static void
+update_done(struct hook_call *call, void *arg)
+{
+    (void)call;
+    struct update_call *u = arg;
+    hook_data_clear(&u->data);
+    free(u);
+}
+
+void
+addon_trigger_update(struct addon_chain *c, struct flow *const *flows, size_t n)
+{
+    if (c == NULL)
+        return;
+    struct update_call *u = xcalloc(1, sizeof(*u));
+    hook_data_init_update(&u->data, flows, n);
+    addon_dispatch(c, &u->call, &u->data, update_done, u);
 }

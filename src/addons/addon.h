@@ -18,6 +18,7 @@
 
 struct addon;
 struct addon_chain;
+struct cmds;
 struct hook_call;
 struct options;
 struct opt_changes;
@@ -43,11 +44,15 @@ struct addon_ops {
     /* Shutting down: flush and close files. */
     void (*done)(struct addon *);
     void (*free)(struct addon *);
+    /* Adds the addon's commands (mitmproxy's @command.command methods) to
+     * the registry; their functions get the addon as arg. NULL: none. */
+    int (*commands)(struct addon *, struct cmds *, struct err *e);
     addon_hook_cb hooks[HOOK__COUNT]; /* NULL: not interested */
 };
 
 struct addon {
     const struct addon_ops *ops;
+    struct addon_chain *chain; /* the chain it is in (set by addon_chain_add); borrowed */
 };
 
 /* One dispatch of one hook through the chain. Owned by whoever started it. */
@@ -75,6 +80,14 @@ int addon_chain_configure(struct addon_chain *, const struct options *, struct e
 int addon_chain_update(struct addon_chain *, const struct options *opts,
                        const struct opt_changes *updated, struct err *e);
 void addon_chain_running(struct addon_chain *);
+/* commands() of each addon in order; stops at the first error. */
+int addon_chain_commands(struct addon_chain *, struct cmds *, struct err *e);
+/*
+ * Raises the update hook for flows a command or a UI changed (mitmproxy's
+ * addons.trigger(UpdateHook(flows))), so that the flow store and the UIs
+ * show them again. A reference is taken on each while the hook runs.
+ */
+void addon_trigger_update(struct addon_chain *, struct flow *const *flows, size_t n);
 void addon_chain_done(struct addon_chain *);
 
 /*

@@ -4,6 +4,7 @@
 
 #include "addons/addon.h"
 #include "addons/clientplayback.h"
+#include "commands/commands.h"
 #include "flow/flow.h"
 #include "flow/flowfile.h"
 #include "options/opt.h"
@@ -27,6 +28,8 @@ struct playback {
 static const char *
 check(const struct flow *f)
 {
+    if (f->live)
+        return "Can't replay live flow.";
     if (f->type != FLOW_HTTP)
         return "Can only replay HTTP flows.";
     if (f->request == NULL)
@@ -58,8 +61,27 @@ enqueue(struct playback *p, struct flow *f)
     p->queue[p->n++] = f;
 }
 
+/* Reads a flow file into the queue; the flows queued are added to ch (one
+ * reference each) when ch is not NULL. */
+struct queued {
+    struct flow **v;
+    size_t n, cap;
+};
+
+static void
+queued_add(struct queued *q, struct flow *f)
+{
+    if (q == NULL)
+        return;
+    if (q->n == q->cap) {
+        q->cap = q->cap ? q->cap * 2 : 16;
+        q->v = xrealloc(q->v, q->cap * sizeof(*q->v));
+    }
+    q->v[q->n++] = f;
+}
+
 static int
-load(struct playback *p, const char *path, struct err *e)
+load(struct playback *p, const char *path, struct queued *q, struct err *e)
 {
     struct ffile_reader *r = ffile_reader_open(path, e);
     if (r == NULL)
@@ -74,6 +96,7 @@ load(struct playback *p, const char *path, struct err *e)
             continue;
         }
         enqueue(p, f);
+        queued_add(q, f);
     }
     ffile_reader_free(r);
     return rc < 0 ? rc : 0;
@@ -123,7 +146,7 @@ configure(struct addon *a, const struct options *o, const struct opt_changes *up
     if (!OPT_CHANGED(updated, client_replay))
         return 0;
     for (size_t i = 0; i < o->client_replay.n; i++) {
-        int rc = load(p, o->client_replay.v[i], e);
+        int rc = load(p, o->client_replay.v[i], NULL, e);
         if (rc < 0)
             return rc;
     }
@@ -148,11 +171,102 @@ playback_free(struct addon *a)
     free(p);
 }
 
+/* The queued flows are shown again with the update hook, as mitmproxy does. */
+static void
+announce(struct playback *p, struct queued *q)
+{
+    addon_trigger_update(p->base.chain, q->v, q->n);
+    free(q->v);
+}
+
+static int
+cmd_replay(void *arg, struct cmds_call *c, struct err *e)
+{
+    (void)e;
+    struct playback *p = arg;
+    const struct cmds_flows *fl = &cmds_arg(c, 0)->flows;
+    struct queued q = {0};
+    for (size_t i = 0; i < fl->n; i++) {
+        const char *why = check(fl->v[i]);
+        if (why) {
+            log_warnx("%s", why);
+            continue;
+        }
+        enqueue(p, flow_ref(fl->v[i]));
+        queued_add(&q, fl->v[i]);
+    }
+    announce(p, &q);
+    kick(p);
+    return 0;
+}
+
+static int
+cmd_replay_file(void *arg, struct cmds_call *c, struct err *e)
+{
+    struct playback *p = arg;
+    struct queued q = {0};
+    int rc = load(p, cmds_arg(c, 0)->s, &q, e);
+    announce(p, &q);
+    kick(p);
+    return rc;
+}
+
+static int
+cmd_replay_stop(void *arg, struct cmds_call *c, struct err *e)
+{
+    (void)c;
+    (void)e;
+    struct playback *p = arg;
+    struct queued q = {0};
+    /* Flows not started yet go back to what they were; running ones finish. */
+    for (size_t i = p->head; i < p->n; i++) {
+        flow_revert(p->queue[i]);
+        queued_add(&q, p->queue[i]);
+    }
+    p->head = p->n = 0;
+    addon_trigger_update(p->base.chain, q.v, q.n);
+    for (size_t i = 0; i < q.n; i++)
+        flow_unref(q.v[i]);
+    free(q.v);
+    log_msg(LOG_ALERT, "Client replay queue cleared.");
+    return 0;
+}
+
+static int
+cmd_replay_count(void *arg, struct cmds_call *c, struct err *e)
+{
+    (void)e;
+    cmds_return_int(c, (long)clientplayback_count(arg));
+    return 0;
+}
+
+static int
+playback_commands(struct addon *a, struct cmds *cmds, struct err *e)
+{
+    static const struct cmds_param flows_p[] = {{"flows", CMDS_FLOWS, 0, NULL}};
+    static const struct cmds_param path_p[] = {{"path", CMDS_PATH, 0, NULL}};
+    int rc = cmds_add(cmds, "replay.client",
+                      "Add flows to the replay queue, skipping flows that can't be replayed.",
+                      flows_p, 1, CMDS_NONE, cmd_replay, a, e);
+    if (rc == 0)
+        rc = cmds_add(cmds, "replay.client.count", "Approximate number of flows queued for replay.",
+                      NULL, 0, CMDS_INT, cmd_replay_count, a, e);
+    if (rc == 0)
+        rc = cmds_add(cmds, "replay.client.file",
+                      "Load flows from file, and add them to the replay queue.", path_p, 1,
+                      CMDS_NONE, cmd_replay_file, a, e);
+    if (rc == 0)
+        rc = cmds_add(cmds, "replay.client.stop", "Clear the replay queue.", NULL, 0, CMDS_NONE,
+                      cmd_replay_stop, a, e);
+    return rc;
+}
+
 static const struct addon_ops playback_ops = {
     .name = "clientplayback",
     .configure = configure,
     .running = running,
     .free = playback_free,
+    .commands = playback_commands,
 };
 
 struct addon *

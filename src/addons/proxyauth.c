@@ -9,14 +9,14 @@
  *
  * A CONNECT that authenticates marks its client connection: the requests
  * inside the tunnel need no credentials of their own (browsers send none
- * there). The mark goes when the client disconnects. mitmproxy keys a weak
- * dictionary by the connection object; we key by the connection's id,
- * which cannot be reused the way an address could.
+ * there). So does a SOCKS5 handshake whose credentials (the socks5_auth
+ * hook) pass the same check. The mark goes when the client disconnects.
+ * mitmproxy keys a weak dictionary by the connection object; we key by the
+ * connection's id, which cannot be reused the way an address could.
  *
  * Specifications: "user:pass", "any" (any credentials, but some must be
  * sent), "@path" (an htpasswd file, see htpasswd.h). LDAP is refused.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,12 +48,10 @@ struct proxyauth {
     struct addon base;
     enum validator kind;
     int http_proxy;            /* Proxy-Authorization and 407, else Authorization and 401 */
-    int socks5;                /* the SOCKS5 layer authenticates; HTTP inside is not asked */
     char *user;                /* V_SINGLE; owned */
     char *pass;                /* V_SINGLE; owned */
     struct htpasswd *htpasswd; /* V_HTPASSWD; owned */
 
-    pthread_mutex_t lock; /* guards authed: hooks run on every worker */
     struct authed *authed;
     size_t nauthed;
 };
@@ -77,17 +75,14 @@ configure(struct addon *a, const struct options *o, const struct opt_changes *up
     const char *spec = o->proxyauth;
     reset(p);
     /* mode is a list (one proxy server per mode): any HTTP proxy among them
-     * asks with 407; only a SOCKS5-only setup leaves HTTP alone. */
+     * asks with 407. */
     int transparent = 0;
     p->http_proxy = 0;
-    p->socks5 = o->mode.n > 0;
     for (size_t i = 0; i < o->mode.n; i++) {
         const char *m = o->mode.v[i];
         size_t n = strcspn(m, "@");
         if ((n == 7 && strncmp(m, "regular", 7) == 0) || strncmp(m, "upstream:", 9) == 0)
             p->http_proxy = 1;
-        if (!(n == 6 && strncmp(m, "socks5", 6) == 0))
-            p->socks5 = 0;
         if (n == 11 && strncmp(m, "transparent", 11) == 0)
             transparent = 1;
     }
@@ -337,6 +332,17 @@ authenticate(struct proxyauth *p, struct flow *f, char **user_out, char **pass_o
     return 1;
 }
 
+/* Marks client as authenticated with user and pass (both taken). */
+static void
+remember(struct proxyauth *p, const struct connection *client, char *user, char *pass)
+{
+    p->authed = xrealloc(p->authed, (p->nauthed + 1) * sizeof(*p->authed));
+    struct authed *au = &p->authed[p->nauthed++];
+    memcpy(au->id, client->id, sizeof(au->id));
+    au->user = user;
+    au->pass = pass;
+}
+
 static enum addon_result
 on_http_connect(struct addon *a, struct hook_call *call)
 {
@@ -350,13 +356,20 @@ on_http_connect(struct addon *a, struct hook_call *call)
         free(pass);
         return ADDON_CONTINUE;
     }
-    pthread_mutex_lock(&p->lock);
-    p->authed = xrealloc(p->authed, (p->nauthed + 1) * sizeof(*p->authed));
-    struct authed *au = &p->authed[p->nauthed++];
-    memcpy(au->id, f->client_conn->id, sizeof(au->id));
-    au->user = user;
-    au->pass = pass;
-    pthread_mutex_unlock(&p->lock);
+    remember(p, f->client_conn, user, pass);
+    return ADDON_CONTINUE;
+}
+
+/* mitmproxy's socks5_auth: the same check as for HTTP, and the same mark. */
+static enum addon_result
+on_socks5_auth(struct addon *a, struct hook_call *call)
+{
+    struct proxyauth *p = (struct proxyauth *)a;
+    struct socks5_auth_data *d = call->data->socks5_auth;
+    if (p->kind == V_NONE || d == NULL || !valid(p, d->username, d->password))
+        return ADDON_CONTINUE;
+    d->valid = 1;
+    remember(p, d->client_conn, xstrdup(d->username), xstrdup(d->password));
     return ADDON_CONTINUE;
 }
 
@@ -365,20 +378,16 @@ on_requestheaders(struct addon *a, struct hook_call *call)
 {
     struct proxyauth *p = (struct proxyauth *)a;
     struct flow *f = call->data->flow;
-    /* In SOCKS5 mode the credentials were checked in the SOCKS handshake
-     * (mitmproxy's socks5_auth hook); requests in the tunnel are not asked. */
-    if (p->kind == V_NONE || p->socks5 || f == NULL || f->request == NULL)
+    if (p->kind == V_NONE || f == NULL || f->request == NULL)
         return ADDON_CONTINUE;
     int found = 0;
     if (f->client_conn) {
-        pthread_mutex_lock(&p->lock);
         for (size_t i = 0; i < p->nauthed && !found; i++) {
             if (strcmp(p->authed[i].id, f->client_conn->id) == 0) {
                 set_metadata(f, p->authed[i].user, p->authed[i].pass);
                 found = 1;
             }
         }
-        pthread_mutex_unlock(&p->lock);
     }
     if (!found)
         authenticate(p, f, NULL, NULL);
@@ -392,7 +401,6 @@ on_client_disconnected(struct addon *a, struct hook_call *call)
     const struct connection *c = call->data->client;
     if (c == NULL)
         return ADDON_CONTINUE;
-    pthread_mutex_lock(&p->lock);
     for (size_t i = 0; i < p->nauthed;) {
         if (strcmp(p->authed[i].id, c->id) == 0) {
             free(p->authed[i].user);
@@ -402,7 +410,6 @@ on_client_disconnected(struct addon *a, struct hook_call *call)
             i++;
         }
     }
-    pthread_mutex_unlock(&p->lock);
     return ADDON_CONTINUE;
 }
 
@@ -416,7 +423,6 @@ proxyauth_free(struct addon *a)
         free(p->authed[i].pass);
     }
     free(p->authed);
-    pthread_mutex_destroy(&p->lock);
     free(p);
 }
 
@@ -429,6 +435,7 @@ static const struct addon_ops proxyauth_ops = {
             [HOOK_HTTP_CONNECT] = on_http_connect,
             [HOOK_REQUESTHEADERS] = on_requestheaders,
             [HOOK_CLIENT_DISCONNECTED] = on_client_disconnected,
+            [HOOK_SOCKS5_AUTH] = on_socks5_auth,
         },
 };
 
@@ -438,6 +445,5 @@ addon_proxyauth_new(void)
     struct proxyauth *p = xcalloc(1, sizeof(*p));
     p->base.ops = &proxyauth_ops;
     p->http_proxy = 1;
-    pthread_mutex_init(&p->lock, NULL);
     return &p->base;
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "addons/save.h"
+#include "commands/commands.h"
 #include "filter/filter.h"
 #include "flow/flow.h"
 #include "flow/flowfile.h"
@@ -235,11 +236,73 @@ save_free(struct addon *a)
     free(s);
 }
 
+static int
+write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = ENOSPC;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* save.file: the flows written to path, or appended with "+path". */
+static int
+cmd_save_file(void *arg, struct cmds_call *c, struct err *e)
+{
+    (void)arg;
+    const struct cmds_flows *fl = &cmds_arg(c, 0)->flows;
+    const char *path = cmds_arg(c, 1)->s;
+    int append = path[0] == '+';
+    char *full = path_expand_home(path + append);
+    int fd = open(full, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644);
+    int rc = 0;
+    if (fd < 0) {
+        rc = err_set(e, MP_ERR_IO, "[Errno %d] %s: '%s'", errno, strerror(errno), full);
+        free(full);
+        return rc;
+    }
+    struct buf rec = BUF_INIT;
+    for (size_t i = 0; i < fl->n && rc == 0; i++) {
+        buf_reset(&rec);
+        ffile_serialize(&rec, fl->v[i]);
+        if (write_all(fd, buf_ptr(&rec), rec.len) < 0)
+            rc = err_set(e, MP_ERR_IO, "[Errno %d] %s: '%s'", errno, strerror(errno), full);
+    }
+    if (close(fd) < 0 && rc == 0)
+        rc = err_set(e, MP_ERR_IO, "[Errno %d] %s: '%s'", errno, strerror(errno), full);
+    buf_clear(&rec);
+    free(full);
+    if (rc == 0)
+        log_msg(LOG_ALERT, "Saved %zu flows.", fl->n);
+    return rc;
+}
+
+static int
+save_commands(struct addon *a, struct cmds *cmds, struct err *e)
+{
+    static const struct cmds_param p[] = {{"flows", CMDS_FLOWS, 0, NULL},
+                                          {"path", CMDS_PATH, 0, NULL}};
+    return cmds_add(cmds, "save.file",
+                    "Save flows to a file. If the path starts with a +, flows are\n        "
+                    "appended to the file, otherwise it is over-written.",
+                    p, 2, CMDS_NONE, cmd_save_file, a, e);
+}
+
 static const struct addon_ops save_ops = {
     .name = "save",
     .configure = configure,
     .done = done,
     .free = save_free,
+    .commands = save_commands,
     .hooks =
         {
             [HOOK_REQUEST] = on_start,

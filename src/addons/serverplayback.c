@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "addons/serverplayback.h"
+#include "commands/commands.h"
 #include "flow/flow.h"
 #include "flow/flowfile.h"
 #include "http/cookies.h"
@@ -593,11 +594,74 @@ sp_free(struct addon *a)
     free(sp);
 }
 
+static int
+cmd_replay(void *arg, struct cmds_call *c, struct err *e)
+{
+    (void)e;
+    struct addon *a = arg;
+    const struct cmds_flows *fl = &cmds_arg(c, 0)->flows;
+    serverplayback_load(a, fl->v, fl->n);
+    addon_trigger_update(a->chain, NULL, 0);
+    return 0;
+}
+
+static int
+cmd_replay_file(void *arg, struct cmds_call *c, struct err *e)
+{
+    struct serverplayback *sp = arg;
+    struct strv one = {0};
+    strv_push(&one, cmds_arg(c, 0)->s);
+    int rc = load_files(sp, &one, e);
+    strv_clear(&one);
+    if (rc == 0)
+        addon_trigger_update(sp->base.chain, NULL, 0);
+    return rc;
+}
+
+static int
+cmd_replay_stop(void *arg, struct cmds_call *c, struct err *e)
+{
+    (void)c;
+    (void)e;
+    struct addon *a = arg;
+    serverplayback_clear(a);
+    addon_trigger_update(a->chain, NULL, 0);
+    return 0;
+}
+
+static int
+cmd_replay_count(void *arg, struct cmds_call *c, struct err *e)
+{
+    (void)e;
+    cmds_return_int(c, (long)serverplayback_count(arg));
+    return 0;
+}
+
+static int
+sp_commands(struct addon *a, struct cmds *cmds, struct err *e)
+{
+    static const struct cmds_param flows_p[] = {{"flows", CMDS_FLOWS, 0, NULL}};
+    static const struct cmds_param path_p[] = {{"path", CMDS_PATH, 0, NULL}};
+    int rc = cmds_add(cmds, "replay.server", "Replay server responses from flows.", flows_p, 1,
+                      CMDS_NONE, cmd_replay, a, e);
+    if (rc == 0)
+        rc = cmds_add(cmds, "replay.server.count", NULL, NULL, 0, CMDS_INT, cmd_replay_count, a,
+                      e);
+    if (rc == 0)
+        rc = cmds_add(cmds, "replay.server.file", NULL, path_p, 1, CMDS_NONE, cmd_replay_file, a,
+                      e);
+    if (rc == 0)
+        rc = cmds_add(cmds, "replay.server.stop", "Stop server replay.", NULL, 0, CMDS_NONE,
+                      cmd_replay_stop, a, e);
+    return rc;
+}
+
 static const struct addon_ops serverplayback_ops = {
     .name = "serverplayback",
     .configure = configure,
     .running = running,
     .free = sp_free,
+    .commands = sp_commands,
     .hooks = {[HOOK_REQUEST] = on_request},
 };
 

@@ -4,7 +4,6 @@
  * match the filter and carry none. Like mitmproxy it remembers headers from
  * every request, matching or not, and keys them by request host alone.
  */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,7 +23,6 @@ struct host_auth {
 struct stickyauth {
     struct addon base;
     struct filt *flt;     /* owned; NULL: off */
-    pthread_mutex_t lock; /* guards hosts: hooks run on every worker */
     struct host_auth *hosts;
     size_t nhosts;
 };
@@ -70,7 +68,6 @@ on_request(struct addon *a, struct hook_call *call)
     if (s->flt == NULL || f == NULL || f->request == NULL)
         return ADDON_CONTINUE;
     struct http_request *req = f->request;
-    pthread_mutex_lock(&s->lock);
     size_t i;
     for (i = 0; i < s->nhosts; i++)
         if (strcmp(s->hosts[i].host, req->host) == 0)
@@ -89,7 +86,6 @@ on_request(struct addon *a, struct hook_call *call)
     } else if (i < s->nhosts && filt_match(s->flt, f)) {
         hdrs_set_cstr(&req->headers, "authorization", s->hosts[i].value);
     }
-    pthread_mutex_unlock(&s->lock);
     return ADDON_CONTINUE;
 }
 
@@ -103,7 +99,6 @@ stickyauth_free(struct addon *a)
         free(s->hosts[i].value);
     }
     free(s->hosts);
-    pthread_mutex_destroy(&s->lock);
     free(s);
 }
 
@@ -119,6 +114,5 @@ addon_stickyauth_new(void)
 {
     struct stickyauth *s = xcalloc(1, sizeof(*s));
     s->base.ops = &stickyauth_ops;
-    pthread_mutex_init(&s->lock, NULL);
     return &s->base;
 }

@@ -8,7 +8,6 @@
  * are read by http/cookies.c, as loosely as mitmproxy reads them.
  */
 #include <ctype.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +45,6 @@ struct origin {
 struct stickycookie {
     struct addon base;
     struct filt *flt;     /* owned; NULL: off */
-    pthread_mutex_t lock; /* guards the jar: hooks run on every worker */
     struct origin *jar;
     size_t njar;
 };
@@ -224,7 +222,6 @@ on_response(struct addon *a, struct hook_call *call)
         cookies_parse_set(h->v[i].value, h->v[i].value_len, &cs);
 
     double now = clock_now();
-    pthread_mutex_lock(&sc->lock);
     for (size_t i = 0; i < cs.n; i++) {
         const struct cookie *c = &cs.v[i];
         const struct cookie_pair *dattr = cookie_attr(c, "domain");
@@ -246,7 +243,6 @@ on_response(struct addon *a, struct hook_call *call)
             pairs_set(&o->cookies, name, c->kv.value);
         }
     }
-    pthread_mutex_unlock(&sc->lock);
     cookies_clear(&cs);
     return ADDON_CONTINUE;
 }
@@ -260,7 +256,6 @@ on_request(struct addon *a, struct hook_call *call)
         return ADDON_CONTINUE;
     struct http_request *req = f->request;
     struct buf b = BUF_INIT;
-    pthread_mutex_lock(&sc->lock);
     for (size_t i = 0; i < sc->njar; i++) {
         const struct origin *o = &sc->jar[i];
         if (!domain_match(req->host, o->domain) || req->port != o->port ||
@@ -271,7 +266,6 @@ on_request(struct addon *a, struct hook_call *call)
             cookies_append(&b, p->k, strlen(p->k), p->v, strlen(p->v));
         }
     }
-    pthread_mutex_unlock(&sc->lock);
     if (b.len) {
         if (f->metadata == NULL)
             f->metadata = tns_dict();
@@ -292,7 +286,6 @@ stickycookie_free(struct addon *a)
     while (sc->njar)
         drop_origin(sc, &sc->jar[sc->njar - 1]);
     free(sc->jar);
-    pthread_mutex_destroy(&sc->lock);
     free(sc);
 }
 
@@ -308,6 +301,5 @@ addon_stickycookie_new(void)
 {
     struct stickycookie *sc = xcalloc(1, sizeof(*sc));
     sc->base.ops = &stickycookie_ops;
-    pthread_mutex_init(&sc->lock, NULL);
     return &sc->base;
 }

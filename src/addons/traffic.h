@@ -9,7 +9,8 @@
  *   stickyauth    request: remembers Authorization per host and adds it to
  *                 matching requests that have none
  *   proxyauth     http_connect / requestheaders: asks for and checks proxy
- *                 credentials (407, or 401 in reverse mode)
+ *                 credentials (407, or 401 in reverse mode); socks5_auth:
+ *                 checks a SOCKS5 client's credentials the same way
  *
  * Each constructor returns a new addon the caller owns (addon_chain_add
  * takes it). All read their options in configure; the sticky addons and

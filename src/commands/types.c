@@ -8,6 +8,7 @@
 
 #include "commands/internal.h"
 #include "flow/flow.h"
+#include "util/emoji.h"
 #include "util/hex.h"
 #include "util/num.h"
 #include "util/path.h"
@@ -251,13 +252,13 @@ cmds__parse(struct cmds *c, const struct cmds_param *p, const char *s, struct cm
         return 0;
     }
     case CMDS_MARKER:
-        /* "true" is the default marker, "false" unmarks; anything else is a
-         * marker name the flow list shows (":grapes:", "x"). */
+        /* "true" is the default marker, "false" unmarks; anything else must
+         * be a marker name the flow lists can show (":grapes:", "x"). */
         if (strcmp(s, "true") == 0)
             v->s = xstrdup(":default:");
         else if (strcmp(s, "false") == 0)
             v->s = xstrdup("");
-        else if (*s == '\0')
+        else if (emoji_glyph(s) == NULL)
             return err_set(e, MP_ERR_INVAL, "Invalid choice.");
         else
             v->s = xstrdup(s);

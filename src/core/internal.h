@@ -71,6 +71,14 @@ struct listener {
     void *root_arg;
 };
 
+/* A job for libuv's thread pool (server_queue_work). */
+struct work {
+    uv_work_t req; /* req.data = this work; freed after `after` ran */
+    server_work_cb work;
+    server_work_cb after;
+    void *arg;
+};
+
 /* A function posted from another thread (server_post). */
 struct post {
     server_post_cb fn;

@@ -75,6 +75,38 @@ server_post(struct server *srv, server_post_cb fn, void *arg)
 }
 
 static void
+on_work(uv_work_t *req)
+{
+    struct work *w = req->data;
+    w->work(w->arg);
+}
+
+static void
+on_work_done(uv_work_t *req, int status)
+{
+    struct work *w = req->data;
+    (void)status; /* UV_ECANCELED only after uv_cancel(), which we never call */
+    w->after(w->arg);
+    free(w);
+}
+
+void
+server_queue_work(struct server *srv, server_work_cb work, server_work_cb after, void *arg)
+{
+    struct work *w = xmalloc(sizeof(*w));
+    w->req.data = w;
+    w->work = work;
+    w->after = after;
+    w->arg = arg;
+    if (uv_queue_work(&srv->loop, &w->req, on_work, on_work_done) < 0) {
+        /* Only with invalid arguments; do the work here rather than lose it. */
+        work(arg);
+        after(arg);
+        free(w);
+    }
+}
+
+static void
 on_signal(uv_signal_t *h, int signum)
 {
     (void)signum;

@@ -108,6 +108,17 @@ typedef struct layer *(*server_root_cb)(struct context *, void *arg);
 int server_listen_app(struct server *, const char *host, int port, server_root_cb root_new,
                       void *arg, struct err *e);
 
+/*
+ * Runs work(arg) on a thread of libuv's pool, then after(arg) on the loop's
+ * thread (DESIGN.md, Threads): for CPU work that must not hold up every
+ * other connection, such as signing a certificate. work may touch only
+ * what arg gives it and nothing of the loop's; after runs exactly once,
+ * also when the server stops meanwhile (server_free() waits for the
+ * pool). Call on the loop's thread.
+ */
+typedef void (*server_work_cb)(void *arg);
+void server_queue_work(struct server *, server_work_cb work, server_work_cb after, void *arg);
+
 struct flow;
 /*
  * Client replay: sends flow f's saved request again through the proxy

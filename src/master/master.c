@@ -20,9 +20,12 @@
 #include "addons/readfile.h"
 #include "addons/save.h"
 #include "addons/serverplayback.h"
+#include "addons/tlsconfig.h"
 #include "addons/traffic.h"
+#include "commands/commands.h"
 #include "core/server.h"
 #include "filter/filter.h"
+#include "master/internal.h"
 #include "master/master.h"
 #include "options/cmdline.h"
 #include "options/opt.h"
@@ -38,6 +41,9 @@ struct master {
     struct addon_chain *chain;
     struct addon *clientplayback; /* in chain */
     struct addon *serverplayback; /* in chain */
+    struct addon *tlsconfig;      /* in chain */
+    struct cmds *cmds;            /* owned: every addon's commands and the core's */
+    int commands_collected;
     struct server *srv;           /* the loop; created by master_configure */
     struct ca *ca;                /* one reference; NULL when no proxy core runs */
     /* One configuration per --mode, one reference each; cfgs[0] also
@@ -60,6 +66,7 @@ master_new(struct options *opts)
     struct master *m = xcalloc(1, sizeof(*m));
     m->opts = opts;
     m->chain = addon_chain_new();
+    m->cmds = cmds_new();
     addon_chain_add(m->chain, addon_block_new());
     addon_chain_add(m->chain, addon_blocklist_new());
     addon_chain_add(m->chain, addon_anticache_new());
@@ -77,6 +84,8 @@ master_new(struct options *opts)
     addon_chain_add(m->chain, addon_stickyauth_new());
     addon_chain_add(m->chain, addon_stickycookie_new());
     addon_chain_add(m->chain, addon_save_new());
+    m->tlsconfig = addon_tlsconfig_new();
+    addon_chain_add(m->chain, m->tlsconfig);
     return m;
 }
 
@@ -84,6 +93,30 @@ void
 master_add_addon(struct master *m, struct addon *a)
 {
     addon_chain_add(m->chain, a);
+}
+
+int
+master_collect_commands(struct master *m, struct err *e)
+{
+    if (m->commands_collected)
+        return 0;
+    int rc = master__core_commands(m, m->cmds, e);
+    if (rc == 0)
+        rc = addon_chain_commands(m->chain, m->cmds, e);
+    m->commands_collected = rc == 0;
+    return rc;
+}
+
+int
+master__reading(const struct master *m)
+{
+    return m->reading;
+}
+
+struct cmds *
+master_commands(struct master *m)
+{
+    return m->cmds;
 }
 
 static void
@@ -114,6 +147,13 @@ build_configs(const struct options *opts, struct ca *ca, const struct proxy_conf
     *out = v;
     *nout = n;
     return 0;
+}
+
+/* Certificates are signed in the loop's thread pool. */
+static void
+queue_work(void *srv, tlsconfig_work_cb work, tlsconfig_work_cb after, void *arg)
+{
+    server_queue_work(srv, work, after, arg);
 }
 
 /* Client replay goes through the proxy core. */
@@ -158,11 +198,36 @@ apply_deferred(struct master *m, struct err *e)
     return 0;
 }
 
+/*
+ * mitmproxy's intercept addon sets intercept_active from its configure:
+ * a new filter turns interception on, an empty one turns it off. Options
+ * here are set before the addons hear of them, so the master applies that
+ * rule to next whenever intercept changed (and intercept_active did not).
+ */
+static void
+intercept_rule(const struct options *before, struct options *next)
+{
+    const struct opt_info *f = opt_find("intercept"), *a = opt_find("intercept_active");
+    if (f == NULL || a == NULL)
+        return;
+    struct opt_changes ch;
+    if (before) {
+        opt_diff(before, next, &ch);
+        if (!opt_changed(&ch, f->index) || opt_changed(&ch, a->index))
+            return;
+    }
+    const char *expr = opt_get_str(next, f);
+    if (before || (expr && *expr))
+        opt_set(next, "intercept_active", expr && *expr ? "true" : "false", NULL);
+}
+
 int
 master_configure(struct master *m, struct err *e)
 {
     const struct options *o = m->opts;
     int rc;
+    if ((rc = master_collect_commands(m, e)) < 0)
+        return rc;
     /* The proxy core runs for the server and for client replay (-C also with -n). */
     m->core = o->server || o->client_replay.n > 0;
     if (m->core) {
@@ -177,6 +242,7 @@ master_configure(struct master *m, struct err *e)
         if ((rc = build_configs(o, m->ca, &m->cfgs, &m->ncfgs, e)) < 0)
             return rc;
     }
+    intercept_rule(NULL, m->opts);
     /* Key logging as mitmproxy: MITMPROXY_SSLKEYLOGFILE, else SSLKEYLOGFILE. */
     const char *keylog = getenv("MITMPROXY_SSLKEYLOGFILE");
     if (keylog == NULL || *keylog == '\0')
@@ -191,6 +257,7 @@ master_configure(struct master *m, struct err *e)
     if (o->deferred.n && (rc = apply_deferred(m, e)) < 0)
         return rc;
     m->srv = server_new(m->core ? m->cfgs[0] : NULL, m->chain);
+    tlsconfig_wire(m->tlsconfig, queue_work, m->srv);
     if (m->core) {
         clientplayback_wire(m->clientplayback, start_replay, m->srv,
                             o->server ? NULL : replay_finished, o->keepserving ? NULL : m->srv);
@@ -333,6 +400,7 @@ master_free(struct master *m)
     server_free(m->srv);
     filt_free(m->read_filter);
     addon_chain_free(m->chain);
+    cmds_free(m->cmds);
     drop_configs(m->cfgs, m->ncfgs);
     ca_free(m->ca);
     opt_free(m->opts);
@@ -359,13 +427,25 @@ int
 master_set(struct master *m, const char *const *settings, size_t n, struct err *e)
 {
     struct options *next = opt_copy(m->opts);
+    for (size_t i = 0; i < n; i++) {
+        int rc = opt_set_arg(next, settings[i], e);
+        if (rc < 0) {
+            opt_free(next);
+            return rc;
+        }
+    }
+    return master_update(m, next, e);
+}
+
+int
+master_update(struct master *m, struct options *next, struct err *e)
+{
     int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++)
-        rc = opt_set_arg(next, settings[i], e);
+    intercept_rule(m->opts, next);
     struct opt_changes ch;
-    if (rc < 0 || opt_diff(m->opts, next, &ch) == 0) {
+    if (opt_diff(m->opts, next, &ch) == 0) {
         opt_free(next);
-        return rc;
+        return 0;
     }
     /* The new proxy configurations first: a bad value changes nothing. */
     struct ca *ca = m->ca ? ca_ref(m->ca) : NULL;

@@ -26,6 +26,7 @@
 
 struct addon;
 struct addon_chain;
+struct cmds;
 struct master;
 struct options;
 struct server;
@@ -33,8 +34,17 @@ struct server;
 /* A master with mitmproxy 8.1.1's default addons; it takes opts. */
 struct master *master_new(struct options *opts);
 void master_free(struct master *);
-/* Appends an addon (the master owns it) after those already there. */
+/* Appends an addon (the master owns it) after those already there. Add
+ * them all before master_collect_commands() or master_configure(). */
 void master_add_addon(struct master *, struct addon *);
+/*
+ * Fills the command registry: the core commands (set, flow.*, options.*)
+ * and every addon's. master_configure() does it if nobody has; a tool
+ * calls it first to print them (--commands).
+ */
+int master_collect_commands(struct master *, struct err *e);
+/* The command registry (mitmproxy's master.commands); borrowed. */
+struct cmds *master_commands(struct master *);
 
 /*
  * Start-up, before anything listens: loads the CA when the proxy core runs
@@ -80,6 +90,9 @@ void master_shutdown(struct master *);
  * address closes the listeners and opens new ones.
  */
 int master_set(struct master *, const char *const *settings, size_t n, struct err *e);
+/* The same with a whole new set of options (options.load, options.reset),
+ * which the master takes whatever the outcome. */
+int master_update(struct master *, struct options *next, struct err *e);
 
 /*
  * The flow store for the interactive tools (mitmproxy's View, which the

@@ -154,6 +154,10 @@ parse_long(struct options *opts, int argc, char **argv, int *i, struct cmdline *
         cl->show_options = 1;
         return 0;
     }
+    if (strcmp(name, "commands") == 0) {
+        cl->show_commands = 1;
+        return 0;
+    }
     if (strcmp(name, "quiet") == 0) {
         *quiet = 1;
         return 0;
@@ -281,7 +285,7 @@ cmdline_parse(struct options *opts, int argc, char **argv, struct cmdline *cl, s
     if (opts->deferred.n && opts->scripts.n == 0)
         return cmdline_unknown_options(opts, e);
     /* As mitmproxy's process_options: -q (and --options) silence, -v wins. */
-    if (quiet || cl->show_options) {
+    if (quiet || cl->show_options || cl->show_commands) {
         set(opts, "termlog_verbosity", "error", NULL);
         set(opts, "flow_detail", "0", NULL);
     }
@@ -306,6 +310,23 @@ cmdline_unknown_options(const struct options *opts, struct err *e)
     return rc;
 }
 
+int
+cmdline_parse_config(struct options *opts, int argc, char **argv, struct cmdline *cl,
+                     struct err *e)
+{
+    /* The conf dir may come from the command line itself. */
+    struct options *probe = opt_new();
+    struct cmdline pcl = {0};
+    int rc = cmdline_parse(probe, argc, argv, &pcl, e);
+    cmdline_clear(&pcl);
+    if (rc == 0 && !pcl.help && !pcl.version)
+        rc = opt_load_config(opts, probe->confdir, e);
+    opt_free(probe);
+    if (rc == 0)
+        rc = cmdline_parse(opts, argc, argv, cl, e);
+    return rc;
+}
+
 void
 cmdline_clear(struct cmdline *cl)
 {
@@ -322,6 +343,7 @@ cmdline_usage(FILE *f, const char *prog)
             "  -h, --help            show this help message and exit\n"
             "  --version             show version number and exit\n"
             "  --options             Show all options and their default values\n"
+            "  --commands            Show all commands and their signatures\n"
             "  --set option[=value]  Set an option. When the value is omitted, booleans are\n"
             "                        set to true, strings and integers are set to None (if\n"
             "                        permitted), and sequences are emptied. Boolean values\n"

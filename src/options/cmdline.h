@@ -19,6 +19,7 @@ struct cmdline {
     int help;
     int version;
     int show_options;
+    int show_commands;
     struct strv filters; /* positional filter expressions */
 };
 
@@ -30,6 +31,13 @@ struct cmdline {
 int cmdline_parse(struct options *opts, int argc, char **argv, struct cmdline *cl,
                   struct err *e);
 void cmdline_clear(struct cmdline *);
+/*
+ * What the tools do: the options of confdir/config.yaml (and config.yml),
+ * the conf dir taken from the command line when it sets one, then the
+ * command line, which wins over the file.
+ */
+int cmdline_parse_config(struct options *opts, int argc, char **argv, struct cmdline *cl,
+                         struct err *e);
 /* The error for settings of options nobody registered (opts->deferred):
  * "Unknown option(s): a, b", as mitmproxy says it. */
 int cmdline_unknown_options(const struct options *opts, struct err *e);

@@ -179,3 +179,53 @@ opt_dump(const struct options *o, void *file)
     buf_clear(&txt);
     buf_clear(&val);
 }
+
+/* Whether o's value of info is its default (an opt_new() struct's). */
+static int
+is_default(const struct options *o, const struct options *defaults, const struct opt_info *info)
+{
+    struct buf a = BUF_INIT, b = BUF_INIT;
+    format_value(&a, o, info);
+    format_value(&b, defaults, info);
+    int same = a.len == b.len && memcmp(buf_ptr(&a), buf_ptr(&b), a.len) == 0;
+    buf_clear(&a);
+    buf_clear(&b);
+    return same;
+}
+
+void
+opt_save_yaml(const struct options *o, int defaults, void *file)
+{
+    FILE *f = file;
+    struct options *def = opt_new();
+    struct buf val = BUF_INIT;
+    size_t n = opt_count();
+    const struct opt_info **rows = xmalloc((n ? n : 1) * sizeof(*rows));
+    for (size_t i = 0; i < n; i++)
+        rows[i] = opt_at(i);
+    qsort(rows, n, sizeof(*rows), by_name);
+    for (size_t i = 0; i < n; i++) {
+        const struct opt_info *info = rows[i];
+        if (!defaults && is_default(o, def, info))
+            continue;
+        const struct strv *sv = CFIELD(o, info, struct strv);
+        if (info->type == OPT_SEQ && sv->n > 0) {
+            fprintf(f, "%s:\n", info->name);
+            for (size_t j = 0; j < sv->n; j++) {
+                buf_reset(&val);
+                yaml_str(&val, sv->v[j]);
+                fprintf(f, "- %.*s\n", (int)val.len, (const char *)buf_ptr(&val));
+            }
+            continue;
+        }
+        buf_reset(&val);
+        format_value(&val, o, info);
+        if (val.len)
+            fprintf(f, "%s: %.*s\n", info->name, (int)val.len, (const char *)buf_ptr(&val));
+        else
+            fprintf(f, "%s:\n", info->name);
+    }
+    free(rows);
+    buf_clear(&val);
+    opt_free(def);
+}

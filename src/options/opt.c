@@ -165,6 +165,30 @@ opt__field(struct options *o, const struct opt_info *info)
     return &o->dyn[k];
 }
 
+int
+opt_get_bool(const struct options *o, const struct opt_info *info)
+{
+    return *CFIELD(o, info, int);
+}
+
+long
+opt_get_int(const struct options *o, const struct opt_info *info)
+{
+    return *CFIELD(o, info, long);
+}
+
+const char *
+opt_get_str(const struct options *o, const struct opt_info *info)
+{
+    return *CFIELD(o, info, char *);
+}
+
+const struct strv *
+opt_get_seq(const struct options *o, const struct opt_info *info)
+{
+    return CFIELD(o, info, struct strv);
+}
+
 struct options *
 opt_new(void)
 {
@@ -201,6 +225,7 @@ opt_free(struct options *o)
         slot_clear(&o->dyn[k], dyn_rows[k].type);
     free(o->dyn);
     strv_clear(&o->deferred);
+    strv_clear(&o->deferred_quiet);
     free(o);
 }
 
@@ -228,7 +253,38 @@ opt_copy(const struct options *src)
     o->deferred = (struct strv){NULL, 0};
     for (size_t j = 0; j < src->deferred.n; j++)
         strv_push(&o->deferred, src->deferred.v[j]);
+    o->deferred_quiet = (struct strv){NULL, 0};
+    for (size_t j = 0; j < src->deferred_quiet.n; j++)
+        strv_push(&o->deferred_quiet, src->deferred_quiet.v[j]);
     return o;
+}
+
+void
+opt_reset_one(struct options *o, const struct opt_info *info)
+{
+    struct options *d = opt_new();
+    const void *src = opt__cfield(d, info);
+    void *dst = opt__field(o, info);
+    switch (info->type) {
+    case OPT_BOOL:
+        *(int *)dst = *(const int *)src;
+        break;
+    case OPT_INT:
+        *(long *)dst = *(const long *)src;
+        break;
+    case OPT_STR:
+    case OPT_OPTSTR:
+        free(*(char **)dst);
+        *(char **)dst = dupnull(*(char *const *)src);
+        break;
+    case OPT_SEQ:
+        strv_clear(dst);
+        for (size_t j = 0; j < ((const struct strv *)src)->n; j++)
+            strv_push(dst, ((const struct strv *)src)->v[j]);
+        break;
+    }
+    o->seq_set[info->index] = 0;
+    opt_free(d);
 }
 
 int
@@ -516,13 +572,14 @@ opt_set_deferred(struct options *o, const char *arg, struct err *e)
     return 0;
 }
 
-int
-opt_apply_deferred(struct options *o, struct err *e)
+/* Applies the settings of sv whose options now exist; keeps the rest in sv. */
+static int
+apply_known(struct options *o, struct strv *sv, struct err *e)
 {
     struct strv left = {NULL, 0};
     int rc = 0;
-    for (size_t i = 0; i < o->deferred.n; i++) {
-        const char *arg = o->deferred.v[i];
+    for (size_t i = 0; i < sv->n; i++) {
+        const char *arg = sv->v[i];
         size_t n = strcspn(arg, "=");
         char *name = xstrndup(arg, n);
         int known = opt_find(name) != NULL;
@@ -532,8 +589,17 @@ opt_apply_deferred(struct options *o, struct err *e)
         else if (rc == 0)
             rc = opt_set_arg(o, arg, e);
     }
-    strv_clear(&o->deferred);
-    o->deferred = left;
+    strv_clear(sv);
+    *sv = left;
+    return rc;
+}
+
+int
+opt_apply_deferred(struct options *o, struct err *e)
+{
+    int rc = apply_known(o, &o->deferred_quiet, e);
+    if (rc == 0)
+        rc = apply_known(o, &o->deferred, e);
     return rc;
 }
 

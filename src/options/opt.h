@@ -40,8 +40,8 @@ struct strv {
     X(OPTSTR, ACTIVE, body_size_limit, NULL, NULL, "Byte size limit of HTTP request and response bodies. Understands k/m/g suffixes, i.e. 3m for 3 megabytes.") \
     X(OPTSTR, ACTIVE, cert_passphrase, NULL, NULL, "Passphrase for decrypting the private key provided in the --cert option.  Note that passing cert_passphrase on the command line makes your passphrase visible in your system's process list. Specify it in config.yaml to avoid this.") \
     X(SEQ, ACTIVE, certs, NULL, NULL, "SSL certificates of the form \"[domain=]path\". The domain may include a wildcard, and is equal to \"*\" if not specified. The file at path is a certificate in PEM format. If a private key is included in the PEM, it is used, else the default key in the conf dir is used. The PEM file should contain the full certificate chain, with the leaf certificate as the first entry.") \
-    X(OPTSTR, PLANNED, ciphers_client, NULL, NULL, "Set supported ciphers for client <-> mitmproxy connections using OpenSSL syntax.") \
-    X(OPTSTR, PLANNED, ciphers_server, NULL, NULL, "Set supported ciphers for mitmproxy <-> server connections using OpenSSL syntax.") \
+    X(OPTSTR, ACTIVE, ciphers_client, NULL, NULL, "Set supported ciphers for client <-> mitmproxy connections using OpenSSL syntax.") \
+    X(OPTSTR, ACTIVE, ciphers_server, NULL, NULL, "Set supported ciphers for mitmproxy <-> server connections using OpenSSL syntax.") \
     X(OPTSTR, ACTIVE, client_certs, NULL, NULL, "Client certificate file or directory.") \
     X(SEQ, ACTIVE, client_replay, NULL, NULL, "Replay client requests from a saved file.") \
     X(INT, ACTIVE, client_replay_concurrency, 1, NULL, "Concurrency limit on in-flight client replay requests. Currently the only valid values are 1 and -1 (no limit).") \
@@ -152,8 +152,11 @@ struct options {
      * have their defaults. */
     union opt_slot *dyn;
     size_t ndyn;
-    /* "name=value" settings of options not registered yet (opt_set_deferred). */
+    /* "name=value" settings of options not registered yet (opt_set_deferred);
+     * those from a config file are dropped quietly if nothing registers them
+     * (a config.yaml may hold the console's options when mitmdump reads it). */
     struct strv deferred;
+    struct strv deferred_quiet;
 };
 
 enum opt_type { OPT_BOOL, OPT_INT, OPT_STR, OPT_OPTSTR, OPT_SEQ };
@@ -204,6 +207,15 @@ const struct opt_info *opt_find(const char *name);
  */
 int opt_register(const char *name, enum opt_type type, const char *def, const char *choices,
                  const char *help, struct err *e);
+/*
+ * The value of any option by its row, a registered one's included (an
+ * addon that registered "intercept" reads it so). The type must match.
+ */
+int opt_get_bool(const struct options *, const struct opt_info *);
+long opt_get_int(const struct options *, const struct opt_info *);
+const char *opt_get_str(const struct options *, const struct opt_info *); /* NULL: None */
+const struct strv *opt_get_seq(const struct options *, const struct opt_info *);
+
 /* "bool", "int", "str", "optional str", "sequence of str" (mitmproxy's words). */
 const char *opt_type_name(enum opt_type);
 
@@ -221,6 +233,8 @@ struct options *opt_copy(const struct options *);
  * and integers are checked. Errors name the option and the bad value.
  */
 int opt_set(struct options *, const char *name, const char *value, struct err *e);
+/* Sets one option back to its default (options.reset.one). */
+void opt_reset_one(struct options *, const struct opt_info *);
 /* Parses "name=value" or "name". */
 int opt_set_arg(struct options *, const char *arg, struct err *e);
 /*
@@ -231,6 +245,23 @@ int opt_set_arg(struct options *, const char *arg, struct err *e);
  */
 int opt_set_deferred(struct options *, const char *arg, struct err *e);
 int opt_apply_deferred(struct options *, struct err *e);
+
+/*
+ * Reads mitmproxy's config.yaml format (a mapping of option names to
+ * values; lists as [a, b] or "- a" lines) into o, with mitmproxy's type
+ * checks. Unknown names are kept in o->deferred_quiet. Errors name the line
+ * ("Config error at line 3: listen_port expects a int, not a str").
+ */
+int opt_load_yaml(struct options *, const char *text, size_t len, struct err *e);
+/* The same from a file; a file that does not exist is no error. */
+int opt_load_file(struct options *, const char *path, struct err *e);
+/* mitmproxy's start-up read of confdir/config.yaml, then config.yml. */
+int opt_load_config(struct options *, const char *confdir, struct err *e);
+/*
+ * Writes the options that differ from their defaults (all with
+ * defaults=1) in the format opt_load_yaml() reads, as options.save does.
+ */
+void opt_save_yaml(const struct options *, int defaults, void *file);
 /* Writes the option's current value as `--options` shows it into out. */
 void opt_format_value(const struct options *, const struct opt_info *, char *out, size_t outlen);
 /* Prints every option with its help, type and default (YAML, like mitmdump --options). */

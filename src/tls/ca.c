@@ -643,7 +643,7 @@ make_sans(const char *const *sans, size_t nsans)
 /* certs.py dummy_cert(): the CA's public key, issuer = CA subject, serverAuth,
  * the SANs (critical when the subject is empty, RFC 5280 4.2.1.6). */
 static X509 *
-make_leaf(struct ca *ca, const char *cn, const char *const *sans, size_t nsans)
+make_leaf(const struct ca *ca, const char *cn, const char *const *sans, size_t nsans)
 {
     X509 *x = X509_new();
     X509V3_CTX ctx;
@@ -681,46 +681,96 @@ fail:
     return NULL;
 }
 
+/* The cached leaf of this key (moved to the front), or NULL. */
+static struct leaf *
+find(struct ca *ca, const char *key, size_t keylen, uint64_t h)
+{
+    struct leaf *l;
+    for (l = ca->buckets[h & (CA_BUCKETS - 1)]; l; l = l->hnext)
+        if (l->hash == h && l->keylen == keylen && memcmp(l->key, key, keylen) == 0)
+            break;
+    if (l) {
+        lru_unlink(ca, l);
+        lru_push_front(ca, l);
+    }
+    return l;
+}
+
+static void
+fill(const struct ca *ca, const struct leaf *l, struct ca_leaf *out)
+{
+    out->cert = l->cert;
+    out->key = ca->key;
+    out->chain = ca->chain;
+}
+
 int
-ca_leaf_get(struct ca *ca, const char *cn, const char *const *sans, size_t nsans,
-            struct ca_leaf *out, struct err *e)
+ca_leaf_lookup(struct ca *ca, const char *cn, const char *const *sans, size_t nsans,
+               struct ca_leaf *out)
+{
+    size_t keylen;
+    char *key = make_key(cn, sans, nsans, &keylen);
+    struct leaf *l = find(ca, key, keylen, hash_key(key, keylen));
+    free(key);
+    if (l == NULL)
+        return 0;
+    fill(ca, l, out);
+    return 1;
+}
+
+void *
+ca_leaf_sign(const struct ca *ca, const char *cn, const char *const *sans, size_t nsans,
+             struct err *e)
+{
+    X509 *x = make_leaf(ca, cn, sans, nsans);
+    if (x == NULL)
+        err_set(e, MP_ERR_FATAL, "cannot sign a certificate for %s: %s",
+                cn      ? cn
+                : nsans ? sans[0]
+                        : "(no name)",
+                tls__ossl_reason());
+    return x;
+}
+
+void
+ca_leaf_put(struct ca *ca, const char *cn, const char *const *sans, size_t nsans, void *cert,
+            struct ca_leaf *out)
 {
     size_t keylen;
     char *key = make_key(cn, sans, nsans, &keylen);
     uint64_t h = hash_key(key, keylen);
-    struct leaf **bucket = &ca->buckets[h & (CA_BUCKETS - 1)];
-    struct leaf *l;
-    for (l = *bucket; l; l = l->hnext)
-        if (l->hash == h && l->keylen == keylen && memcmp(l->key, key, keylen) == 0)
-            break;
+    struct leaf *l = find(ca, key, keylen, h);
     if (l) {
+        /* Signed twice meanwhile (two connections to a new host at once). */
         free(key);
-        lru_unlink(ca, l);
-        lru_push_front(ca, l);
-    } else {
-        X509 *x = make_leaf(ca, cn, sans, nsans);
-        if (x == NULL) {
-            free(key);
-            return err_set(e, MP_ERR_FATAL, "cannot sign a certificate for %s: %s",
-                           cn      ? cn
-                           : nsans ? sans[0]
-                                   : "(no name)",
-                           tls__ossl_reason());
-        }
-        if (ca->nleaves >= CA_CACHE_CAP)
-            evict_oldest(ca);
-        l = xcalloc(1, sizeof(*l));
-        l->hash = h;
-        l->key = key;
-        l->keylen = keylen;
-        l->cert = x;
-        l->hnext = *bucket;
-        *bucket = l;
-        lru_push_front(ca, l);
-        ca->nleaves++;
+        X509_free(cert);
+        fill(ca, l, out);
+        return;
     }
-    out->cert = l->cert;
-    out->key = ca->key;
-    out->chain = ca->chain;
+    if (ca->nleaves >= CA_CACHE_CAP)
+        evict_oldest(ca);
+    struct leaf **bucket = &ca->buckets[h & (CA_BUCKETS - 1)];
+    l = xcalloc(1, sizeof(*l));
+    l->hash = h;
+    l->key = key;
+    l->keylen = keylen;
+    l->cert = cert;
+    l->hnext = *bucket;
+    *bucket = l;
+    lru_push_front(ca, l);
+    ca->nleaves++;
+    fill(ca, l, out);
+}
+
+int
+ca_leaf_get(struct ca *ca, const char *cn, const char *const *sans, size_t nsans,
+            struct ca_leaf *out, struct err *e)
+{
+    if (ca_leaf_lookup(ca, cn, sans, nsans, out))
+        return 0;
+    X509 *x = ca_leaf_sign(ca, cn, sans, nsans, e);
+    if (x == NULL)
+        return e ? e->code : MP_ERR_FATAL;
+    ca_leaf_put(ca, cn, sans, nsans, x, out);
     return 0;
 }

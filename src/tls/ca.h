@@ -30,9 +30,9 @@ struct ca;
 
 /* An issued leaf: certificate and key as OpenSSL objects (X509 *, EVP_PKEY *),
  * typed void * here so that callers need not include OpenSSL headers. Owned
- * by the CA's LRU cache: valid until the next ca_leaf_get() may evict it, so
- * a caller that keeps it takes its own references (SSL_use_cert_and_key
- * does). */
+ * by the CA's LRU cache: valid until the next ca_leaf_get() or ca_leaf_put()
+ * may evict it, so a caller that keeps it takes its own references
+ * (SSL_use_cert_and_key does). */
 struct ca_leaf {
     void *cert; /* X509 * */
     void *key;  /* EVP_PKEY * */
@@ -66,6 +66,29 @@ const char *ca_dir(const struct ca *);
  */
 int ca_leaf_get(struct ca *, const char *cn, const char *const *sans, size_t nsans,
                 struct ca_leaf *out, struct err *e);
+
+/*
+ * ca_leaf_get() in three steps, so that the signature (a millisecond of
+ * CPU) can run off the loop while the cache stays on it (DESIGN.md,
+ * Threads):
+ *
+ *   ca_leaf_lookup()  the cached leaf for these names: 1 and out filled, or
+ *                     0 (a miss). Loop thread only: it reorders the LRU.
+ *   ca_leaf_sign()    a new certificate for these names (X509 *, one
+ *                     reference for the caller), or NULL with e set. Safe
+ *                     from any thread: it reads the CA's key and
+ *                     certificate and nothing else of ca.
+ *   ca_leaf_put()     caches a certificate from ca_leaf_sign() (the cache
+ *                     takes the reference; when the names are cached
+ *                     already, that leaf wins and cert is dropped) and fills
+ *                     out. Loop thread only.
+ */
+int ca_leaf_lookup(struct ca *, const char *cn, const char *const *sans, size_t nsans,
+                   struct ca_leaf *out);
+void *ca_leaf_sign(const struct ca *, const char *cn, const char *const *sans, size_t nsans,
+                   struct err *e);
+void ca_leaf_put(struct ca *, const char *cn, const char *const *sans, size_t nsans, void *cert,
+                 struct ca_leaf *out);
 
 /* The CA certificate as PEM text (malloc'd, caller frees), for mitm.it. */
 char *ca_cert_pem(const struct ca *);

@@ -53,6 +53,7 @@
 #define READ_CHUNK 16384
 
 struct tls_session {
+    int refs;
     SSL *ssl;
     BIO *rbio; /* owned by ssl */
     BIO *wbio; /* owned by ssl */
@@ -421,6 +422,7 @@ session_new(SSL_CTX *ctx, int is_client, struct err *e)
         return NULL;
     }
     struct tls_session *s = xcalloc(1, sizeof(*s));
+    s->refs = 1;
     s->ssl = ssl;
     s->is_client = is_client;
     s->alert_in = s->alert_out = -1;
@@ -440,6 +442,18 @@ session_new(SSL_CTX *ctx, int is_client, struct err *e)
     return s;
 }
 
+/* The ciphers_client / ciphers_server options: set on the SSL, so that
+ * contexts stay shared. TLS 1.3 suites are not affected (as in mitmproxy). */
+static int
+set_ciphers(struct tls_session *s, const char *ciphers, struct err *e)
+{
+    if (ciphers == NULL || *ciphers == '\0')
+        return 0;
+    if (!SSL_set_cipher_list(s->ssl, ciphers))
+        return err_set(e, MP_ERR_INVAL, "invalid cipher list \"%s\": %s", ciphers, ssl_reason());
+    return 0;
+}
+
 struct tls_session *
 tls_session_new_client(const struct tls_client_opts *o, struct err *e)
 {
@@ -449,6 +463,8 @@ tls_session_new_client(const struct tls_client_opts *o, struct err *e)
     struct tls_session *s = session_new(ctx, 1, e);
     if (s == NULL)
         return NULL;
+    if (set_ciphers(s, o->ciphers, e) < 0)
+        goto fail;
     /* RFC 6066 3: literal IP addresses are not permitted in SNI. */
     if (o->sni && *o->sni && !netaddr_is_ip(o->sni) && !SSL_set_tlsext_host_name(s->ssl, o->sni)) {
         err_set(e, MP_ERR_INVAL, "invalid server name \"%s\": %s", o->sni, ssl_reason());
@@ -501,6 +517,8 @@ tls_session_new_server(const struct tls_server_opts *o, struct err *e)
     struct tls_session *s = session_new(ctx, 0, e);
     if (s == NULL)
         return NULL;
+    if (set_ciphers(s, o->ciphers, e) < 0)
+        goto fail;
     if (!SSL_use_cert_and_key(s->ssl, o->leaf->cert, o->leaf->key, o->leaf->chain, 1)) {
         err_set(e, MP_ERR_INVAL, "cannot use the leaf certificate: %s", ssl_reason());
         goto fail;
@@ -516,10 +534,17 @@ fail:
     return NULL;
 }
 
+struct tls_session *
+tls_session_ref(struct tls_session *s)
+{
+    s->refs++;
+    return s;
+}
+
 void
 tls_session_free(struct tls_session *s)
 {
-    if (s == NULL)
+    if (s == NULL || --s->refs > 0)
         return;
     SSL_free(s->ssl);
     free(s->verify_host);

@@ -37,6 +37,7 @@ struct tls_client_opts {
     const char *ca_dir;             /* extra trusted CA dir (hashed); NULL: none */
     enum tls_version min_version, max_version;
     const char *client_cert_file;   /* PEM with key + cert to present; NULL: none */
+    const char *ciphers;            /* OpenSSL cipher list (up to TLS 1.2); NULL: defaults */
 };
 
 /* We are the server, towards the client, with a certificate from the CA. */
@@ -45,11 +46,19 @@ struct tls_server_opts {
     const char *const *alpn;        /* protocols we accept, in preference order */
     size_t nalpn;
     enum tls_version min_version, max_version;
+    const char *ciphers;            /* as in tls_client_opts */
 };
 
-/* Both return NULL with e set on failure. Free with tls_session_free(). */
+/*
+ * Both return a new session (one reference) or NULL with e set. Sessions
+ * are counted because a hook's data may hold one while its layer does (the
+ * tlsconfig addon hands one over); the count is not atomic: a session
+ * belongs to one thread. tls_session_free() drops a reference (NULL is a
+ * no-op) and frees the session with the last.
+ */
 struct tls_session *tls_session_new_client(const struct tls_client_opts *, struct err *e);
 struct tls_session *tls_session_new_server(const struct tls_server_opts *, struct err *e);
+struct tls_session *tls_session_ref(struct tls_session *);
 void tls_session_free(struct tls_session *);
 
 /* Ciphertext from the peer. */

@@ -11,6 +11,7 @@
 #include <sys/utsname.h>
 
 #include "addons/dumper.h"
+#include "commands/commands.h"
 #include "filter/filter.h"
 #include "flow/flowfile.h"
 #include "master/master.h"
@@ -78,7 +79,7 @@ main(int argc, char **argv)
     int status = 0;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
-    if (cmdline_parse(opts, argc, argv, &cl, &e) < 0) {
+    if (cmdline_parse_config(opts, argc, argv, &cl, &e) < 0) {
         status = usage_error(e.msg);
         goto out;
     }
@@ -91,7 +92,10 @@ main(int argc, char **argv)
         goto out;
     }
     if (cl.show_options) {
-        opt_dump(opts, stdout);
+        /* As mitmproxy: the defaults, whatever this command line sets. */
+        struct options *defaults = opt_new();
+        opt_dump(defaults, stdout);
+        opt_free(defaults);
         goto out;
     }
     /* As 8.1.1's main.py: the positional filter words, joined by spaces,
@@ -143,7 +147,15 @@ main(int argc, char **argv)
     opts = NULL;
     master_add_addon(m, addon_dumper_new(stdout));
     int rc;
-    if (master_configure(m, &e) < 0) {
+    if (cl.show_commands) {
+        /* As mitmproxy: every addon's commands, before anything starts. */
+        if (master_collect_commands(m, &e) < 0) {
+            fprintf(stderr, "mitmdump: error: %s\n", e.msg);
+            status = 1;
+        } else {
+            cmds_dump(master_commands(m), stdout);
+        }
+    } else if (master_configure(m, &e) < 0) {
         fprintf(stderr, "mitmdump: error: %s\n", e.msg);
         status = 2;
     } else if (master_listen(m, &e) < 0) {

@@ -383,3 +383,69 @@ TEST(proxyauth_reverse_mode_uses_401)
     check(c, "Basic " B64_USER_PASS, 1, "user", "pass");
     addon_chain_free(c);
 }
+
+/* socks5_auth with the credentials as the SOCKS5 layer hands them over. */
+static int
+socks5(struct addon_chain *c, struct connection *client, const char *user, const char *pass)
+{
+    struct hook_data d;
+    struct hook_call call;
+    hook_data_init(&d, HOOK_SOCKS5_AUTH, NULL, client, NULL);
+    d.socks5_auth = socks5_auth_data_new(client, user, strlen(user), pass, strlen(pass));
+    addon_dispatch(c, &call, &d, NULL, NULL);
+    int valid = d.socks5_auth->valid;
+    hook_data_clear(&d);
+    return valid;
+}
+
+TEST(proxyauth_socks5_credentials)
+{
+    struct addon_chain *c = chain_with("user:pass", "socks5");
+    struct connection *client = connection_new(CONN_CLIENT);
+    ASSERT(!socks5(c, client, "user", "wrong"));
+    ASSERT(!socks5(c, client, "", ""));
+    /* A failed attempt lets nothing through the tunnel (401: not an HTTP proxy). */
+    struct flow *f = make_flow(client, "GET", "Authorization", NULL);
+    run(c, HOOK_REQUESTHEADERS, f, NULL);
+    assert_challenge(f, 401);
+    flow_unref(f);
+
+    ASSERT(socks5(c, client, "user", "pass"));
+    /* Requests in the SOCKS5 tunnel pass and carry the user, as after a CONNECT. */
+    f = make_flow(client, "GET", "Authorization", NULL);
+    run(c, HOOK_REQUESTHEADERS, f, NULL);
+    assert_passed(f, "Authorization", "user", "pass");
+    flow_unref(f);
+    connection_unref(client);
+    addon_chain_free(c);
+
+    c = chain_with("any", "socks5");
+    client = connection_new(CONN_CLIENT);
+    ASSERT(socks5(c, client, "anyone", "at all"));
+    connection_unref(client);
+    addon_chain_free(c);
+
+    /* Without proxyauth the addon says nothing (the layer asks for no credentials then). */
+    c = chain_with(NULL, "socks5");
+    client = connection_new(CONN_CLIENT);
+    ASSERT(!socks5(c, client, "user", "pass"));
+    connection_unref(client);
+    addon_chain_free(c);
+}
+
+TEST(proxyauth_socks5_htpasswd)
+{
+    write_htpasswd(htpasswd_text);
+    char spec[160];
+    snprintf(spec, sizeof(spec), "@%s", path);
+    struct addon_chain *c = chain_with(spec, "socks5");
+    struct connection *client = connection_new(CONN_CLIENT);
+    ASSERT(socks5(c, client, "alice", "bcrypt-pw"));
+    ASSERT(socks5(c, client, "bob", "apr1-pw"));
+    ASSERT(socks5(c, client, "carol", "sha-pw"));
+    ASSERT(!socks5(c, client, "carol", "bcrypt-pw"));
+    ASSERT(!socks5(c, client, "mallory", "sha-pw"));
+    connection_unref(client);
+    addon_chain_free(c);
+    remove_htpasswd();
+}

@@ -40,6 +40,41 @@ def test_options_lists_every_option_of_811():
     assert "Type bool." in ours
 
 
+def command_blocks(text):
+    """--commands output as {name: its help lines and signature}."""
+    blocks, lines = {}, []
+    for line in text.splitlines():
+        if not line:
+            continue
+        lines.append(line)
+        if not line.startswith("#"):
+            blocks[line.split(" ")[0]] = "\n".join(lines)
+            lines = []
+    return blocks
+
+
+# 8.1.1's commands that come with later parts (scripts, export and cut,
+# the console's command history, TCP/WebSocket injection, the browser).
+COMMANDS_LATER = {"browser.start", "commands.history.add", "commands.history.clear",
+                  "commands.history.filter", "commands.history.get", "commands.history.next",
+                  "commands.history.prev", "cut", "cut.clip", "cut.save", "export",
+                  "export.clip", "export.file", "export.formats", "inject.tcp",
+                  "inject.websocket", "script.run"}
+
+
+def test_commands_print_as_811_does():
+    rc, ours, _ = run("--commands")
+    assert rc == 0
+    ref = subprocess.run([MITMDUMP_811, "--commands"], stdout=subprocess.PIPE,
+                         check=True).stdout.decode()
+    mine, theirs = command_blocks(ours), command_blocks(ref)
+    # Every command we have reads as 8.1.1's: help, parameter names, result type.
+    for name, block in mine.items():
+        assert theirs.get(name) == block, name
+    assert set(theirs) - set(mine) <= COMMANDS_LATER
+    assert list(mine) == sorted(mine)
+
+
 @pytest.mark.parametrize("args,needle", [
     (["--no-such-flag"], "--no-such-flag"),
     (["--set", "no_such_option=1"], "no_such_option"),
@@ -179,3 +214,25 @@ def test_make_without_a_target_builds_the_tools():
     goal = re.search(r"^all: (.*)$", db, re.M).group(1).split()
     for tool in ("mitmdump", "pathod", "pathoc"):
         assert f"build/{tool}" in goal, goal
+
+
+def test_config_yaml_in_confdir_is_read_and_the_command_line_wins(tmp_path):
+    """As mitmproxy: confdir/config.yaml sets options; flags given on the command line win."""
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    (conf / "config.yaml").write_text("# set by hand\nflow_detail: 0\nshowhost: true\n")
+    src = os.path.join(FIXTURES, "flows", "methods.mitm")
+    outs = []
+    for exe in (binary("mitmdump"), MITMDUMP_811):
+        r = subprocess.run([exe, "-n", "-r", src, "--set", f"confdir={conf}"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        assert r.returncode == 0, r.stderr
+        outs.append(r.stdout)
+    assert outs[0] == outs[1] == b""
+    rc, out, err = run("-n", "-r", src, "--set", f"confdir={conf}", "--flow-detail", "1")
+    assert rc == 0, err
+    assert out.count("<< ") == 5
+    (conf / "config.yaml").write_text("listen_port: 'x'\n")
+    rc, out, err = run("-n", "-r", src, "--set", f"confdir={conf}")
+    assert rc == 2
+    assert "config.yaml: Config error at line 1: listen_port expects a int" in err

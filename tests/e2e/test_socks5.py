@@ -6,7 +6,7 @@ intercepted with our CA; proxyauth credentials; malformed handshakes.
 import socket
 import struct
 
-from conftest import curl
+from conftest import Proc, binary, curl, free_port
 
 
 def conf_ca(tmp_path):
@@ -55,6 +55,51 @@ def test_socks5_proxyauth(mitmdump, origin):
                          f"http://127.0.0.1:{origin}/hello")
     assert rc != 0
     proc.wait_for(r"SOCKS5: authentication failed")
+
+
+# htpasswd -nbs carol sha-pw; htpasswd -nbm bob apr1-pw
+HTPASSWD = "carol:{SHA}O/MvdjOwOQpt8I9HBSVZugThPMw=\nbob:$apr1$oiLZUtqB$7ArzifMrBULH6x657Sy/60\n"
+
+
+def test_socks5_proxyauth_htpasswd(mitmdump, origin, tmp_path):
+    # The proxyauth addon checks SOCKS5 credentials (socks5_auth), so every
+    # form of the option works there, an htpasswd file included.
+    f = tmp_path / "htpasswd"
+    f.write_text(HTPASSWD)
+    proc, port = mitmdump("--mode", "socks5", "--set", f"proxyauth=@{f}")
+    for cred in ("carol:sha-pw", "bob:apr1-pw"):
+        rc, body, err = curl("--socks5-hostname", f"127.0.0.1:{port}", "--proxy-user", cred,
+                             f"http://127.0.0.1:{origin}/hello")
+        assert rc == 0, (cred, err)
+        assert body == b"hello world\n"
+    rc, _, _ = curl("--socks5-hostname", f"127.0.0.1:{port}", "--proxy-user", "carol:apr1-pw",
+                    f"http://127.0.0.1:{origin}/hello")
+    assert rc != 0
+    proc.wait_for(r"SOCKS5: authentication failed")
+
+
+def test_socks5_proxyauth_next_to_a_regular_proxy(tmp_path, origin):
+    # With a regular proxy beside it, requests in an authenticated SOCKS5
+    # tunnel are not asked for Proxy-Authorization again (mitmproxy marks the
+    # client connection in socks5_auth), while the HTTP proxy still asks.
+    hport, sport = free_port(), free_port()
+    proc = Proc([binary("mitmdump"), "--listen-host", "127.0.0.1",
+                 "--set", f"confdir={tmp_path / 'conf'}", "--mode", f"regular@{hport}",
+                 "--mode", f"socks5@{sport}", "--set", "proxyauth=user:pass"])
+    try:
+        proc.wait_for(rf"^SOCKS v5 proxy listening at 127\.0\.0\.1:{sport}\.$")
+        url = f"http://127.0.0.1:{origin}/hello"
+        rc, body, err = curl("--socks5-hostname", f"127.0.0.1:{sport}", "--proxy-user",
+                             "user:pass", url)
+        assert rc == 0, err
+        assert body == b"hello world\n"
+        rc, body, err = curl("-x", f"http://127.0.0.1:{hport}", "-w", "%{http_code}", url)
+        assert body.endswith(b"407"), body
+    finally:
+        rc = proc.stop()
+        out = proc.output()
+        assert "ERROR: AddressSanitizer" not in out and "LeakSanitizer" not in out, out
+        assert rc == 0, out
 
 
 def recv_exact(s, n):

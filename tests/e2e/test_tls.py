@@ -327,3 +327,12 @@ def test_bad_certs_option_is_reported(tmp_path):
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
     assert r.returncode == 2
     assert b"/nonexistent.pem" in r.stderr
+
+
+def test_ciphers_client_limits_what_clients_may_use(mitmdump, tls_origin):
+    port = tls_origin["ports"]["plain"]
+    want = "ECDHE-RSA-AES128-GCM-SHA256"
+    _, pport = mitmdump("-k")
+    assert f"Cipher is {want}" not in s_client(pport, port, "-tls1_2")
+    _, pport = mitmdump("-k", "--set", f"ciphers_client={want}")
+    assert f"Cipher is {want}" in s_client(pport, port, "-tls1_2")

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addons/addon.h"
 #include "pb.h"
 #include "proxy/context.h"
 #include "test.h"
@@ -19,6 +20,8 @@ struct pb {
     struct cmdq outq;    /* emitted, not yet asserted */
     uint64_t last_blocking;
     struct command *last_open; /* the last asserted CMD_OPEN (for the reply) */
+    struct command *last_hook; /* the last hook asserted with pb_out_hook_data */
+    struct addon_chain *chain; /* owned; NULL: hooks reach no addon */
     struct flow *flows[64];    /* references held for the playbook's lifetime */
     size_t nflows;
     struct buf transcript;
@@ -100,12 +103,26 @@ hold_flow(struct pb *pb, struct flow *f)
 }
 
 static void
+done_now(struct hook_call *call, void *arg)
+{
+    (void)call;
+    *(int *)arg = 1;
+}
+
+static void
 take_commands(struct pb *pb, struct cmdq *tmp)
 {
     uint64_t auto_reply[16];
     size_t nauto = 0;
     struct command *c;
     while ((c = cmdq_pop(tmp)) != NULL) {
+        if (c->type == CMD_HOOK && pb->chain) {
+            struct hook_call call;
+            int done = 0;
+            addon_dispatch(pb->chain, &call, &c->hook, done_now, &done);
+            if (!done)
+                fail(pb, __FILE__, __LINE__, "an addon deferred %s", hook_name(c->hook.hook));
+        }
         if (c->type == CMD_LOG && !(pb->flags & PB_LOGS)) {
             note(pb, "<< log %s (ignored)", c->msg);
             cmd_free(c);
@@ -197,6 +214,8 @@ reply(struct pb *pb, const char *err)
 {
     if (pb->last_blocking == 0)
         fail(pb, __FILE__, __LINE__, "pb_in_reply: no blocking command to answer");
+    cmd_free(pb->last_hook);
+    pb->last_hook = NULL;
     if (pb->last_open && pb->last_open->id == pb->last_blocking) {
         struct connection *c = pb->last_open->conn;
         if (err == NULL) {
@@ -253,6 +272,37 @@ pb__out_hook(struct pb *pb, enum hook h, struct flow **flowp, const char *file, 
         *flowp = c->hook.flow;
     pb->last_blocking = c->id;
     cmd_free(c);
+}
+
+void
+pb__out_hook_data(struct pb *pb, enum hook h, struct hook_data **datap, const char *file, int line)
+{
+    struct command *c = next_cmd(pb, CMD_HOOK, file, line);
+    note(pb, "<< hook %s", hook_name(c->hook.hook));
+    if (c->hook.hook != h)
+        fail(pb, file, line, "expected hook %s, got %s", hook_name(h), hook_name(c->hook.hook));
+    if (c->hook.flow && pb->nflows < 64)
+        pb->flows[pb->nflows++] = flow_ref(c->hook.flow);
+    pb->last_blocking = c->id;
+    cmd_free(pb->last_hook);
+    pb->last_hook = c;
+    *datap = &c->hook;
+}
+
+void
+pb__out_send_take(struct pb *pb, struct connection *conn, struct buf *out, const char *file,
+                  int line)
+{
+    size_t n = 0;
+    while (pb->outq.head && pb->outq.head->type == CMD_SEND && pb->outq.head->conn == conn) {
+        struct command *c = cmdq_pop(&pb->outq);
+        buf_append(out, buf_ptr(&c->data), c->data.len);
+        n += c->data.len;
+        cmd_free(c);
+    }
+    note(pb, "<< send %s (%zu bytes)", conn_name(pb, conn), n);
+    if (n == 0)
+        fail(pb, file, line, "expected << send %s", conn_name(pb, conn));
 }
 
 void
@@ -358,7 +408,7 @@ pb__end(struct pb *pb, const char *file, int line)
 }
 
 static struct pb *
-pb_new(pb_make_cb make, int flags, pb_config_cb config, size_t split)
+pb_new(pb_make_cb make, int flags, pb_config_cb config, pb_chain_cb chain, size_t split)
 {
     struct pb *pb = xcalloc(1, sizeof(*pb));
     pb->opts = opt_new();
@@ -367,6 +417,13 @@ pb_new(pb_make_cb make, int flags, pb_config_cb config, size_t split)
     struct err e = {0};
     if (proxy_config_init(&pb->cfg, pb->opts, &e) < 0)
         test_fail(__FILE__, __LINE__, "proxy_config_init: %s", e.msg);
+    if ((flags & PB_CA) && proxy_config_load_ca(&pb->cfg, &e) < 0)
+        test_fail(__FILE__, __LINE__, "proxy_config_load_ca: %s", e.msg);
+    if (chain) {
+        pb->chain = chain();
+        if (addon_chain_configure(pb->chain, pb->opts, &e) < 0)
+            test_fail(__FILE__, __LINE__, "addon_chain_configure: %s", e.msg);
+    }
     pb->client = connection_new(CONN_CLIENT);
     pb->client->state = CONN_OPEN;
     addr_set(&pb->client->peername, "127.0.0.1", 1234);
@@ -384,11 +441,13 @@ pb_free(struct pb *pb)
 {
     cmdq_clear(&pb->outq);
     cmd_free(pb->last_open);
+    cmd_free(pb->last_hook);
     layer_free(pb->layer);
     for (size_t i = 0; i < pb->nflows; i++)
         flow_unref(pb->flows[i]);
     context_free(pb->ctx);
     connection_unref(pb->client);
+    addon_chain_free(pb->chain);
     proxy_config_clear(&pb->cfg);
     opt_free(pb->opts);
     buf_clear(&pb->transcript);
@@ -396,20 +455,26 @@ pb_free(struct pb *pb)
 }
 
 void
-pb_run(pb_body_cb body, pb_make_cb make, int flags, pb_config_cb config)
+pb_run_chain(pb_body_cb body, pb_make_cb make, int flags, pb_config_cb config, pb_chain_cb chain)
 {
     /* split 0: whole; 1: bytes; k >= 2: first piece of k - 1 bytes, then the rest. */
     for (size_t split = 0; split <= 65; split++) {
-        struct pb *pb = pb_new(make, flags, config, split);
+        struct pb *pb = pb_new(make, flags, config, chain, split);
         body(pb);
         pb_free(pb);
     }
 }
 
 void
+pb_run(pb_body_cb body, pb_make_cb make, int flags, pb_config_cb config)
+{
+    pb_run_chain(body, make, flags, config, NULL);
+}
+
+void
 pb_run_once(pb_body_cb body, pb_make_cb make, int flags, pb_config_cb config)
 {
-    struct pb *pb = pb_new(make, flags, config, 0);
+    struct pb *pb = pb_new(make, flags, config, NULL, 0);
     body(pb);
     pb_free(pb);
 }

@@ -25,19 +25,31 @@ enum pb_flags {
      * none: after its hooks the layer holds a flow's last reference. A flow
      * from pb_out_hook is then valid only until the layer is through with it. */
     PB_UNHELD = 4,
+    PB_CA = 8,      /* load the CA of the options' confdir (TLS interception) */
 };
 
 struct pb;
+struct addon_chain;
 
 typedef struct layer *(*pb_make_cb)(struct context *);
 typedef void (*pb_body_cb)(struct pb *);
 typedef void (*pb_config_cb)(struct options *);
+/* A new chain for one run (the playbook configures it with its options and frees it). */
+typedef struct addon_chain *(*pb_chain_cb)(void);
 
 /* Runs body three ways (whole, 1-byte pieces, 2-way splits). */
 void pb_run(pb_body_cb body, pb_make_cb make, int flags, pb_config_cb config);
 /* Runs body with data events whole only, for layers whose commands depend
  * on how bytes are chunked (raw TCP records each chunk as a message). */
 void pb_run_once(pb_body_cb body, pb_make_cb make, int flags, pb_config_cb config);
+/*
+ * pb_run, with every hook going through the addons of chain() as the layer
+ * emits it, before it is asserted or answered: what the addons decide
+ * (tlsconfig's sessions, proxyauth's verdict) is what the layer gets. The
+ * addons must answer at once (no ADDON_DEFER).
+ */
+void pb_run_chain(pb_body_cb body, pb_make_cb make, int flags, pb_config_cb config,
+                  pb_chain_cb chain);
 
 struct connection *pb_client(struct pb *);
 
@@ -51,6 +63,8 @@ void pb_in_reply(struct pb *);
 void pb_in_reply_err(struct pb *, const char *err);
 
 #define pb_out_hook(pb, hook, flowp) pb__out_hook(pb, hook, flowp, __FILE__, __LINE__)
+#define pb_out_hook_data(pb, hook, datap) pb__out_hook_data(pb, hook, datap, __FILE__, __LINE__)
+#define pb_out_send_take(pb, conn, bufp) pb__out_send_take(pb, conn, bufp, __FILE__, __LINE__)
 #define pb_out_open(pb, connp) pb__out_open(pb, connp, __FILE__, __LINE__)
 #define pb_out_send(pb, conn, s) pb__out_send(pb, conn, s, 0, __FILE__, __LINE__)
 #define pb_out_send_prefix(pb, conn, s) pb__out_send(pb, conn, s, 1, __FILE__, __LINE__)
@@ -62,6 +76,13 @@ void pb_in_reply_err(struct pb *, const char *err);
 
 /* *flowp (if not NULL) receives the hook's flow, borrowed while the pb lives. */
 void pb__out_hook(struct pb *, enum hook, struct flow **flowp, const char *file, int line);
+/* *datap receives the hook's data, which a test may change before the
+ * reply (next_layer's choice, say); valid until the reply. */
+void pb__out_hook_data(struct pb *, enum hook, struct hook_data **datap, const char *file,
+                       int line);
+/* The merged sends to conn, whatever they are (TLS records), appended to out. */
+void pb__out_send_take(struct pb *, struct connection *, struct buf *out, const char *file,
+                       int line);
 void pb__out_open(struct pb *, struct connection **connp, const char *file, int line);
 /* prefix: the merged sends must start with s (the rest is consumed). */
 void pb__out_send(struct pb *, struct connection *, const char *s, int prefix, const char *file,

@@ -13,7 +13,8 @@ struct torigin;
 /*
  * Starts the origin: each request (keep-alive, bodies skipped by
  * Content-Length) is answered 200 with the request head it received as
- * the body, so a test can see what the proxy sent.
+ * the body, so a test can see what the proxy sent. A WebSocket upgrade is
+ * answered 101, and then every frame is echoed back.
  */
 struct torigin *torigin_start(void);
 int torigin_port(const struct torigin *);
@@ -33,5 +34,11 @@ void tnet_send(int fd, const char *s);
 int tnet_response(int fd, char *out, size_t outlen, int timeout_ms);
 /* Whether nothing arrives on fd for ms milliseconds. */
 int tnet_quiet(int fd, int ms);
+
+/* A masked text frame (under 1 KiB), as a client sends it. */
+void tnet_ws_send(int fd, const char *text);
+/* One unmasked frame's payload into out (NUL-terminated); its length, or
+ * -1 on timeout, close or a frame that does not fit. */
+int tnet_ws_recv(int fd, char *out, size_t outlen, int timeout_ms);
 
 #endif

@@ -4,6 +4,7 @@
  * mitmproxy 8.1.1 make one, and the error tests never get that far.
  */
 #include <ftw.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -15,6 +16,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "../lib/tca.h"
 #include "../lib/test.h"
 #include "tls/ca.h"
 #include "util/xmalloc.h"
@@ -527,4 +529,63 @@ TEST(ca_mitmproxy_interop)
     free(certpem);
     free(dir);
     rm_rf(tmp);
+}
+
+/* Signing off the loop: ca_leaf_sign() on threads, the cache on this one. */
+struct signer {
+    pthread_t thread;
+    const struct ca *ca;
+    const char *name;
+    void *cert;
+};
+
+static void *
+sign_main(void *arg)
+{
+    struct signer *s = arg;
+    const char *sans[] = {s->name};
+    struct err e = {0};
+    s->cert = ca_leaf_sign(s->ca, s->name, sans, 1, &e);
+    return NULL;
+}
+
+TEST(ca_leaf_signed_on_threads)
+{
+    char *dir = tca_dir_new();
+    struct err e = {0};
+    struct ca *ca = ca_load_or_create(dir, 2048, &e);
+    ASSERT(ca != NULL);
+    char *pem = ca_cert_pem(ca);
+    X509 *cax = pem_cert(pem);
+    struct signer s[4] = {
+        {.name = "a.test"}, {.name = "b.test"}, {.name = "a.test"}, {.name = "c.test"}};
+    for (int i = 0; i < 4; i++) {
+        s[i].ca = ca;
+        ASSERT_EQ(pthread_create(&s[i].thread, NULL, sign_main, &s[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        ASSERT_EQ(pthread_join(s[i].thread, NULL), 0);
+        ASSERT(s[i].cert != NULL);
+        assert_verifies(s[i].cert, cax, s[i].name, NULL);
+    }
+    const char *a[] = {"a.test"}, *b[] = {"b.test"};
+    struct ca_leaf leaf, again;
+    ASSERT_EQ(ca_leaf_lookup(ca, "a.test", a, 1, &leaf), 0);
+    /* The cache takes the certificate; a second one for the same names
+     * (signed meanwhile) gives way to the first. */
+    ca_leaf_put(ca, "a.test", a, 1, s[0].cert, &leaf);
+    ASSERT(leaf.cert == s[0].cert && leaf.key != NULL);
+    ca_leaf_put(ca, "a.test", a, 1, s[2].cert, &again);
+    ASSERT(again.cert == s[0].cert);
+    ca_leaf_put(ca, "b.test", b, 1, s[1].cert, &leaf);
+    ASSERT_EQ(ca_leaf_lookup(ca, "a.test", a, 1, &leaf), 1);
+    ASSERT(leaf.cert == s[0].cert);
+    ASSERT_EQ(ca_leaf_get(ca, "b.test", b, 1, &leaf, &e), 0);
+    ASSERT(leaf.cert == s[1].cert);
+    ASSERT_EQ(ca_leaf_lookup(ca, "c.test", NULL, 0, &leaf), 0);
+    X509_free(s[3].cert); /* never put: the caller's to free */
+    X509_free(cax);
+    free(pem);
+    ca_free(ca);
+    tca_dir_free(dir);
 }

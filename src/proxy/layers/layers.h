@@ -41,19 +41,21 @@ struct layer *layer_h1_over_h2_new(struct context *ctx, struct layer *child);
  * Decides what a CONNECT tunnel (or a reverse-mode client connection)
  * carries, from the client's first bytes: a TLS ClientHello is intercepted
  * (layer_tls_new) unless ignore_hosts/allow_hosts say to pass it through;
- * HTTP is parsed; anything else is relayed. server is the tunnel's open
- * connection (one reference taken), or NULL in reverse mode.
+ * HTTP is parsed; anything else is relayed. The decision goes through the
+ * next_layer hook, where an addon may change it. server is the tunnel's
+ * open connection (one reference taken), or NULL in reverse mode.
  */
 struct layer *layer_nextlayer_new(struct context *ctx, struct connection *server);
 
 struct clienthello;
 /*
- * TLS interception: terminates the client's TLS with a certificate from the
- * CA (after the upstream handshake when server is not NULL, so the
- * upstream certificate's names can be copied), and speaks TLS to every
- * server connection whose tls flag is set. The child (an HTTP layer) sees
- * plaintext only. hello is the client's parsed ClientHello and first the
- * client bytes read so far (both copied); with hello NULL the client is
+ * TLS interception: terminates the client's TLS (after the upstream
+ * handshake when server is not NULL, so the upstream certificate's names
+ * and ALPN can be copied), and speaks TLS to every server connection whose
+ * tls flag is set. The sessions come from the tls_start_client and
+ * tls_start_server hooks (the tlsconfig addon). The child (an HTTP layer)
+ * sees plaintext only. hello is the client's parsed ClientHello and first
+ * the client bytes read so far (both copied); with hello NULL the client is
  * not TLS and only server connections are encrypted. raw_tcp: the plaintext
  * is a TCP flow (tcp_hosts) rather than HTTP.
  */
@@ -79,6 +81,14 @@ struct layer *layer_tcp_new(struct context *ctx, struct connection *server);
 /* Relays bytes between the client and an open server connection, both ways,
  * with half-closes passed on (CONNECT tunnels until TLS interception). */
 struct layer *layer_tunnel_new(struct context *ctx, struct connection *server);
+
+/*
+ * Reverse mode, when an addon chose raw bytes before any server was
+ * connected: opens a connection to the mode's target (with tls set, for a
+ * TLS layer above to encrypt), then runs a TCP flow over it (record) or an
+ * unrecorded tunnel.
+ */
+struct layer *layer_relay_new(struct context *ctx, int record, int tls);
 
 /* SOCKS5 mode (RFC 1928): the handshake names the destination, which is
  * opened; then layer_nextlayer_new() decides what the tunnel carries. */

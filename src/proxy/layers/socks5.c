@@ -6,10 +6,9 @@
  *
  * Authentication: with proxyauth unset, only "no authentication" (method 0)
  * is accepted. With it set, username/password (method 2, RFC 1929) is
- * required. mitmproxy hands the credentials to the proxyauth addon through
- * a socks5_auth hook; we have no such hook yet, so the layer checks them
- * itself against the simple forms "user:pass" and "any". htpasswd files
- * ("@path") and LDAP are refused here until that hook exists.
+ * required, and whether the credentials are good is an addon's answer to
+ * the socks5_auth hook (the proxyauth addon's, as in mitmproxy): the layer
+ * only carries them there and the verdict back.
  *
  * Like mitmproxy, every failure to reach the destination is answered 0x04
  * (host unreachable) and every successful reply carries BND 0.0.0.0:0.
@@ -39,20 +38,23 @@
 #define REP_ATYP_NOT_SUPPORTED 0x08
 
 enum step {
-    ST_GREET,   /* waiting for VER NMETHODS METHODS */
-    ST_AUTH,    /* waiting for the RFC 1929 username/password request */
-    ST_REQUEST, /* waiting for VER CMD RSV ATYP ADDR PORT */
-    ST_OPEN,    /* the server connection is being opened */
-    ST_TUNNEL,  /* the child layer has the connection */
-    ST_DONE,    /* failed; the client is closed */
+    ST_GREET,     /* waiting for VER NMETHODS METHODS */
+    ST_AUTH,      /* waiting for the RFC 1929 username/password request */
+    ST_AUTH_HOOK, /* socks5_auth is out */
+    ST_REQUEST,   /* waiting for VER CMD RSV ATYP ADDR PORT */
+    ST_OPEN,      /* the server connection is being opened */
+    ST_TUNNEL,    /* the child layer has the connection */
+    ST_DONE,      /* failed; the client is closed */
 };
 
 struct socks5 {
     struct layer base;
     enum step step;
-    struct buf buf;            /* client bytes not yet consumed */
-    struct connection *server; /* one reference; ST_OPEN only */
-    struct layer *child;       /* ST_TUNNEL */
+    struct buf buf;                /* client bytes not yet consumed */
+    struct connection *server;     /* one reference; ST_OPEN only */
+    struct layer *child;           /* ST_TUNNEL */
+    struct socks5_auth_data *auth; /* one reference; ST_AUTH_HOOK only */
+    size_t auth_len;               /* bytes of the request it came from */
 };
 
 /* Answers with reply code rep (when rep >= 0), closes the client and logs why. */
@@ -69,23 +71,6 @@ fail(struct socks5 *s, struct cmdq *out, int rep, const char *msg)
     layer_log(&s->base, out, LOG_INFO, "SOCKS5: %s", msg);
     s->step = ST_DONE;
     buf_reset(&s->buf);
-}
-
-/* 1 if user/pass are accepted by the proxyauth option, 0 if not, -1 if the
- * option's form is not supported in this layer. */
-static int
-check_credentials(const char *spec, struct slice user, struct slice pass)
-{
-    if (strcmp(spec, "any") == 0)
-        return 1;
-    if (spec[0] == '@' || strncmp(spec, "ldap", 4) == 0)
-        return -1;
-    const char *colon = strchr(spec, ':');
-    if (!colon || strchr(colon + 1, ':'))
-        return -1;
-    size_t ulen = (size_t)(colon - spec), plen = strlen(colon + 1);
-    return ulen == user.len && plen == pass.len && memcmp(spec, user.p, ulen) == 0 &&
-           memcmp(colon + 1, pass.p, plen) == 0;
 }
 
 static const char *
@@ -152,21 +137,32 @@ step_auth(struct socks5 *s, struct cmdq *out)
     size_t plen = p[2 + ulen];
     if (s->buf.len < 3 + ulen + plen)
         return 0;
-    struct slice user = {p + 2, ulen}, pass = {p + 3 + ulen, plen};
-    int ok = check_credentials(auth_spec(s), user, pass);
-    if (ok <= 0) {
+    struct connection *client = s->base.ctx->client;
+    s->auth = socks5_auth_data_new(client, p + 2, ulen, p + 3 + ulen, plen);
+    s->auth_len = 3 + ulen + plen;
+    s->step = ST_AUTH_HOOK;
+    layer_hook(&s->base, out, HOOK_SOCKS5_AUTH, NULL, client, NULL)->hook.socks5_auth =
+        socks5_auth_data_ref(s->auth);
+    return 0;
+}
+
+/* The socks5_auth hook is done: its verdict goes to the client. */
+static int
+auth_done(struct socks5 *s, struct cmdq *out)
+{
+    int valid = s->auth->valid;
+    socks5_auth_data_unref(s->auth);
+    s->auth = NULL;
+    if (!valid) {
         /* The reply's first byte is the subnegotiation's version, 1. */
         const uint8_t reply[2] = {AUTH_VERSION, 1};
         layer_send(&s->base, out, s->base.ctx->client, reply, sizeof(reply));
-        fail(s, out, -1,
-             ok < 0 ? "authentication failed (this proxyauth form is not supported in "
-                      "SOCKS5 mode yet)"
-                    : "authentication failed");
+        fail(s, out, -1, "authentication failed");
         return 0;
     }
     const uint8_t reply[2] = {AUTH_VERSION, 0};
     layer_send(&s->base, out, s->base.ctx->client, reply, sizeof(reply));
-    buf_consume(&s->buf, 3 + ulen + plen);
+    buf_consume(&s->buf, s->auth_len);
     s->step = ST_REQUEST;
     return 1;
 }
@@ -324,6 +320,8 @@ handle(struct layer *l, const struct event *ev, struct cmdq *out)
     case EV_DONE:
         if (s->step == ST_OPEN)
             open_done(s, out, ev);
+        else if (s->step == ST_AUTH_HOOK && auth_done(s, out))
+            run(s, out);
         return;
     }
 }
@@ -335,6 +333,7 @@ socks5_free(struct layer *l)
     layer_free(s->child);
     if (s->server)
         connection_unref(s->server);
+    socks5_auth_data_unref(s->auth);
     buf_clear(&s->buf);
     free(s);
 }

@@ -4,70 +4,117 @@
  * connection are decrypted before they reach it, and its sends to a TLS
  * connection are encrypted on the way out.
  *
- * With a client ClientHello and a CONNECT tunnel's server connection:
+ * The layer moves bytes; what it says in TLS is policy, and policy is
+ * behind hooks, in mitmproxy's order. With a client ClientHello and a
+ * CONNECT tunnel's server connection:
  *
- *   SERVER_HS   handshake with the server first, offering the client's SNI
- *               and ALPN (upstream certificate sniffing)
- *   CLIENT_HS   forge a leaf with the server certificate's CN and SANs plus
- *               the SNI (and the IP the client asked for), sign it, and
- *               complete the client's handshake, choosing the ALPN the
- *               server chose
- *   RUNNING     relay plaintext to and from the child
+ *   HELLO         tls_clienthello: pass through (ignore_connection), or
+ *                 which side first (establish_server_tls_first, the
+ *                 default when there is a server: upstream certificate
+ *                 sniffing, and ALPN mirrored from the server)
+ *   SERVER_START  tls_start_server: the session for the server (SNI,
+ *                 ALPN, verification, client certificate)
+ *   SERVER_HS     handshake with the server
+ *   SERVER_DONE   tls_established_server, or tls_failed_server
+ *   CLIENT_START  tls_start_client: the session for the client, with the
+ *                 certificate to present (the tlsconfig addon forges one
+ *                 with the server certificate's names, signed off the loop)
+ *   CLIENT_HS     handshake with the client
+ *   CLIENT_DONE   tls_established_client (or tls_failed_client, then the
+ *                 connection closes)
+ *   NEXT_LAYER    next_layer for the plaintext: HTTP, or a TCP flow
+ *   RUNNING       relay plaintext to and from the child
  *
- * If the server handshake fails, the client handshake still completes (with
- * a certificate for the SNI or host) so that the child can answer each
- * request with a 502 naming the reason, as mitmproxy does.
+ * Without establish_server_tls_first the server's four steps come after
+ * the client's. If the server handshake fails, the client handshake still
+ * completes so that the child can answer each request with a 502 naming
+ * the reason, as mitmproxy does. The layer waits on each of these hooks
+ * (layer_feed() keeps what arrives meanwhile).
  *
  * Server connections the child opens later with conn->tls set (a reused
- * connection that closed, or reverse mode to https://) get their handshake
- * here before the child's open is reported done.
+ * connection that closed, or reverse mode to https://) go through
+ * tls_start_server, the handshake and tls_established_server (or
+ * tls_failed_server) before the child's open is reported done. Those hooks
+ * hold up that open only, not the layer: an HTTP/2 client's other streams
+ * go on.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "flow/connection.h"
+#include "flow/tnetstring.h"
 #include "options/opt.h"
 #include "proxy/layers/layers.h"
-#include "tls/ca.h"
-#include "tls/certs.h"
 #include "tls/clienthello.h"
 #include "tls/session.h"
-#include "flow/tnetstring.h"
 #include "util/clock.h"
-#include "util/path.h"
 #include "util/netaddr.h"
 #include "util/xmalloc.h"
 
-enum tls_state { T_SERVER_HS, T_CLIENT_HS, T_RUNNING, T_CLOSED };
+enum tls_state {
+    T_START,
+    T_HELLO,
+    T_SERVER_START,
+    T_SERVER_HS,
+    T_SERVER_DONE,
+    T_CLIENT_START,
+    T_CLIENT_HS,
+    T_CLIENT_DONE,
+    T_CLIENT_FAILED,
+    T_NEXT_LAYER,
+    T_RUNNING,
+    T_CLOSED,
+};
 
-/* A TLS server connection and the open of the child's it completes. */
+/*
+ * A TLS server connection. For one the child opened, open_id is its
+ * CMD_OPEN, answered once the handshake is through; hook_id is the
+ * tls_start_server / tls_established_server / tls_failed_server hook out
+ * for it (0: none), with its data.
+ */
 struct side {
     struct connection *conn; /* one reference */
-    struct tls_session *s;
+    struct tls_session *s;   /* one reference; NULL until tls_start_server answered */
     int established;
-    uint64_t open_id; /* the child's CMD_OPEN waiting for this handshake; 0 = none */
-    struct buf early; /* plaintext the server sent before the child existed */
-    int early_eof;    /* ... and its end */
+    uint64_t open_id;
+    int stream_only; /* the child's open paused one HTTP/2 stream only */
+    uint64_t hook_id;
+    enum hook hook;
+    struct tls_data *data; /* one reference while hook_id */
+    struct buf cin;        /* ciphertext that came before the session */
+    int eof;               /* the peer closed while a hook was out */
+    char *why;             /* owned: why the handshake failed, for the child's open */
+    struct buf early;      /* plaintext the server sent before the child existed */
+    int early_eof;         /* ... and its end */
 };
 
 struct tls_layer {
     struct layer base;
     enum tls_state state;
     struct layer *child;
-    int client_tls;              /* the client speaks TLS to us */
-    struct clienthello hello;
-    struct buf client_in;        /* client ciphertext before its session exists */
-    struct tls_session *client_s;
+    int client_tls; /* the client speaks TLS to us */
+    /* The client's ClientHello (one reference; NULL when the client is not
+     * TLS): tls_clienthello's data, shared by every tls_* hook's. */
+    struct tls_clienthello_data *ch;
+    struct buf client_in;            /* client ciphertext before its session exists */
+    struct tls_session *client_s;    /* one reference */
     struct connection *first_server; /* CONNECT target; NULL in reverse mode */
-    char *server_error;          /* upstream TLS failure, for the child's 502s */
-    int raw_tcp;                 /* the child is a TCP flow, not HTTP */
+    int server_after_client;         /* establish_server_tls_first was turned off */
+    char *server_error;              /* upstream TLS failure, for the child's 502s */
+    int raw_tcp;                     /* tcp_hosts: the plaintext is a TCP flow, not HTTP */
+    /* The hook the layer waits on (a blocking command with the layer as
+     * waiter), and its data (tls_clienthello's is ch), by state. */
+    uint64_t wait_id;
+    struct tls_data *data;
+    struct next_layer_data *next;
     struct side **sides; /* owned array of owned sides: one per TLS server connection */
     size_t nsides;
     size_t capsides;
+    /* Hooks of sides dropped while out: their EV_DONE is swallowed. */
+    uint64_t *orphans;
+    size_t norphans;
 };
-
 
 static struct side *
 side_of(struct tls_layer *t, const struct connection *c)
@@ -80,14 +127,15 @@ side_of(struct tls_layer *t, const struct connection *c)
 
 /* A new side for conn (one reference taken); the layer owns it. */
 static struct side *
-side_add(struct tls_layer *t, struct connection *conn, struct tls_session *s, uint64_t open_id)
+side_add(struct tls_layer *t, struct connection *conn, uint64_t open_id)
 {
     if (t->nsides == t->capsides) {
         t->capsides = t->capsides ? t->capsides * 2 : 4;
         t->sides = xrealloc(t->sides, t->capsides * sizeof(*t->sides));
     }
     struct side *sd = xcalloc(1, sizeof(*sd));
-    *sd = (struct side){.conn = connection_ref(conn), .s = s, .open_id = open_id};
+    sd->conn = connection_ref(conn);
+    sd->open_id = open_id;
     t->sides[t->nsides++] = sd;
     return sd;
 }
@@ -101,10 +149,29 @@ side_drop(struct tls_layer *t, struct side *sd)
             break;
         }
     }
+    if (sd->hook_id) {
+        t->orphans = xrealloc(t->orphans, (t->norphans + 1) * sizeof(*t->orphans));
+        t->orphans[t->norphans++] = sd->hook_id;
+    }
+    tls_data_unref(sd->data);
     tls_session_free(sd->s);
     connection_unref(sd->conn);
+    buf_clear(&sd->cin);
     buf_clear(&sd->early);
+    free(sd->why);
     free(sd);
+}
+
+static int
+swallow(struct tls_layer *t, uint64_t id)
+{
+    for (size_t i = 0; i < t->norphans; i++) {
+        if (t->orphans[i] == id) {
+            t->orphans[i] = t->orphans[--t->norphans];
+            return 1;
+        }
+    }
+    return 0;
 }
 
 static void
@@ -171,15 +238,6 @@ set_extra(struct connection *c, const char *key, struct tns *val)
     tns_dict_set(c->extra, key, val);
 }
 
-static struct tns *
-alpn_list(const char *const *alpn, size_t n)
-{
-    struct tns *l = tns_list();
-    for (size_t i = 0; i < n; i++)
-        tns_list_append(l, tns_bytes(alpn[i], strlen(alpn[i])));
-    return l;
-}
-
 /* certificate_list: the server's chain as it sent it, PEM each. */
 static void
 record_certificates(struct connection *c, struct tls_session *s)
@@ -194,79 +252,47 @@ record_certificates(struct connection *c, struct tls_session *s)
     set_extra(c, "certificate_list", l);
 }
 
-/*
- * The client certificate to present to conn's server (option client_certs,
- * as mitmproxy's tlsconfig): a file is used for every server; in a
- * directory, "<sni or host>.pem" if it exists. Writes into path; NULL if none.
- */
+/* The host the client asked for: SNI, CONNECT target, or the reverse target. */
 static const char *
-client_cert_for(const struct tls_layer *t, const struct connection *conn, char *path, size_t n)
+client_dest(const struct tls_layer *t)
 {
-    const char *spec = t->base.ctx->cfg->opts->client_certs;
-    if (spec == NULL || *spec == '\0')
-        return NULL;
-    char *spec_path = path_expand_home(spec);
-    const char *name = conn->sni ? conn->sni : conn->address.host;
-    struct stat st;
-    int found = 0;
-    if (stat(spec_path, &st) == 0 && S_ISREG(st.st_mode)) {
-        snprintf(path, n, "%s", spec_path);
-        found = 1;
-    } else if (name) {
-        snprintf(path, n, "%s/%s.pem", spec_path, name);
-        found = stat(path, &st) == 0 && S_ISREG(st.st_mode);
-    }
-    free(spec_path);
-    return found ? path : NULL;
+    if (t->ch && t->ch->client_hello.sni[0])
+        return t->ch->client_hello.sni;
+    return t->first_server ? t->first_server->address.host : t->base.ctx->cfg->mode.host;
 }
 
-/* A new client-role session towards conn, with the SNI and ALPN it should carry. */
-static struct tls_session *
-upstream_session(struct tls_layer *t, struct connection *conn, struct err *e)
+/* Raises a hook the layer waits on (it ends the handler's turn). */
+static struct command *
+wait_hook(struct tls_layer *t, struct cmdq *out, enum hook h, struct connection *server)
 {
-    const struct proxy_config *cfg = t->base.ctx->cfg;
-    const char *alpn[CH_MAX_ALPN];
-    size_t nalpn = 0;
-    const char *chosen = t->client_s ? tls_session_alpn(t->client_s) : NULL;
-    if (conn->http1_only) {
-        alpn[nalpn++] = "http/1.1";
-    } else if (t->state == T_RUNNING && chosen && strcmp(chosen, "h2") == 0) {
-        /* The client speaks HTTP/2 with us already: we translate to either. */
-        alpn[nalpn++] = "h2";
-        alpn[nalpn++] = "http/1.1";
-    } else if (t->client_tls) {
-        /* Offer what the client offered, of what we can speak (h2 only for
-         * HTTP: a tcp_hosts flow is relayed as bytes). Before the client's
-         * handshake, so that we can offer the client what the server chose. */
-        for (size_t i = 0; i < t->hello.nalpn; i++)
-            if (strcmp(t->hello.alpn[i], "http/1.1") == 0 ||
-                (strcmp(t->hello.alpn[i], "h2") == 0 && cfg->opts->http2 && !t->raw_tcp))
-                alpn[nalpn++] = t->hello.alpn[i];
-    } else {
-        alpn[nalpn++] = "http/1.1";
-    }
-    struct tls_client_opts o = {
-        .sni = conn->sni,
-        .alpn = alpn,
-        .nalpn = nalpn,
-        .verify = !cfg->opts->ssl_insecure,
-        .verify_host = conn->sni ? conn->sni : conn->address.host,
-        .ca_file = cfg->opts->ssl_verify_upstream_trusted_ca,
-        .ca_dir = cfg->opts->ssl_verify_upstream_trusted_confdir,
-        .min_version = cfg->tls_server_min,
-        .max_version = cfg->tls_server_max,
-        .client_cert_file = NULL,
-    };
-    char certpath[1200];
-    o.client_cert_file = client_cert_for(t, conn, certpath, sizeof(certpath));
-    set_extra(conn, "alpn_offers", alpn_list(alpn, nalpn));
-    return tls_session_new_client(&o, e);
+    struct command *c = layer_hook(&t->base, out, h, NULL, t->base.ctx->client, server);
+    t->wait_id = c->id;
+    return c;
 }
 
-static void start_client_handshake(struct tls_layer *t, struct cmdq *out);
+/* The data of a tls_* hook about conn (one reference); s: the session in use, if any. */
+static struct tls_data *
+tls_hook_data(struct tls_layer *t, struct connection *conn, struct tls_session *s)
+{
+    struct side *up = t->first_server ? side_of(t, t->first_server) : NULL;
+    int client_side = conn == t->base.ctx->client;
+    struct tls_data *d = tls_data_new(t->base.ctx, conn, client_side ? t->first_server : conn,
+                                      client_side && up && up->established ? up->s : NULL,
+                                      t->client_tls ? t->ch : NULL);
+    d->tcp = t->raw_tcp;
+    d->ssl_conn = s ? tls_session_ref(s) : NULL;
+    return d;
+}
+
+static void begin_first_server(struct tls_layer *t, struct cmdq *out);
+static void ask_start_client(struct tls_layer *t, struct cmdq *out);
+static void ask_next_layer(struct tls_layer *t, struct cmdq *out);
+static void client_progress(struct tls_layer *t, struct cmdq *out);
 static void feed_child(struct tls_layer *t, const struct event *ev, struct cmdq *out);
+static void side_hook(struct tls_layer *t, struct side *sd, enum hook h, struct cmdq *out);
+static void server_read(struct tls_layer *t, struct side *sd, struct cmdq *out);
 
-/* Drives a server side's handshake; returns 1 when it completed now. */
+/* Drives a server side's handshake: 1 done now, 0 more input needed, < 0 failed (e set). */
 static int
 server_handshake(struct tls_layer *t, struct side *sd, struct cmdq *out, struct err *e)
 {
@@ -280,85 +306,201 @@ server_handshake(struct tls_layer *t, struct side *sd, struct cmdq *out, struct 
     return rc;
 }
 
+/*
+ * A server handshake failed: it said why (logged, as its error), or the
+ * server closed the connection (peer_closed). Then tls_failed_server.
+ */
 static void
-begin_server(struct tls_layer *t, struct connection *conn, uint64_t open_id, struct cmdq *out)
+server_failed(struct tls_layer *t, struct side *sd, const char *why, int peer_closed,
+              struct cmdq *out)
 {
-    struct err e = {0};
-    struct tls_session *s = upstream_session(t, conn, &e);
-    if (s == NULL) {
-        layer_log(&t->base, out, LOG_WARN, "cannot start TLS to %s: %s", conn->address.host,
-                  e.msg);
+    int first = sd->open_id == 0 && sd->conn == t->first_server && t->state == T_SERVER_HS;
+    if (!peer_closed)
+        layer_log(&t->base, out, LOG_WARN, "server TLS handshake with %s failed: %s",
+                  sd->conn->address.host, why);
+    if (!peer_closed || sd->conn->error == NULL) {
+        free(sd->conn->error);
+        sd->conn->error = xstrdup(why);
+    }
+    if (first || !peer_closed)
+        layer_close(&t->base, out, sd->conn, 0);
+    if (first) {
+        t->server_error = xstrdup(why);
+        t->data = tls_hook_data(t, sd->conn, sd->s);
+        side_drop(t, sd);
+        t->state = T_SERVER_DONE;
+        wait_hook(t, out, HOOK_TLS_FAILED_SERVER, t->first_server)->hook.tls =
+            tls_data_ref(t->data);
         return;
     }
-    struct side *sd = side_add(t, conn, s, open_id);
-    server_handshake(t, sd, out, &e);
+    free(sd->why);
+    sd->why = xstrdup(why);
+    side_hook(t, sd, HOOK_TLS_FAILED_SERVER, out);
 }
 
-/* The names the forged certificate carries. */
-static int
-forge_leaf(struct tls_layer *t, struct ca_leaf *leaf, struct err *e)
+/* The server handshake completed (sd established): tls_established_server. */
+static void
+server_established(struct tls_layer *t, struct side *sd, struct cmdq *out)
 {
-    const struct proxy_config *cfg = t->base.ctx->cfg;
-    const char *sans[64];
-    size_t n = 0;
-    const char *cn = NULL;
-    struct side *up = t->first_server ? side_of(t, t->first_server) : NULL;
-    if (up && up->established && cfg->opts->upstream_cert) {
-        const char *const *peer_sans;
-        size_t np = tls_session_peer_sans(up->s, &peer_sans);
-        cn = tls_session_peer_cn(up->s);
-        for (size_t i = 0; i < np && n < 60; i++)
-            sans[n++] = peer_sans[i];
+    if (sd->open_id == 0 && sd->conn == t->first_server && t->state == T_SERVER_HS) {
+        t->data = tls_hook_data(t, sd->conn, sd->s);
+        t->state = T_SERVER_DONE;
+        wait_hook(t, out, HOOK_TLS_ESTABLISHED_SERVER, t->first_server)->hook.tls =
+            tls_data_ref(t->data);
+        return;
     }
-    if (t->hello.sni[0]) {
-        sans[n++] = t->hello.sni;
-        if (cn == NULL)
-            cn = t->hello.sni;
+    side_hook(t, sd, HOOK_TLS_ESTABLISHED_SERVER, out);
+}
+
+/* Starts a side's handshake with the session tls_start_server gave (s, taken). */
+static void
+server_start(struct tls_layer *t, struct side *sd, struct tls_session *s, struct cmdq *out)
+{
+    struct err e = {0};
+    sd->s = s;
+    if (sd->cin.len) {
+        tls_session_feed(sd->s, buf_ptr(&sd->cin), sd->cin.len);
+        buf_clear(&sd->cin);
     }
-    const char *host = t->first_server ? t->first_server->address.host : cfg->mode.host;
-    if (host && host[0]) {
-        /* The name or IP the client asked for (an IP SAN when it connected to an IP). */
-        sans[n++] = host;
-        if (cn == NULL)
-            cn = host;
+    int rc = server_handshake(t, sd, out, &e);
+    if (rc < 0)
+        server_failed(t, sd, e.msg, 0, out);
+    else if (rc == 1)
+        server_established(t, sd, out);
+    else if (sd->eof)
+        server_failed(t, sd, "server closed the connection during the TLS handshake", 1, out);
+}
+
+/*
+ * A hook about one side that holds up nothing but the child's open of it
+ * (tls_*_server for a connection the child opened): the layer does not
+ * wait on it, and the EV_DONE finds the side by hook_id.
+ */
+static void
+side_hook(struct tls_layer *t, struct side *sd, enum hook h, struct cmdq *out)
+{
+    sd->data = tls_hook_data(t, sd->conn, sd->s);
+    struct command *c = layer_hook(&t->base, out, h, NULL, t->base.ctx->client, sd->conn);
+    c->hook.tls = tls_data_ref(sd->data);
+    c->waiter = NULL;
+    c->stream_only = sd->stream_only;
+    sd->hook = h;
+    sd->hook_id = c->id;
+}
+
+/* The child's open of sd is over: err NULL on success. */
+static void
+side_open_done(struct tls_layer *t, struct side *sd, const char *err, struct cmdq *out)
+{
+    struct event done = {.type = EV_DONE, .cmd_id = sd->open_id, .err = err};
+    sd->open_id = 0;
+    if (t->child)
+        feed_child(t, &done, out);
+}
+
+static void
+side_hook_done(struct tls_layer *t, struct side *sd, struct cmdq *out)
+{
+    enum hook h = sd->hook;
+    struct tls_data *d = sd->data;
+    sd->hook_id = 0;
+    sd->data = NULL;
+    if (h == HOOK_TLS_START_SERVER) {
+        struct tls_session *s = tls_data_take_session(d);
+        tls_data_unref(d);
+        if (s == NULL) {
+            /* The addon said why on the connection, or gave none on purpose. */
+            char why[256];
+            snprintf(why, sizeof(why), "%s",
+                     sd->conn->error ? sd->conn->error : "cannot start TLS to the server");
+            uint64_t id = sd->open_id;
+            layer_close(&t->base, out, sd->conn, 0);
+            side_drop(t, sd);
+            struct event done = {.type = EV_DONE, .cmd_id = id, .err = why};
+            if (t->child)
+                feed_child(t, &done, out);
+            return;
+        }
+        server_start(t, sd, s, out);
+        return;
     }
-    /* Drop duplicates so the cache key does not depend on them. */
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        int dup = 0;
-        for (size_t j = 0; j < m; j++)
-            if (strcasecmp(sans[j], sans[i]) == 0)
-                dup = 1;
-        if (!dup)
-            sans[m++] = sans[i];
+    tls_data_unref(d);
+    if (h == HOOK_TLS_FAILED_SERVER) {
+        struct event done = {.type = EV_DONE, .cmd_id = sd->open_id, .err = sd->why};
+        sd->why = NULL;
+        side_drop(t, sd);
+        if (t->child)
+            feed_child(t, &done, out);
+        free((char *)done.err);
+        return;
     }
-    return ca_leaf_get(cfg->ca, cn, sans, m, leaf, e);
+    /* Established: the child hears of its open, then of what came meanwhile. */
+    struct connection *conn = connection_ref(sd->conn);
+    side_open_done(t, sd, NULL, out);
+    if ((sd = side_of(t, conn)) != NULL)
+        server_read(t, sd, out);
+    connection_unref(conn);
 }
 
 static void
 fail_client(struct tls_layer *t, struct cmdq *out, const char *why)
 {
     struct connection *client = t->base.ctx->client;
-    const char *host = t->hello.sni[0] ? t->hello.sni
-                       : t->first_server ? t->first_server->address.host
-                                         : t->base.ctx->cfg->mode.host;
     /* Certificate pinning shows up here: say which host, so it can be ignored. */
-    int cert_problem = strstr(why, "certificate") || strstr(why, "unknown ca") ||
-                       strstr(why, "bad certificate");
-    layer_log(&t->base, out, LOG_WARN, "client TLS handshake failed for %s: %s%s", host, why,
+    int cert_problem =
+        strstr(why, "certificate") || strstr(why, "unknown ca") || strstr(why, "bad certificate");
+    layer_log(&t->base, out, LOG_WARN, "client TLS handshake failed for %s: %s%s", client_dest(t),
+              why,
               cert_problem ? " (the client does not trust our certificate: install the CA, or "
                              "if it pins certificates, add the host to ignore_hosts)"
                            : "");
     free(client->error);
     client->error = xstrdup(why);
+    t->data = tls_hook_data(t, client, t->client_s);
+    t->state = T_CLIENT_FAILED;
+    wait_hook(t, out, HOOK_TLS_FAILED_CLIENT, t->first_server)->hook.tls = tls_data_ref(t->data);
+}
+
+/* After tls_failed_client: the connection is over. */
+static void
+close_all(struct tls_layer *t, struct cmdq *out)
+{
     t->state = T_CLOSED;
-    layer_close(&t->base, out, client, 0);
+    layer_close(&t->base, out, t->base.ctx->client, 0);
     for (size_t i = 0; i < t->nsides; i++)
         layer_close(&t->base, out, t->sides[i]->conn, 0);
 }
 
+/* The child for the plaintext: what next_layer chose. */
+static struct layer *
+make_child(struct tls_layer *t, enum next_layer layer, struct cmdq *out)
+{
+    struct context *ctx = t->base.ctx;
+    int https = strcmp(ctx->cfg->mode.scheme, "https") == 0;
+    if (layer == NEXT_LAYER_TLS || layer == NEXT_LAYER_NONE) {
+        layer_log(&t->base, out, LOG_WARN, "next_layer: %s is no choice inside TLS; using %s",
+                  next_layer_name(layer), t->raw_tcp ? "tcp" : "http");
+        layer = t->raw_tcp ? NEXT_LAYER_TCP : NEXT_LAYER_HTTP;
+    }
+    if (layer == NEXT_LAYER_TCP || layer == NEXT_LAYER_IGNORE) {
+        int record = layer == NEXT_LAYER_TCP;
+        if (t->first_server)
+            return record ? layer_tcp_new(ctx, t->first_server)
+                          : layer_tunnel_new(ctx, t->first_server);
+        return layer_relay_new(ctx, record, https);
+    }
+    const char *alpn = t->client_s ? tls_session_alpn(t->client_s) : NULL;
+    if (alpn && strcmp(alpn, "h2") == 0)
+        return layer_http2_new(ctx, t->first_server, 1, t->server_error);
+    if (t->first_server)
+        return layer_http_new_tunnel(ctx, t->first_server, 1, t->server_error);
+    if (strcmp(ctx->cfg->mode.scheme, "h2c") == 0)
+        return layer_h1_over_h2_new(ctx, layer_http_new(ctx)); /* reverse:h2c:// */
+    return layer_http_new(ctx);
+}
+
 static void
-start_child(struct tls_layer *t, struct cmdq *out)
+start_child(struct tls_layer *t, struct cmdq *out, enum next_layer layer)
 {
     struct context *ctx = t->base.ctx;
     t->state = T_RUNNING;
@@ -368,24 +510,14 @@ start_child(struct tls_layer *t, struct cmdq *out)
         feed_child(t, &start, out);
         return;
     }
-    if (t->raw_tcp && t->first_server && t->server_error) {
+    if (t->raw_tcp && layer == NEXT_LAYER_TCP && t->first_server && t->server_error) {
         /* Nothing to relay to: a TCP flow has no way to report it but closing. */
         t->state = T_CLOSED;
         layer_close(&t->base, out, ctx->client, 0);
         layer_close(&t->base, out, t->first_server, 0);
         return;
     }
-    const char *alpn = t->client_s ? tls_session_alpn(t->client_s) : NULL;
-    if (t->raw_tcp && t->first_server)
-        t->child = layer_tcp_new(ctx, t->first_server);
-    else if (alpn && strcmp(alpn, "h2") == 0)
-        t->child = layer_http2_new(ctx, t->first_server, 1, t->server_error);
-    else if (t->first_server)
-        t->child = layer_http_new_tunnel(ctx, t->first_server, 1, t->server_error);
-    else if (strcmp(ctx->cfg->mode.scheme, "h2c") == 0)
-        t->child = layer_h1_over_h2_new(ctx, layer_http_new(ctx)); /* reverse:h2c:// */
-    else
-        t->child = layer_http_new(ctx);
+    t->child = make_child(t, layer, out);
     struct event start = {.type = EV_START};
     feed_child(t, &start, out);
     for (size_t i = 0; i < t->nsides && t->child; i++) {
@@ -425,7 +557,11 @@ client_progress(struct tls_layer *t, struct cmdq *out)
         if (rc == 0)
             return;
         set_facts(client, t->client_s);
-        start_child(t, out);
+        t->data = tls_hook_data(t, client, t->client_s);
+        t->state = T_CLIENT_DONE;
+        wait_hook(t, out, HOOK_TLS_ESTABLISHED_CLIENT, t->first_server)->hook.tls =
+            tls_data_ref(t->data);
+        return;
     }
     if (t->state != T_RUNNING)
         return;
@@ -446,67 +582,171 @@ client_progress(struct tls_layer *t, struct cmdq *out)
 }
 
 static void
-start_client_handshake(struct tls_layer *t, struct cmdq *out)
+ask_clienthello(struct tls_layer *t, struct cmdq *out)
 {
-    const struct proxy_config *cfg = t->base.ctx->cfg;
     struct connection *client = t->base.ctx->client;
-    struct err e = {0};
-    struct ca_leaf leaf;
-    const char *name = t->hello.sni[0]          ? t->hello.sni
-                       : t->first_server        ? t->first_server->address.host
-                                                : cfg->mode.host;
-    /* A certificate given with --certs wins over a forged one (mitmproxy's CertStore). */
-    const struct ca_leaf *custom = cfg->certs ? tls_certs_find(cfg->certs, name) : NULL;
-    if (custom) {
-        leaf = *custom;
-    } else if (forge_leaf(t, &leaf, &e) < 0) {
-        fail_client(t, out, e.msg);
-        return;
-    }
-    /* Mirror the server's ALPN choice; with no server yet, what we speak. */
-    const char *alpn[2] = {"h2", "http/1.1"};
-    size_t nalpn = 2;
-    struct side *up = t->first_server ? side_of(t, t->first_server) : NULL;
-    if (up && up->established) {
-        const char *chosen = tls_session_alpn(up->s);
-        if (chosen == NULL)
-            nalpn = 0;
-        else if (strcmp(chosen, "h2") == 0)
-            nalpn = 1;
-        else
-            alpn[0] = "http/1.1", nalpn = 1;
-    } else if (!cfg->opts->http2 || t->raw_tcp) {
-        alpn[0] = "http/1.1", nalpn = 1;
-    }
-    struct tls_server_opts o = {
-        .leaf = NULL,
-        .alpn = alpn,
-        .nalpn = nalpn,
-        .min_version = cfg->tls_client_min,
-        .max_version = cfg->tls_client_max,
-    };
-    /* The leaf lives in the CA's cache; the session borrows it. */
-    static _Thread_local struct ca_leaf cur;
-    cur = leaf;
-    o.leaf = &cur;
-    t->client_s = tls_session_new_server(&o, &e);
-    if (t->client_s == NULL) {
-        fail_client(t, out, e.msg);
-        return;
-    }
-    client->tls = 1;
+    /* What the ClientHello says is the client connection's, before any hook
+     * (mitmproxy's ClientTLSLayer sets sni and alpn_offers first too). */
+    const struct clienthello *hello = &t->ch->client_hello;
     free(client->sni);
-    client->sni = t->hello.sni[0] ? xstrdup(t->hello.sni) : NULL;
-    {
-        const char *offers[CH_MAX_ALPN];
-        for (size_t i = 0; i < t->hello.nalpn; i++)
-            offers[i] = t->hello.alpn[i];
-        set_extra(client, "alpn_offers", alpn_list(offers, t->hello.nalpn));
+    client->sni = hello->sni[0] ? xstrdup(hello->sni) : NULL;
+    struct tns *offers = tns_list();
+    for (size_t i = 0; i < hello->nalpn; i++)
+        tns_list_append(offers, tns_bytes(hello->alpn[i], strlen(hello->alpn[i])));
+    set_extra(client, "alpn_offers", offers);
+
+    t->ch->establish_server_tls_first = t->first_server && t->first_server->tls;
+    t->state = T_HELLO;
+    wait_hook(t, out, HOOK_TLS_CLIENTHELLO, t->first_server)->hook.clienthello =
+        tls_clienthello_data_ref(t->ch);
+}
+
+/* ignore_connection: from here on the bytes go through untouched. */
+static void
+pass_through(struct tls_layer *t, struct cmdq *out)
+{
+    struct context *ctx = t->base.ctx;
+    t->client_tls = 0;
+    t->state = T_RUNNING;
+    if (t->first_server)
+        t->first_server->tls = 0;
+    t->child =
+        t->first_server ? layer_tunnel_new(ctx, t->first_server) : layer_relay_new(ctx, 0, 0);
+    struct event ev = {.type = EV_START};
+    layer_feed(t->child, &ev, out);
+    if (t->client_in.len) {
+        ev = (struct event){.type = EV_DATA, .conn = ctx->client, .data = buf_slice(&t->client_in)};
+        layer_feed(t->child, &ev, out);
     }
-    t->state = T_CLIENT_HS;
-    tls_session_feed(t->client_s, buf_ptr(&t->client_in), t->client_in.len);
     buf_clear(&t->client_in);
-    client_progress(t, out);
+}
+
+static void
+begin_first_server(struct tls_layer *t, struct cmdq *out)
+{
+    t->data = tls_hook_data(t, t->first_server, NULL);
+    t->state = T_SERVER_START;
+    wait_hook(t, out, HOOK_TLS_START_SERVER, t->first_server)->hook.tls = tls_data_ref(t->data);
+}
+
+static void
+ask_start_client(struct tls_layer *t, struct cmdq *out)
+{
+    t->data = tls_hook_data(t, t->base.ctx->client, NULL);
+    t->state = T_CLIENT_START;
+    wait_hook(t, out, HOOK_TLS_START_CLIENT, t->first_server)->hook.tls = tls_data_ref(t->data);
+}
+
+static void
+ask_next_layer(struct tls_layer *t, struct cmdq *out)
+{
+    if (!t->client_tls) {
+        /* Only a server side was TLS: the plaintext is what it was asked for. */
+        start_child(t, out, NEXT_LAYER_HTTP);
+        return;
+    }
+    t->next = next_layer_data_new(t->base.ctx, t->raw_tcp ? NEXT_LAYER_TCP : NEXT_LAYER_HTTP);
+    t->next->tls = 1;
+    t->state = T_NEXT_LAYER;
+    wait_hook(t, out, HOOK_NEXT_LAYER, t->first_server)->hook.next_layer =
+        next_layer_data_ref(t->next);
+}
+
+/* The hook the layer waited on is done: on to the next step. */
+static void
+hook_done(struct tls_layer *t, struct cmdq *out)
+{
+    struct connection *client = t->base.ctx->client;
+    struct tls_data *d = t->data;
+    t->data = NULL;
+    switch (t->state) {
+    case T_HELLO: {
+        int ignore = t->ch->ignore_connection;
+        int server_first = t->ch->establish_server_tls_first;
+        int server_tls = t->first_server && t->first_server->tls;
+        if (ignore)
+            pass_through(t, out);
+        else if (server_tls && server_first)
+            begin_first_server(t, out);
+        else {
+            t->server_after_client = server_tls;
+            ask_start_client(t, out);
+        }
+        return;
+    }
+    case T_SERVER_START: {
+        struct tls_session *s = tls_data_take_session(d);
+        tls_data_unref(d);
+        if (s == NULL) {
+            /* The addon said why on the connection, or gave none on purpose. */
+            const char *why = t->first_server->error;
+            t->server_error = xstrdup(why ? why : "cannot start TLS to the server");
+            if (t->server_after_client)
+                ask_next_layer(t, out);
+            else if (t->client_tls)
+                ask_start_client(t, out);
+            else
+                start_child(t, out, NEXT_LAYER_HTTP);
+            return;
+        }
+        struct side *sd = side_add(t, t->first_server, 0);
+        t->state = T_SERVER_HS;
+        server_start(t, sd, s, out);
+        return;
+    }
+    case T_SERVER_DONE:
+        tls_data_unref(d);
+        if (t->server_after_client || !t->client_tls)
+            ask_next_layer(t, out);
+        else
+            ask_start_client(t, out);
+        return;
+    case T_CLIENT_START: {
+        struct tls_session *s = tls_data_take_session(d);
+        tls_data_unref(d);
+        if (s == NULL) {
+            char why[256];
+            snprintf(why, sizeof(why), "%s",
+                     client->error ? client->error : "no TLS context was provided for the client");
+            fail_client(t, out, why);
+            return;
+        }
+        t->client_s = s;
+        client->tls = 1;
+        t->state = T_CLIENT_HS;
+        tls_session_feed(t->client_s, buf_ptr(&t->client_in), t->client_in.len);
+        buf_clear(&t->client_in);
+        client_progress(t, out);
+        return;
+    }
+    case T_CLIENT_DONE:
+        tls_data_unref(d);
+        if (t->server_after_client)
+            begin_first_server(t, out);
+        else
+            ask_next_layer(t, out);
+        return;
+    case T_CLIENT_FAILED:
+        tls_data_unref(d);
+        close_all(t, out);
+        return;
+    case T_NEXT_LAYER: {
+        enum next_layer layer = t->next->layer;
+        next_layer_data_unref(t->next);
+        t->next = NULL;
+        start_child(t, out, layer);
+        /* The client's first request may have come with its Finished. */
+        client_progress(t, out);
+        return;
+    }
+    case T_START:
+    case T_SERVER_HS:
+    case T_CLIENT_HS:
+    case T_RUNNING:
+    case T_CLOSED:
+        break;
+    }
+    tls_data_unref(d);
 }
 
 /* Runs the child and rewrites its commands that concern TLS connections. */
@@ -534,7 +774,9 @@ feed_child(struct tls_layer *t, const struct event *ev, struct cmdq *out)
         if (c->type == CMD_CLOSE && s) {
             tls_session_close_notify(s);
             flush(t, out, s, c->conn);
-            struct side *sd = c->half_close ? NULL : side_of(t, c->conn);
+        }
+        if (c->type == CMD_CLOSE && !c->half_close && c->conn != client) {
+            struct side *sd = side_of(t, c->conn);
             if (sd) {
                 /* Gone for good: a long HTTP/2 session opens many of these. */
                 cmdq_push(out, c);
@@ -544,53 +786,21 @@ feed_child(struct tls_layer *t, const struct event *ev, struct cmdq *out)
         }
         if (c->type == CMD_OPEN && c->conn->tls) {
             /* We finish this open (handshake) before the child hears of it. */
-            side_add(t, c->conn, NULL, c->id);
+            side_add(t, c->conn, c->id)->stream_only = c->stream_only;
         }
         cmdq_push(out, c);
     }
 }
 
+/* Plaintext a side has ready goes to the child (or waits for it). */
 static void
-on_server_data(struct tls_layer *t, struct side *sd, const struct event *ev, struct cmdq *out)
+server_read(struct tls_layer *t, struct side *sd, struct cmdq *out)
 {
     /* The child may close this connection whenever it runs, which drops its
      * side: sd is looked up again after each feed_child() (the driver holds
      * the connection itself while the event is fed). */
-    struct connection *conn = ev->conn;
+    struct connection *conn = connection_ref(sd->conn);
     struct err e = {0};
-    tls_session_feed(sd->s, ev->data.p, ev->data.len);
-    if (!sd->established) {
-        int rc = server_handshake(t, sd, out, &e);
-        if (rc == 0)
-            return;
-        if (rc < 0) {
-            layer_log(&t->base, out, LOG_WARN, "server TLS handshake with %s failed: %s",
-                      sd->conn->address.host, e.msg);
-            free(sd->conn->error);
-            sd->conn->error = xstrdup(e.msg);
-        }
-        if (t->state == T_SERVER_HS) {
-            if (rc < 0) {
-                t->server_error = xstrdup(e.msg);
-                layer_close(&t->base, out, sd->conn, 0);
-                side_drop(t, sd);
-            }
-            start_client_handshake(t, out);
-            return;
-        }
-        /* A connection the child opened: now its open is done. */
-        uint64_t id = sd->open_id;
-        sd->open_id = 0;
-        struct event done = {.type = EV_DONE, .cmd_id = id, .err = rc < 0 ? e.msg : NULL};
-        if (rc < 0) {
-            layer_close(&t->base, out, sd->conn, 0);
-            side_drop(t, sd);
-        }
-        if (t->child)
-            feed_child(t, &done, out);
-        if (rc < 0 || (sd = side_of(t, conn)) == NULL)
-            return;
-    }
     struct buf plain = BUF_INIT;
     int rc = tls_session_read(sd->s, &plain, &e);
     flush(t, out, sd->s, sd->conn);
@@ -604,13 +814,102 @@ on_server_data(struct tls_layer *t, struct side *sd, const struct event *ev, str
         buf_append(&sd->early, buf_ptr(&plain), plain.len);
     }
     buf_clear(&plain);
-    if (rc != 0 && !t->child)
+    if (sd && sd->eof)
+        rc = 1;
+    if (rc != 0 && !t->child && sd)
         sd->early_eof = 1;
     if (rc != 0 && t->child && sd) {
         conn->state &= ~CONN_CAN_READ;
         struct event cl = {.type = EV_CLOSED, .conn = conn};
+        if (conn->state == CONN_CLOSED)
+            side_drop(t, sd);
         feed_child(t, &cl, out);
     }
+    connection_unref(conn);
+}
+
+static void
+on_server_data(struct tls_layer *t, struct side *sd, const struct event *ev, struct cmdq *out)
+{
+    if (sd->s == NULL) {
+        buf_append(&sd->cin, ev->data.p, ev->data.len);
+        return;
+    }
+    tls_session_feed(sd->s, ev->data.p, ev->data.len);
+    if (sd->hook_id)
+        return; /* read once the hook is through */
+    if (!sd->established) {
+        struct err e = {0};
+        int rc = server_handshake(t, sd, out, &e);
+        if (rc < 0)
+            server_failed(t, sd, e.msg, 0, out);
+        else if (rc == 1)
+            server_established(t, sd, out);
+        return;
+    }
+    server_read(t, sd, out);
+}
+
+static void
+on_closed(struct tls_layer *t, const struct event *ev, struct cmdq *out)
+{
+    struct connection *client = t->base.ctx->client;
+    struct side *sd = side_of(t, ev->conn);
+    if (sd && sd->hook_id) {
+        /* After the hook: a failed handshake, or the end of a good one. */
+        sd->eof = 1;
+        return;
+    }
+    if (sd && !sd->established && (sd->open_id || t->state == T_SERVER_HS)) {
+        if (sd->s == NULL) {
+            /* Before its open was even answered: the handshake fails once it
+             * has a session to fail with. */
+            sd->eof = 1;
+            return;
+        }
+        server_failed(t, sd, "server closed the connection during the TLS handshake", 1, out);
+        return;
+    }
+    if (t->state == T_CLIENT_HS && ev->conn == client) {
+        fail_client(t, out, "client closed the connection during the TLS handshake");
+        return;
+    }
+    if (sd && sd->established && !t->child) {
+        /* The first server closed while the client's handshake runs. */
+        sd->early_eof = 1;
+        return;
+    }
+    if (sd && ev->conn->state == CONN_CLOSED)
+        side_drop(t, sd);
+    if (t->child)
+        feed_child(t, ev, out);
+}
+
+static void
+on_done(struct tls_layer *t, const struct event *ev, struct cmdq *out)
+{
+    for (size_t i = 0; i < t->nsides; i++) {
+        struct side *sd = t->sides[i];
+        if (sd->hook_id == ev->cmd_id) {
+            side_hook_done(t, sd, out);
+            return;
+        }
+    }
+    if (swallow(t, ev->cmd_id))
+        return;
+    for (size_t i = 0; i < t->nsides; i++) {
+        struct side *sd = t->sides[i];
+        if (sd->open_id == ev->cmd_id && sd->s == NULL) {
+            if (ev->err) {
+                side_drop(t, sd);
+                break;
+            }
+            side_hook(t, sd, HOOK_TLS_START_SERVER, out);
+            return; /* the child hears of it once the handshake is done */
+        }
+    }
+    if (t->child)
+        feed_child(t, ev, out);
 }
 
 static void
@@ -623,23 +922,20 @@ handle(struct layer *l, const struct event *ev, struct cmdq *out)
         return;
     switch (ev->type) {
     case EV_START:
-        if (t->first_server && t->first_server->tls) {
-            t->state = T_SERVER_HS;
-            begin_server(t, t->first_server, 0, out);
-            if (t->nsides == 0) {
-                t->server_error = xstrdup("cannot start TLS to the server");
-                start_client_handshake(t, out);
-            }
-        } else if (t->client_tls) {
-            start_client_handshake(t, out);
-        } else {
-            start_child(t, out);
-        }
+        if (t->child)
+            start_child(t, out, NEXT_LAYER_HTTP);
+        else if (t->client_tls)
+            ask_clienthello(t, out);
+        else if (t->first_server && t->first_server->tls)
+            begin_first_server(t, out);
+        else
+            start_child(t, out, NEXT_LAYER_HTTP);
         return;
     case EV_DATA:
         if (ev->conn == client) {
             if (!t->client_tls) {
-                feed_child(t, ev, out);
+                if (t->child)
+                    feed_child(t, ev, out);
             } else if (t->client_s == NULL) {
                 buf_append(&t->client_in, ev->data.p, ev->data.len);
             } else {
@@ -650,66 +946,23 @@ handle(struct layer *l, const struct event *ev, struct cmdq *out)
         }
         {
             struct side *sd = side_of(t, ev->conn);
-            if (sd && sd->s)
+            if (sd)
                 on_server_data(t, sd, ev, out);
             else if (t->child)
                 feed_child(t, ev, out);
         }
         return;
-    case EV_CLOSED: {
-        struct side *sd = side_of(t, ev->conn);
-        if (t->state == T_SERVER_HS && sd && !sd->established) {
-            t->server_error = xstrdup("server closed the connection during the TLS handshake");
-            layer_close(l, out, sd->conn, 0);
-            side_drop(t, sd);
-            start_client_handshake(t, out);
-            return;
-        }
-        if (t->state == T_CLIENT_HS && ev->conn == client) {
-            fail_client(t, out, "client closed the connection during the TLS handshake");
-            return;
-        }
-        if (sd && sd->open_id && !sd->established) {
-            uint64_t id = sd->open_id;
-            side_drop(t, sd);
-            struct event done = {.type = EV_DONE, .cmd_id = id,
-                                 .err = "server closed the connection during the TLS handshake"};
-            if (t->child)
-                feed_child(t, &done, out);
-            return;
-        }
-        if (sd && ev->conn->state == CONN_CLOSED)
-            side_drop(t, sd);
-        if (t->child)
-            feed_child(t, ev, out);
+    case EV_CLOSED:
+        on_closed(t, ev, out);
         return;
-    }
-    case EV_DONE: {
-        for (size_t i = 0; i < t->nsides; i++) {
-            struct side *sd = t->sides[i];
-            if (sd->open_id == ev->cmd_id && sd->s == NULL) {
-                if (ev->err) {
-                    side_drop(t, sd);
-                    break;
-                }
-                struct err e = {0};
-                sd->s = upstream_session(t, sd->conn, &e);
-                if (sd->s == NULL) {
-                    uint64_t id = sd->open_id;
-                    layer_close(l, out, sd->conn, 0);
-                    side_drop(t, sd);
-                    struct event done = {.type = EV_DONE, .cmd_id = id, .err = e.msg};
-                    feed_child(t, &done, out);
-                    return;
-                }
-                server_handshake(t, sd, out, &e);
-                return; /* the child hears of it once the handshake is done */
-            }
+    case EV_DONE:
+        if (t->wait_id && ev->cmd_id == t->wait_id) {
+            t->wait_id = 0;
+            hook_done(t, out);
+            return;
         }
-        if (t->child)
-            feed_child(t, ev, out);
+        on_done(t, ev, out);
         return;
-    }
     case EV_WAKEUP:
         if (t->child)
             feed_child(t, ev, out);
@@ -725,7 +978,11 @@ tls_free(struct layer *l)
     while (t->nsides)
         side_drop(t, t->sides[0]);
     free(t->sides);
+    free(t->orphans);
     tls_session_free(t->client_s);
+    tls_clienthello_data_unref(t->ch);
+    tls_data_unref(t->data);
+    next_layer_data_unref(t->next);
     if (t->first_server)
         connection_unref(t->first_server);
     free(t->server_error);
@@ -756,7 +1013,7 @@ layer_tls_new(struct context *ctx, struct connection *server, const struct clien
     }
     if (hello) {
         t->client_tls = 1;
-        t->hello = *hello;
+        t->ch = tls_clienthello_data_new(ctx, hello);
         buf_append(&t->client_in, first.p, first.len);
     }
     return &t->base;
@@ -765,8 +1022,8 @@ layer_tls_new(struct context *ctx, struct connection *server, const struct clien
 struct layer *
 layer_tls_new_wrap(struct context *ctx, struct layer *child)
 {
-    struct tls_layer *t = (struct tls_layer *)layer_tls_new(ctx, NULL, NULL,
-                                                            (struct slice){NULL, 0}, 0);
+    struct tls_layer *t =
+        (struct tls_layer *)layer_tls_new(ctx, NULL, NULL, (struct slice){NULL, 0}, 0);
     t->child = child;
     return &t->base;
 }

@@ -580,6 +580,9 @@ pb_connect_tunnel(struct pb *pb)
     pb_in_reply(pb);
     pb_out_send(pb, client, "HTTP/1.1 200 Connection established\r\n\r\n");
     pb_in_data(pb, client, "\x16\x03\x01 opaque");
+    /* TLS without a CA to intercept it with: passed through, by default. */
+    pb_out_hook(pb, HOOK_NEXT_LAYER, NULL);
+    pb_in_reply(pb);
     pb_out_send(pb, server, "\x16\x03\x01 opaque");
     pb_in_data(pb, server, "reply");
     pb_out_send(pb, client, "reply");
@@ -632,6 +635,8 @@ pb_http_inside_connect(struct pb *pb)
     pb_out_send(pb, client, "HTTP/1.1 200 Connection established\r\n\r\n");
     /* Plain HTTP in the tunnel is parsed: origin form, destination from CONNECT. */
     pb_in_data(pb, client, "GET /in HTTP/1.1\r\nHost: a.test:8000\r\n\r\n");
+    pb_out_hook(pb, HOOK_NEXT_LAYER, NULL);
+    pb_in_reply(pb);
     pb_out_hook(pb, HOOK_REQUESTHEADERS, &f);
     ASSERT_STREQ(f->request->host, "a.test");
     ASSERT_EQ(f->request->port, 8000);
@@ -696,6 +701,8 @@ pb_tcp_flow_hooks(struct pb *pb)
     pb_in_reply(pb);
     pb_out_send(pb, client, "HTTP/1.1 200 Connection established\r\n\r\n");
     pb_in_data(pb, client, "\x01\x02binary");
+    pb_out_hook(pb, HOOK_NEXT_LAYER, NULL);
+    pb_in_reply(pb);
     pb_out_hook(pb, HOOK_TCP_START, &f);
     ASSERT_EQ(f->type, FLOW_TCP);
     pb_in_reply(pb);

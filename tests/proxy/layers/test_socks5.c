@@ -8,6 +8,8 @@
 
 #include "../../lib/pb.h"
 #include "../../lib/test.h"
+#include "addons/addon.h"
+#include "addons/traffic.h"
 #include "flow/connection.h"
 #include "proxy/layers/layers.h"
 #include "util/xmalloc.h"
@@ -21,6 +23,15 @@ with_auth(struct options *o)
 {
     free(o->proxyauth);
     o->proxyauth = xstrdup("user:pass");
+}
+
+/* The credentials are the proxyauth addon's to check (socks5_auth). */
+static struct addon_chain *
+proxyauth_chain(void)
+{
+    struct addon_chain *c = addon_chain_new();
+    addon_chain_add(c, addon_proxyauth_new());
+    return c;
 }
 
 /* Greets without authentication and checks the method reply's first byte. */
@@ -232,7 +243,7 @@ pb_auth_ok(struct pb *pb)
 
 TEST(socks5_auth_ok)
 {
-    pb_run(pb_auth_ok, layer_socks5_new, PB_NOHOOKS, with_auth);
+    pb_run_chain(pb_auth_ok, layer_socks5_new, PB_NOHOOKS, with_auth, proxyauth_chain);
 }
 
 static void
@@ -251,7 +262,7 @@ pb_auth_wrong(struct pb *pb)
 
 TEST(socks5_auth_wrong)
 {
-    pb_run(pb_auth_wrong, layer_socks5_new, PB_LOGS, with_auth);
+    pb_run_chain(pb_auth_wrong, layer_socks5_new, PB_LOGS, with_auth, proxyauth_chain);
 }
 
 static void
@@ -383,9 +394,29 @@ TEST(socks5_auth_reply_bytes)
     ASSERT_MEMEQ(buf_ptr(&c->data), c->data.len, "\x05\x02", 2);
     cmd_free(c);
     rig_data(&r, "\x01\x04user\x04pass", 11);
+    /* The layer asks socks5_auth; the proxyauth addon says yes. */
+    c = rig_pop(&r, CMD_HOOK);
+    ASSERT_EQ(c->hook.hook, HOOK_SOCKS5_AUTH);
+    ASSERT_STREQ(c->hook.socks5_auth->username, "user");
+    ASSERT_STREQ(c->hook.socks5_auth->password, "pass");
+    struct addon_chain *chain = proxyauth_chain();
+    struct err e = {0};
+    ASSERT_EQ(addon_chain_configure(chain, r.opts, &e), 0);
+    struct hook_call call;
+    addon_dispatch(chain, &call, &c->hook, NULL, NULL);
+    ASSERT(c->hook.socks5_auth->valid);
+    struct event done = {.type = EV_DONE, .cmd_id = c->id};
+    cmd_free(c);
+    layer_feed(r.layer, &done, &r.out);
     c = rig_pop(&r, CMD_SEND);
     ASSERT_MEMEQ(buf_ptr(&c->data), c->data.len, "\x01\x00", 2);
     cmd_free(c);
+    /* The client disconnects: the addon forgets it. */
+    struct hook_data gone;
+    hook_data_init(&gone, HOOK_CLIENT_DISCONNECTED, NULL, r.client, NULL);
+    addon_dispatch(chain, &call, &gone, NULL, NULL);
+    hook_data_clear(&gone);
+    addon_chain_free(chain);
     rig_free(&r);
 }
 
