@@ -505,7 +505,7 @@ store_post(void *ctx, void (*fn)(void *), void *arg)
 }
 
 struct store *
-master_enable_store(struct master *m, struct cmds *cmds, struct err *e)
+master_enable_store(struct master *m, struct err *e)
 {
     if (store_register_options(e) < 0)
         return NULL;
@@ -516,11 +516,7 @@ master_enable_store(struct master *m, struct cmds *cmds, struct err *e)
         .post_ctx = m,
     };
     struct store *s = store_new(&cfg);
-    if (cmds && store_register_commands(s, cmds, e) < 0) {
-        store_free(s);
-        return NULL;
-    }
-    addon_chain_add(m->chain, store_addon(s));
+    master_add_addon(m, store_addon(s));
     return s;
 }
 

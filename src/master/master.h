@@ -98,14 +98,15 @@ int master_update(struct master *, struct options *next, struct err *e);
  * The flow store for the interactive tools (mitmproxy's View, which the
  * console and web masters add; mitmdump streams and has none, so its
  * memory stays flat). Registers the store's options (view_filter,
- * view_order, ..., store_memory_budget), adds the store after the
- * built-in addons and, with cmds, its view.* commands and the flow-spec
- * resolver. Call before master_configure(). The master owns the store
- * (borrowed by the caller); NULL with e if an option cannot be registered.
+ * view_order, view_order_reversed, console_focus_follow,
+ * store_memory_budget) and adds the store after the addons already there;
+ * master_collect_commands() then takes its view.* commands and flow-spec
+ * resolver. Call before master_collect_commands() and master_configure().
+ * The master owns the store (borrowed by the caller); NULL with e if an
+ * option cannot be registered.
  */
-struct cmds;
 struct store;
-struct store *master_enable_store(struct master *, struct cmds *cmds, struct err *e);
+struct store *master_enable_store(struct master *, struct err *e);
 
 /* The current options (borrowed; replaced by master_set). */
 const struct options *master_options(const struct master *);

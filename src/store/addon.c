@@ -31,40 +31,11 @@ on_update(struct addon *a, struct hook_call *call)
     return ADDON_CONTINUE;
 }
 
-/*
- * A registered option's value as --options prints it (the options module
- * has no reader for those): YAML plain or single-quoted. NULL when the
- * option does not exist or is None. Malloc'd.
- */
-static char *
-opt_text(const struct options *o, const char *name, int *exists)
+/* The store's options, found once registered (store_register_options()). */
+static const struct opt_info *
+opt(const char *name)
 {
-    const struct opt_info *info = opt_find(name);
-    *exists = info != NULL;
-    if (info == NULL)
-        return NULL;
-    char text[4096];
-    opt_format_value(o, info, text, sizeof(text));
-    size_t n = strlen(text);
-    if (n == 0)
-        return info->type == OPT_OPTSTR ? NULL : xstrdup("");
-    if (n >= 2 && text[0] == '\'' && text[n - 1] == '\'') {
-        char *out = xmalloc(n), *w = out;
-        for (size_t i = 1; i + 1 < n; i++) {
-            *w++ = text[i];
-            if (text[i] == '\'' && text[i + 1] == '\'')
-                i++;
-        }
-        *w = '\0';
-        return out;
-    }
-    return xstrdup(text);
-}
-
-static int
-changed(const struct opt_changes *updated, const char *name)
-{
-    return updated == NULL || opt_changed_name(updated, name);
+    return opt_find(name);
 }
 
 static int
@@ -72,52 +43,46 @@ configure(struct addon *a, const struct options *o, const struct opt_changes *up
           struct err *e)
 {
     struct store *s = (struct store *)a;
-    int exists, rc = 0;
-    char *v;
-    if (changed(updated, "store_memory_budget")) {
-        v = opt_text(o, "store_memory_budget", &exists);
-        if (exists) {
-            struct err se = {0};
-            int64_t n = opt_parse_size(v ? v : "", &se);
-            if (n <= 0)
-                rc = err_set(e, MP_ERR_INVAL, "store_memory_budget: invalid size '%s'",
-                             v ? v : "");
-            else
-                store__blog_set_budget(&s->log, (uint64_t)n), s->cfg.memory_budget = (uint64_t)n;
-        }
-        free(v);
-        if (rc < 0)
-            return rc;
+    const struct opt_info *budget = opt("store_memory_budget"), *filter = opt("view_filter"),
+                          *order = opt("view_order"), *rev = opt("view_order_reversed"),
+                          *follow = opt("console_focus_follow");
+    int rc;
+    if (budget && opt_changed(updated, budget->index)) {
+        const char *v = opt_get_str(o, budget);
+        struct err se = {0};
+        int64_t n = opt_parse_size(v ? v : "", &se);
+        if (n <= 0)
+            return err_set(e, MP_ERR_INVAL, "store_memory_budget: invalid size '%s'", v ? v : "");
+        store__blog_set_budget(&s->log, (uint64_t)n);
+        s->cfg.memory_budget = (uint64_t)n;
     }
-    if (changed(updated, "view_filter")) {
-        v = opt_text(o, "view_filter", &exists);
-        if (exists)
-            rc = store_set_filter(s, v, e);
-        free(v);
-        if (rc < 0)
-            return rc;
-    }
-    if (changed(updated, "view_order")) {
-        v = opt_text(o, "view_order", &exists);
-        if (exists)
-            rc = store_set_order(s, v ? v : "", e);
-        free(v);
-        if (rc < 0)
-            return rc;
-    }
-    if (changed(updated, "view_order_reversed")) {
-        v = opt_text(o, "view_order_reversed", &exists);
-        if (exists)
-            store_set_reversed(s, v && strcmp(v, "true") == 0);
-        free(v);
-    }
-    if (changed(updated, "console_focus_follow")) {
-        v = opt_text(o, "console_focus_follow", &exists);
-        if (exists)
-            store_set_focus_follow(s, v && strcmp(v, "true") == 0);
-        free(v);
-    }
+    /* mitmproxy's View.configure(): the filter, then the order. */
+    if (filter && opt_changed(updated, filter->index) &&
+        (rc = store_set_filter(s, opt_get_str(o, filter), e)) < 0)
+        return rc;
+    if (order && opt_changed(updated, order->index) &&
+        (rc = store_set_order(s, opt_get_str(o, order), e)) < 0)
+        return rc;
+    if (rev && opt_changed(updated, rev->index) && opt_get_bool(o, rev) != store_reversed(s))
+        store_set_reversed(s, opt_get_bool(o, rev));
+    if (follow && opt_changed(updated, follow->index))
+        store_set_focus_follow(s, opt_get_bool(o, follow));
     return 0;
+}
+
+/* mitmproxy's update hook: flows a command or a UI changed. */
+static enum addon_result
+on_flows_update(struct addon *a, struct hook_call *call)
+{
+    for (size_t i = 0; i < call->data->nflows; i++)
+        store_update((struct store *)a, call->data->flows[i]);
+    return ADDON_CONTINUE;
+}
+
+static int
+commands(struct addon *a, struct cmds *c, struct err *e)
+{
+    return store_register_commands((struct store *)a, c, e);
 }
 
 /* Shutting down: no load goes on, no worker posts to a loop about to go. */
@@ -139,6 +104,7 @@ addon_free(struct addon *a)
 const struct addon_ops store__addon_ops = {
     .name = "view",
     .configure = configure,
+    .commands = commands,
     .done = done,
     .free = addon_free,
     .hooks =
@@ -158,6 +124,7 @@ const struct addon_ops store__addon_ops = {
             [HOOK_DNS_REQUEST] = on_add,
             [HOOK_DNS_RESPONSE] = on_update,
             [HOOK_DNS_ERROR] = on_update,
+            [HOOK_UPDATE] = on_flows_update,
         },
 };
 

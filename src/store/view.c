@@ -399,7 +399,8 @@ store__refilter(struct store *s)
     sort_slots(s, cand, n);
     s->vlen = 0;
     reserve(s, n);
-    memcpy(s->view, cand, n * sizeof(*cand));
+    if (n)
+        memcpy(s->view, cand, n * sizeof(*cand));
     s->vlen = n;
     for (size_t i = 0; i < n; i++)
         s->rows[cand[i]].flags |= RF_SHOWN;
