@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "addons/addon.h"
 #include "addons/block.h"
@@ -30,6 +31,7 @@
 #include "options/cmdline.h"
 #include "options/opt.h"
 #include "proxy/context.h"
+#include "store/store.h"
 #include "tls/ca.h"
 #include "tls/session.h"
 #include "util/log.h"
@@ -496,6 +498,29 @@ master_update(struct master *m, struct options *next, struct err *e)
     }
     opt_free(old);
     return 0;
+}
+
+/* The store's workers hand their results to the loop. */
+static void
+store_post(void *ctx, void (*fn)(void *), void *arg)
+{
+    master_post(ctx, fn, arg);
+}
+
+struct store *
+master_enable_store(struct master *m, struct err *e)
+{
+    if (store_register_options(e) < 0)
+        return NULL;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    struct store_config cfg = {
+        .threads = cpus < 1 ? 1 : cpus > 8 ? 8 : (unsigned)cpus,
+        .post = store_post,
+        .post_ctx = m,
+    };
+    struct store *s = store_new(&cfg);
+    master_add_addon(m, store_addon(s));
+    return s;
 }
 
 const struct options *

@@ -94,6 +94,20 @@ int master_set(struct master *, const char *const *settings, size_t n, struct er
  * which the master takes whatever the outcome. */
 int master_update(struct master *, struct options *next, struct err *e);
 
+/*
+ * The flow store for the interactive tools (mitmproxy's View, which the
+ * console and web masters add; mitmdump streams and has none, so its
+ * memory stays flat). Registers the store's options (view_filter,
+ * view_order, view_order_reversed, console_focus_follow,
+ * store_memory_budget) and adds the store after the addons already there;
+ * master_collect_commands() then takes its view.* commands and flow-spec
+ * resolver. Call before master_collect_commands() and master_configure().
+ * The master owns the store (borrowed by the caller); NULL with e if an
+ * option cannot be registered.
+ */
+struct store;
+struct store *master_enable_store(struct master *, struct err *e);
+
 /* The current options (borrowed; replaced by master_set). */
 const struct options *master_options(const struct master *);
 struct addon_chain *master_chain(struct master *);

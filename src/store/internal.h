@@ -1,0 +1,452 @@
+/*
+ * Shared between the files of src/store/ only:
+ *
+ *   intern.c   interned strings and header sets, refcounted
+ *   bodylog.c  the append-only body log: RAM up to the budget, then a file
+ *   pack.c     zstd with raw-content dictionaries of similar records
+ *   record.c   version-17 records: validated, rows read out, bodies cut
+ *   row.c      rows from struct flows; materializing and compacting
+ *   store.c    the row table, id index, events, marks, settings
+ *   view.c     order keys, the sorted view, focus
+ *   match.c    filters on rows and borrowed flow views, in parallel
+ *   load.c     reading files in the background
+ *   pool.c     the worker threads
+ *   addon.c    hooks and options; commands.c: view.* and the resolver
+ *
+ * Everything but pool.c, the work functions of load.c and match.c, and
+ * the pure functions of record.c and pack.c runs on the loop's thread.
+ */
+#ifndef MP_STORE_INTERNAL_H
+#define MP_STORE_INTERNAL_H
+
+#include <stdint.h>
+#include <zstd.h>
+
+#include "addons/addon.h"
+#include "filter/filter.h"
+#include "flow/flow.h"
+#include "http/headers.h"
+#include "store/store.h"
+#include "util/buf.h"
+
+/* ---- intern.c ---------------------------------------------------------- */
+
+struct intern_entry {
+    char *s;       /* owned, NUL-terminated (the bytes may hold NULs too) */
+    uint32_t len;
+    uint32_t refs; /* 0: free, next is the free list */
+    uint32_t hash;
+    uint32_t next; /* chain in the bucket, or the free list */
+    struct hdrs *hdrs; /* header sets: the fields, pointing into s */
+};
+
+/*
+ * A set of distinct strings with ids. Id 0 is "" and never goes. Header
+ * sets are a table of their own: s holds the fields as
+ * (u32 name length, name, u32 value length, value)*, and hdrs the same as
+ * struct hdrs whose strings point into s (NUL-terminated in place).
+ */
+struct intern {
+    struct intern_entry *v;
+    uint32_t n, cap;
+    uint32_t *buckets; /* heads (id + 1), nbuckets a power of two */
+    uint32_t nbuckets;
+    uint32_t free_head; /* id + 1 of a free entry, or 0 */
+    uint32_t live;
+    size_t bytes; /* of the strings, for store_memory() */
+    int hdrsets;
+};
+
+void store__intern_init(struct intern *, int hdrsets);
+void store__intern_clear(struct intern *);
+/* The id of p[0..n), with one more reference. */
+uint32_t store__intern(struct intern *, const void *p, size_t n);
+void store__intern_ref(struct intern *, uint32_t id);
+void store__intern_unref(struct intern *, uint32_t id);
+
+static inline const char *
+store__str(const struct intern *t, uint32_t id)
+{
+    return t->v[id].s;
+}
+
+static inline size_t
+store__strlen(const struct intern *t, uint32_t id)
+{
+    return t->v[id].len;
+}
+
+/* Appends one field to a header-set key being built. */
+void store__hset_add(struct buf *key, const void *name, size_t nn, const void *value, size_t vn);
+/* Whether a header name is one a row keeps (Host, Content-Type, Content-Encoding). */
+int store__key_header(const char *name, size_t n, int response);
+
+/* ---- bodylog.c --------------------------------------------------------- */
+
+struct blog_chunk {
+    uint64_t base;
+    uint8_t *data; /* owned; NULL once written to the file */
+    size_t len, cap;
+    int open; /* appends may go on in it */
+};
+
+struct bodylog {
+    struct blog_chunk *chunks; /* by base; the written ones first */
+    size_t nchunks, cap;
+    size_t first_ram; /* index of the first chunk still in RAM */
+    uint64_t end;     /* the log's length */
+    uint64_t budget;
+    size_t ram; /* bytes allocated for resident chunks */
+    int fd;     /* the temporary file, -1 until needed */
+    char *tmpdir;
+    uint64_t disk; /* bytes written to it */
+    int failed;    /* writing failed: everything stays in RAM */
+};
+
+/* A reader's window onto the file, one per thread. */
+struct blog_reader {
+    uint8_t *buf;
+    size_t cap, len;
+    uint64_t base;
+};
+
+void store__blog_init(struct bodylog *, uint64_t budget, const char *tmpdir);
+void store__blog_clear(struct bodylog *);
+/* Appends p[0..n); returns its offset. */
+uint64_t store__blog_append(struct bodylog *, const void *p, size_t n);
+/* Takes data (malloc'd, len bytes used) as the next chunk; returns its base. */
+uint64_t store__blog_adopt(struct bodylog *, uint8_t *data, size_t len);
+void store__blog_set_budget(struct bodylog *, uint64_t budget);
+/* Closes the chunk being filled (shrunk to its length) so that it, too,
+ * may move to the file when RAM is over budget. */
+void store__blog_seal(struct bodylog *);
+/*
+ * The n bytes at off: a pointer into RAM, or into r's window after reading
+ * them from the file (valid until the next read with r). Any thread, while
+ * the loop does not change the log. 0, or MP_ERR_IO.
+ */
+int store__blog_read(const struct bodylog *, uint64_t off, size_t n, struct blog_reader *r,
+                     const uint8_t **out);
+void store__blog_reader_clear(struct blog_reader *);
+
+/* ---- pack.c ------------------------------------------------------------ */
+
+#define PACK_MAX_DICTS 255
+#define PACK_DICT_SIZE (64u << 10)
+#define PACK_LEVEL 1
+
+struct pack_dict {
+    ZSTD_CDict *c;
+    ZSTD_DDict *d;
+    size_t size;
+};
+
+/* Dictionaries by id (0: none); built from sample records. */
+struct packer {
+    struct pack_dict dicts[PACK_MAX_DICTS + 1];
+    unsigned ndicts;   /* ids 1..ndicts are in use */
+    unsigned live;     /* the dictionary for compacted live flows, 0 until built */
+    struct buf samples; /* records collected for it */
+    ZSTD_CCtx *cctx;   /* the loop's */
+    ZSTD_DCtx *dctx;
+    size_t bytes;
+};
+
+void store__pack_init(struct packer *);
+void store__pack_clear(struct packer *);
+/* A dictionary made of the sample bytes; 0 when the table is full. */
+unsigned store__pack_add_dict(struct packer *, const void *samples, size_t n);
+/* Any thread: compresses src with dictionary d (NULL: none) into out (appended). */
+int store__pack(ZSTD_CCtx *, const struct pack_dict *d, const void *src, size_t n,
+                struct buf *out);
+/* Any thread: decompresses into out (replaced), which must come to raw bytes. */
+int store__unpack(ZSTD_DCtx *, const struct pack_dict *d, const void *src, size_t n, size_t raw,
+                  struct buf *out);
+
+/* ---- record.c ---------------------------------------------------------- */
+
+/* Strings a row keeps, as intern ids. */
+enum row_str {
+    S_METHOD,
+    S_SCHEME,
+    S_HOST,
+    S_AUTHORITY,
+    S_PATH,
+    S_VERSION,
+    S_REASON,
+    S_RS_VERSION,
+    S_MARKED,
+    S_COMMENT,
+    S__COUNT
+};
+
+/*
+ * What a record (or a struct flow) gives its row, before interning:
+ * strings as slices into the record. Filled by store__rec_scan().
+ */
+struct rec_fields {
+    enum flow_type type;
+    struct slice id;
+    struct slice str[S__COUNT];
+    struct buf hset[2]; /* header-set keys, request and response (owned) */
+    double created, ts[4];
+    uint64_t size;
+    struct slice body[2]; /* request, response content */
+    uint16_t port, status;
+    uint16_t flags; /* RF_* */
+    const char *replay;
+    char opcode[24]; /* a DNS op code without a name, "OPCODE(n)" */
+};
+
+void store__rec_fields_init(struct rec_fields *);
+void store__rec_fields_clear(struct rec_fields *);
+
+/*
+ * Reads a version-17 record: validates it as tns_decode() would, fills
+ * out, and appends to rest the record without its request and response
+ * content (an empty byte string in their place; None stays None), with
+ * new_id instead of its id when new_id is given. Returns 0, or
+ * MP_ERR_UNSUPPORTED when the record is not one this fast path reads (then
+ * ffile_deserialize() decides: another version, a field of an odd type),
+ * or MP_ERR_CORRUPT when it is not even a tnetstring.
+ */
+int store__rec_scan(const uint8_t *p, size_t n, const char *new_id, struct rec_fields *out,
+                    struct buf *rest);
+/* The same fields from a struct flow (for live flows). */
+void store__rec_from_flow(const struct flow *, struct rec_fields *out);
+
+/* A record's parts a filter may need beyond the row, borrowed from raw
+ * (which the parse writes NULs into). */
+struct rec_view {
+    struct hdrs headers[2]; /* owned arrays, strings into raw */
+    struct addr client, server;
+    struct slice metadata; /* the metadata dict's tnetstring, or empty */
+    struct ws_message *ws;
+    size_t nws, capws;
+    struct tcp_message *tcp;
+    size_t ntcp, captcp;
+};
+
+/* Parses what a filter may read from a record without bodies (raw is
+ * changed: strings get their NULs). 0, or MP_ERR_CORRUPT. */
+int store__rec_view(uint8_t *raw, size_t n, struct rec_view *out);
+void store__rec_view_clear(struct rec_view *);
+
+/* ---- store.c / row.c --------------------------------------------------- */
+
+/* A compressed record longer than this goes to the log (it carries
+ * WebSocket or TCP messages): RAM per flow stays bounded. */
+#define STORE_REST_RAM_MAX 640
+
+#define RF_ID_TEXT 0x0001  /* the id is not a canonical UUID: id[0..4) is an intern id */
+#define RF_ERROR 0x0002
+#define RF_INTERCEPTED 0x0004
+#define RF_REQUEST 0x0008 /* HTTP: a request is there */
+#define RF_RESPONSE 0x0010
+#define RF_WEBSOCKET 0x0020
+#define RF_RQ_NONE 0x0040 /* request content is None */
+#define RF_RS_NONE 0x0080
+#define RF_REST_LOG 0x0100 /* the record is in the body log, not in RAM */
+#define RF_LIVE 0x0200
+#define RF_MODIFIED 0x0400
+#define RF_SHOWN 0x0800 /* in the view */
+#define RF_DOOMED 0x4000 /* about to be removed (view.clear_unmarked) */
+#define RF_DEAD 0x8000   /* removed: a tombstone */
+/* Flags a record or flow decides (the rest are the store's). */
+#define RF_FROM_FLOW                                                                              \
+    (RF_ERROR | RF_INTERCEPTED | RF_REQUEST | RF_RESPONSE | RF_WEBSOCKET | RF_RQ_NONE |            \
+     RF_RS_NONE | RF_LIVE | RF_MODIFIED)
+
+/* One flow in the store. */
+struct row {
+    uint8_t id[16]; /* a UUID's bytes, or (RF_ID_TEXT) an intern id */
+    uint64_t seq;   /* store order */
+    double created;
+    double ts[4];      /* request start/end, response start/end; 0 = None */
+    struct flow *flow; /* live or opened: one reference; NULL when compact */
+    uint8_t *rest;     /* the compressed record without bodies (owned) */
+    uint64_t rest_off; /* RF_REST_LOG: where it is in the log */
+    uint64_t body_off[2];
+    uint64_t size; /* the size order's key */
+    uint32_t rest_len, rest_raw;
+    uint32_t body_len[2];
+    uint32_t str[S__COUNT];
+    uint32_t hset[2]; /* request and response header sets */
+    uint32_t settings; /* index + 1 into the settings table, or 0 */
+    uint16_t port, status;
+    uint16_t flags;
+    uint8_t type; /* enum flow_type */
+    uint8_t dict; /* the record's compression dictionary, 0 for none */
+    const char *replay;
+};
+
+struct subscriber {
+    store_event_cb cb;
+    void *arg;
+    int handle; /* 0: a free slot */
+};
+
+/* view.settings of one flow: key, value, key, value... (owned). */
+struct flow_settings {
+    char **kv;
+    size_t n;
+};
+
+struct pool;
+struct load;
+
+struct store {
+    struct addon addon; /* first: the store is its own addon */
+    struct store_config cfg;
+    char *tmpdir;
+    struct intern strs, hsets;
+    struct row *rows; /* in store order; tombstones until compacted */
+    size_t nrows, caprows, ndead;
+    uint64_t next_seq;
+    uint32_t *idx; /* open addressing, slot + 1; 0 empty, UINT32_MAX deleted */
+    size_t idxcap, idxused;
+    /* The view: row slots sorted by (order key, seq); reversed only in
+     * how indices are given out. */
+    uint32_t *view;
+    size_t vlen, vcap;
+    enum store_order order;
+    int reversed, show_marked, focus_follow;
+    struct filt *filt;
+    char *filter_expr;
+    unsigned need; /* NEED_* of filt */
+    uint32_t focus; /* slot + 1, or 0 */
+    struct subscriber *subs;
+    size_t nsubs;
+    int next_handle;
+    struct bodylog log;
+    /* The loop's window onto the body file: flows opened one after the
+     * other are near each other in it. Cleared with the log. */
+    struct blog_reader rd;
+    struct packer pack;
+    uint32_t *cached; /* slots whose row holds a struct flow */
+    size_t ncached, capcached, sweep_pos;
+    int sweep_posted;
+    struct flow_settings *settings;
+    size_t nsettings, capsettings;
+    uint32_t free_settings; /* index + 1 of a free entry, chained through n */
+    struct pool *pool;
+    struct load *loads; /* in flight */
+    store_reader_fn readers[256];
+    char focus_id[UUID_STR_LEN]; /* store_focus_id()'s */
+    char info_id[UUID_STR_LEN];  /* store_info()'s */
+    int busy; /* inside an event callback: no compaction of the table */
+};
+
+/* The text of a row's id into out. */
+void store__row_id(const struct store *, const struct row *, char out[UUID_STR_LEN]);
+/* The slot of the flow with that id, or -1. */
+long store__find(const struct store *, const char *id);
+/*
+ * Makes fields a row: the strings interned, the rest (already compressed
+ * with dictionary dict) and bodies (offsets into the log) given. Takes no
+ * reference on a flow. Returns the slot.
+ */
+uint32_t store__row_new(struct store *, const struct rec_fields *fields);
+/* The same with strings already interned (their references are the row's). */
+uint32_t store__row_new_ids(struct store *, const struct rec_fields *fields,
+                            const uint32_t str[S__COUNT], const uint32_t hset[2]);
+/* Replaces the row's fields (strings re-interned). */
+void store__row_set(struct store *, struct row *, const struct rec_fields *fields);
+/* Frees what the row holds and makes it a tombstone. */
+void store__row_kill(struct store *, uint32_t slot);
+void store__emit(struct store *, enum store_event ev, uint32_t slot, size_t index);
+
+/* row.c */
+/* Any thread: the row's record decompressed into out. */
+int store__record(const struct store *, const struct row *, ZSTD_DCtx *dctx,
+                  struct blog_reader *rd, struct buf *out);
+/* Any thread: a new struct flow (one reference) read from the row's record
+ * and bodies, or NULL with e. raw is scratch. */
+struct flow *store__read_flow(const struct store *, const struct row *, ZSTD_DCtx *dctx,
+                              struct blog_reader *rd, struct buf *raw, struct err *e);
+/* The row's struct flow: its own, or materialized (cached, one reference
+ * kept by the row). Borrowed; NULL with e when the record cannot be read. */
+struct flow *store__flow(struct store *, uint32_t slot, struct err *e);
+/* Holds f in the row (takes a reference) and remembers it for the sweep. */
+void store__hold(struct store *, uint32_t slot, struct flow *f);
+/* A new row for f compacted at once (f is not held): a loaded flow. */
+uint32_t store__ingest(struct store *, struct flow *f);
+/* Compacts rows whose flows nobody else holds, at most n of them. */
+void store__sweep(struct store *, size_t n);
+/* Drops the row's flow (and its place among the cached). */
+void store__drop_flow(struct store *, uint32_t slot);
+/* Refreshes the row from its struct flow; returns whether anything changed. */
+int store__row_refresh(struct store *, uint32_t slot);
+
+/* ---- view.c ------------------------------------------------------------ */
+
+/* Whether row a comes before row b in the current order (seq breaks ties). */
+int store__before(const struct store *, const struct row *a, const struct row *b);
+/* The position of a shown row in the internal (unreversed) view. */
+size_t store__view_pos(const struct store *, uint32_t slot);
+/* Internal and public view indices. */
+size_t store__pub(const struct store *, size_t internal, size_t len);
+/* Inserts a row into the view (ADD, focus follow); removes one (REMOVE). */
+void store__view_insert(struct store *, uint32_t slot);
+void store__view_erase(struct store *, uint32_t slot);
+/* Inserts many rows (slots in store order): one merge, ADD events in order. */
+void store__view_insert_many(struct store *, uint32_t *slots, size_t n);
+/* Rebuilds the view from the filter (REFRESH). */
+void store__refilter(struct store *);
+/* Sorts the view again after an order change. */
+void store__resort(struct store *);
+/* The focus' reactions to the view's events (mitmproxy's Focus). */
+void store__focus_on_add(struct store *, uint32_t slot);
+void store__focus_on_remove(struct store *, uint32_t slot, size_t pub_index);
+void store__focus_on_refresh(struct store *);
+void store__focus_set(struct store *, uint32_t slot_plus1);
+
+/* ---- match.c ----------------------------------------------------------- */
+
+#define NEED_KEYHDRS 0x01 /* Host, Content-Type, Content-Encoding */
+#define NEED_BODIES 0x02
+#define NEED_HEADERS 0x04 /* every header */
+#define NEED_CONNS 0x08
+#define NEED_META 0x10
+#define NEED_FULL 0x20 /* an operator this file does not know */
+#define NEED_DNS 0x40  /* reads a DNS flow's messages (~q, ~s: is there a response?) */
+
+/* What flt reads of a flow (from its tree as filt_ast_json() prints it). */
+unsigned store__filter_needs(const struct filt *flt);
+/* Whether the row matches (loop thread; cached flows are matched directly). */
+int store__match_row(struct store *, const struct filt *, unsigned need, uint32_t slot);
+/* Matches slots[0..n) in parallel, hits[i] = 0/1. */
+void store__match_many(struct store *, const struct filt *, unsigned need, const uint32_t *slots,
+                       size_t n, uint8_t *hits);
+/* mitmproxy's message for a filter that does not parse. */
+void store__filter_error(const char *expr, struct err *e);
+
+/* ---- pool.c ------------------------------------------------------------ */
+
+typedef void (*pool_fn)(void *arg);
+typedef void (*pool_part_fn)(void *arg, size_t part, unsigned worker);
+
+/* nthreads workers; post runs the after functions on the loop. */
+struct pool *store__pool_new(unsigned nthreads, void (*post)(void *, void (*)(void *), void *),
+                             void *post_ctx);
+/* Waits for running jobs; queued ones are not started (their after runs). */
+void store__pool_free(struct pool *);
+/* Workers, plus the caller (worker ids 0..store__pool_width()-1). */
+unsigned store__pool_width(const struct pool *);
+/* work(arg) on a worker, then after(arg) on the loop (server_queue_work's
+ * contract). Without threads or post, both run before this returns. */
+void store__pool_queue(struct pool *, pool_fn work, pool_fn after, void *arg);
+/* fn(arg, part, worker) for every part in [0, nparts), on the workers and
+ * the caller; returns when all are done. */
+void store__pool_parallel(struct pool *, size_t nparts, pool_part_fn fn, void *arg);
+
+/* ---- load.c ------------------------------------------------------------ */
+
+/* Stops every load (their done callbacks run with MP_ERR_CANCELLED). */
+void store__loads_cancel(struct store *);
+
+/* ---- addon.c ----------------------------------------------------------- */
+
+extern const struct addon_ops store__addon_ops;
+
+#endif

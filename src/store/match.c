@@ -1,0 +1,300 @@
+/*
+ * Filters over stored flows, with filt_match() itself, so that results are
+ * the filter engine's to the byte (tests/filter's vectors hold for the store
+ * too). A compacted flow is not a struct flow, so for each row a borrowed
+ * one is put together from what the operators of this filter read:
+ *
+ *   the row            type, marks, comment, error, replay, method, URL
+ *                      parts, status code, response present (~m ~c ~q ~s
+ *                      ~e ~marked ~marker ~comment ~replay ~http ~tcp ...);
+ *   key headers        Host, Content-Type, Content-Encoding (~u ~d ~t ~a);
+ *   bodies             read from the log in place (~b ~bq ~bs);
+ *   the record         decompressed and read in place for the rest: every
+ *                      header (~h), addresses (~src ~dst), metadata (~meta),
+ *                      WebSocket and TCP messages;
+ *   the whole flow     ffile_deserialize() for DNS flows and any operator
+ *                      this file does not know.
+ *
+ * Nothing in the borrowed flow is owned: it is never referenced, freed or
+ * written to, only read by filt_match(). Rows are matched in parallel,
+ * each worker with its own scratch.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow/tnetstring.h"
+#include "store/internal.h"
+#include "util/xmalloc.h"
+
+/* ---- what a filter reads ------------------------------------------------ */
+
+static unsigned
+op_needs(const char *op, size_t n)
+{
+    static const struct {
+        const char *name;
+        unsigned need;
+    } ops[] = {
+        {"all", 0},           {"e", 0},        {"http", 0},      {"tcp", 0},
+        {"dns", 0},           {"udp", 0},      {"websocket", 0}, {"marked", 0},
+        {"replay", 0},        {"replayq", 0},  {"replays", 0},   {"q", NEED_DNS},
+        {"s", NEED_DNS},             {"c", 0},        {"m", 0},         {"marker", 0},
+        {"comment", 0},       {"u", NEED_KEYHDRS}, {"d", NEED_KEYHDRS},
+        {"t", NEED_KEYHDRS},  {"tq", NEED_KEYHDRS}, {"ts", NEED_KEYHDRS},
+        {"a", NEED_KEYHDRS},  {"b", NEED_KEYHDRS | NEED_BODIES},
+        {"bq", NEED_KEYHDRS | NEED_BODIES}, {"bs", NEED_KEYHDRS | NEED_BODIES},
+        {"h", NEED_HEADERS},  {"hq", NEED_HEADERS}, {"hs", NEED_HEADERS},
+        {"src", NEED_CONNS},  {"dst", NEED_CONNS}, {"meta", NEED_META},
+    };
+    for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+        if (strlen(ops[i].name) == n && memcmp(ops[i].name, op, n) == 0)
+            return ops[i].need;
+    return NEED_FULL;
+}
+
+unsigned
+store__filter_needs(const struct filt *flt)
+{
+    /* Operators appear as {"op": "~name"...}: inside a JSON string a quote
+     * is escaped, so this text can only be the tree's own. */
+    struct buf b = BUF_INIT;
+    filt_ast_json(flt, &b);
+    buf_append(&b, "", 1);
+    unsigned need = 0;
+    const char *p = (const char *)buf_ptr(&b);
+    static const char tag[] = "{\"op\": \"~";
+    while ((p = strstr(p, tag)) != NULL) {
+        p += sizeof(tag) - 1;
+        size_t n = strcspn(p, "\"");
+        need |= op_needs(p, n);
+        p += n;
+    }
+    buf_clear(&b);
+    return need;
+}
+
+/* Python's repr() of a str, as mitmproxy's message shows the expression. */
+static void
+py_repr(struct buf *out, const char *s)
+{
+    char q = strchr(s, '\'') && !strchr(s, '"') ? '"' : '\'';
+    buf_append(out, &q, 1);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == q || *p == '\\')
+            buf_printf(out, "\\%c", *p);
+        else if (*p == '\n')
+            buf_append_str(out, "\\n");
+        else if (*p == '\r')
+            buf_append_str(out, "\\r");
+        else if (*p == '\t')
+            buf_append_str(out, "\\t");
+        else if (*p < 0x20 || *p == 0x7f)
+            buf_printf(out, "\\x%02x", *p);
+        else
+            buf_append(out, p, 1);
+    }
+    buf_append(out, &q, 1);
+}
+
+void
+store__filter_error(const char *expr, struct err *e)
+{
+    /* flowfilter.parse(): ValueError("Empty filter expression") or
+     * ValueError(f"Invalid filter expression: {s!r}"). */
+    if (expr == NULL || *expr == '\0') {
+        err_set(e, MP_ERR_SYNTAX, "Empty filter expression");
+        return;
+    }
+    struct buf b = BUF_INIT;
+    py_repr(&b, expr);
+    buf_append(&b, "", 1);
+    err_set(e, MP_ERR_SYNTAX, "Invalid filter expression: %s", (const char *)buf_ptr(&b));
+    buf_clear(&b);
+}
+
+/* ---- a borrowed flow per row -------------------------------------------- */
+
+struct scratch {
+    ZSTD_DCtx *dctx;
+    struct blog_reader rd[3]; /* request body, response body, record */
+    struct buf raw;
+    struct rec_view rv;
+    struct flow f;
+    struct http_request rq;
+    struct http_response rs;
+    struct flow_error err;
+    struct connection cc, sc;
+    struct websocket_data ws;
+};
+
+static void
+scratch_clear(struct scratch *x)
+{
+    ZSTD_freeDCtx(x->dctx);
+    for (int i = 0; i < 3; i++)
+        store__blog_reader_clear(&x->rd[i]);
+    buf_clear(&x->raw);
+    store__rec_view_clear(&x->rv);
+    memset(x, 0, sizeof(*x));
+}
+
+/* A body borrowed from the log (or nothing, if it cannot be read). */
+static struct buf
+body(const struct store *s, const struct row *r, int which, struct blog_reader *rd)
+{
+    const uint8_t *p;
+    if (r->body_len[which] == 0 ||
+        store__blog_read(&s->log, r->body_off[which], r->body_len[which], rd, &p) < 0)
+        return (struct buf)BUF_INIT;
+    return (struct buf){(uint8_t *)p, 0, r->body_len[which], r->body_len[which]};
+}
+
+/* The whole flow read back, matched, and dropped again. */
+static int
+match_full(const struct store *s, struct scratch *x, const struct filt *flt, const struct row *r)
+{
+    struct flow *f = store__read_flow(s, r, x->dctx, &x->rd[2], &x->raw, NULL);
+    if (f == NULL)
+        return 0;
+    int m = filt_match(flt, f);
+    flow_unref(f);
+    return m;
+}
+
+static int
+match_row(const struct store *s, struct scratch *x, const struct filt *flt, unsigned need,
+          const struct row *r)
+{
+    if (r->flow)
+        return filt_match(flt, r->flow);
+    if (x->dctx == NULL)
+        x->dctx = ZSTD_createDCtx();
+    if ((need & NEED_FULL) || (r->type == FLOW_DNS && need))
+        return match_full(s, x, flt, r);
+
+    const struct intern *t = &s->strs;
+    int messages = (need & NEED_BODIES) && (r->type == FLOW_TCP || (r->flags & RF_WEBSOCKET));
+    int rest = (need & (NEED_HEADERS | NEED_CONNS | NEED_META)) || messages;
+    if (rest && (store__record(s, r, x->dctx, &x->rd[2], &x->raw) < 0 ||
+                 store__rec_view(buf_ptr(&x->raw), x->raw.len, &x->rv) < 0))
+        return match_full(s, x, flt, r);
+
+    struct flow *f = &x->f;
+    memset(f, 0, sizeof(*f));
+    f->type = (enum flow_type)r->type;
+    f->marked = (char *)store__str(t, r->str[S_MARKED]);
+    f->comment = (char *)store__str(t, r->str[S_COMMENT]);
+    f->is_replay = r->replay;
+    f->error = r->flags & RF_ERROR ? &x->err : NULL;
+    f->intercepted = !!(r->flags & RF_INTERCEPTED);
+    f->timestamp_created = r->created;
+    int all_headers = rest && (need & NEED_HEADERS);
+    if (r->type == FLOW_HTTP && (r->flags & RF_REQUEST)) {
+        struct http_request *rq = &x->rq;
+        *rq = (struct http_request){
+            .host = (char *)store__str(t, r->str[S_HOST]),
+            .port = r->port,
+            .method = (char *)store__str(t, r->str[S_METHOD]),
+            .scheme = (char *)store__str(t, r->str[S_SCHEME]),
+            .authority = (char *)store__str(t, r->str[S_AUTHORITY]),
+            .path = (char *)store__str(t, r->str[S_PATH]),
+            .http_version = (char *)store__str(t, r->str[S_VERSION]),
+            .headers = all_headers ? x->rv.headers[0] : *s->hsets.v[r->hset[0]].hdrs,
+            .content_none = !!(r->flags & RF_RQ_NONE),
+            .timestamp_start = r->ts[0],
+            .timestamp_end = r->ts[1],
+        };
+        if (need & NEED_BODIES)
+            rq->content = body(s, r, 0, &x->rd[0]);
+        f->request = rq;
+    }
+    if (r->type == FLOW_HTTP && (r->flags & RF_RESPONSE)) {
+        struct http_response *rs = &x->rs;
+        *rs = (struct http_response){
+            .http_version = (char *)store__str(t, r->str[S_RS_VERSION]),
+            .status_code = r->status,
+            .reason = (char *)store__str(t, r->str[S_REASON]),
+            .headers = all_headers ? x->rv.headers[1] : *s->hsets.v[r->hset[1]].hdrs,
+            .content_none = !!(r->flags & RF_RS_NONE),
+            .timestamp_start = r->ts[2],
+            .timestamp_end = r->ts[3],
+        };
+        if (need & NEED_BODIES)
+            rs->content = body(s, r, 1, &x->rd[1]);
+        f->response = rs;
+    }
+    if (r->flags & RF_WEBSOCKET) {
+        memset(&x->ws, 0, sizeof(x->ws));
+        if (messages) {
+            x->ws.messages = x->rv.ws;
+            x->ws.nmessages = x->rv.nws;
+        }
+        f->websocket = &x->ws;
+    }
+    if (r->type == FLOW_TCP && messages) {
+        f->messages = x->rv.tcp;
+        f->nmessages = x->rv.ntcp;
+    }
+    if (need & NEED_CONNS) {
+        memset(&x->cc, 0, sizeof(x->cc));
+        memset(&x->sc, 0, sizeof(x->sc));
+        x->cc.address = x->cc.peername = x->rv.client;
+        x->sc.address = x->rv.server;
+        f->client_conn = &x->cc;
+        f->server_conn = &x->sc;
+    }
+    struct tns *meta = NULL;
+    if ((need & NEED_META) && x->rv.metadata.len) {
+        size_t used;
+        if (tns_decode(x->rv.metadata.p, x->rv.metadata.len, &used, &meta, NULL) == 0 &&
+            meta->type == TNS_DICT && meta->u.dict.n > 0)
+            f->metadata = meta;
+    }
+    int m = filt_match(flt, f);
+    tns_free(meta);
+    return m;
+}
+
+int
+store__match_row(struct store *s, const struct filt *flt, unsigned need, uint32_t slot)
+{
+    struct scratch x = {0};
+    int m = match_row(s, &x, flt, need, &s->rows[slot]);
+    scratch_clear(&x);
+    return m;
+}
+
+/* Rows per part: small enough to share out, large enough to not matter. */
+#define PART_ROWS 4096
+
+struct many {
+    const struct store *s;
+    const struct filt *flt;
+    unsigned need;
+    const uint32_t *slots;
+    size_t n;
+    uint8_t *hits;
+    struct scratch *x; /* one per worker */
+};
+
+static void
+part(void *arg, size_t i, unsigned worker)
+{
+    struct many *m = arg;
+    size_t lo = i * PART_ROWS, hi = lo + PART_ROWS < m->n ? lo + PART_ROWS : m->n;
+    for (size_t k = lo; k < hi; k++)
+        m->hits[k] = (uint8_t)match_row(m->s, &m->x[worker], m->flt, m->need,
+                                        &m->s->rows[m->slots[k]]);
+}
+
+void
+store__match_many(struct store *s, const struct filt *flt, unsigned need, const uint32_t *slots,
+                  size_t n, uint8_t *hits)
+{
+    unsigned width = store__pool_width(s->pool);
+    struct many m = {s, flt, need, slots, n, hits, xcalloc(width, sizeof(struct scratch))};
+    store__pool_parallel(s->pool, (n + PART_ROWS - 1) / PART_ROWS, part, &m);
+    for (unsigned i = 0; i < width; i++)
+        scratch_clear(&m.x[i]);
+    free(m.x);
+}

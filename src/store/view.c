@@ -1,0 +1,561 @@
+/*
+ * The view (mitmproxy's View._view and Focus): the shown rows sorted by the
+ * order key, the flow's seq breaking ties, so each row has exactly one
+ * place and is found by bisection. mitmproxy's sortedcontainers list puts
+ * equal keys in insertion order too. Reversed order only turns indices
+ * around (View._rev()).
+ *
+ * Order keys (view.py's OrderRequestStart, OrderRequestMethod,
+ * OrderRequestURL, OrderKeySize) are read from the row; a row whose key
+ * changed is moved (OrderKey.refresh()).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/message.h"
+#include "http/url.h"
+#include "store/internal.h"
+#include "util/xmalloc.h"
+
+const char *
+store_order_name(enum store_order o)
+{
+    switch (o) {
+#define X(name, str)                                                                               \
+    case STORE_ORDER_##name:                                                                       \
+        return str;
+        STORE_ORDER_MAP(X)
+#undef X
+    }
+    return "?";
+}
+
+/* NaN would make the order inconsistent: it sorts first. */
+static double
+num(double v)
+{
+    return isnan(v) ? -INFINITY : v;
+}
+
+/*
+ * The url order's key: Request.url for HTTP (host:port for CONNECT),
+ * human.format_address() of the server for TCP, the first question for
+ * DNS. Malloc'd.
+ */
+static char *
+url_key(const struct store *s, const struct row *r)
+{
+    const struct intern *t = &s->strs;
+    if (r->type == FLOW_HTTP) {
+        struct http_request rq = {
+            .host = (char *)store__str(t, r->str[S_HOST]),
+            .port = r->port,
+            .method = (char *)store__str(t, r->str[S_METHOD]),
+            .scheme = (char *)store__str(t, r->str[S_SCHEME]),
+            .authority = (char *)store__str(t, r->str[S_AUTHORITY]),
+            .path = (char *)store__str(t, r->str[S_PATH]),
+            .http_version = (char *)store__str(t, r->str[S_VERSION]),
+        };
+        if (strcmp(rq.path, "*") == 0)
+            rq.path = "";
+        return http_request_url(&rq);
+    }
+    if (r->type == FLOW_TCP) {
+        const char *host = store__str(t, r->str[S_HOST]);
+        struct buf b = BUF_INIT;
+        if (*host == '\0' && r->port == 0)
+            buf_append_str(&b, "<no address>");
+        else if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
+            buf_printf(&b, "*:%u", r->port);
+        else if (strchr(host, ':'))
+            buf_printf(&b, "[%s]:%u", host, r->port);
+        else
+            buf_printf(&b, "%s:%u", host, r->port);
+        char *u = buf_strdup(&b);
+        buf_clear(&b);
+        return u;
+    }
+    return xstrdup(store__str(t, r->str[S_PATH]));
+}
+
+/* Compares the keys only: <0, 0, >0. */
+static int
+cmp_key(const struct store *s, const struct row *a, const struct row *b)
+{
+    switch (s->order) {
+    case STORE_ORDER_TIME: {
+        double x = num(a->created), y = num(b->created);
+        return x < y ? -1 : x > y;
+    }
+    case STORE_ORDER_SIZE:
+        return a->size < b->size ? -1 : a->size > b->size;
+    case STORE_ORDER_METHOD:
+        if (a->str[S_METHOD] == b->str[S_METHOD])
+            return 0;
+        return strcmp(store__str(&s->strs, a->str[S_METHOD]),
+                      store__str(&s->strs, b->str[S_METHOD]));
+    case STORE_ORDER_URL: {
+        char *x = url_key(s, a), *y = url_key(s, b);
+        int c = strcmp(x, y);
+        free(x);
+        free(y);
+        return c;
+    }
+    }
+    return 0;
+}
+
+int
+store__before(const struct store *s, const struct row *a, const struct row *b)
+{
+    int c = cmp_key(s, a, b);
+    return c < 0 || (c == 0 && a->seq < b->seq);
+}
+
+size_t
+store__pub(const struct store *s, size_t internal, size_t len)
+{
+    return s->reversed ? len - 1 - internal : internal;
+}
+
+/* The first position whose row does not come before r. */
+static size_t
+lower_bound(const struct store *s, const struct row *r)
+{
+    size_t lo = 0, hi = s->vlen;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (store__before(s, &s->rows[s->view[mid]], r))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+size_t
+store__view_pos(const struct store *s, uint32_t slot)
+{
+    size_t pos = lower_bound(s, &s->rows[slot]);
+    if (pos < s->vlen && s->view[pos] == slot)
+        return pos;
+    /* The key changed under us: look for it. */
+    for (size_t i = 0; i < s->vlen; i++)
+        if (s->view[i] == slot)
+            return i;
+    return 0;
+}
+
+static void
+reserve(struct store *s, size_t n)
+{
+    if (s->vlen + n <= s->vcap)
+        return;
+    size_t cap = s->vcap ? s->vcap : 1024;
+    while (cap < s->vlen + n)
+        cap *= 2;
+    s->view = xrealloc(s->view, cap * sizeof(*s->view));
+    s->vcap = cap;
+}
+
+/* ---- focus (mitmproxy's Focus) ------------------------------------------ */
+
+void
+store__focus_set(struct store *s, uint32_t slot_plus1)
+{
+    s->focus = slot_plus1;
+    store__emit(s, STORE_FOCUS, slot_plus1 ? slot_plus1 - 1 : UINT32_MAX,
+                slot_plus1 ? store__pub(s, store__view_pos(s, slot_plus1 - 1), s->vlen) : 0);
+}
+
+/* The row at a public index. */
+static uint32_t
+at(const struct store *s, size_t pub)
+{
+    return s->view[s->reversed ? s->vlen - 1 - pub : pub];
+}
+
+void
+store__focus_on_add(struct store *s, uint32_t slot)
+{
+    if (s->focus == 0)
+        store__focus_set(s, slot + 1);
+}
+
+void
+store__focus_on_remove(struct store *s, uint32_t slot, size_t pub_index)
+{
+    if (s->vlen == 0)
+        store__focus_set(s, 0);
+    else if (s->focus == slot + 1)
+        store__focus_set(s, at(s, pub_index < s->vlen - 1 ? pub_index : s->vlen - 1) + 1);
+}
+
+void
+store__focus_on_refresh(struct store *s)
+{
+    if (s->vlen == 0) {
+        store__focus_set(s, 0);
+    } else if (s->focus == 0) {
+        store__focus_set(s, at(s, 0) + 1);
+    } else if (!(s->rows[s->focus - 1].flags & RF_SHOWN)) {
+        /* Focus._nearest(): where it would go, by View._bisect(). */
+        const struct row *r = &s->rows[s->focus - 1];
+        size_t lo = 0, hi = s->vlen;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (store__before(s, r, &s->rows[s->view[mid]]))
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        size_t pub = s->reversed ? s->vlen - lo + 1 : lo;
+        if (pub > s->vlen - 1)
+            pub = s->vlen - 1;
+        store__focus_set(s, at(s, pub) + 1);
+    }
+}
+
+/* ---- changes ------------------------------------------------------------ */
+
+void
+store__view_insert(struct store *s, uint32_t slot)
+{
+    struct row *r = &s->rows[slot];
+    reserve(s, 1);
+    size_t pos = lower_bound(s, r);
+    memmove(&s->view[pos + 1], &s->view[pos], (s->vlen - pos) * sizeof(*s->view));
+    s->view[pos] = slot;
+    s->vlen++;
+    r->flags |= RF_SHOWN;
+    /* The list first, then the focus: a FOCUS event's index is into the
+     * list as the subscribers have it. */
+    store__emit(s, STORE_ADD, slot, store__pub(s, pos, s->vlen));
+    if (s->focus_follow)
+        store__focus_set(s, slot + 1);
+    store__focus_on_add(s, slot);
+}
+
+void
+store__view_erase(struct store *s, uint32_t slot)
+{
+    size_t pos = store__view_pos(s, slot);
+    size_t pub = store__pub(s, pos, s->vlen);
+    memmove(&s->view[pos], &s->view[pos + 1], (s->vlen - pos - 1) * sizeof(*s->view));
+    s->vlen--;
+    s->rows[slot].flags &= (uint16_t)~RF_SHOWN;
+    store__emit(s, STORE_REMOVE, slot, pub);
+    store__focus_on_remove(s, slot, pub);
+}
+
+/* Sorting many rows: keys computed once (urls are costly to build). */
+struct sortkey {
+    uint64_t k; /* numbers as sortable bits, or the first 8 bytes of a string */
+    const char *str; /* the string, or NULL */
+    uint64_t seq;
+    uint32_t slot;
+};
+
+static int
+by_sortkey(const void *pa, const void *pb)
+{
+    const struct sortkey *a = pa, *b = pb;
+    if (a->k != b->k)
+        return a->k < b->k ? -1 : 1;
+    if (a->str && b->str) {
+        int c = strcmp(a->str, b->str);
+        if (c)
+            return c;
+    }
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static uint64_t
+prefix(const char *s)
+{
+    uint64_t k = 0;
+    for (int i = 0; i < 8; i++) {
+        k <<= 8;
+        if (*s)
+            k |= (uint8_t)*s++;
+    }
+    return k;
+}
+
+/* Sorts slots[0..n) by the current order; url strings are freed after. */
+static void
+sort_slots(const struct store *s, uint32_t *slots, size_t n)
+{
+    if (n < 2)
+        return;
+    struct sortkey *keys = xmalloc(n * sizeof(*keys));
+    for (size_t i = 0; i < n; i++) {
+        const struct row *r = &s->rows[slots[i]];
+        struct sortkey *k = &keys[i];
+        k->slot = slots[i];
+        k->seq = r->seq;
+        k->str = NULL;
+        switch (s->order) {
+        case STORE_ORDER_TIME: {
+            double v = num(r->created);
+            uint64_t bits;
+            memcpy(&bits, &v, 8);
+            /* IEEE doubles sort as integers once the sign is folded in. */
+            k->k = bits >> 63 ? ~bits : bits | (1ull << 63);
+            break;
+        }
+        case STORE_ORDER_SIZE:
+            k->k = r->size;
+            break;
+        case STORE_ORDER_METHOD:
+            k->str = store__str(&s->strs, r->str[S_METHOD]);
+            k->k = prefix(k->str);
+            break;
+        case STORE_ORDER_URL:
+            k->str = url_key(s, r);
+            k->k = prefix(k->str);
+            break;
+        }
+    }
+    qsort(keys, n, sizeof(*keys), by_sortkey);
+    for (size_t i = 0; i < n; i++) {
+        slots[i] = keys[i].slot;
+        if (s->order == STORE_ORDER_URL)
+            free((char *)keys[i].str);
+    }
+    free(keys);
+}
+
+void
+store__view_insert_many(struct store *s, uint32_t *slots, size_t n)
+{
+    if (n == 0)
+        return;
+    if (n == 1) {
+        store__view_insert(s, slots[0]);
+        return;
+    }
+    uint32_t last = slots[n - 1]; /* in store order: the newest */
+    sort_slots(s, slots, n);
+    reserve(s, n);
+    /* Merge from the back, in place. */
+    size_t i = s->vlen, j = n, o = s->vlen + n;
+    while (j > 0) {
+        if (i > 0 && store__before(s, &s->rows[slots[j - 1]], &s->rows[s->view[i - 1]]))
+            s->view[--o] = s->view[--i];
+        else
+            s->view[--o] = slots[--j];
+    }
+    size_t oldlen = s->vlen;
+    s->vlen += n;
+    for (size_t k = 0; k < n; k++)
+        s->rows[slots[k]].flags |= RF_SHOWN;
+    /* ADD events in view order: applied one after the other, each index
+     * is right for the list as it is by then. */
+    size_t seen = 0;
+    for (size_t p = 0; p < s->vlen && seen < n; p++) {
+        uint32_t slot = s->view[p];
+        /* The merge kept the new rows in their sorted order. */
+        if (slot == slots[seen]) {
+            seen++;
+            size_t len = oldlen + seen;
+            size_t pub = s->reversed ? len - 1 - p : p;
+            if (s->focus == 0) {
+                s->focus = slot + 1;
+                store__emit(s, STORE_FOCUS, slot, pub);
+            }
+            store__emit(s, STORE_ADD, slot, pub);
+        }
+    }
+    if (s->focus_follow)
+        store__focus_set(s, last + 1);
+}
+
+void
+store__refilter(struct store *s)
+{
+    uint32_t *cand = xmalloc((s->nrows ? s->nrows : 1) * sizeof(*cand));
+    size_t n = 0;
+    for (size_t i = 0; i < s->nrows; i++) {
+        struct row *r = &s->rows[i];
+        r->flags &= (uint16_t)~RF_SHOWN;
+        if (r->flags & (RF_DEAD | RF_DOOMED))
+            continue;
+        if (s->show_marked && r->str[S_MARKED] == 0)
+            continue;
+        cand[n++] = (uint32_t)i;
+    }
+    if (s->filt && n) {
+        uint8_t *hits = xmalloc(n);
+        store__match_many(s, s->filt, s->need, cand, n, hits);
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (hits[i])
+                cand[k++] = cand[i];
+        n = k;
+        free(hits);
+    }
+    sort_slots(s, cand, n);
+    s->vlen = 0;
+    reserve(s, n);
+    if (n)
+        memcpy(s->view, cand, n * sizeof(*cand));
+    s->vlen = n;
+    for (size_t i = 0; i < n; i++)
+        s->rows[cand[i]].flags |= RF_SHOWN;
+    free(cand);
+    store__focus_on_refresh(s);
+    store__emit(s, STORE_REFRESH, UINT32_MAX, 0);
+}
+
+void
+store__resort(struct store *s)
+{
+    sort_slots(s, s->view, s->vlen);
+}
+
+/* ---- the public side ---------------------------------------------------- */
+
+int
+store_set_order(struct store *s, const char *name, struct err *e)
+{
+    for (int o = 0; o <= STORE_ORDER_SIZE; o++) {
+        if (strcmp(name, store_order_name((enum store_order)o)) == 0) {
+            if (s->order != (enum store_order)o) {
+                s->order = (enum store_order)o;
+                store__resort(s);
+                store__emit(s, STORE_REFRESH, UINT32_MAX, 0);
+            }
+            return 0;
+        }
+    }
+    return err_set(e, MP_ERR_INVAL, "Unknown flow order: %s", name);
+}
+
+enum store_order
+store_get_order(const struct store *s)
+{
+    return s->order;
+}
+
+void
+store_set_reversed(struct store *s, int reversed)
+{
+    s->reversed = !!reversed;
+    store__focus_on_refresh(s);
+    store__emit(s, STORE_REFRESH, UINT32_MAX, 0);
+}
+
+int
+store_reversed(const struct store *s)
+{
+    return s->reversed;
+}
+
+int
+store_set_filter(struct store *s, const char *expr, struct err *e)
+{
+    struct filt *f = NULL;
+    if (expr && *expr) {
+        struct err fe = {0};
+        if ((f = filt_compile(expr, &fe)) == NULL) {
+            store__filter_error(expr, e);
+            return MP_ERR_SYNTAX;
+        }
+    }
+    filt_free(s->filt);
+    free(s->filter_expr);
+    s->filt = f;
+    s->filter_expr = f ? xstrdup(expr) : NULL;
+    s->need = f ? store__filter_needs(f) : 0;
+    store__refilter(s);
+    return 0;
+}
+
+const char *
+store_filter(const struct store *s)
+{
+    return s->filter_expr;
+}
+
+void
+store_set_show_marked(struct store *s, int on)
+{
+    s->show_marked = !!on;
+    store__refilter(s);
+}
+
+int
+store_show_marked(const struct store *s)
+{
+    return s->show_marked;
+}
+
+void
+store_set_focus_follow(struct store *s, int on)
+{
+    s->focus_follow = !!on;
+}
+
+long
+store_focus_index(struct store *s)
+{
+    if (s->focus == 0)
+        return -1;
+    return (long)store__pub(s, store__view_pos(s, s->focus - 1), s->vlen);
+}
+
+const char *
+store_focus_id(struct store *s)
+{
+    if (s->focus == 0)
+        return NULL;
+    store__row_id(s, &s->rows[s->focus - 1], s->focus_id);
+    return s->focus_id;
+}
+
+int
+store_set_focus(struct store *s, const char *id)
+{
+    if (id == NULL) {
+        store__focus_set(s, 0);
+        return 0;
+    }
+    long slot = store__find(s, id);
+    if (slot < 0 || !(s->rows[slot].flags & RF_SHOWN))
+        return MP_ERR_NOTFOUND;
+    store__focus_set(s, (uint32_t)slot + 1);
+    return 0;
+}
+
+void
+store_focus_go(struct store *s, long offset)
+{
+    if (s->vlen == 0)
+        return;
+    long len = (long)s->vlen;
+    if (offset < 0)
+        offset = len + offset;
+    if (offset < 0)
+        offset = 0;
+    if (offset > len - 1)
+        offset = len - 1;
+    store__focus_set(s, at(s, (size_t)offset) + 1);
+}
+
+void
+store_focus_next(struct store *s)
+{
+    long i = store_focus_index(s);
+    if (i >= 0 && i + 1 < (long)s->vlen)
+        store__focus_set(s, at(s, (size_t)i + 1) + 1);
+}
+
+void
+store_focus_prev(struct store *s)
+{
+    long i = store_focus_index(s);
+    if (i >= 1)
+        store__focus_set(s, at(s, (size_t)i - 1) + 1);
+}

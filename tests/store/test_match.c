@@ -1,0 +1,217 @@
+/*
+ * match.c: every filter vector of the fixtures (tests/filter/vectors.txt,
+ * from filters/public.json) gives the same flows through the store as
+ * filt_match() on the flows themselves: on live flows, on compacted rows
+ * with bodies in RAM, and with every body on disk and workers matching in
+ * parallel, in both case modes; invalid expressions get mitmproxy's error.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/test.h"
+#include "commands/commands.h"
+#include "filter/filter.h"
+#include "store/internal.h"
+#include "tstore.h"
+#include "util/xmalloc.h"
+
+struct vec {
+    char kind;
+    char *expr;
+    char *matches, *cs;
+};
+
+static char *
+unescape(const char *s)
+{
+    size_t n = strlen(s);
+    char *out = xmalloc(n + 1), *o = out;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '\\' || i + 1 >= n) {
+            *o++ = s[i];
+            continue;
+        }
+        char c = s[++i];
+        if (c == 't')
+            *o++ = '\t';
+        else if (c == 'n')
+            *o++ = '\n';
+        else if (c == 'r')
+            *o++ = '\r';
+        else if (c == 'x' && i + 2 < n) {
+            char hex[3] = {s[i + 1], s[i + 2], 0};
+            *o++ = (char)strtol(hex, NULL, 16);
+            i += 2;
+        } else
+            *o++ = c;
+    }
+    *o = 0;
+    return out;
+}
+
+static size_t
+load_vectors(struct vec *v, size_t cap)
+{
+    FILE *f = fopen("tests/filter/vectors.txt", "r");
+    ASSERT(f != NULL);
+    char *line = NULL;
+    size_t lcap = 0, n = 0;
+    ssize_t len;
+    while ((len = getline(&line, &lcap, f)) > 0) {
+        if (line[len - 1] == '\n')
+            line[len - 1] = 0;
+        if (line[0] == 'F')
+            continue;
+        char *fields[5] = {0};
+        size_t nf = 0;
+        for (char *save = NULL, *t = strtok_r(line, "\t", &save); t && nf < 5;
+             t = strtok_r(NULL, "\t", &save))
+            fields[nf++] = t;
+        ASSERT(n < cap);
+        struct vec *x = &v[n++];
+        memset(x, 0, sizeof(*x));
+        x->kind = line[0];
+        x->expr = x->kind == 'I' && nf == 2 ? xstrdup("") : unescape(fields[1]);
+        if (x->kind == 'V') {
+            x->matches = xstrdup(fields[2]);
+            x->cs = xstrdup(fields[3]);
+        }
+    }
+    free(line);
+    fclose(f);
+    return n;
+}
+
+static void
+free_vectors(struct vec *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].expr);
+        free(v[i].matches);
+        free(v[i].cs);
+    }
+}
+
+enum mode { LIVE, COMPACT, DISK };
+
+static void
+run(enum mode mode, int case_sensitive)
+{
+    if (case_sensitive)
+        setenv("MITMPROXY_CASE_SENSITIVE_FILTERS", "1", 1);
+    else
+        unsetenv("MITMPROXY_CASE_SENSITIVE_FILTERS");
+    static struct vec vecs[512];
+    size_t nvecs = load_vectors(vecs, 512);
+    struct flow **flows;
+    size_t n = tflows_load("all.mitm", &flows);
+    char (*ids)[UUID_STR_LEN] = xcalloc(n, UUID_STR_LEN);
+    for (size_t i = 0; i < n; i++)
+        memcpy(ids[i], flows[i]->id, UUID_STR_LEN);
+
+    struct tloop *q = tloop_new();
+    struct store_config cfg = {0};
+    if (mode == DISK)
+        cfg = (struct store_config){
+            .memory_budget = 1, .threads = 2, .post = tloop_post, .post_ctx = q};
+    struct store *s = tstore_new(&cfg);
+    for (size_t i = 0; i < n; i++)
+        store_add(s, flows[i]);
+    if (mode != LIVE) {
+        tflows_free(flows, n);
+        flows = NULL;
+        store__sweep(s, n);
+        ASSERT_EQ(s->ncached, 0);
+    }
+    if (mode == DISK)
+        store__blog_seal(&s->log);
+    struct store_memory m;
+    store_memory(s, &m);
+    if (mode == DISK)
+        ASSERT(m.bodies_disk > 0);
+
+    size_t bad = 0, valid = 0;
+    for (size_t k = 0; k < nvecs; k++) {
+        const struct vec *x = &vecs[k];
+        struct err e = {0};
+        struct cmds_flows out;
+        int rc = store_resolve(s, x->expr, &out, &e);
+        if (x->kind == 'I') {
+            if (rc == 0) {
+                fprintf(stderr, "accepted invalid '%s'\n", x->expr);
+                bad++;
+                for (size_t i = 0; i < out.n; i++)
+                    flow_unref(out.v[i]);
+                free(out.v);
+            } else if (strncmp(e.msg, *x->expr ? "Invalid filter expression: " : "Empty filter",
+                               12) != 0) {
+                fprintf(stderr, "message for '%s': %s\n", x->expr, e.msg);
+                bad++;
+            }
+            ASSERT(store_set_filter(s, x->expr, &e) < 0 || *x->expr == '\0');
+            continue;
+        }
+        valid++;
+        ASSERT_EQ(rc, 0);
+        const char *want = case_sensitive ? x->cs : x->matches;
+        /* resolve gives store order, which is the fixture's. */
+        char *got = xcalloc(1, n + 1);
+        memset(got, '0', n);
+        for (size_t i = 0, j = 0; i < out.n; i++) {
+            while (j < n && strcmp(ids[j], out.v[i]->id) != 0)
+                j++;
+            ASSERT(j < n);
+            got[j] = '1';
+            flow_unref(out.v[i]);
+        }
+        free(out.v);
+        /* Resolving opened the flows; compact them again so that every
+         * vector goes through the rows. */
+        if (mode != LIVE)
+            store__sweep(s, n);
+        if (strcmp(got, want) != 0) {
+            fprintf(stderr, "'%s':\n  got  %s\n  want %s\n", x->expr, got, want);
+            bad++;
+        }
+        /* The view shows the same flows. */
+        ASSERT_EQ(store_set_filter(s, x->expr, &e), 0);
+        size_t nwant = 0;
+        for (size_t i = 0; i < n; i++) {
+            nwant += want[i] == '1';
+            long idx = store_view_index(s, ids[i]);
+            if ((idx >= 0) != (want[i] == '1')) {
+                fprintf(stderr, "view of '%s': flow %zu\n", x->expr, i);
+                bad++;
+            }
+        }
+        ASSERT_EQ(store_view_len(s), nwant);
+        free(got);
+    }
+    ASSERT(valid >= 161);
+    ASSERT_EQ(bad, 0);
+    store_free(s);
+    tloop_free(q);
+    if (flows)
+        tflows_free(flows, n);
+    free(ids);
+    free_vectors(vecs, nvecs);
+    unsetenv("MITMPROXY_CASE_SENSITIVE_FILTERS");
+}
+
+TEST(store_filter_vectors_on_live_flows)
+{
+    run(LIVE, 0);
+}
+
+TEST(store_filter_vectors_on_compacted_rows)
+{
+    run(COMPACT, 0);
+    run(COMPACT, 1);
+}
+
+TEST(store_filter_vectors_with_bodies_on_disk_in_parallel)
+{
+    run(DISK, 0);
+    run(DISK, 1);
+}
