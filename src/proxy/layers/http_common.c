@@ -7,21 +7,6 @@
 #include "proxy/layers/http_internal.h"
 #include "util/version.h"
 
-static int
-port_is_default(const char *scheme, uint16_t port)
-{
-    return (strcmp(scheme, "http") == 0 && port == 80) ||
-           (strcmp(scheme, "https") == 0 && port == 443);
-}
-
-void
-http__format_hostport(struct buf *out, const char *scheme, const char *host, uint16_t port)
-{
-    buf_printf(out, strchr(host, ':') != NULL ? "[%s]" : "%s", host);
-    if (!port_is_default(scheme, port))
-        buf_printf(out, ":%u", port);
-}
-
 void
 http__error_response_h1(struct buf *out, int status, const char *msg)
 {

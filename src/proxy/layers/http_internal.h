@@ -383,10 +383,6 @@ int http__route_h2(struct http_layer *, struct context *, struct http_request *,
 
 /* --- common (http_common.c) --- */
 
-/* Appends host[:port] as a Host header or :authority says it: brackets for
- * IPv6, the port left out when it is the scheme's default. */
-void http__format_hostport(struct buf *out, const char *scheme, const char *host, uint16_t port);
-
 /*
  * mitmproxy's make_error_response: a small HTML page naming status and msg.
  * _h1 appends the whole HTTP/1.1 response (Server, Connection: close) to

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http/url.h"
 #include "options/opt.h"
 #include "proxy/layers/http_internal.h"
-#include "util/num.h"
 
 /* Reverse mode rewrites Host (HTTP/1) or :authority (HTTP/2) unless
  * keep_host_header: the server is asked for its own name. */
@@ -18,7 +18,7 @@ static char *
 reverse_hostport(const char *scheme, const char *host, uint16_t port)
 {
     struct buf hp = BUF_INIT;
-    http__format_hostport(&hp, scheme, host, port);
+    http_hostport_write(&hp, scheme, host, port, 0);
     char *s = buf_strdup(&hp);
     buf_clear(&hp);
     return s;
@@ -86,36 +86,6 @@ http__route_h1(struct http_layer *h, struct context *ctx, struct http_request *r
     return 400;
 }
 
-/* host[:port] of an :authority; port 0 when absent. */
-static int
-split_authority(const char *a, char *host, size_t hostlen, uint16_t *port)
-{
-    const char *end, *colon;
-    if (a[0] == '[') {
-        end = strchr(a, ']');
-        if (end == NULL)
-            return -1;
-        a++;
-        colon = end[1] == ':' ? end + 1 : NULL;
-    } else {
-        colon = strrchr(a, ':');
-        end = colon ? colon : a + strlen(a);
-    }
-    size_t n = (size_t)(end - a);
-    if (n == 0 || n >= hostlen)
-        return -1;
-    memcpy(host, a, n);
-    host[n] = '\0';
-    *port = 0;
-    if (colon) {
-        int64_t p;
-        if (num_parse_cstr(colon + 1, 1, 65535, &p) < 0)
-            return -1;
-        *port = (uint16_t)p;
-    }
-    return 0;
-}
-
 int
 http__route_h2(struct http_layer *h, struct context *ctx, struct http_request *req,
                const char **msg)
@@ -144,13 +114,17 @@ http__route_h2(struct http_layer *h, struct context *ctx, struct http_request *r
         return 0;
     }
     /* Prior-knowledge h2c to a regular proxy: :authority names the server. */
-    char name[256];
-    uint16_t p;
-    if (split_authority(req->authority, name, sizeof(name), &p) < 0) {
+    struct slice name;
+    int p;
+    if (http_hostport_parse(req->authority, strlen(req->authority), HTTP_HOSTPORT_BARE_IPV6,
+                            &name, &p, NULL) < 0 ||
+        p == 0) {
         *msg = "Invalid :authority.";
         return 400;
     }
-    http_set_str(&req->host, name);
-    req->port = p ? p : (strcmp(req->scheme, "https") == 0 ? 443 : 80);
+    char *named = slice_strdup(name);
+    http_set_str(&req->host, named);
+    free(named);
+    req->port = (uint16_t)(p > 0 ? p : (strcmp(req->scheme, "https") == 0 ? 443 : 80));
     return 0;
 }
