@@ -27,6 +27,7 @@
 #define MP_EXPORT_HAR_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "util/buf.h"
@@ -71,5 +72,14 @@ int har_reader_open(const char *path, struct har_reader **out, struct err *e);
  */
 int har_reader_next(struct har_reader *, struct flow **out, struct err *e);
 void har_reader_free(struct har_reader *);
+
+/*
+ * Reads a whole HAR file from f (at most HAR_MAX_SIZE bytes) and hands
+ * each entry's flow to emit, which takes the reference and returns a
+ * negative number to stop: the flow store's reader for '{' files
+ * (store_set_reader). Returns 0, or MP_ERR_* with e naming the file.
+ */
+int har_read_each(FILE *f, const char *name, int (*emit)(void *ctx, struct flow *f), void *ctx,
+                  struct err *e);
 
 #endif

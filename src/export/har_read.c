@@ -724,3 +724,33 @@ har_reader_next(struct har_reader *r, struct flow **out, struct err *e)
     }
     return 1;
 }
+
+int
+har_read_each(FILE *f, const char *name, int (*emit)(void *ctx, struct flow *f), void *ctx,
+              struct err *e)
+{
+    struct buf b = BUF_INIT;
+    char chunk[65536];
+    size_t n;
+    int rc = 0;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (b.len + n > HAR_MAX_SIZE) {
+            rc = err_set(e, MP_ERR_LIMIT, "%s: a HAR file of more than %zu bytes", name,
+                         HAR_MAX_SIZE);
+            break;
+        }
+        buf_append(&b, chunk, n);
+    }
+    if (rc == 0 && ferror(f))
+        rc = err_set(e, MP_ERR_IO, "%s: %s", name, strerror(errno));
+    struct har_reader *r = rc == 0 ? har_reader_new(buf_ptr(&b), b.len, name, e) : NULL;
+    buf_clear(&b);
+    if (r == NULL)
+        return rc < 0 ? rc : (e && e->code ? e->code : MP_ERR_SYNTAX);
+    struct flow *fl;
+    while ((rc = har_reader_next(r, &fl, e)) == 1)
+        if (emit(ctx, fl) < 0)
+            break;
+    har_reader_free(r);
+    return rc < 0 ? rc : 0;
+}

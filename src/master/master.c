@@ -25,6 +25,7 @@
 #include "addons/traffic.h"
 #include "commands/commands.h"
 #include "core/server.h"
+#include "export/har.h"
 #include "filter/filter.h"
 #include "master/internal.h"
 #include "master/master.h"
@@ -519,6 +520,9 @@ master_enable_store(struct master *m, struct err *e)
         .post_ctx = m,
     };
     struct store *s = store_new(&cfg);
+    /* view.flows.load reads HAR files too, as -r does ('{', or a UTF-8 BOM). */
+    store_set_reader(s, '{', har_read_each);
+    store_set_reader(s, 0xef, har_read_each);
     master_add_addon(m, store_addon(s));
     return s;
 }

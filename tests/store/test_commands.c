@@ -8,6 +8,7 @@
 
 #include "../lib/test.h"
 #include "commands/commands.h"
+#include "export/har.h"
 #include "http/message.h"
 #include "store/internal.h"
 #include "tstore.h"
@@ -308,6 +309,35 @@ TEST(store_load_reads_a_flow_file_with_new_ids)
     ASSERT_STREQ(e.msg, "No such file or directory");
     tflows_free(flows, n);
     trec_clear(&t.rec);
+    store_free(s);
+    tloop_free(q);
+}
+
+/* view.flows.load of a HAR file: the reader master_enable_store() sets. */
+TEST(store_load_reads_a_har_file_through_its_reader)
+{
+    const char *path = "tests/export/expected/all.har";
+    struct err e = {0};
+    struct har_reader *r = NULL;
+    ASSERT_EQ(har_reader_open(path, &r, &e), 1);
+    struct flow *f;
+    size_t want = 0;
+    while (har_reader_next(r, &f, &e) == 1) {
+        flow_unref(f);
+        want++;
+    }
+    har_reader_free(r);
+    ASSERT(want > 10);
+
+    struct tloop *q = tloop_new();
+    struct store_config cfg = {.threads = 2, .post = tloop_post, .post_ctx = q};
+    struct store *s = tstore_new(&cfg);
+    store_set_reader(s, '{', har_read_each);
+    int done = 0;
+    ASSERT_EQ(store_load(s, path, load_done, &done, &e), 0);
+    tloop_run_until(q, &done);
+    ASSERT_EQ(done, (int)want + 1);
+    ASSERT_EQ(store_count(s), want);
     store_free(s);
     tloop_free(q);
 }
