@@ -55,13 +55,11 @@ def command_blocks(text):
     return blocks
 
 
-# 8.1.1's commands that come with later parts (scripts, export and cut,
-# the console's command history, TCP/WebSocket injection, the browser).
+# 8.1.1's commands that come with later parts (scripts, the console's
+# command history, TCP/WebSocket injection, the browser).
 COMMANDS_LATER = {"browser.start", "commands.history.add", "commands.history.clear",
                   "commands.history.filter", "commands.history.get", "commands.history.next",
-                  "commands.history.prev", "cut", "cut.clip", "cut.save", "export",
-                  "export.clip", "export.file", "export.formats", "inject.tcp",
-                  "inject.websocket", "script.run"}
+                  "commands.history.prev", "inject.tcp", "inject.websocket", "script.run"}
 
 
 def test_commands_print_as_811_does():
