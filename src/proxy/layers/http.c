@@ -289,7 +289,7 @@ http__send_server(struct http_layer *h, struct http_stream *s, const struct hev 
     int rv = c->ops->send(c, ev, out);
     if (ev->type == HEV_REQUEST_HEADERS && rv > 0) {
         s->srv_id = rv;
-        c->ops->bind(c, rv, s);
+        http__hc_bind(c, rv, s);
     }
     return rv;
 }
@@ -399,7 +399,7 @@ http__release_server(struct http_layer *h, struct http_stream *s, int abandon, s
     }
     if (srv->hc == NULL)
         return;
-    srv->hc->ops->release(srv->hc, id, abandon, out);
+    http__hc_release(srv->hc, id, abandon, out);
     if (srv->hc->h2)
         return;
     if (srv->hc->user == s)
@@ -411,14 +411,14 @@ http__release_server(struct http_layer *h, struct http_stream *s, int abandon, s
         /* HTTP/1: the connection serves the next exchange unless it ends here. */
         srv_kill(h, srv, out);
     }
-    srv->hc->ops->next(srv->hc, out);
+    http__hc_next(srv->hc, out);
 }
 
 struct connection *
 http__take_server(struct http_layer *h, struct http_stream *s, struct buf *rest)
 {
     struct hsrv *srv = s->srv;
-    srv->hc->ops->take_rest(srv->hc, rest);
+    http__hc_take_rest(srv->hc, rest);
     srv->hc->dead = 1;
     srv->owner = s;
     h->gc = 1;
@@ -439,7 +439,7 @@ hand_off(struct http_layer *h, struct http_stream *s, struct cmdq *out)
     struct buf crest = BUF_INIT, srest = BUF_INIT;
     struct connection *server;
 
-    h->client->ops->take_rest(h->client, &crest);
+    http__hc_take_rest(h->client, &crest);
     if (s->handoff == HANDOFF_TUNNEL) {
         static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
         layer_send(&h->base, out, ctx->client, ok, sizeof(ok) - 1);
@@ -453,7 +453,7 @@ hand_off(struct http_layer *h, struct http_stream *s, struct cmdq *out)
     } else {
         struct hsrv *srv = s->srv;
         server = connection_ref(srv->conn);
-        srv->hc->ops->take_rest(srv->hc, &srest);
+        http__hc_take_rest(srv->hc, &srest);
         h->child = layer_websocket_new(ctx, s->flow, server);
         s->srv = NULL;
         srv_unlink(h, srv);
@@ -508,16 +508,16 @@ finish_h1(struct http_layer *h, struct http_stream *s, struct cmdq *out)
         srv->hc->user = NULL;
     recycle(h, s); /* the flow goes first, the buffers after it */
     if (srv && srv->hc && !failed)
-        srv->hc->ops->release(srv->hc, srv_id, 0, out);
+        http__hc_release(srv->hc, srv_id, 0, out);
     if (!client_keep || h->closed) {
         close_all(h, out);
         return;
     }
     /* Idle buffers go (the client's first), then on to the next request. */
-    h->client->ops->release(h->client, 1, 0, out);
+    http__hc_release(h->client, 1, 0, out);
     if (srv && srv->hc && !srv_gone(srv))
-        srv->hc->ops->next(srv->hc, out);
-    h->client->ops->next(h->client, out);
+        http__hc_next(srv->hc, out);
+    http__hc_next(h->client, out);
 }
 
 /*
@@ -535,10 +535,10 @@ after_feed(struct http_layer *h, struct http_stream *s, struct cmdq *out, int re
             /* Let go of when the turn ends; nothing reaches it meanwhile. */
             s->let_go = 1;
             stream_unlink(h, s);
-            h->client->ops->bind(h->client, s->id, NULL);
+            http__hc_bind(h->client, s->id, NULL);
             struct hconn *c = http__server_conn(h, s);
             if (c)
-                c->ops->bind(c, s->srv_id, NULL);
+                http__hc_bind(c, s->srv_id, NULL);
             s->next = h->finished;
             h->finished = s;
         }
@@ -560,9 +560,9 @@ after_feed(struct http_layer *h, struct http_stream *s, struct cmdq *out, int re
         return;
     struct hsrv *srv = s->srv;
     if (srv && srv->hc && srv->hc->user == s)
-        srv->hc->ops->resume(srv->hc, out);
+        http__hc_resume(srv->hc, out);
     if (!h->h2 && !http__stream_paused(s) && !s->done && h->streams == s)
-        h->client->ops->resume(h->client, out);
+        http__hc_resume(h->client, out);
 }
 
 /* --- what connection layers say --- */
@@ -604,7 +604,7 @@ http__receive(struct http_layer *h, struct hconn *from, const struct hev *ev, st
     if (from == h->client) {
         if (ev->type == HEV_REQUEST_HEADERS) {
             s = stream_new(h, ev->id);
-            from->ops->bind(from, ev->id, s);
+            http__hc_bind(from, ev->id, s);
         } else if (s == NULL) {
             s = stream_by_id(h, ev->id);
         }
@@ -774,13 +774,13 @@ settle(struct http_layer *h, struct cmdq *out)
     /* HTTP/1 sends as it goes; HTTP/2 sessions say their piece now. */
     for (struct hsrv *srv = h->h2_servers ? h->servers : NULL; srv; srv = srv->next)
         if (srv->hc && srv->hc->h2)
-            srv->hc->ops->flush(srv->hc, out);
+            http__hc_flush(srv->hc, out);
     if (h->h2) {
-        h->client->ops->flush(h->client, out);
+        http__hc_flush(h->client, out);
         /* Sending to the client acknowledged server data: WINDOW_UPDATEs. */
         for (struct hsrv *srv = h->h2_servers ? h->servers : NULL; srv; srv = srv->next)
             if (srv->hc && srv->hc->h2)
-                srv->hc->ops->flush(srv->hc, out);
+                http__hc_flush(srv->hc, out);
     }
     while (h->finished) {
         struct http_stream *s = h->finished;

@@ -422,25 +422,10 @@ s1_free(struct layer *l)
     free(c);
 }
 
-static void
-no_bind(struct hconn *hc, int32_t id, struct http_stream *s)
-{
-}
-
 static int
 never(const struct hconn *hc)
 {
     return 0;
-}
-
-static void
-no_flush(struct hconn *hc, struct cmdq *out)
-{
-}
-
-static void
-no_ack(struct hconn *hc, int32_t id, size_t n)
-{
 }
 
 /* The exchange (id) is over: an idle keep-alive connection should cost
@@ -458,12 +443,9 @@ static const struct hconn_ops s1_ops = {
     .send = s1_send,
     .can_take = never,
     .resume = s1_resume,
-    .flush = no_flush,
-    .ack = no_ack,
     .release = s1_release,
     .take_rest = s1_take_rest,
     .next = s1_next,
-    .bind = no_bind,
 };
 
 struct hconn *
@@ -857,12 +839,9 @@ static const struct hconn_ops c1_ops = {
     .send = c1_send,
     .can_take = c1_can_take,
     .resume = c1_resume,
-    .flush = no_flush,
-    .ack = no_ack,
     .release = c1_release,
     .take_rest = c1_take_rest,
     .next = c1_next,
-    .bind = no_bind,
 };
 
 struct hconn *

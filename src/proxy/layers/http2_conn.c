@@ -498,31 +498,6 @@ s2_can_take(const struct hconn *hc)
 }
 
 static void
-s2_resume(struct hconn *hc, struct cmdq *out)
-{
-}
-
-static void
-s2_ack(struct hconn *hc, int32_t id, size_t n)
-{
-}
-
-static void
-s2_release(struct hconn *hc, int32_t id, int abandon, struct cmdq *out)
-{
-}
-
-static void
-s2_take_rest(struct hconn *hc, struct buf *out)
-{
-}
-
-static void
-s2_next(struct hconn *hc, struct cmdq *out)
-{
-}
-
-static void
 s2_bind(struct hconn *hc, int32_t id, struct http_stream *s)
 {
     struct h2s_stream *st = s2_stream((struct h2_server *)hc, id);
@@ -534,12 +509,7 @@ static const struct hconn_ops s2_ops = {
     .base = {.name = "http2-server", .handle = s2_handle, .free = s2_free},
     .send = s2_send,
     .can_take = s2_can_take,
-    .resume = s2_resume,
     .flush = s2_flush,
-    .ack = s2_ack,
-    .release = s2_release,
-    .take_rest = s2_take_rest,
-    .next = s2_next,
     .bind = s2_bind,
 };
 
@@ -974,21 +944,6 @@ c2_free(struct layer *l)
 }
 
 static void
-c2_resume(struct hconn *hc, struct cmdq *out)
-{
-}
-
-static void
-c2_take_rest(struct hconn *hc, struct buf *out)
-{
-}
-
-static void
-c2_next(struct hconn *hc, struct cmdq *out)
-{
-}
-
-static void
 c2_bind(struct hconn *hc, int32_t id, struct http_stream *s)
 {
     struct h2c_stream *st = c2_find((struct h2_client *)hc, id);
@@ -1000,12 +955,9 @@ static const struct hconn_ops c2_ops = {
     .base = {.name = "http2-client", .handle = c2_handle, .free = c2_free},
     .send = c2_send,
     .can_take = c2_can_take,
-    .resume = c2_resume,
     .flush = c2_flush,
     .ack = c2_ack,
     .release = c2_release,
-    .take_rest = c2_take_rest,
-    .next = c2_next,
     .bind = c2_bind,
 };
 

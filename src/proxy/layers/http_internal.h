@@ -96,6 +96,8 @@ struct hev {
 
 /* --- connection layers --- */
 
+/* The optional operations (resume .. bind) may be NULL: nothing to do.
+ * Call them through the http__hc_* helpers below. */
 struct hconn_ops {
     struct layer_ops base; /* handle: EV_START, EV_DATA and EV_CLOSED of conn */
     /* Says ev (down) on the connection; never calls http__receive. For
@@ -139,6 +141,55 @@ struct hconn {
     struct http_stream *user; /* HTTP/1 server connection: the stream it serves
                                * (kept by the HTTP layer) */
 };
+
+static inline void
+http__hc_resume(struct hconn *c, struct cmdq *out)
+{
+    if (c->ops->resume)
+        c->ops->resume(c, out);
+}
+
+static inline void
+http__hc_flush(struct hconn *c, struct cmdq *out)
+{
+    if (c->ops->flush)
+        c->ops->flush(c, out);
+}
+
+static inline void
+http__hc_ack(struct hconn *c, int32_t id, size_t n)
+{
+    if (c->ops->ack)
+        c->ops->ack(c, id, n);
+}
+
+static inline void
+http__hc_release(struct hconn *c, int32_t id, int abandon, struct cmdq *out)
+{
+    if (c->ops->release)
+        c->ops->release(c, id, abandon, out);
+}
+
+static inline void
+http__hc_take_rest(struct hconn *c, struct buf *out)
+{
+    if (c->ops->take_rest)
+        c->ops->take_rest(c, out);
+}
+
+static inline void
+http__hc_next(struct hconn *c, struct cmdq *out)
+{
+    if (c->ops->next)
+        c->ops->next(c, out);
+}
+
+static inline void
+http__hc_bind(struct hconn *c, int32_t id, struct http_stream *s)
+{
+    if (c->ops->bind)
+        c->ops->bind(c, id, s);
+}
 
 /* Connection layers; each is owned by the HTTP layer (layer_free()). */
 struct hconn *http__h1_server_new(struct http_layer *, struct context *);

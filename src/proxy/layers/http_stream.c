@@ -208,7 +208,7 @@ ack_server(struct http_stream *s, size_t n)
 {
     struct hconn *c = http__server_conn(s->h, s);
     if (c && n)
-        c->ops->ack(c, s->srv_id, n);
+        http__hc_ack(c, s->srv_id, n);
 }
 
 /* Lets go of the server connection (abandon: give up the exchange there). */
