@@ -452,11 +452,7 @@ struct hconn *
 http__h1_server_new(struct http_layer *h, struct context *ctx)
 {
     struct h1_server *c = xcalloc(1, sizeof(*c));
-    layer_init(&c->hc.base, &s1_ops.base, ctx);
-    c->hc.ops = &s1_ops;
-    c->hc.h = h;
-    c->hc.conn = connection_ref(ctx->client);
-    c->hc.client = 1;
+    http__hconn_init(&c->hc, &s1_ops, h, ctx, ctx->client);
     c->state = S1_HEAD;
     return &c->hc;
 }
@@ -849,10 +845,7 @@ http__h1_client_new(struct http_layer *h, struct context *ctx, struct connection
                     int proxy_form)
 {
     struct h1_client *c = xcalloc(1, sizeof(*c));
-    layer_init(&c->hc.base, &c1_ops.base, ctx);
-    c->hc.ops = &c1_ops;
-    c->hc.h = h;
-    c->hc.conn = connection_ref(server);
+    http__hconn_init(&c->hc, &c1_ops, h, ctx, server);
     c->proxy_form = proxy_form;
     c->method = "GET";
     c->state = C1_IDLE;

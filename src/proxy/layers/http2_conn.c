@@ -517,11 +517,7 @@ struct hconn *
 http__h2_server_new(struct http_layer *h, struct context *ctx)
 {
     struct h2_server *c = xcalloc(1, sizeof(*c));
-    layer_init(&c->hc.base, &s2_ops.base, ctx);
-    c->hc.ops = &s2_ops;
-    c->hc.h = h;
-    c->hc.conn = connection_ref(ctx->client);
-    c->hc.client = 1;
+    http__hconn_init(&c->hc, &s2_ops, h, ctx, ctx->client);
     c->hc.h2 = 1;
     nghttp2_session_callbacks *cb;
     nghttp2_session_callbacks_new(&cb);
@@ -990,10 +986,7 @@ http__h2_client_new(struct http_layer *h, struct context *ctx, struct connection
         free(c);
         return NULL;
     }
-    layer_init(&c->hc.base, &c2_ops.base, ctx);
-    c->hc.ops = &c2_ops;
-    c->hc.h = h;
-    c->hc.conn = connection_ref(server);
+    http__hconn_init(&c->hc, &c2_ops, h, ctx, server);
     c->hc.h2 = 1;
     return &c->hc;
 }

@@ -33,3 +33,14 @@ http__error_response_h2(int status, const char *msg)
     hdrs_add_cstr(&r->headers, "content-type", "text/html");
     return r;
 }
+
+void
+http__hconn_init(struct hconn *hc, const struct hconn_ops *ops, struct http_layer *h,
+                 struct context *ctx, struct connection *conn)
+{
+    layer_init(&hc->base, &ops->base, ctx);
+    hc->ops = ops;
+    hc->h = h;
+    hc->conn = connection_ref(conn);
+    hc->client = conn == ctx->client;
+}

@@ -142,6 +142,11 @@ struct hconn {
                                * (kept by the HTTP layer) */
 };
 
+/* Sets up the hconn part of a connection layer on conn (one reference
+ * taken); it faces the client when conn is the context's client. */
+void http__hconn_init(struct hconn *, const struct hconn_ops *ops, struct http_layer *h,
+                      struct context *ctx, struct connection *conn);
+
 static inline void
 http__hc_resume(struct hconn *c, struct cmdq *out)
 {
