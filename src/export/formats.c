@@ -361,35 +361,62 @@ merged_headers(const struct http_request *r, struct hdrs *merged)
     }
 }
 
+/* What the code writers (fetch, requests) need of a request: a cleaned-up
+ * copy, its headers merged by name, its URL and upper-case method. */
+struct code_request {
+    struct http_request *r; /* owned */
+    struct hdrs h;
+    struct buf url;
+    struct buf method;
+};
+
+static int
+code_request_open(struct code_request *c, const struct flow *f, struct err *e)
+{
+    c->r = cleanup_request(f, e);
+    if (c->r == NULL)
+        return MP_ERR_INVAL;
+    pop_headers(c->r);
+    merged_headers(c->r, &c->h);
+    buf_init(&c->url);
+    exp__pretty_url(c->r, &c->url);
+    buf_init(&c->method);
+    method_upper(c->r, &c->method);
+    return 0;
+}
+
+static void
+code_request_close(struct code_request *c)
+{
+    buf_clear(&c->url);
+    buf_clear(&c->method);
+    hdrs_clear(&c->h);
+    http_request_free(c->r);
+}
+
 static int
 fetch(const struct flow *f, const struct export_opts *o, struct buf *out, struct err *e)
 {
     (void)o;
-    struct http_request *r = cleanup_request(f, e);
-    if (r == NULL)
+    struct code_request c;
+    if (code_request_open(&c, f, e) < 0)
         return MP_ERR_INVAL;
-    pop_headers(r);
-    struct hdrs h;
-    merged_headers(r, &h);
-    struct buf tmp = BUF_INIT;
-    exp__pretty_url(r, &tmp);
+    const struct hdrs *h = &c.h;
     buf_append_str(out, "fetch(");
-    json_quote(out, buf_ptr(&tmp), tmp.len, JSON_UTF8);
+    json_quote(out, buf_ptr(&c.url), c.url.len, JSON_UTF8);
     buf_append_str(out, ", {\n  \"method\": ");
-    buf_reset(&tmp);
-    method_upper(r, &tmp);
-    json_quote(out, buf_ptr(&tmp), tmp.len, JSON_UTF8);
+    json_quote(out, buf_ptr(&c.method), c.method.len, JSON_UTF8);
     buf_append_str(out, ",\n  \"headers\": {");
-    for (size_t i = 0; i < h.n; i++) {
+    for (size_t i = 0; i < h->n; i++) {
         /* Header values are byte strings in fetch: one character a byte. */
         buf_append_str(out, i ? ",\n    " : "\n    ");
-        json_quote(out, h.v[i].name, h.v[i].name_len, JSON_LATIN1);
+        json_quote(out, h->v[i].name, h->v[i].name_len, JSON_LATIN1);
         buf_append_str(out, ": ");
-        json_quote(out, h.v[i].value, h.v[i].value_len, JSON_LATIN1);
+        json_quote(out, h->v[i].value, h->v[i].value_len, JSON_LATIN1);
     }
-    buf_append_str(out, h.n ? "\n  }" : "}");
-    const uint8_t *body = buf_ptr(&r->content);
-    size_t blen = r->content.len;
+    buf_append_str(out, h->n ? "\n  }" : "}");
+    const uint8_t *body = buf_ptr(&c.r->content);
+    size_t blen = c.r->content.len;
     if (blen && exp__is_utf8(body, blen)) {
         buf_append_str(out, ",\n  \"body\": ");
         json_quote(out, body, blen, JSON_UTF8);
@@ -400,9 +427,7 @@ fetch(const struct flow *f, const struct export_opts *o, struct buf *out, struct
         buf_append_str(out, "])");
     }
     buf_append_str(out, "\n});\n");
-    buf_clear(&tmp);
-    hdrs_clear(&h);
-    http_request_free(r);
+    code_request_close(&c);
     return 0;
 }
 
@@ -431,41 +456,34 @@ static int
 python_requests(const struct flow *f, const struct export_opts *o, struct buf *out, struct err *e)
 {
     (void)o;
-    struct http_request *r = cleanup_request(f, e);
-    if (r == NULL)
+    struct code_request c;
+    if (code_request_open(&c, f, e) < 0)
         return MP_ERR_INVAL;
-    pop_headers(r);
-    struct hdrs h;
-    merged_headers(r, &h);
-    struct buf tmp = BUF_INIT;
-    exp__pretty_url(r, &tmp);
+    const struct hdrs *h = &c.h;
+    const struct http_request *r = c.r;
     buf_append_str(out, "import requests\n\nurl = ");
-    exp__repr_str(out, buf_ptr(&tmp), tmp.len);
+    exp__repr_str(out, buf_ptr(&c.url), c.url.len);
     buf_append_str(out, "\nheaders = {");
-    for (size_t i = 0; i < h.n; i++) {
+    for (size_t i = 0; i < h->n; i++) {
         buf_append_str(out, "\n    ");
-        py_literal(out, h.v[i].name, h.v[i].name_len);
+        py_literal(out, h->v[i].name, h->v[i].name_len);
         buf_append_str(out, ": ");
-        py_literal(out, h.v[i].value, h.v[i].value_len);
+        py_literal(out, h->v[i].value, h->v[i].value_len);
         buf_append_str(out, ",");
     }
-    buf_append_str(out, h.n ? "\n}\n" : "}\n");
+    buf_append_str(out, h->n ? "\n}\n" : "}\n");
     if (r->content.len) {
         buf_append_str(out, "data = ");
         py_literal(out, buf_ptr(&r->content), r->content.len);
         buf_append_str(out, "\n");
     }
     buf_append_str(out, "\nresponse = requests.request(");
-    buf_reset(&tmp);
-    method_upper(r, &tmp);
-    exp__repr_str(out, buf_ptr(&tmp), tmp.len);
+    exp__repr_str(out, buf_ptr(&c.method), c.method.len);
     buf_append_str(out, ", url, headers=headers");
     if (r->content.len)
         buf_append_str(out, ", data=data");
     buf_append_str(out, ")\nprint(response.text)\n");
-    buf_clear(&tmp);
-    hdrs_clear(&h);
-    http_request_free(r);
+    code_request_close(&c);
     return 0;
 }
 
