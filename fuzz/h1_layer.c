@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "layer_peer.h"
 #include "flow/connection.h"
 #include "flow/flow.h"
 #include "options/opt.h"
@@ -23,55 +24,6 @@
 #include "util/xmalloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-struct peer {
-    struct slice reply; /* what a server says once written to */
-    int open_fails;
-    int kill;
-};
-
-/* Answers blocking commands until none is left; frees everything else. */
-static void
-drain(struct layer *l, struct cmdq *q, const struct peer *p)
-{
-    for (int guard = 0; guard < 10000; guard++) {
-        struct command *c = cmdq_pop(q);
-        if (!c)
-            return;
-        if (c->blocking) {
-            struct event done = {.type = EV_DONE, .cmd_id = c->id};
-            if (c->type == CMD_OPEN) {
-                if (p->open_fails)
-                    done.err = "Connection refused";
-                else
-                    c->conn->state = CONN_OPEN;
-            }
-            if (c->type == CMD_HOOK && p->kill && c->hook.flow)
-                flow_kill(c->hook.flow);
-            cmd_free(c);
-            layer_feed(l, &done, q);
-            continue;
-        }
-        if (c->type == CMD_SEND && c->conn->side == CONN_SERVER && p->reply.len &&
-            c->conn->state == CONN_OPEN) {
-            struct connection *server = connection_ref(c->conn);
-            cmd_free(c);
-            struct event ev = {.type = EV_DATA, .conn = server, .data = p->reply};
-            layer_feed(l, &ev, q);
-            connection_unref(server);
-            continue;
-        }
-        /* What the driver does with a close. */
-        if (c->type == CMD_CLOSE) {
-            if (c->half_close)
-                c->conn->state &= ~CONN_CAN_WRITE;
-            else
-                c->conn->state = CONN_CLOSED;
-        }
-        cmd_free(c);
-    }
-    cmdq_clear(q);
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -82,14 +34,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t chunk = (size_t)data[1] * 4 + 1;
     data += 2;
     size -= 2;
-    struct peer peer = {.open_fails = flags & 2, .kill = flags & 64};
-    for (size_t i = 0; i + 1 < size; i++) {
-        if (data[i] == 0xff && data[i + 1] == 0xfe) {
-            peer.reply = slice_from(data + i + 2, size - i - 2);
-            size = i;
-            break;
-        }
-    }
+    struct layer_peer peer = {.open_fails = flags & 2, .kill = flags & 64};
+    size = layer_peer_split(&peer, data, size);
 
     struct options *opts = opt_new();
     struct err e = {0};
@@ -114,18 +60,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     struct event start = {.type = EV_START};
     layer_feed(l, &start, &q);
-    drain(l, &q, &peer);
+    layer_peer_drain(l, &q, &peer);
     for (size_t off = 0; off < size && client->state != CONN_CLOSED; off += chunk) {
         size_t n = size - off < chunk ? size - off : chunk;
         struct event ev = {.type = EV_DATA, .conn = client, .data = slice_from(data + off, n)};
         layer_feed(l, &ev, &q);
-        drain(l, &q, &peer);
+        layer_peer_drain(l, &q, &peer);
     }
     if (flags & 4) {
         client->state &= ~CONN_CAN_READ;
         struct event closed = {.type = EV_CLOSED, .conn = client};
         layer_feed(l, &closed, &q);
-        drain(l, &q, &peer);
+        layer_peer_drain(l, &q, &peer);
     }
 
     layer_free(l);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "layer_peer.h"
 #include "flow/connection.h"
 #include "h2/h2.h"
 #include "options/opt.h"
@@ -18,52 +19,6 @@
 #include "util/xmalloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-struct peer {
-    struct slice reply; /* what a server says once written to */
-    int open_fails;
-};
-
-/* Answers blocking commands until none is left; frees everything else. */
-static void
-drain(struct layer *l, struct cmdq *q, const struct peer *p)
-{
-    for (int guard = 0; guard < 10000; guard++) {
-        struct command *c = cmdq_pop(q);
-        if (!c)
-            return;
-        if (c->blocking) {
-            struct event done = {.type = EV_DONE, .cmd_id = c->id};
-            if (c->type == CMD_OPEN) {
-                if (p->open_fails)
-                    done.err = "Connection refused";
-                else
-                    c->conn->state = CONN_OPEN;
-            }
-            cmd_free(c);
-            layer_feed(l, &done, q);
-            continue;
-        }
-        if (c->type == CMD_SEND && c->conn->side == CONN_SERVER && p->reply.len &&
-            c->conn->state == CONN_OPEN) {
-            struct connection *server = connection_ref(c->conn);
-            cmd_free(c);
-            struct event ev = {.type = EV_DATA, .conn = server, .data = p->reply};
-            layer_feed(l, &ev, q);
-            connection_unref(server);
-            continue;
-        }
-        /* What the driver does with a close. */
-        if (c->type == CMD_CLOSE) {
-            if (c->half_close)
-                c->conn->state &= ~CONN_CAN_WRITE;
-            else
-                c->conn->state = CONN_CLOSED;
-        }
-        cmd_free(c);
-    }
-    cmdq_clear(q);
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -74,14 +29,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t chunk = (size_t)data[1] * 4 + 1;
     data += 2;
     size -= 2;
-    struct peer peer = {.open_fails = flags & 2};
-    for (size_t i = 0; i + 1 < size; i++) {
-        if (data[i] == 0xff && data[i + 1] == 0xfe) {
-            peer.reply = slice_from(data + i + 2, size - i - 2);
-            size = i;
-            break;
-        }
-    }
+    struct layer_peer peer = {.open_fails = flags & 2};
+    size = layer_peer_split(&peer, data, size);
 
     struct options *opts = opt_new();
     struct err e = {0};
@@ -105,18 +54,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct event pre = {.type = EV_DATA, .conn = client,
                         .data = slice_from(H2_PREFACE, H2_PREFACE_LEN)};
     layer_feed(l, &pre, &q);
-    drain(l, &q, &peer);
+    layer_peer_drain(l, &q, &peer);
     for (size_t off = 0; off < size && client->state != CONN_CLOSED; off += chunk) {
         size_t n = size - off < chunk ? size - off : chunk;
         struct event ev = {.type = EV_DATA, .conn = client, .data = slice_from(data + off, n)};
         layer_feed(l, &ev, &q);
-        drain(l, &q, &peer);
+        layer_peer_drain(l, &q, &peer);
     }
     if (flags & 4) {
         client->state &= ~CONN_CAN_READ;
         struct event closed = {.type = EV_CLOSED, .conn = client};
         layer_feed(l, &closed, &q);
-        drain(l, &q, &peer);
+        layer_peer_drain(l, &q, &peer);
     }
 
     layer_free(l);
