@@ -215,11 +215,21 @@ void
 core__hook(struct pconn *pc, enum hook hook, struct connection *server, void (*then)(struct hjob *),
            void *arg)
 {
+    struct hook_data d;
+
+    hook_data_init(&d, hook, NULL, pc->client, server);
+    core__hook_data(pc, &d, then, arg);
+}
+
+void
+core__hook_data(struct pconn *pc, struct hook_data *data, void (*then)(struct hjob *), void *arg)
+{
     struct hjob *job = xcalloc(1, sizeof(*job));
 
     job->then = then;
     job->arg = arg;
-    hook_data_init(&job->data, hook, NULL, pc->client, server);
+    job->data = *data; /* the references move */
+    memset(data, 0, sizeof(*data));
     run_job(pc, job);
 }
 

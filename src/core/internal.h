@@ -211,6 +211,9 @@ void core__sweep_idle(struct server *);
 /* Runs hook through the addon chain; then(job) runs when it is done. */
 void core__hook(struct pconn *, enum hook, struct connection *server, void (*then)(struct hjob *),
                 void *arg);
+/* The same with data the caller filled (data's references move to the job). */
+void core__hook_data(struct pconn *, struct hook_data *data, void (*then)(struct hjob *),
+                     void *arg);
 void core__server_closed(struct pconn *, struct connection *server);
 /* "host:port", plus " (ip:port)" when the address we reached differs. */
 void core__server_addr(const struct connection *server, char *out, size_t outlen);

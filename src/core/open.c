@@ -7,8 +7,12 @@
  * server connection goes through the SOCKS5 proxy (conn->via is set here,
  * the SOCKS5 handshake runs after the TCP handshake), and with
  * upstream:https:// the socket to the upstream proxy speaks TLS (the
- * handshake runs here, then sock.c encrypts and decrypts). Only after these
- * is the connection reported open.
+ * handshake runs here, then sock.c encrypts and decrypts). As for any
+ * server, the session comes from the tls_start_server hook (the tlsconfig
+ * addon: verification, SNI, client certificate), and tls_established_server
+ * or tls_failed_server follow; the hooks see the proxy as the server, as
+ * mitmproxy's tunnel connection. Only after these is the connection
+ * reported open.
  *
  * An opener lives from the command until EV_DONE has been fed. Teardown
  * may cancel it in any phase; each callback checks `cancelled` and ends
@@ -22,6 +26,7 @@
 #include "flow/connection.h"
 #include "options/opt.h"
 #include "proxy/context.h"
+#include "proxy/hook.h"
 #include "proxy/socks5_client.h"
 #include "tls/session.h"
 #include "util/clock.h"
@@ -52,6 +57,7 @@ struct opener {
     unsigned handshaking : 1; /* SOCKS5 or TLS with the upstream proxy, on op->s */
     struct socks5_client socks;
     struct tls_session *tls; /* the transport TLS until the sock takes it */
+    struct tls_data *tlsd;   /* upstream:https://: the TLS hooks' data; one reference */
     struct buf hsbuf;        /* SOCKS5 replies not consumed yet */
     char host[256];          /* address.host without IPv6 brackets */
     char target[300];        /* "ip:port" being tried */
@@ -89,6 +95,7 @@ on_op_close(uv_handle_t *h)
 
     connection_unref(op->conn);
     tls_session_free(op->tls);
+    tls_data_unref(op->tlsd);
     buf_clear(&op->hsbuf);
     free(op);
     core__release(pc);
@@ -289,6 +296,29 @@ start_socks(struct opener *op)
         core__sock_read(op->s, 1);
 }
 
+/* Raises a TLS hook about the proxy connection; then(job) may be NULL. */
+static void
+tls_hook(struct opener *op, enum hook h, void (*then)(struct hjob *))
+{
+    struct hook_data d;
+    hook_data_init(&d, h, NULL, op->pc->client, op->tlsd->conn);
+    d.tls = tls_data_ref(op->tlsd);
+    core__hook_data(op->pc, &d, then, op);
+}
+
+/* The handshake failed: tls_failed_server, then the open ends with why. */
+static void
+tls_fail(struct opener *op, const char *why)
+{
+    struct connection *proxy = op->tlsd->conn;
+    snprintf(op->msg, sizeof(op->msg), "TLS handshake with upstream proxy %s failed: %s",
+             op->target, why);
+    free(proxy->error);
+    proxy->error = xstrdup(why);
+    tls_hook(op, HOOK_TLS_FAILED_SERVER, NULL);
+    hs_fail(op, op->msg);
+}
+
 /* Runs the TLS handshake as far as it goes; 1 when it is complete. */
 static int
 tls_step(struct opener *op)
@@ -302,12 +332,26 @@ tls_step(struct opener *op)
     if (op->s == NULL)
         return -1;
     if (r < 0) {
-        snprintf(op->msg, sizeof(op->msg), "TLS handshake with upstream proxy %s failed: %s",
-                 op->target, e.msg);
-        hs_fail(op, op->msg);
+        tls_fail(op, e.msg);
         return -1;
     }
     return r;
+}
+
+/* The handshake is done: what it agreed on is the proxy connection's, for
+ * tls_established_server (whose answer nothing waits for). */
+static void
+tls_established(struct opener *op)
+{
+    struct connection *proxy = op->tlsd->conn;
+    const char *v;
+    proxy->tls_established = 1;
+    proxy->timestamp_tls_setup = clock_now();
+    proxy->alpn = (v = tls_session_alpn(op->tls)) ? xstrdup(v) : NULL;
+    proxy->tls_version = (v = tls_session_version(op->tls)) ? xstrdup(v) : NULL;
+    proxy->cipher = (v = tls_session_cipher(op->tls)) ? xstrdup(v) : NULL;
+    tls_hook(op, HOOK_TLS_ESTABLISHED_SERVER, NULL);
+    established(op);
 }
 
 static void
@@ -321,39 +365,60 @@ on_tls(struct sock *s, const char *p, ssize_t n)
     }
     tls_session_feed(op->tls, (const uint8_t *)p, (size_t)n);
     if (tls_step(op) == 1)
-        established(op);
+        tls_established(op);
 }
 
-/* upstream:https://: TLS to the proxy, verified like any upstream server. */
+/* tls_start_server answered: its session speaks to the proxy. The socket
+ * is not read while the hook is out, so only a cancel or the timeout can
+ * have come meanwhile. */
 static void
-start_tls(struct opener *op)
+after_tls_start(struct hjob *job)
 {
-    const struct proxy_mode *m = mode_of(op);
-    const struct proxy_config *cfg = op->pc->ctx->cfg;
-    struct tls_client_opts o = {
-        .sni = m->host,
-        .verify = !cfg->opts->ssl_insecure,
-        .verify_host = m->host,
-        .ca_file = cfg->opts->ssl_verify_upstream_trusted_ca,
-        .ca_dir = cfg->opts->ssl_verify_upstream_trusted_confdir,
-        .min_version = (enum tls_version)cfg->tls_server_min,
-        .max_version = (enum tls_version)cfg->tls_server_max,
-    };
-    struct err e = {0};
+    struct opener *op = job->arg;
 
-    /* SNI carries names only (RFC 6066); an IP is still verified. */
-    if (strchr(m->host, ':') || strspn(m->host, "0123456789.") == strlen(m->host))
-        o.sni = NULL;
-    op->tls = tls_session_new_client(&o, &e);
-    if (op->tls == NULL) {
-        snprintf(op->msg, sizeof(op->msg), "TLS to upstream proxy %s: %s", op->target, e.msg);
+    if (op->cancelled) {
+        core__sock_discard(op->s);
+        op->s = NULL;
+        end(op, NULL);
+        return;
+    }
+    if (op->timed_out) {
+        snprintf(op->msg, sizeof(op->msg), "handshake with upstream proxy %s timed out",
+                 op->target);
         hs_fail(op, op->msg);
         return;
     }
+    op->tls = tls_data_take_session(op->tlsd);
+    if (op->tls == NULL) {
+        const char *why = op->tlsd->conn->error ? op->tlsd->conn->error : "no TLS session";
+        snprintf(op->msg, sizeof(op->msg), "TLS to upstream proxy %s: %s", op->target, why);
+        hs_fail(op, op->msg);
+        return;
+    }
+    op->handshaking = 1;
     op->s->hs = on_tls;
     if (tls_step(op) < 0)
         return;
     core__sock_read(op->s, 1);
+}
+
+/* upstream:https://: TLS to the proxy, verified like any upstream server
+ * by whoever answers tls_start_server. */
+static void
+start_tls(struct opener *op)
+{
+    const struct proxy_mode *m = mode_of(op);
+    struct connection *proxy = connection_new(CONN_SERVER);
+
+    addr_set(&proxy->address, m->host, m->port);
+    /* SNI carries names only (RFC 6066); an IP is still verified. */
+    if (!strchr(m->host, ':') && strspn(m->host, "0123456789.") != strlen(m->host))
+        proxy->sni = xstrdup(m->host);
+    proxy->http1_only = 1; /* CONNECT and absolute-form requests go over it */
+    proxy->timestamp_start = op->conn->timestamp_start;
+    op->tlsd = tls_data_new(op->pc->ctx, proxy, NULL, NULL, NULL);
+    connection_unref(proxy);
+    tls_hook(op, HOOK_TLS_START_SERVER, after_tls_start);
 }
 
 /* TCP is up: a handshake with the upstream proxy may come first. */
@@ -369,8 +434,7 @@ connected(struct opener *op)
         return;
     }
     if (m->kind == PROXY_MODE_UPSTREAM && strcmp(m->scheme, "https") == 0) {
-        op->handshaking = 1;
-        op->s->hs_arg = op;
+        op->s->hs_arg = op; /* handshaking once tls_start_server has answered */
         start_tls(op);
         return;
     }
@@ -481,6 +545,7 @@ on_timeout(uv_timer_t *t)
                  op->target);
         hs_fail(op, op->msg);
     }
+    /* With tls_start_server out, its continuation sees timed_out. */
 }
 
 static void

@@ -159,6 +159,11 @@ static struct {
     atomic_int pass_through; /* next_layer: ignore the connection */
     atomic_int start_client; /* tls_start_client hooks seen */
     atomic_int queued;       /* leaves tlsconfig sent to the pool */
+    atomic_int start_server; /* tls_start_server hooks seen */
+    atomic_int established_server;
+    atomic_int failed_server;
+    atomic_int server_port; /* the port of the last tls_start_server's server */
+    char server_sni[64];    /* its SNI (loop thread writes, test reads after join) */
 } t;
 
 static enum addon_result
@@ -187,9 +192,38 @@ t_start_client(struct addon *a, struct hook_call *call)
     return ADDON_CONTINUE;
 }
 
+static enum addon_result
+t_start_server(struct addon *a, struct hook_call *call)
+{
+    const struct connection *c = call->data->tls->conn;
+    atomic_fetch_add(&t.start_server, 1);
+    atomic_store(&t.server_port, c->address.port);
+    snprintf(t.server_sni, sizeof(t.server_sni), "%s", c->sni ? c->sni : "");
+    return ADDON_CONTINUE;
+}
+
+static enum addon_result
+t_established_server(struct addon *a, struct hook_call *call)
+{
+    if (call->data->tls->conn->tls_established)
+        atomic_fetch_add(&t.established_server, 1);
+    return ADDON_CONTINUE;
+}
+
+static enum addon_result
+t_failed_server(struct addon *a, struct hook_call *call)
+{
+    atomic_fetch_add(&t.failed_server, 1);
+    return ADDON_CONTINUE;
+}
+
 static const struct addon_ops t_ops = {
     .name = "test_tls",
-    .hooks = {[HOOK_NEXT_LAYER] = t_next_layer, [HOOK_TLS_START_CLIENT] = t_start_client},
+    .hooks = {[HOOK_NEXT_LAYER] = t_next_layer,
+              [HOOK_TLS_START_CLIENT] = t_start_client,
+              [HOOK_TLS_START_SERVER] = t_start_server,
+              [HOOK_TLS_ESTABLISHED_SERVER] = t_established_server,
+              [HOOK_TLS_FAILED_SERVER] = t_failed_server},
 };
 
 static struct addon t_addon = {.ops = &t_ops};
@@ -222,16 +256,20 @@ queue_work(void *srv, tlsconfig_work_cb work, tlsconfig_work_cb after, void *arg
     server_queue_work(srv, work, after, arg);
 }
 
+/* mode NULL: regular. trust_ca: verify upstream servers with the test CA. */
 static void
-proxy_start(struct proxy *p)
+proxy_start_mode(struct proxy *p, const char *mode, int trust_ca)
 {
     struct err e = {0};
     memset(p, 0, sizeof(*p));
     log_set_level(LOG_ERROR);
     p->opts = opt_new();
     ASSERT_EQ(opt_set(p->opts, "confdir", conf, &e), 0);
+    if (mode)
+        ASSERT_EQ(opt_set(p->opts, "mode", mode, &e), 0);
     char *ca_file = tca_cert_file(conf);
-    ASSERT_EQ(opt_set(p->opts, "ssl_verify_upstream_trusted_ca", ca_file, &e), 0);
+    if (trust_ca)
+        ASSERT_EQ(opt_set(p->opts, "ssl_verify_upstream_trusted_ca", ca_file, &e), 0);
     free(ca_file);
     ASSERT_EQ(proxy_config_init(&p->cfg, p->opts, &e), 0);
     ASSERT_EQ(proxy_config_load_ca(&p->cfg, &e), 0);
@@ -246,6 +284,12 @@ proxy_start(struct proxy *p)
     p->port = server_port(p->srv);
     p->rc = -1;
     ASSERT_EQ(pthread_create(&p->thread, NULL, proxy_main, p), 0);
+}
+
+static void
+proxy_start(struct proxy *p)
+{
+    proxy_start_mode(p, NULL, 1);
 }
 
 /* SIGTERM, as in test_server.c: server_stop() is for the loop's thread. */
@@ -332,6 +376,40 @@ client_run(int proxy_port, int origin_port, struct seen *out)
     close(fd);
 }
 
+/* A plain request for an absolute URL; returns the status line's code and
+ * copies the body. */
+static int
+plain_get(int proxy_port, const char *url, char *body, size_t bodylen)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                            .sin_port = htons((uint16_t)proxy_port)};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT(fd >= 0);
+    set_timeouts(fd);
+    ASSERT_EQ(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    char req[512];
+    int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n", url);
+    ASSERT_EQ(send(fd, req, (size_t)n, MSG_NOSIGNAL), n);
+    char resp[4096];
+    size_t len = 0;
+    ssize_t r;
+    while (len < sizeof(resp) - 1 && (r = recv(fd, resp + len, sizeof(resp) - 1 - len, 0)) > 0) {
+        len += (size_t)r;
+        resp[len] = '\0';
+        const char *b = strstr(resp, "\r\n\r\n");
+        const char *cl = strcasestr(resp, "content-length:");
+        if (b && cl && strlen(b + 4) >= strtoul(cl + 15, NULL, 10))
+            break;
+    }
+    close(fd);
+    resp[len] = '\0';
+    ASSERT(len > 12);
+    const char *b = strstr(resp, "\r\n\r\n");
+    snprintf(body, bodylen, "%s", b ? b + 4 : "");
+    return atoi(resp + 9);
+}
+
 static void
 setup(void)
 {
@@ -343,6 +421,10 @@ setup(void)
     atomic_store(&t.pass_through, 0);
     atomic_store(&t.start_client, 0);
     atomic_store(&t.queued, 0);
+    atomic_store(&t.start_server, 0);
+    atomic_store(&t.established_server, 0);
+    atomic_store(&t.failed_server, 0);
+    atomic_store(&t.server_port, 0);
 }
 
 static void
@@ -410,6 +492,41 @@ TEST(tls_hooks_next_layer_passes_through)
     ASSERT_EQ(atomic_load(&t.queued), 0);
     X509_free(s.cert);
     proxy_stop(&p);
+    origin_stop(&o);
+    teardown();
+}
+
+/* upstream:https://: the TLS to the upstream proxy is set up by the hooks,
+ * as any server's: tls_start_server sees the proxy (its address and SNI),
+ * then tls_established_server; an untrusted proxy is tls_failed_server and
+ * a 502. The TLS origin plays the upstream proxy: it answers any request. */
+TEST(tls_hooks_upstream_proxy_tls_goes_through_the_hooks)
+{
+    struct origin o;
+    struct proxy p;
+    char mode[64], body[64];
+    setup();
+    origin_start(&o);
+    snprintf(mode, sizeof(mode), "upstream:https://localhost:%d", o.port);
+
+    proxy_start_mode(&p, mode, 1);
+    ASSERT_EQ(plain_get(p.port, "http://example.test/x", body, sizeof(body)), 200);
+    ASSERT_STREQ(body, "origin");
+    proxy_stop(&p);
+    ASSERT_EQ(atomic_load(&t.start_server), 1);
+    ASSERT_EQ(atomic_load(&t.server_port), o.port);
+    ASSERT_STREQ(t.server_sni, "localhost");
+    ASSERT_EQ(atomic_load(&t.established_server), 1);
+    ASSERT_EQ(atomic_load(&t.failed_server), 0);
+
+    /* Without the test CA the proxy's certificate is not trusted. */
+    proxy_start_mode(&p, mode, 0);
+    ASSERT_EQ(plain_get(p.port, "http://example.test/x", body, sizeof(body)), 502);
+    proxy_stop(&p);
+    ASSERT_EQ(atomic_load(&t.start_server), 2);
+    ASSERT_EQ(atomic_load(&t.established_server), 1);
+    ASSERT_EQ(atomic_load(&t.failed_server), 1);
+
     origin_stop(&o);
     teardown();
 }
