@@ -4,17 +4,25 @@
  * match the `intercept` option, and the test's thread typing commands as a
  * console user would (flow.set, flow.resume, flow.kill, set), posted to
  * the loop. Flow specifications are filter expressions over the flows seen
- * so far (a stand-in for the flow store's resolver). The clients are C
- * sockets and an HTTP/2 client made with nghttp2.
+ * so far (a stand-in for the flow store's resolver), or, where the flow
+ * store runs, the store's own (@focus, as the console's keys use it).
+ *
+ * The clients are C sockets, an HTTP/2 client made with nghttp2, and the
+ * real curl binary.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <nghttp2/nghttp2.h>
 
@@ -227,7 +235,7 @@ command(struct running *r, const char *line)
 static void
 wait_intercepted(struct running *r, const char *spec, int n)
 {
-    for (int tries = 0; tries < 500; tries++) {
+    for (int tries = 0; tries < 1000; tries++) {
         if (on_loop(r, do_count, spec).count >= n)
             return;
         usleep(10 * 1000);
@@ -253,9 +261,11 @@ shutdown_master(void *arg)
 
 /* How a test's proxy runs. */
 struct setup {
-    const char *intercept; /* the intercept option */
+    const char *intercept; /* the intercept option; NULL: none (set it by command) */
     const char *mode;      /* NULL: regular */
-    int store;             /* the flow store runs beside (a subscriber counts its updates) */
+    /* 1: the flow store runs beside (a subscriber counts its updates);
+     * 2: its resolver reads the flow specs too (@focus, @all). */
+    int store;
 };
 
 static void
@@ -264,7 +274,7 @@ start_with(struct running *r, const struct setup *su)
     struct err e = {0};
     char confdir[128], setting[128], mode[128];
     snprintf(confdir, sizeof(confdir), "confdir=/tmp/mp-test-icmd-%d", (int)getpid());
-    snprintf(setting, sizeof(setting), "intercept=%s", su->intercept);
+    snprintf(setting, sizeof(setting), "intercept=%s", su->intercept ? su->intercept : "");
     struct addon *icpt = addon_intercept_new(); /* registers `intercept` */
     struct options *opts = opt_new();
     ASSERT_EQ(opt_set_arg(opts, "listen_host=127.0.0.1", &e), 0);
@@ -287,7 +297,8 @@ start_with(struct running *r, const struct setup *su)
         store_subscribe(r->s, on_store_event, NULL);
     }
     ASSERT_EQ(master_configure(r->m, &e), 0);
-    cmds_set_resolver(master_commands(r->m), resolve, NULL);
+    if (su->store < 2)
+        cmds_set_resolver(master_commands(r->m), resolve, NULL);
     ASSERT_EQ(master_listen(r->m, &e), 0);
     ASSERT(master_read_flows(r->m, NULL, NULL, &e) >= 0);
     r->port = server_listener_port(master_server(r->m), 0);
@@ -440,7 +451,7 @@ TEST(intercept_commands_hold_a_websocket_message)
 static void
 wait_gone(struct running *r, const char *spec, int n)
 {
-    for (int tries = 0; tries < 500; tries++) {
+    for (int tries = 0; tries < 1000; tries++) {
         if (on_loop(r, do_gone, spec).count >= n)
             return;
         usleep(10 * 1000);
@@ -453,7 +464,7 @@ static void
 wait_error(struct running *r, const char *spec, const char *msg)
 {
     struct command c;
-    for (int tries = 0; tries < 500; tries++) {
+    for (int tries = 0; tries < 1000; tries++) {
         c = on_loop(r, do_gone, spec);
         if (c.text[0])
             break;
@@ -667,6 +678,206 @@ TEST(intercept_commands_http2_client_gone_while_a_stream_waits)
 
     close(c);
     nghttp2_session_del(s);
+    stop(&r);
+    torigin_stop(o);
+}
+
+/* ---- The real curl, driven by what a console user types (issue 12). ---- */
+
+/* A curl running in the background; what it prints goes to two files. */
+struct curl {
+    pid_t pid;
+    char out[64]; /* the files' paths */
+    char err[64];
+};
+
+static int
+temp_file(char *path, size_t len, const char *what)
+{
+    snprintf(path, len, "/tmp/mp-test-curl-%s-XXXXXX", what);
+    int fd = mkstemp(path);
+    ASSERT(fd >= 0);
+    return fd;
+}
+
+/*
+ * Starts `curl -sS -i URL` through the proxy on port, bounded by
+ * --max-time (the proxy from the environment and NO_PROXY are ignored).
+ * curl is part of the test dependencies (scripts/deps.sh test); without
+ * it the test fails and says so.
+ */
+static void
+curl_start(struct curl *c, int port, const char *url)
+{
+    char proxy[64];
+    snprintf(proxy, sizeof(proxy), "http://127.0.0.1:%d", port);
+    int out = temp_file(c->out, sizeof(c->out), "out"),
+        err = temp_file(c->err, sizeof(c->err), "err");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, out, 1);
+    posix_spawn_file_actions_adddup2(&fa, err, 2);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    char *argv[] = {"curl", "-sS",     "-i",  "--max-time", "30", "--noproxy",
+                    "",     "--proxy", proxy, (char *)url,  NULL};
+    extern char **environ;
+    int rc = posix_spawnp(&c->pid, "curl", &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(out);
+    close(err);
+    if (rc != 0) {
+        unlink(c->out);
+        unlink(c->err);
+    }
+    if (rc == ENOENT)
+        test_fail(__FILE__, __LINE__, "curl is not installed (scripts/deps.sh test installs it)");
+    if (rc != 0)
+        test_fail(__FILE__, __LINE__, "cannot run curl: %s", strerror(rc));
+}
+
+static void
+slurp(const char *path, char *buf, size_t len)
+{
+    FILE *f = fopen(path, "rb");
+    ASSERT(f != NULL);
+    size_t n = fread(buf, 1, len - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    unlink(path);
+}
+
+/* Waits for curl (at most 40 s, beyond its own --max-time); its exit
+ * status, with what it printed on stdout and stderr. */
+static int
+curl_wait(struct curl *c, char *out, size_t outlen, char *err, size_t errlen)
+{
+    int status = 0;
+    for (int tries = 0; waitpid(c->pid, &status, WNOHANG) != c->pid; tries++) {
+        if (tries == 4000) {
+            kill(c->pid, SIGKILL);
+            waitpid(c->pid, &status, 0);
+            test_fail(__FILE__, __LINE__, "curl did not finish");
+        }
+        usleep(10 * 1000);
+    }
+    slurp(c->out, out, outlen);
+    slurp(c->err, err, errlen);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Whether curl is still running. */
+static int
+curl_running(struct curl *c)
+{
+    int status;
+    return waitpid(c->pid, &status, WNOHANG) == 0;
+}
+
+static void
+start_for_curl(struct running *r)
+{
+    /* The store resolves @focus, which follows the newest flow. */
+    start_with(r, &(struct setup){.store = 2});
+    command(r, "set console_focus_follow true");
+}
+
+/*
+ * A request is held, edited and let go; then interception is turned off
+ * and the next goes straight through. curl prints what the origin
+ * answered, which is the request it got.
+ */
+TEST(intercept_commands_curl_request_edited_and_resumed)
+{
+    struct torigin *o = torigin_start();
+    int oport = torigin_port(o);
+    struct running r = {0};
+    start_for_curl(&r);
+    command(&r, "set intercept ~q");
+
+    char url[128], out[8192], err[1024];
+    struct curl c;
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/original?x=1", oport);
+    curl_start(&c, r.port, url);
+    wait_intercepted(&r, "~u /original", 1);
+    ASSERT(curl_running(&c));
+    ASSERT_EQ(torigin_requests(o), 0);
+    command(&r, "flow.set @focus path /edited");
+    command(&r, "flow.set @focus method PUT");
+    usleep(50 * 1000);
+    ASSERT(curl_running(&c));
+    command(&r, "flow.resume @focus");
+    ASSERT_EQ(curl_wait(&c, out, sizeof(out), err, sizeof(err)), 0);
+    ASSERT(strncmp(out, "HTTP/1.1 200 ", 13) == 0);
+    ASSERT(strstr(out, "\r\n\r\nPUT /edited HTTP/1.1\r\n") != NULL);
+    ASSERT(strstr(out, "/original") == NULL);
+    ASSERT_STREQ(err, "");
+    ASSERT_EQ(torigin_requests(o), 1);
+
+    command(&r, "set intercept_active false");
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/free", oport);
+    curl_start(&c, r.port, url);
+    ASSERT_EQ(curl_wait(&c, out, sizeof(out), err, sizeof(err)), 0);
+    ASSERT(strstr(out, "\r\n\r\nGET /free HTTP/1.1\r\n") != NULL);
+    ASSERT_EQ(torigin_requests(o), 2);
+    ASSERT_EQ(on_loop(&r, do_count, "~u /free").count, 0);
+
+    stop(&r);
+    torigin_stop(o);
+}
+
+/* A held request killed: curl gets no answer and fails; the origin never
+ * sees it. */
+TEST(intercept_commands_curl_request_killed)
+{
+    struct torigin *o = torigin_start();
+    int oport = torigin_port(o);
+    struct running r = {0};
+    start_for_curl(&r);
+    command(&r, "set intercept ~q");
+
+    char url[128], out[8192], err[1024];
+    struct curl c;
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/doomed", oport);
+    curl_start(&c, r.port, url);
+    wait_intercepted(&r, "~u /doomed", 1);
+    command(&r, "flow.kill @focus");
+    /* curl's CURLE_GOT_NOTHING: the proxy closed the connection. */
+    ASSERT_EQ(curl_wait(&c, out, sizeof(out), err, sizeof(err)), 52);
+    ASSERT_STREQ(out, "");
+    ASSERT(strstr(err, "curl: (52) Empty reply from server") != NULL);
+    usleep(100 * 1000);
+    ASSERT_EQ(torigin_requests(o), 0);
+    ASSERT_EQ(on_loop(&r, do_errors, "~u /doomed").count, 1);
+
+    stop(&r);
+    torigin_stop(o);
+}
+
+/* A response held (~s) after the origin answered, edited before curl sees it. */
+TEST(intercept_commands_curl_response_edited)
+{
+    struct torigin *o = torigin_start();
+    int oport = torigin_port(o);
+    struct running r = {0};
+    start_for_curl(&r);
+    command(&r, "set intercept ~s");
+
+    char url[128], out[8192], err[1024];
+    struct curl c;
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/answer", oport);
+    curl_start(&c, r.port, url);
+    wait_intercepted(&r, "~u /answer", 1);
+    ASSERT_EQ(torigin_requests(o), 1);
+    ASSERT(curl_running(&c));
+    command(&r, "flow.set @focus status_code 203");
+    command(&r, "flow.set @focus reason \"Edited by hand\"");
+    command(&r, "flow.resume @focus");
+    ASSERT_EQ(curl_wait(&c, out, sizeof(out), err, sizeof(err)), 0);
+    ASSERT(strncmp(out, "HTTP/1.1 203 Edited by hand\r\n", 29) == 0);
+    ASSERT(strstr(out, "\r\n\r\nGET /answer HTTP/1.1\r\n") != NULL);
+    ASSERT_STREQ(err, "");
+    ASSERT_EQ(torigin_requests(o), 1);
+
     stop(&r);
     torigin_stop(o);
 }
