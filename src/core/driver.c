@@ -179,7 +179,8 @@ parked_pausing(const struct pconn *pc)
 void
 core__client_gone(struct pconn *pc)
 {
-    if (pc->client_left || pc->parked == NULL)
+    /* A teardown lets the waiting flows go on, which their hooks show. */
+    if (pc->client_left || pc->parked == NULL || pc->dead)
         return;
     /* Client.timestamp_end is what the UIs show ("Client conn. closed"); the
      * state stays as it is until the layers see the end, which they read. */

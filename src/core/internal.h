@@ -231,8 +231,9 @@ void core__sweep_idle(struct server *);
 void core__hook(struct pconn *, enum hook, struct connection *server, void (*then)(struct hjob *),
                 void *arg);
 void core__server_closed(struct pconn *, struct connection *server);
-/* The client's FIN or reset was seen: flows of it waiting in interception
- * are marked and their holders told (update hook). Once per client. */
+/* The client's FIN or reset was seen, or the layers closed it: flows of it
+ * waiting in interception are marked and their holders told (update
+ * hook). Once per client. */
 void core__client_gone(struct pconn *);
 /* "host:port", plus " (ip:port)" when the address we reached differs. */
 void core__server_addr(const struct connection *server, char *out, size_t outlen);

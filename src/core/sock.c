@@ -513,4 +513,6 @@ core__sock_finish(struct sock *s, int hard)
     }
     if (c->side == CONN_SERVER)
         core__server_closed(s->pc, c);
+    else if (s == s->pc->csock)
+        core__client_gone(s->pc); /* the layers closed it while a flow waits */
 }

@@ -675,9 +675,30 @@ TEST(intercept_commands_http2_client_gone_while_a_stream_waits)
 
     command(&r, "flow.resume \"~u /hold/h2\"");
     wait_error(&r, "~u /hold/h2", "Client disconnected.");
-
     close(c);
     nghttp2_session_del(s);
+
+    /* A client that breaks the protocol: the proxy closes its connection
+     * (GOAWAY), and the waiting stream's holders are told the same. */
+    c = tnet_connect(r.port);
+    ASSERT_EQ(nghttp2_session_callbacks_new(&cb), 0);
+    ASSERT_EQ(nghttp2_session_client_new(&s, cb, NULL), 0);
+    nghttp2_session_callbacks_del(cb);
+    ASSERT_EQ(nghttp2_submit_settings(s, NGHTTP2_FLAG_NONE, NULL, 0), 0);
+    nv[3].value = (uint8_t *)"/hold/bad";
+    nv[3].valuelen = 9;
+    ASSERT(nghttp2_submit_request(s, NULL, nv, 4, NULL, NULL) > 0);
+    h2_flush(s, c);
+    wait_intercepted(&r, "~u /hold/bad", 1);
+    /* DATA on stream 0: a connection error (RFC 9113 6.1). */
+    ASSERT_EQ(send(c, "\0\0\0\0\0\0\0\0\0", 9, MSG_NOSIGNAL), 9);
+    wait_gone(&r, "~u /hold/bad", 1);
+    ASSERT_EQ(on_loop(&r, do_updates, NULL).gone, 2);
+    command(&r, "flow.kill \"~u /hold/bad\"");
+    wait_error(&r, "~u /hold/bad", "Connection killed.");
+    close(c);
+    nghttp2_session_del(s);
+
     stop(&r);
     torigin_stop(o);
 }
