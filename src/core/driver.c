@@ -156,13 +156,46 @@ on_flow_resumed(struct flow *f, void *arg)
     struct pconn *pc = job->pc;
     (void)f;
     unpark(job);
-    /* A client that left while its flow waited (we were not reading it) is
-     * noticed now: the flow goes on and ends with "Client disconnected." */
+    /* A client that left while its flow waited (the watch saw it go) is
+     * the flow's news at once, even if its layers now wait for something
+     * else: it goes on and ends with "Client disconnected." */
     core__hold(pc);
     on_hook_done(&job->call, job);
     if (!pc->dead && !pc->vclient && pc->csock)
-        core__sock_check_eof(pc->csock);
+        core__sock_unstash(pc->csock, 1);
     core__release(pc);
+}
+
+/* Whether a flow waits in interception and its layer does not read meanwhile. */
+static int
+parked_pausing(const struct pconn *pc)
+{
+    for (const struct hjob *job = pc->parked; job; job = job->next_parked)
+        if (job->pausing)
+            return 1;
+    return 0;
+}
+
+void
+core__client_gone(struct pconn *pc)
+{
+    /* A teardown lets the waiting flows go on, which their hooks show. */
+    if (pc->client_left || pc->parked == NULL || pc->dead)
+        return;
+    /* Client.timestamp_end is what the UIs show ("Client conn. closed"); the
+     * state stays as it is until the layers see the end, which they read. */
+    pc->client_left = 1;
+    if (pc->client->timestamp_end == 0)
+        pc->client->timestamp_end = clock_now();
+    size_t n = 0;
+    for (struct hjob *job = pc->parked; job; job = job->next_parked)
+        n++;
+    struct flow **v = xcalloc(n, sizeof(*v));
+    n = 0;
+    for (struct hjob *job = pc->parked; job; job = job->next_parked)
+        v[n++] = job->data.flow;
+    addon_trigger_update(pc->srv->chain, v, n);
+    free(v);
 }
 
 static void
@@ -174,8 +207,8 @@ on_hook_done(struct hook_call *call, void *arg)
     (void)call;
     /* mitmproxy's wait_for_resume(): an intercepted flow waits here, its
      * hook answered, until flow_resume() or flow_kill(). Only this flow's
-     * layer waits; a client that leaves meanwhile is noticed when it goes
-     * on. */
+     * layer waits; a client that leaves meanwhile is seen by the watch
+     * (core__update_reads) and the flow's holders are told then. */
     struct flow *f = job->data.flow;
     if (f && f->intercepted && !pc->dead) {
         f->resume = on_flow_resumed;
@@ -392,6 +425,7 @@ core__feed(struct pconn *pc, const struct event *ev)
 void
 core__update_reads(struct pconn *pc)
 {
+    struct sock *unstash = NULL;
     for (struct sock *s = pc->socks; s; s = s->next) {
         if (s->hs)
             continue; /* an opener's handshake reads on its own */
@@ -399,10 +433,22 @@ core__update_reads(struct pconn *pc)
          * so (the flow waits; command.reads_on) and while another
          * connection of this client is over its write watermark
          * (backpressure). */
-        int want = s->connected && !s->finished && !s->eof && !s->closing && !pc->dead &&
-                   pc->root && pc->pausing == 0 && pc->ncongested - (int)s->congested == 0;
+        int open = s->connected && !s->finished && !s->eof && !s->closing && !pc->dead && pc->root;
+        int want = open && pc->pausing == 0 && pc->ncongested - (int)s->congested == 0;
+        if (!want && open && s == pc->csock && pc->parked && parked_pausing(pc)) {
+            /* A flow waits in interception: see its client leave (sock.c). */
+            core__sock_watch(s);
+            continue;
+        }
+        if (want && core__sock_stashed(s)) {
+            /* What the watch kept goes first; after an end, nothing is read. */
+            unstash = s;
+            want = s->stash_end == 0;
+        }
         core__sock_read(s, want);
     }
+    if (unstash)
+        core__sock_unstash(unstash, 0);
 }
 
 void

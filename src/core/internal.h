@@ -60,6 +60,16 @@ struct uhandle;
  */
 #define CORE_IDLE_TIMEOUT_MS (10 * 60 * 1000)
 #define CORE_IDLE_SWEEP_MS (30 * 1000)
+/*
+ * The watch of a client whose flow waits in interception with reading
+ * paused (mitmproxy reads on and queues; we stop, for back-pressure): the
+ * socket is still read, raw (before TLS, which the layers do), into a
+ * stash the layers get first when reading resumes. So a FIN or a reset is
+ * seen when it comes and the flow's holders are told then
+ * (core__client_gone). At this many stashed bytes the watch stops reading,
+ * as the pause did before: a client that sends more is not watched.
+ */
+#define CORE_STASH_MAX (64 * 1024)
 
 /* One listening socket and the configuration (mode) of what it accepts. */
 struct listener {
@@ -130,6 +140,14 @@ struct sock {
     unsigned close_pending : 1;/* uv_close once the shutdown completes */
     unsigned finished : 1;     /* conn is CLOSED; no more events for it */
     unsigned closing : 1;      /* uv_close was called */
+    unsigned watching : 1;     /* reads go to the stash (core__sock_watch) */
+    /*
+     * What the watch read and the layers have not seen: the bytes, then
+     * how reading ended after them (UV_EOF, another libuv error; 0 while it
+     * has not). Owned; fed by core__sock_unstash.
+     */
+    struct buf stash;
+    int stash_end;
     /*
      * Transport TLS to an upstream proxy (upstream:https://): what the
      * layers send is encrypted here and what arrives is decrypted before it
@@ -176,6 +194,7 @@ struct pconn {
     unsigned app : 1;      /* accepted by an app listener: no proxy hooks or logs */
     unsigned dead : 1;     /* torn down: no more events, only closing */
     unsigned kill : 1;     /* server_stop asked for a hard teardown */
+    unsigned client_left : 1; /* the holders of its waiting flows were told (core__client_gone) */
     char peer[64];   /* the client's address, "ip:port", prefix of log lines */
 };
 
@@ -215,16 +234,30 @@ void core__hook(struct pconn *, enum hook, struct connection *server, void (*the
 void core__hook_data(struct pconn *, struct hook_data *data, void (*then)(struct hjob *),
                      void *arg);
 void core__server_closed(struct pconn *, struct connection *server);
+/* The client's FIN or reset was seen, or the layers closed it: flows of it
+ * waiting in interception are marked and their holders told (update
+ * hook). Once per client. */
+void core__client_gone(struct pconn *);
 /* "host:port", plus " (ip:port)" when the address we reached differs. */
 void core__server_addr(const struct connection *server, char *out, size_t outlen);
 
 /* sock.c */
 struct sock *core__sock_new(struct pconn *);
 void core__sock_attach(struct sock *, struct connection *);
+/* Reads go to the layers (on) or stop; a watch ends either way. */
 void core__sock_read(struct sock *, int on);
-/* Whether the peer has closed a socket we are not reading (a FIN waiting
- * with nothing before it); if so, reading ends as if it had been read. */
-int core__sock_check_eof(struct sock *);
+/* The layers may not read (a flow waits), but the socket is read into its
+ * stash, up to CORE_STASH_MAX bytes and the end (CORE_STASH_MAX above). */
+void core__sock_watch(struct sock *);
+/* Whether the watch kept something the layers have not seen. */
+int core__sock_stashed(const struct sock *);
+/*
+ * Feeds the layers what the watch kept: the bytes, then the end, as if
+ * read now. Call it when reading resumes. end_only: only an end with no
+ * bytes before it, which a flow that goes on learns at once whether or not
+ * its layers read (so it ends with "Client disconnected.").
+ */
+void core__sock_unstash(struct sock *, int end_only);
 void core__sock_send(struct sock *, struct buf *data);
 /* Writes bytes as they are, bypassing transport TLS (handshakes). */
 void core__sock_send_raw(struct sock *, struct buf *data);

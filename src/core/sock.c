@@ -45,6 +45,7 @@ on_close(uv_handle_t *h)
         connection_unref(s->conn);
     }
     tls_session_free(s->tls);
+    buf_clear(&s->stash);
     free(s);
     core__release(pc);
 }
@@ -128,6 +129,11 @@ core__sock_fail(struct sock *s, const char *what, int status)
     }
     if (s->finished || s->pc->dead)
         return;
+    if (s == s->pc->csock) {
+        core__client_gone(s->pc);
+        if (s->finished || s->pc->dead)
+            return;
+    }
     s->eof = 1;
     c->state = CONN_CLOSED;
     if (what && !c->error) {
@@ -147,11 +153,32 @@ on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
     struct sock *s = h->data;
 
     (void)suggested;
-    *b = uv_buf_init(s->pc->srv->readbuf, CORE_READ_SIZE);
+    /* A watch reads no more than its stash still takes. */
+    size_t n = s->watching ? CORE_STASH_MAX - s->stash.len : CORE_READ_SIZE;
+    *b = uv_buf_init(s->pc->srv->readbuf, (unsigned)n);
 }
 
 /* The end of reading: the peer's FIN, or its TLS close_notify. */
 static void read_eof(struct sock *s);
+
+/*
+ * A read while the layers may not read (core__sock_watch): bytes are kept
+ * for them; an end stops reading and tells the holders of the waiting
+ * flows at once. Either way the layers see nothing until the stash is fed.
+ */
+static void
+watch_read(struct sock *s, const char *p, ssize_t n)
+{
+    if (n > 0) {
+        buf_append(&s->stash, p, (size_t)n);
+        if (s->stash.len >= CORE_STASH_MAX)
+            core__sock_read(s, 0); /* back-pressure, as the pause gave */
+        return;
+    }
+    s->stash_end = (int)n;
+    core__sock_read(s, 0);
+    core__client_gone(s->pc);
+}
 
 /* Transport TLS: decrypts what arrived and feeds the plaintext. */
 static void
@@ -201,6 +228,10 @@ on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
         s->hs(s, b->base, n);
         return;
     }
+    if (s->watching) {
+        watch_read(s, b->base, n);
+        return;
+    }
     if (n > 0 && s->tls) {
         read_tls(s, b->base, (size_t)n);
         return;
@@ -225,6 +256,11 @@ read_eof(struct sock *s)
 
     if (s->eof)
         return;
+    if (s == pc->csock) {
+        core__client_gone(pc);
+        if (s->finished || pc->dead)
+            return;
+    }
     /* The peer's FIN: we may still write (mitmproxy keeps the writer open
      * until the layer closes it), so only reading ends here. */
     s->eof = 1;
@@ -238,25 +274,10 @@ read_eof(struct sock *s)
     core__settle(pc);
 }
 
-int
-core__sock_check_eof(struct sock *s)
-{
-    uv_os_fd_t fd;
-    char c;
-    if (s->eof || s->finished || s->conn == NULL || s->hs ||
-        uv_fileno((uv_handle_t *)&s->tcp, &fd) != 0)
-        return 0;
-    /* MSG_PEEK leaves any bytes for the reader; 0 means the FIN is next. */
-    ssize_t r = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (r != 0)
-        return 0;
-    read_eof(s);
-    return 1;
-}
-
 void
 core__sock_read(struct sock *s, int on)
 {
+    s->watching = 0;
     if (on == (int)s->reading)
         return;
     if (on) {
@@ -266,6 +287,58 @@ core__sock_read(struct sock *s, int on)
         uv_read_stop((uv_stream_t *)&s->tcp);
         s->reading = 0;
     }
+}
+
+/*
+ * Watching rather than peeking at the socket when the flow goes on: a
+ * peek sees a FIN only with nothing before it, and only when somebody
+ * looks; readability without reading would wake the loop for every byte
+ * waiting. Reading into a bounded stash sees the end when it comes and
+ * loses nothing, and a paused socket was read until the pause began anyway.
+ */
+void
+core__sock_watch(struct sock *s)
+{
+    if (s->stash_end != 0 || s->stash.len >= CORE_STASH_MAX) {
+        core__sock_read(s, 0);
+        return;
+    }
+    if (!s->reading && uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read) == 0)
+        s->reading = 1;
+    s->watching = s->reading;
+}
+
+int
+core__sock_stashed(const struct sock *s)
+{
+    return s->stash.len > 0 || s->stash_end != 0;
+}
+
+void
+core__sock_unstash(struct sock *s, int end_only)
+{
+    struct pconn *pc = s->pc;
+
+    if (s->finished || pc->dead || !core__sock_stashed(s) || (end_only && s->stash.len > 0))
+        return;
+    if (s->stash.len > 0) {
+        /* The end, if any, stays stashed: the feed ends by settling, whose
+         * core__update_reads delivers it if the layers read on, or keeps
+         * it while they wait again (a pipelined request intercepted). */
+        struct buf data = BUF_INIT;
+        buf_move(&data, &s->stash);
+        struct event ev = {.type = EV_DATA, .conn = s->conn};
+        ev.data = buf_slice(&data);
+        core__feed(pc, &ev);
+        buf_clear(&data);
+        return;
+    }
+    int end = s->stash_end;
+    s->stash_end = 0;
+    if (end == UV_EOF)
+        read_eof(s);
+    else
+        core__sock_fail(s, "", end);
 }
 
 static void
@@ -418,7 +491,9 @@ core__sock_finish(struct sock *s, int hard)
     }
     s->finished = 1;
     c->state = CONN_CLOSED;
-    c->timestamp_end = clock_now();
+    /* A client may have ended earlier: the watch of its waiting flow saw it. */
+    if (c->side != CONN_CLIENT || c->timestamp_end == 0)
+        c->timestamp_end = clock_now();
     if (s->reading)
         core__sock_read(s, 0);
     /*
@@ -438,4 +513,6 @@ core__sock_finish(struct sock *s, int hard)
     }
     if (c->side == CONN_SERVER)
         core__server_closed(s->pc, c);
+    else if (s == s->pc->csock)
+        core__client_gone(s->pc); /* the layers closed it while a flow waits */
 }

@@ -753,6 +753,9 @@ info(struct store *s, uint32_t slot, struct store_info *out)
     out->comment = store__str(t, r->str[S_COMMENT]);
     out->error = !!(r->flags & RF_ERROR);
     out->intercepted = !!(r->flags & RF_INTERCEPTED);
+    /* A flow the proxy holds is a struct flow (never compacted). */
+    out->client_gone = out->intercepted && r->flow && r->flow->live && r->flow->client_conn &&
+                       r->flow->client_conn->timestamp_end != 0;
     out->is_replay = r->replay;
     out->websocket = !!(r->flags & RF_WEBSOCKET);
     out->live = !!(r->flags & RF_LIVE);

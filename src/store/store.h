@@ -152,6 +152,9 @@ struct store_info {
     const char *comment;
     int error;
     int intercepted;
+    /* Intercepted, and its client has left meanwhile (client_conn's
+     * timestamp_end is set): when it goes on it ends with an error. */
+    int client_gone;
     const char *is_replay; /* NULL, "request" or "response" */
     int websocket;
     int live;

@@ -490,3 +490,49 @@ TEST(store_subscribers_come_and_go)
     trec_clear(&b);
     store_free(s);
 }
+
+/* A waiting flow whose client left (the proxy sets client_conn's
+ * timestamp_end and raises update) shows so in the list; no other does. */
+TEST(store_info_says_a_waiting_flows_client_is_gone)
+{
+    struct flow **flows;
+    size_t n = tflows_load("all.mitm", &flows);
+    struct store *s = tstore_new(NULL);
+    struct flow *f = NULL;
+    for (size_t i = 0; i < n && f == NULL; i++)
+        if (flows[i]->type == FLOW_HTTP && flows[i]->client_conn)
+            f = flow_copy(flows[i]);
+    ASSERT(f != NULL);
+    f->live = 1; /* as the proxy's own */
+    f->client_conn->timestamp_end = 0;
+    flow_intercept(f);
+    ASSERT_EQ(store_add(s, f), 1);
+    struct store_info info;
+    ASSERT_EQ(store_info(s, f->id, &info), 0);
+    ASSERT_EQ(info.intercepted, 1);
+    ASSERT_EQ(info.client_gone, 0);
+
+    f->client_conn->timestamp_end = 1700000000.0;
+    store_update(s, f);
+    ASSERT_EQ(store_info(s, f->id, &info), 0);
+    ASSERT_EQ(info.client_gone, 1);
+
+    /* Once it goes on it is an ordinary flow whose client has gone. */
+    flow_resume(f);
+    store_update(s, f);
+    ASSERT_EQ(store_info(s, f->id, &info), 0);
+    ASSERT_EQ(info.client_gone, 0);
+
+    /* A flow read from a file that says it was intercepted waits for nobody. */
+    struct flow *g = flow_copy(f);
+    flow_intercept(g);
+    ASSERT_EQ(store_add(s, g), 1);
+    ASSERT_EQ(store_info(s, g->id, &info), 0);
+    ASSERT_EQ(info.intercepted, 1);
+    ASSERT_EQ(info.client_gone, 0);
+
+    flow_unref(g);
+    flow_unref(f);
+    tflows_free(flows, n);
+    store_free(s);
+}
