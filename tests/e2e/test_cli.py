@@ -200,6 +200,19 @@ def test_dns_flows_colours_like_811():
                          "--flow-detail", "1"], tty=True)
 
 
+DNS_FLOWS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "filter",
+                         "dns_flows.mitm")
+
+
+@pytest.mark.parametrize("expr", ["~u example", "~q", "~bs missing", "~b cname.target",
+                                  "~dns & ~s & ~b example", "~src :38240", "~d ."])
+def test_dns_filters_select_like_811(expr):
+    """A filter argument picks the same DNS flows as in 8.1.1 (the flows of
+    tests/filter/dns_flows.mitm, every operator of which the unit tests
+    check), and they print the same."""
+    _same_output_as_811(["-n", "-r", DNS_FLOWS, expr])
+
+
 @pytest.mark.parametrize("detail", ["1", "2", "3", "4"])
 def test_all_fixtures_with_dns_flows_print_like_811(detail):
     """all.mitm whole, its DNS flows among the HTTP, TCP and WebSocket ones."""
