@@ -173,17 +173,15 @@ next_tcp(struct readfile *rf)
     }
 }
 
-/* The DNS messages themselves are kept as loaded in f->extra. */
 static enum hook
 next_dns(struct readfile *rf)
 {
     struct flow *f = rf->flow;
-    const struct tns *resp = f->extra ? tns_dict_get(f->extra, "response") : NULL;
     switch (rf->last) {
     case HOOK__COUNT:
         return HOOK_DNS_REQUEST;
     case HOOK_DNS_REQUEST:
-        if (resp && resp->type != TNS_NULL)
+        if (f->dns_response)
             return HOOK_DNS_RESPONSE;
         __attribute__((fallthrough));
     case HOOK_DNS_RESPONSE:

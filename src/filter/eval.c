@@ -101,115 +101,24 @@ search_tcp(const struct filt_node *nd, const struct flow *f, int side)
     return 0;
 }
 
-static const struct tns *
-dns_msg(const struct flow *f, const char *which)
-{
-    const struct tns *m = f->extra ? tns_dict_get(f->extra, which) : NULL;
-    return m && m->type == TNS_DICT ? m : NULL;
-}
-
-static int64_t
-tns_int_or(const struct tns *t, int64_t dflt)
-{
-    return t && t->type == TNS_INT ? t->u.i : dflt;
-}
-
-static const char *
-tns_str(const struct tns *t)
-{
-    return t && (t->type == TNS_TEXT || t->type == TNS_BYTES) ? t->u.str.p : NULL;
-}
-
-/* A domain name packed in RR data, without compression; 0 if malformed. */
+/* ~b on a DNS message searches Message.content: its questions' names and
+ * its records as mitmproxy prints them, one per line. */
 static int
-dns_name(const uint8_t *p, size_t n, struct buf *out)
+search_dns(const struct filt_node *nd, const struct dns_message *m)
 {
-    size_t i = 0;
-    int first = 1;
-    while (i < n) {
-        size_t l = p[i++];
-        if (l == 0)
-            return i == n;
-        if (l > 63 || i + l > n)
-            return 0;
-        if (!first)
-            buf_append(out, ".", 1);
-        buf_append(out, p + i, l);
-        first = 0;
-        i += l;
-    }
-    return 0;
-}
-
-/* str(ResourceRecord) of mitmproxy's dns module. */
-static void
-dns_rr_str(const struct tns *rr, struct buf *out)
-{
-    const struct tns *d = tns_dict_get(rr, "data");
-    const uint8_t *p = d && d->type == TNS_BYTES ? (const uint8_t *)d->u.str.p : NULL;
-    size_t n = p ? d->u.str.len : 0;
-    int64_t type = tns_int_or(tns_dict_get(rr, "type"), 0);
-    char tmp[INET6_ADDRSTRLEN];
-    if (type == 1 && n == 4 && inet_ntop(AF_INET, p, tmp, sizeof(tmp))) {
-        buf_append_str(out, tmp);
-        return;
-    }
-    if (type == 28 && n == 16 && inet_ntop(AF_INET6, p, tmp, sizeof(tmp))) {
-        buf_append_str(out, tmp);
-        return;
-    }
-    if (type == 16 && p) {
-        buf_append(out, p, n);
-        return;
-    }
-    const char *tname = type == 1 ? "A" : type == 28 ? "AAAA" : type == 2 ? "NS"
-                        : type == 5 ? "CNAME" : type == 12 ? "PTR" : NULL;
-    size_t mark = out->len;
-    if ((type == 2 || type == 5 || type == 12) && p && dns_name(p, n, out))
-        return;
-    out->len = mark;
-    buf_append_str(out, "0x");
-    for (size_t i = 0; i < n; i++)
-        buf_printf(out, "%02x", p[i]);
-    if (tname)
-        buf_printf(out, " (invalid %s data)", tname);
-}
-
-/* Message.content: questions and records, one per line. */
-static int
-search_dns(const struct filt_node *nd, const struct tns *msg)
-{
-    static const char *const sections[] = {"questions", "answers", "authorities", "additionals"};
     struct buf b = BUF_INIT;
-    int first = 1;
-    for (size_t s = 0; s < 4; s++) {
-        const struct tns *l = tns_dict_get(msg, sections[s]);
-        if (!l || l->type != TNS_LIST)
-            continue;
-        for (size_t i = 0; i < l->u.list.n; i++) {
-            if (!first)
-                buf_append_str(&b, "\r\n");
-            first = 0;
-            if (s == 0) {
-                const char *name = tns_str(tns_dict_get(l->u.list.v[i], "name"));
-                buf_append_str(&b, name ? name : "");
-            } else {
-                dns_rr_str(l->u.list.v[i], &b);
-            }
-        }
-    }
-    int m = search_buf(nd, &b);
+    dns_message_content(&b, m);
+    int found = search_buf(nd, &b);
     buf_clear(&b);
-    return m;
+    return found;
 }
 
 static int
 dns_body(const struct filt_node *nd, const struct flow *f, int side)
 {
-    const struct tns *q = dns_msg(f, "request"), *r = dns_msg(f, "response");
-    if (side != 0 && q && search_dns(nd, q))
+    if (side != 0 && f->dns_request && search_dns(nd, f->dns_request))
         return 1;
-    return side != 1 && r && search_dns(nd, r);
+    return side != 1 && f->dns_response && search_dns(nd, f->dns_response);
 }
 
 static int
@@ -402,7 +311,7 @@ static int
 has_response(const struct flow *f)
 {
     if (f->type == FLOW_DNS)
-        return dns_msg(f, "response") != NULL;
+        return f->dns_response != NULL;
     return f->response != NULL;
 }
 
@@ -476,12 +385,10 @@ op(const struct filt_node *nd, const struct flow *f)
         return m;
     }
     case FOP_U: {
+        /* A DNS flow's "URL" is its first question's name. */
         if (f->type == FLOW_DNS) {
-            const struct tns *q = dns_msg(f, "request");
-            const struct tns *qs = q ? tns_dict_get(q, "questions") : NULL;
-            if (!qs || qs->type != TNS_LIST || qs->u.list.n == 0)
-                return 0;
-            return search_str(nd, tns_str(tns_dict_get(qs->u.list.v[0], "name")));
+            const struct dns_message *q = f->dns_request;
+            return q && q->nquestions > 0 && search_str(nd, q->questions[0].name);
         }
         if (!http)
             return 0;

@@ -41,6 +41,17 @@ flow_new_tcp(struct connection *client, struct connection *server)
     return f;
 }
 
+struct flow *
+flow_new_dns(struct connection *client, struct connection *server)
+{
+    struct flow *f = flow_new(FLOW_DNS);
+    f->client_conn = client ? connection_ref(client) : NULL;
+    f->server_conn = server ? connection_ref(server) : NULL;
+    f->timestamp_created = clock_now();
+    f->live = 1;
+    return f;
+}
+
 struct tcp_message *
 flow_tcp_add_message(struct flow *f, int from_client, const void *p, size_t n)
 {
@@ -183,6 +194,8 @@ flow_unref(struct flow *f)
     for (size_t i = 0; i < f->nmessages; i++)
         buf_clear(&f->messages[i].content);
     free(f->messages);
+    dns_message_free(f->dns_request);
+    dns_message_free(f->dns_response);
     tns_free(f->extra);
     free(f);
 }
@@ -262,6 +275,8 @@ dup_flow(const struct flow *src, int with_backup)
         c->timestamp = m->timestamp;
         c->dropped = m->dropped;
     }
+    f->dns_request = src->dns_request ? dns_message_copy(src->dns_request) : NULL;
+    f->dns_response = src->dns_response ? dns_message_copy(src->dns_response) : NULL;
     f->extra = tns_copy(src->extra);
     return f;
 }
@@ -343,6 +358,8 @@ flow_revert(struct flow *f)
     SWAP(struct tcp_message *, f->messages, b->messages);
     SWAP(size_t, f->nmessages, b->nmessages);
     SWAP(size_t, f->capmessages, b->capmessages);
+    SWAP_OBJECTS(struct dns_message, f->dns_request, b->dns_request);
+    SWAP_OBJECTS(struct dns_message, f->dns_response, b->dns_response);
     SWAP(struct tns *, f->extra, b->extra);
     flow_unref(b);
 }

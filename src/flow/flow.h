@@ -14,6 +14,7 @@
 
 #include <stdatomic.h>
 
+#include "dns/dns.h"
 #include "flow/connection.h"
 #include "http/message.h"
 #include "util/uuid.h"
@@ -106,8 +107,17 @@ struct flow {
     size_t nmessages;
     size_t capmessages;
 
-    /* FLOW_DNS and any unmodeled top-level fields: kept as loaded so they
-     * are written back intact. Owned; NULL when empty. */
+    /* FLOW_DNS: the query and its answer (mitmproxy's DNSFlow.request and
+     * .response); the dns_response hook is about the answer, which an addon
+     * may change or set. */
+    struct dns_message *dns_request;  /* owned; NULL until the query is read */
+    struct dns_message *dns_response; /* owned; NULL if none */
+
+    /* Unmodeled top-level fields: kept as loaded so they are written back
+     * intact. Owned; NULL when empty. A DNS flow read from a file also
+     * keeps its "request" and "response" trees here, which nothing writes:
+     * store/record.c reads DNS rows from them until it reads dns_request
+     * and dns_response. */
     struct tns *extra;
 
     /* Not stored: the format version this flow was read with (0 = live). */
@@ -118,6 +128,9 @@ struct flow {
 struct flow *flow_new_http(struct connection *client, struct connection *server);
 /* A new live TCP flow with a fresh id, timestamp_created = now. */
 struct flow *flow_new_tcp(struct connection *client, struct connection *server);
+/* A new live DNS flow with a fresh id, timestamp_created = now, and no
+ * messages yet. */
+struct flow *flow_new_dns(struct connection *client, struct connection *server);
 /* Appends a message (the bytes are copied, timestamp now); returns it, borrowed. */
 struct tcp_message *flow_tcp_add_message(struct flow *, int from_client, const void *p, size_t n);
 

@@ -616,6 +616,9 @@ load_flow(struct tns *d, struct flow **out, int with_backup, struct err *e)
         goto fail;
     if (ft == FLOW_TCP && (rc = load_tcp(d, f, e)) < 0)
         goto fail;
+    /* The message trees stay in d, and so in extra (see flow.h). */
+    if (ft == FLOW_DNS && (rc = flow__load_dns(d, f, e)) < 0)
+        goto fail;
     /* A backup's own "backup" stays in its extra, which is never written. */
     v = with_backup ? tns_dict_take(d, "backup") : NULL;
     if (v && v->type != TNS_NULL) {
@@ -1144,7 +1147,6 @@ write_websocket(struct tns_writer *w, const struct websocket_data *ws)
 static void
 write_typed(struct tns_writer *w, const struct flow *f)
 {
-    const struct tns *x = f->extra;
     switch (f->type) {
     case FLOW_HTTP:
         tns_w_key(w, "websocket");
@@ -1168,10 +1170,7 @@ write_typed(struct tns_writer *w, const struct flow *f)
         write_messages(w, f);
         break;
     case FLOW_DNS:
-        tns_w_key(w, "response");
-        extra_or(w, x, "response", D_NULL);
-        tns_w_key(w, "request");
-        extra_or(w, x, "request", D_NULL);
+        flow__write_dns(w, f);
         break;
     }
 }

@@ -19,4 +19,15 @@ struct connection *connection_copy(const struct connection *);
  * backup aside), as mitmproxy compares get_state() dicts. */
 int flow__same_state(const struct flow *a, const struct flow *b);
 
+struct tns;
+struct tns_writer;
+struct err;
+
+/* DNSFlow's request and response (flowfile_dns.c). flow__load_dns() reads
+ * them from the version-17 flow dict d, which it leaves as it is; 0 or
+ * MP_ERR_CORRUPT with e naming the field. flow__write_dns() writes both
+ * keys in mitmproxy 8.1.1's order. */
+int flow__load_dns(const struct tns *d, struct flow *f, struct err *e);
+void flow__write_dns(struct tns_writer *w, const struct flow *f);
+
 #endif

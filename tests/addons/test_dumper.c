@@ -583,3 +583,102 @@ TEST(dumper_filter_invalid_is_a_configure_error)
     addon_chain_free(c);
     opt_free(o);
 }
+
+/* A DNS flow from client port `port` asking for name (type, no question
+ * when name is NULL), answered with no records yet when answered. */
+static struct flow *
+dns_flow(int port, const char *name, uint16_t type, int answered)
+{
+    struct connection *cc = connection_new(CONN_CLIENT), *sc = connection_new(CONN_SERVER);
+    addr_set(&cc->peername, "127.0.0.1", (uint16_t)port);
+    addr_set(&cc->address, "127.0.0.1", (uint16_t)port);
+    addr_set(&sc->address, "127.0.0.1", 53);
+    cc->timestamp_start = 1700000000.125;
+    struct flow *f = flow_new_dns(cc, sc);
+    connection_unref(cc);
+    connection_unref(sc);
+    f->live = 0;
+    f->dns_request = dns_message_new();
+    f->dns_request->recursion_desired = 1;
+    if (name)
+        dns_add_question(f->dns_request, name, type, DNS_CLASS_IN);
+    if (answered) {
+        f->dns_response = dns_message_copy(f->dns_request);
+        f->dns_response->query = 0;
+    }
+    return f;
+}
+
+static void
+answer(struct flow *f, uint16_t type, const void *data, size_t n)
+{
+    dns_add_rr(&f->dns_response->answers, "x.test", type, DNS_CLASS_IN, 60, data, n);
+}
+
+/* DNS flows printed at every detail as mitmdump 8.1.1 prints the same file:
+ * every kind of record text, errors, a replayed query, an op code and a
+ * type without names, and a query without questions (8.1.1 prints
+ * nothing for it). */
+TEST(dumper_dns_flows_match_mitmdump)
+{
+    struct flow *v[7];
+    v[0] = dns_flow(40000, "x.test", DNS_TYPE_A, 1);
+    answer(v[0], DNS_TYPE_A, "\x0a\0\0\x01", 4);
+    answer(v[0], DNS_TYPE_AAAA, "\0\0\0\0\0\0\0\0\0\0\xff\xff\x7f\0\0\1", 16);
+    answer(v[0], DNS_TYPE_CNAME, "\3www\4test\0", 10);
+    answer(v[0], DNS_TYPE_TXT, "\5h\x01llo", 6);
+    answer(v[0], DNS_TYPE_MX, "\0\12\4mail\0", 8);
+    answer(v[0], DNS_TYPE_A, "\1\2", 2);
+    answer(v[0], DNS_TYPE_PTR, "\0", 1);
+    v[1] = dns_flow(40001, "gone.test", DNS_TYPE_HTTPS, 0);
+    flow_set_error(v[1], "timed out\x02");
+    v[2] = dns_flow(40002, "both.test", DNS_TYPE_AAAA, 1);
+    v[2]->dns_response->response_code = DNS_RCODE_SERVFAIL;
+    flow_set_error(v[2], "upstream failed");
+    v[3] = dns_flow(40003, "again.test", DNS_TYPE_A, 1);
+    v[3]->is_replay = "request";
+    v[4] = dns_flow(40004, "odd.test", 54, 1);
+    v[4]->dns_request->op_code = 3;
+    v[5] = dns_flow(40005, NULL, 0, 1);
+    v[6] = dns_flow(40006, "after.test", DNS_TYPE_SRV, 1);
+    char path[] = "/tmp/mp-dumper-dns-XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT(fd >= 0);
+    struct buf rec = BUF_INIT;
+    for (size_t i = 0; i < 7; i++)
+        ffile_serialize(&rec, v[i]);
+    ASSERT_EQ(write(fd, buf_ptr(&rec), rec.len), (ssize_t)rec.len);
+    close(fd);
+    buf_clear(&rec);
+    for (long detail = 0; detail <= 4; detail++) {
+        char cmd[256];
+        snprintf(cmd, sizeof(cmd), "/usr/bin/mitmdump -n -r %s --flow-detail %ld 2>/dev/null", path,
+                 detail);
+        FILE *p = popen(cmd, "r");
+        ASSERT(p != NULL);
+        struct buf want = BUF_INIT;
+        char tmp[4096];
+        size_t n;
+        while ((n = fread(tmp, 1, sizeof(tmp), p)) > 0)
+            buf_append(&want, tmp, n);
+        ASSERT_EQ(pclose(p), 0);
+        /* The flows after the one without questions are printed too. */
+        if (detail > 0)
+            ASSERT(memmem(buf_ptr(&want), want.len, "after.test", 10) != NULL);
+
+        char *out = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&out, &len);
+        struct addon_chain *c = dumper_chain(mem, detail, 0);
+        struct err e = {0};
+        ASSERT_EQ(readfile_run(c, path, &e), 7);
+        addon_chain_free(c);
+        fclose(mem);
+        ASSERT_MEMEQ(out, len, buf_ptr(&want), want.len);
+        free(out);
+        buf_clear(&want);
+    }
+    unlink(path);
+    for (size_t i = 0; i < 7; i++)
+        flow_unref(v[i]);
+}

@@ -127,8 +127,8 @@ def test_reading_fixtures_prints_like_811(name):
     assert out.splitlines() == ref.splitlines()
 
 
-# Every fixture but the two that hold DNS flows (all.mitm, dns.mitm: the
-# dumper does not print DNS flows yet), and the bodies for every content view
+# Every fixture but the two that hold DNS flows (all.mitm, dns.mitm: they
+# have tests of their own below), and the bodies for every content view
 # that tests/contentviews/mkflows.py wrote.
 BODY_FIXTURES = [p for p in sorted(glob.glob(os.path.join(FIXTURES, "flows", "*.mitm")))
                  if os.path.basename(p) not in ("all.mitm", "dns.mitm")]
@@ -179,11 +179,45 @@ def test_reading_flows_prints_bodies_like_811(which, detail, tmp_path):
 @pytest.mark.parametrize("detail", ["3", "4"])
 def test_fixtures_holding_dns_flows_print_the_rest_like_811(detail, tmp_path):
     """all.mitm and dns.mitm hold DNS flows among the others: with those
-    filtered out (the dumper does not print DNS flows yet), every other flow's
-    bodies print as 8.1.1 prints them."""
+    filtered out, every other flow's bodies print as 8.1.1 prints them."""
     paths = [os.path.join(FIXTURES, "flows", n) for n in ("all.mitm", "dns.mitm")]
     _same_output_as_811(["-n", "-r", _concatenated(paths, tmp_path), "--flow-detail", detail,
                          "!~dns"])
+
+
+@pytest.mark.parametrize("detail", ["0", "1", "2", "3", "4"])
+def test_dns_flows_print_like_811(detail):
+    """dns.mitm's A, AAAA and NXDOMAIN flows print as 8.1.1 prints them at
+    every --flow-detail, byte for byte: the query line, then the answers."""
+    _same_output_as_811(["-n", "-r", os.path.join(FIXTURES, "flows", "dns.mitm"),
+                         "--flow-detail", detail])
+
+
+def test_dns_flows_colours_like_811():
+    """On a terminal the description is red, the name bold and each answer
+    bright blue, as 8.1.1 styles them."""
+    _same_output_as_811(["-n", "-r", os.path.join(FIXTURES, "flows", "dns.mitm"),
+                         "--flow-detail", "1"], tty=True)
+
+
+DNS_FLOWS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "filter",
+                         "dns_flows.mitm")
+
+
+@pytest.mark.parametrize("expr", ["~u example", "~q", "~bs missing", "~b cname.target",
+                                  "~dns & ~s & ~b example", "~src :38240", "~d ."])
+def test_dns_filters_select_like_811(expr):
+    """A filter argument picks the same DNS flows as in 8.1.1 (the flows of
+    tests/filter/dns_flows.mitm, every operator of which the unit tests
+    check), and they print the same."""
+    _same_output_as_811(["-n", "-r", DNS_FLOWS, expr])
+
+
+@pytest.mark.parametrize("detail", ["1", "2", "3", "4"])
+def test_all_fixtures_with_dns_flows_print_like_811(detail):
+    """all.mitm whole, its DNS flows among the HTTP, TCP and WebSocket ones."""
+    _same_output_as_811(["-n", "-r", os.path.join(FIXTURES, "flows", "all.mitm"),
+                         "--flow-detail", detail])
 
 
 @pytest.mark.parametrize("view", CONTENTVIEWS)

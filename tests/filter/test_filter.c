@@ -313,3 +313,66 @@ TEST(filter_python_dollar_and_syntax)
     }
     flow_unref(f);
 }
+
+/*
+ * Every operator on DNS flows, against what mitmproxy 8.1.1's flowfilter
+ * answers (tests/filter/gen_dns_vectors.py wrote the flows and the answers
+ * with 8.1.1): ~q/~s by the response, ~u on the first question's name, ~b
+ * on Message.content, ~src/~dst on the connections, the HTTP-only operators
+ * never. The patterns are case-neutral, so both case modes must agree.
+ */
+static void
+run_dns_vectors(void)
+{
+    FILE *f = fopen("tests/filter/dns_flows.mitm", "rb");
+    ASSERT(f != NULL);
+    struct ffile_reader *r = ffile_reader_new(f, "dns_flows.mitm");
+    struct flow *v[16];
+    size_t n = 0;
+    struct err e = {0};
+    int rc;
+    while (n < 16 && (rc = ffile_read(r, &v[n], &e)) == 1)
+        ASSERT_EQ(v[n++]->type, FLOW_DNS);
+    ASSERT_EQ(n, 6);
+    ffile_reader_free(r);
+    fclose(f);
+
+    FILE *vf = fopen("tests/filter/dns_vectors.txt", "r");
+    ASSERT(vf != NULL);
+    char *line = NULL;
+    size_t cap = 0, lines = 0, bad = 0;
+    ssize_t len;
+    while ((len = getline(&line, &cap, vf)) > 0) {
+        if (line[len - 1] == '\n')
+            line[len - 1] = 0;
+        char *tab = strrchr(line, '\t');
+        ASSERT(tab != NULL && strlen(tab + 1) == n);
+        *tab = 0;
+        struct filt *flt = filt_compile(line, &e);
+        if (flt == NULL)
+            test_fail(__FILE__, __LINE__, "'%s' rejected: %s", line, e.msg);
+        for (size_t i = 0; i < n; i++) {
+            int m = filt_match(flt, v[i]);
+            if (m != (tab[1 + i] == '1')) {
+                fprintf(stderr, "'%s' on DNS flow %zu: got %d\n", line, i, m);
+                bad++;
+            }
+        }
+        filt_free(flt);
+        lines++;
+    }
+    free(line);
+    fclose(vf);
+    ASSERT(lines >= 50);
+    for (size_t i = 0; i < n; i++)
+        flow_unref(v[i]);
+    ASSERT_EQ(bad, 0);
+}
+
+TEST(filter_dns_operators_as_811)
+{
+    unsetenv("MITMPROXY_CASE_SENSITIVE_FILTERS");
+    run_dns_vectors();
+    setenv("MITMPROXY_CASE_SENSITIVE_FILTERS", "1", 1);
+    run_dns_vectors();
+}

@@ -29,6 +29,29 @@ def addr(a):
     return "None" if a is None else "%s:%d" % (txt(a[0]), a[1])
 
 
+def dns(out, p, f):
+    """The fields of both messages, and the wire form mitmproxy packs them
+    into (packed_hex), which our writer without compression must match."""
+    for side in ("request", "response"):
+        msg = f[side]
+        q = p + "dns.%s" % side
+        if msg is None:
+            out.append(q + " None")
+            continue
+        for k in ("id", "query", "op_code", "authoritative_answer", "truncation",
+                  "recursion_desired", "recursion_available", "reserved", "response_code"):
+            out.append(q + ".%s %d" % (k, int(msg[k])))
+        for sec in ("questions", "answers", "authorities", "additionals"):
+            out.append(q + ".%s %d" % (sec, len(msg[sec])))
+            for i, x in enumerate(msg[sec]):
+                line = q + ".%s%d %s %d %d" % (sec, i, txt(x["name"]), x["type"], x["class"])
+                if sec != "questions":
+                    line += " %d %s" % (x["ttl"], x["data_hex"])
+                out.append(line)
+        out.append(q + ".packed " + msg["packed_hex"])
+        out.append(q + ".content " + txt(msg["content_text"]))
+
+
 def main(path):
     m = json.load(open(path))
     out = ["count %d" % m["flow_count"]]
@@ -59,9 +82,11 @@ def main(path):
         for k, present in f["timestamps"].items():
             # Only the timestamps struct flow models; the rest stay in trees.
             if k.startswith(("client_conn.", "server_conn.", "timestamp_created")) or (
-                f["type"] == "http" and k.startswith(("request.", "response."))
+                f["type"] in ("http", "dns") and k.startswith(("request.", "response."))
             ):
                 out.append(p + "ts %s %d" % (k, present))
+        if f["type"] == "dns":
+            dns(out, p, f)
         if f["type"] != "http":
             continue
         for k in ("method", "scheme", "authority", "path", "http_version"):

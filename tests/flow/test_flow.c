@@ -417,3 +417,36 @@ TEST(flow_addr_format)
     ASSERT(a.host == NULL);
     ASSERT_EQ(a.port, 0);
 }
+
+/* A DNS flow's messages are copied deep, backed up, compared and reverted
+ * like an HTTP flow's request and response. */
+TEST(flow_dns_copy_backup_revert)
+{
+    struct flow *f = flow_new_dns(NULL, NULL);
+    ASSERT_EQ(f->type, FLOW_DNS);
+    ASSERT(f->live && f->timestamp_created > 0);
+    f->live = 0;
+    f->dns_request = dns_message_new();
+    dns_add_question(f->dns_request, "example.org", DNS_TYPE_A, DNS_CLASS_IN);
+    struct flow *c = flow_copy(f);
+    ASSERT(c->dns_request != f->dns_request);
+    ASSERT(dns_message_equal(c->dns_request, f->dns_request));
+    ASSERT(c->dns_response == NULL);
+    flow_unref(c);
+
+    flow_backup(f);
+    ASSERT(!flow_modified(f));
+    struct dns_message *q = f->dns_request;
+    q->id = 99;
+    f->dns_response = dns_message_copy(q);
+    dns_add_rr(&f->dns_response->answers, "example.org", DNS_TYPE_A, DNS_CLASS_IN, 60, "\1\2\3\4",
+               4);
+    ASSERT(flow_modified(f));
+    flow_revert(f);
+    /* The request keeps its address, with the state it had. */
+    ASSERT(f->dns_request == q);
+    ASSERT_EQ(q->id, 0);
+    ASSERT(f->dns_response == NULL);
+    ASSERT(f->backup == NULL);
+    flow_unref(f);
+}
