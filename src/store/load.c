@@ -412,6 +412,9 @@ parse_work(void *arg)
     store__intern_init(&bt->strs, 0);
     store__intern_init(&bt->hsets, 1);
     bt->rows = xcalloc(b->nrec ? b->nrec : 1, sizeof(*bt->rows));
+    /* The bodies are part of the block: room for them at once, not by
+     * doubling (each copy of a few MiB is page faults over again). */
+    buf_reserve(&bt->bodies, b->data.len);
     ZSTD_CCtx *cctx = ZSTD_createCCtx();
     struct pack_dict d = {L->cdict, NULL, 0};
     struct buf rest = BUF_INIT;

@@ -114,6 +114,13 @@ store__filter_error(const char *expr, struct err *e)
 
 /* ---- a borrowed flow per row -------------------------------------------- */
 
+/* {"request": {"questions": [{"name": ...}]}, "response": {}}, borrowed. */
+struct dns_stub {
+    struct tns top, request, questions, question, name, response;
+    struct tns *questions_v;
+    struct tns_pair top_kv[2], request_kv, question_kv;
+};
+
 struct scratch {
     ZSTD_DCtx *dctx;
     struct blog_reader rd[3]; /* request body, response body, record */
@@ -125,6 +132,7 @@ struct scratch {
     struct flow_error err;
     struct connection cc, sc;
     struct websocket_data ws;
+    struct dns_stub dns;
 };
 
 static void
@@ -161,6 +169,45 @@ match_full(const struct store *s, struct scratch *x, const struct filt *flt, con
     return m;
 }
 
+/*
+ * A DNS flow's messages stay in its record (flowfile.c's extra). Of them
+ * ~q and ~s ask only whether there is a response, and ~u the first
+ * question's name, which the row has (RF_RESPONSE, RF_DNS_QNAME): those
+ * get a stand-in extra; ~b and what this file does not know read the
+ * record, and so do ~src, ~dst and ~meta (rare, and DNS flows are few).
+ */
+static int
+dns_full(const struct row *r, unsigned need)
+{
+    if (need & (NEED_BODIES | NEED_CONNS | NEED_META))
+        return 1;
+    return (need & NEED_KEYHDRS) && !(r->flags & RF_DNS_QNAME);
+}
+
+static struct tns *
+dns_extra(const struct store *s, struct scratch *x, const struct row *r)
+{
+    struct dns_stub *d = &x->dns;
+    size_t n = 0;
+    if (r->flags & RF_DNS_QNAME) {
+        const char *name = store__str(&s->strs, r->str[S_PATH]);
+        d->name = (struct tns){TNS_TEXT, {.str = {(char *)name, strlen(name)}}};
+        d->question_kv = (struct tns_pair){(char *)"name", 4, &d->name};
+        d->question = (struct tns){TNS_DICT, {.dict = {&d->question_kv, 1, 1}}};
+        d->questions_v = &d->question;
+        d->questions = (struct tns){TNS_LIST, {.list = {&d->questions_v, 1, 1}}};
+        d->request_kv = (struct tns_pair){(char *)"questions", 9, &d->questions};
+        d->request = (struct tns){TNS_DICT, {.dict = {&d->request_kv, 1, 1}}};
+        d->top_kv[n++] = (struct tns_pair){(char *)"request", 7, &d->request};
+    }
+    if (r->flags & RF_RESPONSE) {
+        d->response = (struct tns){TNS_DICT, {.dict = {NULL, 0, 0}}};
+        d->top_kv[n++] = (struct tns_pair){(char *)"response", 8, &d->response};
+    }
+    d->top = (struct tns){TNS_DICT, {.dict = {d->top_kv, n, 2}}};
+    return &d->top;
+}
+
 static int
 match_row(const struct store *s, struct scratch *x, const struct filt *flt, unsigned need,
           const struct row *r)
@@ -169,7 +216,7 @@ match_row(const struct store *s, struct scratch *x, const struct filt *flt, unsi
         return filt_match(flt, r->flow);
     if (x->dctx == NULL)
         x->dctx = ZSTD_createDCtx();
-    if ((need & NEED_FULL) || (r->type == FLOW_DNS && need))
+    if ((need & NEED_FULL) || (r->type == FLOW_DNS && dns_full(r, need)))
         return match_full(s, x, flt, r);
 
     const struct intern *t = &s->strs;
@@ -250,6 +297,8 @@ match_row(const struct store *s, struct scratch *x, const struct filt *flt, unsi
             meta->type == TNS_DICT && meta->u.dict.n > 0)
             f->metadata = meta;
     }
+    if (r->type == FLOW_DNS)
+        f->extra = dns_extra(s, x, r);
     int m = filt_match(flt, f);
     tns_free(meta);
     return m;

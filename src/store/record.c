@@ -212,6 +212,45 @@ str_field(const struct tv *v, int text, struct slice *out)
     return 0;
 }
 
+/*
+ * A float in repr() form read exactly without strtod(): when its digits
+ * make an integer below 2^53 and there are at most 22 after the point,
+ * that integer and the power of ten are both exact doubles and one
+ * division rounds as strtod() would (Clinger's fast path). Timestamps
+ * (ten digits, a point, six) always take it. 0 when it does not apply.
+ */
+static int
+float_fast(const uint8_t *s, size_t n, double *out)
+{
+    static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    if (!float_plain(s, n))
+        return 0;
+    size_t i = s[0] == '-';
+    uint64_t m = 0;
+    int frac = -1, digits = 0;
+    for (; i < n; i++) {
+        if (s[i] == '.') {
+            frac = 0;
+            continue;
+        }
+        if (m == 0 && s[i] == '0') {
+            frac += frac >= 0;
+            continue;
+        }
+        if (++digits > 16)
+            return 0;
+        m = m * 10 + (uint64_t)(s[i] - '0');
+        frac += frac >= 0;
+    }
+    if (m >= (1ull << 53) || frac > 22)
+        return 0;
+    double v = (double)m / p10[frac];
+    *out = s[0] == '-' ? -v : v;
+    return 1;
+}
+
 /* A timestamp as take_ts() takes it: float, int or null (0). */
 static int
 ts_field(const struct tv *v, double *out)
@@ -225,6 +264,8 @@ ts_field(const struct tv *v, double *out)
         *out = (double)i;
         return 0;
     }
+    if (v->type == TNS_FLOAT && float_fast(v->p, v->n, out))
+        return 0;
     return v->type == TNS_FLOAT && float_ok(v->p, v->n, out) ? 0 : MP_ERR_UNSUPPORTED;
 }
 
@@ -561,6 +602,9 @@ dns_message(const struct tv *v, int which, struct rec_fields *out)
     }
     struct it it = iter(v);
     struct tv k, x;
+    /* RF_DNS_QNAME only where ~u would read exactly this name: one
+     * "questions" list, its first item a dict with one "name", a string. */
+    int nquestions = 0, nnames = 0, named = 0;
     while (next_pair(&it, &k, &x) == 1) {
         int64_t op;
         if (key_is(&k, "op_code") && x.type == TNS_INT && int_ok(x.p, x.n, &op)) {
@@ -568,17 +612,24 @@ dns_message(const struct tv *v, int which, struct rec_fields *out)
                 out->str[S_METHOD] = slice_cstr(ops[op]);
             else
                 out->str[S_METHOD] = dns_opcode(op, out);
-        } else if (key_is(&k, "questions") && x.type == TNS_LIST) {
+        } else if (key_is(&k, "questions") && nquestions++ == 0 && x.type == TNS_LIST) {
             struct it qi = iter(&x);
             struct tv q, qk, qv;
             if (next(&qi, &q) == 1 && q.type == TNS_DICT) {
                 struct it di = iter(&q);
-                while (next_pair(&di, &qk, &qv) == 1)
-                    if (key_is(&qk, "name") && is_str(&qv))
+                while (next_pair(&di, &qk, &qv) == 1) {
+                    if (!key_is(&qk, "name"))
+                        continue;
+                    nnames++;
+                    named = is_str(&qv);
+                    if (named)
                         out->str[S_PATH] = slice_from(qv.p, qv.n);
+                }
             }
         }
     }
+    if (nquestions == 1 && nnames == 1 && named)
+        out->flags |= RF_DNS_QNAME;
 }
 
 void
@@ -904,8 +955,10 @@ store__rec_from_flow(const struct flow *f, struct rec_fields *out)
             const struct tns *qs = tns_dict_get(q, "questions");
             if (qs && qs->type == TNS_LIST && qs->u.list.n > 0) {
                 const struct tns *name = tns_dict_get(qs->u.list.v[0], "name");
-                if (name && (name->type == TNS_TEXT || name->type == TNS_BYTES))
+                if (name && (name->type == TNS_TEXT || name->type == TNS_BYTES)) {
                     out->str[S_PATH] = slice_from(name->u.str.p, name->u.str.len);
+                    out->flags |= RF_DNS_QNAME;
+                }
             }
         }
         break;
