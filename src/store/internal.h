@@ -234,6 +234,9 @@ struct rec_view {
  * changed: strings get their NULs). 0, or MP_ERR_CORRUPT. */
 int store__rec_view(uint8_t *raw, size_t n, struct rec_view *out);
 void store__rec_view_clear(struct rec_view *);
+/* A DNS record's messages as flowfile.c leaves them in extra: a dict of
+ * "request" and "response" decoded (owned), or NULL if raw is no dict. */
+struct tns *store__rec_dns(const uint8_t *raw, size_t n);
 
 /* ---- store.c / row.c --------------------------------------------------- */
 

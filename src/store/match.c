@@ -173,13 +173,14 @@ match_full(const struct store *s, struct scratch *x, const struct filt *flt, con
  * A DNS flow's messages stay in its record (flowfile.c's extra). Of them
  * ~q and ~s ask only whether there is a response, and ~u the first
  * question's name, which the row has (RF_RESPONSE, RF_DNS_QNAME): those
- * get a stand-in extra; ~b and what this file does not know read the
- * record, and so do ~src, ~dst and ~meta (rare, and DNS flows are few).
+ * get a stand-in extra. ~b reads the messages decoded from the record
+ * (not the whole flow: ffile_deserialize() costs ten times as much);
+ * ~src, ~dst, ~meta and what this file does not know read the flow.
  */
 static int
 dns_full(const struct row *r, unsigned need)
 {
-    if (need & (NEED_BODIES | NEED_CONNS | NEED_META))
+    if (need & (NEED_CONNS | NEED_META))
         return 1;
     return (need & NEED_KEYHDRS) && !(r->flags & RF_DNS_QNAME);
 }
@@ -221,10 +222,17 @@ match_row(const struct store *s, struct scratch *x, const struct filt *flt, unsi
 
     const struct intern *t = &s->strs;
     int messages = (need & NEED_BODIES) && (r->type == FLOW_TCP || (r->flags & RF_WEBSOCKET));
+    int dns_bodies = (need & NEED_BODIES) && r->type == FLOW_DNS;
     int rest = (need & (NEED_HEADERS | NEED_CONNS | NEED_META)) || messages;
-    if (rest && (store__record(s, r, x->dctx, &x->rd[2], &x->raw) < 0 ||
-                 store__rec_view(buf_ptr(&x->raw), x->raw.len, &x->rv) < 0))
+    struct tns *dns = NULL;
+    if (dns_bodies && (store__record(s, r, x->dctx, &x->rd[2], &x->raw) < 0 ||
+                       (dns = store__rec_dns(buf_ptr(&x->raw), x->raw.len)) == NULL))
         return match_full(s, x, flt, r);
+    if (rest && (store__record(s, r, x->dctx, &x->rd[2], &x->raw) < 0 ||
+                 store__rec_view(buf_ptr(&x->raw), x->raw.len, &x->rv) < 0)) {
+        tns_free(dns);
+        return match_full(s, x, flt, r);
+    }
 
     struct flow *f = &x->f;
     memset(f, 0, sizeof(*f));
@@ -298,9 +306,10 @@ match_row(const struct store *s, struct scratch *x, const struct filt *flt, unsi
             f->metadata = meta;
     }
     if (r->type == FLOW_DNS)
-        f->extra = dns_extra(s, x, r);
+        f->extra = dns ? dns : dns_extra(s, x, r);
     int m = filt_match(flt, f);
     tns_free(meta);
+    tns_free(dns);
     return m;
 }
 

@@ -1092,3 +1092,23 @@ store__rec_view_clear(struct rec_view *v)
     free(v->tcp);
     memset(v, 0, sizeof(*v));
 }
+
+struct tns *
+store__rec_dns(const uint8_t *raw, size_t n)
+{
+    struct tv rec;
+    if (frame(raw, n, &rec) < 0 || rec.type != TNS_DICT)
+        return NULL;
+    struct tns *d = tns_dict();
+    struct it it = iter(&rec);
+    struct tv k, v;
+    while (next_pair(&it, &k, &v) == 1) {
+        if (!key_is(&k, "request") && !key_is(&k, "response"))
+            continue;
+        struct tns *t;
+        size_t used;
+        if (tns_decode(v.whole, v.wlen, &used, &t, NULL) == 0)
+            tns_dict_set(d, key_is(&k, "request") ? "request" : "response", t);
+    }
+    return d;
+}
