@@ -34,6 +34,12 @@ static int
 search_headers(const struct filt_node *nd, const struct hdrs *h)
 {
     struct buf b = BUF_INIT;
+    size_t total = 0;
+    for (size_t i = 0; i < h->n; i++)
+        total += h->v[i].name_len + h->v[i].value_len + 4;
+    /* One allocation, not one per doubling: the store runs this over
+     * every stored flow for ~h. */
+    buf_reserve(&b, total);
     for (size_t i = 0; i < h->n; i++) {
         buf_append(&b, h->v[i].name, h->v[i].name_len);
         buf_append_str(&b, ": ");
