@@ -42,7 +42,11 @@ file881=$TMPD/store-bench-$N881-$KB.mitm
 echo "file: $file ($(stat -c %s "$file") bytes, $N flows)"
 
 # Cold page cache is not what we measure: both read a file just written.
+# CPU seconds (every thread) are the figures to compare on a shared machine:
+# wall time stretches with the load average, printed before each run.
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 echo -n "ours:  "
 build/storebench/store_bench "$file" "$THREADS" "$BUDGET"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo -n "8.1.1: "
 $PY bench/view881.py "$file881"

@@ -15,6 +15,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static int
+same_ts(double x, double y)
+{
+    return memcmp(&x, &y, sizeof(x)) == 0 || (x != x && y != y);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -30,6 +36,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         store__rec_fields_init(&b);
         store__rec_from_flow(f, &b);
         if (a.type != b.type || a.size != b.size || a.status != b.status || a.port != b.port)
+            abort();
+        /* Timestamps read by the scan's fast path are strtod()'s to the bit. */
+        if (!same_ts(a.created, b.created))
+            abort();
+        for (int i = 0; i < 4; i++)
+            if (!same_ts(a.ts[i], b.ts[i]))
+                abort();
+        /* ~u reads a DNS row's name only where the flow has that name. */
+        if ((a.flags & RF_DNS_QNAME) &&
+            (!(b.flags & RF_DNS_QNAME) || a.str[S_PATH].len != b.str[S_PATH].len ||
+             memcmp(a.str[S_PATH].p, b.str[S_PATH].p, a.str[S_PATH].len) != 0))
             abort();
         store__rec_fields_clear(&b);
         if (ffile_deserialize(buf_ptr(&rest), rest.len, &used, &g, &e) != 0)

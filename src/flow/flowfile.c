@@ -1411,3 +1411,9 @@ ffile_read(struct ffile_reader *r, struct flow **out, struct err *e)
     r->offset += r->rec.len;
     return 1;
 }
+
+int
+ffile_load_dns(const struct tns *d, struct flow *f, struct err *e)
+{
+    return flow__load_dns(d, f, e);
+}

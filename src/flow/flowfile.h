@@ -46,5 +46,9 @@ void ffile_serialize(struct buf *out, const struct flow *f);
 /* Decodes one record from p[0..len) (consumed bytes in *used). */
 int ffile_deserialize(const uint8_t *p, size_t len, size_t *used, struct flow **out,
                       struct err *e);
+/* A DNS flow's request and response from its record's dict d (version 17
+ * keys "request" and "response") into f->dns_request/dns_response, for
+ * readers that need the messages without the rest of the flow. */
+int ffile_load_dns(const struct tns *d, struct flow *f, struct err *e);
 
 #endif

@@ -107,7 +107,12 @@ struct batch {
     size_t n;
     struct intern strs, hsets; /* the batch's own, merged into the store's */
     struct buf rests;          /* compressed records, back to back */
-    struct buf bodies;         /* becomes a chunk of the log */
+    /* The bodies, back to back: they become a chunk of the log, which
+     * frees with free(). They are parts of the block's records, so the
+     * block's length is room enough, taken at once (not a struct buf:
+     * that maps large buffers, and grows by copies and page faults). */
+    uint8_t *bodies;
+    size_t nbodies, capbodies;
     int err;
     struct err e;
     int eof;
@@ -300,7 +305,7 @@ batch_free(struct batch *bt)
     store__intern_clear(&bt->strs);
     store__intern_clear(&bt->hsets);
     buf_clear(&bt->rests);
-    buf_clear(&bt->bodies);
+    free(bt->bodies);
     free(bt);
 }
 
@@ -364,6 +369,23 @@ queue_read(struct load *L)
 
 /* ---- parse -------------------------------------------------------------- */
 
+/* Appends a body to the batch's; returns its offset there. */
+static size_t
+put_body(struct batch *bt, const void *p, size_t n)
+{
+    size_t off = bt->nbodies;
+    /* A migrated record (another version) might decode to more. */
+    if (n > bt->capbodies - off) {
+        bt->capbodies = off + n > 2 * bt->capbodies ? off + n : 2 * bt->capbodies;
+        bt->bodies = xrealloc(bt->bodies, bt->capbodies);
+    }
+    if (n) {
+        memcpy(bt->bodies + off, p, n);
+        bt->nbodies += n;
+    }
+    return off;
+}
+
 /* The record read the slow way: ffile_deserialize() decides. */
 static int
 slow_record(struct batch *bt, struct brow *br, const uint8_t *p, size_t n, struct buf *rest,
@@ -386,8 +408,7 @@ slow_record(struct batch *bt, struct brow *br, const uint8_t *p, size_t n, struc
         struct buf *c = i == 0 ? (f->request ? &f->request->content : NULL)
                                : (f->response ? &f->response->content : NULL);
         if (c) {
-            br->body_off[i] = bt->bodies.len;
-            buf_append(&bt->bodies, buf_ptr(c), c->len);
+            br->body_off[i] = put_body(bt, buf_ptr(c), c->len);
             br->f.body[i] = slice_from(NULL, c->len);
             saved[i] = *c;
             *c = (struct buf)BUF_INIT;
@@ -412,6 +433,8 @@ parse_work(void *arg)
     store__intern_init(&bt->strs, 0);
     store__intern_init(&bt->hsets, 1);
     bt->rows = xcalloc(b->nrec ? b->nrec : 1, sizeof(*bt->rows));
+    bt->capbodies = b->data.len ? b->data.len : 1;
+    bt->bodies = xmalloc(bt->capbodies);
     ZSTD_CCtx *cctx = ZSTD_createCCtx();
     struct pack_dict d = {L->cdict, NULL, 0};
     struct buf rest = BUF_INIT;
@@ -428,8 +451,7 @@ parse_work(void *arg)
             for (size_t i = 0; i < S__COUNT; i++)
                 br->str[i] = store__intern(&bt->strs, br->f.str[i].p, br->f.str[i].len);
             for (int i = 0; i < 2; i++) {
-                br->body_off[i] = bt->bodies.len;
-                buf_append(&bt->bodies, br->f.body[i].p, br->f.body[i].len);
+                br->body_off[i] = put_body(bt, br->f.body[i].p, br->f.body[i].len);
             }
         } else {
             store__rec_fields_clear(&br->f);
@@ -474,10 +496,9 @@ add_batch(struct load *L, struct batch *bt)
     memset(smap, 0xff, bt->strs.n * sizeof(*smap));
     memset(hmap, 0xff, bt->hsets.n * sizeof(*hmap));
     uint64_t base = 0;
-    if (bt->bodies.len) {
-        uint8_t *data = xrealloc(bt->bodies.data, bt->bodies.len);
-        base = store__blog_adopt(&s->log, data, bt->bodies.len);
-        bt->bodies = (struct buf)BUF_INIT;
+    if (bt->nbodies) {
+        base = store__blog_adopt(&s->log, xrealloc(bt->bodies, bt->nbodies), bt->nbodies);
+        bt->bodies = NULL;
     }
     uint32_t *slots = xmalloc((bt->n ? bt->n : 1) * sizeof(*slots));
     size_t nshow = 0;

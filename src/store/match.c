@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flow/flowfile.h"
 #include "flow/tnetstring.h"
 #include "store/internal.h"
 #include "util/xmalloc.h"
@@ -114,6 +115,14 @@ store__filter_error(const char *expr, struct err *e)
 
 /* ---- a borrowed flow per row -------------------------------------------- */
 
+/* {"request": {"questions": [{"name": ...}]}, "response": {}}, borrowed. */
+/* A DNS flow's stand-in messages: the first question's name, and whether
+ * there is a response, from the row. */
+struct dns_stub {
+    struct dns_message request, response;
+    struct dns_question question;
+};
+
 struct scratch {
     ZSTD_DCtx *dctx;
     struct blog_reader rd[3]; /* request body, response body, record */
@@ -125,6 +134,7 @@ struct scratch {
     struct flow_error err;
     struct connection cc, sc;
     struct websocket_data ws;
+    struct dns_stub dns;
 };
 
 static void
@@ -161,6 +171,55 @@ match_full(const struct store *s, struct scratch *x, const struct filt *flt, con
     return m;
 }
 
+/*
+ * A DNS flow's messages are in its record. Of them ~q and ~s ask only
+ * whether there is a response, and ~u the first question's name, which the
+ * row has (RF_RESPONSE, RF_DNS_QNAME): those get stand-in messages. ~b
+ * reads the messages decoded from the record (not the whole flow:
+ * ffile_deserialize() costs ten times as much); ~src, ~dst, ~meta and what
+ * this file does not know read the flow.
+ */
+static int
+dns_full(const struct row *r, unsigned need)
+{
+    if (need & (NEED_CONNS | NEED_META))
+        return 1;
+    return (need & NEED_KEYHDRS) && !(r->flags & RF_DNS_QNAME);
+}
+
+static void
+dns_stand_in(const struct store *s, struct scratch *x, const struct row *r, struct flow *f)
+{
+    struct dns_stub *d = &x->dns;
+    memset(d, 0, sizeof(*d));
+    d->request.query = 1;
+    if (r->flags & RF_DNS_QNAME) {
+        d->question.name = (char *)store__str(&s->strs, r->str[S_PATH]);
+        d->request.questions = &d->question;
+        d->request.nquestions = 1;
+    }
+    f->dns_request = &d->request;
+    f->dns_response = r->flags & RF_RESPONSE ? &d->response : NULL;
+}
+
+/* The messages decoded from the record into f (owned: dns_message_free
+ * each); -1 if they cannot be read. */
+static int
+dns_messages(const struct buf *raw, struct flow *f)
+{
+    struct tns *d = store__rec_dns(buf_ptr(raw), raw->len);
+    struct err e = {0};
+    int rc = d ? ffile_load_dns(d, f, &e) : -1;
+    tns_free(d);
+    if (rc < 0) {
+        dns_message_free(f->dns_request);
+        dns_message_free(f->dns_response);
+        f->dns_request = f->dns_response = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 static int
 match_row(const struct store *s, struct scratch *x, const struct filt *flt, unsigned need,
           const struct row *r)
@@ -169,18 +228,25 @@ match_row(const struct store *s, struct scratch *x, const struct filt *flt, unsi
         return filt_match(flt, r->flow);
     if (x->dctx == NULL)
         x->dctx = ZSTD_createDCtx();
-    if ((need & NEED_FULL) || (r->type == FLOW_DNS && need))
+    if ((need & NEED_FULL) || (r->type == FLOW_DNS && dns_full(r, need)))
         return match_full(s, x, flt, r);
 
     const struct intern *t = &s->strs;
     int messages = (need & NEED_BODIES) && (r->type == FLOW_TCP || (r->flags & RF_WEBSOCKET));
+    int dns_bodies = (need & NEED_BODIES) && r->type == FLOW_DNS;
     int rest = (need & (NEED_HEADERS | NEED_CONNS | NEED_META)) || messages;
-    if (rest && (store__record(s, r, x->dctx, &x->rd[2], &x->raw) < 0 ||
-                 store__rec_view(buf_ptr(&x->raw), x->raw.len, &x->rv) < 0))
-        return match_full(s, x, flt, r);
-
     struct flow *f = &x->f;
     memset(f, 0, sizeof(*f));
+    if (dns_bodies && (store__record(s, r, x->dctx, &x->rd[2], &x->raw) < 0 ||
+                       dns_messages(&x->raw, f) < 0))
+        return match_full(s, x, flt, r);
+    if (rest && (store__record(s, r, x->dctx, &x->rd[2], &x->raw) < 0 ||
+                 store__rec_view(buf_ptr(&x->raw), x->raw.len, &x->rv) < 0)) {
+        dns_message_free(f->dns_request);
+        dns_message_free(f->dns_response);
+        return match_full(s, x, flt, r);
+    }
+
     f->type = (enum flow_type)r->type;
     f->marked = (char *)store__str(t, r->str[S_MARKED]);
     f->comment = (char *)store__str(t, r->str[S_COMMENT]);
@@ -250,8 +316,14 @@ match_row(const struct store *s, struct scratch *x, const struct filt *flt, unsi
             meta->type == TNS_DICT && meta->u.dict.n > 0)
             f->metadata = meta;
     }
+    if (r->type == FLOW_DNS && !dns_bodies)
+        dns_stand_in(s, x, r, f);
     int m = filt_match(flt, f);
     tns_free(meta);
+    if (dns_bodies) {
+        dns_message_free(f->dns_request);
+        dns_message_free(f->dns_response);
+    }
     return m;
 }
 

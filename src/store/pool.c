@@ -11,6 +11,14 @@
  * The caller takes part in a parallel job, so it finishes even while every
  * worker is busy with queued work. A parallel job's state is shared with
  * helpers that may start after it is done, so it is refcounted.
+ *
+ * Why not the server's pool (server_queue_work(), libuv's): that pool is
+ * four threads for the whole process, fixed at its first use, and the
+ * proxy's getaddrinfo() and certificate signing queue there too. A load of
+ * a million flows keeps its window of jobs queued for tens of seconds, and
+ * a filter puts a helper on every thread: in libuv's pool both would hold
+ * up new connections' DNS lookups and TLS handshakes for as long. Here the
+ * store's work waits only for the store's.
  */
 #include <pthread.h>
 #include <stdatomic.h>

@@ -87,6 +87,9 @@ next_pair(struct it *it, struct tv *k, struct tv *v)
 static int
 key_is(const struct tv *k, const char *s)
 {
+    /* The first byte turns most candidates away before a strlen(). */
+    if (k->n == 0 || k->p[0] != (uint8_t)s[0])
+        return s[0] == '\0' && k->n == 0;
     size_t n = strlen(s);
     return k->n == n && memcmp(k->p, s, n) == 0;
 }
@@ -212,6 +215,45 @@ str_field(const struct tv *v, int text, struct slice *out)
     return 0;
 }
 
+/*
+ * A float in repr() form read exactly without strtod(): when its digits
+ * make an integer below 2^53 and there are at most 22 after the point,
+ * that integer and the power of ten are both exact doubles and one
+ * division rounds as strtod() would (Clinger's fast path). Timestamps
+ * (ten digits, a point, six) always take it. 0 when it does not apply.
+ */
+static int
+float_fast(const uint8_t *s, size_t n, double *out)
+{
+    static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    if (!float_plain(s, n))
+        return 0;
+    size_t i = s[0] == '-';
+    uint64_t m = 0;
+    int frac = -1, digits = 0;
+    for (; i < n; i++) {
+        if (s[i] == '.') {
+            frac = 0;
+            continue;
+        }
+        if (m == 0 && s[i] == '0') {
+            frac += frac >= 0;
+            continue;
+        }
+        if (++digits > 16)
+            return 0;
+        m = m * 10 + (uint64_t)(s[i] - '0');
+        frac += frac >= 0;
+    }
+    if (m >= (1ull << 53) || frac > 22)
+        return 0;
+    double v = (double)m / p10[frac];
+    *out = s[0] == '-' ? -v : v;
+    return 1;
+}
+
 /* A timestamp as take_ts() takes it: float, int or null (0). */
 static int
 ts_field(const struct tv *v, double *out)
@@ -225,6 +267,8 @@ ts_field(const struct tv *v, double *out)
         *out = (double)i;
         return 0;
     }
+    if (v->type == TNS_FLOAT && float_fast(v->p, v->n, out))
+        return 0;
     return v->type == TNS_FLOAT && float_ok(v->p, v->n, out) ? 0 : MP_ERR_UNSUPPORTED;
 }
 
@@ -418,14 +462,27 @@ enum { M_REQUEST, M_RESPONSE };
 static int
 message(const struct tv *d, int which, struct rec_fields *out)
 {
-    static const char *const rq_keys[] = {"host",      "port",          "method",  "scheme",
-                                          "authority", "path",          "http_version",
-                                          "headers",   "content",       "trailers",
-                                          "timestamp_start", "timestamp_end"};
-    static const char *const rs_keys[] = {"http_version", "status_code", "reason",
-                                          "headers",      "content",     "trailers",
-                                          "timestamp_start", "timestamp_end"};
-    const char *const *keys = which == M_REQUEST ? rq_keys : rs_keys;
+    /* Keys by length and id: this runs for every message of a load. */
+    enum { K_HOST, K_PORT, K_METHOD, K_SCHEME, K_AUTH, K_PATH, K_VER, K_STATUS, K_REASON,
+           K_HDRS, K_CONTENT, K_TRAILERS, K_TS_START, K_TS_END };
+    struct mkey {
+        const char *name;
+        size_t len;
+        int id;
+    };
+#define MK(s, id) {s, sizeof(s) - 1, id}
+    static const struct mkey rq_keys[] = {
+        MK("host", K_HOST),         MK("port", K_PORT),           MK("method", K_METHOD),
+        MK("scheme", K_SCHEME),     MK("authority", K_AUTH),      MK("path", K_PATH),
+        MK("http_version", K_VER),  MK("headers", K_HDRS),        MK("content", K_CONTENT),
+        MK("trailers", K_TRAILERS), MK("timestamp_start", K_TS_START),
+        MK("timestamp_end", K_TS_END)};
+    static const struct mkey rs_keys[] = {
+        MK("http_version", K_VER),  MK("status_code", K_STATUS),  MK("reason", K_REASON),
+        MK("headers", K_HDRS),      MK("content", K_CONTENT),     MK("trailers", K_TRAILERS),
+        MK("timestamp_start", K_TS_START), MK("timestamp_end", K_TS_END)};
+#undef MK
+    const struct mkey *keys = which == M_REQUEST ? rq_keys : rs_keys;
     size_t nkeys = which == M_REQUEST ? 12 : 8;
     if (d->type != TNS_DICT)
         return MP_ERR_UNSUPPORTED;
@@ -435,48 +492,62 @@ message(const struct tv *d, int which, struct rec_fields *out)
     int64_t num;
     while (next_pair(&it, &k, &v) == 1) {
         size_t i = 0;
-        while (i < nkeys && !key_is(&k, keys[i]))
+        while (i < nkeys && !(k.n == keys[i].len && memcmp(k.p, keys[i].name, k.n) == 0))
             i++;
         if (i == nkeys)
             return MP_ERR_UNSUPPORTED; /* a key flowfile.c would keep in extra */
         SEEN(i);
-        const char *key = keys[i];
         int r = 0;
-        if (strcmp(key, "host") == 0) {
+        switch (keys[i].id) {
+        case K_HOST:
             r = str_field(&v, 1, &out->str[S_HOST]);
-        } else if (strcmp(key, "port") == 0) {
+            break;
+        case K_PORT:
             if ((r = int_field(&v, 0, 65535, &num)) == 0)
                 out->port = (uint16_t)num;
-        } else if (strcmp(key, "method") == 0) {
+            break;
+        case K_METHOD:
             r = str_field(&v, 0, &out->str[S_METHOD]);
-        } else if (strcmp(key, "scheme") == 0) {
+            break;
+        case K_SCHEME:
             r = str_field(&v, 0, &out->str[S_SCHEME]);
-        } else if (strcmp(key, "authority") == 0) {
+            break;
+        case K_AUTH:
             r = str_field(&v, 0, &out->str[S_AUTHORITY]);
-        } else if (strcmp(key, "path") == 0) {
+            break;
+        case K_PATH:
             r = str_field(&v, 0, &out->str[S_PATH]);
-        } else if (strcmp(key, "http_version") == 0) {
+            break;
+        case K_VER:
             r = str_field(&v, 0, &out->str[which == M_REQUEST ? S_VERSION : S_RS_VERSION]);
-        } else if (strcmp(key, "status_code") == 0) {
+            break;
+        case K_STATUS:
             if ((r = int_field(&v, 0, 999, &num)) == 0)
                 out->status = (uint16_t)num;
-        } else if (strcmp(key, "reason") == 0) {
+            break;
+        case K_REASON:
             r = str_field(&v, 0, &out->str[S_REASON]);
-        } else if (strcmp(key, "headers") == 0) {
+            break;
+        case K_HDRS:
             r = headers_field(&v, which == M_RESPONSE, &out->hset[which]);
-        } else if (strcmp(key, "content") == 0) {
+            break;
+        case K_CONTENT:
             if (v.type == TNS_NULL)
                 out->flags |= which == M_REQUEST ? RF_RQ_NONE : RF_RS_NONE;
             else if (is_str(&v))
                 out->body[which] = slice_from(v.p, v.n);
             else
                 r = MP_ERR_UNSUPPORTED;
-        } else if (strcmp(key, "trailers") == 0) {
+            break;
+        case K_TRAILERS:
             r = trailers_field(&v);
-        } else if (strcmp(key, "timestamp_start") == 0) {
+            break;
+        case K_TS_START:
             r = ts_field(&v, &out->ts[which * 2]);
-        } else {
+            break;
+        default:
             r = ts_field(&v, &out->ts[which * 2 + 1]);
+            break;
         }
         if (r < 0)
             return r;
@@ -561,6 +632,9 @@ dns_message(const struct tv *v, int which, struct rec_fields *out)
     }
     struct it it = iter(v);
     struct tv k, x;
+    /* RF_DNS_QNAME only where ~u would read exactly this name: one
+     * "questions" list, its first item a dict with one "name", a string. */
+    int nquestions = 0, nnames = 0, named = 0;
     while (next_pair(&it, &k, &x) == 1) {
         int64_t op;
         if (key_is(&k, "op_code") && x.type == TNS_INT && int_ok(x.p, x.n, &op)) {
@@ -568,17 +642,24 @@ dns_message(const struct tv *v, int which, struct rec_fields *out)
                 out->str[S_METHOD] = slice_cstr(ops[op]);
             else
                 out->str[S_METHOD] = dns_opcode(op, out);
-        } else if (key_is(&k, "questions") && x.type == TNS_LIST) {
+        } else if (key_is(&k, "questions") && nquestions++ == 0 && x.type == TNS_LIST) {
             struct it qi = iter(&x);
             struct tv q, qk, qv;
             if (next(&qi, &q) == 1 && q.type == TNS_DICT) {
                 struct it di = iter(&q);
-                while (next_pair(&di, &qk, &qv) == 1)
-                    if (key_is(&qk, "name") && is_str(&qv))
+                while (next_pair(&di, &qk, &qv) == 1) {
+                    if (!key_is(&qk, "name"))
+                        continue;
+                    nnames++;
+                    named = is_str(&qv);
+                    if (named)
                         out->str[S_PATH] = slice_from(qv.p, qv.n);
+                }
             }
         }
     }
+    if (nquestions == 1 && nnames == 1 && named)
+        out->flags |= RF_DNS_QNAME;
 }
 
 void
@@ -904,8 +985,10 @@ store__rec_from_flow(const struct flow *f, struct rec_fields *out)
             const struct tns *qs = tns_dict_get(q, "questions");
             if (qs && qs->type == TNS_LIST && qs->u.list.n > 0) {
                 const struct tns *name = tns_dict_get(qs->u.list.v[0], "name");
-                if (name && (name->type == TNS_TEXT || name->type == TNS_BYTES))
+                if (name && (name->type == TNS_TEXT || name->type == TNS_BYTES)) {
                     out->str[S_PATH] = slice_from(name->u.str.p, name->u.str.len);
+                    out->flags |= RF_DNS_QNAME;
+                }
             }
         }
         break;
@@ -1038,4 +1121,24 @@ store__rec_view_clear(struct rec_view *v)
     free(v->ws);
     free(v->tcp);
     memset(v, 0, sizeof(*v));
+}
+
+struct tns *
+store__rec_dns(const uint8_t *raw, size_t n)
+{
+    struct tv rec;
+    if (frame(raw, n, &rec) < 0 || rec.type != TNS_DICT)
+        return NULL;
+    struct tns *d = tns_dict();
+    struct it it = iter(&rec);
+    struct tv k, v;
+    while (next_pair(&it, &k, &v) == 1) {
+        if (!key_is(&k, "request") && !key_is(&k, "response"))
+            continue;
+        struct tns *t;
+        size_t used;
+        if (tns_decode(v.whole, v.wlen, &used, &t, NULL) == 0)
+            tns_dict_set(d, key_is(&k, "request") ? "request" : "response", t);
+    }
+    return d;
 }

@@ -339,35 +339,52 @@ store__view_insert_many(struct store *s, uint32_t *slots, size_t n)
     uint32_t last = slots[n - 1]; /* in store order: the newest */
     sort_slots(s, slots, n);
     reserve(s, n);
-    /* Merge from the back, in place. */
-    size_t i = s->vlen, j = n, o = s->vlen + n;
-    while (j > 0) {
-        if (i > 0 && store__before(s, &s->rows[slots[j - 1]], &s->rows[s->view[i - 1]]))
-            s->view[--o] = s->view[--i];
-        else
-            s->view[--o] = slots[--j];
+    /*
+     * Where each new row goes among the old ones, by bisection: new rows
+     * whose keys fall all over the view (a file of repeated captures in
+     * time order) must not cost a walk over the whole view per batch, or
+     * a large load is quadratic. at[j] is new row j's lower bound; the new
+     * rows are sorted, so each search ends where the next one's begins.
+     */
+    size_t *at = xmalloc(n * sizeof(*at));
+    size_t hi = s->vlen;
+    for (size_t j = n; j-- > 0;) {
+        const struct row *r = &s->rows[slots[j]];
+        size_t lo = 0;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (store__before(s, &s->rows[s->view[mid]], r))
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        at[j] = lo;
+    }
+    /* The old rows move up in blocks, from the back: those from at[j] on
+     * have new rows 0..j before them. */
+    size_t end = s->vlen;
+    for (size_t j = n; j-- > 0;) {
+        memmove(&s->view[at[j] + j + 1], &s->view[at[j]], (end - at[j]) * sizeof(*s->view));
+        s->view[at[j] + j] = slots[j];
+        end = at[j];
     }
     size_t oldlen = s->vlen;
     s->vlen += n;
-    for (size_t k = 0; k < n; k++)
-        s->rows[slots[k]].flags |= RF_SHOWN;
+    for (size_t j = 0; j < n; j++)
+        s->rows[slots[j]].flags |= RF_SHOWN;
     /* ADD events in view order: applied one after the other, each index
      * is right for the list as it is by then. */
-    size_t seen = 0;
-    for (size_t p = 0; p < s->vlen && seen < n; p++) {
-        uint32_t slot = s->view[p];
-        /* The merge kept the new rows in their sorted order. */
-        if (slot == slots[seen]) {
-            seen++;
-            size_t len = oldlen + seen;
-            size_t pub = s->reversed ? len - 1 - p : p;
-            if (s->focus == 0) {
-                s->focus = slot + 1;
-                store__emit(s, STORE_FOCUS, slot, pub);
-            }
-            store__emit(s, STORE_ADD, slot, pub);
+    for (size_t j = 0; j < n; j++) {
+        uint32_t slot = slots[j];
+        size_t p = at[j] + j, len = oldlen + j + 1;
+        size_t pub = s->reversed ? len - 1 - p : p;
+        if (s->focus == 0) {
+            s->focus = slot + 1;
+            store__emit(s, STORE_FOCUS, slot, pub);
         }
+        store__emit(s, STORE_ADD, slot, pub);
     }
+    free(at);
     if (s->focus_follow)
         store__focus_set(s, last + 1);
 }
