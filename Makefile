@@ -12,7 +12,7 @@
 .DEFAULT_GOAL := all
 
 PKGS     := libuv openssl libnghttp2 libpcre2-8 zlib libbrotlienc libbrotlidec libzstd
-MODULES  := util core proxy proxy/layers http h2 tls flow filter contentviews export addons options commands store master pathod
+MODULES  := util core proxy proxy/layers http h2 tls flow filter contentviews export addons options commands store master console pathod
 TOOLS    := mitmdump pathod pathoc
 
 .DEFAULT_GOAL := all
