@@ -9,8 +9,9 @@
  *   console_register_options(&e);      console_* options, before the command line
  *   c = console_new(m, store);         after master_enable_store()
  *   master_add_addon(m, console_addon(c));
+ *   console_open(c, &e);               the terminal is ours: the first screen
  *   master_configure(m, &e); master_listen(m, &e);
- *   console_start(c, &e);              the terminal is ours from here
+ *   console_start(c, &e);              keys and redraws on the master's loop
  *   master_run(m);                     until console.exit
  *   console_free(c);                   the terminal is given back
  *
@@ -43,9 +44,15 @@ struct console *console_new(struct master *m, struct store *s);
  */
 struct addon *console_addon(struct console *);
 /*
- * Takes the terminal (ncursesw on stdin/stdout), watches it on the
- * master's loop and draws the first screen. Call after master_configure().
- * MP_ERR_IO when stdin or stdout is not a terminal.
+ * Takes the terminal (ncursesw on stdin/stdout) and draws the first
+ * screen, before the slower start-up (the CA, the listeners) as 8.1.1
+ * shows its window before its proxy server runs. MP_ERR_IO when stdin or
+ * stdout is not a terminal. Optional: console_start() opens it too.
+ */
+int console_open(struct console *, struct err *e);
+/*
+ * Watches the terminal and SIGWINCH on the master's loop and draws again
+ * (now with the listen address). Call after master_configure().
  */
 int console_start(struct console *, struct err *e);
 /* Gives the terminal back (if started) and frees the console. */

@@ -330,6 +330,9 @@ struct console {
     int help_scroll, log_scroll;
     int log_follow;
     struct flowview fv;
+    /* The flow the flow view shows, one reference: held while it is shown, so
+     * the store does not compact it and read its bodies back on every redraw. */
+    struct flow *shown;
     struct chooser chooser;
     enum bar_mode bar;
     struct buf prompt; /* the prompt's text (BAR_PROMPT) */
@@ -340,9 +343,8 @@ struct console {
     int rows, cols;
     int dirty;
     int exit_requested;
-    uint64_t flows_seen; /* store events seen (the flow view rebuilds on updates) */
-    struct term *term;   /* NULL without a terminal (tests) */
-    void *redraw_timer;  /* struct server_timer *, when started */
+    struct term *term;  /* NULL without a terminal (tests) */
+    void *redraw_timer; /* struct server_timer *, when started */
     int redraw_pending;
 };
 

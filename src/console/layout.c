@@ -88,7 +88,13 @@ static void
 flowview(struct console *c, struct sline *lines, int rows)
 {
     const char *id = store_focus_id(c->store);
-    struct flow *f = id ? store_get(c->store, id, NULL) : NULL;
+    if (c->shown && (id == NULL || strcmp(c->shown->id, id) != 0)) {
+        flow_unref(c->shown);
+        c->shown = NULL;
+    }
+    if (c->shown == NULL && id)
+        c->shown = store_get(c->store, id, NULL);
+    struct flow *f = c->shown;
     if (f == NULL) {
         console__put(&lines[0], ST_HIGHLIGHT, "No flow.", SIZE_MAX);
         return;
@@ -137,7 +143,6 @@ flowview(struct console *c, struct sline *lines, int rows)
         c->fv.scroll = 0;
     for (int i = 0; i < n && c->fv.scroll + i < total; i++)
         console__flowview_line(&c->fv, c->fv.scroll + i, &lines[top + i]);
-    flow_unref(f);
 }
 
 static const char *const level_style_names[] = {"error", "warn", "info", "alert", "debug"};
@@ -311,15 +316,14 @@ statusbar(struct console *c, struct sline *l)
     console__put(l, ST_HEADING, head, SIZE_MAX);
     console__pad_to(l, ST_HEADING, 11);
     status_items(c, l);
+    /* The address once the proxy listens (the first screen comes before). */
     char addr[300] = "";
-    if (o->server) {
+    struct server *srv = master_server(c->master);
+    if (o->server && srv && server_listeners(srv)) {
         const char *host = o->listen_host && *o->listen_host && strcmp(o->listen_host, "0.0.0.0")
                                ? o->listen_host
                                : "*";
-        struct server *srv = master_server(c->master);
-        int port =
-            srv && server_listeners(srv) ? server_listener_port(srv, 0) : (int)o->listen_port;
-        snprintf(addr, sizeof(addr), "[%s:%d]", host, port);
+        snprintf(addr, sizeof(addr), "[%s:%d]", host, server_listener_port(srv, 0));
     }
     int w = console__width(addr, strlen(addr));
     console__pad_to(l, ST_HEADING, c->cols - w);

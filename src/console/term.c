@@ -192,7 +192,8 @@ console__term_new(struct err *e)
         free(t);
         return NULL;
     }
-    setlocale(LC_ALL, "");
+    /* UTF-8 output needs the character type only (all of LC_ALL costs more). */
+    setlocale(LC_CTYPE, "");
     /* A lone Escape is a key of its own (the prompt and the chooser take it). */
     setenv("ESCDELAY", "25", 0);
     t->screen = newterm(NULL, stdout, stdin);

@@ -48,12 +48,21 @@ static void
 store_event(void *arg, enum store_event ev, const char *id, size_t index)
 {
     struct console *c = arg;
-    c->flows_seen++;
+    if ((ev == STORE_REMOVE || ev == STORE_STORE_REMOVE) && c->shown &&
+        strcmp(c->shown->id, id) == 0) {
+        flow_unref(c->shown);
+        c->shown = NULL;
+    }
     if ((ev == STORE_UPDATE || ev == STORE_REMOVE || ev == STORE_STORE_REMOVE) && c->fv.flow_id &&
         strcmp(c->fv.flow_id, id) == 0)
         console__flowview_invalidate(&c->fv);
-    if (ev == STORE_REFRESH || ev == STORE_STORE_REFRESH)
+    if (ev == STORE_REFRESH || ev == STORE_STORE_REFRESH) {
         console__flowview_invalidate(&c->fv);
+        if (ev == STORE_STORE_REFRESH && c->shown) {
+            flow_unref(c->shown);
+            c->shown = NULL;
+        }
+    }
     console__dirty(c);
 }
 
@@ -94,6 +103,8 @@ console__clear(struct console *c)
     console__eventlog_clear(&c->log);
     pthread_mutex_unlock(&console__log_lock);
     console__flowview_clear(&c->fv);
+    if (c->shown)
+        flow_unref(c->shown);
     chooser_clear(&c->chooser);
     buf_clear(&c->prompt);
     free(c->message);
@@ -149,6 +160,15 @@ console__pop(struct console *c)
         c->bar = BAR_QUIT;
     } else {
         c->depth--;
+    }
+    /* The flow view's flow is let go once no view shows it. */
+    int showing = 0;
+    for (int i = 0; i < c->depth; i++)
+        showing |= c->stack[i] == VIEW_FLOWVIEW;
+    if (!showing && c->shown) {
+        flow_unref(c->shown);
+        c->shown = NULL;
+        console__flowview_clear(&c->fv);
     }
     console__dirty(c);
 }
@@ -589,13 +609,23 @@ on_refresh(void *arg)
 }
 
 int
+console_open(struct console *c, struct err *e)
+{
+    if (c->term == NULL && (c->term = console__term_new(e)) == NULL)
+        return e && e->code ? e->code : MP_ERR_IO;
+    draw(c);
+    return 0;
+}
+
+int
 console_start(struct console *c, struct err *e)
 {
     struct console_full *cf = (struct console_full *)c;
     struct server *srv = master_server(c->master);
     if (srv == NULL)
         return err_set(e, MP_ERR_INVAL, "console: the master has no loop yet");
-    if ((c->term = console__term_new(e)) == NULL)
+    int opened = c->term != NULL;
+    if (!opened && (c->term = console__term_new(e)) == NULL)
         return e && e->code ? e->code : MP_ERR_IO;
     cf->input = server_watch_fd(srv, console__term_fd(c->term), SERVER_READABLE, on_input, c, e);
     cf->winch =
@@ -606,7 +636,7 @@ console_start(struct console *c, struct err *e)
     c->redraw_timer = cf->redraw;
     cf->refresh = server_timer_new(srv, on_refresh, cf);
     server_timer_start(cf->refresh, 500, 500);
-    /* The first screen now, not a loop turn later. */
+    /* The screen now, not a loop turn later (the listen address is known). */
     draw(c);
     return 0;
 }

@@ -35,11 +35,21 @@ read_done(void *arg, int rc, const struct err *e)
         log_msg(LOG_ERROR, "%s", e->msg);
 }
 
+/* Milliseconds since t0. */
+static double
+since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
 int
 main(int argc, char **argv)
 {
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    double first_screen = 0;
     struct options *opts = NULL;
     struct cmdline cl = {0};
     struct err e = {0};
@@ -87,30 +97,33 @@ main(int argc, char **argv)
     struct console *c = store ? console_new(m, store) : NULL;
     if (c)
         master_add_addon(m, console_addon(c));
+    /* Start-up errors are printed once the terminal is given back. */
+    const char *failed = NULL;
     if (store == NULL) {
-        fprintf(stderr, "mitmproxy: error: %s\n", e.msg);
+        failed = "";
         status = 1;
     } else if (cl.show_commands) {
         if (master_collect_commands(m, &e) < 0) {
-            fprintf(stderr, "mitmproxy: error: %s\n", e.msg);
+            failed = "";
             status = 1;
         } else {
             cmds_dump(master_commands(m), stdout);
         }
-    } else if (master_configure(m, &e) < 0) {
-        fprintf(stderr, "mitmproxy: error: %s\n", e.msg);
+    } else if (console_open(c, &e) < 0) {
+        failed = "";
+        status = 1;
+    } else if ((first_screen = since(&t0)), master_configure(m, &e) < 0) {
+        failed = "";
         status = 2;
     } else if (master_listen(m, &e) < 0) {
-        fprintf(stderr, "mitmproxy: error starting proxy server: %s\n", e.msg);
+        failed = "starting proxy server: ";
         status = 1;
     } else if (console_start(c, &e) < 0) {
-        fprintf(stderr, "mitmproxy: error: %s\n", e.msg);
+        failed = "";
         status = 1;
     } else {
-        struct timespec t1;
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        log_debug("console: first screen %.1f ms after start",
-                  (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+        log_debug("console: first screen %.1f ms after start, serving after %.1f ms", first_screen,
+                  since(&t0));
         master_announce(m);
         if (master_read_flows(m, read_done, NULL, &e) < 0)
             log_msg(LOG_ERROR, "%s", e.msg);
@@ -119,6 +132,8 @@ main(int argc, char **argv)
     }
     /* The terminal is given back before the store (and its flows) go. */
     console_free(c);
+    if (failed)
+        fprintf(stderr, "mitmproxy: error: %s%s\n", failed, e.msg);
     master_free(m);
 out:
     if (intercept)

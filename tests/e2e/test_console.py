@@ -110,6 +110,7 @@ def proxy(c):
 def test_console_list_view_intercept_quit(console, origin):
     c = console
     c.wait(rf"^Flows")
+    # The first screen comes before the proxy listens; the address says it does.
     c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
     c.save("01-start")
 
@@ -192,6 +193,7 @@ def test_console_narrow_list_layout(tmp_path, origin):
     c = Console(tmp_path, width=90, height=20)
     try:
         c.wait(r"^Flows")
+        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
         rc, out, err = curl(*proxy(c), f"http://127.0.0.1:{origin}/hello/narrow")
         assert rc == 0, err
         s = c.wait(rf"^>> GET http://127\.0\.0\.1:{origin}/hello/narrow")
