@@ -12,8 +12,8 @@
 .DEFAULT_GOAL := all
 
 PKGS     := libuv openssl libnghttp2 libpcre2-8 zlib libbrotlienc libbrotlidec libzstd
-MODULES  := util core proxy proxy/layers http h2 dns tls flow filter contentviews export addons options commands store master pathod
-TOOLS    := mitmdump pathod pathoc
+MODULES  := util core proxy proxy/layers http h2 dns tls flow filter contentviews export addons options commands store master console pathod
+TOOLS    := mitmdump mitmproxy pathod pathoc
 
 .DEFAULT_GOAL := all
 NPROC    := $(shell nproc 2>/dev/null || echo 2)
@@ -21,6 +21,9 @@ NPROC    := $(shell nproc 2>/dev/null || echo 2)
 CC       ?= cc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcrypt
+# The console (src/console/term.c) draws with ncursesw: only what links it
+# (mitmproxy, the unit tests) gets the library.
+CURSES_LIBS := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
 WARN     := -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
             -Wmissing-prototypes -Wformat=2 -Wimplicit-fallthrough -Wno-unused-parameter
 BASE_CFLAGS := -std=gnu17 -g -Isrc $(PKG_CFLAGS) $(WARN) -D_GNU_SOURCE -MMD -MP
@@ -43,11 +46,13 @@ $(1)/libmitm.a: $$(patsubst %.c,$(1)/obj/%.o,$$(LIB_SRCS))
 	ar rcs $$@ $$^
 
 $(1)/%: $(1)/obj/src/tools/%.o $(1)/libmitm.a
-	$$(CC) $(2) -o $$@ $$^ $$(PKG_LIBS) -lm -lpthread
+	$$(CC) $(2) -o $$@ $$^ $$(PKG_LIBS) $$(TOOL_LIBS) -lm -lpthread
+
+$(1)/mitmproxy: TOOL_LIBS = $$(CURSES_LIBS)
 
 $(1)/tests/unit: $$(patsubst %.c,$(1)/obj/%.o,$$(TEST_SRCS)) $(1)/libmitm.a
 	@mkdir -p $$(dir $$@)
-	$$(CC) $(2) -o $$@ $$^ $$(PKG_LIBS) -lm -lpthread
+	$$(CC) $(2) -o $$@ $$^ $$(PKG_LIBS) $$(CURSES_LIBS) -lm -lpthread
 
 -include $$(patsubst %.c,$(1)/obj/%.d,$$(LIB_SRCS) $$(TEST_SRCS) $$(wildcard src/tools/*.c))
 endef

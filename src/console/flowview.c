@@ -1,0 +1,396 @@
+/*
+ * The flow view's content (8.1.1's flowview.py and flowdetailview.py):
+ * for the Request and Response tabs the headers, then the body through
+ * the content views under a title line naming the view ("JSON ...
+ * [m:auto]"); for the Detail tab the connections and timings.
+ *
+ * A body is rendered only as far as the view has been scrolled: the
+ * render is kept, and more lines are asked of it (a budget of work at a
+ * time) when the screen needs them, so a 100 MB body opens at once and a
+ * slow view never holds up the keyboard for long.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "console/internal.h"
+#include "flow/connection.h"
+#include "flow/flow.h"
+#include "http/message.h"
+#include "util/xmalloc.h"
+
+void
+console__flowview_init(struct flowview *fv)
+{
+    memset(fv, 0, sizeof(*fv));
+    cv_lines_init(&fv->body);
+}
+
+void
+console__flowview_clear(struct flowview *fv)
+{
+    free(fv->flow_id);
+    free(fv->mode);
+    free(fv->description);
+    console__screen_clear(&fv->head);
+    cv_render_free(fv->render);
+    cv_lines_clear(&fv->body);
+    console__flowview_init(fv);
+}
+
+void
+console__flowview_invalidate(struct flowview *fv)
+{
+    /* Which flow and tab are shown and where they are scrolled stay: they
+     * are the user's. */
+    char *id = fv->flow_id;
+    fv->flow_id = NULL;
+    int scroll = fv->scroll, tab = fv->tab, built = fv->built_tab, at_end = fv->at_end;
+    console__flowview_clear(fv);
+    fv->flow_id = id;
+    fv->built_tab = built;
+    fv->stale = id != NULL;
+    fv->scroll = scroll;
+    fv->tab = tab;
+    fv->at_end = at_end;
+}
+
+/* A new header line at the end of fv->head. */
+static struct sline *
+head_line(struct flowview *fv, int cols)
+{
+    struct screen *h = &fv->head;
+    if (fv->nhead == h->rows) {
+        int rows = h->rows ? 2 * h->rows : 16;
+        h->lines = xrealloc(h->lines, (size_t)rows * sizeof(*h->lines));
+        memset(h->lines + h->rows, 0, (size_t)(rows - h->rows) * sizeof(*h->lines));
+        h->rows = rows;
+    }
+    struct sline *l = &h->lines[fv->nhead++];
+    buf_init(&l->text);
+    l->width = cols;
+    return l;
+}
+
+/* format_keyvals: keys padded to the longest (at most 30), two blanks, values. */
+static void
+keyvals(struct flowview *fv, int cols, const char *const *keys, const char *const *vals, size_t n,
+        int indent)
+{
+    int kw = 0;
+    for (size_t i = 0; i < n; i++) {
+        int w = console__width(keys[i], strlen(keys[i]));
+        kw = w > kw ? w : kw;
+    }
+    kw = kw > 30 ? 30 : kw;
+    for (size_t i = 0; i < n; i++) {
+        struct sline *l = head_line(fv, cols);
+        console__pad_to(l, ST_TEXT, indent);
+        console__put_fixed(l, ST_HEADER, keys[i], kw, 0);
+        console__put(l, ST_TEXT, "  ", 2);
+        console__put(l, ST_TEXT, vals[i], SIZE_MAX);
+    }
+}
+
+static void
+headers(struct flowview *fv, int cols, const struct hdrs *h)
+{
+    const char **keys = xcalloc(h->n ? h->n : 1, sizeof(*keys));
+    const char **vals = xcalloc(h->n ? h->n : 1, sizeof(*vals));
+    char **owned = xcalloc(h->n ? h->n : 1, sizeof(*owned));
+    for (size_t i = 0; i < h->n; i++) {
+        owned[i] = xmalloc(h->v[i].name_len + 2);
+        memcpy(owned[i], h->v[i].name, h->v[i].name_len);
+        memcpy(owned[i] + h->v[i].name_len, ":", 2);
+        keys[i] = owned[i];
+        vals[i] = h->v[i].value;
+    }
+    keyvals(fv, cols, keys, vals, h->n, 0);
+    for (size_t i = 0; i < h->n; i++)
+        free(owned[i]);
+    free(owned);
+    free(keys);
+    free(vals);
+}
+
+static void
+fmt_time(double t, char *out, size_t outlen)
+{
+    if (t <= 0) {
+        snprintf(out, outlen, "-");
+        return;
+    }
+    time_t s = (time_t)t;
+    struct tm tm;
+    localtime_r(&s, &tm);
+    size_t n = strftime(out, outlen, "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(out + n, outlen - n, ".%03d", (int)((t - (double)s) * 1000));
+}
+
+static void
+fmt_addr(const struct addr *a, char *out, size_t outlen)
+{
+    if (a->host == NULL)
+        snprintf(out, outlen, "-");
+    else if (strchr(a->host, ':'))
+        snprintf(out, outlen, "[%s]:%u", a->host, a->port);
+    else
+        snprintf(out, outlen, "%s:%u", a->host, a->port);
+}
+
+static void
+title(struct flowview *fv, int cols, const char *text)
+{
+    console__put(head_line(fv, cols), ST_HEAD, text, SIZE_MAX);
+}
+
+/* flowdetailview.flowdetails, the parts this version models. */
+static void
+details(struct flowview *fv, struct flow *f, int cols)
+{
+    char a[300], b[300], c[64];
+    const char *keys[12], *vals[12];
+    size_t n = 0;
+    struct connection *sc = f->server_conn, *cc = f->client_conn;
+    if (sc && sc->address.host) {
+        title(fv, cols, "Server Connection:");
+        fmt_addr(&sc->address, a, sizeof(a));
+        keys[n] = "Address";
+        vals[n++] = a;
+        if (sc->peername.host) {
+            fmt_addr(&sc->peername, b, sizeof(b));
+            keys[n] = "Resolved Address";
+            vals[n++] = b;
+        }
+        if (f->response && f->response->http_version) {
+            keys[n] = "HTTP Version";
+            vals[n++] = f->response->http_version;
+        }
+        if (sc->tls_version) {
+            keys[n] = "TLS Version";
+            vals[n++] = sc->tls_version;
+        }
+        if (sc->alpn) {
+            keys[n] = "ALPN";
+            vals[n++] = sc->alpn;
+        }
+        keyvals(fv, cols, keys, vals, n, 4);
+    }
+    if (cc) {
+        n = 0;
+        title(fv, cols, "Client Connection:");
+        fmt_addr(&cc->peername, a, sizeof(a));
+        keys[n] = "Address";
+        vals[n++] = a;
+        if (f->request && f->request->http_version) {
+            keys[n] = "HTTP Version";
+            vals[n++] = f->request->http_version;
+        }
+        if (cc->tls_version) {
+            keys[n] = "TLS Version";
+            vals[n++] = cc->tls_version;
+        }
+        if (cc->sni) {
+            keys[n] = "Server Name Indication";
+            vals[n++] = cc->sni;
+        }
+        keyvals(fv, cols, keys, vals, n, 4);
+    }
+    /* Timing: every timestamp that is set, oldest first, as 8.1.1 sorts them. */
+    struct {
+        const char *name;
+        double t;
+    } ts[] = {
+        {"Client conn. established", cc ? cc->timestamp_start : 0},
+        {"Client conn. TLS handshake", cc ? cc->timestamp_tls_setup : 0},
+        {"First request byte", f->request ? f->request->timestamp_start : 0},
+        {"Request complete", f->request ? f->request->timestamp_end : 0},
+        {"Server conn. initiated", sc ? sc->timestamp_start : 0},
+        {"Server conn. TCP handshake", sc ? sc->timestamp_tcp_setup : 0},
+        {"Server conn. TLS handshake", sc ? sc->timestamp_tls_setup : 0},
+        {"First response byte", f->response ? f->response->timestamp_start : 0},
+        {"Response complete", f->response ? f->response->timestamp_end : 0},
+        {"Server conn. closed", sc ? sc->timestamp_end : 0},
+        {"Client conn. closed", cc ? cc->timestamp_end : 0},
+    };
+    size_t nts = sizeof(ts) / sizeof(ts[0]);
+    for (size_t i = 1; i < nts; i++)
+        for (size_t j = i; j > 0 && ts[j].t < ts[j - 1].t; j--) {
+            __typeof__(ts[0]) t = ts[j];
+            ts[j] = ts[j - 1];
+            ts[j - 1] = t;
+        }
+    char times[11][40];
+    n = 0;
+    for (size_t i = 0; i < nts; i++) {
+        if (ts[i].t <= 0)
+            continue;
+        fmt_time(ts[i].t, times[n], sizeof(times[n]));
+        keys[n] = ts[i].name;
+        vals[n] = times[n];
+        n++;
+    }
+    if (n) {
+        title(fv, cols, "Timing:");
+        keyvals(fv, cols, keys, vals, n, 4);
+    }
+    (void)c;
+}
+
+void
+console__flowview_build(struct flowview *fv, struct flow *f, int tab, const char *mode, int cols,
+                        size_t limit)
+{
+    int same_flow = fv->flow_id && strcmp(fv->flow_id, f->id) == 0 && fv->built_tab == tab;
+    if (same_flow && !fv->stale && fv->mode && strcmp(fv->mode, mode) == 0 &&
+        fv->head.cols == cols && fv->limit == limit)
+        return;
+    int scroll = fv->scroll, at_end = fv->at_end;
+    console__flowview_clear(fv);
+    fv->scroll = same_flow ? scroll : 0;
+    fv->at_end = same_flow ? at_end : 0;
+    fv->flow_id = xstrdup(f->id);
+    fv->tab = fv->built_tab = tab;
+    fv->mode = xstrdup(mode);
+    fv->head.cols = cols;
+    fv->limit = limit;
+    if (tab == FV_DETAIL) {
+        details(fv, f, cols);
+        fv->body_done = 1;
+        return;
+    }
+    if (f->type != FLOW_HTTP || f->request == NULL) {
+        console__put(head_line(fv, cols), ST_HIGHLIGHT, "No messages.", SIZE_MAX);
+        fv->body_done = 1;
+        return;
+    }
+    if (tab == FV_RESPONSE && f->response == NULL) {
+        head_line(fv, cols);
+        struct sline *l = head_line(fv, cols);
+        console__put(l, ST_HIGHLIGHT, "No response. Press ", SIZE_MAX);
+        console__put(l, ST_KEY, "e", SIZE_MAX);
+        console__put(l, ST_HIGHLIGHT, " and edit any aspect to add one.", SIZE_MAX);
+        fv->body_done = 1;
+        return;
+    }
+    const struct http_request *rq = tab == FV_REQUEST ? f->request : NULL;
+    const struct http_response *rs = tab == FV_RESPONSE ? f->response : NULL;
+    headers(fv, cols, rq ? &rq->headers : &rs->headers);
+    if (rq ? rq->content_none : rs->content_none) {
+        console__put(head_line(fv, cols), ST_ERROR, "[content missing]", SIZE_MAX);
+        fv->body_done = 1;
+        return;
+    }
+    fv->render = cv_render_message(mode, f, rq, rs);
+    fv->body_done = 0;
+}
+
+/* The title line above a body: the view's description and [m:mode]. */
+static void
+description_line(const struct flowview *fv, struct sline *l)
+{
+    const char *d = cv_render_description(fv->render);
+    if (d == NULL)
+        d = "";
+    if (strcmp(d, "No content") == 0 && fv->tab == FV_REQUEST)
+        d = "No request content";
+    console__put(l, ST_HEADING, d, SIZE_MAX);
+    char m[128];
+    snprintf(m, sizeof(m), "[m:%s]", fv->mode);
+    int w = console__width(m, strlen(m));
+    console__pad_to(l, ST_HEADING, l->width - w);
+    console__put(l, ST_HEADING, "[", 1);
+    console__put(l, ST_HEADING_KEY, "m", 1);
+    console__put(l, ST_HEADING, m + 2, SIZE_MAX);
+}
+
+int
+console__flowview_lines(const struct flowview *fv)
+{
+    return fv->nhead + (fv->render ? 1 + (int)fv->body.n + fv->cut : 0);
+}
+
+int
+console__flowview_fill(struct flowview *fv, int want, size_t budget)
+{
+    if (fv->render == NULL || fv->body_done)
+        return 0;
+    int have = console__flowview_lines(fv);
+    if (have >= want && cv_render_description(fv->render))
+        return 0;
+    size_t more = want > have ? (size_t)(want - have) : 1;
+    if (fv->limit && fv->body.n + more > fv->limit)
+        more = fv->limit - fv->body.n;
+    fv->body_done = more == 0 || !cv_render_step(fv->render, &fv->body, more, budget);
+    if (fv->limit && fv->body.n >= fv->limit && !fv->body_done) {
+        /* 8.1.1 stops at the cutoff and says how to see the rest. */
+        fv->body_done = 1;
+        fv->cut = 1;
+    }
+    have = console__flowview_lines(fv);
+    return !fv->body_done && (have < want || cv_render_description(fv->render) == NULL);
+}
+
+static enum console_style
+tok_style(unsigned s)
+{
+    switch (s) {
+    case CV_STYLE_HEADER:
+        return ST_HEADER;
+    case CV_STYLE_HIGHLIGHT:
+        return ST_HIGHLIGHT;
+    case CV_STYLE_OFFSET:
+        return ST_OFFSET;
+    case CV_STYLE_ERROR:
+        return ST_ERROR;
+    case CV_STYLE_JSON_STRING:
+        return ST_JSON_STRING;
+    case CV_STYLE_JSON_NUMBER:
+        return ST_JSON_NUMBER;
+    case CV_STYLE_JSON_BOOLEAN:
+        return ST_JSON_BOOLEAN;
+    case CV_STYLE_CONTENT_NONE:
+        return ST_CONTENT_NONE;
+    default:
+        return ST_TEXT;
+    }
+}
+
+void
+console__flowview_line(const struct flowview *fv, int i, struct sline *out)
+{
+    if (i < fv->nhead) {
+        const struct sline *h = &fv->head.lines[i];
+        const char *p = (const char *)buf_ptr(&h->text);
+        for (size_t k = 0; k < h->nspans; k++) {
+            console__put(out, (enum console_style)h->spans[k].style, p, h->spans[k].len);
+            p += h->spans[k].len;
+        }
+        return;
+    }
+    if (fv->render == NULL)
+        return;
+    i -= fv->nhead;
+    if (i == 0) {
+        description_line(fv, out);
+        return;
+    }
+    if (fv->cut && (size_t)(i - 1) == fv->body.n) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "Stopped displaying data after %zu lines. Press ", fv->limit);
+        console__put(out, ST_HIGHLIGHT, msg, SIZE_MAX);
+        console__put(out, ST_KEY, "f", 1);
+        console__put(out, ST_HIGHLIGHT, " to load all data.", SIZE_MAX);
+        return;
+    }
+    if ((size_t)(i - 1) >= fv->body.n)
+        return;
+    struct cv_line line;
+    cv_lines_get(&fv->body, (size_t)(i - 1), &line);
+    const char *p = line.text;
+    for (size_t k = 0; k < line.ntok; k++) {
+        console__put(out, tok_style(line.tok[k].style), p, line.tok[k].len);
+        p += line.tok[k].len;
+    }
+}

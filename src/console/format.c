@@ -1,0 +1,454 @@
+/*
+ * One flow as 8.1.1's flow list shows it (tools/console/common.py
+ * format_flow): the table layout on wide terminals, the two-line list
+ * layout on narrow ones and above the flow view. Only what a row needs is
+ * read, from the store's compact row (struct store_info), so a list of a
+ * million flows costs the rows on the screen and nothing else.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "console/internal.h"
+#include "util/emoji.h"
+
+/* 8.1.1's symbols on a UTF-8 terminal. */
+#define SYMBOL_REPLAY "\xe2\x86\xbb" /* ↻ */
+#define SYMBOL_RETURN "\xe2\x86\x90" /* ← */
+#define SYMBOL_MARK "\xe2\x97\x8f"   /* ● */
+
+void
+console__pretty_size(uint64_t n, char *out, size_t outlen)
+{
+    if (n < 1024) {
+        snprintf(out, outlen, "%llub", (unsigned long long)n);
+        return;
+    }
+    static const char suffix[] = "kmgt";
+    double s = (double)n;
+    for (int i = 0; i < 4; i++) {
+        s /= 1024;
+        if (s < 99.95) {
+            snprintf(out, outlen, "%.1f%c", s, suffix[i]);
+            return;
+        }
+        if (s < 1024 || i == 3) {
+            snprintf(out, outlen, "%.0f%c", s, suffix[i]);
+            return;
+        }
+    }
+}
+
+void
+console__pretty_duration(double secs, char *out, size_t outlen)
+{
+    if (secs >= 100)
+        snprintf(out, outlen, "%.0fs", secs);
+    else if (secs >= 10)
+        snprintf(out, outlen, "%2.1fs", secs);
+    else if (secs >= 1)
+        snprintf(out, outlen, "%1.2fs", secs);
+    else
+        snprintf(out, outlen, "%.0fms", secs * 1000);
+}
+
+/* 8.1.1's gradient_NN (00 for the largest, 99 for the smallest) in four steps. */
+static enum console_style
+gradient(double x)
+{
+    int v = (int)(99 - 100 * (x < 0.99 ? x : 0.99));
+    return (enum console_style)(ST_GRADIENT_0 + (v < 0 ? 0 : v / 25));
+}
+
+enum console_style
+console__size_style(uint64_t n)
+{
+    return gradient(log2(1 + (double)n) / 20);
+}
+
+enum console_style
+console__duration_style(double secs)
+{
+    return gradient(log2(1 + 1000 * secs) / 12);
+}
+
+static int
+starts(const char *s, size_t n, const char *prefix)
+{
+    size_t k = strlen(prefix);
+    return n >= k && memcmp(s, prefix, k) == 0;
+}
+
+static int
+ends(const char *s, size_t n, const char *suffix)
+{
+    size_t k = strlen(suffix);
+    return n >= k && memcmp(s + n - k, suffix, k) == 0;
+}
+
+enum console_style
+console__content_type_style(const char *ct, size_t *shown)
+{
+    size_t n = strcspn(ct, ";");
+    *shown = n;
+    if (ends(ct, n, "/javascript"))
+        return ST_CONTENT_SCRIPT;
+    if (starts(ct, n, "text/"))
+        return ST_CONTENT_TEXT;
+    if (starts(ct, n, "image/") || starts(ct, n, "video/") || starts(ct, n, "font/") ||
+        memmem(ct, n, "/x-font-", 8))
+        return ST_CONTENT_MEDIA;
+    if (ends(ct, n, "/json") || ends(ct, n, "/xml"))
+        return ST_CONTENT_DATA;
+    if (starts(ct, n, "application/"))
+        return ST_CONTENT_RAW;
+    return ST_CONTENT_OTHER;
+}
+
+int
+console__table_layout(const char *layout, int cols)
+{
+    if (layout && strcmp(layout, "list") == 0)
+        return 0;
+    if (layout && strcmp(layout, "table") == 0)
+        return 1;
+    return cols >= 100;
+}
+
+static enum console_style
+method_style(const char *m)
+{
+    if (strcmp(m, "GET") == 0)
+        return ST_METHOD_GET;
+    if (strcmp(m, "POST") == 0)
+        return ST_METHOD_POST;
+    if (strcmp(m, "DELETE") == 0)
+        return ST_METHOD_DELETE;
+    if (strcmp(m, "HEAD") == 0)
+        return ST_METHOD_HEAD;
+    if (strcmp(m, "PUT") == 0)
+        return ST_METHOD_PUT;
+    return ST_METHOD_OTHER;
+}
+
+static enum console_style
+scheme_style(const char *s)
+{
+    static const struct {
+        const char *name;
+        enum console_style style;
+    } t[] = {{"http", ST_SCHEME_HTTP}, {"https", ST_SCHEME_HTTPS}, {"ws", ST_SCHEME_WS},
+             {"wss", ST_SCHEME_WSS},   {"tcp", ST_SCHEME_TCP},     {"dns", ST_SCHEME_DNS}};
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+        if (strcmp(s, t[i].name) == 0)
+            return t[i].style;
+    return ST_SCHEME_OTHER;
+}
+
+static enum console_style
+code_style(int code)
+{
+    switch (code / 100) {
+    case 2:
+        return ST_CODE_200;
+    case 3:
+        return ST_CODE_300;
+    case 4:
+        return ST_CODE_400;
+    case 5:
+        return ST_CODE_500;
+    default:
+        return ST_CODE_OTHER;
+    }
+}
+
+/* human.format_timestamp: local time, "YYYY-MM-DD HH:MM:SS". */
+static void
+timestamp(double t, char *out, size_t outlen)
+{
+    time_t s = (time_t)t;
+    struct tm tm;
+    localtime_r(&s, &tm);
+    strftime(out, outlen, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+/* The request's URL as 8.1.1's pretty_url (scheme, host, port when not the default, path). */
+static void
+url(const struct store_info *in, char *out, size_t outlen)
+{
+    int dflt = (strcmp(in->scheme, "https") == 0 && in->port == 443) ||
+               (strcmp(in->scheme, "http") == 0 && in->port == 80);
+    const char *lb = strchr(in->host, ':') ? "[" : "", *rb = *lb ? "]" : "";
+    if (dflt || in->port == 0)
+        snprintf(out, outlen, "%s://%s%s%s%s", in->scheme, lb, in->host, rb, in->path);
+    else
+        snprintf(out, outlen, "%s://%s%s%s:%u%s", in->scheme, lb, in->host, rb, in->port, in->path);
+}
+
+/* A marker's glyph (render_marker): an emoji name's, else the default mark;
+ * only its first code point (a ZWJ sequence is not one glyph). */
+static void
+marker(const char *m, char *out, size_t outlen)
+{
+    const char *g = emoji_glyph(m);
+    if (g == NULL)
+        g = SYMBOL_MARK;
+    size_t n = strlen(g), k = 1;
+    while (k < n && ((unsigned char)g[k] & 0xc0) == 0x80)
+        k++;
+    snprintf(out, outlen, "%.*s", (int)k, g);
+}
+
+/* The 3-column right indicators: replay and marker. */
+static void
+right_indicators(struct sline *l, const struct store_info *in)
+{
+    if (in->is_replay)
+        console__put(l, ST_REPLAY, SYMBOL_REPLAY, SIZE_MAX);
+    else
+        console__put(l, ST_TEXT, " ", 1);
+    if (*in->marked) {
+        char g[16];
+        marker(in->marked, g, sizeof(g));
+        console__put(l, ST_MARK, g, SIZE_MAX);
+        console__put(l, ST_TEXT, " ", 1);
+    } else {
+        console__put(l, ST_TEXT, "  ", 2);
+    }
+}
+
+/*
+ * urwid's Columns: fixed columns take their width, then the weighted ones
+ * share what is left in turn (int(shared * weight / total + 0.5) each).
+ */
+static void
+share(int shared, const double *weights, int n, int *out)
+{
+    double total = 0;
+    for (int i = 0; i < n; i++)
+        total += weights[i];
+    for (int i = 0; i < n; i++) {
+        int w = shared > 0 ? (int)((double)shared * weights[i] / total + 0.5) : 0;
+        out[i] = w < 1 ? 1 : w;
+        shared -= w;
+        total -= weights[i];
+    }
+}
+
+/* TruncatedText: text in exactly cols columns, cut with an ellipsis (in the
+ * focus style) at the end, or at the start when right-aligned. */
+static void
+truncated(struct sline *l, enum console_style style, const char *text, int cols, int right)
+{
+    size_t len = strlen(text);
+    int w = console__width(text, len);
+    if (w <= cols) {
+        if (right)
+            console__pad_to(l, ST_TEXT, l->used + cols - w);
+        console__put(l, style, text, len);
+        if (!right)
+            console__pad_to(l, ST_TEXT, l->used + cols - w);
+        return;
+    }
+    if (cols <= 0)
+        return;
+    if (right) {
+        console__put(l, ST_FOCUS, "\xe2\x80\xa6", SIZE_MAX);
+        size_t skip = 0;
+        for (int k = 0; k < w - (cols - 1); k++) {
+            skip++;
+            while (skip < len && ((unsigned char)text[skip] & 0xc0) == 0x80)
+                skip++;
+        }
+        console__put(l, style, text + skip, len - skip);
+    } else {
+        size_t keep = 0;
+        for (int k = 0; k < cols - 1; k++) {
+            keep++;
+            while (keep < len && ((unsigned char)text[keep] & 0xc0) == 0x80)
+                keep++;
+        }
+        console__put(l, style, text, keep);
+        console__put(l, ST_FOCUS, "\xe2\x80\xa6", SIZE_MAX);
+    }
+}
+
+void
+console__format_table(struct sline *l, const struct store_info *in, const char *errmsg, int focused)
+{
+    char ts[32], buf[64];
+    int intercept_req = in->intercepted && !in->has_response;
+    int intercept_resp = in->intercepted && in->has_response;
+
+    /* Left indicators: focus and the time, 10 columns. */
+    console__put(l, ST_FOCUS, focused ? ">>" : "  ", 2);
+    timestamp(in->has_request ? in->request_timestamp_start : in->timestamp_created, ts,
+              sizeof(ts));
+    console__put(l, in->intercepted ? ST_INTERCEPT : ST_TEXT, ts + strlen(ts) - 8, 8);
+    console__put(l, ST_TEXT, " ", 1);
+
+    if (in->type == FLOW_TCP) {
+        /* format_tcp_flow: TCP, the address, size, duration, indicators. */
+        console__put_fixed(l, ST_SCHEME_TCP, "TCP", 5, 0);
+        console__put(l, ST_TEXT, " ", 1);
+        int rest = l->width - l->used - 1 - 5 - 1 - 5 - 1 - 3;
+        char addr[300];
+        snprintf(addr, sizeof(addr), "%s:%u", in->host, in->port);
+        truncated(l, ST_TEXT, addr, rest, 0);
+        console__put(l, ST_TEXT, " ", 1);
+        console__pad_to(l, ST_TEXT, l->used + 12);
+        right_indicators(l, in);
+        return;
+    }
+
+    int widths[3];
+    static const double weights[3] = {0.25, 1.0, 0.15};
+    /* Fixed: indicators 10, scheme 5, method 4, status 3, size 5, duration 5,
+     * right indicators 3; and 9 dividers. */
+    share(l->width - 35 - 9, weights, 3, widths);
+
+    enum console_style rs = intercept_req ? ST_INTERCEPT : 0;
+    char scheme[16];
+    snprintf(scheme, sizeof(scheme), "%s", in->scheme);
+    for (char *p = scheme; *p; p++)
+        *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+    console__put_fixed(l, rs ? rs : scheme_style(in->scheme), scheme, 5, 0);
+    console__put(l, ST_TEXT, " ", 1);
+    console__put_fixed(l, rs ? rs : method_style(in->method), in->method, 4, 0);
+    console__put(l, ST_TEXT, " ", 1);
+    truncated(l, ST_URL_DOMAIN, in->host, widths[0], 1);
+    console__put(l, ST_TEXT, " ", 1);
+    truncated(l, ST_TEXT, in->path, widths[1], 0);
+    console__put(l, ST_TEXT, " ", 1);
+
+    enum console_style resp = intercept_resp ? ST_INTERCEPT : 0;
+    const char *status = "", *content = "";
+    enum console_style status_st = ST_TEXT, content_st = ST_TEXT;
+    char code[8], ctype[128];
+    if (in->has_response) {
+        snprintf(code, sizeof(code), "%d", in->status_code);
+        status = code;
+        status_st = resp ? resp : code_style(in->status_code);
+        if (in->response_size && *in->content_type) {
+            size_t n;
+            content_st = console__content_type_style(in->content_type, &n);
+            snprintf(ctype, sizeof(ctype), "%.*s", (int)n, in->content_type);
+            content = ctype;
+            if (resp)
+                content_st = resp;
+        } else if (in->response_size) {
+            content_st = ST_CONTENT_NONE;
+        } else {
+            content = "[no content]";
+            content_st = ST_CONTENT_NONE;
+        }
+    } else if (in->error) {
+        status = "err";
+        status_st = ST_ERROR;
+        content = errmsg ? errmsg : "";
+        content_st = ST_ERROR;
+    }
+    console__put_fixed(l, status_st, status, 3, 0);
+    console__put(l, ST_TEXT, " ", 1);
+    truncated(l, content_st, content, widths[2], 1);
+    console__put(l, ST_TEXT, " ", 1);
+    if (in->has_response && in->response_size) {
+        console__pretty_size(in->response_size, buf, sizeof(buf));
+        console__put_fixed(l, resp ? resp : console__size_style(in->response_size), buf, 5, 1);
+    } else {
+        console__put_fixed(l, ST_TEXT, "", 5, 1);
+    }
+    console__put(l, ST_TEXT, " ", 1);
+    double dur =
+        in->response_timestamp_end ? in->response_timestamp_end - in->request_timestamp_start : 0;
+    if (dur < 0)
+        dur = 0;
+    if (in->has_response && in->response_timestamp_end && dur > 0) {
+        console__pretty_duration(dur, buf, sizeof(buf));
+        console__put_fixed(l, resp ? resp : console__duration_style(dur), buf, 5, 1);
+    } else {
+        console__put_fixed(l, ST_TEXT, "", 5, 1);
+    }
+    console__put(l, ST_TEXT, " ", 1);
+    right_indicators(l, in);
+}
+
+void
+console__format_list(struct sline out[2], const struct store_info *in, const char *errmsg,
+                     int focused, int detail)
+{
+    struct sline *l = &out[0];
+    char ts[32], u[4096], buf[64];
+    int pre;
+    if (detail) {
+        timestamp(in->has_request ? in->request_timestamp_start : in->timestamp_created, ts,
+                  sizeof(ts));
+        console__put(l, ST_HIGHLIGHT, ts, SIZE_MAX);
+        pre = (int)strlen(ts);
+    } else {
+        console__put(l, ST_FOCUS, focused ? ">>" : "  ", 2);
+        pre = 2;
+    }
+    console__put(l, ST_TEXT, " ", 1);
+    const char *method = in->type == FLOW_TCP ? "TCP" : in->method;
+    console__put(l, in->type == FLOW_TCP ? ST_SCHEME_TCP : method_style(method), method, SIZE_MAX);
+    console__put(l, ST_TEXT, " ", 1);
+    pre += 1 + console__width(method, strlen(method));
+    if (in->type == FLOW_TCP)
+        snprintf(u, sizeof(u), "%s:%u", in->host, in->port);
+    else
+        url(in, u, sizeof(u));
+    if (in->type == FLOW_HTTP && strcmp(in->http_version, "HTTP/1.0") != 0 &&
+        strcmp(in->http_version, "HTTP/1.1") != 0 && *in->http_version) {
+        size_t n = strlen(u);
+        snprintf(u + n, sizeof(u) - n, " %s", in->http_version);
+    }
+    enum console_style us = in->intercepted && !in->has_response ? ST_INTERCEPT
+                            : in->has_response || in->error      ? ST_TEXT
+                                                                 : ST_TITLE;
+    int rest = l->width - l->used - 1 - 3;
+    if (detail)
+        console__put(l, us, u, SIZE_MAX);
+    else
+        truncated(l, us, u, rest, 0);
+    console__pad_to(l, ST_TEXT, l->width - 3);
+    right_indicators(l, in);
+
+    l = &out[1];
+    console__pad_to(l, ST_TEXT, pre + 1);
+    if (in->has_response) {
+        enum console_style st = in->intercepted ? ST_INTERCEPT : code_style(in->status_code);
+        console__put(l, st, SYMBOL_RETURN " ", SIZE_MAX);
+        snprintf(buf, sizeof(buf), "%d", in->status_code);
+        console__put(l, st, buf, SIZE_MAX);
+        if (detail && *in->reason) {
+            console__put(l, ST_TEXT, " ", 1);
+            console__put(l, st, in->reason, SIZE_MAX);
+        }
+        if (*in->content_type) {
+            size_t n;
+            enum console_style cs = console__content_type_style(in->content_type, &n);
+            console__put(l, ST_TEXT, " ", 1);
+            console__put(l, in->intercepted ? ST_INTERCEPT : cs, in->content_type, n);
+        }
+        console__put(l, ST_TEXT, " ", 1);
+        if (in->response_size) {
+            console__pretty_size(in->response_size, buf, sizeof(buf));
+            console__put(l, in->intercepted ? ST_INTERCEPT : console__size_style(in->response_size),
+                         buf, SIZE_MAX);
+        } else {
+            console__put(l, ST_TEXT, "[no content]", SIZE_MAX);
+        }
+        double dur = in->response_timestamp_end - in->request_timestamp_start;
+        if (in->response_timestamp_end && dur > 0) {
+            console__pretty_duration(dur, buf, sizeof(buf));
+            console__put(l, ST_TEXT, " ", 1);
+            console__put(l, in->intercepted ? ST_INTERCEPT : console__duration_style(dur), buf,
+                         SIZE_MAX);
+        }
+    } else if (in->error) {
+        console__put(l, ST_ERROR, SYMBOL_RETURN " ", SIZE_MAX);
+        console__put(l, ST_ERROR, errmsg ? errmsg : "", SIZE_MAX);
+    }
+}

@@ -1,0 +1,409 @@
+/*
+ * Shared between the console's files; not for other modules. The files:
+ *
+ *   screen.c    the screen model: lines of styled spans, cut to the width
+ *   format.c    one flow as 8.1.1's list shows it (table, list, detail)
+ *   flowview.c  the flow view's tabs: headers, bodies through the content views
+ *   layout.c    the whole screen of the current view, status bar, prompt
+ *   keymap.c    8.1.1's default key bindings, per context, to command strings
+ *   eventlog.c  the event log: a ring of log lines
+ *   commands.c  the console.* commands the key bindings call
+ *   ui.c        state, key dispatch, prompt, chooser, redraw scheduling
+ *   term.c      ncurses: paints a screen, reads keys; the only file with curses
+ *
+ * Everything above term.c works without a terminal: tests make a console,
+ * press keys and read the screen the layout made.
+ */
+#ifndef MP_CONSOLE_INTERNAL_H
+#define MP_CONSOLE_INTERNAL_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "contentviews/cv.h"
+#include "options/opt.h"
+#include "store/store.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+struct cmds;
+struct console;
+struct master;
+struct options;
+
+/* ---- the screen model (screen.c) ------------------------------------- */
+
+/*
+ * Styles: 8.1.1's palette names (palettes.py), which the painter maps to
+ * colours. The size and duration gradients of 8.1.1 (gradient_00..99)
+ * come in four steps here, GRADIENT_0 (large, slow) to GRADIENT_3.
+ */
+#define CONSOLE_STYLE_MAP(X)                                                                       \
+    X(TEXT, "text")                                                                                \
+    X(TITLE, "title")                                                                              \
+    X(HEADING, "heading")                                                                          \
+    X(HEADING_KEY, "heading_key")                                                                  \
+    X(HEADING_INACTIVE, "heading_inactive")                                                        \
+    X(KEY, "key")                                                                                  \
+    X(HEAD, "head")                                                                                \
+    X(FOCUS, "focus")                                                                              \
+    X(METHOD_GET, "method_get")                                                                    \
+    X(METHOD_POST, "method_post")                                                                  \
+    X(METHOD_DELETE, "method_delete")                                                              \
+    X(METHOD_OTHER, "method_other")                                                                \
+    X(METHOD_HEAD, "method_head")                                                                  \
+    X(METHOD_PUT, "method_put")                                                                    \
+    X(SCHEME_HTTP, "scheme_http")                                                                  \
+    X(SCHEME_HTTPS, "scheme_https")                                                                \
+    X(SCHEME_WS, "scheme_ws")                                                                      \
+    X(SCHEME_WSS, "scheme_wss")                                                                    \
+    X(SCHEME_TCP, "scheme_tcp")                                                                    \
+    X(SCHEME_DNS, "scheme_dns")                                                                    \
+    X(SCHEME_OTHER, "scheme_other")                                                                \
+    X(URL_PUNCTUATION, "url_punctuation")                                                          \
+    X(URL_DOMAIN, "url_domain")                                                                    \
+    X(URL_FILENAME, "url_filename")                                                                \
+    X(URL_EXTENSION, "url_extension")                                                              \
+    X(URL_QUERY_KEY, "url_query_key")                                                              \
+    X(URL_QUERY_VALUE, "url_query_value")                                                          \
+    X(CONTENT_NONE, "content_none")                                                                \
+    X(CONTENT_TEXT, "content_text")                                                                \
+    X(CONTENT_SCRIPT, "content_script")                                                            \
+    X(CONTENT_MEDIA, "content_media")                                                              \
+    X(CONTENT_DATA, "content_data")                                                                \
+    X(CONTENT_RAW, "content_raw")                                                                  \
+    X(CONTENT_OTHER, "content_other")                                                              \
+    X(CODE_200, "code_200")                                                                        \
+    X(CODE_300, "code_300")                                                                        \
+    X(CODE_400, "code_400")                                                                        \
+    X(CODE_500, "code_500")                                                                        \
+    X(CODE_OTHER, "code_other")                                                                    \
+    X(ERROR, "error")                                                                              \
+    X(WARN, "warn")                                                                                \
+    X(ALERT, "alert")                                                                              \
+    X(HEADER, "header")                                                                            \
+    X(HIGHLIGHT, "highlight")                                                                      \
+    X(INTERCEPT, "intercept")                                                                      \
+    X(REPLAY, "replay")                                                                            \
+    X(MARK, "mark")                                                                                \
+    X(OFFSET, "offset")                                                                            \
+    X(JSON_STRING, "json_string")                                                                  \
+    X(JSON_NUMBER, "json_number")                                                                  \
+    X(JSON_BOOLEAN, "json_boolean")                                                                \
+    X(OPTION_SELECTED, "option_selected")                                                          \
+    X(GRADIENT_0, "gradient_0")                                                                    \
+    X(GRADIENT_1, "gradient_1")                                                                    \
+    X(GRADIENT_2, "gradient_2")                                                                    \
+    X(GRADIENT_3, "gradient_3")
+
+enum console_style {
+#define X(id, name) ST_##id,
+    CONSOLE_STYLE_MAP(X)
+#undef X
+        ST__COUNT
+};
+
+const char *console__style_name(enum console_style);
+
+/* A run of text of one style: len bytes of UTF-8 in the line's text. */
+struct span {
+    uint16_t style; /* enum console_style */
+    uint32_t len;
+};
+
+/*
+ * One screen line: spans of text, never wider than width columns (a
+ * column is a code point here; wide glyphs are rare in flow lists). The
+ * text is what a terminal shows, without the trailing blanks.
+ */
+struct sline {
+    struct buf text;
+    struct span *spans; /* owned array */
+    size_t nspans, capspans;
+    int width; /* the columns the line may take */
+    int used;  /* the columns it takes */
+};
+
+struct screen {
+    struct sline *lines; /* owned array of rows */
+    int rows, cols;
+    int cursor_row, cursor_col; /* -1: no cursor shown */
+};
+
+void console__screen_init(struct screen *, int rows, int cols);
+void console__screen_clear(struct screen *);
+/* Empties every line, keeping the size (the layout fills them again). */
+void console__screen_reset(struct screen *);
+/* Appends text (len bytes of UTF-8; SIZE_MAX: a C string) cut at the line's
+ * width; control characters become '.'. Returns the columns added. */
+int console__put(struct sline *, enum console_style, const char *text, size_t len);
+/* The same, padded with blanks (or cut with an ellipsis) to exactly cols
+ * columns; right-aligned when right is set, as 8.1.1's fixlen/fixlen_r. */
+void console__put_fixed(struct sline *, enum console_style, const char *text, int cols, int right);
+/* Blanks up to column col (nothing if the line is there already). */
+void console__pad_to(struct sline *, enum console_style, int col);
+/* The number of columns (code points) of len bytes of UTF-8. */
+int console__width(const char *text, size_t len);
+/* The line's text as a NUL-terminated string (borrowed until it changes). */
+const char *console__line_text(struct sline *);
+
+/* ---- flow rows (format.c) --------------------------------------------- */
+
+/* 8.1.1's human.pretty_size and pretty_duration (None: ""). */
+void console__pretty_size(uint64_t n, char *out, size_t outlen);
+void console__pretty_duration(double secs, char *out, size_t outlen);
+/* The gradient step of a size or a duration, as 8.1.1's format_size/format_duration. */
+enum console_style console__size_style(uint64_t n);
+enum console_style console__duration_style(double secs);
+/* The style of a response's content type (format_http_content_type); *shown gets
+ * the part before ';'. */
+enum console_style console__content_type_style(const char *ct, size_t *shown);
+
+/*
+ * 8.1.1's format_flow for the flow list: the table layout (one line, for
+ * terminals of 100 columns or more) or the list layout (two lines; out[1]
+ * gets the second; detail: the header of the flow view, with the date).
+ * focused draws the ">>" marker; errmsg is the flow's error (NULL: none).
+ */
+void console__format_table(struct sline *out, const struct store_info *, const char *errmsg,
+                           int focused);
+void console__format_list(struct sline out[2], const struct store_info *, const char *errmsg,
+                          int focused, int detail);
+/* Whether the list uses the table layout at this width for the
+ * console_flowlist_layout value ("default", "list", "table"). */
+int console__table_layout(const char *layout, int cols);
+
+/* ---- the key map (keymap.c) ---------------------------------------------- */
+
+/* 8.1.1's key contexts (keymap.py Contexts). */
+#define CONSOLE_CTX_MAP(X)                                                                         \
+    X(CHOOSER, "chooser")                                                                          \
+    X(COMMANDS, "commands")                                                                        \
+    X(COMMONKEY, "commonkey")                                                                      \
+    X(DATAVIEWER, "dataviewer")                                                                    \
+    X(EVENTLOG, "eventlog")                                                                        \
+    X(FLOWLIST, "flowlist")                                                                        \
+    X(FLOWVIEW, "flowview")                                                                        \
+    X(GLOBAL, "global")                                                                            \
+    X(GRIDEDITOR, "grideditor")                                                                    \
+    X(HELP, "help")                                                                                \
+    X(KEYBINDINGS, "keybindings")                                                                  \
+    X(OPTIONS, "options")
+
+enum console_ctx {
+#define X(id, name) CTX_##id,
+    CONSOLE_CTX_MAP(X)
+#undef X
+        CTX__COUNT
+};
+
+const char *console__ctx_name(enum console_ctx);
+/* The context of that name, or -1. */
+int console__ctx_find(const char *name);
+
+/* One binding: key as 8.1.1 spells it ("j", "ctrl f", "enter", "shift tab"). */
+struct binding {
+    char *key;
+    char *command; /* a command line for the registry */
+    char *help;
+    unsigned contexts; /* 1 << enum console_ctx */
+};
+
+struct keymap {
+    struct binding *v; /* owned; in the order added */
+    size_t n, cap;
+};
+
+/* A key map holding 8.1.1's defaults (defaultkeys.py). */
+void console__keymap_defaults(struct keymap *);
+void console__keymap_clear(struct keymap *);
+/*
+ * keymap.add: binds key to command in contexts. A binding of the same key
+ * and command gains the contexts; otherwise key is first unbound from them.
+ * Room for keys.yaml, which later adds bindings this way.
+ */
+void console__keymap_add(struct keymap *, const char *key, const char *command, unsigned contexts,
+                         const char *help);
+/* The binding of key in exactly this context, or NULL. */
+const struct binding *console__keymap_get(const struct keymap *, enum console_ctx, const char *key);
+/* keymap.handle's look-up: the context's binding, else the global one. */
+const struct binding *console__keymap_lookup(const struct keymap *, enum console_ctx,
+                                             const char *key);
+/* keymap.list: the bindings of a context, single keys first, each sorted
+ * by key. Fills out (owned; free()) and returns the count. */
+size_t console__keymap_list(const struct keymap *, enum console_ctx, const struct binding ***out);
+
+/* ---- the event log (eventlog.c) ------------------------------------------ */
+
+/* Guards every struct eventlog: log lines may come from other threads. */
+extern pthread_mutex_t console__log_lock;
+
+struct eventlog {
+    struct {
+        enum log_level level;
+        char *msg;
+    } * v; /* a ring of cap entries */
+    size_t start, n, cap;
+    uint64_t seen; /* lines added ever: the UI redraws when it moves */
+};
+
+void console__eventlog_init(struct eventlog *, size_t cap);
+void console__eventlog_clear(struct eventlog *);
+void console__eventlog_add(struct eventlog *, enum log_level, const char *msg);
+/* The i-th oldest line kept. */
+const char *console__eventlog_get(const struct eventlog *, size_t i, enum log_level *level);
+
+/* ---- the flow view (flowview.c) ------------------------------------------- */
+
+enum fv_tab { FV_REQUEST, FV_RESPONSE, FV_DETAIL, FV__COUNT };
+
+/*
+ * What the flow view shows of the focused flow's current tab, built once
+ * per flow, tab and view mode: the lines above the body (headers, or the
+ * whole Detail tab), the description line, and the body's render, asked
+ * for more lines only as the view scrolls down to them.
+ */
+struct flowview {
+    char *flow_id;      /* owned; NULL: nothing built */
+    int stale;          /* built for flow_id, but to be built again */
+    int built_tab;      /* the tab built (tab is the one asked for) */
+    int tab;            /* enum fv_tab */
+    char *mode;         /* the content view's name, as console_default_contentview */
+    struct screen head; /* header lines, one screen line each */
+    int nhead;
+    char *description;
+    struct cv_render *render; /* NULL when the tab has no body */
+    struct cv_lines body;
+    int body_done;
+    size_t limit; /* body lines shown at most (content_view_lines_cutoff); 0: all */
+    int cut;      /* the body went past limit: a line says how to see it all */
+    int scroll;   /* first line shown, counting header lines */
+    int at_end;   /* G: stay at the end while the render goes on */
+};
+
+void console__flowview_init(struct flowview *);
+void console__flowview_clear(struct flowview *);
+/* The flow changed (or the size, or the mode): build again when next drawn,
+ * keeping the tab and the scroll position. */
+void console__flowview_invalidate(struct flowview *);
+/* Builds the view of f's tab with mode (nothing if it is built already);
+ * bodies stop after limit lines (0: no limit), as 8.1.1's cutoff does. */
+void console__flowview_build(struct flowview *, struct flow *f, int tab, const char *mode, int cols,
+                             size_t limit);
+/* Renders body lines until there are want of them (header lines included)
+ * or the render is done; does about budget bytes of work. Returns 1 while
+ * more is wanted and there is more to render. */
+int console__flowview_fill(struct flowview *, int want, size_t budget);
+/* Lines known so far (header, description, body). */
+int console__flowview_lines(const struct flowview *);
+/* Draws line i of the view into out. */
+void console__flowview_line(const struct flowview *, int i, struct sline *out);
+
+/* ---- the console (ui.c, commands.c, layout.c) ----------------------------- */
+
+enum view_kind { VIEW_FLOWLIST, VIEW_FLOWVIEW, VIEW_HELP, VIEW_EVENTLOG };
+
+/* The chooser overlay (console.choose): a list of choices, then a command
+ * with {choice} replaced. */
+struct chooser {
+    int active;
+    char *title;
+    struct strv choices;
+    int focus;
+    char *command; /* owned */
+};
+
+/* The action bar: a prompt being typed, or a question, or a message. */
+enum bar_mode { BAR_NONE, BAR_PROMPT, BAR_QUIT, BAR_MESSAGE };
+
+struct console {
+    struct master *master; /* borrowed */
+    struct store *store;   /* borrowed */
+    struct keymap keymap;
+    struct eventlog log;
+    int log_sink; /* id from log_add_sink, -1 if none */
+    int store_sub;
+    enum view_kind stack[8];
+    int depth; /* views on the stack; stack[depth - 1] is shown */
+    long top;  /* the flow list's first shown row */
+    int help_scroll, log_scroll;
+    int log_follow;
+    struct flowview fv;
+    /* The flow the flow view shows, one reference: held while it is shown, so
+     * the store does not compact it and read its bodies back on every redraw. */
+    struct flow *shown;
+    struct chooser chooser;
+    enum bar_mode bar;
+    struct buf prompt; /* the prompt's text (BAR_PROMPT) */
+    size_t cursor;     /* byte offset in prompt */
+    char *message;     /* BAR_MESSAGE; owned */
+    int message_error;
+    struct screen scr;
+    int rows, cols;
+    int dirty;
+    int exit_requested;
+    struct term *term;  /* NULL without a terminal (tests) */
+    void *redraw_timer; /* struct server_timer *, when started */
+    int redraw_pending;
+};
+
+/* A console without a terminal, for start-up and for tests. */
+void console__init(struct console *, struct master *, struct store *);
+void console__clear(struct console *);
+/* Adds the console.* commands to cmds (their arg is the console). */
+int console__commands(struct console *, struct cmds *, struct err *e);
+/* Something changed: redraw at the end of this loop turn. */
+void console__dirty(struct console *);
+/* A key, by 8.1.1's name ("j", "enter", "ctrl f", "page down", "esc"). */
+void console__press(struct console *, const char *key);
+/* Computes the whole screen for rows x cols into c->scr. */
+void console__layout(struct console *, int rows, int cols);
+/* The key context of the view shown. */
+enum console_ctx console__context(const struct console *);
+/* Views: push one, pop the top (from the flow list: asks to quit). */
+void console__push(struct console *, enum view_kind);
+void console__pop(struct console *);
+/* Opens the prompt with text, the cursor at cursor (SIZE_MAX: at the end). */
+void console__prompt(struct console *, const char *text, size_t cursor);
+/* Shows a message in the action bar until the next key. */
+void console__message(struct console *, int error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Runs a command line through the registry; an error becomes a message. */
+int console__execute(struct console *, const char *line);
+/* Navigation for console.nav.*: the view shown moves. */
+enum nav {
+    NAV_UP,
+    NAV_DOWN,
+    NAV_PAGEUP,
+    NAV_PAGEDOWN,
+    NAV_START,
+    NAV_END,
+    NAV_SELECT,
+    NAV_NEXT,
+    NAV_LEFT,
+    NAV_RIGHT
+};
+void console__nav(struct console *, enum nav);
+/* The content view mode of the flow view (per flow, else the option). */
+const char *console__flowview_mode(struct console *, const char *flow_id);
+const struct options *console__opts(const struct console *);
+
+/* ---- the terminal (term.c) ------------------------------------------------ */
+
+struct term;
+/* Takes the terminal; NULL with e when stdin or stdout is not one. */
+struct term *console__term_new(struct err *e);
+void console__term_free(struct term *);
+/* stdin's fd, to watch, and the SIGWINCH pipe's read end. */
+int console__term_fd(const struct term *);
+int console__term_winch_fd(const struct term *);
+/* After SIGWINCH: reads the new size into the terminal. */
+void console__term_resize(struct term *);
+void console__term_size(const struct term *, int *rows, int *cols);
+/* Reads the next key's name into out (8.1.1's spelling); 0 when there is none. */
+int console__term_key(struct term *, char *out, size_t outlen);
+/* Puts the screen on the terminal (ncurses sends only what changed). */
+void console__term_paint(struct term *, const struct screen *, const char *palette);
+
+#endif

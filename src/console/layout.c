@@ -1,0 +1,485 @@
+/*
+ * The whole screen, as 8.1.1's window.py lays it out: a title line
+ * (console_layout_headers), the view shown, the status bar and the action
+ * bar (prompt, question or message), with the chooser drawn over the view.
+ * Only what is on the screen is looked at: the flow list formats the rows
+ * it shows, the flow view asks the render for the lines it shows.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands/commands.h"
+#include "console/internal.h"
+#include "core/server.h"
+#include "flow/flow.h"
+#include "master/master.h"
+#include "options/opt.h"
+
+static const char *
+opt_str(const struct console *c, const char *name)
+{
+    const struct opt_info *o = opt_find(name);
+    const char *v = o && (o->type == OPT_STR || o->type == OPT_OPTSTR)
+                        ? opt_get_str(console__opts(c), o)
+                        : NULL;
+    return v ? v : "";
+}
+
+static int
+opt_bool(const struct console *c, const char *name)
+{
+    const struct opt_info *o = opt_find(name);
+    return o && o->type == OPT_BOOL && opt_get_bool(console__opts(c), o);
+}
+
+/* The error message of a flow in the list: read from the flow itself,
+ * which only the rows on the screen need. */
+static char *
+error_message(struct console *c, const struct store_info *in)
+{
+    if (!in->error)
+        return NULL;
+    struct flow *f = store_get(c->store, in->id, NULL);
+    char *msg = f && f->error && f->error->msg ? strdup(f->error->msg) : NULL;
+    if (f)
+        flow_unref(f);
+    return msg;
+}
+
+static void
+flowlist(struct console *c, struct sline *lines, int rows)
+{
+    long len = (long)store_view_len(c->store);
+    long focus = store_focus_index(c->store);
+    int table = console__table_layout(opt_str(c, "console_flowlist_layout"), c->cols);
+    int per = table ? 1 : 2;
+    long visible = rows / per;
+    if (visible < 1)
+        visible = 1;
+    /* Keep the focus on the screen, moving the list as little as possible. */
+    if (focus >= 0) {
+        if (focus < c->top)
+            c->top = focus;
+        if (focus >= c->top + visible)
+            c->top = focus - visible + 1;
+    }
+    if (c->top > len - visible)
+        c->top = len - visible;
+    if (c->top < 0)
+        c->top = 0;
+    for (long i = 0; i < visible && c->top + i < len; i++) {
+        struct store_info in;
+        if (store_view_info(c->store, (size_t)(c->top + i), &in) < 0)
+            continue;
+        char *err = error_message(c, &in);
+        int focused = c->top + i == focus;
+        if (table)
+            console__format_table(&lines[i], &in, err, focused);
+        else if ((i + 1) * 2 <= rows)
+            console__format_list(&lines[2 * i], &in, err, focused, 0);
+        free(err);
+    }
+}
+
+/* The flow view: the flow in the list's detail form, the tabs, the tab's lines. */
+static void
+flowview(struct console *c, struct sline *lines, int rows)
+{
+    const char *id = store_focus_id(c->store);
+    if (c->shown && (id == NULL || strcmp(c->shown->id, id) != 0)) {
+        flow_unref(c->shown);
+        c->shown = NULL;
+    }
+    if (c->shown == NULL && id)
+        c->shown = store_get(c->store, id, NULL);
+    struct flow *f = c->shown;
+    if (f == NULL) {
+        console__put(&lines[0], ST_HIGHLIGHT, "No flow.", SIZE_MAX);
+        return;
+    }
+    struct store_info in;
+    if (rows >= 3 && store_info(c->store, f->id, &in) == 0) {
+        char *err = error_message(c, &in);
+        console__format_list(&lines[0], &in, err, 1, 1);
+        free(err);
+    }
+    /* Tabs: three equal parts (shared as urwid's Columns share), each name
+     * centred, the active one in the heading style. */
+    if (rows >= 4) {
+        static const char *const names[] = {"Request", "Response", "Detail"};
+        struct sline *l = &lines[2];
+        int widths[FV__COUNT], at = 0, shared = c->cols;
+        for (int t = 0; t < FV__COUNT; t++) {
+            widths[t] = (int)((double)shared / (FV__COUNT - t) + 0.5);
+            shared -= widths[t];
+        }
+        for (int t = 0; t < FV__COUNT; t++) {
+            const char *name = names[t];
+            if (f->intercepted && t == FV_REQUEST && f->response == NULL)
+                name = "Request intercepted";
+            if (f->intercepted && t == FV_RESPONSE && f->response)
+                name = "Response intercepted";
+            enum console_style st = t == c->fv.tab ? ST_HEADING : ST_HEADING_INACTIVE;
+            int nw = (int)strlen(name);
+            console__pad_to(l, st, at + (widths[t] - nw) / 2);
+            console__put(l, st, name, SIZE_MAX);
+            at += widths[t];
+            console__pad_to(l, st, at);
+        }
+    }
+    int top = 3, n = rows - top;
+    /* content_view_lines_cutoff, unless f (fullcontents) asked for all. */
+    const char *full = store_setting(c->store, f->id, "fullcontents");
+    long cutoff = console__opts(c)->content_view_lines_cutoff;
+    size_t limit = full && strcmp(full, "true") == 0 ? 0 : cutoff > 0 ? (size_t)cutoff : 0;
+    console__flowview_build(&c->fv, f, c->fv.tab, console__flowview_mode(c, f->id), c->cols, limit);
+    console__flowview_fill(&c->fv, c->fv.at_end ? 1 << 30 : c->fv.scroll + n, 256u << 10);
+    int total = console__flowview_lines(&c->fv);
+    if (c->fv.at_end || (c->fv.scroll > total - n && c->fv.body_done))
+        c->fv.scroll = total - n;
+    if (c->fv.scroll < 0)
+        c->fv.scroll = 0;
+    for (int i = 0; i < n && c->fv.scroll + i < total; i++)
+        console__flowview_line(&c->fv, c->fv.scroll + i, &lines[top + i]);
+}
+
+static const char *const level_style_names[] = {"error", "warn", "info", "alert", "debug"};
+
+static void
+eventlog(struct console *c, struct sline *lines, int rows)
+{
+    size_t n = c->log.n;
+    if (c->log_follow || c->log_scroll > (int)n - rows)
+        c->log_scroll = (int)n - rows;
+    if (c->log_scroll < 0)
+        c->log_scroll = 0;
+    for (int i = 0; i < rows && (size_t)(c->log_scroll + i) < n; i++) {
+        enum log_level lv;
+        const char *msg = console__eventlog_get(&c->log, (size_t)(c->log_scroll + i), &lv);
+        enum console_style st = lv == LOG_ERROR   ? ST_ERROR
+                                : lv == LOG_WARN  ? ST_WARN
+                                : lv == LOG_ALERT ? ST_ALERT
+                                                  : ST_TEXT;
+        char pre[16];
+        snprintf(pre, sizeof(pre), "%s: ", level_style_names[lv]);
+        console__put(&lines[i], st, pre, SIZE_MAX);
+        console__put(&lines[i], st, msg, SIZE_MAX);
+    }
+}
+
+/* help.py: the keys of the view below the help, the common keys, the global ones. */
+struct help_out {
+    struct sline *lines;
+    int rows, row, skip;
+};
+
+static struct sline *
+help_line(struct help_out *h)
+{
+    int r = h->row++ - h->skip;
+    return r >= 0 && r < h->rows ? &h->lines[r] : NULL;
+}
+
+static void
+help_section(struct console *c, struct help_out *h, const char *title, enum console_ctx ctx)
+{
+    const struct binding **v;
+    size_t n = console__keymap_list(&c->keymap, ctx, &v);
+    struct sline *l = help_line(h);
+    if (l)
+        console__put(l, ST_HEAD, title, SIZE_MAX);
+    int kw = 0;
+    for (size_t i = 0; i < n; i++) {
+        int w = (int)strlen(v[i]->key);
+        kw = w > kw ? w : kw;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if ((l = help_line(h)) == NULL)
+            continue;
+        console__put_fixed(l, ST_KEY, v[i]->key, kw, 0);
+        console__put(l, ST_TEXT, "  ", 2);
+        console__put(l, ST_TEXT, v[i]->help, SIZE_MAX);
+    }
+    free(v);
+}
+
+static void
+help(struct console *c, struct sline *lines, int rows)
+{
+    enum console_ctx below = CTX_FLOWLIST;
+    if (c->depth >= 2) {
+        switch (c->stack[c->depth - 2]) {
+        case VIEW_FLOWVIEW:
+            below = CTX_FLOWVIEW;
+            break;
+        case VIEW_EVENTLOG:
+            below = CTX_EVENTLOG;
+            break;
+        default:
+            break;
+        }
+    }
+    struct help_out h = {lines, rows, 0, c->help_scroll};
+    struct sline *l = help_line(&h);
+    if (l) {
+        console__pad_to(l, ST_TEXT, (c->cols - 12) / 2);
+        console__put(l, ST_HEADING, "Key Bindings", SIZE_MAX);
+    }
+    help_section(c, &h, "Common Keybindings", CTX_COMMONKEY);
+    help_section(c, &h, "Keybindings for this view", below);
+    help_section(c, &h, "Global Keybindings", CTX_GLOBAL);
+}
+
+/* statusbar.py's get_status: what is set that changes what one sees. */
+static void
+status_items(struct console *c, struct sline *l)
+{
+    const struct options *o = console__opts(c);
+    char tmp[512];
+    const char *icept = opt_str(c, "intercept");
+    if (*icept) {
+        console__put(l, ST_HEADING, "[", 1);
+        if (!opt_bool(c, "intercept_active"))
+            console__put(l, ST_HEADING, "X", 1);
+        console__put(l, ST_HEADING_KEY, "i", 1);
+        snprintf(tmp, sizeof(tmp), ":%s]", icept);
+        console__put(l, ST_HEADING, tmp, SIZE_MAX);
+    }
+    const char *vf = opt_str(c, "view_filter");
+    if (*vf) {
+        console__put(l, ST_HEADING, "[", 1);
+        console__put(l, ST_HEADING_KEY, "f", 1);
+        snprintf(tmp, sizeof(tmp), ":%s]", vf);
+        console__put(l, ST_HEADING, tmp, SIZE_MAX);
+    }
+    const char *cv = opt_str(c, "console_default_contentview");
+    if (*cv && strcmp(cv, "auto") != 0) {
+        snprintf(tmp, sizeof(tmp), "[contentview:%s]", cv);
+        console__put(l, ST_HEADING, tmp, SIZE_MAX);
+    }
+    const char *order = opt_str(c, "view_order");
+    if (*order && strcmp(order, "time") != 0) {
+        console__put(l, ST_HEADING, "[", 1);
+        console__put(l, ST_HEADING_KEY, "o", 1);
+        snprintf(tmp, sizeof(tmp), ":%s]", order);
+        console__put(l, ST_HEADING, tmp, SIZE_MAX);
+    }
+    struct buf opts = BUF_INIT;
+    const char *flags[] = {o->anticache ? "anticache" : NULL,
+                           o->anticomp ? "anticomp" : NULL,
+                           o->showhost ? "showhost" : NULL,
+                           !o->server_replay_refresh ? "norefresh" : NULL,
+                           o->server_replay_kill_extra ? "killextra" : NULL,
+                           !o->upstream_cert ? "no-upstream-cert" : NULL,
+                           opt_bool(c, "console_focus_follow") ? "following" : NULL,
+                           o->stream_large_bodies ? o->stream_large_bodies : NULL};
+    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+        if (flags[i] == NULL)
+            continue;
+        buf_append_str(&opts, opts.len ? ":" : "[");
+        buf_append_str(&opts, flags[i]);
+    }
+    if (opts.len) {
+        buf_append_str(&opts, "]");
+        console__put(l, ST_HEADING, (const char *)buf_ptr(&opts), opts.len);
+    }
+    buf_clear(&opts);
+    if (o->mode.n && (o->mode.n > 1 || strcmp(o->mode.v[0], "regular") != 0)) {
+        for (size_t i = 0; i < o->mode.n; i++) {
+            snprintf(tmp, sizeof(tmp), "[%s]", o->mode.v[i]);
+            console__put(l, ST_HEADING, tmp, SIZE_MAX);
+        }
+    }
+    if (o->scripts.n) {
+        snprintf(tmp, sizeof(tmp), "[scripts:%zu]", o->scripts.n);
+        console__put(l, ST_HEADING, tmp, SIZE_MAX);
+    }
+    if (o->save_stream_file && *o->save_stream_file) {
+        snprintf(tmp, sizeof(tmp), "[W:%s]", o->save_stream_file);
+        console__put(l, ST_HEADING, tmp, SIZE_MAX);
+    }
+}
+
+static void
+statusbar(struct console *c, struct sline *l)
+{
+    const struct options *o = console__opts(c);
+    char head[64];
+    long focus = store_focus_index(c->store);
+    /* SYMBOL_UP when reversed, else SYMBOL_DOWN ("⇧" and "⇩"). */
+    snprintf(head, sizeof(head), "%s %s [%ld/%zu]",
+             store_reversed(c->store) ? "\xe2\x87\xa7" : "\xe2\x87\xa9",
+             store_show_marked(c->store) ? "M" : "", focus < 0 ? 0 : focus + 1,
+             store_view_len(c->store));
+    console__put(l, ST_HEADING, head, SIZE_MAX);
+    console__pad_to(l, ST_HEADING, 11);
+    status_items(c, l);
+    /* The address once the proxy listens (the first screen comes before). */
+    char addr[300] = "";
+    struct server *srv = master_server(c->master);
+    if (o->server && srv && server_listeners(srv)) {
+        const char *host = o->listen_host && *o->listen_host && strcmp(o->listen_host, "0.0.0.0")
+                               ? o->listen_host
+                               : "*";
+        snprintf(addr, sizeof(addr), "[%s:%d]", host, server_listener_port(srv, 0));
+    }
+    int w = console__width(addr, strlen(addr));
+    console__pad_to(l, ST_HEADING, c->cols - w);
+    console__put(l, ST_HEADING, addr, SIZE_MAX);
+}
+
+static void
+actionbar(struct console *c, struct sline *l, int row)
+{
+    switch (c->bar) {
+    case BAR_PROMPT: {
+        console__put(l, ST_TEXT, ": ", 2);
+        /* A long command scrolls so the cursor stays on the screen. */
+        const char *p = (const char *)buf_ptr(&c->prompt);
+        int before = console__width(p, c->cursor), skip = 0;
+        if (before + 2 >= c->cols)
+            skip = before + 3 - c->cols;
+        size_t off = 0;
+        for (int k = 0; k < skip; k++) {
+            off++;
+            while (off < c->prompt.len && (p[off] & 0xc0) == 0x80)
+                off++;
+        }
+        console__put(l, ST_TEXT, p + off, c->prompt.len - off);
+        c->scr.cursor_row = row;
+        c->scr.cursor_col = 2 + before - skip;
+        break;
+    }
+    case BAR_QUIT:
+        console__put(l, ST_TEXT, "Quit (", SIZE_MAX);
+        console__put(l, ST_KEY, "y", 1);
+        console__put(l, ST_TEXT, "es,", SIZE_MAX);
+        console__put(l, ST_KEY, "n", 1);
+        console__put(l, ST_TEXT, "o)?", SIZE_MAX);
+        break;
+    case BAR_MESSAGE:
+        console__put(l, c->message_error ? ST_ERROR : ST_TEXT, c->message ? c->message : "",
+                     SIZE_MAX);
+        break;
+    case BAR_NONE:
+        break;
+    }
+}
+
+/* overlay.Chooser: a box in the middle of the view, choices keyed 1-9, a-z. */
+static void
+chooser(struct console *c, struct sline *lines, int rows)
+{
+    struct chooser *ch = &c->chooser;
+    int n = (int)ch->choices.n, w = (int)strlen(ch->title) + 6;
+    for (int i = 0; i < n; i++) {
+        int k = console__width(ch->choices.v[i], strlen(ch->choices.v[i])) + 6;
+        w = k > w ? k : w;
+    }
+    w = w < 25 ? 25 : w > c->cols ? c->cols : w;
+    int h = n + 2 > rows ? rows : n + 2;
+    int left = (c->cols - w) / 2, top = (rows - h) / 2;
+    /* The box replaces the middle of those lines: rebuild each with the view's
+     * text cut at left (style kept), the box, then blanks. */
+    for (int r = 0; r < h; r++) {
+        struct sline *l = &lines[top + r];
+        if (l->used > left) {
+            /* Cut the line at column left. */
+            const char *p = (const char *)buf_ptr(&l->text);
+            size_t bytes = 0;
+            for (int k = 0; k < left; k++) {
+                bytes++;
+                while (bytes < l->text.len && (p[bytes] & 0xc0) == 0x80)
+                    bytes++;
+            }
+            size_t acc = 0, s = 0;
+            for (; s < l->nspans && acc + l->spans[s].len <= bytes; s++)
+                acc += l->spans[s].len;
+            if (s < l->nspans) {
+                l->spans[s].len = (uint32_t)(bytes - acc);
+                l->nspans = l->spans[s].len ? s + 1 : s;
+            }
+            l->text.len = bytes;
+            l->used = left;
+        }
+        console__pad_to(l, ST_TEXT, left);
+        char item[512];
+        if (r == 0 || r == h - 1) {
+            struct buf b = BUF_INIT;
+            buf_append_str(&b, r == 0 ? "\xe2\x94\x8c" : "\xe2\x94\x94");
+            int inner = w - 2;
+            const char *t = r == 0 ? ch->title : "";
+            int tw = *t ? (int)strlen(t) + 2 : 0;
+            int lpad = (inner - tw) / 2;
+            for (int k = 0; k < lpad; k++)
+                buf_append_str(&b, "\xe2\x94\x80");
+            if (*t) {
+                buf_append_str(&b, " ");
+                buf_append_str(&b, t);
+                buf_append_str(&b, " ");
+            }
+            for (int k = lpad + tw; k < inner; k++)
+                buf_append_str(&b, "\xe2\x94\x80");
+            buf_append_str(&b, r == 0 ? "\xe2\x94\x90" : "\xe2\x94\x98");
+            console__put(l, ST_TEXT, (const char *)buf_ptr(&b), b.len);
+            buf_clear(&b);
+            continue;
+        }
+        int i = r - 1;
+        char key = i < 9 ? (char)('1' + i) : (char)('a' + i - 9);
+        snprintf(item, sizeof(item), "%c) %s", i < 35 ? key : ' ', ch->choices.v[i]);
+        console__put(l, ST_TEXT, "\xe2\x94\x82", SIZE_MAX);
+        int start = l->used;
+        console__put(l, i == ch->focus ? ST_OPTION_SELECTED : ST_TEXT, item, SIZE_MAX);
+        console__pad_to(l, i == ch->focus ? ST_OPTION_SELECTED : ST_TEXT, start + w - 2);
+        console__put(l, ST_TEXT, "\xe2\x94\x82", SIZE_MAX);
+    }
+}
+
+void
+console__layout(struct console *c, int rows, int cols)
+{
+    if (rows != c->scr.rows || cols != c->scr.cols) {
+        console__screen_clear(&c->scr);
+        console__screen_init(&c->scr, rows, cols);
+    } else {
+        console__screen_reset(&c->scr);
+    }
+    c->rows = rows;
+    c->cols = cols;
+    if (rows < 3)
+        return;
+    int row = 0;
+    static const char *const titles[] = {"Flows", "Flow Details", "Help", "Events"};
+    enum view_kind v = c->stack[c->depth - 1];
+    const struct opt_info *hdr = opt_find("console_layout_headers");
+    if (hdr == NULL || opt_get_bool(console__opts(c), hdr)) {
+        struct sline *l = &c->scr.lines[row++];
+        console__put(l, ST_HEADING, titles[v], SIZE_MAX);
+        console__pad_to(l, ST_HEADING, cols);
+    }
+    int body = rows - 2 - row;
+    struct sline *lines = &c->scr.lines[row];
+    switch (v) {
+    case VIEW_FLOWLIST:
+        flowlist(c, lines, body);
+        break;
+    case VIEW_FLOWVIEW:
+        flowview(c, lines, body);
+        break;
+    case VIEW_HELP:
+        help(c, lines, body);
+        break;
+    case VIEW_EVENTLOG:
+        pthread_mutex_lock(&console__log_lock);
+        eventlog(c, lines, body);
+        pthread_mutex_unlock(&console__log_lock);
+        break;
+    }
+    if (c->chooser.active)
+        chooser(c, lines, body);
+    statusbar(c, &c->scr.lines[rows - 2]);
+    actionbar(c, &c->scr.lines[rows - 1], rows - 1);
+}

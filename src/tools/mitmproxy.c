@@ -1,0 +1,144 @@
+/*
+ * mitmproxy: the proxy with the console UI. main() turns the command line
+ * into options (mitmdump's flags, plus the console's and the flow
+ * store's options) and runs a master (master/master.h) with the intercept
+ * addon, the flow store and the console (console/console.h) as its own
+ * addons; everything it calls lives in the modules below.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "addons/intercept.h"
+#include "commands/commands.h"
+#include "console/console.h"
+#include "master/master.h"
+#include "options/cmdline.h"
+#include "options/opt.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "util/version.h"
+
+static int
+usage_error(const char *msg)
+{
+    fprintf(stderr, "usage: mitmproxy [options]\nmitmproxy: error: %s\n", msg);
+    return 2;
+}
+
+/* The end of -r: a damaged file is reported in the event log. */
+static void
+read_done(void *arg, int rc, const struct err *e)
+{
+    if (rc < 0)
+        log_msg(LOG_ERROR, "%s", e->msg);
+}
+
+/* Milliseconds since t0. */
+static double
+since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double first_screen = 0;
+    struct options *opts = NULL;
+    struct cmdline cl = {0};
+    struct err e = {0};
+    int status = 0;
+
+    /* The interactive tools' options exist before the command line is read,
+     * so their flags, --set and config.yaml reach them. The intercept addon
+     * registers its own. */
+    struct addon *intercept = addon_intercept_new();
+    if (store_register_options(&e) < 0 || console_register_options(&e) < 0) {
+        fprintf(stderr, "mitmproxy: error: %s\n", e.msg);
+        return 1;
+    }
+    opts = opt_new();
+    if (cmdline_parse_config(opts, argc, argv, &cl, &e) < 0) {
+        status = usage_error(e.msg);
+        goto out;
+    }
+    if (cl.help) {
+        cmdline_usage(stdout, "mitmproxy");
+        goto out;
+    }
+    if (cl.version) {
+        printf("Mitmproxy: %s (mitmproxy-c, behaves as mitmproxy %s)\n", MP_VERSION,
+               MP_COMPAT_MITMPROXY);
+        goto out;
+    }
+    if (cl.show_options) {
+        struct options *defaults = opt_new();
+        opt_dump(defaults, stdout);
+        opt_free(defaults);
+        goto out;
+    }
+    if (cl.filters.n) {
+        status = usage_error("unrecognized arguments");
+        goto out;
+    }
+
+    /* The master takes the options; nothing below frees them. */
+    struct master *m = master_new(opts);
+    opts = NULL;
+    master_add_addon(m, intercept);
+    intercept = NULL;
+    struct store *store = master_enable_store(m, &e);
+    struct console *c = store ? console_new(m, store) : NULL;
+    if (c)
+        master_add_addon(m, console_addon(c));
+    /* Start-up errors are printed once the terminal is given back. */
+    const char *failed = NULL;
+    if (store == NULL) {
+        failed = "";
+        status = 1;
+    } else if (cl.show_commands) {
+        if (master_collect_commands(m, &e) < 0) {
+            failed = "";
+            status = 1;
+        } else {
+            cmds_dump(master_commands(m), stdout);
+        }
+    } else if (console_open(c, &e) < 0) {
+        failed = "";
+        status = 1;
+    } else if ((first_screen = since(&t0)), master_configure(m, &e) < 0) {
+        failed = "";
+        status = 2;
+    } else if (master_listen(m, &e) < 0) {
+        failed = "starting proxy server: ";
+        status = 1;
+    } else if (console_start(c, &e) < 0) {
+        failed = "";
+        status = 1;
+    } else {
+        log_debug("console: first screen %.1f ms after start, serving after %.1f ms", first_screen,
+                  since(&t0));
+        master_announce(m);
+        if (master_read_flows(m, read_done, NULL, &e) < 0)
+            log_msg(LOG_ERROR, "%s", e.msg);
+        if (master_run(m) != 0)
+            status = 1;
+    }
+    /* The terminal is given back before the store (and its flows) go. */
+    console_free(c);
+    if (failed)
+        fprintf(stderr, "mitmproxy: error: %s%s\n", failed, e.msg);
+    master_free(m);
+out:
+    if (intercept)
+        intercept->ops->free(intercept);
+    cmdline_clear(&cl);
+    opt_free(opts);
+    return status;
+}
