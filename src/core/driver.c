@@ -419,6 +419,7 @@ core__feed(struct pconn *pc, const struct event *ev)
         free((void *)e.err);
     }
     pc->feeding = 0;
+    core__sock_flush_all(pc);
     core__settle(pc);
 }
 

@@ -131,6 +131,13 @@ struct sock {
     struct sock *prev;
     uv_shutdown_t shut_req;
     size_t queued;      /* bytes handed to uv_write and not yet called back */
+    /*
+     * What the layers sent while its client was being fed, not written yet:
+     * it goes out in one write when the feed ends (core__sock_flush_all),
+     * so the answers to every stream of an HTTP/2 connection that one turn
+     * produced share a write(2) instead of taking one each.
+     */
+    struct buf corked;
     unsigned connected : 1;
     unsigned reading : 1;      /* uv_read_start is in effect */
     unsigned eof : 1;          /* the peer's FIN (or an error) ended reading */
@@ -258,11 +265,16 @@ int core__sock_stashed(const struct sock *);
  * its layers read (so it ends with "Client disconnected.").
  */
 void core__sock_unstash(struct sock *, int end_only);
+/* Sends what a CMD_SEND carries (data is emptied); during a feed the bytes
+ * are corked until core__sock_flush_all(). */
 void core__sock_send(struct sock *, struct buf *data);
-/* Writes bytes as they are, bypassing transport TLS (handshakes). */
+/* Writes what the sockets of pc corked during the feed that just ended. */
+void core__sock_flush_all(struct pconn *);
+/* Writes bytes as they are, now, bypassing transport TLS (handshakes). */
 void core__sock_send_raw(struct sock *, struct buf *data);
 void core__sock_half_close(struct sock *);
-/* Marks conn CLOSED and closes the handle; hard drops unsent data. */
+/* Marks conn CLOSED and closes the handle; hard drops unsent data (corked
+ * bytes too), else it is written first. */
 void core__sock_finish(struct sock *, int hard);
 /* The connection is gone (error, timeout): EV_CLOSED, then a hard close.
  * what + uv_strerror(status) becomes conn->error when what is not NULL. */

@@ -46,6 +46,7 @@ on_close(uv_handle_t *h)
     }
     tls_session_free(s->tls);
     buf_clear(&s->stash);
+    buf_clear(&s->corked);
     free(s);
     core__release(pc);
 }
@@ -371,6 +372,50 @@ on_write(uv_write_t *req, int status)
     }
 }
 
+/*
+ * While the client's feed runs, a send only joins what the socket corked:
+ * one turn often answers many exchanges (the streams of an HTTP/2
+ * connection, each finishing in a hook answer of its own), and a write(2)
+ * each cost more than all the rest of the work for a small response. The
+ * feed writes them when it ends, before the loop waits again.
+ */
+static void
+deliver(struct sock *s, struct buf *data)
+{
+    if (!s->pc->feeding) {
+        core__sock_send_raw(s, data);
+        return;
+    }
+    if (s->corked.len == 0) {
+        buf_move(&s->corked, data);
+    } else {
+        buf_append(&s->corked, buf_ptr(data), data->len);
+        buf_reset(data);
+    }
+}
+
+/* Writes what s corked; a write that fails fails the socket (finishing it). */
+static void
+flush(struct sock *s)
+{
+    if (s->corked.len == 0)
+        return;
+    struct buf b = BUF_INIT;
+    buf_move(&b, &s->corked);
+    if (!s->closing)
+        core__sock_send_raw(s, &b);
+    buf_clear(&b);
+}
+
+void
+core__sock_flush_all(struct pconn *pc)
+{
+    /* A failed write feeds EV_CLOSED, but a socket leaves the list only in
+     * its close callback, so the walk stays valid. */
+    for (struct sock *s = pc->socks; s; s = s->next)
+        flush(s);
+}
+
 void
 core__sock_send(struct sock *s, struct buf *data)
 {
@@ -380,7 +425,7 @@ core__sock_send(struct sock *s, struct buf *data)
         int r = tls_session_write(s->tls, buf_ptr(data), data->len, &e);
         tls_session_take_output(s->tls, &out);
         buf_reset(data);
-        core__sock_send_raw(s, &out);
+        deliver(s, &out);
         buf_clear(&out);
         if (r < 0 && s->conn && !s->conn->error) {
             char msg[400];
@@ -391,7 +436,8 @@ core__sock_send(struct sock *s, struct buf *data)
         }
         return;
     }
-    core__sock_send_raw(s, data);
+    if (data->len > 0)
+        deliver(s, data);
 }
 
 void
@@ -461,6 +507,7 @@ core__sock_half_close(struct sock *s)
 {
     struct connection *c = s->conn;
 
+    flush(s); /* our FIN comes after what was sent before it */
     if (s->finished || !(c->state & CONN_CAN_WRITE))
         return;
     c->state &= ~CONN_CAN_WRITE;
@@ -484,6 +531,10 @@ core__sock_finish(struct sock *s, int hard)
 {
     struct connection *c = s->conn;
 
+    if (hard)
+        buf_clear(&s->corked);
+    else
+        flush(s); /* a failed write finishes s itself */
     if (s->finished) {
         if (hard)
             start_close(s);

@@ -8,16 +8,28 @@
 #include <strings.h>
 
 #include "h2/h2.h"
+#include "util/num.h"
 #include "util/xmalloc.h"
+
+/* Room the store starts with: most header blocks fit, so a block costs
+ * one allocation for its bytes instead of one per doubling. */
+#define NVS_STORE_START 512
 
 void
 h2_nvs_add(struct h2_nvs *v, const char *name, size_t nlen, const char *value, size_t vlen)
 {
     if (v->n == v->cap) {
+        /* nv[] and offs[] share one block, offs[] after nv[] (both are
+         * arrays of pointer-sized members, so offs stays aligned). */
+        size_t old = v->cap;
         v->cap = v->cap ? v->cap * 2 : 16;
-        v->nv = xrealloc(v->nv, v->cap * sizeof(*v->nv));
-        v->offs = xrealloc(v->offs, 2 * v->cap * sizeof(*v->offs));
+        v->nv = xrealloc(v->nv, v->cap * (sizeof(*v->nv) + 2 * sizeof(*v->offs)));
+        v->offs = (size_t *)(v->nv + v->cap);
+        if (old)
+            memmove(v->offs, v->nv + old, 2 * old * sizeof(*v->offs));
     }
+    if (v->store.cap == 0)
+        buf_reserve(&v->store, NVS_STORE_START);
     v->offs[2 * v->n] = v->store.len;
     buf_append(&v->store, name, nlen);
     v->offs[2 * v->n + 1] = v->store.len;
@@ -39,8 +51,7 @@ h2_nvs_finish(struct h2_nvs *v)
 void
 h2_nvs_clear(struct h2_nvs *v)
 {
-    free(v->nv);
-    free(v->offs);
+    free(v->nv); /* offs too */
     buf_clear(&v->store);
     *v = (struct h2_nvs){0};
 }
@@ -136,13 +147,13 @@ h2_request_nvs(const struct http_request *r, struct h2_nvs *out)
 void
 h2_response_nvs(const struct http_response *r, int with_length, struct h2_nvs *out)
 {
-    char num[32];
-    snprintf(num, sizeof(num), "%d", r->status_code);
-    add_cstr(out, ":status", num);
+    char num[NUM_DEC_LEN];
+    size_t n = num_format_i(num, r->status_code);
+    h2_nvs_add(out, ":status", 7, num, n);
     add_fields(out, &r->headers, 0, with_length);
     if (with_length) {
-        snprintf(num, sizeof(num), "%zu", r->content.len);
-        add_cstr(out, "content-length", num);
+        n = num_format_u(num, r->content.len);
+        h2_nvs_add(out, "content-length", 14, num, n);
     }
     h2_nvs_finish(out);
 }

@@ -37,7 +37,7 @@ struct h2_nvs {
     size_t n;
     size_t cap;
     struct buf store; /* owned: every name and value, NUL-separated */
-    size_t *offs;     /* owned: name offset, value offset per field (2n) */
+    size_t *offs;     /* name offset, value offset per field (2n); in nv's block */
 };
 
 void h2_nvs_add(struct h2_nvs *, const char *name, size_t nlen, const char *value, size_t vlen);

@@ -3,6 +3,7 @@
 
 #include "http/url.h"
 #include "util/hex.h"
+#include "util/num.h"
 
 void
 http_unquote(struct buf *out, const char *p, size_t n, int plus)
@@ -117,6 +118,9 @@ http_hostport_write(struct buf *out, const char *scheme, const char *host, int p
     } else {
         buf_append_str(out, host);
     }
-    if (always_port || port != http_default_port(scheme))
-        buf_printf(out, ":%d", port);
+    if (always_port || port != http_default_port(scheme)) {
+        char num[NUM_DEC_LEN + 1] = ":";
+        size_t n = num_format_i(num + 1, port);
+        buf_append(out, num, n + 1);
+    }
 }

@@ -44,3 +44,26 @@ num_parse_cstr(const char *s, int64_t min, int64_t max, int64_t *out)
 {
     return num_parse(s, strlen(s), min, max, out);
 }
+
+size_t
+num_format_u(char *out, uint64_t v)
+{
+    char rev[NUM_DEC_LEN];
+    size_t n = 0;
+    do
+        rev[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    for (size_t i = 0; i < n; i++)
+        out[i] = rev[n - 1 - i];
+    out[n] = '\0';
+    return n;
+}
+
+size_t
+num_format_i(char *out, int64_t v)
+{
+    if (v >= 0)
+        return num_format_u(out, (uint64_t)v);
+    out[0] = '-';
+    return 1 + num_format_u(out + 1, 0 - (uint64_t)v);
+}

@@ -20,4 +20,15 @@ int num_parse(const char *s, size_t n, int64_t min, int64_t max, int64_t *out);
 /* The same for a NUL-terminated string. */
 int num_parse_cstr(const char *s, int64_t min, int64_t max, int64_t *out);
 
+/* Room for any 64-bit integer in decimal, a sign included, and the NUL. */
+#define NUM_DEC_LEN 21
+/*
+ * Write v in decimal and a NUL into out (NUM_DEC_LEN bytes), as "%" PRIu64
+ * and "%" PRId64 would; return the number of characters. For the lengths,
+ * ports and status codes of every message, where printf costs more than
+ * the rest of the work around it.
+ */
+size_t num_format_u(char *out, uint64_t v);
+size_t num_format_i(char *out, int64_t v);
+
 #endif

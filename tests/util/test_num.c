@@ -33,3 +33,25 @@ TEST(num_parse_ranges_and_syntax)
     ASSERT_EQ(num_parse("123", 2, 0, 100, &v), 0);
     ASSERT_EQ(v, 12);
 }
+
+TEST(num_format_u_writes_what_printf_would)
+{
+    char out[NUM_DEC_LEN], want[32];
+    const uint64_t cases[] = {0, 7, 10, 99, 100, 200, 65535, 1234567890, UINT64_MAX};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(want, sizeof(want), "%" PRIu64, cases[i]);
+        ASSERT_EQ(num_format_u(out, cases[i]), strlen(want));
+        ASSERT_STREQ(out, want);
+    }
+}
+
+TEST(num_format_i_writes_what_printf_would)
+{
+    char out[NUM_DEC_LEN], want[32];
+    const int64_t cases[] = {0, 1, -1, 443, -200, INT64_MAX, INT64_MIN};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(want, sizeof(want), "%" PRId64, cases[i]);
+        ASSERT_EQ(num_format_i(out, cases[i]), strlen(want));
+        ASSERT_STREQ(out, want);
+    }
+}

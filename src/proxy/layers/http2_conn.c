@@ -119,6 +119,13 @@ content_length(const struct hdrs *headers)
 static void
 drain(struct hconn *c, nghttp2_session *s, struct cmdq *out, int *broken)
 {
+    /* The HTTP layer flushes every session at the end of every turn, and
+     * most have nothing to say then (a hook answer concerns one side):
+     * nghttp2_session_mem_send() would find its queues empty, which is
+     * what want_write checks. A session done for (want_read 0: our
+     * terminating GOAWAY went) is drained as it always was. */
+    if (!nghttp2_session_want_write(s) && nghttp2_session_want_read(s))
+        return;
     struct buf b = BUF_INIT;
     if (h2_session_drain(s, &b) < 0)
         *broken = 1;

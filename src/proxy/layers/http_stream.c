@@ -51,6 +51,7 @@
 #include "proxy/layers/http_internal.h"
 #include "proxy/layers/layers.h"
 #include "util/clock.h"
+#include "util/num.h"
 #include "util/xmalloc.h"
 
 #define KILLED "Connection killed."
@@ -228,16 +229,11 @@ release_server(struct http_stream *s, struct cmdq *out, int abandon)
 static void
 honest_length(struct hdrs *headers, size_t len, int add)
 {
-    /* The decimal digits of len, as "%zu" would give them: printf costs
-     * more than the rest of this check, which runs for every message. */
-    char num[24], *p = num + sizeof(num);
-    *--p = '\0';
-    do
-        *--p = (char)('0' + len % 10);
-    while ((len /= 10) != 0);
+    char num[NUM_DEC_LEN];
+    num_format_u(num, len);
     const struct hdr *cl = hdrs_get(headers, "content-length");
-    if (cl ? strcmp(cl->value, p) != 0 : add)
-        hdrs_set_cstr(headers, "Content-Length", p);
+    if (cl ? strcmp(cl->value, num) != 0 : add)
+        hdrs_set_cstr(headers, "Content-Length", num);
 }
 
 /* --- failure --- */
