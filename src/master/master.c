@@ -260,6 +260,7 @@ master_configure(struct master *m, struct err *e)
      * error, as in mitmproxy. */
     if (o->deferred.n && (rc = apply_deferred(m, e)) < 0)
         return rc;
+    o = m->opts; /* apply_deferred() replaced them */
     m->srv = server_new(m->core ? m->cfgs[0] : NULL, m->chain);
     tlsconfig_wire(m->tlsconfig, queue_work, m->srv);
     if (m->core) {
