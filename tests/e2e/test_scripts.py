@@ -246,3 +246,29 @@ def test_saved_flows_run_through_a_script(tmp_path):
         if b.response:
             assert a.response.headers["x-seen"] == "yes"
             assert a.response.content == b.response.content
+
+
+def test_ctx_commands_and_options(tmp_path):
+    s = script(tmp_path, "ctx.py", """
+        from mitmproxy import ctx, exceptions
+
+        def running():
+            ctx.log.info("formats %r" % (ctx.master.commands.call("export.formats")[:2],))
+            ctx.options.anticache = True
+            ctx.log.info("anticache %r" % ctx.options.anticache)
+            try:
+                ctx.options.listen_port = "x"
+            except exceptions.OptionsError as e:
+                ctx.log.info("refused %s" % e)
+            try:
+                ctx.master.commands.call("no.such.command")
+            except exceptions.CommandError as e:
+                ctx.log.info("command error %s" % e)
+        """)
+    r = subprocess.run([binary("mitmdump"), "-n", "-s", s], capture_output=True, timeout=60)
+    out = r.stdout.decode()
+    assert r.returncode == 0, out + r.stderr.decode()
+    assert "formats ['curl', 'fetch']" in out
+    assert "anticache True" in out
+    assert "refused listen_port: invalid integer 'x'" in out
+    assert "command error Unknown command: no.such.command" in out
