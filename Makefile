@@ -12,7 +12,7 @@
 .DEFAULT_GOAL := all
 
 PKGS     := libuv openssl libnghttp2 libpcre2-8 zlib libbrotlienc libbrotlidec libzstd
-MODULES  := util core proxy proxy/layers http h2 dns tls flow filter contentviews export addons options commands store master console pathod
+MODULES  := util core proxy proxy/layers http h2 dns tls flow filter contentviews export addons options commands store master pathod
 TOOLS    := mitmdump mitmproxy pathod pathoc
 
 .DEFAULT_GOAL := all
@@ -21,7 +21,8 @@ NPROC    := $(shell nproc 2>/dev/null || echo 2)
 CC       ?= cc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcrypt
-# The console (src/console/term.c) draws with ncursesw: only what links it
+# The console (src/console/, term.c) draws with ncursesw: it is kept out of
+# libmitm.a, so only what links it (mitmproxy, the unit tests) gets the library.
 # (mitmproxy, the unit tests) gets the library.
 CURSES_LIBS := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
 WARN     := -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
@@ -32,7 +33,23 @@ BASE_CFLAGS += -Werror
 endif
 
 LIB_SRCS  := $(foreach m,$(MODULES),$(wildcard src/$(m)/*.c))
-TEST_SRCS := $(wildcard tests/lib/*.c) $(foreach m,$(MODULES),$(wildcard tests/$(m)/*.c))
+TEST_SRCS := $(wildcard tests/lib/*.c) $(foreach m,$(MODULES) console,$(wildcard tests/$(m)/*.c))
+CONSOLE_SRCS := $(wildcard src/console/*.c)
+
+# Python scripts (-s): src/script/ embeds Debian's CPython. It is built as a
+# plugin, mitmproxy-script.so next to the tools, which mitmdump dlopen()s only
+# when a script is given: linked into the tool, libpython would cost every
+# start-up ~3 MB of RSS and its relocations. The plugin calls back into the
+# tool, which therefore exports its symbols and carries the whole library.
+# The tool finds our Python package (python/) through the symlink next to it.
+PY_PKG       := python3-embed
+PY_CFLAGS    := $(shell pkg-config --cflags $(PY_PKG) 2>/dev/null)
+PY_LIBS      := $(shell pkg-config --libs $(PY_PKG) 2>/dev/null)
+PY_SYSCONFIG := $(shell /usr/bin/python3 -c 'import sysconfig as s; print(s.get_config_var("prefix"), s.get_path("stdlib"), s.get_config_var("DESTSHARED"))' 2>/dev/null)
+PY_DEFS      := -DMP_PY_PREFIX='"$(word 1,$(PY_SYSCONFIG))"' -DMP_PY_STDLIB='"$(word 2,$(PY_SYSCONFIG))"' \
+                -DMP_PY_DYNLOAD='"$(word 3,$(PY_SYSCONFIG))"'
+SCRIPT_SRCS  := $(wildcard src/script/*.c)
+SCRIPT_TEST_SRCS := $(wildcard tests/script/*.c)
 FUZZ_SRCS := $(wildcard fuzz/*.c)
 
 # One rule set per build flavour: $(1) = output dir, $(2) = extra CFLAGS/LDFLAGS.
@@ -45,16 +62,40 @@ $(1)/libmitm.a: $$(patsubst %.c,$(1)/obj/%.o,$$(LIB_SRCS))
 	@rm -f $$@
 	ar rcs $$@ $$^
 
-$(1)/%: $(1)/obj/src/tools/%.o $(1)/libmitm.a
-	$$(CC) $(2) -o $$@ $$^ $$(PKG_LIBS) $$(TOOL_LIBS) -lm -lpthread
-
-$(1)/mitmproxy: TOOL_LIBS = $$(CURSES_LIBS)
-
-$(1)/tests/unit: $$(patsubst %.c,$(1)/obj/%.o,$$(TEST_SRCS)) $(1)/libmitm.a
+$(1)/obj/src/script/%.o: src/script/%.c
 	@mkdir -p $$(dir $$@)
-	$$(CC) $(2) -o $$@ $$^ $$(PKG_LIBS) $$(CURSES_LIBS) -lm -lpthread
+	$$(CC) $$(BASE_CFLAGS) $(2) -fPIC $$(PY_CFLAGS) $$(PY_DEFS) -c $$< -o $$@
 
--include $$(patsubst %.c,$(1)/obj/%.d,$$(LIB_SRCS) $$(TEST_SRCS) $$(wildcard src/tools/*.c))
+$(1)/obj/tests/script/%.o: tests/script/%.c
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(BASE_CFLAGS) $(2) $$(PY_CFLAGS) -c $$< -o $$@
+
+$(1)/%: $(1)/obj/src/tools/%.o $(1)/libmitm.a
+	$$(CC) $(2) -o $$@ $$^ $$(PKG_LIBS) -lm -lpthread
+
+# The tools that run scripts export the whole library to the plugin.
+$(1)/mitmdump: $(1)/obj/src/tools/mitmdump.o $(1)/libmitm.a $(1)/mitmproxy-script.so $(1)/python
+	$$(CC) $(2) -rdynamic -o $$@ $(1)/obj/src/tools/mitmdump.o -Wl,--whole-archive \
+	    $(1)/libmitm.a -Wl,--no-whole-archive $$(PKG_LIBS) -lm -lpthread -ldl
+
+$(1)/mitmproxy: $(1)/obj/src/tools/mitmproxy.o $$(patsubst %.c,$(1)/obj/%.o,$$(CONSOLE_SRCS)) \
+		$(1)/libmitm.a $(1)/mitmproxy-script.so $(1)/python
+	$$(CC) $(2) -rdynamic -o $$@ $(1)/obj/src/tools/mitmproxy.o \
+	    $$(patsubst %.c,$(1)/obj/%.o,$$(CONSOLE_SRCS)) -Wl,--whole-archive $(1)/libmitm.a \
+	    -Wl,--no-whole-archive $$(PKG_LIBS) $$(CURSES_LIBS) -lm -lpthread -ldl
+
+$(1)/mitmproxy-script.so: $$(patsubst %.c,$(1)/obj/%.o,$$(SCRIPT_SRCS))
+	$$(CC) $(2) -shared -o $$@ $$^ $$(PY_LIBS)
+
+$(1)/python:
+	@mkdir -p $(1)
+	ln -sfn $$(shell realpath -m --relative-to=$(1) python) $$@
+
+$(1)/tests/unit: $$(patsubst %.c,$(1)/obj/%.o,$$(TEST_SRCS) $$(SCRIPT_TEST_SRCS) $$(SCRIPT_SRCS) $$(CONSOLE_SRCS)) $(1)/libmitm.a
+	@mkdir -p $$(dir $$@)
+	$$(CC) $(2) -rdynamic -o $$@ $$^ $$(PKG_LIBS) $$(PY_LIBS) $$(CURSES_LIBS) -lm -lpthread -ldl
+
+-include $$(patsubst %.c,$(1)/obj/%.d,$$(LIB_SRCS) $$(TEST_SRCS) $$(SCRIPT_SRCS) $$(SCRIPT_TEST_SRCS) $$(CONSOLE_SRCS) $$(wildcard src/tools/*.c))
 endef
 
 OPT_FLAGS  := -O2

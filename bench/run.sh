@@ -24,7 +24,7 @@
 #   BENCH_FIXTURES     flow files to build it from (default ../shared/fixtures/flows)
 #   BENCH_ONLY         the scenarios to run, space-separated (default: all of them):
 #                      explicit reverse download download-buffered tls-keepalive
-#                      tls-newconn tls-idle h2 h2-rss flowfile
+#                      tls-newconn tls-idle h2 h2-rss flowfile script
 #   BENCH_OURS         our binary (default build/mitmdump)
 #   BENCH_OURS_ARGS    extra arguments for our binary (default: --set confdir=<tmp>)
 #   BENCH_MITMDUMP_881 mitmdump 8.1.1 (default /usr/bin/mitmdump)
@@ -54,7 +54,7 @@ FLOWS_881=${BENCH_FLOWS_881:-10000}
 FLOW_RUNS=${BENCH_FLOW_RUNS:-3}
 FIXTURES=${BENCH_FIXTURES:-$ROOT/../shared/fixtures/flows}
 ALL_SCENARIOS=(explicit reverse download download-buffered tls-keepalive tls-newconn tls-idle h2
-    h2-rss flowfile)
+    h2-rss flowfile script)
 read -r -a ONLY <<<"${BENCH_ONLY:-${ALL_SCENARIOS[*]}}"
 OURS=${BENCH_OURS:-$ROOT/build/mitmdump}
 MITM881=${BENCH_MITMDUMP_881:-/usr/bin/mitmdump}
@@ -380,7 +380,8 @@ $HELPER meta "$RESULTS" "date=$(date -u '+%Y-%m-%d %H:%M UTC')" "cpu_model=${CPU
 
 # --- proxies -------------------------------------------------------------------
 # start_proxy SERVER MODE: starts a fresh proxy on a new port, pinned to
-# PROXY_CPU, in MODE explicit, buffered, reverse, tls or h2; sets SPID and
+# PROXY_CPU, in MODE explicit, buffered, reverse, tls, h2 or script (explicit,
+# with the mitmdumps running $TMP/sethdr.py, see below); sets SPID and
 # PPORT, or returns 1. The mitmdumps run with stream_large_bodies=1m except in
 # buffered mode (an explicit proxy with the default: bodies held whole). In tls
 # mode the mitmdumps are explicit proxies that intercept HTTPS and nginx
@@ -458,6 +459,7 @@ start_proxy() {
             args+=(--set "confdir=$confdir")
         fi
         [ "$mode" = reverse ] && args+=(--mode "reverse:$ORIGIN")
+        [ "$mode" = script ] && args+=(-s "$TMP/sethdr.py")
         if [ "$mode" = h2 ]; then
             args+=(--mode "reverse:$H2ORIGIN" -k)
             # 8.1.1's default eager strategy shakes hands with the origin before
@@ -841,7 +843,24 @@ bench_server() {
         fi
     fi
     want flowfile && bench_flowfile "$server"
+    if want script; then
+        echo "bench: [script]   $(label "$server")"
+        if start_proxy "$server" script; then
+            run_wrk script "$server" "$SPID" "http://127.0.0.1:$PPORT/" "$ORIGIN/1k" \
+                "127.0.0.1:$OPORT"
+            stop "$SPID"
+        else
+            $HELPER skip "$RESULTS" script "$server" "failed to start"
+        fi
+    fi
 }
+
+# The script of the script scenario, the same file for both mitmdumps: one
+# response hook that sets a header (issue 13's "Fast by design" row).
+cat >"$TMP/sethdr.py" <<'PY'
+def response(flow):
+    flow.response.headers["x-bench"] = "1"
+PY
 
 echo "bench: scenarios ${ONLY[*]}; wrk and tlsload.py -c$CONNS -d${SECS}s (+${WARM}s warm-up)," \
     "$DLRUNS x 100 MiB downloads, $IDLE_CONNS idle TLS connections, h2load -c$H2_CONNS" \

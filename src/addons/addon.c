@@ -46,6 +46,16 @@ addon_chain_add(struct addon_chain *c, struct addon *a)
     c->v[c->n++] = a;
 }
 
+void
+addon_chain_insert(struct addon_chain *c, size_t i, struct addon *a)
+{
+    if (i > c->n)
+        i = c->n;
+    addon_chain_add(c, a);
+    memmove(&c->v[i + 1], &c->v[i], (c->n - 1 - i) * sizeof(*c->v));
+    c->v[i] = a;
+}
+
 size_t
 addon_chain_len(const struct addon_chain *c)
 {

@@ -69,6 +69,10 @@ struct addon_chain *addon_chain_new(void);
 void addon_chain_free(struct addon_chain *);
 /* Appends a (the chain takes ownership). */
 void addon_chain_add(struct addon_chain *, struct addon *a);
+/* Inserts a before the addon at index i (at the end if i is past it); the
+ * chain takes ownership. Only before any hook runs: a call in flight holds
+ * an index. */
+void addon_chain_insert(struct addon_chain *, size_t i, struct addon *a);
 size_t addon_chain_len(const struct addon_chain *);
 struct addon *addon_chain_get(const struct addon_chain *, size_t i);
 struct addon *addon_chain_find(const struct addon_chain *, const char *name);

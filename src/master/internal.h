@@ -13,4 +13,14 @@ int master__core_commands(struct master *, struct cmds *, struct err *e);
 /* Whether -r is still being read (readfile.reading). */
 int master__reading(const struct master *);
 
+/*
+ * The script loader's constructor in the plugin (script/script.h):
+ * script_loader_new(master, pydir, e).
+ */
+struct addon;
+typedef struct addon *(*master__script_new_cb)(struct master *, const char *pydir, struct err *e);
+/* Opens the script plugin next to the tool and returns its constructor,
+ * with our Python package's directory in pydir; NULL with e if none. */
+master__script_new_cb master__script_plugin(char *pydir, size_t pydirlen, struct err *e);
+
 #endif

@@ -3,6 +3,7 @@
  * and addons/proxyserver.py): options, the addon chain, the proxy server
  * and its configurations, and option changes while serving.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,7 @@ struct master {
     struct addon *clientplayback; /* in chain */
     struct addon *serverplayback; /* in chain */
     struct addon *tlsconfig;      /* in chain */
+    struct addon *scripts;        /* in chain; NULL until master_load_scripts() */
     struct cmds *cmds;            /* owned: every addon's commands and the core's */
     int commands_collected;
     struct server *srv;           /* the loop; created by master_configure */
@@ -97,6 +99,33 @@ void
 master_add_addon(struct master *m, struct addon *a)
 {
     addon_chain_add(m->chain, a);
+}
+
+int
+master_load_scripts(struct master *m, struct err *e)
+{
+    if (m->opts->scripts.n == 0 || m->scripts)
+        return 0;
+    char pydir[PATH_MAX];
+    master__script_new_cb fn = master__script_plugin(pydir, sizeof(pydir), e);
+    if (fn == NULL)
+        return e && e->code ? e->code : MP_ERR_NOTFOUND;
+    struct addon *a = fn(m, pydir, e);
+    if (a == NULL)
+        return e && e->code ? e->code : MP_ERR_INVAL;
+    /* Where mitmproxy's default_addons() has ScriptLoader: after proxyauth,
+     * so scripts see authenticated flows, and before server replay, the
+     * rewriting addons and save, so -w writes what the scripts changed. */
+    size_t at = addon_chain_len(m->chain);
+    for (size_t i = 0; i < addon_chain_len(m->chain); i++) {
+        if (addon_chain_get(m->chain, i) == m->serverplayback) {
+            at = i;
+            break;
+        }
+    }
+    addon_chain_insert(m->chain, at, a);
+    m->scripts = a;
+    return 0;
 }
 
 int
@@ -260,6 +289,7 @@ master_configure(struct master *m, struct err *e)
      * error, as in mitmproxy. */
     if (o->deferred.n && (rc = apply_deferred(m, e)) < 0)
         return rc;
+    o = m->opts; /* apply_deferred() replaced them */
     m->srv = server_new(m->core ? m->cfgs[0] : NULL, m->chain);
     tlsconfig_wire(m->tlsconfig, queue_work, m->srv);
     if (m->core) {

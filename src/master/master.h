@@ -38,6 +38,15 @@ void master_free(struct master *);
  * them all before master_collect_commands() or master_configure(). */
 void master_add_addon(struct master *, struct addon *);
 /*
+ * With the scripts option set (-s), loads the script loader (mitmproxy's
+ * ScriptLoader, an embedded CPython in a plugin next to the tool) into the
+ * chain where mitmproxy has it; the scripts themselves load when it is
+ * configured. Without scripts it does nothing, and Python never starts.
+ * Call before master_collect_commands() and master_configure(). Errors:
+ * the plugin or our Python package cannot be found or started.
+ */
+int master_load_scripts(struct master *, struct err *e);
+/*
  * Fills the command registry: the core commands (set, flow.*, options.*)
  * and every addon's. master_configure() does it if nobody has; a tool
  * calls it first to print them (--commands).

@@ -82,7 +82,7 @@ struct strv {
     X(OPTSTR, ACTIVE, rfile, NULL, NULL, "Read flows from file.") \
     X(OPTSTR, ACTIVE, save_stream_file, NULL, NULL, "Stream flows to file as they arrive. Prefix path with + to append. The full path can use python strftime() formating, missing directories are created as needed. A new file is opened every time the formatted string changes.") \
     X(OPTSTR, ACTIVE, save_stream_filter, NULL, NULL, "Filter which flows are written to file.") \
-    X(SEQ, PLANNED, scripts, NULL, NULL, "Execute a script.") \
+    X(SEQ, ACTIVE, scripts, NULL, NULL, "Execute a script.") \
     X(BOOL, ACTIVE, server, 1, NULL, "Start a proxy server. Enabled by default.") \
     X(SEQ, ACTIVE, server_replay, NULL, NULL, "Replay server responses from a saved file.") \
     X(BOOL, ACTIVE, server_replay_ignore_content, 0, NULL, "Ignore request content while searching for a saved flow to replay.") \

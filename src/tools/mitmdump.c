@@ -147,7 +147,10 @@ main(int argc, char **argv)
     opts = NULL;
     master_add_addon(m, addon_dumper_new(stdout));
     int rc;
-    if (cl.show_commands) {
+    if (master_load_scripts(m, &e) < 0) {
+        fprintf(stderr, "mitmdump: error: %s\n", e.msg);
+        status = 1;
+    } else if (cl.show_commands) {
         /* As mitmproxy: every addon's commands, before anything starts. */
         if (master_collect_commands(m, &e) < 0) {
             fprintf(stderr, "mitmdump: error: %s\n", e.msg);

@@ -102,6 +102,9 @@ main(int argc, char **argv)
     if (store == NULL) {
         failed = "";
         status = 1;
+    } else if (master_load_scripts(m, &e) < 0) {
+        failed = "";
+        status = 1;
     } else if (cl.show_commands) {
         if (master_collect_commands(m, &e) < 0) {
             failed = "";

@@ -1,0 +1,105 @@
+"""mitmproxy.ctx: the running master, its options and its log.
+
+ctx.log writes into mitmproxy-c's log (mitmdump's terminal, a UI's event
+log); ctx.options reads and sets the proxy's options; ctx.master.commands
+calls the command registry.
+"""
+from mitmproxy import _c
+from mitmproxy import exceptions
+
+_ERROR, _WARN, _INFO, _ALERT, _DEBUG = range(5)
+
+
+class Log:
+    """mitmproxy's ctx.log: one method per level."""
+
+    def __call__(self, text, level="info"):
+        getattr(self, level)(text)
+
+    def debug(self, txt):
+        _c.log(_DEBUG, str(txt))
+
+    def info(self, txt):
+        _c.log(_INFO, str(txt))
+
+    def alert(self, txt):
+        _c.log(_ALERT, str(txt))
+
+    def warn(self, txt):
+        _c.log(_WARN, str(txt))
+
+    def error(self, txt):
+        _c.log(_ERROR, str(txt))
+
+
+class Options:
+    """The proxy's options by attribute: reading asks the C side each time
+    (nothing is copied); setting goes through the master, so every addon
+    hears of it and a refused value raises OptionsError."""
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return _c.option_get(name)
+        except AttributeError:
+            raise AttributeError(f"No such option: {name}") from None
+
+    def __setattr__(self, name, value):
+        self.update(**{name: value})
+
+    def update(self, **kwargs):
+        _c.option_set(kwargs)
+
+    def set(self, *specs):
+        settings = {}
+        for spec in specs:
+            name, _, value = spec.partition("=")
+            settings[name] = value if "=" in spec else None
+        _c.option_set(settings)
+
+    def keys(self):
+        return set(_c.option_names())
+
+    def items(self):
+        return [(k, getattr(self, k)) for k in sorted(self.keys())]
+
+    def __contains__(self, name):
+        return name in self.keys()
+
+    def __iter__(self):
+        return iter(sorted(self.keys()))
+
+
+class CommandManager:
+    """ctx.master.commands: the command registry mitmdump --commands lists."""
+
+    def call(self, command_name, *args):
+        return _c.command_call(command_name, *args)
+
+    def call_strings(self, command_name, args):
+        return _c.command_call(command_name, *args)
+
+    def execute(self, cmdstr):
+        import shlex
+
+        parts = shlex.split(cmdstr)
+        if not parts:
+            raise exceptions.CommandError("Invalid command: empty")
+        return _c.command_call(parts[0], *parts[1:])
+
+
+class Master:
+    """ctx.master, as far as scripts use it."""
+
+    def __init__(self):
+        self.commands = CommandManager()
+        self.options = options
+
+    def shutdown(self):
+        _c.shutdown()
+
+
+log = Log()
+options = Options()
+master = Master()

@@ -1,0 +1,126 @@
+"""mitmproxy.flow: Flow and Error, over mitmproxy-c's C flows.
+
+A Flow here is a view: it holds a reference on the proxy's flow and reads
+and writes it in place. Attributes a script adds to the object itself live
+as long as the object: each hook call gets a new one.
+"""
+import time
+
+from mitmproxy import _c
+
+
+class Error:
+    """An error of a flow (mitmproxy.flow.Error)."""
+
+    KILLED_MESSAGE = "Connection killed."
+
+    def __init__(self, msg, timestamp=None):
+        self.msg = msg
+        self.timestamp = timestamp or time.time()
+
+    def __str__(self):
+        return self.msg
+
+    def __repr__(self):
+        return self.msg
+
+    def __eq__(self, other):
+        return isinstance(other, Error) and (self.msg, self.timestamp) == (
+            other.msg,
+            other.timestamp,
+        )
+
+
+class Flow:
+    """A flow of the proxy (mitmproxy.flow.Flow)."""
+
+    __slots__ = ("_f", "__dict__")
+
+    type = "flow"
+
+    @classmethod
+    def _from_c(cls, cflow):
+        f = cls.__new__(cls)
+        f._f = cflow
+        return f
+
+    @property
+    def id(self):
+        return self._f.id
+
+    @property
+    def live(self):
+        return self._f.live
+
+    @property
+    def is_replay(self):
+        return self._f.is_replay
+
+    @property
+    def intercepted(self):
+        return self._f.intercepted
+
+    @property
+    def timestamp_created(self):
+        return self._f.timestamp_created
+
+    @property
+    def marked(self):
+        return self._f.marked
+
+    @marked.setter
+    def marked(self, value):
+        self._f.marked = value
+
+    @property
+    def comment(self):
+        return self._f.comment
+
+    @comment.setter
+    def comment(self, value):
+        self._f.comment = value
+
+    @property
+    def metadata(self):
+        # The C flow's metadata (flow-file data) is not reachable yet: this
+        # dict lives as long as this object, one hook call.
+        return self.__dict__.setdefault("_metadata", {})
+
+    @property
+    def error(self):
+        e = self._f.error
+        return Error(*e) if e else None
+
+    @error.setter
+    def error(self, value):
+        self._f.set_error(None if value is None else str(value))
+
+    @property
+    def killable(self):
+        return self._f.live and not self._f.killed
+
+    def kill(self):
+        """Kills the flow: the proxy drops the connection."""
+        self._f.kill()
+
+    def intercept(self):
+        """Pauses the flow after the current hook, until resume()."""
+        self._f.intercept()
+
+    def resume(self):
+        self._f.resume()
+
+    def backup(self, force=False):
+        self._f.backup()
+
+    def revert(self):
+        self._f.revert()
+
+    def modified(self):
+        return self._f.modified()
+
+    def __eq__(self, other):
+        return isinstance(other, Flow) and other.id == self.id
+
+    def __hash__(self):
+        return hash(self.id)

@@ -1,0 +1,321 @@
+/*
+ * _c.Flow: the Python face of a C flow. It holds one reference on the flow
+ * and converts nothing up front: each attribute reads or writes the C
+ * flow when it is used. mitmproxy.flow.Flow and mitmproxy.http.HTTPFlow
+ * (python/mitmproxy/) are built on it.
+ */
+/* Python.h first, as the C API asks. */
+#include "script/internal.h"
+
+#include "flow/flow.h"
+
+struct pyflow {
+    PyObject_HEAD struct flow *flow; /* one reference */
+};
+
+PyObject *
+script__flow_new(struct flow *f)
+{
+    struct pyflow *o = PyObject_New(struct pyflow, &script__flow_type);
+    if (o == NULL)
+        return NULL;
+    o->flow = flow_ref(f);
+    return (PyObject *)o;
+}
+
+struct flow *
+script__flow_of(PyObject *o)
+{
+    if (!PyObject_TypeCheck(o, &script__flow_type)) {
+        PyErr_SetString(PyExc_TypeError, "expected a mitmproxy._c.Flow");
+        return NULL;
+    }
+    return ((struct pyflow *)o)->flow;
+}
+
+static void
+dealloc(PyObject *self)
+{
+    flow_unref(((struct pyflow *)self)->flow);
+    PyObject_Free(self);
+}
+
+#define F(self) (((struct pyflow *)(self))->flow)
+
+static PyObject *
+text(const char *s)
+{
+    return PyUnicode_DecodeUTF8(s ? s : "", s ? (Py_ssize_t)strlen(s) : 0, "surrogateescape");
+}
+
+/* A str without NUL bytes as UTF-8, borrowed from the bytes in *keep. */
+static const char *
+utf8(PyObject *v, PyObject **keep)
+{
+    if (!PyUnicode_Check(v)) {
+        PyErr_SetString(PyExc_TypeError, "expected a str");
+        return NULL;
+    }
+    *keep = PyUnicode_AsEncodedString(v, "utf-8", "surrogateescape");
+    if (*keep == NULL)
+        return NULL;
+    const char *s = PyBytes_AS_STRING(*keep);
+    if (strlen(s) != (size_t)PyBytes_GET_SIZE(*keep)) {
+        Py_CLEAR(*keep);
+        PyErr_SetString(PyExc_ValueError, "a NUL character is not allowed here");
+        return NULL;
+    }
+    return s;
+}
+
+static int
+set_owned_str(char **field, PyObject *v)
+{
+    PyObject *keep = NULL;
+    const char *s = v ? utf8(v, &keep) : NULL;
+    if (s == NULL) {
+        if (v == NULL)
+            PyErr_SetString(PyExc_AttributeError, "cannot delete this attribute");
+        return -1;
+    }
+    free(*field);
+    *field = strdup(s);
+    Py_DECREF(keep);
+    return 0;
+}
+
+static PyObject *
+get_id(PyObject *self, void *c)
+{
+    return PyUnicode_FromString(F(self)->id);
+}
+
+static PyObject *
+get_type(PyObject *self, void *c)
+{
+    return PyUnicode_FromString(flow_type_name(F(self)->type));
+}
+
+static PyObject *
+get_marked(PyObject *self, void *c)
+{
+    return text(F(self)->marked);
+}
+
+static int
+set_marked(PyObject *self, PyObject *v, void *c)
+{
+    /* mitmproxy 8.1.1 has a bool here; later versions a marker string. */
+    if (v && PyBool_Check(v))
+        v = v == Py_True ? PyUnicode_FromString(":default:") : PyUnicode_FromString("");
+    else
+        Py_XINCREF(v);
+    int rc = set_owned_str(&F(self)->marked, v);
+    Py_XDECREF(v);
+    return rc;
+}
+
+static PyObject *
+get_comment(PyObject *self, void *c)
+{
+    return text(F(self)->comment);
+}
+
+static int
+set_comment(PyObject *self, PyObject *v, void *c)
+{
+    return set_owned_str(&F(self)->comment, v);
+}
+
+static PyObject *
+get_live(PyObject *self, void *c)
+{
+    return PyBool_FromLong(F(self)->live);
+}
+
+static PyObject *
+get_killed(PyObject *self, void *c)
+{
+    return PyBool_FromLong(F(self)->killed);
+}
+
+static PyObject *
+get_intercepted(PyObject *self, void *c)
+{
+    return PyBool_FromLong(F(self)->intercepted);
+}
+
+static PyObject *
+get_is_replay(PyObject *self, void *c)
+{
+    if (F(self)->is_replay == NULL)
+        Py_RETURN_NONE;
+    return PyUnicode_FromString(F(self)->is_replay);
+}
+
+static PyObject *
+get_timestamp_created(PyObject *self, void *c)
+{
+    return PyFloat_FromDouble(F(self)->timestamp_created);
+}
+
+/* (msg, timestamp) or None: mitmproxy.flow.Error is made in Python. */
+static PyObject *
+get_error(PyObject *self, void *c)
+{
+    struct flow_error *er = F(self)->error;
+    if (er == NULL)
+        Py_RETURN_NONE;
+    return Py_BuildValue("(Nd)", text(er->msg), er->timestamp);
+}
+
+static PyObject *
+set_error(PyObject *self, PyObject *arg)
+{
+    if (arg == Py_None) {
+        flow_clear_error(F(self));
+        Py_RETURN_NONE;
+    }
+    PyObject *keep = NULL;
+    const char *s = utf8(arg, &keep);
+    if (s == NULL)
+        return NULL;
+    flow_set_error(F(self), s);
+    Py_DECREF(keep);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+kill(PyObject *self, PyObject *unused)
+{
+    flow_kill(F(self));
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+intercept(PyObject *self, PyObject *unused)
+{
+    flow_intercept(F(self));
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+resume(PyObject *self, PyObject *unused)
+{
+    flow_resume(F(self));
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+backup(PyObject *self, PyObject *unused)
+{
+    flow_backup(F(self));
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+revert(PyObject *self, PyObject *unused)
+{
+    flow_revert(F(self));
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+modified(PyObject *self, PyObject *unused)
+{
+    return PyBool_FromLong(flow_modified(F(self)));
+}
+
+static PyObject *
+part(PyObject *self, int response)
+{
+    struct flow *f = F(self);
+    if (f->type != FLOW_HTTP || (response ? f->response == NULL : f->request == NULL))
+        Py_RETURN_NONE;
+    return script__message_view(f, response);
+}
+
+static PyObject *
+request(PyObject *self, PyObject *unused)
+{
+    return part(self, 0);
+}
+
+static PyObject *
+response(PyObject *self, PyObject *unused)
+{
+    return part(self, 1);
+}
+
+static PyObject *
+set_part(PyObject *self, PyObject *m, int response)
+{
+    struct flow *f = F(self);
+    if (f->type != FLOW_HTTP) {
+        PyErr_SetString(PyExc_TypeError, "not an HTTP flow");
+        return NULL;
+    }
+    if (m == Py_None) {
+        if (!response) {
+            PyErr_SetString(PyExc_ValueError, "an HTTP flow always has a request");
+            return NULL;
+        }
+        http_response_free(f->response);
+        f->response = NULL;
+        Py_RETURN_NONE;
+    }
+    if (script__message_attach(m, f, response) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+set_request(PyObject *self, PyObject *m)
+{
+    return set_part(self, m, 0);
+}
+
+static PyObject *
+set_response(PyObject *self, PyObject *m)
+{
+    return set_part(self, m, 1);
+}
+
+static PyGetSetDef getset[] = {
+    {"id", get_id, NULL, NULL, NULL},
+    {"type", get_type, NULL, NULL, NULL},
+    {"marked", get_marked, set_marked, NULL, NULL},
+    {"comment", get_comment, set_comment, NULL, NULL},
+    {"live", get_live, NULL, NULL, NULL},
+    {"killed", get_killed, NULL, NULL, NULL},
+    {"intercepted", get_intercepted, NULL, NULL, NULL},
+    {"is_replay", get_is_replay, NULL, NULL, NULL},
+    {"timestamp_created", get_timestamp_created, NULL, NULL, NULL},
+    {"error", get_error, NULL, NULL, NULL},
+    {NULL},
+};
+
+static PyMethodDef methods[] = {
+    {"set_error", set_error, METH_O, "Sets the error message (None removes it)."},
+    {"kill", kill, METH_NOARGS, "Kills the flow: the proxy drops its connection."},
+    {"intercept", intercept, METH_NOARGS, "Pauses the flow after the current hook."},
+    {"resume", resume, METH_NOARGS, "Lets an intercepted flow go on."},
+    {"backup", backup, METH_NOARGS, "Keeps the flow's state for revert()."},
+    {"revert", revert, METH_NOARGS, "Goes back to the state backup() kept."},
+    {"modified", modified, METH_NOARGS, "Whether the flow changed since backup()."},
+    {"request", request, METH_NOARGS, "A view of the request, or None."},
+    {"response", response, METH_NOARGS, "A view of the response, or None."},
+    {"set_request", set_request, METH_O, "Replaces the request."},
+    {"set_response", set_response, METH_O, "Replaces the response (None removes it)."},
+    {NULL},
+};
+
+PyTypeObject script__flow_type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "mitmproxy._c.Flow",
+    .tp_basicsize = sizeof(struct pyflow),
+    .tp_dealloc = dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A view of one of the proxy's flows.",
+    .tp_getset = getset,
+    .tp_methods = methods,
+};

@@ -1,0 +1,68 @@
+/* Shared between the script module's files; not for other modules. */
+#ifndef MP_SCRIPT_INTERNAL_H
+#define MP_SCRIPT_INTERNAL_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "proxy/hook.h"
+
+struct flow;
+struct master;
+
+/* The master scripts reach through ctx (borrowed); NULL in unit tests. */
+extern struct master *script__master;
+/*
+ * The options being configured while the loader's configure() runs (the
+ * master commits them only once every addon took them), so that a
+ * script's configure(updated) reads the new values; NULL otherwise.
+ */
+struct options;
+extern const struct options *script__configuring;
+
+/* module.c: the mitmproxy._c extension module, built into the plugin. */
+PyObject *script__init_module(void);
+
+/*
+ * Logs the Python exception being raised (and clears it) with its
+ * traceback, as mitmproxy's safecall does: "Addon error: Traceback ...".
+ * what, if not NULL, replaces "Addon error" (a script that fails to load).
+ */
+void script__log_exception(const char *what);
+
+/* flow.c: _c.Flow, a view that holds one reference on a C flow. */
+extern PyTypeObject script__flow_type;
+/* A new _c.Flow over f (a reference is taken). */
+PyObject *script__flow_new(struct flow *f);
+/* The flow a _c.Flow views (borrowed), or NULL with TypeError set. */
+struct flow *script__flow_of(PyObject *o);
+
+/*
+ * message.c: _c.Message, a view of a flow's request or response (holding
+ * a reference on the flow), or a message of its own that Request.make and
+ * Response.make build until it is given to a flow.
+ */
+extern PyTypeObject script__message_type;
+PyObject *script__message_view(struct flow *f, int response);
+/* Puts the message m into f's request (response=0) or response slot,
+ * taking it when it is standalone, copying it otherwise. */
+int script__message_attach(PyObject *m, struct flow *f, int response);
+
+/*
+ * hooks.c: the hooks scripts get, each with the arguments it takes. The
+ * script loader calls a script's function named hook_name(hook) with the
+ * tuple args() builds. A hook of issue 13 that is missing here is one row
+ * and, when its data is new, one converter.
+ */
+struct script__hook {
+    enum hook hook;
+    /* A new tuple of the Python arguments, or NULL with an exception. */
+    PyObject *(*args)(const struct hook_data *);
+};
+extern const struct script__hook script__hooks[];
+extern const size_t script__nhooks;
+
+/* The mitmproxy.http.HTTPFlow over f (py.c caches the class). */
+PyObject *script__http_flow(struct flow *f);
+
+#endif

@@ -1,0 +1,396 @@
+/*
+ * The script loader (mitmproxy's ScriptLoader and Script addons): one
+ * addon in the chain, at ScriptLoader's place, that carries every script
+ * given in the scripts option, in order. A script's module is an addon;
+ * its `addons = [...]` are too, recursively (mitmproxy's traverse). Each
+ * of mitmproxy's hooks becomes a call of the function of that name on
+ * each of them, in that order.
+ *
+ * Errors in a script never reach the proxy: a script that does not import
+ * is logged and left out, an exception in a hook is logged with its
+ * traceback and the flow goes on as the script left it. Only a path that
+ * is not a file is an error, as in mitmproxy ("No such script").
+ */
+/* Python.h first, as the C API asks. */
+#include "script/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "addons/addon.h"
+#include "flow/flow.h"
+#include "options/opt.h"
+#include "script/script.h"
+#include "util/log.h"
+#include "util/xmalloc.h"
+
+struct script {
+    char *path;     /* as the option has it */
+    PyObject *ns;   /* the module, or NULL when it failed to load */
+    PyObject *objs; /* list: the module and its addons, depth first */
+};
+
+struct loader {
+    struct addon base;
+    struct script *v; /* owned array, in the option's order */
+    size_t n;
+    int running;
+    /* Per hook, the functions the scripts define for it (a list), or
+     * NULL when none does: then the hook costs nothing. */
+    PyObject *calls[HOOK__COUNT];
+    PyObject *helpers; /* mitmproxy._loader */
+};
+
+static struct addon_ops loader_ops;
+
+/* mitmproxy strips quotes and blanks and expands ~. Returns a malloc'd path. */
+static char *
+full_path(const char *path)
+{
+    while (*path == ' ' || *path == '"' || *path == '\'')
+        path++;
+    size_t n = strlen(path);
+    while (n && (path[n - 1] == ' ' || path[n - 1] == '"' || path[n - 1] == '\''))
+        n--;
+    const char *home = getenv("HOME");
+    if (n && path[0] == '~' && (n == 1 || path[1] == '/') && home) {
+        size_t hl = strlen(home);
+        char *s = xmalloc(hl + n);
+        memcpy(s, home, hl);
+        memcpy(s + hl, path + 1, n - 1);
+        s[hl + n - 1] = '\0';
+        return s;
+    }
+    char *s = xmalloc(n + 1);
+    memcpy(s, path, n);
+    s[n] = '\0';
+    return s;
+}
+
+static int
+is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Calls name(*args) on each addon object of objs that has it; an
+ * exception is logged and the next one is called. */
+static void
+call_each(PyObject *objs, const char *name, PyObject *args)
+{
+    for (Py_ssize_t i = 0; objs && i < PyList_GET_SIZE(objs); i++) {
+        PyObject *fn = PyObject_GetAttrString(PyList_GET_ITEM(objs, i), name);
+        if (fn == NULL) {
+            PyErr_Clear();
+            continue;
+        }
+        PyObject *r =
+            PyCallable_Check(fn) ? PyObject_Call(fn, args, NULL) : (Py_INCREF(Py_None), Py_None);
+        if (r == NULL)
+            script__log_exception(NULL);
+        Py_XDECREF(r);
+        Py_DECREF(fn);
+    }
+}
+
+/* An empty tuple, or (x,) stealing x. */
+static PyObject *
+args_of(PyObject *x)
+{
+    if (x == NULL)
+        return PyTuple_New(0);
+    PyObject *t = PyTuple_Pack(1, x);
+    Py_DECREF(x);
+    return t;
+}
+
+static void
+rebuild_calls(struct loader *l)
+{
+    for (size_t h = 0; h < HOOK__COUNT; h++)
+        Py_CLEAR(l->calls[h]);
+    for (size_t k = 0; k < script__nhooks; k++) {
+        enum hook h = script__hooks[k].hook;
+        const char *name = hook_name(h);
+        for (size_t i = 0; i < l->n; i++) {
+            PyObject *objs = l->v[i].objs;
+            for (Py_ssize_t j = 0; objs && j < PyList_GET_SIZE(objs); j++) {
+                PyObject *fn = PyObject_GetAttrString(PyList_GET_ITEM(objs, j), name);
+                if (fn == NULL) {
+                    PyErr_Clear();
+                    continue;
+                }
+                if (PyCallable_Check(fn)) {
+                    if (l->calls[h] == NULL)
+                        l->calls[h] = PyList_New(0);
+                    if (l->calls[h] && PyList_Append(l->calls[h], fn) < 0)
+                        PyErr_Clear();
+                }
+                Py_DECREF(fn);
+            }
+        }
+    }
+}
+
+/* A set of the names of the options in updated (all of them for NULL). */
+static PyObject *
+updated_set(const struct opt_changes *updated)
+{
+    PyObject *s = PySet_New(NULL);
+    for (size_t i = 0; s && i < opt_count(); i++) {
+        const struct opt_info *info = opt_at(i);
+        if (!opt_changed(updated, info->index))
+            continue;
+        PyObject *name = PyUnicode_FromString(info->name);
+        if (name == NULL || PySet_Add(s, name) < 0)
+            Py_CLEAR(s);
+        Py_XDECREF(name);
+    }
+    return s;
+}
+
+/* mitmproxy's Script.loadscript: import, register (load), configure. */
+static void
+load_script(struct loader *l, struct script *s)
+{
+    log_msg(LOG_INFO, "Loading script %s", s->path);
+    char *full = full_path(s->path);
+    s->ns = PyObject_CallMethod(l->helpers, "load_script", "s", full);
+    free(full);
+    if (s->ns == Py_None)
+        Py_CLEAR(s->ns);
+    if (s->ns == NULL) {
+        if (PyErr_Occurred())
+            script__log_exception(NULL);
+        return;
+    }
+    s->objs = PyObject_CallMethod(l->helpers, "traverse", "O", s->ns);
+    if (s->objs == NULL || !PyList_Check(s->objs)) {
+        script__log_exception(NULL);
+        Py_CLEAR(s->objs);
+        return;
+    }
+    PyObject *args = args_of(PyObject_CallMethod(l->helpers, "Loader", NULL));
+    if (args)
+        call_each(s->objs, "load", args);
+    else
+        script__log_exception(NULL);
+    Py_XDECREF(args);
+    if ((args = args_of(updated_set(NULL))) != NULL)
+        call_each(s->objs, "configure", args);
+    Py_XDECREF(args);
+    if (l->running) {
+        args = PyTuple_New(0);
+        call_each(s->objs, "running", args);
+        Py_XDECREF(args);
+    }
+}
+
+static void
+unload_script(struct script *s)
+{
+    PyObject *args = PyTuple_New(0);
+    call_each(s->objs, "done", args);
+    Py_XDECREF(args);
+    Py_CLEAR(s->objs);
+    Py_CLEAR(s->ns);
+    free(s->path);
+}
+
+static struct script *
+find(struct script *v, size_t n, const char *path)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i].path && strcmp(v[i].path, path) == 0)
+            return &v[i];
+    return NULL;
+}
+
+/*
+ * mitmproxy's ScriptLoader.configure for a new scripts option: scripts no
+ * longer named are unloaded (done), those still named keep their state
+ * and take their new place, new ones are loaded. Checked first, so a bad
+ * list changes nothing.
+ */
+static int
+set_scripts(struct loader *l, const struct strv *paths, struct err *e)
+{
+    for (size_t i = 0; i < paths->n; i++) {
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(paths->v[i], paths->v[j]) == 0) {
+                err_set(e, MP_ERR_INVAL, "Duplicate script");
+                return MP_ERR_INVAL;
+            }
+        }
+        char *full = full_path(paths->v[i]);
+        int ok = is_file(full);
+        free(full);
+        if (!ok) {
+            err_set(e, MP_ERR_NOTFOUND, "No such script: %s", paths->v[i]);
+            return MP_ERR_NOTFOUND;
+        }
+    }
+    for (size_t i = 0; i < l->n; i++) {
+        int kept = 0;
+        for (size_t j = 0; j < paths->n; j++)
+            kept |= strcmp(l->v[i].path, paths->v[j]) == 0;
+        if (!kept) {
+            log_msg(LOG_INFO, "Un-loading script: %s", l->v[i].path);
+            unload_script(&l->v[i]);
+            l->v[i].path = NULL;
+        }
+    }
+    struct script *next = xcalloc(paths->n ? paths->n : 1, sizeof(*next));
+    for (size_t i = 0; i < paths->n; i++) {
+        struct script *old = find(l->v, l->n, paths->v[i]);
+        if (old) {
+            next[i] = *old;
+            old->path = NULL;
+        } else {
+            next[i].path = xstrdup(paths->v[i]);
+        }
+    }
+    free(l->v);
+    l->v = next;
+    l->n = paths->n;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i].ns == NULL && l->v[i].objs == NULL)
+            load_script(l, &l->v[i]);
+    rebuild_calls(l);
+    return 0;
+}
+
+static int
+configure(struct addon *a, const struct options *o, const struct opt_changes *updated,
+          struct err *e)
+{
+    struct loader *l = (struct loader *)a;
+    const struct options *outer = script__configuring;
+    script__configuring = o;
+    /* The scripts already there hear of the change; new ones are
+     * configured with every option as they load. */
+    size_t before = l->n;
+    PyObject *args = before ? args_of(updated_set(updated)) : NULL;
+    for (size_t i = 0; args && i < before; i++)
+        call_each(l->v[i].objs, "configure", args);
+    Py_XDECREF(args);
+    int rc = 0;
+    if (updated == NULL || opt_changed(updated, OPT_INDEX_scripts))
+        rc = set_scripts(l, &o->scripts, e);
+    script__configuring = outer;
+    return rc;
+}
+
+static void
+running(struct addon *a)
+{
+    struct loader *l = (struct loader *)a;
+    l->running = 1;
+    PyObject *args = PyTuple_New(0);
+    for (size_t i = 0; args && i < l->n; i++)
+        call_each(l->v[i].objs, "running", args);
+    Py_XDECREF(args);
+}
+
+static void
+done(struct addon *a)
+{
+    struct loader *l = (struct loader *)a;
+    PyObject *args = PyTuple_New(0);
+    for (size_t i = 0; args && i < l->n; i++)
+        call_each(l->v[i].objs, "done", args);
+    Py_XDECREF(args);
+}
+
+static void
+loader_free(struct addon *a)
+{
+    struct loader *l = (struct loader *)a;
+    for (size_t i = 0; i < l->n; i++) {
+        Py_CLEAR(l->v[i].objs);
+        Py_CLEAR(l->v[i].ns);
+        free(l->v[i].path);
+    }
+    free(l->v);
+    for (size_t h = 0; h < HOOK__COUNT; h++)
+        Py_CLEAR(l->calls[h]);
+    Py_CLEAR(l->helpers);
+    free(l);
+}
+
+static const struct script__hook *
+hook_row(enum hook h)
+{
+    for (size_t k = 0; k < script__nhooks; k++)
+        if (script__hooks[k].hook == h)
+            return &script__hooks[k];
+    return NULL;
+}
+
+/* Every hook of the table: its functions, one after the other. */
+static enum addon_result
+on_hook(struct addon *a, struct hook_call *call)
+{
+    struct loader *l = (struct loader *)a;
+    enum hook h = call->data->hook;
+    PyObject *calls = l->calls[h];
+    if (calls == NULL)
+        return ADDON_CONTINUE;
+    PyObject *args = hook_row(h)->args(call->data);
+    if (args == NULL) {
+        if (PyErr_Occurred())
+            script__log_exception(NULL);
+        return ADDON_CONTINUE;
+    }
+    /* A script that reloads the scripts option from a hook replaces the
+     * list; this call keeps the one it started with. */
+    Py_INCREF(calls);
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(calls); i++) {
+        PyObject *r = PyObject_Call(PyList_GET_ITEM(calls, i), args, NULL);
+        if (r == NULL) {
+            script__log_exception(NULL);
+            continue;
+        }
+        if (PyCoro_CheckExact(r)) {
+            /* Not awaited: closing it keeps Python from warning later. */
+            PyObject *c = PyObject_CallMethod(r, "close", NULL);
+            Py_XDECREF(c);
+            PyErr_Clear();
+            log_msg(LOG_ERROR,
+                    "Addon error: async hooks (%s) are not supported yet in this "
+                    "version",
+                    hook_name(h));
+        }
+        Py_DECREF(r);
+    }
+    Py_DECREF(calls);
+    Py_DECREF(args);
+    return ADDON_CONTINUE;
+}
+
+struct addon *
+script_loader_new(struct master *m, const char *pydir, struct err *e)
+{
+    if (script_py_start(pydir, e) < 0)
+        return NULL;
+    script__master = m;
+    PyObject *helpers = PyImport_ImportModule("mitmproxy._loader");
+    if (helpers == NULL) {
+        PyErr_Print();
+        err_set(e, MP_ERR_INVAL, "scripts: mitmproxy._loader does not import");
+        return NULL;
+    }
+    loader_ops.name = "scriptloader";
+    loader_ops.configure = configure;
+    loader_ops.running = running;
+    loader_ops.done = done;
+    loader_ops.free = loader_free;
+    for (size_t k = 0; k < script__nhooks; k++)
+        loader_ops.hooks[script__hooks[k].hook] = on_hook;
+    struct loader *l = xcalloc(1, sizeof(*l));
+    l->base.ops = &loader_ops;
+    l->helpers = helpers;
+    return &l->base;
+}

@@ -1,0 +1,377 @@
+/*
+ * mitmproxy._c: what our Python package needs from the C side, and
+ * nothing more: the Flow and Message view types, the log, the options
+ * (read, set through the master, registered by loader.add_option), the
+ * command registry, and the content codings (brotli and zstd included,
+ * which Python's standard library lacks). ctx, http and addonmanager in
+ * python/mitmproxy/ give scripts mitmproxy's names on top of this.
+ */
+/* Python.h first, as the C API asks. */
+#include "script/internal.h"
+
+#include <stdlib.h>
+
+#include "commands/commands.h"
+#include "http/encoding.h"
+#include "master/master.h"
+#include "options/opt.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+struct master *script__master;
+const struct options *script__configuring;
+
+static PyObject *
+py_log(PyObject *self, PyObject *args)
+{
+    int level;
+    const char *msg;
+    if (!PyArg_ParseTuple(args, "is", &level, &msg))
+        return NULL;
+    if (level < LOG_ERROR || level > LOG_DEBUG) {
+        PyErr_Format(PyExc_ValueError, "no such log level: %d", level);
+        return NULL;
+    }
+    log_msg((enum log_level)level, "%s", msg);
+    Py_RETURN_NONE;
+}
+
+static const struct options *
+options(void)
+{
+    if (script__master == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "no master: options are not available here");
+        return NULL;
+    }
+    return script__configuring ? script__configuring : master_options(script__master);
+}
+
+static const struct opt_info *
+find_option(const char *name)
+{
+    const struct opt_info *info = opt_find(name);
+    if (info == NULL)
+        PyErr_Format(PyExc_AttributeError, "No such option: %s", name);
+    return info;
+}
+
+static PyObject *
+option_value(const struct options *o, const struct opt_info *info)
+{
+    switch (info->type) {
+    case OPT_BOOL:
+        return PyBool_FromLong(opt_get_bool(o, info));
+    case OPT_INT:
+        return PyLong_FromLong(opt_get_int(o, info));
+    case OPT_STR:
+    case OPT_OPTSTR: {
+        const char *s = opt_get_str(o, info);
+        if (s == NULL)
+            Py_RETURN_NONE;
+        return PyUnicode_DecodeUTF8(s, (Py_ssize_t)strlen(s), "surrogateescape");
+    }
+    case OPT_SEQ: {
+        const struct strv *sv = opt_get_seq(o, info);
+        PyObject *t = PyTuple_New((Py_ssize_t)sv->n);
+        for (size_t i = 0; t && i < sv->n; i++) {
+            PyObject *s =
+                PyUnicode_DecodeUTF8(sv->v[i], (Py_ssize_t)strlen(sv->v[i]), "surrogateescape");
+            if (s == NULL)
+                Py_CLEAR(t);
+            else
+                PyTuple_SET_ITEM(t, (Py_ssize_t)i, s);
+        }
+        return t;
+    }
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+option_get(PyObject *self, PyObject *arg)
+{
+    const char *name = PyUnicode_AsUTF8(arg);
+    const struct options *o = name ? options() : NULL;
+    const struct opt_info *info = o ? find_option(name) : NULL;
+    return info ? option_value(o, info) : NULL;
+}
+
+static PyObject *
+option_names(PyObject *self, PyObject *unused)
+{
+    PyObject *l = PyList_New(0);
+    for (size_t i = 0; l && i < opt_count(); i++) {
+        PyObject *s = PyUnicode_FromString(opt_at(i)->name);
+        if (s == NULL || PyList_Append(l, s) < 0)
+            Py_CLEAR(l);
+        Py_XDECREF(s);
+    }
+    return l;
+}
+
+static void
+raise_err(const struct err *e)
+{
+    PyObject *exc = PyExc_ValueError;
+    PyObject *mod = PyImport_ImportModule("mitmproxy.exceptions");
+    PyObject *cls = mod ? PyObject_GetAttrString(mod, "OptionsError") : NULL;
+    PyErr_Clear();
+    PyErr_SetString(cls ? cls : exc, e->msg[0] ? e->msg : "error");
+    Py_XDECREF(cls);
+    Py_XDECREF(mod);
+}
+
+/* A setting as --set writes it ("name=value"), appended to out. */
+static int
+setting(struct strv *out, const char *name, PyObject *v)
+{
+    struct buf b = BUF_INIT;
+    buf_append_str(&b, name);
+    if (v != Py_None) {
+        PyObject *s = PyBool_Check(v) ? PyUnicode_FromString(v == Py_True ? "true" : "false")
+                                      : PyObject_Str(v);
+        const char *u = s ? PyUnicode_AsUTF8(s) : NULL;
+        if (u == NULL) {
+            Py_XDECREF(s);
+            buf_clear(&b);
+            return -1;
+        }
+        buf_append_str(&b, "=");
+        buf_append_str(&b, u);
+        Py_DECREF(s);
+    }
+    char *str = buf_strdup(&b);
+    strv_push(out, str);
+    free(str);
+    buf_clear(&b);
+    return 0;
+}
+
+/*
+ * option_set({name: value, ...}): one master_set(), so the addons are
+ * configured once and a refused value changes nothing (OptionsError).
+ */
+static PyObject *
+option_set(PyObject *self, PyObject *dict)
+{
+    if (!PyDict_Check(dict) || options() == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "expected a dict");
+        return NULL;
+    }
+    struct strv set = {0};
+    PyObject *k, *v;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(dict, &pos, &k, &v)) {
+        const char *name = PyUnicode_AsUTF8(k);
+        const struct opt_info *info = name ? find_option(name) : NULL;
+        if (info == NULL)
+            goto fail;
+        if (info->type == OPT_SEQ && (PyList_Check(v) || PyTuple_Check(v))) {
+            /* "name" empties it; then one "name=x" per value. */
+            if (setting(&set, name, Py_None) < 0)
+                goto fail;
+            for (Py_ssize_t i = 0; i < PySequence_Size(v); i++) {
+                PyObject *x = PySequence_GetItem(v, i);
+                int rc = x ? setting(&set, name, x) : -1;
+                Py_XDECREF(x);
+                if (rc < 0)
+                    goto fail;
+            }
+        } else if (setting(&set, name, v) < 0) {
+            goto fail;
+        }
+    }
+    struct err e = {0};
+    if (master_set(script__master, (const char *const *)set.v, set.n, &e) < 0) {
+        raise_err(&e);
+        goto fail;
+    }
+    strv_clear(&set);
+    Py_RETURN_NONE;
+fail:
+    strv_clear(&set);
+    return NULL;
+}
+
+/* add_option(name, type, default, help, choices): type is "bool", "int",
+ * "str", "optional str" or "sequence of str"; default as --set writes it. */
+static PyObject *
+add_option(PyObject *self, PyObject *args)
+{
+    const char *name, *type, *def, *help, *choices;
+    if (!PyArg_ParseTuple(args, "sszzz", &name, &type, &def, &help, &choices))
+        return NULL;
+    static const enum opt_type types[] = {OPT_BOOL, OPT_INT, OPT_STR, OPT_OPTSTR, OPT_SEQ};
+    int t = -1;
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+        if (strcmp(opt_type_name(types[i]), type) == 0)
+            t = (int)types[i];
+    if (t < 0) {
+        PyErr_Format(PyExc_TypeError, "unsupported option type: %s", type);
+        return NULL;
+    }
+    struct err e = {0};
+    int index = opt_register(name, (enum opt_type)t, def, choices, help ? help : "", &e);
+    if (index < 0) {
+        raise_err(&e);
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+cmd_value(const struct cmds_value *v)
+{
+    switch (v->type) {
+    case CMDS_NONE:
+        Py_RETURN_NONE;
+    case CMDS_INT:
+        return PyLong_FromLong(v->i);
+    case CMDS_BOOL:
+        return PyBool_FromLong(v->b);
+    case CMDS_BYTES:
+        return PyBytes_FromStringAndSize(v->s, (Py_ssize_t)v->len);
+    case CMDS_STRS:
+    case CMDS_CUTSPEC: {
+        PyObject *l = PyList_New(0);
+        for (size_t i = 0; l && i < v->strs.n; i++) {
+            PyObject *s = PyUnicode_FromString(v->strs.v[i]);
+            if (s == NULL || PyList_Append(l, s) < 0)
+                Py_CLEAR(l);
+            Py_XDECREF(s);
+        }
+        return l;
+    }
+    default:
+        if (v->s)
+            return PyUnicode_FromString(v->s);
+        Py_RETURN_NONE;
+    }
+}
+
+/* command_call(name, *args): the arguments as strings, parsed by the
+ * command's own types (flow specifications such as "@all" included). */
+static PyObject *
+command_call(PyObject *self, PyObject *args)
+{
+    if (options() == NULL)
+        return NULL;
+    Py_ssize_t n = PyTuple_GET_SIZE(args);
+    if (n < 1) {
+        PyErr_SetString(PyExc_TypeError, "command_call(name, *args)");
+        return NULL;
+    }
+    const char *name = PyUnicode_AsUTF8(PyTuple_GET_ITEM(args, 0));
+    if (name == NULL)
+        return NULL;
+    struct strv sv = {0};
+    for (Py_ssize_t i = 1; i < n; i++) {
+        PyObject *s = PyObject_Str(PyTuple_GET_ITEM(args, i));
+        const char *u = s ? PyUnicode_AsUTF8(s) : NULL;
+        if (u)
+            strv_push(&sv, u);
+        Py_XDECREF(s);
+        if (u == NULL) {
+            strv_clear(&sv);
+            return NULL;
+        }
+    }
+    struct cmds_value ret = {0};
+    struct err e = {0};
+    int rc =
+        cmds_call(master_commands(script__master), name, (const char *const *)sv.v, sv.n, &ret, &e);
+    strv_clear(&sv);
+    PyObject *r = NULL;
+    if (rc < 0) {
+        PyObject *mod = PyImport_ImportModule("mitmproxy.exceptions");
+        PyObject *cls = mod ? PyObject_GetAttrString(mod, "CommandError") : NULL;
+        PyErr_Clear();
+        PyErr_SetString(cls ? cls : PyExc_RuntimeError, e.msg);
+        Py_XDECREF(cls);
+        Py_XDECREF(mod);
+    } else {
+        r = cmd_value(&ret);
+    }
+    cmds_value_clear(&ret);
+    return r;
+}
+
+static PyObject *
+coding(PyObject *args, int decode)
+{
+    const char *enc;
+    Py_buffer in;
+    if (!PyArg_ParseTuple(args, "sy*", &enc, &in))
+        return NULL;
+    struct buf out = BUF_INIT;
+    struct err e = {0};
+    int rc = decode ? enc_decode(enc, in.buf, (size_t)in.len, &out, 0, &e)
+                    : enc_encode(enc, in.buf, (size_t)in.len, &out, &e);
+    PyBuffer_Release(&in);
+    PyObject *r = NULL;
+    if (rc < 0)
+        PyErr_SetString(PyExc_ValueError, e.msg);
+    else
+        r = PyBytes_FromStringAndSize((const char *)out.data + out.off, (Py_ssize_t)out.len);
+    buf_clear(&out);
+    return r;
+}
+
+static PyObject *
+decode(PyObject *self, PyObject *args)
+{
+    return coding(args, 1);
+}
+
+static PyObject *
+encode(PyObject *self, PyObject *args)
+{
+    return coding(args, 0);
+}
+
+static PyObject *
+shutdown(PyObject *self, PyObject *unused)
+{
+    if (options() == NULL)
+        return NULL;
+    master_shutdown(script__master);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef functions[] = {
+    {"log", py_log, METH_VARARGS, "log(level, msg): level 0 error .. 4 debug."},
+    {"option_get", option_get, METH_O, "The value of an option."},
+    {"option_set", option_set, METH_O, "Sets options from a dict, as one change."},
+    {"option_names", option_names, METH_NOARGS, "Every option's name."},
+    {"add_option", add_option, METH_VARARGS, "Registers an option (loader.add_option)."},
+    {"command_call", command_call, METH_VARARGS, "Calls a command with string arguments."},
+    {"decode", decode, METH_VARARGS, "decode(encoding, data): a content coding undone."},
+    {"encode", encode, METH_VARARGS, "encode(encoding, data): a content coding applied."},
+    {"shutdown", shutdown, METH_NOARGS, "Stops the proxy."},
+    {NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "_mitmproxy_c",
+    .m_doc = "The C side of mitmproxy-c's Python API.",
+    .m_size = -1,
+    .m_methods = functions,
+};
+
+PyObject *
+script__init_module(void)
+{
+    if (PyType_Ready(&script__flow_type) < 0 || PyType_Ready(&script__message_type) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    if (PyModule_AddObjectRef(m, "Flow", (PyObject *)&script__flow_type) < 0 ||
+        PyModule_AddObjectRef(m, "Message", (PyObject *)&script__message_type) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
