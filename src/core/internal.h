@@ -70,6 +70,9 @@ struct uhandle;
  * as the pause did before: a client that sends more is not watched.
  */
 #define CORE_STASH_MAX (64 * 1024)
+/* Sends of a feed are corked into one write up to this size; a larger send
+ * goes out as it is, without a copy. */
+#define CORE_CORK_MAX (64 * 1024)
 
 /* One listening socket and the configuration (mode) of what it accepts. */
 struct listener {

@@ -379,10 +379,20 @@ on_write(uv_write_t *req, int status)
  * each cost more than all the rest of the work for a small response. The
  * feed writes them when it ends, before the loop waits again.
  */
+static void flush(struct sock *s);
+
 static void
 deliver(struct sock *s, struct buf *data)
 {
     if (!s->pc->feeding) {
+        core__sock_send_raw(s, data);
+        return;
+    }
+    /* A large send (a buffered body, say) is written as it is, after what
+     * was corked before it: copying it behind a small one would cost a
+     * copy of the body and its size again in memory. */
+    if (s->corked.len + data->len > CORE_CORK_MAX) {
+        flush(s);
         core__sock_send_raw(s, data);
         return;
     }
