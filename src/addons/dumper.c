@@ -204,27 +204,13 @@ is_h1(const char *v)
     return strcmp(v, "HTTP/1.0") == 0 || strcmp(v, "HTTP/1.1") == 0;
 }
 
-/* human.pretty_size: at most five characters. */
+/* human.pretty_size. */
 static void
 put_size(struct buf *b, uint64_t size)
 {
-    static const char suffix[] = "kmgt";
-    if (size < 1024) {
-        buf_printf(b, "%" PRIu64 "b", size);
-        return;
-    }
-    double s = (double)size;
-    for (int i = 0; i < 4; i++) {
-        s /= 1024;
-        if (s < 99.95) {
-            buf_printf(b, "%.1f%c", s, suffix[i]);
-            return;
-        }
-        if (s < 1024 || i == 3) {
-            buf_printf(b, "%.0f%c", s, suffix[i]);
-            return;
-        }
-    }
+    char s[NUM_SIZE_LEN];
+    num_pretty_size(s, size);
+    buf_append_str(b, s);
 }
 
 /* dumper.py's _fmt_client() and the ": " after it. */

@@ -17,6 +17,7 @@
 #include "flow/flow.h"
 #include "options/opt.h"
 #include "util/log.h"
+#include "util/num.h"
 #include "util/path.h"
 #include "util/xmalloc.h"
 
@@ -35,29 +36,6 @@ drop_flows(struct savehar *x)
     for (size_t i = 0; i < x->n; i++)
         flow_unref(x->flows[i]);
     x->n = 0;
-}
-
-/* human.pretty_size(). */
-static void
-pretty_size(char *out, size_t outlen, size_t size)
-{
-    if (size < 1024) {
-        snprintf(out, outlen, "%zub", size);
-        return;
-    }
-    static const char suffix[] = "kmgt";
-    double s = (double)size;
-    for (int i = 0; i < 4; i++) {
-        s /= 1024;
-        if (s < 99.95) {
-            snprintf(out, outlen, "%.1f%c", s, suffix[i]);
-            return;
-        }
-        if (s < 1024 || i == 3) {
-            snprintf(out, outlen, "%.0f%c", s, suffix[i]);
-            return;
-        }
-    }
 }
 
 /* export_har(): the HAR of v[0..n) to path, zlib-compressed for ".zhar". */
@@ -91,8 +69,8 @@ save_har(struct flow *const *v, size_t n, const char *path, struct err *e)
     if (!ok) {
         rc = err_set(e, MP_ERR_IO, "[Errno %d] %s: '%s'", errno, strerror(errno), path);
     } else {
-        char size[16];
-        pretty_size(size, sizeof(size), har.len);
+        char size[NUM_SIZE_LEN];
+        num_pretty_size(size, har.len);
         log_msg(LOG_ALERT, "HAR file saved (%s bytes).", size);
     }
     buf_clear(&har);

@@ -11,34 +11,13 @@
 #include <time.h>
 
 #include "console/internal.h"
+#include "util/num.h"
 #include "util/emoji.h"
 
 /* 8.1.1's symbols on a UTF-8 terminal. */
 #define SYMBOL_REPLAY "\xe2\x86\xbb" /* ↻ */
 #define SYMBOL_RETURN "\xe2\x86\x90" /* ← */
 #define SYMBOL_MARK "\xe2\x97\x8f"   /* ● */
-
-void
-console__pretty_size(uint64_t n, char *out, size_t outlen)
-{
-    if (n < 1024) {
-        snprintf(out, outlen, "%llub", (unsigned long long)n);
-        return;
-    }
-    static const char suffix[] = "kmgt";
-    double s = (double)n;
-    for (int i = 0; i < 4; i++) {
-        s /= 1024;
-        if (s < 99.95) {
-            snprintf(out, outlen, "%.1f%c", s, suffix[i]);
-            return;
-        }
-        if (s < 1024 || i == 3) {
-            snprintf(out, outlen, "%.0f%c", s, suffix[i]);
-            return;
-        }
-    }
-}
 
 void
 console__pretty_duration(double secs, char *out, size_t outlen)
@@ -354,7 +333,7 @@ console__format_table(struct sline *l, const struct store_info *in, const char *
     truncated(l, content_st, content, widths[2], 1);
     console__put(l, ST_TEXT, " ", 1);
     if (in->has_response && in->response_size) {
-        console__pretty_size(in->response_size, buf, sizeof(buf));
+        num_pretty_size(buf, in->response_size);
         console__put_fixed(l, resp ? resp : console__size_style(in->response_size), buf, 5, 1);
     } else {
         console__put_fixed(l, ST_TEXT, "", 5, 1);
@@ -434,7 +413,7 @@ console__format_list(struct sline out[2], const struct store_info *in, const cha
         }
         console__put(l, ST_TEXT, " ", 1);
         if (in->response_size) {
-            console__pretty_size(in->response_size, buf, sizeof(buf));
+            num_pretty_size(buf, in->response_size);
             console__put(l, in->intercepted ? ST_INTERCEPT : console__size_style(in->response_size),
                          buf, SIZE_MAX);
         } else {

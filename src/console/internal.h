@@ -150,8 +150,7 @@ const char *console__line_text(struct sline *);
 
 /* ---- flow rows (format.c) --------------------------------------------- */
 
-/* 8.1.1's human.pretty_size and pretty_duration (None: ""). */
-void console__pretty_size(uint64_t n, char *out, size_t outlen);
+/* 8.1.1's human.pretty_duration (None: ""); sizes are num_pretty_size(). */
 void console__pretty_duration(double secs, char *out, size_t outlen);
 /* The gradient step of a size or a duration, as 8.1.1's format_size/format_duration. */
 enum console_style console__size_style(uint64_t n);

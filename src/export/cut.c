@@ -13,6 +13,7 @@
 #include "export/cut.h"
 #include "export/internal.h"
 #include "flow/flow.h"
+#include "util/num.h"
 
 enum otype {
     O_NONE,    /* None, or an attribute we do not model */
@@ -374,23 +375,9 @@ format_address(struct buf *out, const struct addr *a)
 static void
 pretty_size(struct buf *out, size_t size)
 {
-    if (size < 1024) {
-        buf_printf(out, "%zub", size);
-        return;
-    }
-    static const char suffix[] = "kmgt";
-    double s = (double)size;
-    for (int i = 0; i < 4; i++) {
-        s /= 1024;
-        if (s < 99.95) {
-            buf_printf(out, "%.1f%c", s, suffix[i]);
-            return;
-        }
-        if (s < 1024 || i == 3) {
-            buf_printf(out, "%.0f%c", s, suffix[i]);
-            return;
-        }
-    }
+    char s[NUM_SIZE_LEN];
+    num_pretty_size(s, size);
+    buf_append_str(out, s);
 }
 
 /* Headers.get(name): every value of the header joined with ", ". */

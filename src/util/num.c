@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 
 #include "util/err.h"
@@ -66,4 +67,28 @@ num_format_i(char *out, int64_t v)
         return num_format_u(out, (uint64_t)v);
     out[0] = '-';
     return 1 + num_format_u(out + 1, 0 - (uint64_t)v);
+}
+
+void
+num_pretty_size(char out[NUM_SIZE_LEN], uint64_t n)
+{
+    static const char suffix[] = "kmgt";
+    if (n < 1024) {
+        size_t len = num_format_u(out, n);
+        out[len] = 'b';
+        out[len + 1] = '\0';
+        return;
+    }
+    double s = (double)n;
+    for (int i = 0; i < 4; i++) {
+        s /= 1024;
+        if (s < 99.95) {
+            snprintf(out, NUM_SIZE_LEN, "%.1f%c", s, suffix[i]);
+            return;
+        }
+        if (s < 1024 || i == 3) {
+            snprintf(out, NUM_SIZE_LEN, "%.0f%c", s, suffix[i]);
+            return;
+        }
+    }
 }

@@ -31,4 +31,9 @@ int num_parse_cstr(const char *s, int64_t min, int64_t max, int64_t *out);
 size_t num_format_u(char *out, uint64_t v);
 size_t num_format_i(char *out, int64_t v);
 
+/* mitmproxy's human.pretty_size(): "512b", "1.5k", "100k", "3.2m" (at most
+ * five characters and the NUL). */
+#define NUM_SIZE_LEN 16
+void num_pretty_size(char out[NUM_SIZE_LEN], uint64_t n);
+
 #endif

@@ -9,6 +9,7 @@
 
 #include "../lib/test.h"
 #include "console/internal.h"
+#include "util/num.h"
 
 static struct store_info
 info(void)
@@ -44,13 +45,13 @@ utc(void)
 TEST(console_format_sizes_and_durations)
 {
     char b[16];
-    console__pretty_size(34, b, sizeof(b));
+    num_pretty_size(b, 34);
     ASSERT_STREQ(b, "34b");
-    console__pretty_size(1024, b, sizeof(b));
+    num_pretty_size(b, 1024);
     ASSERT_STREQ(b, "1.0k");
-    console__pretty_size(102400, b, sizeof(b));
+    num_pretty_size(b, 102400);
     ASSERT_STREQ(b, "100k");
-    console__pretty_size(5u << 20, b, sizeof(b));
+    num_pretty_size(b, 5u << 20);
     ASSERT_STREQ(b, "5.0m");
     console__pretty_duration(0.019, b, sizeof(b));
     ASSERT_STREQ(b, "19ms");

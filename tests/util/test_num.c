@@ -55,3 +55,22 @@ TEST(num_format_i_writes_what_printf_would)
         ASSERT_STREQ(out, want);
     }
 }
+
+/* mitmproxy's human.pretty_size(), one case per branch. */
+TEST(num_pretty_size_as_mitmproxy)
+{
+    static const struct {
+        uint64_t n;
+        const char *want;
+    } cases[] = {
+        {0, "0b"},           {1023, "1023b"},         {1024, "1.0k"},
+        {1536, "1.5k"},      {102348, "99.9k"},       {102400, "100k"},
+        {1048575, "1024k"},  {1048576, "1.0m"},       {5ULL << 40, "5.0t"},
+        {2000ULL << 40, "2000t"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char out[NUM_SIZE_LEN];
+        num_pretty_size(out, cases[i].n);
+        ASSERT_STREQ(out, cases[i].want);
+    }
+}
