@@ -19,8 +19,12 @@ int master__reading(const struct master *);
  */
 struct addon;
 typedef struct addon *(*master__script_new_cb)(struct master *, const char *pydir, struct err *e);
-/* Opens the script plugin next to the tool and returns its constructor,
- * with our Python package's directory in pydir; NULL with e if none. */
+/* Finds the script plugin and our Python package from the tool's own
+ * location (the build tree, or an installation's lib/mitmproxy-c/): 0 with
+ * both paths filled, or MP_ERR_NOTFOUND naming where it looked. */
+int master__script_find(char *so, size_t solen, char *pydir, size_t pydirlen, struct err *e);
+/* Opens the script plugin master__script_find() names and returns its
+ * constructor, with our Python package's directory in pydir; NULL with e if none. */
 master__script_new_cb master__script_plugin(char *pydir, size_t pydirlen, struct err *e);
 
 #endif

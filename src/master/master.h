@@ -21,6 +21,7 @@
 #define MP_MASTER_MASTER_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "util/err.h"
 
@@ -46,6 +47,13 @@ void master_add_addon(struct master *, struct addon *);
  * the plugin or our Python package cannot be found or started.
  */
 int master_load_scripts(struct master *, struct err *e);
+/*
+ * Prints --sysinfo to f: our version, the flow format, the Python the
+ * script plugin would run (only when scripts is set and the plugin loads:
+ * mitmdump and mitmproxy; pathod and pathoc have no scripts), OpenSSL and
+ * the platform.
+ */
+void master_sysinfo(FILE *f, int scripts);
 /*
  * Fills the command registry: the core commands (set, flow.*, options.*)
  * and every addon's. master_configure() does it if nobody has; a tool

@@ -3,9 +3,12 @@
  * ScriptLoader) embeds CPython, so it is built as a plugin the tool opens
  * only when a script is given. A tool without scripts never maps libpython
  * and starts as fast as before. The plugin and our `mitmproxy` Python
- * package are found next to the tool (the build tree: build/mitmdump,
- * build/mitmproxy-script.so, build/python -> ../python) or where an
- * installation puts them ($PREFIX/bin/mitmdump, $PREFIX/lib/mitmproxy-c/).
+ * package are found from the tool's own location, never from the source
+ * tree or the working directory: next to it in the build tree
+ * (build/mitmdump, build/mitmproxy-script.so, build/python -> ../python), or
+ * where `make install` and the .deb put them ($PREFIX/bin/mitmdump,
+ * $PREFIX/lib/mitmproxy-c/mitmproxy-script.so and .../python), so an
+ * installed tree works wherever DESTDIR or the package put it.
  */
 #include <dlfcn.h>
 #include <limits.h>
@@ -18,6 +21,9 @@
 
 /* The plugin's one entry point (script/script.h). */
 #define SCRIPT_ENTRY "script_loader_new"
+#define SCRIPT_SO "mitmproxy-script.so"
+/* Relative to the parent of the tool's bin/, as scripts/install.sh lays it out. */
+#define INSTALLED_LIBDIR "lib/mitmproxy-c"
 
 static int
 exe_dir(char *out, size_t outlen)
@@ -40,39 +46,46 @@ is_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+int
+master__script_find(char *so, size_t solen, char *pydir, size_t pydirlen, struct err *e)
+{
+    char dir[PATH_MAX];
+    if (exe_dir(dir, sizeof(dir)) < 0)
+        return err_set(e, MP_ERR_IO, "scripts: cannot find the directory of this program");
+    /* The build tree first, then an installation's layout: bin/'s parent
+     * (named without "..", as --sysinfo shows it). */
+    const char *up = strrchr(dir, '/');
+    int parent = up ? (int)(up - dir) : 0;
+    for (int i = 0; i < 2; i++) {
+        int n = i == 0 ? (int)strlen(dir) : parent;
+        const char *sub = i == 0 ? "" : "/" INSTALLED_LIBDIR;
+        snprintf(so, solen, "%.*s%s/" SCRIPT_SO, n, dir, sub);
+        snprintf(pydir, pydirlen, "%.*s%s/python", n, dir, sub);
+        if (is_file(so))
+            return 0;
+    }
+    return err_set(e, MP_ERR_NOTFOUND,
+                   "scripts: Python scripts are not available: no " SCRIPT_SO
+                   " next to %s or in %.*s/" INSTALLED_LIBDIR,
+                   dir, parent, dir);
+}
+
 master__script_new_cb
 master__script_plugin(char *pydir, size_t pydirlen, struct err *e)
 {
-    char dir[PATH_MAX], so[PATH_MAX + 64];
-    if (exe_dir(dir, sizeof(dir)) < 0) {
-        err_set(e, MP_ERR_IO, "scripts: cannot find the directory of this program");
+    char so[PATH_MAX + 64];
+    if (master__script_find(so, sizeof(so), pydir, pydirlen, e) < 0)
+        return NULL;
+    void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
+    if (h == NULL) {
+        err_set(e, MP_ERR_IO, "scripts: cannot load %s: %s", so, dlerror());
         return NULL;
     }
-    /* The build tree first, then an installation's layout. */
-    for (int i = 0; i < 2; i++) {
-        if (i == 0) {
-            snprintf(so, sizeof(so), "%s/mitmproxy-script.so", dir);
-            snprintf(pydir, pydirlen, "%s/python", dir);
-        } else {
-            snprintf(so, sizeof(so), "%s/../lib/mitmproxy-c/script.so", dir);
-            snprintf(pydir, pydirlen, "%s/../lib/mitmproxy-c/python", dir);
-        }
-        if (!is_file(so))
-            continue;
-        void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
-        if (h == NULL) {
-            err_set(e, MP_ERR_IO, "scripts: cannot load %s: %s", so, dlerror());
-            return NULL;
-        }
-        /* The plugin stays loaded until the process ends: Python cannot
-         * be unloaded. */
-        master__script_new_cb fn;
-        *(void **)&fn = dlsym(h, SCRIPT_ENTRY);
-        if (fn == NULL)
-            err_set(e, MP_ERR_IO, "scripts: %s has no %s", so, SCRIPT_ENTRY);
-        return fn;
-    }
-    err_set(e, MP_ERR_NOTFOUND,
-            "scripts: Python scripts are not available: no mitmproxy-script.so next to %s", dir);
-    return NULL;
+    /* The plugin stays loaded until the process ends: Python cannot
+     * be unloaded. */
+    master__script_new_cb fn;
+    *(void **)&fn = dlsym(h, SCRIPT_ENTRY);
+    if (fn == NULL)
+        err_set(e, MP_ERR_IO, "scripts: %s has no %s", so, SCRIPT_ENTRY);
+    return fn;
 }

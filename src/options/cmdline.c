@@ -150,6 +150,10 @@ parse_long(struct options *opts, int argc, char **argv, int *i, struct cmdline *
         cl->version = 1;
         return 0;
     }
+    if (strcmp(name, "sysinfo") == 0) {
+        cl->sysinfo = 1;
+        return 0;
+    }
     if (strcmp(name, "options") == 0) {
         cl->show_options = 1;
         return 0;
@@ -319,7 +323,7 @@ cmdline_parse_config(struct options *opts, int argc, char **argv, struct cmdline
     struct cmdline pcl = {0};
     int rc = cmdline_parse(probe, argc, argv, &pcl, e);
     cmdline_clear(&pcl);
-    if (rc == 0 && !pcl.help && !pcl.version)
+    if (rc == 0 && !pcl.help && !pcl.version && !pcl.sysinfo)
         rc = opt_load_config(opts, probe->confdir, e);
     opt_free(probe);
     if (rc == 0)
@@ -342,6 +346,7 @@ cmdline_usage(FILE *f, const char *prog)
             "options:\n"
             "  -h, --help            show this help message and exit\n"
             "  --version             show version number and exit\n"
+            "  --sysinfo             show version, Python, OpenSSL and platform and exit\n"
             "  --options             Show all options and their default values\n"
             "  --commands            Show all commands and their signatures\n"
             "  --set option[=value]  Set an option. When the value is omitted, booleans are\n"

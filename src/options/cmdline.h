@@ -18,6 +18,7 @@
 struct cmdline {
     int help;
     int version;
+    int sysinfo; /* --sysinfo: the tool prints master_sysinfo() */
     int show_options;
     int show_commands;
     struct strv filters; /* positional filter expressions */

@@ -4,22 +4,18 @@
  * runs a master (master/master.h) with the dumper as its one addon of its
  * own; everything it calls lives in the modules below.
  */
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 
 #include "addons/dumper.h"
 #include "commands/commands.h"
 #include "filter/filter.h"
-#include "flow/flowfile.h"
 #include "master/master.h"
 #include "options/cmdline.h"
 #include "options/opt.h"
 #include "util/buf.h"
 #include "util/log.h"
-#include "util/version.h"
 
 static void
 warn_unimplemented(const struct options *opts)
@@ -38,18 +34,6 @@ warn_unimplemented(const struct options *opts)
                       reg[i].name);
     }
     opt_free(defaults);
-}
-
-static void
-print_version(void)
-{
-    struct utsname u;
-    uname(&u);
-    printf("Mitmproxy: %s (mitmproxy-c, behaves as mitmproxy %s)\n", MP_VERSION,
-           MP_COMPAT_MITMPROXY);
-    printf("Flow format: %d\n", FFILE_WRITE_VERSION);
-    printf("OpenSSL:   %s\n", OpenSSL_version(OPENSSL_VERSION));
-    printf("Platform:  %s-%s-%s\n", u.sysname, u.release, u.machine);
 }
 
 /* The end of -r: a damaged file is reported (its earlier flows were shown). */
@@ -87,8 +71,9 @@ main(int argc, char **argv)
         cmdline_usage(stdout, "mitmdump");
         goto out;
     }
-    if (cl.version) {
-        print_version();
+    /* 8.1.1's --version is its system information. */
+    if (cl.version || cl.sysinfo) {
+        master_sysinfo(stdout, 1);
         goto out;
     }
     if (cl.show_options) {

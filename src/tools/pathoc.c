@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "master/master.h"
 #include "pathod/client.h"
 #include "util/buf.h"
 #include "util/num.h"
@@ -43,7 +44,8 @@ usage(FILE *f)
                "  -P               print full responses\n"
                "  -T               ignore timeouts\n"
                "  -x               print requests and responses as hexdump\n"
-               "  --version        print the version\n");
+               "  --version        print the version\n"
+               "  --sysinfo        print version, OpenSSL and platform\n");
 }
 
 static char *
@@ -75,6 +77,7 @@ main(int argc, char **argv)
     static const struct option longopts[] = {
         {"ciphers", required_argument, NULL, 256},
         {"version", no_argument, NULL, 257},
+        {"sysinfo", no_argument, NULL, 258},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -171,6 +174,9 @@ main(int argc, char **argv)
             break;
         case 257:
             printf("pathoc %s\n", MP_VERSION);
+            return 0;
+        case 258:
+            master_sysinfo(stdout, 0);
             return 0;
         case 'h':
             usage(stdout);

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "master/master.h"
 #include "pathod/server.h"
 #include "util/buf.h"
 #include "util/num.h"
@@ -54,7 +55,8 @@ usage(FILE *f)
             "  -q                 log full requests\n"
             "  -r                 log full responses\n"
             "  -x                 log requests and responses as hexdump\n"
-            "  --version          print the version\n");
+            "  --version          print the version\n"
+            "  --sysinfo          print version, OpenSSL and platform\n");
 }
 
 /* "100k" -> 102400; returns -1 for nonsense. */
@@ -129,6 +131,7 @@ enum {
     OPT_CIPHERS,
     OPT_SAN,
     OPT_VERSION,
+    OPT_SYSINFO,
     OPT_MAXREQ,
 };
 
@@ -147,6 +150,7 @@ main(int argc, char **argv)
         {"ciphers", required_argument, NULL, OPT_CIPHERS},
         {"san", required_argument, NULL, OPT_SAN},
         {"version", no_argument, NULL, OPT_VERSION},
+        {"sysinfo", no_argument, NULL, OPT_SYSINFO},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -273,6 +277,9 @@ main(int argc, char **argv)
             break;
         case OPT_VERSION:
             printf("pathod %s\n", MP_VERSION);
+            return 0;
+        case OPT_SYSINFO:
+            master_sysinfo(stdout, 0);
             return 0;
         case 'h':
             usage(stdout);
