@@ -6,6 +6,9 @@
 # make fuzz       each libFuzzer target for FUZZ_SECONDS
 # make bench      benchmarks against direct, nginx and mitmdump 8.1.1
 # make format     clang-format every source file
+# make install    tools, script plugin, Python package, man pages, bash
+#                 completion under PREFIX (/usr/local), staged in DESTDIR;
+#                 make uninstall removes exactly that
 
 # The flavour rules below come first in the file; without this, a bare
 # `make` would build only their first target, build/libmitm.a.
@@ -104,7 +107,7 @@ ASAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sani
 $(eval $(call flavour,build,$(OPT_FLAGS)))
 $(eval $(call flavour,build/asan,$(ASAN_FLAGS)))
 
-.PHONY: all run deps test unit e2e fuzz bench format clean
+.PHONY: all run deps test unit e2e fuzz bench format clean man completion install uninstall
 .SECONDARY:
 
 all: $(addprefix build/,$(TOOLS))
@@ -162,6 +165,39 @@ bench:
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+# Installing. TOOLS is the one list: each tool gets bin/<tool>, a man page
+# from man/<tool>.1.in and a bash completion. Man pages and completions are
+# made from the built tools' own --help and --options (the option registry),
+# so they cannot drift; FROM=build/asan installs the sanitizer build (the
+# e2e test does). The layout is the one src/master/scripts.c looks for.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+FROM    ?= build
+PYTHON  ?= /usr/bin/python3
+
+define docs
+$(1)/man/%.1: man/%.1.in $(1)/% man/gen.sh man/options.awk man/proxy-flags.mdoc \
+		scripts/options-table.awk
+	@mkdir -p $$(dir $$@)
+	man/gen.sh $$< $(1)/$$* > $$@.tmp && mv $$@.tmp $$@
+
+$(1)/completion/%: $(1)/% completion/gen.sh completion/mitmproxy-c.bash scripts/options-table.awk
+	@mkdir -p $$(dir $$@)
+	completion/gen.sh $(1)/$$* > $$@.tmp && mv $$@.tmp $$@
+endef
+$(eval $(call docs,build))
+$(eval $(call docs,build/asan))
+
+man: $(patsubst %,$(FROM)/man/%.1,$(TOOLS))
+completion: $(patsubst %,$(FROM)/completion/%,$(TOOLS))
+
+install: man completion $(addprefix $(FROM)/,$(TOOLS) mitmproxy-script.so)
+	@PREFIX='$(PREFIX)' DESTDIR='$(DESTDIR)' FROM='$(FROM)' PYTHON='$(PYTHON)' TOOLS='$(TOOLS)' \
+	    scripts/install.sh install
+
+uninstall:
+	@PREFIX='$(PREFIX)' DESTDIR='$(DESTDIR)' TOOLS='$(TOOLS)' scripts/install.sh uninstall
 
 clean:
 	rm -rf build
