@@ -3,7 +3,10 @@
  * the first one replaces the default "regular", and the older spellings
  * (-R, -U, -T, --socks, --set mode=) give the same list.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../lib/test.h"
 #include "options/cmdline.h"
@@ -67,4 +70,35 @@ TEST(cmdline_mode_set_empty)
 {
     /* `--set mode` (no value) empties the list; the proxy then runs "regular". */
     assert_modes((const char *[]){"--set", "mode", NULL}, (const char *[]){NULL}, 0);
+}
+
+/* --sysinfo, like --version, is answered before config.yaml is read: a
+ * broken one must not stop a bug report. */
+TEST(cmdline_sysinfo_skips_the_config_file)
+{
+    char dir[] = "/tmp/mp-cmdline-XXXXXX";
+    ASSERT(mkdtemp(dir) != NULL);
+    char path[64], confset[96];
+    snprintf(path, sizeof(path), "%s/config.yaml", dir);
+    FILE *f = fopen(path, "w");
+    ASSERT(f != NULL);
+    fputs("listen_port: [not, a, port\n", f);
+    fclose(f);
+    snprintf(confset, sizeof(confset), "confdir=%s", dir);
+    char *argv[] = {"mitmdump", "--set", confset, "--sysinfo", NULL};
+    struct options *o = opt_new();
+    struct cmdline cl = {0};
+    struct err e = {0};
+    ASSERT_EQ(cmdline_parse_config(o, 4, argv, &cl, &e), 0);
+    ASSERT_EQ(cl.sysinfo, 1);
+    cmdline_clear(&cl);
+    opt_free(o);
+    /* Without it, the same file is an error. */
+    char *argv2[] = {"mitmdump", "--set", confset, NULL};
+    o = opt_new();
+    ASSERT(cmdline_parse_config(o, 3, argv2, &cl, &e) < 0);
+    cmdline_clear(&cl);
+    opt_free(o);
+    unlink(path);
+    rmdir(dir);
 }
