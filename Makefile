@@ -9,6 +9,8 @@
 # make install    tools, script plugin, Python package, man pages, bash
 #                 completion under PREFIX (/usr/local), staged in DESTDIR;
 #                 make uninstall removes exactly that
+# make deb        build/deb/mitmproxy-c_VERSION_ARCH.deb (dpkg-deb)
+# make deb-test   install that .deb in a fresh Debian 12 root and use it
 
 # The flavour rules below come first in the file; without this, a bare
 # `make` would build only their first target, build/libmitm.a.
@@ -107,7 +109,8 @@ ASAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sani
 $(eval $(call flavour,build,$(OPT_FLAGS)))
 $(eval $(call flavour,build/asan,$(ASAN_FLAGS)))
 
-.PHONY: all run deps test unit e2e fuzz bench format clean man completion install uninstall
+.PHONY: all run deps test unit e2e fuzz bench format clean man completion install uninstall \
+        deb deb-test
 .SECONDARY:
 
 all: $(addprefix build/,$(TOOLS))
@@ -198,6 +201,17 @@ install: man completion $(addprefix $(FROM)/,$(TOOLS) mitmproxy-script.so)
 
 uninstall:
 	@PREFIX='$(PREFIX)' DESTDIR='$(DESTDIR)' TOOLS='$(TOOLS)' scripts/install.sh uninstall
+
+# The package installs with PREFIX=/usr; its Depends come from the libraries
+# the tools and the plugin link (dpkg-shlibdeps), never from a hand list.
+deb: man completion $(addprefix $(FROM)/,$(TOOLS) mitmproxy-script.so)
+	@scripts/deps.sh deb
+	@FROM='$(FROM)' PYTHON='$(PYTHON)' TOOLS='$(TOOLS)' scripts/deb.sh
+
+# Slow and needs the network: debootstrap, apt-get install the .deb, proxy
+# a request with it. Not part of `make test`.
+deb-test: deb
+	tests/deb/fresh_root.sh
 
 clean:
 	rm -rf build

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages a task needs, and only those that are missing.
-# Usage: scripts/deps.sh build|test|fuzz|bench
+# Usage: scripts/deps.sh build|test|fuzz|bench|deb
 set -eu
 
 BUILD="build-essential pkg-config libuv1-dev libssl-dev libnghttp2-dev libpcre2-dev libcrypt-dev
@@ -8,6 +8,7 @@ BUILD="build-essential pkg-config libuv1-dev libssl-dev libnghttp2-dev libpcre2-
 TEST="$BUILD curl nginx-light openssl python3 python3-pytest python3-pytest-timeout mitmproxy iptables iproute2
       nghttp2-client python3-h2 chromium nodejs tmux mandoc"
 FUZZ="$BUILD clang libclang-rt-14-dev"
+DEB="$BUILD dpkg-dev debootstrap mandoc"
 BENCH="$BUILD wrk nginx-light mitmproxy curl util-linux python3 procps openssl nghttp2-client python3-h2"
 
 case "${1:-build}" in
@@ -15,7 +16,8 @@ build) want=$BUILD ;;
 test) want=$TEST ;;
 fuzz) want=$FUZZ ;;
 bench) want=$BENCH ;;
-*) echo "usage: $0 build|test|fuzz|bench" >&2; exit 2 ;;
+deb) want=$DEB ;;
+*) echo "usage: $0 build|test|fuzz|bench|deb" >&2; exit 2 ;;
 esac
 
 missing=""
