@@ -57,12 +57,12 @@ by_name(const struct dns_question *q, int family, struct dns_message *out)
     for (ai = res; ai; ai = ai->ai_next) {
         if (ai->ai_family == AF_INET && family == AF_INET) {
             const struct sockaddr_in *in = (const void *)ai->ai_addr;
-            dns_add_rr(&out->answers, q->name, q->type, q->class_, DNS_DEFAULT_TTL,
-                       &in->sin_addr, 4);
+            dns_add_rr(&out->answers, q->name, q->type, q->class_, DNS_DEFAULT_TTL, &in->sin_addr,
+                       4);
         } else if (ai->ai_family == AF_INET6 && family == AF_INET6) {
             const struct sockaddr_in6 *in6 = (const void *)ai->ai_addr;
-            dns_add_rr(&out->answers, q->name, q->type, q->class_, DNS_DEFAULT_TTL,
-                       &in6->sin6_addr, 16);
+            dns_add_rr(&out->answers, q->name, q->type, q->class_, DNS_DEFAULT_TTL, &in6->sin6_addr,
+                       16);
         }
     }
     freeaddrinfo(res);
@@ -135,8 +135,8 @@ by_addr(const struct dns_question *q, struct dns_message *out)
     if (ptr_addr(q->name, &ss) < 0)
         return DNS_RCODE_FORMERR;
     char host[NI_MAXHOST];
-    socklen_t sl = ss.ss_family == AF_INET ? sizeof(struct sockaddr_in)
-                                           : sizeof(struct sockaddr_in6);
+    socklen_t sl =
+        ss.ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
     int r = getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), NULL, 0, NI_NAMEREQD);
     if (r != 0)
         return r == EAI_NONAME ? DNS_RCODE_NXDOMAIN : DNS_RCODE_SERVFAIL;
@@ -219,8 +219,8 @@ on_dns_request(struct addon *a, struct hook_call *call)
     struct flow *f = call->data->flow;
     /* 8.1.1 resolves in dns_mode "regular": here, a DNS mode without an
      * upstream server, whose flows have a server without an address. */
-    if (f == NULL || f->type != FLOW_DNS || !f->live || f->dns_request == NULL ||
-        f->dns_response || f->error || f->server_conn == NULL || f->server_conn->address.host)
+    if (f == NULL || f->type != FLOW_DNS || !f->live || f->dns_request == NULL || f->dns_response ||
+        f->error || f->server_conn == NULL || f->server_conn->address.host)
         return ADDON_CONTINUE;
     if (r->queue == NULL) {
         f->dns_response = dns_resolve_message(f->dns_request);

@@ -480,8 +480,7 @@ core__settle(struct pconn *pc)
     }
     /* mitmproxy's handle_client ends when the client's handler does; we also
      * let outstanding opens and hooks answer first, so the layers see them. */
-    int client_gone =
-        pc->vclient || pc->dgram ? pc->vclosed : (!pc->csock || pc->csock->finished);
+    int client_gone = pc->vclient || pc->dgram ? pc->vclosed : (!pc->csock || pc->csock->finished);
     if (client_gone && pc->blocking == 0) {
         teardown(pc, 0);
         return;

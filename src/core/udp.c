@@ -44,7 +44,7 @@ struct usock {
     struct connection *conn; /* one reference */
     struct usock *next;      /* pc->usocks */
     struct usock *prev;
-    int sends;   /* sends in flight: the handle closes after them */
+    int sends; /* sends in flight: the handle closes after them */
     unsigned closing : 1;
 };
 

@@ -456,9 +456,8 @@ master_free(struct master *m)
 static int
 listeners_changed(const struct opt_changes *ch)
 {
-    return OPT_CHANGED(ch, mode) || OPT_CHANGED(ch, listen_host) ||
-           OPT_CHANGED(ch, listen_port) || OPT_CHANGED(ch, server) ||
-           OPT_CHANGED(ch, dns_server) || OPT_CHANGED(ch, dns_mode) ||
+    return OPT_CHANGED(ch, mode) || OPT_CHANGED(ch, listen_host) || OPT_CHANGED(ch, listen_port) ||
+           OPT_CHANGED(ch, server) || OPT_CHANGED(ch, dns_server) || OPT_CHANGED(ch, dns_mode) ||
            OPT_CHANGED(ch, dns_listen_host) || OPT_CHANGED(ch, dns_listen_port);
 }
 

@@ -383,8 +383,8 @@ parse_modes(struct proxy_config *cfg, const struct options *opts, struct err *e)
             return rc;
     }
     if (opts->dns_server) {
-        const char *host = opts->dns_listen_host && *opts->dns_listen_host ? opts->dns_listen_host
-                                                                          : "127.0.0.1";
+        const char *host =
+            opts->dns_listen_host && *opts->dns_listen_host ? opts->dns_listen_host : "127.0.0.1";
         snprintf(dns.listen_host, sizeof(dns.listen_host), "%s", host);
         dns.listen_host_given = 1;
         dns.listen_port = (int)opts->dns_listen_port;

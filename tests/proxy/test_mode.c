@@ -240,8 +240,8 @@ TEST(mode_parse_dns_mode_option)
     ASSERT_EQ(proxy_mode_parse_dns("reverse:127.0.0.1:5353", &m, &e), 0);
     ASSERT_EQ(m.port, 5353);
     ASSERT_EQ(proxy_mode_parse_dns("reverse:example.com", &m, &e), MP_ERR_INVAL);
-    ASSERT_STREQ(e.msg,
-                 "Invalid DNS reverse mode, expected 'reverse:ip[:port]' got 'reverse:example.com'.");
+    ASSERT_STREQ(
+        e.msg, "Invalid DNS reverse mode, expected 'reverse:ip[:port]' got 'reverse:example.com'.");
     ASSERT_EQ(proxy_mode_parse_dns("bogus", &m, &e), MP_ERR_INVAL);
     ASSERT_STREQ(e.msg, "Invalid DNS mode 'bogus'.");
     ASSERT_EQ(proxy_mode_parse_dns("transparent", &m, &e), MP_ERR_UNSUPPORTED);

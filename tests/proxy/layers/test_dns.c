@@ -226,10 +226,7 @@ pb_reverse_forwards(struct pb *pb)
     pb_in_wakeup(pb, wake);
     pb_end(pb);
 }
-TEST(dns_layer_reverse_forwards)
-{
-    pb_run(pb_reverse_forwards, make_udp, PB_HOOKS, reverse_mode);
-}
+TEST(dns_layer_reverse_forwards) { pb_run(pb_reverse_forwards, make_udp, PB_HOOKS, reverse_mode); }
 
 /* The upstream stays silent: dns_error when the timer fires, then SERVFAIL. */
 static void
