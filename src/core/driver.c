@@ -90,6 +90,7 @@ pc_free(struct pconn *pc)
     free(pc->inbox);
     if (pc->ctx)
         context_free(pc->ctx);
+    core__udp_unref(pc->dgram);
     free(pc);
 }
 
@@ -338,10 +339,15 @@ exec_close(struct pconn *pc, struct command *c)
 {
     struct sock *s = sock_of(c->conn);
 
-    if (pc->vclient && c->conn == pc->client) {
-        /* The replayed client has no socket: closing it ends the replay. */
+    if ((pc->vclient || pc->dgram) && c->conn == pc->client) {
+        /* The replayed client has no socket: closing it ends the replay;
+         * a UDP client's query ends the same way. */
         pc->vclosed = 1;
         pc->client->state = CONN_CLOSED;
+        return;
+    }
+    if (c->conn->udp) {
+        core__udp_close(c->conn);
         return;
     }
     /* Never opened, failed to open, or closed already: nothing to do. */
@@ -360,9 +366,20 @@ exec(struct pconn *pc, struct command *c)
 
     switch (c->type) {
     case CMD_OPEN:
-        core__open(pc, c->conn, c->id, !c->reads_on);
+        if (c->conn->udp)
+            core__udp_open(pc, c->conn, c->id);
+        else
+            core__open(pc, c->conn, c->id, !c->reads_on);
         break;
     case CMD_SEND:
+        if (pc->dgram && c->conn == pc->client) {
+            core__udp_reply(pc, &c->data);
+            break;
+        }
+        if (c->conn->udp) {
+            core__udp_send(c->conn, &c->data);
+            break;
+        }
         s = sock_of(c->conn);
         /* mitmproxy drops sends to connections that are gone, and so do we. */
         if (s && !s->finished && !s->closing && (c->conn->state & CONN_CAN_WRITE))
@@ -463,7 +480,7 @@ core__settle(struct pconn *pc)
     }
     /* mitmproxy's handle_client ends when the client's handler does; we also
      * let outstanding opens and hooks answer first, so the layers see them. */
-    int client_gone = pc->vclient ? pc->vclosed : (!pc->csock || pc->csock->finished);
+    int client_gone = pc->vclient || pc->dgram ? pc->vclosed : (!pc->csock || pc->csock->finished);
     if (client_gone && pc->blocking == 0) {
         teardown(pc, 0);
         return;
@@ -538,6 +555,7 @@ teardown(struct pconn *pc, int hard)
     }
     while (pc->openers)
         core__open_cancel(pc->openers);
+    core__udp_teardown(pc);
     while (pc->wakes)
         wake_unlink(pc->wakes);
     /* Intercepted flows of a connection torn down (server stop) wait no
@@ -571,7 +589,12 @@ after_client_connected(struct hjob *job)
         return;
     if (pc->client->error) {
         log_msg(LOG_INFO, "%sclient kill connection", pc->ctx->log_prefix);
-        core__sock_finish(pc->csock, 0);
+        if (pc->csock) {
+            core__sock_finish(pc->csock, 0);
+        } else {
+            pc->vclosed = 1;
+            pc->client->state = CONN_CLOSED;
+        }
         return;
     }
     pc->root = proxy_root_layer_new(pc->ctx);
@@ -681,4 +704,55 @@ core__replay(struct server *srv, struct flow *f, void (*done)(void *arg), void *
     pc->root = proxy_replay_layer_new(pc->ctx, f);
     struct event ev = {.type = EV_START};
     core__feed(pc, &ev);
+}
+
+/*
+ * A UDP client's query (udp.c): mitmproxy 8.1.1 gives each (client, DNS
+ * id) a connection of its own, with the client hooks and log lines of any
+ * connection. The datagram waits in the inbox until client_connected is
+ * through, as a TCP client's first bytes wait in its socket.
+ */
+void
+core__accept_datagram(struct ulisten *ul, const struct sockaddr *peer, uint16_t id, const char *p,
+                      size_t n)
+{
+    struct listener *l = ul->l;
+    struct pconn *pc = pconn_new(ul->srv);
+    pc->dgram = ul;
+    ul->refs++;
+    pc->dgram_id = id;
+    memcpy(&pc->dgram_peer, peer,
+           peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+
+    struct connection *client = connection_new(CONN_CLIENT);
+    struct sockaddr_storage ss;
+    int len = sizeof(ss);
+    char host[64];
+    uint16_t port;
+    core__sockaddr_host(peer, host, sizeof(host), &port);
+    addr_set(&client->peername, host, port);
+    addr_set(&client->address, host, port);
+    if (uv_udp_getsockname(&ul->udp, (struct sockaddr *)&ss, &len) == 0) {
+        core__sockaddr_host((struct sockaddr *)&ss, host, sizeof(host), &port);
+        addr_set(&client->sockname, host, port);
+    }
+    client->state = CONN_OPEN;
+    client->timestamp_start = clock_now();
+    pc->client = client;
+    pc->ctx = context_new(client, l->cfg);
+    pc->ctx->datagram = 1;
+    connection_unref(client); /* the context holds it now */
+    addr_format(&client->peername, pc->peer, sizeof(pc->peer));
+
+    log_msg(LOG_INFO, "%sclient connect", pc->ctx->log_prefix);
+    pc->blocking++;
+    pc->pausing++;
+    /* The hook may finish at once: keep the datagram first, so it is fed
+     * right after the layers' EV_START. */
+    pc->feeding = 1;
+    struct event ev = {.type = EV_DATA, .conn = client};
+    ev.data = (struct slice){(const uint8_t *)p, n};
+    post(pc, &ev);
+    pc->feeding = 0;
+    core__hook(pc, HOOK_CLIENT_CONNECTED, NULL, after_client_connected, NULL);
 }

@@ -7,6 +7,8 @@
  *              hooks, wakeups, teardown
  *   sock.c     struct sock: one TCP handle; reads, writes, watermarks, close
  *   open.c     CMD_OPEN: server_connect hook, resolve, connect, timeout
+ *   udp.c      the DNS mode's UDP: its listening socket, per-query clients,
+ *              UDP connections to an upstream DNS server
  *
  * Lifetime: every libuv handle is embedded in one of our structs and that
  * struct is freed only in the handle's close callback. A pconn counts what
@@ -36,6 +38,8 @@ struct opener;
 struct tls_session;
 struct pconn;
 struct uhandle;
+struct ulisten;
+struct usock;
 
 /* Bytes read per read call; one buffer per loop (see server.readbuf). */
 #define CORE_READ_SIZE (256 * 1024)
@@ -82,6 +86,15 @@ struct listener {
     int port;                       /* the port actually bound */
     server_root_cb root_new;        /* an app listener's root layer; NULL: the proxy's */
     void *root_arg;
+    struct ulisten *udp; /* a DNS mode's UDP socket on the same address; NULL = none */
+};
+
+/* The UDP socket of a DNS listener (udp.c). */
+struct ulisten {
+    uv_udp_t udp; /* udp.data = this; freed in its close callback, once refs is 0 */
+    struct server *srv;
+    struct listener *l; /* borrowed; NULL once the listener closed this */
+    int refs;           /* the listener, each pconn of a client, each send in flight */
 };
 
 /* A job for libuv's thread pool (server_queue_work). */
@@ -205,6 +218,15 @@ struct pconn {
     unsigned dead : 1;     /* torn down: no more events, only closing */
     unsigned kill : 1;     /* server_stop asked for a hard teardown */
     unsigned client_left : 1; /* the holders of its waiting flows were told (core__client_gone) */
+    /*
+     * One query of a UDP client (udp.c): the client has no socket; what
+     * the layers send it goes out of dgram's socket to dgram_peer, and
+     * when they close it (vclosed) the pconn ends. dgram: one reference.
+     */
+    struct ulisten *dgram;
+    uint16_t dgram_id;
+    struct sockaddr_storage dgram_peer;
+    struct usock *usocks; /* UDP connections to upstream servers */
     char peer[64];   /* the client's address, "ip:port", prefix of log lines */
 };
 
@@ -285,6 +307,26 @@ void core__sock_fail(struct sock *, const char *what, int status);
 /* Closes a handle that was never attached (failed connect). */
 void core__sock_discard(struct sock *);
 void core__sockaddr_host(const struct sockaddr *, char *host, size_t hostlen, uint16_t *port);
+
+/* The first datagram of a new UDP query (id from peer) on ul: a pconn
+ * for it, the client hooks, the DNS layer, then the datagram. */
+void core__accept_datagram(struct ulisten *ul, const struct sockaddr *peer, uint16_t id,
+                           const char *p, size_t n);
+
+/* udp.c */
+/* Binds l's UDP socket to sa (the TCP listener's address and port). */
+int core__udp_listen(struct listener *l, const struct sockaddr *sa, struct err *e);
+void core__udp_close_listener(struct listener *l);
+void core__udp_unref(struct ulisten *ul);
+/* A datagram to the client of pc (pc->dgram); data is emptied. */
+void core__udp_reply(struct pconn *pc, struct buf *data);
+/* CMD_OPEN of a UDP server connection: EV_DONE is fed before this returns
+ * (queued, as in any feed). */
+void core__udp_open(struct pconn *pc, struct connection *conn, uint64_t cmd_id);
+void core__udp_send(struct connection *conn, struct buf *data);
+void core__udp_close(struct connection *conn);
+/* Closes every UDP connection of pc. */
+void core__udp_teardown(struct pconn *pc);
 
 /* open.c */
 /* pausing: reading stops until the open is done (unless its layer reads on). */

@@ -151,8 +151,10 @@ on_listener_close(uv_handle_t *h)
 void
 server_close_listeners(struct server *srv)
 {
-    for (size_t i = 0; i < srv->nlisteners; i++)
+    for (size_t i = 0; i < srv->nlisteners; i++) {
+        core__udp_close_listener(srv->listeners[i]);
         uv_close((uv_handle_t *)&srv->listeners[i]->tcp, on_listener_close);
+    }
     srv->nlisteners = 0;
 }
 
@@ -375,6 +377,15 @@ server_listen_cfg(struct server *srv, const struct proxy_config *cfg, const char
         uint16_t p;
         core__sockaddr_host((struct sockaddr *)&bound, ip, sizeof(ip), &p);
         l->port = p;
+    }
+    /* A DNS server answers on UDP too, on the same address and port. */
+    if (cfg && cfg->mode.kind == PROXY_MODE_DNS) {
+        if (ss.ss_family == AF_INET)
+            ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)l->port);
+        else
+            ((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)l->port);
+        if ((r = core__udp_listen(l, (struct sockaddr *)&ss, e)) < 0)
+            return r;
     }
     return 0;
 }

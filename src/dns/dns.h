@@ -40,7 +40,16 @@ enum {
 };
 enum { DNS_CLASS_IN = 1 };
 enum { DNS_OP_QUERY = 0 };
-enum { DNS_RCODE_NOERROR = 0, DNS_RCODE_SERVFAIL = 2, DNS_RCODE_NXDOMAIN = 3 };
+enum {
+    DNS_RCODE_NOERROR = 0,
+    DNS_RCODE_FORMERR = 1,
+    DNS_RCODE_SERVFAIL = 2,
+    DNS_RCODE_NXDOMAIN = 3,
+    DNS_RCODE_NOTIMP = 4,
+    DNS_RCODE_REFUSED = 5,
+};
+/* The TTL of the records mitmproxy makes itself (ResourceRecord.DEFAULT_TTL). */
+#define DNS_DEFAULT_TTL 60
 
 #define DNS_HEADER_LEN 12
 #define DNS_MAX_NAME 255 /* wire bytes of a name, RFC 1035 2.3.4 */
@@ -103,6 +112,13 @@ struct dns_message *dns_message_new(void);
 void dns_message_free(struct dns_message *);
 /* A deep copy; the caller owns it. */
 struct dns_message *dns_message_copy(const struct dns_message *);
+/*
+ * An answer to query q (mitmproxy's Message.succeed and Message.fail): q's
+ * id, op code, questions and RD bit, no records, QR set, RA set only for
+ * NOERROR, the given response code. The caller owns it and adds answers;
+ * timestamp is 0 (the caller stamps it).
+ */
+struct dns_message *dns_message_answer(const struct dns_message *q, unsigned rcode);
 /* 1 if a and b hold the same fields (timestamps included). */
 int dns_message_equal(const struct dns_message *a, const struct dns_message *b);
 

@@ -111,6 +111,21 @@ dns_message_copy(const struct dns_message *s)
     return m;
 }
 
+struct dns_message *
+dns_message_answer(const struct dns_message *q, unsigned rcode)
+{
+    struct dns_message *m = dns_message_new();
+    m->id = q->id;
+    m->query = 0;
+    m->op_code = q->op_code;
+    m->recursion_desired = q->recursion_desired;
+    m->recursion_available = rcode == DNS_RCODE_NOERROR;
+    m->response_code = (uint8_t)(rcode & 0xf);
+    for (size_t i = 0; i < q->nquestions; i++)
+        dns_add_question(m, q->questions[i].name, q->questions[i].type, q->questions[i].class_);
+    return m;
+}
+
 static int
 rrs_equal(const struct dns_rrs *a, const struct dns_rrs *b)
 {

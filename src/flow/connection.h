@@ -64,6 +64,10 @@ struct connection {
     /* Proxy-internal: offer only http/1.1 by ALPN on this server connection
      * (a WebSocket an HTTP/2 client opened goes to the server over HTTP/1.1). */
     int http1_only;
+    /* Proxy-internal: the transport is UDP (mitmproxy's transport_protocol
+     * "udp", which 8.1.1's flow files do not store): a DNS server's
+     * upstream. Each send is one datagram, each EV_DATA one datagram. */
+    int udp;
 };
 
 /* New connection with a fresh id and state CONN_CLOSED; one reference. */

@@ -13,6 +13,7 @@
 #include "addons/block.h"
 #include "addons/blocklist.h"
 #include "addons/clientplayback.h"
+#include "addons/dns_resolver.h"
 #include "addons/export.h"
 #include "addons/map_local.h"
 #include "addons/map_remote.h"
@@ -44,6 +45,7 @@ struct master {
     struct addon_chain *chain;
     struct addon *clientplayback; /* in chain */
     struct addon *serverplayback; /* in chain */
+    struct addon *dns_resolver;   /* in chain */
     struct addon *tlsconfig;      /* in chain */
     struct addon *scripts;        /* in chain; NULL until master_load_scripts() */
     struct cmds *cmds;            /* owned: every addon's commands and the core's */
@@ -81,6 +83,8 @@ master_new(struct options *opts)
     addon_chain_add(m->chain, addon_export_new());
     addon_chain_add(m->chain, addon_onboarding_new());
     addon_chain_add(m->chain, addon_proxyauth_new());
+    m->dns_resolver = addon_dns_resolver_new();
+    addon_chain_add(m->chain, m->dns_resolver);
     m->serverplayback = addon_serverplayback_new();
     addon_chain_add(m->chain, m->serverplayback);
     addon_chain_add(m->chain, addon_map_remote_new());
@@ -292,6 +296,7 @@ master_configure(struct master *m, struct err *e)
     o = m->opts; /* apply_deferred() replaced them */
     m->srv = server_new(m->core ? m->cfgs[0] : NULL, m->chain);
     tlsconfig_wire(m->tlsconfig, queue_work, m->srv);
+    dns_resolver_wire(m->dns_resolver, queue_work, m->srv);
     if (m->core) {
         clientplayback_wire(m->clientplayback, start_replay, m->srv,
                             o->server ? NULL : replay_finished, o->keepserving ? NULL : m->srv);
@@ -388,7 +393,9 @@ announce(const struct proxy_mode *mode, const char *host, int port, int several)
         snprintf(where, sizeof(where), "[%s]:%d", host, port);
     else
         snprintf(where, sizeof(where), "%s:%d", host, port);
-    if (several)
+    if (mode->kind == PROXY_MODE_DNS && !several)
+        log_info("DNS server listening at %s", where); /* 8.1.1's words for dns_server */
+    else if (several)
         log_info("%s listening at %s.", proxy_mode_description(mode), where);
     else
         log_info("Proxy server listening at %s", where);
@@ -399,10 +406,13 @@ master_announce(struct master *m)
 {
     if (!m->listening)
         return;
+    /* 8.1.1's dns_server adds a DNS server to the proxy: its line is 8.1.1's
+     * "DNS server listening at ...", and the proxy's stays as it was. */
+    int several = m->ncfgs - (m->opts->dns_server ? 1 : 0) > 1;
     for (size_t i = 0; i < m->ncfgs; i++) {
         const struct proxy_mode *mode = &m->cfgs[i]->mode;
         announce(mode, proxy_mode_listen_host(mode, m->opts), server_listener_port(m->srv, i),
-                 m->ncfgs > 1);
+                 several);
     }
 }
 
@@ -446,8 +456,9 @@ master_free(struct master *m)
 static int
 listeners_changed(const struct opt_changes *ch)
 {
-    return OPT_CHANGED(ch, mode) || OPT_CHANGED(ch, listen_host) ||
-           OPT_CHANGED(ch, listen_port) || OPT_CHANGED(ch, server);
+    return OPT_CHANGED(ch, mode) || OPT_CHANGED(ch, listen_host) || OPT_CHANGED(ch, listen_port) ||
+           OPT_CHANGED(ch, server) || OPT_CHANGED(ch, dns_server) || OPT_CHANGED(ch, dns_mode) ||
+           OPT_CHANGED(ch, dns_listen_host) || OPT_CHANGED(ch, dns_listen_port);
 }
 
 /* Options the CA depends on. */

@@ -50,10 +50,10 @@ struct strv {
     X(OPTSTR, PLANNED, connect_addr, NULL, NULL, "Set the local IP address that mitmproxy should use when connecting to upstream servers.") \
     X(STR, PLANNED, connection_strategy, "eager", "eager|lazy", "Determine when server connections should be established. When set to lazy, mitmproxy tries to defer establishing an upstream connection as long as possible. This makes it possible to use server replay while being offline. When set to eager, mitmproxy can detect protocols with server-side greetings, as well as accurately mirror TLS ALPN negotiation.") \
     X(INT, ACTIVE, content_view_lines_cutoff, 512, NULL, "Flow content view lines limit. Limit is enabled by default to speedup flows browsing.") \
-    X(STR, PLANNED, dns_listen_host, "", NULL, "Address to bind DNS server to.") \
-    X(INT, PLANNED, dns_listen_port, 53, NULL, "DNS server service port.") \
-    X(STR, PLANNED, dns_mode, "regular", NULL, "One of \"regular\", \"reverse:<ip>[:<port>]\" or \"transparent\". regular....: requests will be resolved using the local resolver reverse....: forward queries to another DNS server transparent: transparent mode") \
-    X(BOOL, PLANNED, dns_server, 0, NULL, "Start a DNS server. Disabled by default.") \
+    X(STR, ACTIVE, dns_listen_host, "", NULL, "Address to bind DNS server to.") \
+    X(INT, ACTIVE, dns_listen_port, 53, NULL, "DNS server service port.") \
+    X(STR, ACTIVE, dns_mode, "regular", NULL, "One of \"regular\", \"reverse:<ip>[:<port>]\" or \"transparent\". regular....: requests will be resolved using the local resolver reverse....: forward queries to another DNS server transparent: transparent mode") \
+    X(BOOL, ACTIVE, dns_server, 0, NULL, "Start a DNS server. Disabled by default.") \
     X(STR, ACTIVE, dumper_default_contentview, "auto", "auto|raw|hex|graphql|json|xml/html|wbxml|javascript|css|url-encoded|multipart form|image|query|protocol buffer|msgpack|grpc/protocol buffer", "The default content view mode.") \
     X(OPTSTR, ACTIVE, dumper_filter, NULL, NULL, "Limit which flows are dumped.") \
     X(BOOL, ACTIVE, export_preserve_original_ip, 0, NULL, "When exporting a request as an external command, make an effort to connect to the same IP as in the original request. This helps with reproducibility in cases where the behaviour depends on the particular host we are connecting to. Currently this only affects curl exports.") \

@@ -1,3 +1,4 @@
+#include <arpa/inet.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,6 +153,59 @@ parse_socks_spec(const char *spec, const char *full, struct proxy_mode *m, struc
     return 0;
 }
 
+/*
+ * The upstream DNS server of a reverse DNS mode: "IP[:PORT]" ("[v6]:PORT"),
+ * port 53 by default. An IP, as 8.1.1's dns_mode requires: the queries go
+ * out over UDP with no name resolution of their own.
+ */
+static int
+parse_dns_target(const char *p, const char *full, struct proxy_mode *m, struct err *e)
+{
+    size_t n = strlen(p);
+    if (n > 0 && p[n - 1] == '/')
+        n--;
+    struct slice host;
+    int port;
+    int rc = http_hostport_parse(p, n, 0, &host, &port, NULL);
+    if (rc < 0 || port == 0 || host.len == 0 || host.len >= sizeof(m->host))
+        return err_set(e, MP_ERR_INVAL, "invalid mode '%s': expected an IP[:PORT] of a DNS server",
+                       full);
+    memcpy(m->host, host.p, host.len);
+    m->host[host.len] = '\0';
+    unsigned char bin[16];
+    if (inet_pton(AF_INET, m->host, bin) != 1 && inet_pton(AF_INET6, m->host, bin) != 1)
+        return err_set(e, MP_ERR_INVAL,
+                       "invalid mode '%s': the DNS server must be an IP address, not '%s'", full,
+                       m->host);
+    m->kind = PROXY_MODE_DNS;
+    strcpy(m->scheme, "dns");
+    m->port = port > 0 ? (uint16_t)port : 53;
+    return 0;
+}
+
+int
+proxy_mode_parse_dns(const char *dns_mode, struct proxy_mode *m, struct err *e)
+{
+    memset(m, 0, sizeof(*m));
+    m->listen_port = -1;
+    m->kind = PROXY_MODE_DNS;
+    if (dns_mode == NULL || strcmp(dns_mode, "regular") == 0)
+        return 0;
+    if (strcmp(dns_mode, "transparent") == 0)
+        return err_set(e, MP_ERR_UNSUPPORTED,
+                       "dns_mode: transparent DNS is not supported by this version");
+    /* 8.1.1: ^reverse:(?P<host>[^:]+)(:(?P<port>\d+))?$ with host an IP. */
+    if (strncmp(dns_mode, "reverse:", 8) == 0 && dns_mode[8] != '\0') {
+        struct err sub = {0};
+        if (parse_dns_target(dns_mode + 8, dns_mode, m, &sub) == 0)
+            return 0;
+        return err_set(e, MP_ERR_INVAL,
+                       "Invalid DNS reverse mode, expected 'reverse:ip[:port]' got '%s'.",
+                       dns_mode);
+    }
+    return err_set(e, MP_ERR_INVAL, "Invalid DNS mode '%s'.", dns_mode);
+}
+
 int
 proxy_mode_parse(const char *full, struct proxy_mode *m, struct err *e)
 {
@@ -192,6 +246,12 @@ proxy_mode_parse(const char *full, struct proxy_mode *m, struct err *e)
         m->kind = PROXY_MODE_SOCKS5;
         return 0;
     }
+    if (strcmp(spec, "dns") == 0) {
+        m->kind = PROXY_MODE_DNS;
+        return 0;
+    }
+    if (strncmp(spec, "reverse:dns://", 14) == 0)
+        return parse_dns_target(spec + 14, full, m, e);
     if (strncmp(spec, "reverse:h2c://", 14) == 0) {
         /* Cleartext HTTP/2 with prior knowledge to the server (not in 8.1.1). */
         char tmp[1030];
@@ -215,8 +275,8 @@ proxy_mode_parse(const char *full, struct proxy_mode *m, struct err *e)
         return parse_server_spec(spec + 9, m, e);
     }
     return err_set(e, MP_ERR_INVAL,
-                   "invalid mode '%s' (expected regular, transparent, socks5, reverse:SPEC or "
-                   "upstream:SPEC, optionally followed by @PORT or @HOST:PORT)",
+                   "invalid mode '%s' (expected regular, transparent, socks5, dns, reverse:SPEC "
+                   "or upstream:SPEC, optionally followed by @PORT or @HOST:PORT)",
                    full);
 }
 
@@ -229,7 +289,11 @@ proxy_mode_listen_host(const struct proxy_mode *m, const struct options *opts)
 int
 proxy_mode_listen_port(const struct proxy_mode *m, const struct options *opts)
 {
-    return m->listen_port >= 0 ? m->listen_port : (int)opts->listen_port;
+    if (m->listen_port >= 0)
+        return m->listen_port;
+    /* A DNS server's port is dns_listen_port (53), as mitmproxy's DNS mode
+     * listens on 53 unless told otherwise. */
+    return m->kind == PROXY_MODE_DNS ? (int)opts->dns_listen_port : (int)opts->listen_port;
 }
 
 const char *
@@ -247,6 +311,8 @@ proxy_mode_description(const struct proxy_mode *m)
         return "Transparent proxy";
     case PROXY_MODE_SOCKS5:
         return "SOCKS v5 proxy";
+    case PROXY_MODE_DNS:
+        return "DNS server";
     }
     return "Proxy server";
 }
@@ -260,6 +326,15 @@ hosts_overlap(const char *a, const char *b)
         if (strcmp(a, any[i]) == 0 || strcmp(b, any[i]) == 0)
             return 1;
     return strcmp(a, b) == 0;
+}
+
+/* What the user wrote for mode i: a --mode, else the dns_server option. */
+static const char *
+mode_spec(const struct proxy_config *cfg, size_t i)
+{
+    if (i < cfg->opts->mode.n)
+        return cfg->opts->mode.v[i];
+    return i == 0 ? "regular" : "dns_server";
 }
 
 /* Two modes on one address cannot both listen: say so before binding. */
@@ -278,23 +353,42 @@ check_listeners(const struct proxy_config *cfg, struct err *e)
             return err_set(e, MP_ERR_INVAL,
                            "modes '%s' and '%s' would both listen on port %d; give one of them "
                            "its own port with @PORT",
-                           cfg->opts->mode.v[j], cfg->opts->mode.v[i], pa);
+                           mode_spec(cfg, j), mode_spec(cfg, i), pa);
         }
     }
     return 0;
 }
 
-/* Parses every --mode into cfg->modes; an empty list means regular. */
+/*
+ * Parses every --mode into cfg->modes (an empty list means regular), then
+ * 8.1.1's DNS server: dns_server starts one beside the proxy, on
+ * dns_listen_host (127.0.0.1 when empty) and dns_listen_port, doing what
+ * dns_mode says. dns_mode is checked even when no DNS server runs, as 8.1.1
+ * checks it.
+ */
 static int
 parse_modes(struct proxy_config *cfg, const struct options *opts, struct err *e)
 {
+    struct proxy_mode dns;
+    struct err sub = {0};
+    int rc = proxy_mode_parse_dns(opts->dns_mode, &dns, &sub);
+    if (rc < 0 && !(rc == MP_ERR_UNSUPPORTED && !opts->dns_server))
+        return err_set(e, rc, "%s", sub.msg);
     size_t n = opts->mode.n ? opts->mode.n : 1;
-    cfg->modes = xcalloc(n, sizeof(*cfg->modes));
+    cfg->modes = xcalloc(n + 1, sizeof(*cfg->modes));
     cfg->nmodes = n;
     for (size_t i = 0; i < n; i++) {
-        int rc = proxy_mode_parse(opts->mode.n ? opts->mode.v[i] : "regular", &cfg->modes[i], e);
+        rc = proxy_mode_parse(opts->mode.n ? opts->mode.v[i] : "regular", &cfg->modes[i], e);
         if (rc < 0)
             return rc;
+    }
+    if (opts->dns_server) {
+        const char *host =
+            opts->dns_listen_host && *opts->dns_listen_host ? opts->dns_listen_host : "127.0.0.1";
+        snprintf(dns.listen_host, sizeof(dns.listen_host), "%s", host);
+        dns.listen_host_given = 1;
+        dns.listen_port = (int)opts->dns_listen_port;
+        cfg->modes[cfg->nmodes++] = dns;
     }
     cfg->mode = cfg->modes[0];
     return check_listeners(cfg, e);

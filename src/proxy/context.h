@@ -25,7 +25,8 @@ struct options;
     X(UPSTREAM, "upstream")                                                                        \
     X(TRANSPARENT, "transparent")                                                                  \
     X(SOCKS5, "socks5")                                                                            \
-    X(UPSTREAM_SOCKS5, "upstream:socks5")
+    X(UPSTREAM_SOCKS5, "upstream:socks5")                                                          \
+    X(DNS, "dns")
 
 enum proxy_mode_kind {
 #define X(name, str) PROXY_MODE_##name,
@@ -42,6 +43,12 @@ enum proxy_mode_kind {
  * the driver differs: it opens each server connection through the SOCKS5
  * proxy. UPSTREAM with scheme "https" speaks TLS to the upstream proxy, also
  * in the driver only (the layers see a plain upstream proxy).
+ *
+ * DNS is a DNS server on UDP and TCP ("dns", or 8.1.1's dns_server option):
+ * with host "" it answers through the dns_request hook (the resolver addon
+ * asks the system resolver); "reverse:dns://IP[:PORT]" (8.1.1's
+ * dns_mode=reverse:IP[:PORT]) sets scheme "dns", host and port (53), and
+ * queries are forwarded there over UDP.
  */
 struct proxy_mode {
     enum proxy_mode_kind kind;
@@ -58,6 +65,12 @@ struct proxy_mode {
 
 /* Parses a mode spec; errors name the bad part ("invalid mode: ..."). */
 int proxy_mode_parse(const char *spec, struct proxy_mode *out, struct err *e);
+/*
+ * 8.1.1's dns_mode option: "regular", "reverse:IP[:PORT]" or "transparent"
+ * into a DNS mode (listen address not set). Transparent DNS (IP_TRANSPARENT
+ * sockets) is not built: it is refused with a message saying so.
+ */
+int proxy_mode_parse_dns(const char *dns_mode, struct proxy_mode *out, struct err *e);
 /* The address a mode listens on: its "@" suffix, else the listen_* options. */
 const char *proxy_mode_listen_host(const struct proxy_mode *, const struct options *);
 int proxy_mode_listen_port(const struct proxy_mode *, const struct options *);
@@ -91,8 +104,9 @@ struct proxy_config {
     int tls_client_min, tls_client_max; /* enum tls_version */
     int tls_server_min, tls_server_max;
     char *upstream_auth; /* owned "Basic <base64>" from upstream_auth; NULL = none */
-    /* Every --mode in order (mode is a copy of one of them). Owned by the
-     * base config; borrowed by proxy_config_for_mode() copies. */
+    /* Every --mode in order (mode is a copy of one of them), then the DNS
+     * server of the dns_server option. Owned by the base config; borrowed
+     * by proxy_config_for_mode() copies. */
     struct proxy_mode *modes;
     size_t nmodes;
     int borrowed; /* a proxy_config_for_mode() copy: owns nothing */
@@ -148,6 +162,9 @@ struct context {
     /* What every log line of this connection starts with: "ip:port: " of
      * the client, or "[replay] " for client replay (as mitmproxy 8.1.1). */
     char log_prefix[80];
+    /* The client speaks in datagrams (UDP, set by the driver): each EV_DATA
+     * is one whole message, and closing the client ends the exchange. */
+    int datagram;
 };
 
 /* A new context holding a reference to client and to cfg; free with context_free(). */

@@ -202,6 +202,20 @@ pb_in_data(struct pb *pb, struct connection *c, const char *s)
 }
 
 void
+pb_in_datagram(struct pb *pb, struct connection *c, const void *p, size_t n)
+{
+    struct event ev = {.type = EV_DATA, .conn = c, .data = {p, n}};
+    feed(pb, &ev);
+}
+
+void
+pb_in_wakeup(struct pb *pb, uint64_t cmd_id)
+{
+    struct event ev = {.type = EV_WAKEUP, .cmd_id = cmd_id};
+    feed(pb, &ev);
+}
+
+void
 pb_in_closed(struct pb *pb, struct connection *c)
 {
     c->state &= ~CONN_CAN_READ;
@@ -397,6 +411,18 @@ pb__out_log(struct pb *pb, const char *substr, const char *file, int line)
     note(pb, "<< log %s", c->msg);
     if (strstr(c->msg, substr) == NULL)
         fail(pb, file, line, "log \"%s\" lacks \"%s\"", c->msg, substr);
+    cmd_free(c);
+}
+
+void
+pb__out_wakeup(struct pb *pb, uint64_t delay_ms, uint64_t *idp, const char *file, int line)
+{
+    struct command *c = next_cmd(pb, CMD_WAKEUP, file, line);
+    note(pb, "<< wakeup %llu ms", (unsigned long long)c->delay_ms);
+    if (c->delay_ms != delay_ms)
+        fail(pb, file, line, "expected a wakeup after %llu ms", (unsigned long long)delay_ms);
+    if (idp)
+        *idp = c->id;
     cmd_free(c);
 }
 

@@ -56,6 +56,10 @@ struct connection *pb_client(struct pb *);
 void pb_in_start(struct pb *);
 void pb_in_data(struct pb *, struct connection *, const char *s);
 void pb_in_datan(struct pb *, struct connection *, const void *p, size_t n);
+/* A datagram (UDP): fed whole in every run, as a datagram arrives whole. */
+void pb_in_datagram(struct pb *, struct connection *, const void *p, size_t n);
+/* The timer of the CMD_WAKEUP cmd_id fired. */
+void pb_in_wakeup(struct pb *, uint64_t cmd_id);
 /* The peer closed its side (EOF): CONN_CAN_READ goes, as the driver does. */
 void pb_in_closed(struct pb *, struct connection *);
 /* Answers the last asserted blocking command: success (opens are CONN_OPEN now). */
@@ -72,6 +76,8 @@ void pb_in_reply_err(struct pb *, const char *err);
 #define pb_out_send_n(pb, conn, s, n) pb__out_send_n(pb, conn, s, n, __FILE__, __LINE__)
 #define pb_out_close(pb, conn, half) pb__out_close(pb, conn, half, __FILE__, __LINE__)
 #define pb_out_log(pb, substr) pb__out_log(pb, substr, __FILE__, __LINE__)
+/* A CMD_WAKEUP of delay_ms; *idp (if not NULL) receives its id for pb_in_wakeup. */
+#define pb_out_wakeup(pb, delay_ms, idp) pb__out_wakeup(pb, delay_ms, idp, __FILE__, __LINE__)
 #define pb_end(pb) pb__end(pb, __FILE__, __LINE__)
 
 /* *flowp (if not NULL) receives the hook's flow, borrowed while the pb lives. */
@@ -91,6 +97,7 @@ void pb__out_send_n(struct pb *, struct connection *, const char *s, size_t n, c
                     int line);
 void pb__out_close(struct pb *, struct connection *, int half, const char *file, int line);
 void pb__out_log(struct pb *, const char *substr, const char *file, int line);
+void pb__out_wakeup(struct pb *, uint64_t delay_ms, uint64_t *idp, const char *file, int line);
 /* Fails if commands are left unasserted. */
 void pb__end(struct pb *, const char *file, int line);
 

@@ -198,3 +198,90 @@ TEST(mode_config_bad_mode_names_it)
     ASSERT(strstr(e.msg, "upstream:socks5://x@y") != NULL);
     opt_free(o);
 }
+
+TEST(mode_parse_dns)
+{
+    struct proxy_mode m;
+    struct err e = {0};
+    struct options *o = opt_new();
+    ASSERT_EQ(proxy_mode_parse("dns", &m, &e), 0);
+    ASSERT_EQ(m.kind, PROXY_MODE_DNS);
+    ASSERT_STREQ(m.host, "");
+    ASSERT_STREQ(proxy_mode_description(&m), "DNS server");
+    /* Port 53 (dns_listen_port) unless told otherwise. */
+    ASSERT_EQ(proxy_mode_listen_port(&m, o), 53);
+    ASSERT_EQ(proxy_mode_parse("dns@5353", &m, &e), 0);
+    ASSERT_EQ(proxy_mode_listen_port(&m, o), 5353);
+    ASSERT_EQ(proxy_mode_parse("reverse:dns://10.0.0.53", &m, &e), 0);
+    ASSERT_EQ(m.kind, PROXY_MODE_DNS);
+    ASSERT_STREQ(m.scheme, "dns");
+    ASSERT_STREQ(m.host, "10.0.0.53");
+    ASSERT_EQ(m.port, 53);
+    ASSERT_EQ(proxy_mode_parse("reverse:dns://[::1]:5300@127.0.0.1:5353", &m, &e), 0);
+    ASSERT_STREQ(m.host, "::1");
+    ASSERT_EQ(m.port, 5300);
+    ASSERT_EQ(m.listen_port, 5353);
+    ASSERT(proxy_mode_parse("reverse:dns://dns.example", &m, &e) < 0);
+    ASSERT(strstr(e.msg, "must be an IP address") != NULL);
+    ASSERT(proxy_mode_parse("reverse:dns://", &m, &e) < 0);
+    opt_free(o);
+}
+
+TEST(mode_parse_dns_mode_option)
+{
+    struct proxy_mode m;
+    struct err e = {0};
+    ASSERT_EQ(proxy_mode_parse_dns("regular", &m, &e), 0);
+    ASSERT_EQ(m.kind, PROXY_MODE_DNS);
+    ASSERT_STREQ(m.host, "");
+    ASSERT_EQ(proxy_mode_parse_dns("reverse:8.8.8.8", &m, &e), 0);
+    ASSERT_STREQ(m.host, "8.8.8.8");
+    ASSERT_EQ(m.port, 53);
+    ASSERT_EQ(proxy_mode_parse_dns("reverse:127.0.0.1:5353", &m, &e), 0);
+    ASSERT_EQ(m.port, 5353);
+    ASSERT_EQ(proxy_mode_parse_dns("reverse:example.com", &m, &e), MP_ERR_INVAL);
+    ASSERT_STREQ(
+        e.msg, "Invalid DNS reverse mode, expected 'reverse:ip[:port]' got 'reverse:example.com'.");
+    ASSERT_EQ(proxy_mode_parse_dns("bogus", &m, &e), MP_ERR_INVAL);
+    ASSERT_STREQ(e.msg, "Invalid DNS mode 'bogus'.");
+    ASSERT_EQ(proxy_mode_parse_dns("transparent", &m, &e), MP_ERR_UNSUPPORTED);
+}
+
+/* dns_server adds a DNS server after the --modes, on dns_listen_host (127.0.0.1
+ * when empty) and dns_listen_port, doing what dns_mode says. */
+TEST(mode_config_dns_server_option)
+{
+    struct options *o = opt_new();
+    struct proxy_config cfg;
+    struct err e = {0};
+    ASSERT_EQ(opt_set(o, "dns_server", "true", &e), 0);
+    ASSERT_EQ(opt_set(o, "dns_listen_port", "5353", &e), 0);
+    ASSERT_EQ(opt_set(o, "dns_mode", "reverse:9.9.9.9:53", &e), 0);
+    ASSERT_EQ(proxy_config_init(&cfg, o, &e), 0);
+    ASSERT_EQ(cfg.nmodes, 2);
+    ASSERT_EQ(cfg.modes[0].kind, PROXY_MODE_REGULAR);
+    ASSERT_EQ(cfg.modes[1].kind, PROXY_MODE_DNS);
+    ASSERT_STREQ(cfg.modes[1].host, "9.9.9.9");
+    ASSERT_STREQ(proxy_mode_listen_host(&cfg.modes[1], o), "127.0.0.1");
+    ASSERT_EQ(proxy_mode_listen_port(&cfg.modes[1], o), 5353);
+    proxy_config_clear(&cfg);
+
+    /* A bad dns_mode is refused even without a DNS server, as 8.1.1 does. */
+    ASSERT_EQ(opt_set(o, "dns_server", "false", &e), 0);
+    ASSERT_EQ(opt_set(o, "dns_mode", "reverse:nowhere", &e), 0);
+    ASSERT(proxy_config_init(&cfg, o, &e) < 0);
+    ASSERT(strstr(e.msg, "Invalid DNS reverse mode") != NULL);
+    /* Transparent DNS is refused only when a DNS server would run. */
+    ASSERT_EQ(opt_set(o, "dns_mode", "transparent", &e), 0);
+    ASSERT_EQ(proxy_config_init(&cfg, o, &e), 0);
+    proxy_config_clear(&cfg);
+    ASSERT_EQ(opt_set(o, "dns_server", "true", &e), 0);
+    ASSERT_EQ(proxy_config_init(&cfg, o, &e), MP_ERR_UNSUPPORTED);
+    /* The proxy and the DNS server on one port cannot both listen. */
+    ASSERT_EQ(opt_set(o, "dns_mode", "regular", &e), 0);
+    ASSERT_EQ(opt_set(o, "dns_listen_port", "8080", &e), 0);
+    ASSERT_EQ(opt_set(o, "listen_host", "127.0.0.1", &e), 0);
+    ASSERT(proxy_config_init(&cfg, o, &e) < 0);
+    ASSERT(strstr(e.msg, "'dns_server'") != NULL);
+    opt_free(o);
+}

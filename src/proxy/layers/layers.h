@@ -98,6 +98,15 @@ struct layer *layer_socks5_new(struct context *ctx);
  * unset or cannot be reached), then layer_nextlayer_new() takes over. */
 struct layer *layer_transparent_new(struct context *ctx);
 
+/*
+ * A DNS mode's server (mitmproxy's DNSLayer): every query of the client is
+ * a DNS flow through dns_request, answered by a hook or forwarded over UDP
+ * to the mode's upstream, then dns_response (or dns_error) before the
+ * answer goes back. ctx->datagram: the client is UDP (one message per
+ * EV_DATA); else TCP with RFC 1035's length prefixes.
+ */
+struct layer *layer_dns_new(struct context *ctx);
+
 struct flow;
 /*
  * WebSocket over HTTP/1.1 after a 101 answer to an Upgrade: websocket

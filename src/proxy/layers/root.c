@@ -18,6 +18,8 @@ proxy_root_layer_new(struct context *ctx)
         return layer_socks5_new(ctx);
     if (ctx->cfg->mode.kind == PROXY_MODE_TRANSPARENT)
         return layer_transparent_new(ctx);
+    if (ctx->cfg->mode.kind == PROXY_MODE_DNS)
+        return layer_dns_new(ctx);
     return layer_http_new(ctx);
 }
 
