@@ -88,6 +88,12 @@ struct ca {
     char *dir;
     X509 *cert;
     EVP_PKEY *key;
+    /* The key pair of every leaf: a P-256 key made at start-up (a leaf's
+     * handshake then costs an ECDSA signature, about a twentieth of an
+     * RSA-2048 one), or the CA's own key (mitmproxy's RSA leaves). Set
+     * before the first leaf is made; read by signing threads. */
+    EVP_PKEY *leaf_key;
+    enum ca_leaf_key leaf_type;
     /* Every certificate of mitmproxy-ca.pem, CA first, when it holds more
      * than the CA (a chain to an outer root); else NULL. */
     STACK_OF(X509) * chain;
@@ -474,6 +480,8 @@ ca_load_or_create(const char *confdir, int key_size, struct err *e)
     else
         rc = err_set(e, MP_ERR_IO, "%s: %s", path, strerror(errno));
     free(path);
+    if (rc == 0)
+        rc = ca_set_leaf_key(ca, CA_LEAF_ECDSA, e);
     if (rc < 0) {
         ca_free(ca);
         return NULL;
@@ -489,6 +497,55 @@ leaf_free(struct leaf *l)
     free(l);
 }
 
+/* Forgets every cached leaf: they carry the previous leaf key. */
+static void
+flush_leaves(struct ca *ca)
+{
+    for (struct leaf *l = ca->head, *next; l; l = next) {
+        next = l->next;
+        leaf_free(l);
+    }
+    ca->head = ca->tail = NULL;
+    memset(ca->buckets, 0, sizeof(ca->buckets));
+    ca->nleaves = 0;
+}
+
+int
+ca_set_leaf_key(struct ca *ca, enum ca_leaf_key type, struct err *e)
+{
+    if (ca->leaf_key && ca->leaf_type == type)
+        return 0;
+    EVP_PKEY *key = ca->key;
+    if (type == CA_LEAF_ECDSA) {
+        key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+        if (key == NULL)
+            return err_set(e, MP_ERR_FATAL, "cannot generate the leaf key (P-256): %s",
+                           tls__ossl_reason());
+    }
+    flush_leaves(ca);
+    if (ca->leaf_key != ca->key)
+        EVP_PKEY_free(ca->leaf_key);
+    ca->leaf_key = key;
+    ca->leaf_type = type;
+    return 0;
+}
+
+int
+ca_leaf_key_parse(const char *s)
+{
+    if (strcmp(s, "ecdsa") == 0)
+        return CA_LEAF_ECDSA;
+    if (strcmp(s, "rsa") == 0)
+        return CA_LEAF_RSA;
+    return -1;
+}
+
+enum ca_leaf_key
+ca_leaf_key_type(const struct ca *ca)
+{
+    return ca->leaf_type;
+}
+
 void
 ca_free(struct ca *ca)
 {
@@ -500,6 +557,8 @@ ca_free(struct ca *ca)
     }
     sk_X509_pop_free(ca->chain, X509_free);
     X509_free(ca->cert);
+    if (ca->leaf_key != ca->key)
+        EVP_PKEY_free(ca->leaf_key);
     EVP_PKEY_free(ca->key);
     free(ca->dir);
     free(ca);
@@ -640,8 +699,9 @@ make_sans(const char *const *sans, size_t nsans)
     return gens;
 }
 
-/* certs.py dummy_cert(): the CA's public key, issuer = CA subject, serverAuth,
- * the SANs (critical when the subject is empty, RFC 5280 4.2.1.6). */
+/* certs.py dummy_cert(): issuer = CA subject, serverAuth, the SANs
+ * (critical when the subject is empty, RFC 5280 4.2.1.6); the public key is
+ * the leaf key's (mitmproxy's is the CA's, which CA_LEAF_RSA keeps). */
 static X509 *
 make_leaf(const struct ca *ca, const char *cn, const char *const *sans, size_t nsans)
 {
@@ -652,7 +712,7 @@ make_leaf(const struct ca *ca, const char *cn, const char *const *sans, size_t n
         goto fail;
     X509V3_set_ctx(&ctx, ca->cert, x, NULL, NULL, 0);
     if (add_ext(x, &ctx, NID_ext_key_usage, "serverAuth") < 0 ||
-        !X509_set_pubkey(x, X509_get0_pubkey(ca->cert)) || set_validity(x, CERT_EXPIRY_DAYS) < 0)
+        !X509_set_pubkey(x, ca->leaf_key) || set_validity(x, CERT_EXPIRY_DAYS) < 0)
         goto fail;
     /* 64 is X.520's upper bound for a CN; a longer one stays only a SAN.
      * A CN that OpenSSL will not encode (bad UTF-8) is left out likewise. */
@@ -700,7 +760,7 @@ static void
 fill(const struct ca *ca, const struct leaf *l, struct ca_leaf *out)
 {
     out->cert = l->cert;
-    out->key = ca->key;
+    out->key = ca->leaf_key;
     out->chain = ca->chain;
 }
 
