@@ -378,6 +378,9 @@ on_start_server(struct addon *a, struct hook_call *call)
         .max_version = tc->server_max,
         .client_cert_file = client_cert_for(tc, conn, certpath, sizeof(certpath)),
         .ciphers = tc->ciphers_server,
+        /* The next connection to this server resumes this one's session. */
+        .server_host = conn->address.host,
+        .server_port = conn->address.port,
     };
     /* mitmproxy's server.alpn_offers, kept in the flow file. */
     struct tns *offers = tns_list();

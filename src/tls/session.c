@@ -26,6 +26,22 @@
  * was made; a changed ca_file path makes a new context, changed contents
  * under the same path do not.
  *
+ * Resumption, so that a returning peer costs no certificate work:
+ *
+ *   towards clients  TLS 1.3 tickets and TLS 1.2 tickets or session IDs.
+ *                    Tickets are encrypted with keys every server context
+ *                    shares (made once per process), so a ticket issued
+ *                    under one context opens under another; and since the
+ *                    leaf is set per SSL, one context serves every leaf.
+ *   towards servers  a client session cache per context, keyed by the
+ *                    server's host, port and SNI: a session is only ever
+ *                    offered under the context (trust settings, client
+ *                    certificate, versions) that made it, so one made
+ *                    with ssl_insecure never skips verification elsewhere.
+ *                    The newest session of a server wins; sessions are
+ *                    reused (servers take a ticket more than once, and a
+ *                    refused one only costs a full handshake).
+ *
  * Cache lookups take a mutex, since every worker thread makes sessions.
  */
 #include <arpa/inet.h>
@@ -40,6 +56,7 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -51,6 +68,13 @@
 #define CLIENT_CACHE_SIZE 8
 #define SERVER_CACHE_SIZE 8
 #define READ_CHUNK 16384
+/* Upstream sessions kept per client context: servers, not connections. */
+#define RESUME_CACHE_SIZE 256
+/* TLS 1.2 session IDs a server context keeps (tickets need no memory). */
+#define SERVER_SESSIONS 1024
+/* TLS 1.3 tickets sent after each handshake (OpenSSL sends 2): clients
+ * reuse one ticket, and each costs an encryption and a record. */
+#define SERVER_TICKETS 1
 
 struct tls_session {
     int refs;
@@ -67,6 +91,8 @@ struct tls_session {
     uint8_t *alpn_wire; /* server: accepted protocols, length-prefixed */
     size_t alpn_len;
     char *alpn;    /* negotiated protocol, after the handshake */
+    char *resume_key; /* client: "host\0port\0sni" of the session cache, or NULL */
+    size_t resume_keylen;
     int have_peer; /* peer facts below are filled */
     char *peer_cn;
     char **sans;
@@ -79,10 +105,19 @@ struct client_key {
     enum tls_version min, max;
 };
 
+/* One server's newest session. */
+struct resume {
+    char *key; /* tls_session.resume_key's bytes; NULL: a free slot */
+    size_t keylen;
+    SSL_SESSION *sess;
+    unsigned long used;
+};
+
 static struct {
     SSL_CTX *ctx;
     struct client_key key;
     unsigned long used;
+    struct resume *resume; /* RESUME_CACHE_SIZE slots, made with the context */
 } ccache[CLIENT_CACHE_SIZE];
 
 static struct {
@@ -93,12 +128,16 @@ static struct {
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned long cache_clock;
+/* Session ticket keys of every server context (name, HMAC and AES keys). */
+static unsigned char ticket_keys[80];
+static int have_ticket_keys;
 
 static pthread_mutex_t keylog_lock = PTHREAD_MUTEX_INITIALIZER;
 static FILE *keylog;
 
 static int on_alpn_select(SSL *, const unsigned char **, unsigned char *, const unsigned char *,
                           unsigned int, void *);
+static int on_new_session(SSL *, SSL_SESSION *);
 
 static const char *const version_names[] = {"UNBOUNDED", "SSL3",   "TLS1",
                                             "TLS1_1",    "TLS1_2", "TLS1_3"};
@@ -226,6 +265,9 @@ client_ctx_new(const struct tls_client_opts *o, struct err *e)
     }
     if (ctx_common(ctx, o->min_version, o->max_version, e) < 0)
         goto fail;
+    /* Sessions go to our cache (see the top), never OpenSSL's own. */
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(ctx, on_new_session);
     SSL_CTX_set_verify(ctx, o->verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
     if (o->verify) {
         if (!SSL_CTX_set_default_verify_paths(ctx)) {
@@ -274,11 +316,107 @@ server_ctx_new(enum tls_version min, enum tls_version max, struct err *e)
         return NULL;
     }
     SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
+    /* Resumption (see the top). The ID context only names our sessions;
+     * OpenSSL refuses to resume without one once verification is on. */
+    static const unsigned char sid_ctx[] = "mitmproxy-c";
+    SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx) - 1);
+    SSL_CTX_sess_set_cache_size(ctx, SERVER_SESSIONS);
+    SSL_CTX_set_num_tickets(ctx, SERVER_TICKETS);
+    if (!have_ticket_keys) {
+        if (RAND_bytes(ticket_keys, sizeof(ticket_keys)) != 1) {
+            err_set(e, MP_ERR_FATAL, "cannot make session ticket keys: %s", ssl_reason());
+            SSL_CTX_free(ctx);
+            ERR_clear_error();
+            return NULL;
+        }
+        have_ticket_keys = 1;
+    }
+    SSL_CTX_set_tlsext_ticket_keys(ctx, ticket_keys, sizeof(ticket_keys));
     /* Old clients may only offer DHE; use the built-in groups. */
     SSL_CTX_set_dh_auto(ctx, 1);
     /* The callback reads each session's own list; an empty one acknowledges nothing. */
     SSL_CTX_set_alpn_select_cb(ctx, on_alpn_select, NULL);
     return ctx;
+}
+
+/* Empties a context's session cache (NULL: nothing to do). Lock held. */
+static void
+resume_clear(struct resume *r)
+{
+    for (size_t i = 0; r && i < RESUME_CACHE_SIZE; i++) {
+        SSL_SESSION_free(r[i].sess);
+        free(r[i].key);
+        r[i] = (struct resume){0};
+    }
+}
+
+/* The session cache of ctx, or NULL when ctx left the context cache. Lock held. */
+static struct resume *
+resume_of(const SSL_CTX *ctx)
+{
+    for (size_t i = 0; i < CLIENT_CACHE_SIZE; i++)
+        if (ccache[i].ctx == ctx)
+            return ccache[i].resume;
+    return NULL;
+}
+
+/* The slot holding key, or NULL. Lock held. */
+static struct resume *
+resume_find(struct resume *r, const char *key, size_t keylen)
+{
+    for (size_t i = 0; i < RESUME_CACHE_SIZE; i++)
+        if (r[i].key && r[i].keylen == keylen && memcmp(r[i].key, key, keylen) == 0)
+            return &r[i];
+    return NULL;
+}
+
+/*
+ * OpenSSL's new-session callback on client contexts: after a full
+ * handshake, and for each TLS 1.3 ticket, which comes after it. Keeps the
+ * session as its server's newest; returns 1 when it took the reference.
+ */
+static int
+on_new_session(SSL *ssl, SSL_SESSION *sess)
+{
+    struct tls_session *s = SSL_get_app_data(ssl);
+    if (s == NULL || s->resume_key == NULL || !SSL_SESSION_is_resumable(sess))
+        return 0;
+    int taken = 0;
+    pthread_mutex_lock(&cache_lock);
+    struct resume *r = resume_of(SSL_get_SSL_CTX(ssl));
+    if (r) {
+        struct resume *slot = resume_find(r, s->resume_key, s->resume_keylen);
+        if (slot == NULL) {
+            slot = &r[0];
+            for (size_t i = 0; i < RESUME_CACHE_SIZE && slot->key; i++)
+                if (r[i].key == NULL || r[i].used < slot->used)
+                    slot = &r[i];
+            free(slot->key);
+            slot->key = xmalloc(s->resume_keylen);
+            memcpy(slot->key, s->resume_key, s->resume_keylen);
+            slot->keylen = s->resume_keylen;
+        }
+        SSL_SESSION_free(slot->sess);
+        slot->sess = sess;
+        slot->used = ++cache_clock;
+        taken = 1;
+    }
+    pthread_mutex_unlock(&cache_lock);
+    return taken;
+}
+
+/* Offers the cached session of s's server, if any. */
+static void
+resume_offer(struct tls_session *s)
+{
+    pthread_mutex_lock(&cache_lock);
+    struct resume *r = resume_of(SSL_get_SSL_CTX(s->ssl));
+    struct resume *slot = r ? resume_find(r, s->resume_key, s->resume_keylen) : NULL;
+    if (slot && SSL_SESSION_is_resumable(slot->sess)) {
+        SSL_set_session(s->ssl, slot->sess); /* takes its own reference */
+        slot->used = ++cache_clock;
+    }
+    pthread_mutex_unlock(&cache_lock);
 }
 
 /* Returns a context with a reference for the caller, from the cache or new. */
@@ -307,7 +445,11 @@ client_ctx_get(const struct tls_client_opts *o, struct err *e)
             victim = i;
     }
     if (ctx == NULL && (ctx = client_ctx_new(o, e)) != NULL) {
-        /* Sessions still using an evicted context hold their own reference. */
+        /* Sessions still using an evicted context hold their own reference;
+         * the sessions it cached go with it (see on_new_session). */
+        resume_clear(ccache[victim].resume);
+        if (ccache[victim].resume == NULL)
+            ccache[victim].resume = xcalloc(RESUME_CACHE_SIZE, sizeof(struct resume));
         SSL_CTX_free(ccache[victim].ctx);
         free(ccache[victim].key.ca_file);
         free(ccache[victim].key.ca_dir);
@@ -497,6 +639,18 @@ tls_session_new_client(const struct tls_client_opts *o, struct err *e)
             goto fail;
         }
     }
+    if (o->server_host && *o->server_host) {
+        const char *sni = o->sni ? o->sni : "";
+        char port[16];
+        int pl = snprintf(port, sizeof(port), "%d", o->server_port);
+        size_t hl = strlen(o->server_host), sl = strlen(sni);
+        s->resume_keylen = hl + 1 + (size_t)pl + 1 + sl;
+        s->resume_key = xmalloc(s->resume_keylen);
+        memcpy(s->resume_key, o->server_host, hl + 1);
+        memcpy(s->resume_key + hl + 1, port, (size_t)pl + 1);
+        memcpy(s->resume_key + hl + 1 + pl + 1, sni, sl);
+        resume_offer(s);
+    }
     return s;
 fail:
     ERR_clear_error();
@@ -550,6 +704,7 @@ tls_session_free(struct tls_session *s)
     free(s->verify_host);
     free(s->alpn_wire);
     free(s->alpn);
+    free(s->resume_key);
     free(s->peer_cn);
     for (size_t i = 0; i < s->nsans; i++)
         free(s->sans[i]);
@@ -809,6 +964,12 @@ const char *
 tls_session_version(const struct tls_session *s)
 {
     return s->done ? SSL_get_version(s->ssl) : NULL;
+}
+
+int
+tls_session_resumed(const struct tls_session *s)
+{
+    return s->done && SSL_session_reused(s->ssl);
 }
 
 const char *

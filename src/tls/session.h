@@ -38,6 +38,10 @@ struct tls_client_opts {
     enum tls_version min_version, max_version;
     const char *client_cert_file;   /* PEM with key + cert to present; NULL: none */
     const char *ciphers;            /* OpenSSL cipher list (up to TLS 1.2); NULL: defaults */
+    /* The server's address: with sni, the key of the session cache that lets
+     * the next connection to it resume. NULL: no resumption. */
+    const char *server_host;
+    int server_port;
 };
 
 /* We are the server, towards the client, with a certificate from the CA. */
@@ -87,6 +91,9 @@ void tls_session_close_notify(struct tls_session *);
 const char *tls_session_alpn(const struct tls_session *);
 const char *tls_session_version(const struct tls_session *); /* "TLSv1.3" */
 const char *tls_session_cipher(const struct tls_session *);
+/* 1 when the completed handshake resumed a session (no certificates went
+ * either way), else 0. */
+int tls_session_resumed(const struct tls_session *);
 
 /* The peer certificate's subject CN (or NULL) and subjectAltNames (DNS
  * names and IPs as text), for upstream certificate sniffing. Borrowed;
