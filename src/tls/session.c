@@ -204,6 +204,21 @@ on_keylog(const SSL *ssl, const char *line)
     pthread_mutex_unlock(&keylog_lock);
 }
 
+/*
+ * The key log callback contexts get: on_keylog while a file is open, else
+ * none, because OpenSSL formats every line (hex, byte by byte) before it
+ * calls back, some 10 per intercepted connection: 4% of its CPU for
+ * nothing.
+ */
+static SSL_CTX_keylog_cb_func
+keylog_cb(void)
+{
+    pthread_mutex_lock(&keylog_lock);
+    int on = keylog != NULL;
+    pthread_mutex_unlock(&keylog_lock);
+    return on ? on_keylog : NULL;
+}
+
 int
 tls_keylog_open(const char *path, struct err *e)
 {
@@ -225,6 +240,15 @@ tls_keylog_open(const char *path, struct err *e)
     FILE *old = keylog;
     keylog = f;
     pthread_mutex_unlock(&keylog_lock);
+    /* The contexts made meanwhile follow (see keylog_cb). */
+    pthread_mutex_lock(&cache_lock);
+    for (size_t i = 0; i < CLIENT_CACHE_SIZE; i++)
+        if (ccache[i].ctx)
+            SSL_CTX_set_keylog_callback(ccache[i].ctx, keylog_cb());
+    for (size_t i = 0; i < SERVER_CACHE_SIZE; i++)
+        if (scache[i].ctx)
+            SSL_CTX_set_keylog_callback(scache[i].ctx, keylog_cb());
+    pthread_mutex_unlock(&cache_lock);
     if (old)
         fclose(old);
     return 0;
@@ -247,7 +271,7 @@ ctx_common(SSL_CTX *ctx, enum tls_version min, enum tls_version max, struct err 
     if (min != TLS_VER_UNBOUNDED && min < TLS_VER_TLS1_2)
         SSL_CTX_set_security_level(ctx, 0);
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION);
-    SSL_CTX_set_keylog_callback(ctx, on_keylog);
+    SSL_CTX_set_keylog_callback(ctx, keylog_cb());
     return 0;
 }
 
@@ -879,6 +903,20 @@ fail(struct tls_session *s, const char *what, struct err *e)
     return MP_ERR_PROTOCOL;
 }
 
+/*
+ * Gives OpenSSL's record buffers (17 KiB to read, more to write) back when
+ * nothing waits in them. SSL_MODE_RELEASE_BUFFERS does so after application
+ * data, but not after a handshake message: a TLS 1.3 client keeps its read
+ * buffer after the server's NewSessionTicket, so every idle upstream
+ * connection would hold one.
+ */
+static void
+release_buffers(struct tls_session *s)
+{
+    if (BIO_ctrl_pending(s->rbio) == 0 && !SSL_has_pending(s->ssl))
+        SSL_free_buffers(s->ssl);
+}
+
 int
 tls_session_handshake(struct tls_session *s, struct err *e)
 {
@@ -888,6 +926,7 @@ tls_session_handshake(struct tls_session *s, struct err *e)
     int r = SSL_do_handshake(s->ssl);
     if (r == 1) {
         s->done = 1;
+        release_buffers(s);
         const unsigned char *p;
         unsigned int n;
         SSL_get0_alpn_selected(s->ssl, &p, &n);
@@ -907,6 +946,13 @@ tls_session_read(struct tls_session *s, struct buf *out, struct err *e)
 {
     ERR_clear_error();
     for (;;) {
+        /* Nothing fed and nothing decrypted left: asking OpenSSL anyway would
+         * make it allocate its 17 KiB record buffer again, and an idle
+         * connection would keep it. */
+        if (BIO_ctrl_pending(s->rbio) == 0 && !SSL_has_pending(s->ssl)) {
+            release_buffers(s);
+            return (SSL_get_shutdown(s->ssl) & SSL_RECEIVED_SHUTDOWN) ? 1 : 0;
+        }
         buf_reserve(out, READ_CHUNK);
         size_t got = 0;
         int r = SSL_read_ex(s->ssl, buf_ptr(out) + out->len, READ_CHUNK, &got);
