@@ -68,6 +68,9 @@
 #define CLIENT_CACHE_SIZE 8
 #define SERVER_CACHE_SIZE 8
 #define READ_CHUNK 16384
+/* An empty memory BIO that once held more than this is replaced (see
+ * fresh_bio). */
+#define BIO_KEEP 1024
 /* Upstream sessions kept per client context: servers, not connections. */
 #define RESUME_CACHE_SIZE 256
 /* TLS 1.2 session IDs a server context keeps (tickets need no memory). */
@@ -138,6 +141,7 @@ static FILE *keylog;
 static int on_alpn_select(SSL *, const unsigned char **, unsigned char *, const unsigned char *,
                           unsigned int, void *);
 static int on_new_session(SSL *, SSL_SESSION *);
+static BIO *mem_bio(void);
 
 static const char *const version_names[] = {"UNBOUNDED", "SSL3",   "TLS1",
                                             "TLS1_1",    "TLS1_2", "TLS1_3"};
@@ -592,12 +596,8 @@ session_new(SSL_CTX *ctx, int is_client, struct err *e)
     s->ssl = ssl;
     s->is_client = is_client;
     s->alert_in = s->alert_out = -1;
-    s->rbio = BIO_new(BIO_s_mem());
-    s->wbio = BIO_new(BIO_s_mem());
-    if (s->rbio == NULL || s->wbio == NULL)
-        abort(); /* Out of memory, as xmalloc would. */
-    /* An empty rbio means "wait for more", never end of file. */
-    BIO_set_mem_eof_return(s->rbio, -1);
+    s->rbio = mem_bio();
+    s->wbio = mem_bio();
     SSL_set_bio(ssl, s->rbio, s->wbio);
     SSL_set_app_data(ssl, s);
     SSL_set_info_callback(ssl, on_info);
@@ -751,6 +751,33 @@ tls_session_feed(struct tls_session *s, const uint8_t *p, size_t n)
     }
 }
 
+/* A new empty memory BIO (an empty rbio means "wait for more", never end of file). */
+static BIO *
+mem_bio(void)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    if (b == NULL)
+        abort(); /* Out of memory, as xmalloc would. */
+    BIO_set_mem_eof_return(b, -1);
+    return b;
+}
+
+/*
+ * A memory BIO keeps the size of the most it ever held (a flight of
+ * certificates, a 16 KiB record) after it is read empty. For an empty one
+ * that grew past BIO_KEEP this returns a new BIO to take its place, else
+ * NULL; so an idle connection holds no such leftovers (4 to 5 KiB each).
+ */
+static BIO *
+fresh_bio(BIO *b)
+{
+    BUF_MEM *bm = NULL;
+    if (BIO_ctrl_pending(b) != 0 || BIO_get_mem_ptr(b, &bm) <= 0 || bm == NULL ||
+        bm->max <= BIO_KEEP)
+        return NULL;
+    return mem_bio();
+}
+
 void
 tls_session_take_output(struct tls_session *s, struct buf *out)
 {
@@ -761,6 +788,11 @@ tls_session_take_output(struct tls_session *s, struct buf *out)
     size_t got = 0;
     BIO_read_ex(s->wbio, buf_ptr(out) + out->len, pending, &got);
     out->len += got;
+    BIO *b = s->done ? fresh_bio(s->wbio) : NULL;
+    if (b) {
+        SSL_set0_wbio(s->ssl, b); /* frees the old one */
+        s->wbio = b;
+    }
 }
 
 static void
@@ -904,8 +936,8 @@ fail(struct tls_session *s, const char *what, struct err *e)
 }
 
 /*
- * Gives OpenSSL's record buffers (17 KiB to read, more to write) back when
- * nothing waits in them. SSL_MODE_RELEASE_BUFFERS does so after application
+ * Gives OpenSSL's record buffers (17 KiB to read, more to write) and a
+ * grown rbio back when nothing waits in them. SSL_MODE_RELEASE_BUFFERS does so after application
  * data, but not after a handshake message: a TLS 1.3 client keeps its read
  * buffer after the server's NewSessionTicket, so every idle upstream
  * connection would hold one.
@@ -913,8 +945,14 @@ fail(struct tls_session *s, const char *what, struct err *e)
 static void
 release_buffers(struct tls_session *s)
 {
-    if (BIO_ctrl_pending(s->rbio) == 0 && !SSL_has_pending(s->ssl))
-        SSL_free_buffers(s->ssl);
+    if (BIO_ctrl_pending(s->rbio) != 0 || SSL_has_pending(s->ssl))
+        return;
+    SSL_free_buffers(s->ssl);
+    BIO *b = fresh_bio(s->rbio);
+    if (b) {
+        SSL_set0_rbio(s->ssl, b); /* frees the old one */
+        s->rbio = b;
+    }
 }
 
 int
