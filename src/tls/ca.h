@@ -107,6 +107,15 @@ void *ca_leaf_sign(const struct ca *, const char *cn, const char *const *sans, s
 void ca_leaf_put(struct ca *, const char *cn, const char *const *sans, size_t nsans, void *cert,
                  struct ca_leaf *out);
 
+/*
+ * ca_leaf_get() for a leaf with the CA's own key (mitmproxy's leaf), also
+ * when the CA makes ECDSA leaves: for a configuration whose cipher list
+ * leaves ECDSA no TLS 1.2 suite (see tls_ciphers_want_rsa()). Cached apart
+ * from the ECDSA leaf of the same names; signed on the caller's thread.
+ */
+int ca_leaf_get_rsa(struct ca *, const char *cn, const char *const *sans, size_t nsans,
+                    struct ca_leaf *out, struct err *e);
+
 /* The CA certificate as PEM text (malloc'd, caller frees), for mitm.it. */
 char *ca_cert_pem(const struct ca *);
 

@@ -608,6 +608,27 @@ session_new(SSL_CTX *ctx, int is_client, struct err *e)
     return s;
 }
 
+int
+tls_ciphers_want_rsa(const char *ciphers)
+{
+    if (ciphers == NULL || *ciphers == '\0')
+        return 0;
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    int want = 0;
+    if (ctx && SSL_CTX_set_cipher_list(ctx, ciphers)) {
+        want = 1;
+        STACK_OF(SSL_CIPHER) *sk = SSL_CTX_get_ciphers(ctx);
+        for (int i = 0; sk && i < sk_SSL_CIPHER_num(sk) && want; i++) {
+            const SSL_CIPHER *c = sk_SSL_CIPHER_value(sk, i);
+            /* TLS 1.3 suites take any key, and ciphers_client leaves them alone. */
+            want = SSL_CIPHER_get_auth_nid(c) != NID_auth_ecdsa;
+        }
+    }
+    SSL_CTX_free(ctx);
+    ERR_clear_error();
+    return want;
+}
+
 /* The ciphers_client / ciphers_server options: set on the SSL, so that
  * contexts stay shared. TLS 1.3 suites are not affected (as in mitmproxy). */
 static int

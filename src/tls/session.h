@@ -65,6 +65,13 @@ struct tls_session *tls_session_new_server(const struct tls_server_opts *, struc
 struct tls_session *tls_session_ref(struct tls_session *);
 void tls_session_free(struct tls_session *);
 
+/*
+ * Whether a ciphers_client list leaves an ECDSA certificate no TLS 1.2
+ * suite (say, "ECDHE-RSA-AES128-GCM-SHA256"): then the leaf must be RSA
+ * (ca_leaf_get_rsa()). 0 for NULL, "" or a list OpenSSL refuses.
+ */
+int tls_ciphers_want_rsa(const char *ciphers);
+
 /* Ciphertext from the peer. */
 void tls_session_feed(struct tls_session *, const uint8_t *p, size_t n);
 /* Moves ciphertext for the peer into out (appends). */

@@ -675,6 +675,19 @@ TEST(ca_leaf_key_types)
     ASSERT(ec2.key == ec.key);
     ASN1_INTEGER *ec_serial = ASN1_INTEGER_dup(X509_get0_serialNumber(ec.cert));
 
+    /* An RSA leaf on request (a cipher list without ECDSA suites), cached
+     * apart from the ECDSA one of the same names. */
+    struct ca_leaf r1, r2;
+    ASSERT_EQ(ca_leaf_get_rsa(ca, "example.com", sans, 1, &r1, &e), 0);
+    ASSERT_EQ(EVP_PKEY_get_base_id(r1.key), EVP_PKEY_RSA);
+    ASSERT_EQ(EVP_PKEY_eq(X509_get0_pubkey(r1.cert), X509_get0_pubkey(cax)), 1);
+    assert_verifies(r1.cert, cax, "example.com", NULL);
+    ASSERT_EQ(handshake_with(dir, &r1, "example.com"), EVP_PKEY_RSA);
+    ASSERT_EQ(ca_leaf_get_rsa(ca, "example.com", sans, 1, &r2, &e), 0);
+    ASSERT(r2.cert == r1.cert);
+    ASSERT_EQ(ca_leaf_lookup(ca, "example.com", sans, 1, &ec2), 1);
+    ASSERT(ec2.cert == ec.cert && ec2.key == ec.key);
+
     /* RSA leaves: the CA's key, as mitmproxy makes them. */
     ASSERT_EQ(ca_set_leaf_key(ca, CA_LEAF_RSA, &e), 0);
     ASSERT_EQ(ca_leaf_key_type(ca), CA_LEAF_RSA);

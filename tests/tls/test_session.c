@@ -686,3 +686,16 @@ TEST(tls_session_resume_tls12)
 {
     resumes(TLS_VER_TLS1_2);
 }
+
+/* Which ciphers_client lists need an RSA leaf: those with no ECDSA suite. */
+TEST(tls_session_ciphers_want_rsa)
+{
+    ASSERT_EQ(tls_ciphers_want_rsa("ECDHE-RSA-AES128-GCM-SHA256"), 1);
+    ASSERT_EQ(tls_ciphers_want_rsa("ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA"), 1);
+    ASSERT_EQ(tls_ciphers_want_rsa("ECDHE-ECDSA-AES128-GCM-SHA256"), 0);
+    ASSERT_EQ(tls_ciphers_want_rsa("ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-SHA"), 0);
+    ASSERT_EQ(tls_ciphers_want_rsa("HIGH"), 0);
+    ASSERT_EQ(tls_ciphers_want_rsa("no-such-cipher"), 0);
+    ASSERT_EQ(tls_ciphers_want_rsa(""), 0);
+    ASSERT_EQ(tls_ciphers_want_rsa(NULL), 0);
+}
