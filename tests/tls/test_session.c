@@ -699,3 +699,43 @@ TEST(tls_session_ciphers_want_rsa)
     ASSERT_EQ(tls_ciphers_want_rsa(""), 0);
     ASSERT_EQ(tls_ciphers_want_rsa(NULL), 0);
 }
+
+/* Contexts made before a key log opens log to it once it is open, and stop
+ * when it closes (the callback is set on them only meanwhile). */
+TEST(tls_session_keylog_follows_open_and_close)
+{
+    char path[] = "/tmp/mp-test-keylog-XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT(fd >= 0);
+    close(fd);
+    unlink(path);
+    struct pki p;
+    pki_init(&p, "example.com", "DNS:example.com");
+    struct tls_client_opts co = client_opts();
+    struct tls_server_opts so = server_opts(&p);
+    struct tls_session *c, *s;
+    connect_ok(&co, &so, 0, &c, &s); /* the contexts exist now */
+    tls_session_free(c);
+    tls_session_free(s);
+
+    struct err e = {0};
+    ASSERT_EQ(tls_keylog_open(path, &e), 0);
+    connect_ok(&co, &so, 0, &c, &s);
+    tls_session_free(c);
+    tls_session_free(s);
+    ASSERT_EQ(tls_keylog_open(NULL, &e), 0);
+    connect_ok(&co, &so, 0, &c, &s);
+    tls_session_free(c);
+    tls_session_free(s);
+
+    FILE *f = fopen(path, "r");
+    ASSERT(f != NULL);
+    char text[8192];
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    unlink(path);
+    /* One connection's worth: both ends, once. */
+    ASSERT_EQ(count_lines(text, "SERVER_TRAFFIC_SECRET_0 "), 2);
+    pki_free(&p);
+}
