@@ -714,8 +714,8 @@ make_leaf(const struct ca *ca, EVP_PKEY *pkey, const char *cn, const char *const
         !X509_set_issuer_name(x, X509_get_subject_name(ca->cert)))
         goto fail;
     X509V3_set_ctx(&ctx, ca->cert, x, NULL, NULL, 0);
-    if (add_ext(x, &ctx, NID_ext_key_usage, "serverAuth") < 0 ||
-        !X509_set_pubkey(x, pkey) || set_validity(x, CERT_EXPIRY_DAYS) < 0)
+    if (add_ext(x, &ctx, NID_ext_key_usage, "serverAuth") < 0 || !X509_set_pubkey(x, pkey) ||
+        set_validity(x, CERT_EXPIRY_DAYS) < 0)
         goto fail;
     /* 64 is X.520's upper bound for a CN; a longer one stays only a SAN.
      * A CN that OpenSSL will not encode (bad UTF-8) is left out likewise. */

@@ -93,8 +93,9 @@ struct tls_session {
     char *verify_host;  /* client: the name or IP we check, for messages */
     uint8_t *alpn_wire; /* server: accepted protocols, length-prefixed */
     size_t alpn_len;
-    char *alpn;    /* negotiated protocol, after the handshake */
-    char *resume_key; /* client: "host\0port\0sni" of the session cache, or NULL */
+    char *alpn; /* negotiated protocol, after the handshake */
+    /* client: "host\0port\0sni", its key in the session cache; or NULL */
+    char *resume_key;
     size_t resume_keylen;
     int have_peer; /* peer facts below are filled */
     char *peer_cn;

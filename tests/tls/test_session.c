@@ -677,15 +677,9 @@ resumes(enum tls_version max)
     pki_free(&p);
 }
 
-TEST(tls_session_resume_tls13)
-{
-    resumes(TLS_VER_UNBOUNDED);
-}
+TEST(tls_session_resume_tls13) { resumes(TLS_VER_UNBOUNDED); }
 
-TEST(tls_session_resume_tls12)
-{
-    resumes(TLS_VER_TLS1_2);
-}
+TEST(tls_session_resume_tls12) { resumes(TLS_VER_TLS1_2); }
 
 /* Which ciphers_client lists need an RSA leaf: those with no ECDSA suite. */
 TEST(tls_session_ciphers_want_rsa)
