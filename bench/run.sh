@@ -24,8 +24,10 @@
 #   BENCH_FIXTURES     flow files to build it from (default ../shared/fixtures/flows)
 #   BENCH_ONLY         the scenarios to run, space-separated (default: all of them):
 #                      explicit reverse download download-buffered tls-keepalive
-#                      tls-newconn tls-idle h2 h2-rss flowfile script
+#                      tls-newconn tls-resume tls-idle h2 h2-rss flowfile script
 #   BENCH_OURS         our binary (default build/mitmdump)
+#   BENCH_OURS_BEFORE  another build of ours (say, main's) for rows "ours, before" beside
+#                      "ours" in the same run (default: none, no such rows)
 #   BENCH_OURS_ARGS    extra arguments for our binary (default: --set confdir=<tmp>)
 #   BENCH_MITMDUMP_881 mitmdump 8.1.1 (default /usr/bin/mitmdump)
 #   BENCH_PROXY_CPU / BENCH_LOAD_CPU   CPUs for the proxy / for origin+wrk+curl (0 / 1)
@@ -53,10 +55,11 @@ FLOWS=${BENCH_FLOWS:-100000}
 FLOWS_881=${BENCH_FLOWS_881:-10000}
 FLOW_RUNS=${BENCH_FLOW_RUNS:-3}
 FIXTURES=${BENCH_FIXTURES:-$ROOT/../shared/fixtures/flows}
-ALL_SCENARIOS=(explicit reverse download download-buffered tls-keepalive tls-newconn tls-idle h2
-    h2-rss flowfile script)
+ALL_SCENARIOS=(explicit reverse download download-buffered tls-keepalive tls-newconn tls-resume
+    tls-idle h2 h2-rss flowfile script)
 read -r -a ONLY <<<"${BENCH_ONLY:-${ALL_SCENARIOS[*]}}"
 OURS=${BENCH_OURS:-$ROOT/build/mitmdump}
+BEFORE=${BENCH_OURS_BEFORE:-}
 MITM881=${BENCH_MITMDUMP_881:-/usr/bin/mitmdump}
 PROXY_CPU=${BENCH_PROXY_CPU:-0}
 LOAD_CPU=${BENCH_LOAD_CPU:-1}
@@ -436,12 +439,16 @@ start_proxy() {
         start_nginx "$TMP/nginx-$mode" "${PIN[@]}"
         log=$TMP/nginx-$mode/error.log
         ;;
-    mitmdump-8.1.1 | ours)
+    mitmdump-8.1.1 | ours | before)
         local bin=$MITM881 args
         args=(--listen-host 127.0.0.1 -p "$PPORT" -q)
         [ "$mode" = buffered ] || args+=(--set stream_large_bodies=1m)
         local confdir=$TMP/mitm881-conf
-        if [ "$server" = ours ]; then
+        if [ "$server" = before ]; then
+            bin=$BEFORE
+            confdir=$TMP/before-conf
+            args+=(--set "confdir=$confdir")
+        elif [ "$server" = ours ]; then
             bin=$OURS
             confdir=$TMP/ours-conf
             if [ -n "${BENCH_OURS_ARGS+set}" ]; then
@@ -465,7 +472,7 @@ start_proxy() {
             # 8.1.1's default eager strategy shakes hands with the origin before
             # the ClientHello arrives, offering no ALPN, and then never offers the
             # client h2; lazy connects after it and mirrors the client's offer.
-            [ "$server" = ours ] || args+=(--set connection_strategy=lazy)
+            [ "$server" = mitmdump-8.1.1 ] && args+=(--set connection_strategy=lazy)
         fi
         # -k: the origin's certificate is self-signed. The CA file appears
         # in the conf dir at the first start, so the check below waits for it.
@@ -675,6 +682,7 @@ label() {
     nginx) echo "nginx $NGINX_VERSION" ;;
     mitmdump-8.1.1) echo "mitmdump 8.1.1" ;;
     ours) echo "mitmdump (ours)" ;;
+    before) echo "mitmdump (ours, before: $BEFORE)" ;;
     esac
 }
 
@@ -723,6 +731,7 @@ bench_flowfile() {
         n=$FLOWS_881
         runs=1
     fi
+    [ "$server" = before ] && bin=$BEFORE
     echo "bench: [flowfile] $(label "$server"), $n flows"
     file=$TMP/flows-$n.mitm
     if [ ! -s "$file" ] && ! $HELPER flowfile "$file" "$n" "$FIXTURES"; then
@@ -771,6 +780,11 @@ bench_server() {
             run_tls tls-newconn direct - newconn --target "127.0.0.1:$TPORT" \
                 --cafile "$TMP/origin.crt"
         fi
+        if want tls-resume; then
+            echo "bench: [tls-resume] $(label direct)"
+            run_tls tls-resume direct - newconn --resume --target "127.0.0.1:$TPORT" \
+                --cafile "$TMP/origin.crt"
+        fi
         if want h2; then
             echo "bench: [h2] $(label direct)"
             run_h2load h2 direct - "$H2ORIGIN/1k"
@@ -807,7 +821,7 @@ bench_server() {
         want "$scen" && bench_download "$scen" "$server"
     done
     # HTTPS: the mitmdumps intercept CONNECT tunnels, nginx terminates TLS.
-    for scen in tls-keepalive tls-newconn tls-idle; do
+    for scen in tls-keepalive tls-newconn tls-resume tls-idle; do
         want "$scen" || continue
         echo "bench: [$scen] $(label "$server")"
         if ! start_proxy "$server" tls; then
@@ -816,6 +830,9 @@ bench_server() {
         fi
         case $scen in
         tls-idle) run_idle "$server" "$SPID" "${TLSARGS[@]}" --cafile "$PCA" ;;
+        tls-resume)
+            run_tls "$scen" "$server" "$SPID" newconn --resume "${TLSARGS[@]}" --cafile "$PCA"
+            ;;
         *) run_tls "$scen" "$server" "$SPID" "${scen#tls-}" "${TLSARGS[@]}" --cafile "$PCA" ;;
         esac
         stop "$SPID"
@@ -832,7 +849,7 @@ bench_server() {
     fi
     [ "$server" = nginx ] && return
     local n=$H2_RSS_STREAMS
-    [ "$server" = ours ] || n=$H2_RSS_STREAMS_881
+    [ "$server" = mitmdump-8.1.1 ] && n=$H2_RSS_STREAMS_881
     if want h2-rss; then
         echo "bench: [h2-rss] $(label "$server"), $n streams on one connection"
         if start_proxy "$server" h2; then
@@ -866,7 +883,13 @@ echo "bench: scenarios ${ONLY[*]}; wrk and tlsload.py -c$CONNS -d${SECS}s (+${WA
     "$DLRUNS x 100 MiB downloads, $IDLE_CONNS idle TLS connections, h2load -c$H2_CONNS" \
     "-m$H2_STREAMS, flow files of $FLOWS flows ($FLOWS_881 for 8.1.1); proxy on CPU $PROXY_CPU," \
     "load and origin on CPU $LOAD_CPU"
-for server in direct nginx mitmdump-8.1.1 ours; do
+SERVERS=(direct nginx mitmdump-8.1.1)
+if [ -n "$BEFORE" ]; then
+    [ -x "$BEFORE" ] || die "BENCH_OURS_BEFORE: $BEFORE is not an executable"
+    SERVERS+=(before)
+fi
+SERVERS+=(ours)
+for server in "${SERVERS[@]}"; do
     bench_server "$server"
 done
 

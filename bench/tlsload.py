@@ -10,7 +10,10 @@ requests and reads exactly Content-Length bytes of each response.
 Modes:
   keepalive  C persistent connections, requests back to back for D seconds
   newconn    C loops of connect + CONNECT + handshake + one request + close for
-             D seconds; each completed loop counts as one "request"
+             D seconds; each completed loop counts as one "request". With
+             --resume each loop offers the TLS session of its previous
+             connection (a returning client: TLS 1.3 ticket or 1.2 session),
+             and "resumed" counts the handshakes the server resumed
   idle       open N connections (C at a time), one request each, keep them
              open, write a JSON line to --ready and hold them until killed or
              --hold seconds pass (-d bounds the opening)
@@ -46,6 +49,7 @@ class Stats:
         self.err_connect = 0
         self.err_read = 0
         self.err_status = 0
+        self.resumed = 0
         self.lat_ns = []
 
 
@@ -68,8 +72,9 @@ class Client:
         self.connect_req = ("CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n"
                             % (args.target, args.target)).encode()
 
-    def open(self, stats):
-        """Generator: a verified TLS socket to the target (through the proxy if any)."""
+    def open(self, stats, session=None):
+        """Generator: a verified TLS socket to the target (through the proxy if any),
+        offering session for resumption when it is not None."""
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -100,7 +105,7 @@ class Client:
             stats.err_connect += 1
             raise
         ssock = self.ctx.wrap_socket(sock, server_hostname=self.servername,
-                                     do_handshake_on_connect=False)
+                                     do_handshake_on_connect=False, session=session)
         try:
             while True:
                 try:
@@ -181,19 +186,26 @@ def keepalive_worker(client, stats, deadline):
         ssock.close()
 
 
-def newconn_worker(client, stats, deadline):
+def newconn_worker(client, stats, deadline, resume=False):
+    session = None
     while time.monotonic() < deadline:
         t0 = time.perf_counter_ns()
         try:
-            ssock = yield from client.open(stats)
+            ssock = yield from client.open(stats, session)
         except (OSError, ValueError, ssl.SSLError):
+            session = None
             continue
         try:
             yield from client.exchange(ssock, stats)
             stats.lat_ns.append(time.perf_counter_ns() - t0)
             stats.done += 1
+            stats.resumed += ssock.session_reused
+            # A TLS 1.3 ticket arrives after the handshake: by the end of the
+            # response it has been read.
+            if resume:
+                session = ssock.session
         except (OSError, ValueError, ssl.SSLError):
-            pass
+            session = None
         ssock.close()
 
 
@@ -257,6 +269,8 @@ def main():
     ap.add_argument("-n", "--count", type=int, default=200, help="idle: connections to open")
     ap.add_argument("--ready", help="idle: file to write the result line to")
     ap.add_argument("--hold", type=float, default=60.0, help="idle: seconds to hold at most")
+    ap.add_argument("--resume", action="store_true",
+                    help="newconn: offer the previous connection's TLS session")
     args = ap.parse_args()
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -285,14 +299,17 @@ def main():
 
     start = time.monotonic()
     deadline = start + args.duration
-    worker = keepalive_worker if args.mode == "keepalive" else newconn_worker
-    drive([worker(client, stats, deadline) for _ in range(conns)], deadline)
+    if args.mode == "keepalive":
+        workers = [keepalive_worker(client, stats, deadline) for _ in range(conns)]
+    else:
+        workers = [newconn_worker(client, stats, deadline, args.resume) for _ in range(conns)]
+    drive(workers, deadline)
     dur = time.monotonic() - start
     lat = sorted(stats.lat_ns)
     print("BENCHJSON " + json.dumps({
         "requests": stats.done, "duration_us": int(dur * 1e6), "bytes": stats.bytes,
         "err_connect": stats.err_connect, "err_read": stats.err_read, "err_write": 0,
-        "err_status": stats.err_status, "err_timeout": 0,
+        "err_status": stats.err_status, "err_timeout": 0, "resumed": stats.resumed,
         "p50_us": percentile(lat, 50) // 1000, "p99_us": percentile(lat, 99) // 1000,
         "max_us": (lat[-1] if lat else 0) // 1000}), flush=True)
     return 0

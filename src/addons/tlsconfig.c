@@ -34,6 +34,7 @@ struct tlsconfig {
     char *client_certs;   /* "~" expanded; owned, NULL = none */
     char *ciphers_client; /* owned, NULL = OpenSSL's defaults */
     char *ciphers_server;
+    int rsa_leaves; /* ciphers_client allows no ECDSA suite: forge RSA leaves */
     int http2;
     int upstream_cert;
     int server_first; /* establish_server_tls_first when the server is TLS */
@@ -112,6 +113,7 @@ configure(struct addon *a, const struct options *o, const struct opt_changes *up
         o->client_certs && *o->client_certs ? path_expand_home(o->client_certs) : NULL;
     tc->ciphers_client = dup_opt(o->ciphers_client);
     tc->ciphers_server = dup_opt(o->ciphers_server);
+    tc->rsa_leaves = tls_ciphers_want_rsa(tc->ciphers_client);
     return 0;
 }
 
@@ -273,6 +275,15 @@ on_start_client(struct addon *a, struct hook_call *call)
     struct names nm;
     struct ca_leaf leaf;
     leaf_names(tc, d, &nm);
+    if (tc->rsa_leaves) {
+        /* A rare configuration: its leaves are signed on the loop. */
+        struct err e = {0};
+        if (ca_leaf_get_rsa(cfg->ca, nm.cn, nm.sans, nm.n, &leaf, &e) < 0)
+            fail(d, e.msg);
+        else
+            client_session(tc, d, &leaf);
+        return ADDON_CONTINUE;
+    }
     if (ca_leaf_lookup(cfg->ca, nm.cn, nm.sans, nm.n, &leaf)) {
         client_session(tc, d, &leaf);
         return ADDON_CONTINUE;
@@ -378,6 +389,9 @@ on_start_server(struct addon *a, struct hook_call *call)
         .max_version = tc->server_max,
         .client_cert_file = client_cert_for(tc, conn, certpath, sizeof(certpath)),
         .ciphers = tc->ciphers_server,
+        /* The next connection to this server resumes this one's session. */
+        .server_host = conn->address.host,
+        .server_port = conn->address.port,
     };
     /* mitmproxy's server.alpn_offers, kept in the flow file. */
     struct tns *offers = tns_list();

@@ -65,6 +65,39 @@ struct master {
     void *read_arg;
 };
 
+int
+master_register_options(struct err *e)
+{
+    int rc = opt_register_ours(
+        "key_type", OPT_STR, "ecdsa", "ecdsa|rsa",
+        "The key of the certificates forged for interception. ecdsa: a P-256 key made at "
+        "start-up, for fast handshakes; rsa: the CA's RSA key, as mitmproxy does, for clients "
+        "that cannot use ECDSA. The CA is RSA either way.",
+        e);
+    return rc < 0 ? rc : 0;
+}
+
+/* The key_type option (ECDSA when it is not registered, as in unit tests). */
+static enum ca_leaf_key
+leaf_key(const struct options *o)
+{
+    const struct opt_info *info = opt_find("key_type");
+    int t = info ? ca_leaf_key_parse(opt_get_str(o, info)) : CA_LEAF_ECDSA;
+    return t < 0 ? CA_LEAF_ECDSA : (enum ca_leaf_key)t;
+}
+
+/* The conf dir's CA, with the leaf key the options ask for; NULL with e set. */
+static struct ca *
+load_ca(const struct options *o, struct err *e)
+{
+    struct ca *ca = ca_load_or_create(o->confdir, (int)o->key_size, e);
+    if (ca && ca_set_leaf_key(ca, leaf_key(o), e) < 0) {
+        ca_free(ca);
+        ca = NULL;
+    }
+    return ca;
+}
+
 /* mitmproxy 8.1.1's default_addons(), the ones this version has, in order. */
 struct master *
 master_new(struct options *opts)
@@ -274,7 +307,7 @@ master_configure(struct master *m, struct err *e)
         proxy_config_clear(&probe);
         if (rc < 0)
             return rc;
-        if ((m->ca = ca_load_or_create(o->confdir, (int)o->key_size, e)) == NULL)
+        if ((m->ca = load_ca(o, e)) == NULL)
             return e && e->code ? e->code : MP_ERR_IO;
         if ((rc = build_configs(o, m->ca, &m->cfgs, &m->ncfgs, e)) < 0)
             return rc;
@@ -465,7 +498,9 @@ listeners_changed(const struct opt_changes *ch)
 static int
 ca_changed(const struct opt_changes *ch)
 {
-    return OPT_CHANGED(ch, confdir) || OPT_CHANGED(ch, key_size);
+    const struct opt_info *kt = opt_find("key_type");
+    return OPT_CHANGED(ch, confdir) || OPT_CHANGED(ch, key_size) ||
+           (kt && opt_changed(ch, kt->index));
 }
 
 int
@@ -498,7 +533,7 @@ master_update(struct master *m, struct options *next, struct err *e)
     size_t ncfgs = 0;
     if (m->core && ca_changed(&ch)) {
         ca_free(ca);
-        if ((ca = ca_load_or_create(next->confdir, (int)next->key_size, e)) == NULL)
+        if ((ca = load_ca(next, e)) == NULL)
             rc = e && e->code ? e->code : MP_ERR_IO;
     }
     if (rc == 0 && m->core)

@@ -32,6 +32,14 @@ struct master;
 struct options;
 struct server;
 
+/*
+ * Registers the options of ours that mitmproxy lacks (opt_register_ours;
+ * `--options` leaves them out): key_type, the key of forged leaves, "ecdsa"
+ * (default) or "rsa". Call once, before the command line is read, so that
+ * --set and config.yaml reach them. 0, or an error with e set.
+ */
+int master_register_options(struct err *e);
+
 /* A master with mitmproxy 8.1.1's default addons; it takes opts. */
 struct master *master_new(struct options *opts);
 void master_free(struct master *);

@@ -144,6 +144,8 @@ opt_dump(const struct options *o, void *file)
     qsort(rows, n, sizeof(*rows), by_name);
     for (size_t i = 0; i < n; i++) {
         const struct opt_info *info = rows[i];
+        if (info->unlisted)
+            continue;
         buf_reset(&txt);
         buf_append_str(&txt, info->help);
         if (info->choices) {

@@ -19,7 +19,7 @@
 static const struct opt_info registry[] = {
 #define X(type, state, name, def, choices, help)                                                   \
     {#name, OPT_##type, choices, help, offsetof(struct options, name), OPT_STATE_##state,      \
-     OPT_INDEX_##name},
+     OPT_INDEX_##name, 0},
     OPT_MAP(X)
 #undef X
 };
@@ -557,6 +557,16 @@ opt_register(const char *name, enum opt_type type, const char *def, const char *
     };
     ndyn_rows++;
     return (int)(NOPTS + k);
+}
+
+int
+opt_register_ours(const char *name, enum opt_type type, const char *def, const char *choices,
+                  const char *help, struct err *e)
+{
+    int index = opt_register(name, type, def, choices, help, e);
+    if (index >= 0)
+        dyn_rows[(size_t)index - NOPTS].unlisted = 1;
+    return index;
 }
 
 int

@@ -170,6 +170,7 @@ struct opt_info {
     size_t offset; /* of the field in struct options (OPT_MAP's options only) */
     int planned;   /* accepted but not acted on yet (see OPT_MAP) */
     size_t index;  /* OPT_INDEX_name, or OPT_COUNT + k for the k-th registered one */
+    int unlisted;  /* ours, not mitmproxy's: `--options` leaves it out (opt_register_ours) */
 };
 
 /*
@@ -207,6 +208,13 @@ const struct opt_info *opt_find(const char *name);
  */
 int opt_register(const char *name, enum opt_type type, const char *def, const char *choices,
                  const char *help, struct err *e);
+/*
+ * opt_register() for an option of this project that mitmproxy lacks: set,
+ * saved and read like any other, but left out of `--options`, whose list
+ * stays mitmproxy's, so that a tool comparing it finds no stranger.
+ */
+int opt_register_ours(const char *name, enum opt_type type, const char *def, const char *choices,
+                      const char *help, struct err *e);
 /*
  * The value of any option by its row, a registered one's included (an
  * addon that registered "intercept" reads it so). The type must match.

@@ -81,6 +81,7 @@ struct leaf {
     char *key;
     size_t keylen;
     X509 *cert;
+    EVP_PKEY *pkey; /* its key pair: ca->leaf_key or ca->key (borrowed) */
 };
 
 struct ca {
@@ -88,6 +89,12 @@ struct ca {
     char *dir;
     X509 *cert;
     EVP_PKEY *key;
+    /* The key pair of every leaf: a P-256 key made at start-up (a leaf's
+     * handshake then costs an ECDSA signature, about a twentieth of an
+     * RSA-2048 one), or the CA's own key (mitmproxy's RSA leaves). Set
+     * before the first leaf is made; read by signing threads. */
+    EVP_PKEY *leaf_key;
+    enum ca_leaf_key leaf_type;
     /* Every certificate of mitmproxy-ca.pem, CA first, when it holds more
      * than the CA (a chain to an outer root); else NULL. */
     STACK_OF(X509) * chain;
@@ -474,6 +481,8 @@ ca_load_or_create(const char *confdir, int key_size, struct err *e)
     else
         rc = err_set(e, MP_ERR_IO, "%s: %s", path, strerror(errno));
     free(path);
+    if (rc == 0)
+        rc = ca_set_leaf_key(ca, CA_LEAF_ECDSA, e);
     if (rc < 0) {
         ca_free(ca);
         return NULL;
@@ -489,6 +498,55 @@ leaf_free(struct leaf *l)
     free(l);
 }
 
+/* Forgets every cached leaf: they carry the previous leaf key. */
+static void
+flush_leaves(struct ca *ca)
+{
+    for (struct leaf *l = ca->head, *next; l; l = next) {
+        next = l->next;
+        leaf_free(l);
+    }
+    ca->head = ca->tail = NULL;
+    memset(ca->buckets, 0, sizeof(ca->buckets));
+    ca->nleaves = 0;
+}
+
+int
+ca_set_leaf_key(struct ca *ca, enum ca_leaf_key type, struct err *e)
+{
+    if (ca->leaf_key && ca->leaf_type == type)
+        return 0;
+    EVP_PKEY *key = ca->key;
+    if (type == CA_LEAF_ECDSA) {
+        key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+        if (key == NULL)
+            return err_set(e, MP_ERR_FATAL, "cannot generate the leaf key (P-256): %s",
+                           tls__ossl_reason());
+    }
+    flush_leaves(ca);
+    if (ca->leaf_key != ca->key)
+        EVP_PKEY_free(ca->leaf_key);
+    ca->leaf_key = key;
+    ca->leaf_type = type;
+    return 0;
+}
+
+int
+ca_leaf_key_parse(const char *s)
+{
+    if (strcmp(s, "ecdsa") == 0)
+        return CA_LEAF_ECDSA;
+    if (strcmp(s, "rsa") == 0)
+        return CA_LEAF_RSA;
+    return -1;
+}
+
+enum ca_leaf_key
+ca_leaf_key_type(const struct ca *ca)
+{
+    return ca->leaf_type;
+}
+
 void
 ca_free(struct ca *ca)
 {
@@ -500,6 +558,8 @@ ca_free(struct ca *ca)
     }
     sk_X509_pop_free(ca->chain, X509_free);
     X509_free(ca->cert);
+    if (ca->leaf_key != ca->key)
+        EVP_PKEY_free(ca->leaf_key);
     EVP_PKEY_free(ca->key);
     free(ca->dir);
     free(ca);
@@ -544,14 +604,15 @@ hash_key(const char *p, size_t n)
     return h;
 }
 
+/* The key of a leaf with the CA's key (rsa) or the leaf key (see struct leaf). */
 static char *
-make_key(const char *cn, const char *const *sans, size_t nsans, size_t *len)
+make_key(int rsa, const char *cn, const char *const *sans, size_t nsans, size_t *len)
 {
     size_t n = 1 + (cn ? strlen(cn) : 0);
     for (size_t i = 0; i < nsans; i++)
         n += 1 + strlen(sans[i]);
     char *k = xmalloc(n), *p = k;
-    *p++ = cn ? 'c' : 'n';
+    *p++ = rsa ? (cn ? 'C' : 'N') : (cn ? 'c' : 'n');
     if (cn) {
         memcpy(p, cn, strlen(cn));
         p += strlen(cn);
@@ -640,10 +701,12 @@ make_sans(const char *const *sans, size_t nsans)
     return gens;
 }
 
-/* certs.py dummy_cert(): the CA's public key, issuer = CA subject, serverAuth,
- * the SANs (critical when the subject is empty, RFC 5280 4.2.1.6). */
+/* certs.py dummy_cert(): issuer = CA subject, serverAuth, the SANs
+ * (critical when the subject is empty, RFC 5280 4.2.1.6); the public key is
+ * the leaf key's (mitmproxy's is the CA's, which CA_LEAF_RSA keeps). */
 static X509 *
-make_leaf(const struct ca *ca, const char *cn, const char *const *sans, size_t nsans)
+make_leaf(const struct ca *ca, EVP_PKEY *pkey, const char *cn, const char *const *sans,
+          size_t nsans)
 {
     X509 *x = X509_new();
     X509V3_CTX ctx;
@@ -651,8 +714,8 @@ make_leaf(const struct ca *ca, const char *cn, const char *const *sans, size_t n
         !X509_set_issuer_name(x, X509_get_subject_name(ca->cert)))
         goto fail;
     X509V3_set_ctx(&ctx, ca->cert, x, NULL, NULL, 0);
-    if (add_ext(x, &ctx, NID_ext_key_usage, "serverAuth") < 0 ||
-        !X509_set_pubkey(x, X509_get0_pubkey(ca->cert)) || set_validity(x, CERT_EXPIRY_DAYS) < 0)
+    if (add_ext(x, &ctx, NID_ext_key_usage, "serverAuth") < 0 || !X509_set_pubkey(x, pkey) ||
+        set_validity(x, CERT_EXPIRY_DAYS) < 0)
         goto fail;
     /* 64 is X.520's upper bound for a CN; a longer one stays only a SAN.
      * A CN that OpenSSL will not encode (bad UTF-8) is left out likewise. */
@@ -700,16 +763,23 @@ static void
 fill(const struct ca *ca, const struct leaf *l, struct ca_leaf *out)
 {
     out->cert = l->cert;
-    out->key = ca->key;
+    out->key = l->pkey;
     out->chain = ca->chain;
 }
 
-int
-ca_leaf_lookup(struct ca *ca, const char *cn, const char *const *sans, size_t nsans,
-               struct ca_leaf *out)
+/* Whether leaves of this kind carry the CA's key. */
+static int
+uses_ca_key(const struct ca *ca, int rsa)
+{
+    return rsa || ca->leaf_type == CA_LEAF_RSA;
+}
+
+static int
+lookup(struct ca *ca, int rsa, const char *cn, const char *const *sans, size_t nsans,
+       struct ca_leaf *out)
 {
     size_t keylen;
-    char *key = make_key(cn, sans, nsans, &keylen);
+    char *key = make_key(uses_ca_key(ca, rsa), cn, sans, nsans, &keylen);
     struct leaf *l = find(ca, key, keylen, hash_key(key, keylen));
     free(key);
     if (l == NULL)
@@ -718,11 +788,11 @@ ca_leaf_lookup(struct ca *ca, const char *cn, const char *const *sans, size_t ns
     return 1;
 }
 
-void *
-ca_leaf_sign(const struct ca *ca, const char *cn, const char *const *sans, size_t nsans,
-             struct err *e)
+static X509 *
+sign(const struct ca *ca, int rsa, const char *cn, const char *const *sans, size_t nsans,
+     struct err *e)
 {
-    X509 *x = make_leaf(ca, cn, sans, nsans);
+    X509 *x = make_leaf(ca, uses_ca_key(ca, rsa) ? ca->key : ca->leaf_key, cn, sans, nsans);
     if (x == NULL)
         err_set(e, MP_ERR_FATAL, "cannot sign a certificate for %s: %s",
                 cn      ? cn
@@ -732,12 +802,12 @@ ca_leaf_sign(const struct ca *ca, const char *cn, const char *const *sans, size_
     return x;
 }
 
-void
-ca_leaf_put(struct ca *ca, const char *cn, const char *const *sans, size_t nsans, void *cert,
-            struct ca_leaf *out)
+static void
+put(struct ca *ca, int rsa, const char *cn, const char *const *sans, size_t nsans, X509 *cert,
+    struct ca_leaf *out)
 {
     size_t keylen;
-    char *key = make_key(cn, sans, nsans, &keylen);
+    char *key = make_key(uses_ca_key(ca, rsa), cn, sans, nsans, &keylen);
     uint64_t h = hash_key(key, keylen);
     struct leaf *l = find(ca, key, keylen, h);
     if (l) {
@@ -755,6 +825,7 @@ ca_leaf_put(struct ca *ca, const char *cn, const char *const *sans, size_t nsans
     l->key = key;
     l->keylen = keylen;
     l->cert = cert;
+    l->pkey = uses_ca_key(ca, rsa) ? ca->key : ca->leaf_key;
     l->hnext = *bucket;
     *bucket = l;
     lru_push_front(ca, l);
@@ -762,15 +833,50 @@ ca_leaf_put(struct ca *ca, const char *cn, const char *const *sans, size_t nsans
     fill(ca, l, out);
 }
 
+static int
+get(struct ca *ca, int rsa, const char *cn, const char *const *sans, size_t nsans,
+    struct ca_leaf *out, struct err *e)
+{
+    if (lookup(ca, rsa, cn, sans, nsans, out))
+        return 0;
+    X509 *x = sign(ca, rsa, cn, sans, nsans, e);
+    if (x == NULL)
+        return e ? e->code : MP_ERR_FATAL;
+    put(ca, rsa, cn, sans, nsans, x, out);
+    return 0;
+}
+
+int
+ca_leaf_lookup(struct ca *ca, const char *cn, const char *const *sans, size_t nsans,
+               struct ca_leaf *out)
+{
+    return lookup(ca, 0, cn, sans, nsans, out);
+}
+
+void *
+ca_leaf_sign(const struct ca *ca, const char *cn, const char *const *sans, size_t nsans,
+             struct err *e)
+{
+    return sign(ca, 0, cn, sans, nsans, e);
+}
+
+void
+ca_leaf_put(struct ca *ca, const char *cn, const char *const *sans, size_t nsans, void *cert,
+            struct ca_leaf *out)
+{
+    put(ca, 0, cn, sans, nsans, cert, out);
+}
+
 int
 ca_leaf_get(struct ca *ca, const char *cn, const char *const *sans, size_t nsans,
             struct ca_leaf *out, struct err *e)
 {
-    if (ca_leaf_lookup(ca, cn, sans, nsans, out))
-        return 0;
-    X509 *x = ca_leaf_sign(ca, cn, sans, nsans, e);
-    if (x == NULL)
-        return e ? e->code : MP_ERR_FATAL;
-    ca_leaf_put(ca, cn, sans, nsans, x, out);
-    return 0;
+    return get(ca, 0, cn, sans, nsans, out, e);
+}
+
+int
+ca_leaf_get_rsa(struct ca *ca, const char *cn, const char *const *sans, size_t nsans,
+                struct ca_leaf *out, struct err *e)
+{
+    return get(ca, 1, cn, sans, nsans, out, e);
 }

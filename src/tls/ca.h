@@ -12,9 +12,12 @@
  *   mitmproxy-ca.p12        CA key + certificate, PKCS#12, 0600
  *   mitmproxy-dhparam.pem   DH parameters (a fixed, well-known group)
  *
- * Leaf certificates reuse the CA's key pair, as mitmproxy does: no key
- * generation per host, so a new name costs one signature. Leaves are kept
- * in an LRU cache keyed by their name set.
+ * Leaf certificates share one key pair, so a new name costs one signature
+ * and no key generation: by default an ECDSA P-256 key made at start-up
+ * (and never written anywhere), whose handshake signature costs a fraction
+ * of an RSA one; or, as mitmproxy does, the CA's own RSA key (for clients
+ * that cannot take ECDSA). Either way the CA signs them, with SHA-256.
+ * Leaves are kept in an LRU cache keyed by their name set.
  *
  * Private keys stay behind this interface (STYLE.md 3.7): callers get
  * opaque handles for a TLS context, never the key bytes.
@@ -53,6 +56,20 @@ struct ca *ca_load_or_create(const char *confdir, int key_size, struct err *e);
 struct ca *ca_ref(struct ca *);
 void ca_free(struct ca *);
 
+/* The leaves' key pair (see above). */
+enum ca_leaf_key { CA_LEAF_ECDSA, CA_LEAF_RSA };
+/* Names as the key_type option spells them: "ecdsa", "rsa"; -1 if unknown. */
+int ca_leaf_key_parse(const char *);
+
+/*
+ * Chooses the leaves' key pair (ca_load_or_create() chose CA_LEAF_ECDSA):
+ * CA_LEAF_RSA uses the CA's key, CA_LEAF_ECDSA a new P-256 key. A change
+ * forgets the cached leaves. Call before the CA serves (signing threads read
+ * the key); 0, or an error with e set.
+ */
+int ca_set_leaf_key(struct ca *, enum ca_leaf_key, struct err *e);
+enum ca_leaf_key ca_leaf_key_type(const struct ca *);
+
 /* The conf dir, "~" expanded (borrowed). */
 const char *ca_dir(const struct ca *);
 
@@ -89,6 +106,15 @@ void *ca_leaf_sign(const struct ca *, const char *cn, const char *const *sans, s
                    struct err *e);
 void ca_leaf_put(struct ca *, const char *cn, const char *const *sans, size_t nsans, void *cert,
                  struct ca_leaf *out);
+
+/*
+ * ca_leaf_get() for a leaf with the CA's own key (mitmproxy's leaf), also
+ * when the CA makes ECDSA leaves: for a configuration whose cipher list
+ * leaves ECDSA no TLS 1.2 suite (see tls_ciphers_want_rsa()). Cached apart
+ * from the ECDSA leaf of the same names; signed on the caller's thread.
+ */
+int ca_leaf_get_rsa(struct ca *, const char *cn, const char *const *sans, size_t nsans,
+                    struct ca_leaf *out, struct err *e);
 
 /* The CA certificate as PEM text (malloc'd, caller frees), for mitm.it. */
 char *ca_cert_pem(const struct ca *);

@@ -26,6 +26,22 @@
  * was made; a changed ca_file path makes a new context, changed contents
  * under the same path do not.
  *
+ * Resumption, so that a returning peer costs no certificate work:
+ *
+ *   towards clients  TLS 1.3 tickets and TLS 1.2 tickets or session IDs.
+ *                    Tickets are encrypted with keys every server context
+ *                    shares (made once per process), so a ticket issued
+ *                    under one context opens under another; and since the
+ *                    leaf is set per SSL, one context serves every leaf.
+ *   towards servers  a client session cache per context, keyed by the
+ *                    server's host, port and SNI: a session is only ever
+ *                    offered under the context (trust settings, client
+ *                    certificate, versions) that made it, so one made
+ *                    with ssl_insecure never skips verification elsewhere.
+ *                    The newest session of a server wins; sessions are
+ *                    reused (servers take a ticket more than once, and a
+ *                    refused one only costs a full handshake).
+ *
  * Cache lookups take a mutex, since every worker thread makes sessions.
  */
 #include <arpa/inet.h>
@@ -40,6 +56,7 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -51,6 +68,16 @@
 #define CLIENT_CACHE_SIZE 8
 #define SERVER_CACHE_SIZE 8
 #define READ_CHUNK 16384
+/* An empty memory BIO that once held more than this is replaced (see
+ * fresh_bio). */
+#define BIO_KEEP 1024
+/* Upstream sessions kept per client context: servers, not connections. */
+#define RESUME_CACHE_SIZE 256
+/* TLS 1.2 session IDs a server context keeps (tickets need no memory). */
+#define SERVER_SESSIONS 1024
+/* TLS 1.3 tickets sent after each handshake (OpenSSL sends 2): clients
+ * reuse one ticket, and each costs an encryption and a record. */
+#define SERVER_TICKETS 1
 
 struct tls_session {
     int refs;
@@ -66,7 +93,10 @@ struct tls_session {
     char *verify_host;  /* client: the name or IP we check, for messages */
     uint8_t *alpn_wire; /* server: accepted protocols, length-prefixed */
     size_t alpn_len;
-    char *alpn;    /* negotiated protocol, after the handshake */
+    char *alpn; /* negotiated protocol, after the handshake */
+    /* client: "host\0port\0sni", its key in the session cache; or NULL */
+    char *resume_key;
+    size_t resume_keylen;
     int have_peer; /* peer facts below are filled */
     char *peer_cn;
     char **sans;
@@ -79,10 +109,19 @@ struct client_key {
     enum tls_version min, max;
 };
 
+/* One server's newest session. */
+struct resume {
+    char *key; /* tls_session.resume_key's bytes; NULL: a free slot */
+    size_t keylen;
+    SSL_SESSION *sess;
+    unsigned long used;
+};
+
 static struct {
     SSL_CTX *ctx;
     struct client_key key;
     unsigned long used;
+    struct resume *resume; /* RESUME_CACHE_SIZE slots, made with the context */
 } ccache[CLIENT_CACHE_SIZE];
 
 static struct {
@@ -93,12 +132,17 @@ static struct {
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned long cache_clock;
+/* Session ticket keys of every server context (name, HMAC and AES keys). */
+static unsigned char ticket_keys[80];
+static int have_ticket_keys;
 
 static pthread_mutex_t keylog_lock = PTHREAD_MUTEX_INITIALIZER;
 static FILE *keylog;
 
 static int on_alpn_select(SSL *, const unsigned char **, unsigned char *, const unsigned char *,
                           unsigned int, void *);
+static int on_new_session(SSL *, SSL_SESSION *);
+static BIO *mem_bio(void);
 
 static const char *const version_names[] = {"UNBOUNDED", "SSL3",   "TLS1",
                                             "TLS1_1",    "TLS1_2", "TLS1_3"};
@@ -165,6 +209,21 @@ on_keylog(const SSL *ssl, const char *line)
     pthread_mutex_unlock(&keylog_lock);
 }
 
+/*
+ * The key log callback contexts get: on_keylog while a file is open, else
+ * none, because OpenSSL formats every line (hex, byte by byte) before it
+ * calls back, some 10 per intercepted connection: 4% of its CPU for
+ * nothing.
+ */
+static SSL_CTX_keylog_cb_func
+keylog_cb(void)
+{
+    pthread_mutex_lock(&keylog_lock);
+    int on = keylog != NULL;
+    pthread_mutex_unlock(&keylog_lock);
+    return on ? on_keylog : NULL;
+}
+
 int
 tls_keylog_open(const char *path, struct err *e)
 {
@@ -186,6 +245,15 @@ tls_keylog_open(const char *path, struct err *e)
     FILE *old = keylog;
     keylog = f;
     pthread_mutex_unlock(&keylog_lock);
+    /* The contexts made meanwhile follow (see keylog_cb). */
+    pthread_mutex_lock(&cache_lock);
+    for (size_t i = 0; i < CLIENT_CACHE_SIZE; i++)
+        if (ccache[i].ctx)
+            SSL_CTX_set_keylog_callback(ccache[i].ctx, keylog_cb());
+    for (size_t i = 0; i < SERVER_CACHE_SIZE; i++)
+        if (scache[i].ctx)
+            SSL_CTX_set_keylog_callback(scache[i].ctx, keylog_cb());
+    pthread_mutex_unlock(&cache_lock);
     if (old)
         fclose(old);
     return 0;
@@ -208,7 +276,7 @@ ctx_common(SSL_CTX *ctx, enum tls_version min, enum tls_version max, struct err 
     if (min != TLS_VER_UNBOUNDED && min < TLS_VER_TLS1_2)
         SSL_CTX_set_security_level(ctx, 0);
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION);
-    SSL_CTX_set_keylog_callback(ctx, on_keylog);
+    SSL_CTX_set_keylog_callback(ctx, keylog_cb());
     return 0;
 }
 
@@ -226,6 +294,9 @@ client_ctx_new(const struct tls_client_opts *o, struct err *e)
     }
     if (ctx_common(ctx, o->min_version, o->max_version, e) < 0)
         goto fail;
+    /* Sessions go to our cache (see the top), never OpenSSL's own. */
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(ctx, on_new_session);
     SSL_CTX_set_verify(ctx, o->verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
     if (o->verify) {
         if (!SSL_CTX_set_default_verify_paths(ctx)) {
@@ -274,11 +345,107 @@ server_ctx_new(enum tls_version min, enum tls_version max, struct err *e)
         return NULL;
     }
     SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
+    /* Resumption (see the top). The ID context only names our sessions;
+     * OpenSSL refuses to resume without one once verification is on. */
+    static const unsigned char sid_ctx[] = "mitmproxy-c";
+    SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx) - 1);
+    SSL_CTX_sess_set_cache_size(ctx, SERVER_SESSIONS);
+    SSL_CTX_set_num_tickets(ctx, SERVER_TICKETS);
+    if (!have_ticket_keys) {
+        if (RAND_bytes(ticket_keys, sizeof(ticket_keys)) != 1) {
+            err_set(e, MP_ERR_FATAL, "cannot make session ticket keys: %s", ssl_reason());
+            SSL_CTX_free(ctx);
+            ERR_clear_error();
+            return NULL;
+        }
+        have_ticket_keys = 1;
+    }
+    SSL_CTX_set_tlsext_ticket_keys(ctx, ticket_keys, sizeof(ticket_keys));
     /* Old clients may only offer DHE; use the built-in groups. */
     SSL_CTX_set_dh_auto(ctx, 1);
     /* The callback reads each session's own list; an empty one acknowledges nothing. */
     SSL_CTX_set_alpn_select_cb(ctx, on_alpn_select, NULL);
     return ctx;
+}
+
+/* Empties a context's session cache (NULL: nothing to do). Lock held. */
+static void
+resume_clear(struct resume *r)
+{
+    for (size_t i = 0; r && i < RESUME_CACHE_SIZE; i++) {
+        SSL_SESSION_free(r[i].sess);
+        free(r[i].key);
+        r[i] = (struct resume){0};
+    }
+}
+
+/* The session cache of ctx, or NULL when ctx left the context cache. Lock held. */
+static struct resume *
+resume_of(const SSL_CTX *ctx)
+{
+    for (size_t i = 0; i < CLIENT_CACHE_SIZE; i++)
+        if (ccache[i].ctx == ctx)
+            return ccache[i].resume;
+    return NULL;
+}
+
+/* The slot holding key, or NULL. Lock held. */
+static struct resume *
+resume_find(struct resume *r, const char *key, size_t keylen)
+{
+    for (size_t i = 0; i < RESUME_CACHE_SIZE; i++)
+        if (r[i].key && r[i].keylen == keylen && memcmp(r[i].key, key, keylen) == 0)
+            return &r[i];
+    return NULL;
+}
+
+/*
+ * OpenSSL's new-session callback on client contexts: after a full
+ * handshake, and for each TLS 1.3 ticket, which comes after it. Keeps the
+ * session as its server's newest; returns 1 when it took the reference.
+ */
+static int
+on_new_session(SSL *ssl, SSL_SESSION *sess)
+{
+    struct tls_session *s = SSL_get_app_data(ssl);
+    if (s == NULL || s->resume_key == NULL || !SSL_SESSION_is_resumable(sess))
+        return 0;
+    int taken = 0;
+    pthread_mutex_lock(&cache_lock);
+    struct resume *r = resume_of(SSL_get_SSL_CTX(ssl));
+    if (r) {
+        struct resume *slot = resume_find(r, s->resume_key, s->resume_keylen);
+        if (slot == NULL) {
+            slot = &r[0];
+            for (size_t i = 0; i < RESUME_CACHE_SIZE && slot->key; i++)
+                if (r[i].key == NULL || r[i].used < slot->used)
+                    slot = &r[i];
+            free(slot->key);
+            slot->key = xmalloc(s->resume_keylen);
+            memcpy(slot->key, s->resume_key, s->resume_keylen);
+            slot->keylen = s->resume_keylen;
+        }
+        SSL_SESSION_free(slot->sess);
+        slot->sess = sess;
+        slot->used = ++cache_clock;
+        taken = 1;
+    }
+    pthread_mutex_unlock(&cache_lock);
+    return taken;
+}
+
+/* Offers the cached session of s's server, if any. */
+static void
+resume_offer(struct tls_session *s)
+{
+    pthread_mutex_lock(&cache_lock);
+    struct resume *r = resume_of(SSL_get_SSL_CTX(s->ssl));
+    struct resume *slot = r ? resume_find(r, s->resume_key, s->resume_keylen) : NULL;
+    if (slot && SSL_SESSION_is_resumable(slot->sess)) {
+        SSL_set_session(s->ssl, slot->sess); /* takes its own reference */
+        slot->used = ++cache_clock;
+    }
+    pthread_mutex_unlock(&cache_lock);
 }
 
 /* Returns a context with a reference for the caller, from the cache or new. */
@@ -307,7 +474,11 @@ client_ctx_get(const struct tls_client_opts *o, struct err *e)
             victim = i;
     }
     if (ctx == NULL && (ctx = client_ctx_new(o, e)) != NULL) {
-        /* Sessions still using an evicted context hold their own reference. */
+        /* Sessions still using an evicted context hold their own reference;
+         * the sessions it cached go with it (see on_new_session). */
+        resume_clear(ccache[victim].resume);
+        if (ccache[victim].resume == NULL)
+            ccache[victim].resume = xcalloc(RESUME_CACHE_SIZE, sizeof(struct resume));
         SSL_CTX_free(ccache[victim].ctx);
         free(ccache[victim].key.ca_file);
         free(ccache[victim].key.ca_dir);
@@ -426,12 +597,8 @@ session_new(SSL_CTX *ctx, int is_client, struct err *e)
     s->ssl = ssl;
     s->is_client = is_client;
     s->alert_in = s->alert_out = -1;
-    s->rbio = BIO_new(BIO_s_mem());
-    s->wbio = BIO_new(BIO_s_mem());
-    if (s->rbio == NULL || s->wbio == NULL)
-        abort(); /* Out of memory, as xmalloc would. */
-    /* An empty rbio means "wait for more", never end of file. */
-    BIO_set_mem_eof_return(s->rbio, -1);
+    s->rbio = mem_bio();
+    s->wbio = mem_bio();
     SSL_set_bio(ssl, s->rbio, s->wbio);
     SSL_set_app_data(ssl, s);
     SSL_set_info_callback(ssl, on_info);
@@ -440,6 +607,27 @@ session_new(SSL_CTX *ctx, int is_client, struct err *e)
     else
         SSL_set_accept_state(ssl);
     return s;
+}
+
+int
+tls_ciphers_want_rsa(const char *ciphers)
+{
+    if (ciphers == NULL || *ciphers == '\0')
+        return 0;
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    int want = 0;
+    if (ctx && SSL_CTX_set_cipher_list(ctx, ciphers)) {
+        want = 1;
+        STACK_OF(SSL_CIPHER) *sk = SSL_CTX_get_ciphers(ctx);
+        for (int i = 0; sk && i < sk_SSL_CIPHER_num(sk) && want; i++) {
+            const SSL_CIPHER *c = sk_SSL_CIPHER_value(sk, i);
+            /* TLS 1.3 suites take any key, and ciphers_client leaves them alone. */
+            want = SSL_CIPHER_get_auth_nid(c) != NID_auth_ecdsa;
+        }
+    }
+    SSL_CTX_free(ctx);
+    ERR_clear_error();
+    return want;
 }
 
 /* The ciphers_client / ciphers_server options: set on the SSL, so that
@@ -497,6 +685,18 @@ tls_session_new_client(const struct tls_client_opts *o, struct err *e)
             goto fail;
         }
     }
+    if (o->server_host && *o->server_host) {
+        const char *sni = o->sni ? o->sni : "";
+        char port[16];
+        int pl = snprintf(port, sizeof(port), "%d", o->server_port);
+        size_t hl = strlen(o->server_host), sl = strlen(sni);
+        s->resume_keylen = hl + 1 + (size_t)pl + 1 + sl;
+        s->resume_key = xmalloc(s->resume_keylen);
+        memcpy(s->resume_key, o->server_host, hl + 1);
+        memcpy(s->resume_key + hl + 1, port, (size_t)pl + 1);
+        memcpy(s->resume_key + hl + 1 + pl + 1, sni, sl);
+        resume_offer(s);
+    }
     return s;
 fail:
     ERR_clear_error();
@@ -550,6 +750,7 @@ tls_session_free(struct tls_session *s)
     free(s->verify_host);
     free(s->alpn_wire);
     free(s->alpn);
+    free(s->resume_key);
     free(s->peer_cn);
     for (size_t i = 0; i < s->nsans; i++)
         free(s->sans[i]);
@@ -572,6 +773,33 @@ tls_session_feed(struct tls_session *s, const uint8_t *p, size_t n)
     }
 }
 
+/* A new empty memory BIO (an empty rbio means "wait for more", never end of file). */
+static BIO *
+mem_bio(void)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    if (b == NULL)
+        abort(); /* Out of memory, as xmalloc would. */
+    BIO_set_mem_eof_return(b, -1);
+    return b;
+}
+
+/*
+ * A memory BIO keeps the size of the most it ever held (a flight of
+ * certificates, a 16 KiB record) after it is read empty. For an empty one
+ * that grew past BIO_KEEP this returns a new BIO to take its place, else
+ * NULL; so an idle connection holds no such leftovers (4 to 5 KiB each).
+ */
+static BIO *
+fresh_bio(BIO *b)
+{
+    BUF_MEM *bm = NULL;
+    if (BIO_ctrl_pending(b) != 0 || BIO_get_mem_ptr(b, &bm) <= 0 || bm == NULL ||
+        bm->max <= BIO_KEEP)
+        return NULL;
+    return mem_bio();
+}
+
 void
 tls_session_take_output(struct tls_session *s, struct buf *out)
 {
@@ -582,6 +810,11 @@ tls_session_take_output(struct tls_session *s, struct buf *out)
     size_t got = 0;
     BIO_read_ex(s->wbio, buf_ptr(out) + out->len, pending, &got);
     out->len += got;
+    BIO *b = s->done ? fresh_bio(s->wbio) : NULL;
+    if (b) {
+        SSL_set0_wbio(s->ssl, b); /* frees the old one */
+        s->wbio = b;
+    }
 }
 
 static void
@@ -724,6 +957,26 @@ fail(struct tls_session *s, const char *what, struct err *e)
     return MP_ERR_PROTOCOL;
 }
 
+/*
+ * Gives OpenSSL's record buffers (17 KiB to read, more to write) and a
+ * grown rbio back when nothing waits in them. SSL_MODE_RELEASE_BUFFERS does so after application
+ * data, but not after a handshake message: a TLS 1.3 client keeps its read
+ * buffer after the server's NewSessionTicket, so every idle upstream
+ * connection would hold one.
+ */
+static void
+release_buffers(struct tls_session *s)
+{
+    if (BIO_ctrl_pending(s->rbio) != 0 || SSL_has_pending(s->ssl))
+        return;
+    SSL_free_buffers(s->ssl);
+    BIO *b = fresh_bio(s->rbio);
+    if (b) {
+        SSL_set0_rbio(s->ssl, b); /* frees the old one */
+        s->rbio = b;
+    }
+}
+
 int
 tls_session_handshake(struct tls_session *s, struct err *e)
 {
@@ -733,6 +986,7 @@ tls_session_handshake(struct tls_session *s, struct err *e)
     int r = SSL_do_handshake(s->ssl);
     if (r == 1) {
         s->done = 1;
+        release_buffers(s);
         const unsigned char *p;
         unsigned int n;
         SSL_get0_alpn_selected(s->ssl, &p, &n);
@@ -752,6 +1006,13 @@ tls_session_read(struct tls_session *s, struct buf *out, struct err *e)
 {
     ERR_clear_error();
     for (;;) {
+        /* Nothing fed and nothing decrypted left: asking OpenSSL anyway would
+         * make it allocate its 17 KiB record buffer again, and an idle
+         * connection would keep it. */
+        if (BIO_ctrl_pending(s->rbio) == 0 && !SSL_has_pending(s->ssl)) {
+            release_buffers(s);
+            return (SSL_get_shutdown(s->ssl) & SSL_RECEIVED_SHUTDOWN) ? 1 : 0;
+        }
         buf_reserve(out, READ_CHUNK);
         size_t got = 0;
         int r = SSL_read_ex(s->ssl, buf_ptr(out) + out->len, READ_CHUNK, &got);
@@ -809,6 +1070,12 @@ const char *
 tls_session_version(const struct tls_session *s)
 {
     return s->done ? SSL_get_version(s->ssl) : NULL;
+}
+
+int
+tls_session_resumed(const struct tls_session *s)
+{
+    return s->done && SSL_session_reused(s->ssl);
 }
 
 const char *

@@ -38,6 +38,10 @@ struct tls_client_opts {
     enum tls_version min_version, max_version;
     const char *client_cert_file;   /* PEM with key + cert to present; NULL: none */
     const char *ciphers;            /* OpenSSL cipher list (up to TLS 1.2); NULL: defaults */
+    /* The server's address: with sni, the key of the session cache that lets
+     * the next connection to it resume. NULL: no resumption. */
+    const char *server_host;
+    int server_port;
 };
 
 /* We are the server, towards the client, with a certificate from the CA. */
@@ -60,6 +64,13 @@ struct tls_session *tls_session_new_client(const struct tls_client_opts *, struc
 struct tls_session *tls_session_new_server(const struct tls_server_opts *, struct err *e);
 struct tls_session *tls_session_ref(struct tls_session *);
 void tls_session_free(struct tls_session *);
+
+/*
+ * Whether a ciphers_client list leaves an ECDSA certificate no TLS 1.2
+ * suite (say, "ECDHE-RSA-AES128-GCM-SHA256"): then the leaf must be RSA
+ * (ca_leaf_get_rsa()). 0 for NULL, "" or a list OpenSSL refuses.
+ */
+int tls_ciphers_want_rsa(const char *ciphers);
 
 /* Ciphertext from the peer. */
 void tls_session_feed(struct tls_session *, const uint8_t *p, size_t n);
@@ -87,6 +98,9 @@ void tls_session_close_notify(struct tls_session *);
 const char *tls_session_alpn(const struct tls_session *);
 const char *tls_session_version(const struct tls_session *); /* "TLSv1.3" */
 const char *tls_session_cipher(const struct tls_session *);
+/* 1 when the completed handshake resumed a session (no certificates went
+ * either way), else 0. */
+int tls_session_resumed(const struct tls_session *);
 
 /* The peer certificate's subject CN (or NULL) and subjectAltNames (DNS
  * names and IPs as text), for upstream certificate sniffing. Borrowed;

@@ -57,12 +57,17 @@ usage_error(const char *msg)
 int
 main(int argc, char **argv)
 {
-    struct options *opts = opt_new();
     struct cmdline cl = {0};
     struct err e = {0};
     int status = 0;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
+    /* Our own options exist before the command line is read. */
+    if (master_register_options(&e) < 0) {
+        fprintf(stderr, "mitmdump: error: %s\n", e.msg);
+        return 1;
+    }
+    struct options *opts = opt_new();
     if (cmdline_parse_config(opts, argc, argv, &cl, &e) < 0) {
         status = usage_error(e.msg);
         goto out;

@@ -58,7 +58,8 @@ main(int argc, char **argv)
      * so their flags, --set and config.yaml reach them. The intercept addon
      * registers its own. */
     struct addon *intercept = addon_intercept_new();
-    if (store_register_options(&e) < 0 || console_register_options(&e) < 0) {
+    if (master_register_options(&e) < 0 || store_register_options(&e) < 0 ||
+        console_register_options(&e) < 0) {
         fprintf(stderr, "mitmproxy: error: %s\n", e.msg);
         return 1;
     }

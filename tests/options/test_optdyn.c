@@ -68,6 +68,32 @@ TEST(opt_register_and_use)
     opt_free(o);
 }
 
+/* An option of ours (opt_register_ours) works like any other but stays out
+ * of --options, whose list is mitmproxy's. */
+TEST(opt_register_ours_is_unlisted)
+{
+    struct err e = {0};
+    int i = opt_register_ours("our_knob", OPT_STR, "a", "a|b", "Ours.", &e);
+    ASSERT(i >= OPT_COUNT);
+    const struct opt_info *info = opt_find("our_knob");
+    ASSERT(info != NULL && info->unlisted && !opt_find("anticache")->unlisted);
+    ASSERT_EQ(opt_register_ours("our_knob", OPT_STR, "a", "a|b", "Ours.", &e), i);
+    struct options *o = opt_new();
+    ASSERT_STREQ(opt_get_str(o, info), "a");
+    ASSERT_EQ(opt_set_arg(o, "our_knob=b", &e), 0);
+    ASSERT_STREQ(opt_get_str(o, info), "b");
+    ASSERT(opt_set_arg(o, "our_knob=c", &e) < 0);
+    char *dump = NULL;
+    size_t dlen = 0;
+    FILE *f = open_memstream(&dump, &dlen);
+    opt_dump(o, f);
+    fclose(f);
+    ASSERT(strstr(dump, "our_knob") == NULL);
+    ASSERT(strstr(dump, "\nanticache: false\n") != NULL);
+    free(dump);
+    opt_free(o);
+}
+
 TEST(opt_set_deferred_until_registered)
 {
     struct err e = {0};

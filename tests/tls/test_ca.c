@@ -19,6 +19,7 @@
 #include "../lib/tca.h"
 #include "../lib/test.h"
 #include "tls/ca.h"
+#include "tls/session.h"
 #include "util/xmalloc.h"
 
 static const char *const ca_files[] = {
@@ -314,6 +315,9 @@ TEST(ca_leaf)
     X509 *x = leaf.cert;
     ASSERT(leaf.key != NULL && leaf.chain == NULL);
     ASSERT_EQ(X509_check_private_key(x, leaf.key), 1);
+    /* The leaf has a P-256 key of its own; the CA's RSA key signs it. */
+    ASSERT_EQ(EVP_PKEY_get_base_id(leaf.key), EVP_PKEY_EC);
+    ASSERT(EVP_PKEY_eq(X509_get0_pubkey(x), X509_get0_pubkey(cax)) != 1);
     assert_verifies(x, cax, "example.com", NULL);
     assert_verifies(x, cax, "www.example.org", NULL);
     assert_verifies(x, cax, NULL, "10.1.2.3");
@@ -588,4 +592,128 @@ TEST(ca_leaf_signed_on_threads)
     free(pem);
     ca_free(ca);
     tca_dir_free(dir);
+}
+
+/* A handshake with leaf as the server's certificate, the client trusting
+ * only the conf dir's CA file; returns the server's key type as the
+ * client saw it. */
+static int
+handshake_with(const char *dir, const struct ca_leaf *leaf, const char *host)
+{
+    char *cafile = join(dir, "mitmproxy-ca-cert.pem");
+    struct tls_client_opts co = {
+        .sni = host, .verify = 1, .ca_file = cafile, .min_version = TLS_VER_TLS1_2};
+    struct tls_server_opts so = {.leaf = leaf, .min_version = TLS_VER_TLS1_2};
+    struct err ce = {0}, se = {0}, e = {0};
+    struct tls_session *c = tls_session_new_client(&co, &e);
+    struct tls_session *s = tls_session_new_server(&so, &e);
+    ASSERT(c && s);
+    struct buf c2s = BUF_INIT, s2c = BUF_INIT;
+    int rc = 0, rs = 0;
+    for (int i = 0; i < 100 && (rc == 0 || rs == 0); i++) {
+        if (rc == 0)
+            rc = tls_session_handshake(c, &ce);
+        tls_session_take_output(c, &c2s);
+        tls_session_feed(s, buf_ptr(&c2s), c2s.len);
+        buf_consume(&c2s, c2s.len);
+        if (rs == 0)
+            rs = tls_session_handshake(s, &se);
+        tls_session_take_output(s, &s2c);
+        tls_session_feed(c, buf_ptr(&s2c), s2c.len);
+        buf_consume(&s2c, s2c.len);
+    }
+    if (rc != 1 || rs != 1)
+        test_fail(__FILE__, __LINE__, "handshake: client %d \"%s\", server %d \"%s\"", rc, ce.msg,
+                  rs, se.msg);
+    struct buf pem = BUF_INIT;
+    ASSERT_EQ(tls_session_peer_cert_pem(c, 0, &pem), 0);
+    buf_append(&pem, "", 1);
+    X509 *x = pem_cert((const char *)buf_ptr(&pem));
+    int type = EVP_PKEY_get_base_id(X509_get0_pubkey(x));
+    X509_free(x);
+    buf_clear(&pem);
+    buf_clear(&c2s);
+    buf_clear(&s2c);
+    tls_session_free(c);
+    tls_session_free(s);
+    free(cafile);
+    return type;
+}
+
+/* Leaves are ECDSA P-256 by default, RSA with the CA's key on request; a
+ * change of key forgets the cached leaves, and clients accept both. */
+TEST(ca_leaf_key_types)
+{
+    ASSERT_EQ(ca_leaf_key_parse("ecdsa"), CA_LEAF_ECDSA);
+    ASSERT_EQ(ca_leaf_key_parse("rsa"), CA_LEAF_RSA);
+    ASSERT_EQ(ca_leaf_key_parse("RSA"), -1);
+    ASSERT_EQ(ca_leaf_key_parse(""), -1);
+
+    char *dir = tmpdir();
+    struct err e = {0};
+    struct ca *ca = ca_load_or_create(dir, 2048, &e);
+    ASSERT(ca != NULL);
+    ASSERT_EQ(ca_leaf_key_type(ca), CA_LEAF_ECDSA);
+    char *pem = ca_cert_pem(ca);
+    X509 *cax = pem_cert(pem);
+    const char *sans[] = {"example.com"};
+
+    struct ca_leaf ec, ec2, rsa;
+    ASSERT_EQ(ca_leaf_get(ca, "example.com", sans, 1, &ec, &e), 0);
+    ASSERT_EQ(EVP_PKEY_get_base_id(ec.key), EVP_PKEY_EC);
+    ASSERT_STREQ(EVP_PKEY_get0_type_name(ec.key), "EC");
+    char group[32] = "";
+    ASSERT(EVP_PKEY_get_group_name(ec.key, group, sizeof(group), NULL));
+    ASSERT_STREQ(group, "prime256v1");
+    ASSERT_EQ(X509_check_private_key(ec.cert, ec.key), 1);
+    ASSERT_EQ(X509_get_signature_nid(ec.cert), NID_sha256WithRSAEncryption);
+    assert_verifies(ec.cert, cax, "example.com", NULL);
+    ASSERT_EQ(handshake_with(dir, &ec, "example.com"), EVP_PKEY_EC);
+    /* One key for every leaf, as mitmproxy has one for all of its. */
+    const char *other[] = {"other.test"};
+    ASSERT_EQ(ca_leaf_get(ca, "other.test", other, 1, &ec2, &e), 0);
+    ASSERT(ec2.key == ec.key);
+    ASN1_INTEGER *ec_serial = ASN1_INTEGER_dup(X509_get0_serialNumber(ec.cert));
+
+    /* An RSA leaf on request (a cipher list without ECDSA suites), cached
+     * apart from the ECDSA one of the same names. */
+    struct ca_leaf r1, r2;
+    ASSERT_EQ(ca_leaf_get_rsa(ca, "example.com", sans, 1, &r1, &e), 0);
+    ASSERT_EQ(EVP_PKEY_get_base_id(r1.key), EVP_PKEY_RSA);
+    ASSERT_EQ(EVP_PKEY_eq(X509_get0_pubkey(r1.cert), X509_get0_pubkey(cax)), 1);
+    assert_verifies(r1.cert, cax, "example.com", NULL);
+    ASSERT_EQ(handshake_with(dir, &r1, "example.com"), EVP_PKEY_RSA);
+    ASSERT_EQ(ca_leaf_get_rsa(ca, "example.com", sans, 1, &r2, &e), 0);
+    ASSERT(r2.cert == r1.cert);
+    ASSERT_EQ(ca_leaf_lookup(ca, "example.com", sans, 1, &ec2), 1);
+    ASSERT(ec2.cert == ec.cert && ec2.key == ec.key);
+
+    /* RSA leaves: the CA's key, as mitmproxy makes them. */
+    ASSERT_EQ(ca_set_leaf_key(ca, CA_LEAF_RSA, &e), 0);
+    ASSERT_EQ(ca_leaf_key_type(ca), CA_LEAF_RSA);
+    ASSERT_EQ(ca_leaf_get(ca, "example.com", sans, 1, &rsa, &e), 0);
+    ASSERT_EQ(EVP_PKEY_get_base_id(rsa.key), EVP_PKEY_RSA);
+    ASSERT_EQ(EVP_PKEY_eq(X509_get0_pubkey(rsa.cert), X509_get0_pubkey(cax)), 1);
+    ASSERT_EQ(X509_check_private_key(rsa.cert, rsa.key), 1);
+    ASSERT_NE(ASN1_INTEGER_cmp(X509_get0_serialNumber(rsa.cert), ec_serial), 0);
+    assert_verifies(rsa.cert, cax, "example.com", NULL);
+    ASSERT_EQ(handshake_with(dir, &rsa, "example.com"), EVP_PKEY_RSA);
+    /* Setting the same type again keeps the cache. */
+    ASSERT_EQ(ca_set_leaf_key(ca, CA_LEAF_RSA, &e), 0);
+    struct ca_leaf again;
+    ASSERT_EQ(ca_leaf_lookup(ca, "example.com", sans, 1, &again), 1);
+    ASSERT(again.cert == rsa.cert);
+
+    /* And back: a new P-256 key, new leaves. */
+    ASSERT_EQ(ca_set_leaf_key(ca, CA_LEAF_ECDSA, &e), 0);
+    ASSERT_EQ(ca_leaf_lookup(ca, "example.com", sans, 1, &again), 0);
+    ASSERT_EQ(ca_leaf_get(ca, "example.com", sans, 1, &again, &e), 0);
+    ASSERT_EQ(EVP_PKEY_get_base_id(again.key), EVP_PKEY_EC);
+    ASSERT_EQ(handshake_with(dir, &again, "example.com"), EVP_PKEY_EC);
+
+    ASN1_INTEGER_free(ec_serial);
+    X509_free(cax);
+    free(pem);
+    ca_free(ca);
+    rm_rf(dir);
 }

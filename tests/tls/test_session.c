@@ -603,3 +603,133 @@ TEST(tls_session_bad_options)
     tls_session_close_notify(c);
     tls_session_free(c);
 }
+
+/*
+ * One connection of a client that keeps sessions for server_host:port:
+ * handshake, a request and an answer (which carries the TLS 1.3 ticket to
+ * the client), then close. Returns whether the client resumed, after
+ * checking that both sides agree and that the server's names are known
+ * either way (upstream certificate sniffing needs them).
+ */
+static int
+visit(const struct tls_client_opts *co, const struct tls_server_opts *so)
+{
+    struct tls_session *c, *s;
+    connect_ok(co, so, 0, &c, &s);
+    transfer(c, s, "GET / HTTP/1.1\r\n\r\n", 18, 0);
+    transfer(s, c, "HTTP/1.1 204 No Content\r\n\r\n", 27, 0);
+    int resumed = tls_session_resumed(c);
+    ASSERT_EQ(tls_session_resumed(s), resumed);
+    ASSERT_STREQ(tls_session_peer_cn(c), "example.com");
+    struct buf pem = BUF_INIT;
+    ASSERT_EQ(tls_session_peer_cert_pem(c, 0, &pem), 0);
+    buf_clear(&pem);
+    closes(c, s);
+    tls_session_free(c);
+    tls_session_free(s);
+    return resumed;
+}
+
+static void
+resumes(enum tls_version max)
+{
+    struct pki p;
+    pki_init(&p, "example.com", "DNS:example.com");
+    struct tls_client_opts co = client_opts();
+    co.max_version = max;
+    co.sni = "example.com";
+    co.verify = 1;
+    co.ca_file = p.ca_file;
+    co.server_host = "203.0.113.7";
+    co.server_port = 443;
+    struct tls_server_opts so = server_opts(&p);
+    ASSERT_EQ(visit(&co, &so), 0);
+    ASSERT_EQ(visit(&co, &so), 1);
+    ASSERT_EQ(visit(&co, &so), 1);
+
+    /* Another port, another SNI or no cache key: a server of its own. */
+    co.server_port = 8443;
+    ASSERT_EQ(visit(&co, &so), 0);
+    ASSERT_EQ(visit(&co, &so), 1);
+    co.server_port = 443;
+    co.sni = "www.example.com";
+    co.verify_host = "example.com";
+    ASSERT_EQ(visit(&co, &so), 0);
+    co.sni = "example.com";
+    co.verify_host = NULL;
+    co.server_host = NULL;
+    ASSERT_EQ(visit(&co, &so), 0);
+    co.server_host = "203.0.113.7";
+    ASSERT_EQ(visit(&co, &so), 1);
+
+    /* A session made without verification is never offered where
+     * verification is on (it would skip it), and the other way round. */
+    co.verify = 0;
+    ASSERT_EQ(visit(&co, &so), 0);
+    ASSERT_EQ(visit(&co, &so), 1);
+    co.verify = 1;
+    ASSERT_EQ(visit(&co, &so), 1); /* the verified session, still there */
+
+    /* Server contexts differ by versions; they share the ticket keys, so a
+     * ticket one issued opens under the other. */
+    so.max_version = max == TLS_VER_TLS1_2 ? TLS_VER_TLS1_2 : TLS_VER_TLS1_3;
+    ASSERT_EQ(visit(&co, &so), 1);
+    pki_free(&p);
+}
+
+TEST(tls_session_resume_tls13) { resumes(TLS_VER_UNBOUNDED); }
+
+TEST(tls_session_resume_tls12) { resumes(TLS_VER_TLS1_2); }
+
+/* Which ciphers_client lists need an RSA leaf: those with no ECDSA suite. */
+TEST(tls_session_ciphers_want_rsa)
+{
+    ASSERT_EQ(tls_ciphers_want_rsa("ECDHE-RSA-AES128-GCM-SHA256"), 1);
+    ASSERT_EQ(tls_ciphers_want_rsa("ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA"), 1);
+    ASSERT_EQ(tls_ciphers_want_rsa("ECDHE-ECDSA-AES128-GCM-SHA256"), 0);
+    ASSERT_EQ(tls_ciphers_want_rsa("ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-SHA"), 0);
+    ASSERT_EQ(tls_ciphers_want_rsa("HIGH"), 0);
+    ASSERT_EQ(tls_ciphers_want_rsa("no-such-cipher"), 0);
+    ASSERT_EQ(tls_ciphers_want_rsa(""), 0);
+    ASSERT_EQ(tls_ciphers_want_rsa(NULL), 0);
+}
+
+/* Contexts made before a key log opens log to it once it is open, and stop
+ * when it closes (the callback is set on them only meanwhile). */
+TEST(tls_session_keylog_follows_open_and_close)
+{
+    char path[] = "/tmp/mp-test-keylog-XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT(fd >= 0);
+    close(fd);
+    unlink(path);
+    struct pki p;
+    pki_init(&p, "example.com", "DNS:example.com");
+    struct tls_client_opts co = client_opts();
+    struct tls_server_opts so = server_opts(&p);
+    struct tls_session *c, *s;
+    connect_ok(&co, &so, 0, &c, &s); /* the contexts exist now */
+    tls_session_free(c);
+    tls_session_free(s);
+
+    struct err e = {0};
+    ASSERT_EQ(tls_keylog_open(path, &e), 0);
+    connect_ok(&co, &so, 0, &c, &s);
+    tls_session_free(c);
+    tls_session_free(s);
+    ASSERT_EQ(tls_keylog_open(NULL, &e), 0);
+    connect_ok(&co, &so, 0, &c, &s);
+    tls_session_free(c);
+    tls_session_free(s);
+
+    FILE *f = fopen(path, "r");
+    ASSERT(f != NULL);
+    char text[8192];
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    unlink(path);
+    /* One connection's worth: both ends, once. */
+    ASSERT_EQ(count_lines(text, "SERVER_TRAFFIC_SECRET_0 "), 2);
+    pki_free(&p);
+}
