@@ -16,7 +16,6 @@
 #include "dns/dns.h"
 #include "flow/flow.h"
 #include "http/url.h"
-#include "master/master.h"
 #include "options/opt.h"
 #include "util/emoji.h"
 #include "web/internal.h"
@@ -466,9 +465,8 @@ one_option(struct json *j, const struct options *o, const struct options *defaul
 }
 
 void
-web__options_json(struct json *j, const struct web *w, const char *only)
+web__options_json(struct json *j, const struct options *o, const char *only)
 {
-    const struct options *o = master_options(w->master);
     struct options *defaults = opt_new();
     json_object_begin(j);
     size_t n = opt_count();

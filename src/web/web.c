@@ -130,7 +130,7 @@ configure(struct addon *a, const struct options *o, const struct opt_changes *up
         w->password = *pw ? xstrdup(pw) : NULL;
     }
     if (updated)
-        web__options_changed(w, updated);
+        web__options_changed(w, o, updated);
     return 0;
 }
 
