@@ -310,6 +310,10 @@ def test_the_proxy_does_not_lead_to_the_ui(mitmweb, origin):
     rc, out, _ = curl("-x", proxy, "-o", "/dev/null", "-w", "%{http_code}",
                       f"http://localhost:{web.port}/flows/dump")
     assert out == b"403"
+    # A CONNECT tunnel to the UI's port: the bytes arrive without the token.
+    rc, out, _ = curl("-p", "-x", proxy, "-o", "/dev/null", "-w", "%{http_code}",
+                      f"http://127.0.0.1:{web.port}/flows")
+    assert out == b"403"
     assert len([f for f in web.flows() if f["request"]["port"] == origin]) == 1
 
 
@@ -459,9 +463,13 @@ def test_intercept_resume_and_kill(mitmweb, origin):
         time.sleep(0.05)
     assert held, web.flows()
     assert t1.is_alive()  # curl waits
+    # An edit of the held request reaches the origin.
+    edit = {"request": {"path": "/echo-headers", "headers": held[0]["request"]["headers"]
+                        + [["X-Edited", "yes"]]}}
+    assert web.request("PUT", f"/flows/{held[0]['id']}", edit)[0] == 200
     assert web.request("POST", f"/flows/{held[0]['id']}/resume", b"")[0] == 200
     t1.join(20)
-    assert results["one"][0] == 0 and results["one"][1] == b"hello world\n"
+    assert results["one"][0] == 0 and b"X-Edited: yes" in results["one"][1]
 
     t2 = threading.Thread(target=run, args=("two", "/hello/held/2"))
     t2.start()
