@@ -373,6 +373,13 @@ def test_dump_and_upload(mitmweb, origin, tmp_path):
     status, _, one = web.request("GET", "/flows/dump?filter=~u%20/hello/1")
     assert status == 200 and len(one) < len(dump) and b"/hello/1" in one
     assert web.request("GET", "/flows/dump?filter=~bad")[0] == 400
+    # Ours: the same as HAR, which our mitmdump reads too.
+    status, headers, har_bytes = web.request("GET", "/flows/dump?format=har")
+    assert status == 200 and headers["Content-Disposition"] == "attachment; filename=flows.har"
+    entries = json.loads(har_bytes)["log"]["entries"]
+    assert [e["request"]["url"] for e in entries] == [
+        f"http://127.0.0.1:{origin}/hello/0", f"http://127.0.0.1:{origin}/hello/1"]
+    assert web.request("GET", "/flows/dump?format=xml")[0] == 400
 
     # Uploading replaces the flows (the upload is read in the background).
     assert web.request("POST", "/clear", b"")[0] == 200
@@ -517,10 +524,12 @@ def test_options_commands_events_state_help(mitmweb, origin):
     assert sorted(web.json("POST", "/commands/view.order.options", {"arguments": []})["value"]) == [
         "method", "size", "time", "url"]
     assert "error" in web.json("POST", "/commands/no.such", {"arguments": []})
+    assert through(web, origin, "/hello/export")[0] == 0
+    fid = web.wait_flows(1)[0]["id"]
+    exported = web.json("POST", "/commands/export", {"arguments": ["curl", "@" + fid]})["value"]
+    assert exported.startswith("curl ") and "/hello/export" in exported
     assert "error" in web.json("POST", "/commands/view.order.set", {"arguments": ["nope"]})
 
-    assert through(web, origin)[0] == 0
-    web.wait_flows(1)
     events = web.json("GET", "/events")
     assert any("Web server listening" in e["message"] for e in events)
     assert all(set(e) == {"id", "message", "level"} for e in events)
