@@ -28,15 +28,16 @@ same_filter(const char *a, const char *b)
     return strcmp(a, b) == 0;
 }
 
+/* The view read forwards, or backwards (flip) for the other direction. */
 static long
-from_view(struct store *s, size_t offset, size_t limit, store_select_cb each, void *arg,
+from_view(struct store *s, int flip, size_t offset, size_t limit, store_select_cb each, void *arg,
           const char *want_id, long *want_pos)
 {
     size_t n = s->vlen;
     char id[UUID_STR_LEN];
     size_t end = limit == 0 || offset + limit > n ? n : offset + limit;
     for (size_t pub = offset; pub < end; pub++) {
-        uint32_t slot = s->view[store__pub(s, pub, n)];
+        uint32_t slot = s->view[store__pub(s, flip ? n - 1 - pub : pub, n)];
         store__row_id(s, &s->rows[slot], id);
         each(arg, pub, id);
     }
@@ -44,8 +45,8 @@ from_view(struct store *s, size_t offset, size_t limit, store_select_cb each, vo
         long slot = store__find(s, want_id);
         *want_pos = -1;
         if (slot >= 0 && (s->rows[slot].flags & RF_SHOWN)) {
-            size_t internal = store__view_pos(s, (uint32_t)slot);
-            *want_pos = (long)store__pub(s, internal, n);
+            size_t pub = store__pub(s, store__view_pos(s, (uint32_t)slot), n);
+            *want_pos = (long)(flip ? n - 1 - pub : pub);
         }
     }
     return (long)n;
@@ -58,9 +59,9 @@ store_select(struct store *s, const char *filter, enum store_order order, int re
 {
     if (want_pos)
         *want_pos = -1;
-    if (!s->show_marked && same_filter(filter, s->filter_expr) && order == s->order &&
-        !reversed == !s->reversed)
-        return from_view(s, offset, limit, each, arg, want_id, want_pos);
+    if (!s->show_marked && same_filter(filter, s->filter_expr) && order == s->order)
+        return from_view(s, !reversed != !s->reversed, offset, limit, each, arg, want_id,
+                         want_pos);
 
     struct filt *flt = NULL;
     if (filter && *filter) {

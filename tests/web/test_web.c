@@ -425,6 +425,18 @@ TEST(web_flows_json_and_window)
     ASSERT_STREQ(jv_get_str(&fl->u.arr.v[0], "id", NULL), c->id);
     jv_free(doc);
     free(r);
+    /* The view's order, the other way round: read from the view backwards. */
+    snprintf(path, sizeof(path), "/flows?limit=2&reverse=1&id=%s", a->id);
+    r = get(&t, path);
+    ASSERT_EQ(json_parse(body_of(r), strlen(body_of(r)), NULL, &doc, &e), 0);
+    ASSERT_EQ(jv_get(doc, "total")->u.num.i, 3);
+    ASSERT_EQ(jv_get(doc, "index")->u.num.i, 2);
+    fl = jv_get(doc, "flows");
+    ASSERT_EQ(fl->u.arr.n, 2);
+    ASSERT_STREQ(jv_get_str(&fl->u.arr.v[0], "id", NULL), c->id);
+    ASSERT_STREQ(jv_get_str(&fl->u.arr.v[1], "id", NULL), b->id);
+    jv_free(doc);
+    free(r);
     r = get(&t, "/flows?filter=~x");
     ASSERT_EQ(status_of(r), 400);
     free(r);
