@@ -518,6 +518,13 @@ TEST(web_flow_edit_revert_and_content)
     ASSERT(strstr(body_of(r), "\"view_name\": \"JSON\"") != NULL);
     ASSERT(strstr(body_of(r), "[\"json_number\", \"        1\"], [\"text\", \",\"]") != NULL);
     free(r);
+    /* A view whose name holds a "/", encoded in its segment. */
+    snprintf(raw, sizeof(raw), "/flows/%s/response/content/XML%%2FHTML.json", a->id);
+    r = get(&t, raw);
+    ASSERT_EQ(status_of(r), 200);
+    ASSERT(strstr(body_of(r), "\"view_name\": \"XML/HTML\"") != NULL ||
+           strstr(body_of(r), "\"view_name\": \"Raw\"") != NULL);
+    free(r);
     r = get(&t, "/flows/00000000-0000-0000-0000-000000000000/request/content.data");
     ASSERT_EQ(status_of(r), 404);
     free(r);
