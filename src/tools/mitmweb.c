@@ -117,6 +117,7 @@ main(int argc, char **argv)
     }
     if (cl.show_options) {
         struct options *defaults = opt_new();
+        web_options_defaults(defaults);
         opt_dump(defaults, stdout);
         opt_free(defaults);
         goto out;

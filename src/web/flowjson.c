@@ -19,6 +19,7 @@
 #include "options/opt.h"
 #include "util/emoji.h"
 #include "web/internal.h"
+#include "web/web.h"
 
 static void
 addr_json(struct json *j, const struct addr *a)
@@ -468,6 +469,7 @@ void
 web__options_json(struct json *j, const struct options *o, const char *only)
 {
     struct options *defaults = opt_new();
+    web_options_defaults(defaults);
     json_object_begin(j);
     size_t n = opt_count();
     /* dump_dicts sorts by name. */

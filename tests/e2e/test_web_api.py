@@ -224,11 +224,12 @@ def test_token_is_printed_and_required(mitmweb, origin):
 
 
 def test_web_password_replaces_the_token(mitmweb):
-    web = mitmweb("--set", "web_password=hunter2")
+    web = mitmweb("--set", "web_password=hunter2", "--set", "web_columns=path")
     assert web.token is None
     web.token = "hunter2"
     assert web.json("GET", "/flows") == []
     assert web.request("GET", "/flows?token=hunter3", auth=False)[0] == 403
+    assert web.json("GET", "/options")["web_columns"]["value"] == ["path"]
 
 
 def test_listens_on_loopback_only(mitmweb):
@@ -508,7 +509,8 @@ def test_options_commands_events_state_help(mitmweb, origin):
     opts = web.json("GET", "/options")
     assert opts["web_port"]["type"] == "int" and opts["web_port"]["default"] == 8081
     assert opts["web_theme"]["choices"] == ["system", "dark", "light"]
-    assert opts["web_columns"]["value"][:3] == ["tls", "icon", "path"]
+    assert opts["web_columns"]["value"] == opts["web_columns"]["default"] == [
+        "tls", "icon", "path", "method", "status", "size", "time"]
     assert opts["anticache"] == {"type": "bool", "default": False, "value": False,
                                  "help": opts["anticache"]["help"], "choices": None}
     assert web.request("PUT", "/options", {"anticache": True})[0] == 200
