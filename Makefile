@@ -18,7 +18,7 @@
 
 PKGS     := libuv openssl libnghttp2 libpcre2-8 zlib libbrotlienc libbrotlidec libzstd
 MODULES  := util core proxy proxy/layers http h2 dns tls flow filter contentviews export addons options commands store master pathod
-TOOLS    := mitmdump mitmproxy pathod pathoc
+TOOLS    := mitmdump mitmproxy mitmweb pathod pathoc
 
 .DEFAULT_GOAL := all
 NPROC    := $(shell nproc 2>/dev/null || echo 2)
@@ -38,8 +38,13 @@ BASE_CFLAGS += -Werror
 endif
 
 LIB_SRCS  := $(foreach m,$(MODULES),$(wildcard src/$(m)/*.c))
-TEST_SRCS := $(wildcard tests/lib/*.c) $(foreach m,$(MODULES) console,$(wildcard tests/$(m)/*.c))
+TEST_SRCS := $(wildcard tests/lib/*.c) $(foreach m,$(MODULES) console web,$(wildcard tests/$(m)/*.c))
 CONSOLE_SRCS := $(wildcard src/console/*.c)
+# The web UI's server (src/web/) is kept out of libmitm.a as the console is,
+# with the app's files embedded in a generated source: src/web/app/dist/
+# when the app was built, else a placeholder page (scripts/web_embed.py).
+WEB_SRCS  := $(wildcard src/web/*.c) build/gen/web_assets.c
+WEB_ASSET_DIR := $(if $(wildcard src/web/app/dist/index.html),src/web/app/dist,src/web/placeholder)
 
 # Python scripts (-s): src/script/ embeds Debian's CPython. It is built as a
 # plugin, mitmproxy-script.so next to the tools, which mitmdump dlopen()s only
@@ -89,6 +94,12 @@ $(1)/mitmproxy: $(1)/obj/src/tools/mitmproxy.o $$(patsubst %.c,$(1)/obj/%.o,$$(C
 	    $$(patsubst %.c,$(1)/obj/%.o,$$(CONSOLE_SRCS)) -Wl,--whole-archive $(1)/libmitm.a \
 	    -Wl,--no-whole-archive $$(PKG_LIBS) $$(CURSES_LIBS) -lm -lpthread -ldl
 
+$(1)/mitmweb: $(1)/obj/src/tools/mitmweb.o $$(patsubst %.c,$(1)/obj/%.o,$$(WEB_SRCS)) \
+		$(1)/libmitm.a $(1)/mitmproxy-script.so $(1)/python
+	$$(CC) $(2) -rdynamic -o $$@ $(1)/obj/src/tools/mitmweb.o \
+	    $$(patsubst %.c,$(1)/obj/%.o,$$(WEB_SRCS)) -Wl,--whole-archive $(1)/libmitm.a \
+	    -Wl,--no-whole-archive $$(PKG_LIBS) -lm -lpthread -ldl
+
 $(1)/mitmproxy-script.so: $$(patsubst %.c,$(1)/obj/%.o,$$(SCRIPT_SRCS))
 	$$(CC) $(2) -shared -o $$@ $$^ $$(PY_LIBS)
 
@@ -96,11 +107,11 @@ $(1)/python:
 	@mkdir -p $(1)
 	ln -sfn $$(shell realpath -m --relative-to=$(1) python) $$@
 
-$(1)/tests/unit: $$(patsubst %.c,$(1)/obj/%.o,$$(TEST_SRCS) $$(SCRIPT_TEST_SRCS) $$(SCRIPT_SRCS) $$(CONSOLE_SRCS)) $(1)/libmitm.a
+$(1)/tests/unit: $$(patsubst %.c,$(1)/obj/%.o,$$(TEST_SRCS) $$(SCRIPT_TEST_SRCS) $$(SCRIPT_SRCS) $$(CONSOLE_SRCS) $$(WEB_SRCS)) $(1)/libmitm.a
 	@mkdir -p $$(dir $$@)
 	$$(CC) $(2) -rdynamic -o $$@ $$^ $$(PKG_LIBS) $$(PY_LIBS) $$(CURSES_LIBS) -lm -lpthread -ldl
 
--include $$(patsubst %.c,$(1)/obj/%.d,$$(LIB_SRCS) $$(TEST_SRCS) $$(SCRIPT_SRCS) $$(SCRIPT_TEST_SRCS) $$(CONSOLE_SRCS) $$(wildcard src/tools/*.c))
+-include $$(patsubst %.c,$(1)/obj/%.d,$$(LIB_SRCS) $$(TEST_SRCS) $$(SCRIPT_SRCS) $$(SCRIPT_TEST_SRCS) $$(CONSOLE_SRCS) $$(WEB_SRCS) $$(wildcard src/tools/*.c))
 endef
 
 OPT_FLAGS  := -O2
@@ -114,6 +125,10 @@ $(eval $(call flavour,build/asan,$(ASAN_FLAGS)))
 .SECONDARY:
 
 all: $(addprefix build/,$(TOOLS))
+
+build/gen/web_assets.c: scripts/web_embed.py $(shell find $(WEB_ASSET_DIR) -type f 2>/dev/null)
+	@mkdir -p build/gen
+	/usr/bin/python3 scripts/web_embed.py $(WEB_ASSET_DIR) $@
 
 deps:
 	@scripts/deps.sh build
@@ -153,7 +168,14 @@ build/fuzz/%: fuzz/%.c build/fuzzlib/libmitm.a
 	clang $(BASE_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< build/fuzzlib/libmitm.a \
 	    $(PKG_LIBS) -lm -lpthread
 
--include $(patsubst %.c,build/fuzzlib/obj/%.d,$(LIB_SRCS))
+# The web server's target also links the web sources (kept out of libmitm.a).
+WEB_FUZZ_OBJS := $(patsubst %.c,build/fuzzlib/obj/%.o,$(WEB_SRCS))
+build/fuzz/web_conn: fuzz/web_conn.c build/fuzzlib/libmitm.a $(WEB_FUZZ_OBJS)
+	@mkdir -p build/fuzz
+	clang $(BASE_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(WEB_FUZZ_OBJS) \
+	    build/fuzzlib/libmitm.a $(PKG_LIBS) -lm -lpthread -ldl
+
+-include $(patsubst %.c,build/fuzzlib/obj/%.d,$(LIB_SRCS) $(WEB_SRCS))
 
 # clang comes from scripts/deps.sh, so it is installed before anything is built.
 fuzz:
