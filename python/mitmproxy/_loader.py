@@ -57,6 +57,13 @@ def load_script(path):
         sys.path[:] = oldpath
 
 
+def log_entry(msg, level):
+    """add_log's argument."""
+    from mitmproxy.log import LogEntry
+
+    return LogEntry(msg, level)
+
+
 def traverse(addon):
     """The addon and everything in its addons list, depth first."""
     out = []

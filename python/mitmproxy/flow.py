@@ -65,6 +65,18 @@ class Flow:
         return self._f.timestamp_created
 
     @property
+    def client_conn(self):
+        from mitmproxy.connection import _wrap
+
+        return _wrap(self._f.client_conn)
+
+    @property
+    def server_conn(self):
+        from mitmproxy.connection import _wrap
+
+        return _wrap(self._f.server_conn)
+
+    @property
     def marked(self):
         return self._f.marked
 

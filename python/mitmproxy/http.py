@@ -6,7 +6,9 @@ and a body becomes Python bytes only when a script reads it. Headers is
 mitmproxy's multidict (case-insensitive names, order and duplicates kept)
 over the same fields.
 """
-import http.client
+# Not http.client: it imports ssl, whose OpenSSL set-up would share the
+# proxy's libcrypto for nothing.
+from http import HTTPStatus as _HTTPStatus
 import json as _json
 import re
 import time
@@ -359,6 +361,13 @@ class Message:
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+def _reason(status_code):
+    try:
+        return _HTTPStatus(status_code).phrase
+    except ValueError:
+        return ""
+
+
 def _hostport(scheme, host, port):
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
@@ -575,7 +584,7 @@ class Response(Message):
         resp = cls(
             "HTTP/1.1",
             status_code,
-            http.client.responses.get(status_code, ""),
+            _reason(status_code),
             headers,
             None,
             None,
@@ -625,7 +634,11 @@ class HTTPFlow(_flow.Flow):
 
     @property
     def websocket(self):
-        return None
+        if self._f.ws_close() is None:
+            return None
+        from mitmproxy.websocket import WebSocketData
+
+        return WebSocketData(self._f)
 
     @property
     def mode(self):

@@ -7,6 +7,7 @@
 
 #include "proxy/hook.h"
 
+struct connection;
 struct flow;
 struct master;
 
@@ -37,6 +38,16 @@ PyObject *script__flow_new(struct flow *f);
 /* The flow a _c.Flow views (borrowed), or NULL with TypeError set. */
 struct flow *script__flow_of(PyObject *o);
 
+/* conn.c: _c.Conn, a view that holds one reference on a connection. */
+extern PyTypeObject script__conn_type;
+/* A new _c.Conn over c (a reference is taken), or None for NULL. */
+PyObject *script__conn_new(struct connection *c);
+
+/* data.c: _c.Data, the data of next_layer, tls_* and socks5_auth, with a
+ * reference on each of its parts. */
+extern PyTypeObject script__data_type;
+PyObject *script__data_new(const struct hook_data *d);
+
 /*
  * message.c: _c.Message, a view of a flow's request or response (holding
  * a reference on the flow), or a message of its own that Request.make and
@@ -64,5 +75,11 @@ extern const size_t script__nhooks;
 
 /* The mitmproxy.http.HTTPFlow over f (py.c caches the class). */
 PyObject *script__http_flow(struct flow *f);
+/*
+ * The arguments of any other hook, as mitmproxy.\_wrap.hook_args builds
+ * them from the C views of d's parts; NULL with no exception when the
+ * hook is not for scripts (a flow hook without a flow).
+ */
+PyObject *script__hook_args(const struct hook_data *d);
 
 #endif

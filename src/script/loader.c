@@ -14,6 +14,7 @@
 /* Python.h first, as the C API asks. */
 #include "script/internal.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -39,6 +40,12 @@ struct loader {
     /* Per hook, the functions the scripts define for it (a list), or
      * NULL when none does: then the hook costs nothing. */
     PyObject *calls[HOOK__COUNT];
+    /* The scripts' add_log functions (a list, or NULL), and the log sink
+     * that calls them while there are any (-1: none). */
+    PyObject *add_log;
+    int sink;
+    int in_add_log;    /* an add_log that logs does not hear itself */
+    pthread_t thread;  /* the loop's: add_log is called there only */
     PyObject *helpers; /* mitmproxy._loader */
 };
 
@@ -106,6 +113,62 @@ args_of(PyObject *x)
     return t;
 }
 
+/* The functions named name of every script's addons, in order (a new
+ * list), or NULL when there are none. */
+static PyObject *
+functions_named(struct loader *l, const char *name)
+{
+    PyObject *calls = NULL;
+    for (size_t i = 0; i < l->n; i++) {
+        PyObject *objs = l->v[i].objs;
+        for (Py_ssize_t j = 0; objs && j < PyList_GET_SIZE(objs); j++) {
+            PyObject *fn = PyObject_GetAttrString(PyList_GET_ITEM(objs, j), name);
+            if (fn == NULL) {
+                PyErr_Clear();
+                continue;
+            }
+            if (PyCallable_Check(fn)) {
+                if (calls == NULL)
+                    calls = PyList_New(0);
+                if (calls && PyList_Append(calls, fn) < 0)
+                    PyErr_Clear();
+            }
+            Py_DECREF(fn);
+        }
+    }
+    return calls;
+}
+
+/* mitmproxy's add_log: every log line, as a LogEntry, on the loop's
+ * thread (a line logged elsewhere is not a hook's business). */
+static void
+on_log(enum log_level level, const char *msg, void *arg)
+{
+    struct loader *l = arg;
+    if (l->in_add_log || l->add_log == NULL || !pthread_equal(pthread_self(), l->thread))
+        return;
+    l->in_add_log = 1;
+    PyGILState_STATE g = PyGILState_Ensure();
+    PyObject *entry =
+        PyObject_CallMethod(l->helpers, "log_entry", "ss", msg, log_level_name(level));
+    PyObject *args = entry ? PyTuple_Pack(1, entry) : NULL;
+    PyObject *calls = l->add_log;
+    Py_INCREF(calls);
+    for (Py_ssize_t i = 0; args && i < PyList_GET_SIZE(calls); i++) {
+        PyObject *r = PyObject_Call(PyList_GET_ITEM(calls, i), args, NULL);
+        if (r == NULL)
+            PyErr_Clear(); /* logging it would come back here */
+        Py_XDECREF(r);
+    }
+    if (args == NULL)
+        PyErr_Clear();
+    Py_DECREF(calls);
+    Py_XDECREF(args);
+    Py_XDECREF(entry);
+    PyGILState_Release(g);
+    l->in_add_log = 0;
+}
+
 static void
 rebuild_calls(struct loader *l)
 {
@@ -113,24 +176,15 @@ rebuild_calls(struct loader *l)
         Py_CLEAR(l->calls[h]);
     for (size_t k = 0; k < script__nhooks; k++) {
         enum hook h = script__hooks[k].hook;
-        const char *name = hook_name(h);
-        for (size_t i = 0; i < l->n; i++) {
-            PyObject *objs = l->v[i].objs;
-            for (Py_ssize_t j = 0; objs && j < PyList_GET_SIZE(objs); j++) {
-                PyObject *fn = PyObject_GetAttrString(PyList_GET_ITEM(objs, j), name);
-                if (fn == NULL) {
-                    PyErr_Clear();
-                    continue;
-                }
-                if (PyCallable_Check(fn)) {
-                    if (l->calls[h] == NULL)
-                        l->calls[h] = PyList_New(0);
-                    if (l->calls[h] && PyList_Append(l->calls[h], fn) < 0)
-                        PyErr_Clear();
-                }
-                Py_DECREF(fn);
-            }
-        }
+        l->calls[h] = functions_named(l, hook_name(h));
+    }
+    Py_CLEAR(l->add_log);
+    l->add_log = functions_named(l, "add_log");
+    if (l->add_log && l->sink < 0)
+        l->sink = log_add_sink(on_log, l, LOG_DEBUG);
+    else if (l->add_log == NULL && l->sink >= 0) {
+        log_remove_sink(l->sink);
+        l->sink = -1;
     }
 }
 
@@ -316,6 +370,9 @@ loader_free(struct addon *a)
     free(l->v);
     for (size_t h = 0; h < HOOK__COUNT; h++)
         Py_CLEAR(l->calls[h]);
+    if (l->sink >= 0)
+        log_remove_sink(l->sink);
+    Py_CLEAR(l->add_log);
     Py_CLEAR(l->helpers);
     free(l);
 }
@@ -392,5 +449,7 @@ script_loader_new(struct master *m, const char *pydir, struct err *e)
     struct loader *l = xcalloc(1, sizeof(*l));
     l->base.ops = &loader_ops;
     l->helpers = helpers;
+    l->sink = -1;
+    l->thread = pthread_self();
     return &l->base;
 }

@@ -363,13 +363,16 @@ static struct PyModuleDef module = {
 PyObject *
 script__init_module(void)
 {
-    if (PyType_Ready(&script__flow_type) < 0 || PyType_Ready(&script__message_type) < 0)
+    if (PyType_Ready(&script__flow_type) < 0 || PyType_Ready(&script__message_type) < 0 ||
+        PyType_Ready(&script__conn_type) < 0 || PyType_Ready(&script__data_type) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL)
         return NULL;
     if (PyModule_AddObjectRef(m, "Flow", (PyObject *)&script__flow_type) < 0 ||
-        PyModule_AddObjectRef(m, "Message", (PyObject *)&script__message_type) < 0) {
+        PyModule_AddObjectRef(m, "Message", (PyObject *)&script__message_type) < 0 ||
+        PyModule_AddObjectRef(m, "Conn", (PyObject *)&script__conn_type) < 0 ||
+        PyModule_AddObjectRef(m, "Data", (PyObject *)&script__data_type) < 0) {
         Py_DECREF(m);
         return NULL;
     }

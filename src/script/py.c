@@ -20,6 +20,7 @@
 static int started;
 static PyObject *http_flow_wrap; /* mitmproxy.http.HTTPFlow._wrap */
 static PyObject *log_exc;        /* mitmproxy._loader.log_exception */
+static PyObject *hook_args;      /* mitmproxy._wrap.hook_args */
 
 static int
 append_path(PyConfig *c, const char *dir, struct err *e)
@@ -104,7 +105,8 @@ script_py_start(const char *pydir, struct err *e)
     started = 1;
     http_flow_wrap = import_attr("mitmproxy.http", "_wrap_flow");
     log_exc = http_flow_wrap ? import_attr("mitmproxy._loader", "log_exception") : NULL;
-    if (log_exc == NULL) {
+    hook_args = log_exc ? import_attr("mitmproxy._wrap", "hook_args") : NULL;
+    if (hook_args == NULL) {
         PyErr_Print();
         err_set(e, MP_ERR_INVAL, "scripts: our mitmproxy package in %s does not import", pydir);
         return MP_ERR_INVAL;
@@ -143,5 +145,37 @@ script__http_flow(struct flow *f)
         return NULL;
     PyObject *r = PyObject_CallOneArg(http_flow_wrap, c);
     Py_DECREF(c);
+    return r;
+}
+
+PyObject *
+script__hook_args(const struct hook_data *d)
+{
+    PyObject *flows = PyList_New(0);
+    for (size_t i = 0; flows && i < d->nflows; i++) {
+        PyObject *f = script__flow_new(d->flows[i]);
+        if (f == NULL || PyList_Append(flows, f) < 0)
+            Py_CLEAR(flows);
+        Py_XDECREF(f);
+    }
+    PyObject *data = NULL;
+    if (d->next_layer || d->clienthello || d->tls || d->socks5_auth)
+        data = script__data_new(d);
+    else
+        data = (Py_INCREF(Py_None), Py_None);
+    PyObject *flow = d->flow ? script__flow_new(d->flow) : (Py_INCREF(Py_None), Py_None);
+    PyObject *client = script__conn_new(d->client);
+    PyObject *server = script__conn_new(d->server);
+    PyObject *r = NULL;
+    if (flows && data && flow && client && server)
+        r = PyObject_CallFunction(hook_args, "sOOOOO", hook_name(d->hook), flow, client, server,
+                                  data, flows);
+    Py_XDECREF(flows);
+    Py_XDECREF(data);
+    Py_XDECREF(flow);
+    Py_XDECREF(client);
+    Py_XDECREF(server);
+    if (r == Py_None)
+        Py_CLEAR(r);
     return r;
 }
