@@ -4,10 +4,24 @@ ctx.log writes into mitmproxy-c's log (mitmdump's terminal, a UI's event
 log); ctx.options reads and sets the proxy's options; ctx.master.commands
 calls the command registry.
 """
+import threading
+
 from mitmproxy import _c
 from mitmproxy import exceptions
 
 _ERROR, _WARN, _INFO, _ALERT, _DEBUG = range(5)
+_MAIN = threading.main_thread()
+
+
+def _log(level, txt):
+    """A line from another thread (@concurrent, an executor) is logged on
+    the proxy's thread, as everything else that touches the proxy."""
+    if threading.current_thread() is _MAIN:
+        _c.log(level, txt)
+    else:
+        from mitmproxy import _asyncio
+
+        _asyncio.loop().call_soon_threadsafe(_c.log, level, txt)
 
 
 class Log:
@@ -17,19 +31,19 @@ class Log:
         getattr(self, level)(text)
 
     def debug(self, txt):
-        _c.log(_DEBUG, str(txt))
+        _log(_DEBUG, str(txt))
 
     def info(self, txt):
-        _c.log(_INFO, str(txt))
+        _log(_INFO, str(txt))
 
     def alert(self, txt):
-        _c.log(_ALERT, str(txt))
+        _log(_ALERT, str(txt))
 
     def warn(self, txt):
-        _c.log(_WARN, str(txt))
+        _log(_WARN, str(txt))
 
     def error(self, txt):
-        _c.log(_ERROR, str(txt))
+        _log(_ERROR, str(txt))
 
 
 class Options:

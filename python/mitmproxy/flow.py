@@ -120,7 +120,23 @@ class Flow:
         self._f.intercept()
 
     def resume(self):
+        """Lets an intercepted flow go on."""
         self._f.resume()
+
+    async def wait_for_resume(self):
+        """Waits until the flow is resumed (or killed) if it is intercepted."""
+        if not self._f.intercepted:
+            return
+        import asyncio
+
+        fut = asyncio.get_running_loop().create_future()
+
+        def resumed():
+            if not fut.done():
+                fut.set_result(None)
+
+        self._f.on_resume(resumed)
+        await fut
 
     def backup(self, force=False):
         self._f.backup()

@@ -207,6 +207,40 @@ resume(PyObject *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+/* flow_resume() calls this with the callable on_resume() left. */
+static void
+resumed(struct flow *f, void *arg)
+{
+    PyGILState_STATE g = PyGILState_Ensure();
+    PyObject *fn = arg;
+    PyObject *r = PyObject_CallNoArgs(fn);
+    if (r == NULL)
+        script__log_exception(NULL);
+    Py_XDECREF(r);
+    Py_DECREF(fn);
+    /* The future it settled wakes its task on the next step. */
+    script__aio_kick();
+    PyGILState_Release(g);
+}
+
+/* on_resume(fn): fn() when the intercepted flow is resumed or killed
+ * (Flow.wait_for_resume). Only while no one else waits for it. */
+static PyObject *
+on_resume(PyObject *self, PyObject *fn)
+{
+    struct flow *f = F(self);
+    if (f->resume && f->resume != resumed) {
+        PyErr_SetString(PyExc_RuntimeError, "the proxy already waits for this flow's resume");
+        return NULL;
+    }
+    if (f->resume == resumed)
+        Py_DECREF((PyObject *)f->resume_arg);
+    Py_INCREF(fn);
+    f->resume = resumed;
+    f->resume_arg = fn;
+    Py_RETURN_NONE;
+}
+
 static PyObject *
 backup(PyObject *self, PyObject *unused)
 {
@@ -456,6 +490,7 @@ static PyMethodDef methods[] = {
     {"kill", kill, METH_NOARGS, "Kills the flow: the proxy drops its connection."},
     {"intercept", intercept, METH_NOARGS, "Pauses the flow after the current hook."},
     {"resume", resume, METH_NOARGS, "Lets an intercepted flow go on."},
+    {"on_resume", on_resume, METH_O, "on_resume(fn): fn() once the flow is resumed."},
     {"backup", backup, METH_NOARGS, "Keeps the flow's state for revert()."},
     {"revert", revert, METH_NOARGS, "Goes back to the state backup() kept."},
     {"modified", modified, METH_NOARGS, "Whether the flow changed since backup()."},

@@ -73,6 +73,17 @@ struct script__hook {
 extern const struct script__hook script__hooks[];
 extern const size_t script__nhooks;
 
+/*
+ * aio.c: the asyncio loop on ours. init makes the loop (before any script
+ * runs); start runs an awaitable as a task that calls resume(token) when
+ * it is through (RuntimeError without the proxy's loop, as in the unit
+ * tests); kick runs what is ready; stop drops the loop's handles (done).
+ */
+int script__aio_init(void);
+int script__aio_start(PyObject *awaitable, PyObject *token, PyObject *resume);
+void script__aio_kick(void);
+void script__aio_stop(void);
+
 /* The mitmproxy.http.HTTPFlow over f (py.c caches the class). */
 PyObject *script__http_flow(struct flow *f);
 /*

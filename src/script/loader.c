@@ -321,6 +321,7 @@ configure(struct addon *a, const struct options *o, const struct opt_changes *up
           struct err *e)
 {
     struct loader *l = (struct loader *)a;
+    PyGILState_STATE g = PyGILState_Ensure();
     const struct options *outer = script__configuring;
     script__configuring = o;
     /* The scripts already there hear of the change; new ones are
@@ -334,6 +335,9 @@ configure(struct addon *a, const struct options *o, const struct opt_changes *up
     if (updated == NULL || opt_changed(updated, OPT_INDEX_scripts))
         rc = set_scripts(l, &o->scripts, e);
     script__configuring = outer;
+    /* What load() and configure() started on the asyncio loop runs. */
+    script__aio_kick();
+    PyGILState_Release(g);
     return rc;
 }
 
@@ -341,27 +345,35 @@ static void
 running(struct addon *a)
 {
     struct loader *l = (struct loader *)a;
+    PyGILState_STATE g = PyGILState_Ensure();
     l->running = 1;
     PyObject *args = PyTuple_New(0);
     for (size_t i = 0; args && i < l->n; i++)
         call_each(l->v[i].objs, "running", args);
     Py_XDECREF(args);
+    script__aio_kick();
+    PyGILState_Release(g);
 }
 
 static void
 done(struct addon *a)
 {
     struct loader *l = (struct loader *)a;
+    PyGILState_STATE g = PyGILState_Ensure();
     PyObject *args = PyTuple_New(0);
     for (size_t i = 0; args && i < l->n; i++)
         call_each(l->v[i].objs, "done", args);
     Py_XDECREF(args);
+    /* The server stopped: its handles go before it does. */
+    script__aio_stop();
+    PyGILState_Release(g);
 }
 
 static void
 loader_free(struct addon *a)
 {
     struct loader *l = (struct loader *)a;
+    PyGILState_Ensure(); /* for good: nothing runs Python after this */
     for (size_t i = 0; i < l->n; i++) {
         Py_CLEAR(l->v[i].objs);
         Py_CLEAR(l->v[i].ns);
@@ -386,45 +398,115 @@ hook_row(enum hook h)
     return NULL;
 }
 
+/*
+ * One hook call going through the scripts' functions. A function that
+ * returns an awaitable (an async def hook, @concurrent) runs as a task on
+ * the asyncio loop (aio.c); the call is deferred and goes on with the next
+ * function when the task is through, so the flow waits and nothing else
+ * does.
+ */
+struct pending {
+    struct hook_call *call; /* borrowed until addon_resume() */
+    PyObject *calls;        /* the functions, as when the call started */
+    PyObject *args;
+    Py_ssize_t next;
+    int deferred;
+};
+
+static PyObject *py_resume(PyObject *self, PyObject *token);
+static PyMethodDef resume_def = {"_hook_resume", py_resume, METH_O, NULL};
+static PyObject *resume_fn; /* PyCFunction of resume_def */
+
+static void
+pending_free(struct pending *p)
+{
+    Py_XDECREF(p->calls);
+    Py_XDECREF(p->args);
+    free(p);
+}
+
+/* Runs the functions from p->next on. 1 when one is awaited (p lives on
+ * until its task resumes it), 0 when all are through (p is freed). */
+static int
+run_calls(struct pending *p)
+{
+    while (p->next < PyList_GET_SIZE(p->calls)) {
+        PyObject *fn = PyList_GET_ITEM(p->calls, p->next++);
+        PyObject *r = PyObject_Call(fn, p->args, NULL);
+        if (r == NULL) {
+            script__log_exception(NULL);
+            continue;
+        }
+        if (!PyCoro_CheckExact(r) && !PyObject_HasAttrString(r, "__await__")) {
+            Py_DECREF(r);
+            continue;
+        }
+        PyObject *token = PyCapsule_New(p, "mitmproxy.hook", NULL);
+        int rc = token ? script__aio_start(r, token, resume_fn) : -1;
+        Py_XDECREF(token);
+        if (rc < 0) {
+            script__log_exception(NULL);
+            if (PyCoro_CheckExact(r)) {
+                /* Never awaited: closing it keeps Python from warning later. */
+                PyObject *c = PyObject_CallMethod(r, "close", NULL);
+                Py_XDECREF(c);
+                PyErr_Clear();
+            }
+            Py_DECREF(r);
+            continue;
+        }
+        Py_DECREF(r);
+        return 1;
+    }
+    return 0;
+}
+
+/* A task of a deferred call is through: on with the next function, and
+ * with the chain once they all are. */
+static PyObject *
+py_resume(PyObject *self, PyObject *token)
+{
+    struct pending *p = PyCapsule_GetPointer(token, "mitmproxy.hook");
+    if (p == NULL)
+        return NULL;
+    if (run_calls(p) == 0) {
+        struct hook_call *call = p->call;
+        pending_free(p);
+        addon_resume(call);
+    }
+    Py_RETURN_NONE;
+}
+
 /* Every hook of the table: its functions, one after the other. */
 static enum addon_result
 on_hook(struct addon *a, struct hook_call *call)
 {
     struct loader *l = (struct loader *)a;
     enum hook h = call->data->hook;
-    PyObject *calls = l->calls[h];
-    if (calls == NULL)
+    if (l->calls[h] == NULL)
         return ADDON_CONTINUE;
+    PyGILState_STATE g = PyGILState_Ensure();
     PyObject *args = hook_row(h)->args(call->data);
     if (args == NULL) {
         if (PyErr_Occurred())
             script__log_exception(NULL);
+        PyGILState_Release(g);
         return ADDON_CONTINUE;
     }
+    struct pending *p = xcalloc(1, sizeof(*p));
+    p->call = call;
     /* A script that reloads the scripts option from a hook replaces the
      * list; this call keeps the one it started with. */
-    Py_INCREF(calls);
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(calls); i++) {
-        PyObject *r = PyObject_Call(PyList_GET_ITEM(calls, i), args, NULL);
-        if (r == NULL) {
-            script__log_exception(NULL);
-            continue;
-        }
-        if (PyCoro_CheckExact(r)) {
-            /* Not awaited: closing it keeps Python from warning later. */
-            PyObject *c = PyObject_CallMethod(r, "close", NULL);
-            Py_XDECREF(c);
-            PyErr_Clear();
-            log_msg(LOG_ERROR,
-                    "Addon error: async hooks (%s) are not supported yet in this "
-                    "version",
-                    hook_name(h));
-        }
-        Py_DECREF(r);
-    }
-    Py_DECREF(calls);
-    Py_DECREF(args);
-    return ADDON_CONTINUE;
+    p->calls = l->calls[h];
+    Py_INCREF(p->calls);
+    p->args = args;
+    enum addon_result res = ADDON_CONTINUE;
+    if (run_calls(p))
+        res = ADDON_DEFER;
+    else
+        pending_free(p);
+    PyGILState_Release(g);
+    return res;
 }
 
 struct addon *
@@ -434,6 +516,10 @@ script_loader_new(struct master *m, const char *pydir, struct err *e)
         return NULL;
     script__master = m;
     PyObject *helpers = PyImport_ImportModule("mitmproxy._loader");
+    if (helpers && resume_fn == NULL)
+        resume_fn = PyCFunction_New(&resume_def, NULL);
+    if (helpers && (resume_fn == NULL || script__aio_init() < 0))
+        Py_CLEAR(helpers);
     if (helpers == NULL) {
         PyErr_Print();
         err_set(e, MP_ERR_INVAL, "scripts: mitmproxy._loader does not import");
@@ -451,5 +537,11 @@ script_loader_new(struct master *m, const char *pydir, struct err *e)
     l->helpers = helpers;
     l->sink = -1;
     l->thread = pthread_self();
+    /* The proxy's thread lets go of the GIL between calls into Python, so
+     * that @concurrent hooks and run_in_executor() threads run; every
+     * entry from C takes it (PyGILState_Ensure). The unit tests (no
+     * master) keep it. */
+    if (m)
+        PyEval_SaveThread();
     return &l->base;
 }

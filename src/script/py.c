@@ -5,6 +5,7 @@
  * comes first, and python/mitmproxy/__init__.py turns an import of a
  * module it lacks into an ImportError instead of looking elsewhere.
  */
+#include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -83,11 +84,26 @@ import_attr(const char *module, const char *name)
     return a;
 }
 
+/*
+ * The tool opens this plugin with RTLD_LOCAL, and libpython with it, so the
+ * standard library's extension modules (lib-dynload: _contextvars, which
+ * asyncio needs, _json, ...) could not find Python's symbols. Making the
+ * libpython already loaded global fixes that.
+ */
+static void
+libpython_global(void)
+{
+    Dl_info info;
+    if (dladdr((void *)Py_InitializeFromConfig, &info) && info.dli_fname)
+        dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_GLOBAL);
+}
+
 int
 script_py_start(const char *pydir, struct err *e)
 {
     if (started)
         return 0;
+    libpython_global();
     char probe[4096];
     struct stat sb;
     snprintf(probe, sizeof(probe), "%s/mitmproxy/__init__.py", pydir);
