@@ -84,6 +84,20 @@ int script__aio_start(PyObject *awaitable, PyObject *token, PyObject *resume);
 void script__aio_kick(void);
 void script__aio_stop(void);
 
+/*
+ * reload.c: hot reload. changed(arg, path) runs on the loop's thread when
+ * the script at path (as given to add) was saved. attach starts watching
+ * once the proxy's server exists (before, nothing is reported); detach
+ * drops the loop's handle (done); free closes the rest.
+ */
+typedef void (*script__changed_cb)(void *arg, const char *path);
+struct script__reload;
+struct script__reload *script__reload_new(script__changed_cb changed, void *arg);
+void script__reload_add(struct script__reload *, const char *path);
+void script__reload_attach(struct script__reload *);
+void script__reload_detach(struct script__reload *);
+void script__reload_free(struct script__reload *);
+
 /* The mitmproxy.http.HTTPFlow over f (py.c caches the class). */
 PyObject *script__http_flow(struct flow *f);
 /*

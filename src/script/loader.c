@@ -28,6 +28,8 @@
 
 struct script {
     char *path;     /* as the option has it */
+    char *file;     /* the file it names, full; owned */
+    char *args;     /* what follows the file name (sys.argv[1:]), or NULL; owned */
     PyObject *ns;   /* the module, or NULL when it failed to load */
     PyObject *objs; /* list: the module and its addons, depth first */
 };
@@ -44,9 +46,10 @@ struct loader {
      * that calls them while there are any (-1: none). */
     PyObject *add_log;
     int sink;
-    int in_add_log;    /* an add_log that logs does not hear itself */
-    pthread_t thread;  /* the loop's: add_log is called there only */
-    PyObject *helpers; /* mitmproxy._loader */
+    int in_add_log;                /* an add_log that logs does not hear itself */
+    pthread_t thread;              /* the loop's: add_log is called there only */
+    struct script__reload *reload; /* owned */
+    PyObject *helpers;             /* mitmproxy._loader */
 };
 
 static struct addon_ops loader_ops;
@@ -80,6 +83,36 @@ is_file(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/*
+ * A scripts entry is a path, or (the seeds' older spelling) a path and
+ * the script's arguments: "script.py html faketml" sets sys.argv. The
+ * whole entry is tried as a path first. *file is the full path (malloc'd;
+ * it may not be a file: the caller checks), *args the rest or NULL.
+ */
+static void
+split_spec(const char *spec, char **file, char **args)
+{
+    *args = NULL;
+    *file = full_path(spec);
+    if (is_file(*file))
+        return;
+    while (*spec == ' ')
+        spec++;
+    const char *sp = strchr(spec, ' ');
+    if (sp == NULL)
+        return;
+    char *head = xstrndup(spec, (size_t)(sp - spec));
+    char *full = full_path(head);
+    free(head);
+    if (!is_file(full)) {
+        free(full);
+        return;
+    }
+    free(*file);
+    *file = full;
+    *args = xstrdup(sp + 1);
 }
 
 /* Calls name(*args) on each addon object of objs that has it; an
@@ -210,9 +243,9 @@ static void
 load_script(struct loader *l, struct script *s)
 {
     log_msg(LOG_INFO, "Loading script %s", s->path);
-    char *full = full_path(s->path);
-    s->ns = PyObject_CallMethod(l->helpers, "load_script", "s", full);
-    free(full);
+    if (s->file == NULL)
+        split_spec(s->path, &s->file, &s->args);
+    s->ns = PyObject_CallMethod(l->helpers, "load_script", "sz", s->file, s->args);
     if (s->ns == Py_None)
         Py_CLEAR(s->ns);
     if (s->ns == NULL) {
@@ -251,6 +284,37 @@ unload_script(struct script *s)
     Py_CLEAR(s->objs);
     Py_CLEAR(s->ns);
     free(s->path);
+    free(s->file);
+    free(s->args);
+    s->file = s->args = NULL;
+}
+
+/*
+ * A script was saved (reload.c): done on the old version, then load,
+ * configure and running on the new one, as mitmproxy's Script does. A new
+ * version that does not import is logged and leaves the script without
+ * hooks until it is saved again; the proxy keeps serving.
+ */
+static void
+changed(void *arg, const char *file)
+{
+    struct loader *l = arg;
+    PyGILState_STATE g = PyGILState_Ensure();
+    for (size_t i = 0; i < l->n; i++) {
+        struct script *s = &l->v[i];
+        if (s->file == NULL || strcmp(s->file, file) != 0)
+            continue;
+        log_msg(LOG_INFO, "Reloading script %s", s->path);
+        PyObject *args = PyTuple_New(0);
+        call_each(s->objs, "done", args);
+        Py_XDECREF(args);
+        Py_CLEAR(s->objs);
+        Py_CLEAR(s->ns);
+        load_script(l, s);
+    }
+    rebuild_calls(l);
+    script__aio_kick();
+    PyGILState_Release(g);
 }
 
 static struct script *
@@ -278,9 +342,11 @@ set_scripts(struct loader *l, const struct strv *paths, struct err *e)
                 return MP_ERR_INVAL;
             }
         }
-        char *full = full_path(paths->v[i]);
+        char *full, *args;
+        split_spec(paths->v[i], &full, &args);
         int ok = is_file(full);
         free(full);
+        free(args);
         if (!ok) {
             err_set(e, MP_ERR_NOTFOUND, "No such script: %s", paths->v[i]);
             return MP_ERR_NOTFOUND;
@@ -309,9 +375,12 @@ set_scripts(struct loader *l, const struct strv *paths, struct err *e)
     free(l->v);
     l->v = next;
     l->n = paths->n;
-    for (size_t i = 0; i < l->n; i++)
+    for (size_t i = 0; i < l->n; i++) {
         if (l->v[i].ns == NULL && l->v[i].objs == NULL)
             load_script(l, &l->v[i]);
+        if (l->v[i].file)
+            script__reload_add(l->reload, l->v[i].file);
+    }
     rebuild_calls(l);
     return 0;
 }
@@ -351,6 +420,7 @@ running(struct addon *a)
     for (size_t i = 0; args && i < l->n; i++)
         call_each(l->v[i].objs, "running", args);
     Py_XDECREF(args);
+    script__reload_attach(l->reload);
     script__aio_kick();
     PyGILState_Release(g);
 }
@@ -366,6 +436,7 @@ done(struct addon *a)
     Py_XDECREF(args);
     /* The server stopped: its handles go before it does. */
     script__aio_stop();
+    script__reload_detach(l->reload);
     PyGILState_Release(g);
 }
 
@@ -378,8 +449,11 @@ loader_free(struct addon *a)
         Py_CLEAR(l->v[i].objs);
         Py_CLEAR(l->v[i].ns);
         free(l->v[i].path);
+        free(l->v[i].file);
+        free(l->v[i].args);
     }
     free(l->v);
+    script__reload_free(l->reload);
     for (size_t h = 0; h < HOOK__COUNT; h++)
         Py_CLEAR(l->calls[h]);
     if (l->sink >= 0)
@@ -537,6 +611,7 @@ script_loader_new(struct master *m, const char *pydir, struct err *e)
     l->helpers = helpers;
     l->sink = -1;
     l->thread = pthread_self();
+    l->reload = script__reload_new(changed, l);
     /* The proxy's thread lets go of the GIL between calls into Python, so
      * that @concurrent hooks and run_in_executor() threads run; every
      * entry from C takes it (PyGILState_Ensure). The unit tests (no
