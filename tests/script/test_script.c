@@ -238,6 +238,43 @@ TEST(script_tcp_messages_and_connections_are_views)
     connection_unref(server);
 }
 
+/* query, cookies, urlencoded_form, multipart_form and trailers are live
+ * multidict views: a change through them is in the C request at once. */
+TEST(script_multidict_views_write_the_c_request)
+{
+    start();
+    struct flow *f = get_flow();
+    run(f, "r = f.request\n"
+           "q = r.query\n"
+           "assert q['b'] == '1' and list(q.keys()) == ['b']\n"
+           "q['mitmproxy'] = 'rocks'\n"
+           "q.add('b', '2')\n"
+           "assert r.path == '/a?b=1&mitmproxy=rocks&b=2', r.path\n"
+           "assert r.query.get_all('b') == ['1', '2']\n"
+           "del r.query['b']\n"
+           "r.headers['cookie'] = 'a=1; b=2'\n"
+           "r.cookies['c'] = '3'\n"
+           "assert r.cookies.fields == (('a', '1'), ('b', '2'), ('c', '3'))\n"
+           "r.urlencoded_form = [('x', 'a b'), ('y', '&')]\n"
+           "assert r.headers['content-type'] == 'application/x-www-form-urlencoded'\n"
+           "r.urlencoded_form['z'] = '1'\n"
+           "assert r.content == b'x=a+b&y=%26&z=1', r.content\n"
+           "r.multipart_form = [(b'f', b'v1')]\n"
+           "r.multipart_form[b'g'] = b'v2'\n"
+           "assert r.multipart_form.fields == ((b'f', b'v1'), (b'g', b'v2'))\n"
+           "assert r.headers['content-type'].startswith('multipart/form-data; boundary=')\n"
+           "assert r.trailers is None\n"
+           "r.trailers = [(b'x-checksum', b'abc')]\n"
+           "r.trailers['x-more'] = 'yes'\n"
+           "assert r.trailers.fields == ((b'x-checksum', b'abc'), (b'x-more', b'yes'))\n");
+    ASSERT_STREQ(f->request->path, "/a?mitmproxy=rocks");
+    ASSERT_STREQ(hdrs_get(&f->request->headers, "cookie")->value, "a=1; b=2; c=3");
+    ASSERT(f->request->trailers != NULL && f->request->trailers->n == 2);
+    ASSERT(memmem(buf_ptr(&f->request->content), f->request->content.len,
+                  "name=\"g\"\r\n\r\nv2\r\n", 16) != NULL);
+    flow_unref(f);
+}
+
 TEST(script_view_refuses_bad_values)
 {
     start();
