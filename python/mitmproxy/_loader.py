@@ -66,6 +66,18 @@ def load_script(path, args=None):
         sys.path[:] = oldpath
 
 
+def register_commands(objs):
+    """Each addon's @command.command functions into the command registry;
+    an error is logged and the others are registered."""
+    from mitmproxy import command
+
+    for o in objs:
+        try:
+            command.register_commands(o)
+        except Exception as e:
+            log_exception(e)
+
+
 def log_entry(msg, level):
     """add_log's argument."""
     from mitmproxy.log import LogEntry

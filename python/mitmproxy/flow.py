@@ -138,6 +138,12 @@ class Flow:
         self._f.on_resume(resumed)
         await fut
 
+    def copy(self):
+        """A copy with a new id, not live (mitmproxy's Flow.copy)."""
+        from mitmproxy import _wrap
+
+        return _wrap.flow(_c.flow_copy(self._f))
+
     def backup(self, force=False):
         self._f.backup()
 

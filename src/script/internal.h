@@ -21,6 +21,13 @@ extern struct master *script__master;
 struct options;
 extern const struct options *script__configuring;
 
+/* io.c: flow filters, flow files, copies (added to mitmproxy._c). */
+extern PyMethodDef script__io_methods[];
+/* command.c: add_command, script commands in our registry. */
+extern PyMethodDef script__command_methods[];
+/* The mitmproxy flow class (HTTPFlow, TCPFlow, DNSFlow) over a _c.Flow. */
+PyObject *script__wrap_flow(PyObject *cflow);
+
 /* module.c: the mitmproxy._c extension module, built into the plugin. */
 PyObject *script__init_module(void);
 

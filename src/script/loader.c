@@ -265,6 +265,10 @@ load_script(struct loader *l, struct script *s)
     else
         script__log_exception(NULL);
     Py_XDECREF(args);
+    PyObject *r = PyObject_CallMethod(l->helpers, "register_commands", "O", s->objs);
+    if (r == NULL)
+        script__log_exception(NULL);
+    Py_XDECREF(r);
     if ((args = args_of(updated_set(NULL))) != NULL)
         call_each(s->objs, "configure", args);
     Py_XDECREF(args);

@@ -372,7 +372,9 @@ script__init_module(void)
     if (PyModule_AddObjectRef(m, "Flow", (PyObject *)&script__flow_type) < 0 ||
         PyModule_AddObjectRef(m, "Message", (PyObject *)&script__message_type) < 0 ||
         PyModule_AddObjectRef(m, "Conn", (PyObject *)&script__conn_type) < 0 ||
-        PyModule_AddObjectRef(m, "Data", (PyObject *)&script__data_type) < 0) {
+        PyModule_AddObjectRef(m, "Data", (PyObject *)&script__data_type) < 0 ||
+        PyModule_AddFunctions(m, script__io_methods) < 0 ||
+        PyModule_AddFunctions(m, script__command_methods) < 0) {
         Py_DECREF(m);
         return NULL;
     }

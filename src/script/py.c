@@ -22,6 +22,7 @@ static int started;
 static PyObject *http_flow_wrap; /* mitmproxy.http.HTTPFlow._wrap */
 static PyObject *log_exc;        /* mitmproxy._loader.log_exception */
 static PyObject *hook_args;      /* mitmproxy._wrap.hook_args */
+static PyObject *wrap_flow;      /* mitmproxy._wrap.flow */
 
 static int
 append_path(PyConfig *c, const char *dir, struct err *e)
@@ -122,7 +123,8 @@ script_py_start(const char *pydir, struct err *e)
     http_flow_wrap = import_attr("mitmproxy.http", "_wrap_flow");
     log_exc = http_flow_wrap ? import_attr("mitmproxy._loader", "log_exception") : NULL;
     hook_args = log_exc ? import_attr("mitmproxy._wrap", "hook_args") : NULL;
-    if (hook_args == NULL) {
+    wrap_flow = hook_args ? import_attr("mitmproxy._wrap", "flow") : NULL;
+    if (wrap_flow == NULL) {
         PyErr_Print();
         err_set(e, MP_ERR_INVAL, "scripts: our mitmproxy package in %s does not import", pydir);
         return MP_ERR_INVAL;
@@ -194,4 +196,10 @@ script__hook_args(const struct hook_data *d)
     if (r == Py_None)
         Py_CLEAR(r);
     return r;
+}
+
+PyObject *
+script__wrap_flow(PyObject *cflow)
+{
+    return PyObject_CallOneArg(wrap_flow, cflow);
 }
