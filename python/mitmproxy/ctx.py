@@ -103,12 +103,42 @@ class CommandManager:
         return _c.command_call(parts[0], *parts[1:])
 
 
+class _BuiltIn:
+    """A built-in addon of mitmproxy-c, which scripts can find but not call."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"<built-in addon {self.name}>"
+
+
+class AddonManager:
+    """ctx.master.addons: the addons by name (mitmproxy's lower-case class
+    names); script addons are the objects themselves."""
+
+    def _scripts(self):
+        return _c.script_addons()
+
+    def get(self, name):
+        for a in self._scripts():
+            if getattr(a, "name", None) == name or type(a).__name__.lower() == name:
+                return a
+        if name in _c.addon_names():
+            return _BuiltIn(name)
+        return None
+
+    def __contains__(self, name):
+        return self.get(name) is not None
+
+
 class Master:
     """ctx.master, as far as scripts use it."""
 
     def __init__(self):
         self.commands = CommandManager()
         self.options = options
+        self.addons = AddonManager()
 
     def shutdown(self):
         _c.shutdown()

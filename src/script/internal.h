@@ -25,6 +25,8 @@ extern const struct options *script__configuring;
 extern PyMethodDef script__io_methods[];
 /* command.c: add_command, script commands in our registry. */
 extern PyMethodDef script__command_methods[];
+/* loader.c: script_addons(): every script addon object loaded now. */
+PyObject *script__addons(PyObject *self, PyObject *unused);
 /* The mitmproxy flow class (HTTPFlow, TCPFlow, DNSFlow) over a _c.Flow. */
 PyObject *script__wrap_flow(PyObject *cflow);
 

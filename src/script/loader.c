@@ -53,6 +53,8 @@ struct loader {
 };
 
 static struct addon_ops loader_ops;
+/* The loader (there is one per process), for script__addons(). */
+static struct loader *the_loader;
 
 /* mitmproxy strips quotes and blanks and expands ~. Returns a malloc'd path. */
 static char *
@@ -458,6 +460,8 @@ loader_free(struct addon *a)
     }
     free(l->v);
     script__reload_free(l->reload);
+    if (the_loader == l)
+        the_loader = NULL;
     for (size_t h = 0; h < HOOK__COUNT; h++)
         Py_CLEAR(l->calls[h]);
     if (l->sink >= 0)
@@ -587,6 +591,19 @@ on_hook(struct addon *a, struct hook_call *call)
     return res;
 }
 
+PyObject *
+script__addons(PyObject *self, PyObject *unused)
+{
+    PyObject *out = PyList_New(0);
+    for (size_t i = 0; out && the_loader && i < the_loader->n; i++) {
+        PyObject *objs = the_loader->v[i].objs;
+        for (Py_ssize_t j = 0; out && objs && j < PyList_GET_SIZE(objs); j++)
+            if (PyList_Append(out, PyList_GET_ITEM(objs, j)) < 0)
+                Py_CLEAR(out);
+    }
+    return out;
+}
+
 struct addon *
 script_loader_new(struct master *m, const char *pydir, struct err *e)
 {
@@ -616,6 +633,7 @@ script_loader_new(struct master *m, const char *pydir, struct err *e)
     l->sink = -1;
     l->thread = pthread_self();
     l->reload = script__reload_new(changed, l);
+    the_loader = l;
     /* The proxy's thread lets go of the GIL between calls into Python, so
      * that @concurrent hooks and run_in_executor() threads run; every
      * entry from C takes it (PyGILState_Ensure). The unit tests (no

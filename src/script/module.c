@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 
+#include "addons/addon.h"
 #include "commands/commands.h"
 #include "http/encoding.h"
 #include "master/master.h"
@@ -330,6 +331,23 @@ encode(PyObject *self, PyObject *args)
     return coding(args, 0);
 }
 
+/* The names of the addons in the master's chain, in order. */
+static PyObject *
+addon_names(PyObject *self, PyObject *unused)
+{
+    if (options() == NULL)
+        return NULL;
+    struct addon_chain *c = master_chain(script__master);
+    PyObject *l = PyList_New(0);
+    for (size_t i = 0; l && i < addon_chain_len(c); i++) {
+        PyObject *s = PyUnicode_FromString(addon_chain_get(c, i)->ops->name);
+        if (s == NULL || PyList_Append(l, s) < 0)
+            Py_CLEAR(l);
+        Py_XDECREF(s);
+    }
+    return l;
+}
+
 static PyObject *
 shutdown(PyObject *self, PyObject *unused)
 {
@@ -349,6 +367,8 @@ static PyMethodDef functions[] = {
     {"decode", decode, METH_VARARGS, "decode(encoding, data): a content coding undone."},
     {"encode", encode, METH_VARARGS, "encode(encoding, data): a content coding applied."},
     {"shutdown", shutdown, METH_NOARGS, "Stops the proxy."},
+    {"addon_names", addon_names, METH_NOARGS, "The names of the master's addons."},
+    {"script_addons", script__addons, METH_NOARGS, "Every script addon object loaded now."},
     {NULL},
 };
 

@@ -111,3 +111,22 @@ def test_flowfilter_io_and_copy_on_saved_flows(tmp_path):
     assert all(a.comment == "copy\\x00" for a in after)
     assert f"READ BACK {len(before)}" in text
     assert "BAD FILTER Invalid filter expression: '~x nope'" in text
+
+
+def test_ctx_master_addons_finds_built_in_and_script_addons(tmp_path):
+    s = script(tmp_path, "addons.py", """
+        from mitmproxy import ctx
+
+        class MyCounter:
+            pass
+
+        addons = [MyCounter()]
+
+        def running():
+            a = ctx.master.addons
+            ctx.log.info(f"RESULT {'save' in a} {'mycounter' in a} {'nonesuch' in a}")
+            ctx.log.info(f"RESULT {type(a.get('mycounter')).__name__}")
+        """)
+    out = run("-n", "-s", s)
+    results = [ln.split("RESULT ", 1)[1] for ln in out.splitlines() if "RESULT " in ln]
+    assert results == ["True True False", "MyCounter"]
