@@ -136,7 +136,70 @@ flow_new_py(PyObject *self, PyObject *arg)
     return r;
 }
 
+static PyObject *
+rr_list(const struct dns_rrs *rrs)
+{
+    PyObject *l = PyList_New((Py_ssize_t)rrs->n);
+    for (size_t i = 0; l && i < rrs->n; i++) {
+        const struct dns_rr *r = &rrs->v[i];
+        PyObject *t = Py_BuildValue("(siiiy#)", r->name, r->type, r->class_, (long)r->ttl,
+                                    (const char *)buf_ptr(&r->data), (Py_ssize_t)r->data.len);
+        if (t == NULL)
+            Py_CLEAR(l);
+        else
+            PyList_SET_ITEM(l, (Py_ssize_t)i, t);
+    }
+    return l;
+}
+
+/*
+ * dns_message(cflow, response): a DNS flow's query or answer as a dict of
+ * mitmproxy's dns.Message fields (questions as (name, type, class),
+ * records as (name, type, class, ttl, data)), or None. A flow read from a
+ * file keeps its messages as loaded; they are decoded on first use.
+ */
+static PyObject *
+dns_message_py(PyObject *self, PyObject *args)
+{
+    PyObject *cflow;
+    int response;
+    if (!PyArg_ParseTuple(args, "Op", &cflow, &response))
+        return NULL;
+    struct flow *f = script__flow_of(cflow);
+    if (f == NULL)
+        return NULL;
+    if (f->type != FLOW_DNS)
+        return PyErr_Format(PyExc_TypeError, "not a DNS flow");
+    if (f->dns_request == NULL && f->extra) {
+        struct err e = {0};
+        if (ffile_load_dns(f->extra, f, &e) < 0)
+            return PyErr_Format(PyExc_ValueError, "%s", e.msg);
+    }
+    const struct dns_message *m = response ? f->dns_response : f->dns_request;
+    if (m == NULL)
+        Py_RETURN_NONE;
+    PyObject *q = PyList_New((Py_ssize_t)m->nquestions);
+    for (size_t i = 0; q && i < m->nquestions; i++) {
+        PyObject *t = Py_BuildValue("(sii)", m->questions[i].name, m->questions[i].type,
+                                    m->questions[i].class_);
+        if (t == NULL)
+            Py_CLEAR(q);
+        else
+            PyList_SET_ITEM(q, (Py_ssize_t)i, t);
+    }
+    return Py_BuildValue(
+        "{s:i,s:O,s:i,s:i,s:O,s:O,s:O,s:O,s:i,s:N,s:N,s:N,s:N,s:d}", "id", m->id, "query",
+        m->query ? Py_True : Py_False, "op_code", m->op_code, "response_code", m->response_code,
+        "authoritative_answer", m->authoritative_answer ? Py_True : Py_False, "truncation",
+        m->truncation ? Py_True : Py_False, "recursion_desired",
+        m->recursion_desired ? Py_True : Py_False, "recursion_available",
+        m->recursion_available ? Py_True : Py_False, "reserved", m->reserved, "questions", q,
+        "answers", rr_list(&m->answers), "authorities", rr_list(&m->authorities), "additionals",
+        rr_list(&m->additionals), "timestamp", m->timestamp);
+}
+
 PyMethodDef script__io_methods[] = {
+    {"dns_message", dns_message_py, METH_VARARGS, "A DNS flow's query or answer, or None."},
     {"filter_compile", filter_compile, METH_O, "A compiled filter expression."},
     {"filter_match", filter_match, METH_VARARGS, "Whether a flow matches a compiled filter."},
     {"flows_read", flows_read, METH_O, "The flows of flow-file bytes."},

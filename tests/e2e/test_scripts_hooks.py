@@ -261,3 +261,28 @@ def test_add_log_sees_log_lines_and_may_log_itself(mitmdump, origin, tmp_path):
     assert rc == 0, err
     proc.wait_for("HOOK add_log")
     assert hook_lines(proc, "add_log") == ["info client connect"]
+
+
+def test_dns_hooks_on_saved_dns_flows(tmp_path):
+    import subprocess
+
+    from conftest import FIXTURES, binary
+
+    s = script(tmp_path, "dns.py", """
+        from mitmproxy import ctx, dns
+
+        def dns_request(flow: dns.DNSFlow):
+            q = flow.request.questions[0]
+            ctx.log.info(f"HOOK dns_request {q.name} {q.type} {flow.request.query}")
+
+        def dns_response(flow: dns.DNSFlow):
+            ctx.log.info(f"HOOK dns_response {[str(a) for a in flow.response.answers]}")
+        """)
+    r = subprocess.run([binary("mitmdump"), "-n", "-s", s, "-r",
+                        os.path.join(FIXTURES, "flows", "dns.mitm")],
+                       capture_output=True, timeout=60)
+    out = (r.stdout + r.stderr).decode()
+    assert r.returncode == 0 and "Traceback" not in out, out
+    lines = [ln.split("HOOK ", 1)[1] for ln in out.splitlines() if "HOOK " in ln]
+    assert lines[:4] == ["dns_request example.test 1 True", "dns_response ['127.0.0.1']",
+                         "dns_request www.example.test 28 True", "dns_response ['::1']"], out
