@@ -67,3 +67,21 @@ def start(coro, token, resume, log_exception):
     task = asyncio.ensure_future(coro, loop=loop())
     task.add_done_callback(done)
     return task
+
+
+def shutdown():
+    """The proxy stops: every task still running is cancelled and run to
+    its end, so the hooks waiting on it are through (their flows go with
+    their connections)."""
+    if _loop is None:
+        return
+    for _ in range(3):
+        tasks = [t for t in asyncio.all_tasks(_loop) if not t.done()]
+        if not tasks:
+            return
+        for t in tasks:
+            t.cancel()
+        for _ in range(16):
+            _loop.step()
+            if all(t.done() for t in tasks):
+                break

@@ -110,6 +110,14 @@ script__aio_start(PyObject *awaitable, PyObject *token, PyObject *resume)
 void
 script__aio_stop(void)
 {
+    if (loop) {
+        PyObject *m = PyImport_ImportModule("mitmproxy._asyncio");
+        PyObject *r = m ? PyObject_CallMethod(m, "shutdown", NULL) : NULL;
+        if (r == NULL)
+            script__log_exception(NULL);
+        Py_XDECREF(r);
+        Py_XDECREF(m);
+    }
     server_unwatch(watch);
     server_timer_free(timer);
     watch = NULL;

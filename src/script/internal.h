@@ -86,7 +86,9 @@ extern const size_t script__nhooks;
  * aio.c: the asyncio loop on ours. init makes the loop (before any script
  * runs); start runs an awaitable as a task that calls resume(token) when
  * it is through (RuntimeError without the proxy's loop, as in the unit
- * tests); kick runs what is ready; stop drops the loop's handles (done).
+ * tests); kick runs what is ready; stop (done) cancels the tasks still
+ * running, so the hooks they hold are through, and drops the loop's
+ * handles.
  */
 int script__aio_init(void);
 int script__aio_start(PyObject *awaitable, PyObject *token, PyObject *resume);

@@ -152,3 +152,28 @@ def test_async_hooks_on_saved_flows(tmp_path):
     with open(out, "rb") as f:
         flows = list(mio.FlowReader(f).stream())
     assert flows and all(f.comment == "awaited" for f in flows if f.response)
+
+
+def test_stopping_with_a_hook_still_awaiting(mitmdump, origin, tmp_path):
+    s = script(tmp_path, "forever.py", """
+        import asyncio
+        from mitmproxy import ctx
+
+        async def request(flow):
+            ctx.log.info("awaiting")
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                ctx.log.info("cancelled")
+                raise
+        """)
+    proc, port = mitmdump("-s", s)
+    t = threading.Thread(target=curl, args=("-x", f"http://127.0.0.1:{port}",
+                                            f"http://127.0.0.1:{origin}/hello"), daemon=True)
+    t.start()
+    proc.wait_for("awaiting")
+    t0 = time.monotonic()
+    # The fixture checks the exit status and that nothing leaked.
+    assert proc.stop() == 0
+    assert time.monotonic() - t0 < 5
+    assert "cancelled" in proc.output()
