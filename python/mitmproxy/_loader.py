@@ -4,6 +4,7 @@ tracebacks. Not part of mitmproxy's API."""
 import importlib.machinery
 import importlib.util
 import os
+import shlex
 import sys
 import traceback
 
@@ -22,14 +23,17 @@ def _script_frames(tb, path):
     return tb
 
 
-def load_script(path):
+def load_script(path, args=None):
     """mitmproxy's load_script: the module, or None when it does not import
     (the error is logged: "in script PATH:LINE message", then the
-    traceback)."""
+    traceback). The seeds' older API too: sys.argv is the path and the
+    arguments that followed it in the -s string, and a module-level start()
+    returns the addon that stands for the module."""
     fullname = "__mitmproxy_script__.{}".format(os.path.splitext(os.path.basename(path))[0])
     sys.modules.pop(fullname, None)
     oldpath = sys.path[:]
     sys.path.insert(0, os.path.dirname(path))
+    sys.argv = [path] + (shlex.split(args) if args else [])
     try:
         loader = importlib.machinery.SourceFileLoader(fullname, path)
         spec = importlib.util.spec_from_loader(fullname, loader=loader)
@@ -37,6 +41,11 @@ def load_script(path):
         loader.exec_module(m)
         if not getattr(m, "name", None):
             m.name = path
+        start = getattr(m, "start", None)
+        if callable(start):
+            addon = start()
+            if addon is not None:
+                return addon
         return m
     except Exception as e:
         lineno = getattr(e, "lineno", None)
@@ -55,6 +64,25 @@ def load_script(path):
         return None
     finally:
         sys.path[:] = oldpath
+
+
+def register_commands(objs):
+    """Each addon's @command.command functions into the command registry;
+    an error is logged and the others are registered."""
+    from mitmproxy import command
+
+    for o in objs:
+        try:
+            command.register_commands(o)
+        except Exception as e:
+            log_exception(e)
+
+
+def log_entry(msg, level):
+    """add_log's argument."""
+    from mitmproxy.log import LogEntry
+
+    return LogEntry(msg, level)
 
 
 def traverse(addon):

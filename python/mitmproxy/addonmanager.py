@@ -50,4 +50,6 @@ class Loader:
         _c.add_option(name, kind, _default_text(kind, default), help, choices)
 
     def add_command(self, path, func):
-        ctx.log.warn(f"add_command({path!r}) is not supported yet in this version")
+        from mitmproxy import command
+
+        command._register(path, func)

@@ -4,10 +4,24 @@ ctx.log writes into mitmproxy-c's log (mitmdump's terminal, a UI's event
 log); ctx.options reads and sets the proxy's options; ctx.master.commands
 calls the command registry.
 """
+import threading
+
 from mitmproxy import _c
 from mitmproxy import exceptions
 
 _ERROR, _WARN, _INFO, _ALERT, _DEBUG = range(5)
+_MAIN = threading.main_thread()
+
+
+def _log(level, txt):
+    """A line from another thread (@concurrent, an executor) is logged on
+    the proxy's thread, as everything else that touches the proxy."""
+    if threading.current_thread() is _MAIN:
+        _c.log(level, txt)
+    else:
+        from mitmproxy import _asyncio
+
+        _asyncio.loop().call_soon_threadsafe(_c.log, level, txt)
 
 
 class Log:
@@ -17,19 +31,19 @@ class Log:
         getattr(self, level)(text)
 
     def debug(self, txt):
-        _c.log(_DEBUG, str(txt))
+        _log(_DEBUG, str(txt))
 
     def info(self, txt):
-        _c.log(_INFO, str(txt))
+        _log(_INFO, str(txt))
 
     def alert(self, txt):
-        _c.log(_ALERT, str(txt))
+        _log(_ALERT, str(txt))
 
     def warn(self, txt):
-        _c.log(_WARN, str(txt))
+        _log(_WARN, str(txt))
 
     def error(self, txt):
-        _c.log(_ERROR, str(txt))
+        _log(_ERROR, str(txt))
 
 
 class Options:
@@ -89,12 +103,42 @@ class CommandManager:
         return _c.command_call(parts[0], *parts[1:])
 
 
+class _BuiltIn:
+    """A built-in addon of mitmproxy-c, which scripts can find but not call."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"<built-in addon {self.name}>"
+
+
+class AddonManager:
+    """ctx.master.addons: the addons by name (mitmproxy's lower-case class
+    names); script addons are the objects themselves."""
+
+    def _scripts(self):
+        return _c.script_addons()
+
+    def get(self, name):
+        for a in self._scripts():
+            if getattr(a, "name", None) == name or type(a).__name__.lower() == name:
+                return a
+        if name in _c.addon_names():
+            return _BuiltIn(name)
+        return None
+
+    def __contains__(self, name):
+        return self.get(name) is not None
+
+
 class Master:
     """ctx.master, as far as scripts use it."""
 
     def __init__(self):
         self.commands = CommandManager()
         self.options = options
+        self.addons = AddonManager()
 
     def shutdown(self):
         _c.shutdown()

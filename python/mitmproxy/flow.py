@@ -65,6 +65,18 @@ class Flow:
         return self._f.timestamp_created
 
     @property
+    def client_conn(self):
+        from mitmproxy.connection import _wrap
+
+        return _wrap(self._f.client_conn)
+
+    @property
+    def server_conn(self):
+        from mitmproxy.connection import _wrap
+
+        return _wrap(self._f.server_conn)
+
+    @property
     def marked(self):
         return self._f.marked
 
@@ -108,7 +120,29 @@ class Flow:
         self._f.intercept()
 
     def resume(self):
+        """Lets an intercepted flow go on."""
         self._f.resume()
+
+    async def wait_for_resume(self):
+        """Waits until the flow is resumed (or killed) if it is intercepted."""
+        if not self._f.intercepted:
+            return
+        import asyncio
+
+        fut = asyncio.get_running_loop().create_future()
+
+        def resumed():
+            if not fut.done():
+                fut.set_result(None)
+
+        self._f.on_resume(resumed)
+        await fut
+
+    def copy(self):
+        """A copy with a new id, not live (mitmproxy's Flow.copy)."""
+        from mitmproxy import _wrap
+
+        return _wrap.flow(_c.flow_copy(self._f))
 
     def backup(self, force=False):
         self._f.backup()

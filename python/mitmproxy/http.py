@@ -6,14 +6,18 @@ and a body becomes Python bytes only when a script reads it. Headers is
 mitmproxy's multidict (case-insensitive names, order and duplicates kept)
 over the same fields.
 """
-import http.client
+# Not http.client: it imports ssl, whose OpenSSL set-up would share the
+# proxy's libcrypto for nothing.
+from http import HTTPStatus as _HTTPStatus
 import json as _json
 import re
 import time
 import urllib.parse
 
 from mitmproxy import _c
+from mitmproxy import _forms
 from mitmproxy import flow as _flow
+from mitmproxy.coretypes.multidict import MultiDictView
 
 
 def _bytes(x):
@@ -55,13 +59,28 @@ class _ListFields:
         self.fields = out
 
 
+class _TrailerFields(_ListFields):
+    """The fields of a message's trailers, read and written each time."""
+
+    def __init__(self, m):
+        self._m = m
+
+    @property
+    def fields(self):
+        return list(self._m.tfields() or ())
+
+    @fields.setter
+    def fields(self, value):
+        self._m.tset_fields(list(value))
+
+
 class Headers:
     """HTTP headers as mitmproxy's Headers: a multidict whose look-ups
     ignore case; h[name] joins repeated fields with ", "; fields holds
     (name, value) bytes pairs."""
 
     def __init__(self, fields=(), **headers):
-        if isinstance(fields, _c.Message):
+        if isinstance(fields, (_c.Message, _TrailerFields)):
             self._b = fields
             return
         fields = [(_bytes(k), _bytes(v)) for k, v in fields]
@@ -222,6 +241,21 @@ class Message:
         self._m.hset_fields(value.fields if isinstance(value, Headers) else Headers(value).fields)
 
     @property
+    def trailers(self):
+        """The trailers as Headers (a live view), or None without any."""
+        if self._m.tfields() is None:
+            return None
+        return Headers(_TrailerFields(self._m))
+
+    @trailers.setter
+    def trailers(self, value):
+        if value is None:
+            self._m.tset_fields(None)
+        else:
+            h = value if isinstance(value, Headers) else Headers(value)
+            self._m.tset_fields(list(h.fields))
+
+    @property
     def timestamp_start(self):
         return getattr(self._m, self._prefix + "timestamp_start")
 
@@ -355,8 +389,48 @@ class Message:
         self.headers["content-encoding"] = encoding
         self.content = self._m.raw_content
 
+    def replace(self, pattern, repl, flags=0, count=0):
+        """The seeds' older API: replaces pattern (a regex) with repl in the
+        headers and the decoded body; returns the number of replacements."""
+        if isinstance(pattern, str):
+            pattern = pattern.encode("utf-8", "surrogateescape")
+        if isinstance(repl, str):
+            repl = repl.encode("utf-8", "surrogateescape")
+        n = 0
+        content = self.get_content(strict=False)
+        if content:
+            content, n = re.subn(pattern, repl, content, count=count, flags=flags)
+            self.content = content
+        fields = []
+        for k, v in self.headers.fields:
+            k, a = re.subn(pattern, repl, k, count=count, flags=flags)
+            v, b = re.subn(pattern, repl, v, count=count, flags=flags)
+            fields.append((k, v))
+            n += a + b
+        self.headers.fields = fields
+        return n
+
+    @property
+    def stream(self):
+        return False
+
+    @stream.setter
+    def stream(self, value):
+        if value:
+            from mitmproxy import ctx
+
+            ctx.log.warn("Message.stream is not supported in this version: "
+                         "use the stream_large_bodies option")
+
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _reason(status_code):
+    try:
+        return _HTTPStatus(status_code).phrase
+    except ValueError:
+        return ""
 
 
 def _hostport(scheme, host, port):
@@ -518,10 +592,80 @@ class Request(Message):
         path = urllib.parse.urlparse("http://x" + self.path).path
         return tuple(urllib.parse.unquote(p) for p in path.split("/") if p)
 
+    # The live views: each read parses the C message, each write changes it.
+
+    def _get_query(self):
+        return _forms.decode_query(urllib.parse.urlparse(self.path).query)
+
+    def _set_query(self, pairs):
+        u = urllib.parse.urlparse(self.path)
+        query = _forms.encode_query(pairs, u.query)
+        self.path = urllib.parse.urlunparse(["", "", u.path, u.params, query, u.fragment])
+
     @property
     def query(self):
-        query = urllib.parse.urlparse(self.url).query
-        return tuple(urllib.parse.parse_qsl(query, keep_blank_values=True))
+        """The query as a multidict view of the path."""
+        return MultiDictView(self._get_query, self._set_query)
+
+    @query.setter
+    def query(self, value):
+        self._set_query(value.fields if hasattr(value, "fields") else value)
+
+    def _get_cookies(self):
+        return _forms.parse_cookie_headers(self.headers.get_all("Cookie"))
+
+    def _set_cookies(self, pairs):
+        self.headers["cookie"] = _forms.format_cookie_header(pairs)
+
+    @property
+    def cookies(self):
+        """The Cookie header(s) as a multidict view."""
+        return MultiDictView(self._get_cookies, self._set_cookies)
+
+    @cookies.setter
+    def cookies(self, value):
+        self._set_cookies(value.fields if hasattr(value, "fields") else value)
+
+    def _get_urlencoded_form(self):
+        if "application/x-www-form-urlencoded" in self.headers.get("content-type", "").lower():
+            return _forms.decode_query(self.get_text(strict=False) or "")
+        return ()
+
+    def _set_urlencoded_form(self, pairs):
+        self.headers["content-type"] = "application/x-www-form-urlencoded"
+        self.content = _forms.encode_query(pairs).encode()
+
+    @property
+    def urlencoded_form(self):
+        """The x-www-form-urlencoded body as a multidict view."""
+        return MultiDictView(self._get_urlencoded_form, self._set_urlencoded_form)
+
+    @urlencoded_form.setter
+    def urlencoded_form(self, value):
+        self._set_urlencoded_form(value.fields if hasattr(value, "fields") else value)
+
+    def _get_multipart_form(self):
+        ct = self.headers.get("content-type", "")
+        if "multipart/form-data" in ct.lower():
+            return _forms.decode_multipart(ct, self.get_content(strict=False))
+        return ()
+
+    def _set_multipart_form(self, pairs):
+        ct = self.headers.get("content-type", "")
+        if not ct.lower().startswith("multipart/form-data"):
+            ct = ""
+        ct, body = _forms.encode_multipart(ct, pairs)
+        self.headers["content-type"] = ct
+        self.content = body
+
+    @property
+    def multipart_form(self):
+        """The multipart/form-data body as a multidict view (bytes keys and values)."""
+        return MultiDictView(self._get_multipart_form, self._set_multipart_form)
+
+    @multipart_form.setter
+    def multipart_form(self, value):
+        self._set_multipart_form(value.fields if hasattr(value, "fields") else value)
 
     def anticache(self):
         h = self.headers
@@ -575,7 +719,7 @@ class Response(Message):
         resp = cls(
             "HTTP/1.1",
             status_code,
-            http.client.responses.get(status_code, ""),
+            _reason(status_code),
             headers,
             None,
             None,
@@ -596,6 +740,23 @@ class Response(Message):
         return f"Response({self.status_code}, {details})"
 
     status_code = property(lambda s: s._m.status_code, lambda s, v: setattr(s._m, "status_code", v))
+
+    def _get_cookies(self):
+        return _forms.parse_set_cookie_headers(self.headers.get_all("set-cookie"))
+
+    def _set_cookies(self, pairs):
+        self.headers.set_all(
+            "set-cookie", [_forms.format_set_cookie_header(k, v[0], v[1]) for k, v in pairs]
+        )
+
+    @property
+    def cookies(self):
+        """Set-Cookie as a multidict view: name -> (value, attributes)."""
+        return MultiDictView(self._get_cookies, self._set_cookies)
+
+    @cookies.setter
+    def cookies(self, value):
+        self._set_cookies(value.fields if hasattr(value, "fields") else value)
     reason = property(lambda s: s._m.reason, lambda s, v: setattr(s._m, "reason", v))
 
 
@@ -625,7 +786,11 @@ class HTTPFlow(_flow.Flow):
 
     @property
     def websocket(self):
-        return None
+        if self._f.ws_close() is None:
+            return None
+        from mitmproxy.websocket import WebSocketData
+
+        return WebSocketData(self._f)
 
     @property
     def mode(self):

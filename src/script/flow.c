@@ -8,6 +8,7 @@
 #include "script/internal.h"
 
 #include "flow/flow.h"
+#include "util/buf.h"
 
 struct pyflow {
     PyObject_HEAD struct flow *flow; /* one reference */
@@ -206,6 +207,40 @@ resume(PyObject *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+/* flow_resume() calls this with the callable on_resume() left. */
+static void
+resumed(struct flow *f, void *arg)
+{
+    PyGILState_STATE g = PyGILState_Ensure();
+    PyObject *fn = arg;
+    PyObject *r = PyObject_CallNoArgs(fn);
+    if (r == NULL)
+        script__log_exception(NULL);
+    Py_XDECREF(r);
+    Py_DECREF(fn);
+    /* The future it settled wakes its task on the next step. */
+    script__aio_kick();
+    PyGILState_Release(g);
+}
+
+/* on_resume(fn): fn() when the intercepted flow is resumed or killed
+ * (Flow.wait_for_resume). Only while no one else waits for it. */
+static PyObject *
+on_resume(PyObject *self, PyObject *fn)
+{
+    struct flow *f = F(self);
+    if (f->resume && f->resume != resumed) {
+        PyErr_SetString(PyExc_RuntimeError, "the proxy already waits for this flow's resume");
+        return NULL;
+    }
+    if (f->resume == resumed)
+        Py_DECREF((PyObject *)f->resume_arg);
+    Py_INCREF(fn);
+    f->resume = resumed;
+    f->resume_arg = fn;
+    Py_RETURN_NONE;
+}
+
 static PyObject *
 backup(PyObject *self, PyObject *unused)
 {
@@ -281,6 +316,159 @@ set_response(PyObject *self, PyObject *m)
     return set_part(self, m, 1);
 }
 
+static PyObject *
+get_client_conn(PyObject *self, void *c)
+{
+    return script__conn_new(F(self)->client_conn);
+}
+
+static PyObject *
+get_server_conn(PyObject *self, void *c)
+{
+    return script__conn_new(F(self)->server_conn);
+}
+
+/*
+ * The messages of a TCP flow (kind 0) or of an HTTP flow's WebSocket
+ * (kind 1), by index: mitmproxy.tcp.TCPMessage and mitmproxy.websocket
+ * .WebSocketMessage are views of one of them, so what a script changes in
+ * tcp_message or websocket_message (content, dropped) is what is sent.
+ */
+static size_t
+nmessages(struct flow *f, int kind)
+{
+    if (kind == 0)
+        return f->type == FLOW_TCP ? f->nmessages : 0;
+    return f->websocket ? f->websocket->nmessages : 0;
+}
+
+static PyObject *
+msg_count(PyObject *self, PyObject *arg)
+{
+    long kind = PyLong_AsLong(arg);
+    if (kind == -1 && PyErr_Occurred())
+        return NULL;
+    return PyLong_FromSize_t(nmessages(F(self), kind != 0));
+}
+
+/* The message kind/i's content buffer and flags, or NULL with IndexError. */
+static struct buf *
+message_at(struct flow *f, int kind, Py_ssize_t i, struct tcp_message **tm, struct ws_message **wm)
+{
+    size_t n = nmessages(f, kind);
+    if (i < 0 || (size_t)i >= n) {
+        PyErr_SetString(PyExc_IndexError, "the flow has no such message");
+        return NULL;
+    }
+    *tm = NULL;
+    *wm = NULL;
+    if (kind == 0) {
+        *tm = &f->messages[i];
+        return &(*tm)->content;
+    }
+    *wm = &f->websocket->messages[i];
+    return &(*wm)->content;
+}
+
+/* msg_get(kind, i, name): content, from_client, timestamp, dropped, type,
+ * injected. */
+static PyObject *
+msg_get(PyObject *self, PyObject *args)
+{
+    int kind;
+    Py_ssize_t i;
+    const char *name;
+    if (!PyArg_ParseTuple(args, "pns", &kind, &i, &name))
+        return NULL;
+    struct tcp_message *tm;
+    struct ws_message *wm;
+    struct buf *b = message_at(F(self), kind, i, &tm, &wm);
+    if (b == NULL)
+        return NULL;
+    if (strcmp(name, "content") == 0)
+        return PyBytes_FromStringAndSize((const char *)b->data + b->off, (Py_ssize_t)b->len);
+    if (strcmp(name, "from_client") == 0)
+        return PyBool_FromLong(tm ? tm->from_client : wm->from_client);
+    if (strcmp(name, "timestamp") == 0)
+        return PyFloat_FromDouble(tm ? tm->timestamp : wm->timestamp);
+    if (strcmp(name, "dropped") == 0)
+        return PyBool_FromLong(tm ? tm->dropped : wm->dropped);
+    if (strcmp(name, "type") == 0 && wm)
+        return PyLong_FromLong(wm->type);
+    if (strcmp(name, "injected") == 0 && wm)
+        return PyBool_FromLong(wm->injected);
+    PyErr_Format(PyExc_AttributeError, "a message has no field %s", name);
+    return NULL;
+}
+
+/* msg_set(kind, i, name, value): content (bytes), dropped (bool), type
+ * (a WebSocket opcode, 1 or 2). */
+static PyObject *
+msg_set(PyObject *self, PyObject *args)
+{
+    int kind;
+    Py_ssize_t i;
+    const char *name;
+    PyObject *v;
+    if (!PyArg_ParseTuple(args, "pnsO", &kind, &i, &name, &v))
+        return NULL;
+    struct tcp_message *tm;
+    struct ws_message *wm;
+    struct buf *b = message_at(F(self), kind, i, &tm, &wm);
+    if (b == NULL)
+        return NULL;
+    if (strcmp(name, "content") == 0) {
+        Py_buffer view;
+        if (PyObject_GetBuffer(v, &view, PyBUF_SIMPLE) < 0)
+            return NULL;
+        buf_clear(b);
+        buf_append(b, view.buf, (size_t)view.len);
+        PyBuffer_Release(&view);
+        Py_RETURN_NONE;
+    }
+    if (strcmp(name, "dropped") == 0) {
+        int d = PyObject_IsTrue(v);
+        if (d < 0)
+            return NULL;
+        if (tm)
+            tm->dropped = d;
+        else
+            wm->dropped = (unsigned)d;
+        Py_RETURN_NONE;
+    }
+    if (strcmp(name, "type") == 0 && wm) {
+        long t = PyLong_AsLong(v);
+        if (t == -1 && PyErr_Occurred())
+            return NULL;
+        if (t != 1 && t != 2) {
+            PyErr_Format(PyExc_ValueError, "a WebSocket message is text (1) or binary (2): %ld", t);
+            return NULL;
+        }
+        wm->type = (int)t;
+        Py_RETURN_NONE;
+    }
+    PyErr_Format(PyExc_AttributeError, "cannot set a message's %s", name);
+    return NULL;
+}
+
+/* (closed_by_client, close_code, close_reason, timestamp_end), each None
+ * while open; None when the flow has no WebSocket. */
+static PyObject *
+ws_close(PyObject *self, PyObject *unused)
+{
+    struct websocket_data *w = F(self)->websocket;
+    if (w == NULL)
+        Py_RETURN_NONE;
+    PyObject *by = w->closed_by_client < 0 ? (Py_INCREF(Py_None), Py_None)
+                                           : PyBool_FromLong(w->closed_by_client);
+    PyObject *code =
+        w->close_code < 0 ? (Py_INCREF(Py_None), Py_None) : PyLong_FromLong(w->close_code);
+    PyObject *reason = w->close_reason ? text(w->close_reason) : (Py_INCREF(Py_None), Py_None);
+    PyObject *end = w->timestamp_end == 0 ? (Py_INCREF(Py_None), Py_None)
+                                          : PyFloat_FromDouble(w->timestamp_end);
+    return Py_BuildValue("(NNNN)", by, code, reason, end);
+}
+
 static PyGetSetDef getset[] = {
     {"id", get_id, NULL, NULL, NULL},
     {"type", get_type, NULL, NULL, NULL},
@@ -292,6 +480,8 @@ static PyGetSetDef getset[] = {
     {"is_replay", get_is_replay, NULL, NULL, NULL},
     {"timestamp_created", get_timestamp_created, NULL, NULL, NULL},
     {"error", get_error, NULL, NULL, NULL},
+    {"client_conn", get_client_conn, NULL, NULL, NULL},
+    {"server_conn", get_server_conn, NULL, NULL, NULL},
     {NULL},
 };
 
@@ -300,6 +490,7 @@ static PyMethodDef methods[] = {
     {"kill", kill, METH_NOARGS, "Kills the flow: the proxy drops its connection."},
     {"intercept", intercept, METH_NOARGS, "Pauses the flow after the current hook."},
     {"resume", resume, METH_NOARGS, "Lets an intercepted flow go on."},
+    {"on_resume", on_resume, METH_O, "on_resume(fn): fn() once the flow is resumed."},
     {"backup", backup, METH_NOARGS, "Keeps the flow's state for revert()."},
     {"revert", revert, METH_NOARGS, "Goes back to the state backup() kept."},
     {"modified", modified, METH_NOARGS, "Whether the flow changed since backup()."},
@@ -307,6 +498,10 @@ static PyMethodDef methods[] = {
     {"response", response, METH_NOARGS, "A view of the response, or None."},
     {"set_request", set_request, METH_O, "Replaces the request."},
     {"set_response", set_response, METH_O, "Replaces the response (None removes it)."},
+    {"msg_count", msg_count, METH_O, "msg_count(kind): TCP (0) or WebSocket (1) messages."},
+    {"msg_get", msg_get, METH_VARARGS, "msg_get(kind, i, name): a field of a message."},
+    {"msg_set", msg_set, METH_VARARGS, "msg_set(kind, i, name, value): changes a message."},
+    {"ws_close", ws_close, METH_NOARGS, "How the WebSocket closed, or None without one."},
     {NULL},
 };
 

@@ -7,6 +7,7 @@
 
 #include "proxy/hook.h"
 
+struct connection;
 struct flow;
 struct master;
 
@@ -19,6 +20,15 @@ extern struct master *script__master;
  */
 struct options;
 extern const struct options *script__configuring;
+
+/* io.c: flow filters, flow files, copies (added to mitmproxy._c). */
+extern PyMethodDef script__io_methods[];
+/* command.c: add_command, script commands in our registry. */
+extern PyMethodDef script__command_methods[];
+/* loader.c: script_addons(): every script addon object loaded now. */
+PyObject *script__addons(PyObject *self, PyObject *unused);
+/* The mitmproxy flow class (HTTPFlow, TCPFlow, DNSFlow) over a _c.Flow. */
+PyObject *script__wrap_flow(PyObject *cflow);
 
 /* module.c: the mitmproxy._c extension module, built into the plugin. */
 PyObject *script__init_module(void);
@@ -36,6 +46,16 @@ extern PyTypeObject script__flow_type;
 PyObject *script__flow_new(struct flow *f);
 /* The flow a _c.Flow views (borrowed), or NULL with TypeError set. */
 struct flow *script__flow_of(PyObject *o);
+
+/* conn.c: _c.Conn, a view that holds one reference on a connection. */
+extern PyTypeObject script__conn_type;
+/* A new _c.Conn over c (a reference is taken), or None for NULL. */
+PyObject *script__conn_new(struct connection *c);
+
+/* data.c: _c.Data, the data of next_layer, tls_* and socks5_auth, with a
+ * reference on each of its parts. */
+extern PyTypeObject script__data_type;
+PyObject *script__data_new(const struct hook_data *d);
 
 /*
  * message.c: _c.Message, a view of a flow's request or response (holding
@@ -62,7 +82,40 @@ struct script__hook {
 extern const struct script__hook script__hooks[];
 extern const size_t script__nhooks;
 
+/*
+ * aio.c: the asyncio loop on ours. init makes the loop (before any script
+ * runs); start runs an awaitable as a task that calls resume(token) when
+ * it is through (RuntimeError without the proxy's loop, as in the unit
+ * tests); kick runs what is ready; stop (done) cancels the tasks still
+ * running, so the hooks they hold are through, and drops the loop's
+ * handles.
+ */
+int script__aio_init(void);
+int script__aio_start(PyObject *awaitable, PyObject *token, PyObject *resume);
+void script__aio_kick(void);
+void script__aio_stop(void);
+
+/*
+ * reload.c: hot reload. changed(arg, path) runs on the loop's thread when
+ * the script at path (as given to add) was saved. attach starts watching
+ * once the proxy's server exists (before, nothing is reported); detach
+ * drops the loop's handle (done); free closes the rest.
+ */
+typedef void (*script__changed_cb)(void *arg, const char *path);
+struct script__reload;
+struct script__reload *script__reload_new(script__changed_cb changed, void *arg);
+void script__reload_add(struct script__reload *, const char *path);
+void script__reload_attach(struct script__reload *);
+void script__reload_detach(struct script__reload *);
+void script__reload_free(struct script__reload *);
+
 /* The mitmproxy.http.HTTPFlow over f (py.c caches the class). */
 PyObject *script__http_flow(struct flow *f);
+/*
+ * The arguments of any other hook, as mitmproxy.\_wrap.hook_args builds
+ * them from the C views of d's parts; NULL with no exception when the
+ * hook is not for scripts (a flow hook without a flow).
+ */
+PyObject *script__hook_args(const struct hook_data *d);
 
 #endif

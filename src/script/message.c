@@ -16,6 +16,7 @@
 #include "flow/flow.h"
 #include "http/message.h"
 #include "util/buf.h"
+#include "util/xmalloc.h"
 
 struct pymsg {
     PyObject_HEAD struct flow *flow; /* one reference; NULL when own is set */
@@ -58,6 +59,17 @@ headers(PyObject *self)
         return NULL;
     return M(self)->response ? &((struct http_response *)p)->headers
                              : &((struct http_request *)p)->headers;
+}
+
+/* The message's trailers slot (the hdrs pointer), or NULL with ValueError. */
+static struct hdrs **
+trailers_slot(PyObject *self)
+{
+    void *p = msg(self);
+    if (p == NULL)
+        return NULL;
+    return M(self)->response ? &((struct http_response *)p)->trailers
+                             : &((struct http_request *)p)->trailers;
 }
 
 static PyObject *
@@ -433,6 +445,74 @@ hset_all(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* The trailer fields as (name, value) bytes pairs, or None without any. */
+static PyObject *
+tfields(PyObject *self, PyObject *unused)
+{
+    struct hdrs **t = trailers_slot(self);
+    if (t == NULL)
+        return NULL;
+    if (*t == NULL)
+        Py_RETURN_NONE;
+    PyObject *r = PyTuple_New((Py_ssize_t)(*t)->n);
+    for (size_t i = 0; r && i < (*t)->n; i++) {
+        struct hdr *h = &(*t)->v[i];
+        PyObject *pair =
+            Py_BuildValue("(NN)", bytes_of(h->name, h->name_len), bytes_of(h->value, h->value_len));
+        if (pair == NULL) {
+            Py_CLEAR(r);
+            break;
+        }
+        PyTuple_SET_ITEM(r, (Py_ssize_t)i, pair);
+    }
+    return r;
+}
+
+/* Replaces the trailers with an iterable of (name, value) bytes pairs, or
+ * removes them (None). */
+static PyObject *
+tset_fields(PyObject *self, PyObject *fields)
+{
+    struct hdrs **t = trailers_slot(self);
+    if (t == NULL)
+        return NULL;
+    if (fields == Py_None) {
+        if (*t) {
+            hdrs_clear(*t);
+            free(*t);
+            *t = NULL;
+        }
+        Py_RETURN_NONE;
+    }
+    PyObject *seq = PySequence_Fast(fields, "fields must be a sequence of pairs");
+    if (seq == NULL)
+        return NULL;
+    struct hdrs next = HDRS_INIT;
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+        PyObject *pair = PySequence_Fast_GET_ITEM(seq, i);
+        struct slice n, v;
+        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
+            PyErr_SetString(PyExc_TypeError, "fields must be (name, value) pairs");
+            goto fail;
+        }
+        if (as_slice(PyTuple_GET_ITEM(pair, 0), &n) < 0 ||
+            as_slice(PyTuple_GET_ITEM(pair, 1), &v) < 0)
+            goto fail;
+        hdrs_add(&next, n, v);
+    }
+    Py_DECREF(seq);
+    if (*t == NULL)
+        *t = xcalloc(1, sizeof(**t));
+    else
+        hdrs_clear(*t);
+    **t = next;
+    Py_RETURN_NONE;
+fail:
+    hdrs_clear(&next);
+    Py_DECREF(seq);
+    return NULL;
+}
+
 static PyObject *
 get_response(PyObject *self, void *closure)
 {
@@ -468,6 +548,8 @@ static PyMethodDef methods[] = {
     {"hset_fields", hset_fields, METH_O, "Replaces every header field."},
     {"hget_all", hget_all, METH_O, "The values of the fields named name (any case)."},
     {"hset_all", hset_all, METH_VARARGS, "Sets the fields named name to values."},
+    {"tfields", tfields, METH_NOARGS, "The trailer fields as bytes pairs, or None."},
+    {"tset_fields", tset_fields, METH_O, "Replaces the trailers (None removes them)."},
     {NULL},
 };
 

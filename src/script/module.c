@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 
+#include "addons/addon.h"
 #include "commands/commands.h"
 #include "http/encoding.h"
 #include "master/master.h"
@@ -330,6 +331,23 @@ encode(PyObject *self, PyObject *args)
     return coding(args, 0);
 }
 
+/* The names of the addons in the master's chain, in order. */
+static PyObject *
+addon_names(PyObject *self, PyObject *unused)
+{
+    if (options() == NULL)
+        return NULL;
+    struct addon_chain *c = master_chain(script__master);
+    PyObject *l = PyList_New(0);
+    for (size_t i = 0; l && i < addon_chain_len(c); i++) {
+        PyObject *s = PyUnicode_FromString(addon_chain_get(c, i)->ops->name);
+        if (s == NULL || PyList_Append(l, s) < 0)
+            Py_CLEAR(l);
+        Py_XDECREF(s);
+    }
+    return l;
+}
+
 static PyObject *
 shutdown(PyObject *self, PyObject *unused)
 {
@@ -349,6 +367,8 @@ static PyMethodDef functions[] = {
     {"decode", decode, METH_VARARGS, "decode(encoding, data): a content coding undone."},
     {"encode", encode, METH_VARARGS, "encode(encoding, data): a content coding applied."},
     {"shutdown", shutdown, METH_NOARGS, "Stops the proxy."},
+    {"addon_names", addon_names, METH_NOARGS, "The names of the master's addons."},
+    {"script_addons", script__addons, METH_NOARGS, "Every script addon object loaded now."},
     {NULL},
 };
 
@@ -363,13 +383,18 @@ static struct PyModuleDef module = {
 PyObject *
 script__init_module(void)
 {
-    if (PyType_Ready(&script__flow_type) < 0 || PyType_Ready(&script__message_type) < 0)
+    if (PyType_Ready(&script__flow_type) < 0 || PyType_Ready(&script__message_type) < 0 ||
+        PyType_Ready(&script__conn_type) < 0 || PyType_Ready(&script__data_type) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL)
         return NULL;
     if (PyModule_AddObjectRef(m, "Flow", (PyObject *)&script__flow_type) < 0 ||
-        PyModule_AddObjectRef(m, "Message", (PyObject *)&script__message_type) < 0) {
+        PyModule_AddObjectRef(m, "Message", (PyObject *)&script__message_type) < 0 ||
+        PyModule_AddObjectRef(m, "Conn", (PyObject *)&script__conn_type) < 0 ||
+        PyModule_AddObjectRef(m, "Data", (PyObject *)&script__data_type) < 0 ||
+        PyModule_AddFunctions(m, script__io_methods) < 0 ||
+        PyModule_AddFunctions(m, script__command_methods) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -5,6 +5,7 @@
  * comes first, and python/mitmproxy/__init__.py turns an import of a
  * module it lacks into an ImportError instead of looking elsewhere.
  */
+#include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,6 +21,8 @@
 static int started;
 static PyObject *http_flow_wrap; /* mitmproxy.http.HTTPFlow._wrap */
 static PyObject *log_exc;        /* mitmproxy._loader.log_exception */
+static PyObject *hook_args;      /* mitmproxy._wrap.hook_args */
+static PyObject *wrap_flow;      /* mitmproxy._wrap.flow */
 
 static int
 append_path(PyConfig *c, const char *dir, struct err *e)
@@ -82,11 +85,26 @@ import_attr(const char *module, const char *name)
     return a;
 }
 
+/*
+ * The tool opens this plugin with RTLD_LOCAL, and libpython with it, so the
+ * standard library's extension modules (lib-dynload: _contextvars, which
+ * asyncio needs, _json, ...) could not find Python's symbols. Making the
+ * libpython already loaded global fixes that.
+ */
+static void
+libpython_global(void)
+{
+    Dl_info info;
+    if (dladdr((void *)Py_InitializeFromConfig, &info) && info.dli_fname)
+        dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_GLOBAL);
+}
+
 int
 script_py_start(const char *pydir, struct err *e)
 {
     if (started)
         return 0;
+    libpython_global();
     char probe[4096];
     struct stat sb;
     snprintf(probe, sizeof(probe), "%s/mitmproxy/__init__.py", pydir);
@@ -104,7 +122,9 @@ script_py_start(const char *pydir, struct err *e)
     started = 1;
     http_flow_wrap = import_attr("mitmproxy.http", "_wrap_flow");
     log_exc = http_flow_wrap ? import_attr("mitmproxy._loader", "log_exception") : NULL;
-    if (log_exc == NULL) {
+    hook_args = log_exc ? import_attr("mitmproxy._wrap", "hook_args") : NULL;
+    wrap_flow = hook_args ? import_attr("mitmproxy._wrap", "flow") : NULL;
+    if (wrap_flow == NULL) {
         PyErr_Print();
         err_set(e, MP_ERR_INVAL, "scripts: our mitmproxy package in %s does not import", pydir);
         return MP_ERR_INVAL;
@@ -144,4 +164,42 @@ script__http_flow(struct flow *f)
     PyObject *r = PyObject_CallOneArg(http_flow_wrap, c);
     Py_DECREF(c);
     return r;
+}
+
+PyObject *
+script__hook_args(const struct hook_data *d)
+{
+    PyObject *flows = PyList_New(0);
+    for (size_t i = 0; flows && i < d->nflows; i++) {
+        PyObject *f = script__flow_new(d->flows[i]);
+        if (f == NULL || PyList_Append(flows, f) < 0)
+            Py_CLEAR(flows);
+        Py_XDECREF(f);
+    }
+    PyObject *data = NULL;
+    if (d->next_layer || d->clienthello || d->tls || d->socks5_auth)
+        data = script__data_new(d);
+    else
+        data = (Py_INCREF(Py_None), Py_None);
+    PyObject *flow = d->flow ? script__flow_new(d->flow) : (Py_INCREF(Py_None), Py_None);
+    PyObject *client = script__conn_new(d->client);
+    PyObject *server = script__conn_new(d->server);
+    PyObject *r = NULL;
+    if (flows && data && flow && client && server)
+        r = PyObject_CallFunction(hook_args, "sOOOOO", hook_name(d->hook), flow, client, server,
+                                  data, flows);
+    Py_XDECREF(flows);
+    Py_XDECREF(data);
+    Py_XDECREF(flow);
+    Py_XDECREF(client);
+    Py_XDECREF(server);
+    if (r == Py_None)
+        Py_CLEAR(r);
+    return r;
+}
+
+PyObject *
+script__wrap_flow(PyObject *cflow)
+{
+    return PyObject_CallOneArg(wrap_flow, cflow);
 }

@@ -96,10 +96,10 @@ TEST(script_package_is_ours_and_names_what_it_lacks)
               "assert not any('dist-packages/mitmproxy' in (getattr(m, '__file__', '') or '')\n"
               "               for m in list(sys.modules.values()))\n"
               "try:\n"
-              "    from mitmproxy import websocket\n"
+              "    from mitmproxy import certs\n"
               "    raise AssertionError('imported')\n"
               "except ImportError as e:\n"
-              "    assert 'mitmproxy.websocket' in str(e) and 'this version' in str(e), e\n"
+              "    assert 'mitmproxy.certs' in str(e) and 'this version' in str(e), e\n"
               "import site\n"
               "assert not sys.flags.no_user_site or True\n"
               "assert all('.local/lib' not in p for p in sys.path), sys.path\n");
@@ -192,6 +192,86 @@ TEST(script_flow_kill_marks_and_errors_reach_c)
     ASSERT(f->killed);
     ASSERT_STREQ(f->marked, ":star:");
     ASSERT_STREQ(f->comment, "c");
+    flow_unref(f);
+}
+
+/* mitmproxy.tcp and mitmproxy.connection are views: what tcp_message
+ * changes in the last message is what the proxy sends. */
+TEST(script_tcp_messages_and_connections_are_views)
+{
+    start();
+    struct connection *client = connection_new(CONN_CLIENT);
+    struct connection *server = connection_new(CONN_SERVER);
+    addr_set(&client->peername, "10.0.0.1", 4242);
+    addr_set(&server->address, "example.com", 443);
+    client->state = CONN_OPEN;
+    struct flow *f = flow_new_tcp(client, server);
+    flow_tcp_add_message(f, 1, "hello", 5);
+    flow_tcp_add_message(f, 0, "drop me", 7);
+    run(f, "from mitmproxy import _wrap, tcp, connection\n"
+           "t = _wrap.flow(f._f)\n"
+           "assert isinstance(t, tcp.TCPFlow) and t.type == 'tcp'\n"
+           "assert len(t.messages) == 2 and t.messages[0].from_client\n"
+           "t.messages[0].content = b'HELLO'\n"
+           "t.messages[-1].drop()\n"
+           "assert [m.content for m in t.messages] == [b'HELLO', b'drop me']\n"
+           "c, s = t.client_conn, t.server_conn\n"
+           "assert isinstance(c, connection.Client) and c.address == ('10.0.0.1', 4242)\n"
+           "assert c.state is connection.ConnectionState.OPEN and c.connected\n"
+           "assert isinstance(s, connection.Server) and s.address == ('example.com', 443)\n"
+           "s.address = ('example.org', 8443)\n"
+           "s.sni = 'sni.example'\n"
+           "assert str(s) == 'Server(example.org:8443, state=closed)', str(s)\n"
+           "try:\n"
+           "    t.messages[2]\n"
+           "    raise AssertionError('no IndexError')\n"
+           "except IndexError:\n"
+           "    pass\n");
+    ASSERT_EQ(f->messages[0].content.len, 5);
+    ASSERT_MEMEQ(buf_ptr(&f->messages[0].content), f->messages[0].content.len, "HELLO", 5);
+    ASSERT(f->messages[1].dropped);
+    ASSERT_STREQ(server->address.host, "example.org");
+    ASSERT_EQ(server->address.port, 8443);
+    ASSERT_STREQ(server->sni, "sni.example");
+    flow_unref(f);
+    connection_unref(client);
+    connection_unref(server);
+}
+
+/* query, cookies, urlencoded_form, multipart_form and trailers are live
+ * multidict views: a change through them is in the C request at once. */
+TEST(script_multidict_views_write_the_c_request)
+{
+    start();
+    struct flow *f = get_flow();
+    run(f, "r = f.request\n"
+           "q = r.query\n"
+           "assert q['b'] == '1' and list(q.keys()) == ['b']\n"
+           "q['mitmproxy'] = 'rocks'\n"
+           "q.add('b', '2')\n"
+           "assert r.path == '/a?b=1&mitmproxy=rocks&b=2', r.path\n"
+           "assert r.query.get_all('b') == ['1', '2']\n"
+           "del r.query['b']\n"
+           "r.headers['cookie'] = 'a=1; b=2'\n"
+           "r.cookies['c'] = '3'\n"
+           "assert r.cookies.fields == (('a', '1'), ('b', '2'), ('c', '3'))\n"
+           "r.urlencoded_form = [('x', 'a b'), ('y', '&')]\n"
+           "assert r.headers['content-type'] == 'application/x-www-form-urlencoded'\n"
+           "r.urlencoded_form['z'] = '1'\n"
+           "assert r.content == b'x=a+b&y=%26&z=1', r.content\n"
+           "r.multipart_form = [(b'f', b'v1')]\n"
+           "r.multipart_form[b'g'] = b'v2'\n"
+           "assert r.multipart_form.fields == ((b'f', b'v1'), (b'g', b'v2'))\n"
+           "assert r.headers['content-type'].startswith('multipart/form-data; boundary=')\n"
+           "assert r.trailers is None\n"
+           "r.trailers = [(b'x-checksum', b'abc')]\n"
+           "r.trailers['x-more'] = 'yes'\n"
+           "assert r.trailers.fields == ((b'x-checksum', b'abc'), (b'x-more', b'yes'))\n");
+    ASSERT_STREQ(f->request->path, "/a?mitmproxy=rocks");
+    ASSERT_STREQ(hdrs_get(&f->request->headers, "cookie")->value, "a=1; b=2; c=3");
+    ASSERT(f->request->trailers != NULL && f->request->trailers->n == 2);
+    ASSERT(memmem(buf_ptr(&f->request->content), f->request->content.len,
+                  "name=\"g\"\r\n\r\nv2\r\n", 16) != NULL);
     flow_unref(f);
 }
 

@@ -1,0 +1,1 @@
+"""mitmproxy.proxy: the hook data classes scripts import from it."""

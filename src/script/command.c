@@ -1,0 +1,234 @@
+/*
+ * Script commands (mitmproxy's @command.command and loader.add_command) in
+ * our command registry, so ctx.master.commands.call()/execute(), the
+ * console's prompt and mitmweb reach them like built-in ones. A command's
+ * function is the Python callable; the registry parses the arguments by
+ * their types and this trampoline hands them over as Python values (flows
+ * as mitmproxy's flow classes) and takes the result back by the declared
+ * return type.
+ */
+/* Python.h first, as the C API asks. */
+#include "script/internal.h"
+
+#include <stdlib.h>
+
+#include "commands/commands.h"
+#include "master/master.h"
+
+static PyObject *
+flows_list(const struct cmds_flows *fl)
+{
+    PyObject *l = PyList_New(0);
+    for (size_t i = 0; l && i < fl->n; i++) {
+        PyObject *c = script__flow_new(fl->v[i]);
+        PyObject *o = c ? script__wrap_flow(c) : NULL;
+        Py_XDECREF(c);
+        if (o == NULL || PyList_Append(l, o) < 0)
+            Py_CLEAR(l);
+        Py_XDECREF(o);
+    }
+    return l;
+}
+
+static PyObject *
+value(const struct cmds_value *v)
+{
+    switch (v->type) {
+    case CMDS_INT:
+        return PyLong_FromLong(v->i);
+    case CMDS_BOOL:
+        return PyBool_FromLong(v->b);
+    case CMDS_BYTES:
+        return PyBytes_FromStringAndSize(v->s, (Py_ssize_t)v->len);
+    case CMDS_STRS:
+    case CMDS_CUTSPEC: {
+        PyObject *l = PyList_New(0);
+        for (size_t i = 0; l && i < v->strs.n; i++) {
+            PyObject *s = PyUnicode_FromString(v->strs.v[i]);
+            if (s == NULL || PyList_Append(l, s) < 0)
+                Py_CLEAR(l);
+            Py_XDECREF(s);
+        }
+        return l;
+    }
+    case CMDS_FLOW: {
+        if (v->flow == NULL)
+            Py_RETURN_NONE;
+        PyObject *c = script__flow_new(v->flow);
+        PyObject *o = c ? script__wrap_flow(c) : NULL;
+        Py_XDECREF(c);
+        return o;
+    }
+    case CMDS_FLOWS:
+        return flows_list(&v->flows);
+    case CMDS_NONE:
+        Py_RETURN_NONE;
+    default:
+        if (v->s == NULL)
+            Py_RETURN_NONE;
+        return PyUnicode_DecodeUTF8(v->s, (Py_ssize_t)strlen(v->s), "surrogateescape");
+    }
+}
+
+/* The callable's result as the command's declared type. */
+static int
+result(struct cmds_call *c, enum cmds_type ret, PyObject *r, struct err *e)
+{
+    if (r == Py_None || ret == CMDS_NONE)
+        return 0;
+    switch (ret) {
+    case CMDS_INT: {
+        long n = PyLong_AsLong(r);
+        if (n == -1 && PyErr_Occurred())
+            break;
+        cmds_return_int(c, n);
+        return 0;
+    }
+    case CMDS_BOOL:
+        cmds_return_bool(c, PyObject_IsTrue(r));
+        return 0;
+    case CMDS_STRS: {
+        struct strv sv = {0};
+        PyObject *it = PyObject_GetIter(r);
+        for (PyObject *x; it && (x = PyIter_Next(it));) {
+            PyObject *s = PyObject_Str(x);
+            const char *u = s ? PyUnicode_AsUTF8(s) : NULL;
+            if (u)
+                strv_push(&sv, u);
+            Py_XDECREF(s);
+            Py_DECREF(x);
+        }
+        Py_XDECREF(it);
+        if (PyErr_Occurred()) {
+            strv_clear(&sv);
+            break;
+        }
+        cmds_return_strs(c, &sv);
+        return 0;
+    }
+    default: {
+        PyObject *s = PyObject_Str(r);
+        const char *u = s ? PyUnicode_AsUTF8(s) : NULL;
+        if (u)
+            cmds_return_str(c, u);
+        Py_XDECREF(s);
+        if (u)
+            return 0;
+    }
+    }
+    PyErr_Clear();
+    return err_set(e, MP_ERR_INVAL, "the command returned a value that is not a %s",
+                   cmds_type_name(ret));
+}
+
+struct pycmd {
+    PyObject *fn;
+    enum cmds_type ret;
+};
+
+static int
+trampoline(void *arg, struct cmds_call *c, struct err *e)
+{
+    struct pycmd *pc = arg;
+    PyGILState_STATE g = PyGILState_Ensure();
+    size_t n = cmds_nargs(c);
+    PyObject *args = PyTuple_New((Py_ssize_t)n);
+    for (size_t i = 0; args && i < n; i++) {
+        PyObject *v = value(cmds_arg(c, i));
+        if (v == NULL)
+            Py_CLEAR(args);
+        else
+            PyTuple_SET_ITEM(args, (Py_ssize_t)i, v);
+    }
+    PyObject *r = args ? PyObject_Call(pc->fn, args, NULL) : NULL;
+    Py_XDECREF(args);
+    int rc = 0;
+    if (r == NULL) {
+        /* The message the script raised, as mitmproxy's CommandError. */
+        PyObject *type, *val, *tb;
+        PyErr_Fetch(&type, &val, &tb);
+        PyObject *s = val ? PyObject_Str(val) : NULL;
+        const char *u = s ? PyUnicode_AsUTF8(s) : NULL;
+        rc = err_set(e, MP_ERR_INVAL, "%s", u && *u ? u : "the command raised an exception");
+        PyErr_Clear();
+        Py_XDECREF(s);
+        Py_XDECREF(type);
+        Py_XDECREF(val);
+        Py_XDECREF(tb);
+    } else {
+        rc = result(c, pc->ret, r, e);
+        Py_DECREF(r);
+    }
+    PyGILState_Release(g);
+    return rc;
+}
+
+static int
+type_named(const char *name, enum cmds_type *out)
+{
+    for (int t = CMDS_NONE; t <= CMDS_UNKNOWN; t++) {
+        if (strcmp(cmds_type_name((enum cmds_type)t), name) == 0) {
+            *out = (enum cmds_type)t;
+            return 0;
+        }
+    }
+    PyErr_Format(PyExc_TypeError, "no such command type: %s", name);
+    return -1;
+}
+
+/*
+ * add_command(name, help, [(param, type, variadic), ...], return type, fn):
+ * types by the names --commands shows ("str", "flow[]", ...). A command
+ * added again (a reloaded script) replaces the old one; the old callable
+ * stays referenced, as the registry may still be running it.
+ */
+static PyObject *
+add_command(PyObject *self, PyObject *args)
+{
+    const char *name, *help, *ret;
+    PyObject *params, *fn;
+    if (!PyArg_ParseTuple(args, "szOsO", &name, &help, &params, &ret, &fn))
+        return NULL;
+    if (script__master == NULL)
+        return PyErr_Format(PyExc_RuntimeError, "no command registry here");
+    struct pycmd *pc = calloc(1, sizeof(*pc));
+    if (pc == NULL || type_named(ret, &pc->ret) < 0) {
+        free(pc);
+        return PyErr_Occurred() ? NULL : PyErr_NoMemory();
+    }
+    PyObject *seq = PySequence_Fast(params, "params must be a sequence");
+    Py_ssize_t n = seq ? PySequence_Fast_GET_SIZE(seq) : 0;
+    struct cmds_param *ps = calloc((size_t)n + 1, sizeof(*ps));
+    for (Py_ssize_t i = 0; seq && i < n; i++) {
+        const char *pname, *ptype;
+        int variadic;
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, i), "ssp", &pname, &ptype, &variadic) ||
+            type_named(ptype, &ps[i].type) < 0)
+            goto fail;
+        ps[i].name = pname;
+        ps[i].variadic = variadic;
+    }
+    if (seq == NULL)
+        goto fail;
+    struct err e = {0};
+    if (cmds_add(master_commands(script__master), name, help, ps, (size_t)n, pc->ret, trampoline,
+                 pc, &e) < 0) {
+        PyErr_SetString(PyExc_ValueError, e.msg);
+        goto fail;
+    }
+    Py_INCREF(fn);
+    pc->fn = fn;
+    free(ps);
+    Py_DECREF(seq);
+    Py_RETURN_NONE;
+fail:
+    free(ps);
+    free(pc);
+    Py_XDECREF(seq);
+    return NULL;
+}
+
+PyMethodDef script__command_methods[] = {
+    {"add_command", add_command, METH_VARARGS, "Adds a command to the registry."},
+    {NULL},
+};

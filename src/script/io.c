@@ -1,0 +1,210 @@
+/*
+ * The C side of mitmproxy.flowfilter and mitmproxy.io: filters compiled
+ * by our filter engine and matched against the C flows a script holds,
+ * and flows read from and written in our flow files (the formats
+ * mitmproxy reads). Also flow copies (Flow.copy) and new flows for
+ * mitmproxy.test.tflow.
+ */
+/* Python.h first, as the C API asks. */
+#include "script/internal.h"
+
+#include "filter/filter.h"
+#include "flow/flow.h"
+#include "flow/flowfile.h"
+#include "util/buf.h"
+
+#define FILTER_CAPSULE "mitmproxy.filter"
+
+static void
+free_filter(PyObject *capsule)
+{
+    filt_free(PyCapsule_GetPointer(capsule, FILTER_CAPSULE));
+}
+
+/* filter_compile(expr): a capsule, or ValueError naming what is wrong. */
+static PyObject *
+filter_compile(PyObject *self, PyObject *arg)
+{
+    const char *expr = PyUnicode_AsUTF8(arg);
+    if (expr == NULL)
+        return NULL;
+    struct err e = {0};
+    struct filt *f = filt_compile(expr, &e);
+    if (f == NULL) {
+        PyErr_SetString(PyExc_ValueError, e.msg);
+        return NULL;
+    }
+    PyObject *c = PyCapsule_New(f, FILTER_CAPSULE, free_filter);
+    if (c == NULL)
+        filt_free(f);
+    return c;
+}
+
+/* filter_match(capsule, cflow) */
+static PyObject *
+filter_match(PyObject *self, PyObject *args)
+{
+    PyObject *cap, *cflow;
+    if (!PyArg_ParseTuple(args, "OO", &cap, &cflow))
+        return NULL;
+    struct filt *f = PyCapsule_GetPointer(cap, FILTER_CAPSULE);
+    struct flow *fl = f ? script__flow_of(cflow) : NULL;
+    if (fl == NULL)
+        return NULL;
+    return PyBool_FromLong(filt_match(f, fl));
+}
+
+/* flows_read(data): (list of _c.Flow, bytes consumed); ValueError for a
+ * damaged record (its message names the offset). A partial record at the
+ * end is left for the next call. */
+static PyObject *
+flows_read(PyObject *self, PyObject *arg)
+{
+    Py_buffer in;
+    if (PyObject_GetBuffer(arg, &in, PyBUF_SIMPLE) < 0)
+        return NULL;
+    PyObject *l = PyList_New(0);
+    size_t off = 0;
+    while (l && off < (size_t)in.len) {
+        struct flow *f = NULL;
+        size_t used = 0;
+        struct err e = {0};
+        int rc =
+            ffile_deserialize((const uint8_t *)in.buf + off, (size_t)in.len - off, &used, &f, &e);
+        if (rc == MP_ERR_INCOMPLETE)
+            break;
+        if (rc < 0) {
+            PyErr_Format(PyExc_ValueError, "%s (at byte %zu)", e.msg, off);
+            Py_CLEAR(l);
+            break;
+        }
+        off += used;
+        PyObject *o = script__flow_new(f);
+        flow_unref(f);
+        if (o == NULL || PyList_Append(l, o) < 0)
+            Py_CLEAR(l);
+        Py_XDECREF(o);
+    }
+    PyBuffer_Release(&in);
+    return l ? Py_BuildValue("(Nn)", l, (Py_ssize_t)off) : NULL;
+}
+
+/* flow_dump(cflow): the flow as one flow-file record. */
+static PyObject *
+flow_dump(PyObject *self, PyObject *cflow)
+{
+    struct flow *f = script__flow_of(cflow);
+    if (f == NULL)
+        return NULL;
+    struct buf b = BUF_INIT;
+    ffile_serialize(&b, f);
+    PyObject *r = PyBytes_FromStringAndSize((const char *)buf_ptr(&b), (Py_ssize_t)b.len);
+    buf_clear(&b);
+    return r;
+}
+
+/* flow_copy(cflow): mitmproxy's Flow.copy (a new id, never live). */
+static PyObject *
+flow_copy_py(PyObject *self, PyObject *cflow)
+{
+    struct flow *f = script__flow_of(cflow);
+    if (f == NULL)
+        return NULL;
+    struct flow *c = flow_copy(f);
+    PyObject *r = script__flow_new(c);
+    flow_unref(c);
+    return r;
+}
+
+/* flow_new(type): an empty flow ("http", "tcp"), for mitmproxy.test.tflow. */
+static PyObject *
+flow_new_py(PyObject *self, PyObject *arg)
+{
+    const char *type = PyUnicode_AsUTF8(arg);
+    if (type == NULL)
+        return NULL;
+    struct flow *f;
+    if (strcmp(type, "http") == 0)
+        f = flow_new_http(NULL, NULL);
+    else if (strcmp(type, "tcp") == 0)
+        f = flow_new_tcp(NULL, NULL);
+    else
+        return PyErr_Format(PyExc_ValueError, "no such flow type: %s", type);
+    f->live = 0;
+    PyObject *r = script__flow_new(f);
+    flow_unref(f);
+    return r;
+}
+
+static PyObject *
+rr_list(const struct dns_rrs *rrs)
+{
+    PyObject *l = PyList_New((Py_ssize_t)rrs->n);
+    for (size_t i = 0; l && i < rrs->n; i++) {
+        const struct dns_rr *r = &rrs->v[i];
+        PyObject *t = Py_BuildValue("(siiiy#)", r->name, r->type, r->class_, (long)r->ttl,
+                                    (const char *)buf_ptr(&r->data), (Py_ssize_t)r->data.len);
+        if (t == NULL)
+            Py_CLEAR(l);
+        else
+            PyList_SET_ITEM(l, (Py_ssize_t)i, t);
+    }
+    return l;
+}
+
+/*
+ * dns_message(cflow, response): a DNS flow's query or answer as a dict of
+ * mitmproxy's dns.Message fields (questions as (name, type, class),
+ * records as (name, type, class, ttl, data)), or None. A flow read from a
+ * file keeps its messages as loaded; they are decoded on first use.
+ */
+static PyObject *
+dns_message_py(PyObject *self, PyObject *args)
+{
+    PyObject *cflow;
+    int response;
+    if (!PyArg_ParseTuple(args, "Op", &cflow, &response))
+        return NULL;
+    struct flow *f = script__flow_of(cflow);
+    if (f == NULL)
+        return NULL;
+    if (f->type != FLOW_DNS)
+        return PyErr_Format(PyExc_TypeError, "not a DNS flow");
+    if (f->dns_request == NULL && f->extra) {
+        struct err e = {0};
+        if (ffile_load_dns(f->extra, f, &e) < 0)
+            return PyErr_Format(PyExc_ValueError, "%s", e.msg);
+    }
+    const struct dns_message *m = response ? f->dns_response : f->dns_request;
+    if (m == NULL)
+        Py_RETURN_NONE;
+    PyObject *q = PyList_New((Py_ssize_t)m->nquestions);
+    for (size_t i = 0; q && i < m->nquestions; i++) {
+        PyObject *t = Py_BuildValue("(sii)", m->questions[i].name, m->questions[i].type,
+                                    m->questions[i].class_);
+        if (t == NULL)
+            Py_CLEAR(q);
+        else
+            PyList_SET_ITEM(q, (Py_ssize_t)i, t);
+    }
+    return Py_BuildValue(
+        "{s:i,s:O,s:i,s:i,s:O,s:O,s:O,s:O,s:i,s:N,s:N,s:N,s:N,s:d}", "id", m->id, "query",
+        m->query ? Py_True : Py_False, "op_code", m->op_code, "response_code", m->response_code,
+        "authoritative_answer", m->authoritative_answer ? Py_True : Py_False, "truncation",
+        m->truncation ? Py_True : Py_False, "recursion_desired",
+        m->recursion_desired ? Py_True : Py_False, "recursion_available",
+        m->recursion_available ? Py_True : Py_False, "reserved", m->reserved, "questions", q,
+        "answers", rr_list(&m->answers), "authorities", rr_list(&m->authorities), "additionals",
+        rr_list(&m->additionals), "timestamp", m->timestamp);
+}
+
+PyMethodDef script__io_methods[] = {
+    {"dns_message", dns_message_py, METH_VARARGS, "A DNS flow's query or answer, or None."},
+    {"filter_compile", filter_compile, METH_O, "A compiled filter expression."},
+    {"filter_match", filter_match, METH_VARARGS, "Whether a flow matches a compiled filter."},
+    {"flows_read", flows_read, METH_O, "The flows of flow-file bytes."},
+    {"flow_dump", flow_dump, METH_O, "A flow as a flow-file record."},
+    {"flow_copy", flow_copy_py, METH_O, "A copy of a flow with a new id."},
+    {"flow_new", flow_new_py, METH_O, "A new empty flow of a type."},
+    {NULL},
+};
