@@ -19,7 +19,6 @@
 #include "options/opt.h"
 #include "store/store.h"
 #include "util/log.h"
-#include "util/version.h"
 #include "web/web.h"
 
 static int
@@ -110,9 +109,9 @@ main(int argc, char **argv)
         cmdline_usage(stdout, "mitmweb");
         goto out;
     }
-    if (cl.version) {
-        printf("Mitmproxy: %s (mitmproxy-c, behaves as mitmproxy %s)\n", MP_VERSION,
-               MP_COMPAT_MITMPROXY);
+    /* 8.1.1's --version is its system information. */
+    if (cl.version || cl.sysinfo) {
+        master_sysinfo(stdout, 1);
         goto out;
     }
     if (cl.show_options) {
