@@ -9,9 +9,10 @@
  *                      ~e ~marked ~marker ~comment ~replay ~http ~tcp ...);
  *   key headers        Host, Content-Type, Content-Encoding (~u ~d ~t ~a);
  *   bodies             read from the log in place (~b ~bq ~bs);
- *   the record         decompressed and read in place for the rest: every
- *                      header (~h), addresses (~src ~dst), metadata (~meta),
- *                      WebSocket and TCP messages;
+ *   headers            an HTTP record's headers frame alone (~h);
+ *   the record         decompressed and read in place for the rest:
+ *                      addresses (~src ~dst), metadata (~meta), WebSocket
+ *                      and TCP messages;
  *   the whole flow     ffile_deserialize() for DNS flows and any operator
  *                      this file does not know.
  *
@@ -126,7 +127,7 @@ struct dns_stub {
 struct scratch {
     ZSTD_DCtx *dctx;
     struct blog_reader rd[3]; /* request body, response body, record */
-    struct buf raw;
+    struct buf raw, hraw;     /* the record (or its rest), its headers frame */
     struct rec_view rv;
     struct flow f;
     struct http_request rq;
@@ -144,6 +145,7 @@ scratch_clear(struct scratch *x)
     for (int i = 0; i < 3; i++)
         store__blog_reader_clear(&x->rd[i]);
     buf_clear(&x->raw);
+    buf_clear(&x->hraw);
     store__rec_view_clear(&x->rv);
     memset(x, 0, sizeof(*x));
 }
@@ -234,14 +236,21 @@ match_row(const struct store *s, struct scratch *x, const struct filt *flt, unsi
     const struct intern *t = &s->strs;
     int messages = (need & NEED_BODIES) && (r->type == FLOW_TCP || (r->flags & RF_WEBSOCKET));
     int dns_bodies = (need & NEED_BODIES) && r->type == FLOW_DNS;
-    int rest = (need & (NEED_HEADERS | NEED_CONNS | NEED_META)) || messages;
+    /* Headers come from their own frame where the row has one; the rest
+     * of the record (all of it, where it has none) for everything else. */
+    int hframe = (need & NEED_HEADERS) && r->hdr_len;
+    int rest = (need & (NEED_CONNS | NEED_META)) || messages ||
+               ((need & NEED_HEADERS) && !r->hdr_len);
     struct flow *f = &x->f;
     memset(f, 0, sizeof(*f));
     if (dns_bodies && (store__record(s, r, x->dctx, &x->rd[2], &x->raw) < 0 ||
                        dns_messages(&x->raw, f) < 0))
         return match_full(s, x, flt, r);
-    if (rest && (store__record(s, r, x->dctx, &x->rd[2], &x->raw) < 0 ||
-                 store__rec_view(buf_ptr(&x->raw), x->raw.len, &x->rv) < 0)) {
+    if ((rest && (store__record_part(s, r, REC_REST, x->dctx, &x->rd[2], &x->raw) < 0 ||
+                  store__rec_view(buf_ptr(&x->raw), x->raw.len, &x->rv) < 0)) ||
+        (hframe &&
+         (store__record_part(s, r, REC_HEADERS, x->dctx, &x->rd[2], &x->hraw) < 0 ||
+          store__rec_view_headers(buf_ptr(&x->hraw), x->hraw.len, &x->rv) < 0))) {
         dns_message_free(f->dns_request);
         dns_message_free(f->dns_response);
         return match_full(s, x, flt, r);
@@ -254,7 +263,7 @@ match_row(const struct store *s, struct scratch *x, const struct filt *flt, unsi
     f->error = r->flags & RF_ERROR ? &x->err : NULL;
     f->intercepted = !!(r->flags & RF_INTERCEPTED);
     f->timestamp_created = r->created;
-    int all_headers = rest && (need & NEED_HEADERS);
+    int all_headers = need & NEED_HEADERS;
     if (r->type == FLOW_HTTP && (r->flags & RF_REQUEST)) {
         struct http_request *rq = &x->rq;
         *rq = (struct http_request){
