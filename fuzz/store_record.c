@@ -57,9 +57,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* Headers in a frame of their own, and joined back: the same bytes. */
         struct buf r2 = BUF_INIT, h2 = BUF_INIT, back = BUF_INIT;
         store__rec_fields_init(&b);
-        if (store__rec_scan(data, size, NULL, &b, &r2, &h2) != 0 ||
-            store__rec_join(buf_ptr(&r2), r2.len, buf_ptr(&h2), h2.len, &back) != 0 ||
-            back.len != rest.len || memcmp(buf_ptr(&back), buf_ptr(&rest), rest.len) != 0)
+        if (store__rec_scan(data, size, NULL, &b, &r2, &h2) != 0)
+            abort();
+        /* Only HTTP records have their headers taken out. */
+        if (h2.len == 0)
+            buf_move(&back, &r2);
+        else if (store__rec_join(buf_ptr(&r2), r2.len, buf_ptr(&h2), h2.len, &back) != 0)
+            abort();
+        if (back.len != rest.len || memcmp(buf_ptr(&back), buf_ptr(&rest), rest.len) != 0)
             abort();
         store__rec_fields_clear(&b);
         buf_clear(&r2);

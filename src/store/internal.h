@@ -162,10 +162,6 @@ unsigned store__pack_add_dict(struct packer *, const void *samples, size_t n);
 /* Any thread: compresses src with dictionary d (NULL: none) into out (appended). */
 int store__pack(ZSTD_CCtx *, const struct pack_dict *d, const void *src, size_t n,
                 struct buf *out);
-/* Any thread: a stored record's frames, hdrs (none if empty; its
- * compressed length in *first) and rest, appended to out one after the other. */
-int store__pack_frames(ZSTD_CCtx *, const struct pack_dict *d, const struct buf *hdrs,
-                       const struct buf *rest, struct buf *out, size_t *first);
 /* Any thread: decompresses into out (replaced), which must come to raw bytes. */
 int store__unpack(ZSTD_DCtx *, const struct pack_dict *d, const void *src, size_t n, size_t raw,
                   struct buf *out);
@@ -293,11 +289,11 @@ struct row {
     uint64_t rest_off; /* RF_REST_LOG: where it is in the log */
     uint64_t body_off[2];
     uint64_t size; /* the size order's key */
-    /* The stored record, compressed: rest_len bytes, of which the first
-     * hdr_len are its headers frame (0: none, the headers are in the rest;
-     * see store__rec_split()), each frame decompressing to its _raw. */
+    /* The stored record: rest_len bytes compressed, rest_raw raw, the
+     * first hdr_raw of them its headers frame and the rest the record
+     * without them (see store__rec_split()); hdr_raw 0: the record whole. */
     uint32_t rest_len, rest_raw;
-    uint32_t hdr_len, hdr_raw;
+    uint32_t hdr_raw;
     uint32_t body_len[2];
     uint32_t str[S__COUNT];
     uint32_t hset[2]; /* request and response header sets */
@@ -389,12 +385,10 @@ void store__emit(struct store *, enum store_event ev, uint32_t slot, size_t inde
 /* Any thread: the row's record decompressed into out. */
 int store__record(const struct store *, const struct row *, ZSTD_DCtx *dctx,
                   struct blog_reader *rd, struct buf *out);
-/* The same for a part: REC_HEADERS its headers frame (MP_ERR_NOTFOUND when
- * hdr_len is 0), REC_REST the record without them (the whole record when
- * it has no headers frame). */
-enum rec_part { REC_WHOLE, REC_HEADERS, REC_REST };
-int store__record_part(const struct store *, const struct row *, enum rec_part part,
-                       ZSTD_DCtx *dctx, struct blog_reader *rd, struct buf *out);
+/* The same as stored: with hdr_raw, the headers frame and then the
+ * record without them (filters read either part where it is). */
+int store__record_raw(const struct store *, const struct row *, ZSTD_DCtx *dctx,
+                      struct blog_reader *rd, struct buf *out);
 /* Any thread: a new struct flow (one reference) read from the row's record
  * and bodies, or NULL with e. raw is scratch. */
 struct flow *store__read_flow(const struct store *, const struct row *, ZSTD_DCtx *dctx,

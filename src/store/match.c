@@ -127,7 +127,7 @@ struct dns_stub {
 struct scratch {
     ZSTD_DCtx *dctx;
     struct blog_reader rd[3]; /* request body, response body, record */
-    struct buf raw, hraw;     /* the record (or its rest), its headers frame */
+    struct buf raw;
     struct rec_view rv;
     struct flow f;
     struct http_request rq;
@@ -145,7 +145,6 @@ scratch_clear(struct scratch *x)
     for (int i = 0; i < 3; i++)
         store__blog_reader_clear(&x->rd[i]);
     buf_clear(&x->raw);
-    buf_clear(&x->hraw);
     store__rec_view_clear(&x->rv);
     memset(x, 0, sizeof(*x));
 }
@@ -236,21 +235,22 @@ match_row(const struct store *s, struct scratch *x, const struct filt *flt, unsi
     const struct intern *t = &s->strs;
     int messages = (need & NEED_BODIES) && (r->type == FLOW_TCP || (r->flags & RF_WEBSOCKET));
     int dns_bodies = (need & NEED_BODIES) && r->type == FLOW_DNS;
-    /* Headers come from their own frame where the row has one; the rest
-     * of the record (all of it, where it has none) for everything else. */
-    int hframe = (need & NEED_HEADERS) && r->hdr_len;
+    /* Headers come from their own frame where the row has one (the
+     * record's first hdr_raw bytes), everything else from what follows
+     * it: headers alone do not walk the rest. */
+    int hframe = (need & NEED_HEADERS) && r->hdr_raw;
     int rest = (need & (NEED_CONNS | NEED_META)) || messages ||
-               ((need & NEED_HEADERS) && !r->hdr_len);
+               ((need & NEED_HEADERS) && !r->hdr_raw);
     struct flow *f = &x->f;
     memset(f, 0, sizeof(*f));
     if (dns_bodies && (store__record(s, r, x->dctx, &x->rd[2], &x->raw) < 0 ||
                        dns_messages(&x->raw, f) < 0))
         return match_full(s, x, flt, r);
-    if ((rest && (store__record_part(s, r, REC_REST, x->dctx, &x->rd[2], &x->raw) < 0 ||
-                  store__rec_view(buf_ptr(&x->raw), x->raw.len, &x->rv) < 0)) ||
-        (hframe &&
-         (store__record_part(s, r, REC_HEADERS, x->dctx, &x->rd[2], &x->hraw) < 0 ||
-          store__rec_view_headers(buf_ptr(&x->hraw), x->hraw.len, &x->rv) < 0))) {
+    if ((rest || hframe) &&
+        (store__record_raw(s, r, x->dctx, &x->rd[2], &x->raw) < 0 ||
+         (rest && store__rec_view(buf_ptr(&x->raw) + r->hdr_raw, x->raw.len - r->hdr_raw,
+                                  &x->rv) < 0) ||
+         (hframe && store__rec_view_headers(buf_ptr(&x->raw), r->hdr_raw, &x->rv) < 0))) {
         dns_message_free(f->dns_request);
         dns_message_free(f->dns_response);
         return match_full(s, x, flt, r);

@@ -70,20 +70,6 @@ store__pack(ZSTD_CCtx *cctx, const struct pack_dict *d, const void *src, size_t 
 }
 
 int
-store__pack_frames(ZSTD_CCtx *cctx, const struct pack_dict *d, const struct buf *hdrs,
-                   const struct buf *rest, struct buf *out, size_t *first)
-{
-    size_t before = out->len;
-    *first = 0;
-    if (hdrs->len) {
-        if (store__pack(cctx, d, buf_ptr(hdrs), hdrs->len, out) < 0)
-            return MP_ERR_CORRUPT;
-        *first = out->len - before;
-    }
-    return store__pack(cctx, d, buf_ptr(rest), rest->len, out);
-}
-
-int
 store__unpack(ZSTD_DCtx *dctx, const struct pack_dict *d, const void *src, size_t n, size_t raw,
               struct buf *out)
 {

@@ -13,6 +13,8 @@
  * many flows at once.
  */
 #include <errno.h>
+#include <float.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,8 +240,12 @@ str_field(const struct tv *v, int text, struct slice *out)
  * A float in repr() form read exactly without strtod(): when its digits
  * make an integer below 2^53 and there are at most 22 after the point,
  * that integer and the power of ten are both exact doubles and one
- * division rounds as strtod() would (Clinger's fast path). Timestamps
- * (ten digits, a point, six) always take it. 0 when it does not apply.
+ * division rounds as strtod() would (Clinger's fast path). Python's repr()
+ * of a timestamp has 17 digits, past that: with a long double of 64 bits
+ * or more, 19 digits and a power of ten up to 1e27 are exact, the
+ * division rounds once there and once more to a double, which is what
+ * strtod() gives unless the first rounding landed on a midpoint between
+ * two doubles (then strtod() decides). 0 when it does not apply.
  */
 static int
 float_fast(const uint8_t *s, size_t n, double *out)
@@ -261,14 +267,30 @@ float_fast(const uint8_t *s, size_t n, double *out)
             frac += frac >= 0;
             continue;
         }
-        if (++digits > 16)
+        if (++digits > 19)
             return 0;
         m = m * 10 + (uint64_t)(s[i] - '0');
         frac += frac >= 0;
     }
-    if (m >= (1ull << 53) || frac > 22)
+    double v;
+    if (m < (1ull << 53) && frac <= 22) {
+        v = (double)m / p10[frac];
+    } else {
+#if LDBL_MANT_DIG >= 64
+        static const long double p10l[] = {1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
+        if (frac > 27)
+            return 0;
+        long double q = (long double)m / (frac > 22 ? p10l[frac - 23] : (long double)p10[frac]);
+        v = (double)q;
+        if ((long double)v != q) {
+            double w = nextafter(v, q > v ? HUGE_VAL : -HUGE_VAL);
+            if (((long double)v + (long double)w) / 2 == q)
+                return 0;
+        }
+#else
         return 0;
-    double v = (double)m / p10[frac];
+#endif
+    }
     *out = s[0] == '-' ? -v : v;
     return 1;
 }

@@ -2,8 +2,8 @@
  * A row and its struct flow. While the proxy works on a flow, or somebody
  * has opened it (a UI, a command), the row holds the struct flow and
  * follows it. Once only the row holds it, the sweep compacts it: the
- * record without bodies is compressed and kept (an HTTP record as two
- * frames, its headers for ~h and the rest), the bodies go to the log,
+ * record without bodies is compressed and kept (an HTTP record's headers
+ * first, for ~h to read alone), the bodies go to the log,
  * and the struct flow goes. store__flow() makes it again on demand: the
  * record decompressed and read by ffile_deserialize(), the bodies read
  * back, marked and comment from the row (which store_set_marked() changes
@@ -54,45 +54,34 @@ record_bytes(const struct store *s, const struct row *r, struct blog_reader *rd,
     return store__blog_read(&s->log, r->rest_off, r->rest_len, rd, out);
 }
 
-/* One frame of the compressed record z: the headers, or the rest. */
-static int
-unpack_frame(const struct store *s, const struct row *r, const uint8_t *z, int headers,
-             ZSTD_DCtx *dctx, struct buf *out)
-{
-    const struct pack_dict *d = r->dict ? &s->pack.dicts[r->dict] : NULL;
-    if (headers)
-        return store__unpack(dctx, d, z, r->hdr_len, r->hdr_raw, out);
-    return store__unpack(dctx, d, z + r->hdr_len, r->rest_len - r->hdr_len, r->rest_raw, out);
-}
-
 int
-store__record_part(const struct store *s, const struct row *r, enum rec_part part, ZSTD_DCtx *dctx,
-                   struct blog_reader *rd, struct buf *out)
+store__record_raw(const struct store *s, const struct row *r, ZSTD_DCtx *dctx,
+                  struct blog_reader *rd, struct buf *out)
 {
     const uint8_t *z;
     int rc = record_bytes(s, r, rd, &z);
-    if (rc < 0)
-        return rc;
-    if (r->hdr_len == 0)
-        return part == REC_HEADERS ? MP_ERR_NOTFOUND : unpack_frame(s, r, z, 0, dctx, out);
-    if (part != REC_WHOLE)
-        return unpack_frame(s, r, z, part == REC_HEADERS, dctx, out);
-    struct buf h = BUF_INIT, rest = BUF_INIT;
-    if ((rc = unpack_frame(s, r, z, 1, dctx, &h)) == 0 &&
-        (rc = unpack_frame(s, r, z, 0, dctx, &rest)) == 0) {
-        buf_reset(out);
-        rc = store__rec_join(buf_ptr(&rest), rest.len, buf_ptr(&h), h.len, out);
-    }
-    buf_clear(&h);
-    buf_clear(&rest);
+    if (rc == 0)
+        rc = store__unpack(dctx, r->dict ? &s->pack.dicts[r->dict] : NULL, z, r->rest_len,
+                           r->rest_raw, out);
+    if (rc == 0 && r->hdr_raw > r->rest_raw)
+        rc = MP_ERR_CORRUPT;
     return rc;
 }
 
 int
-store__record(const struct store *s, const struct row *r, ZSTD_DCtx *dctx,
-              struct blog_reader *rd, struct buf *out)
+store__record(const struct store *s, const struct row *r, ZSTD_DCtx *dctx, struct blog_reader *rd,
+              struct buf *out)
 {
-    return store__record_part(s, r, REC_WHOLE, dctx, rd, out);
+    int rc = store__record_raw(s, r, dctx, rd, out);
+    if (rc < 0 || r->hdr_raw == 0)
+        return rc;
+    /* The headers back in their place. */
+    struct buf both = BUF_INIT;
+    buf_move(&both, out);
+    const uint8_t *p = buf_ptr(&both);
+    rc = store__rec_join(p + r->hdr_raw, both.len - r->hdr_raw, p, r->hdr_raw, out);
+    buf_clear(&both);
+    return rc;
 }
 
 /* The row's record on the loop's thread. */
@@ -236,21 +225,22 @@ put_record(struct store *s, struct row *r, const struct buf *raw)
             buf_clear(&pk->samples);
         }
     }
-    /* An HTTP record's headers go to a frame of their own (for ~h). */
-    struct buf rest = BUF_INIT, hdrs = BUF_INIT;
+    /* An HTTP record's headers go first, in a frame of their own (for ~h). */
+    struct buf split = BUF_INIT, rest = BUF_INIT;
     const struct buf *body = raw;
-    if (r->type == FLOW_HTTP && store__rec_split(buf_ptr(raw), raw->len, &rest, &hdrs) == 0)
-        body = &rest;
-    else
-        buf_reset(&hdrs);
+    size_t hdr_raw = 0;
+    if (r->type == FLOW_HTTP && store__rec_split(buf_ptr(raw), raw->len, &rest, &split) == 0) {
+        hdr_raw = split.len;
+        buf_append(&split, buf_ptr(&rest), rest.len);
+        body = &split;
+    }
     struct buf z = BUF_INIT;
     unsigned d = pk->live;
-    size_t hlen;
-    if (store__pack_frames(pk->cctx, d ? &pk->dicts[d] : NULL, &hdrs, body, &z, &hlen) < 0) {
+    if (store__pack(pk->cctx, d ? &pk->dicts[d] : NULL, buf_ptr(body), body->len, &z) < 0) {
         /* zstd does not fail on memory it has; keep the record as it is. */
         d = 0;
         buf_reset(&z);
-        store__pack_frames(pk->cctx, NULL, &hdrs, body, &z, &hlen);
+        store__pack(pk->cctx, NULL, buf_ptr(body), body->len, &z);
     }
     free(r->rest);
     r->rest = NULL;
@@ -258,10 +248,9 @@ put_record(struct store *s, struct row *r, const struct buf *raw)
     r->dict = (uint8_t)d;
     r->rest_len = (uint32_t)z.len;
     r->rest_raw = (uint32_t)body->len;
-    r->hdr_raw = (uint32_t)hdrs.len;
-    r->hdr_len = (uint32_t)hlen;
+    r->hdr_raw = (uint32_t)hdr_raw;
+    buf_clear(&split);
     buf_clear(&rest);
-    buf_clear(&hdrs);
     if (z.len > STORE_REST_RAM_MAX) {
         r->rest_off = store__blog_append(&s->log, buf_ptr(&z), z.len);
         r->flags |= RF_REST_LOG;

@@ -8,6 +8,7 @@
 
 #include "../lib/test.h"
 #include "flow/flowfile.h"
+#include "flow/tnetstring.h"
 #include "store/internal.h"
 #include "tstore.h"
 #include "util/xmalloc.h"
@@ -334,5 +335,47 @@ TEST(store_record_split_headers_and_join_them_back)
         buf_clear(&shdrs);
     }
     ASSERT(split > 0);
+    tflows_free(flows, n);
+}
+
+/*
+ * Timestamps as Python's repr() writes them (17 digits, past the exact
+ * double path) read back to the same double, bit for bit, as strtod()
+ * reads them: random times, and random doubles of every size.
+ */
+TEST(store_record_scan_reads_every_timestamp_exactly)
+{
+    struct flow **flows;
+    size_t n = tflows_load("all.mitm", &flows);
+    struct flow *f = NULL;
+    for (size_t i = 0; i < n && f == NULL; i++)
+        if (flows[i]->type == FLOW_HTTP)
+            f = flows[i];
+    ASSERT(f != NULL);
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (int k = 0; k < 20000; k++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        double t;
+        if (k % 2 == 0) {
+            t = 1e9 + (double)(x % 1000000000000000ull) / 1e6; /* 2001 to 2033, in microseconds */
+        } else {
+            uint64_t bits = (x & 0x000fffffffffffffull) | ((uint64_t)(900 + x % 300) << 52);
+            memcpy(&t, &bits, sizeof(t));
+        }
+        f->timestamp_created = t;
+        struct buf rec = BUF_INIT, rest = BUF_INIT;
+        ffile_serialize(&rec, f);
+        struct rec_fields a;
+        store__rec_fields_init(&a);
+        ASSERT_EQ(store__rec_scan(buf_ptr(&rec), rec.len, NULL, &a, &rest, NULL), 0);
+        if (memcmp(&a.created, &t, sizeof(t)) != 0) {
+            char tmp[32];
+            tns_format_float(t, tmp);
+            test_fail(__FILE__, __LINE__, "%s read as %.17g", tmp, a.created);
+        }
+        store__rec_fields_clear(&a);
+        buf_clear(&rec);
+        buf_clear(&rest);
+    }
     tflows_free(flows, n);
 }
