@@ -162,6 +162,16 @@ unsigned store__pack_add_dict(struct packer *, const void *samples, size_t n);
 /* Any thread: compresses src with dictionary d (NULL: none) into out (appended). */
 int store__pack(ZSTD_CCtx *, const struct pack_dict *d, const void *src, size_t n,
                 struct buf *out);
+/*
+ * Any thread: hdrs then rest as one frame (into out, appended) whose
+ * blocks for hdrs end where they do, so that store__unpack_first() can
+ * give them back from the frame's first *first bytes alone (0 without hdrs).
+ */
+int store__pack_split(ZSTD_CCtx *, const struct pack_dict *d, const struct buf *hdrs,
+                      const struct buf *rest, struct buf *out, size_t *first);
+/* Any thread: the first raw bytes of such a frame, from its first n bytes. */
+int store__unpack_first(ZSTD_DCtx *, const struct pack_dict *d, const void *src, size_t n,
+                        size_t raw, struct buf *out);
 /* Any thread: decompresses into out (replaced), which must come to raw bytes. */
 int store__unpack(ZSTD_DCtx *, const struct pack_dict *d, const void *src, size_t n, size_t raw,
                   struct buf *out);
@@ -291,9 +301,10 @@ struct row {
     uint64_t size; /* the size order's key */
     /* The stored record: rest_len bytes compressed, rest_raw raw, the
      * first hdr_raw of them its headers frame and the rest the record
-     * without them (see store__rec_split()); hdr_raw 0: the record whole. */
+     * without them (see store__rec_split()); hdr_raw 0: the record whole.
+     * The headers come back from the first hdr_len compressed bytes. */
     uint32_t rest_len, rest_raw;
-    uint32_t hdr_raw;
+    uint32_t hdr_raw, hdr_len;
     uint32_t body_len[2];
     uint32_t str[S__COUNT];
     uint32_t hset[2]; /* request and response header sets */
@@ -389,6 +400,9 @@ int store__record(const struct store *, const struct row *, ZSTD_DCtx *dctx,
  * record without them (filters read either part where it is). */
 int store__record_raw(const struct store *, const struct row *, ZSTD_DCtx *dctx,
                       struct blog_reader *rd, struct buf *out);
+/* Its headers frame alone (the row has one: hdr_raw is not 0). */
+int store__record_headers(const struct store *, const struct row *, ZSTD_DCtx *dctx,
+                          struct blog_reader *rd, struct buf *out);
 /* Any thread: a new struct flow (one reference) read from the row's record
  * and bodies, or NULL with e. raw is scratch. */
 struct flow *store__read_flow(const struct store *, const struct row *, ZSTD_DCtx *dctx,

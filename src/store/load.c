@@ -94,7 +94,7 @@ struct brow {
     char id[UUID_STR_LEN];
     struct rec_fields f; /* strings point into the batch's tables */
     uint32_t str[S__COUNT], hset[2];
-    size_t rest_off, rest_len, rest_raw, hdr_raw;
+    size_t rest_off, rest_len, rest_raw, hdr_raw, hdr_len;
     size_t body_off[2];
 };
 
@@ -480,12 +480,8 @@ parse_work(void *arg)
          * frame each would pay a compressor's start-up twice). */
         br->rest_off = bt->rests.len;
         br->hdr_raw = hdrs.len;
-        if (hdrs.len) {
-            buf_append(&hdrs, buf_ptr(&rest), rest.len);
-            buf_move(&rest, &hdrs);
-        }
-        br->rest_raw = rest.len;
-        store__pack(cctx, L->cdict ? &d : NULL, buf_ptr(&rest), rest.len, &bt->rests);
+        br->rest_raw = hdrs.len + rest.len;
+        store__pack_split(cctx, L->cdict ? &d : NULL, &hdrs, &rest, &bt->rests, &br->hdr_len);
         br->rest_len = bt->rests.len - br->rest_off;
         bt->n++;
     }
@@ -547,6 +543,7 @@ add_batch(struct load *L, struct batch *bt)
         r->rest_len = (uint32_t)br->rest_len;
         r->rest_raw = (uint32_t)br->rest_raw;
         r->hdr_raw = (uint32_t)br->hdr_raw;
+        r->hdr_len = (uint32_t)br->hdr_len;
         const uint8_t *z = buf_ptr(&bt->rests) + br->rest_off;
         if (br->rest_len > STORE_REST_RAM_MAX) {
             r->rest_off = store__blog_append(&s->log, z, br->rest_len);

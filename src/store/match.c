@@ -246,11 +246,14 @@ match_row(const struct store *s, struct scratch *x, const struct filt *flt, unsi
     if (dns_bodies && (store__record(s, r, x->dctx, &x->rd[2], &x->raw) < 0 ||
                        dns_messages(&x->raw, f) < 0))
         return match_full(s, x, flt, r);
-    if ((rest || hframe) &&
-        (store__record_raw(s, r, x->dctx, &x->rd[2], &x->raw) < 0 ||
-         (rest && store__rec_view(buf_ptr(&x->raw) + r->hdr_raw, x->raw.len - r->hdr_raw,
-                                  &x->rv) < 0) ||
-         (hframe && store__rec_view_headers(buf_ptr(&x->raw), r->hdr_raw, &x->rv) < 0))) {
+    /* Headers alone: only the frame's first blocks are decompressed. */
+    if ((hframe && !rest &&
+         (store__record_headers(s, r, x->dctx, &x->rd[2], &x->raw) < 0 ||
+          store__rec_view_headers(buf_ptr(&x->raw), r->hdr_raw, &x->rv) < 0)) ||
+        (rest &&
+         (store__record_raw(s, r, x->dctx, &x->rd[2], &x->raw) < 0 ||
+          store__rec_view(buf_ptr(&x->raw) + r->hdr_raw, x->raw.len - r->hdr_raw, &x->rv) < 0 ||
+          (hframe && store__rec_view_headers(buf_ptr(&x->raw), r->hdr_raw, &x->rv) < 0)))) {
         dns_message_free(f->dns_request);
         dns_message_free(f->dns_response);
         return match_full(s, x, flt, r);

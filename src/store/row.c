@@ -69,6 +69,20 @@ store__record_raw(const struct store *s, const struct row *r, ZSTD_DCtx *dctx,
 }
 
 int
+store__record_headers(const struct store *s, const struct row *r, ZSTD_DCtx *dctx,
+                      struct blog_reader *rd, struct buf *out)
+{
+    const uint8_t *z;
+    int rc = record_bytes(s, r, rd, &z);
+    if (rc == 0 && (r->hdr_len > r->rest_len || r->hdr_raw > r->rest_raw))
+        rc = MP_ERR_CORRUPT;
+    if (rc == 0)
+        rc = store__unpack_first(dctx, r->dict ? &s->pack.dicts[r->dict] : NULL, z, r->hdr_len,
+                                 r->hdr_raw, out);
+    return rc;
+}
+
+int
 store__record(const struct store *s, const struct row *r, ZSTD_DCtx *dctx, struct blog_reader *rd,
               struct buf *out)
 {
@@ -226,30 +240,29 @@ put_record(struct store *s, struct row *r, const struct buf *raw)
         }
     }
     /* An HTTP record's headers go first, in a frame of their own (for ~h). */
-    struct buf split = BUF_INIT, rest = BUF_INIT;
-    const struct buf *body = raw;
-    size_t hdr_raw = 0;
-    if (r->type == FLOW_HTTP && store__rec_split(buf_ptr(raw), raw->len, &rest, &split) == 0) {
-        hdr_raw = split.len;
-        buf_append(&split, buf_ptr(&rest), rest.len);
-        body = &split;
+    struct buf hdrs = BUF_INIT, rest = BUF_INIT;
+    if (r->type != FLOW_HTTP || store__rec_split(buf_ptr(raw), raw->len, &rest, &hdrs) < 0) {
+        buf_reset(&hdrs);
+        buf_set(&rest, buf_ptr(raw), raw->len);
     }
     struct buf z = BUF_INIT;
     unsigned d = pk->live;
-    if (store__pack(pk->cctx, d ? &pk->dicts[d] : NULL, buf_ptr(body), body->len, &z) < 0) {
+    size_t hlen;
+    if (store__pack_split(pk->cctx, d ? &pk->dicts[d] : NULL, &hdrs, &rest, &z, &hlen) < 0) {
         /* zstd does not fail on memory it has; keep the record as it is. */
         d = 0;
         buf_reset(&z);
-        store__pack(pk->cctx, NULL, buf_ptr(body), body->len, &z);
+        store__pack_split(pk->cctx, NULL, &hdrs, &rest, &z, &hlen);
     }
     free(r->rest);
     r->rest = NULL;
     r->flags &= (uint16_t)~RF_REST_LOG;
     r->dict = (uint8_t)d;
     r->rest_len = (uint32_t)z.len;
-    r->rest_raw = (uint32_t)body->len;
-    r->hdr_raw = (uint32_t)hdr_raw;
-    buf_clear(&split);
+    r->rest_raw = (uint32_t)(hdrs.len + rest.len);
+    r->hdr_raw = (uint32_t)hdrs.len;
+    r->hdr_len = (uint32_t)hlen;
+    buf_clear(&hdrs);
     buf_clear(&rest);
     if (z.len > STORE_REST_RAM_MAX) {
         r->rest_off = store__blog_append(&s->log, buf_ptr(&z), z.len);
