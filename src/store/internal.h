@@ -162,6 +162,16 @@ unsigned store__pack_add_dict(struct packer *, const void *samples, size_t n);
 /* Any thread: compresses src with dictionary d (NULL: none) into out (appended). */
 int store__pack(ZSTD_CCtx *, const struct pack_dict *d, const void *src, size_t n,
                 struct buf *out);
+/*
+ * Any thread: hdrs then rest as one frame (into out, appended) whose
+ * blocks for hdrs end where they do, so that store__unpack_first() can
+ * give them back from the frame's first *first bytes alone (0 without hdrs).
+ */
+int store__pack_split(ZSTD_CCtx *, const struct pack_dict *d, const struct buf *hdrs,
+                      const struct buf *rest, struct buf *out, size_t *first);
+/* Any thread: the first raw bytes of such a frame, from its first n bytes. */
+int store__unpack_first(ZSTD_DCtx *, const struct pack_dict *d, const void *src, size_t n,
+                        size_t raw, struct buf *out);
 /* Any thread: decompresses into out (replaced), which must come to raw bytes. */
 int store__unpack(ZSTD_DCtx *, const struct pack_dict *d, const void *src, size_t n, size_t raw,
                   struct buf *out);
@@ -208,13 +218,24 @@ void store__rec_fields_clear(struct rec_fields *);
  * Reads a version-17 record: validates it as tns_decode() would, fills
  * out, and appends to rest the record without its request and response
  * content (an empty byte string in their place; None stays None), with
- * new_id instead of its id when new_id is given. Returns 0, or
- * MP_ERR_UNSUPPORTED when the record is not one this fast path reads (then
- * ffile_deserialize() decides: another version, a field of an odd type),
- * or MP_ERR_CORRUPT when it is not even a tnetstring.
+ * new_id instead of its id when new_id is given. With hdrs given, an HTTP
+ * record's headers go to hdrs instead (see store__rec_split()). Returns 0,
+ * or MP_ERR_UNSUPPORTED when the record is not one this fast path reads
+ * (then ffile_deserialize() decides: another version, a field of an odd
+ * type), or MP_ERR_CORRUPT when it is not even a tnetstring.
  */
 int store__rec_scan(const uint8_t *p, size_t n, const char *new_id, struct rec_fields *out,
-                    struct buf *rest);
+                    struct buf *rest, struct buf *hdrs);
+/*
+ * An HTTP record's headers in a frame of their own, so that ~h reads only
+ * them: hdrs gets the request's and the response's headers values (each a
+ * tnetstring, None where there is none), rest the record with "0:]" in
+ * their place (both appended). store__rec_join() puts them back: the
+ * record again, byte for byte. 0, or MP_ERR_CORRUPT for what is no dict
+ * (or no headers frame).
+ */
+int store__rec_split(const uint8_t *p, size_t n, struct buf *rest, struct buf *hdrs);
+int store__rec_join(const uint8_t *p, size_t n, const uint8_t *h, size_t hn, struct buf *out);
 /* The same fields from a struct flow (for live flows). */
 void store__rec_from_flow(const struct flow *, struct rec_fields *out);
 
@@ -233,6 +254,9 @@ struct rec_view {
 /* Parses what a filter may read from a record without bodies (raw is
  * changed: strings get their NULs). 0, or MP_ERR_CORRUPT. */
 int store__rec_view(uint8_t *raw, size_t n, struct rec_view *out);
+/* The same for the headers alone, from a headers frame (the rest of out
+ * is left as it is). */
+int store__rec_view_headers(uint8_t *raw, size_t n, struct rec_view *out);
 void store__rec_view_clear(struct rec_view *);
 /* A DNS record's messages as flowfile.c leaves them in extra: a dict of
  * "request" and "response" decoded (owned), or NULL if raw is no dict. */
@@ -275,7 +299,12 @@ struct row {
     uint64_t rest_off; /* RF_REST_LOG: where it is in the log */
     uint64_t body_off[2];
     uint64_t size; /* the size order's key */
+    /* The stored record: rest_len bytes compressed, rest_raw raw, the
+     * first hdr_raw of them its headers frame and the rest the record
+     * without them (see store__rec_split()); hdr_raw 0: the record whole.
+     * The headers come back from the first hdr_len compressed bytes. */
     uint32_t rest_len, rest_raw;
+    uint32_t hdr_raw, hdr_len;
     uint32_t body_len[2];
     uint32_t str[S__COUNT];
     uint32_t hset[2]; /* request and response header sets */
@@ -380,6 +409,13 @@ void store__emit(struct store *, enum store_event ev, uint32_t slot, size_t inde
 /* Any thread: the row's record decompressed into out. */
 int store__record(const struct store *, const struct row *, ZSTD_DCtx *dctx,
                   struct blog_reader *rd, struct buf *out);
+/* The same as stored: with hdr_raw, the headers frame and then the
+ * record without them (filters read either part where it is). */
+int store__record_raw(const struct store *, const struct row *, ZSTD_DCtx *dctx,
+                      struct blog_reader *rd, struct buf *out);
+/* Its headers frame alone (the row has one: hdr_raw is not 0). */
+int store__record_headers(const struct store *, const struct row *, ZSTD_DCtx *dctx,
+                          struct blog_reader *rd, struct buf *out);
 /* Any thread: a new struct flow (one reference) read from the row's record
  * and bodies, or NULL with e. raw is scratch. */
 struct flow *store__read_flow(const struct store *, const struct row *, ZSTD_DCtx *dctx,

@@ -94,7 +94,7 @@ struct brow {
     char id[UUID_STR_LEN];
     struct rec_fields f; /* strings point into the batch's tables */
     uint32_t str[S__COUNT], hset[2];
-    size_t rest_off, rest_len, rest_raw;
+    size_t rest_off, rest_len, rest_raw, hdr_raw, hdr_len;
     size_t body_off[2];
 };
 
@@ -277,7 +277,7 @@ read_work(void *arg)
             store__rec_fields_init(&f);
             buf_reset(&rest);
             if (store__rec_scan(buf_ptr(&b->data) + b->rec[k], b->rec[k + 1] - b->rec[k], NULL,
-                                &f, &rest) == 0)
+                                &f, &rest, NULL) == 0)
                 buf_append(&L->samples, buf_ptr(&rest), rest.len);
             store__rec_fields_clear(&f);
         }
@@ -437,7 +437,7 @@ parse_work(void *arg)
     bt->bodies = xmalloc(bt->capbodies);
     ZSTD_CCtx *cctx = ZSTD_createCCtx();
     struct pack_dict d = {L->cdict, NULL, 0};
-    struct buf rest = BUF_INIT;
+    struct buf rest = BUF_INIT, hdrs = BUF_INIT, whole = BUF_INIT;
     for (size_t k = 0; k < b->nrec && !bt->err; k++) {
         const uint8_t *p = buf_ptr(&b->data) + b->rec[k];
         size_t n = b->rec[k + 1] - b->rec[k];
@@ -445,7 +445,8 @@ parse_work(void *arg)
         store__rec_fields_init(&br->f);
         uuid_new(br->id);
         buf_reset(&rest);
-        int rc = store__rec_scan(p, n, br->id, &br->f, &rest);
+        buf_reset(&hdrs);
+        int rc = store__rec_scan(p, n, br->id, &br->f, &rest, &hdrs);
         struct err e = {0};
         if (rc == 0) {
             for (size_t i = 0; i < S__COUNT; i++)
@@ -457,7 +458,9 @@ parse_work(void *arg)
             store__rec_fields_clear(&br->f);
             store__rec_fields_init(&br->f);
             buf_reset(&rest);
-            if ((rc = slow_record(bt, br, p, n, &rest, &e)) < 0) {
+            buf_reset(&hdrs);
+            buf_reset(&whole);
+            if ((rc = slow_record(bt, br, p, n, &whole, &e)) < 0) {
                 store__rec_fields_clear(&br->f);
                 bt->err = rc;
                 err_set(&bt->e, rc, "%s: %s flow record at byte %" PRIu64 ": %s", L->name,
@@ -465,12 +468,20 @@ parse_work(void *arg)
                         e.msg);
                 break;
             }
+            if (br->f.type != FLOW_HTTP ||
+                store__rec_split(buf_ptr(&whole), whole.len, &rest, &hdrs) < 0) {
+                buf_reset(&hdrs);
+                buf_move(&rest, &whole);
+            }
         }
         for (int i = 0; i < 2; i++)
             br->hset[i] = store__intern(&bt->hsets, buf_ptr(&br->f.hset[i]), br->f.hset[i].len);
+        /* The headers frame first, then the rest, as one zstd frame (a
+         * frame each would pay a compressor's start-up twice). */
         br->rest_off = bt->rests.len;
-        br->rest_raw = rest.len;
-        store__pack(cctx, L->cdict ? &d : NULL, buf_ptr(&rest), rest.len, &bt->rests);
+        br->hdr_raw = hdrs.len;
+        br->rest_raw = hdrs.len + rest.len;
+        store__pack_split(cctx, L->cdict ? &d : NULL, &hdrs, &rest, &bt->rests, &br->hdr_len);
         br->rest_len = bt->rests.len - br->rest_off;
         bt->n++;
     }
@@ -481,6 +492,8 @@ parse_work(void *arg)
     }
     bt->eof = b->eof;
     buf_clear(&rest);
+    buf_clear(&hdrs);
+    buf_clear(&whole);
     ZSTD_freeCCtx(cctx);
     block_free(b);
 }
@@ -529,6 +542,8 @@ add_batch(struct load *L, struct batch *bt)
         r->dict = (uint8_t)(L->cdict ? L->dict : 0);
         r->rest_len = (uint32_t)br->rest_len;
         r->rest_raw = (uint32_t)br->rest_raw;
+        r->hdr_raw = (uint32_t)br->hdr_raw;
+        r->hdr_len = (uint32_t)br->hdr_len;
         const uint8_t *z = buf_ptr(&bt->rests) + br->rest_off;
         if (br->rest_len > STORE_REST_RAM_MAX) {
             r->rest_off = store__blog_append(&s->log, z, br->rest_len);

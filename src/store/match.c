@@ -9,9 +9,10 @@
  *                      ~e ~marked ~marker ~comment ~replay ~http ~tcp ...);
  *   key headers        Host, Content-Type, Content-Encoding (~u ~d ~t ~a);
  *   bodies             read from the log in place (~b ~bq ~bs);
- *   the record         decompressed and read in place for the rest: every
- *                      header (~h), addresses (~src ~dst), metadata (~meta),
- *                      WebSocket and TCP messages;
+ *   headers            an HTTP record's headers frame alone (~h);
+ *   the record         decompressed and read in place for the rest:
+ *                      addresses (~src ~dst), metadata (~meta), WebSocket
+ *                      and TCP messages;
  *   the whole flow     ffile_deserialize() for DNS flows and any operator
  *                      this file does not know.
  *
@@ -234,14 +235,25 @@ match_row(const struct store *s, struct scratch *x, const struct filt *flt, unsi
     const struct intern *t = &s->strs;
     int messages = (need & NEED_BODIES) && (r->type == FLOW_TCP || (r->flags & RF_WEBSOCKET));
     int dns_bodies = (need & NEED_BODIES) && r->type == FLOW_DNS;
-    int rest = (need & (NEED_HEADERS | NEED_CONNS | NEED_META)) || messages;
+    /* Headers come from their own frame where the row has one (the
+     * record's first hdr_raw bytes), everything else from what follows
+     * it: headers alone do not walk the rest. */
+    int hframe = (need & NEED_HEADERS) && r->hdr_raw;
+    int rest = (need & (NEED_CONNS | NEED_META)) || messages ||
+               ((need & NEED_HEADERS) && !r->hdr_raw);
     struct flow *f = &x->f;
     memset(f, 0, sizeof(*f));
     if (dns_bodies && (store__record(s, r, x->dctx, &x->rd[2], &x->raw) < 0 ||
                        dns_messages(&x->raw, f) < 0))
         return match_full(s, x, flt, r);
-    if (rest && (store__record(s, r, x->dctx, &x->rd[2], &x->raw) < 0 ||
-                 store__rec_view(buf_ptr(&x->raw), x->raw.len, &x->rv) < 0)) {
+    /* Headers alone: only the frame's first blocks are decompressed. */
+    if ((hframe && !rest &&
+         (store__record_headers(s, r, x->dctx, &x->rd[2], &x->raw) < 0 ||
+          store__rec_view_headers(buf_ptr(&x->raw), r->hdr_raw, &x->rv) < 0)) ||
+        (rest &&
+         (store__record_raw(s, r, x->dctx, &x->rd[2], &x->raw) < 0 ||
+          store__rec_view(buf_ptr(&x->raw) + r->hdr_raw, x->raw.len - r->hdr_raw, &x->rv) < 0 ||
+          (hframe && store__rec_view_headers(buf_ptr(&x->raw), r->hdr_raw, &x->rv) < 0)))) {
         dns_message_free(f->dns_request);
         dns_message_free(f->dns_response);
         return match_full(s, x, flt, r);
@@ -254,7 +266,7 @@ match_row(const struct store *s, struct scratch *x, const struct filt *flt, unsi
     f->error = r->flags & RF_ERROR ? &x->err : NULL;
     f->intercepted = !!(r->flags & RF_INTERCEPTED);
     f->timestamp_created = r->created;
-    int all_headers = rest && (need & NEED_HEADERS);
+    int all_headers = need & NEED_HEADERS;
     if (r->type == FLOW_HTTP && (r->flags & RF_REQUEST)) {
         struct http_request *rq = &x->rq;
         *rq = (struct http_request){

@@ -70,6 +70,61 @@ store__pack(ZSTD_CCtx *cctx, const struct pack_dict *d, const void *src, size_t 
 }
 
 int
+store__pack_split(ZSTD_CCtx *cctx, const struct pack_dict *d, const struct buf *hdrs,
+                  const struct buf *rest, struct buf *out, size_t *first)
+{
+    size_t bound = ZSTD_compressBound(hdrs->len) + ZSTD_compressBound(rest->len);
+    buf_reserve(out, bound);
+    ZSTD_outBuffer ob = {buf_ptr(out) + out->len, bound, 0};
+    ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
+    size_t r = d && d->c ? ZSTD_CCtx_refCDict(cctx, d->c)
+                         : ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, PACK_LEVEL);
+    if (!ZSTD_isError(r))
+        r = ZSTD_CCtx_setPledgedSrcSize(cctx, hdrs->len + rest->len);
+    /* A flush ends a block: the headers' blocks decompress without the rest's. */
+    ZSTD_inBuffer ib = {buf_ptr(hdrs), hdrs->len, 0};
+    while (!ZSTD_isError(r) && hdrs->len && (ib.pos < ib.size || r != 0) && ob.pos < ob.size)
+        r = ZSTD_compressStream2(cctx, &ob, &ib, ZSTD_e_flush);
+    *first = hdrs->len ? ob.pos : 0;
+    ib = (ZSTD_inBuffer){buf_ptr(rest), rest->len, 0};
+    do {
+        if (!ZSTD_isError(r))
+            r = ZSTD_compressStream2(cctx, &ob, &ib, ZSTD_e_end);
+    } while (!ZSTD_isError(r) && r != 0 && ob.pos < ob.size);
+    ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
+    if (ZSTD_isError(r) || r != 0)
+        return MP_ERR_CORRUPT;
+    out->len += ob.pos;
+    return 0;
+}
+
+int
+store__unpack_first(ZSTD_DCtx *dctx, const struct pack_dict *d, const void *src, size_t n,
+                    size_t raw, struct buf *out)
+{
+    buf_reset(out);
+    buf_reserve(out, raw + 1);
+    ZSTD_DCtx_reset(dctx, ZSTD_reset_session_and_parameters);
+    size_t r = ZSTD_DCtx_refDDict(dctx, d ? d->d : NULL);
+    ZSTD_outBuffer ob = {buf_ptr(out), raw, 0};
+    ZSTD_inBuffer ib = {src, n, 0};
+    /* Until the output is full or nothing moves (input used up). */
+    size_t before;
+    do {
+        before = ob.pos + ib.pos;
+        if (!ZSTD_isError(r))
+            r = ZSTD_decompressStream(dctx, &ob, &ib);
+    } while (!ZSTD_isError(r) && ob.pos < raw && ob.pos + ib.pos > before);
+    /* Nothing sticks to the context: a plain decompression comes next. */
+    ZSTD_DCtx_reset(dctx, ZSTD_reset_session_and_parameters);
+    if (ZSTD_isError(r) || ob.pos != raw)
+        return MP_ERR_CORRUPT;
+    out->len = raw;
+    buf_ptr(out)[raw] = '\0';
+    return 0;
+}
+
+int
 store__unpack(ZSTD_DCtx *dctx, const struct pack_dict *d, const void *src, size_t n, size_t raw,
               struct buf *out)
 {

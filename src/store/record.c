@@ -1,9 +1,10 @@
 /*
  * Flow records read without building a tree. ffile_deserialize() makes
  * every value a node (30-50 us a flow); loading a million flows in seconds
- * needs less. store__rec_scan() walks a version-17 record in place: it
- * checks it byte for byte as tns_decode() does, reads the fields a row
- * keeps, and copies the record without its bodies. Anything it does not
+ * needs less. store__rec_scan() walks a version-17 record in place, once:
+ * it reads the fields a row keeps, checking each value byte for byte as
+ * tns_decode() would where it reads it (and what it skips whole), and
+ * copies the record without its bodies. Anything it does not
  * expect (another version, a field of another type, a duplicate key) it
  * leaves to ffile_deserialize(), which reads it or names the error.
  *
@@ -12,6 +13,8 @@
  * many flows at once.
  */
 #include <errno.h>
+#include <float.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +87,9 @@ next_pair(struct it *it, struct tv *k, struct tv *v)
         return r;
     return next(it, v) == 1 ? 1 : MP_ERR_CORRUPT;
 }
+
+/* A key against a literal: the length first, then a fixed-size compare. */
+#define KEY_IS(k, lit) ((k)->n == sizeof(lit) - 1 && memcmp((k)->p, lit, sizeof(lit) - 1) == 0)
 
 static int
 key_is(const struct tv *k, const char *s)
@@ -206,11 +212,25 @@ is_str(const struct tv *v)
     return v->type == TNS_BYTES || v->type == TNS_TEXT;
 }
 
+/* None as tns_decode() takes it. */
+static int
+is_null(const struct tv *v)
+{
+    return v->type == TNS_NULL && v->n == 0;
+}
+
+/* A string tns_decode() takes: text must be UTF-8. */
+static int
+str_ok(const struct tv *v)
+{
+    return v->type == TNS_BYTES || (v->type == TNS_TEXT && tns_utf8_valid(v->p, v->n));
+}
+
 /* A string field as take_str2() takes it (text: bytes must be UTF-8). */
 static int
 str_field(const struct tv *v, int text, struct slice *out)
 {
-    if (!is_str(v) || (text && v->type == TNS_BYTES && !tns_utf8_valid(v->p, v->n)))
+    if (!is_str(v) || ((text || v->type == TNS_TEXT) && !tns_utf8_valid(v->p, v->n)))
         return MP_ERR_UNSUPPORTED;
     *out = slice_from(v->p, v->n);
     return 0;
@@ -220,8 +240,12 @@ str_field(const struct tv *v, int text, struct slice *out)
  * A float in repr() form read exactly without strtod(): when its digits
  * make an integer below 2^53 and there are at most 22 after the point,
  * that integer and the power of ten are both exact doubles and one
- * division rounds as strtod() would (Clinger's fast path). Timestamps
- * (ten digits, a point, six) always take it. 0 when it does not apply.
+ * division rounds as strtod() would (Clinger's fast path). Python's repr()
+ * of a timestamp has 17 digits, past that: with a long double of 64 bits
+ * or more, 19 digits and a power of ten up to 1e27 are exact, the
+ * division rounds once there and once more to a double, which is what
+ * strtod() gives unless the first rounding landed on a midpoint between
+ * two doubles (then strtod() decides). 0 when it does not apply.
  */
 static int
 float_fast(const uint8_t *s, size_t n, double *out)
@@ -243,14 +267,30 @@ float_fast(const uint8_t *s, size_t n, double *out)
             frac += frac >= 0;
             continue;
         }
-        if (++digits > 16)
+        if (++digits > 19)
             return 0;
         m = m * 10 + (uint64_t)(s[i] - '0');
         frac += frac >= 0;
     }
-    if (m >= (1ull << 53) || frac > 22)
+    double v;
+    if (m < (1ull << 53) && frac <= 22) {
+        v = (double)m / p10[frac];
+    } else {
+#if LDBL_MANT_DIG >= 64
+        static const long double p10l[] = {1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
+        if (frac > 27)
+            return 0;
+        long double q = (long double)m / (frac > 22 ? p10l[frac - 23] : (long double)p10[frac]);
+        v = (double)q;
+        if ((long double)v != q) {
+            double w = nextafter(v, q > v ? HUGE_VAL : -HUGE_VAL);
+            if (((long double)v + (long double)w) / 2 == q)
+                return 0;
+        }
+#else
         return 0;
-    double v = (double)m / p10[frac];
+#endif
+    }
     *out = s[0] == '-' ? -v : v;
     return 1;
 }
@@ -260,7 +300,7 @@ static int
 ts_field(const struct tv *v, double *out)
 {
     int64_t i;
-    if (v->type == TNS_NULL) {
+    if (is_null(v)) {
         *out = 0;
         return 0;
     }
@@ -271,6 +311,17 @@ ts_field(const struct tv *v, double *out)
     if (v->type == TNS_FLOAT && float_fast(v->p, v->n, out))
         return 0;
     return v->type == TNS_FLOAT && float_ok(v->p, v->n, out) ? 0 : MP_ERR_UNSUPPORTED;
+}
+
+/* A timestamp take_ts() would take, not read: nobody keeps it. */
+static int
+ts_ok(const struct tv *v)
+{
+    if (v->type == TNS_INT)
+        return int_ok(v->p, v->n, NULL);
+    if (v->type == TNS_FLOAT)
+        return float_plain(v->p, v->n) || float_ok(v->p, v->n, NULL);
+    return is_null(v);
 }
 
 static int
@@ -285,8 +336,12 @@ static int
 flag_field(const struct tv *v, int *out)
 {
     int64_t i;
-    if (v->type == TNS_BOOL) {
-        *out = v->n == 4;
+    if (v->type == TNS_BOOL && v->n == 4 && memcmp(v->p, "true", 4) == 0) {
+        *out = 1;
+        return 0;
+    }
+    if (v->type == TNS_BOOL && v->n == 5 && memcmp(v->p, "false", 5) == 0) {
+        *out = 0;
         return 0;
     }
     if (v->type == TNS_INT && int_ok(v->p, v->n, &i)) {
@@ -304,7 +359,7 @@ flag_field(const struct tv *v, int *out)
         seen |= 1u << (bit);                                                                       \
     } while (0)
 
-/* Header pairs: the key ones into hset (the list is checked for its shape). */
+/* Header pairs: the key ones into hset (the list is checked whole). */
 static int
 headers_field(const struct tv *v, int response, struct buf *hset)
 {
@@ -312,21 +367,22 @@ headers_field(const struct tv *v, int response, struct buf *hset)
         return MP_ERR_UNSUPPORTED;
     struct it it = iter(v);
     struct tv pair, name, value;
-    while (next(&it, &pair) == 1) {
+    int r;
+    while ((r = next(&it, &pair)) == 1) {
         struct it pi = iter(&pair);
         if (pair.type != TNS_LIST || next(&pi, &name) != 1 || next(&pi, &value) != 1 ||
-            pi.off != pi.n || !is_str(&name) || !is_str(&value))
+            pi.off != pi.n || !str_ok(&name) || !str_ok(&value))
             return MP_ERR_UNSUPPORTED;
         if (store__key_header((const char *)name.p, name.n, response))
             store__hset_add(hset, name.p, name.n, value.p, value.n);
     }
-    return 0;
+    return r == 0 ? 0 : MP_ERR_UNSUPPORTED;
 }
 
 static int
 trailers_field(const struct tv *v)
 {
-    if (v->type == TNS_NULL)
+    if (is_null(v))
         return 0;
     /* A Content-Type in the trailers is not the message's: shape only. */
     struct buf scratch = BUF_INIT;
@@ -336,19 +392,26 @@ trailers_field(const struct tv *v)
 }
 
 /* Optional: absent or null is fine, else the check. */
-#define OPT(v, ok) ((v)->type == TNS_NULL || (ok))
+#define OPT(v, ok) (is_null(v) || (ok))
 
+/* (host, port), and whatever else the list holds well-formed. */
 static int
 addr_ok(const struct tv *v)
 {
     struct it ai = iter(v);
-    struct tv h, p;
+    struct tv h, p, x;
     struct slice s;
     int64_t port;
-    if (v->type == TNS_NULL)
+    if (is_null(v))
         return 1;
-    return v->type == TNS_LIST && next(&ai, &h) == 1 && next(&ai, &p) == 1 &&
-           str_field(&h, 1, &s) == 0 && int_field(&p, 0, 65535, &port) == 0;
+    if (v->type != TNS_LIST || next(&ai, &h) != 1 || next(&ai, &p) != 1 ||
+        str_field(&h, 1, &s) < 0 || int_field(&p, 0, 65535, &port) < 0)
+        return 0;
+    int r;
+    while ((r = next(&ai, &x)) == 1)
+        if (check(&x, 3) < 0)
+            return 0;
+    return r == 0;
 }
 
 /*
@@ -358,7 +421,7 @@ addr_ok(const struct tv *v)
 static int
 conn_field(const struct tv *d, int server)
 {
-    if (d->type == TNS_NULL)
+    if (is_null(d))
         return 0;
     if (d->type != TNS_DICT)
         return MP_ERR_UNSUPPORTED;
@@ -366,41 +429,45 @@ conn_field(const struct tv *d, int server)
     struct it it = iter(d);
     struct tv k, v;
     struct slice s;
-    double ts;
     int64_t i;
-    int flag;
-    while (next_pair(&it, &k, &v) == 1) {
+    int flag, r;
+    while ((r = next_pair(&it, &k, &v)) == 1) {
         int ok = 1;
-        if (key_is(&k, "id")) {
+        if (k.type != TNS_TEXT)
+            return MP_ERR_UNSUPPORTED;
+        if (KEY_IS(&k, "id")) {
             SEEN(0);
             ok = str_field(&v, 1, &s) == 0 && v.n < UUID_STR_LEN;
-        } else if (key_is(&k, "state")) {
+        } else if (KEY_IS(&k, "state")) {
             SEEN(1);
             ok = int_field(&v, INT64_MIN, INT64_MAX, &i) == 0;
-        } else if (key_is(&k, "tls")) {
+        } else if (KEY_IS(&k, "tls")) {
             SEEN(2);
             ok = flag_field(&v, &flag) == 0;
-        } else if (key_is(&k, "tls_established")) {
+        } else if (KEY_IS(&k, "tls_established")) {
             SEEN(3);
             ok = flag_field(&v, &flag) == 0;
-        } else if (key_is(&k, "address") ||
-                   (server ? key_is(&k, "ip_address") || key_is(&k, "source_address")
-                           : key_is(&k, "sockname"))) {
+        } else if (KEY_IS(&k, "address") ||
+                   (server ? KEY_IS(&k, "ip_address") || KEY_IS(&k, "source_address")
+                           : KEY_IS(&k, "sockname"))) {
             ok = addr_ok(&v);
-        } else if (key_is(&k, "error") || key_is(&k, "sni") || key_is(&k, "tls_version") ||
-                   key_is(&k, "cipher_name")) {
+        } else if (KEY_IS(&k, "error") || KEY_IS(&k, "sni") || KEY_IS(&k, "tls_version") ||
+                   KEY_IS(&k, "cipher_name")) {
             ok = OPT(&v, str_field(&v, 1, &s) == 0);
-        } else if (key_is(&k, "alpn")) {
-            ok = OPT(&v, is_str(&v));
-        } else if (key_is(&k, "timestamp_start") || key_is(&k, "timestamp_end") ||
-                   key_is(&k, "timestamp_tls_setup") ||
-                   (server && key_is(&k, "timestamp_tcp_setup"))) {
-            ok = ts_field(&v, &ts) == 0;
+        } else if (KEY_IS(&k, "alpn")) {
+            ok = OPT(&v, str_ok(&v));
+        } else if (KEY_IS(&k, "timestamp_start") || KEY_IS(&k, "timestamp_end") ||
+                   KEY_IS(&k, "timestamp_tls_setup") ||
+                   (server && KEY_IS(&k, "timestamp_tcp_setup"))) {
+            ok = ts_ok(&v);
+        } else {
+            /* Kept in extra as it is: well-formed is all it must be. */
+            ok = check(&k, 2) == 0 && check(&v, 2) == 0;
         }
         if (!ok)
             return MP_ERR_UNSUPPORTED;
     }
-    return seen == 0xf ? 0 : MP_ERR_UNSUPPORTED;
+    return r == 0 && seen == 0xf ? 0 : MP_ERR_UNSUPPORTED;
 }
 
 /* wsproto's opcodes, the only ones load_ws_messages() takes. */
@@ -426,7 +493,7 @@ ws_field(const struct tv *d)
     int flag;
     while (next_pair(&it, &k, &v) == 1) {
         int ok = 1;
-        if (key_is(&k, "messages") && v.type != TNS_NULL) {
+        if (KEY_IS(&k, "messages") && v.type != TNS_NULL) {
             if (v.type != TNS_LIST)
                 return MP_ERR_UNSUPPORTED;
             struct it mi = iter(&v);
@@ -442,13 +509,13 @@ ws_field(const struct tv *d)
                     flag_field(&x[5], &flag) < 0)
                     return MP_ERR_UNSUPPORTED;
             }
-        } else if (key_is(&k, "closed_by_client")) {
+        } else if (KEY_IS(&k, "closed_by_client")) {
             ok = OPT(&v, flag_field(&v, &flag) == 0);
-        } else if (key_is(&k, "close_code")) {
+        } else if (KEY_IS(&k, "close_code")) {
             ok = OPT(&v, int_field(&v, 0, 65535, &code) == 0);
-        } else if (key_is(&k, "close_reason")) {
+        } else if (KEY_IS(&k, "close_reason")) {
             ok = OPT(&v, str_field(&v, 1, &s) == 0);
-        } else if (key_is(&k, "timestamp_end")) {
+        } else if (KEY_IS(&k, "timestamp_end")) {
             ok = ts_field(&v, &ts) == 0;
         }
         if (!ok)
@@ -491,7 +558,10 @@ message(const struct tv *d, int which, struct rec_fields *out)
     struct it it = iter(d);
     struct tv k, v;
     int64_t num;
-    while (next_pair(&it, &k, &v) == 1) {
+    int more;
+    while ((more = next_pair(&it, &k, &v)) == 1) {
+        if (k.type != TNS_TEXT)
+            return MP_ERR_UNSUPPORTED;
         size_t i = 0;
         while (i < nkeys && !(k.n == keys[i].len && memcmp(k.p, keys[i].name, k.n) == 0))
             i++;
@@ -533,9 +603,9 @@ message(const struct tv *d, int which, struct rec_fields *out)
             r = headers_field(&v, which == M_RESPONSE, &out->hset[which]);
             break;
         case K_CONTENT:
-            if (v.type == TNS_NULL)
+            if (is_null(&v))
                 out->flags |= which == M_REQUEST ? RF_RQ_NONE : RF_RS_NONE;
-            else if (is_str(&v))
+            else if (str_ok(&v))
                 out->body[which] = slice_from(v.p, v.n);
             else
                 r = MP_ERR_UNSUPPORTED;
@@ -553,6 +623,8 @@ message(const struct tv *d, int which, struct rec_fields *out)
         if (r < 0)
             return r;
     }
+    if (more < 0)
+        return MP_ERR_UNSUPPORTED;
     /* load_request() and load_response() require these; content may be
      * absent (None), trailers and timestamps too. */
     unsigned need = which == M_REQUEST ? 0xff : 0xf;
@@ -573,7 +645,7 @@ server_address(const struct tv *d, struct rec_fields *out)
     struct it it = iter(d);
     struct tv k, v;
     while (next_pair(&it, &k, &v) == 1) {
-        if (!key_is(&k, "address") || v.type == TNS_NULL)
+        if (!KEY_IS(&k, "address") || v.type == TNS_NULL)
             continue;
         struct it ai = iter(&v);
         struct tv h, p;
@@ -595,18 +667,18 @@ tcp_messages(const struct tv *v, struct rec_fields *out)
         return MP_ERR_UNSUPPORTED;
     struct it it = iter(v);
     struct tv m, fc, content, ts;
-    int flag;
+    int flag, r;
     double t;
-    while (next(&it, &m) == 1) {
+    while ((r = next(&it, &m)) == 1) {
         struct it mi = iter(&m);
         if (m.type != TNS_LIST || next(&mi, &fc) != 1 || next(&mi, &content) != 1 ||
             next(&mi, &ts) != 1 || mi.off != mi.n || flag_field(&fc, &flag) < 0 ||
-            !is_str(&content) || (ts.type != TNS_FLOAT && ts.type != TNS_INT) ||
+            !str_ok(&content) || (ts.type != TNS_FLOAT && ts.type != TNS_INT) ||
             ts_field(&ts, &t) < 0)
             return MP_ERR_UNSUPPORTED;
         out->size += content.n;
     }
-    return 0;
+    return r == 0 ? 0 : MP_ERR_UNSUPPORTED;
 }
 
 /* dns.op_codes.to_str() of a code without a name. */
@@ -638,18 +710,18 @@ dns_message(const struct tv *v, int which, struct rec_fields *out)
     int nquestions = 0, nnames = 0, named = 0;
     while (next_pair(&it, &k, &x) == 1) {
         int64_t op;
-        if (key_is(&k, "op_code") && x.type == TNS_INT && int_ok(x.p, x.n, &op)) {
+        if (KEY_IS(&k, "op_code") && x.type == TNS_INT && int_ok(x.p, x.n, &op)) {
             if (op >= 0 && op < 7 && ops[op])
                 out->str[S_METHOD] = slice_cstr(ops[op]);
             else
                 out->str[S_METHOD] = dns_opcode(op, out);
-        } else if (key_is(&k, "questions") && nquestions++ == 0 && x.type == TNS_LIST) {
+        } else if (KEY_IS(&k, "questions") && nquestions++ == 0 && x.type == TNS_LIST) {
             struct it qi = iter(&x);
             struct tv q, qk, qv;
             if (next(&qi, &q) == 1 && q.type == TNS_DICT) {
                 struct it di = iter(&q);
                 while (next_pair(&di, &qk, &qv) == 1) {
-                    if (!key_is(&qk, "name"))
+                    if (!KEY_IS(&qk, "name"))
                         continue;
                     nnames++;
                     named = is_str(&qv);
@@ -706,15 +778,25 @@ static const char *const top_keys[K__COUNT] = {
     "websocket", "messages", "server_conn", "client_conn",    "backup",
 };
 
-/* The record's fields, once the record is known to be well-formed. */
+/*
+ * The record's fields, and the record checked as tns_decode() would check
+ * it, in one pass: what is read here is checked where it is read (the
+ * bulk of a record: messages, headers, connections), and every other
+ * value (valid lacks its bit) is checked whole at the end. Anything it
+ * does not take is MP_ERR_UNSUPPORTED; the caller tells a damaged record
+ * from an unusual one.
+ */
 static int
 fields(const struct tv *rec, struct rec_fields *out, struct tv *vals)
 {
-    unsigned seen = 0;
+    unsigned seen = 0, valid = 0;
     struct it it = iter(rec);
     struct tv k, v;
-    while (next_pair(&it, &k, &v) == 1) {
+    int more;
+    while ((more = next_pair(&it, &k, &v)) == 1) {
         size_t i = 0;
+        if (k.type != TNS_TEXT)
+            return MP_ERR_UNSUPPORTED;
         while (i < K__COUNT && !key_is(&k, top_keys[i]))
             i++;
         if (i == K__COUNT)
@@ -722,7 +804,7 @@ fields(const struct tv *rec, struct rec_fields *out, struct tv *vals)
         SEEN(i);
         vals[i] = v;
     }
-    if ((seen & 0x7) != 0x7)
+    if (more < 0 || (seen & 0x7) != 0x7)
         return MP_ERR_UNSUPPORTED;
     int64_t version;
     if (int_field(&vals[K_VERSION], 17, 17, &version) < 0)
@@ -738,14 +820,17 @@ fields(const struct tv *rec, struct rec_fields *out, struct tv *vals)
         out->type = FLOW_DNS;
     else
         return MP_ERR_UNSUPPORTED;
-    if (vals[K_ID].type != TNS_TEXT || vals[K_ID].n >= UUID_STR_LEN)
+    if (vals[K_ID].type != TNS_TEXT || vals[K_ID].n >= UUID_STR_LEN ||
+        !tns_utf8_valid(vals[K_ID].p, vals[K_ID].n))
         return MP_ERR_UNSUPPORTED;
     out->id = slice_from(vals[K_ID].p, vals[K_ID].n);
+    valid |= 1u << K_TYPE | 1u << K_VERSION | 1u << K_ID;
 
     int flag;
     int r = 0;
     if ((seen & (1u << K_CREATED)) && (r = ts_field(&vals[K_CREATED], &out->created)) < 0)
         return r;
+    valid |= 1u << K_CREATED;
     /* Required by load_flow() (take_bool, take_str_into). */
     unsigned must = 1u << K_INTERCEPTED | 1u << K_MARKED | 1u << K_COMMENT;
     if ((seen & must) != must)
@@ -757,6 +842,7 @@ fields(const struct tv *rec, struct rec_fields *out, struct tv *vals)
     if (str_field(&vals[K_MARKED], 1, &out->str[S_MARKED]) < 0 ||
         str_field(&vals[K_COMMENT], 1, &out->str[S_COMMENT]) < 0)
         return MP_ERR_UNSUPPORTED;
+    valid |= 1u << K_INTERCEPTED | 1u << K_MARKED | 1u << K_COMMENT;
     if (seen & (1u << K_REPLAY)) {
         const struct tv *x = &vals[K_REPLAY];
         if (x->type != TNS_NULL && !is_str(x))
@@ -776,9 +862,9 @@ fields(const struct tv *rec, struct rec_fields *out, struct tv *vals)
             while (next_pair(&ei, &ek, &ev) == 1) {
                 struct slice s;
                 double ts;
-                if (key_is(&ek, "msg"))
+                if (KEY_IS(&ek, "msg"))
                     msg = str_field(&ev, 1, &s) == 0;
-                else if (key_is(&ek, "timestamp") && ts_field(&ev, &ts) < 0)
+                else if (KEY_IS(&ek, "timestamp") && ts_field(&ev, &ts) < 0)
                     return MP_ERR_UNSUPPORTED;
             }
             if (!msg)
@@ -798,6 +884,7 @@ fields(const struct tv *rec, struct rec_fields *out, struct tv *vals)
     if (((seen & (1u << K_SERVER)) && conn_field(&vals[K_SERVER], 1) < 0) ||
         ((seen & (1u << K_CLIENT)) && conn_field(&vals[K_CLIENT], 0) < 0))
         return MP_ERR_UNSUPPORTED;
+    valid |= 1u << K_SERVER | 1u << K_CLIENT;
 
     switch (out->type) {
     case FLOW_HTTP:
@@ -807,11 +894,13 @@ fields(const struct tv *rec, struct rec_fields *out, struct tv *vals)
             if ((r = message(&vals[K_REQUEST], M_REQUEST, out)) < 0)
                 return r;
             out->flags |= RF_REQUEST;
+            valid |= 1u << K_REQUEST;
         }
         if ((seen & (1u << K_RESPONSE)) && vals[K_RESPONSE].type != TNS_NULL) {
             if ((r = message(&vals[K_RESPONSE], M_RESPONSE, out)) < 0)
                 return r;
             out->flags |= RF_RESPONSE;
+            valid |= 1u << K_RESPONSE;
         }
         if ((seen & (1u << K_WEBSOCKET)) && vals[K_WEBSOCKET].type != TNS_NULL) {
             if (ws_field(&vals[K_WEBSOCKET]) < 0)
@@ -825,6 +914,7 @@ fields(const struct tv *rec, struct rec_fields *out, struct tv *vals)
     case FLOW_TCP:
         if (!(seen & (1u << K_MESSAGES)) || (r = tcp_messages(&vals[K_MESSAGES], out)) < 0)
             return r < 0 ? r : MP_ERR_UNSUPPORTED;
+        valid |= 1u << K_MESSAGES;
         if (seen & (1u << K_REQUEST | 1u << K_RESPONSE | 1u << K_WEBSOCKET))
             return MP_ERR_UNSUPPORTED;
         out->str[S_METHOD] = slice_cstr("TCP");
@@ -838,35 +928,80 @@ fields(const struct tv *rec, struct rec_fields *out, struct tv *vals)
             dns_message(&vals[K_RESPONSE], M_RESPONSE, out);
         break;
     }
+    for (unsigned i = 0; i < K__COUNT; i++)
+        if ((seen & ~valid & (1u << i)) && check(&vals[i], 1) < 0)
+            return MP_ERR_UNSUPPORTED;
     return 0;
 }
 
-/* The record again, bodies out and the id replaced. */
+/* What stands in the record for headers kept in their own frame. */
+static const char hdrs_gone[] = "0:]";
+
+/* A message dict again: bodies emptied (strip), headers taken out into
+ * *taken (split) or put back from put (join). */
 static void
-strip(const struct tv *rec, const char *new_id, int http, struct buf *out)
+rewrite_message(struct tns_writer *w, const struct tv *msg, int bodies, struct tv *taken,
+                const struct tv *put)
+{
+    size_t h = tns_w_open(w);
+    struct it mi = iter(msg);
+    struct tv mk, mv;
+    int done = 0;
+    while (next_pair(&mi, &mk, &mv) == 1) {
+        tns_w_raw(w, mk.whole, mk.wlen);
+        if (bodies && KEY_IS(&mk, "content") && is_str(&mv)) {
+            tns_w_str(w, "", 0, (enum tns_type)mv.type);
+        } else if (!done && (taken || put) && KEY_IS(&mk, "headers")) {
+            /* The first headers key only: the slow path reads any other. */
+            done = 1;
+            if (taken) {
+                *taken = mv;
+                tns_w_raw(w, hdrs_gone, sizeof(hdrs_gone) - 1);
+            } else {
+                tns_w_raw(w, put->whole, put->wlen);
+            }
+        } else {
+            tns_w_raw(w, mv.whole, mv.wlen);
+        }
+    }
+    tns_w_close(w, h, TNS_DICT);
+}
+
+/* The two headers values as one frame: each its tnetstring, None when
+ * the message or its headers are not there. */
+static void
+put_headers(const struct tv taken[2], struct buf *hdrs)
+{
+    for (int i = 0; i < 2; i++) {
+        if (taken[i].whole)
+            buf_append(hdrs, taken[i].whole, taken[i].wlen);
+        else
+            buf_append_str(hdrs, "0:~");
+    }
+}
+
+/*
+ * The record again with the id replaced (new_id given), its request and
+ * response bodies out (bodies: empty strings of their type; None stays
+ * None) and its headers moved to hdrs (hdrs given).
+ */
+static void
+strip(const struct tv *rec, const char *new_id, int bodies, struct buf *out, struct buf *hdrs)
 {
     struct tns_writer w;
     tns_writer_init(&w, out);
     size_t top = tns_w_open(&w);
     struct it it = iter(rec);
-    struct tv k, v;
+    struct tv k, v, taken[2];
+    memset(taken, 0, sizeof(taken));
     while (next_pair(&it, &k, &v) == 1) {
         tns_w_raw(&w, k.whole, k.wlen);
-        if (new_id && key_is(&k, "id")) {
+        int which = KEY_IS(&k, "response");
+        if (new_id && KEY_IS(&k, "id")) {
             tns_w_str(&w, new_id, strlen(new_id), TNS_TEXT);
-        } else if (http && (key_is(&k, "request") || key_is(&k, "response")) &&
-                   v.type == TNS_DICT) {
-            size_t h = tns_w_open(&w);
-            struct it mi = iter(&v);
-            struct tv mk, mv;
-            while (next_pair(&mi, &mk, &mv) == 1) {
-                tns_w_raw(&w, mk.whole, mk.wlen);
-                if (key_is(&mk, "content") && is_str(&mv))
-                    tns_w_str(&w, "", 0, (enum tns_type)mv.type);
-                else
-                    tns_w_raw(&w, mv.whole, mv.wlen);
-            }
-            tns_w_close(&w, h, TNS_DICT);
+        } else if ((bodies || hdrs) && (which || KEY_IS(&k, "request")) && v.type == TNS_DICT) {
+            rewrite_message(&w, &v, bodies, hdrs && !taken[which].whole ? &taken[which] : NULL,
+                            NULL);
         } else {
             tns_w_raw(&w, v.whole, v.wlen);
         }
@@ -874,6 +1009,57 @@ strip(const struct tv *rec, const char *new_id, int http, struct buf *out)
     tns_w_close(&w, top, TNS_DICT);
     tns_writer_finish(&w);
     tns_writer_clear(&w);
+    if (hdrs)
+        put_headers(taken, hdrs);
+}
+
+/* The two values of a headers frame; 0, or -1 if it is not one. */
+static int
+headers_frame(const uint8_t *p, size_t n, struct tv out[2])
+{
+    if (frame(p, n, &out[0]) < 0 || frame(p + out[0].wlen, n - out[0].wlen, &out[1]) < 0 ||
+        out[0].wlen + out[1].wlen != n)
+        return -1;
+    return 0;
+}
+
+int
+store__rec_split(const uint8_t *p, size_t n, struct buf *rest, struct buf *hdrs)
+{
+    struct tv rec;
+    if (frame(p, n, &rec) < 0 || rec.wlen != n || rec.type != TNS_DICT)
+        return MP_ERR_CORRUPT;
+    strip(&rec, NULL, 0, rest, hdrs);
+    return 0;
+}
+
+int
+store__rec_join(const uint8_t *p, size_t n, const uint8_t *h, size_t hn, struct buf *out)
+{
+    struct tv rec, put[2];
+    if (frame(p, n, &rec) < 0 || rec.wlen != n || rec.type != TNS_DICT ||
+        headers_frame(h, hn, put) < 0)
+        return MP_ERR_CORRUPT;
+    struct tns_writer w;
+    tns_writer_init(&w, out);
+    size_t top = tns_w_open(&w);
+    struct it it = iter(&rec);
+    struct tv k, v;
+    int done[2] = {0, 0};
+    while (next_pair(&it, &k, &v) == 1) {
+        tns_w_raw(&w, k.whole, k.wlen);
+        int which = KEY_IS(&k, "response");
+        if ((which || KEY_IS(&k, "request")) && v.type == TNS_DICT && !done[which]) {
+            done[which] = 1;
+            rewrite_message(&w, &v, 0, NULL, &put[which]);
+        } else {
+            tns_w_raw(&w, v.whole, v.wlen);
+        }
+    }
+    tns_w_close(&w, top, TNS_DICT);
+    tns_writer_finish(&w);
+    tns_writer_clear(&w);
+    return 0;
 }
 
 /* A DNS flow's messages are checked as the flow reader checks them, so no
@@ -894,21 +1080,23 @@ dns_readable(const uint8_t *p, size_t n)
 
 int
 store__rec_scan(const uint8_t *p, size_t n, const char *new_id, struct rec_fields *out,
-                struct buf *rest)
+                struct buf *rest, struct buf *hdrs)
 {
     struct tv rec;
-    if (frame(p, n, &rec) < 0 || rec.wlen != n || check(&rec, 0) < 0)
+    if (frame(p, n, &rec) < 0 || rec.wlen != n)
         return MP_ERR_CORRUPT;
     if (rec.type != TNS_DICT)
-        return MP_ERR_UNSUPPORTED;
+        return check(&rec, 0) < 0 ? MP_ERR_CORRUPT : MP_ERR_UNSUPPORTED;
     struct tv vals[K__COUNT];
     memset(vals, 0, sizeof(vals));
+    /* fields() checks as it reads; only a record it does not take is
+     * walked again, to tell damage from what the slow path reads. */
     int r = fields(&rec, out, vals);
     if (r < 0)
-        return r;
+        return check(&rec, 0) < 0 ? MP_ERR_CORRUPT : r;
     if (out->type == FLOW_DNS && dns_readable(p, n) < 0)
         return MP_ERR_CORRUPT;
-    strip(&rec, new_id, out->type == FLOW_HTTP, rest);
+    strip(&rec, new_id, out->type == FLOW_HTTP, rest, out->type == FLOW_HTTP ? hdrs : NULL);
     return 0;
 }
 
@@ -1050,7 +1238,7 @@ view_addr(uint8_t *raw, const struct tv *conn, struct addr *a)
     struct it it = iter(conn);
     struct tv k, v;
     while (next_pair(&it, &k, &v) == 1) {
-        if (!key_is(&k, "address") || v.type != TNS_LIST)
+        if (!KEY_IS(&k, "address") || v.type != TNS_LIST)
             continue;
         struct it ai = iter(&v);
         struct tv h, p;
@@ -1106,29 +1294,42 @@ store__rec_view(uint8_t *raw, size_t n, struct rec_view *out)
     struct it it = iter(&rec);
     struct tv k, v;
     while (next_pair(&it, &k, &v) == 1) {
-        if ((key_is(&k, "request") || key_is(&k, "response")) && v.type == TNS_DICT) {
-            struct hdrs *h = &out->headers[key_is(&k, "response")];
+        if ((KEY_IS(&k, "request") || KEY_IS(&k, "response")) && v.type == TNS_DICT) {
+            struct hdrs *h = &out->headers[KEY_IS(&k, "response")];
             struct it mi = iter(&v);
             struct tv mk, mv;
             while (next_pair(&mi, &mk, &mv) == 1)
-                if (key_is(&mk, "headers") && mv.type == TNS_LIST)
+                if (KEY_IS(&mk, "headers") && mv.type == TNS_LIST)
                     view_headers(raw, &mv, h);
-        } else if (key_is(&k, "client_conn") && v.type == TNS_DICT) {
+        } else if (KEY_IS(&k, "client_conn") && v.type == TNS_DICT) {
             view_addr(raw, &v, &out->client);
-        } else if (key_is(&k, "server_conn") && v.type == TNS_DICT) {
+        } else if (KEY_IS(&k, "server_conn") && v.type == TNS_DICT) {
             view_addr(raw, &v, &out->server);
-        } else if (key_is(&k, "metadata")) {
+        } else if (KEY_IS(&k, "metadata")) {
             out->metadata = slice_from(v.whole, v.wlen);
-        } else if (key_is(&k, "messages") && v.type == TNS_LIST) {
+        } else if (KEY_IS(&k, "messages") && v.type == TNS_LIST) {
             view_messages(&v, 0, out);
-        } else if (key_is(&k, "websocket") && v.type == TNS_DICT) {
+        } else if (KEY_IS(&k, "websocket") && v.type == TNS_DICT) {
             struct it wi = iter(&v);
             struct tv wk, wv;
             while (next_pair(&wi, &wk, &wv) == 1)
-                if (key_is(&wk, "messages") && wv.type == TNS_LIST)
+                if (KEY_IS(&wk, "messages") && wv.type == TNS_LIST)
                     view_messages(&wv, 1, out);
         }
     }
+    return 0;
+}
+
+int
+store__rec_view_headers(uint8_t *raw, size_t n, struct rec_view *out)
+{
+    struct tv h[2];
+    out->headers[0].n = out->headers[1].n = 0;
+    if (headers_frame(raw, n, h) < 0)
+        return MP_ERR_CORRUPT;
+    for (int i = 0; i < 2; i++)
+        if (h[i].type == TNS_LIST)
+            view_headers(raw, &h[i], &out->headers[i]);
     return 0;
 }
 
@@ -1152,12 +1353,12 @@ store__rec_dns(const uint8_t *raw, size_t n)
     struct it it = iter(&rec);
     struct tv k, v;
     while (next_pair(&it, &k, &v) == 1) {
-        if (!key_is(&k, "request") && !key_is(&k, "response"))
+        if (!KEY_IS(&k, "request") && !KEY_IS(&k, "response"))
             continue;
         struct tns *t;
         size_t used;
         if (tns_decode(v.whole, v.wlen, &used, &t, NULL) == 0)
-            tns_dict_set(d, key_is(&k, "request") ? "request" : "response", t);
+            tns_dict_set(d, KEY_IS(&k, "request") ? "request" : "response", t);
     }
     return d;
 }

@@ -2,7 +2,8 @@
  * A row and its struct flow. While the proxy works on a flow, or somebody
  * has opened it (a UI, a command), the row holds the struct flow and
  * follows it. Once only the row holds it, the sweep compacts it: the
- * record without bodies is compressed and kept, the bodies go to the log,
+ * record without bodies is compressed and kept (an HTTP record's headers
+ * first, for ~h to read alone), the bodies go to the log,
  * and the struct flow goes. store__flow() makes it again on demand: the
  * record decompressed and read by ffile_deserialize(), the bodies read
  * back, marked and comment from the row (which store_set_marked() changes
@@ -54,14 +55,46 @@ record_bytes(const struct store *s, const struct row *r, struct blog_reader *rd,
 }
 
 int
-store__record(const struct store *s, const struct row *r, ZSTD_DCtx *dctx,
-              struct blog_reader *rd, struct buf *out)
+store__record_raw(const struct store *s, const struct row *r, ZSTD_DCtx *dctx,
+                  struct blog_reader *rd, struct buf *out)
 {
     const uint8_t *z;
     int rc = record_bytes(s, r, rd, &z);
     if (rc == 0)
         rc = store__unpack(dctx, r->dict ? &s->pack.dicts[r->dict] : NULL, z, r->rest_len,
                            r->rest_raw, out);
+    if (rc == 0 && r->hdr_raw > r->rest_raw)
+        rc = MP_ERR_CORRUPT;
+    return rc;
+}
+
+int
+store__record_headers(const struct store *s, const struct row *r, ZSTD_DCtx *dctx,
+                      struct blog_reader *rd, struct buf *out)
+{
+    const uint8_t *z;
+    int rc = record_bytes(s, r, rd, &z);
+    if (rc == 0 && (r->hdr_len > r->rest_len || r->hdr_raw > r->rest_raw))
+        rc = MP_ERR_CORRUPT;
+    if (rc == 0)
+        rc = store__unpack_first(dctx, r->dict ? &s->pack.dicts[r->dict] : NULL, z, r->hdr_len,
+                                 r->hdr_raw, out);
+    return rc;
+}
+
+int
+store__record(const struct store *s, const struct row *r, ZSTD_DCtx *dctx, struct blog_reader *rd,
+              struct buf *out)
+{
+    int rc = store__record_raw(s, r, dctx, rd, out);
+    if (rc < 0 || r->hdr_raw == 0)
+        return rc;
+    /* The headers back in their place. */
+    struct buf both = BUF_INIT;
+    buf_move(&both, out);
+    const uint8_t *p = buf_ptr(&both);
+    rc = store__rec_join(p + r->hdr_raw, both.len - r->hdr_raw, p, r->hdr_raw, out);
+    buf_clear(&both);
     return rc;
 }
 
@@ -207,20 +240,31 @@ put_record(struct store *s, struct row *r, const struct buf *raw)
             buf_clear(&pk->samples);
         }
     }
+    /* An HTTP record's headers go first, in a frame of their own (for ~h). */
+    struct buf hdrs = BUF_INIT, rest = BUF_INIT;
+    if (r->type != FLOW_HTTP || store__rec_split(buf_ptr(raw), raw->len, &rest, &hdrs) < 0) {
+        buf_reset(&hdrs);
+        buf_set(&rest, buf_ptr(raw), raw->len);
+    }
     struct buf z = BUF_INIT;
     unsigned d = pk->live;
-    if (store__pack(pk->cctx, d ? &pk->dicts[d] : NULL, buf_ptr(raw), raw->len, &z) < 0) {
+    size_t hlen;
+    if (store__pack_split(pk->cctx, d ? &pk->dicts[d] : NULL, &hdrs, &rest, &z, &hlen) < 0) {
         /* zstd does not fail on memory it has; keep the record as it is. */
         d = 0;
         buf_reset(&z);
-        store__pack(pk->cctx, NULL, buf_ptr(raw), raw->len, &z);
+        store__pack_split(pk->cctx, NULL, &hdrs, &rest, &z, &hlen);
     }
     free(r->rest);
     r->rest = NULL;
     r->flags &= (uint16_t)~RF_REST_LOG;
     r->dict = (uint8_t)d;
     r->rest_len = (uint32_t)z.len;
-    r->rest_raw = (uint32_t)raw->len;
+    r->rest_raw = (uint32_t)(hdrs.len + rest.len);
+    r->hdr_raw = (uint32_t)hdrs.len;
+    r->hdr_len = (uint32_t)hlen;
+    buf_clear(&hdrs);
+    buf_clear(&rest);
     if (z.len > STORE_REST_RAM_MAX) {
         r->rest_off = store__blog_append(&s->log, buf_ptr(&z), z.len);
         r->flags |= RF_REST_LOG;
