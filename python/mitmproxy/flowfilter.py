@@ -25,6 +25,8 @@ class TFilter:
 
 def parse(s):
     """The filter of expression s; ValueError names what is wrong."""
+    if not s:
+        raise ValueError("Empty filter expression")
     return TFilter(s)
 
 

@@ -492,7 +492,7 @@ struct pending {
     PyObject *calls;        /* the functions, as when the call started */
     PyObject *args;
     Py_ssize_t next;
-    int deferred;
+    int on_stack; /* on_hook's own, until a function is awaited */
 };
 
 static PyObject *py_resume(PyObject *self, PyObject *token);
@@ -504,14 +504,20 @@ pending_free(struct pending *p)
 {
     Py_XDECREF(p->calls);
     Py_XDECREF(p->args);
-    free(p);
+    if (!p->on_stack)
+        free(p);
 }
 
-/* Runs the functions from p->next on. 1 when one is awaited (p lives on
- * until its task resumes it), 0 when all are through (p is freed). */
+/*
+ * Runs the functions from (*pp)->next on. 1 when one is awaited: *pp is
+ * then on the heap (moved there if it was on_hook's) and lives until its
+ * task resumes it. 0 when all are through. The usual hook, where nothing
+ * is awaited, allocates nothing.
+ */
 static int
-run_calls(struct pending *p)
+run_calls(struct pending **pp)
 {
+    struct pending *p = *pp;
     while (p->next < PyList_GET_SIZE(p->calls)) {
         PyObject *fn = PyList_GET_ITEM(p->calls, p->next++);
         PyObject *r = PyObject_Call(fn, p->args, NULL);
@@ -519,9 +525,15 @@ run_calls(struct pending *p)
             script__log_exception(NULL);
             continue;
         }
-        if (!PyCoro_CheckExact(r) && !PyObject_HasAttrString(r, "__await__")) {
+        if (r == Py_None || (!PyCoro_CheckExact(r) && !PyObject_HasAttrString(r, "__await__"))) {
             Py_DECREF(r);
             continue;
+        }
+        if (p->on_stack) {
+            struct pending *h = xmalloc(sizeof(*h));
+            *h = *p;
+            h->on_stack = 0;
+            *pp = p = h;
         }
         PyObject *token = PyCapsule_New(p, "mitmproxy.hook", NULL);
         int rc = token ? script__aio_start(r, token, resume_fn) : -1;
@@ -551,7 +563,7 @@ py_resume(PyObject *self, PyObject *token)
     struct pending *p = PyCapsule_GetPointer(token, "mitmproxy.hook");
     if (p == NULL)
         return NULL;
-    if (run_calls(p) == 0) {
+    if (run_calls(&p) == 0) {
         struct hook_call *call = p->call;
         pending_free(p);
         addon_resume(call);
@@ -575,15 +587,13 @@ on_hook(struct addon *a, struct hook_call *call)
         PyGILState_Release(g);
         return ADDON_CONTINUE;
     }
-    struct pending *p = xcalloc(1, sizeof(*p));
-    p->call = call;
     /* A script that reloads the scripts option from a hook replaces the
      * list; this call keeps the one it started with. */
-    p->calls = l->calls[h];
+    struct pending local = {.call = call, .calls = l->calls[h], .args = args, .on_stack = 1};
+    struct pending *p = &local;
     Py_INCREF(p->calls);
-    p->args = args;
     enum addon_result res = ADDON_CONTINUE;
-    if (run_calls(p))
+    if (run_calls(&p))
         res = ADDON_DEFER;
     else
         pending_free(p);
