@@ -1,8 +1,9 @@
 /*
  * The console.* commands (8.1.1's tools/console/consoleaddons.py), which
  * the key bindings name: views, navigation, the prompt, the chooser and
- * the flow view's mode. Commands of screens this version does not have
- * yet (options, commands and key binding browsers, layouts, editing) are
+ * the flow view's mode (editing is edit.c's). Commands of screens this
+ * version does not have yet (options, commands and key binding browsers,
+ * layouts) are
  * registered with 8.1.1's signatures and say so when run, so every
  * default key does something visible and keys.yaml can name them.
  */
@@ -266,7 +267,6 @@ static const struct cmds_param p_choose[] = {
 static const struct cmds_param p_choose_cmd[] = {
     P("prompt", STR), P("choicecmd", CMD), {"subcmd", CMDS_STR, 1, NULL}};
 static const struct cmds_param p_mode[] = {P("mode", STR)};
-static const struct cmds_param p_part[] = {P("part", STR)};
 static const struct cmds_param p_flows_part[] = {P("flow", FLOW), P("part", STR)};
 
 static const struct {
@@ -317,10 +317,6 @@ static const struct {
      N(p_mode), CMDS_NONE, cmd_mode_set},
     {"console.flowview.mode", "Get the display mode for the current flow view.", NULL, 0, CMDS_STR,
      cmd_mode_get},
-    {"console.edit.focus.options", "Possible components for console.edit.focus.", NULL, 0,
-     CMDS_STRS, cmd_later},
-    {"console.edit.focus", "Edit a component of the currently focused flow.", p_part, N(p_part),
-     CMDS_NONE, cmd_later},
     {"console.bodyview",
      "Spawn an external viewer for a flow request or response body based on "
      "the detected MIME type. We use the mailcap system to find the "
@@ -339,5 +335,5 @@ console__commands(struct console *c, struct cmds *cmds, struct err *e)
         if (rc < 0)
             return rc;
     }
-    return 0;
+    return console__edit_commands(c, cmds, e);
 }

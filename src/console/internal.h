@@ -7,6 +7,9 @@
  *   layout.c    the whole screen of the current view, status bar, prompt
  *   keymap.c    8.1.1's default key bindings, per context, to command strings
  *   eventlog.c  the event log: a ring of log lines
+ *   lineedit.c  one line being typed (the prompt, a grid cell)
+ *   grid.c      the grid editor: rows of cells, one being typed
+ *   edit.c      editing a flow: its parts into grids or $EDITOR and back
  *   commands.c  the console.* commands the key bindings call
  *   ui.c        state, key dispatch, prompt, chooser, redraw scheduling
  *   term.c      ncurses: paints a screen, reads keys; the only file with curses
@@ -92,6 +95,10 @@ struct options;
     X(JSON_NUMBER, "json_number")                                                                  \
     X(JSON_BOOLEAN, "json_boolean")                                                                \
     X(OPTION_SELECTED, "option_selected")                                                          \
+    X(FOCUSFIELD, "focusfield")                                                                    \
+    X(FOCUSFIELD_ERROR, "focusfield_error")                                                        \
+    X(FIELD_ERROR, "field_error")                                                                  \
+    X(EDITFIELD, "editfield")                                                                      \
     X(GRADIENT_0, "gradient_0")                                                                    \
     X(GRADIENT_1, "gradient_1")                                                                    \
     X(GRADIENT_2, "gradient_2")                                                                    \
@@ -299,9 +306,86 @@ int console__flowview_lines(const struct flowview *);
 /* Draws line i of the view into out. */
 void console__flowview_line(const struct flowview *, int i, struct sline *out);
 
+/* ---- typing a line (lineedit.c) -------------------------------------------- */
+
+/* Inserts t[0..n) at *cursor (a byte offset), moving the cursor past it. */
+void console__line_insert(struct buf *, size_t *cursor, const char *t, size_t n);
+/* An editing key (a character, "space", "backspace", "left", "ctrl k", ...)
+ * applied to the line; 0 when the key is not one of them. */
+int console__line_key(struct buf *, size_t *cursor, const char *key);
+
+/* ---- the grid editor (grid.c) ----------------------------------------------- */
+
+#define GRID_MAXCOLS 3
+
+struct grid_row {
+    struct buf cell[GRID_MAXCOLS]; /* bytes; a sub-grid column: "name=value" lines */
+    unsigned errors;               /* 1 << column: the cell holds a bad value */
+};
+
+/*
+ * A grid editor: rows of cells under headings, one focused cell, which
+ * may be typed (editing: the escaped text in edit). A sub-grid edits one
+ * cell of its parent (parent_row, the parent's sub_col); the console shows
+ * the innermost grid and q goes back out, one grid at a time.
+ */
+struct grid {
+    char *title; /* owned; the title bar's text */
+    int ncols;
+    const char *headings[GRID_MAXCOLS]; /* static strings */
+    int sub_col;                        /* the column that opens a sub-grid; -1: none */
+    struct grid_row *rows;              /* owned */
+    size_t n, cap;
+    int focus, focus_col, top;
+    int editing;
+    struct buf edit;
+    size_t cursor;
+    char *part;          /* owned; what it edits ("request-headers"), for edit.c */
+    char *flow_id;       /* owned; the flow it edits (NULL in a sub-grid) */
+    struct grid *parent; /* owned: freeing a grid frees its parents */
+    int parent_row;
+};
+
+/* Python's bytes_to_escaped_str: "\\", \n, \r, \t, \xNN for other bytes
+ * outside printable ASCII. */
+void console__escape(const void *data, size_t n, struct buf *out);
+/* codecs.escape_decode, appended to out; MP_ERR_SYNTAX for a trailing
+ * backslash or a bad \x (out may hold part of the result then). */
+int console__unescape(const char *s, size_t n, struct buf *out, struct err *e);
+
+struct grid *console__grid_new(const char *title, int ncols, const char *const *headings,
+                               int sub_col);
+void console__grid_free(struct grid *);
+/* Appends a row of ncols cells (copied). */
+void console__grid_append(struct grid *, const struct slice *cells);
+/* Whether row i is written back: no bad cell and not all cells empty
+ * (BaseGridEditor.layout_popping). */
+int console__grid_keep(const struct grid *, size_t i);
+/* The focused cell, or NULL when there are no rows. */
+struct buf *console__grid_cell(struct grid *);
+/* Sets the focused cell to bytes (r, R and e do this). */
+void console__grid_set(struct grid *, const void *p, size_t n);
+/* Starts typing the focused cell (not in a sub-grid column); 1 if it did. */
+int console__grid_start_edit(struct grid *);
+/* Ends typing: the text's escapes are read into the cell. A bad escape is
+ * an error, and typing goes on. */
+int console__grid_stop_edit(struct grid *, struct err *e);
+/* a, A, d: a row after the focus, before it (both typed at once), delete. */
+void console__grid_add(struct grid *);
+void console__grid_insert(struct grid *);
+void console__grid_delete(struct grid *);
+/* Moves the focus (clamped), ending any typing first. */
+void console__grid_move(struct grid *, int rows, int cols);
+/* tab: the next cell, the next row's first after the last. */
+void console__grid_tab(struct grid *);
+/* Draws the headings and rows into lines (rows of them, cols wide); the
+ * cursor of a typed cell goes into scr at first_row + its line. */
+void console__grid_draw(struct grid *, struct sline *lines, int rows, int cols, struct screen *scr,
+                        int first_row);
+
 /* ---- the console (ui.c, commands.c, layout.c) ----------------------------- */
 
-enum view_kind { VIEW_FLOWLIST, VIEW_FLOWVIEW, VIEW_HELP, VIEW_EVENTLOG };
+enum view_kind { VIEW_FLOWLIST, VIEW_FLOWVIEW, VIEW_HELP, VIEW_EVENTLOG, VIEW_GRID };
 
 /* The chooser overlay (console.choose): a list of choices, then a command
  * with {choice} replaced. */
@@ -333,6 +417,7 @@ struct console {
      * the store does not compact it and read its bodies back on every redraw. */
     struct flow *shown;
     struct chooser chooser;
+    struct grid *grid; /* owned; the innermost grid editor, while VIEW_GRID is on the stack */
     enum bar_mode bar;
     struct buf prompt; /* the prompt's text (BAR_PROMPT) */
     size_t cursor;     /* byte offset in prompt */
@@ -352,6 +437,17 @@ void console__init(struct console *, struct master *, struct store *);
 void console__clear(struct console *);
 /* Adds the console.* commands to cmds (their arg is the console). */
 int console__commands(struct console *, struct cmds *, struct err *e);
+/* The editing commands (console.edit.focus, console.grideditor.*), edit.c. */
+int console__edit_commands(struct console *, struct cmds *, struct err *e);
+/* q on a grid: its rows go back into its parent grid or into the flow.
+ * Returns 1 when the grid view is done (no parent left). */
+int console__grid_pop(struct console *);
+/* enter on a grid: type the focused cell, or open its sub-grid. */
+void console__grid_select(struct console *);
+/* Runs $MITMPROXY_EDITOR, $EDITOR (else sensible-editor, nano, vim, vi) on
+ * a temporary file holding data, the terminal given to it meanwhile; data
+ * becomes what the file holds afterwards. */
+int console__spawn_editor(struct console *, struct buf *data, struct err *e);
 /* Something changed: redraw at the end of this loop turn. */
 void console__dirty(struct console *);
 /* A key, by 8.1.1's name ("j", "enter", "ctrl f", "page down", "esc"). */
@@ -402,6 +498,10 @@ void console__term_resize(struct term *);
 void console__term_size(const struct term *, int *rows, int *cols);
 /* Reads the next key's name into out (8.1.1's spelling); 0 when there is none. */
 int console__term_key(struct term *, char *out, size_t outlen);
+/* Gives the terminal to another program (an editor) and takes it back,
+ * repainting everything. */
+void console__term_suspend(struct term *);
+void console__term_resume(struct term *);
 /* Puts the screen on the terminal (ncurses sends only what changed). */
 void console__term_paint(struct term *, const struct screen *, const char *palette);
 

@@ -217,6 +217,9 @@ help(struct console *c, struct sline *lines, int rows)
         case VIEW_EVENTLOG:
             below = CTX_EVENTLOG;
             break;
+        case VIEW_GRID:
+            below = CTX_GRIDEDITOR;
+            break;
         default:
             break;
         }
@@ -452,12 +455,13 @@ console__layout(struct console *c, int rows, int cols)
     if (rows < 3)
         return;
     int row = 0;
-    static const char *const titles[] = {"Flows", "Flow Details", "Help", "Events"};
+    static const char *const titles[] = {"Flows", "Flow Details", "Help", "Events", ""};
     enum view_kind v = c->stack[c->depth - 1];
     const struct opt_info *hdr = opt_find("console_layout_headers");
     if (hdr == NULL || opt_get_bool(console__opts(c), hdr)) {
         struct sline *l = &c->scr.lines[row++];
-        console__put(l, ST_HEADING, titles[v], SIZE_MAX);
+        console__put(l, ST_HEADING, v == VIEW_GRID && c->grid ? c->grid->title : titles[v],
+                     SIZE_MAX);
         console__pad_to(l, ST_HEADING, cols);
     }
     int body = rows - 2 - row;
@@ -476,6 +480,10 @@ console__layout(struct console *c, int rows, int cols)
         pthread_mutex_lock(&console__log_lock);
         eventlog(c, lines, body);
         pthread_mutex_unlock(&console__log_lock);
+        break;
+    case VIEW_GRID:
+        if (c->grid)
+            console__grid_draw(c->grid, lines, body, cols, &c->scr, row);
         break;
     }
     if (c->chooser.active)

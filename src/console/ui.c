@@ -106,6 +106,7 @@ console__clear(struct console *c)
     if (c->shown)
         flow_unref(c->shown);
     chooser_clear(&c->chooser);
+    console__grid_free(c->grid);
     buf_clear(&c->prompt);
     free(c->message);
     console__screen_clear(&c->scr);
@@ -127,6 +128,8 @@ console__context(const struct console *c)
         return CTX_HELP;
     case VIEW_EVENTLOG:
         return CTX_EVENTLOG;
+    case VIEW_GRID:
+        return CTX_GRIDEDITOR;
     default:
         return CTX_FLOWLIST;
     }
@@ -155,6 +158,11 @@ console__push(struct console *c, enum view_kind v)
 void
 console__pop(struct console *c)
 {
+    /* A grid goes back into its parent grid, or into the flow. */
+    if (c->stack[c->depth - 1] == VIEW_GRID && !console__grid_pop(c)) {
+        console__dirty(c);
+        return;
+    }
     if (c->depth == 1) {
         /* The flow list is the bottom: 8.1.1 asks first. */
         c->bar = BAR_QUIT;
@@ -310,6 +318,47 @@ nav_scroll(struct console *c, int *scroll, enum nav n, int total)
         *scroll = 0;
 }
 
+static void
+nav_grid(struct console *c, enum nav n)
+{
+    struct grid *g = c->grid;
+    if (g == NULL)
+        return;
+    int page = body_rows(c) - 1;
+    switch (n) {
+    case NAV_UP:
+        console__grid_move(g, -1, 0);
+        break;
+    case NAV_DOWN:
+        console__grid_move(g, 1, 0);
+        break;
+    case NAV_PAGEUP:
+        console__grid_move(g, -page, 0);
+        break;
+    case NAV_PAGEDOWN:
+        console__grid_move(g, page, 0);
+        break;
+    case NAV_START:
+        console__grid_move(g, -(int)g->n, 0);
+        break;
+    case NAV_END:
+        console__grid_move(g, (int)g->n, 0);
+        break;
+    case NAV_LEFT:
+        console__grid_move(g, 0, -1);
+        break;
+    case NAV_RIGHT:
+        console__grid_move(g, 0, 1);
+        break;
+    case NAV_NEXT:
+        console__grid_tab(g);
+        break;
+    case NAV_SELECT:
+        console__grid_select(c);
+        break;
+    }
+}
+
 void
 console__nav(struct console *c, enum nav n)
 {
@@ -333,6 +382,9 @@ console__nav(struct console *c, enum nav n)
     case VIEW_HELP:
         nav_scroll(c, &c->help_scroll, n, 1 << 20);
         break;
+    case VIEW_GRID:
+        nav_grid(c, n);
+        break;
     case VIEW_EVENTLOG: {
         pthread_mutex_lock(&console__log_lock);
         int total = (int)c->log.n;
@@ -349,63 +401,40 @@ console__nav(struct console *c, enum nav n)
 
 /* ---- keys ----------------------------------------------------------------- */
 
-static int
-is_char_key(const char *key)
-{
-    /* A printable character: one code point, no name ("enter", "ctrl a"). */
-    size_t n = strlen(key);
-    return n > 0 && console__width(key, n) == 1 && (unsigned char)key[0] >= 0x20;
-}
-
 static void
 prompt_key(struct console *c, const char *key)
 {
-    struct buf *p = &c->prompt;
     if (strcmp(key, "esc") == 0 || strcmp(key, "ctrl c") == 0) {
         c->bar = BAR_NONE;
     } else if (strcmp(key, "enter") == 0) {
-        char *line = buf_strdup(p);
+        char *line = buf_strdup(&c->prompt);
         c->bar = BAR_NONE;
         console__execute(c, line);
         free(line);
-    } else if (strcmp(key, "backspace") == 0) {
-        if (c->cursor > 0) {
-            size_t k = c->cursor - 1;
-            while (k > 0 && (buf_ptr(p)[k] & 0xc0) == 0x80)
-                k--;
-            memmove((char *)buf_ptr(p) + k, buf_ptr(p) + c->cursor, p->len - c->cursor);
-            p->len -= c->cursor - k;
-            c->cursor = k;
-        }
-    } else if (strcmp(key, "delete") == 0) {
-        if (c->cursor < p->len) {
-            size_t k = c->cursor + 1;
-            while (k < p->len && (buf_ptr(p)[k] & 0xc0) == 0x80)
-                k++;
-            memmove((char *)buf_ptr(p) + c->cursor, buf_ptr(p) + k, p->len - k);
-            p->len -= k - c->cursor;
-        }
-    } else if (strcmp(key, "left") == 0) {
-        while (c->cursor > 0 && (buf_ptr(p)[--c->cursor] & 0xc0) == 0x80)
-            ;
-    } else if (strcmp(key, "right") == 0) {
-        while (c->cursor < p->len && (buf_ptr(p)[++c->cursor] & 0xc0) == 0x80)
-            ;
-    } else if (strcmp(key, "home") == 0 || strcmp(key, "ctrl a") == 0) {
-        c->cursor = 0;
-    } else if (strcmp(key, "end") == 0 || strcmp(key, "ctrl e") == 0) {
-        c->cursor = p->len;
-    } else if (strcmp(key, "ctrl k") == 0) {
-        p->len = c->cursor;
-    } else if (strcmp(key, "space") == 0 || is_char_key(key)) {
-        const char *t = strcmp(key, "space") == 0 ? " " : key;
-        size_t n = strlen(t);
-        buf_reserve(p, n);
-        char *d = (char *)buf_ptr(p);
-        memmove(d + c->cursor + n, d + c->cursor, p->len - c->cursor);
-        memcpy(d + c->cursor, t, n);
-        p->len += n;
-        c->cursor += n;
+    } else {
+        console__line_key(&c->prompt, &c->cursor, key);
+    }
+    console__dirty(c);
+}
+
+/* A grid cell being typed: esc (or enter) ends it, tab goes on in the
+ * next cell; 8.1.1's cells are multi-line urwid Edits, where enter is a
+ * newline that the end of typing strips again. */
+static void
+grid_key(struct console *c, const char *key)
+{
+    struct grid *g = c->grid;
+    struct err e = {0};
+    if (strcmp(key, "esc") == 0 || strcmp(key, "enter") == 0) {
+        if (console__grid_stop_edit(g, &e) < 0)
+            console__message(c, 1, "Invalid data.");
+    } else if (strcmp(key, "tab") == 0) {
+        int row = g->focus, col = g->focus_col;
+        console__grid_tab(g);
+        if (g->editing && g->focus == row && g->focus_col == col)
+            console__message(c, 1, "Invalid data.");
+    } else {
+        console__line_key(&g->edit, &g->cursor, key);
     }
     console__dirty(c);
 }
@@ -483,7 +512,8 @@ widget_key(struct console *c, const char *key)
             console__nav(c, t[i].nav);
             return 1;
         }
-    if (c->stack[c->depth - 1] == VIEW_FLOWVIEW &&
+    enum view_kind v = c->stack[c->depth - 1];
+    if ((v == VIEW_FLOWVIEW || v == VIEW_GRID) &&
         (strcmp(key, "left") == 0 || strcmp(key, "right") == 0)) {
         console__nav(c, strcmp(key, "left") == 0 ? NAV_LEFT : NAV_RIGHT);
         return 1;
@@ -507,6 +537,10 @@ console__press(struct console *c, const char *key)
     }
     if (c->chooser.active) {
         chooser_key(c, key);
+        return;
+    }
+    if (c->stack[c->depth - 1] == VIEW_GRID && c->grid && c->grid->editing) {
+        grid_key(c, key);
         return;
     }
     if (c->bar == BAR_MESSAGE) {
