@@ -536,6 +536,31 @@ open_subgrid(struct console *c)
     console__dirty(c);
 }
 
+/* OptionsEditor's callback: the rows become the sequence option named by
+ * flow_id ("name" clears it, each "name=value" appends). */
+static void
+set_sequence(struct console *c, const struct grid *g)
+{
+    size_t n = 1;
+    const char **set = xcalloc(g->n + 1, sizeof(*set));
+    set[0] = xstrdup(g->flow_id);
+    for (size_t i = 0; i < g->n; i++) {
+        if (!console__grid_keep(g, i))
+            continue;
+        struct buf b = BUF_INIT;
+        buf_printf(&b, "%s=", g->flow_id);
+        buf_append(&b, buf_ptr(&g->rows[i].cell[0]), g->rows[i].cell[0].len);
+        set[n++] = buf_strdup(&b);
+        buf_clear(&b);
+    }
+    struct err e = {0};
+    if (master_set(c->master, set, n, &e) < 0)
+        console__message(c, 1, "%s", e.msg);
+    for (size_t i = 0; i < n; i++)
+        free((char *)set[i]);
+    free(set);
+}
+
 int
 console__grid_pop(struct console *c)
 {
@@ -567,6 +592,12 @@ console__grid_pop(struct console *c)
         c->grid = parent;
         console__dirty(c);
         return 0;
+    }
+    if (g->part && strcmp(g->part, "option") == 0) {
+        set_sequence(c, g);
+        console__grid_free(g);
+        c->grid = NULL;
+        return 1;
     }
     struct flow *f = g->flow_id ? store_get(c->store, g->flow_id, NULL) : NULL;
     if (f && f->type == FLOW_HTTP && f->request) {

@@ -322,15 +322,19 @@ console__grid_draw(struct grid *g, struct sline *lines, int rows, int cols, stru
         return;
     int w[GRID_MAXCOLS];
     widths(g, cols, w);
-    /* The headings, in the heading style across the line. */
-    int at = 0;
-    for (int k = 0; k < g->ncols; k++) {
+    /* The headings, in the heading style across the line (none when every
+     * heading is empty, as an option's list has). */
+    int at = 0, headed = 0;
+    for (int k = 0; k < g->ncols; k++)
+        headed |= g->headings[k][0] != '\0';
+    for (int k = 0; k < g->ncols && headed; k++) {
         console__pad_to(&lines[0], ST_HEADING, at);
         console__put(&lines[0], ST_HEADING, g->headings[k], SIZE_MAX);
         at += w[k] + DIVIDE;
     }
-    console__pad_to(&lines[0], ST_HEADING, cols);
-    int body = rows - 1;
+    if (headed)
+        console__pad_to(&lines[0], ST_HEADING, cols);
+    int body = rows - headed;
     if (g->n == 0) {
         struct sline *l = &lines[rows - 1];
         console__put(l, ST_HIGHLIGHT, "No values - you should add some. Press ", SIZE_MAX);
@@ -345,7 +349,7 @@ console__grid_draw(struct grid *g, struct sline *lines, int rows, int cols, stru
     struct buf shown = BUF_INIT;
     for (int i = 0; i < body && g->top + i < (int)g->n; i++) {
         int r = g->top + i;
-        struct sline *l = &lines[1 + i];
+        struct sline *l = &lines[headed + i];
         at = 0;
         for (int k = 0; k < g->ncols; k++) {
             console__pad_to(l, ST_TEXT, at);
@@ -370,7 +374,7 @@ console__grid_draw(struct grid *g, struct sline *lines, int rows, int cols, stru
                         skip++;
                 }
                 if (scr) {
-                    scr->cursor_row = first_row + 1 + i;
+                    scr->cursor_row = first_row + headed + i;
                     scr->cursor_col = at + before - sk;
                 }
             } else if (k == g->sub_col) {

@@ -95,6 +95,8 @@ struct options;
     X(JSON_NUMBER, "json_number")                                                                  \
     X(JSON_BOOLEAN, "json_boolean")                                                                \
     X(OPTION_SELECTED, "option_selected")                                                          \
+    X(OPTION_ACTIVE, "option_active")                                                              \
+    X(OPTION_ACTIVE_SELECTED, "option_active_selected")                                            \
     X(FOCUSFIELD, "focusfield")                                                                    \
     X(FOCUSFIELD_ERROR, "focusfield_error")                                                        \
     X(FIELD_ERROR, "field_error")                                                                  \
@@ -236,8 +238,8 @@ const struct binding *console__keymap_get(const struct keymap *, enum console_ct
 /* keymap.handle's look-up: the context's binding, else the global one. */
 const struct binding *console__keymap_lookup(const struct keymap *, enum console_ctx,
                                              const char *key);
-/* keymap.list: the bindings of a context, single keys first, each sorted
- * by key. Fills out (owned; free()) and returns the count. */
+/* keymap.list: the bindings of a context (CTX__COUNT: "all"), single keys
+ * first, each sorted by key. Fills out (owned; free()) and returns the count. */
 size_t console__keymap_list(const struct keymap *, enum console_ctx, const struct binding ***out);
 
 /* ---- the event log (eventlog.c) ------------------------------------------ */
@@ -385,7 +387,25 @@ void console__grid_draw(struct grid *, struct sline *lines, int rows, int cols, 
 
 /* ---- the console (ui.c, commands.c, layout.c) ----------------------------- */
 
-enum view_kind { VIEW_FLOWLIST, VIEW_FLOWVIEW, VIEW_HELP, VIEW_EVENTLOG, VIEW_GRID };
+enum view_kind {
+    VIEW_FLOWLIST,
+    VIEW_FLOWVIEW,
+    VIEW_HELP,
+    VIEW_EVENTLOG,
+    VIEW_GRID,
+    VIEW_OPTIONS,
+    VIEW_COMMANDS,
+    VIEW_KEYBINDINGS
+};
+
+/* A browser's list (options, commands, key bindings): the focus, the first
+ * row shown, and the options list's value being typed. */
+struct browser {
+    long focus, top;
+    int editing;
+    struct buf edit;
+    size_t cursor;
+};
 
 /* The chooser overlay (console.choose): a list of choices, then a command
  * with {choice} replaced. */
@@ -418,6 +438,7 @@ struct console {
     struct flow *shown;
     struct chooser chooser;
     struct grid *grid; /* owned; the innermost grid editor, while VIEW_GRID is on the stack */
+    struct browser browse[3]; /* options, commands, key bindings */
     enum bar_mode bar;
     struct buf prompt; /* the prompt's text (BAR_PROMPT) */
     size_t cursor;     /* byte offset in prompt */
@@ -483,6 +504,45 @@ void console__nav(struct console *, enum nav);
 /* The content view mode of the flow view (per flow, else the option). */
 const char *console__flowview_mode(struct console *, const char *flow_id);
 const struct options *console__opts(const struct console *);
+
+/* ---- the browsers (browse.c) ------------------------------------------------ */
+
+/* The browser of view v (options, commands, key bindings), else NULL. */
+struct browser *console__browser(struct console *, enum view_kind);
+/* The number of items it lists. */
+size_t console__browse_len(struct console *, enum view_kind);
+void console__browse_draw(struct console *, enum view_kind, struct sline *lines, int rows,
+                          int row0);
+/* Moves its focus; NAV_SELECT acts on the item (page: rows per page). */
+void console__browse_nav(struct console *, enum view_kind, enum nav, int page);
+/* A key while the focused option's value is typed (enter sets, esc leaves). */
+void console__browse_edit_key(struct console *, const char *key);
+const struct opt_info *console__focused_option(struct console *);
+const struct binding *console__focused_binding(struct console *);
+
+/* ---- keys.yaml and console.key.* (keys.c, keysyaml.c) ------------------------- */
+
+/* One entry of keys.yaml; every string owned. */
+struct keyspec {
+    char *key, *cmd, *help; /* help may be NULL */
+    struct strv ctx;        /* empty: ["global"] */
+};
+
+/*
+ * Parses 8.1.1's keys.yaml: a list of mappings with key and cmd (strings),
+ * ctx (a list of strings) and help. Fills out (owned; free each with
+ * console__keyspecs_free) and returns the number of entries, or a negative
+ * MP_ERR_SYNTAX with e naming the line or the bad attribute.
+ */
+long console__keys_parse(const char *text, size_t len, struct keyspec **out, struct err *e);
+void console__keyspecs_free(struct keyspec *, size_t n);
+/* keymap.remove: key leaves these contexts. */
+void console__keymap_remove(struct keymap *, const char *key, unsigned contexts);
+/* KeymapConfig.load_path: the file's bindings replace those of their keys;
+ * a file that does not exist is no error. */
+int console__keys_load(struct console *, const char *path, struct err *e);
+/* The console.key.* and console.keymap.load commands. */
+int console__key_commands(struct console *, struct cmds *, struct err *e);
 
 /* ---- the terminal (term.c) ------------------------------------------------ */
 

@@ -220,6 +220,15 @@ help(struct console *c, struct sline *lines, int rows)
         case VIEW_GRID:
             below = CTX_GRIDEDITOR;
             break;
+        case VIEW_OPTIONS:
+            below = CTX_OPTIONS;
+            break;
+        case VIEW_COMMANDS:
+            below = CTX_COMMANDS;
+            break;
+        case VIEW_KEYBINDINGS:
+            below = CTX_KEYBINDINGS;
+            break;
         default:
             break;
         }
@@ -455,7 +464,9 @@ console__layout(struct console *c, int rows, int cols)
     if (rows < 3)
         return;
     int row = 0;
-    static const char *const titles[] = {"Flows", "Flow Details", "Help", "Events", ""};
+    static const char *const titles[] = {
+        "Flows",   "Flow Details",      "Help",        "Events", "",
+        "Options", "Command Reference", "Key Bindings"};
     enum view_kind v = c->stack[c->depth - 1];
     const struct opt_info *hdr = opt_find("console_layout_headers");
     if (hdr == NULL || opt_get_bool(console__opts(c), hdr)) {
@@ -484,6 +495,11 @@ console__layout(struct console *c, int rows, int cols)
     case VIEW_GRID:
         if (c->grid)
             console__grid_draw(c->grid, lines, body, cols, &c->scr, row);
+        break;
+    case VIEW_OPTIONS:
+    case VIEW_COMMANDS:
+    case VIEW_KEYBINDINGS:
+        console__browse_draw(c, v, lines, body, row);
         break;
     }
     if (c->chooser.active)

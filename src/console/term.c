@@ -135,6 +135,10 @@ style_colour(enum console_style s)
         return (struct colour){37, CYN, -1, -1, 0};
     case ST_URL_QUERY_VALUE:
         return (struct colour){30, CYN, -1, -1, 0};
+    case ST_OPTION_ACTIVE:
+        return (struct colour){166, RED, -1, -1, 0};
+    case ST_OPTION_ACTIVE_SELECTED:
+        return (struct colour){166, RED, 240, WHT, 0};
     case ST_FOCUSFIELD:
         return (struct colour){244, BLK, 235, WHT, 0};
     case ST_FOCUSFIELD_ERROR:

@@ -107,6 +107,8 @@ console__clear(struct console *c)
         flow_unref(c->shown);
     chooser_clear(&c->chooser);
     console__grid_free(c->grid);
+    for (int i = 0; i < 3; i++)
+        buf_clear(&c->browse[i].edit);
     buf_clear(&c->prompt);
     free(c->message);
     console__screen_clear(&c->scr);
@@ -130,6 +132,12 @@ console__context(const struct console *c)
         return CTX_EVENTLOG;
     case VIEW_GRID:
         return CTX_GRIDEDITOR;
+    case VIEW_OPTIONS:
+        return CTX_OPTIONS;
+    case VIEW_COMMANDS:
+        return CTX_COMMANDS;
+    case VIEW_KEYBINDINGS:
+        return CTX_KEYBINDINGS;
     default:
         return CTX_FLOWLIST;
     }
@@ -385,6 +393,11 @@ console__nav(struct console *c, enum nav n)
     case VIEW_GRID:
         nav_grid(c, n);
         break;
+    case VIEW_OPTIONS:
+    case VIEW_COMMANDS:
+    case VIEW_KEYBINDINGS:
+        console__browse_nav(c, c->stack[c->depth - 1], n, body_rows(c) - 5);
+        break;
     case VIEW_EVENTLOG: {
         pthread_mutex_lock(&console__log_lock);
         int total = (int)c->log.n;
@@ -543,6 +556,10 @@ console__press(struct console *c, const char *key)
         grid_key(c, key);
         return;
     }
+    if (c->stack[c->depth - 1] == VIEW_OPTIONS && c->browse[0].editing) {
+        console__browse_edit_key(c, key);
+        return;
+    }
     if (c->bar == BAR_MESSAGE) {
         c->bar = BAR_NONE;
         free(c->message);
@@ -551,8 +568,20 @@ console__press(struct console *c, const char *key)
     if (widget_key(c, key))
         return;
     const struct binding *b = console__keymap_lookup(&c->keymap, console__context(c), key);
-    if (b)
-        console__execute(c, b->command);
+    if (b == NULL)
+        return;
+    /* The command may rebind keys: run a copy. */
+    char *cmd = xstrdup(b->command);
+    console__execute(c, cmd);
+    /* "console.command cut.save @focus response.content " leaves its
+     * trailing space on the prompt, where the next word goes (8.1.1 does). */
+    size_t n = strlen(cmd);
+    if (c->bar == BAR_PROMPT && strncmp(cmd, "console.command ", 16) == 0 && n &&
+        cmd[n - 1] == ' ' && c->prompt.len && buf_ptr(&c->prompt)[c->prompt.len - 1] != ' ') {
+        buf_append_str(&c->prompt, " ");
+        c->cursor = c->prompt.len;
+    }
+    free(cmd);
 }
 
 /* ---- redraws --------------------------------------------------------------- */
@@ -670,6 +699,20 @@ console_start(struct console *c, struct err *e)
     c->redraw_timer = cf->redraw;
     cf->refresh = server_timer_new(srv, on_refresh, cf);
     server_timer_start(cf->refresh, 500, 500);
+    /* keys.yaml of the conf dir (KeymapConfig.running): a bad file is
+     * logged, the defaults stay. */
+    const struct opt_info *confdir = opt_find("confdir");
+    const char *dir = confdir ? opt_get_str(console__opts(c), confdir) : NULL;
+    if (dir) {
+        struct buf path = BUF_INIT;
+        buf_printf(&path, "%s/keys.yaml", dir);
+        char *p = buf_strdup(&path);
+        struct err ke = {0};
+        if (console__keys_load(c, p, &ke) < 0)
+            log_msg(LOG_ERROR, "%s", ke.msg);
+        free(p);
+        buf_clear(&path);
+    }
     /* The screen now, not a loop turn later (the listen address is known). */
     draw(c);
     return 0;

@@ -353,3 +353,43 @@ def test_console_edit_intercepted_request(tmp_path, echo_origin):
         assert "ERROR: AddressSanitizer" not in err and "runtime error" not in err, err
     finally:
         c.close()
+
+
+def test_console_options_commands_keys(tmp_path):
+    """O, C and K as 8.1.1 draws them; keys.yaml in the conf dir rebinds a key."""
+    confdir = tmp_path / "conf"
+    confdir.mkdir()
+    (confdir / "keys.yaml").write_text(
+        "# rebinding as a user does\n"
+        "- key: ctrl e\n"
+        "  ctx: [flowlist]\n"
+        "  cmd: console.view.eventlog\n"
+        "  help: Events at hand\n")
+    c = Console(tmp_path, confdir=confdir)
+    try:
+        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+        c.keys("O")
+        s = c.wait(r"^Option Help")
+        assert re.search(r"^add_upstream_certs_to_client_chain +false$", s, re.M), s
+        assert re.search(r"^Add all certificates of the upstream server", s, re.M), s
+        # j j to anticache; Enter toggles it, the status bar says so.
+        c.keys("j", "j", "Enter")
+        s = c.wait(r"\[anticache\]")
+        assert re.search(r"^anticache +true$", s, re.M), s
+        c.save("18-options", s)
+        c.keys("q", "C")
+        s = c.wait(r"^Command Help")
+        assert re.search(r"^>> console\.bodyview flow part$", s, re.M), s
+        c.save("19-commands", s)
+        c.keys("q", "K")
+        s = c.wait(r"^Key Binding Help")
+        assert re.search(r"^>>  - +global +console\.layout\.cycle$", s, re.M), s
+        c.save("20-keybindings", s)
+        c.keys("q", "C-e")
+        c.wait(r"^Events")
+        c.keys("Q")
+        assert c.exit_status() == 0, c.stderr()
+        err = c.stderr()
+        assert "ERROR: AddressSanitizer" not in err and "runtime error" not in err, err
+    finally:
+        c.close()
