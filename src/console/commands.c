@@ -382,5 +382,7 @@ console__commands(struct console *c, struct cmds *cmds, struct err *e)
             return rc;
     }
     int rc = console__edit_commands(c, cmds, e);
-    return rc < 0 ? rc : console__key_commands(c, cmds, e);
+    if (rc == 0)
+        rc = console__key_commands(c, cmds, e);
+    return rc < 0 ? rc : console__prompt_commands(c, cmds, e);
 }

@@ -98,6 +98,9 @@ struct options;
     X(OPTION_ACTIVE, "option_active")                                                              \
     X(OPTION_ACTIVE_SELECTED, "option_active_selected")                                            \
     X(FOCUSFIELD, "focusfield")                                                                    \
+    X(COMMANDER_COMMAND, "commander_command")                                                      \
+    X(COMMANDER_INVALID, "commander_invalid")                                                      \
+    X(COMMANDER_HINT, "commander_hint")                                                            \
     X(FOCUSFIELD_ERROR, "focusfield_error")                                                        \
     X(FIELD_ERROR, "field_error")                                                                  \
     X(EDITFIELD, "editfield")                                                                      \
@@ -417,6 +420,20 @@ struct chooser {
     char *command; /* owned */
 };
 
+/* The prompt's history (commands.history.*) and the completion being cycled. */
+struct prompt_state {
+    struct strv history;  /* oldest first */
+    struct strv filtered; /* the entries starting with the filter, then the filter */
+    size_t index;         /* into filtered */
+    int active_filter;
+    char *filter_str; /* owned; what was typed when up was first pressed */
+    int completing;
+    struct strv options; /* the completions being cycled */
+    long pos;            /* -1: none shown yet */
+    char *start;         /* owned; the prefix completed */
+    char *parsed;        /* owned; the text before the piece completed */
+};
+
 /* The action bar: a prompt being typed, or a question, or a message. */
 enum bar_mode { BAR_NONE, BAR_PROMPT, BAR_QUIT, BAR_MESSAGE };
 
@@ -441,8 +458,9 @@ struct console {
     struct browser browse[3]; /* options, commands, key bindings */
     enum bar_mode bar;
     struct buf prompt; /* the prompt's text (BAR_PROMPT) */
-    size_t cursor;     /* byte offset in prompt */
-    char *message;     /* BAR_MESSAGE; owned */
+    struct prompt_state ps;
+    size_t cursor; /* byte offset in prompt */
+    char *message; /* BAR_MESSAGE; owned */
     int message_error;
     struct screen scr;
     int rows, cols;
@@ -504,6 +522,22 @@ void console__nav(struct console *, enum nav);
 /* The content view mode of the flow view (per flow, else the option). */
 const char *console__flowview_mode(struct console *, const char *flow_id);
 const struct options *console__opts(const struct console *);
+
+/* ---- the prompt (prompt.c) ---------------------------------------------------- */
+
+/* A key on the prompt other than enter and esc; 0 when it is not one. */
+int console__prompt_key(struct console *, const char *key);
+/* Draws text (the prompt's) coloured by what the command registry makes of
+ * it, with the parameters still to come as hints. */
+void console__prompt_draw(struct console *, struct sline *, const char *text, size_t len);
+/* command_history in the conf dir: read (when the option says so), one
+ * line added per command run from the prompt, cut at exit when long. */
+void console__history_load(struct console *);
+void console__history_add(struct console *, const char *cmd);
+void console__history_done(struct console *);
+void console__history_filter(struct console *, const char *prefix);
+void console__prompt_state_clear(struct prompt_state *);
+int console__prompt_commands(struct console *, struct cmds *, struct err *e);
 
 /* ---- the browsers (browse.c) ------------------------------------------------ */
 

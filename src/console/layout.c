@@ -359,7 +359,10 @@ actionbar(struct console *c, struct sline *l, int row)
             while (off < c->prompt.len && (p[off] & 0xc0) == 0x80)
                 off++;
         }
-        console__put(l, ST_TEXT, p + off, c->prompt.len - off);
+        if (off == 0)
+            console__prompt_draw(c, l, p, c->prompt.len);
+        else
+            console__put(l, ST_TEXT, p + off, c->prompt.len - off);
         c->scr.cursor_row = row;
         c->scr.cursor_col = 2 + before - skip;
         break;

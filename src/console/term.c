@@ -135,6 +135,12 @@ style_colour(enum console_style s)
         return (struct colour){37, CYN, -1, -1, 0};
     case ST_URL_QUERY_VALUE:
         return (struct colour){30, CYN, -1, -1, 0};
+    case ST_COMMANDER_COMMAND:
+        return (struct colour){33, BLU, -1, -1, 0};
+    case ST_COMMANDER_INVALID:
+        return (struct colour){166, RED, -1, -1, 0};
+    case ST_COMMANDER_HINT:
+        return (struct colour){241, WHT, -1, -1, 0};
     case ST_OPTION_ACTIVE:
         return (struct colour){166, RED, -1, -1, 0};
     case ST_OPTION_ACTIVE_SELECTED:

@@ -106,6 +106,8 @@ console__clear(struct console *c)
     if (c->shown)
         flow_unref(c->shown);
     chooser_clear(&c->chooser);
+    console__history_done(c);
+    console__prompt_state_clear(&c->ps);
     console__grid_free(c->grid);
     for (int i = 0; i < 3; i++)
         buf_clear(&c->browse[i].edit);
@@ -422,10 +424,13 @@ prompt_key(struct console *c, const char *key)
     } else if (strcmp(key, "enter") == 0) {
         char *line = buf_strdup(&c->prompt);
         c->bar = BAR_NONE;
+        c->ps.active_filter = 0;
+        c->ps.completing = 0;
+        console__history_add(c, line);
         console__execute(c, line);
         free(line);
     } else {
-        console__line_key(&c->prompt, &c->cursor, key);
+        console__prompt_key(c, key);
     }
     console__dirty(c);
 }
@@ -751,6 +756,9 @@ addon_configure(struct addon *a, const struct options *o, const struct opt_chang
     struct console *c = ((struct console_addon *)a)->c;
     if (updated == NULL || opt_changed_name(updated, "console_default_contentview"))
         console__flowview_invalidate(&c->fv);
+    if (updated == NULL || opt_changed_name(updated, "confdir") ||
+        opt_changed_name(updated, "command_history"))
+        console__history_load(c);
     if (updated == NULL || opt_changed_name(updated, "console_eventlog_verbosity")) {
         const struct opt_info *v = opt_find("console_eventlog_verbosity");
         int level = v ? log_level_parse(opt_get_str(o, v)) : -1;

@@ -231,7 +231,7 @@ TEST(console_browse_keybindings)
     /* enter: console.key.bind with the binding, on the prompt. */
     keys(&fx, "enter", NULL);
     console__layout(fx.c, 30, 120);
-    ASSERT_STREQ(line(&fx, 29), ": console.key.bind commonkey,global : console.command ");
+    ASSERT_STREQ(line(&fx, 29), ": console.key.bind commonkey,global : console.command *args ");
     keys(&fx, "esc", NULL);
     /* A binding made on the prompt works at once. */
     keys(&fx, ":", NULL);

@@ -379,7 +379,8 @@ def test_console_options_commands_keys(tmp_path):
         c.save("18-options", s)
         c.keys("q", "C")
         s = c.wait(r"^Command Help")
-        assert re.search(r"^>> console\.bodyview flow part$", s, re.M), s
+        assert re.search(r"^>> commands\.history\.add command$", s, re.M), s
+        assert re.search(r"^   console\.bodyview flow part$", s, re.M), s
         c.save("19-commands", s)
         c.keys("q", "K")
         s = c.wait(r"^Key Binding Help")
@@ -393,3 +394,34 @@ def test_console_options_commands_keys(tmp_path):
         assert "ERROR: AddressSanitizer" not in err and "runtime error" not in err, err
     finally:
         c.close()
+
+
+def test_console_prompt_completion_and_history(tmp_path):
+    """Tab completes on the prompt; what was run is in command_history in
+    the conf dir, and up brings it back after a restart."""
+    confdir = tmp_path / "conf"
+    confdir.mkdir()
+    for run in ("first", "second"):
+        (tmp_path / run).mkdir()
+        c = Console(tmp_path / run, confdir=confdir)
+        try:
+            c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+            c.keys(":")
+            if run == "first":
+                c.type("set anticom")
+                c.keys("Tab")
+                s = c.wait(r"^: set anticomp \*value\s*$")
+                c.save("21-prompt-completion", s)
+                c.type(" true")
+                c.keys("Enter")
+                c.wait(r"\[anticomp\]")
+            else:
+                c.keys("Up")
+                s = c.wait(r"^: set anticomp true$")
+                c.save("22-prompt-history", s)
+                c.keys("Escape")
+            c.keys("Q")
+            assert c.exit_status() == 0, c.stderr()
+        finally:
+            c.close()
+    assert (confdir / "command_history").read_text() == "set anticomp true\n"
