@@ -310,7 +310,6 @@ static const struct cmds_param p_choose[] = {
 static const struct cmds_param p_choose_cmd[] = {
     P("prompt", STR), P("choicecmd", CMD), P("subcmd", CMD), {"args", CMDS_ARG, 1, NULL}};
 static const struct cmds_param p_mode[] = {P("mode", STR)};
-static const struct cmds_param p_flows_part[] = {P("flow", FLOW), P("part", STR)};
 
 static const struct {
     const char *name, *help;
@@ -363,12 +362,6 @@ static const struct {
      N(p_mode), CMDS_NONE, cmd_mode_set},
     {"console.flowview.mode", "Get the display mode for the current flow view.", NULL, 0, CMDS_STR,
      cmd_mode_get},
-    {"console.bodyview",
-     "Spawn an external viewer for a flow request or response body based on "
-     "the detected MIME type. We use the mailcap system to find the "
-     "correct viewer, and fall back to the programs in $PAGER or $EDITOR "
-     "if necessary.",
-     p_flows_part, N(p_flows_part), CMDS_NONE, cmd_later},
     {"eventstore.clear", "Clear the event log.", NULL, 0, CMDS_NONE, cmd_eventstore_clear},
 };
 

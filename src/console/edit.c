@@ -114,7 +114,9 @@ on_path(const char *name)
     return found;
 }
 
-/* ---- the external editor ---------------------------------------------------- */
+static void decoded(const struct hdrs *h, const struct buf *content, struct buf *out);
+
+/* ---- the external editor and viewer ---------------------------------------------- */
 
 static const char *
 editor_command(void)
@@ -131,17 +133,18 @@ editor_command(void)
     return "vi";
 }
 
-int
-console__spawn_editor(struct console *c, struct buf *data, struct err *e)
+/* A temporary file holding data[0..n), its name ending in ext. */
+static int
+temp_file(char *name, size_t size, const char *prefix, const char *ext, const void *data, size_t n,
+          struct err *e)
 {
     const char *dir = getenv("TMPDIR");
-    char name[4096];
-    snprintf(name, sizeof(name), "%s/mitmproxyXXXXXX", dir && *dir ? dir : "/tmp");
-    int fd = mkstemp(name);
+    snprintf(name, size, "%s/%sXXXXXX%s", dir && *dir ? dir : "/tmp", prefix, ext);
+    int fd = mkstemps(name, (int)strlen(ext));
     if (fd < 0)
-        return err_set(e, MP_ERR_IO, "Can't create a file for the editor: %s", strerror(errno));
-    const uint8_t *p = buf_ptr(data);
-    for (size_t left = data->len; left > 0;) {
+        return err_set(e, MP_ERR_IO, "Can't create a temporary file: %s", strerror(errno));
+    const uint8_t *p = data;
+    for (size_t left = n; left > 0;) {
         ssize_t w = write(fd, p, left);
         if (w < 0 && errno == EINTR)
             continue;
@@ -154,10 +157,16 @@ console__spawn_editor(struct console *c, struct buf *data, struct err *e)
         left -= (size_t)w;
     }
     close(fd);
-    /* The editor's words as the shell splits them (shlex.split), then the file. */
-    const char *ed = editor_command();
+    return 0;
+}
+
+/* Runs prog (split into words as the shell splits them, like shlex.split)
+ * on the file, the terminal given to it meanwhile. */
+static int
+run_on_file(struct console *c, const char *prog, const char *name, const char *what, struct err *e)
+{
     struct buf cmd = BUF_INIT;
-    buf_printf(&cmd, "%s \"$1\"", ed);
+    buf_printf(&cmd, "%s \"$1\"", prog);
     char *line = buf_strdup(&cmd);
     buf_clear(&cmd);
     console__term_suspend(c->term);
@@ -166,28 +175,106 @@ console__spawn_editor(struct console *c, struct buf *data, struct err *e)
         execl("/bin/sh", "sh", "-c", line, "sh", name, (char *)NULL);
         _exit(127);
     }
-    int status = 0, rc = 0;
-    if (pid < 0)
-        rc = err_set(e, MP_ERR_IO, "Can't start editor: %s", ed);
-    else
+    int status = 0;
+    if (pid > 0)
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
             ;
     console__term_resume(c->term);
     console__dirty(c);
     free(line);
-    if (rc == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 127)
-        rc = err_set(e, MP_ERR_IO, "Can't start editor: %s", ed);
+    if (pid < 0 || (WIFEXITED(status) && WEXITSTATUS(status) == 127))
+        return err_set(e, MP_ERR_IO, "Can't start %s: %s", what, prog);
+    return 0;
+}
+
+int
+console__spawn_editor(struct console *c, struct buf *data, struct err *e)
+{
+    char name[4096];
+    int rc = temp_file(name, sizeof(name), "mitmproxy", "", buf_ptr(data), data->len, e);
+    if (rc < 0)
+        return rc;
+    rc = run_on_file(c, editor_command(), name, "editor", e);
     if (rc == 0) {
         struct buf out = BUF_INIT;
-        if (read_file(name, &out, e) < 0) {
-            rc = e ? e->code : MP_ERR_IO;
-        } else {
+        if ((rc = read_file(name, &out, e)) == 0)
             buf_move(data, &out);
-        }
         buf_clear(&out);
     }
     unlink(name);
     return rc;
+}
+
+/* mimetypes.guess_extension for the types bodies usually have. */
+static const char *
+extension(const char *ct)
+{
+    static const struct {
+        const char *type, *ext;
+    } t[] = {{"application/json", ".json"}, {"text/html", ".html"},
+             {"text/plain", ".txt"},        {"text/css", ".css"},
+             {"text/javascript", ".js"},    {"application/javascript", ".js"},
+             {"application/xml", ".xsl"},   {"text/xml", ".xsl"},
+             {"image/png", ".png"},         {"image/jpeg", ".jpg"},
+             {"image/gif", ".gif"},         {"image/svg+xml", ".svg"},
+             {"image/webp", ".webp"},       {"application/pdf", ".pdf"}};
+    size_t n = strcspn(ct, ";");
+    while (n && ct[n - 1] == ' ')
+        n--;
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+        if (strlen(t[i].type) == n && strncasecmp(t[i].type, ct, n) == 0)
+            return t[i].ext;
+    return "";
+}
+
+/* console.bodyview flow part: the body in $MITMPROXY_EDITOR, $PAGER,
+ * $EDITOR or less, from a read-only file named for its type. */
+static int
+cmd_bodyview(void *arg, struct cmds_call *call, struct err *e)
+{
+    struct console *c = arg;
+    struct flow *f = cmds_arg(call, 0)->flow;
+    const char *part = cmds_arg(call, 1)->s;
+    int response = strcmp(part, "response") == 0;
+    if (f == NULL || f->type != FLOW_HTTP || (!response && strcmp(part, "request") != 0) ||
+        (response ? f->response == NULL : f->request == NULL))
+        return err_set(e, MP_ERR_INVAL, "Part must be either request or response, not %s.", part);
+    const struct hdrs *h = response ? &f->response->headers : &f->request->headers;
+    const struct buf *content = response ? &f->response->content : &f->request->content;
+    struct buf body = BUF_INIT;
+    decoded(h, content, &body);
+    if (body.len == 0) {
+        buf_clear(&body);
+        return err_set(e, MP_ERR_INVAL, "No content to view.");
+    }
+    const struct hdr *ct = hdrs_get(h, "Content-Type");
+    char name[4096];
+    int rc = temp_file(name, sizeof(name), "mproxy", ct ? extension(ct->value) : "", buf_ptr(&body),
+                       body.len, e);
+    buf_clear(&body);
+    if (rc < 0)
+        return rc;
+    chmod(name, S_IRUSR); /* read-only: a view, not an edit */
+    const char *prog = getenv("MITMPROXY_EDITOR");
+    if (prog == NULL || *prog == '\0')
+        prog = getenv("PAGER");
+    if (prog == NULL || *prog == '\0')
+        prog = getenv("EDITOR");
+    if (prog == NULL || *prog == '\0')
+        prog = "less";
+    rc = run_on_file(c, prog, name, "external viewer", e);
+    unlink(name);
+    return rc;
+}
+
+static int
+cmd_bodyview_options(void *arg, struct cmds_call *call, struct err *e)
+{
+    struct strv sv = {0};
+    strv_push(&sv, "request");
+    strv_push(&sv, "response");
+    cmds_return_strs(call, &sv);
+    return 0;
 }
 
 /* ---- grid parts: from a flow into a grid and back ---------------------------- */
@@ -924,6 +1011,8 @@ cmd_save(void *arg, struct cmds_call *call, struct err *e)
 static const struct cmds_param p_part[] = {
     {"flow_part", CMDS_CHOICE, 0, "console.edit.focus.options"}};
 static const struct cmds_param p_path[] = {P("path", PATH)};
+static const struct cmds_param p_bodyview[] = {
+    P("flow", FLOW), {"part", CMDS_CHOICE, 0, "console.bodyview.options"}};
 
 static const struct {
     const char *name, *help;
@@ -936,6 +1025,13 @@ static const struct {
      CMDS_STRS, cmd_focus_options},
     {"console.edit.focus", "Edit a component of the currently focused flow.", p_part, N(p_part),
      CMDS_NONE, cmd_focus},
+    {"console.bodyview",
+     "Spawn an external viewer for a flow request or response body based on the detected MIME "
+     "type. We use the mailcap system to find the correct viewer, and fall back to the programs "
+     "in $PAGER or $EDITOR if necessary.",
+     p_bodyview, N(p_bodyview), CMDS_NONE, cmd_bodyview},
+    {"console.bodyview.options", "Possible parts for console.bodyview.", NULL, 0, CMDS_STRS,
+     cmd_bodyview_options},
     {"console.grideditor.add", "Add a row after the cursor.", NULL, 0, CMDS_NONE, cmd_add},
     {"console.grideditor.insert", "Insert a row before the cursor.", NULL, 0, CMDS_NONE,
      cmd_insert},

@@ -306,3 +306,36 @@ TEST(console_edit_set_cookie_attributes)
     flow_unref(f);
     teardown(&fx);
 }
+
+/* v: the body in $PAGER (here a script that copies the file it is given). */
+TEST(console_edit_bodyview)
+{
+    struct fixture fx;
+    setup(&fx);
+    struct flow *f = open_flow(&fx, "/p", "a=b");
+    hdrs_add_cstr(&f->response->headers, "Content-Type", "application/json; charset=utf-8");
+    buf_append_str(&f->response->content, "{\"a\": 1}");
+    char out[] = "/tmp/mp-viewed-XXXXXX";
+    int fd = mkstemp(out);
+    ASSERT(fd >= 0);
+    close(fd);
+    editor_writes(&fx, "unused");
+    FILE *fp = fopen(fx.editor, "w");
+    fprintf(fp, "#!/bin/sh\ncase \"$1\" in *.json) cp \"$1\" %s;; esac\n", out);
+    fclose(fp);
+    setenv("PAGER", fx.editor, 1);
+    unsetenv("EDITOR");
+    keys(&fx, "v", NULL);
+    ASSERT(screen_has(&fx, "View Part"));
+    keys(&fx, "2", NULL);
+    char got[64] = "";
+    fp = fopen(out, "r");
+    ASSERT(fp != NULL);
+    ASSERT(fgets(got, sizeof(got), fp) != NULL);
+    fclose(fp);
+    ASSERT_STREQ(got, "{\"a\": 1}");
+    unlink(out);
+    unsetenv("PAGER");
+    flow_unref(f);
+    teardown(&fx);
+}
