@@ -287,10 +287,12 @@ struct flowview {
     struct cv_render *render; /* NULL when the tab has no body */
     struct cv_lines body;
     int body_done;
-    size_t limit; /* body lines shown at most (content_view_lines_cutoff); 0: all */
-    int cut;      /* the body went past limit: a line says how to see it all */
-    int scroll;   /* first line shown, counting header lines */
-    int at_end;   /* G: stay at the end while the render goes on */
+    size_t limit;  /* body lines shown at most (content_view_lines_cutoff); 0: all */
+    int cut;       /* the body went past limit: a line says how to see it all */
+    int scroll;    /* first line shown, counting header lines */
+    int highlight; /* the line a search found, -1: none */
+    int at_end;    /* G: stay at the end while the render goes on */
+    int want;      /* the lines the last layout asked the render for */
 };
 
 void console__flowview_init(struct flowview *);
@@ -435,7 +437,7 @@ struct prompt_state {
 };
 
 /* The action bar: a prompt being typed, or a question, or a message. */
-enum bar_mode { BAR_NONE, BAR_PROMPT, BAR_QUIT, BAR_MESSAGE };
+enum bar_mode { BAR_NONE, BAR_PROMPT, BAR_QUIT, BAR_MESSAGE, BAR_SEARCH };
 
 struct console {
     struct master *master; /* borrowed */
@@ -459,8 +461,9 @@ struct console {
     enum bar_mode bar;
     struct buf prompt; /* the prompt's text (BAR_PROMPT) */
     struct prompt_state ps;
-    size_t cursor; /* byte offset in prompt */
-    char *message; /* BAR_MESSAGE; owned */
+    char *search_term, *last_search; /* owned; the flow view's search */
+    size_t cursor;                   /* byte offset in prompt */
+    char *message;                   /* BAR_MESSAGE; owned */
     int message_error;
     struct screen scr;
     int rows, cols;
@@ -538,6 +541,14 @@ void console__history_done(struct console *);
 void console__history_filter(struct console *, const char *prefix);
 void console__prompt_state_clear(struct prompt_state *);
 int console__prompt_commands(struct console *, struct cmds *, struct err *e);
+
+/* ---- searching the flow view (search.c) --------------------------------------- */
+
+/* The text to find (empty: the last one again), then the first line after
+ * the view's top holding it. */
+void console__search_set(struct console *, const char *text);
+/* n and N: the next or previous line holding it, wrapping around. */
+void console__search_next(struct console *, int backwards);
 
 /* ---- the browsers (browse.c) ------------------------------------------------ */
 

@@ -135,14 +135,23 @@ flowview(struct console *c, struct sline *lines, int rows)
     long cutoff = console__opts(c)->content_view_lines_cutoff;
     size_t limit = full && strcmp(full, "true") == 0 ? 0 : cutoff > 0 ? (size_t)cutoff : 0;
     console__flowview_build(&c->fv, f, c->fv.tab, console__flowview_mode(c, f->id), c->cols, limit);
-    console__flowview_fill(&c->fv, c->fv.at_end ? 1 << 30 : c->fv.scroll + n, 256u << 10);
+    c->fv.want = c->fv.at_end ? 1 << 30 : c->fv.scroll + n;
+    console__flowview_fill(&c->fv, c->fv.want, 256u << 10);
     int total = console__flowview_lines(&c->fv);
     if (c->fv.at_end || (c->fv.scroll > total - n && c->fv.body_done))
         c->fv.scroll = total - n;
     if (c->fv.scroll < 0)
         c->fv.scroll = 0;
-    for (int i = 0; i < n && c->fv.scroll + i < total; i++)
-        console__flowview_line(&c->fv, c->fv.scroll + i, &lines[top + i]);
+    for (int i = 0; i < n && c->fv.scroll + i < total; i++) {
+        struct sline *l = &lines[top + i];
+        console__flowview_line(&c->fv, c->fv.scroll + i, l);
+        if (c->fv.scroll + i == c->fv.highlight) {
+            /* The line a search found, as searchable.Highlight shows it. */
+            for (size_t k = 0; k < l->nspans; k++)
+                l->spans[k].style = ST_FOCUSFIELD;
+            console__pad_to(l, ST_FOCUSFIELD, l->width);
+        }
+    }
 }
 
 static const char *const level_style_names[] = {"error", "warn", "info", "alert", "debug"};
@@ -365,6 +374,15 @@ actionbar(struct console *c, struct sline *l, int row)
             console__put(l, ST_TEXT, p + off, c->prompt.len - off);
         c->scr.cursor_row = row;
         c->scr.cursor_col = 2 + before - skip;
+        break;
+    }
+    case BAR_SEARCH: {
+        /* status_prompt: "Search for: " and the text, the cursor in it. */
+        console__put(l, ST_TEXT, "Search for: ", SIZE_MAX);
+        int at = l->used;
+        console__put(l, ST_TEXT, (const char *)buf_ptr(&c->prompt), c->prompt.len);
+        c->scr.cursor_row = row;
+        c->scr.cursor_col = at + console__width((const char *)buf_ptr(&c->prompt), c->cursor);
         break;
     }
     case BAR_QUIT:

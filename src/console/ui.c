@@ -108,6 +108,8 @@ console__clear(struct console *c)
     chooser_clear(&c->chooser);
     console__history_done(c);
     console__prompt_state_clear(&c->ps);
+    free(c->search_term);
+    free(c->last_search);
     console__grid_free(c->grid);
     for (int i = 0; i < 3; i++)
         buf_clear(&c->browse[i].edit);
@@ -531,6 +533,19 @@ widget_key(struct console *c, const char *key)
             return 1;
         }
     enum view_kind v = c->stack[c->depth - 1];
+    /* Searchable: / asks what to find, n and N find it again. */
+    if (v == VIEW_FLOWVIEW && strcmp(key, "/") == 0) {
+        buf_reset(&c->prompt);
+        c->cursor = 0;
+        c->bar = BAR_SEARCH;
+        return 1;
+    }
+    if (v == VIEW_FLOWVIEW && (strcmp(key, "n") == 0 || strcmp(key, "N") == 0)) {
+        if (c->search_term == NULL && c->last_search)
+            c->search_term = xstrdup(c->last_search);
+        console__search_next(c, key[0] == 'N');
+        return 1;
+    }
     if ((v == VIEW_FLOWVIEW || v == VIEW_GRID) &&
         (strcmp(key, "left") == 0 || strcmp(key, "right") == 0)) {
         console__nav(c, strcmp(key, "left") == 0 ? NAV_LEFT : NAV_RIGHT);
@@ -551,6 +566,19 @@ console__press(struct console *c, const char *key)
     }
     if (c->bar == BAR_PROMPT) {
         prompt_key(c, key);
+        return;
+    }
+    if (c->bar == BAR_SEARCH) {
+        if (strcmp(key, "esc") == 0) {
+            c->bar = BAR_NONE;
+        } else if (strcmp(key, "enter") == 0) {
+            char *text = buf_strdup(&c->prompt);
+            c->bar = BAR_NONE;
+            console__search_set(c, text);
+            free(text);
+        } else {
+            console__line_key(&c->prompt, &c->cursor, key);
+        }
         return;
     }
     if (c->chooser.active) {
@@ -610,10 +638,15 @@ on_redraw(void *arg)
         return;
     c->dirty = 0;
     draw(c);
-    /* A body still rendering goes on in the next turn, after the keys. */
+    /* A body still rendering goes on in the next turn, after the keys: a
+     * timer of 1 ms, since libuv (before 1.45) runs a timer re-armed with
+     * 0 in its own callback again at once, and would never read a key. */
     if (c->stack[c->depth - 1] == VIEW_FLOWVIEW && c->fv.render && !c->fv.body_done &&
-        (c->fv.at_end || console__flowview_lines(&c->fv) < c->fv.scroll + c->rows))
-        console__dirty(c);
+        (c->fv.at_end || console__flowview_lines(&c->fv) < c->fv.want)) {
+        c->dirty = 1;
+        c->redraw_pending = 1;
+        server_timer_start(c->redraw_timer, 1, 0);
+    }
 }
 
 void

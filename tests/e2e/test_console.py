@@ -425,3 +425,31 @@ def test_console_prompt_completion_and_history(tmp_path):
         finally:
             c.close()
     assert (confdir / "command_history").read_text() == "set anticomp true\n"
+
+
+def test_console_search_past_cutoff(tmp_path, echo_origin):
+    """/ in the flow view finds a line past the display cutoff (512 lines),
+    which 8.1.1 cannot (mitmproxy #7326)."""
+    body = tmp_path / "body"
+    body.write_text("".join(("needle" if i == 1500 else "line") + f" {i}\n" for i in range(2000)))
+    c = Console(tmp_path)
+    try:
+        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+        rc, out, err = curl(*proxy(c), "--data-binary", f"@{body}",
+                            f"http://127.0.0.1:{echo_origin}/echo")
+        assert rc == 0, err
+        c.wait(r"/echo +200")
+        c.keys("Enter")
+        c.wait(r"^Flow Details")
+        c.keys("Tab")
+        c.wait(r"^line 2$")
+        c.keys("/")
+        c.wait(r"^Search for:\s*$")
+        c.type("needle")
+        c.keys("Enter")
+        s = c.wait(r"^needle 1500$")
+        c.save("23-search", s)
+        c.keys("Q")
+        assert c.exit_status() == 0, c.stderr()
+    finally:
+        c.close()
