@@ -397,3 +397,40 @@ TEST(console_layout_many_flows)
     ASSERT(ms < 250);
     teardown(&fx);
 }
+
+/* The flow view's own keys: space and p walk the flows, z encodes and
+ * decodes a body, w offers to save this flow. */
+TEST(console_layout_flowview_keys)
+{
+    struct fixture fx;
+    setup(&fx);
+    add(&fx, http_flow("GET", "/one", 200, "text/plain", "first body"));
+    add(&fx, http_flow("GET", "/two", 200, "text/plain", "second body"));
+    keys(&fx, "enter", NULL);
+    console__layout(fx.c, 20, 120);
+    ASSERT_SCREEN_HAS(&fx, "/one");
+    keys(&fx, "space", NULL);
+    console__layout(fx.c, 20, 120);
+    ASSERT_SCREEN_HAS(&fx, "GET http://example.com/two");
+    keys(&fx, "p", NULL);
+    console__layout(fx.c, 20, 120);
+    ASSERT_SCREEN_HAS(&fx, "GET http://example.com/one");
+    /* z, 2) response: deflate on, then off again. */
+    keys(&fx, "z", NULL);
+    console__layout(fx.c, 20, 120);
+    ASSERT_SCREEN_HAS(&fx, "2) response");
+    keys(&fx, "2", NULL);
+    struct flow *f = store_view_flow(fx.s, 0);
+    const struct hdr *ce = hdrs_get(&f->response->headers, "Content-Encoding");
+    ASSERT(ce != NULL);
+    ASSERT_STREQ(ce->value, "deflate");
+    keys(&fx, "z", "2", NULL);
+    ASSERT(hdrs_get(&f->response->headers, "Content-Encoding") == NULL);
+    ASSERT_EQ(f->response->content.len, 10);
+    flow_unref(f);
+    /* w: save.file with this flow, the path to type. */
+    keys(&fx, "w", NULL);
+    console__layout(fx.c, 20, 120);
+    ASSERT(strncmp(line(&fx, 19), ": save.file @focus ", 19) == 0);
+    teardown(&fx);
+}
