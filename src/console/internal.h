@@ -125,9 +125,9 @@ struct span {
 };
 
 /*
- * One screen line: spans of text, never wider than width columns (a
- * column is a code point here; wide glyphs are rare in flow lists). The
- * text is what a terminal shows, without the trailing blanks.
+ * One screen line: spans of text, never wider than width columns (a wide
+ * glyph takes two). The text is what a terminal shows, without the
+ * trailing blanks.
  */
 struct sline {
     struct buf text;
@@ -155,8 +155,12 @@ int console__put(struct sline *, enum console_style, const char *text, size_t le
 void console__put_fixed(struct sline *, enum console_style, const char *text, int cols, int right);
 /* Blanks up to column col (nothing if the line is there already). */
 void console__pad_to(struct sline *, enum console_style, int col);
-/* The number of columns (code points) of len bytes of UTF-8. */
+/* The columns len bytes of UTF-8 take on a terminal: wide (East Asian,
+ * emoji) glyphs two, combining marks none (console__cp_width). */
 int console__width(const char *text, size_t len);
+int console__cp_width(uint32_t cp);
+/* The bytes of text's longest start that fits in cols columns. */
+size_t console__cut(const char *text, size_t len, int cols);
 /* The line's text as a NUL-terminated string (borrowed until it changes). */
 const char *console__line_text(struct sline *);
 

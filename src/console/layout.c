@@ -421,12 +421,7 @@ chooser(struct console *c, struct sline *lines, int rows)
         if (l->used > left) {
             /* Cut the line at column left. */
             const char *p = (const char *)buf_ptr(&l->text);
-            size_t bytes = 0;
-            for (int k = 0; k < left; k++) {
-                bytes++;
-                while (bytes < l->text.len && (p[bytes] & 0xc0) == 0x80)
-                    bytes++;
-            }
+            size_t bytes = console__cut(p, l->text.len, left);
             size_t acc = 0, s = 0;
             for (; s < l->nspans && acc + l->spans[s].len <= bytes; s++)
                 acc += l->spans[s].len;
@@ -435,7 +430,7 @@ chooser(struct console *c, struct sline *lines, int rows)
                 l->nspans = l->spans[s].len ? s + 1 : s;
             }
             l->text.len = bytes;
-            l->used = left;
+            l->used = console__width(p, bytes);
         }
         console__pad_to(l, ST_TEXT, left);
         char item[512];

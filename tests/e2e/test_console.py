@@ -281,6 +281,7 @@ class Echo(BaseHTTPRequestHandler):
         out = "".join(f"{k}: {v}\n" for k, v in self.headers.items()).encode()
         out += b"body: " + body + b"\n"
         self.send_response(200)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
         self.send_header("Content-Length", str(len(out)))
         self.end_headers()
         self.wfile.write(out)
@@ -449,6 +450,26 @@ def test_console_search_past_cutoff(tmp_path, echo_origin):
         c.keys("Enter")
         s = c.wait(r"^needle 1500$")
         c.save("23-search", s)
+        c.keys("Q")
+        assert c.exit_status() == 0, c.stderr()
+    finally:
+        c.close()
+
+
+def test_console_wide_glyphs(tmp_path, origin):
+    """Wide glyphs take two columns: a query of Japanese text in the
+    request's Query view, the columns after it where a terminal puts them."""
+    c = Console(tmp_path)
+    try:
+        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+        q = "%E6%97%A5%E6%9C%AC%E8%AA%9E"
+        rc, out, err = curl(*proxy(c), f"http://127.0.0.1:{origin}/hello/wide?{q}={q}&x=1")
+        assert rc == 0, err
+        c.wait(r"/hello/wide")
+        c.keys("Enter")
+        s = c.wait(r"^Query +\[m:auto\]")
+        assert re.search("^\u65e5\u672c\u8a9e: \u65e5\u672c\u8a9e$", s, re.M), s
+        c.save("24-wide-glyphs", s)
         c.keys("Q")
         assert c.exit_status() == 0, c.stderr()
     finally:
