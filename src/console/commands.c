@@ -1,8 +1,8 @@
 /*
  * The console.* commands (8.1.1's tools/console/consoleaddons.py), which
  * the key bindings name: views, navigation, the prompt, the chooser and
- * the flow view's mode. Commands of screens this version does not have
- * yet (options, commands and key binding browsers, layouts, editing) are
+ * the flow view's mode (editing is edit.c's, key bindings keys.c's).
+ * Commands of screens this version does not have yet (layouts) are
  * registered with 8.1.1's signatures and say so when run, so every
  * default key does something visible and keys.yaml can name them.
  */
@@ -113,6 +113,49 @@ cmd_view_eventlog(void *arg, struct cmds_call *call, struct err *e)
     c->log_follow = 1;
     console__push(c, VIEW_EVENTLOG);
     return 0;
+}
+
+static int
+cmd_view_options(void *arg, struct cmds_call *call, struct err *e)
+{
+    console__push(con(arg), VIEW_OPTIONS);
+    return 0;
+}
+
+static int
+cmd_view_commands(void *arg, struct cmds_call *call, struct err *e)
+{
+    console__push(con(arg), VIEW_COMMANDS);
+    return 0;
+}
+
+static int
+cmd_view_keybindings(void *arg, struct cmds_call *call, struct err *e)
+{
+    console__push(con(arg), VIEW_KEYBINDINGS);
+    return 0;
+}
+
+static int
+cmd_options_reset_focus(void *arg, struct cmds_call *call, struct err *e)
+{
+    struct console *c = con(arg);
+    if (c->stack[c->depth - 1] != VIEW_OPTIONS)
+        return err_set(e, MP_ERR_INVAL, "Not viewing options.");
+    const struct opt_info *o = console__focused_option(c);
+    if (o == NULL)
+        return 0;
+    struct buf line = BUF_INIT;
+    buf_append_str(&line, "options.reset.one ");
+    buf_append_str(&line, o->name);
+    char *s = buf_strdup(&line);
+    buf_clear(&line);
+    struct cmds_value ret = {0};
+    int rc = cmds_execute(master_commands(c->master), s, &ret, e);
+    cmds_value_clear(&ret);
+    free(s);
+    console__dirty(c);
+    return rc;
 }
 
 static int
@@ -261,13 +304,12 @@ cmd_later(void *arg, struct cmds_call *call, struct err *e)
 static const struct cmds_param p_command[] = {{"command_str", CMDS_STR, 1, NULL}};
 static const struct cmds_param p_option[] = {P("option_name", STR)};
 static const struct cmds_param p_flow[] = {P("flow", FLOW)};
+/* 8.1.1's signatures: the command, then its arguments (*args). */
 static const struct cmds_param p_choose[] = {
-    P("prompt", STR), P("choices", STRS), {"cmd", CMDS_STR, 1, NULL}};
+    P("prompt", STR), P("choices", STRS), P("cmd", CMD), {"args", CMDS_ARG, 1, NULL}};
 static const struct cmds_param p_choose_cmd[] = {
-    P("prompt", STR), P("choicecmd", CMD), {"subcmd", CMDS_STR, 1, NULL}};
+    P("prompt", STR), P("choicecmd", CMD), P("subcmd", CMD), {"args", CMDS_ARG, 1, NULL}};
 static const struct cmds_param p_mode[] = {P("mode", STR)};
-static const struct cmds_param p_part[] = {P("part", STR)};
-static const struct cmds_param p_flows_part[] = {P("flow", FLOW), P("part", STR)};
 
 static const struct {
     const char *name, *help;
@@ -284,9 +326,12 @@ static const struct {
     {"console.view.pop", "Pop a view off the console stack.", NULL, 0, CMDS_NONE, cmd_view_pop},
     {"console.view.help", "View help.", NULL, 0, CMDS_NONE, cmd_view_help},
     {"console.view.eventlog", "View event log.", NULL, 0, CMDS_NONE, cmd_view_eventlog},
-    {"console.view.options", "View options.", NULL, 0, CMDS_NONE, cmd_later},
-    {"console.view.commands", "View available commands.", NULL, 0, CMDS_NONE, cmd_later},
-    {"console.view.keybindings", "View the commands list.", NULL, 0, CMDS_NONE, cmd_later},
+    {"console.view.options", "View options.", NULL, 0, CMDS_NONE, cmd_view_options},
+    {"console.view.commands", "View available commands.", NULL, 0, CMDS_NONE, cmd_view_commands},
+    {"console.view.keybindings", "View the commands list.", NULL, 0, CMDS_NONE,
+     cmd_view_keybindings},
+    {"console.options.reset.focus", "Reset the current option in the options editor.", NULL, 0,
+     CMDS_NONE, cmd_options_reset_focus},
     {"console.exit", "Exit mitmproxy.", NULL, 0, CMDS_NONE, cmd_exit},
     {"console.layout.cycle", "Cycle through the console layout options.", NULL, 0, CMDS_NONE,
      cmd_later},
@@ -317,16 +362,6 @@ static const struct {
      N(p_mode), CMDS_NONE, cmd_mode_set},
     {"console.flowview.mode", "Get the display mode for the current flow view.", NULL, 0, CMDS_STR,
      cmd_mode_get},
-    {"console.edit.focus.options", "Possible components for console.edit.focus.", NULL, 0,
-     CMDS_STRS, cmd_later},
-    {"console.edit.focus", "Edit a component of the currently focused flow.", p_part, N(p_part),
-     CMDS_NONE, cmd_later},
-    {"console.bodyview",
-     "Spawn an external viewer for a flow request or response body based on "
-     "the detected MIME type. We use the mailcap system to find the "
-     "correct viewer, and fall back to the programs in $PAGER or $EDITOR "
-     "if necessary.",
-     p_flows_part, N(p_flows_part), CMDS_NONE, cmd_later},
     {"eventstore.clear", "Clear the event log.", NULL, 0, CMDS_NONE, cmd_eventstore_clear},
 };
 
@@ -339,5 +374,8 @@ console__commands(struct console *c, struct cmds *cmds, struct err *e)
         if (rc < 0)
             return rc;
     }
-    return 0;
+    int rc = console__edit_commands(c, cmds, e);
+    if (rc == 0)
+        rc = console__key_commands(c, cmds, e);
+    return rc < 0 ? rc : console__prompt_commands(c, cmds, e);
 }

@@ -24,6 +24,7 @@ void
 console__flowview_init(struct flowview *fv)
 {
     memset(fv, 0, sizeof(*fv));
+    fv->highlight = -1;
     cv_lines_init(&fv->body);
 }
 

@@ -7,6 +7,9 @@
  *   layout.c    the whole screen of the current view, status bar, prompt
  *   keymap.c    8.1.1's default key bindings, per context, to command strings
  *   eventlog.c  the event log: a ring of log lines
+ *   lineedit.c  one line being typed (the prompt, a grid cell)
+ *   grid.c      the grid editor: rows of cells, one being typed
+ *   edit.c      editing a flow: its parts into grids or $EDITOR and back
  *   commands.c  the console.* commands the key bindings call
  *   ui.c        state, key dispatch, prompt, chooser, redraw scheduling
  *   term.c      ncurses: paints a screen, reads keys; the only file with curses
@@ -92,6 +95,15 @@ struct options;
     X(JSON_NUMBER, "json_number")                                                                  \
     X(JSON_BOOLEAN, "json_boolean")                                                                \
     X(OPTION_SELECTED, "option_selected")                                                          \
+    X(OPTION_ACTIVE, "option_active")                                                              \
+    X(OPTION_ACTIVE_SELECTED, "option_active_selected")                                            \
+    X(FOCUSFIELD, "focusfield")                                                                    \
+    X(COMMANDER_COMMAND, "commander_command")                                                      \
+    X(COMMANDER_INVALID, "commander_invalid")                                                      \
+    X(COMMANDER_HINT, "commander_hint")                                                            \
+    X(FOCUSFIELD_ERROR, "focusfield_error")                                                        \
+    X(FIELD_ERROR, "field_error")                                                                  \
+    X(EDITFIELD, "editfield")                                                                      \
     X(GRADIENT_0, "gradient_0")                                                                    \
     X(GRADIENT_1, "gradient_1")                                                                    \
     X(GRADIENT_2, "gradient_2")                                                                    \
@@ -113,9 +125,9 @@ struct span {
 };
 
 /*
- * One screen line: spans of text, never wider than width columns (a
- * column is a code point here; wide glyphs are rare in flow lists). The
- * text is what a terminal shows, without the trailing blanks.
+ * One screen line: spans of text, never wider than width columns (a wide
+ * glyph takes two). The text is what a terminal shows, without the
+ * trailing blanks.
  */
 struct sline {
     struct buf text;
@@ -143,8 +155,12 @@ int console__put(struct sline *, enum console_style, const char *text, size_t le
 void console__put_fixed(struct sline *, enum console_style, const char *text, int cols, int right);
 /* Blanks up to column col (nothing if the line is there already). */
 void console__pad_to(struct sline *, enum console_style, int col);
-/* The number of columns (code points) of len bytes of UTF-8. */
+/* The columns len bytes of UTF-8 take on a terminal: wide (East Asian,
+ * emoji) glyphs two, combining marks none (console__cp_width). */
 int console__width(const char *text, size_t len);
+int console__cp_width(uint32_t cp);
+/* The bytes of text's longest start that fits in cols columns. */
+size_t console__cut(const char *text, size_t len, int cols);
 /* The line's text as a NUL-terminated string (borrowed until it changes). */
 const char *console__line_text(struct sline *);
 
@@ -229,8 +245,8 @@ const struct binding *console__keymap_get(const struct keymap *, enum console_ct
 /* keymap.handle's look-up: the context's binding, else the global one. */
 const struct binding *console__keymap_lookup(const struct keymap *, enum console_ctx,
                                              const char *key);
-/* keymap.list: the bindings of a context, single keys first, each sorted
- * by key. Fills out (owned; free()) and returns the count. */
+/* keymap.list: the bindings of a context (CTX__COUNT: "all"), single keys
+ * first, each sorted by key. Fills out (owned; free()) and returns the count. */
 size_t console__keymap_list(const struct keymap *, enum console_ctx, const struct binding ***out);
 
 /* ---- the event log (eventlog.c) ------------------------------------------ */
@@ -275,10 +291,12 @@ struct flowview {
     struct cv_render *render; /* NULL when the tab has no body */
     struct cv_lines body;
     int body_done;
-    size_t limit; /* body lines shown at most (content_view_lines_cutoff); 0: all */
-    int cut;      /* the body went past limit: a line says how to see it all */
-    int scroll;   /* first line shown, counting header lines */
-    int at_end;   /* G: stay at the end while the render goes on */
+    size_t limit;  /* body lines shown at most (content_view_lines_cutoff); 0: all */
+    int cut;       /* the body went past limit: a line says how to see it all */
+    int scroll;    /* first line shown, counting header lines */
+    int highlight; /* the line a search found, -1: none */
+    int at_end;    /* G: stay at the end while the render goes on */
+    int want;      /* the lines the last layout asked the render for */
 };
 
 void console__flowview_init(struct flowview *);
@@ -299,9 +317,104 @@ int console__flowview_lines(const struct flowview *);
 /* Draws line i of the view into out. */
 void console__flowview_line(const struct flowview *, int i, struct sline *out);
 
+/* ---- typing a line (lineedit.c) -------------------------------------------- */
+
+/* Inserts t[0..n) at *cursor (a byte offset), moving the cursor past it. */
+void console__line_insert(struct buf *, size_t *cursor, const char *t, size_t n);
+/* An editing key (a character, "space", "backspace", "left", "ctrl k", ...)
+ * applied to the line; 0 when the key is not one of them. */
+int console__line_key(struct buf *, size_t *cursor, const char *key);
+
+/* ---- the grid editor (grid.c) ----------------------------------------------- */
+
+#define GRID_MAXCOLS 3
+
+struct grid_row {
+    struct buf cell[GRID_MAXCOLS]; /* bytes; a sub-grid column: "name=value" lines */
+    unsigned errors;               /* 1 << column: the cell holds a bad value */
+};
+
+/*
+ * A grid editor: rows of cells under headings, one focused cell, which
+ * may be typed (editing: the escaped text in edit). A sub-grid edits one
+ * cell of its parent (parent_row, the parent's sub_col); the console shows
+ * the innermost grid and q goes back out, one grid at a time.
+ */
+struct grid {
+    char *title; /* owned; the title bar's text */
+    int ncols;
+    const char *headings[GRID_MAXCOLS]; /* static strings */
+    int sub_col;                        /* the column that opens a sub-grid; -1: none */
+    struct grid_row *rows;              /* owned */
+    size_t n, cap;
+    int focus, focus_col, top;
+    int editing;
+    struct buf edit;
+    size_t cursor;
+    char *part;          /* owned; what it edits ("request-headers"), for edit.c */
+    char *flow_id;       /* owned; the flow it edits (NULL in a sub-grid) */
+    struct grid *parent; /* owned: freeing a grid frees its parents */
+    int parent_row;
+};
+
+/* Python's bytes_to_escaped_str: "\\", \n, \r, \t, \xNN for other bytes
+ * outside printable ASCII. */
+void console__escape(const void *data, size_t n, struct buf *out);
+/* codecs.escape_decode, appended to out; MP_ERR_SYNTAX for a trailing
+ * backslash or a bad \x (out may hold part of the result then). */
+int console__unescape(const char *s, size_t n, struct buf *out, struct err *e);
+
+struct grid *console__grid_new(const char *title, int ncols, const char *const *headings,
+                               int sub_col);
+void console__grid_free(struct grid *);
+/* Appends a row of ncols cells (copied). */
+void console__grid_append(struct grid *, const struct slice *cells);
+/* Whether row i is written back: no bad cell and not all cells empty
+ * (BaseGridEditor.layout_popping). */
+int console__grid_keep(const struct grid *, size_t i);
+/* The focused cell, or NULL when there are no rows. */
+struct buf *console__grid_cell(struct grid *);
+/* Sets the focused cell to bytes (r, R and e do this). */
+void console__grid_set(struct grid *, const void *p, size_t n);
+/* Starts typing the focused cell (not in a sub-grid column); 1 if it did. */
+int console__grid_start_edit(struct grid *);
+/* Ends typing: the text's escapes are read into the cell. A bad escape is
+ * an error, and typing goes on. */
+int console__grid_stop_edit(struct grid *, struct err *e);
+/* a, A, d: a row after the focus, before it (both typed at once), delete. */
+void console__grid_add(struct grid *);
+void console__grid_insert(struct grid *);
+void console__grid_delete(struct grid *);
+/* Moves the focus (clamped), ending any typing first. */
+void console__grid_move(struct grid *, int rows, int cols);
+/* tab: the next cell, the next row's first after the last. */
+void console__grid_tab(struct grid *);
+/* Draws the headings and rows into lines (rows of them, cols wide); the
+ * cursor of a typed cell goes into scr at first_row + its line. */
+void console__grid_draw(struct grid *, struct sline *lines, int rows, int cols, struct screen *scr,
+                        int first_row);
+
 /* ---- the console (ui.c, commands.c, layout.c) ----------------------------- */
 
-enum view_kind { VIEW_FLOWLIST, VIEW_FLOWVIEW, VIEW_HELP, VIEW_EVENTLOG };
+enum view_kind {
+    VIEW_FLOWLIST,
+    VIEW_FLOWVIEW,
+    VIEW_HELP,
+    VIEW_EVENTLOG,
+    VIEW_GRID,
+    VIEW_OPTIONS,
+    VIEW_COMMANDS,
+    VIEW_KEYBINDINGS
+};
+
+/* A browser's list (options, commands, key bindings): the focus, the first
+ * row shown, and the options list's value being typed. */
+struct browser {
+    long focus, top;
+    int editing;
+    struct buf edit;
+    size_t cursor;
+};
 
 /* The chooser overlay (console.choose): a list of choices, then a command
  * with {choice} replaced. */
@@ -313,8 +426,22 @@ struct chooser {
     char *command; /* owned */
 };
 
+/* The prompt's history (commands.history.*) and the completion being cycled. */
+struct prompt_state {
+    struct strv history;  /* oldest first */
+    struct strv filtered; /* the entries starting with the filter, then the filter */
+    size_t index;         /* into filtered */
+    int active_filter;
+    char *filter_str; /* owned; what was typed when up was first pressed */
+    int completing;
+    struct strv options; /* the completions being cycled */
+    long pos;            /* -1: none shown yet */
+    char *start;         /* owned; the prefix completed */
+    char *parsed;        /* owned; the text before the piece completed */
+};
+
 /* The action bar: a prompt being typed, or a question, or a message. */
-enum bar_mode { BAR_NONE, BAR_PROMPT, BAR_QUIT, BAR_MESSAGE };
+enum bar_mode { BAR_NONE, BAR_PROMPT, BAR_QUIT, BAR_MESSAGE, BAR_SEARCH };
 
 struct console {
     struct master *master; /* borrowed */
@@ -333,10 +460,14 @@ struct console {
      * the store does not compact it and read its bodies back on every redraw. */
     struct flow *shown;
     struct chooser chooser;
+    struct grid *grid; /* owned; the innermost grid editor, while VIEW_GRID is on the stack */
+    struct browser browse[3]; /* options, commands, key bindings */
     enum bar_mode bar;
     struct buf prompt; /* the prompt's text (BAR_PROMPT) */
-    size_t cursor;     /* byte offset in prompt */
-    char *message;     /* BAR_MESSAGE; owned */
+    struct prompt_state ps;
+    char *search_term, *last_search; /* owned; the flow view's search */
+    size_t cursor;                   /* byte offset in prompt */
+    char *message;                   /* BAR_MESSAGE; owned */
     int message_error;
     struct screen scr;
     int rows, cols;
@@ -352,6 +483,17 @@ void console__init(struct console *, struct master *, struct store *);
 void console__clear(struct console *);
 /* Adds the console.* commands to cmds (their arg is the console). */
 int console__commands(struct console *, struct cmds *, struct err *e);
+/* The editing commands (console.edit.focus, console.grideditor.*), edit.c. */
+int console__edit_commands(struct console *, struct cmds *, struct err *e);
+/* q on a grid: its rows go back into its parent grid or into the flow.
+ * Returns 1 when the grid view is done (no parent left). */
+int console__grid_pop(struct console *);
+/* enter on a grid: type the focused cell, or open its sub-grid. */
+void console__grid_select(struct console *);
+/* Runs $MITMPROXY_EDITOR, $EDITOR (else sensible-editor, nano, vim, vi) on
+ * a temporary file holding data, the terminal given to it meanwhile; data
+ * becomes what the file holds afterwards. */
+int console__spawn_editor(struct console *, struct buf *data, struct err *e);
 /* Something changed: redraw at the end of this loop turn. */
 void console__dirty(struct console *);
 /* A key, by 8.1.1's name ("j", "enter", "ctrl f", "page down", "esc"). */
@@ -388,6 +530,69 @@ void console__nav(struct console *, enum nav);
 const char *console__flowview_mode(struct console *, const char *flow_id);
 const struct options *console__opts(const struct console *);
 
+/* ---- the prompt (prompt.c) ---------------------------------------------------- */
+
+/* A key on the prompt other than enter and esc; 0 when it is not one. */
+int console__prompt_key(struct console *, const char *key);
+/* Draws text (the prompt's) coloured by what the command registry makes of
+ * it, with the parameters still to come as hints. */
+void console__prompt_draw(struct console *, struct sline *, const char *text, size_t len);
+/* command_history in the conf dir: read (when the option says so), one
+ * line added per command run from the prompt, cut at exit when long. */
+void console__history_load(struct console *);
+void console__history_add(struct console *, const char *cmd);
+void console__history_done(struct console *);
+void console__history_filter(struct console *, const char *prefix);
+void console__prompt_state_clear(struct prompt_state *);
+int console__prompt_commands(struct console *, struct cmds *, struct err *e);
+
+/* ---- searching the flow view (search.c) --------------------------------------- */
+
+/* The text to find (empty: the last one again), then the first line after
+ * the view's top holding it. */
+void console__search_set(struct console *, const char *text);
+/* n and N: the next or previous line holding it, wrapping around. */
+void console__search_next(struct console *, int backwards);
+
+/* ---- the browsers (browse.c) ------------------------------------------------ */
+
+/* The browser of view v (options, commands, key bindings), else NULL. */
+struct browser *console__browser(struct console *, enum view_kind);
+/* The number of items it lists. */
+size_t console__browse_len(struct console *, enum view_kind);
+void console__browse_draw(struct console *, enum view_kind, struct sline *lines, int rows,
+                          int row0);
+/* Moves its focus; NAV_SELECT acts on the item (page: rows per page). */
+void console__browse_nav(struct console *, enum view_kind, enum nav, int page);
+/* A key while the focused option's value is typed (enter sets, esc leaves). */
+void console__browse_edit_key(struct console *, const char *key);
+const struct opt_info *console__focused_option(struct console *);
+const struct binding *console__focused_binding(struct console *);
+
+/* ---- keys.yaml and console.key.* (keys.c, keysyaml.c) ------------------------- */
+
+/* One entry of keys.yaml; every string owned. */
+struct keyspec {
+    char *key, *cmd, *help; /* help may be NULL */
+    struct strv ctx;        /* empty: ["global"] */
+};
+
+/*
+ * Parses 8.1.1's keys.yaml: a list of mappings with key and cmd (strings),
+ * ctx (a list of strings) and help. Fills out (owned; free each with
+ * console__keyspecs_free) and returns the number of entries, or a negative
+ * MP_ERR_SYNTAX with e naming the line or the bad attribute.
+ */
+long console__keys_parse(const char *text, size_t len, struct keyspec **out, struct err *e);
+void console__keyspecs_free(struct keyspec *, size_t n);
+/* keymap.remove: key leaves these contexts. */
+void console__keymap_remove(struct keymap *, const char *key, unsigned contexts);
+/* KeymapConfig.load_path: the file's bindings replace those of their keys;
+ * a file that does not exist is no error. */
+int console__keys_load(struct console *, const char *path, struct err *e);
+/* The console.key.* and console.keymap.load commands. */
+int console__key_commands(struct console *, struct cmds *, struct err *e);
+
 /* ---- the terminal (term.c) ------------------------------------------------ */
 
 struct term;
@@ -402,6 +607,10 @@ void console__term_resize(struct term *);
 void console__term_size(const struct term *, int *rows, int *cols);
 /* Reads the next key's name into out (8.1.1's spelling); 0 when there is none. */
 int console__term_key(struct term *, char *out, size_t outlen);
+/* Gives the terminal to another program (an editor) and takes it back,
+ * repainting everything. */
+void console__term_suspend(struct term *);
+void console__term_resume(struct term *);
 /* Puts the screen on the terminal (ncurses sends only what changed). */
 void console__term_paint(struct term *, const struct screen *, const char *palette);
 

@@ -199,6 +199,12 @@ unbind(struct keymap *km, const char *key, unsigned contexts)
 }
 
 void
+console__keymap_remove(struct keymap *km, const char *key, unsigned contexts)
+{
+    unbind(km, key, contexts);
+}
+
+void
 console__keymap_add(struct keymap *km, const char *key, const char *command, unsigned contexts,
                     const char *help)
 {
@@ -276,7 +282,7 @@ console__keymap_list(const struct keymap *km, enum console_ctx ctx, const struct
     const struct binding **v = xcalloc(km->n ? km->n : 1, sizeof(*v));
     size_t n = 0;
     for (size_t i = 0; i < km->n; i++)
-        if (km->v[i].contexts & (1u << ctx))
+        if (ctx == CTX__COUNT || (km->v[i].contexts & (1u << ctx)))
             v[n++] = &km->v[i];
     qsort(v, n, sizeof(*v), cmp_binding);
     *out = v;

@@ -135,14 +135,23 @@ flowview(struct console *c, struct sline *lines, int rows)
     long cutoff = console__opts(c)->content_view_lines_cutoff;
     size_t limit = full && strcmp(full, "true") == 0 ? 0 : cutoff > 0 ? (size_t)cutoff : 0;
     console__flowview_build(&c->fv, f, c->fv.tab, console__flowview_mode(c, f->id), c->cols, limit);
-    console__flowview_fill(&c->fv, c->fv.at_end ? 1 << 30 : c->fv.scroll + n, 256u << 10);
+    c->fv.want = c->fv.at_end ? 1 << 30 : c->fv.scroll + n;
+    console__flowview_fill(&c->fv, c->fv.want, 256u << 10);
     int total = console__flowview_lines(&c->fv);
     if (c->fv.at_end || (c->fv.scroll > total - n && c->fv.body_done))
         c->fv.scroll = total - n;
     if (c->fv.scroll < 0)
         c->fv.scroll = 0;
-    for (int i = 0; i < n && c->fv.scroll + i < total; i++)
-        console__flowview_line(&c->fv, c->fv.scroll + i, &lines[top + i]);
+    for (int i = 0; i < n && c->fv.scroll + i < total; i++) {
+        struct sline *l = &lines[top + i];
+        console__flowview_line(&c->fv, c->fv.scroll + i, l);
+        if (c->fv.scroll + i == c->fv.highlight) {
+            /* The line a search found, as searchable.Highlight shows it. */
+            for (size_t k = 0; k < l->nspans; k++)
+                l->spans[k].style = ST_FOCUSFIELD;
+            console__pad_to(l, ST_FOCUSFIELD, l->width);
+        }
+    }
 }
 
 static const char *const level_style_names[] = {"error", "warn", "info", "alert", "debug"};
@@ -216,6 +225,18 @@ help(struct console *c, struct sline *lines, int rows)
             break;
         case VIEW_EVENTLOG:
             below = CTX_EVENTLOG;
+            break;
+        case VIEW_GRID:
+            below = CTX_GRIDEDITOR;
+            break;
+        case VIEW_OPTIONS:
+            below = CTX_OPTIONS;
+            break;
+        case VIEW_COMMANDS:
+            below = CTX_COMMANDS;
+            break;
+        case VIEW_KEYBINDINGS:
+            below = CTX_KEYBINDINGS;
             break;
         default:
             break;
@@ -347,9 +368,21 @@ actionbar(struct console *c, struct sline *l, int row)
             while (off < c->prompt.len && (p[off] & 0xc0) == 0x80)
                 off++;
         }
-        console__put(l, ST_TEXT, p + off, c->prompt.len - off);
+        if (off == 0)
+            console__prompt_draw(c, l, p, c->prompt.len);
+        else
+            console__put(l, ST_TEXT, p + off, c->prompt.len - off);
         c->scr.cursor_row = row;
         c->scr.cursor_col = 2 + before - skip;
+        break;
+    }
+    case BAR_SEARCH: {
+        /* status_prompt: "Search for: " and the text, the cursor in it. */
+        console__put(l, ST_TEXT, "Search for: ", SIZE_MAX);
+        int at = l->used;
+        console__put(l, ST_TEXT, (const char *)buf_ptr(&c->prompt), c->prompt.len);
+        c->scr.cursor_row = row;
+        c->scr.cursor_col = at + console__width((const char *)buf_ptr(&c->prompt), c->cursor);
         break;
     }
     case BAR_QUIT:
@@ -388,12 +421,7 @@ chooser(struct console *c, struct sline *lines, int rows)
         if (l->used > left) {
             /* Cut the line at column left. */
             const char *p = (const char *)buf_ptr(&l->text);
-            size_t bytes = 0;
-            for (int k = 0; k < left; k++) {
-                bytes++;
-                while (bytes < l->text.len && (p[bytes] & 0xc0) == 0x80)
-                    bytes++;
-            }
+            size_t bytes = console__cut(p, l->text.len, left);
             size_t acc = 0, s = 0;
             for (; s < l->nspans && acc + l->spans[s].len <= bytes; s++)
                 acc += l->spans[s].len;
@@ -402,7 +430,7 @@ chooser(struct console *c, struct sline *lines, int rows)
                 l->nspans = l->spans[s].len ? s + 1 : s;
             }
             l->text.len = bytes;
-            l->used = left;
+            l->used = console__width(p, bytes);
         }
         console__pad_to(l, ST_TEXT, left);
         char item[512];
@@ -452,12 +480,15 @@ console__layout(struct console *c, int rows, int cols)
     if (rows < 3)
         return;
     int row = 0;
-    static const char *const titles[] = {"Flows", "Flow Details", "Help", "Events"};
+    static const char *const titles[] = {
+        "Flows",   "Flow Details",      "Help",        "Events", "",
+        "Options", "Command Reference", "Key Bindings"};
     enum view_kind v = c->stack[c->depth - 1];
     const struct opt_info *hdr = opt_find("console_layout_headers");
     if (hdr == NULL || opt_get_bool(console__opts(c), hdr)) {
         struct sline *l = &c->scr.lines[row++];
-        console__put(l, ST_HEADING, titles[v], SIZE_MAX);
+        console__put(l, ST_HEADING, v == VIEW_GRID && c->grid ? c->grid->title : titles[v],
+                     SIZE_MAX);
         console__pad_to(l, ST_HEADING, cols);
     }
     int body = rows - 2 - row;
@@ -476,6 +507,15 @@ console__layout(struct console *c, int rows, int cols)
         pthread_mutex_lock(&console__log_lock);
         eventlog(c, lines, body);
         pthread_mutex_unlock(&console__log_lock);
+        break;
+    case VIEW_GRID:
+        if (c->grid)
+            console__grid_draw(c->grid, lines, body, cols, &c->scr, row);
+        break;
+    case VIEW_OPTIONS:
+    case VIEW_COMMANDS:
+    case VIEW_KEYBINDINGS:
+        console__browse_draw(c, v, lines, body, row);
         break;
     }
     if (c->chooser.active)

@@ -135,6 +135,24 @@ style_colour(enum console_style s)
         return (struct colour){37, CYN, -1, -1, 0};
     case ST_URL_QUERY_VALUE:
         return (struct colour){30, CYN, -1, -1, 0};
+    case ST_COMMANDER_COMMAND:
+        return (struct colour){33, BLU, -1, -1, 0};
+    case ST_COMMANDER_INVALID:
+        return (struct colour){166, RED, -1, -1, 0};
+    case ST_COMMANDER_HINT:
+        return (struct colour){241, WHT, -1, -1, 0};
+    case ST_OPTION_ACTIVE:
+        return (struct colour){166, RED, -1, -1, 0};
+    case ST_OPTION_ACTIVE_SELECTED:
+        return (struct colour){166, RED, 240, WHT, 0};
+    case ST_FOCUSFIELD:
+        return (struct colour){244, BLK, 235, WHT, 0};
+    case ST_FOCUSFIELD_ERROR:
+        return (struct colour){160, RED, 235, WHT, 0};
+    case ST_FIELD_ERROR:
+        return (struct colour){160, RED, -1, -1, 0};
+    case ST_EDITFIELD:
+        return (struct colour){245, WHT, -1, -1, 1};
     case ST_GRADIENT_0:
         return (struct colour){160, RED, -1, -1, 0};
     case ST_GRADIENT_1:
@@ -238,6 +256,26 @@ console__term_free(struct term *t)
     close(t->pipe[0]);
     close(t->pipe[1]);
     free(t);
+}
+
+void
+console__term_suspend(struct term *t)
+{
+    if (t == NULL)
+        return;
+    def_prog_mode();
+    endwin();
+}
+
+void
+console__term_resume(struct term *t)
+{
+    if (t == NULL)
+        return;
+    reset_prog_mode();
+    /* The editor drew over everything: the next paint sends every cell. */
+    clearok(curscr, TRUE);
+    refresh();
 }
 
 int

@@ -106,6 +106,13 @@ console__clear(struct console *c)
     if (c->shown)
         flow_unref(c->shown);
     chooser_clear(&c->chooser);
+    console__history_done(c);
+    console__prompt_state_clear(&c->ps);
+    free(c->search_term);
+    free(c->last_search);
+    console__grid_free(c->grid);
+    for (int i = 0; i < 3; i++)
+        buf_clear(&c->browse[i].edit);
     buf_clear(&c->prompt);
     free(c->message);
     console__screen_clear(&c->scr);
@@ -127,6 +134,14 @@ console__context(const struct console *c)
         return CTX_HELP;
     case VIEW_EVENTLOG:
         return CTX_EVENTLOG;
+    case VIEW_GRID:
+        return CTX_GRIDEDITOR;
+    case VIEW_OPTIONS:
+        return CTX_OPTIONS;
+    case VIEW_COMMANDS:
+        return CTX_COMMANDS;
+    case VIEW_KEYBINDINGS:
+        return CTX_KEYBINDINGS;
     default:
         return CTX_FLOWLIST;
     }
@@ -155,6 +170,11 @@ console__push(struct console *c, enum view_kind v)
 void
 console__pop(struct console *c)
 {
+    /* A grid goes back into its parent grid, or into the flow. */
+    if (c->stack[c->depth - 1] == VIEW_GRID && !console__grid_pop(c)) {
+        console__dirty(c);
+        return;
+    }
     if (c->depth == 1) {
         /* The flow list is the bottom: 8.1.1 asks first. */
         c->bar = BAR_QUIT;
@@ -310,6 +330,47 @@ nav_scroll(struct console *c, int *scroll, enum nav n, int total)
         *scroll = 0;
 }
 
+static void
+nav_grid(struct console *c, enum nav n)
+{
+    struct grid *g = c->grid;
+    if (g == NULL)
+        return;
+    int page = body_rows(c) - 1;
+    switch (n) {
+    case NAV_UP:
+        console__grid_move(g, -1, 0);
+        break;
+    case NAV_DOWN:
+        console__grid_move(g, 1, 0);
+        break;
+    case NAV_PAGEUP:
+        console__grid_move(g, -page, 0);
+        break;
+    case NAV_PAGEDOWN:
+        console__grid_move(g, page, 0);
+        break;
+    case NAV_START:
+        console__grid_move(g, -(int)g->n, 0);
+        break;
+    case NAV_END:
+        console__grid_move(g, (int)g->n, 0);
+        break;
+    case NAV_LEFT:
+        console__grid_move(g, 0, -1);
+        break;
+    case NAV_RIGHT:
+        console__grid_move(g, 0, 1);
+        break;
+    case NAV_NEXT:
+        console__grid_tab(g);
+        break;
+    case NAV_SELECT:
+        console__grid_select(c);
+        break;
+    }
+}
+
 void
 console__nav(struct console *c, enum nav n)
 {
@@ -333,6 +394,14 @@ console__nav(struct console *c, enum nav n)
     case VIEW_HELP:
         nav_scroll(c, &c->help_scroll, n, 1 << 20);
         break;
+    case VIEW_GRID:
+        nav_grid(c, n);
+        break;
+    case VIEW_OPTIONS:
+    case VIEW_COMMANDS:
+    case VIEW_KEYBINDINGS:
+        console__browse_nav(c, c->stack[c->depth - 1], n, body_rows(c) - 5);
+        break;
     case VIEW_EVENTLOG: {
         pthread_mutex_lock(&console__log_lock);
         int total = (int)c->log.n;
@@ -349,63 +418,43 @@ console__nav(struct console *c, enum nav n)
 
 /* ---- keys ----------------------------------------------------------------- */
 
-static int
-is_char_key(const char *key)
-{
-    /* A printable character: one code point, no name ("enter", "ctrl a"). */
-    size_t n = strlen(key);
-    return n > 0 && console__width(key, n) == 1 && (unsigned char)key[0] >= 0x20;
-}
-
 static void
 prompt_key(struct console *c, const char *key)
 {
-    struct buf *p = &c->prompt;
     if (strcmp(key, "esc") == 0 || strcmp(key, "ctrl c") == 0) {
         c->bar = BAR_NONE;
     } else if (strcmp(key, "enter") == 0) {
-        char *line = buf_strdup(p);
+        char *line = buf_strdup(&c->prompt);
         c->bar = BAR_NONE;
+        c->ps.active_filter = 0;
+        c->ps.completing = 0;
+        console__history_add(c, line);
         console__execute(c, line);
         free(line);
-    } else if (strcmp(key, "backspace") == 0) {
-        if (c->cursor > 0) {
-            size_t k = c->cursor - 1;
-            while (k > 0 && (buf_ptr(p)[k] & 0xc0) == 0x80)
-                k--;
-            memmove((char *)buf_ptr(p) + k, buf_ptr(p) + c->cursor, p->len - c->cursor);
-            p->len -= c->cursor - k;
-            c->cursor = k;
-        }
-    } else if (strcmp(key, "delete") == 0) {
-        if (c->cursor < p->len) {
-            size_t k = c->cursor + 1;
-            while (k < p->len && (buf_ptr(p)[k] & 0xc0) == 0x80)
-                k++;
-            memmove((char *)buf_ptr(p) + c->cursor, buf_ptr(p) + k, p->len - k);
-            p->len -= k - c->cursor;
-        }
-    } else if (strcmp(key, "left") == 0) {
-        while (c->cursor > 0 && (buf_ptr(p)[--c->cursor] & 0xc0) == 0x80)
-            ;
-    } else if (strcmp(key, "right") == 0) {
-        while (c->cursor < p->len && (buf_ptr(p)[++c->cursor] & 0xc0) == 0x80)
-            ;
-    } else if (strcmp(key, "home") == 0 || strcmp(key, "ctrl a") == 0) {
-        c->cursor = 0;
-    } else if (strcmp(key, "end") == 0 || strcmp(key, "ctrl e") == 0) {
-        c->cursor = p->len;
-    } else if (strcmp(key, "ctrl k") == 0) {
-        p->len = c->cursor;
-    } else if (strcmp(key, "space") == 0 || is_char_key(key)) {
-        const char *t = strcmp(key, "space") == 0 ? " " : key;
-        size_t n = strlen(t);
-        buf_reserve(p, n);
-        char *d = (char *)buf_ptr(p);
-        memmove(d + c->cursor + n, d + c->cursor, p->len - c->cursor);
-        memcpy(d + c->cursor, t, n);
-        p->len += n;
-        c->cursor += n;
+    } else {
+        console__prompt_key(c, key);
+    }
+    console__dirty(c);
+}
+
+/* A grid cell being typed: esc (or enter) ends it, tab goes on in the
+ * next cell; 8.1.1's cells are multi-line urwid Edits, where enter is a
+ * newline that the end of typing strips again. */
+static void
+grid_key(struct console *c, const char *key)
+{
+    struct grid *g = c->grid;
+    struct err e = {0};
+    if (strcmp(key, "esc") == 0 || strcmp(key, "enter") == 0) {
+        if (console__grid_stop_edit(g, &e) < 0)
+            console__message(c, 1, "Invalid data.");
+    } else if (strcmp(key, "tab") == 0) {
+        int row = g->focus, col = g->focus_col;
+        console__grid_tab(g);
+        if (g->editing && g->focus == row && g->focus_col == col)
+            console__message(c, 1, "Invalid data.");
+    } else {
+        console__line_key(&g->edit, &g->cursor, key);
     }
     console__dirty(c);
 }
@@ -483,7 +532,21 @@ widget_key(struct console *c, const char *key)
             console__nav(c, t[i].nav);
             return 1;
         }
-    if (c->stack[c->depth - 1] == VIEW_FLOWVIEW &&
+    enum view_kind v = c->stack[c->depth - 1];
+    /* Searchable: / asks what to find, n and N find it again. */
+    if (v == VIEW_FLOWVIEW && strcmp(key, "/") == 0) {
+        buf_reset(&c->prompt);
+        c->cursor = 0;
+        c->bar = BAR_SEARCH;
+        return 1;
+    }
+    if (v == VIEW_FLOWVIEW && (strcmp(key, "n") == 0 || strcmp(key, "N") == 0)) {
+        if (c->search_term == NULL && c->last_search)
+            c->search_term = xstrdup(c->last_search);
+        console__search_next(c, key[0] == 'N');
+        return 1;
+    }
+    if ((v == VIEW_FLOWVIEW || v == VIEW_GRID) &&
         (strcmp(key, "left") == 0 || strcmp(key, "right") == 0)) {
         console__nav(c, strcmp(key, "left") == 0 ? NAV_LEFT : NAV_RIGHT);
         return 1;
@@ -505,8 +568,29 @@ console__press(struct console *c, const char *key)
         prompt_key(c, key);
         return;
     }
+    if (c->bar == BAR_SEARCH) {
+        if (strcmp(key, "esc") == 0) {
+            c->bar = BAR_NONE;
+        } else if (strcmp(key, "enter") == 0) {
+            char *text = buf_strdup(&c->prompt);
+            c->bar = BAR_NONE;
+            console__search_set(c, text);
+            free(text);
+        } else {
+            console__line_key(&c->prompt, &c->cursor, key);
+        }
+        return;
+    }
     if (c->chooser.active) {
         chooser_key(c, key);
+        return;
+    }
+    if (c->stack[c->depth - 1] == VIEW_GRID && c->grid && c->grid->editing) {
+        grid_key(c, key);
+        return;
+    }
+    if (c->stack[c->depth - 1] == VIEW_OPTIONS && c->browse[0].editing) {
+        console__browse_edit_key(c, key);
         return;
     }
     if (c->bar == BAR_MESSAGE) {
@@ -517,8 +601,20 @@ console__press(struct console *c, const char *key)
     if (widget_key(c, key))
         return;
     const struct binding *b = console__keymap_lookup(&c->keymap, console__context(c), key);
-    if (b)
-        console__execute(c, b->command);
+    if (b == NULL)
+        return;
+    /* The command may rebind keys: run a copy. */
+    char *cmd = xstrdup(b->command);
+    console__execute(c, cmd);
+    /* "console.command cut.save @focus response.content " leaves its
+     * trailing space on the prompt, where the next word goes (8.1.1 does). */
+    size_t n = strlen(cmd);
+    if (c->bar == BAR_PROMPT && strncmp(cmd, "console.command ", 16) == 0 && n &&
+        cmd[n - 1] == ' ' && c->prompt.len && buf_ptr(&c->prompt)[c->prompt.len - 1] != ' ') {
+        buf_append_str(&c->prompt, " ");
+        c->cursor = c->prompt.len;
+    }
+    free(cmd);
 }
 
 /* ---- redraws --------------------------------------------------------------- */
@@ -542,10 +638,15 @@ on_redraw(void *arg)
         return;
     c->dirty = 0;
     draw(c);
-    /* A body still rendering goes on in the next turn, after the keys. */
+    /* A body still rendering goes on in the next turn, after the keys: a
+     * timer of 1 ms, since libuv (before 1.45) runs a timer re-armed with
+     * 0 in its own callback again at once, and would never read a key. */
     if (c->stack[c->depth - 1] == VIEW_FLOWVIEW && c->fv.render && !c->fv.body_done &&
-        (c->fv.at_end || console__flowview_lines(&c->fv) < c->fv.scroll + c->rows))
-        console__dirty(c);
+        (c->fv.at_end || console__flowview_lines(&c->fv) < c->fv.want)) {
+        c->dirty = 1;
+        c->redraw_pending = 1;
+        server_timer_start(c->redraw_timer, 1, 0);
+    }
 }
 
 void
@@ -636,6 +737,20 @@ console_start(struct console *c, struct err *e)
     c->redraw_timer = cf->redraw;
     cf->refresh = server_timer_new(srv, on_refresh, cf);
     server_timer_start(cf->refresh, 500, 500);
+    /* keys.yaml of the conf dir (KeymapConfig.running): a bad file is
+     * logged, the defaults stay. */
+    const struct opt_info *confdir = opt_find("confdir");
+    const char *dir = confdir ? opt_get_str(console__opts(c), confdir) : NULL;
+    if (dir) {
+        struct buf path = BUF_INIT;
+        buf_printf(&path, "%s/keys.yaml", dir);
+        char *p = buf_strdup(&path);
+        struct err ke = {0};
+        if (console__keys_load(c, p, &ke) < 0)
+            log_msg(LOG_ERROR, "%s", ke.msg);
+        free(p);
+        buf_clear(&path);
+    }
     /* The screen now, not a loop turn later (the listen address is known). */
     draw(c);
     return 0;
@@ -674,6 +789,9 @@ addon_configure(struct addon *a, const struct options *o, const struct opt_chang
     struct console *c = ((struct console_addon *)a)->c;
     if (updated == NULL || opt_changed_name(updated, "console_default_contentview"))
         console__flowview_invalidate(&c->fv);
+    if (updated == NULL || opt_changed_name(updated, "confdir") ||
+        opt_changed_name(updated, "command_history"))
+        console__history_load(c);
     if (updated == NULL || opt_changed_name(updated, "console_eventlog_verbosity")) {
         const struct opt_info *v = opt_find("console_eventlog_verbosity");
         int level = v ? log_level_parse(opt_get_str(o, v)) : -1;

@@ -59,3 +59,28 @@ TEST(console_screen_fixed_columns)
     ASSERT_STREQ(console__line_text(&s.lines[0]), "   ");
     console__screen_clear(&s);
 }
+
+/* Wide glyphs take two columns, combining marks none, as a terminal
+ * draws them; fixed columns and cuts count so. */
+TEST(console_screen_wide_glyphs)
+{
+    /* "日本語" is six columns; "e" + U+0301 is one; an emoji is two. */
+    ASSERT_EQ(console__width("\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", 9), 6);
+    ASSERT_EQ(console__width("e\xcc\x81", 3), 1);
+    ASSERT_EQ(console__width("\xf0\x9f\x98\x80", 4), 2);
+    struct screen s;
+    console__screen_init(&s, 3, 5);
+    /* The third wide glyph does not fit in five columns. */
+    ASSERT_EQ(console__put(&s.lines[0], ST_TEXT, "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", SIZE_MAX),
+              4);
+    ASSERT_STREQ(console__line_text(&s.lines[0]), "\xe6\x97\xa5\xe6\x9c\xac");
+    ASSERT_EQ(s.lines[0].used, 4);
+    /* fixlen and fixlen_r cut by columns, then pad to exactly cols. */
+    console__put_fixed(&s.lines[1], ST_TEXT, "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", 4, 0);
+    ASSERT_STREQ(console__line_text(&s.lines[1]), "\xe6\x97\xa5\xe2\x80\xa6 ");
+    ASSERT_EQ(s.lines[1].used, 4);
+    console__put_fixed(&s.lines[2], ST_TEXT, "a\xe6\x97\xa5\xe6\x9c\xac", 4, 1);
+    ASSERT_STREQ(console__line_text(&s.lines[2]), "\xe2\x80\xa6\xe6\x9c\xac ");
+    ASSERT_EQ(console__cut("\xe6\x97\xa5\xe6\x9c\xac", 6, 3), 3);
+    console__screen_clear(&s);
+}

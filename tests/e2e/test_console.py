@@ -8,7 +8,9 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -20,7 +22,8 @@ CAPTURES = os.path.join(ROOT, "build", "console-captures")
 class Console:
     """build/mitmproxy in a tmux session of its own (its own server socket)."""
 
-    def __init__(self, tmp_path, args=(), width=200, height=50, confdir=None, program=None):
+    def __init__(self, tmp_path, args=(), width=200, height=50, confdir=None, program=None,
+                 env=None):
         if shutil.which("tmux") is None:
             pytest.fail("tmux is not installed (scripts/deps.sh test installs it)")
         self.sock = f"mpc-{os.getpid()}-{free_port()}"
@@ -42,7 +45,7 @@ class Console:
         # pane stays a moment so a crash can still be captured.
         script = f"{cmd} 2>{self.err_file}; echo $? >{self.exit_file}; sleep 2"
         env = dict(os.environ, TERM="xterm-256color", LANG="C.UTF-8", LC_ALL="C.UTF-8",
-                   HOME=str(tmp_path))
+                   HOME=str(tmp_path), **(env or {}))
         self.tmux("new-session", "-d", "-x", str(width), "-y", str(height), script, env=env)
         self.started = time.monotonic()
 
@@ -263,3 +266,211 @@ def test_console_rows_as_8_1_1(tmp_path, origin):
     ref_status = [l.rstrip() for l in screens["8.1.1"].splitlines() if "[1/3]" in l]
     # The address differs by the port only.
     assert re.sub(r":\d+\]$", "]", status[0]) == re.sub(r":\d+\]$", "]", ref_status[0])
+
+
+class Echo(BaseHTTPRequestHandler):
+    """Answers with the request it got: its headers, then its body."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        out = "".join(f"{k}: {v}\n" for k, v in self.headers.items()).encode()
+        out += b"body: " + body + b"\n"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+
+@pytest.fixture
+def echo_origin():
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield srv.server_address[1]
+    srv.shutdown()
+
+
+def test_console_edit_intercepted_request(tmp_path, echo_origin):
+    """An intercepted request edited as a user edits it: a header in the
+    grid editor, the body in $EDITOR (a script that rewrites the file), then
+    a sends it on and the origin receives the edits."""
+    editor = tmp_path / "editor.sh"
+    editor.write_text("#!/bin/sh\nprintf 'edited body' >\"$1\"\n")
+    editor.chmod(0o755)
+    c = Console(tmp_path, env={"EDITOR": str(editor)})
+    try:
+        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+        c.keys("i")
+        c.wait(r"^: set intercept ''")
+        c.type("~q")
+        c.keys("Enter")
+        c.wait(r"\[i:~q\]")
+        held = subprocess.Popen(["curl", "-sS", "--max-time", "60", *proxy(c), "-d", "original",
+                                 f"http://127.0.0.1:{echo_origin}/echo"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        c.wait(r"/echo")
+        c.keys("Enter")
+        c.wait(r"Request intercepted")
+        # e: the parts; 8) request-headers opens the grid editor.
+        c.keys("e")
+        s = c.wait(r"8\) request-headers")
+        c.save("14-edit-parts", s)
+        c.keys("8")
+        s = c.wait(r"^Edit Request Headers")
+        assert re.search(r"^Key +Value", s, re.M), s
+        assert re.search(r"^User-Agent +curl/", s, re.M), s
+        c.save("15-grid-headers", s)
+        c.keys("a")
+        c.type("X-Edited")
+        c.keys("Tab")
+        c.type("by console")
+        c.keys("Escape")
+        s = c.wait(r"^X-Edited +by console")
+        c.save("16-grid-edited", s)
+        c.keys("q")
+        s = c.wait(r"^X-Edited: +by console")
+        # a) request-body goes to $EDITOR.
+        c.keys("e")
+        c.wait(r"a\) request-body")
+        c.keys("a")
+        s = c.wait(r"^edited body")
+        c.save("17-body-edited", s)
+        assert held.poll() is None, "curl finished although its request is intercepted"
+        c.keys("a")
+        out, err = held.communicate(timeout=30)
+        assert held.returncode == 0, err
+        assert b"X-Edited: by console\n" in out, out
+        assert b"Content-Length: 11\n" in out, out
+        assert out.endswith(b"body: edited body\n"), out
+        c.keys("Q")
+        assert c.exit_status() == 0, c.stderr()
+        err = c.stderr()
+        assert "ERROR: AddressSanitizer" not in err and "runtime error" not in err, err
+    finally:
+        c.close()
+
+
+def test_console_options_commands_keys(tmp_path):
+    """O, C and K as 8.1.1 draws them; keys.yaml in the conf dir rebinds a key."""
+    confdir = tmp_path / "conf"
+    confdir.mkdir()
+    (confdir / "keys.yaml").write_text(
+        "# rebinding as a user does\n"
+        "- key: ctrl e\n"
+        "  ctx: [flowlist]\n"
+        "  cmd: console.view.eventlog\n"
+        "  help: Events at hand\n")
+    c = Console(tmp_path, confdir=confdir)
+    try:
+        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+        c.keys("O")
+        s = c.wait(r"^Option Help")
+        assert re.search(r"^add_upstream_certs_to_client_chain +false$", s, re.M), s
+        assert re.search(r"^Add all certificates of the upstream server", s, re.M), s
+        # j j to anticache; Enter toggles it, the status bar says so.
+        c.keys("j", "j", "Enter")
+        s = c.wait(r"\[anticache\]")
+        assert re.search(r"^anticache +true$", s, re.M), s
+        c.save("18-options", s)
+        c.keys("q", "C")
+        s = c.wait(r"^Command Help")
+        assert re.search(r"^>> commands\.history\.add command$", s, re.M), s
+        assert re.search(r"^   console\.bodyview flow part$", s, re.M), s
+        c.save("19-commands", s)
+        c.keys("q", "K")
+        s = c.wait(r"^Key Binding Help")
+        assert re.search(r"^>>  - +global +console\.layout\.cycle$", s, re.M), s
+        c.save("20-keybindings", s)
+        c.keys("q", "C-e")
+        c.wait(r"^Events")
+        c.keys("Q")
+        assert c.exit_status() == 0, c.stderr()
+        err = c.stderr()
+        assert "ERROR: AddressSanitizer" not in err and "runtime error" not in err, err
+    finally:
+        c.close()
+
+
+def test_console_prompt_completion_and_history(tmp_path):
+    """Tab completes on the prompt; what was run is in command_history in
+    the conf dir, and up brings it back after a restart."""
+    confdir = tmp_path / "conf"
+    confdir.mkdir()
+    for run in ("first", "second"):
+        (tmp_path / run).mkdir()
+        c = Console(tmp_path / run, confdir=confdir)
+        try:
+            c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+            c.keys(":")
+            if run == "first":
+                c.type("set anticom")
+                c.keys("Tab")
+                s = c.wait(r"^: set anticomp \*value\s*$")
+                c.save("21-prompt-completion", s)
+                c.type(" true")
+                c.keys("Enter")
+                c.wait(r"\[anticomp\]")
+            else:
+                c.keys("Up")
+                s = c.wait(r"^: set anticomp true$")
+                c.save("22-prompt-history", s)
+                c.keys("Escape")
+            c.keys("Q")
+            assert c.exit_status() == 0, c.stderr()
+        finally:
+            c.close()
+    assert (confdir / "command_history").read_text() == "set anticomp true\n"
+
+
+def test_console_search_past_cutoff(tmp_path, echo_origin):
+    """/ in the flow view finds a line past the display cutoff (512 lines),
+    which 8.1.1 cannot (mitmproxy #7326)."""
+    body = tmp_path / "body"
+    body.write_text("".join(("needle" if i == 1500 else "line") + f" {i}\n" for i in range(2000)))
+    c = Console(tmp_path)
+    try:
+        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+        rc, out, err = curl(*proxy(c), "--data-binary", f"@{body}",
+                            f"http://127.0.0.1:{echo_origin}/echo")
+        assert rc == 0, err
+        c.wait(r"/echo +200")
+        c.keys("Enter")
+        c.wait(r"^Flow Details")
+        c.keys("Tab")
+        c.wait(r"^line 2$")
+        c.keys("/")
+        c.wait(r"^Search for:\s*$")
+        c.type("needle")
+        c.keys("Enter")
+        s = c.wait(r"^needle 1500$")
+        c.save("23-search", s)
+        c.keys("Q")
+        assert c.exit_status() == 0, c.stderr()
+    finally:
+        c.close()
+
+
+def test_console_wide_glyphs(tmp_path, origin):
+    """Wide glyphs take two columns: a query of Japanese text in the
+    request's Query view, the columns after it where a terminal puts them."""
+    c = Console(tmp_path)
+    try:
+        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+        q = "%E6%97%A5%E6%9C%AC%E8%AA%9E"
+        rc, out, err = curl(*proxy(c), f"http://127.0.0.1:{origin}/hello/wide?{q}={q}&x=1")
+        assert rc == 0, err
+        c.wait(r"/hello/wide")
+        c.keys("Enter")
+        s = c.wait(r"^Query +\[m:auto\]")
+        assert re.search("^\u65e5\u672c\u8a9e: \u65e5\u672c\u8a9e$", s, re.M), s
+        c.save("24-wide-glyphs", s)
+        c.keys("Q")
+        assert c.exit_status() == 0, c.stderr()
+    finally:
+        c.close()
