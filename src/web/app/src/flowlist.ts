@@ -9,7 +9,8 @@ import { getJson } from "./api";
 import type { Flow } from "./flow";
 import { Observable } from "./store";
 
-export const PAGE = 100;
+export const PAGE = 50;
+const MARGIN = 40; // rows above and below the screen fetched ahead
 const REFRESH_MS = 100;
 
 export type Order = "time" | "method" | "url" | "size";
@@ -86,6 +87,14 @@ export class FlowList extends Observable {
         }
     }
 
+    // The server counted the store (a batch says so): without a filter that
+    // is the list's length, known before any page is fetched again.
+    setTotal(total: number): void {
+        if (this.filter || total === this.total) return;
+        this.total = total;
+        this.emit();
+    }
+
     // Forget everything (flows/reset, a new file).
     reset(): void {
         this.pages.clear();
@@ -136,17 +145,22 @@ export class FlowList extends Observable {
         return this.get(i);
     }
 
+    // Pages on screen are fetched when missing or stale; their neighbours
+    // only when missing, so scrolling a little shows rows at once while a
+    // flood of updates refreshes no more than what is visible.
     private ensure(): void {
-        const first = Math.max(0, Math.floor((this.start - PAGE / 2) / PAGE));
-        const last = Math.floor((this.end + PAGE / 2) / PAGE);
-        for (let p = first; p <= last; p++) {
+        const first = Math.floor(Math.max(0, this.start) / PAGE);
+        const last = Math.floor(Math.max(this.start, this.end - 1) / PAGE);
+        const near = Math.floor(MARGIN / PAGE) + 1;
+        for (let p = Math.max(0, first - near); p <= last + near; p++) {
             const page = this.pages.get(p);
-            if (p > 0 && p * PAGE >= this.total && this.loaded && !page) continue;
-            if (!page || page.gen < this.gen) void this.fetchPage(p);
+            if (p > 0 && p * PAGE >= this.total && this.loaded) continue;
+            const onScreen = p >= first && p <= last;
+            if (!page || (onScreen && page.gen < this.gen)) void this.fetchPage(p);
         }
         // Pages far from the screen are dropped: memory stays bounded.
         for (const p of this.pages.keys()) {
-            if (p < first - 2 || p > last + 2) this.pages.delete(p);
+            if (p < first - near - 2 || p > last + near + 2) this.pages.delete(p);
         }
     }
 

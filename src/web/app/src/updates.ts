@@ -55,6 +55,7 @@ function handleBatch(b: Batch): void {
     }
     for (const f of b.add ?? []) noteMatches(f.id, b.matching_filters?.[f.id]);
     for (const id of b.remove ?? []) flowRemoved(id);
+    if (typeof b.total === "number") flows.setTotal(b.total);
     flows.invalidate();
 }
 
@@ -66,6 +67,8 @@ function addEvents(list: LogEvent[]): void {
 }
 
 function handle(msg: Msg): void {
+    // mitmproxy 8 spelled messages {resource, cmd, data}.
+    if (msg.resource && msg.cmd) msg = { type: `${msg.resource}/${msg.cmd}`, payload: msg.data };
     switch (msg.type) {
         case "flows/batch":
             handleBatch(msg.payload as Batch);
