@@ -13,7 +13,7 @@
 
 PKGS     := libuv openssl libnghttp2 libpcre2-8 zlib libbrotlienc libbrotlidec libzstd
 MODULES  := util core proxy proxy/layers http h2 dns tls flow filter contentviews export addons options commands store master pathod
-TOOLS    := mitmdump mitmproxy pathod pathoc
+TOOLS    := mitmdump mitmproxy mitmweb pathod pathoc
 
 .DEFAULT_GOAL := all
 NPROC    := $(shell nproc 2>/dev/null || echo 2)

@@ -398,6 +398,8 @@ void store__view_insert(struct store *, uint32_t slot);
 void store__view_erase(struct store *, uint32_t slot);
 /* Inserts many rows (slots in store order): one merge, ADD events in order. */
 void store__view_insert_many(struct store *, uint32_t *slots, size_t n);
+/* Sorts slots[0..n) by the current order (ties in store order). */
+void store__sort_slots(const struct store *, uint32_t *slots, size_t n);
 /* Rebuilds the view from the filter (REFRESH). */
 void store__refilter(struct store *);
 /* Sorts the view again after an order change. */

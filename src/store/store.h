@@ -209,6 +209,23 @@ int store_show_marked(const struct store *);
 /* console_focus_follow: the focus moves to every flow that enters the view. */
 void store_set_focus_follow(struct store *, int on);
 
+/*
+ * A list of flows apart from the view, which it leaves alone (the web
+ * API's windowed list and per-connection filters): the flows matching
+ * filter (NULL or "": all) ordered by order, reversed if asked, ties in
+ * store order. each(arg, pos, id) runs for the positions offset to
+ * offset + limit - 1 (limit 0: to the end), id borrowed for the call; when
+ * want_id is given, *want_pos gets its position (-1: not in the list).
+ * Returns the length of the whole list, or MP_ERR_SYNTAX with mitmproxy's
+ * message for a filter that does not parse. When filter and order are the
+ * view's own (and marked flows are not singled out), it reads the view:
+ * O(limit) for a window.
+ */
+typedef void (*store_select_cb)(void *arg, size_t pos, const char *id);
+long store_select(struct store *, const char *filter, enum store_order order, int reversed,
+                  size_t offset, size_t limit, store_select_cb each, void *arg,
+                  const char *want_id, long *want_pos, struct err *e);
+
 /* The focus: its view index, or -1 with no focus. */
 long store_focus_index(struct store *);
 /* Its id (borrowed until the focus moves), or NULL. */

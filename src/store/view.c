@@ -328,6 +328,12 @@ sort_slots(const struct store *s, uint32_t *slots, size_t n)
 }
 
 void
+store__sort_slots(const struct store *s, uint32_t *slots, size_t n)
+{
+    sort_slots(s, slots, n);
+}
+
+void
 store__view_insert_many(struct store *s, uint32_t *slots, size_t n)
 {
     if (n == 0)

@@ -1,0 +1,507 @@
+/*
+ * Flows, options and events as current mitmproxy's web app sends them
+ * (app.py flow_to_json, optmanager.dump_dicts, logentry_to_json), key for
+ * key, so the app and tools written against mitmweb read ours the same.
+ *
+ * Strings that are bytes in mitmproxy (header names and values) go out as
+ * mitmproxy's json.dumps(ensure_ascii=False) of their surrogateescape'd
+ * text does; our writer escapes non-ASCII as \uXXXX, which reads back the
+ * same.
+ */
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dns/dns.h"
+#include "flow/flow.h"
+#include "http/url.h"
+#include "master/master.h"
+#include "options/opt.h"
+#include "util/emoji.h"
+#include "web/internal.h"
+
+static void
+addr_json(struct json *j, const struct addr *a)
+{
+    if (a->host == NULL) {
+        json_null(j);
+        return;
+    }
+    json_array_begin(j);
+    json_string(j, a->host);
+    json_int(j, a->port);
+    json_array_end(j);
+}
+
+static void
+opt_double(struct json *j, double v)
+{
+    if (v == 0)
+        json_null(j);
+    else
+        json_double(j, v);
+}
+
+static void
+conn_json(struct json *j, const struct connection *c)
+{
+    json_object_begin(j);
+    json_key(j, "id");
+    json_string(j, c->id);
+    json_key(j, "peername");
+    addr_json(j, c->side == CONN_CLIENT ? &c->address : &c->peername);
+    json_key(j, "sockname");
+    addr_json(j, &c->sockname);
+    if (c->side == CONN_SERVER) {
+        json_key(j, "address");
+        addr_json(j, &c->address);
+    }
+    json_key(j, "tls_established");
+    json_bool(j, c->tls_established);
+    json_key(j, "cert");
+    json_null(j);
+    json_key(j, "sni");
+    json_string(j, c->sni);
+    json_key(j, "cipher");
+    json_string(j, c->cipher);
+    json_key(j, "alpn");
+    json_string(j, c->alpn);
+    json_key(j, "tls_version");
+    json_string(j, c->tls_version);
+    json_key(j, "timestamp_start");
+    opt_double(j, c->timestamp_start);
+    if (c->side == CONN_SERVER) {
+        json_key(j, "timestamp_tcp_setup");
+        opt_double(j, c->timestamp_tcp_setup);
+    }
+    json_key(j, "timestamp_tls_setup");
+    opt_double(j, c->timestamp_tls_setup);
+    json_key(j, "timestamp_end");
+    opt_double(j, c->timestamp_end);
+    json_object_end(j);
+}
+
+static void
+headers_json(struct json *j, const struct hdrs *h)
+{
+    json_array_begin(j);
+    for (size_t i = 0; i < h->n; i++) {
+        json_array_begin(j);
+        json_bytes(j, h->v[i].name, h->v[i].name_len, JSON_UTF8);
+        json_bytes(j, h->v[i].value, h->v[i].value_len, JSON_UTF8);
+        json_array_end(j);
+    }
+    json_array_end(j);
+}
+
+static void
+content_meta(struct json *j, const struct buf *content, int none)
+{
+    json_key(j, "contentLength");
+    if (none) {
+        json_null(j);
+        json_key(j, "contentHash");
+        json_null(j);
+        return;
+    }
+    json_uint(j, content->len);
+    uint8_t md[SHA256_DIGEST_LENGTH];
+    SHA256(buf_ptr(content), content->len, md);
+    char hex[2 * SHA256_DIGEST_LENGTH + 1];
+    for (size_t i = 0; i < sizeof(md); i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    json_key(j, "contentHash");
+    json_string(j, hex);
+}
+
+/* Request.pretty_host: the authority's or Host header's host, else host. */
+static void
+pretty_host(struct json *j, const struct http_request *rq)
+{
+    const char *src = NULL;
+    size_t n = 0;
+    if (rq->authority && *rq->authority) {
+        src = rq->authority;
+        n = strlen(src);
+    } else {
+        const struct hdr *h = hdrs_get(&rq->headers, "Host");
+        if (h) {
+            src = h->value;
+            n = h->value_len;
+        }
+    }
+    struct slice host;
+    int port;
+    if (src && http_hostport_parse(src, n, 0, &host, &port, NULL) == 0 && host.len) {
+        json_bytes(j, host.p, host.len, JSON_UTF8);
+        return;
+    }
+    json_string(j, rq->host);
+}
+
+static void
+request_json(struct json *j, const struct http_request *rq)
+{
+    json_object_begin(j);
+    json_key(j, "method");
+    json_string(j, rq->method);
+    json_key(j, "scheme");
+    json_string(j, rq->scheme);
+    json_key(j, "host");
+    json_string(j, rq->host);
+    json_key(j, "port");
+    json_int(j, rq->port);
+    json_key(j, "path");
+    json_string(j, rq->path);
+    json_key(j, "http_version");
+    json_string(j, rq->http_version);
+    json_key(j, "headers");
+    headers_json(j, &rq->headers);
+    content_meta(j, &rq->content, rq->content_none);
+    json_key(j, "timestamp_start");
+    opt_double(j, rq->timestamp_start);
+    json_key(j, "timestamp_end");
+    opt_double(j, rq->timestamp_end);
+    json_key(j, "pretty_host");
+    pretty_host(j, rq);
+    if (rq->trailers) {
+        json_key(j, "trailers");
+        headers_json(j, rq->trailers);
+    }
+    json_object_end(j);
+}
+
+static void
+response_json(struct json *j, const struct http_response *rs)
+{
+    json_object_begin(j);
+    json_key(j, "http_version");
+    json_string(j, rs->http_version);
+    json_key(j, "status_code");
+    json_int(j, rs->status_code);
+    json_key(j, "reason");
+    json_string(j, rs->reason);
+    json_key(j, "headers");
+    headers_json(j, &rs->headers);
+    content_meta(j, &rs->content, rs->content_none);
+    json_key(j, "timestamp_start");
+    opt_double(j, rs->timestamp_start);
+    json_key(j, "timestamp_end");
+    opt_double(j, rs->timestamp_end);
+    if (rs->trailers) {
+        json_key(j, "trailers");
+        headers_json(j, rs->trailers);
+    }
+    json_object_end(j);
+}
+
+static void
+messages_meta(struct json *j, uint64_t len, size_t count, double last)
+{
+    json_object_begin(j);
+    json_key(j, "contentLength");
+    json_uint(j, len);
+    json_key(j, "count");
+    json_uint(j, count);
+    json_key(j, "timestamp_last");
+    if (count)
+        json_double(j, last);
+    else
+        json_null(j);
+    json_object_end(j);
+}
+
+static void
+websocket_json(struct json *j, const struct websocket_data *ws)
+{
+    uint64_t len = 0;
+    for (size_t i = 0; i < ws->nmessages; i++)
+        len += ws->messages[i].content.len;
+    json_object_begin(j);
+    json_key(j, "messages_meta");
+    messages_meta(j, len, ws->nmessages,
+                  ws->nmessages ? ws->messages[ws->nmessages - 1].timestamp : 0);
+    json_key(j, "closed_by_client");
+    if (ws->closed_by_client < 0)
+        json_null(j);
+    else
+        json_bool(j, ws->closed_by_client);
+    json_key(j, "close_code");
+    if (ws->close_code < 0)
+        json_null(j);
+    else
+        json_int(j, ws->close_code);
+    json_key(j, "close_reason");
+    json_string(j, ws->close_reason);
+    json_key(j, "timestamp_end");
+    opt_double(j, ws->timestamp_end);
+    json_object_end(j);
+}
+
+static void
+rrs_json(struct json *j, const struct dns_rrs *rrs)
+{
+    char tmp[DNS_STR_MAX];
+    json_array_begin(j);
+    for (size_t i = 0; i < rrs->n; i++) {
+        const struct dns_rr *rr = &rrs->v[i];
+        json_object_begin(j);
+        json_key(j, "name");
+        json_string(j, rr->name);
+        json_key(j, "type");
+        json_string(j, dns_type_str(rr->type, tmp));
+        json_key(j, "class");
+        json_string(j, dns_class_str(rr->class_, tmp));
+        json_key(j, "ttl");
+        json_uint(j, rr->ttl);
+        json_key(j, "data");
+        struct buf b = BUF_INIT;
+        dns_rr_str(&b, rr);
+        json_bytes(j, buf_ptr(&b), b.len, JSON_UTF8);
+        buf_clear(&b);
+        json_object_end(j);
+    }
+    json_array_end(j);
+}
+
+/* dns.Message.to_json() */
+static void
+dns_json(struct json *j, const struct dns_message *m)
+{
+    char tmp[DNS_STR_MAX];
+    json_object_begin(j);
+    json_key(j, "id");
+    json_int(j, m->id);
+    json_key(j, "query");
+    json_bool(j, m->query);
+    json_key(j, "op_code");
+    json_string(j, dns_opcode_str(m->op_code, tmp));
+    json_key(j, "authoritative_answer");
+    json_bool(j, m->authoritative_answer);
+    json_key(j, "truncation");
+    json_bool(j, m->truncation);
+    json_key(j, "recursion_desired");
+    json_bool(j, m->recursion_desired);
+    json_key(j, "recursion_available");
+    json_bool(j, m->recursion_available);
+    json_key(j, "response_code");
+    json_string(j, dns_rcode_str(m->response_code, tmp));
+    json_key(j, "status_code");
+    json_int(j, dns_rcode_http_status(m->response_code));
+    json_key(j, "timestamp");
+    opt_double(j, m->timestamp);
+    json_key(j, "questions");
+    json_array_begin(j);
+    for (size_t i = 0; i < m->nquestions; i++) {
+        json_object_begin(j);
+        json_key(j, "name");
+        json_string(j, m->questions[i].name);
+        json_key(j, "type");
+        json_string(j, dns_type_str(m->questions[i].type, tmp));
+        json_key(j, "class");
+        json_string(j, dns_class_str(m->questions[i].class_, tmp));
+        json_object_end(j);
+    }
+    json_array_end(j);
+    json_key(j, "answers");
+    rrs_json(j, &m->answers);
+    json_key(j, "authorities");
+    rrs_json(j, &m->authorities);
+    json_key(j, "additionals");
+    rrs_json(j, &m->additionals);
+    json_key(j, "size");
+    json_uint(j, dns_message_size(m));
+    json_object_end(j);
+}
+
+void
+web__flow_json(struct json *j, const struct flow *f)
+{
+    json_object_begin(j);
+    json_key(j, "id");
+    json_string(j, f->id);
+    json_key(j, "intercepted");
+    json_bool(j, f->intercepted);
+    json_key(j, "is_replay");
+    json_string(j, f->is_replay);
+    json_key(j, "type");
+    json_string(j, flow_type_name(f->type));
+    json_key(j, "modified");
+    json_bool(j, flow_modified(f));
+    json_key(j, "marked");
+    if (f->marked && *f->marked) {
+        const char *g = emoji_glyph(f->marked);
+        json_string(j, g ? g : "\xf0\x9f\x94\xb4"); /* 🔴, as emoji.get(marked, "🔴") */
+    } else {
+        json_string(j, "");
+    }
+    json_key(j, "comment");
+    json_string(j, f->comment ? f->comment : "");
+    json_key(j, "timestamp_created");
+    json_double(j, f->timestamp_created);
+    if (f->client_conn) {
+        json_key(j, "client_conn");
+        conn_json(j, f->client_conn);
+    }
+    if (f->server_conn) {
+        json_key(j, "server_conn");
+        conn_json(j, f->server_conn);
+    }
+    if (f->error) {
+        json_key(j, "error");
+        json_object_begin(j);
+        json_key(j, "msg");
+        json_string(j, f->error->msg);
+        json_key(j, "timestamp");
+        json_double(j, f->error->timestamp);
+        json_object_end(j);
+    }
+    if (f->type == FLOW_HTTP) {
+        if (f->request) {
+            json_key(j, "request");
+            request_json(j, f->request);
+        }
+        if (f->response) {
+            json_key(j, "response");
+            response_json(j, f->response);
+        }
+        if (f->websocket) {
+            json_key(j, "websocket");
+            websocket_json(j, f->websocket);
+        }
+    } else if (f->type == FLOW_TCP) {
+        uint64_t len = 0;
+        for (size_t i = 0; i < f->nmessages; i++)
+            len += f->messages[i].content.len;
+        json_key(j, "messages_meta");
+        messages_meta(j, len, f->nmessages,
+                      f->nmessages ? f->messages[f->nmessages - 1].timestamp : 0);
+    } else if (f->type == FLOW_DNS) {
+        if (f->dns_request) {
+            json_key(j, "request");
+            dns_json(j, f->dns_request);
+        }
+        if (f->dns_response) {
+            json_key(j, "response");
+            dns_json(j, f->dns_response);
+        }
+    }
+    json_object_end(j);
+}
+
+/* optmanager's typename() as dump_dicts shows it. */
+static const char *
+type_name(enum opt_type t)
+{
+    switch (t) {
+    case OPT_BOOL:
+        return "bool";
+    case OPT_INT:
+        return "int";
+    case OPT_STR:
+        return "str";
+    case OPT_OPTSTR:
+        return "optional str";
+    case OPT_SEQ:
+        return "sequence of str";
+    }
+    return "str";
+}
+
+static void
+value_json(struct json *j, const struct options *o, const struct opt_info *info)
+{
+    switch (info->type) {
+    case OPT_BOOL:
+        json_bool(j, opt_get_bool(o, info));
+        return;
+    case OPT_INT:
+        json_int(j, opt_get_int(o, info));
+        return;
+    case OPT_STR:
+    case OPT_OPTSTR:
+        json_string(j, opt_get_str(o, info));
+        return;
+    case OPT_SEQ: {
+        const struct strv *sv = opt_get_seq(o, info);
+        json_array_begin(j);
+        for (size_t i = 0; sv && i < sv->n; i++)
+            json_string(j, sv->v[i]);
+        json_array_end(j);
+        return;
+    }
+    }
+}
+
+static void
+one_option(struct json *j, const struct options *o, const struct options *defaults,
+           const struct opt_info *info)
+{
+    json_key(j, info->name);
+    json_object_begin(j);
+    json_key(j, "type");
+    json_string(j, type_name(info->type));
+    json_key(j, "default");
+    value_json(j, defaults, info);
+    json_key(j, "value");
+    value_json(j, o, info);
+    json_key(j, "help");
+    json_string(j, info->help ? info->help : "");
+    json_key(j, "choices");
+    if (info->choices) {
+        json_array_begin(j);
+        for (const char *p = info->choices; *p;) {
+            size_t n = strcspn(p, "|");
+            json_bytes(j, p, n, JSON_UTF8);
+            p += n;
+            if (*p == '|')
+                p++;
+        }
+        json_array_end(j);
+    } else {
+        json_null(j);
+    }
+    json_object_end(j);
+}
+
+void
+web__options_json(struct json *j, const struct web *w, const char *only)
+{
+    const struct options *o = master_options(w->master);
+    struct options *defaults = opt_new();
+    json_object_begin(j);
+    size_t n = opt_count();
+    /* dump_dicts sorts by name. */
+    const struct opt_info **sorted = calloc(n ? n : 1, sizeof(*sorted));
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct opt_info *info = opt_at(i);
+        if (only == NULL || strcmp(info->name, only) == 0)
+            sorted[k++] = info;
+    }
+    for (size_t a = 1; a < k; a++)
+        for (size_t b = a; b > 0 && strcmp(sorted[b - 1]->name, sorted[b]->name) > 0; b--) {
+            const struct opt_info *t = sorted[b];
+            sorted[b] = sorted[b - 1];
+            sorted[b - 1] = t;
+        }
+    for (size_t i = 0; i < k; i++)
+        one_option(j, o, defaults, sorted[i]);
+    free(sorted);
+    json_object_end(j);
+    opt_free(defaults);
+}
+
+void
+web__event_json(struct json *j, uint64_t id, enum log_level level, const char *msg)
+{
+    json_object_begin(j);
+    json_key(j, "id");
+    json_uint(j, id);
+    json_key(j, "message");
+    json_string(j, msg);
+    json_key(j, "level");
+    json_string(j, log_level_name(level));
+    json_object_end(j);
+}

@@ -1,0 +1,636 @@
+/*
+ * The /updates WebSocket's side of things: what each socket has not been
+ * sent yet, gathered from the store's events, the option changes and the
+ * event log, and sent on the socket's tick (conn.c) as mitmproxy's
+ * messages or, for a socket opened with ?batch=1, as one flows/batch and
+ * one events/batch per tick (README.md, "Batched live updates").
+ *
+ * A socket keeps flow ids, not flows: a flow changed fifty times within a
+ * tick is sent once, in the state it has when the tick comes. Each socket
+ * also has its own named filters (flows/updateFilter), so the app learns
+ * which flows match "~b foo" without having their bodies.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/server.h"
+#include "filter/filter.h"
+#include "flow/flow.h"
+#include "http/ws.h"
+#include "master/master.h"
+#include "options/opt.h"
+#include "util/json_parse.h"
+#include "util/xmalloc.h"
+#include "web/internal.h"
+
+/* Past this many queued flow events a socket is sent flows/reset instead
+ * (a client that does not keep up re-reads the list). */
+#define PEND_MAX 100000
+/* Events per tick for a socket in mitmproxy's mode. */
+#define EVENTS_PER_TICK 1000
+
+enum pend_kind { P_ADD, P_UPDATE, P_REMOVE };
+
+struct pend {
+    char id[UUID_STR_LEN];
+    uint8_t kind;
+};
+
+struct wfilter {
+    char *name; /* owned: the name, a NUL, then the expression (for flows/reset) */
+    struct filt *f;
+};
+
+struct web_ws {
+    int batch;
+    struct pend *pend; /* in the order they happened */
+    size_t npend, cappend;
+    int reset;           /* flows/reset is due */
+    struct buf control;  /* whole frames to send at the next tick */
+    uint64_t event_seen; /* the last event id sent */
+    uint64_t events_reset_seen;
+    struct wfilter *filters;
+    size_t nfilters;
+};
+
+static void
+frame(struct buf *out, const struct buf *json)
+{
+    ws_frame_write(out, 1, 0, WS_TEXT, NULL, buf_ptr(json), json->len);
+}
+
+struct web_ws *
+web__ws_new(struct web *w, int batch)
+{
+    struct web_ws *ws = xcalloc(1, sizeof(*ws));
+    ws->batch = batch;
+    buf_init(&ws->control);
+    pthread_mutex_lock(&w->lock);
+    ws->event_seen = w->next_event - 1;
+    ws->events_reset_seen = w->events_reset;
+    pthread_mutex_unlock(&w->lock);
+    if (w->nws == w->capws) {
+        w->capws = w->capws ? 2 * w->capws : 4;
+        w->ws = xrealloc(w->ws, w->capws * sizeof(*w->ws));
+    }
+    w->ws[w->nws++] = ws;
+    return ws;
+}
+
+void
+web__ws_free(struct web *w, struct web_ws *ws)
+{
+    for (size_t i = 0; i < w->nws; i++)
+        if (w->ws[i] == ws) {
+            w->ws[i] = w->ws[--w->nws];
+            break;
+        }
+    for (size_t i = 0; i < ws->nfilters; i++) {
+        free(ws->filters[i].name);
+        filt_free(ws->filters[i].f);
+    }
+    free(ws->filters);
+    free(ws->pend);
+    buf_clear(&ws->control);
+    free(ws);
+}
+
+void
+web__store_event(void *arg, enum store_event ev, const char *id, size_t index)
+{
+    struct web *w = arg;
+    int kind;
+    switch (ev) {
+    case STORE_ADD:
+        kind = P_ADD;
+        break;
+    case STORE_UPDATE:
+        kind = P_UPDATE;
+        break;
+    case STORE_REMOVE:
+        kind = P_REMOVE;
+        break;
+    case STORE_REFRESH:
+    case STORE_STORE_REFRESH:
+        for (size_t i = 0; i < w->nws; i++) {
+            w->ws[i]->reset = 1;
+            w->ws[i]->npend = 0;
+        }
+        return;
+    default:
+        return;
+    }
+    for (size_t i = 0; i < w->nws; i++) {
+        struct web_ws *ws = w->ws[i];
+        if (ws->reset)
+            continue; /* the list is read again anyway */
+        if (ws->npend >= PEND_MAX) {
+            ws->reset = 1;
+            ws->npend = 0;
+            continue;
+        }
+        if (ws->npend == ws->cappend) {
+            ws->cappend = ws->cappend ? 2 * ws->cappend : 64;
+            ws->pend = xrealloc(ws->pend, ws->cappend * sizeof(*ws->pend));
+        }
+        struct pend *p = &ws->pend[ws->npend++];
+        snprintf(p->id, sizeof(p->id), "%s", id);
+        p->kind = (uint8_t)kind;
+    }
+}
+
+/* ---- coalescing ----------------------------------------------------------- */
+
+enum net { N_NONE, N_ADDED, N_UPDATED, N_REMOVED };
+
+struct slot {
+    const char *id; /* into the pend array; NULL = empty */
+    uint8_t net;
+    size_t first; /* index of the first event about it */
+};
+
+static uint64_t
+hash_id(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 1099511628211ull;
+    return h;
+}
+
+/*
+ * What the events since the last tick come to, per flow, in the order
+ * each flow was first mentioned: added (and maybe changed since), changed,
+ * removed, or nothing (added and removed again). Returns the slots in
+ * that order (*n of them; free()).
+ */
+static struct slot *
+coalesce(const struct web_ws *ws, size_t *n)
+{
+    size_t cap = 16;
+    while (cap < 2 * ws->npend)
+        cap *= 2;
+    struct slot *table = xcalloc(cap, sizeof(*table));
+    size_t *order = xmalloc((ws->npend ? ws->npend : 1) * sizeof(*order));
+    size_t norder = 0;
+    for (size_t i = 0; i < ws->npend; i++) {
+        const struct pend *p = &ws->pend[i];
+        size_t h = (size_t)hash_id(p->id) & (cap - 1);
+        while (table[h].id && strcmp(table[h].id, p->id) != 0)
+            h = (h + 1) & (cap - 1);
+        struct slot *s = &table[h];
+        if (s->id == NULL) {
+            s->id = p->id;
+            s->first = i;
+            s->net = N_NONE;
+            order[norder++] = h;
+        }
+        switch (p->kind) {
+        case P_ADD:
+            s->net = s->net == N_REMOVED ? N_UPDATED : N_ADDED;
+            break;
+        case P_UPDATE:
+            if (s->net == N_NONE)
+                s->net = N_UPDATED;
+            break;
+        case P_REMOVE:
+            s->net = s->net == N_ADDED ? N_NONE : N_REMOVED;
+            break;
+        }
+    }
+    struct slot *out = xmalloc((norder ? norder : 1) * sizeof(*out));
+    for (size_t i = 0; i < norder; i++)
+        out[i] = table[order[i]];
+    free(order);
+    free(table);
+    *n = norder;
+    return out;
+}
+
+static void
+matching(struct json *j, const struct web_ws *ws, const struct flow *f)
+{
+    json_object_begin(j);
+    for (size_t i = 0; i < ws->nfilters; i++) {
+        json_key(j, ws->filters[i].name);
+        json_bool(j, filt_match(ws->filters[i].f, f));
+    }
+    json_object_end(j);
+}
+
+/* One message in mitmproxy's form: flows/add or flows/update. */
+static void
+flow_message(struct buf *out, const struct web_ws *ws, const char *type, const struct flow *f)
+{
+    struct buf b = BUF_INIT;
+    struct json j;
+    json_init(&j, &b, 0);
+    json_object_begin(&j);
+    json_key(&j, "type");
+    json_string(&j, type);
+    json_key(&j, "payload");
+    json_object_begin(&j);
+    json_key(&j, "flow");
+    web__flow_json(&j, f);
+    json_key(&j, "matching_filters");
+    matching(&j, ws, f);
+    json_object_end(&j);
+    json_object_end(&j);
+    json_clear(&j);
+    frame(out, &b);
+    buf_clear(&b);
+}
+
+static void
+simple_message(struct buf *out, const char *type, const char *payload_str)
+{
+    struct buf b = BUF_INIT;
+    struct json j;
+    json_init(&j, &b, 0);
+    json_object_begin(&j);
+    json_key(&j, "type");
+    json_string(&j, type);
+    if (payload_str) {
+        json_key(&j, "payload");
+        json_string(&j, payload_str);
+    }
+    json_object_end(&j);
+    json_clear(&j);
+    frame(out, &b);
+    buf_clear(&b);
+}
+
+struct ids {
+    char (*v)[UUID_STR_LEN];
+    size_t n, cap;
+};
+
+static void
+collect_id(void *arg, size_t pos, const char *id)
+{
+    struct ids *ids = arg;
+    if (ids->n == ids->cap) {
+        ids->cap = ids->cap ? 2 * ids->cap : 256;
+        ids->v = xrealloc(ids->v, ids->cap * sizeof(*ids->v));
+    }
+    snprintf(ids->v[ids->n++], UUID_STR_LEN, "%s", id);
+}
+
+static void
+filter_update(struct web *w, const char *name, const char *expr, struct buf *out)
+{
+    struct buf b = BUF_INIT;
+    struct json j;
+    json_init(&j, &b, 0);
+    json_object_begin(&j);
+    json_key(&j, "type");
+    json_string(&j, "flows/filterUpdate");
+    json_key(&j, "payload");
+    json_object_begin(&j);
+    json_key(&j, "name");
+    json_string(&j, name);
+    json_key(&j, "matching_flow_ids");
+    if (expr && *expr) {
+        struct ids ids = {0};
+        struct err e = {0};
+        store_select(w->store, expr, STORE_ORDER_TIME, 0, 0, 0, collect_id, &ids, NULL, NULL, &e);
+        json_array_begin(&j);
+        for (size_t i = 0; i < ids.n; i++)
+            json_string(&j, ids.v[i]);
+        json_array_end(&j);
+        free(ids.v);
+    } else {
+        json_null(&j);
+    }
+    json_object_end(&j);
+    json_object_end(&j);
+    json_clear(&j);
+    frame(out, &b);
+    buf_clear(&b);
+}
+
+static void
+send_reset(struct web *w, struct web_ws *ws, struct buf *out)
+{
+    simple_message(out, "flows/reset", NULL);
+    for (size_t i = 0; i < ws->nfilters; i++)
+        filter_update(w, ws->filters[i].name, ws->filters[i].name + strlen(ws->filters[i].name) + 1,
+                      out);
+}
+
+int
+web__ws_message(struct web *w, struct web_ws *ws, const uint8_t *p, size_t n, struct buf *out)
+{
+    struct jv *doc = NULL;
+    struct err e = {0};
+    struct json_limits lim = {.max_size = 1 << 20, .max_depth = 16};
+    if (json_parse(p, n, &lim, &doc, &e) < 0) {
+        log_msg(LOG_ERROR, "web: bad WebSocket message: %s", e.msg);
+        return MP_ERR_SYNTAX;
+    }
+    int rc = 0;
+    const char *type = jv_get_str(doc, "type", NULL);
+    const struct jv *payload = jv_get(doc, "payload");
+    const char *name = payload ? jv_get_str(payload, "name", NULL) : NULL;
+    const char *expr = payload ? jv_get_str(payload, "expr", NULL) : NULL;
+    if (type == NULL || strcmp(type, "flows/updateFilter") != 0 || name == NULL || expr == NULL) {
+        log_msg(LOG_ERROR, "web: unsupported WebSocket message: %s", type ? type : "(no type)");
+        rc = MP_ERR_INVAL;
+        goto out;
+    }
+    struct filt *f = NULL;
+    if (*expr && (f = filt_compile(expr, &e)) == NULL) {
+        log_msg(LOG_ERROR, "web: invalid filter %s: %s", expr, e.msg);
+        rc = MP_ERR_SYNTAX;
+        goto out;
+    }
+    size_t i = 0;
+    while (i < ws->nfilters && strcmp(ws->filters[i].name, name) != 0)
+        i++;
+    if (i < ws->nfilters) {
+        free(ws->filters[i].name);
+        filt_free(ws->filters[i].f);
+        ws->filters[i] = ws->filters[--ws->nfilters];
+    }
+    if (f) {
+        ws->filters = xrealloc(ws->filters, (ws->nfilters + 1) * sizeof(*ws->filters));
+        /* name, NUL, expr, NUL in one allocation */
+        size_t nl = strlen(name), el = strlen(expr);
+        char *both = xmalloc(nl + el + 2);
+        memcpy(both, name, nl + 1);
+        memcpy(both + nl + 1, expr, el + 1);
+        ws->filters[ws->nfilters].name = both;
+        ws->filters[ws->nfilters].f = f;
+        ws->nfilters++;
+    }
+    filter_update(w, name, expr, out);
+out:
+    jv_free(doc);
+    return rc;
+}
+
+/* ---- the tick ------------------------------------------------------------- */
+
+static void
+flush_flows_compat(struct web *w, struct web_ws *ws, struct buf *out)
+{
+    size_t n;
+    struct slot *sl = coalesce(ws, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (sl[i].net == N_NONE)
+            continue;
+        if (sl[i].net == N_REMOVED) {
+            simple_message(out, "flows/remove", sl[i].id);
+            continue;
+        }
+        struct flow *f = store_get(w->store, sl[i].id, NULL);
+        if (f == NULL)
+            continue;
+        flow_message(out, ws, sl[i].net == N_ADDED ? "flows/add" : "flows/update", f);
+        flow_unref(f);
+    }
+    free(sl);
+}
+
+static void
+flush_flows_batch(struct web *w, struct web_ws *ws, struct buf *out)
+{
+    size_t n;
+    struct slot *sl = coalesce(ws, &n);
+    size_t changed = 0;
+    for (size_t i = 0; i < n; i++)
+        changed += sl[i].net != N_NONE;
+    if (changed == 0) {
+        free(sl);
+        return;
+    }
+    int overflow = changed > WEB_BATCH_MAX;
+    struct flow **flows = xcalloc(n ? n : 1, sizeof(*flows));
+    if (!overflow)
+        for (size_t i = 0; i < n; i++)
+            if (sl[i].net == N_ADDED || sl[i].net == N_UPDATED)
+                flows[i] = store_get(w->store, sl[i].id, NULL);
+    struct buf b = BUF_INIT;
+    struct json j;
+    json_init(&j, &b, 0);
+    json_object_begin(&j);
+    json_key(&j, "type");
+    json_string(&j, "flows/batch");
+    json_key(&j, "payload");
+    json_object_begin(&j);
+    json_key(&j, "total");
+    json_uint(&j, store_view_len(w->store));
+    static const char *const keys[] = {"add", "update"};
+    static const uint8_t nets[] = {N_ADDED, N_UPDATED};
+    for (int k = 0; k < 2; k++) {
+        json_key(&j, keys[k]);
+        json_array_begin(&j);
+        for (size_t i = 0; i < n; i++)
+            if (sl[i].net == nets[k] && flows[i])
+                web__flow_json(&j, flows[i]);
+        json_array_end(&j);
+    }
+    json_key(&j, "remove");
+    json_array_begin(&j);
+    for (size_t i = 0; !overflow && i < n; i++)
+        if (sl[i].net == N_REMOVED)
+            json_string(&j, sl[i].id);
+    json_array_end(&j);
+    json_key(&j, "matching_filters");
+    json_object_begin(&j);
+    for (size_t i = 0; i < n; i++)
+        if (flows[i]) {
+            json_key(&j, flows[i]->id);
+            matching(&j, ws, flows[i]);
+        }
+    json_object_end(&j);
+    json_key(&j, "overflow");
+    json_bool(&j, overflow);
+    json_object_end(&j);
+    json_object_end(&j);
+    json_clear(&j);
+    frame(out, &b);
+    buf_clear(&b);
+    for (size_t i = 0; i < n; i++)
+        if (flows[i])
+            flow_unref(flows[i]);
+    free(flows);
+    free(sl);
+}
+
+static void
+flush_events(struct web *w, struct web_ws *ws, struct buf *out)
+{
+    pthread_mutex_lock(&w->lock);
+    int reset = ws->events_reset_seen != w->events_reset;
+    ws->events_reset_seen = w->events_reset;
+    uint64_t last = w->next_event - 1;
+    uint64_t oldest = last - w->nevents + 1;
+    if (ws->event_seen + 1 < oldest)
+        ws->event_seen = oldest - 1;
+    size_t max = ws->batch ? WEB_BATCH_EVENTS : EVENTS_PER_TICK;
+    /* Too many new lines: the newest go out, the rest are in /events. */
+    if (last - ws->event_seen > max)
+        ws->event_seen = last - max;
+    struct buf b = BUF_INIT;
+    struct json j;
+    if (ws->batch && last > ws->event_seen) {
+        json_init(&j, &b, 0);
+        json_object_begin(&j);
+        json_key(&j, "type");
+        json_string(&j, "events/batch");
+        json_key(&j, "payload");
+        json_array_begin(&j);
+    }
+    for (uint64_t id = ws->event_seen + 1; id <= last; id++) {
+        const struct web_event *ev = &w->events[(w->first + (id - oldest)) % WEB_EVENTS_SIZE];
+        if (ws->batch) {
+            web__event_json(&j, ev->id, ev->level, ev->msg);
+            continue;
+        }
+        struct buf m = BUF_INIT;
+        struct json mj;
+        json_init(&mj, &m, 0);
+        json_object_begin(&mj);
+        json_key(&mj, "type");
+        json_string(&mj, "events/add");
+        json_key(&mj, "payload");
+        web__event_json(&mj, ev->id, ev->level, ev->msg);
+        json_object_end(&mj);
+        json_clear(&mj);
+        frame(&b, &m);
+        buf_clear(&m);
+    }
+    if (ws->batch && last > ws->event_seen) {
+        json_array_end(&j);
+        json_object_end(&j);
+        json_clear(&j);
+        struct buf m = BUF_INIT;
+        buf_move(&m, &b);
+        frame(&b, &m);
+        buf_clear(&m);
+    }
+    ws->event_seen = last;
+    pthread_mutex_unlock(&w->lock);
+    if (reset)
+        simple_message(out, "events/reset", NULL);
+    buf_append(out, buf_ptr(&b), b.len);
+    buf_clear(&b);
+}
+
+void
+web__ws_flush(struct web *w, struct web_ws *ws, struct buf *out)
+{
+    if (ws->control.len) {
+        buf_append(out, buf_ptr(&ws->control), ws->control.len);
+        buf_reset(&ws->control);
+    }
+    if (ws->reset) {
+        ws->reset = 0;
+        ws->npend = 0;
+        send_reset(w, ws, out);
+    }
+    if (ws->npend) {
+        if (ws->batch)
+            flush_flows_batch(w, ws, out);
+        else
+            flush_flows_compat(w, ws, out);
+        ws->npend = 0;
+    }
+    flush_events(w, ws, out);
+}
+
+/* ---- options and state ------------------------------------------------------ */
+
+void
+web__servers_json(struct json *j, const struct web *w)
+{
+    const struct options *o = master_options(w->master);
+    struct server *srv = master_server(w->master);
+    json_object_begin(j);
+    size_t nmodes = o->mode.n ? o->mode.n : 1;
+    for (size_t i = 0; i < nmodes; i++) {
+        const char *spec = o->mode.n ? o->mode.v[i] : "regular";
+        size_t tl = strcspn(spec, ":@");
+        json_key(j, spec);
+        json_object_begin(j);
+        json_key(j, "type");
+        json_bytes(j, spec, tl, JSON_UTF8);
+        json_key(j, "description");
+        json_string(j, "HTTP(S) proxy");
+        json_key(j, "full_spec");
+        json_string(j, spec);
+        int running = o->server && srv && i < server_listeners(srv);
+        json_key(j, "is_running");
+        json_bool(j, running);
+        json_key(j, "last_exception");
+        json_null(j);
+        json_key(j, "listen_addrs");
+        json_array_begin(j);
+        if (running) {
+            json_array_begin(j);
+            json_string(j, *o->listen_host ? o->listen_host : "0.0.0.0");
+            json_int(j, server_listener_port(srv, i));
+            json_array_end(j);
+        }
+        json_array_end(j);
+        json_object_end(j);
+    }
+    json_object_end(j);
+}
+
+void
+web__options_changed(struct web *w, const struct opt_changes *updated)
+{
+    if (w->nws == 0)
+        return;
+    /* The payload: every changed option, as GET /options has it. */
+    struct buf payload = BUF_INIT;
+    struct buf b = BUF_INIT;
+    buf_append_str(&b, "{\"type\": \"options/update\", \"payload\": {");
+    int first = 1;
+    for (size_t i = 0; i < opt_count(); i++) {
+        if (updated && !opt_changed(updated, i))
+            continue;
+        buf_reset(&payload);
+        struct json pj;
+        json_init(&pj, &payload, 0);
+        web__options_json(&pj, w, opt_at(i)->name);
+        json_clear(&pj);
+        /* strip the braces of the one-member object */
+        if (payload.len > 2) {
+            if (!first)
+                buf_append_str(&b, ", ");
+            buf_append(&b, (const char *)buf_ptr(&payload) + 1, payload.len - 2);
+            first = 0;
+        }
+    }
+    buf_append_str(&b, "}}");
+    buf_clear(&payload);
+    int listeners = updated == NULL || opt_changed_name(updated, "mode") ||
+                    opt_changed_name(updated, "listen_host") ||
+                    opt_changed_name(updated, "listen_port") || opt_changed_name(updated, "server");
+    struct buf st = BUF_INIT;
+    if (listeners) {
+        struct json sj;
+        json_init(&sj, &st, 0);
+        json_object_begin(&sj);
+        json_key(&sj, "type");
+        json_string(&sj, "state/update");
+        json_key(&sj, "payload");
+        json_object_begin(&sj);
+        json_key(&sj, "servers");
+        web__servers_json(&sj, w);
+        json_object_end(&sj);
+        json_object_end(&sj);
+        json_clear(&sj);
+    }
+    for (size_t i = 0; i < w->nws; i++) {
+        if (!first)
+            frame(&w->ws[i]->control, &b);
+        if (st.len)
+            frame(&w->ws[i]->control, &st);
+    }
+    buf_clear(&b);
+    buf_clear(&st);
+}

@@ -1,0 +1,704 @@
+/*
+ * mitmweb's server without sockets: requests are fed to its connection
+ * layer as bytes (as the driver would), and what it sends back is read
+ * from the commands it emits. The master behind it has no proxy (server
+ * false), a flow store, and the web addon, as build/mitmweb has them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../lib/test.h"
+#include "addons/addon.h"
+#include "flow/flow.h"
+#include "http/ws.h"
+#include "master/master.h"
+#include "options/opt.h"
+#include "proxy/context.h"
+#include "proxy/layer.h"
+#include "store/store.h"
+#include "util/json_parse.h"
+#include "util/log.h"
+#include "web/internal.h"
+#include "web/web.h"
+
+struct tweb {
+    struct master *m;
+    struct store *s;
+    struct web *w;
+    struct connection *client;
+    struct context *ctx;
+    struct layer *l;
+    struct buf sent; /* every byte the layer sent */
+    uint64_t wakeup; /* the pending wakeup's id, 0 for none */
+    int closed;
+};
+
+static void
+tweb_start(struct tweb *t)
+{
+    struct err e = {0};
+    memset(t, 0, sizeof(*t));
+    log_set_level(LOG_ERROR);
+    ASSERT_EQ(store_register_options(&e), 0);
+    ASSERT_EQ(web_register_options(&e), 0);
+    struct options *o = opt_new();
+    ASSERT_EQ(opt_set_arg(o, "server=false", &e), 0);
+    ASSERT_EQ(opt_set_arg(o, "keepserving=true", &e), 0);
+    t->m = master_new(o);
+    t->s = master_enable_store(t->m, &e);
+    ASSERT(t->s != NULL);
+    t->w = web_new(t->m, t->s);
+    master_add_addon(t->m, web_addon(t->w));
+    if (master_configure(t->m, &e) < 0)
+        test_fail(__FILE__, __LINE__, "configure: %s", e.msg);
+    snprintf(t->w->cookie_name, sizeof(t->w->cookie_name), "mitmproxy-auth-8081");
+    t->w->loopback = 1;
+    buf_init(&t->sent);
+}
+
+static void
+tweb_connect(struct tweb *t)
+{
+    t->client = connection_new(CONN_CLIENT);
+    t->client->state = CONN_OPEN;
+    t->ctx = context_new(t->client, NULL);
+    t->l = web__conn_new(t->ctx, t->w);
+    t->closed = 0;
+    t->wakeup = 0;
+}
+
+static void
+run(struct tweb *t, struct cmdq *q)
+{
+    struct command *c;
+    while ((c = cmdq_pop(q))) {
+        if (c->type == CMD_SEND)
+            buf_append(&t->sent, buf_ptr(&c->data), c->data.len);
+        else if (c->type == CMD_CLOSE)
+            t->closed = 1;
+        else if (c->type == CMD_WAKEUP)
+            t->wakeup = c->id;
+        cmd_free(c);
+    }
+}
+
+static void
+feed(struct tweb *t, const char *bytes, size_t n)
+{
+    struct cmdq q;
+    cmdq_init(&q);
+    struct event ev = {.type = EV_DATA, .conn = t->client, .data = slice_from(bytes, n)};
+    layer_feed(t->l, &ev, &q);
+    run(t, &q);
+}
+
+static void
+tick(struct tweb *t)
+{
+    ASSERT(t->wakeup != 0);
+    struct cmdq q;
+    cmdq_init(&q);
+    struct event ev = {.type = EV_WAKEUP, .cmd_id = t->wakeup};
+    t->wakeup = 0;
+    layer_feed(t->l, &ev, &q);
+    run(t, &q);
+}
+
+static void
+tweb_disconnect(struct tweb *t)
+{
+    if (t->l) {
+        layer_free(t->l);
+        context_free(t->ctx);
+        connection_unref(t->client);
+        t->l = NULL;
+    }
+}
+
+static void
+tweb_stop(struct tweb *t)
+{
+    tweb_disconnect(t);
+    addon_chain_done(master_chain(t->m));
+    master_free(t->m);
+    web_free(t->w);
+    buf_clear(&t->sent);
+}
+
+/* One request on a new connection; the whole answer as a string (malloc'd). */
+static char *
+request(struct tweb *t, const char *raw)
+{
+    tweb_disconnect(t);
+    tweb_connect(t);
+    buf_reset(&t->sent);
+    feed(t, raw, strlen(raw));
+    return buf_strdup(&t->sent);
+}
+
+static int
+status_of(const char *resp)
+{
+    int s = 0;
+    sscanf(resp, "HTTP/1.1 %d", &s);
+    return s;
+}
+
+static const char *
+body_of(const char *resp)
+{
+    const char *p = strstr(resp, "\r\n\r\n");
+    return p ? p + 4 : "";
+}
+
+/* GET path with the token in the Authorization header. */
+static char *
+get(struct tweb *t, const char *path)
+{
+    char raw[4096];
+    snprintf(raw, sizeof(raw),
+             "GET %s HTTP/1.1\r\nHost: 127.0.0.1:8081\r\nAuthorization: Bearer %s\r\n\r\n", path,
+             t->w->token);
+    return request(t, raw);
+}
+
+static struct flow *
+tflow(const char *method, const char *host, const char *path, int status)
+{
+    struct flow *f = flow_new_http(NULL, NULL);
+    f->request = http_request_new();
+    http_set_str(&f->request->method, method);
+    http_set_str(&f->request->scheme, "http");
+    http_set_str(&f->request->host, host);
+    f->request->port = 80;
+    http_set_str(&f->request->path, path);
+    http_set_str(&f->request->http_version, "HTTP/1.1");
+    hdrs_add_cstr(&f->request->headers, "Host", host);
+    buf_append_str(&f->request->content, "hello");
+    if (status) {
+        f->response = http_response_new();
+        http_set_str(&f->response->http_version, "HTTP/1.1");
+        f->response->status_code = status;
+        http_set_str(&f->response->reason, "OK");
+        hdrs_add_cstr(&f->response->headers, "Content-Type", "application/json");
+        buf_append_str(&f->response->content, "{\"a\": [1, 2]}");
+    }
+    f->live = 0;
+    return f;
+}
+
+TEST(web_auth_needs_a_token)
+{
+    struct tweb t;
+    tweb_start(&t);
+    char *r = request(&t, "GET /flows HTTP/1.1\r\nHost: 127.0.0.1:8081\r\n\r\n");
+    ASSERT_EQ(status_of(r), 403);
+    free(r);
+    r = request(&t, "GET /flows?token=00000000000000000000000000000000 HTTP/1.1\r\n"
+                    "Host: 127.0.0.1:8081\r\n\r\n");
+    ASSERT_EQ(status_of(r), 403);
+    free(r);
+    r = request(&t,
+                "GET /flows HTTP/1.1\r\nHost: 127.0.0.1:8081\r\nAuthorization: Bearer x\r\n\r\n");
+    ASSERT_EQ(status_of(r), 403);
+    free(r);
+    /* The page without a token is a login form, still 403. */
+    r = request(&t, "GET / HTTP/1.1\r\nHost: 127.0.0.1:8081\r\n\r\n");
+    ASSERT_EQ(status_of(r), 403);
+    ASSERT(strstr(r, "<form") != NULL);
+    free(r);
+
+    char raw[512];
+    snprintf(raw, sizeof(raw), "GET /flows?token=%s HTTP/1.1\r\nHost: 127.0.0.1:8081\r\n\r\n",
+             t.w->token);
+    r = request(&t, raw);
+    ASSERT_EQ(status_of(r), 200);
+    ASSERT_STREQ(body_of(r), "[]");
+    /* The cookie it set lets the next request in without the token. */
+    const char *sc = strstr(r, "Set-Cookie: mitmproxy-auth-8081=");
+    ASSERT(sc != NULL);
+    char cookie[128];
+    ASSERT_EQ(sscanf(sc + 12, "%127[^;]", cookie), 1);
+    ASSERT(strstr(sc, "HttpOnly; SameSite=Strict") != NULL);
+    free(r);
+    snprintf(raw, sizeof(raw), "GET /flows HTTP/1.1\r\nHost: 127.0.0.1:8081\r\nCookie: %s\r\n\r\n",
+             cookie);
+    r = request(&t, raw);
+    ASSERT_EQ(status_of(r), 200);
+    free(r);
+    /* A forged cookie is not. */
+    r = request(&t, "GET /flows HTTP/1.1\r\nHost: 127.0.0.1:8081\r\n"
+                    "Cookie: mitmproxy-auth-8081=y\r\n\r\n");
+    ASSERT_EQ(status_of(r), 403);
+    free(r);
+    tweb_stop(&t);
+}
+
+TEST(web_auth_password)
+{
+    struct tweb t;
+    tweb_start(&t);
+    struct err e = {0};
+    const char *set = "web_password=s3cret";
+    ASSERT_EQ(master_set(t.m, &set, 1, &e), 0);
+    char *r = request(&t, "GET /flows HTTP/1.1\r\nHost: localhost:8081\r\n"
+                          "Authorization: Bearer s3cret\r\n\r\n");
+    ASSERT_EQ(status_of(r), 200);
+    free(r);
+    char raw[512];
+    snprintf(raw, sizeof(raw), "GET /flows?token=%s HTTP/1.1\r\nHost: 127.0.0.1:8081\r\n\r\n",
+             t.w->token);
+    r = request(&t, raw);
+    ASSERT_EQ(status_of(r), 403); /* the random token is no longer it */
+    free(r);
+    tweb_stop(&t);
+}
+
+TEST(web_auth_refuses_foreign_hosts)
+{
+    struct tweb t;
+    tweb_start(&t);
+    char raw[512];
+    /* DNS rebinding: the token does not help a foreign Host. */
+    snprintf(raw, sizeof(raw),
+             "POST /clear HTTP/1.1\r\nHost: evil.example:8081\r\nAuthorization: Bearer %s\r\n"
+             "Content-Length: 0\r\n\r\n",
+             t.w->token);
+    struct flow *f = tflow("GET", "example.com", "/", 200);
+    store_add(t.s, f);
+    char *r = request(&t, raw);
+    ASSERT_EQ(status_of(r), 403);
+    ASSERT_EQ(store_count(t.s), 1);
+    free(r);
+    r = request(&t, "GET /flows HTTP/1.1\r\n\r\n"); /* no Host at all */
+    ASSERT_EQ(status_of(r), 403);
+    free(r);
+    flow_unref(f);
+    tweb_stop(&t);
+}
+
+TEST(web_writes_need_xsrf_or_bearer)
+{
+    struct tweb t;
+    tweb_start(&t);
+    char cookie[65], xsrf_cookie[128], raw[1024];
+    web__auth_cookie(t.w, cookie);
+    /* A GET sets the XSRF cookie. */
+    snprintf(
+        raw, sizeof(raw),
+        "GET /state HTTP/1.1\r\nHost: 127.0.0.1:8081\r\nCookie: mitmproxy-auth-8081=%s\r\n\r\n",
+        cookie);
+    char *r = request(&t, raw);
+    ASSERT_EQ(status_of(r), 200);
+    const char *sc = strstr(r, "Set-Cookie: _mitmproxy_xsrf=");
+    ASSERT(sc != NULL);
+    ASSERT_EQ(sscanf(sc + 28, "%127[^;]", xsrf_cookie), 1);
+    free(r);
+
+    struct flow *f = tflow("GET", "example.com", "/", 200);
+    store_add(t.s, f);
+    /* Cookie auth alone may not write. */
+    snprintf(raw, sizeof(raw),
+             "POST /clear HTTP/1.1\r\nHost: 127.0.0.1:8081\r\nCookie: mitmproxy-auth-8081=%s\r\n"
+             "Content-Length: 0\r\n\r\n",
+             cookie);
+    r = request(&t, raw);
+    ASSERT_EQ(status_of(r), 403);
+    ASSERT_EQ(store_count(t.s), 1);
+    free(r);
+    /* A header that does not match the cookie: refused. */
+    snprintf(raw, sizeof(raw),
+             "POST /clear HTTP/1.1\r\nHost: 127.0.0.1:8081\r\nCookie: mitmproxy-auth-8081=%s; "
+             "_mitmproxy_xsrf=%s\r\nX-XSRFToken: nope\r\nContent-Length: 0\r\n\r\n",
+             cookie, xsrf_cookie);
+    r = request(&t, raw);
+    ASSERT_EQ(status_of(r), 403);
+    free(r);
+    /* Cross-site, even with the token right. */
+    snprintf(raw, sizeof(raw),
+             "POST /clear HTTP/1.1\r\nHost: 127.0.0.1:8081\r\nCookie: mitmproxy-auth-8081=%s; "
+             "_mitmproxy_xsrf=%s\r\nX-XSRFToken: %s\r\nSec-Fetch-Site: cross-site\r\n"
+             "Content-Length: 0\r\n\r\n",
+             cookie, xsrf_cookie, xsrf_cookie);
+    r = request(&t, raw);
+    ASSERT_EQ(status_of(r), 403);
+    ASSERT_EQ(store_count(t.s), 1);
+    free(r);
+    /* Same origin with the token: it clears. */
+    snprintf(raw, sizeof(raw),
+             "POST /clear HTTP/1.1\r\nHost: 127.0.0.1:8081\r\nCookie: mitmproxy-auth-8081=%s; "
+             "_mitmproxy_xsrf=%s\r\nX-XSRFToken: %s\r\nSec-Fetch-Site: same-origin\r\n"
+             "Content-Length: 0\r\n\r\n",
+             cookie, xsrf_cookie, xsrf_cookie);
+    r = request(&t, raw);
+    ASSERT_EQ(status_of(r), 200);
+    ASSERT_EQ(store_count(t.s), 0);
+    free(r);
+    flow_unref(f);
+    tweb_stop(&t);
+}
+
+TEST(web_routes_not_found_and_wrong_method)
+{
+    struct tweb t;
+    tweb_start(&t);
+    char *r = get(&t, "/nothing/here");
+    ASSERT_EQ(status_of(r), 404);
+    free(r);
+    r = get(&t, "/clear");
+    ASSERT_EQ(status_of(r), 405);
+    free(r);
+    r = get(&t, "/flows/0123/resume");
+    ASSERT_EQ(status_of(r), 405);
+    free(r);
+    r = get(&t, "/filter-help.json");
+    ASSERT_EQ(status_of(r), 200);
+    ASSERT(strstr(body_of(r), "[\"~b regex\", \"Body\"]") != NULL);
+    free(r);
+    r = get(&t, "/");
+    ASSERT_EQ(status_of(r), 200);
+    ASSERT(strstr(r, "text/html") != NULL);
+    free(r);
+    /* Bad requests are answered and the connection closed. */
+    r = request(&t, "GET /a b c\r\n\r\n");
+    ASSERT_EQ(status_of(r), 400);
+    ASSERT(t.closed);
+    free(r);
+    r = request(&t, "GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\n\r\n");
+    ASSERT_EQ(status_of(r), 400);
+    free(r);
+    tweb_stop(&t);
+}
+
+TEST(web_flows_json_and_window)
+{
+    struct tweb t;
+    tweb_start(&t);
+    struct flow *a = tflow("GET", "a.example", "/one", 200);
+    struct flow *b = tflow("POST", "b.example", "/two", 0);
+    struct flow *c = tflow("GET", "c.example", "/three", 404);
+    store_add(t.s, a);
+    store_add(t.s, b);
+    store_add(t.s, c);
+    char *r = get(&t, "/flows");
+    ASSERT_EQ(status_of(r), 200);
+    struct jv *doc = NULL;
+    struct err e = {0};
+    ASSERT_EQ(json_parse(body_of(r), strlen(body_of(r)), NULL, &doc, &e), 0);
+    ASSERT_EQ(doc->type, JV_ARRAY);
+    ASSERT_EQ(doc->u.arr.n, 3);
+    const struct jv *f0 = &doc->u.arr.v[0];
+    ASSERT_STREQ(jv_get_str(f0, "id", NULL), a->id);
+    ASSERT_STREQ(jv_get_str(f0, "type", NULL), "http");
+    const struct jv *rq = jv_get(f0, "request");
+    ASSERT_STREQ(jv_get_str(rq, "method", NULL), "GET");
+    ASSERT_STREQ(jv_get_str(rq, "pretty_host", NULL), "a.example");
+    ASSERT_EQ(jv_get(rq, "contentLength")->u.num.i, 5);
+    /* sha256("hello") */
+    ASSERT_STREQ(jv_get_str(rq, "contentHash", NULL),
+                 "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+    ASSERT_EQ(jv_get(jv_get(f0, "response"), "status_code")->u.num.i, 200);
+    ASSERT(jv_get(&doc->u.arr.v[1], "response") == NULL);
+    jv_free(doc);
+    free(r);
+
+    /* The window: a filter, an order, reversed, and where a flow is. */
+    char path[256];
+    snprintf(path, sizeof(path), "/flows?limit=1&offset=1&filter=~m%%20GET&reverse=1&id=%s", a->id);
+    r = get(&t, path);
+    ASSERT_EQ(status_of(r), 200);
+    ASSERT_EQ(json_parse(body_of(r), strlen(body_of(r)), NULL, &doc, &e), 0);
+    ASSERT_EQ(jv_get(doc, "total")->u.num.i, 2);
+    ASSERT_EQ(jv_get(doc, "offset")->u.num.i, 1);
+    ASSERT_EQ(jv_get(doc, "index")->u.num.i, 1);
+    const struct jv *fl = jv_get(doc, "flows");
+    ASSERT_EQ(fl->u.arr.n, 1);
+    ASSERT_STREQ(jv_get_str(&fl->u.arr.v[0], "id", NULL), a->id);
+    jv_free(doc);
+    free(r);
+    r = get(&t, "/flows?limit=10&order=url&reverse=1");
+    ASSERT_EQ(json_parse(body_of(r), strlen(body_of(r)), NULL, &doc, &e), 0);
+    fl = jv_get(doc, "flows");
+    ASSERT_EQ(fl->u.arr.n, 3);
+    ASSERT_STREQ(jv_get_str(&fl->u.arr.v[0], "id", NULL), c->id);
+    jv_free(doc);
+    free(r);
+    r = get(&t, "/flows?filter=~x");
+    ASSERT_EQ(status_of(r), 400);
+    free(r);
+    r = get(&t, "/flows?order=nope");
+    ASSERT_EQ(status_of(r), 400);
+    free(r);
+    flow_unref(a);
+    flow_unref(b);
+    flow_unref(c);
+    tweb_stop(&t);
+}
+
+TEST(web_flow_edit_revert_and_content)
+{
+    struct tweb t;
+    tweb_start(&t);
+    struct flow *a = tflow("GET", "a.example", "/one", 200);
+    store_add(t.s, a);
+    char raw[2048];
+    const char *edit = "{\"request\": {\"method\": \"PUT\", \"port\": 8080, "
+                       "\"headers\": [[\"X-A\", \"1\"]]}, \"response\": {\"code\": 201}, "
+                       "\"comment\": \"hi\"}";
+    snprintf(raw, sizeof(raw),
+             "PUT /flows/%s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+             "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+             a->id, t.w->token, strlen(edit), edit);
+    char *r = request(&t, raw);
+    ASSERT_EQ(status_of(r), 200);
+    free(r);
+    struct flow *f = store_get(t.s, a->id, NULL);
+    ASSERT_STREQ(f->request->method, "PUT");
+    ASSERT_EQ(f->request->port, 8080);
+    ASSERT_EQ(f->request->headers.n, 1);
+    ASSERT_EQ(f->response->status_code, 201);
+    ASSERT(flow_modified(f));
+    flow_unref(f);
+    /* An unknown field: 400, and nothing changes. */
+    const char *bad = "{\"request\": {\"method\": \"DELETE\", \"nope\": 1}}";
+    snprintf(raw, sizeof(raw),
+             "PUT /flows/%s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+             "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+             a->id, t.w->token, strlen(bad), bad);
+    r = request(&t, raw);
+    ASSERT_EQ(status_of(r), 400);
+    free(r);
+    f = store_get(t.s, a->id, NULL);
+    ASSERT_STREQ(f->request->method, "GET"); /* revert goes back to before the edits */
+    flow_unref(f);
+
+    snprintf(raw, sizeof(raw), "/flows/%s/response/content.data", a->id);
+    r = get(&t, raw);
+    ASSERT_EQ(status_of(r), 200);
+    ASSERT_STREQ(body_of(r), "{\"a\": [1, 2]}");
+    ASSERT(strstr(r, "Content-Disposition: attachment; filename=one") != NULL);
+    free(r);
+    snprintf(raw, sizeof(raw), "/flows/%s/response/content/auto.json", a->id);
+    r = get(&t, raw);
+    ASSERT_EQ(status_of(r), 200);
+    ASSERT(strstr(body_of(r), "\"view_name\": \"JSON\"") != NULL);
+    ASSERT(strstr(body_of(r), "[\"json_number\", \"        1\"], [\"text\", \",\"]") != NULL);
+    free(r);
+    r = get(&t, "/flows/00000000-0000-0000-0000-000000000000/request/content.data");
+    ASSERT_EQ(status_of(r), 404);
+    free(r);
+    flow_unref(a);
+    tweb_stop(&t);
+}
+
+/* The frames the server sent after the 101, as text messages. */
+static size_t
+frames(struct tweb *t, char **out, size_t max)
+{
+    const uint8_t *p = buf_ptr(&t->sent);
+    size_t n = t->sent.len, k = 0;
+    const uint8_t *end = (const uint8_t *)strstr(web__cstr(&t->sent), "\r\n\r\n");
+    if (end && memcmp(p, "HTTP/1.1 101", 12) == 0) {
+        n -= (size_t)(end + 4 - p);
+        p = end + 4;
+    }
+    while (n && k < max) {
+        struct ws_frame fr;
+        struct buf payload = BUF_INIT;
+        struct err e = {0};
+        ssize_t used = ws_frame_parse(p, n, 0, 0, 1 << 30, &fr, &payload, &e);
+        ASSERT(used > 0);
+        out[k++] = buf_strdup(&payload);
+        buf_clear(&payload);
+        p += used;
+        n -= (size_t)used;
+    }
+    buf_reset(&t->sent);
+    return k;
+}
+
+static void
+ws_open(struct tweb *t, const char *query, const char *origin)
+{
+    char raw[1024];
+    snprintf(raw, sizeof(raw),
+             "GET /updates%s HTTP/1.1\r\nHost: 127.0.0.1:8081\r\nUpgrade: websocket\r\n"
+             "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+             "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer %s\r\n%s\r\n",
+             query, t->w->token, origin);
+    char *r = request(t, raw);
+    free(r);
+}
+
+TEST(web_websocket_handshake_rules)
+{
+    struct tweb t;
+    tweb_start(&t);
+    ws_open(&t, "", "Origin: http://evil.example\r\n");
+    ASSERT(strncmp(web__cstr(&t.sent), "HTTP/1.1 403", 12) == 0);
+    char *r = request(&t, "GET /updates HTTP/1.1\r\nHost: 127.0.0.1:8081\r\nUpgrade: websocket\r\n"
+                          "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                          "Sec-WebSocket-Version: 13\r\n\r\n");
+    ASSERT_EQ(status_of(r), 403);
+    free(r);
+    ws_open(&t, "", "Origin: http://127.0.0.1:8081\r\n");
+    ASSERT(strstr(web__cstr(&t.sent), "HTTP/1.1 101") != NULL);
+    /* RFC 6455's example key and accept value. */
+    ASSERT(strstr(web__cstr(&t.sent), "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") !=
+           NULL);
+    tweb_stop(&t);
+}
+
+TEST(web_websocket_updates_and_filters)
+{
+    struct tweb t;
+    tweb_start(&t);
+    ws_open(&t, "", "");
+    char *msgs[16];
+    ASSERT_EQ(frames(&t, msgs, 16), 0);
+    struct flow *a = tflow("GET", "a.example", "/one", 200);
+    store_add(t.s, a);
+    store_update(t.s, a);
+    store_update(t.s, a);
+    tick(&t);
+    size_t n = frames(&t, msgs, 16);
+    ASSERT_EQ(n, 1); /* three events, one flow: one message */
+    ASSERT(strstr(msgs[0], "\"type\": \"flows/add\"") != NULL);
+    ASSERT(strstr(msgs[0], a->id) != NULL);
+    free(msgs[0]);
+
+    /* A filter of this connection: answered at once, then in every update. */
+    const char *m = "{\"type\": \"flows/updateFilter\", \"payload\": {\"name\": \"search\", "
+                    "\"expr\": \"~bs a\"}}";
+    struct buf fr = BUF_INIT;
+    uint8_t key[4] = {1, 2, 3, 4};
+    ws_frame_write(&fr, 1, 0, WS_TEXT, key, m, strlen(m));
+    feed(&t, (const char *)buf_ptr(&fr), fr.len);
+    buf_clear(&fr);
+    n = frames(&t, msgs, 16);
+    ASSERT_EQ(n, 1);
+    ASSERT(strstr(msgs[0], "\"type\": \"flows/filterUpdate\"") != NULL);
+    ASSERT(strstr(msgs[0], a->id) != NULL);
+    free(msgs[0]);
+    store_update(t.s, a);
+    tick(&t);
+    n = frames(&t, msgs, 16);
+    ASSERT_EQ(n, 1);
+    ASSERT(strstr(msgs[0], "\"matching_filters\": {\"search\": true}") != NULL);
+    free(msgs[0]);
+    ASSERT_EQ(store_remove(t.s, a->id), 0);
+    tick(&t);
+    n = frames(&t, msgs, 16);
+    ASSERT_EQ(n, 1);
+    ASSERT(strstr(msgs[0], "flows/remove") != NULL);
+    free(msgs[0]);
+
+    /* A bad filter closes the socket with 1011, as mitmproxy does. */
+    m = "{\"type\": \"flows/updateFilter\", \"payload\": {\"name\": \"x\", \"expr\": \"~nope\"}}";
+    ws_frame_write(&fr, 1, 0, WS_TEXT, key, m, strlen(m));
+    feed(&t, (const char *)buf_ptr(&fr), fr.len);
+    buf_clear(&fr);
+    ASSERT(t.closed);
+    flow_unref(a);
+    tweb_stop(&t);
+}
+
+TEST(web_websocket_batches)
+{
+    struct tweb t;
+    tweb_start(&t);
+    ws_open(&t, "?batch=1", "");
+    char *msgs[16];
+    struct flow *fl[600];
+    for (int i = 0; i < 10; i++) {
+        fl[i] = tflow("GET", "a.example", "/x", 200);
+        store_add(t.s, fl[i]);
+        store_update(t.s, fl[i]);
+    }
+    ASSERT_EQ(store_remove(t.s, fl[9]->id), 0); /* added and gone within the tick */
+    log_msg(LOG_ERROR, "an event");
+    tick(&t);
+    size_t n = frames(&t, msgs, 16);
+    ASSERT_EQ(n, 2);
+    struct jv *doc = NULL;
+    struct err e = {0};
+    ASSERT_EQ(json_parse(msgs[0], strlen(msgs[0]), NULL, &doc, &e), 0);
+    ASSERT_STREQ(jv_get_str(doc, "type", NULL), "flows/batch");
+    const struct jv *p = jv_get(doc, "payload");
+    ASSERT_EQ(jv_get(p, "total")->u.num.i, 9);
+    ASSERT_EQ(jv_get(p, "add")->u.arr.n, 9);
+    ASSERT_EQ(jv_get(p, "update")->u.arr.n, 0);
+    ASSERT_EQ(jv_get(p, "remove")->u.arr.n, 0);
+    ASSERT_EQ(jv_get(p, "overflow")->type, JV_FALSE);
+    jv_free(doc);
+    ASSERT(strstr(msgs[1], "\"type\": \"events/batch\"") != NULL);
+    ASSERT(strstr(msgs[1], "an event") != NULL);
+    free(msgs[0]);
+    free(msgs[1]);
+    /* Past WEB_BATCH_MAX flows in a tick: overflow, and the client re-reads. */
+    for (int i = 10; i < 600; i++) {
+        fl[i] = tflow("GET", "a.example", "/x", 200);
+        store_add(t.s, fl[i]);
+    }
+    tick(&t);
+    n = frames(&t, msgs, 16);
+    ASSERT_EQ(n, 1);
+    ASSERT(strstr(msgs[0], "\"overflow\": true") != NULL);
+    ASSERT(strstr(msgs[0], "\"add\": []") != NULL);
+    free(msgs[0]);
+    for (int i = 0; i < 600; i++)
+        flow_unref(fl[i]);
+    tweb_stop(&t);
+}
+
+TEST(web_options_and_commands)
+{
+    struct tweb t;
+    tweb_start(&t);
+    char *r = get(&t, "/options");
+    ASSERT_EQ(status_of(r), 200);
+    ASSERT(strstr(body_of(r), "\"web_port\": {\"type\": \"int\", \"default\": 8081, \"value\": "
+                              "8081, \"help\": \"Web UI port.\", \"choices\": null}") != NULL);
+    free(r);
+    char raw[1024];
+    const char *put = "{\"anticache\": true, \"web_columns\": [\"tls\", \"path\"]}";
+    snprintf(raw, sizeof(raw),
+             "PUT /options HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+             "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+             t.w->token, strlen(put), put);
+    r = request(&t, raw);
+    ASSERT_EQ(status_of(r), 200);
+    free(r);
+    ASSERT(master_options(t.m)->anticache);
+    put = "{\"no_such_option\": 1}";
+    snprintf(raw, sizeof(raw),
+             "PUT /options HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+             "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+             t.w->token, strlen(put), put);
+    r = request(&t, raw);
+    ASSERT_EQ(status_of(r), 400);
+    free(r);
+    r = get(&t, "/commands");
+    ASSERT(strstr(body_of(r), "\"view.flows.remove\": {\"help\": ") != NULL);
+    ASSERT(strstr(body_of(r), "{\"name\": \"flows\", \"type\": \"flow[]\", \"kind\": "
+                              "\"POSITIONAL_OR_KEYWORD\"}") != NULL);
+    free(r);
+    const char *call = "{\"arguments\": [\"time\"]}";
+    snprintf(raw, sizeof(raw),
+             "POST /commands/view.order.set HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+             "%s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+             t.w->token, strlen(call), call);
+    r = request(&t, raw);
+    ASSERT_STREQ(body_of(r), "{\"value\": null}");
+    free(r);
+    snprintf(raw, sizeof(raw),
+             "POST /commands/no.such HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+             "%s\r\nContent-Length: 0\r\n\r\n",
+             t.w->token);
+    r = request(&t, raw);
+    ASSERT_STREQ(body_of(r), "{\"error\": \"Unknown command: no.such\"}");
+    free(r);
+    tweb_stop(&t);
+}
