@@ -210,6 +210,9 @@ export const actions = {
 export async function setOption(name: string, value: unknown): Promise<boolean> {
     try {
         await put("/options", { [name]: value });
+        // Read back what the server holds now: its options/update may
+        // describe the options as they were before this change.
+        options.set({ options: await getJson<Record<string, Option>>("/options") });
         return true;
     } catch (e) {
         fail(e);

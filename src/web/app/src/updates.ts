@@ -2,7 +2,8 @@
 // with ?batch=1 so that the server coalesces flow and event changes into at
 // most one flows/batch and one events/batch per 50 ms tick (src/web/README.md):
 // a flood of flows costs the browser one message per tick.
-import { app, events, flowRemoved, flowUpdated, flows, options, serverState, type LogEvent } from "./app";
+import { getJson } from "./api";
+import { app, events, flowRemoved, flowUpdated, flows, options, serverState, type LogEvent, type Option } from "./app";
 import type { Flow } from "./flow";
 
 interface Msg {
@@ -12,6 +13,16 @@ interface Msg {
 }
 
 let socket: WebSocket | null = null;
+let optionsTimer: number | undefined;
+
+function refreshOptions(): void {
+    clearTimeout(optionsTimer);
+    optionsTimer = window.setTimeout(() => {
+        getJson<Record<string, Option>>("/options")
+            .then((o) => options.set({ options: o }))
+            .catch(() => {});
+    }, 30);
+}
 let retry = 0;
 
 export function sendFilter(name: string, expr: string): void {
@@ -114,15 +125,11 @@ function handle(msg: Msg): void {
         case "events/reset":
             events.set({ events: [] });
             break;
-        case "options/update": {
-            const p = msg.payload as Record<string, { value: unknown }>;
-            const cur = { ...options.state.options };
-            for (const [k, v] of Object.entries(p ?? {})) {
-                cur[k] = { ...cur[k], ...v };
-            }
-            options.set({ options: cur });
+        case "options/update":
+            // Read the options back rather than trust the payload: the
+            // server builds it while the change is still being applied.
+            refreshOptions();
             break;
-        }
         case "state/update":
             serverState.set({ state: { ...serverState.state.state, ...(msg.payload as object) } });
             break;

@@ -52,6 +52,7 @@ interface Props {
 export function FilterInput({ name, placeholder, icon, value, error, onChange }: Props) {
     const [text, setText] = useState(value);
     const [focus, setFocus] = useState(false);
+    const [help, setHelp] = useState(false); // the help shows while typing, not after Enter
     const timer = useRef<number | undefined>(undefined);
     const input = useRef<HTMLInputElement>(null);
     useEffect(() => {
@@ -60,10 +61,12 @@ export function FilterInput({ name, placeholder, icon, value, error, onChange }:
 
     const commit = (v: string) => {
         clearTimeout(timer.current);
+        setHelp(false);
         onChange(v);
     };
     const edit = (v: string) => {
         setText(v);
+        setHelp(true);
         clearTimeout(timer.current);
         timer.current = window.setTimeout(() => onChange(v), 300);
     };
@@ -83,15 +86,15 @@ export function FilterInput({ name, placeholder, icon, value, error, onChange }:
                 title={error ?? undefined}
                 spellcheck={false}
                 onInput={(e) => edit((e.target as HTMLInputElement).value)}
-                onFocus={() => setFocus(true)}
-                onBlur={() => setFocus(false)}
+                onFocus={() => (setFocus(true), setHelp(true))}
+                onBlur={() => (setFocus(false), setHelp(false))}
                 onKeyDown={(e) => {
                     e.stopPropagation();
                     if (e.key === "Enter") commit(text);
                     if (e.key === "Escape") input.current?.blur();
                 }}
             />
-            {focus && (
+            {focus && help && (
                 <div class="filter-popover">
                     {error && <div class="filter-error">{error}</div>}
                     <FilterHelp
