@@ -43,8 +43,8 @@ export async function fetchApi(url: string, init: RequestInit = {}): Promise<Res
     return res;
 }
 
-export async function getJson<T>(url: string): Promise<T> {
-    return (await fetchApi(url)).json() as Promise<T>;
+export async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
+    return (await fetchApi(url, { signal })).json() as Promise<T>;
 }
 
 export function post(url: string, json?: unknown): Promise<Response> {

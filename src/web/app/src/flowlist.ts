@@ -12,6 +12,9 @@ import { Observable } from "./store";
 export const PAGE = 50;
 const MARGIN = 40; // rows above and below the screen fetched ahead
 const REFRESH_MS = 100;
+// Fetches in flight at once: a fast scroll through a million rows must not
+// queue hundreds of requests for pages long gone from the screen.
+const MAX_INFLIGHT = 3;
 
 export type Order = "time" | "method" | "url" | "size";
 
@@ -35,7 +38,7 @@ export class FlowList extends Observable {
     loaded = false; // the first answer arrived
 
     private pages = new Map<number, Page>();
-    private inflight = new Set<number>();
+    private inflight = new Map<number, AbortController>();
     private gen = 0; // bumped by every change on the server
     private params = 0; // bumped by every filter or order change
     private start = 0;
@@ -68,6 +71,8 @@ export class FlowList extends Observable {
         this.reverse = reverse;
         this.params++;
         this.gen++;
+        for (const c of this.inflight.values()) c.abort();
+        this.inflight.clear();
         this.ensure();
         this.emit();
     }
@@ -141,7 +146,10 @@ export class FlowList extends Observable {
     // Fetches the page holding row i, when needed, and resolves with the row.
     async fetchRow(i: number): Promise<Flow | undefined> {
         const p = Math.floor(i / PAGE);
-        if (!this.pages.has(p)) await this.fetchPage(p);
+        for (let tries = 0; !this.pages.has(p) && tries < 50; tries++) {
+            if (this.inflight.has(p)) await new Promise((r) => setTimeout(r, 50));
+            else await this.fetchPage(p, true);
+        }
         return this.get(i);
     }
 
@@ -152,9 +160,20 @@ export class FlowList extends Observable {
         const first = Math.floor(Math.max(0, this.start) / PAGE);
         const last = Math.floor(Math.max(this.start, this.end - 1) / PAGE);
         const near = Math.floor(MARGIN / PAGE) + 1;
-        for (let p = Math.max(0, first - near); p <= last + near; p++) {
+        // Requests for pages that scrolled away are dropped.
+        for (const [p, c] of this.inflight) {
+            if (p < first - near || p > last + near) {
+                c.abort();
+                this.inflight.delete(p);
+            }
+        }
+        // On-screen pages first, then their neighbours.
+        const wanted: number[] = [];
+        for (let p = first; p <= last; p++) wanted.push(p);
+        for (let d = 1; d <= near; d++) wanted.push(last + d, first - d);
+        for (const p of wanted) {
+            if (p < 0 || (p > 0 && p * PAGE >= this.total && this.loaded)) continue;
             const page = this.pages.get(p);
-            if (p > 0 && p * PAGE >= this.total && this.loaded) continue;
             const onScreen = p >= first && p <= last;
             if (!page || (onScreen && page.gen < this.gen)) void this.fetchPage(p);
         }
@@ -164,14 +183,15 @@ export class FlowList extends Observable {
         }
     }
 
-    private async fetchPage(p: number): Promise<void> {
-        if (this.inflight.has(p)) return;
-        this.inflight.add(p);
+    private async fetchPage(p: number, urgent = false): Promise<void> {
+        if (this.inflight.has(p) || (!urgent && this.inflight.size >= MAX_INFLIGHT)) return;
+        const ctl = new AbortController();
+        this.inflight.set(p, ctl);
         const gen = this.gen;
         const params = this.params;
         const q = this.query(p * PAGE, PAGE);
         try {
-            const res = await getJson<Windowed | Flow[]>(`/flows?${q}`);
+            const res = await getJson<Windowed | Flow[]>(`/flows?${q}`, ctl.signal);
             if (params !== this.params) return;
             let w: Windowed;
             if (Array.isArray(res)) {
@@ -189,15 +209,19 @@ export class FlowList extends Observable {
             this.error = null;
             this.loaded = true;
         } catch (e) {
-            if (params !== this.params) return;
+            if (params !== this.params || ctl.signal.aborted) return;
             this.error = String((e as Error).message ?? e);
             // A bad filter answers 400: show no rows rather than stale ones.
             this.pages.clear();
             this.total = 0;
             this.loaded = true;
         } finally {
-            this.inflight.delete(p);
+            if (this.inflight.get(p) === ctl) this.inflight.delete(p);
             this.emit();
+        }
+        if (ctl.signal.aborted) {
+            this.ensure();
+            return;
         }
         // Pages made stale meanwhile (or by a new total) are fetched on the
         // next tick, not at once: under a flood of flows that is the batching.

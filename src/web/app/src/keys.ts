@@ -6,9 +6,15 @@ import { actions, app, select, selectRelative, tabsFor } from "./app";
 
 export function onKeyDown(e: KeyboardEvent): void {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const s = app.state;
+    // Esc closes a dialog wherever the focus is, even in one of its inputs.
+    if (e.key === "Escape" && s.modal) {
+        app.set({ modal: null });
+        e.preventDefault();
+        return;
+    }
     const t = e.target as HTMLElement;
     if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT")) return;
-    const s = app.state;
     const f = s.selected;
     const tabStep = (d: number) => {
         if (!f) return;

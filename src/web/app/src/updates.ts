@@ -146,8 +146,9 @@ export function connect(): void {
         retry = 0;
         app.set({ connection: "open", connectionError: "" });
         if (app.state.highlight) sendFilter("highlight", app.state.highlight);
-        // Anything may have happened while we were away.
-        flows.reset();
+        // Anything may have happened before we listened: fetch again what
+        // is shown (without blanking it).
+        flows.invalidate();
     };
     ws.onmessage = (ev) => {
         try {

@@ -90,7 +90,9 @@ export function FilterInput({ name, placeholder, icon, value, error, onChange }:
                 onBlur={() => (setFocus(false), setHelp(false))}
                 onKeyDown={(e) => {
                     e.stopPropagation();
-                    if (e.key === "Enter") commit(text);
+                    // The element's value, not the state: Enter may come
+                    // before the render that follows the last keystroke.
+                    if (e.key === "Enter") commit((e.target as HTMLInputElement).value);
                     if (e.key === "Escape") input.current?.blur();
                 }}
             />

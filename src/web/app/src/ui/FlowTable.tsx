@@ -67,6 +67,7 @@ export function FlowTable() {
     const [scrollTop, setScrollTop] = useState(0);
     const [view, setView] = useState(600);
     const stick = useRef(true); // follow new flows while scrolled to the bottom
+    const shown = useRef(false); // the first answer was shown: a session opens at its top
     useStore(flows); // every list change
     const selected = useStore(app, () => app.state.selected);
     const selectedIndex = useStore(app, () => app.state.selectedIndex) ?? -1;
@@ -91,6 +92,10 @@ export function FlowTable() {
     // New rows while at the bottom: stay at the bottom (mitmweb's AutoScroll).
     useLayoutEffect(() => {
         const el = ref.current!;
+        if (!shown.current) {
+            shown.current = flows.loaded;
+            return;
+        }
         if (stick.current && el.scrollHeight > el.clientHeight && flows.order === "time" && !flows.reverse) {
             el.scrollTop = el.scrollHeight;
         }

@@ -58,7 +58,7 @@ function OptionEditor({ name, opt }: { name: string; opt: Option }) {
         onInput: (e: Event) => setText((e.target as HTMLInputElement).value),
         onBlur: commit,
         onKeyDown: (e: KeyboardEvent) => {
-            e.stopPropagation();
+            if (e.key !== "Escape") e.stopPropagation();
             if (e.key === "Enter" && !seq) commit();
         },
     };
@@ -73,7 +73,7 @@ function OptionsModal() {
         .filter((n) => !q || n.includes(q) || opts[n].help.toLowerCase().includes(q.toLowerCase()));
     return (
         <Modal title="Options" name="options">
-            <input class="option-search" placeholder="Search options" value={q} onInput={(e) => setQ((e.target as HTMLInputElement).value)} onKeyDown={(e) => e.stopPropagation()} />
+            <input class="option-search" placeholder="Search options" value={q} onInput={(e) => setQ((e.target as HTMLInputElement).value)} onKeyDown={(e) => e.key !== "Escape" && e.stopPropagation()} />
             <div class="options-list">
                 {names.map((n) => {
                     const o = opts[n];
