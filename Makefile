@@ -182,7 +182,14 @@ build/fuzz/%: fuzz/%.c build/fuzzlib/libmitm.a
 	clang $(BASE_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< build/fuzzlib/libmitm.a \
 	    $(PKG_LIBS) -lm -lpthread
 
--include $(patsubst %.c,build/fuzzlib/obj/%.d,$(LIB_SRCS))
+# The web server's target also links the web sources (kept out of libmitm.a).
+WEB_FUZZ_OBJS := $(patsubst %.c,build/fuzzlib/obj/%.o,$(WEB_SRCS))
+build/fuzz/web_conn: fuzz/web_conn.c build/fuzzlib/libmitm.a $(WEB_FUZZ_OBJS)
+	@mkdir -p build/fuzz
+	clang $(BASE_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(WEB_FUZZ_OBJS) \
+	    build/fuzzlib/libmitm.a $(PKG_LIBS) -lm -lpthread -ldl
+
+-include $(patsubst %.c,build/fuzzlib/obj/%.d,$(LIB_SRCS) $(WEB_SRCS))
 
 # clang comes from scripts/deps.sh, so it is installed before anything is built.
 fuzz:

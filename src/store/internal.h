@@ -342,7 +342,20 @@ struct store {
     char focus_id[UUID_STR_LEN]; /* store_focus_id()'s */
     char info_id[UUID_STR_LEN];  /* store_info()'s */
     int busy; /* inside an event callback: no compaction of the table */
+    /* Bumped by every change to a row or to the table (store__changed), so
+     * that store_select() knows when its cached list is still right. */
+    uint64_t gen;
+    struct select_cache *select_cache; /* select.c's; owned */
 };
+
+/* A row or the table changed: cached lists are stale. */
+static inline void
+store__changed(struct store *s)
+{
+    s->gen++;
+}
+/* Frees select.c's cache (store_free, store_clear). */
+void store__select_clear(struct store *);
 
 /* The text of a row's id into out. */
 void store__row_id(const struct store *, const struct row *, char out[UUID_STR_LEN]);

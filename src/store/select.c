@@ -8,7 +8,10 @@
  * When the request is the view's (same filter text, order and direction)
  * the view already holds the answer and a window costs only its length;
  * otherwise the rows are matched in parallel (store__match_many, the
- * filter engine's own code, as the view does) and sorted.
+ * filter engine's own code, as the view does) and sorted. That list is
+ * kept until the store changes (store__changed), so the windows of one
+ * scroll through a filtered list of a million flows cost one match and
+ * one sort, not one per window.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +20,26 @@
 #include "store/internal.h"
 #include "store/store.h"
 #include "util/xmalloc.h"
+
+struct select_cache {
+    uint64_t gen; /* the store's when the list was made */
+    char *filter; /* "" for none */
+    enum store_order order;
+    uint32_t *slots; /* in order, not reversed */
+    size_t n;
+};
+
+void
+store__select_clear(struct store *s)
+{
+    struct select_cache *c = s->select_cache;
+    if (c == NULL)
+        return;
+    free(c->filter);
+    free(c->slots);
+    free(c);
+    s->select_cache = NULL;
+}
 
 static int
 same_filter(const char *a, const char *b)
@@ -28,15 +51,16 @@ same_filter(const char *a, const char *b)
     return strcmp(a, b) == 0;
 }
 
+/* The view read forwards, or backwards (flip) for the other direction. */
 static long
-from_view(struct store *s, size_t offset, size_t limit, store_select_cb each, void *arg,
+from_view(struct store *s, int flip, size_t offset, size_t limit, store_select_cb each, void *arg,
           const char *want_id, long *want_pos)
 {
     size_t n = s->vlen;
     char id[UUID_STR_LEN];
     size_t end = limit == 0 || offset + limit > n ? n : offset + limit;
     for (size_t pub = offset; pub < end; pub++) {
-        uint32_t slot = s->view[store__pub(s, pub, n)];
+        uint32_t slot = s->view[store__pub(s, flip ? n - 1 - pub : pub, n)];
         store__row_id(s, &s->rows[slot], id);
         each(arg, pub, id);
     }
@@ -44,9 +68,32 @@ from_view(struct store *s, size_t offset, size_t limit, store_select_cb each, vo
         long slot = store__find(s, want_id);
         *want_pos = -1;
         if (slot >= 0 && (s->rows[slot].flags & RF_SHOWN)) {
-            size_t internal = store__view_pos(s, (uint32_t)slot);
-            *want_pos = (long)store__pub(s, internal, n);
+            size_t pub = store__pub(s, store__view_pos(s, (uint32_t)slot), n);
+            *want_pos = (long)(flip ? n - 1 - pub : pub);
         }
+    }
+    return (long)n;
+}
+
+/* The window of a list of slots (in order; reversed counts from its end). */
+static long
+emit(struct store *s, const uint32_t *slots, size_t n, int reversed, size_t offset, size_t limit,
+     store_select_cb each, void *arg, const char *want_id, long *want_pos)
+{
+    char id[UUID_STR_LEN];
+    size_t end = limit == 0 || offset + limit > n ? n : offset + limit;
+    for (size_t pub = offset; pub < end; pub++) {
+        uint32_t slot = slots[reversed ? n - 1 - pub : pub];
+        store__row_id(s, &s->rows[slot], id);
+        each(arg, pub, id);
+    }
+    if (want_id) {
+        long want = store__find(s, want_id);
+        for (size_t i = 0; want >= 0 && i < n; i++)
+            if (slots[i] == (uint32_t)want) {
+                *want_pos = (long)(reversed ? n - 1 - i : i);
+                break;
+            }
     }
     return (long)n;
 }
@@ -58,10 +105,14 @@ store_select(struct store *s, const char *filter, enum store_order order, int re
 {
     if (want_pos)
         *want_pos = -1;
-    if (!s->show_marked && same_filter(filter, s->filter_expr) && order == s->order &&
-        !reversed == !s->reversed)
-        return from_view(s, offset, limit, each, arg, want_id, want_pos);
+    if (!s->show_marked && same_filter(filter, s->filter_expr) && order == s->order)
+        return from_view(s, !reversed != !s->reversed, offset, limit, each, arg, want_id, want_pos);
 
+    struct select_cache *c = s->select_cache;
+    if (c && c->gen == s->gen && c->order == order && same_filter(c->filter, filter))
+        return emit(s, c->slots, c->n, reversed, offset, limit, each, arg, want_id, want_pos);
+
+    uint64_t gen = s->gen;
     struct filt *flt = NULL;
     if (filter && *filter) {
         struct err fe = {0};
@@ -93,21 +144,13 @@ store_select(struct store *s, const char *filter, enum store_order order, int re
     store__sort_slots(s, slots, n);
     s->order = saved;
 
-    char id[UUID_STR_LEN];
-    size_t end = limit == 0 || offset + limit > n ? n : offset + limit;
-    for (size_t pub = offset; pub < end; pub++) {
-        uint32_t slot = slots[reversed ? n - 1 - pub : pub];
-        store__row_id(s, &s->rows[slot], id);
-        each(arg, pub, id);
-    }
-    if (want_id) {
-        long want = store__find(s, want_id);
-        for (size_t i = 0; want >= 0 && i < n; i++)
-            if (slots[i] == (uint32_t)want) {
-                *want_pos = (long)(reversed ? n - 1 - i : i);
-                break;
-            }
-    }
-    free(slots);
-    return (long)n;
+    store__select_clear(s);
+    c = xcalloc(1, sizeof(*c));
+    c->gen = gen;
+    c->filter = xstrdup(filter ? filter : "");
+    c->order = order;
+    c->slots = slots;
+    c->n = n;
+    s->select_cache = c;
+    return emit(s, slots, n, reversed, offset, limit, each, arg, want_id, want_pos);
 }

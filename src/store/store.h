@@ -218,8 +218,8 @@ void store_set_focus_follow(struct store *, int on);
  * want_id is given, *want_pos gets its position (-1: not in the list).
  * Returns the length of the whole list, or MP_ERR_SYNTAX with mitmproxy's
  * message for a filter that does not parse. When filter and order are the
- * view's own (and marked flows are not singled out), it reads the view:
- * O(limit) for a window.
+ * view's own (and marked flows are not singled out), it reads the view,
+ * either way round: O(limit) for a window.
  */
 typedef void (*store_select_cb)(void *arg, size_t pos, const char *id);
 long store_select(struct store *, const char *filter, enum store_order order, int reversed,

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "addons/dumper.h"
@@ -55,14 +56,16 @@ open_browser(const char *url)
             if (access(full, X_OK) != 0)
                 continue;
             free(dirs);
+            /* Twice forked, so the browser is nobody's zombie. */
             pid_t pid = fork();
             if (pid == 0) {
                 setsid();
-                if (fork() == 0) {
+                if (fork() == 0)
                     execl(full, full, url, (char *)NULL);
-                }
                 _exit(0);
             }
+            if (pid > 0)
+                waitpid(pid, NULL, 0);
             return;
         }
         free(dirs);
@@ -114,6 +117,7 @@ main(int argc, char **argv)
     }
     if (cl.show_options) {
         struct options *defaults = opt_new();
+        web_options_defaults(defaults);
         opt_dump(defaults, stdout);
         opt_free(defaults);
         goto out;

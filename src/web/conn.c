@@ -222,12 +222,13 @@ answer(struct web_conn *c, struct http_request *rq, struct cmdq *out)
 {
     struct web_resp rs;
     web__resp_init(&rs);
+    /* The path stays as sent: the router decodes each segment on its own,
+     * so an encoded "/" (a view named "XML/HTML") stays inside its segment. */
     const char *q = strchr(rq->path, '?');
     size_t plen = q ? (size_t)(q - rq->path) : strlen(rq->path);
-    struct buf path = BUF_INIT;
-    http_unquote(&path, rq->path, plen, 0);
-    char *p = buf_strdup(&path);
-    buf_clear(&path);
+    char *p = xmalloc(plen + 1);
+    memcpy(p, rq->path, plen);
+    p[plen] = '\0';
     struct web_req req = {
         .method = rq->method,
         .path = p,
@@ -237,7 +238,7 @@ answer(struct web_conn *c, struct http_request *rq, struct cmdq *out)
     };
     int keep = http1_keep_alive(rq->http_version, &rq->headers);
     int ws = strcmp(p, "/updates") == 0 && wants_upgrade(rq) && strcmp(rq->method, "GET") == 0;
-    if (memchr(p, '\0', strlen(p) + 1) != p + strlen(p) || *p != '/') {
+    if (*p != '/') {
         web__error(&rs, 400, "Bad request path.");
     } else if (web__check(c->w, &req, &rs, ws) == 0) {
         if (ws)

@@ -16,10 +16,10 @@
 #include "dns/dns.h"
 #include "flow/flow.h"
 #include "http/url.h"
-#include "master/master.h"
 #include "options/opt.h"
 #include "util/emoji.h"
 #include "web/internal.h"
+#include "web/web.h"
 
 static void
 addr_json(struct json *j, const struct addr *a)
@@ -466,10 +466,10 @@ one_option(struct json *j, const struct options *o, const struct options *defaul
 }
 
 void
-web__options_json(struct json *j, const struct web *w, const char *only)
+web__options_json(struct json *j, const struct options *o, const char *only)
 {
-    const struct options *o = master_options(w->master);
     struct options *defaults = opt_new();
+    web_options_defaults(defaults);
     json_object_begin(j);
     size_t n = opt_count();
     /* dump_dicts sorts by name. */

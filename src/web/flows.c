@@ -14,6 +14,7 @@
 
 #include "commands/commands.h"
 #include "contentviews/cv.h"
+#include "export/har.h"
 #include "flow/flowfile.h"
 #include "http/encoding.h"
 #include "http/forms.h"
@@ -148,33 +149,53 @@ out:
 
 /* ---- flow files ---------------------------------------------------------------- */
 
+/* GET /flows/dump[?filter=F][&format=har]: a flow file, or (ours) a HAR file. */
 void
 web__dump_get(struct web *w, struct web_req *rq, struct web_resp *rs, char **args)
 {
     char *filter = web__query(rq, "filter");
+    char *format = web__query(rq, "format");
+    int har = format && strcmp(format, "har") == 0;
     struct ids ids = {0};
     struct err e = {0};
-    long total =
-        store_select(w->store, filter, STORE_ORDER_TIME, 0, 0, 0, collect, &ids, NULL, NULL, &e);
+    long total = -1;
+    if (format && !har)
+        web__error(rs, 400, "Unknown format: %s (flows or har)", format);
+    else if ((total = store_select(w->store, filter, STORE_ORDER_TIME, 0, 0, 0, collect, &ids, NULL,
+                                   NULL, &e)) < 0)
+        web__error(rs, 400, "Invalid filter argument / regex");
     free(filter);
+    free(format);
     if (total < 0) {
         free(ids.v);
-        web__error(rs, 400, "Invalid filter argument / regex");
         return;
     }
     struct buf b = BUF_INIT;
+    struct flow **flows = xcalloc(ids.n ? ids.n : 1, sizeof(*flows));
+    size_t n = 0;
     for (size_t i = 0; i < ids.n; i++) {
         struct flow *f = store_get(w->store, ids.v[i], NULL);
-        if (f) {
+        if (f == NULL)
+            continue;
+        if (har) {
+            flows[n++] = f;
+        } else {
             ffile_serialize(&b, f);
             flow_unref(f);
         }
     }
     free(ids.v);
+    if (har)
+        har_write(&b, flows, n, NULL);
+    for (size_t i = 0; i < n; i++)
+        flow_unref(flows[i]);
+    free(flows);
     rs->status = 200;
     buf_move(&rs->body, &b);
-    hdrs_set_cstr(&rs->headers, "Content-Type", "application/octet-stream");
-    hdrs_set_cstr(&rs->headers, "Content-Disposition", "attachment; filename=flows");
+    hdrs_set_cstr(&rs->headers, "Content-Type",
+                  har ? "application/json" : "application/octet-stream");
+    hdrs_set_cstr(&rs->headers, "Content-Disposition",
+                  har ? "attachment; filename=flows.har" : "attachment; filename=flows");
 }
 
 /* DumpFlows.filecontents: the first file of a multipart upload, or the body. */

@@ -20,6 +20,7 @@
 
 struct filt;
 struct opt_changes;
+struct options;
 struct flow;
 struct master;
 struct store;
@@ -176,8 +177,8 @@ void web__content_view(struct web *, struct web_req *, struct web_resp *, char *
 
 /* mitmproxy's flow_to_json (current mitmproxy's, app.py). */
 void web__flow_json(struct json *, const struct flow *);
-/* The options as mitmproxy's optmanager.dump_dicts(): all, or one name. */
-void web__options_json(struct json *, const struct web *, const char *only);
+/* The options o as mitmproxy's optmanager.dump_dicts(): all, or one name. */
+void web__options_json(struct json *, const struct options *o, const char *only);
 /* One event as logentry_to_json. */
 void web__event_json(struct json *, uint64_t id, enum log_level level, const char *msg);
 
@@ -195,9 +196,9 @@ void web__ws_flush(struct web *, struct web_ws *, struct buf *out);
 void web__store_event(void *arg, enum store_event ev, const char *id, size_t index);
 /* Every socket sends options/update with the options in updated (NULL:
  * all), and state/update when the proxy's listeners changed. */
-void web__options_changed(struct web *, const struct opt_changes *updated);
-/* /state's "servers": {spec: {...}} of the proxy's listeners. */
-void web__servers_json(struct json *, const struct web *);
+void web__options_changed(struct web *, const struct options *o, const struct opt_changes *updated);
+/* /state's "servers": {spec: {...}} of the proxy's listeners under o. */
+void web__servers_json(struct json *, const struct web *, const struct options *o);
 
 /* ---- web.c --------------------------------------------------------------- */
 

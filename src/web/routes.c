@@ -297,7 +297,7 @@ options_get(struct web *w, struct web_req *rq, struct web_resp *rs, char **args)
     struct buf b = BUF_INIT;
     struct json j;
     json_init(&j, &b, 0);
-    web__options_json(&j, w, NULL);
+    web__options_json(&j, master_options(w->master), NULL);
     json_clear(&j);
     web__json(rs, &b);
     buf_clear(&b);
@@ -408,7 +408,7 @@ state_get(struct web *w, struct web_req *rq, struct web_resp *rs, char **args)
             json_string(&j, cv_view_name((enum cv_view)v));
     json_array_end(&j);
     json_key(&j, "servers");
-    web__servers_json(&j, w);
+    web__servers_json(&j, w, master_options(w->master));
     json_key(&j, "platform");
     json_string(&j, "linux");
     json_key(&j, "localModeUnavailable");

@@ -543,9 +543,8 @@ web__ws_flush(struct web *w, struct web_ws *ws, struct buf *out)
 /* ---- options and state ------------------------------------------------------ */
 
 void
-web__servers_json(struct json *j, const struct web *w)
+web__servers_json(struct json *j, const struct web *w, const struct options *o)
 {
-    const struct options *o = master_options(w->master);
     struct server *srv = master_server(w->master);
     json_object_begin(j);
     size_t nmodes = o->mode.n ? o->mode.n : 1;
@@ -580,7 +579,7 @@ web__servers_json(struct json *j, const struct web *w)
 }
 
 void
-web__options_changed(struct web *w, const struct opt_changes *updated)
+web__options_changed(struct web *w, const struct options *o, const struct opt_changes *updated)
 {
     if (w->nws == 0)
         return;
@@ -595,7 +594,7 @@ web__options_changed(struct web *w, const struct opt_changes *updated)
         buf_reset(&payload);
         struct json pj;
         json_init(&pj, &payload, 0);
-        web__options_json(&pj, w, opt_at(i)->name);
+        web__options_json(&pj, o, opt_at(i)->name);
         json_clear(&pj);
         /* strip the braces of the one-member object */
         if (payload.len > 2) {
@@ -620,7 +619,7 @@ web__options_changed(struct web *w, const struct opt_changes *updated)
         json_key(&sj, "payload");
         json_object_begin(&sj);
         json_key(&sj, "servers");
-        web__servers_json(&sj, w);
+        web__servers_json(&sj, w, o);
         json_object_end(&sj);
         json_object_end(&sj);
         json_clear(&sj);

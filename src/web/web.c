@@ -52,6 +52,19 @@ web_register_options(struct err *e)
     return 0;
 }
 
+void
+web_options_defaults(struct options *o)
+{
+    static const char *const columns[] = {"tls",    "icon", "path", "method",
+                                          "status", "size", "time"};
+    const struct opt_info *cols = opt_find("web_columns");
+    if (cols == NULL)
+        return;
+    for (size_t i = 0; i < sizeof(columns) / sizeof(columns[0]); i++)
+        opt_set(o, "web_columns", columns[i], NULL);
+    o->seq_set[cols->index] = 0;
+}
+
 /* ---- the event log ------------------------------------------------------- */
 
 void
@@ -130,7 +143,7 @@ configure(struct addon *a, const struct options *o, const struct opt_changes *up
         w->password = *pw ? xstrdup(pw) : NULL;
     }
     if (updated)
-        web__options_changed(w, updated);
+        web__options_changed(w, o, updated);
     return 0;
 }
 

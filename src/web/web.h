@@ -22,6 +22,7 @@
 
 struct addon;
 struct master;
+struct options;
 struct store;
 struct web;
 
@@ -29,6 +30,14 @@ struct web;
  * web_password, web_columns, web_theme, web_debug). Call before the
  * command line is parsed. */
 int web_register_options(struct err *e);
+
+/*
+ * Gives o web_columns' default list (mitmproxy's tls, icon, path, method,
+ * status, size, time): a registered option's default holds one value, so
+ * the tool calls this on every fresh set of options (its own, the one
+ * --options prints); a --set of web_columns then replaces the list.
+ */
+void web_options_defaults(struct options *o);
 
 /* A server for the master and its store (both borrowed; they outlive its
  * connections). The access token is made here. */

@@ -425,6 +425,38 @@ TEST(web_flows_json_and_window)
     ASSERT_STREQ(jv_get_str(&fl->u.arr.v[0], "id", NULL), c->id);
     jv_free(doc);
     free(r);
+    /* The same list again comes from store_select's cache; a change to the
+     * store (a new flow, a mark) makes it anew. */
+    r = get(&t, path);
+    ASSERT(strstr(body_of(r), "\"total\": 2") != NULL);
+    free(r);
+    struct flow *d = tflow("GET", "d.example", "/four", 200);
+    store_add(t.s, d);
+    r = get(&t, path);
+    ASSERT(strstr(body_of(r), "\"total\": 3") != NULL);
+    free(r);
+    ASSERT_EQ(store_remove(t.s, d->id), 0);
+    flow_unref(d);
+    r = get(&t, "/flows?limit=5&filter=~marked");
+    ASSERT(strstr(body_of(r), "\"total\": 0") != NULL);
+    free(r);
+    ASSERT_EQ(store_set_marked(t.s, b->id, ":default:"), 0);
+    r = get(&t, "/flows?limit=5&filter=~marked");
+    ASSERT(strstr(body_of(r), "\"total\": 1") != NULL);
+    free(r);
+
+    /* The view's order, the other way round: read from the view backwards. */
+    snprintf(path, sizeof(path), "/flows?limit=2&reverse=1&id=%s", a->id);
+    r = get(&t, path);
+    ASSERT_EQ(json_parse(body_of(r), strlen(body_of(r)), NULL, &doc, &e), 0);
+    ASSERT_EQ(jv_get(doc, "total")->u.num.i, 3);
+    ASSERT_EQ(jv_get(doc, "index")->u.num.i, 2);
+    fl = jv_get(doc, "flows");
+    ASSERT_EQ(fl->u.arr.n, 2);
+    ASSERT_STREQ(jv_get_str(&fl->u.arr.v[0], "id", NULL), c->id);
+    ASSERT_STREQ(jv_get_str(&fl->u.arr.v[1], "id", NULL), b->id);
+    jv_free(doc);
+    free(r);
     r = get(&t, "/flows?filter=~x");
     ASSERT_EQ(status_of(r), 400);
     free(r);
@@ -485,6 +517,13 @@ TEST(web_flow_edit_revert_and_content)
     ASSERT_EQ(status_of(r), 200);
     ASSERT(strstr(body_of(r), "\"view_name\": \"JSON\"") != NULL);
     ASSERT(strstr(body_of(r), "[\"json_number\", \"        1\"], [\"text\", \",\"]") != NULL);
+    free(r);
+    /* A view whose name holds a "/", encoded in its segment. */
+    snprintf(raw, sizeof(raw), "/flows/%s/response/content/XML%%2FHTML.json", a->id);
+    r = get(&t, raw);
+    ASSERT_EQ(status_of(r), 200);
+    ASSERT(strstr(body_of(r), "\"view_name\": \"XML/HTML\"") != NULL ||
+           strstr(body_of(r), "\"view_name\": \"Raw\"") != NULL);
     free(r);
     r = get(&t, "/flows/00000000-0000-0000-0000-000000000000/request/content.data");
     ASSERT_EQ(status_of(r), 404);

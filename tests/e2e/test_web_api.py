@@ -1,0 +1,621 @@
+"""
+build/mitmweb's API (src/web/README.md) against real traffic: curl through
+the running proxy to an origin on 127.0.0.1, the API read and driven with
+urllib, the /updates WebSocket with a client written on the socket module.
+Every security rule is tried with a way in that must be refused.
+"""
+import base64
+import json
+import os
+import re
+import socket
+import struct
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from conftest import Proc, binary, curl
+
+
+class Web:
+    """A running mitmweb: its proxy port, its web port and its token."""
+
+    def __init__(self, proc, proxy_port, web_port, token):
+        self.proc = proc
+        self.proxy_port = proxy_port
+        self.port = web_port
+        self.token = token
+        self.base = f"http://127.0.0.1:{web_port}"
+
+    def request(self, method, path, body=None, headers=None, auth=True, ctype=None):
+        """(status, headers, body bytes); auth=True sends the token as Bearer."""
+        h = dict(headers or {})
+        if auth:
+            h.setdefault("Authorization", f"Bearer {self.token}")
+        data = body
+        if isinstance(body, (dict, list)):
+            data = json.dumps(body).encode()
+            ctype = ctype or "application/json"
+        if ctype:
+            h["Content-Type"] = ctype
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=h)
+        try:
+            with urllib.request.urlopen(req, timeout=20) as r:
+                return r.status, r.headers, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read()
+
+    def json(self, method, path, body=None, **kw):
+        status, _, data = self.request(method, path, body, **kw)
+        assert status == 200, (status, data)
+        return json.loads(data) if data else None
+
+    def raw(self, data):
+        """Bytes sent on a socket of their own; the answer until the server closes
+        or 2 s pass."""
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        s.sendall(data)
+        out = b""
+        s.settimeout(2)
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                out += chunk
+                if b"\r\n\r\n" in out:
+                    head, _, rest = out.partition(b"\r\n\r\n")
+                    m = re.search(rb"Content-Length: (\d+)", head)
+                    if m and len(rest) >= int(m.group(1)):
+                        break
+        except socket.timeout:
+            pass
+        s.close()
+        return out
+
+    def flows(self):
+        return self.json("GET", "/flows")
+
+    def wait_flows(self, n, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            fl = self.flows()
+            if len(fl) >= n and all("response" in f or "error" in f for f in fl[:n]):
+                return fl
+            time.sleep(0.05)
+        raise AssertionError(f"not {n} finished flows: {self.flows()}")
+
+
+@pytest.fixture
+def mitmweb(tmp_path):
+    procs = []
+
+    def start(*args):
+        proc = Proc([binary("mitmweb"), "--listen-host", "127.0.0.1", "-p", "0",
+                     "--set", f"confdir={tmp_path / 'conf'}", "--set", "web_port=0",
+                     "--set", "web_open_browser=false", *args])
+        procs.append(proc)
+        m = proc.wait_for(r"Web server listening at http://127\.0\.0\.1:(\d+)/(\?token=([0-9a-f]+))?")
+        p = proc.wait_for(r"Proxy server listening at 127\.0\.0\.1:(\d+)")
+        return Web(proc, int(p.group(1)), int(m.group(1)), m.group(3))
+
+    yield start
+    for proc in procs:
+        rc = proc.stop()
+        out = proc.output()
+        assert "ERROR: AddressSanitizer" not in out, out
+        assert "runtime error:" not in out, out
+        assert "LeakSanitizer" not in out, out
+        assert rc == 0, f"mitmweb exited with {rc}:\n{out}"
+
+
+def through(web, origin, path="/hello", *args):
+    return curl("-x", f"http://127.0.0.1:{web.proxy_port}", *args,
+                f"http://127.0.0.1:{origin}{path}")
+
+
+# ---- a WebSocket client on the socket module -------------------------------------
+
+
+class WS:
+    def __init__(self, web, path="/updates", headers=None, token=True):
+        self.s = socket.create_connection(("127.0.0.1", web.port), timeout=10)
+        key = base64.b64encode(os.urandom(16)).decode()
+        h = {"Host": f"127.0.0.1:{web.port}", "Upgrade": "websocket", "Connection": "Upgrade",
+             "Sec-WebSocket-Key": key, "Sec-WebSocket-Version": "13"}
+        if token:
+            path += ("&" if "?" in path else "?") + f"token={web.token}"
+        h.update(headers or {})
+        req = f"GET {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in h.items()) + "\r\n"
+        self.s.sendall(req.encode())
+        self.buf = b""
+        while b"\r\n\r\n" not in self.buf:
+            chunk = self.s.recv(65536)
+            if not chunk:
+                break
+            self.buf += chunk
+        head, _, self.buf = self.buf.partition(b"\r\n\r\n")
+        self.status = int(head.split(b" ")[1]) if head else 0
+
+    def _need(self, n, deadline):
+        while len(self.buf) < n:
+            self.s.settimeout(max(0.01, deadline - time.time()))
+            chunk = self.s.recv(65536)
+            if not chunk:
+                raise EOFError("closed")
+            self.buf += chunk
+
+    def recv(self, timeout=10):
+        """The next message: (opcode, payload)."""
+        deadline = time.time() + timeout
+        self._need(2, deadline)
+        b0, b1 = self.buf[0], self.buf[1]
+        n, off = b1 & 0x7F, 2
+        if n == 126:
+            self._need(4, deadline)
+            n, off = struct.unpack("!H", self.buf[2:4])[0], 4
+        elif n == 127:
+            self._need(10, deadline)
+            n, off = struct.unpack("!Q", self.buf[2:10])[0], 10
+        self._need(off + n, deadline)
+        payload = self.buf[off:off + n]
+        self.buf = self.buf[off + n:]
+        return b0 & 0x0F, payload
+
+    def messages(self, until, timeout=10):
+        """JSON messages until one satisfies until(msg); returns them all."""
+        out = []
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            op, p = self.recv(max(0.01, deadline - time.time()))
+            if op == 1:
+                m = json.loads(p)
+                out.append(m)
+                if until(m):
+                    return out
+        raise AssertionError(f"no matching message in {out}")
+
+    def send(self, obj):
+        data = json.dumps(obj).encode()
+        mask = os.urandom(4)
+        head = bytes([0x81])
+        if len(data) < 126:
+            head += bytes([0x80 | len(data)])
+        else:
+            head += bytes([0x80 | 126]) + struct.pack("!H", len(data))
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+        self.s.sendall(head + mask + masked)
+
+    def close(self):
+        self.s.close()
+
+
+# ---- authentication and the other rules -----------------------------------------
+
+
+def test_token_is_printed_and_required(mitmweb, origin):
+    web = mitmweb()
+    assert len(web.token) == 32
+    assert web.request("GET", "/flows", auth=False)[0] == 403
+    assert web.request("GET", "/flows?token=" + "0" * 32, auth=False)[0] == 403
+    assert web.request("GET", "/flows", auth=False,
+                       headers={"Authorization": "Bearer nope"})[0] == 403
+    # The page without a token: the login form, 403.
+    status, _, body = web.request("GET", "/", auth=False)
+    assert status == 403 and b"<form" in body
+    # The token URL: the app and a cookie that lets the next request in alone.
+    status, headers, body = web.request("GET", f"/?token={web.token}", auth=False)
+    assert status == 200 and b"<html" in body.lower()
+    cookies = headers.get_all("Set-Cookie")
+    auth = [c for c in cookies if c.startswith(f"mitmproxy-auth-{web.port}=")]
+    assert auth and "HttpOnly" in auth[0] and "SameSite=Strict" in auth[0]
+    cookie = auth[0].split(";")[0]
+    assert web.request("GET", "/flows", auth=False, headers={"Cookie": cookie})[0] == 200
+    forged = f"mitmproxy-auth-{web.port}=" + "0" * 64
+    assert web.request("GET", "/flows", auth=False, headers={"Cookie": forged})[0] == 403
+    # The WebSocket without the token: refused before the upgrade.
+    ws = WS(web, token=False)
+    assert ws.status == 403
+    ws.close()
+
+
+def test_web_password_replaces_the_token(mitmweb):
+    web = mitmweb("--set", "web_password=hunter2", "--set", "web_columns=path")
+    assert web.token is None
+    web.token = "hunter2"
+    assert web.json("GET", "/flows") == []
+    assert web.request("GET", "/flows?token=hunter3", auth=False)[0] == 403
+    assert web.json("GET", "/options")["web_columns"]["value"] == ["path"]
+
+
+def test_listens_on_loopback_only(mitmweb):
+    web = mitmweb()
+    # /proc/net/tcp lists listening sockets (state 0A) by address:port in hex.
+    local = []
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            parts = line.split()
+            addr, port = parts[1].split(":")
+            if parts[3] == "0A" and int(port, 16) == web.port:
+                local.append(addr)
+    assert local == ["0100007F"], local
+
+
+def test_writes_need_the_xsrf_token(mitmweb, origin):
+    web = mitmweb()
+    assert through(web, origin)[0] == 0
+    web.wait_flows(1)
+    _, headers, _ = web.request("GET", f"/?token={web.token}", auth=False)
+    jar = dict(c.split(";")[0].split("=", 1) for c in headers.get_all("Set-Cookie"))
+    auth = f"mitmproxy-auth-{web.port}={jar[f'mitmproxy-auth-{web.port}']}"
+    xsrf = jar["_mitmproxy_xsrf"]
+    both = f"{auth}; _mitmproxy_xsrf={xsrf}"
+    # The cookie alone (what a forged form would carry): refused, nothing cleared.
+    assert web.request("POST", "/clear", b"", auth=False, headers={"Cookie": both})[0] == 403
+    assert web.request("POST", "/clear", b"", auth=False,
+                       headers={"Cookie": both, "X-XSRFToken": "x" * 64})[0] == 403
+    # Cross-site, even with everything right.
+    assert web.request("POST", "/clear", b"", auth=False,
+                       headers={"Cookie": both, "X-XSRFToken": xsrf,
+                                "Sec-Fetch-Site": "cross-site"})[0] == 403
+    assert web.request("POST", "/clear", b"", headers={"Sec-Fetch-Site": "same-site"})[0] == 403
+    assert len(web.flows()) == 1
+    # The app's way: the cookie echoed in X-XSRFToken, same origin.
+    assert web.request("POST", "/clear", b"", auth=False,
+                       headers={"Cookie": both, "X-XSRFToken": xsrf,
+                                "Sec-Fetch-Site": "same-origin"})[0] == 200
+    assert web.flows() == []
+
+
+def test_dns_rebinding_gets_nothing(mitmweb, origin):
+    web = mitmweb()
+    assert through(web, origin)[0] == 0
+    web.wait_flows(1)
+    # A foreign page whose name resolves to 127.0.0.1: its Host and Origin are its own.
+    for method, path in [("GET", "/flows"), ("POST", "/clear"), ("GET", "/")]:
+        req = (f"{method} {path} HTTP/1.1\r\nHost: rebind.example:{web.port}\r\n"
+               f"Origin: http://rebind.example:{web.port}\r\nContent-Length: 0\r\n\r\n")
+        resp = web.raw(req.encode())
+        assert resp.startswith(b"HTTP/1.1 403"), resp
+        assert b'"id"' not in resp
+        # Not even the token opens a foreign Host.
+        req = (f"{method} {path}?token={web.token} HTTP/1.1\r\nHost: rebind.example:{web.port}\r\n"
+               "Content-Length: 0\r\n\r\n")
+        assert web.raw(req.encode()).startswith(b"HTTP/1.1 403")
+    assert len(web.flows()) == 1
+    ws = WS(web, headers={"Host": f"rebind.example:{web.port}",
+                          "Origin": f"http://rebind.example:{web.port}"})
+    assert ws.status == 403
+    ws.close()
+    ws = WS(web, headers={"Origin": "http://evil.example"})
+    assert ws.status == 403
+    ws.close()
+
+
+def test_the_proxy_does_not_lead_to_the_ui(mitmweb, origin):
+    """CVE-2025-23217: a request sent through the proxy to the UI's port."""
+    web = mitmweb()
+    assert through(web, origin)[0] == 0
+    web.wait_flows(1)
+    proxy = f"http://127.0.0.1:{web.proxy_port}"
+    rc, out, _ = curl("-x", proxy, "-o", "/dev/null", "-w", "%{http_code}",
+                      f"http://127.0.0.1:{web.port}/flows")
+    assert out == b"403"
+    rc, out, _ = curl("-x", proxy, "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
+                      f"http://127.0.0.1:{web.port}/clear")
+    assert out == b"403"
+    rc, out, _ = curl("-x", proxy, "-o", "/dev/null", "-w", "%{http_code}",
+                      f"http://localhost:{web.port}/flows/dump")
+    assert out == b"403"
+    # A CONNECT tunnel to the UI's port: the bytes arrive without the token.
+    rc, out, _ = curl("-p", "-x", proxy, "-o", "/dev/null", "-w", "%{http_code}",
+                      f"http://127.0.0.1:{web.port}/flows")
+    assert out == b"403"
+    assert len([f for f in web.flows() if f["request"]["port"] == origin]) == 1
+
+
+# ---- routes ---------------------------------------------------------------------
+
+
+def test_flows_list_window_and_bodies(mitmweb, origin):
+    web = mitmweb()
+    for i in range(3):
+        assert through(web, origin, f"/hello/{i}")[0] == 0
+    assert through(web, origin, "/echo-headers", "-d", "posted=1")[0] == 0
+    flows = web.wait_flows(4)
+    f = flows[0]
+    assert f["type"] == "http" and f["request"]["path"] == "/hello/0"
+    assert f["request"]["pretty_host"] == "127.0.0.1"
+    assert f["response"]["status_code"] == 200
+    assert f["response"]["contentLength"] == 12
+    assert ["Content-Type", "text/plain"] in [list(h) for h in f["response"]["headers"]]
+    assert f["client_conn"]["peername"][0] == "127.0.0.1"
+    assert f["server_conn"]["address"] == ["127.0.0.1", origin]
+    assert web.json("GET", "/flows.json") == flows
+
+    win = web.json("GET", "/flows?offset=1&limit=2")
+    assert win["total"] == 4 and win["offset"] == 1
+    assert [x["id"] for x in win["flows"]] == [flows[1]["id"], flows[2]["id"]]
+    win = web.json("GET", f"/flows?filter=~m%20POST&limit=10&id={flows[3]['id']}")
+    assert win["total"] == 1 and win["index"] == 0
+    win = web.json("GET", "/flows?order=url&reverse=1&limit=1")
+    assert win["flows"][0]["request"]["path"] == "/hello/2"
+    assert web.request("GET", "/flows?filter=~nonsense")[0] == 400
+
+    status, headers, body = web.request("GET", f"/flows/{f['id']}/response/content.data")
+    assert status == 200 and body == b"hello world\n"
+    assert headers["Content-Disposition"] == "attachment; filename=0"
+    view = web.json("GET", f"/flows/{f['id']}/response/content/raw.json")
+    assert view["text"] == "hello world" and view["view_name"] == "Raw"
+    view = web.json("GET", f"/flows/{flows[3]['id']}/request/content/Auto.json?lines=1")
+    assert view["view_name"] == "URL-encoded"
+    assert view["lines"] == [[["header", "posted: "], ["text", "1"]]]
+    assert web.request("GET", "/flows/0000-dead/request/content.data")[0] == 404
+    assert web.request("GET", f"/flows/{f['id']}/messages/content/auto.json")[0] == 400
+
+
+def test_dump_and_upload(mitmweb, origin, tmp_path):
+    web = mitmweb()
+    for i in range(2):
+        assert through(web, origin, f"/hello/{i}")[0] == 0
+    web.wait_flows(2)
+    status, headers, dump = web.request("GET", "/flows/dump")
+    assert status == 200 and headers["Content-Type"] == "application/octet-stream"
+    # Our own mitmdump reads it back.
+    path = tmp_path / "dump.mitm"
+    path.write_bytes(dump)
+    out = subprocess.run([binary("mitmdump"), "-n", "-r", str(path)], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, timeout=60).stdout.decode()
+    assert "/hello/0" in out and "/hello/1" in out
+    status, _, one = web.request("GET", "/flows/dump?filter=~u%20/hello/1")
+    assert status == 200 and len(one) < len(dump) and b"/hello/1" in one
+    assert web.request("GET", "/flows/dump?filter=~bad")[0] == 400
+    # Ours: the same as HAR, which our mitmdump reads too.
+    status, headers, har_bytes = web.request("GET", "/flows/dump?format=har")
+    assert status == 200 and headers["Content-Disposition"] == "attachment; filename=flows.har"
+    entries = json.loads(har_bytes)["log"]["entries"]
+    assert [e["request"]["url"] for e in entries] == [
+        f"http://127.0.0.1:{origin}/hello/0", f"http://127.0.0.1:{origin}/hello/1"]
+    assert web.request("GET", "/flows/dump?format=xml")[0] == 400
+
+    # Uploading replaces the flows (the upload is read in the background).
+    assert web.request("POST", "/clear", b"")[0] == 200
+    assert web.flows() == []
+    assert web.request("POST", "/flows/dump", one, ctype="application/octet-stream")[0] == 200
+    deadline = time.time() + 10
+    while time.time() < deadline and len(web.flows()) != 1:
+        time.sleep(0.05)
+    assert [f["request"]["path"] for f in web.flows()] == ["/hello/1"]
+    # A HAR file, as a multipart upload.
+    har = {"log": {"version": "1.2", "creator": {"name": "t", "version": "1"}, "entries": [{
+        "startedDateTime": "2024-01-01T00:00:00.000Z", "time": 1,
+        "request": {"method": "GET", "url": "http://har.example/from-har", "httpVersion": "HTTP/1.1",
+                    "headers": [], "queryString": [], "cookies": [], "headersSize": -1,
+                    "bodySize": 0},
+        "response": {"status": 204, "statusText": "No Content", "httpVersion": "HTTP/1.1",
+                     "headers": [], "cookies": [], "content": {"size": 0, "mimeType": ""},
+                     "redirectURL": "", "headersSize": -1, "bodySize": 0},
+        "cache": {}, "timings": {"send": 0, "wait": 0, "receive": 0}}]}}
+    boundary = "xyzBOUNDARYxyz"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.har\"\r\n"
+            f"Content-Type: application/json\r\n\r\n{json.dumps(har)}\r\n--{boundary}--\r\n").encode()
+    assert web.request("POST", "/flows/dump", body,
+                       ctype=f"multipart/form-data; boundary={boundary}")[0] == 200
+    deadline = time.time() + 10
+    while time.time() < deadline and [f["request"]["path"] for f in web.flows()] != ["/from-har"]:
+        time.sleep(0.05)
+    assert [f["request"]["path"] for f in web.flows()] == ["/from-har"]
+
+
+def test_edit_duplicate_revert_replay_delete(mitmweb, origin):
+    web = mitmweb()
+    assert through(web, origin, "/hello/edit")[0] == 0
+    f = web.wait_flows(1)[0]
+    fid = f["id"]
+    status, _, body = web.request("POST", f"/flows/{fid}/duplicate", b"")
+    assert status == 200
+    dup = body.decode()
+    assert re.fullmatch(r"[0-9a-f-]{36}", dup) and dup != fid
+    assert len(web.flows()) == 2
+
+    edit = {"request": {"path": "/hello/edited", "headers": [["X-Edit", "1"]]},
+            "response": {"code": 299, "reason": "Edited", "content": "new body"},
+            "comment": "changed", "marked": ":default:"}
+    assert web.request("PUT", f"/flows/{fid}", edit)[0] == 200
+    g = [x for x in web.flows() if x["id"] == fid][0]
+    assert g["request"]["path"] == "/hello/edited"
+    assert g["request"]["headers"] == [["X-Edit", "1"]]
+    assert g["response"]["status_code"] == 299 and g["response"]["reason"] == "Edited"
+    assert g["comment"] == "changed" and g["marked"] and g["modified"]
+    assert web.request("GET", f"/flows/{fid}/response/content.data")[2] == b"new body"
+    # An unknown field is refused and changes nothing.
+    assert web.request("PUT", f"/flows/{fid}", {"request": {"nope": 1}})[0] == 400
+    assert web.request("PUT", f"/flows/{fid}", b"{}", ctype="text/plain")[0] == 400
+    assert web.request("POST", f"/flows/{fid}/revert", b"")[0] == 200
+    g = [x for x in web.flows() if x["id"] == fid][0]
+    assert g["request"]["path"] == "/hello/edit" and not g["modified"]
+
+    # Replay sends the request again through the proxy: the origin answers anew.
+    assert web.request("POST", f"/flows/{dup}/replay", b"")[0] == 200
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        d = [x for x in web.flows() if x["id"] == dup][0]
+        if d.get("is_replay") == "request" and "response" in d:
+            break
+        time.sleep(0.05)
+    assert d["is_replay"] == "request" and d["response"]["status_code"] == 200
+
+    assert web.request("DELETE", f"/flows/{dup}")[0] == 200
+    assert [x["id"] for x in web.flows()] == [fid]
+    assert web.request("DELETE", "/flows/0000-dead")[0] == 404
+
+
+def test_intercept_resume_and_kill(mitmweb, origin):
+    web = mitmweb()
+    assert web.request("PUT", "/options", {"intercept": "~q & ~u /hello/held"})[0] == 200
+    results = {}
+
+    def run(name, path):
+        results[name] = through(web, origin, path)
+
+    t1 = threading.Thread(target=run, args=("one", "/hello/held/1"))
+    t1.start()
+    deadline = time.time() + 10
+    held = []
+    while time.time() < deadline and not held:
+        held = [f for f in web.flows() if f["intercepted"]]
+        time.sleep(0.05)
+    assert held, web.flows()
+    assert t1.is_alive()  # curl waits
+    # An edit of the held request reaches the origin.
+    edit = {"request": {"path": "/echo-headers", "headers": held[0]["request"]["headers"]
+                        + [["X-Edited", "yes"]]}}
+    assert web.request("PUT", f"/flows/{held[0]['id']}", edit)[0] == 200
+    assert web.request("POST", f"/flows/{held[0]['id']}/resume", b"")[0] == 200
+    t1.join(20)
+    assert results["one"][0] == 0 and b"X-Edited: yes" in results["one"][1]
+
+    t2 = threading.Thread(target=run, args=("two", "/hello/held/2"))
+    t2.start()
+    deadline = time.time() + 10
+    held = []
+    while time.time() < deadline and not held:
+        held = [f for f in web.flows() if f["intercepted"]]
+        time.sleep(0.05)
+    assert held
+    assert web.request("POST", "/flows/kill", b"")[0] == 200
+    t2.join(20)
+    assert results["two"][1] != b"hello world\n"
+
+    t3 = threading.Thread(target=run, args=("three", "/hello/held/3"))
+    t3.start()
+    deadline = time.time() + 10
+    held = []
+    while time.time() < deadline and not held:
+        held = [f for f in web.flows() if f["intercepted"]]
+        time.sleep(0.05)
+    assert held
+    assert web.request("POST", "/flows/resume", b"")[0] == 200
+    t3.join(20)
+    assert results["three"][1] == b"hello world\n"
+
+
+def test_options_commands_events_state_help(mitmweb, origin):
+    web = mitmweb()
+    opts = web.json("GET", "/options")
+    assert opts["web_port"]["type"] == "int" and opts["web_port"]["default"] == 8081
+    assert opts["web_theme"]["choices"] == ["system", "dark", "light"]
+    assert opts["web_columns"]["value"] == opts["web_columns"]["default"] == [
+        "tls", "icon", "path", "method", "status", "size", "time"]
+    assert opts["anticache"] == {"type": "bool", "default": False, "value": False,
+                                 "help": opts["anticache"]["help"], "choices": None}
+    assert web.request("PUT", "/options", {"anticache": True})[0] == 200
+    assert web.json("GET", "/options")["anticache"]["value"] is True
+    status, _, body = web.request("PUT", "/options", {"no_such_option": 1})
+    assert status == 400 and b"no_such_option" in body
+    assert web.request("PUT", "/options", {"listen_port": "x"})[0] == 400
+
+    cmds = web.json("GET", "/commands")
+    assert cmds["replay.client"]["parameters"] == [
+        {"name": "flows", "type": "flow[]", "kind": "POSITIONAL_OR_KEYWORD"}]
+    assert cmds["view.order.options"]["return_type"] == "str[]"
+    assert sorted(web.json("POST", "/commands/view.order.options", {"arguments": []})["value"]) == [
+        "method", "size", "time", "url"]
+    assert "error" in web.json("POST", "/commands/no.such", {"arguments": []})
+    assert through(web, origin, "/hello/export")[0] == 0
+    fid = web.wait_flows(1)[0]["id"]
+    exported = web.json("POST", "/commands/export", {"arguments": ["curl", "@" + fid]})["value"]
+    assert exported.startswith("curl ") and "/hello/export" in exported
+    assert "error" in web.json("POST", "/commands/view.order.set", {"arguments": ["nope"]})
+
+    events = web.json("GET", "/events")
+    assert any("Web server listening" in e["message"] for e in events)
+    assert all(set(e) == {"id", "message", "level"} for e in events)
+    state = web.json("GET", "/state")
+    assert "JSON" in state["contentViews"] and "Query" not in state["contentViews"]
+    assert state["servers"]["regular"]["listen_addrs"] == [["127.0.0.1", web.proxy_port]]
+    helps = web.json("GET", "/filter-help")["commands"]
+    assert ["~b regex", "Body"] in helps
+    assert web.request("POST", "/options/save", b"")[0] == 200
+    assert web.request("GET", "/nothing")[0] == 404
+    assert web.request("DELETE", "/options")[0] == 405
+
+
+def test_updates_websocket(mitmweb, origin):
+    web = mitmweb()
+    ws = WS(web)
+    assert ws.status == 101
+    assert through(web, origin, "/hello/ws")[0] == 0
+    msgs = ws.messages(lambda m: m["type"] in ("flows/add", "flows/update")
+                       and "response" in m["payload"]["flow"])
+    msgs = [m for m in msgs if m["type"].startswith("flows/")]
+    assert msgs[0]["type"] == "flows/add"
+    fid = msgs[0]["payload"]["flow"]["id"]
+    assert msgs[0]["payload"]["matching_filters"] == {}
+    # A body filter of this connection, evaluated on the server.
+    ws.send({"type": "flows/updateFilter", "payload": {"name": "search", "expr": "~bs world"}})
+    m = ws.messages(lambda m: m["type"] == "flows/filterUpdate")[-1]
+    assert m["payload"] == {"name": "search", "matching_flow_ids": [fid]}
+    assert through(web, origin, "/echo-headers")[0] == 0
+    m = ws.messages(lambda m: m["type"] in ("flows/add", "flows/update")
+                    and "response" in m["payload"]["flow"]
+                    and m["payload"]["flow"]["request"]["path"] == "/echo-headers")[-1]
+    assert m["payload"]["matching_filters"] == {"search": False}
+    # Events, options, removal, reset.
+    assert web.request("PUT", "/options", {"anticache": True})[0] == 200
+    m = ws.messages(lambda m: m["type"] == "options/update")[-1]
+    assert m["payload"]["anticache"]["value"] is True
+    assert web.request("DELETE", f"/flows/{fid}")[0] == 200
+    assert ws.messages(lambda m: m["type"] == "flows/remove")[-1]["payload"] == fid
+    assert web.request("POST", "/clear", b"")[0] == 200
+    msgs = ws.messages(lambda m: m["type"] == "flows/filterUpdate")
+    assert "flows/reset" in [m["type"] for m in msgs]
+    assert msgs[-1]["payload"] == {"name": "search", "matching_flow_ids": []}
+    # A message we do not know closes the socket with 1011.
+    ws.send({"type": "nonsense"})
+    deadline = time.time() + 5
+    code = None
+    while time.time() < deadline:
+        op, p = ws.recv()
+        if op == 8:
+            code = struct.unpack("!H", p[:2])[0]
+            break
+    assert code == 1011
+    ws.close()
+
+
+def test_updates_in_batches(mitmweb, origin):
+    web = mitmweb()
+    ws = WS(web, "/updates?batch=1")
+    assert ws.status == 101
+    n = 30
+    procs = [subprocess.Popen(["curl", "-sS", "-o", "/dev/null", "-x",
+                               f"http://127.0.0.1:{web.proxy_port}",
+                               f"http://127.0.0.1:{origin}/hello/b{i}"]) for i in range(n)]
+    for p in procs:
+        assert p.wait(30) == 0
+    seen, batches = {}, 0
+    deadline = time.time() + 15
+    while time.time() < deadline and (len(seen) < n or not all(
+            "response" in f for f in seen.values())):
+        op, p = ws.recv(max(0.01, deadline - time.time()))
+        m = json.loads(p)
+        if m["type"] != "flows/batch":
+            assert m["type"] == "events/batch", m
+            continue
+        batches += 1
+        pl = m["payload"]
+        assert set(pl) == {"total", "add", "update", "remove", "matching_filters", "overflow"}
+        ids = [f["id"] for f in pl["add"] + pl["update"]]
+        assert len(ids) == len(set(ids))  # each flow once per batch
+        for f in pl["add"] + pl["update"]:
+            seen[f["id"]] = f
+    assert len(seen) == n
+    assert pl["total"] == n
+    # Coalesced: fewer messages than flow events (each flow has several).
+    assert batches < n * 3
+    ws.close()
