@@ -45,6 +45,16 @@ CONSOLE_SRCS := $(wildcard src/console/*.c)
 # when the app was built, else a placeholder page (scripts/web_embed.py).
 WEB_SRCS  := $(wildcard src/web/*.c) build/gen/web_assets.c
 WEB_ASSET_DIR := $(if $(wildcard src/web/app/dist/index.html),src/web/app/dist,src/web/placeholder)
+# The app (src/web/app/, TypeScript and Preact) is bundled by esbuild into
+# src/web/app/dist/ after `npm ci` from its lock file, and the assets are
+# embedded from there. Without npm (`make run` and `make test` install it)
+# the placeholder is embedded instead, so the C build never needs Node.
+WEBAPP    := src/web/app
+WEBAPP_IN := $(shell find $(WEBAPP)/src -type f 2>/dev/null) \
+             $(addprefix $(WEBAPP)/,index.html favicon.svg build.mjs)
+ifneq ($(shell command -v npm 2>/dev/null),)
+WEB_ASSET_DIR := $(WEBAPP)/dist
+endif
 
 # Python scripts (-s): src/script/ embeds Debian's CPython. It is built as a
 # plugin, mitmproxy-script.so next to the tools, which mitmdump dlopen()s only
@@ -129,6 +139,16 @@ all: $(addprefix build/,$(TOOLS))
 build/gen/web_assets.c: scripts/web_embed.py $(shell find $(WEB_ASSET_DIR) -type f 2>/dev/null)
 	@mkdir -p build/gen
 	/usr/bin/python3 scripts/web_embed.py $(WEB_ASSET_DIR) $@
+
+ifeq ($(WEB_ASSET_DIR),$(WEBAPP)/dist)
+build/gen/web_assets.c: $(WEBAPP)/dist/index.html
+endif
+
+$(WEBAPP)/node_modules/.package-lock.json: $(WEBAPP)/package-lock.json
+	cd $(WEBAPP) && npm ci --ignore-scripts --no-audit --no-fund --silent
+
+$(WEBAPP)/dist/index.html: $(WEBAPP_IN) $(WEBAPP)/node_modules/.package-lock.json
+	cd $(WEBAPP) && node build.mjs
 
 deps:
 	@scripts/deps.sh build

@@ -4,7 +4,7 @@
 set -eu
 
 BUILD="build-essential pkg-config libuv1-dev libssl-dev libnghttp2-dev libpcre2-dev libcrypt-dev
-       zlib1g-dev libbrotli-dev libzstd-dev libncurses-dev libpython3.11-dev"
+       zlib1g-dev libbrotli-dev libzstd-dev libncurses-dev libpython3.11-dev nodejs"
 TEST="$BUILD curl nginx-light openssl python3 python3-pytest python3-pytest-timeout mitmproxy iptables iproute2
        nghttp2-client python3-h2 chromium nodejs tmux mandoc bind9-dnsutils"
 FUZZ="$BUILD clang libclang-rt-14-dev"
@@ -27,7 +27,8 @@ for p in $want; do
     fi
 done
 # npm comes with some builds of nodejs; Debian's is a package of its own.
-if [ "${1:-build}" = test ] && ! command -v npm >/dev/null 2>&1; then
+# The build needs it for mitmweb's app (src/web/app/), the tests for playwright.
+if { [ "${1:-build}" = build ] || [ "${1:-build}" = test ]; } && ! command -v npm >/dev/null 2>&1; then
     missing="$missing npm"
 fi
 
@@ -47,5 +48,12 @@ if [ "${1:-build}" = test ]; then
         [ "$har/package-lock.json" -nt "$har/node_modules/.package-lock.json" ]; then
         echo "deps: npm ci in tests/e2e/har"
         (cd "$har" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
+    fi
+    # The same for mitmweb's browser tests (tests/e2e/test_web_ui.py).
+    webui="$(dirname "$0")/../tests/e2e/webui"
+    if [ ! -f "$webui/node_modules/playwright-core/package.json" ] ||
+        [ "$webui/package-lock.json" -nt "$webui/node_modules/.package-lock.json" ]; then
+        echo "deps: npm ci in tests/e2e/webui"
+        (cd "$webui" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
     fi
 fi

@@ -1,0 +1,2 @@
+// The stylesheet is bundled by esbuild into app.css.
+declare module "*.css";

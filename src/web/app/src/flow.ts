@@ -1,0 +1,180 @@
+// The flow JSON of mitmproxy's flow_to_json (tools/web/app.py), which the
+// server sends in lists, updates and the windowed list alike.
+
+export type Headers = [string, string][];
+
+export interface Cert {
+    keyinfo: [string, number];
+    sha256: string;
+    notbefore: number;
+    notafter: number;
+    serial: string;
+    subject: [string, string][];
+    issuer: [string, string][];
+    altnames: string[];
+}
+
+export interface Conn {
+    id: string;
+    peername?: [string, number] | null;
+    sockname?: [string, number] | null;
+    address?: [string, number] | null;
+    tls_established?: boolean;
+    cert?: Cert | null;
+    sni?: string | null;
+    cipher?: string | null;
+    alpn?: string | null;
+    tls_version?: string | null;
+    timestamp_start?: number | null;
+    timestamp_tcp_setup?: number | null;
+    timestamp_tls_setup?: number | null;
+    timestamp_end?: number | null;
+}
+
+export interface Request {
+    method: string;
+    scheme: string;
+    host: string;
+    port: number;
+    path: string;
+    http_version: string;
+    headers: Headers;
+    trailers?: Headers;
+    contentLength: number | null;
+    contentHash: string | null;
+    timestamp_start: number | null;
+    timestamp_end: number | null;
+    pretty_host: string;
+}
+
+export interface Response {
+    http_version: string;
+    status_code: number;
+    reason: string;
+    headers: Headers;
+    trailers?: Headers;
+    contentLength: number | null;
+    contentHash: string | null;
+    timestamp_start: number | null;
+    timestamp_end: number | null;
+}
+
+export interface MessagesMeta {
+    contentLength: number;
+    count: number;
+    timestamp_last: number | null;
+}
+
+export interface Flow {
+    id: string;
+    type: "http" | "tcp" | "udp" | "dns" | string;
+    intercepted: boolean;
+    is_replay: "request" | "response" | null;
+    modified: boolean;
+    marked: string | boolean;
+    comment: string;
+    timestamp_created: number;
+    client_conn?: Conn;
+    server_conn?: Conn;
+    error?: { msg: string; timestamp: number };
+    request?: Request;
+    response?: Response;
+    websocket?: {
+        messages_meta: MessagesMeta;
+        closed_by_client: boolean | null;
+        close_code: number | null;
+        close_reason: string | null;
+        timestamp_end: number | null;
+    };
+    messages_meta?: MessagesMeta;
+}
+
+// mitmproxy 8 sent marked as a bool, current mitmproxy as an emoji.
+export function markEmoji(f: Flow): string {
+    if (!f.marked) return "";
+    return f.marked === true ? "🔴" : String(f.marked);
+}
+
+function defaultPort(scheme: string): number {
+    return scheme === "https" || scheme === "wss" ? 443 : 80;
+}
+
+export function requestUrl(r: Request): string {
+    if (r.method === "CONNECT" || r.path === "*" || !r.path.startsWith("/")) {
+        return r.method === "CONNECT" ? `${r.host}:${r.port}` : r.path;
+    }
+    const port = r.port === defaultPort(r.scheme) ? "" : `:${r.port}`;
+    return `${r.scheme}://${r.pretty_host || r.host}${port}${r.path}`;
+}
+
+export function mainPath(f: Flow): string {
+    if (f.request) return requestUrl(f.request);
+    const a = f.server_conn?.address;
+    if (a) return `${f.type.toUpperCase()} ${a[0]}:${a[1]}`;
+    return f.type;
+}
+
+export function flowSize(f: Flow): number {
+    let n = 0;
+    n += f.request?.contentLength ?? 0;
+    n += f.response?.contentLength ?? 0;
+    n += f.websocket?.messages_meta.contentLength ?? 0;
+    n += f.messages_meta?.contentLength ?? 0;
+    return n;
+}
+
+export function flowStart(f: Flow): number {
+    return f.request?.timestamp_start ?? f.client_conn?.timestamp_start ?? f.timestamp_created;
+}
+
+export function flowEnd(f: Flow): number | null {
+    if (f.type === "http") {
+        return f.websocket?.timestamp_end ?? f.response?.timestamp_end ?? null;
+    }
+    return f.messages_meta?.timestamp_last ?? f.server_conn?.timestamp_end ?? null;
+}
+
+export function getHeader(h: Headers, name: string): string | undefined {
+    const lower = name.toLowerCase();
+    return h.find(([k]) => k.toLowerCase() === lower)?.[1];
+}
+
+export function contentType(m: Request | Response): string {
+    return (getHeader(m.headers, "content-type") ?? "").split(";")[0].trim().toLowerCase();
+}
+
+export function formatSize(n: number): string {
+    if (n === 0) return "0";
+    const units = ["b", "kb", "mb", "gb", "tb"];
+    let i = 0;
+    let v = n;
+    while (v >= 1024 && i < units.length - 1) {
+        v /= 1024;
+        i++;
+    }
+    return (i === 0 ? v.toString() : v.toFixed(v < 10 ? 1 : 0)) + units[i];
+}
+
+export function formatDuration(s: number): string {
+    const ms = s * 1000;
+    if (ms < 1) return `${ms.toFixed(2)}ms`;
+    if (ms < 1000) return `${Math.round(ms)}ms`;
+    return `${(ms / 1000).toFixed(ms < 10000 ? 2 : 1)}s`;
+}
+
+export function formatTimestamp(s: number | null | undefined): string {
+    if (s == null) return "";
+    const d = new Date(s * 1000);
+    const pad = (n: number, w = 2) => String(n).padStart(w, "0");
+    return (
+        `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
+        `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.` +
+        pad(d.getMilliseconds(), 3)
+    );
+}
+
+export function isImage(m: Request | Response): boolean {
+    return /^image\/(png|jpe?g|gif|webp|bmp|x-icon|vnd\.microsoft\.icon|svg\+xml|avif)$/.test(
+        contentType(m),
+    );
+}

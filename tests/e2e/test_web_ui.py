@@ -1,0 +1,220 @@
+"""
+mitmweb's browser app (src/web/app/) in Debian's chromium, driven by
+playwright-core (tests/e2e/webui/ui.js, installed by scripts/deps.sh from its
+lock file; never a downloaded browser) against build/mitmweb, with real curl
+traffic through the proxy to an origin that records what reaches it.
+
+Each test runs one scenario of ui.js in a fresh mitmweb; a page error or a
+console error fails it. Screenshots of the main screens land in
+build/web-screenshots/.
+"""
+import base64
+import json
+import os
+import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from conftest import BIN, ROOT, Proc, binary, free_port
+
+WEBUI = os.path.join(ROOT, "tests", "e2e", "webui")
+APP = os.path.join(ROOT, "src", "web", "app")
+SHOTS = os.path.join(ROOT, "build", "web-screenshots")
+CHROMIUM = "/usr/bin/chromium"
+
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAMAAAACCAYAAACddGYaAAAAFUlEQVR4nGP4z8DwHwYZ/jMw/GcAAEfDBf0rLVQzAAAAAElFTkSuQmCC")
+
+
+class Recorder(BaseHTTPRequestHandler):
+    """An origin that answers by path and records every request it gets."""
+
+    protocol_version = "HTTP/1.1"
+    seen = []
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, body, ctype="text/plain"):
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        self.handle_any(b"")
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        self.handle_any(self.rfile.read(n))
+
+    def handle_any(self, body):
+        Recorder.seen.append({"method": self.command, "path": self.path,
+                              "headers": dict(self.headers.items()), "body": body.decode("latin-1")})
+        if self.path.startswith("/json"):
+            self.reply(json.dumps({"hello": "world", "n": [1, 2, 3], "ok": True}).encode(),
+                       "application/json")
+        elif self.path.startswith("/img"):
+            self.reply(PNG, "image/png")
+        else:
+            self.reply(b"origin saw " + self.command.encode() + b" " + self.path.encode() +
+                       (b" with " + body if body else b""))
+
+
+@pytest.fixture
+def origin():
+    Recorder.seen = []
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}"
+    srv.shutdown()
+    srv.server_close()
+
+
+@pytest.fixture
+def mitmweb(tmp_path):
+    """A fresh build/mitmweb: yields (web URL with the token, proxy URL)."""
+    port, web_port = free_port(), free_port()
+    proc = Proc([binary("mitmweb"), "--listen-host", "127.0.0.1", "-p", str(port),
+                 "--set", f"web_port={web_port}", "--set", "web_open_browser=false",
+                 "--set", f"confdir={tmp_path / 'conf'}"])
+    m = proc.wait_for(r"Web server listening at (http://\S+)", timeout=30)
+    proc.wait_for(r"Proxy server listening at", timeout=30)
+    yield m.group(1), f"http://127.0.0.1:{port}"
+    rc = proc.stop()
+    out = proc.output()
+    assert "ERROR: AddressSanitizer" not in out, out
+    assert "runtime error:" not in out, out
+    assert "LeakSanitizer" not in out, out
+    assert rc == 0, f"mitmweb exited with {rc}:\n{out}"
+
+
+def run_ui(scenario, mitmweb, origin, tmp_path, **extra):
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: scripts/deps.sh test installs chromium")
+    if not os.path.exists(os.path.join(WEBUI, "node_modules", "playwright-core")):
+        pytest.fail("playwright-core is missing: scripts/deps.sh test runs npm ci in tests/e2e/webui")
+    url, proxy = mitmweb
+    cfg = dict(url=url, proxy=proxy, origin=origin, shots=SHOTS, scenario=scenario,
+               download=str(tmp_path), **extra)
+    proc = subprocess.run(["node", "ui.js", json.dumps(cfg)], cwd=WEBUI, capture_output=True,
+                          timeout=170)
+    lines = proc.stdout.decode(errors="replace").strip().splitlines()
+    assert lines, proc.stderr.decode(errors="replace")
+    out = json.loads(lines[-1])
+    assert out["errors"] == [], "\n".join(out["errors"])
+    return out["result"]
+
+
+def test_app_typechecks():
+    """The app is TypeScript: the bundle is only as good as its types."""
+    tsc = os.path.join(APP, "node_modules", ".bin", "tsc")
+    if not os.path.exists(tsc):
+        pytest.fail("src/web/app/node_modules is missing: `make` runs npm ci there")
+    r = subprocess.run([tsc, "--noEmit", "-p", APP], capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
+
+
+def test_app_is_embedded(mitmweb):
+    """The binary serves the bundle that `make` built, byte for byte."""
+    import urllib.request
+    url, _ = mitmweb
+    with urllib.request.urlopen(url) as r:
+        page = r.read().decode()
+    assert '<div id="mitmproxy">' in page and "app.js" in page
+    base = url.split("?")[0].rstrip("/")
+    for name in ("app.js", "app.css"):
+        with urllib.request.urlopen(f"{base}/{name}") as r:
+            served = r.read()
+        with open(os.path.join(APP, "dist", name), "rb") as f:
+            assert served == f.read(), name
+
+
+def test_list_fills_live(mitmweb, origin, tmp_path):
+    r = run_ui("live", mitmweb, origin, tmp_path)
+    assert [p.rsplit("/", 2)[-2:] for p in r["paths"]] == [["hello", "1"], ["hello", "2"],
+                                                          ["hello", "3"]]
+
+
+def test_click_shows_body(mitmweb, origin, tmp_path):
+    r = run_ui("body", mitmweb, origin, tmp_path)
+    assert '"hello": "world"' in r["text"]
+    assert r["coloured"] > 0  # the JSON view's colours reach the page
+    assert r["image"] == [3, 2]
+
+
+def test_filter_hides_rows(mitmweb, origin, tmp_path):
+    r = run_ui("filter", mitmweb, origin, tmp_path)
+    assert r["help"] > 10
+    assert [p.rsplit("/", 1)[-1] for p in r["shown"]] == ["alpha", "alpha2"]
+    assert [p.rsplit("/", 1)[-1] for p in r["highlighted"]] == ["beta"]
+
+
+def test_intercept_holds_curl_until_resumed(mitmweb, origin, tmp_path):
+    r = run_ui("intercept", mitmweb, origin, tmp_path)
+    assert r["held"], "curl finished while its request was intercepted"
+    assert r["code"] == 0 and r["out"] == "origin saw GET /held"
+    assert [s["path"] for s in Recorder.seen] == ["/held"]
+
+
+def test_edit_reaches_origin(mitmweb, origin, tmp_path):
+    r = run_ui("edit", mitmweb, origin, tmp_path)
+    assert r["code"] == 0, r
+    assert len(Recorder.seen) == 1
+    seen = Recorder.seen[0]
+    assert seen["path"] == "/edited?y=2"
+    assert seen["headers"].get("X-Edited") == "by the web ui"
+    assert seen["body"] == "edited body"
+    assert r["out"] == "origin saw POST /edited?y=2 with edited body"
+
+
+def test_replay_duplicate_delete(mitmweb, origin, tmp_path):
+    run_ui("replay", mitmweb, origin, tmp_path)
+    assert [s["path"] for s in Recorder.seen] == ["/replay-me", "/replay-me"]
+
+
+def test_export_and_body_download(mitmweb, origin, tmp_path):
+    r = run_ui("export", mitmweb, origin, tmp_path)
+    f = r["formats"]
+    assert f["curl"].startswith("curl ") and "/export-me?q=1" in f["curl"]
+    assert "X-Export: yes" in f["curl"] or "x-export: yes" in f["curl"].lower()
+    assert f["httpie"].startswith("http ")
+    assert f["raw"].startswith("GET /export-me?q=1 HTTP/1.1")
+    assert "fetch(" in f["fetch"]
+    assert "import requests" in f["python_requests"]
+    assert r["body"] == "origin saw GET /export-me?q=1"
+
+
+def test_save_and_load_files(mitmweb, origin, tmp_path):
+    har = tmp_path / "in.har"
+    har.write_text(json.dumps({"log": {"version": "1.2", "creator": {"name": "t", "version": "1"},
+                                       "entries": [{
+        "startedDateTime": "2024-01-01T00:00:00.000Z", "time": 1,
+        "request": {"method": "GET", "url": origin + "/har/one", "httpVersion": "HTTP/1.1",
+                    "headers": [], "queryString": [], "cookies": [], "headersSize": -1,
+                    "bodySize": 0},
+        "response": {"status": 200, "statusText": "OK", "httpVersion": "HTTP/1.1",
+                     "headers": [], "cookies": [], "content": {"size": 2, "mimeType":
+                                                               "text/plain", "text": "hi"},
+                     "redirectURL": "", "headersSize": -1, "bodySize": 2},
+        "cache": {}, "timings": {"send": 0, "wait": 1, "receive": 0}}]}}))
+    r = run_ui("files", mitmweb, origin, tmp_path, har=str(har))
+    assert [p.rsplit("/", 2)[-2:] for p in r["paths"]] == [["saved", "1"], ["saved", "2"]]
+    assert [p.rsplit("/", 1)[-1] for p in r["har"]] == ["one"]
+    # What the UI saved is a flow file that mitmdump reads.
+    out = subprocess.run([os.path.join(BIN, "mitmdump"), "-n", "-r", r["saved"]],
+                         capture_output=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    text = out.stdout.decode()
+    assert "/saved/1" in text and "/saved/2" in text
+
+
+def test_keyboard_marks_options_screens(mitmweb, origin, tmp_path):
+    r = run_ui("screens", mitmweb, origin, tmp_path)
+    assert (r["first"], r["second"]) == ("0", "1")
+    assert "curl" in r["cmd"] and "httpie" in r["cmd"]
+    assert r["nopts"] > 50

@@ -1,0 +1,387 @@
+// Drives Debian's chromium (never a downloaded browser) through mitmweb's
+// app for tests/e2e/test_web_ui.py: node ui.js CONFIG_JSON
+//   CONFIG = {url, proxy, origin, shots, scenario, download, har, assets}
+// (assets: serve the app from that directory instead of the server's
+// embedded copy, to run it over another server such as mitmweb 8.1.1.)
+// Each scenario makes real traffic with curl through the proxy and checks
+// the page; the last line of stdout is a JSON result for the Python side.
+// Any page error or console error fails the run.
+const { chromium } = require('playwright-core');
+const { spawn } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+
+const cfg = JSON.parse(process.argv[2]);
+const errors = [];
+let page;
+// Set while a step provokes an error on purpose (a bad filter answers 400,
+// which the browser logs as a console error).
+let expected = null;
+
+function curl(urlPath, extra = []) {
+    const args = ['-s', '-S', '--max-time', '60', '-x', cfg.proxy, ...extra, cfg.origin + urlPath];
+    const p = spawn('curl', args);
+    const res = { out: '', err: '', code: null };
+    p.stdout.on('data', (d) => (res.out += d));
+    p.stderr.on('data', (d) => (res.err += d));
+    res.done = new Promise((resolve) => p.on('close', (code) => { res.code = code; resolve(res); }));
+    return res;
+}
+
+async function rows() {
+    return page.$$eval('.flow-row:not(.placeholder)', (els) =>
+        els.map((e) => ({
+            id: e.dataset.id,
+            path: e.querySelector('.col-path')?.textContent ?? '',
+            cls: e.className,
+            replay: !!e.querySelector('.badge.replay'),
+        })));
+}
+
+async function waitRows(pred, what, timeout = 20000) {
+    const t0 = Date.now();
+    for (;;) {
+        const r = await rows();
+        if (pred(r)) return r;
+        if (Date.now() - t0 > timeout) throw new Error(`timed out waiting for ${what}; rows: ${JSON.stringify(r)}`);
+        await page.waitForTimeout(100);
+    }
+}
+
+async function shot(name) {
+    if (!cfg.shots) return;
+    fs.mkdirSync(cfg.shots, { recursive: true });
+    await page.screenshot({ path: path.join(cfg.shots, name + '.png') });
+}
+
+async function clickRow(match) {
+    const r = await waitRows((rs) => rs.some((x) => x.path.includes(match)), `a row with ${match}`);
+    const row = r.find((x) => x.path.includes(match));
+    await page.click(`.flow-row[data-id="${row.id}"]`);
+    await page.waitForSelector(`.flow-detail[data-flow="${row.id}"]`);
+    return row;
+}
+
+async function setFilter(name, value) {
+    const input = page.locator(`input[data-filter=${name}]`);
+    await input.fill(value);
+    await input.press('Enter');
+}
+
+const scenarios = {
+    // The list fills as curl's requests pass.
+    async live() {
+        await waitRows((r) => r.length === 0, 'an empty list');
+        for (const i of [1, 2, 3]) {
+            await curl(`/hello/${i}`).done;
+            await waitRows((r) => r.length === i, `${i} rows`);
+        }
+        const r = await rows();
+        await shot('flow-list');
+        return { paths: r.map((x) => x.path) };
+    },
+
+    // A click on a row shows the response body, coloured, and images.
+    async body() {
+        await curl('/json').done;
+        await curl('/img').done;
+        await clickRow('/json');
+        await page.click('[data-tab=response]');
+        await page.waitForSelector('.content-view[data-part=response] .content-lines');
+        const text = await page.textContent('.content-view[data-part=response] .content-lines');
+        const coloured = await page.$$eval('.content-view .content-lines span', (s) =>
+            s.filter((e) => e.className !== 'cv-text').length);
+        await shot('flow-detail-response');
+        await page.click('[data-tab=request]');
+        await page.waitForSelector('.http-message.request .first-line');
+        await shot('flow-detail-request');
+        await clickRow('/img');
+        await page.click('[data-tab=response]');
+        await page.waitForFunction(() => {
+            const img = document.querySelector('.content-image img');
+            return img && img.complete && img.naturalWidth > 0;
+        });
+        const size = await page.$eval('.content-image img', (i) => [i.naturalWidth, i.naturalHeight]);
+        await page.click('[data-tab=connection]');
+        await page.waitForSelector('.conn-info');
+        await page.click('[data-tab=timing]');
+        await page.waitForSelector('.timing');
+        await shot('flow-detail-timing');
+        return { text, coloured, image: size };
+    },
+
+    // The search box hides rows that do not match; the help shows while typing.
+    async filter() {
+        for (const p of ['/alpha', '/beta', '/alpha2']) await curl(p).done;
+        await waitRows((r) => r.length === 3, '3 rows');
+        await page.click('input[data-filter=search]');
+        await page.waitForSelector('.filter-help td.op');
+        const help = await page.$$eval('.filter-help td.op', (t) => t.map((e) => e.textContent));
+        await page.locator('input[data-filter=search]').fill('~u alpha');
+        await shot('filter-help');
+        await page.locator('input[data-filter=search]').press('Enter');
+        const shown = await waitRows((r) => r.length === 2, '2 rows after the filter');
+        await setFilter('highlight', '~u beta');
+        await setFilter('search', '');
+        const all = await waitRows((r) => r.length === 3 && r.some((x) => x.cls.includes('highlighted')),
+            '3 rows, one highlighted');
+        await page.click('.flow-table-body');
+        await shot('filter-highlight');
+        // A bad filter says so instead of showing stale rows.
+        expected = /status of 400/;
+        await setFilter('search', '~nonsense(');
+        await page.waitForSelector('.filter-search.has-error');
+        await waitRows((r) => r.length === 0, 'no rows for a bad filter');
+        await page.waitForTimeout(300);
+        expected = null;
+        return {
+            help: help.length,
+            shown: shown.map((x) => x.path),
+            highlighted: all.filter((x) => x.cls.includes('highlighted')).map((x) => x.path),
+        };
+    },
+
+    // An intercepted request holds curl until the UI resumes it.
+    async intercept() {
+        await setFilter('intercept', '~q ~u held');
+        await page.waitForFunction(() => true);
+        await page.waitForTimeout(300);
+        const c = curl('/held');
+        const r = await waitRows((rs) => rs.some((x) => x.cls.includes('intercepted')), 'an intercepted row');
+        await page.waitForTimeout(1000);
+        const heldWhileIntercepted = c.code === null;
+        await clickRow('/held');
+        await shot('intercepted');
+        await page.keyboard.press('a');
+        const res = await c.done;
+        await waitRows((rs) => rs.length === 1 && !rs[0].cls.includes('intercepted'), 'the row resumed');
+        return { held: heldWhileIntercepted, rows: r.length, out: res.out, code: res.code };
+    },
+
+    // Editing an intercepted request (URL, a header, the body) reaches the origin.
+    async edit() {
+        await setFilter('intercept', '~q ~u edit-me');
+        await page.waitForTimeout(300);
+        const c = curl('/edit-me?x=1', ['-d', 'original body']);
+        await waitRows((rs) => rs.some((x) => x.cls.includes('intercepted')), 'an intercepted row');
+        await clickRow('/edit-me');
+        await page.click('[data-tab=request]');
+        await page.click('.first-line .editable[data-edit=url]');
+        const url = page.locator('.first-line input[data-edit=url]');
+        await url.fill(cfg.origin + '/edited?y=2');
+        await url.press('Enter');
+        await page.waitForFunction(() => document.querySelector('.first-line [data-edit=url]')?.textContent.includes('/edited'));
+        await page.click('[data-action=edit-headers]');
+        await page.click('[data-action=add-header]');
+        await page.locator('.headers.editing input.kv-key').last().fill('X-Edited');
+        await page.locator('.headers.editing input.kv-value').last().fill('by the web ui');
+        await shot('edit-headers');
+        await page.click('[data-action=save-headers]');
+        await page.waitForFunction(() => [...document.querySelectorAll('.header-name')].some((e) => e.textContent.startsWith('X-Edited')));
+        await page.click('.content-view[data-part=request] [data-action=edit-body]');
+        await page.locator('textarea.body-editor').fill('edited body');
+        await page.click('[data-action=save-body]');
+        await page.waitForFunction(() => document.querySelector('.content-view[data-part=request] .content-lines')?.textContent.includes('edited body'));
+        await page.click('[data-action=resume]');
+        const res = await c.done;
+        return { out: res.out, code: res.code };
+    },
+
+    // Replay sends the request again (the flow is replayed in place, as in
+    // mitmproxy); D duplicates it and d deletes the selected one.
+    async replay() {
+        await curl('/replay-me').done;
+        await clickRow('/replay-me');
+        await page.keyboard.press('r');
+        const r = await waitRows((rs) => rs.length === 1 && rs[0].path.includes('/replay-me') &&
+            rs[0].cls.includes('has-response') && !!rs[0].replay, 'the replayed flow');
+        await page.keyboard.press('D');
+        await waitRows((rs) => rs.length === 2, 'the duplicate');
+        await page.keyboard.press('d');
+        await waitRows((rs) => rs.length === 1, 'a row deleted');
+        return { rows: r.length };
+    },
+
+    // Export as curl, then the body download.
+    async export() {
+        await curl('/export-me?q=1', ['-H', 'X-Export: yes']).done;
+        await clickRow('/export-me');
+        await page.click('[data-menu=flow]');
+        const formats = {};
+        for (const fmt of ['curl', 'httpie', 'raw', 'fetch', 'python_requests']) {
+            await page.click('[data-dropdown=export] .btn');
+            await page.click(`[data-format=${fmt}]`);
+            await page.waitForSelector(`[data-modal=export] [data-export=${fmt}]`);
+            formats[fmt] = await page.textContent('[data-modal=export] .export-text');
+            if (fmt === 'curl') await shot('export-curl');
+            await page.keyboard.press('Escape');
+        }
+        await page.click('[data-dropdown=download] .btn');
+        const [dl] = await Promise.all([page.waitForEvent('download'), page.click('[data-download=response]')]);
+        const file = path.join(cfg.download, 'body');
+        await dl.saveAs(file);
+        return { formats, body: fs.readFileSync(file, 'utf8') };
+    },
+
+    // Save the flows to a file, clear, and load them back from it.
+    async files() {
+        await curl('/saved/1').done;
+        await curl('/saved/2').done;
+        await waitRows((r) => r.length === 2, '2 rows');
+        await page.click('[data-menu=file]');
+        await shot('file-menu');
+        const [dl] = await Promise.all([page.waitForEvent('download'), page.click('[data-action=save]')]);
+        const file = path.join(cfg.download, 'saved.mitm');
+        await dl.saveAs(file);
+        await page.click('.flow-table-body');
+        await page.keyboard.press('z');
+        await waitRows((r) => r.length === 0, 'an empty list after z');
+        await page.setInputFiles('input[data-input=open]', file);
+        const r = await waitRows((rs) => rs.length === 2, 'the 2 flows loaded back');
+        let har = null;
+        if (cfg.har) {
+            await page.setInputFiles('input[data-input=open]', cfg.har);
+            har = (await waitRows((rs) => rs.length >= 1 && rs.every((x) => x.path.includes('/har/')), 'the HAR loaded')).map((x) => x.path);
+        }
+        return { saved: file, paths: r.map((x) => x.path), har };
+    },
+
+    // Keyboard navigation, marks, the options editor, event log, command
+    // bar, themes and the side-by-side layout; screenshots of each.
+    async screens() {
+        for (const p of ['/one', '/two', '/three']) await curl(p).done;
+        await waitRows((r) => r.length === 3, '3 rows');
+        await page.click('.flow-table-body');
+        await page.keyboard.press('j');
+        await page.waitForSelector('.flow-row.selected');
+        await page.keyboard.press('j');
+        const second = await page.$eval('.flow-row.selected', (e) => e.dataset.index);
+        await page.keyboard.press('k');
+        const first = await page.$eval('.flow-row.selected', (e) => e.dataset.index);
+        await page.keyboard.press('ArrowDown');
+        await page.click('[data-dropdown=mark] .btn');
+        await page.click('[data-marker=":green_circle:"]');
+        await page.waitForSelector('.flow-row.marked .mark-dot');
+        await page.click('[data-menu=options]');
+        await page.click('[data-toggle=sideBySide]');
+        await page.waitForSelector('.side-by-side');
+        await shot('side-by-side');
+        await page.click('[data-toggle=showEventLog]');
+        await page.waitForSelector('.eventlog .event');
+        await page.click('[data-toggle=showCommandBar]');
+        await page.locator('input[data-input=command]').fill('export.formats');
+        await page.locator('input[data-input=command]').press('Enter');
+        await page.waitForSelector('.command-result pre');
+        const cmd = await page.textContent('.command-result pre');
+        await shot('eventlog-commandbar');
+        await page.click('[data-action=edit-options]');
+        await page.waitForSelector('[data-modal=options] .option');
+        const nopts = await page.$$eval('[data-modal=options] .option', (o) => o.length);
+        await shot('options');
+        await page.locator('[data-modal=options] input[data-option=anticache]').click();
+        await page.waitForFunction(() => document.querySelector('[data-modal=options] input[data-option=anticache]')?.checked);
+        await page.keyboard.press('Escape');
+        await page.selectOption('[data-select=theme]', 'dark');
+        await page.waitForFunction(() => document.documentElement.dataset.theme === 'dark');
+        await shot('dark');
+        return { first, second, cmd, nopts };
+    },
+
+    // Figures for a large session (run by hand, see src/web/app/README.md):
+    // first rows on screen, scrolling frame rate, a filter's round trip.
+    async perf() {
+        // Timed in the page (performance.now() counts from the navigation),
+        // so playwright's own latency does not count.
+        await page.addInitScript(() => {
+            new MutationObserver((_m, obs) => {
+                if (document.querySelector('.flow-row:not(.placeholder)')) {
+                    window.firstRows = performance.now();
+                    obs.disconnect();
+                }
+            }).observe(document, { subtree: true, childList: true });
+        });
+        await page.goto(cfg.url);
+        await page.waitForSelector('.flow-row:not(.placeholder)', { timeout: 120000 });
+        const firstRows = await page.evaluate(() => window.firstRows);
+        const total = await page.$eval('.flow-count', (e) => Number(e.dataset.total));
+        const scroll = await page.evaluate(() => new Promise((resolve) => {
+            const el = document.querySelector('.flow-table-body');
+            let frames = 0;
+            let worst = 0;
+            let blank = 0;
+            const start = performance.now();
+            let last = start;
+            function step(t) {
+                worst = Math.max(worst, t - last);
+                last = t;
+                frames++;
+                if (document.querySelector('.flow-row.placeholder')) blank++;
+                el.scrollTop += 997 * 26 / 10; // about 100 rows a frame
+                if (t - start < 3000) requestAnimationFrame(step);
+                else resolve({ fps: frames * 1000 / (t - start), worstFrameMs: worst, framesWithBlankRows: blank, frames });
+            }
+            requestAnimationFrame(step);
+        }));
+        const filterFill = (expr) => page.evaluate((value) => new Promise((resolve) => {
+            const input = document.querySelector('input[data-filter=search]');
+            const count = () => document.querySelector('.flow-count').dataset.total;
+            const before = count();
+            const t0 = performance.now();
+            input.value = value;
+            input.dispatchEvent(new Event('input', { bubbles: true }));
+            input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+            const check = () => {
+                if (count() !== before && !document.querySelector('.flow-row.placeholder')) {
+                    resolve({ ms: performance.now() - t0, total: Number(count()) });
+                } else if (performance.now() - t0 > 30000) {
+                    resolve({ timedOut: true, before, total: count(),
+                              placeholders: document.querySelectorAll('.flow-row.placeholder').length });
+                } else requestAnimationFrame(check);
+            };
+            requestAnimationFrame(check);
+        }), expr);
+        const filter = await filterFill(cfg.filter ?? '~m POST');
+        const unfilter = await filterFill('');
+        await shot('large-session');
+        return { total, firstRows, scroll, filter, unfilter };
+    },
+};
+
+(async () => {
+    const browser = await chromium.launch({
+        executablePath: '/usr/bin/chromium',
+        // The sandbox needs user namespaces, which containers and root lack.
+        args: ['--no-sandbox', ...(cfg.chromiumArgs ?? [])],
+    });
+    const context = await browser.newContext({ viewport: { width: 1400, height: 820 }, acceptDownloads: true });
+    page = await context.newPage();
+    if (cfg.assets) {
+        await page.route(/\/(index\.html|app\.js|app\.css|favicon\.svg)?(\?.*)?$/, (route) => {
+            const u = new URL(route.request().url());
+            const f = u.pathname === '/' ? 'index.html' : u.pathname.slice(1);
+            const ext = path.extname(f);
+            const type = { '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' }[ext] ?? 'text/html';
+            route.fulfill({ status: 200, contentType: type, body: fs.readFileSync(path.join(cfg.assets, f)) });
+        });
+    }
+    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+    page.on('console', (m) => {
+        if (m.type() === 'error' && !(expected && expected.test(m.text()))) errors.push(`console: ${m.text()}`);
+    });
+    page.on('dialog', (d) => d.accept());
+    let result;
+    try {
+        if (cfg.scenario !== 'perf') {
+            await page.goto(cfg.url);
+            await page.waitForSelector('.connection-indicator.conn-open');
+        }
+        result = await scenarios[cfg.scenario]();
+    } catch (e) {
+        await shot(`failed-${cfg.scenario}`).catch(() => {});
+        errors.push(`scenario: ${e.stack ?? e}`);
+    }
+    await browser.close();
+    console.log(JSON.stringify({ result, errors }));
+})().catch((e) => {
+    console.log(JSON.stringify({ errors: [String(e.stack ?? e)] }));
+});
