@@ -390,25 +390,6 @@ web__flow_json(struct json *j, const struct flow *f)
     json_object_end(j);
 }
 
-/* optmanager's typename() as dump_dicts shows it. */
-static const char *
-type_name(enum opt_type t)
-{
-    switch (t) {
-    case OPT_BOOL:
-        return "bool";
-    case OPT_INT:
-        return "int";
-    case OPT_STR:
-        return "str";
-    case OPT_OPTSTR:
-        return "optional str";
-    case OPT_SEQ:
-        return "sequence of str";
-    }
-    return "str";
-}
-
 static void
 value_json(struct json *j, const struct options *o, const struct opt_info *info)
 {
@@ -441,7 +422,7 @@ one_option(struct json *j, const struct options *o, const struct options *defaul
     json_key(j, info->name);
     json_object_begin(j);
     json_key(j, "type");
-    json_string(j, type_name(info->type));
+    json_string(j, opt_type_name(info->type));
     json_key(j, "default");
     value_json(j, defaults, info);
     json_key(j, "value");
