@@ -59,6 +59,29 @@ frame(struct buf *out, const struct buf *json)
     ws_frame_write(out, 1, 0, WS_TEXT, NULL, buf_ptr(json), json->len);
 }
 
+/*
+ * Every message is {"type": type, "payload": ...}: msg_begin() starts one
+ * in b up to the type, the caller writes "payload" (when there is one),
+ * and msg_end() closes it and appends it to out as one text frame.
+ */
+static void
+msg_begin(struct json *j, struct buf *b, const char *type)
+{
+    json_init(j, b, 0);
+    json_object_begin(j);
+    json_key(j, "type");
+    json_string(j, type);
+}
+
+static void
+msg_end(struct json *j, struct buf *b, struct buf *out)
+{
+    json_object_end(j);
+    json_clear(j);
+    frame(out, b);
+    buf_clear(b);
+}
+
 struct web_ws *
 web__ws_new(struct web *w, int batch)
 {
@@ -224,10 +247,7 @@ flow_message(struct buf *out, const struct web_ws *ws, const char *type, const s
 {
     struct buf b = BUF_INIT;
     struct json j;
-    json_init(&j, &b, 0);
-    json_object_begin(&j);
-    json_key(&j, "type");
-    json_string(&j, type);
+    msg_begin(&j, &b, type);
     json_key(&j, "payload");
     json_object_begin(&j);
     json_key(&j, "flow");
@@ -235,10 +255,7 @@ flow_message(struct buf *out, const struct web_ws *ws, const char *type, const s
     json_key(&j, "matching_filters");
     matching(&j, ws, f);
     json_object_end(&j);
-    json_object_end(&j);
-    json_clear(&j);
-    frame(out, &b);
-    buf_clear(&b);
+    msg_end(&j, &b, out);
 }
 
 static void
@@ -246,18 +263,12 @@ simple_message(struct buf *out, const char *type, const char *payload_str)
 {
     struct buf b = BUF_INIT;
     struct json j;
-    json_init(&j, &b, 0);
-    json_object_begin(&j);
-    json_key(&j, "type");
-    json_string(&j, type);
+    msg_begin(&j, &b, type);
     if (payload_str) {
         json_key(&j, "payload");
         json_string(&j, payload_str);
     }
-    json_object_end(&j);
-    json_clear(&j);
-    frame(out, &b);
-    buf_clear(&b);
+    msg_end(&j, &b, out);
 }
 
 struct ids {
@@ -281,10 +292,7 @@ filter_update(struct web *w, const char *name, const char *expr, struct buf *out
 {
     struct buf b = BUF_INIT;
     struct json j;
-    json_init(&j, &b, 0);
-    json_object_begin(&j);
-    json_key(&j, "type");
-    json_string(&j, "flows/filterUpdate");
+    msg_begin(&j, &b, "flows/filterUpdate");
     json_key(&j, "payload");
     json_object_begin(&j);
     json_key(&j, "name");
@@ -303,10 +311,7 @@ filter_update(struct web *w, const char *name, const char *expr, struct buf *out
         json_null(&j);
     }
     json_object_end(&j);
-    json_object_end(&j);
-    json_clear(&j);
-    frame(out, &b);
-    buf_clear(&b);
+    msg_end(&j, &b, out);
 }
 
 static void
@@ -412,10 +417,7 @@ flush_flows_batch(struct web *w, struct web_ws *ws, struct buf *out)
                 flows[i] = store_get(w->store, sl[i].id, NULL);
     struct buf b = BUF_INIT;
     struct json j;
-    json_init(&j, &b, 0);
-    json_object_begin(&j);
-    json_key(&j, "type");
-    json_string(&j, "flows/batch");
+    msg_begin(&j, &b, "flows/batch");
     json_key(&j, "payload");
     json_object_begin(&j);
     json_key(&j, "total");
@@ -447,10 +449,7 @@ flush_flows_batch(struct web *w, struct web_ws *ws, struct buf *out)
     json_key(&j, "overflow");
     json_bool(&j, overflow);
     json_object_end(&j);
-    json_object_end(&j);
-    json_clear(&j);
-    frame(out, &b);
-    buf_clear(&b);
+    msg_end(&j, &b, out);
     for (size_t i = 0; i < n; i++)
         if (flows[i])
             flow_unref(flows[i]);
@@ -472,50 +471,37 @@ flush_events(struct web *w, struct web_ws *ws, struct buf *out)
     /* Too many new lines: the newest go out, the rest are in /events. */
     if (last - ws->event_seen > max)
         ws->event_seen = last - max;
+    /* The frames are made under the lock and sent after it. */
+    struct buf frames = BUF_INIT;
     struct buf b = BUF_INIT;
     struct json j;
-    if (ws->batch && last > ws->event_seen) {
-        json_init(&j, &b, 0);
-        json_object_begin(&j);
-        json_key(&j, "type");
-        json_string(&j, "events/batch");
+    int batch = ws->batch && last > ws->event_seen;
+    if (batch) {
+        msg_begin(&j, &b, "events/batch");
         json_key(&j, "payload");
         json_array_begin(&j);
     }
     for (uint64_t id = ws->event_seen + 1; id <= last; id++) {
         const struct web_event *ev = &w->events[(w->first + (id - oldest)) % WEB_EVENTS_SIZE];
-        if (ws->batch) {
+        if (batch) {
             web__event_json(&j, ev->id, ev->level, ev->msg);
             continue;
         }
-        struct buf m = BUF_INIT;
-        struct json mj;
-        json_init(&mj, &m, 0);
-        json_object_begin(&mj);
-        json_key(&mj, "type");
-        json_string(&mj, "events/add");
-        json_key(&mj, "payload");
-        web__event_json(&mj, ev->id, ev->level, ev->msg);
-        json_object_end(&mj);
-        json_clear(&mj);
-        frame(&b, &m);
-        buf_clear(&m);
+        msg_begin(&j, &b, "events/add");
+        json_key(&j, "payload");
+        web__event_json(&j, ev->id, ev->level, ev->msg);
+        msg_end(&j, &b, &frames);
     }
-    if (ws->batch && last > ws->event_seen) {
+    if (batch) {
         json_array_end(&j);
-        json_object_end(&j);
-        json_clear(&j);
-        struct buf m = BUF_INIT;
-        buf_move(&m, &b);
-        frame(&b, &m);
-        buf_clear(&m);
+        msg_end(&j, &b, &frames);
     }
     ws->event_seen = last;
     pthread_mutex_unlock(&w->lock);
     if (reset)
         simple_message(out, "events/reset", NULL);
-    buf_append(out, buf_ptr(&b), b.len);
-    buf_clear(&b);
+    buf_append(out, buf_ptr(&frames), frames.len);
+    buf_clear(&frames);
 }
 
 void
@@ -609,27 +595,22 @@ web__options_changed(struct web *w, const struct options *o, const struct opt_ch
     int listeners = updated == NULL || opt_changed_name(updated, "mode") ||
                     opt_changed_name(updated, "listen_host") ||
                     opt_changed_name(updated, "listen_port") || opt_changed_name(updated, "server");
-    struct buf st = BUF_INIT;
-    if (listeners) {
-        struct json sj;
-        json_init(&sj, &st, 0);
-        json_object_begin(&sj);
-        json_key(&sj, "type");
-        json_string(&sj, "state/update");
-        json_key(&sj, "payload");
-        json_object_begin(&sj);
-        json_key(&sj, "servers");
-        web__servers_json(&sj, w, o);
-        json_object_end(&sj);
-        json_object_end(&sj);
-        json_clear(&sj);
-    }
-    for (size_t i = 0; i < w->nws; i++) {
-        if (!first)
-            frame(&w->ws[i]->control, &b);
-        if (st.len)
-            frame(&w->ws[i]->control, &st);
-    }
+    /* The same frames for every socket. */
+    struct buf frames = BUF_INIT;
+    if (!first)
+        frame(&frames, &b);
     buf_clear(&b);
-    buf_clear(&st);
+    if (listeners) {
+        struct json j;
+        msg_begin(&j, &b, "state/update");
+        json_key(&j, "payload");
+        json_object_begin(&j);
+        json_key(&j, "servers");
+        web__servers_json(&j, w, o);
+        json_object_end(&j);
+        msg_end(&j, &b, &frames);
+    }
+    for (size_t i = 0; i < w->nws; i++)
+        buf_append(&w->ws[i]->control, buf_ptr(&frames), frames.len);
+    buf_clear(&frames);
 }
