@@ -26,15 +26,10 @@
 
 /* ---- the list ---------------------------------------------------------------- */
 
-struct ids {
-    char (*v)[UUID_STR_LEN];
-    size_t n, cap;
-};
-
-static void
-collect(void *arg, size_t pos, const char *id)
+void
+web__ids_collect(void *arg, size_t pos, const char *id)
 {
-    struct ids *ids = arg;
+    struct web_ids *ids = arg;
     if (ids->n == ids->cap) {
         ids->cap = ids->cap ? 2 * ids->cap : 64;
         ids->v = xrealloc(ids->v, ids->cap * sizeof(*ids->v));
@@ -43,7 +38,7 @@ collect(void *arg, size_t pos, const char *id)
 }
 
 static void
-flows_array(struct web *w, struct json *j, const struct ids *ids)
+flows_array(struct web *w, struct json *j, const struct web_ids *ids)
 {
     json_array_begin(j);
     for (size_t i = 0; i < ids->n; i++) {
@@ -80,7 +75,7 @@ web__flows_get(struct web *w, struct web_req *rq, struct web_resp *rs, char **ar
     enum store_order order = windowed ? STORE_ORDER_TIME : store_get_order(w->store);
     int reversed = windowed ? 0 : store_reversed(w->store);
     const char *view_filter = store_filter(w->store);
-    struct ids ids = {0};
+    struct web_ids ids = {0};
     struct err e = {0};
     long pos = -1;
     if (offset_s && parse_size(offset_s, &offset) < 0) {
@@ -110,7 +105,7 @@ web__flows_get(struct web *w, struct web_req *rq, struct web_resp *rs, char **ar
     if (reverse_s)
         reversed = strcmp(reverse_s, "1") == 0 || strcmp(reverse_s, "true") == 0;
     long total = store_select(w->store, windowed ? filter : view_filter, order, reversed, offset,
-                              limit, collect, &ids, id, &pos, &e);
+                              limit, web__ids_collect, &ids, id, &pos, &e);
     if (total < 0) {
         web__error(rs, 400, "%s", e.msg);
         goto out;
@@ -156,13 +151,13 @@ web__dump_get(struct web *w, struct web_req *rq, struct web_resp *rs, char **arg
     char *filter = web__query(rq, "filter");
     char *format = web__query(rq, "format");
     int har = format && strcmp(format, "har") == 0;
-    struct ids ids = {0};
+    struct web_ids ids = {0};
     struct err e = {0};
     long total = -1;
     if (format && !har)
         web__error(rs, 400, "Unknown format: %s (flows or har)", format);
-    else if ((total = store_select(w->store, filter, STORE_ORDER_TIME, 0, 0, 0, collect, &ids, NULL,
-                                   NULL, &e)) < 0)
+    else if ((total = store_select(w->store, filter, STORE_ORDER_TIME, 0, 0, 0, web__ids_collect,
+                                   &ids, NULL, NULL, &e)) < 0)
         web__error(rs, 400, "Invalid filter argument / regex");
     free(filter);
     free(format);

@@ -140,6 +140,15 @@ char *web__query(const struct web_req *, const char *name);
 
 /* ---- routes.c, flows.c ---------------------------------------------------- */
 
+/* Flow ids in the order store_select() gives them; free(v) when done. */
+struct web_ids {
+    char (*v)[UUID_STR_LEN];
+    size_t n, cap;
+};
+
+/* store_select()'s callback that appends each id to the struct web_ids arg. */
+void web__ids_collect(void *arg, size_t pos, const char *id);
+
 struct jv;
 
 /* A handler: args are the pattern's placeholders, in order (decoded). */

@@ -271,22 +271,6 @@ simple_message(struct buf *out, const char *type, const char *payload_str)
     msg_end(&j, &b, out);
 }
 
-struct ids {
-    char (*v)[UUID_STR_LEN];
-    size_t n, cap;
-};
-
-static void
-collect_id(void *arg, size_t pos, const char *id)
-{
-    struct ids *ids = arg;
-    if (ids->n == ids->cap) {
-        ids->cap = ids->cap ? 2 * ids->cap : 256;
-        ids->v = xrealloc(ids->v, ids->cap * sizeof(*ids->v));
-    }
-    snprintf(ids->v[ids->n++], UUID_STR_LEN, "%s", id);
-}
-
 static void
 filter_update(struct web *w, const char *name, const char *expr, struct buf *out)
 {
@@ -299,9 +283,10 @@ filter_update(struct web *w, const char *name, const char *expr, struct buf *out
     json_string(&j, name);
     json_key(&j, "matching_flow_ids");
     if (expr && *expr) {
-        struct ids ids = {0};
+        struct web_ids ids = {0};
         struct err e = {0};
-        store_select(w->store, expr, STORE_ORDER_TIME, 0, 0, 0, collect_id, &ids, NULL, NULL, &e);
+        store_select(w->store, expr, STORE_ORDER_TIME, 0, 0, 0, web__ids_collect, &ids, NULL, NULL,
+                     &e);
         json_array_begin(&j);
         for (size_t i = 0; i < ids.n; i++)
             json_string(&j, ids.v[i]);
