@@ -447,7 +447,7 @@ one_option(struct json *j, const struct options *o, const struct options *defaul
 }
 
 void
-web__options_json(struct json *j, const struct options *o, const char *only)
+web__options_json(struct json *j, const struct options *o, const struct opt_changes *only)
 {
     struct options *defaults = opt_new();
     web_options_defaults(defaults);
@@ -458,7 +458,7 @@ web__options_json(struct json *j, const struct options *o, const char *only)
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         const struct opt_info *info = opt_at(i);
-        if (only == NULL || strcmp(info->name, only) == 0)
+        if (opt_changed(only, info->index))
             sorted[k++] = info;
     }
     for (size_t a = 1; a < k; a++)

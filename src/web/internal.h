@@ -186,8 +186,9 @@ void web__content_view(struct web *, struct web_req *, struct web_resp *, char *
 
 /* mitmproxy's flow_to_json (current mitmproxy's, app.py). */
 void web__flow_json(struct json *, const struct flow *);
-/* The options o as mitmproxy's optmanager.dump_dicts(): all, or one name. */
-void web__options_json(struct json *, const struct options *o, const char *only);
+/* The options o as mitmproxy's optmanager.dump_dicts(): those in only
+ * (NULL: all), by name. */
+void web__options_json(struct json *, const struct options *o, const struct opt_changes *only);
 /* One event as logentry_to_json. */
 void web__event_json(struct json *, uint64_t id, enum log_level level, const char *msg);
 

@@ -554,39 +554,24 @@ web__options_changed(struct web *w, const struct options *o, const struct opt_ch
 {
     if (w->nws == 0)
         return;
-    /* The payload: every changed option, as GET /options has it. */
-    struct buf payload = BUF_INIT;
-    struct buf b = BUF_INIT;
-    buf_append_str(&b, "{\"type\": \"options/update\", \"payload\": {");
-    int first = 1;
-    for (size_t i = 0; i < opt_count(); i++) {
-        if (updated && !opt_changed(updated, i))
-            continue;
-        buf_reset(&payload);
-        struct json pj;
-        json_init(&pj, &payload, 0);
-        web__options_json(&pj, o, opt_at(i)->name);
-        json_clear(&pj);
-        /* strip the braces of the one-member object */
-        if (payload.len > 2) {
-            if (!first)
-                buf_append_str(&b, ", ");
-            buf_append(&b, (const char *)buf_ptr(&payload) + 1, payload.len - 2);
-            first = 0;
-        }
-    }
-    buf_append_str(&b, "}}");
-    buf_clear(&payload);
+    int any = 0;
+    for (size_t i = 0; !any && i < opt_count(); i++)
+        any = opt_changed(updated, i);
     int listeners = updated == NULL || opt_changed_name(updated, "mode") ||
                     opt_changed_name(updated, "listen_host") ||
                     opt_changed_name(updated, "listen_port") || opt_changed_name(updated, "server");
     /* The same frames for every socket. */
     struct buf frames = BUF_INIT;
-    if (!first)
-        frame(&frames, &b);
-    buf_clear(&b);
+    struct buf b = BUF_INIT;
+    struct json j;
+    if (any) {
+        /* Every changed option, as GET /options has it. */
+        msg_begin(&j, &b, "options/update");
+        json_key(&j, "payload");
+        web__options_json(&j, o, updated);
+        msg_end(&j, &b, &frames);
+    }
     if (listeners) {
-        struct json j;
         msg_begin(&j, &b, "state/update");
         json_key(&j, "payload");
         json_object_begin(&j);
