@@ -76,11 +76,12 @@ web__error(struct web_resp *rs, int status, const char *fmt, ...)
 }
 
 void
-web__json(struct web_resp *rs, struct buf *json)
+web__json_init(struct json *j, struct web_resp *rs)
 {
     rs->status = 200;
-    buf_move(&rs->body, json);
+    buf_reset(&rs->body);
     hdrs_set_cstr(&rs->headers, "Content-Type", "application/json; charset=UTF-8");
+    json_init(j, &rs->body, 0);
 }
 
 void

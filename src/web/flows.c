@@ -110,9 +110,8 @@ web__flows_get(struct web *w, struct web_req *rq, struct web_resp *rs, char **ar
         web__error(rs, 400, "%s", e.msg);
         goto out;
     }
-    struct buf b = BUF_INIT;
     struct json j;
-    json_init(&j, &b, 0);
+    web__json_init(&j, rs);
     if (windowed) {
         json_object_begin(&j);
         json_key(&j, "total");
@@ -130,8 +129,6 @@ web__flows_get(struct web *w, struct web_req *rq, struct web_resp *rs, char **ar
         flows_array(w, &j, &ids);
     }
     json_clear(&j);
-    web__json(rs, &b);
-    buf_clear(&b);
 out:
     free(ids.v);
     free(offset_s);
@@ -773,22 +770,29 @@ web__content_view(struct web *w, struct web_req *rq, struct web_resp *rs, char *
         return;
     }
     free(lines_s);
-    struct buf b = BUF_INIT;
-    struct json j;
-    json_init(&j, &b, 0);
-    if (strcmp(args[1], "messages") == 0) {
-        size_t n = 0;
+    int messages = strcmp(args[1], "messages") == 0;
+    size_t n = 0;
+    struct hdrs *h;
+    struct buf *content;
+    int *none;
+    const char *path;
+    if (messages) {
         if (f->type == FLOW_HTTP && f->websocket)
             n = f->websocket->nmessages;
         else if (f->type == FLOW_TCP)
             n = f->nmessages;
         else {
-            json_clear(&j);
-            buf_clear(&b);
-            flow_unref(f);
             web__error(rs, 400, "This flow has no messages.");
+            flow_unref(f);
             return;
         }
+    } else if (message_of(f, args[1], &h, &content, &none, &path, rs) < 0) {
+        flow_unref(f);
+        return;
+    }
+    struct json j;
+    web__json_init(&j, rs);
+    if (messages) {
         json_array_begin(&j);
         size_t left = max_lines;
         for (size_t i = 0; i < n; i++) {
@@ -806,16 +810,6 @@ web__content_view(struct web *w, struct web_req *rq, struct web_resp *rs, char *
         }
         json_array_end(&j);
     } else {
-        struct hdrs *h;
-        struct buf *content;
-        int *none;
-        const char *path;
-        if (message_of(f, args[1], &h, &content, &none, &path, rs) < 0) {
-            json_clear(&j);
-            buf_clear(&b);
-            flow_unref(f);
-            return;
-        }
         int req = strcmp(args[1], "request") == 0;
         struct cv_render *r =
             cv_render_message(view, f, req ? f->request : NULL, req ? NULL : f->response);
@@ -823,7 +817,5 @@ web__content_view(struct web *w, struct web_req *rq, struct web_resp *rs, char *
         cv_render_free(r);
     }
     json_clear(&j);
-    web__json(rs, &b);
-    buf_clear(&b);
     flow_unref(f);
 }

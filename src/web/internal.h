@@ -124,8 +124,9 @@ void web__resp_clear(struct web_resp *);
 /* A status with a plain-text reason (the reason phrase when msg is NULL). */
 int web__error(struct web_resp *, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* 200 with Content-Type application/json; takes json's bytes. */
-void web__json(struct web_resp *, struct buf *json);
+/* Makes rs a 200 with Content-Type application/json and starts j on its
+ * body: the handler writes the JSON, then json_clear(j). */
+void web__json_init(struct json *j, struct web_resp *rs);
 /* 200 with this content type and a copy of p[0..n). */
 void web__body(struct web_resp *, const char *content_type, const void *p, size_t n);
 

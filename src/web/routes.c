@@ -68,9 +68,8 @@ static const char *const filter_help[][2] = {
 static void
 filter_help_get(struct web *w, struct web_req *rq, struct web_resp *rs, char **args)
 {
-    struct buf b = BUF_INIT;
     struct json j;
-    json_init(&j, &b, 0);
+    web__json_init(&j, rs);
     json_object_begin(&j);
     json_key(&j, "commands");
     json_array_begin(&j);
@@ -83,8 +82,6 @@ filter_help_get(struct web *w, struct web_req *rq, struct web_resp *rs, char **a
     json_array_end(&j);
     json_object_end(&j);
     json_clear(&j);
-    web__json(rs, &b);
-    buf_clear(&b);
 }
 
 /* ---- commands ------------------------------------------------------------- */
@@ -166,9 +163,8 @@ commands_get(struct web *w, struct web_req *rq, struct web_resp *rs, char **args
     struct cmds *c = master_commands(w->master);
     const char **names;
     size_t n = cmds_names(c, &names);
-    struct buf b = BUF_INIT;
     struct json j;
-    json_init(&j, &b, 0);
+    web__json_init(&j, rs);
     json_object_begin(&j);
     for (size_t i = 0; i < n; i++) {
         json_key(&j, names[i]);
@@ -176,8 +172,6 @@ commands_get(struct web *w, struct web_req *rq, struct web_resp *rs, char **args
     }
     json_object_end(&j);
     json_clear(&j);
-    web__json(rs, &b);
-    buf_clear(&b);
 }
 
 /* A command's result as JSON (the types mitmproxy's json.dumps can take). */
@@ -250,9 +244,8 @@ command_post(struct web *w, struct web_req *rq, struct web_resp *rs, char **args
         }
     }
     struct cmds_value ret = {0};
-    struct buf b = BUF_INIT;
     struct json j;
-    json_init(&j, &b, 0);
+    web__json_init(&j, rs);
     json_object_begin(&j);
     if (cmds_call(master_commands(w->master), args[0], argv, argc, &ret, &e) < 0) {
         json_key(&j, "error");
@@ -264,8 +257,6 @@ command_post(struct web *w, struct web_req *rq, struct web_resp *rs, char **args
     json_object_end(&j);
     json_clear(&j);
     cmds_value_clear(&ret);
-    web__json(rs, &b);
-    buf_clear(&b);
     free(argv);
     jv_free(doc);
 }
@@ -275,9 +266,8 @@ command_post(struct web *w, struct web_req *rq, struct web_resp *rs, char **args
 static void
 events_get(struct web *w, struct web_req *rq, struct web_resp *rs, char **args)
 {
-    struct buf b = BUF_INIT;
     struct json j;
-    json_init(&j, &b, 0);
+    web__json_init(&j, rs);
     json_array_begin(&j);
     pthread_mutex_lock(&w->lock);
     for (size_t i = 0; i < w->nevents; i++) {
@@ -287,20 +277,15 @@ events_get(struct web *w, struct web_req *rq, struct web_resp *rs, char **args)
     pthread_mutex_unlock(&w->lock);
     json_array_end(&j);
     json_clear(&j);
-    web__json(rs, &b);
-    buf_clear(&b);
 }
 
 static void
 options_get(struct web *w, struct web_req *rq, struct web_resp *rs, char **args)
 {
-    struct buf b = BUF_INIT;
     struct json j;
-    json_init(&j, &b, 0);
+    web__json_init(&j, rs);
     web__options_json(&j, master_options(w->master), NULL);
     json_clear(&j);
-    web__json(rs, &b);
-    buf_clear(&b);
 }
 
 /* A JSON value as --set writes it ("true", "5", "a", "a" "b" for a list). */
@@ -395,9 +380,8 @@ nothing(struct web *w, struct web_req *rq, struct web_resp *rs, char **args)
 static void
 state_get(struct web *w, struct web_req *rq, struct web_resp *rs, char **args)
 {
-    struct buf b = BUF_INIT;
     struct json j;
-    json_init(&j, &b, 0);
+    web__json_init(&j, rs);
     json_object_begin(&j);
     json_key(&j, "version");
     json_string(&j, MP_COMPAT_MITMPROXY);
@@ -415,8 +399,6 @@ state_get(struct web *w, struct web_req *rq, struct web_resp *rs, char **args)
     json_string(&j, "Local mode is not supported by mitmproxy-c.");
     json_object_end(&j);
     json_clear(&j);
-    web__json(rs, &b);
-    buf_clear(&b);
 }
 
 static void
