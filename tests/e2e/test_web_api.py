@@ -89,6 +89,16 @@ class Web:
             time.sleep(0.05)
         raise AssertionError(f"not {n} finished flows: {self.flows()}")
 
+    def wait_held(self, timeout=10):
+        """The intercepted flows, as soon as there is one."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            held = [f for f in self.flows() if f["intercepted"]]
+            if held:
+                return held
+            time.sleep(0.05)
+        raise AssertionError(f"no intercepted flow: {self.flows()}")
+
 
 @pytest.fixture
 def mitmweb(tmp_path):
@@ -464,12 +474,7 @@ def test_intercept_resume_and_kill(mitmweb, origin):
 
     t1 = threading.Thread(target=run, args=("one", "/hello/held/1"))
     t1.start()
-    deadline = time.time() + 10
-    held = []
-    while time.time() < deadline and not held:
-        held = [f for f in web.flows() if f["intercepted"]]
-        time.sleep(0.05)
-    assert held, web.flows()
+    held = web.wait_held()
     assert t1.is_alive()  # curl waits
     # An edit of the held request reaches the origin.
     edit = {"request": {"path": "/echo-headers", "headers": held[0]["request"]["headers"]
@@ -481,24 +486,14 @@ def test_intercept_resume_and_kill(mitmweb, origin):
 
     t2 = threading.Thread(target=run, args=("two", "/hello/held/2"))
     t2.start()
-    deadline = time.time() + 10
-    held = []
-    while time.time() < deadline and not held:
-        held = [f for f in web.flows() if f["intercepted"]]
-        time.sleep(0.05)
-    assert held
+    web.wait_held()
     assert web.request("POST", "/flows/kill", b"")[0] == 200
     t2.join(20)
     assert results["two"][1] != b"hello world\n"
 
     t3 = threading.Thread(target=run, args=("three", "/hello/held/3"))
     t3.start()
-    deadline = time.time() + 10
-    held = []
-    while time.time() < deadline and not held:
-        held = [f for f in web.flows() if f["intercepted"]]
-        time.sleep(0.05)
-    assert held
+    web.wait_held()
     assert web.request("POST", "/flows/resume", b"")[0] == 200
     t3.join(20)
     assert results["three"][1] == b"hello world\n"
