@@ -164,6 +164,25 @@ get(struct tweb *t, const char *path)
     return request(t, raw);
 }
 
+/* The status of request(t, raw) or get(t, path), for a check of that alone. */
+static int
+request_status(struct tweb *t, const char *raw)
+{
+    char *r = request(t, raw);
+    int status = status_of(r);
+    free(r);
+    return status;
+}
+
+static int
+get_status(struct tweb *t, const char *path)
+{
+    char *r = get(t, path);
+    int status = status_of(r);
+    free(r);
+    return status;
+}
+
 static struct flow *
 tflow(const char *method, const char *host, const char *path, int status)
 {
@@ -193,19 +212,16 @@ TEST(web_auth_needs_a_token)
 {
     struct tweb t;
     tweb_start(&t);
-    char *r = request(&t, "GET /flows HTTP/1.1\r\nHost: 127.0.0.1:8081\r\n\r\n");
-    ASSERT_EQ(status_of(r), 403);
-    free(r);
-    r = request(&t, "GET /flows?token=00000000000000000000000000000000 HTTP/1.1\r\n"
-                    "Host: 127.0.0.1:8081\r\n\r\n");
-    ASSERT_EQ(status_of(r), 403);
-    free(r);
-    r = request(&t,
-                "GET /flows HTTP/1.1\r\nHost: 127.0.0.1:8081\r\nAuthorization: Bearer x\r\n\r\n");
-    ASSERT_EQ(status_of(r), 403);
-    free(r);
+    ASSERT_EQ(request_status(&t, "GET /flows HTTP/1.1\r\nHost: 127.0.0.1:8081\r\n\r\n"), 403);
+    ASSERT_EQ(request_status(&t, "GET /flows?token=00000000000000000000000000000000 HTTP/1.1\r\n"
+                                 "Host: 127.0.0.1:8081\r\n\r\n"),
+              403);
+    ASSERT_EQ(
+        request_status(
+            &t, "GET /flows HTTP/1.1\r\nHost: 127.0.0.1:8081\r\nAuthorization: Bearer x\r\n\r\n"),
+        403);
     /* The page without a token is a login form, still 403. */
-    r = request(&t, "GET / HTTP/1.1\r\nHost: 127.0.0.1:8081\r\n\r\n");
+    char *r = request(&t, "GET / HTTP/1.1\r\nHost: 127.0.0.1:8081\r\n\r\n");
     ASSERT_EQ(status_of(r), 403);
     ASSERT(strstr(r, "<form") != NULL);
     free(r);
@@ -225,14 +241,11 @@ TEST(web_auth_needs_a_token)
     free(r);
     snprintf(raw, sizeof(raw), "GET /flows HTTP/1.1\r\nHost: 127.0.0.1:8081\r\nCookie: %s\r\n\r\n",
              cookie);
-    r = request(&t, raw);
-    ASSERT_EQ(status_of(r), 200);
-    free(r);
+    ASSERT_EQ(request_status(&t, raw), 200);
     /* A forged cookie is not. */
-    r = request(&t, "GET /flows HTTP/1.1\r\nHost: 127.0.0.1:8081\r\n"
-                    "Cookie: mitmproxy-auth-8081=y\r\n\r\n");
-    ASSERT_EQ(status_of(r), 403);
-    free(r);
+    ASSERT_EQ(request_status(&t, "GET /flows HTTP/1.1\r\nHost: 127.0.0.1:8081\r\n"
+                                 "Cookie: mitmproxy-auth-8081=y\r\n\r\n"),
+              403);
     tweb_stop(&t);
 }
 
@@ -243,14 +256,13 @@ TEST(web_auth_password)
     struct err e = {0};
     const char *set = "web_password=s3cret";
     ASSERT_EQ(master_set(t.m, &set, 1, &e), 0);
-    char *r = request(&t, "GET /flows HTTP/1.1\r\nHost: localhost:8081\r\n"
-                          "Authorization: Bearer s3cret\r\n\r\n");
-    ASSERT_EQ(status_of(r), 200);
-    free(r);
+    ASSERT_EQ(request_status(&t, "GET /flows HTTP/1.1\r\nHost: localhost:8081\r\n"
+                                 "Authorization: Bearer s3cret\r\n\r\n"),
+              200);
     char raw[512];
     snprintf(raw, sizeof(raw), "GET /flows?token=%s HTTP/1.1\r\nHost: 127.0.0.1:8081\r\n\r\n",
              t.w->token);
-    r = request(&t, raw);
+    char *r = request(&t, raw);
     ASSERT_EQ(status_of(r), 403); /* the random token is no longer it */
     free(r);
     tweb_stop(&t);
@@ -313,9 +325,7 @@ TEST(web_writes_need_xsrf_or_bearer)
              "POST /clear HTTP/1.1\r\nHost: 127.0.0.1:8081\r\nCookie: mitmproxy-auth-8081=%s; "
              "_mitmproxy_xsrf=%s\r\nX-XSRFToken: nope\r\nContent-Length: 0\r\n\r\n",
              cookie, xsrf_cookie);
-    r = request(&t, raw);
-    ASSERT_EQ(status_of(r), 403);
-    free(r);
+    ASSERT_EQ(request_status(&t, raw), 403);
     /* Cross-site, even with the token right. */
     snprintf(raw, sizeof(raw),
              "POST /clear HTTP/1.1\r\nHost: 127.0.0.1:8081\r\nCookie: mitmproxy-auth-8081=%s; "
@@ -344,16 +354,10 @@ TEST(web_routes_not_found_and_wrong_method)
 {
     struct tweb t;
     tweb_start(&t);
-    char *r = get(&t, "/nothing/here");
-    ASSERT_EQ(status_of(r), 404);
-    free(r);
-    r = get(&t, "/clear");
-    ASSERT_EQ(status_of(r), 405);
-    free(r);
-    r = get(&t, "/flows/0123/resume");
-    ASSERT_EQ(status_of(r), 405);
-    free(r);
-    r = get(&t, "/filter-help.json");
+    ASSERT_EQ(get_status(&t, "/nothing/here"), 404);
+    ASSERT_EQ(get_status(&t, "/clear"), 405);
+    ASSERT_EQ(get_status(&t, "/flows/0123/resume"), 405);
+    char *r = get(&t, "/filter-help.json");
     ASSERT_EQ(status_of(r), 200);
     ASSERT(strstr(body_of(r), "[\"~b regex\", \"Body\"]") != NULL);
     free(r);
@@ -366,9 +370,8 @@ TEST(web_routes_not_found_and_wrong_method)
     ASSERT_EQ(status_of(r), 400);
     ASSERT(t.closed);
     free(r);
-    r = request(&t, "GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\n\r\n");
-    ASSERT_EQ(status_of(r), 400);
-    free(r);
+    ASSERT_EQ(request_status(&t, "GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\n\r\n"),
+              400);
     tweb_stop(&t);
 }
 
@@ -457,12 +460,8 @@ TEST(web_flows_json_and_window)
     ASSERT_STREQ(jv_get_str(&fl->u.arr.v[1], "id", NULL), b->id);
     jv_free(doc);
     free(r);
-    r = get(&t, "/flows?filter=~x");
-    ASSERT_EQ(status_of(r), 400);
-    free(r);
-    r = get(&t, "/flows?order=nope");
-    ASSERT_EQ(status_of(r), 400);
-    free(r);
+    ASSERT_EQ(get_status(&t, "/flows?filter=~x"), 400);
+    ASSERT_EQ(get_status(&t, "/flows?order=nope"), 400);
     flow_unref(a);
     flow_unref(b);
     flow_unref(c);
@@ -483,9 +482,7 @@ TEST(web_flow_edit_revert_and_content)
              "PUT /flows/%s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
              "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
              a->id, t.w->token, strlen(edit), edit);
-    char *r = request(&t, raw);
-    ASSERT_EQ(status_of(r), 200);
-    free(r);
+    ASSERT_EQ(request_status(&t, raw), 200);
     struct flow *f = store_get(t.s, a->id, NULL);
     ASSERT_STREQ(f->request->method, "PUT");
     ASSERT_EQ(f->request->port, 8080);
@@ -499,15 +496,13 @@ TEST(web_flow_edit_revert_and_content)
              "PUT /flows/%s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
              "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
              a->id, t.w->token, strlen(bad), bad);
-    r = request(&t, raw);
-    ASSERT_EQ(status_of(r), 400);
-    free(r);
+    ASSERT_EQ(request_status(&t, raw), 400);
     f = store_get(t.s, a->id, NULL);
     ASSERT_STREQ(f->request->method, "GET"); /* revert goes back to before the edits */
     flow_unref(f);
 
     snprintf(raw, sizeof(raw), "/flows/%s/response/content.data", a->id);
-    r = get(&t, raw);
+    char *r = get(&t, raw);
     ASSERT_EQ(status_of(r), 200);
     ASSERT_STREQ(body_of(r), "{\"a\": [1, 2]}");
     ASSERT(strstr(r, "Content-Disposition: attachment; filename=one") != NULL);
@@ -525,9 +520,8 @@ TEST(web_flow_edit_revert_and_content)
     ASSERT(strstr(body_of(r), "\"view_name\": \"XML/HTML\"") != NULL ||
            strstr(body_of(r), "\"view_name\": \"Raw\"") != NULL);
     free(r);
-    r = get(&t, "/flows/00000000-0000-0000-0000-000000000000/request/content.data");
-    ASSERT_EQ(status_of(r), 404);
-    free(r);
+    ASSERT_EQ(get_status(&t, "/flows/00000000-0000-0000-0000-000000000000/request/content.data"),
+              404);
     flow_unref(a);
     tweb_stop(&t);
 }
@@ -577,11 +571,11 @@ TEST(web_websocket_handshake_rules)
     tweb_start(&t);
     ws_open(&t, "", "Origin: http://evil.example\r\n");
     ASSERT(strncmp(web__cstr(&t.sent), "HTTP/1.1 403", 12) == 0);
-    char *r = request(&t, "GET /updates HTTP/1.1\r\nHost: 127.0.0.1:8081\r\nUpgrade: websocket\r\n"
-                          "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                          "Sec-WebSocket-Version: 13\r\n\r\n");
-    ASSERT_EQ(status_of(r), 403);
-    free(r);
+    ASSERT_EQ(
+        request_status(&t, "GET /updates HTTP/1.1\r\nHost: 127.0.0.1:8081\r\nUpgrade: websocket\r\n"
+                           "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                           "Sec-WebSocket-Version: 13\r\n\r\n"),
+        403);
     ws_open(&t, "", "Origin: http://127.0.0.1:8081\r\n");
     ASSERT(strstr(web__cstr(&t.sent), "HTTP/1.1 101") != NULL);
     /* RFC 6455's example key and accept value. */
@@ -707,18 +701,14 @@ TEST(web_options_and_commands)
              "PUT /options HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
              "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
              t.w->token, strlen(put), put);
-    r = request(&t, raw);
-    ASSERT_EQ(status_of(r), 200);
-    free(r);
+    ASSERT_EQ(request_status(&t, raw), 200);
     ASSERT(master_options(t.m)->anticache);
     put = "{\"no_such_option\": 1}";
     snprintf(raw, sizeof(raw),
              "PUT /options HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
              "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
              t.w->token, strlen(put), put);
-    r = request(&t, raw);
-    ASSERT_EQ(status_of(r), 400);
-    free(r);
+    ASSERT_EQ(request_status(&t, raw), 400);
     r = get(&t, "/commands");
     ASSERT(strstr(body_of(r), "\"view.flows.remove\": {\"help\": ") != NULL);
     ASSERT(strstr(body_of(r), "{\"name\": \"flows\", \"type\": \"flow[]\", \"kind\": "
