@@ -31,32 +31,29 @@ export interface Conn {
     timestamp_end?: number | null;
 }
 
-export interface Request {
+/** What a request and a response both have. */
+export interface HttpMessage {
+    http_version: string;
+    headers: Headers;
+    trailers?: Headers;
+    contentLength: number | null;
+    contentHash: string | null;
+    timestamp_start: number | null;
+    timestamp_end: number | null;
+}
+
+export interface Request extends HttpMessage {
     method: string;
     scheme: string;
     host: string;
     port: number;
     path: string;
-    http_version: string;
-    headers: Headers;
-    trailers?: Headers;
-    contentLength: number | null;
-    contentHash: string | null;
-    timestamp_start: number | null;
-    timestamp_end: number | null;
     pretty_host: string;
 }
 
-export interface Response {
-    http_version: string;
+export interface Response extends HttpMessage {
     status_code: number;
     reason: string;
-    headers: Headers;
-    trailers?: Headers;
-    contentLength: number | null;
-    contentHash: string | null;
-    timestamp_start: number | null;
-    timestamp_end: number | null;
 }
 
 export interface MessagesMeta {
@@ -139,7 +136,7 @@ export function getHeader(h: Headers, name: string): string | undefined {
     return h.find(([k]) => k.toLowerCase() === lower)?.[1];
 }
 
-export function contentType(m: Request | Response): string {
+export function contentType(m: HttpMessage): string {
     return (getHeader(m.headers, "content-type") ?? "").split(";")[0].trim().toLowerCase();
 }
 
@@ -173,7 +170,7 @@ export function formatTimestamp(s: number | null | undefined): string {
     );
 }
 
-export function isImage(m: Request | Response): boolean {
+export function isImage(m: HttpMessage): boolean {
     return /^image\/(png|jpe?g|gif|webp|bmp|x-icon|vnd\.microsoft\.icon|svg\+xml|avif)$/.test(
         contentType(m),
     );
