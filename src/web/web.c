@@ -167,15 +167,9 @@ addon_free(struct addon *a)
     free(wa);
 }
 
-static void
-running(struct addon *a)
-{
-}
-
 static const struct addon_ops web_ops = {
     .name = "web",
     .configure = configure,
-    .running = running,
     .done = done,
     .free = addon_free,
 };
