@@ -120,34 +120,6 @@ web__query(const struct web_req *rq, const char *name)
     return NULL;
 }
 
-/* mitmproxy's security headers (app.py set_default_headers). */
-static void
-write_response(struct buf *out, const struct web_resp *rs, int head_only, int keep_alive)
-{
-    const char *reason = http_status_reason(rs->status);
-    buf_printf(out, "HTTP/1.1 %d %s\r\n", rs->status, *reason ? reason : "Unknown");
-    buf_printf(out, "Server: mitmproxy %s\r\n", MP_COMPAT_MITMPROXY);
-    buf_append_str(out, "X-Frame-Options: DENY\r\n"
-                        "X-XSS-Protection: 1; mode=block\r\n"
-                        "X-Content-Type-Options: nosniff\r\n"
-                        "Content-Security-Policy: default-src 'self'; connect-src 'self' ws:; "
-                        "img-src 'self' data:; style-src   'self' 'unsafe-inline'\r\n"
-                        "Cache-Control: no-cache\r\n");
-    for (size_t i = 0; i < rs->headers.n; i++) {
-        const struct hdr *h = &rs->headers.v[i];
-        buf_append(out, h->name, h->name_len);
-        buf_append_str(out, ": ");
-        buf_append(out, h->value, h->value_len);
-        buf_append_str(out, "\r\n");
-    }
-    buf_printf(out, "Content-Length: %zu\r\n", rs->body.len);
-    if (!keep_alive)
-        buf_append_str(out, "Connection: close\r\n");
-    buf_append_str(out, "\r\n");
-    if (!head_only)
-        buf_append(out, buf_ptr(&rs->body), rs->body.len);
-}
-
 /* Sec-WebSocket-Accept (RFC 6455 4.2.2): base64(SHA-1(key + GUID)). */
 static void
 ws_accept(const char *key, size_t n, char out[64])
@@ -178,6 +150,42 @@ close_conn(struct web_conn *c, struct cmdq *out)
         return;
     c->closed = 1;
     layer_close(&c->base, out, c->base.ctx->client, 0);
+}
+
+/* Sends rs with mitmproxy's security headers (app.py set_default_headers),
+ * without its body for a HEAD; closes the connection after it unless
+ * keep_alive. */
+static void
+respond(struct web_conn *c, struct cmdq *out, const struct web_resp *rs, int head_only,
+        int keep_alive)
+{
+    struct buf b = BUF_INIT;
+    const char *reason = http_status_reason(rs->status);
+    buf_printf(&b, "HTTP/1.1 %d %s\r\n", rs->status, *reason ? reason : "Unknown");
+    buf_printf(&b, "Server: mitmproxy %s\r\n", MP_COMPAT_MITMPROXY);
+    buf_append_str(&b, "X-Frame-Options: DENY\r\n"
+                       "X-XSS-Protection: 1; mode=block\r\n"
+                       "X-Content-Type-Options: nosniff\r\n"
+                       "Content-Security-Policy: default-src 'self'; connect-src 'self' ws:; "
+                       "img-src 'self' data:; style-src   'self' 'unsafe-inline'\r\n"
+                       "Cache-Control: no-cache\r\n");
+    for (size_t i = 0; i < rs->headers.n; i++) {
+        const struct hdr *h = &rs->headers.v[i];
+        buf_append(&b, h->name, h->name_len);
+        buf_append_str(&b, ": ");
+        buf_append(&b, h->value, h->value_len);
+        buf_append_str(&b, "\r\n");
+    }
+    buf_printf(&b, "Content-Length: %zu\r\n", rs->body.len);
+    if (!keep_alive)
+        buf_append_str(&b, "Connection: close\r\n");
+    buf_append_str(&b, "\r\n");
+    if (!head_only)
+        buf_append(&b, buf_ptr(&rs->body), rs->body.len);
+    layer_send_buf(&c->base, out, c->base.ctx->client, &b);
+    buf_clear(&b);
+    if (!keep_alive)
+        close_conn(c, out);
 }
 
 /* Whether the request asks for a WebSocket (RFC 6455 4.2.1). */
@@ -252,16 +260,9 @@ answer(struct web_conn *c, struct http_request *rq, struct cmdq *out)
         web__resp_clear(&rs);
         return 1;
     }
-    struct buf b = BUF_INIT;
-    write_response(&b, &rs, strcmp(rq->method, "HEAD") == 0, keep);
-    layer_send_buf(&c->base, out, c->base.ctx->client, &b);
-    buf_clear(&b);
+    respond(c, out, &rs, strcmp(rq->method, "HEAD") == 0, keep);
     web__resp_clear(&rs);
-    if (!keep) {
-        close_conn(c, out);
-        return -1;
-    }
-    return 0;
+    return keep ? 0 : -1;
 }
 
 static void
@@ -270,12 +271,8 @@ bad_request(struct web_conn *c, struct cmdq *out, int status, const char *msg)
     struct web_resp rs;
     web__resp_init(&rs);
     web__error(&rs, status, "%s", msg);
-    struct buf b = BUF_INIT;
-    write_response(&b, &rs, 0, 0);
-    layer_send_buf(&c->base, out, c->base.ctx->client, &b);
-    buf_clear(&b);
+    respond(c, out, &rs, 0, 0);
     web__resp_clear(&rs);
-    close_conn(c, out);
 }
 
 /* HTTP/1: parses and answers every complete request in c->in. */
