@@ -311,13 +311,7 @@ static const struct cmds_param p_choose_cmd[] = {
     P("prompt", STR), P("choicecmd", CMD), P("subcmd", CMD), {"args", CMDS_ARG, 1, NULL}};
 static const struct cmds_param p_mode[] = {P("mode", STR)};
 
-static const struct {
-    const char *name, *help;
-    const struct cmds_param *params;
-    size_t nparams;
-    enum cmds_type ret;
-    cmds_fn fn;
-} commands[] = {
+static const struct console__cmd commands[] = {
     {"console.command", "Prompt the user to edit a command with a (possibly empty) starting value.",
      p_command, N(p_command), CMDS_NONE, cmd_command},
     {"console.command.set", "Prompt the user to set an option.", p_option, N(p_option), CMDS_NONE,
@@ -366,16 +360,27 @@ static const struct {
 };
 
 int
-console__commands(struct console *c, struct cmds *cmds, struct err *e)
+console__add_commands(struct console *c, struct cmds *cmds, const struct console__cmd *table,
+                      size_t n, struct err *e)
 {
-    for (size_t i = 0; i < N(commands); i++) {
-        int rc = cmds_add(cmds, commands[i].name, commands[i].help, commands[i].params,
-                          commands[i].nparams, commands[i].ret, commands[i].fn, c, e);
+    for (size_t i = 0; i < n; i++) {
+        int rc = cmds_add(cmds, table[i].name, table[i].help, table[i].params, table[i].nparams,
+                          table[i].ret, table[i].fn, c, e);
         if (rc < 0)
             return rc;
     }
-    int rc = console__edit_commands(c, cmds, e);
+    return 0;
+}
+
+int
+console__commands(struct console *c, struct cmds *cmds, struct err *e)
+{
+    int rc = console__add_commands(c, cmds, commands, N(commands), e);
+    if (rc == 0)
+        rc = console__edit_commands(c, cmds, e);
     if (rc == 0)
         rc = console__key_commands(c, cmds, e);
-    return rc < 0 ? rc : console__prompt_commands(c, cmds, e);
+    if (rc == 0)
+        rc = console__prompt_commands(c, cmds, e);
+    return rc;
 }

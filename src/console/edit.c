@@ -1014,13 +1014,7 @@ static const struct cmds_param p_path[] = {P("path", PATH)};
 static const struct cmds_param p_bodyview[] = {
     P("flow", FLOW), {"part", CMDS_CHOICE, 0, "console.bodyview.options"}};
 
-static const struct {
-    const char *name, *help;
-    const struct cmds_param *params;
-    size_t nparams;
-    enum cmds_type ret;
-    cmds_fn fn;
-} commands[] = {
+static const struct console__cmd commands[] = {
     {"console.edit.focus.options", "Possible components for console.edit.focus.", NULL, 0,
      CMDS_STRS, cmd_focus_options},
     {"console.edit.focus", "Edit a component of the currently focused flow.", p_part, N(p_part),
@@ -1050,13 +1044,7 @@ static const struct {
 int
 console__edit_commands(struct console *c, struct cmds *cmds, struct err *e)
 {
-    for (size_t i = 0; i < N(commands); i++) {
-        int rc = cmds_add(cmds, commands[i].name, commands[i].help, commands[i].params,
-                          commands[i].nparams, commands[i].ret, commands[i].fn, c, e);
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
+    return console__add_commands(c, cmds, commands, N(commands), e);
 }
 
 void

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "commands/commands.h"
 #include "contentviews/cv.h"
 #include "options/opt.h"
 #include "store/store.h"
@@ -483,6 +484,18 @@ void console__init(struct console *, struct master *, struct store *);
 void console__clear(struct console *);
 /* Adds the console.* commands to cmds (their arg is the console). */
 int console__commands(struct console *, struct cmds *, struct err *e);
+/* One row of a file's command table, as cmds_add() takes it. */
+struct console__cmd {
+    const char *name, *help;
+    const struct cmds_param *params;
+    size_t nparams;
+    enum cmds_type ret;
+    cmds_fn fn;
+};
+/* Adds the n commands of table to cmds, each with the console as its arg;
+ * stops at the first that cmds_add() refuses and returns its error. */
+int console__add_commands(struct console *, struct cmds *, const struct console__cmd *table,
+                          size_t n, struct err *e);
 /* The editing commands (console.edit.focus, console.grideditor.*), edit.c. */
 int console__edit_commands(struct console *, struct cmds *, struct err *e);
 /* q on a grid: its rows go back into its parent grid or into the flow.

@@ -232,13 +232,7 @@ static const struct cmds_param p_unbind[] = {{"contexts", CMDS_STRS, 0, NULL},
                                              {"key", CMDS_STR, 0, NULL}};
 static const struct cmds_param p_path[] = {{"path", CMDS_PATH, 0, NULL}};
 
-static const struct {
-    const char *name, *help;
-    const struct cmds_param *params;
-    size_t nparams;
-    enum cmds_type ret;
-    cmds_fn fn;
-} commands[] = {
+static const struct console__cmd commands[] = {
     {"console.key.contexts", "The available contexts for key binding.", NULL, 0, CMDS_STRS,
      cmd_contexts},
     {"console.key.bind", "Bind a shortcut key.", p_bind, N(p_bind), CMDS_NONE, cmd_bind},
@@ -256,11 +250,5 @@ static const struct {
 int
 console__key_commands(struct console *c, struct cmds *cmds, struct err *e)
 {
-    for (size_t i = 0; i < N(commands); i++) {
-        int rc = cmds_add(cmds, commands[i].name, commands[i].help, commands[i].params,
-                          commands[i].nparams, commands[i].ret, commands[i].fn, c, e);
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
+    return console__add_commands(c, cmds, commands, N(commands), e);
 }
