@@ -22,9 +22,8 @@ con(void *arg)
     return arg;
 }
 
-/* The arguments from i on, joined by spaces (8.1.1's " ".join(args)). */
-static char *
-joined(struct cmds_call *call, size_t from)
+char *
+console__joined_args(struct cmds_call *call, size_t from)
 {
     struct buf b = BUF_INIT;
     for (size_t i = from; i < cmds_nargs(call); i++) {
@@ -46,10 +45,24 @@ joined(struct cmds_call *call, size_t from)
     return s;
 }
 
+void
+console__strs_arg(const struct cmds_value *v, struct strv *out)
+{
+    if (v->type == CMDS_STRS) {
+        for (size_t i = 0; i < v->strs.n; i++)
+            strv_push(out, v->strs.v[i]);
+        return;
+    }
+    char *list = xstrdup(v->s ? v->s : "");
+    for (char *save = NULL, *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        strv_push(out, t);
+    free(list);
+}
+
 static int
 cmd_command(void *arg, struct cmds_call *call, struct err *e)
 {
-    char *s = joined(call, 0);
+    char *s = console__joined_args(call, 0);
     console__prompt(con(arg), s, SIZE_MAX);
     free(s);
     return 0;
@@ -205,17 +218,8 @@ static int
 cmd_choose(void *arg, struct cmds_call *call, struct err *e)
 {
     struct strv choices = {0};
-    const struct cmds_value *v = cmds_arg(call, 1);
-    if (v->type == CMDS_STRS) {
-        for (size_t i = 0; i < v->strs.n; i++)
-            strv_push(&choices, v->strs.v[i]);
-    } else {
-        char *list = xstrdup(v->s ? v->s : "");
-        for (char *save = NULL, *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save))
-            strv_push(&choices, t);
-        free(list);
-    }
-    choose(con(arg), cmds_arg(call, 0)->s, &choices, joined(call, 2));
+    console__strs_arg(cmds_arg(call, 1), &choices);
+    choose(con(arg), cmds_arg(call, 0)->s, &choices, console__joined_args(call, 2));
     return 0;
 }
 
@@ -232,7 +236,7 @@ cmd_choose_cmd(void *arg, struct cmds_call *call, struct err *e)
         cmds_value_clear(&ret);
         return err_set(e, MP_ERR_INVAL, "Command must return a list of strings");
     }
-    choose(c, cmds_arg(call, 0)->s, &ret.strs, joined(call, 2));
+    choose(c, cmds_arg(call, 0)->s, &ret.strs, console__joined_args(call, 2));
     cmds_value_clear(&ret);
     return 0;
 }

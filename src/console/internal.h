@@ -492,6 +492,12 @@ struct console__cmd {
     enum cmds_type ret;
     cmds_fn fn;
 };
+/* The arguments of call from `from` on, joined by spaces (8.1.1's
+ * " ".join(args)); a list argument gives its items. Caller frees. */
+char *console__joined_args(struct cmds_call *, size_t from);
+/* Appends a str[] argument's items to out: the list, or a string typed as
+ * "a,b" split at its commas. */
+void console__strs_arg(const struct cmds_value *, struct strv *out);
 /* Adds the n commands of table to cmds, each with the console as its arg;
  * stops at the first that cmds_add() refuses and returns its error. */
 int console__add_commands(struct console *, struct cmds *, const struct console__cmd *table,
