@@ -15,7 +15,6 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "addons/addon.h"
@@ -30,6 +29,7 @@
 #include "http/url.h"
 #include "master/master.h"
 #include "options/opt.h"
+#include "util/clock.h"
 #include "util/path.h"
 #include "util/xmalloc.h"
 
@@ -56,14 +56,6 @@ changed(struct console *c, struct flow *f)
     addon_trigger_update(master_chain(c->master), &f, 1);
     console__flowview_invalidate(&c->fv);
     console__dirty(c);
-}
-
-static double
-now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* A whole file into out (replaced). */
@@ -850,7 +842,7 @@ cmd_focus(void *arg, struct cmds_call *call, struct err *e)
         http_set_str(&f->response->reason, "OK");
         http_set_str(&f->response->http_version, "HTTP/1.1");
         enc_set_content(&f->response->headers, &f->response->content, NULL, 0, NULL);
-        f->response->timestamp_start = f->response->timestamp_end = now();
+        f->response->timestamp_start = f->response->timestamp_end = clock_now();
     }
     if (is_grid) {
         struct grid *g = console__grid_new(grids[gi].title, grids[gi].ncols, grids[gi].headings,
