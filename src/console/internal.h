@@ -548,6 +548,9 @@ void console__nav(struct console *, enum nav);
 /* The content view mode of the flow view (per flow, else the option). */
 const char *console__flowview_mode(struct console *, const char *flow_id);
 const struct options *console__opts(const struct console *);
+/* The file called name in the confdir option's directory, "~" expanded
+ * (malloc'd; NULL if confdir is unset). */
+char *console__confdir_file(const struct console *, const char *name);
 
 /* ---- the prompt (prompt.c) ---------------------------------------------------- */
 

@@ -39,17 +39,7 @@ static const char *const filter_ops[] = {
 static char *
 history_path(struct console *c)
 {
-    const struct opt_info *o = opt_find("confdir");
-    const char *dir = o ? opt_get_str(console__opts(c), o) : NULL;
-    if (dir == NULL)
-        return NULL;
-    char *full = path_expand_home(dir);
-    struct buf b = BUF_INIT;
-    buf_printf(&b, "%s/command_history", full);
-    free(full);
-    char *s = buf_strdup(&b);
-    buf_clear(&b);
-    return s;
+    return console__confdir_file(c, "command_history");
 }
 
 static int

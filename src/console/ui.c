@@ -22,6 +22,7 @@
 #include "core/server.h"
 #include "master/master.h"
 #include "options/opt.h"
+#include "util/path.h"
 #include "util/xmalloc.h"
 
 /* How many log lines the event log keeps (8.1.1's eventstore keeps 10,000). */
@@ -122,6 +123,21 @@ const struct options *
 console__opts(const struct console *c)
 {
     return master_options(c->master);
+}
+
+char *
+console__confdir_file(const struct console *c, const char *name)
+{
+    const char *dir = console__opts(c)->confdir;
+    if (dir == NULL)
+        return NULL;
+    char *full = path_expand_home(dir);
+    struct buf b = BUF_INIT;
+    buf_printf(&b, "%s/%s", full, name);
+    free(full);
+    char *s = buf_strdup(&b);
+    buf_clear(&b);
+    return s;
 }
 
 enum console_ctx
@@ -739,17 +755,12 @@ console_start(struct console *c, struct err *e)
     server_timer_start(cf->refresh, 500, 500);
     /* keys.yaml of the conf dir (KeymapConfig.running): a bad file is
      * logged, the defaults stay. */
-    const struct opt_info *confdir = opt_find("confdir");
-    const char *dir = confdir ? opt_get_str(console__opts(c), confdir) : NULL;
-    if (dir) {
-        struct buf path = BUF_INIT;
-        buf_printf(&path, "%s/keys.yaml", dir);
-        char *p = buf_strdup(&path);
+    char *keys = console__confdir_file(c, "keys.yaml");
+    if (keys) {
         struct err ke = {0};
-        if (console__keys_load(c, p, &ke) < 0)
+        if (console__keys_load(c, keys, &ke) < 0)
             log_msg(LOG_ERROR, "%s", ke.msg);
-        free(p);
-        buf_clear(&path);
+        free(keys);
     }
     /* The screen now, not a loop turn later (the listen address is known). */
     draw(c);
