@@ -45,8 +45,7 @@ history_path(struct console *c)
 static int
 history_enabled(struct console *c)
 {
-    const struct opt_info *o = opt_find("command_history");
-    return o == NULL || opt_get_bool(console__opts(c), o);
+    return console__opts(c)->command_history;
 }
 
 /* commands.history.filter: the entries that start with prefix, then prefix. */
