@@ -745,8 +745,7 @@ edit_body(struct console *c, struct flow *f, int response, struct err *e)
     decoded(h, content, &text);
     int rc = console__spawn_editor(c, &text, e);
     if (rc == 0) {
-        const struct opt_info *o = opt_find("console_strip_trailing_newlines");
-        if (o && opt_get_bool(console__opts(c), o))
+        if (console__opt_bool(c, "console_strip_trailing_newlines", 0))
             rstrip_newlines(&text);
         rc = enc_set_content(h, content, buf_ptr(&text), text.len, e);
         if (response)

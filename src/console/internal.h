@@ -548,6 +548,11 @@ void console__nav(struct console *, enum nav);
 /* The content view mode of the flow view (per flow, else the option). */
 const char *console__flowview_mode(struct console *, const char *flow_id);
 const struct options *console__opts(const struct console *);
+/* An option registered at run time (the console's, intercept, the view's),
+ * which has no field in struct options, by name: none if it is not
+ * registered with that type, and for a str option also if it is None. */
+const char *console__opt_str(const struct console *, const char *name, const char *none);
+int console__opt_bool(const struct console *, const char *name, int none);
 /* The file called name in the confdir option's directory, "~" expanded
  * (malloc'd; NULL if confdir is unset). */
 char *console__confdir_file(const struct console *, const char *name);

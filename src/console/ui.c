@@ -125,6 +125,23 @@ console__opts(const struct console *c)
     return master_options(c->master);
 }
 
+const char *
+console__opt_str(const struct console *c, const char *name, const char *none)
+{
+    const struct opt_info *o = opt_find(name);
+    const char *v = o && (o->type == OPT_STR || o->type == OPT_OPTSTR)
+                        ? opt_get_str(console__opts(c), o)
+                        : NULL;
+    return v ? v : none;
+}
+
+int
+console__opt_bool(const struct console *c, const char *name, int none)
+{
+    const struct opt_info *o = opt_find(name);
+    return o && o->type == OPT_BOOL ? opt_get_bool(console__opts(c), o) : none;
+}
+
 char *
 console__confdir_file(const struct console *c, const char *name)
 {
@@ -255,9 +272,7 @@ console__flowview_mode(struct console *c, const char *flow_id)
     const char *v = flow_id ? store_setting(c->store, flow_id, "flowview_mode") : NULL;
     if (v)
         return v;
-    const struct opt_info *o = opt_find("console_default_contentview");
-    v = o ? opt_get_str(console__opts(c), o) : NULL;
-    return v ? v : "auto";
+    return console__opt_str(c, "console_default_contentview", "auto");
 }
 
 /* ---- navigation ---------------------------------------------------------- */
@@ -267,8 +282,7 @@ static int
 body_rows(const struct console *c)
 {
     int rows = c->rows - 2;
-    const struct opt_info *o = opt_find("console_layout_headers");
-    if (o == NULL || opt_get_bool(console__opts(c), o))
+    if (console__opt_bool(c, "console_layout_headers", 1))
         rows--;
     return rows < 1 ? 1 : rows;
 }
@@ -278,8 +292,8 @@ nav_flowlist(struct console *c, enum nav n)
 {
     long len = (long)store_view_len(c->store);
     long focus = store_focus_index(c->store);
-    const struct opt_info *o = opt_find("console_flowlist_layout");
-    int per = console__table_layout(o ? opt_get_str(console__opts(c), o) : NULL, c->cols) ? 1 : 2;
+    const char *layout = console__opt_str(c, "console_flowlist_layout", NULL);
+    int per = console__table_layout(layout, c->cols) ? 1 : 2;
     long page = body_rows(c) / per;
     if (page < 1)
         page = 1;
@@ -641,8 +655,7 @@ draw(struct console *c)
     int rows, cols;
     console__term_size(c->term, &rows, &cols);
     console__layout(c, rows, cols);
-    const struct opt_info *o = opt_find("console_palette");
-    console__term_paint(c->term, &c->scr, o ? opt_get_str(console__opts(c), o) : NULL);
+    console__term_paint(c->term, &c->scr, console__opt_str(c, "console_palette", NULL));
 }
 
 static void
