@@ -466,9 +466,9 @@ struct console {
     enum bar_mode bar;
     struct buf prompt; /* the prompt's text (BAR_PROMPT) */
     struct prompt_state ps;
-    char *search_term, *last_search; /* owned; the flow view's search */
-    size_t cursor;                   /* byte offset in prompt */
-    char *message;                   /* BAR_MESSAGE; owned */
+    char *last_search; /* owned; the flow view's search, NULL before the first */
+    size_t cursor;     /* byte offset in prompt */
+    char *message;     /* BAR_MESSAGE; owned */
     int message_error;
     struct screen scr;
     int rows, cols;

@@ -109,7 +109,6 @@ console__clear(struct console *c)
     chooser_clear(&c->chooser);
     console__history_done(c);
     console__prompt_state_clear(&c->ps);
-    free(c->search_term);
     free(c->last_search);
     console__grid_free(c->grid);
     for (int i = 0; i < 3; i++)
@@ -571,8 +570,6 @@ widget_key(struct console *c, const char *key)
         return 1;
     }
     if (v == VIEW_FLOWVIEW && (strcmp(key, "n") == 0 || strcmp(key, "N") == 0)) {
-        if (c->search_term == NULL && c->last_search)
-            c->search_term = xstrdup(c->last_search);
         console__search_next(c, key[0] == 'N');
         return 1;
     }
