@@ -22,9 +22,8 @@ con(void *arg)
     return arg;
 }
 
-/* The arguments from i on, joined by spaces (8.1.1's " ".join(args)). */
-static char *
-joined(struct cmds_call *call, size_t from)
+char *
+console__joined_args(struct cmds_call *call, size_t from)
 {
     struct buf b = BUF_INIT;
     for (size_t i = from; i < cmds_nargs(call); i++) {
@@ -46,10 +45,24 @@ joined(struct cmds_call *call, size_t from)
     return s;
 }
 
+void
+console__strs_arg(const struct cmds_value *v, struct strv *out)
+{
+    if (v->type == CMDS_STRS) {
+        for (size_t i = 0; i < v->strs.n; i++)
+            strv_push(out, v->strs.v[i]);
+        return;
+    }
+    char *list = xstrdup(v->s ? v->s : "");
+    for (char *save = NULL, *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        strv_push(out, t);
+    free(list);
+}
+
 static int
 cmd_command(void *arg, struct cmds_call *call, struct err *e)
 {
-    char *s = joined(call, 0);
+    char *s = console__joined_args(call, 0);
     console__prompt(con(arg), s, SIZE_MAX);
     free(s);
     return 0;
@@ -205,17 +218,8 @@ static int
 cmd_choose(void *arg, struct cmds_call *call, struct err *e)
 {
     struct strv choices = {0};
-    const struct cmds_value *v = cmds_arg(call, 1);
-    if (v->type == CMDS_STRS) {
-        for (size_t i = 0; i < v->strs.n; i++)
-            strv_push(&choices, v->strs.v[i]);
-    } else {
-        char *list = xstrdup(v->s ? v->s : "");
-        for (char *save = NULL, *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save))
-            strv_push(&choices, t);
-        free(list);
-    }
-    choose(con(arg), cmds_arg(call, 0)->s, &choices, joined(call, 2));
+    console__strs_arg(cmds_arg(call, 1), &choices);
+    choose(con(arg), cmds_arg(call, 0)->s, &choices, console__joined_args(call, 2));
     return 0;
 }
 
@@ -232,7 +236,7 @@ cmd_choose_cmd(void *arg, struct cmds_call *call, struct err *e)
         cmds_value_clear(&ret);
         return err_set(e, MP_ERR_INVAL, "Command must return a list of strings");
     }
-    choose(c, cmds_arg(call, 0)->s, &ret.strs, joined(call, 2));
+    choose(c, cmds_arg(call, 0)->s, &ret.strs, console__joined_args(call, 2));
     cmds_value_clear(&ret);
     return 0;
 }
@@ -311,13 +315,7 @@ static const struct cmds_param p_choose_cmd[] = {
     P("prompt", STR), P("choicecmd", CMD), P("subcmd", CMD), {"args", CMDS_ARG, 1, NULL}};
 static const struct cmds_param p_mode[] = {P("mode", STR)};
 
-static const struct {
-    const char *name, *help;
-    const struct cmds_param *params;
-    size_t nparams;
-    enum cmds_type ret;
-    cmds_fn fn;
-} commands[] = {
+static const struct console__cmd commands[] = {
     {"console.command", "Prompt the user to edit a command with a (possibly empty) starting value.",
      p_command, N(p_command), CMDS_NONE, cmd_command},
     {"console.command.set", "Prompt the user to set an option.", p_option, N(p_option), CMDS_NONE,
@@ -366,16 +364,27 @@ static const struct {
 };
 
 int
-console__commands(struct console *c, struct cmds *cmds, struct err *e)
+console__add_commands(struct console *c, struct cmds *cmds, const struct console__cmd *table,
+                      size_t n, struct err *e)
 {
-    for (size_t i = 0; i < N(commands); i++) {
-        int rc = cmds_add(cmds, commands[i].name, commands[i].help, commands[i].params,
-                          commands[i].nparams, commands[i].ret, commands[i].fn, c, e);
+    for (size_t i = 0; i < n; i++) {
+        int rc = cmds_add(cmds, table[i].name, table[i].help, table[i].params, table[i].nparams,
+                          table[i].ret, table[i].fn, c, e);
         if (rc < 0)
             return rc;
     }
-    int rc = console__edit_commands(c, cmds, e);
+    return 0;
+}
+
+int
+console__commands(struct console *c, struct cmds *cmds, struct err *e)
+{
+    int rc = console__add_commands(c, cmds, commands, N(commands), e);
+    if (rc == 0)
+        rc = console__edit_commands(c, cmds, e);
     if (rc == 0)
         rc = console__key_commands(c, cmds, e);
-    return rc < 0 ? rc : console__prompt_commands(c, cmds, e);
+    if (rc == 0)
+        rc = console__prompt_commands(c, cmds, e);
+    return rc;
 }

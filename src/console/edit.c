@@ -15,7 +15,6 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "addons/addon.h"
@@ -30,6 +29,7 @@
 #include "http/url.h"
 #include "master/master.h"
 #include "options/opt.h"
+#include "util/clock.h"
 #include "util/path.h"
 #include "util/xmalloc.h"
 
@@ -56,14 +56,6 @@ changed(struct console *c, struct flow *f)
     addon_trigger_update(master_chain(c->master), &f, 1);
     console__flowview_invalidate(&c->fv);
     console__dirty(c);
-}
-
-static double
-now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* A whole file into out (replaced). */
@@ -753,8 +745,7 @@ edit_body(struct console *c, struct flow *f, int response, struct err *e)
     decoded(h, content, &text);
     int rc = console__spawn_editor(c, &text, e);
     if (rc == 0) {
-        const struct opt_info *o = opt_find("console_strip_trailing_newlines");
-        if (o && opt_get_bool(console__opts(c), o))
+        if (console__opt_bool(c, "console_strip_trailing_newlines", 0))
             rstrip_newlines(&text);
         rc = enc_set_content(h, content, buf_ptr(&text), text.len, e);
         if (response)
@@ -850,7 +841,7 @@ cmd_focus(void *arg, struct cmds_call *call, struct err *e)
         http_set_str(&f->response->reason, "OK");
         http_set_str(&f->response->http_version, "HTTP/1.1");
         enc_set_content(&f->response->headers, &f->response->content, NULL, 0, NULL);
-        f->response->timestamp_start = f->response->timestamp_end = now();
+        f->response->timestamp_start = f->response->timestamp_end = clock_now();
     }
     if (is_grid) {
         struct grid *g = console__grid_new(grids[gi].title, grids[gi].ncols, grids[gi].headings,
@@ -1014,13 +1005,7 @@ static const struct cmds_param p_path[] = {P("path", PATH)};
 static const struct cmds_param p_bodyview[] = {
     P("flow", FLOW), {"part", CMDS_CHOICE, 0, "console.bodyview.options"}};
 
-static const struct {
-    const char *name, *help;
-    const struct cmds_param *params;
-    size_t nparams;
-    enum cmds_type ret;
-    cmds_fn fn;
-} commands[] = {
+static const struct console__cmd commands[] = {
     {"console.edit.focus.options", "Possible components for console.edit.focus.", NULL, 0,
      CMDS_STRS, cmd_focus_options},
     {"console.edit.focus", "Edit a component of the currently focused flow.", p_part, N(p_part),
@@ -1050,13 +1035,7 @@ static const struct {
 int
 console__edit_commands(struct console *c, struct cmds *cmds, struct err *e)
 {
-    for (size_t i = 0; i < N(commands); i++) {
-        int rc = cmds_add(cmds, commands[i].name, commands[i].help, commands[i].params,
-                          commands[i].nparams, commands[i].ret, commands[i].fn, c, e);
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
+    return console__add_commands(c, cmds, commands, N(commands), e);
 }
 
 void

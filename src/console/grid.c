@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "console/internal.h"
+#include "util/hex.h"
 #include "util/xmalloc.h"
 
 /* 8.1.1's first column: 20 wide (FIRST_WIDTH_MAX 40 is never reached), plus 2. */
@@ -38,18 +39,6 @@ console__escape(const void *data, size_t n, struct buf *out)
     }
 }
 
-static int
-hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int
 console__unescape(const char *s, size_t n, struct buf *out, struct err *e)
 {
@@ -66,7 +55,8 @@ console__unescape(const char *s, size_t n, struct buf *out, struct err *e)
         if (k && s[i]) {
             buf_append(out, &to[k - from], 1);
         } else if (s[i] == 'x') {
-            int hi = i + 1 < n ? hexval(s[i + 1]) : -1, lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+            int hi = i + 1 < n ? hex_value((unsigned char)s[i + 1]) : -1;
+            int lo = i + 2 < n ? hex_value((unsigned char)s[i + 2]) : -1;
             if (hi < 0 || lo < 0)
                 return err_set(e, MP_ERR_SYNTAX, "Invalid data: a bad \\x escape at %zu", i - 1);
             unsigned char b = (unsigned char)(hi * 16 + lo);

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "commands/commands.h"
 #include "contentviews/cv.h"
 #include "options/opt.h"
 #include "store/store.h"
@@ -465,9 +466,9 @@ struct console {
     enum bar_mode bar;
     struct buf prompt; /* the prompt's text (BAR_PROMPT) */
     struct prompt_state ps;
-    char *search_term, *last_search; /* owned; the flow view's search */
-    size_t cursor;                   /* byte offset in prompt */
-    char *message;                   /* BAR_MESSAGE; owned */
+    char *last_search; /* owned; the flow view's search, NULL before the first */
+    size_t cursor;     /* byte offset in prompt */
+    char *message;     /* BAR_MESSAGE; owned */
     int message_error;
     struct screen scr;
     int rows, cols;
@@ -483,6 +484,24 @@ void console__init(struct console *, struct master *, struct store *);
 void console__clear(struct console *);
 /* Adds the console.* commands to cmds (their arg is the console). */
 int console__commands(struct console *, struct cmds *, struct err *e);
+/* One row of a file's command table, as cmds_add() takes it. */
+struct console__cmd {
+    const char *name, *help;
+    const struct cmds_param *params;
+    size_t nparams;
+    enum cmds_type ret;
+    cmds_fn fn;
+};
+/* The arguments of call from `from` on, joined by spaces (8.1.1's
+ * " ".join(args)); a list argument gives its items. Caller frees. */
+char *console__joined_args(struct cmds_call *, size_t from);
+/* Appends a str[] argument's items to out: the list, or a string typed as
+ * "a,b" split at its commas. */
+void console__strs_arg(const struct cmds_value *, struct strv *out);
+/* Adds the n commands of table to cmds, each with the console as its arg;
+ * stops at the first that cmds_add() refuses and returns its error. */
+int console__add_commands(struct console *, struct cmds *, const struct console__cmd *table,
+                          size_t n, struct err *e);
 /* The editing commands (console.edit.focus, console.grideditor.*), edit.c. */
 int console__edit_commands(struct console *, struct cmds *, struct err *e);
 /* q on a grid: its rows go back into its parent grid or into the flow.
@@ -529,6 +548,14 @@ void console__nav(struct console *, enum nav);
 /* The content view mode of the flow view (per flow, else the option). */
 const char *console__flowview_mode(struct console *, const char *flow_id);
 const struct options *console__opts(const struct console *);
+/* An option registered at run time (the console's, intercept, the view's),
+ * which has no field in struct options, by name: none if it is not
+ * registered with that type, and for a str option also if it is None. */
+const char *console__opt_str(const struct console *, const char *name, const char *none);
+int console__opt_bool(const struct console *, const char *name, int none);
+/* The file called name in the confdir option's directory, "~" expanded
+ * (malloc'd; NULL if confdir is unset). */
+char *console__confdir_file(const struct console *, const char *name);
 
 /* ---- the prompt (prompt.c) ---------------------------------------------------- */
 

@@ -88,15 +88,7 @@ static int
 contexts_arg(const struct cmds_value *v, unsigned *out, struct err *e)
 {
     struct strv names = {0};
-    if (v->type == CMDS_STRS) {
-        for (size_t i = 0; i < v->strs.n; i++)
-            strv_push(&names, v->strs.v[i]);
-    } else {
-        char *list = xstrdup(v->s ? v->s : "");
-        for (char *save = NULL, *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save))
-            strv_push(&names, t);
-        free(list);
-    }
+    console__strs_arg(v, &names);
     int rc = contexts_of(&names, out, e);
     strv_clear(&names);
     return rc;
@@ -110,24 +102,10 @@ cmd_bind(void *arg, struct cmds_call *call, struct err *e)
     unsigned ctx;
     if (contexts_arg(cmds_arg(call, 0), &ctx, e) < 0)
         return MP_ERR_INVAL;
-    struct buf line = BUF_INIT;
-    buf_append_str(&line, cmds_arg(call, 2)->s);
-    for (size_t i = 3; i < cmds_nargs(call); i++) {
-        const struct cmds_value *v = cmds_arg(call, i);
-        if (v->type == CMDS_STRS) {
-            for (size_t k = 0; k < v->strs.n; k++) {
-                buf_append_str(&line, " ");
-                buf_append_str(&line, v->strs.v[k]);
-            }
-        } else if (v->s) {
-            buf_append_str(&line, " ");
-            buf_append_str(&line, v->s);
-        }
-    }
-    char *s = buf_strdup(&line);
+    /* The command and its arguments, one line (the command is never empty). */
+    char *s = console__joined_args(call, 2);
     console__keymap_add(&c->keymap, cmds_arg(call, 1)->s, s, ctx, "");
     free(s);
-    buf_clear(&line);
     console__dirty(c);
     return 0;
 }
@@ -232,13 +210,7 @@ static const struct cmds_param p_unbind[] = {{"contexts", CMDS_STRS, 0, NULL},
                                              {"key", CMDS_STR, 0, NULL}};
 static const struct cmds_param p_path[] = {{"path", CMDS_PATH, 0, NULL}};
 
-static const struct {
-    const char *name, *help;
-    const struct cmds_param *params;
-    size_t nparams;
-    enum cmds_type ret;
-    cmds_fn fn;
-} commands[] = {
+static const struct console__cmd commands[] = {
     {"console.key.contexts", "The available contexts for key binding.", NULL, 0, CMDS_STRS,
      cmd_contexts},
     {"console.key.bind", "Bind a shortcut key.", p_bind, N(p_bind), CMDS_NONE, cmd_bind},
@@ -256,11 +228,5 @@ static const struct {
 int
 console__key_commands(struct console *c, struct cmds *cmds, struct err *e)
 {
-    for (size_t i = 0; i < N(commands); i++) {
-        int rc = cmds_add(cmds, commands[i].name, commands[i].help, commands[i].params,
-                          commands[i].nparams, commands[i].ret, commands[i].fn, c, e);
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
+    return console__add_commands(c, cmds, commands, N(commands), e);
 }

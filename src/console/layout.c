@@ -17,23 +17,6 @@
 #include "master/master.h"
 #include "options/opt.h"
 
-static const char *
-opt_str(const struct console *c, const char *name)
-{
-    const struct opt_info *o = opt_find(name);
-    const char *v = o && (o->type == OPT_STR || o->type == OPT_OPTSTR)
-                        ? opt_get_str(console__opts(c), o)
-                        : NULL;
-    return v ? v : "";
-}
-
-static int
-opt_bool(const struct console *c, const char *name)
-{
-    const struct opt_info *o = opt_find(name);
-    return o && o->type == OPT_BOOL && opt_get_bool(console__opts(c), o);
-}
-
 /* The error message of a flow in the list: read from the flow itself,
  * which only the rows on the screen need. */
 static char *
@@ -53,7 +36,7 @@ flowlist(struct console *c, struct sline *lines, int rows)
 {
     long len = (long)store_view_len(c->store);
     long focus = store_focus_index(c->store);
-    int table = console__table_layout(opt_str(c, "console_flowlist_layout"), c->cols);
+    int table = console__table_layout(console__opt_str(c, "console_flowlist_layout", ""), c->cols);
     int per = table ? 1 : 2;
     long visible = rows / per;
     if (visible < 1)
@@ -259,28 +242,28 @@ status_items(struct console *c, struct sline *l)
 {
     const struct options *o = console__opts(c);
     char tmp[512];
-    const char *icept = opt_str(c, "intercept");
+    const char *icept = console__opt_str(c, "intercept", "");
     if (*icept) {
         console__put(l, ST_HEADING, "[", 1);
-        if (!opt_bool(c, "intercept_active"))
+        if (!console__opt_bool(c, "intercept_active", 0))
             console__put(l, ST_HEADING, "X", 1);
         console__put(l, ST_HEADING_KEY, "i", 1);
         snprintf(tmp, sizeof(tmp), ":%s]", icept);
         console__put(l, ST_HEADING, tmp, SIZE_MAX);
     }
-    const char *vf = opt_str(c, "view_filter");
+    const char *vf = console__opt_str(c, "view_filter", "");
     if (*vf) {
         console__put(l, ST_HEADING, "[", 1);
         console__put(l, ST_HEADING_KEY, "f", 1);
         snprintf(tmp, sizeof(tmp), ":%s]", vf);
         console__put(l, ST_HEADING, tmp, SIZE_MAX);
     }
-    const char *cv = opt_str(c, "console_default_contentview");
+    const char *cv = console__opt_str(c, "console_default_contentview", "");
     if (*cv && strcmp(cv, "auto") != 0) {
         snprintf(tmp, sizeof(tmp), "[contentview:%s]", cv);
         console__put(l, ST_HEADING, tmp, SIZE_MAX);
     }
-    const char *order = opt_str(c, "view_order");
+    const char *order = console__opt_str(c, "view_order", "");
     if (*order && strcmp(order, "time") != 0) {
         console__put(l, ST_HEADING, "[", 1);
         console__put(l, ST_HEADING_KEY, "o", 1);
@@ -294,7 +277,7 @@ status_items(struct console *c, struct sline *l)
                            !o->server_replay_refresh ? "norefresh" : NULL,
                            o->server_replay_kill_extra ? "killextra" : NULL,
                            !o->upstream_cert ? "no-upstream-cert" : NULL,
-                           opt_bool(c, "console_focus_follow") ? "following" : NULL,
+                           console__opt_bool(c, "console_focus_follow", 0) ? "following" : NULL,
                            o->stream_large_bodies ? o->stream_large_bodies : NULL};
     for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
         if (flags[i] == NULL)
@@ -484,8 +467,7 @@ console__layout(struct console *c, int rows, int cols)
         "Flows",   "Flow Details",      "Help",        "Events", "",
         "Options", "Command Reference", "Key Bindings"};
     enum view_kind v = c->stack[c->depth - 1];
-    const struct opt_info *hdr = opt_find("console_layout_headers");
-    if (hdr == NULL || opt_get_bool(console__opts(c), hdr)) {
+    if (console__opt_bool(c, "console_layout_headers", 1)) {
         struct sline *l = &c->scr.lines[row++];
         console__put(l, ST_HEADING, v == VIEW_GRID && c->grid ? c->grid->title : titles[v],
                      SIZE_MAX);

@@ -39,24 +39,13 @@ static const char *const filter_ops[] = {
 static char *
 history_path(struct console *c)
 {
-    const struct opt_info *o = opt_find("confdir");
-    const char *dir = o ? opt_get_str(console__opts(c), o) : NULL;
-    if (dir == NULL)
-        return NULL;
-    char *full = path_expand_home(dir);
-    struct buf b = BUF_INIT;
-    buf_printf(&b, "%s/command_history", full);
-    free(full);
-    char *s = buf_strdup(&b);
-    buf_clear(&b);
-    return s;
+    return console__confdir_file(c, "command_history");
 }
 
 static int
 history_enabled(struct console *c)
 {
-    const struct opt_info *o = opt_find("command_history");
-    return o == NULL || opt_get_bool(console__opts(c), o);
+    return console__opts(c)->command_history;
 }
 
 /* commands.history.filter: the entries that start with prefix, then prefix. */
@@ -552,13 +541,7 @@ cmd_prev(void *arg, struct cmds_call *call, struct err *e)
 static const struct cmds_param p_command[] = {{"command", CMDS_STR, 0, NULL}};
 static const struct cmds_param p_prefix[] = {{"prefix", CMDS_STR, 0, NULL}};
 
-static const struct {
-    const char *name, *help;
-    const struct cmds_param *params;
-    size_t nparams;
-    enum cmds_type ret;
-    cmds_fn fn;
-} commands[] = {
+static const struct console__cmd commands[] = {
     {"commands.history.add", NULL, p_command, N(p_command), CMDS_NONE, cmd_add},
     {"commands.history.get", "Get the entire command history.", NULL, 0, CMDS_STRS, cmd_get},
     {"commands.history.clear", NULL, NULL, 0, CMDS_NONE, cmd_clear},
@@ -570,11 +553,5 @@ static const struct {
 int
 console__prompt_commands(struct console *c, struct cmds *cmds, struct err *e)
 {
-    for (size_t i = 0; i < N(commands); i++) {
-        int rc = cmds_add(cmds, commands[i].name, commands[i].help, commands[i].params,
-                          commands[i].nparams, commands[i].ret, commands[i].fn, c, e);
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
+    return console__add_commands(c, cmds, commands, N(commands), e);
 }

@@ -57,7 +57,7 @@ void
 console__search_next(struct console *c, int backwards)
 {
     struct flowview *fv = &c->fv;
-    if (c->search_term == NULL) {
+    if (c->last_search == NULL) {
         fv->highlight = -1;
         return;
     }
@@ -73,7 +73,7 @@ console__search_next(struct console *c, int backwards)
         console__layout(c, c->rows, c->cols);
         fill_all(fv);
     }
-    int found = scan(c, c->search_term, start, backwards);
+    int found = scan(c, c->last_search, start, backwards);
     fv->highlight = found;
     if (found < 0) {
         console__message(c, 0, "Search not found.");
@@ -87,13 +87,6 @@ console__search_next(struct console *c, int backwards)
 void
 console__search_set(struct console *c, const char *text)
 {
-    free(c->search_term);
-    c->search_term = NULL;
-    if (text && *text) {
-        c->search_term = xstrdup(text);
-    } else if (c->last_search) {
-        c->search_term = xstrdup(c->last_search);
-    }
     if (text && *text) {
         free(c->last_search);
         c->last_search = xstrdup(text);

@@ -22,6 +22,7 @@
 #include "core/server.h"
 #include "master/master.h"
 #include "options/opt.h"
+#include "util/path.h"
 #include "util/xmalloc.h"
 
 /* How many log lines the event log keeps (8.1.1's eventstore keeps 10,000). */
@@ -108,7 +109,6 @@ console__clear(struct console *c)
     chooser_clear(&c->chooser);
     console__history_done(c);
     console__prompt_state_clear(&c->ps);
-    free(c->search_term);
     free(c->last_search);
     console__grid_free(c->grid);
     for (int i = 0; i < 3; i++)
@@ -122,6 +122,38 @@ const struct options *
 console__opts(const struct console *c)
 {
     return master_options(c->master);
+}
+
+const char *
+console__opt_str(const struct console *c, const char *name, const char *none)
+{
+    const struct opt_info *o = opt_find(name);
+    const char *v = o && (o->type == OPT_STR || o->type == OPT_OPTSTR)
+                        ? opt_get_str(console__opts(c), o)
+                        : NULL;
+    return v ? v : none;
+}
+
+int
+console__opt_bool(const struct console *c, const char *name, int none)
+{
+    const struct opt_info *o = opt_find(name);
+    return o && o->type == OPT_BOOL ? opt_get_bool(console__opts(c), o) : none;
+}
+
+char *
+console__confdir_file(const struct console *c, const char *name)
+{
+    const char *dir = console__opts(c)->confdir;
+    if (dir == NULL)
+        return NULL;
+    char *full = path_expand_home(dir);
+    struct buf b = BUF_INIT;
+    buf_printf(&b, "%s/%s", full, name);
+    free(full);
+    char *s = buf_strdup(&b);
+    buf_clear(&b);
+    return s;
 }
 
 enum console_ctx
@@ -239,9 +271,7 @@ console__flowview_mode(struct console *c, const char *flow_id)
     const char *v = flow_id ? store_setting(c->store, flow_id, "flowview_mode") : NULL;
     if (v)
         return v;
-    const struct opt_info *o = opt_find("console_default_contentview");
-    v = o ? opt_get_str(console__opts(c), o) : NULL;
-    return v ? v : "auto";
+    return console__opt_str(c, "console_default_contentview", "auto");
 }
 
 /* ---- navigation ---------------------------------------------------------- */
@@ -251,8 +281,7 @@ static int
 body_rows(const struct console *c)
 {
     int rows = c->rows - 2;
-    const struct opt_info *o = opt_find("console_layout_headers");
-    if (o == NULL || opt_get_bool(console__opts(c), o))
+    if (console__opt_bool(c, "console_layout_headers", 1))
         rows--;
     return rows < 1 ? 1 : rows;
 }
@@ -262,8 +291,8 @@ nav_flowlist(struct console *c, enum nav n)
 {
     long len = (long)store_view_len(c->store);
     long focus = store_focus_index(c->store);
-    const struct opt_info *o = opt_find("console_flowlist_layout");
-    int per = console__table_layout(o ? opt_get_str(console__opts(c), o) : NULL, c->cols) ? 1 : 2;
+    const char *layout = console__opt_str(c, "console_flowlist_layout", NULL);
+    int per = console__table_layout(layout, c->cols) ? 1 : 2;
     long page = body_rows(c) / per;
     if (page < 1)
         page = 1;
@@ -541,8 +570,6 @@ widget_key(struct console *c, const char *key)
         return 1;
     }
     if (v == VIEW_FLOWVIEW && (strcmp(key, "n") == 0 || strcmp(key, "N") == 0)) {
-        if (c->search_term == NULL && c->last_search)
-            c->search_term = xstrdup(c->last_search);
         console__search_next(c, key[0] == 'N');
         return 1;
     }
@@ -625,8 +652,7 @@ draw(struct console *c)
     int rows, cols;
     console__term_size(c->term, &rows, &cols);
     console__layout(c, rows, cols);
-    const struct opt_info *o = opt_find("console_palette");
-    console__term_paint(c->term, &c->scr, o ? opt_get_str(console__opts(c), o) : NULL);
+    console__term_paint(c->term, &c->scr, console__opt_str(c, "console_palette", NULL));
 }
 
 static void
@@ -739,17 +765,12 @@ console_start(struct console *c, struct err *e)
     server_timer_start(cf->refresh, 500, 500);
     /* keys.yaml of the conf dir (KeymapConfig.running): a bad file is
      * logged, the defaults stay. */
-    const struct opt_info *confdir = opt_find("confdir");
-    const char *dir = confdir ? opt_get_str(console__opts(c), confdir) : NULL;
-    if (dir) {
-        struct buf path = BUF_INIT;
-        buf_printf(&path, "%s/keys.yaml", dir);
-        char *p = buf_strdup(&path);
+    char *keys = console__confdir_file(c, "keys.yaml");
+    if (keys) {
         struct err ke = {0};
-        if (console__keys_load(c, p, &ke) < 0)
+        if (console__keys_load(c, keys, &ke) < 0)
             log_msg(LOG_ERROR, "%s", ke.msg);
-        free(p);
-        buf_clear(&path);
+        free(keys);
     }
     /* The screen now, not a loop turn later (the listen address is known). */
     draw(c);

@@ -3,28 +3,18 @@
  * the console, keys pressed by name, and the screen the layout computes,
  * line by line, as a user would read it in tmux.
  */
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "../lib/test.h"
-#include "addons/intercept.h"
 #include "commands/commands.h"
-#include "console/console.h"
 #include "console/internal.h"
 #include "http/headers.h"
 #include "http/message.h"
-#include "master/master.h"
-#include "options/opt.h"
 #include "store/store.h"
+#include "tcon.h"
 #include "util/log.h"
-
-struct fixture {
-    struct master *m;
-    struct store *s;
-    struct console *c;
-};
 
 static struct flow *
 http_flow(const char *method, const char *path, int status, const char *ctype, const char *body)
@@ -56,85 +46,43 @@ http_flow(const char *method, const char *path, int status, const char *ctype, c
 }
 
 static void
-setup(struct fixture *fx)
+setup(struct tcon *fx)
 {
-    struct err e = {0};
     setenv("TZ", "UTC", 1);
     tzset();
-    ASSERT_EQ(console_register_options(&e), 0);
-    log_set_level(LOG_ERROR);
-    struct addon *icept = addon_intercept_new();
-    struct options *o = opt_new();
-    ASSERT_EQ(opt_set_arg(o, "server=false", &e), 0);
-    ASSERT_EQ(opt_set_arg(o, "keepserving=true", &e), 0);
-    fx->m = master_new(o);
-    master_add_addon(fx->m, icept);
-    fx->s = master_enable_store(fx->m, &e);
-    ASSERT(fx->s != NULL);
-    fx->c = console_new(fx->m, fx->s);
-    master_add_addon(fx->m, console_addon(fx->c));
-    if (master_configure(fx->m, &e) < 0)
-        test_fail(__FILE__, __LINE__, "configure: %s", e.msg);
+    tcon_start(fx, "keepserving=true", NULL);
 }
 
 static void
-teardown(struct fixture *fx)
-{
-    console_free(fx->c);
-    master_free(fx->m);
-}
-
-static void
-add(struct fixture *fx, struct flow *f)
+add(struct tcon *fx, struct flow *f)
 {
     store_add(fx->s, f);
     flow_unref(f);
 }
 
-static void
-keys(struct fixture *fx, ...)
+static int
+starts(struct tcon *fx, int i, const char *prefix)
 {
-    va_list ap;
-    va_start(ap, fx);
-    for (const char *k; (k = va_arg(ap, const char *)) != NULL;)
-        console__press(fx->c, k);
-    va_end(ap);
-}
-
-/* The screen as text, for messages. */
-static const char *
-line(struct fixture *fx, int i)
-{
-    return console__line_text(&fx->c->scr.lines[i]);
+    return strncmp(tcon_line(fx->c, i), prefix, strlen(prefix)) == 0;
 }
 
 static int
-starts(struct fixture *fx, int i, const char *prefix)
+screen_has(struct tcon *fx, const char *text)
 {
-    return strncmp(line(fx, i), prefix, strlen(prefix)) == 0;
-}
-
-static int
-screen_has(struct fixture *fx, const char *text)
-{
-    for (int i = 0; i < fx->c->scr.rows; i++)
-        if (strstr(line(fx, i), text))
-            return 1;
-    return 0;
+    return tcon_row_of(fx->c, text) >= 0;
 }
 
 #define ASSERT_SCREEN_HAS(fx, text)                                                                \
     do {                                                                                           \
         if (!screen_has(fx, text)) {                                                               \
-            for (int i_ = 0; i_ < (fx)->c->scr.rows; i_++)                                         \
-                fprintf(stderr, "|%s\n", line(fx, i_));                                            \
+            tcon_dump((fx)->c);                                                                    \
             test_fail(__FILE__, __LINE__, "screen lacks \"%s\"", text);                            \
         }                                                                                          \
     } while (0)
 
 TEST(console_layout_flowlist)
 {
-    struct fixture fx;
+    struct tcon fx;
     setup(&fx);
     console__layout(fx.c, 10, 120);
     ASSERT(starts(&fx, 0, "Flows"));
@@ -144,110 +92,110 @@ TEST(console_layout_flowlist)
     add(&fx, http_flow("GET", "/three", 0, NULL, NULL));
     console__layout(fx.c, 10, 120);
     ASSERT(starts(&fx, 1, ">>19:58:38 HTTP  GET "));
-    ASSERT(strstr(line(&fx, 1), "example.com /one") != NULL);
+    ASSERT(strstr(tcon_line(fx.c, 1), "example.com /one") != NULL);
     /* At 120 columns the content type gets 8 and is cut at its start. */
-    ASSERT(strstr(line(&fx, 1), " 200 \xe2\x80\xa6xt/html   10b 250ms ") != NULL);
+    ASSERT(strstr(tcon_line(fx.c, 1), " 200 \xe2\x80\xa6xt/html   10b 250ms ") != NULL);
     ASSERT(starts(&fx, 2, "  19:58:38 HTTP  POST "));
     ASSERT(starts(&fx, 3, "  19:58:38 HTTP  GET "));
     ASSERT(starts(&fx, 8, "\xe2\x87\xa9  [1/3]"));
     /* j, G, k, g move the focus. */
-    keys(&fx, "j", NULL);
+    tcon_keys(fx.c, "j", NULL);
     console__layout(fx.c, 10, 120);
     ASSERT(starts(&fx, 2, ">>"));
-    keys(&fx, "G", NULL);
+    tcon_keys(fx.c, "G", NULL);
     console__layout(fx.c, 10, 120);
     ASSERT(starts(&fx, 3, ">>"));
     ASSERT(starts(&fx, 8, "\xe2\x87\xa9  [3/3]"));
-    keys(&fx, "k", "up", NULL);
+    tcon_keys(fx.c, "k", "up", NULL);
     console__layout(fx.c, 10, 120);
     ASSERT(starts(&fx, 1, ">>"));
-    keys(&fx, "end", "g", NULL);
+    tcon_keys(fx.c, "end", "g", NULL);
     console__layout(fx.c, 10, 120);
     ASSERT(starts(&fx, 1, ">>"));
     /* Narrow: the two-line list layout. */
     console__layout(fx.c, 10, 80);
     ASSERT(starts(&fx, 1, ">> GET http://example.com/one"));
-    ASSERT(strstr(line(&fx, 2), "\xe2\x86\x90 200 text/html 10b") != NULL);
+    ASSERT(strstr(tcon_line(fx.c, 2), "\xe2\x86\x90 200 text/html 10b") != NULL);
     ASSERT(starts(&fx, 3, "   POST http://example.com/two"));
-    teardown(&fx);
+    tcon_stop(&fx);
 }
 
 TEST(console_layout_flowlist_keys)
 {
-    struct fixture fx;
+    struct tcon fx;
     setup(&fx);
     add(&fx, http_flow("GET", "/one", 200, "text/html", "<p>one</p>"));
     add(&fx, http_flow("POST", "/two", 404, "application/json", "{\"a\": 1}"));
     add(&fx, http_flow("GET", "/three", 0, NULL, NULL));
     /* m marks the focused flow; M shows marked flows only; U unmarks all. */
-    keys(&fx, "m", NULL);
+    tcon_keys(fx.c, "m", NULL);
     console__layout(fx.c, 10, 120);
-    ASSERT(strstr(line(&fx, 1), "\xe2\x97\x8f") != NULL);
-    keys(&fx, "M", NULL);
+    ASSERT(strstr(tcon_line(fx.c, 1), "\xe2\x97\x8f") != NULL);
+    tcon_keys(fx.c, "M", NULL);
     console__layout(fx.c, 10, 120);
     ASSERT(starts(&fx, 8, "\xe2\x87\xa9 M [1/1]"));
-    keys(&fx, "M", "U", NULL);
+    tcon_keys(fx.c, "M", "U", NULL);
     console__layout(fx.c, 10, 120);
-    ASSERT(strstr(line(&fx, 1), "\xe2\x97\x8f") == NULL);
+    ASSERT(strstr(tcon_line(fx.c, 1), "\xe2\x97\x8f") == NULL);
     /* v reverses the order. */
-    keys(&fx, "v", NULL);
+    tcon_keys(fx.c, "v", NULL);
     console__layout(fx.c, 10, 120);
     ASSERT(starts(&fx, 8, "\xe2\x87\xa7"));
-    ASSERT(strstr(line(&fx, 1), "/three") != NULL);
-    keys(&fx, "v", NULL);
+    ASSERT(strstr(tcon_line(fx.c, 1), "/three") != NULL);
+    tcon_keys(fx.c, "v", NULL);
     /* f opens the prompt with the filter; typing and enter set it. */
-    keys(&fx, "f", NULL);
+    tcon_keys(fx.c, "f", NULL);
     console__layout(fx.c, 10, 120);
-    ASSERT_STREQ(line(&fx, 9), ": set view_filter ''");
+    ASSERT_STREQ(tcon_line(fx.c, 9), ": set view_filter ''");
     ASSERT_EQ(fx.c->scr.cursor_col, (int)strlen(": set view_filter '"));
-    keys(&fx, "~", "m", "space", "P", "O", "S", "T", "enter", NULL);
+    tcon_keys(fx.c, "~", "m", "space", "P", "O", "S", "T", "enter", NULL);
     console__layout(fx.c, 10, 120);
-    ASSERT(strstr(line(&fx, 8), "[1/1]") != NULL);
-    ASSERT(strstr(line(&fx, 8), "[f:~m POST]") != NULL);
-    ASSERT(strstr(line(&fx, 1), "/two") != NULL);
+    ASSERT(strstr(tcon_line(fx.c, 8), "[1/1]") != NULL);
+    ASSERT(strstr(tcon_line(fx.c, 8), "[f:~m POST]") != NULL);
+    ASSERT(strstr(tcon_line(fx.c, 1), "/two") != NULL);
     /* A bad filter is an error message; the view stays. */
-    keys(&fx, ":", NULL);
+    tcon_keys(fx.c, ":", NULL);
     for (const char *p = "set view_filter=~x"; *p; p++) {
         char k[2] = {*p, 0};
-        keys(&fx, *p == ' ' ? "space" : k, NULL);
+        tcon_keys(fx.c, *p == ' ' ? "space" : k, NULL);
     }
-    keys(&fx, "enter", NULL);
+    tcon_keys(fx.c, "enter", NULL);
     console__layout(fx.c, 10, 120);
-    ASSERT(strstr(line(&fx, 9), "~x") != NULL);
-    ASSERT(strstr(line(&fx, 8), "[f:~m POST]") != NULL);
-    keys(&fx, "x", ":", NULL);
+    ASSERT(strstr(tcon_line(fx.c, 9), "~x") != NULL);
+    ASSERT(strstr(tcon_line(fx.c, 8), "[f:~m POST]") != NULL);
+    tcon_keys(fx.c, "x", ":", NULL);
     for (const char *p = "set view_filter="; *p; p++) {
         char k[2] = {*p, 0};
-        keys(&fx, k, NULL);
+        tcon_keys(fx.c, k, NULL);
     }
-    keys(&fx, "enter", NULL);
+    tcon_keys(fx.c, "enter", NULL);
     /* o offers the orders in a chooser; 2) is "size". */
-    keys(&fx, "o", NULL);
+    tcon_keys(fx.c, "o", NULL);
     console__layout(fx.c, 10, 120);
     ASSERT_SCREEN_HAS(&fx, " Order ");
     ASSERT_SCREEN_HAS(&fx, "2) size");
-    keys(&fx, "2", NULL);
+    tcon_keys(fx.c, "2", NULL);
     console__layout(fx.c, 10, 120);
     ASSERT_STREQ(store_order_name(store_get_order(fx.s)), "size");
-    ASSERT(strstr(line(&fx, 8), "[o:size]") != NULL);
+    ASSERT(strstr(tcon_line(fx.c, 8), "[o:size]") != NULL);
     /* D duplicates, d deletes, z clears. */
-    keys(&fx, "D", NULL);
+    tcon_keys(fx.c, "D", NULL);
     ASSERT_EQ(store_view_len(fx.s), 4);
-    keys(&fx, "d", NULL);
+    tcon_keys(fx.c, "d", NULL);
     ASSERT_EQ(store_view_len(fx.s), 3);
-    keys(&fx, "z", NULL);
+    tcon_keys(fx.c, "z", NULL);
     ASSERT_EQ(store_view_len(fx.s), 0);
     console__layout(fx.c, 10, 120);
-    ASSERT(strstr(line(&fx, 8), "[0/0]") != NULL);
-    teardown(&fx);
+    ASSERT(strstr(tcon_line(fx.c, 8), "[0/0]") != NULL);
+    tcon_stop(&fx);
 }
 
 TEST(console_layout_flowview)
 {
-    struct fixture fx;
+    struct tcon fx;
     setup(&fx);
     add(&fx, http_flow("GET", "/one", 200, "application/json", "{\"hello\": \"world\"}"));
-    keys(&fx, "enter", NULL);
+    tcon_keys(fx.c, "enter", NULL);
     console__layout(fx.c, 20, 120);
     ASSERT(starts(&fx, 0, "Flow Details"));
     ASSERT(starts(&fx, 1, "2026-12-05 19:58:38 GET http://example.com/one"));
@@ -256,44 +204,44 @@ TEST(console_layout_flowview)
     ASSERT_SCREEN_HAS(&fx, "Host:  example.com");
     ASSERT_SCREEN_HAS(&fx, "No request content");
     ASSERT_SCREEN_HAS(&fx, "[m:auto]");
-    keys(&fx, "tab", NULL);
+    tcon_keys(fx.c, "tab", NULL);
     console__layout(fx.c, 20, 120);
     ASSERT_SCREEN_HAS(&fx, "Content-Type:  application/json");
     ASSERT_SCREEN_HAS(&fx, "JSON");
     ASSERT_SCREEN_HAS(&fx, "    \"hello\": \"world\"");
     /* m chooses the view: hex. */
-    keys(&fx, "m", NULL);
+    tcon_keys(fx.c, "m", NULL);
     console__layout(fx.c, 20, 120);
     ASSERT_SCREEN_HAS(&fx, " Mode ");
     ASSERT_SCREEN_HAS(&fx, "3) hex");
-    keys(&fx, "3", NULL);
+    tcon_keys(fx.c, "3", NULL);
     console__layout(fx.c, 20, 120);
     ASSERT_SCREEN_HAS(&fx, "[m:hex]");
     ASSERT_SCREEN_HAS(&fx, "0000000000 7b 22 68 65");
-    keys(&fx, "tab", NULL);
+    tcon_keys(fx.c, "tab", NULL);
     console__layout(fx.c, 20, 120);
     ASSERT_SCREEN_HAS(&fx, "Timing:");
     ASSERT_SCREEN_HAS(&fx, "First request byte");
     /* q goes back to the list; q there asks; n says no; Q would exit. */
-    keys(&fx, "q", NULL);
+    tcon_keys(fx.c, "q", NULL);
     console__layout(fx.c, 20, 120);
     ASSERT(starts(&fx, 0, "Flows"));
-    keys(&fx, "q", NULL);
+    tcon_keys(fx.c, "q", NULL);
     console__layout(fx.c, 20, 120);
-    ASSERT_STREQ(line(&fx, 19), "Quit (yes,no)?");
-    keys(&fx, "n", NULL);
+    ASSERT_STREQ(tcon_line(fx.c, 19), "Quit (yes,no)?");
+    tcon_keys(fx.c, "n", NULL);
     console__layout(fx.c, 20, 120);
-    ASSERT_STREQ(line(&fx, 19), "");
+    ASSERT_STREQ(tcon_line(fx.c, 19), "");
     ASSERT(!fx.c->exit_requested);
-    keys(&fx, "q", "y", NULL);
+    tcon_keys(fx.c, "q", "y", NULL);
     ASSERT(fx.c->exit_requested);
-    teardown(&fx);
+    tcon_stop(&fx);
 }
 
 /* A long body stops at content_view_lines_cutoff until f asks for all of it. */
 TEST(console_layout_flowview_cutoff)
 {
-    struct fixture fx;
+    struct tcon fx;
     setup(&fx);
     struct buf body = BUF_INIT;
     for (int i = 0; i < 2000; i++)
@@ -302,81 +250,81 @@ TEST(console_layout_flowview_cutoff)
     buf_clear(&body);
     add(&fx, http_flow("GET", "/long", 200, "text/plain", text));
     free(text);
-    keys(&fx, "enter", "tab", NULL);
+    tcon_keys(fx.c, "enter", "tab", NULL);
     console__layout(fx.c, 20, 100);
     ASSERT_SCREEN_HAS(&fx, "line 0");
-    keys(&fx, "G", NULL);
+    tcon_keys(fx.c, "G", NULL);
     console__layout(fx.c, 20, 100);
     ASSERT_SCREEN_HAS(&fx, "line 511");
     ASSERT_SCREEN_HAS(&fx, "Stopped displaying data after 512 lines. Press f to load all data.");
     ASSERT(!screen_has(&fx, "line 512"));
-    keys(&fx, "f", "G", NULL);
+    tcon_keys(fx.c, "f", "G", NULL);
     console__layout(fx.c, 20, 100);
     ASSERT_SCREEN_HAS(&fx, "line 1999");
     ASSERT(!screen_has(&fx, "Stopped displaying"));
-    teardown(&fx);
+    tcon_stop(&fx);
 }
 
 TEST(console_layout_help_and_eventlog)
 {
-    struct fixture fx;
+    struct tcon fx;
     setup(&fx);
-    keys(&fx, "?", NULL);
+    tcon_keys(fx.c, "?", NULL);
     console__layout(fx.c, 40, 100);
     ASSERT(starts(&fx, 0, "Help"));
     ASSERT_SCREEN_HAS(&fx, "Key Bindings");
     ASSERT_SCREEN_HAS(&fx, "Common Keybindings");
     ASSERT_SCREEN_HAS(&fx, "Keybindings for this view");
     ASSERT_SCREEN_HAS(&fx, "A       Resume all intercepted flows");
-    keys(&fx, "?", NULL);
+    tcon_keys(fx.c, "?", NULL);
     console__layout(fx.c, 40, 100);
     ASSERT(starts(&fx, 0, "Flows"));
     log_msg(LOG_ERROR, "something to see");
-    keys(&fx, "E", NULL);
+    tcon_keys(fx.c, "E", NULL);
     console__layout(fx.c, 40, 100);
     ASSERT(starts(&fx, 0, "Events"));
     ASSERT_SCREEN_HAS(&fx, "error: something to see");
-    keys(&fx, "z", NULL);
+    tcon_keys(fx.c, "z", NULL);
     console__layout(fx.c, 40, 100);
     ASSERT(!screen_has(&fx, "something to see"));
     /* Screens of later versions say so rather than doing nothing (O was
      * one; the options screen is browse.c's now, tested there). */
-    keys(&fx, "q", "shift tab", NULL);
+    tcon_keys(fx.c, "q", "shift tab", NULL);
     console__layout(fx.c, 40, 100);
     ASSERT_SCREEN_HAS(&fx, "not in this version");
-    teardown(&fx);
+    tcon_stop(&fx);
 }
 
 TEST(console_layout_intercept)
 {
-    struct fixture fx;
+    struct tcon fx;
     setup(&fx);
-    keys(&fx, "i", NULL);
+    tcon_keys(fx.c, "i", NULL);
     console__layout(fx.c, 10, 120);
-    ASSERT_STREQ(line(&fx, 9), ": set intercept ''");
-    keys(&fx, "~", "q", "enter", NULL);
+    ASSERT_STREQ(tcon_line(fx.c, 9), ": set intercept ''");
+    tcon_keys(fx.c, "~", "q", "enter", NULL);
     console__layout(fx.c, 10, 120);
-    ASSERT(strstr(line(&fx, 8), "[i:~q]") != NULL);
-    keys(&fx, "I", NULL);
+    ASSERT(strstr(tcon_line(fx.c, 8), "[i:~q]") != NULL);
+    tcon_keys(fx.c, "I", NULL);
     console__layout(fx.c, 10, 120);
-    ASSERT(strstr(line(&fx, 8), "[Xi:~q]") != NULL);
+    ASSERT(strstr(tcon_line(fx.c, 8), "[Xi:~q]") != NULL);
     struct flow *f = http_flow("GET", "/held", 0, NULL, NULL);
     f->intercepted = 1;
     add(&fx, f);
     console__layout(fx.c, 10, 120);
     /* The held flow's time is drawn in the intercept style. */
-    ASSERT(strstr(line(&fx, 1), "/held") != NULL);
+    ASSERT(strstr(tcon_line(fx.c, 1), "/held") != NULL);
     ASSERT_EQ(fx.c->scr.lines[1].spans[1].style, ST_INTERCEPT);
-    keys(&fx, "enter", NULL);
+    tcon_keys(fx.c, "enter", NULL);
     console__layout(fx.c, 10, 120);
     ASSERT_SCREEN_HAS(&fx, "Request intercepted");
-    teardown(&fx);
+    tcon_stop(&fx);
 }
 
 /* Only the rows on the screen are formatted: 100,000 flows cost a screen. */
 TEST(console_layout_many_flows)
 {
-    struct fixture fx;
+    struct tcon fx;
     setup(&fx);
     for (int i = 0; i < 100000; i++) {
         char path[32];
@@ -385,52 +333,52 @@ TEST(console_layout_many_flows)
     }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    keys(&fx, "G", NULL);
+    tcon_keys(fx.c, "G", NULL);
     console__layout(fx.c, 50, 200);
-    keys(&fx, "page up", "k", NULL);
+    tcon_keys(fx.c, "page up", "k", NULL);
     console__layout(fx.c, 50, 200);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
     ASSERT_SCREEN_HAS(&fx, "/99952");
-    ASSERT(strstr(line(&fx, 48), "[99952/100000]") != NULL);
+    ASSERT(strstr(tcon_line(fx.c, 48), "[99952/100000]") != NULL);
     /* Generous for a sanitizer build on a shared machine; about 1 ms optimized. */
     ASSERT(ms < 250);
-    teardown(&fx);
+    tcon_stop(&fx);
 }
 
 /* The flow view's own keys: space and p walk the flows, z encodes and
  * decodes a body, w offers to save this flow. */
 TEST(console_layout_flowview_keys)
 {
-    struct fixture fx;
+    struct tcon fx;
     setup(&fx);
     add(&fx, http_flow("GET", "/one", 200, "text/plain", "first body"));
     add(&fx, http_flow("GET", "/two", 200, "text/plain", "second body"));
-    keys(&fx, "enter", NULL);
+    tcon_keys(fx.c, "enter", NULL);
     console__layout(fx.c, 20, 120);
     ASSERT_SCREEN_HAS(&fx, "/one");
-    keys(&fx, "space", NULL);
+    tcon_keys(fx.c, "space", NULL);
     console__layout(fx.c, 20, 120);
     ASSERT_SCREEN_HAS(&fx, "GET http://example.com/two");
-    keys(&fx, "p", NULL);
+    tcon_keys(fx.c, "p", NULL);
     console__layout(fx.c, 20, 120);
     ASSERT_SCREEN_HAS(&fx, "GET http://example.com/one");
     /* z, 2) response: deflate on, then off again. */
-    keys(&fx, "z", NULL);
+    tcon_keys(fx.c, "z", NULL);
     console__layout(fx.c, 20, 120);
     ASSERT_SCREEN_HAS(&fx, "2) response");
-    keys(&fx, "2", NULL);
+    tcon_keys(fx.c, "2", NULL);
     struct flow *f = store_view_flow(fx.s, 0);
     const struct hdr *ce = hdrs_get(&f->response->headers, "Content-Encoding");
     ASSERT(ce != NULL);
     ASSERT_STREQ(ce->value, "deflate");
-    keys(&fx, "z", "2", NULL);
+    tcon_keys(fx.c, "z", "2", NULL);
     ASSERT(hdrs_get(&f->response->headers, "Content-Encoding") == NULL);
     ASSERT_EQ(f->response->content.len, 10);
     flow_unref(f);
     /* w: save.file with this flow, the path to type. */
-    keys(&fx, "w", NULL);
+    tcon_keys(fx.c, "w", NULL);
     console__layout(fx.c, 20, 120);
-    ASSERT(strncmp(line(&fx, 19), ": save.file @focus ", 19) == 0);
-    teardown(&fx);
+    ASSERT(strncmp(tcon_line(fx.c, 19), ": save.file @focus ", 19) == 0);
+    tcon_stop(&fx);
 }

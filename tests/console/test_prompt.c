@@ -5,85 +5,39 @@
  * for the parameters to come; the history in command_history in the conf
  * dir, walked with up and down and filtered by what was typed.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "../lib/test.h"
-#include "addons/intercept.h"
-#include "console/console.h"
 #include "console/internal.h"
-#include "master/master.h"
-#include "options/opt.h"
-#include "store/store.h"
-#include "util/log.h"
+#include "tcon.h"
 
 struct fixture {
-    struct master *m;
-    struct console *c;
-    char dir[64];
+    struct tcon t;
+    char dir[64]; /* the conf dir */
 };
 
 static void
 start(struct fixture *fx)
 {
-    struct err e = {0};
-    ASSERT_EQ(console_register_options(&e), 0);
-    log_set_level(LOG_ERROR);
-    struct options *o = opt_new();
-    ASSERT_EQ(opt_set_arg(o, "server=false", &e), 0);
     char conf[128];
     snprintf(conf, sizeof(conf), "confdir=%s", fx->dir);
-    ASSERT_EQ(opt_set_arg(o, conf, &e), 0);
-    fx->m = master_new(o);
-    master_add_addon(fx->m, addon_intercept_new());
-    struct store *s = master_enable_store(fx->m, &e);
-    ASSERT(s != NULL);
-    fx->c = console_new(fx->m, s);
-    master_add_addon(fx->m, console_addon(fx->c));
-    if (master_configure(fx->m, &e) < 0)
-        test_fail(__FILE__, __LINE__, "configure: %s", e.msg);
-}
-
-static void
-stop(struct fixture *fx)
-{
-    console_free(fx->c);
-    master_free(fx->m);
-}
-
-static void
-keys(struct fixture *fx, ...)
-{
-    va_list ap;
-    va_start(ap, fx);
-    for (const char *k; (k = va_arg(ap, const char *)) != NULL;)
-        console__press(fx->c, k);
-    va_end(ap);
-}
-
-static void
-type(struct fixture *fx, const char *text)
-{
-    for (const char *p = text; *p; p++) {
-        char k[2] = {*p, 0};
-        console__press(fx->c, *p == ' ' ? "space" : k);
-    }
+    tcon_start(&fx->t, conf, NULL);
 }
 
 static const char *
 bar(struct fixture *fx)
 {
-    console__layout(fx->c, 10, 120);
-    return console__line_text(&fx->c->scr.lines[9]);
+    console__layout(fx->t.c, 10, 120);
+    return tcon_line(fx->t.c, 9);
 }
 
 static char *
 prompt(struct fixture *fx)
 {
-    return buf_strdup(&fx->c->prompt);
+    return buf_strdup(&fx->t.c->prompt);
 }
 
 #define ASSERT_PROMPT(fx, want)                                                                    \
@@ -100,51 +54,51 @@ TEST(console_prompt_completion)
     ASSERT(mkdtemp(fx.dir) != NULL);
     start(&fx);
     /* Commands: tab cycles through those starting with what is typed. */
-    keys(&fx, ":", NULL);
-    type(&fx, "view.order");
-    keys(&fx, "tab", NULL);
+    tcon_keys(fx.t.c, ":", NULL);
+    tcon_type(fx.t.c, "view.order");
+    tcon_keys(fx.t.c, "tab", NULL);
     ASSERT_PROMPT(&fx, "view.order");
-    keys(&fx, "tab", NULL);
+    tcon_keys(fx.t.c, "tab", NULL);
     ASSERT_PROMPT(&fx, "view.order.options");
-    keys(&fx, "shift tab", NULL);
+    tcon_keys(fx.t.c, "shift tab", NULL);
     ASSERT_PROMPT(&fx, "view.order");
     /* Options after set. */
-    keys(&fx, "esc", ":", NULL);
-    type(&fx, "set anticom");
-    keys(&fx, "tab", NULL);
+    tcon_keys(fx.t.c, "esc", ":", NULL);
+    tcon_type(fx.t.c, "set anticom");
+    tcon_keys(fx.t.c, "tab", NULL);
     ASSERT_PROMPT(&fx, "set anticomp");
     /* Flow specifications, then a marker (true, false). */
-    keys(&fx, "esc", ":", NULL);
-    type(&fx, "flow.mark @ma");
-    keys(&fx, "tab", NULL);
+    tcon_keys(fx.t.c, "esc", ":", NULL);
+    tcon_type(fx.t.c, "flow.mark @ma");
+    tcon_keys(fx.t.c, "tab", NULL);
     ASSERT_PROMPT(&fx, "flow.mark @marked");
-    keys(&fx, "space", "tab", NULL);
+    tcon_keys(fx.t.c, "space", "tab", NULL);
     ASSERT_PROMPT(&fx, "flow.mark @marked false");
     /* Filter operators inside an expression. */
-    keys(&fx, "esc", ":", NULL);
-    type(&fx, "view.filter.set ~ht");
-    keys(&fx, "tab", NULL);
+    tcon_keys(fx.t.c, "esc", ":", NULL);
+    tcon_type(fx.t.c, "view.filter.set ~ht");
+    tcon_keys(fx.t.c, "tab", NULL);
     ASSERT_PROMPT(&fx, "view.filter.set ~http");
     /* Choices from the command's .options. */
-    keys(&fx, "esc", ":", NULL);
-    type(&fx, "flow.set @focus me");
-    keys(&fx, "tab", NULL);
+    tcon_keys(fx.t.c, "esc", ":", NULL);
+    tcon_type(fx.t.c, "flow.set @focus me");
+    tcon_keys(fx.t.c, "tab", NULL);
     ASSERT_PROMPT(&fx, "flow.set @focus method");
     /* Paths. */
     char file[128];
     snprintf(file, sizeof(file), "%s/flows.mitm", fx.dir);
     FILE *fp = fopen(file, "w");
     fclose(fp);
-    keys(&fx, "esc", ":", NULL);
-    type(&fx, "save.file @all ");
-    type(&fx, fx.dir);
-    type(&fx, "/fl");
-    keys(&fx, "tab", NULL);
+    tcon_keys(fx.t.c, "esc", ":", NULL);
+    tcon_type(fx.t.c, "save.file @all ");
+    tcon_type(fx.t.c, fx.dir);
+    tcon_type(fx.t.c, "/fl");
+    tcon_keys(fx.t.c, "tab", NULL);
     char want[256];
     snprintf(want, sizeof(want), "save.file @all %s", file);
     ASSERT_PROMPT(&fx, want);
     unlink(file);
-    stop(&fx);
+    tcon_stop(&fx.t);
     char hist[128];
     snprintf(hist, sizeof(hist), "%s/command_history", fx.dir);
     unlink(hist);
@@ -157,22 +111,22 @@ TEST(console_prompt_colours_and_hints)
     snprintf(fx.dir, sizeof(fx.dir), "/tmp/mp-conf-XXXXXX");
     ASSERT(mkdtemp(fx.dir) != NULL);
     start(&fx);
-    keys(&fx, ":", NULL);
-    type(&fx, "flow.mark");
+    tcon_keys(fx.t.c, ":", NULL);
+    tcon_type(fx.t.c, "flow.mark");
     ASSERT_STREQ(bar(&fx), ": flow.mark flows marker ");
-    struct sline *l = &fx.c->scr.lines[9];
+    struct sline *l = &fx.t.c->scr.lines[9];
     ASSERT_EQ(l->spans[1].style, ST_COMMANDER_COMMAND);
     ASSERT_EQ(l->spans[l->nspans - 1].style, ST_COMMANDER_HINT);
-    keys(&fx, "esc", ":", NULL);
-    type(&fx, "view.properties.inbounds x");
+    tcon_keys(fx.t.c, "esc", ":", NULL);
+    tcon_type(fx.t.c, "view.properties.inbounds x");
     ASSERT_STREQ(bar(&fx), ": view.properties.inbounds x");
-    ASSERT_EQ(fx.c->scr.lines[9].spans[3].style, ST_COMMANDER_INVALID);
-    keys(&fx, "esc", ":", NULL);
-    type(&fx, "no.such.command");
+    ASSERT_EQ(fx.t.c->scr.lines[9].spans[3].style, ST_COMMANDER_INVALID);
+    tcon_keys(fx.t.c, "esc", ":", NULL);
+    tcon_type(fx.t.c, "no.such.command");
     ASSERT_STREQ(bar(&fx), ": no.such.command");
-    ASSERT_EQ(fx.c->scr.lines[9].spans[1].style, ST_COMMANDER_INVALID);
-    keys(&fx, "esc", NULL);
-    stop(&fx);
+    ASSERT_EQ(fx.t.c->scr.lines[9].spans[1].style, ST_COMMANDER_INVALID);
+    tcon_keys(fx.t.c, "esc", NULL);
+    tcon_stop(&fx.t);
     rmdir(fx.dir);
 }
 
@@ -184,40 +138,40 @@ TEST(console_prompt_history)
     start(&fx);
     const char *cmds[] = {"set anticache true", "view.order.set size", "set anticomp true"};
     for (size_t i = 0; i < 3; i++) {
-        keys(&fx, ":", NULL);
-        type(&fx, cmds[i]);
-        keys(&fx, "enter", NULL);
+        tcon_keys(fx.t.c, ":", NULL);
+        tcon_type(fx.t.c, cmds[i]);
+        tcon_keys(fx.t.c, "enter", NULL);
     }
     /* up walks back; down comes forward to what was typed. */
-    keys(&fx, ":", "up", NULL);
+    tcon_keys(fx.t.c, ":", "up", NULL);
     ASSERT_PROMPT(&fx, "set anticomp true");
-    keys(&fx, "up", "up", "up", NULL);
+    tcon_keys(fx.t.c, "up", "up", "up", NULL);
     ASSERT_PROMPT(&fx, "set anticache true");
-    keys(&fx, "down", NULL);
+    tcon_keys(fx.t.c, "down", NULL);
     ASSERT_PROMPT(&fx, "view.order.set size");
-    keys(&fx, "down", "down", NULL);
+    tcon_keys(fx.t.c, "down", "down", NULL);
     ASSERT_PROMPT(&fx, "");
     /* What is typed first filters the walk. */
-    keys(&fx, "esc", ":", NULL);
-    type(&fx, "set");
-    keys(&fx, "up", NULL);
+    tcon_keys(fx.t.c, "esc", ":", NULL);
+    tcon_type(fx.t.c, "set");
+    tcon_keys(fx.t.c, "up", NULL);
     ASSERT_PROMPT(&fx, "set anticomp true");
-    keys(&fx, "up", NULL);
+    tcon_keys(fx.t.c, "up", NULL);
     ASSERT_PROMPT(&fx, "set anticache true");
-    keys(&fx, "down", "down", NULL);
+    tcon_keys(fx.t.c, "down", "down", NULL);
     ASSERT_PROMPT(&fx, "set");
-    keys(&fx, "esc", NULL);
-    stop(&fx);
+    tcon_keys(fx.t.c, "esc", NULL);
+    tcon_stop(&fx.t);
     /* The conf dir keeps it for the next start. */
     start(&fx);
-    keys(&fx, ":", "up", NULL);
+    tcon_keys(fx.t.c, ":", "up", NULL);
     ASSERT_PROMPT(&fx, "set anticomp true");
-    keys(&fx, "esc", ":", NULL);
-    type(&fx, "commands.history.clear");
-    keys(&fx, "enter", ":", "up", NULL);
+    tcon_keys(fx.t.c, "esc", ":", NULL);
+    tcon_type(fx.t.c, "commands.history.clear");
+    tcon_keys(fx.t.c, "enter", ":", "up", NULL);
     ASSERT_PROMPT(&fx, "");
-    keys(&fx, "esc", NULL);
-    stop(&fx);
+    tcon_keys(fx.t.c, "esc", NULL);
+    tcon_stop(&fx.t);
     char hist[128];
     snprintf(hist, sizeof(hist), "%s/command_history", fx.dir);
     unlink(hist);
