@@ -48,6 +48,26 @@ answer(const struct dns_message *q, uint8_t last)
     return m;
 }
 
+/* The reply to query(id, name, type) with rcode and no records. */
+static struct dns_message *
+reply_to(uint16_t id, const char *name, uint16_t type, unsigned rcode)
+{
+    struct dns_message *q = query(id, name, type);
+    struct dns_message *m = dns_message_answer(q, rcode);
+    dns_message_free(q);
+    return m;
+}
+
+/* The answer to query(id, name, A) with one A record 10.1.2.<last>. */
+static struct dns_message *
+answer_to(uint16_t id, const char *name, uint8_t last)
+{
+    struct dns_message *q = query(id, name, DNS_TYPE_A);
+    struct dns_message *m = answer(q, last);
+    dns_message_free(q);
+    return m;
+}
+
 /* The wire form of m (freed), with RFC 1035's TCP length prefix if tcp. */
 static void
 wire(struct buf *out, struct dns_message *m, int tcp)
@@ -86,6 +106,32 @@ out_msg(struct pb *pb, struct connection *c, struct dns_message *m, int tcp)
     buf_clear(&got);
 }
 
+/* The client's first message, a query, up to its dns_request hook (f: the
+ * flow, or NULL). */
+static void
+start_query(struct pb *pb, uint16_t id, const char *name, uint16_t type, int tcp, struct flow **f)
+{
+    pb_in_start(pb);
+    in_msg(pb, pb_client(pb), query(id, name, type), tcp);
+    pb_out_hook(pb, HOOK_DNS_REQUEST, f);
+}
+
+/* dns_request passes query(id, name, A) on: the upstream is opened, the
+ * query sent over UDP and its timer set (wake: its id, or NULL). Returns
+ * the upstream. */
+static struct connection *
+out_forwarded(struct pb *pb, uint16_t id, const char *name, uint64_t *wake)
+{
+    struct connection *server;
+    pb_in_reply(pb);
+    pb_out_open(pb, &server);
+    ASSERT(server->udp);
+    pb_in_reply(pb);
+    out_msg(pb, server, query(id, name, DNS_TYPE_A), 0);
+    pb_out_wakeup(pb, TIMEOUT_MS, wake);
+    return server;
+}
+
 /* --- UDP, regular mode: an addon answers in dns_request --- */
 
 static void
@@ -93,9 +139,7 @@ pb_udp_hook_answers(struct pb *pb)
 {
     struct connection *client = pb_client(pb);
     struct flow *f;
-    pb_in_start(pb);
-    in_msg(pb, client, query(0x1234, "example.org", DNS_TYPE_A), 0);
-    pb_out_hook(pb, HOOK_DNS_REQUEST, &f);
+    start_query(pb, 0x1234, "example.org", DNS_TYPE_A, 0, &f);
     ASSERT_EQ(f->type, FLOW_DNS);
     ASSERT(f->live);
     ASSERT_STREQ(f->dns_request->questions[0].name, "example.org");
@@ -120,9 +164,7 @@ pb_udp_response_dropped(struct pb *pb)
 {
     struct connection *client = pb_client(pb);
     struct flow *f;
-    pb_in_start(pb);
-    in_msg(pb, client, query(1, "example.org", DNS_TYPE_A), 0);
-    pb_out_hook(pb, HOOK_DNS_REQUEST, &f);
+    start_query(pb, 1, "example.org", DNS_TYPE_A, 0, &f);
     f->dns_response = answer(f->dns_request, 7);
     pb_in_reply(pb);
     pb_out_hook(pb, HOOK_DNS_RESPONSE, NULL);
@@ -140,18 +182,13 @@ pb_udp_no_answer(struct pb *pb)
 {
     struct connection *client = pb_client(pb);
     struct flow *f;
-    pb_in_start(pb);
-    in_msg(pb, client, query(9, "example.org", DNS_TYPE_AAAA), 0);
-    pb_out_hook(pb, HOOK_DNS_REQUEST, &f);
+    start_query(pb, 9, "example.org", DNS_TYPE_AAAA, 0, &f);
     pb_in_reply(pb);
     pb_out_hook(pb, HOOK_DNS_ERROR, NULL);
     ASSERT(f->error != NULL);
     ASSERT_STREQ(f->error->msg, "No hook has set a response.");
-    struct dns_message *q = query(9, "example.org", DNS_TYPE_AAAA);
-    struct dns_message *fail = dns_message_answer(q, DNS_RCODE_SERVFAIL);
-    dns_message_free(q);
     pb_in_reply(pb);
-    out_msg(pb, client, fail, 0);
+    out_msg(pb, client, reply_to(9, "example.org", DNS_TYPE_AAAA, DNS_RCODE_SERVFAIL), 0);
     pb_out_close(pb, client, 0);
     pb_end(pb);
 }
@@ -163,9 +200,7 @@ pb_udp_killed(struct pb *pb)
 {
     struct connection *client = pb_client(pb);
     struct flow *f;
-    pb_in_start(pb);
-    in_msg(pb, client, query(3, "ads.example", DNS_TYPE_A), 0);
-    pb_out_hook(pb, HOOK_DNS_REQUEST, &f);
+    start_query(pb, 3, "ads.example", DNS_TYPE_A, 0, &f);
     flow_kill(f);
     pb_in_reply(pb);
     pb_out_hook(pb, HOOK_DNS_ERROR, NULL);
@@ -195,33 +230,21 @@ static void
 pb_reverse_forwards(struct pb *pb)
 {
     struct connection *client = pb_client(pb);
-    struct connection *server;
     struct flow *f;
     uint64_t wake;
-    pb_in_start(pb);
-    in_msg(pb, client, query(0x4242, "example.org", DNS_TYPE_A), 0);
-    pb_out_hook(pb, HOOK_DNS_REQUEST, &f);
+    start_query(pb, 0x4242, "example.org", DNS_TYPE_A, 0, &f);
     ASSERT_STREQ(f->server_conn->address.host, "10.0.0.53");
     ASSERT_EQ(f->server_conn->address.port, 5353);
-    pb_in_reply(pb);
-    pb_out_open(pb, &server);
-    ASSERT(server->udp);
-    pb_in_reply(pb);
-    out_msg(pb, server, query(0x4242, "example.org", DNS_TYPE_A), 0);
-    pb_out_wakeup(pb, TIMEOUT_MS, &wake);
+    struct connection *server = out_forwarded(pb, 0x4242, "example.org", &wake);
     /* An answer to something else is dropped; the right one goes through. */
-    struct dns_message *q = query(0x4242, "example.org", DNS_TYPE_A);
-    struct dns_message *stray = query(0x9999, "other.org", DNS_TYPE_A);
-    in_msg(pb, server, answer(stray, 1), 0);
-    dns_message_free(stray);
-    in_msg(pb, server, answer(q, 9), 0);
+    in_msg(pb, server, answer_to(0x9999, "other.org", 1), 0);
+    in_msg(pb, server, answer_to(0x4242, "example.org", 9), 0);
     pb_out_hook(pb, HOOK_DNS_RESPONSE, NULL);
     ASSERT_EQ(f->dns_response->answers.n, 1);
     pb_in_reply(pb);
-    out_msg(pb, client, answer(q, 9), 0);
+    out_msg(pb, client, answer_to(0x4242, "example.org", 9), 0);
     pb_out_close(pb, client, 0);
     pb_out_close(pb, server, 0);
-    dns_message_free(q);
     /* The timer fires after all: nothing waits for it. */
     pb_in_wakeup(pb, wake);
     pb_end(pb);
@@ -233,24 +256,15 @@ static void
 pb_reverse_timeout(struct pb *pb)
 {
     struct connection *client = pb_client(pb);
-    struct connection *server;
     struct flow *f;
     uint64_t wake;
-    pb_in_start(pb);
-    in_msg(pb, client, query(5, "slow.org", DNS_TYPE_A), 0);
-    pb_out_hook(pb, HOOK_DNS_REQUEST, &f);
-    pb_in_reply(pb);
-    pb_out_open(pb, &server);
-    pb_in_reply(pb);
-    out_msg(pb, server, query(5, "slow.org", DNS_TYPE_A), 0);
-    pb_out_wakeup(pb, TIMEOUT_MS, &wake);
+    start_query(pb, 5, "slow.org", DNS_TYPE_A, 0, &f);
+    struct connection *server = out_forwarded(pb, 5, "slow.org", &wake);
     pb_in_wakeup(pb, wake);
     pb_out_hook(pb, HOOK_DNS_ERROR, NULL);
     ASSERT_STREQ(f->error->msg, "DNS server 10.0.0.53:5353 did not answer in time.");
     pb_in_reply(pb);
-    struct dns_message *q = query(5, "slow.org", DNS_TYPE_A);
-    out_msg(pb, client, dns_message_answer(q, DNS_RCODE_SERVFAIL), 0);
-    dns_message_free(q);
+    out_msg(pb, client, reply_to(5, "slow.org", DNS_TYPE_A, DNS_RCODE_SERVFAIL), 0);
     pb_out_close(pb, client, 0);
     pb_out_close(pb, server, 0);
     pb_end(pb);
@@ -263,18 +277,14 @@ pb_reverse_open_fails(struct pb *pb)
 {
     struct connection *client = pb_client(pb);
     struct flow *f;
-    pb_in_start(pb);
-    in_msg(pb, client, query(6, "example.org", DNS_TYPE_A), 0);
-    pb_out_hook(pb, HOOK_DNS_REQUEST, &f);
+    start_query(pb, 6, "example.org", DNS_TYPE_A, 0, &f);
     pb_in_reply(pb);
     pb_out_open(pb, NULL);
     pb_in_reply_err(pb, "Connection refused");
     pb_out_hook(pb, HOOK_DNS_ERROR, NULL);
     ASSERT_STREQ(f->error->msg, "Connection refused");
     pb_in_reply(pb);
-    struct dns_message *q = query(6, "example.org", DNS_TYPE_A);
-    out_msg(pb, client, dns_message_answer(q, DNS_RCODE_SERVFAIL), 0);
-    dns_message_free(q);
+    out_msg(pb, client, reply_to(6, "example.org", DNS_TYPE_A, DNS_RCODE_SERVFAIL), 0);
     pb_out_close(pb, client, 0);
     pb_end(pb);
 }
@@ -288,25 +298,16 @@ static void
 pb_reverse_server_gone(struct pb *pb)
 {
     struct connection *client = pb_client(pb);
-    struct connection *server;
     struct flow *f;
-    pb_in_start(pb);
-    in_msg(pb, client, query(8, "example.org", DNS_TYPE_A), 0);
-    pb_out_hook(pb, HOOK_DNS_REQUEST, &f);
-    pb_in_reply(pb);
-    pb_out_open(pb, &server);
-    pb_in_reply(pb);
-    out_msg(pb, server, query(8, "example.org", DNS_TYPE_A), 0);
-    pb_out_wakeup(pb, TIMEOUT_MS, NULL);
+    start_query(pb, 8, "example.org", DNS_TYPE_A, 0, &f);
+    struct connection *server = out_forwarded(pb, 8, "example.org", NULL);
     server->error = strdup("Error receiving from 10.0.0.53:5353: connection refused");
     server->state = CONN_CLOSED;
     pb_in_closed(pb, server);
     pb_out_hook(pb, HOOK_DNS_ERROR, NULL);
     ASSERT_STREQ(f->error->msg, "Error receiving from 10.0.0.53:5353: connection refused");
     pb_in_reply(pb);
-    struct dns_message *q = query(8, "example.org", DNS_TYPE_A);
-    out_msg(pb, client, dns_message_answer(q, DNS_RCODE_SERVFAIL), 0);
-    dns_message_free(q);
+    out_msg(pb, client, reply_to(8, "example.org", DNS_TYPE_A, DNS_RCODE_SERVFAIL), 0);
     pb_out_close(pb, client, 0);
     pb_end(pb);
 }
@@ -334,9 +335,7 @@ pb_tcp_two_queries(struct pb *pb)
     pb_in_reply(pb);
     pb_out_hook(pb, HOOK_DNS_RESPONSE, NULL);
     pb_in_reply(pb);
-    struct dns_message *q1 = query(1, "one.example", DNS_TYPE_A);
-    out_msg(pb, client, answer(q1, 1), 1);
-    dns_message_free(q1);
+    out_msg(pb, client, answer_to(1, "one.example", 1), 1);
     pb_out_hook(pb, HOOK_DNS_REQUEST, &f2);
     ASSERT_STREQ(f2->dns_request->questions[0].name, "two.example");
     ASSERT(f1 != f2);
@@ -344,9 +343,7 @@ pb_tcp_two_queries(struct pb *pb)
     pb_in_reply(pb);
     pb_out_hook(pb, HOOK_DNS_RESPONSE, NULL);
     pb_in_reply(pb);
-    struct dns_message *q2 = query(2, "two.example", DNS_TYPE_A);
-    out_msg(pb, client, answer(q2, 2), 1);
-    dns_message_free(q2);
+    out_msg(pb, client, answer_to(2, "two.example", 2), 1);
     /* The client is through: the connection ends. */
     pb_in_closed(pb, client);
     pb_out_close(pb, client, 0);
@@ -359,21 +356,12 @@ static void
 pb_tcp_reverse(struct pb *pb)
 {
     struct connection *client = pb_client(pb);
-    struct connection *server;
-    pb_in_start(pb);
-    in_msg(pb, client, query(77, "example.org", DNS_TYPE_A), 1);
-    pb_out_hook(pb, HOOK_DNS_REQUEST, NULL);
-    pb_in_reply(pb);
-    pb_out_open(pb, &server);
-    pb_in_reply(pb);
-    out_msg(pb, server, query(77, "example.org", DNS_TYPE_A), 0);
-    pb_out_wakeup(pb, TIMEOUT_MS, NULL);
-    struct dns_message *q = query(77, "example.org", DNS_TYPE_A);
-    in_msg(pb, server, answer(q, 3), 0);
+    start_query(pb, 77, "example.org", DNS_TYPE_A, 1, NULL);
+    struct connection *server = out_forwarded(pb, 77, "example.org", NULL);
+    in_msg(pb, server, answer_to(77, "example.org", 3), 0);
     pb_out_hook(pb, HOOK_DNS_RESPONSE, NULL);
     pb_in_reply(pb);
-    out_msg(pb, client, answer(q, 3), 1);
-    dns_message_free(q);
+    out_msg(pb, client, answer_to(77, "example.org", 3), 1);
     pb_end(pb);
 }
 TEST(dns_layer_tcp_reverse) { pb_run(pb_tcp_reverse, layer_dns_new, PB_HOOKS, reverse_mode); }
@@ -416,9 +404,7 @@ pb_tcp_garbage_then_query(struct pb *pb)
     pb_in_reply(pb);
     pb_out_hook(pb, HOOK_DNS_ERROR, NULL);
     pb_in_reply(pb);
-    struct dns_message *q = query(4, "ok.example", DNS_TYPE_A);
-    out_msg(pb, client, dns_message_answer(q, DNS_RCODE_SERVFAIL), 1);
-    dns_message_free(q);
+    out_msg(pb, client, reply_to(4, "ok.example", DNS_TYPE_A, DNS_RCODE_SERVFAIL), 1);
     pb_end(pb);
 }
 TEST(dns_layer_tcp_garbage_then_query)
@@ -431,15 +417,8 @@ static void
 pb_tcp_client_leaves(struct pb *pb)
 {
     struct connection *client = pb_client(pb);
-    struct connection *server;
-    pb_in_start(pb);
-    in_msg(pb, client, query(10, "example.org", DNS_TYPE_A), 1);
-    pb_out_hook(pb, HOOK_DNS_REQUEST, NULL);
-    pb_in_reply(pb);
-    pb_out_open(pb, &server);
-    pb_in_reply(pb);
-    out_msg(pb, server, query(10, "example.org", DNS_TYPE_A), 0);
-    pb_out_wakeup(pb, TIMEOUT_MS, NULL);
+    start_query(pb, 10, "example.org", DNS_TYPE_A, 1, NULL);
+    struct connection *server = out_forwarded(pb, 10, "example.org", NULL);
     pb_in_closed(pb, client);
     pb_out_close(pb, client, 0);
     pb_out_close(pb, server, 0);
