@@ -90,7 +90,7 @@ pc_free(struct pconn *pc)
     free(pc->inbox);
     if (pc->ctx)
         context_free(pc->ctx);
-    core__udp_unref(pc->dgram);
+    core__udp_query_end(pc);
     free(pc);
 }
 
@@ -718,11 +718,7 @@ core__accept_datagram(struct ulisten *ul, const struct sockaddr *peer, uint16_t 
 {
     struct listener *l = ul->l;
     struct pconn *pc = pconn_new(ul->srv);
-    pc->dgram = ul;
-    ul->refs++;
-    pc->dgram_id = id;
-    memcpy(&pc->dgram_peer, peer,
-           peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+    core__udp_query_add(ul, pc, peer, id);
 
     struct connection *client = connection_new(CONN_CLIENT);
     struct sockaddr_storage ss;
