@@ -721,17 +721,13 @@ core__accept_datagram(struct ulisten *ul, const struct sockaddr *peer, uint16_t 
     core__udp_query_add(ul, pc, peer, id);
 
     struct connection *client = connection_new(CONN_CLIENT);
-    struct sockaddr_storage ss;
-    int len = sizeof(ss);
     char host[64];
     uint16_t port;
     core__sockaddr_host(peer, host, sizeof(host), &port);
     addr_set(&client->peername, host, port);
     addr_set(&client->address, host, port);
-    if (uv_udp_getsockname(&ul->udp, (struct sockaddr *)&ss, &len) == 0) {
-        core__sockaddr_host((struct sockaddr *)&ss, host, sizeof(host), &port);
-        addr_set(&client->sockname, host, port);
-    }
+    if (ul->named)
+        addr_set(&client->sockname, ul->host, ul->port);
     client->state = CONN_OPEN;
     client->timestamp_start = clock_now();
     pc->client = client;

@@ -98,6 +98,10 @@ struct ulisten {
     struct server *srv;
     struct listener *l; /* borrowed; NULL once the listener closed this */
     int refs;           /* the listener, each pconn of a client, each send in flight */
+    /* The bound address, the sockname of every client (named: it is known). */
+    char host[64];
+    uint16_t port;
+    unsigned named : 1;
     /* The pconn of each query, by (client address, DNS id), so that a
      * datagram finds its query without a walk over every connection. */
     struct pconn *queries[CORE_UDP_BUCKETS];

@@ -190,6 +190,15 @@ core__udp_listen(struct listener *l, const struct sockaddr *sa, struct err *e)
     int r = uv_udp_bind(&ul->udp, sa, 0);
     if (r == 0)
         r = uv_udp_recv_start(&ul->udp, ul_alloc, on_recv);
+    if (r == 0) {
+        /* Asked once here rather than for each new query: it cannot change. */
+        struct sockaddr_storage ss;
+        int len = sizeof(ss);
+        if (uv_udp_getsockname(&ul->udp, (struct sockaddr *)&ss, &len) == 0) {
+            core__sockaddr_host((struct sockaddr *)&ss, ul->host, sizeof(ul->host), &ul->port);
+            ul->named = 1;
+        }
+    }
     if (r < 0) {
         char host[64];
         uint16_t port;
