@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 
 #include "../lib/test.h"
+#include "../lib/tnet.h"
 #include "../lib/tproxy.h"
 #include "dns/dns.h"
 #include "flow/flow.h"
@@ -228,9 +229,7 @@ TEST(udp_dns_tcp_on_the_same_port)
 {
     struct tproxy p;
     tproxy_start(&p, "dns", &t_addon);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = server_addr(p.port);
-    ASSERT_EQ(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    int fd = tnet_connect(p.port);
     struct buf b = BUF_INIT;
     wire_query(&b, 5, "answer.test", 1);
     wire_query(&b, 6, "other.test", 1);
