@@ -104,26 +104,28 @@ pending_free_all(struct pending **list)
     }
 }
 
-/* Sends m to the client: as it is over UDP, after its length over TCP. */
+/* Sends m on c: as it is over UDP (the upstream, a UDP client), after its
+ * two-byte length on a TCP client's stream (RFC 1035 4.2.2). */
 static int
-send_message(struct dns_layer *d, struct cmdq *out, const struct dns_message *m, struct err *e)
+send_message(struct dns_layer *d, struct cmdq *out, struct connection *c,
+             const struct dns_message *m, struct err *e)
 {
+    int stream = c == d->base.ctx->client && !d->base.ctx->datagram;
     struct buf b = BUF_INIT;
     int rc;
-    if (!d->base.ctx->datagram)
+    if (stream)
         buf_append(&b, "\0\0", 2);
     /* Without compression, as mitmproxy's Message.packed. */
     if ((rc = dns_write(&b, m, 0, e)) < 0) {
         buf_clear(&b);
         return rc;
     }
-    if (!d->base.ctx->datagram) {
+    if (stream) {
         size_t n = b.len - 2;
         buf_ptr(&b)[0] = (uint8_t)(n >> 8);
         buf_ptr(&b)[1] = (uint8_t)n;
     }
-    layer_send_buf(&d->base, out, d->base.ctx->client, &b);
-    buf_clear(&b);
+    layer_send_buf(&d->base, out, c, &b);
     return 0;
 }
 
@@ -172,15 +174,11 @@ raise_response(struct dns_layer *d, struct cmdq *out)
 static void
 forward(struct dns_layer *d, struct cmdq *out)
 {
-    struct buf b = BUF_INIT;
     struct err e = {0};
-    if (dns_write(&b, d->cur->dns_request, 0, &e) < 0) {
-        buf_clear(&b);
+    if (send_message(d, out, d->server, d->cur->dns_request, &e) < 0) {
         raise_error(d, out, e.msg);
         return;
     }
-    layer_send_buf(&d->base, out, d->server, &b);
-    buf_clear(&b);
     struct pending *p = xcalloc(1, sizeof(*p));
     p->flow = d->cur;
     p->id = d->cur->dns_request->id;
@@ -231,7 +229,7 @@ after_response(struct dns_layer *d, struct cmdq *out)
     }
     /* An addon may drop the answer by clearing it (mitmproxy: "allows the
      * response hook to suppress an answer"). */
-    if (f->dns_response && send_message(d, out, f->dns_response, &e) < 0) {
+    if (f->dns_response && send_message(d, out, d->base.ctx->client, f->dns_response, &e) < 0) {
         raise_error(d, out, e.msg);
         return;
     }
@@ -249,7 +247,7 @@ after_error(struct dns_layer *d, struct cmdq *out)
         return;
     }
     struct dns_message *fail = dns_message_answer(f->dns_request, DNS_RCODE_SERVFAIL);
-    if (send_message(d, out, fail, NULL) < 0)
+    if (send_message(d, out, d->base.ctx->client, fail, NULL) < 0)
         layer_log(&d->base, out, LOG_WARN, "cannot answer a DNS query that failed");
     dns_message_free(fail);
     flow_done(d, out);
