@@ -334,16 +334,28 @@ exec_hook(struct pconn *pc, struct command *c)
     run_job(pc, job);
 }
 
+/* The client has no socket of its own (a replay's, or a UDP query's): it
+ * is gone once the layers close it, and closing it ends the pconn. */
+static int
+sockless(const struct pconn *pc)
+{
+    return pc->vclient || pc->dgram;
+}
+
+static void
+close_sockless(struct pconn *pc)
+{
+    pc->vclosed = 1;
+    pc->client->state = CONN_CLOSED;
+}
+
 static void
 exec_close(struct pconn *pc, struct command *c)
 {
     struct sock *s = sock_of(c->conn);
 
-    if ((pc->vclient || pc->dgram) && c->conn == pc->client) {
-        /* The replayed client has no socket: closing it ends the replay;
-         * a UDP client's query ends the same way. */
-        pc->vclosed = 1;
-        pc->client->state = CONN_CLOSED;
+    if (sockless(pc) && c->conn == pc->client) {
+        close_sockless(pc);
         return;
     }
     if (c->conn->udp) {
@@ -480,7 +492,7 @@ core__settle(struct pconn *pc)
     }
     /* mitmproxy's handle_client ends when the client's handler does; we also
      * let outstanding opens and hooks answer first, so the layers see them. */
-    int client_gone = pc->vclient || pc->dgram ? pc->vclosed : (!pc->csock || pc->csock->finished);
+    int client_gone = sockless(pc) ? pc->vclosed : (!pc->csock || pc->csock->finished);
     if (client_gone && pc->blocking == 0) {
         teardown(pc, 0);
         return;
@@ -589,12 +601,10 @@ after_client_connected(struct hjob *job)
         return;
     if (pc->client->error) {
         log_msg(LOG_INFO, "%sclient kill connection", pc->ctx->log_prefix);
-        if (pc->csock) {
+        if (pc->csock)
             core__sock_finish(pc->csock, 0);
-        } else {
-            pc->vclosed = 1;
-            pc->client->state = CONN_CLOSED;
-        }
+        else
+            close_sockless(pc);
         return;
     }
     pc->root = proxy_root_layer_new(pc->ctx);
