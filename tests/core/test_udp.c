@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "../lib/tdns.h"
 #include "../lib/test.h"
 #include "../lib/tnet.h"
 #include "../lib/tproxy.h"
@@ -73,22 +74,11 @@ static struct addon t_addon = {.ops = &t_ops};
 
 /* ---- Clients. ---- */
 
+/* A query for name's A record, as a datagram or on a TCP stream. */
 static void
 wire_query(struct buf *out, uint16_t id, const char *name, int tcp)
 {
-    struct dns_message *m = dns_message_new();
-    m->id = id;
-    m->recursion_desired = 1;
-    dns_add_question(m, name, DNS_TYPE_A, DNS_CLASS_IN);
-    struct buf b = BUF_INIT;
-    ASSERT_EQ(dns_write(&b, m, 0, NULL), 0);
-    if (tcp) {
-        uint8_t len[2] = {(uint8_t)(b.len >> 8), (uint8_t)b.len};
-        buf_append(out, len, 2);
-    }
-    buf_append(out, buf_ptr(&b), b.len);
-    buf_clear(&b);
-    dns_message_free(m);
+    tdns_wire(out, tdns_query(id, name, DNS_TYPE_A), tcp);
 }
 
 static struct sockaddr_in

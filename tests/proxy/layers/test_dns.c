@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../../lib/pb.h"
+#include "../../lib/tdns.h"
 #include "../../lib/test.h"
 #include "dns/dns.h"
 #include "flow/flow.h"
@@ -28,16 +29,6 @@ reverse_mode(struct options *o)
     opt_set(o, "mode", "reverse:dns://10.0.0.53:5353", NULL);
 }
 
-static struct dns_message *
-query(uint16_t id, const char *name, uint16_t type)
-{
-    struct dns_message *m = dns_message_new();
-    m->id = id;
-    m->recursion_desired = 1;
-    dns_add_question(m, name, type, DNS_CLASS_IN);
-    return m;
-}
-
 /* An answer to q with one A record 10.1.2.<last>. */
 static struct dns_message *
 answer(const struct dns_message *q, uint8_t last)
@@ -48,46 +39,31 @@ answer(const struct dns_message *q, uint8_t last)
     return m;
 }
 
-/* The reply to query(id, name, type) with rcode and no records. */
+/* The reply to tdns_query(id, name, type) with rcode and no records. */
 static struct dns_message *
 reply_to(uint16_t id, const char *name, uint16_t type, unsigned rcode)
 {
-    struct dns_message *q = query(id, name, type);
+    struct dns_message *q = tdns_query(id, name, type);
     struct dns_message *m = dns_message_answer(q, rcode);
     dns_message_free(q);
     return m;
 }
 
-/* The answer to query(id, name, A) with one A record 10.1.2.<last>. */
+/* The answer to tdns_query(id, name, A) with one A record 10.1.2.<last>. */
 static struct dns_message *
 answer_to(uint16_t id, const char *name, uint8_t last)
 {
-    struct dns_message *q = query(id, name, DNS_TYPE_A);
+    struct dns_message *q = tdns_query(id, name, DNS_TYPE_A);
     struct dns_message *m = answer(q, last);
     dns_message_free(q);
     return m;
-}
-
-/* The wire form of m (freed), with RFC 1035's TCP length prefix if tcp. */
-static void
-wire(struct buf *out, struct dns_message *m, int tcp)
-{
-    struct buf b = BUF_INIT;
-    ASSERT_EQ(dns_write(&b, m, 0, NULL), 0);
-    if (tcp) {
-        uint8_t len[2] = {(uint8_t)(b.len >> 8), (uint8_t)b.len};
-        buf_append(out, len, 2);
-    }
-    buf_append(out, buf_ptr(&b), b.len);
-    buf_clear(&b);
-    dns_message_free(m);
 }
 
 static void
 in_msg(struct pb *pb, struct connection *c, struct dns_message *m, int tcp)
 {
     struct buf b = BUF_INIT;
-    wire(&b, m, tcp);
+    tdns_wire(&b, m, tcp);
     if (tcp)
         pb_in_datan(pb, c, buf_ptr(&b), b.len);
     else
@@ -99,7 +75,7 @@ static void
 out_msg(struct pb *pb, struct connection *c, struct dns_message *m, int tcp)
 {
     struct buf want = BUF_INIT, got = BUF_INIT;
-    wire(&want, m, tcp);
+    tdns_wire(&want, m, tcp);
     pb_out_send_take(pb, c, &got);
     ASSERT_MEMEQ(buf_ptr(&got), got.len, buf_ptr(&want), want.len);
     buf_clear(&want);
@@ -112,11 +88,11 @@ static void
 start_query(struct pb *pb, uint16_t id, const char *name, uint16_t type, int tcp, struct flow **f)
 {
     pb_in_start(pb);
-    in_msg(pb, pb_client(pb), query(id, name, type), tcp);
+    in_msg(pb, pb_client(pb), tdns_query(id, name, type), tcp);
     pb_out_hook(pb, HOOK_DNS_REQUEST, f);
 }
 
-/* dns_request passes query(id, name, A) on: the upstream is opened, the
+/* dns_request passes tdns_query(id, name, A) on: the upstream is opened, the
  * query sent over UDP and its timer set (wake: its id, or NULL). Returns
  * the upstream. */
 static struct connection *
@@ -127,7 +103,7 @@ out_forwarded(struct pb *pb, uint16_t id, const char *name, uint64_t *wake)
     pb_out_open(pb, &server);
     ASSERT(server->udp);
     pb_in_reply(pb);
-    out_msg(pb, server, query(id, name, DNS_TYPE_A), 0);
+    out_msg(pb, server, tdns_query(id, name, DNS_TYPE_A), 0);
     pb_out_wakeup(pb, TIMEOUT_MS, wake);
     return server;
 }
@@ -324,8 +300,8 @@ pb_tcp_two_queries(struct pb *pb)
     struct connection *client = pb_client(pb);
     struct flow *f1, *f2;
     struct buf both = BUF_INIT;
-    wire(&both, query(1, "one.example", DNS_TYPE_A), 1);
-    wire(&both, query(2, "two.example", DNS_TYPE_A), 1);
+    tdns_wire(&both, tdns_query(1, "one.example", DNS_TYPE_A), 1);
+    tdns_wire(&both, tdns_query(2, "two.example", DNS_TYPE_A), 1);
     pb_in_start(pb);
     pb_in_datan(pb, client, buf_ptr(&both), both.len);
     buf_clear(&both);
@@ -373,8 +349,8 @@ pb_tcp_killed(struct pb *pb)
     struct connection *client = pb_client(pb);
     struct flow *f;
     struct buf both = BUF_INIT;
-    wire(&both, query(1, "ads.example", DNS_TYPE_A), 1);
-    wire(&both, query(2, "two.example", DNS_TYPE_A), 1);
+    tdns_wire(&both, tdns_query(1, "ads.example", DNS_TYPE_A), 1);
+    tdns_wire(&both, tdns_query(2, "two.example", DNS_TYPE_A), 1);
     pb_in_start(pb);
     pb_in_datan(pb, client, buf_ptr(&both), both.len);
     buf_clear(&both);
@@ -395,7 +371,7 @@ pb_tcp_garbage_then_query(struct pb *pb)
     struct connection *client = pb_client(pb);
     struct buf b = BUF_INIT;
     buf_append(&b, "\x00\x03xyz", 5);
-    wire(&b, query(4, "ok.example", DNS_TYPE_A), 1);
+    tdns_wire(&b, tdns_query(4, "ok.example", DNS_TYPE_A), 1);
     pb_in_start(pb);
     pb_in_datan(pb, client, buf_ptr(&b), b.len);
     buf_clear(&b);
