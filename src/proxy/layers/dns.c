@@ -69,19 +69,6 @@ struct dns_layer {
 
 static void pump(struct dns_layer *d, struct cmdq *out);
 
-static struct pending *
-pending_pop(struct pending **list, struct pending *p)
-{
-    for (struct pending **pp = list; *pp; pp = &(*pp)->next) {
-        if (*pp == p) {
-            *pp = p->next;
-            p->next = NULL;
-            return p;
-        }
-    }
-    return NULL;
-}
-
 static void
 pending_push(struct pending **list, struct pending *p)
 {
@@ -283,16 +270,17 @@ on_answer(struct dns_layer *d, struct cmdq *out, const uint8_t *p, size_t n)
         layer_log(&d->base, out, LOG_INFO, "server sent an invalid DNS message: %s", e.msg);
         return;
     }
-    struct pending *w = d->waiting;
-    while (w && w->id != m->id)
-        w = w->next;
+    struct pending **pp = &d->waiting;
+    while (*pp && (*pp)->id != m->id)
+        pp = &(*pp)->next;
+    struct pending *w = *pp;
     if (w == NULL) {
         /* A late answer (the query timed out) or one nobody asked for. */
         layer_log(&d->base, out, LOG_DEBUG, "unexpected DNS answer (id %u) dropped", m->id);
         dns_message_free(m);
         return;
     }
-    pending_pop(&d->waiting, w);
+    *pp = w->next;
     d->cur = w->flow;
     free(w);
     m->timestamp = clock_now();
@@ -333,12 +321,14 @@ pump(struct dns_layer *d, struct cmdq *out)
 static void
 fail_waiting(struct dns_layer *d, const char *msg, uint64_t wake)
 {
-    struct pending *next;
-    for (struct pending *w = d->waiting; w; w = next) {
-        next = w->next;
-        if (wake && w->wake != wake)
+    struct pending **pp = &d->waiting;
+    while (*pp) {
+        struct pending *w = *pp;
+        if (wake && w->wake != wake) {
+            pp = &w->next;
             continue;
-        pending_pop(&d->waiting, w);
+        }
+        *pp = w->next;
         flow_set_error(w->flow, msg);
         pending_push(&d->failed, w);
     }
