@@ -67,7 +67,6 @@ struct dns_layer {
     int client_done;           /* the client is closed (or closing): stop */
 };
 
-static void pump(struct dns_layer *d, struct cmdq *out);
 
 static void
 pending_push(struct pending **list, struct pending *p)
