@@ -8,15 +8,8 @@
  * leak or loop.
  * Input: flags, chunk size, client bytes [0xff 0xfe server bytes].
  */
-#include <stdlib.h>
-#include <string.h>
-
 #include "layer_peer.h"
-#include "flow/connection.h"
 #include "h2/h2.h"
-#include "options/opt.h"
-#include "proxy/layers/layers.h"
-#include "util/xmalloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -29,49 +22,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t chunk = (size_t)data[1] * 4 + 1;
     data += 2;
     size -= 2;
-    struct layer_peer peer = {.open_fails = flags & 2};
-    size = layer_peer_split(&peer, data, size);
+    struct layer_rig r;
+    layer_rig_init(&r, (flags & 8) ? "reverse:h2c://127.0.0.1:80" : "reverse:http://127.0.0.1:80");
+    r.peer = (struct layer_peer){.open_fails = flags & 2};
+    size = layer_peer_split(&r.peer, data, size);
+    if (flags & 16)
+        layer_rig_set(&r, "stream_large_bodies", "1"); /* the streaming paths */
 
-    struct options *opts = opt_new();
-    struct err e = {0};
-    const char *mode = (flags & 8) ? "reverse:h2c://127.0.0.1:80" : "reverse:http://127.0.0.1:80";
-    if (opt_set(opts, "mode", mode, &e) < 0)
-        abort();
-    if ((flags & 16) && opt_set(opts, "stream_large_bodies", "1", &e) < 0)
-        abort(); /* the streaming paths */
-    struct proxy_config cfg;
-    if (proxy_config_init(&cfg, opts, &e) < 0)
-        abort();
-    struct connection *client = connection_new(CONN_CLIENT);
-    client->state = CONN_OPEN;
-    struct context *ctx = context_new(client, &cfg);
-    struct layer *l = layer_http2_new(ctx, NULL, 0, NULL);
-    struct cmdq q;
-    cmdq_init(&q);
-
-    struct event start = {.type = EV_START};
-    layer_feed(l, &start, &q);
-    struct event pre = {.type = EV_DATA, .conn = client,
-                        .data = slice_from(H2_PREFACE, H2_PREFACE_LEN)};
-    layer_feed(l, &pre, &q);
-    layer_peer_drain(l, &q, &peer);
-    for (size_t off = 0; off < size && client->state != CONN_CLOSED; off += chunk) {
-        size_t n = size - off < chunk ? size - off : chunk;
-        struct event ev = {.type = EV_DATA, .conn = client, .data = slice_from(data + off, n)};
-        layer_feed(l, &ev, &q);
-        layer_peer_drain(l, &q, &peer);
-    }
-    if (flags & 4) {
-        client->state &= ~CONN_CAN_READ;
-        struct event closed = {.type = EV_CLOSED, .conn = client};
-        layer_feed(l, &closed, &q);
-        layer_peer_drain(l, &q, &peer);
-    }
-
-    layer_free(l);
-    context_free(ctx);
-    connection_unref(client);
-    proxy_config_clear(&cfg);
-    opt_free(opts);
+    layer_rig_start(&r, layer_http2_new(layer_rig_context(&r), NULL, 0, NULL));
+    layer_rig_client_data(&r, (const uint8_t *)H2_PREFACE, H2_PREFACE_LEN, H2_PREFACE_LEN);
+    layer_rig_client_data(&r, data, size, chunk);
+    if (flags & 4)
+        layer_rig_client_close(&r);
+    layer_rig_free(&r);
     return 0;
 }

@@ -90,7 +90,7 @@ pc_free(struct pconn *pc)
     free(pc->inbox);
     if (pc->ctx)
         context_free(pc->ctx);
-    core__udp_unref(pc->dgram);
+    core__udp_query_end(pc);
     free(pc);
 }
 
@@ -334,16 +334,28 @@ exec_hook(struct pconn *pc, struct command *c)
     run_job(pc, job);
 }
 
+/* The client has no socket of its own (a replay's, or a UDP query's): it
+ * is gone once the layers close it, and closing it ends the pconn. */
+static int
+sockless(const struct pconn *pc)
+{
+    return pc->vclient || pc->dgram;
+}
+
+static void
+close_sockless(struct pconn *pc)
+{
+    pc->vclosed = 1;
+    pc->client->state = CONN_CLOSED;
+}
+
 static void
 exec_close(struct pconn *pc, struct command *c)
 {
     struct sock *s = sock_of(c->conn);
 
-    if ((pc->vclient || pc->dgram) && c->conn == pc->client) {
-        /* The replayed client has no socket: closing it ends the replay;
-         * a UDP client's query ends the same way. */
-        pc->vclosed = 1;
-        pc->client->state = CONN_CLOSED;
+    if (sockless(pc) && c->conn == pc->client) {
+        close_sockless(pc);
         return;
     }
     if (c->conn->udp) {
@@ -480,7 +492,7 @@ core__settle(struct pconn *pc)
     }
     /* mitmproxy's handle_client ends when the client's handler does; we also
      * let outstanding opens and hooks answer first, so the layers see them. */
-    int client_gone = pc->vclient || pc->dgram ? pc->vclosed : (!pc->csock || pc->csock->finished);
+    int client_gone = sockless(pc) ? pc->vclosed : (!pc->csock || pc->csock->finished);
     if (client_gone && pc->blocking == 0) {
         teardown(pc, 0);
         return;
@@ -589,12 +601,10 @@ after_client_connected(struct hjob *job)
         return;
     if (pc->client->error) {
         log_msg(LOG_INFO, "%sclient kill connection", pc->ctx->log_prefix);
-        if (pc->csock) {
+        if (pc->csock)
             core__sock_finish(pc->csock, 0);
-        } else {
-            pc->vclosed = 1;
-            pc->client->state = CONN_CLOSED;
-        }
+        else
+            close_sockless(pc);
         return;
     }
     pc->root = proxy_root_layer_new(pc->ctx);
@@ -718,24 +728,16 @@ core__accept_datagram(struct ulisten *ul, const struct sockaddr *peer, uint16_t 
 {
     struct listener *l = ul->l;
     struct pconn *pc = pconn_new(ul->srv);
-    pc->dgram = ul;
-    ul->refs++;
-    pc->dgram_id = id;
-    memcpy(&pc->dgram_peer, peer,
-           peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+    core__udp_query_add(ul, pc, peer, id);
 
     struct connection *client = connection_new(CONN_CLIENT);
-    struct sockaddr_storage ss;
-    int len = sizeof(ss);
     char host[64];
     uint16_t port;
     core__sockaddr_host(peer, host, sizeof(host), &port);
     addr_set(&client->peername, host, port);
     addr_set(&client->address, host, port);
-    if (uv_udp_getsockname(&ul->udp, (struct sockaddr *)&ss, &len) == 0) {
-        core__sockaddr_host((struct sockaddr *)&ss, host, sizeof(host), &port);
-        addr_set(&client->sockname, host, port);
-    }
+    if (ul->named)
+        addr_set(&client->sockname, ul->host, ul->port);
     client->state = CONN_OPEN;
     client->timestamp_start = clock_now();
     pc->client = client;

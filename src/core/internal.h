@@ -89,12 +89,22 @@ struct listener {
     struct ulisten *udp; /* a DNS mode's UDP socket on the same address; NULL = none */
 };
 
+/* Buckets of a DNS listener's table of queries in flight (a power of 2). */
+#define CORE_UDP_BUCKETS 256
+
 /* The UDP socket of a DNS listener (udp.c). */
 struct ulisten {
     uv_udp_t udp; /* udp.data = this; freed in its close callback, once refs is 0 */
     struct server *srv;
     struct listener *l; /* borrowed; NULL once the listener closed this */
     int refs;           /* the listener, each pconn of a client, each send in flight */
+    /* The bound address, the sockname of every client (named: it is known). */
+    char host[64];
+    uint16_t port;
+    unsigned named : 1;
+    /* The pconn of each query, by (client address, DNS id), so that a
+     * datagram finds its query without a walk over every connection. */
+    struct pconn *queries[CORE_UDP_BUCKETS];
 };
 
 /* A job for libuv's thread pool (server_queue_work). */
@@ -226,6 +236,7 @@ struct pconn {
     struct ulisten *dgram;
     uint16_t dgram_id;
     struct sockaddr_storage dgram_peer;
+    struct pconn *dgram_next; /* the next query in its bucket of dgram->queries */
     struct usock *usocks; /* UDP connections to upstream servers */
     char peer[64];   /* the client's address, "ip:port", prefix of log lines */
 };
@@ -317,7 +328,13 @@ void core__accept_datagram(struct ulisten *ul, const struct sockaddr *peer, uint
 /* Binds l's UDP socket to sa (the TCP listener's address and port). */
 int core__udp_listen(struct listener *l, const struct sockaddr *sa, struct err *e);
 void core__udp_close_listener(struct listener *l);
-void core__udp_unref(struct ulisten *ul);
+/* Makes pc the query (peer, id) of ul: ul's datagrams from peer with that
+ * id go to pc until pc is freed. pc takes a reference on ul. */
+void core__udp_query_add(struct ulisten *ul, struct pconn *pc, const struct sockaddr *peer,
+                         uint16_t id);
+/* pc is freed: its query (if it is one) leaves ul's table and drops its
+ * reference. */
+void core__udp_query_end(struct pconn *pc);
 /* A datagram to the client of pc (pc->dgram); data is emptied. */
 void core__udp_reply(struct pconn *pc, struct buf *data);
 /* CMD_OPEN of a UDP server connection: EV_DONE is fed before this returns

@@ -8,7 +8,8 @@
  * (address, id) makes a pconn whose client has no socket of its own
  * (pc->dgram); what the layers send it goes out of the listener's socket
  * to the client's address, and when the layers close it the pconn ends.
- * A datagram that repeats a query still in flight goes to the same pconn.
+ * A datagram that repeats a query still in flight goes to the same pconn,
+ * found in the listener's table of queries by (address, id).
  *
  * Lifetime: the listening socket (struct ulisten) is shared by its TCP
  * listener, the pconns of its clients and the sends in flight, each with a
@@ -61,11 +62,50 @@ on_ul_close(uv_handle_t *h)
     ul_unref(h->data);
 }
 
-void
-core__udp_unref(struct ulisten *ul)
+/* The bucket of (peer, id) in a ulisten's queries: Knuth's multiplicative
+ * hash of the address, port and id folded into 32 bits. */
+static struct pconn **
+bucket(struct ulisten *ul, const struct sockaddr *peer, uint16_t id)
 {
-    if (ul)
-        ul_unref(ul);
+    uint32_t h = id;
+    if (peer->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)peer;
+        h ^= in->sin_addr.s_addr ^ (uint32_t)in->sin_port << 16;
+    } else {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)peer;
+        uint32_t w[4];
+        memcpy(w, &in6->sin6_addr, sizeof(w));
+        h ^= w[0] ^ w[1] ^ w[2] ^ w[3] ^ (uint32_t)in6->sin6_port << 16;
+    }
+    h *= 2654435761u;
+    return &ul->queries[(h >> 16) & (CORE_UDP_BUCKETS - 1)];
+}
+
+void
+core__udp_query_add(struct ulisten *ul, struct pconn *pc, const struct sockaddr *peer, uint16_t id)
+{
+    pc->dgram = ul;
+    ul->refs++;
+    pc->dgram_id = id;
+    memcpy(&pc->dgram_peer, peer,
+           peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+    struct pconn **b = bucket(ul, peer, id);
+    pc->dgram_next = *b;
+    *b = pc;
+}
+
+void
+core__udp_query_end(struct pconn *pc)
+{
+    struct ulisten *ul = pc->dgram;
+    if (ul == NULL)
+        return;
+    struct pconn **pp = bucket(ul, (const struct sockaddr *)&pc->dgram_peer, pc->dgram_id);
+    while (*pp != pc)
+        pp = &(*pp)->dgram_next;
+    *pp = pc->dgram_next;
+    pc->dgram = NULL;
+    ul_unref(ul);
 }
 
 /* Datagrams are read into the loop's shared buffer, as TCP reads are. */
@@ -125,9 +165,8 @@ on_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct sockaddr *addr, 
         return;
     }
     uint16_t id = (uint16_t)((uint8_t)b->base[0] << 8 | (uint8_t)b->base[1]);
-    for (struct pconn *pc = srv->pconns; pc; pc = pc->next) {
-        if (pc->dgram == ul && !pc->dead && !pc->vclosed && pc->dgram_id == id &&
-            same_addr(&pc->dgram_peer, addr)) {
+    for (struct pconn *pc = *bucket(ul, addr, id); pc; pc = pc->dgram_next) {
+        if (!pc->dead && !pc->vclosed && pc->dgram_id == id && same_addr(&pc->dgram_peer, addr)) {
             struct event ev = {.type = EV_DATA, .conn = pc->client};
             ev.data = (struct slice){(const uint8_t *)b->base, (size_t)n};
             core__feed(pc, &ev);
@@ -151,6 +190,15 @@ core__udp_listen(struct listener *l, const struct sockaddr *sa, struct err *e)
     int r = uv_udp_bind(&ul->udp, sa, 0);
     if (r == 0)
         r = uv_udp_recv_start(&ul->udp, ul_alloc, on_recv);
+    if (r == 0) {
+        /* Asked once here rather than for each new query: it cannot change. */
+        struct sockaddr_storage ss;
+        int len = sizeof(ss);
+        if (uv_udp_getsockname(&ul->udp, (struct sockaddr *)&ss, &len) == 0) {
+            core__sockaddr_host((struct sockaddr *)&ss, ul->host, sizeof(ul->host), &ul->port);
+            ul->named = 1;
+        }
+    }
     if (r < 0) {
         char host[64];
         uint16_t port;

@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +26,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include "../lib/test.h"
+#include "../lib/tproxy.h"
 #include "addons/addon.h"
 #include "core/server.h"
 #include "flow/flow.h"
@@ -230,74 +230,6 @@ static const struct addon_ops t_ops = {
 
 static struct addon t_addon = {.ops = &t_ops};
 
-/* ---- The proxy, run in its own thread. ---- */
-
-struct proxy {
-    struct options *opts;
-    struct proxy_config cfg;
-    struct addon_chain *chain;
-    struct server *srv;
-    pthread_t thread;
-    int port;
-    int rc;
-};
-
-static void *
-proxy_main(void *arg)
-{
-    struct proxy *p = arg;
-    p->rc = server_run(p->srv);
-    return NULL;
-}
-
-/* mode: a --mode value, or NULL for regular. */
-static void
-proxy_start_mode(struct proxy *p, const char *mode)
-{
-    struct err e = {0};
-
-    memset(p, 0, sizeof(*p));
-    log_set_level(LOG_ERROR);
-    p->opts = opt_new();
-    if (mode)
-        ASSERT_EQ(opt_set(p->opts, "mode", mode, &e), 0);
-    ASSERT_EQ(proxy_config_init(&p->cfg, p->opts, &e), 0);
-    p->chain = addon_chain_new();
-    addon_chain_add(p->chain, &t_addon);
-    p->srv = server_new(&p->cfg, p->chain);
-    ASSERT(p->srv != NULL);
-    ASSERT_EQ(server_listen(p->srv, "127.0.0.1", 0, &e), 0);
-    p->port = server_port(p->srv);
-    ASSERT(p->port > 0);
-    p->rc = -1;
-    ASSERT_EQ(pthread_create(&p->thread, NULL, proxy_main, p), 0);
-}
-
-static void
-proxy_start(struct proxy *p)
-{
-    proxy_start_mode(p, NULL);
-}
-
-/*
- * server_stop() is not thread safe, so the test stops the server the way a
- * user does: SIGTERM, which server_run() watches with a uv_signal. The
- * runner gives each test its own process, so the signal hits only us. It
- * must be sent only once server_run() has started its signal watchers (any
- * answered request proves that), or the default action kills the test.
- */
-static void
-proxy_stop(struct proxy *p)
-{
-    ASSERT_EQ(kill(getpid(), SIGTERM), 0);
-    ASSERT_EQ(pthread_join(p->thread, NULL), 0);
-    ASSERT_EQ(p->rc, 0);
-    server_free(p->srv);
-    addon_chain_free(p->chain);
-    proxy_config_clear(&p->cfg);
-    opt_free(p->opts);
-}
-
 /* ---- Clients. ---- */
 
 struct client {
@@ -408,12 +340,12 @@ wait_held(int count)
 TEST(server_deferred_hook_others_go_on)
 {
     struct origin o;
-    struct proxy p;
+    struct tproxy p;
     struct client c1, c2;
     char body[256];
 
     origin_start(&o);
-    proxy_start(&p);
+    tproxy_start(&p, NULL, &t_addon);
     client_open(&c1, p.port);
     client_open(&c2, p.port);
 
@@ -442,7 +374,7 @@ TEST(server_deferred_hook_others_go_on)
 
     client_close(&c1);
     client_close(&c2);
-    proxy_stop(&p);
+    tproxy_stop(&p);
     origin_stop(&o);
 }
 
@@ -453,12 +385,12 @@ TEST(server_deferred_hook_others_go_on)
 TEST(server_deferred_hook_pauses_reading)
 {
     struct origin o;
-    struct proxy p;
+    struct tproxy p;
     struct client c1, c2;
     char body[256];
 
     origin_start(&o);
-    proxy_start(&p);
+    tproxy_start(&p, NULL, &t_addon);
     client_open(&c1, p.port);
     client_open(&c2, p.port);
 
@@ -487,7 +419,7 @@ TEST(server_deferred_hook_pauses_reading)
 
     client_close(&c1);
     client_close(&c2);
-    proxy_stop(&p);
+    tproxy_stop(&p);
     origin_stop(&o);
 }
 
@@ -502,7 +434,7 @@ TEST(server_deferred_hook_backpressure)
     /* Far above what loopback socket buffers take (a few MB each way). */
     const size_t total = (size_t)32 << 20;
     struct origin o;
-    struct proxy p;
+    struct tproxy p;
     struct client c1, c2;
     char body[256];
     static char chunk[65536];
@@ -510,7 +442,7 @@ TEST(server_deferred_hook_backpressure)
 
     memset(chunk, 'x', sizeof(chunk));
     origin_start(&o);
-    proxy_start(&p);
+    tproxy_start(&p, NULL, &t_addon);
     client_open(&c1, p.port);
     client_open(&c2, p.port);
 
@@ -557,7 +489,7 @@ TEST(server_deferred_hook_backpressure)
 
     client_close(&c1);
     client_close(&c2);
-    proxy_stop(&p);
+    tproxy_stop(&p);
     origin_stop(&o);
 }
 
@@ -565,12 +497,12 @@ TEST(server_deferred_hook_backpressure)
 TEST(server_deferred_hook_two_held)
 {
     struct origin o;
-    struct proxy p;
+    struct tproxy p;
     struct client c1, c2, c3;
     char body[256];
 
     origin_start(&o);
-    proxy_start(&p);
+    tproxy_start(&p, NULL, &t_addon);
     client_open(&c1, p.port);
     client_open(&c2, p.port);
     client_open(&c3, p.port);
@@ -594,7 +526,7 @@ TEST(server_deferred_hook_two_held)
     client_close(&c1);
     client_close(&c2);
     client_close(&c3);
-    proxy_stop(&p);
+    tproxy_stop(&p);
     origin_stop(&o);
 }
 
@@ -602,17 +534,17 @@ TEST(server_deferred_hook_two_held)
 TEST(server_sigterm_stops)
 {
     struct origin o;
-    struct proxy p;
+    struct tproxy p;
     struct client c1;
     char body[256];
 
     origin_start(&o);
-    proxy_start(&p);
+    tproxy_start(&p, NULL, &t_addon);
     client_open(&c1, p.port);
     client_get(&c1, o.port, "/fast");
     ASSERT_EQ(client_response(&c1, body, sizeof(body)), 200);
 
-    proxy_stop(&p);
+    tproxy_stop(&p);
     /* The proxy closed the client it still had. */
     char b;
     ASSERT_EQ(recv(c1.fd, &b, 1, 0), 0);
@@ -627,17 +559,14 @@ TEST(server_sigterm_stops)
 TEST(server_two_listeners_two_modes)
 {
     struct origin o;
-    struct proxy p;
+    struct tproxy p;
     struct proxy_config socks_cfg;
     struct client c1, c2;
     char body[256];
     struct err e = {0};
 
     origin_start(&o);
-    memset(&p, 0, sizeof(p));
-    log_set_level(LOG_ERROR);
-    p.opts = opt_new();
-    ASSERT_EQ(opt_set(p.opts, "mode", "regular@0", &e), 0);
+    tproxy_init(&p, "regular@0");
     ASSERT_EQ(opt_set(p.opts, "mode", "socks5@0", &e), 0);
     ASSERT_EQ(proxy_config_init(&p.cfg, p.opts, &e), 0);
     proxy_config_for_mode(&p.cfg, 1, &socks_cfg);
@@ -650,8 +579,7 @@ TEST(server_two_listeners_two_modes)
     int sport = server_listener_port(p.srv, 1);
     ASSERT(p.port > 0 && sport > 0 && sport != p.port);
     ASSERT_EQ(server_listener_port(p.srv, 2), 0);
-    p.rc = -1;
-    ASSERT_EQ(pthread_create(&p.thread, NULL, proxy_main, &p), 0);
+    tproxy_run(&p);
 
     client_open(&c1, p.port);
     client_get(&c1, o.port, "/fast");
@@ -668,7 +596,7 @@ TEST(server_two_listeners_two_modes)
 
     client_close(&c1);
     client_close(&c2);
-    proxy_stop(&p);
+    tproxy_stop(&p);
     origin_stop(&o);
 }
 
@@ -746,7 +674,7 @@ h2c_run(nghttp2_session *s, struct client *c, struct h2c *h)
 TEST(server_http2_held_stream_others_go_on)
 {
     struct origin o;
-    struct proxy p;
+    struct tproxy p;
     struct client c;
     struct h2c h = {0};
     char authority[64];
@@ -755,7 +683,7 @@ TEST(server_http2_held_stream_others_go_on)
     snprintf(authority, sizeof(authority), "127.0.0.1:%d", o.port);
     char mode[80];
     snprintf(mode, sizeof(mode), "reverse:http://%s", authority);
-    proxy_start_mode(&p, mode);
+    tproxy_start(&p, mode, &t_addon);
     client_open(&c, p.port); /* nghttp2 starts with the preface, which reverse mode knows */
 
     nghttp2_session_callbacks *cb;
@@ -782,6 +710,6 @@ TEST(server_http2_held_stream_others_go_on)
 
     nghttp2_session_del(s);
     client_close(&c);
-    proxy_stop(&p);
+    tproxy_stop(&p);
     origin_stop(&o);
 }

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +24,7 @@
 
 #include "../lib/tca.h"
 #include "../lib/test.h"
+#include "../lib/tproxy.h"
 #include "addons/addon.h"
 #include "addons/tlsconfig.h"
 #include "core/server.h"
@@ -230,24 +230,6 @@ static struct addon t_addon = {.ops = &t_ops};
 
 /* ---- The proxy, in its own thread. ---- */
 
-struct proxy {
-    struct options *opts;
-    struct proxy_config cfg;
-    struct addon_chain *chain;
-    struct server *srv;
-    pthread_t thread;
-    int port;
-    int rc;
-};
-
-static void *
-proxy_main(void *arg)
-{
-    struct proxy *p = arg;
-    p->rc = server_run(p->srv);
-    return NULL;
-}
-
 /* Counts what tlsconfig signs on the pool, as mitmdump wires it otherwise. */
 static void
 queue_work(void *srv, tlsconfig_work_cb work, tlsconfig_work_cb after, void *arg)
@@ -258,15 +240,11 @@ queue_work(void *srv, tlsconfig_work_cb work, tlsconfig_work_cb after, void *arg
 
 /* mode NULL: regular. trust_ca: verify upstream servers with the test CA. */
 static void
-proxy_start_mode(struct proxy *p, const char *mode, int trust_ca)
+proxy_start_mode(struct tproxy *p, const char *mode, int trust_ca)
 {
     struct err e = {0};
-    memset(p, 0, sizeof(*p));
-    log_set_level(LOG_ERROR);
-    p->opts = opt_new();
+    tproxy_init(p, mode);
     ASSERT_EQ(opt_set(p->opts, "confdir", conf, &e), 0);
-    if (mode)
-        ASSERT_EQ(opt_set(p->opts, "mode", mode, &e), 0);
     char *ca_file = tca_cert_file(conf);
     if (trust_ca)
         ASSERT_EQ(opt_set(p->opts, "ssl_verify_upstream_trusted_ca", ca_file, &e), 0);
@@ -280,29 +258,14 @@ proxy_start_mode(struct proxy *p, const char *mode, int trust_ca)
     ASSERT_EQ(addon_chain_configure(p->chain, p->opts, &e), 0);
     p->srv = server_new(&p->cfg, p->chain);
     tlsconfig_wire(tlsconfig, queue_work, p->srv);
-    ASSERT_EQ(server_listen(p->srv, "127.0.0.1", 0, &e), 0);
-    p->port = server_port(p->srv);
-    p->rc = -1;
-    ASSERT_EQ(pthread_create(&p->thread, NULL, proxy_main, p), 0);
+    tproxy_listen(p);
+    tproxy_run(p);
 }
 
 static void
-proxy_start(struct proxy *p)
+proxy_start(struct tproxy *p)
 {
     proxy_start_mode(p, NULL, 1);
-}
-
-/* SIGTERM, as in test_server.c: server_stop() is for the loop's thread. */
-static void
-proxy_stop(struct proxy *p)
-{
-    ASSERT_EQ(kill(getpid(), SIGTERM), 0);
-    ASSERT_EQ(pthread_join(p->thread, NULL), 0);
-    ASSERT_EQ(p->rc, 0);
-    server_free(p->srv);
-    addon_chain_free(p->chain); /* t_addon has no free: it is static */
-    proxy_config_clear(&p->cfg);
-    opt_free(p->opts);
 }
 
 /* ---- The client: CONNECT, then TLS trusting the test CA. ---- */
@@ -440,7 +403,7 @@ teardown(void)
 TEST(tls_hooks_certificate_from_the_pool_or_an_addon)
 {
     struct origin o;
-    struct proxy p;
+    struct tproxy p;
     struct seen s = {0};
     setup();
     origin_start(&o);
@@ -469,7 +432,7 @@ TEST(tls_hooks_certificate_from_the_pool_or_an_addon)
     ASSERT_EQ(atomic_load(&t.start_client), 3);
     X509_free(s.cert);
 
-    proxy_stop(&p);
+    tproxy_stop(&p);
     origin_stop(&o);
     teardown();
 }
@@ -478,7 +441,7 @@ TEST(tls_hooks_certificate_from_the_pool_or_an_addon)
 TEST(tls_hooks_next_layer_passes_through)
 {
     struct origin o;
-    struct proxy p;
+    struct tproxy p;
     struct seen s = {0};
     setup();
     origin_start(&o);
@@ -491,7 +454,7 @@ TEST(tls_hooks_next_layer_passes_through)
     ASSERT_EQ(atomic_load(&t.start_client), 0);
     ASSERT_EQ(atomic_load(&t.queued), 0);
     X509_free(s.cert);
-    proxy_stop(&p);
+    tproxy_stop(&p);
     origin_stop(&o);
     teardown();
 }
@@ -503,7 +466,7 @@ TEST(tls_hooks_next_layer_passes_through)
 TEST(tls_hooks_upstream_proxy_tls_goes_through_the_hooks)
 {
     struct origin o;
-    struct proxy p;
+    struct tproxy p;
     char mode[64], body[64];
     setup();
     origin_start(&o);
@@ -512,7 +475,7 @@ TEST(tls_hooks_upstream_proxy_tls_goes_through_the_hooks)
     proxy_start_mode(&p, mode, 1);
     ASSERT_EQ(plain_get(p.port, "http://example.test/x", body, sizeof(body)), 200);
     ASSERT_STREQ(body, "origin");
-    proxy_stop(&p);
+    tproxy_stop(&p);
     ASSERT_EQ(atomic_load(&t.start_server), 1);
     ASSERT_EQ(atomic_load(&t.server_port), o.port);
     ASSERT_STREQ(t.server_sni, "localhost");
@@ -522,7 +485,7 @@ TEST(tls_hooks_upstream_proxy_tls_goes_through_the_hooks)
     /* Without the test CA the proxy's certificate is not trusted. */
     proxy_start_mode(&p, mode, 0);
     ASSERT_EQ(plain_get(p.port, "http://example.test/x", body, sizeof(body)), 502);
-    proxy_stop(&p);
+    tproxy_stop(&p);
     ASSERT_EQ(atomic_load(&t.start_server), 2);
     ASSERT_EQ(atomic_load(&t.established_server), 1);
     ASSERT_EQ(atomic_load(&t.failed_server), 1);

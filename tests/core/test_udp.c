@@ -10,9 +10,6 @@
  * whose hook is answered later waits alone, every other client goes on.
  */
 #include <poll.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -20,14 +17,12 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "../lib/tdns.h"
 #include "../lib/test.h"
-#include "addons/addon.h"
-#include "core/server.h"
+#include "../lib/tnet.h"
+#include "../lib/tproxy.h"
 #include "dns/dns.h"
 #include "flow/flow.h"
-#include "options/opt.h"
-#include "proxy/context.h"
-#include "util/log.h"
 
 #define READ_TIMEOUT_MS 5000
 #define QUIET_MS 200
@@ -77,76 +72,13 @@ static const struct addon_ops t_ops = {
 
 static struct addon t_addon = {.ops = &t_ops};
 
-/* ---- The server, run in its own thread. ---- */
-
-struct proxy {
-    struct options *opts;
-    struct proxy_config cfg;
-    struct addon_chain *chain;
-    struct server *srv;
-    pthread_t thread;
-    int port;
-    int rc;
-};
-
-static void *
-proxy_main(void *arg)
-{
-    struct proxy *p = arg;
-    p->rc = server_run(p->srv);
-    return NULL;
-}
-
-static void
-proxy_start(struct proxy *p)
-{
-    struct err e = {0};
-    memset(p, 0, sizeof(*p));
-    log_set_level(LOG_ERROR);
-    p->opts = opt_new();
-    ASSERT_EQ(opt_set(p->opts, "mode", "dns", &e), 0);
-    ASSERT_EQ(proxy_config_init(&p->cfg, p->opts, &e), 0);
-    p->chain = addon_chain_new();
-    addon_chain_add(p->chain, &t_addon);
-    p->srv = server_new(&p->cfg, p->chain);
-    ASSERT_EQ(server_listen(p->srv, "127.0.0.1", 0, &e), 0);
-    p->port = server_port(p->srv);
-    ASSERT(p->port > 0);
-    p->rc = -1;
-    ASSERT_EQ(pthread_create(&p->thread, NULL, proxy_main, p), 0);
-}
-
-/* SIGTERM, as in test_server.c: send it only after an answer proved the loop runs. */
-static void
-proxy_stop(struct proxy *p)
-{
-    ASSERT_EQ(kill(getpid(), SIGTERM), 0);
-    ASSERT_EQ(pthread_join(p->thread, NULL), 0);
-    ASSERT_EQ(p->rc, 0);
-    server_free(p->srv);
-    addon_chain_free(p->chain);
-    proxy_config_clear(&p->cfg);
-    opt_free(p->opts);
-}
-
 /* ---- Clients. ---- */
 
+/* A query for name's A record, as a datagram or on a TCP stream. */
 static void
 wire_query(struct buf *out, uint16_t id, const char *name, int tcp)
 {
-    struct dns_message *m = dns_message_new();
-    m->id = id;
-    m->recursion_desired = 1;
-    dns_add_question(m, name, DNS_TYPE_A, DNS_CLASS_IN);
-    struct buf b = BUF_INIT;
-    ASSERT_EQ(dns_write(&b, m, 0, NULL), 0);
-    if (tcp) {
-        uint8_t len[2] = {(uint8_t)(b.len >> 8), (uint8_t)b.len};
-        buf_append(out, len, 2);
-    }
-    buf_append(out, buf_ptr(&b), b.len);
-    buf_clear(&b);
-    dns_message_free(m);
+    tdns_wire(out, tdns_query(id, name, DNS_TYPE_A), tcp);
 }
 
 static struct sockaddr_in
@@ -208,8 +140,8 @@ expect_a(struct dns_message *m, uint16_t id, uint8_t last)
 
 TEST(udp_dns_answer_servfail_kill)
 {
-    struct proxy p;
-    proxy_start(&p);
+    struct tproxy p;
+    tproxy_start(&p, "dns", &t_addon);
     int fd = udp_client();
     udp_query(fd, p.port, 0x1111, "answer.test");
     expect_a(udp_answer(fd, READ_TIMEOUT_MS), 0x1111, 9);
@@ -230,13 +162,13 @@ TEST(udp_dns_answer_servfail_kill)
     ASSERT_EQ(sendto(fd, "x", 1, 0, (struct sockaddr *)&sa, sizeof(sa)), 1);
     ASSERT(udp_answer(fd, QUIET_MS) == NULL);
     close(fd);
-    proxy_stop(&p);
+    tproxy_stop(&p);
 }
 
 TEST(udp_dns_held_query_others_go_on)
 {
-    struct proxy p;
-    proxy_start(&p);
+    struct tproxy p;
+    tproxy_start(&p, "dns", &t_addon);
     int a = udp_client(), b = udp_client();
     udp_query(b, p.port, 1, "answer.test");
     expect_a(udp_answer(b, READ_TIMEOUT_MS), 1, 9); /* the loop runs */
@@ -253,7 +185,7 @@ TEST(udp_dns_held_query_others_go_on)
     expect_a(udp_answer(a, READ_TIMEOUT_MS), 0xaaaa, 7);
     close(a);
     close(b);
-    proxy_stop(&p);
+    tproxy_stop(&p);
 }
 
 /* Reads exactly n bytes or fails. */
@@ -285,11 +217,9 @@ tcp_answer(int fd)
 
 TEST(udp_dns_tcp_on_the_same_port)
 {
-    struct proxy p;
-    proxy_start(&p);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = server_addr(p.port);
-    ASSERT_EQ(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    struct tproxy p;
+    tproxy_start(&p, "dns", &t_addon);
+    int fd = tnet_connect(p.port);
     struct buf b = BUF_INIT;
     wire_query(&b, 5, "answer.test", 1);
     wire_query(&b, 6, "other.test", 1);
@@ -301,5 +231,5 @@ TEST(udp_dns_tcp_on_the_same_port)
     ASSERT_EQ(m->response_code, DNS_RCODE_SERVFAIL);
     dns_message_free(m);
     close(fd);
-    proxy_stop(&p);
+    tproxy_stop(&p);
 }

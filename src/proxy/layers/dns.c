@@ -67,20 +67,6 @@ struct dns_layer {
     int client_done;           /* the client is closed (or closing): stop */
 };
 
-static void pump(struct dns_layer *d, struct cmdq *out);
-
-static struct pending *
-pending_pop(struct pending **list, struct pending *p)
-{
-    for (struct pending **pp = list; *pp; pp = &(*pp)->next) {
-        if (*pp == p) {
-            *pp = p->next;
-            p->next = NULL;
-            return p;
-        }
-    }
-    return NULL;
-}
 
 static void
 pending_push(struct pending **list, struct pending *p)
@@ -104,26 +90,28 @@ pending_free_all(struct pending **list)
     }
 }
 
-/* Sends m to the client: as it is over UDP, after its length over TCP. */
+/* Sends m on c: as it is over UDP (the upstream, a UDP client), after its
+ * two-byte length on a TCP client's stream (RFC 1035 4.2.2). */
 static int
-send_message(struct dns_layer *d, struct cmdq *out, const struct dns_message *m, struct err *e)
+send_message(struct dns_layer *d, struct cmdq *out, struct connection *c,
+             const struct dns_message *m, struct err *e)
 {
+    int stream = c == d->base.ctx->client && !d->base.ctx->datagram;
     struct buf b = BUF_INIT;
     int rc;
-    if (!d->base.ctx->datagram)
+    if (stream)
         buf_append(&b, "\0\0", 2);
     /* Without compression, as mitmproxy's Message.packed. */
     if ((rc = dns_write(&b, m, 0, e)) < 0) {
         buf_clear(&b);
         return rc;
     }
-    if (!d->base.ctx->datagram) {
+    if (stream) {
         size_t n = b.len - 2;
         buf_ptr(&b)[0] = (uint8_t)(n >> 8);
         buf_ptr(&b)[1] = (uint8_t)n;
     }
-    layer_send_buf(&d->base, out, d->base.ctx->client, &b);
-    buf_clear(&b);
+    layer_send_buf(&d->base, out, c, &b);
     return 0;
 }
 
@@ -172,15 +160,11 @@ raise_response(struct dns_layer *d, struct cmdq *out)
 static void
 forward(struct dns_layer *d, struct cmdq *out)
 {
-    struct buf b = BUF_INIT;
     struct err e = {0};
-    if (dns_write(&b, d->cur->dns_request, 0, &e) < 0) {
-        buf_clear(&b);
+    if (send_message(d, out, d->server, d->cur->dns_request, &e) < 0) {
         raise_error(d, out, e.msg);
         return;
     }
-    layer_send_buf(&d->base, out, d->server, &b);
-    buf_clear(&b);
     struct pending *p = xcalloc(1, sizeof(*p));
     p->flow = d->cur;
     p->id = d->cur->dns_request->id;
@@ -231,7 +215,7 @@ after_response(struct dns_layer *d, struct cmdq *out)
     }
     /* An addon may drop the answer by clearing it (mitmproxy: "allows the
      * response hook to suppress an answer"). */
-    if (f->dns_response && send_message(d, out, f->dns_response, &e) < 0) {
+    if (f->dns_response && send_message(d, out, d->base.ctx->client, f->dns_response, &e) < 0) {
         raise_error(d, out, e.msg);
         return;
     }
@@ -249,7 +233,7 @@ after_error(struct dns_layer *d, struct cmdq *out)
         return;
     }
     struct dns_message *fail = dns_message_answer(f->dns_request, DNS_RCODE_SERVFAIL);
-    if (send_message(d, out, fail, NULL) < 0)
+    if (send_message(d, out, d->base.ctx->client, fail, NULL) < 0)
         layer_log(&d->base, out, LOG_WARN, "cannot answer a DNS query that failed");
     dns_message_free(fail);
     flow_done(d, out);
@@ -285,16 +269,17 @@ on_answer(struct dns_layer *d, struct cmdq *out, const uint8_t *p, size_t n)
         layer_log(&d->base, out, LOG_INFO, "server sent an invalid DNS message: %s", e.msg);
         return;
     }
-    struct pending *w = d->waiting;
-    while (w && w->id != m->id)
-        w = w->next;
+    struct pending **pp = &d->waiting;
+    while (*pp && (*pp)->id != m->id)
+        pp = &(*pp)->next;
+    struct pending *w = *pp;
     if (w == NULL) {
         /* A late answer (the query timed out) or one nobody asked for. */
         layer_log(&d->base, out, LOG_DEBUG, "unexpected DNS answer (id %u) dropped", m->id);
         dns_message_free(m);
         return;
     }
-    pending_pop(&d->waiting, w);
+    *pp = w->next;
     d->cur = w->flow;
     free(w);
     m->timestamp = clock_now();
@@ -335,12 +320,14 @@ pump(struct dns_layer *d, struct cmdq *out)
 static void
 fail_waiting(struct dns_layer *d, const char *msg, uint64_t wake)
 {
-    struct pending *next;
-    for (struct pending *w = d->waiting; w; w = next) {
-        next = w->next;
-        if (wake && w->wake != wake)
+    struct pending **pp = &d->waiting;
+    while (*pp) {
+        struct pending *w = *pp;
+        if (wake && w->wake != wake) {
+            pp = &w->next;
             continue;
-        pending_pop(&d->waiting, w);
+        }
+        *pp = w->next;
         flow_set_error(w->flow, msg);
         pending_push(&d->failed, w);
     }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../../lib/pb.h"
+#include "../../lib/tdns.h"
 #include "../../lib/test.h"
 #include "dns/dns.h"
 #include "flow/flow.h"
@@ -28,16 +29,6 @@ reverse_mode(struct options *o)
     opt_set(o, "mode", "reverse:dns://10.0.0.53:5353", NULL);
 }
 
-static struct dns_message *
-query(uint16_t id, const char *name, uint16_t type)
-{
-    struct dns_message *m = dns_message_new();
-    m->id = id;
-    m->recursion_desired = 1;
-    dns_add_question(m, name, type, DNS_CLASS_IN);
-    return m;
-}
-
 /* An answer to q with one A record 10.1.2.<last>. */
 static struct dns_message *
 answer(const struct dns_message *q, uint8_t last)
@@ -48,26 +39,31 @@ answer(const struct dns_message *q, uint8_t last)
     return m;
 }
 
-/* The wire form of m (freed), with RFC 1035's TCP length prefix if tcp. */
-static void
-wire(struct buf *out, struct dns_message *m, int tcp)
+/* The reply to tdns_query(id, name, type) with rcode and no records. */
+static struct dns_message *
+reply_to(uint16_t id, const char *name, uint16_t type, unsigned rcode)
 {
-    struct buf b = BUF_INIT;
-    ASSERT_EQ(dns_write(&b, m, 0, NULL), 0);
-    if (tcp) {
-        uint8_t len[2] = {(uint8_t)(b.len >> 8), (uint8_t)b.len};
-        buf_append(out, len, 2);
-    }
-    buf_append(out, buf_ptr(&b), b.len);
-    buf_clear(&b);
-    dns_message_free(m);
+    struct dns_message *q = tdns_query(id, name, type);
+    struct dns_message *m = dns_message_answer(q, rcode);
+    dns_message_free(q);
+    return m;
+}
+
+/* The answer to tdns_query(id, name, A) with one A record 10.1.2.<last>. */
+static struct dns_message *
+answer_to(uint16_t id, const char *name, uint8_t last)
+{
+    struct dns_message *q = tdns_query(id, name, DNS_TYPE_A);
+    struct dns_message *m = answer(q, last);
+    dns_message_free(q);
+    return m;
 }
 
 static void
 in_msg(struct pb *pb, struct connection *c, struct dns_message *m, int tcp)
 {
     struct buf b = BUF_INIT;
-    wire(&b, m, tcp);
+    tdns_wire(&b, m, tcp);
     if (tcp)
         pb_in_datan(pb, c, buf_ptr(&b), b.len);
     else
@@ -79,11 +75,37 @@ static void
 out_msg(struct pb *pb, struct connection *c, struct dns_message *m, int tcp)
 {
     struct buf want = BUF_INIT, got = BUF_INIT;
-    wire(&want, m, tcp);
+    tdns_wire(&want, m, tcp);
     pb_out_send_take(pb, c, &got);
     ASSERT_MEMEQ(buf_ptr(&got), got.len, buf_ptr(&want), want.len);
     buf_clear(&want);
     buf_clear(&got);
+}
+
+/* The client's first message, a query, up to its dns_request hook (f: the
+ * flow, or NULL). */
+static void
+start_query(struct pb *pb, uint16_t id, const char *name, uint16_t type, int tcp, struct flow **f)
+{
+    pb_in_start(pb);
+    in_msg(pb, pb_client(pb), tdns_query(id, name, type), tcp);
+    pb_out_hook(pb, HOOK_DNS_REQUEST, f);
+}
+
+/* dns_request passes tdns_query(id, name, A) on: the upstream is opened, the
+ * query sent over UDP and its timer set (wake: its id, or NULL). Returns
+ * the upstream. */
+static struct connection *
+out_forwarded(struct pb *pb, uint16_t id, const char *name, uint64_t *wake)
+{
+    struct connection *server;
+    pb_in_reply(pb);
+    pb_out_open(pb, &server);
+    ASSERT(server->udp);
+    pb_in_reply(pb);
+    out_msg(pb, server, tdns_query(id, name, DNS_TYPE_A), 0);
+    pb_out_wakeup(pb, TIMEOUT_MS, wake);
+    return server;
 }
 
 /* --- UDP, regular mode: an addon answers in dns_request --- */
@@ -93,9 +115,7 @@ pb_udp_hook_answers(struct pb *pb)
 {
     struct connection *client = pb_client(pb);
     struct flow *f;
-    pb_in_start(pb);
-    in_msg(pb, client, query(0x1234, "example.org", DNS_TYPE_A), 0);
-    pb_out_hook(pb, HOOK_DNS_REQUEST, &f);
+    start_query(pb, 0x1234, "example.org", DNS_TYPE_A, 0, &f);
     ASSERT_EQ(f->type, FLOW_DNS);
     ASSERT(f->live);
     ASSERT_STREQ(f->dns_request->questions[0].name, "example.org");
@@ -120,9 +140,7 @@ pb_udp_response_dropped(struct pb *pb)
 {
     struct connection *client = pb_client(pb);
     struct flow *f;
-    pb_in_start(pb);
-    in_msg(pb, client, query(1, "example.org", DNS_TYPE_A), 0);
-    pb_out_hook(pb, HOOK_DNS_REQUEST, &f);
+    start_query(pb, 1, "example.org", DNS_TYPE_A, 0, &f);
     f->dns_response = answer(f->dns_request, 7);
     pb_in_reply(pb);
     pb_out_hook(pb, HOOK_DNS_RESPONSE, NULL);
@@ -140,18 +158,13 @@ pb_udp_no_answer(struct pb *pb)
 {
     struct connection *client = pb_client(pb);
     struct flow *f;
-    pb_in_start(pb);
-    in_msg(pb, client, query(9, "example.org", DNS_TYPE_AAAA), 0);
-    pb_out_hook(pb, HOOK_DNS_REQUEST, &f);
+    start_query(pb, 9, "example.org", DNS_TYPE_AAAA, 0, &f);
     pb_in_reply(pb);
     pb_out_hook(pb, HOOK_DNS_ERROR, NULL);
     ASSERT(f->error != NULL);
     ASSERT_STREQ(f->error->msg, "No hook has set a response.");
-    struct dns_message *q = query(9, "example.org", DNS_TYPE_AAAA);
-    struct dns_message *fail = dns_message_answer(q, DNS_RCODE_SERVFAIL);
-    dns_message_free(q);
     pb_in_reply(pb);
-    out_msg(pb, client, fail, 0);
+    out_msg(pb, client, reply_to(9, "example.org", DNS_TYPE_AAAA, DNS_RCODE_SERVFAIL), 0);
     pb_out_close(pb, client, 0);
     pb_end(pb);
 }
@@ -163,9 +176,7 @@ pb_udp_killed(struct pb *pb)
 {
     struct connection *client = pb_client(pb);
     struct flow *f;
-    pb_in_start(pb);
-    in_msg(pb, client, query(3, "ads.example", DNS_TYPE_A), 0);
-    pb_out_hook(pb, HOOK_DNS_REQUEST, &f);
+    start_query(pb, 3, "ads.example", DNS_TYPE_A, 0, &f);
     flow_kill(f);
     pb_in_reply(pb);
     pb_out_hook(pb, HOOK_DNS_ERROR, NULL);
@@ -195,33 +206,21 @@ static void
 pb_reverse_forwards(struct pb *pb)
 {
     struct connection *client = pb_client(pb);
-    struct connection *server;
     struct flow *f;
     uint64_t wake;
-    pb_in_start(pb);
-    in_msg(pb, client, query(0x4242, "example.org", DNS_TYPE_A), 0);
-    pb_out_hook(pb, HOOK_DNS_REQUEST, &f);
+    start_query(pb, 0x4242, "example.org", DNS_TYPE_A, 0, &f);
     ASSERT_STREQ(f->server_conn->address.host, "10.0.0.53");
     ASSERT_EQ(f->server_conn->address.port, 5353);
-    pb_in_reply(pb);
-    pb_out_open(pb, &server);
-    ASSERT(server->udp);
-    pb_in_reply(pb);
-    out_msg(pb, server, query(0x4242, "example.org", DNS_TYPE_A), 0);
-    pb_out_wakeup(pb, TIMEOUT_MS, &wake);
+    struct connection *server = out_forwarded(pb, 0x4242, "example.org", &wake);
     /* An answer to something else is dropped; the right one goes through. */
-    struct dns_message *q = query(0x4242, "example.org", DNS_TYPE_A);
-    struct dns_message *stray = query(0x9999, "other.org", DNS_TYPE_A);
-    in_msg(pb, server, answer(stray, 1), 0);
-    dns_message_free(stray);
-    in_msg(pb, server, answer(q, 9), 0);
+    in_msg(pb, server, answer_to(0x9999, "other.org", 1), 0);
+    in_msg(pb, server, answer_to(0x4242, "example.org", 9), 0);
     pb_out_hook(pb, HOOK_DNS_RESPONSE, NULL);
     ASSERT_EQ(f->dns_response->answers.n, 1);
     pb_in_reply(pb);
-    out_msg(pb, client, answer(q, 9), 0);
+    out_msg(pb, client, answer_to(0x4242, "example.org", 9), 0);
     pb_out_close(pb, client, 0);
     pb_out_close(pb, server, 0);
-    dns_message_free(q);
     /* The timer fires after all: nothing waits for it. */
     pb_in_wakeup(pb, wake);
     pb_end(pb);
@@ -233,24 +232,15 @@ static void
 pb_reverse_timeout(struct pb *pb)
 {
     struct connection *client = pb_client(pb);
-    struct connection *server;
     struct flow *f;
     uint64_t wake;
-    pb_in_start(pb);
-    in_msg(pb, client, query(5, "slow.org", DNS_TYPE_A), 0);
-    pb_out_hook(pb, HOOK_DNS_REQUEST, &f);
-    pb_in_reply(pb);
-    pb_out_open(pb, &server);
-    pb_in_reply(pb);
-    out_msg(pb, server, query(5, "slow.org", DNS_TYPE_A), 0);
-    pb_out_wakeup(pb, TIMEOUT_MS, &wake);
+    start_query(pb, 5, "slow.org", DNS_TYPE_A, 0, &f);
+    struct connection *server = out_forwarded(pb, 5, "slow.org", &wake);
     pb_in_wakeup(pb, wake);
     pb_out_hook(pb, HOOK_DNS_ERROR, NULL);
     ASSERT_STREQ(f->error->msg, "DNS server 10.0.0.53:5353 did not answer in time.");
     pb_in_reply(pb);
-    struct dns_message *q = query(5, "slow.org", DNS_TYPE_A);
-    out_msg(pb, client, dns_message_answer(q, DNS_RCODE_SERVFAIL), 0);
-    dns_message_free(q);
+    out_msg(pb, client, reply_to(5, "slow.org", DNS_TYPE_A, DNS_RCODE_SERVFAIL), 0);
     pb_out_close(pb, client, 0);
     pb_out_close(pb, server, 0);
     pb_end(pb);
@@ -263,18 +253,14 @@ pb_reverse_open_fails(struct pb *pb)
 {
     struct connection *client = pb_client(pb);
     struct flow *f;
-    pb_in_start(pb);
-    in_msg(pb, client, query(6, "example.org", DNS_TYPE_A), 0);
-    pb_out_hook(pb, HOOK_DNS_REQUEST, &f);
+    start_query(pb, 6, "example.org", DNS_TYPE_A, 0, &f);
     pb_in_reply(pb);
     pb_out_open(pb, NULL);
     pb_in_reply_err(pb, "Connection refused");
     pb_out_hook(pb, HOOK_DNS_ERROR, NULL);
     ASSERT_STREQ(f->error->msg, "Connection refused");
     pb_in_reply(pb);
-    struct dns_message *q = query(6, "example.org", DNS_TYPE_A);
-    out_msg(pb, client, dns_message_answer(q, DNS_RCODE_SERVFAIL), 0);
-    dns_message_free(q);
+    out_msg(pb, client, reply_to(6, "example.org", DNS_TYPE_A, DNS_RCODE_SERVFAIL), 0);
     pb_out_close(pb, client, 0);
     pb_end(pb);
 }
@@ -288,25 +274,16 @@ static void
 pb_reverse_server_gone(struct pb *pb)
 {
     struct connection *client = pb_client(pb);
-    struct connection *server;
     struct flow *f;
-    pb_in_start(pb);
-    in_msg(pb, client, query(8, "example.org", DNS_TYPE_A), 0);
-    pb_out_hook(pb, HOOK_DNS_REQUEST, &f);
-    pb_in_reply(pb);
-    pb_out_open(pb, &server);
-    pb_in_reply(pb);
-    out_msg(pb, server, query(8, "example.org", DNS_TYPE_A), 0);
-    pb_out_wakeup(pb, TIMEOUT_MS, NULL);
+    start_query(pb, 8, "example.org", DNS_TYPE_A, 0, &f);
+    struct connection *server = out_forwarded(pb, 8, "example.org", NULL);
     server->error = strdup("Error receiving from 10.0.0.53:5353: connection refused");
     server->state = CONN_CLOSED;
     pb_in_closed(pb, server);
     pb_out_hook(pb, HOOK_DNS_ERROR, NULL);
     ASSERT_STREQ(f->error->msg, "Error receiving from 10.0.0.53:5353: connection refused");
     pb_in_reply(pb);
-    struct dns_message *q = query(8, "example.org", DNS_TYPE_A);
-    out_msg(pb, client, dns_message_answer(q, DNS_RCODE_SERVFAIL), 0);
-    dns_message_free(q);
+    out_msg(pb, client, reply_to(8, "example.org", DNS_TYPE_A, DNS_RCODE_SERVFAIL), 0);
     pb_out_close(pb, client, 0);
     pb_end(pb);
 }
@@ -323,8 +300,8 @@ pb_tcp_two_queries(struct pb *pb)
     struct connection *client = pb_client(pb);
     struct flow *f1, *f2;
     struct buf both = BUF_INIT;
-    wire(&both, query(1, "one.example", DNS_TYPE_A), 1);
-    wire(&both, query(2, "two.example", DNS_TYPE_A), 1);
+    tdns_wire(&both, tdns_query(1, "one.example", DNS_TYPE_A), 1);
+    tdns_wire(&both, tdns_query(2, "two.example", DNS_TYPE_A), 1);
     pb_in_start(pb);
     pb_in_datan(pb, client, buf_ptr(&both), both.len);
     buf_clear(&both);
@@ -334,9 +311,7 @@ pb_tcp_two_queries(struct pb *pb)
     pb_in_reply(pb);
     pb_out_hook(pb, HOOK_DNS_RESPONSE, NULL);
     pb_in_reply(pb);
-    struct dns_message *q1 = query(1, "one.example", DNS_TYPE_A);
-    out_msg(pb, client, answer(q1, 1), 1);
-    dns_message_free(q1);
+    out_msg(pb, client, answer_to(1, "one.example", 1), 1);
     pb_out_hook(pb, HOOK_DNS_REQUEST, &f2);
     ASSERT_STREQ(f2->dns_request->questions[0].name, "two.example");
     ASSERT(f1 != f2);
@@ -344,9 +319,7 @@ pb_tcp_two_queries(struct pb *pb)
     pb_in_reply(pb);
     pb_out_hook(pb, HOOK_DNS_RESPONSE, NULL);
     pb_in_reply(pb);
-    struct dns_message *q2 = query(2, "two.example", DNS_TYPE_A);
-    out_msg(pb, client, answer(q2, 2), 1);
-    dns_message_free(q2);
+    out_msg(pb, client, answer_to(2, "two.example", 2), 1);
     /* The client is through: the connection ends. */
     pb_in_closed(pb, client);
     pb_out_close(pb, client, 0);
@@ -359,21 +332,12 @@ static void
 pb_tcp_reverse(struct pb *pb)
 {
     struct connection *client = pb_client(pb);
-    struct connection *server;
-    pb_in_start(pb);
-    in_msg(pb, client, query(77, "example.org", DNS_TYPE_A), 1);
-    pb_out_hook(pb, HOOK_DNS_REQUEST, NULL);
-    pb_in_reply(pb);
-    pb_out_open(pb, &server);
-    pb_in_reply(pb);
-    out_msg(pb, server, query(77, "example.org", DNS_TYPE_A), 0);
-    pb_out_wakeup(pb, TIMEOUT_MS, NULL);
-    struct dns_message *q = query(77, "example.org", DNS_TYPE_A);
-    in_msg(pb, server, answer(q, 3), 0);
+    start_query(pb, 77, "example.org", DNS_TYPE_A, 1, NULL);
+    struct connection *server = out_forwarded(pb, 77, "example.org", NULL);
+    in_msg(pb, server, answer_to(77, "example.org", 3), 0);
     pb_out_hook(pb, HOOK_DNS_RESPONSE, NULL);
     pb_in_reply(pb);
-    out_msg(pb, client, answer(q, 3), 1);
-    dns_message_free(q);
+    out_msg(pb, client, answer_to(77, "example.org", 3), 1);
     pb_end(pb);
 }
 TEST(dns_layer_tcp_reverse) { pb_run(pb_tcp_reverse, layer_dns_new, PB_HOOKS, reverse_mode); }
@@ -385,8 +349,8 @@ pb_tcp_killed(struct pb *pb)
     struct connection *client = pb_client(pb);
     struct flow *f;
     struct buf both = BUF_INIT;
-    wire(&both, query(1, "ads.example", DNS_TYPE_A), 1);
-    wire(&both, query(2, "two.example", DNS_TYPE_A), 1);
+    tdns_wire(&both, tdns_query(1, "ads.example", DNS_TYPE_A), 1);
+    tdns_wire(&both, tdns_query(2, "two.example", DNS_TYPE_A), 1);
     pb_in_start(pb);
     pb_in_datan(pb, client, buf_ptr(&both), both.len);
     buf_clear(&both);
@@ -407,7 +371,7 @@ pb_tcp_garbage_then_query(struct pb *pb)
     struct connection *client = pb_client(pb);
     struct buf b = BUF_INIT;
     buf_append(&b, "\x00\x03xyz", 5);
-    wire(&b, query(4, "ok.example", DNS_TYPE_A), 1);
+    tdns_wire(&b, tdns_query(4, "ok.example", DNS_TYPE_A), 1);
     pb_in_start(pb);
     pb_in_datan(pb, client, buf_ptr(&b), b.len);
     buf_clear(&b);
@@ -416,9 +380,7 @@ pb_tcp_garbage_then_query(struct pb *pb)
     pb_in_reply(pb);
     pb_out_hook(pb, HOOK_DNS_ERROR, NULL);
     pb_in_reply(pb);
-    struct dns_message *q = query(4, "ok.example", DNS_TYPE_A);
-    out_msg(pb, client, dns_message_answer(q, DNS_RCODE_SERVFAIL), 1);
-    dns_message_free(q);
+    out_msg(pb, client, reply_to(4, "ok.example", DNS_TYPE_A, DNS_RCODE_SERVFAIL), 1);
     pb_end(pb);
 }
 TEST(dns_layer_tcp_garbage_then_query)
@@ -431,15 +393,8 @@ static void
 pb_tcp_client_leaves(struct pb *pb)
 {
     struct connection *client = pb_client(pb);
-    struct connection *server;
-    pb_in_start(pb);
-    in_msg(pb, client, query(10, "example.org", DNS_TYPE_A), 1);
-    pb_out_hook(pb, HOOK_DNS_REQUEST, NULL);
-    pb_in_reply(pb);
-    pb_out_open(pb, &server);
-    pb_in_reply(pb);
-    out_msg(pb, server, query(10, "example.org", DNS_TYPE_A), 0);
-    pb_out_wakeup(pb, TIMEOUT_MS, NULL);
+    start_query(pb, 10, "example.org", DNS_TYPE_A, 1, NULL);
+    struct connection *server = out_forwarded(pb, 10, "example.org", NULL);
     pb_in_closed(pb, client);
     pb_out_close(pb, client, 0);
     pb_out_close(pb, server, 0);
