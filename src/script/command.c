@@ -66,9 +66,7 @@ value(const struct cmds_value *v)
     case CMDS_NONE:
         Py_RETURN_NONE;
     default:
-        if (v->s == NULL)
-            Py_RETURN_NONE;
-        return PyUnicode_DecodeUTF8(v->s, (Py_ssize_t)strlen(v->s), "surrogateescape");
+        return script__str(v->s);
     }
 }
 

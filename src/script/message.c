@@ -182,10 +182,8 @@ get_field(PyObject *self, void *closure)
     if (at == NULL)
         return NULL;
     switch (fd->kind) {
-    case K_STR: {
-        const char *s = *(char **)at;
-        return PyUnicode_DecodeUTF8(s, (Py_ssize_t)strlen(s), "surrogateescape");
-    }
+    case K_STR:
+        return script__str(*(char **)at);
     case K_PORT:
         return PyLong_FromLong(*(uint16_t *)at);
     case K_INT:

@@ -64,18 +64,13 @@ option_value(const struct options *o, const struct opt_info *info)
     case OPT_INT:
         return PyLong_FromLong(opt_get_int(o, info));
     case OPT_STR:
-    case OPT_OPTSTR: {
-        const char *s = opt_get_str(o, info);
-        if (s == NULL)
-            Py_RETURN_NONE;
-        return PyUnicode_DecodeUTF8(s, (Py_ssize_t)strlen(s), "surrogateescape");
-    }
+    case OPT_OPTSTR:
+        return script__str(opt_get_str(o, info));
     case OPT_SEQ: {
         const struct strv *sv = opt_get_seq(o, info);
         PyObject *t = PyTuple_New((Py_ssize_t)sv->n);
         for (size_t i = 0; t && i < sv->n; i++) {
-            PyObject *s =
-                PyUnicode_DecodeUTF8(sv->v[i], (Py_ssize_t)strlen(sv->v[i]), "surrogateescape");
+            PyObject *s = script__str(sv->v[i]);
             if (s == NULL)
                 Py_CLEAR(t);
             else
