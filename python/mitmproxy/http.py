@@ -32,6 +32,20 @@ def _str(x):
     return x.decode("utf-8", "surrogateescape")
 
 
+def _live_view(name, doc):
+    """A property that is a MultiDictView over self._get_<name>() and
+    self._set_<name>(pairs), looked up on each use so that Response's
+    cookies are its own; assigning a multidict or pairs replaces them all."""
+
+    def get(self):
+        return MultiDictView(getattr(self, "_get_" + name), getattr(self, "_set_" + name))
+
+    def set_(self, value):
+        getattr(self, "_set_" + name)(value.fields if hasattr(value, "fields") else value)
+
+    return property(get, set_, doc=doc)
+
+
 class _ListFields:
     """The fields of a Headers of its own (not a message's)."""
 
@@ -602,14 +616,7 @@ class Request(Message):
         query = _forms.encode_query(pairs, u.query)
         self.path = urllib.parse.urlunparse(["", "", u.path, u.params, query, u.fragment])
 
-    @property
-    def query(self):
-        """The query as a multidict view of the path."""
-        return MultiDictView(self._get_query, self._set_query)
-
-    @query.setter
-    def query(self, value):
-        self._set_query(value.fields if hasattr(value, "fields") else value)
+    query = _live_view("query", "The query as a multidict view of the path.")
 
     def _get_cookies(self):
         return _forms.parse_cookie_headers(self.headers.get_all("Cookie"))
@@ -617,14 +624,7 @@ class Request(Message):
     def _set_cookies(self, pairs):
         self.headers["cookie"] = _forms.format_cookie_header(pairs)
 
-    @property
-    def cookies(self):
-        """The Cookie header(s) as a multidict view."""
-        return MultiDictView(self._get_cookies, self._set_cookies)
-
-    @cookies.setter
-    def cookies(self, value):
-        self._set_cookies(value.fields if hasattr(value, "fields") else value)
+    cookies = _live_view("cookies", "The Cookie header(s) as a multidict view.")
 
     def _get_urlencoded_form(self):
         if "application/x-www-form-urlencoded" in self.headers.get("content-type", "").lower():
@@ -635,14 +635,7 @@ class Request(Message):
         self.headers["content-type"] = "application/x-www-form-urlencoded"
         self.content = _forms.encode_query(pairs).encode()
 
-    @property
-    def urlencoded_form(self):
-        """The x-www-form-urlencoded body as a multidict view."""
-        return MultiDictView(self._get_urlencoded_form, self._set_urlencoded_form)
-
-    @urlencoded_form.setter
-    def urlencoded_form(self, value):
-        self._set_urlencoded_form(value.fields if hasattr(value, "fields") else value)
+    urlencoded_form = _live_view("urlencoded_form", "The x-www-form-urlencoded body as a multidict view.")
 
     def _get_multipart_form(self):
         ct = self.headers.get("content-type", "")
@@ -658,14 +651,7 @@ class Request(Message):
         self.headers["content-type"] = ct
         self.content = body
 
-    @property
-    def multipart_form(self):
-        """The multipart/form-data body as a multidict view (bytes keys and values)."""
-        return MultiDictView(self._get_multipart_form, self._set_multipart_form)
-
-    @multipart_form.setter
-    def multipart_form(self, value):
-        self._set_multipart_form(value.fields if hasattr(value, "fields") else value)
+    multipart_form = _live_view("multipart_form", "The multipart/form-data body as a multidict view (bytes keys and values).")
 
     def anticache(self):
         h = self.headers
@@ -740,6 +726,7 @@ class Response(Message):
         return f"Response({self.status_code}, {details})"
 
     status_code = property(lambda s: s._m.status_code, lambda s, v: setattr(s._m, "status_code", v))
+    reason = property(lambda s: s._m.reason, lambda s, v: setattr(s._m, "reason", v))
 
     def _get_cookies(self):
         return _forms.parse_set_cookie_headers(self.headers.get_all("set-cookie"))
@@ -749,15 +736,7 @@ class Response(Message):
             "set-cookie", [_forms.format_set_cookie_header(k, v[0], v[1]) for k, v in pairs]
         )
 
-    @property
-    def cookies(self):
-        """Set-Cookie as a multidict view: name -> (value, attributes)."""
-        return MultiDictView(self._get_cookies, self._set_cookies)
-
-    @cookies.setter
-    def cookies(self, value):
-        self._set_cookies(value.fields if hasattr(value, "fields") else value)
-    reason = property(lambda s: s._m.reason, lambda s, v: setattr(s._m, "reason", v))
+    cookies = _live_view("cookies", "Set-Cookie as a multidict view: name -> (value, attributes).")
 
 
 class HTTPFlow(_flow.Flow):

@@ -14,8 +14,9 @@
 #include "master/master.h"
 #include "util/log.h"
 
-static PyObject *loop;   /* mitmproxy._asyncio.Loop */
-static PyObject *starts; /* mitmproxy._asyncio.start */
+static PyObject *loop;    /* mitmproxy._asyncio.Loop */
+static PyObject *starts;  /* mitmproxy._asyncio.start */
+static PyObject *log_exc; /* mitmproxy._loader.log_exception, for start */
 static struct server_timer *timer;
 static struct server_watch *watch;
 
@@ -28,7 +29,10 @@ script__aio_init(void)
     loop = m ? PyObject_CallMethod(m, "loop", NULL) : NULL;
     starts = m ? PyObject_GetAttrString(m, "start") : NULL;
     Py_XDECREF(m);
-    return loop && starts ? 0 : -1;
+    m = PyImport_ImportModule("mitmproxy._loader");
+    log_exc = m ? PyObject_GetAttrString(m, "log_exception") : NULL;
+    Py_XDECREF(m);
+    return loop && starts && log_exc ? 0 : -1;
 }
 
 static void step(void *arg);
@@ -94,12 +98,7 @@ script__aio_start(PyObject *awaitable, PyObject *token, PyObject *resume)
                         "async hooks need the proxy's event loop, which is not running here");
         return -1;
     }
-    PyObject *log = PyImport_ImportModule("mitmproxy._loader");
-    PyObject *logfn = log ? PyObject_GetAttrString(log, "log_exception") : NULL;
-    Py_XDECREF(log);
-    PyObject *t =
-        logfn ? PyObject_CallFunctionObjArgs(starts, awaitable, token, resume, logfn, NULL) : NULL;
-    Py_XDECREF(logfn);
+    PyObject *t = PyObject_CallFunctionObjArgs(starts, awaitable, token, resume, log_exc, NULL);
     if (t == NULL)
         return -1;
     Py_DECREF(t);

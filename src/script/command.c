@@ -5,7 +5,9 @@
  * function is the Python callable; the registry parses the arguments by
  * their types and this trampoline hands them over as Python values (flows
  * as mitmproxy's flow classes) and takes the result back by the declared
- * return type.
+ * return type. command_call is the other way round (ctx.master.commands
+ * .call): a script calls any command, and its result comes back through
+ * the same conversion.
  */
 /* Python.h first, as the C API asks. */
 #include "script/internal.h"
@@ -64,9 +66,7 @@ value(const struct cmds_value *v)
     case CMDS_NONE:
         Py_RETURN_NONE;
     default:
-        if (v->s == NULL)
-            Py_RETURN_NONE;
-        return PyUnicode_DecodeUTF8(v->s, (Py_ssize_t)strlen(v->s), "surrogateescape");
+        return script__str(v->s);
     }
 }
 
@@ -163,6 +163,53 @@ trampoline(void *arg, struct cmds_call *c, struct err *e)
     return rc;
 }
 
+/* command_call(name, *args): the arguments as strings, parsed by the
+ * command's own types (flow specifications such as "@all" included). */
+static PyObject *
+command_call(PyObject *self, PyObject *args)
+{
+    if (script__master == NULL)
+        return PyErr_Format(PyExc_RuntimeError, "no command registry here");
+    Py_ssize_t n = PyTuple_GET_SIZE(args);
+    if (n < 1) {
+        PyErr_SetString(PyExc_TypeError, "command_call(name, *args)");
+        return NULL;
+    }
+    const char *name = PyUnicode_AsUTF8(PyTuple_GET_ITEM(args, 0));
+    if (name == NULL)
+        return NULL;
+    struct strv sv = {0};
+    for (Py_ssize_t i = 1; i < n; i++) {
+        PyObject *s = PyObject_Str(PyTuple_GET_ITEM(args, i));
+        const char *u = s ? PyUnicode_AsUTF8(s) : NULL;
+        if (u)
+            strv_push(&sv, u);
+        Py_XDECREF(s);
+        if (u == NULL) {
+            strv_clear(&sv);
+            return NULL;
+        }
+    }
+    struct cmds_value ret = {0};
+    struct err e = {0};
+    int rc =
+        cmds_call(master_commands(script__master), name, (const char *const *)sv.v, sv.n, &ret, &e);
+    strv_clear(&sv);
+    PyObject *r = NULL;
+    if (rc < 0) {
+        PyObject *mod = PyImport_ImportModule("mitmproxy.exceptions");
+        PyObject *cls = mod ? PyObject_GetAttrString(mod, "CommandError") : NULL;
+        PyErr_Clear();
+        PyErr_SetString(cls ? cls : PyExc_RuntimeError, e.msg);
+        Py_XDECREF(cls);
+        Py_XDECREF(mod);
+    } else {
+        r = value(&ret);
+    }
+    cmds_value_clear(&ret);
+    return r;
+}
+
 static int
 type_named(const char *name, enum cmds_type *out)
 {
@@ -229,6 +276,7 @@ fail:
 }
 
 PyMethodDef script__command_methods[] = {
+    {"command_call", command_call, METH_VARARGS, "Calls a command with string arguments."},
     {"add_command", add_command, METH_VARARGS, "Adds a command to the registry."},
     {NULL},
 };

@@ -39,21 +39,13 @@ dealloc(PyObject *self)
     PyObject_Free(self);
 }
 
-static PyObject *
-opt_text(const char *s)
-{
-    if (s == NULL)
-        Py_RETURN_NONE;
-    return PyUnicode_DecodeUTF8(s, (Py_ssize_t)strlen(s), "surrogateescape");
-}
-
 /* (host, port), or None when the address is not known. */
 static PyObject *
 addr(const struct addr *a)
 {
     if (a->host == NULL)
         Py_RETURN_NONE;
-    return Py_BuildValue("(Ni)", opt_text(a->host), (int)a->port);
+    return Py_BuildValue("(Ni)", script__str(a->host), (int)a->port);
 }
 
 static PyObject *
@@ -98,7 +90,7 @@ get_field(PyObject *self, void *closure)
     case K_ADDR:
         return addr((struct addr *)at);
     case K_TEXT:
-        return opt_text(*(char **)at);
+        return script__str(*(char **)at);
     case K_BOOL:
         return PyBool_FromLong(*(int *)at);
     case K_TIME:
@@ -120,21 +112,17 @@ set_text(char **field, PyObject *v)
         *field = NULL;
         return 0;
     }
-    PyObject *b =
-        PyUnicode_Check(v) ? PyUnicode_AsEncodedString(v, "utf-8", "surrogateescape") : NULL;
-    if (b == NULL) {
-        if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_TypeError, "expected a str or None");
+    if (!PyUnicode_Check(v)) {
+        PyErr_SetString(PyExc_TypeError, "expected a str or None");
         return -1;
     }
-    if (strlen(PyBytes_AS_STRING(b)) != (size_t)PyBytes_GET_SIZE(b)) {
-        Py_DECREF(b);
-        PyErr_SetString(PyExc_ValueError, "a NUL character is not allowed here");
+    PyObject *keep;
+    const char *s = script__utf8(v, &keep);
+    if (s == NULL)
         return -1;
-    }
     free(*field);
-    *field = strdup(PyBytes_AS_STRING(b));
-    Py_DECREF(b);
+    *field = strdup(s);
+    Py_DECREF(keep);
     return 0;
 }
 

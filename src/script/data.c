@@ -165,7 +165,7 @@ get_sni(PyObject *self, void *c)
         return NULL;
     if (h->sni[0] == '\0')
         Py_RETURN_NONE;
-    return PyUnicode_DecodeUTF8(h->sni, (Py_ssize_t)strlen(h->sni), "surrogateescape");
+    return script__str(h->sni);
 }
 
 static PyObject *

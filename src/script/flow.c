@@ -43,37 +43,18 @@ dealloc(PyObject *self)
 
 #define F(self) (((struct pyflow *)(self))->flow)
 
+/* A flow's own strings read as "" when unset, never None. */
 static PyObject *
 text(const char *s)
 {
-    return PyUnicode_DecodeUTF8(s ? s : "", s ? (Py_ssize_t)strlen(s) : 0, "surrogateescape");
-}
-
-/* A str without NUL bytes as UTF-8, borrowed from the bytes in *keep. */
-static const char *
-utf8(PyObject *v, PyObject **keep)
-{
-    if (!PyUnicode_Check(v)) {
-        PyErr_SetString(PyExc_TypeError, "expected a str");
-        return NULL;
-    }
-    *keep = PyUnicode_AsEncodedString(v, "utf-8", "surrogateescape");
-    if (*keep == NULL)
-        return NULL;
-    const char *s = PyBytes_AS_STRING(*keep);
-    if (strlen(s) != (size_t)PyBytes_GET_SIZE(*keep)) {
-        Py_CLEAR(*keep);
-        PyErr_SetString(PyExc_ValueError, "a NUL character is not allowed here");
-        return NULL;
-    }
-    return s;
+    return script__str(s ? s : "");
 }
 
 static int
 set_owned_str(char **field, PyObject *v)
 {
     PyObject *keep = NULL;
-    const char *s = v ? utf8(v, &keep) : NULL;
+    const char *s = v ? script__utf8(v, &keep) : NULL;
     if (s == NULL) {
         if (v == NULL)
             PyErr_SetString(PyExc_AttributeError, "cannot delete this attribute");
@@ -178,7 +159,7 @@ set_error(PyObject *self, PyObject *arg)
         Py_RETURN_NONE;
     }
     PyObject *keep = NULL;
-    const char *s = utf8(arg, &keep);
+    const char *s = script__utf8(arg, &keep);
     if (s == NULL)
         return NULL;
     flow_set_error(F(self), s);

@@ -34,6 +34,16 @@ PyObject *script__wrap_flow(PyObject *cflow);
 PyObject *script__init_module(void);
 
 /*
+ * text.c: the proxy's C strings as str and back, undecodable bytes as
+ * surrogates both ways. script__str: a new str, or None for NULL.
+ * script__utf8: the bytes of the str v, borrowed from *keep (a new
+ * reference the caller drops); NULL with TypeError for anything but a
+ * str, ValueError for a NUL character.
+ */
+PyObject *script__str(const char *s);
+const char *script__utf8(PyObject *v, PyObject **keep);
+
+/*
  * Logs the Python exception being raised (and clears it) with its
  * traceback, as mitmproxy's safecall does: "Addon error: Traceback ...".
  * what, if not NULL, replaces "Addon error" (a script that fails to load).

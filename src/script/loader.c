@@ -281,14 +281,23 @@ load_script(struct loader *l, struct script *s)
     }
 }
 
+/* mitmproxy's done for one script: the version loaded now ends and its
+ * module and addons go; the entry stays, for a reload or for the caller
+ * to free. */
 static void
-unload_script(struct script *s)
+stop_script(struct script *s)
 {
     PyObject *args = PyTuple_New(0);
     call_each(s->objs, "done", args);
     Py_XDECREF(args);
     Py_CLEAR(s->objs);
     Py_CLEAR(s->ns);
+}
+
+static void
+unload_script(struct script *s)
+{
+    stop_script(s);
     free(s->path);
     free(s->file);
     free(s->args);
@@ -311,11 +320,7 @@ changed(void *arg, const char *file)
         if (s->file == NULL || strcmp(s->file, file) != 0)
             continue;
         log_msg(LOG_INFO, "Reloading script %s", s->path);
-        PyObject *args = PyTuple_New(0);
-        call_each(s->objs, "done", args);
-        Py_XDECREF(args);
-        Py_CLEAR(s->objs);
-        Py_CLEAR(s->ns);
+        stop_script(s);
         load_script(l, s);
     }
     rebuild_calls(l);

@@ -182,10 +182,8 @@ get_field(PyObject *self, void *closure)
     if (at == NULL)
         return NULL;
     switch (fd->kind) {
-    case K_STR: {
-        const char *s = *(char **)at;
-        return PyUnicode_DecodeUTF8(s, (Py_ssize_t)strlen(s), "surrogateescape");
-    }
+    case K_STR:
+        return script__str(*(char **)at);
     case K_PORT:
         return PyLong_FromLong(*(uint16_t *)at);
     case K_INT:
@@ -328,12 +326,10 @@ bytes_of(const char *p, size_t n)
     return PyBytes_FromStringAndSize(p, (Py_ssize_t)n);
 }
 
+/* The fields of h as a tuple of (name, value) bytes pairs. */
 static PyObject *
-hfields(PyObject *self, PyObject *unused)
+pairs_of(const struct hdrs *h)
 {
-    struct hdrs *h = headers(self);
-    if (h == NULL)
-        return NULL;
     PyObject *t = PyTuple_New((Py_ssize_t)h->n);
     for (size_t i = 0; t && i < h->n; i++) {
         PyObject *pair = Py_BuildValue("(NN)", bytes_of(h->v[i].name, h->v[i].name_len),
@@ -347,17 +343,14 @@ hfields(PyObject *self, PyObject *unused)
     return t;
 }
 
-/* Replaces every field with those of an iterable of (name, value) pairs. */
-static PyObject *
-hset_fields(PyObject *self, PyObject *fields)
+/* Fills *out (empty) with a sequence of (name, value) bytes pairs; on
+ * failure *out is left empty and an exception is set. */
+static int
+pairs_to(PyObject *fields, struct hdrs *out)
 {
-    struct hdrs *h = headers(self);
-    if (h == NULL)
-        return NULL;
     PyObject *seq = PySequence_Fast(fields, "fields must be a sequence of pairs");
     if (seq == NULL)
-        return NULL;
-    struct hdrs next = HDRS_INIT;
+        return -1;
     for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
         PyObject *pair = PySequence_Fast_GET_ITEM(seq, i);
         struct slice n, v;
@@ -368,16 +361,34 @@ hset_fields(PyObject *self, PyObject *fields)
         if (as_slice(PyTuple_GET_ITEM(pair, 0), &n) < 0 ||
             as_slice(PyTuple_GET_ITEM(pair, 1), &v) < 0)
             goto fail;
-        hdrs_add(&next, n, v);
+        hdrs_add(out, n, v);
     }
     Py_DECREF(seq);
+    return 0;
+fail:
+    hdrs_clear(out);
+    Py_DECREF(seq);
+    return -1;
+}
+
+static PyObject *
+hfields(PyObject *self, PyObject *unused)
+{
+    struct hdrs *h = headers(self);
+    return h ? pairs_of(h) : NULL;
+}
+
+/* Replaces every field with those of an iterable of (name, value) pairs. */
+static PyObject *
+hset_fields(PyObject *self, PyObject *fields)
+{
+    struct hdrs *h = headers(self);
+    struct hdrs next = HDRS_INIT;
+    if (h == NULL || pairs_to(fields, &next) < 0)
+        return NULL;
     hdrs_clear(h);
     *h = next;
     Py_RETURN_NONE;
-fail:
-    hdrs_clear(&next);
-    Py_DECREF(seq);
-    return NULL;
 }
 
 static PyObject *
@@ -454,18 +465,7 @@ tfields(PyObject *self, PyObject *unused)
         return NULL;
     if (*t == NULL)
         Py_RETURN_NONE;
-    PyObject *r = PyTuple_New((Py_ssize_t)(*t)->n);
-    for (size_t i = 0; r && i < (*t)->n; i++) {
-        struct hdr *h = &(*t)->v[i];
-        PyObject *pair =
-            Py_BuildValue("(NN)", bytes_of(h->name, h->name_len), bytes_of(h->value, h->value_len));
-        if (pair == NULL) {
-            Py_CLEAR(r);
-            break;
-        }
-        PyTuple_SET_ITEM(r, (Py_ssize_t)i, pair);
-    }
-    return r;
+    return pairs_of(*t);
 }
 
 /* Replaces the trailers with an iterable of (name, value) bytes pairs, or
@@ -484,33 +484,15 @@ tset_fields(PyObject *self, PyObject *fields)
         }
         Py_RETURN_NONE;
     }
-    PyObject *seq = PySequence_Fast(fields, "fields must be a sequence of pairs");
-    if (seq == NULL)
-        return NULL;
     struct hdrs next = HDRS_INIT;
-    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
-        PyObject *pair = PySequence_Fast_GET_ITEM(seq, i);
-        struct slice n, v;
-        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
-            PyErr_SetString(PyExc_TypeError, "fields must be (name, value) pairs");
-            goto fail;
-        }
-        if (as_slice(PyTuple_GET_ITEM(pair, 0), &n) < 0 ||
-            as_slice(PyTuple_GET_ITEM(pair, 1), &v) < 0)
-            goto fail;
-        hdrs_add(&next, n, v);
-    }
-    Py_DECREF(seq);
+    if (pairs_to(fields, &next) < 0)
+        return NULL;
     if (*t == NULL)
         *t = xcalloc(1, sizeof(**t));
     else
         hdrs_clear(*t);
     **t = next;
     Py_RETURN_NONE;
-fail:
-    hdrs_clear(&next);
-    Py_DECREF(seq);
-    return NULL;
 }
 
 static PyObject *

@@ -2,7 +2,7 @@
  * mitmproxy._c: what our Python package needs from the C side, and
  * nothing more: the Flow and Message view types, the log, the options
  * (read, set through the master, registered by loader.add_option), the
- * command registry, and the content codings (brotli and zstd included,
+ * command registry (command.c), and the content codings (brotli and zstd included,
  * which Python's standard library lacks). ctx, http and addonmanager in
  * python/mitmproxy/ give scripts mitmproxy's names on top of this.
  */
@@ -12,7 +12,6 @@
 #include <stdlib.h>
 
 #include "addons/addon.h"
-#include "commands/commands.h"
 #include "http/encoding.h"
 #include "master/master.h"
 #include "options/opt.h"
@@ -65,18 +64,13 @@ option_value(const struct options *o, const struct opt_info *info)
     case OPT_INT:
         return PyLong_FromLong(opt_get_int(o, info));
     case OPT_STR:
-    case OPT_OPTSTR: {
-        const char *s = opt_get_str(o, info);
-        if (s == NULL)
-            Py_RETURN_NONE;
-        return PyUnicode_DecodeUTF8(s, (Py_ssize_t)strlen(s), "surrogateescape");
-    }
+    case OPT_OPTSTR:
+        return script__str(opt_get_str(o, info));
     case OPT_SEQ: {
         const struct strv *sv = opt_get_seq(o, info);
         PyObject *t = PyTuple_New((Py_ssize_t)sv->n);
         for (size_t i = 0; t && i < sv->n; i++) {
-            PyObject *s =
-                PyUnicode_DecodeUTF8(sv->v[i], (Py_ssize_t)strlen(sv->v[i]), "surrogateescape");
+            PyObject *s = script__str(sv->v[i]);
             if (s == NULL)
                 Py_CLEAR(t);
             else
@@ -222,83 +216,6 @@ add_option(PyObject *self, PyObject *args)
 }
 
 static PyObject *
-cmd_value(const struct cmds_value *v)
-{
-    switch (v->type) {
-    case CMDS_NONE:
-        Py_RETURN_NONE;
-    case CMDS_INT:
-        return PyLong_FromLong(v->i);
-    case CMDS_BOOL:
-        return PyBool_FromLong(v->b);
-    case CMDS_BYTES:
-        return PyBytes_FromStringAndSize(v->s, (Py_ssize_t)v->len);
-    case CMDS_STRS:
-    case CMDS_CUTSPEC: {
-        PyObject *l = PyList_New(0);
-        for (size_t i = 0; l && i < v->strs.n; i++) {
-            PyObject *s = PyUnicode_FromString(v->strs.v[i]);
-            if (s == NULL || PyList_Append(l, s) < 0)
-                Py_CLEAR(l);
-            Py_XDECREF(s);
-        }
-        return l;
-    }
-    default:
-        if (v->s)
-            return PyUnicode_FromString(v->s);
-        Py_RETURN_NONE;
-    }
-}
-
-/* command_call(name, *args): the arguments as strings, parsed by the
- * command's own types (flow specifications such as "@all" included). */
-static PyObject *
-command_call(PyObject *self, PyObject *args)
-{
-    if (options() == NULL)
-        return NULL;
-    Py_ssize_t n = PyTuple_GET_SIZE(args);
-    if (n < 1) {
-        PyErr_SetString(PyExc_TypeError, "command_call(name, *args)");
-        return NULL;
-    }
-    const char *name = PyUnicode_AsUTF8(PyTuple_GET_ITEM(args, 0));
-    if (name == NULL)
-        return NULL;
-    struct strv sv = {0};
-    for (Py_ssize_t i = 1; i < n; i++) {
-        PyObject *s = PyObject_Str(PyTuple_GET_ITEM(args, i));
-        const char *u = s ? PyUnicode_AsUTF8(s) : NULL;
-        if (u)
-            strv_push(&sv, u);
-        Py_XDECREF(s);
-        if (u == NULL) {
-            strv_clear(&sv);
-            return NULL;
-        }
-    }
-    struct cmds_value ret = {0};
-    struct err e = {0};
-    int rc =
-        cmds_call(master_commands(script__master), name, (const char *const *)sv.v, sv.n, &ret, &e);
-    strv_clear(&sv);
-    PyObject *r = NULL;
-    if (rc < 0) {
-        PyObject *mod = PyImport_ImportModule("mitmproxy.exceptions");
-        PyObject *cls = mod ? PyObject_GetAttrString(mod, "CommandError") : NULL;
-        PyErr_Clear();
-        PyErr_SetString(cls ? cls : PyExc_RuntimeError, e.msg);
-        Py_XDECREF(cls);
-        Py_XDECREF(mod);
-    } else {
-        r = cmd_value(&ret);
-    }
-    cmds_value_clear(&ret);
-    return r;
-}
-
-static PyObject *
 coding(PyObject *args, int decode)
 {
     const char *enc;
@@ -363,7 +280,6 @@ static PyMethodDef functions[] = {
     {"option_set", option_set, METH_O, "Sets options from a dict, as one change."},
     {"option_names", option_names, METH_NOARGS, "Every option's name."},
     {"add_option", add_option, METH_VARARGS, "Registers an option (loader.add_option)."},
-    {"command_call", command_call, METH_VARARGS, "Calls a command with string arguments."},
     {"decode", decode, METH_VARARGS, "decode(encoding, data): a content coding undone."},
     {"encode", encode, METH_VARARGS, "encode(encoding, data): a content coding applied."},
     {"shutdown", shutdown, METH_NOARGS, "Stops the proxy."},

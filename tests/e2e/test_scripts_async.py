@@ -8,17 +8,11 @@ resume() and kill().
 """
 import os
 import subprocess
-import textwrap
 import threading
 import time
 
 from conftest import FIXTURES, binary, curl
-
-
-def script(tmp_path, name, text):
-    p = tmp_path / name
-    p.write_text(textwrap.dedent(text))
-    return str(p)
+from test_scripts import script
 
 
 def two_at_once(port, origin):

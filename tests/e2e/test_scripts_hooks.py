@@ -8,17 +8,11 @@ ClientHello's ignore_connection) is what the proxy does.
 """
 import os
 import socket
-import textwrap
 
 from conftest import curl
+from test_scripts import script
 from test_tcp import connect, echo_server as tcp_echo, exchange
 from test_websocket import echo_server as ws_echo, handshake, read_message, send_frame
-
-
-def script(tmp_path, name, text):
-    p = tmp_path / name
-    p.write_text(textwrap.dedent(text))
-    return str(p)
 
 
 def tls_env():

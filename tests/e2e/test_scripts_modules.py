@@ -6,15 +6,9 @@ read back by mitmproxy 8.1.1), mitmproxy.utils.strutils, Flow.copy.
 """
 import os
 import subprocess
-import textwrap
 
 from conftest import FIXTURES, binary
-
-
-def script(tmp_path, name, text):
-    p = tmp_path / name
-    p.write_text(textwrap.dedent(text))
-    return str(p)
+from test_scripts import script
 
 
 def run(*args):
