@@ -1,14 +1,16 @@
 /*
- * The start every proxy tool's main() shares (mitmproxy's tools/main.py
- * run() up to the master): the options registered, the command line and
- * config.yaml read, and the flags that print and exit handled, with the
- * same words and exit statuses in mitmdump, mitmproxy and mitmweb.
+ * What the proxy tools' main()s share around the master: the start
+ * (mitmproxy's tools/main.py run() up to the master: the options
+ * registered, the command line and config.yaml read, and the flags that
+ * print and exit handled, with the same words and exit statuses in
+ * mitmdump, mitmproxy and mitmweb), and the interactive tools' -r.
  */
 #include <stdio.h>
 
 #include "master/master.h"
 #include "options/cmdline.h"
 #include "options/opt.h"
+#include "util/log.h"
 
 int
 master_usage_error(const struct master_tool *t, const char *msg)
@@ -61,4 +63,21 @@ master_parse_cmdline(const struct master_tool *t, int argc, char **argv, struct 
     }
     opt_free(opts);
     return NULL;
+}
+
+/* The end of -r: a damaged file is an error in the event log. */
+static void
+read_logged(void *arg, int rc, const struct err *e)
+{
+    (void)arg;
+    if (rc < 0)
+        log_msg(LOG_ERROR, "%s", e->msg);
+}
+
+void
+master_read_flows_logged(struct master *m)
+{
+    struct err e = {0};
+    if (master_read_flows(m, read_logged, NULL, &e) < 0)
+        log_msg(LOG_ERROR, "%s", e.msg);
 }

@@ -19,14 +19,6 @@
 #include "store/store.h"
 #include "util/log.h"
 
-/* The end of -r: a damaged file is reported in the event log. */
-static void
-read_done(void *arg, int rc, const struct err *e)
-{
-    if (rc < 0)
-        log_msg(LOG_ERROR, "%s", e->msg);
-}
-
 /* Milliseconds since t0. */
 static double
 since(const struct timespec *t0)
@@ -102,8 +94,7 @@ main(int argc, char **argv)
         log_debug("console: first screen %.1f ms after start, serving after %.1f ms", first_screen,
                   since(&t0));
         master_announce(m);
-        if (master_read_flows(m, read_done, NULL, &e) < 0)
-            log_msg(LOG_ERROR, "%s", e.msg);
+        master_read_flows_logged(m);
         if (master_run(m) != 0)
             status = 1;
     }

@@ -21,14 +21,6 @@
 #include "util/log.h"
 #include "web/web.h"
 
-/* The end of -r: a damaged file is reported in the event log. */
-static void
-read_done(void *arg, int rc, const struct err *e)
-{
-    if (rc < 0)
-        log_msg(LOG_ERROR, "%s", e->msg);
-}
-
 /* mitmproxy's open_browser(): the first of these that exists, in the
  * background; nothing on a headless machine. */
 static void
@@ -132,8 +124,7 @@ main(int argc, char **argv)
         const struct opt_info *ob = opt_find("web_open_browser");
         if (ob && opt_get_bool(master_options(m), ob))
             open_browser(web_url(w));
-        if (master_read_flows(m, read_done, NULL, &e) < 0)
-            log_msg(LOG_ERROR, "%s", e.msg);
+        master_read_flows_logged(m);
         if (master_run(m) != 0)
             status = 1;
     }

@@ -1,7 +1,8 @@
 /*
  * The start the proxy tools share (master/tool.c): options registered in
  * the tool's order, the tool's defaults under the command line, the flags
- * that print and exit, and the exit status of each way out. What is
+ * that print and exit, and the exit status of each way out; and -r as the
+ * interactive tools read it, its errors in the event log. What is
  * printed goes to stdout and stderr as the tools print it, so the tests
  * catch it in a file; the words themselves are tests/e2e/test_cli.py's.
  */
@@ -14,6 +15,7 @@
 #include "master/master.h"
 #include "options/cmdline.h"
 #include "options/opt.h"
+#include "util/log.h"
 
 /* A conf dir without config.yaml, so the user's never counts here. */
 #define NO_CONF "--set", "confdir=/nonexistent/mitmproxy-c-test-tool"
@@ -182,4 +184,56 @@ TEST(tool_registration_failure_stops_with_1)
     ASSERT_STREQ(err, "tool: error: option 'tool_color' already exists\n");
     cmdline_clear(&cl);
     free(err);
+}
+
+static char logged[512];
+
+static void
+catch_log(enum log_level level, const char *msg, void *arg)
+{
+    (void)arg;
+    if (level == LOG_ERROR)
+        snprintf(logged, sizeof(logged), "%s", msg);
+}
+
+/* A master that serves nothing and reads rfile (a path, or NULL for none). */
+static struct master *
+reader(const char *rfile)
+{
+    struct err e = {0};
+    char set[4096];
+    struct options *o = opt_new();
+    ASSERT_EQ(opt_set_arg(o, "server=false", &e), 0);
+    snprintf(set, sizeof(set), "rfile=%s", rfile);
+    ASSERT_EQ(opt_set_arg(o, set, &e), 0);
+    struct master *m = master_new(o);
+    ASSERT_EQ(master_configure(m, &e), 0);
+    return m;
+}
+
+TEST(tool_read_errors_go_to_the_event_log)
+{
+    log_set_level(LOG_INFO);
+    log_set_sink(catch_log, NULL);
+
+    /* A file that cannot be opened. */
+    struct master *m = reader("/nonexistent/mp-test-tool.mitm");
+    master_read_flows_logged(m);
+    ASSERT(strstr(logged, "/nonexistent/mp-test-tool.mitm") != NULL);
+    master_free(m);
+
+    /* A damaged one: found while reading. */
+    char path[] = "/tmp/mp-test-tool-XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT(fd >= 0);
+    ASSERT_EQ(write(fd, "12:not a flow", 13), 13);
+    close(fd);
+    logged[0] = '\0';
+    m = reader(path);
+    master_read_flows_logged(m);
+    ASSERT_EQ(master_run(m), 0);
+    unlink(path);
+    ASSERT(strstr(logged, path) != NULL);
+    master_free(m);
+    log_set_sink(NULL, NULL);
 }
