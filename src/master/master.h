@@ -6,6 +6,8 @@
  * it changes options while serving. A tool makes one, adds its own addons
  * (mitmdump's dumper, a UI), and runs it:
  *
+ *   opts = master_parse_cmdline(&tool, argc, argv, &cl, &status);
+ *                                  options registered, command line read
  *   m = master_new(opts);          the built-in addons, options taken
  *   master_add_addon(m, dumper);   the tool's addons, after the built-ins
  *   master_configure(m, &e);       every addon configured; CA and configs
@@ -39,6 +41,35 @@ struct server;
  * --set and config.yaml reach them. 0, or an error with e set.
  */
 int master_register_options(struct err *e);
+
+/* What sets one proxy tool's start apart (master_parse_cmdline()). */
+struct cmdline;
+struct master_tool {
+    const char *name; /* "mitmdump": in the usage line and every error */
+    int filters;      /* positional filter words are the tool's (mitmdump's); else an error */
+    /* The options to register before the command line is read, in order
+     * (master_register_options among them where the tool has key_type);
+     * NULL-ended, or NULL. */
+    int (*const *register_options)(struct err *e);
+    /* Defaults that registering cannot give (a list's values), applied to
+     * the options read and to those --options shows; NULL if none. */
+    void (*defaults)(struct options *);
+};
+/*
+ * The start of mitmdump's, mitmproxy's and mitmweb's main(): registers the
+ * tool's options, reads config.yaml and the command line (cl, zeroed by the
+ * caller, who clears it) into new options, and handles the flags that print
+ * and exit: --help, --version and --sysinfo (master_sysinfo()), --options.
+ * Returns the options (the caller's), with *status 0, for the tool to go
+ * on; or NULL with *status the exit status: 0 when something was printed,
+ * 2 for a bad command line (master_usage_error()), 1 when an option cannot
+ * be registered.
+ */
+struct options *master_parse_cmdline(const struct master_tool *, int argc, char **argv,
+                                     struct cmdline *cl, int *status);
+/* Prints "usage: NAME [options]..." and the error to stderr; returns 2, the
+ * exit status of a bad command line. */
+int master_usage_error(const struct master_tool *, const char *msg);
 
 /* A master with mitmproxy 8.1.1's default addons; it takes opts. */
 struct master *master_new(struct options *opts);
@@ -92,6 +123,9 @@ int master_listen(struct master *, struct err *e);
  */
 typedef void (*master_read_cb)(void *arg, int rc, const struct err *e);
 int master_read_flows(struct master *, master_read_cb done, void *arg, struct err *e);
+/* master_read_flows() as the interactive tools want it: any error, a file
+ * that cannot be opened or a damaged record, is an error in the event log. */
+void master_read_flows_logged(struct master *);
 /* Logs each listener's address as mitmproxy does ("Proxy server listening
  * at *:8080", or one line per mode when there are several). */
 void master_announce(struct master *);

@@ -94,14 +94,7 @@ store_resolve(struct store *s, const char *spec, struct cmds_flows *out, struct 
             for (size_t i = 0; i < s->nrows; i++)
                 if (!(s->rows[i].flags & RF_DEAD))
                     slots[n++] = (uint32_t)i;
-            uint8_t *hits = xmalloc(n ? n : 1);
-            store__match_many(s, flt, store__filter_needs(flt), slots, n, hits);
-            size_t k = 0;
-            for (size_t i = 0; i < n; i++)
-                if (hits[i])
-                    slots[k++] = slots[i];
-            n = k;
-            free(hits);
+            n = store__keep_matching(s, flt, store__filter_needs(flt), slots, n);
             filt_free(flt);
         }
     }

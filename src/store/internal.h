@@ -473,9 +473,10 @@ void store__focus_set(struct store *, uint32_t slot_plus1);
 unsigned store__filter_needs(const struct filt *flt);
 /* Whether the row matches (loop thread; cached flows are matched directly). */
 int store__match_row(struct store *, const struct filt *, unsigned need, uint32_t slot);
-/* Matches slots[0..n) in parallel, hits[i] = 0/1. */
-void store__match_many(struct store *, const struct filt *, unsigned need, const uint32_t *slots,
-                       size_t n, uint8_t *hits);
+/* Matches slots[0..n) in parallel and keeps those that match, in their
+ * order, at the front; returns how many. */
+size_t store__keep_matching(struct store *, const struct filt *, unsigned need, uint32_t *slots,
+                            size_t n);
 /* mitmproxy's message for a filter that does not parse. */
 void store__filter_error(const char *expr, struct err *e);
 

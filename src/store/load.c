@@ -560,16 +560,8 @@ add_batch(struct load *L, struct batch *bt)
     free(smap);
     free(hmap);
     L->added += bt->n;
-    if (s->filt && nshow) {
-        uint8_t *hits = xmalloc(nshow);
-        store__match_many(s, s->filt, s->need, slots, nshow, hits);
-        size_t o = 0;
-        for (size_t k = 0; k < nshow; k++)
-            if (hits[k])
-                slots[o++] = slots[k];
-        nshow = o;
-        free(hits);
-    }
+    if (s->filt)
+        nshow = store__keep_matching(s, s->filt, s->need, slots, nshow);
     store__view_insert_many(s, slots, nshow);
     free(slots);
 }
@@ -636,16 +628,8 @@ add_flows(struct store *s, struct flow **v, size_t n)
         slots[k++] = store__ingest(s, v[i]);
         flow_unref(v[i]);
     }
-    if (s->filt && k) {
-        uint8_t *hits = xmalloc(k);
-        store__match_many(s, s->filt, s->need, slots, k, hits);
-        size_t o = 0;
-        for (size_t i = 0; i < k; i++)
-            if (hits[i])
-                slots[o++] = slots[i];
-        k = o;
-        free(hits);
-    }
+    if (s->filt)
+        k = store__keep_matching(s, s->filt, s->need, slots, k);
     store__view_insert_many(s, slots, k);
     free(slots);
 }

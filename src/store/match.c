@@ -371,14 +371,23 @@ part(void *arg, size_t i, unsigned worker)
                                         &m->s->rows[m->slots[k]]);
 }
 
-void
-store__match_many(struct store *s, const struct filt *flt, unsigned need, const uint32_t *slots,
-                  size_t n, uint8_t *hits)
+size_t
+store__keep_matching(struct store *s, const struct filt *flt, unsigned need, uint32_t *slots,
+                     size_t n)
 {
+    if (n == 0)
+        return 0;
     unsigned width = store__pool_width(s->pool);
+    uint8_t *hits = xmalloc(n);
     struct many m = {s, flt, need, slots, n, hits, xcalloc(width, sizeof(struct scratch))};
     store__pool_parallel(s->pool, (n + PART_ROWS - 1) / PART_ROWS, part, &m);
     for (unsigned i = 0; i < width; i++)
         scratch_clear(&m.x[i]);
     free(m.x);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (hits[i])
+            slots[k++] = slots[i];
+    free(hits);
+    return k;
 }

@@ -7,7 +7,7 @@
  *
  * When the request is the view's (same filter text, order and direction)
  * the view already holds the answer and a window costs only its length;
- * otherwise the rows are matched in parallel (store__match_many, the
+ * otherwise the rows are matched in parallel (store__keep_matching, the
  * filter engine's own code, as the view does) and sorted. That list is
  * kept until the store changes (store__changed), so the windows of one
  * scroll through a filtered list of a million flows cost one match and
@@ -127,17 +127,10 @@ store_select(struct store *s, const char *filter, enum store_order order, int re
     for (size_t i = 0; i < s->nrows; i++)
         if (!(s->rows[i].flags & (RF_DEAD | RF_DOOMED)))
             slots[n++] = (uint32_t)i;
-    if (flt && n) {
-        uint8_t *hits = xmalloc(n);
-        store__match_many(s, flt, store__filter_needs(flt), slots, n, hits);
-        size_t k = 0;
-        for (size_t i = 0; i < n; i++)
-            if (hits[i])
-                slots[k++] = slots[i];
-        n = k;
-        free(hits);
+    if (flt) {
+        n = store__keep_matching(s, flt, store__filter_needs(flt), slots, n);
+        filt_free(flt);
     }
-    filt_free(flt);
     /* The sort reads the order from the store: lend it ours. */
     enum store_order saved = s->order;
     s->order = order;

@@ -409,16 +409,8 @@ store__refilter(struct store *s)
             continue;
         cand[n++] = (uint32_t)i;
     }
-    if (s->filt && n) {
-        uint8_t *hits = xmalloc(n);
-        store__match_many(s, s->filt, s->need, cand, n, hits);
-        size_t k = 0;
-        for (size_t i = 0; i < n; i++)
-            if (hits[i])
-                cand[k++] = cand[i];
-        n = k;
-        free(hits);
-    }
+    if (s->filt)
+        n = store__keep_matching(s, s->filt, s->need, cand, n);
     sort_slots(s, cand, n);
     s->vlen = 0;
     reserve(s, n);

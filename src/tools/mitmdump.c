@@ -47,12 +47,13 @@ read_done(void *arg, int rc, const struct err *e)
     }
 }
 
-static int
-usage_error(const char *msg)
-{
-    fprintf(stderr, "usage: mitmdump [options] [filter]\nmitmdump: error: %s\n", msg);
-    return 2;
-}
+/* Our own options exist before the command line is read. */
+static int (*const register_options[])(struct err *) = {master_register_options, NULL};
+static const struct master_tool tool = {
+    .name = "mitmdump",
+    .filters = 1,
+    .register_options = register_options,
+};
 
 int
 main(int argc, char **argv)
@@ -62,32 +63,9 @@ main(int argc, char **argv)
     int status = 0;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
-    /* Our own options exist before the command line is read. */
-    if (master_register_options(&e) < 0) {
-        fprintf(stderr, "mitmdump: error: %s\n", e.msg);
-        return 1;
-    }
-    struct options *opts = opt_new();
-    if (cmdline_parse_config(opts, argc, argv, &cl, &e) < 0) {
-        status = usage_error(e.msg);
+    struct options *opts = master_parse_cmdline(&tool, argc, argv, &cl, &status);
+    if (opts == NULL)
         goto out;
-    }
-    if (cl.help) {
-        cmdline_usage(stdout, "mitmdump");
-        goto out;
-    }
-    /* 8.1.1's --version is its system information. */
-    if (cl.version || cl.sysinfo) {
-        master_sysinfo(stdout, 1);
-        goto out;
-    }
-    if (cl.show_options) {
-        /* As mitmproxy: the defaults, whatever this command line sets. */
-        struct options *defaults = opt_new();
-        opt_dump(defaults, stdout);
-        opt_free(defaults);
-        goto out;
-    }
     /* As 8.1.1's main.py: the positional filter words, joined by spaces,
      * limit what is read, shown and saved. A bad filter is reported when the
      * addons are configured below. */
@@ -120,7 +98,7 @@ main(int argc, char **argv)
                         opt_set(opts, "dumper_filter", filter_expr, &e) < 0)) {
         free(filter_expr);
         free(filter_shown);
-        status = usage_error(e.msg);
+        status = master_usage_error(&tool, e.msg);
         goto out;
     }
     free(filter_expr);

@@ -19,21 +19,6 @@
 #include "store/store.h"
 #include "util/log.h"
 
-static int
-usage_error(const char *msg)
-{
-    fprintf(stderr, "usage: mitmproxy [options]\nmitmproxy: error: %s\n", msg);
-    return 2;
-}
-
-/* The end of -r: a damaged file is reported in the event log. */
-static void
-read_done(void *arg, int rc, const struct err *e)
-{
-    if (rc < 0)
-        log_msg(LOG_ERROR, "%s", e->msg);
-}
-
 /* Milliseconds since t0. */
 static double
 since(const struct timespec *t0)
@@ -42,6 +27,15 @@ since(const struct timespec *t0)
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
 }
+
+/* The interactive tools' options exist before the command line is read,
+ * so their flags, --set and config.yaml reach them. */
+static int (*const register_options[])(struct err *) = {
+    master_register_options, store_register_options, console_register_options, NULL};
+static const struct master_tool tool = {
+    .name = "mitmproxy",
+    .register_options = register_options,
+};
 
 int
 main(int argc, char **argv)
@@ -54,39 +48,11 @@ main(int argc, char **argv)
     struct err e = {0};
     int status = 0;
 
-    /* The interactive tools' options exist before the command line is read,
-     * so their flags, --set and config.yaml reach them. The intercept addon
-     * registers its own. */
+    /* The intercept addon registers its own options, before the others. */
     struct addon *intercept = addon_intercept_new();
-    if (master_register_options(&e) < 0 || store_register_options(&e) < 0 ||
-        console_register_options(&e) < 0) {
-        fprintf(stderr, "mitmproxy: error: %s\n", e.msg);
-        return 1;
-    }
-    opts = opt_new();
-    if (cmdline_parse_config(opts, argc, argv, &cl, &e) < 0) {
-        status = usage_error(e.msg);
+    opts = master_parse_cmdline(&tool, argc, argv, &cl, &status);
+    if (opts == NULL)
         goto out;
-    }
-    if (cl.help) {
-        cmdline_usage(stdout, "mitmproxy");
-        goto out;
-    }
-    /* 8.1.1's --version is its system information. */
-    if (cl.version || cl.sysinfo) {
-        master_sysinfo(stdout, 1);
-        goto out;
-    }
-    if (cl.show_options) {
-        struct options *defaults = opt_new();
-        opt_dump(defaults, stdout);
-        opt_free(defaults);
-        goto out;
-    }
-    if (cl.filters.n) {
-        status = usage_error("unrecognized arguments");
-        goto out;
-    }
 
     /* The master takes the options; nothing below frees them. */
     struct master *m = master_new(opts);
@@ -128,8 +94,7 @@ main(int argc, char **argv)
         log_debug("console: first screen %.1f ms after start, serving after %.1f ms", first_screen,
                   since(&t0));
         master_announce(m);
-        if (master_read_flows(m, read_done, NULL, &e) < 0)
-            log_msg(LOG_ERROR, "%s", e.msg);
+        master_read_flows_logged(m);
         if (master_run(m) != 0)
             status = 1;
     }

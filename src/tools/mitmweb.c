@@ -21,21 +21,6 @@
 #include "util/log.h"
 #include "web/web.h"
 
-static int
-usage_error(const char *msg)
-{
-    fprintf(stderr, "usage: mitmweb [options]\nmitmweb: error: %s\n", msg);
-    return 2;
-}
-
-/* The end of -r: a damaged file is reported in the event log. */
-static void
-read_done(void *arg, int rc, const struct err *e)
-{
-    if (rc < 0)
-        log_msg(LOG_ERROR, "%s", e->msg);
-}
-
 /* mitmproxy's open_browser(): the first of these that exists, in the
  * background; nothing on a headless machine. */
 static void
@@ -72,6 +57,18 @@ open_browser(const char *url)
     log_msg(LOG_INFO, "No web browser found. Please open a browser and point it to %s", url);
 }
 
+/* The interactive tools' options exist before the command line is read,
+ * so their flags, --set and config.yaml reach them; web_columns' default
+ * list comes from the web server (a registered option's default holds one
+ * value). */
+static int (*const register_options[])(struct err *) = {store_register_options,
+                                                        web_register_options, NULL};
+static const struct master_tool tool = {
+    .name = "mitmweb",
+    .register_options = register_options,
+    .defaults = web_options_defaults,
+};
+
 int
 main(int argc, char **argv)
 {
@@ -81,50 +78,11 @@ main(int argc, char **argv)
     int status = 0;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
-    /* The interactive tools' options exist before the command line is read,
-     * so their flags, --set and config.yaml reach them. The intercept addon
-     * registers its own. */
+    /* The intercept addon registers its own options, before the others. */
     struct addon *intercept = addon_intercept_new();
-    if (store_register_options(&e) < 0 || web_register_options(&e) < 0) {
-        fprintf(stderr, "mitmweb: error: %s\n", e.msg);
-        if (intercept)
-            intercept->ops->free(intercept);
-        return 1;
-    }
-    opts = opt_new();
-    /* web_columns' default list (a registered option's default holds one
-     * value); the command line replaces it. */
-    static const char *const columns[] = {"tls",    "icon", "path", "method",
-                                          "status", "size", "time"};
-    const struct opt_info *cols = opt_find("web_columns");
-    for (size_t i = 0; cols && i < sizeof(columns) / sizeof(columns[0]); i++)
-        opt_set(opts, "web_columns", columns[i], NULL);
-    if (cols)
-        opts->seq_set[cols->index] = 0;
-    if (cmdline_parse_config(opts, argc, argv, &cl, &e) < 0) {
-        status = usage_error(e.msg);
+    opts = master_parse_cmdline(&tool, argc, argv, &cl, &status);
+    if (opts == NULL)
         goto out;
-    }
-    if (cl.help) {
-        cmdline_usage(stdout, "mitmweb");
-        goto out;
-    }
-    /* 8.1.1's --version is its system information. */
-    if (cl.version || cl.sysinfo) {
-        master_sysinfo(stdout, 1);
-        goto out;
-    }
-    if (cl.show_options) {
-        struct options *defaults = opt_new();
-        web_options_defaults(defaults);
-        opt_dump(defaults, stdout);
-        opt_free(defaults);
-        goto out;
-    }
-    if (cl.filters.n) {
-        status = usage_error("unrecognized arguments");
-        goto out;
-    }
     /* The UI runs until Ctrl-C, also with -n or after -r. */
     opt_set(opts, "keepserving", "true", NULL);
     log_set_level(log_level_parse(opts->termlog_verbosity));
@@ -166,8 +124,7 @@ main(int argc, char **argv)
         const struct opt_info *ob = opt_find("web_open_browser");
         if (ob && opt_get_bool(master_options(m), ob))
             open_browser(web_url(w));
-        if (master_read_flows(m, read_done, NULL, &e) < 0)
-            log_msg(LOG_ERROR, "%s", e.msg);
+        master_read_flows_logged(m);
         if (master_run(m) != 0)
             status = 1;
     }
