@@ -20,7 +20,6 @@ PKGS     := libuv openssl libnghttp2 libpcre2-8 zlib libbrotlienc libbrotlidec l
 MODULES  := util core proxy proxy/layers http h2 dns tls flow filter contentviews export addons options commands store master pathod
 TOOLS    := mitmdump mitmproxy mitmweb pathod pathoc
 
-.DEFAULT_GOAL := all
 NPROC    := $(shell nproc 2>/dev/null || echo 2)
 
 CC       ?= cc
@@ -28,7 +27,6 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcrypt
 # The console (src/console/, term.c) draws with ncursesw: it is kept out of
 # libmitm.a, so only what links it (mitmproxy, the unit tests) gets the library.
-# (mitmproxy, the unit tests) gets the library.
 CURSES_LIBS := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
 WARN     := -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
             -Wmissing-prototypes -Wformat=2 -Wimplicit-fallthrough -Wno-unused-parameter

@@ -45,7 +45,7 @@ struct strv {
     X(OPTSTR, ACTIVE, client_certs, NULL, NULL, "Client certificate file or directory.") \
     X(SEQ, ACTIVE, client_replay, NULL, NULL, "Replay client requests from a saved file.") \
     X(INT, ACTIVE, client_replay_concurrency, 1, NULL, "Concurrency limit on in-flight client replay requests. Currently the only valid values are 1 and -1 (no limit).") \
-    X(BOOL, PLANNED, command_history, 1, NULL, "Persist command history between mitmproxy invocations.") \
+    X(BOOL, ACTIVE, command_history, 1, NULL, "Persist command history between mitmproxy invocations.") \
     X(STR, ACTIVE, confdir, "~/.mitmproxy", NULL, "Location of the default mitmproxy configuration files.") \
     X(OPTSTR, PLANNED, connect_addr, NULL, NULL, "Set the local IP address that mitmproxy should use when connecting to upstream servers.") \
     X(STR, PLANNED, connection_strategy, "eager", "eager|lazy", "Determine when server connections should be established. When set to lazy, mitmproxy tries to defer establishing an upstream connection as long as possible. This makes it possible to use server replay while being offline. When set to eager, mitmproxy can detect protocols with server-side greetings, as well as accurately mirror TLS ALPN negotiation.") \
