@@ -15,6 +15,10 @@
 #   BENCH_STORE_THREADS    the store's worker threads (default 2)
 #   BENCH_STORE_BUDGET     the store's memory budget for bodies, bytes (default 256 MiB)
 #   BENCH_STORE_TMP        where the flow files go (default /tmp)
+#   BENCH_STORE_BEFORE     another store_bench binary (say, built the same way from the
+#                          branch before a change) run in turns with ours on the same file
+#   BENCH_STORE_RUNS       runs of each (default 1); with BENCH_STORE_BEFORE they alternate
+#   BENCH_STORE_SKIP_881   set: no 8.1.1 run
 set -eu -o pipefail
 
 cd "$(dirname "$0")/.." || exit 1
@@ -25,6 +29,8 @@ KB=${BENCH_STORE_BODY_KB:-0}
 THREADS=${BENCH_STORE_THREADS:-2}
 BUDGET=${BENCH_STORE_BUDGET:-0}
 TMPD=${BENCH_STORE_TMP:-/tmp}
+BEFORE=${BENCH_STORE_BEFORE:-}
+RUNS=${BENCH_STORE_RUNS:-1}
 KBARG=()
 [ "$KB" != 0 ] && KBARG=(--body-kb "$KB")
 
@@ -45,8 +51,16 @@ echo "file: $file ($(stat -c %s "$file") bytes, $N flows)"
 # CPU seconds (every thread) are the figures to compare on a shared machine:
 # wall time stretches with the load average, printed before each run.
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
-echo -n "ours:  "
-build/storebench/store_bench "$file" "$THREADS" "$BUDGET"
-echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+for ((run = 1; run <= RUNS; run++)); do
+    if [ -n "$BEFORE" ]; then
+        echo -n "before: "
+        "$BEFORE" "$file" "$THREADS" "$BUDGET"
+        echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+    fi
+    echo -n "ours:  "
+    build/storebench/store_bench "$file" "$THREADS" "$BUDGET"
+    echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+done
+[ -n "${BENCH_STORE_SKIP_881:-}" ] && exit 0
 echo -n "8.1.1: "
 $PY bench/view881.py "$file881"

@@ -9,9 +9,14 @@
  * load_flow() for each flow. pump() is the loop; a done that runs inside
  * addon_dispatch() (no addon deferred) only clears `pending`, so a long
  * file never deepens the stack.
+ *
+ * A sliced read (the interactive tools) also leaves pump() between two
+ * flows once its slice is used up, and goes on from readfile_continue(),
+ * so that the loop answers keys and requests while a large file loads.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "addons/readfile.h"
 #include "export/har.h"
@@ -29,6 +34,12 @@ struct readfile {
     readfile_done_cb done;       /* NULL: nobody waits for the end */
     void *done_arg;
     int stop; /* read no further flow */
+
+    /* Slices (readfile_start_sliced): later is NULL for a read in one go. */
+    struct readfile_slices slices;
+    unsigned slice_flows; /* flows read in this slice, matching or not */
+    struct timespec slice_t0;
+    int yielded; /* waiting for readfile_continue() */
 
     struct flow *flow; /* whose hooks go out now; one reference; NULL between flows */
     enum hook last;    /* the hook of flow sent last; HOOK__COUNT before its first */
@@ -205,27 +216,64 @@ next_hook(struct readfile *rf)
     return HOOK__COUNT;
 }
 
-/* Reads up to the next flow to deliver; 0 at the end or on an error. */
+static void
+slice_begin(struct readfile *rf)
+{
+    rf->slice_flows = 0;
+    if (rf->slices.max_us)
+        clock_gettime(CLOCK_MONOTONIC, &rf->slice_t0);
+}
+
+/* Whether a sliced read should hand the loop back before the next flow. */
 static int
+slice_over(struct readfile *rf)
+{
+    const struct readfile_slices *sl = &rf->slices;
+    if (sl->later == NULL || rf->stop || rf->slice_flows == 0)
+        return 0;
+    if (sl->max_flows && rf->slice_flows >= sl->max_flows)
+        return 1;
+    if (sl->max_us == 0)
+        return 0;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long us = (long long)(now.tv_sec - rf->slice_t0.tv_sec) * 1000000 +
+                   (now.tv_nsec - rf->slice_t0.tv_nsec) / 1000;
+    return us >= (long long)sl->max_us;
+}
+
+enum next { NEXT_END, NEXT_FLOW, NEXT_LATER };
+
+/* Reads up to the next flow to deliver: NEXT_END at the end or on an
+ * error, NEXT_LATER when the slice is used up first. */
+static enum next
 next_flow(struct readfile *rf)
 {
     if ((rf->reader == NULL && rf->har == NULL) || rf->stop)
-        return 0;
+        return NEXT_END;
     struct flow *f;
     int rc;
-    while ((rc = rf->har ? har_reader_next(rf->har, &f, &rf->err)
-                         : ffile_read(rf->reader, &f, &rf->err)) == 1) {
+    for (;;) {
+        /* Flows the filter skips count too: a filter that matches little
+         * must not hold the loop for the whole file. */
+        if (slice_over(rf))
+            return NEXT_LATER;
+        rc =
+            rf->har ? har_reader_next(rf->har, &f, &rf->err) : ffile_read(rf->reader, &f, &rf->err);
+        if (rc != 1)
+            break;
+        rf->slice_flows++;
         /* readfile_filter: flows that do not match are not loaded at all. */
         if (rf->filter == NULL || filt_match(rf->filter, f)) {
             rf->flow = f;
             rf->last = HOOK__COUNT;
             rf->count++;
-            return 1;
+            return NEXT_FLOW;
         }
         flow_unref(f);
     }
     rf->rc = rc;
-    return 0;
+    return NEXT_END;
 }
 
 static void
@@ -248,18 +296,28 @@ finish(struct readfile *rf)
 
 static void hook_done(struct hook_call *call, void *arg);
 
-/* Sends hooks until one is deferred (returns 1) or the read is through
- * and rf is gone (returns 0). */
+/* Sends hooks until one is deferred or the slice is over (returns 1) or
+ * the read is through and rf is gone (returns 0). */
 static int
 pump(struct readfile *rf)
 {
     if (rf->pumping)
         return 1; /* a done run inside addon_dispatch(): the loop below goes on */
     rf->pumping = 1;
+    slice_begin(rf);
     while (!rf->pending) {
-        if (rf->flow == NULL && !next_flow(rf)) {
-            finish(rf);
-            return 0;
+        if (rf->flow == NULL) {
+            enum next n = next_flow(rf);
+            if (n == NEXT_END) {
+                finish(rf);
+                return 0;
+            }
+            if (n == NEXT_LATER) {
+                rf->yielded = 1;
+                rf->pumping = 0;
+                rf->slices.later(rf->slices.ctx);
+                return 1;
+            }
         }
         enum hook h = next_hook(rf);
         if (h == HOOK__COUNT) {
@@ -299,8 +357,9 @@ readfile_new(struct addon_chain *c, readfile_done_cb done, void *arg)
 /* readfile_start(), handing out the read while it is still going (*out is
  * NULL when it finished before returning). */
 static int
-start(struct addon_chain *c, const char *path, const struct filt *filter, readfile_done_cb done,
-      void *arg, struct readfile **out, struct err *e)
+start(struct addon_chain *c, const char *path, const struct filt *filter,
+      const struct readfile_slices *slices, readfile_done_cb done, void *arg, struct readfile **out,
+      struct err *e)
 {
     *out = NULL;
     /* A HAR file or a flow file, by the first byte, as mitmproxy's
@@ -323,6 +382,8 @@ start(struct addon_chain *c, const char *path, const struct filt *filter, readfi
         rf->stop = 1;
     }
     rf->filter = filter;
+    if (slices)
+        rf->slices = *slices;
     *out = pump(rf) ? rf : NULL;
     return 0;
 }
@@ -332,7 +393,35 @@ readfile_start(struct addon_chain *c, const char *path, const struct filt *filte
                readfile_done_cb done, void *arg, struct err *e)
 {
     struct readfile *rf;
-    return start(c, path, filter, done, arg, &rf, e);
+    return start(c, path, filter, NULL, done, arg, &rf, e);
+}
+
+int
+readfile_start_sliced(struct addon_chain *c, const char *path, const struct filt *filter,
+                      const struct readfile_slices *slices, readfile_done_cb done, void *arg,
+                      struct readfile **out, struct err *e)
+{
+    return start(c, path, filter, slices, done, arg, out, e);
+}
+
+void
+readfile_continue(struct readfile *rf)
+{
+    if (!rf->yielded)
+        return;
+    rf->yielded = 0;
+    pump(rf);
+}
+
+void
+readfile_cancel(struct readfile *rf)
+{
+    rf->done = NULL;
+    rf->filter = NULL;
+    rf->stop = 1;
+    /* Between slices nothing else holds it; a held hook's resume ends it. */
+    if (rf->yielded)
+        finish(rf);
 }
 
 struct sync_read {
@@ -355,7 +444,7 @@ readfile_run_filtered(struct addon_chain *c, const char *path, const struct filt
 {
     struct sync_read s = {0, e};
     struct readfile *rf;
-    int rc = start(c, path, filter, sync_done, &s, &rf, e);
+    int rc = start(c, path, filter, NULL, sync_done, &s, &rf, e);
     if (rc < 0 || rf == NULL)
         return rc < 0 ? rc : s.rc;
     /* Nobody here can wait: the deferred flow goes on when its addon

@@ -50,6 +50,42 @@ int readfile_run_filtered(struct addon_chain *, const char *path, const struct f
                           struct err *e);
 int readfile_run(struct addon_chain *, const char *path, struct err *e);
 
+/*
+ * readfile_start() for a loop that must keep answering while a large file
+ * is read (the interactive tools' -r): flows go out in slices, and between
+ * two slices the read hands the loop back. A slice ends after max_flows
+ * flows or max_us microseconds, whichever comes first (0: no bound of that
+ * kind; at least one flow goes out per slice), and only between flows.
+ * Then later(ctx) runs, and the caller calls readfile_continue() from its
+ * loop when it has answered what was waiting (a timer of 0 ms).
+ */
+struct readfile;
+struct readfile_slices {
+    unsigned max_flows;
+    unsigned max_us;
+    void (*later)(void *ctx);
+    void *ctx;
+};
+
+/*
+ * Starts a sliced read. *out is the read while it goes on (valid until done
+ * runs, which frees it), or NULL when it was over before this returned.
+ * Returns 0, or MP_ERR_IO with e as readfile_start().
+ */
+int readfile_start_sliced(struct addon_chain *, const char *path, const struct filt *filter,
+                          const struct readfile_slices *slices, readfile_done_cb done, void *arg,
+                          struct readfile **out, struct err *e);
+/* Delivers the next slice; call once for each later(). */
+void readfile_continue(struct readfile *);
+/*
+ * Stops a read that is still going (the tool quits): no further flow is
+ * read and done never runs. Between slices the read is freed at once, so
+ * the caller calls readfile_continue() no more; while an addon holds a
+ * hook, the rest of that flow goes out when it resumes, then the read
+ * frees itself. The filter is no longer used after this.
+ */
+void readfile_cancel(struct readfile *);
+
 /* Sends one flow (a reference is taken) through the chain as the readers
  * do; a deferred hook holds back the rest of its hooks until resumed. */
 void readfile_load_flow(struct addon_chain *, struct flow *f);

@@ -2,6 +2,7 @@
 #ifndef MP_MASTER_INTERNAL_H
 #define MP_MASTER_INTERNAL_H
 
+#include "master/master.h"
 #include "util/err.h"
 
 struct cmds;
@@ -9,6 +10,10 @@ struct master;
 
 /* Adds the core commands (set, flow.*, options.*; core.c) to cmds. */
 int master__core_commands(struct master *, struct cmds *, struct err *e);
+
+/* master_read_flows(); sliced: between the loop's events, a slice at a
+ * time (the interactive tools), so that done runs from the loop. */
+int master__read_flows(struct master *, master_read_cb done, void *arg, int sliced, struct err *e);
 
 /* Whether -r is still being read (readfile.reading). */
 int master__reading(const struct master *);

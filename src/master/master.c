@@ -63,6 +63,11 @@ struct master {
     struct filt *read_filter;
     master_read_cb read_done;
     void *read_arg;
+    /* A read in slices (the interactive tools): NULL when it reads in one
+     * go or is over; the timer brings the next slice after the loop's
+     * events. */
+    struct readfile *read;
+    struct server_timer *read_timer;
 };
 
 int
@@ -373,10 +378,20 @@ idle(const struct master *m)
            (!m->core || clientplayback_count(m->clientplayback) == 0);
 }
 
+/* The read is over (or was never sliced): the timer has nothing to bring. */
+static void
+drop_read_timer(struct master *m)
+{
+    server_timer_free(m->read_timer);
+    m->read_timer = NULL;
+    m->read = NULL;
+}
+
 static void
 read_done(void *arg, int rc, const struct err *e)
 {
     struct master *m = arg;
+    drop_read_timer(m);
     m->reading = 0;
     filt_free(m->read_filter);
     m->read_filter = NULL;
@@ -386,8 +401,42 @@ read_done(void *arg, int rc, const struct err *e)
         server_stop(m->srv);
 }
 
+/*
+ * The next slice, after the loop has polled: a post wakes the loop's poll,
+ * where waiting I/O (keys, requests) is handled with it, and arms the
+ * timer, which runs the slice at the top of the next iteration. The timer
+ * alone would not do: libuv 1.44 runs a timer started from its own
+ * callback with 0 ms again in the same pass, and the post alone neither:
+ * what a post posts runs at once too.
+ */
+static void
+read_arm(void *arg)
+{
+    struct master *m = arg;
+    if (m->read_timer) /* NULL: the read was cancelled meanwhile */
+        server_timer_start(m->read_timer, 0, 0);
+}
+
+static void
+read_later(void *arg)
+{
+    struct master *m = arg;
+    server_post(m->srv, read_arm, m);
+}
+
+static void
+read_slice(void *arg)
+{
+    struct master *m = arg;
+    if (m->read)
+        readfile_continue(m->read);
+}
+
+/* A slice's length: one frame of a UI (60 Hz), so a key waits no longer. */
+#define READ_SLICE_US 8000
+
 int
-master_read_flows(struct master *m, master_read_cb done, void *arg, struct err *e)
+master__read_flows(struct master *m, master_read_cb done, void *arg, int sliced, struct err *e)
 {
     addon_chain_running(m->chain);
     const struct options *o = m->opts;
@@ -402,13 +451,32 @@ master_read_flows(struct master *m, master_read_cb done, void *arg, struct err *
     m->read_done = done;
     m->read_arg = arg;
     m->reading = 1;
-    int rc = readfile_start(m->chain, o->rfile, m->read_filter, read_done, m, e);
+    int rc;
+    if (sliced && m->srv) {
+        m->read_timer = server_timer_new(m->srv, read_slice, m);
+        struct readfile_slices sl = {.max_us = READ_SLICE_US, .later = read_later, .ctx = m};
+        struct readfile *rf = NULL;
+        rc = readfile_start_sliced(m->chain, o->rfile, m->read_filter, &sl, read_done, m, &rf, e);
+        /* read_done ran (and dropped the timer) if it is over already. */
+        if (rf)
+            m->read = rf;
+        else if (rc < 0)
+            drop_read_timer(m);
+    } else {
+        rc = readfile_start(m->chain, o->rfile, m->read_filter, read_done, m, e);
+    }
     if (rc < 0) {
         m->reading = 0;
         filt_free(m->read_filter);
         m->read_filter = NULL;
     }
     return rc;
+}
+
+int
+master_read_flows(struct master *m, master_read_cb done, void *arg, struct err *e)
+{
+    return master__read_flows(m, done, arg, 0, e);
 }
 
 /*
@@ -457,6 +525,13 @@ master_run(struct master *m)
      * keepserving: until Ctrl-C). */
     if (m->srv && !idle(m) && server_run(m->srv) < 0)
         rc = 1;
+    /* Quit in the middle of a read: no flow after this one reaches the
+     * addons, which are done now. */
+    if (m->read) {
+        readfile_cancel(m->read);
+        drop_read_timer(m);
+        m->reading = 0;
+    }
     addon_chain_done(m->chain);
     return rc;
 }
@@ -473,6 +548,10 @@ master_free(struct master *m)
 {
     if (m == NULL)
         return;
+    if (m->read) {
+        readfile_cancel(m->read);
+        drop_read_timer(m);
+    }
     /* Connections (and their configurations) are gone once the server is. */
     server_free(m->srv);
     filt_free(m->read_filter);

@@ -123,8 +123,10 @@ int master_listen(struct master *, struct err *e);
  */
 typedef void (*master_read_cb)(void *arg, int rc, const struct err *e);
 int master_read_flows(struct master *, master_read_cb done, void *arg, struct err *e);
-/* master_read_flows() as the interactive tools want it: any error, a file
- * that cannot be opened or a damaged record, is an error in the event log. */
+/* master_read_flows() as the interactive tools want it: read a slice at a
+ * time between the loop's events, so that the UI shows the first flows at
+ * once and answers during a long read; any error, a file that cannot be
+ * opened or a damaged record, is an error in the event log. */
 void master_read_flows_logged(struct master *);
 /* Logs each listener's address as mitmproxy does ("Proxy server listening
  * at *:8080", or one line per mode when there are several). */

@@ -7,6 +7,7 @@
  */
 #include <stdio.h>
 
+#include "master/internal.h"
 #include "master/master.h"
 #include "options/cmdline.h"
 #include "options/opt.h"
@@ -78,6 +79,6 @@ void
 master_read_flows_logged(struct master *m)
 {
     struct err e = {0};
-    if (master_read_flows(m, read_logged, NULL, &e) < 0)
+    if (master__read_flows(m, read_logged, NULL, 1, &e) < 0)
         log_msg(LOG_ERROR, "%s", e.msg);
 }

@@ -502,3 +502,183 @@ TEST(readfile_har_damage_through_done)
     addon_chain_free(g.chain);
     unlink(path);
 }
+
+/* ---- slices (readfile_start_sliced) ----------------------------------------------- */
+
+/* Counts the times the read handed the loop back. */
+static void
+count_later(void *ctx)
+{
+    (*(int *)ctx)++;
+}
+
+/*
+ * One flow a slice: each slice ends after its flow's last hook, the read
+ * waits for readfile_continue(), and the hooks are those of a read in one
+ * go. The end is found in a slice of its own.
+ */
+TEST(readfile_sliced_hands_the_loop_back_between_flows)
+{
+    char path[128];
+    concat(path, sizeof(path), FOUR);
+    struct rig g;
+    rig_init(&g, pick_none);
+    struct outcome o = {0};
+    struct err e = {0};
+    int laters = 0;
+    struct readfile_slices sl = {.max_flows = 1, .later = count_later, .ctx = &laters};
+    struct readfile *rf = NULL;
+    ASSERT_EQ(readfile_start_sliced(g.chain, path, NULL, &sl, on_done, &o, &rf, &e), 0);
+    ASSERT(rf != NULL);
+    ASSERT_EQ(laters, 1);
+    ASSERT_BUF_STR(&g.rec->log, "requestheaders,request,responseheaders,response");
+    const size_t after[] = {21, 29, 32, 32}; /* hooks seen after each further slice */
+    for (size_t i = 0; i < 4; i++) {
+        ASSERT_EQ(o.calls, 0);
+        readfile_continue(rf);
+        ASSERT_EQ(g.rec->entries, after[i]);
+        ASSERT_EQ(laters, i < 3 ? (int)i + 2 : 4);
+    }
+    ASSERT_EQ(o.calls, 1);
+    ASSERT_EQ(o.rc, 4);
+    ASSERT_BUF_STR(&g.rec->log, FOUR_SEQUENCE);
+    addon_chain_free(g.chain);
+    unlink(path);
+}
+
+/* Two flows a slice; a time bound of 1 us ends a slice after each flow. */
+TEST(readfile_sliced_bounds)
+{
+    char path[128];
+    concat(path, sizeof(path), FOUR);
+    struct rig g;
+    rig_init(&g, pick_none);
+    struct outcome o = {0};
+    struct err e = {0};
+    int laters = 0;
+    struct readfile_slices sl = {.max_flows = 2, .later = count_later, .ctx = &laters};
+    struct readfile *rf = NULL;
+    ASSERT_EQ(readfile_start_sliced(g.chain, path, NULL, &sl, on_done, &o, &rf, &e), 0);
+    ASSERT_EQ(g.rec->entries, 21);
+    readfile_continue(rf);
+    ASSERT_EQ(g.rec->entries, 32);
+    ASSERT_EQ(o.calls, 0);
+    readfile_continue(rf);
+    ASSERT_EQ(o.calls, 1);
+    ASSERT_EQ(o.rc, 4);
+    ASSERT_EQ(laters, 2);
+    addon_chain_free(g.chain);
+
+    rig_init(&g, pick_none);
+    memset(&o, 0, sizeof(o));
+    laters = 0;
+    sl = (struct readfile_slices){.max_us = 1, .later = count_later, .ctx = &laters};
+    ASSERT_EQ(readfile_start_sliced(g.chain, path, NULL, &sl, on_done, &o, &rf, &e), 0);
+    ASSERT_EQ(g.rec->entries, 4);
+    while (o.calls == 0)
+        readfile_continue(rf);
+    ASSERT_EQ(laters, 4);
+    ASSERT_BUF_STR(&g.rec->log, FOUR_SEQUENCE);
+    addon_chain_free(g.chain);
+    unlink(path);
+}
+
+/* Flows the filter skips count toward the slice: a rare match does not
+ * hold the loop for the whole file. */
+TEST(readfile_sliced_skipped_flows_count)
+{
+    char path[128];
+    concat(path, sizeof(path), FOUR);
+    struct rig g;
+    rig_init(&g, pick_none);
+    struct err e = {0};
+    struct filt *websockets = filt_compile("~websocket", &e);
+    ASSERT(websockets != NULL);
+    struct outcome o = {0};
+    int laters = 0;
+    struct readfile_slices sl = {.max_flows = 1, .later = count_later, .ctx = &laters};
+    struct readfile *rf = NULL;
+    ASSERT_EQ(readfile_start_sliced(g.chain, path, websockets, &sl, on_done, &o, &rf, &e), 0);
+    /* The first flow was read, skipped, and the slice was over. */
+    ASSERT_EQ(laters, 1);
+    ASSERT_EQ(g.rec->entries, 0);
+    readfile_continue(rf);
+    ASSERT(strncmp((const char *)buf_ptr(&g.rec->log), "requestheaders,request,", 23) == 0);
+    while (o.calls == 0)
+        readfile_continue(rf);
+    ASSERT_EQ(o.rc, 1);
+    ASSERT(strstr((const char *)buf_ptr(&g.rec->log), "tcp_start") == NULL);
+    filt_free(websockets);
+    addon_chain_free(g.chain);
+    unlink(path);
+}
+
+/* Cancelled between slices: freed at once, done never runs, nothing more
+ * is read (ASan sees no leak). */
+TEST(readfile_sliced_cancel_between_slices)
+{
+    char path[128];
+    concat(path, sizeof(path), FOUR);
+    struct rig g;
+    rig_init(&g, pick_none);
+    struct outcome o = {0};
+    struct err e = {0};
+    int laters = 0;
+    struct readfile_slices sl = {.max_flows = 1, .later = count_later, .ctx = &laters};
+    struct readfile *rf = NULL;
+    ASSERT_EQ(readfile_start_sliced(g.chain, path, NULL, &sl, on_done, &o, &rf, &e), 0);
+    readfile_cancel(rf);
+    ASSERT_EQ(o.calls, 0);
+    ASSERT_EQ(g.rec->entries, 4);
+    addon_chain_free(g.chain);
+    unlink(path);
+}
+
+/* Cancelled while an addon holds a hook: the rest of that flow goes out
+ * when it resumes, then the read ends without done. */
+TEST(readfile_sliced_cancel_while_held)
+{
+    char path[128];
+    concat(path, sizeof(path), FOUR);
+    struct rig g;
+    rig_init(&g, pick_all);
+    struct outcome o = {0};
+    struct err e = {0};
+    int laters = 0;
+    struct readfile_slices sl = {.max_flows = 1, .later = count_later, .ctx = &laters};
+    struct readfile *rf = NULL;
+    ASSERT_EQ(readfile_start_sliced(g.chain, path, NULL, &sl, on_done, &o, &rf, &e), 0);
+    ASSERT(g.holder->held != NULL);
+    readfile_cancel(rf);
+    while (g.holder->held)
+        release(&g);
+    ASSERT_EQ(o.calls, 0);
+    ASSERT_EQ(laters, 0);
+    ASSERT_BUF_STR(&g.rec->log, "requestheaders,request,responseheaders,response");
+    addon_chain_free(g.chain);
+    unlink(path);
+}
+
+/* A small file in one slice: over before the call returns, as unsliced. */
+TEST(readfile_sliced_small_file_at_once)
+{
+    char path[128];
+    concat(path, sizeof(path), FOUR);
+    struct rig g;
+    rig_init(&g, pick_none);
+    struct outcome o = {0};
+    struct err e = {0};
+    int laters = 0;
+    struct readfile_slices sl = {.max_flows = 100, .later = count_later, .ctx = &laters};
+    struct readfile *rf = (struct readfile *)&o;
+    ASSERT_EQ(readfile_start_sliced(g.chain, path, NULL, &sl, on_done, &o, &rf, &e), 0);
+    ASSERT(rf == NULL);
+    ASSERT_EQ(laters, 0);
+    ASSERT_EQ(o.calls, 1);
+    ASSERT_EQ(o.rc, 4);
+    ASSERT_EQ(readfile_start_sliced(g.chain, "/nonexistent.mitm", NULL, &sl, on_done, &o, &rf, &e),
+              MP_ERR_IO);
+    ASSERT_EQ(o.calls, 1);
+    addon_chain_free(g.chain);
+    unlink(path);
+}

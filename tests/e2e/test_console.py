@@ -8,13 +8,14 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import BIN, ROOT, binary, curl, free_port
+from conftest import BIN, FIXTURES, ROOT, binary, curl, free_port
 
 CAPTURES = os.path.join(ROOT, "build", "console-captures")
 
@@ -472,5 +473,33 @@ def test_console_wide_glyphs(tmp_path, origin):
         c.save("24-wide-glyphs", s)
         c.keys("Q")
         assert c.exit_status() == 0, c.stderr()
+    finally:
+        c.close()
+
+
+def test_console_answers_while_a_large_file_loads(tmp_path):
+    """-r reads between the loop's events: the list shows rows while the
+    file is still being read, a key is answered meanwhile, and quitting in
+    the middle of the read exits cleanly (the read is cancelled, nothing
+    leaks)."""
+    path = tmp_path / "big.mitm"
+    subprocess.run([sys.executable, os.path.join(ROOT, "bench", "genflows.py"), str(path), "10000",
+                    os.path.join(FIXTURES, "flows")], check=True, stdout=subprocess.DEVNULL)
+    c = Console(tmp_path, args=["-r", str(path)])
+    try:
+        s = c.wait(r"\[\d+/[1-9]\d*\]")
+        c.save("30-loading", s)
+        assert int(re.search(r"\[\d+/(\d+)\]", s).group(1)) < 10000, "rows before the read ends"
+        assert "127.0.0.1" in s
+        c.keys("?")
+        s = c.wait(r"^Help")
+        c.save("31-help-while-loading", s)
+        c.keys("q")
+        s = c.wait(r"\[\d+/\d+\]")
+        # Still reading when Q comes: the read is cancelled.
+        assert int(re.search(r"\[\d+/(\d+)\]", s).group(1)) < 10000, s
+        c.keys("Q")
+        assert c.exit_status() == 0, c.stderr()
+        assert "Sanitizer" not in c.stderr() and "runtime error" not in c.stderr(), c.stderr()
     finally:
         c.close()

@@ -11,6 +11,7 @@ import re
 import socket
 import struct
 import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -18,7 +19,7 @@ import urllib.request
 
 import pytest
 
-from conftest import Proc, binary, curl
+from conftest import FIXTURES, ROOT, Proc, binary, curl
 
 
 class Web:
@@ -614,3 +615,31 @@ def test_updates_in_batches(mitmweb, origin):
     # Coalesced: fewer messages than flow events (each flow has several).
     assert batches < n * 3
     ws.close()
+
+
+def test_answers_while_a_large_file_loads(mitmweb, tmp_path):
+    """-r reads between the loop's events (src/master/, master_read_flows_logged):
+    the API answers at once with the flows loaded so far, while readfile.reading
+    is still true, and the total grows to the whole file."""
+    path = tmp_path / "big.mitm"
+    subprocess.run([sys.executable, os.path.join(ROOT, "bench", "genflows.py"), str(path), "4000",
+                    os.path.join(FIXTURES, "flows")], check=True, stdout=subprocess.DEVNULL)
+    web = mitmweb("-r", str(path))
+
+    def reading():
+        return web.json("POST", "/commands/readfile.reading", {"arguments": []})["value"]
+
+    t = time.time()
+    first = web.json("GET", "/flows?limit=1")["total"]
+    took = time.time() - t
+    assert reading() is True
+    assert first > 0, "the first flows show at once"
+    # One slice is 8 ms; a whole 4,000-flow read takes seconds even without ASan.
+    assert took < 5, took
+    deadline = time.time() + 150
+    while reading() and time.time() < deadline:
+        time.sleep(0.2)
+    assert not reading()
+    total = web.json("GET", "/flows?limit=1")["total"]
+    assert first < total
+    assert total == 4000
