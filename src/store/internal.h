@@ -7,7 +7,8 @@
  *   record.c   version-17 records: validated, rows read out, bodies cut
  *   row.c      rows from struct flows; materializing and compacting
  *   store.c    the row table, id index, events, marks, settings
- *   view.c     order keys, the sorted view, focus
+ *   order.c    order keys: comparing rows, sorting many
+ *   view.c     the sorted view, focus
  *   match.c    filters on rows and borrowed flow views, in parallel
  *   load.c     reading files in the background
  *   pool.c     the worker threads
@@ -371,20 +372,16 @@ struct store {
     char focus_id[UUID_STR_LEN]; /* store_focus_id()'s */
     char info_id[UUID_STR_LEN];  /* store_info()'s */
     int busy; /* inside an event callback: no compaction of the table */
-    /* Bumped by every change to a row or to the table (store__changed), so
-     * that store_select() knows when its cached list is still right. */
-    uint64_t gen;
-    struct select_cache *select_cache; /* select.c's; owned */
+    struct select_cache *select_cache; /* select.c's lists; owned */
 };
 
-/* A row or the table changed: cached lists are stale. */
-static inline void
-store__changed(struct store *s)
-{
-    s->gen++;
-}
-/* Frees select.c's cache (store_free, store_clear). */
+/* A row was added, changed or removed: store_select()'s kept lists take
+ * it into account (every change to a row's fields calls this). */
+void store__touched(struct store *, uint32_t slot);
+/* Frees select.c's lists (store_free, store_clear, slots renumbered). */
 void store__select_clear(struct store *);
+/* How many lists store_select() made by matching every row (for tests). */
+size_t store__select_builds(const struct store *);
 
 /* The text of a row's id into out. */
 void store__row_id(const struct store *, const struct row *, char out[UUID_STR_LEN]);
@@ -434,6 +431,14 @@ void store__drop_flow(struct store *, uint32_t slot);
 /* Refreshes the row from its struct flow; returns whether anything changed. */
 int store__row_refresh(struct store *, uint32_t slot);
 
+/* ---- order.c ----------------------------------------------------------- */
+
+/* Whether row a comes before row b in that order (seq breaks ties). */
+int store__order_before(const struct store *, enum store_order, const struct row *a,
+                        const struct row *b);
+/* Sorts slots[0..n) by that order, ties in store order. */
+void store__sort_slots(const struct store *, enum store_order, uint32_t *slots, size_t n);
+
 /* ---- view.c ------------------------------------------------------------ */
 
 /* Whether row a comes before row b in the current order (seq breaks ties). */
@@ -447,8 +452,6 @@ void store__view_insert(struct store *, uint32_t slot);
 void store__view_erase(struct store *, uint32_t slot);
 /* Inserts many rows (slots in store order): one merge, ADD events in order. */
 void store__view_insert_many(struct store *, uint32_t *slots, size_t n);
-/* Sorts slots[0..n) by the current order (ties in store order). */
-void store__sort_slots(const struct store *, uint32_t *slots, size_t n);
 /* Rebuilds the view from the filter (REFRESH). */
 void store__refilter(struct store *);
 /* Sorts the view again after an order change. */
