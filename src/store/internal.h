@@ -471,6 +471,7 @@ void store__focus_set(struct store *, uint32_t slot_plus1);
 #define NEED_META 0x10
 #define NEED_FULL 0x20 /* an operator this file does not know */
 #define NEED_DNS 0x40  /* reads a DNS flow's messages (~q, ~s: is there a response?) */
+#define NEED_CHEAP 0x80 /* one operator at least reads only the row (outside DNS) */
 
 /* What flt reads of a flow (from its tree as filt_ast_json() prints it). */
 unsigned store__filter_needs(const struct filt *flt);
