@@ -128,6 +128,11 @@ void store__blog_seal(struct bodylog *);
  */
 int store__blog_read(const struct bodylog *, uint64_t off, size_t n, struct blog_reader *r,
                      const uint8_t **out);
+/* The same, but a read from the file fills the window from `from` on
+ * (from <= off, at most half a window before): a flow's request body,
+ * before its response body, then comes with the same read. */
+int store__blog_read_from(const struct bodylog *, uint64_t from, uint64_t off, size_t n,
+                          struct blog_reader *r, const uint8_t **out);
 void store__blog_reader_clear(struct blog_reader *);
 
 /* ---- pack.c ------------------------------------------------------------ */

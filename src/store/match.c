@@ -163,6 +163,43 @@ body(const struct store *s, const struct row *r, int which, struct blog_reader *
     return (struct buf){(uint8_t *)p, 0, r->body_len[which], r->body_len[which]};
 }
 
+/*
+ * Both bodies of a row through one reader where they can be: a flow's
+ * request body comes just before its response body in the log, so a
+ * window read for the response from the request's offset on holds both,
+ * and the rows of a part, neighbours in the log, are read in 1 MiB windows
+ * one after the other: a reader per body would read every window twice.
+ */
+static void
+bodies(const struct store *s, const struct row *r, struct scratch *x, struct buf *rq,
+       struct buf *rs)
+{
+    *rq = *rs = (struct buf)BUF_INIT;
+    uint64_t q = r->body_off[0], p = r->body_off[1];
+    if (r->body_len[0] == 0 || r->body_len[1] == 0 || q > p) {
+        *rq = body(s, r, 0, &x->rd[0]);
+        *rs = body(s, r, 1, &x->rd[1]);
+        return;
+    }
+    const uint8_t *b;
+    struct blog_reader *rd = &x->rd[0];
+    if (store__blog_read_from(&s->log, q, p, r->body_len[1], rd, &b) < 0) {
+        *rq = body(s, r, 0, &x->rd[0]);
+        *rs = body(s, r, 1, &x->rd[1]);
+        return;
+    }
+    *rs = (struct buf){(uint8_t *)b, 0, r->body_len[1], r->body_len[1]};
+    uint64_t base = rd->base;
+    size_t len = rd->len;
+    if (store__blog_read(&s->log, q, r->body_len[0], rd, &b) == 0)
+        *rq = (struct buf){(uint8_t *)b, 0, r->body_len[0], r->body_len[0]};
+    /* The request was not in that window after all, and reading it moved
+     * the window off the response: the response through a reader of its
+     * own. */
+    if (rd->base != base || rd->len != len)
+        *rs = body(s, r, 1, &x->rd[1]);
+}
+
 /* The whole flow read back, matched, and dropped again. */
 static int
 match_full(const struct store *s, struct scratch *x, const struct filt *flt, const struct row *r)
@@ -349,10 +386,8 @@ match_row(const struct store *s, struct scratch *x, const struct filt *flt, unsi
         x->rq.headers = x->rv.headers[0];
         x->rs.headers = x->rv.headers[1];
     }
-    if (need & NEED_BODIES) {
-        x->rq.content = body(s, r, 0, &x->rd[0]);
-        x->rs.content = body(s, r, 1, &x->rd[1]);
-    }
+    if (need & NEED_BODIES)
+        bodies(s, r, x, &x->rq.content, &x->rs.content);
     if ((r->flags & RF_WEBSOCKET) && messages) {
         x->ws.messages = x->rv.ws;
         x->ws.nmessages = x->rv.nws;
