@@ -12,9 +12,10 @@
  * is made of (the method's id; the url's scheme, host, port, path...), one
  * string is built per group, the groups are sorted by their strings and
  * numbered. Captures repeat their urls, so groups are far fewer than rows.
- * The rows are then sorted by (key, seq): a counting sort by rank when the
- * rows come in store order (store_select's lists, a refilter), else qsort()
- * on the integers.
+ * The rows are then sorted by (key, seq): when they come in store order
+ * (store_select's lists, a refilter) a stable sort by key alone does it, a
+ * counting sort by rank or a radix sort of the 64-bit keys (bytes all rows
+ * share are skipped); else qsort() on the integers.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -282,6 +283,38 @@ counting_sort(uint32_t *slots, size_t n, const uint64_t *keys, size_t nranks)
     free(start);
 }
 
+/* Stable by key, a byte at a time from the lowest (LSD radix). */
+static void
+radix_sort(uint32_t *slots, size_t n, uint64_t *keys)
+{
+    uint32_t *s2 = xmalloc(n * sizeof(*s2));
+    uint64_t *k2 = xmalloc(n * sizeof(*k2));
+    uint64_t all_or = 0, all_and = ~0ull;
+    for (size_t i = 0; i < n; i++) {
+        all_or |= keys[i];
+        all_and &= keys[i];
+    }
+    for (unsigned shift = 0; shift < 64; shift += 8) {
+        /* Every key has the same byte here: nothing to do. */
+        if ((((all_or ^ all_and) >> shift) & 0xff) == 0)
+            continue;
+        size_t count[257] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[((keys[i] >> shift) & 0xff) + 1]++;
+        for (int b = 0; b < 256; b++)
+            count[b + 1] += count[b];
+        for (size_t i = 0; i < n; i++) {
+            size_t at = count[(keys[i] >> shift) & 0xff]++;
+            s2[at] = slots[i];
+            k2[at] = keys[i];
+        }
+        memcpy(slots, s2, n * sizeof(*s2));
+        memcpy(keys, k2, n * sizeof(*k2));
+    }
+    free(s2);
+    free(k2);
+}
+
 void
 store__sort_slots(const struct store *s, enum store_order order, uint32_t *slots, size_t n)
 {
@@ -309,8 +342,11 @@ store__sort_slots(const struct store *s, enum store_order order, uint32_t *slots
     int store_order = 1;
     for (size_t i = 1; i < n && store_order; i++)
         store_order = slots[i - 1] < slots[i];
-    if (nranks && nranks <= n && store_order) {
-        counting_sort(slots, n, keys, nranks);
+    if (store_order) {
+        if (nranks && nranks <= n)
+            counting_sort(slots, n, keys, nranks);
+        else
+            radix_sort(slots, n, keys);
         free(keys);
         return;
     }
