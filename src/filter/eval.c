@@ -33,21 +33,29 @@ search_buf(const struct filt_node *nd, const struct buf *b)
 static int
 search_headers(const struct filt_node *nd, const struct hdrs *h)
 {
-    struct buf b = BUF_INIT;
+    if (h->n == 0)
+        return filt__rex_search(nd->re, "", 0);
     size_t total = 0;
     for (size_t i = 0; i < h->n; i++)
         total += h->v[i].name_len + h->v[i].value_len + 4;
-    /* One allocation, not one per doubling: the store runs this over
-     * every stored flow for ~h. */
-    buf_reserve(&b, total);
+    /* Built on the stack when it fits (most header sets do): the store runs
+     * this over every stored flow for ~h, and an allocation and a call per
+     * piece cost as much as the search. */
+    char stack[4096];
+    char *text = total <= sizeof(stack) ? stack : xmalloc(total), *p = text;
     for (size_t i = 0; i < h->n; i++) {
-        buf_append(&b, h->v[i].name, h->v[i].name_len);
-        buf_append_str(&b, ": ");
-        buf_append(&b, h->v[i].value, h->v[i].value_len);
-        buf_append_str(&b, "\r\n");
+        memcpy(p, h->v[i].name, h->v[i].name_len);
+        p += h->v[i].name_len;
+        memcpy(p, ": ", 2);
+        p += 2;
+        memcpy(p, h->v[i].value, h->v[i].value_len);
+        p += h->v[i].value_len;
+        memcpy(p, "\r\n", 2);
+        p += 2;
     }
-    int m = search_buf(nd, &b);
-    buf_clear(&b);
+    int m = filt__rex_search(nd->re, text, total);
+    if (text != stack)
+        free(text);
     return m;
 }
 
@@ -325,8 +333,14 @@ has_response(const struct flow *f)
     return f->response != NULL;
 }
 
+/*
+ * One operator: 1 or 0, or -1 when it would read a part of the flow that
+ * is missing (filt_match_partial). The flow types an operator applies to
+ * are decided before that, so ~h on a TCP flow is false even without its
+ * headers.
+ */
 static int
-op(const struct filt_node *nd, const struct flow *f)
+op(const struct filt_node *nd, const struct flow *f, unsigned missing)
 {
     int http = f->type == FLOW_HTTP && f->request;
     const struct http_request *rq = f->request;
@@ -364,11 +378,13 @@ op(const struct filt_node *nd, const struct flow *f)
     case FOP_C:
         return http && rs && rs->status_code == nd->code;
     case FOP_B:
-        return f->type != FLOW_HTTP || rq ? body(nd, f, -1) : 0;
     case FOP_BQ:
-        return f->type != FLOW_HTTP || rq ? body(nd, f, 1) : 0;
     case FOP_BS:
-        return f->type != FLOW_HTTP || rq ? body(nd, f, 0) : 0;
+        if (f->type == FLOW_HTTP && !rq)
+            return 0;
+        if (missing & FILT_PART_BODIES)
+            return -1;
+        return body(nd, f, nd->op->op == FOP_B ? -1 : nd->op->op == FOP_BQ);
     case FOP_T:
         return http && (content_type(nd->re, &rq->headers) ||
                         (rs && content_type(nd->re, &rs->headers)));
@@ -377,11 +393,15 @@ op(const struct filt_node *nd, const struct flow *f)
     case FOP_TS:
         return http && rs && content_type(nd->re, &rs->headers);
     case FOP_H:
-        return http && (search_headers(nd, &rq->headers) || (rs && search_headers(nd, &rs->headers)));
     case FOP_HQ:
-        return http && search_headers(nd, &rq->headers);
     case FOP_HS:
-        return http && rs && search_headers(nd, &rs->headers);
+        if (!http || (nd->op->op == FOP_HS && !rs))
+            return 0;
+        if (missing & FILT_PART_HEADERS)
+            return -1;
+        if (nd->op->op == FOP_H)
+            return search_headers(nd, &rq->headers) || (rs && search_headers(nd, &rs->headers));
+        return search_headers(nd, nd->op->op == FOP_HQ ? &rq->headers : &rs->headers);
     case FOP_M:
         return http && search_str(nd, rq->method);
     case FOP_D: {
@@ -408,13 +428,19 @@ op(const struct filt_node *nd, const struct flow *f)
         return m;
     }
     case FOP_SRC:
+        if (missing & FILT_PART_CONNS)
+            return -1;
         if (!f->client_conn)
             return 0;
         return search_addr(nd, f->client_conn->peername.host ? &f->client_conn->peername
                                                               : &f->client_conn->address);
     case FOP_DST:
+        if (missing & FILT_PART_CONNS)
+            return -1;
         return f->server_conn && search_addr(nd, &f->server_conn->address);
     case FOP_META:
+        if (missing & FILT_PART_META)
+            return -1;
         return search_meta(nd, f->metadata);
     case FOP_MARKER:
         return search_str(nd, f->marked ? f->marked : "");
@@ -424,24 +450,32 @@ op(const struct filt_node *nd, const struct flow *f)
     return 0;
 }
 
+/* Kleene's logic: false wins an and, true an or, and unknown stays unknown. */
 int
-filt__eval(const struct filt_node *nd, const struct flow *f)
+filt__eval(const struct filt_node *nd, const struct flow *f, unsigned missing)
 {
+    int r, unknown = 0;
     switch (nd->kind) {
     case FN_AND:
-        for (size_t i = 0; i < nd->nkids; i++)
-            if (!filt__eval(nd->kids[i], f))
+        for (size_t i = 0; i < nd->nkids; i++) {
+            if ((r = filt__eval(nd->kids[i], f, missing)) == 0)
                 return 0;
-        return 1;
+            unknown |= r < 0;
+        }
+        return unknown ? -1 : 1;
     case FN_OR:
-        for (size_t i = 0; i < nd->nkids; i++)
-            if (filt__eval(nd->kids[i], f))
+        for (size_t i = 0; i < nd->nkids; i++) {
+            if ((r = filt__eval(nd->kids[i], f, missing)) > 0)
                 return 1;
-        return 0;
+            unknown |= r < 0;
+        }
+        return unknown ? -1 : 0;
     case FN_NOT:
-        return !filt__eval(nd->kids[0], f);
+        r = filt__eval(nd->kids[0], f, missing);
+        return r < 0 ? -1 : !r;
     case FN_OP:
-        return op(nd, f) ? 1 : 0;
+        r = op(nd, f, missing);
+        return r < 0 ? -1 : r != 0;
     }
     return 0;
 }

@@ -383,7 +383,13 @@ filt_free(struct filt *f)
 int
 filt_match(const struct filt *f, const struct flow *fl)
 {
-    return filt__eval(f->root, fl);
+    return filt__eval(f->root, fl, 0);
+}
+
+int
+filt_match_partial(const struct filt *f, const struct flow *fl, unsigned missing)
+{
+    return filt__eval(f->root, fl, missing);
 }
 
 static void

@@ -210,6 +210,13 @@ int
 store__blog_read(const struct bodylog *l, uint64_t off, size_t n, struct blog_reader *r,
                  const uint8_t **out)
 {
+    return store__blog_read_from(l, off, off, n, r, out);
+}
+
+int
+store__blog_read_from(const struct bodylog *l, uint64_t from, uint64_t off, size_t n,
+                      struct blog_reader *r, const uint8_t **out)
+{
     if (n == 0) {
         *out = (const uint8_t *)"";
         return 0;
@@ -225,12 +232,16 @@ store__blog_read(const struct bodylog *l, uint64_t off, size_t n, struct blog_re
         *out = r->buf + (off - r->base);
         return 0;
     }
-    /* Read ahead up to the window's size, but not into what is in RAM. */
+    /* Read ahead up to the window's size, but not into what is in RAM;
+     * from a little before off when asked (the file is a prefix of the
+     * log, so from is in it too). */
+    uint64_t start = from <= off && off - from <= WINDOW_SIZE / 2 ? from : off;
+    size_t skip = (size_t)(off - start);
     uint64_t disk_end = l->first_ram < l->nchunks ? l->chunks[l->first_ram].base : l->end;
-    size_t want = n > WINDOW_SIZE ? n : WINDOW_SIZE;
-    if (off + want > disk_end)
-        want = (size_t)(disk_end - off);
-    if (want < n)
+    size_t want = n + skip > WINDOW_SIZE ? n + skip : WINDOW_SIZE;
+    if (start + want > disk_end)
+        want = (size_t)(disk_end - start);
+    if (want < n + skip)
         return MP_ERR_IO;
     if (r->cap < want) {
         free(r->buf);
@@ -239,20 +250,20 @@ store__blog_read(const struct bodylog *l, uint64_t off, size_t n, struct blog_re
     }
     size_t got = 0;
     while (got < want) {
-        ssize_t k = pread(l->fd, r->buf + got, want - got, (off_t)(off + got));
+        ssize_t k = pread(l->fd, r->buf + got, want - got, (off_t)(start + got));
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0)
             break;
         got += (size_t)k;
     }
-    r->base = off;
+    r->base = start;
     r->len = got;
-    if (got < n) {
+    if (got < n + skip) {
         r->len = 0;
         return MP_ERR_IO;
     }
-    *out = r->buf;
+    *out = r->buf + skip;
     return 0;
 }
 

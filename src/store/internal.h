@@ -7,7 +7,8 @@
  *   record.c   version-17 records: validated, rows read out, bodies cut
  *   row.c      rows from struct flows; materializing and compacting
  *   store.c    the row table, id index, events, marks, settings
- *   view.c     order keys, the sorted view, focus
+ *   order.c    order keys: comparing rows, sorting many
+ *   view.c     the sorted view, focus
  *   match.c    filters on rows and borrowed flow views, in parallel
  *   load.c     reading files in the background
  *   pool.c     the worker threads
@@ -127,6 +128,11 @@ void store__blog_seal(struct bodylog *);
  */
 int store__blog_read(const struct bodylog *, uint64_t off, size_t n, struct blog_reader *r,
                      const uint8_t **out);
+/* The same, but a read from the file fills the window from `from` on
+ * (from <= off, at most half a window before): a flow's request body,
+ * before its response body, then comes with the same read. */
+int store__blog_read_from(const struct bodylog *, uint64_t from, uint64_t off, size_t n,
+                          struct blog_reader *r, const uint8_t **out);
 void store__blog_reader_clear(struct blog_reader *);
 
 /* ---- pack.c ------------------------------------------------------------ */
@@ -371,20 +377,16 @@ struct store {
     char focus_id[UUID_STR_LEN]; /* store_focus_id()'s */
     char info_id[UUID_STR_LEN];  /* store_info()'s */
     int busy; /* inside an event callback: no compaction of the table */
-    /* Bumped by every change to a row or to the table (store__changed), so
-     * that store_select() knows when its cached list is still right. */
-    uint64_t gen;
-    struct select_cache *select_cache; /* select.c's; owned */
+    struct select_cache *select_cache; /* select.c's lists; owned */
 };
 
-/* A row or the table changed: cached lists are stale. */
-static inline void
-store__changed(struct store *s)
-{
-    s->gen++;
-}
-/* Frees select.c's cache (store_free, store_clear). */
+/* A row was added, changed or removed: store_select()'s kept lists take
+ * it into account (every change to a row's fields calls this). */
+void store__touched(struct store *, uint32_t slot);
+/* Frees select.c's lists (store_free, store_clear, slots renumbered). */
 void store__select_clear(struct store *);
+/* How many lists store_select() made by matching every row (for tests). */
+size_t store__select_builds(const struct store *);
 
 /* The text of a row's id into out. */
 void store__row_id(const struct store *, const struct row *, char out[UUID_STR_LEN]);
@@ -434,6 +436,14 @@ void store__drop_flow(struct store *, uint32_t slot);
 /* Refreshes the row from its struct flow; returns whether anything changed. */
 int store__row_refresh(struct store *, uint32_t slot);
 
+/* ---- order.c ----------------------------------------------------------- */
+
+/* Whether row a comes before row b in that order (seq breaks ties). */
+int store__order_before(const struct store *, enum store_order, const struct row *a,
+                        const struct row *b);
+/* Sorts slots[0..n) by that order, ties in store order. */
+void store__sort_slots(const struct store *, enum store_order, uint32_t *slots, size_t n);
+
 /* ---- view.c ------------------------------------------------------------ */
 
 /* Whether row a comes before row b in the current order (seq breaks ties). */
@@ -447,8 +457,6 @@ void store__view_insert(struct store *, uint32_t slot);
 void store__view_erase(struct store *, uint32_t slot);
 /* Inserts many rows (slots in store order): one merge, ADD events in order. */
 void store__view_insert_many(struct store *, uint32_t *slots, size_t n);
-/* Sorts slots[0..n) by the current order (ties in store order). */
-void store__sort_slots(const struct store *, uint32_t *slots, size_t n);
 /* Rebuilds the view from the filter (REFRESH). */
 void store__refilter(struct store *);
 /* Sorts the view again after an order change. */
@@ -468,6 +476,7 @@ void store__focus_set(struct store *, uint32_t slot_plus1);
 #define NEED_META 0x10
 #define NEED_FULL 0x20 /* an operator this file does not know */
 #define NEED_DNS 0x40  /* reads a DNS flow's messages (~q, ~s: is there a response?) */
+#define NEED_CHEAP 0x80 /* one operator at least reads only the row (outside DNS) */
 
 /* What flt reads of a flow (from its tree as filt_ast_json() prints it). */
 unsigned store__filter_needs(const struct filt *flt);

@@ -68,7 +68,10 @@ store__filter_needs(const struct filt *flt)
     while ((p = strstr(p, tag)) != NULL) {
         p += sizeof(tag) - 1;
         size_t n = strcspn(p, "\"");
-        need |= op_needs(p, n);
+        unsigned op = op_needs(p, n);
+        need |= op;
+        if ((op & ~(unsigned)(NEED_KEYHDRS | NEED_DNS)) == 0)
+            need |= NEED_CHEAP;
         p += n;
     }
     buf_clear(&b);
@@ -160,6 +163,43 @@ body(const struct store *s, const struct row *r, int which, struct blog_reader *
     return (struct buf){(uint8_t *)p, 0, r->body_len[which], r->body_len[which]};
 }
 
+/*
+ * Both bodies of a row through one reader where they can be: a flow's
+ * request body comes just before its response body in the log, so a
+ * window read for the response from the request's offset on holds both,
+ * and the rows of a part, neighbours in the log, are read in 1 MiB windows
+ * one after the other: a reader per body would read every window twice.
+ */
+static void
+bodies(const struct store *s, const struct row *r, struct scratch *x, struct buf *rq,
+       struct buf *rs)
+{
+    *rq = *rs = (struct buf)BUF_INIT;
+    uint64_t q = r->body_off[0], p = r->body_off[1];
+    if (r->body_len[0] == 0 || r->body_len[1] == 0 || q > p) {
+        *rq = body(s, r, 0, &x->rd[0]);
+        *rs = body(s, r, 1, &x->rd[1]);
+        return;
+    }
+    const uint8_t *b;
+    struct blog_reader *rd = &x->rd[0];
+    if (store__blog_read_from(&s->log, q, p, r->body_len[1], rd, &b) < 0) {
+        *rq = body(s, r, 0, &x->rd[0]);
+        *rs = body(s, r, 1, &x->rd[1]);
+        return;
+    }
+    *rs = (struct buf){(uint8_t *)b, 0, r->body_len[1], r->body_len[1]};
+    uint64_t base = rd->base;
+    size_t len = rd->len;
+    if (store__blog_read(&s->log, q, r->body_len[0], rd, &b) == 0)
+        *rq = (struct buf){(uint8_t *)b, 0, r->body_len[0], r->body_len[0]};
+    /* The request was not in that window after all, and reading it moved
+     * the window off the response: the response through a reader of its
+     * own. */
+    if (rd->base != base || rd->len != len)
+        *rs = body(s, r, 1, &x->rd[1]);
+}
+
 /* The whole flow read back, matched, and dropped again. */
 static int
 match_full(const struct store *s, struct scratch *x, const struct filt *flt, const struct row *r)
@@ -221,18 +261,100 @@ dns_messages(const struct buf *raw, struct flow *f)
     return 0;
 }
 
+/* x->f as the row alone shows it: headers are the key ones (Host,
+ * Content-Type, Content-Encoding); no contents, messages, connections or
+ * metadata. f was zeroed. */
+static void
+row_flow(const struct store *s, struct scratch *x, const struct row *r)
+{
+    const struct intern *t = &s->strs;
+    struct flow *f = &x->f;
+    f->type = (enum flow_type)r->type;
+    f->marked = (char *)store__str(t, r->str[S_MARKED]);
+    f->comment = (char *)store__str(t, r->str[S_COMMENT]);
+    f->is_replay = r->replay;
+    f->error = r->flags & RF_ERROR ? &x->err : NULL;
+    f->intercepted = !!(r->flags & RF_INTERCEPTED);
+    f->timestamp_created = r->created;
+    if (r->type == FLOW_HTTP && (r->flags & RF_REQUEST)) {
+        x->rq = (struct http_request){
+            .host = (char *)store__str(t, r->str[S_HOST]),
+            .port = r->port,
+            .method = (char *)store__str(t, r->str[S_METHOD]),
+            .scheme = (char *)store__str(t, r->str[S_SCHEME]),
+            .authority = (char *)store__str(t, r->str[S_AUTHORITY]),
+            .path = (char *)store__str(t, r->str[S_PATH]),
+            .http_version = (char *)store__str(t, r->str[S_VERSION]),
+            .headers = *s->hsets.v[r->hset[0]].hdrs,
+            .content_none = !!(r->flags & RF_RQ_NONE),
+            .timestamp_start = r->ts[0],
+            .timestamp_end = r->ts[1],
+        };
+        f->request = &x->rq;
+    }
+    if (r->type == FLOW_HTTP && (r->flags & RF_RESPONSE)) {
+        x->rs = (struct http_response){
+            .http_version = (char *)store__str(t, r->str[S_RS_VERSION]),
+            .status_code = r->status,
+            .reason = (char *)store__str(t, r->str[S_REASON]),
+            .headers = *s->hsets.v[r->hset[1]].hdrs,
+            .content_none = !!(r->flags & RF_RS_NONE),
+            .timestamp_start = r->ts[2],
+            .timestamp_end = r->ts[3],
+        };
+        f->response = &x->rs;
+    }
+    if (r->flags & RF_WEBSOCKET) {
+        memset(&x->ws, 0, sizeof(x->ws));
+        f->websocket = &x->ws;
+    }
+}
+
+/*
+ * The cheap pre-check: the filter on the row alone, the parts it lacks
+ * unknown (filt_match_partial). "~m POST & ~b x" rules out a GET, and ~b
+ * a flow without bodies, before anything is read or decompressed. 1 or 0,
+ * or -1 when the rest must be read. Rows with all the parts the filter
+ * reads, or of whose operators one reads the row alone, are worth it;
+ * for the others (one "~h json") it would only cost.
+ */
+static int
+precheck(const struct store *s, struct scratch *x, const struct filt *flt, unsigned need,
+         const struct row *r)
+{
+    if ((need & NEED_FULL) || r->type == FLOW_DNS)
+        return -1;
+    unsigned missing = 0;
+    if ((need & NEED_BODIES) && (r->body_len[0] || r->body_len[1] || r->type == FLOW_TCP ||
+                                 (r->flags & RF_WEBSOCKET)))
+        missing |= FILT_PART_BODIES;
+    if (need & NEED_HEADERS)
+        missing |= FILT_PART_HEADERS;
+    if (need & NEED_CONNS)
+        missing |= FILT_PART_CONNS;
+    if (need & NEED_META)
+        missing |= FILT_PART_META;
+    if (missing && !(need & NEED_CHEAP))
+        return -1;
+    memset(&x->f, 0, sizeof(x->f));
+    row_flow(s, x, r);
+    return filt_match_partial(flt, &x->f, missing);
+}
+
 static int
 match_row(const struct store *s, struct scratch *x, const struct filt *flt, unsigned need,
           const struct row *r)
 {
     if (r->flow)
         return filt_match(flt, r->flow);
+    int m = precheck(s, x, flt, need, r);
+    if (m >= 0)
+        return m;
     if (x->dctx == NULL)
         x->dctx = ZSTD_createDCtx();
     if ((need & NEED_FULL) || (r->type == FLOW_DNS && dns_full(r, need)))
         return match_full(s, x, flt, r);
 
-    const struct intern *t = &s->strs;
     int messages = (need & NEED_BODIES) && (r->type == FLOW_TCP || (r->flags & RF_WEBSOCKET));
     int dns_bodies = (need & NEED_BODIES) && r->type == FLOW_DNS;
     /* Headers come from their own frame where the row has one (the
@@ -259,55 +381,16 @@ match_row(const struct store *s, struct scratch *x, const struct filt *flt, unsi
         return match_full(s, x, flt, r);
     }
 
-    f->type = (enum flow_type)r->type;
-    f->marked = (char *)store__str(t, r->str[S_MARKED]);
-    f->comment = (char *)store__str(t, r->str[S_COMMENT]);
-    f->is_replay = r->replay;
-    f->error = r->flags & RF_ERROR ? &x->err : NULL;
-    f->intercepted = !!(r->flags & RF_INTERCEPTED);
-    f->timestamp_created = r->created;
-    int all_headers = need & NEED_HEADERS;
-    if (r->type == FLOW_HTTP && (r->flags & RF_REQUEST)) {
-        struct http_request *rq = &x->rq;
-        *rq = (struct http_request){
-            .host = (char *)store__str(t, r->str[S_HOST]),
-            .port = r->port,
-            .method = (char *)store__str(t, r->str[S_METHOD]),
-            .scheme = (char *)store__str(t, r->str[S_SCHEME]),
-            .authority = (char *)store__str(t, r->str[S_AUTHORITY]),
-            .path = (char *)store__str(t, r->str[S_PATH]),
-            .http_version = (char *)store__str(t, r->str[S_VERSION]),
-            .headers = all_headers ? x->rv.headers[0] : *s->hsets.v[r->hset[0]].hdrs,
-            .content_none = !!(r->flags & RF_RQ_NONE),
-            .timestamp_start = r->ts[0],
-            .timestamp_end = r->ts[1],
-        };
-        if (need & NEED_BODIES)
-            rq->content = body(s, r, 0, &x->rd[0]);
-        f->request = rq;
+    row_flow(s, x, r);
+    if (need & NEED_HEADERS) {
+        x->rq.headers = x->rv.headers[0];
+        x->rs.headers = x->rv.headers[1];
     }
-    if (r->type == FLOW_HTTP && (r->flags & RF_RESPONSE)) {
-        struct http_response *rs = &x->rs;
-        *rs = (struct http_response){
-            .http_version = (char *)store__str(t, r->str[S_RS_VERSION]),
-            .status_code = r->status,
-            .reason = (char *)store__str(t, r->str[S_REASON]),
-            .headers = all_headers ? x->rv.headers[1] : *s->hsets.v[r->hset[1]].hdrs,
-            .content_none = !!(r->flags & RF_RS_NONE),
-            .timestamp_start = r->ts[2],
-            .timestamp_end = r->ts[3],
-        };
-        if (need & NEED_BODIES)
-            rs->content = body(s, r, 1, &x->rd[1]);
-        f->response = rs;
-    }
-    if (r->flags & RF_WEBSOCKET) {
-        memset(&x->ws, 0, sizeof(x->ws));
-        if (messages) {
-            x->ws.messages = x->rv.ws;
-            x->ws.nmessages = x->rv.nws;
-        }
-        f->websocket = &x->ws;
+    if (need & NEED_BODIES)
+        bodies(s, r, x, &x->rq.content, &x->rs.content);
+    if ((r->flags & RF_WEBSOCKET) && messages) {
+        x->ws.messages = x->rv.ws;
+        x->ws.nmessages = x->rv.nws;
     }
     if (r->type == FLOW_TCP && messages) {
         f->messages = x->rv.tcp;
@@ -330,7 +413,7 @@ match_row(const struct store *s, struct scratch *x, const struct filt *flt, unsi
     }
     if (r->type == FLOW_DNS && !dns_bodies)
         dns_stand_in(s, x, r, f);
-    int m = filt_match(flt, f);
+    m = filt_match(flt, f);
     tns_free(meta);
     if (dns_bodies) {
         dns_message_free(f->dns_request);
@@ -348,15 +431,24 @@ store__match_row(struct store *s, const struct filt *flt, unsigned need, uint32_
     return m;
 }
 
-/* Rows per part: small enough to share out, large enough to not matter. */
+/*
+ * Rows per part: at most PART_ROWS, so that the threads share the work
+ * out evenly (a part of bodies on disk takes longer than one in RAM); at
+ * least PART_MIN, so that taking a part costs nothing next to matching it;
+ * in between, about eight parts per thread, so that a few thousand rows
+ * (the rows a live list has to catch up with) are matched in parallel too.
+ * A part's rows are neighbours in the table, and their bodies in the log:
+ * each thread reads the log in windows (bodylog.c), not a flow at a time.
+ */
 #define PART_ROWS 4096
+#define PART_MIN 64
 
 struct many {
     const struct store *s;
     const struct filt *flt;
     unsigned need;
     const uint32_t *slots;
-    size_t n;
+    size_t n, per_part;
     uint8_t *hits;
     struct scratch *x; /* one per worker */
 };
@@ -365,7 +457,7 @@ static void
 part(void *arg, size_t i, unsigned worker)
 {
     struct many *m = arg;
-    size_t lo = i * PART_ROWS, hi = lo + PART_ROWS < m->n ? lo + PART_ROWS : m->n;
+    size_t lo = i * m->per_part, hi = lo + m->per_part < m->n ? lo + m->per_part : m->n;
     for (size_t k = lo; k < hi; k++)
         m->hits[k] = (uint8_t)match_row(m->s, &m->x[worker], m->flt, m->need,
                                         &m->s->rows[m->slots[k]]);
@@ -379,8 +471,10 @@ store__keep_matching(struct store *s, const struct filt *flt, unsigned need, uin
         return 0;
     unsigned width = store__pool_width(s->pool);
     uint8_t *hits = xmalloc(n);
-    struct many m = {s, flt, need, slots, n, hits, xcalloc(width, sizeof(struct scratch))};
-    store__pool_parallel(s->pool, (n + PART_ROWS - 1) / PART_ROWS, part, &m);
+    size_t per = n / ((size_t)width * 8);
+    per = per < PART_MIN ? PART_MIN : per > PART_ROWS ? PART_ROWS : per;
+    struct many m = {s, flt, need, slots, n, per, hits, xcalloc(width, sizeof(struct scratch))};
+    store__pool_parallel(s->pool, (n + per - 1) / per, part, &m);
     for (unsigned i = 0; i < width; i++)
         scratch_clear(&m.x[i]);
     free(m.x);

@@ -180,7 +180,7 @@ store__row_refresh(struct store *s, uint32_t slot)
     struct row *r = &s->rows[slot];
     if (r->flow == NULL)
         return 0;
-    store__changed(s);
+    store__touched(s, slot);
     struct row before = *r;
     struct rec_fields rf;
     store__rec_fields_init(&rf);

@@ -255,7 +255,7 @@ store__row_new(struct store *s, const struct rec_fields *f)
     uint32_t slot = row_alloc(s, f);
     intern_strings(s, &s->rows[slot], f);
     idx_insert(s, slot);
-    store__changed(s);
+    store__touched(s, slot);
     return slot;
 }
 
@@ -267,7 +267,7 @@ store__row_new_ids(struct store *s, const struct rec_fields *f, const uint32_t s
     memcpy(s->rows[slot].str, str, sizeof(s->rows[slot].str));
     memcpy(s->rows[slot].hset, hset, sizeof(s->rows[slot].hset));
     idx_insert(s, slot);
-    store__changed(s);
+    store__touched(s, slot);
     return slot;
 }
 
@@ -280,7 +280,7 @@ store__row_set(struct store *s, struct row *r, const struct rec_fields *f)
     intern_strings(s, r, f);
     release_strings(s, str, hset);
     set_fields(r, f);
-    store__changed(s);
+    store__touched(s, (uint32_t)(r - s->rows));
 }
 
 static void
@@ -303,7 +303,7 @@ store__row_kill(struct store *s, uint32_t slot)
 {
     struct row *r = &s->rows[slot];
     char id[UUID_STR_LEN];
-    store__changed(s);
+    store__touched(s, slot);
     store__row_id(s, r, id);
     uint32_t *e = idx_lookup(s, id);
     if (e)
@@ -334,7 +334,7 @@ compact_table(struct store *s)
 {
     if (s->busy || s->ndead < 4096 || s->ndead * 2 < s->nrows)
         return;
-    store__changed(s);
+    store__select_clear(s);
     uint32_t *map = xmalloc((s->nrows ? s->nrows : 1) * sizeof(*map));
     size_t o = 0;
     for (size_t i = 0; i < s->nrows; i++) {
@@ -367,7 +367,6 @@ compact_table(struct store *s)
 void
 store__emit(struct store *s, enum store_event ev, uint32_t slot, size_t index)
 {
-    store__changed(s);
     if (s->nsubs == 0)
         return;
     char id[UUID_STR_LEN] = "";
@@ -429,7 +428,6 @@ store_new(const struct store_config *cfg)
 static void
 drop_rows(struct store *s)
 {
-    store__changed(s);
     store__select_clear(s);
     for (size_t i = 0; i < s->nrows; i++)
         if (!(s->rows[i].flags & RF_DEAD))
@@ -641,7 +639,7 @@ set_text(struct store *s, const char *id, enum row_str which, const char *text)
     long slot = store__find(s, id);
     if (slot < 0)
         return MP_ERR_NOTFOUND;
-    store__changed(s);
+    store__touched(s, (uint32_t)slot);
     struct row *r = &s->rows[slot];
     if (r->flow) {
         char **field = which == S_MARKED ? &r->flow->marked : &r->flow->comment;

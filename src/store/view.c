@@ -5,16 +5,12 @@
  * equal keys in insertion order too. Reversed order only turns indices
  * around (View._rev()).
  *
- * Order keys (view.py's OrderRequestStart, OrderRequestMethod,
- * OrderRequestURL, OrderKeySize) are read from the row; a row whose key
- * changed is moved (OrderKey.refresh()).
+ * Order keys (order.c) are read from the row; a row whose key changed is
+ * moved (OrderKey.refresh()).
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "http/message.h"
-#include "http/url.h"
 #include "store/internal.h"
 #include "util/xmalloc.h"
 
@@ -31,86 +27,10 @@ store_order_name(enum store_order o)
     return "?";
 }
 
-/* NaN would make the order inconsistent: it sorts first. */
-static double
-num(double v)
-{
-    return isnan(v) ? -INFINITY : v;
-}
-
-/*
- * The url order's key: Request.url for HTTP (host:port for CONNECT),
- * human.format_address() of the server for TCP, the first question for
- * DNS. Malloc'd.
- */
-static char *
-url_key(const struct store *s, const struct row *r)
-{
-    const struct intern *t = &s->strs;
-    if (r->type == FLOW_HTTP) {
-        struct http_request rq = {
-            .host = (char *)store__str(t, r->str[S_HOST]),
-            .port = r->port,
-            .method = (char *)store__str(t, r->str[S_METHOD]),
-            .scheme = (char *)store__str(t, r->str[S_SCHEME]),
-            .authority = (char *)store__str(t, r->str[S_AUTHORITY]),
-            .path = (char *)store__str(t, r->str[S_PATH]),
-            .http_version = (char *)store__str(t, r->str[S_VERSION]),
-        };
-        if (strcmp(rq.path, "*") == 0)
-            rq.path = "";
-        return http_request_url(&rq);
-    }
-    if (r->type == FLOW_TCP) {
-        const char *host = store__str(t, r->str[S_HOST]);
-        struct buf b = BUF_INIT;
-        if (*host == '\0' && r->port == 0)
-            buf_append_str(&b, "<no address>");
-        else if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
-            buf_printf(&b, "*:%u", r->port);
-        else if (strchr(host, ':'))
-            buf_printf(&b, "[%s]:%u", host, r->port);
-        else
-            buf_printf(&b, "%s:%u", host, r->port);
-        char *u = buf_strdup(&b);
-        buf_clear(&b);
-        return u;
-    }
-    return xstrdup(store__str(t, r->str[S_PATH]));
-}
-
-/* Compares the keys only: <0, 0, >0. */
-static int
-cmp_key(const struct store *s, const struct row *a, const struct row *b)
-{
-    switch (s->order) {
-    case STORE_ORDER_TIME: {
-        double x = num(a->created), y = num(b->created);
-        return x < y ? -1 : x > y;
-    }
-    case STORE_ORDER_SIZE:
-        return a->size < b->size ? -1 : a->size > b->size;
-    case STORE_ORDER_METHOD:
-        if (a->str[S_METHOD] == b->str[S_METHOD])
-            return 0;
-        return strcmp(store__str(&s->strs, a->str[S_METHOD]),
-                      store__str(&s->strs, b->str[S_METHOD]));
-    case STORE_ORDER_URL: {
-        char *x = url_key(s, a), *y = url_key(s, b);
-        int c = strcmp(x, y);
-        free(x);
-        free(y);
-        return c;
-    }
-    }
-    return 0;
-}
-
 int
 store__before(const struct store *s, const struct row *a, const struct row *b)
 {
-    int c = cmp_key(s, a, b);
-    return c < 0 || (c == 0 && a->seq < b->seq);
+    return store__order_before(s, s->order, a, b);
 }
 
 size_t
@@ -249,88 +169,10 @@ store__view_erase(struct store *s, uint32_t slot)
     store__focus_on_remove(s, slot, pub);
 }
 
-/* Sorting many rows: keys computed once (urls are costly to build). */
-struct sortkey {
-    uint64_t k; /* numbers as sortable bits, or the first 8 bytes of a string */
-    const char *str; /* the string, or NULL */
-    uint64_t seq;
-    uint32_t slot;
-};
-
-static int
-by_sortkey(const void *pa, const void *pb)
-{
-    const struct sortkey *a = pa, *b = pb;
-    if (a->k != b->k)
-        return a->k < b->k ? -1 : 1;
-    if (a->str && b->str) {
-        int c = strcmp(a->str, b->str);
-        if (c)
-            return c;
-    }
-    return a->seq < b->seq ? -1 : a->seq > b->seq;
-}
-
-static uint64_t
-prefix(const char *s)
-{
-    uint64_t k = 0;
-    for (int i = 0; i < 8; i++) {
-        k <<= 8;
-        if (*s)
-            k |= (uint8_t)*s++;
-    }
-    return k;
-}
-
-/* Sorts slots[0..n) by the current order; url strings are freed after. */
 static void
 sort_slots(const struct store *s, uint32_t *slots, size_t n)
 {
-    if (n < 2)
-        return;
-    struct sortkey *keys = xmalloc(n * sizeof(*keys));
-    for (size_t i = 0; i < n; i++) {
-        const struct row *r = &s->rows[slots[i]];
-        struct sortkey *k = &keys[i];
-        k->slot = slots[i];
-        k->seq = r->seq;
-        k->str = NULL;
-        switch (s->order) {
-        case STORE_ORDER_TIME: {
-            double v = num(r->created);
-            uint64_t bits;
-            memcpy(&bits, &v, 8);
-            /* IEEE doubles sort as integers once the sign is folded in. */
-            k->k = bits >> 63 ? ~bits : bits | (1ull << 63);
-            break;
-        }
-        case STORE_ORDER_SIZE:
-            k->k = r->size;
-            break;
-        case STORE_ORDER_METHOD:
-            k->str = store__str(&s->strs, r->str[S_METHOD]);
-            k->k = prefix(k->str);
-            break;
-        case STORE_ORDER_URL:
-            k->str = url_key(s, r);
-            k->k = prefix(k->str);
-            break;
-        }
-    }
-    qsort(keys, n, sizeof(*keys), by_sortkey);
-    for (size_t i = 0; i < n; i++) {
-        slots[i] = keys[i].slot;
-        if (s->order == STORE_ORDER_URL)
-            free((char *)keys[i].str);
-    }
-    free(keys);
-}
-
-void
-store__sort_slots(const struct store *s, uint32_t *slots, size_t n)
-{
-    sort_slots(s, slots, n);
+    store__sort_slots(s, s->order, slots, n);
 }
 
 void

@@ -4,6 +4,7 @@
  * gen_vectors.py) against every flow of flows/all.mitm, in both case modes,
  * and compare the parsed tree with mitmproxy's.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,6 +200,152 @@ TEST(filter_vectors_case_sensitive)
 {
     setenv("MITMPROXY_CASE_SENSITIVE_FILTERS", "1", 1);
     run_vectors(1);
+}
+
+/* ---- threads and partial matches --------------------------------------- */
+
+/* Every valid vector compiled (filts[k] NULL for the invalid ones). */
+static struct filt **
+compile_vectors(void)
+{
+    struct filt **filts = xcalloc(nvecs, sizeof(*filts));
+    for (size_t k = 0; k < nvecs; k++) {
+        struct err e = {0};
+        if (vecs[k].kind == 'V')
+            ASSERT((filts[k] = filt_compile(vecs[k].expr, &e)) != NULL);
+    }
+    return filts;
+}
+
+static void
+free_filts(struct filt **filts)
+{
+    for (size_t k = 0; k < nvecs; k++)
+        filt_free(filts[k]);
+    free(filts);
+}
+
+struct matcher {
+    struct filt **filts;
+    char *got; /* nvecs x nflows answers */
+    int backwards;
+};
+
+static void *
+match_all(void *arg)
+{
+    struct matcher *m = arg;
+    for (int round = 0; round < 4; round++)
+        for (size_t i = 0; i < nvecs; i++) {
+            size_t k = m->backwards ? nvecs - 1 - i : i;
+            for (size_t j = 0; m->filts[k] && j < nflows; j++)
+                m->got[k * nflows + j] = (char)('0' + filt_match(m->filts[k], flows[j]));
+        }
+    return NULL;
+}
+
+/* One compiled filter matched from two threads at once (as the store's
+ * workers do) answers as from one. */
+TEST(filter_vectors_from_two_threads)
+{
+    unsetenv("MITMPROXY_CASE_SENSITIVE_FILTERS");
+    load();
+    struct filt **filts = compile_vectors();
+    struct matcher one = {filts, xcalloc(nvecs * nflows + 1, 1), 0};
+    match_all(&one);
+    struct matcher two[2] = {{filts, xcalloc(nvecs * nflows + 1, 1), 0},
+                             {filts, xcalloc(nvecs * nflows + 1, 1), 1}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        ASSERT_EQ(pthread_create(&t[i], NULL, match_all, &two[i]), 0);
+    for (int i = 0; i < 2; i++)
+        ASSERT_EQ(pthread_join(t[i], NULL), 0);
+    for (size_t k = 0; k < nvecs; k++)
+        for (size_t j = 0; filts[k] && j < nflows; j++) {
+            ASSERT_EQ(one.got[k * nflows + j], vecs[k].matches[j]);
+            ASSERT_EQ(two[0].got[k * nflows + j], one.got[k * nflows + j]);
+            ASSERT_EQ(two[1].got[k * nflows + j], one.got[k * nflows + j]);
+        }
+    free(one.got);
+    free(two[0].got);
+    free(two[1].got);
+    free_filts(filts);
+    unload();
+}
+
+/* filt_match_partial() never contradicts filt_match(): with nothing
+ * missing it is filt_match(); with parts missing it answers as
+ * filt_match() or says it cannot tell. */
+TEST(filter_partial_match_is_sound)
+{
+    unsetenv("MITMPROXY_CASE_SENSITIVE_FILTERS");
+    load();
+    struct filt **filts = compile_vectors();
+    static const unsigned masks[] = {FILT_PART_BODIES, FILT_PART_HEADERS, FILT_PART_CONNS,
+                                     FILT_PART_META,
+                                     FILT_PART_BODIES | FILT_PART_HEADERS | FILT_PART_CONNS |
+                                         FILT_PART_META};
+    size_t decided = 0, undecided = 0;
+    for (size_t k = 0; k < nvecs; k++)
+        for (size_t j = 0; filts[k] && j < nflows; j++) {
+            int full = filt_match(filts[k], flows[j]);
+            ASSERT_EQ(filt_match_partial(filts[k], flows[j], 0), full);
+            for (size_t m = 0; m < sizeof(masks) / sizeof(masks[0]); m++) {
+                int r = filt_match_partial(filts[k], flows[j], masks[m]);
+                if (r < 0) {
+                    undecided++;
+                    continue;
+                }
+                decided++;
+                if (r != full)
+                    test_fail(__FILE__, __LINE__, "'%s' on flow %zu, missing %#x: %d, not %d",
+                              vecs[k].expr, j, masks[m], r, full);
+            }
+        }
+    ASSERT(decided > 0 && undecided > 0);
+    free_filts(filts);
+    unload();
+}
+
+static int
+partial(const char *expr, const struct flow *f, unsigned missing)
+{
+    struct err e = {0};
+    struct filt *flt = filt_compile(expr, &e);
+    ASSERT(flt != NULL);
+    int r = filt_match_partial(flt, f, missing);
+    filt_free(flt);
+    return r;
+}
+
+/* What a store's pre-check decides without reading bodies or headers. */
+TEST(filter_partial_match_decides_without_the_missing_parts)
+{
+    load();
+    const struct flow *get = NULL, *tcp = NULL;
+    for (size_t j = 0; j < nflows; j++) {
+        if (!get && flows[j]->type == FLOW_HTTP && flows[j]->request &&
+            strcmp(flows[j]->request->method, "GET") == 0)
+            get = flows[j];
+        if (!tcp && flows[j]->type == FLOW_TCP)
+            tcp = flows[j];
+    }
+    ASSERT(get != NULL && tcp != NULL);
+    unsigned b = FILT_PART_BODIES, h = FILT_PART_HEADERS;
+    ASSERT_EQ(partial("~m POST & ~b x", get, b), 0);
+    ASSERT_EQ(partial("~b x & ~m POST", get, b), 0);
+    ASSERT_EQ(partial("~m GET | ~b x", get, b), 1);
+    ASSERT_EQ(partial("~b x", get, b), -1);
+    ASSERT_EQ(partial("!~b x", get, b), -1);
+    ASSERT_EQ(partial("~m GET & ~b x", get, b), -1);
+    ASSERT_EQ(partial("!(~m GET | ~b x)", get, b), 0);
+    ASSERT_EQ(partial("~h json", get, h), -1);
+    ASSERT_EQ(partial("~h json", tcp, h), 0);
+    ASSERT_EQ(partial("~h json | ~tcp", tcp, h), 1);
+    ASSERT_EQ(partial("~src 1 & ~m POST", get, FILT_PART_CONNS), 0);
+    ASSERT_EQ(partial("~meta x", get, FILT_PART_META), -1);
+    ASSERT_EQ(partial("~meta x", get, FILT_PART_BODIES), partial("~meta x", get, 0));
+    unload();
 }
 
 static void

@@ -65,6 +65,55 @@ TEST(store_bodylog_spills_past_the_budget_and_reads_back)
     free(want);
 }
 
+/* A read from `from` on fills the window from there: a flow's request
+ * body, just before its response body, comes with the response's read. */
+TEST(store_bodylog_reads_a_window_from_an_earlier_offset)
+{
+    struct bodylog l;
+    store__blog_init(&l, 1, "/tmp");
+    enum { N = 3000 };
+    static uint64_t off[N];
+    static size_t len[N];
+    uint8_t *tmp = xmalloc(4096), *want = xmalloc(4096);
+    for (size_t i = 0; i < N; i++) {
+        len[i] = 100 + (i * 37) % 2000;
+        fill(tmp, len[i], (uint32_t)i);
+        off[i] = store__blog_append(&l, tmp, len[i]);
+    }
+    store__blog_set_budget(&l, 0);
+    store__blog_seal(&l);
+    ASSERT_EQ(l.disk, l.end);
+    struct blog_reader r = {0};
+    const uint8_t *p;
+    size_t refills = 0;
+    for (size_t i = 0; i + 1 < N; i += 2) {
+        /* The "response" first, from the "request" on; then the request. */
+        uint64_t base = r.base;
+        size_t rlen = r.len;
+        ASSERT_EQ(store__blog_read_from(&l, off[i], off[i + 1], len[i + 1], &r, &p), 0);
+        fill(want, len[i + 1], (uint32_t)(i + 1));
+        ASSERT(memcmp(p, want, len[i + 1]) == 0);
+        refills += r.base != base || r.len != rlen;
+        base = r.base;
+        ASSERT_EQ(store__blog_read(&l, off[i], len[i], &r, &p), 0);
+        ASSERT_EQ(r.base, base);
+        fill(want, len[i], (uint32_t)i);
+        ASSERT(memcmp(p, want, len[i]) == 0);
+    }
+    /* About 3 MB through 1 MiB windows, each read once. */
+    ASSERT(refills >= 2 && refills <= 4);
+    /* A from too far back is ignored, not read. */
+    store__blog_reader_clear(&r);
+    ASSERT_EQ(store__blog_read_from(&l, 0, off[N - 1], len[N - 1], &r, &p), 0);
+    ASSERT_EQ(r.base, off[N - 1]);
+    fill(want, len[N - 1], (uint32_t)(N - 1));
+    ASSERT(memcmp(p, want, len[N - 1]) == 0);
+    store__blog_reader_clear(&r);
+    store__blog_clear(&l);
+    free(tmp);
+    free(want);
+}
+
 TEST(store_bodylog_keeps_bodies_in_ram_when_the_file_cannot_be_made)
 {
     struct bodylog l;

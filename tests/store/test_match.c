@@ -259,3 +259,74 @@ TEST(store_filter_vectors_on_loaded_rows)
     run(LOADED, 0);
     run(LOADED, 1);
 }
+
+/*
+ * The threaded match: the fixtures' expressions over a dozen copies of the
+ * fixture flows give, with two workers and every body on disk, exactly
+ * the rows that one thread gives with bodies in RAM, and what filt_match()
+ * says of the flows copied (the parts are small enough here that both
+ * workers and the caller take some).
+ */
+TEST(store_match_in_parallel_equals_one_thread)
+{
+    unsetenv("MITMPROXY_CASE_SENSITIVE_FILTERS");
+    static struct vec vecs[512];
+    size_t nvecs = load_vectors(vecs, 512);
+    struct flow **flows;
+    size_t nfix = tflows_load("all.mitm", &flows);
+    struct tloop *q = tloop_new();
+    struct store_config par = {.memory_budget = 1, .threads = 2, .post = tloop_post, .post_ctx = q};
+    struct store *one = tstore_new(NULL), *two = tstore_new(&par);
+    enum { COPIES = 12 };
+    for (int c = 0; c < COPIES; c++)
+        for (size_t i = 0; i < nfix; i++) {
+            struct flow *f = flow_copy(flows[i]), *g = flow_copy(flows[i]);
+            store_add(one, f);
+            store_add(two, g);
+            flow_unref(f);
+            flow_unref(g);
+        }
+    store__sweep(one, one->nrows);
+    store__sweep(two, two->nrows);
+    store__blog_seal(&two->log);
+    struct store_memory m;
+    store_memory(two, &m);
+    ASSERT(m.bodies_disk > 0);
+    size_t n = nfix * COPIES;
+    ASSERT_EQ(one->nrows, n);
+    ASSERT_EQ(two->nrows, n);
+    uint32_t *a = xmalloc(n * sizeof(*a)), *b = xmalloc(n * sizeof(*b));
+    size_t valid = 0;
+    for (size_t k = 0; k < nvecs; k++) {
+        if (vecs[k].kind != 'V')
+            continue;
+        valid++;
+        struct err e = {0};
+        struct filt *flt = filt_compile(vecs[k].expr, &e);
+        ASSERT(flt != NULL);
+        unsigned need = store__filter_needs(flt);
+        for (size_t i = 0; i < n; i++)
+            a[i] = b[i] = (uint32_t)i;
+        size_t na = store__keep_matching(one, flt, need, a, n);
+        size_t nb = store__keep_matching(two, flt, need, b, n);
+        ASSERT_EQ(na, nb);
+        ASSERT_EQ(memcmp(a, b, na * sizeof(*a)), 0);
+        for (size_t i = 0, j = 0; i < n; i++) {
+            int in = j < na && a[j] == i;
+            j += in;
+            if (in != filt_match(flt, flows[i % nfix])) {
+                fprintf(stderr, "'%s': row %zu\n", vecs[k].expr, i);
+                ASSERT(0);
+            }
+        }
+        filt_free(flt);
+    }
+    ASSERT(valid >= 161);
+    free(a);
+    free(b);
+    store_free(one);
+    store_free(two);
+    tloop_free(q);
+    tflows_free(flows, nfix);
+    free_vectors(vecs, nvecs);
+}
