@@ -445,8 +445,8 @@ set_content(struct hdrs *h, struct buf *content, int *none, const struct jv *v, 
     return enc_set_content(h, content, (const uint8_t *)v->u.str.p, v->u.str.len, e);
 }
 
-static int
-edit_request(struct http_request *r, const struct jv *obj, struct err *e)
+int
+web__edit_request(struct http_request *r, const struct jv *obj, struct err *e)
 {
     if (obj->type != JV_OBJECT)
         return err_set(e, MP_ERR_INVAL, "request: expected an object");
@@ -540,7 +540,7 @@ web__flow_put(struct web *w, struct web_req *rq, struct web_resp *rs, char **arg
         const char *k = doc->u.obj.v[i].key;
         const struct jv *v = &doc->u.obj.v[i].value;
         if (strcmp(k, "request") == 0 && f->type == FLOW_HTTP && f->request)
-            rc = edit_request(f->request, v, &e);
+            rc = web__edit_request(f->request, v, &e);
         else if (strcmp(k, "response") == 0 && f->type == FLOW_HTTP && f->response)
             rc = edit_response(f->response, v, &e);
         else if (strcmp(k, "marked") == 0 &&

@@ -172,6 +172,19 @@ def test_edit_reaches_origin(mitmweb, origin, tmp_path):
     assert r["out"] == "origin saw POST /edited?y=2 with edited body"
 
 
+def test_resend_editor(mitmweb, origin, tmp_path):
+    r = run_ui("resend", mitmweb, origin, tmp_path)
+    assert [(s["method"], s["path"]) for s in Recorder.seen] == [
+        ("GET", "/resend-me?x=1"), ("POST", "/resent?y=2"), ("GET", "/blank")]
+    sent = Recorder.seen[1]
+    assert sent["headers"].get("X-Resent") == "by the editor"
+    assert sent["headers"].get("X-Orig") == "kept"
+    assert sent["body"] == "resent body"
+    # The flow it came from is as it was.
+    assert r["after"] == r["before"]
+    assert r["after"]["request"]["path"] == "/resend-me?x=1" and not r["after"]["modified"]
+
+
 def test_replay_duplicate_delete(mitmweb, origin, tmp_path):
     run_ui("replay", mitmweb, origin, tmp_path)
     assert [s["path"] for s in Recorder.seen] == ["/replay-me", "/replay-me"]

@@ -191,6 +191,45 @@ const scenarios = {
         return { out: res.out, code: res.code };
     },
 
+    // The resend editor: e on a flow opens its request in one form; the
+    // edited copy is sent as a new flow and the original stays as it was.
+    // n (here the Start menu's button) starts from a blank request.
+    async resend() {
+        await curl('/resend-me?x=1', ['-H', 'X-Orig: kept']).done;
+        const orig = await clickRow('/resend-me');
+        const before = await page.evaluate(async (id) =>
+            (await (await fetch('./flows')).json()).find((f) => f.id === id), orig.id);
+        await page.keyboard.press('e');
+        await page.waitForSelector('[data-modal=resend]');
+        await page.waitForFunction(() => document.querySelector('[data-resend=url]')?.value.includes('/resend-me'));
+        await page.locator('[data-resend=method]').fill('POST');
+        await page.locator('[data-resend=url]').fill(cfg.origin + '/resent?y=2');
+        const headers = page.locator('[data-resend=headers]');
+        await headers.fill((await headers.inputValue()) + '\nX-Resent: by the editor');
+        await page.locator('[data-resend=body]').fill('resent body');
+        await shot('resend-editor');
+        await page.click('[data-action=resend-send]');
+        await page.waitForSelector('[data-modal=resend]', { state: 'detached' });
+        await waitRows((rs) => rs.length === 2 && rs.some((x) => x.path.includes('/resent') &&
+            x.cls.includes('has-response')), 'the resent flow');
+        // The new flow is selected, with the origin's answer.
+        await page.waitForFunction(() => document.querySelector('.flow-detail')?.dataset.flow &&
+            document.querySelector('.flow-row.selected .col-path')?.textContent.includes('/resent'));
+        await page.click('[data-tab=response]');
+        await page.waitForFunction(() => document.querySelector('.content-view[data-part=response] .content-lines')?.textContent.includes('origin saw POST'));
+        await shot('resend-sent');
+        await page.click('[data-menu=start]');
+        await page.click('[data-action=new-request]');
+        await page.waitForSelector('[data-modal=resend]');
+        await page.locator('[data-resend=url]').fill(cfg.origin + '/blank');
+        await page.click('[data-action=resend-send]');
+        await waitRows((rs) => rs.length === 3 && rs.some((x) => x.path.includes('/blank') &&
+            x.cls.includes('has-response')), 'the new request');
+        const after = await page.evaluate(async (id) =>
+            (await (await fetch('./flows')).json()).find((f) => f.id === id), orig.id);
+        return { before, after };
+    },
+
     // Replay sends the request again (the flow is replayed in place, as in
     // mitmproxy); D duplicates it and d deletes the selected one.
     async replay() {

@@ -6,6 +6,7 @@ import { download } from "../api";
 import type { Flow } from "../flow";
 import { useStore } from "../store";
 import { Icon } from "../icons";
+import { openResend } from "./Resend";
 
 export const EXPORT_FORMATS: [string, string][] = [
     ["curl", "curl"],
@@ -79,6 +80,9 @@ export function FlowMenu() {
             <div class="menu-group">
                 <button class="btn" data-action="replay" disabled={!http} onClick={() => actions.replay(f)} title="[r]">
                     <Icon name="replay" class="blue" /> Replay
+                </button>
+                <button class="btn" data-action="resend" disabled={!http || !f.request} onClick={() => openResend(f)} title="[e]">
+                    <Icon name="resend" class="blue" /> Resend…
                 </button>
                 <button class="btn" data-action="duplicate" onClick={() => actions.duplicate(f)} title="[D]">
                     <Icon name="duplicate" class="blue" /> Duplicate
