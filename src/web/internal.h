@@ -167,6 +167,11 @@ void web__route(struct web *, struct web_req *, struct web_resp *);
 /* The request's JSON body into *out (jv_free() it); otherwise 400 in rs
  * and a negative return. */
 int web__json_body(struct web_req *, struct web_resp *, struct jv **out);
+/* upload.c: the first part of a multipart/form-data body p[0..n) whose
+ * Content-Type is ct[0..ctlen), as *file[0..*len) (pointing into p).
+ * Returns 0, or -1 when there is no boundary or no complete part. */
+int web__upload_file(const char *ct, size_t ctlen, const uint8_t *p, size_t n,
+                     const uint8_t **file, size_t *len);
 
 void web__flows_get(struct web *, struct web_req *, struct web_resp *, char **args);
 void web__dump_get(struct web *, struct web_req *, struct web_resp *, char **args);

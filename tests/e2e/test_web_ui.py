@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import BIN, ROOT, Proc, binary, free_port
+from conftest import BIN, FIXTURES, ROOT, Proc, binary, free_port
 
 WEBUI = os.path.join(ROOT, "tests", "e2e", "webui")
 APP = os.path.join(ROOT, "src", "web", "app")
@@ -183,6 +183,15 @@ def test_resend_editor(mitmweb, origin, tmp_path):
     # The flow it came from is as it was.
     assert r["after"] == r["before"]
     assert r["after"]["request"]["path"] == "/resend-me?x=1" and not r["after"]["modified"]
+
+
+def test_every_fixture_flow_opens(mitmweb, origin, tmp_path):
+    path = os.path.join(FIXTURES, "flows", "all.mitm")
+    with open(os.path.join(FIXTURES, "flows", "all.mitm.json")) as f:
+        count = json.load(f)["flow_count"]
+    r = run_ui("fixtures", mitmweb, origin, tmp_path, file=path, count=count)
+    assert r["rows"] == count and len(set(r["paths"])) > 10
+    assert "example.test" in r["seen"].get("dns", ""), r["paths"]
 
 
 def test_replay_duplicate_delete(mitmweb, origin, tmp_path):

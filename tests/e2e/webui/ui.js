@@ -230,6 +230,39 @@ const scenarios = {
         return { before, after };
     },
 
+    // Every kind of flow the reference fixtures hold (HTTP/1 and 2,
+    // WebSocket, TCP, UDP, DNS, errors): each row opens, with each of its
+    // tabs, without a page error.
+    async fixtures() {
+        await page.click('[data-menu=file]');
+        await page.setInputFiles('input[data-input=open]', cfg.file);
+        await page.waitForFunction((n) => document.querySelector('.flow-count')?.dataset.total === String(n), cfg.count);
+        await page.click('.flow-row:not(.placeholder)');
+        const paths = [];
+        const seen = {};
+        let last = null;
+        for (let i = 0; i < cfg.count; i++) {
+            if (i) await page.keyboard.press('j');
+            await page.waitForFunction((prev) => {
+                const id = document.querySelector('.flow-detail')?.dataset.flow;
+                return id && id !== prev;
+            }, last);
+            last = await page.$eval('.flow-detail', (e) => e.dataset.flow);
+            const path = await page.$eval(`.flow-row[data-id="${last}"] .col-path`, (e) => e.textContent);
+            paths.push(path);
+            for (const tab of await page.$$eval('.flow-detail [data-tab]', (els) => els.map((e) => e.dataset.tab))) {
+                await page.click(`.flow-detail [data-tab=${tab}]`);
+                await page.waitForSelector(`.flow-detail [data-tab=${tab}].active`);
+            }
+            if (/ (A|AAAA)$/.test(path.trim()) && !seen.dns) {
+                await page.click('.flow-detail [data-tab=request]');
+                seen.dns = await page.$eval('[data-dns=request]', (e) => e.textContent);
+                await shot('dns-flow');
+            }
+        }
+        return { rows: paths.length, paths, seen };
+    },
+
     // Replay sends the request again (the flow is replayed in place, as in
     // mitmproxy); D duplicates it and d deletes the selected one.
     async replay() {

@@ -112,12 +112,12 @@ export function FlowMenu() {
                     ))}
                 </Dropdown>
                 <Dropdown label="Download" icon={<Icon name="download" />} name="download">
-                    {f.request && (
+                    {http && f.request && (
                         <a data-download="request" onClick={() => download(`/flows/${f.id}/request/content.data`)}>
                             Request body
                         </a>
                     )}
-                    {f.response && (
+                    {http && f.response && (
                         <a data-download="response" onClick={() => download(`/flows/${f.id}/response/content.data`)}>
                             Response body
                         </a>
