@@ -188,7 +188,8 @@ build/fuzz/%: fuzz/%.c build/fuzzlib/libmitm.a
 
 # The web server's target also links the web sources (kept out of libmitm.a).
 WEB_FUZZ_OBJS := $(patsubst %.c,build/fuzzlib/obj/%.o,$(WEB_SRCS))
-build/fuzz/web_conn: fuzz/web_conn.c build/fuzzlib/libmitm.a $(WEB_FUZZ_OBJS)
+build/fuzz/web_conn build/fuzz/web_upload: build/fuzz/%: fuzz/%.c build/fuzzlib/libmitm.a \
+    $(WEB_FUZZ_OBJS)
 	@mkdir -p build/fuzz
 	clang $(BASE_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(WEB_FUZZ_OBJS) \
 	    build/fuzzlib/libmitm.a $(PKG_LIBS) -lm -lpthread -ldl

@@ -11,7 +11,7 @@
  * follow a WebSocket upgrade of /updates (2: ?batch=1), and a tick runs
  * after each chunk; 4 the client closes at the end. Inputs that would
  * start background work on a loop that does not run here (uploads,
- * replays) are skipped.
+ * replays, resends) are skipped.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +92,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (m == NULL)
         setup();
     if (memmem(data, size, "dump", 4) || memmem(data, size, "replay", 6) ||
+        memmem(data, size, "resend", 6) ||
         memmem(data, size, "%", 1))
         return 0;
     uint8_t flags = data[0];

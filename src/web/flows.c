@@ -17,7 +17,6 @@
 #include "export/har.h"
 #include "flow/flowfile.h"
 #include "http/encoding.h"
-#include "http/forms.h"
 #include "master/master.h"
 #include "store/store.h"
 #include "util/json_parse.h"
@@ -195,17 +194,13 @@ static void
 file_contents(const struct web_req *rq, struct buf *out)
 {
     const struct hdr *ct = hdrs_get(rq->headers, "Content-Type");
-    if (ct && strncmp(ct->value, "multipart/form-data", 19) == 0) {
-        struct form form = {0};
-        struct err e = {0};
-        if (form_parse_multipart(ct->value, ct->value_len, buf_ptr(rq->body), rq->body->len, &form,
-                                 &e) == 0 &&
-            form.n) {
-            buf_set(out, form.v[0].value, form.v[0].value_len);
-            form_clear(&form);
-            return;
-        }
-        form_clear(&form);
+    const uint8_t *file;
+    size_t len;
+    if (ct && strncmp(ct->value, "multipart/form-data", 19) == 0 &&
+        web__upload_file(ct->value, ct->value_len, buf_ptr(rq->body), rq->body->len, &file,
+                         &len) == 0) {
+        buf_set(out, file, len);
+        return;
     }
     buf_set(out, buf_ptr(rq->body), rq->body->len);
 }
@@ -445,8 +440,8 @@ set_content(struct hdrs *h, struct buf *content, int *none, const struct jv *v, 
     return enc_set_content(h, content, (const uint8_t *)v->u.str.p, v->u.str.len, e);
 }
 
-static int
-edit_request(struct http_request *r, const struct jv *obj, struct err *e)
+int
+web__edit_request(struct http_request *r, const struct jv *obj, struct err *e)
 {
     if (obj->type != JV_OBJECT)
         return err_set(e, MP_ERR_INVAL, "request: expected an object");
@@ -540,7 +535,7 @@ web__flow_put(struct web *w, struct web_req *rq, struct web_resp *rs, char **arg
         const char *k = doc->u.obj.v[i].key;
         const struct jv *v = &doc->u.obj.v[i].value;
         if (strcmp(k, "request") == 0 && f->type == FLOW_HTTP && f->request)
-            rc = edit_request(f->request, v, &e);
+            rc = web__edit_request(f->request, v, &e);
         else if (strcmp(k, "response") == 0 && f->type == FLOW_HTTP && f->response)
             rc = edit_response(f->response, v, &e);
         else if (strcmp(k, "marked") == 0 &&

@@ -151,6 +151,7 @@ struct web_ids {
 void web__ids_collect(void *arg, size_t pos, const char *id);
 
 struct jv;
+struct http_request;
 
 /* A handler: args are the pattern's placeholders, in order (decoded). */
 typedef void (*web_handler)(struct web *, struct web_req *, struct web_resp *, char **args);
@@ -166,6 +167,11 @@ void web__route(struct web *, struct web_req *, struct web_resp *);
 /* The request's JSON body into *out (jv_free() it); otherwise 400 in rs
  * and a negative return. */
 int web__json_body(struct web_req *, struct web_resp *, struct jv **out);
+/* upload.c: the first part of a multipart/form-data body p[0..n) whose
+ * Content-Type is ct[0..ctlen), as *file[0..*len) (pointing into p).
+ * Returns 0, or -1 when there is no boundary or no complete part. */
+int web__upload_file(const char *ct, size_t ctlen, const uint8_t *p, size_t n,
+                     const uint8_t **file, size_t *len);
 
 void web__flows_get(struct web *, struct web_req *, struct web_resp *, char **args);
 void web__dump_get(struct web *, struct web_req *, struct web_resp *, char **args);
@@ -173,6 +179,11 @@ void web__dump_post(struct web *, struct web_req *, struct web_resp *, char **ar
 void web__resume_all(struct web *, struct web_req *, struct web_resp *, char **args);
 void web__kill_all(struct web *, struct web_req *, struct web_resp *, char **args);
 void web__flow_put(struct web *, struct web_req *, struct web_resp *, char **args);
+void web__flows_resend(struct web *, struct web_req *, struct web_resp *, char **args);
+/* Applies a PUT /flows/<id> "request" object to r (method, scheme, host,
+ * port, path, http_version, headers, trailers, content); stops at the
+ * first bad field, with r partly changed. */
+int web__edit_request(struct http_request *r, const struct jv *obj, struct err *e);
 void web__flow_delete(struct web *, struct web_req *, struct web_resp *, char **args);
 void web__flow_resume(struct web *, struct web_req *, struct web_resp *, char **args);
 void web__flow_kill(struct web *, struct web_req *, struct web_resp *, char **args);

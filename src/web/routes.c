@@ -432,6 +432,7 @@ static const struct web_route routes[] = {
     {"POST", "/flows/dump", web__dump_post},
     {"POST", "/flows/resume", web__resume_all},
     {"POST", "/flows/kill", web__kill_all},
+    {"POST", "/flows/resend", web__flows_resend},
     {"PUT", "/flows/:id", web__flow_put},
     {"DELETE", "/flows/:id", web__flow_delete},
     {"POST", "/flows/:id/resume", web__flow_resume},

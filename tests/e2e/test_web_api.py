@@ -465,6 +465,57 @@ def test_edit_duplicate_revert_replay_delete(mitmweb, origin):
     assert web.request("DELETE", "/flows/0000-dead")[0] == 404
 
 
+def test_resend_edits_a_copy_and_sends_it(mitmweb, origin):
+    web = mitmweb()
+    assert through(web, origin, "/echo-headers")[0] == 0
+    orig = web.wait_flows(1)[0]
+
+    def finished(fid):
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            g = [x for x in web.flows() if x["id"] == fid]
+            if g and ("response" in g[0] or "error" in g[0]):
+                return g[0]
+            time.sleep(0.05)
+        raise AssertionError(f"{fid} did not finish: {web.flows()}")
+
+    # From a flow: the edited request reaches the origin as a new flow.
+    edit = {"flow": orig["id"], "request": {
+        "path": "/echo-headers?resent=1",
+        "headers": [["Host", f"127.0.0.1:{origin}"], ["X-Resend", "yes"]]}}
+    status, _, body = web.request("POST", "/flows/resend", edit)
+    assert status == 200, body
+    new = body.decode()
+    assert re.fullmatch(r"[0-9a-f-]{36}", new) and new != orig["id"]
+    g = finished(new)
+    assert g["is_replay"] == "request"
+    assert g["request"]["path"] == "/echo-headers?resent=1"
+    assert b"X-Resend: yes" in web.request("GET", f"/flows/{new}/response/content.data")[2]
+    # The flow it came from is as it was.
+    assert [x for x in web.flows() if x["id"] == orig["id"]][0] == orig
+
+    # From nothing: method, URL, headers and body.
+    blank = {"request": {"method": "POST", "scheme": "http", "host": "127.0.0.1", "port": origin,
+                         "path": "/made", "headers": [["Host", f"127.0.0.1:{origin}"]],
+                         "content": "from the form"}}
+    status, _, body = web.request("POST", "/flows/resend", blank)
+    assert status == 200, body
+    g = finished(body.decode())
+    assert g["request"]["method"] == "POST" and g["response"]["status_code"] == 200
+    assert web.request("GET", f"/flows/{g['id']}/response/content.data")[2] == \
+        b"got 13 bytes: from the form"
+    assert len(web.flows()) == 3
+
+    # Refused, and nothing is added: a bad field, no host, an unknown flow, no JSON.
+    assert web.request("POST", "/flows/resend", {"request": {"nope": 1}})[0] == 400
+    assert web.request("POST", "/flows/resend", {"request": {"path": "/x"}})[0] == 400
+    assert web.request("POST", "/flows/resend", {"flow": "0000-dead"})[0] == 404
+    assert web.request("POST", "/flows/resend", {"flow": orig["id"], "x": 1})[0] == 400
+    assert web.request("POST", "/flows/resend", b"[]", ctype="application/json")[0] == 400
+    assert web.request("POST", "/flows/resend", b"{}", ctype="text/plain")[0] == 400
+    assert len(web.flows()) == 3
+
+
 def test_intercept_resume_and_kill(mitmweb, origin):
     web = mitmweb()
     assert web.request("PUT", "/options", {"intercept": "~q & ~u /hello/held"})[0] == 200

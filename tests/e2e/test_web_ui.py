@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import BIN, ROOT, Proc, binary, free_port
+from conftest import BIN, FIXTURES, ROOT, Proc, binary, free_port
 
 WEBUI = os.path.join(ROOT, "tests", "e2e", "webui")
 APP = os.path.join(ROOT, "src", "web", "app")
@@ -170,6 +170,28 @@ def test_edit_reaches_origin(mitmweb, origin, tmp_path):
     assert seen["headers"].get("X-Edited") == "by the web ui"
     assert seen["body"] == "edited body"
     assert r["out"] == "origin saw POST /edited?y=2 with edited body"
+
+
+def test_resend_editor(mitmweb, origin, tmp_path):
+    r = run_ui("resend", mitmweb, origin, tmp_path)
+    assert [(s["method"], s["path"]) for s in Recorder.seen] == [
+        ("GET", "/resend-me?x=1"), ("POST", "/resent?y=2"), ("GET", "/blank")]
+    sent = Recorder.seen[1]
+    assert sent["headers"].get("X-Resent") == "by the editor"
+    assert sent["headers"].get("X-Orig") == "kept"
+    assert sent["body"] == "resent body"
+    # The flow it came from is as it was.
+    assert r["after"] == r["before"]
+    assert r["after"]["request"]["path"] == "/resend-me?x=1" and not r["after"]["modified"]
+
+
+def test_every_fixture_flow_opens(mitmweb, origin, tmp_path):
+    path = os.path.join(FIXTURES, "flows", "all.mitm")
+    with open(os.path.join(FIXTURES, "flows", "all.mitm.json")) as f:
+        count = json.load(f)["flow_count"]
+    r = run_ui("fixtures", mitmweb, origin, tmp_path, file=path, count=count)
+    assert r["rows"] == count and len(set(r["paths"])) > 10
+    assert "example.test" in r["seen"].get("dns", ""), r["paths"]
 
 
 def test_replay_duplicate_delete(mitmweb, origin, tmp_path):

@@ -526,6 +526,99 @@ TEST(web_flow_edit_revert_and_content)
     tweb_stop(&t);
 }
 
+/* POST path with a JSON body and the token as Bearer; the whole answer. */
+static char *
+post_json(struct tweb *t, const char *path, const char *json)
+{
+    char raw[4096];
+    snprintf(raw, sizeof(raw),
+             "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+             "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+             path, t->w->token, strlen(json), json);
+    return request(t, raw);
+}
+
+TEST(web_resend_makes_an_edited_copy)
+{
+    struct tweb t;
+    tweb_start(&t);
+    struct flow *a = tflow("GET", "a.example", "/one", 200);
+    store_add(t.s, a);
+    char json[1024];
+    snprintf(json, sizeof(json),
+             "{\"flow\": \"%s\", \"request\": {\"method\": \"POST\", \"path\": \"/two\", "
+             "\"headers\": [[\"Host\", \"a.example\"], [\"X-R\", \"1\"]], \"content\": \"abc\"}}",
+             a->id);
+    char *r = post_json(&t, "/flows/resend", json);
+    ASSERT_EQ(status_of(r), 200);
+    ASSERT_EQ(strlen(body_of(r)), UUID_STR_LEN - 1);
+    ASSERT(strcmp(body_of(r), a->id) != 0);
+    struct flow *f = store_get(t.s, body_of(r), NULL);
+    free(r);
+    ASSERT(f != NULL);
+    ASSERT_STREQ(f->request->method, "POST");
+    ASSERT_STREQ(f->request->host, "a.example");
+    ASSERT_STREQ(f->request->path, "/two");
+    ASSERT_EQ(f->request->content.len, 3);
+    ASSERT_STREQ(hdrs_get(&f->request->headers, "X-R")->value, "1");
+    flow_unref(f);
+    /* The flow it came from is as it was. */
+    ASSERT_EQ(store_count(t.s), 2);
+    f = store_get(t.s, a->id, NULL);
+    ASSERT_STREQ(f->request->method, "GET");
+    ASSERT_STREQ(f->request->path, "/one");
+    ASSERT(f->response != NULL && !flow_modified(f));
+    flow_unref(f);
+
+    /* From nothing: the fields make the whole request. */
+    r = post_json(&t, "/flows/resend",
+                  "{\"request\": {\"host\": \"b.example\", \"port\": 8080, \"path\": \"/new\"}}");
+    ASSERT_EQ(status_of(r), 200);
+    f = store_get(t.s, body_of(r), NULL);
+    free(r);
+    ASSERT(f != NULL);
+    ASSERT_STREQ(f->request->method, "GET");
+    ASSERT_STREQ(f->request->scheme, "http");
+    ASSERT_STREQ(f->request->host, "b.example");
+    ASSERT_EQ(f->request->port, 8080);
+    ASSERT(f->response == NULL);
+    flow_unref(f);
+    ASSERT_EQ(store_count(t.s), 3);
+
+    /* Refused, and nothing is added. */
+    r = post_json(&t, "/flows/resend", "{\"request\": {\"nope\": 1}}");
+    ASSERT_EQ(status_of(r), 400);
+    ASSERT(strstr(body_of(r), "nope") != NULL);
+    free(r);
+    r = post_json(&t, "/flows/resend", "{\"request\": {\"path\": \"/no-host\"}}");
+    ASSERT_EQ(status_of(r), 400);
+    ASSERT(strstr(body_of(r), "request.host") != NULL);
+    free(r);
+    r = post_json(&t, "/flows/resend", "{\"flow\": \"0000\"}");
+    ASSERT_EQ(status_of(r), 404);
+    free(r);
+    r = post_json(&t, "/flows/resend", "{\"flow\": 7}");
+    ASSERT_EQ(status_of(r), 400);
+    free(r);
+    r = post_json(&t, "/flows/resend", "{\"other\": 1}");
+    ASSERT_EQ(status_of(r), 400);
+    free(r);
+    r = post_json(&t, "/flows/resend", "[1]");
+    ASSERT_EQ(status_of(r), 400);
+    free(r);
+    struct flow *tcp = flow_new_tcp(NULL, NULL);
+    tcp->live = 0;
+    store_add(t.s, tcp);
+    snprintf(json, sizeof(json), "{\"flow\": \"%s\"}", tcp->id);
+    r = post_json(&t, "/flows/resend", json);
+    ASSERT_EQ(status_of(r), 400);
+    free(r);
+    ASSERT_EQ(store_count(t.s), 4);
+    flow_unref(tcp);
+    flow_unref(a);
+    tweb_stop(&t);
+}
+
 /* The frames the server sent after the 101, as text messages. */
 static size_t
 frames(struct tweb *t, char **out, size_t max)

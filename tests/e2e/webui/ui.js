@@ -191,6 +191,78 @@ const scenarios = {
         return { out: res.out, code: res.code };
     },
 
+    // The resend editor: e on a flow opens its request in one form; the
+    // edited copy is sent as a new flow and the original stays as it was.
+    // n (here the Start menu's button) starts from a blank request.
+    async resend() {
+        await curl('/resend-me?x=1', ['-H', 'X-Orig: kept']).done;
+        const orig = await clickRow('/resend-me');
+        const before = await page.evaluate(async (id) =>
+            (await (await fetch('./flows')).json()).find((f) => f.id === id), orig.id);
+        await page.keyboard.press('e');
+        await page.waitForSelector('[data-modal=resend]');
+        await page.waitForFunction(() => document.querySelector('[data-resend=url]')?.value.includes('/resend-me'));
+        await page.locator('[data-resend=method]').fill('POST');
+        await page.locator('[data-resend=url]').fill(cfg.origin + '/resent?y=2');
+        const headers = page.locator('[data-resend=headers]');
+        await headers.fill((await headers.inputValue()) + '\nX-Resent: by the editor');
+        await page.locator('[data-resend=body]').fill('resent body');
+        await shot('resend-editor');
+        await page.click('[data-action=resend-send]');
+        await page.waitForSelector('[data-modal=resend]', { state: 'detached' });
+        await waitRows((rs) => rs.length === 2 && rs.some((x) => x.path.includes('/resent') &&
+            x.cls.includes('has-response')), 'the resent flow');
+        // The new flow is selected, with the origin's answer.
+        await page.waitForFunction(() => document.querySelector('.flow-detail')?.dataset.flow &&
+            document.querySelector('.flow-row.selected .col-path')?.textContent.includes('/resent'));
+        await page.click('[data-tab=response]');
+        await page.waitForFunction(() => document.querySelector('.content-view[data-part=response] .content-lines')?.textContent.includes('origin saw POST'));
+        await shot('resend-sent');
+        await page.click('[data-menu=start]');
+        await page.click('[data-action=new-request]');
+        await page.waitForSelector('[data-modal=resend]');
+        await page.locator('[data-resend=url]').fill(cfg.origin + '/blank');
+        await page.click('[data-action=resend-send]');
+        await waitRows((rs) => rs.length === 3 && rs.some((x) => x.path.includes('/blank') &&
+            x.cls.includes('has-response')), 'the new request');
+        const after = await page.evaluate(async (id) =>
+            (await (await fetch('./flows')).json()).find((f) => f.id === id), orig.id);
+        return { before, after };
+    },
+
+    // Every kind of flow the reference fixtures hold (HTTP/1 and 2,
+    // WebSocket, TCP, UDP, DNS, errors): each row opens, with each of its
+    // tabs, without a page error.
+    async fixtures() {
+        await page.click('[data-menu=file]');
+        await page.setInputFiles('input[data-input=open]', cfg.file);
+        await page.waitForFunction((n) => document.querySelector('.flow-count')?.dataset.total === String(n), cfg.count);
+        await page.click('.flow-row:not(.placeholder)');
+        const paths = [];
+        const seen = {};
+        let last = null;
+        for (let i = 0; i < cfg.count; i++) {
+            if (i) await page.keyboard.press('j');
+            await page.waitForFunction((prev) => {
+                const id = document.querySelector('.flow-detail')?.dataset.flow;
+                return id && id !== prev;
+            }, last);
+            last = await page.$eval('.flow-detail', (e) => e.dataset.flow);
+            const path = await page.$eval(`.flow-row[data-id="${last}"] .col-path`, (e) => e.textContent);
+            paths.push(path);
+            for (const tab of await page.$$eval('.flow-detail [data-tab]', (els) => els.map((e) => e.dataset.tab))) {
+                await page.click(`.flow-detail [data-tab=${tab}]`);
+                await page.waitForSelector(`.flow-detail [data-tab=${tab}].active`);
+            }
+            if (/ (A|AAAA)$/.test(path.trim()) && !seen.dns) {
+                await page.click('.flow-detail [data-tab=request]');
+                seen.dns = await page.$eval('[data-dns=request]', (e) => e.textContent);
+                await shot('dns-flow');
+            }
+        }
+        return { rows: paths.length, paths, seen };
+    },
+
     // Replay sends the request again (the flow is replayed in place, as in
     // mitmproxy); D duplicates it and d deletes the selected one.
     async replay() {

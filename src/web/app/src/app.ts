@@ -27,7 +27,7 @@ export interface ServerState {
 
 export type Tab = "request" | "response" | "websocket" | "messages" | "connection" | "timing" | "error" | "comment";
 export type Menu = "start" | "options" | "flow" | "file";
-export type Modal = null | "options" | "help" | "export" | "diff";
+export type Modal = null | "options" | "help" | "export" | "diff" | "resend";
 
 export interface AppState {
     search: string;
@@ -49,6 +49,7 @@ export interface AppState {
     theme: "system" | "light" | "dark";
     message: string; // a short status line, say "copied to clipboard"
     diffWith: Flow | null;
+    resendFrom: Flow | null; // the resend editor's starting flow; null for a blank request
 }
 
 export const flows = new FlowList();
@@ -73,6 +74,7 @@ export const app = new Store<AppState>({
     theme: "system",
     message: "",
     diffWith: null,
+    resendFrom: null,
 });
 
 export const options = new Store<{ options: Record<string, Option> }>({ options: {} });

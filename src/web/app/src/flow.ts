@@ -56,6 +56,35 @@ export interface Response extends HttpMessage {
     reason: string;
 }
 
+export interface DnsQuestion {
+    name: string;
+    type: string;
+    class: string;
+}
+
+export interface DnsRecord extends DnsQuestion {
+    ttl: number;
+    data: string;
+}
+
+/** A DNS flow's request and response, in place of the HTTP ones. */
+export interface DnsMessage {
+    id: number;
+    query: boolean;
+    op_code: string;
+    authoritative_answer: boolean;
+    truncation: boolean;
+    recursion_desired: boolean;
+    recursion_available: boolean;
+    response_code: string;
+    timestamp: number | null;
+    questions: DnsQuestion[];
+    answers: DnsRecord[];
+    authorities: DnsRecord[];
+    additionals: DnsRecord[];
+    size: number;
+}
+
 export interface MessagesMeta {
     contentLength: number;
     count: number;
@@ -105,6 +134,11 @@ export function requestUrl(r: Request): string {
 }
 
 export function mainPath(f: Flow): string {
+    // A DNS flow's request is a DNS message, without a URL.
+    if (f.type === "dns") {
+        const q = (f.request as unknown as DnsMessage | undefined)?.questions ?? [];
+        return q.length ? q.map((x) => `${x.name} ${x.type}`).join(", ") : "DNS";
+    }
     if (f.request) return requestUrl(f.request);
     const a = f.server_conn?.address;
     if (a) return `${f.type.toUpperCase()} ${a[0]}:${a[1]}`;

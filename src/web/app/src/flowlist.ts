@@ -132,6 +132,16 @@ export class FlowList extends Observable {
         }
     }
 
+    // Flow id as the server has it now, and its position in the current list;
+    // for a flow just made, which no cached page holds yet.
+    async find(id: string): Promise<[Flow, number] | null> {
+        const i = await this.locate(id);
+        if (i < 0) return null;
+        const r = await getJson<{ flows: Flow[] }>(`/flows?${this.query(i, 1)}`).catch(() => null);
+        const f = r?.flows[0];
+        return f && f.id === id ? [f, i] : null;
+    }
+
     private query(offset: number, limit: number): URLSearchParams {
         const q = new URLSearchParams({
             offset: String(offset),

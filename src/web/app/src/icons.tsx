@@ -20,6 +20,7 @@ const PATHS: Record<string, string> = {
     open: "M3 5h7l2 2h9v12H3z",
     save: "M4 3h13l3 3v15H4zm3 2v5h9V5zm5 9a3 3 0 1 0 0 6 3 3 0 0 0 0-6z",
     clear: "M4 6h16v2H4zM4 11h16v2H4zM4 16h10v2H4z",
+    resend: "M3 20l18-8L3 4v6l12 2-12 2z",
 };
 
 export function Icon({ name, class: cls }: { name: keyof typeof PATHS | string; class?: string }) {

@@ -1,8 +1,9 @@
 // mitmweb's keyboard shortcuts on the flow list (its ducks/ui/keyboard):
 // j k ↑ ↓ move, d delete, D duplicate, a resume, A resume all, r replay,
 // v revert, x kill, X kill all, z clear, m mark, ← → Tab switch tabs,
-// Esc deselect. Inputs keep their keys (they stop propagation).
+// Esc deselect; ours: e resend an edited copy, n a new request. Inputs keep their keys (they stop propagation).
 import { actions, app, select, selectRelative, tabsFor } from "./app";
+import { openResend } from "./ui/Resend";
 
 export function onKeyDown(e: KeyboardEvent): void {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
@@ -64,6 +65,9 @@ export function onKeyDown(e: KeyboardEvent): void {
         case "z":
             void actions.clear();
             break;
+        case "n":
+            openResend(null);
+            break;
         case ":":
             app.set({ showCommandBar: true });
             setTimeout(() => (document.querySelector("[data-input=command]") as HTMLInputElement | null)?.focus());
@@ -92,6 +96,9 @@ export function onKeyDown(e: KeyboardEvent): void {
                     break;
                 case "m":
                     void actions.toggleMark(f);
+                    break;
+                case "e":
+                    openResend(f);
                     break;
                 default:
                     return;

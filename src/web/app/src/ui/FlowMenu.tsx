@@ -6,6 +6,7 @@ import { download } from "../api";
 import type { Flow } from "../flow";
 import { useStore } from "../store";
 import { Icon } from "../icons";
+import { openResend } from "./Resend";
 
 export const EXPORT_FORMATS: [string, string][] = [
     ["curl", "curl"],
@@ -80,6 +81,9 @@ export function FlowMenu() {
                 <button class="btn" data-action="replay" disabled={!http} onClick={() => actions.replay(f)} title="[r]">
                     <Icon name="replay" class="blue" /> Replay
                 </button>
+                <button class="btn" data-action="resend" disabled={!http || !f.request} onClick={() => openResend(f)} title="[e]">
+                    <Icon name="resend" class="blue" /> Resend…
+                </button>
                 <button class="btn" data-action="duplicate" onClick={() => actions.duplicate(f)} title="[D]">
                     <Icon name="duplicate" class="blue" /> Duplicate
                 </button>
@@ -108,12 +112,12 @@ export function FlowMenu() {
                     ))}
                 </Dropdown>
                 <Dropdown label="Download" icon={<Icon name="download" />} name="download">
-                    {f.request && (
+                    {http && f.request && (
                         <a data-download="request" onClick={() => download(`/flows/${f.id}/request/content.data`)}>
                             Request body
                         </a>
                     )}
-                    {f.response && (
+                    {http && f.response && (
                         <a data-download="response" onClick={() => download(`/flows/${f.id}/response/content.data`)}>
                             Response body
                         </a>

@@ -3,6 +3,7 @@
 import { app, select, tabsFor, type Tab } from "../app";
 import { useStore } from "../store";
 import { Comment, Connection, ErrorTab, Timing } from "./Details";
+import { DnsView } from "./DnsMessage";
 import { RequestView, ResponseView } from "./HttpMessage";
 import { Messages } from "./Messages";
 import type { Flow } from "../flow";
@@ -21,8 +22,10 @@ const TAB_NAMES: Record<Tab, string> = {
 function TabBody({ flow, tab }: { flow: Flow; tab: Tab }) {
     switch (tab) {
         case "request":
+            if (flow.type === "dns") return <DnsView flow={flow} part="request" />;
             return flow.request ? <RequestView flow={flow} /> : null;
         case "response":
+            if (flow.type === "dns") return <DnsView flow={flow} part="response" />;
             return <ResponseView flow={flow} />;
         case "websocket":
         case "messages":

@@ -8,6 +8,7 @@ import { FlowMenu } from "./FlowMenu";
 import { OptionsMenu } from "./OptionsMenu";
 import { actions } from "../app";
 import { Icon } from "../icons";
+import { openResend } from "./Resend";
 
 function StartMenu() {
     const search = useStore(app, () => app.state.search) ?? "";
@@ -49,6 +50,12 @@ function StartMenu() {
                     <Icon name="forward" class="ok" /> Resume All
                 </button>
                 <div class="menu-legend">Intercept</div>
+            </div>
+            <div class="menu-group">
+                <button class="btn" data-action="new-request" onClick={() => openResend(null)} title="[n]">
+                    <Icon name="resend" class="blue" /> New request
+                </button>
+                <div class="menu-legend">Resend</div>
             </div>
         </div>
     );

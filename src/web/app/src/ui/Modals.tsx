@@ -1,12 +1,13 @@
-// Dialogs: the options editor, an export result, certificate help and the
-// diff of two flows.
+// Dialogs: the options editor, an export result, certificate help, the
+// diff of two flows and (in Resend.tsx) the resend editor.
 import { useEffect, useState } from "preact/hooks";
 import { app, exportFlow, options, setOption, type Option } from "../app";
 import { useStore } from "../store";
 import { exportText } from "./FlowMenu";
+import { ResendModal } from "./Resend";
 import type { Flow } from "../flow";
 
-function Modal({ title, children, name }: { title: string; name: string; children: preact.ComponentChildren }) {
+export function Modal({ title, children, name }: { title: string; name: string; children: preact.ComponentChildren }) {
     return (
         <div class="modal-backdrop" onClick={() => app.set({ modal: null })}>
             <div class="modal" data-modal={name} role="dialog" onClick={(e) => e.stopPropagation()}>
@@ -201,6 +202,8 @@ export function Modals() {
             return <CertHelp />;
         case "diff":
             return <DiffModal />;
+        case "resend":
+            return <ResendModal />;
         default:
             return null;
     }
