@@ -997,8 +997,8 @@ static const struct layer_ops tls_ops = {
 };
 
 struct layer *
-layer_tls_new(struct context *ctx, struct connection *server, const struct clienthello *hello,
-              struct slice first, int raw_tcp)
+layer_tls_new(struct context *ctx, struct connection *server, struct tls_clienthello_data *hello,
+              struct buf *first, int raw_tcp)
 {
     struct tls_layer *t = xcalloc(1, sizeof(*t));
     layer_init(&t->base, &tls_ops, ctx);
@@ -1006,15 +1006,16 @@ layer_tls_new(struct context *ctx, struct connection *server, const struct clien
     if (server) {
         t->first_server = connection_ref(server);
         server->tls = 1;
-        if (hello && hello->sni[0] && server->sni == NULL)
-            server->sni = xstrdup(hello->sni);
+        if (hello && hello->client_hello.sni[0] && server->sni == NULL)
+            server->sni = xstrdup(hello->client_hello.sni);
         else if (!hello && server->sni == NULL && !netaddr_is_ip(server->address.host))
             server->sni = xstrdup(server->address.host);
     }
     if (hello) {
         t->client_tls = 1;
-        t->ch = tls_clienthello_data_new(ctx, hello);
-        buf_append(&t->client_in, first.p, first.len);
+        t->ch = tls_clienthello_data_ref(hello);
+        if (first)
+            buf_move(&t->client_in, first);
     }
     return &t->base;
 }
@@ -1023,7 +1024,7 @@ struct layer *
 layer_tls_new_wrap(struct context *ctx, struct layer *child)
 {
     struct tls_layer *t =
-        (struct tls_layer *)layer_tls_new(ctx, NULL, NULL, (struct slice){NULL, 0}, 0);
+        (struct tls_layer *)layer_tls_new(ctx, NULL, NULL, NULL, 0);
     t->child = child;
     return &t->base;
 }
