@@ -1,5 +1,5 @@
 /*
- * One TLS session over memory BIOs: ciphertext in and out as bytes, the
+ * One TLS session over in-memory buffers: ciphertext in and out as bytes, the
  * plaintext in between, no sockets. The proxy's TLS layer drives one per
  * TLS connection, on either side.
  *

@@ -186,10 +186,11 @@ flush(struct tls_layer *t, struct cmdq *out, struct tls_session *s, struct conne
 
 /*
  * Encrypts a send of the child's a piece at a time, taking the ciphertext
- * out of the memory BIO after each piece, into one send. OpenSSL's memory
- * BIO grows by a third at a time, copying and cleansing the old block on
- * each step: a buffered 100 MiB body written whole spent three quarters of
- * the download there.
+ * out of the session after each piece, into one send. (This began with
+ * OpenSSL's memory BIO, which grows by a third at a time, copying and
+ * cleansing the old block on each step: a buffered 100 MiB body written
+ * whole spent three quarters of the download there. The session's own
+ * output buffer grows by doubling, but pieces still bound what it holds.)
  */
 #define TLS_WRITE_PIECE (256 * 1024)
 
