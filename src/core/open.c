@@ -61,6 +61,8 @@ struct opener {
     struct buf hsbuf;        /* SOCKS5 replies not consumed yet */
     char host[256];          /* address.host without IPv6 brackets */
     char target[300];        /* "ip:port" being tried */
+    char peer_ip[64];        /* ... and its parts: the socket's peername once connected */
+    uint16_t peer_port;
     char msg[600];           /* EV_DONE's err; borrowed by the event */
 };
 
@@ -198,11 +200,8 @@ established(struct opener *op)
     op->tls = NULL;
     uv_timer_stop(&op->timer);
     core__sock_attach(s, c);
-    len = sizeof(ss);
-    if (uv_tcp_getpeername(&s->tcp, (struct sockaddr *)&ss, &len) == 0) {
-        core__sockaddr_host((struct sockaddr *)&ss, host, sizeof(host), &port);
-        addr_set(&c->peername, host, port);
-    }
+    /* The peer is the address connected to: no getpeername() needed. */
+    addr_set(&c->peername, op->peer_ip, op->peer_port);
     len = sizeof(ss);
     if (uv_tcp_getsockname(&s->tcp, (struct sockaddr *)&ss, &len) == 0) {
         core__sockaddr_host((struct sockaddr *)&ss, host, sizeof(host), &port);
@@ -472,6 +471,8 @@ start_connect(struct opener *op, const struct sockaddr *sa)
     uint16_t port;
 
     core__sockaddr_host(sa, ip, sizeof(ip), &port);
+    memcpy(op->peer_ip, ip, sizeof(op->peer_ip));
+    op->peer_port = port;
     if (strchr(ip, ':'))
         snprintf(op->target, sizeof(op->target), "[%s]:%u", ip, port);
     else

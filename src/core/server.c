@@ -364,6 +364,9 @@ server_listen_cfg(struct server *srv, const struct proxy_config *cfg, const char
     srv->listeners = xrealloc(srv->listeners, (srv->nlisteners + 1) * sizeof(*srv->listeners));
     srv->listeners[srv->nlisteners++] = l;
     r = uv_tcp_bind(&l->tcp, (struct sockaddr *)&ss, 0);
+    /* Accepted sockets inherit it (see core__sock_attach). */
+    if (r == 0)
+        r = uv_tcp_nodelay(&l->tcp, 1);
     if (r == 0)
         r = uv_listen((uv_stream_t *)&l->tcp, LISTEN_BACKLOG, on_connection);
     if (r < 0)

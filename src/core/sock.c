@@ -73,7 +73,10 @@ core__sock_attach(struct sock *s, struct connection *conn)
     s->conn = connection_ref(conn);
     conn->driver_data = s;
     s->connected = 1;
-    uv_tcp_nodelay(&s->tcp, 1);
+    /* An accepted socket has TCP_NODELAY from its listener already (Linux
+     * copies it on accept), which saves a setsockopt() per connection. */
+    if (conn->side != CONN_CLIENT)
+        uv_tcp_nodelay(&s->tcp, 1);
 }
 
 static void

@@ -63,12 +63,11 @@ next_layer_data_unref(struct next_layer_data *d)
 }
 
 struct tls_clienthello_data *
-tls_clienthello_data_new(struct context *ctx, const struct clienthello *hello)
+tls_clienthello_data_new(struct context *ctx)
 {
     struct tls_clienthello_data *d = xcalloc(1, sizeof(*d));
     d->refs = 1;
     d->ctx = ctx;
-    d->client_hello = *hello;
     return d;
 }
 

@@ -127,8 +127,9 @@ struct tls_clienthello_data {
     int establish_server_tls_first;
 };
 
-struct tls_clienthello_data *tls_clienthello_data_new(struct context *ctx,
-                                                      const struct clienthello *hello);
+/* client_hello starts zeroed: the caller parses the ClientHello into it,
+ * so that it is held once, here, and shared by reference from then on. */
+struct tls_clienthello_data *tls_clienthello_data_new(struct context *ctx);
 struct tls_clienthello_data *tls_clienthello_data_ref(struct tls_clienthello_data *);
 void tls_clienthello_data_unref(struct tls_clienthello_data *);
 

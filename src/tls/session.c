@@ -1,9 +1,13 @@
 /*
- * TLS sessions over memory BIOs (see session.h).
+ * TLS sessions over in-memory buffers (see session.h).
  *
- * Each session owns one SSL with two memory BIOs: rbio holds ciphertext fed
- * from the peer, wbio collects ciphertext for the peer. No socket is ever
- * touched, so the TLS layer stays sans-io.
+ * Each session owns one SSL whose BIO (one, for reading and writing) is
+ * backed by two of our buffers: in holds ciphertext fed from the peer, out
+ * collects ciphertext for the peer. No socket is ever touched, so the TLS
+ * layer stays sans-io. OpenSSL's memory BIO did this before, but it keeps
+ * the most it ever held (a certificate flight, a 16 KiB record) for the
+ * life of the connection and grows by copying and cleansing; our buffers
+ * are freed when read empty, and the output is handed over without a copy.
  *
  * Contexts: creating an SSL_CTX costs tens of microseconds, and loading the
  * system trust store costs milliseconds, while the budget is about one
@@ -68,9 +72,6 @@
 #define CLIENT_CACHE_SIZE 8
 #define SERVER_CACHE_SIZE 8
 #define READ_CHUNK 16384
-/* An empty memory BIO that once held more than this is replaced (see
- * fresh_bio). */
-#define BIO_KEEP 1024
 /* Upstream sessions kept per client context: servers, not connections. */
 #define RESUME_CACHE_SIZE 256
 /* TLS 1.2 session IDs a server context keeps (tickets need no memory). */
@@ -82,8 +83,8 @@
 struct tls_session {
     int refs;
     SSL *ssl;
-    BIO *rbio; /* owned by ssl */
-    BIO *wbio; /* owned by ssl */
+    struct buf in;  /* ciphertext fed, not yet read by OpenSSL; freed when empty */
+    struct buf out; /* ciphertext for the peer, until taken */
     int is_client;
     int done;        /* handshake complete */
     int alert_in;    /* last non-close_notify alert received (level << 8 | desc), or -1 */
@@ -142,7 +143,7 @@ static FILE *keylog;
 static int on_alpn_select(SSL *, const unsigned char **, unsigned char *, const unsigned char *,
                           unsigned int, void *);
 static int on_new_session(SSL *, SSL_SESSION *);
-static BIO *mem_bio(void);
+static BIO *buf_bio(struct tls_session *);
 
 static const char *const version_names[] = {"UNBOUNDED", "SSL3",   "TLS1",
                                             "TLS1_1",    "TLS1_2", "TLS1_3"};
@@ -597,9 +598,8 @@ session_new(SSL_CTX *ctx, int is_client, struct err *e)
     s->ssl = ssl;
     s->is_client = is_client;
     s->alert_in = s->alert_out = -1;
-    s->rbio = mem_bio();
-    s->wbio = mem_bio();
-    SSL_set_bio(ssl, s->rbio, s->wbio);
+    BIO *b = buf_bio(s);
+    SSL_set_bio(ssl, b, b); /* one BIO both ways: ssl takes its one reference */
     SSL_set_app_data(ssl, s);
     SSL_set_info_callback(ssl, on_info);
     if (is_client)
@@ -755,6 +755,8 @@ tls_session_free(struct tls_session *s)
     for (size_t i = 0; i < s->nsans; i++)
         free(s->sans[i]);
     free(s->sans);
+    buf_clear(&s->in);
+    buf_clear(&s->out);
     free(s);
 }
 
@@ -763,58 +765,106 @@ tls_session_feed(struct tls_session *s, const uint8_t *p, size_t n)
 {
     for (size_t i = 0; i < n && s->nhead < sizeof(s->head); i++)
         s->head[s->nhead++] = p[i];
-    /* A memory BIO only fails when out of memory. */
-    while (n > 0) {
-        int chunk = n > INT_MAX ? INT_MAX : (int)n;
-        if (BIO_write(s->rbio, p, chunk) != chunk)
-            abort();
-        p += chunk;
-        n -= (size_t)chunk;
-    }
-}
-
-/* A new empty memory BIO (an empty rbio means "wait for more", never end of file). */
-static BIO *
-mem_bio(void)
-{
-    BIO *b = BIO_new(BIO_s_mem());
-    if (b == NULL)
-        abort(); /* Out of memory, as xmalloc would. */
-    BIO_set_mem_eof_return(b, -1);
-    return b;
+    buf_append(&s->in, p, n);
 }
 
 /*
- * A memory BIO keeps the size of the most it ever held (a flight of
- * certificates, a 16 KiB record) after it is read empty. For an empty one
- * that grew past BIO_KEEP this returns a new BIO to take its place, else
- * NULL; so an idle connection holds no such leftovers (4 to 5 KiB each).
+ * The BIO between OpenSSL and a session's buffers. OpenSSL reads records
+ * from in (an empty in means "wait for more", never end of file) and
+ * writes to out; pending is what in holds, wpending what out holds.
  */
-static BIO *
-fresh_bio(BIO *b)
+static int
+bio_read(BIO *b, char *p, int len)
 {
-    BUF_MEM *bm = NULL;
-    if (BIO_ctrl_pending(b) != 0 || BIO_get_mem_ptr(b, &bm) <= 0 || bm == NULL ||
-        bm->max <= BIO_KEEP)
-        return NULL;
-    return mem_bio();
+    struct tls_session *s = BIO_get_data(b);
+    BIO_clear_retry_flags(b);
+    if (s->in.len == 0) {
+        BIO_set_retry_read(b);
+        return -1;
+    }
+    size_t n = s->in.len < (size_t)len ? s->in.len : (size_t)len;
+    memcpy(p, buf_ptr(&s->in), n);
+    buf_consume(&s->in, n);
+    if (s->in.len == 0)
+        buf_clear(&s->in); /* an idle connection holds no input buffer */
+    return (int)n;
+}
+
+static int
+bio_write(BIO *b, const char *p, int len)
+{
+    struct tls_session *s = BIO_get_data(b);
+    BIO_clear_retry_flags(b);
+    buf_append(&s->out, p, (size_t)len);
+    return len;
+}
+
+static long
+bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    struct tls_session *s = BIO_get_data(b);
+    switch (cmd) {
+    case BIO_CTRL_PENDING:
+        return (long)s->in.len;
+    case BIO_CTRL_WPENDING:
+        return (long)s->out.len;
+    case BIO_CTRL_FLUSH:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int
+bio_create(BIO *b)
+{
+    BIO_set_init(b, 1);
+    return 1;
+}
+
+static BIO_METHOD *bio_method;
+static pthread_once_t bio_once = PTHREAD_ONCE_INIT;
+
+static void
+bio_method_init(void)
+{
+    bio_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "mitmproxy-c buffers");
+    if (bio_method == NULL || !BIO_meth_set_read(bio_method, bio_read) ||
+        !BIO_meth_set_write(bio_method, bio_write) || !BIO_meth_set_ctrl(bio_method, bio_ctrl) ||
+        !BIO_meth_set_create(bio_method, bio_create))
+        abort(); /* Out of memory, as xmalloc would. */
+}
+
+/* A new BIO over s's buffers. */
+static BIO *
+buf_bio(struct tls_session *s)
+{
+    pthread_once(&bio_once, bio_method_init);
+    BIO *b = BIO_new(bio_method);
+    if (b == NULL)
+        abort(); /* Out of memory, as xmalloc would. */
+    BIO_set_data(b, s);
+    return b;
+}
+
+size_t
+tls_session_buffered(const struct tls_session *s)
+{
+    return s->in.cap + s->out.cap;
 }
 
 void
 tls_session_take_output(struct tls_session *s, struct buf *out)
 {
-    size_t pending = BIO_ctrl_pending(s->wbio);
-    if (pending == 0)
+    if (s->out.len == 0)
         return;
-    buf_reserve(out, pending);
-    size_t got = 0;
-    BIO_read_ex(s->wbio, buf_ptr(out) + out->len, pending, &got);
-    out->len += got;
-    BIO *b = s->done ? fresh_bio(s->wbio) : NULL;
-    if (b) {
-        SSL_set0_wbio(s->ssl, b); /* frees the old one */
-        s->wbio = b;
+    if (out->len == 0) {
+        buf_clear(out);
+        buf_move(out, &s->out); /* no copy, and nothing stays behind */
+        return;
     }
+    buf_append(out, buf_ptr(&s->out), s->out.len);
+    buf_clear(&s->out);
 }
 
 static void
@@ -958,8 +1008,8 @@ fail(struct tls_session *s, const char *what, struct err *e)
 }
 
 /*
- * Gives OpenSSL's record buffers (17 KiB to read, more to write) and a
- * grown rbio back when nothing waits in them. SSL_MODE_RELEASE_BUFFERS does so after application
+ * Gives OpenSSL's record buffers (17 KiB to read, more to write) back when
+ * nothing waits in them. SSL_MODE_RELEASE_BUFFERS does so after application
  * data, but not after a handshake message: a TLS 1.3 client keeps its read
  * buffer after the server's NewSessionTicket, so every idle upstream
  * connection would hold one.
@@ -967,14 +1017,9 @@ fail(struct tls_session *s, const char *what, struct err *e)
 static void
 release_buffers(struct tls_session *s)
 {
-    if (BIO_ctrl_pending(s->rbio) != 0 || SSL_has_pending(s->ssl))
+    if (s->in.len != 0 || SSL_has_pending(s->ssl))
         return;
     SSL_free_buffers(s->ssl);
-    BIO *b = fresh_bio(s->rbio);
-    if (b) {
-        SSL_set0_rbio(s->ssl, b); /* frees the old one */
-        s->rbio = b;
-    }
 }
 
 int
@@ -1009,7 +1054,7 @@ tls_session_read(struct tls_session *s, struct buf *out, struct err *e)
         /* Nothing fed and nothing decrypted left: asking OpenSSL anyway would
          * make it allocate its 17 KiB record buffer again, and an idle
          * connection would keep it. */
-        if (BIO_ctrl_pending(s->rbio) == 0 && !SSL_has_pending(s->ssl)) {
+        if (s->in.len == 0 && !SSL_has_pending(s->ssl)) {
             release_buffers(s);
             return (SSL_get_shutdown(s->ssl) & SSL_RECEIVED_SHUTDOWN) ? 1 : 0;
         }

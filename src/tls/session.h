@@ -1,5 +1,5 @@
 /*
- * One TLS session over memory BIOs: ciphertext in and out as bytes, the
+ * One TLS session over in-memory buffers: ciphertext in and out as bytes, the
  * plaintext in between, no sockets. The proxy's TLS layer drives one per
  * TLS connection, on either side.
  *
@@ -74,8 +74,13 @@ int tls_ciphers_want_rsa(const char *ciphers);
 
 /* Ciphertext from the peer. */
 void tls_session_feed(struct tls_session *, const uint8_t *p, size_t n);
-/* Moves ciphertext for the peer into out (appends). */
+/* Moves ciphertext for the peer into out (appends; into an empty out
+ * without a copy). */
 void tls_session_take_output(struct tls_session *, struct buf *out);
+/* Bytes of buffer storage the session keeps outside OpenSSL: ciphertext
+ * fed but not read yet, and output not taken. 0 once both are drained, so
+ * an idle connection holds none. */
+size_t tls_session_buffered(const struct tls_session *);
 
 /*
  * Advances the handshake: 1 when complete, 0 when more input is needed,

@@ -10,6 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include "../lib/test.h"
 #include "../lib/tnet.h"
 #include "core/server.h"
@@ -119,6 +123,54 @@ TEST(sock_sends_of_one_feed_share_a_write)
     ASSERT_STREQ(buf, "one two three");
     /* Three sends, two of them after a hook answer: one write. */
     ASSERT_EQ(writes_of(t.tid) - before, 1);
+    close(fd);
+    server_post(t.srv, stop_it, t.srv);
+    pthread_join(th, NULL);
+    ASSERT_EQ(t.rc, 0);
+    server_free(t.srv);
+}
+
+/* The proxy's end of the connection from the client socket fd (-1: none). */
+static int
+proxy_end_of(int fd)
+{
+    struct sockaddr_in mine, peer;
+    socklen_t len = sizeof(mine);
+    ASSERT_EQ(getsockname(fd, (struct sockaddr *)&mine, &len), 0);
+    for (int i = 3; i < 1024; i++) {
+        len = sizeof(peer);
+        if (i == fd || getpeername(i, (struct sockaddr *)&peer, &len) < 0 ||
+            peer.sin_family != AF_INET)
+            continue;
+        if (peer.sin_port == mine.sin_port && peer.sin_addr.s_addr == mine.sin_addr.s_addr)
+            return i;
+    }
+    return -1;
+}
+
+/*
+ * Accepted sockets get TCP_NODELAY from their listener rather than from a
+ * setsockopt() each: the proxy's end of a client connection has it.
+ */
+TEST(sock_accepted_socket_is_nodelay)
+{
+    struct loop t = {.srv = server_new(NULL, NULL)};
+    struct err e = {0};
+    log_set_level(LOG_ERROR);
+    int i = server_listen_app(t.srv, "127.0.0.1", 0, batch_new, NULL, &e);
+    ASSERT_EQ(i, 0);
+    int port = server_listener_port(t.srv, (size_t)i);
+    pthread_t th;
+    pthread_create(&th, NULL, loop_main, &t);
+    int fd = tnet_connect(port);
+    tnet_send(fd, "go");
+    ASSERT(!tnet_quiet(fd, 5000)); /* accepted and attached: it answered */
+    int end = proxy_end_of(fd);
+    ASSERT(end >= 0);
+    int on = 0;
+    socklen_t len = sizeof(on);
+    ASSERT_EQ(getsockopt(end, IPPROTO_TCP, TCP_NODELAY, &on, &len), 0);
+    ASSERT(on);
     close(fd);
     server_post(t.srv, stop_it, t.srv);
     pthread_join(th, NULL);

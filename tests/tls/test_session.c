@@ -247,6 +247,46 @@ TEST(tls_session_data_and_close)
     pki_free(&p);
 }
 
+/*
+ * The session's buffers are freed when drained: after a handshake and an
+ * exchange, with everything read and taken, neither side keeps any, and
+ * a record fed in two pieces still reads whole.
+ */
+TEST(tls_session_drained_holds_no_buffers)
+{
+    struct pki p;
+    pki_init(&p, "example.com", "DNS:example.com");
+    struct tls_client_opts co = client_opts();
+    struct tls_server_opts so = server_opts(&p);
+    struct tls_session *c, *s;
+    connect_ok(&co, &so, 0, &c, &s);
+    transfer(c, s, "GET / HTTP/1.1\r\n\r\n", 18, 0);
+    transfer(s, c, "HTTP/1.1 204 No Content\r\n\r\n", 27, 0);
+    ASSERT_EQ(tls_session_buffered(c), 0);
+    ASSERT_EQ(tls_session_buffered(s), 0);
+
+    struct err e = {0};
+    struct buf wire = BUF_INIT, got = BUF_INIT;
+    ASSERT_EQ(tls_session_write(c, (const uint8_t *)"ping", 4, &e), 0);
+    ASSERT(tls_session_buffered(c) > 0); /* output waits to be taken */
+    tls_session_take_output(c, &wire);
+    ASSERT_EQ(tls_session_buffered(c), 0); /* moved out, not copied */
+    tls_session_feed(s, buf_ptr(&wire), wire.len - 1);
+    ASSERT_EQ(tls_session_read(s, &got, &e), 0);
+    ASSERT_EQ(got.len, 0);
+    /* OpenSSL took the partial record into its own buffer. */
+    ASSERT_EQ(tls_session_buffered(s), 0);
+    tls_session_feed(s, buf_ptr(&wire) + wire.len - 1, 1);
+    ASSERT_EQ(tls_session_read(s, &got, &e), 0);
+    ASSERT_BUF_STR(&got, "ping");
+    ASSERT_EQ(tls_session_buffered(s), 0);
+    buf_clear(&wire);
+    buf_clear(&got);
+    tls_session_free(c);
+    tls_session_free(s);
+    pki_free(&p);
+}
+
 TEST(tls_session_one_byte_at_a_time)
 {
     struct pki p;

@@ -47,20 +47,22 @@ struct layer *layer_h1_over_h2_new(struct context *ctx, struct layer *child);
  */
 struct layer *layer_nextlayer_new(struct context *ctx, struct connection *server);
 
-struct clienthello;
+struct tls_clienthello_data;
 /*
  * TLS interception: terminates the client's TLS (after the upstream
  * handshake when server is not NULL, so the upstream certificate's names
  * and ALPN can be copied), and speaks TLS to every server connection whose
  * tls flag is set. The sessions come from the tls_start_client and
  * tls_start_server hooks (the tlsconfig addon). The child (an HTTP layer)
- * sees plaintext only. hello is the client's parsed ClientHello and first
- * the client bytes read so far (both copied); with hello NULL the client is
- * not TLS and only server connections are encrypted. raw_tcp: the plaintext
- * is a TCP flow (tcp_hosts) rather than HTTP.
+ * sees plaintext only. hello is the client's parsed ClientHello (a
+ * reference is taken: it is not copied) and first the client bytes read so
+ * far (moved into the layer, first is left empty); with hello NULL the
+ * client is not TLS, first may be NULL, and only server connections are
+ * encrypted. raw_tcp: the plaintext is a TCP flow (tcp_hosts) rather than
+ * HTTP.
  */
 struct layer *layer_tls_new(struct context *ctx, struct connection *server,
-                            const struct clienthello *hello, struct slice first, int raw_tcp);
+                            struct tls_clienthello_data *hello, struct buf *first, int raw_tcp);
 
 /*
  * Client replay: sends the saved request of f (one reference taken; its

@@ -32,8 +32,12 @@ struct nextlayer {
     struct buf first;              /* client bytes seen before deciding */
     struct buf server_first;       /* server bytes seen before deciding (it spoke first) */
     struct next_layer_data *asked; /* the next_layer hook out (one reference) */
-    struct clienthello hello;      /* the client's, when have_hello */
-    int have_hello;
+    /* The client's ClientHello, parsed into the hook data that carries it
+     * from tls_clienthello on (one reference; NULL until TLS is seen). It is
+     * held once: the TLS layer takes a reference, and this one is dropped
+     * when the child starts. */
+    struct tls_clienthello_data *hello;
+    int have_hello; /* hello holds a complete ClientHello */
     int tcp;        /* tcp_hosts matched (with TLS: for the plaintext) */
     int client_eof; /* this layer saw the client's EV_CLOSED */
     struct layer *child;
@@ -117,6 +121,15 @@ ask(struct nextlayer *n, struct cmdq *out, enum next_layer layer)
     n->asked = d;
 }
 
+/* Parses the ClientHello in s into n->hello, made on first use (ch_parse). */
+static ssize_t
+parse_hello(struct nextlayer *n, struct slice s, struct err *e)
+{
+    if (n->hello == NULL)
+        n->hello = tls_clienthello_data_new(n->base.ctx);
+    return ch_parse(s.p, s.len, &n->hello->client_hello, e);
+}
+
 /* The default choice, raised with next_layer; nothing yet if more bytes are needed. */
 static void
 decide(struct nextlayer *n, struct cmdq *out)
@@ -140,7 +153,7 @@ decide(struct nextlayer *n, struct cmdq *out)
             return;
         }
         struct err e = {0};
-        ssize_t r = ch_parse(s.p, s.len, &n->hello, &e);
+        ssize_t r = parse_hello(n, s, &e);
         if (r == MP_ERR_INCOMPLETE && !client_eof)
             return;
         if (r < 0) {
@@ -153,15 +166,16 @@ decide(struct nextlayer *n, struct cmdq *out)
         n->have_hello = 1;
         const char *host = n->server ? n->server->address.host : cfg->mode.host;
         uint16_t port = n->server ? n->server->address.port : cfg->mode.port;
-        if (proxy_config_ignored(cfg, host, n->hello.sni, port)) {
+        const char *sni = n->hello->client_hello.sni;
+        if (proxy_config_ignored(cfg, host, sni, port)) {
             layer_log(&n->base, out, LOG_INFO, "ignoring %s:%u (sni: %s): passed through", host,
-                      port, n->hello.sni[0] ? n->hello.sni : "none");
+                      port, sni[0] ? sni : "none");
             if (n->server) {
                 ask(n, out, NEXT_LAYER_IGNORE);
                 return;
             }
         }
-        n->tcp = proxy_config_tcp(cfg, host, n->hello.sni, port);
+        n->tcp = proxy_config_tcp(cfg, host, sni, port);
         ask(n, out, NEXT_LAYER_TLS);
         return;
     }
@@ -215,7 +229,7 @@ start_http(struct nextlayer *n, struct cmdq *out)
     }
     const struct proxy_mode *m = &ctx->cfg->mode;
     if (strcmp(m->scheme, "https") == 0)
-        start_child(n, out, layer_tls_new(ctx, NULL, NULL, (struct slice){NULL, 0}, 0), 1);
+        start_child(n, out, layer_tls_new(ctx, NULL, NULL, NULL, 0), 1);
     else if (strcmp(m->scheme, "h2c") == 0)
         start_child(n, out, layer_h1_over_h2_new(ctx, layer_http_new(ctx)), 1);
     else
@@ -242,7 +256,7 @@ start_tls(struct nextlayer *n, struct cmdq *out)
     if (!n->have_hello) {
         /* An addon chose TLS for bytes that did not look like it. */
         struct err e = {0};
-        if (ch_is_tls(s.p, s.len) != 1 || ch_parse(s.p, s.len, &n->hello, &e) < 0) {
+        if (ch_is_tls(s.p, s.len) != 1 || parse_hello(n, s, &e) < 0) {
             layer_log(&n->base, out, LOG_WARN,
                       "next_layer chose TLS, but the client sent no TLS ClientHello");
             close_all(n, out);
@@ -251,15 +265,18 @@ start_tls(struct nextlayer *n, struct cmdq *out)
         n->have_hello = 1;
         const char *host = n->server ? n->server->address.host : cfg->mode.host;
         uint16_t port = n->server ? n->server->address.port : cfg->mode.port;
-        n->tcp = proxy_config_tcp(cfg, host, n->hello.sni, port);
+        n->tcp = proxy_config_tcp(cfg, host, n->hello->client_hello.sni, port);
     }
     if (cfg->ca == NULL) {
         layer_log(&n->base, out, LOG_WARN, "cannot intercept TLS without a CA: passed through");
         start_bytes(n, out, 0);
         return;
     }
-    /* The TLS layer keeps the ClientHello's bytes itself. */
-    start_child(n, out, layer_tls_new(ctx, n->server, &n->hello, s, n->tcp), 0);
+    /* The TLS layer takes the ClientHello and its bytes over. */
+    struct layer *tls = layer_tls_new(ctx, n->server, n->hello, &n->first, n->tcp);
+    tls_clienthello_data_unref(n->hello);
+    n->hello = NULL;
+    start_child(n, out, tls, 0);
 }
 
 /* The next_layer hook is done: build what it chose. */
@@ -341,6 +358,7 @@ nextlayer_free(struct layer *l)
     if (n->server)
         connection_unref(n->server);
     next_layer_data_unref(n->asked);
+    tls_clienthello_data_unref(n->hello);
     buf_clear(&n->first);
     buf_clear(&n->server_first);
     free(n);

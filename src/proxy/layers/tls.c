@@ -186,10 +186,11 @@ flush(struct tls_layer *t, struct cmdq *out, struct tls_session *s, struct conne
 
 /*
  * Encrypts a send of the child's a piece at a time, taking the ciphertext
- * out of the memory BIO after each piece, into one send. OpenSSL's memory
- * BIO grows by a third at a time, copying and cleansing the old block on
- * each step: a buffered 100 MiB body written whole spent three quarters of
- * the download there.
+ * out of the session after each piece, into one send. (This began with
+ * OpenSSL's memory BIO, which grows by a third at a time, copying and
+ * cleansing the old block on each step: a buffered 100 MiB body written
+ * whole spent three quarters of the download there. The session's own
+ * output buffer grows by doubling, but pieces still bound what it holds.)
  */
 #define TLS_WRITE_PIECE (256 * 1024)
 
@@ -997,8 +998,8 @@ static const struct layer_ops tls_ops = {
 };
 
 struct layer *
-layer_tls_new(struct context *ctx, struct connection *server, const struct clienthello *hello,
-              struct slice first, int raw_tcp)
+layer_tls_new(struct context *ctx, struct connection *server, struct tls_clienthello_data *hello,
+              struct buf *first, int raw_tcp)
 {
     struct tls_layer *t = xcalloc(1, sizeof(*t));
     layer_init(&t->base, &tls_ops, ctx);
@@ -1006,15 +1007,16 @@ layer_tls_new(struct context *ctx, struct connection *server, const struct clien
     if (server) {
         t->first_server = connection_ref(server);
         server->tls = 1;
-        if (hello && hello->sni[0] && server->sni == NULL)
-            server->sni = xstrdup(hello->sni);
+        if (hello && hello->client_hello.sni[0] && server->sni == NULL)
+            server->sni = xstrdup(hello->client_hello.sni);
         else if (!hello && server->sni == NULL && !netaddr_is_ip(server->address.host))
             server->sni = xstrdup(server->address.host);
     }
     if (hello) {
         t->client_tls = 1;
-        t->ch = tls_clienthello_data_new(ctx, hello);
-        buf_append(&t->client_in, first.p, first.len);
+        t->ch = tls_clienthello_data_ref(hello);
+        if (first)
+            buf_move(&t->client_in, first);
     }
     return &t->base;
 }
@@ -1023,7 +1025,7 @@ struct layer *
 layer_tls_new_wrap(struct context *ctx, struct layer *child)
 {
     struct tls_layer *t =
-        (struct tls_layer *)layer_tls_new(ctx, NULL, NULL, (struct slice){NULL, 0}, 0);
+        (struct tls_layer *)layer_tls_new(ctx, NULL, NULL, NULL, 0);
     t->child = child;
     return &t->base;
 }

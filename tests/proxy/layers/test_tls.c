@@ -428,6 +428,43 @@ TEST(tls_layer_ignore_connection_passes_through)
     teardown();
 }
 
+/*
+ * The ClientHello is parsed once and shared: the hook data of
+ * tls_clienthello is the one the next-layer layer parsed into (it kept no
+ * reference: the TLS layer's and the hook's are all), and every tls_* hook
+ * points into it rather than at a copy.
+ */
+static void
+pb_hello_held_once(struct pb *pb)
+{
+    struct connection *client = pb_client(pb);
+    struct tls_session *c = client_peer(), *o = origin_peer("a.test");
+    pb_in_start(pb);
+    handshake(c, 0);
+    from_peer(pb, client, c);
+    hook(pb, HOOK_NEXT_LAYER);
+    pb_in_reply(pb);
+    struct tls_clienthello_data *ch = hook(pb, HOOK_TLS_CLIENTHELLO)->clienthello;
+    ASSERT_EQ(ch->refs, 2);
+    ASSERT_STREQ(ch->client_hello.sni, "a.test");
+    pb_in_reply(pb);
+    struct hook_data *d = hook(pb, HOOK_TLS_START_SERVER);
+    ASSERT(d->tls->hello == ch);
+    ASSERT(d->tls->client_hello == &ch->client_hello);
+    pb_in_reply(pb);
+    to_peer(pb, tunnel, o);
+    pb_end(pb);
+    tls_session_free(c);
+    tls_session_free(o);
+}
+
+TEST(tls_layer_clienthello_held_once)
+{
+    setup();
+    pb_run_chain(pb_hello_held_once, make_tunnel, PB_HOOKS | PB_CA, config, chain);
+    teardown();
+}
+
 /* next_layer: an addon passes a ClientHello through that would be intercepted. */
 static void
 pb_next_layer_ignore(struct pb *pb)
