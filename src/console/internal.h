@@ -12,6 +12,7 @@
  *   edit.c      editing a flow: its parts into grids or $EDITOR and back
  *   commands.c  the console.* commands the key bindings call
  *   ui.c        state, key dispatch, prompt, chooser, redraw scheduling
+ *   panes.c     the layout panes (console_layout): geometry, focus, commands
  *   term.c      ncurses: paints a screen, reads keys; the only file with curses
  *
  * Everything above term.c works without a terminal: tests make a console,
@@ -444,6 +445,11 @@ struct prompt_state {
 /* The action bar: a prompt being typed, or a question, or a message. */
 enum bar_mode { BAR_NONE, BAR_PROMPT, BAR_QUIT, BAR_MESSAGE, BAR_SEARCH };
 
+/* Where a layout pane is on the screen (its title line included). */
+struct pane_rect {
+    int row, col, rows, cols;
+};
+
 struct console {
     struct master *master; /* borrowed */
     struct store *store;   /* borrowed */
@@ -453,7 +459,13 @@ struct console {
     int store_sub;
     enum view_kind stack[8];
     int depth; /* views on the stack; stack[depth - 1] is shown */
-    long top;  /* the flow list's first shown row */
+    /* The layout pane not focused (panes.c): its views, kept aside. */
+    enum view_kind other_stack[8];
+    int other_depth;
+    int pane;                  /* the focused pane: 0 top or left, 1 bottom or right */
+    struct pane_rect panes[2]; /* as last laid out (the mouse finds them) */
+    int npanes;
+    long top; /* the flow list's first shown row */
     int help_scroll, log_scroll;
     int log_follow;
     struct flowview fv;
@@ -556,6 +568,22 @@ int console__opt_bool(const struct console *, const char *name, int none);
 /* The file called name in the confdir option's directory, "~" expanded
  * (malloc'd; NULL if confdir is unset). */
 char *console__confdir_file(const struct console *, const char *name);
+
+/* ---- the layout panes (panes.c) ---------------------------------------------- */
+
+/* The panes of a console_layout value in rows x cols (the screen less the
+ * status and action bars); returns how many (1 or 2). */
+int console__panes_geometry(const char *layout, int rows, int cols, struct pane_rect out[2]);
+/* The panes the console_layout option asks for. */
+int console__panes_count(const struct console *);
+void console__panes_init(struct console *);
+/* Focuses pane 0 or 1 (1 only in a split layout). */
+void console__panes_focus(struct console *, int pane);
+/* console_layout changed to layout (the new options are not the master's
+ * yet while addons configure): back to the first pane when single. */
+void console__panes_configure(struct console *, const char *layout);
+/* console.layout.options, console.layout.cycle, console.panes.next. */
+int console__panes_commands(struct console *, struct cmds *, struct err *e);
 
 /* ---- the prompt (prompt.c) ---------------------------------------------------- */
 

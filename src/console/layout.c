@@ -198,11 +198,11 @@ help_section(struct console *c, struct help_out *h, const char *title, enum cons
 }
 
 static void
-help(struct console *c, struct sline *lines, int rows)
+help(struct console *c, const enum view_kind *stack, int depth, struct sline *lines, int rows)
 {
     enum console_ctx below = CTX_FLOWLIST;
-    if (c->depth >= 2) {
-        switch (c->stack[c->depth - 2]) {
+    if (depth >= 2) {
+        switch (stack[depth - 2]) {
         case VIEW_FLOWVIEW:
             below = CTX_FLOWVIEW;
             break;
@@ -449,6 +449,92 @@ chooser(struct console *c, struct sline *lines, int rows)
     }
 }
 
+/* One pane: its title line (console_layout_headers; heading_inactive when
+ * the pane is not focused, as 8.1.1's StackWidget) and the top view of its
+ * stack, in rows lines from screen row row0. */
+static void
+pane(struct console *c, const enum view_kind *stack, int depth, int focused, struct sline *lines,
+     int rows, int row0)
+{
+    static const char *const titles[] = {
+        "Flows",   "Flow Details",      "Help",        "Events", "",
+        "Options", "Command Reference", "Key Bindings"};
+    enum view_kind v = stack[depth - 1];
+    if (rows > 0 && console__opt_bool(c, "console_layout_headers", 1)) {
+        enum console_style st = focused ? ST_HEADING : ST_HEADING_INACTIVE;
+        console__put(lines, st, v == VIEW_GRID && c->grid ? c->grid->title : titles[v], SIZE_MAX);
+        console__pad_to(lines, st, c->cols);
+        lines++;
+        rows--;
+        row0++;
+    }
+    if (rows <= 0)
+        return;
+    switch (v) {
+    case VIEW_FLOWLIST:
+        flowlist(c, lines, rows);
+        break;
+    case VIEW_FLOWVIEW:
+        flowview(c, lines, rows);
+        break;
+    case VIEW_HELP:
+        help(c, stack, depth, lines, rows);
+        break;
+    case VIEW_EVENTLOG:
+        pthread_mutex_lock(&console__log_lock);
+        eventlog(c, lines, rows);
+        pthread_mutex_unlock(&console__log_lock);
+        break;
+    case VIEW_GRID:
+        if (c->grid)
+            console__grid_draw(c->grid, lines, rows, c->cols, &c->scr, row0);
+        break;
+    case VIEW_OPTIONS:
+    case VIEW_COMMANDS:
+    case VIEW_KEYBINDINGS:
+        console__browse_draw(c, v, lines, rows, row0);
+        break;
+    }
+    if (focused && c->chooser.active)
+        chooser(c, lines, rows);
+}
+
+/* Appends src's spans to dst from column col (a pane drawn on its own). */
+static void
+append_line(struct sline *dst, const struct sline *src, int col)
+{
+    const char *p = (const char *)buf_ptr(&src->text);
+    if (src->nspans)
+        console__pad_to(dst, ST_TEXT, col);
+    for (size_t k = 0; k < src->nspans; k++) {
+        console__put(dst, src->spans[k].style, p, src->spans[k].len);
+        p += src->spans[k].len;
+    }
+}
+
+/* The two panes side by side: each drawn at its own width, then put next
+ * to each other line by line (a typed cell's cursor moves with its pane). */
+static void
+side_by_side(struct console *c)
+{
+    for (int p = 0; p < 2; p++) {
+        const struct pane_rect *r = &c->panes[p];
+        struct screen tmp;
+        console__screen_init(&tmp, r->rows, r->cols);
+        c->cols = r->cols;
+        int had_cursor = c->scr.cursor_row >= 0;
+        if (p == c->pane)
+            pane(c, c->stack, c->depth, 1, tmp.lines, r->rows, r->row);
+        else
+            pane(c, c->other_stack, c->other_depth, 0, tmp.lines, r->rows, r->row);
+        if (!had_cursor && c->scr.cursor_row >= 0)
+            c->scr.cursor_col += r->col;
+        for (int i = 0; i < r->rows; i++)
+            append_line(&c->scr.lines[r->row + i], &tmp.lines[i], r->col);
+        console__screen_clear(&tmp);
+    }
+}
+
 void
 console__layout(struct console *c, int rows, int cols)
 {
@@ -462,46 +548,23 @@ console__layout(struct console *c, int rows, int cols)
     c->cols = cols;
     if (rows < 3)
         return;
-    int row = 0;
-    static const char *const titles[] = {
-        "Flows",   "Flow Details",      "Help",        "Events", "",
-        "Options", "Command Reference", "Key Bindings"};
-    enum view_kind v = c->stack[c->depth - 1];
-    if (console__opt_bool(c, "console_layout_headers", 1)) {
-        struct sline *l = &c->scr.lines[row++];
-        console__put(l, ST_HEADING, v == VIEW_GRID && c->grid ? c->grid->title : titles[v],
-                     SIZE_MAX);
-        console__pad_to(l, ST_HEADING, cols);
+    const char *layout = console__opt_str(c, "console_layout", "single");
+    c->npanes = console__panes_geometry(layout, rows - 2, cols, c->panes);
+    if (c->npanes == 1) {
+        pane(c, c->stack, c->depth, 1, c->scr.lines, rows - 2, 0);
+    } else if (c->panes[1].col == 0) {
+        /* One above the other: both as wide as the screen. */
+        for (int p = 0; p < 2; p++) {
+            const struct pane_rect *r = &c->panes[p];
+            if (p == c->pane)
+                pane(c, c->stack, c->depth, 1, &c->scr.lines[r->row], r->rows, r->row);
+            else
+                pane(c, c->other_stack, c->other_depth, 0, &c->scr.lines[r->row], r->rows, r->row);
+        }
+    } else {
+        side_by_side(c);
+        c->cols = cols;
     }
-    int body = rows - 2 - row;
-    struct sline *lines = &c->scr.lines[row];
-    switch (v) {
-    case VIEW_FLOWLIST:
-        flowlist(c, lines, body);
-        break;
-    case VIEW_FLOWVIEW:
-        flowview(c, lines, body);
-        break;
-    case VIEW_HELP:
-        help(c, lines, body);
-        break;
-    case VIEW_EVENTLOG:
-        pthread_mutex_lock(&console__log_lock);
-        eventlog(c, lines, body);
-        pthread_mutex_unlock(&console__log_lock);
-        break;
-    case VIEW_GRID:
-        if (c->grid)
-            console__grid_draw(c->grid, lines, body, cols, &c->scr, row);
-        break;
-    case VIEW_OPTIONS:
-    case VIEW_COMMANDS:
-    case VIEW_KEYBINDINGS:
-        console__browse_draw(c, v, lines, body, row);
-        break;
-    }
-    if (c->chooser.active)
-        chooser(c, lines, body);
     statusbar(c, &c->scr.lines[rows - 2]);
     actionbar(c, &c->scr.lines[rows - 1], rows - 1);
 }

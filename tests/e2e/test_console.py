@@ -474,3 +474,57 @@ def test_console_wide_glyphs(tmp_path, origin):
         assert c.exit_status() == 0, c.stderr()
     finally:
         c.close()
+
+
+def sanitizer_clean(c):
+    err = c.stderr()
+    assert "ERROR: AddressSanitizer" not in err and "runtime error" not in err, err
+
+
+def test_console_layout_cycle(tmp_path, origin):
+    """- cycles 8.1.1's layouts: the event log's pane below the flow list
+    (rows shared as urwid's Pile shares them), then beside it (100 + 1 + 99
+    columns); shift tab focuses the second pane, where a flow opens beside
+    the list."""
+    c = Console(tmp_path)
+    try:
+        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+        rc, out, err = curl(*proxy(c), f"http://127.0.0.1:{origin}/hello/split")
+        assert rc == 0, err
+        c.wait(r"/hello/split")
+        c.keys("-")
+        s = c.wait(r"^Events")
+        c.save("25-layout-vertical", s)
+        lines = s.splitlines()
+        assert lines[0].startswith("Flows"), s
+        # 48 rows above the bars: 24 each, as 8.1.1's capture of the same size.
+        assert lines[24].startswith("Events"), s
+        assert "/hello/split" in lines[1], s
+        c.keys("-")
+        s = c.wait(r"^Flows +Events")
+        c.save("26-layout-horizontal", s)
+        lines = s.splitlines()
+        assert lines[0].index("Events") == 101, s
+        assert lines[1].index("/hello/split") < 100, s
+        # The second pane takes the keys: a flow opens there, beside the list.
+        c.keys("BTab")
+        c.keys(":")
+        c.type("console.view.flow @focus")
+        c.keys("Enter")
+        s = c.wait(r"^Flows +Flow Details")
+        c.wait(r"Request +Response +Detail")
+        c.keys("Tab")
+        s = c.wait(r"hello world")
+        c.save("27-layout-flow-beside-list", s)
+        lines = s.splitlines()
+        assert lines[0].index("Flow Details") == 101, s
+        assert any(l.find("hello world") > 100 for l in lines), s
+        # Back to single: the first pane, the flow list, has the screen again.
+        c.keys("q", "-")
+        s = c.wait(r"^Flows\s*$")
+        assert "Events" not in s, s
+        c.keys("Q")
+        assert c.exit_status() == 0, c.stderr()
+        sanitizer_clean(c)
+    finally:
+        c.close()
