@@ -13,6 +13,8 @@
  *   commands.c  the console.* commands the key bindings call
  *   ui.c        state, key dispatch, prompt, chooser, redraw scheduling
  *   panes.c     the layout panes (console_layout): geometry, focus, commands
+ *   palette.c   8.1.1's six palettes: the colours of each style
+ *   mouse.c     clicks and the wheel (console_mouse)
  *   term.c      ncurses: paints a screen, reads keys; the only file with curses
  *
  * Everything above term.c works without a terminal: tests make a console,
@@ -662,11 +664,42 @@ void console__term_resize(struct term *);
 void console__term_size(const struct term *, int *rows, int *cols);
 /* Reads the next key's name into out (8.1.1's spelling); 0 when there is none. */
 int console__term_key(struct term *, char *out, size_t outlen);
+/* Mouse reports on or off (console_mouse); they come as keys named
+ * "mouse press BUTTON COL ROW". */
+void console__term_mouse(struct term *, int on);
 /* Gives the terminal to another program (an editor) and takes it back,
  * repainting everything. */
 void console__term_suspend(struct term *);
 void console__term_resume(struct term *);
-/* Puts the screen on the terminal (ncurses sends only what changed). */
-void console__term_paint(struct term *, const struct screen *, const char *palette);
+/* Puts the screen on the terminal (ncurses sends only what changed), in
+ * the colours of palette (console_palette), transparent or not. */
+void console__term_paint(struct term *, const struct screen *, const char *palette,
+                         int transparent);
+
+/* ---- the mouse (mouse.c) ---------------------------------------------------- */
+
+/* Whether key is a mouse event ("mouse press BUTTON COL ROW"); fills them in. */
+int console__mouse_parse(const char *key, int *button, int *col, int *row);
+/* A press at col, row of the screen last laid out: the wheel (4, 5) is up
+ * and down; button 1 focuses the pane under it, and on a flow opens it, on
+ * a tab of the flow view shows that tab (8.1.1's mouse_event handlers). */
+void console__mouse(struct console *, int button, int col, int row);
+
+/* ---- the palettes (palette.c) --------------------------------------------- */
+
+/* A style's colours on a terminal: fg and bg 0-255, -1 the terminal's own. */
+struct console_colour {
+    short fg, bg;
+    int bold;
+};
+
+/* The index of 8.1.1's palette of that name, or -1. */
+int console__palette_find(const char *name);
+/* The colours of style (-1: the background under everything) in the palette
+ * (an unknown name: solarized_dark, 8.1.1's default) for a terminal of
+ * ncolors: 256 or more the high colours, else the 16 low ones (on 8, the
+ * bright half is the dark half in bold). */
+struct console_colour console__palette_colour(const char *palette, int transparent, int style,
+                                              int ncolors);
 
 #endif

@@ -590,6 +590,14 @@ void
 console__press(struct console *c, const char *key)
 {
     console__dirty(c);
+    int button, col, row;
+    if (console__mouse_parse(key, &button, &col, &row)) {
+        /* The prompt, a question and the chooser take keys only. */
+        if (c->bar != BAR_PROMPT && c->bar != BAR_QUIT && c->bar != BAR_SEARCH &&
+            !c->chooser.active)
+            console__mouse(c, button, col, row);
+        return;
+    }
     if (c->bar == BAR_QUIT) {
         c->bar = BAR_NONE;
         if (strcmp(key, "y") == 0)
@@ -657,7 +665,9 @@ draw(struct console *c)
     int rows, cols;
     console__term_size(c->term, &rows, &cols);
     console__layout(c, rows, cols);
-    console__term_paint(c->term, &c->scr, console__opt_str(c, "console_palette", NULL));
+    console__term_mouse(c->term, console__opt_bool(c, "console_mouse", 1));
+    console__term_paint(c->term, &c->scr, console__opt_str(c, "console_palette", NULL),
+                        console__opt_bool(c, "console_palette_transparent", 1));
 }
 
 static void

@@ -528,3 +528,89 @@ def test_console_layout_cycle(tmp_path, origin):
         sanitizer_clean(c)
     finally:
         c.close()
+
+
+def mouse_press(c, col, row, button=0):
+    """A mouse press (and release) at col, row (0-based), as a terminal
+    sends them once the program asks for mouse reports: in xterm's SGR
+    form when the program asked for that, else in the X10 form of the
+    pane's terminal type (which needs col and row below 95)."""
+    if c.tmux("display-message", "-p", "#{mouse_sgr_flag}").strip() == "1":
+        c.type(f"\x1b[<{button};{col + 1};{row + 1}M")
+        if button < 64:
+            c.type(f"\x1b[<{button};{col + 1};{row + 1}m")
+        return
+    c.type("\x1b[M" + chr(32 + button) + chr(33 + col) + chr(33 + row))
+    if button < 64:
+        c.type("\x1b[M" + chr(32 + 3) + chr(33 + col) + chr(33 + row))
+
+
+def test_console_mouse(tmp_path, origin):
+    """console_mouse (on by default): a click on the list's second flow
+    opens it, a click on the Response tab shows that tab, the wheel
+    scrolls; with console_mouse=false nothing is asked of the terminal."""
+    c = Console(tmp_path)
+    try:
+        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+        for path in ("/hello/first", "/hello/second"):
+            rc, out, err = curl(*proxy(c), f"http://127.0.0.1:{origin}{path}")
+            assert rc == 0, err
+        c.wait(r"\[1/2\]")
+        # The wheel moves the focus down, as the down key.
+        mouse_press(c, 20, 1, button=65)
+        c.wait(r"\[2/2\]")
+        mouse_press(c, 20, 1, button=64)
+        c.wait(r"\[1/2\]")
+        mouse_press(c, 20, 2)
+        s = c.wait(r"^Flow Details")
+        assert re.search(r"GET http://127\.0\.0\.1:\d+/hello/second", s), s
+        # 200 columns: the tabs are 67 + 67 + 66 wide; Response is the middle.
+        mouse_press(c, 80, 3)
+        s = c.wait(r"hello world")
+        c.save("28-mouse-response-tab", s)
+        c.keys("Q")
+        assert c.exit_status() == 0, c.stderr()
+        sanitizer_clean(c)
+    finally:
+        c.close()
+    c = Console(tmp_path, args=["--set", "console_mouse=false"])
+    try:
+        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+        rc, out, err = curl(*proxy(c), f"http://127.0.0.1:{origin}/hello/first")
+        c.wait(r"\[1/1\]")
+        # No mouse reports asked for: tmux keeps its own mouse, the pane
+        # says so in its mouse flags.
+        flags = c.tmux("display-message", "-p", "#{mouse_any_flag}#{mouse_sgr_flag}")
+        assert flags.strip() == "00", flags
+        c.keys("Q")
+        assert c.exit_status() == 0, c.stderr()
+    finally:
+        c.close()
+
+
+def test_console_palettes(tmp_path):
+    """console_palette and console_palette_transparent: the title line in
+    each palette's heading colours, as 8.1.1's urwid sends them on a
+    256-colour terminal (captured with escapes)."""
+    cases = [
+        # palette, transparent, what the title line's escapes hold
+        ("solarized_dark", "true", "\x1b[48;5;240mFlows"),
+        ("dark", "true", "\x1b[97m\x1b[44mFlows"),
+        ("light", "false", "\x1b[48;5;33mFlows"),
+    ]
+    for palette, transparent, want in cases:
+        c = Console(tmp_path, args=["--set", f"console_palette={palette}",
+                                    "--set", f"console_palette_transparent={transparent}"])
+        try:
+            c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+            flags = c.tmux("display-message", "-p", "#{mouse_any_flag}")
+            assert flags.strip() == "1", flags
+            s = c.tmux("capture-pane", "-p", "-e")
+            c.save(f"29-palette-{palette}-{transparent}", s)
+            first = s.splitlines()[0]
+            assert want in first and "Flows" in first, repr(first)
+            c.keys("Q")
+            assert c.exit_status() == 0, c.stderr()
+            sanitizer_clean(c)
+        finally:
+            c.close()
