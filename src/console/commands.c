@@ -376,5 +376,7 @@ console__commands(struct console *c, struct cmds *cmds, struct err *e)
         rc = console__prompt_commands(c, cmds, e);
     if (rc == 0)
         rc = console__panes_commands(c, cmds, e);
+    if (rc == 0)
+        rc = console__scriptrun_commands(c, cmds, e);
     return rc;
 }

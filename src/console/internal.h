@@ -15,6 +15,7 @@
  *   panes.c     the layout panes (console_layout): geometry, focus, commands
  *   palette.c   8.1.1's six palettes: the colours of each style
  *   mouse.c     clicks and the wheel (console_mouse)
+ *   scriptrun.c script.run, the command | prompts for
  *   term.c      ncurses: paints a screen, reads keys; the only file with curses
  *
  * Everything above term.c works without a terminal: tests make a console,
@@ -586,6 +587,8 @@ void console__panes_focus(struct console *, int pane);
 void console__panes_configure(struct console *, const char *layout);
 /* console.layout.options, console.layout.cycle, console.panes.next. */
 int console__panes_commands(struct console *, struct cmds *, struct err *e);
+/* script.run, scriptrun.c: | runs a script on the focused flow. */
+int console__scriptrun_commands(struct console *, struct cmds *, struct err *e);
 
 /* ---- the prompt (prompt.c) ---------------------------------------------------- */
 

@@ -614,3 +614,40 @@ def test_console_palettes(tmp_path):
             sanitizer_clean(c)
         finally:
             c.close()
+
+
+def test_console_run_script_on_flow(tmp_path, origin):
+    """| prompts for script.run on the focused flow: a script given no -s
+    runs its request and response hooks on it once (the Python plugin opens
+    then), and the flow view shows the headers it set."""
+    script = tmp_path / "mark.py"
+    script.write_text("def request(flow):\n"
+                      "    flow.request.headers['x-from-script'] = 'request hook'\n"
+                      "def response(flow):\n"
+                      "    flow.response.headers['x-script-response'] = 'response hook'\n")
+    c = Console(tmp_path)
+    try:
+        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+        rc, out, err = curl(*proxy(c), f"http://127.0.0.1:{origin}/hello/script")
+        assert rc == 0, err
+        c.wait(r"/hello/script")
+        c.keys("|")
+        c.wait(r"^: script\.run @focus +path\s*$")
+        c.type(str(script))
+        c.keys("Enter")
+        c.keys("Enter")
+        s = c.wait(r"^x-from-script: +request hook")
+        c.save("30-script-run-request", s)
+        c.keys("Tab")
+        s = c.wait(r"^x-script-response: +response hook")
+        # A path that is no file says so, as 8.1.1's "No such script".
+        c.keys("|")
+        c.wait(r"^: script\.run @focus +path\s*$")
+        c.type(str(tmp_path / "missing.py"))
+        c.keys("Enter")
+        c.wait(r"No such script: .*missing\.py")
+        c.keys("Q")
+        assert c.exit_status() == 0, c.stderr()
+        sanitizer_clean(c)
+    finally:
+        c.close()
