@@ -112,7 +112,9 @@ struct options;
     X(GRADIENT_0, "gradient_0")                                                                    \
     X(GRADIENT_1, "gradient_1")                                                                    \
     X(GRADIENT_2, "gradient_2")                                                                    \
-    X(GRADIENT_3, "gradient_3")
+    X(GRADIENT_3, "gradient_3")                                                                    \
+    X(FROM_CLIENT, "from_client")                                                                  \
+    X(TO_CLIENT, "to_client")
 
 enum console_style {
 #define X(id, name) ST_##id,
@@ -276,7 +278,15 @@ const char *console__eventlog_get(const struct eventlog *, size_t i, enum log_le
 
 /* ---- the flow view (flowview.c) ------------------------------------------- */
 
-enum fv_tab { FV_REQUEST, FV_RESPONSE, FV_DETAIL, FV__COUNT };
+/* The kinds of tab; a flow shows some of them (console__flowview_tabs). */
+enum fv_tab { FV_REQUEST, FV_RESPONSE, FV_DETAIL, FV_WEBSOCKET, FV__COUNT };
+
+/* The tabs of f in 8.1.1's order: Request, Response, WebSocket Messages
+ * (when f has a WebSocket), Detail; f NULL: the first three. Returns how
+ * many; out[i] is an enum fv_tab. */
+int console__flowview_tabs(const struct flow *f, int out[FV__COUNT]);
+/* The name of tab t of f on the tab line ("Request intercepted", ...). */
+const char *console__flowview_tab_name(const struct flow *f, int t);
 
 /*
  * What the flow view shows of the focused flow's current tab, built once

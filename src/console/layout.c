@@ -88,27 +88,25 @@ flowview(struct console *c, struct sline *lines, int rows)
         console__format_list(&lines[0], &in, err, 1, 1);
         free(err);
     }
-    /* Tabs: three equal parts (shared as urwid's Columns share), each name
+    /* Tabs: equal parts (shared as urwid's Columns share), each name
      * centred, the active one in the heading style. */
     if (rows >= 4) {
-        static const char *const names[] = {"Request", "Response", "Detail"};
         struct sline *l = &lines[2];
-        int widths[FV__COUNT], at = 0, shared = c->cols;
-        for (int t = 0; t < FV__COUNT; t++) {
-            widths[t] = (int)((double)shared / (FV__COUNT - t) + 0.5);
-            shared -= widths[t];
-        }
-        for (int t = 0; t < FV__COUNT; t++) {
-            const char *name = names[t];
-            if (f->intercepted && t == FV_REQUEST && f->response == NULL)
-                name = "Request intercepted";
-            if (f->intercepted && t == FV_RESPONSE && f->response)
-                name = "Response intercepted";
-            enum console_style st = t == c->fv.tab ? ST_HEADING : ST_HEADING_INACTIVE;
+        int tabs[FV__COUNT], ntabs = console__flowview_tabs(f, tabs), at = 0, shared = c->cols;
+        int shown = 0;
+        for (int i = 0; i < ntabs; i++)
+            shown |= tabs[i] == c->fv.tab;
+        if (!shown)
+            c->fv.tab = FV_REQUEST;
+        for (int i = 0; i < ntabs; i++) {
+            int w = (int)((double)shared / (ntabs - i) + 0.5);
+            shared -= w;
+            const char *name = console__flowview_tab_name(f, tabs[i]);
+            enum console_style st = tabs[i] == c->fv.tab ? ST_HEADING : ST_HEADING_INACTIVE;
             int nw = (int)strlen(name);
-            console__pad_to(l, st, at + (widths[t] - nw) / 2);
+            console__pad_to(l, st, at + (w - nw) / 2);
             console__put(l, st, name, SIZE_MAX);
-            at += widths[t];
+            at += w;
             console__pad_to(l, st, at);
         }
     }

@@ -24,14 +24,15 @@ console__mouse_parse(const char *key, int *button, int *col, int *row)
 /* The tab under column x of a flow view cols wide, shared as layout.c
  * shares the tab line. */
 static int
-tab_at(int cols, int x)
+tab_at(struct console *c, int cols, int x)
 {
+    int tabs[FV__COUNT], n = console__flowview_tabs(c->shown, tabs);
     int shared = cols, at = 0;
-    for (int t = 0; t < FV__COUNT; t++) {
-        int w = (int)((double)shared / (FV__COUNT - t) + 0.5);
+    for (int i = 0; i < n; i++) {
+        int w = (int)((double)shared / (n - i) + 0.5);
         shared -= w;
         if (x >= at && x < at + w)
-            return t;
+            return tabs[i];
         at += w;
     }
     return -1;
@@ -82,7 +83,7 @@ console__mouse(struct console *c, int button, int col, int row)
         break;
     case VIEW_FLOWVIEW: {
         /* The tab line is the third of the view, under the flow's two. */
-        int t = y == 2 ? tab_at(r->cols, col - r->col) : -1;
+        int t = y == 2 ? tab_at(c, r->cols, col - r->col) : -1;
         if (t >= 0 && t != c->fv.tab) {
             c->fv.tab = t;
             c->fv.scroll = c->fv.at_end = 0;

@@ -414,7 +414,10 @@ console__nav(struct console *c, enum nav n)
         break;
     case VIEW_FLOWVIEW:
         if (n == NAV_NEXT || n == NAV_RIGHT || n == NAV_LEFT) {
-            c->fv.tab = (c->fv.tab + (n == NAV_LEFT ? FV__COUNT - 1 : 1)) % FV__COUNT;
+            int tabs[FV__COUNT], nt = console__flowview_tabs(c->shown, tabs), at = 0;
+            for (int i = 0; i < nt; i++)
+                at = tabs[i] == c->fv.tab ? i : at;
+            c->fv.tab = tabs[(at + (n == NAV_LEFT ? nt - 1 : 1)) % nt];
             c->fv.scroll = c->fv.at_end = 0;
             break;
         }

@@ -7,6 +7,7 @@ Every screen read is saved under build/console-captures/ to be looked at.
 import os
 import re
 import shutil
+import socket
 import subprocess
 import threading
 import time
@@ -650,4 +651,58 @@ def test_console_run_script_on_flow(tmp_path, origin):
         assert c.exit_status() == 0, c.stderr()
         sanitizer_clean(c)
     finally:
+        c.close()
+
+
+def test_console_edit_intercepted_websocket_message(tmp_path):
+    """Beyond 8.1.1 (#5432): a WebSocket message held by the intercept
+    filter is shown last on the WebSocket Messages tab, e edits it in
+    $EDITOR, a sends it on, and the echo server answers what was edited."""
+    from test_websocket import echo_server, handshake, read_message, send_frame
+
+    editor = tmp_path / "editor.sh"
+    editor.write_text("#!/bin/sh\nprintf 'edited in the console' >\"$1\"\n")
+    editor.chmod(0o755)
+    port = echo_server()
+    c = Console(tmp_path, args=["--set", "intercept=~websocket"],
+                env={"EDITOR": str(editor)})
+    s = None
+    try:
+        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+        s = socket.create_connection(("127.0.0.1", c.port), timeout=30)
+        # The 101 response is held first (the filter sees the upgrade).
+        shake = threading.Thread(target=handshake, args=(s, port, f"http://127.0.0.1:{port}/chat"))
+        shake.start()
+        c.wait(r"/chat")
+        c.keys("a")
+        shake.join(30)
+        assert not shake.is_alive()
+        # Then the server's welcome: let it go.
+        c.keys("Enter")
+        c.wait(r"WebSocket Messages")
+        c.keys("Tab", "Tab")
+        c.wait(r"^\u21d0 welcome")
+        c.keys("a")
+        assert read_message(s) == (0x1, b"welcome")
+        # The client's message is held next: the last line of the tab.
+        send_frame(s, 0x1, b"original from the client", mask=True)
+        screen = c.wait(r"^\u21d2 original from the client")
+        c.save("31-websocket-held", screen)
+        c.keys("e")
+        c.wait(r"f\) websocket-message")
+        c.keys("f")
+        screen = c.wait(r"^\u21d2 edited in the console")
+        c.save("32-websocket-edited", screen)
+        c.keys("a")
+        # The echo of the edit is held in turn; sent on, the client reads it.
+        c.wait(r"^\u21d0 echo:edited in the console")
+        c.keys("a")
+        assert read_message(s) == (0x1, b"echo:edited in the console")
+        send_frame(s, 0x8, b"\x03\xe8", mask=True)
+        c.keys("Q")
+        assert c.exit_status() == 0, c.stderr()
+        sanitizer_clean(c)
+    finally:
+        if s is not None:
+            s.close()
         c.close()
