@@ -414,7 +414,14 @@ console__nav(struct console *c, enum nav n)
         break;
     case VIEW_FLOWVIEW:
         if (n == NAV_NEXT || n == NAV_RIGHT || n == NAV_LEFT) {
-            int tabs[FV__COUNT], nt = console__flowview_tabs(c->shown, tabs), at = 0;
+            /* The flow shown, or the one to be (keys may come before a redraw). */
+            const char *id = store_focus_id(c->store);
+            struct flow *f = c->shown ? flow_ref(c->shown)
+                             : id     ? store_get(c->store, id, NULL)
+                                      : NULL;
+            int tabs[FV__COUNT], nt = console__flowview_tabs(f, tabs), at = 0;
+            if (f)
+                flow_unref(f);
             for (int i = 0; i < nt; i++)
                 at = tabs[i] == c->fv.tab ? i : at;
             c->fv.tab = tabs[(at + (n == NAV_LEFT ? nt - 1 : 1)) % nt];
