@@ -1,10 +1,8 @@
 /*
  * The console.* commands (8.1.1's tools/console/consoleaddons.py), which
  * the key bindings name: views, navigation, the prompt, the chooser and
- * the flow view's mode (editing is edit.c's, key bindings keys.c's).
- * Commands of screens this version does not have yet (layouts) are
- * registered with 8.1.1's signatures and say so when run, so every
- * default key does something visible and keys.yaml can name them.
+ * the flow view's mode (editing is edit.c's, key bindings keys.c's,
+ * the layout panes panes.c's).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -292,13 +290,6 @@ cmd_eventstore_clear(void *arg, struct cmds_call *call, struct err *e)
     return 0;
 }
 
-/* Screens of 8.1.1 that later versions of this console add. */
-static int
-cmd_later(void *arg, struct cmds_call *call, struct err *e)
-{
-    return err_set(e, MP_ERR_UNSUPPORTED, "this screen is not in this version of the console yet");
-}
-
 #define P(name, type)                                                                              \
     {                                                                                              \
         name, CMDS_##type, 0, NULL                                                                 \
@@ -331,9 +322,6 @@ static const struct console__cmd commands[] = {
     {"console.options.reset.focus", "Reset the current option in the options editor.", NULL, 0,
      CMDS_NONE, cmd_options_reset_focus},
     {"console.exit", "Exit mitmproxy.", NULL, 0, CMDS_NONE, cmd_exit},
-    {"console.layout.cycle", "Cycle through the console layout options.", NULL, 0, CMDS_NONE,
-     cmd_later},
-    {"console.panes.next", "Go to the next layout pane.", NULL, 0, CMDS_NONE, cmd_later},
     {"console.nav.start", "Go to the start of a list or scrollable.", NULL, 0, CMDS_NONE,
      nav_start},
     {"console.nav.end", "Go to the end of a list or scrollable.", NULL, 0, CMDS_NONE, nav_end},
@@ -386,5 +374,9 @@ console__commands(struct console *c, struct cmds *cmds, struct err *e)
         rc = console__key_commands(c, cmds, e);
     if (rc == 0)
         rc = console__prompt_commands(c, cmds, e);
+    if (rc == 0)
+        rc = console__panes_commands(c, cmds, e);
+    if (rc == 0)
+        rc = console__scriptrun_commands(c, cmds, e);
     return rc;
 }

@@ -716,6 +716,9 @@ cmd_focus_options(void *arg, struct cmds_call *call, struct err *e)
     } else if (f->type == FLOW_HTTP) {
         for (size_t i = 0; i < sizeof(http_parts) / sizeof(http_parts[0]); i++)
             strv_push(&sv, http_parts[i]);
+        /* Beyond 8.1.1 (#5432): the last message, the one held. */
+        if (f->websocket && f->websocket->nmessages)
+            strv_push(&sv, "websocket-message");
     } else if (f->type == FLOW_DNS) {
         rc = err_set(e, MP_ERR_UNSUPPORTED, "Cannot edit DNS flows yet, please submit a patch.");
     }
@@ -812,6 +815,20 @@ cmd_focus(void *arg, struct cmds_call *call, struct err *e)
     }
     if (f->type != FLOW_HTTP || f->request == NULL) {
         rc = err_set(e, MP_ERR_INVAL, "Invalid flow part: %s", part);
+        goto out;
+    }
+    if (strcmp(part, "websocket-message") == 0) {
+        /* The last message: while the flow is held at it, a sends it on
+         * as edited (the WebSocket layer forwards the flow's last one). */
+        if (f->websocket == NULL || f->websocket->nmessages == 0) {
+            rc = err_set(e, MP_ERR_INVAL, "This flow has no WebSocket message.");
+            goto out;
+        }
+        flow_backup(f);
+        struct ws_message *m = &f->websocket->messages[f->websocket->nmessages - 1];
+        rc = console__spawn_editor(c, &m->content, e);
+        rstrip_newlines(&m->content);
+        changed(c, f);
         goto out;
     }
     if (strcmp(part, "method") == 0 || strcmp(part, "status_code") == 0 ||

@@ -2,7 +2,8 @@
  * The flow view's content (8.1.1's flowview.py and flowdetailview.py):
  * for the Request and Response tabs the headers, then the body through
  * the content views under a title line naming the view ("JSON ...
- * [m:auto]"); for the Detail tab the connections and timings.
+ * [m:auto]"); for the WebSocket Messages tab the messages; for the Detail
+ * tab the connections and timings.
  *
  * A body is rendered only as far as the view has been scrolled: the
  * render is kept, and more lines are asked of it (a budget of work at a
@@ -18,6 +19,7 @@
 #include "flow/connection.h"
 #include "flow/flow.h"
 #include "http/message.h"
+#include "http/ws.h"
 #include "util/xmalloc.h"
 
 void
@@ -239,6 +241,95 @@ details(struct flowview *fv, struct flow *f, int cols)
     (void)c;
 }
 
+int
+console__flowview_tabs(const struct flow *f, int out[FV__COUNT])
+{
+    int n = 0;
+    out[n++] = FV_REQUEST;
+    out[n++] = FV_RESPONSE;
+    if (f && f->type == FLOW_HTTP && f->websocket)
+        out[n++] = FV_WEBSOCKET;
+    out[n++] = FV_DETAIL;
+    return n;
+}
+
+const char *
+console__flowview_tab_name(const struct flow *f, int t)
+{
+    switch (t) {
+    case FV_REQUEST:
+        return f && f->intercepted && f->response == NULL ? "Request intercepted" : "Request";
+    case FV_RESPONSE:
+        return f && f->intercepted && f->response ? "Response intercepted" : "Response";
+    case FV_WEBSOCKET:
+        return "WebSocket Messages";
+    default:
+        return "Detail";
+    }
+}
+
+/* One line of a WebSocket message or of the close, after its direction's
+ * marker (8.1.1's FROM_CLIENT_MARKER, TO_CLIENT_MARKER). */
+static struct sline *
+ws_line(struct flowview *fv, int cols, int from_client)
+{
+    struct sline *l = head_line(fv, cols);
+    if (from_client)
+        console__put(l, ST_FROM_CLIENT, "\xe2\x87\x92 ", SIZE_MAX);
+    else
+        console__put(l, ST_TO_CLIENT, "\xe2\x87\x90 ", SIZE_MAX);
+    return l;
+}
+
+/*
+ * The WebSocket Messages tab (view_websocket_messages): every message, a
+ * line of it per line, text as it is and binary messages escaped; the
+ * close; a flow held at a message shows that last line in the intercept
+ * colour, as 8.1.1 does, since it is the one e edits and a sends on.
+ */
+static void
+ws_messages(struct flowview *fv, struct flow *f, int cols)
+{
+    const struct websocket_data *d = f->websocket;
+    if (d == NULL || d->nmessages == 0) {
+        console__put(head_line(fv, cols), ST_HIGHLIGHT, "No messages.", SIZE_MAX);
+        return;
+    }
+    struct buf esc = BUF_INIT;
+    for (size_t i = 0; i < d->nmessages; i++) {
+        const struct ws_message *m = &d->messages[i];
+        const char *p = (const char *)buf_ptr(&m->content);
+        size_t n = m->content.len;
+        if (m->type != WS_TEXT) {
+            buf_reset(&esc);
+            console__escape(p, n, &esc);
+            p = (const char *)buf_ptr(&esc);
+            n = esc.len;
+        }
+        do {
+            const char *nl = memchr(p, '\n', n);
+            size_t k = nl ? (size_t)(nl - p) : n;
+            console__put(ws_line(fv, cols, m->from_client), ST_TEXT, p, k);
+            p += nl ? k + 1 : k;
+            n -= nl ? k + 1 : k;
+        } while (n > 0);
+    }
+    buf_clear(&esc);
+    if (d->closed_by_client >= 0) {
+        char msg[256];
+        snprintf(msg, sizeof(msg), "Connection closed: %d %s", d->close_code,
+                 d->close_reason ? d->close_reason : "");
+        int normal = d->close_code == 1000 || d->close_code == 1001 || d->close_code == 1005;
+        console__put(ws_line(fv, cols, d->closed_by_client), normal ? ST_ALERT : ST_ERROR, msg,
+                     SIZE_MAX);
+    }
+    if (f->intercepted) {
+        struct sline *l = &fv->head.lines[fv->nhead - 1];
+        for (size_t k = 0; k < l->nspans; k++)
+            l->spans[k].style = ST_INTERCEPT;
+    }
+}
+
 void
 console__flowview_build(struct flowview *fv, struct flow *f, int tab, const char *mode, int cols,
                         size_t limit)
@@ -258,6 +349,11 @@ console__flowview_build(struct flowview *fv, struct flow *f, int tab, const char
     fv->limit = limit;
     if (tab == FV_DETAIL) {
         details(fv, f, cols);
+        fv->body_done = 1;
+        return;
+    }
+    if (tab == FV_WEBSOCKET) {
+        ws_messages(fv, f, cols);
         fv->body_done = 1;
         return;
     }

@@ -12,6 +12,10 @@
  *   edit.c      editing a flow: its parts into grids or $EDITOR and back
  *   commands.c  the console.* commands the key bindings call
  *   ui.c        state, key dispatch, prompt, chooser, redraw scheduling
+ *   panes.c     the layout panes (console_layout): geometry, focus, commands
+ *   palette.c   8.1.1's six palettes: the colours of each style
+ *   mouse.c     clicks and the wheel (console_mouse)
+ *   scriptrun.c script.run, the command | prompts for
  *   term.c      ncurses: paints a screen, reads keys; the only file with curses
  *
  * Everything above term.c works without a terminal: tests make a console,
@@ -108,7 +112,9 @@ struct options;
     X(GRADIENT_0, "gradient_0")                                                                    \
     X(GRADIENT_1, "gradient_1")                                                                    \
     X(GRADIENT_2, "gradient_2")                                                                    \
-    X(GRADIENT_3, "gradient_3")
+    X(GRADIENT_3, "gradient_3")                                                                    \
+    X(FROM_CLIENT, "from_client")                                                                  \
+    X(TO_CLIENT, "to_client")
 
 enum console_style {
 #define X(id, name) ST_##id,
@@ -272,7 +278,15 @@ const char *console__eventlog_get(const struct eventlog *, size_t i, enum log_le
 
 /* ---- the flow view (flowview.c) ------------------------------------------- */
 
-enum fv_tab { FV_REQUEST, FV_RESPONSE, FV_DETAIL, FV__COUNT };
+/* The kinds of tab; a flow shows some of them (console__flowview_tabs). */
+enum fv_tab { FV_REQUEST, FV_RESPONSE, FV_DETAIL, FV_WEBSOCKET, FV__COUNT };
+
+/* The tabs of f in 8.1.1's order: Request, Response, WebSocket Messages
+ * (when f has a WebSocket), Detail; f NULL: the first three. Returns how
+ * many; out[i] is an enum fv_tab. */
+int console__flowview_tabs(const struct flow *f, int out[FV__COUNT]);
+/* The name of tab t of f on the tab line ("Request intercepted", ...). */
+const char *console__flowview_tab_name(const struct flow *f, int t);
 
 /*
  * What the flow view shows of the focused flow's current tab, built once
@@ -444,6 +458,11 @@ struct prompt_state {
 /* The action bar: a prompt being typed, or a question, or a message. */
 enum bar_mode { BAR_NONE, BAR_PROMPT, BAR_QUIT, BAR_MESSAGE, BAR_SEARCH };
 
+/* Where a layout pane is on the screen (its title line included). */
+struct pane_rect {
+    int row, col, rows, cols;
+};
+
 struct console {
     struct master *master; /* borrowed */
     struct store *store;   /* borrowed */
@@ -453,7 +472,13 @@ struct console {
     int store_sub;
     enum view_kind stack[8];
     int depth; /* views on the stack; stack[depth - 1] is shown */
-    long top;  /* the flow list's first shown row */
+    /* The layout pane not focused (panes.c): its views, kept aside. */
+    enum view_kind other_stack[8];
+    int other_depth;
+    int pane;                  /* the focused pane: 0 top or left, 1 bottom or right */
+    struct pane_rect panes[2]; /* as last laid out (the mouse finds them) */
+    int npanes;
+    long top; /* the flow list's first shown row */
     int help_scroll, log_scroll;
     int log_follow;
     struct flowview fv;
@@ -557,6 +582,24 @@ int console__opt_bool(const struct console *, const char *name, int none);
  * (malloc'd; NULL if confdir is unset). */
 char *console__confdir_file(const struct console *, const char *name);
 
+/* ---- the layout panes (panes.c) ---------------------------------------------- */
+
+/* The panes of a console_layout value in rows x cols (the screen less the
+ * status and action bars); returns how many (1 or 2). */
+int console__panes_geometry(const char *layout, int rows, int cols, struct pane_rect out[2]);
+/* The panes the console_layout option asks for. */
+int console__panes_count(const struct console *);
+void console__panes_init(struct console *);
+/* Focuses pane 0 or 1 (1 only in a split layout). */
+void console__panes_focus(struct console *, int pane);
+/* console_layout changed to layout (the new options are not the master's
+ * yet while addons configure): back to the first pane when single. */
+void console__panes_configure(struct console *, const char *layout);
+/* console.layout.options, console.layout.cycle, console.panes.next. */
+int console__panes_commands(struct console *, struct cmds *, struct err *e);
+/* script.run, scriptrun.c: | runs a script on the focused flow. */
+int console__scriptrun_commands(struct console *, struct cmds *, struct err *e);
+
 /* ---- the prompt (prompt.c) ---------------------------------------------------- */
 
 /* A key on the prompt other than enter and esc; 0 when it is not one. */
@@ -634,11 +677,42 @@ void console__term_resize(struct term *);
 void console__term_size(const struct term *, int *rows, int *cols);
 /* Reads the next key's name into out (8.1.1's spelling); 0 when there is none. */
 int console__term_key(struct term *, char *out, size_t outlen);
+/* Mouse reports on or off (console_mouse); they come as keys named
+ * "mouse press BUTTON COL ROW". */
+void console__term_mouse(struct term *, int on);
 /* Gives the terminal to another program (an editor) and takes it back,
  * repainting everything. */
 void console__term_suspend(struct term *);
 void console__term_resume(struct term *);
-/* Puts the screen on the terminal (ncurses sends only what changed). */
-void console__term_paint(struct term *, const struct screen *, const char *palette);
+/* Puts the screen on the terminal (ncurses sends only what changed), in
+ * the colours of palette (console_palette), transparent or not. */
+void console__term_paint(struct term *, const struct screen *, const char *palette,
+                         int transparent);
+
+/* ---- the mouse (mouse.c) ---------------------------------------------------- */
+
+/* Whether key is a mouse event ("mouse press BUTTON COL ROW"); fills them in. */
+int console__mouse_parse(const char *key, int *button, int *col, int *row);
+/* A press at col, row of the screen last laid out: the wheel (4, 5) is up
+ * and down; button 1 focuses the pane under it, and on a flow opens it, on
+ * a tab of the flow view shows that tab (8.1.1's mouse_event handlers). */
+void console__mouse(struct console *, int button, int col, int row);
+
+/* ---- the palettes (palette.c) --------------------------------------------- */
+
+/* A style's colours on a terminal: fg and bg 0-255, -1 the terminal's own. */
+struct console_colour {
+    short fg, bg;
+    int bold;
+};
+
+/* The index of 8.1.1's palette of that name, or -1. */
+int console__palette_find(const char *name);
+/* The colours of style (-1: the background under everything) in the palette
+ * (an unknown name: solarized_dark, 8.1.1's default) for a terminal of
+ * ncolors: 256 or more the high colours, else the 16 low ones (on 8, the
+ * bright half is the dark half in bold). */
+struct console_colour console__palette_colour(const char *palette, int transparent, int style,
+                                              int ncolors);
 
 #endif

@@ -88,27 +88,25 @@ flowview(struct console *c, struct sline *lines, int rows)
         console__format_list(&lines[0], &in, err, 1, 1);
         free(err);
     }
-    /* Tabs: three equal parts (shared as urwid's Columns share), each name
+    /* Tabs: equal parts (shared as urwid's Columns share), each name
      * centred, the active one in the heading style. */
     if (rows >= 4) {
-        static const char *const names[] = {"Request", "Response", "Detail"};
         struct sline *l = &lines[2];
-        int widths[FV__COUNT], at = 0, shared = c->cols;
-        for (int t = 0; t < FV__COUNT; t++) {
-            widths[t] = (int)((double)shared / (FV__COUNT - t) + 0.5);
-            shared -= widths[t];
-        }
-        for (int t = 0; t < FV__COUNT; t++) {
-            const char *name = names[t];
-            if (f->intercepted && t == FV_REQUEST && f->response == NULL)
-                name = "Request intercepted";
-            if (f->intercepted && t == FV_RESPONSE && f->response)
-                name = "Response intercepted";
-            enum console_style st = t == c->fv.tab ? ST_HEADING : ST_HEADING_INACTIVE;
+        int tabs[FV__COUNT], ntabs = console__flowview_tabs(f, tabs), at = 0, shared = c->cols;
+        int shown = 0;
+        for (int i = 0; i < ntabs; i++)
+            shown |= tabs[i] == c->fv.tab;
+        if (!shown)
+            c->fv.tab = FV_REQUEST;
+        for (int i = 0; i < ntabs; i++) {
+            int w = (int)((double)shared / (ntabs - i) + 0.5);
+            shared -= w;
+            const char *name = console__flowview_tab_name(f, tabs[i]);
+            enum console_style st = tabs[i] == c->fv.tab ? ST_HEADING : ST_HEADING_INACTIVE;
             int nw = (int)strlen(name);
-            console__pad_to(l, st, at + (widths[t] - nw) / 2);
+            console__pad_to(l, st, at + (w - nw) / 2);
             console__put(l, st, name, SIZE_MAX);
-            at += widths[t];
+            at += w;
             console__pad_to(l, st, at);
         }
     }
@@ -198,11 +196,11 @@ help_section(struct console *c, struct help_out *h, const char *title, enum cons
 }
 
 static void
-help(struct console *c, struct sline *lines, int rows)
+help(struct console *c, const enum view_kind *stack, int depth, struct sline *lines, int rows)
 {
     enum console_ctx below = CTX_FLOWLIST;
-    if (c->depth >= 2) {
-        switch (c->stack[c->depth - 2]) {
+    if (depth >= 2) {
+        switch (stack[depth - 2]) {
         case VIEW_FLOWVIEW:
             below = CTX_FLOWVIEW;
             break;
@@ -449,6 +447,92 @@ chooser(struct console *c, struct sline *lines, int rows)
     }
 }
 
+/* One pane: its title line (console_layout_headers; heading_inactive when
+ * the pane is not focused, as 8.1.1's StackWidget) and the top view of its
+ * stack, in rows lines from screen row row0. */
+static void
+pane(struct console *c, const enum view_kind *stack, int depth, int focused, struct sline *lines,
+     int rows, int row0)
+{
+    static const char *const titles[] = {
+        "Flows",   "Flow Details",      "Help",        "Events", "",
+        "Options", "Command Reference", "Key Bindings"};
+    enum view_kind v = stack[depth - 1];
+    if (rows > 0 && console__opt_bool(c, "console_layout_headers", 1)) {
+        enum console_style st = focused ? ST_HEADING : ST_HEADING_INACTIVE;
+        console__put(lines, st, v == VIEW_GRID && c->grid ? c->grid->title : titles[v], SIZE_MAX);
+        console__pad_to(lines, st, c->cols);
+        lines++;
+        rows--;
+        row0++;
+    }
+    if (rows <= 0)
+        return;
+    switch (v) {
+    case VIEW_FLOWLIST:
+        flowlist(c, lines, rows);
+        break;
+    case VIEW_FLOWVIEW:
+        flowview(c, lines, rows);
+        break;
+    case VIEW_HELP:
+        help(c, stack, depth, lines, rows);
+        break;
+    case VIEW_EVENTLOG:
+        pthread_mutex_lock(&console__log_lock);
+        eventlog(c, lines, rows);
+        pthread_mutex_unlock(&console__log_lock);
+        break;
+    case VIEW_GRID:
+        if (c->grid)
+            console__grid_draw(c->grid, lines, rows, c->cols, &c->scr, row0);
+        break;
+    case VIEW_OPTIONS:
+    case VIEW_COMMANDS:
+    case VIEW_KEYBINDINGS:
+        console__browse_draw(c, v, lines, rows, row0);
+        break;
+    }
+    if (focused && c->chooser.active)
+        chooser(c, lines, rows);
+}
+
+/* Appends src's spans to dst from column col (a pane drawn on its own). */
+static void
+append_line(struct sline *dst, const struct sline *src, int col)
+{
+    const char *p = (const char *)buf_ptr(&src->text);
+    if (src->nspans)
+        console__pad_to(dst, ST_TEXT, col);
+    for (size_t k = 0; k < src->nspans; k++) {
+        console__put(dst, src->spans[k].style, p, src->spans[k].len);
+        p += src->spans[k].len;
+    }
+}
+
+/* The two panes side by side: each drawn at its own width, then put next
+ * to each other line by line (a typed cell's cursor moves with its pane). */
+static void
+side_by_side(struct console *c)
+{
+    for (int p = 0; p < 2; p++) {
+        const struct pane_rect *r = &c->panes[p];
+        struct screen tmp;
+        console__screen_init(&tmp, r->rows, r->cols);
+        c->cols = r->cols;
+        int had_cursor = c->scr.cursor_row >= 0;
+        if (p == c->pane)
+            pane(c, c->stack, c->depth, 1, tmp.lines, r->rows, r->row);
+        else
+            pane(c, c->other_stack, c->other_depth, 0, tmp.lines, r->rows, r->row);
+        if (!had_cursor && c->scr.cursor_row >= 0)
+            c->scr.cursor_col += r->col;
+        for (int i = 0; i < r->rows; i++)
+            append_line(&c->scr.lines[r->row + i], &tmp.lines[i], r->col);
+        console__screen_clear(&tmp);
+    }
+}
+
 void
 console__layout(struct console *c, int rows, int cols)
 {
@@ -462,46 +546,23 @@ console__layout(struct console *c, int rows, int cols)
     c->cols = cols;
     if (rows < 3)
         return;
-    int row = 0;
-    static const char *const titles[] = {
-        "Flows",   "Flow Details",      "Help",        "Events", "",
-        "Options", "Command Reference", "Key Bindings"};
-    enum view_kind v = c->stack[c->depth - 1];
-    if (console__opt_bool(c, "console_layout_headers", 1)) {
-        struct sline *l = &c->scr.lines[row++];
-        console__put(l, ST_HEADING, v == VIEW_GRID && c->grid ? c->grid->title : titles[v],
-                     SIZE_MAX);
-        console__pad_to(l, ST_HEADING, cols);
+    const char *layout = console__opt_str(c, "console_layout", "single");
+    c->npanes = console__panes_geometry(layout, rows - 2, cols, c->panes);
+    if (c->npanes == 1) {
+        pane(c, c->stack, c->depth, 1, c->scr.lines, rows - 2, 0);
+    } else if (c->panes[1].col == 0) {
+        /* One above the other: both as wide as the screen. */
+        for (int p = 0; p < 2; p++) {
+            const struct pane_rect *r = &c->panes[p];
+            if (p == c->pane)
+                pane(c, c->stack, c->depth, 1, &c->scr.lines[r->row], r->rows, r->row);
+            else
+                pane(c, c->other_stack, c->other_depth, 0, &c->scr.lines[r->row], r->rows, r->row);
+        }
+    } else {
+        side_by_side(c);
+        c->cols = cols;
     }
-    int body = rows - 2 - row;
-    struct sline *lines = &c->scr.lines[row];
-    switch (v) {
-    case VIEW_FLOWLIST:
-        flowlist(c, lines, body);
-        break;
-    case VIEW_FLOWVIEW:
-        flowview(c, lines, body);
-        break;
-    case VIEW_HELP:
-        help(c, lines, body);
-        break;
-    case VIEW_EVENTLOG:
-        pthread_mutex_lock(&console__log_lock);
-        eventlog(c, lines, body);
-        pthread_mutex_unlock(&console__log_lock);
-        break;
-    case VIEW_GRID:
-        if (c->grid)
-            console__grid_draw(c->grid, lines, body, cols, &c->scr, row);
-        break;
-    case VIEW_OPTIONS:
-    case VIEW_COMMANDS:
-    case VIEW_KEYBINDINGS:
-        console__browse_draw(c, v, lines, body, row);
-        break;
-    }
-    if (c->chooser.active)
-        chooser(c, lines, body);
     statusbar(c, &c->scr.lines[rows - 2]);
     actionbar(c, &c->scr.lines[rows - 1], rows - 1);
 }

@@ -24,8 +24,11 @@ struct term {
     SCREEN *screen;
     int pipe[2]; /* SIGWINCH writes to [1]; the loop watches [0] */
     struct sigaction old_winch;
-    int colors; /* palette set up for this many colours (0: none) */
-    const char *palette;
+    int colors;    /* the terminal's colours (0: none) */
+    char *palette; /* owned; the palette the pairs hold, NULL before the first paint */
+    int transparent;
+    char bold[ST__COUNT];
+    int mouse; /* mouse reports asked for (console_mouse) */
 };
 
 static int winch_fd = -1;
@@ -40,134 +43,37 @@ on_sigwinch(int sig)
 }
 
 /*
- * Colours per style: 8.1.1's palettes name urwid colours; these are the
- * nearest of the 256-colour (and 8-colour) terminal for its default
- * palette, solarized_dark, on the terminal's own background
- * (console_palette_transparent). -1 is the terminal's default colour.
+ * Colour pairs: one per style, 1 + the style, from the palette (palette.c),
+ * and one more for the background; set up again when the palette or its
+ * transparency changes.
  */
-struct colour {
-    short fg256, fg8, bg256, bg8;
-    int bold;
-};
+#define BACKGROUND_PAIR (ST__COUNT + 1)
 
-static struct colour
-style_colour(enum console_style s)
+static void
+setup_colours(struct term *t, const char *palette, int transparent)
 {
-    enum {
-        BLK = COLOR_BLACK,
-        RED = COLOR_RED,
-        GRN = COLOR_GREEN,
-        YEL = COLOR_YELLOW,
-        BLU = COLOR_BLUE,
-        MAG = COLOR_MAGENTA,
-        CYN = COLOR_CYAN,
-        WHT = COLOR_WHITE
-    };
-    switch (s) {
-    case ST_TITLE:
-        return (struct colour){33, BLU, -1, -1, 1};
-    case ST_HEADING:
-    case ST_HEADING_INACTIVE:
-    case ST_OPTION_SELECTED:
-        return (struct colour){254, WHT, s == ST_HEADING_INACTIVE ? 236 : 240, BLU, 0};
-    case ST_HEADING_KEY:
-        return (struct colour){33, CYN, 240, BLU, 1};
-    case ST_KEY:
-    case ST_HEADER:
-    case ST_CODE_300:
-    case ST_CONTENT_MEDIA:
-        return (struct colour){33, BLU, -1, -1, 0};
-    case ST_HEAD:
-        return (struct colour){254, WHT, -1, -1, 1};
-    case ST_METHOD_GET:
-    case ST_CODE_200:
-    case ST_REPLAY:
-    case ST_SCHEME_HTTPS:
-    case ST_CONTENT_SCRIPT:
-        return (struct colour){64, GRN, -1, -1, 0};
-    case ST_METHOD_POST:
-    case ST_CODE_400:
-    case ST_WARN:
-    case ST_CONTENT_DATA:
-        return (struct colour){166, YEL, -1, -1, 0};
-    case ST_METHOD_DELETE:
-    case ST_METHOD_PUT:
-    case ST_CODE_500:
-    case ST_ERROR:
-    case ST_CONTENT_RAW:
-        return (struct colour){160, RED, -1, -1, 0};
-    case ST_INTERCEPT:
-        /* 8.1.1 shows intercepted flows in orange (#f60). */
-        return (struct colour){202, RED, -1, -1, 1};
-    case ST_METHOD_HEAD:
-    case ST_SCHEME_HTTP:
-    case ST_OFFSET:
-        return (struct colour){37, CYN, -1, -1, 0};
-    case ST_METHOD_OTHER:
-    case ST_CODE_OTHER:
-    case ST_ALERT:
-    case ST_SCHEME_WSS:
-    case ST_SCHEME_TCP:
-    case ST_SCHEME_OTHER:
-    case ST_CONTENT_OTHER:
-        return (struct colour){125, MAG, -1, -1, 0};
-    case ST_SCHEME_WS:
-        return (struct colour){136, YEL, -1, -1, 0};
-    case ST_SCHEME_DNS:
-        return (struct colour){33, BLU, -1, -1, 0};
-    case ST_MARK:
-    case ST_JSON_STRING:
-        return (struct colour){160, RED, -1, -1, 0};
-    case ST_JSON_NUMBER:
-        return (struct colour){33, BLU, -1, -1, 0};
-    case ST_JSON_BOOLEAN:
-        return (struct colour){166, YEL, -1, -1, 0};
-    case ST_URL_PUNCTUATION:
-    case ST_URL_EXTENSION:
-    case ST_HIGHLIGHT:
-    case ST_CONTENT_NONE:
-        return (struct colour){242, WHT, -1, -1, 0};
-    case ST_URL_DOMAIN:
-        return (struct colour){252, WHT, -1, -1, 0};
-    case ST_URL_FILENAME:
-        return (struct colour){132, MAG, -1, -1, 0};
-    case ST_URL_QUERY_KEY:
-        return (struct colour){37, CYN, -1, -1, 0};
-    case ST_URL_QUERY_VALUE:
-        return (struct colour){30, CYN, -1, -1, 0};
-    case ST_COMMANDER_COMMAND:
-        return (struct colour){33, BLU, -1, -1, 0};
-    case ST_COMMANDER_INVALID:
-        return (struct colour){166, RED, -1, -1, 0};
-    case ST_COMMANDER_HINT:
-        return (struct colour){241, WHT, -1, -1, 0};
-    case ST_OPTION_ACTIVE:
-        return (struct colour){166, RED, -1, -1, 0};
-    case ST_OPTION_ACTIVE_SELECTED:
-        return (struct colour){166, RED, 240, WHT, 0};
-    case ST_FOCUSFIELD:
-        return (struct colour){244, BLK, 235, WHT, 0};
-    case ST_FOCUSFIELD_ERROR:
-        return (struct colour){160, RED, 235, WHT, 0};
-    case ST_FIELD_ERROR:
-        return (struct colour){160, RED, -1, -1, 0};
-    case ST_EDITFIELD:
-        return (struct colour){245, WHT, -1, -1, 1};
-    case ST_GRADIENT_0:
-        return (struct colour){160, RED, -1, -1, 0};
-    case ST_GRADIENT_1:
-        return (struct colour){166, YEL, -1, -1, 0};
-    case ST_GRADIENT_2:
-        return (struct colour){136, YEL, -1, -1, 0};
-    case ST_GRADIENT_3:
-        return (struct colour){64, GRN, -1, -1, 0};
-    default:
-        return (struct colour){-1, -1, -1, -1, 0};
+    if (t->colors == 0)
+        return;
+    if (t->palette && palette && strcmp(t->palette, palette) == 0 && t->transparent == transparent)
+        return;
+    free(t->palette);
+    t->palette = xstrdup(palette ? palette : "");
+    t->transparent = transparent;
+    for (int s = 0; s < ST__COUNT; s++) {
+        struct console_colour c = console__palette_colour(palette, transparent, s, COLORS);
+        init_pair((short)(s + 1), c.fg, c.bg);
+        t->bold[s] = (char)c.bold;
     }
+    struct console_colour bg = console__palette_colour(palette, transparent, -1, COLORS);
+    init_pair(BACKGROUND_PAIR, bg.fg, bg.bg);
+    /* Cleared cells take the palette's background (the terminal's own when
+     * transparent), as urwid's "background" attribute under the window. */
+    bkgdset(COLOR_PAIR(BACKGROUND_PAIR) | ' ');
+    clearok(curscr, TRUE);
 }
 
 static void
-setup_colours(struct term *t)
+start_colours(struct term *t)
 {
     if (!has_colors() || start_color() == ERR) {
         t->colors = 0;
@@ -175,11 +81,6 @@ setup_colours(struct term *t)
     }
     use_default_colors();
     t->colors = COLORS;
-    for (int s = 0; s < ST__COUNT; s++) {
-        struct colour c = style_colour((enum console_style)s);
-        int many = COLORS >= 256;
-        init_pair((short)(s + 1), many ? c.fg256 : c.fg8, many ? c.bg256 : c.bg8);
-    }
 }
 
 static attr_t
@@ -190,7 +91,7 @@ style_attr(const struct term *t, unsigned s)
                : s == ST_INTERCEPT || s == ST_HEADING_KEY ? A_BOLD
                                                           : A_NORMAL;
     attr_t a = COLOR_PAIR(s + 1);
-    if (style_colour((enum console_style)s).bold)
+    if (s < ST__COUNT && t->bold[s])
         a |= A_BOLD;
     return a;
 }
@@ -231,7 +132,7 @@ console__term_new(struct err *e)
     nodelay(stdscr, TRUE);
     leaveok(stdscr, FALSE);
     curs_set(0);
-    setup_colours(t);
+    start_colours(t);
     /* After newterm, which installs a handler of its own that only a
      * getch() in progress would notice. */
     winch_fd = t->pipe[1];
@@ -255,6 +156,7 @@ console__term_free(struct term *t)
     delscreen(t->screen);
     close(t->pipe[0]);
     close(t->pipe[1]);
+    free(t->palette);
     free(t);
 }
 
@@ -344,6 +246,36 @@ function_key(wint_t k)
     }
 }
 
+/* A press of the left button or of the wheel, as urwid names it: "mouse
+ * press BUTTON COL ROW" (4 and 5 the wheel); 0 for anything else. */
+static int
+mouse_event(char *out, size_t outlen)
+{
+    MEVENT ev;
+    if (getmouse(&ev) != OK)
+        return 0;
+    int button = ev.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED) ? 1
+                 : ev.bstate & BUTTON4_PRESSED                   ? 4
+                 : ev.bstate & BUTTON5_PRESSED                   ? 5
+                                                                 : 0;
+    if (button == 0)
+        return 0;
+    snprintf(out, outlen, "mouse press %d %d %d", button, ev.x, ev.y);
+    return 1;
+}
+
+void
+console__term_mouse(struct term *t, int on)
+{
+    if (t == NULL || t->mouse == on)
+        return;
+    t->mouse = on;
+    /* Presses only, reported at once: no click resolution delay, and a
+     * drag leaves the terminal's own selection alone where it can. */
+    mousemask(on ? BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED : 0, NULL);
+    mouseinterval(0);
+}
+
 int
 console__term_key(struct term *t, char *out, size_t outlen)
 {
@@ -355,6 +287,11 @@ console__term_key(struct term *t, char *out, size_t outlen)
         if (rc == KEY_CODE_YES) {
             if (k == KEY_RESIZE)
                 continue;
+            if (k == KEY_MOUSE) {
+                if (mouse_event(out, outlen))
+                    return 1;
+                continue;
+            }
             const char *name = function_key(k);
             if (name == NULL)
                 continue;
@@ -390,8 +327,9 @@ console__term_key(struct term *t, char *out, size_t outlen)
 }
 
 void
-console__term_paint(struct term *t, const struct screen *scr, const char *palette)
+console__term_paint(struct term *t, const struct screen *scr, const char *palette, int transparent)
 {
+    setup_colours(t, palette, transparent);
     for (int r = 0; r < scr->rows && r < LINES; r++) {
         const struct sline *l = &scr->lines[r];
         const char *p = (const char *)buf_ptr(&l->text);

@@ -79,6 +79,7 @@ console__init(struct console *c, struct master *m, struct store *s)
     buf_init(&c->prompt);
     c->stack[0] = VIEW_FLOWLIST;
     c->depth = 1;
+    console__panes_init(c);
     c->log_follow = 1;
     c->log_sink = log_add_sink(log_sink, c, -1);
     c->store_sub = store_subscribe(s, store_event, c);
@@ -217,6 +218,8 @@ console__pop(struct console *c)
     int showing = 0;
     for (int i = 0; i < c->depth; i++)
         showing |= c->stack[i] == VIEW_FLOWVIEW;
+    for (int i = 0; i < c->other_depth; i++)
+        showing |= c->other_stack[i] == VIEW_FLOWVIEW;
     if (!showing && c->shown) {
         flow_unref(c->shown);
         c->shown = NULL;
@@ -276,11 +279,12 @@ console__flowview_mode(struct console *c, const char *flow_id)
 
 /* ---- navigation ---------------------------------------------------------- */
 
-/* Body lines of the view shown (the screen less title, status and action bar). */
+/* Body lines of the view shown (its pane less its title; one pane: the
+ * screen less title, status and action bar). */
 static int
 body_rows(const struct console *c)
 {
-    int rows = c->rows - 2;
+    int rows = c->npanes == 2 ? c->panes[c->pane].rows : c->rows - 2;
     if (console__opt_bool(c, "console_layout_headers", 1))
         rows--;
     return rows < 1 ? 1 : rows;
@@ -292,7 +296,8 @@ nav_flowlist(struct console *c, enum nav n)
     long len = (long)store_view_len(c->store);
     long focus = store_focus_index(c->store);
     const char *layout = console__opt_str(c, "console_flowlist_layout", NULL);
-    int per = console__table_layout(layout, c->cols) ? 1 : 2;
+    int per =
+        console__table_layout(layout, c->npanes == 2 ? c->panes[c->pane].cols : c->cols) ? 1 : 2;
     long page = body_rows(c) / per;
     if (page < 1)
         page = 1;
@@ -409,7 +414,17 @@ console__nav(struct console *c, enum nav n)
         break;
     case VIEW_FLOWVIEW:
         if (n == NAV_NEXT || n == NAV_RIGHT || n == NAV_LEFT) {
-            c->fv.tab = (c->fv.tab + (n == NAV_LEFT ? FV__COUNT - 1 : 1)) % FV__COUNT;
+            /* The flow shown, or the one to be (keys may come before a redraw). */
+            const char *id = store_focus_id(c->store);
+            struct flow *f = c->shown ? flow_ref(c->shown)
+                             : id     ? store_get(c->store, id, NULL)
+                                      : NULL;
+            int tabs[FV__COUNT], nt = console__flowview_tabs(f, tabs), at = 0;
+            if (f)
+                flow_unref(f);
+            for (int i = 0; i < nt; i++)
+                at = tabs[i] == c->fv.tab ? i : at;
+            c->fv.tab = tabs[(at + (n == NAV_LEFT ? nt - 1 : 1)) % nt];
             c->fv.scroll = c->fv.at_end = 0;
             break;
         }
@@ -585,6 +600,14 @@ void
 console__press(struct console *c, const char *key)
 {
     console__dirty(c);
+    int button, col, row;
+    if (console__mouse_parse(key, &button, &col, &row)) {
+        /* The prompt, a question and the chooser take keys only. */
+        if (c->bar != BAR_PROMPT && c->bar != BAR_QUIT && c->bar != BAR_SEARCH &&
+            !c->chooser.active)
+            console__mouse(c, button, col, row);
+        return;
+    }
     if (c->bar == BAR_QUIT) {
         c->bar = BAR_NONE;
         if (strcmp(key, "y") == 0)
@@ -652,7 +675,9 @@ draw(struct console *c)
     int rows, cols;
     console__term_size(c->term, &rows, &cols);
     console__layout(c, rows, cols);
-    console__term_paint(c->term, &c->scr, console__opt_str(c, "console_palette", NULL));
+    console__term_mouse(c->term, console__opt_bool(c, "console_mouse", 1));
+    console__term_paint(c->term, &c->scr, console__opt_str(c, "console_palette", NULL),
+                        console__opt_bool(c, "console_palette_transparent", 1));
 }
 
 static void
@@ -810,6 +835,10 @@ addon_configure(struct addon *a, const struct options *o, const struct opt_chang
     struct console *c = ((struct console_addon *)a)->c;
     if (updated == NULL || opt_changed_name(updated, "console_default_contentview"))
         console__flowview_invalidate(&c->fv);
+    if (updated == NULL || opt_changed_name(updated, "console_layout")) {
+        const struct opt_info *lo = opt_find("console_layout");
+        console__panes_configure(c, lo ? opt_get_str(o, lo) : NULL);
+    }
     if (updated == NULL || opt_changed_name(updated, "confdir") ||
         opt_changed_name(updated, "command_history"))
         console__history_load(c);

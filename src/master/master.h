@@ -30,6 +30,7 @@
 struct addon;
 struct addon_chain;
 struct cmds;
+struct flow;
 struct master;
 struct options;
 struct server;
@@ -86,6 +87,14 @@ void master_add_addon(struct master *, struct addon *);
  * the plugin or our Python package cannot be found or started.
  */
 int master_load_scripts(struct master *, struct err *e);
+/*
+ * mitmproxy's script.run: runs the script at path once over the flows
+ * (borrowed) through the script plugin, which is opened (and Python
+ * started) if no -s script did it (script_run_once() in script/script.h).
+ * MP_ERR_NOTFOUND when the plugin is not there or path is no file.
+ */
+int master_script_run(struct master *, const char *path, struct flow *const *flows, size_t n,
+                      struct err *e);
 /*
  * Prints --sysinfo to f: our version, the flow format, the Python the
  * script plugin would run (only when scripts is set and the plugin loads:

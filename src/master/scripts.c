@@ -18,9 +18,11 @@
 #include <unistd.h>
 
 #include "master/internal.h"
+#include "master/master.h"
 
-/* The plugin's one entry point (script/script.h). */
+/* The plugin's entry points (script/script.h). */
 #define SCRIPT_ENTRY "script_loader_new"
+#define SCRIPT_RUN_ENTRY "script_run_once"
 #define SCRIPT_SO "mitmproxy-script.so"
 /* Relative to the parent of the tool's bin/, as scripts/install.sh lays it out. */
 #define INSTALLED_LIBDIR "lib/mitmproxy-c"
@@ -70,8 +72,10 @@ master__script_find(char *so, size_t solen, char *pydir, size_t pydirlen, struct
                    dir, parent, dir);
 }
 
-master__script_new_cb
-master__script_plugin(char *pydir, size_t pydirlen, struct err *e)
+/* The plugin's symbol name, the plugin opened first (it stays loaded
+ * until the process ends: Python cannot be unloaded); NULL with e. */
+static void *
+plugin_symbol(const char *name, char *pydir, size_t pydirlen, struct err *e)
 {
     char so[PATH_MAX + 64];
     if (master__script_find(so, sizeof(so), pydir, pydirlen, e) < 0)
@@ -81,11 +85,32 @@ master__script_plugin(char *pydir, size_t pydirlen, struct err *e)
         err_set(e, MP_ERR_IO, "scripts: cannot load %s: %s", so, dlerror());
         return NULL;
     }
-    /* The plugin stays loaded until the process ends: Python cannot
-     * be unloaded. */
+    void *sym = dlsym(h, name);
+    if (sym == NULL)
+        err_set(e, MP_ERR_IO, "scripts: %s has no %s", so, name);
+    return sym;
+}
+
+master__script_new_cb
+master__script_plugin(char *pydir, size_t pydirlen, struct err *e)
+{
     master__script_new_cb fn;
-    *(void **)&fn = dlsym(h, SCRIPT_ENTRY);
-    if (fn == NULL)
-        err_set(e, MP_ERR_IO, "scripts: %s has no %s", so, SCRIPT_ENTRY);
+    *(void **)&fn = plugin_symbol(SCRIPT_ENTRY, pydir, pydirlen, e);
     return fn;
+}
+
+/* script_run_once() of script/script.h. */
+typedef int (*script_run_cb)(struct master *, const char *pydir, const char *path,
+                             struct flow *const *flows, size_t n, struct err *e);
+
+int
+master_script_run(struct master *m, const char *path, struct flow *const *flows, size_t n,
+                  struct err *e)
+{
+    char pydir[PATH_MAX];
+    script_run_cb fn;
+    *(void **)&fn = plugin_symbol(SCRIPT_RUN_ENTRY, pydir, sizeof(pydir), e);
+    if (fn == NULL)
+        return e && e->code ? e->code : MP_ERR_NOTFOUND;
+    return fn(m, pydir, path, flows, n, e);
 }

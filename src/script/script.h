@@ -15,6 +15,7 @@
 #include "util/err.h"
 
 struct addon;
+struct flow;
 struct master;
 
 /*
@@ -27,6 +28,19 @@ struct master;
  * is not in pydir.
  */
 struct addon *script_loader_new(struct master *m, const char *pydir, struct err *e);
+
+/*
+ * mitmproxy's script.run: loads the script at path once, apart from the
+ * scripts option, configures it with every option, calls its running(),
+ * then on each of the n flows (borrowed) the hooks that flow went through
+ * (requestheaders, request, responseheaders, response, error; tcp_start,
+ * tcp_end), and done(). Starts the interpreter if no script did (m may be
+ * NULL in tests). MP_ERR_NOTFOUND for a path that is no file ("No such
+ * script"), MP_ERR_INVAL when it does not load; an error in a hook is
+ * logged, as in a loaded script. The plugin's second entry point.
+ */
+int script_run_once(struct master *m, const char *pydir, const char *path,
+                    struct flow *const *flows, size_t n, struct err *e);
 
 /*
  * Starts the interpreter alone (script_loader_new() does it): for the unit

@@ -7,6 +7,7 @@ Every screen read is saved under build/console-captures/ to be looked at.
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -502,4 +503,235 @@ def test_console_answers_while_a_large_file_loads(tmp_path):
         assert c.exit_status() == 0, c.stderr()
         assert "Sanitizer" not in c.stderr() and "runtime error" not in c.stderr(), c.stderr()
     finally:
+        c.close()
+
+
+def sanitizer_clean(c):
+    err = c.stderr()
+    assert "ERROR: AddressSanitizer" not in err and "runtime error" not in err, err
+
+
+def test_console_layout_cycle(tmp_path, origin):
+    """- cycles 8.1.1's layouts: the event log's pane below the flow list
+    (rows shared as urwid's Pile shares them), then beside it (100 + 1 + 99
+    columns); shift tab focuses the second pane, where a flow opens beside
+    the list."""
+    c = Console(tmp_path)
+    try:
+        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+        rc, out, err = curl(*proxy(c), f"http://127.0.0.1:{origin}/hello/split")
+        assert rc == 0, err
+        c.wait(r"/hello/split")
+        c.keys("-")
+        s = c.wait(r"^Events")
+        c.save("25-layout-vertical", s)
+        lines = s.splitlines()
+        assert lines[0].startswith("Flows"), s
+        # 48 rows above the bars: 24 each, as 8.1.1's capture of the same size.
+        assert lines[24].startswith("Events"), s
+        assert "/hello/split" in lines[1], s
+        c.keys("-")
+        s = c.wait(r"^Flows +Events")
+        c.save("26-layout-horizontal", s)
+        lines = s.splitlines()
+        assert lines[0].index("Events") == 101, s
+        assert lines[1].index("/hello/split") < 100, s
+        # The second pane takes the keys: a flow opens there, beside the list.
+        c.keys("BTab")
+        c.keys(":")
+        c.type("console.view.flow @focus")
+        c.keys("Enter")
+        s = c.wait(r"^Flows +Flow Details")
+        c.wait(r"Request +Response +Detail")
+        c.keys("Tab")
+        s = c.wait(r"hello world")
+        c.save("27-layout-flow-beside-list", s)
+        lines = s.splitlines()
+        assert lines[0].index("Flow Details") == 101, s
+        assert any(l.find("hello world") > 100 for l in lines), s
+        # Back to single: the first pane, the flow list, has the screen again.
+        c.keys("q", "-")
+        s = c.wait(r"^Flows\s*$")
+        assert "Events" not in s, s
+        c.keys("Q")
+        assert c.exit_status() == 0, c.stderr()
+        sanitizer_clean(c)
+    finally:
+        c.close()
+
+
+def mouse_press(c, col, row, button=0):
+    """A mouse press (and release) at col, row (0-based), as a terminal
+    sends them once the program asks for mouse reports: in xterm's SGR
+    form when the program asked for that, else in the X10 form of the
+    pane's terminal type (which needs col and row below 95)."""
+    if c.tmux("display-message", "-p", "#{mouse_sgr_flag}").strip() == "1":
+        c.type(f"\x1b[<{button};{col + 1};{row + 1}M")
+        if button < 64:
+            c.type(f"\x1b[<{button};{col + 1};{row + 1}m")
+        return
+    c.type("\x1b[M" + chr(32 + button) + chr(33 + col) + chr(33 + row))
+    if button < 64:
+        c.type("\x1b[M" + chr(32 + 3) + chr(33 + col) + chr(33 + row))
+
+
+def test_console_mouse(tmp_path, origin):
+    """console_mouse (on by default): a click on the list's second flow
+    opens it, a click on the Response tab shows that tab, the wheel
+    scrolls; with console_mouse=false nothing is asked of the terminal."""
+    c = Console(tmp_path)
+    try:
+        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+        for path in ("/hello/first", "/hello/second"):
+            rc, out, err = curl(*proxy(c), f"http://127.0.0.1:{origin}{path}")
+            assert rc == 0, err
+        c.wait(r"\[1/2\]")
+        # The wheel moves the focus down, as the down key.
+        mouse_press(c, 20, 1, button=65)
+        c.wait(r"\[2/2\]")
+        mouse_press(c, 20, 1, button=64)
+        c.wait(r"\[1/2\]")
+        mouse_press(c, 20, 2)
+        s = c.wait(r"^Flow Details")
+        assert re.search(r"GET http://127\.0\.0\.1:\d+/hello/second", s), s
+        # 200 columns: the tabs are 67 + 67 + 66 wide; Response is the middle.
+        mouse_press(c, 80, 3)
+        s = c.wait(r"hello world")
+        c.save("28-mouse-response-tab", s)
+        c.keys("Q")
+        assert c.exit_status() == 0, c.stderr()
+        sanitizer_clean(c)
+    finally:
+        c.close()
+    c = Console(tmp_path, args=["--set", "console_mouse=false"])
+    try:
+        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+        rc, out, err = curl(*proxy(c), f"http://127.0.0.1:{origin}/hello/first")
+        c.wait(r"\[1/1\]")
+        # No mouse reports asked for: tmux keeps its own mouse, the pane
+        # says so in its mouse flags.
+        flags = c.tmux("display-message", "-p", "#{mouse_any_flag}#{mouse_sgr_flag}")
+        assert flags.strip() == "00", flags
+        c.keys("Q")
+        assert c.exit_status() == 0, c.stderr()
+    finally:
+        c.close()
+
+
+def test_console_palettes(tmp_path):
+    """console_palette and console_palette_transparent: the title line in
+    each palette's heading colours, as 8.1.1's urwid sends them on a
+    256-colour terminal (captured with escapes)."""
+    cases = [
+        # palette, transparent, what the title line's escapes hold
+        ("solarized_dark", "true", "\x1b[48;5;240mFlows"),
+        ("dark", "true", "\x1b[97m\x1b[44mFlows"),
+        ("light", "false", "\x1b[48;5;33mFlows"),
+    ]
+    for palette, transparent, want in cases:
+        c = Console(tmp_path, args=["--set", f"console_palette={palette}",
+                                    "--set", f"console_palette_transparent={transparent}"])
+        try:
+            c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+            flags = c.tmux("display-message", "-p", "#{mouse_any_flag}")
+            assert flags.strip() == "1", flags
+            s = c.tmux("capture-pane", "-p", "-e")
+            c.save(f"29-palette-{palette}-{transparent}", s)
+            first = s.splitlines()[0]
+            assert want in first and "Flows" in first, repr(first)
+            c.keys("Q")
+            assert c.exit_status() == 0, c.stderr()
+            sanitizer_clean(c)
+        finally:
+            c.close()
+
+
+def test_console_run_script_on_flow(tmp_path, origin):
+    """| prompts for script.run on the focused flow: a script given no -s
+    runs its request and response hooks on it once (the Python plugin opens
+    then), and the flow view shows the headers it set."""
+    script = tmp_path / "mark.py"
+    script.write_text("def request(flow):\n"
+                      "    flow.request.headers['x-from-script'] = 'request hook'\n"
+                      "def response(flow):\n"
+                      "    flow.response.headers['x-script-response'] = 'response hook'\n")
+    c = Console(tmp_path)
+    try:
+        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+        rc, out, err = curl(*proxy(c), f"http://127.0.0.1:{origin}/hello/script")
+        assert rc == 0, err
+        c.wait(r"/hello/script")
+        c.keys("|")
+        c.wait(r"^: script\.run @focus +path\s*$")
+        c.type(str(script))
+        c.keys("Enter")
+        c.keys("Enter")
+        s = c.wait(r"^x-from-script: +request hook")
+        c.save("30-script-run-request", s)
+        c.keys("Tab")
+        s = c.wait(r"^x-script-response: +response hook")
+        # A path that is no file says so, as 8.1.1's "No such script".
+        c.keys("|")
+        c.wait(r"^: script\.run @focus +path\s*$")
+        c.type(str(tmp_path / "missing.py"))
+        c.keys("Enter")
+        c.wait(r"No such script: .*missing\.py")
+        c.keys("Q")
+        assert c.exit_status() == 0, c.stderr()
+        sanitizer_clean(c)
+    finally:
+        c.close()
+
+
+def test_console_edit_intercepted_websocket_message(tmp_path):
+    """Beyond 8.1.1 (#5432): a WebSocket message held by the intercept
+    filter is shown last on the WebSocket Messages tab, e edits it in
+    $EDITOR, a sends it on, and the echo server answers what was edited."""
+    from test_websocket import echo_server, handshake, read_message, send_frame
+
+    editor = tmp_path / "editor.sh"
+    editor.write_text("#!/bin/sh\nprintf 'edited in the console' >\"$1\"\n")
+    editor.chmod(0o755)
+    port = echo_server()
+    c = Console(tmp_path, args=["--set", "intercept=~websocket"],
+                env={"EDITOR": str(editor)})
+    s = None
+    try:
+        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+        s = socket.create_connection(("127.0.0.1", c.port), timeout=30)
+        # The 101 response is held first (the filter sees the upgrade).
+        shake = threading.Thread(target=handshake, args=(s, port, f"http://127.0.0.1:{port}/chat"))
+        shake.start()
+        c.wait(r"/chat")
+        c.keys("a")
+        shake.join(30)
+        assert not shake.is_alive()
+        # Then the server's welcome: let it go.
+        c.keys("Enter")
+        c.wait(r"WebSocket Messages")
+        c.keys("Tab", "Tab")
+        c.wait(r"^\u21d0 welcome")
+        c.keys("a")
+        assert read_message(s) == (0x1, b"welcome")
+        # The client's message is held next: the last line of the tab.
+        send_frame(s, 0x1, b"original from the client", mask=True)
+        screen = c.wait(r"^\u21d2 original from the client")
+        c.save("31-websocket-held", screen)
+        c.keys("e")
+        c.wait(r"f\) websocket-message")
+        c.keys("f")
+        screen = c.wait(r"^\u21d2 edited in the console")
+        c.save("32-websocket-edited", screen)
+        c.keys("a")
+        # The echo of the edit is held in turn; sent on, the client reads it.
+        c.wait(r"^\u21d0 echo:edited in the console")
+        c.keys("a")
+        assert read_message(s) == (0x1, b"echo:edited in the console")
+        send_frame(s, 0x8, b"\x03\xe8", mask=True)
+        c.keys("Q")
+        assert c.exit_status() == 0, c.stderr()
+        sanitizer_clean(c)
+    finally:
+        if s is not None:
+            s.close()
         c.close()
