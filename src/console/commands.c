@@ -386,5 +386,9 @@ console__commands(struct console *c, struct cmds *cmds, struct err *e)
         rc = console__key_commands(c, cmds, e);
     if (rc == 0)
         rc = console__prompt_commands(c, cmds, e);
+    if (rc == 0)
+        rc = console__search_all_commands(c, cmds, e);
+    if (rc == 0)
+        rc = console__diff_commands(c, cmds, e);
     return rc;
 }

@@ -464,8 +464,8 @@ console__layout(struct console *c, int rows, int cols)
         return;
     int row = 0;
     static const char *const titles[] = {
-        "Flows",   "Flow Details",      "Help",        "Events", "",
-        "Options", "Command Reference", "Key Bindings"};
+        "Flows",   "Flow Details",      "Help",         "Events", "",
+        "Options", "Command Reference", "Key Bindings", "Search", "Diff"};
     enum view_kind v = c->stack[c->depth - 1];
     if (console__opt_bool(c, "console_layout_headers", 1)) {
         struct sline *l = &c->scr.lines[row++];
@@ -498,6 +498,12 @@ console__layout(struct console *c, int rows, int cols)
     case VIEW_COMMANDS:
     case VIEW_KEYBINDINGS:
         console__browse_draw(c, v, lines, body, row);
+        break;
+    case VIEW_SEARCH:
+        console__search_all_draw(c, lines, body);
+        break;
+    case VIEW_DIFF:
+        console__diff_draw(c, lines, body);
         break;
     }
     if (c->chooser.active)
