@@ -283,7 +283,11 @@ console__flowview_build(struct flowview *fv, struct flow *f, int tab, const char
         fv->body_done = 1;
         return;
     }
-    fv->render = cv_render_message(mode, f, rq, rs);
+    /* A finished flow's body changes only on this thread, which rebuilds the
+     * view after (store events): the render may read it where it is. A live
+     * one may change under a script's thread, and is copied. */
+    fv->render =
+        f->live ? cv_render_message(mode, f, rq, rs) : cv_render_message_borrowed(mode, f, rq, rs);
     fv->body_done = 0;
 }
 
