@@ -300,6 +300,12 @@ struct flowview {
     int highlight; /* the line a search found, -1: none */
     int at_end;    /* G: stay at the end while the render goes on */
     int want;      /* the lines the last layout asked the render for */
+    /* The flow whose body the render reads in place (the console holds it
+     * while shown), and that body's bytes when the render began: a body
+     * replaced since then is not read, the view is built again. */
+    const struct flow *lent;
+    const void *lent_p;
+    size_t lent_len;
 };
 
 void console__flowview_init(struct flowview *);

@@ -74,6 +74,8 @@ flowview(struct console *c, struct sline *lines, int rows)
     if (c->shown && (id == NULL || strcmp(c->shown->id, id) != 0)) {
         flow_unref(c->shown);
         c->shown = NULL;
+        /* Its render may read the flow's body: not past this. */
+        console__flowview_invalidate(&c->fv);
     }
     if (c->shown == NULL && id)
         c->shown = store_get(c->store, id, NULL);
