@@ -6,9 +6,20 @@
  * the console before ncurses sends the changed cells. Between keys, 5,000
  * new flows arrive per simulated second (50 per key at 100 keys a second).
  * Prints one JSON line: the time to add the flows, and p50, p99 and max of a
- * key's handling plus layout, per key.
+ * key's handling plus layout, per key; the same for a whole 10 ms slot of
+ * the loop (the 50 flows arriving, then the key and its layout).
  *
- *   console_bench [NFLOWS]
+ * Then the search across every flow (console.search.all): plain text (URL,
+ * headers and bodies) and a ~b filter, each the store's matching plus the
+ * first layout of the results. One flow in 1,000 holds the text.
+ *
+ * Then a flow with a 100 MB body: the longest the loop is held by one step
+ * while it opens (enter, the Response tab) and scrolls (page down, then f
+ * and G, whose rendering goes on over redraws as ui.c's timer runs them), each
+ * step being what one loop callback does: a key and its layout, or one
+ * redraw. That longest step is the longest keys wait.
+ *
+ *   console_bench [NFLOWS] [BODY_MB]       defaults 1000000 and 100
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,9 +66,25 @@ http_flow(unsigned long i)
     http_set_str(&f->response->reason, "OK");
     http_set_str(&f->response->http_version, "HTTP/1.1");
     hdrs_add_cstr(&f->response->headers, "Content-Type", "application/json");
-    buf_append_str(&f->response->content, "{\"ok\": true}");
+    buf_append_str(&f->response->content,
+                   i % 1000 == 7 ? "{\"ok\": true, \"needle\": 1}" : "{\"ok\": true}");
     f->response->timestamp_start = f->request->timestamp_start + 0.02;
     f->response->timestamp_end = f->request->timestamp_start + 0.025;
+    return f;
+}
+
+/* A flow with a text body of mb megabytes, in lines of about 80 bytes. */
+static struct flow *
+big_flow(unsigned long i, unsigned mb)
+{
+    struct flow *f = http_flow(i);
+    buf_reset(&f->response->content);
+    hdrs_set_cstr(&f->response->headers, "Content-Type", "text/plain");
+    size_t want = (size_t)mb << 20;
+    buf_reserve(&f->response->content, want + 128);
+    for (unsigned long l = 0; f->response->content.len < want; l++)
+        buf_printf(&f->response->content,
+                   "%010lu lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do\n", l);
     return f;
 }
 
@@ -72,6 +99,7 @@ int
 main(int argc, char **argv)
 {
     unsigned long n = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000000;
+    unsigned body_mb = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : 100;
     struct err e = {0};
     log_set_level(LOG_ERROR);
     if (console_register_options(&e) < 0)
@@ -103,10 +131,12 @@ main(int argc, char **argv)
                                        "g", "j", "end", "up",        "home", "down"};
     enum { ROUNDS = 40, NKEYS = sizeof(keys) / sizeof(keys[0]) };
     double *t = calloc(ROUNDS * NKEYS, sizeof(*t));
+    double *slot = calloc(ROUNDS * NKEYS, sizeof(*slot));
     size_t nt = 0;
     for (int r = 0; r < ROUNDS; r++) {
         for (size_t k = 0; k < NKEYS; k++) {
             /* 5,000 flows a second, 100 keys a second: 50 arrive per key. */
+            double s0 = now();
             for (int a = 0; a < 50; a++, next++) {
                 struct flow *f = http_flow(next);
                 store_add(s, f);
@@ -115,14 +145,84 @@ main(int argc, char **argv)
             double k0 = now();
             console__press(c, keys[k]);
             console__layout(c, 50, 200);
-            t[nt++] = now() - k0;
+            t[nt] = now() - k0;
+            slot[nt++] = now() - s0;
         }
     }
     qsort(t, nt, sizeof(*t), cmp);
+    qsort(slot, nt, sizeof(*slot), cmp);
+
+    /* The search across every flow, from the flow list. */
+    static const char *const terms[] = {"needle", "~b needle"};
+    double search_ms[2];
+    size_t hits[2];
+    for (int q = 0; q < 2; q++) {
+        double q0 = now();
+        if (console__search_all(c, terms[q], &e) < 0) {
+            fprintf(stderr, "console_bench: %s\n", e.msg);
+            return 1;
+        }
+        console__layout(c, 50, 200);
+        search_ms[q] = (now() - q0) * 1e3;
+        hits[q] = console__search_all_count(c);
+        console__pop(c);
+    }
+
+    /* The big body: added last, focused, opened, scrolled. */
+    struct flow *big = big_flow(next++, body_mb);
+    char big_id[64];
+    snprintf(big_id, sizeof(big_id), "%s", big->id);
+    store_add(s, big);
+    flow_unref(big);
+    /* What reading it back from the store costs, apart from the view. */
+    for (int a = 0; a < 50; a++, next++) {
+        struct flow *f = http_flow(next);
+        store_add(s, f);
+        flow_unref(f);
+    }
+    double g0 = now();
+    flow_unref(store_get(s, big_id, NULL));
+    double get_ms = (now() - g0) * 1e3;
+    double b0 = now(), open_max = 0, scroll_max = 0;
+    store_set_focus(s, big_id);
+    static const char *const open_keys[] = {"enter", "tab"};
+    for (size_t k = 0; k < 2; k++) {
+        double k0 = now();
+        console__press(c, open_keys[k]);
+        console__layout(c, 50, 200);
+        double d = now() - k0;
+        open_max = d > open_max ? d : open_max;
+    }
+    double opened = now() - b0;
+    int steps = 0;
+    /* Page down through the first screens, f to show past the 512-line
+     * cutoff, G to the end of the 100 MB, g back. */
+    for (int k = 0; k < 24; k++) {
+        double k0 = now();
+        console__press(c, k < 20 ? "page down" : k == 20 ? "f" : k < 23 ? "G" : "g");
+        console__layout(c, 50, 200);
+        double d = now() - k0;
+        scroll_max = d > scroll_max ? d : scroll_max;
+        /* G: the redraws that follow until the end is shown (ui.c's on_redraw). */
+        while (c->fv.at_end && c->fv.render && !c->fv.body_done) {
+            k0 = now();
+            console__layout(c, 50, 200);
+            d = now() - k0;
+            scroll_max = d > scroll_max ? d : scroll_max;
+            steps++;
+        }
+    }
     printf("{\"flows\": %lu, \"add_s\": %.2f, \"keys\": %zu, \"key_p50_ms\": %.3f, "
-           "\"key_p99_ms\": %.3f, \"key_max_ms\": %.3f}\n",
-           n, added, nt, t[nt / 2] * 1e3, t[nt * 99 / 100] * 1e3, t[nt - 1] * 1e3);
+           "\"key_p99_ms\": %.3f, \"key_max_ms\": %.3f, \"slot_p99_ms\": %.3f, "
+           "\"slot_max_ms\": %.3f, \"search_text_ms\": %.1f, \"search_text_hits\": %zu, "
+           "\"search_b_ms\": %.1f, \"search_b_hits\": %zu, \"body_mb\": %u, "
+           "\"body_store_get_ms\": %.1f, \"body_open_ms\": %.1f, \"body_open_max_step_ms\": %.1f, "
+           "\"body_scroll_max_step_ms\": %.1f, \"body_end_redraws\": %d}\n",
+           n, added, nt, t[nt / 2] * 1e3, t[nt * 99 / 100] * 1e3, t[nt - 1] * 1e3,
+           slot[nt * 99 / 100] * 1e3, slot[nt - 1] * 1e3, search_ms[0], hits[0], search_ms[1],
+           hits[1], body_mb, get_ms, opened * 1e3, open_max * 1e3, scroll_max * 1e3, steps);
     free(t);
+    free(slot);
     console_free(c);
     master_free(m);
     return 0;

@@ -378,5 +378,9 @@ console__commands(struct console *c, struct cmds *cmds, struct err *e)
         rc = console__panes_commands(c, cmds, e);
     if (rc == 0)
         rc = console__scriptrun_commands(c, cmds, e);
+    if (rc == 0)
+        rc = console__search_all_commands(c, cmds, e);
+    if (rc == 0)
+        rc = console__diff_commands(c, cmds, e);
     return rc;
 }

@@ -379,7 +379,19 @@ console__flowview_build(struct flowview *fv, struct flow *f, int tab, const char
         fv->body_done = 1;
         return;
     }
-    fv->render = cv_render_message(mode, f, rq, rs);
+    /* A finished flow's body is read where it is: copying 100 MB would hold
+     * the loop (cv_render_message_borrowed). Its bytes are checked before
+     * each step (lent_intact). A live flow's body is still being changed
+     * by the proxy, and is copied. */
+    if (f->live) {
+        fv->render = cv_render_message(mode, f, rq, rs);
+    } else {
+        const struct buf *b = rq ? &rq->content : &rs->content;
+        fv->render = cv_render_message_borrowed(mode, f, rq, rs);
+        fv->lent = f;
+        fv->lent_p = buf_ptr(b);
+        fv->lent_len = b->len;
+    }
     fv->body_done = 0;
 }
 
@@ -408,11 +420,29 @@ console__flowview_lines(const struct flowview *fv)
     return fv->nhead + (fv->render ? 1 + (int)fv->body.n + fv->cut : 0);
 }
 
+/* Whether the body the render reads in place is still the flow's. */
+static int
+lent_intact(const struct flowview *fv)
+{
+    const struct flow *f = fv->lent;
+    const struct buf *b = NULL;
+    if (fv->built_tab == FV_REQUEST && f->request)
+        b = &f->request->content;
+    if (fv->built_tab == FV_RESPONSE && f->response)
+        b = &f->response->content;
+    return b && buf_ptr(b) == fv->lent_p && b->len == fv->lent_len;
+}
+
 int
 console__flowview_fill(struct flowview *fv, int want, size_t budget)
 {
     if (fv->render == NULL || fv->body_done)
         return 0;
+    if (fv->lent && !lent_intact(fv)) {
+        /* Changed without a store event yet: built again when next drawn. */
+        console__flowview_invalidate(fv);
+        return 0;
+    }
     int have = console__flowview_lines(fv);
     if (have >= want && cv_render_description(fv->render))
         return 0;

@@ -10,6 +10,8 @@
  *   lineedit.c  one line being typed (the prompt, a grid cell)
  *   grid.c      the grid editor: rows of cells, one being typed
  *   edit.c      editing a flow: its parts into grids or $EDITOR and back
+ *   search_all.c  searching every flow, the result list (console.search.all)
+ *   diff.c      the diff of two flows (console.view.diff)
  *   commands.c  the console.* commands the key bindings call
  *   ui.c        state, key dispatch, prompt, chooser, redraw scheduling
  *   panes.c     the layout panes (console_layout): geometry, focus, commands
@@ -312,6 +314,12 @@ struct flowview {
     int highlight; /* the line a search found, -1: none */
     int at_end;    /* G: stay at the end while the render goes on */
     int want;      /* the lines the last layout asked the render for */
+    /* The flow whose body the render reads in place (the console holds it
+     * while shown), and that body's bytes when the render began: a body
+     * replaced since then is not read, the view is built again. */
+    const struct flow *lent;
+    const void *lent_p;
+    size_t lent_len;
 };
 
 void console__flowview_init(struct flowview *);
@@ -419,7 +427,9 @@ enum view_kind {
     VIEW_GRID,
     VIEW_OPTIONS,
     VIEW_COMMANDS,
-    VIEW_KEYBINDINGS
+    VIEW_KEYBINDINGS,
+    VIEW_SEARCH, /* search_all.c */
+    VIEW_DIFF    /* diff.c */
 };
 
 /* A browser's list (options, commands, key bindings): the focus, the first
@@ -502,6 +512,9 @@ struct console {
     struct term *term;  /* NULL without a terminal (tests) */
     void *redraw_timer; /* struct server_timer *, when started */
     int redraw_pending;
+
+    struct search_all *sa; /* owned; the last search across flows, NULL before the first */
+    struct diffview *dv;   /* owned; the diff VIEW_DIFF shows, NULL before the first */
 };
 
 /* A console without a terminal, for start-up and for tests. */
@@ -623,6 +636,35 @@ int console__prompt_commands(struct console *, struct cmds *, struct err *e);
 void console__search_set(struct console *, const char *text);
 /* n and N: the next or previous line holding it, wrapping around. */
 void console__search_next(struct console *, int backwards);
+
+/* ---- searching every flow (search_all.c) ------------------------------------ */
+
+struct search_all;
+/* Searches every flow for text: a filter expression (it starts with "~",
+ * "!" or "("), else plain text in URLs, headers and bodies. Shows the
+ * result screen; the search itself runs at once without a terminal, else
+ * on the next redraw (console__search_all_poll). MP_ERR_SYNTAX with e for
+ * a filter that does not parse. */
+int console__search_all(struct console *, const char *text, struct err *e);
+/* Runs a search that waits to run; 1 if one ran. */
+int console__search_all_poll(struct console *);
+/* The hits of the last search. */
+size_t console__search_all_count(const struct console *);
+void console__search_all_draw(struct console *, struct sline *lines, int rows);
+void console__search_all_nav(struct console *, enum nav, int page);
+void console__search_all_free(struct search_all *);
+int console__search_all_commands(struct console *, struct cmds *, struct err *e);
+
+/* ---- the diff of two flows (diff.c) ------------------------------------------- */
+
+struct diffview;
+/* Shows the diff of a and b (borrowed): request, then response, each its
+ * first line, headers and body through the content view, line by line. */
+void console__diff_show(struct console *, struct flow *a, struct flow *b);
+void console__diff_draw(struct console *, struct sline *lines, int rows);
+void console__diff_nav(struct console *, enum nav, int page);
+void console__diff_free(struct diffview *);
+int console__diff_commands(struct console *, struct cmds *, struct err *e);
 
 /* ---- the browsers (browse.c) ------------------------------------------------ */
 

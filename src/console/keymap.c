@@ -100,6 +100,9 @@ static const struct {
     {"Z", "view.flows.remove @hidden", C(FLOWLIST), "Purge all flows not showing"},
     {"|", "console.command script.run @focus ", C(FLOWLIST) | C(FLOWVIEW),
      "Run a script on this flow"},
+    /* Ours, on keys 8.1.1 leaves free. */
+    {"s", "console.command console.search.all ", C(FLOWLIST) | C(DATAVIEWER), "Search every flow"},
+    {"=", "console.view.diff @marked", C(FLOWLIST), "Diff the two marked flows"},
     {"e", "console.choose.cmd Part console.edit.focus.options console.edit.focus {choice}",
      C(FLOWVIEW), "Edit a flow component"},
     {"f", "view.settings.setval.toggle @focus fullcontents", C(FLOWVIEW),

@@ -74,6 +74,8 @@ flowview(struct console *c, struct sline *lines, int rows)
     if (c->shown && (id == NULL || strcmp(c->shown->id, id) != 0)) {
         flow_unref(c->shown);
         c->shown = NULL;
+        /* Its render may read the flow's body: not past this. */
+        console__flowview_invalidate(&c->fv);
     }
     if (c->shown == NULL && id)
         c->shown = store_get(c->store, id, NULL);
@@ -455,8 +457,8 @@ pane(struct console *c, const enum view_kind *stack, int depth, int focused, str
      int rows, int row0)
 {
     static const char *const titles[] = {
-        "Flows",   "Flow Details",      "Help",        "Events", "",
-        "Options", "Command Reference", "Key Bindings"};
+        "Flows",   "Flow Details",      "Help",         "Events", "",
+        "Options", "Command Reference", "Key Bindings", "Search", "Diff"};
     enum view_kind v = stack[depth - 1];
     if (rows > 0 && console__opt_bool(c, "console_layout_headers", 1)) {
         enum console_style st = focused ? ST_HEADING : ST_HEADING_INACTIVE;
@@ -491,6 +493,12 @@ pane(struct console *c, const enum view_kind *stack, int depth, int focused, str
     case VIEW_COMMANDS:
     case VIEW_KEYBINDINGS:
         console__browse_draw(c, v, lines, rows, row0);
+        break;
+    case VIEW_SEARCH:
+        console__search_all_draw(c, lines, rows);
+        break;
+    case VIEW_DIFF:
+        console__diff_draw(c, lines, rows);
         break;
     }
     if (focused && c->chooser.active)

@@ -111,6 +111,8 @@ console__clear(struct console *c)
     console__history_done(c);
     console__prompt_state_clear(&c->ps);
     free(c->last_search);
+    console__search_all_free(c->sa);
+    console__diff_free(c->dv);
     console__grid_free(c->grid);
     for (int i = 0; i < 3; i++)
         buf_clear(&c->browse[i].edit);
@@ -175,6 +177,10 @@ console__context(const struct console *c)
         return CTX_COMMANDS;
     case VIEW_KEYBINDINGS:
         return CTX_KEYBINDINGS;
+    case VIEW_SEARCH:
+    case VIEW_DIFF:
+        /* 8.1.1's dataviewer context: the global keys move and select. */
+        return CTX_DATAVIEWER;
     default:
         return CTX_FLOWLIST;
     }
@@ -446,6 +452,12 @@ console__nav(struct console *c, enum nav n)
     case VIEW_KEYBINDINGS:
         console__browse_nav(c, c->stack[c->depth - 1], n, body_rows(c) - 5);
         break;
+    case VIEW_SEARCH:
+        console__search_all_nav(c, n, body_rows(c) - 1);
+        break;
+    case VIEW_DIFF:
+        console__diff_nav(c, n, body_rows(c));
+        break;
     case VIEW_EVENTLOG: {
         pthread_mutex_lock(&console__log_lock);
         int total = (int)c->log.n;
@@ -689,6 +701,9 @@ on_redraw(void *arg)
         return;
     c->dirty = 0;
     draw(c);
+    /* A search across flows runs once its screen says what it searches. */
+    if (console__search_all_poll(c))
+        console__dirty(c);
     /* A body still rendering goes on in the next turn, after the keys: a
      * timer of 1 ms, since libuv (before 1.45) runs a timer re-armed with
      * 0 in its own callback again at once, and would never read a key. */

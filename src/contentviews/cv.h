@@ -164,6 +164,16 @@ struct cv_render *cv_render_new(enum cv_view, struct buf *body, const struct cv_
  */
 struct cv_render *cv_render_message(const char *view_name, const struct flow *f,
                                     const struct http_request *rq, const struct http_response *rs);
+/*
+ * The same without copying a body that needs no decoding (no
+ * Content-Encoding): the render reads the message's own bytes, so the
+ * message must outlive the render and its body stay unchanged meanwhile
+ * (a UI that holds a finished flow while it shows it). A body to decode
+ * is decoded into the render as above.
+ */
+struct cv_render *cv_render_message_borrowed(const char *view_name, const struct flow *f,
+                                             const struct http_request *rq,
+                                             const struct http_response *rs);
 /* The same for a TCP or WebSocket message: bytes without a content type. */
 struct cv_render *cv_render_bytes(const char *view_name, const struct flow *f, const uint8_t *p,
                                   size_t n);

@@ -48,7 +48,8 @@ struct cv_render {
     enum cv_view requested;
     enum cv_view view;   /* the view rendering: Auto's choice, or Raw after a fallback */
     int done;            /* every line is out */
-    struct buf body;     /* owned: the bytes every view reads */
+    struct buf body;     /* owned, unless borrowed: the bytes every view reads */
+    int borrowed;        /* body points into a message the caller keeps */
     char *ctype;         /* owned "type/subtype", or NULL */
     char *query;         /* owned query string of a request's URL; NULL for other bodies */
     char *grpc_encoding; /* owned grpc-encoding header value, or NULL */

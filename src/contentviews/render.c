@@ -177,9 +177,9 @@ cv_content_type(const char *value, size_t len)
     return s;
 }
 
-struct cv_render *
-cv_render_message(const char *view_name, const struct flow *f, const struct http_request *rq,
-                  const struct http_response *rs)
+static struct cv_render *
+message(const char *view_name, const struct flow *f, const struct http_request *rq,
+        const struct http_response *rs, int borrow)
 {
     const struct hdrs *h = rq ? &rq->headers : &rs->headers;
     const struct buf *raw = rq ? &rq->content : &rs->content;
@@ -205,6 +205,9 @@ cv_render_message(const char *view_name, const struct flow *f, const struct http
         } else if (body.len != raw->len || memcmp(buf_ptr(&body), buf_ptr(raw), raw->len) != 0) {
             snprintf(prefix, sizeof(prefix), "[decoded %.40s]", ce);
         }
+    } else if (borrow) {
+        /* Read where it is: no copy of a 100 MB body on the UI's thread. */
+        borrow = 2;
     } else {
         buf_append(&body, buf_ptr(raw), raw->len);
     }
@@ -217,8 +220,26 @@ cv_render_message(const char *view_name, const struct flow *f, const struct http
     int v = cv_view_find(view_name);
     struct cv_render *r = cv_render_new(v < 0 ? CV_VIEW_AUTO : (enum cv_view)v, &body, &m);
     snprintf(r->desc_prefix, sizeof(r->desc_prefix), "%s", prefix);
+    if (borrow == 2) {
+        r->body = (struct buf){(uint8_t *)buf_ptr(raw), 0, raw->len, raw->len};
+        r->borrowed = 1;
+    }
     free(ctype);
     return r;
+}
+
+struct cv_render *
+cv_render_message(const char *view_name, const struct flow *f, const struct http_request *rq,
+                  const struct http_response *rs)
+{
+    return message(view_name, f, rq, rs, 0);
+}
+
+struct cv_render *
+cv_render_message_borrowed(const char *view_name, const struct flow *f,
+                           const struct http_request *rq, const struct http_response *rs)
+{
+    return message(view_name, f, rq, rs, 1);
 }
 
 struct cv_render *
@@ -311,7 +332,8 @@ cv_render_free(struct cv_render *r)
         return;
     cv__set_state(r, NULL, NULL);
     cv__json_free(r->json);
-    buf_clear(&r->body);
+    if (!r->borrowed)
+        buf_clear(&r->body);
     free(r->ctype);
     free(r->query);
     free(r->grpc_encoding);

@@ -135,6 +135,43 @@ TEST(cv_message_decoded_and_described_as_811)
     expect_message("no such view", NULL, NULL, "x", "Raw", "[text]x\n");
 }
 
+/* Borrowed: the same lines as the copy; the message's own bytes are read
+ * when there is nothing to decode, a coded body is still decoded. */
+TEST(cv_message_borrowed_reads_the_body_in_place)
+{
+    struct http_response *rs = http_response_new();
+    hdrs_add_cstr(&rs->headers, "Content-Type", "application/json");
+    buf_append_str(&rs->content, "{\"a\": [1, 2]}");
+    struct cv_lines a = CV_LINES_INIT, b = CV_LINES_INIT;
+    struct cv_render *copy = cv_render_message("auto", NULL, NULL, rs);
+    struct cv_render *lent = cv_render_message_borrowed("auto", NULL, NULL, rs);
+    cv_render_all(copy, &a, 0);
+    cv_render_all(lent, &b, 0);
+    ASSERT_STREQ(cv_render_description(lent), "JSON");
+    ASSERT_MEMEQ(buf_ptr(&a.text), a.text.len, buf_ptr(&b.text), b.text.len);
+    ASSERT_EQ(a.n, b.n);
+    cv_render_free(copy);
+    cv_render_free(lent);
+    /* The flow's body is still there (freeing the render left it alone). */
+    ASSERT_BUF_STR(&rs->content, "{\"a\": [1, 2]}");
+    cv_lines_clear(&a);
+    cv_lines_clear(&b);
+
+    struct buf gz = BUF_INIT;
+    struct err e = {0};
+    ASSERT_EQ(enc_encode("gzip", (const uint8_t *)"[1]", 3, &gz, &e), 0);
+    buf_reset(&rs->content);
+    buf_append(&rs->content, buf_ptr(&gz), gz.len);
+    hdrs_add_cstr(&rs->headers, "Content-Encoding", "gzip");
+    lent = cv_render_message_borrowed("auto", NULL, NULL, rs);
+    cv_render_all(lent, &b, 0);
+    ASSERT_STREQ(cv_render_description(lent), "[decoded gzip] JSON");
+    cv_render_free(lent);
+    cv_lines_clear(&b);
+    buf_clear(&gz);
+    http_response_free(rs);
+}
+
 TEST(cv_message_content_missing)
 {
     struct http_response *rs = http_response_new();

@@ -735,3 +735,85 @@ def test_console_edit_intercepted_websocket_message(tmp_path):
         if s is not None:
             s.close()
         c.close()
+
+
+def test_console_search_across_flows(tmp_path, echo_origin):
+    """s searches every flow (mitmproxy #2088): plain text in bodies and
+    headers, one line per flow with the text in context; Enter opens the
+    flow at the hit, q comes back to the results; a filter works too."""
+    c = Console(tmp_path)
+    try:
+        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+        url = f"http://127.0.0.1:{echo_origin}/echo"
+        text = ["-H", "Content-Type: text/plain"]
+        for args in ([*text, "--data-binary", "first line\nalpha needle beta\n"],
+                     ["--data-binary", "gamma"],
+                     ["-H", "X-Probe: needle-header", "-d", "delta"]):
+            rc, out, err = curl(*proxy(c), *args, url)
+            assert rc == 0, err
+        c.wait(r"\[\d/3\]")
+        c.keys("s")
+        c.wait(r"^: console\.search\.all")
+        c.type("needle")
+        c.keys("Enter")
+        s = c.wait(r"^2 of 3 flows match: needle")
+        rows = [l for l in s.splitlines() if "/echo" in l]
+        assert len(rows) == 2, s
+        assert re.search(r"^>> POST http://127\.0\.0\.1:\d+/echo +request body: alpha needle beta",
+                         rows[0]), rows
+        assert re.search(r"request header: X-Probe: needle-header", rows[1]), rows
+        c.save("25-search-all", s)
+        # Enter: the flow view on the request, the line holding the hit.
+        c.keys("Enter")
+        s = c.wait(r"^Flow Details")
+        s = c.wait(r"^alpha needle beta")
+        c.save("26-search-all-open", s)
+        c.keys("q")
+        c.wait(r"^2 of 3 flows match")
+        # A filter: the response bodies holding "gamma".
+        c.keys("s")
+        c.wait(r"^: console\.search\.all")
+        c.type("~bs gamma")
+        c.keys("Enter")
+        s = c.wait(r"^1 of 3 flows match: ~bs gamma")
+        assert re.search(r"response body: body: gamma$", s, re.M), s
+        c.keys("Q")
+        assert c.exit_status() == 0, c.stderr()
+        err = c.stderr()
+        assert "ERROR: AddressSanitizer" not in err and "runtime error" not in err, err
+    finally:
+        c.close()
+
+
+def test_console_diff_marked_flows(tmp_path, echo_origin):
+    """= with two flows marked shows their diff (mitmproxy #3853): the
+    request lines and headers that differ, the JSON bodies line by line."""
+    c = Console(tmp_path)
+    try:
+        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+        url = f"http://127.0.0.1:{echo_origin}/echo"
+        for agent, body in (("agent-one", '{"a": 1, "b": [1, 2], "c": "same"}'),
+                            ("agent-two", '{"a": 1, "b": [1, 3], "c": "same"}')):
+            rc, out, err = curl(*proxy(c), "-A", agent, "-H", "Content-Type: application/json",
+                                "--data-binary", body, url)
+            assert rc == 0, err
+        c.wait(r"\[\d/2\]")
+        c.keys("g", "m", "j", "m")
+        c.keys("=")
+        s = c.wait(r"^--- POST http://127\.0\.0\.1:\d+/echo")
+        assert re.search(r"^\+\+\+ POST http://127\.0\.0\.1:\d+/echo", s, re.M), s
+        assert re.search(r"^- User-Agent: agent-one$", s, re.M), s
+        assert re.search(r"^\+ User-Agent: agent-two$", s, re.M), s
+        lines = s.splitlines()
+        i = lines.index("-         2")
+        assert lines[i + 1] == "+         3", s
+        assert re.search(r'^      "c": "same"$', s, re.M), s
+        c.save("27-diff", s)
+        c.keys("q")
+        c.wait(r"^Flows")
+        c.keys("Q")
+        assert c.exit_status() == 0, c.stderr()
+        err = c.stderr()
+        assert "ERROR: AddressSanitizer" not in err and "runtime error" not in err, err
+    finally:
+        c.close()

@@ -1,0 +1,80 @@
+/*
+ * diff.c: = on the flow list with two flows marked shows their requests
+ * and responses as a line diff, "-" and "+" lines coloured.
+ */
+#include <string.h>
+
+#include "../lib/test.h"
+#include "console/internal.h"
+#include "http/headers.h"
+#include "http/message.h"
+#include "store/store.h"
+#include "tcon.h"
+
+static void
+add_flow(struct store *s, const char *path, const char *agent, const char *body)
+{
+    struct flow *f = flow_new_http(NULL, NULL);
+    f->live = 0;
+    f->request = http_request_new();
+    http_set_str(&f->request->method, "GET");
+    http_set_str(&f->request->scheme, "http");
+    http_set_str(&f->request->host, "example.com");
+    http_set_str(&f->request->path, path);
+    f->request->port = 80;
+    http_set_str(&f->request->http_version, "HTTP/1.1");
+    hdrs_add_cstr(&f->request->headers, "User-Agent", agent);
+    f->response = http_response_new();
+    f->response->status_code = 200;
+    http_set_str(&f->response->reason, "OK");
+    http_set_str(&f->response->http_version, "HTTP/1.1");
+    hdrs_add_cstr(&f->response->headers, "Content-Type", "application/json");
+    buf_append_str(&f->response->content, body);
+    store_add(s, f);
+    flow_unref(f);
+}
+
+/* The style of the first span of the screen line holding text. */
+static int
+style_of(struct console *c, const char *text)
+{
+    int r = tcon_row_of(c, text);
+    ASSERT(r >= 0);
+    return c->scr.lines[r].spans[0].style;
+}
+
+TEST(console_diff_two_marked_flows)
+{
+    struct tcon t;
+    tcon_start(&t, NULL);
+    struct console *c = t.c;
+    add_flow(t.s, "/one", "curl/7", "{\"a\": 1, \"b\": [1, 2], \"c\": \"same\"}");
+    add_flow(t.s, "/two", "curl/8", "{\"a\": 1, \"b\": [1, 3], \"c\": \"same\"}");
+    add_flow(t.s, "/three", "curl/8", "{}");
+    console__layout(c, 40, 120);
+
+    /* One flow marked is not enough. */
+    tcon_keys(c, "m", "=", NULL);
+    ASSERT_EQ(c->bar, BAR_MESSAGE);
+    ASSERT(strstr(c->message, "exactly two flows, not 1") != NULL);
+    tcon_keys(c, "j", "m", "=", NULL);
+    ASSERT_EQ(c->stack[c->depth - 1], VIEW_DIFF);
+    ASSERT(tcon_screen_has(c, 40, 120, "--- GET http://example.com/one"));
+    ASSERT(tcon_screen_has(c, 40, 120, "+++ GET http://example.com/two"));
+    /* The request line and the header that changed; the rest is the same. */
+    ASSERT_EQ(style_of(c, "- GET http://example.com/one HTTP/1.1"), ST_ERROR);
+    ASSERT_EQ(style_of(c, "+ GET http://example.com/two HTTP/1.1"), ST_CODE_200);
+    ASSERT_EQ(style_of(c, "- User-Agent: curl/7"), ST_ERROR);
+    ASSERT_EQ(style_of(c, "+ User-Agent: curl/8"), ST_CODE_200);
+    ASSERT_EQ(style_of(c, "  HTTP/1.1 200 OK"), ST_TEXT);
+    /* The bodies through the JSON view: only the changed line differs. */
+    int del = tcon_row_of(c, "-         2");
+    int plus = tcon_row_of(c, "+         3");
+    ASSERT(del >= 0 && plus == del + 1);
+    ASSERT_EQ(style_of(c, "      \"c\": \"same\""), ST_TEXT);
+    ASSERT(tcon_row_of(c, "(3 lines removed, 3 added)") >= 0);
+    /* q goes back to the list. */
+    tcon_keys(c, "q", NULL);
+    ASSERT_EQ(c->stack[c->depth - 1], VIEW_FLOWLIST);
+    tcon_stop(&t);
+}
