@@ -2,8 +2,9 @@
  * mitmproxy._c: what our Python package needs from the C side, and
  * nothing more: the Flow and Message view types, the log, the options
  * (read, set through the master, registered by loader.add_option), the
- * command registry (command.c), and the content codings (brotli and zstd included,
- * which Python's standard library lacks). ctx, http and addonmanager in
+ * command registry (command.c), content views (contentview.c), and the
+ * content codings (brotli and zstd included, which Python's standard
+ * library lacks). ctx, http and addonmanager in
  * python/mitmproxy/ give scripts mitmproxy's names on top of this.
  */
 /* Python.h first, as the C API asks. */
@@ -310,6 +311,7 @@ script__init_module(void)
         PyModule_AddObjectRef(m, "Conn", (PyObject *)&script__conn_type) < 0 ||
         PyModule_AddObjectRef(m, "Data", (PyObject *)&script__data_type) < 0 ||
         PyModule_AddFunctions(m, script__io_methods) < 0 ||
+        PyModule_AddFunctions(m, script__contentview_methods) < 0 ||
         PyModule_AddFunctions(m, script__command_methods) < 0) {
         Py_DECREF(m);
         return NULL;
