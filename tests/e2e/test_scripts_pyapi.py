@@ -175,3 +175,19 @@ def test_asgi_app_and_wsgi_post(mitmdump, tmp_path):
     assert body.startswith(b"HTTP/1.1 202 Accepted") and body.endswith(b"wsgi xyz"), body
     assert b"X-Query: q=1" in body
 
+
+def test_user_addon_tests_run_under_plain_pytest():
+    # mitmproxy._c built for the system Python (make pyext) and our package:
+    # a user's 8.1.1-style tests (taddons.context(), tflow.tflow()) pass.
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    ext = os.path.join(root, "build", "pyext")
+    assert any(n.startswith("_mitmproxy_c") for n in os.listdir(ext)), "run make pyext"
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "addon_tests")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ext, os.path.join(root, "python"), here]))
+    env.pop("ASAN_OPTIONS", None)
+    r = subprocess.run(["/usr/bin/python3", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                        os.path.join(here, "addheader_tests.py")],
+                       capture_output=True, timeout=170, env=env, cwd=here)
+    out = (r.stdout + r.stderr).decode()
+    assert r.returncode == 0, out
+    assert "5 passed" in out, out
