@@ -215,9 +215,10 @@ option_set(PyObject *self, PyObject *dict)
         }
     }
     struct err e = {0};
-    if (script__master == NULL ? standalone_set(&set, &e) < 0
-                               : master_set(script__master, (const char *const *)set.v, set.n,
-                                            &e) < 0) {
+    int rc = script__master == NULL
+                 ? standalone_set(&set, &e)
+                 : master_set(script__master, (const char *const *)set.v, set.n, &e);
+    if (rc < 0) {
         raise_err(&e);
         goto fail;
     }
