@@ -128,7 +128,21 @@ ASAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sani
 $(eval $(call flavour,build,$(OPT_FLAGS)))
 $(eval $(call flavour,build/asan,$(ASAN_FLAGS)))
 
-.PHONY: all run deps test unit e2e fuzz bench format clean man completion install uninstall \
+# mitmproxy._c for the system Python: the plugin's sources and the library
+# built position-independent, as an extension module, so that our
+# mitmproxy package imports in a plain `python3 -m pytest` of a user's
+# addon tests (PYTHONPATH=build/pyext:python). Its own flavour: the
+# tools stay position-dependent executables.
+PYEXT_SUFFIX := $(shell /usr/bin/python3 -c 'import sysconfig as s; print(s.get_config_var("EXT_SUFFIX"))' 2>/dev/null)
+PYEXT        := build/pyext/_mitmproxy_c$(PYEXT_SUFFIX)
+$(eval $(call flavour,build/pyext,-O1 -fPIC))
+
+$(PYEXT): $(patsubst %.c,build/pyext/obj/%.o,$(SCRIPT_SRCS)) build/pyext/libmitm.a
+	$(CC) -shared -o $@ $^ $(PKG_LIBS) -lm -lpthread -ldl
+
+pyext: $(PYEXT)
+
+.PHONY: all run deps test unit e2e pyext fuzz bench format clean man completion install uninstall \
         deb deb-test
 .SECONDARY:
 
@@ -157,7 +171,7 @@ run: deps
 
 test:
 	@scripts/deps.sh test
-	@$(MAKE) --no-print-directory -j$(NPROC) asan
+	@$(MAKE) --no-print-directory -j$(NPROC) asan pyext
 	@scripts/test.sh
 
 asan: $(addprefix build/asan/,$(TOOLS)) build/asan/tests/unit
@@ -165,7 +179,7 @@ asan: $(addprefix build/asan/,$(TOOLS)) build/asan/tests/unit
 unit: asan
 	./build/asan/tests/unit
 
-e2e: asan
+e2e: asan pyext
 	MP_BIN=build/asan /usr/bin/python3 -m pytest -q --timeout=180 tests/e2e
 
 # The library is built once with clang and the sanitizers (fuzzer-no-link:

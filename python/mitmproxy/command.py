@@ -75,7 +75,8 @@ def _register(path, func):
     params = []
     for p in sig.parameters.values():
         t = _typename(hints.get(p.name, p.annotation))
-        params.append((p.name, t or "str", p.kind == inspect.Parameter.VAR_POSITIONAL))
+        params.append((p.name, t or "str", p.kind == inspect.Parameter.VAR_POSITIONAL,
+                       p.default is not inspect.Parameter.empty))
     ret = _typename(hints.get("return", sig.return_annotation))
     doc = inspect.cleandoc(func.__doc__ or "").split("\n\n")[0].replace("\n", " ")
     _c.add_command(path, doc, params, ret, func)

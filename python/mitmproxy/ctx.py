@@ -11,6 +11,9 @@ from mitmproxy import exceptions
 
 _ERROR, _WARN, _INFO, _ALERT, _DEBUG = range(5)
 _MAIN = threading.main_thread()
+# Options of a type our registry lacks (Optional[int], ...), kept as text:
+# name -> conv(name, text), which addonmanager.Loader.add_option sets.
+_converters = {}
 
 
 def _log(level, txt):
@@ -55,9 +58,11 @@ class Options:
         if name.startswith("__"):
             raise AttributeError(name)
         try:
-            return _c.option_get(name)
+            value = _c.option_get(name)
         except AttributeError:
             raise AttributeError(f"No such option: {name}") from None
+        conv = _converters.get(name)
+        return value if conv is None or value is None else conv(name, value)
 
     def __setattr__(self, name, value):
         self.update(**{name: value})
@@ -89,10 +94,12 @@ class CommandManager:
     """ctx.master.commands: the command registry mitmdump --commands lists."""
 
     def call(self, command_name, *args):
+        """Flows and lists of flows go as flows (a copy no view holds
+        included); other values as text the command's types parse."""
         return _c.command_call(command_name, *args)
 
     def call_strings(self, command_name, args):
-        return _c.command_call(command_name, *args)
+        return _c.command_call_strings(command_name, *args)
 
     def execute(self, cmdstr):
         import shlex
@@ -100,7 +107,7 @@ class CommandManager:
         parts = shlex.split(cmdstr)
         if not parts:
             raise exceptions.CommandError("Invalid command: empty")
-        return _c.command_call(parts[0], *parts[1:])
+        return _c.command_call_strings(parts[0], *parts[1:])
 
 
 class _BuiltIn:

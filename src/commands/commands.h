@@ -122,6 +122,12 @@ void cmds_set_resolver(struct cmds *, cmds_resolve_cb, void *arg);
  */
 int cmds_add(struct cmds *, const char *name, const char *help, const struct cmds_param *params,
              size_t nparams, enum cmds_type ret, cmds_fn fn, void *arg, struct err *e);
+/*
+ * Lets calls of command name leave out its parameters from index first on
+ * (a script's parameters with default values). Returns MP_ERR_NOTFOUND
+ * for no such command, MP_ERR_INVAL for first past its parameters.
+ */
+int cmds_set_optional(struct cmds *, const char *name, size_t first);
 /* Whether a command of that name exists. */
 int cmds_has(const struct cmds *, const char *name);
 /* Names of every command, sorted (borrowed until the next cmds_add). */
@@ -140,6 +146,16 @@ const char *cmds_help(const struct cmds *, const char *name);
  */
 int cmds_call(struct cmds *, const char *name, const char *const *args, size_t nargs,
               struct cmds_value *ret, struct err *e);
+/*
+ * cmds_call() with arguments that are values already (mitmproxy's call,
+ * from a script: a flow it made with copy() is in no store, so it cannot
+ * go as a string). An argument of its parameter's type is taken as it is;
+ * a STR is parsed as cmds_call() parses strings; a FLOW where FLOWS is
+ * expected becomes a list of one. The values are taken (args are left
+ * empty, cleared) whatever the outcome.
+ */
+int cmds_call_values(struct cmds *, const char *name, struct cmds_value *args, size_t nargs,
+                     struct cmds_value *ret, struct err *e);
 /* Parses a whole command line and calls it (mitmproxy's execute). */
 int cmds_execute(struct cmds *, const char *line, struct cmds_value *ret, struct err *e);
 

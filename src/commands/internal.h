@@ -9,6 +9,7 @@ struct command_def {
     char *help; /* NULL: none */
     struct cmds_param *params; /* owned, names copied */
     size_t nparams;
+    size_t required; /* parameters a call must give: nparams but a variadic or optional ones */
     enum cmds_type ret;
     cmds_fn fn;
     void *arg;

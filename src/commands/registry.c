@@ -95,6 +95,7 @@ cmds_add(struct cmds *c, const char *name, const char *help, const struct cmds_p
         .help = help && *help ? xstrdup(help) : NULL,
         .params = xcalloc(nparams ? nparams : 1, sizeof(*d.params)),
         .nparams = nparams,
+        .required = nparams && params[nparams - 1].variadic ? nparams - 1 : nparams,
         .ret = ret,
         .fn = fn,
         .arg = arg,
@@ -118,6 +119,18 @@ cmds_add(struct cmds *c, const char *name, const char *help, const struct cmds_p
     memmove(&c->v[at + 1], &c->v[at], (c->n - at) * sizeof(*c->v));
     c->v[at] = d;
     c->n++;
+    return 0;
+}
+
+int
+cmds_set_optional(struct cmds *c, const char *name, size_t first)
+{
+    struct command_def *d = (struct command_def *)find(c, name);
+    if (d == NULL)
+        return MP_ERR_NOTFOUND;
+    if (first > d->required)
+        return MP_ERR_INVAL;
+    d->required = first;
     return 0;
 }
 
@@ -164,26 +177,28 @@ cmds_help(const struct cmds *c, const char *name)
     return d ? d->help : NULL;
 }
 
-int
-cmds_call(struct cmds *c, const char *name, const char *const *args, size_t nargs,
-          struct cmds_value *ret, struct err *e)
+/* Checks nargs against d's parameters; *fixed gets the count before a
+ * variadic one. */
+static int
+check_count(const struct command_def *d, const char *name, size_t nargs, size_t *fixed,
+            struct err *e)
 {
-    const struct command_def *d = find(c, name);
-    if (d == NULL)
-        return err_set(e, MP_ERR_NOTFOUND, "Unknown command: %s", name);
     int variadic = d->nparams && d->params[d->nparams - 1].variadic;
-    size_t fixed = variadic ? d->nparams - 1 : d->nparams;
-    if (nargs < fixed || (!variadic && nargs > fixed))
+    *fixed = variadic ? d->nparams - 1 : d->nparams;
+    size_t required = d->required;
+    if (nargs < required || (!variadic && nargs > *fixed))
         return err_set(e, MP_ERR_INVAL,
                        "Command argument mismatch: %s expects %s%zu argument%s, got %zu", name,
-                       variadic ? "at least " : "", fixed, fixed == 1 ? "" : "s", nargs);
-    struct cmds_value *vals = xcalloc(nargs ? nargs : 1, sizeof(*vals));
-    int rc = 0;
-    size_t parsed = 0;
-    for (; parsed < nargs && rc == 0; parsed++) {
-        const struct cmds_param *p = &d->params[parsed < fixed ? parsed : d->nparams - 1];
-        rc = cmds__parse(c, p, args[parsed], &vals[parsed], e);
-    }
+                       variadic || required < *fixed ? "at least " : "", required,
+                       required == 1 ? "" : "s", nargs);
+    return 0;
+}
+
+/* Calls d with the parsed values (cleared and freed here). */
+static int
+invoke(struct cmds *c, const struct command_def *d, struct cmds_value *vals, size_t nargs,
+       size_t parsed, int rc, struct cmds_value *ret, struct err *e)
+{
     struct cmds_value local = {0};
     if (rc == 0) {
         struct cmds_call call = {c, vals, nargs, ret ? ret : &local};
@@ -195,6 +210,63 @@ cmds_call(struct cmds *c, const char *name, const char *const *args, size_t narg
         cmds_value_clear(&vals[i]);
     free(vals);
     return rc;
+}
+
+int
+cmds_call(struct cmds *c, const char *name, const char *const *args, size_t nargs,
+          struct cmds_value *ret, struct err *e)
+{
+    const struct command_def *d = find(c, name);
+    if (d == NULL)
+        return err_set(e, MP_ERR_NOTFOUND, "Unknown command: %s", name);
+    size_t fixed;
+    int rc = check_count(d, name, nargs, &fixed, e);
+    if (rc < 0)
+        return rc;
+    struct cmds_value *vals = xcalloc(nargs ? nargs : 1, sizeof(*vals));
+    size_t parsed = 0;
+    for (; parsed < nargs && rc == 0; parsed++) {
+        const struct cmds_param *p = &d->params[parsed < fixed ? parsed : d->nparams - 1];
+        rc = cmds__parse(c, p, args[parsed], &vals[parsed], e);
+    }
+    return invoke(c, d, vals, nargs, parsed, rc, ret, e);
+}
+
+int
+cmds_call_values(struct cmds *c, const char *name, struct cmds_value *args, size_t nargs,
+                 struct cmds_value *ret, struct err *e)
+{
+    const struct command_def *d = find(c, name);
+    size_t fixed = 0;
+    int rc = d ? check_count(d, name, nargs, &fixed, e)
+               : err_set(e, MP_ERR_NOTFOUND, "Unknown command: %s", name);
+    if (rc < 0) {
+        for (size_t i = 0; i < nargs; i++)
+            cmds_value_clear(&args[i]);
+        return rc;
+    }
+    struct cmds_value *vals = xcalloc(nargs ? nargs : 1, sizeof(*vals));
+    for (size_t i = 0; i < nargs; i++) {
+        const struct cmds_param *p = &d->params[i < fixed ? i : d->nparams - 1];
+        struct cmds_value *a = &args[i];
+        if (rc == 0 && a->type == p->type) {
+            vals[i] = *a;
+            memset(a, 0, sizeof(*a));
+        } else if (rc == 0 && a->type == CMDS_FLOW && p->type == CMDS_FLOWS && a->flow) {
+            vals[i].type = CMDS_FLOWS;
+            vals[i].flows.v = xmalloc(sizeof(*vals[i].flows.v));
+            vals[i].flows.v[0] = a->flow;
+            vals[i].flows.n = 1;
+            a->flow = NULL;
+        } else if (rc == 0 && a->type == CMDS_STR) {
+            rc = cmds__parse(c, p, a->s ? a->s : "", &vals[i], e);
+        } else if (rc == 0) {
+            rc = err_set(e, MP_ERR_INVAL, "Command argument %zu of %s: expected %s, got %s", i + 1,
+                         name, cmds_type_name(p->type), cmds_type_name(a->type));
+        }
+        cmds_value_clear(a);
+    }
+    return invoke(c, d, vals, nargs, nargs, rc, ret, e);
 }
 
 int

@@ -244,8 +244,10 @@ static int
 cmd_mode_options(void *arg, struct cmds_call *call, struct err *e)
 {
     struct strv sv = {0};
-    for (int i = 0; i < CV_VIEW__COUNT; i++) {
+    for (int i = 0; i < cv_view_count(); i++) {
         char name[64];
+        if (cv_view_name((enum cv_view)i) == NULL)
+            continue; /* a script's view, removed */
         snprintf(name, sizeof(name), "%s", cv_view_name((enum cv_view)i));
         for (char *p = name; *p; p++)
             *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);

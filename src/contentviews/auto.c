@@ -2,6 +2,7 @@
  * Auto: the view that rates the body highest renders it (8.1.1's
  * max((render_priority, view))). Ties go to the view whose name sorts
  * last, since 8.1.1 compares views by name when priorities are equal.
+ * Views a script added (extern.c) compete the same way.
  */
 #include <string.h>
 
@@ -30,6 +31,14 @@ cv__auto_render(struct cv_render *r)
             best = v;
             best_p = p;
         }
+    }
+    /* An external view (extern.c) rated the body while the render was made. */
+    if (r->ext_view >= 0 &&
+        (r->ext_priority > best_p ||
+         (r->ext_priority == best_p &&
+          strcmp(cv_view_name((enum cv_view)r->ext_view), cv_view_name(best)) > 0))) {
+        best = r->ext_view;
+        best_p = r->ext_priority;
     }
     if (best_p == 0 && r->body.len == 0) {
         cv__set_desc(r, "No content");

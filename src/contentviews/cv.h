@@ -84,6 +84,7 @@ enum cv_view {
         CV_VIEW__COUNT
 };
 
+/* The name of view v (a built-in or an added one), or NULL for no view. */
 const char *cv_view_name(enum cv_view);
 /* The view named name, ignoring case (as contentviews.get()), or -1. */
 int cv_view_find(const char *name);
@@ -177,6 +178,53 @@ struct cv_render *cv_render_message_borrowed(const char *view_name, const struct
 /* The same for a TCP or WebSocket message: bytes without a content type. */
 struct cv_render *cv_render_bytes(const char *view_name, const struct flow *f, const uint8_t *p,
                                   size_t n);
+
+/*
+ * Views added at run time (a script's contentviews.add()), offered by
+ * name and in Auto like the built-in ones. Both functions are called
+ * while cv_render_new() runs, with the body and the meta of that call:
+ * priority stores 8.1.1's render_priority (a float) in *prio; render
+ * appends its lines (cv_lines_add_line/_tok) and sets *desc, the
+ * description, to a malloc'd string (NULL: the view's name). Either
+ * returns 0, or -1 to fail: the body is then shown as Raw, as 8.1.1 does
+ * for a view that raises, with *error (malloc'd, may stay NULL) as the
+ * reason. release, if set, frees arg once the view is removed.
+ */
+struct cv_view_ops {
+    int (*priority)(void *arg, const uint8_t *p, size_t n, const struct cv_meta *, double *prio);
+    int (*render)(void *arg, const uint8_t *p, size_t n, const struct cv_meta *,
+                  struct cv_lines *out, char **desc, char **error);
+    void (*release)(void *arg);
+};
+
+struct err;
+/*
+ * Adds a view named name after every view there is. Returns its id (an
+ * enum cv_view value past CV_VIEW__COUNT), or MP_ERR_EXISTS when a view
+ * has that name (ignoring case), MP_ERR_INVAL for an empty name.
+ */
+int cv_view_add(const char *name, const struct cv_view_ops *, void *arg, struct err *e);
+/* Removes the added view named name; MP_ERR_NOTFOUND if there is none.
+ * Renders made before keep the lines it gave them. */
+int cv_view_remove(const char *name);
+/* Removes every added view (the plugin's shutdown, a test's end). */
+void cv_view_remove_all(void);
+/*
+ * View v's render_priority for a body in 8.1.1's units (Raw rates 0.1,
+ * a view that fails 0; Auto -1), for a script that builds on a built-in
+ * view (contentviews.get("JSON").render_priority(...)).
+ */
+double cv_view_priority(enum cv_view v, const uint8_t *p, size_t n, const struct cv_meta *m);
+/* One past the highest view id: cv_view_name() of 0 .. count-1 names
+ * every view there is, and NULL for ids whose view was removed. */
+int cv_view_count(void);
+
+/* For render functions: a new line, and a token on the last line (the
+ * first token makes a line if there is none). style is a style name of
+ * CV_STYLE_MAP (any other is "text"); text is UTF-8, made safe to print
+ * as 8.1.1's safe_to_print does. */
+void cv_lines_add_line(struct cv_lines *);
+void cv_lines_add_tok(struct cv_lines *, const char *style, const char *text, size_t n);
 
 /*
  * Appends at most max_lines lines to out (0: no limit) and stops after

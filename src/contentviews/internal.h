@@ -68,6 +68,14 @@ struct cv_render {
     size_t stop_at; /* out->n at which the caller's line limit is reached */
     size_t budget;  /* bytes of work left in this call */
     int missing;    /* content=None: one "content missing" line */
+    /* An external view (extern.c), asked while cv_render_new() ran: the
+     * one requested, or Auto's best with its priority; -1 if none. */
+    int ext_view;
+    int ext_priority;
+    int ext_failed;
+    int ext_started;
+    struct cv_lines ext_lines; /* owned: its lines until the first step takes them */
+    char *ext_desc;            /* owned */
 };
 
 /* Each view's two functions, named after its file: a priority in tenths
@@ -92,6 +100,21 @@ cv__room(const struct cv_render *r)
 {
     return r->out->n < r->stop_at;
 }
+
+/* ---- external views (extern.c) ---- */
+
+/* The name of external view v, or NULL (not one, or removed). */
+const char *cv__ext_name(int v);
+/* The external view named name (ignoring case), or -1. */
+int cv__ext_find(const char *name);
+/* Asks the external views what cv_render_new() needs of them while m is
+ * valid: the requested one's lines, or for Auto the best one's. */
+void cv__ext_prepare(struct cv_render *, const struct cv_meta *m);
+/* External view v's rating of r's body in tenths (0 for no view). */
+int cv__ext_priority(struct cv_render *, int v, const struct cv_meta *m);
+/* The render function of every external view. */
+int cv__ext_render(struct cv_render *);
+void cv__ext_free(struct cv_render *);
 
 /* The priority of view v for the render's body. */
 int cv__priority(struct cv_render *, enum cv_view v);

@@ -52,7 +52,7 @@ cv_style_name(enum cv_style s)
 const char *
 cv_view_name(enum cv_view v)
 {
-    return (unsigned)v < CV_VIEW__COUNT ? view_names[v] : NULL;
+    return (unsigned)v < CV_VIEW__COUNT ? view_names[v] : cv__ext_name((int)v);
 }
 
 int
@@ -61,7 +61,7 @@ cv_view_find(const char *name)
     for (int i = 0; name && i < CV_VIEW__COUNT; i++)
         if (strcasecmp(view_names[i], name) == 0)
             return i;
-    return -1;
+    return cv__ext_find(name);
 }
 
 int
@@ -73,7 +73,7 @@ cv__priority(struct cv_render *r, enum cv_view v)
 int
 cv__render_view(struct cv_render *r)
 {
-    return renders[r->view](r);
+    return r->view < CV_VIEW__COUNT ? renders[r->view](r) : cv__ext_render(r);
 }
 
 int
@@ -82,6 +82,27 @@ cv__json_depth(const struct cv_render *r, int in_priority)
     if (in_priority)
         return 965;
     return r->requested == CV_VIEW_AUTO ? 966 : 968;
+}
+
+double
+cv_view_priority(enum cv_view v, const uint8_t *p, size_t n, const struct cv_meta *m)
+{
+    if (cv_view_name(v) == NULL || v == CV_VIEW_AUTO)
+        return v == CV_VIEW_AUTO ? -1 : 0;
+    struct buf body = BUF_INIT;
+    buf_append(&body, p, n);
+    /* A render asked for Raw, so that no external view is asked for lines. */
+    struct cv_render *r = cv_render_new(CV_VIEW_RAW, &body, m);
+    int rating;
+    if (v >= CV_VIEW__COUNT) {
+        rating = cv__ext_priority(r, v, m);
+    } else {
+        r->budget = SIZE_MAX;
+        while ((rating = cv__priority(r, v)) == CV__PENDING)
+            r->budget = SIZE_MAX;
+    }
+    cv_render_free(r);
+    return rating == CV__FAIL ? 0 : rating / 10.0;
 }
 
 void
@@ -107,7 +128,7 @@ struct cv_render *
 cv_render_new(enum cv_view view, struct buf *body, const struct cv_meta *m)
 {
     struct cv_render *r = xcalloc(1, sizeof(*r));
-    r->requested = r->view = (unsigned)view < CV_VIEW__COUNT ? view : CV_VIEW_AUTO;
+    r->requested = r->view = cv_view_name(view) ? view : CV_VIEW_AUTO;
     buf_move(&r->body, body);
     if (m && m->content_type)
         r->ctype = xstrdup(m->content_type);
@@ -131,6 +152,7 @@ cv_render_new(enum cv_view view, struct buf *body, const struct cv_meta *m)
         if (h)
             r->grpc_encoding = xstrdup(h->value);
     }
+    cv__ext_prepare(r, m);
     return r;
 }
 
@@ -218,12 +240,13 @@ message(const char *view_name, const struct flow *f, const struct http_request *
     free(ct);
     struct cv_meta m = {.content_type = ctype, .request = rq, .headers = h, .flow = f};
     int v = cv_view_find(view_name);
+    /* A borrowed body goes in as the render's own (a script's view reads it
+     * as the render is made), and is marked so that it is never freed. */
+    if (borrow == 2)
+        body = (struct buf){(uint8_t *)buf_ptr(raw), 0, raw->len, raw->len};
     struct cv_render *r = cv_render_new(v < 0 ? CV_VIEW_AUTO : (enum cv_view)v, &body, &m);
     snprintf(r->desc_prefix, sizeof(r->desc_prefix), "%s", prefix);
-    if (borrow == 2) {
-        r->body = (struct buf){(uint8_t *)buf_ptr(raw), 0, raw->len, raw->len};
-        r->borrowed = 1;
-    }
+    r->borrowed = borrow == 2;
     free(ctype);
     return r;
 }
@@ -257,9 +280,10 @@ static void
 fall_back(struct cv_render *r)
 {
     if (r->error == NULL) {
-        size_t n = strlen(view_names[r->view]) + 48;
+        const char *name = cv_view_name(r->view) ? cv_view_name(r->view) : "?";
+        size_t n = strlen(name) + 48;
         r->error = xmalloc(n);
-        snprintf(r->error, n, "%s content viewer could not show the body", view_names[r->view]);
+        snprintf(r->error, n, "%s content viewer could not show the body", name);
     }
     cv__set_state(r, NULL, NULL);
     r->view = CV_VIEW_RAW;
@@ -285,7 +309,7 @@ cv_render_step(struct cv_render *r, struct cv_lines *out, size_t max_lines, size
     size_t first = out->n;
     int rc;
     for (;;) {
-        rc = renders[r->view](r);
+        rc = cv__render_view(r);
         if (rc != CV__FAIL)
             break;
         /* A view decides before its first line whether it can show the body. */
@@ -332,6 +356,7 @@ cv_render_free(struct cv_render *r)
         return;
     cv__set_state(r, NULL, NULL);
     cv__json_free(r->json);
+    cv__ext_free(r);
     if (!r->borrowed)
         buf_clear(&r->body);
     free(r->ctype);

@@ -15,7 +15,9 @@
 #include <stdlib.h>
 
 #include "commands/commands.h"
+#include "flow/flow.h"
 #include "master/master.h"
+#include "util/xmalloc.h"
 
 static PyObject *
 flows_list(const struct cmds_flows *fl)
@@ -163,8 +165,102 @@ trampoline(void *arg, struct cmds_call *c, struct err *e)
     return rc;
 }
 
-/* command_call(name, *args): the arguments as strings, parsed by the
- * command's own types (flow specifications such as "@all" included). */
+/* The C flow of a mitmproxy flow object (its _f) or of a _c.Flow; NULL
+ * without an exception for anything else. */
+static struct flow *
+flow_of(PyObject *o)
+{
+    if (PyObject_TypeCheck(o, &script__flow_type))
+        return script__flow_of(o);
+    PyObject *c = PyObject_HasAttrString(o, "_f") ? PyObject_GetAttrString(o, "_f") : NULL;
+    struct flow *f = c && PyObject_TypeCheck(c, &script__flow_type) ? script__flow_of(c) : NULL;
+    Py_XDECREF(c);
+    PyErr_Clear();
+    return f;
+}
+
+/*
+ * A Python argument as a command value: a flow as FLOW, a list of flows
+ * as FLOWS (so a copy no store holds still reaches replay.client), a
+ * list of str as STRS; anything else as its str(), which the command's
+ * parameter type parses (flow specifications such as "@all" included).
+ */
+static int
+arg_value(PyObject *o, struct cmds_value *v)
+{
+    struct flow *f = flow_of(o);
+    if (f) {
+        v->type = CMDS_FLOW;
+        v->flow = flow_ref(f);
+        return 0;
+    }
+    if (PyList_Check(o) || PyTuple_Check(o)) {
+        Py_ssize_t n = PySequence_Size(o);
+        if (n < 0)
+            return -1;
+        int flows = 1, strs = 1;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *x = PySequence_GetItem(o, i);
+            flows &= x && flow_of(x) != NULL;
+            strs &= x && PyUnicode_Check(x);
+            Py_XDECREF(x);
+        }
+        if (flows) {
+            v->type = CMDS_FLOWS;
+            v->flows.v = xcalloc(n ? (size_t)n : 1, sizeof(*v->flows.v));
+            for (Py_ssize_t i = 0; i < n; i++) {
+                PyObject *x = PySequence_GetItem(o, i);
+                v->flows.v[v->flows.n++] = flow_ref(flow_of(x));
+                Py_DECREF(x);
+            }
+            return 0;
+        }
+        if (strs && n > 0) {
+            v->type = CMDS_STRS;
+            for (Py_ssize_t i = 0; i < n; i++) {
+                PyObject *x = PySequence_GetItem(o, i);
+                const char *u = PyUnicode_AsUTF8(x);
+                if (u)
+                    strv_push(&v->strs, u);
+                Py_DECREF(x);
+                if (u == NULL)
+                    return -1;
+            }
+            return 0;
+        }
+    }
+    PyObject *s =
+        PyBool_Check(o) ? PyUnicode_FromString(o == Py_True ? "true" : "false") : PyObject_Str(o);
+    const char *u = s ? PyUnicode_AsUTF8(s) : NULL;
+    if (u) {
+        v->type = CMDS_STR;
+        v->s = strdup(u);
+    }
+    Py_XDECREF(s);
+    return u && v->s ? 0 : -1;
+}
+
+/* A call's result as Python, or its error as mitmproxy's CommandError. */
+static PyObject *
+outcome(int rc, struct cmds_value *ret, const struct err *e)
+{
+    PyObject *r = NULL;
+    if (rc < 0) {
+        PyObject *mod = PyImport_ImportModule("mitmproxy.exceptions");
+        PyObject *cls = mod ? PyObject_GetAttrString(mod, "CommandError") : NULL;
+        PyErr_Clear();
+        PyErr_SetString(cls ? cls : PyExc_RuntimeError, e->msg);
+        Py_XDECREF(cls);
+        Py_XDECREF(mod);
+    } else {
+        r = value(ret);
+    }
+    cmds_value_clear(ret);
+    return r;
+}
+
+/* command_call(name, *args): mitmproxy's commands.call, the arguments as
+ * arg_value() makes them. */
 static PyObject *
 command_call(PyObject *self, PyObject *args)
 {
@@ -173,6 +269,40 @@ command_call(PyObject *self, PyObject *args)
     Py_ssize_t n = PyTuple_GET_SIZE(args);
     if (n < 1) {
         PyErr_SetString(PyExc_TypeError, "command_call(name, *args)");
+        return NULL;
+    }
+    const char *name = PyUnicode_AsUTF8(PyTuple_GET_ITEM(args, 0));
+    if (name == NULL)
+        return NULL;
+    size_t nargs = (size_t)n - 1;
+    struct cmds_value *vals = calloc(nargs ? nargs : 1, sizeof(*vals));
+    for (size_t i = 0; vals && i < nargs; i++) {
+        if (arg_value(PyTuple_GET_ITEM(args, (Py_ssize_t)i + 1), &vals[i]) < 0) {
+            for (size_t k = 0; k <= i; k++)
+                cmds_value_clear(&vals[k]);
+            free(vals);
+            return PyErr_Occurred() ? NULL : PyErr_NoMemory();
+        }
+    }
+    if (vals == NULL)
+        return PyErr_NoMemory();
+    struct cmds_value ret = {0};
+    struct err e = {0};
+    int rc = cmds_call_values(master_commands(script__master), name, vals, nargs, &ret, &e);
+    free(vals);
+    return outcome(rc, &ret, &e);
+}
+
+/* command_call_strings(name, *args): mitmproxy's call_strings and
+ * execute, every argument a string parsed by its parameter's type. */
+static PyObject *
+command_call_strings(PyObject *self, PyObject *args)
+{
+    if (script__master == NULL)
+        return PyErr_Format(PyExc_RuntimeError, "no command registry here");
+    Py_ssize_t n = PyTuple_GET_SIZE(args);
+    if (n < 1) {
+        PyErr_SetString(PyExc_TypeError, "command_call_strings(name, *args)");
         return NULL;
     }
     const char *name = PyUnicode_AsUTF8(PyTuple_GET_ITEM(args, 0));
@@ -195,19 +325,7 @@ command_call(PyObject *self, PyObject *args)
     int rc =
         cmds_call(master_commands(script__master), name, (const char *const *)sv.v, sv.n, &ret, &e);
     strv_clear(&sv);
-    PyObject *r = NULL;
-    if (rc < 0) {
-        PyObject *mod = PyImport_ImportModule("mitmproxy.exceptions");
-        PyObject *cls = mod ? PyObject_GetAttrString(mod, "CommandError") : NULL;
-        PyErr_Clear();
-        PyErr_SetString(cls ? cls : PyExc_RuntimeError, e.msg);
-        Py_XDECREF(cls);
-        Py_XDECREF(mod);
-    } else {
-        r = value(&ret);
-    }
-    cmds_value_clear(&ret);
-    return r;
+    return outcome(rc, &ret, &e);
 }
 
 static int
@@ -224,10 +342,12 @@ type_named(const char *name, enum cmds_type *out)
 }
 
 /*
- * add_command(name, help, [(param, type, variadic), ...], return type, fn):
- * types by the names --commands shows ("str", "flow[]", ...). A command
- * added again (a reloaded script) replaces the old one; the old callable
- * stays referenced, as the registry may still be running it.
+ * add_command(name, help, [(param, type, variadic[, optional]), ...], return
+ * type, fn): types by the names --commands shows ("str", "flow[]", ...);
+ * an optional parameter has a default in Python and may be left out, with
+ * those after it. A command added again (a reloaded script) replaces the
+ * old one; the old callable stays referenced, as the registry may still
+ * be running it.
  */
 static PyObject *
 add_command(PyObject *self, PyObject *args)
@@ -246,14 +366,18 @@ add_command(PyObject *self, PyObject *args)
     PyObject *seq = PySequence_Fast(params, "params must be a sequence");
     Py_ssize_t n = seq ? PySequence_Fast_GET_SIZE(seq) : 0;
     struct cmds_param *ps = calloc((size_t)n + 1, sizeof(*ps));
+    int first_optional = -1;
     for (Py_ssize_t i = 0; seq && i < n; i++) {
         const char *pname, *ptype;
-        int variadic;
-        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, i), "ssp", &pname, &ptype, &variadic) ||
+        int variadic, optional = 0;
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, i), "ssp|p", &pname, &ptype, &variadic,
+                              &optional) ||
             type_named(ptype, &ps[i].type) < 0)
             goto fail;
         ps[i].name = pname;
         ps[i].variadic = variadic;
+        if (optional && first_optional < 0)
+            first_optional = (int)i;
     }
     if (seq == NULL)
         goto fail;
@@ -263,6 +387,8 @@ add_command(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, e.msg);
         goto fail;
     }
+    if (first_optional >= 0)
+        cmds_set_optional(master_commands(script__master), name, (size_t)first_optional);
     Py_INCREF(fn);
     pc->fn = fn;
     free(ps);
@@ -276,7 +402,9 @@ fail:
 }
 
 PyMethodDef script__command_methods[] = {
-    {"command_call", command_call, METH_VARARGS, "Calls a command with string arguments."},
+    {"command_call", command_call, METH_VARARGS, "Calls a command with Python values."},
+    {"command_call_strings", command_call_strings, METH_VARARGS,
+     "Calls a command with string arguments."},
     {"add_command", add_command, METH_VARARGS, "Adds a command to the registry."},
     {NULL},
 };

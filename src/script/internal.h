@@ -23,6 +23,8 @@ extern const struct options *script__configuring;
 
 /* io.c: flow filters, flow files, copies (added to mitmproxy._c). */
 extern PyMethodDef script__io_methods[];
+/* contentview.c: a script's content views among ours, ours for scripts. */
+extern PyMethodDef script__contentview_methods[];
 /* command.c: add_command, script commands in our registry. */
 extern PyMethodDef script__command_methods[];
 /* loader.c: script_addons(): every script addon object loaded now. */

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "addons/addon.h"
+#include "contentviews/cv.h"
 #include "flow/flow.h"
 #include "options/opt.h"
 #include "script/script.h"
@@ -456,6 +457,8 @@ loader_free(struct addon *a)
 {
     struct loader *l = (struct loader *)a;
     PyGILState_Ensure(); /* for good: nothing runs Python after this */
+    /* Views that scripts added and never removed hold Python objects. */
+    cv_view_remove_all();
     for (size_t i = 0; i < l->n; i++) {
         Py_CLEAR(l->v[i].objs);
         Py_CLEAR(l->v[i].ns);

@@ -2,8 +2,9 @@
  * mitmproxy._c: what our Python package needs from the C side, and
  * nothing more: the Flow and Message view types, the log, the options
  * (read, set through the master, registered by loader.add_option), the
- * command registry (command.c), and the content codings (brotli and zstd included,
- * which Python's standard library lacks). ctx, http and addonmanager in
+ * command registry (command.c), content views (contentview.c), and the
+ * content codings (brotli and zstd included, which Python's standard
+ * library lacks). ctx, http and addonmanager in
  * python/mitmproxy/ give scripts mitmproxy's names on top of this.
  */
 /* Python.h first, as the C API asks. */
@@ -36,14 +37,38 @@ py_log(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/*
+ * Without a master (the extension module in a user's addon tests) the
+ * options are a set of our own, with every default, which option_set
+ * changes directly: taddons.context() configures addons on top of it.
+ */
+static struct options *standalone;
+
 static const struct options *
 options(void)
 {
     if (script__master == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "no master: options are not available here");
-        return NULL;
+        if (standalone == NULL)
+            standalone = opt_new();
+        return standalone;
     }
     return script__configuring ? script__configuring : master_options(script__master);
+}
+
+/* option_set without a master: all settings or none, on a copy. */
+static int
+standalone_set(const struct strv *set, struct err *e)
+{
+    struct options *next = opt_copy(options());
+    for (size_t i = 0; i < set->n; i++) {
+        if (opt_set_arg(next, set->v[i], e) < 0) {
+            opt_free(next);
+            return -1;
+        }
+    }
+    opt_free(standalone);
+    standalone = next;
+    return 0;
 }
 
 static const struct opt_info *
@@ -89,6 +114,18 @@ option_get(PyObject *self, PyObject *arg)
     const struct options *o = name ? options() : NULL;
     const struct opt_info *info = o ? find_option(name) : NULL;
     return info ? option_value(o, info) : NULL;
+}
+
+/* options_reset(): without a master, every option back to its default
+ * (a new taddons.context()); with one, nothing. */
+static PyObject *
+options_reset(PyObject *self, PyObject *unused)
+{
+    if (script__master == NULL) {
+        opt_free(standalone);
+        standalone = NULL;
+    }
+    Py_RETURN_NONE;
 }
 
 static PyObject *
@@ -178,7 +215,10 @@ option_set(PyObject *self, PyObject *dict)
         }
     }
     struct err e = {0};
-    if (master_set(script__master, (const char *const *)set.v, set.n, &e) < 0) {
+    int rc = script__master == NULL
+                 ? standalone_set(&set, &e)
+                 : master_set(script__master, (const char *const *)set.v, set.n, &e);
+    if (rc < 0) {
         raise_err(&e);
         goto fail;
     }
@@ -252,8 +292,8 @@ encode(PyObject *self, PyObject *args)
 static PyObject *
 addon_names(PyObject *self, PyObject *unused)
 {
-    if (options() == NULL)
-        return NULL;
+    if (script__master == NULL)
+        return PyList_New(0);
     struct addon_chain *c = master_chain(script__master);
     PyObject *l = PyList_New(0);
     for (size_t i = 0; l && i < addon_chain_len(c); i++) {
@@ -268,9 +308,8 @@ addon_names(PyObject *self, PyObject *unused)
 static PyObject *
 shutdown(PyObject *self, PyObject *unused)
 {
-    if (options() == NULL)
-        return NULL;
-    master_shutdown(script__master);
+    if (script__master)
+        master_shutdown(script__master);
     Py_RETURN_NONE;
 }
 
@@ -279,6 +318,7 @@ static PyMethodDef functions[] = {
     {"option_get", option_get, METH_O, "The value of an option."},
     {"option_set", option_set, METH_O, "Sets options from a dict, as one change."},
     {"option_names", option_names, METH_NOARGS, "Every option's name."},
+    {"options_reset", options_reset, METH_NOARGS, "Without a master: every option's default."},
     {"add_option", add_option, METH_VARARGS, "Registers an option (loader.add_option)."},
     {"decode", decode, METH_VARARGS, "decode(encoding, data): a content coding undone."},
     {"encode", encode, METH_VARARGS, "encode(encoding, data): a content coding applied."},
@@ -296,6 +336,15 @@ static struct PyModuleDef module = {
     .m_methods = functions,
 };
 
+/* The same module as an extension of the system Python (make pyext). */
+PyMODINIT_FUNC PyInit__mitmproxy_c(void);
+
+PyMODINIT_FUNC
+PyInit__mitmproxy_c(void)
+{
+    return script__init_module();
+}
+
 PyObject *
 script__init_module(void)
 {
@@ -310,6 +359,7 @@ script__init_module(void)
         PyModule_AddObjectRef(m, "Conn", (PyObject *)&script__conn_type) < 0 ||
         PyModule_AddObjectRef(m, "Data", (PyObject *)&script__data_type) < 0 ||
         PyModule_AddFunctions(m, script__io_methods) < 0 ||
+        PyModule_AddFunctions(m, script__contentview_methods) < 0 ||
         PyModule_AddFunctions(m, script__command_methods) < 0) {
         Py_DECREF(m);
         return NULL;

@@ -387,8 +387,8 @@ state_get(struct web *w, struct web_req *rq, struct web_resp *rs, char **args)
     json_string(&j, MP_COMPAT_MITMPROXY);
     json_key(&j, "contentViews");
     json_array_begin(&j);
-    for (int v = 0; v < CV_VIEW__COUNT; v++)
-        if (v != CV_VIEW_QUERY)
+    for (int v = 0; v < cv_view_count(); v++)
+        if (v != CV_VIEW_QUERY && cv_view_name((enum cv_view)v))
             json_string(&j, cv_view_name((enum cv_view)v));
     json_array_end(&j);
     json_key(&j, "servers");

@@ -207,3 +207,40 @@ make_flows(void)
     for (int i = 0; i < 3; i++)
         flows3[i] = flow_new_http(NULL, NULL);
 }
+
+/* A script's commands: parameters with defaults may be left out, and its
+ * calls pass values (a flow no store holds) as they are. */
+TEST(cmds_call_values_and_optional_parameters)
+{
+    struct cmds *c = registry();
+    struct cmds_value r = {0};
+    struct err e = {0};
+    ASSERT_EQ(cmds_set_optional(c, "math.add", 1), 0);
+    ASSERT_EQ(cmds_set_optional(c, "math.add", 3), MP_ERR_INVAL);
+    ASSERT_EQ(cmds_set_optional(c, "nope", 0), MP_ERR_NOTFOUND);
+    ASSERT_EQ(cmds_execute(c, "math.add 2 3", &r, &e), 0);
+    ASSERT_EQ(r.i, 5);
+    ASSERT(cmds_execute(c, "math.add", &r, &e) < 0);
+    ASSERT_STREQ(e.msg, "Command argument mismatch: math.add expects at least 1 argument, got 0");
+    ASSERT(cmds_execute(c, "math.add 1 2 3", &r, &e) < 0);
+
+    /* A flow where flow[] is expected, a string parsed by its type. */
+    struct flow *f = flow_new_http(NULL, NULL);
+    struct cmds_value args[2] = {{.type = CMDS_STR, .s = strdup("curl")},
+                                 {.type = CMDS_FLOW, .flow = flow_ref(f)}};
+    ASSERT_EQ(cmds_call_values(c, "export.count", args, 2, &r, &e), 0);
+    ASSERT_EQ(r.i, 1);
+    ASSERT(args[0].s == NULL && args[1].flow == NULL);
+    struct cmds_value two[2] = {{.type = CMDS_INT, .i = 4}, {.type = CMDS_STR, .s = strdup("5")}};
+    ASSERT_EQ(cmds_call_values(c, "math.add", two, 2, &r, &e), 0);
+    ASSERT_EQ(r.i, 9);
+    /* A value of another type is refused, and still freed. */
+    struct cmds_value bad[1] = {{.type = CMDS_FLOW, .flow = flow_ref(f)}};
+    ASSERT(cmds_call_values(c, "math.add", bad, 1, &r, &e) < 0);
+    ASSERT_STREQ(e.msg, "Command argument 1 of math.add: expected int, got flow");
+    struct cmds_value unk[1] = {{.type = CMDS_STR, .s = strdup("x")}};
+    ASSERT_EQ(cmds_call_values(c, "nope", unk, 1, &r, &e), MP_ERR_NOTFOUND);
+    flow_unref(f);
+    cmds_value_clear(&r);
+    cmds_free(c);
+}

@@ -172,11 +172,12 @@ def test_script_that_does_not_import_is_logged(mitmdump, origin, tmp_path):
 
 
 def test_missing_module_of_ours_names_itself(mitmdump, tmp_path):
+    # (mitmproxy.contentviews, named here before, is provided now.)
     s = script(tmp_path, "lacks.py", """
-        from mitmproxy import contentviews
+        from mitmproxy import certs
         """)
     proc, _ = mitmdump("-s", s)
-    proc.wait_for(r"mitmproxy-c does not provide mitmproxy.contentviews in this version")
+    proc.wait_for(r"mitmproxy-c does not provide mitmproxy.certs in this version")
 
 
 def test_missing_script_is_a_start_up_error(tmp_path):

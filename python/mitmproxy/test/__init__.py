@@ -1,0 +1,1 @@
+"""mitmproxy.test: helpers for addon unit tests (tflow, taddons)."""
