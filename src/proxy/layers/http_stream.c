@@ -24,8 +24,9 @@
  * again. An HTTP/1 connection layer does not even parse on while its stream
  * waits, so its bytes are never copied twice.
  *
- * A stream body above stream_large_bodies goes on as it comes (the flow
- * keeps no body), either announced by its length or grown past the limit;
+ * A stream body above stream_large_bodies, or one an addon asked for in
+ * its headers hook (Message.stream), goes on as it comes (the flow keeps
+ * no body), either announced by its length or grown past the limit;
  * body_size_limit is enforced where the bytes arrive. Any failure sets the
  * flow's error, raises the error hook and then answers the client (413 for
  * a request over body_size_limit, 400 for the client's faults, 502 for the
@@ -456,7 +457,8 @@ after_requestheaders(struct http_stream *s, struct cmdq *out)
     }
     /* An HTTP/2 request whose end already came is buffered whatever its length. */
     int complete = s->req_nobody || (s->h2 && queued(s, HEV_REQUEST_END));
-    if (!complete && cfg->stream_large_bodies >= 0 && s->req_length > cfg->stream_large_bodies) {
+    int large = cfg->stream_large_bodies >= 0 && s->req_length > cfg->stream_large_bodies;
+    if (!complete && (req->stream || large)) {
         /* The server gets the head now and the body as it comes. */
         start_request_stream(s, out);
         return;
@@ -763,7 +765,7 @@ after_responseheaders(struct http_stream *s, struct cmdq *out)
         return;
     }
     int64_t limit = cfg->stream_large_bodies;
-    if (limit >= 0 && (s->until_close || s->resp_length > limit))
+    if (resp->stream || (limit >= 0 && (s->until_close || s->resp_length > limit)))
         start_response_stream(s, out);
     else
         s->ss = HS_BODY;

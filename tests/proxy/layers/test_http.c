@@ -450,6 +450,79 @@ TEST(http_layer_streams_large_response)
     pb_run(pb_streamed_response, layer_http_new, PB_HOOKS, stream_1k);
 }
 
+/* An addon sets Message.stream in responseheaders: this response streams
+ * although it is far below any stream_large_bodies (none is set). */
+static void
+pb_stream_flag_response(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    struct flow *f;
+    pb_in_start(pb);
+    pb_in_data(pb, client, "GET http://a.test/s HTTP/1.1\r\nHost: a.test\r\n\r\n");
+    pb_out_hook(pb, HOOK_REQUESTHEADERS, &f);
+    pb_in_reply(pb);
+    pb_out_hook(pb, HOOK_REQUEST, NULL);
+    pb_in_reply(pb);
+    pb_out_open(pb, &server);
+    pb_in_reply(pb);
+    pb_out_send(pb, server, "GET /s HTTP/1.1\r\nHost: a.test\r\n\r\n");
+    pb_in_data(pb, server, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n");
+    pb_out_hook(pb, HOOK_RESPONSEHEADERS, NULL);
+    f->response->stream = 1;
+    pb_in_reply(pb);
+    pb_out_send(pb, client, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n");
+    pb_in_data(pb, server, "abc");
+    pb_out_send(pb, client, "abc");
+    pb_in_data(pb, server, "def");
+    pb_out_send(pb, client, "def");
+    pb_out_hook(pb, HOOK_RESPONSE, NULL);
+    ASSERT(f->response->content_none);
+    pb_in_reply(pb);
+    pb_end(pb);
+}
+
+TEST(http_layer_stream_flag_response)
+{
+    pb_run(pb_stream_flag_response, layer_http_new, PB_HOOKS, NULL);
+}
+
+/* The same for a request: set in requestheaders, the server gets the head
+ * at once and the body as it comes; the request hook sees no content. */
+static void
+pb_stream_flag_request(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    struct flow *f;
+    pb_in_start(pb);
+    pb_in_data(pb, client,
+               "PUT http://a.test/up HTTP/1.1\r\nHost: a.test\r\nContent-Length: 4\r\n\r\n");
+    pb_out_hook(pb, HOOK_REQUESTHEADERS, &f);
+    f->request->stream = 1;
+    pb_in_reply(pb);
+    pb_out_open(pb, &server);
+    pb_in_reply(pb);
+    pb_out_send(pb, server, "PUT /up HTTP/1.1\r\nHost: a.test\r\nContent-Length: 4\r\n\r\n");
+    pb_in_data(pb, client, "ab");
+    pb_out_send(pb, server, "ab");
+    pb_in_data(pb, client, "cd");
+    pb_out_send(pb, server, "cd");
+    pb_out_hook(pb, HOOK_REQUEST, NULL);
+    ASSERT(f->request->content_none);
+    pb_in_reply(pb);
+    pb_in_data(pb, server, RESP_OK);
+    pb_out_hook(pb, HOOK_RESPONSEHEADERS, NULL);
+    pb_in_reply(pb);
+    pb_out_hook(pb, HOOK_RESPONSE, NULL);
+    pb_in_reply(pb);
+    pb_out_send(pb, client, RESP_OK);
+    pb_end(pb);
+}
+
+TEST(http_layer_stream_flag_request)
+{
+    pb_run(pb_stream_flag_request, layer_http_new, PB_HOOKS, NULL);
+}
+
 static void
 pb_streamed_request(struct pb *pb)
 {
