@@ -99,9 +99,13 @@ typedef int (*cmds_fn)(void *arg, struct cmds_call *c, struct err *e);
 struct cmds_param {
     const char *name;
     enum cmds_type type;
-    int variadic;           /* the last parameter may take any number ("*value") */
+    /* 1: the last parameter, which takes any number ("*value");
+     * CMDS_OPTIONAL: it and those after it may be left out (a Python
+     * default; shown without a mark, as mitmproxy shows it). */
+    int variadic;
     const char *choices_cmd; /* CHOICE: the command that lists the choices */
 };
+#define CMDS_OPTIONAL 2
 
 /*
  * Resolves a flow specification ("@all", "@focus", "@marked", "~q", an id)
@@ -140,6 +144,15 @@ const char *cmds_help(const struct cmds *, const char *name);
  */
 int cmds_call(struct cmds *, const char *name, const char *const *args, size_t nargs,
               struct cmds_value *ret, struct err *e);
+/*
+ * The same with arguments a caller already holds as values (a script's
+ * flows, bytes and booleans): an argument whose type is its parameter's
+ * (a FLOW also for a FLOWS parameter) is passed as it is; any other is
+ * parsed from its text, s, as cmds_call parses a string. args stay the
+ * caller's.
+ */
+int cmds_call_values(struct cmds *, const char *name, const struct cmds_value *args, size_t nargs,
+                     struct cmds_value *ret, struct err *e);
 /* Parses a whole command line and calls it (mitmproxy's execute). */
 int cmds_execute(struct cmds *, const char *line, struct cmds_value *ret, struct err *e);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "commands/internal.h"
+#include "flow/flow.h"
 #include "util/textwrap.h"
 #include "util/xmalloc.h"
 
@@ -84,8 +85,11 @@ cmds_add(struct cmds *c, const char *name, const char *help, const struct cmds_p
     if (name == NULL || *name == '\0' || strpbrk(name, " \t\r\n'\""))
         return err_set(e, MP_ERR_INVAL, "invalid command name '%s'", name ? name : "");
     for (size_t i = 0; i < nparams; i++) {
-        if (params[i].variadic && i + 1 != nparams)
+        if (params[i].variadic == 1 && i + 1 != nparams)
             return err_set(e, MP_ERR_INVAL, "%s: only the last parameter may be variadic", name);
+        if (i && params[i - 1].variadic == CMDS_OPTIONAL && params[i].variadic != CMDS_OPTIONAL)
+            return err_set(e, MP_ERR_INVAL, "%s: parameter %s follows an optional one", name,
+                           params[i].name);
         if (params[i].type == CMDS_NONE)
             return err_set(e, MP_ERR_INVAL, "%s: parameter %s has no type", name,
                            params[i].name);
@@ -143,7 +147,7 @@ signature(const struct command_def *d, struct buf *out)
 {
     buf_printf(out, "%s ", d->name);
     for (size_t i = 0; i < d->nparams; i++)
-        buf_printf(out, "%s%s%s", i ? " " : "", d->params[i].variadic ? "*" : "",
+        buf_printf(out, "%s%s%s", i ? " " : "", d->params[i].variadic == 1 ? "*" : "",
                    d->params[i].name);
     if (d->ret != CMDS_NONE)
         buf_printf(out, " -> %s", cmds_type_name(d->ret));
@@ -164,37 +168,116 @@ cmds_help(const struct cmds *c, const char *name)
     return d ? d->help : NULL;
 }
 
-int
-cmds_call(struct cmds *c, const char *name, const char *const *args, size_t nargs,
-          struct cmds_value *ret, struct err *e)
+/* The command of that name in *d, if nargs suits it; else an error. */
+static int
+callable(const struct cmds *c, const char *name, size_t nargs, const struct command_def **d,
+         struct err *e)
 {
-    const struct command_def *d = find(c, name);
-    if (d == NULL)
+    *d = find(c, name);
+    if (*d == NULL)
         return err_set(e, MP_ERR_NOTFOUND, "Unknown command: %s", name);
-    int variadic = d->nparams && d->params[d->nparams - 1].variadic;
-    size_t fixed = variadic ? d->nparams - 1 : d->nparams;
-    if (nargs < fixed || (!variadic && nargs > fixed))
+    int variadic = (*d)->nparams && (*d)->params[(*d)->nparams - 1].variadic == 1;
+    size_t fixed = variadic ? (*d)->nparams - 1 : (*d)->nparams;
+    size_t required = 0;
+    while (required < fixed && (*d)->params[required].variadic != CMDS_OPTIONAL)
+        required++;
+    if (nargs < required || (!variadic && nargs > fixed))
         return err_set(e, MP_ERR_INVAL,
                        "Command argument mismatch: %s expects %s%zu argument%s, got %zu", name,
-                       variadic ? "at least " : "", fixed, fixed == 1 ? "" : "s", nargs);
+                       variadic || required < fixed ? "at least " : "", required,
+                       required == 1 ? "" : "s", nargs);
+    return 0;
+}
+
+/* The parameter argument i goes to (the variadic one takes the rest). */
+static const struct cmds_param *
+param_of(const struct command_def *d, size_t i)
+{
+    return &d->params[i < d->nparams ? i : d->nparams - 1];
+}
+
+/* A value already of p's type, as the command gets it: a flow becomes a
+ * list of one for a FLOWS parameter. References and copies are taken.
+ * 0 when a is not of p's type. */
+static int
+take_value(const struct cmds_param *p, const struct cmds_value *a, struct cmds_value *v)
+{
+    memset(v, 0, sizeof(*v));
+    v->type = p->type;
+    if (a->type == CMDS_FLOW && p->type == CMDS_FLOWS && a->flow) {
+        v->flows.v = xcalloc(1, sizeof(*v->flows.v));
+        v->flows.v[v->flows.n++] = flow_ref(a->flow);
+        return 1;
+    }
+    if (a->type != p->type)
+        return 0;
+    switch (p->type) {
+    case CMDS_FLOW:
+        v->flow = a->flow ? flow_ref(a->flow) : NULL;
+        return 1;
+    case CMDS_FLOWS:
+        v->flows.v = xcalloc(a->flows.n ? a->flows.n : 1, sizeof(*v->flows.v));
+        for (size_t i = 0; i < a->flows.n; i++)
+            v->flows.v[v->flows.n++] = flow_ref(a->flows.v[i]);
+        return 1;
+    case CMDS_BYTES:
+        v->s = xmalloc(a->len + 1);
+        memcpy(v->s, a->s, a->len);
+        v->s[a->len] = 0;
+        v->len = a->len;
+        return 1;
+    case CMDS_BOOL:
+        v->b = a->b;
+        return 1;
+    default:
+        return 0; /* text types are parsed, with their checks */
+    }
+}
+
+/* Parses (or takes) every argument, calls the command, frees the values. */
+static int
+call(struct cmds *c, const struct command_def *d, const char *const *strs,
+     const struct cmds_value *args, size_t nargs, struct cmds_value *ret, struct err *e)
+{
     struct cmds_value *vals = xcalloc(nargs ? nargs : 1, sizeof(*vals));
     int rc = 0;
     size_t parsed = 0;
     for (; parsed < nargs && rc == 0; parsed++) {
-        const struct cmds_param *p = &d->params[parsed < fixed ? parsed : d->nparams - 1];
-        rc = cmds__parse(c, p, args[parsed], &vals[parsed], e);
+        const struct cmds_param *p = param_of(d, parsed);
+        if (strs)
+            rc = cmds__parse(c, p, strs[parsed], &vals[parsed], e);
+        else if (!take_value(p, &args[parsed], &vals[parsed]))
+            rc = cmds__parse(c, p, args[parsed].s ? args[parsed].s : "", &vals[parsed], e);
     }
     struct cmds_value local = {0};
     if (rc == 0) {
-        struct cmds_call call = {c, vals, nargs, ret ? ret : &local};
-        cmds_value_clear(call.ret);
-        rc = d->fn(d->arg, &call, e);
+        struct cmds_call cc = {c, vals, nargs, ret ? ret : &local};
+        cmds_value_clear(cc.ret);
+        rc = d->fn(d->arg, &cc, e);
     }
     cmds_value_clear(&local);
     for (size_t i = 0; i < parsed; i++)
         cmds_value_clear(&vals[i]);
     free(vals);
     return rc;
+}
+
+int
+cmds_call(struct cmds *c, const char *name, const char *const *args, size_t nargs,
+          struct cmds_value *ret, struct err *e)
+{
+    const struct command_def *d;
+    int rc = callable(c, name, nargs, &d, e);
+    return rc < 0 ? rc : call(c, d, args, NULL, nargs, ret, e);
+}
+
+int
+cmds_call_values(struct cmds *c, const char *name, const struct cmds_value *args, size_t nargs,
+                 struct cmds_value *ret, struct err *e)
+{
+    const struct command_def *d;
+    int rc = callable(c, name, nargs, &d, e);
+    return rc < 0 ? rc : call(c, d, NULL, args, nargs, ret, e);
 }
 
 int
@@ -237,7 +320,8 @@ cmds_parse_partial(struct cmds *c, const char *line, struct cmds_part **parts,
             d = find(c, word);
             p->type = CMDS_CMD;
             p->valid = d != NULL;
-        } else if (d && d->nparams && (argi <= d->nparams || d->params[d->nparams - 1].variadic)) {
+        } else if (d && d->nparams &&
+                   (argi <= d->nparams || d->params[d->nparams - 1].variadic == 1)) {
             const struct cmds_param *prm = &d->params[argi <= d->nparams ? argi - 1 : d->nparams - 1];
             struct cmds_value v;
             struct err e = {0};
@@ -261,7 +345,7 @@ cmds_parse_partial(struct cmds *c, const char *line, struct cmds_part **parts,
             *next = CMDS_CMD;
         else if (d && argi <= d->nparams)
             *next = d->params[argi - 1].type;
-        else if (d && d->nparams && d->params[d->nparams - 1].variadic)
+        else if (d && d->nparams && d->params[d->nparams - 1].variadic == 1)
             *next = d->params[d->nparams - 1].type;
         else
             *next = CMDS_NONE;

@@ -9,6 +9,8 @@ struct master;
 
 /* Adds the core commands (set, flow.*, options.*; core.c) to cmds. */
 int master__core_commands(struct master *, struct cmds *, struct err *e);
+/* Adds inject.websocket and inject.tcp (inject.c). */
+int master__inject_commands(struct master *, struct cmds *, struct err *e);
 
 /* Whether -r is still being read (readfile.reading). */
 int master__reading(const struct master *);

@@ -13,9 +13,12 @@
 #include "script/internal.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "commands/commands.h"
+#include "flow/flow.h"
 #include "master/master.h"
+#include "util/xmalloc.h"
 
 static PyObject *
 flows_list(const struct cmds_flows *fl)
@@ -163,8 +166,50 @@ trampoline(void *arg, struct cmds_call *c, struct err *e)
     return rc;
 }
 
-/* command_call(name, *args): the arguments as strings, parsed by the
- * command's own types (flow specifications such as "@all" included). */
+/*
+ * One argument of command_call: a flow, bytes or a bool is handed over as
+ * such (inject.websocket's flow and message), with its text beside it for
+ * a parameter of another type; anything else is its str(), parsed by the
+ * parameter's type. 0, or -1 with a Python error.
+ */
+static int
+argument(PyObject *o, struct cmds_value *v)
+{
+    PyObject *cf = NULL;
+    if (!PyUnicode_Check(o) && !PyBytes_Check(o) && !PyBool_Check(o)) {
+        cf = PyObject_GetAttrString(o, "_f");
+        if (cf == NULL)
+            PyErr_Clear();
+        else if (!PyObject_TypeCheck(cf, &script__flow_type))
+            Py_CLEAR(cf);
+    }
+    if (cf) {
+        v->type = CMDS_FLOW;
+        v->flow = flow_ref(script__flow_of(cf));
+        v->s = xstrdup(v->flow->id);
+        Py_DECREF(cf);
+        return 0;
+    }
+    if (PyBytes_Check(o)) {
+        v->type = CMDS_BYTES;
+        v->len = (size_t)PyBytes_GET_SIZE(o);
+        v->s = xmalloc(v->len + 1);
+        memcpy(v->s, PyBytes_AS_STRING(o), v->len + 1);
+        return 0;
+    }
+    v->type = PyBool_Check(o) ? CMDS_BOOL : CMDS_STR;
+    v->b = o == Py_True;
+    PyObject *s = PyObject_Str(o);
+    const char *u = s ? PyUnicode_AsUTF8(s) : NULL;
+    if (u)
+        v->s = xstrdup(u);
+    Py_XDECREF(s);
+    return u ? 0 : -1;
+}
+
+/* command_call(name, *args): the arguments as command_call's argument()
+ * makes them, parsed by the command's own types where they are text
+ * (flow specifications such as "@all" included). */
 static PyObject *
 command_call(PyObject *self, PyObject *args)
 {
@@ -178,23 +223,22 @@ command_call(PyObject *self, PyObject *args)
     const char *name = PyUnicode_AsUTF8(PyTuple_GET_ITEM(args, 0));
     if (name == NULL)
         return NULL;
-    struct strv sv = {0};
-    for (Py_ssize_t i = 1; i < n; i++) {
-        PyObject *s = PyObject_Str(PyTuple_GET_ITEM(args, i));
-        const char *u = s ? PyUnicode_AsUTF8(s) : NULL;
-        if (u)
-            strv_push(&sv, u);
-        Py_XDECREF(s);
-        if (u == NULL) {
-            strv_clear(&sv);
+    size_t nargs = (size_t)n - 1;
+    struct cmds_value *vals = xcalloc(nargs ? nargs : 1, sizeof(*vals));
+    for (size_t i = 0; i < nargs; i++) {
+        if (argument(PyTuple_GET_ITEM(args, (Py_ssize_t)i + 1), &vals[i]) < 0) {
+            for (size_t j = 0; j <= i; j++)
+                cmds_value_clear(&vals[j]);
+            free(vals);
             return NULL;
         }
     }
     struct cmds_value ret = {0};
     struct err e = {0};
-    int rc =
-        cmds_call(master_commands(script__master), name, (const char *const *)sv.v, sv.n, &ret, &e);
-    strv_clear(&sv);
+    int rc = cmds_call_values(master_commands(script__master), name, vals, nargs, &ret, &e);
+    for (size_t i = 0; i < nargs; i++)
+        cmds_value_clear(&vals[i]);
+    free(vals);
     PyObject *r = NULL;
     if (rc < 0) {
         PyObject *mod = PyImport_ImportModule("mitmproxy.exceptions");

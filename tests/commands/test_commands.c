@@ -156,6 +156,48 @@ TEST(cmds_execute_types_and_errors)
     cmds_free(c);
 }
 
+/* A script's arguments as values: a flow is passed as it is (a list of one
+ * for flow[]), and whatever is not of its parameter's type is parsed from
+ * its text, as a string argument is. */
+TEST(cmds_call_values_takes_typed_arguments)
+{
+    struct cmds *c = registry();
+    struct cmds_value r = {0};
+    struct err e = {0};
+    struct flow *f = flow_new(FLOW_HTTP);
+    struct cmds_value flow_v = {.type = CMDS_FLOW, .flow = f, .s = "not a spec"};
+    ASSERT_EQ(cmds_call_values(c, "flow.one", &flow_v, 1, &r, &e), 0);
+    struct cmds_value args[2] = {{.type = CMDS_STR, .s = "curl"}, flow_v};
+    ASSERT_EQ(cmds_call_values(c, "export.count", args, 2, &r, &e), 0);
+    ASSERT_EQ(r.i, 1);
+    struct cmds_value nums[2] = {{.type = CMDS_STR, .s = "2"},
+                                 {.type = CMDS_BOOL, .b = 1, .s = "40"}};
+    ASSERT_EQ(cmds_call_values(c, "math.add", nums, 2, &r, &e), 0);
+    ASSERT_EQ(r.i, 42);
+    nums[1].s = "x";
+    ASSERT(cmds_call_values(c, "math.add", nums, 2, &r, &e) < 0);
+    ASSERT_STREQ(e.msg, "invalid literal for int() with base 10: 'x'");
+    ASSERT(cmds_call_values(c, "math.add", nums, 1, &r, &e) < 0);
+    ASSERT(strstr(e.msg, "Command argument mismatch") != NULL);
+    /* A parameter with a default may be left out; the signature shows it plain. */
+    static const struct cmds_param opt_p[] = {{"a", CMDS_INT, 0, NULL},
+                                              {"b", CMDS_INT, CMDS_OPTIONAL, NULL}};
+    ASSERT_EQ(cmds_add(c, "math.opt", NULL, opt_p, 2, CMDS_INT, count_flows, NULL, &e), 0);
+    ASSERT_EQ(cmds_call_values(c, "math.opt", nums, 1, &r, &e), 0);
+    ASSERT_EQ(cmds_execute(c, "math.opt 1 2", &r, &e), 0);
+    ASSERT(cmds_execute(c, "math.opt 1 2 3", &r, &e) < 0);
+    ASSERT(cmds_execute(c, "math.opt", &r, &e) < 0);
+    ASSERT_STREQ(e.msg, "Command argument mismatch: math.opt expects at least 1 argument, got 0");
+    struct buf sig = BUF_INIT;
+    cmds_signature(c, "math.opt", &sig);
+    ASSERT_BUF_STR(&sig, "math.opt a b -> int");
+    buf_clear(&sig);
+    ASSERT_EQ(f->refs, 1); /* the caller's reference is all that is left */
+    flow_unref(f);
+    cmds_value_clear(&r);
+    cmds_free(c);
+}
+
 TEST(cmds_parse_partial_types_each_piece)
 {
     struct cmds *c = registry();

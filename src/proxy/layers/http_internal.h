@@ -315,8 +315,8 @@ struct http_qev; /* an HTTP event that came while the stream waited */
 
 struct http_stream {
     struct layer base; /* fed EV_START, EV_DONE, EV_WAKEUP 0 (an HTTP event is
-                        * in the inbox), and the events of a connection it
-                        * took over */
+                        * in the inbox), the events of a connection it
+                        * took over, and EV_INJECT for its WebSocket */
     struct http_layer *h;
     struct http_stream *next, *prev;
     int32_t id; /* on the client's connection */

@@ -1224,6 +1224,10 @@ handle(struct layer *l, const struct event *ev, struct cmdq *out)
         resume(s, ev, out);
         drain(s, out);
         return;
+    case EV_INJECT:
+        if (s->ws_layer)
+            ws_feed(s, ev, out);
+        return;
     case EV_DATA:
     case EV_CLOSED:
         if (s->ws_layer) {

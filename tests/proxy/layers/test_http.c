@@ -807,6 +807,54 @@ TEST(tcp_layer_messages_through_hooks)
     pb_run_once(pb_tcp_flow_hooks, layer_http_new, PB_HOOKS, NULL);
 }
 
+/* inject.tcp: an addon's message is recorded, goes through tcp_message
+ * and on to the side it is for, after the message waiting in its hook. */
+static void
+pb_tcp_injected(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    struct flow *f;
+    pb_in_start(pb);
+    pb_in_data(pb, client, "CONNECT a.test:7 HTTP/1.1\r\n\r\n");
+    pb_out_hook(pb, HOOK_HTTP_CONNECT, NULL);
+    pb_in_reply(pb);
+    pb_out_open(pb, &server);
+    pb_in_reply(pb);
+    pb_out_send(pb, client, "HTTP/1.1 200 Connection established\r\n\r\n");
+    pb_in_data(pb, client, "\x01\x02binary");
+    pb_out_hook(pb, HOOK_NEXT_LAYER, NULL);
+    pb_in_reply(pb);
+    pb_out_hook(pb, HOOK_TCP_START, &f);
+    pb_in_reply(pb);
+    pb_out_hook(pb, HOOK_TCP_MESSAGE, NULL);
+    pb_in_inject(pb, f, 0, 0, "to client", 9);
+    pb_in_reply(pb);
+    pb_out_send(pb, server, "\x01\x02binary");
+    pb_out_hook(pb, HOOK_TCP_MESSAGE, NULL);
+    ASSERT_EQ(f->nmessages, 2);
+    ASSERT(!f->messages[1].from_client);
+    pb_in_reply(pb);
+    pb_out_send(pb, client, "to client");
+    pb_in_inject(pb, f, 1, 0, "to server", 9);
+    pb_out_hook(pb, HOOK_TCP_MESSAGE, NULL);
+    ASSERT(f->messages[2].from_client);
+    pb_in_reply(pb);
+    pb_out_send(pb, server, "to server");
+    pb_in_closed(pb, client);
+    pb_out_close(pb, server, 1);
+    pb_in_closed(pb, server);
+    pb_out_close(pb, client, 0);
+    pb_out_close(pb, server, 0);
+    pb_out_hook(pb, HOOK_TCP_END, NULL);
+    pb_in_reply(pb);
+    pb_end(pb);
+}
+
+TEST(tcp_layer_injected_messages)
+{
+    pb_run_once(pb_tcp_injected, layer_http_new, PB_HOOKS, NULL);
+}
+
 static void
 pb_addon_answers(struct pb *pb)
 {
