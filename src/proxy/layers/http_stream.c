@@ -987,19 +987,59 @@ after_connect_open(struct http_stream *s, const char *err, struct cmdq *out)
         tunnel_ready(s, (struct slice){NULL, 0});
         return;
     }
-    /* Upstream mode: ask the upstream proxy for the same tunnel. */
+    /*
+     * Upstream mode: ask the upstream proxy for the same tunnel. The
+     * CONNECT we send is a flow of its own, which addons get in
+     * http_connect_upstream (8.1.1's HttpConnectUpstreamHook) to add
+     * headers to; upstream_auth's Proxy-Authorization is on it already, as
+     * 8.1.1's upstream_auth addon sets it in that hook.
+     */
     const struct http_request *req = s->flow->request;
-    struct buf b = BUF_INIT;
+    struct flow *f = flow_new_http(s->base.ctx->client, s->tunnel);
+    struct http_request *r = f->request = http_request_new();
+    char authority[300];
     int v6 = strchr(req->host, ':') != NULL;
-    buf_printf(&b,
-               v6 ? "CONNECT [%s]:%u HTTP/1.1\r\nHost: [%s]:%u\r\n"
-                  : "CONNECT %s:%u HTTP/1.1\r\nHost: %s:%u\r\n",
-               req->host, req->port, req->host, req->port);
+    snprintf(authority, sizeof(authority), v6 ? "[%s]:%u" : "%s:%u", req->host, req->port);
+    http_set_str(&r->host, req->host);
+    r->port = req->port;
+    http_set_str(&r->method, "CONNECT");
+    http_set_str(&r->authority, authority);
+    http_set_str(&r->http_version, "HTTP/1.1");
+    hdrs_add_cstr(&r->headers, "Host", authority);
     if (cfg->upstream_auth)
-        buf_printf(&b, "Proxy-Authorization: %s\r\n", cfg->upstream_auth);
+        hdrs_add_cstr(&r->headers, "Proxy-Authorization", cfg->upstream_auth);
+    r->timestamp_start = r->timestamp_end = clock_now();
+    s->upstream_connect = f;
+    s->wait = HW_CONNECT_UPSTREAM;
+    layer_hook(&s->base, out, HOOK_HTTP_CONNECT_UPSTREAM, f, NULL, NULL);
+}
+
+/* http_connect_upstream is through: the CONNECT goes as the addons left it. */
+static void
+send_connect_upstream(struct http_stream *s, struct cmdq *out)
+{
+    struct flow *f = s->upstream_connect;
+    s->upstream_connect = NULL;
+    if (f->killed && !s->flow->killed)
+        flow_kill(s->flow); /* the tunnel goes with its CONNECT */
+    if (killed(s, out)) {
+        flow_unref(f);
+        return;
+    }
+    const struct http_request *r = f->request;
+    struct buf b = BUF_INIT;
+    buf_printf(&b, "CONNECT %s HTTP/1.1\r\n", r->authority);
+    for (size_t i = 0; i < r->headers.n; i++) {
+        const struct hdr *h = &r->headers.v[i];
+        buf_append(&b, h->name, h->name_len);
+        buf_append_str(&b, ": ");
+        buf_append(&b, h->value, h->value_len);
+        buf_append_str(&b, "\r\n");
+    }
     buf_append_str(&b, "\r\n");
     layer_send_buf(&s->base, out, s->tunnel, &b);
     s->ss = HS_TUNNEL;
+    flow_unref(f);
 }
 
 /* The upstream proxy's answer to our CONNECT, as it arrives. */
@@ -1031,6 +1071,8 @@ tunnel_answer(struct http_stream *s, struct cmdq *out)
     buf_consume(&s->tunnel_in, (size_t)n);
     tunnel_ready(s, buf_slice(&s->tunnel_in));
     buf_clear(&s->tunnel_in);
+    if (s->upstream_connect)
+        flow_unref(s->upstream_connect);
 }
 
 /* --- WebSocket over HTTP/2 (RFC 8441) --- */
@@ -1191,6 +1233,9 @@ resume(struct http_stream *s, const struct event *ev, struct cmdq *out)
     case HW_CONNECT_OPEN:
         after_connect_open(s, ev->err, out);
         return;
+    case HW_CONNECT_UPSTREAM:
+        send_connect_upstream(s, out);
+        return;
     case HW_NONE:
         return;
     }
@@ -1294,6 +1339,8 @@ stream_clear(struct http_stream *s)
         connection_unref(s->handoff_server);
     buf_clear(&s->handoff_rest);
     buf_clear(&s->tunnel_in);
+    if (s->upstream_connect)
+        flow_unref(s->upstream_connect);
     buf_clear(&s->req_pending);
     for (size_t i = 0; i < s->nq; i++) {
         drop_objects(&s->q[s->qhead + i].ev);

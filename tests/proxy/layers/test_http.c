@@ -1000,3 +1000,39 @@ TEST(http_layer_upstream_mode_connect_through_upstream)
 {
     pb_run(pb_upstream_connect, layer_http_new, PB_NOHOOKS, upstream_mode);
 }
+
+/* http_connect_upstream: the CONNECT for the upstream proxy is a flow of
+ * its own that addons see (upstream_auth's header already on it) and add
+ * headers to before it is sent. */
+static void
+pb_upstream_connect_hook(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    struct flow *f, *up;
+    pb_in_start(pb);
+    pb_in_data(pb, client, "CONNECT a.test:7 HTTP/1.1\r\nHost: a.test:7\r\n\r\n");
+    pb_out_hook(pb, HOOK_HTTP_CONNECT, &f);
+    pb_in_reply(pb);
+    pb_out_open(pb, &server);
+    pb_in_reply(pb);
+    pb_out_hook(pb, HOOK_HTTP_CONNECT_UPSTREAM, &up);
+    ASSERT(up != f);
+    ASSERT_STREQ(up->request->method, "CONNECT");
+    ASSERT_STREQ(up->request->authority, "a.test:7");
+    ASSERT_EQ(up->request->port, 7);
+    ASSERT(up->server_conn == server);
+    ASSERT_STREQ(hdrs_get(&up->request->headers, "Proxy-Authorization")->value, "Basic dTpw");
+    hdrs_add_cstr(&up->request->headers, "X-Proxy-Token", "t0k");
+    pb_in_reply(pb);
+    pb_out_send(pb, server,
+                "CONNECT a.test:7 HTTP/1.1\r\nHost: a.test:7\r\n"
+                "Proxy-Authorization: Basic dTpw\r\nX-Proxy-Token: t0k\r\n\r\n");
+    pb_in_data(pb, server, "HTTP/1.1 200 Connection established\r\n\r\n");
+    pb_out_send(pb, client, "HTTP/1.1 200 Connection established\r\n\r\n");
+    pb_end(pb);
+}
+
+TEST(http_layer_upstream_mode_connect_upstream_hook)
+{
+    pb_run(pb_upstream_connect_hook, layer_http_new, PB_HOOKS, upstream_mode);
+}
