@@ -1071,8 +1071,6 @@ tunnel_answer(struct http_stream *s, struct cmdq *out)
     buf_consume(&s->tunnel_in, (size_t)n);
     tunnel_ready(s, buf_slice(&s->tunnel_in));
     buf_clear(&s->tunnel_in);
-    if (s->upstream_connect)
-        flow_unref(s->upstream_connect);
 }
 
 /* --- WebSocket over HTTP/2 (RFC 8441) --- */
