@@ -25,12 +25,29 @@ class Loop(asyncio.SelectorEventLoop):
         asyncio.events._set_running_loop(self)
         asyncio.set_event_loop(self)
 
+    _stepping = False
+
     def fileno(self):
         return self._selector.fileno()
+
+    def call_soon(self, callback, *args, context=None):
+        handle = super().call_soon(callback, *args, context=context)
+        if not self._stepping and len(self._ready) == 1:
+            # Made outside step() (a plain hook's create_task()): wake the
+            # proxy's loop through the selector, as call_soon_threadsafe does.
+            self._write_to_self()
+        return handle
 
     def step(self):
         """Runs what is due; returns the milliseconds until the next timer
         (0: more is ready now), or -1 when nothing is scheduled."""
+        self._stepping = True
+        try:
+            return self._step()
+        finally:
+            self._stepping = False
+
+    def _step(self):
         for _ in range(8):
             self._run_once()
             if not self._ready:

@@ -31,6 +31,57 @@ class Error:
         )
 
 
+class _Metadata(dict):
+    """Flow.metadata: a dict that writes itself to the C flow on every
+    change, and once more when it goes if a nested value was changed in
+    place and nobody stored other metadata meanwhile. Values are what a
+    flow file stores (JSON's): str, int, float, bool, None, list and dict;
+    others raise TypeError."""
+
+    __slots__ = ("_f", "_last")
+
+    def __init__(self, cflow, value=None):
+        # Two conversions: _last must share no list or dict with self.
+        self._last = cflow.metadata
+        super().__init__(cflow.metadata if value is None else value)
+        self._f = cflow
+
+    def _store(self):
+        self._f.metadata = dict(self)
+        self._last = self._f.metadata
+
+    def _changing(name):
+        def method(self, *args, **kwargs):
+            before = dict(self)
+            r = getattr(dict, name)(self, *args, **kwargs)
+            try:
+                self._store()
+            except (TypeError, ValueError):
+                dict.clear(self)
+                dict.update(self, before)
+                raise
+            return r
+
+        method.__name__ = name
+        return method
+
+    __setitem__ = _changing("__setitem__")
+    __delitem__ = _changing("__delitem__")
+    update = _changing("update")
+    pop = _changing("pop")
+    popitem = _changing("popitem")
+    setdefault = _changing("setdefault")
+    clear = _changing("clear")
+    del _changing
+
+    def __del__(self):
+        try:
+            if dict(self) != self._last and self._f.metadata == self._last:
+                self._store()
+        except Exception:
+            pass
+
+
 class Flow:
     """A flow of the proxy (mitmproxy.flow.Flow)."""
 
@@ -94,9 +145,17 @@ class Flow:
 
     @property
     def metadata(self):
-        # The C flow's metadata (flow-file data) is not reachable yet: this
-        # dict lives as long as this object, one hook call.
-        return self.__dict__.setdefault("_metadata", {})
+        """The flow's metadata: kept on the proxy's flow, so it lasts across
+        hooks and scripts and flow files store it."""
+        m = self.__dict__.get("_metadata")
+        if m is None:
+            m = self.__dict__["_metadata"] = _Metadata(self._f)
+        return m
+
+    @metadata.setter
+    def metadata(self, value):
+        self.__dict__["_metadata"] = m = _Metadata(self._f, value)
+        m._store()
 
     @property
     def error(self):

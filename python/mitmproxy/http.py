@@ -426,15 +426,19 @@ class Message:
 
     @property
     def stream(self):
-        return False
+        """Set in requestheaders/responseheaders: this body is streamed, not
+        buffered (the flow keeps no content)."""
+        return getattr(self._m, self._prefix + "stream")
 
     @stream.setter
     def stream(self, value):
-        if value:
+        if callable(value):
+            # 8.1.1 runs each chunk through the function; we only stream.
             from mitmproxy import ctx
 
-            ctx.log.warn("Message.stream is not supported in this version: "
-                         "use the stream_large_bodies option")
+            ctx.log.warn("Message.stream as a function is not supported in this version: "
+                         "the body streams unchanged")
+        setattr(self._m, self._prefix + "stream", bool(value))
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}

@@ -84,6 +84,8 @@ pc_free(struct pconn *pc)
         struct event *ev = &pc->inbox[pc->ibhead];
         free((void *)ev->data.p);
         free((void *)ev->err);
+        if (ev->flow)
+            flow_unref(ev->flow);
         pc->ibhead = (pc->ibhead + 1) % pc->ibcap;
         pc->iblen--;
     }
@@ -107,7 +109,8 @@ core__release(struct pconn *pc)
         pc_free(pc);
 }
 
-/* Queues an owned copy of ev; the bytes and the error text are copied. */
+/* Queues an owned copy of ev; the bytes and the error text are copied, an
+ * injection's flow referenced. */
 static void
 post(struct pconn *pc, const struct event *ev)
 {
@@ -125,6 +128,8 @@ post(struct pconn *pc, const struct event *ev)
     *e = *ev;
     e->data.p = ev->data.len ? xmemdup(ev->data.p, ev->data.len) : NULL;
     e->err = ev->err ? xstrdup(ev->err) : NULL;
+    if (e->flow)
+        flow_ref(e->flow);
     pc->iblen++;
 }
 
@@ -446,6 +451,8 @@ core__feed(struct pconn *pc, const struct event *ev)
         feed_one(pc, &e);
         free((void *)e.data.p);
         free((void *)e.err);
+        if (e.flow)
+            flow_unref(e.flow);
     }
     pc->feeding = 0;
     core__sock_flush_all(pc);

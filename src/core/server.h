@@ -130,4 +130,17 @@ struct flow;
  */
 void server_replay(struct server *, struct flow *f, void (*done)(void *arg), void *arg);
 
+/*
+ * mitmproxy's inject_event (inject.websocket, inject.tcp): n bytes of p
+ * become a message of the live WebSocket or TCP flow f, as if from the
+ * client (from_client) or the server, of WebSocket opcode ws_type (0 for
+ * TCP). The layer relaying f records it, runs its message hook and sends
+ * it on. It is fed from the loop soon after, never from inside the
+ * caller (a hook of another connection may be running). MP_ERR_NOTFOUND
+ * ("Flow is not from a live connection.") when no connection proxies f
+ * now. Call on the loop's thread.
+ */
+int server_inject(struct server *, struct flow *f, int from_client, int ws_type, const void *p,
+                  size_t n, struct err *e);
+
 #endif

@@ -26,6 +26,9 @@ struct http_request {
     struct hdrs headers;
     struct buf content; /* the body as on the wire (still content-encoded) */
     int content_none;   /* mitmproxy's content=None: body streamed or never read */
+    /* mitmproxy's Message.stream: an addon sets it in requestheaders to have
+     * this body streamed whatever its size. Not stored in flow files. */
+    int stream;
     struct hdrs *trailers; /* owned; NULL when there were none */
     double timestamp_start;
     double timestamp_end; /* 0 = not yet / None */
@@ -38,6 +41,7 @@ struct http_response {
     struct hdrs headers;
     struct buf content;
     int content_none;
+    int stream; /* as the request's, set in responseheaders */
     struct hdrs *trailers;
     double timestamp_start;
     double timestamp_end; /* 0 = not yet / None */

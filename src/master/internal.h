@@ -10,6 +10,8 @@ struct master;
 
 /* Adds the core commands (set, flow.*, options.*; core.c) to cmds. */
 int master__core_commands(struct master *, struct cmds *, struct err *e);
+/* Adds inject.websocket and inject.tcp (inject.c). */
+int master__inject_commands(struct master *, struct cmds *, struct err *e);
 
 /* master_read_flows(); sliced: between the loop's events, a slice at a
  * time (the interactive tools), so that done runs from the loop. */

@@ -177,6 +177,8 @@ master_collect_commands(struct master *m, struct err *e)
         return 0;
     int rc = master__core_commands(m, m->cmds, e);
     if (rc == 0)
+        rc = master__inject_commands(m, m->cmds, e);
+    if (rc == 0)
         rc = addon_chain_commands(m->chain, m->cmds, e);
     m->commands_collected = rc == 0;
     return rc;

@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flow/flow.h"
 #include "proxy/event.h"
 #include "util/xmalloc.h"
 
@@ -22,7 +23,7 @@ struct event *
 event_dup(const struct event *ev)
 {
     size_t errlen = ev->err ? strlen(ev->err) + 1 : 0;
-    size_t datalen = ev->type == EV_DATA ? ev->data.len : 0;
+    size_t datalen = ev->type == EV_DATA || ev->type == EV_INJECT ? ev->data.len : 0;
     struct event *c = xmalloc(sizeof(*c) + datalen + errlen);
     uint8_t *tail = (uint8_t *)(c + 1);
     *c = *ev;
@@ -36,11 +37,15 @@ event_dup(const struct event *ev)
         memcpy(tail + datalen, ev->err, errlen);
         c->err = (const char *)(tail + datalen);
     }
+    if (c->flow)
+        flow_ref(c->flow);
     return c;
 }
 
 void
 event_free(struct event *ev)
 {
+    if (ev && ev->flow)
+        flow_unref(ev->flow);
     free(ev);
 }

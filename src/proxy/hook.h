@@ -23,6 +23,7 @@ struct tls_session;
     X(SERVER_CONNECTED, "server_connected")                                                        \
     X(SERVER_DISCONNECTED, "server_disconnected")                                                  \
     X(HTTP_CONNECT, "http_connect")                                                                \
+    X(HTTP_CONNECT_UPSTREAM, "http_connect_upstream")                                              \
     X(REQUESTHEADERS, "requestheaders")                                                            \
     X(REQUEST, "request")                                                                          \
     X(RESPONSEHEADERS, "responseheaders")                                                          \

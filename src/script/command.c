@@ -181,8 +181,8 @@ flow_of(PyObject *o)
 
 /*
  * A Python argument as a command value: a flow as FLOW, a list of flows
- * as FLOWS (so a copy no store holds still reaches replay.client), a
- * list of str as STRS; anything else as its str(), which the command's
+ * as FLOWS (so a copy no store holds still reaches replay.client), bytes
+ * as BYTES, a list of str as STRS; anything else as its str(), which the command's
  * parameter type parses (flow specifications such as "@all" included).
  */
 static int
@@ -192,6 +192,13 @@ arg_value(PyObject *o, struct cmds_value *v)
     if (f) {
         v->type = CMDS_FLOW;
         v->flow = flow_ref(f);
+        return 0;
+    }
+    if (PyBytes_Check(o)) { /* inject.websocket's message */
+        v->type = CMDS_BYTES;
+        v->len = (size_t)PyBytes_GET_SIZE(o);
+        v->s = xmalloc(v->len + 1);
+        memcpy(v->s, PyBytes_AS_STRING(o), v->len + 1);
         return 0;
     }
     if (PyList_Check(o) || PyTuple_Check(o)) {

@@ -8,6 +8,7 @@
 #include "script/internal.h"
 
 #include "flow/flow.h"
+#include "flow/tnetstring.h"
 #include "util/buf.h"
 
 struct pyflow {
@@ -107,6 +108,30 @@ static int
 set_comment(PyObject *self, PyObject *v, void *c)
 {
     return set_owned_str(&F(self)->comment, v);
+}
+
+/* The metadata as a dict: a copy; set_metadata stores a changed one. */
+static PyObject *
+get_metadata(PyObject *self, void *c)
+{
+    return script__tns_to_py(F(self)->metadata);
+}
+
+static int
+set_metadata(PyObject *self, PyObject *v, void *c)
+{
+    if (v == NULL || !PyDict_Check(v)) {
+        PyErr_SetString(PyExc_TypeError, "flow.metadata must be a dict");
+        return -1;
+    }
+    struct tns *t = script__py_to_tns(v);
+    if (t == NULL)
+        return -1;
+    tns_free(F(self)->metadata);
+    F(self)->metadata = t->u.dict.n ? t : NULL;
+    if (F(self)->metadata == NULL)
+        tns_free(t);
+    return 0;
 }
 
 static PyObject *
@@ -455,6 +480,7 @@ static PyGetSetDef getset[] = {
     {"type", get_type, NULL, NULL, NULL},
     {"marked", get_marked, set_marked, NULL, NULL},
     {"comment", get_comment, set_comment, NULL, NULL},
+    {"metadata", get_metadata, set_metadata, NULL, NULL},
     {"live", get_live, NULL, NULL, NULL},
     {"killed", get_killed, NULL, NULL, NULL},
     {"intercepted", get_intercepted, NULL, NULL, NULL},

@@ -47,6 +47,7 @@ const struct script__hook script__hooks[] = {
     {HOOK_RESPONSE, http_flow},
     {HOOK_ERROR, http_flow},
     {HOOK_HTTP_CONNECT, http_flow},
+    {HOOK_HTTP_CONNECT_UPSTREAM, http_flow},
     {HOOK_WEBSOCKET_START, http_flow},
     {HOOK_WEBSOCKET_MESSAGE, http_flow},
     {HOOK_WEBSOCKET_END, http_flow},

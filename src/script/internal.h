@@ -52,6 +52,14 @@ const char *script__utf8(PyObject *v, PyObject **keep);
  */
 void script__log_exception(const char *what);
 
+/* tns.c: flow-file values (flow.metadata) as Python values: a new
+ * reference (NULL gives {}), or NULL with a Python error. */
+struct tns;
+PyObject *script__tns_to_py(const struct tns *t);
+/* The other way: an owned tree, or NULL with TypeError for a value a flow
+ * file cannot store. */
+struct tns *script__py_to_tns(PyObject *o);
+
 /* flow.c: _c.Flow, a view that holds one reference on a C flow. */
 extern PyTypeObject script__flow_type;
 /* A new _c.Flow over f (a reference is taken). */

@@ -139,7 +139,7 @@ script__message_attach(PyObject *o, struct flow *f, int response)
 }
 
 /* The scalar fields, by offset in the message. */
-enum kind { K_STR, K_PORT, K_INT, K_TIME };
+enum kind { K_STR, K_PORT, K_INT, K_TIME, K_BOOL };
 struct field {
     int response;
     size_t off;
@@ -161,6 +161,8 @@ static const struct field f_reason = {1, offsetof(struct http_response, reason),
 static const struct field f_resp_start = {1, offsetof(struct http_response, timestamp_start),
                                           K_TIME};
 static const struct field f_resp_end = {1, offsetof(struct http_response, timestamp_end), K_TIME};
+static const struct field f_req_stream = {0, offsetof(struct http_request, stream), K_BOOL};
+static const struct field f_resp_stream = {1, offsetof(struct http_response, stream), K_BOOL};
 
 static void *
 field_at(PyObject *self, const struct field *fd)
@@ -188,6 +190,8 @@ get_field(PyObject *self, void *closure)
         return PyLong_FromLong(*(uint16_t *)at);
     case K_INT:
         return PyLong_FromLong(*(int *)at);
+    case K_BOOL:
+        return PyBool_FromLong(*(int *)at);
     case K_TIME:
         if (*(double *)at == 0 && (fd == &f_req_end || fd == &f_resp_end))
             Py_RETURN_NONE;
@@ -225,6 +229,13 @@ set_field(PyObject *self, PyObject *v, void *closure)
         }
         http_set_str((char **)at, PyBytes_AS_STRING(b));
         Py_DECREF(b);
+        return 0;
+    }
+    case K_BOOL: {
+        int b = PyObject_IsTrue(v);
+        if (b < 0)
+            return -1;
+        *(int *)at = b;
         return 0;
     }
     case K_PORT:
@@ -520,6 +531,8 @@ static PyGetSetDef getset[] = {
     FIELD("reason", f_reason),
     FIELD("resp_timestamp_start", f_resp_start),
     FIELD("resp_timestamp_end", f_resp_end),
+    FIELD("req_stream", f_req_stream),
+    FIELD("resp_stream", f_resp_stream),
     {"raw_content", get_raw_content, set_raw_content, NULL, NULL},
     {"is_response", get_response, NULL, NULL, NULL},
     {NULL},

@@ -439,6 +439,7 @@ handle(struct layer *l, const struct event *ev, struct cmdq *out)
         tick(c, out);
         return;
     case EV_DONE:
+    case EV_INJECT:
         return;
     }
 }

@@ -56,10 +56,10 @@ def command_blocks(text):
 
 
 # 8.1.1's commands that come with later parts (scripts, the console's
-# command history, TCP/WebSocket injection, the browser).
+# command history, the browser).
 COMMANDS_LATER = {"browser.start", "commands.history.add", "commands.history.clear",
                   "commands.history.filter", "commands.history.get", "commands.history.next",
-                  "commands.history.prev", "inject.tcp", "inject.websocket", "script.run"}
+                  "commands.history.prev", "script.run"}
 
 
 def test_commands_print_as_811_does():

@@ -150,7 +150,7 @@ feed(struct pb *pb, const struct event *ev)
     struct cmdq tmp;
     cmdq_init(&tmp);
     buf_printf(&pb->transcript, ">> %s %s", ev_type_name(ev->type), conn_name(pb, ev->conn));
-    if (ev->type == EV_DATA) {
+    if (ev->type == EV_DATA || ev->type == EV_INJECT) {
         buf_append_str(&pb->transcript, " \"");
         note_bytes(pb, ev->data.p, ev->data.len);
         buf_append_str(&pb->transcript, "\"");
@@ -212,6 +212,17 @@ void
 pb_in_wakeup(struct pb *pb, uint64_t cmd_id)
 {
     struct event ev = {.type = EV_WAKEUP, .cmd_id = cmd_id};
+    feed(pb, &ev);
+}
+
+void
+pb_in_inject(struct pb *pb, struct flow *f, int from_client, int ws_type, const char *p, size_t n)
+{
+    struct event ev = {.type = EV_INJECT,
+                       .flow = f,
+                       .from_client = from_client,
+                       .msg_type = ws_type,
+                       .data = {(const uint8_t *)p, n}};
     feed(pb, &ev);
 }
 

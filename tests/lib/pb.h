@@ -60,6 +60,11 @@ void pb_in_datan(struct pb *, struct connection *, const void *p, size_t n);
 void pb_in_datagram(struct pb *, struct connection *, const void *p, size_t n);
 /* The timer of the CMD_WAKEUP cmd_id fired. */
 void pb_in_wakeup(struct pb *, uint64_t cmd_id);
+/* An addon injects n bytes into flow f as a message from the client
+ * (from_client) or the server, of WebSocket opcode ws_type (0: TCP).
+ * Never split: a message is injected whole. */
+void pb_in_inject(struct pb *, struct flow *f, int from_client, int ws_type, const char *p,
+                  size_t n);
 /* The peer closed its side (EOF): CONN_CAN_READ goes, as the driver does. */
 void pb_in_closed(struct pb *, struct connection *);
 /* Answers the last asserted blocking command: success (opens are CONN_OPEN now). */

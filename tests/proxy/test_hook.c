@@ -20,6 +20,7 @@ TEST(hook_names_are_mitmproxys)
         "server_connected",
         "server_disconnected",
         "http_connect",
+        "http_connect_upstream",
         "requestheaders",
         "request",
         "responseheaders",

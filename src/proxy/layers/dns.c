@@ -418,6 +418,8 @@ handle(struct layer *l, const struct event *ev, struct cmdq *out)
     case EV_DONE:
         on_done(d, ev, out);
         break;
+    case EV_INJECT:
+        break; /* a DNS flow takes no injected messages */
     case EV_WAKEUP: {
         char addr[300];
         char msg[400];

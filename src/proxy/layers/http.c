@@ -832,6 +832,16 @@ handle(struct layer *l, const struct event *ev, struct cmdq *out)
         break;
     case EV_WAKEUP:
         break;
+    case EV_INJECT:
+        /* To the stream that relays the flow's WebSocket (HTTP/2). */
+        for (struct http_stream *s = h->streams; s; s = s->next) {
+            if (s->flow == ev->flow) {
+                layer_feed(&s->base, ev, out);
+                after_feed(h, s, out, 0);
+                break;
+            }
+        }
+        break;
     }
     settle(h, out);
 }

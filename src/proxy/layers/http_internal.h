@@ -309,14 +309,15 @@ enum http_wait {
     HW_CONNECT,      /* the http_connect hook */
     HW_OPEN,         /* an open of a server connection for the request */
     HW_CONNECT_OPEN, /* the open of a CONNECT's own connection */
+    HW_CONNECT_UPSTREAM, /* the http_connect_upstream hook */
 };
 
 struct http_qev; /* an HTTP event that came while the stream waited */
 
 struct http_stream {
     struct layer base; /* fed EV_START, EV_DONE, EV_WAKEUP 0 (an HTTP event is
-                        * in the inbox), and the events of a connection it
-                        * took over */
+                        * in the inbox), the events of a connection it
+                        * took over, and EV_INJECT for its WebSocket */
     struct http_layer *h;
     struct http_stream *next, *prev;
     int32_t id; /* on the client's connection */
@@ -360,6 +361,7 @@ struct http_stream {
     /* CONNECT (HTTP/1) */
     struct connection *tunnel; /* the CONNECT's own server connection (one reference) */
     struct buf tunnel_in;      /* the upstream proxy's answer so far */
+    struct flow *upstream_connect; /* the CONNECT for the upstream proxy, in its hook (one ref) */
 
     /* RFC 8441: a WebSocket an HTTP/2 client opened with an extended
      * CONNECT. After the server's 101 the WebSocket layer relays it, seeing

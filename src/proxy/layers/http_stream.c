@@ -24,8 +24,9 @@
  * again. An HTTP/1 connection layer does not even parse on while its stream
  * waits, so its bytes are never copied twice.
  *
- * A stream body above stream_large_bodies goes on as it comes (the flow
- * keeps no body), either announced by its length or grown past the limit;
+ * A stream body above stream_large_bodies, or one an addon asked for in
+ * its headers hook (Message.stream), goes on as it comes (the flow keeps
+ * no body), either announced by its length or grown past the limit;
  * body_size_limit is enforced where the bytes arrive. Any failure sets the
  * flow's error, raises the error hook and then answers the client (413 for
  * a request over body_size_limit, 400 for the client's faults, 502 for the
@@ -456,7 +457,8 @@ after_requestheaders(struct http_stream *s, struct cmdq *out)
     }
     /* An HTTP/2 request whose end already came is buffered whatever its length. */
     int complete = s->req_nobody || (s->h2 && queued(s, HEV_REQUEST_END));
-    if (!complete && cfg->stream_large_bodies >= 0 && s->req_length > cfg->stream_large_bodies) {
+    int large = cfg->stream_large_bodies >= 0 && s->req_length > cfg->stream_large_bodies;
+    if (!complete && (req->stream || large)) {
         /* The server gets the head now and the body as it comes. */
         start_request_stream(s, out);
         return;
@@ -763,7 +765,7 @@ after_responseheaders(struct http_stream *s, struct cmdq *out)
         return;
     }
     int64_t limit = cfg->stream_large_bodies;
-    if (limit >= 0 && (s->until_close || s->resp_length > limit))
+    if (resp->stream || (limit >= 0 && (s->until_close || s->resp_length > limit)))
         start_response_stream(s, out);
     else
         s->ss = HS_BODY;
@@ -985,19 +987,59 @@ after_connect_open(struct http_stream *s, const char *err, struct cmdq *out)
         tunnel_ready(s, (struct slice){NULL, 0});
         return;
     }
-    /* Upstream mode: ask the upstream proxy for the same tunnel. */
+    /*
+     * Upstream mode: ask the upstream proxy for the same tunnel. The
+     * CONNECT we send is a flow of its own, which addons get in
+     * http_connect_upstream (8.1.1's HttpConnectUpstreamHook) to add
+     * headers to; upstream_auth's Proxy-Authorization is on it already, as
+     * 8.1.1's upstream_auth addon sets it in that hook.
+     */
     const struct http_request *req = s->flow->request;
-    struct buf b = BUF_INIT;
+    struct flow *f = flow_new_http(s->base.ctx->client, s->tunnel);
+    struct http_request *r = f->request = http_request_new();
+    char authority[300];
     int v6 = strchr(req->host, ':') != NULL;
-    buf_printf(&b,
-               v6 ? "CONNECT [%s]:%u HTTP/1.1\r\nHost: [%s]:%u\r\n"
-                  : "CONNECT %s:%u HTTP/1.1\r\nHost: %s:%u\r\n",
-               req->host, req->port, req->host, req->port);
+    snprintf(authority, sizeof(authority), v6 ? "[%s]:%u" : "%s:%u", req->host, req->port);
+    http_set_str(&r->host, req->host);
+    r->port = req->port;
+    http_set_str(&r->method, "CONNECT");
+    http_set_str(&r->authority, authority);
+    http_set_str(&r->http_version, "HTTP/1.1");
+    hdrs_add_cstr(&r->headers, "Host", authority);
     if (cfg->upstream_auth)
-        buf_printf(&b, "Proxy-Authorization: %s\r\n", cfg->upstream_auth);
+        hdrs_add_cstr(&r->headers, "Proxy-Authorization", cfg->upstream_auth);
+    r->timestamp_start = r->timestamp_end = clock_now();
+    s->upstream_connect = f;
+    s->wait = HW_CONNECT_UPSTREAM;
+    layer_hook(&s->base, out, HOOK_HTTP_CONNECT_UPSTREAM, f, NULL, NULL);
+}
+
+/* http_connect_upstream is through: the CONNECT goes as the addons left it. */
+static void
+send_connect_upstream(struct http_stream *s, struct cmdq *out)
+{
+    struct flow *f = s->upstream_connect;
+    s->upstream_connect = NULL;
+    if (f->killed && !s->flow->killed)
+        flow_kill(s->flow); /* the tunnel goes with its CONNECT */
+    if (killed(s, out)) {
+        flow_unref(f);
+        return;
+    }
+    const struct http_request *r = f->request;
+    struct buf b = BUF_INIT;
+    buf_printf(&b, "CONNECT %s HTTP/1.1\r\n", r->authority);
+    for (size_t i = 0; i < r->headers.n; i++) {
+        const struct hdr *h = &r->headers.v[i];
+        buf_append(&b, h->name, h->name_len);
+        buf_append_str(&b, ": ");
+        buf_append(&b, h->value, h->value_len);
+        buf_append_str(&b, "\r\n");
+    }
     buf_append_str(&b, "\r\n");
     layer_send_buf(&s->base, out, s->tunnel, &b);
     s->ss = HS_TUNNEL;
+    flow_unref(f);
 }
 
 /* The upstream proxy's answer to our CONNECT, as it arrives. */
@@ -1189,6 +1231,9 @@ resume(struct http_stream *s, const struct event *ev, struct cmdq *out)
     case HW_CONNECT_OPEN:
         after_connect_open(s, ev->err, out);
         return;
+    case HW_CONNECT_UPSTREAM:
+        send_connect_upstream(s, out);
+        return;
     case HW_NONE:
         return;
     }
@@ -1221,6 +1266,10 @@ handle(struct layer *l, const struct event *ev, struct cmdq *out)
         }
         resume(s, ev, out);
         drain(s, out);
+        return;
+    case EV_INJECT:
+        if (s->ws_layer)
+            ws_feed(s, ev, out);
         return;
     case EV_DATA:
     case EV_CLOSED:
@@ -1288,6 +1337,8 @@ stream_clear(struct http_stream *s)
         connection_unref(s->handoff_server);
     buf_clear(&s->handoff_rest);
     buf_clear(&s->tunnel_in);
+    if (s->upstream_connect)
+        flow_unref(s->upstream_connect);
     buf_clear(&s->req_pending);
     for (size_t i = 0; i < s->nq; i++) {
         drop_objects(&s->q[s->qhead + i].ev);

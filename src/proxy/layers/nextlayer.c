@@ -346,6 +346,7 @@ handle(struct layer *l, const struct event *ev, struct cmdq *out)
             answer(n, out);
         return;
     case EV_WAKEUP:
+    case EV_INJECT: /* no flow before a child is chosen */
         return;
     }
 }

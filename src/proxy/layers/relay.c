@@ -71,6 +71,7 @@ handle(struct layer *l, const struct event *ev, struct cmdq *out)
     case EV_DATA:
     case EV_CLOSED:
     case EV_WAKEUP:
+    case EV_INJECT:
         /* Only while paused on the open (queued, then replayed to the child). */
         return;
     }

@@ -297,6 +297,7 @@ handle(struct layer *l, const struct event *ev, struct cmdq *out)
     switch (ev->type) {
     case EV_START:
     case EV_WAKEUP:
+    case EV_INJECT: /* no flow before the tunnel */
         return;
     case EV_DATA:
         if (ev->conn != client || s->step == ST_DONE)

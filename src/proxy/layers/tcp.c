@@ -3,7 +3,8 @@
  * passed through untouched are relayed message by message and recorded on
  * a TCP flow. Each chunk that arrives becomes a message and goes through
  * the tcp_message hook before it is forwarded, so an addon can change or
- * drop it. A FIN from one side becomes a half-close towards the other; the
+ * drop it; a message an addon injects (EV_INJECT, inject.tcp) is recorded
+ * and hooked the same way. A FIN from one side becomes a half-close towards the other; the
  * flow ends (tcp_end, or tcp_error after a reset) when both sides are done.
  *
  *   START_HOOK --tcp_start--> RELAY <--tcp_message--> MSG_HOOK
@@ -89,8 +90,9 @@ handle(struct layer *l, const struct event *ev, struct cmdq *out)
         t->state = TCP_RELAY;
         return;
     case TCP_RELAY:
-        if (ev->type == EV_DATA) {
-            flow_tcp_add_message(t->flow, ev->conn == client, ev->data.p, ev->data.len);
+        if (ev->type == EV_DATA || (ev->type == EV_INJECT && ev->flow == t->flow)) {
+            int from_client = ev->type == EV_INJECT ? ev->from_client : ev->conn == client;
+            flow_tcp_add_message(t->flow, from_client, ev->data.p, ev->data.len);
             t->state = TCP_MSG_HOOK;
             layer_hook(l, out, HOOK_TCP_MESSAGE, t->flow, NULL, NULL);
         } else if (ev->type == EV_CLOSED) {

@@ -965,6 +965,7 @@ handle(struct layer *l, const struct event *ev, struct cmdq *out)
         on_done(t, ev, out);
         return;
     case EV_WAKEUP:
+    case EV_INJECT:
         if (t->child)
             feed_child(t, ev, out);
         return;

@@ -94,6 +94,7 @@ handle(struct layer *l, const struct event *ev, struct cmdq *out)
         start(t, out);
         return;
     case EV_WAKEUP:
+    case EV_INJECT: /* no flow before the tunnel */
         return;
     case EV_DATA:
         if (ev->conn == client && t->step == ST_OPEN)

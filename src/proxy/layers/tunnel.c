@@ -63,6 +63,7 @@ handle(struct layer *l, const struct event *ev, struct cmdq *out)
     case EV_START:
     case EV_DONE:
     case EV_WAKEUP:
+    case EV_INJECT: /* a pass-through records no flow */
         return;
     }
 }

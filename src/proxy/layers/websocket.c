@@ -12,6 +12,8 @@
  *
  * The messages are appended to flow->websocket (struct websocket_data) as
  * they complete; after the hook the layer sends what the flow holds then.
+ * A message an addon injects (EV_INJECT, inject.websocket) is recorded as
+ * injected and goes the same way, hook included, as in mitmproxy.
  *
  * With permessage-deflate negotiated in the 101, compressed messages are
  * inflated for the flow and the hooks and deflated again when forwarded
@@ -206,6 +208,20 @@ pump(struct ws_layer *w, struct cmdq *out)
     }
 }
 
+/* An addon's message: recorded and hooked as if its side had sent it. */
+static void
+inject(struct ws_layer *w, const struct event *ev, struct cmdq *out)
+{
+    if (ev->flow != w->flow)
+        return;
+    struct ws_message *m =
+        flow_ws_add_message(w->flow, ev->msg_type, ev->from_client, ev->data.p, ev->data.len);
+    m->injected = 1;
+    w->compressed = 0; /* sent as it is: RSV1 is per message */
+    w->state = WS_MSG_HOOK;
+    layer_hook(&w->base, out, HOOK_WEBSOCKET_MESSAGE, w->flow, NULL, NULL);
+}
+
 /* The message hook is through: forward the (possibly changed) last message. */
 static void
 forward_last(struct ws_layer *w, struct cmdq *out)
@@ -265,6 +281,8 @@ handle(struct layer *l, const struct event *ev, struct cmdq *out)
             if (ev->conn->state == CONN_CLOSED && ev->conn->error && w->flow->error == NULL)
                 flow_set_error(w->flow, ev->conn->error);
             end(w, out);
+        } else if (ev->type == EV_INJECT) {
+            inject(w, ev, out);
         }
         return;
     case WS_MSG_HOOK:

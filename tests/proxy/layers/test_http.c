@@ -450,6 +450,79 @@ TEST(http_layer_streams_large_response)
     pb_run(pb_streamed_response, layer_http_new, PB_HOOKS, stream_1k);
 }
 
+/* An addon sets Message.stream in responseheaders: this response streams
+ * although it is far below any stream_large_bodies (none is set). */
+static void
+pb_stream_flag_response(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    struct flow *f;
+    pb_in_start(pb);
+    pb_in_data(pb, client, "GET http://a.test/s HTTP/1.1\r\nHost: a.test\r\n\r\n");
+    pb_out_hook(pb, HOOK_REQUESTHEADERS, &f);
+    pb_in_reply(pb);
+    pb_out_hook(pb, HOOK_REQUEST, NULL);
+    pb_in_reply(pb);
+    pb_out_open(pb, &server);
+    pb_in_reply(pb);
+    pb_out_send(pb, server, "GET /s HTTP/1.1\r\nHost: a.test\r\n\r\n");
+    pb_in_data(pb, server, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n");
+    pb_out_hook(pb, HOOK_RESPONSEHEADERS, NULL);
+    f->response->stream = 1;
+    pb_in_reply(pb);
+    pb_out_send(pb, client, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n");
+    pb_in_data(pb, server, "abc");
+    pb_out_send(pb, client, "abc");
+    pb_in_data(pb, server, "def");
+    pb_out_send(pb, client, "def");
+    pb_out_hook(pb, HOOK_RESPONSE, NULL);
+    ASSERT(f->response->content_none);
+    pb_in_reply(pb);
+    pb_end(pb);
+}
+
+TEST(http_layer_stream_flag_response)
+{
+    pb_run(pb_stream_flag_response, layer_http_new, PB_HOOKS, NULL);
+}
+
+/* The same for a request: set in requestheaders, the server gets the head
+ * at once and the body as it comes; the request hook sees no content. */
+static void
+pb_stream_flag_request(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    struct flow *f;
+    pb_in_start(pb);
+    pb_in_data(pb, client,
+               "PUT http://a.test/up HTTP/1.1\r\nHost: a.test\r\nContent-Length: 4\r\n\r\n");
+    pb_out_hook(pb, HOOK_REQUESTHEADERS, &f);
+    f->request->stream = 1;
+    pb_in_reply(pb);
+    pb_out_open(pb, &server);
+    pb_in_reply(pb);
+    pb_out_send(pb, server, "PUT /up HTTP/1.1\r\nHost: a.test\r\nContent-Length: 4\r\n\r\n");
+    pb_in_data(pb, client, "ab");
+    pb_out_send(pb, server, "ab");
+    pb_in_data(pb, client, "cd");
+    pb_out_send(pb, server, "cd");
+    pb_out_hook(pb, HOOK_REQUEST, NULL);
+    ASSERT(f->request->content_none);
+    pb_in_reply(pb);
+    pb_in_data(pb, server, RESP_OK);
+    pb_out_hook(pb, HOOK_RESPONSEHEADERS, NULL);
+    pb_in_reply(pb);
+    pb_out_hook(pb, HOOK_RESPONSE, NULL);
+    pb_in_reply(pb);
+    pb_out_send(pb, client, RESP_OK);
+    pb_end(pb);
+}
+
+TEST(http_layer_stream_flag_request)
+{
+    pb_run(pb_stream_flag_request, layer_http_new, PB_HOOKS, NULL);
+}
+
 static void
 pb_streamed_request(struct pb *pb)
 {
@@ -734,6 +807,54 @@ TEST(tcp_layer_messages_through_hooks)
     pb_run_once(pb_tcp_flow_hooks, layer_http_new, PB_HOOKS, NULL);
 }
 
+/* inject.tcp: an addon's message is recorded, goes through tcp_message
+ * and on to the side it is for, after the message waiting in its hook. */
+static void
+pb_tcp_injected(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    struct flow *f;
+    pb_in_start(pb);
+    pb_in_data(pb, client, "CONNECT a.test:7 HTTP/1.1\r\n\r\n");
+    pb_out_hook(pb, HOOK_HTTP_CONNECT, NULL);
+    pb_in_reply(pb);
+    pb_out_open(pb, &server);
+    pb_in_reply(pb);
+    pb_out_send(pb, client, "HTTP/1.1 200 Connection established\r\n\r\n");
+    pb_in_data(pb, client, "\x01\x02binary");
+    pb_out_hook(pb, HOOK_NEXT_LAYER, NULL);
+    pb_in_reply(pb);
+    pb_out_hook(pb, HOOK_TCP_START, &f);
+    pb_in_reply(pb);
+    pb_out_hook(pb, HOOK_TCP_MESSAGE, NULL);
+    pb_in_inject(pb, f, 0, 0, "to client", 9);
+    pb_in_reply(pb);
+    pb_out_send(pb, server, "\x01\x02binary");
+    pb_out_hook(pb, HOOK_TCP_MESSAGE, NULL);
+    ASSERT_EQ(f->nmessages, 2);
+    ASSERT(!f->messages[1].from_client);
+    pb_in_reply(pb);
+    pb_out_send(pb, client, "to client");
+    pb_in_inject(pb, f, 1, 0, "to server", 9);
+    pb_out_hook(pb, HOOK_TCP_MESSAGE, NULL);
+    ASSERT(f->messages[2].from_client);
+    pb_in_reply(pb);
+    pb_out_send(pb, server, "to server");
+    pb_in_closed(pb, client);
+    pb_out_close(pb, server, 1);
+    pb_in_closed(pb, server);
+    pb_out_close(pb, client, 0);
+    pb_out_close(pb, server, 0);
+    pb_out_hook(pb, HOOK_TCP_END, NULL);
+    pb_in_reply(pb);
+    pb_end(pb);
+}
+
+TEST(tcp_layer_injected_messages)
+{
+    pb_run_once(pb_tcp_injected, layer_http_new, PB_HOOKS, NULL);
+}
+
 static void
 pb_addon_answers(struct pb *pb)
 {
@@ -878,4 +999,40 @@ pb_upstream_connect(struct pb *pb)
 TEST(http_layer_upstream_mode_connect_through_upstream)
 {
     pb_run(pb_upstream_connect, layer_http_new, PB_NOHOOKS, upstream_mode);
+}
+
+/* http_connect_upstream: the CONNECT for the upstream proxy is a flow of
+ * its own that addons see (upstream_auth's header already on it) and add
+ * headers to before it is sent. */
+static void
+pb_upstream_connect_hook(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    struct flow *f, *up;
+    pb_in_start(pb);
+    pb_in_data(pb, client, "CONNECT a.test:7 HTTP/1.1\r\nHost: a.test:7\r\n\r\n");
+    pb_out_hook(pb, HOOK_HTTP_CONNECT, &f);
+    pb_in_reply(pb);
+    pb_out_open(pb, &server);
+    pb_in_reply(pb);
+    pb_out_hook(pb, HOOK_HTTP_CONNECT_UPSTREAM, &up);
+    ASSERT(up != f);
+    ASSERT_STREQ(up->request->method, "CONNECT");
+    ASSERT_STREQ(up->request->authority, "a.test:7");
+    ASSERT_EQ(up->request->port, 7);
+    ASSERT(up->server_conn == server);
+    ASSERT_STREQ(hdrs_get(&up->request->headers, "Proxy-Authorization")->value, "Basic dTpw");
+    hdrs_add_cstr(&up->request->headers, "X-Proxy-Token", "t0k");
+    pb_in_reply(pb);
+    pb_out_send(pb, server,
+                "CONNECT a.test:7 HTTP/1.1\r\nHost: a.test:7\r\n"
+                "Proxy-Authorization: Basic dTpw\r\nX-Proxy-Token: t0k\r\n\r\n");
+    pb_in_data(pb, server, "HTTP/1.1 200 Connection established\r\n\r\n");
+    pb_out_send(pb, client, "HTTP/1.1 200 Connection established\r\n\r\n");
+    pb_end(pb);
+}
+
+TEST(http_layer_upstream_mode_connect_upstream_hook)
+{
+    pb_run(pb_upstream_connect_hook, layer_http_new, PB_HOOKS, upstream_mode);
 }

@@ -219,6 +219,52 @@ pb_addon_changes(struct pb *pb)
 
 TEST(websocket_layer_addon_changes) { pb_run(pb_addon_changes, layer_http_new, PB_HOOKS, NULL); }
 
+/* inject.websocket: an addon's message goes through websocket_message
+ * (recorded as injected) and on to the side it is for. One that comes
+ * while another message waits in its hook follows it; one for another
+ * flow is not this layer's. */
+static void
+pb_injected(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    struct flow *f;
+    handshake(pb, &f, &server);
+
+    pb_in_inject(pb, f, 0, WS_TEXT, "from proxy", 10);
+    pb_out_hook(pb, HOOK_WEBSOCKET_MESSAGE, NULL);
+    ASSERT_EQ(message(f, 0)->injected, 1);
+    ASSERT_EQ(message(f, 0)->from_client, 0);
+    pb_in_reply(pb);
+    out_frame(pb, client, WS_TEXT, "from proxy", 10);
+
+    in_frame(pb, server, 1, WS_TEXT, "welcome");
+    pb_out_hook(pb, HOOK_WEBSOCKET_MESSAGE, NULL);
+    pb_in_inject(pb, f, 1, WS_BINARY, "\x05\x06", 2);
+    pb_in_reply(pb);
+    out_frame(pb, client, WS_TEXT, "welcome", 7);
+    pb_out_hook(pb, HOOK_WEBSOCKET_MESSAGE, NULL);
+    ASSERT_EQ(message(f, 2)->type, WS_BINARY);
+    ASSERT_EQ(message(f, 2)->from_client, 1);
+    ASSERT_EQ(message(f, 2)->injected, 1);
+    pb_in_reply(pb);
+    out_frame(pb, server, WS_BINARY, "\x05\x06", 2);
+
+    struct flow *other = flow_new_http(client, server);
+    pb_in_inject(pb, other, 0, WS_TEXT, "elsewhere", 9);
+    flow_unref(other);
+    ASSERT_EQ(f->websocket->nmessages, 3);
+
+    pb_in_closed(pb, server);
+    pb_out_close(pb, client, 0);
+    pb_out_close(pb, server, 0);
+    pb_out_hook(pb, HOOK_WEBSOCKET_END, NULL);
+    pb_in_reply(pb);
+    pb_end(pb);
+    layer_websocket_set_test_mask(NULL);
+}
+
+TEST(websocket_layer_injected_messages) { pb_run(pb_injected, layer_http_new, PB_HOOKS, NULL); }
+
 static void
 pb_protocol_error(struct pb *pb)
 {
