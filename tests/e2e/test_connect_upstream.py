@@ -11,6 +11,7 @@ import threading
 
 from conftest import curl
 from test_scripts import script
+from test_scripts_hooks import tls_env
 
 
 def recording_proxy():
@@ -81,7 +82,7 @@ def test_http_connect_upstream_sets_the_upstream_proxys_headers(mitmdump, tls_or
     up_port, heads = recording_proxy()
     tport = tls_origin["ports"]["plain"]
     proc, port = mitmdump("-s", s, "-k", "--mode", f"upstream:http://127.0.0.1:{up_port}",
-                          "--set", "upstream_auth=alice:secret")
+                          "--set", "upstream_auth=alice:secret", env=tls_env())
     rc, body, err = curl("--cacert", str(tmp_path / "conf" / "mitmproxy-ca-cert.pem"), "-x",
                          f"http://127.0.0.1:{port}", f"https://localhost:{tport}/hello.txt")
     assert rc == 0, err
