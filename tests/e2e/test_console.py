@@ -756,7 +756,9 @@ def test_console_search_across_flows(tmp_path, echo_origin):
         c.wait(r"^: console\.search\.all")
         c.type("needle")
         c.keys("Enter")
-        s = c.wait(r"^2 of 3 flows match: needle")
+        c.wait(r"^2 of 3 flows match: needle")
+        # A capture can catch the paint half done: wait for the last row too.
+        s = c.wait(r"request header: X-Probe: needle-header")
         rows = [l for l in s.splitlines() if "/echo" in l]
         assert len(rows) == 2, s
         assert re.search(r"^>> POST http://127\.0\.0\.1:\d+/echo +request body: alpha needle beta",
