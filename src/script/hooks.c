@@ -76,3 +76,12 @@ const struct script__hook script__hooks[] = {
 };
 
 const size_t script__nhooks = sizeof(script__hooks) / sizeof(script__hooks[0]);
+
+const struct script__hook *
+script__hook_find(enum hook h)
+{
+    for (size_t k = 0; k < script__nhooks; k++)
+        if (script__hooks[k].hook == h)
+            return &script__hooks[k];
+    return NULL;
+}

@@ -29,6 +29,10 @@ extern PyMethodDef script__contentview_methods[];
 extern PyMethodDef script__command_methods[];
 /* loader.c: script_addons(): every script addon object loaded now. */
 PyObject *script__addons(PyObject *self, PyObject *unused);
+/* configure's updated: a new set of the names of the options in updated
+ * (every option for NULL), or NULL with an exception. */
+struct opt_changes;
+PyObject *script__updated_set(const struct opt_changes *updated);
 /* The mitmproxy flow class (HTTPFlow, TCPFlow, DNSFlow) over a _c.Flow. */
 PyObject *script__wrap_flow(PyObject *cflow);
 
@@ -101,6 +105,8 @@ struct script__hook {
 };
 extern const struct script__hook script__hooks[];
 extern const size_t script__nhooks;
+/* The row of hook h, or NULL when scripts do not get that hook. */
+const struct script__hook *script__hook_find(enum hook h);
 
 /*
  * aio.c: the asyncio loop on ours. init makes the loop (before any script

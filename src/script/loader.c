@@ -224,9 +224,8 @@ rebuild_calls(struct loader *l)
     }
 }
 
-/* A set of the names of the options in updated (all of them for NULL). */
-static PyObject *
-updated_set(const struct opt_changes *updated)
+PyObject *
+script__updated_set(const struct opt_changes *updated)
 {
     PyObject *s = PySet_New(NULL);
     for (size_t i = 0; s && i < opt_count(); i++) {
@@ -272,7 +271,7 @@ load_script(struct loader *l, struct script *s)
     if (r == NULL)
         script__log_exception(NULL);
     Py_XDECREF(r);
-    if ((args = args_of(updated_set(NULL))) != NULL)
+    if ((args = args_of(script__updated_set(NULL))) != NULL)
         call_each(s->objs, "configure", args);
     Py_XDECREF(args);
     if (l->running) {
@@ -408,7 +407,7 @@ configure(struct addon *a, const struct options *o, const struct opt_changes *up
     /* The scripts already there hear of the change; new ones are
      * configured with every option as they load. */
     size_t before = l->n;
-    PyObject *args = before ? args_of(updated_set(updated)) : NULL;
+    PyObject *args = before ? args_of(script__updated_set(updated)) : NULL;
     for (size_t i = 0; args && i < before; i++)
         call_each(l->v[i].objs, "configure", args);
     Py_XDECREF(args);
@@ -477,15 +476,6 @@ loader_free(struct addon *a)
     Py_CLEAR(l->add_log);
     Py_CLEAR(l->helpers);
     free(l);
-}
-
-static const struct script__hook *
-hook_row(enum hook h)
-{
-    for (size_t k = 0; k < script__nhooks; k++)
-        if (script__hooks[k].hook == h)
-            return &script__hooks[k];
-    return NULL;
 }
 
 /*
@@ -588,7 +578,7 @@ on_hook(struct addon *a, struct hook_call *call)
     if (l->calls[h] == NULL)
         return ADDON_CONTINUE;
     PyGILState_STATE g = PyGILState_Ensure();
-    PyObject *args = hook_row(h)->args(call->data);
+    PyObject *args = script__hook_find(h)->args(call->data);
     if (args == NULL) {
         if (PyErr_Occurred())
             script__log_exception(NULL);

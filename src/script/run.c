@@ -14,7 +14,6 @@
 #include <sys/stat.h>
 
 #include "flow/flow.h"
-#include "options/opt.h"
 #include "script/script.h"
 #include "util/log.h"
 
@@ -74,10 +73,8 @@ run_flow(PyObject *objs, struct flow *f)
     for (size_t i = 0; i < n; i++) {
         struct hook_data d;
         hook_data_init(&d, hooks[i], f, NULL, NULL);
-        PyObject *args = NULL;
-        for (size_t k = 0; k < script__nhooks; k++)
-            if (script__hooks[k].hook == hooks[i])
-                args = script__hooks[k].args(&d);
+        const struct script__hook *row = script__hook_find(hooks[i]);
+        PyObject *args = row ? row->args(&d) : NULL;
         if (args)
             call_each(objs, hook_name(hooks[i]), args);
         else if (PyErr_Occurred())
@@ -85,20 +82,6 @@ run_flow(PyObject *objs, struct flow *f)
         Py_XDECREF(args);
         hook_data_clear(&d);
     }
-}
-
-/* The names of every option, as configure's updated. */
-static PyObject *
-all_options(void)
-{
-    PyObject *s = PySet_New(NULL);
-    for (size_t i = 0; s && i < opt_count(); i++) {
-        PyObject *name = PyUnicode_FromString(opt_at(i)->name);
-        if (name == NULL || PySet_Add(s, name) < 0)
-            Py_CLEAR(s);
-        Py_XDECREF(name);
-    }
-    return s;
 }
 
 int
@@ -129,7 +112,7 @@ script_run_once(struct master *m, const char *pydir, const char *path, struct fl
         rc = err_set(e, MP_ERR_INVAL, "script.run: %s did not load (see the event log)", path);
         goto out;
     }
-    PyObject *updated = all_options();
+    PyObject *updated = script__updated_set(NULL);
     PyObject *args = updated ? PyTuple_Pack(1, updated) : NULL;
     call_each(objs, "configure", args);
     Py_XDECREF(args);
