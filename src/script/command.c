@@ -24,9 +24,7 @@ flows_list(const struct cmds_flows *fl)
 {
     PyObject *l = PyList_New(0);
     for (size_t i = 0; l && i < fl->n; i++) {
-        PyObject *c = script__flow_new(fl->v[i]);
-        PyObject *o = c ? script__wrap_flow(c) : NULL;
-        Py_XDECREF(c);
+        PyObject *o = script__wrap_flow(fl->v[i]);
         if (o == NULL || PyList_Append(l, o) < 0)
             Py_CLEAR(l);
         Py_XDECREF(o);
@@ -55,14 +53,10 @@ value(const struct cmds_value *v)
         }
         return l;
     }
-    case CMDS_FLOW: {
+    case CMDS_FLOW:
         if (v->flow == NULL)
             Py_RETURN_NONE;
-        PyObject *c = script__flow_new(v->flow);
-        PyObject *o = c ? script__wrap_flow(c) : NULL;
-        Py_XDECREF(c);
-        return o;
-    }
+        return script__wrap_flow(v->flow);
     case CMDS_FLOWS:
         return flows_list(&v->flows);
     case CMDS_NONE:

@@ -31,16 +31,9 @@ struct pyview {
 static PyObject *
 call_args(struct pyview *v, const uint8_t *p, size_t n, const struct cv_meta *m)
 {
-    PyObject *flow = Py_None;
-    Py_INCREF(flow);
-    if (m && m->flow) {
-        PyObject *c = script__flow_new((struct flow *)m->flow);
-        Py_DECREF(flow);
-        flow = c ? script__wrap_flow(c) : NULL;
-        Py_XDECREF(c);
-        if (flow == NULL)
-            return NULL;
-    }
+    PyObject *flow = m && m->flow ? script__wrap_flow((struct flow *)m->flow) : Py_NewRef(Py_None);
+    if (flow == NULL)
+        return NULL;
     return Py_BuildValue("(Oy#zNO)", v->view, (const char *)p, (Py_ssize_t)n,
                          m ? m->content_type : NULL, flow, m && m->request ? Py_True : Py_False);
 }

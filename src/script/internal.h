@@ -33,8 +33,9 @@ PyObject *script__addons(PyObject *self, PyObject *unused);
  * (every option for NULL), or NULL with an exception. */
 struct opt_changes;
 PyObject *script__updated_set(const struct opt_changes *updated);
-/* The mitmproxy flow class (HTTPFlow, TCPFlow, DNSFlow) over a _c.Flow. */
-PyObject *script__wrap_flow(PyObject *cflow);
+/* The mitmproxy flow object (HTTPFlow, TCPFlow, DNSFlow) over f, whose
+ * _c.Flow takes a reference; NULL with an exception. */
+PyObject *script__wrap_flow(struct flow *f);
 
 /* module.c: the mitmproxy._c extension module, built into the plugin. */
 PyObject *script__init_module(void);

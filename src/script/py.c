@@ -199,7 +199,12 @@ script__hook_args(const struct hook_data *d)
 }
 
 PyObject *
-script__wrap_flow(PyObject *cflow)
+script__wrap_flow(struct flow *f)
 {
-    return PyObject_CallOneArg(wrap_flow, cflow);
+    PyObject *c = script__flow_new(f);
+    if (c == NULL)
+        return NULL;
+    PyObject *r = PyObject_CallOneArg(wrap_flow, c);
+    Py_DECREF(c);
+    return r;
 }
