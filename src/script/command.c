@@ -176,8 +176,9 @@ flow_of(PyObject *o)
 /*
  * A Python argument as a command value: a flow as FLOW, a list of flows
  * as FLOWS (so a copy no store holds still reaches replay.client), bytes
- * as BYTES, a list of str as STRS; anything else as its str(), which the command's
- * parameter type parses (flow specifications such as "@all" included).
+ * as BYTES, a list of str as STRS; anything else as its str(), which the
+ * command's parameter type parses (flow specifications such as "@all"
+ * included). -1 with the Python exception raised.
  */
 static int
 arg_value(PyObject *o, struct cmds_value *v)
@@ -235,10 +236,10 @@ arg_value(PyObject *o, struct cmds_value *v)
     const char *u = s ? PyUnicode_AsUTF8(s) : NULL;
     if (u) {
         v->type = CMDS_STR;
-        v->s = strdup(u);
+        v->s = xstrdup(u);
     }
     Py_XDECREF(s);
-    return u && v->s ? 0 : -1;
+    return u ? 0 : -1;
 }
 
 /* A call's result as Python, or its error as mitmproxy's CommandError. */
@@ -260,33 +261,40 @@ outcome(int rc, struct cmds_value *ret, const struct err *e)
     return r;
 }
 
+/* The command a command_call*(name, *args) call names (borrowed from
+ * args), or NULL with an exception: no registry, or no name. */
+static const char *
+called(PyObject *args, const char *fn)
+{
+    if (script__master == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "no command registry here");
+        return NULL;
+    }
+    if (PyTuple_GET_SIZE(args) < 1) {
+        PyErr_Format(PyExc_TypeError, "%s(name, *args)", fn);
+        return NULL;
+    }
+    return PyUnicode_AsUTF8(PyTuple_GET_ITEM(args, 0));
+}
+
 /* command_call(name, *args): mitmproxy's commands.call, the arguments as
  * arg_value() makes them. */
 static PyObject *
 command_call(PyObject *self, PyObject *args)
 {
-    if (script__master == NULL)
-        return PyErr_Format(PyExc_RuntimeError, "no command registry here");
-    Py_ssize_t n = PyTuple_GET_SIZE(args);
-    if (n < 1) {
-        PyErr_SetString(PyExc_TypeError, "command_call(name, *args)");
-        return NULL;
-    }
-    const char *name = PyUnicode_AsUTF8(PyTuple_GET_ITEM(args, 0));
+    const char *name = called(args, "command_call");
     if (name == NULL)
         return NULL;
-    size_t nargs = (size_t)n - 1;
-    struct cmds_value *vals = calloc(nargs ? nargs : 1, sizeof(*vals));
-    for (size_t i = 0; vals && i < nargs; i++) {
+    size_t nargs = (size_t)PyTuple_GET_SIZE(args) - 1;
+    struct cmds_value *vals = xcalloc(nargs ? nargs : 1, sizeof(*vals));
+    for (size_t i = 0; i < nargs; i++) {
         if (arg_value(PyTuple_GET_ITEM(args, (Py_ssize_t)i + 1), &vals[i]) < 0) {
             for (size_t k = 0; k <= i; k++)
                 cmds_value_clear(&vals[k]);
             free(vals);
-            return PyErr_Occurred() ? NULL : PyErr_NoMemory();
+            return NULL;
         }
     }
-    if (vals == NULL)
-        return PyErr_NoMemory();
     struct cmds_value ret = {0};
     struct err e = {0};
     int rc = cmds_call_values(master_commands(script__master), name, vals, nargs, &ret, &e);
@@ -299,18 +307,11 @@ command_call(PyObject *self, PyObject *args)
 static PyObject *
 command_call_strings(PyObject *self, PyObject *args)
 {
-    if (script__master == NULL)
-        return PyErr_Format(PyExc_RuntimeError, "no command registry here");
-    Py_ssize_t n = PyTuple_GET_SIZE(args);
-    if (n < 1) {
-        PyErr_SetString(PyExc_TypeError, "command_call_strings(name, *args)");
-        return NULL;
-    }
-    const char *name = PyUnicode_AsUTF8(PyTuple_GET_ITEM(args, 0));
+    const char *name = called(args, "command_call_strings");
     if (name == NULL)
         return NULL;
     struct strv sv = {0};
-    for (Py_ssize_t i = 1; i < n; i++) {
+    for (Py_ssize_t i = 1; i < PyTuple_GET_SIZE(args); i++) {
         PyObject *s = PyObject_Str(PyTuple_GET_ITEM(args, i));
         const char *u = s ? PyUnicode_AsUTF8(s) : NULL;
         if (u)
