@@ -28,13 +28,13 @@ struct ext {
     void *arg;
 };
 
-static struct ext *exts; /* owned array of next */
-static size_t next, capext;
+static struct ext *exts; /* owned: nexts views, removed ones included */
+static size_t nexts, capexts;
 
 static struct ext *
 ext_at(int v)
 {
-    if (v < CV_VIEW__COUNT || (size_t)(v - CV_VIEW__COUNT) >= next)
+    if (v < CV_VIEW__COUNT || (size_t)(v - CV_VIEW__COUNT) >= nexts)
         return NULL;
     struct ext *x = &exts[v - CV_VIEW__COUNT];
     return x->name ? x : NULL;
@@ -43,7 +43,7 @@ ext_at(int v)
 int
 cv_view_count(void)
 {
-    return CV_VIEW__COUNT + (int)next;
+    return CV_VIEW__COUNT + (int)nexts;
 }
 
 const char *
@@ -56,7 +56,7 @@ cv__ext_name(int v)
 int
 cv__ext_find(const char *name)
 {
-    for (size_t i = 0; name && i < next; i++)
+    for (size_t i = 0; name && i < nexts; i++)
         if (exts[i].name && strcasecmp(exts[i].name, name) == 0)
             return CV_VIEW__COUNT + (int)i;
     return -1;
@@ -69,42 +69,43 @@ cv_view_add(const char *name, const struct cv_view_ops *ops, void *arg, struct e
         return err_set(e, MP_ERR_INVAL, "content view: a view needs a name");
     if (cv_view_find(name) >= 0)
         return err_set(e, MP_ERR_EXISTS, "Duplicate view: %s", name);
-    if (next == capext) {
-        capext = capext ? capext * 2 : 8;
-        exts = xrealloc(exts, capext * sizeof(*exts));
+    if (nexts == capexts) {
+        capexts = capexts ? capexts * 2 : 8;
+        exts = xrealloc(exts, capexts * sizeof(*exts));
     }
-    exts[next] = (struct ext){xstrdup(name), *ops, arg};
-    return CV_VIEW__COUNT + (int)next++;
+    exts[nexts] = (struct ext){xstrdup(name), *ops, arg};
+    return CV_VIEW__COUNT + (int)nexts++;
+}
+
+/* Removes x, leaving its id unused. */
+static void
+drop(struct ext *x)
+{
+    free(x->name);
+    x->name = NULL;
+    if (x->ops.release)
+        x->ops.release(x->arg);
 }
 
 int
 cv_view_remove(const char *name)
 {
-    int v = cv__ext_find(name);
-    struct ext *x = ext_at(v);
+    struct ext *x = ext_at(cv__ext_find(name));
     if (x == NULL)
         return MP_ERR_NOTFOUND;
-    free(x->name);
-    x->name = NULL;
-    if (x->ops.release)
-        x->ops.release(x->arg);
+    drop(x);
     return 0;
 }
 
 void
 cv_view_remove_all(void)
 {
-    for (size_t i = 0; i < next; i++) {
-        if (exts[i].name == NULL)
-            continue;
-        free(exts[i].name);
-        exts[i].name = NULL;
-        if (exts[i].ops.release)
-            exts[i].ops.release(exts[i].arg);
-    }
+    for (size_t i = 0; i < nexts; i++)
+        if (exts[i].name)
+            drop(&exts[i]);
     free(exts);
     exts = NULL;
-    next = capext = 0;
+    nexts = capexts = 0;
 }
 
 /* A view's priority in tenths, as the built-in views rate (8.1.1 rates in
@@ -126,29 +127,24 @@ cv__ext_priority(struct cv_render *r, int v, const struct cv_meta *m)
     return x ? ext_priority(x, r, m) : 0;
 }
 
-/* Renders view v now into r->ext_lines; on failure the render falls back
- * to Raw on its first step, with the view's error. */
+/* Renders view v now into r->ext_lines. When it fails, r->ext_desc stays
+ * NULL and the render falls back to Raw on its first step, with the
+ * view's error. */
 static void
 ext_render(struct cv_render *r, int v, const struct cv_meta *m)
 {
     struct ext *x = ext_at(v);
     char *desc = NULL, *error = NULL;
-    cv_lines_init(&r->ext_lines);
     r->ext_view = v;
-    r->ext_failed =
-        x->ops.render(x->arg, cv__data(r), r->body.len, m, &r->ext_lines, &desc, &error) < 0;
-    if (r->ext_failed) {
+    if (x->ops.render(x->arg, cv__data(r), r->body.len, m, &r->ext_lines, &desc, &error) < 0) {
         cv_lines_clear(&r->ext_lines);
+        free(desc);
         free(r->error);
-        r->error = error ? error : NULL;
-        error = NULL;
-    } else {
-        free(r->ext_desc);
-        r->ext_desc = desc ? desc : xstrdup(x->name);
-        desc = NULL;
+        r->error = error;
+        return;
     }
-    free(desc);
     free(error);
+    r->ext_desc = desc ? desc : xstrdup(x->name);
 }
 
 void
@@ -159,11 +155,11 @@ cv__ext_prepare(struct cv_render *r, const struct cv_meta *m)
         ext_render(r, (int)r->requested, m);
         return;
     }
-    if (r->requested != CV_VIEW_AUTO || next == 0)
+    if (r->requested != CV_VIEW_AUTO || nexts == 0)
         return;
     /* Auto: the best external view competes with the best built-in one. */
     int best = -1, best_p = 0;
-    for (size_t i = 0; i < next; i++) {
+    for (size_t i = 0; i < nexts; i++) {
         if (exts[i].name == NULL)
             continue;
         int p = ext_priority(&exts[i], r, m);
@@ -180,19 +176,17 @@ cv__ext_prepare(struct cv_render *r, const struct cv_meta *m)
         ext_render(r, best, m);
 }
 
+/* As every one-shot view: the lines go into a queue on the first step,
+ * which later steps drain. */
 int
 cv__ext_render(struct cv_render *r)
 {
-    if (r->ext_failed || r->ext_view != (int)r->view)
+    if (r->state)
+        return cv__queue_drain(r, r->state);
+    if (r->ext_desc == NULL || r->ext_view != (int)r->view)
         return CV__FAIL;
-    if (!r->ext_started) {
-        r->ext_started = 1;
-        cv__set_desc(r, r->ext_desc ? r->ext_desc : "");
-        struct cv_lines l = r->ext_lines;
-        cv_lines_init(&r->ext_lines);
-        return cv__queue_start(r, &l);
-    }
-    return cv__queue_drain(r, r->state);
+    cv__set_desc(r, r->ext_desc);
+    return cv__queue_start(r, &r->ext_lines);
 }
 
 void

@@ -72,10 +72,8 @@ struct cv_render {
      * one requested, or Auto's best with its priority; -1 if none. */
     int ext_view;
     int ext_priority;
-    int ext_failed;
-    int ext_started;
     struct cv_lines ext_lines; /* owned: its lines until the first step takes them */
-    char *ext_desc;            /* owned */
+    char *ext_desc;            /* owned: its description; NULL when it failed */
 };
 
 /* Each view's two functions, named after its file: a priority in tenths
