@@ -211,6 +211,7 @@ message(const char *view_name, const struct flow *f, const struct http_request *
     /* Message.content: decoded per Content-Encoding. 8.1.1 knows one coding
      * per message (a list like "gzip, br" does not decode there). */
     struct buf body = BUF_INIT;
+    int lent = 0;
     char prefix[64] = "";
     char *ce = header_joined(h, "content-encoding");
     if (ce && *ce) {
@@ -228,8 +229,11 @@ message(const char *view_name, const struct flow *f, const struct http_request *
             snprintf(prefix, sizeof(prefix), "[decoded %.40s]", ce);
         }
     } else if (borrow) {
-        /* Read where it is: no copy of a 100 MB body on the UI's thread. */
-        borrow = 2;
+        /* Read where it is: no copy of a 100 MB body on the UI's thread. The
+         * render takes it as its own (a script's view reads it while the
+         * render is made) and is marked so that it never frees it. */
+        body = (struct buf){(uint8_t *)buf_ptr(raw), 0, raw->len, raw->len};
+        lent = 1;
     } else {
         buf_append(&body, buf_ptr(raw), raw->len);
     }
@@ -240,13 +244,9 @@ message(const char *view_name, const struct flow *f, const struct http_request *
     free(ct);
     struct cv_meta m = {.content_type = ctype, .request = rq, .headers = h, .flow = f};
     int v = cv_view_find(view_name);
-    /* A borrowed body goes in as the render's own (a script's view reads it
-     * as the render is made), and is marked so that it is never freed. */
-    if (borrow == 2)
-        body = (struct buf){(uint8_t *)buf_ptr(raw), 0, raw->len, raw->len};
     struct cv_render *r = cv_render_new(v < 0 ? CV_VIEW_AUTO : (enum cv_view)v, &body, &m);
     snprintf(r->desc_prefix, sizeof(r->desc_prefix), "%s", prefix);
-    r->borrowed = borrow == 2;
+    r->borrowed = lent;
     free(ctype);
     return r;
 }
