@@ -14,9 +14,8 @@
 #include "master/master.h"
 #include "util/log.h"
 
-static PyObject *loop;    /* mitmproxy._asyncio.Loop */
-static PyObject *starts;  /* mitmproxy._asyncio.start */
-static PyObject *log_exc; /* mitmproxy._loader.log_exception, for start */
+static PyObject *loop;   /* mitmproxy._asyncio.Loop */
+static PyObject *starts; /* mitmproxy._asyncio.start */
 static struct server_timer *timer;
 static struct server_watch *watch;
 
@@ -29,10 +28,7 @@ script__aio_init(void)
     loop = m ? PyObject_CallMethod(m, "loop", NULL) : NULL;
     starts = m ? PyObject_GetAttrString(m, "start") : NULL;
     Py_XDECREF(m);
-    m = PyImport_ImportModule("mitmproxy._loader");
-    log_exc = m ? PyObject_GetAttrString(m, "log_exception") : NULL;
-    Py_XDECREF(m);
-    return loop && starts && log_exc ? 0 : -1;
+    return loop && starts ? 0 : -1;
 }
 
 static void step(void *arg);
@@ -98,7 +94,8 @@ script__aio_start(PyObject *awaitable, PyObject *token, PyObject *resume)
                         "async hooks need the proxy's event loop, which is not running here");
         return -1;
     }
-    PyObject *t = PyObject_CallFunctionObjArgs(starts, awaitable, token, resume, log_exc, NULL);
+    PyObject *t =
+        PyObject_CallFunctionObjArgs(starts, awaitable, token, resume, script__log_exc, NULL);
     if (t == NULL)
         return -1;
     Py_DECREF(t);

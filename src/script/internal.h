@@ -56,6 +56,10 @@ const char *script__utf8(PyObject *v, PyObject **keep);
  * what, if not NULL, replaces "Addon error" (a script that fails to load).
  */
 void script__log_exception(const char *what);
+/* The Python function it calls, mitmproxy._loader.log_exception (set
+ * once the interpreter started), for Python code that logs the same way
+ * (aio.c's tasks). */
+extern PyObject *script__log_exc;
 
 /* tns.c: flow-file values (flow.metadata) as Python values: a new
  * reference (NULL gives {}), or NULL with a Python error. */

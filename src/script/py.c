@@ -20,7 +20,7 @@
 
 static int started;
 static PyObject *http_flow_wrap; /* mitmproxy.http.HTTPFlow._wrap */
-static PyObject *log_exc;        /* mitmproxy._loader.log_exception */
+PyObject *script__log_exc;       /* mitmproxy._loader.log_exception */
 static PyObject *hook_args;      /* mitmproxy._wrap.hook_args */
 static PyObject *wrap_flow;      /* mitmproxy._wrap.flow */
 
@@ -121,8 +121,8 @@ script_py_start(const char *pydir, struct err *e)
         return rc;
     started = 1;
     http_flow_wrap = import_attr("mitmproxy.http", "_wrap_flow");
-    log_exc = http_flow_wrap ? import_attr("mitmproxy._loader", "log_exception") : NULL;
-    hook_args = log_exc ? import_attr("mitmproxy._wrap", "hook_args") : NULL;
+    script__log_exc = http_flow_wrap ? import_attr("mitmproxy._loader", "log_exception") : NULL;
+    hook_args = script__log_exc ? import_attr("mitmproxy._wrap", "hook_args") : NULL;
     wrap_flow = hook_args ? import_attr("mitmproxy._wrap", "flow") : NULL;
     if (wrap_flow == NULL) {
         PyErr_Print();
@@ -142,7 +142,7 @@ script__log_exception(const char *what)
     PyErr_NormalizeException(&type, &value, &tb);
     if (tb)
         PyException_SetTraceback(value, tb);
-    PyObject *r = PyObject_CallFunction(log_exc, "Os", value ? value : Py_None, what);
+    PyObject *r = PyObject_CallFunction(script__log_exc, "Os", value ? value : Py_None, what);
     if (r == NULL) {
         /* The logger itself failed: say so plainly rather than lose both. */
         PyErr_Clear();
