@@ -10,6 +10,7 @@ from mitmproxy import _c
 from mitmproxy import exceptions
 
 _ERROR, _WARN, _INFO, _ALERT, _DEBUG = range(5)
+_LEVELS = {"error": _ERROR, "warn": _WARN, "info": _INFO, "alert": _ALERT, "debug": _DEBUG}
 _MAIN = threading.main_thread()
 # Options of a type our registry lacks (Optional[int], ...), kept as text:
 # name -> conv(name, text), which addonmanager.Loader.add_option sets.
@@ -28,25 +29,26 @@ def _log(level, txt):
 
 
 class Log:
-    """mitmproxy's ctx.log: one method per level."""
+    """mitmproxy's ctx.log: one method per level, each through __call__ as
+    in 8.1.1, so that a log of another sink (taddons') replaces only that."""
 
     def __call__(self, text, level="info"):
-        getattr(self, level)(text)
+        _log(_LEVELS[level], str(text))
 
     def debug(self, txt):
-        _log(_DEBUG, str(txt))
+        self(txt, "debug")
 
     def info(self, txt):
-        _log(_INFO, str(txt))
+        self(txt, "info")
 
     def alert(self, txt):
-        _log(_ALERT, str(txt))
+        self(txt, "alert")
 
     def warn(self, txt):
-        _log(_WARN, str(txt))
+        self(txt, "warn")
 
     def error(self, txt):
-        _log(_ERROR, str(txt))
+        self(txt, "error")
 
 
 class Options:

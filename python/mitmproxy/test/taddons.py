@@ -19,7 +19,7 @@ class _Entry(SimpleNamespace):
     pass
 
 
-class _RecordingLog:
+class _RecordingLog(ctx.Log):
     """ctx.log that keeps every entry (has_log, await_log) as 8.1.1's
     RecordingMaster does."""
 
@@ -28,21 +28,6 @@ class _RecordingLog:
 
     def __call__(self, text, level="info"):
         self._logs.append(_Entry(msg=str(text), level=level))
-
-    def debug(self, txt):
-        self("%s" % txt, "debug")
-
-    def info(self, txt):
-        self("%s" % txt, "info")
-
-    def alert(self, txt):
-        self("%s" % txt, "alert")
-
-    def warn(self, txt):
-        self("%s" % txt, "warn")
-
-    def error(self, txt):
-        self("%s" % txt, "error")
 
 
 class _TestAddons:
