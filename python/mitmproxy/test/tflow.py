@@ -5,6 +5,16 @@ from mitmproxy import flow as _flow
 from mitmproxy import http
 
 
+def _made(cls, default, kwargs, text_fields):
+    """cls(**default) with kwargs over the defaults; the text fields may be
+    given as bytes, as 8.1.1's helpers take them."""
+    default.update(kwargs)
+    for k in text_fields:
+        if isinstance(default[k], bytes):
+            default[k] = default[k].decode("latin-1")
+    return cls(**default)
+
+
 def treq(**kwargs):
     """A GET of http://address:22/path with a body and two headers."""
     default = dict(
@@ -21,11 +31,8 @@ def treq(**kwargs):
         timestamp_start=946681200,
         timestamp_end=946681201,
     )
-    default.update(kwargs)
-    for k in ("method", "scheme", "authority", "path", "http_version"):
-        if isinstance(default[k], bytes):
-            default[k] = default[k].decode("latin-1")
-    return http.Request(**default)
+    return _made(http.Request, default, kwargs,
+                 ("method", "scheme", "authority", "path", "http_version"))
 
 
 def tresp(**kwargs):
@@ -40,11 +47,7 @@ def tresp(**kwargs):
         timestamp_start=946681202,
         timestamp_end=946681203,
     )
-    default.update(kwargs)
-    for k in ("http_version", "reason"):
-        if isinstance(default[k], bytes):
-            default[k] = default[k].decode("latin-1")
-    return http.Response(**default)
+    return _made(http.Response, default, kwargs, ("http_version", "reason"))
 
 
 def terr(content="error"):
