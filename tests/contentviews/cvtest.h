@@ -33,6 +33,20 @@ cvt_text(struct buf *out, const struct cv_lines *l, int styled)
     }
 }
 
+/* Every line r renders, as cvt_text() styled writes them; malloc'd. */
+static inline char *
+cvt_styled(struct cv_render *r)
+{
+    struct cv_lines l = CV_LINES_INIT;
+    cv_render_all(r, &l, 0);
+    struct buf b = BUF_INIT;
+    cvt_text(&b, &l, 1);
+    cv_lines_clear(&l);
+    char *s = buf_strdup(&b);
+    buf_clear(&b);
+    return s;
+}
+
 static inline struct cv_render *
 cvt_render(enum cv_view view, const char *ctype, const void *body, size_t n)
 {

@@ -55,19 +55,6 @@ swap_release(void *arg)
 
 static const struct cv_view_ops swap_ops = {swap_priority, swap_render, swap_release};
 
-static char *
-styled(struct cv_render *r)
-{
-    struct cv_lines l = CV_LINES_INIT;
-    cv_render_all(r, &l, 0);
-    struct buf b = BUF_INIT;
-    cvt_text(&b, &l, 1);
-    cv_lines_clear(&l);
-    char *s = buf_strdup(&b);
-    buf_clear(&b);
-    return s;
-}
-
 TEST(cv_extern_by_name_and_auto)
 {
     struct swap s = {0};
@@ -80,7 +67,7 @@ TEST(cv_extern_by_name_and_auto)
 
     /* By name: whatever the type. */
     struct cv_render *r = cvt_render((enum cv_view)id, NULL, "aB", 2);
-    char *got = styled(r);
+    char *got = cvt_styled(r);
     ASSERT_STREQ(got, "[text]Ab\n[highlight]end.\n");
     ASSERT_STREQ(cv_render_description(r), "case-swapped text");
     ASSERT_EQ(cv_render_view(r), id);
@@ -89,7 +76,7 @@ TEST(cv_extern_by_name_and_auto)
 
     /* Auto: rated 1 for text/plain, above Raw's 0.1. */
     r = cvt_render(CV_VIEW_AUTO, "text/plain", "hi", 2);
-    got = styled(r);
+    got = cvt_styled(r);
     ASSERT_STREQ(got, "[text]HI\n[highlight]end.\n");
     ASSERT_EQ(cv_render_view(r), id);
     free(got);
@@ -98,7 +85,7 @@ TEST(cv_extern_by_name_and_auto)
     /* Auto: rated 0 elsewhere, so JSON wins and the view is not asked to render. */
     int calls = s.calls;
     r = cvt_render(CV_VIEW_AUTO, "application/json", "[1]", 3);
-    got = styled(r);
+    got = cvt_styled(r);
     ASSERT_EQ(cv_render_view(r), CV_VIEW_JSON);
     ASSERT_EQ(s.calls, calls);
     free(got);
@@ -119,14 +106,14 @@ TEST(cv_extern_by_name_and_auto)
     ASSERT_EQ(cv_view_find("swapcase"), -1);
     ASSERT(cv_view_name((enum cv_view)id) == NULL);
     ASSERT_EQ(cv_view_remove("swapcase"), MP_ERR_NOTFOUND);
-    got = styled(r);
+    got = cvt_styled(r);
     ASSERT_STREQ(got, "[text]X\n[highlight]end.\n");
     free(got);
     cv_render_free(r);
 
     /* An unknown id renders as Auto. */
     r = cvt_render((enum cv_view)id, "text/plain", "x", 1);
-    got = styled(r);
+    got = cvt_styled(r);
     ASSERT_STREQ(got, "[text]x\n");
     ASSERT_EQ(cv_render_view(r), CV_VIEW_RAW);
     free(got);
@@ -142,7 +129,7 @@ TEST(cv_extern_failure_falls_back_to_raw)
     int id = cv_view_add("swapcase", &swap_ops, &s, &e);
     ASSERT(id >= 0);
     struct cv_render *r = cvt_render(CV_VIEW_AUTO, "text/plain", "hi", 2);
-    char *got = styled(r);
+    char *got = cvt_styled(r);
     ASSERT_STREQ(got, "[text]hi\n");
     ASSERT_STREQ(cv_render_description(r), "Couldn't parse: falling back to Raw");
     ASSERT_STREQ(cv_render_error(r), "swapcase content viewer failed: boom");

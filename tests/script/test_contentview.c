@@ -3,68 +3,16 @@
  * mitmproxy.contentviews.add() registers renders through our C renders,
  * with 8.1.1's keyword arguments, and our views render for a script.
  */
-#include "script/internal.h"
+#include "tscript.h"
 
-#include <limits.h>
-#include <stdlib.h>
-
-#include "contentviews/cv.h"
-#include "flow/flow.h"
-#include "http/message.h"
-#include "script/script.h"
-#include "../lib/test.h"
-
-static void
-start(void)
-{
-    static char pydir[PATH_MAX];
-    ASSERT(realpath("python", pydir) != NULL);
-    struct err e = {0};
-    if (script_py_start(pydir, &e) < 0)
-        test_fail(__FILE__, __LINE__, "%s", e.msg);
-}
-
-static void
-run(const char *code)
-{
-    PyObject *g = PyDict_New();
-    PyDict_SetItemString(g, "__builtins__", PyEval_GetBuiltins());
-    PyObject *r = PyRun_String(code, Py_file_input, g, g);
-    if (r == NULL) {
-        PyErr_Print();
-        test_fail(__FILE__, __LINE__, "Python raised in: %s", code);
-    }
-    Py_DECREF(r);
-    Py_DECREF(g);
-}
-
-static char *
-render_text(struct cv_render *r)
-{
-    struct cv_lines l = CV_LINES_INIT;
-    cv_render_all(r, &l, 0);
-    struct buf b = BUF_INIT;
-    for (size_t i = 0; i < l.n; i++) {
-        struct cv_line ln;
-        cv_lines_get(&l, i, &ln);
-        size_t off = 0;
-        for (size_t k = 0; k < ln.ntok; k++) {
-            buf_printf(&b, "[%s]", cv_style_name(ln.tok[k].style));
-            buf_append(&b, ln.text + off, ln.tok[k].len);
-            off += ln.tok[k].len;
-        }
-        buf_append(&b, "\n", 1);
-    }
-    cv_lines_clear(&l);
-    char *s = buf_strdup(&b);
-    buf_clear(&b);
-    return s;
-}
+#include "../contentviews/cvtest.h"
 
 TEST(script_contentview_added_view_renders_in_c)
 {
-    start();
-    run("from mitmproxy import contentviews\n"
+    tscript_start();
+    tscript_run(
+        NULL,
+        "from mitmproxy import contentviews\n"
         "class Swap(contentviews.View):\n"
         "    name = 'swapcase'\n"
         "    def __call__(self, data, *, content_type=None, flow=None, http_message=None, **kw):\n"
@@ -78,17 +26,12 @@ TEST(script_contentview_added_view_renders_in_c)
 
     /* A request's body, through Auto: the view sees the flow and its request. */
     struct flow *f = flow_new_http(NULL, NULL);
-    struct http_request *rq = http_request_new();
-    http_set_str(&rq->host, "example.com");
-    http_set_str(&rq->method, "POST");
-    http_set_str(&rq->scheme, "http");
-    http_set_str(&rq->path, "/p");
-    http_set_str(&rq->http_version, "HTTP/1.1");
+    struct http_request *rq = tscript_request("POST", "/p");
     hdrs_add_cstr(&rq->headers, "Content-Type", "text/plain; charset=utf-8");
     buf_append_str(&rq->content, "aB\x01\nc");
     f->request = rq;
     struct cv_render *r = cv_render_message("auto", f, rq, NULL);
-    char *got = render_text(r);
+    char *got = cvt_styled(r);
     ASSERT_STREQ(got, "[text]Ab.\n[text]C\n");
     ASSERT_STREQ(cv_render_description(r), "case-swapped /p");
     free(got);
@@ -96,7 +39,9 @@ TEST(script_contentview_added_view_renders_in_c)
     flow_unref(f);
 
     /* Our views for a script; the added one among the names. */
-    run("from mitmproxy import contentviews\n"
+    tscript_run(
+        NULL,
+        "from mitmproxy import contentviews\n"
         "d, lines = contentviews.get('json')(b'{\"a\": 1}', content_type='application/json')\n"
         "assert d == 'JSON', d\n"
         "lines = list(lines)\n"

@@ -2,40 +2,15 @@
  * script_run_once (script.run): a script run over flows without being in
  * the scripts option, its hooks in the order the flows went through them.
  */
-#include "script/internal.h"
+#include "tscript.h"
 
-#include <limits.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <unistd.h>
-
-#include "flow/flow.h"
-#include "http/message.h"
-#include "script/script.h"
-#include "../lib/test.h"
-#include "util/log.h"
-
-static void
-write_file(const char *path, const char *text)
-{
-    FILE *fp = fopen(path, "w");
-    ASSERT(fp != NULL);
-    fputs(text, fp);
-    fclose(fp);
-}
 
 static struct flow *
 answered_flow(void)
 {
     struct flow *f = flow_new_http(NULL, NULL);
-    struct http_request *r = http_request_new();
-    http_set_str(&r->host, "example.com");
-    r->port = 80;
-    http_set_str(&r->method, "GET");
-    http_set_str(&r->scheme, "http");
-    http_set_str(&r->path, "/");
-    http_set_str(&r->http_version, "HTTP/1.1");
-    f->request = r;
+    f->request = tscript_request("GET", "/");
     struct http_response *rs = http_response_new();
     rs->status_code = 200;
     http_set_str(&rs->reason, "OK");
@@ -50,24 +25,23 @@ TEST(script_run_once_calls_the_flows_hooks)
     ASSERT(mkdtemp(dir) != NULL);
     snprintf(path, sizeof(path), "%s/run.py", dir);
     snprintf(bad, sizeof(bad), "%s/bad.py", dir);
-    write_file(path, "calls = []\n"
-                     "def load(l): calls.append('load')\n"
-                     "def configure(updated):\n"
-                     "    calls.append('configure:' + str('scripts' in updated))\n"
-                     "def running(): calls.append('running')\n"
-                     "def requestheaders(flow): calls.append('requestheaders')\n"
-                     "def request(flow):\n"
-                     "    calls.append('request')\n"
-                     "    flow.request.headers['x-run'] = 'request'\n"
-                     "def responseheaders(flow): calls.append('responseheaders')\n"
-                     "def response(flow):\n"
-                     "    calls.append('response')\n"
-                     "    flow.response.headers['x-calls'] = ','.join(calls)\n"
-                     "    raise RuntimeError('after the header')\n"
-                     "def error(flow): flow.request.headers['x-error'] = 'called'\n");
-    write_file(bad, "def request(flow:\n");
-    static char pydir[PATH_MAX];
-    ASSERT(realpath("python", pydir) != NULL);
+    tscript_write(path, "calls = []\n"
+                        "def load(l): calls.append('load')\n"
+                        "def configure(updated):\n"
+                        "    calls.append('configure:' + str('scripts' in updated))\n"
+                        "def running(): calls.append('running')\n"
+                        "def requestheaders(flow): calls.append('requestheaders')\n"
+                        "def request(flow):\n"
+                        "    calls.append('request')\n"
+                        "    flow.request.headers['x-run'] = 'request'\n"
+                        "def responseheaders(flow): calls.append('responseheaders')\n"
+                        "def response(flow):\n"
+                        "    calls.append('response')\n"
+                        "    flow.response.headers['x-calls'] = ','.join(calls)\n"
+                        "    raise RuntimeError('after the header')\n"
+                        "def error(flow): flow.request.headers['x-error'] = 'called'\n");
+    tscript_write(bad, "def request(flow:\n");
+    const char *pydir = tscript_pydir();
     struct flow *f = answered_flow();
     struct err e = {0};
     ASSERT_EQ(script_run_once(NULL, pydir, path, &f, 1, &e), 0);
