@@ -583,6 +583,12 @@ enum nav {
     NAV_RIGHT
 };
 void console__nav(struct console *, enum nav);
+/* The movement keys (up, down, page up and down by page, start, end; the
+ * others move nothing) on a list's focus, kept within 0 .. len - 1 ... */
+void console__nav_focus(long *focus, enum nav, long page, long len);
+/* ... and on the first shown line of total lines, page of them shown:
+ * kept within 0 .. total - page. */
+void console__nav_scroll(int *scroll, enum nav, int page, int total);
 /* The content view mode of the flow view (per flow, else the option). */
 const char *console__flowview_mode(struct console *, const char *flow_id);
 const struct options *console__opts(const struct console *);
