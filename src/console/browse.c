@@ -456,27 +456,7 @@ console__browse_nav(struct console *c, enum view_kind v, enum nav n, int page)
     struct browser *b = console__browser(c, v);
     if (b == NULL)
         return;
-    long len = (long)console__browse_len(c, v);
-    switch (n) {
-    case NAV_UP:
-        b->focus--;
-        break;
-    case NAV_DOWN:
-        b->focus++;
-        break;
-    case NAV_PAGEUP:
-        b->focus -= page;
-        break;
-    case NAV_PAGEDOWN:
-        b->focus += page;
-        break;
-    case NAV_START:
-        b->focus = 0;
-        break;
-    case NAV_END:
-        b->focus = len - 1;
-        break;
-    case NAV_SELECT:
+    if (n == NAV_SELECT) {
         if (v == VIEW_OPTIONS) {
             select_option(c);
         } else if (v == VIEW_COMMANDS) {
@@ -490,13 +470,7 @@ console__browse_nav(struct console *c, enum view_kind v, enum nav n, int page)
         } else {
             console__execute(c, "console.key.edit.focus");
         }
-        break;
-    default:
-        break;
     }
-    if (b->focus >= len)
-        b->focus = len - 1;
-    if (b->focus < 0)
-        b->focus = 0;
+    console__nav_focus(&b->focus, n, page, (long)console__browse_len(c, v));
     console__dirty(c);
 }

@@ -215,29 +215,7 @@ console__diff_nav(struct console *c, enum nav n, int page)
     struct diffview *dv = c->dv;
     if (dv == NULL)
         return;
-    page -= 2;
-    if (page < 1)
-        page = 1;
-    switch (n) {
-    case NAV_UP:
-        dv->scroll--;
-        break;
-    case NAV_DOWN:
-        dv->scroll++;
-        break;
-    case NAV_PAGEUP:
-        dv->scroll -= page;
-        break;
-    case NAV_PAGEDOWN:
-        dv->scroll += page;
-        break;
-    case NAV_START:
-        dv->scroll = 0;
-        break;
-    case NAV_END:
-        dv->scroll = (int)dv->n;
-        break;
-    case NAV_NEXT: {
+    if (n == NAV_NEXT) {
         /* tab: the next run of changes below the top line. */
         size_t i = (size_t)dv->scroll + 1;
         while (i < dv->n && !((dv->v[i].kind == D_DEL || dv->v[i].kind == D_ADD) &&
@@ -245,14 +223,10 @@ console__diff_nav(struct console *c, enum nav n, int page)
             i++;
         if (i < dv->n)
             dv->scroll = (int)i;
-        break;
+    } else {
+        /* The lines shown are those below "---" and "+++". */
+        console__nav_scroll(&dv->scroll, n, page > 2 ? page - 2 : 1, (int)dv->n);
     }
-    default:
-        break;
-    }
-    /* The draw clamps the end (it knows the rows). */
-    if (dv->scroll < 0)
-        dv->scroll = 0;
     console__dirty(c);
 }
 

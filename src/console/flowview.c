@@ -268,6 +268,18 @@ console__flowview_tab_name(const struct flow *f, int t)
     }
 }
 
+int
+console__flowview_tab_line(const struct flow *f, int cols, int tabs[FV__COUNT],
+                           int widths[FV__COUNT])
+{
+    int n = console__flowview_tabs(f, tabs), shared = cols;
+    for (int i = 0; i < n; i++) {
+        widths[i] = (int)((double)shared / (n - i) + 0.5);
+        shared -= widths[i];
+    }
+    return n;
+}
+
 /* One line of a WebSocket message or of the close, after its direction's
  * marker (8.1.1's FROM_CLIENT_MARKER, TO_CLIENT_MARKER). */
 static struct sline *

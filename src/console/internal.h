@@ -289,6 +289,11 @@ enum fv_tab { FV_REQUEST, FV_RESPONSE, FV_DETAIL, FV_WEBSOCKET, FV__COUNT };
 int console__flowview_tabs(const struct flow *f, int out[FV__COUNT]);
 /* The name of tab t of f on the tab line ("Request intercepted", ...). */
 const char *console__flowview_tab_name(const struct flow *f, int t);
+/* The tab line of f, cols wide: its tabs (console__flowview_tabs) in equal
+ * parts, as urwid's Columns share them; widths[i] is tabs[i]'s. Returns
+ * how many. The layout draws it and the mouse finds a tab on it. */
+int console__flowview_tab_line(const struct flow *f, int cols, int tabs[FV__COUNT],
+                               int widths[FV__COUNT]);
 
 /*
  * What the flow view shows of the focused flow's current tab, built once
@@ -583,6 +588,12 @@ enum nav {
     NAV_RIGHT
 };
 void console__nav(struct console *, enum nav);
+/* The movement keys (up, down, page up and down by page, start, end; the
+ * others move nothing) on a list's focus, kept within 0 .. len - 1 ... */
+void console__nav_focus(long *focus, enum nav, long page, long len);
+/* ... and on the first shown line of total lines, page of them shown:
+ * kept within 0 .. total - page. */
+void console__nav_scroll(int *scroll, enum nav, int page, int total);
 /* The content view mode of the flow view (per flow, else the option). */
 const char *console__flowview_mode(struct console *, const char *flow_id);
 const struct options *console__opts(const struct console *);

@@ -90,25 +90,23 @@ flowview(struct console *c, struct sline *lines, int rows)
         console__format_list(&lines[0], &in, err, 1, 1);
         free(err);
     }
-    /* Tabs: equal parts (shared as urwid's Columns share), each name
-     * centred, the active one in the heading style. */
+    /* Tabs: each name centred in its part, the active one in the heading style. */
     if (rows >= 4) {
         struct sline *l = &lines[2];
-        int tabs[FV__COUNT], ntabs = console__flowview_tabs(f, tabs), at = 0, shared = c->cols;
+        int tabs[FV__COUNT], widths[FV__COUNT], at = 0;
+        int ntabs = console__flowview_tab_line(f, c->cols, tabs, widths);
         int shown = 0;
         for (int i = 0; i < ntabs; i++)
             shown |= tabs[i] == c->fv.tab;
         if (!shown)
             c->fv.tab = FV_REQUEST;
         for (int i = 0; i < ntabs; i++) {
-            int w = (int)((double)shared / (ntabs - i) + 0.5);
-            shared -= w;
             const char *name = console__flowview_tab_name(f, tabs[i]);
             enum console_style st = tabs[i] == c->fv.tab ? ST_HEADING : ST_HEADING_INACTIVE;
             int nw = (int)strlen(name);
-            console__pad_to(l, st, at + (w - nw) / 2);
+            console__pad_to(l, st, at + (widths[i] - nw) / 2);
             console__put(l, st, name, SIZE_MAX);
-            at += w;
+            at += widths[i];
             console__pad_to(l, st, at);
         }
     }

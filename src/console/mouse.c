@@ -21,20 +21,15 @@ console__mouse_parse(const char *key, int *button, int *col, int *row)
     return 1;
 }
 
-/* The tab under column x of a flow view cols wide, shared as layout.c
- * shares the tab line. */
+/* The tab under column x of the tab line of a flow view cols wide. */
 static int
 tab_at(struct console *c, int cols, int x)
 {
-    int tabs[FV__COUNT], n = console__flowview_tabs(c->shown, tabs);
-    int shared = cols, at = 0;
-    for (int i = 0; i < n; i++) {
-        int w = (int)((double)shared / (n - i) + 0.5);
-        shared -= w;
-        if (x >= at && x < at + w)
+    int tabs[FV__COUNT], widths[FV__COUNT];
+    int n = console__flowview_tab_line(c->shown, cols, tabs, widths);
+    for (int i = 0, at = 0; i < n; at += widths[i++])
+        if (x >= at && x < at + widths[i])
             return tabs[i];
-        at += w;
-    }
     return -1;
 }
 

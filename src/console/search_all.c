@@ -538,35 +538,9 @@ console__search_all_nav(struct console *c, enum nav n, int page)
     struct search_all *sa = c->sa;
     if (sa == NULL)
         return;
-    switch (n) {
-    case NAV_UP:
-        sa->focus--;
-        break;
-    case NAV_DOWN:
-        sa->focus++;
-        break;
-    case NAV_PAGEUP:
-        sa->focus -= page;
-        break;
-    case NAV_PAGEDOWN:
-        sa->focus += page;
-        break;
-    case NAV_START:
-        sa->focus = 0;
-        break;
-    case NAV_END:
-        sa->focus = (long)sa->n - 1;
-        break;
-    case NAV_SELECT:
+    if (n == NAV_SELECT)
         open_hit(c);
-        break;
-    default:
-        break;
-    }
-    if (sa->focus >= (long)sa->n)
-        sa->focus = (long)sa->n - 1;
-    if (sa->focus < 0)
-        sa->focus = 0;
+    console__nav_focus(&sa->focus, n, page, (long)sa->n);
     console__dirty(c);
 }
 

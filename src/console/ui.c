@@ -338,10 +338,9 @@ nav_flowlist(struct console *c, enum nav n)
     }
 }
 
-static void
-nav_scroll(struct console *c, int *scroll, enum nav n, int total)
+void
+console__nav_scroll(int *scroll, enum nav n, int page, int total)
 {
-    int page = body_rows(c);
     switch (n) {
     case NAV_UP:
         (*scroll)--;
@@ -368,6 +367,37 @@ nav_scroll(struct console *c, int *scroll, enum nav n, int total)
         *scroll = total - page;
     if (*scroll < 0)
         *scroll = 0;
+}
+
+void
+console__nav_focus(long *focus, enum nav n, long page, long len)
+{
+    switch (n) {
+    case NAV_UP:
+        (*focus)--;
+        break;
+    case NAV_DOWN:
+        (*focus)++;
+        break;
+    case NAV_PAGEUP:
+        *focus -= page;
+        break;
+    case NAV_PAGEDOWN:
+        *focus += page;
+        break;
+    case NAV_START:
+        *focus = 0;
+        break;
+    case NAV_END:
+        *focus = len - 1;
+        break;
+    default:
+        break;
+    }
+    if (*focus >= len)
+        *focus = len - 1;
+    if (*focus < 0)
+        *focus = 0;
 }
 
 static void
@@ -439,10 +469,10 @@ console__nav(struct console *c, enum nav n)
         c->fv.at_end = n == NAV_END;
         if (n == NAV_PAGEDOWN || n == NAV_DOWN)
             console__flowview_fill(&c->fv, c->fv.scroll + 2 * body_rows(c), RENDER_BUDGET);
-        nav_scroll(c, &c->fv.scroll, n, console__flowview_lines(&c->fv));
+        console__nav_scroll(&c->fv.scroll, n, body_rows(c), console__flowview_lines(&c->fv));
         break;
     case VIEW_HELP:
-        nav_scroll(c, &c->help_scroll, n, 1 << 20);
+        console__nav_scroll(&c->help_scroll, n, body_rows(c), 1 << 20);
         break;
     case VIEW_GRID:
         nav_grid(c, n);
@@ -464,7 +494,7 @@ console__nav(struct console *c, enum nav n)
         pthread_mutex_unlock(&console__log_lock);
         if (c->log_follow)
             c->log_scroll = total - body_rows(c);
-        nav_scroll(c, &c->log_scroll, n, total);
+        console__nav_scroll(&c->log_scroll, n, body_rows(c), total);
         c->log_follow = c->log_scroll >= total - body_rows(c);
         break;
     }

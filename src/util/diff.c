@@ -50,8 +50,25 @@ struct side {
 static int
 same(const struct side *a, size_t i, const struct side *b, size_t j)
 {
-    return a->h[i] == b->h[j] && a->l[i].len == b->l[j].len &&
-           (a->l[i].len == 0 || memcmp(a->l[i].p, b->l[j].p, a->l[i].len) == 0);
+    return a->h[i] == b->h[j] && slice_eq(a->l[i], b->l[j]);
+}
+
+/*
+ * Whether the path of round d to diagonal k comes down from k + 1 (an
+ * addition) rather than right from k - 1 (a deletion): from whichever
+ * reached further in round d - 1. prev is that round, indexed by diagonal.
+ */
+static int
+from_above(const int32_t *prev, long k, long d)
+{
+    return k == -d || (k != d && prev[k - 1] < prev[k + 1]);
+}
+
+/* Round d of the trace: its 2d + 1 diagonals, from d * d on, indexed -d..d. */
+static int32_t *
+round_of(int32_t *trace, long d)
+{
+    return trace + (size_t)d * (size_t)d + d;
 }
 
 /*
@@ -65,7 +82,7 @@ myers(const struct side *a, const struct side *b, long max_d, size_t aoff, size_
 {
     long n = (long)a->n, m = (long)b->n;
     long lim = n + m < max_d ? n + m : max_d;
-    /* trace[d * d + (k + d)] is the furthest x on diagonal k after round d. */
+    /* round_of(trace, d)[k], k in -d..d, is the furthest x on diagonal k after round d. */
     size_t cap = 1024;
     int32_t *trace = xmalloc(cap * sizeof(*trace));
     long found = -1;
@@ -76,22 +93,20 @@ myers(const struct side *a, const struct side *b, long max_d, size_t aoff, size_
                 cap *= 2;
             trace = xrealloc(trace, cap * sizeof(*trace));
         }
-        int32_t *cur = trace + (size_t)d * (size_t)d;
-        const int32_t *prev = d ? trace + (size_t)(d - 1) * (size_t)(d - 1) : NULL;
+        int32_t *cur = round_of(trace, d);
+        const int32_t *prev = d ? round_of(trace, d - 1) : NULL;
         for (long k = -d; k <= d; k += 2) {
             long x;
-            /* Down (an addition) from diagonal k + 1, or right (a deletion)
-             * from k - 1, whichever reached further. */
             if (d == 0)
                 x = 0;
-            else if (k == -d || (k != d && prev[k - 1 + d - 1] < prev[k + 1 + d - 1]))
-                x = prev[k + 1 + d - 1];
+            else if (from_above(prev, k, d))
+                x = prev[k + 1];
             else
-                x = prev[k - 1 + d - 1] + 1;
+                x = prev[k - 1] + 1;
             long y = x - k;
             while (x < n && y < m && same(a, (size_t)x, b, (size_t)y))
                 x++, y++;
-            cur[k + d] = (int32_t)x;
+            cur[k] = (int32_t)x;
             if (x >= n && y >= m) {
                 found = d;
                 break;
@@ -104,22 +119,16 @@ myers(const struct side *a, const struct side *b, long max_d, size_t aoff, size_
     }
     long x = n, y = m;
     for (long d = found; d > 0; d--) {
-        const int32_t *prev = trace + (size_t)(d - 1) * (size_t)(d - 1);
-        long k = x - y, pk;
-        if (k == -d || (k != d && prev[k - 1 + d - 1] < prev[k + 1 + d - 1]))
-            pk = k + 1;
-        else
-            pk = k - 1;
-        long px = prev[pk + d - 1], py = px - pk;
-        long sx = pk == k + 1 ? px : px + 1; /* where the snake of round d began */
+        const int32_t *prev = round_of(trace, d - 1);
+        long k = x - y;
+        int down = from_above(prev, k, d);
+        long pk = down ? k + 1 : k - 1, px = prev[pk], py = px - pk;
+        long sx = down ? px : px + 1; /* where the snake of round d began */
         while (x > sx) {
             x--, y--;
             push(rev, DIFF_SAME, aoff + (size_t)x, boff + (size_t)y);
         }
-        if (pk == k + 1)
-            push(rev, DIFF_ADD, aoff + (size_t)px, boff + (size_t)py);
-        else
-            push(rev, DIFF_DEL, aoff + (size_t)px, boff + (size_t)py);
+        push(rev, down ? DIFF_ADD : DIFF_DEL, aoff + (size_t)px, boff + (size_t)py);
         x = px, y = py;
     }
     while (x > 0) {
@@ -163,13 +172,10 @@ diff_lines(const struct slice *a, size_t na, const struct slice *b, size_t nb, s
         max_d = INT32_MAX / 2;
     size_t start = out->n;
     size_t pre = 0;
-    while (pre < na && pre < nb && a[pre].len == b[pre].len &&
-           (a[pre].len == 0 || memcmp(a[pre].p, b[pre].p, a[pre].len) == 0))
+    while (pre < na && pre < nb && slice_eq(a[pre], b[pre]))
         pre++;
     size_t suf = 0;
-    while (suf < na - pre && suf < nb - pre && a[na - 1 - suf].len == b[nb - 1 - suf].len &&
-           (a[na - 1 - suf].len == 0 ||
-            memcmp(a[na - 1 - suf].p, b[nb - 1 - suf].p, a[na - 1 - suf].len) == 0))
+    while (suf < na - pre && suf < nb - pre && slice_eq(a[na - 1 - suf], b[nb - 1 - suf]))
         suf++;
     for (size_t i = 0; i < pre; i++)
         push(out, DIFF_SAME, i, i);

@@ -78,3 +78,45 @@ TEST(console_diff_two_marked_flows)
     ASSERT_EQ(c->stack[c->depth - 1], VIEW_FLOWLIST);
     tcon_stop(&t);
 }
+
+TEST(console_diff_scrolls_and_finds_changes)
+{
+    struct tcon t;
+    tcon_start(&t, NULL);
+    struct console *c = t.c;
+    struct buf a = BUF_INIT, b = BUF_INIT;
+    for (int i = 0; i < 100; i++) {
+        buf_printf(&a, "\"line %d%s\",\n", i, i == 60 ? " old" : "");
+        buf_printf(&b, "\"line %d%s\",\n", i, i == 60 ? " new" : "");
+    }
+    add_flow(t.s, "/same", "curl/7", (const char *)buf_ptr(&a));
+    add_flow(t.s, "/same", "curl/7", (const char *)buf_ptr(&b));
+    buf_clear(&a);
+    buf_clear(&b);
+    tcon_keys(c, "m", "j", "m", "=", NULL);
+    ASSERT_EQ(c->stack[c->depth - 1], VIEW_DIFF);
+    /* 20 rows: the title, "---" and "+++", then 15 lines of the diff. */
+    ASSERT(tcon_screen_has(c, 20, 120, "(1 lines removed, 1 added)"));
+    ASSERT_EQ(tcon_row_of(c, "Request"), 3);
+    ASSERT_EQ(tcon_row_of(c, "\"line 6\","), 17);
+    /* tab: the next change at the top. */
+    tcon_keys(c, "tab", NULL);
+    console__layout(c, 20, 120);
+    ASSERT_STREQ(tcon_line(c, 3), "- \"line 60 old\",");
+    ASSERT_STREQ(tcon_line(c, 4), "+ \"line 60 new\",");
+    /* G: the last line on the last row, and no further down. */
+    tcon_keys(c, "G", NULL);
+    console__layout(c, 20, 120);
+    ASSERT_STREQ(tcon_line(c, 17), "  \"line 99\",");
+    tcon_keys(c, "j", "page down", NULL);
+    console__layout(c, 20, 120);
+    ASSERT_STREQ(tcon_line(c, 17), "  \"line 99\",");
+    /* g, then a page: 15 lines on, the first below the last shown. */
+    tcon_keys(c, "g", "page down", NULL);
+    console__layout(c, 20, 120);
+    ASSERT_STREQ(tcon_line(c, 3), "  \"line 7\",");
+    tcon_keys(c, "k", NULL);
+    console__layout(c, 20, 120);
+    ASSERT_STREQ(tcon_line(c, 3), "  \"line 6\",");
+    tcon_stop(&t);
+}
