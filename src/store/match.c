@@ -277,19 +277,7 @@ row_flow(const struct store *s, struct scratch *x, const struct row *r)
     f->intercepted = !!(r->flags & RF_INTERCEPTED);
     f->timestamp_created = r->created;
     if (r->type == FLOW_HTTP && (r->flags & RF_REQUEST)) {
-        x->rq = (struct http_request){
-            .host = (char *)store__str(t, r->str[S_HOST]),
-            .port = r->port,
-            .method = (char *)store__str(t, r->str[S_METHOD]),
-            .scheme = (char *)store__str(t, r->str[S_SCHEME]),
-            .authority = (char *)store__str(t, r->str[S_AUTHORITY]),
-            .path = (char *)store__str(t, r->str[S_PATH]),
-            .http_version = (char *)store__str(t, r->str[S_VERSION]),
-            .headers = *s->hsets.v[r->hset[0]].hdrs,
-            .content_none = !!(r->flags & RF_RQ_NONE),
-            .timestamp_start = r->ts[0],
-            .timestamp_end = r->ts[1],
-        };
+        store__row_request(s, r, &x->rq);
         f->request = &x->rq;
     }
     if (r->type == FLOW_HTTP && (r->flags & RF_RESPONSE)) {
