@@ -152,6 +152,16 @@ scratch_clear(struct scratch *x)
     memset(x, 0, sizeof(*x));
 }
 
+/* The worker's decompression context, made when a row first needs its
+ * record: rows the pre-check decides never do. */
+static ZSTD_DCtx *
+dctx(struct scratch *x)
+{
+    if (x->dctx == NULL)
+        x->dctx = ZSTD_createDCtx();
+    return x->dctx;
+}
+
 /* A body borrowed from the log (or nothing, if it cannot be read). */
 static struct buf
 body(const struct store *s, const struct row *r, int which, struct blog_reader *rd)
@@ -204,7 +214,7 @@ bodies(const struct store *s, const struct row *r, struct scratch *x, struct buf
 static int
 match_full(const struct store *s, struct scratch *x, const struct filt *flt, const struct row *r)
 {
-    struct flow *f = store__read_flow(s, r, x->dctx, &x->rd[2], &x->raw, NULL);
+    struct flow *f = store__read_flow(s, r, dctx(x), &x->rd[2], &x->raw, NULL);
     if (f == NULL)
         return 0;
     int m = filt_match(flt, f);
@@ -299,18 +309,17 @@ row_flow(const struct store *s, struct scratch *x, const struct row *r)
 }
 
 /*
- * The cheap pre-check: the filter on the row alone, the parts it lacks
- * unknown (filt_match_partial). "~m POST & ~b x" rules out a GET, and ~b
- * a flow without bodies, before anything is read or decompressed. 1 or 0,
- * or -1 when the rest must be read. Rows with all the parts the filter
- * reads, or of whose operators one reads the row alone, are worth it;
- * for the others (one "~h json") it would only cost.
+ * The cheap pre-check: the filter on the row alone (x->f from row_flow()),
+ * the parts it lacks unknown (filt_match_partial). "~m POST & ~b x" rules
+ * out a GET, and ~b a flow without bodies, before anything is read or
+ * decompressed. 1 or 0, or -1 when the rest must be read. Rows with all
+ * the parts the filter reads, or of whose operators one reads the row
+ * alone, are worth it; for the others (one "~h json") it would only cost.
  */
 static int
-precheck(const struct store *s, struct scratch *x, const struct filt *flt, unsigned need,
-         const struct row *r)
+precheck(const struct scratch *x, const struct filt *flt, unsigned need, const struct row *r)
 {
-    if ((need & NEED_FULL) || r->type == FLOW_DNS)
+    if (r->type == FLOW_DNS)
         return -1;
     unsigned missing = 0;
     if ((need & NEED_BODIES) && (r->body_len[0] || r->body_len[1] || r->type == FLOW_TCP ||
@@ -324,8 +333,6 @@ precheck(const struct store *s, struct scratch *x, const struct filt *flt, unsig
         missing |= FILT_PART_META;
     if (missing && !(need & NEED_CHEAP))
         return -1;
-    memset(&x->f, 0, sizeof(x->f));
-    row_flow(s, x, r);
     return filt_match_partial(flt, &x->f, missing);
 }
 
@@ -335,13 +342,16 @@ match_row(const struct store *s, struct scratch *x, const struct filt *flt, unsi
 {
     if (r->flow)
         return filt_match(flt, r->flow);
-    int m = precheck(s, x, flt, need, r);
-    if (m >= 0)
-        return m;
-    if (x->dctx == NULL)
-        x->dctx = ZSTD_createDCtx();
     if ((need & NEED_FULL) || (r->type == FLOW_DNS && dns_full(r, need)))
         return match_full(s, x, flt, r);
+    /* The row's part of the flow, once: the pre-check reads it, and the
+     * rest read from the record is added to it. */
+    struct flow *f = &x->f;
+    memset(f, 0, sizeof(*f));
+    row_flow(s, x, r);
+    int m = precheck(x, flt, need, r);
+    if (m >= 0)
+        return m;
 
     int messages = (need & NEED_BODIES) && (r->type == FLOW_TCP || (r->flags & RF_WEBSOCKET));
     int dns_bodies = (need & NEED_BODIES) && r->type == FLOW_DNS;
@@ -351,17 +361,15 @@ match_row(const struct store *s, struct scratch *x, const struct filt *flt, unsi
     int hframe = (need & NEED_HEADERS) && r->hdr_raw;
     int rest = (need & (NEED_CONNS | NEED_META)) || messages ||
                ((need & NEED_HEADERS) && !r->hdr_raw);
-    struct flow *f = &x->f;
-    memset(f, 0, sizeof(*f));
-    if (dns_bodies && (store__record(s, r, x->dctx, &x->rd[2], &x->raw) < 0 ||
+    if (dns_bodies && (store__record(s, r, dctx(x), &x->rd[2], &x->raw) < 0 ||
                        dns_messages(&x->raw, f) < 0))
         return match_full(s, x, flt, r);
     /* Headers alone: only the frame's first blocks are decompressed. */
     if ((hframe && !rest &&
-         (store__record_headers(s, r, x->dctx, &x->rd[2], &x->raw) < 0 ||
+         (store__record_headers(s, r, dctx(x), &x->rd[2], &x->raw) < 0 ||
           store__rec_view_headers(buf_ptr(&x->raw), r->hdr_raw, &x->rv) < 0)) ||
         (rest &&
-         (store__record_raw(s, r, x->dctx, &x->rd[2], &x->raw) < 0 ||
+         (store__record_raw(s, r, dctx(x), &x->rd[2], &x->raw) < 0 ||
           store__rec_view(buf_ptr(&x->raw) + r->hdr_raw, x->raw.len - r->hdr_raw, &x->rv) < 0 ||
           (hframe && store__rec_view_headers(buf_ptr(&x->raw), r->hdr_raw, &x->rv) < 0)))) {
         dns_message_free(f->dns_request);
@@ -369,7 +377,6 @@ match_row(const struct store *s, struct scratch *x, const struct filt *flt, unsi
         return match_full(s, x, flt, r);
     }
 
-    row_flow(s, x, r);
     if (need & NEED_HEADERS) {
         x->rq.headers = x->rv.headers[0];
         x->rs.headers = x->rv.headers[1];
