@@ -184,30 +184,24 @@ static void
 bodies(const struct store *s, const struct row *r, struct scratch *x, struct buf *rq,
        struct buf *rs)
 {
-    *rq = *rs = (struct buf)BUF_INIT;
     uint64_t q = r->body_off[0], p = r->body_off[1];
-    if (r->body_len[0] == 0 || r->body_len[1] == 0 || q > p) {
-        *rq = body(s, r, 0, &x->rd[0]);
-        *rs = body(s, r, 1, &x->rd[1]);
-        return;
-    }
-    const uint8_t *b;
     struct blog_reader *rd = &x->rd[0];
-    if (store__blog_read_from(&s->log, q, p, r->body_len[1], rd, &b) < 0) {
-        *rq = body(s, r, 0, &x->rd[0]);
-        *rs = body(s, r, 1, &x->rd[1]);
-        return;
+    const uint8_t *b;
+    if (r->body_len[0] && r->body_len[1] && q <= p &&
+        store__blog_read_from(&s->log, q, p, r->body_len[1], rd, &b) == 0) {
+        *rs = (struct buf){(uint8_t *)b, 0, r->body_len[1], r->body_len[1]};
+        uint64_t base = rd->base;
+        size_t len = rd->len;
+        *rq = body(s, r, 0, rd);
+        if (rd->base == base && rd->len == len)
+            return;
+        /* The request was not in that window after all, and reading it
+         * moved the window off the response. */
+    } else {
+        *rq = body(s, r, 0, rd);
     }
-    *rs = (struct buf){(uint8_t *)b, 0, r->body_len[1], r->body_len[1]};
-    uint64_t base = rd->base;
-    size_t len = rd->len;
-    if (store__blog_read(&s->log, q, r->body_len[0], rd, &b) == 0)
-        *rq = (struct buf){(uint8_t *)b, 0, r->body_len[0], r->body_len[0]};
-    /* The request was not in that window after all, and reading it moved
-     * the window off the response: the response through a reader of its
-     * own. */
-    if (rd->base != base || rd->len != len)
-        *rs = body(s, r, 1, &x->rd[1]);
+    /* The response through a reader of its own. */
+    *rs = body(s, r, 1, &x->rd[1]);
 }
 
 /* The whole flow read back, matched, and dropped again. */
