@@ -425,6 +425,10 @@ struct flow *store__read_flow(const struct store *, const struct row *, ZSTD_DCt
 /* The row's struct flow: its own, or materialized (cached, one reference
  * kept by the row). Borrowed; NULL with e when the record cannot be read. */
 struct flow *store__flow(struct store *, uint32_t slot, struct err *e);
+/* An HTTP row's request as the row alone has it: its strings borrowed from
+ * the intern table, its key headers (Host, Content-Type,
+ * Content-Encoding), no content. */
+void store__row_request(const struct store *, const struct row *, struct http_request *out);
 /* Holds f in the row (takes a reference) and remembers it for the sweep. */
 void store__hold(struct store *, uint32_t slot, struct flow *f);
 /* A new row for f compacted at once (f is not held): a loaded flow. */

@@ -152,6 +152,16 @@ scratch_clear(struct scratch *x)
     memset(x, 0, sizeof(*x));
 }
 
+/* The worker's decompression context, made when a row first needs its
+ * record: rows the pre-check decides never do. */
+static ZSTD_DCtx *
+dctx(struct scratch *x)
+{
+    if (x->dctx == NULL)
+        x->dctx = ZSTD_createDCtx();
+    return x->dctx;
+}
+
 /* A body borrowed from the log (or nothing, if it cannot be read). */
 static struct buf
 body(const struct store *s, const struct row *r, int which, struct blog_reader *rd)
@@ -174,37 +184,31 @@ static void
 bodies(const struct store *s, const struct row *r, struct scratch *x, struct buf *rq,
        struct buf *rs)
 {
-    *rq = *rs = (struct buf)BUF_INIT;
     uint64_t q = r->body_off[0], p = r->body_off[1];
-    if (r->body_len[0] == 0 || r->body_len[1] == 0 || q > p) {
-        *rq = body(s, r, 0, &x->rd[0]);
-        *rs = body(s, r, 1, &x->rd[1]);
-        return;
-    }
-    const uint8_t *b;
     struct blog_reader *rd = &x->rd[0];
-    if (store__blog_read_from(&s->log, q, p, r->body_len[1], rd, &b) < 0) {
-        *rq = body(s, r, 0, &x->rd[0]);
-        *rs = body(s, r, 1, &x->rd[1]);
-        return;
+    const uint8_t *b;
+    if (r->body_len[0] && r->body_len[1] && q <= p &&
+        store__blog_read_from(&s->log, q, p, r->body_len[1], rd, &b) == 0) {
+        *rs = (struct buf){(uint8_t *)b, 0, r->body_len[1], r->body_len[1]};
+        uint64_t base = rd->base;
+        size_t len = rd->len;
+        *rq = body(s, r, 0, rd);
+        if (rd->base == base && rd->len == len)
+            return;
+        /* The request was not in that window after all, and reading it
+         * moved the window off the response. */
+    } else {
+        *rq = body(s, r, 0, rd);
     }
-    *rs = (struct buf){(uint8_t *)b, 0, r->body_len[1], r->body_len[1]};
-    uint64_t base = rd->base;
-    size_t len = rd->len;
-    if (store__blog_read(&s->log, q, r->body_len[0], rd, &b) == 0)
-        *rq = (struct buf){(uint8_t *)b, 0, r->body_len[0], r->body_len[0]};
-    /* The request was not in that window after all, and reading it moved
-     * the window off the response: the response through a reader of its
-     * own. */
-    if (rd->base != base || rd->len != len)
-        *rs = body(s, r, 1, &x->rd[1]);
+    /* The response through a reader of its own. */
+    *rs = body(s, r, 1, &x->rd[1]);
 }
 
 /* The whole flow read back, matched, and dropped again. */
 static int
 match_full(const struct store *s, struct scratch *x, const struct filt *flt, const struct row *r)
 {
-    struct flow *f = store__read_flow(s, r, x->dctx, &x->rd[2], &x->raw, NULL);
+    struct flow *f = store__read_flow(s, r, dctx(x), &x->rd[2], &x->raw, NULL);
     if (f == NULL)
         return 0;
     int m = filt_match(flt, f);
@@ -277,19 +281,7 @@ row_flow(const struct store *s, struct scratch *x, const struct row *r)
     f->intercepted = !!(r->flags & RF_INTERCEPTED);
     f->timestamp_created = r->created;
     if (r->type == FLOW_HTTP && (r->flags & RF_REQUEST)) {
-        x->rq = (struct http_request){
-            .host = (char *)store__str(t, r->str[S_HOST]),
-            .port = r->port,
-            .method = (char *)store__str(t, r->str[S_METHOD]),
-            .scheme = (char *)store__str(t, r->str[S_SCHEME]),
-            .authority = (char *)store__str(t, r->str[S_AUTHORITY]),
-            .path = (char *)store__str(t, r->str[S_PATH]),
-            .http_version = (char *)store__str(t, r->str[S_VERSION]),
-            .headers = *s->hsets.v[r->hset[0]].hdrs,
-            .content_none = !!(r->flags & RF_RQ_NONE),
-            .timestamp_start = r->ts[0],
-            .timestamp_end = r->ts[1],
-        };
+        store__row_request(s, r, &x->rq);
         f->request = &x->rq;
     }
     if (r->type == FLOW_HTTP && (r->flags & RF_RESPONSE)) {
@@ -311,18 +303,17 @@ row_flow(const struct store *s, struct scratch *x, const struct row *r)
 }
 
 /*
- * The cheap pre-check: the filter on the row alone, the parts it lacks
- * unknown (filt_match_partial). "~m POST & ~b x" rules out a GET, and ~b
- * a flow without bodies, before anything is read or decompressed. 1 or 0,
- * or -1 when the rest must be read. Rows with all the parts the filter
- * reads, or of whose operators one reads the row alone, are worth it;
- * for the others (one "~h json") it would only cost.
+ * The cheap pre-check: the filter on the row alone (x->f from row_flow()),
+ * the parts it lacks unknown (filt_match_partial). "~m POST & ~b x" rules
+ * out a GET, and ~b a flow without bodies, before anything is read or
+ * decompressed. 1 or 0, or -1 when the rest must be read. Rows with all
+ * the parts the filter reads, or of whose operators one reads the row
+ * alone, are worth it; for the others (one "~h json") it would only cost.
  */
 static int
-precheck(const struct store *s, struct scratch *x, const struct filt *flt, unsigned need,
-         const struct row *r)
+precheck(const struct scratch *x, const struct filt *flt, unsigned need, const struct row *r)
 {
-    if ((need & NEED_FULL) || r->type == FLOW_DNS)
+    if (r->type == FLOW_DNS)
         return -1;
     unsigned missing = 0;
     if ((need & NEED_BODIES) && (r->body_len[0] || r->body_len[1] || r->type == FLOW_TCP ||
@@ -336,8 +327,6 @@ precheck(const struct store *s, struct scratch *x, const struct filt *flt, unsig
         missing |= FILT_PART_META;
     if (missing && !(need & NEED_CHEAP))
         return -1;
-    memset(&x->f, 0, sizeof(x->f));
-    row_flow(s, x, r);
     return filt_match_partial(flt, &x->f, missing);
 }
 
@@ -347,13 +336,16 @@ match_row(const struct store *s, struct scratch *x, const struct filt *flt, unsi
 {
     if (r->flow)
         return filt_match(flt, r->flow);
-    int m = precheck(s, x, flt, need, r);
-    if (m >= 0)
-        return m;
-    if (x->dctx == NULL)
-        x->dctx = ZSTD_createDCtx();
     if ((need & NEED_FULL) || (r->type == FLOW_DNS && dns_full(r, need)))
         return match_full(s, x, flt, r);
+    /* The row's part of the flow, once: the pre-check reads it, and the
+     * rest read from the record is added to it. */
+    struct flow *f = &x->f;
+    memset(f, 0, sizeof(*f));
+    row_flow(s, x, r);
+    int m = precheck(x, flt, need, r);
+    if (m >= 0)
+        return m;
 
     int messages = (need & NEED_BODIES) && (r->type == FLOW_TCP || (r->flags & RF_WEBSOCKET));
     int dns_bodies = (need & NEED_BODIES) && r->type == FLOW_DNS;
@@ -363,17 +355,15 @@ match_row(const struct store *s, struct scratch *x, const struct filt *flt, unsi
     int hframe = (need & NEED_HEADERS) && r->hdr_raw;
     int rest = (need & (NEED_CONNS | NEED_META)) || messages ||
                ((need & NEED_HEADERS) && !r->hdr_raw);
-    struct flow *f = &x->f;
-    memset(f, 0, sizeof(*f));
-    if (dns_bodies && (store__record(s, r, x->dctx, &x->rd[2], &x->raw) < 0 ||
+    if (dns_bodies && (store__record(s, r, dctx(x), &x->rd[2], &x->raw) < 0 ||
                        dns_messages(&x->raw, f) < 0))
         return match_full(s, x, flt, r);
     /* Headers alone: only the frame's first blocks are decompressed. */
     if ((hframe && !rest &&
-         (store__record_headers(s, r, x->dctx, &x->rd[2], &x->raw) < 0 ||
+         (store__record_headers(s, r, dctx(x), &x->rd[2], &x->raw) < 0 ||
           store__rec_view_headers(buf_ptr(&x->raw), r->hdr_raw, &x->rv) < 0)) ||
         (rest &&
-         (store__record_raw(s, r, x->dctx, &x->rd[2], &x->raw) < 0 ||
+         (store__record_raw(s, r, dctx(x), &x->rd[2], &x->raw) < 0 ||
           store__rec_view(buf_ptr(&x->raw) + r->hdr_raw, x->raw.len - r->hdr_raw, &x->rv) < 0 ||
           (hframe && store__rec_view_headers(buf_ptr(&x->raw), r->hdr_raw, &x->rv) < 0)))) {
         dns_message_free(f->dns_request);
@@ -381,7 +371,6 @@ match_row(const struct store *s, struct scratch *x, const struct filt *flt, unsi
         return match_full(s, x, flt, r);
     }
 
-    row_flow(s, x, r);
     if (need & NEED_HEADERS) {
         x->rq.headers = x->rv.headers[0];
         x->rs.headers = x->rv.headers[1];

@@ -42,15 +42,8 @@ url_key(const struct store *s, const struct row *r)
 {
     const struct intern *t = &s->strs;
     if (r->type == FLOW_HTTP) {
-        struct http_request rq = {
-            .host = (char *)store__str(t, r->str[S_HOST]),
-            .port = r->port,
-            .method = (char *)store__str(t, r->str[S_METHOD]),
-            .scheme = (char *)store__str(t, r->str[S_SCHEME]),
-            .authority = (char *)store__str(t, r->str[S_AUTHORITY]),
-            .path = (char *)store__str(t, r->str[S_PATH]),
-            .http_version = (char *)store__str(t, r->str[S_VERSION]),
-        };
+        struct http_request rq;
+        store__row_request(s, r, &rq);
         if (strcmp(rq.path, "*") == 0)
             rq.path = "";
         return http_request_url(&rq);

@@ -42,6 +42,25 @@ store__drop_flow(struct store *s, uint32_t slot)
     r->flow = NULL;
 }
 
+void
+store__row_request(const struct store *s, const struct row *r, struct http_request *out)
+{
+    const struct intern *t = &s->strs;
+    *out = (struct http_request){
+        .host = (char *)store__str(t, r->str[S_HOST]),
+        .port = r->port,
+        .method = (char *)store__str(t, r->str[S_METHOD]),
+        .scheme = (char *)store__str(t, r->str[S_SCHEME]),
+        .authority = (char *)store__str(t, r->str[S_AUTHORITY]),
+        .path = (char *)store__str(t, r->str[S_PATH]),
+        .http_version = (char *)store__str(t, r->str[S_VERSION]),
+        .headers = *s->hsets.v[r->hset[0]].hdrs,
+        .content_none = !!(r->flags & RF_RQ_NONE),
+        .timestamp_start = r->ts[0],
+        .timestamp_end = r->ts[1],
+    };
+}
+
 /* The record's compressed bytes, from RAM or the log. */
 static int
 record_bytes(const struct store *s, const struct row *r, struct blog_reader *rd,
