@@ -69,6 +69,17 @@ original_dst(uv_tcp_t *tcp, const struct addr *sockname, struct addr *out)
     return 0;
 }
 
+/* Frees what post() gave an event in the inbox: its bytes, its error
+ * text and its reference on an injection's flow. */
+static void
+inbox_event_clear(struct event *ev)
+{
+    free((void *)ev->data.p);
+    free((void *)ev->err);
+    if (ev->flow)
+        flow_unref(ev->flow);
+}
+
 static void
 pc_free(struct pconn *pc)
 {
@@ -81,11 +92,7 @@ pc_free(struct pconn *pc)
     if (pc->next)
         pc->next->prev = pc->prev;
     while (pc->iblen > 0) {
-        struct event *ev = &pc->inbox[pc->ibhead];
-        free((void *)ev->data.p);
-        free((void *)ev->err);
-        if (ev->flow)
-            flow_unref(ev->flow);
+        inbox_event_clear(&pc->inbox[pc->ibhead]);
         pc->ibhead = (pc->ibhead + 1) % pc->ibcap;
         pc->iblen--;
     }
@@ -449,10 +456,7 @@ core__feed(struct pconn *pc, const struct event *ev)
         pc->ibhead = (pc->ibhead + 1) % pc->ibcap;
         pc->iblen--;
         feed_one(pc, &e);
-        free((void *)e.data.p);
-        free((void *)e.err);
-        if (e.flow)
-            flow_unref(e.flow);
+        inbox_event_clear(&e);
     }
     pc->feeding = 0;
     core__sock_flush_all(pc);

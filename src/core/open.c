@@ -467,16 +467,9 @@ on_connect(uv_connect_t *req, int status)
 static int
 start_connect(struct opener *op, const struct sockaddr *sa)
 {
-    char ip[64];
-    uint16_t port;
-
-    core__sockaddr_host(sa, ip, sizeof(ip), &port);
-    memcpy(op->peer_ip, ip, sizeof(op->peer_ip));
-    op->peer_port = port;
-    if (strchr(ip, ':'))
-        snprintf(op->target, sizeof(op->target), "[%s]:%u", ip, port);
-    else
-        snprintf(op->target, sizeof(op->target), "%s:%u", ip, port);
+    core__sockaddr_host(sa, op->peer_ip, sizeof(op->peer_ip), &op->peer_port);
+    int v6 = strchr(op->peer_ip, ':') != NULL;
+    snprintf(op->target, sizeof(op->target), v6 ? "[%s]:%u" : "%s:%u", op->peer_ip, op->peer_port);
     op->s = core__sock_new(op->pc);
     op->creq.data = op;
     int r = uv_tcp_connect(&op->creq, &op->s->tcp, sa, on_connect);

@@ -48,6 +48,7 @@
 #include "flow/connection.h"
 #include "flow/flow.h"
 #include "h2/h2.h"
+#include "http/url.h"
 #include "options/opt.h"
 #include "proxy/layers/http_internal.h"
 #include "proxy/layers/layers.h"
@@ -997,15 +998,16 @@ after_connect_open(struct http_stream *s, const char *err, struct cmdq *out)
     const struct http_request *req = s->flow->request;
     struct flow *f = flow_new_http(s->base.ctx->client, s->tunnel);
     struct http_request *r = f->request = http_request_new();
-    char authority[300];
-    int v6 = strchr(req->host, ':') != NULL;
-    snprintf(authority, sizeof(authority), v6 ? "[%s]:%u" : "%s:%u", req->host, req->port);
+    struct buf authority = BUF_INIT;
+    http_hostport_write(&authority, "", req->host, req->port, 1);
+    free(r->authority);
+    r->authority = buf_strdup(&authority);
+    buf_clear(&authority);
     http_set_str(&r->host, req->host);
     r->port = req->port;
     http_set_str(&r->method, "CONNECT");
-    http_set_str(&r->authority, authority);
     http_set_str(&r->http_version, "HTTP/1.1");
-    hdrs_add_cstr(&r->headers, "Host", authority);
+    hdrs_add_cstr(&r->headers, "Host", r->authority);
     if (cfg->upstream_auth)
         hdrs_add_cstr(&r->headers, "Proxy-Authorization", cfg->upstream_auth);
     r->timestamp_start = r->timestamp_end = clock_now();
@@ -1026,17 +1028,8 @@ send_connect_upstream(struct http_stream *s, struct cmdq *out)
         flow_unref(f);
         return;
     }
-    const struct http_request *r = f->request;
     struct buf b = BUF_INIT;
-    buf_printf(&b, "CONNECT %s HTTP/1.1\r\n", r->authority);
-    for (size_t i = 0; i < r->headers.n; i++) {
-        const struct hdr *h = &r->headers.v[i];
-        buf_append(&b, h->name, h->name_len);
-        buf_append_str(&b, ": ");
-        buf_append(&b, h->value, h->value_len);
-        buf_append_str(&b, "\r\n");
-    }
-    buf_append_str(&b, "\r\n");
+    http1_write_request_head(&b, f->request, HTTP1_FORM_AUTHORITY);
     layer_send_buf(&s->base, out, s->tunnel, &b);
     s->ss = HS_TUNNEL;
     flow_unref(f);
