@@ -446,8 +446,10 @@ static void
 flush_events(struct web *w, struct web_ws *ws, struct buf *out)
 {
     pthread_mutex_lock(&w->lock);
-    int reset = ws->events_reset_seen != w->events_reset;
-    ws->events_reset_seen = w->events_reset;
+    if (ws->events_reset_seen != w->events_reset) {
+        ws->events_reset_seen = w->events_reset;
+        simple_message(out, "events/reset", NULL);
+    }
     uint64_t last = w->next_event - 1;
     uint64_t oldest = last - w->nevents + 1;
     if (ws->event_seen + 1 < oldest)
@@ -456,8 +458,6 @@ flush_events(struct web *w, struct web_ws *ws, struct buf *out)
     /* Too many new lines: the newest go out, the rest are in /events. */
     if (last - ws->event_seen > max)
         ws->event_seen = last - max;
-    /* The frames are made under the lock and sent after it. */
-    struct buf frames = BUF_INIT;
     struct buf b = BUF_INIT;
     struct json j;
     int batch = ws->batch && last > ws->event_seen;
@@ -475,18 +475,14 @@ flush_events(struct web *w, struct web_ws *ws, struct buf *out)
         msg_begin(&j, &b, "events/add");
         json_key(&j, "payload");
         web__event_json(&j, ev->id, ev->level, ev->msg);
-        msg_end(&j, &b, &frames);
+        msg_end(&j, &b, out);
     }
     if (batch) {
         json_array_end(&j);
-        msg_end(&j, &b, &frames);
+        msg_end(&j, &b, out);
     }
     ws->event_seen = last;
     pthread_mutex_unlock(&w->lock);
-    if (reset)
-        simple_message(out, "events/reset", NULL);
-    buf_append(out, buf_ptr(&frames), frames.len);
-    buf_clear(&frames);
 }
 
 void

@@ -779,6 +779,34 @@ TEST(web_websocket_batches)
     tweb_stop(&t);
 }
 
+TEST(web_websocket_event_log)
+{
+    struct tweb t;
+    tweb_start(&t);
+    ws_open(&t, "", "");
+    char *msgs[16];
+    log_msg(LOG_ERROR, "first");
+    log_msg(LOG_ERROR, "second");
+    tick(&t);
+    ASSERT_EQ(frames(&t, msgs, 16), 2); /* mitmproxy's one message per line */
+    ASSERT(strstr(msgs[0], "\"type\": \"events/add\"") != NULL);
+    ASSERT(strstr(msgs[0], "first") != NULL);
+    ASSERT(strstr(msgs[1], "second") != NULL);
+    free(msgs[0]);
+    free(msgs[1]);
+    /* A cleared log: events/reset, then what came after it. */
+    web__events_clear(t.w);
+    log_msg(LOG_ERROR, "third");
+    tick(&t);
+    ASSERT_EQ(frames(&t, msgs, 16), 2);
+    ASSERT(strstr(msgs[0], "\"type\": \"events/reset\"") != NULL);
+    ASSERT(strstr(msgs[1], "\"type\": \"events/add\"") != NULL);
+    ASSERT(strstr(msgs[1], "third") != NULL);
+    free(msgs[0]);
+    free(msgs[1]);
+    tweb_stop(&t);
+}
+
 TEST(web_options_and_commands)
 {
     struct tweb t;
