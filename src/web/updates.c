@@ -53,12 +53,6 @@ struct web_ws {
     size_t nfilters;
 };
 
-static void
-frame(struct buf *out, const struct buf *json)
-{
-    ws_frame_write(out, 1, 0, WS_TEXT, NULL, buf_ptr(json), json->len);
-}
-
 /*
  * Every message is {"type": type, "payload": ...}: msg_begin() starts one
  * in b up to the type, the caller writes "payload" (when there is one),
@@ -78,7 +72,7 @@ msg_end(struct json *j, struct buf *b, struct buf *out)
 {
     json_object_end(j);
     json_clear(j);
-    frame(out, b);
+    ws_frame_write(out, 1, 0, WS_TEXT, NULL, buf_ptr(b), b->len);
     buf_clear(b);
 }
 
