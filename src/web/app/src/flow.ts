@@ -85,6 +85,12 @@ export interface DnsMessage {
     size: number;
 }
 
+// A DNS flow's request or response, which the JSON holds where an HTTP
+// flow has its own; undefined for another flow or a missing part.
+export function dnsMessage(f: Flow, part: "request" | "response"): DnsMessage | undefined {
+    return f.type === "dns" ? (f[part] as unknown as DnsMessage | undefined) : undefined;
+}
+
 export interface MessagesMeta {
     contentLength: number;
     count: number;
@@ -176,7 +182,7 @@ export function parseUrl(text: string, schemes: string[]): UrlTarget | string {
 export function mainPath(f: Flow): string {
     // A DNS flow's request is a DNS message, without a URL.
     if (f.type === "dns") {
-        const q = (f.request as unknown as DnsMessage | undefined)?.questions ?? [];
+        const q = dnsMessage(f, "request")?.questions ?? [];
         return q.length ? q.map((x) => `${x.name} ${x.type}`).join(", ") : "DNS";
     }
     if (f.request) return requestUrl(f.request);

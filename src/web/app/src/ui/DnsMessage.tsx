@@ -1,6 +1,6 @@
 // A DNS flow's query or answer (current mitmproxy's DNS JSON): the header
 // bits, the questions and the resource records.
-import type { DnsMessage as Msg, DnsRecord, Flow } from "../flow";
+import { dnsMessage, type DnsRecord, type Flow } from "../flow";
 
 function Records({ title, list }: { title: string; list?: DnsRecord[] }) {
     if (!list?.length) return null;
@@ -25,7 +25,7 @@ function Records({ title, list }: { title: string; list?: DnsRecord[] }) {
 }
 
 export function DnsView({ flow, part }: { flow: Flow; part: "request" | "response" }) {
-    const m = flow[part] as unknown as Msg | undefined;
+    const m = dnsMessage(flow, part);
     if (!m) return <div class="menu-empty">No {part}.</div>;
     const bits = [
         m.query ? "query" : "response",
