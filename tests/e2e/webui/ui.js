@@ -38,6 +38,11 @@ async function rows() {
         })));
 }
 
+// The flow's JSON as the server has it now (GET /flows, the page's own auth).
+async function flowJson(id) {
+    return page.evaluate(async (id) => (await (await fetch('./flows')).json()).find((f) => f.id === id), id);
+}
+
 async function waitRows(pred, what, timeout = 20000) {
     const t0 = Date.now();
     for (;;) {
@@ -197,8 +202,7 @@ const scenarios = {
     async resend() {
         await curl('/resend-me?x=1', ['-H', 'X-Orig: kept']).done;
         const orig = await clickRow('/resend-me');
-        const before = await page.evaluate(async (id) =>
-            (await (await fetch('./flows')).json()).find((f) => f.id === id), orig.id);
+        const before = await flowJson(orig.id);
         await page.keyboard.press('e');
         await page.waitForSelector('[data-modal=resend]');
         await page.waitForFunction(() => document.querySelector('[data-resend=url]')?.value.includes('/resend-me'));
@@ -225,8 +229,7 @@ const scenarios = {
         await page.click('[data-action=resend-send]');
         await waitRows((rs) => rs.length === 3 && rs.some((x) => x.path.includes('/blank') &&
             x.cls.includes('has-response')), 'the new request');
-        const after = await page.evaluate(async (id) =>
-            (await (await fetch('./flows')).json()).find((f) => f.id === id), orig.id);
+        const after = await flowJson(orig.id);
         return { before, after };
     },
 
