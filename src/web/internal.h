@@ -194,7 +194,8 @@ void web__content_view(struct web *, struct web_req *, struct web_resp *, char *
 void web__flows_resend(struct web *, struct web_req *, struct web_resp *, char **args);
 /* The first part of a multipart/form-data body p[0..n) whose Content-Type
  * is ct[0..ctlen), as *file[0..*len) (pointing into p). Returns 0, or -1
- * when there is no boundary or no complete part. */
+ * when there is no boundary or no complete part (*file and *len are then
+ * left as they were). */
 int web__upload_file(const char *ct, size_t ctlen, const uint8_t *p, size_t n, const uint8_t **file,
                      size_t *len);
 
