@@ -194,15 +194,11 @@ static void
 file_contents(const struct web_req *rq, struct buf *out)
 {
     const struct hdr *ct = hdrs_get(rq->headers, "Content-Type");
-    const uint8_t *file;
-    size_t len;
-    if (ct && strncmp(ct->value, "multipart/form-data", 19) == 0 &&
-        web__upload_file(ct->value, ct->value_len, buf_ptr(rq->body), rq->body->len, &file,
-                         &len) == 0) {
-        buf_set(out, file, len);
-        return;
-    }
-    buf_set(out, buf_ptr(rq->body), rq->body->len);
+    const uint8_t *file = buf_ptr(rq->body);
+    size_t len = rq->body->len;
+    if (ct && strncmp(ct->value, "multipart/form-data", 19) == 0)
+        web__upload_file(ct->value, ct->value_len, file, len, &file, &len);
+    buf_set(out, file, len);
 }
 
 static void

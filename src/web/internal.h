@@ -167,11 +167,6 @@ void web__route(struct web *, struct web_req *, struct web_resp *);
 /* The request's JSON body into *out (jv_free() it); otherwise 400 in rs
  * and a negative return. */
 int web__json_body(struct web_req *, struct web_resp *, struct jv **out);
-/* upload.c: the first part of a multipart/form-data body p[0..n) whose
- * Content-Type is ct[0..ctlen), as *file[0..*len) (pointing into p).
- * Returns 0, or -1 when there is no boundary or no complete part. */
-int web__upload_file(const char *ct, size_t ctlen, const uint8_t *p, size_t n,
-                     const uint8_t **file, size_t *len);
 
 void web__flows_get(struct web *, struct web_req *, struct web_resp *, char **args);
 void web__dump_get(struct web *, struct web_req *, struct web_resp *, char **args);
@@ -179,7 +174,6 @@ void web__dump_post(struct web *, struct web_req *, struct web_resp *, char **ar
 void web__resume_all(struct web *, struct web_req *, struct web_resp *, char **args);
 void web__kill_all(struct web *, struct web_req *, struct web_resp *, char **args);
 void web__flow_put(struct web *, struct web_req *, struct web_resp *, char **args);
-void web__flows_resend(struct web *, struct web_req *, struct web_resp *, char **args);
 /* Applies a PUT /flows/<id> "request" object to r (method, scheme, host,
  * port, path, http_version, headers, trailers, content); stops at the
  * first bad field, with r partly changed. */
@@ -193,6 +187,17 @@ void web__flow_revert(struct web *, struct web_req *, struct web_resp *, char **
 void web__content_get(struct web *, struct web_req *, struct web_resp *, char **args);
 void web__content_post(struct web *, struct web_req *, struct web_resp *, char **args);
 void web__content_view(struct web *, struct web_req *, struct web_resp *, char **args);
+
+/* ---- resend.c, upload.c --------------------------------------------------- */
+
+/* POST /flows/resend: a new flow from an edited copy of a request. */
+void web__flows_resend(struct web *, struct web_req *, struct web_resp *, char **args);
+/* The first part of a multipart/form-data body p[0..n) whose Content-Type
+ * is ct[0..ctlen), as *file[0..*len) (pointing into p). Returns 0, or -1
+ * when there is no boundary or no complete part (*file and *len are then
+ * left as they were). */
+int web__upload_file(const char *ct, size_t ctlen, const uint8_t *p, size_t n, const uint8_t **file,
+                     size_t *len);
 
 /* ---- flowjson.c ---------------------------------------------------------- */
 

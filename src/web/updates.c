@@ -53,12 +53,6 @@ struct web_ws {
     size_t nfilters;
 };
 
-static void
-frame(struct buf *out, const struct buf *json)
-{
-    ws_frame_write(out, 1, 0, WS_TEXT, NULL, buf_ptr(json), json->len);
-}
-
 /*
  * Every message is {"type": type, "payload": ...}: msg_begin() starts one
  * in b up to the type, the caller writes "payload" (when there is one),
@@ -78,7 +72,7 @@ msg_end(struct json *j, struct buf *b, struct buf *out)
 {
     json_object_end(j);
     json_clear(j);
-    frame(out, b);
+    ws_frame_write(out, 1, 0, WS_TEXT, NULL, buf_ptr(b), b->len);
     buf_clear(b);
 }
 
@@ -446,8 +440,10 @@ static void
 flush_events(struct web *w, struct web_ws *ws, struct buf *out)
 {
     pthread_mutex_lock(&w->lock);
-    int reset = ws->events_reset_seen != w->events_reset;
-    ws->events_reset_seen = w->events_reset;
+    if (ws->events_reset_seen != w->events_reset) {
+        ws->events_reset_seen = w->events_reset;
+        simple_message(out, "events/reset", NULL);
+    }
     uint64_t last = w->next_event - 1;
     uint64_t oldest = last - w->nevents + 1;
     if (ws->event_seen + 1 < oldest)
@@ -456,8 +452,6 @@ flush_events(struct web *w, struct web_ws *ws, struct buf *out)
     /* Too many new lines: the newest go out, the rest are in /events. */
     if (last - ws->event_seen > max)
         ws->event_seen = last - max;
-    /* The frames are made under the lock and sent after it. */
-    struct buf frames = BUF_INIT;
     struct buf b = BUF_INIT;
     struct json j;
     int batch = ws->batch && last > ws->event_seen;
@@ -475,18 +469,14 @@ flush_events(struct web *w, struct web_ws *ws, struct buf *out)
         msg_begin(&j, &b, "events/add");
         json_key(&j, "payload");
         web__event_json(&j, ev->id, ev->level, ev->msg);
-        msg_end(&j, &b, &frames);
+        msg_end(&j, &b, out);
     }
     if (batch) {
         json_array_end(&j);
-        msg_end(&j, &b, &frames);
+        msg_end(&j, &b, out);
     }
     ws->event_seen = last;
     pthread_mutex_unlock(&w->lock);
-    if (reset)
-        simple_message(out, "events/reset", NULL);
-    buf_append(out, buf_ptr(&frames), frames.len);
-    buf_clear(&frames);
 }
 
 void

@@ -90,6 +90,16 @@ class Web:
             time.sleep(0.05)
         raise AssertionError(f"not {n} finished flows: {self.flows()}")
 
+    def wait_flow(self, fid, done=lambda f: "response" in f or "error" in f, timeout=10):
+        """Flow fid as soon as done(flow) holds (by default: it has finished)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            g = [f for f in self.flows() if f["id"] == fid]
+            if g and done(g[0]):
+                return g[0]
+            time.sleep(0.05)
+        raise AssertionError(f"{fid} not as awaited: {self.flows()}")
+
     def wait_held(self, timeout=10):
         """The intercepted flows, as soon as there is one."""
         deadline = time.time() + timeout
@@ -452,12 +462,7 @@ def test_edit_duplicate_revert_replay_delete(mitmweb, origin):
 
     # Replay sends the request again through the proxy: the origin answers anew.
     assert web.request("POST", f"/flows/{dup}/replay", b"")[0] == 200
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        d = [x for x in web.flows() if x["id"] == dup][0]
-        if d.get("is_replay") == "request" and "response" in d:
-            break
-        time.sleep(0.05)
+    d = web.wait_flow(dup, lambda d: d.get("is_replay") == "request" and "response" in d)
     assert d["is_replay"] == "request" and d["response"]["status_code"] == 200
 
     assert web.request("DELETE", f"/flows/{dup}")[0] == 200
@@ -470,15 +475,6 @@ def test_resend_edits_a_copy_and_sends_it(mitmweb, origin):
     assert through(web, origin, "/echo-headers")[0] == 0
     orig = web.wait_flows(1)[0]
 
-    def finished(fid):
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            g = [x for x in web.flows() if x["id"] == fid]
-            if g and ("response" in g[0] or "error" in g[0]):
-                return g[0]
-            time.sleep(0.05)
-        raise AssertionError(f"{fid} did not finish: {web.flows()}")
-
     # From a flow: the edited request reaches the origin as a new flow.
     edit = {"flow": orig["id"], "request": {
         "path": "/echo-headers?resent=1",
@@ -487,7 +483,7 @@ def test_resend_edits_a_copy_and_sends_it(mitmweb, origin):
     assert status == 200, body
     new = body.decode()
     assert re.fullmatch(r"[0-9a-f-]{36}", new) and new != orig["id"]
-    g = finished(new)
+    g = web.wait_flow(new)
     assert g["is_replay"] == "request"
     assert g["request"]["path"] == "/echo-headers?resent=1"
     assert b"X-Resend: yes" in web.request("GET", f"/flows/{new}/response/content.data")[2]
@@ -500,7 +496,7 @@ def test_resend_edits_a_copy_and_sends_it(mitmweb, origin):
                          "content": "from the form"}}
     status, _, body = web.request("POST", "/flows/resend", blank)
     assert status == 200, body
-    g = finished(body.decode())
+    g = web.wait_flow(body.decode())
     assert g["request"]["method"] == "POST" and g["response"]["status_code"] == 200
     assert web.request("GET", f"/flows/{g['id']}/response/content.data")[2] == \
         b"got 13 bytes: from the form"

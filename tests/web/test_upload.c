@@ -58,4 +58,11 @@ TEST(web_upload_refuses_what_is_not_a_whole_part)
               -1);
     ASSERT_EQ(upload("multipart/form-data; boundary=b", "", 0, &file, &len), -1);
     ASSERT_EQ(upload("multipart/form-data; boundary=b", "--b", 3, &file, &len), -1);
+    /* What is refused leaves the caller's file and length as they were
+     * (file_contents() keeps the whole body so). */
+    const uint8_t *p = (const uint8_t *)whole;
+    size_t n = 3;
+    ASSERT_EQ(web__upload_file("multipart/form-data", 19, p, n, &p, &n), -1);
+    ASSERT(p == (const uint8_t *)whole);
+    ASSERT_EQ(n, 3);
 }

@@ -164,22 +164,25 @@ get(struct tweb *t, const char *path)
     return request(t, raw);
 }
 
-/* The status of request(t, raw) or get(t, path), for a check of that alone. */
-static int
-request_status(struct tweb *t, const char *raw)
+/* method path with a JSON body and the token as Bearer; the whole answer. */
+static char *
+send_json(struct tweb *t, const char *method, const char *path, const char *json)
 {
-    char *r = request(t, raw);
-    int status = status_of(r);
-    free(r);
-    return status;
+    char raw[4096];
+    snprintf(raw, sizeof(raw),
+             "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+             "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+             method, path, t->w->token, strlen(json), json);
+    return request(t, raw);
 }
 
+/* The status of an answer, which it takes and frees: for a check of the
+ * status alone, as in take_status(get(t, path)). */
 static int
-get_status(struct tweb *t, const char *path)
+take_status(char *resp)
 {
-    char *r = get(t, path);
-    int status = status_of(r);
-    free(r);
+    int status = status_of(resp);
+    free(resp);
     return status;
 }
 
@@ -212,13 +215,14 @@ TEST(web_auth_needs_a_token)
 {
     struct tweb t;
     tweb_start(&t);
-    ASSERT_EQ(request_status(&t, "GET /flows HTTP/1.1\r\nHost: 127.0.0.1:8081\r\n\r\n"), 403);
-    ASSERT_EQ(request_status(&t, "GET /flows?token=00000000000000000000000000000000 HTTP/1.1\r\n"
-                                 "Host: 127.0.0.1:8081\r\n\r\n"),
-              403);
+    ASSERT_EQ(take_status(request(&t, "GET /flows HTTP/1.1\r\nHost: 127.0.0.1:8081\r\n\r\n")), 403);
     ASSERT_EQ(
-        request_status(
-            &t, "GET /flows HTTP/1.1\r\nHost: 127.0.0.1:8081\r\nAuthorization: Bearer x\r\n\r\n"),
+        take_status(request(&t, "GET /flows?token=00000000000000000000000000000000 HTTP/1.1\r\n"
+                                "Host: 127.0.0.1:8081\r\n\r\n")),
+        403);
+    ASSERT_EQ(
+        take_status(request(
+            &t, "GET /flows HTTP/1.1\r\nHost: 127.0.0.1:8081\r\nAuthorization: Bearer x\r\n\r\n")),
         403);
     /* The page without a token is a login form, still 403. */
     char *r = request(&t, "GET / HTTP/1.1\r\nHost: 127.0.0.1:8081\r\n\r\n");
@@ -241,10 +245,10 @@ TEST(web_auth_needs_a_token)
     free(r);
     snprintf(raw, sizeof(raw), "GET /flows HTTP/1.1\r\nHost: 127.0.0.1:8081\r\nCookie: %s\r\n\r\n",
              cookie);
-    ASSERT_EQ(request_status(&t, raw), 200);
+    ASSERT_EQ(take_status(request(&t, raw)), 200);
     /* A forged cookie is not. */
-    ASSERT_EQ(request_status(&t, "GET /flows HTTP/1.1\r\nHost: 127.0.0.1:8081\r\n"
-                                 "Cookie: mitmproxy-auth-8081=y\r\n\r\n"),
+    ASSERT_EQ(take_status(request(&t, "GET /flows HTTP/1.1\r\nHost: 127.0.0.1:8081\r\n"
+                                      "Cookie: mitmproxy-auth-8081=y\r\n\r\n")),
               403);
     tweb_stop(&t);
 }
@@ -256,8 +260,8 @@ TEST(web_auth_password)
     struct err e = {0};
     const char *set = "web_password=s3cret";
     ASSERT_EQ(master_set(t.m, &set, 1, &e), 0);
-    ASSERT_EQ(request_status(&t, "GET /flows HTTP/1.1\r\nHost: localhost:8081\r\n"
-                                 "Authorization: Bearer s3cret\r\n\r\n"),
+    ASSERT_EQ(take_status(request(&t, "GET /flows HTTP/1.1\r\nHost: localhost:8081\r\n"
+                                      "Authorization: Bearer s3cret\r\n\r\n")),
               200);
     char raw[512];
     snprintf(raw, sizeof(raw), "GET /flows?token=%s HTTP/1.1\r\nHost: 127.0.0.1:8081\r\n\r\n",
@@ -325,7 +329,7 @@ TEST(web_writes_need_xsrf_or_bearer)
              "POST /clear HTTP/1.1\r\nHost: 127.0.0.1:8081\r\nCookie: mitmproxy-auth-8081=%s; "
              "_mitmproxy_xsrf=%s\r\nX-XSRFToken: nope\r\nContent-Length: 0\r\n\r\n",
              cookie, xsrf_cookie);
-    ASSERT_EQ(request_status(&t, raw), 403);
+    ASSERT_EQ(take_status(request(&t, raw)), 403);
     /* Cross-site, even with the token right. */
     snprintf(raw, sizeof(raw),
              "POST /clear HTTP/1.1\r\nHost: 127.0.0.1:8081\r\nCookie: mitmproxy-auth-8081=%s; "
@@ -354,9 +358,9 @@ TEST(web_routes_not_found_and_wrong_method)
 {
     struct tweb t;
     tweb_start(&t);
-    ASSERT_EQ(get_status(&t, "/nothing/here"), 404);
-    ASSERT_EQ(get_status(&t, "/clear"), 405);
-    ASSERT_EQ(get_status(&t, "/flows/0123/resume"), 405);
+    ASSERT_EQ(take_status(get(&t, "/nothing/here")), 404);
+    ASSERT_EQ(take_status(get(&t, "/clear")), 405);
+    ASSERT_EQ(take_status(get(&t, "/flows/0123/resume")), 405);
     char *r = get(&t, "/filter-help.json");
     ASSERT_EQ(status_of(r), 200);
     ASSERT(strstr(body_of(r), "[\"~b regex\", \"Body\"]") != NULL);
@@ -370,8 +374,9 @@ TEST(web_routes_not_found_and_wrong_method)
     ASSERT_EQ(status_of(r), 400);
     ASSERT(t.closed);
     free(r);
-    ASSERT_EQ(request_status(&t, "GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\n\r\n"),
-              400);
+    ASSERT_EQ(
+        take_status(request(&t, "GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\n\r\n")),
+        400);
     tweb_stop(&t);
 }
 
@@ -460,8 +465,8 @@ TEST(web_flows_json_and_window)
     ASSERT_STREQ(jv_get_str(&fl->u.arr.v[1], "id", NULL), b->id);
     jv_free(doc);
     free(r);
-    ASSERT_EQ(get_status(&t, "/flows?filter=~x"), 400);
-    ASSERT_EQ(get_status(&t, "/flows?order=nope"), 400);
+    ASSERT_EQ(take_status(get(&t, "/flows?filter=~x")), 400);
+    ASSERT_EQ(take_status(get(&t, "/flows?order=nope")), 400);
     flow_unref(a);
     flow_unref(b);
     flow_unref(c);
@@ -475,14 +480,11 @@ TEST(web_flow_edit_revert_and_content)
     struct flow *a = tflow("GET", "a.example", "/one", 200);
     store_add(t.s, a);
     char raw[2048];
+    snprintf(raw, sizeof(raw), "/flows/%s", a->id);
     const char *edit = "{\"request\": {\"method\": \"PUT\", \"port\": 8080, "
                        "\"headers\": [[\"X-A\", \"1\"]]}, \"response\": {\"code\": 201}, "
                        "\"comment\": \"hi\"}";
-    snprintf(raw, sizeof(raw),
-             "PUT /flows/%s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
-             "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-             a->id, t.w->token, strlen(edit), edit);
-    ASSERT_EQ(request_status(&t, raw), 200);
+    ASSERT_EQ(take_status(send_json(&t, "PUT", raw, edit)), 200);
     struct flow *f = store_get(t.s, a->id, NULL);
     ASSERT_STREQ(f->request->method, "PUT");
     ASSERT_EQ(f->request->port, 8080);
@@ -492,11 +494,7 @@ TEST(web_flow_edit_revert_and_content)
     flow_unref(f);
     /* An unknown field: 400, and nothing changes. */
     const char *bad = "{\"request\": {\"method\": \"DELETE\", \"nope\": 1}}";
-    snprintf(raw, sizeof(raw),
-             "PUT /flows/%s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
-             "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-             a->id, t.w->token, strlen(bad), bad);
-    ASSERT_EQ(request_status(&t, raw), 400);
+    ASSERT_EQ(take_status(send_json(&t, "PUT", raw, bad)), 400);
     f = store_get(t.s, a->id, NULL);
     ASSERT_STREQ(f->request->method, "GET"); /* revert goes back to before the edits */
     flow_unref(f);
@@ -520,22 +518,11 @@ TEST(web_flow_edit_revert_and_content)
     ASSERT(strstr(body_of(r), "\"view_name\": \"XML/HTML\"") != NULL ||
            strstr(body_of(r), "\"view_name\": \"Raw\"") != NULL);
     free(r);
-    ASSERT_EQ(get_status(&t, "/flows/00000000-0000-0000-0000-000000000000/request/content.data"),
-              404);
+    ASSERT_EQ(
+        take_status(get(&t, "/flows/00000000-0000-0000-0000-000000000000/request/content.data")),
+        404);
     flow_unref(a);
     tweb_stop(&t);
-}
-
-/* POST path with a JSON body and the token as Bearer; the whole answer. */
-static char *
-post_json(struct tweb *t, const char *path, const char *json)
-{
-    char raw[4096];
-    snprintf(raw, sizeof(raw),
-             "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
-             "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-             path, t->w->token, strlen(json), json);
-    return request(t, raw);
 }
 
 TEST(web_resend_makes_an_edited_copy)
@@ -549,7 +536,7 @@ TEST(web_resend_makes_an_edited_copy)
              "{\"flow\": \"%s\", \"request\": {\"method\": \"POST\", \"path\": \"/two\", "
              "\"headers\": [[\"Host\", \"a.example\"], [\"X-R\", \"1\"]], \"content\": \"abc\"}}",
              a->id);
-    char *r = post_json(&t, "/flows/resend", json);
+    char *r = send_json(&t, "POST", "/flows/resend", json);
     ASSERT_EQ(status_of(r), 200);
     ASSERT_EQ(strlen(body_of(r)), UUID_STR_LEN - 1);
     ASSERT(strcmp(body_of(r), a->id) != 0);
@@ -571,7 +558,7 @@ TEST(web_resend_makes_an_edited_copy)
     flow_unref(f);
 
     /* From nothing: the fields make the whole request. */
-    r = post_json(&t, "/flows/resend",
+    r = send_json(&t, "POST", "/flows/resend",
                   "{\"request\": {\"host\": \"b.example\", \"port\": 8080, \"path\": \"/new\"}}");
     ASSERT_EQ(status_of(r), 200);
     f = store_get(t.s, body_of(r), NULL);
@@ -586,33 +573,23 @@ TEST(web_resend_makes_an_edited_copy)
     ASSERT_EQ(store_count(t.s), 3);
 
     /* Refused, and nothing is added. */
-    r = post_json(&t, "/flows/resend", "{\"request\": {\"nope\": 1}}");
+    r = send_json(&t, "POST", "/flows/resend", "{\"request\": {\"nope\": 1}}");
     ASSERT_EQ(status_of(r), 400);
     ASSERT(strstr(body_of(r), "nope") != NULL);
     free(r);
-    r = post_json(&t, "/flows/resend", "{\"request\": {\"path\": \"/no-host\"}}");
+    r = send_json(&t, "POST", "/flows/resend", "{\"request\": {\"path\": \"/no-host\"}}");
     ASSERT_EQ(status_of(r), 400);
     ASSERT(strstr(body_of(r), "request.host") != NULL);
     free(r);
-    r = post_json(&t, "/flows/resend", "{\"flow\": \"0000\"}");
-    ASSERT_EQ(status_of(r), 404);
-    free(r);
-    r = post_json(&t, "/flows/resend", "{\"flow\": 7}");
-    ASSERT_EQ(status_of(r), 400);
-    free(r);
-    r = post_json(&t, "/flows/resend", "{\"other\": 1}");
-    ASSERT_EQ(status_of(r), 400);
-    free(r);
-    r = post_json(&t, "/flows/resend", "[1]");
-    ASSERT_EQ(status_of(r), 400);
-    free(r);
+    ASSERT_EQ(take_status(send_json(&t, "POST", "/flows/resend", "{\"flow\": \"0000\"}")), 404);
+    ASSERT_EQ(take_status(send_json(&t, "POST", "/flows/resend", "{\"flow\": 7}")), 400);
+    ASSERT_EQ(take_status(send_json(&t, "POST", "/flows/resend", "{\"other\": 1}")), 400);
+    ASSERT_EQ(take_status(send_json(&t, "POST", "/flows/resend", "[1]")), 400);
     struct flow *tcp = flow_new_tcp(NULL, NULL);
     tcp->live = 0;
     store_add(t.s, tcp);
     snprintf(json, sizeof(json), "{\"flow\": \"%s\"}", tcp->id);
-    r = post_json(&t, "/flows/resend", json);
-    ASSERT_EQ(status_of(r), 400);
-    free(r);
+    ASSERT_EQ(take_status(send_json(&t, "POST", "/flows/resend", json)), 400);
     ASSERT_EQ(store_count(t.s), 4);
     flow_unref(tcp);
     flow_unref(a);
@@ -664,11 +641,11 @@ TEST(web_websocket_handshake_rules)
     tweb_start(&t);
     ws_open(&t, "", "Origin: http://evil.example\r\n");
     ASSERT(strncmp(web__cstr(&t.sent), "HTTP/1.1 403", 12) == 0);
-    ASSERT_EQ(
-        request_status(&t, "GET /updates HTTP/1.1\r\nHost: 127.0.0.1:8081\r\nUpgrade: websocket\r\n"
-                           "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                           "Sec-WebSocket-Version: 13\r\n\r\n"),
-        403);
+    ASSERT_EQ(take_status(request(
+                  &t, "GET /updates HTTP/1.1\r\nHost: 127.0.0.1:8081\r\nUpgrade: websocket\r\n"
+                      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                      "Sec-WebSocket-Version: 13\r\n\r\n")),
+              403);
     ws_open(&t, "", "Origin: http://127.0.0.1:8081\r\n");
     ASSERT(strstr(web__cstr(&t.sent), "HTTP/1.1 101") != NULL);
     /* RFC 6455's example key and accept value. */
@@ -779,6 +756,34 @@ TEST(web_websocket_batches)
     tweb_stop(&t);
 }
 
+TEST(web_websocket_event_log)
+{
+    struct tweb t;
+    tweb_start(&t);
+    ws_open(&t, "", "");
+    char *msgs[16];
+    log_msg(LOG_ERROR, "first");
+    log_msg(LOG_ERROR, "second");
+    tick(&t);
+    ASSERT_EQ(frames(&t, msgs, 16), 2); /* mitmproxy's one message per line */
+    ASSERT(strstr(msgs[0], "\"type\": \"events/add\"") != NULL);
+    ASSERT(strstr(msgs[0], "first") != NULL);
+    ASSERT(strstr(msgs[1], "second") != NULL);
+    free(msgs[0]);
+    free(msgs[1]);
+    /* A cleared log: events/reset, then what came after it. */
+    web__events_clear(t.w);
+    log_msg(LOG_ERROR, "third");
+    tick(&t);
+    ASSERT_EQ(frames(&t, msgs, 16), 2);
+    ASSERT(strstr(msgs[0], "\"type\": \"events/reset\"") != NULL);
+    ASSERT(strstr(msgs[1], "\"type\": \"events/add\"") != NULL);
+    ASSERT(strstr(msgs[1], "third") != NULL);
+    free(msgs[0]);
+    free(msgs[1]);
+    tweb_stop(&t);
+}
+
 TEST(web_options_and_commands)
 {
     struct tweb t;
@@ -789,30 +794,17 @@ TEST(web_options_and_commands)
                               "8081, \"help\": \"Web UI port.\", \"choices\": null}") != NULL);
     free(r);
     char raw[1024];
-    const char *put = "{\"anticache\": true, \"web_columns\": [\"tls\", \"path\"]}";
-    snprintf(raw, sizeof(raw),
-             "PUT /options HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
-             "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-             t.w->token, strlen(put), put);
-    ASSERT_EQ(request_status(&t, raw), 200);
+    ASSERT_EQ(take_status(send_json(&t, "PUT", "/options",
+                                    "{\"anticache\": true, \"web_columns\": [\"tls\", \"path\"]}")),
+              200);
     ASSERT(master_options(t.m)->anticache);
-    put = "{\"no_such_option\": 1}";
-    snprintf(raw, sizeof(raw),
-             "PUT /options HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
-             "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-             t.w->token, strlen(put), put);
-    ASSERT_EQ(request_status(&t, raw), 400);
+    ASSERT_EQ(take_status(send_json(&t, "PUT", "/options", "{\"no_such_option\": 1}")), 400);
     r = get(&t, "/commands");
     ASSERT(strstr(body_of(r), "\"view.flows.remove\": {\"help\": ") != NULL);
     ASSERT(strstr(body_of(r), "{\"name\": \"flows\", \"type\": \"flow[]\", \"kind\": "
                               "\"POSITIONAL_OR_KEYWORD\"}") != NULL);
     free(r);
-    const char *call = "{\"arguments\": [\"time\"]}";
-    snprintf(raw, sizeof(raw),
-             "POST /commands/view.order.set HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
-             "%s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-             t.w->token, strlen(call), call);
-    r = request(&t, raw);
+    r = send_json(&t, "POST", "/commands/view.order.set", "{\"arguments\": [\"time\"]}");
     ASSERT_STREQ(body_of(r), "{\"value\": null}");
     free(r);
     snprintf(raw, sizeof(raw),

@@ -38,6 +38,11 @@ async function rows() {
         })));
 }
 
+// The flow's JSON as the server has it now (GET /flows, the page's own auth).
+async function flowJson(id) {
+    return page.evaluate(async (id) => (await (await fetch('./flows')).json()).find((f) => f.id === id), id);
+}
+
 async function waitRows(pred, what, timeout = 20000) {
     const t0 = Date.now();
     for (;;) {
@@ -197,8 +202,7 @@ const scenarios = {
     async resend() {
         await curl('/resend-me?x=1', ['-H', 'X-Orig: kept']).done;
         const orig = await clickRow('/resend-me');
-        const before = await page.evaluate(async (id) =>
-            (await (await fetch('./flows')).json()).find((f) => f.id === id), orig.id);
+        const before = await flowJson(orig.id);
         await page.keyboard.press('e');
         await page.waitForSelector('[data-modal=resend]');
         await page.waitForFunction(() => document.querySelector('[data-resend=url]')?.value.includes('/resend-me'));
@@ -225,8 +229,7 @@ const scenarios = {
         await page.click('[data-action=resend-send]');
         await waitRows((rs) => rs.length === 3 && rs.some((x) => x.path.includes('/blank') &&
             x.cls.includes('has-response')), 'the new request');
-        const after = await page.evaluate(async (id) =>
-            (await (await fetch('./flows')).json()).find((f) => f.id === id), orig.id);
+        const after = await flowJson(orig.id);
         return { before, after };
     },
 
@@ -362,65 +365,6 @@ const scenarios = {
         await shot('dark');
         return { first, second, cmd, nopts };
     },
-
-    // Figures for a large session (run by hand, see src/web/app/README.md):
-    // first rows on screen, scrolling frame rate, a filter's round trip.
-    async perf() {
-        // Timed in the page (performance.now() counts from the navigation),
-        // so playwright's own latency does not count.
-        await page.addInitScript(() => {
-            new MutationObserver((_m, obs) => {
-                if (document.querySelector('.flow-row:not(.placeholder)')) {
-                    window.firstRows = performance.now();
-                    obs.disconnect();
-                }
-            }).observe(document, { subtree: true, childList: true });
-        });
-        await page.goto(cfg.url);
-        await page.waitForSelector('.flow-row:not(.placeholder)', { timeout: 120000 });
-        const firstRows = await page.evaluate(() => window.firstRows);
-        const total = await page.$eval('.flow-count', (e) => Number(e.dataset.total));
-        const scroll = await page.evaluate(() => new Promise((resolve) => {
-            const el = document.querySelector('.flow-table-body');
-            let frames = 0;
-            let worst = 0;
-            let blank = 0;
-            const start = performance.now();
-            let last = start;
-            function step(t) {
-                worst = Math.max(worst, t - last);
-                last = t;
-                frames++;
-                if (document.querySelector('.flow-row.placeholder')) blank++;
-                el.scrollTop += 997 * 26 / 10; // about 100 rows a frame
-                if (t - start < 3000) requestAnimationFrame(step);
-                else resolve({ fps: frames * 1000 / (t - start), worstFrameMs: worst, framesWithBlankRows: blank, frames });
-            }
-            requestAnimationFrame(step);
-        }));
-        const filterFill = (expr) => page.evaluate((value) => new Promise((resolve) => {
-            const input = document.querySelector('input[data-filter=search]');
-            const count = () => document.querySelector('.flow-count').dataset.total;
-            const before = count();
-            const t0 = performance.now();
-            input.value = value;
-            input.dispatchEvent(new Event('input', { bubbles: true }));
-            input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
-            const check = () => {
-                if (count() !== before && !document.querySelector('.flow-row.placeholder')) {
-                    resolve({ ms: performance.now() - t0, total: Number(count()) });
-                } else if (performance.now() - t0 > 30000) {
-                    resolve({ timedOut: true, before, total: count(),
-                              placeholders: document.querySelectorAll('.flow-row.placeholder').length });
-                } else requestAnimationFrame(check);
-            };
-            requestAnimationFrame(check);
-        }), expr);
-        const filter = await filterFill(cfg.filter ?? '~m POST');
-        const unfilter = await filterFill('');
-        await shot('large-session');
-        return { total, firstRows, scroll, filter, unfilter };
-    },
 };
 
 (async () => {
@@ -447,10 +391,8 @@ const scenarios = {
     page.on('dialog', (d) => d.accept());
     let result;
     try {
-        if (cfg.scenario !== 'perf') {
-            await page.goto(cfg.url);
-            await page.waitForSelector('.connection-indicator.conn-open');
-        }
+        await page.goto(cfg.url);
+        await page.waitForSelector('.connection-indicator.conn-open');
         result = await scenarios[cfg.scenario]();
     } catch (e) {
         await shot(`failed-${cfg.scenario}`).catch(() => {});

@@ -85,6 +85,12 @@ export interface DnsMessage {
     size: number;
 }
 
+// A DNS flow's request or response, which the JSON holds where an HTTP
+// flow has its own; undefined for another flow or a missing part.
+export function dnsMessage(f: Flow, part: "request" | "response"): DnsMessage | undefined {
+    return f.type === "dns" ? (f[part] as unknown as DnsMessage | undefined) : undefined;
+}
+
 export interface MessagesMeta {
     contentLength: number;
     count: number;
@@ -125,18 +131,58 @@ function defaultPort(scheme: string): number {
     return scheme === "https" || scheme === "wss" ? 443 : 80;
 }
 
+// scheme://host[:port]path, without the port when it is the scheme's default.
+function absoluteUrl(scheme: string, host: string, port: number, path: string): string {
+    return `${scheme}://${host}${port === defaultPort(scheme) ? "" : `:${port}`}${path}`;
+}
+
 export function requestUrl(r: Request): string {
     if (r.method === "CONNECT" || r.path === "*" || !r.path.startsWith("/")) {
         return r.method === "CONNECT" ? `${r.host}:${r.port}` : r.path;
     }
-    const port = r.port === defaultPort(r.scheme) ? "" : `:${r.port}`;
-    return `${r.scheme}://${r.pretty_host || r.host}${port}${r.path}`;
+    return absoluteUrl(r.scheme, r.pretty_host || r.host, r.port, r.path);
+}
+
+// Where r is sent, as a URL parseUrl() reads back: its host rather than the
+// Host header's, an IPv6 address in brackets.
+export function targetUrl(r: Request): string {
+    return absoluteUrl(r.scheme, r.host.includes(":") ? `[${r.host}]` : r.host, r.port, r.path);
+}
+
+// The request fields an absolute URL names, and its authority (host[:port]
+// as written) for a Host header.
+export interface UrlTarget {
+    scheme: string;
+    host: string;
+    port: number;
+    path: string;
+    authority: string;
+}
+
+// Reads an absolute URL of one of schemes; a string says what is wrong.
+export function parseUrl(text: string, schemes: string[]): UrlTarget | string {
+    let u: URL;
+    try {
+        u = new URL(text);
+    } catch {
+        return "not a URL";
+    }
+    const scheme = u.protocol.replace(/:$/, "");
+    if (!schemes.includes(scheme)) return `the URL must be ${schemes.join(" or ")}`;
+    if (!u.hostname) return "the URL has no host";
+    return {
+        scheme,
+        host: u.hostname.replace(/^\[|\]$/g, ""),
+        port: u.port ? Number(u.port) : defaultPort(scheme),
+        path: (u.pathname || "/") + u.search,
+        authority: u.host,
+    };
 }
 
 export function mainPath(f: Flow): string {
     // A DNS flow's request is a DNS message, without a URL.
     if (f.type === "dns") {
-        const q = (f.request as unknown as DnsMessage | undefined)?.questions ?? [];
+        const q = dnsMessage(f, "request")?.questions ?? [];
         return q.length ? q.map((x) => `${x.name} ${x.type}`).join(", ") : "DNS";
     }
     if (f.request) return requestUrl(f.request);

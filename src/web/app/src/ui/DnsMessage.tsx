@@ -1,9 +1,12 @@
 // A DNS flow's query or answer (current mitmproxy's DNS JSON): the header
 // bits, the questions and the resource records.
-import type { DnsMessage as Msg, DnsRecord, Flow } from "../flow";
+import { dnsMessage, type DnsRecord, type Flow } from "../flow";
 
-function Records({ title, list }: { title: string; list?: DnsRecord[] }) {
-    if (!list?.length) return null;
+const QUESTION_COLUMNS: (keyof DnsRecord)[] = ["name", "type", "class"];
+const RECORD_COLUMNS: (keyof DnsRecord)[] = [...QUESTION_COLUMNS, "ttl", "data"];
+
+// One section of the message: its title, then a row of columns per entry.
+function Section({ title, list, columns }: { title: string; list: Partial<DnsRecord>[]; columns: (keyof DnsRecord)[] }) {
     return (
         <>
             <h4>{title}</h4>
@@ -11,11 +14,9 @@ function Records({ title, list }: { title: string; list?: DnsRecord[] }) {
                 <tbody>
                     {list.map((r, i) => (
                         <tr key={i}>
-                            <td>{r.name}</td>
-                            <td>{r.type}</td>
-                            <td>{r.class}</td>
-                            <td>{r.ttl}</td>
-                            <td>{r.data}</td>
+                            {columns.map((c) => (
+                                <td key={c}>{r[c]}</td>
+                            ))}
                         </tr>
                     ))}
                 </tbody>
@@ -24,8 +25,13 @@ function Records({ title, list }: { title: string; list?: DnsRecord[] }) {
     );
 }
 
+// A section of resource records, when it has any.
+function Records({ title, list }: { title: string; list?: DnsRecord[] }) {
+    return list?.length ? <Section title={title} list={list} columns={RECORD_COLUMNS} /> : null;
+}
+
 export function DnsView({ flow, part }: { flow: Flow; part: "request" | "response" }) {
-    const m = flow[part] as unknown as Msg | undefined;
+    const m = dnsMessage(flow, part);
     if (!m) return <div class="menu-empty">No {part}.</div>;
     const bits = [
         m.query ? "query" : "response",
@@ -41,18 +47,7 @@ export function DnsView({ flow, part }: { flow: Flow; part: "request" | "respons
             <div class="first-line">
                 id {m.id}: {bits.join(", ")}
             </div>
-            <h4>Questions</h4>
-            <table class="dns-records">
-                <tbody>
-                    {(m.questions ?? []).map((q, i) => (
-                        <tr key={i}>
-                            <td>{q.name}</td>
-                            <td>{q.type}</td>
-                            <td>{q.class}</td>
-                        </tr>
-                    ))}
-                </tbody>
-            </table>
+            <Section title="Questions" list={m.questions ?? []} columns={QUESTION_COLUMNS} />
             <Records title="Answers" list={m.answers} />
             <Records title="Authorities" list={m.authorities} />
             <Records title="Additionals" list={m.additionals} />

@@ -3,21 +3,11 @@
 // body through the content views with a body editor. Edits are PUT
 // /flows/<id>, on intercepted and finished flows alike.
 import { actions } from "../app";
-import { requestUrl, type Flow, type Headers } from "../flow";
+import { parseUrl, requestUrl, type Flow, type Headers } from "../flow";
 import { ContentView } from "./ContentView";
 import { Editable, KeyValueEditor } from "./Editable";
 
-function parseUrl(s: string): { scheme: string; host: string; port: number; path: string } | null {
-    try {
-        const u = new URL(s);
-        const scheme = u.protocol.replace(":", "");
-        if (!["http", "https", "ws", "wss"].includes(scheme)) return null;
-        const port = u.port ? Number(u.port) : scheme === "https" || scheme === "wss" ? 443 : 80;
-        return { scheme, host: u.hostname.replace(/^\[|\]$/g, ""), port, path: u.pathname + u.search };
-    } catch {
-        return null;
-    }
-}
+const URL_SCHEMES = ["http", "https", "ws", "wss"];
 
 export function RequestView({ flow }: { flow: Flow }) {
     const r = flow.request!;
@@ -29,10 +19,10 @@ export function RequestView({ flow }: { flow: Flow }) {
                 <Editable
                     name="url"
                     value={requestUrl(r)}
-                    validate={(v) => parseUrl(v) !== null}
+                    validate={(v) => typeof parseUrl(v, URL_SCHEMES) !== "string"}
                     onSave={(v) => {
-                        const u = parseUrl(v);
-                        if (u) edit(u);
+                        const u = parseUrl(v, URL_SCHEMES);
+                        if (typeof u !== "string") edit({ scheme: u.scheme, host: u.host, port: u.port, path: u.path });
                     }}
                 />{" "}
                 <Editable name="http_version" value={r.http_version} onSave={(v) => edit({ http_version: v })} />

@@ -5,24 +5,15 @@
 import { useEffect, useState } from "preact/hooks";
 import { app, flows, say, select } from "../app";
 import { fetchApi, post } from "../api";
-import type { Flow, Headers } from "../flow";
+import { parseUrl, targetUrl, type Flow, type Headers, type UrlTarget } from "../flow";
 import { Modal } from "./Modals";
 
-const DEFAULT_PORT: Record<string, number> = { http: 80, https: 443 };
-
-export function requestUrl(f: Flow): string {
-    const r = f.request!;
-    const host = r.host.includes(":") ? `[${r.host}]` : r.host;
-    const port = DEFAULT_PORT[r.scheme] === r.port ? "" : `:${r.port}`;
-    return `${r.scheme}://${host}${port}${r.path}`;
-}
-
-export function headersText(h: Headers): string {
+function headersText(h: Headers): string {
     return h.map(([k, v]) => `${k}: ${v}`).join("\n");
 }
 
 // "Name: value" lines; a line without a colon is a mistake the form shows.
-export function parseHeaders(text: string): Headers | string {
+function parseHeaders(text: string): Headers | string {
     const out: Headers = [];
     for (const line of text.split("\n")) {
         if (line.trim() === "") continue;
@@ -33,31 +24,9 @@ export function parseHeaders(text: string): Headers | string {
     return out;
 }
 
-interface Target {
-    scheme: string;
-    host: string;
-    port: number;
-    path: string;
-    authority: string;
-}
-
-export function parseUrl(text: string): Target | string {
-    let u: URL;
-    try {
-        u = new URL(text.trim());
-    } catch {
-        return "not a URL";
-    }
-    const scheme = u.protocol.replace(/:$/, "");
-    if (!(scheme in DEFAULT_PORT)) return "the URL must be http or https";
-    if (!u.hostname) return "the URL has no host";
-    return {
-        scheme,
-        host: u.hostname.replace(/^\[|\]$/g, ""),
-        port: u.port ? Number(u.port) : DEFAULT_PORT[scheme],
-        path: (u.pathname || "/") + u.search,
-        authority: u.host,
-    };
+// The form's URL: only what replay.client can send.
+function parseTarget(text: string): UrlTarget | string {
+    return parseUrl(text.trim(), ["http", "https"]);
 }
 
 // The body as text for the form; bytes that are not UTF-8 are only kept
@@ -80,7 +49,7 @@ export function openResend(from: Flow | null): void {
 export function ResendModal() {
     const from = app.state.resendFrom;
     const [method, setMethod] = useState(from?.request?.method ?? "GET");
-    const [url, setUrl] = useState(from ? requestUrl(from) : "http://");
+    const [url, setUrl] = useState(from ? targetUrl(from.request!) : "http://");
     const [headers, setHeaders] = useState(from ? headersText(from.request!.headers) : "");
     const [body, setBody] = useState("");
     const [loaded, setLoaded] = useState({ text: "", binary: false });
@@ -96,14 +65,14 @@ export function ResendModal() {
             .catch((e) => setError(`Could not read the body: ${(e as Error).message}`));
     }, [from?.id]);
 
-    const target = parseUrl(url);
+    const target = parseTarget(url);
     const hdrs = parseHeaders(headers);
     const problem = typeof target === "string" ? target : typeof hdrs === "string" ? hdrs : !/^[A-Za-z]+$/.test(method) ? "not a method" : "";
 
     // A Host header that named the old URL's host follows the URL.
     const changeUrl = (next: string) => {
-        const a = parseUrl(url);
-        const b = parseUrl(next);
+        const a = parseTarget(url);
+        const b = parseTarget(next);
         if (typeof a !== "string" && typeof b !== "string" && a.authority !== b.authority) {
             setHeaders(headers.replace(/^(host:\s*)(.*)$/im, (line, k: string, v: string) => (v.trim() === a.authority ? k + b.authority : line)));
         }
