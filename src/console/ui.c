@@ -339,37 +339,6 @@ nav_flowlist(struct console *c, enum nav n)
 }
 
 void
-console__nav_scroll(int *scroll, enum nav n, int page, int total)
-{
-    switch (n) {
-    case NAV_UP:
-        (*scroll)--;
-        break;
-    case NAV_DOWN:
-        (*scroll)++;
-        break;
-    case NAV_PAGEUP:
-        *scroll -= page;
-        break;
-    case NAV_PAGEDOWN:
-        *scroll += page;
-        break;
-    case NAV_START:
-        *scroll = 0;
-        break;
-    case NAV_END:
-        *scroll = total;
-        break;
-    default:
-        break;
-    }
-    if (*scroll > total - page)
-        *scroll = total - page;
-    if (*scroll < 0)
-        *scroll = 0;
-}
-
-void
 console__nav_focus(long *focus, enum nav n, long page, long len)
 {
     switch (n) {
@@ -398,6 +367,16 @@ console__nav_focus(long *focus, enum nav n, long page, long len)
         *focus = len - 1;
     if (*focus < 0)
         *focus = 0;
+}
+
+/* A scroll offset is a focus over the total - page + 1 first lines a page
+ * can start at. */
+void
+console__nav_scroll(int *scroll, enum nav n, int page, int total)
+{
+    long at = *scroll;
+    console__nav_focus(&at, n, page, (long)total - page + 1);
+    *scroll = (int)at;
 }
 
 static void
