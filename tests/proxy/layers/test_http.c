@@ -760,23 +760,33 @@ TEST(http_layer_connect_server_first_is_relayed)
     pb_run(pb_server_speaks_first, layer_http_new, PB_NOHOOKS, NULL);
 }
 
-/* Hooks of a TCP flow depend on how bytes are chunked, so this one runs whole only. */
-static void
-pb_tcp_flow_hooks(struct pb *pb)
+/* A CONNECT to a.test:7 and the client's first bytes "\x01\x02binary", up
+ * to the tcp_start hook of the TCP flow they start: that flow, its hook not
+ * yet answered. */
+static struct flow *
+tcp_tunnel_start(struct pb *pb, struct connection *client, struct connection **server)
 {
-    struct connection *client = pb_client(pb), *server;
     struct flow *f;
-    pb_in_start(pb);
     pb_in_data(pb, client, "CONNECT a.test:7 HTTP/1.1\r\n\r\n");
     pb_out_hook(pb, HOOK_HTTP_CONNECT, NULL);
     pb_in_reply(pb);
-    pb_out_open(pb, &server);
+    pb_out_open(pb, server);
     pb_in_reply(pb);
     pb_out_send(pb, client, "HTTP/1.1 200 Connection established\r\n\r\n");
     pb_in_data(pb, client, "\x01\x02binary");
     pb_out_hook(pb, HOOK_NEXT_LAYER, NULL);
     pb_in_reply(pb);
     pb_out_hook(pb, HOOK_TCP_START, &f);
+    return f;
+}
+
+/* Hooks of a TCP flow depend on how bytes are chunked, so this one runs whole only. */
+static void
+pb_tcp_flow_hooks(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    pb_in_start(pb);
+    struct flow *f = tcp_tunnel_start(pb, client, &server);
     ASSERT_EQ(f->type, FLOW_TCP);
     pb_in_reply(pb);
     pb_out_hook(pb, HOOK_TCP_MESSAGE, NULL);
@@ -813,18 +823,8 @@ static void
 pb_tcp_injected(struct pb *pb)
 {
     struct connection *client = pb_client(pb), *server;
-    struct flow *f;
     pb_in_start(pb);
-    pb_in_data(pb, client, "CONNECT a.test:7 HTTP/1.1\r\n\r\n");
-    pb_out_hook(pb, HOOK_HTTP_CONNECT, NULL);
-    pb_in_reply(pb);
-    pb_out_open(pb, &server);
-    pb_in_reply(pb);
-    pb_out_send(pb, client, "HTTP/1.1 200 Connection established\r\n\r\n");
-    pb_in_data(pb, client, "\x01\x02binary");
-    pb_out_hook(pb, HOOK_NEXT_LAYER, NULL);
-    pb_in_reply(pb);
-    pb_out_hook(pb, HOOK_TCP_START, &f);
+    struct flow *f = tcp_tunnel_start(pb, client, &server);
     pb_in_reply(pb);
     pb_out_hook(pb, HOOK_TCP_MESSAGE, NULL);
     pb_in_inject(pb, f, 0, 0, "to client", 9);
