@@ -4,8 +4,9 @@
  * building a flow: whatever it takes, ffile_deserialize() must take too
  * and give the same row; what it gives back without bodies must read back
  * as a flow, and split from its headers and joined again must be the same
- * bytes; and the filter's view of a record must parse or refuse without
- * harm.
+ * bytes; its plain part (the text ~h and ~b search) must be the flow's;
+ * and the filter's view of a record, or a plain part, must parse or
+ * refuse without harm.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
              memcmp(a.str[S_PATH].p, b.str[S_PATH].p, a.str[S_PATH].len) != 0))
             abort();
         store__rec_fields_clear(&b);
+        struct buf plain = BUF_INIT;
+        store__plain_from_flow(f, &plain);
+        if (plain.len != a.plain.len || memcmp(buf_ptr(&plain), buf_ptr(&a.plain), plain.len) != 0)
+            abort();
+        buf_clear(&plain);
         if (ffile_deserialize(buf_ptr(&rest), rest.len, &used, &g, &e) != 0)
             abort();
         flow_unref(g);
@@ -87,6 +93,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(copy, data, size);
     store__rec_view_headers(copy, size, &v);
     store__rec_view_clear(&v);
+    struct plain pl = {0};
+    store__plain_read(data, size, &pl);
+    store__plain_clear(&pl);
     free(copy);
     return 0;
 }

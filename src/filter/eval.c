@@ -29,6 +29,12 @@ search_buf(const struct filt_node *nd, const struct buf *b)
     return filt__rex_search(nd->re, buf_ptr(b), b->len);
 }
 
+static int
+search_slice(const struct filt_node *nd, struct slice s)
+{
+    return filt__rex_search(nd->re, s.p ? s.p : (const uint8_t *)"", s.len);
+}
+
 /* Headers as bytes(Headers): "name: value\r\n" per field. */
 static int
 search_headers(const struct filt_node *nd, const struct hdrs *h)
@@ -139,19 +145,37 @@ dns_body(const struct filt_node *nd, const struct flow *f, int side)
     return side != 1 && f->dns_response && search_dns(nd, f->dns_response);
 }
 
+/* The messages a filt_text holds for ~b: a DNS flow's, a TCP flow's or a
+ * WebSocket's, whichever the flow is. */
 static int
-body(const struct filt_node *nd, const struct flow *f, int side)
+search_msgtext(const struct filt_node *nd, const struct filt_text *t, int side)
 {
+    for (size_t i = 0; i < t->nmessages; i++) {
+        const struct filt_msgtext *m = &t->messages[i];
+        if (side >= 0 && !!m->from_client != side)
+            continue;
+        if (search_slice(nd, m->text))
+            return 1;
+    }
+    return 0;
+}
+
+static int
+body(const struct filt_node *nd, const struct flow *f, const struct filt_text *t, int side)
+{
+    int text = t && t->have_messages;
     if (f->type == FLOW_TCP)
-        return search_tcp(nd, f, side);
+        return text ? search_msgtext(nd, t, side) : search_tcp(nd, f, side);
     if (f->type == FLOW_DNS)
-        return dns_body(nd, f, side);
+        return text ? search_msgtext(nd, t, side) : dns_body(nd, f, side);
     if (side != 0 && f->request && search_body(nd, &f->request->headers, &f->request->content))
         return 1;
     if (side != 1 && f->response &&
         search_body(nd, &f->response->headers, &f->response->content))
         return 1;
-    return f->websocket && search_ws(nd, f->websocket, side);
+    if (!f->websocket)
+        return 0;
+    return text ? search_msgtext(nd, t, side) : search_ws(nd, f->websocket, side);
 }
 
 /* Request.pretty_host: the host the client asked for (Host header, or
@@ -340,7 +364,7 @@ has_response(const struct flow *f)
  * headers.
  */
 static int
-op(const struct filt_node *nd, const struct flow *f, unsigned missing)
+op(const struct filt_node *nd, const struct flow *f, const struct filt_text *t, unsigned missing)
 {
     int http = f->type == FLOW_HTTP && f->request;
     const struct http_request *rq = f->request;
@@ -384,7 +408,7 @@ op(const struct filt_node *nd, const struct flow *f, unsigned missing)
             return 0;
         if (missing & FILT_PART_BODIES)
             return -1;
-        return body(nd, f, nd->op->op == FOP_B ? -1 : nd->op->op == FOP_BQ);
+        return body(nd, f, t, nd->op->op == FOP_B ? -1 : nd->op->op == FOP_BQ);
     case FOP_T:
         return http && (content_type(nd->re, &rq->headers) ||
                         (rs && content_type(nd->re, &rs->headers)));
@@ -399,6 +423,11 @@ op(const struct filt_node *nd, const struct flow *f, unsigned missing)
             return 0;
         if (missing & FILT_PART_HEADERS)
             return -1;
+        if (t && t->have_headers) {
+            if (nd->op->op == FOP_H)
+                return search_slice(nd, t->headers[0]) || (rs && search_slice(nd, t->headers[1]));
+            return search_slice(nd, t->headers[nd->op->op == FOP_HS]);
+        }
         if (nd->op->op == FOP_H)
             return search_headers(nd, &rq->headers) || (rs && search_headers(nd, &rs->headers));
         return search_headers(nd, nd->op->op == FOP_HQ ? &rq->headers : &rs->headers);
@@ -452,29 +481,30 @@ op(const struct filt_node *nd, const struct flow *f, unsigned missing)
 
 /* Kleene's logic: false wins an and, true an or, and unknown stays unknown. */
 int
-filt__eval(const struct filt_node *nd, const struct flow *f, unsigned missing)
+filt__eval(const struct filt_node *nd, const struct flow *f, const struct filt_text *t,
+           unsigned missing)
 {
     int r, unknown = 0;
     switch (nd->kind) {
     case FN_AND:
         for (size_t i = 0; i < nd->nkids; i++) {
-            if ((r = filt__eval(nd->kids[i], f, missing)) == 0)
+            if ((r = filt__eval(nd->kids[i], f, t, missing)) == 0)
                 return 0;
             unknown |= r < 0;
         }
         return unknown ? -1 : 1;
     case FN_OR:
         for (size_t i = 0; i < nd->nkids; i++) {
-            if ((r = filt__eval(nd->kids[i], f, missing)) > 0)
+            if ((r = filt__eval(nd->kids[i], f, t, missing)) > 0)
                 return 1;
             unknown |= r < 0;
         }
         return unknown ? -1 : 0;
     case FN_NOT:
-        r = filt__eval(nd->kids[0], f, missing);
+        r = filt__eval(nd->kids[0], f, t, missing);
         return r < 0 ? -1 : !r;
     case FN_OP:
-        r = op(nd, f, missing);
+        r = op(nd, f, t, missing);
         return r < 0 ? -1 : r != 0;
     }
     return 0;

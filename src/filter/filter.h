@@ -41,6 +41,35 @@ int filt_match(const struct filt *, const struct flow *f);
  * "~m POST & ~b x" rules out every GET without a body read.
  */
 int filt_match_partial(const struct filt *, const struct flow *f, unsigned missing);
+
+/*
+ * Text a caller keeps ready for the operators that search it, so that they
+ * need not build it from the flow's parts: a store of a million compacted
+ * flows keeps it beside each row instead of decoding records per match.
+ * It must be exactly what the flow's parts would give:
+ *   headers    ~h ~hq ~hs: the request's and the response's headers as
+ *              bytes(Headers), "name: value\r\n" per field (an absent
+ *              message's slice is not read);
+ *   messages   ~b ~bq ~bs beyond HTTP contents: a DNS flow's messages as
+ *              Message.content gives them, a TCP flow's or a WebSocket's
+ *              messages, each with its side.
+ * A NULL filt_text, or have_* 0, reads the flow's own parts.
+ */
+struct filt_msgtext {
+    struct slice text;
+    int from_client; /* DNS: the request is the client's, the response not */
+};
+
+struct filt_text {
+    int have_headers;
+    struct slice headers[2]; /* request, response */
+    int have_messages;
+    const struct filt_msgtext *messages; /* borrowed, in the flow's order */
+    size_t nmessages;
+};
+
+/* filt_match() with the text given (borrowed for the call). */
+int filt_match_text(const struct filt *, const struct flow *f, const struct filt_text *t);
 /* The expression as mitmproxy prints the parsed tree (for the UIs and tests),
  * appended to out: e.g. {"and": [{"op": "~m", "regex": "post"}, ...]} in the
  * JSON shape of ../shared/fixtures/filters/public.json's "ast". */

@@ -85,7 +85,9 @@ pcre2_code *filt__rex_compile(const char *pattern, size_t len, int rexflags, int
 /* 1 if re finds a match anywhere in p[0..n). */
 int filt__rex_search(const pcre2_code *re, const void *p, size_t n);
 
-/* 1, 0, or -1 when the answer depends on a part in missing (FILT_PART_*). */
-int filt__eval(const struct filt_node *, const struct flow *, unsigned missing);
+/* 1, 0, or -1 when the answer depends on a part in missing (FILT_PART_*);
+ * t (may be NULL) stands for the parts it has (filt_match_text). */
+int filt__eval(const struct filt_node *, const struct flow *, const struct filt_text *t,
+               unsigned missing);
 
 #endif

@@ -383,13 +383,19 @@ filt_free(struct filt *f)
 int
 filt_match(const struct filt *f, const struct flow *fl)
 {
-    return filt__eval(f->root, fl, 0);
+    return filt__eval(f->root, fl, NULL, 0);
+}
+
+int
+filt_match_text(const struct filt *f, const struct flow *fl, const struct filt_text *t)
+{
+    return filt__eval(f->root, fl, t, 0);
 }
 
 int
 filt_match_partial(const struct filt *f, const struct flow *fl, unsigned missing)
 {
-    return filt__eval(f->root, fl, missing);
+    return filt__eval(f->root, fl, NULL, missing);
 }
 
 static void

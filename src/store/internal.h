@@ -4,6 +4,7 @@
  *   intern.c   interned strings and header sets, refcounted
  *   bodylog.c  the append-only body log: RAM up to the budget, then a file
  *   pack.c     zstd with raw-content dictionaries of similar records
+ *   plain.c    a record's plain part: the text ~h and ~b search
  *   record.c   version-17 records: validated, rows read out, bodies cut
  *   row.c      rows from struct flows; materializing and compacting
  *   store.c    the row table, id index, events, marks, settings
@@ -182,6 +183,40 @@ int store__unpack_first(ZSTD_DCtx *, const struct pack_dict *d, const void *src,
 int store__unpack(ZSTD_DCtx *, const struct pack_dict *d, const void *src, size_t n, size_t raw,
                   struct buf *out);
 
+/* ---- plain.c ----------------------------------------------------------- */
+
+#define PLAIN_HEADERS 0x01  /* every message's headers text is there */
+#define PLAIN_MESSAGES 0x02 /* every DNS, TCP or WebSocket message's text is there */
+
+/* Building a plain part into out (appended): open it, add entries (tag and
+ * bytes, or an entry's start and its end after appending its bytes), then
+ * set the flags of what it holds whole. */
+size_t store__plain_open(struct buf *out);
+void store__plain_set(struct buf *out, size_t at, unsigned flags);
+void store__plain_add(struct buf *out, int tag, const void *p, size_t n);
+size_t store__plain_entry(struct buf *out, int tag);
+void store__plain_entry_end(struct buf *out, size_t start);
+/* One header field as ~h reads it: "name: value\r\n". */
+void store__plain_field(struct buf *out, const void *name, size_t nn, const void *value,
+                        size_t vn);
+/* A DNS flow's plain part: its messages' text. */
+void store__plain_dns(struct buf *out, const struct dns_message *rq,
+                      const struct dns_message *rs);
+/* The plain part of a flow (appended). */
+void store__plain_from_flow(const struct flow *, struct buf *out);
+
+/* A plain part read: the text borrowed from it, for filt_match_text(). */
+struct plain {
+    unsigned flags; /* PLAIN_*; 0 when it could not be read */
+    struct filt_text text;
+    struct filt_msgtext *msgs; /* owned array, reused */
+    size_t nmsgs, capmsgs;
+};
+
+/* Reads p[0..n) (an empty part holds nothing). 0, or MP_ERR_CORRUPT. */
+int store__plain_read(const uint8_t *p, size_t n, struct plain *out);
+void store__plain_clear(struct plain *);
+
 /* ---- record.c ---------------------------------------------------------- */
 
 /* Strings a row keeps, as intern ids. */
@@ -215,6 +250,7 @@ struct rec_fields {
     uint16_t flags; /* RF_* */
     const char *replay;
     char opcode[24]; /* a DNS op code without a name, "OPCODE(n)" */
+    struct buf plain; /* store__rec_scan(): the record's plain part (owned) */
 };
 
 void store__rec_fields_init(struct rec_fields *);
@@ -222,7 +258,7 @@ void store__rec_fields_clear(struct rec_fields *);
 
 /*
  * Reads a version-17 record: validates it as tns_decode() would, fills
- * out, and appends to rest the record without its request and response
+ * out (its plain part too), and appends to rest the record without its request and response
  * content (an empty byte string in their place; None stays None), with
  * new_id instead of its id when new_id is given. With hdrs given, an HTTP
  * record's headers go to hdrs instead (see store__rec_split()). Returns 0,
@@ -273,6 +309,16 @@ struct tns *store__rec_dns(const uint8_t *raw, size_t n);
 /* A compressed record longer than this goes to the log (it carries
  * WebSocket or TCP messages): RAM per flow stays bounded. */
 #define STORE_REST_RAM_MAX 640
+/* A record's plain part longer than this goes to the log with it. */
+#define STORE_PLAIN_RAM_MAX 768
+
+/* Whether a record stored as rest_len bytes, plain_len of them its plain
+ * part, stays in RAM. */
+static inline int
+store__rest_in_ram(size_t rest_len, size_t plain_len)
+{
+    return rest_len - plain_len <= STORE_REST_RAM_MAX && plain_len <= STORE_PLAIN_RAM_MAX;
+}
 
 #define RF_ID_TEXT 0x0001  /* the id is not a canonical UUID: id[0..4) is an intern id */
 #define RF_ERROR 0x0002
@@ -305,10 +351,11 @@ struct row {
     uint64_t rest_off; /* RF_REST_LOG: where it is in the log */
     uint64_t body_off[2];
     uint64_t size; /* the size order's key */
-    /* The stored record: rest_len bytes compressed, rest_raw raw, the
-     * first hdr_raw of them its headers frame and the rest the record
+    /* The stored record: rest_len bytes, of them first its plain part
+     * (plain_len bytes, plain.c), then a zstd frame of rest_raw bytes,
+     * the first hdr_raw of them its headers frame and the rest the record
      * without them (see store__rec_split()); hdr_raw 0: the record whole.
-     * The headers come back from the first hdr_len compressed bytes. */
+     * The headers come back from the frame's first hdr_len bytes. */
     uint32_t rest_len, rest_raw;
     uint32_t hdr_raw, hdr_len;
     uint32_t body_len[2];
@@ -319,6 +366,7 @@ struct row {
     uint16_t flags;
     uint8_t type; /* enum flow_type */
     uint8_t dict; /* the record's compression dictionary, 0 for none */
+    uint32_t plain_len;
     const char *replay;
 };
 
@@ -415,6 +463,9 @@ int store__record(const struct store *, const struct row *, ZSTD_DCtx *dctx,
  * record without them (filters read either part where it is). */
 int store__record_raw(const struct store *, const struct row *, ZSTD_DCtx *dctx,
                       struct blog_reader *rd, struct buf *out);
+/* Its plain part, borrowed (from RAM, or rd's window). 0, or an error. */
+int store__record_plain(const struct store *, const struct row *, struct blog_reader *rd,
+                        const uint8_t **out);
 /* Its headers frame alone (the row has one: hdr_raw is not 0). */
 int store__record_headers(const struct store *, const struct row *, ZSTD_DCtx *dctx,
                           struct blog_reader *rd, struct buf *out);

@@ -94,7 +94,7 @@ struct brow {
     char id[UUID_STR_LEN];
     struct rec_fields f; /* strings point into the batch's tables */
     uint32_t str[S__COUNT], hset[2];
-    size_t rest_off, rest_len, rest_raw, hdr_raw, hdr_len;
+    size_t rest_off, rest_len, rest_raw, hdr_raw, hdr_len, plain_len;
     size_t body_off[2];
 };
 
@@ -400,6 +400,7 @@ slow_record(struct batch *bt, struct brow *br, const uint8_t *p, size_t n, struc
         return rc;
     memcpy(f->id, br->id, UUID_STR_LEN);
     store__rec_from_flow(f, &br->f);
+    store__plain_from_flow(f, &br->f.plain);
     /* The fields point into f: copy what must outlive it. */
     for (size_t i = 0; i < S__COUNT; i++)
         br->str[i] = store__intern(&bt->strs, br->f.str[i].p, br->f.str[i].len);
@@ -476,9 +477,12 @@ parse_work(void *arg)
         }
         for (int i = 0; i < 2; i++)
             br->hset[i] = store__intern(&bt->hsets, buf_ptr(&br->f.hset[i]), br->f.hset[i].len);
-        /* The headers frame first, then the rest, as one zstd frame (a
-         * frame each would pay a compressor's start-up twice). */
+        /* The plain part, then the headers frame and the rest as one zstd
+         * frame (a frame each would pay a compressor's start-up twice). */
         br->rest_off = bt->rests.len;
+        br->plain_len = br->f.plain.len;
+        buf_append(&bt->rests, buf_ptr(&br->f.plain), br->f.plain.len);
+        buf_clear(&br->f.plain);
         br->hdr_raw = hdrs.len;
         br->rest_raw = hdrs.len + rest.len;
         store__pack_split(cctx, L->cdict ? &d : NULL, &hdrs, &rest, &bt->rests, &br->hdr_len);
@@ -544,8 +548,9 @@ add_batch(struct load *L, struct batch *bt)
         r->rest_raw = (uint32_t)br->rest_raw;
         r->hdr_raw = (uint32_t)br->hdr_raw;
         r->hdr_len = (uint32_t)br->hdr_len;
+        r->plain_len = (uint32_t)br->plain_len;
         const uint8_t *z = buf_ptr(&bt->rests) + br->rest_off;
-        if (br->rest_len > STORE_REST_RAM_MAX) {
+        if (!store__rest_in_ram(br->rest_len, br->plain_len)) {
             r->rest_off = store__blog_append(&s->log, z, br->rest_len);
             r->flags |= RF_REST_LOG;
         } else {

@@ -9,10 +9,12 @@
  *                      ~e ~marked ~marker ~comment ~replay ~http ~tcp ...);
  *   key headers        Host, Content-Type, Content-Encoding (~u ~d ~t ~a);
  *   bodies             read from the log in place (~b ~bq ~bs);
- *   headers            an HTTP record's headers frame alone (~h);
+ *   the plain part     the text ~h and ~b search beyond bodies, stored
+ *                      uncompressed in front of the record (plain.c):
+ *                      every header, DNS, TCP and WebSocket messages;
  *   the record         decompressed and read in place for the rest:
- *                      addresses (~src ~dst), metadata (~meta), WebSocket
- *                      and TCP messages;
+ *                      addresses (~src ~dst), metadata (~meta), and
+ *                      headers or messages a row has no plain text for;
  *   the whole flow     ffile_deserialize() for DNS flows and any operator
  *                      this file does not know.
  *
@@ -139,6 +141,7 @@ struct scratch {
     struct connection cc, sc;
     struct websocket_data ws;
     struct dns_stub dns;
+    struct plain plain;
 };
 
 static void
@@ -149,6 +152,7 @@ scratch_clear(struct scratch *x)
         store__blog_reader_clear(&x->rd[i]);
     buf_clear(&x->raw);
     store__rec_view_clear(&x->rv);
+    store__plain_clear(&x->plain);
     memset(x, 0, sizeof(*x));
 }
 
@@ -347,14 +351,28 @@ match_row(const struct store *s, struct scratch *x, const struct filt *flt, unsi
     if (m >= 0)
         return m;
 
-    int messages = (need & NEED_BODIES) && (r->type == FLOW_TCP || (r->flags & RF_WEBSOCKET));
-    int dns_bodies = (need & NEED_BODIES) && r->type == FLOW_DNS;
+    int messages = (need & NEED_BODIES) &&
+                   (r->type == FLOW_TCP || r->type == FLOW_DNS || (r->flags & RF_WEBSOCKET));
+    /* ~h ~hq ~hs read an HTTP request's headers, or nothing. */
+    int headers = (need & NEED_HEADERS) && r->type == FLOW_HTTP && (r->flags & RF_REQUEST);
+    /* The plain part has the text of both where the row has one: nothing
+     * is decompressed or decoded for them. */
+    const uint8_t *pp;
+    x->plain.flags = 0;
+    if ((messages || headers) && r->plain_len && store__record_plain(s, r, &x->rd[2], &pp) == 0)
+        store__plain_read(pp, r->plain_len, &x->plain);
+    const struct filt_text *text = x->plain.flags ? &x->plain.text : NULL;
+    if (x->plain.flags & PLAIN_MESSAGES)
+        messages = 0;
+    if (x->plain.flags & PLAIN_HEADERS)
+        headers = 0;
+    int dns_bodies = messages && r->type == FLOW_DNS;
+    messages = messages && r->type != FLOW_DNS;
     /* Headers come from their own frame where the row has one (the
      * record's first hdr_raw bytes), everything else from what follows
      * it: headers alone do not walk the rest. */
-    int hframe = (need & NEED_HEADERS) && r->hdr_raw;
-    int rest = (need & (NEED_CONNS | NEED_META)) || messages ||
-               ((need & NEED_HEADERS) && !r->hdr_raw);
+    int hframe = headers && r->hdr_raw;
+    int rest = (need & (NEED_CONNS | NEED_META)) || messages || (headers && !r->hdr_raw);
     if (dns_bodies && (store__record(s, r, dctx(x), &x->rd[2], &x->raw) < 0 ||
                        dns_messages(&x->raw, f) < 0))
         return match_full(s, x, flt, r);
@@ -371,7 +389,7 @@ match_row(const struct store *s, struct scratch *x, const struct filt *flt, unsi
         return match_full(s, x, flt, r);
     }
 
-    if (need & NEED_HEADERS) {
+    if (headers) {
         x->rq.headers = x->rv.headers[0];
         x->rs.headers = x->rv.headers[1];
     }
@@ -402,7 +420,7 @@ match_row(const struct store *s, struct scratch *x, const struct filt *flt, unsi
     }
     if (r->type == FLOW_DNS && !dns_bodies)
         dns_stand_in(s, x, r, f);
-    m = filt_match(flt, f);
+    m = filt_match_text(flt, f, text);
     tns_free(meta);
     if (dns_bodies) {
         dns_message_free(f->dns_request);

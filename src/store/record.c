@@ -359,9 +359,10 @@ flag_field(const struct tv *v, int *out)
         seen |= 1u << (bit);                                                                       \
     } while (0)
 
-/* Header pairs: the key ones into hset (the list is checked whole). */
+/* Header pairs: the key ones into hset (the list is checked whole), and
+ * every one as ~h reads it into plain (if given). */
 static int
-headers_field(const struct tv *v, int response, struct buf *hset)
+headers_field(const struct tv *v, int response, struct buf *hset, struct buf *plain)
 {
     if (v->type != TNS_LIST)
         return MP_ERR_UNSUPPORTED;
@@ -375,6 +376,8 @@ headers_field(const struct tv *v, int response, struct buf *hset)
             return MP_ERR_UNSUPPORTED;
         if (store__key_header((const char *)name.p, name.n, response))
             store__hset_add(hset, name.p, name.n, value.p, value.n);
+        if (plain)
+            store__plain_field(plain, name.p, name.n, value.p, value.n);
     }
     return r == 0 ? 0 : MP_ERR_UNSUPPORTED;
 }
@@ -386,7 +389,7 @@ trailers_field(const struct tv *v)
         return 0;
     /* A Content-Type in the trailers is not the message's: shape only. */
     struct buf scratch = BUF_INIT;
-    int r = headers_field(v, 1, &scratch);
+    int r = headers_field(v, 1, &scratch, NULL);
     buf_clear(&scratch);
     return r;
 }
@@ -479,9 +482,10 @@ opcode_ok(const struct tv *v)
            (op == 0 || op == 1 || op == 2 || op == 8 || op == 9 || op == 10);
 }
 
-/* The websocket dict as load_websocket() takes it. */
+/* The websocket dict as load_websocket() takes it; its messages' text
+ * into plain. */
 static int
-ws_field(const struct tv *d)
+ws_field(const struct tv *d, struct buf *plain)
 {
     if (d->type != TNS_DICT)
         return MP_ERR_UNSUPPORTED;
@@ -503,11 +507,13 @@ ws_field(const struct tv *d)
                 size_t nx = 0;
                 while (m.type == TNS_LIST && nx < 7 && next(&xi, &x[nx]) == 1)
                     nx++;
-                if (nx != 6 || !opcode_ok(&x[0]) || flag_field(&x[1], &flag) < 0 ||
+                int from_client;
+                if (nx != 6 || !opcode_ok(&x[0]) || flag_field(&x[1], &from_client) < 0 ||
                     !is_str(&x[2]) || (x[3].type != TNS_FLOAT && x[3].type != TNS_INT) ||
                     ts_field(&x[3], &ts) < 0 || flag_field(&x[4], &flag) < 0 ||
                     flag_field(&x[5], &flag) < 0)
                     return MP_ERR_UNSUPPORTED;
+                store__plain_add(plain, from_client ? 'c' : 'v', x[2].p, x[2].n);
             }
         } else if (KEY_IS(&k, "closed_by_client")) {
             ok = OPT(&v, flag_field(&v, &flag) == 0);
@@ -599,9 +605,12 @@ message(const struct tv *d, int which, struct rec_fields *out)
         case K_REASON:
             r = str_field(&v, 0, &out->str[S_REASON]);
             break;
-        case K_HDRS:
-            r = headers_field(&v, which == M_RESPONSE, &out->hset[which]);
+        case K_HDRS: {
+            size_t start = store__plain_entry(&out->plain, which == M_REQUEST ? 'q' : 's');
+            r = headers_field(&v, which == M_RESPONSE, &out->hset[which], &out->plain);
+            store__plain_entry_end(&out->plain, start);
             break;
+        }
         case K_CONTENT:
             if (is_null(&v))
                 out->flags |= which == M_REQUEST ? RF_RQ_NONE : RF_RS_NONE;
@@ -677,6 +686,7 @@ tcp_messages(const struct tv *v, struct rec_fields *out)
             ts_field(&ts, &t) < 0)
             return MP_ERR_UNSUPPORTED;
         out->size += content.n;
+        store__plain_add(&out->plain, flag ? 'c' : 'v', content.p, content.n);
     }
     return r == 0 ? 0 : MP_ERR_UNSUPPORTED;
 }
@@ -749,6 +759,7 @@ store__rec_fields_clear(struct rec_fields *f)
 {
     buf_clear(&f->hset[0]);
     buf_clear(&f->hset[1]);
+    buf_clear(&f->plain);
 }
 
 enum {
@@ -886,6 +897,9 @@ fields(const struct tv *rec, struct rec_fields *out, struct tv *vals)
         return MP_ERR_UNSUPPORTED;
     valid |= 1u << K_SERVER | 1u << K_CLIENT;
 
+    /* The plain part (plain.c) as the messages are read; DNS flows' is
+     * made where their messages are decoded (dns_readable()). */
+    size_t plain = out->type == FLOW_DNS ? 0 : store__plain_open(&out->plain);
     switch (out->type) {
     case FLOW_HTTP:
         if (!(seen & (1u << K_REQUEST)))
@@ -902,10 +916,12 @@ fields(const struct tv *rec, struct rec_fields *out, struct tv *vals)
             out->flags |= RF_RESPONSE;
             valid |= 1u << K_RESPONSE;
         }
+        store__plain_set(&out->plain, plain, PLAIN_HEADERS);
         if ((seen & (1u << K_WEBSOCKET)) && vals[K_WEBSOCKET].type != TNS_NULL) {
-            if (ws_field(&vals[K_WEBSOCKET]) < 0)
+            if (ws_field(&vals[K_WEBSOCKET], &out->plain) < 0)
                 return MP_ERR_UNSUPPORTED;
             out->flags |= RF_WEBSOCKET;
+            store__plain_set(&out->plain, plain, PLAIN_MESSAGES);
         }
         if (seen & (1u << K_MESSAGES))
             return MP_ERR_UNSUPPORTED;
@@ -917,6 +933,7 @@ fields(const struct tv *rec, struct rec_fields *out, struct tv *vals)
         valid |= 1u << K_MESSAGES;
         if (seen & (1u << K_REQUEST | 1u << K_RESPONSE | 1u << K_WEBSOCKET))
             return MP_ERR_UNSUPPORTED;
+        store__plain_set(&out->plain, plain, PLAIN_MESSAGES);
         out->str[S_METHOD] = slice_cstr("TCP");
         if ((seen & (1u << K_SERVER)) && (r = server_address(&vals[K_SERVER], out)) < 0)
             return r;
@@ -1064,14 +1081,17 @@ store__rec_join(const uint8_t *p, size_t n, const uint8_t *h, size_t hn, struct 
 
 /* A DNS flow's messages are checked as the flow reader checks them, so no
  * row is made of a record that cannot be read back as a flow. DNS flows
- * are few; the cost is theirs alone. */
+ * are few; the cost is theirs alone. Their text goes to plain, so that ~b
+ * never decodes them again. */
 static int
-dns_readable(const uint8_t *p, size_t n)
+dns_readable(const uint8_t *p, size_t n, struct buf *plain)
 {
     struct tns *d = store__rec_dns(p, n);
     struct flow f = {0};
     struct err e = {0};
     int rc = d ? ffile_load_dns(d, &f, &e) : -1;
+    if (rc == 0)
+        store__plain_dns(plain, f.dns_request, f.dns_response);
     dns_message_free(f.dns_request);
     dns_message_free(f.dns_response);
     tns_free(d);
@@ -1092,10 +1112,14 @@ store__rec_scan(const uint8_t *p, size_t n, const char *new_id, struct rec_field
     /* fields() checks as it reads; only a record it does not take is
      * walked again, to tell damage from what the slow path reads. */
     int r = fields(&rec, out, vals);
-    if (r < 0)
+    if (r < 0) {
+        buf_reset(&out->plain);
         return check(&rec, 0) < 0 ? MP_ERR_CORRUPT : r;
-    if (out->type == FLOW_DNS && dns_readable(p, n) < 0)
+    }
+    if (out->type == FLOW_DNS && dns_readable(p, n, &out->plain) < 0) {
+        buf_reset(&out->plain);
         return MP_ERR_CORRUPT;
+    }
     strip(&rec, new_id, out->type == FLOW_HTTP, rest, out->type == FLOW_HTTP ? hdrs : NULL);
     return 0;
 }

@@ -3,7 +3,8 @@
  * has opened it (a UI, a command), the row holds the struct flow and
  * follows it. Once only the row holds it, the sweep compacts it: the
  * record without bodies is compressed and kept (an HTTP record's headers
- * first, for ~h to read alone), the bodies go to the log,
+ * first), behind its plain part (the text ~h and ~b search, plain.c),
+ * the bodies go to the log,
  * and the struct flow goes. store__flow() makes it again on demand: the
  * record decompressed and read by ffile_deserialize(), the bodies read
  * back, marked and comment from the row (which store_set_marked() changes
@@ -61,16 +62,26 @@ store__row_request(const struct store *s, const struct row *r, struct http_reque
     };
 }
 
-/* The record's compressed bytes, from RAM or the log. */
+/* The record's first n stored bytes (its plain part, then its zstd
+ * frame), from RAM or the log. */
 static int
-record_bytes(const struct store *s, const struct row *r, struct blog_reader *rd,
+record_bytes(const struct store *s, const struct row *r, size_t n, struct blog_reader *rd,
              const uint8_t **out)
 {
+    if (r->plain_len > r->rest_len)
+        return MP_ERR_CORRUPT;
     if (!(r->flags & RF_REST_LOG)) {
         *out = r->rest;
         return r->rest ? 0 : MP_ERR_NOTFOUND;
     }
-    return store__blog_read(&s->log, r->rest_off, r->rest_len, rd, out);
+    return store__blog_read(&s->log, r->rest_off, n, rd, out);
+}
+
+int
+store__record_plain(const struct store *s, const struct row *r, struct blog_reader *rd,
+                    const uint8_t **out)
+{
+    return record_bytes(s, r, r->plain_len, rd, out);
 }
 
 int
@@ -78,10 +89,10 @@ store__record_raw(const struct store *s, const struct row *r, ZSTD_DCtx *dctx,
                   struct blog_reader *rd, struct buf *out)
 {
     const uint8_t *z;
-    int rc = record_bytes(s, r, rd, &z);
+    int rc = record_bytes(s, r, r->rest_len, rd, &z);
     if (rc == 0)
-        rc = store__unpack(dctx, r->dict ? &s->pack.dicts[r->dict] : NULL, z, r->rest_len,
-                           r->rest_raw, out);
+        rc = store__unpack(dctx, r->dict ? &s->pack.dicts[r->dict] : NULL, z + r->plain_len,
+                           r->rest_len - r->plain_len, r->rest_raw, out);
     if (rc == 0 && r->hdr_raw > r->rest_raw)
         rc = MP_ERR_CORRUPT;
     return rc;
@@ -92,12 +103,12 @@ store__record_headers(const struct store *s, const struct row *r, ZSTD_DCtx *dct
                       struct blog_reader *rd, struct buf *out)
 {
     const uint8_t *z;
-    int rc = record_bytes(s, r, rd, &z);
-    if (rc == 0 && (r->hdr_len > r->rest_len || r->hdr_raw > r->rest_raw))
+    int rc = record_bytes(s, r, (size_t)r->plain_len + r->hdr_len, rd, &z);
+    if (rc == 0 && (r->hdr_len > r->rest_len - r->plain_len || r->hdr_raw > r->rest_raw))
         rc = MP_ERR_CORRUPT;
     if (rc == 0)
-        rc = store__unpack_first(dctx, r->dict ? &s->pack.dicts[r->dict] : NULL, z, r->hdr_len,
-                                 r->hdr_raw, out);
+        rc = store__unpack_first(dctx, r->dict ? &s->pack.dicts[r->dict] : NULL,
+                                 z + r->plain_len, r->hdr_len, r->hdr_raw, out);
     return rc;
 }
 
@@ -247,9 +258,10 @@ same_body(struct store *s, const struct row *r, int which, const struct buf *b)
            memcmp(p, buf_ptr(b), b->len) == 0;
 }
 
-/* The compressed record into the row: RAM if small, the log if not. */
+/* The record (its plain part, then compressed) into the row: RAM if
+ * small, the log if not. */
 static void
-put_record(struct store *s, struct row *r, const struct buf *raw)
+put_record(struct store *s, struct row *r, const struct buf *raw, const struct buf *plain)
 {
     struct packer *pk = &s->pack;
     if (pk->live == 0 && pk->ndicts < PACK_MAX_DICTS) {
@@ -268,10 +280,11 @@ put_record(struct store *s, struct row *r, const struct buf *raw)
     struct buf z = BUF_INIT;
     unsigned d = pk->live;
     size_t hlen;
+    buf_append(&z, buf_ptr(plain), plain->len);
     if (store__pack_split(pk->cctx, d ? &pk->dicts[d] : NULL, &hdrs, &rest, &z, &hlen) < 0) {
         /* zstd does not fail on memory it has; keep the record as it is. */
         d = 0;
-        buf_reset(&z);
+        z.len = plain->len;
         store__pack_split(pk->cctx, NULL, &hdrs, &rest, &z, &hlen);
     }
     free(r->rest);
@@ -282,9 +295,10 @@ put_record(struct store *s, struct row *r, const struct buf *raw)
     r->rest_raw = (uint32_t)(hdrs.len + rest.len);
     r->hdr_raw = (uint32_t)hdrs.len;
     r->hdr_len = (uint32_t)hlen;
+    r->plain_len = (uint32_t)plain->len;
     buf_clear(&hdrs);
     buf_clear(&rest);
-    if (z.len > STORE_REST_RAM_MAX) {
+    if (!store__rest_in_ram(z.len, plain->len)) {
         r->rest_off = store__blog_append(&s->log, buf_ptr(&z), z.len);
         r->flags |= RF_REST_LOG;
     } else {
@@ -303,8 +317,12 @@ compact(struct store *s, uint32_t slot)
     serialize_bare(f, &raw);
     int have = r->rest || (r->flags & RF_REST_LOG);
     if (!have || record(s, r, &old) < 0 || old.len != raw.len ||
-        memcmp(buf_ptr(&old), buf_ptr(&raw), raw.len) != 0)
-        put_record(s, r, &raw);
+        memcmp(buf_ptr(&old), buf_ptr(&raw), raw.len) != 0) {
+        struct buf plain = BUF_INIT;
+        store__plain_from_flow(f, &plain);
+        put_record(s, r, &raw, &plain);
+        buf_clear(&plain);
+    }
     for (int i = 0; i < 2; i++) {
         const struct buf *b = NULL;
         if (i == 0 && f->request && !f->request->content_none)

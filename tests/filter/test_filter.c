@@ -523,3 +523,63 @@ TEST(filter_dns_operators_as_811)
     setenv("MITMPROXY_CASE_SENSITIVE_FILTERS", "1", 1);
     run_dns_vectors();
 }
+
+static int
+match_text(const char *expr, const struct flow *f, const struct filt_text *t)
+{
+    struct err e = {0};
+    struct filt *flt = filt_compile(expr, &e);
+    ASSERT(flt != NULL);
+    int m = filt_match_text(flt, f, t);
+    filt_free(flt);
+    return m;
+}
+
+/*
+ * filt_match_text(): the text given stands for the flow's headers (~h ~hq
+ * ~hs) and for its DNS, TCP or WebSocket messages (~b ~bq ~bs), each
+ * message on its side; the flow types an operator applies to still decide
+ * first, and HTTP contents are still the flow's.
+ */
+TEST(filter_text_stands_for_the_flows_parts)
+{
+    unsetenv("MITMPROXY_CASE_SENSITIVE_FILTERS");
+    load();
+    const struct flow *http = NULL, *tcp = NULL, *dns = NULL;
+    for (size_t j = 0; j < nflows; j++) {
+        const struct flow *f = flows[j];
+        if (f->type == FLOW_HTTP && f->request && f->response && !f->websocket && !http)
+            http = f;
+        if (f->type == FLOW_TCP && !tcp)
+            tcp = f;
+        if (f->type == FLOW_DNS && f->dns_request && f->dns_response && !dns)
+            dns = f;
+    }
+    ASSERT(http && tcp && dns);
+    struct filt_msgtext client = {SLICE_STR("a needle"), 1}, server = {SLICE_STR("needle b"), 0};
+    struct filt_msgtext both[] = {client, server};
+    struct filt_text hdrs = {.have_headers = 1,
+                             .headers = {SLICE_STR("X-Probe: found\r\n"), SLICE_STR("")}};
+    ASSERT_EQ(match_text("~hq \"x-probe: found\\r\\n\"", http, &hdrs), 1);
+    ASSERT_EQ(match_text("~h probe", http, &hdrs), 1);
+    ASSERT_EQ(match_text("~hs probe", http, &hdrs), 0);
+    ASSERT_EQ(match_text("~hs ^$", http, &hdrs), 1);
+    ASSERT_EQ(match_text("~h probe", http, NULL), 0);
+    hdrs.have_headers = 0;
+    ASSERT_EQ(match_text("~h probe", http, &hdrs), 0);
+    hdrs.have_headers = 1;
+    ASSERT_EQ(match_text("~h probe", tcp, &hdrs), 0);
+
+    struct filt_text msgs = {.have_messages = 1, .messages = both, .nmessages = 2};
+    ASSERT_EQ(match_text("~bq \"^a needle$\"", tcp, &msgs), 1);
+    ASSERT_EQ(match_text("~bs \"^a needle\"", tcp, &msgs), 0);
+    ASSERT_EQ(match_text("~bs \"^needle b\"", tcp, &msgs), 1);
+    ASSERT_EQ(match_text("~b needle", dns, &msgs), 1);
+    ASSERT_EQ(match_text("~bq \"needle b\"", dns, &msgs), 0);
+    ASSERT_EQ(match_text("~b needle", dns, NULL), 0);
+    /* An HTTP flow's messages are its WebSocket's: this one has none. */
+    ASSERT_EQ(match_text("~b needle", http, &msgs), 0);
+    msgs.nmessages = 0;
+    ASSERT_EQ(match_text("~b .", tcp, &msgs), 0);
+    unload();
+}

@@ -34,6 +34,16 @@ assert_same_fields(const struct rec_fields *a, const struct rec_fields *b)
     ASSERT_STREQ(a->replay, b->replay);
 }
 
+/* The record's plain part is the flow's, byte for byte. */
+static void
+assert_same_plain(const struct rec_fields *a, const struct flow *f)
+{
+    struct buf want = BUF_INIT;
+    store__plain_from_flow(f, &want);
+    ASSERT_MEMEQ(buf_ptr(&a->plain), a->plain.len, buf_ptr(&want), want.len);
+    buf_clear(&want);
+}
+
 /* The record without bodies, read back and given its bodies again, is the flow. */
 static void
 assert_round_trip(const struct flow *orig, const struct buf *rest, const struct rec_fields *f)
@@ -74,6 +84,7 @@ TEST(store_record_scan_matches_the_flow_for_every_fixture)
         if (rc == 0) {
             fast++;
             assert_same_fields(&a, &b);
+            assert_same_plain(&a, flows[i]);
             assert_round_trip(flows[i], &rest, &a);
         } else {
             /* A modified flow's backup is left to ffile_deserialize(). */
@@ -91,6 +102,7 @@ TEST(store_record_scan_matches_the_flow_for_every_fixture)
         if (!flows[i]->backup) {
             ASSERT_EQ(rc2, 0);
             assert_same_fields(&a, &b);
+            assert_same_plain(&a, flows[i]);
             assert_round_trip(flows[i], &rest, &a);
         }
         buf_clear(&ours);
@@ -377,5 +389,112 @@ TEST(store_record_scan_reads_every_timestamp_exactly)
         buf_clear(&rec);
         buf_clear(&rest);
     }
+    tflows_free(flows, n);
+}
+
+/* The headers as ~h searches them on a flow: bytes(Headers). */
+static void
+headers_text(const struct hdrs *h, struct buf *out)
+{
+    for (size_t i = 0; i < h->n; i++)
+        buf_printf(out, "%.*s: %.*s\r\n", (int)h->v[i].name_len, h->v[i].name,
+                   (int)h->v[i].value_len, h->v[i].value);
+}
+
+static void
+assert_text(struct slice got, const struct buf *want)
+{
+    ASSERT_MEMEQ(got.p, got.len, buf_ptr(want), want->len);
+}
+
+/*
+ * A plain part read back gives what the filter would build from the flow:
+ * every message's headers (HTTP), every DNS message's content, every TCP
+ * and WebSocket message with its side, and says which it holds whole.
+ */
+TEST(store_plain_part_reads_back_the_flows_text)
+{
+    struct flow **flows;
+    size_t n = tflows_load("all.mitm", &flows);
+    size_t dns = 0, tcp = 0, ws = 0, http = 0;
+    struct plain pl = {0};
+    for (size_t i = 0; i < n; i++) {
+        const struct flow *f = flows[i];
+        struct buf b = BUF_INIT, want = BUF_INIT;
+        store__plain_from_flow(f, &b);
+        ASSERT_EQ(store__plain_read(buf_ptr(&b), b.len, &pl), 0);
+        size_t k = 0;
+        switch (f->type) {
+        case FLOW_HTTP:
+            http++;
+            ASSERT(pl.flags & PLAIN_HEADERS);
+            ASSERT(pl.text.have_headers);
+            if (f->request) {
+                buf_reset(&want);
+                headers_text(&f->request->headers, &want);
+                assert_text(pl.text.headers[0], &want);
+            }
+            if (f->response) {
+                buf_reset(&want);
+                headers_text(&f->response->headers, &want);
+                assert_text(pl.text.headers[1], &want);
+            }
+            ASSERT_EQ(!!(pl.flags & PLAIN_MESSAGES), f->websocket != NULL);
+            if (f->websocket) {
+                ws++;
+                ASSERT_EQ(pl.nmsgs, f->websocket->nmessages);
+                for (k = 0; k < pl.nmsgs; k++) {
+                    const struct ws_message *m = &f->websocket->messages[k];
+                    assert_text(pl.msgs[k].text, &m->content);
+                    ASSERT_EQ(pl.msgs[k].from_client, !!m->from_client);
+                }
+            }
+            break;
+        case FLOW_TCP:
+            tcp++;
+            ASSERT_EQ(pl.flags, PLAIN_MESSAGES);
+            ASSERT_EQ(pl.nmsgs, f->nmessages);
+            for (k = 0; k < pl.nmsgs; k++) {
+                assert_text(pl.msgs[k].text, &f->messages[k].content);
+                ASSERT_EQ(pl.msgs[k].from_client, !!f->messages[k].from_client);
+            }
+            break;
+        case FLOW_DNS:
+            dns++;
+            ASSERT_EQ(pl.flags, PLAIN_MESSAGES);
+            ASSERT_EQ(pl.nmsgs, (size_t)(f->dns_request != NULL) + (f->dns_response != NULL));
+            if (f->dns_request) {
+                buf_reset(&want);
+                dns_message_content(&want, f->dns_request);
+                assert_text(pl.msgs[k].text, &want);
+                ASSERT_EQ(pl.msgs[k++].from_client, 1);
+            }
+            if (f->dns_response) {
+                buf_reset(&want);
+                dns_message_content(&want, f->dns_response);
+                assert_text(pl.msgs[k].text, &want);
+                ASSERT_EQ(pl.msgs[k].from_client, 0);
+            }
+            break;
+        }
+        /* Cut short anywhere, it is refused (or, cut after an entry, holds
+         * less), never read past its end. */
+        for (size_t cut = 1; cut < b.len; cut++) {
+            uint8_t *p = xmemdup(buf_ptr(&b), cut);
+            int rc = store__plain_read(p, cut, &pl);
+            ASSERT(rc == 0 || rc == MP_ERR_CORRUPT);
+            ASSERT(rc == 0 || pl.flags == 0);
+            free(p);
+        }
+        buf_clear(&b);
+        buf_clear(&want);
+    }
+    ASSERT(http > 0 && dns > 0 && tcp > 0 && ws > 0);
+    /* An empty part holds nothing; an unknown tag is refused. */
+    ASSERT_EQ(store__plain_read((const uint8_t *)"", 0, &pl), 0);
+    ASSERT_EQ(pl.flags, 0);
+    ASSERT_EQ(store__plain_read((const uint8_t *)"\x01x\0\0\0\0", 6, &pl), MP_ERR_CORRUPT);
+    ASSERT_EQ(pl.flags, 0);
+    store__plain_clear(&pl);
     tflows_free(flows, n);
 }
