@@ -687,6 +687,9 @@ void console__browse_draw(struct console *, enum view_kind, struct sline *lines,
                           int row0);
 /* Moves its focus; NAV_SELECT acts on the item (page: rows per page). */
 void console__browse_nav(struct console *, enum view_kind, enum nav, int page);
+/* A mouse press on row y of its pane (rows high, title excluded): the
+ * list's row there is focused. */
+void console__browse_click(struct console *, enum view_kind, int y, int rows);
 /* A key while the focused option's value is typed (enter sets, esc leaves). */
 void console__browse_edit_key(struct console *, const char *key);
 const struct opt_info *console__focused_option(struct console *);

@@ -618,6 +618,49 @@ def test_console_mouse(tmp_path, origin):
         c.close()
 
 
+def test_console_mouse_browsers(tmp_path):
+    """A click on a row of the options, commands or key bindings list
+    focuses it, as 8.1.1's ListBox does: the ">>" marker moves there, and
+    enter acts on the option clicked."""
+    c = Console(tmp_path)
+    try:
+        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+        c.keys("O")
+        s = c.wait(r"^Option Help")
+        lines = s.splitlines()
+        # The first option set to false below the first row: click it, and
+        # enter toggles that one.
+        row = next(i for i, l in enumerate(lines) if i > 1 and re.search(r"^\w+ +false$", l))
+        name = lines[row].split()[0]
+        mouse_press(c, 3, row)
+        time.sleep(0.3)
+        c.keys("Enter")
+        s = c.wait(rf"^{name} +true$")
+        c.save("33-mouse-options", s)
+        c.keys("q", "C")
+        s = c.wait(r"^Command Help")
+        assert s.splitlines()[1].startswith(">> "), s
+        mouse_press(c, 10, 4)
+        s = c.wait(r"^   .*\n   .*\n>> ")
+        assert s.splitlines()[4].startswith(">> "), s
+        c.save("34-mouse-commands", s)
+        c.keys("q", "K")
+        s = c.wait(r"^Key Binding Help")
+        assert s.splitlines()[1].startswith(">>"), s
+        mouse_press(c, 10, 5)
+        # The marker leaves the first row for the binding clicked.
+        s = c.wait(r"\A.*\n    .*\n(.*\n){0,3}>>  ")
+        lines = s.splitlines()
+        marked = [i for i, l in enumerate(lines) if l.startswith(">>")]
+        assert len(marked) == 1 and marked[0] <= 5 and marked[0] > 1, s
+        c.save("35-mouse-keybindings", s)
+        c.keys("Q")
+        assert c.exit_status() == 0, c.stderr()
+        sanitizer_clean(c)
+    finally:
+        c.close()
+
+
 def test_console_palettes(tmp_path):
     """console_palette and console_palette_transparent: the title line in
     each palette's heading colours, as 8.1.1's urwid sends them on a
