@@ -281,11 +281,12 @@ const char *console__eventlog_get(const struct eventlog *, size_t i, enum log_le
 /* ---- the flow view (flowview.c) ------------------------------------------- */
 
 /* The kinds of tab; a flow shows some of them (console__flowview_tabs). */
-enum fv_tab { FV_REQUEST, FV_RESPONSE, FV_DETAIL, FV_WEBSOCKET, FV__COUNT };
+enum fv_tab { FV_REQUEST, FV_RESPONSE, FV_DETAIL, FV_WEBSOCKET, FV_TCP, FV__COUNT };
 
 /* The tabs of f in 8.1.1's order: Request, Response, WebSocket Messages
- * (when f has a WebSocket), Detail; f NULL: the first three. Returns how
- * many; out[i] is an enum fv_tab. */
+ * (when f has a WebSocket), Detail; for a TCP flow TCP Stream and Detail;
+ * f NULL: Request, Response, Detail. Returns how many; out[i] is an enum
+ * fv_tab. */
 int console__flowview_tabs(const struct flow *f, int out[FV__COUNT]);
 /* The name of tab t of f on the tab line ("Request intercepted", ...). */
 const char *console__flowview_tab_name(const struct flow *f, int t);

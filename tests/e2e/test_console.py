@@ -661,6 +661,54 @@ def test_console_mouse_browsers(tmp_path):
         c.close()
 
 
+def test_console_tcp_stream(tmp_path):
+    """A raw TCP flow opens on 8.1.1's TCP Stream tab: the messages of
+    each direction joined, a marker on each line, Hex for binary bytes."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+
+    def echo():
+        conn, _ = srv.accept()
+        while True:
+            d = conn.recv(65536)
+            if not d:
+                break
+            conn.sendall(b"echo:" + d)
+        conn.close()
+
+    threading.Thread(target=echo, daemon=True).start()
+    c = Console(tmp_path)
+    try:
+        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+        s = socket.create_connection(("127.0.0.1", c.port), timeout=10)
+        s.sendall(f"CONNECT 127.0.0.1:{srv.getsockname()[1]} HTTP/1.1\r\n\r\n".encode())
+        assert s.recv(4096).startswith(b"HTTP/1.1 200")
+        for msg in (b"\x00\x01binary\xff", b"second"):
+            s.sendall(msg)
+            got = b""
+            while len(got) < len(msg) + 5:
+                got += s.recv(65536)
+        s.close()
+        c.wait(r"TCP ")
+        c.keys("Enter")
+        s = c.wait(r"^\u21d2 \S")
+        s = c.wait(r"^\u21d0 .*echo:second")
+        assert re.search(r"^ +TCP Stream +Detail$", s, re.M), s
+        assert re.search(r"^Auto +\[m:auto\]$", s, re.M), s
+        assert re.search(r"^\u21d2 0000000000 00 01 62 69 6e 61 72 79 ff +\.\.binary\.$", s,
+                         re.M), s
+        c.save("36-tcp-stream", s)
+        c.keys("Tab")
+        c.wait(r"^ *Client Connection:")
+        c.keys("Q")
+        assert c.exit_status() == 0, c.stderr()
+        sanitizer_clean(c)
+    finally:
+        c.close()
+        srv.close()
+
+
 def test_console_palettes(tmp_path):
     """console_palette and console_palette_transparent: the title line in
     each palette's heading colours, as 8.1.1's urwid sends them on a
