@@ -73,7 +73,10 @@ TEST(console_flowview_tcp_stream)
     flow_tcp_add_message(f, 1, "hello server\nsecond line", 24);
     flow_tcp_add_message(f, 1, " more", 5);
     flow_tcp_add_message(f, 0, "hi client", 9);
-    flow_tcp_add_message(f, 1, "\x00\x01\x02" "binary\xff", 10);
+    flow_tcp_add_message(f, 1,
+                         "\x00\x01\x02"
+                         "binary\xff",
+                         10);
     store_update(t.s, f);
     console__layout(c, 20, 120);
     int r = tcon_row_of(c, "Auto");
