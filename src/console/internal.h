@@ -654,12 +654,17 @@ void console__search_next(struct console *, int backwards);
 struct search_all;
 /* Searches every flow for text: a filter expression (it starts with "~",
  * "!" or "("), else plain text in URLs, headers and bodies. Shows the
- * result screen; the search itself runs at once without a terminal, else
- * on the next redraw (console__search_all_poll). MP_ERR_SYNTAX with e for
- * a filter that does not parse. */
+ * result screen; the search itself runs to its end at once without a
+ * terminal, else a slice per redraw (console__search_all_poll).
+ * MP_ERR_SYNTAX with e for a filter that does not parse. */
 int console__search_all(struct console *, const char *text, struct err *e);
-/* Runs a search that waits to run; 1 if one ran. */
+/* Runs a slice (some milliseconds) of a search under way; 1 while there
+ * is more to do. */
 int console__search_all_poll(struct console *);
+/* Whether a search is under way; esc (or leaving its screen) stops it,
+ * keeping the hits found so far. */
+int console__search_all_running(const struct console *);
+void console__search_all_stop(struct console *);
 /* The hits of the last search. */
 size_t console__search_all_count(const struct console *);
 void console__search_all_draw(struct console *, struct sline *lines, int rows);

@@ -878,6 +878,57 @@ def test_console_search_across_flows(tmp_path, echo_origin):
         c.close()
 
 
+def test_console_search_answers_keys_while_it_runs(tmp_path):
+    """A long search across flows runs in slices: its screen shows how far
+    it got, a key is answered while it runs (? shows the help, q comes
+    back to a search still under way), and esc stops it, keeping what it
+    found. Each flow's response is 1 MB of gzip'd text, which the search
+    decodes: seconds of work for 150 flows."""
+    import gzip
+    from mitmproxy import io as mio
+    from mitmproxy.test import tflow
+    path = tmp_path / "gzip.mitm"
+    body = gzip.compress(b"hay and straw " * 80000)
+    with open(path, "wb") as fh:
+        w = mio.FlowWriter(fh)
+        for i in range(150):
+            f = tflow.tflow(resp=True)
+            f.request.path = f"/flow/{i}"
+            f.response.headers["content-encoding"] = "gzip"
+            f.response.raw_content = body
+            w.add(f)
+    c = Console(tmp_path, args=["-r", str(path)])
+    try:
+        c.wait(r"\[1/150\]")
+        c.keys("s")
+        c.wait(r"^: console\.search\.all")
+        c.type("needle")
+        c.keys("Enter")
+        s = c.wait(r"^Searching 150 flows \(\d+%\), 0 match so far: needle")
+        c.save("37-search-running", s)
+        c.keys("?")
+        s = c.wait(r"^Help")
+        c.keys("q")
+        s = c.wait(r"^(Searching 150 flows|0 of 150 flows)")
+        c.save("38-search-after-help", s)
+        assert re.search(r"^Searching 150 flows \(\d+%\)", s, re.M), \
+            "the search ended before the key was answered:\n" + s
+        c.keys("Escape")
+        s = c.wait(r"^0 of \d+ flows searched match: needle")
+        c.save("39-search-stopped", s)
+        assert re.search(r"Search stopped: 0 of the \d+ flows searched match", s), s
+        # Stopped: the screen stays as it is.
+        time.sleep(0.5)
+        assert re.search(r"^0 of \d+ flows searched match: needle", c.screen(), re.M)
+        c.keys("q")
+        c.wait(r"^Flows")
+        c.keys("Q")
+        assert c.exit_status() == 0, c.stderr()
+        sanitizer_clean(c)
+    finally:
+        c.close()
+
+
 def test_console_diff_marked_flows(tmp_path, echo_origin):
     """= with two flows marked shows their diff (mitmproxy #3853): the
     request lines and headers that differ, the JSON bodies line by line."""
