@@ -302,9 +302,13 @@ draw_keybindings(struct console *c, struct sline *lines, int rows)
     const struct binding **v;
     size_t n = console__keymap_list(&c->keymap, CTX__COUNT, &v);
     int list = rows - HELP_HEIGHT;
-    /* A binding takes a line per context: the first shown is the one that
-     * keeps the focused binding's lines on the screen. */
-    follow(b, (long)n, 1);
+    /* A binding takes a line per context: the first shown stays unless
+     * the focused binding's lines would leave the screen (as urwid's
+     * ListBox keeps its rows still while the focus is on them). */
+    if (b->focus >= (long)n)
+        b->focus = (long)n - 1;
+    if (b->focus < 0)
+        b->focus = 0;
     if (b->focus < b->top)
         b->top = b->focus;
     for (;;) {
@@ -366,6 +370,35 @@ console__browse_draw(struct console *c, enum view_kind v, struct sline *lines, i
     default:
         break;
     }
+}
+
+/*
+ * A click on row y of the browser's pane (0: its first list row). As
+ * urwid's ListBox does, a row of the list is focused; the help pane below
+ * takes no clicks. The rows are those of the last draw (top is where it
+ * left it); a key binding takes one row per context.
+ */
+void
+console__browse_click(struct console *c, enum view_kind v, int y, int rows)
+{
+    struct browser *b = console__browser(c, v);
+    if (b == NULL || y < 0 || y >= rows - HELP_HEIGHT || b->editing)
+        return;
+    long i = b->top + y;
+    if (v == VIEW_KEYBINDINGS) {
+        const struct binding **bv;
+        size_t n = console__keymap_list(&c->keymap, CTX__COUNT, &bv);
+        int r = 0;
+        for (i = b->top; i < (long)n; i++) {
+            r += popcount(bv[i]->contexts);
+            if (r > y)
+                break;
+        }
+        free(bv);
+    }
+    if (i < (long)console__browse_len(c, v))
+        b->focus = i;
+    console__dirty(c);
 }
 
 /* ---- keys -------------------------------------------------------------------------- */

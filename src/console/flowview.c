@@ -2,14 +2,16 @@
  * The flow view's content (8.1.1's flowview.py and flowdetailview.py):
  * for the Request and Response tabs the headers, then the body through
  * the content views under a title line naming the view ("JSON ...
- * [m:auto]"); for the WebSocket Messages tab the messages; for the Detail
- * tab the connections and timings.
+ * [m:auto]"); for the WebSocket Messages and TCP Stream tabs the messages,
+ * each line after its direction's marker; for the Detail tab the
+ * connections and timings.
  *
  * A body is rendered only as far as the view has been scrolled: the
  * render is kept, and more lines are asked of it (a budget of work at a
  * time) when the screen needs them, so a 100 MB body opens at once and a
  * slow view never holds up the keyboard for long.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,6 +247,11 @@ int
 console__flowview_tabs(const struct flow *f, int out[FV__COUNT])
 {
     int n = 0;
+    if (f && f->type == FLOW_TCP) {
+        out[n++] = FV_TCP;
+        out[n++] = FV_DETAIL;
+        return n;
+    }
     out[n++] = FV_REQUEST;
     out[n++] = FV_RESPONSE;
     if (f && f->type == FLOW_HTTP && f->websocket)
@@ -263,6 +270,8 @@ console__flowview_tab_name(const struct flow *f, int t)
         return f && f->intercepted && f->response ? "Response intercepted" : "Response";
     case FV_WEBSOCKET:
         return "WebSocket Messages";
+    case FV_TCP:
+        return "TCP Stream";
     default:
         return "Detail";
     }
@@ -342,6 +351,79 @@ ws_messages(struct flowview *fv, struct flow *f, int cols)
     }
 }
 
+/* _contentview_status_bar: text on the left, [m:mode] on the right, the
+ * whole line in the heading style. */
+static void
+status_bar(struct sline *l, const char *text, const char *mode)
+{
+    console__put(l, ST_HEADING, text, SIZE_MAX);
+    char m[128];
+    snprintf(m, sizeof(m), "[m:%s]", mode);
+    int w = console__width(m, strlen(m));
+    console__pad_to(l, ST_HEADING, l->width - w);
+    console__put(l, ST_HEADING, "[", 1);
+    console__put(l, ST_HEADING_KEY, "m", 1);
+    console__put(l, ST_HEADING, m + 2, SIZE_MAX);
+}
+
+static enum console_style tok_style(unsigned s);
+
+/*
+ * The TCP Stream tab (view_tcp_stream): the messages, those sent one way
+ * in a row joined into one, each through the content view of the mode
+ * (get_tcp_content_view: bytes with no content type), a line of it per
+ * line after the direction's marker, under a status bar naming the mode
+ * ("Auto"). As in the WebSocket tab a held flow's last line is in the
+ * intercept colour. 8.1.1 shows every line, with no cutoff.
+ */
+static void
+tcp_stream(struct flowview *fv, struct flow *f, const char *mode, int cols)
+{
+    if (f->nmessages == 0) {
+        console__put(head_line(fv, cols), ST_HIGHLIGHT, "No messages.", SIZE_MAX);
+        return;
+    }
+    /* viewmode.capitalize() */
+    char name[64];
+    snprintf(name, sizeof(name), "%s", mode);
+    for (char *p = name; *p; p++)
+        *p = p == name ? (char)toupper((unsigned char)*p) : (char)tolower((unsigned char)*p);
+    status_bar(head_line(fv, cols), name, mode);
+    struct buf joined = BUF_INIT;
+    struct cv_lines lines = CV_LINES_INIT;
+    for (size_t i = 0; i < f->nmessages;) {
+        int from_client = f->messages[i].from_client;
+        buf_reset(&joined);
+        for (; i < f->nmessages && f->messages[i].from_client == from_client; i++)
+            buf_append(&joined, buf_ptr(&f->messages[i].content), f->messages[i].content.len);
+        /* cv_render_bytes without its copy: joined's bytes move in. */
+        struct cv_meta meta = {.flow = f};
+        int v = cv_view_find(mode);
+        struct cv_render *r = cv_render_new(v < 0 ? CV_VIEW_AUTO : (enum cv_view)v, &joined, &meta);
+        cv_lines_reset(&lines);
+        while (cv_render_step(r, &lines, SIZE_MAX, SIZE_MAX))
+            ;
+        cv_render_free(r);
+        for (size_t k = 0; k < lines.n; k++) {
+            struct cv_line line;
+            cv_lines_get(&lines, k, &line);
+            struct sline *l = ws_line(fv, cols, from_client);
+            const char *p = line.text;
+            for (size_t t = 0; t < line.ntok; t++) {
+                console__put(l, tok_style(line.tok[t].style), p, line.tok[t].len);
+                p += line.tok[t].len;
+            }
+        }
+    }
+    cv_lines_clear(&lines);
+    buf_clear(&joined);
+    if (f->intercepted) {
+        struct sline *l = &fv->head.lines[fv->nhead - 1];
+        for (size_t k = 0; k < l->nspans; k++)
+            l->spans[k].style = ST_INTERCEPT;
+    }
+}
+
 void
 console__flowview_build(struct flowview *fv, struct flow *f, int tab, const char *mode, int cols,
                         size_t limit)
@@ -366,6 +448,11 @@ console__flowview_build(struct flowview *fv, struct flow *f, int tab, const char
     }
     if (tab == FV_WEBSOCKET) {
         ws_messages(fv, f, cols);
+        fv->body_done = 1;
+        return;
+    }
+    if (tab == FV_TCP) {
+        tcp_stream(fv, f, mode, cols);
         fv->body_done = 1;
         return;
     }
@@ -416,14 +503,7 @@ description_line(const struct flowview *fv, struct sline *l)
         d = "";
     if (strcmp(d, "No content") == 0 && fv->tab == FV_REQUEST)
         d = "No request content";
-    console__put(l, ST_HEADING, d, SIZE_MAX);
-    char m[128];
-    snprintf(m, sizeof(m), "[m:%s]", fv->mode);
-    int w = console__width(m, strlen(m));
-    console__pad_to(l, ST_HEADING, l->width - w);
-    console__put(l, ST_HEADING, "[", 1);
-    console__put(l, ST_HEADING_KEY, "m", 1);
-    console__put(l, ST_HEADING, m + 2, SIZE_MAX);
+    status_bar(l, d, fv->mode);
 }
 
 int

@@ -281,11 +281,12 @@ const char *console__eventlog_get(const struct eventlog *, size_t i, enum log_le
 /* ---- the flow view (flowview.c) ------------------------------------------- */
 
 /* The kinds of tab; a flow shows some of them (console__flowview_tabs). */
-enum fv_tab { FV_REQUEST, FV_RESPONSE, FV_DETAIL, FV_WEBSOCKET, FV__COUNT };
+enum fv_tab { FV_REQUEST, FV_RESPONSE, FV_DETAIL, FV_WEBSOCKET, FV_TCP, FV__COUNT };
 
 /* The tabs of f in 8.1.1's order: Request, Response, WebSocket Messages
- * (when f has a WebSocket), Detail; f NULL: the first three. Returns how
- * many; out[i] is an enum fv_tab. */
+ * (when f has a WebSocket), Detail; for a TCP flow TCP Stream and Detail;
+ * f NULL: Request, Response, Detail. Returns how many; out[i] is an enum
+ * fv_tab. */
 int console__flowview_tabs(const struct flow *f, int out[FV__COUNT]);
 /* The name of tab t of f on the tab line ("Request intercepted", ...). */
 const char *console__flowview_tab_name(const struct flow *f, int t);
@@ -653,12 +654,17 @@ void console__search_next(struct console *, int backwards);
 struct search_all;
 /* Searches every flow for text: a filter expression (it starts with "~",
  * "!" or "("), else plain text in URLs, headers and bodies. Shows the
- * result screen; the search itself runs at once without a terminal, else
- * on the next redraw (console__search_all_poll). MP_ERR_SYNTAX with e for
- * a filter that does not parse. */
+ * result screen; the search itself runs to its end at once without a
+ * terminal, else a slice per redraw (console__search_all_poll).
+ * MP_ERR_SYNTAX with e for a filter that does not parse. */
 int console__search_all(struct console *, const char *text, struct err *e);
-/* Runs a search that waits to run; 1 if one ran. */
+/* Runs a slice (some milliseconds) of a search under way; 1 while there
+ * is more to do. */
 int console__search_all_poll(struct console *);
+/* Whether a search is under way; esc (or leaving its screen) stops it,
+ * keeping the hits found so far. */
+int console__search_all_running(const struct console *);
+void console__search_all_stop(struct console *);
 /* The hits of the last search. */
 size_t console__search_all_count(const struct console *);
 void console__search_all_draw(struct console *, struct sline *lines, int rows);
@@ -687,6 +693,9 @@ void console__browse_draw(struct console *, enum view_kind, struct sline *lines,
                           int row0);
 /* Moves its focus; NAV_SELECT acts on the item (page: rows per page). */
 void console__browse_nav(struct console *, enum view_kind, enum nav, int page);
+/* A mouse press on row y of its pane (rows high, title excluded): the
+ * list's row there is focused. */
+void console__browse_click(struct console *, enum view_kind, int y, int rows);
 /* A key while the focused option's value is typed (enter sets, esc leaves). */
 void console__browse_edit_key(struct console *, const char *key);
 const struct opt_info *console__focused_option(struct console *);

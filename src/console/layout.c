@@ -99,7 +99,7 @@ flowview(struct console *c, struct sline *lines, int rows)
         for (int i = 0; i < ntabs; i++)
             shown |= tabs[i] == c->fv.tab;
         if (!shown)
-            c->fv.tab = FV_REQUEST;
+            c->fv.tab = tabs[0];
         for (int i = 0; i < ntabs; i++) {
             const char *name = console__flowview_tab_name(f, tabs[i]);
             enum console_style st = tabs[i] == c->fv.tab ? ST_HEADING : ST_HEADING_INACTIVE;

@@ -4,7 +4,10 @@
  * on the pane not focused focuses it first (StackWidget), then acts on
  * what is under it: a flow of the list is focused and opened (urwid's
  * ListBox focuses the row, FlowItem opens it), a tab of the flow view is
- * shown (tabs.Tab). Positions are those of the screen last laid out.
+ * shown (tabs.Tab), a row of the options, commands or key bindings list
+ * is focused (their items are selectable). The event log's and the help's
+ * lines are urwid Text, which takes no focus, so a click there does
+ * nothing. Positions are those of the screen last laid out.
  */
 #include <stdio.h>
 #include <string.h>
@@ -83,6 +86,13 @@ console__mouse(struct console *c, int button, int col, int row)
             c->fv.tab = t;
             c->fv.scroll = c->fv.at_end = 0;
         }
+        break;
+    }
+    case VIEW_OPTIONS:
+    case VIEW_COMMANDS:
+    case VIEW_KEYBINDINGS: {
+        int body = r->rows - (row - r->row - y);
+        console__browse_click(c, c->stack[c->depth - 1], y, body);
         break;
     }
     default:

@@ -2,18 +2,24 @@
  * Searching every flow (console.search.all, s on the flow list; mitmproxy
  * #2088 asks for it, 8.1.1 has nothing like it): a filter expression, or
  * plain text looked for in URLs, headers and bodies, is run over the whole
- * store (store_select(), the store's own parallel matching), and the hits
+ * store (store_scan, the store's own parallel matching), and the hits
  * are listed one per flow with the text that matched in its context.
  * Enter opens the flow at the hit: its tab, the line scrolled to.
+ *
+ * The search runs in slices on the loop (store_scan, a few milliseconds of
+ * matching per loop turn, the rows of each step matched in parallel on
+ * the store's workers), so keys are answered while it runs: the hits come
+ * in as they are found, the screen says how far it has got, and esc stops
+ * it (as does leaving the result screen). Without a terminal (tests) it
+ * runs to its end at once.
  *
  * The result list is a snapshot of the hits' ids, taken when the search
  * ran; a flow gone since then shows as gone. The context is made only for
  * the rows shown (the flow read back from the store, the patterns run over
  * its parts), so a million hits cost their ids and a screenful of work.
  *
- * Keys stay live: the command only says what will be searched, and the
- * search runs after that has been painted, on the next redraw
- * (console__search_all_poll); keys pressed meanwhile wait in the terminal.
+ * The command only says what will be searched; the first slice runs
+ * after that has been painted (console__search_all_poll, from the redraw).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -25,6 +31,7 @@
 #include "console/internal.h"
 #include "filter/filter.h"
 #include "flow/flow.h"
+#include "store/scan.h"
 #include "http/encoding.h"
 #include "http/headers.h"
 #include "http/message.h"
@@ -46,6 +53,13 @@ static const char *const part_names[] = {"url", "request header", "request body"
 #define CONTEXT_AFTER 160
 /* Rows of context kept, keyed by hit index. */
 #define CACHE_SLOTS 256
+/* The matching a slice does before the loop reads keys again, and what
+ * one step of it aims at (the rows of a step follow the last step's pace). */
+#define SLICE_MS 8.0
+#define STEP_MS 2.0
+#define STEP_FIRST 32
+#define STEP_MIN 4
+#define STEP_MAX 65536
 
 struct pattern {
     pcre2_code *re;
@@ -69,10 +83,12 @@ struct search_all {
     size_t npat;
     char (*ids)[UUID_STR_LEN]; /* the hits, in store order */
     size_t n, cap;
-    size_t searched; /* flows in the store when it ran */
-    int pending;     /* to run on the next redraw */
+    size_t searched;         /* flows in the store when it began */
+    struct store_scan *scan; /* owned; NULL once done or stopped */
+    size_t step;             /* rows per step */
+    int stopped;             /* esc stopped it before its end */
     long focus, top;
-    double ms; /* how long store_select took */
+    double ms; /* how long the search took, its slices added up */
     struct context cache[CACHE_SLOTS];
 };
 
@@ -97,6 +113,7 @@ console__search_all_free(struct search_all *sa)
     free(sa->pat);
     for (int i = 0; i < CACHE_SLOTS; i++)
         context_clear(&sa->cache[i]);
+    store_scan_free(sa->scan);
     free(sa->ids);
     free(sa->term);
     free(sa->filter);
@@ -259,21 +276,29 @@ now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static void
-run(struct console *c, struct search_all *sa)
+/* Matches for about SLICE_MS; returns 1 while flows are left to search. */
+static int
+slice(struct console *c, struct search_all *sa)
 {
-    struct err e = {0};
-    sa->pending = 0;
-    sa->searched = store_count(c->store);
-    double t0 = now_ms();
-    long n =
-        store_select(c->store, sa->filter, STORE_ORDER_TIME, 0, 0, 0, on_hit, sa, NULL, NULL, &e);
-    sa->ms = now_ms() - t0;
-    if (n < 0) {
-        console__message(c, 1, "%s", e.msg);
-        return;
+    double t0 = now_ms(), t = t0;
+    int more = 1;
+    while (more && t - t0 < SLICE_MS) {
+        more = store_scan_step(sa->scan, sa->step, on_hit, sa);
+        double dt = now_ms() - t;
+        t += dt;
+        /* The next step's rows, at this step's pace, within limits. */
+        size_t want = dt > 0.01 ? (size_t)((double)sa->step * STEP_MS / dt) : 4 * sa->step;
+        if (want > 4 * sa->step)
+            want = 4 * sa->step;
+        sa->step = want < STEP_MIN ? STEP_MIN : want > STEP_MAX ? STEP_MAX : want;
     }
-    console__message(c, 0, "%zu of %zu flows match (%.0f ms)", sa->n, sa->searched, sa->ms);
+    sa->ms += t - t0;
+    if (!more) {
+        store_scan_free(sa->scan);
+        sa->scan = NULL;
+        console__message(c, 0, "%zu of %zu flows match (%.0f ms)", sa->n, sa->searched, sa->ms);
+    }
+    return more;
 }
 
 int
@@ -284,15 +309,22 @@ console__search_all(struct console *c, const char *text, struct err *e)
     struct search_all *sa = search_new(text, e);
     if (sa == NULL)
         return MP_ERR_SYNTAX;
+    sa->scan = store_scan_new(c->store, sa->filter, e);
+    if (sa->scan == NULL) {
+        console__search_all_free(sa);
+        return MP_ERR_SYNTAX;
+    }
+    sa->searched = store_count(c->store);
+    sa->step = STEP_FIRST; /* a slow filter (a regex that backtracks) holds no key long */
     console__search_all_free(c->sa);
     c->sa = sa;
     console__push(c, VIEW_SEARCH);
     if (c->redraw_timer == NULL) {
-        run(c, sa);
+        while (slice(c, sa))
+            ;
     } else {
-        /* Painted first: what is searched; the search runs after that. */
-        sa->pending = 1;
-        console__message(c, 0, "Searching %zu flows for %s ...", store_count(c->store), text);
+        /* Painted first: what is searched; the slices run after that. */
+        console__message(c, 0, "Searching %zu flows for %s ... (esc stops)", sa->searched, text);
     }
     return 0;
 }
@@ -300,10 +332,31 @@ console__search_all(struct console *c, const char *text, struct err *e)
 int
 console__search_all_poll(struct console *c)
 {
-    if (c->sa == NULL || !c->sa->pending)
+    if (c->sa == NULL || c->sa->scan == NULL)
         return 0;
-    run(c, c->sa);
-    return 1;
+    return slice(c, c->sa);
+}
+
+int
+console__search_all_running(const struct console *c)
+{
+    return c->sa && c->sa->scan;
+}
+
+void
+console__search_all_stop(struct console *c)
+{
+    struct search_all *sa = c->sa;
+    if (sa == NULL || sa->scan == NULL)
+        return;
+    size_t done, total;
+    store_scan_progress(sa->scan, &done, &total);
+    store_scan_free(sa->scan);
+    sa->scan = NULL;
+    sa->stopped = 1;
+    sa->searched = done;
+    console__message(c, 0, "Search stopped: %zu of the %zu flows searched match", sa->n, done);
+    console__dirty(c);
 }
 
 size_t
@@ -446,11 +499,15 @@ console__search_all_draw(struct console *c, struct sline *lines, int rows)
     if (sa == NULL || rows < 2)
         return;
     char head[256];
-    if (sa->pending)
-        snprintf(head, sizeof(head), "Searching %zu flows for: %s", store_count(c->store),
-                 sa->term);
-    else
-        snprintf(head, sizeof(head), "%zu of %zu flows match: %s", sa->n, sa->searched, sa->term);
+    if (sa->scan) {
+        size_t done, total;
+        store_scan_progress(sa->scan, &done, &total);
+        snprintf(head, sizeof(head), "Searching %zu flows (%zu%%), %zu match so far: %s", total,
+                 total ? done * 100 / total : 100, sa->n, sa->term);
+    } else {
+        snprintf(head, sizeof(head), "%zu of %zu flows %smatch: %s", sa->n, sa->searched,
+                 sa->stopped ? "searched " : "", sa->term);
+    }
     console__put(&lines[0], ST_HEAD, head, SIZE_MAX);
     int visible = rows - 1;
     if (sa->focus >= (long)sa->n)

@@ -218,6 +218,9 @@ console__pop(struct console *c)
         /* The flow list is the bottom: 8.1.1 asks first. */
         c->bar = BAR_QUIT;
     } else {
+        /* Leaving a search's results stops the search. */
+        if (c->stack[c->depth - 1] == VIEW_SEARCH)
+            console__search_all_stop(c);
         c->depth--;
     }
     /* The flow view's flow is let go once no view shows it. */
@@ -598,6 +601,11 @@ widget_key(struct console *c, const char *key)
             return 1;
         }
     enum view_kind v = c->stack[c->depth - 1];
+    /* esc stops a search across flows under way. */
+    if (v == VIEW_SEARCH && strcmp(key, "esc") == 0 && console__search_all_running(c)) {
+        console__search_all_stop(c);
+        return 1;
+    }
     /* Searchable: / asks what to find, n and N find it again. */
     if (v == VIEW_FLOWVIEW && strcmp(key, "/") == 0) {
         buf_reset(&c->prompt);
@@ -710,14 +718,14 @@ on_redraw(void *arg)
         return;
     c->dirty = 0;
     draw(c);
-    /* A search across flows runs once its screen says what it searches. */
-    if (console__search_all_poll(c))
-        console__dirty(c);
-    /* A body still rendering goes on in the next turn, after the keys: a
-     * timer of 1 ms, since libuv (before 1.45) runs a timer re-armed with
-     * 0 in its own callback again at once, and would never read a key. */
-    if (c->stack[c->depth - 1] == VIEW_FLOWVIEW && c->fv.render && !c->fv.body_done &&
-        (c->fv.at_end || console__flowview_lines(&c->fv) < c->fv.want)) {
+    /* A search across flows runs once its screen says what it searches, a
+     * slice per turn. It and a body still rendering go on in the next
+     * turn, after the keys: a timer of 1 ms, since libuv (before 1.45)
+     * runs a timer re-armed with 0 in its own callback again at once, and
+     * would never read a key. */
+    int searching = console__search_all_poll(c);
+    if (searching || (c->stack[c->depth - 1] == VIEW_FLOWVIEW && c->fv.render && !c->fv.body_done &&
+                      (c->fv.at_end || console__flowview_lines(&c->fv) < c->fv.want))) {
         c->dirty = 1;
         c->redraw_pending = 1;
         server_timer_start(c->redraw_timer, 1, 0);

@@ -118,3 +118,75 @@ TEST(console_mouse_panes)
     ASSERT_EQ(console__context(fx.c), CTX_FLOWVIEW);
     tcon_stop(&fx);
 }
+
+TEST(console_mouse_browsers)
+{
+    struct tcon fx;
+    tcon_start(&fx, NULL);
+    /* The options list: a click on its third row focuses that option;
+     * the help pane under the list and the title take no clicks. */
+    tcon_keys(fx.c, "O", NULL);
+    ASSERT_EQ(console__context(fx.c), CTX_OPTIONS);
+    console__layout(fx.c, 20, 120);
+    click(fx.c, 1, 5, 3);
+    ASSERT_EQ(fx.c->browse[0].focus, 2);
+    console__layout(fx.c, 20, 120);
+    const struct opt_info *o = console__focused_option(fx.c);
+    ASSERT(o != NULL);
+    ASSERT(strstr(tcon_line(fx.c, 3), o->name) != NULL);
+    click(fx.c, 1, 5, 0);
+    click(fx.c, 1, 5, 17);
+    ASSERT_EQ(fx.c->browse[0].focus, 2);
+    /* Scrolled down, a row counts from the first row shown. */
+    tcon_keys(fx.c, "page down", "page down", NULL);
+    console__layout(fx.c, 20, 120);
+    long top = fx.c->browse[0].top;
+    ASSERT(top > 0);
+    click(fx.c, 1, 5, 1);
+    ASSERT_EQ(fx.c->browse[0].focus, top);
+    tcon_keys(fx.c, "q", NULL);
+
+    /* The command list: the clicked row gets the ">>" marker. */
+    tcon_keys(fx.c, "C", NULL);
+    console__layout(fx.c, 20, 120);
+    click(fx.c, 1, 40, 5);
+    ASSERT_EQ(fx.c->browse[1].focus, 4);
+    console__layout(fx.c, 20, 120);
+    ASSERT(strncmp(tcon_line(fx.c, 5), ">> ", 3) == 0);
+    tcon_keys(fx.c, "q", NULL);
+
+    /* Key bindings take a row per context: a click on any row of one
+     * focuses it. */
+    tcon_keys(fx.c, "K", NULL);
+    console__layout(fx.c, 20, 120);
+    const struct binding **v;
+    size_t n = console__keymap_list(&fx.c->keymap, CTX__COUNT, &v);
+    int r = 0, multi = -1, row_of_next = -1;
+    for (size_t i = 0; i < n && r < 12; i++) {
+        int k = __builtin_popcount(v[i]->contexts);
+        if (k > 1 && multi < 0) {
+            multi = (int)i;
+            row_of_next = r + k;
+            click(fx.c, 1, 2, 1 + r + k - 1); /* its last row */
+        }
+        r += k;
+    }
+    free(v);
+    ASSERT(multi >= 0);
+    ASSERT_EQ(fx.c->browse[2].focus, multi);
+    click(fx.c, 1, 2, 1 + row_of_next);
+    ASSERT_EQ(fx.c->browse[2].focus, multi + 1);
+    console__layout(fx.c, 20, 120);
+    if (strncmp(tcon_line(fx.c, 1 + row_of_next), ">>", 2) != 0)
+        tcon_dump(fx.c);
+    ASSERT(strncmp(tcon_line(fx.c, 1 + row_of_next), ">>", 2) == 0);
+    tcon_keys(fx.c, "q", NULL);
+
+    /* The event log's lines take no focus: a click changes nothing. */
+    tcon_keys(fx.c, "E", NULL);
+    ASSERT_EQ(console__context(fx.c), CTX_EVENTLOG);
+    console__layout(fx.c, 20, 120);
+    click(fx.c, 1, 5, 3);
+    ASSERT_EQ(console__context(fx.c), CTX_EVENTLOG);
+    tcon_stop(&fx);
+}

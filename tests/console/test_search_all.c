@@ -142,3 +142,64 @@ TEST(console_search_all_opens_the_hit)
     ASSERT_EQ(c->stack[c->depth - 1], VIEW_SEARCH);
     tcon_stop(&t);
 }
+
+/*
+ * With a loop (a redraw timer), the search runs a slice per redraw: keys
+ * are answered between slices, the screen says how far it got, and esc
+ * stops it with the hits found so far. Here the timer is never started:
+ * the test runs the slices (console__search_all_poll) itself.
+ */
+TEST(console_search_all_runs_in_slices)
+{
+    struct tcon t;
+    tcon_start(&t, NULL);
+    struct console *c = t.c;
+    char path[32];
+    for (int i = 0; i < 3000; i++) {
+        snprintf(path, sizeof(path), i % 10 == 0 ? "/needle/%d" : "/hay/%d", i);
+        add_flow(t.s, "GET", path, NULL, NULL, "body");
+    }
+    int timer;
+    c->redraw_timer = &timer; /* a loop, as far as the search can tell */
+    c->redraw_pending = 1;    /* ... whose redraw is always already due */
+    search(c, "needle");
+    ASSERT_EQ(c->stack[c->depth - 1], VIEW_SEARCH);
+    ASSERT(console__search_all_running(c));
+    ASSERT_EQ(console__search_all_count(c), 0);
+    ASSERT(tcon_screen_has(c, 20, 120, "Searching 3000 flows (0%), 0 match so far: needle"));
+    /* Slices until the end; a key between two of them is answered. */
+    int moved = 0;
+    while (console__search_all_poll(c)) {
+        ASSERT(console__search_all_running(c));
+        if (!moved && console__search_all_count(c) >= 2) {
+            tcon_keys(c, "down", NULL);
+            console__layout(c, 20, 120);
+            ASSERT(strncmp(tcon_line(c, 3), ">>", 2) == 0);
+            moved = 1;
+        }
+    }
+    ASSERT(!console__search_all_running(c));
+    ASSERT_EQ(console__search_all_count(c), 300);
+    ASSERT(tcon_screen_has(c, 20, 120, "300 of 3000 flows match: needle"));
+    /* A new search, stopped by esc after its first slice: what it found
+     * stays, and the screen says how many flows it searched. */
+    tcon_keys(c, "q", NULL);
+    search(c, "needle");
+    int more = console__search_all_poll(c);
+    size_t found = console__search_all_count(c);
+    tcon_keys(c, "esc", NULL);
+    ASSERT(!console__search_all_running(c));
+    ASSERT_EQ(console__search_all_count(c), found);
+    ASSERT_EQ(c->stack[c->depth - 1], VIEW_SEARCH);
+    if (more)
+        ASSERT(tcon_screen_has(c, 20, 120, "flows searched match: needle"));
+    ASSERT_EQ(console__search_all_poll(c), 0);
+    /* Leaving the screen stops a search too. */
+    search(c, "hay");
+    ASSERT(console__search_all_running(c));
+    tcon_keys(c, "q", NULL);
+    ASSERT(!console__search_all_running(c));
+    ASSERT_EQ(c->stack[c->depth - 1], VIEW_FLOWLIST);
+    c->redraw_timer = NULL;
+    tcon_stop(&t);
+}

@@ -618,6 +618,97 @@ def test_console_mouse(tmp_path, origin):
         c.close()
 
 
+def test_console_mouse_browsers(tmp_path):
+    """A click on a row of the options, commands or key bindings list
+    focuses it, as 8.1.1's ListBox does: the ">>" marker moves there, and
+    enter acts on the option clicked."""
+    c = Console(tmp_path)
+    try:
+        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+        c.keys("O")
+        s = c.wait(r"^Option Help")
+        lines = s.splitlines()
+        # The first option set to false below the first row: click it, and
+        # enter toggles that one.
+        row = next(i for i, l in enumerate(lines) if i > 1 and re.search(r"^\w+ +false$", l))
+        name = lines[row].split()[0]
+        mouse_press(c, 3, row)
+        time.sleep(0.3)
+        c.keys("Enter")
+        s = c.wait(rf"^{name} +true$")
+        c.save("33-mouse-options", s)
+        c.keys("q", "C")
+        s = c.wait(r"^Command Help")
+        assert s.splitlines()[1].startswith(">> "), s
+        mouse_press(c, 10, 4)
+        s = c.wait(r"^   .*\n   .*\n>> ")
+        assert s.splitlines()[4].startswith(">> "), s
+        c.save("34-mouse-commands", s)
+        c.keys("q", "K")
+        s = c.wait(r"^Key Binding Help")
+        assert s.splitlines()[1].startswith(">>"), s
+        mouse_press(c, 10, 5)
+        # The marker leaves the first row for the binding clicked.
+        s = c.wait(r"\A.*\n    .*\n(.*\n){0,3}>>  ")
+        lines = s.splitlines()
+        marked = [i for i, l in enumerate(lines) if l.startswith(">>")]
+        assert len(marked) == 1 and marked[0] <= 5 and marked[0] > 1, s
+        c.save("35-mouse-keybindings", s)
+        c.keys("Q")
+        assert c.exit_status() == 0, c.stderr()
+        sanitizer_clean(c)
+    finally:
+        c.close()
+
+
+def test_console_tcp_stream(tmp_path):
+    """A raw TCP flow opens on 8.1.1's TCP Stream tab: the messages of
+    each direction joined, a marker on each line, Hex for binary bytes."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+
+    def echo():
+        conn, _ = srv.accept()
+        while True:
+            d = conn.recv(65536)
+            if not d:
+                break
+            conn.sendall(b"echo:" + d)
+        conn.close()
+
+    threading.Thread(target=echo, daemon=True).start()
+    c = Console(tmp_path)
+    try:
+        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+        s = socket.create_connection(("127.0.0.1", c.port), timeout=10)
+        s.sendall(f"CONNECT 127.0.0.1:{srv.getsockname()[1]} HTTP/1.1\r\n\r\n".encode())
+        assert s.recv(4096).startswith(b"HTTP/1.1 200")
+        for msg in (b"\x00\x01binary\xff", b"second"):
+            s.sendall(msg)
+            got = b""
+            while len(got) < len(msg) + 5:
+                got += s.recv(65536)
+        s.close()
+        c.wait(r"TCP ")
+        c.keys("Enter")
+        s = c.wait(r"^\u21d2 \S")
+        s = c.wait(r"^\u21d0 .*echo:second")
+        assert re.search(r"^ +TCP Stream +Detail$", s, re.M), s
+        assert re.search(r"^Auto +\[m:auto\]$", s, re.M), s
+        assert re.search(r"^\u21d2 0000000000 00 01 62 69 6e 61 72 79 ff +\.\.binary\.$", s,
+                         re.M), s
+        c.save("36-tcp-stream", s)
+        c.keys("Tab")
+        c.wait(r"^ *Client Connection:")
+        c.keys("Q")
+        assert c.exit_status() == 0, c.stderr()
+        sanitizer_clean(c)
+    finally:
+        c.close()
+        srv.close()
+
+
 def test_console_palettes(tmp_path):
     """console_palette and console_palette_transparent: the title line in
     each palette's heading colours, as 8.1.1's urwid sends them on a
@@ -783,6 +874,57 @@ def test_console_search_across_flows(tmp_path, echo_origin):
         assert c.exit_status() == 0, c.stderr()
         err = c.stderr()
         assert "ERROR: AddressSanitizer" not in err and "runtime error" not in err, err
+    finally:
+        c.close()
+
+
+def test_console_search_answers_keys_while_it_runs(tmp_path):
+    """A long search across flows runs in slices: its screen shows how far
+    it got, a key is answered while it runs (? shows the help, q comes
+    back to a search still under way), and esc stops it, keeping what it
+    found. Each flow's response is 1 MB of gzip'd text, which the search
+    decodes: seconds of work for 150 flows."""
+    import gzip
+    from mitmproxy import io as mio
+    from mitmproxy.test import tflow
+    path = tmp_path / "gzip.mitm"
+    body = gzip.compress(b"hay and straw " * 80000)
+    with open(path, "wb") as fh:
+        w = mio.FlowWriter(fh)
+        for i in range(150):
+            f = tflow.tflow(resp=True)
+            f.request.path = f"/flow/{i}"
+            f.response.headers["content-encoding"] = "gzip"
+            f.response.raw_content = body
+            w.add(f)
+    c = Console(tmp_path, args=["-r", str(path)])
+    try:
+        c.wait(r"\[1/150\]")
+        c.keys("s")
+        c.wait(r"^: console\.search\.all")
+        c.type("needle")
+        c.keys("Enter")
+        s = c.wait(r"^Searching 150 flows \(\d+%\), 0 match so far: needle")
+        c.save("37-search-running", s)
+        c.keys("?")
+        s = c.wait(r"^Help")
+        c.keys("q")
+        s = c.wait(r"^(Searching 150 flows|0 of 150 flows)")
+        c.save("38-search-after-help", s)
+        assert re.search(r"^Searching 150 flows \(\d+%\)", s, re.M), \
+            "the search ended before the key was answered:\n" + s
+        c.keys("Escape")
+        s = c.wait(r"^0 of \d+ flows searched match: needle")
+        c.save("39-search-stopped", s)
+        assert re.search(r"Search stopped: 0 of the \d+ flows searched match", s), s
+        # Stopped: the screen stays as it is.
+        time.sleep(0.5)
+        assert re.search(r"^0 of \d+ flows searched match: needle", c.screen(), re.M)
+        c.keys("q")
+        c.wait(r"^Flows")
+        c.keys("Q")
+        assert c.exit_status() == 0, c.stderr()
+        sanitizer_clean(c)
     finally:
         c.close()
 
