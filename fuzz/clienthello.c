@@ -10,6 +10,20 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Whether two parsed hellos say the same (their strings live in separate blocks). */
+static int
+same(const struct clienthello *a, const struct clienthello *b)
+{
+    if (strcmp(a->sni, b->sni) != 0 || a->nalpn != b->nalpn ||
+        a->legacy_version != b->legacy_version ||
+        a->has_supported_versions != b->has_supported_versions || a->length != b->length)
+        return 0;
+    for (size_t i = 0; i < a->nalpn; i++)
+        if (strcmp(a->alpn[i], b->alpn[i]) != 0)
+            return 0;
+    return 1;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -27,16 +41,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (ch_is_tls(data, size) != 1)
         abort();
-    if (strnlen(ch.sni, sizeof(ch.sni)) == sizeof(ch.sni) || ch.nalpn > CH_MAX_ALPN)
+    if (ch.sni == NULL || strnlen(ch.sni, CH_MAX_SNI + 1) > CH_MAX_SNI || ch.nalpn > CH_MAX_ALPN)
         abort();
     for (size_t i = 0; i < ch.nalpn; i++) {
-        size_t n = strnlen(ch.alpn[i], sizeof(ch.alpn[i]));
-        if (n == 0 || n == sizeof(ch.alpn[i]))
+        size_t n = strnlen(ch.alpn[i], CH_MAX_ALPN_LEN + 1);
+        if (n == 0 || n > CH_MAX_ALPN_LEN)
             abort();
     }
     struct clienthello again;
-    if (ch_parse(data, (size_t)rc, &again, &e) != rc || memcmp(&ch, &again, sizeof(ch)) != 0)
+    if (ch_parse(data, (size_t)rc, &again, &e) != rc || !same(&ch, &again))
         abort();
+    ch_free(&again);
+    ch_free(&ch);
     /* One byte fewer is never a complete hello. */
     if (ch_parse(data, (size_t)rc - 1, &again, &e) != MP_ERR_INCOMPLETE)
         abort();

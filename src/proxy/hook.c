@@ -83,6 +83,7 @@ tls_clienthello_data_unref(struct tls_clienthello_data *d)
 {
     if (d == NULL || --d->refs > 0)
         return;
+    ch_free(&d->client_hello);
     free(d);
 }
 

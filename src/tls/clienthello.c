@@ -32,6 +32,16 @@ enum {
     EXT_SUPPORTED_VERSIONS = 43,
 };
 
+/* What the parser fills in, at the limits' sizes; ch_parse() packs it into
+ * the caller's hello once the whole message is known to be good. */
+struct scratch {
+    char sni[CH_MAX_SNI + 1];
+    char alpn[CH_MAX_ALPN][CH_MAX_ALPN_LEN + 1];
+    size_t nalpn;
+    uint16_t legacy_version;
+    int has_supported_versions;
+};
+
 /* A read position in a byte range; every read checks the bytes remain. */
 struct cur {
     const uint8_t *p;
@@ -142,7 +152,7 @@ vec(struct cur *c, int prefix, struct cur *sub)
 
 /* RFC 6066 3: a ServerNameList; the first host_name entry is kept. */
 static int
-sni(struct cur c, struct clienthello *out, struct err *e)
+sni(struct cur c, struct scratch *out, struct err *e)
 {
     struct cur list;
     if (vec(&c, 2, &list) < 0)
@@ -174,7 +184,7 @@ sni(struct cur c, struct clienthello *out, struct err *e)
 
 /* RFC 7301 3.1: a ProtocolNameList of non-empty names. */
 static int
-alpn(struct cur c, struct clienthello *out, struct err *e)
+alpn(struct cur c, struct scratch *out, struct err *e)
 {
     struct cur list;
     if (vec(&c, 2, &list) < 0)
@@ -206,7 +216,7 @@ alpn(struct cur c, struct clienthello *out, struct err *e)
 
 /* RFC 8446 4.2.1: in a ClientHello, a list of 2-byte versions. */
 static int
-versions(struct cur c, struct clienthello *out, struct err *e)
+versions(struct cur c, struct scratch *out, struct err *e)
 {
     struct cur list;
     if (vec(&c, 1, &list) < 0)
@@ -220,7 +230,7 @@ versions(struct cur c, struct clienthello *out, struct err *e)
 }
 
 static int
-extensions(struct cur c, struct clienthello *out, struct err *e)
+extensions(struct cur c, struct scratch *out, struct err *e)
 {
     /* One bit per extension type: duplicates are refused (RFC 8446 4.2). */
     uint8_t seen[65536 / 8];
@@ -250,7 +260,7 @@ extensions(struct cur c, struct clienthello *out, struct err *e)
 
 /* Decodes the ClientHello body (after the 4-byte handshake header). */
 static int
-body(struct cur c, struct clienthello *out, struct err *e)
+body(struct cur c, struct scratch *out, struct err *e)
 {
     const uint8_t *random;
     struct cur v;
@@ -279,6 +289,37 @@ body(struct cur c, struct clienthello *out, struct err *e)
     if (c.len)
         return err_set(e, MP_ERR_PROTOCOL, "%zu bytes after the extensions", c.len);
     return extensions(v, out, e);
+}
+
+/* Copies the strings of s into one block that out owns: the protocols'
+ * pointers first, then the server name and the protocols as text. */
+static void
+pack(const struct scratch *s, struct clienthello *out)
+{
+    size_t lens[CH_MAX_ALPN];
+    size_t snilen = strlen(s->sni) + 1;
+    size_t size = s->nalpn * sizeof(char *) + snilen;
+    for (size_t i = 0; i < s->nalpn; i++)
+        size += lens[i] = strlen(s->alpn[i]) + 1;
+    char **block = xmalloc(size);
+    char *text = (char *)(block + s->nalpn);
+    out->sni = memcpy(text, s->sni, snilen);
+    text += snilen;
+    for (size_t i = 0; i < s->nalpn; i++) {
+        block[i] = memcpy(text, s->alpn[i], lens[i]);
+        text += lens[i];
+    }
+    out->alpn = block;
+    out->nalpn = s->nalpn;
+    out->legacy_version = s->legacy_version;
+    out->has_supported_versions = s->has_supported_versions;
+}
+
+void
+ch_free(struct clienthello *ch)
+{
+    free(ch->alpn);
+    memset(ch, 0, sizeof(*ch));
 }
 
 ssize_t
@@ -310,12 +351,13 @@ ch_parse(const uint8_t *p, size_t len, struct clienthello *out, struct err *e)
         records(p, len, total, joined, &got, 1, e);
         msg = joined;
     }
-    int brc = body((struct cur){msg + HS_HDR, mlen}, out, e);
+    struct scratch sc;
+    memset(&sc, 0, sizeof(sc));
+    int brc = body((struct cur){msg + HS_HDR, mlen}, &sc, e);
     free(joined);
-    if (brc < 0) {
-        memset(out, 0, sizeof(*out));
+    if (brc < 0)
         return brc;
-    }
+    pack(&sc, out);
     out->length = (size_t)rc;
     return rc;
 }

@@ -79,6 +79,8 @@
 /* TLS 1.3 tickets sent after each handshake (OpenSSL sends 2): clients
  * reuse one ticket, and each costs an encryption and a record. */
 #define SERVER_TICKETS 1
+/* TLS 1.3 suites in our order of preference (see ctx_common). */
+#define TLS13_SUITES "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
 
 struct tls_session {
     int refs;
@@ -277,6 +279,16 @@ ctx_common(SSL_CTX *ctx, enum tls_version min, enum tls_version max, struct err 
     if (min != TLS_VER_UNBOUNDED && min < TLS_VER_TLS1_2)
         SSL_CTX_set_security_level(ctx, 0);
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION);
+    /*
+     * OpenSSL's TLS 1.3 suites, with AES-128-GCM first instead of
+     * AES-256-GCM: its key schedule and transcript hash are SHA-256, not
+     * SHA-384, and hashing is a fifth of a handshake's instructions. Same
+     * set, only the order changes; it is the order browsers and curl
+     * offer, and both of our roles follow it (as a server we prefer it,
+     * as a client we offer it first).
+     */
+    if (!SSL_CTX_set_ciphersuites(ctx, TLS13_SUITES))
+        return err_set(e, MP_ERR_FATAL, "cannot set the TLS 1.3 cipher suites: %s", ssl_reason());
     SSL_CTX_set_keylog_callback(ctx, keylog_cb());
     return 0;
 }

@@ -243,6 +243,7 @@ TEST(ch_capture_openssl)
     ASSERT_STREQ(ch.alpn[1], "http/1.1");
     ASSERT_EQ(ch.legacy_version, 0x0303);
     ASSERT_EQ(ch.has_supported_versions, 1);
+    ch_free(&ch);
 }
 
 TEST(ch_capture_python)
@@ -255,6 +256,7 @@ TEST(ch_capture_python)
     ASSERT_EQ(ch.nalpn, 1);
     ASSERT_STREQ(ch.alpn[0], "http/1.1");
     ASSERT_EQ(ch.has_supported_versions, 1);
+    ch_free(&ch);
 }
 
 TEST(ch_capture_ip_address_has_no_sni)
@@ -266,6 +268,7 @@ TEST(ch_capture_ip_address_has_no_sni)
     ASSERT_EQ(ch.nalpn, 2);
     ASSERT_STREQ(ch.alpn[0], "h2");
     ASSERT_STREQ(ch.alpn[1], "http/1.1");
+    ch_free(&ch);
 }
 
 TEST(ch_every_prefix_incomplete)
@@ -298,6 +301,7 @@ TEST(ch_bytes_after_the_records_are_left)
     struct clienthello ch;
     struct err e;
     ASSERT_EQ(parse(p, sizeof(p), &ch, &e), sizeof(cap_openssl));
+    ch_free(&ch);
 }
 
 /* Re-frames the openssl capture as two records split after `at` handshake bytes. */
@@ -330,6 +334,7 @@ TEST(ch_split_across_two_records)
         ASSERT_STREQ(ch.sni, "example.com");
         ASSERT_EQ(ch.nalpn, 2);
         ASSERT_STREQ(ch.alpn[1], "http/1.1");
+        ch_free(&ch);
     }
     size_t n = split(p, 100);
     for (size_t k = 0; k < n; k++) {
@@ -364,6 +369,7 @@ TEST(ch_large_hello_over_four_records)
     struct err e;
     ASSERT_EQ(parse(buf_ptr(&p), p.len, &ch, &e), p.len);
     ASSERT_STREQ(ch.sni, "big.example");
+    ch_free(&ch);
     ASSERT_EQ(parse(buf_ptr(&p), p.len - 1, &ch, &e), MP_ERR_INCOMPLETE);
     buf_clear(&exts);
     buf_clear(&body);
@@ -445,6 +451,7 @@ TEST(ch_every_body_truncation_refused)
     struct clienthello ch;
     struct err e;
     ASSERT_EQ(parse_body(&body, &ch, &e), body.len + 9);
+    ch_free(&ch);
     /* Cutting exactly before the extensions block leaves a valid TLS 1.2 hello. */
     size_t noext = body.len - exts.len - 2;
     for (size_t n = 0; n < body.len; n++) {
@@ -452,6 +459,7 @@ TEST(ch_every_body_truncation_refused)
         buf_append(&cut, buf_ptr(&body), n);
         ssize_t rc = parse_body(&cut, &ch, &e);
         buf_clear(&cut);
+        ch_free(&ch);
         if (n == noext)
             ASSERT_EQ(rc, n + 9);
         else if (rc != MP_ERR_PROTOCOL)
@@ -510,6 +518,7 @@ TEST(ch_no_extensions)
     ASSERT_STREQ(ch.sni, "");
     ASSERT_EQ(ch.nalpn, 0);
     ASSERT_EQ(ch.has_supported_versions, 0);
+    ch_free(&ch);
     buf_clear(&body);
 }
 
@@ -611,6 +620,7 @@ TEST(ch_sni_longest_and_first_host_name)
     struct err e;
     ASSERT(parse_body(&body, &ch, &e) > 0);
     ASSERT_STREQ(ch.sni, name);
+    ch_free(&ch);
     /* An unknown name type is skipped; a second host_name is ignored. */
     buf_reset(&x);
     buf_reset(&body);
@@ -618,6 +628,7 @@ TEST(ch_sni_longest_and_first_host_name)
     hello_body(&body, &x);
     ASSERT(parse_body(&body, &ch, &e) > 0);
     ASSERT_STREQ(ch.sni, "ab");
+    ch_free(&ch);
     buf_clear(&x);
     buf_clear(&body);
 }
@@ -672,6 +683,7 @@ TEST(ch_alpn_protocol_too_long)
     ASSERT(parse_body(&body, &ch, &e) > 0);
     ASSERT_EQ(ch.nalpn, 1);
     ASSERT_EQ(strlen(ch.alpn[0]), 63);
+    ch_free(&ch);
     buf_clear(&x);
     buf_clear(&body);
 }
@@ -696,6 +708,7 @@ TEST(ch_alpn_extra_protocols_ignored)
     ASSERT_EQ(ch.nalpn, CH_MAX_ALPN);
     ASSERT_STREQ(ch.alpn[0], "p0");
     ASSERT_STREQ(ch.alpn[CH_MAX_ALPN - 1], "p15");
+    ch_free(&ch);
     buf_clear(&list);
     buf_clear(&d);
     buf_clear(&x);
@@ -727,4 +740,21 @@ TEST(ch_is_tls_lengths)
     ASSERT_EQ(ch_is_tls((const uint8_t *)"\x16\x02\x00", 3), 0);
     ASSERT_EQ(ch_is_tls((const uint8_t *)"\x16\x03\x10", 3), 0);
     ASSERT_EQ(ch_is_tls(cap_openssl, sizeof(cap_openssl)), 1);
+}
+
+/* A connection keeps its hello for life: the names take what the client
+ * sent, not room for the longest ones, and freeing twice is harmless. */
+TEST(ch_strings_sized_to_the_hello)
+{
+    ASSERT(sizeof(struct clienthello) <= 64);
+    struct clienthello ch;
+    struct err e;
+    ASSERT_EQ(parse(CAP(cap_openssl), &ch, &e), sizeof(cap_openssl));
+    /* The block holds the protocols' pointers, then the names as text. */
+    ASSERT(ch.sni == (char *)(ch.alpn + ch.nalpn));
+    ASSERT(ch.alpn[0] == ch.sni + strlen("example.com") + 1);
+    ASSERT(ch.alpn[1] == ch.alpn[0] + strlen("h2") + 1);
+    ch_free(&ch);
+    ASSERT(ch.sni == NULL && ch.alpn == NULL && ch.nalpn == 0);
+    ch_free(&ch);
 }

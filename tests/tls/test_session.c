@@ -11,6 +11,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include "../lib/test.h"
@@ -771,5 +772,130 @@ TEST(tls_session_keylog_follows_open_and_close)
     unlink(path);
     /* One connection's worth: both ends, once. */
     ASSERT_EQ(count_lines(text, "SERVER_TRAFFIC_SECRET_0 "), 2);
+    pki_free(&p);
+}
+
+/*
+ * A plain OpenSSL peer (not ours) against one of our sessions: what a
+ * browser or an origin server sees. raw gets memory BIOs; the handshake
+ * runs until both sides are done, then raw reads once so that the tickets
+ * that follow our server's handshake reach it.
+ */
+static void
+raw_pair(SSL *raw, struct tls_session *ours)
+{
+    BIO *rin = BIO_new(BIO_s_mem()), *rout = BIO_new(BIO_s_mem());
+    ASSERT(rin && rout);
+    SSL_set_bio(raw, rin, rout);
+    struct err e = {0};
+    struct buf wire = BUF_INIT;
+    int rr = 0, ro = 0;
+    for (int i = 0; i < 100 && (rr != 1 || ro != 1); i++) {
+        if (rr != 1)
+            rr = SSL_do_handshake(raw);
+        char *p;
+        long n = BIO_get_mem_data(rout, &p);
+        if (n > 0) {
+            tls_session_feed(ours, (const uint8_t *)p, (size_t)n);
+            (void)BIO_reset(rout);
+        }
+        if (ro != 1)
+            ro = tls_session_handshake(ours, &e);
+        ASSERT(ro >= 0);
+        tls_session_take_output(ours, &wire);
+        if (wire.len) {
+            ASSERT_EQ(BIO_write(rin, buf_ptr(&wire), (int)wire.len), (int)wire.len);
+            buf_reset(&wire);
+        }
+    }
+    ASSERT_EQ(rr, 1);
+    ASSERT_EQ(ro, 1);
+    char c;
+    int r = SSL_read(raw, &c, 1);
+    ASSERT(r <= 0);
+    ASSERT_EQ(SSL_get_error(raw, r), SSL_ERROR_WANT_READ);
+    buf_clear(&wire);
+}
+
+static int tickets;
+static SSL_SESSION *last_ticket;
+
+static int
+on_ticket(SSL *ssl, SSL_SESSION *sess)
+{
+    tickets++;
+    SSL_SESSION_free(last_ticket);
+    last_ticket = sess;
+    return 1; /* the reference is ours */
+}
+
+/*
+ * Our server side sends one TLS 1.3 ticket per handshake, not OpenSSL's
+ * two (each costs an encryption and a record), and that one ticket brings
+ * the client back without a certificate. It also prefers AES-128-GCM,
+ * whose key schedule hashes with SHA-256, over the AES-256-GCM that
+ * OpenSSL's clients offer first.
+ */
+TEST(tls_session_server_one_ticket_resumes)
+{
+    struct pki p;
+    pki_init(&p, "example.com", "DNS:example.com");
+    struct tls_server_opts so = server_opts(&p);
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    ASSERT(ctx != NULL);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(ctx, on_ticket);
+    tickets = 0;
+    struct err e = {0};
+    for (int visit = 0; visit < 3; visit++) {
+        SSL *raw = SSL_new(ctx);
+        ASSERT(raw != NULL);
+        SSL_set_connect_state(raw);
+        if (last_ticket)
+            ASSERT_EQ(SSL_set_session(raw, last_ticket), 1);
+        struct tls_session *s = tls_session_new_server(&so, &e);
+        ASSERT(s != NULL);
+        raw_pair(raw, s);
+        ASSERT_EQ(tickets, visit + 1);
+        ASSERT_EQ(tls_session_resumed(s), visit > 0);
+        ASSERT_EQ(SSL_session_reused(raw), visit > 0);
+        ASSERT_STREQ(tls_session_version(s), "TLSv1.3");
+        ASSERT_STREQ(tls_session_cipher(s), "TLS_AES_128_GCM_SHA256");
+        /* Without its close_notify OpenSSL would mark the ticket spent. */
+        SSL_shutdown(raw);
+        SSL_free(raw);
+        tls_session_free(s);
+    }
+    SSL_SESSION_free(last_ticket);
+    last_ticket = NULL;
+    SSL_CTX_free(ctx);
+    pki_free(&p);
+}
+
+/* Towards servers we offer AES-128-GCM first, so a server that follows the
+ * client's order (nginx's default) picks it. */
+TEST(tls_session_client_offers_aes128_first)
+{
+    struct pki p;
+    pki_init(&p, "example.com", "DNS:example.com");
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    ASSERT(ctx != NULL);
+    ASSERT_EQ(SSL_CTX_use_certificate(ctx, p.leaf), 1);
+    ASSERT_EQ(SSL_CTX_use_PrivateKey(ctx, p.key), 1);
+    SSL *raw = SSL_new(ctx);
+    ASSERT(raw != NULL);
+    SSL_set_accept_state(raw);
+    struct tls_client_opts co = client_opts();
+    struct err e = {0};
+    struct tls_session *c = tls_session_new_client(&co, &e);
+    ASSERT(c != NULL);
+    /* The client speaks first: its ClientHello goes out on the first call. */
+    ASSERT_EQ(tls_session_handshake(c, &e), 0);
+    raw_pair(raw, c);
+    ASSERT_STREQ(SSL_get_cipher_name(raw), "TLS_AES_128_GCM_SHA256");
+    ASSERT_STREQ(tls_session_cipher(c), "TLS_AES_128_GCM_SHA256");
+    SSL_free(raw);
+    tls_session_free(c);
+    SSL_CTX_free(ctx);
     pki_free(&p);
 }
