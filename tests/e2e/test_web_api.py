@@ -581,6 +581,10 @@ def test_options_commands_events_state_help(mitmweb, origin):
     state = web.json("GET", "/state")
     assert "JSON" in state["contentViews"] and "Query" not in state["contentViews"]
     assert state["servers"]["regular"]["listen_addrs"] == [["127.0.0.1", web.proxy_port]]
+    # Our version, as --version's first line gives it (the footer shows it).
+    version = subprocess.run([binary("mitmweb"), "--version"], stdout=subprocess.PIPE,
+                             check=True).stdout.decode()
+    assert version.startswith(f"Mitmproxy: {state['version']} ")
     helps = web.json("GET", "/filter-help")["commands"]
     assert ["~b regex", "Body"] in helps
     assert web.request("POST", "/options/save", b"")[0] == 200
