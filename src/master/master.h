@@ -55,7 +55,16 @@ struct master_tool {
     /* Defaults that registering cannot give (a list's values), applied to
      * the options read and to those --options shows; NULL if none. */
     void (*defaults)(struct options *);
+    /* Options of the shared table that this tool's mitmproxy does not have
+     * (8.1.1 registers them in addons only mitmdump loads, such as its
+     * dumper): left out of --options, still read and set. NULL-ended, or
+     * NULL. */
+    const char *const *unlisted;
 };
+/* mitmdump's own options, which mitmweb lists none of but termlog_verbosity. */
+extern const char *const master_dump_only_options[];
+/* The same for mitmproxy, whose console has its own log: termlog_verbosity too. */
+extern const char *const master_dump_only_options_console[];
 /*
  * The start of mitmdump's, mitmproxy's and mitmweb's main(): registers the
  * tool's options, reads config.yaml and the command line (cl, zeroed by the

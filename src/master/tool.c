@@ -13,6 +13,12 @@
 #include "options/opt.h"
 #include "util/log.h"
 
+/* 8.1.1's Dumper (dumper_*, flow_detail) and its keepserving addon. */
+#define DUMP_ONLY "dumper_default_contentview", "dumper_filter", "flow_detail", "keepserving"
+const char *const master_dump_only_options[] = {DUMP_ONLY, NULL};
+/* 8.1.1's TermLog, which mitmweb loads and the console replaces. */
+const char *const master_dump_only_options_console[] = {DUMP_ONLY, "termlog_verbosity", NULL};
+
 int
 master_usage_error(const struct master_tool *t, const char *msg)
 {
@@ -44,6 +50,8 @@ master_parse_cmdline(const struct master_tool *t, int argc, char **argv, struct 
             return NULL;
         }
     }
+    for (size_t i = 0; t->unlisted && t->unlisted[i]; i++)
+        opt_unlist(t->unlisted[i]);
     struct options *opts = tool_defaults(t);
     if (cmdline_parse_config(opts, argc, argv, cl, &e) < 0) {
         *status = master_usage_error(t, e.msg);

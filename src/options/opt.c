@@ -16,7 +16,8 @@
 #include "util/buf.h"
 #include "util/xmalloc.h"
 
-static const struct opt_info registry[] = {
+/* Not const: a tool may take a row out of `--options` (opt_unlist()). */
+static struct opt_info registry[] = {
 #define X(type, state, name, def, choices, help)                                                   \
     {#name, OPT_##type, choices, help, offsetof(struct options, name), OPT_STATE_##state,      \
      OPT_INDEX_##name, 0},
@@ -567,6 +568,16 @@ opt_register_ours(const char *name, enum opt_type type, const char *def, const c
     if (index >= 0)
         dyn_rows[(size_t)index - NOPTS].unlisted = 1;
     return index;
+}
+
+int
+opt_unlist(const char *name)
+{
+    struct opt_info *info = (struct opt_info *)opt_find(name);
+    if (info == NULL)
+        return MP_ERR_NOTFOUND;
+    info->unlisted = 1;
+    return 0;
 }
 
 int

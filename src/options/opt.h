@@ -216,6 +216,13 @@ int opt_register(const char *name, enum opt_type type, const char *def, const ch
 int opt_register_ours(const char *name, enum opt_type type, const char *def, const char *choices,
                       const char *help, struct err *e);
 /*
+ * Leaves an option out of `--options` from now on, for a tool whose
+ * mitmproxy does not have it (8.1.1 registers mitmdump's flow_detail in an
+ * addon that mitmweb does not load); it is still read and set as before.
+ * 0, or MP_ERR_NOTFOUND when no option has that name.
+ */
+int opt_unlist(const char *name);
+/*
  * The value of any option by its row, a registered one's included (an
  * addon that registered "intercept" reads it so). The type must match.
  */

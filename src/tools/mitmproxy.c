@@ -35,6 +35,7 @@ static int (*const register_options[])(struct err *) = {
 static const struct master_tool tool = {
     .name = "mitmproxy",
     .register_options = register_options,
+    .unlisted = master_dump_only_options_console,
 };
 
 int

@@ -66,6 +66,7 @@ static int (*const register_options[])(struct err *) = {store_register_options,
 static const struct master_tool tool = {
     .name = "mitmweb",
     .register_options = register_options,
+    .unlisted = master_dump_only_options,
     .defaults = web_options_defaults,
 };
 

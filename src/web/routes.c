@@ -383,8 +383,10 @@ state_get(struct web *w, struct web_req *rq, struct web_resp *rs, char **args)
     struct json j;
     web__json_init(&j, rs);
     json_object_begin(&j);
+    /* Ours, as `--version` prints it first ("Mitmproxy: 0.1.0"): the
+     * footer shows it as mitmweb shows its own. */
     json_key(&j, "version");
-    json_string(&j, MP_COMPAT_MITMPROXY);
+    json_string(&j, MP_VERSION);
     json_key(&j, "contentViews");
     json_array_begin(&j);
     for (int v = 0; v < cv_view_count(); v++)

@@ -38,6 +38,9 @@ static const struct {
      "considered a plaintext password. If no password is provided, a random token is "
      "generated on startup. For automated calls, you can pass the password as token query "
      "parameter or as `Authorization: Bearer ...` header."},
+    /* Accepted so 8.1.1's command lines and config files keep working;
+     * configure() says that it does nothing yet. */
+    {"web_static_viewer", OPT_OPTSTR, "", NULL, "The path to output a static viewer."},
 };
 
 int
@@ -142,6 +145,10 @@ configure(struct addon *a, const struct options *o, const struct opt_changes *up
         free(w->password);
         w->password = *pw ? xstrdup(pw) : NULL;
     }
+    if ((updated == NULL || opt_changed_name(updated, "web_static_viewer")) &&
+        *str_opt(o, "web_static_viewer"))
+        log_msg(LOG_WARN, "option web_static_viewer is not implemented yet in this version and "
+                          "has no effect");
     if (updated)
         web__options_changed(w, o, updated);
     return 0;

@@ -581,6 +581,10 @@ def test_options_commands_events_state_help(mitmweb, origin):
     state = web.json("GET", "/state")
     assert "JSON" in state["contentViews"] and "Query" not in state["contentViews"]
     assert state["servers"]["regular"]["listen_addrs"] == [["127.0.0.1", web.proxy_port]]
+    # Our version, as --version's first line gives it (the footer shows it).
+    version = subprocess.run([binary("mitmweb"), "--version"], stdout=subprocess.PIPE,
+                             check=True).stdout.decode()
+    assert version.startswith(f"Mitmproxy: {state['version']} ")
     helps = web.json("GET", "/filter-help")["commands"]
     assert ["~b regex", "Body"] in helps
     assert web.request("POST", "/options/save", b"")[0] == 200
@@ -690,3 +694,19 @@ def test_answers_while_a_large_file_loads(mitmweb, tmp_path):
     total = web.json("GET", "/flows?limit=1")["total"]
     assert first < total
     assert total == 4000
+
+
+def test_options_lists_what_811s_mitmweb_lists():
+    """mitmweb --options as 8.1.1's: no mitmdump-only options (8.1.1 registers
+    them in its dumper addon, which mitmweb does not load). The extras are
+    newer mitmweb's web_password and web_theme, and the store's budget."""
+    def names(cmd):
+        out = subprocess.run([cmd, "--options"], stdout=subprocess.PIPE, check=True,
+                             stdin=subprocess.DEVNULL).stdout.decode()
+        return {l.split(":")[0] for l in out.splitlines() if l and l[0].isalpha()}
+
+    ours, ref = names(binary("mitmweb")), names("/usr/bin/mitmweb")
+    assert "flow_detail" not in ours and "keepserving" not in ours
+    assert "termlog_verbosity" in ours
+    assert ours - ref == {"web_password", "web_theme", "store_memory_budget"}
+    assert ref - ours == set()

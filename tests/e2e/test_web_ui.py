@@ -138,6 +138,12 @@ def test_list_fills_live(mitmweb, origin, tmp_path):
     r = run_ui("live", mitmweb, origin, tmp_path)
     assert [p.rsplit("/", 2)[-2:] for p in r["paths"]] == [["hello", "1"], ["hello", "2"],
                                                           ["hello", "3"]]
+    # The footer names the version as 8.1.1's does ("mitmproxy 8.1.1"), with
+    # ours: the one --version prints.
+    out = subprocess.run([binary("mitmweb"), "--version"], stdout=subprocess.PIPE,
+                         check=True).stdout.decode()
+    assert r["version"] == "mitmproxy " + out.split()[1]
+    assert r["versionTitle"] == "Mitmproxy Version"
 
 
 def test_click_shows_body(mitmweb, origin, tmp_path):

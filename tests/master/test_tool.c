@@ -110,6 +110,44 @@ TEST(tool_options_shows_the_tools_defaults)
     free(out);
 }
 
+TEST(tool_options_leaves_out_what_the_tool_lacks)
+{
+    /* mitmweb's --options as 8.1.1's: no dumper options, which it still reads. */
+    struct master_tool t = {.name = "tool", .unlisted = master_dump_only_options};
+    char *argv[] = {"tool", NO_CONF, "--options", NULL};
+    struct cmdline cl = {0};
+    char *out;
+    int status = -1;
+    ASSERT(parse(&t, argv, &cl, &status, 1, &out) == NULL);
+    ASSERT_EQ(status, 0);
+    ASSERT(strstr(out, "\nflow_detail:") == NULL);
+    ASSERT(strstr(out, "\nkeepserving:") == NULL);
+    ASSERT(strstr(out, "\ndumper_filter:") == NULL);
+    ASSERT(strstr(out, "\ndumper_default_contentview:") == NULL);
+    ASSERT(strstr(out, "\ntermlog_verbosity: info\n") != NULL);
+    ASSERT(strstr(out, "\nlisten_port: 8080\n") != NULL);
+    cmdline_clear(&cl);
+    free(out);
+
+    char *set[] = {"tool", NO_CONF, "--set", "flow_detail=3", NULL};
+    memset(&cl, 0, sizeof(cl));
+    struct options *o = parse(&t, set, &cl, &status, 1, &out);
+    ASSERT(o != NULL);
+    ASSERT_EQ(o->flow_detail, 3);
+    opt_free(o);
+    cmdline_clear(&cl);
+    free(out);
+
+    /* mitmproxy's console has its own log: termlog_verbosity goes too. */
+    struct master_tool con = {.name = "tool", .unlisted = master_dump_only_options_console};
+    memset(&cl, 0, sizeof(cl));
+    ASSERT(parse(&con, argv, &cl, &status, 1, &out) == NULL);
+    ASSERT(strstr(out, "\ntermlog_verbosity:") == NULL);
+    ASSERT(strstr(out, "\nflow_detail:") == NULL);
+    cmdline_clear(&cl);
+    free(out);
+}
+
 TEST(tool_help_and_version_print_and_stop)
 {
     struct master_tool t = {.name = "tool"};

@@ -118,3 +118,25 @@ TEST(opt_set_deferred_until_registered)
     ASSERT(strstr(e.msg, "bad_later: invalid integer 'abc'") != NULL);
     opt_free(o);
 }
+
+/* A tool takes a shared option out of its --options (mitmweb lacks
+ * mitmdump's flow_detail); the option is still set and read. */
+TEST(opt_unlist_hides_a_table_option)
+{
+    struct err e = {0};
+    ASSERT_EQ(opt_unlist("flow_detail"), 0);
+    ASSERT_EQ(opt_unlist("no_such_option"), MP_ERR_NOTFOUND);
+    ASSERT(opt_find("flow_detail")->unlisted && !opt_find("anticache")->unlisted);
+    struct options *o = opt_new();
+    ASSERT_EQ(opt_set_arg(o, "flow_detail=3", &e), 0);
+    ASSERT_EQ(o->flow_detail, 3);
+    char *dump = NULL;
+    size_t dlen = 0;
+    FILE *f = open_memstream(&dump, &dlen);
+    opt_dump(o, f);
+    fclose(f);
+    ASSERT(strstr(dump, "flow_detail") == NULL);
+    ASSERT(strstr(dump, "\nanticache: false\n") != NULL);
+    free(dump);
+    opt_free(o);
+}

@@ -83,7 +83,9 @@ const scenarios = {
         }
         const r = await rows();
         await shot('flow-list');
-        return { paths: r.map((x) => x.path) };
+        const version = await page.textContent('.footer .version');
+        const versionTitle = await page.getAttribute('.footer .version', 'title');
+        return { paths: r.map((x) => x.path), version, versionTitle };
     },
 
     // A click on a row shows the response body, coloured, and images.

@@ -15,6 +15,11 @@ const REFRESH_MS = 100;
 // Fetches in flight at once: a fast scroll through a million rows must not
 // queue hundreds of requests for pages long gone from the screen.
 const MAX_INFLIGHT = 3;
+// A screen that jumps to rows not cached, again within this time of the
+// last jump, is fetched only once it holds still this long: a fling through
+// the list would otherwise start (and abort) a fetch every frame, each a
+// millisecond or two of the page's main thread and a request for the server.
+const SETTLE_MS = 60;
 
 export type Order = "time" | "method" | "url" | "size";
 
@@ -44,12 +49,30 @@ export class FlowList extends Observable {
     private start = 0;
     private end = 0;
     private timer: number | undefined;
+    private lastJump = -Infinity; // performance.now() of the last jump
+    private settle: number | undefined;
 
     // The rows on screen are [start, end); pages around them are kept.
     setVisible(start: number, end: number): void {
         this.start = start;
         this.end = end;
-        this.ensure();
+        const p = Math.floor(Math.max(0, start) / PAGE);
+        if (this.pages.has(p) || this.inflight.has(p)) {
+            this.ensure();
+            return;
+        }
+        const now = performance.now();
+        const settling = now - this.lastJump < SETTLE_MS;
+        this.lastJump = now;
+        clearTimeout(this.settle);
+        if (!settling) {
+            this.ensure();
+            return;
+        }
+        this.settle = window.setTimeout(() => {
+            this.settle = undefined;
+            this.ensure();
+        }, SETTLE_MS);
     }
 
     get(i: number): Flow | undefined {

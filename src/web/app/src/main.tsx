@@ -1,8 +1,9 @@
 // Entry point: load options, events and state, open /updates, render.
 import { render } from "preact";
-import { loadInitial } from "./app";
+import { flows, loadInitial } from "./app";
 import { onKeyDown } from "./keys";
 import { App } from "./ui/App";
+import { ROW } from "./ui/FlowTable";
 import { connect } from "./updates";
 import "./style.css";
 
@@ -12,6 +13,10 @@ if (new URLSearchParams(location.search).has("token")) {
     history.replaceState(null, "", location.pathname + location.hash);
 }
 
+// The first screen of rows is asked for before the first render (index.html
+// preloads it), so its answer is parsed while the page is built; the table
+// says which rows it shows once it has a size.
+flows.setVisible(0, Math.ceil(window.innerHeight / ROW));
 render(<App />, document.getElementById("mitmproxy")!);
 window.addEventListener("keydown", onKeyDown);
 void loadInitial();

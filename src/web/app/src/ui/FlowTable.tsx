@@ -2,9 +2,19 @@
 // pages around them are fetched (flowlist.ts). Past a few million pixels
 // browsers stop growing an element, so a long list maps its scroll range
 // proportionally onto the rows instead of one pixel row per pixel.
-import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+//
+// A scroll moves one element: the rows sit in normal flow inside a block
+// shifted by a transform, so a row that stays on screen keeps its props and
+// is not rendered again (Row's shouldComponentUpdate), and a row that comes
+// into view takes over the DOM of one that left (rows are keyed by their
+// place modulo the screen's row count). Nothing here reads the layout while
+// rendering: the geometry comes from the list's length and the scroll
+// event's own scrollTop.
+import { Component } from "preact";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { app, flows, options, select, setSort, SORT_ORDER } from "../app";
 import { COLUMNS, DEFAULT_COLUMNS, type Column } from "../columns";
+import type { Flow } from "../flow";
 import { useStore } from "../store";
 
 export const ROW = 26;
@@ -32,8 +42,11 @@ function scrollTopFor(total: number, index: number, view: number): number {
 
 export function useColumns(): Column[] {
     const names = useStore(options, () => options.state.options.web_columns?.value) as string[] | undefined;
-    const list = Array.isArray(names) && names.length ? names : DEFAULT_COLUMNS;
-    return list.map((n) => COLUMNS[n]).filter((c): c is Column => !!c);
+    // The same array while the option stays: rows compare it by identity.
+    return useMemo(() => {
+        const list = Array.isArray(names) && names.length ? names : DEFAULT_COLUMNS;
+        return list.map((n) => COLUMNS[n]).filter((c): c is Column => !!c);
+    }, [names]);
 }
 
 function TableHead({ columns }: { columns: Column[] }) {
@@ -61,6 +74,65 @@ function TableHead({ columns }: { columns: Column[] }) {
     );
 }
 
+interface RowProps {
+    f: Flow | undefined; // undefined: its page is still being fetched
+    i: number;
+    columns: Column[];
+    selected: boolean;
+    highlighted: boolean;
+}
+
+// One row; rendered again only when what it shows changed. A flow that
+// changes on the server arrives as a new object, so identity says it all.
+class Row extends Component<RowProps> {
+    shouldComponentUpdate(n: RowProps): boolean {
+        const p = this.props;
+        return (
+            n.f !== p.f ||
+            n.i !== p.i ||
+            n.columns !== p.columns ||
+            n.selected !== p.selected ||
+            n.highlighted !== p.highlighted
+        );
+    }
+
+    render({ f, i, columns, selected, highlighted }: RowProps) {
+        // Stripes by the row's index, not :nth-child, which would restyle
+        // every row when the screen moves by one.
+        const odd = i % 2 ? " odd" : "";
+        if (!f) return <div class={`flow-row placeholder${odd}`} />;
+        let cls = `flow-row${odd}`;
+        if (selected) cls += " selected";
+        if (highlighted) cls += " highlighted";
+        if (f.intercepted) cls += " intercepted";
+        if (f.error) cls += " has-error";
+        if (f.marked) cls += " marked";
+        if (f.response) cls += " has-response";
+        return (
+            <div class={cls} role="row" data-id={f.id} data-index={i}>
+                {columns.map((c) => (
+                    <div
+                        key={c.name}
+                        class={`cell col-${c.name}`}
+                        style={c.width ? { flex: `0 0 ${c.width}` } : undefined}
+                    >
+                        {c.cell(f, i)}
+                    </div>
+                ))}
+            </div>
+        );
+    }
+}
+
+// One handler for every row: the row says which flow it shows.
+function onRowClick(e: MouseEvent): void {
+    const row = (e.target as Element).closest?.(".flow-row[data-index]") as HTMLElement | null;
+    if (!row) return;
+    const i = Number(row.dataset.index);
+    const f = flows.get(i);
+    if (f && f.id === row.dataset.id) select(f, i);
+}
+
 export function FlowTable() {
     const columns = useColumns();
     const ref = useRef<HTMLDivElement>(null);
@@ -83,21 +155,20 @@ export function FlowTable() {
         const el = ref.current!;
         const ro = new ResizeObserver(() => setView(el.clientHeight));
         ro.observe(el);
-        setView(el.clientHeight);
         return () => ro.disconnect();
     }, []);
 
     useEffect(() => flows.setVisible(first, last), [first, last]);
 
     // New rows while at the bottom: stay at the bottom (mitmweb's AutoScroll).
+    // The height is known from the length: no layout is read here.
     useLayoutEffect(() => {
-        const el = ref.current!;
         if (!shown.current) {
             shown.current = flows.loaded;
             return;
         }
-        if (stick.current && el.scrollHeight > el.clientHeight && flows.order === "time" && !flows.reverse) {
-            el.scrollTop = el.scrollHeight;
+        if (stick.current && geo.height > view && flows.order === "time" && !flows.reverse) {
+            ref.current!.scrollTop = geo.height;
         }
     }, [total]);
 
@@ -112,55 +183,34 @@ export function FlowTable() {
     }, [selectedIndex]);
 
     const onScroll = () => {
-        const el = ref.current!;
-        stick.current = el.scrollTop + el.clientHeight >= el.scrollHeight - 2;
-        setScrollTop(el.scrollTop);
+        const top = ref.current!.scrollTop;
+        stick.current = top + view >= geo.height - 2;
+        setScrollTop(top);
     };
 
     const rows = [];
     for (let i = first; i < last; i++) {
         const f = flows.get(i);
-        const top = offset + (i - first) * ROW;
-        if (!f) {
-            rows.push(<div key={`p${i}`} class="flow-row placeholder" style={{ top: `${top}px` }} />);
-            continue;
-        }
-        const cls = ["flow-row"];
-        if (selected?.id === f.id) cls.push("selected");
-        if (highlighted?.has(f.id)) cls.push("highlighted");
-        if (f.intercepted) cls.push("intercepted");
-        if (f.error) cls.push("has-error");
-        if (f.marked) cls.push("marked");
-        if (f.response) cls.push("has-response");
         rows.push(
-            <div
-                key={f.id}
-                class={cls.join(" ")}
-                role="row"
-                data-id={f.id}
-                data-index={i}
-                style={{ top: `${top}px` }}
-                onClick={() => select(f, i)}
-            >
-                {columns.map((c) => (
-                    <div
-                        key={c.name}
-                        class={`cell col-${c.name}`}
-                        style={c.width ? { flex: `0 0 ${c.width}` } : undefined}
-                    >
-                        {c.cell(f, i)}
-                    </div>
-                ))}
-            </div>,
+            <Row
+                key={i % count}
+                f={f}
+                i={i}
+                columns={columns}
+                selected={!!f && selected?.id === f.id}
+                highlighted={!!f && !!highlighted?.has(f.id)}
+            />,
         );
     }
 
     return (
         <div class="flow-table" role="table">
             <TableHead columns={columns} />
-            <div class="flow-table-body" ref={ref} onScroll={onScroll} tabIndex={-1}>
+            <div class="flow-table-body" ref={ref} onScroll={onScroll} onClick={onRowClick} tabIndex={-1}>
                 <div class="flow-table-spacer" style={{ height: `${geo.height}px` }} />
-                {rows}
+                <div class="flow-table-rows" style={{ transform: `translateY(${offset}px)` }}>
+                    {rows}
+                </div>
                 {flows.loaded && total === 0 && (
                     <div class="flow-table-empty">
                         {flows.error ? flows.error : flows.filter ? "No flows match the filter." : "No flows yet."}

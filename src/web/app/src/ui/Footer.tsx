@@ -18,6 +18,12 @@ function listenAddresses(): string[] {
     return out;
 }
 
+// 1234567 as "1,234,567". Not toLocaleString(): its first call loads the
+// locale data, about 130 ms of the first render at start-up.
+export function formatCount(n: number): string {
+    return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
 export function Footer() {
     useStore(serverState);
     useStore(options);
@@ -26,7 +32,7 @@ export function Footer() {
     return (
         <footer class="footer">
             <span class="flow-count" data-total={flows.total}>
-                {flows.total.toLocaleString()} flow{flows.total === 1 ? "" : "s"}
+                {formatCount(flows.total)} flow{flows.total === 1 ? "" : "s"}
                 {flows.filter ? " matching the filter" : ""}
             </span>
             {listenAddresses().map((a) => (
@@ -34,7 +40,11 @@ export function Footer() {
                     {a}
                 </span>
             ))}
-            {version && <span class="pill dim">mitmproxy-c {version}</span>}
+            {version && (
+                <span class="pill dim version" title="Mitmproxy Version">
+                    mitmproxy {version}
+                </span>
+            )}
         </footer>
     );
 }
