@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,9 +63,7 @@ take_str2(struct tns *d, const char *key, char **out, int nullable, int text, co
     } else if (text && v->type == TNS_BYTES && !tns_utf8_valid(v->u.str.p, v->u.str.len)) {
         rc = err_set(e, MP_ERR_CORRUPT, "%s: field '%s' is not UTF-8", ctx, key);
     } else if (v->type == TNS_BYTES || v->type == TNS_TEXT) {
-        *out = v->u.str.p;
-        v->u.str.p = NULL;
-        v->type = TNS_NULL;
+        *out = tns_take_str(v);
     } else {
         rc = bad_type(ctx, key, v, e);
     }
@@ -251,7 +250,8 @@ take_content(struct tns *d, struct buf *b, int *none, const char *ctx, struct er
     return rc;
 }
 
-/* Whatever is left of a dict after the modeled fields were taken. */
+/* Whatever is left of a dict after the modeled fields were taken, for
+ * the flow to keep: out of the record's arena. */
 static struct tns *
 leftover(struct tns *d)
 {
@@ -259,7 +259,7 @@ leftover(struct tns *d)
         tns_free(d);
         return NULL;
     }
-    return d;
+    return tns_keep(d);
 }
 
 static int
@@ -605,7 +605,7 @@ load_flow(struct tns *d, struct flow **out, int with_backup, struct err *e)
         goto fail;
     v = tns_dict_take(d, "metadata");
     if (v && v->type == TNS_DICT && v->u.dict.n > 0) {
-        f->metadata = v;
+        f->metadata = tns_keep(v);
     } else {
         rc = v && v->type != TNS_DICT && v->type != TNS_NULL ? bad_type(ctx, "metadata", v, e) : 0;
         tns_free(v);
@@ -822,13 +822,23 @@ migrate(struct tns *d, int64_t *version_out, struct err *e)
     return 0;
 }
 
-int
-ffile_deserialize(const uint8_t *p, size_t len, size_t *used, struct flow **out, struct err *e)
+/*
+ * The record's tree is read once and dropped, so it is decoded into an
+ * arena whose first block is on the stack: a record of the fixtures' kind
+ * fits, and its some 200 values cost no malloc of their own. A malloc and
+ * a free per value were half of reading a flow, and as a flow store grew
+ * around them glibc's malloc took longer for each (bench/README.md, "-r
+ * through the addon chain").
+ */
+#define RECORD_STACK 16384
+
+static int
+deserialize(struct tns_arena *a, const uint8_t *p, size_t len, size_t *used, struct flow **out,
+            struct err *e)
 {
     struct tns *d;
     int64_t version = 0;
-    *out = NULL;
-    int rc = tns_decode(p, len, used, &d, e);
+    int rc = tns_decode_in(a, p, len, used, &d, e);
     if (rc < 0)
         return rc;
     if (d->type != TNS_DICT) {
@@ -843,6 +853,18 @@ ffile_deserialize(const uint8_t *p, size_t len, size_t *used, struct flow **out,
         return rc;
     (*out)->loaded_version = (int)version;
     return 0;
+}
+
+int
+ffile_deserialize(const uint8_t *p, size_t len, size_t *used, struct flow **out, struct err *e)
+{
+    max_align_t space[RECORD_STACK / sizeof(max_align_t)];
+    struct tns_arena a;
+    *out = NULL;
+    tns_arena_init(&a, space, sizeof(space));
+    int rc = deserialize(&a, p, len, used, out, e);
+    tns_arena_clear(&a);
+    return rc;
 }
 
 /*

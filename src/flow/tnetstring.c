@@ -1,6 +1,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +15,122 @@ alloc(enum tns_type type)
     struct tns *t = xcalloc(1, sizeof(*t));
     t->type = type;
     return t;
+}
+
+/* ---- the arena ---------------------------------------------------------- */
+
+/* A block of its own for anything larger than a quarter of a block (a
+ * body), so that the rest of the current block is not given up for it. */
+#define ARENA_BLOCK 16384
+#define ARENA_ALIGN 16
+
+struct tns_block {
+    struct tns_block *next;
+    max_align_t data[];
+};
+
+void
+tns_arena_init(struct tns_arena *a, void *space, size_t len)
+{
+    a->blocks = NULL;
+    a->cur = a->end = NULL;
+    if (space && len >= ARENA_ALIGN) {
+        uintptr_t p = ((uintptr_t)space + ARENA_ALIGN - 1) & ~(uintptr_t)(ARENA_ALIGN - 1);
+        a->cur = (uint8_t *)p;
+        a->end = (uint8_t *)space + len;
+    }
+}
+
+void
+tns_arena_clear(struct tns_arena *a)
+{
+    while (a->blocks) {
+        struct tns_block *b = a->blocks;
+        a->blocks = b->next;
+        free(b);
+    }
+    a->cur = a->end = NULL;
+}
+
+static void *
+arena_alloc(struct tns_arena *a, size_t n)
+{
+    n = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+    if (a->cur && (size_t)(a->end - a->cur) >= n) {
+        void *p = a->cur;
+        a->cur += n;
+        return p;
+    }
+    size_t len = n > ARENA_BLOCK / 4 ? n : ARENA_BLOCK;
+    struct tns_block *b = xmalloc(sizeof(*b) + len);
+    b->next = a->blocks;
+    a->blocks = b;
+    if (len == n)
+        return b->data;
+    a->cur = (uint8_t *)b->data + n;
+    a->end = (uint8_t *)b->data + len;
+    return b->data;
+}
+
+/* p[0..n) and a NUL, in a. */
+static char *
+arena_str(struct tns_arena *a, const void *p, size_t n)
+{
+    char *s = arena_alloc(a, n + 1);
+    if (n)
+        memcpy(s, p, n);
+    s[n] = '\0';
+    return s;
+}
+
+/* A node of a's, or of the heap when a is NULL. */
+static struct tns *
+node(struct tns_arena *a, enum tns_type type)
+{
+    if (a == NULL)
+        return alloc(type);
+    struct tns *t = arena_alloc(a, sizeof(*t));
+    memset(t, 0, sizeof(*t));
+    t->type = type;
+    t->in_arena = 1;
+    return t;
+}
+
+static int
+any_in_arena(const struct tns *t)
+{
+    if (t->in_arena || t->arr_in_arena)
+        return 1;
+    if (t->type == TNS_LIST)
+        for (size_t i = 0; i < t->u.list.n; i++)
+            if (any_in_arena(t->u.list.v[i]))
+                return 1;
+    if (t->type == TNS_DICT)
+        for (size_t i = 0; i < t->u.dict.n; i++)
+            if (t->u.dict.v[i].key_in_arena || any_in_arena(t->u.dict.v[i].val))
+                return 1;
+    return 0;
+}
+
+struct tns *
+tns_keep(struct tns *t)
+{
+    if (t == NULL || !any_in_arena(t))
+        return t;
+    struct tns *c = tns_copy(t);
+    tns_free(t);
+    return c;
+}
+
+char *
+tns_take_str(struct tns *t)
+{
+    if (t == NULL || (t->type != TNS_BYTES && t->type != TNS_TEXT))
+        return NULL;
+    char *s = t->in_arena ? xmemdup(t->u.str.p, t->u.str.len + 1) : t->u.str.p;
+    t->u.str.p = NULL;
+    t->type = TNS_NULL;
+    return s;
 }
 
 struct tns *
@@ -91,27 +209,33 @@ tns_free(struct tns *t)
     switch (t->type) {
     case TNS_BYTES:
     case TNS_TEXT:
-        free(t->u.str.p);
+        if (!t->in_arena)
+            free(t->u.str.p);
         break;
     case TNS_FLOAT:
-        free(t->u.f.text);
+        if (!t->in_arena)
+            free(t->u.f.text);
         break;
     case TNS_LIST:
         for (size_t i = 0; i < t->u.list.n; i++)
             tns_free(t->u.list.v[i]);
-        free(t->u.list.v);
+        if (!t->arr_in_arena)
+            free(t->u.list.v);
         break;
     case TNS_DICT:
         for (size_t i = 0; i < t->u.dict.n; i++) {
-            free(t->u.dict.v[i].key);
+            if (!t->u.dict.v[i].key_in_arena)
+                free(t->u.dict.v[i].key);
             tns_free(t->u.dict.v[i].val);
         }
-        free(t->u.dict.v);
+        if (!t->arr_in_arena)
+            free(t->u.dict.v);
         break;
     default:
         break;
     }
-    free(t);
+    if (!t->in_arena)
+        free(t);
 }
 
 /* Keys are bytes: a key may hold NUL, so copies go by length. */
@@ -192,14 +316,45 @@ tns_equal(const struct tns *a, const struct tns *b)
     return 0;
 }
 
+/*
+ * Room for one more item in a list's or dict's array v of n items. An
+ * array in an arena is copied into one of its own, or (a != NULL) into a
+ * larger one in a: the arena's memory is never realloc'd.
+ */
+static void *
+grow(void *v, size_t n, size_t *cap, size_t size, uint8_t *in_arena, struct tns_arena *a)
+{
+    if (n < *cap)
+        return v;
+    size_t ncap = *cap ? *cap * 2 : 8;
+    void *nv;
+    if (a) {
+        nv = arena_alloc(a, ncap * size);
+    } else if (*in_arena) {
+        nv = xmalloc(ncap * size);
+    } else {
+        *cap = ncap;
+        return xrealloc(v, ncap * size);
+    }
+    if (n)
+        memcpy(nv, v, n * size);
+    *in_arena = a != NULL;
+    *cap = ncap;
+    return nv;
+}
+
+static void
+list_append(struct tns *l, struct tns *item, struct tns_arena *a)
+{
+    l->u.list.v =
+        grow(l->u.list.v, l->u.list.n, &l->u.list.cap, sizeof(*l->u.list.v), &l->arr_in_arena, a);
+    l->u.list.v[l->u.list.n++] = item;
+}
+
 void
 tns_list_append(struct tns *l, struct tns *item)
 {
-    if (l->u.list.n == l->u.list.cap) {
-        l->u.list.cap = l->u.list.cap ? l->u.list.cap * 2 : 4;
-        l->u.list.v = xrealloc(l->u.list.v, l->u.list.cap * sizeof(*l->u.list.v));
-    }
-    l->u.list.v[l->u.list.n++] = item;
+    list_append(l, item, NULL);
 }
 
 /* Lengths first: most keys of a flow's dicts differ in length, and the
@@ -223,8 +378,10 @@ find(const struct tns *d, const char *key)
     return find_n(d, key, strlen(key));
 }
 
+/* A key's key_len bytes (a decoded key is not NUL-terminated) are copied,
+ * with a NUL, into a, or onto the heap when a is NULL. */
 static void
-dict_set_n(struct tns *d, const char *key, size_t key_len, struct tns *val)
+dict_set_in(struct tns *d, const char *key, size_t key_len, struct tns *val, struct tns_arena *a)
 {
     struct tns_pair *p = find_n(d, key, key_len);
     if (p) {
@@ -232,14 +389,25 @@ dict_set_n(struct tns *d, const char *key, size_t key_len, struct tns *val)
         p->val = val;
         return;
     }
-    if (d->u.dict.n == d->u.dict.cap) {
-        d->u.dict.cap = d->u.dict.cap ? d->u.dict.cap * 2 : 8;
-        d->u.dict.v = xrealloc(d->u.dict.v, d->u.dict.cap * sizeof(*d->u.dict.v));
-    }
+    d->u.dict.v =
+        grow(d->u.dict.v, d->u.dict.n, &d->u.dict.cap, sizeof(*d->u.dict.v), &d->arr_in_arena, a);
     p = &d->u.dict.v[d->u.dict.n++];
-    p->key = xmemdup(key, key_len + 1);
+    if (a) {
+        p->key = arena_str(a, key, key_len);
+    } else {
+        p->key = xmalloc(key_len + 1);
+        memcpy(p->key, key, key_len);
+        p->key[key_len] = '\0';
+    }
+    p->key_in_arena = a != NULL;
     p->key_len = key_len;
     p->val = val;
+}
+
+static void
+dict_set_n(struct tns *d, const char *key, size_t key_len, struct tns *val)
+{
+    dict_set_in(d, key, key_len, val, NULL);
 }
 
 void
@@ -262,7 +430,8 @@ tns_dict_take(struct tns *d, const char *key)
     if (p == NULL)
         return NULL;
     struct tns *val = p->val;
-    free(p->key);
+    if (!p->key_in_arena)
+        free(p->key);
     size_t i = (size_t)(p - d->u.dict.v);
     memmove(p, p + 1, (d->u.dict.n - i - 1) * sizeof(*p));
     d->u.dict.n--;
@@ -278,7 +447,9 @@ tns_dict_rename(struct tns *d, const char *from, const char *to)
     /* A key already named `to` would make the dict hold it twice. */
     tns_free(tns_dict_take(d, to));
     p = find(d, from);
-    free(p->key);
+    if (!p->key_in_arena)
+        free(p->key);
+    p->key_in_arena = 0;
     p->key = xstrdup(to);
     p->key_len = strlen(to);
     return 1;
@@ -350,11 +521,80 @@ parse_int(const char *s, size_t n, int64_t *out)
 }
 
 static int decode(const uint8_t *p, size_t len, size_t *used, struct tns **out, int depth,
-                  struct err *e);
+                  struct tns_arena *a, struct err *e);
+
+/* A string node of type with p[0..n), in a or on the heap. */
+static struct tns *
+str_node(struct tns_arena *a, enum tns_type type, const uint8_t *p, size_t n)
+{
+    if (a == NULL) {
+        struct tns *t = tns_bytes(p, n);
+        t->type = type;
+        return t;
+    }
+    struct tns *t = node(a, type);
+    t->u.str.p = arena_str(a, p, n);
+    t->u.str.len = n;
+    return t;
+}
+
+/*
+ * The length prefix of the value at p[0..len): its payload's offset in
+ * *start and its length in *n. The payload and its tag lie within len.
+ */
+static int
+prefix(const uint8_t *p, size_t len, size_t *start, size_t *n, struct err *e)
+{
+    size_t i = 0;
+    uint64_t v = 0;
+    while (i < len && p[i] >= '0' && p[i] <= '9') {
+        if (i == TNS_MAX_LEN_DIGITS)
+            return err_set(e, MP_ERR_CORRUPT, "length prefix longer than %d digits",
+                           TNS_MAX_LEN_DIGITS);
+        v = v * 10 + (uint64_t)(p[i] - '0');
+        i++;
+    }
+    if (i == len)
+        return err_set(e, MP_ERR_INCOMPLETE, "input ends in the length prefix");
+    if (i == 0 || p[i] != ':')
+        return err_set(e, MP_ERR_CORRUPT, "bad length prefix (byte 0x%02x at %zu)", p[i], i);
+    i++;
+    if (v >= len - i)
+        return err_set(e, MP_ERR_INCOMPLETE, "input ends inside a %" PRIu64 "-byte value", v);
+    *start = i;
+    *n = (size_t)v;
+    return 0;
+}
+
+/*
+ * A dict's key, read in place: p[0..*klen) at *key, *used bytes of input.
+ * A key is a text string; anything else is decoded as a value would be, so
+ * that its errors are the ones it always had, and refused.
+ */
+static int
+decode_key(const uint8_t *p, size_t len, size_t *used, const uint8_t **key, size_t *klen, int depth,
+           struct err *e)
+{
+    size_t i, n;
+    int rc = prefix(p, len, &i, &n, e);
+    if (rc == 0 && p[i + n] == TNS_TEXT) {
+        if (!tns_utf8_valid(p + i, n))
+            return err_set(e, MP_ERR_CORRUPT, "text string is not valid UTF-8");
+        *key = p + i;
+        *klen = n;
+        *used = i + n + 1;
+        return 0;
+    }
+    struct tns *k = NULL;
+    if (rc == 0 && (rc = decode(p, len, used, &k, depth, NULL, e)) == 0)
+        rc = err_set(e, MP_ERR_CORRUPT, "dict key is not a text string");
+    tns_free(k);
+    return rc;
+}
 
 static int
 decode_payload(enum tns_type type, const uint8_t *p, size_t n, struct tns **out, int depth,
-               struct err *e)
+               struct tns_arena *a, struct err *e)
 {
     struct tns *t;
     switch (type) {
@@ -363,16 +603,16 @@ decode_payload(enum tns_type type, const uint8_t *p, size_t n, struct tns **out,
             return err_set(e, MP_ERR_CORRUPT, "text string is not valid UTF-8");
         __attribute__((fallthrough));
     case TNS_BYTES:
-        t = tns_bytes(p, n);
-        t->type = type;
-        *out = t;
+        *out = str_node(a, type, p, n);
         return 0;
     case TNS_INT: {
         int64_t v;
         if (!parse_int((const char *)p, n, &v))
             return err_set(e, MP_ERR_CORRUPT, "bad integer '%.*s'", (int)(n > 40 ? 40 : n),
                            (const char *)p);
-        *out = tns_int(v);
+        t = node(a, TNS_INT);
+        t->u.i = v;
+        *out = t;
         return 0;
     }
     case TNS_FLOAT: {
@@ -387,23 +627,25 @@ decode_payload(enum tns_type type, const uint8_t *p, size_t n, struct tns **out,
         double v = strtod(tmp, &end);
         if (end != tmp + n)
             return err_set(e, MP_ERR_CORRUPT, "bad float '%s'", tmp);
-        t = tns_float(v);
-        t->u.f.text = xstrdup(tmp);
+        t = node(a, TNS_FLOAT);
+        t->u.f.v = v;
+        t->u.f.text = a ? arena_str(a, tmp, n) : xstrdup(tmp);
         *out = t;
         return 0;
     }
     case TNS_BOOL:
         if (n == 4 && memcmp(p, "true", 4) == 0)
-            *out = tns_bool(1);
+            t = node(a, TNS_BOOL), t->u.b = 1;
         else if (n == 5 && memcmp(p, "false", 5) == 0)
-            *out = tns_bool(0);
+            t = node(a, TNS_BOOL);
         else
             return err_set(e, MP_ERR_CORRUPT, "bad boolean");
+        *out = t;
         return 0;
     case TNS_NULL:
         if (n != 0)
             return err_set(e, MP_ERR_CORRUPT, "null with a payload");
-        *out = tns_null();
+        *out = node(a, TNS_NULL);
         return 0;
     case TNS_LIST:
     case TNS_DICT:
@@ -414,19 +656,15 @@ decode_payload(enum tns_type type, const uint8_t *p, size_t n, struct tns **out,
 
     if (depth >= TNS_MAX_DEPTH)
         return err_set(e, MP_ERR_LIMIT, "nested deeper than %d levels", TNS_MAX_DEPTH);
-    t = alloc(type);
+    t = node(a, type);
     size_t off = 0;
     while (off < n) {
-        struct tns *key = NULL, *val = NULL;
-        size_t u;
+        const uint8_t *key = NULL;
+        size_t klen = 0, u;
+        struct tns *val = NULL;
         int rc;
         if (type == TNS_DICT) {
-            rc = decode(p + off, n - off, &u, &key, depth + 1, e);
-            if (rc == 0 && key->type != TNS_TEXT) {
-                tns_free(key);
-                key = NULL;
-                rc = err_set(e, MP_ERR_CORRUPT, "dict key is not a text string");
-            }
+            rc = decode_key(p + off, n - off, &u, &key, &klen, depth + 1, e);
             if (rc == 0) {
                 off += u;
                 if (off == n)
@@ -435,55 +673,39 @@ decode_payload(enum tns_type type, const uint8_t *p, size_t n, struct tns **out,
             if (rc < 0) {
                 if (rc == MP_ERR_INCOMPLETE)
                     rc = err_set(e, MP_ERR_CORRUPT, "dict entry overruns its dict");
-                tns_free(key);
                 tns_free(t);
                 return rc;
             }
         }
-        rc = decode(p + off, n - off, &u, &val, depth + 1, e);
+        rc = decode(p + off, n - off, &u, &val, depth + 1, a, e);
         if (rc < 0) {
             if (rc == MP_ERR_INCOMPLETE)
                 rc = err_set(e, MP_ERR_CORRUPT, "item overruns its container");
-            tns_free(key);
             tns_free(t);
             return rc;
         }
         off += u;
-        if (type == TNS_DICT) {
-            dict_set_n(t, key->u.str.p, key->u.str.len, val);
-            tns_free(key);
-        } else {
-            tns_list_append(t, val);
-        }
+        if (type == TNS_DICT)
+            dict_set_in(t, (const char *)key, klen, val, a);
+        else
+            list_append(t, val, a);
     }
     *out = t;
     return 0;
 }
 
 static int
-decode(const uint8_t *p, size_t len, size_t *used, struct tns **out, int depth, struct err *e)
+decode(const uint8_t *p, size_t len, size_t *used, struct tns **out, int depth, struct tns_arena *a,
+       struct err *e)
 {
-    size_t i = 0;
-    uint64_t n = 0;
-    while (i < len && p[i] >= '0' && p[i] <= '9') {
-        if (i == TNS_MAX_LEN_DIGITS)
-            return err_set(e, MP_ERR_CORRUPT, "length prefix longer than %d digits",
-                           TNS_MAX_LEN_DIGITS);
-        n = n * 10 + (uint64_t)(p[i] - '0');
-        i++;
-    }
-    if (i == len)
-        return err_set(e, MP_ERR_INCOMPLETE, "input ends in the length prefix");
-    if (i == 0 || p[i] != ':')
-        return err_set(e, MP_ERR_CORRUPT, "bad length prefix (byte 0x%02x at %zu)", p[i], i);
-    i++;
-    if (n >= len - i)
-        return err_set(e, MP_ERR_INCOMPLETE, "input ends inside a %" PRIu64 "-byte value", n);
-    enum tns_type type = (enum tns_type)p[i + n];
-    int rc = decode_payload(type, p + i, (size_t)n, out, depth, e);
+    size_t i, n;
+    int rc = prefix(p, len, &i, &n, e);
     if (rc < 0)
         return rc;
-    *used = i + (size_t)n + 1;
+    rc = decode_payload((enum tns_type)p[i + n], p + i, n, out, depth, a, e);
+    if (rc < 0)
+        return rc;
+    *used = i + n + 1;
     return 0;
 }
 
@@ -491,5 +713,13 @@ int
 tns_decode(const uint8_t *p, size_t len, size_t *used, struct tns **out, struct err *e)
 {
     *out = NULL;
-    return decode(p, len, used, out, 0, e);
+    return decode(p, len, used, out, 0, NULL, e);
+}
+
+int
+tns_decode_in(struct tns_arena *a, const uint8_t *p, size_t len, size_t *used, struct tns **out,
+              struct err *e)
+{
+    *out = NULL;
+    return decode(p, len, used, out, 0, a, e);
 }

@@ -35,13 +35,22 @@ enum tns_type {
 #define TNS_MAX_LEN_DIGITS 12
 
 struct tns_pair {
-    char *key; /* owned, NUL-terminated UTF-8 */
+    char *key; /* owned (in the arena if key_in_arena), NUL-terminated UTF-8 */
     size_t key_len;
     struct tns *val; /* owned */
+    uint8_t key_in_arena;
 };
 
+/*
+ * A value decoded by tns_decode_in() lives in its arena: in_arena says that
+ * the node and its string or float text are arena memory, arr_in_arena
+ * that a list's or dict's array is. tns_free() frees only what is not, so
+ * the tree functions work on either kind; what an arena holds goes with
+ * tns_arena_clear().
+ */
 struct tns {
     enum tns_type type;
+    uint8_t in_arena, arr_in_arena;
     union {
         struct {
             char *p; /* owned; always NUL-terminated (p[len] == 0) */
@@ -100,6 +109,34 @@ int tns_dict_rename(struct tns *dict, const char *from, const char *to);
  * means it cannot be a tnetstring, with e->msg saying why.
  */
 int tns_decode(const uint8_t *p, size_t len, size_t *used, struct tns **out, struct err *e);
+
+/*
+ * An arena for decoding a record whose tree is read once and dropped (a
+ * flow file's record): its nodes, keys, arrays and strings come out of a
+ * few blocks instead of a malloc each, the first block usually the
+ * caller's (a stack buffer), and all of it goes at once. A tree from an
+ * arena must not outlive it: tns_keep() makes a part of it that must.
+ */
+struct tns_block;
+struct tns_arena {
+    uint8_t *cur, *end;       /* the free part of the current block */
+    struct tns_block *blocks; /* owned: the blocks malloc'd */
+};
+
+/* space (borrowed, len bytes, may be NULL) is the first block. */
+void tns_arena_init(struct tns_arena *, void *space, size_t len);
+/* Frees every block: each tree decoded in the arena is gone. */
+void tns_arena_clear(struct tns_arena *);
+/* tns_decode() into a: *out and all under it are a's (see struct tns). */
+int tns_decode_in(struct tns_arena *a, const uint8_t *p, size_t len, size_t *used, struct tns **out,
+                  struct err *e);
+/* A tree that may be an arena's as one the caller owns outright: t itself
+ * when nothing in it is an arena's, else a heap copy (t is freed). */
+struct tns *tns_keep(struct tns *t);
+/* A byte or text string's bytes as a malloc'd NUL-terminated string the
+ * caller owns; t turns into null. NULL if t is not a string. */
+char *tns_take_str(struct tns *t);
+
 /* Appends the wire form of t to out. */
 void tns_encode(struct buf *out, const struct tns *t);
 

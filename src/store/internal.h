@@ -505,6 +505,8 @@ void store__sort_slots(const struct store *, enum store_order, uint32_t *slots, 
 int store__before(const struct store *, const struct row *a, const struct row *b);
 /* The position of a shown row in the internal (unreversed) view. */
 size_t store__view_pos(const struct store *, uint32_t slot);
+/* Rows the view's searches have looked at so far, in every store (for tests). */
+size_t store__view_steps(void);
 /* Internal and public view indices. */
 size_t store__pub(const struct store *, size_t internal, size_t len);
 /* Inserts a row into the view (ADD, focus follow); removes one (REMOVE). */

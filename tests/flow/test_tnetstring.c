@@ -453,3 +453,116 @@ TEST(tns_copy_keeps_keys_with_nul)
     tns_free(t);
     tns_free(c);
 }
+
+/* Decodes s into a (asserting success): the tree is a's. */
+static struct tns *
+dec_in(struct tns_arena *a, const char *s, size_t len)
+{
+    struct tns *t = NULL;
+    struct err e = {0, ""};
+    size_t used = 0;
+    if (tns_decode_in(a, (const uint8_t *)s, len, &used, &t, &e) != 0)
+        test_fail(__FILE__, __LINE__, "decode '%s': %s", s, e.msg);
+    ASSERT_EQ(used, len);
+    return t;
+}
+
+/* A tree decoded into an arena equals the heap's, on a stack block alone
+ * and on blocks of the arena's own (a 64-byte first block, a 20,000-byte
+ * string past a quarter of a block), and errors are the same. */
+TEST(tns_arena_decodes_as_the_heap_does)
+{
+    struct buf big = BUF_INIT;
+    buf_printf(&big, "20000:");
+    for (int i = 0; i < 20000; i++)
+        buf_append(&big, "x", 1);
+    buf_append_str(&big, ",");
+    buf_append_str(&big, "29:1:a;3:1.5^1:b;4:true!1:a;1:2#}0:~3:-12#");
+    struct buf list = BUF_INIT;
+    buf_printf(&list, "%zu:", big.len);
+    buf_append(&list, buf_ptr(&big), big.len);
+    buf_append_str(&list, "]");
+    const char *srcs[] = {"0:}", "0:]", "35:1:b;1:1#1:a;7:1:x,0:~]1:c;6:0:}0:]]}",
+                          (const char *)buf_ptr(&list)};
+    size_t lens[] = {3, 3, 39, list.len};
+    for (size_t k = 0; k < 4; k++) {
+        for (size_t first = 0; first <= 16384; first += 16384 - 64) {
+            max_align_t space[16384 / sizeof(max_align_t)];
+            struct tns_arena a;
+            tns_arena_init(&a, first ? space : NULL, first ? first : 0);
+            struct tns *t = dec_in(&a, srcs[k], lens[k]);
+            struct tns *h = NULL;
+            size_t used;
+            struct err e;
+            ASSERT_EQ(tns_decode((const uint8_t *)srcs[k], lens[k], &used, &h, &e), 0);
+            ASSERT(tns_equal(t, h));
+            ASSERT(t->in_arena);
+            tns_free(t); /* frees nothing of the arena's */
+            tns_free(h);
+            tns_arena_clear(&a);
+        }
+    }
+    /* A key that repeats replaces its value in place, as on the heap. */
+    struct tns_arena a;
+    tns_arena_init(&a, NULL, 0);
+    struct tns *t = dec_in(&a, "24:1:a;1:1#1:b;1:2#1:a;1:3#}", 28);
+    ASSERT_EQ(t->u.dict.n, 2);
+    ASSERT_EQ(tns_dict_get(t, "a")->u.i, 3);
+    ASSERT_STREQ(t->u.dict.v[0].key, "a");
+    struct err e = {0, ""}, he = {0, ""};
+    const char *bad[] = {"8:1:a,1:b;}", "4:1:a;}",         "3:5:hello,]",
+                         "2:\xc3(;",    "9:2:\xc3(;1:1#}", "7:0:]1:1#}"};
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        struct tns *x = NULL, *y = NULL;
+        size_t used;
+        int rc = tns_decode_in(&a, (const uint8_t *)bad[k], strlen(bad[k]), &used, &x, &e);
+        ASSERT(rc < 0);
+        ASSERT_EQ(rc, tns_decode((const uint8_t *)bad[k], strlen(bad[k]), &used, &y, &he));
+        ASSERT_STREQ(e.msg, he.msg);
+        ASSERT(x == NULL && y == NULL);
+    }
+    tns_arena_clear(&a);
+    buf_clear(&big);
+    buf_clear(&list);
+}
+
+/* The tree functions change an arena's tree as they change the heap's,
+ * and what tns_keep() and tns_take_str() hand out outlives the arena
+ * (ASan says if anything is freed twice, leaked, or read after the arena). */
+TEST(tns_arena_tree_changes_and_outlives_its_arena)
+{
+    static const char s[] = "48:1:a;1:1#4:list;8:1:x,1:y,]3:sub;12:1:k;5:value,}}";
+    struct tns_arena a;
+    max_align_t space[256 / sizeof(max_align_t)];
+    tns_arena_init(&a, space, sizeof(space));
+    struct tns *t = dec_in(&a, s, sizeof(s) - 1);
+    /* Grown past the arena's arrays: onto the heap. */
+    for (int i = 0; i < 20; i++) {
+        char key[16];
+        snprintf(key, sizeof(key), "new%d", i);
+        tns_dict_set(t, key, tns_int(i));
+        tns_list_append(tns_dict_get(t, "list"), tns_text(key));
+    }
+    tns_dict_set(t, "a", tns_text("replaced"));
+    ASSERT(tns_dict_rename(t, "sub", "renamed"));
+    tns_free(tns_dict_take(t, "new3"));
+    char *str = tns_take_str(tns_dict_get(tns_dict_get(t, "renamed"), "k"));
+    ASSERT_STREQ(str, "value");
+    struct tns *kept = tns_keep(tns_dict_take(t, "renamed"));
+    struct tns *list = tns_keep(tns_dict_take(t, "list"));
+    tns_free(t);
+    tns_arena_clear(&a);
+    ASSERT_STREQ(str, "value");
+    free(str);
+    ASSERT_EQ(kept->type, TNS_DICT);
+    ASSERT_EQ(tns_dict_get(kept, "k")->type, TNS_NULL);
+    ASSERT_EQ(list->u.list.n, 22);
+    ASSERT_STREQ(list->u.list.v[1]->u.str.p, "y");
+    ASSERT_STREQ(list->u.list.v[21]->u.str.p, "new19");
+    /* A heap tree is kept as it is. */
+    struct tns *h = tns_dict();
+    ASSERT(tns_keep(h) == h);
+    tns_free(h);
+    tns_free(kept);
+    tns_free(list);
+}

@@ -536,3 +536,82 @@ TEST(store_info_says_a_waiting_flows_client_is_gone)
     tflows_free(flows, n);
     store_free(s);
 }
+
+/* A copy of an HTTP flow of the fixtures whose every time is t. */
+static struct flow *
+flow_at(const struct flow *http, double t)
+{
+    struct flow *f = flow_copy(http);
+    f->timestamp_created = t;
+    f->request->timestamp_start = f->request->timestamp_end = t;
+    if (f->response)
+        f->response->timestamp_start = f->response->timestamp_end = t;
+    return f;
+}
+
+/*
+ * Equal keys keep the order the flows came in, as 8.1.1's view puts a new
+ * flow after those with its key (bisect_right): by time, by size, and
+ * turned around when reversed. Placing a flow is a bisection, and a flow
+ * newer than all one look: thousands of flows of one key, or in time
+ * order, cost steps of the view's searches in proportion to n log n, or
+ * to n, where a walk would be n squared.
+ */
+TEST(store_equal_keys_keep_their_order_and_an_add_is_a_bisection)
+{
+    struct store *s = tstore_new(NULL);
+    struct flow **flows;
+    size_t nf = tflows_load("all.mitm", &flows);
+    const struct flow *http = NULL;
+    for (size_t i = 0; i < nf && http == NULL; i++)
+        if (flows[i]->type == FLOW_HTTP && flows[i]->response)
+            http = flows[i];
+    ASSERT(http != NULL);
+    /* A(1) B(2) C(2), then D(2) goes after C, and E(1) after A. */
+    struct flow *v[5] = {flow_at(http, 1), flow_at(http, 2), flow_at(http, 2), flow_at(http, 2),
+                         flow_at(http, 1)};
+    for (size_t i = 0; i < 5; i++)
+        ASSERT_EQ(store_add(s, v[i]), 1);
+    static const size_t want[] = {0, 4, 1, 2, 3};
+    for (size_t i = 0; i < 5; i++)
+        ASSERT_STREQ(tstore_view_id(s, i), v[want[i]]->id);
+    struct err e = {0};
+    ASSERT_EQ(store_set_order(s, "size", &e), 0);
+    for (size_t i = 0; i < 5; i++)
+        ASSERT_STREQ(tstore_view_id(s, i), v[i]->id);
+    store_set_reversed(s, 1);
+    for (size_t i = 0; i < 5; i++)
+        ASSERT_STREQ(tstore_view_id(s, i), v[4 - i]->id);
+    store_set_reversed(s, 0);
+    /* An update that leaves the key as it was leaves the flow in place. */
+    store_update(s, v[1]);
+    ASSERT_STREQ(tstore_view_id(s, 1), v[1]->id);
+    for (size_t i = 0; i < 5; i++)
+        flow_unref(v[i]);
+
+    /* 4,000 flows of one key (size), then 4,000 in time order (time). */
+    enum { N = 4000 };
+    for (int round = 0; round < 2; round++) {
+        ASSERT_EQ(store_set_order(s, round ? "time" : "size", &e), 0);
+        size_t before = store__view_steps(), len0 = store_view_len(s);
+        char first[UUID_STR_LEN], last[UUID_STR_LEN];
+        for (int i = 0; i < N; i++) {
+            struct flow *f = flow_at(http, round ? 10 + i : 5);
+            ASSERT_EQ(store_add(s, f), 1);
+            store_update(s, f);
+            if (i == 0)
+                memcpy(first, f->id, sizeof(first));
+            memcpy(last, f->id, sizeof(last));
+            flow_unref(f);
+        }
+        size_t steps = store__view_steps() - before;
+        /* An add and an update: two bisections of at most log2(8,006) + 1
+         * = 13 steps and a look at the end; in time order the add is only
+         * the look at the end. */
+        ASSERT(steps <= (size_t)N * (round ? 1 + 15 : 2 * 15));
+        ASSERT_STREQ(tstore_view_id(s, round ? len0 : 5), first);
+        ASSERT_STREQ(tstore_view_id(s, round ? store_view_len(s) - 1 : 5 + N - 1), last);
+    }
+    tflows_free(flows, nf);
+    store_free(s);
+}
