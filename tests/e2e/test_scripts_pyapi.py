@@ -78,6 +78,50 @@ def test_option_typespecs(mitmdump, origin, tmp_path):
     assert b"x-types: (7, None, ['x', 'y'], 1.5, 'b')" in body
 
 
+TYPED_OPTIONS = (
+    "from typing import Optional\n"
+    "from mitmproxy import ctx, exceptions\n"
+    "def load(l):\n"
+    "    l.add_option('t_oint', Optional[int], None, 'h')\n"
+    "    l.add_option('t_ofloat', Optional[float], None, 'h')\n"
+    "    l.add_option('t_obool', Optional[bool], None, 'h')\n"
+    "    l.add_option('t_flt', float, 0.5, 'h')\n"
+)
+
+
+def test_option_types_are_typed_and_checked(mitmdump, tmp_path):
+    # float and Optional[int|float|bool] read as their types, and a value of
+    # the wrong kind is refused with the option's name, as 8.1.1's
+    # "Not an integer" refuses it.
+    script = tmp_path / "typed.py"
+    script.write_text(TYPED_OPTIONS + (
+        "def running():\n"
+        "    o = ctx.options\n"
+        "    ctx.log.info('TYPED ' + repr((o.t_oint, o.t_ofloat, o.t_obool, o.t_flt)))\n"
+        "    try:\n"
+        "        o.t_oint = 'abc'\n"
+        "    except exceptions.OptionsError as e:\n"
+        "        ctx.log.info(f'REFUSED {e}')\n"
+        "    o.update(t_ofloat=3, t_obool=None)\n"
+        "    ctx.log.info('AFTER ' + repr((o.t_oint, o.t_ofloat, o.t_obool)))\n"))
+    proc, _ = mitmdump("-s", str(script), "--set", "t_oint=007", "--set", "t_obool=true",
+                       "--set", "t_flt=2")
+    proc.wait_for(r"TYPED \(7, None, True, 2\.0\)")
+    proc.wait_for(r"REFUSED t_oint: invalid integer 'abc'")
+    proc.wait_for(r"AFTER \(7, 3\.0, None\)")
+    # On the command line the same check stops the start-up, naming the value.
+    bad = tmp_path / "only.py"
+    bad.write_text(TYPED_OPTIONS)
+    for setting, msg in (("t_oint=abc", "t_oint: invalid integer 'abc'"),
+                         ("t_flt=x", "t_flt: invalid float 'x'"),
+                         ("t_obool=maybe", "t_obool: invalid boolean 'maybe'")):
+        r = subprocess.run([binary("mitmdump"), "-p", "0", "-s", str(bad), "--set", setting,
+                            "--set", f"confdir={tmp_path / 'conf'}"],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode != 0
+        assert msg in r.stdout + r.stderr
+
+
 def test_duplicate_modify_replay(mitmdump, origin):
     # The request hook replays a copy of each request with the path
     # /changed: a flow no view holds, passed to replay.client as a flow.
