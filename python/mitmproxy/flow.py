@@ -103,6 +103,10 @@ class Flow:
     def live(self):
         return self._f.live
 
+    @live.setter
+    def live(self, value):
+        self._f.live = bool(value)
+
     @property
     def is_replay(self):
         return self._f.is_replay
@@ -115,17 +119,29 @@ class Flow:
     def timestamp_created(self):
         return self._f.timestamp_created
 
+    @timestamp_created.setter
+    def timestamp_created(self, value):
+        self._f.timestamp_created = value
+
     @property
     def client_conn(self):
         from mitmproxy.connection import _wrap
 
         return _wrap(self._f.client_conn)
 
+    @client_conn.setter
+    def client_conn(self, value):
+        self._f.client_conn = value._c
+
     @property
     def server_conn(self):
         from mitmproxy.connection import _wrap
 
         return _wrap(self._f.server_conn)
+
+    @server_conn.setter
+    def server_conn(self, value):
+        self._f.server_conn = value._c
 
     @property
     def marked(self):

@@ -235,3 +235,24 @@ def test_user_addon_tests_run_under_plain_pytest():
     out = (r.stdout + r.stderr).decode()
     assert r.returncode == 0, out
     assert "5 passed" in out, out
+
+
+def test_test_helpers_match_8_1_1s():
+    # ttcpflow(), tflow(ws=True) and its other arguments, twebsocketflow() and
+    # taddons.context(options=...): one test file, passed by our package and,
+    # to show its values are 8.1.1's, by Debian's mitmproxy 8.1.1.
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "addon_tests")
+    ours = [os.path.join(root, "build", "pyext"), os.path.join(root, "python")]
+    runs = [ours]
+    if os.path.exists("/usr/lib/python3/dist-packages/mitmproxy/test/tflow.py"):
+        runs.append(["/usr/lib/python3/dist-packages"])
+    for path in runs:
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(path + [here]))
+        env.pop("ASAN_OPTIONS", None)
+        r = subprocess.run(["/usr/bin/python3", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                            os.path.join(here, "helpers_tests.py")],
+                           capture_output=True, timeout=170, env=env, cwd=here)
+        out = (r.stdout + r.stderr).decode()
+        assert r.returncode == 0, out
+        assert "7 passed" in out, out
