@@ -4,6 +4,7 @@ last (content views, WSGI apps, option types, commands on flows), each
 through 8.1.1's own example addon where there is one, unchanged, and our
 mitmdump.
 """
+import json
 import os
 import subprocess
 
@@ -256,3 +257,62 @@ def test_test_helpers_match_8_1_1s():
         out = (r.stdout + r.stderr).decode()
         assert r.returncode == 0, out
         assert "7 passed" in out, out
+
+
+def _plain_python(args, path, cwd, timeout=170):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path))
+    env.pop("ASAN_OPTIONS", None)
+    return subprocess.run(["/usr/bin/python3", *args], capture_output=True, timeout=timeout,
+                          env=env, cwd=cwd)
+
+
+def test_grpc_view_renders_as_8_1_1s(tmp_path):
+    # mitmproxy.contentviews.grpc: 8.1.1's example view with its rules, the
+    # plain view (through our C view), parser options, packed fields and
+    # gzip-compressed gRPC give 8.1.1's titles and lines, case for case.
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "addon_tests")
+    example("contentview-custom-grpc.py")
+    ours, theirs = tmp_path / "ours.json", tmp_path / "theirs.json"
+    r = _plain_python(["grpc_compare.py", str(ours)],
+                      [os.path.join(root, "build", "pyext"), os.path.join(root, "python")], here)
+    assert r.returncode == 0, (r.stdout + r.stderr).decode()
+    # The view's name and priorities (8.1.1's 1 and 1.5, plus the example's 1).
+    assert r.stdout.decode().split("\n")[0] == '[2, 2.5, "customized gRPC/protobuf"]'
+    got = json.loads(ours.read_text())
+    assert got["application/grpc ex req"][0] == "gRPC (addon with custom rules)"
+    assert got["application/x-protobuf bad"] == ["ERR", "ValueError"]
+    lines = ["".join(t for _, t in line).rstrip() for line in got["application/x-protobuf ex resp"][1]]
+    assert "[double]   latitude               1.5.1.1  1.5" in lines
+    r = _plain_python(["grpc_compare.py", str(theirs)], ["/usr/lib/python3/dist-packages"], here)
+    assert r.returncode == 0, (r.stdout + r.stderr).decode()
+    assert got == json.loads(theirs.read_text())
+
+
+def test_contentview_custom_grpc_example_in_mitmdump(tmp_path):
+    # 8.1.1's example, unchanged, in `mitmdump -r` with --flow-detail 3: the
+    # same lines as 8.1.1's mitmdump shows for the same flow file.
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "addon_tests")
+    flows = tmp_path / "geo.flow"
+    r = _plain_python(["-c", (
+        "import sys, grpc_compare_data as d\n"
+        "from mitmproxy import io\n"
+        "from mitmproxy.test import tflow\n"
+        "f = tflow.tflow(resp=True)\n"
+        "f.request.url = 'http://example.com/ReverseGeocode'\n"
+        "f.response.headers['content-type'] = 'application/x-protobuf'\n"
+        "f.response.content = d.RESP\n"
+        f"io.FlowWriter(open({str(flows)!r}, 'wb')).add(f)\n")],
+        [os.path.join(root, "build", "pyext"), os.path.join(root, "python"), here], here)
+    assert r.returncode == 0, (r.stdout + r.stderr).decode()
+    args = ["-n", "-r", str(flows), "-s", example("contentview-custom-grpc.py"),
+            "--flow-detail", "3", "--set", f"confdir={tmp_path / 'conf'}"]
+    ours = subprocess.run([binary("mitmdump"), *args], capture_output=True, timeout=120)
+    out = ours.stdout.decode()
+    assert ours.returncode == 0, out + ours.stderr.decode()
+    assert "    [string]   address                1.2      Some street\\nline" in out, out
+    assert "    [double]   longitude              1.5.1.2  4.203895392974451e-43" in out, out
+    if os.path.exists("/usr/bin/mitmdump"):
+        theirs = subprocess.run(["/usr/bin/mitmdump", *args], capture_output=True, timeout=120)
+        assert out == theirs.stdout.decode()
