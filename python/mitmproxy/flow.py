@@ -219,6 +219,10 @@ class Flow:
 
         return _wrap.flow(_c.flow_copy(self._f))
 
+    def get_state(self):
+        """The flow as 8.1.1's state dict (what a flow file stores)."""
+        return _c.flow_state(self._f)
+
     def backup(self, force=False):
         self._f.backup()
 
