@@ -282,7 +282,8 @@ def test_grpc_view_renders_as_8_1_1s(tmp_path):
     got = json.loads(ours.read_text())
     assert got["application/grpc ex req"][0] == "gRPC (addon with custom rules)"
     assert got["application/x-protobuf bad"] == ["ERR", "ValueError"]
-    lines = ["".join(t for _, t in line).rstrip() for line in got["application/x-protobuf ex resp"][1]]
+    lines = ["".join(t for _, t in line).rstrip()
+             for line in got["application/x-protobuf ex resp"][1]]
     assert "[double]   latitude               1.5.1.1  1.5" in lines
     r = _plain_python(["grpc_compare.py", str(theirs)], ["/usr/lib/python3/dist-packages"], here)
     assert r.returncode == 0, (r.stdout + r.stderr).decode()

@@ -341,7 +341,8 @@ def parse_grpc_messages(data, compression_scheme):
             try:
                 message = _c.decode(compression_scheme, message)
             except Exception as e:
-                raise ValueError(f"Failed to decompress gRPC message with {compression_scheme}") from e
+                raise ValueError(
+                    f"Failed to decompress gRPC message with {compression_scheme}") from e
         yield compressed, message
         data = data[5 + length:]
 
@@ -353,7 +354,8 @@ def format_pbuf(message, parser_options, rules):
 def format_grpc(data, parser_options, rules, compression_scheme="gzip"):
     for compressed, message in parse_grpc_messages(data, compression_scheme):
         # 8.1.1 never counts past 0.
-        yield [("text", f"gRPC message 0 (compressed {compression_scheme if compressed else False})")]
+        scheme = compression_scheme if compressed else False
+        yield [("text", f"gRPC message 0 (compressed {scheme})")]
         yield from format_pbuf(message, parser_options, rules)
 
 

@@ -32,28 +32,40 @@ def run(name, view, data, ct, msg):
         out[name] = ["ERR", type(e).__name__]
 
 
+D = ProtoParser.DecodedTypes
+FD = ProtoParser.ParserFieldDefinition
+RULES = [ProtoParser.ParserRule(filter="~u ReverseGeocode", field_definitions=[
+    FD(tag="4", name="ints", intended_decoding=D.uint32, as_packed=True),
+    FD(tag="5", name="floats", intended_decoding=D.float, as_packed=True),
+    FD(tag="10.4", name="nested ints", intended_decoding=D.sint64, as_packed=True),
+    FD(tag="10.5", name="nested floats", intended_decoding=D.float, as_packed=True),
+    FD(tag="6", name="z", intended_decoding=D.sint32),
+    FD(tag="8", name="b", intended_decoding=D.bool),
+])]
+OPTIONS = ProtoParser.ParserOptions(include_wiretype=True, exclude_message_headers=True)
+
+
+def framed(d, flag=b"\x00"):
+    return flag + struct.pack("!i", len(d)) + d
+
+
 for ct in ("application/x-protobuf", "application/grpc"):
-    wrap = (lambda d: b"\x00" + struct.pack("!i", len(d)) + d) if ct == "application/grpc" else (lambda d: d)
-    run(ct+" ex req", ex.view, wrap(req), ct, f.request)
-    run(ct+" ex resp", ex.view, wrap(resp), ct, f.response)
-    run(ct+" plain resp", ViewGrpcProtobuf(), wrap(resp), ct, f.response)
-    run(ct+" bad", ex.view, wrap(b"\xff\xff"), ct, f.response)
-    cfg = ViewConfig(parser_options=ProtoParser.ParserOptions(include_wiretype=True, exclude_message_headers=True))
-    run(ct+" opts", ViewGrpcProtobuf(cfg), wrap(resp), ct, f.response)
-    D = ProtoParser.DecodedTypes
-    rules = [ProtoParser.ParserRule(filter="~u ReverseGeocode", field_definitions=[
-        ProtoParser.ParserFieldDefinition(tag="4", name="ints", intended_decoding=D.uint32, as_packed=True),
-        ProtoParser.ParserFieldDefinition(tag="5", name="floats", intended_decoding=D.float, as_packed=True),
-        ProtoParser.ParserFieldDefinition(tag="10.4", name="nested ints", intended_decoding=D.sint64, as_packed=True),
-        ProtoParser.ParserFieldDefinition(tag="10.5", name="nested floats", intended_decoding=D.float, as_packed=True),
-        ProtoParser.ParserFieldDefinition(tag="6", name="z", intended_decoding=D.sint32),
-        ProtoParser.ParserFieldDefinition(tag="8", name="b", intended_decoding=D.bool),
-    ])]
-    gz = b"\x01" + struct.pack("!i", len(gzip.compress(resp))) + gzip.compress(resp)
+    grpc = ct == "application/grpc"
+    wrap = framed if grpc else (lambda d: d)
+    run(ct + " ex req", ex.view, wrap(req), ct, f.request)
+    run(ct + " ex resp", ex.view, wrap(resp), ct, f.response)
+    run(ct + " plain resp", ViewGrpcProtobuf(), wrap(resp), ct, f.response)
+    run(ct + " bad", ex.view, wrap(b"\xff\xff"), ct, f.response)
+    run(ct + " opts", ViewGrpcProtobuf(ViewConfig(parser_options=OPTIONS)), wrap(resp), ct,
+        f.response)
+    gz = framed(gzip.compress(resp), b"\x01") if grpc else resp
     f.response.headers["grpc-encoding"] = "gzip"
-    run(ct+" plain gzip", ViewGrpcProtobuf(), gz if ct == "application/grpc" else resp, ct, f.response)
-    run(ct+" ex gzip", ex.view, gz if ct == "application/grpc" else resp, ct, f.response)
+    run(ct + " plain gzip", ViewGrpcProtobuf(), gz, ct, f.response)
+    run(ct + " ex gzip", ex.view, gz, ct, f.response)
     del f.response.headers["grpc-encoding"]
-    run(ct+" packed", ViewGrpcProtobuf(ViewConfig(parser_rules=rules)), wrap(packed), ct, f.request)
-print(json.dumps([ex.view.render_priority(req, content_type="application/grpc"), ex.view.render_priority(req, content_type="application/x-protobuf"), ex.view.name]))
+    run(ct + " packed", ViewGrpcProtobuf(ViewConfig(parser_rules=RULES)), wrap(packed), ct,
+        f.request)
+print(json.dumps([ex.view.render_priority(req, content_type="application/grpc"),
+                  ex.view.render_priority(req, content_type="application/x-protobuf"),
+                  ex.view.name]))
 json.dump(out, open(sys.argv[1], "w"), indent=1)
