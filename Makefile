@@ -250,18 +250,18 @@ $(eval $(call docs,build/asan))
 man: $(patsubst %,$(FROM)/man/%.1,$(TOOLS))
 completion: $(patsubst %,$(FROM)/completion/%,$(TOOLS))
 
-install: man completion $(addprefix $(FROM)/,$(TOOLS) mitmproxy-script.so)
+install: man completion $(addprefix $(FROM)/,$(TOOLS) mitmproxy-script.so) $(PYEXT)
 	@PREFIX='$(PREFIX)' DESTDIR='$(DESTDIR)' FROM='$(FROM)' PYTHON='$(PYTHON)' TOOLS='$(TOOLS)' \
-	    scripts/install.sh install
+	    PYEXT='$(PYEXT)' scripts/install.sh install
 
 uninstall:
 	@PREFIX='$(PREFIX)' DESTDIR='$(DESTDIR)' TOOLS='$(TOOLS)' scripts/install.sh uninstall
 
 # The package installs with PREFIX=/usr; its Depends come from the libraries
 # the tools and the plugin link (dpkg-shlibdeps), never from a hand list.
-deb: man completion $(addprefix $(FROM)/,$(TOOLS) mitmproxy-script.so)
+deb: man completion $(addprefix $(FROM)/,$(TOOLS) mitmproxy-script.so) $(PYEXT)
 	@scripts/deps.sh deb
-	@FROM='$(FROM)' PYTHON='$(PYTHON)' TOOLS='$(TOOLS)' scripts/deb.sh
+	@FROM='$(FROM)' PYTHON='$(PYTHON)' TOOLS='$(TOOLS)' PYEXT='$(PYEXT)' scripts/deb.sh
 
 # Slow and needs the network: debootstrap, apt-get install the .deb, proxy
 # a request with it. Not part of `make test`.

@@ -3,7 +3,7 @@
 # `make install` staged with PREFIX=/usr. Depends is what dpkg-shlibdeps
 # finds the tools and the script plugin link (libpython3.11, libssl3,
 # libuv1, ...), never a hand-written list.
-# Environment: FROM (build), TOOLS, PYTHON, as for scripts/install.sh.
+# Environment: FROM (build), TOOLS, PYTHON, PYEXT, as for scripts/install.sh.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -18,7 +18,7 @@ mkdir -p "$stage"
 PREFIX=/usr DESTDIR=$PWD/$stage scripts/install.sh install >/dev/null
 # dpkg keeps its own list of the package's files.
 rm "$stage/usr/lib/mitmproxy-c/install-manifest"
-for f in "$stage"/usr/bin/* "$stage/usr/lib/mitmproxy-c/mitmproxy-script.so"; do
+for f in "$stage"/usr/bin/* "$stage"/usr/lib/mitmproxy-c/*.so "$stage"/usr/lib/mitmproxy-c/python/*.so; do
     strip --strip-unneeded --remove-section=.comment --remove-section=.note "$f"
 done
 gzip -9n "$stage"/usr/share/man/man1/*.1
@@ -29,7 +29,7 @@ trap 'rm -rf "$scratch"' EXIT
 mkdir "$scratch/debian"
 printf 'Source: mitmproxy-c\n\nPackage: mitmproxy-c\nArchitecture: any\n' >"$scratch/debian/control"
 bins=""
-for f in "$stage"/usr/bin/* "$stage/usr/lib/mitmproxy-c/mitmproxy-script.so"; do
+for f in "$stage"/usr/bin/* "$stage"/usr/lib/mitmproxy-c/*.so "$stage"/usr/lib/mitmproxy-c/python/*.so; do
     bins="$bins -e$PWD/$f"
 done
 # The plugin's Python symbols of ours resolve in the tool that loads it:

@@ -8,10 +8,16 @@
 # Usage: scripts/install.sh install|uninstall
 # Environment: PREFIX, DESTDIR, TOOLS (the tools to install), FROM (where the
 # built tools, plugin, man/ and completion/ are: build or build/asan),
-# PYTHON (compiles the package, so running scripts writes nothing there).
+# PYTHON (compiles the package, so running scripts writes nothing there),
+# PYEXT (mitmproxy._c built for PYTHON: `make pyext`).
 #
 # The layout below is what src/master/scripts.c looks for: the plugin and
-# the package in lib/mitmproxy-c/ beside the tools' bin/.
+# the package in lib/mitmproxy-c/ beside the tools' bin/. For users' own
+# addon tests under a plain python3, the package's directory also holds
+# mitmproxy._c as an extension module, and a mitmproxy-c.pth in the
+# system Python's dist-packages of PREFIX puts that directory on sys.path.
+# A .pth only appends: another installed mitmproxy (Debian's) still comes
+# first, so its own tools keep working; install says when that is so.
 set -eu
 cd "$(dirname "$0")/.."
 umask 022
@@ -23,6 +29,16 @@ libdir=$PREFIX/lib/mitmproxy-c
 mandir=$PREFIX/share/man/man1
 compdir=$PREFIX/share/bash-completion/completions
 manifest=$libdir/install-manifest
+
+# Where PYTHON reads .pth files under PREFIX, as Debian lays them out.
+sitedir()
+{
+    if [ "$PREFIX" = /usr ]; then
+        echo /usr/lib/python3/dist-packages
+    else
+        echo "$PREFIX/lib/python$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')/dist-packages"
+    fi
+}
 
 list=""
 
@@ -78,6 +94,20 @@ install_all()
         while IFS= read -r f; do
             put 644 "python/${f#./}" "$libdir/python/${f#./}"
         done
+    # mitmproxy._c for a plain python3, and the .pth that finds the package.
+    if [ -x "$PYTHON" ]; then
+        : "${PYEXT:?mitmproxy._c for $PYTHON (make pyext)}"
+        put 644 "$PYEXT" "$libdir/python/$(basename "$PYEXT")"
+        pth=$(mktemp)
+        echo "$libdir/python" >"$pth"
+        put 644 "$pth" "$(sitedir)/mitmproxy-c.pth"
+        rm -f "$pth"
+        other=$("$PYTHON" -c 'import mitmproxy; print(mitmproxy.__file__)' 2>/dev/null || true)
+        case "$other" in
+        "" | "$libdir"/*) ;;
+        *) echo "install: note: $PYTHON imports another mitmproxy first ($other)" >&2 ;;
+        esac
+    fi
     # Byte-code now, recorded with the rest; tracebacks name the installed path.
     if [ -x "$PYTHON" ]; then
         "$PYTHON" -m compileall -q -d "$libdir/python" "$DESTDIR$libdir/python" >/dev/null

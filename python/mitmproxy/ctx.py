@@ -12,9 +12,6 @@ from mitmproxy import exceptions
 _ERROR, _WARN, _INFO, _ALERT, _DEBUG = range(5)
 _LEVELS = {"error": _ERROR, "warn": _WARN, "info": _INFO, "alert": _ALERT, "debug": _DEBUG}
 _MAIN = threading.main_thread()
-# Options of a type our registry lacks (Optional[int], ...), kept as text:
-# name -> conv(name, text), which addonmanager.Loader.add_option sets.
-_converters = {}
 
 
 def _log(level, txt):
@@ -60,11 +57,9 @@ class Options:
         if name.startswith("__"):
             raise AttributeError(name)
         try:
-            value = _c.option_get(name)
+            return _c.option_get(name)
         except AttributeError:
             raise AttributeError(f"No such option: {name}") from None
-        conv = _converters.get(name)
-        return value if conv is None or value is None else conv(name, value)
 
     def __setattr__(self, name, value):
         self.update(**{name: value})

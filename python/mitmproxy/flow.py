@@ -103,6 +103,10 @@ class Flow:
     def live(self):
         return self._f.live
 
+    @live.setter
+    def live(self, value):
+        self._f.live = bool(value)
+
     @property
     def is_replay(self):
         return self._f.is_replay
@@ -115,17 +119,29 @@ class Flow:
     def timestamp_created(self):
         return self._f.timestamp_created
 
+    @timestamp_created.setter
+    def timestamp_created(self, value):
+        self._f.timestamp_created = value
+
     @property
     def client_conn(self):
         from mitmproxy.connection import _wrap
 
         return _wrap(self._f.client_conn)
 
+    @client_conn.setter
+    def client_conn(self, value):
+        self._f.client_conn = value._c
+
     @property
     def server_conn(self):
         from mitmproxy.connection import _wrap
 
         return _wrap(self._f.server_conn)
+
+    @server_conn.setter
+    def server_conn(self, value):
+        self._f.server_conn = value._c
 
     @property
     def marked(self):
@@ -202,6 +218,10 @@ class Flow:
         from mitmproxy import _wrap
 
         return _wrap.flow(_c.flow_copy(self._f))
+
+    def get_state(self):
+        """The flow as 8.1.1's state dict (what a flow file stores)."""
+        return _c.flow_state(self._f)
 
     def backup(self, force=False):
         self._f.backup()

@@ -82,7 +82,10 @@ format_value(struct buf *b, const struct options *o, const struct opt_info *info
     case OPT_STR:
     case OPT_OPTSTR: {
         const char *s = *CFIELD(o, info, char *);
-        if (s)
+        /* A number or boolean kept as text is written as YAML's own. */
+        if (s && info->value != OPT_VALUE_TEXT)
+            buf_append_str(b, s);
+        else if (s)
             yaml_str(b, s);
         break;
     }
@@ -153,7 +156,7 @@ opt_dump(const struct options *o, void *file)
             opt__list_choices(&txt, info->choices, "'", ", ");
             buf_append_str(&txt, ".");
         } else {
-            buf_printf(&txt, " Type %s.", opt_type_name(info->type));
+            buf_printf(&txt, " Type %s.", opt_info_type_name(info));
         }
         buf_append(&txt, "", 1);
         fputc('\n', f);

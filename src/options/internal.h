@@ -15,4 +15,12 @@ void *opt__field(struct options *o, const struct opt_info *info);
 /* Writes "a|b|c" as "<a><sep><b>..." with each choice wrapped in quote. */
 void opt__list_choices(struct buf *b, const char *choices, const char *quote, const char *sep);
 
+/*
+ * Checks value (not NULL) against a typed text option's kind and sets *out
+ * to its canonical spelling (owned): an integer as %ld, a float as the
+ * shortest text that reads back the same with ".0" when it looks like an
+ * integer (Python's repr), a boolean as true/false. Errors name the option.
+ */
+int opt__typed_text(const struct opt_info *info, const char *value, char **out, struct err *e);
+
 #endif

@@ -20,7 +20,7 @@
 static struct opt_info registry[] = {
 #define X(type, state, name, def, choices, help)                                                   \
     {#name, OPT_##type, choices, help, offsetof(struct options, name), OPT_STATE_##state,      \
-     OPT_INDEX_##name, 0},
+     OPT_INDEX_##name, 0, OPT_VALUE_TEXT},
     OPT_MAP(X)
 #undef X
 };
@@ -94,6 +94,32 @@ opt_type_name(enum opt_type t)
         return "sequence of str";
     }
     return "?";
+}
+
+/* mitmproxy's type names, and how each is kept (enum opt_value). */
+static const struct {
+    const char *name;
+    enum opt_type type;
+    enum opt_value value;
+} type_names[] = {
+    {"bool", OPT_BOOL, OPT_VALUE_TEXT},
+    {"int", OPT_INT, OPT_VALUE_TEXT},
+    {"str", OPT_STR, OPT_VALUE_TEXT},
+    {"optional str", OPT_OPTSTR, OPT_VALUE_TEXT},
+    {"sequence of str", OPT_SEQ, OPT_VALUE_TEXT},
+    {"float", OPT_STR, OPT_VALUE_FLOAT},
+    {"optional int", OPT_OPTSTR, OPT_VALUE_INT},
+    {"optional float", OPT_OPTSTR, OPT_VALUE_FLOAT},
+    {"optional bool", OPT_OPTSTR, OPT_VALUE_BOOL},
+};
+
+const char *
+opt_info_type_name(const struct opt_info *info)
+{
+    for (size_t i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
+        if (type_names[i].type == info->type && type_names[i].value == info->value)
+            return type_names[i].name;
+    return opt_type_name(info->type);
 }
 
 static char *
@@ -450,7 +476,8 @@ opt_set(struct options *o, const char *name, const char *value, struct err *e)
     case OPT_STR:
     case OPT_OPTSTR: {
         char **p = FIELD(o, info, char *);
-        if (value == NULL) {
+        /* An empty number or boolean is no value, as 8.1.1 reads Optional[int]. */
+        if (value == NULL || (info->value != OPT_VALUE_TEXT && *value == '\0')) {
             if (info->type == OPT_STR)
                 return err_set(e, MP_ERR_INVAL, "%s: a value is required", name);
             free(*p);
@@ -466,8 +493,11 @@ opt_set(struct options *o, const char *name, const char *value, struct err *e)
             buf_clear(&b);
             return MP_ERR_INVAL;
         }
+        char *text;
+        if (opt__typed_text(info, value, &text, e) < 0)
+            return MP_ERR_INVAL;
         free(*p);
-        *p = xstrdup(value);
+        *p = text;
         return 0;
     }
     case OPT_SEQ: {
@@ -558,6 +588,38 @@ opt_register(const char *name, enum opt_type type, const char *def, const char *
     };
     ndyn_rows++;
     return (int)(NOPTS + k);
+}
+
+int
+opt_register_typed(const char *name, const char *type_name, const char *def,
+                   const char *choices, const char *help, struct err *e)
+{
+    size_t t = 0, nt = sizeof(type_names) / sizeof(type_names[0]);
+    while (t < nt && strcmp(type_names[t].name, type_name) != 0)
+        t++;
+    if (t == nt)
+        return err_set(e, MP_ERR_INVAL, "%s: unsupported option type: %s", name, type_name);
+    enum opt_type type = type_names[t].type;
+    enum opt_value value = type_names[t].value;
+    const struct opt_info *have = opt_find(name);
+    if (have && have->type == type && have->value != value)
+        return err_set(e, MP_ERR_EXISTS, "option '%s' already exists", name);
+    /* The default, checked and spelt as a value set later would be. */
+    char *canon = NULL;
+    if (value != OPT_VALUE_TEXT && def && *def) {
+        struct opt_info probe = {.name = name, .value = value};
+        if (opt__typed_text(&probe, def, &canon, e) < 0)
+            return MP_ERR_INVAL;
+    } else if (value == OPT_VALUE_FLOAT && type == OPT_STR) {
+        canon = xstrdup("0.0"); /* a float always has one */
+    } else if (value == OPT_VALUE_TEXT) {
+        canon = dupnull(def);
+    }
+    int index = opt_register(name, type, canon, choices, help, e);
+    free(canon);
+    if (index >= 0)
+        dyn_rows[(size_t)index - NOPTS].value = value;
+    return index;
 }
 
 int

@@ -312,8 +312,19 @@ apply(struct options *o, const char *key, const struct yval *v, struct yparser *
     case OPT_OPTSTR:
         if (v->kind == Y_NULL && info->type == OPT_OPTSTR)
             return opt_set(o, key, NULL, p->e);
+        if (info->value != OPT_VALUE_TEXT && (v->kind == Y_INT || v->kind == Y_BOOL)) {
+            /* A script's number or boolean: checked as its text. */
+            char txt[32];
+            if (v->kind == Y_INT)
+                snprintf(txt, sizeof(txt), "%ld", v->i);
+            else
+                snprintf(txt, sizeof(txt), "%s", v->b ? "true" : "false");
+            return opt_set(o, key, txt, p->e);
+        }
         if (v->kind != Y_STR)
-            want = info->type == OPT_STR ? "str" : "str or null";
+            want = info->value != OPT_VALUE_TEXT ? opt_info_type_name(info)
+                   : info->type == OPT_STR       ? "str"
+                                                 : "str or null";
         else
             return opt_set(o, key, v->s, p->e);
         break;

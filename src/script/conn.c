@@ -32,6 +32,16 @@ script__conn_new(struct connection *c)
     return (PyObject *)o;
 }
 
+struct connection *
+script__conn_of(PyObject *o)
+{
+    if (!PyObject_TypeCheck(o, &script__conn_type)) {
+        PyErr_Format(PyExc_TypeError, "expected a connection, not %s", Py_TYPE(o)->tp_name);
+        return NULL;
+    }
+    return C(o);
+}
+
 static void
 dealloc(PyObject *self)
 {

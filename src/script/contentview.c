@@ -219,23 +219,28 @@ lines_list(const struct cv_lines *lines)
 }
 
 /*
- * contentview_render(name, data, content_type): (description, lines, the
- * name of the view that rendered) from our views, Auto's choice and the
- * fall back to Raw included.
+ * contentview_render(name, data, content_type[, grpc_encoding]): (description,
+ * lines, the name of the view that rendered) from our views, Auto's choice
+ * and the fall back to Raw included. grpc_encoding is the message's
+ * grpc-encoding header, which the gRPC view decompresses by.
  */
 static PyObject *
 contentview_render(PyObject *self, PyObject *args)
 {
-    const char *name, *ctype;
+    const char *name, *ctype, *grpc_encoding = NULL;
     Py_buffer data;
-    if (!PyArg_ParseTuple(args, "sy*z", &name, &data, &ctype))
+    if (!PyArg_ParseTuple(args, "sy*z|z", &name, &data, &ctype, &grpc_encoding))
         return NULL;
     int v = cv_view_find(name);
     struct buf body = BUF_INIT;
     buf_append(&body, data.buf, (size_t)data.len);
     PyBuffer_Release(&data);
-    struct cv_meta m = {.content_type = ctype};
+    struct hdrs headers = HDRS_INIT;
+    if (grpc_encoding)
+        hdrs_add_cstr(&headers, "grpc-encoding", grpc_encoding);
+    struct cv_meta m = {.content_type = ctype, .headers = &headers};
     struct cv_render *r = cv_render_new(v < 0 ? CV_VIEW_AUTO : (enum cv_view)v, &body, &m);
+    hdrs_clear(&headers); /* read by cv_render_new() only */
     struct cv_lines lines = CV_LINES_INIT;
     cv_render_all(r, &lines, 0);
     const char *desc = cv_render_description(r);
@@ -268,7 +273,8 @@ PyMethodDef script__contentview_methods[] = {
     {"contentview_remove", contentview_remove, METH_O, "Removes a view a script added."},
     {"contentview_names", contentview_names, METH_NOARGS, "Every content view's name."},
     {"contentview_render", contentview_render, METH_VARARGS,
-     "contentview_render(name, data, content_type): (description, lines, view used)."},
+     "contentview_render(name, data, content_type[, grpc_encoding]): (description, lines, "
+     "view used)."},
     {"contentview_priority", contentview_priority, METH_VARARGS,
      "contentview_priority(name, data, content_type): the view's render_priority."},
     {NULL},

@@ -140,6 +140,20 @@ get_live(PyObject *self, void *c)
     return PyBool_FromLong(F(self)->live);
 }
 
+/* Whether the proxy still carries the flow; mitmproxy's tflow(live=...) sets it. */
+static int
+set_live(PyObject *self, PyObject *v, void *c)
+{
+    int b = v ? PyObject_IsTrue(v) : -1;
+    if (b < 0) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "flow.live cannot be deleted");
+        return -1;
+    }
+    F(self)->live = b;
+    return 0;
+}
+
 static PyObject *
 get_killed(PyObject *self, void *c)
 {
@@ -164,6 +178,18 @@ static PyObject *
 get_timestamp_created(PyObject *self, void *c)
 {
     return PyFloat_FromDouble(F(self)->timestamp_created);
+}
+
+static int
+set_timestamp_created(PyObject *self, PyObject *v, void *c)
+{
+    double t = v ? PyFloat_AsDouble(v) : -1;
+    if (v == NULL)
+        PyErr_SetString(PyExc_TypeError, "flow.timestamp_created cannot be deleted");
+    if (PyErr_Occurred())
+        return -1;
+    F(self)->timestamp_created = t;
+    return 0;
 }
 
 /* (msg, timestamp) or None: mitmproxy.flow.Error is made in Python. */
@@ -334,6 +360,40 @@ get_server_conn(PyObject *self, void *c)
     return script__conn_new(F(self)->server_conn);
 }
 
+/* A flow's connection replaced (mitmproxy's test helpers make a flow, then
+ * give it their connections): a reference on the new one, of that side. */
+static int
+set_conn(struct connection **slot, PyObject *v, enum conn_side side)
+{
+    struct connection *conn = v ? script__conn_of(v) : NULL;
+    if (conn == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "a flow's connection cannot be deleted");
+        return -1;
+    }
+    if (conn->side != side) {
+        PyErr_SetString(PyExc_TypeError, side == CONN_SERVER ? "not a server connection"
+                                                             : "not a client connection");
+        return -1;
+    }
+    connection_ref(conn);
+    connection_unref(*slot);
+    *slot = conn;
+    return 0;
+}
+
+static int
+set_client_conn(PyObject *self, PyObject *v, void *c)
+{
+    return set_conn(&F(self)->client_conn, v, CONN_CLIENT);
+}
+
+static int
+set_server_conn(PyObject *self, PyObject *v, void *c)
+{
+    return set_conn(&F(self)->server_conn, v, CONN_SERVER);
+}
+
 /*
  * The messages of a TCP flow (kind 0) or of an HTTP flow's WebSocket
  * (kind 1), by index: mitmproxy.tcp.TCPMessage and mitmproxy.websocket
@@ -481,14 +541,14 @@ static PyGetSetDef getset[] = {
     {"marked", get_marked, set_marked, NULL, NULL},
     {"comment", get_comment, set_comment, NULL, NULL},
     {"metadata", get_metadata, set_metadata, NULL, NULL},
-    {"live", get_live, NULL, NULL, NULL},
+    {"live", get_live, set_live, NULL, NULL},
     {"killed", get_killed, NULL, NULL, NULL},
     {"intercepted", get_intercepted, NULL, NULL, NULL},
     {"is_replay", get_is_replay, NULL, NULL, NULL},
-    {"timestamp_created", get_timestamp_created, NULL, NULL, NULL},
+    {"timestamp_created", get_timestamp_created, set_timestamp_created, NULL, NULL},
     {"error", get_error, NULL, NULL, NULL},
-    {"client_conn", get_client_conn, NULL, NULL, NULL},
-    {"server_conn", get_server_conn, NULL, NULL, NULL},
+    {"client_conn", get_client_conn, set_client_conn, NULL, NULL},
+    {"server_conn", get_server_conn, set_server_conn, NULL, NULL},
     {NULL},
 };
 

@@ -80,6 +80,8 @@ struct flow *script__flow_of(PyObject *o);
 extern PyTypeObject script__conn_type;
 /* A new _c.Conn over c (a reference is taken), or None for NULL. */
 PyObject *script__conn_new(struct connection *c);
+/* The connection a _c.Conn views (borrowed), or NULL with TypeError set. */
+struct connection *script__conn_of(PyObject *o);
 
 /* data.c: _c.Data, the data of next_layer, tls_* and socks5_auth, with a
  * reference on each of its parts. */

@@ -11,6 +11,7 @@
 #include "filter/filter.h"
 #include "flow/flow.h"
 #include "flow/flowfile.h"
+#include "flow/tnetstring.h"
 #include "util/buf.h"
 
 #define FILTER_CAPSULE "mitmproxy.filter"
@@ -99,6 +100,29 @@ flow_dump(PyObject *self, PyObject *cflow)
     struct buf b = BUF_INIT;
     ffile_serialize(&b, f);
     PyObject *r = PyBytes_FromStringAndSize((const char *)buf_ptr(&b), (Py_ssize_t)b.len);
+    buf_clear(&b);
+    return r;
+}
+
+/* flow_state(cflow): mitmproxy's Flow.get_state(), the dict of the flow's
+ * flow-file record (8.1.1's state, version 17). */
+static PyObject *
+flow_state(PyObject *self, PyObject *cflow)
+{
+    struct flow *f = script__flow_of(cflow);
+    if (f == NULL)
+        return NULL;
+    struct buf b = BUF_INIT;
+    ffile_serialize(&b, f);
+    struct tns *t = NULL;
+    size_t used;
+    struct err e = {0};
+    PyObject *r = NULL;
+    if (tns_decode(buf_ptr(&b), b.len, &used, &t, &e) < 0)
+        PyErr_Format(PyExc_ValueError, "%s", e.msg);
+    else
+        r = script__tns_to_py(t);
+    tns_free(t);
     buf_clear(&b);
     return r;
 }
@@ -205,6 +229,7 @@ PyMethodDef script__io_methods[] = {
     {"flows_read", flows_read, METH_O, "The flows of flow-file bytes."},
     {"flow_dump", flow_dump, METH_O, "A flow as a flow-file record."},
     {"flow_copy", flow_copy_py, METH_O, "A copy of a flow with a new id."},
+    {"flow_state", flow_state, METH_O, "A flow's state: its flow-file record as a dict."},
     {"flow_new", flow_new_py, METH_O, "A new empty flow of a type."},
     {NULL},
 };

@@ -436,6 +436,23 @@ running(struct addon *a)
     PyGILState_Release(g);
 }
 
+/*
+ * What scripts print() to sys.stdout or sys.stderr goes out now: Python is
+ * never finalized here, which is where a standalone interpreter flushes
+ * them, so a script's last lines would be lost when they are a pipe or file.
+ */
+static void
+flush_std(void)
+{
+    static const char *const names[] = {"stdout", "stderr"};
+    for (size_t i = 0; i < 2; i++) {
+        PyObject *f = PySys_GetObject(names[i]); /* borrowed */
+        PyObject *r = f && f != Py_None ? PyObject_CallMethod(f, "flush", NULL) : NULL;
+        Py_XDECREF(r);
+        PyErr_Clear();
+    }
+}
+
 static void
 done(struct addon *a)
 {
@@ -445,6 +462,7 @@ done(struct addon *a)
     for (size_t i = 0; args && i < l->n; i++)
         call_each(l->v[i].objs, "done", args);
     Py_XDECREF(args);
+    flush_std();
     /* The server stopped: its handles go before it does. */
     script__aio_stop();
     script__reload_detach(l->reload);

@@ -89,8 +89,17 @@ option_value(const struct options *o, const struct opt_info *info)
     case OPT_INT:
         return PyLong_FromLong(opt_get_int(o, info));
     case OPT_STR:
-    case OPT_OPTSTR:
-        return script__str(opt_get_str(o, info));
+    case OPT_OPTSTR: {
+        /* A typed text option reads as its type; opt_set() checked the text. */
+        const char *s = opt_get_str(o, info);
+        if (s == NULL || info->value == OPT_VALUE_TEXT)
+            return script__str(s);
+        if (info->value == OPT_VALUE_INT)
+            return PyLong_FromString(s, NULL, 10);
+        if (info->value == OPT_VALUE_FLOAT)
+            return PyFloat_FromDouble(strtod(s, NULL));
+        return PyBool_FromLong(strcmp(s, "true") == 0);
+    }
     case OPT_SEQ: {
         const struct strv *sv = opt_get_seq(o, info);
         PyObject *t = PyTuple_New((Py_ssize_t)sv->n);
@@ -229,25 +238,16 @@ fail:
     return NULL;
 }
 
-/* add_option(name, type, default, help, choices): type is "bool", "int",
- * "str", "optional str" or "sequence of str"; default as --set writes it. */
+/* add_option(name, type, default, help, choices): type in mitmproxy's words
+ * ("optional int", ...: opt_register_typed()); default as --set writes it. */
 static PyObject *
 add_option(PyObject *self, PyObject *args)
 {
     const char *name, *type, *def, *help, *choices;
     if (!PyArg_ParseTuple(args, "sszzz", &name, &type, &def, &help, &choices))
         return NULL;
-    static const enum opt_type types[] = {OPT_BOOL, OPT_INT, OPT_STR, OPT_OPTSTR, OPT_SEQ};
-    int t = -1;
-    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-        if (strcmp(opt_type_name(types[i]), type) == 0)
-            t = (int)types[i];
-    if (t < 0) {
-        PyErr_Format(PyExc_TypeError, "unsupported option type: %s", type);
-        return NULL;
-    }
     struct err e = {0};
-    int index = opt_register(name, (enum opt_type)t, def, choices, help ? help : "", &e);
+    int index = opt_register_typed(name, type, def, choices, help ? help : "", &e);
     if (index < 0) {
         raise_err(&e);
         return NULL;

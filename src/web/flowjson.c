@@ -422,7 +422,7 @@ one_option(struct json *j, const struct options *o, const struct options *defaul
     json_key(j, info->name);
     json_object_begin(j);
     json_key(j, "type");
-    json_string(j, opt_type_name(info->type));
+    json_string(j, opt_info_type_name(info));
     json_key(j, "default");
     value_json(j, defaults, info);
     json_key(j, "value");

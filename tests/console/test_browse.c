@@ -102,6 +102,41 @@ TEST(console_browse_options)
     tcon_stop(&fx);
 }
 
+/* A script's Optional[int] or float is typed in place and checked as 8.1.1
+ * checks an int: "abc" is refused with a message and changes nothing. */
+TEST(console_browse_options_typed)
+{
+    struct err e = {0};
+    ASSERT(opt_register_typed("browse_oint", "optional int", NULL, NULL, "Maybe a number.", &e) >=
+           0);
+    ASSERT(opt_register_typed("browse_float", "float", "0.5", NULL, "A ratio.", &e) >= 0);
+    struct tcon fx;
+    tcon_start(&fx, NULL);
+    char v[256];
+    tcon_keys(fx.c, "O", NULL);
+    focus_option(&fx, "browse_oint");
+    tcon_keys(fx.c, "enter", NULL);
+    tcon_type(fx.c, "abc");
+    tcon_keys(fx.c, "enter", NULL);
+    ASSERT(screen_has(&fx, "browse_oint: invalid integer 'abc'"));
+    ASSERT_STREQ(opt(&fx, "browse_oint", v, sizeof(v)), "");
+    tcon_keys(fx.c, "enter", NULL);
+    tcon_type(fx.c, "42");
+    tcon_keys(fx.c, "enter", NULL);
+    ASSERT_STREQ(opt(&fx, "browse_oint", v, sizeof(v)), "42");
+    focus_option(&fx, "browse_float");
+    tcon_keys(fx.c, "enter", "backspace", "backspace", "backspace", NULL);
+    tcon_type(fx.c, "x");
+    tcon_keys(fx.c, "enter", NULL);
+    ASSERT(screen_has(&fx, "browse_float: invalid float 'x'"));
+    ASSERT_STREQ(opt(&fx, "browse_float", v, sizeof(v)), "0.5");
+    tcon_keys(fx.c, "enter", "backspace", "backspace", "backspace", NULL);
+    tcon_type(fx.c, "2");
+    tcon_keys(fx.c, "enter", NULL);
+    ASSERT_STREQ(opt(&fx, "browse_float", v, sizeof(v)), "2.0");
+    tcon_stop(&fx);
+}
+
 TEST(console_browse_options_save_load)
 {
     struct tcon fx;

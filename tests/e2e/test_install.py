@@ -9,6 +9,7 @@ list every option of the registry and every flag, and bash completions;
 import os
 import re
 import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -141,6 +142,42 @@ def test_installed_mitmdump_proxies_nginx_and_runs_a_script(installed, nginx_ori
     # Running wrote nothing into the installation (the byte-code came with
     # it), so uninstall can leave nothing.
     assert tree(installed) == before
+
+
+def test_plain_python_imports_the_installed_package(installed):
+    # A user's own addon tests run under a plain python3 after install: the
+    # package's directory holds mitmproxy._c built for it, and the
+    # mitmproxy-c.pth in a dist-packages directory python3 reads puts that
+    # directory on sys.path.
+    import sysconfig
+
+    lib = prefix(installed, "lib", "mitmproxy-c", "python")
+    ext = "_mitmproxy_c" + sysconfig.get_config_var("EXT_SUFFIX")
+    assert os.path.isfile(os.path.join(lib, ext))
+    sitedir = f"{PREFIX}/lib/python{sys.version_info[0]}.{sys.version_info[1]}/dist-packages"
+    pth = os.path.join(str(installed), sitedir.lstrip("/"), "mitmproxy-c.pth")
+    assert open(pth).read().split() == [f"{PREFIX}/lib/mitmproxy-c/python"]
+    r = subprocess.run(["/usr/bin/python3", "-c", "import sys; print(sys.path)"],
+                       stdout=subprocess.PIPE, check=True, env={"PATH": "/usr/bin:/bin"})
+    assert repr(sitedir) in r.stdout.decode(), "python3 does not read .pth files there"
+    # What the .pth names, under DESTDIR; -S -I: nothing else, no source tree.
+    code = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {installed.as_posix() + open(pth).read().strip()!r})
+        import mitmproxy
+        from mitmproxy.test import taddons, tflow
+        print(mitmproxy.__file__)
+        f = tflow.tflow(resp=True)
+        with taddons.context():
+            print(f.request.url, f.response.status_code, len(tflow.ttcpflow().messages))
+        """)
+    r = subprocess.run(["/usr/bin/python3", "-I", "-S", "-c", code], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, cwd="/", timeout=60, env={"PATH": "/usr/bin:/bin"})
+    assert r.returncode == 0, r.stderr.decode()
+    where, result = r.stdout.decode().splitlines()
+    assert os.path.realpath(where) == os.path.realpath(os.path.join(lib, "mitmproxy",
+                                                                    "__init__.py"))
+    assert result == "http://address:22/path 200 2"
 
 
 def lint_messages(page, installed_pages):

@@ -125,3 +125,18 @@ def test_filter_flows_and_io_write_flow_file(tmp_path):
     want = [b.id for b in before if b.response]
     assert 0 < len(want) <= 3
     assert [a.id for a in after] == want
+
+
+def test_io_read_saved_flows(tmp_path):
+    # The file comes from the -s string's argument; each flow is printed with
+    # get_state(), 8.1.1's state dict of the flow-file record.
+    src = os.path.join(FIXTURES, "flows", "get-query.mitm")
+    r = subprocess.run([binary("mitmdump"), "-n", "--set", f"confdir={tmp_path / 'conf'}",
+                        "-s", f"{example('io-read-saved-flows.py')} {src}"],
+                       capture_output=True, timeout=60)
+    text = (r.stdout + r.stderr).decode()
+    assert r.returncode == 0, text
+    assert "Traceback" not in text, text
+    assert "<HTTPFlow request=Request(GET " in text, text
+    assert "'type': 'http'," in text and "'version': 17" in text, text
+    assert "'method': b'GET'," in text, text

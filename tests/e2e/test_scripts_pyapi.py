@@ -4,6 +4,7 @@ last (content views, WSGI apps, option types, commands on flows), each
 through 8.1.1's own example addon where there is one, unchanged, and our
 mitmdump.
 """
+import json
 import os
 import subprocess
 
@@ -76,6 +77,50 @@ def test_option_typespecs(mitmdump, origin, tmp_path):
                        "--set", "t_seq=y", "--set", "t_choice=b")
     body = proxied(port, f"http://127.0.0.1:{origin}/hello")
     assert b"x-types: (7, None, ['x', 'y'], 1.5, 'b')" in body
+
+
+TYPED_OPTIONS = (
+    "from typing import Optional\n"
+    "from mitmproxy import ctx, exceptions\n"
+    "def load(l):\n"
+    "    l.add_option('t_oint', Optional[int], None, 'h')\n"
+    "    l.add_option('t_ofloat', Optional[float], None, 'h')\n"
+    "    l.add_option('t_obool', Optional[bool], None, 'h')\n"
+    "    l.add_option('t_flt', float, 0.5, 'h')\n"
+)
+
+
+def test_option_types_are_typed_and_checked(mitmdump, tmp_path):
+    # float and Optional[int|float|bool] read as their types, and a value of
+    # the wrong kind is refused with the option's name, as 8.1.1's
+    # "Not an integer" refuses it.
+    script = tmp_path / "typed.py"
+    script.write_text(TYPED_OPTIONS + (
+        "def running():\n"
+        "    o = ctx.options\n"
+        "    ctx.log.info('TYPED ' + repr((o.t_oint, o.t_ofloat, o.t_obool, o.t_flt)))\n"
+        "    try:\n"
+        "        o.t_oint = 'abc'\n"
+        "    except exceptions.OptionsError as e:\n"
+        "        ctx.log.info(f'REFUSED {e}')\n"
+        "    o.update(t_ofloat=3, t_obool=None)\n"
+        "    ctx.log.info('AFTER ' + repr((o.t_oint, o.t_ofloat, o.t_obool)))\n"))
+    proc, _ = mitmdump("-s", str(script), "--set", "t_oint=007", "--set", "t_obool=true",
+                       "--set", "t_flt=2")
+    proc.wait_for(r"TYPED \(7, None, True, 2\.0\)")
+    proc.wait_for(r"REFUSED t_oint: invalid integer 'abc'")
+    proc.wait_for(r"AFTER \(7, 3\.0, None\)")
+    # On the command line the same check stops the start-up, naming the value.
+    bad = tmp_path / "only.py"
+    bad.write_text(TYPED_OPTIONS)
+    for setting, msg in (("t_oint=abc", "t_oint: invalid integer 'abc'"),
+                         ("t_flt=x", "t_flt: invalid float 'x'"),
+                         ("t_obool=maybe", "t_obool: invalid boolean 'maybe'")):
+        r = subprocess.run([binary("mitmdump"), "-p", "0", "-s", str(bad), "--set", setting,
+                            "--set", f"confdir={tmp_path / 'conf'}"],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode != 0
+        assert msg in r.stdout + r.stderr
 
 
 def test_duplicate_modify_replay(mitmdump, origin):
@@ -191,3 +236,84 @@ def test_user_addon_tests_run_under_plain_pytest():
     out = (r.stdout + r.stderr).decode()
     assert r.returncode == 0, out
     assert "5 passed" in out, out
+
+
+def test_test_helpers_match_8_1_1s():
+    # ttcpflow(), tflow(ws=True) and its other arguments, twebsocketflow() and
+    # taddons.context(options=...): one test file, passed by our package and,
+    # to show its values are 8.1.1's, by Debian's mitmproxy 8.1.1.
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "addon_tests")
+    ours = [os.path.join(root, "build", "pyext"), os.path.join(root, "python")]
+    runs = [ours]
+    if os.path.exists("/usr/lib/python3/dist-packages/mitmproxy/test/tflow.py"):
+        runs.append(["/usr/lib/python3/dist-packages"])
+    for path in runs:
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(path + [here]))
+        env.pop("ASAN_OPTIONS", None)
+        r = subprocess.run(["/usr/bin/python3", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                            os.path.join(here, "helpers_tests.py")],
+                           capture_output=True, timeout=170, env=env, cwd=here)
+        out = (r.stdout + r.stderr).decode()
+        assert r.returncode == 0, out
+        assert "7 passed" in out, out
+
+
+def _plain_python(args, path, cwd, timeout=170):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path))
+    env.pop("ASAN_OPTIONS", None)
+    return subprocess.run(["/usr/bin/python3", *args], capture_output=True, timeout=timeout,
+                          env=env, cwd=cwd)
+
+
+def test_grpc_view_renders_as_8_1_1s(tmp_path):
+    # mitmproxy.contentviews.grpc: 8.1.1's example view with its rules, the
+    # plain view (through our C view), parser options, packed fields and
+    # gzip-compressed gRPC give 8.1.1's titles and lines, case for case.
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "addon_tests")
+    example("contentview-custom-grpc.py")
+    ours, theirs = tmp_path / "ours.json", tmp_path / "theirs.json"
+    r = _plain_python(["grpc_compare.py", str(ours)],
+                      [os.path.join(root, "build", "pyext"), os.path.join(root, "python")], here)
+    assert r.returncode == 0, (r.stdout + r.stderr).decode()
+    # The view's name and priorities (8.1.1's 1 and 1.5, plus the example's 1).
+    assert r.stdout.decode().split("\n")[0] == '[2, 2.5, "customized gRPC/protobuf"]'
+    got = json.loads(ours.read_text())
+    assert got["application/grpc ex req"][0] == "gRPC (addon with custom rules)"
+    assert got["application/x-protobuf bad"] == ["ERR", "ValueError"]
+    lines = ["".join(t for _, t in line).rstrip()
+             for line in got["application/x-protobuf ex resp"][1]]
+    assert "[double]   latitude               1.5.1.1  1.5" in lines
+    r = _plain_python(["grpc_compare.py", str(theirs)], ["/usr/lib/python3/dist-packages"], here)
+    assert r.returncode == 0, (r.stdout + r.stderr).decode()
+    assert got == json.loads(theirs.read_text())
+
+
+def test_contentview_custom_grpc_example_in_mitmdump(tmp_path):
+    # 8.1.1's example, unchanged, in `mitmdump -r` with --flow-detail 3: the
+    # same lines as 8.1.1's mitmdump shows for the same flow file.
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "addon_tests")
+    flows = tmp_path / "geo.flow"
+    r = _plain_python(["-c", (
+        "import sys, grpc_compare_data as d\n"
+        "from mitmproxy import io\n"
+        "from mitmproxy.test import tflow\n"
+        "f = tflow.tflow(resp=True)\n"
+        "f.request.url = 'http://example.com/ReverseGeocode'\n"
+        "f.response.headers['content-type'] = 'application/x-protobuf'\n"
+        "f.response.content = d.RESP\n"
+        f"io.FlowWriter(open({str(flows)!r}, 'wb')).add(f)\n")],
+        [os.path.join(root, "build", "pyext"), os.path.join(root, "python"), here], here)
+    assert r.returncode == 0, (r.stdout + r.stderr).decode()
+    args = ["-n", "-r", str(flows), "-s", example("contentview-custom-grpc.py"),
+            "--flow-detail", "3", "--set", f"confdir={tmp_path / 'conf'}"]
+    ours = subprocess.run([binary("mitmdump"), *args], capture_output=True, timeout=120)
+    out = ours.stdout.decode()
+    assert ours.returncode == 0, out + ours.stderr.decode()
+    assert "    [string]   address                1.2      Some street\\nline" in out, out
+    assert "    [double]   longitude              1.5.1.2  4.203895392974451e-43" in out, out
+    if os.path.exists("/usr/bin/mitmdump"):
+        theirs = subprocess.run(["/usr/bin/mitmdump", *args], capture_output=True, timeout=120)
+        assert out == theirs.stdout.decode()

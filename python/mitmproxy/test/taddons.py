@@ -67,8 +67,8 @@ class _TestAddons:
 
 
 class RecordingMaster:
-    def __init__(self):
-        self.options = ctx.options
+    def __init__(self, options=None):
+        self.options = options if options is not None else ctx.options
         self.commands = ctx.master.commands
         self.addons = _TestAddons(self)
         self.logs = []
@@ -130,7 +130,9 @@ class context:
         from mitmproxy import _c
 
         _c.options_reset()  # outside the proxy: each context starts from the defaults
-        self.master = RecordingMaster()
+        if hasattr(options, "_apply"):
+            options._apply()  # ... with what was set through the Options given
+        self.master = RecordingMaster(options)
         self.options = self.master.options
         self._saved = (ctx.master, ctx.log)
         self._bind()
@@ -139,7 +141,6 @@ class context:
 
     def _bind(self):
         master = self.master
-        master.options = ctx.options
         ctx.log = _RecordingLog(master.logs)
         ctx.master = master
 

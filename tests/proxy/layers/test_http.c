@@ -989,7 +989,7 @@ pb_upstream_connect(struct pb *pb)
     ASSERT_STREQ(server->via.host, "up.test");
     pb_in_reply(pb);
     pb_out_send(pb, server,
-                "CONNECT a.test:7 HTTP/1.1\r\nHost: a.test:7\r\n"
+                "CONNECT a.test:7 HTTP/1.1\r\n"
                 "Proxy-Authorization: Basic dTpw\r\n\r\n");
     pb_in_data(pb, server, "HTTP/1.1 200 Connection established\r\n\r\n");
     pb_out_send(pb, client, "HTTP/1.1 200 Connection established\r\n\r\n");
@@ -999,6 +999,33 @@ pb_upstream_connect(struct pb *pb)
 TEST(http_layer_upstream_mode_connect_through_upstream)
 {
     pb_run(pb_upstream_connect, layer_http_new, PB_NOHOOKS, upstream_mode);
+}
+
+static void
+upstream_mode_noauth(struct options *o)
+{
+    opt_set(o, "mode", "upstream:http://up.test:3128", NULL);
+}
+
+/* Without upstream_auth the CONNECT is the request line alone, as 8.1.1
+ * sends it: no Host, no headers. */
+static void
+pb_upstream_connect_noauth(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    pb_in_start(pb);
+    pb_in_data(pb, client, "CONNECT a.test:7 HTTP/1.1\r\nHost: a.test:7\r\n\r\n");
+    pb_out_open(pb, &server);
+    pb_in_reply(pb);
+    pb_out_send(pb, server, "CONNECT a.test:7 HTTP/1.1\r\n\r\n");
+    pb_in_data(pb, server, "HTTP/1.1 200 Connection established\r\n\r\n");
+    pb_out_send(pb, client, "HTTP/1.1 200 Connection established\r\n\r\n");
+    pb_end(pb);
+}
+
+TEST(http_layer_upstream_mode_connect_has_no_host)
+{
+    pb_run(pb_upstream_connect_noauth, layer_http_new, PB_NOHOOKS, upstream_mode_noauth);
 }
 
 /* http_connect_upstream: the CONNECT for the upstream proxy is a flow of
@@ -1025,7 +1052,7 @@ pb_upstream_connect_hook(struct pb *pb)
     hdrs_add_cstr(&up->request->headers, "X-Proxy-Token", "t0k");
     pb_in_reply(pb);
     pb_out_send(pb, server,
-                "CONNECT a.test:7 HTTP/1.1\r\nHost: a.test:7\r\n"
+                "CONNECT a.test:7 HTTP/1.1\r\n"
                 "Proxy-Authorization: Basic dTpw\r\nX-Proxy-Token: t0k\r\n\r\n");
     pb_in_data(pb, server, "HTTP/1.1 200 Connection established\r\n\r\n");
     pb_out_send(pb, client, "HTTP/1.1 200 Connection established\r\n\r\n");
