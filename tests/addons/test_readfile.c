@@ -182,21 +182,65 @@ pick_all(const struct hook_data *d, int nth)
     return 1;
 }
 
+/* Counts the times a sliced read handed the loop back. */
+static void
+count_later(void *ctx)
+{
+    (*(int *)ctx)++;
+}
+
+/* A read of FOUR into a rig: the file, the chain, and what done and the slices report. */
+struct four {
+    char path[128];
+    struct rig g;
+    struct outcome o;
+    struct err e;
+    int laters;
+    struct readfile_slices sl;
+    struct readfile *rf; /* the sliced read while it goes on */
+};
+
+static void
+four_init(struct four *r, int (*pick)(const struct hook_data *, int))
+{
+    memset(r, 0, sizeof(*r));
+    concat(r->path, sizeof(r->path), FOUR);
+    rig_init(&r->g, pick);
+}
+
+static int
+four_start(struct four *r, const struct filt *filter)
+{
+    return readfile_start(r->g.chain, r->path, filter, on_done, &r->o, &r->e);
+}
+
+/* Slices bounded by max_flows and max_us (0: no bound), counted in r->laters. */
+static int
+four_start_sliced(struct four *r, const struct filt *filter, unsigned max_flows, unsigned max_us)
+{
+    r->sl = (struct readfile_slices){
+        .max_flows = max_flows, .max_us = max_us, .later = count_later, .ctx = &r->laters};
+    return readfile_start_sliced(r->g.chain, r->path, filter, &r->sl, on_done, &r->o, &r->rf,
+                                 &r->e);
+}
+
+static void
+four_end(struct four *r)
+{
+    addon_chain_free(r->g.chain);
+    unlink(r->path);
+}
+
 /* Without deferral everything goes through before readfile_start returns. */
 TEST(readfile_hooks_in_eventsequence_order)
 {
-    char path[128];
-    concat(path, sizeof(path), FOUR);
-    struct rig g;
-    rig_init(&g, pick_none);
-    struct outcome o = {0};
-    struct err e = {0};
-    ASSERT_EQ(readfile_start(g.chain, path, NULL, on_done, &o, &e), 0);
-    ASSERT_EQ(o.calls, 1);
-    ASSERT_EQ(o.rc, 4);
-    ASSERT_BUF_STR(&g.rec->log, FOUR_SEQUENCE);
-    addon_chain_free(g.chain);
-    unlink(path);
+    struct four r;
+    four_init(&r, pick_none);
+    ASSERT_EQ(four_start(&r, NULL), 0);
+    ASSERT_EQ(r.o.calls, 1);
+    ASSERT_EQ(r.o.rc, 4);
+    ASSERT_BUF_STR(&r.g.rec->log, FOUR_SEQUENCE);
+    four_end(&r);
 }
 
 /*
@@ -206,28 +250,23 @@ TEST(readfile_hooks_in_eventsequence_order)
  */
 TEST(readfile_waits_for_deferred_hooks)
 {
-    char path[128];
-    concat(path, sizeof(path), FOUR);
-    struct rig g;
-    rig_init(&g, pick_all);
-    struct outcome o = {0};
-    struct err e = {0};
-    ASSERT_EQ(readfile_start(g.chain, path, NULL, on_done, &o, &e), 0);
+    struct four r;
+    four_init(&r, pick_all);
+    ASSERT_EQ(four_start(&r, NULL), 0);
     size_t resumed = 0;
-    while (g.holder->held) {
+    while (r.g.holder->held) {
         /* The held hook has not reached the recorder, nor has anything after it. */
-        ASSERT_EQ(g.rec->entries, resumed);
-        ASSERT_EQ(o.calls, 0);
-        release(&g);
+        ASSERT_EQ(r.g.rec->entries, resumed);
+        ASSERT_EQ(r.o.calls, 0);
+        release(&r.g);
         resumed++;
-        ASSERT_EQ(g.rec->entries, resumed);
+        ASSERT_EQ(r.g.rec->entries, resumed);
     }
     ASSERT_EQ(resumed, 32);
-    ASSERT_EQ(o.calls, 1);
-    ASSERT_EQ(o.rc, 4);
-    ASSERT_BUF_STR(&g.rec->log, FOUR_SEQUENCE);
-    addon_chain_free(g.chain);
-    unlink(path);
+    ASSERT_EQ(r.o.calls, 1);
+    ASSERT_EQ(r.o.rc, 4);
+    ASSERT_BUF_STR(&r.g.rec->log, FOUR_SEQUENCE);
+    four_end(&r);
 }
 
 /* Only the fifth WebSocket message is held: the rest runs up to it. */
@@ -239,26 +278,21 @@ pick_fifth_message(const struct hook_data *d, int nth)
 
 TEST(readfile_one_held_hook_holds_later_flows)
 {
-    char path[128];
-    concat(path, sizeof(path), FOUR);
-    struct rig g;
-    rig_init(&g, pick_fifth_message);
-    struct outcome o = {0};
-    struct err e = {0};
-    ASSERT_EQ(readfile_start(g.chain, path, NULL, on_done, &o, &e), 0);
-    ASSERT(g.holder->held != NULL);
-    ASSERT_EQ(o.calls, 0);
-    const char *log = (const char *)buf_ptr(&g.rec->log);
-    size_t len = g.rec->log.len;
+    struct four r;
+    four_init(&r, pick_fifth_message);
+    ASSERT_EQ(four_start(&r, NULL), 0);
+    ASSERT(r.g.holder->held != NULL);
+    ASSERT_EQ(r.o.calls, 0);
+    const char *log = (const char *)buf_ptr(&r.g.rec->log);
+    size_t len = r.g.rec->log.len;
     const char *tail = "websocket_message:4";
     ASSERT(len > strlen(tail) && memcmp(log + len - strlen(tail), tail, strlen(tail)) == 0);
-    release(&g);
-    ASSERT(g.holder->held == NULL);
-    ASSERT_EQ(o.calls, 1);
-    ASSERT_EQ(o.rc, 4);
-    ASSERT_BUF_STR(&g.rec->log, FOUR_SEQUENCE);
-    addon_chain_free(g.chain);
-    unlink(path);
+    release(&r.g);
+    ASSERT(r.g.holder->held == NULL);
+    ASSERT_EQ(r.o.calls, 1);
+    ASSERT_EQ(r.o.rc, 4);
+    ASSERT_BUF_STR(&r.g.rec->log, FOUR_SEQUENCE);
+    four_end(&r);
 }
 
 /* An addon in websocket_message changes the message it is shown; the
@@ -314,21 +348,16 @@ TEST(readfile_websocket_messages_editable)
 /* readfile_filter: only matching flows are loaded, and counted. */
 TEST(readfile_start_filtered)
 {
-    char path[128];
-    concat(path, sizeof(path), FOUR);
-    struct rig g;
-    rig_init(&g, pick_none);
-    struct err e = {0};
-    struct filt *websockets = filt_compile("~websocket", &e);
+    struct four r;
+    four_init(&r, pick_none);
+    struct filt *websockets = filt_compile("~websocket", &r.e);
     ASSERT(websockets != NULL);
-    struct outcome o = {0};
-    ASSERT_EQ(readfile_start(g.chain, path, websockets, on_done, &o, &e), 0);
-    ASSERT_EQ(o.rc, 1);
-    ASSERT(strncmp((const char *)buf_ptr(&g.rec->log), "requestheaders,request,", 23) == 0);
-    ASSERT(strstr((const char *)buf_ptr(&g.rec->log), "tcp_start") == NULL);
+    ASSERT_EQ(four_start(&r, websockets), 0);
+    ASSERT_EQ(r.o.rc, 1);
+    ASSERT(strncmp((const char *)buf_ptr(&r.g.rec->log), "requestheaders,request,", 23) == 0);
+    ASSERT(strstr((const char *)buf_ptr(&r.g.rec->log), "tcp_start") == NULL);
     filt_free(websockets);
-    addon_chain_free(g.chain);
-    unlink(path);
+    four_end(&r);
 }
 
 /* A file that cannot be opened: an error at once, no done. */
@@ -347,24 +376,19 @@ TEST(readfile_start_missing_file)
 /* A damaged record ends the read with its error, after the flows before it. */
 TEST(readfile_start_reports_damage_through_done)
 {
-    char path[128];
-    concat(path, sizeof(path), FOUR);
-    FILE *f = fopen(path, "ab");
+    struct four r;
+    four_init(&r, pick_all);
+    FILE *f = fopen(r.path, "ab");
     fputs("12:not a flow!", f);
     fclose(f);
-    struct rig g;
-    rig_init(&g, pick_all);
-    struct outcome o = {0};
-    struct err e = {0};
-    ASSERT_EQ(readfile_start(g.chain, path, NULL, on_done, &o, &e), 0);
-    while (g.holder->held)
-        release(&g);
-    ASSERT_EQ(o.calls, 1);
-    ASSERT_EQ(o.rc, MP_ERR_CORRUPT);
-    ASSERT(strstr(o.msg, "corrupt flow record at byte") != NULL);
-    ASSERT_BUF_STR(&g.rec->log, FOUR_SEQUENCE);
-    addon_chain_free(g.chain);
-    unlink(path);
+    ASSERT_EQ(four_start(&r, NULL), 0);
+    while (r.g.holder->held)
+        release(&r.g);
+    ASSERT_EQ(r.o.calls, 1);
+    ASSERT_EQ(r.o.rc, MP_ERR_CORRUPT);
+    ASSERT(strstr(r.o.msg, "corrupt flow record at byte") != NULL);
+    ASSERT_BUF_STR(&r.g.rec->log, FOUR_SEQUENCE);
+    four_end(&r);
 }
 
 /*
@@ -505,13 +529,6 @@ TEST(readfile_har_damage_through_done)
 
 /* ---- slices (readfile_start_sliced) ----------------------------------------------- */
 
-/* Counts the times the read handed the loop back. */
-static void
-count_later(void *ctx)
-{
-    (*(int *)ctx)++;
-}
-
 /*
  * One flow a slice: each slice ends after its flow's last hook, the read
  * waits for readfile_continue(), and the hooks are those of a read in one
@@ -519,166 +536,117 @@ count_later(void *ctx)
  */
 TEST(readfile_sliced_hands_the_loop_back_between_flows)
 {
-    char path[128];
-    concat(path, sizeof(path), FOUR);
-    struct rig g;
-    rig_init(&g, pick_none);
-    struct outcome o = {0};
-    struct err e = {0};
-    int laters = 0;
-    struct readfile_slices sl = {.max_flows = 1, .later = count_later, .ctx = &laters};
-    struct readfile *rf = NULL;
-    ASSERT_EQ(readfile_start_sliced(g.chain, path, NULL, &sl, on_done, &o, &rf, &e), 0);
-    ASSERT(rf != NULL);
-    ASSERT_EQ(laters, 1);
-    ASSERT_BUF_STR(&g.rec->log, "requestheaders,request,responseheaders,response");
+    struct four r;
+    four_init(&r, pick_none);
+    ASSERT_EQ(four_start_sliced(&r, NULL, 1, 0), 0);
+    ASSERT(r.rf != NULL);
+    ASSERT_EQ(r.laters, 1);
+    ASSERT_BUF_STR(&r.g.rec->log, "requestheaders,request,responseheaders,response");
     const size_t after[] = {21, 29, 32, 32}; /* hooks seen after each further slice */
     for (size_t i = 0; i < 4; i++) {
-        ASSERT_EQ(o.calls, 0);
-        readfile_continue(rf);
-        ASSERT_EQ(g.rec->entries, after[i]);
-        ASSERT_EQ(laters, i < 3 ? (int)i + 2 : 4);
+        ASSERT_EQ(r.o.calls, 0);
+        readfile_continue(r.rf);
+        ASSERT_EQ(r.g.rec->entries, after[i]);
+        ASSERT_EQ(r.laters, i < 3 ? (int)i + 2 : 4);
     }
-    ASSERT_EQ(o.calls, 1);
-    ASSERT_EQ(o.rc, 4);
-    ASSERT_BUF_STR(&g.rec->log, FOUR_SEQUENCE);
-    addon_chain_free(g.chain);
-    unlink(path);
+    ASSERT_EQ(r.o.calls, 1);
+    ASSERT_EQ(r.o.rc, 4);
+    ASSERT_BUF_STR(&r.g.rec->log, FOUR_SEQUENCE);
+    four_end(&r);
 }
 
 /* Two flows a slice; a time bound of 1 us ends a slice after each flow. */
 TEST(readfile_sliced_bounds)
 {
-    char path[128];
-    concat(path, sizeof(path), FOUR);
-    struct rig g;
-    rig_init(&g, pick_none);
-    struct outcome o = {0};
-    struct err e = {0};
-    int laters = 0;
-    struct readfile_slices sl = {.max_flows = 2, .later = count_later, .ctx = &laters};
-    struct readfile *rf = NULL;
-    ASSERT_EQ(readfile_start_sliced(g.chain, path, NULL, &sl, on_done, &o, &rf, &e), 0);
-    ASSERT_EQ(g.rec->entries, 21);
-    readfile_continue(rf);
-    ASSERT_EQ(g.rec->entries, 32);
-    ASSERT_EQ(o.calls, 0);
-    readfile_continue(rf);
-    ASSERT_EQ(o.calls, 1);
-    ASSERT_EQ(o.rc, 4);
-    ASSERT_EQ(laters, 2);
-    addon_chain_free(g.chain);
+    struct four r;
+    four_init(&r, pick_none);
+    ASSERT_EQ(four_start_sliced(&r, NULL, 2, 0), 0);
+    ASSERT_EQ(r.g.rec->entries, 21);
+    readfile_continue(r.rf);
+    ASSERT_EQ(r.g.rec->entries, 32);
+    ASSERT_EQ(r.o.calls, 0);
+    readfile_continue(r.rf);
+    ASSERT_EQ(r.o.calls, 1);
+    ASSERT_EQ(r.o.rc, 4);
+    ASSERT_EQ(r.laters, 2);
+    four_end(&r);
 
-    rig_init(&g, pick_none);
-    memset(&o, 0, sizeof(o));
-    laters = 0;
-    sl = (struct readfile_slices){.max_us = 1, .later = count_later, .ctx = &laters};
-    ASSERT_EQ(readfile_start_sliced(g.chain, path, NULL, &sl, on_done, &o, &rf, &e), 0);
-    ASSERT_EQ(g.rec->entries, 4);
-    while (o.calls == 0)
-        readfile_continue(rf);
-    ASSERT_EQ(laters, 4);
-    ASSERT_BUF_STR(&g.rec->log, FOUR_SEQUENCE);
-    addon_chain_free(g.chain);
-    unlink(path);
+    four_init(&r, pick_none);
+    ASSERT_EQ(four_start_sliced(&r, NULL, 0, 1), 0);
+    ASSERT_EQ(r.g.rec->entries, 4);
+    while (r.o.calls == 0)
+        readfile_continue(r.rf);
+    ASSERT_EQ(r.laters, 4);
+    ASSERT_BUF_STR(&r.g.rec->log, FOUR_SEQUENCE);
+    four_end(&r);
 }
 
 /* Flows the filter skips count toward the slice: a rare match does not
  * hold the loop for the whole file. */
 TEST(readfile_sliced_skipped_flows_count)
 {
-    char path[128];
-    concat(path, sizeof(path), FOUR);
-    struct rig g;
-    rig_init(&g, pick_none);
-    struct err e = {0};
-    struct filt *websockets = filt_compile("~websocket", &e);
+    struct four r;
+    four_init(&r, pick_none);
+    struct filt *websockets = filt_compile("~websocket", &r.e);
     ASSERT(websockets != NULL);
-    struct outcome o = {0};
-    int laters = 0;
-    struct readfile_slices sl = {.max_flows = 1, .later = count_later, .ctx = &laters};
-    struct readfile *rf = NULL;
-    ASSERT_EQ(readfile_start_sliced(g.chain, path, websockets, &sl, on_done, &o, &rf, &e), 0);
+    ASSERT_EQ(four_start_sliced(&r, websockets, 1, 0), 0);
     /* The first flow was read, skipped, and the slice was over. */
-    ASSERT_EQ(laters, 1);
-    ASSERT_EQ(g.rec->entries, 0);
-    readfile_continue(rf);
-    ASSERT(strncmp((const char *)buf_ptr(&g.rec->log), "requestheaders,request,", 23) == 0);
-    while (o.calls == 0)
-        readfile_continue(rf);
-    ASSERT_EQ(o.rc, 1);
-    ASSERT(strstr((const char *)buf_ptr(&g.rec->log), "tcp_start") == NULL);
+    ASSERT_EQ(r.laters, 1);
+    ASSERT_EQ(r.g.rec->entries, 0);
+    readfile_continue(r.rf);
+    ASSERT(strncmp((const char *)buf_ptr(&r.g.rec->log), "requestheaders,request,", 23) == 0);
+    while (r.o.calls == 0)
+        readfile_continue(r.rf);
+    ASSERT_EQ(r.o.rc, 1);
+    ASSERT(strstr((const char *)buf_ptr(&r.g.rec->log), "tcp_start") == NULL);
     filt_free(websockets);
-    addon_chain_free(g.chain);
-    unlink(path);
+    four_end(&r);
 }
 
 /* Cancelled between slices: freed at once, done never runs, nothing more
  * is read (ASan sees no leak). */
 TEST(readfile_sliced_cancel_between_slices)
 {
-    char path[128];
-    concat(path, sizeof(path), FOUR);
-    struct rig g;
-    rig_init(&g, pick_none);
-    struct outcome o = {0};
-    struct err e = {0};
-    int laters = 0;
-    struct readfile_slices sl = {.max_flows = 1, .later = count_later, .ctx = &laters};
-    struct readfile *rf = NULL;
-    ASSERT_EQ(readfile_start_sliced(g.chain, path, NULL, &sl, on_done, &o, &rf, &e), 0);
-    readfile_cancel(rf);
-    ASSERT_EQ(o.calls, 0);
-    ASSERT_EQ(g.rec->entries, 4);
-    addon_chain_free(g.chain);
-    unlink(path);
+    struct four r;
+    four_init(&r, pick_none);
+    ASSERT_EQ(four_start_sliced(&r, NULL, 1, 0), 0);
+    readfile_cancel(r.rf);
+    ASSERT_EQ(r.o.calls, 0);
+    ASSERT_EQ(r.g.rec->entries, 4);
+    four_end(&r);
 }
 
 /* Cancelled while an addon holds a hook: the rest of that flow goes out
  * when it resumes, then the read ends without done. */
 TEST(readfile_sliced_cancel_while_held)
 {
-    char path[128];
-    concat(path, sizeof(path), FOUR);
-    struct rig g;
-    rig_init(&g, pick_all);
-    struct outcome o = {0};
-    struct err e = {0};
-    int laters = 0;
-    struct readfile_slices sl = {.max_flows = 1, .later = count_later, .ctx = &laters};
-    struct readfile *rf = NULL;
-    ASSERT_EQ(readfile_start_sliced(g.chain, path, NULL, &sl, on_done, &o, &rf, &e), 0);
-    ASSERT(g.holder->held != NULL);
-    readfile_cancel(rf);
-    while (g.holder->held)
-        release(&g);
-    ASSERT_EQ(o.calls, 0);
-    ASSERT_EQ(laters, 0);
-    ASSERT_BUF_STR(&g.rec->log, "requestheaders,request,responseheaders,response");
-    addon_chain_free(g.chain);
-    unlink(path);
+    struct four r;
+    four_init(&r, pick_all);
+    ASSERT_EQ(four_start_sliced(&r, NULL, 1, 0), 0);
+    ASSERT(r.g.holder->held != NULL);
+    readfile_cancel(r.rf);
+    while (r.g.holder->held)
+        release(&r.g);
+    ASSERT_EQ(r.o.calls, 0);
+    ASSERT_EQ(r.laters, 0);
+    ASSERT_BUF_STR(&r.g.rec->log, "requestheaders,request,responseheaders,response");
+    four_end(&r);
 }
 
 /* A small file in one slice: over before the call returns, as unsliced. */
 TEST(readfile_sliced_small_file_at_once)
 {
-    char path[128];
-    concat(path, sizeof(path), FOUR);
-    struct rig g;
-    rig_init(&g, pick_none);
-    struct outcome o = {0};
-    struct err e = {0};
-    int laters = 0;
-    struct readfile_slices sl = {.max_flows = 100, .later = count_later, .ctx = &laters};
-    struct readfile *rf = (struct readfile *)&o;
-    ASSERT_EQ(readfile_start_sliced(g.chain, path, NULL, &sl, on_done, &o, &rf, &e), 0);
-    ASSERT(rf == NULL);
-    ASSERT_EQ(laters, 0);
-    ASSERT_EQ(o.calls, 1);
-    ASSERT_EQ(o.rc, 4);
-    ASSERT_EQ(readfile_start_sliced(g.chain, "/nonexistent.mitm", NULL, &sl, on_done, &o, &rf, &e),
+    struct four r;
+    four_init(&r, pick_none);
+    r.rf = (struct readfile *)&r.o;
+    ASSERT_EQ(four_start_sliced(&r, NULL, 100, 0), 0);
+    ASSERT(r.rf == NULL);
+    ASSERT_EQ(r.laters, 0);
+    ASSERT_EQ(r.o.calls, 1);
+    ASSERT_EQ(r.o.rc, 4);
+    ASSERT_EQ(readfile_start_sliced(r.g.chain, "/nonexistent.mitm", NULL, &r.sl, on_done, &r.o,
+                                    &r.rf, &r.e),
               MP_ERR_IO);
-    ASSERT_EQ(o.calls, 1);
-    addon_chain_free(g.chain);
-    unlink(path);
+    ASSERT_EQ(r.o.calls, 1);
+    four_end(&r);
 }

@@ -25,6 +25,13 @@ struct tcon {
 void tcon_start(struct tcon *, ...);
 void tcon_stop(struct tcon *);
 
+/*
+ * A finished flow as the console's tests show it: method
+ * http://example.com:80 path, HTTP/1.1, and a response with status when
+ * status is not 0; no headers, no bodies. The caller owns the reference.
+ */
+struct flow *tcon_flow(const char *method, const char *path, int status);
+
 /* Presses each key of a NULL-terminated list of key names ("j", "shift tab"). */
 void tcon_keys(struct console *, ...);
 /* Types text one key at a time (a space is the key "space"). */

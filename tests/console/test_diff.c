@@ -14,20 +14,9 @@
 static void
 add_flow(struct store *s, const char *path, const char *agent, const char *body)
 {
-    struct flow *f = flow_new_http(NULL, NULL);
-    f->live = 0;
-    f->request = http_request_new();
-    http_set_str(&f->request->method, "GET");
-    http_set_str(&f->request->scheme, "http");
-    http_set_str(&f->request->host, "example.com");
-    http_set_str(&f->request->path, path);
-    f->request->port = 80;
-    http_set_str(&f->request->http_version, "HTTP/1.1");
+    struct flow *f = tcon_flow("GET", path, 200);
     hdrs_add_cstr(&f->request->headers, "User-Agent", agent);
-    f->response = http_response_new();
-    f->response->status_code = 200;
     http_set_str(&f->response->reason, "OK");
-    http_set_str(&f->response->http_version, "HTTP/1.1");
     hdrs_add_cstr(&f->response->headers, "Content-Type", "application/json");
     buf_append_str(&f->response->content, body);
     store_add(s, f);

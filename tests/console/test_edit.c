@@ -67,24 +67,13 @@ screen_has(struct fixture *fx, const char *text)
 static struct flow *
 open_flow(struct fixture *fx, const char *path, const char *set_cookie)
 {
-    struct flow *f = flow_new_http(NULL, NULL);
-    f->live = 0;
-    f->request = http_request_new();
-    http_set_str(&f->request->method, "POST");
-    http_set_str(&f->request->scheme, "http");
-    http_set_str(&f->request->host, "example.com");
-    f->request->port = 80;
-    http_set_str(&f->request->path, path);
-    http_set_str(&f->request->http_version, "HTTP/1.1");
+    struct flow *f = tcon_flow("POST", path, set_cookie ? 200 : 0);
     hdrs_add_cstr(&f->request->headers, "Host", "example.com");
     hdrs_add_cstr(&f->request->headers, "Content-Length", "3");
     buf_append_str(&f->request->content, "abc");
     f->request->timestamp_start = 1796500718.5;
     if (set_cookie) {
-        f->response = http_response_new();
-        f->response->status_code = 200;
         http_set_str(&f->response->reason, "OK");
-        http_set_str(&f->response->http_version, "HTTP/1.1");
         hdrs_add_cstr(&f->response->headers, "Set-Cookie", set_cookie);
     }
     store_add(fx->t.s, f);

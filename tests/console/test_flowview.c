@@ -17,18 +17,7 @@ TEST(console_flowview_body_replaced_under_the_view)
     struct tcon t;
     tcon_start(&t, NULL);
     struct console *c = t.c;
-    struct flow *f = flow_new_http(NULL, NULL);
-    f->live = 0;
-    f->request = http_request_new();
-    http_set_str(&f->request->method, "GET");
-    http_set_str(&f->request->scheme, "http");
-    http_set_str(&f->request->host, "example.com");
-    f->request->port = 80;
-    http_set_str(&f->request->path, "/");
-    http_set_str(&f->request->http_version, "HTTP/1.1");
-    f->response = http_response_new();
-    f->response->status_code = 200;
-    http_set_str(&f->response->http_version, "HTTP/1.1");
+    struct flow *f = tcon_flow("GET", "/", 200);
     hdrs_add_cstr(&f->response->headers, "Content-Type", "text/plain");
     for (int i = 0; i < 400; i++)
         buf_printf(&f->response->content, "old %d\n", i);

@@ -19,23 +19,12 @@
 static struct flow *
 http_flow(const char *method, const char *path, int status, const char *ctype, const char *body)
 {
-    struct flow *f = flow_new_http(NULL, NULL);
-    f->live = 0;
-    f->request = http_request_new();
-    http_set_str(&f->request->method, method);
-    http_set_str(&f->request->scheme, "http");
-    http_set_str(&f->request->host, "example.com");
-    f->request->port = 80;
-    http_set_str(&f->request->path, path);
-    http_set_str(&f->request->http_version, "HTTP/1.1");
+    struct flow *f = tcon_flow(method, path, status);
     hdrs_add_cstr(&f->request->headers, "Host", "example.com");
     f->request->timestamp_start = 1796500718.5;
     f->request->timestamp_end = 1796500718.6;
     if (status) {
-        f->response = http_response_new();
-        f->response->status_code = status;
         http_set_str(&f->response->reason, "OK");
-        http_set_str(&f->response->http_version, "HTTP/1.1");
         if (ctype)
             hdrs_add_cstr(&f->response->headers, "Content-Type", ctype);
         buf_append_str(&f->response->content, body ? body : "");

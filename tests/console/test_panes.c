@@ -53,15 +53,7 @@ TEST(console_panes_geometry)
 static struct flow *
 get_flow(const char *path)
 {
-    struct flow *f = flow_new_http(NULL, NULL);
-    f->live = 0;
-    f->request = http_request_new();
-    http_set_str(&f->request->method, "GET");
-    http_set_str(&f->request->scheme, "http");
-    http_set_str(&f->request->host, "example.com");
-    f->request->port = 80;
-    http_set_str(&f->request->path, path);
-    http_set_str(&f->request->http_version, "HTTP/1.1");
+    struct flow *f = tcon_flow("GET", path, 0);
     f->request->timestamp_start = 1796500718.5;
     return f;
 }

@@ -25,17 +25,7 @@ TEST(console_search_flowview)
     tcon_start(&t, NULL);
     struct console *c = t.c;
 
-    struct flow *f = flow_new_http(NULL, NULL);
-    f->live = 0;
-    f->request = http_request_new();
-    http_set_str(&f->request->method, "GET");
-    http_set_str(&f->request->scheme, "http");
-    http_set_str(&f->request->host, "example.com");
-    http_set_str(&f->request->path, "/");
-    http_set_str(&f->request->http_version, "HTTP/1.1");
-    f->response = http_response_new();
-    f->response->status_code = 200;
-    http_set_str(&f->response->http_version, "HTTP/1.1");
+    struct flow *f = tcon_flow("GET", "/", 200);
     hdrs_add_cstr(&f->response->headers, "Content-Type", "text/plain");
     for (int i = 0; i < 2000; i++)
         buf_printf(&f->response->content, i == 10 || i == 1500 ? "needle %d\n" : "line %d\n", i);

@@ -16,22 +16,11 @@ static struct flow *
 add_flow(struct store *s, const char *method, const char *path, const char *req_header,
          const char *req_body, const char *resp_body)
 {
-    struct flow *f = flow_new_http(NULL, NULL);
-    f->live = 0;
-    f->request = http_request_new();
-    http_set_str(&f->request->method, method);
-    http_set_str(&f->request->scheme, "http");
-    http_set_str(&f->request->host, "example.com");
-    http_set_str(&f->request->path, path);
-    f->request->port = 80;
-    http_set_str(&f->request->http_version, "HTTP/1.1");
+    struct flow *f = tcon_flow(method, path, 200);
     if (req_header)
         hdrs_add_cstr(&f->request->headers, "X-Token", req_header);
     if (req_body)
         buf_append_str(&f->request->content, req_body);
-    f->response = http_response_new();
-    f->response->status_code = 200;
-    http_set_str(&f->response->http_version, "HTTP/1.1");
     hdrs_add_cstr(&f->response->headers, "Content-Type", "text/plain");
     buf_append_str(&f->response->content, resp_body);
     store_add(s, f);

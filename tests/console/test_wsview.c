@@ -21,19 +21,8 @@
 static struct flow *
 ws_flow(void)
 {
-    struct flow *f = flow_new_http(NULL, NULL);
-    f->live = 0;
-    f->request = http_request_new();
-    http_set_str(&f->request->method, "GET");
-    http_set_str(&f->request->scheme, "http");
-    http_set_str(&f->request->host, "example.com");
-    f->request->port = 80;
-    http_set_str(&f->request->path, "/chat");
-    http_set_str(&f->request->http_version, "HTTP/1.1");
-    f->response = http_response_new();
-    f->response->status_code = 101;
+    struct flow *f = tcon_flow("GET", "/chat", 101);
     http_set_str(&f->response->reason, "Switching Protocols");
-    http_set_str(&f->response->http_version, "HTTP/1.1");
     flow_ws_add_message(f, WS_TEXT, 0, "welcome", 7);
     flow_ws_add_message(f, WS_BINARY, 1, "\x00\x01", 2);
     flow_ws_add_message(f, WS_TEXT, 1, "line1\nline2", 11);

@@ -77,6 +77,18 @@ class Console:
                             f"stderr: {self.stderr()}")
             time.sleep(0.05)
 
+    def wait_listening(self, timeout=20):
+        """The screen once the status bar shows the address: the proxy listens."""
+        return self.wait(rf"\[127\.0\.0\.1:{self.port}\]\s*$", timeout=timeout)
+
+    def set_intercept(self, expr):
+        """i, then expr: the status bar shows the intercept filter set."""
+        self.keys("i")
+        self.wait(r"^: set intercept ''")
+        self.type(expr)
+        self.keys("Enter")
+        self.wait(rf"\[i:{re.escape(expr)}\]")
+
     def save(self, name, text=None):
         os.makedirs(CAPTURES, exist_ok=True)
         with open(os.path.join(CAPTURES, name + ".txt"), "w") as f:
@@ -95,6 +107,13 @@ class Console:
                 pytest.fail(f"mitmproxy did not exit:\n{self.screen()}")
             time.sleep(0.05)
         return int(self.exit_file.read_text())
+
+    def exited_clean(self):
+        """Its stderr, once mitmproxy exited 0 with no sanitizer report."""
+        assert self.exit_status() == 0, self.stderr()
+        err = self.stderr()
+        assert "ERROR: AddressSanitizer" not in err and "runtime error" not in err, err
+        return err
 
     def close(self):
         subprocess.run(["tmux", "-L", self.sock, "kill-server"], stderr=subprocess.DEVNULL,
@@ -116,7 +135,7 @@ def test_console_list_view_intercept_quit(console, origin):
     c = console
     c.wait(rf"^Flows")
     # The first screen comes before the proxy listens; the address says it does.
-    c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+    c.wait_listening()
     c.save("01-start")
 
     # The list fills with curl's flows, in 8.1.1's table layout.
@@ -151,11 +170,7 @@ def test_console_list_view_intercept_quit(console, origin):
     c.wait(r"^Flows")
 
     # i with ~q: the next request waits until a releases it.
-    c.keys("i")
-    c.wait(r"^: set intercept ''")
-    c.type("~q")
-    c.keys("Enter")
-    c.wait(r"\[i:~q\]")
+    c.set_intercept("~q")
     held = subprocess.Popen(["curl", "-sS", "--max-time", "30", *proxy(c),
                              f"http://127.0.0.1:{origin}/hello/held"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -188,9 +203,7 @@ def test_console_list_view_intercept_quit(console, origin):
     s = c.wait(r"^Quit \(yes,no\)\?")
     c.save("11-quit", s)
     c.keys("y")
-    assert c.exit_status() == 0, c.stderr()
-    err = c.stderr()
-    assert "ERROR: AddressSanitizer" not in err and "runtime error" not in err, err
+    err = c.exited_clean()
     assert "LeakSanitizer" not in err, err
 
 
@@ -198,7 +211,7 @@ def test_console_narrow_list_layout(tmp_path, origin):
     c = Console(tmp_path, width=90, height=20)
     try:
         c.wait(r"^Flows")
-        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+        c.wait_listening()
         rc, out, err = curl(*proxy(c), f"http://127.0.0.1:{origin}/hello/narrow")
         assert rc == 0, err
         s = c.wait(rf"^>> GET http://127\.0\.0\.1:{origin}/hello/narrow")
@@ -253,7 +266,7 @@ def test_console_rows_as_8_1_1(tmp_path, origin):
         c = Console(tmp_path / name, program=program)
         try:
             c.wait(r"^Flows", timeout=60)
-            c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$", timeout=60)
+            c.wait_listening(timeout=60)
             for path in ("/hello/one", "/hello/two?x=1&y=2", "/nothere"):
                 curl(*proxy(c), f"http://127.0.0.1:{origin}{path}")
             screens[name] = c.wait(r"\[1/3\]")
@@ -307,12 +320,8 @@ def test_console_edit_intercepted_request(tmp_path, echo_origin):
     editor.chmod(0o755)
     c = Console(tmp_path, env={"EDITOR": str(editor)})
     try:
-        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
-        c.keys("i")
-        c.wait(r"^: set intercept ''")
-        c.type("~q")
-        c.keys("Enter")
-        c.wait(r"\[i:~q\]")
+        c.wait_listening()
+        c.set_intercept("~q")
         held = subprocess.Popen(["curl", "-sS", "--max-time", "60", *proxy(c), "-d", "original",
                                  f"http://127.0.0.1:{echo_origin}/echo"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -351,9 +360,7 @@ def test_console_edit_intercepted_request(tmp_path, echo_origin):
         assert b"Content-Length: 11\n" in out, out
         assert out.endswith(b"body: edited body\n"), out
         c.keys("Q")
-        assert c.exit_status() == 0, c.stderr()
-        err = c.stderr()
-        assert "ERROR: AddressSanitizer" not in err and "runtime error" not in err, err
+        c.exited_clean()
     finally:
         c.close()
 
@@ -370,7 +377,7 @@ def test_console_options_commands_keys(tmp_path):
         "  help: Events at hand\n")
     c = Console(tmp_path, confdir=confdir)
     try:
-        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+        c.wait_listening()
         c.keys("O")
         s = c.wait(r"^Option Help")
         assert re.search(r"^add_upstream_certs_to_client_chain +false$", s, re.M), s
@@ -392,9 +399,7 @@ def test_console_options_commands_keys(tmp_path):
         c.keys("q", "C-e")
         c.wait(r"^Events")
         c.keys("Q")
-        assert c.exit_status() == 0, c.stderr()
-        err = c.stderr()
-        assert "ERROR: AddressSanitizer" not in err and "runtime error" not in err, err
+        c.exited_clean()
     finally:
         c.close()
 
@@ -408,7 +413,7 @@ def test_console_prompt_completion_and_history(tmp_path):
         (tmp_path / run).mkdir()
         c = Console(tmp_path / run, confdir=confdir)
         try:
-            c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+            c.wait_listening()
             c.keys(":")
             if run == "first":
                 c.type("set anticom")
@@ -430,52 +435,46 @@ def test_console_prompt_completion_and_history(tmp_path):
     assert (confdir / "command_history").read_text() == "set anticomp true\n"
 
 
-def test_console_search_past_cutoff(tmp_path, echo_origin):
+def test_console_search_past_cutoff(tmp_path, console, echo_origin):
     """/ in the flow view finds a line past the display cutoff (512 lines),
     which 8.1.1 cannot (mitmproxy #7326)."""
     body = tmp_path / "body"
     body.write_text("".join(("needle" if i == 1500 else "line") + f" {i}\n" for i in range(2000)))
-    c = Console(tmp_path)
-    try:
-        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
-        rc, out, err = curl(*proxy(c), "--data-binary", f"@{body}",
-                            f"http://127.0.0.1:{echo_origin}/echo")
-        assert rc == 0, err
-        c.wait(r"/echo +200")
-        c.keys("Enter")
-        c.wait(r"^Flow Details")
-        c.keys("Tab")
-        c.wait(r"^line 2$")
-        c.keys("/")
-        c.wait(r"^Search for:\s*$")
-        c.type("needle")
-        c.keys("Enter")
-        s = c.wait(r"^needle 1500$")
-        c.save("23-search", s)
-        c.keys("Q")
-        assert c.exit_status() == 0, c.stderr()
-    finally:
-        c.close()
+    c = console
+    c.wait_listening()
+    rc, out, err = curl(*proxy(c), "--data-binary", f"@{body}",
+                        f"http://127.0.0.1:{echo_origin}/echo")
+    assert rc == 0, err
+    c.wait(r"/echo +200")
+    c.keys("Enter")
+    c.wait(r"^Flow Details")
+    c.keys("Tab")
+    c.wait(r"^line 2$")
+    c.keys("/")
+    c.wait(r"^Search for:\s*$")
+    c.type("needle")
+    c.keys("Enter")
+    s = c.wait(r"^needle 1500$")
+    c.save("23-search", s)
+    c.keys("Q")
+    assert c.exit_status() == 0, c.stderr()
 
 
-def test_console_wide_glyphs(tmp_path, origin):
+def test_console_wide_glyphs(console, origin):
     """Wide glyphs take two columns: a query of Japanese text in the
     request's Query view, the columns after it where a terminal puts them."""
-    c = Console(tmp_path)
-    try:
-        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
-        q = "%E6%97%A5%E6%9C%AC%E8%AA%9E"
-        rc, out, err = curl(*proxy(c), f"http://127.0.0.1:{origin}/hello/wide?{q}={q}&x=1")
-        assert rc == 0, err
-        c.wait(r"/hello/wide")
-        c.keys("Enter")
-        s = c.wait(r"^Query +\[m:auto\]")
-        assert re.search("^\u65e5\u672c\u8a9e: \u65e5\u672c\u8a9e$", s, re.M), s
-        c.save("24-wide-glyphs", s)
-        c.keys("Q")
-        assert c.exit_status() == 0, c.stderr()
-    finally:
-        c.close()
+    c = console
+    c.wait_listening()
+    q = "%E6%97%A5%E6%9C%AC%E8%AA%9E"
+    rc, out, err = curl(*proxy(c), f"http://127.0.0.1:{origin}/hello/wide?{q}={q}&x=1")
+    assert rc == 0, err
+    c.wait(r"/hello/wide")
+    c.keys("Enter")
+    s = c.wait(r"^Query +\[m:auto\]")
+    assert re.search("^\u65e5\u672c\u8a9e: \u65e5\u672c\u8a9e$", s, re.M), s
+    c.save("24-wide-glyphs", s)
+    c.keys("Q")
+    assert c.exit_status() == 0, c.stderr()
 
 
 def test_console_answers_while_a_large_file_loads(tmp_path):
@@ -506,58 +505,49 @@ def test_console_answers_while_a_large_file_loads(tmp_path):
         c.close()
 
 
-def sanitizer_clean(c):
-    err = c.stderr()
-    assert "ERROR: AddressSanitizer" not in err and "runtime error" not in err, err
-
-
-def test_console_layout_cycle(tmp_path, origin):
+def test_console_layout_cycle(console, origin):
     """- cycles 8.1.1's layouts: the event log's pane below the flow list
     (rows shared as urwid's Pile shares them), then beside it (100 + 1 + 99
     columns); shift tab focuses the second pane, where a flow opens beside
     the list."""
-    c = Console(tmp_path)
-    try:
-        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
-        rc, out, err = curl(*proxy(c), f"http://127.0.0.1:{origin}/hello/split")
-        assert rc == 0, err
-        c.wait(r"/hello/split")
-        c.keys("-")
-        s = c.wait(r"^Events")
-        c.save("25-layout-vertical", s)
-        lines = s.splitlines()
-        assert lines[0].startswith("Flows"), s
-        # 48 rows above the bars: 24 each, as 8.1.1's capture of the same size.
-        assert lines[24].startswith("Events"), s
-        assert "/hello/split" in lines[1], s
-        c.keys("-")
-        s = c.wait(r"^Flows +Events")
-        c.save("26-layout-horizontal", s)
-        lines = s.splitlines()
-        assert lines[0].index("Events") == 101, s
-        assert lines[1].index("/hello/split") < 100, s
-        # The second pane takes the keys: a flow opens there, beside the list.
-        c.keys("BTab")
-        c.keys(":")
-        c.type("console.view.flow @focus")
-        c.keys("Enter")
-        s = c.wait(r"^Flows +Flow Details")
-        c.wait(r"Request +Response +Detail")
-        c.keys("Tab")
-        s = c.wait(r"hello world")
-        c.save("27-layout-flow-beside-list", s)
-        lines = s.splitlines()
-        assert lines[0].index("Flow Details") == 101, s
-        assert any(l.find("hello world") > 100 for l in lines), s
-        # Back to single: the first pane, the flow list, has the screen again.
-        c.keys("q", "-")
-        s = c.wait(r"^Flows\s*$")
-        assert "Events" not in s, s
-        c.keys("Q")
-        assert c.exit_status() == 0, c.stderr()
-        sanitizer_clean(c)
-    finally:
-        c.close()
+    c = console
+    c.wait_listening()
+    rc, out, err = curl(*proxy(c), f"http://127.0.0.1:{origin}/hello/split")
+    assert rc == 0, err
+    c.wait(r"/hello/split")
+    c.keys("-")
+    s = c.wait(r"^Events")
+    c.save("25-layout-vertical", s)
+    lines = s.splitlines()
+    assert lines[0].startswith("Flows"), s
+    # 48 rows above the bars: 24 each, as 8.1.1's capture of the same size.
+    assert lines[24].startswith("Events"), s
+    assert "/hello/split" in lines[1], s
+    c.keys("-")
+    s = c.wait(r"^Flows +Events")
+    c.save("26-layout-horizontal", s)
+    lines = s.splitlines()
+    assert lines[0].index("Events") == 101, s
+    assert lines[1].index("/hello/split") < 100, s
+    # The second pane takes the keys: a flow opens there, beside the list.
+    c.keys("BTab")
+    c.keys(":")
+    c.type("console.view.flow @focus")
+    c.keys("Enter")
+    s = c.wait(r"^Flows +Flow Details")
+    c.wait(r"Request +Response +Detail")
+    c.keys("Tab")
+    s = c.wait(r"hello world")
+    c.save("27-layout-flow-beside-list", s)
+    lines = s.splitlines()
+    assert lines[0].index("Flow Details") == 101, s
+    assert any(l.find("hello world") > 100 for l in lines), s
+    # Back to single: the first pane, the flow list, has the screen again.
+    c.keys("q", "-")
+    s = c.wait(r"^Flows\s*$")
+    assert "Events" not in s, s
+    c.keys("Q")
+    c.exited_clean()
 
 
 def mouse_press(c, col, row, button=0):
@@ -581,7 +571,7 @@ def test_console_mouse(tmp_path, origin):
     scrolls; with console_mouse=false nothing is asked of the terminal."""
     c = Console(tmp_path)
     try:
-        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+        c.wait_listening()
         for path in ("/hello/first", "/hello/second"):
             rc, out, err = curl(*proxy(c), f"http://127.0.0.1:{origin}{path}")
             assert rc == 0, err
@@ -599,13 +589,12 @@ def test_console_mouse(tmp_path, origin):
         s = c.wait(r"hello world")
         c.save("28-mouse-response-tab", s)
         c.keys("Q")
-        assert c.exit_status() == 0, c.stderr()
-        sanitizer_clean(c)
+        c.exited_clean()
     finally:
         c.close()
     c = Console(tmp_path, args=["--set", "console_mouse=false"])
     try:
-        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+        c.wait_listening()
         rc, out, err = curl(*proxy(c), f"http://127.0.0.1:{origin}/hello/first")
         c.wait(r"\[1/1\]")
         # No mouse reports asked for: tmux keeps its own mouse, the pane
@@ -618,47 +607,43 @@ def test_console_mouse(tmp_path, origin):
         c.close()
 
 
-def test_console_mouse_browsers(tmp_path):
+def test_console_mouse_browsers(console):
     """A click on a row of the options, commands or key bindings list
     focuses it, as 8.1.1's ListBox does: the ">>" marker moves there, and
     enter acts on the option clicked."""
-    c = Console(tmp_path)
-    try:
-        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
-        c.keys("O")
-        s = c.wait(r"^Option Help")
-        lines = s.splitlines()
-        # The first option set to false below the first row: click it, and
-        # enter toggles that one.
-        row = next(i for i, l in enumerate(lines) if i > 1 and re.search(r"^\w+ +false$", l))
-        name = lines[row].split()[0]
-        mouse_press(c, 3, row)
-        time.sleep(0.3)
-        c.keys("Enter")
-        s = c.wait(rf"^{name} +true$")
-        c.save("33-mouse-options", s)
-        c.keys("q", "C")
-        s = c.wait(r"^Command Help")
-        assert s.splitlines()[1].startswith(">> "), s
-        mouse_press(c, 10, 4)
-        s = c.wait(r"^   .*\n   .*\n>> ")
-        assert s.splitlines()[4].startswith(">> "), s
-        c.save("34-mouse-commands", s)
-        c.keys("q", "K")
-        s = c.wait(r"^Key Binding Help")
-        assert s.splitlines()[1].startswith(">>"), s
-        mouse_press(c, 10, 5)
-        # The marker leaves the first row for the binding clicked.
-        s = c.wait(r"\A.*\n    .*\n(.*\n){0,3}>>  ")
-        lines = s.splitlines()
-        marked = [i for i, l in enumerate(lines) if l.startswith(">>")]
-        assert len(marked) == 1 and marked[0] <= 5 and marked[0] > 1, s
-        c.save("35-mouse-keybindings", s)
-        c.keys("Q")
-        assert c.exit_status() == 0, c.stderr()
-        sanitizer_clean(c)
-    finally:
-        c.close()
+    c = console
+    c.wait_listening()
+    c.keys("O")
+    s = c.wait(r"^Option Help")
+    lines = s.splitlines()
+    # The first option set to false below the first row: click it, and
+    # enter toggles that one.
+    row = next(i for i, l in enumerate(lines) if i > 1 and re.search(r"^\w+ +false$", l))
+    name = lines[row].split()[0]
+    mouse_press(c, 3, row)
+    time.sleep(0.3)
+    c.keys("Enter")
+    s = c.wait(rf"^{name} +true$")
+    c.save("33-mouse-options", s)
+    c.keys("q", "C")
+    s = c.wait(r"^Command Help")
+    assert s.splitlines()[1].startswith(">> "), s
+    mouse_press(c, 10, 4)
+    s = c.wait(r"^   .*\n   .*\n>> ")
+    assert s.splitlines()[4].startswith(">> "), s
+    c.save("34-mouse-commands", s)
+    c.keys("q", "K")
+    s = c.wait(r"^Key Binding Help")
+    assert s.splitlines()[1].startswith(">>"), s
+    mouse_press(c, 10, 5)
+    # The marker leaves the first row for the binding clicked.
+    s = c.wait(r"\A.*\n    .*\n(.*\n){0,3}>>  ")
+    lines = s.splitlines()
+    marked = [i for i, l in enumerate(lines) if l.startswith(">>")]
+    assert len(marked) == 1 and marked[0] <= 5 and marked[0] > 1, s
+    c.save("35-mouse-keybindings", s)
+    c.keys("Q")
+    c.exited_clean()
 
 
 def test_console_tcp_stream(tmp_path):
@@ -680,7 +665,7 @@ def test_console_tcp_stream(tmp_path):
     threading.Thread(target=echo, daemon=True).start()
     c = Console(tmp_path)
     try:
-        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+        c.wait_listening()
         s = socket.create_connection(("127.0.0.1", c.port), timeout=10)
         s.sendall(f"CONNECT 127.0.0.1:{srv.getsockname()[1]} HTTP/1.1\r\n\r\n".encode())
         assert s.recv(4096).startswith(b"HTTP/1.1 200")
@@ -702,8 +687,7 @@ def test_console_tcp_stream(tmp_path):
         c.keys("Tab")
         c.wait(r"^ *Client Connection:")
         c.keys("Q")
-        assert c.exit_status() == 0, c.stderr()
-        sanitizer_clean(c)
+        c.exited_clean()
     finally:
         c.close()
         srv.close()
@@ -723,7 +707,7 @@ def test_console_palettes(tmp_path):
         c = Console(tmp_path, args=["--set", f"console_palette={palette}",
                                     "--set", f"console_palette_transparent={transparent}"])
         try:
-            c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+            c.wait_listening()
             flags = c.tmux("display-message", "-p", "#{mouse_any_flag}")
             assert flags.strip() == "1", flags
             s = c.tmux("capture-pane", "-p", "-e")
@@ -731,13 +715,12 @@ def test_console_palettes(tmp_path):
             first = s.splitlines()[0]
             assert want in first and "Flows" in first, repr(first)
             c.keys("Q")
-            assert c.exit_status() == 0, c.stderr()
-            sanitizer_clean(c)
+            c.exited_clean()
         finally:
             c.close()
 
 
-def test_console_run_script_on_flow(tmp_path, origin):
+def test_console_run_script_on_flow(tmp_path, console, origin):
     """| prompts for script.run on the focused flow: a script given no -s
     runs its request and response hooks on it once (the Python plugin opens
     then), and the flow view shows the headers it set."""
@@ -746,32 +729,28 @@ def test_console_run_script_on_flow(tmp_path, origin):
                       "    flow.request.headers['x-from-script'] = 'request hook'\n"
                       "def response(flow):\n"
                       "    flow.response.headers['x-script-response'] = 'response hook'\n")
-    c = Console(tmp_path)
-    try:
-        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
-        rc, out, err = curl(*proxy(c), f"http://127.0.0.1:{origin}/hello/script")
-        assert rc == 0, err
-        c.wait(r"/hello/script")
-        c.keys("|")
-        c.wait(r"^: script\.run @focus +path\s*$")
-        c.type(str(script))
-        c.keys("Enter")
-        c.keys("Enter")
-        s = c.wait(r"^x-from-script: +request hook")
-        c.save("30-script-run-request", s)
-        c.keys("Tab")
-        s = c.wait(r"^x-script-response: +response hook")
-        # A path that is no file says so, as 8.1.1's "No such script".
-        c.keys("|")
-        c.wait(r"^: script\.run @focus +path\s*$")
-        c.type(str(tmp_path / "missing.py"))
-        c.keys("Enter")
-        c.wait(r"No such script: .*missing\.py")
-        c.keys("Q")
-        assert c.exit_status() == 0, c.stderr()
-        sanitizer_clean(c)
-    finally:
-        c.close()
+    c = console
+    c.wait_listening()
+    rc, out, err = curl(*proxy(c), f"http://127.0.0.1:{origin}/hello/script")
+    assert rc == 0, err
+    c.wait(r"/hello/script")
+    c.keys("|")
+    c.wait(r"^: script\.run @focus +path\s*$")
+    c.type(str(script))
+    c.keys("Enter")
+    c.keys("Enter")
+    s = c.wait(r"^x-from-script: +request hook")
+    c.save("30-script-run-request", s)
+    c.keys("Tab")
+    s = c.wait(r"^x-script-response: +response hook")
+    # A path that is no file says so, as 8.1.1's "No such script".
+    c.keys("|")
+    c.wait(r"^: script\.run @focus +path\s*$")
+    c.type(str(tmp_path / "missing.py"))
+    c.keys("Enter")
+    c.wait(r"No such script: .*missing\.py")
+    c.keys("Q")
+    c.exited_clean()
 
 
 def test_console_edit_intercepted_websocket_message(tmp_path):
@@ -788,7 +767,7 @@ def test_console_edit_intercepted_websocket_message(tmp_path):
                 env={"EDITOR": str(editor)})
     s = None
     try:
-        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
+        c.wait_listening()
         s = socket.create_connection(("127.0.0.1", c.port), timeout=30)
         # The 101 response is held first (the filter sees the upgrade).
         shake = threading.Thread(target=handshake, args=(s, port, f"http://127.0.0.1:{port}/chat"))
@@ -820,62 +799,56 @@ def test_console_edit_intercepted_websocket_message(tmp_path):
         assert read_message(s) == (0x1, b"echo:edited in the console")
         send_frame(s, 0x8, b"\x03\xe8", mask=True)
         c.keys("Q")
-        assert c.exit_status() == 0, c.stderr()
-        sanitizer_clean(c)
+        c.exited_clean()
     finally:
         if s is not None:
             s.close()
         c.close()
 
 
-def test_console_search_across_flows(tmp_path, echo_origin):
+def test_console_search_across_flows(console, echo_origin):
     """s searches every flow (mitmproxy #2088): plain text in bodies and
     headers, one line per flow with the text in context; Enter opens the
     flow at the hit, q comes back to the results; a filter works too."""
-    c = Console(tmp_path)
-    try:
-        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
-        url = f"http://127.0.0.1:{echo_origin}/echo"
-        text = ["-H", "Content-Type: text/plain"]
-        for args in ([*text, "--data-binary", "first line\nalpha needle beta\n"],
-                     ["--data-binary", "gamma"],
-                     ["-H", "X-Probe: needle-header", "-d", "delta"]):
-            rc, out, err = curl(*proxy(c), *args, url)
-            assert rc == 0, err
-        c.wait(r"\[\d/3\]")
-        c.keys("s")
-        c.wait(r"^: console\.search\.all")
-        c.type("needle")
-        c.keys("Enter")
-        c.wait(r"^2 of 3 flows match: needle")
-        # A capture can catch the paint half done: wait for the last row too.
-        s = c.wait(r"request header: X-Probe: needle-header")
-        rows = [l for l in s.splitlines() if "/echo" in l]
-        assert len(rows) == 2, s
-        assert re.search(r"^>> POST http://127\.0\.0\.1:\d+/echo +request body: alpha needle beta",
-                         rows[0]), rows
-        assert re.search(r"request header: X-Probe: needle-header", rows[1]), rows
-        c.save("25-search-all", s)
-        # Enter: the flow view on the request, the line holding the hit.
-        c.keys("Enter")
-        s = c.wait(r"^Flow Details")
-        s = c.wait(r"^alpha needle beta")
-        c.save("26-search-all-open", s)
-        c.keys("q")
-        c.wait(r"^2 of 3 flows match")
-        # A filter: the response bodies holding "gamma".
-        c.keys("s")
-        c.wait(r"^: console\.search\.all")
-        c.type("~bs gamma")
-        c.keys("Enter")
-        s = c.wait(r"^1 of 3 flows match: ~bs gamma")
-        assert re.search(r"response body: body: gamma$", s, re.M), s
-        c.keys("Q")
-        assert c.exit_status() == 0, c.stderr()
-        err = c.stderr()
-        assert "ERROR: AddressSanitizer" not in err and "runtime error" not in err, err
-    finally:
-        c.close()
+    c = console
+    c.wait_listening()
+    url = f"http://127.0.0.1:{echo_origin}/echo"
+    text = ["-H", "Content-Type: text/plain"]
+    for args in ([*text, "--data-binary", "first line\nalpha needle beta\n"],
+                 ["--data-binary", "gamma"],
+                 ["-H", "X-Probe: needle-header", "-d", "delta"]):
+        rc, out, err = curl(*proxy(c), *args, url)
+        assert rc == 0, err
+    c.wait(r"\[\d/3\]")
+    c.keys("s")
+    c.wait(r"^: console\.search\.all")
+    c.type("needle")
+    c.keys("Enter")
+    c.wait(r"^2 of 3 flows match: needle")
+    # A capture can catch the paint half done: wait for the last row too.
+    s = c.wait(r"request header: X-Probe: needle-header")
+    rows = [l for l in s.splitlines() if "/echo" in l]
+    assert len(rows) == 2, s
+    assert re.search(r"^>> POST http://127\.0\.0\.1:\d+/echo +request body: alpha needle beta",
+                     rows[0]), rows
+    assert re.search(r"request header: X-Probe: needle-header", rows[1]), rows
+    c.save("25-search-all", s)
+    # Enter: the flow view on the request, the line holding the hit.
+    c.keys("Enter")
+    s = c.wait(r"^Flow Details")
+    s = c.wait(r"^alpha needle beta")
+    c.save("26-search-all-open", s)
+    c.keys("q")
+    c.wait(r"^2 of 3 flows match")
+    # A filter: the response bodies holding "gamma".
+    c.keys("s")
+    c.wait(r"^: console\.search\.all")
+    c.type("~bs gamma")
+    c.keys("Enter")
+    s = c.wait(r"^1 of 3 flows match: ~bs gamma")
+    assert re.search(r"response body: body: gamma$", s, re.M), s
+    c.keys("Q")
+    c.exited_clean()
 
 
 def test_console_search_answers_keys_while_it_runs(tmp_path):
@@ -923,41 +896,35 @@ def test_console_search_answers_keys_while_it_runs(tmp_path):
         c.keys("q")
         c.wait(r"^Flows")
         c.keys("Q")
-        assert c.exit_status() == 0, c.stderr()
-        sanitizer_clean(c)
+        c.exited_clean()
     finally:
         c.close()
 
 
-def test_console_diff_marked_flows(tmp_path, echo_origin):
+def test_console_diff_marked_flows(console, echo_origin):
     """= with two flows marked shows their diff (mitmproxy #3853): the
     request lines and headers that differ, the JSON bodies line by line."""
-    c = Console(tmp_path)
-    try:
-        c.wait(rf"\[127\.0\.0\.1:{c.port}\]\s*$")
-        url = f"http://127.0.0.1:{echo_origin}/echo"
-        for agent, body in (("agent-one", '{"a": 1, "b": [1, 2], "c": "same"}'),
-                            ("agent-two", '{"a": 1, "b": [1, 3], "c": "same"}')):
-            rc, out, err = curl(*proxy(c), "-A", agent, "-H", "Content-Type: application/json",
-                                "--data-binary", body, url)
-            assert rc == 0, err
-        c.wait(r"\[\d/2\]")
-        c.keys("g", "m", "j", "m")
-        c.keys("=")
-        s = c.wait(r"^--- POST http://127\.0\.0\.1:\d+/echo")
-        assert re.search(r"^\+\+\+ POST http://127\.0\.0\.1:\d+/echo", s, re.M), s
-        assert re.search(r"^- User-Agent: agent-one$", s, re.M), s
-        assert re.search(r"^\+ User-Agent: agent-two$", s, re.M), s
-        lines = s.splitlines()
-        i = lines.index("-         2")
-        assert lines[i + 1] == "+         3", s
-        assert re.search(r'^      "c": "same"$', s, re.M), s
-        c.save("27-diff", s)
-        c.keys("q")
-        c.wait(r"^Flows")
-        c.keys("Q")
-        assert c.exit_status() == 0, c.stderr()
-        err = c.stderr()
-        assert "ERROR: AddressSanitizer" not in err and "runtime error" not in err, err
-    finally:
-        c.close()
+    c = console
+    c.wait_listening()
+    url = f"http://127.0.0.1:{echo_origin}/echo"
+    for agent, body in (("agent-one", '{"a": 1, "b": [1, 2], "c": "same"}'),
+                        ("agent-two", '{"a": 1, "b": [1, 3], "c": "same"}')):
+        rc, out, err = curl(*proxy(c), "-A", agent, "-H", "Content-Type: application/json",
+                            "--data-binary", body, url)
+        assert rc == 0, err
+    c.wait(r"\[\d/2\]")
+    c.keys("g", "m", "j", "m")
+    c.keys("=")
+    s = c.wait(r"^--- POST http://127\.0\.0\.1:\d+/echo")
+    assert re.search(r"^\+\+\+ POST http://127\.0\.0\.1:\d+/echo", s, re.M), s
+    assert re.search(r"^- User-Agent: agent-one$", s, re.M), s
+    assert re.search(r"^\+ User-Agent: agent-two$", s, re.M), s
+    lines = s.splitlines()
+    i = lines.index("-         2")
+    assert lines[i + 1] == "+         3", s
+    assert re.search(r'^      "c": "same"$', s, re.M), s
+    c.save("27-diff", s)
+    c.keys("q")
+    c.wait(r"^Flows")
+    c.keys("Q")
+    c.exited_clean()
