@@ -758,6 +758,17 @@ tls_session_free(struct tls_session *s)
 {
     if (s == NULL || --s->refs > 0)
         return;
+    /* OpenSSL marks the session spent when an SSL that finished its
+     * handshake is freed without having sent close_notify, and the session
+     * object is the one our upstream cache holds and every connection to
+     * that server shares: a server that closed first, an error or a kill
+     * would cost the next connection a full handshake. A missing
+     * close_notify says nothing against the session's keys (a fatal alert
+     * does, and OpenSSL marks the session when the alert passes), so we
+     * free as if it had been sent, as nginx does. Client-facing TLS 1.2
+     * session IDs stay resumable the same way. */
+    if (s->ssl)
+        SSL_set_shutdown(s->ssl, SSL_get_shutdown(s->ssl) | SSL_SENT_SHUTDOWN);
     SSL_free(s->ssl);
     free(s->verify_host);
     free(s->alpn_wire);

@@ -9,7 +9,9 @@ tells which).
 import re
 import socket
 import ssl
+import struct
 import subprocess
+import threading
 import time
 
 import pytest
@@ -162,3 +164,92 @@ def test_upstream_session_is_resumed(mitmdump, s_server, tmp_path):
     assert upstream_handshake(pport, s_server, cafile) == "New"
     assert upstream_handshake(pport, s_server, cafile) == "Reused"
     assert upstream_handshake(pport, s_server, cafile) == "Reused"
+
+
+class EndingOrigin:
+    """A TLS origin on 127.0.0.1 that answers one request per connection and then ends the
+    connection as told, recording whether each handshake resumed (the server's view):
+      server_closes  the answer says Connection: close, then the socket closes without
+                     close_notify (Python never sends one on close)
+      client_closes  a keep-alive answer, then it waits for the proxy to close
+      server_resets  a keep-alive answer, then a TCP reset (no close_notify, no FIN)
+      error          an answer that is not HTTP, then it waits for the proxy to close
+    """
+
+    def __init__(self, tmp_path, ending):
+        cert, key = make_cert(tmp_path, "ending", "localhost", ["DNS:localhost"])
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(str(cert), str(key))
+        self.ending = ending
+        self.reused = []
+        self.lsock = socket.create_server(("127.0.0.1", 0))
+        self.lsock.settimeout(0.2)
+        self.port = self.lsock.getsockname()[1]
+        self.running = True
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while self.running:
+            try:
+                raw, _ = self.lsock.accept()
+            except OSError:
+                continue
+            raw.settimeout(10)
+            try:
+                self.one(raw)
+            except (OSError, ssl.SSLError):
+                pass
+            finally:
+                raw.close()
+
+    def one(self, raw):
+        t = self.ctx.wrap_socket(raw, server_side=True)
+        self.reused.append(t.session_reused)
+        req = b""
+        while b"\r\n\r\n" not in req:
+            chunk = t.recv(4096)
+            if not chunk:
+                return
+            req += chunk
+        if self.ending == "server_closes":
+            t.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n")
+            return
+        if self.ending == "server_resets":
+            t.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n")
+            time.sleep(0.2)
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            return
+        if self.ending == "client_closes":
+            t.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n")
+        else:
+            t.sendall(b"this is not HTTP\r\n\r\n")
+        try:
+            while t.recv(4096):
+                pass
+        except ssl.SSLError:
+            pass
+
+    def close(self):
+        self.running = False
+        self.thread.join(5)
+        self.lsock.close()
+
+
+@pytest.mark.parametrize("ending", ["server_closes", "client_closes", "server_resets", "error"])
+def test_upstream_session_survives_any_ending(mitmdump, tmp_path, ending):
+    """However the proxy's first upstream connection ended, the next connection to the same
+    server resumes: OpenSSL spends a session whose SSL is freed without having sent
+    close_notify, and the upstream cache shares that session object. The proxy sends its
+    close_notify on each of these endings, and tls_session_free no longer lets a missing
+    one spend the session (tests/tls/test_session.c covers that half)."""
+    origin = EndingOrigin(tmp_path, ending)
+    try:
+        _, pport = mitmdump("-k")
+        for _ in range(3):
+            curl("--cacert", conf_ca(tmp_path), "-x", f"http://127.0.0.1:{pport}",
+                 f"https://localhost:{origin.port}/")
+            time.sleep(0.3)  # the proxy's upstream side is gone before the next one
+        assert origin.reused == [False, True, True], origin.reused
+    finally:
+        origin.close()

@@ -653,7 +653,7 @@ TEST(tls_session_bad_options)
  * either way (upstream certificate sniffing needs them).
  */
 static int
-visit(const struct tls_client_opts *co, const struct tls_server_opts *so)
+visit_ending(const struct tls_client_opts *co, const struct tls_server_opts *so, int clean)
 {
     struct tls_session *c, *s;
     connect_ok(co, so, 0, &c, &s);
@@ -665,10 +665,17 @@ visit(const struct tls_client_opts *co, const struct tls_server_opts *so)
     struct buf pem = BUF_INIT;
     ASSERT_EQ(tls_session_peer_cert_pem(c, 0, &pem), 0);
     buf_clear(&pem);
-    closes(c, s);
+    if (clean)
+        closes(c, s);
     tls_session_free(c);
     tls_session_free(s);
     return resumed;
+}
+
+static int
+visit(const struct tls_client_opts *co, const struct tls_server_opts *so)
+{
+    return visit_ending(co, so, 1);
 }
 
 static void
@@ -714,6 +721,17 @@ resumes(enum tls_version max)
     /* Server contexts differ by versions; they share the ticket keys, so a
      * ticket one issued opens under the other. */
     so.max_version = max == TLS_VER_TLS1_2 ? TLS_VER_TLS1_2 : TLS_VER_TLS1_3;
+    ASSERT_EQ(visit(&co, &so), 1);
+
+    /* A connection torn down without our close_notify (the server closed
+     * first, an error, a kill) leaves its server's session resumable:
+     * OpenSSL marks the SSL's own session object spent when it is freed
+     * that way, and the cache must not share that object. Twice, so that a
+     * resumed connection torn down so is covered too. */
+    co.server_port = 9443;
+    ASSERT_EQ(visit_ending(&co, &so, 0), 0);
+    ASSERT_EQ(visit_ending(&co, &so, 0), 1);
+    ASSERT_EQ(visit_ending(&co, &so, 0), 1);
     ASSERT_EQ(visit(&co, &so), 1);
     pki_free(&p);
 }
