@@ -9,6 +9,7 @@ proxy's own; a request, response or error passed in is then set on it.
 import uuid
 
 from mitmproxy import _c
+from mitmproxy import dns
 from mitmproxy import flow as _flow
 from mitmproxy import http
 from mitmproxy import tcp
@@ -240,10 +241,58 @@ def twebsocketflow(messages=True, err=None, close_code=None, close_reason=""):
     return f
 
 
+def _dns_state(m):
+    """8.1.1's state of a dns.Message, timestamps as floats as it writes them."""
+    state = m.get_state()
+    state["timestamp"] = float(state["timestamp"])
+    return state
+
+
+def tdnsflow(*, client_conn=None, server_conn=None, req=None, resp=False, err=False, live=True):
+    """A DNSFlow of tdnsreq() (or req); resp=True adds tdnsresp(), err=True
+    terr(); either may be given instead."""
+    from mitmproxy.test.tutils import tdnsreq, tdnsresp
+
+    if req is None:
+        req = tdnsreq()
+    if resp is True:
+        resp = tdnsresp()
+    if err is True:
+        err = terr()
+    assert resp is False or isinstance(resp, dns.Message)
+    assert err is False or isinstance(err, _flow.Error)
+    f = _read(_flow_state("dns", request=_dns_state(req),
+                          response=_dns_state(resp) if resp else None,
+                          error=_error_state(err), timestamp_created=float(req.timestamp)))
+    f.live = live
+    return _with_conns(f, client_conn, server_conn)
+
+
+class DummyFlow(_flow.Flow):
+    """A flow that is neither HTTP, TCP nor DNS (8.1.1's test DummyFlow).
+    It rides on an empty DNS flow of the proxy's, which holds no messages."""
+
+    __slots__ = ()
+    type = "flow"
+
+
+def tdummyflow(client_conn=True, server_conn=True, err=None):
+    """A live DummyFlow with tclient_conn() and tserver_conn()."""
+    if err is True:
+        err = terr()
+    f = DummyFlow._from_c(_c.flow_new("dns"))
+    f.client_conn = tclient_conn() if client_conn is True else client_conn
+    f.server_conn = tserver_conn() if server_conn is True else server_conn
+    f.error = err
+    f.live = True
+    return f
+
+
 def tflows():
-    """One flow of each kind 8.1.1's tflows() gives but DNS."""
-    return [tflow(resp=True), tflow(err=True), tflow(ws=True), ttcpflow(), ttcpflow(err=True)]
+    """8.1.1's tflows(): HTTP, WebSocket, TCP and DNS flows, some with errors."""
+    return [tflow(resp=True), tflow(err=True), tflow(ws=True), ttcpflow(), ttcpflow(err=True),
+            tdnsflow(resp=True), tdnsflow(err=True)]
 
 
 __all__ = ["treq", "tresp", "terr", "tflow", "ttcpflow", "twebsocketflow", "twebsocket",
-           "tclient_conn", "tserver_conn", "tflows"]
+           "tclient_conn", "tserver_conn", "tflows", "tdnsflow", "tdummyflow", "DummyFlow"]

@@ -1,12 +1,13 @@
 """8.1.1's test helpers beyond tflow(): ttcpflow(), tflow(ws=True) and
-tflow's other keyword arguments, twebsocketflow(), and
+tflow's other keyword arguments, twebsocketflow(), tdnsflow() with
+tutils.tdnsreq()/tdnsresp(), tdummyflow(), and
 taddons.context(*addons, options=...), with 8.1.1's signatures and values.
 Run by a plain `python3 -m pytest` (see addheader_tests.py)."""
 import inspect
 
-from mitmproxy import tcp
+from mitmproxy import dns, tcp
 from mitmproxy.options import Options
-from mitmproxy.test import taddons, tflow
+from mitmproxy.test import taddons, tflow, tutils
 from mitmproxy.websocket import Opcode
 
 
@@ -95,6 +96,49 @@ def test_twebsocketflow():
     # 8.1.1's tflows() has two DNS flows besides these.
     assert [type(f).__name__ for f in tflow.tflows()][:5] == [
         "HTTPFlow", "HTTPFlow", "HTTPFlow", "TCPFlow", "TCPFlow"]
+
+
+def test_tdnsflow():
+    kw = "KEYWORD_ONLY"
+    assert _params(tflow.tdnsflow) == [
+        ("client_conn", kw, None), ("server_conn", kw, None), ("req", kw, None),
+        ("resp", kw, False), ("err", kw, False), ("live", kw, True)]
+    f = tflow.tdnsflow()
+    assert isinstance(f, dns.DNSFlow) and f.live is True and f.error is None
+    assert f.response is None and f.timestamp_created == 946681200
+    q = f.request.questions[0]
+    assert (q.name, q.type, q.class_) == ("dns.google", dns.types.A, dns.classes.IN)
+    assert f.request.id == 42 and f.request.query and f.request.recursion_desired
+    assert f.client_conn.address == ("127.0.0.1", 22)
+    r = tflow.tdnsflow(resp=True).response
+    assert [str(a) for a in r.answers] == ["8.8.8.8", "8.8.4.4"] and r.size == 8
+    assert r.answers[0].ttl == 32 and r.recursion_available and not r.query
+    assert tflow.tdnsflow(err=True).error.msg == "error"
+    assert tflow.tdnsflow(live=False).live is False
+    g = tflow.tdnsflow(req=tutils.tdnsreq(id=7), resp=tutils.tdnsresp(id=7))
+    assert g.request.id == 7 and g.response.id == 7
+    assert g.request == tutils.tdnsreq(id=7)
+    # A script's answer in dns_request, as 8.1.1's tests build them.
+    g.response = g.request.fail(dns.response_codes.NXDOMAIN)
+    assert g.response.response_code == 3 and g.response.answers == []
+    assert g.response.questions == g.request.questions and g.response.id == 7
+    g.response = g.request.succeed([tutils.tdnsresp().answers[1]])
+    assert [str(a) for a in g.response.answers] == ["8.8.4.4"]
+    g.response.answers[0].ttl = 5
+    assert g.response.answers[0].ttl == 5
+    assert [type(f).__name__ for f in tflow.tflows()][5:] == ["DNSFlow", "DNSFlow"]
+    assert tflow.tflows()[5].response is not None and tflow.tflows()[6].error is not None
+
+
+def test_tdummyflow():
+    pos = "POSITIONAL_OR_KEYWORD"
+    assert _params(tflow.tdummyflow) == [
+        ("client_conn", pos, True), ("server_conn", pos, True), ("err", pos, None)]
+    f = tflow.tdummyflow()
+    assert type(f).__name__ == "DummyFlow" and f.live is True and f.error is None
+    assert f.client_conn.address == ("127.0.0.1", 22)
+    assert f.server_conn.address == ("address", 22)
+    assert tflow.tdummyflow(err=True).error.msg == "error"
 
 
 def test_context_options():
