@@ -490,6 +490,10 @@ void store__sweep(struct store *, size_t n);
 void store__drop_flow(struct store *, uint32_t slot);
 /* Refreshes the row from its struct flow; returns whether anything changed. */
 int store__row_refresh(struct store *, uint32_t slot);
+/* Where a changed row stands (mitmproxy's View.update()): shown, hidden or
+ * moved by the filter and its key; old_pos is its view position before the
+ * change (when shown). In store.c. */
+void store__reconsider(struct store *, uint32_t slot, size_t old_pos);
 
 /* ---- order.c ----------------------------------------------------------- */
 
@@ -505,6 +509,9 @@ void store__sort_slots(const struct store *, enum store_order, uint32_t *slots, 
 int store__before(const struct store *, const struct row *a, const struct row *b);
 /* The position of a shown row in the internal (unreversed) view. */
 size_t store__view_pos(const struct store *, uint32_t slot);
+/* The same for a row whose key changed since it was placed: key is a copy
+ * of the row as it was then (its strings still held). */
+size_t store__view_pos_by(const struct store *, uint32_t slot, const struct row *key);
 /* Rows the view's searches have looked at so far, in every store (for tests). */
 size_t store__view_steps(void);
 /* Internal and public view indices. */

@@ -536,9 +536,8 @@ store_add(struct store *s, struct flow *f)
     return 1;
 }
 
-/* Where the row stands now that it changed (mitmproxy's View.update()). */
-static void
-reconsider(struct store *s, uint32_t slot, size_t old_pos)
+void
+store__reconsider(struct store *s, uint32_t slot, size_t old_pos)
 {
     struct row *r = &s->rows[slot];
     if (!matches(s, slot)) {
@@ -580,7 +579,7 @@ update_slot(struct store *s, uint32_t slot)
 {
     size_t pos = s->rows[slot].flags & RF_SHOWN ? store__view_pos(s, slot) : 0;
     store__row_refresh(s, slot);
-    reconsider(s, slot, pos);
+    store__reconsider(s, slot, pos);
 }
 
 void
@@ -652,7 +651,7 @@ set_text(struct store *s, const char *id, enum row_str which, const char *text)
     uint32_t old = r->str[which];
     r->str[which] = store__intern(&s->strs, text, strlen(text));
     store__intern_unref(&s->strs, old);
-    reconsider(s, (uint32_t)slot, pos);
+    store__reconsider(s, (uint32_t)slot, pos);
     return 0;
 }
 

@@ -93,6 +93,29 @@ store__view_pos(const struct store *s, uint32_t slot)
     return 0;
 }
 
+size_t
+store__view_pos_by(const struct store *s, uint32_t slot, const struct row *key)
+{
+    size_t lo = 0, hi = s->vlen;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        view_steps++;
+        /* The row itself has its new key: it is only recognised. */
+        if (s->view[mid] == slot)
+            return mid;
+        if (store__before(s, &s->rows[s->view[mid]], key))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = 0; i < s->vlen; i++) {
+        view_steps++;
+        if (s->view[i] == slot)
+            return i;
+    }
+    return 0;
+}
+
 static void
 reserve(struct store *s, size_t n)
 {
