@@ -356,9 +356,8 @@ store__ingest(struct store *s, struct flow *f)
     return slot;
 }
 
-/* The old row's strings, kept while its key is still needed. */
-static void
-hold_strings(struct store *s, const struct row *r, int hold)
+void
+store__row_hold_strings(struct store *s, const struct row *r, int hold)
 {
     for (size_t i = 0; i < S__COUNT; i++)
         if (r->str[i] != 0)
@@ -380,10 +379,13 @@ static void
 refresh(struct store *s, uint32_t slot)
 {
     struct row old = s->rows[slot];
-    hold_strings(s, &old, 1);
-    if (store__row_refresh(s, slot))
-        store__reconsider(s, slot, (old.flags & RF_SHOWN) ? store__view_pos_by(s, slot, &old) : 0);
-    hold_strings(s, &old, 0);
+    store__row_hold_strings(s, &old, 1);
+    if (store__row_refresh(s, slot)) {
+        int shown = !!(old.flags & RF_SHOWN);
+        store__reconsider(s, slot, shown ? store__view_pos_by(s, slot, &old) : 0,
+                          shown && store__order_cmp(s, s->order, &old, &s->rows[slot]) != 0);
+    }
+    store__row_hold_strings(s, &old, 0);
 }
 
 static void sweep_later(void *arg);

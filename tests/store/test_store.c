@@ -685,3 +685,72 @@ TEST(store_sweep_moves_a_row_whose_key_changed)
     shadow_clear(&sh);
     store_free(s);
 }
+
+/*
+ * A flow whose key changes goes after every flow with its new key, as
+ * 8.1.1's view removes it and adds it again (bisect_right), whether an
+ * update or the sweep saw the change; a refilter puts equal keys back in
+ * store order, as 8.1.1's adds every flow again in store order.
+ */
+TEST(store_a_flow_whose_key_changed_goes_after_its_equals)
+{
+    struct store *s = tstore_new(NULL);
+    struct shadow sh;
+    memset(&sh, 0, sizeof(sh));
+    sh.s = s;
+    store_subscribe(s, shadow_cb, &sh);
+    struct flow **flows;
+    size_t nf = tflows_load("all.mitm", &flows);
+    const struct flow *http = NULL;
+    for (size_t i = 0; i < nf && http == NULL; i++)
+        if (flows[i]->type == FLOW_HTTP && flows[i]->response)
+            http = flows[i];
+    ASSERT(http != NULL);
+    struct err e = {0};
+    ASSERT_EQ(store_set_order(s, "size", &e), 0);
+    /* X(0) Y(0) B(20) C(20) D(30), in that store order. */
+    struct flow *v[5] = {flow_sized(http, 1, 0), flow_sized(http, 2, 0), flow_sized(http, 3, 20),
+                         flow_sized(http, 4, 20), flow_sized(http, 5, 30)};
+    for (size_t i = 0; i < 5; i++)
+        ASSERT_EQ(store_add(s, v[i]), 1);
+    /* X's response arrives, with an update: X after B and C. */
+    uint8_t body[20] = {0};
+    buf_set(&v[0]->response->content, body, sizeof(body));
+    store_update(s, v[0]);
+    shadow_check(&sh);
+    static const size_t want1[] = {1, 2, 3, 0, 4};
+    for (size_t i = 0; i < 5; i++)
+        ASSERT_STREQ(tstore_view_id(s, i), v[want1[i]]->id);
+    /* Y's arrives unannounced and the sweep finds it: Y after X. */
+    buf_set(&v[1]->response->content, body, sizeof(body));
+    char ids[5][UUID_STR_LEN];
+    for (size_t i = 0; i < 5; i++) {
+        memcpy(ids[i], v[i]->id, UUID_STR_LEN);
+        flow_unref(v[i]);
+    }
+    store__sweep(s, s->nrows);
+    shadow_check(&sh);
+    static const size_t want2[] = {2, 3, 0, 1, 4};
+    for (size_t i = 0; i < 5; i++) {
+        ASSERT_STREQ(tstore_view_id(s, i), ids[want2[i]]);
+        ASSERT_EQ(store_view_index(s, ids[want2[i]]), (long)i);
+    }
+    /* A new flow of that key goes after them all. */
+    struct flow *z = flow_sized(http, 6, 20);
+    ASSERT_EQ(store_add(s, z), 1);
+    ASSERT_STREQ(tstore_view_id(s, 4), z->id);
+    shadow_check(&sh);
+    /* A refilter: store order among equal keys. */
+    ASSERT_EQ(store_set_filter(s, "~q", &e), 0);
+    ASSERT_EQ(store_set_filter(s, "", &e), 0);
+    shadow_check(&sh);
+    static const size_t want3[] = {0, 1, 2, 3};
+    for (size_t i = 0; i < 4; i++)
+        ASSERT_STREQ(tstore_view_id(s, i), ids[want3[i]]);
+    ASSERT_STREQ(tstore_view_id(s, 4), z->id);
+    ASSERT_STREQ(tstore_view_id(s, 5), ids[4]);
+    flow_unref(z);
+    tflows_free(flows, nf);
+    shadow_clear(&sh);
+    store_free(s);
+}
