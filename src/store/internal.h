@@ -367,6 +367,11 @@ struct row {
     uint8_t type; /* enum flow_type */
     uint8_t dict; /* the record's compression dictionary, 0 for none */
     uint32_t plain_len;
+    /* Breaks ties of the view's order before seq: a row placed in the view
+     * one at a time, or moved, gets the next number, so it goes after every
+     * row with its key (8.1.1's bisect_right); a refilter or resort zeroes
+     * them all, equal keys then in store order. */
+    uint32_t vtie;
     const char *replay;
 };
 
@@ -393,10 +398,11 @@ struct store {
     struct row *rows; /* in store order; tombstones until compacted */
     size_t nrows, caprows, ndead;
     uint64_t next_seq;
+    uint32_t vtie_now; /* the last row.vtie given */
     uint32_t *idx; /* open addressing, slot + 1; 0 empty, UINT32_MAX deleted */
     size_t idxcap, idxused;
-    /* The view: row slots sorted by (order key, seq); reversed only in
-     * how indices are given out. */
+    /* The view: row slots sorted by (order key, row.vtie, seq); reversed
+     * only in how indices are given out. */
     uint32_t *view;
     size_t vlen, vcap;
     enum store_order order;
@@ -490,9 +496,19 @@ void store__sweep(struct store *, size_t n);
 void store__drop_flow(struct store *, uint32_t slot);
 /* Refreshes the row from its struct flow; returns whether anything changed. */
 int store__row_refresh(struct store *, uint32_t slot);
+/* Where a changed row stands (mitmproxy's View.update()): shown, hidden or
+ * moved by the filter and its key; old_pos is its view position before the
+ * change (when shown). In store.c. */
+void store__reconsider(struct store *, uint32_t slot, size_t old_pos, int key_changed);
+/* Takes (hold 1) or gives back (0) a reference on each of a row's strings:
+ * a copy of a row keeps its key readable while the row changes. */
+void store__row_hold_strings(struct store *, const struct row *, int hold);
 
 /* ---- order.c ----------------------------------------------------------- */
 
+/* The order keys of rows a and b compared (<0, 0, >0), ties not broken. */
+int store__order_cmp(const struct store *, enum store_order, const struct row *a,
+                     const struct row *b);
 /* Whether row a comes before row b in that order (seq breaks ties). */
 int store__order_before(const struct store *, enum store_order, const struct row *a,
                         const struct row *b);
@@ -501,16 +517,22 @@ void store__sort_slots(const struct store *, enum store_order, uint32_t *slots, 
 
 /* ---- view.c ------------------------------------------------------------ */
 
-/* Whether row a comes before row b in the current order (seq breaks ties). */
+/* Whether row a comes before row b in the current order (vtie, then seq
+ * breaks ties). */
 int store__before(const struct store *, const struct row *a, const struct row *b);
 /* The position of a shown row in the internal (unreversed) view. */
 size_t store__view_pos(const struct store *, uint32_t slot);
+/* The same for a row whose key changed since it was placed: key is a copy
+ * of the row as it was then (its strings still held). */
+size_t store__view_pos_by(const struct store *, uint32_t slot, const struct row *key);
 /* Rows the view's searches have looked at so far, in every store (for tests). */
 size_t store__view_steps(void);
 /* Internal and public view indices. */
 size_t store__pub(const struct store *, size_t internal, size_t len);
 /* Inserts a row into the view (ADD, focus follow); removes one (REMOVE). */
 void store__view_insert(struct store *, uint32_t slot);
+/* Gives the row the next vtie: it goes after every row with its key. */
+void store__view_tie(struct store *, struct row *);
 void store__view_erase(struct store *, uint32_t slot);
 /* Inserts many rows (slots in store order): one merge, ADD events in order. */
 void store__view_insert_many(struct store *, uint32_t *slots, size_t n);

@@ -66,8 +66,9 @@ url_key(const struct store *s, const struct row *r)
     return xstrdup(store__str(t, r->str[S_PATH]));
 }
 
-static int
-cmp_key(const struct store *s, enum store_order order, const struct row *a, const struct row *b)
+int
+store__order_cmp(const struct store *s, enum store_order order, const struct row *a,
+                 const struct row *b)
 {
     switch (order) {
     case STORE_ORDER_TIME: {
@@ -96,7 +97,7 @@ int
 store__order_before(const struct store *s, enum store_order order, const struct row *a,
                     const struct row *b)
 {
-    int c = cmp_key(s, order, a, b);
+    int c = store__order_cmp(s, order, a, b);
     return c < 0 || (c == 0 && a->seq < b->seq);
 }
 

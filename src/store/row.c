@@ -356,6 +356,38 @@ store__ingest(struct store *s, struct flow *f)
     return slot;
 }
 
+void
+store__row_hold_strings(struct store *s, const struct row *r, int hold)
+{
+    for (size_t i = 0; i < S__COUNT; i++)
+        if (r->str[i] != 0)
+            hold ? store__intern_ref(&s->strs, r->str[i])
+                 : store__intern_unref(&s->strs, r->str[i]);
+    for (size_t i = 0; i < 2; i++)
+        if (r->hset[i] != 0)
+            hold ? store__intern_ref(&s->hsets, r->hset[i])
+                 : store__intern_unref(&s->hsets, r->hset[i]);
+}
+
+/*
+ * Whatever changed in the row's flow without an update: the list follows
+ * it now (View.update()), the row moved if its key changed. It is found
+ * in the view by its old key, and only when something changed: most rows
+ * swept have not, and finding a row costs a bisection.
+ */
+static void
+refresh(struct store *s, uint32_t slot)
+{
+    struct row old = s->rows[slot];
+    store__row_hold_strings(s, &old, 1);
+    if (store__row_refresh(s, slot)) {
+        int shown = !!(old.flags & RF_SHOWN);
+        store__reconsider(s, slot, shown ? store__view_pos_by(s, slot, &old) : 0,
+                          shown && store__order_cmp(s, s->order, &old, &s->rows[slot]) != 0);
+    }
+    store__row_hold_strings(s, &old, 0);
+}
+
 static void sweep_later(void *arg);
 
 void
@@ -377,10 +409,7 @@ store__sweep(struct store *s, size_t n)
             s->sweep_pos++;
             continue;
         }
-        /* Whatever changed without an update: the list follows it now. */
-        if (store__row_refresh(s, slot) && (r->flags & RF_SHOWN))
-            store__emit(s, STORE_UPDATE, slot,
-                        store__pub(s, store__view_pos(s, slot), s->vlen));
+        refresh(s, slot);
         compact(s, slot);
         s->cached[s->sweep_pos] = s->cached[--s->ncached];
         n--;

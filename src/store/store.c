@@ -536,9 +536,8 @@ store_add(struct store *s, struct flow *f)
     return 1;
 }
 
-/* Where the row stands now that it changed (mitmproxy's View.update()). */
-static void
-reconsider(struct store *s, uint32_t slot, size_t old_pos)
+void
+store__reconsider(struct store *s, uint32_t slot, size_t old_pos, int key_changed)
 {
     struct row *r = &s->rows[slot];
     if (!matches(s, slot)) {
@@ -550,7 +549,10 @@ reconsider(struct store *s, uint32_t slot, size_t old_pos)
         store__view_insert(s, slot);
         return;
     }
-    /* Still in order where it is? (OrderKey.refresh) */
+    /* Still in order where it is? (OrderKey.refresh) A new key is a remove
+     * and an add there: the row goes after every row with its key. */
+    if (key_changed)
+        store__view_tie(s, r);
     size_t pos = old_pos;
     int ok = (pos == 0 || store__before(s, &s->rows[s->view[pos - 1]], r)) &&
              (pos + 1 >= s->vlen || store__before(s, r, &s->rows[s->view[pos + 1]]));
@@ -578,9 +580,15 @@ reconsider(struct store *s, uint32_t slot, size_t old_pos)
 static void
 update_slot(struct store *s, uint32_t slot)
 {
-    size_t pos = s->rows[slot].flags & RF_SHOWN ? store__view_pos(s, slot) : 0;
+    struct row old = s->rows[slot];
+    size_t pos = old.flags & RF_SHOWN ? store__view_pos(s, slot) : 0;
+    /* Its old key, readable while the row changes. */
+    store__row_hold_strings(s, &old, 1);
     store__row_refresh(s, slot);
-    reconsider(s, slot, pos);
+    store__reconsider(s, slot, pos,
+                      (old.flags & RF_SHOWN) &&
+                          store__order_cmp(s, s->order, &old, &s->rows[slot]) != 0);
+    store__row_hold_strings(s, &old, 0);
 }
 
 void
@@ -652,7 +660,7 @@ set_text(struct store *s, const char *id, enum row_str which, const char *text)
     uint32_t old = r->str[which];
     r->str[which] = store__intern(&s->strs, text, strlen(text));
     store__intern_unref(&s->strs, old);
-    reconsider(s, (uint32_t)slot, pos);
+    store__reconsider(s, (uint32_t)slot, pos, 0);
     return 0;
 }
 

@@ -1,9 +1,12 @@
 /*
  * The view (mitmproxy's View._view and Focus): the shown rows sorted by the
- * order key, the flow's seq breaking ties, so each row has exactly one
- * place and is found by bisection. mitmproxy's sortedcontainers list puts
- * equal keys in insertion order too. Reversed order only turns indices
- * around (View._rev()).
+ * order key, ties broken by the row's vtie and then its seq, so each row
+ * has exactly one place and is found by bisection. mitmproxy's
+ * sortedcontainers list puts a flow after every flow with its key
+ * (bisect_right) when it is added, and when its key changes (a remove and
+ * an add); a refilter adds the flows in store order. vtie does the same:
+ * each placement gets the next number, a refilter or resort zeroes them.
+ * Reversed order only turns indices around (View._rev()).
  *
  * Order keys (order.c) are read from the row; a row whose key changed is
  * moved (OrderKey.refresh()).
@@ -30,7 +33,40 @@ store_order_name(enum store_order o)
 int
 store__before(const struct store *s, const struct row *a, const struct row *b)
 {
-    return store__order_before(s, s->order, a, b);
+    int c = store__order_cmp(s, s->order, a, b);
+    if (c != 0)
+        return c < 0;
+    if (a->vtie != b->vtie)
+        return a->vtie < b->vtie;
+    return a->seq < b->seq;
+}
+
+/* Every row's vtie back to 0: the view is in (key, seq) order. */
+static void
+untie(struct store *s)
+{
+    for (size_t i = 0; i < s->nrows; i++)
+        s->rows[i].vtie = 0;
+    s->vtie_now = 0;
+}
+
+/* Makes room for n more vtie numbers: once in 4 billion placements, the
+ * view's rows are numbered again in the order they stand. */
+static void
+reserve_ties(struct store *s, size_t n)
+{
+    if (s->vtie_now <= UINT32_MAX - n)
+        return;
+    for (size_t i = 0; i < s->vlen; i++)
+        s->rows[s->view[i]].vtie = (uint32_t)i + 1;
+    s->vtie_now = (uint32_t)s->vlen;
+}
+
+void
+store__view_tie(struct store *s, struct row *r)
+{
+    reserve_ties(s, 1);
+    r->vtie = ++s->vtie_now;
 }
 
 size_t
@@ -85,6 +121,29 @@ store__view_pos(const struct store *s, uint32_t slot)
     if (pos < s->vlen && s->view[pos] == slot)
         return pos;
     /* The key changed and the view was not told (a bug): look for it. */
+    for (size_t i = 0; i < s->vlen; i++) {
+        view_steps++;
+        if (s->view[i] == slot)
+            return i;
+    }
+    return 0;
+}
+
+size_t
+store__view_pos_by(const struct store *s, uint32_t slot, const struct row *key)
+{
+    size_t lo = 0, hi = s->vlen;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        view_steps++;
+        /* The row itself has its new key: it is only recognised. */
+        if (s->view[mid] == slot)
+            return mid;
+        if (store__before(s, &s->rows[s->view[mid]], key))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     for (size_t i = 0; i < s->vlen; i++) {
         view_steps++;
         if (s->view[i] == slot)
@@ -170,6 +229,7 @@ store__view_insert(struct store *s, uint32_t slot)
 {
     struct row *r = &s->rows[slot];
     reserve(s, 1);
+    store__view_tie(s, r);
     size_t pos = lower_bound(s, r);
     memmove(&s->view[pos + 1], &s->view[pos], (s->vlen - pos) * sizeof(*s->view));
     s->view[pos] = slot;
@@ -213,6 +273,10 @@ store__view_insert_many(struct store *s, uint32_t *slots, size_t n)
     uint32_t last = slots[n - 1]; /* in store order: the newest */
     sort_slots(s, slots, n);
     reserve(s, n);
+    /* Sorted, each after every old row with its key, as one at a time. */
+    reserve_ties(s, n);
+    for (size_t j = 0; j < n; j++)
+        s->rows[slots[j]].vtie = ++s->vtie_now;
     /*
      * Where each new row goes among the old ones, by bisection: new rows
      * whose keys fall all over the view (a file of repeated captures in
@@ -279,6 +343,7 @@ store__refilter(struct store *s)
     }
     if (s->filt)
         n = store__keep_matching(s, s->filt, s->need, cand, n);
+    untie(s);
     sort_slots(s, cand, n);
     s->vlen = 0;
     reserve(s, n);
@@ -295,6 +360,7 @@ store__refilter(struct store *s)
 void
 store__resort(struct store *s)
 {
+    untie(s);
     sort_slots(s, s->view, s->vlen);
 }
 

@@ -615,3 +615,142 @@ TEST(store_equal_keys_keep_their_order_and_an_add_is_a_bisection)
     tflows_free(flows, nf);
     store_free(s);
 }
+
+/* A copy of http at time t whose bodies are n bytes in all (the size key). */
+static struct flow *
+flow_sized(const struct flow *http, double t, size_t n)
+{
+    struct flow *f = flow_at(http, t);
+    uint8_t *body = xcalloc(1, n ? n : 1);
+    buf_set(&f->request->content, body, 0);
+    buf_set(&f->response->content, body, n);
+    free(body);
+    return f;
+}
+
+/*
+ * A flow the store holds can change without an update (the proxy fills
+ * in its response, then lets go of it): the sweep that compacts it sees
+ * the new key and moves the row, so the view stays in order and finding
+ * the row stays a bisection.
+ */
+TEST(store_sweep_moves_a_row_whose_key_changed)
+{
+    struct store *s = tstore_new(NULL);
+    struct shadow sh;
+    memset(&sh, 0, sizeof(sh));
+    sh.s = s;
+    store_subscribe(s, shadow_cb, &sh);
+    struct flow **flows;
+    size_t nf = tflows_load("all.mitm", &flows);
+    const struct flow *http = NULL;
+    for (size_t i = 0; i < nf && http == NULL; i++)
+        if (flows[i]->type == FLOW_HTTP && flows[i]->response)
+            http = flows[i];
+    ASSERT(http != NULL);
+    struct err e = {0};
+    ASSERT_EQ(store_set_order(s, "size", &e), 0);
+    /* Flows of 10, 20, ... 640 bytes, and one without a body yet. */
+    enum { N = 64 };
+    struct flow *x = flow_sized(http, 1, 0);
+    ASSERT_EQ(store_add(s, x), 1);
+    for (size_t i = 1; i <= N; i++) {
+        struct flow *f = flow_sized(http, 1 + (double)i, i * 10);
+        ASSERT_EQ(store_add(s, f), 1);
+        flow_unref(f);
+    }
+    ASSERT_STREQ(tstore_view_id(s, 0), x->id);
+    /* Its response arrives; nobody tells the store, then the proxy lets go. */
+    uint8_t body[315] = {0};
+    buf_set(&x->response->content, body, sizeof(body));
+    char id[UUID_STR_LEN];
+    memcpy(id, x->id, sizeof(id));
+    flow_unref(x);
+    store__sweep(s, s->nrows);
+    ASSERT_EQ(s->ncached, 0);
+    shadow_check(&sh);
+    /* 310 < 315 < 320: after the 31st flow. */
+    ASSERT_STREQ(tstore_view_id(s, 31), id);
+    struct store_info a, b;
+    for (size_t i = 0; i + 1 < store_view_len(s); i++) {
+        ASSERT_EQ(store_view_info(s, i, &a), 0);
+        ASSERT_EQ(store_view_info(s, i + 1, &b), 0);
+        ASSERT(a.size <= b.size);
+    }
+    /* Found by bisection (log2(65) + 1 steps and a look at the end), not a walk. */
+    size_t before = store__view_steps();
+    ASSERT_EQ(store_view_index(s, id), 31);
+    ASSERT(store__view_steps() - before <= 9);
+    tflows_free(flows, nf);
+    shadow_clear(&sh);
+    store_free(s);
+}
+
+/*
+ * A flow whose key changes goes after every flow with its new key, as
+ * 8.1.1's view removes it and adds it again (bisect_right), whether an
+ * update or the sweep saw the change; a refilter puts equal keys back in
+ * store order, as 8.1.1's adds every flow again in store order.
+ */
+TEST(store_a_flow_whose_key_changed_goes_after_its_equals)
+{
+    struct store *s = tstore_new(NULL);
+    struct shadow sh;
+    memset(&sh, 0, sizeof(sh));
+    sh.s = s;
+    store_subscribe(s, shadow_cb, &sh);
+    struct flow **flows;
+    size_t nf = tflows_load("all.mitm", &flows);
+    const struct flow *http = NULL;
+    for (size_t i = 0; i < nf && http == NULL; i++)
+        if (flows[i]->type == FLOW_HTTP && flows[i]->response)
+            http = flows[i];
+    ASSERT(http != NULL);
+    struct err e = {0};
+    ASSERT_EQ(store_set_order(s, "size", &e), 0);
+    /* X(0) Y(0) B(20) C(20) D(30), in that store order. */
+    struct flow *v[5] = {flow_sized(http, 1, 0), flow_sized(http, 2, 0), flow_sized(http, 3, 20),
+                         flow_sized(http, 4, 20), flow_sized(http, 5, 30)};
+    for (size_t i = 0; i < 5; i++)
+        ASSERT_EQ(store_add(s, v[i]), 1);
+    /* X's response arrives, with an update: X after B and C. */
+    uint8_t body[20] = {0};
+    buf_set(&v[0]->response->content, body, sizeof(body));
+    store_update(s, v[0]);
+    shadow_check(&sh);
+    static const size_t want1[] = {1, 2, 3, 0, 4};
+    for (size_t i = 0; i < 5; i++)
+        ASSERT_STREQ(tstore_view_id(s, i), v[want1[i]]->id);
+    /* Y's arrives unannounced and the sweep finds it: Y after X. */
+    buf_set(&v[1]->response->content, body, sizeof(body));
+    char ids[5][UUID_STR_LEN];
+    for (size_t i = 0; i < 5; i++) {
+        memcpy(ids[i], v[i]->id, UUID_STR_LEN);
+        flow_unref(v[i]);
+    }
+    store__sweep(s, s->nrows);
+    shadow_check(&sh);
+    static const size_t want2[] = {2, 3, 0, 1, 4};
+    for (size_t i = 0; i < 5; i++) {
+        ASSERT_STREQ(tstore_view_id(s, i), ids[want2[i]]);
+        ASSERT_EQ(store_view_index(s, ids[want2[i]]), (long)i);
+    }
+    /* A new flow of that key goes after them all. */
+    struct flow *z = flow_sized(http, 6, 20);
+    ASSERT_EQ(store_add(s, z), 1);
+    ASSERT_STREQ(tstore_view_id(s, 4), z->id);
+    shadow_check(&sh);
+    /* A refilter: store order among equal keys. */
+    ASSERT_EQ(store_set_filter(s, "~q", &e), 0);
+    ASSERT_EQ(store_set_filter(s, "", &e), 0);
+    shadow_check(&sh);
+    static const size_t want3[] = {0, 1, 2, 3};
+    for (size_t i = 0; i < 4; i++)
+        ASSERT_STREQ(tstore_view_id(s, i), ids[want3[i]]);
+    ASSERT_STREQ(tstore_view_id(s, 4), z->id);
+    ASSERT_STREQ(tstore_view_id(s, 5), ids[4]);
+    flow_unref(z);
+    tflows_free(flows, nf);
+    shadow_clear(&sh);
+    store_free(s);
+}
