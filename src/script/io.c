@@ -203,6 +203,28 @@ message_dict(const struct dns_message *m)
         rr_list(&m->additionals), "timestamp", m->timestamp);
 }
 
+/* The DNS flow behind cflow with its messages decoded (a flow read from a
+ * file keeps them as loaded until first use), or NULL with an exception. */
+static struct flow *
+dns_flow_of(PyObject *cflow)
+{
+    struct flow *f = script__flow_of(cflow);
+    if (f == NULL)
+        return NULL;
+    if (f->type != FLOW_DNS) {
+        PyErr_Format(PyExc_TypeError, "not a DNS flow");
+        return NULL;
+    }
+    if (f->dns_request == NULL && f->extra) {
+        struct err e = {0};
+        if (ffile_load_dns(f->extra, f, &e) < 0) {
+            PyErr_Format(PyExc_ValueError, "%s", e.msg);
+            return NULL;
+        }
+    }
+    return f;
+}
+
 /*
  * dns_message(cflow, response): a DNS flow's query or answer as a dict of
  * mitmproxy's dns.Message fields (questions as (name, type, class),
@@ -216,16 +238,9 @@ dns_message_py(PyObject *self, PyObject *args)
     int response;
     if (!PyArg_ParseTuple(args, "Op", &cflow, &response))
         return NULL;
-    struct flow *f = script__flow_of(cflow);
+    struct flow *f = dns_flow_of(cflow);
     if (f == NULL)
         return NULL;
-    if (f->type != FLOW_DNS)
-        return PyErr_Format(PyExc_TypeError, "not a DNS flow");
-    if (f->dns_request == NULL && f->extra) {
-        struct err e = {0};
-        if (ffile_load_dns(f->extra, f, &e) < 0)
-            return PyErr_Format(PyExc_ValueError, "%s", e.msg);
-    }
     const struct dns_message *m = response ? f->dns_response : f->dns_request;
     if (m == NULL)
         Py_RETURN_NONE;
@@ -355,16 +370,9 @@ dns_set_message_py(PyObject *self, PyObject *args)
     int response;
     if (!PyArg_ParseTuple(args, "OpO", &cflow, &response, &fields))
         return NULL;
-    struct flow *f = script__flow_of(cflow);
+    struct flow *f = dns_flow_of(cflow);
     if (f == NULL)
         return NULL;
-    if (f->type != FLOW_DNS)
-        return PyErr_Format(PyExc_TypeError, "not a DNS flow");
-    if (f->dns_request == NULL && f->extra) {
-        struct err e = {0};
-        if (ffile_load_dns(f->extra, f, &e) < 0)
-            return PyErr_Format(PyExc_ValueError, "%s", e.msg);
-    }
     struct dns_message *m = NULL;
     if (fields != Py_None && (m = message_of(fields)) == NULL)
         return NULL;
