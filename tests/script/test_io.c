@@ -7,25 +7,6 @@
 
 #include <string.h>
 
-/* Runs code with f bound to the DNSFlow over flow; fails on an exception. */
-static void
-run_dns(struct flow *flow, const char *code)
-{
-    PyObject *g = PyDict_New();
-    PyDict_SetItemString(g, "__builtins__", PyEval_GetBuiltins());
-    PyObject *f = script__wrap_flow(flow);
-    ASSERT(f != NULL);
-    PyDict_SetItemString(g, "f", f);
-    Py_DECREF(f);
-    PyObject *r = PyRun_String(code, Py_file_input, g, g);
-    if (r == NULL) {
-        PyErr_Print();
-        test_fail(__FILE__, __LINE__, "Python raised in: %s", code);
-    }
-    Py_DECREF(r);
-    Py_DECREF(g);
-}
-
 /* A DNS flow asking for example.com A with id 42 and RD set. */
 static struct flow *
 query_flow(void)
@@ -43,7 +24,7 @@ TEST(script_dns_succeed_and_fail_become_the_c_answer)
 {
     tscript_start();
     struct flow *f = query_flow();
-    run_dns(f, "import ipaddress\n"
+    tscript_run(f, "import ipaddress\n"
                "from mitmproxy import dns\n"
                "f.response = f.request.succeed([dns.ResourceRecord.A(\n"
                "    'example.com', ipaddress.IPv4Address('10.0.0.7'), ttl=5)])\n");
@@ -60,13 +41,13 @@ TEST(script_dns_succeed_and_fail_become_the_c_answer)
     ASSERT(memcmp(buf_ptr(&m->answers.v[0].data), "\x0a\x00\x00\x07", 4) == 0);
     ASSERT(m->timestamp > 0);
 
-    run_dns(f, "from mitmproxy import dns\n"
+    tscript_run(f, "from mitmproxy import dns\n"
                "f.response = f.request.fail(dns.response_codes.NXDOMAIN)\n"
                "assert f.response.response_code == 3 and f.response.answers == []\n");
     ASSERT_EQ(f->dns_response->response_code, 3);
     ASSERT_EQ(f->dns_response->answers.n, 0);
     ASSERT(!f->dns_response->recursion_available);
-    run_dns(f, "f.response = None\nassert f.response is None\n");
+    tscript_run(f, "f.response = None\nassert f.response is None\n");
     ASSERT(f->dns_response == NULL);
     flow_unref(f);
 }
@@ -75,7 +56,7 @@ TEST(script_dns_in_place_edits_reach_the_c_flow)
 {
     tscript_start();
     struct flow *f = query_flow();
-    run_dns(f, "from mitmproxy import dns\n"
+    tscript_run(f, "from mitmproxy import dns\n"
                "f.request.questions[0].name = 'other.test'\n"
                "f.request.questions.append(dns.Question('x.test', dns.types.AAAA, 1))\n"
                "f.request.id = 7\n"
@@ -99,7 +80,7 @@ TEST(script_dns_bad_values_raise_and_keep_the_message)
 {
     tscript_start();
     struct flow *f = query_flow();
-    run_dns(f, "from mitmproxy import dns\n"
+    tscript_run(f, "from mitmproxy import dns\n"
                "m = f.request\n"
                "for field, value in (('id', 70000), ('op_code', 16), ('reserved', -1)):\n"
                "    try:\n"
@@ -131,7 +112,7 @@ TEST(script_dns_packed_round_trips_through_unpack)
 {
     tscript_start();
     struct flow *f = query_flow();
-    run_dns(f, "from mitmproxy import dns\n"
+    tscript_run(f, "from mitmproxy import dns\n"
                "m = f.request\n"
                "b = m.packed\n"
                "assert b[:2] == b'\\x00\\x2a' and len(b) == 12 + 13 + 4, b\n"

@@ -38,15 +38,15 @@ tscript_start(void)
         test_fail(__FILE__, __LINE__, "%s", e.msg);
 }
 
-/* Runs code with f bound to the HTTPFlow over flow (none for NULL); fails
- * on an exception. */
+/* Runs code with f bound to the mitmproxy flow over flow (an HTTPFlow,
+ * DNSFlow, ... by its type; none for NULL); fails on an exception. */
 static inline void
 tscript_run(struct flow *flow, const char *code)
 {
     PyObject *g = PyDict_New();
     PyDict_SetItemString(g, "__builtins__", PyEval_GetBuiltins());
     if (flow) {
-        PyObject *f = script__http_flow(flow);
+        PyObject *f = script__wrap_flow(flow);
         ASSERT(f != NULL);
         PyDict_SetItemString(g, "f", f);
         Py_DECREF(f);
