@@ -14,20 +14,6 @@
 #include "tstore.h"
 #include "util/xmalloc.h"
 
-struct ids {
-    char (*v)[UUID_STR_LEN];
-    size_t n;
-};
-
-static void
-collect(void *arg, size_t pos, const char *id)
-{
-    struct ids *x = arg;
-    ASSERT_EQ(pos, x->n);
-    x->v = xrealloc(x->v, (x->n + 1) * UUID_STR_LEN);
-    snprintf(x->v[x->n++], UUID_STR_LEN, "%s", id);
-}
-
 static struct flow *
 add(struct store *s, int i)
 {
@@ -65,11 +51,11 @@ scan_in_steps(size_t threads)
     ASSERT_EQ(e.code, MP_ERR_SYNTAX);
     struct store_scan *sc = store_scan_new(s, "~u needle", &e);
     ASSERT(sc != NULL);
-    struct ids got = {0};
+    struct tids got = {0};
     size_t done, total, steps = 0;
     int more = 1;
     while (more) {
-        more = store_scan_step(sc, 7, collect, &got);
+        more = store_scan_step(sc, 7, tids_collect, &got);
         store_scan_progress(sc, &done, &total);
         ASSERT_EQ(total, 300);
         ASSERT(done <= total);
@@ -84,8 +70,8 @@ scan_in_steps(size_t threads)
     ASSERT_EQ(done, total);
     ASSERT(steps >= 300 / 7);
     /* One select of the flows there were, less the one removed. */
-    struct ids want = {0};
-    ASSERT(store_select(s, "~u needle", STORE_ORDER_TIME, 0, 0, 0, collect, &want, NULL, NULL,
+    struct tids want = {0};
+    ASSERT(store_select(s, "~u needle", STORE_ORDER_TIME, 0, 0, 0, tids_collect, &want, NULL, NULL,
                         &e) >= 0);
     size_t k = 0;
     for (size_t i = 0; i < want.n; i++) {
@@ -100,7 +86,7 @@ scan_in_steps(size_t threads)
     ASSERT_EQ(k, got.n);
     ASSERT_EQ(got.n, 99); /* 100 needles, one removed */
     /* A finished scan stays finished. */
-    ASSERT_EQ(store_scan_step(sc, 7, collect, &got), 0);
+    ASSERT_EQ(store_scan_step(sc, 7, tids_collect, &got), 0);
     ASSERT_EQ(got.n, 99);
     store_scan_free(sc);
     free(got.v);
@@ -119,18 +105,18 @@ TEST(scan_survives_compaction_and_clear)
         flow_unref(add(s, i));
     struct err e = {0};
     struct store_scan *sc = store_scan_new(s, "~u needle", &e);
-    struct ids got = {0};
-    ASSERT_EQ(store_scan_step(sc, 10, collect, &got), 1);
+    struct tids got = {0};
+    ASSERT_EQ(store_scan_step(sc, 10, tids_collect, &got), 1);
     ASSERT_EQ(got.n, 4); /* 0, 3, 6, 9 */
     /* Most flows go: the table is compacted, slots renumbered. */
     store_clear_unmarked(s);
     ASSERT_EQ(store_count(s), 0);
-    ASSERT_EQ(store_scan_step(sc, 10, collect, &got), 0);
+    ASSERT_EQ(store_scan_step(sc, 10, tids_collect, &got), 0);
     ASSERT_EQ(got.n, 4);
     store_scan_free(sc);
     /* An empty store: done at once. */
     sc = store_scan_new(s, "~u needle", &e);
-    ASSERT_EQ(store_scan_step(sc, 10, collect, &got), 0);
+    ASSERT_EQ(store_scan_step(sc, 10, tids_collect, &got), 0);
     store_scan_free(sc);
     free(got.v);
     store_free(s);

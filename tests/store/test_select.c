@@ -17,20 +17,6 @@
 #include "tstore.h"
 #include "util/xmalloc.h"
 
-struct ids {
-    char (*v)[UUID_STR_LEN];
-    size_t n;
-};
-
-static void
-collect(void *arg, size_t pos, const char *id)
-{
-    struct ids *x = arg;
-    ASSERT_EQ(pos, x->n);
-    x->v = xrealloc(x->v, (x->n + 1) * UUID_STR_LEN);
-    snprintf(x->v[x->n++], UUID_STR_LEN, "%s", id);
-}
-
 static void
 first_pos(void *arg, size_t pos, const char *id)
 {
@@ -40,7 +26,7 @@ first_pos(void *arg, size_t pos, const char *id)
 
 /* The list as a full match and a pairwise sort give it. */
 static void
-brute(struct store *s, const char *expr, enum store_order order, int reversed, struct ids *out)
+brute(struct store *s, const char *expr, enum store_order order, int reversed, struct tids *out)
 {
     struct err e = {0};
     struct filt *flt = *expr ? filt_compile(expr, &e) : NULL;
@@ -72,7 +58,7 @@ brute(struct store *s, const char *expr, enum store_order order, int reversed, s
     for (size_t i = 0; i < n; i++) {
         char id[UUID_STR_LEN];
         store__row_id(s, &s->rows[slots[reversed ? n - 1 - i : i]], id);
-        collect(out, i, id);
+        tids_collect(out, i, id);
     }
     free(slots);
     filt_free(flt);
@@ -95,9 +81,9 @@ check_lists(struct store *s, unsigned round)
     size_t nlists = round % 10 ? 4 : sizeof(lists) / sizeof(lists[0]);
     for (size_t k = 0; k < nlists; k++) {
         int reversed = (int)((round + k) % 2);
-        struct ids got = {0}, want = {0};
+        struct tids got = {0}, want = {0};
         struct err e = {0};
-        long total = store_select(s, lists[k].expr, lists[k].order, reversed, 0, 0, collect, &got,
+        long total = store_select(s, lists[k].expr, lists[k].order, reversed, 0, 0, tids_collect, &got,
                                   NULL, NULL, &e);
         brute(s, lists[k].expr, lists[k].order, reversed, &want);
         ASSERT_EQ(total, (long)want.n);
@@ -236,9 +222,9 @@ TEST(select_kept_list_matches_only_changed_flows)
     struct store *s = tstore_new(NULL);
     for (size_t i = 0; i < nfix; i++)
         store_add(s, fixtures[i]);
-    struct ids got = {0};
+    struct tids got = {0};
     struct err e = {0};
-    ASSERT(store_select(s, "~m GET", STORE_ORDER_URL, 0, 0, 0, collect, &got, NULL, NULL, &e) > 0);
+    ASSERT(store_select(s, "~m GET", STORE_ORDER_URL, 0, 0, 0, tids_collect, &got, NULL, NULL, &e) > 0);
     size_t builds = store__select_builds(s), before = got.n;
     /* A new GET, an old flow's comment: the list follows without a rebuild. */
     struct flow *f = NULL;
@@ -249,17 +235,17 @@ TEST(select_kept_list_matches_only_changed_flows)
     store_add(s, f);
     store_set_comment(s, fixtures[0]->id, "seen");
     got.n = 0;
-    ASSERT_EQ(store_select(s, "~m GET", STORE_ORDER_URL, 0, 0, 0, collect, &got, NULL, NULL, &e),
+    ASSERT_EQ(store_select(s, "~m GET", STORE_ORDER_URL, 0, 0, 0, tids_collect, &got, NULL, NULL, &e),
               (long)before + 1);
     ASSERT_EQ(store__select_builds(s), builds);
     /* A bad filter: mitmproxy's message, nothing kept. */
-    ASSERT_EQ(store_select(s, "~x", STORE_ORDER_URL, 0, 0, 0, collect, &got, NULL, NULL, &e),
+    ASSERT_EQ(store_select(s, "~x", STORE_ORDER_URL, 0, 0, 0, tids_collect, &got, NULL, NULL, &e),
               MP_ERR_SYNTAX);
     ASSERT(strstr(e.msg, "Invalid filter expression") != NULL);
     /* Clearing the store drops the lists. */
     store_clear(s);
     got.n = 0;
-    ASSERT_EQ(store_select(s, "~m GET", STORE_ORDER_URL, 0, 0, 0, collect, &got, NULL, NULL, &e),
+    ASSERT_EQ(store_select(s, "~m GET", STORE_ORDER_URL, 0, 0, 0, tids_collect, &got, NULL, NULL, &e),
               0);
     free(got.v);
     flow_unref(f);

@@ -1,5 +1,6 @@
 /* Helpers for the store's tests (tstore.h). */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -197,4 +198,13 @@ tstore_view_id(struct store *s, size_t i)
     ASSERT_EQ(store_view_info(s, i, &info), 0);
     snprintf(id, sizeof(id), "%s", info.id);
     return id;
+}
+
+void
+tids_collect(void *arg, size_t pos, const char *id)
+{
+    struct tids *x = arg;
+    ASSERT_EQ(pos, x->n);
+    x->v = xrealloc(x->v, (x->n + 1) * UUID_STR_LEN);
+    snprintf(x->v[x->n++], UUID_STR_LEN, "%s", id);
 }

@@ -38,6 +38,15 @@ struct trec {
 void trec_cb(void *arg, enum store_event ev, const char *id, size_t index);
 void trec_clear(struct trec *);
 
+/* The ids a store_select() or store_scan_step() hands out, in order:
+ * tids_collect is their callback (it checks positions come 0, 1, 2, ...
+ * across calls); v is the caller's to free. */
+struct tids {
+    char (*v)[UUID_STR_LEN];
+    size_t n;
+};
+void tids_collect(void *arg, size_t pos, const char *id);
+
 /* A store with cfg (NULL: defaults, no threads). */
 struct store *tstore_new(const struct store_config *cfg);
 /* The id of the flow at view index i (static buffer). */
