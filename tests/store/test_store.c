@@ -628,6 +628,27 @@ flow_sized(const struct flow *http, double t, size_t n)
     return f;
 }
 
+/* A store ordered by size whose events sh mirrors, and (*http) an HTTP
+ * flow with a response from all.mitm to make sized copies of; *flows[0..*nf)
+ * are the loaded fixture flows, the caller's to free. */
+static struct store *
+sized_store(struct shadow *sh, struct flow ***flows, size_t *nf, const struct flow **http)
+{
+    struct store *s = tstore_new(NULL);
+    memset(sh, 0, sizeof(*sh));
+    sh->s = s;
+    store_subscribe(s, shadow_cb, sh);
+    *nf = tflows_load("all.mitm", flows);
+    *http = NULL;
+    for (size_t i = 0; i < *nf && *http == NULL; i++)
+        if ((*flows)[i]->type == FLOW_HTTP && (*flows)[i]->response)
+            *http = (*flows)[i];
+    ASSERT(*http != NULL);
+    struct err e = {0};
+    ASSERT_EQ(store_set_order(s, "size", &e), 0);
+    return s;
+}
+
 /*
  * A flow the store holds can change without an update (the proxy fills
  * in its response, then lets go of it): the sweep that compacts it sees
@@ -636,20 +657,11 @@ flow_sized(const struct flow *http, double t, size_t n)
  */
 TEST(store_sweep_moves_a_row_whose_key_changed)
 {
-    struct store *s = tstore_new(NULL);
     struct shadow sh;
-    memset(&sh, 0, sizeof(sh));
-    sh.s = s;
-    store_subscribe(s, shadow_cb, &sh);
     struct flow **flows;
-    size_t nf = tflows_load("all.mitm", &flows);
-    const struct flow *http = NULL;
-    for (size_t i = 0; i < nf && http == NULL; i++)
-        if (flows[i]->type == FLOW_HTTP && flows[i]->response)
-            http = flows[i];
-    ASSERT(http != NULL);
-    struct err e = {0};
-    ASSERT_EQ(store_set_order(s, "size", &e), 0);
+    size_t nf;
+    const struct flow *http;
+    struct store *s = sized_store(&sh, &flows, &nf, &http);
     /* Flows of 10, 20, ... 640 bytes, and one without a body yet. */
     enum { N = 64 };
     struct flow *x = flow_sized(http, 1, 0);
@@ -694,20 +706,12 @@ TEST(store_sweep_moves_a_row_whose_key_changed)
  */
 TEST(store_a_flow_whose_key_changed_goes_after_its_equals)
 {
-    struct store *s = tstore_new(NULL);
     struct shadow sh;
-    memset(&sh, 0, sizeof(sh));
-    sh.s = s;
-    store_subscribe(s, shadow_cb, &sh);
     struct flow **flows;
-    size_t nf = tflows_load("all.mitm", &flows);
-    const struct flow *http = NULL;
-    for (size_t i = 0; i < nf && http == NULL; i++)
-        if (flows[i]->type == FLOW_HTTP && flows[i]->response)
-            http = flows[i];
-    ASSERT(http != NULL);
+    size_t nf;
+    const struct flow *http;
+    struct store *s = sized_store(&sh, &flows, &nf, &http);
     struct err e = {0};
-    ASSERT_EQ(store_set_order(s, "size", &e), 0);
     /* X(0) Y(0) B(20) C(20) D(30), in that store order. */
     struct flow *v[5] = {flow_sized(http, 1, 0), flow_sized(http, 2, 0), flow_sized(http, 3, 20),
                          flow_sized(http, 4, 20), flow_sized(http, 5, 30)};
