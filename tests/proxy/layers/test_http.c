@@ -32,6 +32,7 @@ stream_1k(struct options *o)
 }
 
 #define RESP_OK "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"
+#define ESTABLISHED "HTTP/1.1 200 Connection established\r\n\r\n"
 
 static void
 pb_simple_get_hooks(struct pb *pb)
@@ -651,7 +652,7 @@ pb_connect_tunnel(struct pb *pb)
     pb_out_open(pb, &server);
     ASSERT_EQ(server->address.port, 443);
     pb_in_reply(pb);
-    pb_out_send(pb, client, "HTTP/1.1 200 Connection established\r\n\r\n");
+    pb_out_send(pb, client, ESTABLISHED);
     pb_in_data(pb, client, "\x16\x03\x01 opaque");
     /* TLS without a CA to intercept it with: passed through, by default. */
     pb_out_hook(pb, HOOK_NEXT_LAYER, NULL);
@@ -694,18 +695,28 @@ TEST(http_layer_killed_flow_closes_client)
     pb_run(pb_killed, layer_http_new, PB_HOOKS, NULL);
 }
 
+/* The client's CONNECT request (a whole head), its http_connect hook
+ * answered, the server opened and the client told the tunnel is up. */
+static void
+connect_hooked(struct pb *pb, struct connection *client, const char *request,
+               struct connection **server)
+{
+    pb_in_data(pb, client, request);
+    pb_out_hook(pb, HOOK_HTTP_CONNECT, NULL);
+    pb_in_reply(pb);
+    pb_out_open(pb, server);
+    pb_in_reply(pb);
+    pb_out_send(pb, client, ESTABLISHED);
+}
+
 static void
 pb_http_inside_connect(struct pb *pb)
 {
     struct connection *client = pb_client(pb), *server;
     struct flow *f;
     pb_in_start(pb);
-    pb_in_data(pb, client, "CONNECT a.test:8000 HTTP/1.1\r\nHost: a.test:8000\r\n\r\n");
-    pb_out_hook(pb, HOOK_HTTP_CONNECT, NULL);
-    pb_in_reply(pb);
-    pb_out_open(pb, &server);
-    pb_in_reply(pb);
-    pb_out_send(pb, client, "HTTP/1.1 200 Connection established\r\n\r\n");
+    connect_hooked(pb, client, "CONNECT a.test:8000 HTTP/1.1\r\nHost: a.test:8000\r\n\r\n",
+                   &server);
     /* Plain HTTP in the tunnel is parsed: origin form, destination from CONNECT. */
     pb_in_data(pb, client, "GET /in HTTP/1.1\r\nHost: a.test:8000\r\n\r\n");
     pb_out_hook(pb, HOOK_NEXT_LAYER, NULL);
@@ -741,7 +752,7 @@ pb_server_speaks_first(struct pb *pb)
     pb_in_data(pb, client, "CONNECT a.test:25 HTTP/1.1\r\n\r\n");
     pb_out_open(pb, &server);
     pb_in_reply(pb);
-    pb_out_send(pb, client, "HTTP/1.1 200 Connection established\r\n\r\n");
+    pb_out_send(pb, client, ESTABLISHED);
     /* An SMTP server greets first: relayed (as a TCP flow) both ways. */
     pb_in_data(pb, server, "220 hello\r\n");
     pb_out_send(pb, client, "220 hello\r\n");
@@ -767,12 +778,7 @@ static struct flow *
 tcp_tunnel_start(struct pb *pb, struct connection *client, struct connection **server)
 {
     struct flow *f;
-    pb_in_data(pb, client, "CONNECT a.test:7 HTTP/1.1\r\n\r\n");
-    pb_out_hook(pb, HOOK_HTTP_CONNECT, NULL);
-    pb_in_reply(pb);
-    pb_out_open(pb, server);
-    pb_in_reply(pb);
-    pb_out_send(pb, client, "HTTP/1.1 200 Connection established\r\n\r\n");
+    connect_hooked(pb, client, "CONNECT a.test:7 HTTP/1.1\r\n\r\n", server);
     pb_in_data(pb, client, "\x01\x02binary");
     pb_out_hook(pb, HOOK_NEXT_LAYER, NULL);
     pb_in_reply(pb);
@@ -977,6 +983,17 @@ TEST(http_layer_upstream_mode_plain_request)
     pb_run(pb_upstream_plain, layer_http_new, PB_NOHOOKS, upstream_mode);
 }
 
+/* Our CONNECT reaches the upstream proxy as sent, and the upstream's 200
+ * goes on to the client. */
+static void
+upstream_established(struct pb *pb, struct connection *client, struct connection *server,
+                     const char *sent)
+{
+    pb_out_send(pb, server, sent);
+    pb_in_data(pb, server, ESTABLISHED);
+    pb_out_send(pb, client, ESTABLISHED);
+}
+
 static void
 pb_upstream_connect(struct pb *pb)
 {
@@ -988,11 +1005,9 @@ pb_upstream_connect(struct pb *pb)
     ASSERT_STREQ(server->address.host, "a.test");
     ASSERT_STREQ(server->via.host, "up.test");
     pb_in_reply(pb);
-    pb_out_send(pb, server,
-                "CONNECT a.test:7 HTTP/1.1\r\n"
-                "Proxy-Authorization: Basic dTpw\r\n\r\n");
-    pb_in_data(pb, server, "HTTP/1.1 200 Connection established\r\n\r\n");
-    pb_out_send(pb, client, "HTTP/1.1 200 Connection established\r\n\r\n");
+    upstream_established(pb, client, server,
+                         "CONNECT a.test:7 HTTP/1.1\r\n"
+                         "Proxy-Authorization: Basic dTpw\r\n\r\n");
     pb_end(pb);
 }
 
@@ -1017,9 +1032,7 @@ pb_upstream_connect_noauth(struct pb *pb)
     pb_in_data(pb, client, "CONNECT a.test:7 HTTP/1.1\r\nHost: a.test:7\r\n\r\n");
     pb_out_open(pb, &server);
     pb_in_reply(pb);
-    pb_out_send(pb, server, "CONNECT a.test:7 HTTP/1.1\r\n\r\n");
-    pb_in_data(pb, server, "HTTP/1.1 200 Connection established\r\n\r\n");
-    pb_out_send(pb, client, "HTTP/1.1 200 Connection established\r\n\r\n");
+    upstream_established(pb, client, server, "CONNECT a.test:7 HTTP/1.1\r\n\r\n");
     pb_end(pb);
 }
 
@@ -1051,11 +1064,9 @@ pb_upstream_connect_hook(struct pb *pb)
     ASSERT_STREQ(hdrs_get(&up->request->headers, "Proxy-Authorization")->value, "Basic dTpw");
     hdrs_add_cstr(&up->request->headers, "X-Proxy-Token", "t0k");
     pb_in_reply(pb);
-    pb_out_send(pb, server,
-                "CONNECT a.test:7 HTTP/1.1\r\n"
-                "Proxy-Authorization: Basic dTpw\r\nX-Proxy-Token: t0k\r\n\r\n");
-    pb_in_data(pb, server, "HTTP/1.1 200 Connection established\r\n\r\n");
-    pb_out_send(pb, client, "HTTP/1.1 200 Connection established\r\n\r\n");
+    upstream_established(pb, client, server,
+                         "CONNECT a.test:7 HTTP/1.1\r\n"
+                         "Proxy-Authorization: Basic dTpw\r\nX-Proxy-Token: t0k\r\n\r\n");
     pb_end(pb);
 }
 
