@@ -81,12 +81,17 @@ class Console:
         """The screen once the status bar shows the address: the proxy listens."""
         return self.wait(rf"\[127\.0\.0\.1:{self.port}\]\s*$", timeout=timeout)
 
+    def answer(self, key, prompt, text):
+        """key opens a prompt: once the screen shows it (prompt, a regex),
+        text is typed and entered."""
+        self.keys(key)
+        self.wait(prompt)
+        self.type(text)
+        self.keys("Enter")
+
     def set_intercept(self, expr):
         """i, then expr: the status bar shows the intercept filter set."""
-        self.keys("i")
-        self.wait(r"^: set intercept ''")
-        self.type(expr)
-        self.keys("Enter")
+        self.answer("i", r"^: set intercept ''", expr)
         self.wait(rf"\[i:{re.escape(expr)}\]")
 
     def save(self, name, text=None):
@@ -450,10 +455,7 @@ def test_console_search_past_cutoff(tmp_path, console, echo_origin):
     c.wait(r"^Flow Details")
     c.keys("Tab")
     c.wait(r"^line 2$")
-    c.keys("/")
-    c.wait(r"^Search for:\s*$")
-    c.type("needle")
-    c.keys("Enter")
+    c.answer("/", r"^Search for:\s*$", "needle")
     s = c.wait(r"^needle 1500$")
     c.save("23-search", s)
     c.keys("Q")
@@ -734,20 +736,14 @@ def test_console_run_script_on_flow(tmp_path, console, origin):
     rc, out, err = curl(*proxy(c), f"http://127.0.0.1:{origin}/hello/script")
     assert rc == 0, err
     c.wait(r"/hello/script")
-    c.keys("|")
-    c.wait(r"^: script\.run @focus +path\s*$")
-    c.type(str(script))
-    c.keys("Enter")
+    c.answer("|", r"^: script\.run @focus +path\s*$", str(script))
     c.keys("Enter")
     s = c.wait(r"^x-from-script: +request hook")
     c.save("30-script-run-request", s)
     c.keys("Tab")
     s = c.wait(r"^x-script-response: +response hook")
     # A path that is no file says so, as 8.1.1's "No such script".
-    c.keys("|")
-    c.wait(r"^: script\.run @focus +path\s*$")
-    c.type(str(tmp_path / "missing.py"))
-    c.keys("Enter")
+    c.answer("|", r"^: script\.run @focus +path\s*$", str(tmp_path / "missing.py"))
     c.wait(r"No such script: .*missing\.py")
     c.keys("Q")
     c.exited_clean()
@@ -820,10 +816,7 @@ def test_console_search_across_flows(console, echo_origin):
         rc, out, err = curl(*proxy(c), *args, url)
         assert rc == 0, err
     c.wait(r"\[\d/3\]")
-    c.keys("s")
-    c.wait(r"^: console\.search\.all")
-    c.type("needle")
-    c.keys("Enter")
+    c.answer("s", r"^: console\.search\.all", "needle")
     c.wait(r"^2 of 3 flows match: needle")
     # A capture can catch the paint half done: wait for the last row too.
     s = c.wait(r"request header: X-Probe: needle-header")
@@ -841,10 +834,7 @@ def test_console_search_across_flows(console, echo_origin):
     c.keys("q")
     c.wait(r"^2 of 3 flows match")
     # A filter: the response bodies holding "gamma".
-    c.keys("s")
-    c.wait(r"^: console\.search\.all")
-    c.type("~bs gamma")
-    c.keys("Enter")
+    c.answer("s", r"^: console\.search\.all", "~bs gamma")
     s = c.wait(r"^1 of 3 flows match: ~bs gamma")
     assert re.search(r"response body: body: gamma$", s, re.M), s
     c.keys("Q")
@@ -873,10 +863,7 @@ def test_console_search_answers_keys_while_it_runs(tmp_path):
     c = Console(tmp_path, args=["-r", str(path)])
     try:
         c.wait(r"\[1/150\]")
-        c.keys("s")
-        c.wait(r"^: console\.search\.all")
-        c.type("needle")
-        c.keys("Enter")
+        c.answer("s", r"^: console\.search\.all", "needle")
         s = c.wait(r"^Searching 150 flows \(\d+%\), 0 match so far: needle")
         c.save("37-search-running", s)
         c.keys("?")
