@@ -4,10 +4,10 @@
 #include <string.h>
 
 #include "../lib/test.h"
+#include "../lib/tflow.h"
 #include "addons/intercept.h"
 #include "console/console.h"
 #include "flow/flow.h"
-#include "http/message.h"
 #include "options/opt.h"
 #include "tcon.h"
 #include "util/log.h"
@@ -45,21 +45,7 @@ tcon_stop(struct tcon *t)
 struct flow *
 tcon_flow(const char *method, const char *path, int status)
 {
-    struct flow *f = flow_new_http(NULL, NULL);
-    f->live = 0;
-    f->request = http_request_new();
-    http_set_str(&f->request->method, method);
-    http_set_str(&f->request->scheme, "http");
-    http_set_str(&f->request->host, "example.com");
-    f->request->port = 80;
-    http_set_str(&f->request->path, path);
-    http_set_str(&f->request->http_version, "HTTP/1.1");
-    if (status) {
-        f->response = http_response_new();
-        f->response->status_code = status;
-        http_set_str(&f->response->http_version, "HTTP/1.1");
-    }
-    return f;
+    return tflow_http(method, path, status);
 }
 
 void

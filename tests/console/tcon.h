@@ -26,9 +26,9 @@ void tcon_start(struct tcon *, ...);
 void tcon_stop(struct tcon *);
 
 /*
- * A finished flow as the console's tests show it: method
- * http://example.com:80 path, HTTP/1.1, and a response with status when
- * status is not 0; no headers, no bodies. The caller owns the reference.
+ * A finished flow as the console's tests show it: tflow_http()'s, with no
+ * headers and no bodies, so that the rows show no sizes. The caller owns
+ * the reference.
  */
 struct flow *tcon_flow(const char *method, const char *path, int status);
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../lib/test.h"
+#include "../lib/tflow.h"
 #include "addons/addon.h"
 #include "commands/commands.h"
 #include "flow/flow.h"
@@ -54,24 +55,15 @@ on_update(struct addon *a, struct hook_call *call)
 
 static const struct addon_ops watch_ops = {.name = "watch", .hooks = {[HOOK_UPDATE] = on_update}};
 
+/* tflow_http()'s flow with what the commands here work on: a Host header,
+ * and a reason and a body on the response. */
 static struct flow *
 http_flow(const char *method, const char *path, int status)
 {
-    struct flow *f = flow_new_http(NULL, NULL);
-    f->live = 0;
-    f->request = http_request_new();
-    http_set_str(&f->request->method, method);
-    http_set_str(&f->request->scheme, "http");
-    http_set_str(&f->request->host, "example.com");
-    f->request->port = 80;
-    http_set_str(&f->request->path, path);
-    http_set_str(&f->request->http_version, "HTTP/1.1");
+    struct flow *f = tflow_http(method, path, status);
     hdrs_add_cstr(&f->request->headers, "Host", "example.com");
     if (status) {
-        f->response = http_response_new();
-        f->response->status_code = status;
         http_set_str(&f->response->reason, "OK");
-        http_set_str(&f->response->http_version, "HTTP/1.1");
         buf_append_str(&f->response->content, "hello hello hello hello");
     }
     return f;
