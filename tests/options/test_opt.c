@@ -4,17 +4,7 @@
 
 #include "../lib/test.h"
 #include "options/opt.h"
-
-/* Runs opt_dump into a string; caller frees. */
-static char *
-dump(const struct options *o, size_t *len)
-{
-    char *p = NULL;
-    FILE *f = open_memstream(&p, len);
-    opt_dump(o, f);
-    fclose(f);
-    return p;
-}
+#include "topt.h"
 
 static char *
 slurp(const char *path, size_t *len)
@@ -241,7 +231,7 @@ TEST(opt_dump_matches_mitmdump)
 {
     struct options *o = opt_new();
     size_t n, m;
-    char *ours = dump(o, &n);
+    char *ours = topt_dump(o, &n);
     char *want = slurp("tests/options/expected/mitmdump-options.txt", &m);
     ASSERT_MEMEQ(ours, n, want, m);
     free(ours);
@@ -254,7 +244,7 @@ TEST(opt_dump_excerpts)
 {
     struct options *o = opt_new();
     size_t n;
-    char *ours = dump(o, &n);
+    char *ours = topt_dump(o, &n);
     ASSERT(strstr(ours, "\n# Strip out request headers that might cause the server to return\n"
                         "# 304-not-modified. Type bool.\nanticache: false\n\n") != NULL);
     ASSERT(strstr(ours, "\n# Log verbosity. Valid values are 'error', 'warn', 'info', 'alert',\n"
@@ -264,7 +254,7 @@ TEST(opt_dump_excerpts)
     free(ours);
     opt_set(o, "scripts", "a.py", NULL);
     opt_set(o, "scripts", "b c.py", NULL);
-    ours = dump(o, &n);
+    ours = topt_dump(o, &n);
     ASSERT(strstr(ours, "\nscripts:\n- a.py\n- b c.py\n") != NULL);
     free(ours);
     opt_free(o);

@@ -2,11 +2,11 @@
  * Options registered at run time (a script's loader.add_option), settings
  * of options that do not exist yet, and the set of changed options.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "../lib/test.h"
 #include "options/opt.h"
+#include "topt.h"
 
 TEST(opt_register_and_use)
 {
@@ -53,11 +53,7 @@ TEST(opt_register_and_use)
     ASSERT(!opt_changed_name(NULL, "no_such_option"));
 
     /* --options lists them in name order with the rest. */
-    char *dump = NULL;
-    size_t dlen = 0;
-    FILE *f = open_memstream(&dump, &dlen);
-    opt_dump(o, f);
-    fclose(f);
+    char *dump = topt_dump(o, NULL);
     const char *cf = strstr(dump, "\ncustom_flag: true\n");
     ASSERT(cf != NULL);
     ASSERT(strstr(dump, "# A script's flag. Type bool.\n") != NULL);
@@ -83,11 +79,7 @@ TEST(opt_register_ours_is_unlisted)
     ASSERT_EQ(opt_set_arg(o, "our_knob=b", &e), 0);
     ASSERT_STREQ(opt_get_str(o, info), "b");
     ASSERT(opt_set_arg(o, "our_knob=c", &e) < 0);
-    char *dump = NULL;
-    size_t dlen = 0;
-    FILE *f = open_memstream(&dump, &dlen);
-    opt_dump(o, f);
-    fclose(f);
+    char *dump = topt_dump(o, NULL);
     ASSERT(strstr(dump, "our_knob") == NULL);
     ASSERT(strstr(dump, "\nanticache: false\n") != NULL);
     free(dump);
@@ -130,11 +122,7 @@ TEST(opt_unlist_hides_a_table_option)
     struct options *o = opt_new();
     ASSERT_EQ(opt_set_arg(o, "flow_detail=3", &e), 0);
     ASSERT_EQ(o->flow_detail, 3);
-    char *dump = NULL;
-    size_t dlen = 0;
-    FILE *f = open_memstream(&dump, &dlen);
-    opt_dump(o, f);
-    fclose(f);
+    char *dump = topt_dump(o, NULL);
     ASSERT(strstr(dump, "flow_detail") == NULL);
     ASSERT(strstr(dump, "\nanticache: false\n") != NULL);
     free(dump);

@@ -9,17 +9,7 @@
 
 #include "../lib/test.h"
 #include "options/opt.h"
-
-static char *
-dump_of(const struct options *o)
-{
-    char *dump = NULL;
-    size_t dlen = 0;
-    FILE *f = open_memstream(&dump, &dlen);
-    opt_dump(o, f);
-    fclose(f);
-    return dump;
-}
+#include "topt.h"
 
 TEST(opt_typed_register_and_names)
 {
@@ -52,14 +42,14 @@ TEST(opt_typed_register_and_names)
     /* `--options` names the types as 8.1.1's typespec_to_str does and writes
      * the values as YAML numbers and booleans, not quoted strings. */
     struct options *o = opt_new();
-    char *dump = dump_of(o);
+    char *dump = topt_dump(o, NULL);
     ASSERT(strstr(dump, "\n# An int. Type optional int.\nty_oint:\n") != NULL);
     ASSERT(strstr(dump, "\n# A float. Type float.\nty_float: 1.5\n") != NULL);
     ASSERT(strstr(dump, "\n# Maybe. Type optional float.\nty_ofloat:\n") != NULL);
     ASSERT(strstr(dump, "\n# Maybe. Type optional bool.\nty_obool: true\n") != NULL);
     free(dump);
     ASSERT_EQ(opt_set_arg(o, "ty_oint=7", &e), 0);
-    dump = dump_of(o);
+    dump = topt_dump(o, NULL);
     ASSERT(strstr(dump, "\nty_oint: 7\n") != NULL);
     free(dump);
     opt_free(o);
