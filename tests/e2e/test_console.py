@@ -651,31 +651,14 @@ def test_console_mouse_browsers(console):
 def test_console_tcp_stream(tmp_path):
     """A raw TCP flow opens on 8.1.1's TCP Stream tab: the messages of
     each direction joined, a marker on each line, Hex for binary bytes."""
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(1)
-
-    def echo():
-        conn, _ = srv.accept()
-        while True:
-            d = conn.recv(65536)
-            if not d:
-                break
-            conn.sendall(b"echo:" + d)
-        conn.close()
-
-    threading.Thread(target=echo, daemon=True).start()
+    from test_tcp import connect, echo_server, exchange
+    port = echo_server()
     c = Console(tmp_path)
     try:
         c.wait_listening()
-        s = socket.create_connection(("127.0.0.1", c.port), timeout=10)
-        s.sendall(f"CONNECT 127.0.0.1:{srv.getsockname()[1]} HTTP/1.1\r\n\r\n".encode())
-        assert s.recv(4096).startswith(b"HTTP/1.1 200")
+        s = connect(c.port, port)
         for msg in (b"\x00\x01binary\xff", b"second"):
-            s.sendall(msg)
-            got = b""
-            while len(got) < len(msg) + 5:
-                got += s.recv(65536)
+            exchange(s, msg)
         s.close()
         c.wait(r"TCP ")
         c.keys("Enter")
@@ -692,7 +675,6 @@ def test_console_tcp_stream(tmp_path):
         c.exited_clean()
     finally:
         c.close()
-        srv.close()
 
 
 def test_console_palettes(tmp_path):
