@@ -8,8 +8,31 @@ import json
 import os
 import subprocess
 
-from conftest import binary
+from conftest import ROOT, binary
 from test_scripts_examples import example, proxied
+
+# Our package as a user's system Python imports it: mitmproxy._c (make
+# pyext) and the mitmproxy package; beside it, Debian's mitmproxy 8.1.1.
+OURS = [os.path.join(ROOT, "build", "pyext"), os.path.join(ROOT, "python")]
+THEIRS = ["/usr/lib/python3/dist-packages"]
+ADDON_TESTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "addon_tests")
+
+
+def _plain_python(args, path, cwd=ADDON_TESTS, timeout=170):
+    """/usr/bin/python3 with args, importing from path, without the
+    sanitizers' options (the interpreter is not built with them)."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path))
+    env.pop("ASAN_OPTIONS", None)
+    return subprocess.run(["/usr/bin/python3", *args], capture_output=True, timeout=timeout,
+                          env=env, cwd=cwd)
+
+
+def _addon_tests(name, path):
+    """pytest on addon_tests/name, importing from path: its exit status
+    and output."""
+    r = _plain_python(["-m", "pytest", "-q", "-p", "no:cacheprovider",
+                       os.path.join(ADDON_TESTS, name)], path + [ADDON_TESTS])
+    return r.returncode, (r.stdout + r.stderr).decode()
 
 
 def test_contentview_swapcase_in_auto(mitmdump, origin):
@@ -224,17 +247,9 @@ def test_asgi_app_and_wsgi_post(mitmdump, tmp_path):
 def test_user_addon_tests_run_under_plain_pytest():
     # mitmproxy._c built for the system Python (make pyext) and our package:
     # a user's 8.1.1-style tests (taddons.context(), tflow.tflow()) pass.
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    ext = os.path.join(root, "build", "pyext")
-    assert any(n.startswith("_mitmproxy_c") for n in os.listdir(ext)), "run make pyext"
-    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "addon_tests")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ext, os.path.join(root, "python"), here]))
-    env.pop("ASAN_OPTIONS", None)
-    r = subprocess.run(["/usr/bin/python3", "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                        os.path.join(here, "addheader_tests.py")],
-                       capture_output=True, timeout=170, env=env, cwd=here)
-    out = (r.stdout + r.stderr).decode()
-    assert r.returncode == 0, out
+    assert any(n.startswith("_mitmproxy_c") for n in os.listdir(OURS[0])), "run make pyext"
+    rc, out = _addon_tests("addheader_tests.py", OURS)
+    assert rc == 0, out
     assert "5 passed" in out, out
 
 
@@ -242,40 +257,22 @@ def test_test_helpers_match_8_1_1s():
     # ttcpflow(), tflow(ws=True) and its other arguments, twebsocketflow() and
     # taddons.context(options=...): one test file, passed by our package and,
     # to show its values are 8.1.1's, by Debian's mitmproxy 8.1.1.
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "addon_tests")
-    ours = [os.path.join(root, "build", "pyext"), os.path.join(root, "python")]
-    runs = [ours]
+    runs = [OURS]
     if os.path.exists("/usr/lib/python3/dist-packages/mitmproxy/test/tflow.py"):
-        runs.append(["/usr/lib/python3/dist-packages"])
+        runs.append(THEIRS)
     for path in runs:
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(path + [here]))
-        env.pop("ASAN_OPTIONS", None)
-        r = subprocess.run(["/usr/bin/python3", "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                            os.path.join(here, "helpers_tests.py")],
-                           capture_output=True, timeout=170, env=env, cwd=here)
-        out = (r.stdout + r.stderr).decode()
-        assert r.returncode == 0, out
+        rc, out = _addon_tests("helpers_tests.py", path)
+        assert rc == 0, out
         assert "9 passed" in out, out
-
-
-def _plain_python(args, path, cwd, timeout=170):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path))
-    env.pop("ASAN_OPTIONS", None)
-    return subprocess.run(["/usr/bin/python3", *args], capture_output=True, timeout=timeout,
-                          env=env, cwd=cwd)
 
 
 def test_grpc_view_renders_as_8_1_1s(tmp_path):
     # mitmproxy.contentviews.grpc: 8.1.1's example view with its rules, the
     # plain view (through our C view), parser options, packed fields and
     # gzip-compressed gRPC give 8.1.1's titles and lines, case for case.
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "addon_tests")
     example("contentview-custom-grpc.py")
     ours, theirs = tmp_path / "ours.json", tmp_path / "theirs.json"
-    r = _plain_python(["grpc_compare.py", str(ours)],
-                      [os.path.join(root, "build", "pyext"), os.path.join(root, "python")], here)
+    r = _plain_python(["grpc_compare.py", str(ours)], OURS)
     assert r.returncode == 0, (r.stdout + r.stderr).decode()
     # The view's name and priorities (8.1.1's 1 and 1.5, plus the example's 1).
     assert r.stdout.decode().split("\n")[0] == '[2, 2.5, "customized gRPC/protobuf"]'
@@ -285,7 +282,7 @@ def test_grpc_view_renders_as_8_1_1s(tmp_path):
     lines = ["".join(t for _, t in line).rstrip()
              for line in got["application/x-protobuf ex resp"][1]]
     assert "[double]   latitude               1.5.1.1  1.5" in lines
-    r = _plain_python(["grpc_compare.py", str(theirs)], ["/usr/lib/python3/dist-packages"], here)
+    r = _plain_python(["grpc_compare.py", str(theirs)], THEIRS)
     assert r.returncode == 0, (r.stdout + r.stderr).decode()
     assert got == json.loads(theirs.read_text())
 
@@ -293,8 +290,6 @@ def test_grpc_view_renders_as_8_1_1s(tmp_path):
 def test_contentview_custom_grpc_example_in_mitmdump(tmp_path):
     # 8.1.1's example, unchanged, in `mitmdump -r` with --flow-detail 3: the
     # same lines as 8.1.1's mitmdump shows for the same flow file.
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "addon_tests")
     flows = tmp_path / "geo.flow"
     r = _plain_python(["-c", (
         "import sys, grpc_compare_data as d\n"
@@ -305,7 +300,7 @@ def test_contentview_custom_grpc_example_in_mitmdump(tmp_path):
         "f.response.headers['content-type'] = 'application/x-protobuf'\n"
         "f.response.content = d.RESP\n"
         f"io.FlowWriter(open({str(flows)!r}, 'wb')).add(f)\n")],
-        [os.path.join(root, "build", "pyext"), os.path.join(root, "python"), here], here)
+        OURS + [ADDON_TESTS])
     assert r.returncode == 0, (r.stdout + r.stderr).decode()
     args = ["-n", "-r", str(flows), "-s", example("contentview-custom-grpc.py"),
             "--flow-detail", "3", "--set", f"confdir={tmp_path / 'conf'}"]
