@@ -307,12 +307,21 @@ TEST(filter_partial_match_is_sound)
     unload();
 }
 
+/* expr compiled; the test fails, naming it, if it does not compile. */
+static struct filt *
+compiled(const char *expr)
+{
+    struct err e = {0};
+    struct filt *f = filt_compile(expr, &e);
+    if (!f)
+        test_fail(__FILE__, __LINE__, "'%s' rejected: %s", expr, e.msg);
+    return f;
+}
+
 static int
 partial(const char *expr, const struct flow *f, unsigned missing)
 {
-    struct err e = {0};
-    struct filt *flt = filt_compile(expr, &e);
-    ASSERT(flt != NULL);
+    struct filt *flt = compiled(expr);
     int r = filt_match_partial(flt, f, missing);
     filt_free(flt);
     return r;
@@ -351,10 +360,7 @@ TEST(filter_partial_match_decides_without_the_missing_parts)
 static void
 check_ast(const char *expr, const char *want)
 {
-    struct err e = {0};
-    struct filt *f = filt_compile(expr, &e);
-    if (!f)
-        test_fail(__FILE__, __LINE__, "'%s' rejected: %s", expr, e.msg);
+    struct filt *f = compiled(expr);
     struct buf b = BUF_INIT;
     filt_ast_json(f, &b);
     char *got = buf_strdup(&b);
@@ -417,10 +423,7 @@ TEST(filter_errors)
 TEST(filter_python_regex)
 {
     /* \Z is the very end in Python; {,2} is {0,2}. */
-    struct err e = {0};
-    struct filt *f = filt_compile("~u 'x\\\\Z' ~u 'a{,2}' ~b '(?i)x'", &e);
-    ASSERT(f != NULL);
-    filt_free(f);
+    filt_free(compiled("~u 'x\\\\Z' ~u 'a{,2}' ~b '(?i)x'"));
 }
 
 /* The filter's regexes are Python's: "$" may stand before a final newline
@@ -450,10 +453,7 @@ TEST(filter_python_dollar_and_syntax)
         {"~u '/A{,2}$'", 1}, /* filters ignore case */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct err e = {0};
-        struct filt *flt = filt_compile(cases[i].expr, &e);
-        if (flt == NULL)
-            test_fail(__FILE__, __LINE__, "%s: %s", cases[i].expr, e.msg);
+        struct filt *flt = compiled(cases[i].expr);
         if (filt_match(flt, f) != cases[i].match)
             test_fail(__FILE__, __LINE__, "%s: want %d", cases[i].expr, cases[i].match);
         filt_free(flt);
@@ -495,9 +495,7 @@ run_dns_vectors(void)
         char *tab = strrchr(line, '\t');
         ASSERT(tab != NULL && strlen(tab + 1) == n);
         *tab = 0;
-        struct filt *flt = filt_compile(line, &e);
-        if (flt == NULL)
-            test_fail(__FILE__, __LINE__, "'%s' rejected: %s", line, e.msg);
+        struct filt *flt = compiled(line);
         for (size_t i = 0; i < n; i++) {
             int m = filt_match(flt, v[i]);
             if (m != (tab[1 + i] == '1')) {
@@ -527,9 +525,7 @@ TEST(filter_dns_operators_as_811)
 static int
 match_text(const char *expr, const struct flow *f, const struct filt_text *t)
 {
-    struct err e = {0};
-    struct filt *flt = filt_compile(expr, &e);
-    ASSERT(flt != NULL);
+    struct filt *flt = compiled(expr);
     int m = filt_match_text(flt, f, t);
     filt_free(flt);
     return m;
