@@ -68,6 +68,20 @@ parse(const struct master_tool *t, char **argv, struct cmdline *cl, int *status,
     return o;
 }
 
+/* Parses argv, on which the tool stops (no options) with status want;
+ * returns what it printed to fd (1 or 2), which the caller frees. */
+static char *
+stopped(const struct master_tool *t, char **argv, int fd, int want)
+{
+    struct cmdline cl = {0};
+    char *text;
+    int status = -1;
+    ASSERT(parse(t, argv, &cl, &status, fd, &text) == NULL);
+    ASSERT_EQ(status, want);
+    cmdline_clear(&cl);
+    return text;
+}
+
 TEST(tool_registers_then_reads_over_its_defaults)
 {
     struct master_tool t = {.name = "tool", .register_options = ours, .defaults = port_default};
@@ -99,14 +113,9 @@ TEST(tool_options_shows_the_tools_defaults)
 {
     struct master_tool t = {.name = "tool", .register_options = ours, .defaults = port_default};
     char *argv[] = {"tool", NO_CONF, "--listen-port", "8081", "--options", NULL};
-    struct cmdline cl = {0};
-    char *out;
-    int status = -1;
-    ASSERT(parse(&t, argv, &cl, &status, 1, &out) == NULL);
-    ASSERT_EQ(status, 0);
+    char *out = stopped(&t, argv, 1, 0);
     ASSERT(strstr(out, "listen_port: 1234\n") != NULL);
     ASSERT(strstr(out, "tool_color: red\n") != NULL);
-    cmdline_clear(&cl);
     free(out);
 }
 
@@ -115,22 +124,18 @@ TEST(tool_options_leaves_out_what_the_tool_lacks)
     /* mitmweb's --options as 8.1.1's: no dumper options, which it still reads. */
     struct master_tool t = {.name = "tool", .unlisted = master_dump_only_options};
     char *argv[] = {"tool", NO_CONF, "--options", NULL};
-    struct cmdline cl = {0};
-    char *out;
-    int status = -1;
-    ASSERT(parse(&t, argv, &cl, &status, 1, &out) == NULL);
-    ASSERT_EQ(status, 0);
+    char *out = stopped(&t, argv, 1, 0);
     ASSERT(strstr(out, "\nflow_detail:") == NULL);
     ASSERT(strstr(out, "\nkeepserving:") == NULL);
     ASSERT(strstr(out, "\ndumper_filter:") == NULL);
     ASSERT(strstr(out, "\ndumper_default_contentview:") == NULL);
     ASSERT(strstr(out, "\ntermlog_verbosity: info\n") != NULL);
     ASSERT(strstr(out, "\nlisten_port: 8080\n") != NULL);
-    cmdline_clear(&cl);
     free(out);
 
     char *set[] = {"tool", NO_CONF, "--set", "flow_detail=3", NULL};
-    memset(&cl, 0, sizeof(cl));
+    struct cmdline cl = {0};
+    int status = -1;
     struct options *o = parse(&t, set, &cl, &status, 1, &out);
     ASSERT(o != NULL);
     ASSERT_EQ(o->flow_detail, 3);
@@ -152,21 +157,13 @@ TEST(tool_help_and_version_print_and_stop)
 {
     struct master_tool t = {.name = "tool"};
     char *help[] = {"tool", "--help", NULL};
-    struct cmdline cl = {0};
-    char *out;
-    int status = -1;
-    ASSERT(parse(&t, help, &cl, &status, 1, &out) == NULL);
-    ASSERT_EQ(status, 0);
+    char *out = stopped(&t, help, 1, 0);
     ASSERT(strncmp(out, "usage: tool ", 12) == 0);
-    cmdline_clear(&cl);
     free(out);
 
     char *version[] = {"tool", "--version", NULL};
-    memset(&cl, 0, sizeof(cl));
-    ASSERT(parse(&t, version, &cl, &status, 1, &out) == NULL);
-    ASSERT_EQ(status, 0);
+    out = stopped(&t, version, 1, 0);
     ASSERT(strncmp(out, "Mitmproxy: ", 11) == 0);
-    cmdline_clear(&cl);
     free(out);
 }
 
@@ -186,11 +183,8 @@ TEST(tool_filters_are_only_the_filter_tools)
     free(err);
 
     struct master_tool ui = {.name = "tool"};
-    memset(&cl, 0, sizeof(cl));
-    ASSERT(parse(&ui, argv, &cl, &status, 2, &err) == NULL);
-    ASSERT_EQ(status, 2);
+    err = stopped(&ui, argv, 2, 2);
     ASSERT_STREQ(err, "usage: tool [options]\ntool: error: unrecognized arguments\n");
-    cmdline_clear(&cl);
     free(err);
 }
 
@@ -198,14 +192,9 @@ TEST(tool_bad_command_line_is_a_usage_error)
 {
     struct master_tool t = {.name = "tool", .filters = 1};
     char *argv[] = {"tool", NO_CONF, "--no-such-flag", NULL};
-    struct cmdline cl = {0};
-    char *err;
-    int status = -1;
-    ASSERT(parse(&t, argv, &cl, &status, 2, &err) == NULL);
-    ASSERT_EQ(status, 2);
+    char *err = stopped(&t, argv, 2, 2);
     ASSERT(strncmp(err, "usage: tool [options] [filter]\ntool: error: ", 44) == 0);
     ASSERT(strstr(err, "--no-such-flag") != NULL);
-    cmdline_clear(&cl);
     free(err);
 }
 
@@ -214,13 +203,8 @@ TEST(tool_registration_failure_stops_with_1)
     static int (*const failing[])(struct err *) = {register_fails, NULL};
     struct master_tool t = {.name = "tool", .register_options = failing};
     char *argv[] = {"tool", NULL};
-    struct cmdline cl = {0};
-    char *err;
-    int status = -1;
-    ASSERT(parse(&t, argv, &cl, &status, 2, &err) == NULL);
-    ASSERT_EQ(status, 1);
+    char *err = stopped(&t, argv, 2, 1);
     ASSERT_STREQ(err, "tool: error: option 'tool_color' already exists\n");
-    cmdline_clear(&cl);
     free(err);
 }
 
