@@ -1,5 +1,6 @@
 /* JSON writer. See json.h. */
 #include <assert.h>
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -273,8 +274,13 @@ put_double(struct buf *out, double v)
         buf_append_str(out, v < 0 ? "-Infinity" : "Infinity");
         return;
     }
+    /* A decimal of at most DBL_DIG (15) digits reads back as itself
+     * (C17 5.2.4.2.2), so when v's 15-digit form reads back as v, its
+     * shortest form is that one without its trailing zeros, and the search
+     * starts there: a timestamp needs 2 tries instead of 16. Below DBL_MIN
+     * fewer digits are exact, and the search starts at one digit. */
     char sci[40];
-    for (int prec = 0; prec < 17; prec++) {
+    for (int prec = fabs(v) >= DBL_MIN ? DBL_DIG - 1 : 0; prec < 17; prec++) {
         snprintf(sci, sizeof(sci), "%.*e", prec, v);
         if (strtod(sci, NULL) == v)
             break;

@@ -3,6 +3,9 @@
  * writes for the same value (bytes decoded with surrogateescape).
  */
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../lib/test.h"
@@ -95,6 +98,89 @@ TEST(json_numbers_as_python_repr)
     ASSERT_BUF_STR(&b, "[-9223372036854775808, 18446744073709551615, 0]");
     json_clear(&w);
     buf_clear(&b);
+}
+
+/* The significant digits of a number's text, without leading or trailing
+ * zeros: "1234.5000" and "0.0012345e+06" both give "12345". */
+static size_t
+sig_digits(const char *s, size_t n, char *out)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && s[i] != 'e'; i++)
+        if (s[i] >= '0' && s[i] <= '9' && (k > 0 || s[i] != '0'))
+            out[k++] = s[i];
+    while (k > 0 && out[k - 1] == '0')
+        k--;
+    out[k] = '\0';
+    return k;
+}
+
+/* What json_double must find: the fewest digits, tried from one up, whose
+ * correctly rounded form reads back as v (Python's repr). */
+static size_t
+shortest_digits(double v, char *out)
+{
+    char sci[40];
+    for (int prec = 0; prec < 17; prec++) {
+        snprintf(sci, sizeof(sci), "%.*e", prec, v);
+        if (strtod(sci, NULL) == v)
+            break;
+    }
+    return sig_digits(sci, strlen(sci), out);
+}
+
+static uint64_t
+next_random(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+/* json_double starts its search at 15 digits for normal numbers; each
+ * kind of value must still come out as the search from one digit finds it. */
+TEST(json_numbers_shortest_from_any_start)
+{
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    for (int i = 0; i < 30000; i++) {
+        uint64_t r = next_random(&x);
+        double v;
+        switch (i % 5) {
+        case 0: /* any bit pattern, subnormals included */
+            memcpy(&v, &r, sizeof(v));
+            if (isnan(v) || isinf(v))
+                continue;
+            break;
+        case 1: /* a timestamp with microseconds, as flows hold them */
+            v = 1.6e9 + (double)(r % 400000000000000u) / 1e6;
+            break;
+        case 2: /* a short decimal */
+            v = (double)(r % 100000) / pow(10, (double)((r >> 40) % 12));
+            break;
+        case 3: /* a subnormal */
+            r &= 0x000fffffffffffffu;
+            memcpy(&v, &r, sizeof(v));
+            break;
+        default: /* a duration */
+            v = (double)(r % 1000000000u) / 1e9;
+            break;
+        }
+        struct buf b = BUF_INIT;
+        struct json w;
+        json_init(&w, &b, 0);
+        json_double(&w, v);
+        json_clear(&w);
+        char got[32], want[32];
+        sig_digits((const char *)buf_ptr(&b), b.len, got);
+        shortest_digits(v, want);
+        char text[64];
+        snprintf(text, sizeof(text), "%.*s", (int)b.len, (const char *)buf_ptr(&b));
+        if (strcmp(got, want) != 0 || strtod(text, NULL) != v)
+            test_fail_mem(__FILE__, __LINE__, "json_double", buf_ptr(&b), b.len, want,
+                          strlen(want));
+        buf_clear(&b);
+    }
 }
 
 static void
