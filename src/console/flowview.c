@@ -29,7 +29,6 @@ console__flowview_init(struct flowview *fv)
 {
     memset(fv, 0, sizeof(*fv));
     fv->highlight = -1;
-    cv_lines_init(&fv->body);
 }
 
 void
@@ -40,7 +39,9 @@ console__flowview_clear(struct flowview *fv)
     free(fv->description);
     console__screen_clear(&fv->head);
     cv_render_free(fv->render);
-    cv_lines_clear(&fv->body);
+    for (size_t i = 0; i < fv->nchunk; i++)
+        cv_lines_clear(&fv->chunk[i]);
+    free(fv->chunk);
     console__flowview_init(fv);
 }
 
@@ -509,7 +510,22 @@ description_line(const struct flowview *fv, struct sline *l)
 int
 console__flowview_lines(const struct flowview *fv)
 {
-    return fv->nhead + (fv->render ? 1 + (int)fv->body.n + fv->cut : 0);
+    return fv->nhead + (fv->render ? 1 + (int)fv->nbody + fv->cut : 0);
+}
+
+/* The chunk that takes the next body line: the last, or a new one when it is full. */
+static struct cv_lines *
+last_chunk(struct flowview *fv)
+{
+    if (fv->nchunk && fv->chunk[fv->nchunk - 1].n < FV_CHUNK)
+        return &fv->chunk[fv->nchunk - 1];
+    if (fv->nchunk == fv->capchunk) {
+        fv->capchunk = fv->capchunk ? 2 * fv->capchunk : 16;
+        fv->chunk = xrealloc(fv->chunk, fv->capchunk * sizeof(*fv->chunk));
+    }
+    struct cv_lines *l = &fv->chunk[fv->nchunk++];
+    cv_lines_init(l);
+    return l;
 }
 
 /* Whether the body the render reads in place is still the flow's. */
@@ -539,10 +555,24 @@ console__flowview_fill(struct flowview *fv, int want, size_t budget)
     if (have >= want && cv_render_description(fv->render))
         return 0;
     size_t more = want > have ? (size_t)(want - have) : 1;
-    if (fv->limit && fv->body.n + more > fv->limit)
-        more = fv->limit - fv->body.n;
-    fv->body_done = more == 0 || !cv_render_step(fv->render, &fv->body, more, budget);
-    if (fv->limit && fv->body.n >= fv->limit && !fv->body_done) {
+    if (fv->limit && fv->nbody + more > fv->limit)
+        more = fv->limit - fv->nbody;
+    int going = more > 0;
+    while (going) {
+        struct cv_lines *l = last_chunk(fv);
+        size_t take = more < FV_CHUNK - l->n ? more : FV_CHUNK - l->n, before = l->n;
+        going = cv_render_step(fv->render, l, take, budget);
+        size_t got = l->n - before;
+        fv->nbody += got;
+        more -= got;
+        /* The next chunk gets what is left of this call's work, not a
+         * budget of its own. */
+        budget = cv_render_budget_left(fv->render);
+        if (more == 0 || got < take || budget == 0)
+            break;
+    }
+    fv->body_done = !going;
+    if (fv->limit && fv->nbody >= fv->limit && !fv->body_done) {
         /* 8.1.1 stops at the cutoff and says how to see the rest. */
         fv->body_done = 1;
         fv->cut = 1;
@@ -595,7 +625,7 @@ console__flowview_line(const struct flowview *fv, int i, struct sline *out)
         description_line(fv, out);
         return;
     }
-    if (fv->cut && (size_t)(i - 1) == fv->body.n) {
+    if (fv->cut && (size_t)(i - 1) == fv->nbody) {
         char msg[96];
         snprintf(msg, sizeof(msg), "Stopped displaying data after %zu lines. Press ", fv->limit);
         console__put(out, ST_HIGHLIGHT, msg, SIZE_MAX);
@@ -603,10 +633,11 @@ console__flowview_line(const struct flowview *fv, int i, struct sline *out)
         console__put(out, ST_HIGHLIGHT, " to load all data.", SIZE_MAX);
         return;
     }
-    if ((size_t)(i - 1) >= fv->body.n)
+    size_t b = (size_t)(i - 1);
+    if (b >= fv->nbody)
         return;
     struct cv_line line;
-    cv_lines_get(&fv->body, (size_t)(i - 1), &line);
+    cv_lines_get(&fv->chunk[b / FV_CHUNK], b % FV_CHUNK, &line);
     const char *p = line.text;
     for (size_t k = 0; k < line.ntok; k++) {
         console__put(out, tok_style(line.tok[k].style), p, line.tok[k].len);

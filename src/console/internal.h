@@ -280,6 +280,9 @@ const char *console__eventlog_get(const struct eventlog *, size_t i, enum log_le
 
 /* ---- the flow view (flowview.c) ------------------------------------------- */
 
+/* Body lines per chunk of struct flowview. */
+#define FV_CHUNK 1024
+
 /* The kinds of tab; a flow shows some of them (console__flowview_tabs). */
 enum fv_tab { FV_REQUEST, FV_RESPONSE, FV_DETAIL, FV_WEBSOCKET, FV_TCP, FV__COUNT };
 
@@ -312,7 +315,12 @@ struct flowview {
     int nhead;
     char *description;
     struct cv_render *render; /* NULL when the tab has no body */
-    struct cv_lines body;
+    /* The body's lines so far, FV_CHUNK to a chunk: a body of a million
+     * lines grows a chunk at a time, where one array of them was copied
+     * whole each time it doubled (100 MB moved in one redraw). */
+    struct cv_lines *chunk; /* owned array of nchunk */
+    size_t nchunk, capchunk;
+    size_t nbody; /* body lines rendered */
     int body_done;
     size_t limit;  /* body lines shown at most (content_view_lines_cutoff); 0: all */
     int cut;       /* the body went past limit: a line says how to see it all */

@@ -104,3 +104,99 @@ TEST(console_flowview_tcp_stream)
     flow_unref(f);
     tcon_stop(&t);
 }
+
+/* Body line i of fv and line i of a whole render are the same tokens. */
+static void
+assert_same_line(const struct flowview *fv, const struct cv_lines *all, size_t i)
+{
+    struct cv_line a, b;
+    cv_lines_get(&fv->chunk[i / FV_CHUNK], i % FV_CHUNK, &a);
+    cv_lines_get(all, i, &b);
+    ASSERT_EQ(a.ntok, b.ntok);
+    ASSERT_EQ(a.len, b.len);
+    ASSERT(memcmp(a.text, b.text, a.len) == 0);
+    for (size_t k = 0; k < a.ntok; k++) {
+        ASSERT_EQ(a.tok[k].style, b.tok[k].style);
+        ASSERT_EQ(a.tok[k].len, b.tok[k].len);
+    }
+}
+
+/* The response of f in mode, filled a small budget at a time as redraws
+ * fill it, has the lines the whole render has, across several chunks. */
+static void
+assert_chunks_same_lines(struct flow *f, const char *mode)
+{
+    struct flowview fv;
+    console__flowview_init(&fv);
+    console__flowview_build(&fv, f, FV_RESPONSE, mode, 100, 0);
+    int steps = 0;
+    while (console__flowview_fill(&fv, console__flowview_lines(&fv) + 700, 4096))
+        steps++;
+    ASSERT(fv.body_done);
+    ASSERT(steps > 1);
+    ASSERT(fv.nchunk > 1);
+
+    struct cv_render *r = cv_render_message(mode, f, NULL, f->response);
+    struct cv_lines all = CV_LINES_INIT;
+    cv_render_all(r, &all, 0);
+    ASSERT_STREQ(cv_render_description(r), cv_render_description(fv.render));
+    ASSERT_EQ(fv.nbody, all.n);
+    for (size_t i = 0; i < all.n; i++)
+        assert_same_line(&fv, &all, i);
+    cv_lines_clear(&all);
+    cv_render_free(r);
+    console__flowview_clear(&fv);
+}
+
+/*
+ * A body's lines are kept a chunk of FV_CHUNK at a time (a million lines
+ * never move as one array): whatever the chunks and the steps, the lines
+ * are those of the whole render, for each view a big body meets.
+ */
+TEST(console_flowview_body_in_chunks_same_lines)
+{
+    struct flow *f = tcon_flow("GET", "/", 200);
+    hdrs_add_cstr(&f->response->headers, "Content-Type", "text/plain");
+    for (int i = 0; i < 3000; i++)
+        buf_printf(&f->response->content, i % 7 ? "line %d\r\n" : "tab\t%d \\ \x01\n", i);
+    assert_chunks_same_lines(f, "raw");
+    assert_chunks_same_lines(f, "auto");
+
+    buf_reset(&f->response->content);
+    for (int i = 0; i < 40000; i++) {
+        uint8_t b = (uint8_t)(i * 7);
+        buf_append(&f->response->content, &b, 1);
+    }
+    assert_chunks_same_lines(f, "hex");
+    assert_chunks_same_lines(f, "auto");
+
+    buf_reset(&f->response->content);
+    hdrs_set_cstr(&f->response->headers, "Content-Type", "application/json");
+    buf_append_str(&f->response->content, "[");
+    for (int i = 0; i < 700; i++)
+        buf_printf(&f->response->content, "%s{\"n\": %d, \"s\": \"x\"}", i ? ", " : "", i);
+    buf_append_str(&f->response->content, "]");
+    assert_chunks_same_lines(f, "json");
+    assert_chunks_same_lines(f, "auto");
+    flow_unref(f);
+}
+
+/* One step's budget is shared by the chunks it fills: asked for every
+ * line, a step of 20,000 bytes of Hex (16 a line) stops near 1,250 lines. */
+TEST(console_flowview_fill_budget_spans_chunks)
+{
+    struct flow *f = tcon_flow("GET", "/", 200);
+    for (int i = 0; i < 200000; i++) {
+        uint8_t b = (uint8_t)i;
+        buf_append(&f->response->content, &b, 1);
+    }
+    struct flowview fv;
+    console__flowview_init(&fv);
+    console__flowview_build(&fv, f, FV_RESPONSE, "hex", 100, 0);
+    ASSERT_EQ(console__flowview_fill(&fv, 1 << 30, 20000), 1);
+    ASSERT(fv.nbody > FV_CHUNK);
+    ASSERT(fv.nbody <= 1300);
+    ASSERT_EQ(fv.nchunk, 2);
+    console__flowview_clear(&fv);
+    flow_unref(f);
+}
