@@ -516,6 +516,7 @@ struct console {
     struct buf prompt; /* the prompt's text (BAR_PROMPT) */
     struct prompt_state ps;
     char *last_search; /* owned; the flow view's search, NULL before the first */
+    struct fv_search *fs; /* owned; the flow view's search while it runs, else NULL */
     size_t cursor;     /* byte offset in prompt */
     char *message;     /* BAR_MESSAGE; owned */
     int message_error;
@@ -654,8 +655,15 @@ int console__prompt_commands(struct console *, struct cmds *, struct err *e);
 /* The text to find (empty: the last one again), then the first line after
  * the view's top holding it. */
 void console__search_set(struct console *, const char *text);
-/* n and N: the next or previous line holding it, wrapping around. */
+/* n and N: the next or previous line holding it, wrapping around. With a
+ * loop (a redraw timer) the lines are looked at, and the body rendered,
+ * a slice at a time: the rest runs from console__search_poll(). */
 void console__search_next(struct console *, int backwards);
+/* Runs the flow view's search for about a slice; returns 1 while it goes on
+ * (the redraw re-arms itself), 0 once it found the line or is over. */
+int console__search_poll(struct console *);
+/* Stops the flow view's search where it is (esc). */
+void console__search_stop(struct console *);
 
 /* ---- searching every flow (search_all.c) ------------------------------------ */
 
