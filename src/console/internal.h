@@ -194,6 +194,12 @@ void console__format_table(struct sline *out, const struct store_info *, const c
                            int focused);
 void console__format_list(struct sline out[2], const struct store_info *, const char *errmsg,
                           int focused, int detail);
+/* format_tcp_flow above the flow view (RenderMode.DETAILVIEW): one line,
+ * the focus marker, the time the client connected, "TCP", the client's and
+ * the server's address, the messages' size and the time from the
+ * connection to the last message. Reads f for what the store's row lacks. */
+void console__format_tcp(struct sline *out, const struct store_info *, const struct flow *f,
+                         const char *errmsg);
 /* Whether the list uses the table layout at this width for the
  * console_flowlist_layout value ("default", "list", "table"). */
 int console__table_layout(const char *layout, int cols);
@@ -294,10 +300,15 @@ int console__flowview_tabs(const struct flow *f, int out[FV__COUNT]);
 /* The name of tab t of f on the tab line ("Request intercepted", ...). */
 const char *console__flowview_tab_name(const struct flow *f, int t);
 /* The tab line of f, cols wide: its tabs (console__flowview_tabs) in equal
- * parts, as urwid's Columns share them; widths[i] is tabs[i]'s. Returns
- * how many. The layout draws it and the mouse finds a tab on it. */
+ * parts, as urwid's Columns share them, FV_TAB_DIVIDER blank columns
+ * between two; widths[i] is tabs[i]'s. Returns how many. The layout draws
+ * it and the mouse finds a tab on it. */
+#define FV_TAB_DIVIDER 1
 int console__flowview_tab_line(const struct flow *f, int cols, int tabs[FV__COUNT],
                                int widths[FV__COUNT]);
+/* The row of the tab line in the flow view: under the flow's header, one
+ * line for a TCP flow (format_tcp_flow), two for the others. */
+int console__flowview_tab_row(const struct flow *f);
 
 /*
  * What the flow view shows of the focused flow's current tab, built once

@@ -1,14 +1,19 @@
 /*
  * flowview.c: a finished flow's body is rendered where it is, not copied;
  * a body replaced without a store event is not read again, the view is
- * built anew from the flow as it is.
+ * built anew from the flow as it is. A body's lines, kept a chunk at a
+ * time, are the whole render's. The TCP and WebSocket tabs, the header and
+ * the tab line are 8.1.1's.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "../lib/test.h"
 #include "console/internal.h"
+#include "flow/connection.h"
 #include "http/headers.h"
 #include "http/message.h"
+#include "http/ws.h"
 #include "store/store.h"
 #include "tcon.h"
 
@@ -199,4 +204,79 @@ TEST(console_flowview_fill_budget_spans_chunks)
     ASSERT_EQ(fv.nchunk, 2);
     console__flowview_clear(&fv);
     flow_unref(f);
+}
+
+/* Line i of the screen is ref followed by nothing but blanks (tmux's
+ * capture of 8.1.1 drops them). */
+static int
+line_is(struct console *c, int i, const char *ref)
+{
+    const char *l = tcon_line(c, i);
+    size_t n = strlen(ref);
+    if (strncmp(l, ref, n) != 0)
+        return 0;
+    for (l += n; *l == ' '; l++)
+        ;
+    return *l == '\0';
+}
+
+/*
+ * 8.1.1's flow view of a TCP flow at 120 columns (mitmproxy -r, captured in
+ * tmux): the flow in one line (format_tcp_flow: client <-> server, the
+ * messages' size, the time to the last message) and the tab line of
+ * urwid's Columns, a blank column between two tabs, each name centred with
+ * the odd blank on its left.
+ */
+TEST(console_flowview_tcp_header_and_tabs_as_811)
+{
+    struct tcon t;
+    tcon_start(&t, NULL);
+    struct console *c = t.c;
+    struct connection *cc = connection_new(CONN_CLIENT), *sc = connection_new(CONN_SERVER);
+    cc->peername.host = strdup("127.0.0.1");
+    cc->peername.port = 22;
+    cc->timestamp_start = 946681200;
+    sc->address.host = strdup("address");
+    sc->address.port = 22;
+    struct flow *f = flow_new_tcp(cc, sc);
+    connection_unref(cc);
+    connection_unref(sc);
+    f->live = 0;
+    flow_tcp_add_message(f, 1, "hello", 5)->timestamp = 946681201;
+    flow_tcp_add_message(f, 0, "it's me", 7)->timestamp = 946681204.5;
+    store_add(t.s, f);
+    tcon_keys(c, "enter", NULL);
+    console__layout(c, 30, 120);
+    ASSERT(line_is(c, 0, "Flow Details"));
+    const char *h = tcon_line(c, 1);
+    ASSERT(strncmp(h, ">>", 2) == 0);
+    ASSERT(strncmp(h + 10, " TCP 127.0.0.1:22 <-> address:22 ", 33) == 0);
+    ASSERT(strlen(h) == 120);
+    ASSERT_STREQ(h + 120 - 15, "  12b 4.50s    ");
+    ASSERT(line_is(c, 2, "                         TCP Stream                       "
+                         "                              Detail"));
+    ASSERT(strncmp(tcon_line(c, 3), "Auto ", 5) == 0);
+    ASSERT_STREQ(tcon_line(c, 4), "\xe2\x87\x92 hello");
+    /* A click on the tab line (its row under the one-line header) picks
+     * Detail. */
+    tcon_keys(c, "mouse press 1 100 2", NULL);
+    ASSERT_EQ(c->fv.tab, FV_DETAIL);
+    flow_unref(f);
+
+    /* An HTTP flow with a WebSocket: four tabs under the two-line header. */
+    f = tcon_flow("GET", "/ws", 101);
+    flow_ws_add_message(f, WS_TEXT, 0, "welcome h\xc3\xa9", 11);
+    store_add(t.s, f);
+    flow_unref(f);
+    tcon_keys(c, "q", "G", "enter", NULL);
+    console__layout(c, 30, 120);
+    ASSERT(line_is(c, 3, "           Request                       Response                 "
+                         "WebSocket Messages                   Detail"));
+    tcon_keys(c, "tab", "tab", NULL);
+    console__layout(c, 30, 120);
+    ASSERT_EQ(c->fv.tab, FV_WEBSOCKET);
+    /* Text goes through Raw as bytes: what is not ASCII is escaped (as
+     * 8.1.1 shows "welcome h\xc3\xa9"). */
+    ASSERT_STREQ(tcon_line(c, 5), "\xe2\x87\x90 welcome h\\xc3\\xa9");
+    tcon_stop(&t);
 }
