@@ -181,6 +181,12 @@ slice(struct console *c, double budget_ms)
     return 0;
 }
 
+static void
+searching(struct console *c)
+{
+    console__message(c, 0, "Searching for %s ... (esc stops)", c->last_search);
+}
+
 int
 console__search_poll(struct console *c)
 {
@@ -194,7 +200,12 @@ console__search_poll(struct console *c)
         console__search_stop(c);
         return 0;
     }
-    return slice(c, SLICE_MS);
+    if (!slice(c, SLICE_MS))
+        return 0;
+    /* A key clears the message: the bar says again that the search runs. */
+    if (c->bar == BAR_NONE)
+        searching(c);
+    return 1;
 }
 
 void
@@ -220,10 +231,8 @@ console__search_next(struct console *c, int backwards)
         slice(c, 0);
         return;
     }
-    if (slice(c, SLICE_MS)) {
-        console__message(c, 0, "Searching for %s ... (esc stops)", c->last_search);
-        console__dirty(c);
-    }
+    if (slice(c, SLICE_MS))
+        searching(c);
 }
 
 void
