@@ -141,6 +141,13 @@ slice(struct console *c, double budget_ms)
     for (unsigned n = 1;; n++) {
         if (budget_ms > 0 && n % 64 == 0 && now_ms() - t0 >= budget_ms)
             return 1;
+        if (fv->stale) {
+            /* The flow changed under the search (a live flow, a body
+             * replaced): its lines are built again before they are read. */
+            console__layout(c, c->rows, c->cols);
+            if (fv->stale)
+                break;
+        }
         int total = known(fv);
         if (!s->backwards) {
             if (!s->wrapped && s->at >= total) {

@@ -127,6 +127,18 @@ TEST(console_search_flowview_in_slices)
         ;
     ASSERT(row_of(c, "needle 55000") >= 0);
 
+    /* The view built again under a search (the flow changed): the search
+     * goes on over the new lines and still finds the text. */
+    c->fv.highlight = -1;
+    c->fv.scroll = 0;
+    console__search_set(c, "needle 55000");
+    ASSERT(c->fs != NULL);
+    console__flowview_invalidate(&c->fv);
+    while (console__search_poll(c))
+        ;
+    ASSERT(row_of(c, "needle 55000") >= 0);
+    ASSERT(c->fv.highlight >= 0);
+
     /* esc stops a search under way; nothing is highlighted anew. */
     tcon_keys(c, "/", NULL);
     tcon_type(c, "line 59999x");
