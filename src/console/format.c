@@ -499,8 +499,8 @@ console__format_tcp(struct sline *l, const struct store_info *in, const struct f
         console__put_fixed(l, ST_TEXT, "", 5, 1);
     }
     console__put(l, ST_TEXT, " ", 1);
-    double dur = f->nmessages && cc ? f->messages[f->nmessages - 1].timestamp - cc->timestamp_start
-                                    : 0;
+    double dur =
+        f->nmessages && cc ? f->messages[f->nmessages - 1].timestamp - cc->timestamp_start : 0;
     if (dur > 0) {
         console__pretty_duration(dur, buf, sizeof(buf));
         console__put_fixed(l, console__duration_style(dur), buf, 5, 1);

@@ -526,10 +526,10 @@ struct console {
     enum bar_mode bar;
     struct buf prompt; /* the prompt's text (BAR_PROMPT) */
     struct prompt_state ps;
-    char *last_search; /* owned; the flow view's search, NULL before the first */
+    char *last_search;    /* owned; the flow view's search, NULL before the first */
     struct fv_search *fs; /* owned; the flow view's search while it runs, else NULL */
-    size_t cursor;     /* byte offset in prompt */
-    char *message;     /* BAR_MESSAGE; owned */
+    size_t cursor;        /* byte offset in prompt */
+    char *message;        /* BAR_MESSAGE; owned */
     int message_error;
     struct screen scr;
     int rows, cols;

@@ -253,8 +253,9 @@ TEST(console_flowview_tcp_header_and_tabs_as_811)
     ASSERT(strncmp(h + 10, " TCP 127.0.0.1:22 <-> address:22 ", 33) == 0);
     ASSERT(strlen(h) == 120);
     ASSERT_STREQ(h + 120 - 15, "  12b 4.50s    ");
-    ASSERT(line_is(c, 2, "                         TCP Stream                       "
-                         "                              Detail"));
+    ASSERT(line_is(c, 2,
+                   "                         TCP Stream                       "
+                   "                              Detail"));
     ASSERT(strncmp(tcon_line(c, 3), "Auto ", 5) == 0);
     ASSERT_STREQ(tcon_line(c, 4), "\xe2\x87\x92 hello");
     /* A click on the tab line (its row under the one-line header) picks
@@ -270,8 +271,9 @@ TEST(console_flowview_tcp_header_and_tabs_as_811)
     flow_unref(f);
     tcon_keys(c, "q", "G", "enter", NULL);
     console__layout(c, 30, 120);
-    ASSERT(line_is(c, 3, "           Request                       Response                 "
-                         "WebSocket Messages                   Detail"));
+    ASSERT(line_is(c, 3,
+                   "           Request                       Response                 "
+                   "WebSocket Messages                   Detail"));
     tcon_keys(c, "tab", "tab", NULL);
     console__layout(c, 30, 120);
     ASSERT_EQ(c->fv.tab, FV_WEBSOCKET);
