@@ -15,10 +15,14 @@
  * key pressed meanwhile waits for). One flow in 1,000 holds the text.
  *
  * Then a flow with a 100 MB body: the longest the loop is held by one step
- * while it opens (enter, the Response tab) and scrolls (page down, then f
- * and G, whose rendering goes on over redraws as ui.c's timer runs them), each
- * step being what one loop callback does: a key and its layout, or one
- * redraw. That longest step is the longest keys wait.
+ * while it opens (enter, the Response tab), scrolls (page down), shows all
+ * of it (f and G, whose rendering goes on over redraws as ui.c's timer runs
+ * them) and, opened anew with the cutoff back, is searched with / for its
+ * last line (the slices going on over redraws where the console has
+ * console__search_poll; before it, / did everything in its key). Each step
+ * is what one loop callback does: a key and its layout, or one redraw (a
+ * layout and a slice). That longest step is the longest keys wait; each is
+ * given in wall-clock and in CPU time of the loop's thread.
  *
  *   console_bench [NFLOWS] [BODY_MB]       defaults 1000000 and 100
  */
@@ -56,6 +60,11 @@ cpu_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The flow view's search a slice at a time, where the console has it
+ * (weak: the bench also builds against consoles from before it). */
+int console__search_poll(struct console *);
+#pragma weak console__search_poll
+
 static struct flow *
 http_flow(unsigned long i)
 {
@@ -85,18 +94,21 @@ http_flow(unsigned long i)
     return f;
 }
 
-/* A flow with a text body of mb megabytes, in lines of about 80 bytes. */
+/* A flow with a text body of mb megabytes, in lines of about 80 bytes;
+ * *last is the number that starts its last line. */
 static struct flow *
-big_flow(unsigned long i, unsigned mb)
+big_flow(unsigned long i, unsigned mb, unsigned long *last)
 {
     struct flow *f = http_flow(i);
     buf_reset(&f->response->content);
     hdrs_set_cstr(&f->response->headers, "Content-Type", "text/plain");
     size_t want = (size_t)mb << 20;
     buf_reserve(&f->response->content, want + 128);
-    for (unsigned long l = 0; f->response->content.len < want; l++)
+    for (unsigned long l = 0; f->response->content.len < want; l++) {
         buf_printf(&f->response->content,
                    "%010lu lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do\n", l);
+        *last = l;
+    }
     return f;
 }
 
@@ -201,7 +213,8 @@ main(int argc, char **argv)
     }
 
     /* The big body: added last, focused, opened, scrolled. */
-    struct flow *big = big_flow(next++, body_mb);
+    unsigned long last_line = 0;
+    struct flow *big = big_flow(next++, body_mb, &last_line);
     char big_id[64];
     snprintf(big_id, sizeof(big_id), "%s", big->id);
     store_add(s, big);
@@ -215,35 +228,65 @@ main(int argc, char **argv)
     double g0 = now();
     flow_unref(store_get(s, big_id, NULL));
     double get_ms = (now() - g0) * 1e3;
-    double b0 = now(), open_max = 0, scroll_max = 0;
+    /* The longest step of each phase, wall-clock and CPU. */
+    struct {
+        double wall, cpu;
+    } open_max = {0, 0}, scroll_max = {0, 0}, full_max = {0, 0}, find_max = {0, 0};
+#define STEP(max, code)                                                                            \
+    do {                                                                                           \
+        double w0_ = now(), c0_ = cpu_now();                                                       \
+        code;                                                                                      \
+        double w_ = now() - w0_, c_ = cpu_now() - c0_;                                             \
+        (max).wall = w_ > (max).wall ? w_ : (max).wall;                                            \
+        (max).cpu = c_ > (max).cpu ? c_ : (max).cpu;                                               \
+    } while (0)
+    double b0 = now();
     store_set_focus(s, big_id);
     static const char *const open_keys[] = {"enter", "tab"};
-    for (size_t k = 0; k < 2; k++) {
-        double k0 = now();
-        console__press(c, open_keys[k]);
-        console__layout(c, 50, 200);
-        double d = now() - k0;
-        open_max = d > open_max ? d : open_max;
-    }
+    for (size_t k = 0; k < 2; k++)
+        STEP(open_max, (console__press(c, open_keys[k]), console__layout(c, 50, 200)));
     double opened = now() - b0;
+    /* Page down through the first screens. */
+    for (int k = 0; k < 20; k++)
+        STEP(scroll_max, (console__press(c, "page down"), console__layout(c, 50, 200)));
+    /* f to show past the 512-line cutoff, G to the end of the 100 MB (the
+     * redraws that follow until the end is shown: ui.c's on_redraw), g back. */
     int steps = 0;
-    /* Page down through the first screens, f to show past the 512-line
-     * cutoff, G to the end of the 100 MB, g back. */
-    for (int k = 0; k < 24; k++) {
-        double k0 = now();
-        console__press(c, k < 20 ? "page down" : k == 20 ? "f" : k < 23 ? "G" : "g");
-        console__layout(c, 50, 200);
-        double d = now() - k0;
-        scroll_max = d > scroll_max ? d : scroll_max;
-        /* G: the redraws that follow until the end is shown (ui.c's on_redraw). */
+    double f0 = now(), fc0 = cpu_now();
+    for (int k = 0; k < 4; k++) {
+        STEP(full_max, (console__press(c, k == 0  ? "f"
+                                          : k < 3 ? "G"
+                                                  : "g"),
+                        console__layout(c, 50, 200)));
         while (c->fv.at_end && c->fv.render && !c->fv.body_done) {
-            k0 = now();
-            console__layout(c, 50, 200);
-            d = now() - k0;
-            scroll_max = d > scroll_max ? d : scroll_max;
+            STEP(full_max, console__layout(c, 50, 200));
             steps++;
         }
     }
+    double full_ms = (now() - f0) * 1e3, full_cpu_ms = (cpu_now() - fc0) * 1e3;
+    /* The body opened anew, cut at 512 lines again, and / for its last
+     * line: the search renders it all. Its slices run a redraw each, as
+     * under the loop; the redraw timer stands in, never started. */
+    store_set_setting(s, big_id, "fullcontents", "false");
+    console__flowview_invalidate(&c->fv);
+    console__layout(c, 50, 200);
+    char needle[32];
+    snprintf(needle, sizeof(needle), "%010lu lorem", last_line);
+    int timer;
+    c->redraw_timer = &timer;
+    c->redraw_pending = 1;
+    int slices = 0;
+    double s0 = now(), sc0 = cpu_now();
+    STEP(find_max, (console__search_set(c, needle), console__layout(c, 50, 200)));
+    for (int more = 1; more && console__search_poll; slices++)
+        STEP(find_max, (console__layout(c, 50, 200), more = console__search_poll(c)));
+    console__layout(c, 50, 200);
+    double find_ms = (now() - s0) * 1e3, find_cpu_ms = (cpu_now() - sc0) * 1e3;
+    /* Found: the last line, highlighted (shown at the bottom of the screen). */
+    int find_ok = c->fv.highlight >= 0 && c->fv.highlight == console__flowview_lines(&c->fv) - 1;
+    c->redraw_timer = NULL;
+    c->redraw_pending = 0;
+#undef STEP
     printf("{\"flows\": %lu, \"add_s\": %.2f, \"keys\": %zu, \"key_p50_ms\": %.3f, "
            "\"key_p99_ms\": %.3f, \"key_max_ms\": %.3f, \"key_cpu_p50_ms\": %.3f, "
            "\"key_cpu_p99_ms\": %.3f, \"key_cpu_max_ms\": %.3f, \"slot_p99_ms\": %.3f, "
@@ -252,12 +295,20 @@ main(int argc, char **argv)
            "\"search_b_ms\": %.1f, \"search_b_hits\": %zu, \"search_b_slice_max_ms\": %.1f, "
            "\"search_b_slice_max_cpu_ms\": %.1f, \"body_mb\": %u, "
            "\"body_store_get_ms\": %.1f, \"body_open_ms\": %.1f, \"body_open_max_step_ms\": %.1f, "
-           "\"body_scroll_max_step_ms\": %.1f, \"body_end_redraws\": %d}\n",
+           "\"body_open_max_step_cpu_ms\": %.1f, \"body_scroll_max_step_ms\": %.1f, "
+           "\"body_scroll_max_step_cpu_ms\": %.1f, \"body_full_ms\": %.1f, "
+           "\"body_full_cpu_ms\": %.1f, \"body_full_max_step_ms\": %.1f, "
+           "\"body_full_max_step_cpu_ms\": %.1f, \"body_end_redraws\": %d, "
+           "\"body_find_ms\": %.1f, \"body_find_cpu_ms\": %.1f, \"body_find_max_step_ms\": %.1f, "
+           "\"body_find_max_step_cpu_ms\": %.1f, \"body_find_slices\": %d, "
+           "\"body_find_found\": %d}\n",
            n, added, nt, t[nt / 2] * 1e3, t[nt * 99 / 100] * 1e3, t[nt - 1] * 1e3, tc[nt / 2] * 1e3,
            tc[nt * 99 / 100] * 1e3, tc[nt - 1] * 1e3, slot[nt * 99 / 100] * 1e3, slot[nt - 1] * 1e3,
            search_ms[0], hits[0], slice_max[0], slice_cpu_max[0], search_ms[1], hits[1],
-           slice_max[1], slice_cpu_max[1], body_mb, get_ms, opened * 1e3, open_max * 1e3,
-           scroll_max * 1e3, steps);
+           slice_max[1], slice_cpu_max[1], body_mb, get_ms, opened * 1e3, open_max.wall * 1e3,
+           open_max.cpu * 1e3, scroll_max.wall * 1e3, scroll_max.cpu * 1e3, full_ms, full_cpu_ms,
+           full_max.wall * 1e3, full_max.cpu * 1e3, steps, find_ms, find_cpu_ms,
+           find_max.wall * 1e3, find_max.cpu * 1e3, slices, find_ok);
     free(t);
     free(slot);
     free(tc);

@@ -29,7 +29,6 @@ console__flowview_init(struct flowview *fv)
 {
     memset(fv, 0, sizeof(*fv));
     fv->highlight = -1;
-    cv_lines_init(&fv->body);
 }
 
 void
@@ -40,7 +39,9 @@ console__flowview_clear(struct flowview *fv)
     free(fv->description);
     console__screen_clear(&fv->head);
     cv_render_free(fv->render);
-    cv_lines_clear(&fv->body);
+    for (size_t i = 0; i < fv->nchunk; i++)
+        cv_lines_clear(&fv->chunk[i]);
+    free(fv->chunk);
     console__flowview_init(fv);
 }
 
@@ -281,12 +282,21 @@ int
 console__flowview_tab_line(const struct flow *f, int cols, int tabs[FV__COUNT],
                            int widths[FV__COUNT])
 {
-    int n = console__flowview_tabs(f, tabs), shared = cols;
+    /* tabs.Tabs: urwid.Columns(headers, dividechars=1), the dividers'
+     * columns taken before the tabs share the rest. */
+    int n = console__flowview_tabs(f, tabs), shared = cols - FV_TAB_DIVIDER * (n - 1);
     for (int i = 0; i < n; i++) {
-        widths[i] = (int)((double)shared / (n - i) + 0.5);
-        shared -= widths[i];
+        int w = (int)((double)shared / (n - i) + 0.5);
+        widths[i] = w < 1 ? 1 : w;
+        shared -= w;
     }
     return n;
+}
+
+int
+console__flowview_tab_row(const struct flow *f)
+{
+    return f && f->type == FLOW_TCP ? 1 : 2;
 }
 
 /* One line of a WebSocket message or of the close, after its direction's
@@ -300,55 +310,6 @@ ws_line(struct flowview *fv, int cols, int from_client)
     else
         console__put(l, ST_TO_CLIENT, "\xe2\x87\x90 ", SIZE_MAX);
     return l;
-}
-
-/*
- * The WebSocket Messages tab (view_websocket_messages): every message, a
- * line of it per line, text as it is and binary messages escaped; the
- * close; a flow held at a message shows that last line in the intercept
- * colour, as 8.1.1 does, since it is the one e edits and a sends on.
- */
-static void
-ws_messages(struct flowview *fv, struct flow *f, int cols)
-{
-    const struct websocket_data *d = f->websocket;
-    if (d == NULL || d->nmessages == 0) {
-        console__put(head_line(fv, cols), ST_HIGHLIGHT, "No messages.", SIZE_MAX);
-        return;
-    }
-    struct buf esc = BUF_INIT;
-    for (size_t i = 0; i < d->nmessages; i++) {
-        const struct ws_message *m = &d->messages[i];
-        const char *p = (const char *)buf_ptr(&m->content);
-        size_t n = m->content.len;
-        if (m->type != WS_TEXT) {
-            buf_reset(&esc);
-            console__escape(p, n, &esc);
-            p = (const char *)buf_ptr(&esc);
-            n = esc.len;
-        }
-        do {
-            const char *nl = memchr(p, '\n', n);
-            size_t k = nl ? (size_t)(nl - p) : n;
-            console__put(ws_line(fv, cols, m->from_client), ST_TEXT, p, k);
-            p += nl ? k + 1 : k;
-            n -= nl ? k + 1 : k;
-        } while (n > 0);
-    }
-    buf_clear(&esc);
-    if (d->closed_by_client >= 0) {
-        char msg[256];
-        snprintf(msg, sizeof(msg), "Connection closed: %d %s", d->close_code,
-                 d->close_reason ? d->close_reason : "");
-        int normal = d->close_code == 1000 || d->close_code == 1001 || d->close_code == 1005;
-        console__put(ws_line(fv, cols, d->closed_by_client), normal ? ST_ALERT : ST_ERROR, msg,
-                     SIZE_MAX);
-    }
-    if (f->intercepted) {
-        struct sline *l = &fv->head.lines[fv->nhead - 1];
-        for (size_t k = 0; k < l->nspans; k++)
-            l->spans[k].style = ST_INTERCEPT;
-    }
 }
 
 /* _contentview_status_bar: text on the left, [m:mode] on the right, the
@@ -368,13 +329,95 @@ status_bar(struct sline *l, const char *text, const char *mode)
 
 static enum console_style tok_style(unsigned s);
 
+/* The status bar of a tab of messages: the mode, viewmode.capitalize(). */
+static void
+mode_bar(struct flowview *fv, int cols, const char *mode)
+{
+    char name[64];
+    snprintf(name, sizeof(name), "%s", mode);
+    for (char *p = name; *p; p++)
+        *p = p == name ? (char)toupper((unsigned char)*p) : (char)tolower((unsigned char)*p);
+    status_bar(head_line(fv, cols), name, mode);
+}
+
+/* One message through the content view of the mode as bytes with no
+ * content type (get_message_content_view of a WebSocket or TCP message),
+ * a line of it per line after its direction's marker. body's bytes move
+ * into the render. 8.1.1 shows every line of a message, with no cutoff. */
+static void
+message_lines(struct flowview *fv, struct flow *f, int cols, const char *mode, int from_client,
+              struct buf *body, struct cv_lines *lines)
+{
+    struct cv_meta meta = {.flow = f};
+    int v = cv_view_find(mode);
+    struct cv_render *r = cv_render_new(v < 0 ? CV_VIEW_AUTO : (enum cv_view)v, body, &meta);
+    cv_lines_reset(lines);
+    while (cv_render_step(r, lines, SIZE_MAX, SIZE_MAX))
+        ;
+    cv_render_free(r);
+    for (size_t k = 0; k < lines->n; k++) {
+        struct cv_line line;
+        cv_lines_get(lines, k, &line);
+        struct sline *l = ws_line(fv, cols, from_client);
+        const char *p = line.text;
+        for (size_t t = 0; t < line.ntok; t++) {
+            console__put(l, tok_style(line.tok[t].style), p, line.tok[t].len);
+            p += line.tok[t].len;
+        }
+    }
+}
+
+/* A held flow's last line is in the intercept colour, as 8.1.1 shows it:
+ * it is the message e edits and a sends on. */
+static void
+intercept_last(struct flowview *fv, const struct flow *f)
+{
+    if (!f->intercepted || fv->nhead == 0)
+        return;
+    struct sline *l = &fv->head.lines[fv->nhead - 1];
+    for (size_t k = 0; k < l->nspans; k++)
+        l->spans[k].style = ST_INTERCEPT;
+}
+
+/*
+ * The WebSocket Messages tab (view_websocket_messages): under a status bar
+ * naming the mode ("Auto"), every message through the content view of the
+ * mode (Auto shows text as Raw does, escaping what is not ASCII, and
+ * binary messages as Hex), then the close.
+ */
+static void
+ws_messages(struct flowview *fv, struct flow *f, const char *mode, int cols)
+{
+    const struct websocket_data *d = f->websocket;
+    if (d == NULL || d->nmessages == 0) {
+        console__put(head_line(fv, cols), ST_HIGHLIGHT, "No messages.", SIZE_MAX);
+        return;
+    }
+    mode_bar(fv, cols, mode);
+    struct buf body = BUF_INIT;
+    struct cv_lines lines = CV_LINES_INIT;
+    for (size_t i = 0; i < d->nmessages; i++) {
+        const struct ws_message *m = &d->messages[i];
+        buf_reset(&body);
+        buf_append(&body, buf_ptr(&m->content), m->content.len);
+        message_lines(fv, f, cols, mode, m->from_client, &body, &lines);
+    }
+    cv_lines_clear(&lines);
+    buf_clear(&body);
+    if (d->closed_by_client >= 0) {
+        char msg[256];
+        snprintf(msg, sizeof(msg), "Connection closed: %d %s", d->close_code,
+                 d->close_reason ? d->close_reason : "");
+        int normal = d->close_code == 1000 || d->close_code == 1001 || d->close_code == 1005;
+        console__put(ws_line(fv, cols, d->closed_by_client), normal ? ST_ALERT : ST_ERROR, msg,
+                     SIZE_MAX);
+    }
+    intercept_last(fv, f);
+}
+
 /*
  * The TCP Stream tab (view_tcp_stream): the messages, those sent one way
- * in a row joined into one, each through the content view of the mode
- * (get_tcp_content_view: bytes with no content type), a line of it per
- * line after the direction's marker, under a status bar naming the mode
- * ("Auto"). As in the WebSocket tab a held flow's last line is in the
- * intercept colour. 8.1.1 shows every line, with no cutoff.
+ * in a row joined into one, shown as the WebSocket tab shows its messages.
  */
 static void
 tcp_stream(struct flowview *fv, struct flow *f, const char *mode, int cols)
@@ -383,12 +426,7 @@ tcp_stream(struct flowview *fv, struct flow *f, const char *mode, int cols)
         console__put(head_line(fv, cols), ST_HIGHLIGHT, "No messages.", SIZE_MAX);
         return;
     }
-    /* viewmode.capitalize() */
-    char name[64];
-    snprintf(name, sizeof(name), "%s", mode);
-    for (char *p = name; *p; p++)
-        *p = p == name ? (char)toupper((unsigned char)*p) : (char)tolower((unsigned char)*p);
-    status_bar(head_line(fv, cols), name, mode);
+    mode_bar(fv, cols, mode);
     struct buf joined = BUF_INIT;
     struct cv_lines lines = CV_LINES_INIT;
     for (size_t i = 0; i < f->nmessages;) {
@@ -396,32 +434,11 @@ tcp_stream(struct flowview *fv, struct flow *f, const char *mode, int cols)
         buf_reset(&joined);
         for (; i < f->nmessages && f->messages[i].from_client == from_client; i++)
             buf_append(&joined, buf_ptr(&f->messages[i].content), f->messages[i].content.len);
-        /* cv_render_bytes without its copy: joined's bytes move in. */
-        struct cv_meta meta = {.flow = f};
-        int v = cv_view_find(mode);
-        struct cv_render *r = cv_render_new(v < 0 ? CV_VIEW_AUTO : (enum cv_view)v, &joined, &meta);
-        cv_lines_reset(&lines);
-        while (cv_render_step(r, &lines, SIZE_MAX, SIZE_MAX))
-            ;
-        cv_render_free(r);
-        for (size_t k = 0; k < lines.n; k++) {
-            struct cv_line line;
-            cv_lines_get(&lines, k, &line);
-            struct sline *l = ws_line(fv, cols, from_client);
-            const char *p = line.text;
-            for (size_t t = 0; t < line.ntok; t++) {
-                console__put(l, tok_style(line.tok[t].style), p, line.tok[t].len);
-                p += line.tok[t].len;
-            }
-        }
+        message_lines(fv, f, cols, mode, from_client, &joined, &lines);
     }
     cv_lines_clear(&lines);
     buf_clear(&joined);
-    if (f->intercepted) {
-        struct sline *l = &fv->head.lines[fv->nhead - 1];
-        for (size_t k = 0; k < l->nspans; k++)
-            l->spans[k].style = ST_INTERCEPT;
-    }
+    intercept_last(fv, f);
 }
 
 void
@@ -447,7 +464,7 @@ console__flowview_build(struct flowview *fv, struct flow *f, int tab, const char
         return;
     }
     if (tab == FV_WEBSOCKET) {
-        ws_messages(fv, f, cols);
+        ws_messages(fv, f, mode, cols);
         fv->body_done = 1;
         return;
     }
@@ -509,7 +526,22 @@ description_line(const struct flowview *fv, struct sline *l)
 int
 console__flowview_lines(const struct flowview *fv)
 {
-    return fv->nhead + (fv->render ? 1 + (int)fv->body.n + fv->cut : 0);
+    return fv->nhead + (fv->render ? 1 + (int)fv->nbody + fv->cut : 0);
+}
+
+/* The chunk that takes the next body line: the last, or a new one when it is full. */
+static struct cv_lines *
+last_chunk(struct flowview *fv)
+{
+    if (fv->nchunk && fv->chunk[fv->nchunk - 1].n < FV_CHUNK)
+        return &fv->chunk[fv->nchunk - 1];
+    if (fv->nchunk == fv->capchunk) {
+        fv->capchunk = fv->capchunk ? 2 * fv->capchunk : 16;
+        fv->chunk = xrealloc(fv->chunk, fv->capchunk * sizeof(*fv->chunk));
+    }
+    struct cv_lines *l = &fv->chunk[fv->nchunk++];
+    cv_lines_init(l);
+    return l;
 }
 
 /* Whether the body the render reads in place is still the flow's. */
@@ -539,10 +571,24 @@ console__flowview_fill(struct flowview *fv, int want, size_t budget)
     if (have >= want && cv_render_description(fv->render))
         return 0;
     size_t more = want > have ? (size_t)(want - have) : 1;
-    if (fv->limit && fv->body.n + more > fv->limit)
-        more = fv->limit - fv->body.n;
-    fv->body_done = more == 0 || !cv_render_step(fv->render, &fv->body, more, budget);
-    if (fv->limit && fv->body.n >= fv->limit && !fv->body_done) {
+    if (fv->limit && fv->nbody + more > fv->limit)
+        more = fv->limit - fv->nbody;
+    int going = more > 0;
+    while (going) {
+        struct cv_lines *l = last_chunk(fv);
+        size_t take = more < FV_CHUNK - l->n ? more : FV_CHUNK - l->n, before = l->n;
+        going = cv_render_step(fv->render, l, take, budget);
+        size_t got = l->n - before;
+        fv->nbody += got;
+        more -= got;
+        /* The next chunk gets what is left of this call's work, not a
+         * budget of its own. */
+        budget = cv_render_budget_left(fv->render);
+        if (more == 0 || got < take || budget == 0)
+            break;
+    }
+    fv->body_done = !going;
+    if (fv->limit && fv->nbody >= fv->limit && !fv->body_done) {
         /* 8.1.1 stops at the cutoff and says how to see the rest. */
         fv->body_done = 1;
         fv->cut = 1;
@@ -595,7 +641,7 @@ console__flowview_line(const struct flowview *fv, int i, struct sline *out)
         description_line(fv, out);
         return;
     }
-    if (fv->cut && (size_t)(i - 1) == fv->body.n) {
+    if (fv->cut && (size_t)(i - 1) == fv->nbody) {
         char msg[96];
         snprintf(msg, sizeof(msg), "Stopped displaying data after %zu lines. Press ", fv->limit);
         console__put(out, ST_HIGHLIGHT, msg, SIZE_MAX);
@@ -603,10 +649,11 @@ console__flowview_line(const struct flowview *fv, int i, struct sline *out)
         console__put(out, ST_HIGHLIGHT, " to load all data.", SIZE_MAX);
         return;
     }
-    if ((size_t)(i - 1) >= fv->body.n)
+    size_t b = (size_t)(i - 1);
+    if (b >= fv->nbody)
         return;
     struct cv_line line;
-    cv_lines_get(&fv->body, (size_t)(i - 1), &line);
+    cv_lines_get(&fv->chunk[b / FV_CHUNK], b % FV_CHUNK, &line);
     const char *p = line.text;
     for (size_t k = 0; k < line.ntok; k++) {
         console__put(out, tok_style(line.tok[k].style), p, line.tok[k].len);

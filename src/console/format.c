@@ -5,12 +5,15 @@
  * read, from the store's compact row (struct store_info), so a list of a
  * million flows costs the rows on the screen and nothing else.
  */
+#include <arpa/inet.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "console/internal.h"
+#include "flow/connection.h"
+#include "flow/flow.h"
 #include "util/num.h"
 #include "util/emoji.h"
 
@@ -430,4 +433,80 @@ console__format_list(struct sline out[2], const struct store_info *in, const cha
         console__put(l, ST_ERROR, SYMBOL_RETURN " ", SIZE_MAX);
         console__put(l, ST_ERROR, errmsg ? errmsg : "", SIZE_MAX);
     }
+}
+
+/* human.format_address: an IP address as Python prints it ("[...]" around
+ * IPv6, "*" for the unspecified one, a mapped IPv4 one as IPv4), any other
+ * name as it is. */
+static void
+address(const struct addr *a, char *out, size_t outlen)
+{
+    struct in_addr v4;
+    struct in6_addr v6;
+    char ip[INET6_ADDRSTRLEN];
+    if (a == NULL || a->host == NULL)
+        snprintf(out, outlen, "<no address>");
+    else if (inet_pton(AF_INET, a->host, &v4) == 1)
+        snprintf(out, outlen, "%s:%u", v4.s_addr == 0 ? "*" : a->host, a->port);
+    else if (inet_pton(AF_INET6, a->host, &v6) != 1)
+        snprintf(out, outlen, "%s:%u", a->host, a->port);
+    else if (IN6_IS_ADDR_UNSPECIFIED(&v6))
+        snprintf(out, outlen, "*:%u", a->port);
+    else if (IN6_IS_ADDR_V4MAPPED(&v6) && inet_ntop(AF_INET, &v6.s6_addr[12], ip, sizeof(ip)))
+        snprintf(out, outlen, "%s:%u", ip, a->port);
+    else if (inet_ntop(AF_INET6, &v6, ip, sizeof(ip)))
+        snprintf(out, outlen, "[%s]:%u", ip, a->port);
+    else
+        snprintf(out, outlen, "%s:%u", a->host, a->port);
+}
+
+void
+console__format_tcp(struct sline *l, const struct store_info *in, const struct flow *f,
+                    const char *errmsg)
+{
+    const struct connection *cc = f->client_conn, *sc = f->server_conn;
+    char ts[32], buf[64], client[300], server[300], conn[640];
+    /* Left indicators: focus and the time the client connected, 10 columns. */
+    console__put(l, ST_FOCUS, ">>", 2);
+    timestamp(cc ? cc->timestamp_start : in->timestamp_created, ts, sizeof(ts));
+    console__put(l, ST_TEXT, ts + strlen(ts) - 8, 8);
+    console__put(l, ST_TEXT, " ", 1);
+    console__put(l, ST_SCHEME_TCP, "TCP", 3);
+    console__put(l, ST_TEXT, " ", 1);
+
+    address(cc ? &cc->peername : NULL, client, sizeof(client));
+    address(sc ? &sc->address : NULL, server, sizeof(server));
+    snprintf(conn, sizeof(conn), "%s <-> %s", client, server);
+    /* Fixed: indicators 10, "TCP" 3, size 5, duration 5, right indicators
+     * 3; the address and the error share the rest, a divider between two. */
+    static const double weights[2] = {1.0, 1.0};
+    int nw = errmsg ? 2 : 1, widths[2];
+    share(l->width - 26 - (4 + nw), weights, nw, widths);
+    truncated(l, ST_TEXT, conn, widths[0], 0);
+    console__put(l, ST_TEXT, " ", 1);
+    if (errmsg) {
+        truncated(l, ST_ERROR, errmsg, widths[1], 0);
+        console__put(l, ST_TEXT, " ", 1);
+    }
+
+    uint64_t size = 0;
+    for (size_t i = 0; i < f->nmessages; i++)
+        size += f->messages[i].content.len;
+    if (size) {
+        num_pretty_size(buf, size);
+        console__put_fixed(l, console__size_style(size), buf, 5, 1);
+    } else {
+        console__put_fixed(l, ST_TEXT, "", 5, 1);
+    }
+    console__put(l, ST_TEXT, " ", 1);
+    double dur =
+        f->nmessages && cc ? f->messages[f->nmessages - 1].timestamp - cc->timestamp_start : 0;
+    if (dur > 0) {
+        console__pretty_duration(dur, buf, sizeof(buf));
+        console__put_fixed(l, console__duration_style(dur), buf, 5, 1);
+    } else {
+        console__put_fixed(l, ST_TEXT, "", 5, 1);
+    }
+    console__put(l, ST_TEXT, " ", 1);
+    right_indicators(l, in);
 }

@@ -194,6 +194,12 @@ void console__format_table(struct sline *out, const struct store_info *, const c
                            int focused);
 void console__format_list(struct sline out[2], const struct store_info *, const char *errmsg,
                           int focused, int detail);
+/* format_tcp_flow above the flow view (RenderMode.DETAILVIEW): one line,
+ * the focus marker, the time the client connected, "TCP", the client's and
+ * the server's address, the messages' size and the time from the
+ * connection to the last message. Reads f for what the store's row lacks. */
+void console__format_tcp(struct sline *out, const struct store_info *, const struct flow *f,
+                         const char *errmsg);
 /* Whether the list uses the table layout at this width for the
  * console_flowlist_layout value ("default", "list", "table"). */
 int console__table_layout(const char *layout, int cols);
@@ -280,6 +286,9 @@ const char *console__eventlog_get(const struct eventlog *, size_t i, enum log_le
 
 /* ---- the flow view (flowview.c) ------------------------------------------- */
 
+/* Body lines per chunk of struct flowview. */
+#define FV_CHUNK 1024
+
 /* The kinds of tab; a flow shows some of them (console__flowview_tabs). */
 enum fv_tab { FV_REQUEST, FV_RESPONSE, FV_DETAIL, FV_WEBSOCKET, FV_TCP, FV__COUNT };
 
@@ -291,10 +300,15 @@ int console__flowview_tabs(const struct flow *f, int out[FV__COUNT]);
 /* The name of tab t of f on the tab line ("Request intercepted", ...). */
 const char *console__flowview_tab_name(const struct flow *f, int t);
 /* The tab line of f, cols wide: its tabs (console__flowview_tabs) in equal
- * parts, as urwid's Columns share them; widths[i] is tabs[i]'s. Returns
- * how many. The layout draws it and the mouse finds a tab on it. */
+ * parts, as urwid's Columns share them, FV_TAB_DIVIDER blank columns
+ * between two; widths[i] is tabs[i]'s. Returns how many. The layout draws
+ * it and the mouse finds a tab on it. */
+#define FV_TAB_DIVIDER 1
 int console__flowview_tab_line(const struct flow *f, int cols, int tabs[FV__COUNT],
                                int widths[FV__COUNT]);
+/* The row of the tab line in the flow view: under the flow's header, one
+ * line for a TCP flow (format_tcp_flow), two for the others. */
+int console__flowview_tab_row(const struct flow *f);
 
 /*
  * What the flow view shows of the focused flow's current tab, built once
@@ -312,7 +326,12 @@ struct flowview {
     int nhead;
     char *description;
     struct cv_render *render; /* NULL when the tab has no body */
-    struct cv_lines body;
+    /* The body's lines so far, FV_CHUNK to a chunk: a body of a million
+     * lines grows a chunk at a time, where one array of them was copied
+     * whole each time it doubled (100 MB moved in one redraw). */
+    struct cv_lines *chunk; /* owned array of nchunk */
+    size_t nchunk, capchunk;
+    size_t nbody; /* body lines rendered */
     int body_done;
     size_t limit;  /* body lines shown at most (content_view_lines_cutoff); 0: all */
     int cut;       /* the body went past limit: a line says how to see it all */
@@ -507,9 +526,10 @@ struct console {
     enum bar_mode bar;
     struct buf prompt; /* the prompt's text (BAR_PROMPT) */
     struct prompt_state ps;
-    char *last_search; /* owned; the flow view's search, NULL before the first */
-    size_t cursor;     /* byte offset in prompt */
-    char *message;     /* BAR_MESSAGE; owned */
+    char *last_search;    /* owned; the flow view's search, NULL before the first */
+    struct fv_search *fs; /* owned; the flow view's search while it runs, else NULL */
+    size_t cursor;        /* byte offset in prompt */
+    char *message;        /* BAR_MESSAGE; owned */
     int message_error;
     struct screen scr;
     int rows, cols;
@@ -646,8 +666,15 @@ int console__prompt_commands(struct console *, struct cmds *, struct err *e);
 /* The text to find (empty: the last one again), then the first line after
  * the view's top holding it. */
 void console__search_set(struct console *, const char *text);
-/* n and N: the next or previous line holding it, wrapping around. */
+/* n and N: the next or previous line holding it, wrapping around. With a
+ * loop (a redraw timer) the lines are looked at, and the body rendered,
+ * a slice at a time: the rest runs from console__search_poll(). */
 void console__search_next(struct console *, int backwards);
+/* Runs the flow view's search for about a slice; returns 1 while it goes on
+ * (the redraw re-arms itself), 0 once it found the line or is over. */
+int console__search_poll(struct console *);
+/* Stops the flow view's search where it is (esc). */
+void console__search_stop(struct console *);
 
 /* ---- searching every flow (search_all.c) ------------------------------------ */
 

@@ -84,15 +84,21 @@ flowview(struct console *c, struct sline *lines, int rows)
         console__put(&lines[0], ST_HIGHLIGHT, "No flow.", SIZE_MAX);
         return;
     }
+    /* The flow as the list's detail form: two lines, or one for TCP. */
+    int tab_row = console__flowview_tab_row(f);
     struct store_info in;
-    if (rows >= 3 && store_info(c->store, f->id, &in) == 0) {
+    if (rows >= tab_row + 1 && store_info(c->store, f->id, &in) == 0) {
         char *err = error_message(c, &in);
-        console__format_list(&lines[0], &in, err, 1, 1);
+        if (f->type == FLOW_TCP)
+            console__format_tcp(&lines[0], &in, f, err);
+        else
+            console__format_list(&lines[0], &in, err, 1, 1);
         free(err);
     }
-    /* Tabs: each name centred in its part, the active one in the heading style. */
-    if (rows >= 4) {
-        struct sline *l = &lines[2];
+    /* Tabs: each name centred in its part (urwid puts an odd blank on the
+     * left), the active one in the heading style, a blank column between. */
+    if (rows >= tab_row + 2) {
+        struct sline *l = &lines[tab_row];
         int tabs[FV__COUNT], widths[FV__COUNT], at = 0;
         int ntabs = console__flowview_tab_line(f, c->cols, tabs, widths);
         int shown = 0;
@@ -104,13 +110,17 @@ flowview(struct console *c, struct sline *lines, int rows)
             const char *name = console__flowview_tab_name(f, tabs[i]);
             enum console_style st = tabs[i] == c->fv.tab ? ST_HEADING : ST_HEADING_INACTIVE;
             int nw = (int)strlen(name);
-            console__pad_to(l, st, at + (widths[i] - nw) / 2);
+            console__pad_to(l, st, at + (widths[i] - nw + 1) / 2);
             console__put(l, st, name, SIZE_MAX);
             at += widths[i];
             console__pad_to(l, st, at);
+            if (i + 1 < ntabs) {
+                at += FV_TAB_DIVIDER;
+                console__pad_to(l, ST_TEXT, at);
+            }
         }
     }
-    int top = 3, n = rows - top;
+    int top = tab_row + 1, n = rows - top;
     /* content_view_lines_cutoff, unless f (fullcontents) asked for all. */
     const char *full = store_setting(c->store, f->id, "fullcontents");
     long cutoff = console__opts(c)->content_view_lines_cutoff;

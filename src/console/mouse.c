@@ -30,7 +30,7 @@ tab_at(struct console *c, int cols, int x)
 {
     int tabs[FV__COUNT], widths[FV__COUNT];
     int n = console__flowview_tab_line(c->shown, cols, tabs, widths);
-    for (int i = 0, at = 0; i < n; at += widths[i++])
+    for (int i = 0, at = 0; i < n; at += widths[i++] + FV_TAB_DIVIDER)
         if (x >= at && x < at + widths[i])
             return tabs[i];
     return -1;
@@ -80,8 +80,8 @@ console__mouse(struct console *c, int button, int col, int row)
         click_flowlist(c, r, y);
         break;
     case VIEW_FLOWVIEW: {
-        /* The tab line is the third of the view, under the flow's two. */
-        int t = y == 2 ? tab_at(c, r->cols, col - r->col) : -1;
+        /* The tab line is under the flow's header. */
+        int t = y == console__flowview_tab_row(c->shown) ? tab_at(c, r->cols, col - r->col) : -1;
         if (t >= 0 && t != c->fv.tab) {
             c->fv.tab = t;
             c->fv.scroll = c->fv.at_end = 0;

@@ -111,6 +111,7 @@ console__clear(struct console *c)
     console__history_done(c);
     console__prompt_state_clear(&c->ps);
     free(c->last_search);
+    console__search_stop(c);
     console__search_all_free(c->sa);
     console__diff_free(c->dv);
     console__grid_free(c->grid);
@@ -606,6 +607,12 @@ widget_key(struct console *c, const char *key)
         console__search_all_stop(c);
         return 1;
     }
+    /* ... and so does it the flow view's search of a big body. */
+    if (v == VIEW_FLOWVIEW && strcmp(key, "esc") == 0 && c->fs) {
+        console__search_stop(c);
+        console__message(c, 0, "Search stopped.");
+        return 1;
+    }
     /* Searchable: / asks what to find, n and N find it again. */
     if (v == VIEW_FLOWVIEW && strcmp(key, "/") == 0) {
         buf_reset(&c->prompt);
@@ -723,7 +730,7 @@ on_redraw(void *arg)
      * turn, after the keys: a timer of 1 ms, since libuv (before 1.45)
      * runs a timer re-armed with 0 in its own callback again at once, and
      * would never read a key. */
-    int searching = console__search_all_poll(c);
+    int searching = console__search_all_poll(c) | console__search_poll(c);
     if (searching || (c->stack[c->depth - 1] == VIEW_FLOWVIEW && c->fv.render && !c->fv.body_done &&
                       (c->fv.at_end || console__flowview_lines(&c->fv) < c->fv.want))) {
         c->dirty = 1;

@@ -238,6 +238,9 @@ void cv_lines_add_tok(struct cv_lines *, const char *style, const char *text, si
  * their first call and then hand out lines.
  */
 int cv_render_step(struct cv_render *, struct cv_lines *out, size_t max_lines, size_t budget);
+/* The work left of the last cv_render_step()'s budget (0: it ran out), for
+ * a caller that spreads one budget over several outputs. */
+size_t cv_render_budget_left(const struct cv_render *);
 /* Renders everything (or up to max_lines; 0: all) in one go. */
 void cv_render_all(struct cv_render *, struct cv_lines *out, size_t max_lines);
 

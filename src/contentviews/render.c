@@ -331,6 +331,12 @@ cv_render_all(struct cv_render *r, struct cv_lines *out, size_t max_lines)
         ;
 }
 
+size_t
+cv_render_budget_left(const struct cv_render *r)
+{
+    return r->budget;
+}
+
 const char *
 cv_render_description(const struct cv_render *r)
 {

@@ -1,14 +1,19 @@
 /*
  * flowview.c: a finished flow's body is rendered where it is, not copied;
  * a body replaced without a store event is not read again, the view is
- * built anew from the flow as it is.
+ * built anew from the flow as it is. A body's lines, kept a chunk at a
+ * time, are the whole render's. The TCP and WebSocket tabs, the header and
+ * the tab line are 8.1.1's.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "../lib/test.h"
 #include "console/internal.h"
+#include "flow/connection.h"
 #include "http/headers.h"
 #include "http/message.h"
+#include "http/ws.h"
 #include "store/store.h"
 #include "tcon.h"
 
@@ -102,5 +107,178 @@ TEST(console_flowview_tcp_stream)
     tcon_keys(c, "tab", NULL);
     ASSERT_EQ(c->fv.tab, FV_TCP);
     flow_unref(f);
+    tcon_stop(&t);
+}
+
+/* Body line i of fv and line i of a whole render are the same tokens. */
+static void
+assert_same_line(const struct flowview *fv, const struct cv_lines *all, size_t i)
+{
+    struct cv_line a, b;
+    cv_lines_get(&fv->chunk[i / FV_CHUNK], i % FV_CHUNK, &a);
+    cv_lines_get(all, i, &b);
+    ASSERT_EQ(a.ntok, b.ntok);
+    ASSERT_EQ(a.len, b.len);
+    ASSERT(memcmp(a.text, b.text, a.len) == 0);
+    for (size_t k = 0; k < a.ntok; k++) {
+        ASSERT_EQ(a.tok[k].style, b.tok[k].style);
+        ASSERT_EQ(a.tok[k].len, b.tok[k].len);
+    }
+}
+
+/* The response of f in mode, filled a small budget at a time as redraws
+ * fill it, has the lines the whole render has, across several chunks. */
+static void
+assert_chunks_same_lines(struct flow *f, const char *mode)
+{
+    struct flowview fv;
+    console__flowview_init(&fv);
+    console__flowview_build(&fv, f, FV_RESPONSE, mode, 100, 0);
+    int steps = 0;
+    while (console__flowview_fill(&fv, console__flowview_lines(&fv) + 700, 4096))
+        steps++;
+    ASSERT(fv.body_done);
+    ASSERT(steps > 1);
+    ASSERT(fv.nchunk > 1);
+
+    struct cv_render *r = cv_render_message(mode, f, NULL, f->response);
+    struct cv_lines all = CV_LINES_INIT;
+    cv_render_all(r, &all, 0);
+    ASSERT_STREQ(cv_render_description(r), cv_render_description(fv.render));
+    ASSERT_EQ(fv.nbody, all.n);
+    for (size_t i = 0; i < all.n; i++)
+        assert_same_line(&fv, &all, i);
+    cv_lines_clear(&all);
+    cv_render_free(r);
+    console__flowview_clear(&fv);
+}
+
+/*
+ * A body's lines are kept a chunk of FV_CHUNK at a time (a million lines
+ * never move as one array): whatever the chunks and the steps, the lines
+ * are those of the whole render, for each view a big body meets.
+ */
+TEST(console_flowview_body_in_chunks_same_lines)
+{
+    struct flow *f = tcon_flow("GET", "/", 200);
+    hdrs_add_cstr(&f->response->headers, "Content-Type", "text/plain");
+    for (int i = 0; i < 3000; i++)
+        buf_printf(&f->response->content, i % 7 ? "line %d\r\n" : "tab\t%d \\ \x01\n", i);
+    assert_chunks_same_lines(f, "raw");
+    assert_chunks_same_lines(f, "auto");
+
+    buf_reset(&f->response->content);
+    for (int i = 0; i < 40000; i++) {
+        uint8_t b = (uint8_t)(i * 7);
+        buf_append(&f->response->content, &b, 1);
+    }
+    assert_chunks_same_lines(f, "hex");
+    assert_chunks_same_lines(f, "auto");
+
+    buf_reset(&f->response->content);
+    hdrs_set_cstr(&f->response->headers, "Content-Type", "application/json");
+    buf_append_str(&f->response->content, "[");
+    for (int i = 0; i < 700; i++)
+        buf_printf(&f->response->content, "%s{\"n\": %d, \"s\": \"x\"}", i ? ", " : "", i);
+    buf_append_str(&f->response->content, "]");
+    assert_chunks_same_lines(f, "json");
+    assert_chunks_same_lines(f, "auto");
+    flow_unref(f);
+}
+
+/* One step's budget is shared by the chunks it fills: asked for every
+ * line, a step of 20,000 bytes of Hex (16 a line) stops near 1,250 lines. */
+TEST(console_flowview_fill_budget_spans_chunks)
+{
+    struct flow *f = tcon_flow("GET", "/", 200);
+    for (int i = 0; i < 200000; i++) {
+        uint8_t b = (uint8_t)i;
+        buf_append(&f->response->content, &b, 1);
+    }
+    struct flowview fv;
+    console__flowview_init(&fv);
+    console__flowview_build(&fv, f, FV_RESPONSE, "hex", 100, 0);
+    ASSERT_EQ(console__flowview_fill(&fv, 1 << 30, 20000), 1);
+    ASSERT(fv.nbody > FV_CHUNK);
+    ASSERT(fv.nbody <= 1300);
+    ASSERT_EQ(fv.nchunk, 2);
+    console__flowview_clear(&fv);
+    flow_unref(f);
+}
+
+/* Line i of the screen is ref followed by nothing but blanks (tmux's
+ * capture of 8.1.1 drops them). */
+static int
+line_is(struct console *c, int i, const char *ref)
+{
+    const char *l = tcon_line(c, i);
+    size_t n = strlen(ref);
+    if (strncmp(l, ref, n) != 0)
+        return 0;
+    for (l += n; *l == ' '; l++)
+        ;
+    return *l == '\0';
+}
+
+/*
+ * 8.1.1's flow view of a TCP flow at 120 columns (mitmproxy -r, captured in
+ * tmux): the flow in one line (format_tcp_flow: client <-> server, the
+ * messages' size, the time to the last message) and the tab line of
+ * urwid's Columns, a blank column between two tabs, each name centred with
+ * the odd blank on its left.
+ */
+TEST(console_flowview_tcp_header_and_tabs_as_811)
+{
+    struct tcon t;
+    tcon_start(&t, NULL);
+    struct console *c = t.c;
+    struct connection *cc = connection_new(CONN_CLIENT), *sc = connection_new(CONN_SERVER);
+    cc->peername.host = strdup("127.0.0.1");
+    cc->peername.port = 22;
+    cc->timestamp_start = 946681200;
+    sc->address.host = strdup("address");
+    sc->address.port = 22;
+    struct flow *f = flow_new_tcp(cc, sc);
+    connection_unref(cc);
+    connection_unref(sc);
+    f->live = 0;
+    flow_tcp_add_message(f, 1, "hello", 5)->timestamp = 946681201;
+    flow_tcp_add_message(f, 0, "it's me", 7)->timestamp = 946681204.5;
+    store_add(t.s, f);
+    tcon_keys(c, "enter", NULL);
+    console__layout(c, 30, 120);
+    ASSERT(line_is(c, 0, "Flow Details"));
+    const char *h = tcon_line(c, 1);
+    ASSERT(strncmp(h, ">>", 2) == 0);
+    ASSERT(strncmp(h + 10, " TCP 127.0.0.1:22 <-> address:22 ", 33) == 0);
+    ASSERT(strlen(h) == 120);
+    ASSERT_STREQ(h + 120 - 15, "  12b 4.50s    ");
+    ASSERT(line_is(c, 2,
+                   "                         TCP Stream                       "
+                   "                              Detail"));
+    ASSERT(strncmp(tcon_line(c, 3), "Auto ", 5) == 0);
+    ASSERT_STREQ(tcon_line(c, 4), "\xe2\x87\x92 hello");
+    /* A click on the tab line (its row under the one-line header) picks
+     * Detail. */
+    tcon_keys(c, "mouse press 1 100 2", NULL);
+    ASSERT_EQ(c->fv.tab, FV_DETAIL);
+    flow_unref(f);
+
+    /* An HTTP flow with a WebSocket: four tabs under the two-line header. */
+    f = tcon_flow("GET", "/ws", 101);
+    flow_ws_add_message(f, WS_TEXT, 0, "welcome h\xc3\xa9", 11);
+    store_add(t.s, f);
+    flow_unref(f);
+    tcon_keys(c, "q", "G", "enter", NULL);
+    console__layout(c, 30, 120);
+    ASSERT(line_is(c, 3,
+                   "           Request                       Response                 "
+                   "WebSocket Messages                   Detail"));
+    tcon_keys(c, "tab", "tab", NULL);
+    console__layout(c, 30, 120);
+    ASSERT_EQ(c->fv.tab, FV_WEBSOCKET);
+    /* Text goes through Raw as bytes: what is not ASCII is escaped (as
+     * 8.1.1 shows "welcome h\xc3\xa9"). */
+    ASSERT_STREQ(tcon_line(c, 5), "\xe2\x87\x90 welcome h\\xc3\\xa9");
     tcon_stop(&t);
 }

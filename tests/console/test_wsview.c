@@ -51,21 +51,27 @@ TEST(console_wsview_tab_and_edit)
     /* Tab: Response, then the messages. */
     tcon_keys(fx.c, "tab", "tab", NULL);
     ASSERT_EQ(fx.c->fv.tab, FV_WEBSOCKET);
+    /* 8.1.1's status bar first, then each message through the mode's
+     * content view: Auto shows text as Raw, binary as Hex. */
     int r = row_of(&fx, "\xe2\x87\x90 welcome");
-    ASSERT(r == 4);
-    ASSERT_STREQ(tcon_line(fx.c, 5), "\xe2\x87\x92 \\x00\\x01");
-    ASSERT_STREQ(tcon_line(fx.c, 6), "\xe2\x87\x92 line1");
-    ASSERT_STREQ(tcon_line(fx.c, 7), "\xe2\x87\x92 line2");
-    ASSERT(fx.c->scr.lines[4].spans[0].style == ST_TO_CLIENT);
-    ASSERT(fx.c->scr.lines[5].spans[0].style == ST_FROM_CLIENT);
+    ASSERT(r == 5);
+    ASSERT(strncmp(tcon_line(fx.c, 4), "Auto ", 5) == 0);
+    ASSERT(strstr(tcon_line(fx.c, 4), "[m:auto]") != NULL);
+    ASSERT(fx.c->scr.lines[4].spans[0].style == ST_HEADING);
+    ASSERT_STREQ(tcon_line(fx.c, 6), "\xe2\x87\x92 0000000000 00 01"
+                                     "                                             ..");
+    ASSERT_STREQ(tcon_line(fx.c, 7), "\xe2\x87\x92 line1");
+    ASSERT_STREQ(tcon_line(fx.c, 8), "\xe2\x87\x92 line2");
+    ASSERT(fx.c->scr.lines[5].spans[0].style == ST_TO_CLIENT);
+    ASSERT(fx.c->scr.lines[6].spans[0].style == ST_FROM_CLIENT);
     /* The close, and the held message's line in the intercept colour. */
     struct websocket_data *d = flow_ws_data(f);
     d->closed_by_client = 1;
     d->close_code = 1000;
     d->close_reason = strdup("done");
     store_update(fx.s, f);
-    ASSERT(row_of(&fx, "\xe2\x87\x92 Connection closed: 1000 done") == 8);
-    ASSERT(fx.c->scr.lines[8].spans[1].style == ST_ALERT);
+    ASSERT(row_of(&fx, "\xe2\x87\x92 Connection closed: 1000 done") == 9);
+    ASSERT(fx.c->scr.lines[9].spans[1].style == ST_ALERT);
     free(d->close_reason);
     d->close_reason = NULL;
     d->closed_by_client = -1;
@@ -74,9 +80,9 @@ TEST(console_wsview_tab_and_edit)
     store_update(fx.s, f);
     ASSERT(row_of(&fx, "Response intercepted") == 3);
     ASSERT(row_of(&fx, "Connection closed") < 0);
-    for (size_t k = 0; k < fx.c->scr.lines[7].nspans; k++)
-        ASSERT(fx.c->scr.lines[7].spans[k].style == ST_INTERCEPT);
-    ASSERT(fx.c->scr.lines[6].spans[0].style == ST_FROM_CLIENT);
+    for (size_t k = 0; k < fx.c->scr.lines[8].nspans; k++)
+        ASSERT(fx.c->scr.lines[8].spans[k].style == ST_INTERCEPT);
+    ASSERT(fx.c->scr.lines[7].spans[0].style == ST_FROM_CLIENT);
     /* e offers the held message; $EDITOR's text replaces it. */
     struct cmds_value ret = {0};
     struct err e = {0};
@@ -94,7 +100,7 @@ TEST(console_wsview_tab_and_edit)
     ASSERT_EQ(cmds_execute(master_commands(fx.m), "console.edit.focus websocket-message", NULL, &e),
               0);
     ASSERT_MEMEQ(buf_ptr(&d->messages[2].content), d->messages[2].content.len, "edited", 6);
-    ASSERT(row_of(&fx, "\xe2\x87\x92 edited") == 6);
+    ASSERT(row_of(&fx, "\xe2\x87\x92 edited") == 7);
     /* Tab goes on to Detail and back round to Request. */
     tcon_keys(fx.c, "tab", NULL);
     ASSERT_EQ(fx.c->fv.tab, FV_DETAIL);
