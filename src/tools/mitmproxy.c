@@ -54,6 +54,9 @@ main(int argc, char **argv)
     opts = master_parse_cmdline(&tool, argc, argv, &cl, &status);
     if (opts == NULL)
         goto out;
+    /* The console runs until the user quits, also with -n after -r or a
+     * replay is through (8.1.1's interactive tools always keep serving). */
+    opt_set(opts, "keepserving", "true", NULL);
 
     /* The master takes the options; nothing below frees them. */
     struct master *m = master_new(opts);

@@ -507,6 +507,27 @@ def test_console_answers_while_a_large_file_loads(tmp_path):
         c.close()
 
 
+def test_console_without_server_shows_a_file_until_quit(tmp_path):
+    """mitmproxy -n -r FILE (the way to look at a saved file) shows its
+    flows and stays until the user quits, as 8.1.1's interactive tools
+    always keep serving; with no server the status bar names no address."""
+    c = Console(tmp_path, args=["-n", "-r", os.path.join(FIXTURES, "flows", "methods.mitm")])
+    try:
+        s = c.wait(r"\[1/\d+\]")
+        n = int(re.search(r"\[1/(\d+)\]", s).group(1))
+        assert n > 1, s
+        time.sleep(1)
+        assert not c.exit_file.exists(), f"exited after the read: {c.stderr()}"
+        s = c.screen()
+        assert f"[1/{n}]" in s and f"127.0.0.1:{c.port}" not in s, s
+        c.keys("Enter")
+        c.wait(r"Request")
+        c.keys("Q")
+        c.exited_clean()
+    finally:
+        c.close()
+
+
 def test_console_layout_cycle(console, origin):
     """- cycles 8.1.1's layouts: the event log's pane below the flow list
     (rows shared as urwid's Pile shares them), then beside it (100 + 1 + 99
