@@ -546,6 +546,9 @@ int store__order_cmp(const struct store *, enum store_order, const struct row *a
 /* Whether row a comes before row b in that order (seq breaks ties). */
 int store__order_before(const struct store *, enum store_order, const struct row *a,
                         const struct row *b);
+/* Whether that order's key reads a row's strings (method, url); time and
+ * size read only numbers, so a copy of a row keeps those keys by itself. */
+int store__order_reads_strings(enum store_order);
 /* Sorts slots[0..n) by that order, ties in store order. */
 void store__sort_slots(const struct store *, enum store_order, uint32_t *slots, size_t n);
 

@@ -571,13 +571,17 @@ update_slot(struct store *s, uint32_t slot)
 {
     struct row old = s->rows[slot];
     size_t pos = old.flags & RF_SHOWN ? store__view_pos(s, slot) : 0;
-    /* Its old key, readable while the row changes. */
-    store__row_hold_strings(s, &old, 1);
+    /* Its old key, readable while the row changes: strings only for an
+     * order that reads them (decided once: an event may change the order). */
+    int hold = store__order_reads_strings(s->order);
+    if (hold)
+        store__row_hold_strings(s, &old, 1);
     store__row_refresh(s, slot);
     store__reconsider(s, slot, pos,
                       (old.flags & RF_SHOWN) &&
                           store__order_cmp(s, s->order, &old, &s->rows[slot]) != 0);
-    store__row_hold_strings(s, &old, 0);
+    if (hold)
+        store__row_hold_strings(s, &old, 0);
 }
 
 void
