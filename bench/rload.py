@@ -3,8 +3,10 @@
 the addon chain"): for each flow count, runs every given mitmweb binary in
 turn on the same file, polls readfile.reading until the load is over and
 prints the CPU time (user + system, from /proc) the process spent, and so
-the flows per CPU second and the CPU microseconds per flow. The poll costs
-the process a request every 0.2 s, the same for every binary.
+the flows per CPU second and the CPU microseconds per flow, and the CPU
+time of the loop's thread alone (the process's first thread): the load's
+bound once reading moved to threads of its own. The poll costs the process
+a request every 0.2 s, the same for every binary.
 
 usage: rload.py FLOWS[,FLOWS...] LABEL=BINARY [LABEL=BINARY...]
 Environment: BENCH_RLOAD_TMP (where the files go, default /tmp),
@@ -30,8 +32,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
+def cpu_seconds(pid, tid=None):
+    path = f"/proc/{pid}/stat" if tid is None else f"/proc/{pid}/task/{tid}/stat"
+    with open(path) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
 
@@ -77,10 +80,11 @@ def run(binary, path, n):
                 raise RuntimeError(f"{binary}: not loaded after {TIMEOUT} s")
             time.sleep(0.2)
         cpu, wall, rss = cpu_seconds(p.pid), time.time() - t0, rss_mib(p.pid)
+        loop = cpu_seconds(p.pid, p.pid)
         total = call(port, "GET", "/flows?limit=1")["total"]
         if total != n:
             raise RuntimeError(f"{binary}: {total} flows loaded, not {n}")
-        return cpu, wall, rss
+        return cpu, loop, wall, rss
     finally:
         p.terminate()
         p.wait()
@@ -91,8 +95,9 @@ def main():
         sys.exit(__doc__)
     counts = [int(x) for x in sys.argv[1].split(",")]
     bins = [a.split("=", 1) for a in sys.argv[2:]]
-    print("| flows | binary | CPU s | flows / CPU s | CPU us / flow | wall s | RSS MiB | load |")
-    print("|---:|:---|---:|---:|---:|---:|---:|:---|")
+    print("| flows | binary | CPU s | flows / CPU s | CPU us / flow | loop CPU us / flow | wall s "
+          "| RSS MiB | load |")
+    print("|---:|:---|---:|---:|---:|---:|---:|---:|:---|")
     for n in counts:
         path = os.path.join(TMP, f"rload-{n}.mitm")
         if not os.path.exists(path):
@@ -100,9 +105,9 @@ def main():
                             str(n)], check=True, stdout=subprocess.DEVNULL)
         for label, binary in bins:
             load = " ".join(open("/proc/loadavg").read().split()[:3])
-            cpu, wall, rss = run(binary, path, n)
+            cpu, loop, wall, rss = run(binary, path, n)
             print(f"| {n:,} | {label} | {cpu:.2f} | {n / cpu:,.0f} | {cpu * 1e6 / n:.1f} | "
-                  f"{wall:.1f} | {rss:.0f} | {load} |", flush=True)
+                  f"{loop * 1e6 / n:.1f} | {wall:.1f} | {rss:.0f} | {load} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -13,11 +13,16 @@
  * A sliced read (the interactive tools) also leaves pump() between two
  * flows once its slice is used up, and goes on from readfile_continue(),
  * so that the loop answers keys and requests while a large file loads.
+ *
+ * A flow file's records are read and decoded on a thread of their own
+ * (readahead.c), a bounded number of flows ahead; "read" above is taking
+ * the next decoded flow, on the loop. A HAR file is read on the loop.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "addons/readahead.h"
 #include "addons/readfile.h"
 #include "export/har.h"
 #include "filter/filter.h"
@@ -28,7 +33,7 @@
 
 struct readfile {
     struct addon_chain *chain;
-    struct ffile_reader *reader; /* owned; NULL when delivering one given flow */
+    struct readahead *reader;    /* owned; NULL when delivering one given flow */
     struct har_reader *har;      /* owned; instead of reader for a HAR file */
     const struct filt *filter;   /* borrowed until done runs; NULL loads all */
     readfile_done_cb done;       /* NULL: nobody waits for the end */
@@ -258,8 +263,8 @@ next_flow(struct readfile *rf)
          * must not hold the loop for the whole file. */
         if (slice_over(rf))
             return NEXT_LATER;
-        rc =
-            rf->har ? har_reader_next(rf->har, &f, &rf->err) : ffile_read(rf->reader, &f, &rf->err);
+        rc = rf->har ? har_reader_next(rf->har, &f, &rf->err)
+                     : readahead_next(rf->reader, &f, &rf->err);
         if (rc != 1)
             break;
         rf->slice_flows++;
@@ -289,7 +294,7 @@ finish(struct readfile *rf)
 {
     if (rf->done)
         rf->done(rf->done_arg, rf->rc < 0 ? rf->rc : rf->count, &rf->err);
-    ffile_reader_free(rf->reader);
+    readahead_free(rf->reader);
     har_reader_free(rf->har);
     free(rf);
 }
@@ -374,7 +379,9 @@ start(struct addon_chain *c, const char *path, const struct filt *filter,
     if (hrc == 0 && (r = ffile_reader_open(path, e)) == NULL)
         return MP_ERR_IO;
     struct readfile *rf = readfile_new(c, done, arg);
-    rf->reader = r;
+    /* A flow file is read and decoded on a thread of its own, ahead of
+     * the hooks (readahead.h); the loop only takes the flows. */
+    rf->reader = r ? readahead_new(r) : NULL;
     rf->har = har;
     if (hrc < 0) {
         rf->rc = hrc;

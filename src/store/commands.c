@@ -68,8 +68,8 @@ store_resolve(struct store *s, const char *spec, struct cmds_flows *out, struct 
         if (s->focus)
             slots[n++] = s->focus - 1;
     } else if (strcmp(spec, "@shown") == 0) {
-        for (size_t i = 0; i < s->vlen; i++)
-            slots[n++] = s->view[s->reversed ? s->vlen - 1 - i : i];
+        for (size_t i = 0; i < s->view.len; i++)
+            slots[n++] = store__view_at(s, i);
     } else if (is_id_list(spec)) {
         /* ids = flow_spec[1:].split(","): in store order, each once. */
         char *ids = xstrdup(spec + 1);

@@ -10,6 +10,7 @@
  *   store.c    the row table, id index, events, marks, settings
  *   order.c    order keys: comparing rows, sorting many
  *   view.c     the sorted view, focus
+ *   vlist.c    the view's slots in blocks
  *   match.c    filters on rows and borrowed flow views, in parallel
  *   load.c     reading files in the background
  *   pool.c     the worker threads
@@ -390,6 +391,40 @@ struct flow_settings {
 struct pool;
 struct load;
 
+/* ---- vlist.c ----------------------------------------------------------- */
+
+/* Slots a block holds at most: what one insert or erase moves at most. */
+#define VL_BLOCK 512
+
+/* A sequence of row slots in blocks (vlist.c); zeroed is empty. */
+struct vlist {
+    uint32_t **blk; /* owned blocks of VL_BLOCK slots, each owned; none empty */
+    uint32_t *cnt;  /* slots used in each block */
+    size_t *fen;    /* Fenwick tree over cnt, fen[1..nblk] (owned) */
+    size_t nblk, capblk;
+    size_t len;
+    size_t moved; /* slots moved by inserts, erases and splits so far (for tests) */
+};
+
+void store__vl_clear(struct vlist *);
+uint32_t store__vl_at(const struct vlist *, size_t i);
+/* Inserts slot at index i (<= len); erases the slot at index i (< len). */
+void store__vl_insert(struct vlist *, size_t i, uint32_t slot);
+void store__vl_erase(struct vlist *, size_t i);
+/* The sequence becomes slots[0..n); copies it out into out[0..len). */
+void store__vl_assign(struct vlist *, const uint32_t *slots, size_t n);
+void store__vl_copy(const struct vlist *, uint32_t *out);
+/* Every slot s becomes map[s]. */
+void store__vl_remap(struct vlist *, const uint32_t *map);
+/* <0: slot comes before what is looked for; >0: not; 0: it is the one. */
+typedef int (*store__vl_cmp)(const void *ctx, uint32_t slot);
+/* The first index whose slot does not come before what cmp looks for (or
+ * the index of the one cmp recognises), by bisection over the blocks and
+ * then in one block. */
+size_t store__vl_search(const struct vlist *, store__vl_cmp cmp, const void *ctx);
+/* The index of slot by a walk, or -1. */
+long store__vl_find(const struct vlist *, uint32_t slot);
+
 struct store {
     struct addon addon; /* first: the store is its own addon */
     struct store_config cfg;
@@ -403,8 +438,7 @@ struct store {
     size_t idxcap, idxused;
     /* The view: row slots sorted by (order key, row.vtie, seq); reversed
      * only in how indices are given out. */
-    uint32_t *view;
-    size_t vlen, vcap;
+    struct vlist view;
     enum store_order order;
     int reversed, show_marked, focus_follow;
     struct filt *filt;
@@ -512,6 +546,9 @@ int store__order_cmp(const struct store *, enum store_order, const struct row *a
 /* Whether row a comes before row b in that order (seq breaks ties). */
 int store__order_before(const struct store *, enum store_order, const struct row *a,
                         const struct row *b);
+/* Whether that order's key reads a row's strings (method, url); time and
+ * size read only numbers, so a copy of a row keeps those keys by itself. */
+int store__order_reads_strings(enum store_order);
 /* Sorts slots[0..n) by that order, ties in store order. */
 void store__sort_slots(const struct store *, enum store_order, uint32_t *slots, size_t n);
 
@@ -525,6 +562,12 @@ size_t store__view_pos(const struct store *, uint32_t slot);
 /* The same for a row whose key changed since it was placed: key is a copy
  * of the row as it was then (its strings still held). */
 size_t store__view_pos_by(const struct store *, uint32_t slot, const struct row *key);
+/* Where key goes in the view: the first position whose row does not come
+ * before it, or the position of slot (UINT32_MAX: none) when the search
+ * meets it. */
+size_t store__view_search(const struct store *, const struct row *key, uint32_t slot);
+/* The slot at a public index (< the view's length). */
+uint32_t store__view_at(const struct store *, size_t pub);
 /* Rows the view's searches have looked at so far, in every store (for tests). */
 size_t store__view_steps(void);
 /* Internal and public view indices. */

@@ -67,6 +67,12 @@ url_key(const struct store *s, const struct row *r)
 }
 
 int
+store__order_reads_strings(enum store_order order)
+{
+    return order == STORE_ORDER_METHOD || order == STORE_ORDER_URL;
+}
+
+int
 store__order_cmp(const struct store *s, enum store_order order, const struct row *a,
                  const struct row *b)
 {

@@ -379,13 +379,16 @@ static void
 refresh(struct store *s, uint32_t slot)
 {
     struct row old = s->rows[slot];
-    store__row_hold_strings(s, &old, 1);
+    int hold = store__order_reads_strings(s->order);
+    if (hold)
+        store__row_hold_strings(s, &old, 1);
     if (store__row_refresh(s, slot)) {
         int shown = !!(old.flags & RF_SHOWN);
         store__reconsider(s, slot, shown ? store__view_pos_by(s, slot, &old) : 0,
                           shown && store__order_cmp(s, s->order, &old, &s->rows[slot]) != 0);
     }
-    store__row_hold_strings(s, &old, 0);
+    if (hold)
+        store__row_hold_strings(s, &old, 0);
 }
 
 static void sweep_later(void *arg);

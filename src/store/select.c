@@ -128,11 +128,11 @@ static long
 from_view(struct store *s, int flip, size_t offset, size_t limit, store_select_cb each, void *arg,
           const char *want_id, long *want_pos)
 {
-    size_t n = s->vlen;
+    size_t n = s->view.len;
     char id[UUID_STR_LEN];
     size_t end = limit == 0 || offset + limit > n ? n : offset + limit;
     for (size_t pub = offset; pub < end; pub++) {
-        uint32_t slot = s->view[store__pub(s, flip ? n - 1 - pub : pub, n)];
+        uint32_t slot = store__vl_at(&s->view, store__pub(s, flip ? n - 1 - pub : pub, n));
         store__row_id(s, &s->rows[slot], id);
         each(arg, pub, id);
     }

@@ -347,8 +347,7 @@ compact_table(struct store *s)
             s->rows[o] = s->rows[i];
         o++;
     }
-    for (size_t i = 0; i < s->vlen; i++)
-        s->view[i] = map[s->view[i]];
+    store__vl_remap(&s->view, map);
     size_t c = 0;
     for (size_t i = 0; i < s->ncached; i++)
         if (map[s->cached[i]] != UINT32_MAX)
@@ -438,7 +437,7 @@ drop_rows(struct store *s)
     free(s->idx);
     s->idx = NULL;
     s->idxcap = s->idxused = 0;
-    s->vlen = 0;
+    store__vl_clear(&s->view);
     s->ncached = s->sweep_pos = 0;
     s->focus = 0;
     for (size_t i = 0; i < s->nsettings; i++)
@@ -466,7 +465,7 @@ store_free(struct store *s)
     store__pack_clear(&s->pack);
     filt_free(s->filt);
     free(s->filter_expr);
-    free(s->view);
+    store__vl_clear(&s->view);
     free(s->cached);
     free(s->subs);
     free(s->tmpdir);
@@ -554,27 +553,17 @@ store__reconsider(struct store *s, uint32_t slot, size_t old_pos, int key_change
     if (key_changed)
         store__view_tie(s, r);
     size_t pos = old_pos;
-    int ok = (pos == 0 || store__before(s, &s->rows[s->view[pos - 1]], r)) &&
-             (pos + 1 >= s->vlen || store__before(s, r, &s->rows[s->view[pos + 1]]));
+    const struct vlist *v = &s->view;
+    int ok = (pos == 0 || store__before(s, &s->rows[store__vl_at(v, pos - 1)], r)) &&
+             (pos + 1 >= v->len || store__before(s, r, &s->rows[store__vl_at(v, pos + 1)]));
     if (!ok) {
-        memmove(&s->view[pos], &s->view[pos + 1], (s->vlen - pos - 1) * sizeof(*s->view));
-        s->vlen--;
-        size_t lo = 0, hi = s->vlen;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (store__before(s, &s->rows[s->view[mid]], r))
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        memmove(&s->view[lo + 1], &s->view[lo], (s->vlen - lo) * sizeof(*s->view));
-        s->view[lo] = slot;
-        s->vlen++;
-        pos = lo;
+        store__vl_erase(&s->view, pos);
+        pos = store__view_search(s, r, UINT32_MAX);
+        store__vl_insert(&s->view, pos, slot);
         store__focus_on_refresh(s);
         store__emit(s, STORE_REFRESH, UINT32_MAX, 0);
     }
-    store__emit(s, STORE_UPDATE, slot, store__pub(s, pos, s->vlen));
+    store__emit(s, STORE_UPDATE, slot, store__pub(s, pos, s->view.len));
 }
 
 static void
@@ -582,13 +571,17 @@ update_slot(struct store *s, uint32_t slot)
 {
     struct row old = s->rows[slot];
     size_t pos = old.flags & RF_SHOWN ? store__view_pos(s, slot) : 0;
-    /* Its old key, readable while the row changes. */
-    store__row_hold_strings(s, &old, 1);
+    /* Its old key, readable while the row changes: strings only for an
+     * order that reads them (decided once: an event may change the order). */
+    int hold = store__order_reads_strings(s->order);
+    if (hold)
+        store__row_hold_strings(s, &old, 1);
     store__row_refresh(s, slot);
     store__reconsider(s, slot, pos,
                       (old.flags & RF_SHOWN) &&
                           store__order_cmp(s, s->order, &old, &s->rows[slot]) != 0);
-    store__row_hold_strings(s, &old, 0);
+    if (hold)
+        store__row_hold_strings(s, &old, 0);
 }
 
 void
@@ -634,7 +627,7 @@ store_count(const struct store *s)
 size_t
 store_view_len(const struct store *s)
 {
-    return s->vlen;
+    return s->view.len;
 }
 
 /* ---- marks, comments, settings ------------------------------------------ */
@@ -780,9 +773,9 @@ info(struct store *s, uint32_t slot, struct store_info *out)
 int
 store_view_info(struct store *s, size_t i, struct store_info *out)
 {
-    if (i >= s->vlen)
+    if (i >= s->view.len)
         return MP_ERR_NOTFOUND;
-    info(s, s->view[s->reversed ? s->vlen - 1 - i : i], out);
+    info(s, store__view_at(s, i), out);
     return 0;
 }
 
@@ -802,7 +795,7 @@ store_view_index(struct store *s, const char *id)
     long slot = store__find(s, id);
     if (slot < 0 || !(s->rows[slot].flags & RF_SHOWN))
         return -1;
-    return (long)store__pub(s, store__view_pos(s, (uint32_t)slot), s->vlen);
+    return (long)store__pub(s, store__view_pos(s, (uint32_t)slot), s->view.len);
 }
 
 struct flow *
@@ -818,9 +811,9 @@ store_get(struct store *s, const char *id, struct err *e)
 struct flow *
 store_view_flow(struct store *s, size_t i)
 {
-    if (i >= s->vlen)
+    if (i >= s->view.len)
         return NULL;
-    struct flow *f = store__flow(s, s->view[s->reversed ? s->vlen - 1 - i : i], NULL);
+    struct flow *f = store__flow(s, store__view_at(s, i), NULL);
     return f ? flow_ref(f) : NULL;
 }
 
@@ -838,7 +831,8 @@ store_memory(const struct store *s, struct store_memory *m)
     memset(m, 0, sizeof(*m));
     m->flows = store_count(s);
     m->rows = s->caprows * sizeof(*s->rows) + s->capsettings * sizeof(*s->settings);
-    m->index = s->idxcap * sizeof(*s->idx) + s->vcap * sizeof(*s->view) +
+    m->index = s->idxcap * sizeof(*s->idx) + s->view.nblk * VL_BLOCK * sizeof(uint32_t) +
+               s->view.capblk * (sizeof(uint32_t *) + sizeof(uint32_t) + sizeof(size_t)) +
                s->capcached * sizeof(*s->cached);
     for (size_t i = 0; i < s->nrows; i++) {
         const struct row *r = &s->rows[i];

@@ -57,9 +57,12 @@ reserve_ties(struct store *s, size_t n)
 {
     if (s->vtie_now <= UINT32_MAX - n)
         return;
-    for (size_t i = 0; i < s->vlen; i++)
-        s->rows[s->view[i]].vtie = (uint32_t)i + 1;
-    s->vtie_now = (uint32_t)s->vlen;
+    const struct vlist *v = &s->view;
+    uint32_t i = 0;
+    for (size_t k = 0; k < v->nblk; k++)
+        for (size_t j = 0; j < v->cnt[k]; j++)
+            s->rows[v->blk[k][j]].vtie = ++i;
+    s->vtie_now = i;
 }
 
 void
@@ -86,6 +89,32 @@ store__view_steps(void)
     return view_steps;
 }
 
+/* What a search of the view looks for: the place of key, and (slot not
+ * UINT32_MAX) that row itself, recognised by its slot (its own key may
+ * have changed). */
+struct want {
+    const struct store *s;
+    const struct row *key;
+    uint32_t slot;
+};
+
+static int
+cmp_want(const void *ctx, uint32_t slot)
+{
+    const struct want *w = ctx;
+    view_steps++;
+    if (slot == w->slot)
+        return 0;
+    return store__before(w->s, &w->s->rows[slot], w->key) ? -1 : 1;
+}
+
+size_t
+store__view_search(const struct store *s, const struct row *key, uint32_t slot)
+{
+    struct want w = {s, key, slot};
+    return store__vl_search(&s->view, cmp_want, &w);
+}
+
 /*
  * The first position whose row does not come before r. The seq breaks
  * ties, so a new row (the highest seq) goes after every row with its key,
@@ -94,74 +123,43 @@ store__view_steps(void)
 static size_t
 lower_bound(const struct store *s, const struct row *r)
 {
-    size_t lo = 0, hi = s->vlen;
-    if (hi == 0)
+    size_t len = s->view.len;
+    if (len == 0)
         return 0;
     /* Live flows, and a capture read back, come in time order: the newest
      * goes at the end, after one look and with nothing to move. */
     view_steps++;
-    if (store__before(s, &s->rows[s->view[hi - 1]], r))
-        return hi;
-    hi--;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        view_steps++;
-        if (store__before(s, &s->rows[s->view[mid]], r))
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    const struct vlist *v = &s->view;
+    if (store__before(s, &s->rows[v->blk[v->nblk - 1][v->cnt[v->nblk - 1] - 1]], r))
+        return len;
+    return store__view_search(s, r, UINT32_MAX);
+}
+
+/* The key changed and the view was not told (a bug): look for it. */
+static size_t
+walk(const struct store *s, uint32_t slot)
+{
+    long i = store__vl_find(&s->view, slot);
+    view_steps += i < 0 ? s->view.len : (size_t)i + 1;
+    return i < 0 ? 0 : (size_t)i;
 }
 
 size_t
 store__view_pos(const struct store *s, uint32_t slot)
 {
     size_t pos = lower_bound(s, &s->rows[slot]);
-    if (pos < s->vlen && s->view[pos] == slot)
+    if (pos < s->view.len && store__vl_at(&s->view, pos) == slot)
         return pos;
-    /* The key changed and the view was not told (a bug): look for it. */
-    for (size_t i = 0; i < s->vlen; i++) {
-        view_steps++;
-        if (s->view[i] == slot)
-            return i;
-    }
-    return 0;
+    return walk(s, slot);
 }
 
 size_t
 store__view_pos_by(const struct store *s, uint32_t slot, const struct row *key)
 {
-    size_t lo = 0, hi = s->vlen;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        view_steps++;
-        /* The row itself has its new key: it is only recognised. */
-        if (s->view[mid] == slot)
-            return mid;
-        if (store__before(s, &s->rows[s->view[mid]], key))
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (size_t i = 0; i < s->vlen; i++) {
-        view_steps++;
-        if (s->view[i] == slot)
-            return i;
-    }
-    return 0;
-}
-
-static void
-reserve(struct store *s, size_t n)
-{
-    if (s->vlen + n <= s->vcap)
-        return;
-    size_t cap = s->vcap ? s->vcap : 1024;
-    while (cap < s->vlen + n)
-        cap *= 2;
-    s->view = xrealloc(s->view, cap * sizeof(*s->view));
-    s->vcap = cap;
+    size_t pos = store__view_search(s, key, slot);
+    if (pos < s->view.len && store__vl_at(&s->view, pos) == slot)
+        return pos;
+    return walk(s, slot);
 }
 
 /* ---- focus (mitmproxy's Focus) ------------------------------------------ */
@@ -171,14 +169,19 @@ store__focus_set(struct store *s, uint32_t slot_plus1)
 {
     s->focus = slot_plus1;
     store__emit(s, STORE_FOCUS, slot_plus1 ? slot_plus1 - 1 : UINT32_MAX,
-                slot_plus1 ? store__pub(s, store__view_pos(s, slot_plus1 - 1), s->vlen) : 0);
+                slot_plus1 ? store__pub(s, store__view_pos(s, slot_plus1 - 1), s->view.len) : 0);
 }
 
-/* The row at a public index. */
+uint32_t
+store__view_at(const struct store *s, size_t pub)
+{
+    return store__vl_at(&s->view, s->reversed ? s->view.len - 1 - pub : pub);
+}
+
 static uint32_t
 at(const struct store *s, size_t pub)
 {
-    return s->view[s->reversed ? s->vlen - 1 - pub : pub];
+    return store__view_at(s, pub);
 }
 
 void
@@ -191,33 +194,27 @@ store__focus_on_add(struct store *s, uint32_t slot)
 void
 store__focus_on_remove(struct store *s, uint32_t slot, size_t pub_index)
 {
-    if (s->vlen == 0)
+    if (s->view.len == 0)
         store__focus_set(s, 0);
     else if (s->focus == slot + 1)
-        store__focus_set(s, at(s, pub_index < s->vlen - 1 ? pub_index : s->vlen - 1) + 1);
+        store__focus_set(s, at(s, pub_index < s->view.len - 1 ? pub_index : s->view.len - 1) + 1);
 }
 
 void
 store__focus_on_refresh(struct store *s)
 {
-    if (s->vlen == 0) {
+    if (s->view.len == 0) {
         store__focus_set(s, 0);
     } else if (s->focus == 0) {
         store__focus_set(s, at(s, 0) + 1);
     } else if (!(s->rows[s->focus - 1].flags & RF_SHOWN)) {
         /* Focus._nearest(): where it would go, by View._bisect(). */
         const struct row *r = &s->rows[s->focus - 1];
-        size_t lo = 0, hi = s->vlen;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (store__before(s, r, &s->rows[s->view[mid]]))
-                hi = mid;
-            else
-                lo = mid + 1;
-        }
-        size_t pub = s->reversed ? s->vlen - lo + 1 : lo;
-        if (pub > s->vlen - 1)
-            pub = s->vlen - 1;
+        size_t lo = store__view_search(s, r, UINT32_MAX);
+        /* bisect_right; r is not in the view, so no row ties with it. */
+        size_t pub = s->reversed ? s->view.len - lo + 1 : lo;
+        if (pub > s->view.len - 1)
+            pub = s->view.len - 1;
         store__focus_set(s, at(s, pub) + 1);
     }
 }
@@ -228,16 +225,13 @@ void
 store__view_insert(struct store *s, uint32_t slot)
 {
     struct row *r = &s->rows[slot];
-    reserve(s, 1);
     store__view_tie(s, r);
     size_t pos = lower_bound(s, r);
-    memmove(&s->view[pos + 1], &s->view[pos], (s->vlen - pos) * sizeof(*s->view));
-    s->view[pos] = slot;
-    s->vlen++;
+    store__vl_insert(&s->view, pos, slot);
     r->flags |= RF_SHOWN;
     /* The list first, then the focus: a FOCUS event's index is into the
      * list as the subscribers have it. */
-    store__emit(s, STORE_ADD, slot, store__pub(s, pos, s->vlen));
+    store__emit(s, STORE_ADD, slot, store__pub(s, pos, s->view.len));
     if (s->focus_follow)
         store__focus_set(s, slot + 1);
     store__focus_on_add(s, slot);
@@ -247,9 +241,8 @@ void
 store__view_erase(struct store *s, uint32_t slot)
 {
     size_t pos = store__view_pos(s, slot);
-    size_t pub = store__pub(s, pos, s->vlen);
-    memmove(&s->view[pos], &s->view[pos + 1], (s->vlen - pos - 1) * sizeof(*s->view));
-    s->vlen--;
+    size_t pub = store__pub(s, pos, s->view.len);
+    store__vl_erase(&s->view, pos);
     s->rows[slot].flags &= (uint16_t)~RF_SHOWN;
     store__emit(s, STORE_REMOVE, slot, pub);
     store__focus_on_remove(s, slot, pub);
@@ -272,49 +265,27 @@ store__view_insert_many(struct store *s, uint32_t *slots, size_t n)
     }
     uint32_t last = slots[n - 1]; /* in store order: the newest */
     sort_slots(s, slots, n);
-    reserve(s, n);
     /* Sorted, each after every old row with its key, as one at a time. */
     reserve_ties(s, n);
     for (size_t j = 0; j < n; j++)
         s->rows[slots[j]].vtie = ++s->vtie_now;
     /*
-     * Where each new row goes among the old ones, by bisection: new rows
-     * whose keys fall all over the view (a file of repeated captures in
-     * time order) must not cost a walk over the whole view per batch, or
-     * a large load is quadratic. at[j] is new row j's lower bound; the new
-     * rows are sorted, so each search ends where the next one's begins.
+     * Each by bisection, in order: new row j goes after new rows 0..j-1,
+     * so its place now is its place at the end. The blocks keep what each
+     * insert moves small however the new keys fall over the view.
      */
     size_t *at = xmalloc(n * sizeof(*at));
-    size_t hi = s->vlen;
-    for (size_t j = n; j-- > 0;) {
-        const struct row *r = &s->rows[slots[j]];
-        size_t lo = 0;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (store__before(s, &s->rows[s->view[mid]], r))
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        at[j] = lo;
-    }
-    /* The old rows move up in blocks, from the back: those from at[j] on
-     * have new rows 0..j before them. */
-    size_t end = s->vlen;
-    for (size_t j = n; j-- > 0;) {
-        memmove(&s->view[at[j] + j + 1], &s->view[at[j]], (end - at[j]) * sizeof(*s->view));
-        s->view[at[j] + j] = slots[j];
-        end = at[j];
-    }
-    size_t oldlen = s->vlen;
-    s->vlen += n;
-    for (size_t j = 0; j < n; j++)
+    for (size_t j = 0; j < n; j++) {
+        at[j] = lower_bound(s, &s->rows[slots[j]]);
+        store__vl_insert(&s->view, at[j], slots[j]);
         s->rows[slots[j]].flags |= RF_SHOWN;
+    }
+    size_t oldlen = s->view.len - n;
     /* ADD events in view order: applied one after the other, each index
      * is right for the list as it is by then. */
     for (size_t j = 0; j < n; j++) {
         uint32_t slot = slots[j];
-        size_t p = at[j] + j, len = oldlen + j + 1;
+        size_t p = at[j], len = oldlen + j + 1;
         size_t pub = s->reversed ? len - 1 - p : p;
         if (s->focus == 0) {
             s->focus = slot + 1;
@@ -345,11 +316,7 @@ store__refilter(struct store *s)
         n = store__keep_matching(s, s->filt, s->need, cand, n);
     untie(s);
     sort_slots(s, cand, n);
-    s->vlen = 0;
-    reserve(s, n);
-    if (n)
-        memcpy(s->view, cand, n * sizeof(*cand));
-    s->vlen = n;
+    store__vl_assign(&s->view, cand, n);
     for (size_t i = 0; i < n; i++)
         s->rows[cand[i]].flags |= RF_SHOWN;
     free(cand);
@@ -361,7 +328,12 @@ void
 store__resort(struct store *s)
 {
     untie(s);
-    sort_slots(s, s->view, s->vlen);
+    uint32_t *v = xmalloc((s->view.len ? s->view.len : 1) * sizeof(*v));
+    size_t n = s->view.len;
+    store__vl_copy(&s->view, v);
+    sort_slots(s, v, n);
+    store__vl_assign(&s->view, v, n);
+    free(v);
 }
 
 /* ---- the public side ---------------------------------------------------- */
@@ -452,7 +424,7 @@ store_focus_index(struct store *s)
 {
     if (s->focus == 0)
         return -1;
-    return (long)store__pub(s, store__view_pos(s, s->focus - 1), s->vlen);
+    return (long)store__pub(s, store__view_pos(s, s->focus - 1), s->view.len);
 }
 
 const char *
@@ -481,9 +453,9 @@ store_set_focus(struct store *s, const char *id)
 void
 store_focus_go(struct store *s, long offset)
 {
-    if (s->vlen == 0)
+    if (s->view.len == 0)
         return;
-    long len = (long)s->vlen;
+    long len = (long)s->view.len;
     if (offset < 0)
         offset = len + offset;
     if (offset < 0)
@@ -497,7 +469,7 @@ void
 store_focus_next(struct store *s)
 {
     long i = store_focus_index(s);
-    if (i >= 0 && i + 1 < (long)s->vlen)
+    if (i >= 0 && i + 1 < (long)s->view.len)
         store__focus_set(s, at(s, (size_t)i + 1) + 1);
 }
 

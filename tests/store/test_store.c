@@ -616,6 +616,46 @@ TEST(store_equal_keys_keep_their_order_and_an_add_is_a_bisection)
     store_free(s);
 }
 
+/*
+ * A file of repeated captures: each copy of a flow lands among the flows
+ * of its time, in the middle of the view. What the view moves per add is
+ * bounded by its blocks, not by the flows already there: half a block
+ * on average, where a flat array moved a quarter of the view per add
+ * here, N * N / 4 = 4 * 10^6 slots in all.
+ */
+TEST(store_add_in_the_middle_moves_at_most_a_block)
+{
+    struct flow **flows;
+    size_t nf = tflows_load("all.mitm", &flows);
+    const struct flow *http = NULL;
+    for (size_t i = 0; i < nf && http == NULL; i++)
+        if (flows[i]->type == FLOW_HTTP)
+            http = flows[i];
+    ASSERT(http != NULL);
+    struct store *s = tstore_new(NULL);
+    struct shadow sh = {.s = s};
+    store_subscribe(s, shadow_cb, &sh);
+    enum { N = 4000 };
+    size_t moved0 = s->view.moved;
+    for (int i = 0; i < N; i++) {
+        struct flow *f = flow_at(http, 1 + i % 100);
+        ASSERT_EQ(store_add(s, f), 1);
+        flow_unref(f);
+    }
+    ASSERT(s->view.moved - moved0 <= (size_t)N * VL_BLOCK / 2);
+    ASSERT_EQ(store_view_len(s), N);
+    shadow_check(&sh);
+    struct store_info a, b;
+    for (size_t i = 0; i + 1 < N; i += 37) {
+        ASSERT_EQ(store_view_info(s, i, &a), 0);
+        ASSERT_EQ(store_view_info(s, i + 1, &b), 0);
+        ASSERT(a.timestamp_created <= b.timestamp_created);
+    }
+    tflows_free(flows, nf);
+    shadow_clear(&sh);
+    store_free(s);
+}
+
 /* A copy of http at time t whose bodies are n bytes in all (the size key). */
 static struct flow *
 flow_sized(const struct flow *http, double t, size_t n)
