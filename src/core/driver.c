@@ -458,6 +458,14 @@ core__feed(struct pconn *pc, const struct event *ev)
         feed_one(pc, &e);
         inbox_event_clear(&e);
     }
+    /* The ring is only needed while a feed runs into another event (a hook
+     * answered at once, a read during a write callback): an idle connection
+     * need not keep its 512 bytes. */
+    if (pc->iblen == 0 && pc->inbox) {
+        free(pc->inbox);
+        pc->inbox = NULL;
+        pc->ibcap = pc->ibhead = 0;
+    }
     pc->feeding = 0;
     core__sock_flush_all(pc);
     core__settle(pc);

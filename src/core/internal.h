@@ -155,7 +155,6 @@ struct sock {
     struct connection *conn; /* one reference once attached; NULL while connecting */
     struct sock *next;       /* pc->socks */
     struct sock *prev;
-    uv_shutdown_t shut_req;
     size_t queued;      /* bytes handed to uv_write and not yet called back */
     /*
      * What the layers sent while its client was being fed, not written yet:
@@ -235,7 +234,10 @@ struct pconn {
      */
     struct ulisten *dgram;
     uint16_t dgram_id;
-    struct sockaddr_storage dgram_peer;
+    /* An IPv4 peer is a sockaddr_in in its first bytes; no other family
+     * comes over UDP, and a sockaddr_storage would be 100 bytes more on
+     * every connection. */
+    struct sockaddr_in6 dgram_peer;
     struct pconn *dgram_next; /* the next query in its bucket of dgram->queries */
     struct usock *usocks; /* UDP connections to upstream servers */
     char peer[64];   /* the client's address, "ip:port", prefix of log lines */

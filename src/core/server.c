@@ -265,6 +265,12 @@ server_free(struct server *srv)
     free(srv);
 }
 
+void
+server_library_shutdown(void)
+{
+    uv_library_shutdown();
+}
+
 static void
 on_connection(uv_stream_t *st, int status)
 {

@@ -26,6 +26,15 @@ struct server;
  */
 struct server *server_new(const struct proxy_config *cfg, struct addon_chain *chain);
 void server_free(struct server *);
+/*
+ * Ends libuv's thread pool: once, at the end of main(), after every server
+ * is freed (no loop may queue work afterwards). The pool's threads sign leaf
+ * certificates, and OpenSSL frees what it keeps per thread (error queue,
+ * random generators) only when a thread ends. libuv would end them in a
+ * destructor, after LeakSanitizer's check, which with a script loaded found
+ * that state unreachable and reported it at every exit.
+ */
+void server_library_shutdown(void);
 /* Binds and listens; host "" means all interfaces. port 0 picks a free one.
  * Connections accepted there get the server's cfg. */
 int server_listen(struct server *, const char *host, int port, struct err *e);

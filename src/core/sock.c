@@ -497,6 +497,7 @@ on_shutdown(uv_shutdown_t *req, int status)
     struct sock *s = req->data;
 
     (void)status;
+    free(req); /* libuv calls back once, also when a close cancels it */
     s->shutting = 0;
     if (s->close_pending)
         start_close(s);
@@ -508,9 +509,13 @@ shutdown_sock(struct sock *s)
     if (s->shut || s->closing)
         return -1;
     s->shut = 1;
-    s->shut_req.data = s;
-    if (uv_shutdown(&s->shut_req, (uv_stream_t *)&s->tcp, on_shutdown) < 0)
+    /* Made here, not kept in the sock: an idle connection does not pay for it. */
+    uv_shutdown_t *req = xmalloc(sizeof(*req));
+    req->data = s;
+    if (uv_shutdown(req, (uv_stream_t *)&s->tcp, on_shutdown) < 0) {
+        free(req);
         return -1;
+    }
     s->shutting = 1;
     return 0;
 }

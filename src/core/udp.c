@@ -128,9 +128,9 @@ us_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 }
 
 static int
-same_addr(const struct sockaddr_storage *a, const struct sockaddr *b)
+same_addr(const struct sockaddr_in6 *a, const struct sockaddr *b)
 {
-    if (a->ss_family != b->sa_family)
+    if (((const struct sockaddr *)a)->sa_family != b->sa_family)
         return 0;
     if (b->sa_family == AF_INET) {
         const struct sockaddr_in *x = (const struct sockaddr_in *)a;

@@ -10,6 +10,7 @@
 
 #include "addons/dumper.h"
 #include "commands/commands.h"
+#include "core/server.h"
 #include "filter/filter.h"
 #include "master/master.h"
 #include "options/cmdline.h"
@@ -148,5 +149,6 @@ main(int argc, char **argv)
 out:
     cmdline_clear(&cl);
     opt_free(opts);
+    server_library_shutdown();
     return status;
 }

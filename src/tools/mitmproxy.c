@@ -12,6 +12,7 @@
 
 #include "addons/intercept.h"
 #include "commands/commands.h"
+#include "core/server.h"
 #include "console/console.h"
 #include "master/master.h"
 #include "options/cmdline.h"
@@ -112,5 +113,6 @@ out:
         intercept->ops->free(intercept);
     cmdline_clear(&cl);
     opt_free(opts);
+    server_library_shutdown();
     return status;
 }

@@ -14,6 +14,7 @@
 #include "addons/dumper.h"
 #include "addons/intercept.h"
 #include "commands/commands.h"
+#include "core/server.h"
 #include "master/master.h"
 #include "options/cmdline.h"
 #include "options/opt.h"
@@ -136,5 +137,6 @@ out:
         intercept->ops->free(intercept);
     cmdline_clear(&cl);
     opt_free(opts);
+    server_library_shutdown();
     return status;
 }
