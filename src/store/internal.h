@@ -170,9 +170,9 @@ unsigned store__pack_add_dict(struct packer *, const void *samples, size_t n);
 int store__pack(ZSTD_CCtx *, const struct pack_dict *d, const void *src, size_t n,
                 struct buf *out);
 /*
- * Any thread: hdrs then rest as one frame (into out, appended) whose
- * blocks for hdrs end where they do, so that store__unpack_first() can
- * give them back from the frame's first *first bytes alone (0 without hdrs).
+ * Any thread: hdrs then rest as one frame (into out, appended); *first is
+ * how much of the frame store__unpack_first() needs for hdrs (0 without
+ * hdrs): the whole frame, since the headers' blocks are not ended apart.
  */
 int store__pack_split(ZSTD_CCtx *, const struct pack_dict *d, const struct buf *hdrs,
                       const struct buf *rest, struct buf *out, size_t *first);
