@@ -103,6 +103,10 @@ struct bodylog {
     char *tmpdir;
     uint64_t disk; /* bytes written to it */
     int failed;    /* writing failed: everything stays in RAM */
+    /* The last chunk written to the file, its memory kept for the next
+     * store__blog_take_spare() (NULL if none): one chunk beyond the budget. */
+    uint8_t *spare;
+    size_t spare_cap;
 };
 
 /* A reader's window onto the file, one per thread. */
@@ -118,6 +122,10 @@ void store__blog_clear(struct bodylog *);
 uint64_t store__blog_append(struct bodylog *, const void *p, size_t n);
 /* Takes data (malloc'd, len bytes used) as the next chunk; returns its base. */
 uint64_t store__blog_adopt(struct bodylog *, uint8_t *data, size_t len);
+/* The memory of a chunk already written to the file (cap bytes, malloc'd;
+ * the caller's), or NULL: a loader fills it instead of fresh memory, whose
+ * pages each cost a fault. */
+uint8_t *store__blog_take_spare(struct bodylog *, size_t *cap);
 void store__blog_set_budget(struct bodylog *, uint64_t budget);
 /* Closes the chunk being filled (shrunk to its length) so that it, too,
  * may move to the file when RAM is over budget. */
