@@ -120,13 +120,14 @@ struct batch {
     struct block *blk; /* parse_work's input, until it has run */
     struct brow *rows;
     size_t n, caprows;
-    struct buf data; /* the block's buffer once parsed, to be used again */
+    struct buf data;           /* the block's buffer once parsed, to be used again */
     struct intern strs, hsets; /* the batch's own, merged into the store's */
     struct buf rests;          /* compressed records, back to back */
     /* The bodies, back to back: they become a chunk of the log, which
      * frees with free(). They are parts of the block's records, so the
      * block's length is room enough, taken at once (not a struct buf:
-     * that maps large buffers, and grows by copies and page faults). */
+     * that maps large buffers, and grows by copies and page faults);
+     * or the log's spare, a chunk it wrote, grown if it is too small. */
     uint8_t *bodies;
     size_t nbodies, capbodies;
     int err;
