@@ -10,6 +10,13 @@
 #
 #   storecallgrind: BINARY CALL: I instructions (I/N per flow)
 #
+# With STORECALLGRIND_LOAD=1 each BINARY also runs once more with only the
+# load counted (its read, parse and add jobs, on every thread) and prints
+#
+#   storecallgrind: BINARY load: I instructions (I/N per flow)
+#
+# Page faults and system calls are not instructions: the load's CPU seconds
+# (bench/store.sh) show those.
 # Usage: bench/storecallgrind.sh FILE BINARY...
 # Environment: CALLGRIND_KEEP (a directory to keep the profiles in, for
 # callgrind_annotate; they are written with uncompressed names).
@@ -57,6 +64,20 @@ PY
     if [ -n "${CALLGRIND_KEEP:-}" ]; then
         mkdir -p "$CALLGRIND_KEEP"
         cp "$tmp"/cg.out.* "$CALLGRIND_KEEP/"
+    fi
+    if [ -n "${STORECALLGRIND_LOAD:-}" ]; then
+        valgrind --tool=callgrind --callgrind-out-file="$tmp/load.out" \
+            --toggle-collect=read_work --toggle-collect=parse_work \
+            --toggle-collect=parse_after "$bin" "$file" 2 0 "~m POST" \
+            >"$tmp/load.txt" 2>"$tmp/load.err"
+        /usr/bin/python3 - "$bin" "$tmp" <<'PY'
+import json, re, sys
+
+bin_, tmp = sys.argv[1], sys.argv[2]
+flows = json.loads(open(tmp + "/load.txt").read())["flows"]
+total = int(re.search(r"^totals: (\d+)", open(tmp + "/load.out").read(), re.M).group(1))
+print("storecallgrind: %s load: %d instructions (%d per flow)" % (bin_, total, total // flows))
+PY
     fi
     rm -rf "$tmp"
 done

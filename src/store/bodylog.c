@@ -31,6 +31,8 @@
 #define CHUNK_SIZE (1u << 20)
 /* A reader's file window: sequential reads come in this size. */
 #define WINDOW_SIZE (1u << 20)
+/* A written chunk larger than this (a big body's own) is not kept as the spare. */
+#define SPARE_MAX (8u << 20)
 
 void
 store__blog_init(struct bodylog *l, uint64_t budget, const char *tmpdir)
@@ -47,6 +49,7 @@ store__blog_clear(struct bodylog *l)
     for (size_t i = 0; i < l->nchunks; i++)
         free(l->chunks[i].data);
     free(l->chunks);
+    free(l->spare);
     if (l->fd >= 0)
         close(l->fd);
     free(l->tmpdir);
@@ -108,7 +111,13 @@ spill(struct bodylog *l)
         }
         l->ram -= c->cap;
         l->disk += c->len;
-        free(c->data);
+        if (c->cap <= SPARE_MAX && c->cap > l->spare_cap) {
+            free(l->spare);
+            l->spare = c->data;
+            l->spare_cap = c->cap;
+        } else {
+            free(c->data);
+        }
         c->data = NULL;
         c->open = 0;
         l->first_ram++;
@@ -167,6 +176,16 @@ store__blog_adopt(struct bodylog *l, uint8_t *data, size_t len)
     new_chunk(l, data, len, len, 0);
     spill(l);
     return base;
+}
+
+uint8_t *
+store__blog_take_spare(struct bodylog *l, size_t *cap)
+{
+    uint8_t *p = l->spare;
+    *cap = p ? l->spare_cap : 0;
+    l->spare = NULL;
+    l->spare_cap = 0;
+    return p;
 }
 
 void

@@ -104,6 +104,10 @@ struct bodylog {
     char *tmpdir;
     uint64_t disk; /* bytes written to it */
     int failed;    /* writing failed: everything stays in RAM */
+    /* The last chunk written to the file, its memory kept for the next
+     * store__blog_take_spare() (NULL if none): one chunk beyond the budget. */
+    uint8_t *spare;
+    size_t spare_cap;
 };
 
 /* A reader's window onto the file, one per thread. */
@@ -119,6 +123,10 @@ void store__blog_clear(struct bodylog *);
 uint64_t store__blog_append(struct bodylog *, const void *p, size_t n);
 /* Takes data (malloc'd, len bytes used) as the next chunk; returns its base. */
 uint64_t store__blog_adopt(struct bodylog *, uint8_t *data, size_t len);
+/* The memory of a chunk already written to the file (cap bytes, malloc'd;
+ * the caller's), or NULL: a loader fills it instead of fresh memory, whose
+ * pages each cost a fault. */
+uint8_t *store__blog_take_spare(struct bodylog *, size_t *cap);
 void store__blog_set_budget(struct bodylog *, uint64_t budget);
 /* Closes the chunk being filled (shrunk to its length) so that it, too,
  * may move to the file when RAM is over budget. */
@@ -171,9 +179,9 @@ unsigned store__pack_add_dict(struct packer *, const void *samples, size_t n);
 int store__pack(ZSTD_CCtx *, const struct pack_dict *d, const void *src, size_t n,
                 struct buf *out);
 /*
- * Any thread: hdrs then rest as one frame (into out, appended) whose
- * blocks for hdrs end where they do, so that store__unpack_first() can
- * give them back from the frame's first *first bytes alone (0 without hdrs).
+ * Any thread: hdrs then rest as one frame (into out, appended); *first is
+ * how much of the frame store__unpack_first() needs for hdrs (0 without
+ * hdrs): the whole frame, since the headers' blocks are not ended apart.
  */
 int store__pack_split(ZSTD_CCtx *, const struct pack_dict *d, const struct buf *hdrs,
                       const struct buf *rest, struct buf *out, size_t *first);

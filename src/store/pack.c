@@ -81,11 +81,12 @@ store__pack_split(ZSTD_CCtx *cctx, const struct pack_dict *d, const struct buf *
                          : ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, PACK_LEVEL);
     if (!ZSTD_isError(r))
         r = ZSTD_CCtx_setPledgedSrcSize(cctx, hdrs->len + rest->len);
-    /* A flush ends a block: the headers' blocks decompress without the rest's. */
+    /* No flush between the two: ending the headers' block there made a
+     * record's compression cost twice as much (a second block, its own
+     * literals and tables), and ~h reads the plain part, not this frame. */
     ZSTD_inBuffer ib = {buf_ptr(hdrs), hdrs->len, 0};
-    while (!ZSTD_isError(r) && hdrs->len && (ib.pos < ib.size || r != 0) && ob.pos < ob.size)
-        r = ZSTD_compressStream2(cctx, &ob, &ib, ZSTD_e_flush);
-    *first = hdrs->len ? ob.pos : 0;
+    while (!ZSTD_isError(r) && ib.pos < ib.size && ob.pos < ob.size)
+        r = ZSTD_compressStream2(cctx, &ob, &ib, ZSTD_e_continue);
     ib = (ZSTD_inBuffer){buf_ptr(rest), rest->len, 0};
     do {
         if (!ZSTD_isError(r))
@@ -94,6 +95,7 @@ store__pack_split(ZSTD_CCtx *cctx, const struct pack_dict *d, const struct buf *
     ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
     if (ZSTD_isError(r) || r != 0)
         return MP_ERR_CORRUPT;
+    *first = hdrs->len ? ob.pos : 0;
     out->len += ob.pos;
     return 0;
 }
