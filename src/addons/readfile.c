@@ -20,7 +20,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "addons/readahead.h"
 #include "addons/readfile.h"
@@ -29,6 +28,7 @@
 #include "flow/flow.h"
 #include "flow/flowfile.h"
 #include "flow/tnetstring.h"
+#include "util/clock.h"
 #include "util/xmalloc.h"
 
 struct readfile {
@@ -43,7 +43,7 @@ struct readfile {
     /* Slices (readfile_start_sliced): later is NULL for a read in one go. */
     struct readfile_slices slices;
     unsigned slice_flows; /* flows read in this slice, matching or not */
-    struct timespec slice_t0;
+    double slice_t0;      /* clock_mono_ms() */
     int yielded; /* waiting for readfile_continue() */
 
     struct flow *flow; /* whose hooks go out now; one reference; NULL between flows */
@@ -226,7 +226,7 @@ slice_begin(struct readfile *rf)
 {
     rf->slice_flows = 0;
     if (rf->slices.max_us)
-        clock_gettime(CLOCK_MONOTONIC, &rf->slice_t0);
+        rf->slice_t0 = clock_mono_ms();
 }
 
 /* Whether a sliced read should hand the loop back before the next flow. */
@@ -240,11 +240,7 @@ slice_over(struct readfile *rf)
         return 1;
     if (sl->max_us == 0)
         return 0;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    long long us = (long long)(now.tv_sec - rf->slice_t0.tv_sec) * 1000000 +
-                   (now.tv_nsec - rf->slice_t0.tv_nsec) / 1000;
-    return us >= (long long)sl->max_us;
+    return (clock_mono_ms() - rf->slice_t0) * 1e3 >= (double)sl->max_us;
 }
 
 enum next { NEXT_END, NEXT_FLOW, NEXT_LATER };

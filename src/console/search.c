@@ -16,10 +16,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "console/internal.h"
 #include "store/store.h"
+#include "util/clock.h"
 #include "util/xmalloc.h"
 
 /* The longest a slice holds the loop, and the render work between looks at the clock. */
@@ -35,14 +35,6 @@ struct fv_search {
     int wrapped; /* past the end (the top, going back): at runs towards start */
     struct sline scratch;
 };
-
-static double
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static void
 search_free(struct fv_search *s)
@@ -137,9 +129,9 @@ slice(struct console *c, double budget_ms)
     struct fv_search *s = c->fs;
     struct flowview *fv = &c->fv;
     const char *term = c->last_search;
-    double t0 = now_ms();
+    double t0 = clock_mono_ms();
     for (unsigned n = 1;; n++) {
-        if (budget_ms > 0 && n % 64 == 0 && now_ms() - t0 >= budget_ms)
+        if (budget_ms > 0 && n % 64 == 0 && clock_mono_ms() - t0 >= budget_ms)
             return 1;
         if (fv->stale) {
             /* The flow changed under the search (a live flow, a body
@@ -152,7 +144,7 @@ slice(struct console *c, double budget_ms)
         if (!s->backwards) {
             if (!s->wrapped && s->at >= total) {
                 if (more_lines(c)) {
-                    if (budget_ms > 0 && now_ms() - t0 >= budget_ms)
+                    if (budget_ms > 0 && clock_mono_ms() - t0 >= budget_ms)
                         return 1;
                     continue;
                 }
@@ -165,7 +157,7 @@ slice(struct console *c, double budget_ms)
             if (!s->wrapped && s->at < 0) {
                 /* From the end back: every line must be known first. */
                 if (more_lines(c)) {
-                    if (budget_ms > 0 && now_ms() - t0 >= budget_ms)
+                    if (budget_ms > 0 && clock_mono_ms() - t0 >= budget_ms)
                         return 1;
                     continue;
                 }

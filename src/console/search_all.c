@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "commands/commands.h"
 #include "console/internal.h"
@@ -35,6 +34,7 @@
 #include "http/encoding.h"
 #include "http/headers.h"
 #include "http/message.h"
+#include "util/clock.h"
 #include "util/json_parse.h"
 #include "util/pyre.h"
 #include "util/uuid.h"
@@ -268,23 +268,15 @@ on_hit(void *arg, size_t pos, const char *id)
     snprintf(sa->ids[sa->n++], UUID_STR_LEN, "%s", id);
 }
 
-static double
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* Matches for about SLICE_MS; returns 1 while flows are left to search. */
 static int
 slice(struct console *c, struct search_all *sa)
 {
-    double t0 = now_ms(), t = t0;
+    double t0 = clock_mono_ms(), t = t0;
     int more = 1;
     while (more && t - t0 < SLICE_MS) {
         more = store_scan_step(sa->scan, sa->step, on_hit, sa);
-        double dt = now_ms() - t;
+        double dt = clock_mono_ms() - t;
         t += dt;
         /* The next step's rows, at this step's pace, within limits. */
         size_t want = dt > 0.01 ? (size_t)((double)sa->step * STEP_MS / dt) : 4 * sa->step;

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "addons/intercept.h"
 #include "commands/commands.h"
@@ -18,16 +17,8 @@
 #include "options/cmdline.h"
 #include "options/opt.h"
 #include "store/store.h"
+#include "util/clock.h"
 #include "util/log.h"
-
-/* Milliseconds since t0. */
-static double
-since(const struct timespec *t0)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
-}
 
 /* The interactive tools' options exist before the command line is read,
  * so their flags, --set and config.yaml reach them. */
@@ -42,8 +33,7 @@ static const struct master_tool tool = {
 int
 main(int argc, char **argv)
 {
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = clock_mono_ms();
     double first_screen = 0;
     struct options *opts = NULL;
     struct cmdline cl = {0};
@@ -86,7 +76,7 @@ main(int argc, char **argv)
     } else if (console_open(c, &e) < 0) {
         failed = "";
         status = 1;
-    } else if ((first_screen = since(&t0)), master_configure(m, &e) < 0) {
+    } else if ((first_screen = clock_mono_ms() - t0), master_configure(m, &e) < 0) {
         failed = "";
         status = 2;
     } else if (master_listen(m, &e) < 0) {
@@ -97,7 +87,7 @@ main(int argc, char **argv)
         status = 1;
     } else {
         log_debug("console: first screen %.1f ms after start, serving after %.1f ms", first_screen,
-                  since(&t0));
+                  clock_mono_ms() - t0);
         master_announce(m);
         master_read_flows_logged(m);
         if (master_run(m) != 0)

@@ -19,3 +19,11 @@ clock_pin(double t)
 {
     pinned = t;
 }
+
+double
+clock_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
