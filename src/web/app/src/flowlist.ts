@@ -51,6 +51,15 @@ export class FlowList extends Observable {
     private timer: number | undefined;
     private lastJump = -Infinity; // performance.now() of the last jump
     private settle: number | undefined;
+    // An answer can be older than an update that came while it was on its
+    // way (the server sent the update after the answer left): such a copy
+    // must not replace the newer one. Every flow an update brings gets a
+    // number; while fetches are out, the newest copies are kept with their
+    // numbers, and a fetched flow that was updated after its fetch started
+    // is taken from here instead.
+    private seq = 0;
+    private recent = new Map<string, { flow: Flow; seq: number }>();
+    private out: number[] = []; // this.seq when each fetch in flight started
 
     // The rows on screen are [start, end); pages around them are kept.
     setVisible(start: number, end: number): void {
@@ -129,9 +138,41 @@ export class FlowList extends Observable {
         this.invalidate();
     }
 
+    // A flow as an update brought it (added or changed): the newest copy.
+    note(flow: Flow): void {
+        this.seq++;
+        if (this.out.length === 0) return;
+        this.recent.delete(flow.id);
+        this.recent.set(flow.id, { flow, seq: this.seq });
+    }
+
+    // f as fetched by a request that started at since, or the copy an
+    // update brought after that.
+    private newest(f: Flow, since: number): Flow {
+        const r = this.recent.get(f.id);
+        return r && r.seq > since ? r.flow : f;
+    }
+
+    private started(): number {
+        this.out.push(this.seq);
+        return this.seq;
+    }
+
+    // A fetch is over: copies no fetch still out can need are dropped.
+    private finished(since: number): void {
+        this.out.splice(this.out.indexOf(since), 1);
+        if (this.out.length === 0) {
+            this.recent.clear();
+            return;
+        }
+        const oldest = Math.min(...this.out);
+        for (const [id, r] of this.recent) if (r.seq <= oldest) this.recent.delete(id);
+    }
+
     // An updated flow replaces its old copy at once; its position may change,
     // which the refetch that invalidate() schedules takes care of.
     patch(flow: Flow): void {
+        this.note(flow);
         for (const page of this.pages.values()) {
             const i = page.flows.findIndex((f) => f.id === flow.id);
             if (i >= 0) {
@@ -156,13 +197,19 @@ export class FlowList extends Observable {
     }
 
     // Flow id as the server has it now, and its position in the current list;
-    // for a flow just made, which no cached page holds yet.
+    // for a flow just made, which no cached page holds yet. An update that
+    // came meanwhile wins over the copy fetched here.
     async find(id: string): Promise<[Flow, number] | null> {
-        const i = await this.locate(id);
-        if (i < 0) return null;
-        const r = await getJson<{ flows: Flow[] }>(`/flows?${this.query(i, 1)}`).catch(() => null);
-        const f = r?.flows[0];
-        return f && f.id === id ? [f, i] : null;
+        const since = this.started();
+        try {
+            const i = await this.locate(id);
+            if (i < 0) return null;
+            const r = await getJson<{ flows: Flow[] }>(`/flows?${this.query(i, 1)}`).catch(() => null);
+            const f = r?.flows[0];
+            return f && f.id === id ? [this.newest(f, since), i] : null;
+        } finally {
+            this.finished(since);
+        }
     }
 
     private query(offset: number, limit: number): URLSearchParams {
@@ -223,6 +270,7 @@ export class FlowList extends Observable {
         const gen = this.gen;
         const params = this.params;
         const q = this.query(p * PAGE, PAGE);
+        const since = this.started();
         try {
             const res = await getJson<Windowed | Flow[]>(`/flows?${q}`, ctl.signal);
             if (params !== this.params) return;
@@ -238,7 +286,7 @@ export class FlowList extends Observable {
                 for (const [k, page] of this.pages) if (k !== p) page.gen = Math.min(page.gen, gen - 1);
             }
             this.total = w.total;
-            this.pages.set(p, { flows: w.flows, gen });
+            this.pages.set(p, { flows: w.flows.map((f) => this.newest(f, since)), gen });
             this.error = null;
             this.loaded = true;
         } catch (e) {
@@ -249,6 +297,7 @@ export class FlowList extends Observable {
             this.total = 0;
             this.loaded = true;
         } finally {
+            this.finished(since);
             if (this.inflight.get(p) === ctl) this.inflight.delete(p);
             this.emit();
         }
