@@ -452,24 +452,14 @@ web__options_json(struct json *j, const struct options *o, const struct opt_chan
     struct options *defaults = opt_new();
     web_options_defaults(defaults);
     json_object_begin(j);
-    size_t n = opt_count();
-    /* dump_dicts sorts by name. */
-    const struct opt_info **sorted = calloc(n ? n : 1, sizeof(*sorted));
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        const struct opt_info *info = opt_at(i);
-        if (opt_changed(only, info->index))
-            sorted[k++] = info;
-    }
-    for (size_t a = 1; a < k; a++)
-        for (size_t b = a; b > 0 && strcmp(sorted[b - 1]->name, sorted[b]->name) > 0; b--) {
-            const struct opt_info *t = sorted[b];
-            sorted[b] = sorted[b - 1];
-            sorted[b - 1] = t;
-        }
-    for (size_t i = 0; i < k; i++)
-        one_option(j, o, defaults, sorted[i]);
-    free(sorted);
+    /* dump_dicts sorts by name; 8.1.1's mitmweb has no mitmdump-only
+     * options (opt_listed). */
+    const struct opt_info **rows;
+    size_t n = opt_listed(&rows);
+    for (size_t i = 0; i < n; i++)
+        if (opt_changed(only, rows[i]->index))
+            one_option(j, o, defaults, rows[i]);
+    free(rows);
     json_object_end(j);
     opt_free(defaults);
 }

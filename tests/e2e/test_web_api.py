@@ -710,3 +710,24 @@ def test_options_lists_what_811s_mitmweb_lists():
     assert "termlog_verbosity" in ours
     assert ours - ref == {"web_password", "web_theme", "store_memory_budget"}
     assert ref - ours == set()
+
+
+def test_options_api_lists_what_811s_mitmweb_lists(mitmweb):
+    """GET /options as 8.1.1's mitmweb answers it: the options of the addons
+    it loads, which are the ones its --options lists (8.1.1's GET /options
+    and --options name the same 89), so no flow_detail, dumper_* or
+    keepserving, which can still be set."""
+    def names(cmd):
+        out = subprocess.run([cmd, "--options"], stdout=subprocess.PIPE, check=True,
+                             stdin=subprocess.DEVNULL).stdout.decode()
+        return {l.split(":")[0] for l in out.splitlines() if l and l[0].isalpha()}
+
+    web = mitmweb()
+    api = set(web.json("GET", "/options"))
+    assert {"flow_detail", "keepserving", "dumper_filter", "dumper_default_contentview"} & api == set()
+    assert "termlog_verbosity" in api and "web_columns" in api
+    assert api == names(binary("mitmweb"))
+    assert names("/usr/bin/mitmweb") - api == set()
+    # Hidden is not gone: a script or an old config may still set one.
+    assert web.request("PUT", "/options", {"flow_detail": 3})[0] == 200
+    assert "flow_detail" not in web.json("GET", "/options")
