@@ -56,7 +56,7 @@ class Recorder(BaseHTTPRequestHandler):
         Recorder.seen.append({"method": self.command, "path": self.path,
                               "headers": dict(self.headers.items()), "body": body.decode("latin-1")})
         if self.path.startswith("/resent"):
-            time.sleep(0.5)  # the resend scenario's lookup must see no response yet
+            time.sleep(2)  # the resend scenario's lookups must see no response yet
         if self.path.startswith("/json"):
             self.reply(json.dumps({"hello": "world", "n": [1, 2, 3], "ok": True}).encode(),
                        "application/json")

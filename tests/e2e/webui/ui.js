@@ -214,14 +214,16 @@ const scenarios = {
         await headers.fill((await headers.inputValue()) + '\nX-Resent: by the editor');
         await page.locator('[data-resend=body]').fill('resent body');
         await shot('resend-editor');
-        // The app looks the new flow up (locate, then its row) after the
-        // POST's answer. The row's answer is held back here until the
-        // origin's response (half a second late) has come as an update: the
-        // copy it brings is older than that update and must not be what the
-        // pane shows (the race that once left it "Waiting for the response").
-        const slow = (u) => u.pathname.endsWith('/flows') && u.searchParams.get('limit') === '1' &&
-            !u.searchParams.has('id');
+        // The app looks the new flow up after the POST's answer: locate,
+        // its row, then the whole flow. The row's and the flow's answers are
+        // held back here until the origin's response (two seconds late) has
+        // come as an update: the copies they bring are older than that
+        // update and must not be what the pane shows (the race that once
+        // left it "Waiting for the response").
+        const slow = (u) => (u.pathname.endsWith('/flows') && u.searchParams.get('limit') === '1' &&
+            !u.searchParams.has('id')) || /\/flows\/[0-9a-f-]{36}$/.test(u.pathname);
         await page.route(slow, async (route) => {
+            if (route.request().method() !== 'GET') return route.continue();
             const res = await route.fetch();
             await new Promise((r) => setTimeout(r, 1500));
             await route.fulfill({ response: res }).catch(() => {});

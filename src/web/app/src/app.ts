@@ -113,7 +113,23 @@ function fail(e: unknown): void {
     say(`Error: ${(e as Error).message ?? e}`);
 }
 
+let selecting = 0; // the latest select() call wins
+
+// Selects flow (null: none). A row of the list-only shape is shown once the
+// whole flow has come (the detail pane, the menus and the resend editor
+// read all of it).
 export function select(flow: Flow | null, index?: number): void {
+    const token = ++selecting;
+    if (flow && flows.isPartial(flow)) {
+        void flows.full(flow.id).then((full) => {
+            if (full && token === selecting) show(full, index);
+        });
+        return;
+    }
+    show(flow, index);
+}
+
+function show(flow: Flow | null, index?: number): void {
     const tab = app.state.tab;
     let next: Tab = tab;
     if (flow) {

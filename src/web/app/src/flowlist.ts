@@ -60,6 +60,10 @@ export class FlowList extends Observable {
     private seq = 0;
     private recent = new Map<string, { flow: Flow; seq: number }>();
     private out: number[] = []; // this.seq when each fetch in flight started
+    // Rows come in the list-only shape (GET /flows?list=1: what the table
+    // shows, a fraction of a flow's JSON); these are such rows, which the
+    // detail pane must not be given (full() fetches the whole flow).
+    private partial = new WeakSet<Flow>();
 
     // The rows on screen are [start, end); pages around them are kept.
     setVisible(start: number, end: number): void {
@@ -169,6 +173,24 @@ export class FlowList extends Observable {
         for (const [id, r] of this.recent) if (r.seq <= oldest) this.recent.delete(id);
     }
 
+    // Whether f is a list-only row rather than a whole flow.
+    isPartial(f: Flow): boolean {
+        return this.partial.has(f);
+    }
+
+    // The whole flow id as the server has it (GET /flows/<id>), or an update's
+    // newer copy; null when it is gone.
+    async full(id: string): Promise<Flow | null> {
+        const since = this.started();
+        try {
+            return this.newest(await getJson<Flow>(`/flows/${encodeURIComponent(id)}`), since);
+        } catch {
+            return null;
+        } finally {
+            this.finished(since);
+        }
+    }
+
     // An updated flow replaces its old copy at once; its position may change,
     // which the refetch that invalidate() schedules takes care of.
     patch(flow: Flow): void {
@@ -206,7 +228,9 @@ export class FlowList extends Observable {
             if (i < 0) return null;
             const r = await getJson<{ flows: Flow[] }>(`/flows?${this.query(i, 1)}`).catch(() => null);
             const f = r?.flows[0];
-            return f && f.id === id ? [this.newest(f, since), i] : null;
+            if (!f || f.id !== id) return null;
+            this.partial.add(f);
+            return [this.newest(f, since), i];
         } finally {
             this.finished(since);
         }
@@ -218,6 +242,7 @@ export class FlowList extends Observable {
             limit: String(limit),
             order: this.order,
             reverse: this.reverse ? "1" : "0",
+            list: "1",
         });
         if (this.filter) q.set("filter", this.filter);
         return q;
@@ -280,6 +305,7 @@ export class FlowList extends Observable {
                 w = { total: res.length, offset: p * PAGE, flows: res.slice(p * PAGE, p * PAGE + PAGE) };
             } else {
                 w = res;
+                for (const f of w.flows) this.partial.add(f);
             }
             if (this.total !== w.total) {
                 // Rows moved: pages fetched before this answer are stale.
