@@ -236,6 +236,8 @@ export class FlowList extends Observable {
         }
     }
 
+    // index.html preloads the first page by this URL, parameter for
+    // parameter: a change here is a change there, or the preload is wasted.
     private query(offset: number, limit: number): URLSearchParams {
         const q = new URLSearchParams({
             offset: String(offset),
