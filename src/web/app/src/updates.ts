@@ -114,7 +114,7 @@ function handle(msg: Msg): void {
         }
         case "flows/reset":
             flows.reset();
-            app.set({ selected: null, selectedIndex: -1 });
+            app.set({ selected: null, selectedId: null, selectedIndex: -1 });
             // The server forgets nothing, but mitmproxy re-sends filters here.
             if (app.state.highlight) sendFilter("highlight", app.state.highlight);
             break;
