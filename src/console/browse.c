@@ -21,33 +21,17 @@
 
 /* ---- the items of each list -------------------------------------------------- */
 
-static int
-cmp_opt(const void *a, const void *b)
-{
-    return strcmp((*(const struct opt_info *const *)a)->name,
-                  (*(const struct opt_info *const *)b)->name);
-}
-
-/* Every option, by name (sorted(options.keys())). Owned array. */
-static size_t
-options_sorted(const struct opt_info ***out)
-{
-    size_t n = opt_count();
-    const struct opt_info **v = xcalloc(n ? n : 1, sizeof(*v));
-    for (size_t i = 0; i < n; i++)
-        v[i] = opt_at(i);
-    qsort(v, n, sizeof(*v), cmp_opt);
-    *out = v;
-    return n;
-}
-
 size_t
 console__browse_len(struct console *c, enum view_kind v)
 {
     const char **names;
     switch (v) {
-    case VIEW_OPTIONS:
-        return opt_count();
+    case VIEW_OPTIONS: {
+        const struct opt_info **o;
+        size_t n = opt_listed(&o);
+        free(o);
+        return n;
+    }
     case VIEW_COMMANDS:
         return cmds_names(master_commands(c->master), &names);
     case VIEW_KEYBINDINGS: {
@@ -81,7 +65,7 @@ const struct opt_info *
 console__focused_option(struct console *c)
 {
     const struct opt_info **v;
-    size_t n = options_sorted(&v);
+    size_t n = opt_listed(&v);
     struct browser *b = &c->browse[0];
     const struct opt_info *o = n ? v[b->focus < (long)n ? b->focus : (long)n - 1] : NULL;
     free(v);
@@ -202,7 +186,7 @@ draw_options(struct console *c, struct sline *lines, int rows, int row0)
 {
     struct browser *b = &c->browse[0];
     const struct opt_info **v;
-    size_t n = options_sorted(&v);
+    size_t n = opt_listed(&v);
     int list = rows - HELP_HEIGHT;
     follow(b, (long)n, list);
     int namew = 0;

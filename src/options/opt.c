@@ -20,7 +20,7 @@
 static struct opt_info registry[] = {
 #define X(type, state, name, def, choices, help)                                                   \
     {#name, OPT_##type, choices, help, offsetof(struct options, name), OPT_STATE_##state,      \
-     OPT_INDEX_##name, 0, OPT_VALUE_TEXT},
+     OPT_INDEX_##name, 0, OPT_VALUE_TEXT, 0},
     OPT_MAP(X)
 #undef X
 };
@@ -639,7 +639,28 @@ opt_unlist(const char *name)
     if (info == NULL)
         return MP_ERR_NOTFOUND;
     info->unlisted = 1;
+    info->absent = 1;
     return 0;
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+    return strcmp((*(const struct opt_info *const *)a)->name,
+                  (*(const struct opt_info *const *)b)->name);
+}
+
+size_t
+opt_listed(const struct opt_info ***out)
+{
+    size_t n = opt_count(), k = 0;
+    const struct opt_info **v = xcalloc(n ? n : 1, sizeof(*v));
+    for (size_t i = 0; i < n; i++)
+        if (!opt_at(i)->absent)
+            v[k++] = opt_at(i);
+    qsort(v, k, sizeof(*v), by_name);
+    *out = v;
+    return k;
 }
 
 int

@@ -181,6 +181,7 @@ struct opt_info {
     size_t index;  /* OPT_INDEX_name, or OPT_COUNT + k for the k-th registered one */
     int unlisted;  /* ours, not mitmproxy's: `--options` leaves it out (opt_register_ours) */
     enum opt_value value; /* STR/OPTSTR: what the text holds (opt_register_typed) */
+    int absent; /* the tool's mitmproxy lacks it (opt_unlist): its UIs leave it out too */
 };
 
 /*
@@ -207,6 +208,15 @@ const struct opt_info *opt_registry(size_t *n);
 /* Every option, registered ones included: opt_at(0 .. opt_count() - 1). */
 size_t opt_count(void);
 const struct opt_info *opt_at(size_t index);
+/*
+ * The options a tool's UIs list (mitmweb's GET /options, the console's
+ * options screen), sorted by name: every option but those opt_unlist()
+ * took out, as 8.1.1 lists only the options of the addons the tool loads.
+ * Ours stay (opt_register_ours): `--options` leaves them out to read as
+ * 8.1.1's, but a UI is where they are found and set. Returns the count;
+ * *out is a new array the caller frees.
+ */
+size_t opt_listed(const struct opt_info ***out);
 const struct opt_info *opt_find(const char *name);
 /*
  * Registers an option at run time (mitmproxy's loader.add_option, for
@@ -235,9 +245,10 @@ int opt_register_typed(const char *name, const char *type_name, const char *def,
 int opt_register_ours(const char *name, enum opt_type type, const char *def, const char *choices,
                       const char *help, struct err *e);
 /*
- * Leaves an option out of `--options` from now on, for a tool whose
- * mitmproxy does not have it (8.1.1 registers mitmdump's flow_detail in an
- * addon that mitmweb does not load); it is still read and set as before.
+ * Leaves an option out of `--options` and the UIs (opt_listed()) from now
+ * on, for a tool whose mitmproxy does not have it (8.1.1 registers
+ * mitmdump's flow_detail in an addon that mitmweb does not load); it is
+ * still read and set as before.
  * 0, or MP_ERR_NOTFOUND when no option has that name.
  */
 int opt_unlist(const char *name);

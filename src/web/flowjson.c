@@ -315,6 +315,18 @@ dns_json(struct json *j, const struct dns_message *m)
     json_object_end(j);
 }
 
+static void
+mark_json(struct json *j, const struct flow *f)
+{
+    json_key(j, "marked");
+    if (f->marked && *f->marked) {
+        const char *g = emoji_glyph(f->marked);
+        json_string(j, g ? g : "\xf0\x9f\x94\xb4"); /* 🔴, as emoji.get(marked, "🔴") */
+    } else {
+        json_string(j, "");
+    }
+}
+
 void
 web__flow_json(struct json *j, const struct flow *f)
 {
@@ -329,13 +341,7 @@ web__flow_json(struct json *j, const struct flow *f)
     json_string(j, flow_type_name(f->type));
     json_key(j, "modified");
     json_bool(j, flow_modified(f));
-    json_key(j, "marked");
-    if (f->marked && *f->marked) {
-        const char *g = emoji_glyph(f->marked);
-        json_string(j, g ? g : "\xf0\x9f\x94\xb4"); /* 🔴, as emoji.get(marked, "🔴") */
-    } else {
-        json_string(j, "");
-    }
+    mark_json(j, f);
     json_key(j, "comment");
     json_string(j, f->comment ? f->comment : "");
     json_key(j, "timestamp_created");
@@ -385,6 +391,190 @@ web__flow_json(struct json *j, const struct flow *f)
         if (f->dns_response) {
             json_key(j, "response");
             dns_json(j, f->dns_response);
+        }
+    }
+    json_object_end(j);
+}
+
+/* ---- the list-only row (GET /flows?list=1) ------------------------------------ */
+
+/* What the table reads of a connection: the client's TLS (the tls column)
+ * and start (a non-HTTP flow's start), the server's address and end (a
+ * non-HTTP flow's path and end). */
+static void
+row_conn(struct json *j, const struct connection *c)
+{
+    json_object_begin(j);
+    if (c->side == CONN_CLIENT) {
+        json_key(j, "tls_established");
+        json_bool(j, c->tls_established);
+        json_key(j, "timestamp_start");
+        opt_double(j, c->timestamp_start);
+    } else {
+        json_key(j, "address");
+        addr_json(j, &c->address);
+        json_key(j, "timestamp_end");
+        opt_double(j, c->timestamp_end);
+    }
+    json_object_end(j);
+}
+
+static void
+row_length(struct json *j, const struct buf *content, int none)
+{
+    json_key(j, "contentLength");
+    if (none)
+        json_null(j);
+    else
+        json_uint(j, content->len);
+}
+
+static void
+row_request(struct json *j, const struct http_request *rq)
+{
+    json_object_begin(j);
+    json_key(j, "method");
+    json_string(j, rq->method);
+    json_key(j, "scheme");
+    json_string(j, rq->scheme);
+    json_key(j, "host");
+    json_string(j, rq->host);
+    json_key(j, "port");
+    json_int(j, rq->port);
+    json_key(j, "path");
+    json_string(j, rq->path);
+    json_key(j, "http_version");
+    json_string(j, rq->http_version);
+    json_key(j, "headers");
+    json_array_begin(j);
+    json_array_end(j);
+    row_length(j, &rq->content, rq->content_none);
+    json_key(j, "timestamp_start");
+    opt_double(j, rq->timestamp_start);
+    json_key(j, "pretty_host");
+    pretty_host(j, rq);
+    json_object_end(j);
+}
+
+static void
+row_response(struct json *j, const struct http_response *rs)
+{
+    json_object_begin(j);
+    json_key(j, "status_code");
+    json_int(j, rs->status_code);
+    json_key(j, "headers");
+    json_array_begin(j);
+    const struct hdr *ct = hdrs_get(&rs->headers, "Content-Type");
+    if (ct) {
+        json_array_begin(j);
+        json_bytes(j, ct->name, ct->name_len, JSON_UTF8);
+        json_bytes(j, ct->value, ct->value_len, JSON_UTF8);
+        json_array_end(j);
+    }
+    json_array_end(j);
+    row_length(j, &rs->content, rs->content_none);
+    json_key(j, "timestamp_end");
+    opt_double(j, rs->timestamp_end);
+    json_object_end(j);
+}
+
+/* A DNS message as the row names it: its questions, and an answer's code. */
+static void
+row_dns(struct json *j, const struct dns_message *m)
+{
+    char tmp[DNS_STR_MAX];
+    json_object_begin(j);
+    json_key(j, "status_code");
+    json_int(j, dns_rcode_http_status(m->response_code));
+    json_key(j, "questions");
+    json_array_begin(j);
+    for (size_t i = 0; i < m->nquestions; i++) {
+        json_object_begin(j);
+        json_key(j, "name");
+        json_string(j, m->questions[i].name);
+        json_key(j, "type");
+        json_string(j, dns_type_str(m->questions[i].type, tmp));
+        json_object_end(j);
+    }
+    json_array_end(j);
+    json_object_end(j);
+}
+
+static void
+row_messages(struct json *j, const struct flow *f)
+{
+    uint64_t len = 0;
+    for (size_t i = 0; i < f->nmessages; i++)
+        len += f->messages[i].content.len;
+    json_key(j, "messages_meta");
+    messages_meta(j, len, f->nmessages, f->nmessages ? f->messages[f->nmessages - 1].timestamp : 0);
+}
+
+void
+web__flow_row_json(struct json *j, const struct flow *f)
+{
+    json_object_begin(j);
+    json_key(j, "id");
+    json_string(j, f->id);
+    json_key(j, "intercepted");
+    json_bool(j, f->intercepted);
+    json_key(j, "is_replay");
+    json_string(j, f->is_replay);
+    json_key(j, "type");
+    json_string(j, flow_type_name(f->type));
+    mark_json(j, f);
+    json_key(j, "comment");
+    json_string(j, f->comment ? f->comment : "");
+    json_key(j, "timestamp_created");
+    json_double(j, f->timestamp_created);
+    if (f->client_conn) {
+        json_key(j, "client_conn");
+        row_conn(j, f->client_conn);
+    }
+    if (f->server_conn) {
+        json_key(j, "server_conn");
+        row_conn(j, f->server_conn);
+    }
+    if (f->error) {
+        json_key(j, "error");
+        json_object_begin(j);
+        json_key(j, "msg");
+        json_string(j, f->error->msg);
+        json_object_end(j);
+    }
+    if (f->type == FLOW_HTTP) {
+        if (f->request) {
+            json_key(j, "request");
+            row_request(j, f->request);
+        }
+        if (f->response) {
+            json_key(j, "response");
+            row_response(j, f->response);
+        }
+        if (f->websocket) {
+            const struct websocket_data *ws = f->websocket;
+            uint64_t len = 0;
+            for (size_t i = 0; i < ws->nmessages; i++)
+                len += ws->messages[i].content.len;
+            json_key(j, "websocket");
+            json_object_begin(j);
+            json_key(j, "messages_meta");
+            messages_meta(j, len, ws->nmessages,
+                          ws->nmessages ? ws->messages[ws->nmessages - 1].timestamp : 0);
+            json_key(j, "timestamp_end");
+            opt_double(j, ws->timestamp_end);
+            json_object_end(j);
+        }
+    } else if (f->type == FLOW_TCP) {
+        row_messages(j, f);
+    } else if (f->type == FLOW_DNS) {
+        if (f->dns_request) {
+            json_key(j, "request");
+            row_dns(j, f->dns_request);
+        }
+        if (f->dns_response) {
+            json_key(j, "response");
+            row_dns(j, f->dns_response);
         }
     }
     json_object_end(j);
@@ -452,24 +642,14 @@ web__options_json(struct json *j, const struct options *o, const struct opt_chan
     struct options *defaults = opt_new();
     web_options_defaults(defaults);
     json_object_begin(j);
-    size_t n = opt_count();
-    /* dump_dicts sorts by name. */
-    const struct opt_info **sorted = calloc(n ? n : 1, sizeof(*sorted));
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        const struct opt_info *info = opt_at(i);
-        if (opt_changed(only, info->index))
-            sorted[k++] = info;
-    }
-    for (size_t a = 1; a < k; a++)
-        for (size_t b = a; b > 0 && strcmp(sorted[b - 1]->name, sorted[b]->name) > 0; b--) {
-            const struct opt_info *t = sorted[b];
-            sorted[b] = sorted[b - 1];
-            sorted[b - 1] = t;
-        }
-    for (size_t i = 0; i < k; i++)
-        one_option(j, o, defaults, sorted[i]);
-    free(sorted);
+    /* dump_dicts sorts by name; 8.1.1's mitmweb has no mitmdump-only
+     * options (opt_listed). */
+    const struct opt_info **rows;
+    size_t n = opt_listed(&rows);
+    for (size_t i = 0; i < n; i++)
+        if (opt_changed(only, rows[i]->index))
+            one_option(j, o, defaults, rows[i]);
+    free(rows);
     json_object_end(j);
     opt_free(defaults);
 }

@@ -37,14 +37,17 @@ web__ids_collect(void *arg, size_t pos, const char *id)
 }
 
 static void
-flows_array(struct web *w, struct json *j, const struct web_ids *ids)
+flows_array(struct web *w, struct json *j, const struct web_ids *ids, int rows)
 {
     json_array_begin(j);
     for (size_t i = 0; i < ids->n; i++) {
         struct flow *f = store_get(w->store, ids->v[i], NULL);
         if (f == NULL)
             continue;
-        web__flow_json(j, f);
+        if (rows)
+            web__flow_row_json(j, f);
+        else
+            web__flow_json(j, f);
         flow_unref(f);
     }
     json_array_end(j);
@@ -69,6 +72,9 @@ web__flows_get(struct web *w, struct web_req *rq, struct web_resp *rs, char **ar
     char *offset_s = web__query(rq, "offset"), *limit_s = web__query(rq, "limit");
     char *filter = web__query(rq, "filter"), *order_s = web__query(rq, "order");
     char *reverse_s = web__query(rq, "reverse"), *id = web__query(rq, "id");
+    /* Ours: list=1 sends the rows in the list-only shape (web__flow_row_json). */
+    char *list_s = web__query(rq, "list");
+    int rows = list_s && (strcmp(list_s, "1") == 0 || strcmp(list_s, "true") == 0);
     int windowed = offset_s || limit_s || filter || order_s || reverse_s || id;
     size_t offset = 0, limit = 0;
     enum store_order order = windowed ? STORE_ORDER_TIME : store_get_order(w->store);
@@ -122,10 +128,10 @@ web__flows_get(struct web *w, struct web_req *rq, struct web_resp *rs, char **ar
             json_int(&j, pos);
         }
         json_key(&j, "flows");
-        flows_array(w, &j, &ids);
+        flows_array(w, &j, &ids, rows);
         json_object_end(&j);
     } else {
-        flows_array(w, &j, &ids);
+        flows_array(w, &j, &ids, rows);
     }
     json_clear(&j);
 out:
@@ -136,6 +142,7 @@ out:
     free(order_s);
     free(reverse_s);
     free(id);
+    free(list_s);
 }
 
 /* ---- flow files ---------------------------------------------------------------- */
@@ -299,6 +306,21 @@ void
 web__flow_replay(struct web *w, struct web_req *rq, struct web_resp *rs, char **args)
 {
     one(w, rs, "replay.client", args[0]);
+}
+
+/* GET /flows/<id> (ours): one whole flow, for the detail of a row that
+ * came in the list-only shape. */
+void
+web__flow_get(struct web *w, struct web_req *rq, struct web_resp *rs, char **args)
+{
+    struct flow *f = get_flow(w, args[0], rs);
+    if (f == NULL)
+        return;
+    struct json j;
+    web__json_init(&j, rs);
+    web__flow_json(&j, f);
+    json_clear(&j);
+    flow_unref(f);
 }
 
 void

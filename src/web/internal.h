@@ -178,6 +178,7 @@ void web__flow_put(struct web *, struct web_req *, struct web_resp *, char **arg
  * port, path, http_version, headers, trailers, content); stops at the
  * first bad field, with r partly changed. */
 int web__edit_request(struct http_request *r, const struct jv *obj, struct err *e);
+void web__flow_get(struct web *, struct web_req *, struct web_resp *, char **args);
 void web__flow_delete(struct web *, struct web_req *, struct web_resp *, char **args);
 void web__flow_resume(struct web *, struct web_req *, struct web_resp *, char **args);
 void web__flow_kill(struct web *, struct web_req *, struct web_resp *, char **args);
@@ -203,6 +204,13 @@ int web__upload_file(const char *ct, size_t ctlen, const uint8_t *p, size_t n, c
 
 /* mitmproxy's flow_to_json (current mitmproxy's, app.py). */
 void web__flow_json(struct json *, const struct flow *);
+/*
+ * Ours (GET /flows?list=1): the same object with only what the app's flow
+ * table shows (its columns, row icons and badges); the detail pane reads
+ * the whole flow. No body is hashed and no header is written but a
+ * response's Content-Type, which picks the row's icon.
+ */
+void web__flow_row_json(struct json *, const struct flow *);
 /* The options o as mitmproxy's optmanager.dump_dicts(): those in only
  * (NULL: all), by name. */
 void web__options_json(struct json *, const struct options *o, const struct opt_changes *only);

@@ -436,6 +436,7 @@ static const struct web_route routes[] = {
     {"POST", "/flows/kill", web__kill_all},
     {"POST", "/flows/resend", web__flows_resend},
     {"PUT", "/flows/:id", web__flow_put},
+    {"GET", "/flows/:id", web__flow_get},
     {"DELETE", "/flows/:id", web__flow_delete},
     {"POST", "/flows/:id/resume", web__flow_resume},
     {"POST", "/flows/:id/kill", web__flow_kill},

@@ -160,6 +160,32 @@ TEST(console_browse_options_save_load)
     tcon_stop(&fx);
 }
 
+/* The options screen lists what 8.1.1's console has: the options of the
+ * addons it loads, so not mitmdump's dumper_*, flow_detail, keepserving or
+ * termlog_verbosity, which mitmproxy still reads (opt_unlist). */
+TEST(console_browse_options_lists_what_the_tool_has)
+{
+    size_t hidden = 0;
+    for (const char *const *n = master_dump_only_options_console; *n; n++, hidden++)
+        ASSERT_EQ(opt_unlist(*n), 0);
+    struct tcon fx;
+    tcon_start(&fx, NULL);
+    tcon_keys(fx.c, "O", "g", NULL);
+    size_t n = console__browse_len(fx.c, VIEW_OPTIONS);
+    ASSERT_EQ(n, opt_count() - hidden);
+    int seen_console = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *name = console__focused_option(fx.c)->name;
+        for (const char *const *h = master_dump_only_options_console; *h; h++)
+            ASSERT(strcmp(name, *h) != 0);
+        seen_console |= strcmp(name, "console_layout") == 0;
+        tcon_keys(fx.c, "j", NULL);
+    }
+    ASSERT(seen_console);
+    ASSERT(!screen_has(&fx, "termlog_verbosity"));
+    tcon_stop(&fx);
+}
+
 TEST(console_browse_commands)
 {
     struct tcon fx;

@@ -379,6 +379,39 @@ def test_flows_list_window_and_bodies(mitmweb, origin):
     assert web.request("GET", f"/flows/{f['id']}/messages/content/auto.json")[0] == 400
 
 
+def test_flows_list_shape_and_one_flow(mitmweb, origin):
+    """Ours: /flows?list=1 sends each row with only what the app's table
+    shows (the default shape stays mitmweb's, key for key), and
+    GET /flows/<id> the whole flow for the detail pane."""
+    web = mitmweb()
+    assert through(web, origin, "/hello/0")[0] == 0
+    assert through(web, origin, "/echo-headers", "-d", "posted=1")[0] == 0
+    full = web.wait_flows(2)
+    status, _, body = web.request("GET", "/flows?offset=0&limit=10&list=1")
+    assert status == 200
+    rows = json.loads(body)["flows"]
+    assert [r["id"] for r in rows] == [f["id"] for f in full]
+    r, f = rows[0], full[0]
+    for k in ("id", "type", "intercepted", "is_replay", "marked", "comment", "timestamp_created"):
+        assert r[k] == f[k], k
+    for k in ("method", "scheme", "host", "port", "path", "http_version", "pretty_host",
+              "contentLength", "timestamp_start"):
+        assert r["request"][k] == f["request"][k], k
+    assert r["request"]["headers"] == []
+    assert r["response"]["status_code"] == 200 and r["response"]["contentLength"] == 12
+    assert r["response"]["timestamp_end"] == f["response"]["timestamp_end"]
+    assert r["response"]["headers"] == [["Content-Type", "text/plain"]]
+    assert r["client_conn"]["tls_established"] is False
+    assert r["server_conn"]["address"] == f["server_conn"]["address"]
+    assert "contentHash" not in r["request"] and "cert" not in r["client_conn"]
+    # A fraction of the whole: under half even for curl's few headers.
+    assert len(body) * 2 < len(json.dumps({"flows": full}))
+    # Without list=1 nothing changes.
+    assert web.json("GET", "/flows?offset=0&limit=10")["flows"] == full
+    assert web.json("GET", f"/flows/{f['id']}") == f
+    assert web.request("GET", "/flows/0000-dead")[0] == 404
+
+
 def test_dump_and_upload(mitmweb, origin, tmp_path):
     web = mitmweb()
     for i in range(2):
@@ -710,3 +743,24 @@ def test_options_lists_what_811s_mitmweb_lists():
     assert "termlog_verbosity" in ours
     assert ours - ref == {"web_password", "web_theme", "store_memory_budget"}
     assert ref - ours == set()
+
+
+def test_options_api_lists_what_811s_mitmweb_lists(mitmweb):
+    """GET /options as 8.1.1's mitmweb answers it: the options of the addons
+    it loads, which are the ones its --options lists (8.1.1's GET /options
+    and --options name the same 89), so no flow_detail, dumper_* or
+    keepserving, which can still be set."""
+    def names(cmd):
+        out = subprocess.run([cmd, "--options"], stdout=subprocess.PIPE, check=True,
+                             stdin=subprocess.DEVNULL).stdout.decode()
+        return {l.split(":")[0] for l in out.splitlines() if l and l[0].isalpha()}
+
+    web = mitmweb()
+    api = set(web.json("GET", "/options"))
+    assert {"flow_detail", "keepserving", "dumper_filter", "dumper_default_contentview"} & api == set()
+    assert "termlog_verbosity" in api and "web_columns" in api
+    assert api == names(binary("mitmweb"))
+    assert names("/usr/bin/mitmweb") - api == set()
+    # Hidden is not gone: a script or an old config may still set one.
+    assert web.request("PUT", "/options", {"flow_detail": 3})[0] == 200
+    assert "flow_detail" not in web.json("GET", "/options")

@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -54,6 +55,8 @@ class Recorder(BaseHTTPRequestHandler):
     def handle_any(self, body):
         Recorder.seen.append({"method": self.command, "path": self.path,
                               "headers": dict(self.headers.items()), "body": body.decode("latin-1")})
+        if self.path.startswith("/resent"):
+            time.sleep(2)  # the resend scenario's lookups must see no response yet
         if self.path.startswith("/json"):
             self.reply(json.dumps({"hello": "world", "n": [1, 2, 3], "ok": True}).encode(),
                        "application/json")

@@ -2,6 +2,7 @@
  * Options registered at run time (a script's loader.add_option), settings
  * of options that do not exist yet, and the set of changed options.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "../lib/test.h"
@@ -83,6 +84,36 @@ TEST(opt_register_ours_is_unlisted)
     ASSERT(strstr(dump, "our_knob") == NULL);
     ASSERT(strstr(dump, "\nanticache: false\n") != NULL);
     free(dump);
+    opt_free(o);
+}
+
+/* What a tool's UIs list: every option by name, ours included, but not
+ * those the tool's mitmproxy lacks (opt_unlist). */
+TEST(opt_listed_leaves_out_what_the_tool_lacks)
+{
+    struct err e = {0};
+    ASSERT(opt_register_ours("our_knob", OPT_STR, "a", "a|b", "Ours.", &e) >= 0);
+    ASSERT(opt_register("a_script_flag", OPT_BOOL, NULL, NULL, "A script's.", &e) >= 0);
+    ASSERT_EQ(opt_unlist("flow_detail"), 0);
+    ASSERT_EQ(opt_unlist("keepserving"), 0);
+    const struct opt_info **v;
+    size_t n = opt_listed(&v);
+    ASSERT_EQ(n, opt_count() - 2);
+    int knob = 0, flag = 0;
+    for (size_t i = 0; i < n; i++) {
+        ASSERT(strcmp(v[i]->name, "flow_detail") != 0 && strcmp(v[i]->name, "keepserving") != 0);
+        if (i)
+            ASSERT(strcmp(v[i - 1]->name, v[i]->name) < 0);
+        knob |= strcmp(v[i]->name, "our_knob") == 0;
+        flag |= strcmp(v[i]->name, "a_script_flag") == 0;
+    }
+    ASSERT(knob && flag);
+    ASSERT_STREQ(v[0]->name, "a_script_flag");
+    free(v);
+    /* Out of the lists, not out of reach. */
+    struct options *o = opt_new();
+    ASSERT_EQ(opt_set_arg(o, "flow_detail=3", &e), 0);
+    ASSERT_EQ(o->flow_detail, 3);
     opt_free(o);
 }
 

@@ -214,6 +214,20 @@ const scenarios = {
         await headers.fill((await headers.inputValue()) + '\nX-Resent: by the editor');
         await page.locator('[data-resend=body]').fill('resent body');
         await shot('resend-editor');
+        // The app looks the new flow up after the POST's answer: locate,
+        // its row, then the whole flow. The row's and the flow's answers are
+        // held back here until the origin's response (two seconds late) has
+        // come as an update: the copies they bring are older than that
+        // update and must not be what the pane shows (the race that once
+        // left it "Waiting for the response").
+        const slow = (u) => (u.pathname.endsWith('/flows') && u.searchParams.get('limit') === '1' &&
+            !u.searchParams.has('id')) || /\/flows\/[0-9a-f-]{36}$/.test(u.pathname);
+        await page.route(slow, async (route) => {
+            if (route.request().method() !== 'GET') return route.continue();
+            const res = await route.fetch();
+            await new Promise((r) => setTimeout(r, 1500));
+            await route.fulfill({ response: res }).catch(() => {});
+        });
         await page.click('[data-action=resend-send]');
         await page.waitForSelector('[data-modal=resend]', { state: 'detached' });
         await waitRows((rs) => rs.length === 2 && rs.some((x) => x.path.includes('/resent') &&
@@ -221,6 +235,7 @@ const scenarios = {
         // The new flow is selected, with the origin's answer.
         await page.waitForFunction(() => document.querySelector('.flow-detail')?.dataset.flow &&
             document.querySelector('.flow-row.selected .col-path')?.textContent.includes('/resent'));
+        await page.unroute(slow);
         await page.click('[data-tab=response]');
         await page.waitForFunction(() => document.querySelector('.content-view[data-part=response] .content-lines')?.textContent.includes('origin saw POST'));
         await shot('resend-sent');

@@ -34,7 +34,8 @@ export interface AppState {
     highlight: string;
     sortColumn: string | null;
     sortDesc: boolean;
-    selected: Flow | null;
+    selected: Flow | null; // the whole flow, for the detail pane
+    selectedId: string | null; // the row shown selected, at once (selected may follow)
     selectedIndex: number;
     tab: Tab;
     menu: Menu;
@@ -60,6 +61,7 @@ export const app = new Store<AppState>({
     sortColumn: null,
     sortDesc: false,
     selected: null,
+    selectedId: null,
     selectedIndex: -1,
     tab: "request",
     menu: "start",
@@ -113,7 +115,26 @@ function fail(e: unknown): void {
     say(`Error: ${(e as Error).message ?? e}`);
 }
 
+let selecting = 0; // the latest select() call wins
+
+// Selects flow (null: none). A row of the list-only shape is shown once the
+// whole flow has come (the detail pane, the menus and the resend editor
+// read all of it).
 export function select(flow: Flow | null, index?: number): void {
+    const token = ++selecting;
+    if (flow && flows.isPartial(flow)) {
+        // The row is shown selected at once (keys move on from it); the
+        // detail follows with the whole flow.
+        app.set({ selectedId: flow.id, selectedIndex: index ?? flows.indexOf(flow.id) });
+        void flows.full(flow.id).then((full) => {
+            if (full && token === selecting) show(full, index);
+        });
+        return;
+    }
+    show(flow, index);
+}
+
+function show(flow: Flow | null, index?: number): void {
     const tab = app.state.tab;
     let next: Tab = tab;
     if (flow) {
@@ -124,14 +145,20 @@ export function select(flow: Flow | null, index?: number): void {
     let menu = app.state.menu;
     if (flow && !app.state.selected && menu === "start") menu = "flow";
     if (!flow && menu === "flow") menu = "start";
-    app.set({ selected: flow, selectedIndex: flow ? (index ?? flows.indexOf(flow.id)) : -1, tab: next, menu });
+    app.set({
+        selected: flow,
+        selectedId: flow ? flow.id : null,
+        selectedIndex: flow ? (index ?? flows.indexOf(flow.id)) : -1,
+        tab: next,
+        menu,
+    });
 }
 
 export async function selectRelative(delta: number): Promise<void> {
     if (flows.total === 0) return;
-    const sel = app.state.selected;
-    let cur = sel ? flows.indexOf(sel.id) : -1;
-    if (sel && cur < 0) cur = await flows.locate(sel.id);
+    const sel = app.state.selectedId;
+    let cur = sel ? flows.indexOf(sel) : -1;
+    if (sel && cur < 0) cur = await flows.locate(sel);
     const base = cur >= 0 ? cur : app.state.selectedIndex;
     let i = base < 0 ? (delta > 0 ? 0 : flows.total - 1) : base + delta;
     i = Math.max(0, Math.min(flows.total - 1, i));
@@ -161,7 +188,10 @@ export function flowUpdated(f: Flow): void {
 }
 
 export function flowRemoved(id: string): void {
-    if (app.state.selected?.id === id) app.set({ selected: null });
+    if (app.state.selectedId === id) {
+        selecting++;
+        app.set({ selected: null, selectedId: null });
+    }
 }
 
 async function act(p: Promise<unknown>, done?: string): Promise<void> {
@@ -189,7 +219,7 @@ export const actions = {
         if (i >= 0) {
             setTimeout(async () => {
                 const n = await flows.fetchRow(Math.min(i, flows.total - 1));
-                if (n && !app.state.selected) select(n, i);
+                if (n && !app.state.selectedId) select(n, i);
             }, 150);
         }
     },

@@ -51,6 +51,19 @@ export class FlowList extends Observable {
     private timer: number | undefined;
     private lastJump = -Infinity; // performance.now() of the last jump
     private settle: number | undefined;
+    // An answer can be older than an update that came while it was on its
+    // way (the server sent the update after the answer left): such a copy
+    // must not replace the newer one. Every flow an update brings gets a
+    // number; while fetches are out, the newest copies are kept with their
+    // numbers, and a fetched flow that was updated after its fetch started
+    // is taken from here instead.
+    private seq = 0;
+    private recent = new Map<string, { flow: Flow; seq: number }>();
+    private out: number[] = []; // this.seq when each fetch in flight started
+    // Rows come in the list-only shape (GET /flows?list=1: what the table
+    // shows, a fraction of a flow's JSON); these are such rows, which the
+    // detail pane must not be given (full() fetches the whole flow).
+    private partial = new WeakSet<Flow>();
 
     // The rows on screen are [start, end); pages around them are kept.
     setVisible(start: number, end: number): void {
@@ -129,9 +142,59 @@ export class FlowList extends Observable {
         this.invalidate();
     }
 
+    // A flow as an update brought it (added or changed): the newest copy.
+    note(flow: Flow): void {
+        this.seq++;
+        if (this.out.length === 0) return;
+        this.recent.delete(flow.id);
+        this.recent.set(flow.id, { flow, seq: this.seq });
+    }
+
+    // f as fetched by a request that started at since, or the copy an
+    // update brought after that.
+    private newest(f: Flow, since: number): Flow {
+        const r = this.recent.get(f.id);
+        return r && r.seq > since ? r.flow : f;
+    }
+
+    private started(): number {
+        this.out.push(this.seq);
+        return this.seq;
+    }
+
+    // A fetch is over: copies no fetch still out can need are dropped.
+    private finished(since: number): void {
+        this.out.splice(this.out.indexOf(since), 1);
+        if (this.out.length === 0) {
+            this.recent.clear();
+            return;
+        }
+        const oldest = Math.min(...this.out);
+        for (const [id, r] of this.recent) if (r.seq <= oldest) this.recent.delete(id);
+    }
+
+    // Whether f is a list-only row rather than a whole flow.
+    isPartial(f: Flow): boolean {
+        return this.partial.has(f);
+    }
+
+    // The whole flow id as the server has it (GET /flows/<id>), or an update's
+    // newer copy; null when it is gone.
+    async full(id: string): Promise<Flow | null> {
+        const since = this.started();
+        try {
+            return this.newest(await getJson<Flow>(`/flows/${encodeURIComponent(id)}`), since);
+        } catch {
+            return null;
+        } finally {
+            this.finished(since);
+        }
+    }
+
     // An updated flow replaces its old copy at once; its position may change,
     // which the refetch that invalidate() schedules takes care of.
     patch(flow: Flow): void {
+        this.note(flow);
         for (const page of this.pages.values()) {
             const i = page.flows.findIndex((f) => f.id === flow.id);
             if (i >= 0) {
@@ -156,21 +219,32 @@ export class FlowList extends Observable {
     }
 
     // Flow id as the server has it now, and its position in the current list;
-    // for a flow just made, which no cached page holds yet.
+    // for a flow just made, which no cached page holds yet. An update that
+    // came meanwhile wins over the copy fetched here.
     async find(id: string): Promise<[Flow, number] | null> {
-        const i = await this.locate(id);
-        if (i < 0) return null;
-        const r = await getJson<{ flows: Flow[] }>(`/flows?${this.query(i, 1)}`).catch(() => null);
-        const f = r?.flows[0];
-        return f && f.id === id ? [f, i] : null;
+        const since = this.started();
+        try {
+            const i = await this.locate(id);
+            if (i < 0) return null;
+            const r = await getJson<{ flows: Flow[] }>(`/flows?${this.query(i, 1)}`).catch(() => null);
+            const f = r?.flows[0];
+            if (!f || f.id !== id) return null;
+            this.partial.add(f);
+            return [this.newest(f, since), i];
+        } finally {
+            this.finished(since);
+        }
     }
 
+    // index.html preloads the first page by this URL, parameter for
+    // parameter: a change here is a change there, or the preload is wasted.
     private query(offset: number, limit: number): URLSearchParams {
         const q = new URLSearchParams({
             offset: String(offset),
             limit: String(limit),
             order: this.order,
             reverse: this.reverse ? "1" : "0",
+            list: "1",
         });
         if (this.filter) q.set("filter", this.filter);
         return q;
@@ -223,6 +297,7 @@ export class FlowList extends Observable {
         const gen = this.gen;
         const params = this.params;
         const q = this.query(p * PAGE, PAGE);
+        const since = this.started();
         try {
             const res = await getJson<Windowed | Flow[]>(`/flows?${q}`, ctl.signal);
             if (params !== this.params) return;
@@ -232,13 +307,14 @@ export class FlowList extends Observable {
                 w = { total: res.length, offset: p * PAGE, flows: res.slice(p * PAGE, p * PAGE + PAGE) };
             } else {
                 w = res;
+                for (const f of w.flows) this.partial.add(f);
             }
             if (this.total !== w.total) {
                 // Rows moved: pages fetched before this answer are stale.
                 for (const [k, page] of this.pages) if (k !== p) page.gen = Math.min(page.gen, gen - 1);
             }
             this.total = w.total;
-            this.pages.set(p, { flows: w.flows, gen });
+            this.pages.set(p, { flows: w.flows.map((f) => this.newest(f, since)), gen });
             this.error = null;
             this.loaded = true;
         } catch (e) {
@@ -249,6 +325,7 @@ export class FlowList extends Observable {
             this.total = 0;
             this.loaded = true;
         } finally {
+            this.finished(since);
             if (this.inflight.get(p) === ctl) this.inflight.delete(p);
             this.emit();
         }

@@ -64,7 +64,10 @@ function handleBatch(b: Batch): void {
         flowUpdated(f);
         noteMatches(f.id, b.matching_filters?.[f.id]);
     }
-    for (const f of b.add ?? []) noteMatches(f.id, b.matching_filters?.[f.id]);
+    for (const f of b.add ?? []) {
+        flows.note(f);
+        noteMatches(f.id, b.matching_filters?.[f.id]);
+    }
     for (const id of b.remove ?? []) flowRemoved(id);
     if (typeof b.total === "number") flows.setTotal(b.total);
     flows.invalidate();
@@ -87,9 +90,12 @@ function handle(msg: Msg): void {
         case "events/batch":
             addEvents(msg.payload as LogEvent[]);
             break;
-        case "flows/add":
+        case "flows/add": {
+            const f = flowOf(msg.payload);
+            if (f) flows.note(f);
             flows.invalidate();
             break;
+        }
         case "flows/update": {
             const f = flowOf(msg.payload);
             if (f) {
@@ -108,7 +114,7 @@ function handle(msg: Msg): void {
         }
         case "flows/reset":
             flows.reset();
-            app.set({ selected: null, selectedIndex: -1 });
+            app.set({ selected: null, selectedId: null, selectedIndex: -1 });
             // The server forgets nothing, but mitmproxy re-sends filters here.
             if (app.state.highlight) sendFilter("highlight", app.state.highlight);
             break;

@@ -141,7 +141,7 @@ export function FlowTable() {
     const stick = useRef(true); // follow new flows while scrolled to the bottom
     const shown = useRef(false); // the first answer was shown: a session opens at its top
     useStore(flows); // every list change
-    const selected = useStore(app, () => app.state.selected);
+    const selectedId = useStore(app, () => app.state.selectedId);
     const selectedIndex = useStore(app, () => app.state.selectedIndex) ?? -1;
     const highlighted = useStore(app, () => app.state.highlighted);
     const total = flows.total;
@@ -197,7 +197,7 @@ export function FlowTable() {
                 f={f}
                 i={i}
                 columns={columns}
-                selected={!!f && selected?.id === f.id}
+                selected={!!f && selectedId === f.id}
                 highlighted={!!f && !!highlighted?.has(f.id)}
             />,
         );

@@ -99,13 +99,11 @@ export function ResendModal() {
             const id = (await res.text()).trim();
             app.set({ modal: null, resendFrom: null });
             say("Sent as a new flow");
-            // The flow is in the store before the answer, but the list the
-            // lookup reads may be a moment behind it: ask again briefly.
-            let found = await flows.find(id);
-            for (let tries = 0; !found && tries < 20; tries++) {
-                await new Promise((r) => setTimeout(r, 100));
-                found = await flows.find(id);
-            }
+            // The store holds the flow before the server answers, so one
+            // lookup finds it (unless the search filter hides it); find()
+            // takes care that an update seen meanwhile (the origin's
+            // response) is not undone by the copy it fetched.
+            const found = await flows.find(id);
             if (found) select(...found);
         } catch (e) {
             setError((e as Error).message);
