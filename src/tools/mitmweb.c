@@ -62,8 +62,8 @@ open_browser(const char *url)
  * so their flags, --set and config.yaml reach them; web_columns' default
  * list comes from the web server (a registered option's default holds one
  * value). */
-static int (*const register_options[])(struct err *) = {store_register_options,
-                                                        web_register_options, NULL};
+static int (*const register_options[])(struct err *) = {
+    master_register_options, store_register_options, web_register_options, NULL};
 static const struct master_tool tool = {
     .name = "mitmweb",
     .register_options = register_options,

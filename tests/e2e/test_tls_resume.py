@@ -87,9 +87,11 @@ def test_key_type_rsa_keeps_mitmproxys_leaves(mitmdump, tls_origin, tmp_path):
     assert leaf_key == "2048"
 
 
-def test_key_type_rejects_unknown_values(tmp_path):
+@pytest.mark.parametrize("tool", ["mitmdump", "mitmproxy", "mitmweb"])
+def test_key_type_rejects_unknown_values(tmp_path, tool):
+    """Every tool has key_type (mitmweb lacked it), and checks its value."""
     from conftest import binary
-    r = subprocess.run([binary("mitmdump"), "--set", f"confdir={tmp_path}/conf", "--set",
+    r = subprocess.run([binary(tool), "--set", f"confdir={tmp_path}/conf", "--set",
                         "key_type=dsa"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        timeout=20)
     assert r.returncode != 0

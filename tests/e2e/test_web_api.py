@@ -759,7 +759,10 @@ def test_options_api_lists_what_811s_mitmweb_lists(mitmweb):
     api = set(web.json("GET", "/options"))
     assert {"flow_detail", "keepserving", "dumper_filter", "dumper_default_contentview"} & api == set()
     assert "termlog_verbosity" in api and "web_columns" in api
-    assert api == names(binary("mitmweb"))
+    # Our own options (key_type) are listed for the UI, where they can be
+    # set, but not by --options, which keeps to 8.1.1's list.
+    assert "key_type" in api
+    assert api - {"key_type"} == names(binary("mitmweb"))
     assert names("/usr/bin/mitmweb") - api == set()
     # Hidden is not gone: a script or an old config may still set one.
     assert web.request("PUT", "/options", {"flow_detail": 3})[0] == 200
