@@ -26,7 +26,7 @@ struct tls_certinfo_attr {
 struct tls_certinfo {
     /* keyinfo: "RSA", "DSA", "EC (secp256r1)", "Ed25519", ... and the key
      * size in bits, -1 for a type that has none (Ed25519, Ed448). */
-    char keytype[48];
+    char keytype[80];
     int keybits;
     char sha256[65];                   /* lowercase hex of the DER's SHA-256 */
     int64_t notbefore;                 /* epoch seconds, UTC */

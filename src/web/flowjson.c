@@ -16,7 +16,9 @@
 #include "dns/dns.h"
 #include "flow/flow.h"
 #include "http/url.h"
+#include "flow/tnetstring.h"
 #include "options/opt.h"
+#include "tls/certinfo.h"
 #include "util/emoji.h"
 #include "web/internal.h"
 #include "web/web.h"
@@ -44,6 +46,61 @@ opt_double(struct json *j, double v)
 }
 
 static void
+name_json(struct json *j, const struct tls_certinfo_attr *a, size_t n)
+{
+    json_array_begin(j);
+    for (size_t i = 0; i < n; i++) {
+        json_array_begin(j);
+        json_string(j, a[i].name);
+        json_string(j, a[i].value);
+        json_array_end(j);
+    }
+    json_array_end(j);
+}
+
+/* cert_to_json(certificate_list): the leaf's summary, null when there is no
+ * chain or its leaf does not read. Parsed here, as the JSON is written,
+ * not when the handshake records the chain: the proxy's hot path never
+ * pays for it. */
+static void
+cert_json(struct json *j, const struct connection *c)
+{
+    const struct tns *l = tns_dict_get(c->extra, "certificate_list");
+    struct tls_certinfo ci;
+    if (l == NULL || l->type != TNS_LIST || l->u.list.n == 0 ||
+        (l->u.list.v[0]->type != TNS_BYTES && l->u.list.v[0]->type != TNS_TEXT) ||
+        tls_certinfo_parse(&ci, l->u.list.v[0]->u.str.p, l->u.list.v[0]->u.str.len, NULL) != 0) {
+        json_null(j);
+        return;
+    }
+    json_object_begin(j);
+    json_key(j, "keyinfo");
+    json_array_begin(j);
+    json_string(j, ci.keytype);
+    json_int(j, ci.keybits);
+    json_array_end(j);
+    json_key(j, "sha256");
+    json_string(j, ci.sha256);
+    json_key(j, "notbefore");
+    json_int(j, ci.notbefore);
+    json_key(j, "notafter");
+    json_int(j, ci.notafter);
+    json_key(j, "serial");
+    json_string(j, ci.serial);
+    json_key(j, "subject");
+    name_json(j, ci.subject, ci.nsubject);
+    json_key(j, "issuer");
+    name_json(j, ci.issuer, ci.nissuer);
+    json_key(j, "altnames");
+    json_array_begin(j);
+    for (size_t i = 0; i < ci.naltnames; i++)
+        json_string(j, ci.altnames[i]);
+    json_array_end(j);
+    json_object_end(j);
+    tls_certinfo_clear(&ci);
+}
+
+static void
 conn_json(struct json *j, const struct connection *c)
 {
     json_object_begin(j);
@@ -60,7 +117,7 @@ conn_json(struct json *j, const struct connection *c)
     json_key(j, "tls_established");
     json_bool(j, c->tls_established);
     json_key(j, "cert");
-    json_null(j);
+    cert_json(j, c);
     json_key(j, "sni");
     json_string(j, c->sni);
     json_key(j, "cipher");
