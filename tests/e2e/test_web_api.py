@@ -800,3 +800,26 @@ print(json.dumps(out))
     assert web.json("GET", f"/flows/{withcert['id']}") == withcert
     rows = web.json("GET", "/flows?offset=0&limit=100&list=1")["flows"]
     assert all("cert" not in r.get("server_conn", {}) for r in rows)
+
+
+def test_live_server_certificate(mitmweb, tls_origin):
+    """A flow through the proxy to a TLS origin: server_conn.cert is 8.1.1's
+    cert_to_json of the certificate the origin serves (CN cn.example, SANs
+    san.example and localhost); the client's side has none."""
+    ref = subprocess.run(["/usr/bin/python3", "-W", "ignore", "-c", """
+import json, sys
+from mitmproxy import certs
+from mitmproxy.tools.web.app import cert_to_json
+print(json.dumps(cert_to_json([certs.Cert.from_pem(open(sys.argv[1], "rb").read())])))
+""", tls_origin["odd_cert"]], stdout=subprocess.PIPE, check=True).stdout
+    want = json.loads(ref)
+    web = mitmweb("-k")
+    port = tls_origin["ports"]["odd"]
+    rc, out, err = curl("-k", "-x", f"http://127.0.0.1:{web.proxy_port}",
+                        f"https://localhost:{port}/hello.txt")
+    assert rc == 0 and out == b"hello over tls\n", err
+    f = web.wait_flows(1)[0]
+    assert f["server_conn"]["cert"] == want
+    assert want["subject"] == [["CN", "cn.example"]]
+    assert want["altnames"] == ["san.example", "localhost"]
+    assert f["client_conn"]["cert"] is None
