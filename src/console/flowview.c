@@ -20,8 +20,10 @@
 #include "console/internal.h"
 #include "flow/connection.h"
 #include "flow/flow.h"
+#include "flow/tnetstring.h"
 #include "http/message.h"
 #include "http/ws.h"
+#include "tls/certinfo.h"
 #include "util/xmalloc.h"
 
 void
@@ -151,6 +153,94 @@ title(struct flowview *fv, int cols, const char *text)
     console__put(head_line(fv, cols), ST_HEAD, text, SIZE_MAX);
 }
 
+/* A line of a key-value list: the indent, the key padded to kw, two blanks;
+ * the value goes after. */
+static struct sline *
+keyval_line(struct flowview *fv, int cols, int indent, int kw, enum console_style st,
+            const char *key)
+{
+    struct sline *l = head_line(fv, cols);
+    console__pad_to(l, ST_TEXT, indent);
+    console__put_fixed(l, st, key, kw, 0);
+    console__put(l, ST_TEXT, "  ", 2);
+    return l;
+}
+
+/* A distinguished name as 8.1.1 nests it under its key: a key-value list
+ * of its own (keys in the highlight style), starting on the key's line. */
+static void
+name_lines(struct flowview *fv, int cols, int indent, int kw, const char *key,
+           const struct tls_certinfo_attr *a, size_t n)
+{
+    int nw = 0;
+    for (size_t i = 0; i < n; i++) {
+        int w = console__width(a[i].name, strlen(a[i].name));
+        nw = w > nw ? w : nw;
+    }
+    nw = nw > 30 ? 30 : nw;
+    struct sline *l = keyval_line(fv, cols, indent, kw, ST_HEADER, key);
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0) {
+            l = head_line(fv, cols);
+            console__pad_to(l, ST_TEXT, indent + kw + 2);
+        }
+        console__put_fixed(l, ST_HIGHLIGHT, a[i].name, nw, 0);
+        console__put(l, ST_TEXT, "  ", 2);
+        console__put(l, ST_TEXT, a[i].value, SIZE_MAX);
+    }
+}
+
+/* str() of an aware UTC datetime, as 8.1.1 writes notbefore/notafter. */
+static void
+fmt_utc(int64_t t, char *out, size_t outlen)
+{
+    time_t s = (time_t)t;
+    struct tm tm;
+    if (gmtime_r(&s, &tm) == NULL || strftime(out, outlen, "%Y-%m-%d %H:%M:%S+00:00", &tm) == 0)
+        snprintf(out, outlen, "%lld", (long long)t);
+}
+
+/* "Server Certificate:" from certificate_list[0]; nothing when there is no
+ * chain or its leaf does not read (8.1.1 would not have loaded the flow). */
+static void
+certificate(struct flowview *fv, int cols, const struct connection *sc)
+{
+    const struct tns *l = tns_dict_get(sc->extra, "certificate_list");
+    if (l == NULL || l->type != TNS_LIST || l->u.list.n == 0)
+        return;
+    const struct tns *pem = l->u.list.v[0];
+    struct tls_certinfo ci;
+    if ((pem->type != TNS_BYTES && pem->type != TNS_TEXT) ||
+        tls_certinfo_parse(&ci, pem->u.str.p, pem->u.str.len, NULL) != 0)
+        return;
+    title(fv, cols, "Server Certificate:");
+    char type[128], digest[96], from[64], to[64];
+    snprintf(type, sizeof(type), "%s, %d bits", ci.keytype, ci.keybits);
+    tls_certinfo_sha256_spaced(&ci, digest, sizeof(digest));
+    fmt_utc(ci.notbefore, from, sizeof(from));
+    fmt_utc(ci.notafter, to, sizeof(to));
+    const char *keys[] = {"Type", "SHA256 digest", "Valid from", "Valid to", "Serial"};
+    const char *vals[] = {type, digest, from, to, ci.serial};
+    /* The keys share one width with Subject, Issuer and Alt names below. */
+    int kw = (int)strlen("SHA256 digest");
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        console__put(keyval_line(fv, cols, 4, kw, ST_HEADER, keys[i]), ST_TEXT, vals[i], SIZE_MAX);
+    name_lines(fv, cols, 4, kw, "Subject", ci.subject, ci.nsubject);
+    name_lines(fv, cols, 4, kw, "Issuer", ci.issuer, ci.nissuer);
+    if (ci.naltnames) {
+        struct buf alt = BUF_INIT;
+        for (size_t i = 0; i < ci.naltnames; i++) {
+            if (i)
+                buf_append(&alt, ", ", 2);
+            buf_append(&alt, ci.altnames[i], strlen(ci.altnames[i]));
+        }
+        struct sline *al = keyval_line(fv, cols, 4, kw, ST_HEADER, "Alt names");
+        console__put(al, ST_TEXT, (const char *)buf_ptr(&alt), alt.len);
+        buf_clear(&alt);
+    }
+    tls_certinfo_clear(&ci);
+}
+
 /* flowdetailview.flowdetails, the parts this version models. */
 static void
 details(struct flowview *fv, struct flow *f, int cols)
@@ -182,6 +272,7 @@ details(struct flowview *fv, struct flow *f, int cols)
             vals[n++] = sc->alpn;
         }
         keyvals(fv, cols, keys, vals, n, 4);
+        certificate(fv, cols, sc);
     }
     if (cc) {
         n = 0;

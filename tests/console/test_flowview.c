@@ -11,6 +11,8 @@
 #include "../lib/test.h"
 #include "console/internal.h"
 #include "flow/connection.h"
+#include "flow/flowfile.h"
+#include "flow/tnetstring.h"
 #include "http/headers.h"
 #include "http/message.h"
 #include "http/ws.h"
@@ -280,5 +282,103 @@ TEST(console_flowview_tcp_header_and_tabs_as_811)
     /* Text goes through Raw as bytes: what is not ASCII is escaped (as
      * 8.1.1 shows "welcome h\xc3\xa9"). */
     ASSERT_STREQ(tcon_line(c, 5), "\xe2\x87\x90 welcome h\\xc3\\xa9");
+    tcon_stop(&t);
+}
+
+/* An EC certificate with a name of several parts (tests/tls/test_certinfo.c's). */
+static const char ec_pem[] = "-----BEGIN CERTIFICATE-----\n"
+                             "MIICxjCCAk2gAwIBAgIUWvil/FCixpiMsEpKtxx7hsr0MsowCgYIKoZIzj0EAwIw\n"
+                             "bDELMAkGA1UEBhMCREUxGDAWBgNVBAoMD0V4w4PCpG1wbGUgR21iSDEMMAoGA1UE\n"
+                             "CwwDTGFiMRcwFQYDVQQDDA5lYy5leGFtcGxlLm9yZzEcMBoGCSqGSIb3DQEJARYN\n"
+                             "YUBleGFtcGxlLm9yZzAeFw0yNjEyMDYxMDQ0NTdaFw0zNjEyMDMxMDQ0NTdaMGwx\n"
+                             "CzAJBgNVBAYTAkRFMRgwFgYDVQQKDA9FeMODwqRtcGxlIEdtYkgxDDAKBgNVBAsM\n"
+                             "A0xhYjEXMBUGA1UEAwwOZWMuZXhhbXBsZS5vcmcxHDAaBgkqhkiG9w0BCQEWDWFA\n"
+                             "ZXhhbXBsZS5vcmcwdjAQBgcqhkjOPQIBBgUrgQQAIgNiAAQS33YhsQSBe4pq/6qh\n"
+                             "fTaV5+2RuaSpd1mtHV/xCCG/Ho8y7Ds9Ih+y301o3FaCCXuor6fco8/gUERrnq7g\n"
+                             "TV1+giA0JjfUiiNgRLnCDSBxsiZUHESmIM/H9Wx2FMPi496jga8wgawwHQYDVR0O\n"
+                             "BBYEFASwwlvMePH4ACSqhq1uiee1G/QJMB8GA1UdIwQYMBaAFASwwlvMePH4ACSq\n"
+                             "hq1uiee1G/QJMA8GA1UdEwEB/wQFMAMBAf8wWQYDVR0RBFIwUIIOZWMuZXhhbXBs\n"
+                             "ZS5vcmeHECABDbgAAAAAAAAAAAAAAAGCDSouZXhhbXBsZS5vcmeHEAAAAAAAAAAA\n"
+                             "AAD//wECAwSHBAoAAAGBBXhAeS56MAoGCCqGSM49BAMCA2cAMGQCMEIIc0+sQPln\n"
+                             "f69HhSkZX0m02FCCtEF1q4dOfeQrD+lQ/XL7ug3pyEHwHQWIRZAe0AIwRUagdtlV\n"
+                             "5qzV6uR1/qmuBxdYSPiTCyg0W81i6Sl9FamjEWVNH1EeKNZULikHt9R+\n"
+                             "-----END CERTIFICATE-----\n";
+
+/* The Detail tab's "Server Certificate:" section as 8.1.1's
+ * flowdetailview: same labels and order, the digest in spaced hex, the
+ * validity as str() of a UTC datetime, subject and issuer nested. The
+ * flow is the fixture's, whose chain 8.1.1 summarises the same way. */
+TEST(console_flowview_detail_server_certificate)
+{
+    struct tcon t;
+    tcon_start(&t, NULL);
+    struct console *c = t.c;
+    struct err e = {0};
+    struct ffile_reader *r = ffile_reader_open(test_fixture("flows/https-connect.mitm"), &e);
+    ASSERT(r != NULL);
+    struct flow *f;
+    ASSERT_EQ(ffile_read(r, &f, &e), 1);
+    ffile_reader_free(r);
+    store_add(t.s, f);
+    tcon_keys(c, "enter", "tab", "tab", NULL);
+    ASSERT_EQ(c->fv.tab, FV_DETAIL);
+    console__layout(c, 40, 120);
+    int row = tcon_row_of(c, "Server Certificate:");
+    ASSERT(row > 0);
+    /* Right after the Server Connection's lines. */
+    ASSERT(strncmp(tcon_line(c, row - 1), "    ", 4) == 0);
+    ASSERT(line_is(c, row, "Server Certificate:"));
+    static const char *const want[] = {
+        "    Type           RSA, 2048 bits",
+        "    SHA256 digest  0e bf 5d 83 a0 8a 40 53 ca 62 9d e6 e3 c7 57 7a ed 54 c4 96 dc 92 "
+        "1e 12 e6 fb 22 25 24 21 7e 4b",
+        "    Valid from     2026-11-23 20:19:11+00:00",
+        "    Valid to       2036-11-20 20:19:11+00:00",
+        "    Serial         220729961779662935669251190046790574067154290351",
+        "    Subject        CN  localhost",
+        "    Issuer         CN  localhost",
+        "    Alt names      localhost, 127.0.0.1",
+    };
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        if (!line_is(c, row + 1 + (int)i, want[i]))
+            test_fail(__FILE__, __LINE__, "line %zu: \"%s\"", i, tcon_line(c, row + 1 + (int)i));
+    ASSERT(line_is(c, row + 9, "Client Connection:"));
+    ASSERT(c->scr.lines[row].spans[0].style == ST_HEAD);
+    /* Subject's own key in the highlight style, after the outer key. */
+    const struct sline *sub = &c->scr.lines[row + 6];
+    int hl = 0;
+    for (size_t k = 0; k < sub->nspans; k++)
+        hl |= sub->spans[k].style == ST_HIGHLIGHT;
+    ASSERT(hl);
+
+    /* A name of several parts is a list of its own beside the key, its keys
+     * as wide as its longest; an OID without a short name is dotted. */
+    struct tns *l = tns_dict_get(f->server_conn->extra, "certificate_list");
+    tns_free(l->u.list.v[0]);
+    l->u.list.v[0] = tns_bytes(ec_pem, strlen(ec_pem));
+    store_update(t.s, f);
+    console__layout(c, 40, 120);
+    row = tcon_row_of(c, "Server Certificate:");
+    ASSERT(row > 0);
+    static const char *const ec[] = {
+        "    Type           EC (secp384r1), 384 bits",
+        NULL,
+        "    Valid from     2026-12-06 10:44:57+00:00",
+        "    Valid to       2036-12-03 10:44:57+00:00",
+        "    Serial         519354213568899775994472453106917629439929234122",
+        "    Subject        C                     DE",
+        "                   O                     Ex\xc3\x83\xc2\xa4mple GmbH",
+        "                   OU                    Lab",
+        "                   CN                    ec.example.org",
+        "                   1.2.840.113549.1.9.1  a@example.org",
+        "    Issuer         C                     DE",
+    };
+    for (size_t i = 0; i < sizeof(ec) / sizeof(ec[0]); i++)
+        if (ec[i] && !line_is(c, row + 1 + (int)i, ec[i]))
+            test_fail(__FILE__, __LINE__, "line %zu: \"%s\"", i, tcon_line(c, row + 1 + (int)i));
+    ASSERT(line_is(c, row + 16,
+                   "    Alt names      ec.example.org, *.example.org, 2001:db8::1, ::ffff:102:304, "
+                   "10.0.0.1"));
+    flow_unref(f);
     tcon_stop(&t);
 }

@@ -918,3 +918,39 @@ def test_console_diff_marked_flows(console, echo_origin):
     c.wait(r"^Flows")
     c.keys("Q")
     c.exited_clean()
+
+
+def test_console_detail_server_certificate(tmp_path, tls_origin):
+    """The Detail tab of a flow through a TLS origin: 8.1.1's "Server
+    Certificate:" section of the certificate nginx serves, between the
+    server and the client connections."""
+    c = Console(tmp_path, args=["-k"])
+    try:
+        c.wait(r"^Flows")
+        c.wait_listening()
+        port = tls_origin["ports"]["odd"]
+        rc, out, err = curl("-k", *proxy(c), f"https://localhost:{port}/hello.txt")
+        assert rc == 0 and out == b"hello over tls\n", err
+        c.wait(r"/hello\.txt +200")
+        c.keys("Enter")
+        c.wait(r"^Flow Details")
+        c.keys("Tab", "Tab")
+        s = c.wait(r"^Server Certificate:")
+        lines = s.splitlines()
+        i = next(n for n, l in enumerate(lines) if l.startswith("Server Certificate:"))
+        keys = [l.strip().split("  ")[0] for l in lines[i + 1:i + 9]]
+        assert keys == ["Type", "SHA256 digest", "Valid from", "Valid to", "Serial", "Subject",
+                        "Issuer", "Alt names"], s
+        assert lines[i + 1].rstrip() == "    Type           RSA, 2048 bits", s
+        assert re.match(r"^    SHA256 digest  ([0-9a-f]{2} ){31}[0-9a-f]{2}$", lines[i + 2].rstrip()), s
+        assert re.match(r"^    Valid from     \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+00:00$",
+                        lines[i + 3].rstrip()), s
+        assert lines[i + 6].rstrip() == "    Subject        CN  cn.example", s
+        assert lines[i + 7].rstrip() == "    Issuer         CN  cn.example", s
+        assert lines[i + 8].rstrip() == "    Alt names      san.example, localhost", s
+        assert re.match(r"^ *Client Connection:", lines[i + 9]), s
+        c.save("37-detail-certificate", s)
+        c.keys("Q")
+        c.exited_clean()
+    finally:
+        c.close()

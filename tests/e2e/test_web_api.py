@@ -767,3 +767,62 @@ def test_options_api_lists_what_811s_mitmweb_lists(mitmweb):
     # Hidden is not gone: a script or an old config may still set one.
     assert web.request("PUT", "/options", {"flow_detail": 3})[0] == 200
     assert "flow_detail" not in web.json("GET", "/options")
+
+
+def test_server_certificate_as_811_writes_it(mitmweb):
+    """server_conn.cert (and client_conn.cert) of every flow read with -r is
+    8.1.1's cert_to_json of the same flow's certificate_list: null without a
+    chain, the leaf's summary with one. The list-only shape leaves it out."""
+    path = os.path.join(FIXTURES, "flows", "all.mitm")
+    ref = subprocess.run(["/usr/bin/python3", "-W", "ignore", "-c", """
+import json, sys
+from mitmproxy.io import FlowReader
+from mitmproxy.tools.web.app import cert_to_json
+out = {}
+with open(sys.argv[1], "rb") as f:
+    for fl in FlowReader(f).stream():
+        out[fl.id] = [cert_to_json(c.certificate_list) if c else None
+                      for c in (fl.client_conn, fl.server_conn)]
+print(json.dumps(out))
+""", path], stdout=subprocess.PIPE, check=True).stdout
+    want = json.loads(ref)
+    assert sum(1 for c, s in want.values() if s) >= 2
+    web = mitmweb("-r", path)
+    deadline = time.time() + 30
+    while len(web.flows()) < len(want) and time.time() < deadline:
+        time.sleep(0.1)
+    flows = web.flows()
+    assert len(flows) == len(want)
+    for f in flows:
+        cc, sc = want[f["id"]]
+        assert f["client_conn"]["cert"] == cc, f["id"]
+        if "server_conn" in f:
+            assert f["server_conn"]["cert"] == sc, f["id"]
+    withcert = next(f for f in flows if f.get("server_conn", {}).get("cert"))
+    assert withcert["server_conn"]["cert"]["keyinfo"] == ["RSA", 2048]
+    assert web.json("GET", f"/flows/{withcert['id']}") == withcert
+    rows = web.json("GET", "/flows?offset=0&limit=100&list=1")["flows"]
+    assert all("cert" not in r.get("server_conn", {}) for r in rows)
+
+
+def test_live_server_certificate(mitmweb, tls_origin):
+    """A flow through the proxy to a TLS origin: server_conn.cert is 8.1.1's
+    cert_to_json of the certificate the origin serves (CN cn.example, SANs
+    san.example and localhost); the client's side has none."""
+    ref = subprocess.run(["/usr/bin/python3", "-W", "ignore", "-c", """
+import json, sys
+from mitmproxy import certs
+from mitmproxy.tools.web.app import cert_to_json
+print(json.dumps(cert_to_json([certs.Cert.from_pem(open(sys.argv[1], "rb").read())])))
+""", tls_origin["odd_cert"]], stdout=subprocess.PIPE, check=True).stdout
+    want = json.loads(ref)
+    web = mitmweb("-k")
+    port = tls_origin["ports"]["odd"]
+    rc, out, err = curl("-k", "-x", f"http://127.0.0.1:{web.proxy_port}",
+                        f"https://localhost:{port}/hello.txt")
+    assert rc == 0 and out == b"hello over tls\n", err
+    f = web.wait_flows(1)[0]
+    assert f["server_conn"]["cert"] == want
+    assert want["subject"] == [["CN", "cn.example"]]
+    assert want["altnames"] == ["san.example", "localhost"]
+    assert f["client_conn"]["cert"] is None

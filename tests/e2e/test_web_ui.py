@@ -201,6 +201,14 @@ def test_every_fixture_flow_opens(mitmweb, origin, tmp_path):
     r = run_ui("fixtures", mitmweb, origin, tmp_path, file=path, count=count)
     assert r["rows"] == count and len(set(r["paths"])) > 10
     assert "example.test" in r["seen"].get("dns", ""), r["paths"]
+    # The Connection tab of a flow with a chain: 8.1.1's CertificateInfo rows.
+    cert = r["seen"].get("cert", "")
+    for want in ("Server Certificate", "Type\tRSA, 2048 bits",
+                 "SHA256 digest\t0ebf5d83a08a4053ca629de6e3c7577aed54c496dc921e12e6fb222524217e4b",
+                 "Valid from\t2026-11-23 20:19:11", "Valid to\t2036-11-20 20:19:11",
+                 "Subject Alternative Names\tlocalhost, 127.0.0.1",
+                 "Serial\t220729961779662935669251190046790574067154290351"):
+        assert want in cert, cert
 
 
 def test_replay_duplicate_delete(mitmweb, origin, tmp_path):

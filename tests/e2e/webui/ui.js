@@ -273,6 +273,10 @@ const scenarios = {
             for (const tab of await page.$$eval('.flow-detail [data-tab]', (els) => els.map((e) => e.dataset.tab))) {
                 await page.click(`.flow-detail [data-tab=${tab}]`);
                 await page.waitForSelector(`.flow-detail [data-tab=${tab}].active`);
+                if (tab === 'connection' && !seen.cert && await page.$('.cert-info')) {
+                    seen.cert = await page.$eval('.cert-info', (e) => e.innerText);
+                    await shot('server-certificate');
+                }
             }
             if (/ (A|AAAA)$/.test(path.trim()) && !seen.dns) {
                 await page.click('.flow-detail [data-tab=request]');

@@ -1,4 +1,5 @@
 // The Connection, Timing, Error and Comment tabs.
+import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { actions } from "../app";
 import { formatTimestamp, type Cert, type Conn, type Flow } from "../flow";
@@ -18,24 +19,45 @@ function Row({ k, v }: { k: string; v: unknown }) {
     );
 }
 
-function CertInfo({ cert }: { cert: Cert }) {
-    const name = (l: [string, string][]) => l.map(([k, v]) => `${k}=${v}`).join(", ");
+/** A certificate time as 8.1.1 shows it: UTC, to the second. */
+function utc(s: number): string {
+    return new Date(s * 1000).toISOString().replace("T", " ").slice(0, 19);
+}
+
+function Attrs({ list }: { list: [string, string][] }) {
     return (
-        <>
-            <h5>Certificate</h5>
-            <table class="details">
+        <dl class="cert-attributes">
+            {list.flatMap(([k, v], i) => [<dt key={`k${i}`}>{k}</dt>, <dd key={`v${i}`}>{v}</dd>])}
+        </dl>
+    );
+}
+
+/** 8.1.1's CertificateInfo: the server's leaf, every row even when empty. */
+function CertInfo({ cert }: { cert: Cert }) {
+    const rows: [string, ComponentChildren][] = [
+        ["Type", `${cert.keyinfo[0]}, ${cert.keyinfo[1]} bits`],
+        ["SHA256 digest", cert.sha256],
+        ["Valid from", utc(cert.notbefore)],
+        ["Valid to", utc(cert.notafter)],
+        ["Subject Alternative Names", cert.altnames.join(", ")],
+        ["Subject", <Attrs list={cert.subject} />],
+        ["Issuer", <Attrs list={cert.issuer} />],
+        ["Serial", cert.serial],
+    ];
+    return (
+        <div class="cert-info">
+            <h4>Server Certificate</h4>
+            <table class="details certificate-table">
                 <tbody>
-                    <Row k="Subject" v={name(cert.subject)} />
-                    <Row k="Issuer" v={name(cert.issuer)} />
-                    <Row k="Valid from" v={formatTimestamp(cert.notbefore)} />
-                    <Row k="Valid to" v={formatTimestamp(cert.notafter)} />
-                    <Row k="Alt names" v={cert.altnames.join(", ")} />
-                    <Row k="Key" v={cert.keyinfo ? `${cert.keyinfo[0]} ${cert.keyinfo[1]} bits` : ""} />
-                    <Row k="Serial" v={cert.serial} />
-                    <Row k="SHA256" v={cert.sha256} />
+                    {rows.map(([k, v]) => (
+                        <tr key={k}>
+                            <td class="detail-key">{k}</td>
+                            <td class="detail-value">{v}</td>
+                        </tr>
+                    ))}
                 </tbody>
             </table>
-        </>
+        </div>
     );
 }
 
@@ -55,7 +77,6 @@ function ConnInfo({ title, conn, server }: { title: string; conn: Conn; server?:
                     <Row k="ALPN" v={conn.alpn} />
                 </tbody>
             </table>
-            {conn.cert && <CertInfo cert={conn.cert} />}
         </div>
     );
 }
@@ -65,6 +86,7 @@ export function Connection({ flow }: { flow: Flow }) {
         <section class="detail">
             {flow.client_conn && <ConnInfo title="Client Connection" conn={flow.client_conn} />}
             {flow.server_conn?.address && <ConnInfo title="Server Connection" conn={flow.server_conn} server />}
+            {flow.server_conn?.cert && <CertInfo cert={flow.server_conn.cert} />}
         </section>
     );
 }
