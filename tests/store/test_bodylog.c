@@ -13,18 +13,6 @@
 #include "tstore.h"
 #include "util/xmalloc.h"
 
-static void
-fill(uint8_t *p, size_t n, uint32_t seed)
-{
-    uint32_t x = seed * 2654435761u + 1;
-    for (size_t i = 0; i < n; i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        p[i] = (uint8_t)x;
-    }
-}
-
 TEST(store_bodylog_spills_past_the_budget_and_reads_back)
 {
     struct bodylog l;
@@ -37,7 +25,7 @@ TEST(store_bodylog_spills_past_the_budget_and_reads_back)
         /* Mostly small, now and then one bigger than half a chunk. */
         len[i] = i % 50 == 7 ? (700u << 10) + i : (i * 7919) % 40000;
         tmp = xmalloc(len[i] ? len[i] : 1);
-        fill(tmp, len[i], (uint32_t)i);
+        tstore_fill(tmp, len[i], (uint32_t)i);
         off[i] = store__blog_append(&l, tmp, len[i]);
         free(tmp);
     }
@@ -47,7 +35,7 @@ TEST(store_bodylog_spills_past_the_budget_and_reads_back)
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < N; i++) {
             const uint8_t *p;
-            fill(want, len[i], (uint32_t)i);
+            tstore_fill(want, len[i], (uint32_t)i);
             ASSERT_EQ(store__blog_read(&l, off[i], len[i], &r, &p), 0);
             ASSERT(memcmp(p, want, len[i]) == 0);
         }
@@ -77,7 +65,7 @@ TEST(store_bodylog_reads_a_window_from_an_earlier_offset)
     uint8_t *tmp = xmalloc(4096), *want = xmalloc(4096);
     for (size_t i = 0; i < N; i++) {
         len[i] = 100 + (i * 37) % 2000;
-        fill(tmp, len[i], (uint32_t)i);
+        tstore_fill(tmp, len[i], (uint32_t)i);
         off[i] = store__blog_append(&l, tmp, len[i]);
     }
     store__blog_set_budget(&l, 0);
@@ -91,13 +79,13 @@ TEST(store_bodylog_reads_a_window_from_an_earlier_offset)
         uint64_t base = r.base;
         size_t rlen = r.len;
         ASSERT_EQ(store__blog_read_from(&l, off[i], off[i + 1], len[i + 1], &r, &p), 0);
-        fill(want, len[i + 1], (uint32_t)(i + 1));
+        tstore_fill(want, len[i + 1], (uint32_t)(i + 1));
         ASSERT(memcmp(p, want, len[i + 1]) == 0);
         refills += r.base != base || r.len != rlen;
         base = r.base;
         ASSERT_EQ(store__blog_read(&l, off[i], len[i], &r, &p), 0);
         ASSERT_EQ(r.base, base);
-        fill(want, len[i], (uint32_t)i);
+        tstore_fill(want, len[i], (uint32_t)i);
         ASSERT(memcmp(p, want, len[i]) == 0);
     }
     /* About 3 MB through 1 MiB windows, each read once. */
@@ -106,7 +94,7 @@ TEST(store_bodylog_reads_a_window_from_an_earlier_offset)
     store__blog_reader_clear(&r);
     ASSERT_EQ(store__blog_read_from(&l, 0, off[N - 1], len[N - 1], &r, &p), 0);
     ASSERT_EQ(r.base, off[N - 1]);
-    fill(want, len[N - 1], (uint32_t)(N - 1));
+    tstore_fill(want, len[N - 1], (uint32_t)(N - 1));
     ASSERT(memcmp(p, want, len[N - 1]) == 0);
     store__blog_reader_clear(&r);
     store__blog_clear(&l);
@@ -119,7 +107,7 @@ TEST(store_bodylog_keeps_bodies_in_ram_when_the_file_cannot_be_made)
     struct bodylog l;
     store__blog_init(&l, 1, "/nonexistent/dir");
     uint8_t body[1000];
-    fill(body, sizeof(body), 9);
+    tstore_fill(body, sizeof(body), 9);
     uint64_t off = store__blog_append(&l, body, sizeof(body));
     store__blog_seal(&l);
     ASSERT(l.failed);
@@ -137,9 +125,9 @@ add_copies(struct store *s, const struct flow *model, size_t n, char (*ids)[UUID
     uint8_t b[1024];
     for (size_t i = 0; i < n; i++) {
         struct flow *f = flow_copy(model);
-        fill(b, sizeof(b), (uint32_t)i);
+        tstore_fill(b, sizeof(b), (uint32_t)i);
         buf_set(&f->response->content, b, sizeof(b));
-        fill(b, 512, (uint32_t)i + 7);
+        tstore_fill(b, 512, (uint32_t)i + 7);
         buf_set(&f->request->content, b, 512);
         f->timestamp_created += (double)i;
         memcpy(ids[i], f->id, UUID_STR_LEN);
@@ -176,9 +164,9 @@ TEST(store_bodies_on_disk_read_back_identical_and_memory_per_flow)
         struct err e = {0};
         struct flow *f = store_get(s, ids[i], &e);
         ASSERT(f != NULL);
-        fill(want, 1024, (uint32_t)i);
+        tstore_fill(want, 1024, (uint32_t)i);
         ASSERT_MEMEQ(buf_ptr(&f->response->content), f->response->content.len, want, 1024);
-        fill(want, 512, (uint32_t)i + 7);
+        tstore_fill(want, 512, (uint32_t)i + 7);
         ASSERT_MEMEQ(buf_ptr(&f->request->content), f->request->content.len, want, 512);
         ASSERT_STREQ(f->request->path, flows[0]->request->path);
         flow_unref(f);
@@ -222,7 +210,7 @@ TEST(store_memory_budget_option_moves_bodies)
     ASSERT_EQ(m.bodies_ram, 0);
     struct flow *f = store_get(s, ids[N - 1], NULL);
     uint8_t want[1024];
-    fill(want, 1024, N - 1);
+    tstore_fill(want, 1024, N - 1);
     ASSERT_MEMEQ(buf_ptr(&f->response->content), f->response->content.len, want, 1024);
     flow_unref(f);
     free(ids);

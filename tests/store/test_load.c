@@ -16,18 +16,6 @@
 #include "util/xmalloc.h"
 
 static void
-fill(uint8_t *p, size_t n, uint32_t seed)
-{
-    uint32_t x = seed * 2654435761u + 1;
-    for (size_t i = 0; i < n; i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        p[i] = (uint8_t)x;
-    }
-}
-
-static void
 load_done(void *arg, int rc, size_t n, const struct err *e)
 {
     int *flag = arg;
@@ -44,9 +32,9 @@ write_copies(const char *path, const struct flow *model, size_t n, size_t rq_len
     uint8_t *b = xmalloc(rq_len > rs_len ? rq_len : rs_len);
     for (size_t i = 0; i < n; i++) {
         struct flow *f = flow_copy(model);
-        fill(b, rs_len, (uint32_t)i);
+        tstore_fill(b, rs_len, (uint32_t)i);
         buf_set(&f->response->content, b, rs_len);
-        fill(b, rq_len, (uint32_t)i + 7);
+        tstore_fill(b, rq_len, (uint32_t)i + 7);
         buf_set(&f->request->content, b, rq_len);
         f->timestamp_created += (double)i;
         char p[32];
@@ -99,9 +87,9 @@ TEST(store_load_reads_many_blocks_back_identical)
         char p[32];
         snprintf(p, sizeof(p), "/n/%zu", i);
         ASSERT_STREQ(f->request->path, p);
-        fill(want, RS, (uint32_t)i);
+        tstore_fill(want, RS, (uint32_t)i);
         ASSERT_MEMEQ(buf_ptr(&f->response->content), f->response->content.len, want, RS);
-        fill(want, RQ, (uint32_t)i + 7);
+        tstore_fill(want, RQ, (uint32_t)i + 7);
         ASSERT_MEMEQ(buf_ptr(&f->request->content), f->request->content.len, want, RQ);
         flow_unref(f);
     }
@@ -120,7 +108,7 @@ TEST(store_bodylog_gives_a_written_chunk_to_be_filled_again)
     ASSERT(store__blog_take_spare(&l, &cap) == NULL);
     ASSERT_EQ(cap, 0);
     uint8_t *a = xmalloc(3000);
-    fill(a, 3000, 1);
+    tstore_fill(a, 3000, 1);
     uint64_t off_a = store__blog_adopt(&l, a, 3000);
     /* Over the budget at once: a is written, its memory is the spare. */
     ASSERT_EQ(l.disk, 3000);
@@ -129,16 +117,16 @@ TEST(store_bodylog_gives_a_written_chunk_to_be_filled_again)
     ASSERT_EQ(cap, 3000);
     ASSERT(store__blog_take_spare(&l, &cap) == NULL);
     /* Filled again and handed back: a's bytes are on disk, unchanged. */
-    fill(p, 2000, 2);
+    tstore_fill(p, 2000, 2);
     uint64_t off_b = store__blog_adopt(&l, p, 2000);
     ASSERT_EQ(l.disk, 5000);
     uint8_t want[3000];
     const uint8_t *got;
     struct blog_reader r = {0};
-    fill(want, 3000, 1);
+    tstore_fill(want, 3000, 1);
     ASSERT_EQ(store__blog_read(&l, off_a, 3000, &r, &got), 0);
     ASSERT(memcmp(got, want, 3000) == 0);
-    fill(want, 2000, 2);
+    tstore_fill(want, 2000, 2);
     ASSERT_EQ(store__blog_read(&l, off_b, 2000, &r, &got), 0);
     ASSERT(memcmp(got, want, 2000) == 0);
     /* A spare not taken is freed with the log (ASan checks). */

@@ -208,3 +208,15 @@ tids_collect(void *arg, size_t pos, const char *id)
     x->v = xrealloc(x->v, (x->n + 1) * UUID_STR_LEN);
     snprintf(x->v[x->n++], UUID_STR_LEN, "%s", id);
 }
+
+void
+tstore_fill(uint8_t *p, size_t n, uint32_t seed)
+{
+    uint32_t x = seed * 2654435761u + 1;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        p[i] = (uint8_t)x;
+    }
+}

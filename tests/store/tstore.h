@@ -51,5 +51,7 @@ void tids_collect(void *arg, size_t pos, const char *id);
 struct store *tstore_new(const struct store_config *cfg);
 /* The id of the flow at view index i (static buffer). */
 const char *tstore_view_id(struct store *, size_t i);
+/* n bytes of noise that zstd cannot shrink, the same for the same seed. */
+void tstore_fill(uint8_t *p, size_t n, uint32_t seed);
 
 #endif
