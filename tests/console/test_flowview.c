@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/tca.h"
 #include "../lib/test.h"
 #include "console/internal.h"
 #include "flow/connection.h"
@@ -285,25 +286,6 @@ TEST(console_flowview_tcp_header_and_tabs_as_811)
     tcon_stop(&t);
 }
 
-/* An EC certificate with a name of several parts (tests/tls/test_certinfo.c's). */
-static const char ec_pem[] = "-----BEGIN CERTIFICATE-----\n"
-                             "MIICxjCCAk2gAwIBAgIUWvil/FCixpiMsEpKtxx7hsr0MsowCgYIKoZIzj0EAwIw\n"
-                             "bDELMAkGA1UEBhMCREUxGDAWBgNVBAoMD0V4w4PCpG1wbGUgR21iSDEMMAoGA1UE\n"
-                             "CwwDTGFiMRcwFQYDVQQDDA5lYy5leGFtcGxlLm9yZzEcMBoGCSqGSIb3DQEJARYN\n"
-                             "YUBleGFtcGxlLm9yZzAeFw0yNjEyMDYxMDQ0NTdaFw0zNjEyMDMxMDQ0NTdaMGwx\n"
-                             "CzAJBgNVBAYTAkRFMRgwFgYDVQQKDA9FeMODwqRtcGxlIEdtYkgxDDAKBgNVBAsM\n"
-                             "A0xhYjEXMBUGA1UEAwwOZWMuZXhhbXBsZS5vcmcxHDAaBgkqhkiG9w0BCQEWDWFA\n"
-                             "ZXhhbXBsZS5vcmcwdjAQBgcqhkjOPQIBBgUrgQQAIgNiAAQS33YhsQSBe4pq/6qh\n"
-                             "fTaV5+2RuaSpd1mtHV/xCCG/Ho8y7Ds9Ih+y301o3FaCCXuor6fco8/gUERrnq7g\n"
-                             "TV1+giA0JjfUiiNgRLnCDSBxsiZUHESmIM/H9Wx2FMPi496jga8wgawwHQYDVR0O\n"
-                             "BBYEFASwwlvMePH4ACSqhq1uiee1G/QJMB8GA1UdIwQYMBaAFASwwlvMePH4ACSq\n"
-                             "hq1uiee1G/QJMA8GA1UdEwEB/wQFMAMBAf8wWQYDVR0RBFIwUIIOZWMuZXhhbXBs\n"
-                             "ZS5vcmeHECABDbgAAAAAAAAAAAAAAAGCDSouZXhhbXBsZS5vcmeHEAAAAAAAAAAA\n"
-                             "AAD//wECAwSHBAoAAAGBBXhAeS56MAoGCCqGSM49BAMCA2cAMGQCMEIIc0+sQPln\n"
-                             "f69HhSkZX0m02FCCtEF1q4dOfeQrD+lQ/XL7ug3pyEHwHQWIRZAe0AIwRUagdtlV\n"
-                             "5qzV6uR1/qmuBxdYSPiTCyg0W81i6Sl9FamjEWVNH1EeKNZULikHt9R+\n"
-                             "-----END CERTIFICATE-----\n";
-
 /* The Detail tab's "Server Certificate:" section as 8.1.1's
  * flowdetailview: same labels and order, the digest in spaced hex, the
  * validity as str() of a UTC datetime, subject and issuer nested. The
@@ -355,7 +337,7 @@ TEST(console_flowview_detail_server_certificate)
      * as wide as its longest; an OID without a short name is dotted. */
     struct tns *l = tns_dict_get(f->server_conn->extra, "certificate_list");
     tns_free(l->u.list.v[0]);
-    l->u.list.v[0] = tns_bytes(ec_pem, strlen(ec_pem));
+    l->u.list.v[0] = tns_bytes(tca_ec_pem, strlen(tca_ec_pem));
     store_update(t.s, f);
     console__layout(c, 40, 120);
     row = tcon_row_of(c, "Server Certificate:");

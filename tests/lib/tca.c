@@ -98,3 +98,21 @@ tca_dir_free(char *dir)
     nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
     free(dir);
 }
+
+const char tca_ec_pem[] = "-----BEGIN CERTIFICATE-----\n"
+                          "MIICxjCCAk2gAwIBAgIUWvil/FCixpiMsEpKtxx7hsr0MsowCgYIKoZIzj0EAwIw\n"
+                          "bDELMAkGA1UEBhMCREUxGDAWBgNVBAoMD0V4w4PCpG1wbGUgR21iSDEMMAoGA1UE\n"
+                          "CwwDTGFiMRcwFQYDVQQDDA5lYy5leGFtcGxlLm9yZzEcMBoGCSqGSIb3DQEJARYN\n"
+                          "YUBleGFtcGxlLm9yZzAeFw0yNjEyMDYxMDQ0NTdaFw0zNjEyMDMxMDQ0NTdaMGwx\n"
+                          "CzAJBgNVBAYTAkRFMRgwFgYDVQQKDA9FeMODwqRtcGxlIEdtYkgxDDAKBgNVBAsM\n"
+                          "A0xhYjEXMBUGA1UEAwwOZWMuZXhhbXBsZS5vcmcxHDAaBgkqhkiG9w0BCQEWDWFA\n"
+                          "ZXhhbXBsZS5vcmcwdjAQBgcqhkjOPQIBBgUrgQQAIgNiAAQS33YhsQSBe4pq/6qh\n"
+                          "fTaV5+2RuaSpd1mtHV/xCCG/Ho8y7Ds9Ih+y301o3FaCCXuor6fco8/gUERrnq7g\n"
+                          "TV1+giA0JjfUiiNgRLnCDSBxsiZUHESmIM/H9Wx2FMPi496jga8wgawwHQYDVR0O\n"
+                          "BBYEFASwwlvMePH4ACSqhq1uiee1G/QJMB8GA1UdIwQYMBaAFASwwlvMePH4ACSq\n"
+                          "hq1uiee1G/QJMA8GA1UdEwEB/wQFMAMBAf8wWQYDVR0RBFIwUIIOZWMuZXhhbXBs\n"
+                          "ZS5vcmeHECABDbgAAAAAAAAAAAAAAAGCDSouZXhhbXBsZS5vcmeHEAAAAAAAAAAA\n"
+                          "AAD//wECAwSHBAoAAAGBBXhAeS56MAoGCCqGSM49BAMCA2cAMGQCMEIIc0+sQPln\n"
+                          "f69HhSkZX0m02FCCtEF1q4dOfeQrD+lQ/XL7ug3pyEHwHQWIRZAe0AIwRUagdtlV\n"
+                          "5qzV6uR1/qmuBxdYSPiTCyg0W81i6Sl9FamjEWVNH1EeKNZULikHt9R+\n"
+                          "-----END CERTIFICATE-----\n";

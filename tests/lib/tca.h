@@ -14,4 +14,9 @@ char *tca_dir_new(void);
 char *tca_cert_file(const char *dir);
 void tca_dir_free(char *dir);
 
+/* A certificate to read, not to trust: openssl req -x509 -newkey ec
+ * (secp384r1) -subj '/C=DE/O=.../OU=Lab/CN=ec.example.org/emailAddress=
+ * a@example.org' with DNS, IPv6, IPv4-mapped, IPv4 and email altnames. PEM. */
+extern const char tca_ec_pem[];
+
 #endif

@@ -6,31 +6,13 @@
  */
 #include <string.h>
 
+#include "../lib/tca.h"
 #include "../lib/test.h"
 #include "flow/flow.h"
 #include "flow/flowfile.h"
 #include "flow/tnetstring.h"
 #include "tls/certinfo.h"
 
-/* openssl req -x509 -newkey ec (secp384r1) -subj '/C=DE/O=.../OU=Lab/CN=ec.example.org/
- * emailAddress=a@example.org' with DNS, IPv6, IPv4-mapped, IPv4 and email altnames. */
-static const char ec_pem[] = "-----BEGIN CERTIFICATE-----\n"
-                             "MIICxjCCAk2gAwIBAgIUWvil/FCixpiMsEpKtxx7hsr0MsowCgYIKoZIzj0EAwIw\n"
-                             "bDELMAkGA1UEBhMCREUxGDAWBgNVBAoMD0V4w4PCpG1wbGUgR21iSDEMMAoGA1UE\n"
-                             "CwwDTGFiMRcwFQYDVQQDDA5lYy5leGFtcGxlLm9yZzEcMBoGCSqGSIb3DQEJARYN\n"
-                             "YUBleGFtcGxlLm9yZzAeFw0yNjEyMDYxMDQ0NTdaFw0zNjEyMDMxMDQ0NTdaMGwx\n"
-                             "CzAJBgNVBAYTAkRFMRgwFgYDVQQKDA9FeMODwqRtcGxlIEdtYkgxDDAKBgNVBAsM\n"
-                             "A0xhYjEXMBUGA1UEAwwOZWMuZXhhbXBsZS5vcmcxHDAaBgkqhkiG9w0BCQEWDWFA\n"
-                             "ZXhhbXBsZS5vcmcwdjAQBgcqhkjOPQIBBgUrgQQAIgNiAAQS33YhsQSBe4pq/6qh\n"
-                             "fTaV5+2RuaSpd1mtHV/xCCG/Ho8y7Ds9Ih+y301o3FaCCXuor6fco8/gUERrnq7g\n"
-                             "TV1+giA0JjfUiiNgRLnCDSBxsiZUHESmIM/H9Wx2FMPi496jga8wgawwHQYDVR0O\n"
-                             "BBYEFASwwlvMePH4ACSqhq1uiee1G/QJMB8GA1UdIwQYMBaAFASwwlvMePH4ACSq\n"
-                             "hq1uiee1G/QJMA8GA1UdEwEB/wQFMAMBAf8wWQYDVR0RBFIwUIIOZWMuZXhhbXBs\n"
-                             "ZS5vcmeHECABDbgAAAAAAAAAAAAAAAGCDSouZXhhbXBsZS5vcmeHEAAAAAAAAAAA\n"
-                             "AAD//wECAwSHBAoAAAGBBXhAeS56MAoGCCqGSM49BAMCA2cAMGQCMEIIc0+sQPln\n"
-                             "f69HhSkZX0m02FCCtEF1q4dOfeQrD+lQ/XL7ug3pyEHwHQWIRZAe0AIwRUagdtlV\n"
-                             "5qzV6uR1/qmuBxdYSPiTCyg0W81i6Sl9FamjEWVNH1EeKNZULikHt9R+\n"
-                             "-----END CERTIFICATE-----\n";
 
 /* The leaf PEM of the first flow in https-connect.mitm, as read from the file. */
 static struct tns *
@@ -80,7 +62,7 @@ TEST(certinfo_ec_names)
 {
     struct tls_certinfo ci;
     struct err e = {0};
-    ASSERT_EQ(tls_certinfo_parse(&ci, ec_pem, strlen(ec_pem), &e), 0);
+    ASSERT_EQ(tls_certinfo_parse(&ci, tca_ec_pem, strlen(tca_ec_pem), &e), 0);
     ASSERT_STREQ(ci.keytype, "EC (secp384r1)");
     ASSERT_EQ(ci.keybits, 384);
     ASSERT_STREQ(ci.sha256, "8debc49094bd23405377c43013bb6b683213edeb8011ce9e523a5170ab87b050");
@@ -128,8 +110,8 @@ TEST(certinfo_bad_input)
         tls_certinfo_clear(&ci); /* clearing an unfilled one is harmless */
     }
     /* The PEM cut short anywhere is an error, never a crash. */
-    for (size_t n = 0; n < strlen(ec_pem); n += 7) {
+    for (size_t n = 0; n < strlen(tca_ec_pem); n += 7) {
         struct tls_certinfo ci;
-        ASSERT(tls_certinfo_parse(&ci, ec_pem, n, NULL) < 0);
+        ASSERT(tls_certinfo_parse(&ci, tca_ec_pem, n, NULL) < 0);
     }
 }
