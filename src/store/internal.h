@@ -313,6 +313,32 @@ void store__rec_view_clear(struct rec_view *);
  * "request" and "response" decoded (owned), or NULL if raw is no dict. */
 struct tns *store__rec_dns(const uint8_t *raw, size_t n);
 
+/* ---- slab.c ------------------------------------------------------------ */
+
+/* Makes the pages of [p, p+n) present now, in one call instead of a fault
+ * each (a fault per 4 KiB costs about 12 us on a VM); a range that is not
+ * whole pages keeps its partial ends as they are. Only for memory about to
+ * be written: it is RSS from now on. */
+void store__populate(void *p, size_t n);
+
+/* The records rows keep in RAM, back to back in slabs (slab.c). */
+struct slab;
+struct slabs {
+    struct slab *cur; /* being filled, or NULL */
+    size_t bytes;     /* made present in the slabs mapped */
+};
+/* A copy of the n bytes (at most a record kept in RAM, see
+ * store__rest_in_ram) in a slab; never NULL for such n, and never moves.
+ * Freed by store__slab_free(). Loop thread only. */
+uint8_t *store__slab_put(struct slabs *, const void *p, size_t n);
+/* Frees a copy store__slab_put() made; NULL is nothing. */
+void store__slab_free(struct slabs *, uint8_t *p);
+/* Unmaps what is left once every copy is freed. */
+void store__slabs_clear(struct slabs *);
+/* The bytes the slabs hold present (records, dead ones, and at most a
+ * step of the current slab not yet given out). */
+size_t store__slabs_bytes(const struct slabs *);
+
 /* ---- store.c / row.c --------------------------------------------------- */
 
 /* A compressed record longer than this goes to the log (it carries
@@ -356,7 +382,7 @@ struct row {
     double created;
     double ts[4];      /* request start/end, response start/end; 0 = None */
     struct flow *flow; /* live or opened: one reference; NULL when compact */
-    uint8_t *rest;     /* the compressed record without bodies (owned) */
+    uint8_t *rest;     /* the compressed record without bodies (in s->slabs) */
     uint64_t rest_off; /* RF_REST_LOG: where it is in the log */
     uint64_t body_off[2];
     uint64_t size; /* the size order's key */
@@ -440,6 +466,8 @@ struct store {
     struct intern strs, hsets;
     struct row *rows; /* in store order; tombstones until compacted */
     size_t nrows, caprows, ndead;
+    size_t rows_present; /* rows[0..rows_present) populated (store__populate) */
+    struct slabs slabs;  /* the rows' records kept in RAM */
     uint64_t next_seq;
     uint32_t vtie_now; /* the last row.vtie given */
     uint32_t *idx; /* open addressing, slot + 1; 0 empty, UINT32_MAX deleted */

@@ -480,6 +480,8 @@ parse_work(void *arg)
     if (bt->bodies == NULL) {
         bt->capbodies = b->data.len ? b->data.len : 1;
         bt->bodies = xmalloc(bt->capbodies);
+        /* Bodies are most of a block: nearly all of it gets written. */
+        store__populate(bt->bodies, bt->capbodies);
     }
     ZSTD_CCtx *cctx = ZSTD_createCCtx();
     struct pack_dict d = {L->cdict, NULL, 0};
@@ -621,7 +623,7 @@ add_batch(struct load *L, struct batch *bt)
             r->rest_off = store__blog_append(&s->log, z, br->rest_len);
             r->flags |= RF_REST_LOG;
         } else {
-            r->rest = xmemdup(z, br->rest_len ? br->rest_len : 1);
+            r->rest = store__slab_put(&s->slabs, z, br->rest_len);
         }
         for (int i = 0; i < 2; i++) {
             r->body_len[i] = (uint32_t)br->f.body[i].len;

@@ -287,7 +287,7 @@ put_record(struct store *s, struct row *r, const struct buf *raw, const struct b
         z.len = plain->len;
         store__pack_split(pk->cctx, NULL, &hdrs, &rest, &z, &hlen);
     }
-    free(r->rest);
+    store__slab_free(&s->slabs, r->rest);
     r->rest = NULL;
     r->flags &= (uint16_t)~RF_REST_LOG;
     r->dict = (uint8_t)d;
@@ -302,7 +302,7 @@ put_record(struct store *s, struct row *r, const struct buf *raw, const struct b
         r->rest_off = store__blog_append(&s->log, buf_ptr(&z), z.len);
         r->flags |= RF_REST_LOG;
     } else {
-        r->rest = xmemdup(buf_ptr(&z), z.len ? z.len : 1);
+        r->rest = store__slab_put(&s->slabs, buf_ptr(&z), z.len);
     }
     buf_clear(&z);
 }

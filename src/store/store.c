@@ -121,6 +121,8 @@ idx_rebuild(struct store *s, size_t cap)
     free(s->idx);
     s->idxcap = cap;
     s->idx = xcalloc(cap, sizeof(*s->idx));
+    /* Every page of it is written soon: at once, not a fault each. */
+    store__populate(s->idx, cap * sizeof(*s->idx));
     s->idxused = 0;
     for (size_t i = 0; i < s->nrows; i++)
         if (!(s->rows[i].flags & RF_DEAD))
@@ -224,6 +226,10 @@ set_fields(struct row *r, const struct rec_fields *f)
     r->flags = (uint16_t)((r->flags & ~RF_FROM_FLOW) | (f->flags & RF_FROM_FLOW));
 }
 
+/* Rows made present at a time ahead of use: a few MiB, so the table's
+ * unused capacity (up to half of it after a doubling) costs no RSS. */
+#define ROWS_AHEAD 16384
+
 /* A new row with f's id and numbers; the caller sets its strings. */
 static uint32_t
 row_alloc(struct store *s, const struct rec_fields *f)
@@ -231,6 +237,13 @@ row_alloc(struct store *s, const struct rec_fields *f)
     if (s->nrows == s->caprows) {
         s->caprows = s->caprows ? s->caprows * 2 : 1024;
         s->rows = xrealloc(s->rows, s->caprows * sizeof(*s->rows));
+        /* realloc() may have moved the table: what is present is not known. */
+        s->rows_present = s->nrows;
+    }
+    if (s->nrows >= s->rows_present) {
+        size_t to = s->nrows + ROWS_AHEAD < s->caprows ? s->nrows + ROWS_AHEAD : s->caprows;
+        store__populate(&s->rows[s->nrows], (to - s->nrows) * sizeof(*s->rows));
+        s->rows_present = to;
     }
     uint32_t slot = (uint32_t)s->nrows++;
     struct row *r = &s->rows[slot];
@@ -310,7 +323,7 @@ store__row_kill(struct store *s, uint32_t slot)
         *e = IDX_DELETED;
     if (r->flow)
         store__drop_flow(s, slot);
-    free(r->rest);
+    store__slab_free(&s->slabs, r->rest);
     r->rest = NULL;
     settings_free(s, r);
     release_strings(s, r->str, r->hset);
@@ -433,7 +446,7 @@ drop_rows(struct store *s)
             store__row_kill(s, (uint32_t)i);
     free(s->rows);
     s->rows = NULL;
-    s->nrows = s->caprows = s->ndead = 0;
+    s->nrows = s->caprows = s->ndead = s->rows_present = 0;
     free(s->idx);
     s->idx = NULL;
     s->idxcap = s->idxused = 0;
@@ -458,6 +471,7 @@ store_free(struct store *s)
     store__pool_free(s->pool);
     s->pool = NULL;
     drop_rows(s);
+    store__slabs_clear(&s->slabs);
     store__intern_clear(&s->strs);
     store__intern_clear(&s->hsets);
     store__blog_clear(&s->log);
@@ -834,11 +848,9 @@ store_memory(const struct store *s, struct store_memory *m)
     m->index = s->idxcap * sizeof(*s->idx) + s->view.nblk * VL_BLOCK * sizeof(uint32_t) +
                s->view.capblk * (sizeof(uint32_t *) + sizeof(uint32_t) + sizeof(size_t)) +
                s->capcached * sizeof(*s->cached);
+    m->records = store__slabs_bytes(&s->slabs);
     for (size_t i = 0; i < s->nrows; i++) {
         const struct row *r = &s->rows[i];
-        /* glibc rounds a request up to 16 bytes and adds 8 of its own. */
-        if (r->rest)
-            m->records += (r->rest_len + 8 + 15) / 16 * 16;
         if (r->flow)
             m->live += sizeof(struct flow) + 1024 + (r->flow->request ? r->flow->request->content.cap : 0) +
                        (r->flow->response ? r->flow->response->content.cap : 0);
