@@ -461,6 +461,25 @@ slow_record(struct batch *bt, struct brow *br, const uint8_t *p, size_t n, struc
     return 1;
 }
 
+/* Records up to this size are fetched ahead whole. */
+#define PREFETCH_MAX (16u << 10)
+
+/*
+ * Asks for the cache lines of p[0..n) ahead of use. A block is read into
+ * memory by another job, most of it out of this core's caches by now, and
+ * the scan jumps from a value's length to its end: the hardware's
+ * prefetcher does not follow that, and each jump waited for memory (a
+ * tenth of a load's CPU went to the first touch of a record's bytes).
+ */
+static void
+prefetch(const uint8_t *p, size_t n)
+{
+    if (n > PREFETCH_MAX)
+        n = PREFETCH_MAX;
+    for (size_t i = 0; i < n; i += 64)
+        __builtin_prefetch(p + i);
+}
+
 static void
 parse_work(void *arg)
 {
@@ -486,9 +505,14 @@ parse_work(void *arg)
     ZSTD_CCtx *cctx = ZSTD_createCCtx();
     struct pack_dict d = {L->cdict, NULL, 0};
     struct buf rest = BUF_INIT, hdrs = BUF_INIT, whole = BUF_INIT;
+    if (b->nrec > 0)
+        prefetch(buf_ptr(&b->data) + b->rec[0], b->rec[1] - b->rec[0]);
     for (size_t k = 0; k < b->nrec && !bt->err; k++) {
         const uint8_t *p = buf_ptr(&b->data) + b->rec[k];
         size_t n = b->rec[k + 1] - b->rec[k];
+        /* The next record comes in while this one is read (rec[nrec] is the end). */
+        if (k + 1 < b->nrec)
+            prefetch(buf_ptr(&b->data) + b->rec[k + 1], b->rec[k + 2] - b->rec[k + 1]);
         struct brow *br = &bt->rows[bt->n];
         store__rec_fields_init(&br->f);
         uuid_new(br->id);
