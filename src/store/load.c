@@ -80,6 +80,7 @@ struct load {
         struct brow *rows;
         size_t cap;
         struct buf rests;
+        ZSTD_CCtx *cctx; /* a compressor's memory is a few hundred KiB too */
     } spare_rows[WINDOW + 1];
     unsigned nspare_rows;
     /* Another format. */
@@ -123,6 +124,7 @@ struct batch {
     struct buf data;           /* the block's buffer once parsed, to be used again */
     struct intern strs, hsets; /* the batch's own, merged into the store's */
     struct buf rests;          /* compressed records, back to back */
+    ZSTD_CCtx *cctx;           /* parse_work's, made there if none was spare */
     /* The bodies, back to back: they become a chunk of the log, which
      * frees with free(). They are parts of the block's records, so the
      * block's length is room enough, taken at once (not a struct buf:
@@ -154,6 +156,7 @@ unref(struct load *L)
     for (unsigned i = 0; i < L->nspare_rows; i++) {
         free(L->spare_rows[i].rows);
         buf_clear(&L->spare_rows[i].rests);
+        ZSTD_freeCCtx(L->spare_rows[i].cctx);
     }
     ZSTD_freeCDict(L->cdict);
     free(L->name);
@@ -332,6 +335,7 @@ batch_free(struct batch *bt)
     store__intern_clear(&bt->strs);
     store__intern_clear(&bt->hsets);
     buf_clear(&bt->rests);
+    ZSTD_freeCCtx(bt->cctx);
     free(bt->bodies);
     free(bt);
 }
@@ -379,7 +383,9 @@ read_after(void *arg)
         bt->rows = sp->rows;
         bt->caprows = sp->cap;
         buf_move(&bt->rests, &sp->rests);
+        bt->cctx = sp->cctx;
         sp->rows = NULL;
+        sp->cctx = NULL;
     }
     bt->bodies = store__blog_take_spare(&L->s->log, &bt->capbodies);
     store__pool_queue(L->s->pool, parse_work, parse_after, bt);
@@ -502,7 +508,9 @@ parse_work(void *arg)
         /* Bodies are most of a block: nearly all of it gets written. */
         store__populate(bt->bodies, bt->capbodies);
     }
-    ZSTD_CCtx *cctx = ZSTD_createCCtx();
+    if (bt->cctx == NULL)
+        bt->cctx = ZSTD_createCCtx();
+    ZSTD_CCtx *cctx = bt->cctx;
     struct pack_dict d = {L->cdict, NULL, 0};
     struct buf rest = BUF_INIT, hdrs = BUF_INIT, whole = BUF_INIT;
     if (b->nrec > 0)
@@ -569,7 +577,6 @@ parse_work(void *arg)
     buf_clear(&rest);
     buf_clear(&hdrs);
     buf_clear(&whole);
-    ZSTD_freeCCtx(cctx);
     buf_move(&bt->data, &b->data);
     block_free(b);
 }
@@ -593,6 +600,8 @@ recycle(struct load *L, struct batch *bt)
         bt->rows = NULL;
         buf_reset(&bt->rests);
         buf_move(&sp->rests, &bt->rests);
+        sp->cctx = bt->cctx;
+        bt->cctx = NULL;
     }
     batch_free(bt);
 }
