@@ -172,7 +172,9 @@ for r in $(seq "$ROUNDS"); do
             if [ -n "$RECORD" ] && [ "$r" = 1 ] && [ "$mode" != pass ]; then
                 rec=$RECORD/perf.$(basename "$bin").$mode
             fi
-            read -r u s n < <(run "$bin" "$mode" "$rec")
+            # Not in a subshell: run's processes must stay in PIDS for the trap.
+            run "$bin" "$mode" "$rec" >"$TMP/result"
+            read -r u s n <"$TMP/result"
             UT[$bin $mode]="${UT[$bin $mode]:-} $u"
             ST[$bin $mode]="${ST[$bin $mode]:-} $s"
             NC[$bin $mode]="${NC[$bin $mode]:-} $n"
