@@ -9,7 +9,8 @@ TEST="$BUILD curl nginx-light openssl python3 python3-pytest python3-pytest-time
        nghttp2-client python3-h2 chromium nodejs tmux mandoc bind9-dnsutils"
 FUZZ="$BUILD clang libclang-rt-14-dev"
 DEB="$BUILD dpkg-dev debootstrap mandoc"
-BENCH="$BUILD wrk nginx-light mitmproxy curl util-linux python3 procps openssl nghttp2-client python3-h2"
+BENCH="$BUILD wrk nginx-light mitmproxy curl util-linux python3 procps openssl nghttp2-client python3-h2
+       valgrind linux-perf"
 
 case "${1:-build}" in
 build) want=$BUILD ;;

@@ -542,6 +542,51 @@ TEST(tls_session_peer_names)
     pki_free(&p);
 }
 
+/* x as PEM_write_bio_X509() writes it, appended to out. */
+static void
+reference_pem(X509 *x, struct buf *out)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    ASSERT(b != NULL && PEM_write_bio_X509(b, x));
+    char *p;
+    long n = BIO_get_mem_data(b, &p);
+    buf_append(out, p, (size_t)n);
+    BIO_free(b);
+}
+
+/* The certificates the server sent, as PEM: the leaf, then its chain,
+ * each byte for byte as OpenSSL's PEM writer gives it (64 characters a
+ * line, the last one shorter), appended to what out holds. */
+TEST(tls_session_peer_cert_pem_chain)
+{
+    struct pki p;
+    pki_init(&p, "example.com", "DNS:example.com");
+    STACK_OF(X509) *chain = sk_X509_new_null();
+    ASSERT(chain && sk_X509_push(chain, p.ca));
+    p.l.chain = chain;
+    struct tls_client_opts co = client_opts();
+    struct tls_server_opts so = server_opts(&p);
+    struct tls_session *c, *s;
+    connect_ok(&co, &so, 0, &c, &s);
+    X509 *want[] = {p.leaf, p.ca};
+    struct buf got = BUF_INIT, ref = BUF_INIT;
+    for (size_t i = 0; i < 2; i++) {
+        buf_append(&got, "x", 1); /* appends after what is there */
+        ASSERT_EQ(tls_session_peer_cert_pem(c, i, &got), 0);
+        buf_append(&ref, "x", 1);
+        reference_pem(want[i], &ref);
+        ASSERT_MEMEQ(buf_ptr(&got), got.len, buf_ptr(&ref), ref.len);
+    }
+    ASSERT_EQ(tls_session_peer_cert_pem(c, 2, &got), -1);
+    ASSERT_EQ(got.len, ref.len);
+    buf_clear(&got);
+    buf_clear(&ref);
+    tls_session_free(c);
+    tls_session_free(s);
+    sk_X509_free(chain);
+    pki_free(&p);
+}
+
 static size_t
 count_lines(const char *text, const char *prefix)
 {
