@@ -19,6 +19,10 @@ int master__read_flows(struct master *, master_read_cb done, void *arg, int slic
 
 /* Whether -r is still being read (readfile.reading). */
 int master__reading(const struct master *);
+/* Whether the store's own load took the last -r over after its first
+ * slice, no addon but the store seeing its flows (master.c); else every
+ * flow went through the hooks. */
+int master__read_by_store(const struct master *);
 
 /*
  * The script loader's constructor in the plugin (script/script.h):
