@@ -19,9 +19,9 @@ int master__read_flows(struct master *, master_read_cb done, void *arg, int slic
 
 /* Whether -r is still being read (readfile.reading). */
 int master__reading(const struct master *);
-/* Whether the store's own load took the last -r over after its first
- * slice, no addon but the store seeing its flows (master.c); else every
- * flow went through the hooks. */
+/* How the last -r reads (master.c): 0 every flow through the hooks; 1
+ * the store's own load is to take it over after the first slice, no addon
+ * but the store seeing its flows; 2 it did. */
 int master__read_by_store(const struct master *);
 
 /*

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "addons/addon.h"
@@ -73,7 +74,8 @@ struct master {
     struct readfile *read;
     struct server_timer *read_timer;
     /* -r by the store's own load: READ_STORE_MAY after the first slice,
-     * READ_STORE_DID once it took over (master__read_by_store()). */
+     * READ_STORE_DID once it took over (master__read_by_store(), whose
+     * values these are). */
     enum { READ_HOOKS, READ_STORE_MAY, READ_STORE_DID } read_store;
     char *read_path; /* READ_STORE_MAY: the file, as -r named it (owned) */
 };
@@ -442,16 +444,27 @@ store_read_done(void *arg, int rc, size_t nflows, const struct err *e)
     read_done(arg, rc < 0 ? rc : nflows > INT_MAX ? INT_MAX : (int)nflows, e);
 }
 
+/* A flow file smaller than this stays with the hooks: they read it in a
+ * few tens of milliseconds, and the store's load would first have to
+ * hand it to its workers and back. About 2,000 typical flows; one block
+ * of the load. */
+#define READ_STORE_MIN_BYTES (4u << 20)
+
 /* Whether path opens and is a flow file (tnetstrings: a digit first, as
- * the store's load tells formats apart). */
+ * the store's load tells formats apart) of at least READ_STORE_MIN_BYTES. */
 static int
-flow_file(const char *path)
+large_flow_file(const char *path)
 {
     char *full = path_expand_home(path);
     int fd = open(full, O_RDONLY | O_CLOEXEC);
     free(full);
     if (fd < 0)
         return 0;
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < READ_STORE_MIN_BYTES) {
+        close(fd);
+        return 0;
+    }
     char head[64];
     ssize_t n = read(fd, head, sizeof(head));
     close(fd);
@@ -500,7 +513,7 @@ read_rest_by_store(struct master *m)
 int
 master__read_by_store(const struct master *m)
 {
-    return m->read_store == READ_STORE_DID;
+    return (int)m->read_store;
 }
 
 static void
@@ -541,9 +554,10 @@ master__read_flows(struct master *m, master_read_cb done, void *arg, int sliced,
     /* -r without the hooks, when they would do nothing but fill the
      * store: the first slice still goes through them, so the first flows
      * show at once, and the store's load reads the rest (read_slice()).
-     * A HAR file (small ones, as browsers export) keeps the hooks. */
+     * Small files and HAR files (small ones, as browsers export) keep
+     * the hooks. */
     m->read_store = READ_HOOKS;
-    if (sliced && m->srv && store_may_read(m) && flow_file(o->rfile)) {
+    if (sliced && m->srv && store_may_read(m) && large_flow_file(o->rfile)) {
         m->read_store = READ_STORE_MAY;
         m->read_path = xstrdup(o->rfile);
     }

@@ -517,7 +517,7 @@ write_big(const char *path, int copies)
 }
 
 struct read_result {
-    int by_store;   /* master__read_by_store() */
+    int by_store;   /* master__read_by_store() once the read is over */
     size_t nflows;  /* in the store once the read is over */
     struct buf all; /* every flow in store order: its list info and its record */
 };
@@ -586,16 +586,36 @@ read_way(const char *rfile, const char *const *settings, struct read_result *out
     master_free(m);
 }
 
+/* How -r of rfile with settings is to read, decided as it starts
+ * (master__read_by_store()); the read is then cut short. */
 static int
 way(const char *rfile, const char *const *settings)
 {
-    struct read_result r = {0};
-    read_way(rfile, settings, &r);
-    buf_clear(&r.all);
-    return r.by_store;
+    struct err e = {0};
+    char set[4096];
+    struct addon *icpt = addon_intercept_new();
+    struct options *o = opt_new();
+    snprintf(set, sizeof(set), "rfile=%s", rfile);
+    ASSERT_EQ(opt_set_arg(o, set, &e), 0);
+    ASSERT_EQ(opt_set_arg(o, "server=false", &e), 0);
+    for (; settings && *settings; settings++)
+        if (opt_set_arg(o, *settings, &e) < 0)
+            test_fail(__FILE__, __LINE__, "%s: %s", *settings, e.msg);
+    log_set_level(LOG_ERROR);
+    struct master *m = master_new(o);
+    master_add_addon(m, icpt);
+    ASSERT(master_enable_store(m, &e) != NULL);
+    if (master_configure(m, &e) < 0)
+        test_fail(__FILE__, __LINE__, "configure: %s", e.msg);
+    master_read_flows_logged(m);
+    int how = master__read_by_store(m);
+    master_shutdown(m);
+    ASSERT_EQ(master_run(m), 0);
+    master_free(m);
+    return how;
 }
 
-#define COPIES 40
+#define COPIES 60
 
 TEST(master_read_goes_to_the_store_with_the_hooks_store)
 {
@@ -608,7 +628,7 @@ TEST(master_read_goes_to_the_store_with_the_hooks_store)
     /* save_stream_file reads every flow, and changes none. */
     const char *const saving[] = {save, NULL};
     read_way(path, saving, &hooks);
-    ASSERT_EQ(fast.by_store, 1);
+    ASSERT_EQ(fast.by_store, 2);
     ASSERT_EQ(hooks.by_store, 0);
     ASSERT_EQ(fast.nflows, 55 * COPIES + 55);
     ASSERT_EQ(hooks.nflows, fast.nflows);
@@ -618,6 +638,7 @@ TEST(master_read_goes_to_the_store_with_the_hooks_store)
                                  "view_order=size", "ignore_hosts=example\\.com",
                                  "intercept_active=true", NULL};
     ASSERT_EQ(way(path, quiet), 1);
+    ASSERT_EQ(way(path, NULL), 1);
     buf_clear(&fast.all);
     buf_clear(&hooks.all);
     unlink(path);
@@ -664,6 +685,8 @@ TEST(master_read_keeps_the_hooks_for_other_files)
 {
     /* A file that does not open: the hooks' way has the words for it. */
     ASSERT_EQ(way("/nonexistent/mp-test-read.mitm", NULL), 0);
+    /* A small flow file: the hooks read it before the store's workers could. */
+    ASSERT_EQ(way(test_fixture("flows/all.mitm"), NULL), 0);
     /* A HAR file (small ones, as browsers export them). */
     char path[64];
     snprintf(path, sizeof(path), "/tmp/mp-test-read-%d.har", (int)getpid());
