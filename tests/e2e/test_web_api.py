@@ -704,11 +704,13 @@ def test_updates_in_batches(mitmweb, origin):
 def test_answers_while_a_large_file_loads(mitmweb, tmp_path):
     """-r reads between the loop's events (src/master/, master_read_flows_logged):
     the API answers at once with the flows loaded so far, while readfile.reading
-    is still true, and the total grows to the whole file."""
+    is still true, and the total grows to the whole file. save_stream_file sees
+    every loaded flow, so they go through the hooks slice by slice
+    (test_answers_while_the_store_loads has the store's own load)."""
     path = tmp_path / "big.mitm"
     subprocess.run([sys.executable, os.path.join(ROOT, "bench", "genflows.py"), str(path), "4000",
                     os.path.join(FIXTURES, "flows")], check=True, stdout=subprocess.DEVNULL)
-    web = mitmweb("-r", str(path))
+    web = mitmweb("-r", str(path), "--set", f"save_stream_file={tmp_path / 'saved.mitm'}")
 
     def reading():
         return web.json("POST", "/commands/readfile.reading", {"arguments": []})["value"]
@@ -727,6 +729,33 @@ def test_answers_while_a_large_file_loads(mitmweb, tmp_path):
     total = web.json("GET", "/flows?limit=1")["total"]
     assert first < total
     assert total == 4000
+
+
+def test_answers_while_the_store_loads(mitmweb, tmp_path):
+    """-r with no addon acting on loaded flows: the first slice through the
+    hooks, the rest by the store's own load on its workers. The API answers at
+    once with the first flows while readfile.reading is true, and the total
+    grows to the whole file."""
+    n = 30000
+    path = tmp_path / "big.mitm"
+    subprocess.run([sys.executable, os.path.join(ROOT, "bench", "genflows.py"), str(path), str(n),
+                    os.path.join(FIXTURES, "flows")], check=True, stdout=subprocess.DEVNULL)
+    web = mitmweb("-r", str(path))
+
+    def reading():
+        return web.json("POST", "/commands/readfile.reading", {"arguments": []})["value"]
+
+    t = time.time()
+    first = web.json("GET", "/flows?limit=1")["total"]
+    took = time.time() - t
+    assert reading() is True
+    assert first > 0, "the first flows show at once"
+    assert took < 5, took
+    deadline = time.time() + 150
+    while reading() and time.time() < deadline:
+        time.sleep(0.2)
+    assert not reading()
+    assert web.json("GET", "/flows?limit=1")["total"] == n
 
 
 def big_file(tmp_path, n, again=True):
