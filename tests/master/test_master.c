@@ -489,7 +489,6 @@ TEST(master_read_flows_waits_for_held_hooks_on_the_loop)
     master_free(m);
 }
 
-
 /* A flow file of the fixture flows, copies x them with new ids, and the
  * fixture flows again (ids the store has by then, which stay as they
  * were). Long enough that -r needs more than one slice. */
@@ -534,14 +533,14 @@ dump_store(struct store *s, struct buf *out)
         struct store_info in;
         ASSERT_EQ(store_info(s, fl.v[i]->id, &in), 0);
         char line[2048];
-        int k = snprintf(line, sizeof(line),
-                         "%s %d %.6f %s %s %s %u %s %d %s %s %s %llu %llu %s|%s|%d %d %s %d %d %d\n",
-                         in.id, (int)in.type, in.timestamp_created, in.method, in.scheme, in.host,
-                         in.port, in.path, in.status_code, in.reason, in.content_type,
-                         in.http_version, (unsigned long long)in.request_size,
-                         (unsigned long long)in.response_size, in.marked, in.comment, in.error,
-                         in.intercepted, in.is_replay ? in.is_replay : "-", in.websocket, in.live,
-                         in.modified);
+        int k =
+            snprintf(line, sizeof(line),
+                     "%s %d %.6f %s %s %s %u %s %d %s %s %s %llu %llu %s|%s|%d %d %s %d %d %d\n",
+                     in.id, (int)in.type, in.timestamp_created, in.method, in.scheme, in.host,
+                     in.port, in.path, in.status_code, in.reason, in.content_type, in.http_version,
+                     (unsigned long long)in.request_size, (unsigned long long)in.response_size,
+                     in.marked, in.comment, in.error, in.intercepted,
+                     in.is_replay ? in.is_replay : "-", in.websocket, in.live, in.modified);
         buf_append(out, line, (size_t)k);
         struct flow *f = store_get(s, fl.v[i]->id, &e);
         ASSERT(f != NULL);
@@ -634,9 +633,13 @@ TEST(master_read_goes_to_the_store_with_the_hooks_store)
     ASSERT_EQ(hooks.nflows, fast.nflows);
     ASSERT_MEMEQ(buf_ptr(&fast.all), fast.all.len, buf_ptr(&hooks.all), hooks.all.len);
     /* Options of addons that leave loaded flows alone, and the store's own. */
-    const char *const quiet[] = {"block_list=/~q/404", "onboarding=true", "view_filter=~s",
-                                 "view_order=size", "ignore_hosts=example\\.com",
-                                 "intercept_active=true", NULL};
+    const char *const quiet[] = {"block_list=/~q/404",
+                                 "onboarding=true",
+                                 "view_filter=~s",
+                                 "view_order=size",
+                                 "ignore_hosts=example\\.com",
+                                 "intercept_active=true",
+                                 NULL};
     ASSERT_EQ(way(path, quiet), 1);
     ASSERT_EQ(way(path, NULL), 1);
     buf_clear(&fast.all);
