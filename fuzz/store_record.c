@@ -39,6 +39,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         store__rec_from_flow(f, &b);
         if (a.type != b.type || a.size != b.size || a.status != b.status || a.port != b.port)
             abort();
+        /* The id the row keeps with STORE_LOAD_KEEP_IDS (-r) is the flow's. */
+        if (a.id.len != strlen(f->id) || memcmp(a.id.p, f->id, a.id.len) != 0)
+            abort();
         /* Timestamps read by the scan's fast path are strtod()'s to the bit. */
         if (!same_ts(a.created, b.created))
             abort();

@@ -106,6 +106,37 @@ addon_chain_running(struct addon_chain *c)
             c->v[i]->ops->running(c->v[i]);
 }
 
+/* The hooks readfile.c sends for a loaded flow (eventsequence.iterate). */
+static const enum hook flow_hooks[] = {
+    HOOK_REQUESTHEADERS, HOOK_REQUEST,         HOOK_RESPONSEHEADERS,   HOOK_RESPONSE,
+    HOOK_ERROR,          HOOK_WEBSOCKET_START, HOOK_WEBSOCKET_MESSAGE, HOOK_WEBSOCKET_END,
+    HOOK_TCP_START,      HOOK_TCP_MESSAGE,     HOOK_TCP_END,           HOOK_TCP_ERROR,
+    HOOK_DNS_REQUEST,    HOOK_DNS_RESPONSE,    HOOK_DNS_ERROR,
+};
+
+static int
+has_flow_hook(const struct addon_ops *ops)
+{
+    for (size_t i = 0; i < sizeof(flow_hooks) / sizeof(flow_hooks[0]); i++)
+        if (ops->hooks[flow_hooks[i]])
+            return 1;
+    return 0;
+}
+
+struct addon *
+addon_chain_loaded_observer(const struct addon_chain *c, const struct addon *skip)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        struct addon *a = c->v[i];
+        if (a == skip || !has_flow_hook(a->ops))
+            continue;
+        /* An addon that says nothing may act: the hooks must run. */
+        if (a->ops->acts_on_loaded == NULL || a->ops->acts_on_loaded(a))
+            return a;
+    }
+    return NULL;
+}
+
 int
 addon_chain_commands(struct addon_chain *c, struct cmds *cmds, struct err *e)
 {

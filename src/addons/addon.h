@@ -48,6 +48,14 @@ struct addon_ops {
      * the registry; their functions get the addon as arg. NULL: none. */
     int (*commands)(struct addon *, struct cmds *, struct err *e);
     addon_hook_cb hooks[HOOK__COUNT]; /* NULL: not interested */
+    /*
+     * Whether the flow hooks above, as the addon is configured now, may
+     * read or change a flow read from a file (-r: not live, no
+     * connection behind it). 0 only where they are sure no-ops for it;
+     * -r then may skip the hooks (addon_chain_loaded_observer()). NULL:
+     * they may, whenever the addon has a flow hook at all.
+     */
+    int (*acts_on_loaded)(struct addon *);
 };
 
 struct addon {
@@ -84,6 +92,14 @@ int addon_chain_configure(struct addon_chain *, const struct options *, struct e
 int addon_chain_update(struct addon_chain *, const struct options *opts,
                        const struct opt_changes *updated, struct err *e);
 void addon_chain_running(struct addon_chain *);
+/*
+ * The first addon but skip that may read or change a flow -r loads: one
+ * with a hook of the flow sequences (requestheaders ... dns_error) whose
+ * acts_on_loaded is NULL or says it may. NULL when the hooks of a loaded
+ * flow are no-ops for every addon but skip (the flow store, which -r can
+ * fill without them).
+ */
+struct addon *addon_chain_loaded_observer(const struct addon_chain *, const struct addon *skip);
 /* commands() of each addon in order; stops at the first error. */
 int addon_chain_commands(struct addon_chain *, struct cmds *, struct err *e);
 /*

@@ -42,8 +42,17 @@ anticache_free(struct addon *a)
     free(a);
 }
 
+/* anticache changes the request of every flow, a loaded one too. */
+static int
+acts_on_loaded(struct addon *a)
+{
+    const struct anticache *x = (const struct anticache *)a;
+    return x->enabled;
+}
+
 static const struct addon_ops anticache_ops = {
     .name = "anticache",
+    .acts_on_loaded = acts_on_loaded,
     .configure = configure,
     .free = anticache_free,
     .hooks = {[HOOK_REQUEST] = on_request},

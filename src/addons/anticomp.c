@@ -40,8 +40,17 @@ anticomp_free(struct addon *a)
     free(a);
 }
 
+/* anticomp changes the request of every flow, a loaded one too. */
+static int
+acts_on_loaded(struct addon *a)
+{
+    const struct anticomp *x = (const struct anticomp *)a;
+    return x->enabled;
+}
+
 static const struct addon_ops anticomp_ops = {
     .name = "anticomp",
+    .acts_on_loaded = acts_on_loaded,
     .configure = configure,
     .free = anticomp_free,
     .hooks = {[HOOK_REQUEST] = on_request},

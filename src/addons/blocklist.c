@@ -133,8 +133,17 @@ blocklist_free(struct addon *a)
     free(b);
 }
 
+/* Only live flows are blocked (on_request): a loaded one never is. */
+static int
+acts_on_loaded(struct addon *a)
+{
+    (void)a;
+    return 0;
+}
+
 static const struct addon_ops blocklist_ops = {
     .name = "blocklist",
+    .acts_on_loaded = acts_on_loaded,
     .configure = configure,
     .free = blocklist_free,
     .hooks = {[HOOK_REQUEST] = on_request},

@@ -249,8 +249,17 @@ dns_resolver_free(struct addon *a)
     free(a);
 }
 
+/* Only live queries are resolved: a loaded flow's never is. */
+static int
+acts_on_loaded(struct addon *a)
+{
+    (void)a;
+    return 0;
+}
+
 static const struct addon_ops dns_resolver_ops = {
     .name = "dns_resolver",
+    .acts_on_loaded = acts_on_loaded,
     .free = dns_resolver_free,
     .hooks = {[HOOK_DNS_REQUEST] = on_dns_request},
 };

@@ -774,8 +774,18 @@ dumper_free(struct addon *a)
     free(a);
 }
 
+/* Every hook shows the flow only when shown() says so: never at
+ * flow_detail 0 (-q). mitmdump has no store, so its -r keeps the hooks
+ * anyway; this says it for whatever asks. */
+static int
+acts_on_loaded(struct addon *a)
+{
+    return ((const struct dumper *)a)->detail > 0;
+}
+
 static const struct addon_ops dumper_ops = {
     .name = "dumper",
+    .acts_on_loaded = acts_on_loaded,
     .configure = configure,
     .free = dumper_free,
     .hooks = {[HOOK_RESPONSE] = on_flow_end,

@@ -61,8 +61,17 @@ intercept_free(struct addon *a)
     free(x);
 }
 
+/* 8.1.1 intercepts loaded flows too (Master.load_flow runs the hooks). */
+static int
+acts_on_loaded(struct addon *a)
+{
+    const struct intercept *x = (const struct intercept *)a;
+    return x->active && x->filt != NULL;
+}
+
 static const struct addon_ops intercept_ops = {
     .name = "intercept",
+    .acts_on_loaded = acts_on_loaded,
     .configure = configure,
     .free = intercept_free,
     .hooks =

@@ -450,8 +450,17 @@ map_local_free(struct addon *a)
     free(ml);
 }
 
+/* Any rule may answer a loaded request. */
+static int
+acts_on_loaded(struct addon *a)
+{
+    const struct map_local *x = (const struct map_local *)a;
+    return x->n > 0;
+}
+
 static const struct addon_ops map_local_ops = {
     .name = "maplocal",
+    .acts_on_loaded = acts_on_loaded,
     .configure = configure,
     .free = map_local_free,
     .hooks = {[HOOK_REQUEST] = on_request},

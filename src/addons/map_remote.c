@@ -188,8 +188,17 @@ map_remote_free(struct addon *a)
     free(mr);
 }
 
+/* Any rule may rewrite a loaded request. */
+static int
+acts_on_loaded(struct addon *a)
+{
+    const struct map_remote *x = (const struct map_remote *)a;
+    return x->n > 0;
+}
+
 static const struct addon_ops map_remote_ops = {
     .name = "mapremote",
+    .acts_on_loaded = acts_on_loaded,
     .configure = configure,
     .free = map_remote_free,
     .hooks = {[HOOK_REQUEST] = on_request},

@@ -153,8 +153,17 @@ modify_body_free(struct addon *a)
     free(mb);
 }
 
+/* Any rule may rewrite a loaded flow. */
+static int
+acts_on_loaded(struct addon *a)
+{
+    const struct modify_body *x = (const struct modify_body *)a;
+    return x->n > 0;
+}
+
 static const struct addon_ops modify_body_ops = {
     .name = "modifybody",
+    .acts_on_loaded = acts_on_loaded,
     .configure = configure,
     .free = modify_body_free,
     .hooks = {[HOOK_REQUEST] = on_request, [HOOK_RESPONSE] = on_response},

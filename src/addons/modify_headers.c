@@ -126,8 +126,17 @@ modify_headers_free(struct addon *a)
     free(mh);
 }
 
+/* Any rule may rewrite a loaded flow. */
+static int
+acts_on_loaded(struct addon *a)
+{
+    const struct modify_headers *x = (const struct modify_headers *)a;
+    return x->n > 0;
+}
+
 static const struct addon_ops modify_headers_ops = {
     .name = "modifyheaders",
+    .acts_on_loaded = acts_on_loaded,
     .configure = configure,
     .free = modify_headers_free,
     .hooks = {[HOOK_REQUEST] = on_request, [HOOK_RESPONSE] = on_response},

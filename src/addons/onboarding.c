@@ -395,8 +395,17 @@ onboarding_free(struct addon *a)
     free(ob);
 }
 
+/* Only live flows are answered (should_serve): a loaded one never is. */
+static int
+acts_on_loaded(struct addon *a)
+{
+    (void)a;
+    return 0;
+}
+
 static const struct addon_ops onboarding_ops = {
     .name = "onboarding",
+    .acts_on_loaded = acts_on_loaded,
     .configure = configure,
     .free = onboarding_free,
     .hooks = {[HOOK_REQUEST] = on_request},

@@ -426,8 +426,18 @@ proxyauth_free(struct addon *a)
     free(p);
 }
 
+/* With a validator, requestheaders checks every request: a loaded one
+ * without credentials gets its 407, as in 8.1.1. */
+static int
+acts_on_loaded(struct addon *a)
+{
+    const struct proxyauth *x = (const struct proxyauth *)a;
+    return x->kind != V_NONE;
+}
+
 static const struct addon_ops proxyauth_ops = {
     .name = "proxyauth",
+    .acts_on_loaded = acts_on_loaded,
     .configure = configure,
     .free = proxyauth_free,
     .hooks =

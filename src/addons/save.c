@@ -297,8 +297,17 @@ save_commands(struct addon *a, struct cmds *cmds, struct err *e)
                     p, 2, CMDS_NONE, cmd_save_file, a, e);
 }
 
+/* save_stream_file writes every flow that goes through, loaded ones too. */
+static int
+acts_on_loaded(struct addon *a)
+{
+    const struct save *x = (const struct save *)a;
+    return x->spec != NULL || x->fd >= 0;
+}
+
 static const struct addon_ops save_ops = {
     .name = "save",
+    .acts_on_loaded = acts_on_loaded,
     .configure = configure,
     .done = done,
     .free = save_free,

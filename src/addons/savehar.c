@@ -184,8 +184,17 @@ savehar_commands(struct addon *a, struct cmds *cmds, struct err *e)
                     CMDS_NONE, cmd_save_har, a, e);
 }
 
+/* hardump writes every flow that finishes, loaded ones too. */
+static int
+acts_on_loaded(struct addon *a)
+{
+    const struct savehar *x = (const struct savehar *)a;
+    return x->path != NULL;
+}
+
 static const struct addon_ops savehar_ops = {
     .name = "savehar",
+    .acts_on_loaded = acts_on_loaded,
     .configure = configure,
     .done = done,
     .free = savehar_free,

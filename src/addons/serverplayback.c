@@ -656,8 +656,17 @@ sp_commands(struct addon *a, struct cmds *cmds, struct err *e)
     return rc;
 }
 
+/* While recorded flows wait, a loaded request may be answered from them
+ * (8.1.1 does that too). */
+static int
+acts_on_loaded(struct addon *a)
+{
+    return serverplayback_count(a) > 0;
+}
+
 static const struct addon_ops serverplayback_ops = {
     .name = "serverplayback",
+    .acts_on_loaded = acts_on_loaded,
     .configure = configure,
     .running = running,
     .free = sp_free,

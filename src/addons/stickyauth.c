@@ -102,8 +102,18 @@ stickyauth_free(struct addon *a)
     free(s);
 }
 
+/* With a filter, loaded requests are read (their credentials kept) and
+ * changed. */
+static int
+acts_on_loaded(struct addon *a)
+{
+    const struct stickyauth *x = (const struct stickyauth *)a;
+    return x->flt != NULL;
+}
+
 static const struct addon_ops stickyauth_ops = {
     .name = "stickyauth",
+    .acts_on_loaded = acts_on_loaded,
     .configure = configure,
     .free = stickyauth_free,
     .hooks = {[HOOK_REQUEST] = on_request},

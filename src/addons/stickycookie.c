@@ -289,8 +289,17 @@ stickycookie_free(struct addon *a)
     free(sc);
 }
 
+/* With a filter, loaded responses fill the jar and requests take from it. */
+static int
+acts_on_loaded(struct addon *a)
+{
+    const struct stickycookie *x = (const struct stickycookie *)a;
+    return x->flt != NULL;
+}
+
 static const struct addon_ops stickycookie_ops = {
     .name = "stickycookie",
+    .acts_on_loaded = acts_on_loaded,
     .configure = configure,
     .free = stickycookie_free,
     .hooks = {[HOOK_REQUEST] = on_request, [HOOK_RESPONSE] = on_response},

@@ -19,6 +19,10 @@ int master__read_flows(struct master *, master_read_cb done, void *arg, int slic
 
 /* Whether -r is still being read (readfile.reading). */
 int master__reading(const struct master *);
+/* How the last -r reads (master.c): 0 every flow through the hooks; 1
+ * the store's own load is to take it over after the first slice, no addon
+ * but the store seeing its flows; 2 it did. */
+int master__read_by_store(const struct master *);
 
 /*
  * The script loader's constructor in the plugin (script/script.h):

@@ -3,10 +3,13 @@
  * and addons/proxyserver.py): options, the addon chain, the proxy server
  * and its configurations, and option changes while serving.
  */
+#include <ctype.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "addons/addon.h"
@@ -38,6 +41,7 @@
 #include "tls/ca.h"
 #include "tls/session.h"
 #include "util/log.h"
+#include "util/path.h"
 #include "util/xmalloc.h"
 
 struct master {
@@ -48,6 +52,7 @@ struct master {
     struct addon *dns_resolver;   /* in chain */
     struct addon *tlsconfig;      /* in chain */
     struct addon *scripts;        /* in chain; NULL until master_load_scripts() */
+    struct store *store;          /* in chain; NULL until master_enable_store() */
     struct cmds *cmds;            /* owned: every addon's commands and the core's */
     int commands_collected;
     struct server *srv;           /* the loop; created by master_configure */
@@ -68,6 +73,11 @@ struct master {
      * events. */
     struct readfile *read;
     struct server_timer *read_timer;
+    /* -r by the store's own load: READ_STORE_MAY after the first slice,
+     * READ_STORE_DID once it took over (master__read_by_store(), whose
+     * values these are). */
+    enum { READ_HOOKS, READ_STORE_MAY, READ_STORE_DID } read_store;
+    char *read_path; /* READ_STORE_MAY: the file, as -r named it (owned) */
 };
 
 int
@@ -394,6 +404,8 @@ read_done(void *arg, int rc, const struct err *e)
 {
     struct master *m = arg;
     drop_read_timer(m);
+    free(m->read_path);
+    m->read_path = NULL;
     m->reading = 0;
     filt_free(m->read_filter);
     m->read_filter = NULL;
@@ -427,11 +439,96 @@ read_later(void *arg)
 }
 
 static void
+store_read_done(void *arg, int rc, size_t nflows, const struct err *e)
+{
+    read_done(arg, rc < 0 ? rc : nflows > INT_MAX ? INT_MAX : (int)nflows, e);
+}
+
+/* A flow file smaller than this stays with the hooks: they read it in a
+ * few tens of milliseconds, and the store's load would first have to
+ * hand it to its workers and back. About 2,000 typical flows; one block
+ * of the load. */
+#define READ_STORE_MIN_BYTES (4u << 20)
+
+/* Whether path opens and is a flow file (tnetstrings: a digit first, as
+ * the store's load tells formats apart) of at least READ_STORE_MIN_BYTES. */
+static int
+large_flow_file(const char *path)
+{
+    char *full = path_expand_home(path);
+    int fd = open(full, O_RDONLY | O_CLOEXEC);
+    free(full);
+    if (fd < 0)
+        return 0;
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < READ_STORE_MIN_BYTES) {
+        close(fd);
+        return 0;
+    }
+    char head[64];
+    ssize_t n = read(fd, head, sizeof(head));
+    close(fd);
+    for (ssize_t i = 0; i < n; i++)
+        if (!isspace((unsigned char)head[i]))
+            return isdigit((unsigned char)head[i]) != 0;
+    return 0;
+}
+
+/*
+ * Whether the store's own load may read the rest of -r: no addon but the
+ * store would see a loaded flow (addon_chain_loaded_observer()), so the
+ * hooks of each flow only add it to the store, which its load does in
+ * parallel and without making a struct flow of every record. Only with
+ * no readfile_filter (the load reads everything).
+ */
+static int
+store_may_read(struct master *m)
+{
+    return m->store && m->read_filter == NULL &&
+           addon_chain_loaded_observer(m->chain, store_addon(m->store)) == NULL;
+}
+
+/*
+ * The first slice went through the hooks; the store's load reads the
+ * file again from its start with the file's ids, so the flows the hooks
+ * added are skipped (store_add() would skip them too) and the rest come
+ * in file order: the store the hooks would have made. Errors past the
+ * first slice come from the load, with the flow reader's words.
+ */
+static void
+read_rest_by_store(struct master *m)
+{
+    readfile_cancel(m->read); /* between slices: freed now, done never runs */
+    m->read = NULL;
+    m->read_store = READ_STORE_DID;
+    struct err e = {0};
+    int rc = store_load_flags(m->store, m->read_path, STORE_LOAD_KEEP_IDS, store_read_done, m, &e);
+    if (rc < 0) {
+        struct err le = {0};
+        err_set(&le, rc, "cannot read flows from '%s': %s", m->read_path, e.msg);
+        read_done(m, rc, &le);
+    }
+}
+
+int
+master__read_by_store(const struct master *m)
+{
+    return (int)m->read_store;
+}
+
+static void
 read_slice(void *arg)
 {
     struct master *m = arg;
-    if (m->read)
-        readfile_continue(m->read);
+    if (m->read == NULL)
+        return;
+    /* Asked again: an option set meanwhile may have made an addon act. */
+    if (m->read_store == READ_STORE_MAY && store_may_read(m)) {
+        read_rest_by_store(m);
+        return;
+    }
+    m->read_store = READ_HOOKS;
+    readfile_continue(m->read);
 }
 
 /* A slice's length: one frame of a UI (60 Hz), so a key waits no longer. */
@@ -454,6 +551,16 @@ master__read_flows(struct master *m, master_read_cb done, void *arg, int sliced,
     m->read_arg = arg;
     m->reading = 1;
     int rc;
+    /* -r without the hooks, when they would do nothing but fill the
+     * store: the first slice still goes through them, so the first flows
+     * show at once, and the store's load reads the rest (read_slice()).
+     * Small files and HAR files (small ones, as browsers export) keep
+     * the hooks. */
+    m->read_store = READ_HOOKS;
+    if (sliced && m->srv && store_may_read(m) && large_flow_file(o->rfile)) {
+        m->read_store = READ_STORE_MAY;
+        m->read_path = xstrdup(o->rfile);
+    }
     if (sliced && m->srv) {
         m->read_timer = server_timer_new(m->srv, read_slice, m);
         struct readfile_slices sl = {.max_us = READ_SLICE_US, .later = read_later, .ctx = m};
@@ -471,6 +578,8 @@ master__read_flows(struct master *m, master_read_cb done, void *arg, int sliced,
         m->reading = 0;
         filt_free(m->read_filter);
         m->read_filter = NULL;
+        free(m->read_path);
+        m->read_path = NULL;
     }
     return rc;
 }
@@ -554,6 +663,7 @@ master_free(struct master *m)
         readfile_cancel(m->read);
         drop_read_timer(m);
     }
+    free(m->read_path);
     /* Connections (and their configurations) are gone once the server is. */
     server_free(m->srv);
     filt_free(m->read_filter);
@@ -681,6 +791,7 @@ master_enable_store(struct master *m, struct err *e)
     store_set_reader(s, '{', har_read_each);
     store_set_reader(s, 0xef, har_read_each);
     master_add_addon(m, store_addon(s));
+    m->store = s;
     return s;
 }
 

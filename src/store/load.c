@@ -8,7 +8,8 @@
  *          the compression dictionary of this file (its first records);
  *   parse  (any worker, several at once)  each record checked and read
  *          into a row by record.c (ffile_deserialize() for what it leaves),
- *          its record compressed, its bodies gathered, a new id given;
+ *          its record compressed, its bodies gathered, a new id given
+ *          (or, STORE_LOAD_KEEP_IDS, the file's own kept);
  *   add    (the loop)  the batches in file order: strings interned, bodies
  *          handed to the log whole, rows added, the view merged once per
  *          batch with ADD events.
@@ -50,6 +51,7 @@ struct load {
     atomic_int stopped; /* the same, for the workers */
     void (*post)(void *, void (*)(void *), void *); /* NULL: no workers */
     void *post_ctx;
+    int keep_ids; /* STORE_LOAD_KEEP_IDS (set before any job runs) */
     struct load *next;
     int refs; /* the store's and each job's; loop thread only */
     int fd;
@@ -441,7 +443,10 @@ slow_record(struct batch *bt, struct brow *br, const uint8_t *p, size_t n, struc
         rc = err_set(e, MP_ERR_CORRUPT, "%s", e->msg);
     if (rc < 0)
         return rc;
-    memcpy(f->id, br->id, UUID_STR_LEN);
+    if (bt->L->keep_ids)
+        memcpy(br->id, f->id, UUID_STR_LEN);
+    else
+        memcpy(f->id, br->id, UUID_STR_LEN);
     store__rec_from_flow(f, &br->f);
     store__plain_from_flow(f, &br->f.plain);
     /* The fields point into f: copy what must outlive it. */
@@ -486,6 +491,18 @@ prefetch(const uint8_t *p, size_t n)
         __builtin_prefetch(p + i);
 }
 
+/* The record's own id for the row; -1 when it cannot be one (too long
+ * for a flow: ffile_deserialize() refuses it). */
+static int
+keep_id(struct brow *br)
+{
+    if (br->f.id.len >= UUID_STR_LEN)
+        return -1;
+    memcpy(br->id, br->f.id.p, br->f.id.len);
+    br->id[br->f.id.len] = '\0';
+    return 0;
+}
+
 static void
 parse_work(void *arg)
 {
@@ -523,10 +540,13 @@ parse_work(void *arg)
             prefetch(buf_ptr(&b->data) + b->rec[k + 1], b->rec[k + 2] - b->rec[k + 1]);
         struct brow *br = &bt->rows[bt->n];
         store__rec_fields_init(&br->f);
-        uuid_new(br->id);
+        if (!L->keep_ids)
+            uuid_new(br->id);
         buf_reset(&rest);
         buf_reset(&hdrs);
-        int rc = store__rec_scan(p, n, br->id, &br->f, &rest, &hdrs);
+        int rc = store__rec_scan(p, n, L->keep_ids ? NULL : br->id, &br->f, &rest, &hdrs);
+        if (rc == 0 && L->keep_ids && keep_id(br) < 0)
+            rc = MP_ERR_UNSUPPORTED; /* the slow path names what is wrong with it */
         struct err e = {0};
         if (rc == 0) {
             for (size_t i = 0; i < S__COUNT; i++)
@@ -623,6 +643,9 @@ add_batch(struct load *L, struct batch *bt)
     size_t nshow = 0;
     for (size_t k = 0; k < bt->n; k++) {
         struct brow *br = &bt->rows[k];
+        /* A kept id already there: the first flow stays, as store_add() does. */
+        if (L->keep_ids && store__find(s, br->id) >= 0)
+            continue;
         uint32_t str[S__COUNT], hset[2];
         for (size_t i = 0; i < S__COUNT; i++) {
             uint32_t l = br->str[i];
@@ -666,7 +689,7 @@ add_batch(struct load *L, struct batch *bt)
     }
     free(smap);
     free(hmap);
-    L->added += bt->n;
+    L->added += nshow;
     if (s->filt)
         nshow = store__keep_matching(s, s->filt, s->need, slots, nshow);
     store__view_insert_many(s, slots, nshow);
@@ -859,6 +882,13 @@ store__loads_cancel(struct store *s)
 int
 store_load(struct store *s, const char *path, store_load_cb done, void *arg, struct err *e)
 {
+    return store_load_flags(s, path, 0, done, arg, e);
+}
+
+int
+store_load_flags(struct store *s, const char *path, unsigned flags, store_load_cb done, void *arg,
+                 struct err *e)
+{
     char *full = path_expand_home(path);
     int fd = open(full, O_RDONLY | O_CLOEXEC);
     free(full);
@@ -871,6 +901,7 @@ store_load(struct store *s, const char *path, store_load_cb done, void *arg, str
     L->name = xstrdup(path);
     L->done = done;
     L->arg = arg;
+    L->keep_ids = (flags & STORE_LOAD_KEEP_IDS) != 0;
     if (store__pool_width(s->pool) > 1 && s->cfg.post) {
         L->post = s->cfg.post;
         L->post_ctx = s->cfg.post_ctx;

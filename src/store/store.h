@@ -264,6 +264,16 @@ int store_resolve(struct store *, const char *spec, struct cmds_flows *out, stru
  */
 typedef void (*store_load_cb)(void *arg, int rc, size_t nflows, const struct err *e);
 int store_load(struct store *, const char *path, store_load_cb done, void *arg, struct err *e);
+/*
+ * store_load() with flags. STORE_LOAD_KEEP_IDS: the flows of a flow file
+ * keep the ids they were saved with, and one whose id is in the store
+ * already is skipped, as store_add() skips it: the store then holds what
+ * the flow hooks of -r would give it (mitmproxy's readfile). HAR files
+ * have no ids; theirs are new either way.
+ */
+#define STORE_LOAD_KEEP_IDS 1u
+int store_load_flags(struct store *, const char *path, unsigned flags, store_load_cb done,
+                     void *arg, struct err *e);
 
 /*
  * A reader for another file format, chosen by the file's first byte

@@ -264,3 +264,53 @@ TEST(addon_configure_error_stops)
     ASSERT_EQ(cc->configured, 0);
     addon_chain_free(c);
 }
+
+/* A toy that says whether it acts on loaded flows: its `kill` is the answer. */
+static int
+toy_acts(struct addon *a)
+{
+    return ((struct toy *)a)->kill;
+}
+
+static const struct addon_ops telling_ops = {
+    .name = "telling",
+    .acts_on_loaded = toy_acts,
+    .free = toy_free,
+    .hooks = {[HOOK_RESPONSE] = toy_hook},
+};
+
+/* Hooks of connections and TLS only: a loaded flow never reaches them. */
+static const struct addon_ops tls_only_ops = {
+    .name = "tlsonly",
+    .free = toy_free,
+    .hooks = {[HOOK_CLIENT_CONNECTED] = toy_hook, [HOOK_TLS_START_CLIENT] = toy_hook},
+};
+
+static struct toy *
+add_with(struct addon_chain *c, const struct addon_ops *ops, char *log)
+{
+    struct toy *t = toy_new(c, 'x', log);
+    t->base.ops = ops;
+    return t;
+}
+
+TEST(addon_loaded_observer_errs_towards_the_hooks)
+{
+    char log[64] = "";
+    struct addon_chain *c = addon_chain_new();
+    add_with(c, &quiet_ops, log);
+    add_with(c, &tls_only_ops, log);
+    struct toy *telling = add_with(c, &telling_ops, log);
+    /* No flow hooks, or flow hooks that say they are no-ops now. */
+    ASSERT(addon_chain_loaded_observer(c, NULL) == NULL);
+    telling->kill = 1;
+    ASSERT(addon_chain_loaded_observer(c, NULL) == &telling->base);
+    /* The one the caller stands in for does not count. */
+    ASSERT(addon_chain_loaded_observer(c, &telling->base) == NULL);
+    telling->kill = 0;
+    /* A flow hook and nothing said: it may act. */
+    struct toy *silent = toy_new(c, 's', log);
+    ASSERT(addon_chain_loaded_observer(c, NULL) == &silent->base);
+    ASSERT(addon_chain_loaded_observer(c, &silent->base) == NULL);
+    addon_chain_free(c);
+}

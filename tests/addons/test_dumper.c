@@ -187,6 +187,22 @@ TEST(dumper_detail_zero_is_quiet)
     free(out);
 }
 
+/* Quiet at detail 0, so it says it leaves loaded flows alone; at 1 it prints them. */
+TEST(dumper_acts_on_loaded_flows_unless_quiet)
+{
+    char *out = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&out, &len);
+    struct addon_chain *c = dumper_chain(mem, 0, 0);
+    ASSERT(addon_chain_loaded_observer(c, NULL) == NULL);
+    addon_chain_free(c);
+    c = dumper_chain(mem, 1, 0);
+    ASSERT(addon_chain_loaded_observer(c, NULL) == addon_chain_get(c, 0));
+    addon_chain_free(c);
+    fclose(mem);
+    free(out);
+}
+
 /* Long URLs are cut at detail 1 to the terminal width minus 25 (at least 50). */
 TEST(dumper_truncates_url_to_columns)
 {

@@ -483,11 +483,14 @@ def test_console_answers_while_a_large_file_loads(tmp_path):
     """-r reads between the loop's events: the list shows rows while the
     file is still being read, a key is answered meanwhile, and quitting in
     the middle of the read exits cleanly (the read is cancelled, nothing
-    leaks)."""
+    leaks). save_stream_file sees every loaded flow, so the flows go
+    through the hooks slice by slice (test_console_answers_while_the_store_loads
+    has the store's own load)."""
     path = tmp_path / "big.mitm"
     subprocess.run([sys.executable, os.path.join(ROOT, "bench", "genflows.py"), str(path), "10000",
                     os.path.join(FIXTURES, "flows")], check=True, stdout=subprocess.DEVNULL)
-    c = Console(tmp_path, args=["-r", str(path)])
+    c = Console(tmp_path, args=["-r", str(path),
+                                "--set", f"save_stream_file={tmp_path / 'saved.mitm'}"])
     try:
         s = c.wait(r"\[\d+/[1-9]\d*\]")
         c.save("30-loading", s)
@@ -500,6 +503,33 @@ def test_console_answers_while_a_large_file_loads(tmp_path):
         s = c.wait(r"\[\d+/\d+\]")
         # Still reading when Q comes: the read is cancelled.
         assert int(re.search(r"\[\d+/(\d+)\]", s).group(1)) < 10000, s
+        c.keys("Q")
+        assert c.exit_status() == 0, c.stderr()
+        assert "Sanitizer" not in c.stderr() and "runtime error" not in c.stderr(), c.stderr()
+    finally:
+        c.close()
+
+
+def test_console_answers_while_the_store_loads(tmp_path):
+    """-r with no addon acting on loaded flows: the first slice goes through
+    the hooks, the store's own load reads the rest on its workers. Rows show
+    while it loads, a key is answered meanwhile, and quitting in the middle
+    of the load exits cleanly (the load is cancelled, its workers finish,
+    nothing leaks)."""
+    n = 30000
+    path = tmp_path / "big.mitm"
+    subprocess.run([sys.executable, os.path.join(ROOT, "bench", "genflows.py"), str(path), str(n),
+                    os.path.join(FIXTURES, "flows")], check=True, stdout=subprocess.DEVNULL)
+    c = Console(tmp_path, args=["-r", str(path)])
+    try:
+        s = c.wait(r"\[\d+/[1-9]\d*\]")
+        assert int(re.search(r"\[\d+/(\d+)\]", s).group(1)) < n, "rows before the load ends"
+        assert "127.0.0.1" in s
+        c.keys("?")
+        c.wait(r"^Help")
+        c.keys("q")
+        s = c.wait(r"\[\d+/\d+\]")
+        assert int(re.search(r"\[\d+/(\d+)\]", s).group(1)) < n, s
         c.keys("Q")
         assert c.exit_status() == 0, c.stderr()
         assert "Sanitizer" not in c.stderr() and "runtime error" not in c.stderr(), c.stderr()

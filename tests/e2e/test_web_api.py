@@ -704,11 +704,13 @@ def test_updates_in_batches(mitmweb, origin):
 def test_answers_while_a_large_file_loads(mitmweb, tmp_path):
     """-r reads between the loop's events (src/master/, master_read_flows_logged):
     the API answers at once with the flows loaded so far, while readfile.reading
-    is still true, and the total grows to the whole file."""
+    is still true, and the total grows to the whole file. save_stream_file sees
+    every loaded flow, so they go through the hooks slice by slice
+    (test_answers_while_the_store_loads has the store's own load)."""
     path = tmp_path / "big.mitm"
     subprocess.run([sys.executable, os.path.join(ROOT, "bench", "genflows.py"), str(path), "4000",
                     os.path.join(FIXTURES, "flows")], check=True, stdout=subprocess.DEVNULL)
-    web = mitmweb("-r", str(path))
+    web = mitmweb("-r", str(path), "--set", f"save_stream_file={tmp_path / 'saved.mitm'}")
 
     def reading():
         return web.json("POST", "/commands/readfile.reading", {"arguments": []})["value"]
@@ -727,6 +729,106 @@ def test_answers_while_a_large_file_loads(mitmweb, tmp_path):
     total = web.json("GET", "/flows?limit=1")["total"]
     assert first < total
     assert total == 4000
+
+
+def test_answers_while_the_store_loads(mitmweb, tmp_path):
+    """-r with no addon acting on loaded flows: the first slice through the
+    hooks, the rest by the store's own load on its workers. The API answers at
+    once with the first flows while readfile.reading is true, and the total
+    grows to the whole file."""
+    n = 30000
+    path = tmp_path / "big.mitm"
+    subprocess.run([sys.executable, os.path.join(ROOT, "bench", "genflows.py"), str(path), str(n),
+                    os.path.join(FIXTURES, "flows")], check=True, stdout=subprocess.DEVNULL)
+    web = mitmweb("-r", str(path))
+
+    def reading():
+        return web.json("POST", "/commands/readfile.reading", {"arguments": []})["value"]
+
+    t = time.time()
+    first = web.json("GET", "/flows?limit=1")["total"]
+    took = time.time() - t
+    assert reading() is True
+    assert first > 0, "the first flows show at once"
+    assert took < 5, took
+    deadline = time.time() + 150
+    while reading() and time.time() < deadline:
+        time.sleep(0.2)
+    assert not reading()
+    assert web.json("GET", "/flows?limit=1")["total"] == n
+
+
+def big_file(tmp_path, n, again=True):
+    """n flows cycling through the fixtures with fresh ids; again: then all.mitm
+    twice, the second time ids the store has seen, which keep the first flow."""
+    path = tmp_path / "big.mitm"
+    subprocess.run([sys.executable, os.path.join(ROOT, "bench", "genflows.py"), str(path), str(n),
+                    os.path.join(FIXTURES, "flows")], check=True, stdout=subprocess.DEVNULL)
+    with open(os.path.join(FIXTURES, "flows", "all.mitm"), "rb") as f:
+        fixtures = f.read()
+    if again:
+        with open(path, "ab") as f:
+            f.write(fixtures + fixtures)
+    return path
+
+
+def loaded(web, timeout=150):
+    """Waits for -r to be over; every flow in the default shape, and the event log
+    without the start-up lines (ports and tokens)."""
+    deadline = time.time() + timeout
+    while web.json("POST", "/commands/readfile.reading", {"arguments": []})["value"]:
+        assert time.time() < deadline, "-r still reading"
+        time.sleep(0.2)
+    events = [e["message"] for e in web.json("GET", "/events")
+              if "listening at" not in e["message"]]
+    return web.json("GET", "/flows"), events
+
+
+@pytest.mark.parametrize("cut", [False, True])
+def test_rfile_without_hooks_gives_the_hooks_flows(mitmweb, tmp_path, cut):
+    """-r with no addon acting on loaded flows goes to the store's own load after
+    its first slice (src/master/master.c): the same flows, order, ids, marks,
+    comments and flags as through the hooks (save_stream_file reads every flow
+    and changes none, so it keeps the hooks), the same event-log lines, and for
+    a damaged file the same error after the same flows."""
+    path = big_file(tmp_path, 3000)
+    if cut:  # cut inside a record well past the first block the load reads
+        size = os.path.getsize(path)
+        with open(path, "r+b") as f:
+            f.truncate(size * 2 // 3)
+    fast, fast_events = loaded(mitmweb("-r", str(path)))
+    hooks, hook_events = loaded(mitmweb("-r", str(path),
+                                        "--set", f"save_stream_file={tmp_path / 'out.mitm'}"))
+    assert len(fast) == len(hooks)
+    assert len(fast) > 1000
+    assert len({f["id"] for f in fast}) == len(fast)
+    for a, b in zip(fast, hooks):
+        assert a == b
+    assert fast_events == hook_events
+    if cut:
+        assert len(fast_events) == 1 and "corrupt flow record at byte" in fast_events[0]
+    else:
+        assert fast_events == []
+        assert len(fast) == 3000 + 55
+
+
+def test_rfile_scripts_see_every_flow(mitmweb, tmp_path):
+    """A script keeps the hooks of -r (8.1.1's Master.load_flow runs every hook
+    of a loaded flow): one counting response calls counts every flow that has
+    a response, however large the file."""
+    path = big_file(tmp_path, 2000, again=False)
+    out = tmp_path / "count"
+    script = tmp_path / "count.py"
+    script.write_text(
+        "n = 0\n"
+        "def response(flow):\n"
+        "    global n\n"
+        "    n += 1\n"
+        f"    open({str(out)!r}, 'w').write(str(n))\n")
+    flows, _ = loaded(mitmweb("-r", str(path), "-s", str(script)))
+    want = sum(1 for f in flows if f["type"] == "http" and f.get("response"))
+    assert want > 1000
+    assert int(out.read_text()) == want
 
 
 def test_options_lists_what_811s_mitmweb_lists():

@@ -17,11 +17,17 @@
 #include "../lib/test.h"
 #include "../lib/tnet.h"
 #include "addons/addon.h"
+#include "addons/intercept.h"
+#include "commands/commands.h"
 #include "core/server.h"
 #include "flow/flow.h"
+#include "flow/flowfile.h"
+#include "master/internal.h"
 #include "master/master.h"
 #include "options/opt.h"
+#include "store/store.h"
 #include "util/log.h"
+#include "../store/tstore.h"
 
 #define TIMEOUT_MS 5000
 
@@ -481,4 +487,218 @@ TEST(master_read_flows_waits_for_held_hooks_on_the_loop)
     ASSERT_EQ(slow.responses, 5);
     server_timer_free(slow.timer);
     master_free(m);
+}
+
+/* A flow file of the fixture flows, copies x them with new ids, and the
+ * fixture flows again (ids the store has by then, which stay as they
+ * were). Long enough that -r needs more than one slice. */
+static void
+write_big(const char *path, int copies)
+{
+    struct flow **flows;
+    size_t n = tflows_load("all.mitm", &flows);
+    FILE *fp = fopen(path, "wb");
+    ASSERT(fp != NULL);
+    struct buf rec = BUF_INIT;
+    for (int c = 0; c < copies + 2; c++) {
+        for (size_t i = 0; i < n; i++) {
+            int again = c == 0 || c == copies + 1;
+            struct flow *f = again ? flow_ref(flows[i]) : flow_copy(flows[i]);
+            buf_reset(&rec);
+            ffile_serialize(&rec, f);
+            ASSERT_EQ(fwrite(buf_ptr(&rec), 1, rec.len, fp), rec.len);
+            flow_unref(f);
+        }
+    }
+    ASSERT_EQ(fclose(fp), 0);
+    buf_clear(&rec);
+    tflows_free(flows, n);
+}
+
+struct read_result {
+    int by_store;   /* master__read_by_store() once the read is over */
+    size_t nflows;  /* in the store once the read is over */
+    struct buf all; /* every flow in store order: its list info and its record */
+};
+
+/* What the store holds, flow by flow: the row the list shows and the
+ * record store_get() gives back. */
+static void
+dump_store(struct store *s, struct buf *out)
+{
+    struct cmds_flows fl = {0};
+    struct err e = {0};
+    ASSERT_EQ(store_resolve(s, "@all", &fl, &e), 0);
+    for (size_t i = 0; i < fl.n; i++) {
+        struct store_info in;
+        ASSERT_EQ(store_info(s, fl.v[i]->id, &in), 0);
+        char line[2048];
+        int k =
+            snprintf(line, sizeof(line),
+                     "%s %d %.6f %s %s %s %u %s %d %s %s %s %llu %llu %s|%s|%d %d %s %d %d %d\n",
+                     in.id, (int)in.type, in.timestamp_created, in.method, in.scheme, in.host,
+                     in.port, in.path, in.status_code, in.reason, in.content_type, in.http_version,
+                     (unsigned long long)in.request_size, (unsigned long long)in.response_size,
+                     in.marked, in.comment, in.error, in.intercepted,
+                     in.is_replay ? in.is_replay : "-", in.websocket, in.live, in.modified);
+        buf_append(out, line, (size_t)k);
+        struct flow *f = store_get(s, fl.v[i]->id, &e);
+        ASSERT(f != NULL);
+        ffile_serialize(out, f);
+        flow_unref(f);
+        flow_unref(fl.v[i]);
+    }
+    free(fl.v);
+}
+
+/*
+ * -r as the interactive tools read it (master_read_flows_logged()), with
+ * a store and the intercept addon as mitmweb has them, and settings.
+ */
+static void
+read_way(const char *rfile, const char *const *settings, struct read_result *out)
+{
+    struct err e = {0};
+    char set[4096];
+    struct addon *icpt = addon_intercept_new();
+    struct options *o = opt_new();
+    snprintf(set, sizeof(set), "rfile=%s", rfile);
+    ASSERT_EQ(opt_set_arg(o, set, &e), 0);
+    ASSERT_EQ(opt_set_arg(o, "server=false", &e), 0);
+    for (; settings && *settings; settings++)
+        if (opt_set_arg(o, *settings, &e) < 0)
+            test_fail(__FILE__, __LINE__, "%s: %s", *settings, e.msg);
+    log_set_level(LOG_ERROR);
+    struct master *m = master_new(o);
+    master_add_addon(m, icpt);
+    struct store *s = master_enable_store(m, &e);
+    ASSERT(s != NULL);
+    if (master_configure(m, &e) < 0)
+        test_fail(__FILE__, __LINE__, "configure: %s", e.msg);
+    master_read_flows_logged(m);
+    ASSERT_EQ(master_run(m), 0);
+    ASSERT_EQ(master__reading(m), 0);
+    out->by_store = master__read_by_store(m);
+    out->nflows = store_count(s);
+    buf_reset(&out->all);
+    dump_store(s, &out->all);
+    master_free(m);
+}
+
+/* How -r of rfile with settings is to read, decided as it starts
+ * (master__read_by_store()); the read is then cut short. */
+static int
+way(const char *rfile, const char *const *settings)
+{
+    struct err e = {0};
+    char set[4096];
+    struct addon *icpt = addon_intercept_new();
+    struct options *o = opt_new();
+    snprintf(set, sizeof(set), "rfile=%s", rfile);
+    ASSERT_EQ(opt_set_arg(o, set, &e), 0);
+    ASSERT_EQ(opt_set_arg(o, "server=false", &e), 0);
+    for (; settings && *settings; settings++)
+        if (opt_set_arg(o, *settings, &e) < 0)
+            test_fail(__FILE__, __LINE__, "%s: %s", *settings, e.msg);
+    log_set_level(LOG_ERROR);
+    struct master *m = master_new(o);
+    master_add_addon(m, icpt);
+    ASSERT(master_enable_store(m, &e) != NULL);
+    if (master_configure(m, &e) < 0)
+        test_fail(__FILE__, __LINE__, "configure: %s", e.msg);
+    master_read_flows_logged(m);
+    int how = master__read_by_store(m);
+    master_shutdown(m);
+    ASSERT_EQ(master_run(m), 0);
+    master_free(m);
+    return how;
+}
+
+#define COPIES 60
+
+TEST(master_read_goes_to_the_store_with_the_hooks_store)
+{
+    char path[64], save[96];
+    snprintf(path, sizeof(path), "/tmp/mp-test-read-%d.mitm", (int)getpid());
+    snprintf(save, sizeof(save), "save_stream_file=%s.out", path);
+    write_big(path, COPIES);
+    struct read_result fast = {0}, hooks = {0};
+    read_way(path, NULL, &fast);
+    /* save_stream_file reads every flow, and changes none. */
+    const char *const saving[] = {save, NULL};
+    read_way(path, saving, &hooks);
+    ASSERT_EQ(fast.by_store, 2);
+    ASSERT_EQ(hooks.by_store, 0);
+    ASSERT_EQ(fast.nflows, 55 * COPIES + 55);
+    ASSERT_EQ(hooks.nflows, fast.nflows);
+    ASSERT_MEMEQ(buf_ptr(&fast.all), fast.all.len, buf_ptr(&hooks.all), hooks.all.len);
+    /* Options of addons that leave loaded flows alone, and the store's own. */
+    const char *const quiet[] = {"block_list=/~q/404",
+                                 "onboarding=true",
+                                 "view_filter=~s",
+                                 "view_order=size",
+                                 "ignore_hosts=example\\.com",
+                                 "intercept_active=true",
+                                 NULL};
+    ASSERT_EQ(way(path, quiet), 1);
+    ASSERT_EQ(way(path, NULL), 1);
+    buf_clear(&fast.all);
+    buf_clear(&hooks.all);
+    unlink(path);
+    snprintf(save, sizeof(save), "%s.out", path);
+    unlink(save);
+}
+
+TEST(master_read_keeps_the_hooks_when_an_addon_would_see_the_flows)
+{
+    char path[64], save[96];
+    snprintf(path, sizeof(path), "/tmp/mp-test-read-%d.mitm", (int)getpid());
+    snprintf(save, sizeof(save), "save_stream_file=%s.out", path);
+    write_big(path, COPIES);
+    char replay[4096];
+    snprintf(replay, sizeof(replay), "server_replay=%s", test_fixture("flows/methods.mitm"));
+    const char *settings[] = {
+        "anticache=true",
+        "anticomp=true",
+        "modify_headers=/~q/X-Added/1",
+        "modify_body=/~s/a/b",
+        "map_remote=|//example.com|//example.org",
+        "map_local=|example.com/x|/tmp",
+        "stickycookie=~q",
+        "stickyauth=~q",
+        "proxyauth=any",
+        save,
+        "intercept=~u /nothing-matches",
+        "readfile_filter=~q",
+        /* Server replay answers loaded requests from its flows while it has some. */
+        replay,
+        NULL,
+    };
+    for (const char *const *p = settings; *p; p++) {
+        const char *one[] = {*p, NULL};
+        if (way(path, one) != 0)
+            test_fail(__FILE__, __LINE__, "%s: -r went around the hooks", *p);
+    }
+    unlink(path);
+    snprintf(save, sizeof(save), "%s.out", path);
+    unlink(save);
+}
+
+TEST(master_read_keeps_the_hooks_for_other_files)
+{
+    /* A file that does not open: the hooks' way has the words for it. */
+    ASSERT_EQ(way("/nonexistent/mp-test-read.mitm", NULL), 0);
+    /* A small flow file: the hooks read it before the store's workers could. */
+    ASSERT_EQ(way(test_fixture("flows/all.mitm"), NULL), 0);
+    /* A HAR file (small ones, as browsers export them). */
+    char path[64];
+    snprintf(path, sizeof(path), "/tmp/mp-test-read-%d.har", (int)getpid());
+    FILE *f = fopen(path, "w");
+    ASSERT(f != NULL);
+    fputs("{\"log\": {\"version\": \"1.2\", \"creator\": {\"name\": \"t\", "
+          "\"version\": \"1\"}, \"entries\": []}}",
+          f);
+    fclose(f);
+    ASSERT_EQ(way(path, NULL), 0);
+    unlink(path);
 }
