@@ -186,7 +186,7 @@ enum console_style console__content_type_style(const char *ct, size_t *shown);
 
 /*
  * 8.1.1's format_flow for the flow list: the table layout (one line, for
- * terminals of 100 columns or more) or the list layout (two lines; out[1]
+ * terminals of 100 columns or more) or the list layout (two lines, one for a TCP flow; out[1]
  * gets the second; detail: the header of the flow view, with the date).
  * focused draws the ">>" marker; errmsg is the flow's error (NULL: none).
  */
@@ -200,6 +200,9 @@ void console__format_list(struct sline out[2], const struct store_info *, const 
  * connection to the last message. Reads f for what the store's row lacks. */
 void console__format_tcp(struct sline *out, const struct store_info *, const struct flow *f,
                          const char *errmsg);
+/* The lines row i of the view takes in the flow list: one in the table
+ * layout; in the list layout two, one for a TCP flow (8.1.1's). */
+int console__list_row_lines(struct console *c, int table, long i);
 /* Whether the list uses the table layout at this width for the
  * console_flowlist_layout value ("default", "list", "table"). */
 int console__table_layout(const char *layout, int cols);

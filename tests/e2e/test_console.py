@@ -528,6 +528,50 @@ def test_console_without_server_shows_a_file_until_quit(tmp_path):
         c.close()
 
 
+# 8.1.1's rows for all.mitm at 120 columns (mitmproxy -n -r in tmux, TZ=UTC).
+ROWS_8_1_1 = [
+    "  20:21:06 WS    GET        127.0.0.1 /chat?room=fixtures                            101"
+    "    [no content]         3ms",
+    "  20:21:08 TCP   127.0.0.1:44744 <-> 127.0.0.1:18083                                     "
+    "                  69b 407ms",
+    "  20:21:50 HTTP  GET        127.0.0.1 /truncated                                     200"
+    " \u2026ntent missing]",
+    "  20:22:49 HTTP  POST       127.0.0.1 /echo?source=replay                            200"
+    "      text/plain   87b   3ms \u21ba",
+]
+# And in its list layout at 80 columns: a TCP flow takes one line.
+LIST_ROWS_8_1_1 = [
+    "   GET http://127.0.0.1:18082/chat?room=fixtures",
+    "       \u2190 101 [no content] 3ms",
+    "   TCP 127.0.0.1:44744 <-> 127.0.0.1:18083                         69b 407ms",
+    "   GET http://127.0.0.1:18099/nothing-listens-here",
+]
+
+
+def test_console_rows_of_a_file_as_8_1_1(tmp_path):
+    """The WebSocket, TCP, truncated and replayed flows of all.mitm read
+    from the file: each row as 8.1.1 shows it, in the table layout and in
+    the list layout, where the TCP flow's row is one line."""
+    path = os.path.join(FIXTURES, "flows", "all.mitm")
+    for width, height, rows, name in [(120, 60, ROWS_8_1_1, "33-rows-table"),
+                                      (80, 40, LIST_ROWS_8_1_1, "33-rows-list")]:
+        c = Console(tmp_path, args=["-n", "-r", path], width=width, height=height,
+                    env={"TZ": "UTC"})
+        try:
+            s = c.wait(r"\[1/55\]")
+            c.save(name, s)
+            lines = [line.rstrip() for line in s.splitlines()]
+            for row in rows:
+                assert row in lines, f"{row!r} not in:\n{s}"
+            if rows is LIST_ROWS_8_1_1:
+                at = lines.index(rows[0])
+                assert lines[at:at + 4] == rows, s
+            c.keys("Q")
+            c.exited_clean()
+        finally:
+            c.close()
+
+
 def test_console_layout_cycle(console, origin):
     """- cycles 8.1.1's layouts: the event log's pane below the flow list
     (rows shared as urwid's Pile shares them), then beside it (100 + 1 + 99
