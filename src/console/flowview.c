@@ -39,11 +39,21 @@ console__flowview_clear(struct flowview *fv)
     free(fv->flow_id);
     free(fv->mode);
     free(fv->description);
-    console__screen_clear(&fv->head);
+    for (int i = 0; i < fv->nhead; i++) {
+        struct sline *l = console__flowview_head(fv, i);
+        buf_clear(&l->text);
+        free(l->spans);
+    }
+    for (size_t i = 0; i < fv->nheadblk; i++)
+        free(fv->head[i]);
+    free(fv->head);
     cv_render_free(fv->render);
     for (size_t i = 0; i < fv->nchunk; i++)
         cv_lines_clear(&fv->chunk[i]);
     free(fv->chunk);
+    cv_render_free(fv->msg);
+    buf_clear(&fv->msg_joined);
+    cv_lines_clear(&fv->msg_lines);
     console__flowview_init(fv);
 }
 
@@ -68,14 +78,14 @@ console__flowview_invalidate(struct flowview *fv)
 static struct sline *
 head_line(struct flowview *fv, int cols)
 {
-    struct screen *h = &fv->head;
-    if (fv->nhead == h->rows) {
-        int rows = h->rows ? 2 * h->rows : 16;
-        h->lines = xrealloc(h->lines, (size_t)rows * sizeof(*h->lines));
-        memset(h->lines + h->rows, 0, (size_t)(rows - h->rows) * sizeof(*h->lines));
-        h->rows = rows;
+    if ((size_t)fv->nhead == fv->nheadblk * FV_HEAD_BLOCK) {
+        if (fv->nheadblk == fv->capheadblk) {
+            fv->capheadblk = fv->capheadblk ? 2 * fv->capheadblk : 4;
+            fv->head = xrealloc(fv->head, fv->capheadblk * sizeof(*fv->head));
+        }
+        fv->head[fv->nheadblk++] = xcalloc(FV_HEAD_BLOCK, sizeof(**fv->head));
     }
-    struct sline *l = &h->lines[fv->nhead++];
+    struct sline *l = console__flowview_head(fv, fv->nhead++);
     buf_init(&l->text);
     l->width = cols;
     return l;
@@ -431,21 +441,10 @@ mode_bar(struct flowview *fv, int cols, const char *mode)
     status_bar(head_line(fv, cols), name, mode);
 }
 
-/* One message through the content view of the mode as bytes with no
- * content type (get_message_content_view of a WebSocket or TCP message),
- * a line of it per line after its direction's marker. body's bytes move
- * into the render. 8.1.1 shows every line of a message, with no cutoff. */
+/* Lines of a message after its direction's marker, one screen line each. */
 static void
-message_lines(struct flowview *fv, struct flow *f, int cols, const char *mode, int from_client,
-              struct buf *body, struct cv_lines *lines)
+put_lines(struct flowview *fv, int cols, int from_client, const struct cv_lines *lines)
 {
-    struct cv_meta meta = {.flow = f};
-    int v = cv_view_find(mode);
-    struct cv_render *r = cv_render_new(v < 0 ? CV_VIEW_AUTO : (enum cv_view)v, body, &meta);
-    cv_lines_reset(lines);
-    while (cv_render_step(r, lines, SIZE_MAX, SIZE_MAX))
-        ;
-    cv_render_free(r);
     for (size_t k = 0; k < lines->n; k++) {
         struct cv_line line;
         cv_lines_get(lines, k, &line);
@@ -465,37 +464,42 @@ intercept_last(struct flowview *fv, const struct flow *f)
 {
     if (!f->intercepted || fv->nhead == 0)
         return;
-    struct sline *l = &fv->head.lines[fv->nhead - 1];
+    struct sline *l = console__flowview_head(fv, fv->nhead - 1);
     for (size_t k = 0; k < l->nspans; k++)
         l->spans[k].style = ST_INTERCEPT;
 }
 
 /*
- * The WebSocket Messages tab (view_websocket_messages): under a status bar
- * naming the mode ("Auto"), every message through the content view of the
- * mode (Auto shows text as Raw does, escaping what is not ASCII, and
- * binary messages as Hex), then the close.
+ * The WebSocket Messages tab (view_websocket_messages) and the TCP Stream
+ * tab (view_tcp_stream): under a status bar naming the mode ("Auto"),
+ * every message through the content view of the mode as bytes with no
+ * content type (Auto shows text as Raw does, escaping what is not ASCII,
+ * and binary messages as Hex), all its lines (8.1.1 has no cutoff here);
+ * TCP joins the messages sent one way in a row into one, WebSocket ends
+ * with the close. Only the bar is made here; msgs_fill() renders the
+ * messages as the screen asks for them.
  */
 static void
-ws_messages(struct flowview *fv, struct flow *f, const char *mode, int cols)
+messages_start(struct flowview *fv, struct flow *f, const char *mode, int cols)
 {
-    const struct websocket_data *d = f->websocket;
-    if (d == NULL || d->nmessages == 0) {
+    size_t n = f->type == FLOW_TCP ? f->nmessages : f->websocket ? f->websocket->nmessages : 0;
+    if (n == 0) {
         console__put(head_line(fv, cols), ST_HIGHLIGHT, "No messages.", SIZE_MAX);
+        fv->body_done = 1;
         return;
     }
     mode_bar(fv, cols, mode);
-    struct buf body = BUF_INIT;
-    struct cv_lines lines = CV_LINES_INIT;
-    for (size_t i = 0; i < d->nmessages; i++) {
-        const struct ws_message *m = &d->messages[i];
-        buf_reset(&body);
-        buf_append(&body, buf_ptr(&m->content), m->content.len);
-        message_lines(fv, f, cols, mode, m->from_client, &body, &lines);
-    }
-    cv_lines_clear(&lines);
-    buf_clear(&body);
-    if (d->closed_by_client >= 0) {
+    fv->msgs_of = f;
+    fv->body_done = 0;
+}
+
+/* The WebSocket close after the messages, then the end of the tab. */
+static void
+messages_end(struct flowview *fv, int cols)
+{
+    const struct flow *f = fv->msgs_of;
+    const struct websocket_data *d = f->websocket;
+    if (f->type != FLOW_TCP && d && d->closed_by_client >= 0) {
         char msg[256];
         snprintf(msg, sizeof(msg), "Connection closed: %d %s", d->close_code,
                  d->close_reason ? d->close_reason : "");
@@ -504,32 +508,104 @@ ws_messages(struct flowview *fv, struct flow *f, const char *mode, int cols)
                      SIZE_MAX);
     }
     intercept_last(fv, f);
+    fv->body_done = 1;
+}
+
+/* Work charged for a message besides its bytes (its render's set-up), so
+ * that 100,000 small messages are spread over steps too. */
+#define MSG_COST 512
+
+/*
+ * The next message's render in fv->msg, or (TCP) as much more of its run
+ * joined as budget allows; the work done is taken from *budget. Returns 0
+ * when fv->msg is set, 1 when the run needs more joining, -1 when the
+ * messages are through.
+ */
+static int
+next_message(struct flowview *fv, size_t *budget)
+{
+    const struct flow *f = fv->msgs_of;
+    int tcp = f->type == FLOW_TCP;
+    size_t n = tcp ? f->nmessages : f->websocket ? f->websocket->nmessages : 0;
+    if (fv->msg_next >= n)
+        return -1;
+    const struct buf *one;
+    if (!tcp) {
+        const struct ws_message *m = &f->websocket->messages[fv->msg_next];
+        fv->msg_from_client = m->from_client;
+        fv->msg_end = fv->msg_next + 1;
+        one = &m->content;
+    } else {
+        if (fv->msg_end <= fv->msg_next) {
+            size_t e = fv->msg_next;
+            fv->msg_from_client = f->messages[e].from_client;
+            while (e < n && f->messages[e].from_client == fv->msg_from_client)
+                e++;
+            fv->msg_end = e;
+            fv->msg_joined_to = fv->msg_next;
+            buf_reset(&fv->msg_joined);
+            *budget -= *budget < MSG_COST ? *budget : MSG_COST;
+        }
+        if (fv->msg_end - fv->msg_next > 1) {
+            /* A run: joined a budget at a time. */
+            while (*budget > 0 && fv->msg_joined_to < fv->msg_end) {
+                const struct buf *c = &f->messages[fv->msg_joined_to++].content;
+                buf_append(&fv->msg_joined, buf_ptr(c), c->len);
+                *budget -= *budget < c->len + MSG_COST ? *budget : c->len + MSG_COST;
+            }
+            if (fv->msg_joined_to < fv->msg_end)
+                return 1;
+            struct cv_meta meta = {.flow = f};
+            int v = cv_view_find(fv->mode);
+            fv->msg = cv_render_new(v < 0 ? CV_VIEW_AUTO : (enum cv_view)v, &fv->msg_joined, &meta);
+            return 0;
+        }
+        one = &f->messages[fv->msg_next].content;
+    }
+    *budget -= *budget < MSG_COST ? *budget : MSG_COST;
+    /* A finished flow's message is read where it is; a live flow's may
+     * still change (an intercepted message edited), and is copied. */
+    fv->msg = f->live ? cv_render_bytes(fv->mode, f, buf_ptr(one), one->len)
+                      : cv_render_bytes_borrowed(fv->mode, f, buf_ptr(one), one->len);
+    return 0;
 }
 
 /*
- * The TCP Stream tab (view_tcp_stream): the messages, those sent one way
- * in a row joined into one, shown as the WebSocket tab shows its messages.
+ * Renders messages until the tab has want lines or about budget bytes of
+ * work are done (SIZE_MAX: no limit). Returns 1 while more is wanted and
+ * there is more to render.
  */
-static void
-tcp_stream(struct flowview *fv, struct flow *f, const char *mode, int cols)
+static int
+msgs_fill(struct flowview *fv, int want, size_t budget)
 {
-    if (f->nmessages == 0) {
-        console__put(head_line(fv, cols), ST_HIGHLIGHT, "No messages.", SIZE_MAX);
-        return;
+    const struct flow *f = fv->msgs_of;
+    size_t n = f->type == FLOW_TCP ? f->nmessages : f->websocket ? f->websocket->nmessages : 0;
+    if (fv->msg_next > n || (fv->msg_end > n && fv->msg_next < n)) {
+        /* Fewer messages than when it began: built again when next drawn. */
+        console__flowview_invalidate(fv);
+        return 0;
     }
-    mode_bar(fv, cols, mode);
-    struct buf joined = BUF_INIT;
-    struct cv_lines lines = CV_LINES_INIT;
-    for (size_t i = 0; i < f->nmessages;) {
-        int from_client = f->messages[i].from_client;
-        buf_reset(&joined);
-        for (; i < f->nmessages && f->messages[i].from_client == from_client; i++)
-            buf_append(&joined, buf_ptr(&f->messages[i].content), f->messages[i].content.len);
-        message_lines(fv, f, cols, mode, from_client, &joined, &lines);
+    while (fv->nhead < want && budget > 0) {
+        if (fv->msg == NULL) {
+            int r = next_message(fv, &budget);
+            if (r < 0) {
+                messages_end(fv, fv->cols);
+                return 0;
+            }
+            if (r > 0 || budget == 0)
+                break;
+        }
+        cv_lines_reset(&fv->msg_lines);
+        int going = cv_render_step(fv->msg, &fv->msg_lines, (size_t)(want - fv->nhead), budget);
+        put_lines(fv, fv->cols, fv->msg_from_client, &fv->msg_lines);
+        budget = budget == SIZE_MAX ? budget : cv_render_budget_left(fv->msg);
+        if (!going) {
+            cv_render_free(fv->msg);
+            fv->msg = NULL;
+            fv->msg_next = fv->msg_end;
+        }
     }
-    cv_lines_clear(&lines);
-    buf_clear(&joined);
-    intercept_last(fv, f);
+    return fv->nhead < want;
 }
 
 void
@@ -537,8 +613,8 @@ console__flowview_build(struct flowview *fv, struct flow *f, int tab, const char
                         size_t limit)
 {
     int same_flow = fv->flow_id && strcmp(fv->flow_id, f->id) == 0 && fv->built_tab == tab;
-    if (same_flow && !fv->stale && fv->mode && strcmp(fv->mode, mode) == 0 &&
-        fv->head.cols == cols && fv->limit == limit)
+    if (same_flow && !fv->stale && fv->mode && strcmp(fv->mode, mode) == 0 && fv->cols == cols &&
+        fv->limit == limit)
         return;
     int scroll = fv->scroll, at_end = fv->at_end;
     console__flowview_clear(fv);
@@ -547,21 +623,15 @@ console__flowview_build(struct flowview *fv, struct flow *f, int tab, const char
     fv->flow_id = xstrdup(f->id);
     fv->tab = fv->built_tab = tab;
     fv->mode = xstrdup(mode);
-    fv->head.cols = cols;
+    fv->cols = cols;
     fv->limit = limit;
     if (tab == FV_DETAIL) {
         details(fv, f, cols);
         fv->body_done = 1;
         return;
     }
-    if (tab == FV_WEBSOCKET) {
-        ws_messages(fv, f, mode, cols);
-        fv->body_done = 1;
-        return;
-    }
-    if (tab == FV_TCP) {
-        tcp_stream(fv, f, mode, cols);
-        fv->body_done = 1;
+    if (tab == FV_WEBSOCKET || tab == FV_TCP) {
+        messages_start(fv, f, mode, cols);
         return;
     }
     if (f->type != FLOW_HTTP || f->request == NULL) {
@@ -651,8 +721,10 @@ lent_intact(const struct flowview *fv)
 int
 console__flowview_fill(struct flowview *fv, int want, size_t budget)
 {
-    if (fv->render == NULL || fv->body_done)
+    if (!console__flowview_pending(fv))
         return 0;
+    if (fv->msgs_of)
+        return msgs_fill(fv, want, budget);
     if (fv->lent && !lent_intact(fv)) {
         /* Changed without a store event yet: built again when next drawn. */
         console__flowview_invalidate(fv);
@@ -717,7 +789,7 @@ void
 console__flowview_line(const struct flowview *fv, int i, struct sline *out)
 {
     if (i < fv->nhead) {
-        const struct sline *h = &fv->head.lines[i];
+        const struct sline *h = console__flowview_head(fv, i);
         const char *p = (const char *)buf_ptr(&h->text);
         for (size_t k = 0; k < h->nspans; k++) {
             console__put(out, (enum console_style)h->spans[k].style, p, h->spans[k].len);

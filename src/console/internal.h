@@ -325,8 +325,13 @@ struct flowview {
     int built_tab;      /* the tab built (tab is the one asked for) */
     int tab;            /* enum fv_tab */
     char *mode;         /* the content view's name, as console_default_contentview */
-    struct screen head; /* header lines, one screen line each */
+    /* Header lines (and a messages tab's), one screen line each, in blocks
+     * of FV_HEAD_BLOCK: a million lines grow a block at a time, where one
+     * array was copied whole each time it doubled. */
+    struct sline **head; /* owned blocks, each owned */
+    size_t nheadblk, capheadblk;
     int nhead;
+    int cols; /* the width the lines were made for */
     char *description;
     struct cv_render *render; /* NULL when the tab has no body */
     /* The body's lines so far, FV_CHUNK to a chunk: a body of a million
@@ -348,7 +353,35 @@ struct flowview {
     const struct flow *lent;
     const void *lent_p;
     size_t lent_len;
+    /* The WebSocket Messages and TCP Stream tabs render a message at a
+     * time into the header lines, as many as are wanted, a budget of work
+     * at a time, as a body is rendered: msgs_of is the flow (held by the
+     * console while shown), msg_next the next message, msg_end the end of
+     * its run (TCP joins the messages sent one way in a row, into
+     * msg_joined up to msg_joined_to), msg the one rendering. */
+    const struct flow *msgs_of;
+    size_t msg_next, msg_end, msg_joined_to;
+    int msg_from_client;
+    struct buf msg_joined;
+    struct cv_render *msg;
+    struct cv_lines msg_lines;
 };
+
+#define FV_HEAD_BLOCK 1024
+
+/* Header line i (< nhead). */
+static inline struct sline *
+console__flowview_head(const struct flowview *fv, int i)
+{
+    return &fv->head[i / FV_HEAD_BLOCK][i % FV_HEAD_BLOCK];
+}
+
+/* Whether the tab has lines still to render (a body or messages). */
+static inline int
+console__flowview_pending(const struct flowview *fv)
+{
+    return (fv->render || fv->msgs_of) && !fv->body_done;
+}
 
 void console__flowview_init(struct flowview *);
 void console__flowview_clear(struct flowview *);
