@@ -12,6 +12,7 @@
  * slow view never holds up the keyboard for long.
  */
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,22 +140,18 @@ fmt_time(double t, char *out, size_t outlen)
         snprintf(out, outlen, "-");
         return;
     }
-    time_t s = (time_t)t;
+    /* datetime.fromtimestamp() rounds to the microsecond; the text keeps
+     * the milliseconds of that (format_timestamp_with_milli). */
+    time_t s = (time_t)floor(t);
+    long us = lround((t - (double)s) * 1e6);
+    if (us >= 1000000) {
+        s++;
+        us -= 1000000;
+    }
     struct tm tm;
     localtime_r(&s, &tm);
     size_t n = strftime(out, outlen, "%Y-%m-%d %H:%M:%S", &tm);
-    snprintf(out + n, outlen - n, ".%03d", (int)((t - (double)s) * 1000));
-}
-
-static void
-fmt_addr(const struct addr *a, char *out, size_t outlen)
-{
-    if (a->host == NULL)
-        snprintf(out, outlen, "-");
-    else if (strchr(a->host, ':'))
-        snprintf(out, outlen, "[%s]:%u", a->host, a->port);
-    else
-        snprintf(out, outlen, "%s:%u", a->host, a->port);
+    snprintf(out + n, outlen - n, ".%03ld", us / 1000);
 }
 
 static void
@@ -251,35 +248,112 @@ certificate(struct flowview *fv, int cols, const struct connection *sc)
     tls_certinfo_clear(&ci);
 }
 
-/* flowdetailview.flowdetails, the parts this version models. */
+/* strutils.bytes_to_escaped_str: repr() of bytes without b'' (a quote is
+ * never escaped). */
+static void
+escaped(const char *p, char *out, size_t outlen)
+{
+    size_t k = 0;
+    for (; *p && k + 5 < outlen; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch == '\\')
+            k += (size_t)snprintf(out + k, outlen - k, "\\\\");
+        else if (ch == '\t' || ch == '\n' || ch == '\r')
+            k += (size_t)snprintf(out + k, outlen - k, "\\%c",
+                                  ch == '\t'   ? 't'
+                                  : ch == '\n' ? 'n'
+                                               : 'r');
+        else if (ch < 0x20 || ch >= 0x7f)
+            k += (size_t)snprintf(out + k, outlen - k, "\\x%02x", ch);
+        else
+            out[k++] = (char)ch;
+    }
+    out[k] = '\0';
+}
+
+/* One Timing line: its name and maybe_timestamp()'s text. */
+struct timing {
+    const char *name;
+    char when[40];
+};
+
+/* maybe_timestamp: the time with milliseconds, or an en dash for none. */
+static void
+timing_add(struct timing *t, size_t *n, const char *name, double when)
+{
+    t[*n].name = name;
+    if (when > 0)
+        fmt_time(when, t[*n].when, sizeof(t[*n].when));
+    else
+        snprintf(t[*n].when, sizeof(t[*n].when), "\xe2\x80\x93");
+    (*n)++;
+}
+
+/* "Metadata:", each key and repr() of its value. */
+static void
+metadata(struct flowview *fv, int cols, const struct tns *m)
+{
+    if (m == NULL || m->type != TNS_DICT || m->u.dict.n == 0)
+        return;
+    size_t n = m->u.dict.n;
+    const char **keys = xmalloc(n * sizeof(*keys)), **vals = xmalloc(n * sizeof(*vals));
+    struct buf *reprs = xcalloc(n, sizeof(*reprs));
+    for (size_t i = 0; i < n; i++) {
+        console__repr(&reprs[i], m->u.dict.v[i].val);
+        buf_append(&reprs[i], "", 1);
+        keys[i] = m->u.dict.v[i].key;
+        vals[i] = (const char *)buf_ptr(&reprs[i]);
+    }
+    title(fv, cols, "Metadata:");
+    keyvals(fv, cols, keys, vals, n, 4);
+    for (size_t i = 0; i < n; i++)
+        buf_clear(&reprs[i]);
+    free(reprs);
+    free(keys);
+    free(vals);
+}
+
+/*
+ * flowdetailview.flowdetails: the comment, the metadata, the server connection (once it
+ * has been reached: it has a peername) with its certificate, the client
+ * connection, and the timings, each field where 8.1.1 shows it.
+ */
 static void
 details(struct flowview *fv, struct flow *f, int cols)
 {
-    char a[300], b[300], c[64];
+    char a[300], b[300], alpn[300];
     const char *keys[12], *vals[12];
     size_t n = 0;
     struct connection *sc = f->server_conn, *cc = f->client_conn;
-    if (sc && sc->address.host) {
+    if (f->comment && *f->comment) {
+        /* A line of the comment a screen line. */
+        struct sline *l = head_line(fv, cols);
+        console__put(l, ST_HEAD, "Comment: ", SIZE_MAX);
+        for (const char *p = f->comment;; l = head_line(fv, cols)) {
+            size_t len = strcspn(p, "\n");
+            console__put(l, ST_TEXT, p, len);
+            if (p[len] == '\0')
+                break;
+            p += len + 1;
+        }
+    }
+    metadata(fv, cols, f->metadata);
+    if (sc && sc->peername.host) {
         title(fv, cols, "Server Connection:");
-        fmt_addr(&sc->address, a, sizeof(a));
+        console__format_address(&sc->address, a, sizeof(a));
         keys[n] = "Address";
         vals[n++] = a;
-        if (sc->peername.host) {
-            fmt_addr(&sc->peername, b, sizeof(b));
-            keys[n] = "Resolved Address";
-            vals[n++] = b;
-        }
+        console__format_address(&sc->peername, b, sizeof(b));
+        keys[n] = "Resolved Address";
+        vals[n++] = b;
         if (f->response && f->response->http_version) {
             keys[n] = "HTTP Version";
             vals[n++] = f->response->http_version;
         }
-        if (sc->tls_version) {
-            keys[n] = "TLS Version";
-            vals[n++] = sc->tls_version;
-        }
-        if (sc->alpn) {
+        if (sc->alpn && *sc->alpn) {
+            escaped(sc->alpn, alpn, sizeof(alpn));
             keys[n] = "ALPN";
-            vals[n++] = sc->alpn;
+            vals[n++] = alpn;
         }
         keyvals(fv, cols, keys, vals, n, 4);
         certificate(fv, cols, sc);
@@ -287,62 +361,75 @@ details(struct flowview *fv, struct flow *f, int cols)
     if (cc) {
         n = 0;
         title(fv, cols, "Client Connection:");
-        fmt_addr(&cc->peername, a, sizeof(a));
+        console__format_address(&cc->peername, a, sizeof(a));
         keys[n] = "Address";
         vals[n++] = a;
         if (f->request && f->request->http_version) {
             keys[n] = "HTTP Version";
             vals[n++] = f->request->http_version;
         }
-        if (cc->tls_version) {
+        if (cc->tls_version && *cc->tls_version) {
             keys[n] = "TLS Version";
             vals[n++] = cc->tls_version;
         }
-        if (cc->sni) {
+        if (cc->sni && *cc->sni) {
             keys[n] = "Server Name Indication";
             vals[n++] = cc->sni;
         }
-        keyvals(fv, cols, keys, vals, n, 4);
-    }
-    /* Timing: every timestamp that is set, oldest first, as 8.1.1 sorts them. */
-    struct {
-        const char *name;
-        double t;
-    } ts[] = {
-        {"Client conn. established", cc ? cc->timestamp_start : 0},
-        {"Client conn. TLS handshake", cc ? cc->timestamp_tls_setup : 0},
-        {"First request byte", f->request ? f->request->timestamp_start : 0},
-        {"Request complete", f->request ? f->request->timestamp_end : 0},
-        {"Server conn. initiated", sc ? sc->timestamp_start : 0},
-        {"Server conn. TCP handshake", sc ? sc->timestamp_tcp_setup : 0},
-        {"Server conn. TLS handshake", sc ? sc->timestamp_tls_setup : 0},
-        {"First response byte", f->response ? f->response->timestamp_start : 0},
-        {"Response complete", f->response ? f->response->timestamp_end : 0},
-        {"Server conn. closed", sc ? sc->timestamp_end : 0},
-        {"Client conn. closed", cc ? cc->timestamp_end : 0},
-    };
-    size_t nts = sizeof(ts) / sizeof(ts[0]);
-    for (size_t i = 1; i < nts; i++)
-        for (size_t j = i; j > 0 && ts[j].t < ts[j - 1].t; j--) {
-            __typeof__(ts[0]) t = ts[j];
-            ts[j] = ts[j - 1];
-            ts[j - 1] = t;
+        if (cc->cipher && *cc->cipher) {
+            keys[n] = "Cipher Name";
+            vals[n++] = cc->cipher;
         }
-    char times[11][40];
-    n = 0;
-    for (size_t i = 0; i < nts; i++) {
-        if (ts[i].t <= 0)
-            continue;
-        fmt_time(ts[i].t, times[n], sizeof(times[n]));
-        keys[n] = ts[i].name;
-        vals[n] = times[n];
-        n++;
-    }
-    if (n) {
-        title(fv, cols, "Timing:");
+        if (cc->alpn && *cc->alpn) {
+            escaped(cc->alpn, alpn, sizeof(alpn));
+            keys[n] = "ALPN";
+            vals[n++] = alpn;
+        }
         keyvals(fv, cols, keys, vals, n, 4);
     }
-    (void)c;
+    /* Timing: a connection's or message's times once it has started, a
+     * dash for one still to come, sorted by their text (so a dash, after
+     * every digit, goes last), as 8.1.1 sorts them. */
+    struct timing t[11];
+    size_t nt = 0;
+    if (cc && cc->timestamp_start > 0) {
+        timing_add(t, &nt, "Client conn. established", cc->timestamp_start);
+        if (cc->tls_established)
+            timing_add(t, &nt, "Client conn. TLS handshake", cc->timestamp_tls_setup);
+        timing_add(t, &nt, "Client conn. closed", cc->timestamp_end);
+    }
+    if (sc && sc->timestamp_start > 0) {
+        timing_add(t, &nt, "Server conn. initiated", sc->timestamp_start);
+        timing_add(t, &nt, "Server conn. TCP handshake", sc->timestamp_tcp_setup);
+        if (sc->tls_established)
+            timing_add(t, &nt, "Server conn. TLS handshake", sc->timestamp_tls_setup);
+        timing_add(t, &nt, "Server conn. closed", sc->timestamp_end);
+    }
+    const struct http_request *rq = f->type == FLOW_HTTP ? f->request : NULL;
+    const struct http_response *rs = f->type == FLOW_HTTP ? f->response : NULL;
+    if (rq && rq->timestamp_start > 0) {
+        timing_add(t, &nt, "First request byte", rq->timestamp_start);
+        timing_add(t, &nt, "Request complete", rq->timestamp_end);
+    }
+    if (rs && rs->timestamp_start > 0) {
+        timing_add(t, &nt, "First response byte", rs->timestamp_start);
+        timing_add(t, &nt, "Response complete", rs->timestamp_end);
+    }
+    /* A stable insertion sort, as Python's sorted(). */
+    for (size_t i = 1; i < nt; i++)
+        for (size_t j = i; j > 0 && strcmp(t[j].when, t[j - 1].when) < 0; j--) {
+            struct timing x = t[j];
+            t[j] = t[j - 1];
+            t[j - 1] = x;
+        }
+    for (size_t i = 0; i < nt; i++) {
+        keys[i] = t[i].name;
+        vals[i] = t[i].when;
+    }
+    if (nt) {
+        title(fv, cols, "Timing:");
+        keyvals(fv, cols, keys, vals, nt, 4);
+    }
 }
 
 int

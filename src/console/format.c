@@ -267,11 +267,8 @@ truncated(struct sline *l, enum console_style style, const char *text, int cols,
     }
 }
 
-/* human.format_address: an IP address as Python prints it ("[...]" around
- * IPv6, "*" for the unspecified one, a mapped IPv4 one as IPv4), any other
- * name as it is. */
-static void
-address(const struct addr *a, char *out, size_t outlen)
+void
+console__format_address(const struct addr *a, char *out, size_t outlen)
 {
     struct in_addr v4;
     struct in6_addr v6;
@@ -358,9 +355,10 @@ tcp_row(struct sline *l, const struct store_info *in, const char *errmsg, int fo
                                                               : in->timestamp_created,
                           .size = in->size};
     struct addr cli = {.host = (char *)in->client_host, .port = in->client_port};
-    address(in->client_host && *in->client_host ? &cli : NULL, p.client, sizeof(p.client));
+    console__format_address(in->client_host && *in->client_host ? &cli : NULL, p.client,
+                            sizeof(p.client));
     struct addr srv = {.host = (char *)in->host, .port = in->port};
-    address(*in->host ? &srv : NULL, p.server, sizeof(p.server));
+    console__format_address(*in->host ? &srv : NULL, p.server, sizeof(p.server));
     if (in->last_message_timestamp && in->client_timestamp_start)
         p.dur = in->last_message_timestamp - in->client_timestamp_start;
     tcp_line(l, in, &p, errmsg, focused, mode);
@@ -556,8 +554,8 @@ console__format_tcp(struct sline *l, const struct store_info *in, const struct f
 {
     const struct connection *cc = f->client_conn, *sc = f->server_conn;
     struct tcp_parts p = {.start = cc ? cc->timestamp_start : in->timestamp_created};
-    address(cc ? &cc->peername : NULL, p.client, sizeof(p.client));
-    address(sc ? &sc->address : NULL, p.server, sizeof(p.server));
+    console__format_address(cc ? &cc->peername : NULL, p.client, sizeof(p.client));
+    console__format_address(sc ? &sc->address : NULL, p.server, sizeof(p.server));
     for (size_t i = 0; i < f->nmessages; i++)
         p.size += f->messages[i].content.len;
     if (f->nmessages && cc)

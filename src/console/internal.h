@@ -200,6 +200,14 @@ void console__format_list(struct sline out[2], const struct store_info *, const 
  * connection to the last message. Reads f for what the store's row lacks. */
 void console__format_tcp(struct sline *out, const struct store_info *, const struct flow *f,
                          const char *errmsg);
+/* human.format_address: an IP address as Python prints it ("[...]" around
+ * IPv6, "*" for the unspecified one, a mapped IPv4 one as IPv4), any other
+ * name as it is; "<no address>" for none (a NULL or a NULL host). */
+struct addr;
+void console__format_address(const struct addr *a, char *out, size_t outlen);
+/* Python's repr() of a value of a flow's metadata, appended to out (repr.c). */
+struct tns;
+void console__repr(struct buf *out, const struct tns *v);
 /* The lines row i of the view takes in the flow list: one in the table
  * layout; in the list layout two, one for a TCP flow (8.1.1's). */
 int console__list_row_lines(struct console *c, int table, long i);
@@ -320,11 +328,11 @@ int console__flowview_tab_row(const struct flow *f);
  * for more lines only as the view scrolls down to them.
  */
 struct flowview {
-    char *flow_id;      /* owned; NULL: nothing built */
-    int stale;          /* built for flow_id, but to be built again */
-    int built_tab;      /* the tab built (tab is the one asked for) */
-    int tab;            /* enum fv_tab */
-    char *mode;         /* the content view's name, as console_default_contentview */
+    char *flow_id; /* owned; NULL: nothing built */
+    int stale;     /* built for flow_id, but to be built again */
+    int built_tab; /* the tab built (tab is the one asked for) */
+    int tab;       /* enum fv_tab */
+    char *mode;    /* the content view's name, as console_default_contentview */
     /* Header lines (and a messages tab's), one screen line each, in blocks
      * of FV_HEAD_BLOCK: a million lines grow a block at a time, where one
      * array was copied whole each time it doubled. */

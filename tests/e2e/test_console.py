@@ -993,6 +993,18 @@ def test_console_detail_server_certificate(tmp_path, tls_origin):
         assert lines[i + 7].rstrip() == "    Issuer         CN  cn.example", s
         assert lines[i + 8].rstrip() == "    Alt names      san.example, localhost", s
         assert re.match(r"^ *Client Connection:", lines[i + 9]), s
+        # 8.1.1's connection fields (flowdetailview): no TLS version for
+        # the server; the client's TLS version, SNI, cipher and ALPN.
+        server = [l.strip().split("  ")[0] for l in lines[lines.index("Server Connection:") + 1:i]]
+        assert server == ["Address", "Resolved Address", "HTTP Version", "ALPN"], s
+        j = i + 9
+        end = lines.index("Timing:")
+        client = {l.strip().split("  ")[0]: l.split("  ")[-1].strip() for l in lines[j + 1:end]}
+        assert list(client) == ["Address", "HTTP Version", "TLS Version", "Server Name Indication",
+                                "Cipher Name", "ALPN"], s
+        assert client["TLS Version"] == "TLSv1.3" and client["Server Name Indication"] == "localhost"
+        assert re.match(r"^TLS_[A-Z0-9_]+$", client["Cipher Name"]), s
+        assert client["ALPN"] in ("h2", "http/1.1"), s
         c.save("37-detail-certificate", s)
         c.keys("Q")
         c.exited_clean()
