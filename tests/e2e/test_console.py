@@ -132,6 +132,17 @@ def console(tmp_path):
     c.close()
 
 
+def flow_file(path, flows):
+    """Writes flows (mitmproxy 8.1.1's, made with its tflow) to a flow
+    file at path, as 8.1.1 writes them; returns path."""
+    from mitmproxy import io as mio
+    with open(path, "wb") as fh:
+        w = mio.FlowWriter(fh)
+        for f in flows:
+            w.add(f)
+    return path
+
+
 def proxy(c):
     return ["-x", f"http://127.0.0.1:{c.port}"]
 
@@ -895,18 +906,17 @@ def test_console_search_answers_keys_while_it_runs(tmp_path):
     found. Each flow's response is 1 MB of gzip'd text, which the search
     decodes: seconds of work for 150 flows."""
     import gzip
-    from mitmproxy import io as mio
     from mitmproxy.test import tflow
-    path = tmp_path / "gzip.mitm"
     body = gzip.compress(b"hay and straw " * 80000)
-    with open(path, "wb") as fh:
-        w = mio.FlowWriter(fh)
-        for i in range(150):
-            f = tflow.tflow(resp=True)
-            f.request.path = f"/flow/{i}"
-            f.response.headers["content-encoding"] = "gzip"
-            f.response.raw_content = body
-            w.add(f)
+
+    def flow(i):
+        f = tflow.tflow(resp=True)
+        f.request.path = f"/flow/{i}"
+        f.response.headers["content-encoding"] = "gzip"
+        f.response.raw_content = body
+        return f
+
+    path = flow_file(tmp_path / "gzip.mitm", (flow(i) for i in range(150)))
     c = Console(tmp_path, args=["-r", str(path)])
     try:
         c.wait(r"\[1/150\]")
