@@ -12,6 +12,7 @@
  * slow view never holds up the keyboard for long.
  */
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,11 +40,21 @@ console__flowview_clear(struct flowview *fv)
     free(fv->flow_id);
     free(fv->mode);
     free(fv->description);
-    console__screen_clear(&fv->head);
+    for (int i = 0; i < fv->nhead; i++) {
+        struct sline *l = console__flowview_head(fv, i);
+        buf_clear(&l->text);
+        free(l->spans);
+    }
+    for (size_t i = 0; i < fv->nheadblk; i++)
+        free(fv->head[i]);
+    free(fv->head);
     cv_render_free(fv->render);
     for (size_t i = 0; i < fv->nchunk; i++)
         cv_lines_clear(&fv->chunk[i]);
     free(fv->chunk);
+    cv_render_free(fv->msg);
+    buf_clear(&fv->msg_joined);
+    cv_lines_clear(&fv->msg_lines);
     console__flowview_init(fv);
 }
 
@@ -68,14 +79,14 @@ console__flowview_invalidate(struct flowview *fv)
 static struct sline *
 head_line(struct flowview *fv, int cols)
 {
-    struct screen *h = &fv->head;
-    if (fv->nhead == h->rows) {
-        int rows = h->rows ? 2 * h->rows : 16;
-        h->lines = xrealloc(h->lines, (size_t)rows * sizeof(*h->lines));
-        memset(h->lines + h->rows, 0, (size_t)(rows - h->rows) * sizeof(*h->lines));
-        h->rows = rows;
+    if ((size_t)fv->nhead == fv->nheadblk * FV_HEAD_BLOCK) {
+        if (fv->nheadblk == fv->capheadblk) {
+            fv->capheadblk = fv->capheadblk ? 2 * fv->capheadblk : 4;
+            fv->head = xrealloc(fv->head, fv->capheadblk * sizeof(*fv->head));
+        }
+        fv->head[fv->nheadblk++] = xcalloc(FV_HEAD_BLOCK, sizeof(**fv->head));
     }
-    struct sline *l = &h->lines[fv->nhead++];
+    struct sline *l = console__flowview_head(fv, fv->nhead++);
     buf_init(&l->text);
     l->width = cols;
     return l;
@@ -129,22 +140,18 @@ fmt_time(double t, char *out, size_t outlen)
         snprintf(out, outlen, "-");
         return;
     }
-    time_t s = (time_t)t;
+    /* datetime.fromtimestamp() rounds to the microsecond; the text keeps
+     * the milliseconds of that (format_timestamp_with_milli). */
+    time_t s = (time_t)floor(t);
+    long us = lround((t - (double)s) * 1e6);
+    if (us >= 1000000) {
+        s++;
+        us -= 1000000;
+    }
     struct tm tm;
     localtime_r(&s, &tm);
     size_t n = strftime(out, outlen, "%Y-%m-%d %H:%M:%S", &tm);
-    snprintf(out + n, outlen - n, ".%03d", (int)((t - (double)s) * 1000));
-}
-
-static void
-fmt_addr(const struct addr *a, char *out, size_t outlen)
-{
-    if (a->host == NULL)
-        snprintf(out, outlen, "-");
-    else if (strchr(a->host, ':'))
-        snprintf(out, outlen, "[%s]:%u", a->host, a->port);
-    else
-        snprintf(out, outlen, "%s:%u", a->host, a->port);
+    snprintf(out + n, outlen - n, ".%03ld", us / 1000);
 }
 
 static void
@@ -241,35 +248,112 @@ certificate(struct flowview *fv, int cols, const struct connection *sc)
     tls_certinfo_clear(&ci);
 }
 
-/* flowdetailview.flowdetails, the parts this version models. */
+/* strutils.bytes_to_escaped_str: repr() of bytes without b'' (a quote is
+ * never escaped). */
+static void
+escaped(const char *p, char *out, size_t outlen)
+{
+    size_t k = 0;
+    for (; *p && k + 5 < outlen; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch == '\\')
+            k += (size_t)snprintf(out + k, outlen - k, "\\\\");
+        else if (ch == '\t' || ch == '\n' || ch == '\r')
+            k += (size_t)snprintf(out + k, outlen - k, "\\%c",
+                                  ch == '\t'   ? 't'
+                                  : ch == '\n' ? 'n'
+                                               : 'r');
+        else if (ch < 0x20 || ch >= 0x7f)
+            k += (size_t)snprintf(out + k, outlen - k, "\\x%02x", ch);
+        else
+            out[k++] = (char)ch;
+    }
+    out[k] = '\0';
+}
+
+/* One Timing line: its name and maybe_timestamp()'s text. */
+struct timing {
+    const char *name;
+    char when[40];
+};
+
+/* maybe_timestamp: the time with milliseconds, or an en dash for none. */
+static void
+timing_add(struct timing *t, size_t *n, const char *name, double when)
+{
+    t[*n].name = name;
+    if (when > 0)
+        fmt_time(when, t[*n].when, sizeof(t[*n].when));
+    else
+        snprintf(t[*n].when, sizeof(t[*n].when), "\xe2\x80\x93");
+    (*n)++;
+}
+
+/* "Metadata:", each key and repr() of its value. */
+static void
+metadata(struct flowview *fv, int cols, const struct tns *m)
+{
+    if (m == NULL || m->type != TNS_DICT || m->u.dict.n == 0)
+        return;
+    size_t n = m->u.dict.n;
+    const char **keys = xmalloc(n * sizeof(*keys)), **vals = xmalloc(n * sizeof(*vals));
+    struct buf *reprs = xcalloc(n, sizeof(*reprs));
+    for (size_t i = 0; i < n; i++) {
+        console__repr(&reprs[i], m->u.dict.v[i].val);
+        buf_append(&reprs[i], "", 1);
+        keys[i] = m->u.dict.v[i].key;
+        vals[i] = (const char *)buf_ptr(&reprs[i]);
+    }
+    title(fv, cols, "Metadata:");
+    keyvals(fv, cols, keys, vals, n, 4);
+    for (size_t i = 0; i < n; i++)
+        buf_clear(&reprs[i]);
+    free(reprs);
+    free(keys);
+    free(vals);
+}
+
+/*
+ * flowdetailview.flowdetails: the comment, the metadata, the server connection (once it
+ * has been reached: it has a peername) with its certificate, the client
+ * connection, and the timings, each field where 8.1.1 shows it.
+ */
 static void
 details(struct flowview *fv, struct flow *f, int cols)
 {
-    char a[300], b[300], c[64];
+    char a[300], b[300], alpn[300];
     const char *keys[12], *vals[12];
     size_t n = 0;
     struct connection *sc = f->server_conn, *cc = f->client_conn;
-    if (sc && sc->address.host) {
+    if (f->comment && *f->comment) {
+        /* A line of the comment a screen line. */
+        struct sline *l = head_line(fv, cols);
+        console__put(l, ST_HEAD, "Comment: ", SIZE_MAX);
+        for (const char *p = f->comment;; l = head_line(fv, cols)) {
+            size_t len = strcspn(p, "\n");
+            console__put(l, ST_TEXT, p, len);
+            if (p[len] == '\0')
+                break;
+            p += len + 1;
+        }
+    }
+    metadata(fv, cols, f->metadata);
+    if (sc && sc->peername.host) {
         title(fv, cols, "Server Connection:");
-        fmt_addr(&sc->address, a, sizeof(a));
+        console__format_address(&sc->address, a, sizeof(a));
         keys[n] = "Address";
         vals[n++] = a;
-        if (sc->peername.host) {
-            fmt_addr(&sc->peername, b, sizeof(b));
-            keys[n] = "Resolved Address";
-            vals[n++] = b;
-        }
+        console__format_address(&sc->peername, b, sizeof(b));
+        keys[n] = "Resolved Address";
+        vals[n++] = b;
         if (f->response && f->response->http_version) {
             keys[n] = "HTTP Version";
             vals[n++] = f->response->http_version;
         }
-        if (sc->tls_version) {
-            keys[n] = "TLS Version";
-            vals[n++] = sc->tls_version;
-        }
-        if (sc->alpn) {
+        if (sc->alpn && *sc->alpn) {
+            escaped(sc->alpn, alpn, sizeof(alpn));
             keys[n] = "ALPN";
-            vals[n++] = sc->alpn;
+            vals[n++] = alpn;
         }
         keyvals(fv, cols, keys, vals, n, 4);
         certificate(fv, cols, sc);
@@ -277,62 +361,75 @@ details(struct flowview *fv, struct flow *f, int cols)
     if (cc) {
         n = 0;
         title(fv, cols, "Client Connection:");
-        fmt_addr(&cc->peername, a, sizeof(a));
+        console__format_address(&cc->peername, a, sizeof(a));
         keys[n] = "Address";
         vals[n++] = a;
         if (f->request && f->request->http_version) {
             keys[n] = "HTTP Version";
             vals[n++] = f->request->http_version;
         }
-        if (cc->tls_version) {
+        if (cc->tls_version && *cc->tls_version) {
             keys[n] = "TLS Version";
             vals[n++] = cc->tls_version;
         }
-        if (cc->sni) {
+        if (cc->sni && *cc->sni) {
             keys[n] = "Server Name Indication";
             vals[n++] = cc->sni;
         }
-        keyvals(fv, cols, keys, vals, n, 4);
-    }
-    /* Timing: every timestamp that is set, oldest first, as 8.1.1 sorts them. */
-    struct {
-        const char *name;
-        double t;
-    } ts[] = {
-        {"Client conn. established", cc ? cc->timestamp_start : 0},
-        {"Client conn. TLS handshake", cc ? cc->timestamp_tls_setup : 0},
-        {"First request byte", f->request ? f->request->timestamp_start : 0},
-        {"Request complete", f->request ? f->request->timestamp_end : 0},
-        {"Server conn. initiated", sc ? sc->timestamp_start : 0},
-        {"Server conn. TCP handshake", sc ? sc->timestamp_tcp_setup : 0},
-        {"Server conn. TLS handshake", sc ? sc->timestamp_tls_setup : 0},
-        {"First response byte", f->response ? f->response->timestamp_start : 0},
-        {"Response complete", f->response ? f->response->timestamp_end : 0},
-        {"Server conn. closed", sc ? sc->timestamp_end : 0},
-        {"Client conn. closed", cc ? cc->timestamp_end : 0},
-    };
-    size_t nts = sizeof(ts) / sizeof(ts[0]);
-    for (size_t i = 1; i < nts; i++)
-        for (size_t j = i; j > 0 && ts[j].t < ts[j - 1].t; j--) {
-            __typeof__(ts[0]) t = ts[j];
-            ts[j] = ts[j - 1];
-            ts[j - 1] = t;
+        if (cc->cipher && *cc->cipher) {
+            keys[n] = "Cipher Name";
+            vals[n++] = cc->cipher;
         }
-    char times[11][40];
-    n = 0;
-    for (size_t i = 0; i < nts; i++) {
-        if (ts[i].t <= 0)
-            continue;
-        fmt_time(ts[i].t, times[n], sizeof(times[n]));
-        keys[n] = ts[i].name;
-        vals[n] = times[n];
-        n++;
-    }
-    if (n) {
-        title(fv, cols, "Timing:");
+        if (cc->alpn && *cc->alpn) {
+            escaped(cc->alpn, alpn, sizeof(alpn));
+            keys[n] = "ALPN";
+            vals[n++] = alpn;
+        }
         keyvals(fv, cols, keys, vals, n, 4);
     }
-    (void)c;
+    /* Timing: a connection's or message's times once it has started, a
+     * dash for one still to come, sorted by their text (so a dash, after
+     * every digit, goes last), as 8.1.1 sorts them. */
+    struct timing t[11];
+    size_t nt = 0;
+    if (cc && cc->timestamp_start > 0) {
+        timing_add(t, &nt, "Client conn. established", cc->timestamp_start);
+        if (cc->tls_established)
+            timing_add(t, &nt, "Client conn. TLS handshake", cc->timestamp_tls_setup);
+        timing_add(t, &nt, "Client conn. closed", cc->timestamp_end);
+    }
+    if (sc && sc->timestamp_start > 0) {
+        timing_add(t, &nt, "Server conn. initiated", sc->timestamp_start);
+        timing_add(t, &nt, "Server conn. TCP handshake", sc->timestamp_tcp_setup);
+        if (sc->tls_established)
+            timing_add(t, &nt, "Server conn. TLS handshake", sc->timestamp_tls_setup);
+        timing_add(t, &nt, "Server conn. closed", sc->timestamp_end);
+    }
+    const struct http_request *rq = f->type == FLOW_HTTP ? f->request : NULL;
+    const struct http_response *rs = f->type == FLOW_HTTP ? f->response : NULL;
+    if (rq && rq->timestamp_start > 0) {
+        timing_add(t, &nt, "First request byte", rq->timestamp_start);
+        timing_add(t, &nt, "Request complete", rq->timestamp_end);
+    }
+    if (rs && rs->timestamp_start > 0) {
+        timing_add(t, &nt, "First response byte", rs->timestamp_start);
+        timing_add(t, &nt, "Response complete", rs->timestamp_end);
+    }
+    /* A stable insertion sort, as Python's sorted(). */
+    for (size_t i = 1; i < nt; i++)
+        for (size_t j = i; j > 0 && strcmp(t[j].when, t[j - 1].when) < 0; j--) {
+            struct timing x = t[j];
+            t[j] = t[j - 1];
+            t[j - 1] = x;
+        }
+    for (size_t i = 0; i < nt; i++) {
+        keys[i] = t[i].name;
+        vals[i] = t[i].when;
+    }
+    if (nt) {
+        title(fv, cols, "Timing:");
+        keyvals(fv, cols, keys, vals, nt, 4);
+    }
 }
 
 int
@@ -431,21 +528,10 @@ mode_bar(struct flowview *fv, int cols, const char *mode)
     status_bar(head_line(fv, cols), name, mode);
 }
 
-/* One message through the content view of the mode as bytes with no
- * content type (get_message_content_view of a WebSocket or TCP message),
- * a line of it per line after its direction's marker. body's bytes move
- * into the render. 8.1.1 shows every line of a message, with no cutoff. */
+/* Lines of a message after its direction's marker, one screen line each. */
 static void
-message_lines(struct flowview *fv, struct flow *f, int cols, const char *mode, int from_client,
-              struct buf *body, struct cv_lines *lines)
+put_lines(struct flowview *fv, int cols, int from_client, const struct cv_lines *lines)
 {
-    struct cv_meta meta = {.flow = f};
-    int v = cv_view_find(mode);
-    struct cv_render *r = cv_render_new(v < 0 ? CV_VIEW_AUTO : (enum cv_view)v, body, &meta);
-    cv_lines_reset(lines);
-    while (cv_render_step(r, lines, SIZE_MAX, SIZE_MAX))
-        ;
-    cv_render_free(r);
     for (size_t k = 0; k < lines->n; k++) {
         struct cv_line line;
         cv_lines_get(lines, k, &line);
@@ -465,37 +551,42 @@ intercept_last(struct flowview *fv, const struct flow *f)
 {
     if (!f->intercepted || fv->nhead == 0)
         return;
-    struct sline *l = &fv->head.lines[fv->nhead - 1];
+    struct sline *l = console__flowview_head(fv, fv->nhead - 1);
     for (size_t k = 0; k < l->nspans; k++)
         l->spans[k].style = ST_INTERCEPT;
 }
 
 /*
- * The WebSocket Messages tab (view_websocket_messages): under a status bar
- * naming the mode ("Auto"), every message through the content view of the
- * mode (Auto shows text as Raw does, escaping what is not ASCII, and
- * binary messages as Hex), then the close.
+ * The WebSocket Messages tab (view_websocket_messages) and the TCP Stream
+ * tab (view_tcp_stream): under a status bar naming the mode ("Auto"),
+ * every message through the content view of the mode as bytes with no
+ * content type (Auto shows text as Raw does, escaping what is not ASCII,
+ * and binary messages as Hex), all its lines (8.1.1 has no cutoff here);
+ * TCP joins the messages sent one way in a row into one, WebSocket ends
+ * with the close. Only the bar is made here; msgs_fill() renders the
+ * messages as the screen asks for them.
  */
 static void
-ws_messages(struct flowview *fv, struct flow *f, const char *mode, int cols)
+messages_start(struct flowview *fv, struct flow *f, const char *mode, int cols)
 {
-    const struct websocket_data *d = f->websocket;
-    if (d == NULL || d->nmessages == 0) {
+    size_t n = f->type == FLOW_TCP ? f->nmessages : f->websocket ? f->websocket->nmessages : 0;
+    if (n == 0) {
         console__put(head_line(fv, cols), ST_HIGHLIGHT, "No messages.", SIZE_MAX);
+        fv->body_done = 1;
         return;
     }
     mode_bar(fv, cols, mode);
-    struct buf body = BUF_INIT;
-    struct cv_lines lines = CV_LINES_INIT;
-    for (size_t i = 0; i < d->nmessages; i++) {
-        const struct ws_message *m = &d->messages[i];
-        buf_reset(&body);
-        buf_append(&body, buf_ptr(&m->content), m->content.len);
-        message_lines(fv, f, cols, mode, m->from_client, &body, &lines);
-    }
-    cv_lines_clear(&lines);
-    buf_clear(&body);
-    if (d->closed_by_client >= 0) {
+    fv->msgs_of = f;
+    fv->body_done = 0;
+}
+
+/* The WebSocket close after the messages, then the end of the tab. */
+static void
+messages_end(struct flowview *fv, int cols)
+{
+    const struct flow *f = fv->msgs_of;
+    const struct websocket_data *d = f->websocket;
+    if (f->type != FLOW_TCP && d && d->closed_by_client >= 0) {
         char msg[256];
         snprintf(msg, sizeof(msg), "Connection closed: %d %s", d->close_code,
                  d->close_reason ? d->close_reason : "");
@@ -504,32 +595,104 @@ ws_messages(struct flowview *fv, struct flow *f, const char *mode, int cols)
                      SIZE_MAX);
     }
     intercept_last(fv, f);
+    fv->body_done = 1;
+}
+
+/* Work charged for a message besides its bytes (its render's set-up), so
+ * that 100,000 small messages are spread over steps too. */
+#define MSG_COST 512
+
+/*
+ * The next message's render in fv->msg, or (TCP) as much more of its run
+ * joined as budget allows; the work done is taken from *budget. Returns 0
+ * when fv->msg is set, 1 when the run needs more joining, -1 when the
+ * messages are through.
+ */
+static int
+next_message(struct flowview *fv, size_t *budget)
+{
+    const struct flow *f = fv->msgs_of;
+    int tcp = f->type == FLOW_TCP;
+    size_t n = tcp ? f->nmessages : f->websocket ? f->websocket->nmessages : 0;
+    if (fv->msg_next >= n)
+        return -1;
+    const struct buf *one;
+    if (!tcp) {
+        const struct ws_message *m = &f->websocket->messages[fv->msg_next];
+        fv->msg_from_client = m->from_client;
+        fv->msg_end = fv->msg_next + 1;
+        one = &m->content;
+    } else {
+        if (fv->msg_end <= fv->msg_next) {
+            size_t e = fv->msg_next;
+            fv->msg_from_client = f->messages[e].from_client;
+            while (e < n && f->messages[e].from_client == fv->msg_from_client)
+                e++;
+            fv->msg_end = e;
+            fv->msg_joined_to = fv->msg_next;
+            buf_reset(&fv->msg_joined);
+            *budget -= *budget < MSG_COST ? *budget : MSG_COST;
+        }
+        if (fv->msg_end - fv->msg_next > 1) {
+            /* A run: joined a budget at a time. */
+            while (*budget > 0 && fv->msg_joined_to < fv->msg_end) {
+                const struct buf *c = &f->messages[fv->msg_joined_to++].content;
+                buf_append(&fv->msg_joined, buf_ptr(c), c->len);
+                *budget -= *budget < c->len + MSG_COST ? *budget : c->len + MSG_COST;
+            }
+            if (fv->msg_joined_to < fv->msg_end)
+                return 1;
+            struct cv_meta meta = {.flow = f};
+            int v = cv_view_find(fv->mode);
+            fv->msg = cv_render_new(v < 0 ? CV_VIEW_AUTO : (enum cv_view)v, &fv->msg_joined, &meta);
+            return 0;
+        }
+        one = &f->messages[fv->msg_next].content;
+    }
+    *budget -= *budget < MSG_COST ? *budget : MSG_COST;
+    /* A finished flow's message is read where it is; a live flow's may
+     * still change (an intercepted message edited), and is copied. */
+    fv->msg = f->live ? cv_render_bytes(fv->mode, f, buf_ptr(one), one->len)
+                      : cv_render_bytes_borrowed(fv->mode, f, buf_ptr(one), one->len);
+    return 0;
 }
 
 /*
- * The TCP Stream tab (view_tcp_stream): the messages, those sent one way
- * in a row joined into one, shown as the WebSocket tab shows its messages.
+ * Renders messages until the tab has want lines or about budget bytes of
+ * work are done (SIZE_MAX: no limit). Returns 1 while more is wanted and
+ * there is more to render.
  */
-static void
-tcp_stream(struct flowview *fv, struct flow *f, const char *mode, int cols)
+static int
+msgs_fill(struct flowview *fv, int want, size_t budget)
 {
-    if (f->nmessages == 0) {
-        console__put(head_line(fv, cols), ST_HIGHLIGHT, "No messages.", SIZE_MAX);
-        return;
+    const struct flow *f = fv->msgs_of;
+    size_t n = f->type == FLOW_TCP ? f->nmessages : f->websocket ? f->websocket->nmessages : 0;
+    if (fv->msg_next > n || (fv->msg_end > n && fv->msg_next < n)) {
+        /* Fewer messages than when it began: built again when next drawn. */
+        console__flowview_invalidate(fv);
+        return 0;
     }
-    mode_bar(fv, cols, mode);
-    struct buf joined = BUF_INIT;
-    struct cv_lines lines = CV_LINES_INIT;
-    for (size_t i = 0; i < f->nmessages;) {
-        int from_client = f->messages[i].from_client;
-        buf_reset(&joined);
-        for (; i < f->nmessages && f->messages[i].from_client == from_client; i++)
-            buf_append(&joined, buf_ptr(&f->messages[i].content), f->messages[i].content.len);
-        message_lines(fv, f, cols, mode, from_client, &joined, &lines);
+    while (fv->nhead < want && budget > 0) {
+        if (fv->msg == NULL) {
+            int r = next_message(fv, &budget);
+            if (r < 0) {
+                messages_end(fv, fv->cols);
+                return 0;
+            }
+            if (r > 0 || budget == 0)
+                break;
+        }
+        cv_lines_reset(&fv->msg_lines);
+        int going = cv_render_step(fv->msg, &fv->msg_lines, (size_t)(want - fv->nhead), budget);
+        put_lines(fv, fv->cols, fv->msg_from_client, &fv->msg_lines);
+        budget = budget == SIZE_MAX ? budget : cv_render_budget_left(fv->msg);
+        if (!going) {
+            cv_render_free(fv->msg);
+            fv->msg = NULL;
+            fv->msg_next = fv->msg_end;
+        }
     }
-    cv_lines_clear(&lines);
-    buf_clear(&joined);
-    intercept_last(fv, f);
+    return fv->nhead < want;
 }
 
 void
@@ -537,8 +700,8 @@ console__flowview_build(struct flowview *fv, struct flow *f, int tab, const char
                         size_t limit)
 {
     int same_flow = fv->flow_id && strcmp(fv->flow_id, f->id) == 0 && fv->built_tab == tab;
-    if (same_flow && !fv->stale && fv->mode && strcmp(fv->mode, mode) == 0 &&
-        fv->head.cols == cols && fv->limit == limit)
+    if (same_flow && !fv->stale && fv->mode && strcmp(fv->mode, mode) == 0 && fv->cols == cols &&
+        fv->limit == limit)
         return;
     int scroll = fv->scroll, at_end = fv->at_end;
     console__flowview_clear(fv);
@@ -547,21 +710,15 @@ console__flowview_build(struct flowview *fv, struct flow *f, int tab, const char
     fv->flow_id = xstrdup(f->id);
     fv->tab = fv->built_tab = tab;
     fv->mode = xstrdup(mode);
-    fv->head.cols = cols;
+    fv->cols = cols;
     fv->limit = limit;
     if (tab == FV_DETAIL) {
         details(fv, f, cols);
         fv->body_done = 1;
         return;
     }
-    if (tab == FV_WEBSOCKET) {
-        ws_messages(fv, f, mode, cols);
-        fv->body_done = 1;
-        return;
-    }
-    if (tab == FV_TCP) {
-        tcp_stream(fv, f, mode, cols);
-        fv->body_done = 1;
+    if (tab == FV_WEBSOCKET || tab == FV_TCP) {
+        messages_start(fv, f, mode, cols);
         return;
     }
     if (f->type != FLOW_HTTP || f->request == NULL) {
@@ -651,8 +808,10 @@ lent_intact(const struct flowview *fv)
 int
 console__flowview_fill(struct flowview *fv, int want, size_t budget)
 {
-    if (fv->render == NULL || fv->body_done)
+    if (!console__flowview_pending(fv))
         return 0;
+    if (fv->msgs_of)
+        return msgs_fill(fv, want, budget);
     if (fv->lent && !lent_intact(fv)) {
         /* Changed without a store event yet: built again when next drawn. */
         console__flowview_invalidate(fv);
@@ -717,7 +876,7 @@ void
 console__flowview_line(const struct flowview *fv, int i, struct sline *out)
 {
     if (i < fv->nhead) {
-        const struct sline *h = &fv->head.lines[i];
+        const struct sline *h = console__flowview_head(fv, i);
         const char *p = (const char *)buf_ptr(&h->text);
         for (size_t k = 0; k < h->nspans; k++) {
             console__put(out, (enum console_style)h->spans[k].style, p, h->spans[k].len);

@@ -18,7 +18,7 @@
 #include "util/emoji.h"
 
 /* 8.1.1's symbols on a UTF-8 terminal. */
-#define SYMBOL_REPLAY "\xe2\x86\xbb" /* ↻ */
+#define SYMBOL_REPLAY "\xe2\x86\xba" /* ↺ */
 #define SYMBOL_RETURN "\xe2\x86\x90" /* ← */
 #define SYMBOL_MARK "\xe2\x97\x8f"   /* ● */
 
@@ -200,20 +200,31 @@ right_indicators(struct sline *l, const struct store_info *in)
     }
 }
 
+/* Columns(min_width=15): no weighted column is narrower. */
+#define MIN_WEIGHTED 15
+
 /*
  * urwid's Columns: fixed columns take their width, then the weighted ones
- * share what is left in turn (int(shared * weight / total + 0.5) each).
+ * share what is left, the lightest first (ties left to right), each
+ * int(shared * weight / total + 0.5) but at least MIN_WEIGHTED.
  */
 static void
 share(int shared, const double *weights, int n, int *out)
 {
     double total = 0;
-    for (int i = 0; i < n; i++)
-        total += weights[i];
+    int order[8];
     for (int i = 0; i < n; i++) {
-        int w = shared > 0 ? (int)((double)shared * weights[i] / total + 0.5) : 0;
-        out[i] = w < 1 ? 1 : w;
-        shared -= w;
+        total += weights[i];
+        int k = i;
+        for (; k > 0 && weights[order[k - 1]] > weights[i]; k--)
+            order[k] = order[k - 1];
+        order[k] = i;
+    }
+    for (int j = 0; j < n; j++) {
+        int i = order[j];
+        int w = (int)((double)shared * weights[i] / total + 0.5);
+        out[i] = w < MIN_WEIGHTED ? MIN_WEIGHTED : w;
+        shared -= out[i];
         total -= weights[i];
     }
 }
@@ -257,11 +268,113 @@ truncated(struct sline *l, enum console_style style, const char *text, int cols,
 }
 
 void
+console__format_address(const struct addr *a, char *out, size_t outlen)
+{
+    struct in_addr v4;
+    struct in6_addr v6;
+    char ip[INET6_ADDRSTRLEN];
+    if (a == NULL || a->host == NULL)
+        snprintf(out, outlen, "<no address>");
+    else if (inet_pton(AF_INET, a->host, &v4) == 1)
+        snprintf(out, outlen, "%s:%u", v4.s_addr == 0 ? "*" : a->host, a->port);
+    else if (inet_pton(AF_INET6, a->host, &v6) != 1)
+        snprintf(out, outlen, "%s:%u", a->host, a->port);
+    else if (IN6_IS_ADDR_UNSPECIFIED(&v6))
+        snprintf(out, outlen, "*:%u", a->port);
+    else if (IN6_IS_ADDR_V4MAPPED(&v6) && inet_ntop(AF_INET, &v6.s6_addr[12], ip, sizeof(ip)))
+        snprintf(out, outlen, "%s:%u", ip, a->port);
+    else if (inet_ntop(AF_INET6, &v6, ip, sizeof(ip)))
+        snprintf(out, outlen, "[%s]:%u", ip, a->port);
+    else
+        snprintf(out, outlen, "%s:%u", a->host, a->port);
+}
+
+/* What 8.1.1's format_tcp_flow shows of a TCP flow. */
+struct tcp_parts {
+    double start;                  /* the client's connection start */
+    char client[300], server[300]; /* as format_address */
+    uint64_t size;                 /* the messages' contents */
+    double dur;                    /* connection start to the last message; 0: none */
+};
+
+enum tcp_mode { TCP_TABLE, TCP_LIST, TCP_DETAIL };
+
+/* format_tcp_flow: one line in every render mode; the list's has no time,
+ * the table's scheme column is 5 wide. */
+static void
+tcp_line(struct sline *l, const struct store_info *in, const struct tcp_parts *p,
+         const char *errmsg, int focused, enum tcp_mode mode)
+{
+    char ts[32], buf[64], conn[640];
+    console__put(l, ST_FOCUS, focused ? ">>" : "  ", 2);
+    if (mode != TCP_LIST) {
+        timestamp(p->start, ts, sizeof(ts));
+        console__put(l, ST_TEXT, ts + strlen(ts) - 8, 8);
+    }
+    console__put(l, ST_TEXT, " ", 1);
+    int scheme = mode == TCP_TABLE ? 5 : 3;
+    console__put_fixed(l, ST_SCHEME_TCP, "TCP", (size_t)scheme, 0);
+    console__put(l, ST_TEXT, " ", 1);
+
+    snprintf(conn, sizeof(conn), "%s <-> %s", p->client, p->server);
+    /* Fixed: indicators, "TCP", size 5, duration 5, right indicators 3;
+     * the address and the error share the rest, a divider between two. */
+    static const double weights[2] = {1.0, 1.0};
+    int nw = errmsg ? 2 : 1, widths[2];
+    int fixed = (mode == TCP_LIST ? 2 : 10) + scheme + 5 + 5 + 3;
+    share(l->width - fixed - (4 + nw), weights, nw, widths);
+    truncated(l, ST_TEXT, conn, widths[0], 0);
+    console__put(l, ST_TEXT, " ", 1);
+    if (errmsg) {
+        truncated(l, ST_ERROR, errmsg, widths[1], 0);
+        console__put(l, ST_TEXT, " ", 1);
+    }
+    if (p->size) {
+        num_pretty_size(buf, p->size);
+        console__put_fixed(l, console__size_style(p->size), buf, 5, 1);
+    } else {
+        console__put_fixed(l, ST_TEXT, "", 5, 1);
+    }
+    console__put(l, ST_TEXT, " ", 1);
+    if (p->dur > 0) {
+        console__pretty_duration(p->dur, buf, sizeof(buf));
+        console__put_fixed(l, console__duration_style(p->dur), buf, 5, 1);
+    } else {
+        console__put_fixed(l, ST_TEXT, "", 5, 1);
+    }
+    console__put(l, ST_TEXT, " ", 1);
+    right_indicators(l, in);
+}
+
+/* A TCP flow's row from the store's. */
+static void
+tcp_row(struct sline *l, const struct store_info *in, const char *errmsg, int focused,
+        enum tcp_mode mode)
+{
+    struct tcp_parts p = {.start = in->client_timestamp_start ? in->client_timestamp_start
+                                                              : in->timestamp_created,
+                          .size = in->size};
+    struct addr cli = {.host = (char *)in->client_host, .port = in->client_port};
+    console__format_address(in->client_host && *in->client_host ? &cli : NULL, p.client,
+                            sizeof(p.client));
+    struct addr srv = {.host = (char *)in->host, .port = in->port};
+    console__format_address(*in->host ? &srv : NULL, p.server, sizeof(p.server));
+    if (in->last_message_timestamp && in->client_timestamp_start)
+        p.dur = in->last_message_timestamp - in->client_timestamp_start;
+    tcp_line(l, in, &p, errmsg, focused, mode);
+}
+
+void
 console__format_table(struct sline *l, const struct store_info *in, const char *errmsg, int focused)
 {
     char ts[32], buf[64];
     int intercept_req = in->intercepted && !in->has_response;
     int intercept_resp = in->intercepted && in->has_response;
+
+    if (in->type == FLOW_TCP) {
+        tcp_row(l, in, errmsg, focused, TCP_TABLE);
+        return;
+    }
 
     /* Left indicators: focus and the time, 10 columns. */
     console__put(l, ST_FOCUS, focused ? ">>" : "  ", 2);
@@ -270,20 +383,6 @@ console__format_table(struct sline *l, const struct store_info *in, const char *
     console__put(l, in->intercepted ? ST_INTERCEPT : ST_TEXT, ts + strlen(ts) - 8, 8);
     console__put(l, ST_TEXT, " ", 1);
 
-    if (in->type == FLOW_TCP) {
-        /* format_tcp_flow: TCP, the address, size, duration, indicators. */
-        console__put_fixed(l, ST_SCHEME_TCP, "TCP", 5, 0);
-        console__put(l, ST_TEXT, " ", 1);
-        int rest = l->width - l->used - 1 - 5 - 1 - 5 - 1 - 3;
-        char addr[300];
-        snprintf(addr, sizeof(addr), "%s:%u", in->host, in->port);
-        truncated(l, ST_TEXT, addr, rest, 0);
-        console__put(l, ST_TEXT, " ", 1);
-        console__pad_to(l, ST_TEXT, l->used + 12);
-        right_indicators(l, in);
-        return;
-    }
-
     int widths[3];
     static const double weights[3] = {0.25, 1.0, 0.15};
     /* Fixed: indicators 10, scheme 5, method 4, status 3, size 5, duration 5,
@@ -291,11 +390,18 @@ console__format_table(struct sline *l, const struct store_info *in, const char *
     share(l->width - 35 - 9, weights, 3, widths);
 
     enum console_style rs = intercept_req ? ST_INTERCEPT : 0;
+    /* A WebSocket flow's scheme is ws or wss. */
     char scheme[16];
-    snprintf(scheme, sizeof(scheme), "%s", in->scheme);
+    if (in->websocket && strcmp(in->scheme, "https") == 0)
+        snprintf(scheme, sizeof(scheme), "wss");
+    else if (in->websocket && strcmp(in->scheme, "http") == 0)
+        snprintf(scheme, sizeof(scheme), "ws");
+    else
+        snprintf(scheme, sizeof(scheme), "%s", in->scheme);
+    enum console_style ss = scheme_style(scheme);
     for (char *p = scheme; *p; p++)
         *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-    console__put_fixed(l, rs ? rs : scheme_style(in->scheme), scheme, 5, 0);
+    console__put_fixed(l, rs ? rs : ss, scheme, 5, 0);
     console__put(l, ST_TEXT, " ", 1);
     console__put_fixed(l, rs ? rs : method_style(in->method), in->method, 4, 0);
     console__put(l, ST_TEXT, " ", 1);
@@ -322,7 +428,8 @@ console__format_table(struct sline *l, const struct store_info *in, const char *
         } else if (in->response_size) {
             content_st = ST_CONTENT_NONE;
         } else {
-            content = "[no content]";
+            /* raw_content None: the body was never read (a truncated flow). */
+            content = in->response_content_none ? "[content missing]" : "[no content]";
             content_st = ST_CONTENT_NONE;
         }
     } else if (in->error) {
@@ -363,6 +470,10 @@ console__format_list(struct sline out[2], const struct store_info *in, const cha
     struct sline *l = &out[0];
     char ts[32], u[4096], buf[64];
     int pre;
+    if (in->type == FLOW_TCP && !detail) {
+        tcp_row(l, in, errmsg, focused, TCP_LIST);
+        return;
+    }
     if (detail) {
         timestamp(in->has_request ? in->request_timestamp_start : in->timestamp_created, ts,
                   sizeof(ts));
@@ -420,7 +531,9 @@ console__format_list(struct sline out[2], const struct store_info *in, const cha
             console__put(l, in->intercepted ? ST_INTERCEPT : console__size_style(in->response_size),
                          buf, SIZE_MAX);
         } else {
-            console__put(l, ST_TEXT, "[no content]", SIZE_MAX);
+            console__put(l, in->intercepted ? ST_INTERCEPT : ST_TEXT,
+                         in->response_content_none ? "[content missing]" : "[no content]",
+                         SIZE_MAX);
         }
         double dur = in->response_timestamp_end - in->request_timestamp_start;
         if (in->response_timestamp_end && dur > 0) {
@@ -435,78 +548,17 @@ console__format_list(struct sline out[2], const struct store_info *in, const cha
     }
 }
 
-/* human.format_address: an IP address as Python prints it ("[...]" around
- * IPv6, "*" for the unspecified one, a mapped IPv4 one as IPv4), any other
- * name as it is. */
-static void
-address(const struct addr *a, char *out, size_t outlen)
-{
-    struct in_addr v4;
-    struct in6_addr v6;
-    char ip[INET6_ADDRSTRLEN];
-    if (a == NULL || a->host == NULL)
-        snprintf(out, outlen, "<no address>");
-    else if (inet_pton(AF_INET, a->host, &v4) == 1)
-        snprintf(out, outlen, "%s:%u", v4.s_addr == 0 ? "*" : a->host, a->port);
-    else if (inet_pton(AF_INET6, a->host, &v6) != 1)
-        snprintf(out, outlen, "%s:%u", a->host, a->port);
-    else if (IN6_IS_ADDR_UNSPECIFIED(&v6))
-        snprintf(out, outlen, "*:%u", a->port);
-    else if (IN6_IS_ADDR_V4MAPPED(&v6) && inet_ntop(AF_INET, &v6.s6_addr[12], ip, sizeof(ip)))
-        snprintf(out, outlen, "%s:%u", ip, a->port);
-    else if (inet_ntop(AF_INET6, &v6, ip, sizeof(ip)))
-        snprintf(out, outlen, "[%s]:%u", ip, a->port);
-    else
-        snprintf(out, outlen, "%s:%u", a->host, a->port);
-}
-
 void
 console__format_tcp(struct sline *l, const struct store_info *in, const struct flow *f,
                     const char *errmsg)
 {
     const struct connection *cc = f->client_conn, *sc = f->server_conn;
-    char ts[32], buf[64], client[300], server[300], conn[640];
-    /* Left indicators: focus and the time the client connected, 10 columns. */
-    console__put(l, ST_FOCUS, ">>", 2);
-    timestamp(cc ? cc->timestamp_start : in->timestamp_created, ts, sizeof(ts));
-    console__put(l, ST_TEXT, ts + strlen(ts) - 8, 8);
-    console__put(l, ST_TEXT, " ", 1);
-    console__put(l, ST_SCHEME_TCP, "TCP", 3);
-    console__put(l, ST_TEXT, " ", 1);
-
-    address(cc ? &cc->peername : NULL, client, sizeof(client));
-    address(sc ? &sc->address : NULL, server, sizeof(server));
-    snprintf(conn, sizeof(conn), "%s <-> %s", client, server);
-    /* Fixed: indicators 10, "TCP" 3, size 5, duration 5, right indicators
-     * 3; the address and the error share the rest, a divider between two. */
-    static const double weights[2] = {1.0, 1.0};
-    int nw = errmsg ? 2 : 1, widths[2];
-    share(l->width - 26 - (4 + nw), weights, nw, widths);
-    truncated(l, ST_TEXT, conn, widths[0], 0);
-    console__put(l, ST_TEXT, " ", 1);
-    if (errmsg) {
-        truncated(l, ST_ERROR, errmsg, widths[1], 0);
-        console__put(l, ST_TEXT, " ", 1);
-    }
-
-    uint64_t size = 0;
+    struct tcp_parts p = {.start = cc ? cc->timestamp_start : in->timestamp_created};
+    console__format_address(cc ? &cc->peername : NULL, p.client, sizeof(p.client));
+    console__format_address(sc ? &sc->address : NULL, p.server, sizeof(p.server));
     for (size_t i = 0; i < f->nmessages; i++)
-        size += f->messages[i].content.len;
-    if (size) {
-        num_pretty_size(buf, size);
-        console__put_fixed(l, console__size_style(size), buf, 5, 1);
-    } else {
-        console__put_fixed(l, ST_TEXT, "", 5, 1);
-    }
-    console__put(l, ST_TEXT, " ", 1);
-    double dur =
-        f->nmessages && cc ? f->messages[f->nmessages - 1].timestamp - cc->timestamp_start : 0;
-    if (dur > 0) {
-        console__pretty_duration(dur, buf, sizeof(buf));
-        console__put_fixed(l, console__duration_style(dur), buf, 5, 1);
-    } else {
-        console__put_fixed(l, ST_TEXT, "", 5, 1);
-    }
-    console__put(l, ST_TEXT, " ", 1);
-    right_indicators(l, in);
+        p.size += f->messages[i].content.len;
+    if (f->nmessages && cc)
+        p.dur = f->messages[f->nmessages - 1].timestamp - cc->timestamp_start;
+    tcp_line(l, in, &p, errmsg, 1, TCP_DETAIL);
 }

@@ -186,7 +186,7 @@ enum console_style console__content_type_style(const char *ct, size_t *shown);
 
 /*
  * 8.1.1's format_flow for the flow list: the table layout (one line, for
- * terminals of 100 columns or more) or the list layout (two lines; out[1]
+ * terminals of 100 columns or more) or the list layout (two lines, one for a TCP flow; out[1]
  * gets the second; detail: the header of the flow view, with the date).
  * focused draws the ">>" marker; errmsg is the flow's error (NULL: none).
  */
@@ -200,6 +200,17 @@ void console__format_list(struct sline out[2], const struct store_info *, const 
  * connection to the last message. Reads f for what the store's row lacks. */
 void console__format_tcp(struct sline *out, const struct store_info *, const struct flow *f,
                          const char *errmsg);
+/* human.format_address: an IP address as Python prints it ("[...]" around
+ * IPv6, "*" for the unspecified one, a mapped IPv4 one as IPv4), any other
+ * name as it is; "<no address>" for none (a NULL or a NULL host). */
+struct addr;
+void console__format_address(const struct addr *a, char *out, size_t outlen);
+/* Python's repr() of a value of a flow's metadata, appended to out (repr.c). */
+struct tns;
+void console__repr(struct buf *out, const struct tns *v);
+/* The lines row i of the view takes in the flow list: one in the table
+ * layout; in the list layout two, one for a TCP flow (8.1.1's). */
+int console__list_row_lines(struct console *c, int table, long i);
 /* Whether the list uses the table layout at this width for the
  * console_flowlist_layout value ("default", "list", "table"). */
 int console__table_layout(const char *layout, int cols);
@@ -317,13 +328,18 @@ int console__flowview_tab_row(const struct flow *f);
  * for more lines only as the view scrolls down to them.
  */
 struct flowview {
-    char *flow_id;      /* owned; NULL: nothing built */
-    int stale;          /* built for flow_id, but to be built again */
-    int built_tab;      /* the tab built (tab is the one asked for) */
-    int tab;            /* enum fv_tab */
-    char *mode;         /* the content view's name, as console_default_contentview */
-    struct screen head; /* header lines, one screen line each */
+    char *flow_id; /* owned; NULL: nothing built */
+    int stale;     /* built for flow_id, but to be built again */
+    int built_tab; /* the tab built (tab is the one asked for) */
+    int tab;       /* enum fv_tab */
+    char *mode;    /* the content view's name, as console_default_contentview */
+    /* Header lines (and a messages tab's), one screen line each, in blocks
+     * of FV_HEAD_BLOCK: a million lines grow a block at a time, where one
+     * array was copied whole each time it doubled. */
+    struct sline **head; /* owned blocks, each owned */
+    size_t nheadblk, capheadblk;
     int nhead;
+    int cols; /* the width the lines were made for */
     char *description;
     struct cv_render *render; /* NULL when the tab has no body */
     /* The body's lines so far, FV_CHUNK to a chunk: a body of a million
@@ -345,7 +361,35 @@ struct flowview {
     const struct flow *lent;
     const void *lent_p;
     size_t lent_len;
+    /* The WebSocket Messages and TCP Stream tabs render a message at a
+     * time into the header lines, as many as are wanted, a budget of work
+     * at a time, as a body is rendered: msgs_of is the flow (held by the
+     * console while shown), msg_next the next message, msg_end the end of
+     * its run (TCP joins the messages sent one way in a row, into
+     * msg_joined up to msg_joined_to), msg the one rendering. */
+    const struct flow *msgs_of;
+    size_t msg_next, msg_end, msg_joined_to;
+    int msg_from_client;
+    struct buf msg_joined;
+    struct cv_render *msg;
+    struct cv_lines msg_lines;
 };
+
+#define FV_HEAD_BLOCK 1024
+
+/* Header line i (< nhead). */
+static inline struct sline *
+console__flowview_head(const struct flowview *fv, int i)
+{
+    return &fv->head[i / FV_HEAD_BLOCK][i % FV_HEAD_BLOCK];
+}
+
+/* Whether the tab has lines still to render (a body or messages). */
+static inline int
+console__flowview_pending(const struct flowview *fv)
+{
+    return (fv->render || fv->msgs_of) && !fv->body_done;
+}
 
 void console__flowview_init(struct flowview *);
 void console__flowview_clear(struct flowview *);

@@ -31,37 +31,66 @@ error_message(struct console *c, const struct store_info *in)
     return msg;
 }
 
+int
+console__list_row_lines(struct console *c, int table, long i)
+{
+    struct store_info in;
+    if (table || store_view_info(c->store, (size_t)i, &in) < 0)
+        return 1;
+    return in.type == FLOW_TCP ? 1 : 2;
+}
+
+/* The first row that shows row last at the bottom of rows lines, the
+ * rows above it as many as fit. */
+static long
+top_for(struct console *c, int table, long last, int rows)
+{
+    long top = last;
+    int used = console__list_row_lines(c, table, last);
+    while (top > 0) {
+        int h = console__list_row_lines(c, table, top - 1);
+        if (used + h > rows)
+            break;
+        used += h;
+        top--;
+    }
+    return top;
+}
+
 static void
 flowlist(struct console *c, struct sline *lines, int rows)
 {
     long len = (long)store_view_len(c->store);
     long focus = store_focus_index(c->store);
     int table = console__table_layout(console__opt_str(c, "console_flowlist_layout", ""), c->cols);
-    int per = table ? 1 : 2;
-    long visible = rows / per;
-    if (visible < 1)
-        visible = 1;
-    /* Keep the focus on the screen, moving the list as little as possible. */
+    if (len == 0)
+        return;
+    /* Keep the focus on the screen, moving the list as little as possible;
+     * the list layout's rows are two lines, a TCP flow's one (8.1.1's). */
     if (focus >= 0) {
         if (focus < c->top)
             c->top = focus;
-        if (focus >= c->top + visible)
-            c->top = focus - visible + 1;
+        long least = top_for(c, table, focus, rows);
+        if (c->top < least)
+            c->top = least;
     }
-    if (c->top > len - visible)
-        c->top = len - visible;
+    long fill = top_for(c, table, len - 1, rows);
+    if (c->top > fill)
+        c->top = fill;
     if (c->top < 0)
         c->top = 0;
-    for (long i = 0; i < visible && c->top + i < len; i++) {
+    for (long i = c->top, at = 0; i < len && at < rows; i++) {
         struct store_info in;
-        if (store_view_info(c->store, (size_t)(c->top + i), &in) < 0)
+        if (store_view_info(c->store, (size_t)i, &in) < 0)
             continue;
         char *err = error_message(c, &in);
-        int focused = c->top + i == focus;
+        int focused = i == focus;
+        int h = table || in.type == FLOW_TCP ? 1 : 2;
         if (table)
-            console__format_table(&lines[i], &in, err, focused);
-        else if ((i + 1) * 2 <= rows)
-            console__format_list(&lines[2 * i], &in, err, focused, 0);
+            console__format_table(&lines[at], &in, err, focused);
+        else if (at + h <= rows)
+            console__format_list(&lines[at], &in, err, focused, 0);
+        at += h;
         free(err);
     }
 }

@@ -41,9 +41,11 @@ static void
 click_flowlist(struct console *c, const struct pane_rect *r, int y)
 {
     const char *layout = console__opt_str(c, "console_flowlist_layout", "");
-    int per = console__table_layout(layout, r->cols) ? 1 : 2;
-    long i = c->top + y / per;
-    if (i >= (long)store_view_len(c->store))
+    int table = console__table_layout(layout, r->cols);
+    long len = (long)store_view_len(c->store), i = c->top;
+    for (int h; i < len && y >= (h = console__list_row_lines(c, table, i)); i++)
+        y -= h;
+    if (i >= len)
         return;
     store_focus_go(c->store, i);
     console__execute(c, "console.view.flow @focus");

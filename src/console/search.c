@@ -87,7 +87,7 @@ static int
 more_lines(struct console *c)
 {
     struct flowview *fv = &c->fv;
-    if (fv->render && !fv->body_done) {
+    if (console__flowview_pending(fv)) {
         console__flowview_fill(fv, console__flowview_lines(fv) + FV_CHUNK, FILL_BUDGET);
         return 1;
     }

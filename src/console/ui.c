@@ -731,8 +731,9 @@ on_redraw(void *arg)
      * runs a timer re-armed with 0 in its own callback again at once, and
      * would never read a key. */
     int searching = console__search_all_poll(c) | console__search_poll(c);
-    if (searching || (c->stack[c->depth - 1] == VIEW_FLOWVIEW && c->fv.render && !c->fv.body_done &&
-                      (c->fv.at_end || console__flowview_lines(&c->fv) < c->fv.want))) {
+    if (searching ||
+        (c->stack[c->depth - 1] == VIEW_FLOWVIEW && console__flowview_pending(&c->fv) &&
+         (c->fv.at_end || console__flowview_lines(&c->fv) < c->fv.want))) {
         c->dirty = 1;
         c->redraw_pending = 1;
         server_timer_start(c->redraw_timer, 1, 0);

@@ -178,6 +178,10 @@ struct cv_render *cv_render_message_borrowed(const char *view_name, const struct
 /* The same for a TCP or WebSocket message: bytes without a content type. */
 struct cv_render *cv_render_bytes(const char *view_name, const struct flow *f, const uint8_t *p,
                                   size_t n);
+/* The same reading p where it is: p must stay valid and unchanged while
+ * the render lives (a finished flow's message that a UI holds). */
+struct cv_render *cv_render_bytes_borrowed(const char *view_name, const struct flow *f,
+                                           const uint8_t *p, size_t n);
 
 /*
  * Views added at run time (a script's contentviews.add()), offered by

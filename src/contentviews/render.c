@@ -275,6 +275,18 @@ cv_render_bytes(const char *view_name, const struct flow *f, const uint8_t *p, s
     return cv_render_new(v < 0 ? CV_VIEW_AUTO : (enum cv_view)v, &body, &m);
 }
 
+struct cv_render *
+cv_render_bytes_borrowed(const char *view_name, const struct flow *f, const uint8_t *p, size_t n)
+{
+    /* The render takes it as its own and is marked so that it never frees it. */
+    struct buf body = {(uint8_t *)p, 0, n, n};
+    struct cv_meta m = {.flow = f};
+    int v = cv_view_find(view_name);
+    struct cv_render *r = cv_render_new(v < 0 ? CV_VIEW_AUTO : (enum cv_view)v, &body, &m);
+    r->borrowed = 1;
+    return r;
+}
+
 /* get_content_view's except branch: the view's lines are replaced by Raw's. */
 static void
 fall_back(struct cv_render *r)

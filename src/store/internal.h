@@ -240,6 +240,7 @@ enum row_str {
     S_RS_VERSION,
     S_MARKED,
     S_COMMENT,
+    S_CLIENT, /* TCP: client_conn's address's host (its port is the row's status) */
     S__COUNT
 };
 
@@ -380,7 +381,9 @@ struct row {
     uint8_t id[16]; /* a UUID's bytes, or (RF_ID_TEXT) an intern id */
     uint64_t seq;   /* store order */
     double created;
-    double ts[4];      /* request start/end, response start/end; 0 = None */
+    /* HTTP: request start/end, response start/end; TCP: the client's
+     * connection start, the last message; 0 = None */
+    double ts[4];
     struct flow *flow; /* live or opened: one reference; NULL when compact */
     uint8_t *rest;     /* the compressed record without bodies (in s->slabs) */
     uint64_t rest_off; /* RF_REST_LOG: where it is in the log */
@@ -397,7 +400,8 @@ struct row {
     uint32_t str[S__COUNT];
     uint32_t hset[2]; /* request and response header sets */
     uint32_t settings; /* index + 1 into the settings table, or 0 */
-    uint16_t port, status;
+    uint16_t port;
+    uint16_t status; /* HTTP: the response's; TCP: the client's port */
     uint16_t flags;
     uint8_t type; /* enum flow_type */
     uint8_t dict; /* the record's compression dictionary, 0 for none */

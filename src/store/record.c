@@ -667,8 +667,33 @@ server_address(const struct tv *d, struct rec_fields *out)
     return 0;
 }
 
+/* client_conn's address and start, for TCP rows (the port in status). */
+static void
+client_start(const struct tv *d, struct rec_fields *out)
+{
+    if (d->type != TNS_DICT)
+        return;
+    struct it it = iter(d);
+    struct tv k, v;
+    while (next_pair(&it, &k, &v) == 1) {
+        if (KEY_IS(&k, "timestamp_start")) {
+            if (ts_field(&v, &out->ts[0]) < 0)
+                out->ts[0] = 0;
+            continue;
+        }
+        if (!KEY_IS(&k, "address") || v.type != TNS_LIST)
+            continue;
+        struct it ai = iter(&v);
+        struct tv h, p;
+        int64_t port;
+        if (next(&ai, &h) == 1 && next(&ai, &p) == 1 && int_field(&p, 0, 65535, &port) == 0 &&
+            str_field(&h, 1, &out->str[S_CLIENT]) == 0)
+            out->status = (uint16_t)port;
+    }
+}
+
 /* TCP messages: (from_client, content, timestamp) triples; the size is
- * their contents' total. */
+ * their contents' total, the last one's time the row's ts[1]. */
 static int
 tcp_messages(const struct tv *v, struct rec_fields *out)
 {
@@ -686,6 +711,7 @@ tcp_messages(const struct tv *v, struct rec_fields *out)
             ts_field(&ts, &t) < 0)
             return MP_ERR_UNSUPPORTED;
         out->size += content.n;
+        out->ts[1] = t;
         store__plain_add(&out->plain, flag ? 'c' : 'v', content.p, content.n);
     }
     return r == 0 ? 0 : MP_ERR_UNSUPPORTED;
@@ -937,6 +963,8 @@ fields(const struct tv *rec, struct rec_fields *out, struct tv *vals)
         out->str[S_METHOD] = slice_cstr("TCP");
         if ((seen & (1u << K_SERVER)) && (r = server_address(&vals[K_SERVER], out)) < 0)
             return r;
+        if (seen & (1u << K_CLIENT))
+            client_start(&vals[K_CLIENT], out);
         break;
     case FLOW_DNS:
         if (seen & (1u << K_REQUEST))
@@ -1237,6 +1265,13 @@ store__rec_from_flow(const struct flow *f, struct rec_fields *out)
         }
         for (size_t i = 0; i < f->nmessages; i++)
             out->size += f->messages[i].content.len;
+        if (f->nmessages)
+            out->ts[1] = f->messages[f->nmessages - 1].timestamp;
+        if (f->client_conn) {
+            out->ts[0] = f->client_conn->timestamp_start;
+            out->str[S_CLIENT] = cs(f->client_conn->peername.host);
+            out->status = f->client_conn->peername.port;
+        }
         break;
     case FLOW_DNS: {
         const struct tns *q = f->extra ? tns_dict_get(f->extra, "request") : NULL;

@@ -767,10 +767,19 @@ info(struct store *s, uint32_t slot, struct store_info *out)
     else
         out->response_size = r->body_len[1];
     out->size = r->size;
-    out->request_timestamp_start = r->ts[0];
-    out->request_timestamp_end = r->ts[1];
-    out->response_timestamp_start = r->ts[2];
-    out->response_timestamp_end = r->ts[3];
+    out->response_content_none = !!(r->flags & RF_RS_NONE);
+    out->client_host = store__str(t, r->str[S_CLIENT]);
+    if (r->type == FLOW_TCP) {
+        out->status_code = 0;
+        out->client_port = r->status;
+        out->client_timestamp_start = r->ts[0];
+        out->last_message_timestamp = r->ts[1];
+    } else {
+        out->request_timestamp_start = r->ts[0];
+        out->request_timestamp_end = r->ts[1];
+        out->response_timestamp_start = r->ts[2];
+        out->response_timestamp_end = r->ts[3];
+    }
     out->marked = store__str(t, r->str[S_MARKED]);
     out->comment = store__str(t, r->str[S_COMMENT]);
     out->error = !!(r->flags & RF_ERROR);

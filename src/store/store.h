@@ -145,9 +145,15 @@ struct store_info {
     const char *content_type; /* the response's first Content-Type, "" if none */
     uint64_t request_size;    /* bodies as stored (still encoded) */
     uint64_t response_size;
+    int response_content_none; /* the response's content is None (never read) */
     uint64_t size; /* the size order's key: request and response bodies, TCP messages */
     double request_timestamp_start, request_timestamp_end;
     double response_timestamp_start, response_timestamp_end; /* 0 = None */
+    /* TCP: client_conn's address ("" if none) and start, and the last
+     * message's time (0 = no message); 8.1.1's TCP row. */
+    const char *client_host;
+    uint16_t client_port;
+    double client_timestamp_start, last_message_timestamp;
     const char *marked;  /* "" when not marked */
     const char *comment;
     int error;

@@ -8,6 +8,8 @@
 #include "addons/intercept.h"
 #include "console/console.h"
 #include "flow/flow.h"
+#include "http/headers.h"
+#include "http/message.h"
 #include "options/opt.h"
 #include "tcon.h"
 #include "util/log.h"
@@ -48,6 +50,25 @@ tcon_flow(const char *method, const char *path, int status)
     return tflow_http(method, path, status);
 }
 
+struct flow *
+tcon_lines_flow(int n, int a, int b)
+{
+    struct flow *f = tcon_flow("GET", "/", 200);
+    hdrs_add_cstr(&f->response->headers, "Content-Type", "text/plain");
+    for (int i = 0; i < n; i++)
+        buf_printf(&f->response->content, i == a || i == b ? "needle %d\n" : "line %d\n", i);
+    return f;
+}
+
+void
+tcon_open_response(struct tcon *t, struct flow *f, int rows, int cols)
+{
+    store_add(t->s, f);
+    flow_unref(f);
+    tcon_keys(t->c, "enter", "tab", NULL);
+    console__layout(t->c, rows, cols);
+}
+
 void
 tcon_keys(struct console *c, ...)
 {
@@ -80,6 +101,13 @@ tcon_row_of(struct console *c, const char *text)
         if (strstr(tcon_line(c, i), text))
             return i;
     return -1;
+}
+
+int
+tcon_row_at(struct console *c, int rows, int cols, const char *text)
+{
+    console__layout(c, rows, cols);
+    return tcon_row_of(c, text);
 }
 
 void

@@ -31,6 +31,15 @@ void tcon_stop(struct tcon *);
  * the reference.
  */
 struct flow *tcon_flow(const char *method, const char *path, int status);
+/*
+ * A GET whose text/plain response has n lines, "line i" each, except
+ * lines a and b, which read "needle i": a body to scroll and search. The
+ * caller owns the reference.
+ */
+struct flow *tcon_lines_flow(int n, int a, int b);
+/* Adds f to the store (the store's reference; the caller's is dropped),
+ * opens it and goes to its Response tab, laid out at rows x cols. */
+void tcon_open_response(struct tcon *, struct flow *f, int rows, int cols);
 
 /* Presses each key of a NULL-terminated list of key names ("j", "shift tab"). */
 void tcon_keys(struct console *, ...);
@@ -41,6 +50,8 @@ void tcon_type(struct console *, const char *text);
 const char *tcon_line(struct console *, int i);
 /* The first line of the screen as last laid out that contains text, or -1. */
 int tcon_row_of(struct console *, const char *text);
+/* Lays the screen out at rows x cols, then tcon_row_of(). */
+int tcon_row_at(struct console *, int rows, int cols, const char *text);
 /* The screen to stderr, a "|" before each line: what a failing check saw. */
 void tcon_dump(struct console *);
 /* Lays the screen out at rows x cols and says whether a line contains

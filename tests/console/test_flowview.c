@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../lib/tca.h"
 #include "../lib/test.h"
@@ -367,4 +368,243 @@ TEST(console_flowview_detail_server_certificate)
                    "10.0.0.1"));
     flow_unref(f);
     tcon_stop(&t);
+}
+
+/* Line i of fv as text with each span's style before it. */
+static char *
+styled(const struct flowview *fv, int i)
+{
+    struct sline l = {0};
+    buf_init(&l.text);
+    l.width = 4096;
+    console__flowview_line(fv, i, &l);
+    struct buf out = BUF_INIT;
+    const char *p = (const char *)buf_ptr(&l.text);
+    for (size_t k = 0; k < l.nspans; k++) {
+        char st[16];
+        snprintf(st, sizeof(st), "<%d>", l.spans[k].style);
+        buf_append_str(&out, st);
+        buf_append(&out, p, l.spans[k].len);
+        p += l.spans[k].len;
+    }
+    buf_append(&out, "", 1);
+    char *s = strdup((const char *)buf_ptr(&out));
+    buf_clear(&out);
+    buf_clear(&l.text);
+    free(l.spans);
+    return s;
+}
+
+/* Renders the tab of f whole, then in steps of budget bytes of work, and
+ * checks that both show the same lines; returns the steps taken. */
+static int
+stepped_as_whole(struct flow *f, int tab, size_t budget)
+{
+    struct flowview whole, step;
+    console__flowview_init(&whole);
+    console__flowview_init(&step);
+    console__flowview_build(&whole, f, tab, "auto", 120, 0);
+    console__flowview_fill(&whole, 1 << 30, SIZE_MAX);
+    ASSERT(!console__flowview_pending(&whole));
+    console__flowview_build(&step, f, tab, "auto", 120, 0);
+    int steps = 0;
+    while (console__flowview_pending(&step)) {
+        console__flowview_fill(&step, 1 << 30, budget);
+        steps++;
+    }
+    ASSERT_EQ(console__flowview_lines(&step), console__flowview_lines(&whole));
+    for (int i = 0; i < console__flowview_lines(&whole); i++) {
+        char *a = styled(&whole, i), *b = styled(&step, i);
+        ASSERT_STREQ(b, a);
+        free(a);
+        free(b);
+    }
+    console__flowview_clear(&whole);
+    console__flowview_clear(&step);
+    return steps;
+}
+
+/* The TCP Stream and WebSocket tabs render their messages a budget at a
+ * time, as the screen asks for them, and show what one whole render shows:
+ * runs of one direction joined across steps, multi-line and binary
+ * messages, the close, a held flow's last line. */
+TEST(console_flowview_messages_in_steps)
+{
+    struct flow *f = flow_new_tcp(NULL, NULL);
+    f->live = 0;
+    char big[5000];
+    for (size_t i = 0; i < sizeof(big); i++)
+        big[i] = (char)(i % 97 == 96 ? '\n' : 'a' + i % 26);
+    for (int i = 0; i < 300; i++) {
+        char m[64];
+        int n = snprintf(m, sizeof(m), "message %d\nsecond half %d", i, i);
+        flow_tcp_add_message(f, i % 7 < 3, m, (size_t)n);
+        if (i % 50 == 0)
+            flow_tcp_add_message(f, i % 7 < 3, big, sizeof(big));
+        if (i % 60 == 0)
+            flow_tcp_add_message(f, 1, "\x00\x01\xff binary", 10);
+    }
+    f->intercepted = 1;
+    ASSERT(stepped_as_whole(f, FV_TCP, 700) > 10);
+    ASSERT(stepped_as_whole(f, FV_TCP, 1) > 300);
+
+    /* Only what the screen asks for is rendered. */
+    struct flowview fv;
+    console__flowview_init(&fv);
+    console__flowview_build(&fv, f, FV_TCP, "auto", 120, 0);
+    ASSERT_EQ(console__flowview_fill(&fv, 30, 256u << 10), 0);
+    ASSERT(console__flowview_lines(&fv) >= 30 && console__flowview_lines(&fv) < 200);
+    ASSERT(console__flowview_pending(&fv));
+    console__flowview_clear(&fv);
+    flow_unref(f);
+
+    f = tcon_flow("GET", "/chat", 101);
+    f->live = 0;
+    for (int i = 0; i < 500; i++) {
+        char m[64];
+        int n = snprintf(m, sizeof(m), "{\"n\": %d}\nline two h\xc3\xa9", i);
+        flow_ws_add_message(f, i % 3 ? WS_TEXT : WS_BINARY, i % 2, m, (size_t)n);
+    }
+    f->websocket->closed_by_client = 1;
+    f->websocket->close_code = 1000;
+    ASSERT(stepped_as_whole(f, FV_WEBSOCKET, 2000) > 10);
+    flow_unref(f);
+}
+
+/* The Detail tab of flow index of a fixture, from its fourth line (under
+ * the header and the tab line) against 8.1.1's lines there (mitmproxy -n
+ * -r in a 120-column tmux, TZ=UTC). */
+static void
+detail_as_811(const char *fixture, int index, const char *const *want, size_t n)
+{
+    setenv("TZ", "UTC", 1);
+    tzset();
+    struct tcon t;
+    tcon_start(&t, NULL);
+    struct err e = {0};
+    struct ffile_reader *r = ffile_reader_open(test_fixture(fixture), &e);
+    ASSERT(r != NULL);
+    struct flow *f = NULL;
+    for (int i = 0; i <= index; i++) {
+        if (f)
+            flow_unref(f);
+        ASSERT_EQ(ffile_read(r, &f, &e), 1);
+    }
+    ffile_reader_free(r);
+    store_add(t.s, f);
+    flow_unref(f);
+    tcon_keys(t.c, "enter", "tab", "tab", NULL);
+    ASSERT_EQ(t.c->fv.tab, FV_DETAIL);
+    console__layout(t.c, 50, 120);
+    for (size_t i = 0; i < n; i++)
+        if (!line_is(t.c, 4 + (int)i, want[i]))
+            test_fail(__FILE__, __LINE__, "%s line %zu: \"%s\", 8.1.1: \"%s\"", fixture, i,
+                      tcon_line(t.c, 4 + (int)i), want[i]);
+    ASSERT(line_is(t.c, 4 + (int)n, ""));
+    tcon_stop(&t);
+}
+
+#define DASH "\xe2\x80\x93"
+
+/* Every section of 8.1.1's Detail tab, field for field: a TLS flow (the
+ * server's ALPN, the client's TLS version, SNI, cipher and ALPN; no TLS
+ * version for the server), a comment of two lines, metadata as repr(), a
+ * flow whose server was never reached (no server section), and the
+ * timings sorted as text, a dash for each one still to come. */
+TEST(console_flowview_detail_as_811)
+{
+    static const char *const tls[] = {
+        "Server Connection:",
+        "    Address           localhost:18443",
+        "    Resolved Address  127.0.0.1:18443",
+        "    HTTP Version      HTTP/1.1",
+        "    ALPN              http/1.1",
+        "Server Certificate:",
+        "    Type           RSA, 2048 bits",
+        "    SHA256 digest  0e bf 5d 83 a0 8a 40 53 ca 62 9d e6 e3 c7 57 7a ed 54 c4 96 dc 92 1e "
+        "12 e6 fb 22 25 24 21 7e 4b",
+        "    Valid from     2026-11-23 20:19:11+00:00",
+        "    Valid to       2036-11-20 20:19:11+00:00",
+        "    Serial         220729961779662935669251190046790574067154290351",
+        "    Subject        CN  localhost",
+        "    Issuer         CN  localhost",
+        "    Alt names      localhost, 127.0.0.1",
+        "Client Connection:",
+        "    Address                 127.0.0.1:46282",
+        "    HTTP Version            HTTP/1.1",
+        "    TLS Version             TLSv1.3",
+        "    Server Name Indication  localhost",
+        "    Cipher Name             TLS_AES_256_GCM_SHA384",
+        "    ALPN                    http/1.1",
+        "Timing:",
+        "    Client conn. established    2026-11-23 20:21:45.458",
+        "    Server conn. initiated      2026-11-23 20:21:45.462",
+        "    Server conn. TCP handshake  2026-11-23 20:21:45.464",
+        "    Server conn. TLS handshake  2026-11-23 20:21:45.507",
+        "    Client conn. TLS handshake  2026-11-23 20:21:45.514",
+        "    First request byte          2026-11-23 20:21:45.515",
+        "    Request complete            2026-11-23 20:21:45.515",
+        "    First response byte         2026-11-23 20:21:45.516",
+        "    Response complete           2026-11-23 20:21:45.516",
+        "    Client conn. closed         " DASH,
+        "    Server conn. closed         " DASH,
+    };
+    detail_as_811("flows/https-connect.mitm", 0, tls, sizeof(tls) / sizeof(tls[0]));
+    static const char *const comment[] = {
+        "Comment: Needs review",
+        "second line of comment",
+        "Server Connection:",
+        "    Address           127.0.0.1:18080",
+        "    Resolved Address  127.0.0.1:18080",
+        "    HTTP Version      HTTP/1.1",
+        "Client Connection:",
+        "    Address       127.0.0.1:44510",
+        "    HTTP Version  HTTP/1.1",
+        "Timing:",
+        "    Client conn. established    2026-11-23 20:22:03.157",
+        "    First request byte          2026-11-23 20:22:03.158",
+        "    Request complete            2026-11-23 20:22:03.159",
+        "    Server conn. initiated      2026-11-23 20:22:03.160",
+        "    Server conn. TCP handshake  2026-11-23 20:22:03.160",
+        "    First response byte         2026-11-23 20:22:03.161",
+        "    Response complete           2026-11-23 20:22:03.162",
+        "    Client conn. closed         " DASH,
+        "    Server conn. closed         " DASH,
+    };
+    detail_as_811("flows/annotated.mitm", 1, comment, sizeof(comment) / sizeof(comment[0]));
+    static const char *const meta[] = {
+        "Comment: javascript asset",
+        "Metadata:",
+        "    priority  3",
+        "    note      'tagged by addon'",
+        "Server Connection:",
+        "    Address           127.0.0.1:18080",
+        "    Resolved Address  127.0.0.1:18080",
+        "    HTTP Version      HTTP/1.1",
+        "Client Connection:",
+        "    Address       127.0.0.1:44526",
+        "    HTTP Version  HTTP/1.1",
+        "Timing:",
+        "    Client conn. established    2026-11-23 20:22:03.476",
+        "    First request byte          2026-11-23 20:22:03.478",
+        "    Request complete            2026-11-23 20:22:03.478",
+        "    Server conn. initiated      2026-11-23 20:22:03.479",
+        "    Server conn. TCP handshake  2026-11-23 20:22:03.479",
+        "    First response byte         2026-11-23 20:22:03.480",
+        "    Response complete           2026-11-23 20:22:03.480",
+        "    Client conn. closed         " DASH,
+        "    Server conn. closed         " DASH,
+    };
+    detail_as_811("flows/annotated.mitm", 2, meta, sizeof(meta) / sizeof(meta[0]));
+    static const char *const refused[] = {
+        "Client Connection:",
+        "    Address       127.0.0.1:51960",
+        "    HTTP Version  HTTP/1.1",
+        "Timing:",
+        "    Client conn. established  2026-11-23 20:21:11.980",
+        "    First request byte        2026-11-23 20:21:11.982",
+        "    Request complete          2026-11-23 20:21:11.982",
+        "    Client conn. closed       " DASH,
+    };
+    detail_as_811("flows/error-refused.mitm", 0, refused, sizeof(refused) / sizeof(refused[0]));
 }

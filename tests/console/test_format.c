@@ -3,6 +3,7 @@
  * (column widths shared as urwid's Columns share them) and its list
  * layout, compared with what mitmproxy 8.1.1 draws for the same flows.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -152,5 +153,144 @@ TEST(console_format_list_as_8_1_1)
     ASSERT(!console__table_layout("default", 99));
     ASSERT(console__table_layout("table", 40));
     ASSERT(!console__table_layout("list", 200));
+    console__screen_clear(&s);
+}
+
+/* The line's text without the blanks that tmux's capture drops at its end. */
+static const char *
+trimmed(struct sline *l)
+{
+    static char t[1024];
+    snprintf(t, sizeof(t), "%s", console__line_text(l));
+    size_t n = strlen(t);
+    while (n > 0 && t[n - 1] == ' ')
+        t[--n] = '\0';
+    return t;
+}
+
+/* The TCP flow of the fixture tcp.mitm as the store's row gives it. */
+static struct store_info
+tcp_info(void)
+{
+    struct store_info in = info();
+    in.type = FLOW_TCP;
+    in.has_request = 0;
+    in.method = "TCP";
+    in.scheme = "";
+    in.path = "";
+    in.http_version = "";
+    in.port = 18083;
+    in.client_host = "127.0.0.1";
+    in.client_port = 44744;
+    in.client_timestamp_start = 1795465268.9587827;
+    in.last_message_timestamp = 1795465269.3659272;
+    in.timestamp_created = 1795465268.9642103;
+    in.size = 69;
+    return in;
+}
+
+TEST(console_format_tcp_rows_as_8_1_1)
+{
+    utc();
+    struct screen s;
+    console__screen_init(&s, 4, 120);
+    struct store_info in = tcp_info();
+    /* 8.1.1 on tcp.mitm, 120 columns: the client's address, size and duration. */
+    console__format_table(&s.lines[0], &in, NULL, 1);
+    ASSERT_STREQ(trimmed(&s.lines[0]),
+                 ">>20:21:08 TCP   127.0.0.1:44744 <-> 127.0.0.1:18083                     "
+                 "                                  69b 407ms");
+    ASSERT_EQ(s.lines[0].used, 120);
+    console__screen_clear(&s);
+
+    /* 80 columns, the list layout: one line, no time. */
+    console__screen_init(&s, 2, 80);
+    console__format_list(&s.lines[0], &in, NULL, 0, 0);
+    ASSERT_STREQ(trimmed(&s.lines[0]),
+                 "   TCP 127.0.0.1:44744 <-> 127.0.0.1:18083                         69b 407ms");
+    ASSERT_EQ(s.lines[1].used, 0);
+    console__screen_clear(&s);
+
+    /* No client address, no message, an error: format_tcp_flow's columns,
+     * address and error 28 each (80 - 18 fixed - 6 dividers, halved). */
+    console__screen_init(&s, 1, 80);
+    in.client_host = "";
+    in.client_timestamp_start = 0;
+    in.last_message_timestamp = 0;
+    in.size = 0;
+    in.host = "::";
+    in.port = 80;
+    console__format_list(&s.lines[0], &in, "refused", 0, 0);
+    ASSERT_STREQ(trimmed(&s.lines[0]), "   TCP <no address> <-> *:80        refused");
+    console__screen_clear(&s);
+}
+
+/* The WebSocket flow of websocket.mitm: a 101 with no body. */
+static struct store_info
+ws_info(void)
+{
+    struct store_info in = info();
+    in.websocket = 1;
+    in.port = 18082;
+    in.path = "/chat?room=fixtures";
+    in.request_timestamp_start = 1795465266.6172523;
+    in.has_response = 1;
+    in.status_code = 101;
+    in.reason = "Switching Protocols";
+    in.response_timestamp_end = 1795465266.6199734;
+    return in;
+}
+
+TEST(console_format_websocket_rows_as_8_1_1)
+{
+    utc();
+    struct screen s;
+    console__screen_init(&s, 3, 120);
+    /* 8.1.1 at 120 columns: the scheme is WS (WSS over https), the
+     * content column at urwid's 15-column minimum. The row does not read
+     * the messages: the same with and without them. */
+    struct store_info in = ws_info();
+    console__format_table(&s.lines[0], &in, NULL, 1);
+    ASSERT_STREQ(trimmed(&s.lines[0]),
+                 ">>20:21:06 WS    GET        127.0.0.1 /chat?room=fixtures                 "
+                 "           101    [no content]         3ms");
+    in.scheme = "https";
+    console__format_table(&s.lines[1], &in, NULL, 1);
+    ASSERT_STREQ(trimmed(&s.lines[1]),
+                 ">>20:21:06 WSS   GET        127.0.0.1 /chat?room=fixtures                 "
+                 "           101    [no content]         3ms");
+    console__screen_clear(&s);
+
+    /* The list layout shows the URL, as for any HTTP flow. */
+    console__screen_init(&s, 2, 80);
+    in = ws_info();
+    console__format_list(&s.lines[0], &in, NULL, 0, 0);
+    ASSERT_STREQ(trimmed(&s.lines[0]), "   GET http://127.0.0.1:18082/chat?room=fixtures");
+    ASSERT_STREQ(trimmed(&s.lines[1]), "       \xe2\x86\x90 101 [no content] 3ms");
+    console__screen_clear(&s);
+}
+
+TEST(console_format_content_missing_and_replay_as_8_1_1)
+{
+    utc();
+    struct screen s;
+    console__screen_init(&s, 2, 120);
+    /* A response whose body was never read (raw_content None), from
+     * all.mitm at 120 columns. */
+    struct store_info in = info();
+    in.path = "/truncated";
+    in.has_response = 1;
+    in.status_code = 200;
+    in.response_content_none = 1;
+    console__format_table(&s.lines[0], &in, NULL, 0);
+    ASSERT_STREQ(trimmed(&s.lines[0]),
+                 "  19:58:38 HTTP  GET        127.0.0.1 /truncated         "
+                 "                            200 \xe2\x80\xa6ntent missing]");
+    /* A replayed flow: 8.1.1's replay symbol, U+21BA. */
+    in = info();
+    in.is_replay = "request";
+    console__format_table(&s.lines[1], &in, NULL, 0);
+    const char *t = console__line_text(&s.lines[1]);
+    ASSERT_STREQ(t + strlen(t) - 5, "\xe2\x86\xba  ");
     console__screen_clear(&s);
 }

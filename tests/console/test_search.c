@@ -15,8 +15,7 @@
 static int
 row_of(struct console *c, const char *text)
 {
-    console__layout(c, 20, 100);
-    return tcon_row_of(c, text);
+    return tcon_row_at(c, 20, 100, text);
 }
 
 TEST(console_search_flowview)
@@ -25,14 +24,7 @@ TEST(console_search_flowview)
     tcon_start(&t, NULL);
     struct console *c = t.c;
 
-    struct flow *f = tcon_flow("GET", "/", 200);
-    hdrs_add_cstr(&f->response->headers, "Content-Type", "text/plain");
-    for (int i = 0; i < 2000; i++)
-        buf_printf(&f->response->content, i == 10 || i == 1500 ? "needle %d\n" : "line %d\n", i);
-    store_add(t.s, f);
-    flow_unref(f);
-    tcon_keys(c, "enter", "tab", NULL);
-    console__layout(c, 20, 100);
+    tcon_open_response(&t, tcon_lines_flow(2000, 10, 1500), 20, 100);
 
     /* / asks; enter finds the first line holding the text, highlighted. */
     tcon_keys(c, "/", NULL);
@@ -70,14 +62,7 @@ TEST(console_search_flowview_in_slices)
     struct tcon t;
     tcon_start(&t, NULL);
     struct console *c = t.c;
-    struct flow *f = tcon_flow("GET", "/", 200);
-    hdrs_add_cstr(&f->response->headers, "Content-Type", "text/plain");
-    for (int i = 0; i < 60000; i++)
-        buf_printf(&f->response->content, i == 10 || i == 55000 ? "needle %d\n" : "line %d\n", i);
-    store_add(t.s, f);
-    flow_unref(f);
-    tcon_keys(c, "enter", "tab", NULL);
-    console__layout(c, 20, 100);
+    tcon_open_response(&t, tcon_lines_flow(60000, 10, 55000), 20, 100);
     int timer;
     c->redraw_timer = &timer; /* a loop, as far as the search can tell */
     c->redraw_pending = 1;    /* ... whose redraw is always already due */

@@ -32,8 +32,7 @@ ws_flow(void)
 static int
 row_of(struct tcon *fx, const char *text)
 {
-    console__layout(fx->c, 24, 120);
-    return tcon_row_of(fx->c, text);
+    return tcon_row_at(fx->c, 24, 120, text);
 }
 
 TEST(console_wsview_tab_and_edit)

@@ -132,6 +132,17 @@ def console(tmp_path):
     c.close()
 
 
+def flow_file(path, flows):
+    """Writes flows (mitmproxy 8.1.1's, made with its tflow) to a flow
+    file at path, as 8.1.1 writes them; returns path."""
+    from mitmproxy import io as mio
+    with open(path, "wb") as fh:
+        w = mio.FlowWriter(fh)
+        for f in flows:
+            w.add(f)
+    return path
+
+
 def proxy(c):
     return ["-x", f"http://127.0.0.1:{c.port}"]
 
@@ -558,6 +569,50 @@ def test_console_without_server_shows_a_file_until_quit(tmp_path):
         c.close()
 
 
+# 8.1.1's rows for all.mitm at 120 columns (mitmproxy -n -r in tmux, TZ=UTC).
+ROWS_8_1_1 = [
+    "  20:21:06 WS    GET        127.0.0.1 /chat?room=fixtures                            101"
+    "    [no content]         3ms",
+    "  20:21:08 TCP   127.0.0.1:44744 <-> 127.0.0.1:18083                                     "
+    "                  69b 407ms",
+    "  20:21:50 HTTP  GET        127.0.0.1 /truncated                                     200"
+    " \u2026ntent missing]",
+    "  20:22:49 HTTP  POST       127.0.0.1 /echo?source=replay                            200"
+    "      text/plain   87b   3ms \u21ba",
+]
+# And in its list layout at 80 columns: a TCP flow takes one line.
+LIST_ROWS_8_1_1 = [
+    "   GET http://127.0.0.1:18082/chat?room=fixtures",
+    "       \u2190 101 [no content] 3ms",
+    "   TCP 127.0.0.1:44744 <-> 127.0.0.1:18083                         69b 407ms",
+    "   GET http://127.0.0.1:18099/nothing-listens-here",
+]
+
+
+def test_console_rows_of_a_file_as_8_1_1(tmp_path):
+    """The WebSocket, TCP, truncated and replayed flows of all.mitm read
+    from the file: each row as 8.1.1 shows it, in the table layout and in
+    the list layout, where the TCP flow's row is one line."""
+    path = os.path.join(FIXTURES, "flows", "all.mitm")
+    for width, height, rows, name in [(120, 60, ROWS_8_1_1, "33-rows-table"),
+                                      (80, 40, LIST_ROWS_8_1_1, "33-rows-list")]:
+        c = Console(tmp_path, args=["-n", "-r", path], width=width, height=height,
+                    env={"TZ": "UTC"})
+        try:
+            s = c.wait(r"\[1/55\]")
+            c.save(name, s)
+            lines = [line.rstrip() for line in s.splitlines()]
+            for row in rows:
+                assert row in lines, f"{row!r} not in:\n{s}"
+            if rows is LIST_ROWS_8_1_1:
+                at = lines.index(rows[0])
+                assert lines[at:at + 4] == rows, s
+            c.keys("Q")
+            c.exited_clean()
+        finally:
+            c.close()
+
+
 def test_console_layout_cycle(console, origin):
     """- cycles 8.1.1's layouts: the event log's pane below the flow list
     (rows shared as urwid's Pile shares them), then beside it (100 + 1 + 99
@@ -881,18 +936,17 @@ def test_console_search_answers_keys_while_it_runs(tmp_path):
     found. Each flow's response is 1 MB of gzip'd text, which the search
     decodes: seconds of work for 150 flows."""
     import gzip
-    from mitmproxy import io as mio
     from mitmproxy.test import tflow
-    path = tmp_path / "gzip.mitm"
     body = gzip.compress(b"hay and straw " * 80000)
-    with open(path, "wb") as fh:
-        w = mio.FlowWriter(fh)
-        for i in range(150):
-            f = tflow.tflow(resp=True)
-            f.request.path = f"/flow/{i}"
-            f.response.headers["content-encoding"] = "gzip"
-            f.response.raw_content = body
-            w.add(f)
+
+    def flow(i):
+        f = tflow.tflow(resp=True)
+        f.request.path = f"/flow/{i}"
+        f.response.headers["content-encoding"] = "gzip"
+        f.response.raw_content = body
+        return f
+
+    path = flow_file(tmp_path / "gzip.mitm", (flow(i) for i in range(150)))
     c = Console(tmp_path, args=["-r", str(path)])
     try:
         c.wait(r"\[1/150\]")
@@ -979,6 +1033,18 @@ def test_console_detail_server_certificate(tmp_path, tls_origin):
         assert lines[i + 7].rstrip() == "    Issuer         CN  cn.example", s
         assert lines[i + 8].rstrip() == "    Alt names      san.example, localhost", s
         assert re.match(r"^ *Client Connection:", lines[i + 9]), s
+        # 8.1.1's connection fields (flowdetailview): no TLS version for
+        # the server; the client's TLS version, SNI, cipher and ALPN.
+        server = [l.strip().split("  ")[0] for l in lines[lines.index("Server Connection:") + 1:i]]
+        assert server == ["Address", "Resolved Address", "HTTP Version", "ALPN"], s
+        j = i + 9
+        end = lines.index("Timing:")
+        client = {l.strip().split("  ")[0]: l.split("  ")[-1].strip() for l in lines[j + 1:end]}
+        assert list(client) == ["Address", "HTTP Version", "TLS Version", "Server Name Indication",
+                                "Cipher Name", "ALPN"], s
+        assert client["TLS Version"] == "TLSv1.3" and client["Server Name Indication"] == "localhost"
+        assert re.match(r"^TLS_[A-Z0-9_]+$", client["Cipher Name"]), s
+        assert client["ALPN"] in ("h2", "http/1.1"), s
         c.save("37-detail-certificate", s)
         c.keys("Q")
         c.exited_clean()
