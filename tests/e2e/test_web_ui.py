@@ -197,11 +197,15 @@ def test_resend_editor(mitmweb, origin, tmp_path):
 def test_detail_follows_its_flow(mitmweb, origin, tmp_path):
     """The app's updates are list rows (/updates?batch=1&list=1); the detail
     pane of a flow selected before its response fetches it whole again when
-    the response comes."""
-    r = run_ui("pending", mitmweb, origin, tmp_path)
+    the response comes. Times show in UTC, as 8.1.1's app shows them, in a
+    browser whose zone is not UTC."""
+    r = run_ui("pending", mitmweb, origin, tmp_path, timezone="Asia/Kolkata")
+    assert r["zone"] == -330
     assert r["waiting"], "the response came before the pane could wait for it"
     assert "list=1" in r["wsUrl"] and "batch=1" in r["wsUrl"]
     assert r["rows"] > 0 and r["whole"] == 0
+    for t in r["want"]:
+        assert t in r["timing"], (t, r["timing"])
 
 
 def test_every_fixture_flow_opens(mitmweb, origin, tmp_path):

@@ -1,6 +1,6 @@
 // Drives Debian's chromium (never a downloaded browser) through mitmweb's
 // app for tests/e2e/test_web_ui.py: node ui.js CONFIG_JSON
-//   CONFIG = {url, proxy, origin, shots, scenario, download, har, assets}
+//   CONFIG = {url, proxy, origin, shots, scenario, download, har, assets, timezone}
 // (assets: serve the app from that directory instead of the server's
 // embedded copy, to run it over another server such as mitmweb 8.1.1.)
 // Each scenario makes real traffic with curl through the proxy and checks
@@ -292,7 +292,8 @@ const scenarios = {
 
     // The detail pane follows its flow: selected while the origin is still
     // answering, it shows the response once that comes (the updates bring
-    // list rows, and the pane fetches the whole flow again).
+    // list rows, and the pane fetches the whole flow again). Times are UTC,
+    // as 8.1.1's formatTimeStamp shows them, whatever the browser's zone.
     async pending() {
         const c = curl('/slow');
         const row = await clickRow('/slow');
@@ -301,6 +302,10 @@ const scenarios = {
         await shot('pending-response');
         await page.waitForFunction(() => document.querySelector('.content-view[data-part=response] .content-lines')?.textContent.includes('origin saw GET /slow'), null, { timeout: 20000 });
         await c.done;
+        await page.click('[data-tab=timing]');
+        await page.waitForSelector('.timing');
+        const f = await flowJson(row.id);
+        const utc = (t) => new Date(t * 1000).toISOString().replace('T', ' ').replace('Z', '');
         // What the updates brought: every flow a list row (no body hash, no
         // "modified"), none whole.
         const flowsSent = wsFrames.map((p) => JSON.parse(p)).filter((m) => m.type === 'flows/batch')
@@ -310,6 +315,9 @@ const scenarios = {
             wsUrl,
             rows: flowsSent.filter((x) => !('modified' in x) && x.request && !('contentHash' in x.request)).length,
             whole: flowsSent.filter((x) => 'modified' in x).length,
+            want: [utc(f.request.timestamp_start), utc(f.response.timestamp_end)],
+            timing: await page.textContent('.timing'),
+            zone: await page.evaluate(() => new Date().getTimezoneOffset()),
         };
     },
 
@@ -423,6 +431,7 @@ const scenarios = {
     const context = await browser.newContext({
         viewport: { width: 1400, height: 820 },
         acceptDownloads: true,
+        ...(cfg.timezone ? { timezoneId: cfg.timezone } : {}),
     });
     page = await context.newPage();
     page.on('websocket', (ws) => {
