@@ -861,6 +861,18 @@ TEST(web_options_and_commands)
               200);
     ASSERT(master_options(t.m)->anticache);
     ASSERT_EQ(take_status(send_json(&t, "PUT", "/options", "{\"no_such_option\": 1}")), 400);
+    /* As 8.1.1: the options it knows are set, then the others are named. */
+    r = send_json(&t, "PUT", "/options", "{\"nope\": 1, \"anticache\": false, \"nah\": [2]}");
+    ASSERT_EQ(status_of(r), 400);
+    ASSERT_STREQ(body_of(r), "'Unknown options: nope, nah'");
+    free(r);
+    ASSERT(!master_options(t.m)->anticache);
+    /* A bad value changes nothing, and is what the answer names. */
+    r = send_json(&t, "PUT", "/options", "{\"anticache\": true, \"nope\": 1, \"listen_port\": \"x\"}");
+    ASSERT_EQ(status_of(r), 400);
+    ASSERT(strstr(body_of(r), "listen_port") != NULL);
+    free(r);
+    ASSERT(!master_options(t.m)->anticache);
     r = get(&t, "/commands");
     ASSERT(strstr(body_of(r), "\"view.flows.remove\": {\"help\": ") != NULL);
     ASSERT(strstr(body_of(r), "{\"name\": \"flows\", \"type\": \"flow[]\", \"kind\": "
