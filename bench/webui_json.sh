@@ -9,6 +9,8 @@
 #   webui_json: BINARY SHAPE: I instructions (I/N per flow), B bytes
 #
 # usage: bench/webui_json.sh FILE BINARY...
+# Environment: WEBUI_JSON_KEEP (a directory to keep the profiles in, for
+# callgrind_annotate: <n>-<shape>.out, n counting the binaries from 1).
 # Make FILE with bench/genflows.py FILE 10000 ../shared/fixtures/flows.
 set -eu -o pipefail
 
@@ -17,7 +19,9 @@ command -v valgrind >/dev/null || { echo "webui_json: valgrind not found" >&2; e
 file=$1
 shift
 port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+k=0
 for bin in "$@"; do
+    k=$((k + 1))
     for shape in whole list; do
         tmp=$(mktemp -d /tmp/webui_json.XXXXXX)
         web=$(port)
@@ -48,6 +52,8 @@ for bin in "$@"; do
         wait "$pid" || true
         ins=$(awk '/^(summary|totals):/ {print $2; exit}' "$tmp/cg.out")
         echo "webui_json: $bin $shape: $ins instructions ($((ins / n)) per flow), $bytes bytes, $n flows"
+        [ -n "${WEBUI_JSON_KEEP:-}" ] && mkdir -p "$WEBUI_JSON_KEEP" &&
+            cp "$tmp/cg.out" "$WEBUI_JSON_KEEP/$k-$shape.out"
         rm -rf "$tmp"
     done
 done
