@@ -45,10 +45,6 @@ export class FlowList extends Observable {
     private pages = new Map<number, Page>();
     private inflight = new Map<number, AbortController>();
     private gen = 0; // bumped by every change on the server
-    private moves = 0; // bumped by every change that may move any row (invalidate())
-    // While fetches are out: [update number, oldest creation time] of each
-    // batch's new flows, so that an answer knows whether rows moved under it.
-    private adds: [number, number][] = [];
     private params = 0; // bumped by every filter or order change
     private start = 0;
     private end = 0;
@@ -112,7 +108,6 @@ export class FlowList extends Observable {
         this.reverse = reverse;
         this.params++;
         this.gen++;
-        this.moves++;
         for (const c of this.inflight.values()) c.abort();
         this.inflight.clear();
         this.ensure();
@@ -122,41 +117,6 @@ export class FlowList extends Observable {
     // Something changed on the server: refetch what is shown, soon.
     invalidate(): void {
         this.gen++;
-        this.moves++;
-        this.schedule();
-    }
-
-    // Whether new flows only ever land after rows already there: oldest
-    // first, by creation time (ties in arrival order, so a new flow goes
-    // after every row as old as it), and nothing filtered out.
-    private appendOnly(): boolean {
-        return !this.filter && this.order === "time" && !this.reverse;
-    }
-
-    // Whether page's rows stay where they are when flows created at or
-    // after `created` are added: it is full and none of its rows is newer.
-    private before(page: Flow[], created: number): boolean {
-        return page.length === PAGE && page[PAGE - 1].timestamp_created <= created;
-    }
-
-    // A batch came (/updates?list=1): its changed rows are patched in
-    // already (patch()); added are its new flows' rows. Where new flows
-    // only land at the end, the pages before them stay as they are, and
-    // live traffic no longer refetches a screen it does not reach, which
-    // was most of what an open page cost the server per proxied flow.
-    batch(added: Flow[]): void {
-        if (!this.appendOnly()) {
-            this.invalidate();
-            return;
-        }
-        if (added.length === 0) return;
-        let oldest = Infinity;
-        for (const f of added) oldest = Math.min(oldest, f.timestamp_created);
-        if (this.out.length) this.adds.push([this.seq, oldest]);
-        const prev = this.gen++;
-        for (const page of this.pages.values()) {
-            if (page.gen === prev && this.before(page.flows, oldest)) page.gen = this.gen;
-        }
         this.schedule();
     }
 
@@ -210,21 +170,10 @@ export class FlowList extends Observable {
         this.out.splice(this.out.indexOf(since), 1);
         if (this.out.length === 0) {
             this.recent.clear();
-            this.adds = [];
             return;
         }
         const oldest = Math.min(...this.out);
         for (const [id, r] of this.recent) if (r.seq <= oldest) this.recent.delete(id);
-        this.adds = this.adds.filter(([seq]) => seq > oldest);
-    }
-
-    // Whether a page fetched from update number since is as current as
-    // the list now: no row may have moved since (appendOnly(), and every
-    // flow added meanwhile lands after it); its rows are the newest copies.
-    private current(flows: Flow[], since: number, moves: number): boolean {
-        if (moves !== this.moves || !this.appendOnly()) return false;
-        for (const [seq, created] of this.adds) if (seq > since && !this.before(flows, created)) return false;
-        return true;
     }
 
     // Whether f is a list-only row rather than a whole flow.
@@ -349,7 +298,6 @@ export class FlowList extends Observable {
         const ctl = new AbortController();
         this.inflight.set(p, ctl);
         const gen = this.gen;
-        const moves = this.moves;
         const params = this.params;
         const q = this.query(p * PAGE, PAGE);
         const since = this.started();
@@ -364,19 +312,12 @@ export class FlowList extends Observable {
                 w = res;
                 for (const f of w.flows) this.partial.add(f);
             }
-            if (this.appendOnly() && moves === this.moves) {
-                // Flows were only added: a different total moved no row. An
-                // answer older than the last batch has the smaller one.
-                this.total = Math.max(this.total, w.total);
-            } else {
-                if (this.total !== w.total) {
-                    // Rows moved: pages fetched before this answer are stale.
-                    for (const [k, page] of this.pages) if (k !== p) page.gen = Math.min(page.gen, gen - 1);
-                }
-                this.total = w.total;
+            if (this.total !== w.total) {
+                // Rows moved: pages fetched before this answer are stale.
+                for (const [k, page] of this.pages) if (k !== p) page.gen = Math.min(page.gen, gen - 1);
             }
-            const rows = w.flows.map((f) => this.newest(f, since));
-            this.pages.set(p, { flows: rows, gen: this.current(rows, since, moves) ? this.gen : gen });
+            this.total = w.total;
+            this.pages.set(p, { flows: w.flows.map((f) => this.newest(f, since)), gen });
             this.error = null;
             this.loaded = true;
         } catch (e) {

@@ -75,11 +75,7 @@ function handleBatch(b: Batch): void {
     }
     for (const id of b.remove ?? []) flowRemoved(id);
     if (typeof b.total === "number") flows.setTotal(b.total);
-    // Removed flows move the rows after them, and an overflow batch says
-    // nothing of what changed: read the screen again. Otherwise only the
-    // pages new flows may land in are read again (FlowList.batch).
-    if (b.overflow || b.remove?.length) flows.invalidate();
-    else flows.batch(b.add ?? []);
+    flows.invalidate();
 }
 
 function addEvents(list: LogEvent[]): void {
