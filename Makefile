@@ -143,8 +143,9 @@ $(PYEXT): $(patsubst %.c,build/pyext/obj/%.o,$(SCRIPT_SRCS)) build/pyext/libmitm
 pyext: $(PYEXT)
 
 .PHONY: all run deps test unit e2e pyext fuzz bench format clean man completion install uninstall \
-        deb deb-test
+        deb deb-test FORCE
 .SECONDARY:
+FORCE:
 
 all: $(addprefix build/,$(TOOLS))
 
@@ -152,14 +153,21 @@ build/gen/web_assets.c: scripts/web_embed.py $(shell find $(WEB_ASSET_DIR) -type
 	@mkdir -p build/gen
 	/usr/bin/python3 scripts/web_embed.py $(WEB_ASSET_DIR) $@
 
+# `.SECONDARY:` above keeps every intermediate file, and so also lets make
+# treat a missing one as needing no remaking while what depends on it is up
+# to date: a deleted bundle would never be built again. So while any of
+# build.mjs's outputs is missing, the bundle and the assets are made anew.
+WEBAPP_OUT  := $(addprefix $(WEBAPP)/dist/,index.html app.js app.css favicon.svg)
+WEBAPP_GONE := $(if $(filter-out $(wildcard $(WEBAPP_OUT)),$(WEBAPP_OUT)),FORCE)
+
 ifeq ($(WEB_ASSET_DIR),$(WEBAPP)/dist)
-build/gen/web_assets.c: $(WEBAPP)/dist/index.html
+build/gen/web_assets.c: $(WEBAPP)/dist/index.html $(WEBAPP_GONE)
 endif
 
 $(WEBAPP)/node_modules/.package-lock.json: $(WEBAPP)/package-lock.json
 	cd $(WEBAPP) && npm ci --ignore-scripts --no-audit --no-fund --silent
 
-$(WEBAPP)/dist/index.html: $(WEBAPP_IN) $(WEBAPP)/node_modules/.package-lock.json
+$(WEBAPP)/dist/index.html: $(WEBAPP_IN) $(WEBAPP)/node_modules/.package-lock.json $(WEBAPP_GONE)
 	cd $(WEBAPP) && node build.mjs
 
 deps:

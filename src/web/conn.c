@@ -196,6 +196,13 @@ wants_upgrade(const struct http_request *rq)
            hdrs_has_token(&rq->headers, "Connection", "upgrade");
 }
 
+/* A query flag of /updates (batch, list): on unless absent, empty or "0". */
+static int
+flag(const char *v)
+{
+    return v && *v && strcmp(v, "0") != 0;
+}
+
 static void
 upgrade(struct web_conn *c, struct web_req *req, struct web_resp *rs, struct cmdq *out)
 {
@@ -218,8 +225,10 @@ upgrade(struct web_conn *c, struct web_req *req, struct web_resp *rs, struct cmd
     layer_send_buf(&c->base, out, c->base.ctx->client, &b);
     buf_clear(&b);
     char *batch = web__query(req, "batch");
-    c->ws = web__ws_new(c->w, batch && strcmp(batch, "0") != 0 && *batch);
+    char *list = web__query(req, "list");
+    c->ws = web__ws_new(c->w, flag(batch), flag(list));
     free(batch);
+    free(list);
     ws_reader_init(&c->wsr, 1, 0, WS_MAX_IN);
     rs->status = 101;
     tick(c, out);

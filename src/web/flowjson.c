@@ -263,8 +263,9 @@ pretty_host(struct json *j, const struct http_request *rq)
     json_string(j, rq->host);
 }
 
+/* A request's first keys, the same in both shapes: its request line. */
 static void
-request_json(struct json *j, const struct http_request *rq)
+request_head_json(struct json *j, const struct http_request *rq)
 {
     json_object_begin(j);
     json_key(j, "method");
@@ -279,6 +280,12 @@ request_json(struct json *j, const struct http_request *rq)
     json_string(j, rq->path);
     json_key(j, "http_version");
     json_string(j, rq->http_version);
+}
+
+static void
+request_json(struct json *j, const struct http_request *rq)
+{
+    request_head_json(j, rq);
     json_key(j, "headers");
     headers_json(j, &rq->headers);
     content_meta(j, &rq->content, rq->content_none);
@@ -450,9 +457,23 @@ mark_json(struct json *j, const struct flow *f)
     }
 }
 
-void
-web__flow_json(struct json *j, const struct flow *f)
+/* The two shapes a flow is written in: whole (flow_to_json) or as a row
+ * of the list (GET /flows?list=1). */
+enum shape { WHOLE, ROW };
+
+static void row_conn(struct json *j, const struct connection *c);
+
+/*
+ * What both shapes begin with, in flow_to_json's order: the object opened,
+ * id, intercepted, is_replay, type, modified (whole only: no column shows
+ * it), marked, comment, timestamp_created, the two connections (a row has
+ * only what its columns read of them) and the error (a row has no time
+ * for it). The caller writes the rest and closes the object.
+ */
+static void
+flow_head_json(struct json *j, const struct flow *f, enum shape shape)
 {
+    void (*conn)(struct json *, const struct connection *) = shape == WHOLE ? conn_json : row_conn;
     json_object_begin(j);
     json_key(j, "id");
     json_string(j, f->id);
@@ -462,8 +483,10 @@ web__flow_json(struct json *j, const struct flow *f)
     json_string(j, f->is_replay);
     json_key(j, "type");
     json_string(j, flow_type_name(f->type));
-    json_key(j, "modified");
-    json_bool(j, flow_modified(f));
+    if (shape == WHOLE) {
+        json_key(j, "modified");
+        json_bool(j, flow_modified(f));
+    }
     mark_json(j, f);
     json_key(j, "comment");
     json_string(j, f->comment ? f->comment : "");
@@ -471,21 +494,29 @@ web__flow_json(struct json *j, const struct flow *f)
     json_double(j, f->timestamp_created);
     if (f->client_conn) {
         json_key(j, "client_conn");
-        conn_json(j, f->client_conn);
+        conn(j, f->client_conn);
     }
     if (f->server_conn) {
         json_key(j, "server_conn");
-        conn_json(j, f->server_conn);
+        conn(j, f->server_conn);
     }
     if (f->error) {
         json_key(j, "error");
         json_object_begin(j);
         json_key(j, "msg");
         json_string(j, f->error->msg);
-        json_key(j, "timestamp");
-        json_double(j, f->error->timestamp);
+        if (shape == WHOLE) {
+            json_key(j, "timestamp");
+            json_double(j, f->error->timestamp);
+        }
         json_object_end(j);
     }
+}
+
+void
+web__flow_json(struct json *j, const struct flow *f)
+{
+    flow_head_json(j, f, WHOLE);
     if (f->type == FLOW_HTTP) {
         if (f->request) {
             json_key(j, "request");
@@ -555,19 +586,7 @@ row_length(struct json *j, const struct buf *content, int none)
 static void
 row_request(struct json *j, const struct http_request *rq)
 {
-    json_object_begin(j);
-    json_key(j, "method");
-    json_string(j, rq->method);
-    json_key(j, "scheme");
-    json_string(j, rq->scheme);
-    json_key(j, "host");
-    json_string(j, rq->host);
-    json_key(j, "port");
-    json_int(j, rq->port);
-    json_key(j, "path");
-    json_string(j, rq->path);
-    json_key(j, "http_version");
-    json_string(j, rq->http_version);
+    request_head_json(j, rq);
     json_key(j, "headers");
     json_array_begin(j);
     json_array_end(j);
@@ -636,35 +655,7 @@ row_messages(struct json *j, const struct flow *f)
 void
 web__flow_row_json(struct json *j, const struct flow *f)
 {
-    json_object_begin(j);
-    json_key(j, "id");
-    json_string(j, f->id);
-    json_key(j, "intercepted");
-    json_bool(j, f->intercepted);
-    json_key(j, "is_replay");
-    json_string(j, f->is_replay);
-    json_key(j, "type");
-    json_string(j, flow_type_name(f->type));
-    mark_json(j, f);
-    json_key(j, "comment");
-    json_string(j, f->comment ? f->comment : "");
-    json_key(j, "timestamp_created");
-    json_double(j, f->timestamp_created);
-    if (f->client_conn) {
-        json_key(j, "client_conn");
-        row_conn(j, f->client_conn);
-    }
-    if (f->server_conn) {
-        json_key(j, "server_conn");
-        row_conn(j, f->server_conn);
-    }
-    if (f->error) {
-        json_key(j, "error");
-        json_object_begin(j);
-        json_key(j, "msg");
-        json_string(j, f->error->msg);
-        json_object_end(j);
-    }
+    flow_head_json(j, f, ROW);
     if (f->type == FLOW_HTTP) {
         if (f->request) {
             json_key(j, "request");

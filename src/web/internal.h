@@ -219,8 +219,10 @@ void web__event_json(struct json *, uint64_t id, enum log_level level, const cha
 
 /* ---- updates.c ------------------------------------------------------------ */
 
-/* A WebSocket of /updates: its filters and what it has not been sent. */
-struct web_ws *web__ws_new(struct web *, int batch);
+/* A WebSocket of /updates: its filters and what it has not been sent.
+ * batch: flows/batch and events/batch messages; list: flows in the
+ * list-only shape (web__flow_row_json) rather than whole. */
+struct web_ws *web__ws_new(struct web *, int batch, int list);
 void web__ws_free(struct web *, struct web_ws *);
 /* A text message from the client (flows/updateFilter); returns 0, or a
  * negative MP_ERR_* to close the socket with 1011. Replies go to out. */

@@ -3,7 +3,10 @@
  * sent yet, gathered from the store's events, the option changes and the
  * event log, and sent on the socket's tick (conn.c) as mitmproxy's
  * messages or, for a socket opened with ?batch=1, as one flows/batch and
- * one events/batch per tick (README.md, "Batched live updates").
+ * one events/batch per tick (README.md, "Batched live updates"). A socket
+ * opened with ?list=1 gets its flows in the list-only shape: what a flow
+ * table shows, a fraction of the whole flow's JSON, which is most of what
+ * an open page costs the proxy per flow.
  *
  * A socket keeps flow ids, not flows: a flow changed fifty times within a
  * tick is sent once, in the state it has when the tick comes. Each socket
@@ -43,6 +46,9 @@ struct wfilter {
 
 struct web_ws {
     int batch;
+    /* How a flow is written for this socket: web__flow_json, or
+     * web__flow_row_json for a socket opened with ?list=1. */
+    void (*flow_json)(struct json *, const struct flow *);
     struct pend *pend; /* in the order they happened */
     size_t npend, cappend;
     int reset;           /* flows/reset is due */
@@ -77,10 +83,11 @@ msg_end(struct json *j, struct buf *b, struct buf *out)
 }
 
 struct web_ws *
-web__ws_new(struct web *w, int batch)
+web__ws_new(struct web *w, int batch, int list)
 {
     struct web_ws *ws = xcalloc(1, sizeof(*ws));
     ws->batch = batch;
+    ws->flow_json = list ? web__flow_row_json : web__flow_json;
     buf_init(&ws->control);
     pthread_mutex_lock(&w->lock);
     ws->event_seen = w->next_event - 1;
@@ -245,7 +252,7 @@ flow_message(struct buf *out, const struct web_ws *ws, const char *type, const s
     json_key(&j, "payload");
     json_object_begin(&j);
     json_key(&j, "flow");
-    web__flow_json(&j, f);
+    ws->flow_json(&j, f);
     json_key(&j, "matching_filters");
     matching(&j, ws, f);
     json_object_end(&j);
@@ -408,7 +415,7 @@ flush_flows_batch(struct web *w, struct web_ws *ws, struct buf *out)
         json_array_begin(&j);
         for (size_t i = 0; i < n; i++)
             if (sl[i].net == nets[k] && flows[i])
-                web__flow_json(&j, flows[i]);
+                ws->flow_json(&j, flows[i]);
         json_array_end(&j);
     }
     json_key(&j, "remove");

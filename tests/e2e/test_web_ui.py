@@ -55,8 +55,8 @@ class Recorder(BaseHTTPRequestHandler):
     def handle_any(self, body):
         Recorder.seen.append({"method": self.command, "path": self.path,
                               "headers": dict(self.headers.items()), "body": body.decode("latin-1")})
-        if self.path.startswith("/resent"):
-            time.sleep(2)  # the resend scenario's lookups must see no response yet
+        if self.path.startswith("/resent") or self.path.startswith("/slow"):
+            time.sleep(2)  # the page must see the flow before its response
         if self.path.startswith("/json"):
             self.reply(json.dumps({"hello": "world", "n": [1, 2, 3], "ok": True}).encode(),
                        "application/json")
@@ -192,6 +192,20 @@ def test_resend_editor(mitmweb, origin, tmp_path):
     # The flow it came from is as it was.
     assert r["after"] == r["before"]
     assert r["after"]["request"]["path"] == "/resend-me?x=1" and not r["after"]["modified"]
+
+
+def test_detail_follows_its_flow(mitmweb, origin, tmp_path):
+    """The app's updates are list rows (/updates?batch=1&list=1); the detail
+    pane of a flow selected before its response fetches it whole again when
+    the response comes. Times show in UTC, as 8.1.1's app shows them, in a
+    browser whose zone is not UTC."""
+    r = run_ui("pending", mitmweb, origin, tmp_path, timezone="Asia/Kolkata")
+    assert r["zone"] == -330
+    assert r["waiting"], "the response came before the pane could wait for it"
+    assert "list=1" in r["wsUrl"] and "batch=1" in r["wsUrl"]
+    assert r["rows"] > 0 and r["whole"] == 0
+    for t in r["want"]:
+        assert t in r["timing"], (t, r["timing"])
 
 
 def test_every_fixture_flow_opens(mitmweb, origin, tmp_path):

@@ -2,8 +2,9 @@
  * flowjson.c's server_conn.cert: the leaf's summary as 8.1.1's
  * cert_to_json gives it, the same text whether it was just read or kept
  * from an earlier flow, in either writer style; null for a leaf that does
- * not read.
+ * not read. And both shapes of every fixture flow, pinned by digest.
  */
+#include <openssl/sha.h>
 #include <string.h>
 
 #include "../lib/test.h"
@@ -107,4 +108,56 @@ TEST(web_flowjson_server_cert_unreadable)
     free(c);
     free(t);
     flow_unref(f);
+}
+
+/*
+ * Both shapes (the whole flow and the list row), in both writer styles, of
+ * every flow of the reference fixtures, hashed: the digests are of the text
+ * as it was before the shapes shared their head, so any byte that moves
+ * fails here. On a deliberate change of the JSON, print the new digests.
+ */
+static void
+shapes_digest(const char *fixture, char hex[2 * SHA256_DIGEST_LENGTH + 1])
+{
+    struct err e = {0};
+    struct ffile_reader *r = ffile_reader_open(test_fixture(fixture), &e);
+    ASSERT(r != NULL);
+    struct buf b = BUF_INIT;
+    struct flow *f;
+    size_t n = 0;
+    while (ffile_read(r, &f, &e) == 1) {
+        for (unsigned flags = 0; flags <= JSON_COMPACT; flags += JSON_COMPACT)
+            for (int row = 0; row < 2; row++) {
+                struct json j;
+                json_init(&j, &b, flags);
+                (row ? web__flow_row_json : web__flow_json)(&j, f);
+                json_clear(&j);
+                buf_append(&b, "\n", 1);
+            }
+        flow_unref(f);
+        n++;
+    }
+    ffile_reader_free(r);
+    ASSERT(n > 0);
+    uint8_t md[SHA256_DIGEST_LENGTH];
+    SHA256(buf_ptr(&b), b.len, md);
+    for (size_t i = 0; i < sizeof(md); i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    buf_clear(&b);
+}
+
+TEST(web_flowjson_shapes_unchanged)
+{
+    static const struct {
+        const char *fixture, *digest;
+    } want[] = {
+        {"flows/all.mitm", "caa972a70c456ac5079780e4e02db841f86f20e0ec5faaf8dc610c00282eb342"},
+        {"flows/https-connect.mitm", "bb6845c270c399b9b56f40a9335e6187a494aef92850b8111e1bfeba5c3f788e"},
+    };
+    for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++) {
+        char hex[2 * SHA256_DIGEST_LENGTH + 1];
+        shapes_digest(want[i].fixture, hex);
+        if (strcmp(hex, want[i].digest) != 0)
+            test_fail(__FILE__, __LINE__, "%s: the JSON changed: %s", want[i].fixture, hex);
+    }
 }

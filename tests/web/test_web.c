@@ -756,6 +756,68 @@ TEST(web_websocket_batches)
     tweb_stop(&t);
 }
 
+/* f as one writer of flowjson.c writes it for a message (flags 0). */
+static char *
+shape_text(void (*write)(struct json *, const struct flow *), const struct flow *f)
+{
+    struct buf b = BUF_INIT;
+    struct json j;
+    json_init(&j, &b, 0);
+    write(&j, f);
+    json_clear(&j);
+    char *s = buf_strdup(&b);
+    buf_clear(&b);
+    return s;
+}
+
+/*
+ * ?list=1 (ours): flows come in the list-only shape, batched or one
+ * message per flow; without it a socket gets the whole flow, byte for byte
+ * as GET /flows/<id> writes it, as 8.1.1's clients expect.
+ */
+TEST(web_websocket_list_shape)
+{
+    static const char *const queries[] = {"", "?batch=1", "?list=1", "?batch=1&list=1", "?list=0"};
+    struct tweb t;
+    tweb_start(&t);
+    struct flow *a = tflow("GET", "a.example", "/one", 200);
+    char *whole = shape_text(web__flow_json, a);
+    char *row = shape_text(web__flow_row_json, a);
+    ASSERT(strlen(row) < strlen(whole));
+    for (size_t q = 0; q < sizeof(queries) / sizeof(*queries); q++) {
+        int list = strstr(queries[q], "list=1") != NULL;
+        int batch = strstr(queries[q], "batch=1") != NULL;
+        tweb_connect(&t);
+        ws_open(&t, queries[q], "");
+        char *msgs[16];
+        size_t n = frames(&t, msgs, 16);
+        ASSERT_EQ(n, 0);
+        if (q == 0)
+            store_add(t.s, a);
+        store_update(t.s, a);
+        store_update(t.s, a);
+        tick(&t);
+        n = frames(&t, msgs, 16);
+        ASSERT(n >= 1);
+        /* One copy of the flow, in the socket's shape, whatever the events. */
+        const char *want = list ? row : whole;
+        const char *at = strstr(msgs[0], want);
+        ASSERT(at != NULL);
+        ASSERT(strstr(at + strlen(want), want) == NULL);
+        ASSERT(strstr(msgs[0], batch ? "\"type\": \"flows/batch\"" : "\"type\": \"flows/") != NULL);
+        if (list)
+            ASSERT(strstr(msgs[0], "contentHash") == NULL);
+        for (size_t i = 0; i < n; i++)
+            free(msgs[i]);
+        tweb_disconnect(&t);
+        buf_reset(&t.sent);
+    }
+    free(whole);
+    free(row);
+    flow_unref(a);
+    tweb_stop(&t);
+}
+
 TEST(web_websocket_event_log)
 {
     struct tweb t;
@@ -799,6 +861,18 @@ TEST(web_options_and_commands)
               200);
     ASSERT(master_options(t.m)->anticache);
     ASSERT_EQ(take_status(send_json(&t, "PUT", "/options", "{\"no_such_option\": 1}")), 400);
+    /* As 8.1.1: the options it knows are set, then the others are named. */
+    r = send_json(&t, "PUT", "/options", "{\"nope\": 1, \"anticache\": false, \"nah\": [2]}");
+    ASSERT_EQ(status_of(r), 400);
+    ASSERT_STREQ(body_of(r), "'Unknown options: nope, nah'");
+    free(r);
+    ASSERT(!master_options(t.m)->anticache);
+    /* A bad value changes nothing, and is what the answer names. */
+    r = send_json(&t, "PUT", "/options", "{\"anticache\": true, \"nope\": 1, \"listen_port\": \"x\"}");
+    ASSERT_EQ(status_of(r), 400);
+    ASSERT(strstr(body_of(r), "listen_port") != NULL);
+    free(r);
+    ASSERT(!master_options(t.m)->anticache);
     r = get(&t, "/commands");
     ASSERT(strstr(body_of(r), "\"view.flows.remove\": {\"help\": ") != NULL);
     ASSERT(strstr(body_of(r), "{\"name\": \"flows\", \"type\": \"flow[]\", \"kind\": "

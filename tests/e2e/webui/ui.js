@@ -1,6 +1,6 @@
 // Drives Debian's chromium (never a downloaded browser) through mitmweb's
 // app for tests/e2e/test_web_ui.py: node ui.js CONFIG_JSON
-//   CONFIG = {url, proxy, origin, shots, scenario, download, har, assets}
+//   CONFIG = {url, proxy, origin, shots, scenario, download, har, assets, timezone}
 // (assets: serve the app from that directory instead of the server's
 // embedded copy, to run it over another server such as mitmweb 8.1.1.)
 // Each scenario makes real traffic with curl through the proxy and checks
@@ -14,6 +14,9 @@ const path = require('path');
 const cfg = JSON.parse(process.argv[2]);
 const errors = [];
 let page;
+// The /updates WebSocket's URL and the text frames it received.
+let wsUrl = null;
+const wsFrames = [];
 // Set while a step provokes an error on purpose (a bad filter answers 400,
 // which the browser logs as a console error).
 let expected = null;
@@ -287,6 +290,37 @@ const scenarios = {
         return { rows: paths.length, paths, seen };
     },
 
+    // The detail pane follows its flow: selected while the origin is still
+    // answering, it shows the response once that comes (the updates bring
+    // list rows, and the pane fetches the whole flow again). Times are UTC,
+    // as 8.1.1's formatTimeStamp shows them, whatever the browser's zone.
+    async pending() {
+        const c = curl('/slow');
+        const row = await clickRow('/slow');
+        await page.click('[data-tab=response]');
+        const waiting = c.code === null && !(await page.$('.flow-row.selected.has-response'));
+        await shot('pending-response');
+        await page.waitForFunction(() => document.querySelector('.content-view[data-part=response] .content-lines')?.textContent.includes('origin saw GET /slow'), null, { timeout: 20000 });
+        await c.done;
+        await page.click('[data-tab=timing]');
+        await page.waitForSelector('.timing');
+        const f = await flowJson(row.id);
+        const utc = (t) => new Date(t * 1000).toISOString().replace('T', ' ').replace('Z', '');
+        // What the updates brought: every flow a list row (no body hash, no
+        // "modified"), none whole.
+        const flowsSent = wsFrames.map((p) => JSON.parse(p)).filter((m) => m.type === 'flows/batch')
+            .flatMap((m) => [...m.payload.add, ...m.payload.update]);
+        return {
+            waiting,
+            wsUrl,
+            rows: flowsSent.filter((x) => !('modified' in x) && x.request && !('contentHash' in x.request)).length,
+            whole: flowsSent.filter((x) => 'modified' in x).length,
+            want: [utc(f.request.timestamp_start), utc(f.response.timestamp_end)],
+            timing: await page.textContent('.timing'),
+            zone: await page.evaluate(() => new Date().getTimezoneOffset()),
+        };
+    },
+
     // Replay sends the request again (the flow is replayed in place, as in
     // mitmproxy); D duplicates it and d deletes the selected one.
     async replay() {
@@ -394,8 +428,16 @@ const scenarios = {
         // The sandbox needs user namespaces, which containers and root lack.
         args: ['--no-sandbox', ...(cfg.chromiumArgs ?? [])],
     });
-    const context = await browser.newContext({ viewport: { width: 1400, height: 820 }, acceptDownloads: true });
+    const context = await browser.newContext({
+        viewport: { width: 1400, height: 820 },
+        acceptDownloads: true,
+        ...(cfg.timezone ? { timezoneId: cfg.timezone } : {}),
+    });
     page = await context.newPage();
+    page.on('websocket', (ws) => {
+        wsUrl = ws.url();
+        ws.on('framereceived', (f) => typeof f.payload === 'string' && wsFrames.push(f.payload));
+    });
     if (cfg.assets) {
         await page.route(/\/(index\.html|app\.js|app\.css|favicon\.svg)?(\?.*)?$/, (route) => {
             const u = new URL(route.request().url());

@@ -116,19 +116,51 @@ function fail(e: unknown): void {
 }
 
 let selecting = 0; // the latest select() call wins
+// The update number (flows.full) the detail pane's copy was asked at: an
+// answer asked earlier is older than what is shown and is dropped.
+let shownAsked = -1;
+// The selected flow's refresh in flight, and whether an update came since
+// it was asked: one fetch at a time, however fast a flow changes.
+let refreshing: string | null = null;
+let refreshAgain = false;
+
+// Asks the server for the whole flow id and shows it, if it is still the
+// selection then and no newer copy is shown.
+async function loadDetail(id: string, index?: number): Promise<void> {
+    const token = selecting;
+    const [full, asked] = await flows.full(id);
+    if (!full || token !== selecting || app.state.selectedId !== id) return;
+    if (app.state.selected?.id === id && asked < shownAsked) return;
+    shownAsked = asked;
+    show(full, index);
+}
+
+// The selected flow changed on the server: fetch it whole again.
+function refreshDetail(id: string): void {
+    if (refreshing === id) {
+        refreshAgain = true;
+        return;
+    }
+    refreshing = id;
+    refreshAgain = false;
+    void loadDetail(id, app.state.selectedIndex).finally(() => {
+        if (refreshing !== id) return;
+        refreshing = null;
+        if (refreshAgain && app.state.selectedId === id) refreshDetail(id);
+    });
+}
 
 // Selects flow (null: none). A row of the list-only shape is shown once the
 // whole flow has come (the detail pane, the menus and the resend editor
 // read all of it).
 export function select(flow: Flow | null, index?: number): void {
-    const token = ++selecting;
+    ++selecting;
+    refreshing = null;
     if (flow && flows.isPartial(flow)) {
         // The row is shown selected at once (keys move on from it); the
         // detail follows with the whole flow.
         app.set({ selectedId: flow.id, selectedIndex: index ?? flows.indexOf(flow.id) });
-        void flows.full(flow.id).then((full) => {
-            if (full && token === selecting) show(full, index);
-        });
+        void loadDetail(flow.id, index);
         return;
     }
     show(flow, index);
@@ -181,10 +213,12 @@ export function tabsFor(f: Flow): Tab[] {
     return tabs;
 }
 
-// A flow changed on the server: keep the selected copy current.
+// A flow changed on the server (an update's list row): the table shows the
+// row, and the detail pane, when it is the selected flow, the whole flow
+// fetched again.
 export function flowUpdated(f: Flow): void {
     flows.patch(f);
-    if (app.state.selected?.id === f.id) app.set({ selected: f });
+    if (app.state.selectedId === f.id) refreshDetail(f.id);
 }
 
 export function flowRemoved(id: string): void {

@@ -239,15 +239,14 @@ export function formatDuration(s: number): string {
     return `${(ms / 1000).toFixed(ms < 10000 ? 2 : 1)}s`;
 }
 
+// A time as 8.1.1's app shows it (formatTimeStamp): UTC, whatever the
+// browser's zone, "2026-12-06 12:30:05.123". A time no Date can hold (a
+// flow file may say anything) shows as the number it is.
 export function formatTimestamp(s: number | null | undefined): string {
     if (s == null) return "";
     const d = new Date(s * 1000);
-    const pad = (n: number, w = 2) => String(n).padStart(w, "0");
-    return (
-        `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
-        `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.` +
-        pad(d.getMilliseconds(), 3)
-    );
+    if (Number.isNaN(d.getTime())) return String(s);
+    return d.toISOString().replace("T", " ").replace("Z", "");
 }
 
 export function isImage(m: HttpMessage): boolean {

@@ -60,9 +60,10 @@ export class FlowList extends Observable {
     private seq = 0;
     private recent = new Map<string, { flow: Flow; seq: number }>();
     private out: number[] = []; // this.seq when each fetch in flight started
-    // Rows come in the list-only shape (GET /flows?list=1: what the table
-    // shows, a fraction of a flow's JSON); these are such rows, which the
-    // detail pane must not be given (full() fetches the whole flow).
+    // Rows come in the list-only shape (GET /flows?list=1 and the updates:
+    // what the table shows, a fraction of a flow's JSON); these are such
+    // rows, which the detail pane must not be given (full() fetches the
+    // whole flow).
     private partial = new WeakSet<Flow>();
 
     // The rows on screen are [start, end); pages around them are kept.
@@ -142,9 +143,11 @@ export class FlowList extends Observable {
         this.invalidate();
     }
 
-    // A flow as an update brought it (added or changed): the newest copy.
+    // A flow as an update brought it (added or changed): the newest copy,
+    // a row of the list-only shape (/updates?list=1).
     note(flow: Flow): void {
         this.seq++;
+        this.partial.add(flow);
         if (this.out.length === 0) return;
         this.recent.delete(flow.id);
         this.recent.set(flow.id, { flow, seq: this.seq });
@@ -178,16 +181,16 @@ export class FlowList extends Observable {
         return this.partial.has(f);
     }
 
-    // The whole flow id as the server has it (GET /flows/<id>), or an update's
-    // newer copy; null when it is gone.
-    async full(id: string): Promise<Flow | null> {
-        const since = this.started();
+    // The whole flow id as the server has it (GET /flows/<id>), null when it
+    // is gone, with the update number it was asked at: of two answers, the
+    // one asked at the higher number is the newer copy. Updates bring list
+    // rows, never whole flows, so nothing here can stand in for the answer.
+    async full(id: string): Promise<[Flow | null, number]> {
+        const asked = this.seq;
         try {
-            return this.newest(await getJson<Flow>(`/flows/${encodeURIComponent(id)}`), since);
+            return [await getJson<Flow>(`/flows/${encodeURIComponent(id)}`), asked];
         } catch {
-            return null;
-        } finally {
-            this.finished(since);
+            return [null, asked];
         }
     }
 

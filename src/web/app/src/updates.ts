@@ -1,7 +1,10 @@
 // The /updates WebSocket: mitmproxy's messages ({type, payload}), opened
 // with ?batch=1 so that the server coalesces flow and event changes into at
 // most one flows/batch and one events/batch per 50 ms tick (src/web/README.md):
-// a flood of flows costs the browser one message per tick.
+// a flood of flows costs the browser one message per tick. And with ?list=1,
+// so that each flow comes as a row of the list-only shape: the table reads
+// nothing else, and writing every flow whole was most of what an open page
+// cost the proxy per flow. The detail pane fetches its flow whole.
 import { getJson } from "./api";
 import { app, events, flowRemoved, flowUpdated, flows, options, serverState, type LogEvent, type Option } from "./app";
 import type { Flow } from "./flow";
@@ -65,7 +68,9 @@ function handleBatch(b: Batch): void {
         noteMatches(f.id, b.matching_filters?.[f.id]);
     }
     for (const f of b.add ?? []) {
-        flows.note(f);
+        // A flow selected before its first batch came (a resent one).
+        if (app.state.selectedId === f.id) flowUpdated(f);
+        else flows.note(f);
         noteMatches(f.id, b.matching_filters?.[f.id]);
     }
     for (const id of b.remove ?? []) flowRemoved(id);
@@ -143,7 +148,7 @@ function handle(msg: Msg): void {
 }
 
 export function connect(): void {
-    const url = new URL("./updates?batch=1", location.href);
+    const url = new URL("./updates?batch=1&list=1", location.href);
     url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
     url.hash = "";
     const ws = new WebSocket(url.toString());
