@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flow/certchain.h"
 #include "flow/connection.h"
 #include "flow/internal.h"
 #include "flow/tnetstring.h"
@@ -43,6 +44,7 @@ connection_unref(struct connection *c)
     free(c->alpn);
     free(c->tls_version);
     free(c->cipher);
+    certchain_unref(c->certs);
     tns_free(c->extra);
     free(c);
 }
@@ -68,9 +70,25 @@ connection_copy(const struct connection *src)
     c->alpn = dup_or_null(src->alpn);
     c->tls_version = dup_or_null(src->tls_version);
     c->cipher = dup_or_null(src->cipher);
+    c->certs = src->certs ? certchain_ref(src->certs) : NULL;
     c->extra = tns_copy(src->extra);
     c->driver_data = NULL;
     return c;
+}
+
+const char *
+connection_leaf_pem(const struct connection *c, size_t *len)
+{
+    if (c->certs)
+        return certchain_pem(c->certs, 0, len);
+    const struct tns *l = tns_dict_get(c->extra, "certificate_list");
+    if (l == NULL || l->type != TNS_LIST || l->u.list.n == 0)
+        return NULL;
+    const struct tns *pem = l->u.list.v[0];
+    if (pem->type != TNS_BYTES && pem->type != TNS_TEXT)
+        return NULL;
+    *len = pem->u.str.len;
+    return pem->u.str.p;
 }
 
 void
