@@ -970,6 +970,17 @@ write_certs(struct tns_writer *w, const struct certchain *chain)
     tns_w_close(w, l, TNS_LIST);
 }
 
+/* The protocols the proxy saw offered: a list of bytes, as a loaded one is kept. */
+static void
+write_alpn_offers(struct tns_writer *w, const struct connection *c)
+{
+    size_t l = tns_w_open(w), len;
+    const char *name;
+    for (size_t i = 0; (name = connection_alpn_offer(c, i, &len)) != NULL; i++)
+        tns_w_str(w, name, len, TNS_BYTES);
+    tns_w_close(w, l, TNS_LIST);
+}
+
 static void
 write_conn(struct tns_writer *w, const struct connection *c)
 {
@@ -991,7 +1002,10 @@ write_conn(struct tns_writer *w, const struct connection *c)
         str_or_null(w, c->cipher, TNS_TEXT);
     }
     tns_w_key(w, "alpn_offers");
-    extra_or(w, x, "alpn_offers", D_LIST);
+    if (c->alpn_offers)
+        write_alpn_offers(w, c);
+    else
+        extra_or(w, x, "alpn_offers", D_LIST);
     tns_w_key(w, "certificate_list");
     if (c->certs)
         write_certs(w, c->certs);

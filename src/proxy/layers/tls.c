@@ -44,7 +44,6 @@
 
 #include "flow/certchain.h"
 #include "flow/connection.h"
-#include "flow/tnetstring.h"
 #include "options/opt.h"
 #include "proxy/layers/layers.h"
 #include "tls/clienthello.h"
@@ -591,12 +590,7 @@ ask_clienthello(struct tls_layer *t, struct cmdq *out)
     const struct clienthello *hello = &t->ch->client_hello;
     free(client->sni);
     client->sni = hello->sni[0] ? xstrdup(hello->sni) : NULL;
-    struct tns *offers = tns_list();
-    for (size_t i = 0; i < hello->nalpn; i++)
-        tns_list_append(offers, tns_bytes(hello->alpn[i], strlen(hello->alpn[i])));
-    if (client->extra == NULL)
-        client->extra = tns_dict();
-    tns_dict_set(client->extra, "alpn_offers", offers);
+    connection_set_alpn_offers(client, (const char *const *)hello->alpn, hello->nalpn);
 
     t->ch->establish_server_tls_first = t->first_server && t->first_server->tls;
     t->state = T_HELLO;
