@@ -12,7 +12,6 @@
 #include "addons/addon.h"
 #include "addons/tlsconfig.h"
 #include "flow/connection.h"
-#include "flow/tnetstring.h"
 #include "options/opt.h"
 #include "proxy/context.h"
 #include "proxy/hook.h"
@@ -394,12 +393,7 @@ on_start_server(struct addon *a, struct hook_call *call)
         .server_port = conn->address.port,
     };
     /* mitmproxy's server.alpn_offers, kept in the flow file. */
-    struct tns *offers = tns_list();
-    for (size_t i = 0; i < nalpn; i++)
-        tns_list_append(offers, tns_bytes(alpn[i], strlen(alpn[i])));
-    if (conn->extra == NULL)
-        conn->extra = tns_dict();
-    tns_dict_set(conn->extra, "alpn_offers", offers);
+    connection_set_alpn_offers(conn, alpn, nalpn);
     struct err e = {0};
     d->ssl_conn = tls_session_new_client(&o, &e);
     if (d->ssl_conn == NULL) {

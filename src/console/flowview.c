@@ -212,13 +212,10 @@ fmt_utc(int64_t t, char *out, size_t outlen)
 static void
 certificate(struct flowview *fv, int cols, const struct connection *sc)
 {
-    const struct tns *l = tns_dict_get(sc->extra, "certificate_list");
-    if (l == NULL || l->type != TNS_LIST || l->u.list.n == 0)
-        return;
-    const struct tns *pem = l->u.list.v[0];
+    size_t len;
+    const char *pem = connection_leaf_pem(sc, &len);
     struct tls_certinfo ci;
-    if ((pem->type != TNS_BYTES && pem->type != TNS_TEXT) ||
-        tls_certinfo_parse(&ci, pem->u.str.p, pem->u.str.len, NULL) != 0)
+    if (pem == NULL || tls_certinfo_parse(&ci, pem, len, NULL) != 0)
         return;
     title(fv, cols, "Server Certificate:");
     char type[128], digest[96], from[64], to[64];

@@ -10,11 +10,13 @@
 #define MP_FLOW_CONNECTION_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util/uuid.h"
 
-struct tns; /* flow/tnetstring.h */
+struct certchain; /* flow/certchain.h */
+struct tns;       /* flow/tnetstring.h */
 
 /* mitmproxy.connection.ConnectionState: a bit set. */
 enum conn_state {
@@ -55,6 +57,14 @@ struct connection {
     double timestamp_end;
     double timestamp_tcp_setup; /* server only */
     double timestamp_tls_setup;
+    /* server: the certificate chain the server showed, as certificate_list
+     * is written (one reference; shared with the other connections that saw
+     * the same chain). NULL: none seen, or a loaded flow's, kept in extra. */
+    struct certchain *certs;
+    /* The ALPN protocols offered (alpn_offers), compact: each name after a
+     * byte of its length, then a 0 byte. Owned; NULL: none offered, or a
+     * loaded flow's, kept in extra. */
+    char *alpn_offers;
     /* Fields this version does not model (certificate_list, alpn_offers,
      * cipher_list, tls_extensions, mitmcert, via, via2, ...): kept as loaded so
      * a flow file round-trips. Owned; NULL when there are none. */
@@ -74,6 +84,15 @@ struct connection {
 struct connection *connection_new(enum conn_side);
 struct connection *connection_ref(struct connection *);
 void connection_unref(struct connection *);
+/* The leaf of certificate_list as PEM (*len bytes, borrowed): from the
+ * chain the proxy saw, or as a loaded flow holds it. NULL when there is
+ * none, or a loaded one is not a string. */
+const char *connection_leaf_pem(const struct connection *, size_t *len);
+/* Sets alpn_offers to the n names (NUL-terminated, 1-255 bytes each;
+ * longer ones are left out); none clears it. */
+void connection_set_alpn_offers(struct connection *, const char *const *names, size_t n);
+/* The i-th offered name (*len bytes, not NUL-terminated), or NULL past the end. */
+const char *connection_alpn_offer(const struct connection *, size_t i, size_t *len);
 /* "host:port" into out (IPv6 hosts in brackets). */
 void addr_format(const struct addr *, char *out, size_t outlen);
 void addr_set(struct addr *, const char *host, uint16_t port);

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flow/certchain.h"
 #include "flow/flowfile.h"
 #include "flow/internal.h"
 #include "flow/tnetstring.h"
@@ -958,6 +959,28 @@ extra_or(struct tns_writer *w, const struct tns *extra, const char *key, enum df
     }
 }
 
+/* The chain the proxy saw: a list of PEM bytes, as a loaded one is kept. */
+static void
+write_certs(struct tns_writer *w, const struct certchain *chain)
+{
+    size_t l = tns_w_open(w), len;
+    const char *pem;
+    for (size_t i = 0; (pem = certchain_pem(chain, i, &len)) != NULL; i++)
+        tns_w_str(w, pem, len, TNS_BYTES);
+    tns_w_close(w, l, TNS_LIST);
+}
+
+/* The protocols the proxy saw offered: a list of bytes, as a loaded one is kept. */
+static void
+write_alpn_offers(struct tns_writer *w, const struct connection *c)
+{
+    size_t l = tns_w_open(w), len;
+    const char *name;
+    for (size_t i = 0; (name = connection_alpn_offer(c, i, &len)) != NULL; i++)
+        tns_w_str(w, name, len, TNS_BYTES);
+    tns_w_close(w, l, TNS_LIST);
+}
+
 static void
 write_conn(struct tns_writer *w, const struct connection *c)
 {
@@ -979,9 +1002,15 @@ write_conn(struct tns_writer *w, const struct connection *c)
         str_or_null(w, c->cipher, TNS_TEXT);
     }
     tns_w_key(w, "alpn_offers");
-    extra_or(w, x, "alpn_offers", D_LIST);
+    if (c->alpn_offers)
+        write_alpn_offers(w, c);
+    else
+        extra_or(w, x, "alpn_offers", D_LIST);
     tns_w_key(w, "certificate_list");
-    extra_or(w, x, "certificate_list", D_LIST);
+    if (c->certs)
+        write_certs(w, c->certs);
+    else
+        extra_or(w, x, "certificate_list", D_LIST);
     tns_w_key(w, "tls");
     tns_w_bool(w, c->tls);
     tns_w_key(w, "error");

@@ -241,6 +241,15 @@ tns_free(struct tns *t)
 /* Keys are bytes: a key may hold NUL, so copies go by length. */
 static void dict_set_n(struct tns *d, const char *key, size_t key_len, struct tns *val);
 
+/* A copy's array, room for exactly n items (NULL for none): a copy keeps
+ * what it holds and seldom grows. */
+static void *
+reserve(size_t *cap, size_t n, size_t size)
+{
+    *cap = n;
+    return n ? xmalloc(n * size) : NULL;
+}
+
 struct tns *
 tns_copy(const struct tns *t)
 {
@@ -259,11 +268,13 @@ tns_copy(const struct tns *t)
         return c;
     case TNS_LIST:
         c = tns_list();
+        c->u.list.v = reserve(&c->u.list.cap, t->u.list.n, sizeof(*c->u.list.v));
         for (size_t i = 0; i < t->u.list.n; i++)
             tns_list_append(c, tns_copy(t->u.list.v[i]));
         return c;
     case TNS_DICT:
         c = tns_dict();
+        c->u.dict.v = reserve(&c->u.dict.cap, t->u.dict.n, sizeof(*c->u.dict.v));
         for (size_t i = 0; i < t->u.dict.n; i++)
             dict_set_n(c, t->u.dict.v[i].key, t->u.dict.v[i].key_len,
                        tns_copy(t->u.dict.v[i].val));
@@ -319,14 +330,18 @@ tns_equal(const struct tns *a, const struct tns *b)
 /*
  * Room for one more item in a list's or dict's array v of n items. An
  * array in an arena is copied into one of its own, or (a != NULL) into a
- * larger one in a: the arena's memory is never realloc'd.
+ * larger one in a: the arena's memory is never realloc'd, so a decoded
+ * array starts with room for 8. One on the heap starts with room for 2:
+ * the trees built in memory are mostly small and long-lived (a
+ * connection's facts hold a dict of two lists of one or two items each,
+ * for as long as its flows live), and realloc is cheap there.
  */
 static void *
 grow(void *v, size_t n, size_t *cap, size_t size, uint8_t *in_arena, struct tns_arena *a)
 {
     if (n < *cap)
         return v;
-    size_t ncap = *cap ? *cap * 2 : 8;
+    size_t ncap = *cap ? *cap * 2 : a ? 8 : 2;
     void *nv;
     if (a) {
         nv = arena_alloc(a, ncap * size);

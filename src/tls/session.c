@@ -924,6 +924,38 @@ peer_leaf(const struct tls_session *s)
     return x;
 }
 
+/* The i-th certificate the peer sent, leaf first. On the client side the
+ * chain includes the leaf; on the server side it does not, so the leaf
+ * comes from SSL_get0_peer_certificate. */
+static X509 *
+peer_cert_at(const struct tls_session *s, size_t i)
+{
+    STACK_OF(X509) *chain = SSL_get_peer_cert_chain(s->ssl);
+    if (s->is_client)
+        return chain && i < (size_t)sk_X509_num(chain) ? sk_X509_value(chain, (int)i) : NULL;
+    if (i == 0)
+        return SSL_get0_peer_certificate(s->ssl);
+    return chain && i - 1 < (size_t)sk_X509_num(chain) ? sk_X509_value(chain, (int)(i - 1))
+                                                       : NULL;
+}
+
+int
+tls_session_peer_cert_der(const struct tls_session *s, size_t i, struct buf *out)
+{
+    X509 *x = peer_cert_at(s, i);
+    /* The certificate keeps the encoding it was received in: i2d_X509()
+     * copies those bytes. */
+    int n = x ? i2d_X509(x, NULL) : -1;
+    if (n <= 0)
+        return -1;
+    buf_reserve(out, (size_t)n);
+    unsigned char *p = buf_ptr(out) + out->len;
+    if (i2d_X509(x, &p) != n)
+        return -1;
+    out->len += (size_t)n;
+    return 0;
+}
+
 static void
 load_peer(struct tls_session *s)
 {

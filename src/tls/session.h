@@ -116,6 +116,9 @@ size_t tls_session_peer_sans(const struct tls_session *, const char *const **san
 /* The i-th certificate the peer sent (leaf first) as PEM, appended to out:
  * 0, or -1 when there is no such certificate. For flow files' certificate_list. */
 int tls_session_peer_cert_pem(const struct tls_session *, size_t i, struct buf *out);
+/* The same certificate's DER bytes, appended to out: 0, or -1 when there is
+ * no such certificate. */
+int tls_session_peer_cert_der(const struct tls_session *, size_t i, struct buf *out);
 
 /*
  * Key logging in NSS format (SSLKEYLOGFILE, MITMPROXY_SSLKEYLOGFILE): lines

@@ -62,10 +62,10 @@ name_json(struct json *j, const struct tls_certinfo_attr *a, size_t n)
 
 /* cert_to_json's summary of one leaf, written with w's flags. */
 static void
-cert_render(struct json *w, const struct tns *pem)
+cert_render(struct json *w, const char *pem, size_t len)
 {
     struct tls_certinfo ci;
-    if (tls_certinfo_parse(&ci, pem->u.str.p, pem->u.str.len, NULL) != 0) {
+    if (tls_certinfo_parse(&ci, pem, len, NULL) != 0) {
         json_null(w);
         return;
     }
@@ -115,12 +115,11 @@ static size_t cert_next;
 static pthread_mutex_t cert_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int
-cert_cached(struct json *j, const struct tns *pem)
+cert_cached(struct json *j, const char *pem, size_t len)
 {
     for (size_t i = 0; i < CERT_CACHE; i++)
-        if (cert_cache[i].pem && cert_cache[i].len == pem->u.str.len &&
-            cert_cache[i].flags == j->flags &&
-            memcmp(cert_cache[i].pem, pem->u.str.p, pem->u.str.len) == 0) {
+        if (cert_cache[i].pem && cert_cache[i].len == len && cert_cache[i].flags == j->flags &&
+            memcmp(cert_cache[i].pem, pem, len) == 0) {
             json_raw(j, cert_cache[i].json);
             return 1;
         }
@@ -133,22 +132,21 @@ cert_cached(struct json *j, const struct tns *pem)
 static void
 cert_json(struct json *j, const struct connection *c)
 {
-    const struct tns *l = tns_dict_get(c->extra, "certificate_list");
-    if (l == NULL || l->type != TNS_LIST || l->u.list.n == 0 ||
-        (l->u.list.v[0]->type != TNS_BYTES && l->u.list.v[0]->type != TNS_TEXT)) {
+    size_t len;
+    const char *pem = connection_leaf_pem(c, &len);
+    if (pem == NULL) {
         json_null(j);
         return;
     }
-    const struct tns *pem = l->u.list.v[0];
     pthread_mutex_lock(&cert_lock);
-    int hit = cert_cached(j, pem);
+    int hit = cert_cached(j, pem, len);
     pthread_mutex_unlock(&cert_lock);
     if (hit)
         return;
     struct buf text = BUF_INIT;
     struct json w;
     json_init(&w, &text, j->flags);
-    cert_render(&w, pem);
+    cert_render(&w, pem, len);
     json_clear(&w);
     buf_append(&text, "", 1);
     json_raw(j, (const char *)buf_ptr(&text));
@@ -158,8 +156,8 @@ cert_json(struct json *j, const struct connection *c)
     size_t k = cert_next++ % CERT_CACHE;
     free(cert_cache[k].pem);
     free(cert_cache[k].json);
-    cert_cache[k].pem = xmemdup(pem->u.str.p, pem->u.str.len);
-    cert_cache[k].len = pem->u.str.len;
+    cert_cache[k].pem = xmemdup(pem, len);
+    cert_cache[k].len = len;
     cert_cache[k].flags = j->flags;
     cert_cache[k].json = xstrdup((const char *)buf_ptr(&text));
     pthread_mutex_unlock(&cert_lock);

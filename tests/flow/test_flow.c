@@ -57,6 +57,57 @@ TEST(flow_kill_and_error)
     clock_pin(0);
 }
 
+/* The offers the proxy saw are kept compact and written as the list of
+ * bytes a loaded flow keeps in extra; a copy has its own. */
+TEST(flow_conn_alpn_offers_written_as_loaded)
+{
+    struct connection *cc = connection_new(CONN_CLIENT), *sc = connection_new(CONN_SERVER);
+    char long_name[300];
+    memset(long_name, 'x', sizeof(long_name) - 1);
+    long_name[sizeof(long_name) - 1] = '\0';
+    const char *offers[] = {"h2", "", long_name, "http/1.1"};
+    connection_set_alpn_offers(cc, offers, 4);
+    size_t len = 0;
+    const char *p = connection_alpn_offer(cc, 1, &len);
+    ASSERT_MEMEQ(p, len, "http/1.1", 8);
+    ASSERT(connection_alpn_offer(cc, 2, &len) == NULL);
+    ASSERT(connection_alpn_offer(sc, 0, &len) == NULL);
+    connection_set_alpn_offers(sc, offers, 1);
+    connection_set_alpn_offers(sc, offers, 0); /* none: cleared */
+    ASSERT(sc->alpn_offers == NULL);
+
+    struct flow *f = flow_new_tcp(cc, sc);
+    struct buf a = BUF_INIT, b = BUF_INIT;
+    ffile_serialize(&a, f);
+    struct flow *g = NULL;
+    size_t used = 0;
+    struct err e = {0};
+    ASSERT_EQ(ffile_deserialize(buf_ptr(&a), a.len, &used, &g, &e), 0);
+    ASSERT(g->client_conn->alpn_offers == NULL);
+    const struct tns *l = tns_dict_get(g->client_conn->extra, "alpn_offers");
+    ASSERT(l != NULL && l->type == TNS_LIST);
+    ASSERT_EQ(l->u.list.n, 2);
+    ASSERT_EQ(l->u.list.v[0]->type, TNS_BYTES);
+    ASSERT_MEMEQ(l->u.list.v[0]->u.str.p, l->u.list.v[0]->u.str.len, "h2", 2);
+    ASSERT_MEMEQ(l->u.list.v[1]->u.str.p, l->u.list.v[1]->u.str.len, "http/1.1", 8);
+    l = tns_dict_get(g->server_conn->extra, "alpn_offers");
+    ASSERT(l != NULL && l->type == TNS_LIST);
+    ASSERT_EQ(l->u.list.n, 0);
+    ffile_serialize(&b, g);
+    ASSERT_MEMEQ(buf_ptr(&b), b.len, buf_ptr(&a), a.len);
+
+    struct flow *h = flow_copy(f);
+    ASSERT(h->client_conn->alpn_offers != cc->alpn_offers);
+    ASSERT_STREQ(h->client_conn->alpn_offers, cc->alpn_offers);
+    buf_clear(&a);
+    buf_clear(&b);
+    flow_unref(f);
+    flow_unref(g);
+    flow_unref(h);
+    connection_unref(cc);
+    connection_unref(sc);
+}
+
 TEST(flow_copy_is_deep)
 {
     struct connection *cc = connection_new(CONN_CLIENT), *sc = connection_new(CONN_SERVER);

@@ -454,6 +454,38 @@ TEST(tns_copy_keeps_keys_with_nul)
     tns_free(c);
 }
 
+/* Trees built in memory live as long as their connection or flow: their
+ * arrays start small and grow, and a copy holds exactly what it holds. */
+TEST(tns_heap_arrays_are_sized_to_what_they_hold)
+{
+    struct tns *d = tns_dict();
+    struct tns *l = tns_list();
+    tns_list_append(l, tns_bytes("h2", 2));
+    tns_dict_set(d, "alpn_offers", l);
+    ASSERT_EQ(l->u.list.cap, 2);
+    ASSERT_EQ(d->u.dict.cap, 2);
+    for (int i = 0; i < 5; i++)
+        tns_list_append(l, tns_int(i));
+    ASSERT_EQ(l->u.list.n, 6);
+    ASSERT_EQ(l->u.list.cap, 8);
+    ASSERT_EQ(l->u.list.v[5]->u.i, 4);
+    tns_dict_set(d, "empty", tns_list());
+    tns_dict_set(d, "third", tns_null());
+    ASSERT_EQ(d->u.dict.cap, 4);
+
+    struct tns *c = tns_copy(d);
+    ASSERT(tns_equal(c, d));
+    ASSERT_EQ(c->u.dict.cap, 3);
+    ASSERT_EQ(tns_dict_get(c, "alpn_offers")->u.list.cap, 6);
+    ASSERT_EQ(tns_dict_get(c, "empty")->u.list.cap, 0);
+    tns_list_append(tns_dict_get(c, "empty"), tns_int(1)); /* and grows from nothing */
+    tns_dict_set(c, "fourth", tns_bool(1));
+    ASSERT_EQ(c->u.dict.n, 4);
+    ASSERT_EQ(tns_dict_get(c, "fourth")->u.b, 1);
+    tns_free(c);
+    tns_free(d);
+}
+
 /* Decodes s into a (asserting success): the tree is a's. */
 static struct tns *
 dec_in(struct tns_arena *a, const char *s, size_t len)

@@ -33,8 +33,16 @@
 
 #define MAX_SERVERS 8
 /* Waits of streams remembered in the order they began: with hooks answered
- * in that order, an EV_DONE finds its stream at once. */
+ * in that order, an EV_DONE finds its stream at once. Only an HTTP/2
+ * client's streams wait side by side, so the ring is made on the first
+ * wait, FIRST_WAITS long, and doubles up to MAX_WAITS. */
+#define FIRST_WAITS 4
 #define MAX_WAITS 32
+
+struct wait {
+    uint64_t id; /* 0: answered meanwhile */
+    struct http_stream *s;
+};
 
 /* A server connection the streams of this client use. */
 struct hsrv {
@@ -59,13 +67,9 @@ struct http_layer {
     int opening;                  /* opens under way */
     struct hsrv *last;            /* the record srv_of_conn() found last */
     struct http_stream *finished; /* HTTP/2: streams through, to let go of */
-    struct {
-        uint64_t id; /* 0: answered meanwhile */
-        struct http_stream *s;
-    } waits[MAX_WAITS];
-    unsigned whead, wlen;
+    struct wait *waits;           /* owned ring of wcap; NULL until the first wait */
+    unsigned whead, wlen, wcap;
     struct http_stream *streams; /* newest first */
-    struct http_stream *spare;   /* HTTP/1: the last stream, made new for the next */
     struct hsrv *servers;        /* oldest first */
     size_t nservers;
     int closed;
@@ -202,13 +206,7 @@ stream_link(struct http_layer *h, struct http_stream *s)
 static struct http_stream *
 stream_new(struct http_layer *h, int32_t id)
 {
-    struct http_stream *s = h->spare;
-    if (s) {
-        h->spare = NULL; /* made new when it was let go of */
-        s->id = id;
-    } else {
-        s = http__stream_new(h, h->base.ctx, id, h->h2);
-    }
+    struct http_stream *s = http__stream_new(h, h->base.ctx, id, h->h2);
     stream_link(h, s);
     return s;
 }
@@ -428,8 +426,6 @@ http__take_server(struct http_layer *h, struct http_stream *s, struct buf *rest)
 
 /* --- streams through with their exchange --- */
 
-static void recycle(struct http_layer *h, struct http_stream *s);
-
 /* After CONNECT or an HTTP/1 101: the next layer gets both connections,
  * with whatever bytes either side sent after the handshake. */
 static void
@@ -459,22 +455,11 @@ hand_off(struct http_layer *h, struct http_stream *s, struct cmdq *out)
         srv_unlink(h, srv);
         srv_free(srv);
     }
-    recycle(h, s);
+    http__stream_free(s);
     layer_start_child(h->child, out, ctx->client, buf_slice(&crest), server, buf_slice(&srest));
     buf_clear(&crest);
     buf_clear(&srest);
     connection_unref(server);
-}
-
-/* The flow is let go of (live no more); the stream waits for the next request. */
-static void
-recycle(struct http_layer *h, struct http_stream *s)
-{
-    http__stream_reset(s, 0);
-    if (h->spare == NULL)
-        h->spare = s;
-    else
-        http__stream_free(s);
 }
 
 /* An HTTP/1 exchange is over: keep-alive, or close, and the next request. */
@@ -506,7 +491,10 @@ finish_h1(struct http_layer *h, struct http_stream *s, struct cmdq *out)
     h->gc |= srv != NULL;
     if (srv && srv->hc && srv->hc->user == s)
         srv->hc->user = NULL;
-    recycle(h, s); /* the flow goes first, the buffers after it */
+    /* The flow goes first, the buffers after it. The stream goes too: the
+     * next request makes a new one, so an idle keep-alive connection holds
+     * none (and malloc hands the same chunk back at once). */
+    http__stream_free(s);
     if (srv && srv->hc && !failed)
         http__hc_release(srv->hc, srv_id, 0, out);
     if (!client_keep || h->closed) {
@@ -525,6 +513,32 @@ finish_h1(struct http_layer *h, struct http_stream *s, struct cmdq *out)
  * stream that runs again (resume: after a hook or an open) lets its HTTP/1
  * connections go on with what they held back, the server's first.
  */
+/* s paused on a command: its wait goes at the ring's end (once). A full
+ * ring of MAX_WAITS forgets its oldest, which is then found by looking. */
+static void
+add_wait(struct http_layer *h, struct http_stream *s)
+{
+    if (h->wlen && h->waits[(h->whead + h->wlen - 1) % h->wcap].id == s->base.paused_on)
+        return;
+    if (h->wlen == h->wcap && h->wcap < MAX_WAITS) {
+        unsigned ncap = h->wcap ? h->wcap * 2 : FIRST_WAITS;
+        struct wait *nw = xmalloc(ncap * sizeof(*nw));
+        for (unsigned i = 0; i < h->wlen; i++)
+            nw[i] = h->waits[(h->whead + i) % h->wcap];
+        free(h->waits);
+        h->waits = nw;
+        h->wcap = ncap;
+        h->whead = 0;
+    }
+    if (h->wlen == h->wcap) {
+        h->whead = (h->whead + 1) % h->wcap;
+        h->wlen--;
+    }
+    struct wait *w = &h->waits[(h->whead + h->wlen++) % h->wcap];
+    w->id = s->base.paused_on;
+    w->s = s;
+}
+
 static void
 after_feed(struct http_layer *h, struct http_stream *s, struct cmdq *out, int resume)
 {
@@ -544,18 +558,8 @@ after_feed(struct http_layer *h, struct http_stream *s, struct cmdq *out, int re
         }
         return;
     }
-    if (h->h2 && http__stream_paused(s)) {
-        unsigned last = (h->whead + h->wlen + MAX_WAITS - 1) % MAX_WAITS;
-        if (h->wlen == 0 || h->waits[last].id != s->base.paused_on) {
-            if (h->wlen == MAX_WAITS) {
-                h->whead = (h->whead + 1) % MAX_WAITS; /* found by looking, then */
-                h->wlen--;
-            }
-            unsigned i = (h->whead + h->wlen++) % MAX_WAITS;
-            h->waits[i].id = s->base.paused_on;
-            h->waits[i].s = s;
-        }
-    }
+    if (h->h2 && http__stream_paused(s))
+        add_wait(h, s);
     if (!resume || http__stream_paused(s))
         return;
     struct hsrv *srv = s->srv;
@@ -678,14 +682,14 @@ done_event(struct http_layer *h, const struct event *ev, struct cmdq *out)
         done.err = open_result(h, srv, ev->err, out);
     struct http_stream *s = NULL;
     for (unsigned i = 0; i < h->wlen && s == NULL; i++) {
-        unsigned k = (h->whead + i) % MAX_WAITS;
+        unsigned k = (h->whead + i) % h->wcap;
         if (h->waits[k].id == ev->cmd_id && http__stream_waits_for(h->waits[k].s, ev->cmd_id)) {
             s = h->waits[k].s;
             h->waits[k].id = 0;
         }
     }
     while (h->wlen && h->waits[h->whead].id == 0) {
-        h->whead = (h->whead + 1) % MAX_WAITS;
+        h->whead = (h->whead + 1) % h->wcap;
         h->wlen--;
     }
     for (struct http_stream *t = s ? NULL : h->streams; t; t = t->next) {
@@ -764,10 +768,6 @@ settle(struct http_layer *h, struct cmdq *out)
         if (h->client) {
             layer_free(&h->client->base);
             h->client = NULL;
-        }
-        if (h->spare) {
-            http__stream_free(h->spare);
-            h->spare = NULL;
         }
         return;
     }
@@ -860,8 +860,7 @@ http_free(struct layer *l)
         h->finished = s->next;
         http__stream_free(s);
     }
-    if (h->spare)
-        http__stream_free(h->spare);
+    free(h->waits);
     if (h->client)
         layer_free(&h->client->base);
     while (h->servers) {
@@ -891,10 +890,6 @@ http_new(struct context *ctx, int h2)
     layer_init(&h->base, &http_ops, ctx);
     h->h2 = h2;
     h->client = h2 ? http__h2_server_new(h, ctx) : http__h1_server_new(h, ctx);
-    /* HTTP/1 has one stream at a time: made now, with the layer, so that it
-     * does not come to lie between what each exchange allocates and frees. */
-    if (!h2)
-        h->spare = http__stream_new(h, ctx, 0, 0);
     return h;
 }
 

@@ -385,8 +385,6 @@ struct http_stream {
 struct http_stream *http__stream_new(struct http_layer *, struct context *, int32_t id, int h2);
 /* Client replay: a stream for the saved request of f (one reference taken). */
 struct http_stream *http__stream_new_replay(struct http_layer *, struct context *, struct flow *f);
-/* Makes a finished HTTP/1 stream new again for the next request (id). */
-void http__stream_reset(struct http_stream *, int32_t id);
 void http__stream_free(struct http_stream *);
 /* Gets an HTTP event (objects handed over); it waits in the inbox while the
  * stream is paused. */

@@ -1345,25 +1345,6 @@ stream_clear(struct http_stream *s)
     }
 }
 
-void
-http__stream_reset(struct http_stream *s, int32_t id)
-{
-    struct http_layer *h = s->h;
-    struct context *ctx = s->base.ctx;
-    int h2 = s->h2;
-    stream_clear(s);
-    /* The layer's pending queue is empty: a finished stream waits for nothing. */
-    free(s->base.pending);
-    memset(s, 0, sizeof(*s));
-    layer_init(&s->base, &stream_ops, ctx);
-    s->base.reads_while_paused = h2;
-    s->h = h;
-    s->id = id;
-    s->h2 = h2;
-    s->req_length = -1;
-    s->resp_length = -1;
-}
-
 static void
 stream_free(struct layer *l)
 {

@@ -42,8 +42,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flow/certchain.h"
 #include "flow/connection.h"
-#include "flow/tnetstring.h"
 #include "options/opt.h"
 #include "proxy/layers/layers.h"
 #include "tls/clienthello.h"
@@ -230,27 +230,26 @@ set_facts(struct connection *c, struct tls_session *s)
     c->cipher = (v = tls_session_cipher(s)) ? xstrdup(v) : NULL;
 }
 
-/* Fields mitmproxy's flow files keep that we do not model go into conn->extra. */
-static void
-set_extra(struct connection *c, const char *key, struct tns *val)
-{
-    if (c->extra == NULL)
-        c->extra = tns_dict();
-    tns_dict_set(c->extra, key, val);
-}
+/* Certificates of a server's chain kept at most (a real chain has 2-4). */
+#define MAX_CHAIN 16
 
-/* certificate_list: the server's chain as it sent it, PEM each. */
+/* certificate_list: the server's chain as it sent it, at most MAX_CHAIN
+ * certificates, shared with the connections that saw the same one. */
 static void
 record_certificates(struct connection *c, struct tls_session *s)
 {
-    struct tns *l = tns_list();
-    struct buf pem = BUF_INIT;
-    for (size_t i = 0; i < 16 && tls_session_peer_cert_pem(s, i, &pem) == 0; i++) {
-        tns_list_append(l, tns_bytes(buf_ptr(&pem), pem.len));
-        buf_reset(&pem);
+    struct buf der = BUF_INIT;
+    size_t end[MAX_CHAIN], len[MAX_CHAIN], n = 0;
+    const uint8_t *p[MAX_CHAIN];
+    while (n < MAX_CHAIN && tls_session_peer_cert_der(s, n, &der) == 0)
+        end[n++] = der.len;
+    for (size_t i = 0; i < n; i++) {
+        p[i] = buf_ptr(&der) + (i ? end[i - 1] : 0);
+        len[i] = end[i] - (i ? end[i - 1] : 0);
     }
-    buf_clear(&pem);
-    set_extra(c, "certificate_list", l);
+    certchain_unref(c->certs);
+    c->certs = certchain_get(p, len, n);
+    buf_clear(&der);
 }
 
 /* The host the client asked for: SNI, CONNECT target, or the reverse target. */
@@ -591,10 +590,7 @@ ask_clienthello(struct tls_layer *t, struct cmdq *out)
     const struct clienthello *hello = &t->ch->client_hello;
     free(client->sni);
     client->sni = hello->sni[0] ? xstrdup(hello->sni) : NULL;
-    struct tns *offers = tns_list();
-    for (size_t i = 0; i < hello->nalpn; i++)
-        tns_list_append(offers, tns_bytes(hello->alpn[i], strlen(hello->alpn[i])));
-    set_extra(client, "alpn_offers", offers);
+    connection_set_alpn_offers(client, (const char *const *)hello->alpn, hello->nalpn);
 
     t->ch->establish_server_tls_first = t->first_server && t->first_server->tls;
     t->state = T_HELLO;

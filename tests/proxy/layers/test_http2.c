@@ -64,6 +64,9 @@ struct t {
     int answer_in_request; /* the request hook answers with a 204 */
     int refuse_first;      /* the first HTTP/2 server refuses the stream and goes away */
     int last_content_none; /* of the last response hook's flow */
+    int hold_hooks;        /* hooks wait in held[] until the test answers them */
+    uint64_t held[MAXH];
+    size_t nheld;
 };
 
 /* --- the test's HTTP/2 client --- */
@@ -287,6 +290,11 @@ pump(struct t *t)
             }
             struct event done = {.type = EV_DONE, .cmd_id = c->id};
             cmd_free(c);
+            if (t->hold_hooks) {
+                ASSERT(t->nheld < MAXH);
+                t->held[t->nheld++] = done.cmd_id;
+                break;
+            }
             layer_feed(t->l, &done, &t->q);
             break;
         }
@@ -594,6 +602,43 @@ TEST(http2_many_streams_leave_nothing_behind)
     }
     ASSERT_EQ(t.nsrv, 1);
     ASSERT_EQ(t.srv[0].requests, 1000);
+    teardown(&t);
+}
+
+TEST(http2_hooks_answered_newest_first_find_their_streams)
+{
+    /* 40 streams wait on their hooks at once, more than the ring of waits
+     * remembers, and the answers come newest first: each EV_DONE must still
+     * reach its own stream, by the ring or by looking. */
+    struct t t;
+    setup(&t, "reverse:h2c://origin.example:8080");
+    t.h2_servers = 1;
+    t.hold_hooks = 1;
+    int32_t ids[40];
+    char path[16];
+    for (int i = 0; i < 40; i++) {
+        snprintf(path, sizeof(path), "/%d", i);
+        ids[i] = request(&t, "GET", path, NULL, NULL, NULL);
+    }
+    pump(&t);
+    for (int round = 0; t.nheld && round < 100; round++) {
+        uint64_t held[MAXH];
+        size_t n = t.nheld;
+        memcpy(held, t.held, n * sizeof(*held));
+        t.nheld = 0;
+        for (size_t i = n; i-- > 0;) {
+            struct event done = {.type = EV_DONE, .cmd_id = held[i]};
+            layer_feed(t.l, &done, &t.q);
+        }
+        pump(&t);
+    }
+    ASSERT_EQ(t.nheld, 0);
+    for (int i = 0; i < 40; i++) {
+        ASSERT_EQ(resp_of(&t, ids[i])->status, 200);
+        ASSERT_BUF_STR(&resp_of(&t, ids[i])->body, "h2 body");
+    }
+    ASSERT_EQ(count_hooks(&t, HOOK_RESPONSE), 40);
+    ASSERT_EQ(layer_http2_live_streams(t.l), 0);
     teardown(&t);
 }
 
