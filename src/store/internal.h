@@ -259,7 +259,11 @@ struct rec_fields {
     uint16_t port, status;
     uint16_t flags; /* RF_* */
     const char *replay;
-    char opcode[24]; /* a DNS op code without a name, "OPCODE(n)" */
+    char opcode[24]; /* a DNS op code: without a name "OPCODE(n)"; a live flow's any */
+    /* DNS: the first question's type (dns_type_str) and the answers as
+     * 8.1.1's flow list joins them, the row's S_VERSION and S_REASON. */
+    char qtype[16];
+    struct buf answers; /* owned */
     struct buf plain; /* store__rec_scan(): the record's plain part (owned) */
 };
 

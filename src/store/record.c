@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dns/dns.h"
 #include "flow/flowfile.h"
 #include "flow/tnetstring.h"
 #include "store/internal.h"
@@ -786,6 +787,39 @@ store__rec_fields_clear(struct rec_fields *f)
     buf_clear(&f->hset[0]);
     buf_clear(&f->hset[1]);
     buf_clear(&f->plain);
+    buf_clear(&f->answers);
+}
+
+/*
+ * What 8.1.1's flow list shows of a DNS flow beyond its op code and name:
+ * the first question's type (S_VERSION), the answers joined by ", "
+ * (S_REASON, interned: few DNS flows, and their answers repeat), the
+ * response code (status) and both messages' times (ts[0], ts[2]).
+ */
+static void
+dns_row(struct rec_fields *out, const struct dns_message *rq, const struct dns_message *rs)
+{
+    if (rq) {
+        out->ts[0] = rq->timestamp;
+        if (rq->nquestions) {
+            char tmp[DNS_STR_MAX];
+            snprintf(out->qtype, sizeof(out->qtype), "%s",
+                     dns_type_str(rq->questions[0].type, tmp));
+            out->str[S_VERSION] = slice_cstr(out->qtype);
+        }
+    }
+    if (rs) {
+        out->flags |= RF_RESPONSE;
+        out->ts[2] = rs->timestamp;
+        out->status = rs->response_code;
+        buf_reset(&out->answers);
+        for (size_t i = 0; i < rs->answers.n; i++) {
+            if (i)
+                buf_append(&out->answers, ", ", 2);
+            dns_rr_str(&out->answers, &rs->answers.v[i]);
+        }
+        out->str[S_REASON] = buf_slice(&out->answers);
+    }
 }
 
 enum {
@@ -1148,14 +1182,16 @@ store__rec_join(const uint8_t *p, size_t n, const uint8_t *h, size_t hn, struct 
  * are few; the cost is theirs alone. Their text goes to plain, so that ~b
  * never decodes them again. */
 static int
-dns_readable(const uint8_t *p, size_t n, struct buf *plain)
+dns_readable(const uint8_t *p, size_t n, struct rec_fields *out)
 {
     struct tns *d = store__rec_dns(p, n);
     struct flow f = {0};
     struct err e = {0};
     int rc = d ? ffile_load_dns(d, &f, &e) : -1;
-    if (rc == 0)
-        store__plain_dns(plain, f.dns_request, f.dns_response);
+    if (rc == 0) {
+        store__plain_dns(&out->plain, f.dns_request, f.dns_response);
+        dns_row(out, f.dns_request, f.dns_response);
+    }
     dns_message_free(f.dns_request);
     dns_message_free(f.dns_response);
     tns_free(d);
@@ -1180,7 +1216,7 @@ store__rec_scan(const uint8_t *p, size_t n, const char *new_id, struct rec_field
         buf_reset(&out->plain);
         return check(&rec, 0) < 0 ? MP_ERR_CORRUPT : r;
     }
-    if (out->type == FLOW_DNS && dns_readable(p, n, &out->plain) < 0) {
+    if (out->type == FLOW_DNS && dns_readable(p, n, out) < 0) {
         buf_reset(&out->plain);
         return MP_ERR_CORRUPT;
     }
@@ -1292,6 +1328,32 @@ store__rec_from_flow(const struct flow *f, struct rec_fields *out)
                     out->flags |= RF_DNS_QNAME;
                 }
             }
+        }
+        if (f->dns_request || f->dns_response) {
+            /* Live, or opened (and maybe edited): the messages are the
+             * flow's, what a file gave it is only what it was. */
+            out->flags &= (uint16_t)~(RF_RESPONSE | RF_DNS_QNAME);
+            const struct dns_message *m = f->dns_request;
+            if (m) {
+                char tmp[DNS_STR_MAX];
+                snprintf(out->opcode, sizeof(out->opcode), "%s", dns_opcode_str(m->op_code, tmp));
+                out->str[S_METHOD] = slice_cstr(out->opcode);
+                out->str[S_PATH] = slice_cstr("");
+                if (m->nquestions && m->questions[0].name) {
+                    out->str[S_PATH] = slice_cstr(m->questions[0].name);
+                    out->flags |= RF_DNS_QNAME;
+                }
+            }
+            dns_row(out, f->dns_request, f->dns_response);
+        } else if (f->extra) {
+            /* Read from a file and not opened yet: its messages as the
+             * flow reader makes them. */
+            struct flow m = {0};
+            struct err e = {0};
+            if (ffile_load_dns(f->extra, &m, &e) == 0)
+                dns_row(out, m.dns_request, m.dns_response);
+            dns_message_free(m.dns_request);
+            dns_message_free(m.dns_response);
         }
         break;
     }

@@ -137,18 +137,19 @@ struct store_info {
     const char *host; /* request host; TCP: the server's address */
     uint16_t port;
     const char *path;  /* DNS: the first question's name */
-    const char *http_version;
+    const char *http_version; /* DNS: the first question's type ("A"), "" if none */
     int has_response;
-    int status_code;
-    const char *reason;
+    int status_code;    /* DNS: the response code */
+    const char *reason; /* DNS: the answers as 8.1.1's list joins them (", ") */
     const char *response_http_version;
     const char *content_type; /* the response's first Content-Type, "" if none */
     uint64_t request_size;    /* bodies as stored (still encoded) */
     uint64_t response_size;
     int response_content_none; /* the response's content is None (never read) */
     uint64_t size; /* the size order's key: request and response bodies, TCP messages */
+    /* 0 = None; DNS: the query's and the answer's times are the starts. */
     double request_timestamp_start, request_timestamp_end;
-    double response_timestamp_start, response_timestamp_end; /* 0 = None */
+    double response_timestamp_start, response_timestamp_end;
     /* TCP: client_conn's address ("" if none) and start, and the last
      * message's time (0 = no message); 8.1.1's TCP row. */
     const char *client_host;

@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "../lib/test.h"
+#include "dns/dns.h"
 #include "flow/flowfile.h"
+#include "flow/tnetstring.h"
 #include "http/message.h"
 #include "store/internal.h"
 #include "tstore.h"
@@ -796,5 +798,101 @@ TEST(store_a_flow_whose_key_changed_goes_after_its_equals)
     flow_unref(z);
     tflows_free(flows, nf);
     shadow_clear(&sh);
+    store_free(s);
+}
+
+/* What 8.1.1's flow list shows of dns.mitm's three flows, as the row holds it. */
+static void
+dns_rows_check(struct store *s)
+{
+    static const struct {
+        const char *name, *type, *answers;
+        int rcode;
+    } want[] = {
+        {"example.test", "A", "127.0.0.1", 0},
+        {"www.example.test", "AAAA", "::1", 0},
+        {"missing.invalid", "A", "", 3},
+    };
+    ASSERT_EQ(store_view_len(s), 3);
+    for (size_t i = 0; i < 3; i++) {
+        struct store_info in;
+        ASSERT_EQ(store_view_info(s, i, &in), 0);
+        ASSERT_EQ(in.type, FLOW_DNS);
+        ASSERT_STREQ(in.method, "QUERY");
+        ASSERT_STREQ(in.path, want[i].name);
+        ASSERT_STREQ(in.http_version, want[i].type);
+        ASSERT(in.has_response);
+        ASSERT_STREQ(in.reason, want[i].answers);
+        ASSERT_EQ(in.status_code, want[i].rcode);
+        /* 20:21:14 UTC, answered in 2 to 3 ms. */
+        ASSERT((long)in.request_timestamp_start % 86400 == 20 * 3600 + 21 * 60 + 14);
+        double dur = in.response_timestamp_start - in.request_timestamp_start;
+        ASSERT(dur > 0.0015 && dur < 0.0035);
+    }
+}
+
+static void
+dns_load_done(void *arg, int rc, size_t n, const struct err *e)
+{
+    int *flag = arg;
+    *flag = rc == 0 ? (int)n + 1 : rc;
+}
+
+TEST(store_dns_rows_hold_the_question_answers_code_and_times)
+{
+    /* From the flows of a file (their messages as the file has them). */
+    struct store *s = tstore_new(NULL);
+    struct flow **flows;
+    size_t nf = tflows_load("dns.mitm", &flows);
+    ASSERT_EQ(nf, 3);
+    for (size_t i = 0; i < nf; i++)
+        ASSERT_EQ(store_add(s, flows[i]), 1);
+    dns_rows_check(s);
+    /* Compacted: the row alone has it. */
+    tflows_free(flows, nf);
+    store__sweep(s, s->nrows);
+    dns_rows_check(s);
+    store_free(s);
+
+    /* Read by the loader's fast path. */
+    struct tloop *q = tloop_new();
+    struct store_config cfg = {.threads = 1, .post = tloop_post, .post_ctx = q};
+    s = tstore_new(&cfg);
+    int done = 0;
+    struct err e = {0};
+    ASSERT_EQ(store_load(s, test_fixture("flows/dns.mitm"), dns_load_done, &done, &e), 0);
+    tloop_run_until(q, &done);
+    ASSERT_EQ(done, 4);
+    dns_rows_check(s);
+    store_free(s);
+    tloop_free(q);
+
+    /* Live: the messages only, no file's trees; the answer changed, then gone. */
+    s = tstore_new(NULL);
+    nf = tflows_load("dns.mitm", &flows);
+    for (size_t i = 0; i < nf; i++) {
+        if (flows[i]->dns_request == NULL)
+            ASSERT_EQ(ffile_load_dns(flows[i]->extra, flows[i], &e), 0);
+        tns_free(flows[i]->extra);
+        flows[i]->extra = NULL;
+        ASSERT_EQ(store_add(s, flows[i]), 1);
+    }
+    dns_rows_check(s);
+    struct dns_message *rs = flows[0]->dns_response;
+    rs->response_code = 2;
+    static const uint8_t three[] = {0x7f, 0, 0}; /* not an A record's data any more */
+    buf_set(&rs->answers.v[0].data, three, sizeof(three));
+    store_update(s, flows[0]);
+    struct store_info in;
+    ASSERT_EQ(store_view_info(s, 0, &in), 0);
+    ASSERT_STREQ(in.reason, "0x7f0000 (invalid A data)");
+    ASSERT_EQ(in.status_code, 2);
+    dns_message_free(flows[0]->dns_response);
+    flows[0]->dns_response = NULL;
+    store_update(s, flows[0]);
+    ASSERT_EQ(store_view_info(s, 0, &in), 0);
+    ASSERT(!in.has_response);
+    ASSERT_STREQ(in.path, "example.test");
+    tflows_free(flows, nf);
     store_free(s);
 }
