@@ -481,7 +481,7 @@ console__flowview_tab_line(const struct flow *f, int cols, int tabs[FV__COUNT],
 int
 console__flowview_tab_row(const struct flow *f)
 {
-    return f && f->type == FLOW_TCP ? 1 : 2;
+    return f && (f->type == FLOW_TCP || f->type == FLOW_DNS) ? 1 : 2;
 }
 
 /* One line of a WebSocket message or of the close, after its direction's

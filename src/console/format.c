@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "console/internal.h"
+#include "dns/dns.h"
 #include "flow/connection.h"
 #include "flow/flow.h"
 #include "util/num.h"
@@ -297,22 +298,23 @@ struct tcp_parts {
     double dur;                    /* connection start to the last message; 0: none */
 };
 
-enum tcp_mode { TCP_TABLE, TCP_LIST, TCP_DETAIL };
+/* A TCP or DNS flow's one line: in the table, in the list, above the flow view. */
+enum row_mode { ROW_TABLE, ROW_LIST, ROW_DETAIL };
 
 /* format_tcp_flow: one line in every render mode; the list's has no time,
  * the table's scheme column is 5 wide. */
 static void
 tcp_line(struct sline *l, const struct store_info *in, const struct tcp_parts *p,
-         const char *errmsg, int focused, enum tcp_mode mode)
+         const char *errmsg, int focused, enum row_mode mode)
 {
     char ts[32], buf[64], conn[640];
     console__put(l, ST_FOCUS, focused ? ">>" : "  ", 2);
-    if (mode != TCP_LIST) {
+    if (mode != ROW_LIST) {
         timestamp(p->start, ts, sizeof(ts));
         console__put(l, ST_TEXT, ts + strlen(ts) - 8, 8);
     }
     console__put(l, ST_TEXT, " ", 1);
-    int scheme = mode == TCP_TABLE ? 5 : 3;
+    int scheme = mode == ROW_TABLE ? 5 : 3;
     console__put_fixed(l, ST_SCHEME_TCP, "TCP", (size_t)scheme, 0);
     console__put(l, ST_TEXT, " ", 1);
 
@@ -321,7 +323,7 @@ tcp_line(struct sline *l, const struct store_info *in, const struct tcp_parts *p
      * the address and the error share the rest, a divider between two. */
     static const double weights[2] = {1.0, 1.0};
     int nw = errmsg ? 2 : 1, widths[2];
-    int fixed = (mode == TCP_LIST ? 2 : 10) + scheme + 5 + 5 + 3;
+    int fixed = (mode == ROW_LIST ? 2 : 10) + scheme + 5 + 5 + 3;
     share(l->width - fixed - (4 + nw), weights, nw, widths);
     truncated(l, ST_TEXT, conn, widths[0], 0);
     console__put(l, ST_TEXT, " ", 1);
@@ -349,7 +351,7 @@ tcp_line(struct sline *l, const struct store_info *in, const struct tcp_parts *p
 /* A TCP flow's row from the store's. */
 static void
 tcp_row(struct sline *l, const struct store_info *in, const char *errmsg, int focused,
-        enum tcp_mode mode)
+        enum row_mode mode)
 {
     struct tcp_parts p = {.start = in->client_timestamp_start ? in->client_timestamp_start
                                                               : in->timestamp_created,
@@ -364,6 +366,67 @@ tcp_row(struct sline *l, const struct store_info *in, const char *errmsg, int fo
     tcp_line(l, in, &p, errmsg, focused, mode);
 }
 
+/* format_dns_flow: one line in every render mode, the list's without the
+ * time, the table's op code column 10 wide ("DNS QUERY "). */
+static void
+dns_line(struct sline *l, const struct store_info *in, const char *errmsg, int focused,
+         enum row_mode mode)
+{
+    char ts[32], buf[64], op[64], type[64];
+    console__put(l, ST_FOCUS, focused ? ">>" : "  ", 2);
+    if (mode != ROW_LIST) {
+        timestamp(in->request_timestamp_start, ts, sizeof(ts));
+        console__put(l, in->intercepted ? ST_INTERCEPT : ST_TEXT, ts + strlen(ts) - 8, 8);
+    }
+    console__put(l, ST_TEXT, " ", 1);
+    snprintf(op, sizeof(op), "DNS %s", in->method);
+    int opw = mode == ROW_TABLE ? 10 : console__width(op, strlen(op));
+    console__put_fixed(l, in->intercepted ? ST_INTERCEPT : ST_SCHEME_DNS, op, opw, 0);
+    console__put(l, ST_TEXT, " ", 1);
+
+    /* Fixed: indicators, the op code, "(type) =", the response code 9,
+     * duration 5, right indicators 3; the name (0.5) and the answers (1)
+     * share the rest, 7 dividers. */
+    snprintf(type, sizeof(type), "(%s) =", in->http_version);
+    int typew = console__width(type, strlen(type));
+    static const double weights[2] = {0.5, 1.0};
+    int widths[2];
+    int fixed = (mode == ROW_LIST ? 2 : 10) + opw + typew + 9 + 5 + 3;
+    share(l->width - fixed - 7, weights, 2, widths);
+    truncated(l, ST_URL_DOMAIN, in->path, widths[0], 1);
+    console__put(l, ST_TEXT, " ", 1);
+    console__put(l, ST_TEXT, type, SIZE_MAX);
+    console__put(l, ST_TEXT, " ", 1);
+    /* The answers joined, "?" for none, "..." before the answer; an error
+     * instead of all of them. */
+    if (errmsg)
+        truncated(l, ST_ERROR, errmsg, widths[1], 0);
+    else
+        truncated(l, ST_TEXT,
+                  !in->has_response ? "..."
+                  : *in->reason     ? in->reason
+                                    : "?",
+                  widths[1], 0);
+    console__put(l, ST_TEXT, " ", 1);
+    char rc[DNS_STR_MAX];
+    const char *rcode = in->has_response ? dns_rcode_str((unsigned)in->status_code, rc) : "";
+    enum console_style rs = in->intercepted ? ST_INTERCEPT
+                            : in->has_response
+                                ? code_style(dns_rcode_http_status((unsigned)in->status_code))
+                                : ST_CODE_OTHER;
+    console__put_fixed(l, rs, rcode, 9, 0);
+    console__put(l, ST_TEXT, " ", 1);
+    double dur = in->has_response ? in->response_timestamp_start - in->request_timestamp_start : 0;
+    if (dur != 0) {
+        console__pretty_duration(dur, buf, sizeof(buf));
+        console__put_fixed(l, console__duration_style(dur), buf, 5, 1);
+    } else {
+        console__put_fixed(l, ST_TEXT, "", 5, 1);
+    }
+    console__put(l, ST_TEXT, " ", 1);
+    right_indicators(l, in);
+}
+
 void
 console__format_table(struct sline *l, const struct store_info *in, const char *errmsg, int focused)
 {
@@ -372,7 +435,11 @@ console__format_table(struct sline *l, const struct store_info *in, const char *
     int intercept_resp = in->intercepted && in->has_response;
 
     if (in->type == FLOW_TCP) {
-        tcp_row(l, in, errmsg, focused, TCP_TABLE);
+        tcp_row(l, in, errmsg, focused, ROW_TABLE);
+        return;
+    }
+    if (in->type == FLOW_DNS) {
+        dns_line(l, in, errmsg, focused, ROW_TABLE);
         return;
     }
 
@@ -471,7 +538,11 @@ console__format_list(struct sline out[2], const struct store_info *in, const cha
     char ts[32], u[4096], buf[64];
     int pre;
     if (in->type == FLOW_TCP && !detail) {
-        tcp_row(l, in, errmsg, focused, TCP_LIST);
+        tcp_row(l, in, errmsg, focused, ROW_LIST);
+        return;
+    }
+    if (in->type == FLOW_DNS) {
+        dns_line(l, in, errmsg, focused, detail ? ROW_DETAIL : ROW_LIST);
         return;
     }
     if (detail) {
@@ -560,5 +631,5 @@ console__format_tcp(struct sline *l, const struct store_info *in, const struct f
         p.size += f->messages[i].content.len;
     if (f->nmessages && cc)
         p.dur = f->messages[f->nmessages - 1].timestamp - cc->timestamp_start;
-    tcp_line(l, in, &p, errmsg, 1, TCP_DETAIL);
+    tcp_line(l, in, &p, errmsg, 1, ROW_DETAIL);
 }

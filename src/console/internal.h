@@ -186,8 +186,9 @@ enum console_style console__content_type_style(const char *ct, size_t *shown);
 
 /*
  * 8.1.1's format_flow for the flow list: the table layout (one line, for
- * terminals of 100 columns or more) or the list layout (two lines, one for a TCP flow; out[1]
- * gets the second; detail: the header of the flow view, with the date).
+ * terminals of 100 columns or more) or the list layout (two lines, one for a TCP or DNS flow;
+ * out[1] gets the second; detail: the header of the flow view, with the date, one line for
+ * DNS with the time as the table's).
  * focused draws the ">>" marker; errmsg is the flow's error (NULL: none).
  */
 void console__format_table(struct sline *out, const struct store_info *, const char *errmsg,

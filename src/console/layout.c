@@ -37,7 +37,7 @@ console__list_row_lines(struct console *c, int table, long i)
     struct store_info in;
     if (table || store_view_info(c->store, (size_t)i, &in) < 0)
         return 1;
-    return in.type == FLOW_TCP ? 1 : 2;
+    return in.type == FLOW_TCP || in.type == FLOW_DNS ? 1 : 2;
 }
 
 /* The first row that shows row last at the bottom of rows lines, the
@@ -66,7 +66,8 @@ flowlist(struct console *c, struct sline *lines, int rows)
     if (len == 0)
         return;
     /* Keep the focus on the screen, moving the list as little as possible;
-     * the list layout's rows are two lines, a TCP flow's one (8.1.1's). */
+     * the list layout's rows are two lines, a TCP or DNS flow's one
+     * (8.1.1's). */
     if (focus >= 0) {
         if (focus < c->top)
             c->top = focus;
@@ -85,7 +86,7 @@ flowlist(struct console *c, struct sline *lines, int rows)
             continue;
         char *err = error_message(c, &in);
         int focused = i == focus;
-        int h = table || in.type == FLOW_TCP ? 1 : 2;
+        int h = table || in.type == FLOW_TCP || in.type == FLOW_DNS ? 1 : 2;
         if (table)
             console__format_table(&lines[at], &in, err, focused);
         else if (at + h <= rows)
@@ -113,7 +114,7 @@ flowview(struct console *c, struct sline *lines, int rows)
         console__put(&lines[0], ST_HIGHLIGHT, "No flow.", SIZE_MAX);
         return;
     }
-    /* The flow as the list's detail form: two lines, or one for TCP. */
+    /* The flow as the list's detail form: two lines, or one for TCP and DNS. */
     int tab_row = console__flowview_tab_row(f);
     struct store_info in;
     if (rows >= tab_row + 1 && store_info(c->store, f->id, &in) == 0) {

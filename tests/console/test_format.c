@@ -9,7 +9,10 @@
 #include <time.h>
 
 #include "../lib/test.h"
+#include "../store/tstore.h"
 #include "console/internal.h"
+#include "dns/dns.h"
+#include "flow/flowfile.h"
 #include "util/num.h"
 
 static struct store_info
@@ -223,6 +226,104 @@ TEST(console_format_tcp_rows_as_8_1_1)
     console__format_list(&s.lines[0], &in, "refused", 0, 0);
     ASSERT_STREQ(trimmed(&s.lines[0]), "   TCP <no address> <-> *:80        refused");
     console__screen_clear(&s);
+}
+
+/* The flows of dns.mitm in a store, their messages read (as a live flow's). */
+static struct store *
+dns_store(struct flow ***flows, size_t *n)
+{
+    struct store *s = tstore_new(NULL);
+    *n = tflows_load("dns.mitm", flows);
+    ASSERT_EQ(*n, 3);
+    for (size_t i = 0; i < *n; i++) {
+        struct err e = {0};
+        if ((*flows)[i]->dns_request == NULL)
+            ASSERT_EQ(ffile_load_dns((*flows)[i]->extra, (*flows)[i], &e), 0);
+        ASSERT_EQ(store_add(s, (*flows)[i]), 1);
+    }
+    return s;
+}
+
+/* Row i of the view drawn in the table (mode 0), the list (1) or above
+ * the flow view (2), focused when i is 0. */
+static const char *
+dns_row(struct store *s, size_t i, int cols, int mode, const char *errmsg)
+{
+    static char t[1024];
+    struct screen sc;
+    struct store_info in;
+    ASSERT_EQ(store_view_info(s, i, &in), 0);
+    console__screen_init(&sc, 2, cols);
+    if (mode == 0)
+        console__format_table(&sc.lines[0], &in, errmsg, i == 0);
+    else
+        console__format_list(&sc.lines[0], &in, errmsg, i == 0, mode == 2);
+    ASSERT_EQ(sc.lines[0].used, cols);
+    ASSERT_EQ(sc.lines[1].used, 0);
+    snprintf(t, sizeof(t), "%s", trimmed(&sc.lines[0]));
+    console__screen_clear(&sc);
+    return t;
+}
+
+TEST(console_format_dns_rows_as_8_1_1)
+{
+    utc();
+    struct flow **flows;
+    size_t n;
+    struct store *s = dns_store(&flows, &n);
+    /* 8.1.1 on dns.mitm at 120 columns: the op code, the name (right
+     * aligned), its type, the answers, the response code, the duration. */
+    ASSERT_STREQ(dns_row(s, 0, 120, 0, NULL),
+                 ">>20:21:14 DNS QUERY              example.test (A) = 127.0.0.1              "
+                 "                         NOERROR     3ms");
+    ASSERT_STREQ(dns_row(s, 1, 120, 0, NULL),
+                 "  20:21:14 DNS QUERY         www.example.test (AAAA) = ::1                  "
+                 "                         NOERROR     3ms");
+    ASSERT_STREQ(dns_row(s, 2, 120, 0, NULL),
+                 "  20:21:14 DNS QUERY           missing.invalid (A) = ?                      "
+                 "                         NXDOMAIN    2ms");
+    /* At 80, the list layout: one line, no time, the op code as it is, a
+     * name too long cut at its start. */
+    ASSERT_STREQ(dns_row(s, 0, 80, 1, NULL),
+                 ">> DNS QUERY    example.test (A) = 127.0.0.1                 NOERROR     3ms");
+    ASSERT_STREQ(dns_row(s, 1, 80, 1, NULL),
+                 "   DNS QUERY \xe2\x80\xa6w.example.test (AAAA) = ::1                    NOERROR"
+                 "     3ms");
+    ASSERT_STREQ(dns_row(s, 2, 80, 1, NULL),
+                 "   DNS QUERY missing.invalid (A) = ?                         NXDOMAIN    2ms");
+    /* Above the flow view: the time, the op code as it is. */
+    ASSERT_STREQ(dns_row(s, 0, 120, 2, NULL),
+                 ">>20:21:14 DNS QUERY             example.test (A) = 127.0.0.1               "
+                 "                         NOERROR     3ms");
+
+    /* No answer yet ("..."), an error instead of the answers, an op code
+     * and a response code without names and two answers joined: 8.1.1's
+     * rows of the same flows. */
+    dns_message_free(flows[0]->dns_response);
+    flows[0]->dns_response = NULL;
+    store_update(s, flows[0]);
+    dns_message_free(flows[2]->dns_response);
+    flows[2]->dns_response = NULL;
+    store_update(s, flows[2]);
+    flows[1]->dns_request->op_code = 9;
+    flows[1]->dns_response->response_code = 11;
+    static const uint8_t lo[] = {127, 0, 0, 1};
+    dns_add_rr(&flows[1]->dns_response->answers, "example.test", 1, 1, 60, lo, sizeof(lo));
+    store_update(s, flows[1]);
+    ASSERT_STREQ(dns_row(s, 0, 120, 0, NULL),
+                 ">>20:21:14 DNS QUERY              example.test (A) = ...");
+    ASSERT_STREQ(dns_row(s, 1, 120, 0, NULL),
+                 "  20:21:14 DNS OPCOD\xe2\x80\xa6        www.example.test (AAAA) = ::1, 127.0.0.1"
+                 "                                DSOTYPENI   3ms");
+    ASSERT_STREQ(dns_row(s, 2, 120, 0, "timed out"),
+                 "  20:21:14 DNS QUERY           missing.invalid (A) = timed out");
+    ASSERT_STREQ(dns_row(s, 0, 80, 1, NULL), ">> DNS QUERY    example.test (A) = ...");
+    ASSERT_STREQ(dns_row(s, 1, 80, 1, NULL),
+                 "   DNS OPCODE(9) \xe2\x80\xa6w.example.test (AAAA) = ::1, 127.0.0.1     DSOTYPENI"
+                 "   3ms");
+    ASSERT_STREQ(dns_row(s, 2, 80, 1, "timed out"), "   DNS QUERY missing.invalid (A) = timed out");
+    tflows_free(flows, n);
+    store_free(s);
 }
 
 /* The WebSocket flow of websocket.mitm: a 101 with no body. */

@@ -584,6 +584,14 @@ ROWS_8_1_1 = [
     " \u2026ntent missing]",
     "  20:22:49 HTTP  POST       127.0.0.1 /echo?source=replay                            200"
     "      text/plain   87b   3ms \u21ba",
+    # DNS: the op code, the question and its type, the answers ("?": none),
+    # the response code and the duration.
+    "  20:21:14 DNS QUERY              example.test (A) = 127.0.0.1                           "
+    "            NOERROR     3ms",
+    "  20:21:14 DNS QUERY         www.example.test (AAAA) = ::1                               "
+    "            NOERROR     3ms",
+    "  20:21:14 DNS QUERY           missing.invalid (A) = ?                                   "
+    "            NXDOMAIN    2ms",
 ]
 # And in its list layout at 80 columns: a TCP flow takes one line.
 LIST_ROWS_8_1_1 = [
@@ -595,9 +603,9 @@ LIST_ROWS_8_1_1 = [
 
 
 def test_console_rows_of_a_file_as_8_1_1(tmp_path):
-    """The WebSocket, TCP, truncated and replayed flows of all.mitm read
-    from the file: each row as 8.1.1 shows it, in the table layout and in
-    the list layout, where the TCP flow's row is one line."""
+    """The WebSocket, TCP, DNS, truncated and replayed flows of all.mitm
+    read from the file: each row as 8.1.1 shows it, in the table layout and
+    in the list layout, where the TCP flow's row is one line."""
     path = os.path.join(FIXTURES, "flows", "all.mitm")
     for width, height, rows, name in [(120, 60, ROWS_8_1_1, "33-rows-table"),
                                       (80, 40, LIST_ROWS_8_1_1, "33-rows-list")]:
