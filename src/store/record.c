@@ -891,8 +891,10 @@ fields(const struct tv *rec, struct rec_fields *out, struct tv *vals)
         out->type = FLOW_DNS;
     else
         return MP_ERR_UNSUPPORTED;
+    /* An id with a NUL in it is cut there as the flow's C string: the
+     * slow path reads it, so the row's id (kept by -r) is the flow's. */
     if (vals[K_ID].type != TNS_TEXT || vals[K_ID].n >= UUID_STR_LEN ||
-        !tns_utf8_valid(vals[K_ID].p, vals[K_ID].n))
+        !tns_utf8_valid(vals[K_ID].p, vals[K_ID].n) || memchr(vals[K_ID].p, 0, vals[K_ID].n))
         return MP_ERR_UNSUPPORTED;
     out->id = slice_from(vals[K_ID].p, vals[K_ID].n);
     valid |= 1u << K_TYPE | 1u << K_VERSION | 1u << K_ID;

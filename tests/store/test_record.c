@@ -179,6 +179,38 @@ TEST(store_record_scan_leaves_what_it_does_not_know)
 }
 
 /*
+ * A flow id with a NUL in it: the flow's id is a C string cut there, so the
+ * fast path leaves the record to ffile_deserialize(), and the id a row keeps
+ * for -r (STORE_LOAD_KEEP_IDS) is always the flow's (found by the
+ * store_record fuzz target).
+ */
+TEST(store_record_scan_leaves_an_id_with_a_nul)
+{
+    uint8_t *data;
+    size_t *offs;
+    size_t n = trecords("all.mitm", &data, &offs);
+    ASSERT(n > 0);
+    size_t len = offs[1] - offs[0];
+    uint8_t *rec = xmemdup(data + offs[0], len);
+    struct rec_fields f;
+    struct buf rest = BUF_INIT;
+    store__rec_fields_init(&f);
+    ASSERT_EQ(store__rec_scan(rec, len, NULL, &f, &rest, NULL), 0);
+    ASSERT(f.id.len > 1);
+    size_t at = (size_t)(f.id.p - rec) + 1;
+    store__rec_fields_clear(&f);
+    rec[at] = '\0';
+    store__rec_fields_init(&f);
+    buf_reset(&rest);
+    ASSERT_EQ(store__rec_scan(rec, len, NULL, &f, &rest, NULL), MP_ERR_UNSUPPORTED);
+    store__rec_fields_clear(&f);
+    buf_clear(&rest);
+    free(rec);
+    free(data);
+    free(offs);
+}
+
+/*
  * Damaged records: whatever the fast path takes, ffile_deserialize() takes
  * too and reads as the same row. Every byte of a few records is changed.
  */
