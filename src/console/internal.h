@@ -2,8 +2,10 @@
  * Shared between the console's files; not for other modules. The files:
  *
  *   screen.c    the screen model: lines of styled spans, cut to the width
+ *   wrap.c      text cut into lines where urwid's Text widget cuts it
  *   format.c    one flow as 8.1.1's list shows it (table, list, detail)
  *   flowview.c  the flow view's tabs: headers, bodies through the content views
+ *   dnsview.c   a DNS flow's Request and Response tabs
  *   layout.c    the whole screen of the current view, status bar, prompt
  *   keymap.c    8.1.1's default key bindings, per context, to command strings
  *   eventlog.c  the event log: a ring of log lines
@@ -48,6 +50,8 @@ struct options;
  * Styles: 8.1.1's palette names (palettes.py), which the painter maps to
  * colours. The size and duration gradients of 8.1.1 (gradient_00..99)
  * come in four steps here, GRADIENT_0 (large, slow) to GRADIENT_3.
+ * DEFAULT is text urwid draws without an attribute: the terminal's own
+ * colours, or the palette's background when it is not transparent.
  */
 #define CONSOLE_STYLE_MAP(X)                                                                       \
     X(TEXT, "text")                                                                                \
@@ -116,7 +120,8 @@ struct options;
     X(GRADIENT_2, "gradient_2")                                                                    \
     X(GRADIENT_3, "gradient_3")                                                                    \
     X(FROM_CLIENT, "from_client")                                                                  \
-    X(TO_CLIENT, "to_client")
+    X(TO_CLIENT, "to_client")                                                                      \
+    X(DEFAULT, "default")
 
 enum console_style {
 #define X(id, name) ST_##id,
@@ -172,6 +177,16 @@ int console__cp_width(uint32_t cp);
 size_t console__cut(const char *text, size_t len, int cols);
 /* The line's text as a NUL-terminated string (borrowed until it changes). */
 const char *console__line_text(struct sline *);
+
+/* A screen line of text laid out by console__wrap: len bytes at start. */
+struct console_wrap {
+    size_t start, len;
+};
+/* Cuts len bytes of UTF-8 into lines of at most cols columns where 8.1.1's
+ * urwid Text (wrap "space") cuts them (wrap.c): at newlines, at the last
+ * blank that fits, else inside the word. Returns how many (at least one);
+ * *out gets them (malloc'd, the caller frees). */
+size_t console__wrap(const char *text, size_t len, int cols, struct console_wrap **out);
 
 /* ---- flow rows (format.c) --------------------------------------------- */
 

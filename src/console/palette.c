@@ -275,7 +275,7 @@ console__palette_colour(const char *palette, int transparent, int style, int nco
     int p = console__palette_find(palette);
     if (p < 0)
         p = console__palette_find("solarized_dark");
-    int i = style < 0 || style >= ST__COUNT ? 0 : style + 1;
+    int i = style < 0 || style >= ST__COUNT || style == ST_DEFAULT ? 0 : style + 1;
     const struct pal_entry *e = &table[p][transparent ? 0 : 1][i];
     struct console_colour c;
     if (ncolors >= 256) {
