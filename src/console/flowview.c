@@ -75,9 +75,8 @@ console__flowview_invalidate(struct flowview *fv)
     fv->at_end = at_end;
 }
 
-/* A new header line at the end of fv->head. */
-static struct sline *
-head_line(struct flowview *fv, int cols)
+struct sline *
+console__flowview_add_line(struct flowview *fv, int cols)
 {
     if ((size_t)fv->nhead == fv->nheadblk * FV_HEAD_BLOCK) {
         if (fv->nheadblk == fv->capheadblk) {
@@ -90,6 +89,12 @@ head_line(struct flowview *fv, int cols)
     buf_init(&l->text);
     l->width = cols;
     return l;
+}
+
+static struct sline *
+head_line(struct flowview *fv, int cols)
+{
+    return console__flowview_add_line(fv, cols);
 }
 
 /* format_keyvals: keys padded to the longest (at most 30), two blanks, values. */
@@ -446,14 +451,21 @@ console__flowview_tabs(const struct flow *f, int out[FV__COUNT])
     return n;
 }
 
+/* An HTTP flow's response, a DNS flow's answer. */
+static int
+has_response(const struct flow *f)
+{
+    return f->type == FLOW_DNS ? f->dns_response != NULL : f->response != NULL;
+}
+
 const char *
 console__flowview_tab_name(const struct flow *f, int t)
 {
     switch (t) {
     case FV_REQUEST:
-        return f && f->intercepted && f->response == NULL ? "Request intercepted" : "Request";
+        return f && f->intercepted && !has_response(f) ? "Request intercepted" : "Request";
     case FV_RESPONSE:
-        return f && f->intercepted && f->response ? "Response intercepted" : "Response";
+        return f && f->intercepted && has_response(f) ? "Response intercepted" : "Response";
     case FV_WEBSOCKET:
         return "WebSocket Messages";
     case FV_TCP:
@@ -716,6 +728,14 @@ console__flowview_build(struct flowview *fv, struct flow *f, int tab, const char
     }
     if (tab == FV_WEBSOCKET || tab == FV_TCP) {
         messages_start(fv, f, mode, cols);
+        return;
+    }
+    if (f->type == FLOW_DNS && (tab == FV_REQUEST || tab == FV_RESPONSE)) {
+        if (tab == FV_REQUEST)
+            console__dnsview(fv, f->dns_request, "request", cols);
+        else
+            console__dnsview(fv, f->dns_response, "response", cols);
+        fv->body_done = 1;
         return;
     }
     if (f->type != FLOW_HTTP || f->request == NULL) {

@@ -420,6 +420,14 @@ void console__flowview_build(struct flowview *, struct flow *f, int tab, const c
  * or the render is done; does about budget bytes of work. Returns 1 while
  * more is wanted and there is more to render. */
 int console__flowview_fill(struct flowview *, int want, size_t budget);
+/* A new line at the end of the lines above the body (the headers, the
+ * Detail tab, a DNS message), cols wide; borrowed from fv. */
+struct sline *console__flowview_add_line(struct flowview *, int cols);
+/* A DNS flow's Request or Response tab (dnsview.c): m's sections as 8.1.1
+ * lays them out, or "No request." / "No response." (what names it) when m
+ * is NULL. */
+struct dns_message;
+void console__dnsview(struct flowview *, const struct dns_message *m, const char *what, int cols);
 /* Lines known so far (header, description, body). */
 int console__flowview_lines(const struct flowview *);
 /* Draws line i of the view into out. */
