@@ -12,6 +12,7 @@
  * slow view never holds up the keyboard for long.
  */
 #include <ctype.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,20 +35,45 @@ console__flowview_init(struct flowview *fv)
     fv->highlight = -1;
 }
 
+/* A block of lines, every one of them: those never used are zeroes. */
+static void
+free_block(struct sline *blk)
+{
+    for (int i = 0; i < FV_HEAD_BLOCK; i++) {
+        buf_clear(&blk[i].text);
+        free(blk[i].spans);
+    }
+    free(blk);
+}
+
+/* The view's lines, when there are many, go to the dead list (freed by
+ * console__flowview_reap a slice at a time); the few of a screen or two
+ * go at once. */
+static void
+bury_lines(struct flowview *fv)
+{
+    if (fv->nheadblk <= FV_REAP_MIN) {
+        for (size_t i = 0; i < fv->nheadblk; i++)
+            free_block(fv->head[i]);
+        free(fv->head);
+        return;
+    }
+    if (fv->ndead + fv->nheadblk > fv->capdead) {
+        fv->capdead = 2 * (fv->ndead + fv->nheadblk);
+        fv->dead = xrealloc(fv->dead, fv->capdead * sizeof(*fv->dead));
+    }
+    memcpy(fv->dead + fv->ndead, fv->head, fv->nheadblk * sizeof(*fv->head));
+    fv->ndead += fv->nheadblk;
+    free(fv->head);
+}
+
 void
 console__flowview_clear(struct flowview *fv)
 {
     free(fv->flow_id);
     free(fv->mode);
     free(fv->description);
-    for (int i = 0; i < fv->nhead; i++) {
-        struct sline *l = console__flowview_head(fv, i);
-        buf_clear(&l->text);
-        free(l->spans);
-    }
-    for (size_t i = 0; i < fv->nheadblk; i++)
-        free(fv->head[i]);
-    free(fv->head);
+    bury_lines(fv);
     cv_render_free(fv->render);
     for (size_t i = 0; i < fv->nchunk; i++)
         cv_lines_clear(&fv->chunk[i]);
@@ -55,7 +81,44 @@ console__flowview_clear(struct flowview *fv)
     cv_render_free(fv->msg);
     buf_clear(&fv->msg_joined);
     cv_lines_clear(&fv->msg_lines);
+    struct sline **dead = fv->dead;
+    size_t ndead = fv->ndead, capdead = fv->capdead;
     console__flowview_init(fv);
+    fv->dead = dead;
+    fv->ndead = ndead;
+    fv->capdead = capdead;
+}
+
+static double
+now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+int
+console__flowview_reap(struct flowview *fv, unsigned budget_us)
+{
+    double until = now_us() + budget_us;
+    while (fv->ndead > 0) {
+        free_block(fv->dead[--fv->ndead]);
+        if (budget_us != UINT_MAX && now_us() >= until)
+            break;
+    }
+    if (fv->ndead == 0) {
+        free(fv->dead);
+        fv->dead = NULL;
+        fv->capdead = 0;
+    }
+    return fv->ndead > 0;
+}
+
+void
+console__flowview_free(struct flowview *fv)
+{
+    console__flowview_clear(fv);
+    console__flowview_reap(fv, UINT_MAX);
 }
 
 void

@@ -389,6 +389,11 @@ struct flowview {
     struct buf msg_joined;
     struct cv_render *msg;
     struct cv_lines msg_lines;
+    /* The line blocks of views left (a 100 MB TCP stream's are a million
+     * lines: freeing them at once held the keys for over 100 ms), freed a
+     * slice at a time by console__flowview_reap; clearing keeps them. */
+    struct sline **dead; /* owned array of owned blocks */
+    size_t ndead, capdead;
 };
 
 #define FV_HEAD_BLOCK 1024
@@ -408,7 +413,18 @@ console__flowview_pending(const struct flowview *fv)
 }
 
 void console__flowview_init(struct flowview *);
+/* Lets the view go (nothing built); a view of more than FV_REAP_MIN blocks
+ * of lines leaves them on the dead list for console__flowview_reap. */
+#define FV_REAP_MIN 4
 void console__flowview_clear(struct flowview *);
+/* Frees dead lines for about budget_us microseconds (UINT_MAX: all of
+ * them); returns 1 while some are left, for the next idle slice. Each
+ * redraw frees FV_REAP_SLICE_US worth: a few milliseconds, as a body's
+ * render takes. */
+int console__flowview_reap(struct flowview *, unsigned budget_us);
+#define FV_REAP_SLICE_US 4000u
+/* Clears the view and frees every dead line: the console is going. */
+void console__flowview_free(struct flowview *);
 /* The flow changed (or the size, or the mode): build again when next drawn,
  * keeping the tab and the scroll position. */
 void console__flowview_invalidate(struct flowview *);

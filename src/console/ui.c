@@ -104,7 +104,7 @@ console__clear(struct console *c)
     pthread_mutex_lock(&console__log_lock);
     console__eventlog_clear(&c->log);
     pthread_mutex_unlock(&console__log_lock);
-    console__flowview_clear(&c->fv);
+    console__flowview_free(&c->fv);
     if (c->shown)
         flow_unref(c->shown);
     chooser_clear(&c->chooser);
@@ -731,6 +731,8 @@ on_redraw(void *arg)
      * runs a timer re-armed with 0 in its own callback again at once, and
      * would never read a key. */
     int searching = console__search_all_poll(c) | console__search_poll(c);
+    /* The lines of a view left are freed a slice per turn too. */
+    searching |= console__flowview_reap(&c->fv, FV_REAP_SLICE_US);
     if (searching ||
         (c->stack[c->depth - 1] == VIEW_FLOWVIEW && console__flowview_pending(&c->fv) &&
          (c->fv.at_end || console__flowview_lines(&c->fv) < c->fv.want))) {

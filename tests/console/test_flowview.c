@@ -5,6 +5,7 @@
  * time, are the whole render's. The TCP and WebSocket tabs, the header and
  * the tab line are 8.1.1's.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -158,7 +159,7 @@ assert_chunks_same_lines(struct flow *f, const char *mode)
         assert_same_line(&fv, &all, i);
     cv_lines_clear(&all);
     cv_render_free(r);
-    console__flowview_clear(&fv);
+    console__flowview_free(&fv);
 }
 
 /*
@@ -210,7 +211,7 @@ TEST(console_flowview_fill_budget_spans_chunks)
     ASSERT(fv.nbody > FV_CHUNK);
     ASSERT(fv.nbody <= 1300);
     ASSERT_EQ(fv.nchunk, 2);
-    console__flowview_clear(&fv);
+    console__flowview_free(&fv);
     flow_unref(f);
 }
 
@@ -419,8 +420,8 @@ stepped_as_whole(struct flow *f, int tab, size_t budget)
         free(a);
         free(b);
     }
-    console__flowview_clear(&whole);
-    console__flowview_clear(&step);
+    console__flowview_free(&whole);
+    console__flowview_free(&step);
     return steps;
 }
 
@@ -455,7 +456,7 @@ TEST(console_flowview_messages_in_steps)
     ASSERT_EQ(console__flowview_fill(&fv, 30, 256u << 10), 0);
     ASSERT(console__flowview_lines(&fv) >= 30 && console__flowview_lines(&fv) < 200);
     ASSERT(console__flowview_pending(&fv));
-    console__flowview_clear(&fv);
+    console__flowview_free(&fv);
     flow_unref(f);
 
     f = tcon_flow("GET", "/chat", 101);
@@ -607,4 +608,58 @@ TEST(console_flowview_detail_as_811)
         "    Client conn. closed       " DASH,
     };
     detail_as_811("flows/error-refused.mitm", 0, refused, sizeof(refused) / sizeof(refused[0]));
+}
+
+/* Leaving a TCP Stream tab of many lines does not free them in the key:
+ * they are freed over the redraws after it, a slice each, and a view of a
+ * screen or two frees its lines at once. */
+TEST(console_flowview_leaving_frees_lines_in_slices)
+{
+    struct tcon t;
+    tcon_start(&t, NULL);
+    struct console *c = t.c;
+    struct flow *f = flow_new_tcp(NULL, NULL);
+    f->live = 0;
+    struct buf m = BUF_INIT;
+    for (int i = 0; i < 10000; i++)
+        buf_printf(&m, "line %d\n", i);
+    flow_tcp_add_message(f, 1, buf_ptr(&m), m.len);
+    buf_clear(&m);
+    store_add(t.s, f);
+    flow_unref(f);
+    tcon_keys(c, "enter", NULL);
+    console__layout(c, 40, 120);
+    tcon_keys(c, "G", NULL);
+    for (int i = 0; i < 1000 && console__flowview_pending(&c->fv); i++)
+        console__layout(c, 40, 120);
+    ASSERT(!console__flowview_pending(&c->fv));
+    size_t blocks = c->fv.nheadblk;
+    ASSERT(blocks > FV_REAP_MIN);
+    tcon_keys(c, "q", NULL);
+    ASSERT_EQ(c->fv.nhead, 0);
+    ASSERT_EQ(c->fv.ndead, blocks);
+    /* No time at all still frees a block a call. */
+    size_t calls = 0;
+    while (console__flowview_reap(&c->fv, 0))
+        calls++;
+    ASSERT_EQ(calls + 1, blocks);
+    ASSERT_EQ(c->fv.ndead, 0);
+    ASSERT(c->fv.dead == NULL);
+
+    /* A short view: gone with the key. */
+    tcon_keys(c, "enter", NULL);
+    console__layout(c, 40, 120);
+    ASSERT(c->fv.nheadblk <= FV_REAP_MIN);
+    tcon_keys(c, "q", NULL);
+    ASSERT_EQ(c->fv.ndead, 0);
+
+    /* Lines left when the console goes are freed with it (LSan checks). */
+    tcon_keys(c, "enter", NULL);
+    console__layout(c, 40, 120);
+    tcon_keys(c, "G", NULL);
+    for (int i = 0; i < 1000 && console__flowview_pending(&c->fv); i++)
+        console__layout(c, 40, 120);
+    tcon_keys(c, "q", NULL);
+    ASSERT(c->fv.ndead > 0);
+    tcon_stop(&t);
 }
