@@ -17,6 +17,7 @@
  *   commands.c  the console.* commands the key bindings call
  *   ui.c        state, key dispatch, prompt, chooser, redraw scheduling
  *   panes.c     the layout panes (console_layout): geometry, focus, commands
+ *   listbox.c   page up and down as urwid's ListBox moves them
  *   palette.c   8.1.1's six palettes: the colours of each style
  *   mouse.c     clicks and the wheel (console_mouse)
  *   scriptrun.c script.run, the command | prompts for
@@ -227,6 +228,32 @@ void console__repr(struct buf *out, const struct tns *v);
 /* The lines row i of the view takes in the flow list: one in the table
  * layout; in the list layout two, one for a TCP flow (8.1.1's). */
 int console__list_row_lines(struct console *c, int table, long i);
+/* The flow list's top row and top_skip once the focus is shown whole and
+ * the rows fill the pane's rows as far as the list goes (8.1.1's ListBox
+ * leaves no blank below while rows are above). */
+void console__flowlist_settle(struct console *c, int table, int rows);
+
+/* ---- urwid's ListBox paging (listbox.c) ------------------------------------ */
+
+/* A list of len items, rows(arg, i) rows each, in a pane of maxrow rows. */
+struct console_lb {
+    long len;
+    int maxrow;
+    int (*rows)(void *arg, long i);
+    void *arg;
+};
+/* The focus, and the pane's row its first row is on (negative: rows of it
+ * hidden above the pane). */
+struct console_lb_state {
+    long focus;
+    int row;
+};
+/* urwid's _keypress_page_down (down) or _keypress_page_up on st. */
+void console__lb_page(const struct console_lb *, int down, struct console_lb_state *st);
+/* The row urwid really draws the focus's first row on (calculate_visible):
+ * the rows above and below filling the pane as far as the list goes. */
+int console__lb_visible(const struct console_lb *, const struct console_lb_state *st);
+
 /* Whether the list uses the table layout at this width for the
  * console_flowlist_layout value ("default", "list", "table"). */
 int console__table_layout(const char *layout, int cols);
@@ -597,7 +624,8 @@ struct console {
     int pane;                  /* the focused pane: 0 top or left, 1 bottom or right */
     struct pane_rect panes[2]; /* as last laid out (the mouse finds them) */
     int npanes;
-    long top; /* the flow list's first shown row */
+    long top;     /* the flow list's first shown row */
+    int top_skip; /* its lines hidden above the pane (urwid shows rows in part) */
     int help_scroll, log_scroll;
     int log_follow;
     struct flowview fv;

@@ -40,21 +40,70 @@ console__list_row_lines(struct console *c, int table, long i)
     return in.type == FLOW_TCP || in.type == FLOW_DNS ? 1 : 2;
 }
 
-/* The first row that shows row last at the bottom of rows lines, the
- * rows above it as many as fit. */
-static long
-top_for(struct console *c, int table, long last, int rows)
+/* The top row and its lines hidden that show row last at the bottom of
+ * rows lines, the rows above it as many as fit, the topmost in part (as
+ * urwid fills a ListBox above its focus). */
+static void
+bottom_fit(struct console *c, int table, long last, int rows, long *top, int *skip)
 {
-    long top = last;
+    long t = last;
     int used = console__list_row_lines(c, table, last);
-    while (top > 0) {
-        int h = console__list_row_lines(c, table, top - 1);
-        if (used + h > rows)
-            break;
-        used += h;
-        top--;
+    while (t > 0 && used < rows)
+        used += console__list_row_lines(c, table, --t);
+    *top = t;
+    *skip = used > rows && t < last ? used - rows : 0;
+}
+
+void
+console__flowlist_settle(struct console *c, int table, int rows)
+{
+    long len = (long)store_view_len(c->store);
+    long focus = store_focus_index(c->store);
+    if (len == 0) {
+        c->top = 0;
+        c->top_skip = 0;
+        return;
     }
-    return top;
+    if (c->top >= len || c->top < 0) {
+        c->top = 0;
+        c->top_skip = 0;
+    }
+    int ht = console__list_row_lines(c, table, c->top);
+    if (c->top_skip >= ht || c->top_skip < 0)
+        c->top_skip = c->top_skip < 0 ? 0 : ht - 1;
+    /* Keep the focus on the screen, whole, moving the list as little as
+     * possible; the list layout's rows are two lines, a TCP or DNS flow's
+     * one (8.1.1's). */
+    if (focus >= 0) {
+        if (focus < c->top || (focus == c->top && c->top_skip > 0)) {
+            c->top = focus;
+            c->top_skip = 0;
+        }
+        int used = -c->top_skip;
+        for (long i = c->top; i <= focus && used <= rows; i++)
+            used += console__list_row_lines(c, table, i);
+        if (used > rows)
+            bottom_fit(c, table, focus, rows, &c->top, &c->top_skip);
+    }
+    /* No blank rows at the bottom while rows are above the pane. */
+    int used = -c->top_skip;
+    for (long i = c->top; i < len && used < rows; i++)
+        used += console__list_row_lines(c, table, i);
+    if (used < rows && (c->top > 0 || c->top_skip > 0))
+        bottom_fit(c, table, len - 1, rows, &c->top, &c->top_skip);
+}
+
+/* Line k of a two-line row drawn at row at of lines (rows of them). */
+static void
+put_row_line(struct sline *lines, int rows, int at, const struct sline *from)
+{
+    if (at < 0 || at >= rows)
+        return;
+    const char *p = (const char *)buf_ptr(&from->text);
+    for (size_t k = 0; k < from->nspans; k++) {
+        console__put(&lines[at], (enum console_style)from->spans[k].style, p, from->spans[k].len);
+        p += from->spans[k].len;
+    }
 }
 
 static void
@@ -65,32 +114,32 @@ flowlist(struct console *c, struct sline *lines, int rows)
     int table = console__table_layout(console__opt_str(c, "console_flowlist_layout", ""), c->cols);
     if (len == 0)
         return;
-    /* Keep the focus on the screen, moving the list as little as possible;
-     * the list layout's rows are two lines, a TCP or DNS flow's one
-     * (8.1.1's). */
-    if (focus >= 0) {
-        if (focus < c->top)
-            c->top = focus;
-        long least = top_for(c, table, focus, rows);
-        if (c->top < least)
-            c->top = least;
-    }
-    long fill = top_for(c, table, len - 1, rows);
-    if (c->top > fill)
-        c->top = fill;
-    if (c->top < 0)
-        c->top = 0;
-    for (long i = c->top, at = 0; i < len && at < rows; i++) {
+    console__flowlist_settle(c, table, rows);
+    for (long i = c->top, at = -c->top_skip; i < len && at < rows; i++) {
         struct store_info in;
         if (store_view_info(c->store, (size_t)i, &in) < 0)
             continue;
         char *err = error_message(c, &in);
         int focused = i == focus;
         int h = table || in.type == FLOW_TCP || in.type == FLOW_DNS ? 1 : 2;
-        if (table)
-            console__format_table(&lines[at], &in, err, focused);
-        else if (at + h <= rows)
+        if (table) {
+            if (at >= 0)
+                console__format_table(&lines[at], &in, err, focused);
+        } else if (at >= 0 && at + h <= rows) {
             console__format_list(&lines[at], &in, err, focused, 0);
+        } else {
+            /* A row cut by the top or the bottom of the pane: the lines of
+             * it that are in. */
+            struct sline part[2];
+            memset(part, 0, sizeof(part));
+            part[0].width = part[1].width = lines[0].width;
+            console__format_list(part, &in, err, focused, 0);
+            for (int k = 0; k < h; k++) {
+                put_row_line(lines, rows, (int)at + k, &part[k]);
+                buf_clear(&part[k].text);
+                free(part[k].spans);
+            }
+        }
         at += h;
         free(err);
     }

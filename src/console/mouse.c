@@ -43,6 +43,7 @@ click_flowlist(struct console *c, const struct pane_rect *r, int y)
     const char *layout = console__opt_str(c, "console_flowlist_layout", "");
     int table = console__table_layout(layout, r->cols);
     long len = (long)store_view_len(c->store), i = c->top;
+    y += c->top_skip;
     for (int h; i < len && y >= (h = console__list_row_lines(c, table, i)); i++)
         y -= h;
     if (i >= len)

@@ -300,17 +300,47 @@ body_rows(const struct console *c)
     return rows < 1 ? 1 : rows;
 }
 
+/* The rows of the flow list's row i, for urwid's paging. */
+struct list_rows {
+    struct console *c;
+    int table;
+};
+
+static int
+list_rows(void *arg, long i)
+{
+    struct list_rows *lr = arg;
+    return console__list_row_lines(lr->c, lr->table, i);
+}
+
+/* Page up and down move as 8.1.1's urwid ListBox moves them; the list is
+ * then drawn from where urwid puts the new focus. */
+static void
+page_flowlist(struct console *c, int table, int rows, int down)
+{
+    console__flowlist_settle(c, table, rows);
+    struct list_rows lr = {c, table};
+    struct console_lb lb = {(long)store_view_len(c->store), rows, list_rows, &lr};
+    struct console_lb_state st = {store_focus_index(c->store), -c->top_skip};
+    for (long i = c->top; i < st.focus; i++)
+        st.row += list_rows(&lr, i);
+    console__lb_page(&lb, down, &st);
+    int r = console__lb_visible(&lb, &st);
+    long top = st.focus;
+    while (r > 0 && top > 0)
+        r -= list_rows(&lr, --top);
+    c->top = top;
+    c->top_skip = r < 0 ? -r : 0;
+    store_focus_go(c->store, st.focus);
+}
+
 static void
 nav_flowlist(struct console *c, enum nav n)
 {
     long len = (long)store_view_len(c->store);
-    long focus = store_focus_index(c->store);
     const char *layout = console__opt_str(c, "console_flowlist_layout", NULL);
-    int per =
-        console__table_layout(layout, c->npanes == 2 ? c->panes[c->pane].cols : c->cols) ? 1 : 2;
-    long page = body_rows(c) / per;
-    if (page < 1)
-        page = 1;
+    int table =
+        console__table_layout(layout, c->npanes == 2 ? c->panes[c->pane].cols : c->cols);
     if (len == 0)
         return;
     switch (n) {
@@ -321,12 +351,8 @@ nav_flowlist(struct console *c, enum nav n)
         store_focus_next(c->store);
         break;
     case NAV_PAGEUP:
-        store_focus_go(c->store, focus - page < 0 ? 0 : focus - page);
-        c->top = c->top - page < 0 ? 0 : c->top - page;
-        break;
     case NAV_PAGEDOWN:
-        store_focus_go(c->store, focus + page >= len ? len - 1 : focus + page);
-        c->top += page;
+        page_flowlist(c, table, body_rows(c), n == NAV_PAGEDOWN);
         break;
     case NAV_START:
         store_focus_go(c->store, 0);
