@@ -129,6 +129,12 @@ console__term_new(struct err *e)
     noecho();
     nonl();
     keypad(stdscr, TRUE);
+    /* Home and End as tmux and screen (and rxvt) send them, whatever
+     * TERM's terminfo says: urwid knows every one of these. */
+    define_key("\033[1~", KEY_HOME);
+    define_key("\033[4~", KEY_END);
+    define_key("\033[7~", KEY_HOME);
+    define_key("\033[8~", KEY_END);
     nodelay(stdscr, TRUE);
     leaveok(stdscr, FALSE);
     curs_set(0);
