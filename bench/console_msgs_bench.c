@@ -155,12 +155,13 @@ main(int argc, char **argv)
     printf("{\"tcp_mb\": %u, \"tcp_open_max_step_ms\": %.1f, \"tcp_open_max_step_cpu_ms\": %.1f, "
            "\"tcp_end_max_step_ms\": %.1f, \"tcp_end_max_step_cpu_ms\": %.1f, "
            "\"tcp_end_cpu_ms\": %.1f, \"tcp_end_steps\": %d, \"tcp_leave_cpu_ms\": %.1f, "
-           "\"tcp_leave_max_step_ms\": %.1f, \"tcp_leave_total_cpu_ms\": %.1f, \"tcp_leave_steps\": %d, "
-           "\"ws_messages\": %lu, "
+           "\"tcp_leave_max_step_ms\": %.1f, \"tcp_leave_total_cpu_ms\": %.1f, "
+           "\"tcp_leave_steps\": %d, \"ws_messages\": %lu, "
            "\"ws_open_max_step_ms\": %.1f, \"ws_open_max_step_cpu_ms\": %.1f, "
            "\"ws_end_max_step_ms\": %.1f, \"ws_end_max_step_cpu_ms\": %.1f, "
            "\"ws_end_cpu_ms\": %.1f, \"ws_end_steps\": %d, \"ws_leave_cpu_ms\": %.1f, "
-           "\"ws_leave_max_step_ms\": %.1f, \"ws_leave_total_cpu_ms\": %.1f, \"ws_leave_steps\": %d}\n",
+           "\"ws_leave_max_step_ms\": %.1f, \"ws_leave_total_cpu_ms\": %.1f, "
+           "\"ws_leave_steps\": %d}\n",
            mb, tcp_open.max_wall * 1e3, tcp_open.max_cpu * 1e3, tcp_end.max_wall * 1e3,
            tcp_end.max_cpu * 1e3, tcp_end.cpu * 1e3, tcp_end.steps, tcp_leave.max_cpu * 1e3,
            tcp_leave.max_wall * 1e3, tcp_leave.cpu * 1e3, tcp_leave.steps, nmsg,

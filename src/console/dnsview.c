@@ -5,8 +5,9 @@
  * and the answers, "Authority", "Addition", a blank line between two
  * sections. A question is its name, type and class; a record adds its TTL
  * and str() of it (dns_rr_str), each indented by two blanks. Every line is
- * text without an attribute (the terminal's colours), laid out as urwid's Text lays it out (console__wrap), so a
- * long record goes on over the next lines as in 8.1.1.
+ * text without an attribute (the terminal's colours), laid out as urwid's
+ * Text lays it out (console__wrap): a long record goes on over the next
+ * lines as in 8.1.1.
  */
 #include <stdio.h>
 #include <stdlib.h>

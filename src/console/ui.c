@@ -339,8 +339,7 @@ nav_flowlist(struct console *c, enum nav n)
 {
     long len = (long)store_view_len(c->store);
     const char *layout = console__opt_str(c, "console_flowlist_layout", NULL);
-    int table =
-        console__table_layout(layout, c->npanes == 2 ? c->panes[c->pane].cols : c->cols);
+    int table = console__table_layout(layout, c->npanes == 2 ? c->panes[c->pane].cols : c->cols);
     if (len == 0)
         return;
     switch (n) {

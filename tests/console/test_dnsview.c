@@ -46,14 +46,13 @@ TEST(console_wrap_as_urwid)
                 "  example.test TXT IN 300|abcdefghij abcdefghij|abcdefghij "
                 "xxxxxxxxxxxxxxxxxxx|xxxxxxxxxxxxxxxxxxxxx tail|");
     /* A word too long for any line takes back the blank before it. */
-    ASSERT_WRAP("  a TXT IN 300 yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy",
-                30,
-                "  a TXT IN 300 yyyyyyyyyyyyyyy|yyyyyyyyyyyyyyyyyyyyyyyyyyyyyy|"
-                "yyyyyyyyyyyyyyyyyyyyyyyyy|");
+    ASSERT_WRAP(
+        "  a TXT IN 300 yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy", 30,
+        "  a TXT IN 300 yyyyyyyyyyyyyyy|yyyyyyyyyyyyyyyyyyyyyyyyyyyyyy|"
+        "yyyyyyyyyyyyyyyyyyyyyyyyy|");
     ASSERT_WRAP("  a TXT IN 300 ab     cd                                        e", 30,
                 "  a TXT IN 300 ab     cd      |                              |  e|");
-    ASSERT_WRAP("one\ntwo three four five six seven", 10,
-                "one|two three|four five|six seven|");
+    ASSERT_WRAP("one\ntwo three four five six seven", 10, "one|two three|four five|six seven|");
     ASSERT_WRAP("aaaa bbbbbbbbbbbbbbbbbbbbbbbb", 10, "aaaa bbbbb|bbbbbbbbbb|bbbbbbbbb|");
     ASSERT_WRAP("ab \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e"
                 "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e x",
@@ -73,8 +72,8 @@ TEST(console_wrap_as_urwid)
     free(got);
     /* Bad UTF-8 and a width too small for a wide glyph come to an end
      * (ASan watches the reads). */
-    const char *const odd[] = {"\xff\xfe\xe6\x97 \xe6\x97\xa5\xe6\x97\xa5", "\xe6", " \xe6\x97\xa5 ",
-                               "\xcc\x81\xcc\x81 a", "\n\n \n"};
+    const char *const odd[] = {"\xff\xfe\xe6\x97 \xe6\x97\xa5\xe6\x97\xa5", "\xe6",
+                               " \xe6\x97\xa5 ", "\xcc\x81\xcc\x81 a", "\n\n \n"};
     for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++)
         for (int cols = 0; cols < 4; cols++)
             free(wrapped(odd[i], cols));

@@ -71,14 +71,12 @@ TEST(console_flowlist_pages_as_881_table)
 TEST(console_flowlist_pages_as_881_list)
 {
     static const struct step steps[] = {
-        {"page down", 20, 36}, {"page down", 38, 35}, {"page down", 57, 36},
-        {"page up", 38, 1},    {"page up", 20, 2},    {"page up", 1, 1},
-        {"page up", 1, 1},     {"G", 100, 36},        {"page up", 81, 1},
-        {"page up", 63, 2},    {"page up", 44, 1},    {"g", 1, 1},
-        {"down", 2, 3},        {"down", 3, 5},        {"down", 4, 7},
-        {"page down", 23, 36}, {"down", 24, 36},      {"down", 25, 36},
-        {"page down", 43, 35}, {"page up", 24, 1},    {"up", 23, 1},
-        {"page up", 5, 2},     {NULL, 0, 0}};
+        {"page down", 20, 36}, {"page down", 38, 35}, {"page down", 57, 36}, {"page up", 38, 1},
+        {"page up", 20, 2},    {"page up", 1, 1},     {"page up", 1, 1},     {"G", 100, 36},
+        {"page up", 81, 1},    {"page up", 63, 2},    {"page up", 44, 1},    {"g", 1, 1},
+        {"down", 2, 3},        {"down", 3, 5},        {"down", 4, 7},        {"page down", 23, 36},
+        {"down", 24, 36},      {"down", 25, 36},      {"page down", 43, 35}, {"page up", 24, 1},
+        {"up", 23, 1},         {"page up", 5, 2},     {NULL, 0, 0}};
     walk(80, steps);
 }
 
