@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -17,6 +18,7 @@
 #include "flow/flow.h"
 #include "util/num.h"
 #include "util/emoji.h"
+#include "util/xmalloc.h"
 
 /* 8.1.1's symbols on a UTF-8 terminal. */
 #define SYMBOL_REPLAY "\xe2\x86\xba" /* ↺ */
@@ -268,6 +270,61 @@ truncated(struct sline *l, enum console_style style, const char *text, int cols,
     }
 }
 
+/* Bytes text[from..to) in the styles of st, a run of one style at a time. */
+static void
+put_runs(struct sline *l, const char *text, const unsigned char *st, size_t from, size_t to)
+{
+    while (from < to) {
+        size_t e = from;
+        while (e < to && st[e] == st[from])
+            e++;
+        console__put(l, (enum console_style)st[from], text + from, e - from);
+        from = e;
+    }
+}
+
+/* The host as colorize_host colours it (its suffixes from the public
+ * suffix list, psl.c), right-aligned in cols as TruncatedText(..., "right"). */
+static void
+truncated_host(struct sline *l, const char *host, int cols)
+{
+    size_t len = strlen(host), tld, sld;
+    console__psl_suffixes(host, &tld, &sld);
+    unsigned char *st = xmalloc(len ? len : 1);
+    long tld_left = (long)tld, sld_left = (long)sld - (long)tld;
+    for (size_t i = len; i-- > 0;) {
+        if (((unsigned char)host[i] & 0xc0) == 0x80)
+            continue; /* a code point's style goes on all its bytes */
+        enum console_style s = ST_TEXT;
+        if (tld_left > 0) {
+            s = ST_URL_DOMAIN;
+            tld_left--;
+        } else if (tld_left == 0) {
+            tld_left--;
+        } else if (sld_left > 0) {
+            sld_left--;
+            s = ST_URL_EXTENSION;
+        }
+        for (size_t k = i; k < len && (k == i || ((unsigned char)host[k] & 0xc0) == 0x80); k++)
+            st[k] = (unsigned char)s;
+    }
+    int w = console__width(host, len);
+    if (w <= cols) {
+        console__pad_to(l, ST_TEXT, l->used + cols - w);
+        put_runs(l, host, st, 0, len);
+    } else if (cols > 0) {
+        console__put(l, ST_FOCUS, "\xe2\x80\xa6", SIZE_MAX);
+        size_t skip = 0;
+        for (int k = 0; k < w - (cols - 1); k++) {
+            skip++;
+            while (skip < len && ((unsigned char)host[skip] & 0xc0) == 0x80)
+                skip++;
+        }
+        put_runs(l, host, st, skip, len);
+    }
+    free(st);
+}
+
 void
 console__format_address(const struct addr *a, char *out, size_t outlen)
 {
@@ -393,7 +450,7 @@ dns_line(struct sline *l, const struct store_info *in, const char *errmsg, int f
     int widths[2];
     int fixed = (mode == ROW_LIST ? 2 : 10) + opw + typew + 9 + 5 + 3;
     share(l->width - fixed - 7, weights, 2, widths);
-    truncated(l, ST_URL_DOMAIN, in->path, widths[0], 1);
+    truncated_host(l, in->path, widths[0]);
     console__put(l, ST_TEXT, " ", 1);
     console__put(l, ST_TEXT, type, SIZE_MAX);
     console__put(l, ST_TEXT, " ", 1);
@@ -472,7 +529,7 @@ console__format_table(struct sline *l, const struct store_info *in, const char *
     console__put(l, ST_TEXT, " ", 1);
     console__put_fixed(l, rs ? rs : method_style(in->method), in->method, 4, 0);
     console__put(l, ST_TEXT, " ", 1);
-    truncated(l, ST_URL_DOMAIN, in->host, widths[0], 1);
+    truncated_host(l, in->host, widths[0]);
     console__put(l, ST_TEXT, " ", 1);
     truncated(l, ST_TEXT, in->path, widths[1], 0);
     console__put(l, ST_TEXT, " ", 1);

@@ -4,6 +4,7 @@
  *   screen.c    the screen model: lines of styled spans, cut to the width
  *   wrap.c      text cut into lines where urwid's Text widget cuts it
  *   format.c    one flow as 8.1.1's list shows it (table, list, detail)
+ *   psl.c       the public suffix list, for the host's colours
  *   flowview.c  the flow view's tabs: headers, bodies through the content views
  *   dnsview.c   a DNS flow's Request and Response tabs
  *   layout.c    the whole screen of the current view, status bar, prompt
@@ -222,6 +223,12 @@ void console__format_tcp(struct sline *out, const struct store_info *, const str
  * name as it is; "<no address>" for none (a NULL or a NULL host). */
 struct addr;
 void console__format_address(const struct addr *a, char *out, size_t outlen);
+/* How many characters of host's end are its public suffix (tld, 8.1.1's
+ * get_tld) and its registrable domain (sld, get_sld), from Debian's public
+ * suffix list (psl.c), as colorize_host colours them. */
+void console__psl_suffixes(const char *host, size_t *tld, size_t *sld);
+/* The list read instead of Debian's (before the first host; tests). */
+void console__psl_use(const char *path);
 /* Python's repr() of a value of a flow's metadata, appended to out (repr.c). */
 struct tns;
 void console__repr(struct buf *out, const struct tns *v);
