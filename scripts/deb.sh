@@ -47,6 +47,7 @@ Architecture: $arch
 Maintainer: mitmproxy-c developers <mitmproxy-c@localhost>
 Installed-Size: $(du -sk "$stage/usr" | cut -f1)
 Depends: $depends
+Recommends: publicsuffix
 Conflicts: mitmproxy
 Section: net
 Priority: optional

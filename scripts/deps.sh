@@ -4,7 +4,7 @@
 set -eu
 
 BUILD="build-essential pkg-config libuv1-dev libssl-dev libnghttp2-dev libpcre2-dev libcrypt-dev
-       zlib1g-dev libbrotli-dev libzstd-dev libncurses-dev libpython3.11-dev nodejs"
+       zlib1g-dev libbrotli-dev libzstd-dev libncurses-dev libpython3.11-dev nodejs publicsuffix"
 TEST="$BUILD curl nginx-light openssl python3 python3-pytest python3-pytest-timeout python3-flask mitmproxy iptables iproute2
        nghttp2-client python3-h2 chromium nodejs tmux mandoc bind9-dnsutils"
 FUZZ="$BUILD clang libclang-rt-14-dev"
