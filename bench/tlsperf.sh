@@ -26,10 +26,18 @@
 # recorded samples; perf's own unwinding inflates the kernel share, so take
 # the microseconds from the unrecorded rounds).
 #
+# With TLSPERF_SYSCALLS=1 every run is traced by `strace -f -c` (the
+# measured part) and the system calls per connection of the first round
+# are printed, the most frequent first; strace slows the proxy several
+# times, so the CPU lines of such a run compare only with each other:
+#
+#   tlsperf: BINARY.MODE: syscalls/conn T (write W, getpid G, ...), N conns
+#
 # Usage: bench/tlsperf.sh [BINARY...]   (default: build/mitmdump)
 # Environment: TLSPERF_SECONDS (per run, default 8), TLSPERF_ROUNDS (3),
 # TLSPERF_MODES ("newconn resume pass"), TLSPERF_PROXY_CPU / TLSPERF_LOAD_CPU
-# (0 / 1), TLSPERF_RECORD (a directory; needs linux-perf).
+# (0 / 1), TLSPERF_RECORD (a directory; needs linux-perf), TLSPERF_SYSCALLS
+# (1: count system calls; needs strace).
 set -u -o pipefail
 
 cd "$(dirname "$0")/.." || exit 1
@@ -41,6 +49,7 @@ read -r -a MODES <<<"${TLSPERF_MODES:-newconn resume pass}"
 PCPU=${TLSPERF_PROXY_CPU:-0}
 LCPU=${TLSPERF_LOAD_CPU:-1}
 RECORD=${TLSPERF_RECORD:-}
+SYSCALLS=${TLSPERF_SYSCALLS:-}
 [ $# -gt 0 ] || set -- "$ROOT/build/mitmdump"
 for c in nginx openssl curl taskset; do
     command -v "$c" >/dev/null || { echo "tlsperf: $c not found" >&2; exit 1; }
@@ -48,6 +57,9 @@ done
 if [ -n "$RECORD" ]; then
     command -v perf >/dev/null || { echo "tlsperf: perf not found (linux-perf)" >&2; exit 1; }
     mkdir -p "$RECORD" || exit 1
+fi
+if [ -n "$SYSCALLS" ]; then
+    command -v strace >/dev/null || { echo "tlsperf: strace not found" >&2; exit 1; }
 fi
 CLK_TCK=$(getconf CLK_TCK)
 
@@ -101,10 +113,12 @@ done
 # cpu_ticks PID: "utime stime" of the process, in clock ticks.
 cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
 
-# run BINARY MODE RECORD_TO: one result line "ticks_user ticks_sys conns"
-# on stdout; RECORD_TO is a perf data file or "".
+# run BINARY MODE RECORD_TO TRACE_TO: one result line "ticks_user
+# ticks_sys conns" on stdout; RECORD_TO is a perf data file or "", TRACE_TO
+# a file for strace's counts or "".
 run() {
-    local bin=$1 mode=$2 rec=$3 pport conf pid extra=() args=() ca js n u0 s0 u1 s1 perfpid=""
+    local bin=$1 mode=$2 rec=$3 trace=$4 pport conf pid extra=() args=() ca js n u0 s0 u1 s1
+    local perfpid="" stpid=""
     pport=$(port)
     conf=$TMP/conf-$pport
     [ "$mode" = resume ] && extra=(--resume)
@@ -131,9 +145,19 @@ run() {
             -- sleep "$SECS" >/dev/null 2>&1 &
         perfpid=$!
     fi
+    if [ -n "$trace" ]; then
+        strace -f -c -o "$trace" -p "$pid" 2>/dev/null &
+        stpid=$!
+        PIDS="$PIDS $stpid"
+        sleep 0.5 # attached to every thread before the first connection
+    fi
     js=$("${load[@]}" -d "$SECS" | sed -n 's/^BENCHJSON //p')
     read -r u1 s1 < <(cpu_ticks "$pid")
     [ -n "$perfpid" ] && wait "$perfpid"
+    if [ -n "$stpid" ]; then
+        kill -INT "$stpid"
+        wait "$stpid" 2>/dev/null
+    fi
     kill -INT "$pid"
     wait "$pid" 2>/dev/null
     rm -rf "$conf"
@@ -172,9 +196,15 @@ for r in $(seq "$ROUNDS"); do
             if [ -n "$RECORD" ] && [ "$r" = 1 ] && [ "$mode" != pass ]; then
                 rec=$RECORD/perf.$(basename "$bin").$mode
             fi
+            trace=""
+            [ -n "$SYSCALLS" ] && trace=$TMP/strace
             # Not in a subshell: run's processes must stay in PIDS for the trap.
-            run "$bin" "$mode" "$rec" >"$TMP/result"
+            run "$bin" "$mode" "$rec" "$trace" >"$TMP/result"
             read -r u s n <"$TMP/result"
+            if [ -n "$trace" ]; then
+                [ "$r" = 1 ] && mv "$trace" "$TMP/counts.$(basename "$bin").$mode.$n"
+                rm -f "$trace"
+            fi
             UT[$bin $mode]="${UT[$bin $mode]:-} $u"
             ST[$bin $mode]="${ST[$bin $mode]:-} $s"
             NC[$bin $mode]="${NC[$bin $mode]:-} $n"
@@ -199,6 +229,23 @@ for bin in "$@"; do
                 printf "tlsperf: %s %s: CPU us/conn %.1f (user %.1f, sys %.1f), %d conns, load %s\n",
                     b, m, t[i], u[i], s[i], n[i], l }'
     done
+done
+# strace -c's table: calls are the fourth column; a column of errors comes
+# before the name when a call failed at times, so the name is the last.
+for f in "$TMP"/counts.*; do
+    [ -f "$f" ] || continue
+    n=${f##*.}
+    label=${f#"$TMP"/counts.}
+    label=${label%.*}
+    if [ "$n" = 0 ]; then
+        echo "tlsperf: $label: no connections"
+        continue
+    fi
+    calls=$(awk '$1 ~ /^[0-9.]+$/ && $NF != "total" { print $NF, $4 }' "$f" | sort -k2,2nr)
+    total=$(awk -v n="$n" '{ t += $2 } END { printf "%.1f", t / n }' <<<"$calls")
+    top=$(head -n 8 <<<"$calls" |
+        awk -v n="$n" '{ printf "%s%s %.1f", (NR > 1 ? ", " : ""), $1, $2 / n }')
+    echo "tlsperf: $label: syscalls/conn $total ($top), $n conns"
 done
 if [ -n "$RECORD" ]; then
     for f in "$RECORD"/perf.*; do

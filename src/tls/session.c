@@ -145,7 +145,7 @@ static FILE *keylog;
 static int on_alpn_select(SSL *, const unsigned char **, unsigned char *, const unsigned char *,
                           unsigned int, void *);
 static int on_new_session(SSL *, SSL_SESSION *);
-static BIO *buf_bio(struct tls_session *);
+static BIO *thread_bio(void);
 
 static const char *const version_names[] = {"UNBOUNDED", "SSL3",   "TLS1",
                                             "TLS1_1",    "TLS1_2", "TLS1_3"};
@@ -624,8 +624,9 @@ session_new(SSL_CTX *ctx, int is_client, struct err *e)
     s->ssl = ssl;
     s->is_client = is_client;
     s->alert_in = s->alert_out = -1;
-    BIO *b = buf_bio(s);
-    SSL_set_bio(ssl, b, b); /* one BIO both ways: ssl takes its one reference */
+    BIO *b = thread_bio();
+    BIO_set_data(b, s);
+    SSL_set_bio(ssl, b, b); /* one BIO both ways: ssl takes our one reference */
     SSL_set_app_data(ssl, s);
     SSL_set_info_callback(ssl, on_info);
     if (is_client)
@@ -809,6 +810,13 @@ tls_session_feed(struct tls_session *s, const uint8_t *p, size_t n)
  * The BIO between OpenSSL and a session's buffers. OpenSSL reads records
  * from in (an empty in means "wait for more", never end of file) and
  * writes to out; pending is what in holds, wpending what out holds.
+ *
+ * One BIO per thread serves every session made on that thread, instead of
+ * one each: a BIO is some 350 bytes with its lock, and an idle intercepted
+ * connection holds two sessions. OpenSSL touches a BIO only inside the
+ * calls we make, one at a time on the session's thread, so each entry
+ * point first points the BIO at its session (bind). A session is used on
+ * the thread that made it (its connection's loop).
  */
 static int
 bio_read(BIO *b, char *p, int len)
@@ -842,9 +850,9 @@ bio_ctrl(BIO *b, int cmd, long num, void *ptr)
     struct tls_session *s = BIO_get_data(b);
     switch (cmd) {
     case BIO_CTRL_PENDING:
-        return (long)s->in.len;
+        return s ? (long)s->in.len : 0;
     case BIO_CTRL_WPENDING:
-        return (long)s->out.len;
+        return s ? (long)s->out.len : 0;
     case BIO_CTRL_FLUSH:
         return 1;
     default:
@@ -861,6 +869,14 @@ bio_create(BIO *b)
 
 static BIO_METHOD *bio_method;
 static pthread_once_t bio_once = PTHREAD_ONCE_INIT;
+/* The thread's BIO; the key's reference is dropped when the thread ends. */
+static pthread_key_t bio_key;
+
+static void
+bio_key_free(void *b)
+{
+    BIO_free(b);
+}
 
 static void
 bio_method_init(void)
@@ -868,20 +884,31 @@ bio_method_init(void)
     bio_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "mitmproxy-c buffers");
     if (bio_method == NULL || !BIO_meth_set_read(bio_method, bio_read) ||
         !BIO_meth_set_write(bio_method, bio_write) || !BIO_meth_set_ctrl(bio_method, bio_ctrl) ||
-        !BIO_meth_set_create(bio_method, bio_create))
+        !BIO_meth_set_create(bio_method, bio_create) ||
+        pthread_key_create(&bio_key, bio_key_free) != 0)
         abort(); /* Out of memory, as xmalloc would. */
 }
 
-/* A new BIO over s's buffers. */
+/* This thread's BIO, with a new reference for the caller. */
 static BIO *
-buf_bio(struct tls_session *s)
+thread_bio(void)
 {
     pthread_once(&bio_once, bio_method_init);
-    BIO *b = BIO_new(bio_method);
-    if (b == NULL)
-        abort(); /* Out of memory, as xmalloc would. */
-    BIO_set_data(b, s);
+    BIO *b = pthread_getspecific(bio_key);
+    if (b == NULL) {
+        if ((b = BIO_new(bio_method)) == NULL || pthread_setspecific(bio_key, b) != 0)
+            abort(); /* Out of memory, as xmalloc would. */
+    }
+    if (!BIO_up_ref(b))
+        abort();
     return b;
+}
+
+/* Points the session's BIO at it, before any call that may read or write. */
+static void
+bio_bind(struct tls_session *s)
+{
+    BIO_set_data(SSL_get_rbio(s->ssl), s);
 }
 
 size_t
@@ -1097,6 +1124,7 @@ tls_session_handshake(struct tls_session *s, struct err *e)
     if (s->done)
         return 1;
     clear_errors();
+    bio_bind(s);
     int r = SSL_do_handshake(s->ssl);
     if (r == 1) {
         s->done = 1;
@@ -1119,6 +1147,7 @@ int
 tls_session_read(struct tls_session *s, struct buf *out, struct err *e)
 {
     clear_errors();
+    bio_bind(s);
     for (;;) {
         /* Nothing fed and nothing decrypted left: asking OpenSSL anyway would
          * make it allocate its 17 KiB record buffer again, and an idle
@@ -1150,6 +1179,7 @@ int
 tls_session_write(struct tls_session *s, const uint8_t *p, size_t n, struct err *e)
 {
     clear_errors();
+    bio_bind(s);
     while (n > 0) {
         size_t done = 0;
         int r = SSL_write_ex(s->ssl, p, n, &done);
@@ -1170,6 +1200,7 @@ tls_session_close_notify(struct tls_session *s)
 {
     /* Before the handshake there is nothing to close; OpenSSL says so in
      * its error queue, which nobody needs to read. */
+    bio_bind(s);
     SSL_shutdown(s->ssl);
     clear_errors();
 }

@@ -177,3 +177,61 @@ TEST(sock_accepted_socket_is_nodelay)
     ASSERT_EQ(t.rc, 0);
     server_free(t.srv);
 }
+
+/* Sends the client connection's sockname ("host:port") on its first bytes. */
+static void
+name_handle(struct layer *l, const struct event *ev, struct cmdq *out)
+{
+    if (ev->type == EV_DATA) {
+        char text[128];
+        addr_format(&l->ctx->client->sockname, text, sizeof(text));
+        layer_send(l, out, l->ctx->client, text, strlen(text));
+    } else if (ev->type == EV_CLOSED) {
+        layer_close(l, out, l->ctx->client, 0);
+    }
+}
+
+static const struct layer_ops name_ops = {.name = "name", .handle = name_handle, .free = batch_free};
+
+static struct layer *
+name_new(struct context *ctx, void *arg)
+{
+    struct layer *l = calloc(1, sizeof(*l));
+    layer_init(l, &name_ops, ctx);
+    return l;
+}
+
+/*
+ * A listener bound to one address gives its clients that address as their
+ * sockname without a getsockname() each: it must be what the client sees
+ * as its peer, the port included.
+ */
+TEST(sock_named_listener_gives_the_sockname)
+{
+    struct loop t = {.srv = server_new(NULL, NULL)};
+    struct err e = {0};
+    log_set_level(LOG_ERROR);
+    int i = server_listen_app(t.srv, "127.0.0.1", 0, name_new, NULL, &e);
+    ASSERT_EQ(i, 0);
+    int port = server_listener_port(t.srv, (size_t)i);
+    pthread_t th;
+    pthread_create(&th, NULL, loop_main, &t);
+    int fd = tnet_connect(port);
+    tnet_send(fd, "go");
+    char buf[128] = {0};
+    size_t got = 0;
+    char want[64];
+    snprintf(want, sizeof(want), "127.0.0.1:%d", port);
+    while (got < strlen(want)) {
+        ASSERT(!tnet_quiet(fd, 5000));
+        ssize_t n = read(fd, buf + got, sizeof(buf) - 1 - got);
+        ASSERT(n > 0);
+        got += (size_t)n;
+    }
+    ASSERT_STREQ(buf, want);
+    close(fd);
+    server_post(t.srv, stop_it, t.srv);
+    pthread_join(th, NULL);
+    ASSERT_EQ(t.rc, 0);
+    server_free(t.srv);
+}

@@ -4,6 +4,7 @@
  * certificates made here with OpenSSL (not by ca.c, so these tests do not
  * depend on it).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -283,6 +284,121 @@ TEST(tls_session_drained_holds_no_buffers)
     ASSERT_EQ(tls_session_buffered(s), 0);
     buf_clear(&wire);
     buf_clear(&got);
+    tls_session_free(c);
+    tls_session_free(s);
+    pki_free(&p);
+}
+
+/*
+ * Sessions of one thread share one BIO, pointed at each session as it is
+ * called: two connections whose handshakes and records interleave byte by
+ * byte each get their own bytes.
+ */
+TEST(tls_session_interleaved_sessions_keep_their_bytes)
+{
+    struct pki p;
+    pki_init(&p, "example.com", "DNS:example.com");
+    struct tls_client_opts co = client_opts();
+    struct tls_server_opts so = server_opts(&p);
+    struct err e = {0}, ce[2] = {{0}}, se[2] = {{0}};
+    struct tls_session *c[2], *s[2];
+    struct buf c2s[2] = {BUF_INIT, BUF_INIT}, s2c[2] = {BUF_INIT, BUF_INIT};
+    int rc[2] = {0, 0}, rs[2] = {0, 0};
+    for (int k = 0; k < 2; k++) {
+        c[k] = tls_session_new_client(&co, &e);
+        s[k] = tls_session_new_server(&so, &e);
+        ASSERT(c[k] && s[k]);
+    }
+    for (int i = 0; i < 100000 && (rc[0] != 1 || rs[0] != 1 || rc[1] != 1 || rs[1] != 1); i++) {
+        for (int k = 0; k < 2; k++) {
+            if (rc[k] == 0)
+                rc[k] = tls_session_handshake(c[k], &ce[k]);
+            tls_session_take_output(c[k], &c2s[k]);
+            if (rs[k] == 0)
+                rs[k] = tls_session_handshake(s[k], &se[k]);
+            tls_session_take_output(s[k], &s2c[k]);
+            ASSERT(rc[k] >= 0 && rs[k] >= 0);
+            move(&c2s[k], s[k], 1);
+            move(&s2c[k], c[k], 1);
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        ASSERT_EQ(rc[k], 1);
+        ASSERT_EQ(rs[k], 1);
+        /* The server's tickets, read as no data. */
+        struct buf none = BUF_INIT;
+        move(&s2c[k], c[k], 0);
+        ASSERT_EQ(tls_session_read(c[k], &none, &e), 0);
+        ASSERT_EQ(none.len, 0);
+        buf_clear(&none);
+        ASSERT_EQ(c2s[k].len, 0);
+        buf_clear(&c2s[k]);
+        buf_clear(&s2c[k]);
+    }
+    /* Records in flight on both connections at once. */
+    struct buf w0 = BUF_INIT, w1 = BUF_INIT, g0 = BUF_INIT, g1 = BUF_INIT;
+    ASSERT_EQ(tls_session_write(c[0], (const uint8_t *)"zero", 4, &e), 0);
+    ASSERT_EQ(tls_session_write(c[1], (const uint8_t *)"one", 3, &e), 0);
+    tls_session_take_output(c[0], &w0);
+    tls_session_take_output(c[1], &w1);
+    while (w0.len || w1.len) {
+        move(&w1, s[1], 1);
+        ASSERT_EQ(tls_session_read(s[1], &g1, &e), 0);
+        move(&w0, s[0], 1);
+        ASSERT_EQ(tls_session_read(s[0], &g0, &e), 0);
+    }
+    ASSERT_BUF_STR(&g0, "zero");
+    ASSERT_BUF_STR(&g1, "one");
+    buf_clear(&w0);
+    buf_clear(&w1);
+    buf_clear(&g0);
+    buf_clear(&g1);
+    for (int k = 0; k < 2; k++) {
+        closes(c[k], s[k]);
+        tls_session_free(c[k]);
+        tls_session_free(s[k]);
+    }
+    pki_free(&p);
+}
+
+struct thread_pair {
+    struct pki *p;
+    int ok;
+};
+
+static void *
+thread_pair_main(void *arg)
+{
+    struct thread_pair *tp = arg;
+    struct tls_client_opts co = client_opts();
+    struct tls_server_opts so = server_opts(tp->p);
+    struct tls_session *c, *s;
+    connect_ok(&co, &so, 0, &c, &s);
+    transfer(c, s, "from a thread", 13, 0);
+    tls_session_free(c);
+    tls_session_free(s);
+    tp->ok = 1;
+    return NULL;
+}
+
+/*
+ * Another thread's sessions use that thread's BIO, while this thread's
+ * live on; the thread's BIO goes with the thread (a leak fails under ASan).
+ */
+TEST(tls_session_threads_have_their_own_bio)
+{
+    struct pki p;
+    pki_init(&p, "example.com", "DNS:example.com");
+    struct tls_client_opts co = client_opts();
+    struct tls_server_opts so = server_opts(&p);
+    struct tls_session *c, *s;
+    connect_ok(&co, &so, 0, &c, &s);
+    struct thread_pair tp = {.p = &p};
+    pthread_t th;
+    ASSERT_EQ(pthread_create(&th, NULL, thread_pair_main, &tp), 0);
+    pthread_join(th, NULL);
+    ASSERT(tp.ok);
+    transfer(s, c, "still here", 10, 0);
     tls_session_free(c);
     tls_session_free(s);
     pki_free(&p);
