@@ -122,6 +122,16 @@ def test_app_typechecks():
     assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
 
 
+def test_app_unit_tests():
+    """The app's own unit tests (tests/web/app/test_*.ts, e.g. the size and
+    duration texts against 8.1.1's bundle), run by node."""
+    if not os.path.exists(os.path.join(APP, "node_modules", "esbuild")):
+        pytest.fail("src/web/app/node_modules is missing: `make` runs npm ci there")
+    r = subprocess.run(["node", os.path.join(ROOT, "tests", "web", "app", "run.mjs")],
+                       capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
+
+
 def test_app_is_embedded(mitmweb):
     """The binary serves the bundle that `make` built, byte for byte."""
     import urllib.request
