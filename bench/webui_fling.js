@@ -9,6 +9,7 @@
 // px the first frame (15 and 50 rows), decaying by 3% a frame, and the
 // scrollbar dragged over a tenth of the range in 30 frames; runs start at
 // different places, so no run finds the rows of another in the page's cache.
+// flings: other flings than those ({name: spec} as fling.js takes them).
 // The last line of stdout is JSON: for each fling, every run's figures.
 const fs = require('fs');
 const path = require('path');
@@ -17,7 +18,7 @@ const { chromium } = require(path.join(webui, 'node_modules', 'playwright-core')
 const { fling } = require(path.join(webui, 'fling.js'));
 
 const cfg = JSON.parse(process.argv[2]);
-const FLINGS = {
+const FLINGS = cfg.flings ?? {
     wheel400: { kind: 'wheel', px: 400, decay: 0.97 },
     wheel1300: { kind: 'wheel', px: 1300, decay: 0.97 },
     drag: { kind: 'drag', fraction: 0.1, frames: 30 },

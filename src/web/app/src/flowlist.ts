@@ -73,6 +73,8 @@ export class FlowList extends Observable {
     // The screen's motion, from the last moves: rows a move (signed; a
     // scroll moves it once a frame), ms between moves, and so rows per ms.
     private step = 0;
+    private lastStep = 0; // the last move as it was
+    private ratio = 1; // of a move to the one before: a fling slows down
     private moveMs = FRAME_MS;
     private velocity = 0;
     private movedAt = -Infinity; // performance.now() of the last move
@@ -99,13 +101,22 @@ export class FlowList extends Observable {
         if (start !== this.start) {
             // A move after a pause starts from rest; the newest move counts
             // most, so a fling's speed is known within two or three frames.
+            const d = start - this.start;
             if (dt < 200) {
-                this.step = 0.3 * this.step + 0.7 * (start - this.start);
+                this.step = 0.3 * this.step + 0.7 * d;
                 this.moveMs = 0.7 * this.moveMs + 0.3 * dt;
+                // A wheel's momentum shrinks each move by a few percent,
+                // which over the frames a round trip lasts adds up.
+                // A frame the page missed makes one move double and the next
+                // one half: each sample counts little and no more than 10%.
+                const r = this.lastStep && Math.sign(d) === Math.sign(this.lastStep) ? d / this.lastStep : 1;
+                this.ratio = 0.8 * this.ratio + 0.2 * Math.min(1, Math.max(0.9, r));
             } else {
                 this.step = 0;
+                this.ratio = 1;
                 this.moveMs = FRAME_MS;
             }
+            this.lastStep = d;
             this.velocity = this.step / this.moveMs;
             this.movedAt = now;
         }
@@ -115,7 +126,8 @@ export class FlowList extends Observable {
         clearTimeout(this.settle);
         this.settle = window.setTimeout(() => {
             this.settle = undefined;
-            this.velocity = this.step = 0;
+            this.velocity = this.step = this.lastStep = 0;
+            this.ratio = 1;
             this.ensure();
         }, SETTLE_MS);
     }
@@ -368,8 +380,10 @@ export class FlowList extends Observable {
         // moves, as the screen lands only where a frame puts it.
         const seen = new Set<number>();
         const j0 = Math.ceil(this.rtt / this.moveMs);
+        const r = this.ratio;
         for (let j = j0; j < j0 + LEAD_SCREENS && seen.size * PAGE < LEAD_MAX; j++) {
-            const s = this.start + this.step * j;
+            // The sum of j moves, each r times the one before.
+            const s = this.start + this.step * (r < 1 ? (r * (1 - r ** j)) / (1 - r) : j);
             const a = Math.floor(Math.max(0, s) / PAGE);
             const b = Math.floor(Math.max(0, s + rows - 1) / PAGE);
             for (let p = dir > 0 ? a : b; dir > 0 ? p <= b : p >= a; p += dir) {
