@@ -4,7 +4,8 @@
 // what is on screen, so a session of a million flows costs what one screen
 // costs. Live updates only mark the cached pages stale: the visible ones are
 // fetched again at most every REFRESH_MS, which keeps 10,000 new flows per
-// second from turning into 10,000 renders.
+// second from turning into 10,000 renders. While the list is flung, the rows
+// are asked for where the screen is going (ahead()).
 import { getJson } from "./api";
 import type { Flow } from "./flow";
 import { Observable } from "./store";
