@@ -259,6 +259,57 @@ json_uint(struct json *w, uint64_t v)
 }
 
 /*
+ * put_double for 1 <= |v| < 1e15, the timestamps flows are full of, without
+ * printf and strtod: the fewest decimals k whose correctly rounded n =
+ * |v| * 10^k reads back as v. With n and 10^k below 2^53 both are exact, so
+ * n / 10^k is the double the decimal reads as (IEEE division rounds
+ * correctly). The product p = |v| * 10^k is off the exact one by at most
+ * half p's ulp; below 2^52 that ulp is at most 0.5 and p - n a multiple of
+ * it, so |p - n| < 0.5 means n is the exact product correctly rounded. A
+ * tie (|p - n| = 0.5) leaves the decision to put_double. The text is put_double's: the fewest
+ * digits from 15 up are these digits (a decimal of at most 15 digits reads
+ * back as itself), and past 15 both search the same digits in the same
+ * order. Returns 0 when it wrote nothing.
+ */
+static int
+put_double_fixed(struct buf *out, double v)
+{
+    static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8,
+                                 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17};
+    double a = fabs(v);
+    if (!(a >= 1 && a < 1e15))
+        return 0;
+    for (int k = 0; k < 18; k++) {
+        double p = a * p10[k];
+        if (p >= 4503599627370496.0) /* 2^52 */
+            return 0;
+        double n = nearbyint(p);
+        if (fabs(p - n) == 0.5)
+            return 0;
+        if (n / p10[k] != a)
+            continue;
+        uint64_t u = (uint64_t)n, scale = (uint64_t)p10[k];
+        char text[48];
+        int len = snprintf(text, sizeof(text), "%s%" PRIu64 ".", v < 0 ? "-" : "", u / scale);
+        uint64_t frac = u % scale;
+        if (k == 0 || frac == 0) {
+            text[len++] = '0';
+        } else {
+            for (int i = k - 1; i >= 0; i--) {
+                text[len + i] = (char)('0' + frac % 10);
+                frac /= 10;
+            }
+            len += k;
+            while (text[len - 1] == '0')
+                len--;
+        }
+        buf_append(out, text, (size_t)len);
+        return 1;
+    }
+    return 0;
+}
+
+/*
  * Python's float repr: the shortest digits that read back as v, in fixed
  * notation for exponents from -4 to 15 and scientific otherwise, always
  * with a "." or an exponent so the value reads back as a float.
@@ -266,6 +317,8 @@ json_uint(struct json *w, uint64_t v)
 static void
 put_double(struct buf *out, double v)
 {
+    if (put_double_fixed(out, v))
+        return;
     if (isnan(v)) {
         buf_append_str(out, "NaN");
         return;
