@@ -260,16 +260,15 @@ json_uint(struct json *w, uint64_t v)
 
 /*
  * put_double for 1 <= |v| < 1e15, the timestamps flows are full of, without
- * printf and strtod: the fewest decimals k whose correctly rounded n =
- * |v| * 10^k reads back as v. With n and 10^k below 2^53 both are exact, so
- * n / 10^k is the double the decimal reads as (IEEE division rounds
- * correctly). The product p = |v| * 10^k is off the exact one by at most
- * half p's ulp; below 2^52 that ulp is at most 0.5 and p - n a multiple of
- * it, so |p - n| < 0.5 means n is the exact product correctly rounded. A
- * tie (|p - n| = 0.5) leaves the decision to put_double. The text is put_double's: the fewest
- * digits from 15 up are these digits (a decimal of at most 15 digits reads
- * back as itself), and past 15 both search the same digits in the same
- * order. Returns 0 when it wrote nothing.
+ * printf's %e and strtod: the fewest decimals k whose correctly rounded
+ * n = |v| * 10^k reads back as v. fma() gives |v| * 10^k exactly as p + e,
+ * so n and how far it is from the exact product are known; n / 10^k reads
+ * back as v when it is nearer v than half the gap to v's neighbour on its
+ * side. Ties, and distances too close to that half to call in doubles, are
+ * left to the search below. The text is the search's: the fewest digits
+ * from 15 up are these digits (a decimal of at most 15 digits reads back as
+ * itself), and past 15 both try the same digits in the same order.
+ * Returns 0 when it wrote nothing.
  */
 static int
 put_double_fixed(struct buf *out, double v)
@@ -279,16 +278,30 @@ put_double_fixed(struct buf *out, double v)
     double a = fabs(v);
     if (!(a >= 1 && a < 1e15))
         return 0;
+    /* Half the gaps to a's neighbours: a decimal nearer than that reads
+     * back as a (the one below is half as wide at a power of two). */
+    double up = (nextafter(a, INFINITY) - a) / 2, down = (a - nextafter(a, 0)) / 2;
     for (int k = 0; k < 18; k++) {
+        /* a * 10^k exactly, as p + e (fma), with p below 2^63. */
         double p = a * p10[k];
-        if (p >= 4503599627370496.0) /* 2^52 */
+        if (p >= 9.2e18)
             return 0;
-        double n = nearbyint(p);
-        if (fabs(p - n) == 0.5)
-            return 0;
-        if (n / p10[k] != a)
+        double e = fma(a, p10[k], -p);
+        double pi = nearbyint(p);
+        double f = (p - pi) + e;
+        double fi = nearbyint(f);
+        double rem = f - fi; /* p + e - n, n the nearest integer */
+        if (fabs(fabs(rem) - 0.5) < 1e-6)
+            return 0; /* a tie or nearly: the search decides */
+        /* n reads back when |n - (p + e)| / 10^k is below half the gap on
+         * its side of a; too close to call is left to the search. */
+        double half = (rem > 0 ? down : up) * p10[k];
+        double r = fabs(rem);
+        if (r > half * (1 + 1e-9))
             continue;
-        uint64_t u = (uint64_t)n, scale = (uint64_t)p10[k];
+        if (r >= half * (1 - 1e-9))
+            return 0;
+        uint64_t u = (uint64_t)pi + (uint64_t)(int64_t)fi, scale = (uint64_t)p10[k];
         char text[48];
         int len = snprintf(text, sizeof(text), "%s%" PRIu64 ".", v < 0 ? "-" : "", u / scale);
         uint64_t frac = u % scale;
