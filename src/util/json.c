@@ -259,6 +259,70 @@ json_uint(struct json *w, uint64_t v)
 }
 
 /*
+ * put_double for 1 <= |v| < 1e15, the timestamps flows are full of, without
+ * printf's %e and strtod: the fewest decimals k whose correctly rounded
+ * n = |v| * 10^k reads back as v. fma() gives |v| * 10^k exactly as p + e,
+ * so n and how far it is from the exact product are known; n / 10^k reads
+ * back as v when it is nearer v than half the gap to v's neighbour on its
+ * side. Ties, and distances too close to that half to call in doubles, are
+ * left to the search below. The text is the search's: the fewest digits
+ * from 15 up are these digits (a decimal of at most 15 digits reads back as
+ * itself), and past 15 both try the same digits in the same order.
+ * Returns 0 when it wrote nothing.
+ */
+static int
+put_double_fixed(struct buf *out, double v)
+{
+    static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8,
+                                 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17};
+    double a = fabs(v);
+    if (!(a >= 1 && a < 1e15))
+        return 0;
+    /* Half the gaps to a's neighbours: a decimal nearer than that reads
+     * back as a (the one below is half as wide at a power of two). */
+    double up = (nextafter(a, INFINITY) - a) / 2, down = (a - nextafter(a, 0)) / 2;
+    for (int k = 0; k < 18; k++) {
+        /* a * 10^k exactly, as p + e (fma), with p below 2^63. */
+        double p = a * p10[k];
+        if (p >= 9.2e18)
+            return 0;
+        double e = fma(a, p10[k], -p);
+        double pi = nearbyint(p);
+        double f = (p - pi) + e;
+        double fi = nearbyint(f);
+        double rem = f - fi; /* p + e - n, n the nearest integer */
+        if (fabs(fabs(rem) - 0.5) < 1e-6)
+            return 0; /* a tie or nearly: the search decides */
+        /* n reads back when |n - (p + e)| / 10^k is below half the gap on
+         * its side of a; too close to call is left to the search. */
+        double half = (rem > 0 ? down : up) * p10[k];
+        double r = fabs(rem);
+        if (r > half * (1 + 1e-9))
+            continue;
+        if (r >= half * (1 - 1e-9))
+            return 0;
+        uint64_t u = (uint64_t)pi + (uint64_t)(int64_t)fi, scale = (uint64_t)p10[k];
+        char text[48];
+        int len = snprintf(text, sizeof(text), "%s%" PRIu64 ".", v < 0 ? "-" : "", u / scale);
+        uint64_t frac = u % scale;
+        if (k == 0 || frac == 0) {
+            text[len++] = '0';
+        } else {
+            for (int i = k - 1; i >= 0; i--) {
+                text[len + i] = (char)('0' + frac % 10);
+                frac /= 10;
+            }
+            len += k;
+            while (text[len - 1] == '0')
+                len--;
+        }
+        buf_append(out, text, (size_t)len);
+        return 1;
+    }
+    return 0;
+}
+
+/*
  * Python's float repr: the shortest digits that read back as v, in fixed
  * notation for exponents from -4 to 15 and scientific otherwise, always
  * with a "." or an exponent so the value reads back as a float.
@@ -266,6 +330,8 @@ json_uint(struct json *w, uint64_t v)
 static void
 put_double(struct buf *out, double v)
 {
+    if (put_double_fixed(out, v))
+        return;
     if (isnan(v)) {
         buf_append_str(out, "NaN");
         return;

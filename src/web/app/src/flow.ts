@@ -220,23 +220,37 @@ export function contentType(m: HttpMessage): string {
     return (getHeader(m.headers, "content-type") ?? "").split(";")[0].trim().toLowerCase();
 }
 
+// A size as 8.1.1's table shows it (its formatSize): the largest of b, kb,
+// mb, gb and tb (powers of 1024) below which n is not, with one decimal
+// unless n is a whole number of that unit: "0", "512b", "1kb", "1.5kb",
+// "10.0kb". 8.1.1 runs out of units at 1024 tb and prints "undefined" for
+// the unit; here such sizes stay in tb.
+const SIZE_UNITS = ["b", "kb", "mb", "gb", "tb"];
+
 export function formatSize(n: number): string {
     if (n === 0) return "0";
-    const units = ["b", "kb", "mb", "gb", "tb"];
     let i = 0;
-    let v = n;
-    while (v >= 1024 && i < units.length - 1) {
-        v /= 1024;
-        i++;
-    }
-    return (i === 0 ? v.toString() : v.toFixed(v < 10 ? 1 : 0)) + units[i];
+    while (i < SIZE_UNITS.length - 1 && Math.pow(1024, i + 1) <= n) i++;
+    const unit = Math.pow(1024, i);
+    return (n / unit).toFixed(n % unit === 0 ? 0 : 1) + SIZE_UNITS[i];
 }
 
+// A duration in seconds as 8.1.1's table and timing tab show it (its
+// formatTimeDelta, given milliseconds): ms below a second, s below a
+// minute, min below an hour, else h, rounded to a whole number of the unit
+// with Math.round: "0ms", "999ms", "1000ms" (999.5 ms rounds up but stays in
+// ms), "2s" (1.5 s), "59s", "2min" (90 s), "3h".
+const DELTA_UNITS = ["ms", "s", "min", "h"];
+const DELTA_STEPS = [1000, 60, 60];
+
 export function formatDuration(s: number): string {
-    const ms = s * 1000;
-    if (ms < 1) return `${ms.toFixed(2)}ms`;
-    if (ms < 1000) return `${Math.round(ms)}ms`;
-    return `${(ms / 1000).toFixed(ms < 10000 ? 2 : 1)}s`;
+    let v = 1e3 * s;
+    let i = 0;
+    while (i < DELTA_STEPS.length && Math.abs(v) >= DELTA_STEPS[i]) {
+        v /= DELTA_STEPS[i];
+        i++;
+    }
+    return Math.round(v) + DELTA_UNITS[i];
 }
 
 // A time as 8.1.1's app shows it (formatTimeStamp): UTC, whatever the

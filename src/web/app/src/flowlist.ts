@@ -4,7 +4,8 @@
 // what is on screen, so a session of a million flows costs what one screen
 // costs. Live updates only mark the cached pages stale: the visible ones are
 // fetched again at most every REFRESH_MS, which keeps 10,000 new flows per
-// second from turning into 10,000 renders.
+// second from turning into 10,000 renders. While the list is flung, the rows
+// are asked for where the screen is going (ahead()).
 import { getJson } from "./api";
 import type { Flow } from "./flow";
 import { Observable } from "./store";
@@ -13,13 +14,30 @@ export const PAGE = 50;
 const MARGIN = 40; // rows above and below the screen fetched ahead
 const REFRESH_MS = 100;
 // Fetches in flight at once: a fast scroll through a million rows must not
-// queue hundreds of requests for pages long gone from the screen.
-const MAX_INFLIGHT = 3;
-// A screen that jumps to rows not cached, again within this time of the
-// last jump, is fetched only once it holds still this long: a fling through
-// the list would otherwise start (and abort) a fetch every frame, each a
-// millisecond or two of the page's main thread and a request for the server.
-const SETTLE_MS = 60;
+// queue hundreds of requests for pages long gone from the screen, and a
+// fling needs one a frame for as many frames as the server's round trip
+// lasts. Six is what a browser opens to one host over HTTP/1.1.
+const MAX_INFLIGHT = 6;
+// A fling (the wheel's momentum, a drag of the scrollbar) moves the screen
+// by dozens or thousands of rows a frame: rows asked for where the screen is
+// arrive after it has left. So while the list moves, the rows are asked for
+// where the screen is going (ahead()), judged by its speed and the server's
+// round trip (measured): as far as it travels in LEAD_RTTS round trips and
+// LEAD_FRAMES_MS, or the screens of the next LEAD_SCREENS frames, at most
+// LEAD_MAX rows.
+const LEAD_RTTS = 2;
+const LEAD_FRAMES_MS = 40;
+const LEAD_MAX = 600;
+const LEAD_SCREENS = 6;
+const FRAME_MS = 16.7;
+// Below this speed (rows per ms; 0.3 is ten rows a frame) the list is at
+// rest: pages are fetched one by one as the first screen's preload expects.
+const MOVING = 0.3;
+// The screen has held still this long: stale pages on it are fetched again.
+const SETTLE_MS = 120;
+// Pages kept while the screen is elsewhere (50 rows each): a fling back
+// over rows already seen shows them at once. The farthest go first.
+const KEEP_PAGES = 200;
 
 export type Order = "time" | "method" | "url" | "size";
 
@@ -43,14 +61,25 @@ export class FlowList extends Observable {
     loaded = false; // the first answer arrived
 
     private pages = new Map<number, Page>();
-    private inflight = new Map<number, AbortController>();
+    // Each page asked for and not yet answered, with the request that asks
+    // (one request may ask for a run of pages).
+    private inflight = new Map<number, Request>();
+    private requests = new Set<Request>();
     private gen = 0; // bumped by every change on the server
     private params = 0; // bumped by every filter or order change
     private start = 0;
     private end = 0;
     private timer: number | undefined;
-    private lastJump = -Infinity; // performance.now() of the last jump
     private settle: number | undefined;
+    // The screen's motion, from the last moves: rows a move (signed; a
+    // scroll moves it once a frame), ms between moves, and so rows per ms.
+    private step = 0;
+    private lastStep = 0; // the last move as it was
+    private ratio = 1; // of a move to the one before: a fling slows down
+    private moveMs = FRAME_MS;
+    private velocity = 0;
+    private movedAt = -Infinity; // performance.now() of the last move
+    private rtt = 30; // ms from asking for a window to its rows, smoothed
     // An answer can be older than an update that came while it was on its
     // way (the server sent the update after the answer left): such a copy
     // must not replace the newer one. Every flow an update brings gets a
@@ -68,23 +97,38 @@ export class FlowList extends Observable {
 
     // The rows on screen are [start, end); pages around them are kept.
     setVisible(start: number, end: number): void {
+        const now = performance.now();
+        const dt = now - this.movedAt;
+        if (start !== this.start) {
+            // A move after a pause starts from rest; the newest move counts
+            // most, so a fling's speed is known within two or three frames.
+            const d = start - this.start;
+            if (dt < 200) {
+                this.step = 0.3 * this.step + 0.7 * d;
+                this.moveMs = 0.7 * this.moveMs + 0.3 * dt;
+                // A wheel's momentum shrinks each move by a few percent,
+                // which over the frames a round trip lasts adds up.
+                // A frame the page missed makes one move double and the next
+                // one half: each sample counts little and no more than 10%.
+                const r = this.lastStep && Math.sign(d) === Math.sign(this.lastStep) ? d / this.lastStep : 1;
+                this.ratio = 0.8 * this.ratio + 0.2 * Math.min(1, Math.max(0.9, r));
+            } else {
+                this.step = 0;
+                this.ratio = 1;
+                this.moveMs = FRAME_MS;
+            }
+            this.lastStep = d;
+            this.velocity = this.step / this.moveMs;
+            this.movedAt = now;
+        }
         this.start = start;
         this.end = end;
-        const p = Math.floor(Math.max(0, start) / PAGE);
-        if (this.pages.has(p) || this.inflight.has(p)) {
-            this.ensure();
-            return;
-        }
-        const now = performance.now();
-        const settling = now - this.lastJump < SETTLE_MS;
-        this.lastJump = now;
+        this.ensure();
         clearTimeout(this.settle);
-        if (!settling) {
-            this.ensure();
-            return;
-        }
         this.settle = window.setTimeout(() => {
             this.settle = undefined;
+            this.velocity = this.step = this.lastStep = 0;
+            this.ratio = 1;
             this.ensure();
         }, SETTLE_MS);
     }
@@ -108,7 +152,8 @@ export class FlowList extends Observable {
         this.reverse = reverse;
         this.params++;
         this.gen++;
-        for (const c of this.inflight.values()) c.abort();
+        for (const r of this.requests) r.ctl.abort();
+        this.requests.clear();
         this.inflight.clear();
         this.ensure();
         this.emit();
@@ -258,70 +303,158 @@ export class FlowList extends Observable {
         const p = Math.floor(i / PAGE);
         for (let tries = 0; !this.pages.has(p) && tries < 50; tries++) {
             if (this.inflight.has(p)) await new Promise((r) => setTimeout(r, 50));
-            else await this.fetchPage(p, true);
+            else await this.fetchPages(p, p + 1, true);
         }
         return this.get(i);
     }
 
     // Pages on screen are fetched when missing or stale; their neighbours
     // only when missing, so scrolling a little shows rows at once while a
-    // flood of updates refreshes no more than what is visible.
+    // flood of updates refreshes no more than what is visible. While the
+    // list moves, the rows where it is going are fetched (see LEAD_RTTS).
     private ensure(): void {
         const first = Math.floor(Math.max(0, this.start) / PAGE);
         const last = Math.floor(Math.max(this.start, this.end - 1) / PAGE);
         const near = Math.floor(MARGIN / PAGE) + 1;
-        // Requests for pages that scrolled away are dropped.
-        for (const [p, c] of this.inflight) {
-            if (p < first - near || p > last + near) {
-                c.abort();
-                this.inflight.delete(p);
+        const moving = performance.now() - this.movedAt < SETTLE_MS && Math.abs(this.velocity) >= MOVING;
+        const end = this.loaded ? Math.ceil(this.total / PAGE) : Infinity;
+        const lastPage = Math.max(0, end - 1);
+        if (!moving) {
+            // Requests for pages that left the screen's surroundings are
+            // dropped; on-screen pages first, then their neighbours, one by one.
+            for (const r of this.requests) if (r.p1 <= first - near || r.p0 > last + near) this.drop(r);
+            const wanted: number[] = [];
+            for (let p = first; p <= last; p++) wanted.push(p);
+            for (let d = 1; d <= near; d++) wanted.push(last + d, first - d);
+            for (const p of wanted) {
+                if (p < 0 || p > lastPage) continue;
+                const page = this.pages.get(p);
+                const onScreen = p >= first && p <= last;
+                if (!page || (onScreen && page.gen < this.gen)) void this.fetchPages(p, p + 1);
             }
+        } else {
+            const wanted = this.ahead(first, last, near);
+            const lo = Math.min(first, ...wanted);
+            const hi = Math.max(last, ...wanted);
+            // Requests behind the screen, or for where it no longer goes,
+            // are dropped.
+            for (const r of this.requests) if (r.p1 <= lo || r.p0 > hi) this.drop(r);
+            // Runs of missing pages, nearest the screen first, each one request.
+            let run: number[] = [];
+            const flush = () => {
+                if (run.length) void this.fetchPages(Math.min(...run), Math.max(...run) + 1);
+                run = [];
+            };
+            for (const p of wanted) {
+                if (p < 0 || p > lastPage) continue;
+                if (run.length && Math.abs(p - run[run.length - 1]) !== 1) flush();
+                if (this.pages.has(p) || this.inflight.has(p)) flush();
+                else run.push(p);
+            }
+            flush();
         }
-        // On-screen pages first, then their neighbours.
-        const wanted: number[] = [];
-        for (let p = first; p <= last; p++) wanted.push(p);
-        for (let d = 1; d <= near; d++) wanted.push(last + d, first - d);
-        for (const p of wanted) {
-            if (p < 0 || (p > 0 && p * PAGE >= this.total && this.loaded)) continue;
-            const page = this.pages.get(p);
-            const onScreen = p >= first && p <= last;
-            if (!page || (onScreen && page.gen < this.gen)) void this.fetchPage(p);
-        }
-        // Pages far from the screen are dropped: memory stays bounded.
-        for (const p of this.pages.keys()) {
-            if (p < first - near - 2 || p > last + near + 2) this.pages.delete(p);
+        // Past KEEP_PAGES, the pages farthest from the screen are forgotten.
+        if (this.pages.size > KEEP_PAGES) {
+            const far = [...this.pages.keys()].sort((a, b) => dist(b, first, last) - dist(a, first, last));
+            for (const p of far.slice(0, this.pages.size - KEEP_PAGES)) this.pages.delete(p);
         }
     }
 
-    private async fetchPage(p: number, urgent = false): Promise<void> {
-        if (this.inflight.has(p) || (!urgent && this.inflight.size >= MAX_INFLIGHT)) return;
-        const ctl = new AbortController();
-        this.inflight.set(p, ctl);
+    // The pages a moving screen needs next, nearest first. Slower than a
+    // screen a frame, it passes every row: all pages from the screen to
+    // where it will be LEAD_RTTS round trips on. Faster, it shows only some
+    // rows (at 160 rows a frame, one in five): the screens of the frames
+    // after the next answer can arrive, each its page or two.
+    private ahead(first: number, last: number, near: number): number[] {
+        const v = this.velocity;
+        const rows = Math.max(1, this.end - this.start);
+        const out: number[] = [];
+        const dir = v > 0 ? 1 : -1;
+        if (Math.abs(this.step) <= rows) {
+            const lead = Math.min(LEAD_MAX, Math.abs(v) * (LEAD_RTTS * this.rtt + LEAD_FRAMES_MS));
+            const n = Math.max(near, Math.ceil(lead / PAGE));
+            const [a, b] = dir > 0 ? [first, last + n] : [last, first - n];
+            for (let p = a; p !== b + dir; p += dir) out.push(p);
+            return out;
+        }
+        // The moves after the next answer can arrive: a whole number of
+        // moves, as the screen lands only where a frame puts it.
+        const seen = new Set<number>();
+        const j0 = Math.ceil(this.rtt / this.moveMs);
+        const r = this.ratio;
+        for (let j = j0; j < j0 + LEAD_SCREENS && seen.size * PAGE < LEAD_MAX; j++) {
+            // The sum of j moves, each r times the one before.
+            const s = this.start + this.step * (r < 1 ? (r * (1 - r ** j)) / (1 - r) : j);
+            const a = Math.floor(Math.max(0, s) / PAGE);
+            const b = Math.floor(Math.max(0, s + rows - 1) / PAGE);
+            for (let p = dir > 0 ? a : b; dir > 0 ? p <= b : p >= a; p += dir) {
+                if (!seen.has(p)) out.push(p);
+                seen.add(p);
+            }
+        }
+        return out;
+    }
+
+    private drop(r: Request): void {
+        r.ctl.abort();
+        this.requests.delete(r);
+        for (let p = r.p0; p < r.p1; p++) if (this.inflight.get(p) === r) this.inflight.delete(p);
+    }
+
+    // Fetches pages [p0, p1) in one request. At most MAX_INFLIGHT are out
+    // at once, unless urgent; when they all are, a request for rows on
+    // screen takes the place of the oldest that asks for none.
+    private async fetchPages(p0: number, p1: number, urgent = false): Promise<void> {
+        if (this.inflight.has(p0)) return;
+        if (!urgent && this.requests.size >= MAX_INFLIGHT) {
+            const first = Math.floor(Math.max(0, this.start) / PAGE);
+            const last = Math.floor(Math.max(this.start, this.end - 1) / PAGE);
+            if (p1 <= first || p0 > last) return;
+            // A Set iterates in insertion order: the oldest first.
+            let oldest: Request | undefined;
+            for (const r of this.requests) {
+                if (r.p1 <= first || r.p0 > last) {
+                    oldest = r;
+                    break;
+                }
+            }
+            if (!oldest) return;
+            this.drop(oldest);
+        }
+        const r: Request = { ctl: new AbortController(), p0, p1 };
+        this.requests.add(r);
+        for (let p = p0; p < p1; p++) this.inflight.set(p, r);
         const gen = this.gen;
         const params = this.params;
-        const q = this.query(p * PAGE, PAGE);
+        const q = this.query(p0 * PAGE, (p1 - p0) * PAGE);
         const since = this.started();
+        const asked = performance.now();
         try {
-            const res = await getJson<Windowed | Flow[]>(`/flows?${q}`, ctl.signal);
+            const res = await getJson<Windowed | Flow[]>(`/flows?${q}`, r.ctl.signal);
             if (params !== this.params) return;
             let w: Windowed;
             if (Array.isArray(res)) {
                 // A server without the windowed extension sends everything.
-                w = { total: res.length, offset: p * PAGE, flows: res.slice(p * PAGE, p * PAGE + PAGE) };
+                w = { total: res.length, offset: p0 * PAGE, flows: res.slice(p0 * PAGE, p1 * PAGE) };
             } else {
                 w = res;
                 for (const f of w.flows) this.partial.add(f);
             }
+            this.rtt = 0.7 * this.rtt + 0.3 * (performance.now() - asked);
             if (this.total !== w.total) {
                 // Rows moved: pages fetched before this answer are stale.
-                for (const [k, page] of this.pages) if (k !== p) page.gen = Math.min(page.gen, gen - 1);
+                for (const [k, page] of this.pages) if (k < p0 || k >= p1) page.gen = Math.min(page.gen, gen - 1);
             }
             this.total = w.total;
-            this.pages.set(p, { flows: w.flows.map((f) => this.newest(f, since)), gen });
+            const rows = w.flows.map((f) => this.newest(f, since));
+            for (let p = p0; p < p1; p++) {
+                const flows = rows.slice((p - p0) * PAGE, (p - p0 + 1) * PAGE);
+                if (flows.length || p === p0) this.pages.set(p, { flows, gen });
+            }
             this.error = null;
             this.loaded = true;
         } catch (e) {
-            if (params !== this.params || ctl.signal.aborted) return;
+            if (params !== this.params || r.ctl.signal.aborted) return;
             this.error = String((e as Error).message ?? e);
             // A bad filter answers 400: show no rows rather than stale ones.
             this.pages.clear();
@@ -329,10 +462,12 @@ export class FlowList extends Observable {
             this.loaded = true;
         } finally {
             this.finished(since);
-            if (this.inflight.get(p) === ctl) this.inflight.delete(p);
+            if (this.requests.delete(r)) {
+                for (let p = p0; p < p1; p++) if (this.inflight.get(p) === r) this.inflight.delete(p);
+            }
             this.emit();
         }
-        if (ctl.signal.aborted) {
+        if (r.ctl.signal.aborted) {
             this.ensure();
             return;
         }
@@ -341,4 +476,15 @@ export class FlowList extends Observable {
         if (params === this.params) this.schedule();
         else this.ensure();
     }
+}
+
+interface Request {
+    ctl: AbortController;
+    p0: number; // the pages [p0, p1) it asks for
+    p1: number;
+}
+
+// How many pages p is from the screen's pages [first, last].
+function dist(p: number, first: number, last: number): number {
+    return p < first ? first - p : p > last ? p - last : 0;
 }

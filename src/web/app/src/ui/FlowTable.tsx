@@ -11,7 +11,7 @@
 // rendering: the geometry comes from the list's length and the scroll
 // event's own scrollTop.
 import { Component } from "preact";
-import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { app, flows, options, select, setSort, SORT_ORDER } from "../app";
 import { COLUMNS, DEFAULT_COLUMNS, type Column } from "../columns";
 import type { Flow } from "../flow";
@@ -158,7 +158,9 @@ export function FlowTable() {
         return () => ro.disconnect();
     }, []);
 
-    useEffect(() => flows.setVisible(first, last), [first, last]);
+    // Before the paint, not after: in a fling every frame counts, and the
+    // rows for the next screens are asked for here.
+    useLayoutEffect(() => flows.setVisible(first, last), [first, last]);
 
     // New rows while at the bottom: stay at the bottom (mitmweb's AutoScroll).
     // The height is known from the length: no layout is read here.
