@@ -476,10 +476,8 @@ core__update_reads(struct pconn *pc)
 {
     struct sock *unstash = NULL;
     for (struct sock *s = pc->socks; s; s = s->next) {
-        /* An opener's handshake reads on its own, and its connecting
-         * socket is armed held (core__sock_arm) until it is attached. */
-        if (s->hs || !s->connected)
-            continue;
+        if (s->hs)
+            continue; /* an opener's handshake reads on its own */
         /* Reading pauses while a blocking command is out whose layer says
          * so (the flow waits; command.reads_on) and while another
          * connection of this client is over its write watermark
@@ -496,11 +494,7 @@ core__update_reads(struct pconn *pc)
             unstash = s;
             want = s->stash_end == 0;
         }
-        /* Only a pause for a blocking command holds; back-pressure stops. */
-        if (!want && open && pc->ncongested - (int)s->congested == 0 && !core__sock_stashed(s))
-            core__sock_hold(s);
-        else
-            core__sock_read(s, want);
+        core__sock_read(s, want);
     }
     if (unstash)
         core__sock_unstash(unstash, 0);
@@ -677,9 +671,7 @@ core__accept(struct listener *l)
         addr_set(&client->address, host, port);
     }
     len = sizeof(ss);
-    if (l->named && !(l->cfg && l->cfg->mode.kind == PROXY_MODE_TRANSPARENT)) {
-        addr_set(&client->sockname, l->host, (uint16_t)l->port);
-    } else if (uv_tcp_getsockname(&s->tcp, (struct sockaddr *)&ss, &len) == 0) {
+    if (uv_tcp_getsockname(&s->tcp, (struct sockaddr *)&ss, &len) == 0) {
         core__sockaddr_host((struct sockaddr *)&ss, host, sizeof(host), &port);
         addr_set(&client->sockname, host, port);
     }

@@ -84,11 +84,6 @@ struct listener {
     struct server *srv;
     const struct proxy_config *cfg; /* one reference (proxy_config_ref) */
     int port;                       /* the port actually bound */
-    /* The bound address when it names one host (not a wildcard): the
-     * sockname of every client it accepts, outside transparent mode (whose
-     * clients may reach other addresses), so no getsockname() each. */
-    char host[64];
-    unsigned named : 1;
     server_root_cb root_new;        /* an app listener's root layer; NULL: the proxy's */
     void *root_arg;
     struct ulisten *udp; /* a DNS mode's UDP socket on the same address; NULL = none */
@@ -178,7 +173,6 @@ struct sock {
     unsigned finished : 1;     /* conn is CLOSED; no more events for it */
     unsigned closing : 1;      /* uv_close was called */
     unsigned watching : 1;     /* reads go to the stash (core__sock_watch) */
-    unsigned held : 1;         /* paused, still registered; a read stashes (core__sock_hold) */
     /*
      * What the watch read and the layers have not seen: the bytes, then
      * how reading ended after them (UV_EOF, another libuv error; 0 while it
@@ -295,13 +289,8 @@ void core__server_addr(const struct connection *server, char *out, size_t outlen
 /* sock.c */
 struct sock *core__sock_new(struct pconn *);
 void core__sock_attach(struct sock *, struct connection *);
-/* Reads go to the layers (on) or stop; a watch or a hold ends either way. */
+/* Reads go to the layers (on) or stop; a watch ends either way. */
 void core__sock_read(struct sock *, int on);
-/* The layers may not read while a blocking command is out: the read stays
- * armed, and what comes meanwhile is stashed and stops it (sock.c). */
-void core__sock_hold(struct sock *);
-/* A connecting socket reads held from the start (sock.c). */
-void core__sock_arm(struct sock *);
 /* The layers may not read (a flow waits), but the socket is read into its
  * stash, up to CORE_STASH_MAX bytes and the end (CORE_STASH_MAX above). */
 void core__sock_watch(struct sock *);

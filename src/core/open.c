@@ -480,7 +480,6 @@ start_connect(struct opener *op, const struct sockaddr *sa)
         return r;
     }
     op->connecting = 1;
-    core__sock_arm(op->s);
     return 0;
 }
 

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <netdb.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "core/internal.h"
@@ -387,14 +386,6 @@ server_listen_cfg(struct server *srv, const struct proxy_config *cfg, const char
         uint16_t p;
         core__sockaddr_host((struct sockaddr *)&bound, ip, sizeof(ip), &p);
         l->port = p;
-        int wildcard =
-            bound.ss_family == AF_INET
-                ? ((struct sockaddr_in *)&bound)->sin_addr.s_addr == htonl(INADDR_ANY)
-                : IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&bound)->sin6_addr);
-        if (!wildcard && *ip) {
-            snprintf(l->host, sizeof(l->host), "%s", ip);
-            l->named = 1;
-        }
     }
     /* A DNS server answers on UDP too, on the same address and port. */
     if (cfg && cfg->mode.kind == PROXY_MODE_DNS) {

@@ -157,8 +157,8 @@ on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
     struct sock *s = h->data;
 
     (void)suggested;
-    /* A watch or a hold reads no more than its stash still takes. */
-    size_t n = s->watching || s->held ? CORE_STASH_MAX - s->stash.len : CORE_READ_SIZE;
+    /* A watch reads no more than its stash still takes. */
+    size_t n = s->watching ? CORE_STASH_MAX - s->stash.len : CORE_READ_SIZE;
     *b = uv_buf_init(s->pc->srv->readbuf, (unsigned)n);
 }
 
@@ -182,17 +182,6 @@ watch_read(struct sock *s, const char *p, ssize_t n)
     s->stash_end = (int)n;
     core__sock_read(s, 0);
     core__client_gone(s->pc);
-}
-
-/* A read while held (core__sock_hold): kept for the layers, and reading stops. */
-static void
-held_read(struct sock *s, const char *p, ssize_t n)
-{
-    if (n > 0)
-        buf_append(&s->stash, p, (size_t)n);
-    else
-        s->stash_end = (int)n;
-    core__sock_read(s, 0);
 }
 
 /* Transport TLS: decrypts what arrived and feeds the plaintext. */
@@ -247,10 +236,6 @@ on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
         watch_read(s, b->base, n);
         return;
     }
-    if (s->held) {
-        held_read(s, b->base, n);
-        return;
-    }
     if (n > 0 && s->tls) {
         read_tls(s, b->base, (size_t)n);
         return;
@@ -297,7 +282,6 @@ void
 core__sock_read(struct sock *s, int on)
 {
     s->watching = 0;
-    s->held = 0;
     if (on == (int)s->reading)
         return;
     if (on) {
@@ -321,56 +305,11 @@ core__sock_watch(struct sock *s)
 {
     if (s->stash_end != 0 || s->stash.len >= CORE_STASH_MAX) {
         core__sock_read(s, 0);
-        /* A hold may have read the end before the flow waited: its holders
-         * hear of it now, as from the watch (a second call does nothing). */
-        if (s->stash_end != 0)
-            core__client_gone(s->pc);
         return;
     }
-    s->held = 0;
     if (!s->reading && uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read) == 0)
         s->reading = 1;
     s->watching = s->reading;
-}
-
-/*
- * Pauses reading while a blocking command is out, without stopping the
- * read. libuv stops a read by leaving the descriptor in epoll, and the
- * next start adds it again, which fails (EEXIST) and is retried as a
- * change: two epoll_ctl calls for each pause, and every new connection
- * pauses for its server's connect and most of its hooks, which are
- * answered before the peer sends anything. A held socket stays armed; a
- * read that comes while held goes to the stash (at most CORE_STASH_MAX
- * bytes, as a watch's) and only then stops reading, so the layers get the
- * same bytes, in order, when reading resumes (core__update_reads). Not for
- * transport TLS, whose stash would skip decryption.
- */
-void
-core__sock_hold(struct sock *s)
-{
-    if (!s->reading || s->tls || core__sock_stashed(s)) {
-        core__sock_read(s, 0);
-        return;
-    }
-    s->watching = 0;
-    s->held = 1;
-}
-
-/*
- * A connecting socket is armed for reading at once, held: libuv stops
- * watching for the connect's completion before its callback runs, so a
- * read started afterwards costs the same failed re-add and retry as a
- * pause (see core__sock_hold); started now, the connect's end changes the
- * registration once. The socket is not attached yet, so anything the
- * server sends first waits in the stash until the layers read.
- */
-void
-core__sock_arm(struct sock *s)
-{
-    if (s->reading || uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read) < 0)
-        return;
-    s->reading = 1;
-    s->held = 1;
 }
 
 int
