@@ -23,12 +23,10 @@ const MAX_INFLIGHT = 6;
 // arrive after it has left. So while the list moves, the rows are asked for
 // where the screen is going (ahead()), judged by its speed and the server's
 // round trip (measured): as far as it travels in LEAD_RTTS round trips and
-// LEAD_FRAMES_MS, or the screens of the next LEAD_SCREENS frames, at most
-// LEAD_MAX rows.
+// LEAD_FRAMES_MS, at most LEAD_MAX rows (see ahead()).
 const LEAD_RTTS = 2;
 const LEAD_FRAMES_MS = 40;
 const LEAD_MAX = 600;
-const LEAD_SCREENS = 6;
 const FRAME_MS = 16.7;
 // Below this speed (rows per ms; 0.3 is ten rows a frame) the list is at
 // rest: pages are fetched one by one as the first screen's preload expects.
@@ -74,8 +72,6 @@ export class FlowList extends Observable {
     // The screen's motion, from the last moves: rows a move (signed; a
     // scroll moves it once a frame), ms between moves, and so rows per ms.
     private step = 0;
-    private lastStep = 0; // the last move as it was
-    private ratio = 1; // of a move to the one before: a fling slows down
     private moveMs = FRAME_MS;
     private velocity = 0;
     private movedAt = -Infinity; // performance.now() of the last move
@@ -106,18 +102,10 @@ export class FlowList extends Observable {
             if (dt < 200) {
                 this.step = 0.3 * this.step + 0.7 * d;
                 this.moveMs = 0.7 * this.moveMs + 0.3 * dt;
-                // A wheel's momentum shrinks each move by a few percent,
-                // which over the frames a round trip lasts adds up.
-                // A frame the page missed makes one move double and the next
-                // one half: each sample counts little and no more than 10%.
-                const r = this.lastStep && Math.sign(d) === Math.sign(this.lastStep) ? d / this.lastStep : 1;
-                this.ratio = 0.8 * this.ratio + 0.2 * Math.min(1, Math.max(0.9, r));
             } else {
                 this.step = 0;
-                this.ratio = 1;
                 this.moveMs = FRAME_MS;
             }
-            this.lastStep = d;
             this.velocity = this.step / this.moveMs;
             this.movedAt = now;
         }
@@ -127,8 +115,7 @@ export class FlowList extends Observable {
         clearTimeout(this.settle);
         this.settle = window.setTimeout(() => {
             this.settle = undefined;
-            this.velocity = this.step = this.lastStep = 0;
-            this.ratio = 1;
+            this.velocity = this.step = 0;
             this.ensure();
         }, SETTLE_MS);
     }
@@ -360,38 +347,23 @@ export class FlowList extends Observable {
         }
     }
 
-    // The pages a moving screen needs next, nearest first. Slower than a
-    // screen a frame, it passes every row: all pages from the screen to
-    // where it will be LEAD_RTTS round trips on. Faster, it shows only some
-    // rows (at 160 rows a frame, one in five): the screens of the frames
-    // after the next answer can arrive, each its page or two.
+    // The pages a moving screen needs next, nearest first: slower than a
+    // screen a frame, all pages from the screen to where it will be
+    // LEAD_RTTS round trips on. Faster, none: no row stays on screen long
+    // enough to be read, and fetching and drawing the screens the frames
+    // show cost the page its frame rate (bench/webui.sh, 100 rows a frame:
+    // 60 fps blank, 46-55 fps with rows). Rows come once the fling slows to
+    // a screen a frame, with the lead above.
     private ahead(first: number, last: number, near: number): number[] {
         const v = this.velocity;
         const rows = Math.max(1, this.end - this.start);
         const out: number[] = [];
+        if (Math.abs(this.step) > rows) return out;
         const dir = v > 0 ? 1 : -1;
-        if (Math.abs(this.step) <= rows) {
-            const lead = Math.min(LEAD_MAX, Math.abs(v) * (LEAD_RTTS * this.rtt + LEAD_FRAMES_MS));
-            const n = Math.max(near, Math.ceil(lead / PAGE));
-            const [a, b] = dir > 0 ? [first, last + n] : [last, first - n];
-            for (let p = a; p !== b + dir; p += dir) out.push(p);
-            return out;
-        }
-        // The moves after the next answer can arrive: a whole number of
-        // moves, as the screen lands only where a frame puts it.
-        const seen = new Set<number>();
-        const j0 = Math.ceil(this.rtt / this.moveMs);
-        const r = this.ratio;
-        for (let j = j0; j < j0 + LEAD_SCREENS && seen.size * PAGE < LEAD_MAX; j++) {
-            // The sum of j moves, each r times the one before.
-            const s = this.start + this.step * (r < 1 ? (r * (1 - r ** j)) / (1 - r) : j);
-            const a = Math.floor(Math.max(0, s) / PAGE);
-            const b = Math.floor(Math.max(0, s + rows - 1) / PAGE);
-            for (let p = dir > 0 ? a : b; dir > 0 ? p <= b : p >= a; p += dir) {
-                if (!seen.has(p)) out.push(p);
-                seen.add(p);
-            }
-        }
+        const lead = Math.min(LEAD_MAX, Math.abs(v) * (LEAD_RTTS * this.rtt + LEAD_FRAMES_MS));
+        const n = Math.max(near, Math.ceil(lead / PAGE));
+        const [a, b] = dir > 0 ? [first, last + n] : [last, first - n];
+        for (let p = a; p !== b + dir; p += dir) out.push(p);
         return out;
     }
 
