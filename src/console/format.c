@@ -283,6 +283,45 @@ put_runs(struct sline *l, const char *text, const unsigned char *st, size_t from
     }
 }
 
+/* TruncatedText with a style per byte of text (st): padded to cols, or cut
+ * with an ellipsis (in the focus style) at the end, or at the start when
+ * right-aligned, as truncated(). */
+static void
+truncated_runs(struct sline *l, const char *text, const unsigned char *st, int cols, int right)
+{
+    size_t len = strlen(text);
+    int w = console__width(text, len);
+    if (w <= cols) {
+        if (right)
+            console__pad_to(l, ST_TEXT, l->used + cols - w);
+        put_runs(l, text, st, 0, len);
+        if (!right)
+            console__pad_to(l, ST_TEXT, l->used + cols - w);
+        return;
+    }
+    if (cols <= 0)
+        return;
+    if (right) {
+        console__put(l, ST_FOCUS, "\xe2\x80\xa6", SIZE_MAX);
+        size_t skip = 0;
+        for (int k = 0; k < w - (cols - 1); k++) {
+            skip++;
+            while (skip < len && ((unsigned char)text[skip] & 0xc0) == 0x80)
+                skip++;
+        }
+        put_runs(l, text, st, skip, len);
+    } else {
+        size_t keep = 0;
+        for (int k = 0; k < cols - 1; k++) {
+            keep++;
+            while (keep < len && ((unsigned char)text[keep] & 0xc0) == 0x80)
+                keep++;
+        }
+        put_runs(l, text, st, 0, keep);
+        console__put(l, ST_FOCUS, "\xe2\x80\xa6", SIZE_MAX);
+    }
+}
+
 /* The host as colorize_host colours it (its suffixes from the public
  * suffix list, psl.c), right-aligned in cols as TruncatedText(..., "right"). */
 static void
@@ -308,20 +347,59 @@ truncated_host(struct sline *l, const char *host, int cols)
         for (size_t k = i; k < len && (k == i || ((unsigned char)host[k] & 0xc0) == 0x80); k++)
             st[k] = (unsigned char)s;
     }
-    int w = console__width(host, len);
-    if (w <= cols) {
-        console__pad_to(l, ST_TEXT, l->used + cols - w);
-        put_runs(l, host, st, 0, len);
-    } else if (cols > 0) {
-        console__put(l, ST_FOCUS, "\xe2\x80\xa6", SIZE_MAX);
-        size_t skip = 0;
-        for (int k = 0; k < w - (cols - 1); k++) {
-            skip++;
-            while (skip < len && ((unsigned char)host[skip] & 0xc0) == 0x80)
-                skip++;
+    truncated_runs(l, host, st, cols, 1);
+    free(st);
+}
+
+/* The styles 8.1.1's colorize_req gives a request path, one per byte of
+ * s[0..len) into st: before the query, slashes and the file name's dots are
+ * punctuation, then the file name and its extension (from its last dot);
+ * the "?", and in the query each key, "=", value and "&". Every byte of a
+ * code point gets its style, as the tests are on ASCII and on positions. */
+void
+console__path_styles(const char *s, size_t len, unsigned char *st)
+{
+    const char *q = memchr(s, '?', len);
+    long qi = q ? (long)(q - s) : (long)len, slash = -1, ext = (long)len;
+    for (long i = 0; i < qi; i++)
+        if (s[i] == '/')
+            slash = i;
+    for (long i = qi - 1; i > slash; i--) {
+        if (s[i] == '.') {
+            ext = i - 1; /* colorize_req's i_ext: the extension is i > i_ext */
+            break;
         }
-        put_runs(l, host, st, skip, len);
     }
+    int in_val = 0;
+    for (long i = 0; i < (long)len; i++) {
+        char c = s[i];
+        enum console_style a = ST_TEXT;
+        if ((i < qi && c == '/') || (i < qi && i > slash && c == '.') || i == qi) {
+            a = ST_URL_PUNCTUATION;
+        } else if (i > qi) {
+            if (c == (in_val ? '&' : '=')) {
+                in_val = !in_val;
+                a = ST_URL_PUNCTUATION;
+            } else {
+                a = in_val ? ST_URL_QUERY_VALUE : ST_URL_QUERY_KEY;
+            }
+        } else if (i > ext) {
+            a = ST_URL_EXTENSION;
+        } else if (i > slash) {
+            a = ST_URL_FILENAME;
+        }
+        st[i] = (unsigned char)a;
+    }
+}
+
+/* The path as colorize_req colours it, left-aligned in cols. */
+static void
+truncated_path(struct sline *l, const char *path, int cols)
+{
+    size_t len = strlen(path);
+    unsigned char *st = xmalloc(len ? len : 1);
+    console__path_styles(path, len, st);
+    truncated_runs(l, path, st, cols, 0);
     free(st);
 }
 
@@ -531,7 +609,7 @@ console__format_table(struct sline *l, const struct store_info *in, const char *
     console__put(l, ST_TEXT, " ", 1);
     truncated_host(l, in->host, widths[0]);
     console__put(l, ST_TEXT, " ", 1);
-    truncated(l, ST_TEXT, in->path, widths[1], 0);
+    truncated_path(l, in->path, widths[1]);
     console__put(l, ST_TEXT, " ", 1);
 
     enum console_style resp = intercept_resp ? ST_INTERCEPT : 0;

@@ -227,6 +227,9 @@ void console__format_address(const struct addr *a, char *out, size_t outlen);
  * get_tld) and its registrable domain (sld, get_sld), from Debian's public
  * suffix list (psl.c), as colorize_host colours them. */
 void console__psl_suffixes(const char *host, size_t *tld, size_t *sld);
+/* The style of each byte of a request path (len bytes into st) as 8.1.1's
+ * colorize_req gives it (format.c). */
+void console__path_styles(const char *s, size_t len, unsigned char *st);
 /* The list read instead of Debian's (before the first host; tests). */
 void console__psl_use(const char *path);
 /* Python's repr() of a value of a flow's metadata, appended to out (repr.c). */

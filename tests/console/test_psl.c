@@ -107,3 +107,66 @@ TEST(console_format_host_colours_as_881)
     }
     tcon_stop(&t);
 }
+
+/* Each byte's style as 8.1.1's colorize_req gives it, from 8.1.1 itself:
+ * P punctuation, T text, F file name, E extension, K query key, V value. */
+TEST(console_path_styles_as_colorize_req)
+{
+    static const struct {
+        const char *path, *styles;
+    } want[] = {
+        {"/", "P"},
+        {"/index.html", "PFFFFFPEEEE"},
+        {"/a/b/file.tar.gz?x=1&y=2", "PTPTPFFFFPFFFPEEPKPVPKPV"},
+        {"/api/v1/users?id=42&sort", "PTTTPTTPFFFFFPKKPVVPKKKK"},
+        {"/dir.d/file", "PTTTTTPFFFF"},
+        {"/?a==b&&c=d", "PPKPVVPKKPV"},
+        {"/x.y.z/", "PTTTTTP"},
+        {"/caf\xc3\xa9.txt?q=\xc3\xa9", "PFFFFFPEEEPKPVV"},
+        {"noslash.js", "FFFFFFFPEE"},
+        {"/a?b?c=d", "PFPKKKPV"},
+    };
+    for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++) {
+        size_t len = strlen(want[k].path);
+        unsigned char st[64];
+        ASSERT_EQ(strlen(want[k].styles), len);
+        console__path_styles(want[k].path, len, st);
+        for (size_t i = 0; i < len; i++) {
+            char c = want[k].styles[i];
+            int s = c == 'P'   ? ST_URL_PUNCTUATION
+                    : c == 'F' ? ST_URL_FILENAME
+                    : c == 'E' ? ST_URL_EXTENSION
+                    : c == 'K' ? ST_URL_QUERY_KEY
+                    : c == 'V' ? ST_URL_QUERY_VALUE
+                               : ST_TEXT;
+            ASSERT_EQ(st[i], s);
+        }
+    }
+}
+
+TEST(console_format_path_colours_as_881)
+{
+    struct tcon t;
+    tcon_start(&t, NULL);
+    struct console *c = t.c;
+    struct flow *f = tcon_flow("GET", "/a/file.js?k=v", 200);
+    store_add(t.s, f);
+    flow_unref(f);
+    console__layout(c, 20, 120);
+    int r = tcon_row_of(c, "/a/file.js?k=v");
+    ASSERT(r >= 0);
+    const char *line = tcon_line(c, r);
+    int col = (int)(strstr(line, "/a/file.js?k=v") - line);
+    static const char styles[] = "PTPFFFFPEEPKPV";
+    for (int i = 0; styles[i]; i++) {
+        char ch = styles[i];
+        int want = ch == 'P'   ? ST_URL_PUNCTUATION
+                   : ch == 'F' ? ST_URL_FILENAME
+                   : ch == 'E' ? ST_URL_EXTENSION
+                   : ch == 'K' ? ST_URL_QUERY_KEY
+                   : ch == 'V' ? ST_URL_QUERY_VALUE
+                               : ST_TEXT;
+        ASSERT_EQ(style_at(c, r, col + i), want);
+    }
+    tcon_stop(&t);
+}
