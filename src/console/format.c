@@ -232,48 +232,16 @@ share(int shared, const double *weights, int n, int *out)
     }
 }
 
-/* TruncatedText: text in exactly cols columns, cut with an ellipsis (in the
- * focus style) at the end, or at the start when right-aligned. */
+/* Bytes text[from..to) in style, or with st in the styles st gives each
+ * byte, a run of one style at a time. */
 static void
-truncated(struct sline *l, enum console_style style, const char *text, int cols, int right)
+put_span(struct sline *l, enum console_style style, const unsigned char *st, const char *text,
+         size_t from, size_t to)
 {
-    size_t len = strlen(text);
-    int w = console__width(text, len);
-    if (w <= cols) {
-        if (right)
-            console__pad_to(l, ST_TEXT, l->used + cols - w);
-        console__put(l, style, text, len);
-        if (!right)
-            console__pad_to(l, ST_TEXT, l->used + cols - w);
+    if (st == NULL) {
+        console__put(l, style, text + from, to - from);
         return;
     }
-    if (cols <= 0)
-        return;
-    if (right) {
-        console__put(l, ST_FOCUS, "\xe2\x80\xa6", SIZE_MAX);
-        size_t skip = 0;
-        for (int k = 0; k < w - (cols - 1); k++) {
-            skip++;
-            while (skip < len && ((unsigned char)text[skip] & 0xc0) == 0x80)
-                skip++;
-        }
-        console__put(l, style, text + skip, len - skip);
-    } else {
-        size_t keep = 0;
-        for (int k = 0; k < cols - 1; k++) {
-            keep++;
-            while (keep < len && ((unsigned char)text[keep] & 0xc0) == 0x80)
-                keep++;
-        }
-        console__put(l, style, text, keep);
-        console__put(l, ST_FOCUS, "\xe2\x80\xa6", SIZE_MAX);
-    }
-}
-
-/* Bytes text[from..to) in the styles of st, a run of one style at a time. */
-static void
-put_runs(struct sline *l, const char *text, const unsigned char *st, size_t from, size_t to)
-{
     while (from < to) {
         size_t e = from;
         while (e < to && st[e] == st[from])
@@ -283,18 +251,19 @@ put_runs(struct sline *l, const char *text, const unsigned char *st, size_t from
     }
 }
 
-/* TruncatedText with a style per byte of text (st): padded to cols, or cut
- * with an ellipsis (in the focus style) at the end, or at the start when
- * right-aligned, as truncated(). */
+/* TruncatedText: text in exactly cols columns, cut with an ellipsis (in the
+ * focus style) at the end, or at the start when right-aligned; in style, or
+ * in a style per byte (st, when not NULL). */
 static void
-truncated_runs(struct sline *l, const char *text, const unsigned char *st, int cols, int right)
+truncated_styled(struct sline *l, enum console_style style, const unsigned char *st,
+                 const char *text, int cols, int right)
 {
     size_t len = strlen(text);
     int w = console__width(text, len);
     if (w <= cols) {
         if (right)
             console__pad_to(l, ST_TEXT, l->used + cols - w);
-        put_runs(l, text, st, 0, len);
+        put_span(l, style, st, text, 0, len);
         if (!right)
             console__pad_to(l, ST_TEXT, l->used + cols - w);
         return;
@@ -309,7 +278,7 @@ truncated_runs(struct sline *l, const char *text, const unsigned char *st, int c
             while (skip < len && ((unsigned char)text[skip] & 0xc0) == 0x80)
                 skip++;
         }
-        put_runs(l, text, st, skip, len);
+        put_span(l, style, st, text, skip, len);
     } else {
         size_t keep = 0;
         for (int k = 0; k < cols - 1; k++) {
@@ -317,9 +286,15 @@ truncated_runs(struct sline *l, const char *text, const unsigned char *st, int c
             while (keep < len && ((unsigned char)text[keep] & 0xc0) == 0x80)
                 keep++;
         }
-        put_runs(l, text, st, 0, keep);
+        put_span(l, style, st, text, 0, keep);
         console__put(l, ST_FOCUS, "\xe2\x80\xa6", SIZE_MAX);
     }
+}
+
+static void
+truncated(struct sline *l, enum console_style style, const char *text, int cols, int right)
+{
+    truncated_styled(l, style, NULL, text, cols, right);
 }
 
 /* The host as colorize_host colours it (its suffixes from the public
@@ -347,7 +322,7 @@ truncated_host(struct sline *l, const char *host, int cols)
         for (size_t k = i; k < len && (k == i || ((unsigned char)host[k] & 0xc0) == 0x80); k++)
             st[k] = (unsigned char)s;
     }
-    truncated_runs(l, host, st, cols, 1);
+    truncated_styled(l, ST_TEXT, st, host, cols, 1);
     free(st);
 }
 
@@ -399,7 +374,7 @@ truncated_path(struct sline *l, const char *path, int cols)
     size_t len = strlen(path);
     unsigned char *st = xmalloc(len ? len : 1);
     console__path_styles(path, len, st);
-    truncated_runs(l, path, st, cols, 0);
+    truncated_styled(l, ST_TEXT, st, path, cols, 0);
     free(st);
 }
 
