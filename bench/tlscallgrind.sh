@@ -48,44 +48,12 @@ port() { $PY "$ROOT/bench/bench.py" port; }
 CG_ARGS=(--compress-strings=no --compress-pos=no)
 
 # The origin: nginx serving 1 KiB over TLS with an ECDSA certificate.
-mkdir -p "$TMP/www" "$TMP/origin/tmp"
-head -c 1024 /dev/zero | tr '\0' x >"$TMP/www/1k"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3 \
-    -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
-    -keyout "$TMP/origin.key" -out "$TMP/origin.crt" 2>/dev/null || exit 1
+. "$ROOT/bench/tls_origin.sh"
+tls_origin_start || exit 1
 # nginx's own certificate when it is measured: RSA 2048, as bench/run.sh's.
 openssl req -x509 -newkey rsa:2048 -nodes -days 3 \
     -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
     -keyout "$TMP/front.key" -out "$TMP/front.crt" 2>/dev/null || exit 1
-TPORT=$(port)
-cat >"$TMP/origin/nginx.conf" <<CONF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $TMP/origin/nginx.pid;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $TMP/origin/tmp;
-    proxy_temp_path $TMP/origin/tmp;
-    fastcgi_temp_path $TMP/origin/tmp;
-    uwsgi_temp_path $TMP/origin/tmp;
-    scgi_temp_path $TMP/origin/tmp;
-    server {
-        listen 127.0.0.1:$TPORT ssl;
-        ssl_certificate $TMP/origin.crt;
-        ssl_certificate_key $TMP/origin.key;
-        root $TMP/www;
-    }
-}
-CONF
-nginx -p "$TMP/origin/" -c "$TMP/origin/nginx.conf" -e "$TMP/origin/error.log" \
-    >/dev/null 2>&1 &
-PIDS="$PIDS $!"
-for _ in $(seq 50); do
-    curl -s -o /dev/null --cacert "$TMP/origin.crt" "https://127.0.0.1:$TPORT/1k" && break
-    sleep 0.1
-done
 
 # measure BINARY MODE: one line as above. BINARY "nginx" is nginx as a TLS
 # reverse proxy in front of the origin.

@@ -75,40 +75,8 @@ trap cleanup EXIT
 port() { $PY "$ROOT/bench/bench.py" port; }
 
 # The origin: nginx serving 1 KiB over TLS with an ECDSA certificate.
-mkdir -p "$TMP/www" "$TMP/origin/tmp"
-head -c 1024 /dev/zero | tr '\0' x >"$TMP/www/1k"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3 \
-    -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
-    -keyout "$TMP/origin.key" -out "$TMP/origin.crt" 2>/dev/null || exit 1
-TPORT=$(port)
-cat >"$TMP/origin/nginx.conf" <<CONF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $TMP/origin/nginx.pid;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $TMP/origin/tmp;
-    proxy_temp_path $TMP/origin/tmp;
-    fastcgi_temp_path $TMP/origin/tmp;
-    uwsgi_temp_path $TMP/origin/tmp;
-    scgi_temp_path $TMP/origin/tmp;
-    server {
-        listen 127.0.0.1:$TPORT ssl;
-        ssl_certificate $TMP/origin.crt;
-        ssl_certificate_key $TMP/origin.key;
-        root $TMP/www;
-    }
-}
-CONF
-taskset -c "$LCPU" nginx -p "$TMP/origin/" -c "$TMP/origin/nginx.conf" \
-    -e "$TMP/origin/error.log" >/dev/null 2>&1 &
-PIDS="$PIDS $!"
-for _ in $(seq 50); do
-    curl -s -o /dev/null --cacert "$TMP/origin.crt" "https://127.0.0.1:$TPORT/1k" && break
-    sleep 0.1
-done
+. "$ROOT/bench/tls_origin.sh"
+tls_origin_start taskset -c "$LCPU" || exit 1
 
 # cpu_ticks PID: "utime stime" of the process, in clock ticks.
 cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }

@@ -1,0 +1,43 @@
+# Sourced by bench/tlsperf.sh and bench/tlscallgrind.sh: the TLS origin both
+# measure against. tls_origin_start [PREFIX...] makes an ECDSA P-256
+# certificate ($TMP/origin.crt, .key), writes $TMP/origin/nginx.conf (nginx
+# serving $TMP/www/1k over TLS on a free port, TPORT), starts it (after
+# PREFIX, e.g. taskset), adds its pid to PIDS and waits up to 5 s for it to
+# answer. Fails only when the certificate cannot be made.
+# Needs TMP, PIDS and port() from the caller.
+tls_origin_start() {
+    mkdir -p "$TMP/www" "$TMP/origin/tmp"
+    head -c 1024 /dev/zero | tr '\0' x >"$TMP/www/1k"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3 \
+        -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+        -keyout "$TMP/origin.key" -out "$TMP/origin.crt" 2>/dev/null || return 1
+    TPORT=$(port)
+    cat >"$TMP/origin/nginx.conf" <<CONF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $TMP/origin/nginx.pid;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $TMP/origin/tmp;
+    proxy_temp_path $TMP/origin/tmp;
+    fastcgi_temp_path $TMP/origin/tmp;
+    uwsgi_temp_path $TMP/origin/tmp;
+    scgi_temp_path $TMP/origin/tmp;
+    server {
+        listen 127.0.0.1:$TPORT ssl;
+        ssl_certificate $TMP/origin.crt;
+        ssl_certificate_key $TMP/origin.key;
+        root $TMP/www;
+    }
+}
+CONF
+    "$@" nginx -p "$TMP/origin/" -c "$TMP/origin/nginx.conf" -e "$TMP/origin/error.log" \
+        >/dev/null 2>&1 &
+    PIDS="$PIDS $!"
+    for _ in $(seq 50); do
+        curl -s -o /dev/null --cacert "$TMP/origin.crt" "https://127.0.0.1:$TPORT/1k" && break
+        sleep 0.1
+    done
+}
