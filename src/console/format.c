@@ -38,12 +38,12 @@ console__pretty_duration(double secs, char *out, size_t outlen)
         snprintf(out, outlen, "%.0fms", secs * 1000);
 }
 
-/* 8.1.1's gradient_NN (00 for the largest, 99 for the smallest) in four steps. */
+/* 8.1.1's gradient_NN: 00 for the largest, 99 for the smallest. */
 static enum console_style
 gradient(double x)
 {
     int v = (int)(99 - 100 * (x < 0.99 ? x : 0.99));
-    return (enum console_style)(ST_GRADIENT_0 + (v < 0 ? 0 : v / 25));
+    return console__gradient_style(v < 0 ? 0 : v);
 }
 
 enum console_style

@@ -50,10 +50,11 @@ struct options;
 
 /*
  * Styles: 8.1.1's palette names (palettes.py), which the painter maps to
- * colours. The size and duration gradients of 8.1.1 (gradient_00..99)
- * come in four steps here, GRADIENT_0 (large, slow) to GRADIENT_3.
- * DEFAULT is text urwid draws without an attribute: the terminal's own
- * colours, or the palette's background when it is not transparent.
+ * colours. DEFAULT is text urwid draws without an attribute: the
+ * terminal's own colours, or the palette's background when it is not
+ * transparent. Last come 8.1.1's size and duration gradients
+ * (gradient_00, large or slow, to gradient_99): one style for each run of
+ * steps no palette tells apart, named after its first step (palette.c).
  */
 #define CONSOLE_STYLE_MAP(X)                                                                       \
     X(TEXT, "text")                                                                                \
@@ -117,13 +118,35 @@ struct options;
     X(FOCUSFIELD_ERROR, "focusfield_error")                                                        \
     X(FIELD_ERROR, "field_error")                                                                  \
     X(EDITFIELD, "editfield")                                                                      \
-    X(GRADIENT_0, "gradient_0")                                                                    \
-    X(GRADIENT_1, "gradient_1")                                                                    \
-    X(GRADIENT_2, "gradient_2")                                                                    \
-    X(GRADIENT_3, "gradient_3")                                                                    \
     X(FROM_CLIENT, "from_client")                                                                  \
     X(TO_CLIENT, "to_client")                                                                      \
-    X(DEFAULT, "default")
+    X(DEFAULT, "default")                                                                          \
+    X(GRADIENT_00, "gradient_00")                                                                  \
+    X(GRADIENT_05, "gradient_05")                                                                  \
+    X(GRADIENT_11, "gradient_11")                                                                  \
+    X(GRADIENT_16, "gradient_16")                                                                  \
+    X(GRADIENT_17, "gradient_17")                                                                  \
+    X(GRADIENT_20, "gradient_20")                                                                  \
+    X(GRADIENT_23, "gradient_23")                                                                  \
+    X(GRADIENT_28, "gradient_28")                                                                  \
+    X(GRADIENT_31, "gradient_31")                                                                  \
+    X(GRADIENT_34, "gradient_34")                                                                  \
+    X(GRADIENT_35, "gradient_35")                                                                  \
+    X(GRADIENT_40, "gradient_40")                                                                  \
+    X(GRADIENT_46, "gradient_46")                                                                  \
+    X(GRADIENT_50, "gradient_50")                                                                  \
+    X(GRADIENT_55, "gradient_55")                                                                  \
+    X(GRADIENT_61, "gradient_61")                                                                  \
+    X(GRADIENT_66, "gradient_66")                                                                  \
+    X(GRADIENT_67, "gradient_67")                                                                  \
+    X(GRADIENT_70, "gradient_70")                                                                  \
+    X(GRADIENT_73, "gradient_73")                                                                  \
+    X(GRADIENT_78, "gradient_78")                                                                  \
+    X(GRADIENT_81, "gradient_81")                                                                  \
+    X(GRADIENT_84, "gradient_84")                                                                  \
+    X(GRADIENT_85, "gradient_85")                                                                  \
+    X(GRADIENT_90, "gradient_90")                                                                  \
+    X(GRADIENT_96, "gradient_96")
 
 enum console_style {
 #define X(id, name) ST_##id,
@@ -194,7 +217,7 @@ size_t console__wrap(const char *text, size_t len, int cols, struct console_wrap
 
 /* 8.1.1's human.pretty_duration (None: ""); sizes are num_pretty_size(). */
 void console__pretty_duration(double secs, char *out, size_t outlen);
-/* The gradient step of a size or a duration, as 8.1.1's format_size/format_duration. */
+/* The gradient style of a size or a duration, as 8.1.1's format_size/format_duration. */
 enum console_style console__size_style(uint64_t n);
 enum console_style console__duration_style(double secs);
 /* The style of a response's content type (format_http_content_type); *shown gets
@@ -925,5 +948,7 @@ int console__palette_find(const char *name);
  * bright half is the dark half in bold). */
 struct console_colour console__palette_colour(const char *palette, int transparent, int style,
                                               int ncolors);
+/* The style of 8.1.1's gradient_NN for step 0..99 (ST_GRADIENT_00 the largest). */
+enum console_style console__gradient_style(int step);
 
 #endif

@@ -28,7 +28,11 @@ struct term {
     char *palette; /* owned; the palette the pairs hold, NULL before the first paint */
     int transparent;
     char bold[ST__COUNT];
-    int mouse; /* mouse reports asked for (console_mouse) */
+    short pair[ST__COUNT]; /* each style's colour pair */
+    int mouse;             /* mouse reports asked for (console_mouse) */
+    /* Bright colours (8-15) drawn as bold dark ones, as urwid draws them on
+     * any terminal whose TERM does not start with "xterm" (tmux, screen). */
+    int bright_is_bold;
 };
 
 static int winch_fd = -1;
@@ -43,11 +47,24 @@ on_sigwinch(int sig)
 }
 
 /*
- * Colour pairs: one per style, 1 + the style, from the palette (palette.c),
- * and one more for the background; set up again when the palette or its
- * transparency changes.
+ * Colour pairs: one for each pair of colours the palette (palette.c) gives
+ * a style or the background, so the styles share them: an 8-colour
+ * terminal has 64. Set up again when the palette or its transparency
+ * changes; a style past the terminal's last pair keeps the default colours.
  */
-#define BACKGROUND_PAIR (ST__COUNT + 1)
+static short
+pair_of(short *fgs, short *bgs, int *npairs, struct console_colour c)
+{
+    for (int i = 0; i < *npairs; i++)
+        if (fgs[i] == c.fg && bgs[i] == c.bg)
+            return (short)(i + 1);
+    if (*npairs + 1 >= COLOR_PAIRS)
+        return 0;
+    fgs[*npairs] = c.fg;
+    bgs[*npairs] = c.bg;
+    init_pair((short)(*npairs + 1), c.fg, c.bg);
+    return (short)++*npairs;
+}
 
 static void
 setup_colours(struct term *t, const char *palette, int transparent)
@@ -59,16 +76,22 @@ setup_colours(struct term *t, const char *palette, int transparent)
     free(t->palette);
     t->palette = xstrdup(palette ? palette : "");
     t->transparent = transparent;
+    short fgs[ST__COUNT + 1], bgs[ST__COUNT + 1];
+    int npairs = 0;
+    struct console_colour bg = console__palette_colour(palette, transparent, -1, COLORS);
+    short bgpair = pair_of(fgs, bgs, &npairs, bg);
     for (int s = 0; s < ST__COUNT; s++) {
         struct console_colour c = console__palette_colour(palette, transparent, s, COLORS);
-        init_pair((short)(s + 1), c.fg, c.bg);
+        if (t->bright_is_bold && c.fg >= 8 && c.fg < 16) {
+            c.fg -= 8;
+            c.bold = 1;
+        }
+        t->pair[s] = pair_of(fgs, bgs, &npairs, c);
         t->bold[s] = (char)c.bold;
     }
-    struct console_colour bg = console__palette_colour(palette, transparent, -1, COLORS);
-    init_pair(BACKGROUND_PAIR, bg.fg, bg.bg);
     /* Cleared cells take the palette's background (the terminal's own when
      * transparent), as urwid's "background" attribute under the window. */
-    bkgdset(COLOR_PAIR(BACKGROUND_PAIR) | ' ');
+    bkgdset(COLOR_PAIR(bgpair) | ' ');
     clearok(curscr, TRUE);
 }
 
@@ -81,6 +104,8 @@ start_colours(struct term *t)
     }
     use_default_colors();
     t->colors = COLORS;
+    const char *term = getenv("TERM");
+    t->bright_is_bold = !term || strncmp(term, "xterm", 5) != 0;
 }
 
 static attr_t
@@ -90,8 +115,10 @@ style_attr(const struct term *t, unsigned s)
         return s == ST_HEADING || s == ST_OPTION_SELECTED ? A_REVERSE
                : s == ST_INTERCEPT || s == ST_HEADING_KEY ? A_BOLD
                                                           : A_NORMAL;
-    attr_t a = COLOR_PAIR(s + 1);
-    if (s < ST__COUNT && t->bold[s])
+    if (s >= ST__COUNT)
+        return A_NORMAL;
+    attr_t a = COLOR_PAIR(t->pair[s]);
+    if (t->bold[s])
         a |= A_BOLD;
     return a;
 }

@@ -72,12 +72,25 @@ TEST(console_format_sizes_and_durations)
     ASSERT_EQ(console__content_type_style("application/javascript", &n), ST_CONTENT_SCRIPT);
     ASSERT_EQ(console__content_type_style("image/png", &n), ST_CONTENT_MEDIA);
     ASSERT_EQ(console__content_type_style("application/octet-stream", &n), ST_CONTENT_RAW);
-    /* Small and fast is the last gradient step, big and slow the first. */
-    ASSERT_EQ(console__size_style(1), ST_GRADIENT_3);
-    ASSERT_EQ(console__size_style(34), ST_GRADIENT_2);
-    ASSERT_EQ(console__size_style(1ull << 30), ST_GRADIENT_0);
-    ASSERT_EQ(console__duration_style(0.001), ST_GRADIENT_3);
-    ASSERT_EQ(console__duration_style(60), ST_GRADIENT_0);
+    /* 8.1.1's steps: int(99 - 100 * min(log2(1 + n) / 20, 0.99)) for n
+     * bytes, log2(1 + ms) / 12 for durations; small and fast come last,
+     * big and slow first. 1 byte is step 94, 34 bytes 73, 1 ms 90. */
+    ASSERT_EQ(console__size_style(0), ST_GRADIENT_96);
+    ASSERT_EQ(console__size_style(1), ST_GRADIENT_90);
+    ASSERT_EQ(console__size_style(34), ST_GRADIENT_73);
+    ASSERT_EQ(console__size_style(1023), ST_GRADIENT_46);
+    ASSERT_EQ(console__size_style(1ull << 30), ST_GRADIENT_00);
+    ASSERT_EQ(console__duration_style(0), ST_GRADIENT_96);
+    ASSERT_EQ(console__duration_style(0.001), ST_GRADIENT_90);
+    ASSERT_EQ(console__duration_style(0.1), ST_GRADIENT_40);
+    ASSERT_EQ(console__duration_style(60), ST_GRADIENT_00);
+    /* Every step has the style of the run it falls in. */
+    ASSERT_EQ(console__gradient_style(0), ST_GRADIENT_00);
+    ASSERT_EQ(console__gradient_style(4), ST_GRADIENT_00);
+    ASSERT_EQ(console__gradient_style(16), ST_GRADIENT_16);
+    ASSERT_EQ(console__gradient_style(17), ST_GRADIENT_17);
+    ASSERT_EQ(console__gradient_style(95), ST_GRADIENT_90);
+    ASSERT_EQ(console__gradient_style(99), ST_GRADIENT_96);
 }
 
 TEST(console_format_table_as_8_1_1)

@@ -46,6 +46,20 @@ TEST(console_palette_colours)
     ASSERT_COLOUR(console__palette_colour("light", 1, -1, 256), -1, -1, 0);
     ASSERT_COLOUR(console__palette_colour("lowdark", 0, ST_METHOD_GET, 16), 10, 0, 0);
     ASSERT_COLOUR(console__palette_colour("lowdark", 1, ST_TITLE, 16), 15, -1, 1);
+    /* The gradients, as urwid resolves 8.1.1's gradient_73: dark cyan, and
+     * in solarized_dark on 256 colours #0fe of its ramp, the cube's 51; the
+     * background is "default", so the palette's when not transparent. */
+    ASSERT_COLOUR(console__palette_colour("solarized_dark", 1, ST_GRADIENT_73, 256), 51, -1, 0);
+    ASSERT_COLOUR(console__palette_colour("solarized_dark", 0, ST_GRADIENT_73, 256), 51, 234, 0);
+    ASSERT_COLOUR(console__palette_colour("solarized_dark", 0, ST_GRADIENT_73, 16), 6, 0, 0);
+    ASSERT_COLOUR(console__palette_colour("light", 0, ST_GRADIENT_73, 256), 6, 231, 0);
+    ASSERT_COLOUR(console__palette_colour("light", 0, ST_GRADIENT_73, 16), 6, 15, 0);
+    ASSERT_COLOUR(console__palette_colour("dark", 1, ST_GRADIENT_73, 256), 6, -1, 0);
+    /* The ramp's ends, and light red on 8 colours: red in bold. */
+    ASSERT_COLOUR(console__palette_colour("solarized_dark", 1, ST_GRADIENT_00, 256), 196, -1, 0);
+    ASSERT_COLOUR(console__palette_colour("solarized_dark", 1, ST_GRADIENT_96, 256), 21, -1, 0);
+    ASSERT_COLOUR(console__palette_colour("dark", 1, ST_GRADIENT_00, 8), 1, -1, 1);
+    ASSERT_COLOUR(console__palette_colour("lowlight", 1, ST_GRADIENT_96, 256), 4, -1, 0);
     /* An unknown palette or style falls back rather than reading past the
      * table: solarized_dark, and the background. */
     ASSERT_COLOUR(console__palette_colour("neon", 1, ST_HEADING_INACTIVE, 256), 245, 235, 0);

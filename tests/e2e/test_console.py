@@ -799,11 +799,12 @@ def test_console_tcp_stream(tmp_path):
 def test_console_palettes(tmp_path):
     """console_palette and console_palette_transparent: the title line in
     each palette's heading colours, as 8.1.1's urwid sends them on a
-    256-colour terminal (captured with escapes)."""
+    256-colour terminal (captured with escapes). In tmux (TERM is not
+    xterm's) urwid draws bright white as bold white, and so do we."""
     cases = [
         # palette, transparent, what the title line's escapes hold
         ("solarized_dark", "true", "\x1b[48;5;240mFlows"),
-        ("dark", "true", "\x1b[97m\x1b[44mFlows"),
+        ("dark", "true", "\x1b[1m\x1b[37m\x1b[44mFlows"),
         ("light", "false", "\x1b[48;5;33mFlows"),
     ]
     for palette, transparent, want in cases:
@@ -821,6 +822,85 @@ def test_console_palettes(tmp_path):
             c.exited_clean()
         finally:
             c.close()
+
+
+SGR = re.compile(r"\x1b\[([0-9;]*)m")
+
+
+def seen(screen):
+    """What a reader sees of a capture-pane -e screen, line by line: each
+    character with its colour (none for a blank), background and bold. tmux
+    carries attributes from one line to the next; trailing blanks are left
+    out, since tmux keeps or drops them by how a program cleared them."""
+    fg, bg, bold = None, None, False
+    lines = []
+    for text in screen.splitlines():
+        cells, pos = [], 0
+        for m in list(SGR.finditer(text)) + [None]:
+            end = m.start() if m else len(text)
+            cells += [(ch, None if ch == " " else fg, bg, ch != " " and bold)
+                      for ch in text[pos:end]]
+            if m is None:
+                break
+            pos = m.end()
+            codes = [int(c or 0) for c in m.group(1).split(";")]
+            i = 0
+            while i < len(codes):
+                c = codes[i]
+                if c == 0:
+                    fg, bg, bold = None, None, False
+                elif c in (1, 22):
+                    bold = c == 1
+                elif c in (39, 49):
+                    fg, bg = (None, bg) if c == 39 else (fg, None)
+                elif 30 <= c <= 37 or 90 <= c <= 97:
+                    fg = c - 30 if c < 90 else c - 82
+                elif 40 <= c <= 47 or 100 <= c <= 107:
+                    bg = c - 40 if c < 100 else c - 92
+                elif c in (38, 48) and codes[i + 1:i + 2] == [5]:
+                    fg, bg = (codes[i + 2], bg) if c == 38 else (fg, codes[i + 2])
+                    i += 2
+                i += 1
+        while cells and cells[-1][0] == " ":
+            cells.pop()
+        lines.append(cells)
+    return lines
+
+
+def test_console_colours_as_8_1_1(tmp_path):
+    """Every flow of all.mitm in 8.1.1's console and ours, 120x60 on 256
+    colours in tmux: each character of the screen in the same colours, in
+    three palettes (the size and duration gradients, the method, scheme,
+    status and content-type colours, the marks, the bars, the palette's
+    background where it is not transparent). Inside tmux urwid draws bright
+    colours as bold dark ones; where TERM names an xterm, as bright ones."""
+    path = os.path.join(FIXTURES, "flows", "all.mitm")
+    for palette, transparent, term in (("solarized_dark", "true", ""), ("dark", "true", ""),
+                                       ("light", "false", ""),
+                                       ("dark", "true", "env TERM=xterm-256color ")):
+        screens = {}
+        for name, program in (("ours", binary("mitmproxy")), ("8.1.1", "/usr/bin/mitmproxy")):
+            d = tmp_path / f"{palette}-{bool(term)}-{name}"
+            d.mkdir()
+            c = Console(d, program=term + program, width=120, height=60, env={"TZ": "UTC"},
+                        args=["-n", "-r", path, "--set", f"console_palette={palette}",
+                              "--set", f"console_palette_transparent={transparent}"])
+            try:
+                c.wait(r"\[1/55\]", timeout=60)
+                screens[name] = c.tmux("capture-pane", "-p", "-e")
+                c.save(f"40-colours-{palette}{'-xterm' if term else ''}-{name}", screens[name])
+                c.keys("Q")
+            finally:
+                c.close()
+        ours, ref = seen(screens["ours"]), seen(screens["8.1.1"])
+        assert len(ours) == len(ref) == 60
+        for n, (a, b) in enumerate(zip(ours, ref)):
+            assert a == b, (palette, n, [x for x in zip(a, b) if x[0] != x[1]][:4])
+        # The gradients were compared: sizes and durations in several colours.
+        sizes = {cell[1] for line in ours for cell in line[-17:-11] if cell[0].isdigit()}
+        assert len(sizes) >= 4, (palette, sizes)
+        if term:
+            assert "\x1b[97m" in screens["ours"], "bright white as bright white on an xterm"
 
 
 def test_console_run_script_on_flow(tmp_path, console, origin):
