@@ -297,6 +297,10 @@ truncated(struct sline *l, enum console_style style, const char *text, int cols,
     truncated_styled(l, style, NULL, text, cols, right);
 }
 
+/* A row's host and path take their styles (a byte each) from the stack
+ * up to this length: a row is drawn for every flow on the screen. */
+#define STYLES_ON_STACK 512
+
 /* The host as colorize_host colours it (its suffixes from the public
  * suffix list, psl.c), right-aligned in cols as TruncatedText(..., "right"). */
 static void
@@ -304,7 +308,8 @@ truncated_host(struct sline *l, const char *host, int cols)
 {
     size_t len = strlen(host), tld, sld;
     console__psl_suffixes(host, &tld, &sld);
-    unsigned char *st = xmalloc(len ? len : 1);
+    unsigned char small[STYLES_ON_STACK];
+    unsigned char *st = len <= sizeof(small) ? small : xmalloc(len);
     long tld_left = (long)tld, sld_left = (long)sld - (long)tld;
     for (size_t i = len; i-- > 0;) {
         if (((unsigned char)host[i] & 0xc0) == 0x80)
@@ -323,7 +328,8 @@ truncated_host(struct sline *l, const char *host, int cols)
             st[k] = (unsigned char)s;
     }
     truncated_styled(l, ST_TEXT, st, host, cols, 1);
-    free(st);
+    if (st != small)
+        free(st);
 }
 
 /* The styles 8.1.1's colorize_req gives a request path, one per byte of
@@ -372,10 +378,12 @@ static void
 truncated_path(struct sline *l, const char *path, int cols)
 {
     size_t len = strlen(path);
-    unsigned char *st = xmalloc(len ? len : 1);
+    unsigned char small[STYLES_ON_STACK];
+    unsigned char *st = len <= sizeof(small) ? small : xmalloc(len);
     console__path_styles(path, len, st);
     truncated_styled(l, ST_TEXT, st, path, cols, 0);
-    free(st);
+    if (st != small)
+        free(st);
 }
 
 void

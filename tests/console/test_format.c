@@ -185,6 +185,41 @@ trimmed(struct sline *l)
 }
 
 /* The TCP flow of the fixture tcp.mitm as the store's row gives it. */
+/* A host and a path longer than the styles kept on the stack: the row is
+ * cut as a short one is, in the same colours (ASan checks the heap copy). */
+TEST(console_format_table_long_host_and_path)
+{
+    utc();
+    struct screen s;
+    console__screen_init(&s, 1, 200);
+    char host[1201], path[4001];
+    memset(host, 'h', sizeof(host) - 1);
+    memcpy(host + sizeof(host) - 13, ".example.com", 13);
+    path[0] = '/';
+    memset(path + 1, 'p', sizeof(path) - 2);
+    path[sizeof(path) - 1] = '\0';
+    path[2000] = '?';
+    struct store_info in = info();
+    in.host = host;
+    in.path = path;
+    console__format_table(&s.lines[0], &in, NULL, 0);
+    const char *t = console__line_text(&s.lines[0]);
+    ASSERT_EQ(s.lines[0].used, 200);
+    /* The host right-aligned and cut at its start, the path cut at its end. */
+    ASSERT(strstr(t, "\xe2\x80\xa6hhh") != NULL);
+    ASSERT(strstr(t, "hh.example.com /pppp") != NULL);
+    ASSERT(strstr(t, "ppp\xe2\x80\xa6") != NULL);
+    /* colorize_host: example in the extension colour, com the domain's. */
+    int domain = 0, ext = 0, filename = 0;
+    for (size_t i = 0; i < s.lines[0].nspans; i++) {
+        domain += s.lines[0].spans[i].style == ST_URL_DOMAIN;
+        ext += s.lines[0].spans[i].style == ST_URL_EXTENSION;
+        filename += s.lines[0].spans[i].style == ST_URL_FILENAME;
+    }
+    ASSERT(domain == 1 && ext == 1 && filename == 1);
+    console__screen_clear(&s);
+}
+
 static struct store_info
 tcp_info(void)
 {
