@@ -147,6 +147,66 @@ order_at(size_t k, size_t snap, size_t n)
     return k < n - snap ? snap + k : snap - 1 - (k - (n - snap));
 }
 
+/*
+ * The search both page keys end with, written for page down: urwid's two
+ * are mirror images but for one line (below). For page up the candidates' offsets come mirrored
+ * (the rows between an item's last row and the pane's bottom), and so do
+ * the rows change_focus and calculate_visible are asked and answer.
+ * v[0..n) are the candidates, tried from snap_start outwards; focus the
+ * old focus.
+ */
+static void
+choose(const struct console_lb *lb, int up, struct cand *v, size_t n, size_t snap_start, int snap,
+       long focus, struct console_lb_state *st)
+{
+    int maxrow = lb->maxrow;
+    enum from from = up ? FROM_BELOW : FROM_ABOVE;
+#define REAL(off, rows) (up ? maxrow - (off) - (rows) : (off))
+    char *bad = xcalloc(n ? n : 1, 1);
+    int cut_off = 0;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = order_at(k, snap_start, n);
+        struct cand c = v[i];
+        if (c.off >= maxrow)
+            change_focus(lb, c.pos, REAL(maxrow - 1, c.rows), from, snap + maxrow - c.off - 1, st);
+        else
+            change_focus(lb, c.pos, REAL(c.off, c.rows), from, snap, st);
+        int act = REAL(visible(lb, st->focus, st->row, NULL, NULL), c.rows);
+        if (act < c.off - snap || act > c.off) {
+            bad[i] = 1;
+            continue;
+        }
+        if (act + c.rows > maxrow) {
+            bad[i] = 1;
+            cut_off = 1;
+            continue;
+        }
+        goto done;
+    }
+    if (cut_off)
+        goto done;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t k = 0; k < n; k++) {
+            size_t i = order_at(k, snap_start, n);
+            struct cand c = v[i];
+            if ((pass == 0 && bad[i]) || c.pos == focus)
+                continue;
+            if (c.off >= maxrow) {
+                /* Here they differ: page up takes the rows past the
+                 * pane's edge off its snap, page down makes them its snap
+                 * (listbox.py's snap_rows -= ...). */
+                int over = c.off - (maxrow - 1);
+                snap = up ? snap - over : over;
+                c.off = maxrow - 1;
+            }
+            change_focus(lb, c.pos, REAL(c.off, c.rows), from, snap, st);
+            goto done;
+        }
+done:
+#undef REAL
+    free(bad);
+}
+
 static void
 page_down(const struct console_lb *lb, struct console_lb_state *st)
 {
@@ -179,51 +239,8 @@ page_down(const struct console_lb *lb, struct console_lb_state *st)
         for (size_t i = 0; i < t.n; i++)
             t.v[i].off += adjust;
     }
-    struct cand *v = t.v;
-    size_t n = t.n;
-    if (v[0].off + v[0].rows <= 0) {
-        v++;
-        n--;
-        snap_start--;
-    }
-    char *bad = xcalloc(n ? n : 1, 1);
-    int cut_off = 0;
-    for (size_t k = 0; k < n; k++) {
-        size_t i = order_at(k, snap_start, n);
-        struct cand c = v[i];
-        if (c.off >= maxrow)
-            change_focus(lb, c.pos, maxrow - 1, FROM_ABOVE, snap + maxrow - c.off - 1, st);
-        else
-            change_focus(lb, c.pos, c.off, FROM_ABOVE, snap, st);
-        int act = visible(lb, st->focus, st->row, NULL, NULL);
-        if (act < c.off - snap || act > c.off) {
-            bad[i] = 1;
-            continue;
-        }
-        if (act + c.rows > maxrow) {
-            bad[i] = 1;
-            cut_off = 1;
-            continue;
-        }
-        goto done;
-    }
-    if (cut_off)
-        goto done;
-    for (int pass = 0; pass < 2; pass++)
-        for (size_t k = 0; k < n; k++) {
-            size_t i = order_at(k, snap_start, n);
-            struct cand c = v[i];
-            if ((pass == 0 && bad[i]) || c.pos == focus)
-                continue;
-            if (c.off >= maxrow) {
-                snap -= snap + maxrow - c.off - 1;
-                c.off = maxrow - 1;
-            }
-            change_focus(lb, c.pos, c.off, FROM_ABOVE, snap, st);
-            goto done;
-        }
-done:
-    free(bad);
+    int skip = t.v[0].off + t.v[0].rows <= 0;
+    choose(lb, 0, t.v + skip, t.n - skip, snap_start - skip, snap, focus, st);
     free(t.v);
 }
 
@@ -257,51 +274,11 @@ page_up(const struct console_lb *lb, struct console_lb_state *st)
         for (size_t i = 0; i < t.n; i++)
             t.v[i].off += adjust;
     }
-    struct cand *v = t.v;
-    size_t n = t.n;
-    if (v[0].off >= maxrow) {
-        v++;
-        n--;
-        snap_start--;
-    }
-    char *bad = xcalloc(n ? n : 1, 1);
-    int cut_off = 0;
-    for (size_t k = 0; k < n; k++) {
-        size_t i = order_at(k, snap_start, n);
-        struct cand c = v[i];
-        if (c.rows + c.off <= 0)
-            change_focus(lb, c.pos, -(c.rows - 1), FROM_BELOW, snap - (-c.off - (c.rows - 1)), st);
-        else
-            change_focus(lb, c.pos, c.off, FROM_BELOW, snap, st);
-        int act = visible(lb, st->focus, st->row, NULL, NULL);
-        if (act > c.off + snap || act < c.off) {
-            bad[i] = 1;
-            continue;
-        }
-        if (act < 0) {
-            bad[i] = 1;
-            cut_off = 1;
-            continue;
-        }
-        goto done;
-    }
-    if (cut_off)
-        goto done;
-    for (int pass = 0; pass < 2; pass++)
-        for (size_t k = 0; k < n; k++) {
-            size_t i = order_at(k, snap_start, n);
-            struct cand c = v[i];
-            if ((pass == 0 && bad[i]) || c.pos == focus)
-                continue;
-            if (c.rows + c.off <= 0) {
-                snap -= -c.off - (c.rows - 1);
-                c.off = -(c.rows - 1);
-            }
-            change_focus(lb, c.pos, c.off, FROM_BELOW, snap, st);
-            goto done;
-        }
-done:
-    free(bad);
+    int skip = t.v[0].off >= maxrow;
+    /* Mirrored: rows below each candidate's last row. */
+    for (size_t i = 0; i < t.n; i++)
+        t.v[i].off = maxrow - t.v[i].off - t.v[i].rows;
+    choose(lb, 1, t.v + skip, t.n - skip, snap_start - skip, snap, focus, st);
     free(t.v);
 }
 
