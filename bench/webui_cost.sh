@@ -7,7 +7,9 @@
 #   dump=BINARY   mitmdump -q (the proxy alone, nothing printed)
 #   web=BINARY    mitmweb, no page open
 #   page=BINARY   mitmweb with its app open in Debian's chromium on the list
-#                 (bench/webui.js, live mode: the page stays at the top)
+#                 (bench/webui.js, live mode: the page follows the new flows
+#                 at the end of the list, as a page never scrolled does)
+#   top=BINARY    the same with the page scrolled to the top, where it stays
 #
 # Each holds WEBUI_FLOWS flows first (-r, bench/genflows.py). The figures are
 # the requests wrk completed (and so flows/s), the process's CPU time over
@@ -46,12 +48,12 @@ die() {
     echo "webui_cost.sh: $*" >&2
     exit 1
 }
-[ $# -ge 1 ] || die "usage: bench/webui_cost.sh KIND=BINARY... (KIND: dump, web, page)"
+[ $# -ge 1 ] || die "usage: bench/webui_cost.sh KIND=BINARY... (KIND: dump, web, page, top)"
 for c in node wrk nginx curl /usr/bin/chromium; do
     command -v "$c" >/dev/null || die "$c is missing"
 done
 for a in "$@"; do
-    case ${a%%=*} in dump | web | page) ;; *) die "unknown kind in $a" ;; esac
+    case ${a%%=*} in dump | web | page | top) ;; *) die "unknown kind in $a" ;; esac
     [ -x "${a#*=}" ] || die "not an executable: ${a#*=}"
 done
 [ -n "${WEBUI_CALLGRIND:-}" ] && { command -v callgrind_control >/dev/null || die "valgrind is missing"; }
@@ -185,15 +187,15 @@ for run in $(seq "$RUNS"); do
             -c "$CONNS" -d "${LIVE}s" -s "$ROOT/bench/webui_load.lua" "http://127.0.0.1:$pport/")
         # Instrumentation on when the load starts: from the page's start
         # (webui.js waits a second after the first rows) or at once.
-        [ -n "${WEBUI_CALLGRIND:-}" ] && [ "$kind" != page ] && callgrind_control -i on "$PID" >/dev/null 2>&1
+        [ -n "${WEBUI_CALLGRIND:-}" ] && [ "$kind" != page ] && [ "$kind" != top ] && callgrind_control -i on "$PID" >/dev/null 2>&1
         c1=$(cpu_ticks "$PID")
         rm -f "$TMP/stop"
         other_ticks "$TMP/stop" >"$TMP/others" &
         sampler=$!
-        if [ "$kind" = page ]; then
+        if [ "$kind" = page ] || [ "$kind" = top ]; then
             [ -n "${WEBUI_CALLGRIND:-}" ] && load=$($PY -c 'import json,sys; print(json.dumps(["sh", "-c", "callgrind_control -i on " + sys.argv[2] + " >/dev/null 2>&1; exec \"$0\" \"$@\""] + json.loads(sys.argv[1])))' "$load" "$PID")
-            cfg=$($PY -c 'import json,sys; print(json.dumps({"url": sys.argv[1], "target": "ours", "mode": "live", "load": json.loads(sys.argv[2]), "shot": sys.argv[3]}))' \
-                "$url" "$load" "$TMP/shot.png")
+            cfg=$($PY -c 'import json,sys; print(json.dumps({"url": sys.argv[1], "target": "ours", "mode": "live", "load": json.loads(sys.argv[2]), "shot": sys.argv[3], "at": sys.argv[4]}))' \
+                "$url" "$load" "$TMP/shot.png" "$kind")
             out=$(timeout 600 node bench/webui.js "$cfg" | tail -n 1)
         else
             out=$($PY -c 'import json,subprocess,sys,re
@@ -211,7 +213,7 @@ print(json.dumps({"requests": json.loads(m.group(1))["requests"] if m else 0, "f
             ins=$(awk '/^(summary|totals):/ {print $2; exit}' "$cg".1 2>/dev/null)
             [ -d "$WEBUI_CALLGRIND" ] && cp "$cg".1 "$WEBUI_CALLGRIND/$kind-$k.out"
         fi
-        read -r req fps < <(echo "$out" | $PY -c 'import json,sys; r=json.load(sys.stdin); print(r.get("requests") or 0, r.get("fps"))')
+        read -r req fps reads < <(echo "$out" | $PY -c 'import json,sys; r=json.load(sys.stdin); print(r.get("requests") or 0, r.get("fps"), r.get("windowReads"))')
         ms=$(((c2 - c1) * 1000 / HZ))
         per=NA
         line="cost: $kind $bin run $run: $req requests ($((req / LIVE))/s), $ms ms CPU"
@@ -220,7 +222,7 @@ print(json.dumps({"requests": json.loads(m.group(1))["requests"] if m else 0, "f
             [ -n "$ins" ] && line="$line, $((ins / req)) instructions/flow"
         fi
         line="$line; others' CPU: wrk $((tw * 1000 / HZ)) ms, nginx $((tn * 1000 / HZ)) ms"
-        [ "$kind" = page ] && line="$line, chromium $((tb * 1000 / HZ)) ms"
+        [ "$fps" != None ] && line="$line, chromium $((tb * 1000 / HZ)) ms, $reads window reads"
         echo "$line, $fps fps (load $(cut -d' ' -f1 /proc/loadavg))"
         kill -INT "$PID"
         wait "$PID" 2>/dev/null
