@@ -449,7 +449,8 @@ web__ws_message(struct web *w, struct web_ws *ws, const uint8_t *p, size_t n, st
     const struct jv *payload = jv_get(doc, "payload");
     const char *name = payload ? jv_get_str(payload, "name", NULL) : NULL;
     const char *expr = payload ? jv_get_str(payload, "expr", NULL) : NULL;
-    if (type && strcmp(type, "flows/window") == 0 && ws->batch && ws->flow_json == web__flow_row_json) {
+    if (type && strcmp(type, "flows/window") == 0 && ws->batch &&
+        ws->flow_json == web__flow_row_json) {
         if (set_window(w, ws, payload, &e) < 0) {
             log_msg(LOG_ERROR, "web: bad WebSocket message: %s", e.msg);
             rc = MP_ERR_INVAL;

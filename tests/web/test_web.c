@@ -873,8 +873,7 @@ batch_stale(const struct jv *doc)
 }
 
 static void
-say_window(struct tweb *t, int offset, int limit, const char *filter, const char *selected,
-           int seq)
+say_window(struct tweb *t, int offset, int limit, const char *filter, const char *selected, int seq)
 {
     char m[512];
     snprintf(m, sizeof(m),
@@ -1014,6 +1013,45 @@ TEST(web_websocket_window)
     ASSERT(t.closed);
     for (int i = 0; i < 16; i++)
         flow_unref(fl[i]);
+    tweb_stop(&t);
+}
+
+/* A bad flows/window closes the socket (1011) and changes nothing; a huge
+ * offset is only a window past the end. */
+TEST(web_websocket_window_bad_messages)
+{
+    static const char *const bad[] = {
+        "{\"type\": \"flows/window\"}",
+        "{\"type\": \"flows/window\", \"payload\": [0, 5]}",
+        "{\"type\": \"flows/window\", \"payload\": {\"offset\": \"0\", \"limit\": 5}}",
+        "{\"type\": \"flows/window\", \"payload\": {\"offset\": 0.5, \"limit\": 5}}",
+        "{\"type\": \"flows/window\", \"payload\": {\"offset\": 0, \"limit\": 5, \"order\": "
+        "\"x\"}}",
+        "{\"type\": \"flows/window\", \"payload\": {\"offset\": 0, \"limit\": 5, \"filter\": 1}}",
+        "{\"type\": \"flows/window\", \"payload\": {\"offset\": 0, \"limit\": 5, \"seq\": -2}}",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+        struct tweb t;
+        tweb_start(&t);
+        ws_open(&t, "?batch=1&list=1", "");
+        ws_say(&t, bad[i]);
+        ASSERT(t.closed);
+        tweb_stop(&t);
+    }
+    struct tweb t;
+    tweb_start(&t);
+    ws_open(&t, "?batch=1&list=1", "");
+    ws_say(&t, "{\"type\": \"flows/window\", \"payload\": {\"offset\": 9223372036854775807, "
+               "\"limit\": 9223372036854775807, \"selected\": \""
+               "0123456789012345678901234567890123456789012345678901234567890123456789\"}}");
+    ASSERT(!t.closed);
+    struct flow *f = tflow("GET", "a.example", "/x", 200);
+    store_add(t.s, f);
+    struct jv *doc = next_batch(&t);
+    ASSERT_STREQ(batch_ids(doc, "add"), "");
+    ASSERT(batch_stale(doc)); /* the first batch after a new window */
+    jv_free(doc);
+    flow_unref(f);
     tweb_stop(&t);
 }
 
