@@ -110,6 +110,9 @@ export class FlowList extends Observable {
     // says nothing about this one.
     windowSeq = 0;
     private announced = "";
+    // Bumped by invalidateOffscreen(): a page off screen fetched across it
+    // may be older than the change the batch did not name, and is kept stale.
+    private offscreenMarks = 0;
     selected: string | null = null; // the selected flow: the server sends its updates
     onWindow: ((w: ScreenWindow) => void) | null = null;
 
@@ -178,6 +181,7 @@ export class FlowList extends Observable {
     // announced last, not stale); the pages off screen may have changed,
     // and are fetched again when they come on screen.
     invalidateOffscreen(): void {
+        this.offscreenMarks++;
         const [first, last] = this.screenPages();
         for (const [p, page] of this.pages) if (p < first || p > last) page.gen = Math.min(page.gen, this.gen - 1);
     }
@@ -450,6 +454,7 @@ export class FlowList extends Observable {
         this.requests.add(r);
         for (let p = p0; p < p1; p++) this.inflight.set(p, r);
         const gen = this.gen;
+        const marks = this.offscreenMarks;
         const params = this.params;
         const q = this.query(p0 * PAGE, (p1 - p0) * PAGE);
         const since = this.started();
@@ -474,7 +479,9 @@ export class FlowList extends Observable {
             const rows = w.flows.map((f) => this.newest(f, since));
             for (let p = p0; p < p1; p++) {
                 const flows = rows.slice((p - p0) * PAGE, (p - p0 + 1) * PAGE);
-                if (flows.length || p === p0) this.pages.set(p, { flows, gen });
+                const [first, last] = this.screenPages();
+                const old = marks !== this.offscreenMarks && (p < first || p > last);
+                if (flows.length || p === p0) this.pages.set(p, { flows, gen: old ? gen - 1 : gen });
             }
             this.error = null;
             this.loaded = true;
