@@ -10,7 +10,8 @@
 //   by about 100 rows a frame for 3 s, the worst frame, and for ours the
 //   frames that showed rows still being fetched), then the search filter
 //   (ms from setting it to the first screen of matching rows) and clearing it.
-// live: a page with the list showing, then `load` (an argv run to its end,
+// live: a page with the list showing (at: "top" keeps it at the top; else
+//   ours follows the new flows at the end), then `load` (an argv run to its end,
 //   bounded by the caller) makes traffic while the page is watched: frames
 //   (fps, worst frame, frames over 50 ms) and every flow message on the
 //   WebSocket (messages, flows, and the latency from the newest flow's
@@ -173,6 +174,13 @@ async function staticFigures(page) {
 async function liveFigures(page) {
     await page.goto(cfg.url);
     await page.waitForSelector(SEL.row, { timeout: 180000 });
+    if (cfg.at === 'top') {
+        // Ours follows new flows from a page that was never scrolled; a
+        // scroll at the top says the user reads there.
+        await page.evaluate((sel) => { document.querySelector(sel.scroll).scrollTop = 1; }, SEL);
+        await page.waitForTimeout(100);
+        await page.evaluate((sel) => { document.querySelector(sel.scroll).scrollTop = 0; }, SEL);
+    }
     await page.waitForTimeout(1000);
     await page.evaluate(() => {
         const b = window.bench;
@@ -224,6 +232,7 @@ async function liveFigures(page) {
         flowsReceived: b.flows,
         latencyMs: { p50: pct(b.lat, 50), p95: pct(b.lat, 95), max: pct(b.lat, 100) },
         windowReads: b.windows,
+        atTop: cfg.target === 'ours' ? await page.$eval(SEL.scroll, (e) => e.scrollTop === 0) : null,
         windowLatencyMs: { p50: pct(b.windowLat, 50), p95: pct(b.windowLat, 95), max: pct(b.windowLat, 100) },
         countShown: shown,
     };

@@ -12,6 +12,13 @@
  * tick is sent once, in the state it has when the tick comes. Each socket
  * also has its own named filters (flows/updateFilter), so the app learns
  * which flows match "~b foo" without having their bodies.
+ *
+ * A list=1 socket may also say which rows of its list it shows
+ * (flows/window). When that list is the view, the store's events carry
+ * positions in it, so a flow that lands outside the window is only
+ * counted: its row is not written, and the batch says whether the window's
+ * rows may have changed ("stale"), so that a page at the top of a list
+ * that grows at its end reads nothing while 10,000 flows a second arrive.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +44,7 @@ enum pend_kind { P_ADD, P_UPDATE, P_REMOVE };
 struct pend {
     char id[UUID_STR_LEN];
     uint8_t kind;
+    uint8_t shown; /* in the socket's window (or no window is known): its row is sent */
 };
 
 struct wfilter {
@@ -57,6 +65,20 @@ struct web_ws {
     uint64_t events_reset_seen;
     struct wfilter *filters;
     size_t nfilters;
+    /* The rows the app shows (flows/window): [win_off, win_end) of the list
+     * GET /flows?filter=win_filter&order=win_order&reverse=win_reverse
+     * gives, and the flow it has selected (its row is always sent).
+     * win_view: that list is the store's view now, so an event's index is a
+     * position in it. stale: since the last batch a row of the window may
+     * have changed (always, unless win_view). dirty: flows changed that
+     * were only counted. */
+    int win, win_view, stale, dirty;
+    size_t win_off, win_end;
+    char *win_filter; /* owned; "" for none */
+    enum store_order win_order;
+    int win_reverse;
+    char win_selected[UUID_STR_LEN];
+    int64_t win_seq; /* the app's number for the window, sent back in each batch */
 };
 
 /*
@@ -114,9 +136,40 @@ web__ws_free(struct web *w, struct web_ws *ws)
         filt_free(ws->filters[i].f);
     }
     free(ws->filters);
+    free(ws->win_filter);
     free(ws->pend);
     buf_clear(&ws->control);
     free(ws);
+}
+
+/* Whether the socket's window list is the store's view (store_select()
+ * reads it from the view then, in the same order). */
+static int
+window_is_view(const struct web *w, const struct web_ws *ws)
+{
+    const char *vf = store_filter(w->store);
+    return ws->win && !store_show_marked(w->store) && strcmp(ws->win_filter, vf ? vf : "") == 0 &&
+           ws->win_order == store_get_order(w->store) &&
+           !ws->win_reverse == !store_reversed(w->store);
+}
+
+/*
+ * Whether an event at view position index touches the rows of the
+ * window: a flow added or removed before its end moves them, one changed
+ * within it is shown. Returns whether its row is to be sent.
+ */
+static int
+window_event(struct web_ws *ws, int kind, const char *id, size_t index)
+{
+    if (!ws->win_view) {
+        ws->stale = 1;
+        return 1;
+    }
+    int in = index >= ws->win_off && index < ws->win_end;
+    if (kind == P_UPDATE ? in : index < ws->win_end)
+        ws->stale = 1;
+    ws->dirty = 1;
+    return in || strcmp(id, ws->win_selected) == 0;
 }
 
 void
@@ -137,8 +190,11 @@ web__store_event(void *arg, enum store_event ev, const char *id, size_t index)
     case STORE_REFRESH:
     case STORE_STORE_REFRESH:
         for (size_t i = 0; i < w->nws; i++) {
-            w->ws[i]->reset = 1;
-            w->ws[i]->npend = 0;
+            struct web_ws *ws = w->ws[i];
+            ws->reset = 1;
+            ws->npend = 0;
+            /* The view may have a new filter or order. */
+            ws->win_view = window_is_view(w, ws);
         }
         return;
     default:
@@ -148,6 +204,11 @@ web__store_event(void *arg, enum store_event ev, const char *id, size_t index)
         struct web_ws *ws = w->ws[i];
         if (ws->reset)
             continue; /* the list is read again anyway */
+        int shown = ws->win ? window_event(ws, kind, id, index) : 1;
+        /* Outside the window a flow is only counted, unless a filter of the
+         * socket must say whether it matches, or it is gone. */
+        if (!shown && ws->nfilters == 0 && kind != P_REMOVE)
+            continue;
         if (ws->npend >= PEND_MAX) {
             ws->reset = 1;
             ws->npend = 0;
@@ -160,6 +221,7 @@ web__store_event(void *arg, enum store_event ev, const char *id, size_t index)
         struct pend *p = &ws->pend[ws->npend++];
         snprintf(p->id, sizeof(p->id), "%s", id);
         p->kind = (uint8_t)kind;
+        p->shown = (uint8_t)shown;
     }
 }
 
@@ -170,7 +232,8 @@ enum net { N_NONE, N_ADDED, N_UPDATED, N_REMOVED };
 struct slot {
     const char *id; /* into the pend array; NULL = empty */
     uint8_t net;
-    size_t first; /* index of the first event about it */
+    uint8_t shown; /* any event about it was shown */
+    size_t first;  /* index of the first event about it */
 };
 
 static uint64_t
@@ -209,6 +272,7 @@ coalesce(const struct web_ws *ws, size_t *n)
             s->net = N_NONE;
             order[norder++] = h;
         }
+        s->shown |= p->shown;
         switch (p->kind) {
         case P_ADD:
             s->net = s->net == N_REMOVED ? N_UPDATED : N_ADDED;
@@ -309,6 +373,67 @@ send_reset(struct web *w, struct web_ws *ws, struct buf *out)
                       out);
 }
 
+/* A number member of obj that is a non-negative integer, into *out. */
+static int
+get_uint(const struct jv *obj, const char *key, int64_t *out)
+{
+    const struct jv *v = jv_get(obj, key);
+    if (v == NULL || v->type != JV_NUMBER || !v->u.num.is_int || v->u.num.i < 0)
+        return -1;
+    *out = v->u.num.i;
+    return 0;
+}
+
+/*
+ * flows/window (ours, batch=1 and list=1 sockets): {"offset", "limit",
+ * "filter", "order", "reverse", "selected", "seq"}, the rows the app shows
+ * (README.md, "The app's window"). Returns 0 or MP_ERR_INVAL, with the
+ * window unchanged.
+ */
+static int
+set_window(struct web *w, struct web_ws *ws, const struct jv *pl, struct err *e)
+{
+    int64_t off, lim, seq = 0;
+    if (pl == NULL || pl->type != JV_OBJECT || get_uint(pl, "offset", &off) < 0 ||
+        get_uint(pl, "limit", &lim) < 0)
+        return err_set(e, MP_ERR_INVAL, "flows/window needs an offset and a limit");
+    const struct jv *seqv = jv_get(pl, "seq");
+    if (seqv && get_uint(pl, "seq", &seq) < 0)
+        return err_set(e, MP_ERR_INVAL, "flows/window: seq is not a number");
+    const struct jv *fv = jv_get(pl, "filter"), *ov = jv_get(pl, "order");
+    const struct jv *rv = jv_get(pl, "reverse"), *sv = jv_get(pl, "selected");
+    if ((fv && fv->type != JV_STRING && fv->type != JV_NULL) || (ov && ov->type != JV_STRING) ||
+        (sv && sv->type != JV_STRING && sv->type != JV_NULL))
+        return err_set(e, MP_ERR_INVAL, "flows/window: filter, order and selected are strings");
+    enum store_order order = STORE_ORDER_TIME;
+    if (ov) {
+        int found = 0;
+#define X(name, text)                                                                              \
+    if (strcmp(ov->u.str.p, text) == 0) {                                                          \
+        order = STORE_ORDER_##name;                                                                \
+        found = 1;                                                                                 \
+    }
+        STORE_ORDER_MAP(X)
+#undef X
+        if (!found)
+            return err_set(e, MP_ERR_INVAL, "flows/window: unknown order %s", ov->u.str.p);
+    }
+    free(ws->win_filter);
+    ws->win_filter = xstrdup(fv && fv->type == JV_STRING ? fv->u.str.p : "");
+    ws->win_order = order;
+    ws->win_reverse = rv && rv->type == JV_TRUE;
+    snprintf(ws->win_selected, sizeof(ws->win_selected), "%s",
+             sv && sv->type == JV_STRING ? sv->u.str.p : "");
+    ws->win_off = (size_t)off;
+    ws->win_end = (size_t)off + (size_t)(lim < WEB_WINDOW_MAX ? lim : WEB_WINDOW_MAX);
+    ws->win_seq = seq;
+    ws->win = 1;
+    ws->win_view = window_is_view(w, ws);
+    /* What the app read for the window it had may not hold for this one. */
+    ws->stale = 1;
+    return 0;
+}
+
 int
 web__ws_message(struct web *w, struct web_ws *ws, const uint8_t *p, size_t n, struct buf *out)
 {
@@ -324,6 +449,14 @@ web__ws_message(struct web *w, struct web_ws *ws, const uint8_t *p, size_t n, st
     const struct jv *payload = jv_get(doc, "payload");
     const char *name = payload ? jv_get_str(payload, "name", NULL) : NULL;
     const char *expr = payload ? jv_get_str(payload, "expr", NULL) : NULL;
+    if (type && strcmp(type, "flows/window") == 0 && ws->batch &&
+        ws->flow_json == web__flow_row_json) {
+        if (set_window(w, ws, payload, &e) < 0) {
+            log_msg(LOG_ERROR, "web: bad WebSocket message: %s", e.msg);
+            rc = MP_ERR_INVAL;
+        }
+        goto out;
+    }
     if (type == NULL || strcmp(type, "flows/updateFilter") != 0 || name == NULL || expr == NULL) {
         log_msg(LOG_ERROR, "web: unsupported WebSocket message: %s", type ? type : "(no type)");
         rc = MP_ERR_INVAL;
@@ -388,10 +521,11 @@ flush_flows_batch(struct web *w, struct web_ws *ws, struct buf *out)
 {
     size_t n;
     struct slot *sl = coalesce(ws, &n);
+    /* Rows to write (removals included); flows only counted are not. */
     size_t changed = 0;
     for (size_t i = 0; i < n; i++)
-        changed += sl[i].net != N_NONE;
-    if (changed == 0) {
+        changed += sl[i].net != N_NONE && (sl[i].shown || sl[i].net == N_REMOVED);
+    if (changed == 0 && !ws->dirty) {
         free(sl);
         return;
     }
@@ -414,7 +548,7 @@ flush_flows_batch(struct web *w, struct web_ws *ws, struct buf *out)
         json_key(&j, keys[k]);
         json_array_begin(&j);
         for (size_t i = 0; i < n; i++)
-            if (sl[i].net == nets[k] && flows[i])
+            if (sl[i].net == nets[k] && flows[i] && sl[i].shown)
                 ws->flow_json(&j, flows[i]);
         json_array_end(&j);
     }
@@ -434,6 +568,14 @@ flush_flows_batch(struct web *w, struct web_ws *ws, struct buf *out)
     json_object_end(&j);
     json_key(&j, "overflow");
     json_bool(&j, overflow);
+    if (ws->win) {
+        /* Ours, for a socket that set its window: whether those rows may
+         * show something else now, and for which window that was judged. */
+        json_key(&j, "stale");
+        json_bool(&j, ws->stale || overflow);
+        json_key(&j, "window");
+        json_int(&j, ws->win_seq);
+    }
     json_object_end(&j);
     msg_end(&j, &b, out);
     for (size_t i = 0; i < n; i++)
@@ -496,14 +638,16 @@ web__ws_flush(struct web *w, struct web_ws *ws, struct buf *out)
     if (ws->reset) {
         ws->reset = 0;
         ws->npend = 0;
+        ws->dirty = ws->stale = 0;
         send_reset(w, ws, out);
     }
-    if (ws->npend) {
+    if (ws->npend || ws->dirty) {
         if (ws->batch)
             flush_flows_batch(w, ws, out);
         else
             flush_flows_compat(w, ws, out);
         ws->npend = 0;
+        ws->dirty = ws->stale = 0;
     }
     flush_events(w, ws, out);
 }

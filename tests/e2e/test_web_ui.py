@@ -197,6 +197,23 @@ def test_list_fills_live(mitmweb, origin, tmp_path):
     assert r["versionTitle"] == "Mitmproxy Version"
 
 
+def test_window_counts_and_follows(mitmweb, origin, tmp_path):
+    """The app tells the server which rows it shows (flows/window): at the
+    end of the list it follows new flows; at the top it sees the count grow
+    with no rows sent and no window read again, and finds the new rows when
+    it scrolls to them."""
+    r = run_ui("window", mitmweb, origin, tmp_path)
+    assert "65" in r["following"]
+    assert r["topRows"] > 20
+    # 19 flows while the page sits at the top: batches that say the rows on
+    # screen did not change, carry none, and count them all.
+    assert r["batches"], r
+    assert all(b["stale"] is False and b["add"] == 0 for b in r["batches"]), r["batches"]
+    assert r["batches"][-1]["total"] == 85
+    assert r["reads"] == [], r["reads"]
+    assert max(r["end"]) == 85 and len(r["end"]) > 20, r["end"]
+
+
 def test_click_shows_body(mitmweb, origin, tmp_path):
     r = run_ui("body", mitmweb, origin, tmp_path)
     assert '"hello": "world"' in r["text"]

@@ -818,6 +818,258 @@ TEST(web_websocket_list_shape)
     tweb_stop(&t);
 }
 
+/* Sends one text message from the client (masked, as a browser does). */
+static void
+ws_say(struct tweb *t, const char *m)
+{
+    struct buf fr = BUF_INIT;
+    uint8_t key[4] = {1, 2, 3, 4};
+    ws_frame_write(&fr, 1, 0, WS_TEXT, key, m, strlen(m));
+    feed(t, (const char *)buf_ptr(&fr), fr.len);
+    buf_clear(&fr);
+}
+
+/* The next tick's flows/batch, parsed (jv_free() it); NULL when none came. */
+static struct jv *
+next_batch(struct tweb *t)
+{
+    char *msgs[16];
+    tick(t);
+    size_t n = frames(t, msgs, 16);
+    struct jv *doc = NULL;
+    for (size_t i = 0; i < n; i++) {
+        struct err e = {0};
+        if (doc == NULL && strstr(msgs[i], "\"type\": \"flows/batch\"")) {
+            ASSERT_EQ(json_parse(msgs[i], strlen(msgs[i]), NULL, &doc, &e), 0);
+        }
+        free(msgs[i]);
+    }
+    return doc;
+}
+
+/* The ids in the batch's list key, comma-separated (static buffer). */
+static const char *
+batch_ids(const struct jv *doc, const char *key)
+{
+    static char out[4096];
+    const struct jv *a = jv_get(jv_get(doc, "payload"), key);
+    ASSERT(a != NULL && a->type == JV_ARRAY);
+    out[0] = '\0';
+    for (size_t i = 0; i < a->u.arr.n; i++) {
+        const struct jv *v = &a->u.arr.v[i];
+        const char *id = v->type == JV_STRING ? v->u.str.p : jv_get_str(v, "id", NULL);
+        ASSERT(id != NULL);
+        snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s", i ? "," : "", id);
+    }
+    return out;
+}
+
+static int
+batch_stale(const struct jv *doc)
+{
+    const struct jv *v = jv_get(jv_get(doc, "payload"), "stale");
+    ASSERT(v != NULL);
+    return v->type == JV_TRUE;
+}
+
+static void
+say_window(struct tweb *t, int offset, int limit, const char *filter, const char *selected, int seq)
+{
+    char m[512];
+    snprintf(m, sizeof(m),
+             "{\"type\": \"flows/window\", \"payload\": {\"offset\": %d, \"limit\": %d, "
+             "\"filter\": \"%s\", \"order\": \"time\", \"reverse\": false, \"selected\": %s%s%s, "
+             "\"seq\": %d}}",
+             offset, limit, filter, selected ? "\"" : "", selected ? selected : "null",
+             selected ? "\"" : "", seq);
+    ws_say(t, m);
+}
+
+/*
+ * flows/window (ours): a list=1 batch socket that says which rows it shows
+ * gets the rows of flows that land there (and of its selected flow) and only
+ * the count of the others; "stale" says whether its rows may have changed.
+ */
+TEST(web_websocket_window)
+{
+    struct tweb t;
+    tweb_start(&t);
+    ws_open(&t, "?batch=1&list=1", "");
+    struct flow *fl[20];
+    for (int i = 0; i < 10; i++) {
+        fl[i] = tflow("GET", "a.example", "/x", 200);
+        store_add(t.s, fl[i]);
+    }
+    /* No window yet: every flow, as before, and no "stale". */
+    struct jv *doc = next_batch(&t);
+    ASSERT(doc != NULL);
+    ASSERT_EQ(jv_get(jv_get(doc, "payload"), "add")->u.arr.n, 10);
+    ASSERT(jv_get(jv_get(doc, "payload"), "stale") == NULL);
+    jv_free(doc);
+
+    /* The top five rows on screen; new flows land at the end. The first
+     * batch after a new window says stale: what the app read before may
+     * be for other rows. */
+    say_window(&t, 0, 5, "", NULL, 1);
+    fl[10] = tflow("GET", "a.example", "/x", 200);
+    store_add(t.s, fl[10]);
+    doc = next_batch(&t);
+    ASSERT_STREQ(batch_ids(doc, "add"), "");
+    ASSERT(batch_stale(doc));
+    jv_free(doc);
+    for (int i = 11; i < 13; i++) {
+        fl[i] = tflow("GET", "a.example", "/x", 200);
+        store_add(t.s, fl[i]);
+    }
+    doc = next_batch(&t);
+    ASSERT(doc != NULL);
+    ASSERT_EQ(jv_get(jv_get(doc, "payload"), "total")->u.num.i, 13);
+    ASSERT_STREQ(batch_ids(doc, "add"), "");
+    ASSERT(!batch_stale(doc));
+    ASSERT_EQ(jv_get(jv_get(doc, "payload"), "window")->u.num.i, 1);
+    jv_free(doc);
+
+    /* A flow on screen changes: its row, and stale. One off screen: counted. */
+    store_update(t.s, fl[2]);
+    store_update(t.s, fl[8]);
+    doc = next_batch(&t);
+    ASSERT_STREQ(batch_ids(doc, "update"), fl[2]->id);
+    ASSERT(batch_stale(doc));
+    jv_free(doc);
+    store_update(t.s, fl[8]);
+    doc = next_batch(&t);
+    ASSERT(doc != NULL); /* pages cached off screen are stale now */
+    ASSERT_STREQ(batch_ids(doc, "update"), "");
+    ASSERT(!batch_stale(doc));
+    jv_free(doc);
+
+    /* The selected flow's changes come wherever it is. */
+    say_window(&t, 0, 5, "", fl[8]->id, 2);
+    store_update(t.s, fl[8]);
+    doc = next_batch(&t);
+    ASSERT_STREQ(batch_ids(doc, "update"), fl[8]->id);
+    /* The window changed since the last batch: stale once. */
+    ASSERT(batch_stale(doc));
+    ASSERT_EQ(jv_get(jv_get(doc, "payload"), "window")->u.num.i, 2);
+    jv_free(doc);
+    store_update(t.s, fl[8]);
+    doc = next_batch(&t);
+    ASSERT_STREQ(batch_ids(doc, "update"), fl[8]->id);
+    ASSERT(!batch_stale(doc));
+    jv_free(doc);
+
+    /* A flow removed before the window's end moves its rows. */
+    ASSERT_EQ(store_remove(t.s, fl[0]->id), 0);
+    doc = next_batch(&t);
+    ASSERT_STREQ(batch_ids(doc, "remove"), fl[0]->id);
+    ASSERT(batch_stale(doc));
+    jv_free(doc);
+    /* And one removed past it, only counted (its id still comes). */
+    ASSERT_EQ(store_remove(t.s, fl[12]->id), 0);
+    doc = next_batch(&t);
+    ASSERT_STREQ(batch_ids(doc, "remove"), fl[12]->id);
+    ASSERT(!batch_stale(doc));
+    ASSERT_EQ(jv_get(jv_get(doc, "payload"), "total")->u.num.i, 11);
+    jv_free(doc);
+
+    /* Following the end: the last page (rows 0..49 of 11) gets new rows. */
+    say_window(&t, 0, 50, "", NULL, 3);
+    fl[13] = tflow("GET", "a.example", "/x", 200);
+    store_add(t.s, fl[13]);
+    doc = next_batch(&t);
+    ASSERT_STREQ(batch_ids(doc, "add"), fl[13]->id);
+    ASSERT(batch_stale(doc));
+    jv_free(doc);
+
+    /* A list that is not the view (a filter): every row, always stale. */
+    say_window(&t, 0, 5, "~m GET", NULL, 4);
+    tick(&t);
+    char *msgs[16];
+    for (size_t i = 0, n = frames(&t, msgs, 16); i < n; i++)
+        free(msgs[i]);
+    fl[14] = tflow("GET", "a.example", "/x", 200);
+    store_add(t.s, fl[14]);
+    doc = next_batch(&t);
+    ASSERT_STREQ(batch_ids(doc, "add"), fl[14]->id);
+    ASSERT(batch_stale(doc));
+    jv_free(doc);
+
+    /* A highlight filter hears about every flow, rows or not. */
+    say_window(&t, 0, 5, "", NULL, 5);
+    ws_say(&t, "{\"type\": \"flows/updateFilter\", \"payload\": {\"name\": \"highlight\", "
+               "\"expr\": \"~m GET\"}}");
+    for (size_t i = 0, n = frames(&t, msgs, 16); i < n; i++)
+        free(msgs[i]);
+    fl[15] = tflow("GET", "a.example", "/x", 200);
+    store_add(t.s, fl[15]);
+    doc = next_batch(&t);
+    ASSERT_STREQ(batch_ids(doc, "add"), "");
+    const struct jv *mf = jv_get(jv_get(jv_get(doc, "payload"), "matching_filters"), fl[15]->id);
+    ASSERT(mf != NULL && jv_get(mf, "highlight")->type == JV_TRUE);
+    jv_free(doc);
+
+    /* A bad window closes the socket, as any bad message does. */
+    ws_say(&t, "{\"type\": \"flows/window\", \"payload\": {\"offset\": -1, \"limit\": 5}}");
+    ASSERT(t.closed);
+    for (int i = 0; i < 16; i++)
+        flow_unref(fl[i]);
+    tweb_stop(&t);
+}
+
+/* A bad flows/window closes the socket (1011) and changes nothing; a huge
+ * offset is only a window past the end. */
+TEST(web_websocket_window_bad_messages)
+{
+    static const char *const bad[] = {
+        "{\"type\": \"flows/window\"}",
+        "{\"type\": \"flows/window\", \"payload\": [0, 5]}",
+        "{\"type\": \"flows/window\", \"payload\": {\"offset\": \"0\", \"limit\": 5}}",
+        "{\"type\": \"flows/window\", \"payload\": {\"offset\": 0.5, \"limit\": 5}}",
+        "{\"type\": \"flows/window\", \"payload\": {\"offset\": 0, \"limit\": 5, \"order\": "
+        "\"x\"}}",
+        "{\"type\": \"flows/window\", \"payload\": {\"offset\": 0, \"limit\": 5, \"filter\": 1}}",
+        "{\"type\": \"flows/window\", \"payload\": {\"offset\": 0, \"limit\": 5, \"seq\": -2}}",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+        struct tweb t;
+        tweb_start(&t);
+        ws_open(&t, "?batch=1&list=1", "");
+        ws_say(&t, bad[i]);
+        ASSERT(t.closed);
+        tweb_stop(&t);
+    }
+    struct tweb t;
+    tweb_start(&t);
+    ws_open(&t, "?batch=1&list=1", "");
+    ws_say(&t, "{\"type\": \"flows/window\", \"payload\": {\"offset\": 9223372036854775807, "
+               "\"limit\": 9223372036854775807, \"selected\": \""
+               "0123456789012345678901234567890123456789012345678901234567890123456789\"}}");
+    ASSERT(!t.closed);
+    struct flow *f = tflow("GET", "a.example", "/x", 200);
+    store_add(t.s, f);
+    struct jv *doc = next_batch(&t);
+    ASSERT_STREQ(batch_ids(doc, "add"), "");
+    ASSERT(batch_stale(doc)); /* the first batch after a new window */
+    jv_free(doc);
+    flow_unref(f);
+    tweb_stop(&t);
+}
+
+/* flows/window is for list=1 batch sockets; others keep mitmproxy's messages
+ * (an unknown one closes the socket) and get every flow. */
+TEST(web_websocket_window_needs_list_batch)
+{
+    static const char *const queries[] = {"", "?batch=1", "?list=1"};
+    for (size_t q = 0; q < sizeof(queries) / sizeof(*queries); q++) {
+        struct tweb t;
+        tweb_start(&t);
+        ws_open(&t, queries[q], "");
+        say_window(&t, 0, 5, "", NULL, 1);
+        ASSERT(t.closed);
+        tweb_stop(&t);
+    }
+}
+
 TEST(web_websocket_event_log)
 {
     struct tweb t;

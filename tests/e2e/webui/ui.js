@@ -120,6 +120,63 @@ const scenarios = {
         return { paths: r.map((x) => x.path), version, versionTitle };
     },
 
+    // The list tells the server which rows it shows (flows/window): a page
+    // at the end of the list follows new flows; a page at the top sees the
+    // count grow without reading rows again or being sent any, and finds the
+    // new rows when it scrolls to them.
+    async window() {
+        const count = () => page.$eval('.flow-count', (e) => Number(e.dataset.total));
+        const waitCount = async (n) => {
+            const t0 = Date.now();
+            while ((await count()) !== n) {
+                if (Date.now() - t0 > 30000) throw new Error(`timed out waiting for ${n} flows; ${await count()}`);
+                await page.waitForTimeout(100);
+            }
+        };
+        const burst = async (from, to) => {
+            for (let i = from; i <= to; i += 10) {
+                const n = Math.min(10, to - i + 1);
+                await Promise.all([...Array(n)].map((_, k) => curl(`/w/${i + k}`).done));
+            }
+        };
+        // More than a screen (820 px of 26 px rows), into a page that opened
+        // on an empty list and so follows its end.
+        await burst(1, 60);
+        await waitCount(60);
+        for (let i = 61; i <= 65; i++) await curl(`/w/${i}`).done;
+        const following = await waitRows((r) => r.some((x) => x.path.endsWith('/w/65')), 'the newest row at the end');
+        // To the top: the first rows; one flow more, then it holds still.
+        await page.evaluate(() => { document.querySelector('.flow-table-body').scrollTop = 0; });
+        await page.waitForSelector('.flow-row[data-index="0"]:not(.placeholder)');
+        await curl('/w/66').done;
+        await waitCount(66);
+        await page.waitForTimeout(600);
+        const reads = [];
+        const onRequest = (rq) => { if (rq.url().includes('/flows?')) reads.push(rq.url()); };
+        page.on('request', onRequest);
+        const from = wsFrames.length;
+        await burst(67, 85);
+        await waitCount(85);
+        await page.waitForTimeout(400);
+        page.off('request', onRequest);
+        const batches = wsFrames.slice(from).map((f) => JSON.parse(f)).filter((m) => m.type === 'flows/batch');
+        const topRows = (await rows()).length;
+        // Scrolled to the end, the new rows are there.
+        await page.evaluate(() => {
+            const el = document.querySelector('.flow-table-body');
+            el.scrollTop = el.scrollHeight;
+        });
+        const end = await waitRows((r) => r.some((x) => x.path.endsWith('/w/85')) || false, 'the rows of the new flows at the end');
+        await shot('window-end');
+        return {
+            following: following.map((x) => x.path.split('/').pop()),
+            reads,
+            batches: batches.map((b) => ({ stale: b.payload.stale, add: b.payload.add.length, total: b.payload.total })),
+            topRows,
+            end: end.map((x) => Number(x.path.split('/').pop())),
+        };
+    },
+
     // A click on a row shows the response body, coloured, and images.
     async body() {
         await curl('/json').done;

@@ -5,7 +5,10 @@
 // costs. Live updates only mark the cached pages stale: the visible ones are
 // fetched again at most every REFRESH_MS, which keeps 10,000 new flows per
 // second from turning into 10,000 renders. While the list is flung, the rows
-// are asked for where the screen is going (ahead()).
+// are asked for where the screen is going (ahead()). The server is told
+// which rows are on screen (the whole pages, announce()): its batches then
+// say whether those rows may have changed, and a page at the top of a list
+// that grows at its end reads nothing again while thousands of flows arrive.
 import { getJson } from "./api";
 import type { Flow } from "./flow";
 import { Observable } from "./store";
@@ -50,6 +53,18 @@ interface Windowed {
     flows: Flow[];
 }
 
+// The rows on screen as the server's flows/window message has them
+// (src/web/README.md): whole pages, the list's query, the selected flow.
+export interface ScreenWindow {
+    offset: number;
+    limit: number;
+    filter: string;
+    order: Order;
+    reverse: boolean;
+    selected: string | null;
+    seq: number;
+}
+
 export class FlowList extends Observable {
     total = 0;
     filter = "";
@@ -90,6 +105,16 @@ export class FlowList extends Observable {
     // rows, which the detail pane must not be given (full() fetches the
     // whole flow).
     private partial = new WeakSet<Flow>();
+    // The window last announced to the server (announce()) and its number,
+    // which the server's batches name: a batch judged for another window
+    // says nothing about this one.
+    windowSeq = 0;
+    private announced = "";
+    // Bumped by invalidateOffscreen(): a page off screen fetched across it
+    // may be older than the change the batch did not name, and is kept stale.
+    private offscreenMarks = 0;
+    selected: string | null = null; // the selected flow: the server sends its updates
+    onWindow: ((w: ScreenWindow) => void) | null = null;
 
     // The rows on screen are [start, end); pages around them are kept.
     setVisible(start: number, end: number): void {
@@ -150,6 +175,38 @@ export class FlowList extends Observable {
     invalidate(): void {
         this.gen++;
         this.schedule();
+    }
+
+    // The server says nothing changed on screen (a batch for the window
+    // announced last, not stale); the pages off screen may have changed,
+    // and are fetched again when they come on screen.
+    invalidateOffscreen(): void {
+        this.offscreenMarks++;
+        const [first, last] = this.screenPages();
+        for (const [p, page] of this.pages) if (p < first || p > last) page.gen = Math.min(page.gen, this.gen - 1);
+    }
+
+    private screenPages(): [number, number] {
+        return [Math.floor(Math.max(0, this.start) / PAGE), Math.floor(Math.max(this.start, this.end - 1) / PAGE)];
+    }
+
+    // Tells the server (onWindow) which rows are on screen, when that
+    // changed or again is true (a new socket).
+    announce(again = false): void {
+        if (!this.onWindow) return;
+        const [first, last] = this.screenPages();
+        const key = JSON.stringify([first, last, this.filter, this.order, this.reverse, this.selected]);
+        if (key === this.announced && !again) return;
+        this.announced = key;
+        this.onWindow({
+            offset: first * PAGE,
+            limit: (last - first + 1) * PAGE,
+            filter: this.filter,
+            order: this.order,
+            reverse: this.reverse,
+            selected: this.selected,
+            seq: ++this.windowSeq,
+        });
     }
 
     private schedule(): void {
@@ -300,8 +357,8 @@ export class FlowList extends Observable {
     // flood of updates refreshes no more than what is visible. While the
     // list moves, the rows where it is going are fetched (see LEAD_RTTS).
     private ensure(): void {
-        const first = Math.floor(Math.max(0, this.start) / PAGE);
-        const last = Math.floor(Math.max(this.start, this.end - 1) / PAGE);
+        this.announce();
+        const [first, last] = this.screenPages();
         const near = Math.floor(MARGIN / PAGE) + 1;
         const moving = performance.now() - this.movedAt < SETTLE_MS && Math.abs(this.velocity) >= MOVING;
         const end = this.loaded ? Math.ceil(this.total / PAGE) : Infinity;
@@ -397,6 +454,7 @@ export class FlowList extends Observable {
         this.requests.add(r);
         for (let p = p0; p < p1; p++) this.inflight.set(p, r);
         const gen = this.gen;
+        const marks = this.offscreenMarks;
         const params = this.params;
         const q = this.query(p0 * PAGE, (p1 - p0) * PAGE);
         const since = this.started();
@@ -421,7 +479,9 @@ export class FlowList extends Observable {
             const rows = w.flows.map((f) => this.newest(f, since));
             for (let p = p0; p < p1; p++) {
                 const flows = rows.slice((p - p0) * PAGE, (p - p0 + 1) * PAGE);
-                if (flows.length || p === p0) this.pages.set(p, { flows, gen });
+                const [first, last] = this.screenPages();
+                const old = marks !== this.offscreenMarks && (p < first || p > last);
+                if (flows.length || p === p0) this.pages.set(p, { flows, gen: old ? gen - 1 : gen });
             }
             this.error = null;
             this.loaded = true;

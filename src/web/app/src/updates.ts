@@ -4,10 +4,14 @@
 // a flood of flows costs the browser one message per tick. And with ?list=1,
 // so that each flow comes as a row of the list-only shape: the table reads
 // nothing else, and writing every flow whole was most of what an open page
-// cost the proxy per flow. The detail pane fetches its flow whole.
+// cost the proxy per flow. The detail pane fetches its flow whole. The list
+// tells the server which rows it shows (flows/window): rows of flows landing
+// elsewhere are not sent, and a batch that says those rows did not change
+// ("stale": false) costs no read of the list.
 import { getJson } from "./api";
 import { app, events, flowRemoved, flowUpdated, flows, options, serverState, type LogEvent, type Option } from "./app";
 import type { Flow } from "./flow";
+import type { ScreenWindow } from "./flowlist";
 
 interface Msg {
     type: string;
@@ -49,6 +53,8 @@ interface Batch {
     remove: string[];
     matching_filters: Record<string, Record<string, boolean>>;
     overflow: boolean;
+    stale?: boolean; // with a window: whether its rows may have changed
+    window?: number; // the window's seq the batch was judged for
 }
 
 // A flow's highlight follows what the server says it matches.
@@ -63,19 +69,18 @@ function noteMatches(id: string, m: Record<string, boolean> | undefined): void {
 }
 
 function handleBatch(b: Batch): void {
-    for (const f of b.update ?? []) {
-        flowUpdated(f);
-        noteMatches(f.id, b.matching_filters?.[f.id]);
-    }
+    for (const f of b.update ?? []) flowUpdated(f);
     for (const f of b.add ?? []) {
         // A flow selected before its first batch came (a resent one).
         if (app.state.selectedId === f.id) flowUpdated(f);
         else flows.note(f);
-        noteMatches(f.id, b.matching_filters?.[f.id]);
     }
+    // Also for flows whose rows were not sent (outside the window).
+    for (const id in b.matching_filters ?? {}) noteMatches(id, b.matching_filters[id]);
     for (const id of b.remove ?? []) flowRemoved(id);
     if (typeof b.total === "number") flows.setTotal(b.total);
-    flows.invalidate();
+    if (b.stale === false && b.window === flows.windowSeq) flows.invalidateOffscreen();
+    else flows.invalidate();
 }
 
 function addEvents(list: LogEvent[]): void {
@@ -147,6 +152,17 @@ function handle(msg: Msg): void {
     }
 }
 
+function sendWindow(w: ScreenWindow): void {
+    if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "flows/window", payload: w }));
+}
+flows.onWindow = sendWindow;
+// The selected flow's updates come wherever it is in the list.
+app.subscribe(() => {
+    if (flows.selected === app.state.selectedId) return;
+    flows.selected = app.state.selectedId;
+    flows.announce();
+});
+
 export function connect(): void {
     const url = new URL("./updates?batch=1&list=1", location.href);
     url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
@@ -157,6 +173,7 @@ export function connect(): void {
         retry = 0;
         app.set({ connection: "open", connectionError: "" });
         if (app.state.highlight) sendFilter("highlight", app.state.highlight);
+        flows.announce(true);
         // Anything may have happened before we listened: fetch again what
         // is shown (without blanking it).
         flows.invalidate();
