@@ -310,6 +310,8 @@ truncated_host(struct sline *l, const char *host, int cols)
     console__psl_suffixes(host, &tld, &sld);
     unsigned char small[STYLES_ON_STACK];
     unsigned char *st = len <= sizeof(small) ? small : xmalloc(len);
+    /* Stray continuation bytes at the start belong to no code point. */
+    memset(st, ST_TEXT, len);
     long tld_left = (long)tld, sld_left = (long)sld - (long)tld;
     for (size_t i = len; i-- > 0;) {
         if (((unsigned char)host[i] & 0xc0) == 0x80)

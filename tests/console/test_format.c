@@ -217,6 +217,13 @@ TEST(console_format_table_long_host_and_path)
         filename += s.lines[0].spans[i].style == ST_URL_FILENAME;
     }
     ASSERT(domain == 1 && ext == 1 && filename == 1);
+    /* A host that starts inside a code point (bytes off the network): its
+     * stray bytes are plain text, every byte has a style (MSan/valgrind
+     * would see one read unset before). */
+    in.host = "\x80\x80" "example.com";
+    in.path = "/";
+    console__format_table(&s.lines[0], &in, NULL, 0);
+    ASSERT_EQ(s.lines[0].used, 200);
     console__screen_clear(&s);
 }
 
