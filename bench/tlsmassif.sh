@@ -62,7 +62,7 @@ measure() {
     local bin=$1 pport conf pid hold h0 x0 h1 x1 name
     pport=$(port)
     conf=$TMP/conf-$RANDOM
-    valgrind --tool=massif --vgdb=yes --vgdb-error=1000000 --massif-out-file="$TMP/massif.out" \
+    valgrind --tool=massif --threshold=0.01 --vgdb=yes --vgdb-error=1000000 --massif-out-file="$TMP/massif.out" \
         "$bin" --listen-host 127.0.0.1 -p "$pport" -q -k --set "confdir=$conf" \
         >"$TMP/proxy.log" 2>&1 &
     pid=$!
