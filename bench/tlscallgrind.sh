@@ -19,7 +19,9 @@
 # Environment: CALLGRIND_SECONDS (measured run, default 20), CALLGRIND_MODES
 # ("newconn resume": new connections without and with client resumption),
 # CALLGRIND_NGINX (1: also count nginx, the default; 0: not),
-# CALLGRIND_KEEP (a directory to keep each profile in, for callgrind_annotate).
+# CALLGRIND_KEEP (a directory to keep each profile in, for callgrind_annotate),
+# CALLGRIND_PROXY_ARGS (more arguments for each binary, e.g. "--set
+# tls_version_server_max=TLS1_2" to see what a TLS 1.3 offer costs upstream).
 set -u -o pipefail
 
 cd "$(dirname "$0")/.." || exit 1
@@ -86,7 +88,7 @@ measure() {
     else
         valgrind --tool=callgrind --callgrind-out-file="$out" "${CG_ARGS[@]}" \
             "$bin" --listen-host 127.0.0.1 -p "$pport" -q -k --set "confdir=$conf" \
-            >"$TMP/proxy.log" 2>&1 &
+            ${CALLGRIND_PROXY_ARGS:-} >"$TMP/proxy.log" 2>&1 &
         pid=$!
         PIDS="$PIDS $pid"
         for _ in $(seq 600); do

@@ -458,6 +458,9 @@ core__feed(struct pconn *pc, const struct event *ev)
         feed_one(pc, &e);
         inbox_event_clear(&e);
     }
+    /* Layers that only pass events down now (a CONNECT's HTTP layer) go. */
+    if (!pc->dead && pc->root)
+        pc->root = layer_collapse(pc->root);
     /* The ring is only needed while a feed runs into another event (a hook
      * answered at once, a read during a write callback): an idle connection
      * need not keep its 512 bytes. */

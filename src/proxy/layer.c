@@ -91,6 +91,19 @@ layer_free(struct layer *l)
     l->ops->free(l);
 }
 
+struct layer *
+layer_collapse(struct layer *l)
+{
+    while (l && l->ops->successor && l->paused_on == 0 && l->npending == 0) {
+        struct layer *next = l->ops->successor(l);
+        if (next == NULL)
+            break;
+        layer_free(l);
+        l = next;
+    }
+    return l;
+}
+
 void
 layer_start_child(struct layer *child, struct cmdq *out, struct connection *client,
                   struct slice client_data, struct connection *server, struct slice server_data)

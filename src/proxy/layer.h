@@ -26,6 +26,14 @@ struct layer_ops {
     const char *name;
     void (*handle)(struct layer *, const struct event *, struct cmdq *out);
     void (*free)(struct layer *);
+    /*
+     * Optional. A layer that has handed its connections to a child for good
+     * and from then on only passes events down to it (the HTTP layer after
+     * CONNECT, next-layer detection once it chose) returns that child, no
+     * longer its own to free; NULL while it still has work of its own. See
+     * layer_collapse().
+     */
+    struct layer *(*successor)(struct layer *);
 };
 
 struct layer {
@@ -50,6 +58,16 @@ void layer_init(struct layer *, const struct layer_ops *, struct context *);
 void layer_feed(struct layer *, const struct event *, struct cmdq *out);
 /* Frees the layer (its ops->free) and its queued events; NULL is a no-op. */
 void layer_free(struct layer *);
+
+/*
+ * Frees the layers at the top of a stack that only pass events down (see
+ * layer_ops.successor) and returns the first that does more, to be fed in
+ * their place: an idle tunnelled or intercepted connection keeps no HTTP
+ * layer of its CONNECT and no next-layer state. Layers that wait on a
+ * command or hold queued events stay. The owner of the stack calls it
+ * between feeds, never from inside one.
+ */
+struct layer *layer_collapse(struct layer *l);
 
 /*
  * Hands the connections to a child that takes over from here (after

@@ -159,7 +159,15 @@ feed(struct pb *pb, const struct event *ev)
         buf_printf(&pb->transcript, " err=%s", ev->err);
     buf_append_str(&pb->transcript, "\n");
     layer_feed(pb->layer, ev, &tmp);
+    /* As the driver does between feeds: layers that only pass events down go. */
+    pb->layer = layer_collapse(pb->layer);
     take_commands(pb, &tmp);
+}
+
+const char *
+pb_layer_name(struct pb *pb)
+{
+    return pb->layer->ops->name;
 }
 
 struct connection *

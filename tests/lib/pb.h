@@ -52,6 +52,9 @@ void pb_run_chain(pb_body_cb body, pb_make_cb make, int flags, pb_config_cb conf
                   pb_chain_cb chain);
 
 struct connection *pb_client(struct pb *);
+/* The name of the layer fed now: the one made, or what it collapsed into
+ * (layer_collapse() runs after every event, as in the driver). */
+const char *pb_layer_name(struct pb *);
 
 void pb_in_start(struct pb *);
 void pb_in_data(struct pb *, struct connection *, const char *s);

@@ -877,10 +877,24 @@ http_free(struct layer *l)
     free(h);
 }
 
+/* After a hand-off, once the client's connection layer went (settle) and
+ * nothing else is left: the next layer, in this layer's place. */
+static struct layer *
+http_successor(struct layer *l)
+{
+    struct http_layer *h = (struct http_layer *)l;
+    if (h->child == NULL || h->client || h->streams || h->finished || h->servers || h->replay)
+        return NULL;
+    struct layer *child = h->child;
+    h->child = NULL;
+    return child;
+}
+
 static const struct layer_ops http_ops = {
     .name = "http",
     .handle = handle,
     .free = http_free,
+    .successor = http_successor,
 };
 
 static struct http_layer *

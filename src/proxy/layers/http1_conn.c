@@ -85,8 +85,9 @@ struct h1_server {
     struct hconn hc;
     enum s1_state state;
     struct buf in; /* bytes not yet used */
-    struct http1_body_reader reader;
-    int reader_live;
+    /* Owned while a request body is read; NULL otherwise, as on an idle
+     * connection, which then holds no reader. */
+    struct http1_body_reader *reader;
     int disconnect; /* the client closed after its request was complete */
     int chunked;    /* the response goes out chunked */
     int pumping;
@@ -95,9 +96,11 @@ struct h1_server {
 static void
 s1_reader_clear(struct h1_server *c)
 {
-    if (c->reader_live)
-        http1_body_reader_clear(&c->reader);
-    c->reader_live = 0;
+    if (c->reader) {
+        http1_body_reader_clear(c->reader);
+        free(c->reader);
+        c->reader = NULL;
+    }
 }
 
 /* Hands ev to the HTTP layer; it may look at what is left here meanwhile. */
@@ -187,8 +190,8 @@ s1_head(struct h1_server *c, struct cmdq *out)
         ev.msg = e.msg; /* refused once the stream has its flow */
         c->state = S1_OVER;
     } else {
-        http1_body_reader_init(&c->reader, &body, limits);
-        c->reader_live = 1;
+        c->reader = xmalloc(sizeof(*c->reader));
+        http1_body_reader_init(c->reader, &body, limits);
         ev.length = announced(&body);
         ev.end = body.kind == HTTP1_BODY_NONE;
         c->state = S1_BODY;
@@ -204,7 +207,7 @@ s1_body_bytes(struct h1_server *c, struct cmdq *out, const uint8_t *p, size_t le
 {
     struct buf got = BUF_INIT;
     struct err e = {0};
-    ssize_t n = http1_body_read(&c->reader, p, len, &got, &e);
+    ssize_t n = http1_body_read(c->reader, p, len, &got, &e);
     *more = 1;
     if (n < 0) {
         char msg[300];
@@ -229,7 +232,7 @@ static int
 s1_body(struct h1_server *c, struct cmdq *out)
 {
     int more = 1;
-    if (!c->reader.done && c->in.len) {
+    if (!c->reader->done && c->in.len) {
         ssize_t n = s1_body_bytes(c, out, buf_ptr(&c->in), c->in.len, &more);
         if (n < 0)
             return 0;
@@ -237,16 +240,16 @@ s1_body(struct h1_server *c, struct cmdq *out)
         if (!more || c->state != S1_BODY)
             return 0;
     }
-    if (c->reader.done) {
+    if (c->reader->done) {
         struct hev ev = {
-            .type = HEV_REQUEST_END, .id = 1, .trailers = http1_body_take_trailers(&c->reader)};
+            .type = HEV_REQUEST_END, .id = 1, .trailers = http1_body_take_trailers(c->reader)};
         s1_reader_clear(c);
         c->state = S1_WAIT;
         return s1_up(c, &ev, out);
     }
     if (c->hc.eof) {
         struct err e = {0};
-        if (http1_body_eof(&c->reader, &e) < 0) {
+        if (http1_body_eof(c->reader, &e) < 0) {
             char msg[300];
             snprintf(msg, sizeof(msg), PROTOCOL_ERROR, e.msg);
             c->state = S1_OVER;
@@ -474,8 +477,8 @@ struct h1_client {
     int req_chunked;    /* the request goes out chunked */
     const char *method; /* "HEAD", "CONNECT" or "GET": what the response framing needs */
     struct buf in;
-    struct http1_body_reader reader;
-    int reader_live;
+    /* Owned while a response body is read; NULL otherwise (idle). */
+    struct http1_body_reader *reader;
     int pumping;
 };
 
@@ -489,9 +492,11 @@ c1_up(struct h1_client *c, const struct hev *ev, struct cmdq *out)
 static void
 c1_reader_clear(struct h1_client *c)
 {
-    if (c->reader_live)
-        http1_body_reader_clear(&c->reader);
-    c->reader_live = 0;
+    if (c->reader) {
+        http1_body_reader_clear(c->reader);
+        free(c->reader);
+        c->reader = NULL;
+    }
 }
 
 /* The server spoke out of line or broke: close it and never reuse it. */
@@ -558,8 +563,8 @@ c1_head(struct h1_client *c, struct cmdq *out)
             c1_protocol_error(c, out, &e, resp);
             return 0;
         }
-        http1_body_reader_init(&c->reader, &body, limits);
-        c->reader_live = 1;
+        c->reader = xmalloc(sizeof(*c->reader));
+        http1_body_reader_init(c->reader, &body, limits);
         c->hc.until_close = body.kind == HTTP1_BODY_UNTIL_CLOSE;
         c->state = C1_BODY;
         struct hev ev = {.type = HEV_RESPONSE_HEADERS,
@@ -579,7 +584,7 @@ c1_body_bytes(struct h1_client *c, struct cmdq *out, const uint8_t *p, size_t le
     struct buf got = BUF_INIT, *sink = http__body_sink(c->hc.h, &c->hc);
     size_t before = sink ? sink->len : 0;
     struct err e = {0};
-    ssize_t n = http1_body_read(&c->reader, p, len, sink ? sink : &got, &e);
+    ssize_t n = http1_body_read(c->reader, p, len, sink ? sink : &got, &e);
     *more = 1;
     if (n < 0) {
         if (sink)
@@ -607,7 +612,7 @@ static int
 c1_body(struct h1_client *c, struct cmdq *out)
 {
     int more = 1;
-    if (!c->reader.done && c->in.len) {
+    if (!c->reader->done && c->in.len) {
         ssize_t n = c1_body_bytes(c, out, buf_ptr(&c->in), c->in.len, &more);
         if (n < 0)
             return 0;
@@ -615,11 +620,11 @@ c1_body(struct h1_client *c, struct cmdq *out)
         if (!more || c->state != C1_BODY)
             return 0;
     }
-    if (!c->reader.done) {
+    if (!c->reader->done) {
         if (!c->hc.eof)
             return 0;
         struct err e = {0};
-        if (http1_body_eof(&c->reader, &e) < 0) {
+        if (http1_body_eof(c->reader, &e) < 0) {
             /* The server stays open: it is closed with everything else. */
             char msg[300];
             snprintf(msg, sizeof(msg), PROTOCOL_ERROR, e.msg);
@@ -628,7 +633,7 @@ c1_body(struct h1_client *c, struct cmdq *out)
         }
     }
     struct hev ev = {
-        .type = HEV_RESPONSE_END, .id = 1, .trailers = http1_body_take_trailers(&c->reader)};
+        .type = HEV_RESPONSE_END, .id = 1, .trailers = http1_body_take_trailers(c->reader)};
     c1_reader_clear(c);
     c->state = C1_DONE;
     c1_up(c, &ev, out);

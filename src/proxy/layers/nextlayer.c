@@ -365,10 +365,23 @@ nextlayer_free(struct layer *l)
     free(n);
 }
 
+/* Once the child started, this layer only passes events down. */
+static struct layer *
+nextlayer_successor(struct layer *l)
+{
+    struct nextlayer *n = (struct nextlayer *)l;
+    if (n->child == NULL || n->asked)
+        return NULL;
+    struct layer *child = n->child;
+    n->child = NULL;
+    return child;
+}
+
 static const struct layer_ops nextlayer_ops = {
     .name = "nextlayer",
     .handle = handle,
     .free = nextlayer_free,
+    .successor = nextlayer_successor,
 };
 
 struct layer *

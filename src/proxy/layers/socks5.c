@@ -339,10 +339,23 @@ socks5_free(struct layer *l)
     free(s);
 }
 
+/* Once the tunnel is up, this layer only passes events down. */
+static struct layer *
+socks5_successor(struct layer *l)
+{
+    struct socks5 *s = (struct socks5 *)l;
+    if (s->step != ST_TUNNEL)
+        return NULL;
+    struct layer *child = s->child;
+    s->child = NULL;
+    return child;
+}
+
 static const struct layer_ops socks5_ops = {
     .name = "socks5",
     .handle = handle,
     .free = socks5_free,
+    .successor = socks5_successor,
 };
 
 struct layer *

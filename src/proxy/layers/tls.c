@@ -76,33 +76,35 @@ enum tls_state {
 struct side {
     struct connection *conn; /* one reference */
     struct tls_session *s;   /* one reference; NULL until tls_start_server answered */
-    int established;
     uint64_t open_id;
-    int reads_on;    /* the child's open let the client be read (command.reads_on) */
     uint64_t hook_id;
-    enum hook hook;
     struct tls_data *data; /* one reference while hook_id */
     struct buf cin;        /* ciphertext that came before the session */
-    int eof;               /* the peer closed while a hook was out */
     char *why;             /* owned: why the handshake failed, for the child's open */
     struct buf early;      /* plaintext the server sent before the child existed */
-    int early_eof;         /* ... and its end */
+    enum hook hook;
+    /* Flags as bits: a side lives as long as its connection. */
+    unsigned established : 1;
+    unsigned reads_on : 1;  /* the child's open let the client be read (command.reads_on) */
+    unsigned eof : 1;       /* the peer closed while a hook was out */
+    unsigned early_eof : 1; /* ... and the end of early */
 };
 
 struct tls_layer {
     struct layer base;
     enum tls_state state;
+    /* Flags as bits: the layer lives as long as its connection. */
+    unsigned client_tls : 1;          /* the client speaks TLS to us */
+    unsigned server_after_client : 1; /* establish_server_tls_first was turned off */
+    unsigned raw_tcp : 1;             /* tcp_hosts: the plaintext is a TCP flow, not HTTP */
     struct layer *child;
-    int client_tls; /* the client speaks TLS to us */
     /* The client's ClientHello (one reference; NULL when the client is not
      * TLS): tls_clienthello's data, shared by every tls_* hook's. */
     struct tls_clienthello_data *ch;
     struct buf client_in;            /* client ciphertext before its session exists */
     struct tls_session *client_s;    /* one reference */
     struct connection *first_server; /* CONNECT target; NULL in reverse mode */
-    int server_after_client;         /* establish_server_tls_first was turned off */
     char *server_error;              /* upstream TLS failure, for the child's 502s */
-    int raw_tcp;                     /* tcp_hosts: the plaintext is a TCP flow, not HTTP */
     /* The hook the layer waits on (a blocking command with the layer as
      * waiter), and its data (tls_clienthello's is ch), by state. */
     uint64_t wait_id;
@@ -130,7 +132,8 @@ static struct side *
 side_add(struct tls_layer *t, struct connection *conn, uint64_t open_id)
 {
     if (t->nsides == t->capsides) {
-        t->capsides = t->capsides ? t->capsides * 2 : 4;
+        /* Mostly one server (the CONNECT's), sometimes a second. */
+        t->capsides = t->capsides ? t->capsides * 2 : 2;
         t->sides = xrealloc(t->sides, t->capsides * sizeof(*t->sides));
     }
     struct side *sd = xcalloc(1, sizeof(*sd));
@@ -666,7 +669,7 @@ hook_done(struct tls_layer *t, struct cmdq *out)
         else if (server_tls && server_first)
             begin_first_server(t, out);
         else {
-            t->server_after_client = server_tls;
+            t->server_after_client = !!server_tls;
             ask_start_client(t, out);
         }
         return;
@@ -783,7 +786,7 @@ feed_child(struct tls_layer *t, const struct event *ev, struct cmdq *out)
         }
         if (c->type == CMD_OPEN && c->conn->tls) {
             /* We finish this open (handshake) before the child hears of it. */
-            side_add(t, c->conn, c->id)->reads_on = c->reads_on;
+            side_add(t, c->conn, c->id)->reads_on = !!c->reads_on;
         }
         cmdq_push(out, c);
     }
@@ -1000,7 +1003,7 @@ layer_tls_new(struct context *ctx, struct connection *server, struct tls_clienth
 {
     struct tls_layer *t = xcalloc(1, sizeof(*t));
     layer_init(&t->base, &tls_ops, ctx);
-    t->raw_tcp = raw_tcp;
+    t->raw_tcp = !!raw_tcp;
     if (server) {
         t->first_server = connection_ref(server);
         server->tls = 1;

@@ -124,10 +124,23 @@ transparent_free(struct layer *l)
     free(t);
 }
 
+/* Once the tunnel is up, this layer only passes events down. */
+static struct layer *
+transparent_successor(struct layer *l)
+{
+    struct transparent *t = (struct transparent *)l;
+    if (t->step != ST_TUNNEL)
+        return NULL;
+    struct layer *child = t->child;
+    t->child = NULL;
+    return child;
+}
+
 static const struct layer_ops transparent_ops = {
     .name = "transparent",
     .handle = handle,
     .free = transparent_free,
+    .successor = transparent_successor,
 };
 
 struct layer *

@@ -771,6 +771,40 @@ TEST(http_layer_connect_server_first_is_relayed)
     pb_run(pb_server_speaks_first, layer_http_new, PB_NOHOOKS, NULL);
 }
 
+/* Once the tunnel is handed over, the HTTP layer of the CONNECT and the
+ * next-layer state go (an idle tunnel keeps neither); the tunnel goes on. */
+static void
+pb_connect_layers_go(struct pb *pb)
+{
+    struct connection *client = pb_client(pb), *server;
+    pb_in_start(pb);
+    ASSERT_STREQ(pb_layer_name(pb), "http");
+    connect_hooked(pb, client, "CONNECT a.test:7 HTTP/1.1\r\n\r\n", &server);
+    /* Nothing chosen yet: the next-layer layer waits for the first bytes. */
+    ASSERT_STREQ(pb_layer_name(pb), "nextlayer");
+    pb_in_data(pb, client, "\x01\x02binary");
+    pb_out_hook(pb, HOOK_NEXT_LAYER, NULL);
+    /* It waits on its hook: it stays. */
+    ASSERT_STREQ(pb_layer_name(pb), "nextlayer");
+    pb_in_reply(pb);
+    pb_out_hook(pb, HOOK_TCP_START, NULL);
+    ASSERT_STREQ(pb_layer_name(pb), "tcp");
+    pb_in_reply(pb);
+    pb_out_hook(pb, HOOK_TCP_MESSAGE, NULL);
+    pb_in_reply(pb);
+    pb_out_send(pb, server, "\x01\x02binary");
+    pb_in_data(pb, server, "back");
+    pb_out_hook(pb, HOOK_TCP_MESSAGE, NULL);
+    pb_in_reply(pb);
+    pb_out_send(pb, client, "back");
+    pb_end(pb);
+}
+
+TEST(http_layer_connect_handed_over_layers_go)
+{
+    pb_run_once(pb_connect_layers_go, layer_http_new, PB_HOOKS, NULL);
+}
+
 /* A CONNECT to a.test:7 and the client's first bytes "\x01\x02binary", up
  * to the tcp_start hook of the TCP flow they start: that flow, its hook not
  * yet answered. */

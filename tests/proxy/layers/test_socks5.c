@@ -56,11 +56,14 @@ pb_domain_http(struct pb *pb)
     ASSERT_EQ(server->address.port, 8000);
     pb_in_reply(pb);
     pb_out_send_prefix(pb, client, "\x05");
+    /* The tunnel is up: the SOCKS5 layer has left the stack. */
+    ASSERT_STREQ(pb_layer_name(pb), "nextlayer");
     /* The tunnel carries HTTP: parsed, and sent over the SOCKS connection. */
     pb_in_data(pb, client, "GET /in HTTP/1.1\r\nHost: a.test:8000\r\n\r\n");
     pb_out_send(pb, server, "GET /in HTTP/1.1\r\nHost: a.test:8000\r\n\r\n");
     pb_in_data(pb, server, RESP_OK);
     pb_out_send(pb, client, RESP_OK);
+    ASSERT_STREQ(pb_layer_name(pb), "http");
     pb_end(pb);
 }
 

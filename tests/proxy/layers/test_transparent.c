@@ -31,11 +31,14 @@ pb_http(struct pb *pb)
     ASSERT_STREQ(server->address.host, "10.200.2.2");
     ASSERT_EQ(server->address.port, 80);
     pb_in_reply(pb);
+    /* Connected: the transparent layer has left the stack. */
+    ASSERT_STREQ(pb_layer_name(pb), "nextlayer");
     /* The connection carries HTTP: parsed, sent to the open server. */
     pb_in_data(pb, client, REQ);
     pb_out_send(pb, server, REQ);
     pb_in_data(pb, server, RESP_OK);
     pb_out_send(pb, client, RESP_OK);
+    ASSERT_STREQ(pb_layer_name(pb), "http");
     pb_end(pb);
 }
 
