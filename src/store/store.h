@@ -197,6 +197,8 @@ enum store_order {
 };
 
 const char *store_order_name(enum store_order);
+/* The order of that name into *out: 0, or -1 for a name not in the map. */
+int store_order_parse(const char *name, enum store_order *out);
 /* view.order.set: "Unknown flow order: x" for a name not in the map. */
 int store_set_order(struct store *, const char *name, struct err *e);
 enum store_order store_get_order(const struct store *);

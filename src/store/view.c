@@ -31,6 +31,19 @@ store_order_name(enum store_order o)
 }
 
 int
+store_order_parse(const char *name, enum store_order *out)
+{
+#define X(id, str)                                                                                 \
+    if (strcmp(name, str) == 0) {                                                                  \
+        *out = STORE_ORDER_##id;                                                                   \
+        return 0;                                                                                  \
+    }
+    STORE_ORDER_MAP(X)
+#undef X
+    return -1;
+}
+
+int
 store__before(const struct store *s, const struct row *a, const struct row *b)
 {
     int c = store__order_cmp(s, s->order, a, b);
@@ -341,17 +354,15 @@ store__resort(struct store *s)
 int
 store_set_order(struct store *s, const char *name, struct err *e)
 {
-    for (int o = 0; o <= STORE_ORDER_SIZE; o++) {
-        if (strcmp(name, store_order_name((enum store_order)o)) == 0) {
-            if (s->order != (enum store_order)o) {
-                s->order = (enum store_order)o;
-                store__resort(s);
-                store__emit(s, STORE_REFRESH, UINT32_MAX, 0);
-            }
-            return 0;
-        }
+    enum store_order o;
+    if (store_order_parse(name, &o) < 0)
+        return err_set(e, MP_ERR_INVAL, "Unknown flow order: %s", name);
+    if (s->order != o) {
+        s->order = o;
+        store__resort(s);
+        store__emit(s, STORE_REFRESH, UINT32_MAX, 0);
     }
-    return err_set(e, MP_ERR_INVAL, "Unknown flow order: %s", name);
+    return 0;
 }
 
 enum store_order

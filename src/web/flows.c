@@ -93,19 +93,9 @@ web__flows_get(struct web *w, struct web_req *rq, struct web_resp *rs, char **ar
     }
     if (windowed && (limit == 0 || limit > WEB_WINDOW_MAX))
         limit = WEB_WINDOW_MAX;
-    if (order_s) {
-        int found = 0;
-#define X(name, str)                                                                               \
-    if (strcmp(order_s, str) == 0) {                                                               \
-        order = STORE_ORDER_##name;                                                                \
-        found = 1;                                                                                 \
-    }
-        STORE_ORDER_MAP(X)
-#undef X
-        if (!found) {
-            web__error(rs, 400, "Unknown flow order: %s", order_s);
-            goto out;
-        }
+    if (order_s && store_order_parse(order_s, &order) < 0) {
+        web__error(rs, 400, "Unknown flow order: %s", order_s);
+        goto out;
     }
     if (reverse_s)
         reversed = strcmp(reverse_s, "1") == 0 || strcmp(reverse_s, "true") == 0;

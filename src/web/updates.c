@@ -406,18 +406,8 @@ set_window(struct web *w, struct web_ws *ws, const struct jv *pl, struct err *e)
         (sv && sv->type != JV_STRING && sv->type != JV_NULL))
         return err_set(e, MP_ERR_INVAL, "flows/window: filter, order and selected are strings");
     enum store_order order = STORE_ORDER_TIME;
-    if (ov) {
-        int found = 0;
-#define X(name, text)                                                                              \
-    if (strcmp(ov->u.str.p, text) == 0) {                                                          \
-        order = STORE_ORDER_##name;                                                                \
-        found = 1;                                                                                 \
-    }
-        STORE_ORDER_MAP(X)
-#undef X
-        if (!found)
-            return err_set(e, MP_ERR_INVAL, "flows/window: unknown order %s", ov->u.str.p);
-    }
+    if (ov && store_order_parse(ov->u.str.p, &order) < 0)
+        return err_set(e, MP_ERR_INVAL, "flows/window: unknown order %s", ov->u.str.p);
     free(ws->win_filter);
     ws->win_filter = xstrdup(fv && fv->type == JV_STRING ? fv->u.str.p : "");
     ws->win_order = order;
