@@ -61,44 +61,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-    $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+. bench/webui_origin.sh
 
-flowfile() { # N[-K]: the path of a generated file of N flows (K: another one)
-    local f="$FILES/webui-$1.mitm"
-    if [ ! -s "$f" ]; then
-        echo "writing $f (${1%-*} flows)" >&2
-        $PY bench/genflows.py "$f" "${1%-*}" >&2 || die "genflows.py failed"
-    fi
-    echo "$f"
-}
 
-# The origin: one nginx worker answering every path with a short text.
-OPORT=$(free_port)
-mkdir -p "$TMP/origin/tmp"
-cat >"$TMP/origin/nginx.conf" <<CONF
-daemon on;
-worker_processes 1;
-pid $TMP/origin/nginx.pid;
-error_log $TMP/origin/error.log;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $TMP/origin/tmp;
-    proxy_temp_path $TMP/origin/tmp;
-    fastcgi_temp_path $TMP/origin/tmp;
-    uwsgi_temp_path $TMP/origin/tmp;
-    scgi_temp_path $TMP/origin/tmp;
-    server {
-        listen 127.0.0.1:$OPORT;
-        keepalive_requests 1000000;
-        location / { return 200 "ok\n"; }
-    }
-}
-CONF
-nginx -p "$TMP/origin/" -c "$TMP/origin/nginx.conf" -e "$TMP/origin/error.log" ||
-    die "origin nginx did not start"
+webui_origin_start
 
 # wait_log FILE REGEX SECONDS: the first match's first group
 wait_log() {
@@ -182,7 +148,7 @@ for target in "${TARGETS[@]}"; do
     811) n=$N811 ;;
     *) die "unknown target $target (ours or 811)" ;;
     esac
-    file=$(flowfile "$n")
+    file=$(webui_flowfile "$n")
     pport=$(free_port)
     wport=$(free_port)
     log="$TMP/$target.log"
@@ -232,7 +198,7 @@ for target in "${TARGETS[@]}"; do
     for kind in inject proxy; do
         for i in $(seq "$RUNS"); do
             if [ $kind = inject ]; then
-                ifile=$(flowfile "$((RATE * LIVE))-$i")
+                ifile=$(webui_flowfile "$((RATE * LIVE))-$i")
                 load=$($PY -c 'import json,sys; print(json.dumps(sys.argv[1:]))' timeout $((LIVE + 120)) \
                     $PY "$ROOT/bench/webui_inject.py" "$base" "${token:--}" "$ifile" "$RATE" "$LIVE")
             else

@@ -66,9 +66,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-    $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+. bench/webui_origin.sh
 cpu_ticks() { # the CPU time of process $1 so far, in clock ticks
     awk '{print $14 + $15}' "/proc/$1/stat"
 }
@@ -116,36 +114,9 @@ print(*(sum(t - first[p] for p, (k, t) in seen.items() if k == kind) for kind in
 PYEOF
 }
 
-file="$FILES/webui-$N.mitm"
-if [ ! -s "$file" ]; then
-    echo "writing $file ($N flows)" >&2
-    $PY bench/genflows.py "$file" "$N" >&2 || die "genflows.py failed"
-fi
+file=$(webui_flowfile "$N")
 
-OPORT=$(free_port)
-mkdir -p "$TMP/origin/tmp"
-cat >"$TMP/origin/nginx.conf" <<CONF
-daemon on;
-worker_processes 1;
-pid $TMP/origin/nginx.pid;
-error_log $TMP/origin/error.log;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $TMP/origin/tmp;
-    proxy_temp_path $TMP/origin/tmp;
-    fastcgi_temp_path $TMP/origin/tmp;
-    uwsgi_temp_path $TMP/origin/tmp;
-    scgi_temp_path $TMP/origin/tmp;
-    server {
-        listen 127.0.0.1:$OPORT;
-        keepalive_requests 1000000;
-        location / { return 200 "ok\n"; }
-    }
-}
-CONF
-nginx -p "$TMP/origin/" -c "$TMP/origin/nginx.conf" -e "$TMP/origin/error.log" ||
-    die "origin nginx did not start"
+webui_origin_start
 
 k=0
 for run in $(seq "$RUNS"); do
@@ -215,7 +186,6 @@ print(json.dumps({"requests": json.loads(m.group(1))["requests"] if m else 0, "f
         fi
         read -r req fps reads < <(echo "$out" | $PY -c 'import json,sys; r=json.load(sys.stdin); print(r.get("requests") or 0, r.get("fps"), r.get("windowReads"))')
         ms=$(((c2 - c1) * 1000 / HZ))
-        per=NA
         line="cost: $kind $bin run $run: $req requests ($((req / LIVE))/s), $ms ms CPU"
         if [ "${req:-0}" -gt 0 ]; then
             line="$line, $(((c2 - c1) * 1000000 / HZ / req)) us/flow"

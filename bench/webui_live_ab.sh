@@ -58,45 +58,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-    $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+. bench/webui_origin.sh
 # The CPU time of process $1 so far, in clock ticks (utime + stime).
 cpu_ticks() {
     awk '{print $14 + $15}' "/proc/$1/stat"
 }
 
-file="$FILES/webui-$N.mitm"
-if [ ! -s "$file" ]; then
-    echo "writing $file ($N flows)" >&2
-    $PY bench/genflows.py "$file" "$N" >&2 || die "genflows.py failed"
-fi
+file=$(webui_flowfile "$N")
 
-# The origin: one nginx worker answering every path with a short text.
-OPORT=$(free_port)
-mkdir -p "$TMP/origin/tmp"
-cat >"$TMP/origin/nginx.conf" <<CONF
-daemon on;
-worker_processes 1;
-pid $TMP/origin/nginx.pid;
-error_log $TMP/origin/error.log;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $TMP/origin/tmp;
-    proxy_temp_path $TMP/origin/tmp;
-    fastcgi_temp_path $TMP/origin/tmp;
-    uwsgi_temp_path $TMP/origin/tmp;
-    scgi_temp_path $TMP/origin/tmp;
-    server {
-        listen 127.0.0.1:$OPORT;
-        keepalive_requests 1000000;
-        location / { return 200 "ok\n"; }
-    }
-}
-CONF
-nginx -p "$TMP/origin/" -c "$TMP/origin/nginx.conf" -e "$TMP/origin/error.log" ||
-    die "origin nginx did not start"
+webui_origin_start
 
 for run in $(seq "$RUNS"); do
     for k in 0 1; do

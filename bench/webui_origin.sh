@@ -1,0 +1,48 @@
+# Sourced by bench/webui.sh, bench/webui_cost.sh and bench/webui_live_ab.sh:
+# what the web UI benches share.
+#   free_port            a free TCP port on 127.0.0.1
+#   webui_flowfile N[-K] the path of a generated file of N flows in $FILES
+#                        (bench/genflows.py, written once; K: another one)
+#   webui_origin_start   the origin: one nginx worker (a daemon, its pid in
+#                        $TMP/origin/nginx.pid) answering every path with a
+#                        short text on 127.0.0.1:$OPORT
+# Needs PY, FILES, TMP and die() from the caller.
+free_port() {
+    $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+webui_flowfile() {
+    local f="$FILES/webui-$1.mitm"
+    if [ ! -s "$f" ]; then
+        echo "writing $f (${1%-*} flows)" >&2
+        $PY bench/genflows.py "$f" "${1%-*}" >&2 || die "genflows.py failed"
+    fi
+    echo "$f"
+}
+
+webui_origin_start() {
+    OPORT=$(free_port)
+    mkdir -p "$TMP/origin/tmp"
+    cat >"$TMP/origin/nginx.conf" <<CONF
+daemon on;
+worker_processes 1;
+pid $TMP/origin/nginx.pid;
+error_log $TMP/origin/error.log;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $TMP/origin/tmp;
+    proxy_temp_path $TMP/origin/tmp;
+    fastcgi_temp_path $TMP/origin/tmp;
+    uwsgi_temp_path $TMP/origin/tmp;
+    scgi_temp_path $TMP/origin/tmp;
+    server {
+        listen 127.0.0.1:$OPORT;
+        keepalive_requests 1000000;
+        location / { return 200 "ok\n"; }
+    }
+}
+CONF
+    nginx -p "$TMP/origin/" -c "$TMP/origin/nginx.conf" -e "$TMP/origin/error.log" ||
+        die "origin nginx did not start"
+}
