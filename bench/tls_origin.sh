@@ -1,10 +1,28 @@
-# Sourced by bench/tlsperf.sh and bench/tlscallgrind.sh: the TLS origin both
-# measure against. tls_origin_start [PREFIX...] makes an ECDSA P-256
+# Sourced by bench/tlsperf.sh, bench/tlscallgrind.sh and bench/tlsmassif.sh:
+# what they share.
+# tls_bench_init NAME makes TMP (/tmp/NAME.XXXXXX), PIDS (the processes to
+# kill on exit, with TMP) and port() (a free port, bench/bench.py); needs
+# PY and ROOT.
+# tls_origin_start [PREFIX...] makes an ECDSA P-256
 # certificate ($TMP/origin.crt, .key), writes $TMP/origin/nginx.conf (nginx
 # serving $TMP/www/1k over TLS on a free port, TPORT), starts it (after
 # PREFIX, e.g. taskset), adds its pid to PIDS and waits up to 5 s for it to
 # answer. Fails only when the certificate cannot be made.
-# Needs TMP, PIDS and port() from the caller.
+# Needs TMP, PIDS and port() (tls_bench_init).
+tls_bench_init() {
+    TMP=$(mktemp -d "/tmp/$1.XXXXXX")
+    PIDS=""
+    trap tls_bench_cleanup EXIT
+}
+
+tls_bench_cleanup() {
+    for p in $PIDS; do kill "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    rm -rf "$TMP"
+}
+
+port() { $PY "$ROOT/bench/bench.py" port; }
+
 tls_origin_start() {
     mkdir -p "$TMP/www" "$TMP/origin/tmp"
     head -c 1024 /dev/zero | tr '\0' x >"$TMP/www/1k"

@@ -34,23 +34,14 @@ for c in valgrind callgrind_control nginx openssl curl; do
     command -v "$c" >/dev/null || { echo "tlscallgrind: $c not found" >&2; exit 1; }
 done
 
-TMP=$(mktemp -d /tmp/tlscallgrind.XXXXXX)
-PIDS=""
-cleanup() {
-    for p in $PIDS; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-port() { $PY "$ROOT/bench/bench.py" port; }
+. "$ROOT/bench/tls_origin.sh"
+tls_bench_init tlscallgrind
 # Names spelt out in every dump: the kept one (CALLGRIND_KEEP) is the dump
 # after the zeroing, and with compressed names it would refer to names
 # defined only in the earlier part, which callgrind_annotate cannot resolve.
 CG_ARGS=(--compress-strings=no --compress-pos=no)
 
 # The origin: nginx serving 1 KiB over TLS with an ECDSA certificate.
-. "$ROOT/bench/tls_origin.sh"
 tls_origin_start || exit 1
 # nginx's own certificate when it is measured: RSA 2048, as bench/run.sh's.
 openssl req -x509 -newkey rsa:2048 -nodes -days 3 \

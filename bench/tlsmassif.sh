@@ -28,18 +28,9 @@ for c in valgrind vgdb nginx openssl curl; do
     command -v "$c" >/dev/null || { echo "tlsmassif: $c not found" >&2; exit 1; }
 done
 
-TMP=$(mktemp -d /tmp/tlsmassif.XXXXXX)
-PIDS=""
-cleanup() {
-    for p in $PIDS; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-port() { $PY "$ROOT/bench/bench.py" port; }
-
 . "$ROOT/bench/tls_origin.sh"
+tls_bench_init tlsmassif
+
 if [ "${MASSIF_ORIGIN_TLS13:-0}" = 1 ]; then
     # tls_origin_start writes the config and starts nginx; a prefix that
     # edits the config first lets the origin speak TLS 1.3 too.

@@ -63,19 +63,10 @@ if [ -n "$SYSCALLS" ]; then
 fi
 CLK_TCK=$(getconf CLK_TCK)
 
-TMP=$(mktemp -d /tmp/tlsperf.XXXXXX)
-PIDS=""
-cleanup() {
-    for p in $PIDS; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-port() { $PY "$ROOT/bench/bench.py" port; }
+. "$ROOT/bench/tls_origin.sh"
+tls_bench_init tlsperf
 
 # The origin: nginx serving 1 KiB over TLS with an ECDSA certificate.
-. "$ROOT/bench/tls_origin.sh"
 tls_origin_start taskset -c "$LCPU" || exit 1
 
 # cpu_ticks PID: "utime stime" of the process, in clock ticks.
