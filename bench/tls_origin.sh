@@ -7,7 +7,9 @@
 # certificate ($TMP/origin.crt, .key), writes $TMP/origin/nginx.conf (nginx
 # serving $TMP/www/1k over TLS on a free port, TPORT), starts it (after
 # PREFIX, e.g. taskset), adds its pid to PIDS and waits up to 5 s for it to
-# answer. Fails only when the certificate cannot be made.
+# answer. Fails only when the certificate cannot be made. The origin speaks
+# what nginx 1.22 speaks by default, up to TLS 1.2; with TLS_ORIGIN_TLS13=1
+# it speaks TLS 1.3 too, as most servers now do.
 # Needs TMP, PIDS and port() (tls_bench_init).
 tls_bench_init() {
     TMP=$(mktemp -d "/tmp/$1.XXXXXX")
@@ -30,6 +32,8 @@ tls_origin_start() {
         -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
         -keyout "$TMP/origin.key" -out "$TMP/origin.crt" 2>/dev/null || return 1
     TPORT=$(port)
+    local protocols=""
+    [ "${TLS_ORIGIN_TLS13:-0}" = 1 ] && protocols="ssl_protocols TLSv1.2 TLSv1.3;"
     cat >"$TMP/origin/nginx.conf" <<CONF
 daemon off;
 master_process off;
@@ -45,6 +49,7 @@ http {
     scgi_temp_path $TMP/origin/tmp;
     server {
         listen 127.0.0.1:$TPORT ssl;
+        $protocols
         ssl_certificate $TMP/origin.crt;
         ssl_certificate_key $TMP/origin.key;
         root $TMP/www;

@@ -21,7 +21,8 @@
 # CALLGRIND_NGINX (1: also count nginx, the default; 0: not),
 # CALLGRIND_KEEP (a directory to keep each profile in, for callgrind_annotate),
 # CALLGRIND_PROXY_ARGS (more arguments for each binary, e.g. "--set
-# tls_version_server_max=TLS1_2" to see what a TLS 1.3 offer costs upstream).
+# tls_version_server_max=TLS1_2" to see what a TLS 1.3 offer costs upstream),
+# TLS_ORIGIN_TLS13 (1: the origin speaks TLS 1.3 too, as most servers do).
 set -u -o pipefail
 
 cd "$(dirname "$0")/.." || exit 1

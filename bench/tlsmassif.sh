@@ -31,18 +31,7 @@ done
 . "$ROOT/bench/tls_origin.sh"
 tls_bench_init tlsmassif
 
-if [ "${MASSIF_ORIGIN_TLS13:-0}" = 1 ]; then
-    # tls_origin_start writes the config and starts nginx; a prefix that
-    # edits the config first lets the origin speak TLS 1.3 too.
-    tls13() {
-        sed -i 's|ssl_certificate_key|ssl_protocols TLSv1.2 TLSv1.3;\n        ssl_certificate_key|' \
-            "$TMP/origin/nginx.conf"
-        exec "$@"
-    }
-    tls_origin_start tls13 || exit 1
-else
-    tls_origin_start || exit 1
-fi
+TLS_ORIGIN_TLS13=${MASSIF_ORIGIN_TLS13:-0} tls_origin_start || exit 1
 
 # heap_of FILE: "heap extra" of the last snapshot massif wrote to FILE.
 heap_of() {

@@ -37,7 +37,8 @@
 # Environment: TLSPERF_SECONDS (per run, default 8), TLSPERF_ROUNDS (3),
 # TLSPERF_MODES ("newconn resume pass"), TLSPERF_PROXY_CPU / TLSPERF_LOAD_CPU
 # (0 / 1), TLSPERF_RECORD (a directory; needs linux-perf), TLSPERF_SYSCALLS
-# (1: count system calls; needs strace).
+# (1: count system calls; needs strace), TLS_ORIGIN_TLS13 (1: the origin
+# speaks TLS 1.3 too, so the upstream side is TLS 1.3 as well).
 set -u -o pipefail
 
 cd "$(dirname "$0")/.." || exit 1
