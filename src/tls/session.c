@@ -76,6 +76,9 @@
 #define RESUME_CACHE_SIZE 256
 /* TLS 1.2 session IDs a server context keeps (tickets need no memory). */
 #define SERVER_SESSIONS 1024
+/* TLS 1.3 tickets sent after each handshake (OpenSSL sends 2): clients
+ * reuse one ticket, and each costs an encryption and a record. */
+#define SERVER_TICKETS 1
 /* TLS 1.3 suites in our order of preference (see ctx_common). */
 #define TLS13_SUITES "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
 
@@ -95,7 +98,6 @@ struct tls_session {
     unsigned is_client : 1;
     unsigned done : 1;      /* handshake complete */
     unsigned have_peer : 1; /* peer facts below are filled */
-    unsigned ticket_due : 1; /* server, TLS 1.3: our ticket goes with the next write */
     char *verify_host;      /* client: the name or IP we check, for messages */
     uint8_t *alpn_wire;     /* server: accepted protocols, length-prefixed */
     size_t alpn_len;
@@ -379,9 +381,7 @@ server_ctx_new(enum tls_version min, enum tls_version max, struct err *e)
     static const unsigned char sid_ctx[] = "mitmproxy-c";
     SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx) - 1);
     SSL_CTX_sess_set_cache_size(ctx, SERVER_SESSIONS);
-    /* No tickets from the handshake itself: each session sends one with
-     * its first write (see tls_session_write). */
-    SSL_CTX_set_num_tickets(ctx, 0);
+    SSL_CTX_set_num_tickets(ctx, SERVER_TICKETS);
     if (!have_ticket_keys) {
         if (RAND_bytes(ticket_keys, sizeof(ticket_keys)) != 1) {
             err_set(e, MP_ERR_FATAL, "cannot make session ticket keys: %s", ssl_reason());
@@ -1132,7 +1132,6 @@ tls_session_handshake(struct tls_session *s, struct err *e)
     int r = SSL_do_handshake(s->ssl);
     if (r == 1) {
         s->done = 1;
-        s->ticket_due = !s->is_client && SSL_version(s->ssl) == TLS1_3_VERSION;
         release_buffers(s);
         const unsigned char *p;
         unsigned int n;
@@ -1180,32 +1179,11 @@ tls_session_read(struct tls_session *s, struct buf *out, struct err *e)
     }
 }
 
-/*
- * A TLS 1.3 server's ticket is a record of its own, and OpenSSL sends it
- * (two, by default) as soon as the handshake completes: one more write and
- * TCP segment per connection, in a turn where the client has just sent its
- * Finished and request and waits for nothing but the answer. So our server
- * sessions send one ticket, after a full handshake or a resumed one, in
- * front of the first bytes they write, in the same output. A connection
- * that never answers (or closes first) costs no ticket at all, and its
- * client simply has none to offer next time.
- */
-static void
-send_ticket(struct tls_session *s)
-{
-    s->ticket_due = 0;
-    if (SSL_new_session_ticket(s->ssl) != 1)
-        clear_errors(); /* no ticket is no error: the next visit is a full handshake */
-}
-
 int
 tls_session_write(struct tls_session *s, const uint8_t *p, size_t n, struct err *e)
 {
     clear_errors();
     bio_bind(s);
-    int ticket = s->ticket_due && n > 0;
-    if (ticket)
-        send_ticket(s);
     while (n > 0) {
         size_t done = 0;
         int r = SSL_write_ex(s->ssl, p, n, &done);
@@ -1218,10 +1196,6 @@ tls_session_write(struct tls_session *s, const uint8_t *p, size_t n, struct err 
         p += done;
         n -= done;
     }
-    /* Sending the ticket ran OpenSSL's handshake machine, which set up a
-     * read buffer too; an idle connection would keep its 17 KiB. */
-    if (ticket)
-        release_buffers(s);
     return 0;
 }
 

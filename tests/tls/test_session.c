@@ -4,7 +4,6 @@
  * certificates made here with OpenSSL (not by ca.c, so these tests do not
  * depend on it).
  */
-#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1009,45 +1008,12 @@ on_ticket(SSL *ssl, SSL_SESSION *sess)
     return 1; /* the reference is ours */
 }
 
-/* TLS records in wire (whole ones). */
-static size_t
-records(const struct buf *wire)
-{
-    size_t n = 0;
-    for (size_t off = 0; off + 5 <= wire->len; n++)
-        off += 5 + ((size_t)buf_ptr(wire)[off + 3] << 8 | buf_ptr(wire)[off + 4]);
-    return n;
-}
-
-/* The server session writes msg; raw reads all of it. Returns the records
- * that carried it. */
-static size_t
-answer(SSL *raw, struct tls_session *s, const char *msg)
-{
-    struct err e = {0};
-    struct buf wire = BUF_INIT;
-    size_t n = strlen(msg);
-    ASSERT_EQ(tls_session_write(s, (const uint8_t *)msg, n, &e), 0);
-    tls_session_take_output(s, &wire);
-    size_t nrec = records(&wire);
-    ASSERT_EQ(BIO_write(SSL_get_rbio(raw), buf_ptr(&wire), (int)wire.len), (int)wire.len);
-    char got[64];
-    ASSERT(n < sizeof(got));
-    ASSERT_EQ(SSL_read(raw, got, (int)sizeof(got)), (int)n);
-    ASSERT_MEMEQ(got, n, msg, n);
-    buf_clear(&wire);
-    return nrec;
-}
-
 /*
- * Our server side sends one TLS 1.3 ticket per connection, not OpenSSL's
- * two (each costs an encryption and a record), and not after the
- * handshake but in front of its first answer, in the same output: one
- * write and one TCP segment fewer per connection. That one ticket brings
- * the client back without a certificate, and a resumed connection gets a
- * fresh one the same way. It also prefers AES-128-GCM, whose key schedule
- * hashes with SHA-256, over the AES-256-GCM that OpenSSL's clients offer
- * first.
+ * Our server side sends one TLS 1.3 ticket per handshake, not OpenSSL's
+ * two (each costs an encryption and a record), and that one ticket brings
+ * the client back without a certificate. It also prefers AES-128-GCM,
+ * whose key schedule hashes with SHA-256, over the AES-256-GCM that
+ * OpenSSL's clients offer first.
  */
 TEST(tls_session_server_one_ticket_resumes)
 {
@@ -1069,124 +1035,16 @@ TEST(tls_session_server_one_ticket_resumes)
         struct tls_session *s = tls_session_new_server(&so, &e);
         ASSERT(s != NULL);
         raw_pair(raw, s);
-        ASSERT_EQ(tickets, visit); /* none yet: the handshake's output is all sent */
+        ASSERT_EQ(tickets, visit + 1);
         ASSERT_EQ(tls_session_resumed(s), visit > 0);
         ASSERT_EQ(SSL_session_reused(raw), visit > 0);
         ASSERT_STREQ(tls_session_version(s), "TLSv1.3");
         ASSERT_STREQ(tls_session_cipher(s), "TLS_AES_128_GCM_SHA256");
-        ASSERT_EQ(answer(raw, s, "HTTP/1.1 204 No Content\r\n\r\n"), 2); /* ticket, answer */
-        ASSERT_EQ(tickets, visit + 1);
-        ASSERT_EQ(answer(raw, s, "more"), 1); /* only ever one */
-        ASSERT_EQ(tickets, visit + 1);
         /* Without its close_notify OpenSSL would mark the ticket spent. */
         SSL_shutdown(raw);
         SSL_free(raw);
         tls_session_free(s);
     }
-    SSL_SESSION_free(last_ticket);
-    last_ticket = NULL;
-    SSL_CTX_free(ctx);
-    pki_free(&p);
-}
-
-#ifdef __SANITIZE_ADDRESS__
-size_t __sanitizer_get_current_allocated_bytes(void);
-#endif
-
-/* Bytes the program has allocated and not freed. */
-static size_t
-heap_in_use(void)
-{
-#ifdef __SANITIZE_ADDRESS__
-    return __sanitizer_get_current_allocated_bytes();
-#else
-    return mallinfo2().uordblks;
-#endif
-}
-
-/*
- * Sending the ticket runs OpenSSL's handshake machine again, which sets
- * up a 17 KiB read buffer as well as the write one; a server session that
- * has answered and waits must not keep it (idle memory per intercepted
- * connection is one of our figures).
- */
-TEST(tls_session_server_ticket_leaves_no_buffer)
-{
-    struct pki p;
-    pki_init(&p, "example.com", "DNS:example.com");
-    struct tls_server_opts so = server_opts(&p);
-    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-    ASSERT(ctx != NULL);
-    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
-    SSL_CTX_sess_set_new_cb(ctx, on_ticket);
-    tickets = 0;
-    struct err e = {0};
-    SSL *raw = SSL_new(ctx);
-    ASSERT(raw != NULL);
-    SSL_set_connect_state(raw);
-    struct tls_session *s = tls_session_new_server(&so, &e);
-    ASSERT(s != NULL);
-    raw_pair(raw, s);
-    size_t before = heap_in_use();
-    ASSERT_EQ(answer(raw, s, "HTTP/1.1 204 No Content\r\n\r\n"), 2);
-    size_t grown = heap_in_use() - before;
-    ASSERT(grown < 8192); /* the client's new session, not a record buffer */
-    ASSERT_EQ(tickets, 1);
-    SSL_shutdown(raw);
-    SSL_free(raw);
-    tls_session_free(s);
-    SSL_SESSION_free(last_ticket);
-    last_ticket = NULL;
-    SSL_CTX_free(ctx);
-    pki_free(&p);
-}
-
-/* A connection the server never writes to gets no ticket (nor costs one),
- * and a TLS 1.2 connection gets its ticket inside the handshake as before,
- * not in front of the answer. */
-TEST(tls_session_server_ticket_only_with_an_answer)
-{
-    struct pki p;
-    pki_init(&p, "example.com", "DNS:example.com");
-    struct tls_server_opts so = server_opts(&p);
-    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-    ASSERT(ctx != NULL);
-    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
-    SSL_CTX_sess_set_new_cb(ctx, on_ticket);
-    tickets = 0;
-    struct err e = {0};
-    SSL *raw = SSL_new(ctx);
-    ASSERT(raw != NULL);
-    SSL_set_connect_state(raw);
-    struct tls_session *s = tls_session_new_server(&so, &e);
-    ASSERT(s != NULL);
-    raw_pair(raw, s);
-    tls_session_close_notify(s);
-    struct buf wire = BUF_INIT;
-    tls_session_take_output(s, &wire);
-    ASSERT_EQ(records(&wire), 1); /* the alert alone */
-    ASSERT_EQ(BIO_write(SSL_get_rbio(raw), buf_ptr(&wire), (int)wire.len), (int)wire.len);
-    char c;
-    ASSERT_EQ(SSL_read(raw, &c, 1), 0);
-    ASSERT_EQ(SSL_get_error(raw, 0), SSL_ERROR_ZERO_RETURN);
-    ASSERT_EQ(tickets, 0);
-    buf_clear(&wire);
-    SSL_free(raw);
-    tls_session_free(s);
-
-    raw = SSL_new(ctx);
-    ASSERT(raw != NULL);
-    SSL_set_connect_state(raw);
-    SSL_set_max_proto_version(raw, TLS1_2_VERSION);
-    s = tls_session_new_server(&so, &e);
-    ASSERT(s != NULL);
-    raw_pair(raw, s);
-    ASSERT_EQ(tickets, 1); /* with the server's Finished */
-    ASSERT_EQ(answer(raw, s, "HTTP/1.1 204 No Content\r\n\r\n"), 1);
-    ASSERT_EQ(tickets, 1);
-    SSL_shutdown(raw);
-    SSL_free(raw);
-    tls_session_free(s);
     SSL_SESSION_free(last_ticket);
     last_ticket = NULL;
     SSL_CTX_free(ctx);

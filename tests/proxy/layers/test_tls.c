@@ -316,7 +316,8 @@ pb_intercept(struct pb *pb)
     pb_in_reply(pb);
     to_peer(pb, client, c);
     handshake(c, 1);
-    from_peer(pb, client, c); /* nothing back: our ticket goes with the first answer */
+    from_peer(pb, client, c);
+    to_peer(pb, client, c); /* session tickets */
     d = hook(pb, HOOK_TLS_ESTABLISHED_CLIENT);
     ASSERT(d->tls->conn == client);
     pb_in_reply(pb);
@@ -373,6 +374,7 @@ pb_own_certificate(struct pb *pb)
     to_peer(pb, client, c);
     handshake(c, 1);
     from_peer(pb, client, c);
+    to_peer(pb, client, c);
     ASSERT_STREQ(tls_session_peer_cn(c), "changed.test");
     const char *const *sans;
     ASSERT_EQ(tls_session_peer_sans(c, &sans), 1);
@@ -524,6 +526,7 @@ pb_server_fails(struct pb *pb)
     to_peer(pb, client, c);
     handshake(c, 1);
     from_peer(pb, client, c);
+    to_peer(pb, client, c);
     pb_out_hook(pb, HOOK_TLS_ESTABLISHED_CLIENT, NULL);
     pb_in_reply(pb);
     pb_out_hook(pb, HOOK_NEXT_LAYER, NULL);
@@ -580,6 +583,7 @@ pb_client_first(struct pb *pb)
     to_peer(pb, client, c);
     handshake(c, 1);
     from_peer(pb, client, c);
+    to_peer(pb, client, c);
     pb_out_hook(pb, HOOK_TLS_ESTABLISHED_CLIENT, NULL);
     pb_in_reply(pb);
     ASSERT_STREQ(tls_session_alpn(c), "http/1.1");
