@@ -69,6 +69,16 @@ void layer_free(struct layer *);
  */
 struct layer *layer_collapse(struct layer *l);
 
+/* Takes the layer out of *slot (which becomes NULL): what a successor
+ * returns, the child its parent no longer holds. */
+static inline struct layer *
+layer_take(struct layer **slot)
+{
+    struct layer *child = *slot;
+    *slot = NULL;
+    return child;
+}
+
 /*
  * Hands the connections to a child that takes over from here (after
  * CONNECT, a SOCKS5 handshake, a 101, the transparent open, next-layer

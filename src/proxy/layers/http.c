@@ -883,11 +883,9 @@ static struct layer *
 http_successor(struct layer *l)
 {
     struct http_layer *h = (struct http_layer *)l;
-    if (h->child == NULL || h->client || h->streams || h->finished || h->servers || h->replay)
+    if (h->client || h->streams || h->finished || h->servers || h->replay)
         return NULL;
-    struct layer *child = h->child;
-    h->child = NULL;
-    return child;
+    return layer_take(&h->child);
 }
 
 static const struct layer_ops http_ops = {

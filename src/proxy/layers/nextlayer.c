@@ -370,11 +370,7 @@ static struct layer *
 nextlayer_successor(struct layer *l)
 {
     struct nextlayer *n = (struct nextlayer *)l;
-    if (n->child == NULL || n->asked)
-        return NULL;
-    struct layer *child = n->child;
-    n->child = NULL;
-    return child;
+    return n->asked ? NULL : layer_take(&n->child);
 }
 
 static const struct layer_ops nextlayer_ops = {

@@ -344,11 +344,7 @@ static struct layer *
 socks5_successor(struct layer *l)
 {
     struct socks5 *s = (struct socks5 *)l;
-    if (s->step != ST_TUNNEL)
-        return NULL;
-    struct layer *child = s->child;
-    s->child = NULL;
-    return child;
+    return s->step == ST_TUNNEL ? layer_take(&s->child) : NULL;
 }
 
 static const struct layer_ops socks5_ops = {

@@ -129,11 +129,7 @@ static struct layer *
 transparent_successor(struct layer *l)
 {
     struct transparent *t = (struct transparent *)l;
-    if (t->step != ST_TUNNEL)
-        return NULL;
-    struct layer *child = t->child;
-    t->child = NULL;
-    return child;
+    return t->step == ST_TUNNEL ? layer_take(&t->child) : NULL;
 }
 
 static const struct layer_ops transparent_ops = {
