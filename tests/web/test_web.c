@@ -885,6 +885,24 @@ say_window(struct tweb *t, int offset, int limit, const char *filter, const char
     ws_say(t, m);
 }
 
+/* A new flow, added to the store. */
+static struct flow *
+add_flow(struct tweb *t)
+{
+    struct flow *f = tflow("GET", "a.example", "/x", 200);
+    store_add(t->s, f);
+    return f;
+}
+
+/* Drops the frames the server has sent so far, unread. */
+static void
+discard_frames(struct tweb *t)
+{
+    char *msgs[16];
+    for (size_t i = 0, n = frames(t, msgs, 16); i < n; i++)
+        free(msgs[i]);
+}
+
 /*
  * flows/window (ours): a list=1 batch socket that says which rows it shows
  * gets the rows of flows that land there (and of its selected flow) and only
@@ -897,8 +915,7 @@ TEST(web_websocket_window)
     ws_open(&t, "?batch=1&list=1", "");
     struct flow *fl[20];
     for (int i = 0; i < 10; i++) {
-        fl[i] = tflow("GET", "a.example", "/x", 200);
-        store_add(t.s, fl[i]);
+        fl[i] = add_flow(&t);
     }
     /* No window yet: every flow, as before, and no "stale". */
     struct jv *doc = next_batch(&t);
@@ -911,15 +928,13 @@ TEST(web_websocket_window)
      * batch after a new window says stale: what the app read before may
      * be for other rows. */
     say_window(&t, 0, 5, "", NULL, 1);
-    fl[10] = tflow("GET", "a.example", "/x", 200);
-    store_add(t.s, fl[10]);
+    fl[10] = add_flow(&t);
     doc = next_batch(&t);
     ASSERT_STREQ(batch_ids(doc, "add"), "");
     ASSERT(batch_stale(doc));
     jv_free(doc);
     for (int i = 11; i < 13; i++) {
-        fl[i] = tflow("GET", "a.example", "/x", 200);
-        store_add(t.s, fl[i]);
+        fl[i] = add_flow(&t);
     }
     doc = next_batch(&t);
     ASSERT(doc != NULL);
@@ -974,8 +989,7 @@ TEST(web_websocket_window)
 
     /* Following the end: the last page (rows 0..49 of 11) gets new rows. */
     say_window(&t, 0, 50, "", NULL, 3);
-    fl[13] = tflow("GET", "a.example", "/x", 200);
-    store_add(t.s, fl[13]);
+    fl[13] = add_flow(&t);
     doc = next_batch(&t);
     ASSERT_STREQ(batch_ids(doc, "add"), fl[13]->id);
     ASSERT(batch_stale(doc));
@@ -984,11 +998,8 @@ TEST(web_websocket_window)
     /* A list that is not the view (a filter): every row, always stale. */
     say_window(&t, 0, 5, "~m GET", NULL, 4);
     tick(&t);
-    char *msgs[16];
-    for (size_t i = 0, n = frames(&t, msgs, 16); i < n; i++)
-        free(msgs[i]);
-    fl[14] = tflow("GET", "a.example", "/x", 200);
-    store_add(t.s, fl[14]);
+    discard_frames(&t);
+    fl[14] = add_flow(&t);
     doc = next_batch(&t);
     ASSERT_STREQ(batch_ids(doc, "add"), fl[14]->id);
     ASSERT(batch_stale(doc));
@@ -998,10 +1009,8 @@ TEST(web_websocket_window)
     say_window(&t, 0, 5, "", NULL, 5);
     ws_say(&t, "{\"type\": \"flows/updateFilter\", \"payload\": {\"name\": \"highlight\", "
                "\"expr\": \"~m GET\"}}");
-    for (size_t i = 0, n = frames(&t, msgs, 16); i < n; i++)
-        free(msgs[i]);
-    fl[15] = tflow("GET", "a.example", "/x", 200);
-    store_add(t.s, fl[15]);
+    discard_frames(&t);
+    fl[15] = add_flow(&t);
     doc = next_batch(&t);
     ASSERT_STREQ(batch_ids(doc, "add"), "");
     const struct jv *mf = jv_get(jv_get(jv_get(doc, "payload"), "matching_filters"), fl[15]->id);
