@@ -23,6 +23,7 @@
 set -u -o pipefail
 
 cd "$(dirname "$0")/.." || exit 1
+. bench/webui_common.sh
 ROOT=$PWD
 PY=/usr/bin/python3
 N=${WEBUI_FLOWS:-1000000}
@@ -41,28 +42,18 @@ case $OURS in /*) ;; *) OURS=$ROOT/$OURS ;; esac
 TARGETS=("$@")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=(ours 811)
 
-die() {
-    echo "webui.sh: $*" >&2
-    exit 1
-}
-for c in node wrk nginx curl /usr/bin/chromium; do
-    command -v "$c" >/dev/null || die "$c is missing"
-done
-[ -d tests/e2e/webui/node_modules/playwright-core ] ||
-    die "playwright-core is missing: (cd tests/e2e/webui && npm ci)"
+webui_need_tools
+webui_need_playwright
 mkdir -p "$OUT"
 TMP=$(mktemp -d /tmp/webui-bench.XXXXXX)
 PIDS=()
 cleanup() {
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
     wait 2>/dev/null
-    [ -f "$TMP/origin/nginx.pid" ] && kill "$(cat "$TMP/origin/nginx.pid")" 2>/dev/null
+    webui_origin_stop
     rm -rf "$TMP"
 }
 trap cleanup EXIT
-
-. bench/webui_origin.sh
-
 
 webui_origin_start
 

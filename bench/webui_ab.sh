@@ -18,6 +18,7 @@
 set -u -o pipefail
 
 cd "$(dirname "$0")/.." || exit 1
+. bench/webui_common.sh
 ROOT=$PWD
 PY=/usr/bin/python3
 N=${WEBUI_FLOWS:-1000000}
@@ -27,13 +28,8 @@ LOAD_TIMEOUT=${WEBUI_LOAD_TIMEOUT:-3600}
 FILES=${WEBUI_FILE_DIR:-/tmp}
 OUT=$ROOT/build/bench
 
-die() {
-    echo "webui_ab.sh: $*" >&2
-    exit 1
-}
 [ $# -eq 2 ] || die "usage: bench/webui_ab.sh BEFORE_MITMWEB AFTER_MITMWEB"
-[ -d tests/e2e/webui/node_modules/playwright-core ] ||
-    die "playwright-core is missing: (cd tests/e2e/webui && npm ci)"
+webui_need_playwright
 mkdir -p "$OUT"
 TMP=$(mktemp -d /tmp/webui-ab.XXXXXX)
 PIDS=()
@@ -43,15 +39,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-file="$FILES/webui-$N.mitm"
-if [ ! -s "$file" ]; then
-    echo "writing $file ($N flows)" >&2
-    $PY bench/genflows.py "$file" "$N" >&2 || die "genflows.py failed"
-fi
-
-free_port() {
-    $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+file=$(webui_flowfile "$N")
 
 declare -A URL BASE TOKEN
 for side in before after; do

@@ -34,6 +34,7 @@
 set -u -o pipefail
 
 cd "$(dirname "$0")/.." || exit 1
+. bench/webui_common.sh
 ROOT=$PWD
 PY=/usr/bin/python3
 N=${WEBUI_FLOWS:-10000}
@@ -44,14 +45,8 @@ FILES=${WEBUI_FILE_DIR:-/tmp}
 CONNS=100
 HZ=$(getconf CLK_TCK)
 
-die() {
-    echo "webui_cost.sh: $*" >&2
-    exit 1
-}
 [ $# -ge 1 ] || die "usage: bench/webui_cost.sh KIND=BINARY... (KIND: dump, web, page, top)"
-for c in node wrk nginx curl /usr/bin/chromium; do
-    command -v "$c" >/dev/null || die "$c is missing"
-done
+webui_need_tools
 for a in "$@"; do
     case ${a%%=*} in dump | web | page | top) ;; *) die "unknown kind in $a" ;; esac
     [ -x "${a#*=}" ] || die "not an executable: ${a#*=}"
@@ -61,15 +56,11 @@ TMP=$(mktemp -d /tmp/webui-cost.XXXXXX)
 PID=
 cleanup() {
     [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-    [ -f "$TMP/origin/nginx.pid" ] && kill "$(cat "$TMP/origin/nginx.pid")" 2>/dev/null
+    webui_origin_stop
     rm -rf "$TMP"
 }
 trap cleanup EXIT
 
-. bench/webui_origin.sh
-cpu_ticks() { # the CPU time of process $1 so far, in clock ticks
-    awk '{print $14 + $15}' "/proc/$1/stat"
-}
 # Samples, every 0.2 s until $1 exists, the CPU ticks of our chromium
 # processes (the browser and its renderers, which start and end within the
 # run), wrk (both descendants of this script, $2) and the origin nginx

@@ -27,6 +27,7 @@
 set -u -o pipefail
 
 cd "$(dirname "$0")/.." || exit 1
+. bench/webui_common.sh
 ROOT=$PWD
 PY=/usr/bin/python3
 N=${WEBUI_FLOWS:-10000}
@@ -37,32 +38,19 @@ FILES=${WEBUI_FILE_DIR:-/tmp}
 CONNS=100
 HZ=$(getconf CLK_TCK)
 
-die() {
-    echo "webui_live_ab.sh: $*" >&2
-    exit 1
-}
 [ $# -eq 2 ] || die "usage: bench/webui_live_ab.sh BEFORE_MITMWEB AFTER_MITMWEB"
-for c in node wrk nginx curl /usr/bin/chromium; do
-    command -v "$c" >/dev/null || die "$c is missing"
-done
-[ -d tests/e2e/webui/node_modules/playwright-core ] ||
-    die "playwright-core is missing: (cd tests/e2e/webui && npm ci)"
+webui_need_tools
+webui_need_playwright
 BINS=("$1" "$2")
 LABELS=(before after)
 TMP=$(mktemp -d /tmp/webui-live-ab.XXXXXX)
 PID=
 cleanup() {
     [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-    [ -f "$TMP/origin/nginx.pid" ] && kill "$(cat "$TMP/origin/nginx.pid")" 2>/dev/null
+    webui_origin_stop
     rm -rf "$TMP"
 }
 trap cleanup EXIT
-
-. bench/webui_origin.sh
-# The CPU time of process $1 so far, in clock ticks (utime + stime).
-cpu_ticks() {
-    awk '{print $14 + $15}' "/proc/$1/stat"
-}
 
 file=$(webui_flowfile "$N")
 

@@ -1,12 +1,38 @@
-# Sourced by bench/webui.sh, bench/webui_cost.sh and bench/webui_live_ab.sh:
-# what the web UI benches share.
+# Sourced by bench/webui.sh, webui_ab.sh, webui_cost.sh and webui_live_ab.sh
+# (from the repository's root): what the web UI benches share.
+#   die MESSAGE          the message, after the script's name, then exit 1
+#   webui_need_tools     die unless node, wrk, nginx, curl and chromium are there
+#   webui_need_playwright  die unless tests/e2e/webui has playwright-core
+#   cpu_ticks PID        the process's CPU time so far (utime + stime), in ticks
 #   free_port            a free TCP port on 127.0.0.1
 #   webui_flowfile N[-K] the path of a generated file of N flows in $FILES
 #                        (bench/genflows.py, written once; K: another one)
 #   webui_origin_start   the origin: one nginx worker (a daemon, its pid in
 #                        $TMP/origin/nginx.pid) answering every path with a
 #                        short text on 127.0.0.1:$OPORT
-# Needs PY, FILES, TMP and die() from the caller.
+#   webui_origin_stop    stops it, if it was started
+# Needs PY, FILES and TMP from the caller.
+die() {
+    echo "$(basename "$0"): $*" >&2
+    exit 1
+}
+
+webui_need_tools() {
+    local c
+    for c in node wrk nginx curl /usr/bin/chromium; do
+        command -v "$c" >/dev/null || die "$c is missing"
+    done
+}
+
+webui_need_playwright() {
+    [ -d tests/e2e/webui/node_modules/playwright-core ] ||
+        die "playwright-core is missing: (cd tests/e2e/webui && npm ci)"
+}
+
+cpu_ticks() {
+    awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
 free_port() {
     $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
@@ -45,4 +71,8 @@ http {
 CONF
     nginx -p "$TMP/origin/" -c "$TMP/origin/nginx.conf" -e "$TMP/origin/error.log" ||
         die "origin nginx did not start"
+}
+
+webui_origin_stop() {
+    [ -f "$TMP/origin/nginx.pid" ] && kill "$(cat "$TMP/origin/nginx.pid")" 2>/dev/null
 }
