@@ -139,7 +139,7 @@ for target in "${TARGETS[@]}"; do
     811) n=$N811 ;;
     *) die "unknown target $target (ours or 811)" ;;
     esac
-    file=$(webui_flowfile "$n")
+    file=$(webui_flowfile "$n") || exit 1
     pport=$(free_port)
     wport=$(free_port)
     log="$TMP/$target.log"
@@ -189,7 +189,7 @@ for target in "${TARGETS[@]}"; do
     for kind in inject proxy; do
         for i in $(seq "$RUNS"); do
             if [ $kind = inject ]; then
-                ifile=$(webui_flowfile "$((RATE * LIVE))-$i")
+                ifile=$(webui_flowfile "$((RATE * LIVE))-$i") || exit 1
                 load=$($PY -c 'import json,sys; print(json.dumps(sys.argv[1:]))' timeout $((LIVE + 120)) \
                     $PY "$ROOT/bench/webui_inject.py" "$base" "${token:--}" "$ifile" "$RATE" "$LIVE")
             else

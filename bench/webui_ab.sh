@@ -39,7 +39,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-file=$(webui_flowfile "$N")
+file=$(webui_flowfile "$N") || exit 1
 
 declare -A URL BASE TOKEN
 for side in before after; do

@@ -6,7 +6,9 @@
 #   cpu_ticks PID        the process's CPU time so far (utime + stime), in ticks
 #   free_port            a free TCP port on 127.0.0.1
 #   webui_flowfile N[-K] the path of a generated file of N flows in $FILES
-#                        (bench/genflows.py, written once; K: another one)
+#                        (bench/genflows.py, written once; K: another one).
+#                        It runs in $(...), where die ends only the subshell,
+#                        so call it as  file=$(webui_flowfile N) || exit 1
 #   webui_origin_start   the origin: one nginx worker (a daemon, its pid in
 #                        $TMP/origin/nginx.pid) answering every path with a
 #                        short text on 127.0.0.1:$OPORT
@@ -39,6 +41,8 @@ free_port() {
 
 webui_flowfile() {
     local f="$FILES/webui-$1.mitm"
+    [ -d "$FILES" ] && [ -w "$FILES" ] ||
+        die "WEBUI_FILE_DIR: $FILES is not a writable directory"
     if [ ! -s "$f" ]; then
         echo "writing $f (${1%-*} flows)" >&2
         $PY bench/genflows.py "$f" "${1%-*}" >&2 || die "genflows.py failed"

@@ -105,7 +105,7 @@ print(*(sum(t - first[p] for p, (k, t) in seen.items() if k == kind) for kind in
 PYEOF
 }
 
-file=$(webui_flowfile "$N")
+file=$(webui_flowfile "$N") || exit 1
 
 webui_origin_start
 

@@ -52,7 +52,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-file=$(webui_flowfile "$N")
+file=$(webui_flowfile "$N") || exit 1
 
 webui_origin_start
 
