@@ -315,15 +315,17 @@ master_configure(struct master *m, struct err *e)
     int rc;
     if ((rc = master_collect_commands(m, e)) < 0)
         return rc;
+    /* Options first, so a bad one is named before any file is made; with
+     * -n too, as mitmproxy's addons check theirs whether or not a server
+     * runs. */
+    struct proxy_config probe;
+    rc = proxy_config_init(&probe, o, e);
+    proxy_config_clear(&probe);
+    if (rc < 0)
+        return rc;
     /* The proxy core runs for the server and for client replay (-C also with -n). */
     m->core = o->server || o->client_replay.n > 0;
     if (m->core) {
-        /* Options first, so a bad one is named before any file is made. */
-        struct proxy_config probe;
-        rc = proxy_config_init(&probe, o, e);
-        proxy_config_clear(&probe);
-        if (rc < 0)
-            return rc;
         if ((m->ca = load_ca(o, e)) == NULL)
             return e && e->code ? e->code : MP_ERR_IO;
         if ((rc = build_configs(o, m->ca, &m->cfgs, &m->ncfgs, e)) < 0)

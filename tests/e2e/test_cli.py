@@ -90,6 +90,23 @@ def test_bad_arguments_exit_2_naming_the_problem(args, needle):
     assert len(err.strip().splitlines()) <= 2
 
 
+@pytest.mark.parametrize("args,needle", [
+    (["--mode", "sideways"], "sideways"),
+    (["--ignore-hosts", "("], "ignore_hosts"),
+    (["--set", "upstream_auth=nocolon"], "upstream_auth"),
+    (["--set", "body_size_limit=10zz"], "10zz"),
+])
+def test_bad_proxy_options_are_named_without_a_server_too(args, needle):
+    # 8.1.1 checks these with -n as well; a mistake is not hidden until the
+    # day the same command line runs with a server.
+    ref = subprocess.run([MITMDUMP_811, "-n", "-q", *args], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=60)
+    assert ref.returncode != 0
+    rc, out, err = run("-n", "-q", *args)
+    assert rc == 2, (out, err)
+    assert needle in err
+
+
 def test_unreadable_flow_file():
     rc, out, err = run("-n", "-r", "/nonexistent/flows.mitm")
     assert rc != 0
