@@ -383,12 +383,18 @@ master_listen(struct master *m, struct err *e)
     return rc;
 }
 
-/* With -n the master has nothing left to do once replay and -r are through. */
+/*
+ * With -n the master has nothing left to do once the -r file and the
+ * replays it was given are through. Given none of them it runs until
+ * stopped, as mitmproxy's keepserving addon does: a script's own tasks
+ * and timers are then the work.
+ */
 static int
 idle(const struct master *m)
 {
     const struct options *o = m->opts;
-    return !o->server && !o->keepserving && !m->reading &&
+    int finite = (o->rfile && *o->rfile) || o->client_replay.n || o->server_replay.n;
+    return !o->server && !o->keepserving && finite && !m->reading &&
            (!m->core || clientplayback_count(m->clientplayback) == 0);
 }
 
@@ -634,8 +640,8 @@ int
 master_run(struct master *m)
 {
     int rc = 0;
-    /* -n: nothing to wait for unless client replay or -r is under way (or
-     * keepserving: until Ctrl-C). */
+    /* -n: nothing to wait for once -r and client replay are through, if
+     * either was given (see idle()). */
     if (m->srv && !idle(m) && server_run(m->srv) < 0)
         rc = 1;
     /* Quit in the middle of a read: no flow after this one reaches the

@@ -321,8 +321,9 @@ def test_one_byte_short_file_says_what_is_missing(tmp_path):
 def test_options_acted_on_get_no_warning():
     """upstream_auth and websocket take effect: no "not implemented" warning for them, one
     for an option this version does not act on yet."""
-    rc, out, err = run("-n", "--set", "upstream_auth=u:p", "--set", "websocket=false",
-                       "--set", "connect_addr=127.0.0.1")
+    # An empty -r: a run that ends (with -n and nothing to read, it would not).
+    rc, out, err = run("-n", "-r", os.devnull, "--set", "upstream_auth=u:p",
+                       "--set", "websocket=false", "--set", "connect_addr=127.0.0.1")
     assert rc == 0, (out, err)
     text = out + err
     assert "upstream_auth" not in text and "websocket" not in text, text

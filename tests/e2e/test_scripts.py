@@ -189,7 +189,11 @@ def test_missing_script_is_a_start_up_error(tmp_path):
 
 def test_lifecycle_hooks_in_order(tmp_path):
     log = tmp_path / "events"
+    # With -n and nothing to read, mitmdump runs until stopped (as 8.1.1):
+    # the script ends the run, which brings done().
     s = script(tmp_path, "life.py", f"""
+        from mitmproxy import ctx
+
         def note(what):
             with open({str(log)!r}, "a") as f:
                 f.write(what + "\\n")
@@ -208,6 +212,7 @@ def test_lifecycle_hooks_in_order(tmp_path):
 
         def running():
             note("running")
+            ctx.master.shutdown()
 
         def done():
             note("done")
@@ -265,6 +270,7 @@ def test_ctx_commands_and_options(tmp_path):
                 ctx.master.commands.call("no.such.command")
             except exceptions.CommandError as e:
                 ctx.log.info("command error %s" % e)
+            ctx.master.shutdown()
         """)
     r = subprocess.run([binary("mitmdump"), "-n", "-s", s], capture_output=True, timeout=60)
     out = r.stdout.decode()

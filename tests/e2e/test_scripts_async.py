@@ -148,6 +148,29 @@ def test_async_hooks_on_saved_flows(tmp_path):
     assert flows and all(f.comment == "awaited" for f in flows if f.response)
 
 
+
+def test_no_server_and_nothing_to_read_runs_the_scripts_tasks(tmp_path):
+    # mitmdump -n -s with no -r or replay runs until stopped, as 8.1.1's
+    # keepserving addon lets it: the script's own task is the work, and
+    # here it ends the run itself.
+    s = script(tmp_path, "later.py", """
+        import asyncio
+        import logging
+        from mitmproxy import ctx
+
+        async def later():
+            await asyncio.sleep(0.3)
+            logging.warning("the task ran")
+            ctx.master.shutdown()
+
+        def running():
+            asyncio.get_running_loop().create_task(later())
+        """)
+    r = subprocess.run([binary("mitmdump"), "-n", "-s", s], capture_output=True, timeout=60)
+    out = (r.stdout + r.stderr).decode()
+    assert r.returncode == 0, out
+    assert "the task ran" in out, out
+
 def test_stopping_with_a_hook_still_awaiting(mitmdump, origin, tmp_path):
     s = script(tmp_path, "forever.py", """
         import asyncio

@@ -92,7 +92,8 @@ def test_commands_simple_and_log_events(tmp_path):
     caller.write_text("from mitmproxy import ctx\n"
                       "def running():\n"
                       "    ctx.master.commands.execute('myaddon.inc')\n"
-                      "    ctx.master.commands.call('myaddon.inc')\n")
+                      "    ctx.master.commands.call('myaddon.inc')\n"
+                      "    ctx.master.shutdown()\n")
     r = subprocess.run([binary("mitmdump"), "-n", "-s", example("commands-simple.py"),
                         "-s", example("log-events.py"), "-s", str(caller)],
                        capture_output=True, timeout=60)
@@ -131,7 +132,10 @@ def test_io_read_saved_flows(tmp_path):
     # The file comes from the -s string's argument; each flow is printed with
     # get_state(), 8.1.1's state dict of the flow-file record.
     src = os.path.join(FIXTURES, "flows", "get-query.mitm")
-    r = subprocess.run([binary("mitmdump"), "-n", "--set", f"confdir={tmp_path / 'conf'}",
+    # The script reads while it loads; an empty -r makes the run end after
+    # it (with -n and nothing to read, mitmdump runs until stopped).
+    r = subprocess.run([binary("mitmdump"), "-n", "-r", os.devnull,
+                        "--set", f"confdir={tmp_path / 'conf'}",
                         "-s", f"{example('io-read-saved-flows.py')} {src}"],
                        capture_output=True, timeout=60)
     text = (r.stdout + r.stderr).decode()

@@ -57,6 +57,7 @@ def test_script_commands_are_in_the_command_registry(tmp_path):
                 ctx.master.commands.execute("greet.fail")
             except Exception as e:
                 ctx.log.info(f"RESULT {type(e).__name__}: {e}")
+            ctx.master.shutdown()
         """)
     out = run("-n", "-s", s)
     results = [ln.split("RESULT ", 1)[1] for ln in out.splitlines() if "RESULT " in ln]
@@ -120,6 +121,7 @@ def test_ctx_master_addons_finds_built_in_and_script_addons(tmp_path):
             a = ctx.master.addons
             ctx.log.info(f"RESULT {'save' in a} {'mycounter' in a} {'nonesuch' in a}")
             ctx.log.info(f"RESULT {type(a.get('mycounter')).__name__}")
+            ctx.master.shutdown()
         """)
     out = run("-n", "-s", s)
     results = [ln.split("RESULT ", 1)[1] for ln in out.splitlines() if "RESULT " in ln]
