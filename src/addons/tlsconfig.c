@@ -3,11 +3,13 @@
  * decides is what the layer used to decide itself, so the defaults are
  * unchanged; only now a script can see and change each choice.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "addons/addon.h"
 #include "addons/tlsconfig.h"
@@ -92,6 +94,16 @@ configure(struct addon *a, const struct options *o, const struct opt_changes *up
         version("tls_version_server_min", o->tls_version_server_min, &smin, e) < 0 ||
         version("tls_version_server_max", o->tls_version_server_max, &smax, e) < 0)
         return MP_ERR_INVAL;
+    /* As mitmproxy's tlsconfig: a client_certs path that is not there is
+     * named now, not at the first connection that would present it. */
+    char *client_certs =
+        o->client_certs && *o->client_certs ? path_expand_home(o->client_certs) : NULL;
+    if (client_certs && access(client_certs, F_OK) != 0) {
+        int rc = err_set(e, MP_ERR_NOTFOUND, "client_certs: %s: %s", o->client_certs,
+                         strerror(errno));
+        free(client_certs);
+        return rc;
+    }
     tc->client_min = cmin;
     tc->client_max = cmax;
     tc->server_min = smin;
@@ -108,8 +120,7 @@ configure(struct addon *a, const struct options *o, const struct opt_changes *up
     free(tc->ciphers_server);
     tc->ca_file = dup_opt(o->ssl_verify_upstream_trusted_ca);
     tc->ca_dir = dup_opt(o->ssl_verify_upstream_trusted_confdir);
-    tc->client_certs =
-        o->client_certs && *o->client_certs ? path_expand_home(o->client_certs) : NULL;
+    tc->client_certs = client_certs;
     tc->ciphers_client = dup_opt(o->ciphers_client);
     tc->ciphers_server = dup_opt(o->ciphers_server);
     tc->rsa_leaves = tls_ciphers_want_rsa(tc->ciphers_client);

@@ -39,6 +39,7 @@
 #include "proxy/context.h"
 #include "store/store.h"
 #include "tls/ca.h"
+#include "tls/certs.h"
 #include "tls/session.h"
 #include "util/log.h"
 #include "util/path.h"
@@ -317,9 +318,11 @@ master_configure(struct master *m, struct err *e)
         return rc;
     /* Options first, so a bad one is named before any file is made; with
      * -n too, as mitmproxy's addons check theirs whether or not a server
-     * runs. */
+     * runs. The certs files are read here for that too. */
     struct proxy_config probe;
     rc = proxy_config_init(&probe, o, e);
+    if (rc == 0)
+        rc = tls_certs_load(&probe.certs, &o->certs, o->cert_passphrase, e);
     proxy_config_clear(&probe);
     if (rc < 0)
         return rc;
@@ -547,7 +550,7 @@ master__read_flows(struct master *m, master_read_cb done, void *arg, int sliced,
 {
     addon_chain_running(m->chain);
     const struct options *o = m->opts;
-    if (o->rfile == NULL)
+    if (o->rfile == NULL || *o->rfile == '\0') /* --set rfile= : none, as in mitmproxy */
         return 0;
     if (o->readfile_filter && *o->readfile_filter &&
         (m->read_filter = filt_compile(o->readfile_filter, e)) == NULL) {

@@ -95,14 +95,18 @@ def test_bad_arguments_exit_2_naming_the_problem(args, needle):
     (["--ignore-hosts", "("], "ignore_hosts"),
     (["--set", "upstream_auth=nocolon"], "upstream_auth"),
     (["--set", "body_size_limit=10zz"], "10zz"),
+    (["--certs", "*=/nonexistent/c.pem"], "/nonexistent/c.pem"),
+    (["--set", "client_certs=/nonexistent/client"], "/nonexistent/client"),
 ])
-def test_bad_proxy_options_are_named_without_a_server_too(args, needle):
+def test_bad_proxy_options_are_named_without_a_server_too(args, needle, tmp_path):
     # 8.1.1 checks these with -n as well; a mistake is not hidden until the
-    # day the same command line runs with a server.
-    ref = subprocess.run([MITMDUMP_811, "-n", "-q", *args], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=60)
+    # day the same command line runs with a server. (-r: a run that ends.)
+    conf = ["--set", f"confdir={tmp_path}"]
+    ref = subprocess.run([MITMDUMP_811, "-n", "-q", "-r", os.devnull, *conf, *args],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         stdin=subprocess.DEVNULL, timeout=60)
     assert ref.returncode != 0
-    rc, out, err = run("-n", "-q", *args)
+    rc, out, err = run("-n", "-q", "-r", os.devnull, *conf, *args)
     assert rc == 2, (out, err)
     assert needle in err
 
