@@ -156,6 +156,20 @@ def test_malformed_request_gets_400(mitmdump):
     proc.wait_for(r"HTTP/1 protocol error in client request")
 
 
+def test_origin_form_goes_where_the_host_header_says(mitmdump, origin):
+    # A client that forgets it talks to a proxy: mitmproxy 8.1.1 routes by
+    # Host, and refuses only a request without one.
+    proc, port = mitmdump()
+    out = raw_exchange(port, b"GET /hello?x=1 HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                             b"Connection: close\r\n\r\n" % origin)
+    assert out.startswith(b"HTTP/1.1 200 OK\r\n"), out
+    assert b"X-Path: /hello?x=1\r\n" in out and out.endswith(b"hello world\n")
+    proc.wait_for(r"GET http://127\.0\.0\.1:%d/hello\?x=1" % origin)
+    out = raw_exchange(port, b"GET /hello HTTP/1.1\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 400 Bad Request\r\n"), out
+    assert b"HTTP request has no host header, destination unknown." in out
+
+
 def test_smuggling_cl_te_refused(mitmdump, origin):
     _, port = mitmdump()
     out = raw_exchange(

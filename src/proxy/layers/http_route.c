@@ -24,6 +24,29 @@ reverse_hostport(const char *scheme, const char *host, uint16_t port)
     return s;
 }
 
+/*
+ * An origin-form (or asterisk-form) request to a regular or upstream proxy
+ * names no server; mitmproxy 8.1.1 takes it from the Host header, as a
+ * transparent proxy would, and refuses the request only without one.
+ */
+static int
+route_by_host_header(struct http_request *req, const char **msg)
+{
+    const struct hdr *hh = hdrs_get(&req->headers, "Host");
+    struct slice host;
+    int port;
+    if (hh == NULL || http_hostport_parse(hh->value, hh->value_len, HTTP_HOSTPORT_STRICT,
+                                          &host, &port, NULL) < 0) {
+        *msg = "HTTP request has no host header, destination unknown.";
+        return 400;
+    }
+    free(req->host);
+    req->host = slice_strdup(host);
+    req->port = (uint16_t)(port > 0 ? port : 80);
+    http_set_str(&req->scheme, "http");
+    return 0;
+}
+
 int
 http__route_h1(struct http_layer *h, struct context *ctx, struct http_request *req,
                enum http1_form form, const char **msg)
@@ -63,8 +86,16 @@ http__route_h1(struct http_layer *h, struct context *ctx, struct http_request *r
         }
         return 0;
     }
-    /* Regular and upstream mode: the client must tell us where to go. */
+    /* Regular and upstream mode: the client tells us where to go, in the
+     * request target or else in the Host header. */
+    int rc;
     switch (form) {
+    case HTTP1_FORM_ORIGIN:
+    case HTTP1_FORM_ASTERISK:
+        if ((rc = route_by_host_header(req, msg)) != 0)
+            return rc;
+        /* Routed as if the URL had been absolute. */
+        __attribute__((fallthrough));
     case HTTP1_FORM_ABSOLUTE:
         if (cfg->mode.kind == PROXY_MODE_UPSTREAM && cfg->upstream_auth)
             hdrs_set_cstr(&req->headers, "Proxy-Authorization", cfg->upstream_auth);
@@ -78,11 +109,8 @@ http__route_h1(struct http_layer *h, struct context *ctx, struct http_request *r
         return 0;
     case HTTP1_FORM_AUTHORITY:
         return 0;
-    case HTTP1_FORM_ORIGIN:
-    case HTTP1_FORM_ASTERISK:
-        break;
     }
-    *msg = "Invalid HTTP request form (expected: absolute or authority, got: relative).";
+    *msg = "Invalid HTTP request form.";
     return 400;
 }
 

@@ -289,20 +289,57 @@ TEST(http_layer_garbage_gets_400)
     pb_run(pb_garbage, layer_http_new, PB_NOHOOKS, NULL);
 }
 
+/* As mitmproxy 8.1.1: an origin-form request to a regular proxy goes
+ * where its Host header says. */
 static void
 pb_origin_form_in_regular(struct pb *pb)
 {
+    struct connection *client = pb_client(pb), *server;
+    struct flow *f;
+    pb_in_start(pb);
+    pb_in_data(pb, client, "GET /x?y=1 HTTP/1.1\r\nHost: a.test:8080\r\n\r\n");
+    pb_out_hook(pb, HOOK_REQUESTHEADERS, &f);
+    ASSERT_STREQ(f->request->scheme, "http");
+    ASSERT_STREQ(f->request->host, "a.test");
+    ASSERT_EQ(f->request->port, 8080);
+    ASSERT_STREQ(f->request->path, "/x?y=1");
+    pb_in_reply(pb);
+    pb_out_hook(pb, HOOK_REQUEST, NULL);
+    pb_in_reply(pb);
+    pb_out_open(pb, &server);
+    ASSERT_STREQ(server->address.host, "a.test");
+    ASSERT_EQ(server->address.port, 8080);
+    pb_in_reply(pb);
+    pb_out_send(pb, server, "GET /x?y=1 HTTP/1.1\r\nHost: a.test:8080\r\n\r\n");
+    pb_in_data(pb, server, RESP_OK);
+    pb_out_hook(pb, HOOK_RESPONSEHEADERS, NULL);
+    pb_in_reply(pb);
+    pb_out_hook(pb, HOOK_RESPONSE, NULL);
+    pb_in_reply(pb);
+    pb_out_send(pb, client, RESP_OK);
+    pb_end(pb);
+}
+
+TEST(http_layer_origin_form_goes_to_the_host_header_in_regular_mode)
+{
+    pb_run(pb_origin_form_in_regular, layer_http_new, PB_HOOKS, NULL);
+}
+
+/* Without a Host header there is nowhere to go. */
+static void
+pb_origin_form_without_host(struct pb *pb)
+{
     struct connection *client = pb_client(pb);
     pb_in_start(pb);
-    pb_in_data(pb, client, "GET / HTTP/1.1\r\nHost: a.test\r\n\r\n");
+    pb_in_data(pb, client, "GET / HTTP/1.1\r\n\r\n");
     pb_out_send_prefix(pb, client, "HTTP/1.1 400 Bad Request\r\n");
     pb_out_close(pb, client, 0);
     pb_end(pb);
 }
 
-TEST(http_layer_origin_form_refused_in_regular_mode)
+TEST(http_layer_origin_form_without_host_gets_400)
 {
-    pb_run(pb_origin_form_in_regular, layer_http_new, PB_NOHOOKS, NULL);
+    pb_run(pb_origin_form_without_host, layer_http_new, PB_NOHOOKS, NULL);
 }
 
 static void
