@@ -42,9 +42,9 @@
 void
 http1_limits_default(struct http1_limits *l)
 {
-    l->max_line = 8 * 1024;
-    l->max_head = 64 * 1024;
-    l->max_headers = 256;
+    l->max_line = 64 * 1024;
+    l->max_head = 256 * 1024;
+    l->max_headers = 1024;
     l->max_chunk_line = 4 * 1024;
 }
 

@@ -25,7 +25,12 @@ struct http1_limits {
     size_t max_chunk_line; /* chunk-size line with extensions */
 };
 
-/* 8 KiB line, 64 KiB head, 256 fields, 4 KiB chunk-size line. */
+/*
+ * 64 KiB line, 256 KiB head, 1,024 fields, 4 KiB chunk-size line: above
+ * what servers take (nginx: 8 KiB lines), since a proxy for testing ought
+ * to let the server be the one to refuse, as mitmproxy (which has no
+ * limits) does; bounded, so a client cannot make us buffer without end.
+ */
 void http1_limits_default(struct http1_limits *);
 
 /* The request-target forms of RFC 9112 section 3.2. */

@@ -170,6 +170,26 @@ def test_origin_form_goes_where_the_host_header_says(mitmdump, origin):
     assert b"HTTP request has no host header, destination unknown." in out
 
 
+def test_long_urls_and_many_headers_reach_the_server(mitmdump, origin):
+    # What servers refuse is theirs to refuse, as through mitmproxy: a 32 KB
+    # query reaches the origin, and so do 500 header fields (which Python's
+    # http.server, the origin here, answers with its own 431).
+    _, port = mitmdump()
+
+    def get(query, nfields):
+        fields = b"".join(b"X-F%d: v\r\n" % i for i in range(nfields))
+        return raw_exchange(port, b"GET http://127.0.0.1:%d/echo-headers?%s HTTP/1.1\r\n"
+                                  b"Host: 127.0.0.1:%d\r\n%sConnection: close\r\n\r\n"
+                            % (origin, query, origin, fields))
+
+    out = get(b"q=" + b"x" * 32000, 50)
+    assert out.startswith(b"HTTP/1.1 200 OK\r\n"), out[:300]
+    assert b"X-F49: v\n" in out
+    out = get(b"q=1", 500)
+    assert out.startswith(b"HTTP/1.1 431 "), out[:300]
+    assert b"Server: BaseHTTP/" in out
+
+
 def test_smuggling_cl_te_refused(mitmdump, origin):
     _, port = mitmdump()
     out = raw_exchange(
