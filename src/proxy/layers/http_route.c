@@ -25,25 +25,20 @@ reverse_hostport(const char *scheme, const char *host, uint16_t port)
 }
 
 /*
- * An origin-form (or asterisk-form) request to a regular or upstream proxy
- * names no server; mitmproxy 8.1.1 takes it from the Host header, as a
- * transparent proxy would, and refuses the request only without one.
+ * req's host and port from the authority a[0..n) (a Host header, an
+ * :authority), the port defaulting to the scheme's. -1 when it names no
+ * host or port 0.
  */
 static int
-route_by_host_header(struct http_request *req, const char **msg)
+target_from_authority(struct http_request *req, const char *a, size_t n, unsigned flags)
 {
-    const struct hdr *hh = hdrs_get(&req->headers, "Host");
-    struct slice host;
-    int port;
-    if (hh == NULL || http_hostport_parse(hh->value, hh->value_len, HTTP_HOSTPORT_STRICT,
-                                          &host, &port, NULL) < 0) {
-        *msg = "HTTP request has no host header, destination unknown.";
-        return 400;
-    }
+    struct slice name;
+    int p;
+    if (http_hostport_parse(a, n, flags, &name, &p, NULL) < 0 || p == 0)
+        return -1;
     free(req->host);
-    req->host = slice_strdup(host);
-    req->port = (uint16_t)(port > 0 ? port : 80);
-    http_set_str(&req->scheme, "http");
+    req->host = slice_strdup(name);
+    req->port = (uint16_t)(p > 0 ? p : (strcmp(req->scheme, "https") == 0 ? 443 : 80));
     return 0;
 }
 
@@ -86,32 +81,31 @@ http__route_h1(struct http_layer *h, struct context *ctx, struct http_request *r
         }
         return 0;
     }
-    /* Regular and upstream mode: the client tells us where to go, in the
-     * request target or else in the Host header. */
-    int rc;
-    switch (form) {
-    case HTTP1_FORM_ORIGIN:
-    case HTTP1_FORM_ASTERISK:
-        if ((rc = route_by_host_header(req, msg)) != 0)
-            return rc;
-        /* Routed as if the URL had been absolute. */
-        __attribute__((fallthrough));
-    case HTTP1_FORM_ABSOLUTE:
-        if (cfg->mode.kind == PROXY_MODE_UPSTREAM && cfg->upstream_auth)
-            hdrs_set_cstr(&req->headers, "Proxy-Authorization", cfg->upstream_auth);
-        if (strcmp(req->scheme, "http") != 0) {
-            *msg = "Invalid request scheme: only http:// URLs can be sent in the clear; "
-                   "use CONNECT for https.";
+    /* Regular and upstream mode: the client tells us where to go. */
+    if (form == HTTP1_FORM_AUTHORITY)
+        return 0;
+    if (form != HTTP1_FORM_ABSOLUTE) {
+        /* Origin or asterisk form: mitmproxy 8.1.1 goes where the Host
+         * header says, as a transparent proxy would, and from there on
+         * treats the request as if its URL had been absolute. */
+        const struct hdr *hh = hdrs_get(&req->headers, "Host");
+        if (hh == NULL ||
+            target_from_authority(req, hh->value, hh->value_len, HTTP_HOSTPORT_STRICT) < 0) {
+            *msg = "HTTP request has no host header, destination unknown.";
             return 400;
         }
-        /* The request goes upstream in origin form (mitmproxy issue 1759). */
-        http_set_str(&req->authority, "");
-        return 0;
-    case HTTP1_FORM_AUTHORITY:
-        return 0;
+        http_set_str(&req->scheme, "http");
     }
-    *msg = "Invalid HTTP request form.";
-    return 400;
+    if (cfg->mode.kind == PROXY_MODE_UPSTREAM && cfg->upstream_auth)
+        hdrs_set_cstr(&req->headers, "Proxy-Authorization", cfg->upstream_auth);
+    if (strcmp(req->scheme, "http") != 0) {
+        *msg = "Invalid request scheme: only http:// URLs can be sent in the clear; "
+               "use CONNECT for https.";
+        return 400;
+    }
+    /* The request goes upstream in origin form (mitmproxy issue 1759). */
+    http_set_str(&req->authority, "");
+    return 0;
 }
 
 int
@@ -142,17 +136,10 @@ http__route_h2(struct http_layer *h, struct context *ctx, struct http_request *r
         return 0;
     }
     /* Prior-knowledge h2c to a regular proxy: :authority names the server. */
-    struct slice name;
-    int p;
-    if (http_hostport_parse(req->authority, strlen(req->authority), HTTP_HOSTPORT_BARE_IPV6,
-                            &name, &p, NULL) < 0 ||
-        p == 0) {
+    if (target_from_authority(req, req->authority, strlen(req->authority),
+                              HTTP_HOSTPORT_BARE_IPV6) < 0) {
         *msg = "Invalid :authority.";
         return 400;
     }
-    char *named = slice_strdup(name);
-    http_set_str(&req->host, named);
-    free(named);
-    req->port = (uint16_t)(p > 0 ? p : (strcmp(req->scheme, "https") == 0 ? 443 : 80));
     return 0;
 }
