@@ -316,18 +316,19 @@ master_configure(struct master *m, struct err *e)
     int rc;
     if ((rc = master_collect_commands(m, e)) < 0)
         return rc;
+    /* The proxy core runs for the server and for client replay (-C also with -n). */
+    m->core = o->server || o->client_replay.n > 0;
     /* Options first, so a bad one is named before any file is made; with
      * -n too, as mitmproxy's addons check theirs whether or not a server
-     * runs. The certs files are read here for that too. */
+     * runs. The core reads the certs files (build_configs()); without it
+     * they are read here, for the same check. */
     struct proxy_config probe;
     rc = proxy_config_init(&probe, o, e);
-    if (rc == 0)
+    if (rc == 0 && !m->core)
         rc = tls_certs_load(&probe.certs, &o->certs, o->cert_passphrase, e);
     proxy_config_clear(&probe);
     if (rc < 0)
         return rc;
-    /* The proxy core runs for the server and for client replay (-C also with -n). */
-    m->core = o->server || o->client_replay.n > 0;
     if (m->core) {
         if ((m->ca = load_ca(o, e)) == NULL)
             return e && e->code ? e->code : MP_ERR_IO;
@@ -386,6 +387,13 @@ master_listen(struct master *m, struct err *e)
     return rc;
 }
 
+/* -r names a file; --set rfile= names none, as in mitmproxy. */
+static int
+rfile_given(const struct options *o)
+{
+    return o->rfile && *o->rfile;
+}
+
 /*
  * With -n the master has nothing left to do once the -r file and the
  * replays it was given are through. Given none of them it runs until
@@ -396,7 +404,7 @@ static int
 idle(const struct master *m)
 {
     const struct options *o = m->opts;
-    int finite = (o->rfile && *o->rfile) || o->client_replay.n || o->server_replay.n;
+    int finite = rfile_given(o) || o->client_replay.n || o->server_replay.n;
     return !o->server && !o->keepserving && finite && !m->reading &&
            (!m->core || clientplayback_count(m->clientplayback) == 0);
 }
@@ -550,7 +558,7 @@ master__read_flows(struct master *m, master_read_cb done, void *arg, int sliced,
 {
     addon_chain_running(m->chain);
     const struct options *o = m->opts;
-    if (o->rfile == NULL || *o->rfile == '\0') /* --set rfile= : none, as in mitmproxy */
+    if (!rfile_given(o))
         return 0;
     if (o->readfile_filter && *o->readfile_filter &&
         (m->read_filter = filt_compile(o->readfile_filter, e)) == NULL) {
