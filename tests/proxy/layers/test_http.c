@@ -34,6 +34,18 @@ stream_1k(struct options *o)
 #define RESP_OK "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"
 #define ESTABLISHED "HTTP/1.1 200 Connection established\r\n\r\n"
 
+/* The server answers RESP_OK, the response hooks pass it, the client gets it. */
+static void
+server_answers_ok(struct pb *pb, struct connection *client, struct connection *server)
+{
+    pb_in_data(pb, server, RESP_OK);
+    pb_out_hook(pb, HOOK_RESPONSEHEADERS, NULL);
+    pb_in_reply(pb);
+    pb_out_hook(pb, HOOK_RESPONSE, NULL);
+    pb_in_reply(pb);
+    pb_out_send(pb, client, RESP_OK);
+}
+
 static void
 pb_simple_get_hooks(struct pb *pb)
 {
@@ -311,12 +323,7 @@ pb_origin_form_in_regular(struct pb *pb)
     ASSERT_EQ(server->address.port, 8080);
     pb_in_reply(pb);
     pb_out_send(pb, server, "GET /x?y=1 HTTP/1.1\r\nHost: a.test:8080\r\n\r\n");
-    pb_in_data(pb, server, RESP_OK);
-    pb_out_hook(pb, HOOK_RESPONSEHEADERS, NULL);
-    pb_in_reply(pb);
-    pb_out_hook(pb, HOOK_RESPONSE, NULL);
-    pb_in_reply(pb);
-    pb_out_send(pb, client, RESP_OK);
+    server_answers_ok(pb, client, server);
     pb_end(pb);
 }
 
@@ -547,12 +554,7 @@ pb_stream_flag_request(struct pb *pb)
     pb_out_hook(pb, HOOK_REQUEST, NULL);
     ASSERT(f->request->content_none);
     pb_in_reply(pb);
-    pb_in_data(pb, server, RESP_OK);
-    pb_out_hook(pb, HOOK_RESPONSEHEADERS, NULL);
-    pb_in_reply(pb);
-    pb_out_hook(pb, HOOK_RESPONSE, NULL);
-    pb_in_reply(pb);
-    pb_out_send(pb, client, RESP_OK);
+    server_answers_ok(pb, client, server);
     pb_end(pb);
 }
 
@@ -767,12 +769,7 @@ pb_http_inside_connect(struct pb *pb)
     pb_in_reply(pb);
     /* The tunnel's connection is reused: no second open. */
     pb_out_send(pb, server, "GET /in HTTP/1.1\r\nHost: a.test:8000\r\n\r\n");
-    pb_in_data(pb, server, RESP_OK);
-    pb_out_hook(pb, HOOK_RESPONSEHEADERS, NULL);
-    pb_in_reply(pb);
-    pb_out_hook(pb, HOOK_RESPONSE, NULL);
-    pb_in_reply(pb);
-    pb_out_send(pb, client, RESP_OK);
+    server_answers_ok(pb, client, server);
     pb_end(pb);
 }
 
