@@ -142,8 +142,12 @@ $(PYEXT): $(patsubst %.c,build/pyext/obj/%.o,$(SCRIPT_SRCS)) build/pyext/libmitm
 
 pyext: $(PYEXT)
 
+# The libraries the tools link with (bench/openssl_relink.sh links one again).
+print-pkg-libs:
+	@echo $(PKG_LIBS)
+
 .PHONY: all run deps test unit e2e pyext fuzz bench format clean man completion install uninstall \
-        deb deb-test FORCE
+        deb deb-test print-pkg-libs FORCE
 .SECONDARY:
 FORCE:
 

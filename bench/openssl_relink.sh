@@ -72,11 +72,10 @@ else
 fi
 
 # The link line of build/mitmdump (Makefile), with the rpath added.
-libs=$(pkg-config --libs libuv openssl libnghttp2 libpcre2-8 zlib libbrotlienc \
-    libbrotlidec libzstd) || die "pkg-config failed"
+libs=$(make -s --no-print-directory print-pkg-libs) || die "make print-pkg-libs failed"
 # shellcheck disable=SC2086 # libs is a list of flags
 cc -rdynamic -o "$OUT" build/obj/src/tools/mitmdump.o -Wl,--whole-archive \
-    build/libmitm.a -Wl,--no-whole-archive $libs -lcrypt -lm -lpthread -ldl \
+    build/libmitm.a -Wl,--no-whole-archive $libs -lm -lpthread -ldl \
     -L"$PREFIX/lib" -Wl,-rpath,"$PREFIX/lib" -Wl,--disable-new-dtags ||
     die "linking failed"
 version=$("$OUT" --version) || die "$OUT does not run"
